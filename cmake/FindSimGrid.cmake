@@ -1,0 +1,22 @@
+# Finds Debian's libsimgrid-dev (3.32 ships no CMake config): pkg-config first,
+# then plain find_path/find_library. Defines the imported target SimGrid::SimGrid.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(PC_SimGrid QUIET simgrid)
+endif()
+find_path(SimGrid_INCLUDE_DIR NAMES simgrid/s4u.hpp HINTS ${SimGrid_PATH}/include ${PC_SimGrid_INCLUDE_DIRS})
+find_library(SimGrid_LIBRARY NAMES simgrid HINTS ${SimGrid_PATH}/lib ${PC_SimGrid_LIBRARY_DIRS})
+if(SimGrid_INCLUDE_DIR AND EXISTS "${SimGrid_INCLUDE_DIR}/simgrid/version.h")
+  file(STRINGS "${SimGrid_INCLUDE_DIR}/simgrid/version.h" _sg_v REGEX "#define SIMGRID_VERSION_(MAJOR|MINOR|PATCH) ")
+  string(REGEX REPLACE ".*MAJOR ([0-9]+).*" "\\1" _sg_ma "${_sg_v}")
+  string(REGEX REPLACE ".*MINOR ([0-9]+).*" "\\1" _sg_mi "${_sg_v}")
+  string(REGEX REPLACE ".*PATCH ([0-9]+).*" "\\1" _sg_pa "${_sg_v}")
+  set(SimGrid_VERSION "${_sg_ma}.${_sg_mi}.${_sg_pa}")
+endif()
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(SimGrid REQUIRED_VARS SimGrid_LIBRARY SimGrid_INCLUDE_DIR VERSION_VAR SimGrid_VERSION)
+if(SimGrid_FOUND AND NOT TARGET SimGrid::SimGrid)
+  add_library(SimGrid::SimGrid UNKNOWN IMPORTED)
+  set_target_properties(SimGrid::SimGrid PROPERTIES IMPORTED_LOCATION "${SimGrid_LIBRARY}"
+                        INTERFACE_INCLUDE_DIRECTORIES "${SimGrid_INCLUDE_DIR}")
+endif()

@@ -1,0 +1,46 @@
+// User-input errors: each names the JSON path, what is wrong, the rule, and a fix.
+// Printed as `error: <dotted.json.path>: <what> (<rule>) — <fix>`; the CLI exits 2.
+// Internal invariants use assert, never these.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hcpsim {
+
+struct Diagnostic {
+  std::string path;  // dotted JSON path, e.g. "parallel.context_parallel_size"
+  std::string what;  // what is wrong, with the offending values
+  std::string rule;  // the rule, short, e.g. "seq_length % (2*CP) == 0"
+  std::string fix;   // how to fix it
+  std::string str() const;  // "error: path: what (rule) — fix"
+};
+
+// Thrown when a scenario is invalid; carries every problem found, not only the first.
+class ScenarioError : public std::runtime_error {
+ public:
+  explicit ScenarioError(std::vector<Diagnostic> diagnostics);
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+
+ private:
+  std::vector<Diagnostic> diagnostics_;
+};
+
+// Collects diagnostics while parsing/validating; throws them all at once.
+class DiagnosticSink {
+ public:
+  void error(std::string path, std::string what, std::string rule, std::string fix) {
+    list_.push_back({std::move(path), std::move(what), std::move(rule), std::move(fix)});
+  }
+  bool empty() const { return list_.empty(); }
+  size_t size() const { return list_.size(); }
+  void throw_if_any() const {
+    if (!list_.empty()) throw ScenarioError(list_);
+  }
+
+ private:
+  std::vector<Diagnostic> list_;
+};
+
+}  // namespace hcpsim

@@ -1,0 +1,131 @@
+// The parsed, validated description of one what-if study, in SI units.
+//
+// Every field keeps the Megatron/TE name users already know. Parsing and
+// validation (scenario_parse.cpp, validate.cpp) are the only producers; every
+// other module reads these plain structs and never touches JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hcpsim {
+
+enum class CpCommType { P2P, AllGather, A2A, A2AP2P };
+enum class Precision { BF16, FP8 };
+enum class RecomputeGranularity { None, Selective, Full };
+enum class AttnMaskType { Causal, NoMask };
+enum class IntraNodeKind { NVSwitch, PCIe, NVLDomain };
+enum class WorkloadKind { Step, Layer, Attention };
+enum class Passes { Fwd, FwdBwd };
+
+const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
+const char* to_string(Precision p);
+const char* to_string(RecomputeGranularity r);
+const char* to_string(AttnMaskType m);
+const char* to_string(IntraNodeKind k);
+const char* to_string(WorkloadKind w);
+const char* to_string(Passes p);
+
+struct ModelSpec {
+  std::string name;                        // preset name, HF path, or "custom"
+  int64_t num_layers = 0;
+  int64_t hidden_size = 0;
+  int64_t ffn_hidden_size = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_query_groups = 0;            // KV heads
+  int64_t kv_channels = 0;                 // head dim
+  int64_t vocab_size = 0;
+  std::optional<int64_t> sliding_window;   // tokens; empty = full attention
+  bool gated_linear_unit = true;           // SwiGLU MLP (three weight matrices)
+  bool untie_embeddings_and_output_weights = true;
+};
+
+struct TrainingSpec {
+  int64_t seq_length = 0;
+  int64_t micro_batch_size = 1;
+  int64_t global_batch_size = 0;  // 0 in JSON means "one micro batch per DP rank"
+  Precision precision = Precision::BF16;
+  RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
+  AttnMaskType attn_mask_type = AttnMaskType::Causal;
+};
+
+struct ParallelSpec {
+  int64_t tensor_model_parallel_size = 1;
+  int64_t context_parallel_size = 1;
+  int64_t pipeline_model_parallel_size = 1;
+  int64_t data_parallel_size = 1;  // derived: world / (TP*CP*PP)
+  CpCommType cp_comm_type = CpCommType::P2P;
+  std::vector<int64_t> hierarchical_context_parallel_sizes;  // [inner a2a A, outer p2p P]
+  bool sequence_parallel = false;
+  bool use_distributed_optimizer = true;
+
+  // HCP inner (a2a) and outer (p2p) sizes as TE runs them: for a2a+p2p the
+  // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).
+  int64_t a2a_size() const;
+  int64_t p2p_size() const;
+};
+
+struct GpuSpec {
+  std::string name;
+  double peak_bf16_flops_per_s = 0;  // dense
+  double peak_fp8_flops_per_s = 0;   // dense
+  double memory_bytes = 0;
+  double hbm_bytes_per_s = 0;
+};
+
+struct IntraNodeSpec {
+  IntraNodeKind kind = IntraNodeKind::NVSwitch;
+  double bandwidth_bytes_per_s = 0;  // per GPU per direction
+  double latency_s = 0;
+};
+
+struct InterNodeSpec {
+  int64_t nics_per_node = 0;
+  double nic_bandwidth_bytes_per_s = 0;  // per NIC per direction
+  double latency_s = 0;                  // end to end through the fabric
+  bool rail_optimized = true;
+  double oversubscription = 1.0;         // leaf down:up bandwidth ratio, >= 1
+};
+
+struct ClusterSpec {
+  std::string preset;  // "" when fully custom
+  int64_t num_nodes = 1;
+  int64_t gpus_per_node = 8;
+  GpuSpec gpu;
+  IntraNodeSpec intra_node;
+  InterNodeSpec inter_node;
+  int64_t world_size() const { return num_nodes * gpus_per_node; }
+};
+
+struct Version {
+  int major = 0, minor = 0, patch = 0;
+  friend auto operator<=>(const Version&, const Version&) = default;
+  std::string str() const;
+};
+
+struct SoftwareSpec {
+  Version transformer_engine_version{2, 8, 0};
+  bool use_decentralized_pg = false;
+};
+
+struct Scenario {
+  std::string name;
+  ModelSpec model;
+  TrainingSpec training;
+  ParallelSpec parallel;
+  ClusterSpec cluster;
+  SoftwareSpec software;
+  WorkloadKind workload = WorkloadKind::Step;
+  Passes passes = Passes::FwdBwd;
+  std::optional<std::string> calibration_path;
+  std::vector<std::string> warnings;  // valid, but worth telling the user
+
+  // Micro batches per step on each DP rank: GBS / (MBS * DP).
+  int64_t num_microbatches() const;
+  // Bytes per element of activations/weights in compute (bf16 = 2; fp8 keeps bf16 activations).
+  int64_t activation_bytes_per_element() const { return 2; }
+};
+
+}  // namespace hcpsim
