@@ -106,7 +106,7 @@ struct Version {
 };
 
 struct SoftwareSpec {
-  Version transformer_engine_version{2, 8, 0};
+  Version transformer_engine_version{2, 18, 0};  // newest tag read in cp-semantics.md
   bool use_decentralized_pg = false;
 };
 
