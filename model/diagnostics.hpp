@@ -32,15 +32,23 @@ class DiagnosticSink {
  public:
   void error(std::string path, std::string what, std::string rule, std::string fix) {
     list_.push_back({std::move(path), std::move(what), std::move(rule), std::move(fix)});
+    ++blocking_;
+  }
+  // An error that leaves the values read so far usable (an unknown key), so
+  // that the cross-field rules still run and report their own problems.
+  void non_blocking_error(std::string path, std::string what, std::string rule, std::string fix) {
+    list_.push_back({std::move(path), std::move(what), std::move(rule), std::move(fix)});
   }
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
+  size_t blocking_count() const { return blocking_; }
   void throw_if_any() const {
     if (!list_.empty()) throw ScenarioError(list_);
   }
 
  private:
   std::vector<Diagnostic> list_;
+  size_t blocking_ = 0;
 };
 
 }  // namespace hcpsim

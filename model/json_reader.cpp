@@ -84,7 +84,7 @@ ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, Diagnost
       fix = "did you mean \"" + *s + "\"?";
     else
       fix = "remove it; known keys here: " + join_choices(known_keys);
-    sink_.error(path_of(item.key()), "unknown key \"" + item.key() + "\"", "unknown keys are errors", fix);
+    sink_.non_blocking_error(path_of(item.key()), "unknown key \"" + item.key() + "\"", "unknown keys are errors", fix);
   }
 }
 

@@ -39,7 +39,7 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
 
 void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink, ParsedSections& ok,
                  ModelSpec& m) {
-  const size_t before = sink.size();
+  const size_t before = sink.blocking_count();
   ObjectReader r(j, "model", sink,
                  {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
                   "num_query_groups", "kv_channels", "vocab_size", "sliding_window", "gated_linear_unit",
@@ -98,14 +98,14 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   }
   set_if(m.gated_linear_unit, r.boolean("gated_linear_unit"));
   set_if(m.untie_embeddings_and_output_weights, r.boolean("untie_embeddings_and_output_weights"));
-  ok.model = sink.size() == before;
+  ok.model = sink.blocking_count() == before;
 }
 
 // ---- training ------------------------------------------------------------
 
 void parse_training(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, TrainingSpec& t,
                     bool& global_batch_given) {
-  const size_t before = sink.size();
+  const size_t before = sink.blocking_count();
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
                   "attn_mask_type"});
@@ -125,13 +125,13 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
                                                                       {"no_mask", AttnMaskType::NoMask}},
                                                   {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
                                                    {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
-  ok.training = sink.size() == before;
+  ok.training = sink.blocking_count() == before;
 }
 
 // ---- parallel ------------------------------------------------------------
 
 void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, ParallelSpec& p) {
-  const size_t before = sink.size();
+  const size_t before = sink.blocking_count();
   ObjectReader r(j, "parallel", sink,
                  {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
                   "hierarchical_context_parallel_sizes", "pipeline_model_parallel_size", "sequence_parallel",
@@ -155,7 +155,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
   set_if(p.hierarchical_context_parallel_sizes, r.integer_list("hierarchical_context_parallel_sizes", 1, kMaxCount));
   set_if(p.sequence_parallel, r.boolean("sequence_parallel"));
   set_if(p.use_distributed_optimizer, r.boolean("use_distributed_optimizer"));
-  ok.parallel = sink.size() == before;
+  ok.parallel = sink.blocking_count() == before;
 }
 
 // ---- cluster -------------------------------------------------------------
@@ -169,7 +169,7 @@ void cluster_number(ObjectReader& r, const char* key, double& field, double scal
 }
 
 void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, ClusterSpec& c) {
-  const size_t before = sink.size();
+  const size_t before = sink.blocking_count();
   ObjectReader r(j, "cluster", sink, {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"});
   bool have_preset = false;
   if (auto name = r.string("preset")) {
@@ -225,7 +225,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections
   if (auto o = ex.number("oversubscription", 1, 1000, "use 1 for a non-blocking fabric, 2 for 2:1, ..."))
     c.inter_node.oversubscription = *o;
   if (!have_preset) c.preset.clear();
-  ok.cluster = sink.size() == before;
+  ok.cluster = sink.blocking_count() == before;
 }
 
 // ---- software ------------------------------------------------------------
@@ -253,7 +253,7 @@ std::optional<Version> parse_version(const std::string& s) {
 }
 
 void parse_software(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, SoftwareSpec& s) {
-  const size_t before = sink.size();
+  const size_t before = sink.blocking_count();
   ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
   if (auto v = r.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
@@ -262,7 +262,7 @@ void parse_software(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
                  "write it like \"2.8.0\"");
   }
   set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
-  ok.software = sink.size() == before;
+  ok.software = sink.blocking_count() == before;
 }
 
 }  // namespace

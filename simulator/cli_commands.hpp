@@ -1,0 +1,38 @@
+// One function per hcpsim command; cli.cpp parses arguments and dispatches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/rank_layout.hpp"
+#include "model/scenario.hpp"
+
+namespace hcpsim {
+
+struct CliOptions {
+  std::string scenario_file;  // empty: the built-in study
+  bool validate_only = false;
+  bool dump_workload = false;
+  bool show_placement = false;
+  std::string format = "text";  // text | json
+  std::vector<int> ranks;       // --dump-workload: which ranks to print
+  std::string out_file;         // empty: stdout
+};
+
+struct NamedScenario {
+  std::string source;  // file name, or "<built-in ...>"
+  Scenario scenario;
+};
+
+int validate_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int dump_workload_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int placement_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+
+// The TP x CP x DP x PP rank layout a scenario asks for.
+RankLayout rank_layout_of(const Scenario& sc);
+
+// Writes `text` to opt.out_file atomically, or to stdout.
+void emit(const CliOptions& opt, const std::string& text);
+
+}  // namespace hcpsim
