@@ -38,7 +38,7 @@ Scenario llama8b(int64_t seq, int64_t tp, int64_t cp, int64_t dp, CpCommType typ
 
 }  // namespace
 
-TEST_CASE("parameter counts match the published Llama-3.1 sizes", "[model][memory]") {
+TEST_CASE("memory: parameter counts match the published Llama-3.1 sizes", "[model][memory]") {
   // 8B: 32 * 218,112,000 + 2 * 128256*4096 + 4096 (see test_memory_seed.cpp).
   const ParamCounts p8 = count_params(llama(32, 4096, 14336, 32));
   CHECK(p8.total() == 8'030'261'248);
@@ -54,7 +54,7 @@ TEST_CASE("parameter counts match the published Llama-3.1 sizes", "[model][memor
   CHECK(count_params(tied).total() == p8.total() - 128256LL * 4096);
 }
 
-TEST_CASE("TP shards matrices and the padded vocab, replicates norms and KV heads", "[model][memory]") {
+TEST_CASE("memory: TP shards matrices and the padded vocab, replicates norms and KV heads", "[model][memory]") {
   const ModelSpec m = llama(32, 4096, 14336, 32);
   const ParamCounts t8 = count_params_per_tp_rank(m, 8);
   // 4 query heads, 1 KV head per rank: QKV 4096*(4+2)*128; norms whole.
@@ -70,7 +70,7 @@ TEST_CASE("TP shards matrices and the padded vocab, replicates norms and KV head
   CHECK(padded_vocab_size(50257, 2) == 50432);
 }
 
-TEST_CASE("optimizer bytes scale with 1/(DP*CP) under the distributed optimizer", "[model][memory]") {
+TEST_CASE("memory: optimizer bytes scale with 1/(DP*CP) under the distributed optimizer", "[model][memory]") {
   const double p = static_cast<double>(count_params_per_tp_rank(llama(32, 4096, 14336, 32), 1).total());
   for (int64_t cp : {1, 2, 8})
     for (int64_t dp : {1, 4, 16}) {
@@ -87,7 +87,7 @@ TEST_CASE("optimizer bytes scale with 1/(DP*CP) under the distributed optimizer"
   CHECK(m.weights_bytes + m.main_grads_bytes + m.optimizer_bytes == Approx(18 * p));
 }
 
-TEST_CASE("p2p forward CP buffers grow linearly with the ring size, a2a's do not", "[model][memory]") {
+TEST_CASE("memory: p2p forward CP buffers grow linearly with the ring size, a2a's do not", "[model][memory]") {
   // Keep the local length fixed (S = 8192 * N) so only the ring size changes.
   const auto fwd = [](CpCommType type, int64_t n) {
     return cp_buffer_bytes(llama8b(8192 * n, 1, n, 1, type)).fwd_bytes;
@@ -100,7 +100,7 @@ TEST_CASE("p2p forward CP buffers grow linearly with the ring size, a2a's do not
         cp_buffer_bytes(llama8b(8192 * 2, 1, 2, 1, CpCommType::P2P)).bwd_bytes);
 }
 
-TEST_CASE("p2p forward outputs depend on the ring rank (upper steps are half size)", "[model][memory]") {
+TEST_CASE("memory: p2p forward outputs depend on the ring rank (upper steps are half size)", "[model][memory]") {
   const CpTensorBytes t{.q = 4, .k = 1, .v = 1, .o = 4, .lse = 2};
   // Rank 0 of 4: 1 diagonal + 3 upper: 4*(K+V) + (1 + 3/2)*(O + LSE) = 8 + 15 = 23.
   CHECK(p2p_forward_bytes(t, 4, 0, true) == 23);
@@ -109,7 +109,7 @@ TEST_CASE("p2p forward outputs depend on the ring rank (upper steps are half siz
   CHECK(p2p_forward_bytes(t, 4, 0, false) == 32);
 }
 
-TEST_CASE("more recompute keeps fewer activation bytes", "[model][memory]") {
+TEST_CASE("memory: more recompute keeps fewer activation bytes", "[model][memory]") {
   for (bool sp : {false, true}) {
     Scenario s = llama8b(131072, 2, 4, 4, CpCommType::A2A);
     s.parallel.sequence_parallel = sp;
@@ -130,7 +130,7 @@ TEST_CASE("more recompute keeps fewer activation bytes", "[model][memory]") {
   }
 }
 
-TEST_CASE("the breakdown sums to the peak and the table shows it", "[model][memory]") {
+TEST_CASE("memory: the breakdown sums to the peak and the table shows it", "[model][memory]") {
   Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
   s.training.recompute_granularity = RecomputeGranularity::Full;
   const MemoryEstimate m = estimate_memory(s);
@@ -144,7 +144,7 @@ TEST_CASE("the breakdown sums to the peak and the table shows it", "[model][memo
                         Catch::Contains("fits"));
 }
 
-TEST_CASE("fp8 adds fp8 copies of the layer GEMM weights only", "[model][memory]") {
+TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights only", "[model][memory]") {
   Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
   s.training.precision = Precision::FP8;
   // 2 B per layer GEMM parameter: 2 * 32 * (218,112,000 - 8,192) = 13,958,643,712.

@@ -13,6 +13,7 @@
 
 #include "model/memory.hpp"
 #include "model/memory_cp.hpp"
+#include "model/scenario_io.hpp"
 
 using namespace hcpsim;
 
@@ -79,7 +80,7 @@ double phase_total(const MemoryEstimate& m, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("seed option A (TP1, a2a+p2p [8,2]) against a hand computation", "[model][memory]") {
+TEST_CASE("memory: seed option A (TP1, a2a+p2p [8,2]) against a hand computation", "[model][memory]") {
   const MemoryEstimate m = estimate_memory(option_a());
   // Model states, P = 8,030,261,248; shard = DP*CP = 2*16 = 32.
   const double weights = 16'060'522'496.0;     // 2 * P
@@ -129,7 +130,7 @@ TEST_CASE("seed option A (TP1, a2a+p2p [8,2]) against a hand computation", "[mod
         Approx(statics + 32 * saved_per_layer + 8192.0 * 2 * 8192 + cp_bwd).epsilon(1e-12));
 }
 
-TEST_CASE("seed option B (TP2 + SP, a2a CP4) against a hand computation", "[model][memory]") {
+TEST_CASE("memory: seed option B (TP2 + SP, a2a CP4) against a hand computation", "[model][memory]") {
   const MemoryEstimate m = estimate_memory(option_b());
   // TP2 shard: per layer QKV 4096*(16+2*4)*128 = 12,582,912, proj 16*128*4096 = 8,388,608,
   // MLP 3*4096*7168 = 88,080,384, norms 8,192 -> 109,060,096; * 32 = 3,489,923,072;
@@ -174,7 +175,7 @@ TEST_CASE("seed option B (TP2 + SP, a2a CP4) against a hand computation", "[mode
   CHECK(cp.bwd_bytes == 805'306'368.0);
 }
 
-TEST_CASE("seed option C (TP1, p2p CP16) against a hand computation", "[model][memory]") {
+TEST_CASE("memory: seed option C (TP1, p2p CP16) against a hand computation", "[model][memory]") {
   const MemoryEstimate m = estimate_memory(option_c());
   // Model states as option A (same TP shard and DP*CP = 32); NCCL: two ring-neighbour pair
   // communicators + DP x CP = 3. Saved per layer as A minus the a2a's post-a2a out:
@@ -205,7 +206,7 @@ TEST_CASE("seed option C (TP1, p2p CP16) against a hand computation", "[model][m
 // (6 B/param of 4.0e9 vs 8.0e9 params: 24.1 vs 48.2 GB; the optimizer is 3.0 GB in both since
 // DP*CP halves exactly as TP doubles), but T/TP = 32768/2 tokens-equivalent against A's 8192/1:
 // twice the activations per layer and twice the vocab-parallel logits (T*vocab/TP).
-TEST_CASE("B vs A headroom: A wins without recompute, B wins with full recompute", "[model][memory]") {
+TEST_CASE("memory: B vs A headroom: A wins without recompute, B wins with full recompute", "[model][memory]") {
   const MemoryEstimate a_none = estimate_memory(option_a());
   const MemoryEstimate b_none = estimate_memory(option_b());
   CHECK(a_none.headroom_bytes > b_none.headroom_bytes);  // -17.7 GB vs -39.0 GB
@@ -224,4 +225,20 @@ TEST_CASE("B vs A headroom: A wins without recompute, B wins with full recompute
   CHECK(a_full.fits);
   CHECK(b_full.fits);
   CHECK(b_full.headroom_bytes > a_full.headroom_bytes);
+}
+
+// The seed scenario files (presets llama3.1-8b and dgx-h100, parsed and validated) describe
+// exactly the options built by hand above.
+TEST_CASE("memory: scenarios/seed-*.json give the hand-built estimates", "[model][memory]") {
+  const std::string dir = std::string(HCPSIM_SOURCE_DIR) + "/scenarios/";
+  const std::pair<const char*, Scenario> cases[] = {
+      {"seed-a-hcp.json", option_a()}, {"seed-b-tp2-a2a.json", option_b()}, {"seed-c-p2p.json", option_c()}};
+  for (const auto& [file, by_hand] : cases) {
+    INFO(file);
+    const MemoryEstimate parsed = estimate_memory(load_scenario_file(dir + file));
+    const MemoryEstimate expected = estimate_memory(by_hand);
+    CHECK(parsed.peak_bytes == expected.peak_bytes);
+    CHECK(parsed.capacity_bytes == expected.capacity_bytes);
+    CHECK(parsed.peak_phase == expected.peak_phase);
+  }
 }
