@@ -8,8 +8,8 @@ namespace hcpsim {
 namespace {
 std::string row(const std::string& name, double bytes, const std::string& note) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "  %-26s %9.2f  %s\n", name.c_str(), bytes / 1e9, note.c_str());
-  return buf;
+  std::snprintf(buf, sizeof buf, "  %-26s %9.2f", name.c_str(), bytes / 1e9);
+  return std::string(buf) + (note.empty() ? "" : "  " + note) + "\n";
 }
 }  // namespace
 
