@@ -54,6 +54,7 @@ struct AttentionShape {
   int64_t heads_q = 0, heads_kv = 0;
   int64_t head_dim_qk = 0, head_dim_v = 0;
   KernelMask mask = KernelMask::None;
+  int64_t window = 0;  // sliding window: keys visible per query incl. itself; 0 = none
   bool backward = false;
 };
 
@@ -91,6 +92,8 @@ struct Op {
 // direct (A2A, SendRecv) algorithm, with `group_size` members.
 double bytes_sent_per_rank(const Op& op, int64_t group_size);
 
+// Ops of a `step` program run once per micro batch when their phase is Forward
+// or Backward, and once per step when it is Optimizer (gradient sync, optimizer).
 struct RankProgram {
   int32_t rank = 0;
   std::vector<Op> ops;
