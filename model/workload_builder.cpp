@@ -1,5 +1,6 @@
 #include "workload_builder.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <string>
@@ -145,21 +146,27 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
   w.layer.resize(world);
   if (s.workload == WorkloadKind::Step) w.step.resize(world);
   GroupTable table(w, layout);
+  // Every rank runs the same op sequence: size each program once.
+  size_t layer_ops = 0, step_ops = 0;
   for (int64_t r = 0; r < world; ++r) {
     const RankGroups g = groups_of(table, layout, r, a2a_size, hierarchical);
     LayerContext lc{.scenario = &s, .attn = attention_of(s, options, layout, table, g, r),
                     .tp_group = g.tp};
     w.layer[r].rank = int32_t(r);
+    w.layer[r].ops.reserve(layer_ops);
     ProgramBuilder lb(w.layer[r]);
     layer_program(lb, s, lc);
+    layer_ops = std::max(layer_ops, w.layer[r].ops.size());
     if (s.workload != WorkloadKind::Step) continue;
     w.step[r].rank = int32_t(r);
+    w.step[r].ops.reserve(step_ops);
     ProgramBuilder sb(w.step[r]);
     step_program(sb, {.scenario = &s,
                       .tokens = lc.attn.local.batch * lc.attn.local.len,
                       .tp_group = g.tp,
                       .dp_cp_group = g.dp_cp,
                       .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size())});
+    step_ops = std::max(step_ops, w.step[r].ops.size());
   }
   return w;
 }

@@ -200,3 +200,104 @@ TEST_CASE("p2p forward: transfer i+1 is issued before kernel i and kernel i wait
     REQUIRE(k.stream == (i % 2 ? Stream::Cp : Stream::Compute));
   }
 }
+
+TEST_CASE("sliding window FLOPs over ranks equal the windowed unsplit sequence", "[model][workload]") {
+  for (CpCommType t : {CpCommType::AllGather, CpCommType::A2A})
+    for (int64_t cp : {1, 2, 4, 8}) {
+      for (int64_t win : {100, 1000, 5000}) {
+        CAPTURE(to_string(t), cp, win);
+        Scenario s = make_scenario({.cp = cp, .type = t, .groups = 8});
+        s.model.sliding_window = win;
+        const Workload w = build_workload(s);
+        double fwd = 0;
+        for (const RankProgram& p : w.layer) fwd += attention_flops(p, Phase::Forward);
+        // Row i of the S x S causal matrix sees min(i+1, w) keys:
+        // sum = w(w+1)/2 + (S-w)w for w <= S, S(S+1)/2 otherwise.
+        const double S = 4096, W = double(std::min<int64_t>(win, 4096));
+        const double visible = W * (W + 1) / 2 + (S - W) * W;
+        REQUIRE(fwd == Approx(4.0 * 32 * 128 * visible).epsilon(1e-12));
+      }
+    }
+}
+
+TEST_CASE("HCP [8,2]: inner a2a over consecutive CP ranks, ring of ranks A apart",
+          "[model][workload]") {
+  // Seed option A: TP1, CP16, sizes [8,2] -> a2a groups {0..7},{8..15}; ring pairs {c, c+-8}.
+  const Workload w = build_workload(
+      make_scenario({.cp = 16, .type = CpCommType::A2AP2P, .hcp = {8, 2}, .seq = 8192, .groups = 8}));
+  for (int32_t c = 0; c < 16; ++c) {
+    const RankProgram& p = w.layer[c];
+    int a2a_fwd = 0, a2a_bwd = 0;
+    for (const Op& op : p.ops) {
+      if (op.kind == OpKind::Comm && op.pattern == CommPattern::AllToAll) {
+        const ProcessGroup& g = w.groups[op.group];
+        REQUIRE(g.name == "cp_a2a");
+        REQUIRE(g.ranks.size() == 8);
+        REQUIRE(g.ranks.front() == c / 8 * 8);
+        REQUIRE(g.ranks[c % 8] == c);  // a2a rank = c mod A
+        (op.phase == Phase::Forward ? a2a_fwd : a2a_bwd)++;
+      }
+      if (op.kind == OpKind::Comm && op.pattern == CommPattern::SendRecv) {
+        // Ring rank c div A; neighbours cp_global_ranks[((p +- 1) mod P) * A + c mod A].
+        const int32_t other = ((c / 8 + 1) % 2) * 8 + c % 8;
+        REQUIRE(op.send_peer == other);
+        REQUIRE(op.recv_peer == other);
+      }
+      if (op.compute_class == ComputeClass::Attention && op.label == "attn.fwd.step0.diag") {
+        // Post-a2a: S/P = 4096 tokens, hq/A = 4 and hk/A = 1 heads.
+        REQUIRE(op.attn.sq == 4096);
+        REQUIRE(op.attn.heads_q == 4);
+        REQUIRE(op.attn.heads_kv == 1);
+      }
+    }
+    REQUIRE(a2a_fwd == 4);  // Q, K, V before; O after
+    REQUIRE(a2a_bwd == 4);  // dO before; dQ, dK, dV after
+  }
+}
+
+TEST_CASE("a2a and all_gather issue the documented collectives", "[model][workload]") {
+  auto count = [](const RankProgram& p, CommPattern pat, Phase ph) {
+    int n = 0;
+    for (const Op& op : p.ops) n += op.kind == OpKind::Comm && op.pattern == pat && op.phase == ph;
+    return n;
+  };
+  const Workload a2a = build_workload(make_scenario({.cp = 4, .type = CpCommType::A2A, .groups = 8}));
+  REQUIRE(count(a2a.layer[2], CommPattern::AllToAll, Phase::Forward) == 4);
+  REQUIRE(count(a2a.layer[2], CommPattern::AllToAll, Phase::Backward) == 4);
+  const Workload ag = build_workload(make_scenario({.cp = 4, .type = CpCommType::AllGather}));
+  REQUIRE(count(ag.layer[1], CommPattern::AllGather, Phase::Forward) == 2);
+  REQUIRE(count(ag.layer[1], CommPattern::AllGather, Phase::Backward) == 2);
+  REQUIRE(count(ag.layer[1], CommPattern::ReduceScatter, Phase::Backward) == 2);
+  // Chunk r on the current stream, chunk 2N-1-r on cp_stream, bottom-right causal prefixes.
+  int kernels = 0;
+  for (const Op& op : ag.layer[1].ops)
+    if (op.compute_class == ComputeClass::Attention && op.phase == Phase::Forward) {
+      const bool first = op.label == "attn.fwd.chunk1";
+      REQUIRE((first || op.label == "attn.fwd.chunk6"));
+      REQUIRE(op.stream == (first ? Stream::Compute : Stream::Cp));
+      REQUIRE(op.attn.mask == KernelMask::CausalBottomRight);
+      REQUIRE(op.attn.skv == (first ? 2 : 7) * 512);  // c = 4096/8
+      ++kernels;
+    }
+  REQUIRE(kernels == 2);
+}
+
+TEST_CASE("bshd layout adds the cuDNN half-tensor copies, sbhd needs none", "[model][workload]") {
+  const Scenario s = make_scenario({.cp = 4, .type = CpCommType::P2P});
+  const Workload sbhd = build_workload(s);
+  const Workload bshd = build_workload(s, {.qkv_format = QkvFormat::Bshd});
+  for (int32_t r = 0; r < 4; ++r) {
+    int kv_half = 0, q_half = 0, any_half = 0;
+    for (const Op& op : bshd.layer[r].ops) {
+      if (op.phase != Phase::Forward) continue;
+      kv_half += contains(op.label, "kv_half_copy");
+      q_half += contains(op.label, "q_half_copy");
+    }
+    for (const Op& op : sbhd.layer[r].ops) any_half += contains(op.label, "half_copy") && !contains(op.label, "lse");
+    // k_part.contiguous() on each lower step (r of them), q_part.contiguous() on each upper one.
+    REQUIRE(kv_half == r);
+    REQUIRE(q_half == 3 - r);
+    REQUIRE(any_half == 0);
+    REQUIRE(attention_flops(bshd.layer[r], Phase::Forward) == attention_flops(sbhd.layer[r], Phase::Forward));
+  }
+}
