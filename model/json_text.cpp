@@ -42,6 +42,13 @@ std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::
                source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": malformed JSON: " + msg,
                "JSON syntax", "fix the JSON at line " + std::to_string(line) + ", column " + std::to_string(column));
     return std::nullopt;
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value JSON cannot hold, e.g. a number that overflows a double.
+    std::string msg = e.what();
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    sink.error(json_path, source + ": malformed JSON: " + msg, "JSON syntax",
+               "write numbers within the range of a 64-bit float");
+    return std::nullopt;
   }
 }
 

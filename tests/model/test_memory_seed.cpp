@@ -17,6 +17,9 @@
 
 using namespace hcpsim;
 
+// H100 80GB as the driver reports it: 81559 MiB (the dgx-h100 preset).
+constexpr double kH100MemoryBytes = 81559.0 * 1048576;
+
 namespace {
 
 Scenario llama8b_128k_4x8_h100() {
@@ -34,7 +37,7 @@ Scenario llama8b_128k_4x8_h100() {
   s.training.global_batch_size = 8;
   s.cluster.num_nodes = 4;
   s.cluster.gpus_per_node = 8;
-  s.cluster.gpu.memory_bytes = 80e9;
+  s.cluster.gpu.memory_bytes = kH100MemoryBytes;
   return s;
 }
 
@@ -109,8 +112,8 @@ TEST_CASE("memory: seed option A (TP1, a2a+p2p [8,2]) against a hand computation
   CHECK(component(m, "activations (saved)") == 32 * saved_per_layer);
   CHECK(component(m, "logits + loss") == logits);
   CHECK(m.peak_bytes == Approx(peak).epsilon(1e-12));
-  CHECK(m.capacity_bytes == 80e9);
-  CHECK(m.headroom_bytes == Approx(80e9 - peak).epsilon(1e-12));  // -17.73 GB
+  CHECK(m.capacity_bytes == kH100MemoryBytes);
+  CHECK(m.headroom_bytes == Approx(kH100MemoryBytes - peak).epsilon(1e-12));  // -12.21 GB
   CHECK_FALSE(m.fits);
 
   // CP buffers on post-a2a tensors (S/2 tokens, 32/8 heads: same bytes as local):
@@ -164,7 +167,7 @@ TEST_CASE("memory: seed option B (TP2 + SP, a2a CP4) against a hand computation"
   CHECK(component(m, "final norm + head input") == final_norm);
   CHECK(component(m, "logits + loss") == logits);
   CHECK(m.peak_bytes == Approx(peak).epsilon(1e-12));
-  CHECK(m.headroom_bytes == Approx(80e9 - peak).epsilon(1e-12));  // -39.03 GB
+  CHECK(m.headroom_bytes == Approx(kH100MemoryBytes - peak).epsilon(1e-12));  // -33.51 GB
   CHECK_FALSE(m.fits);
 
   // a2a CP buffers: |Q| = |O| = 134,217,728, |K| = |V| = 32768*4*128*2 = 33,554,432.
@@ -186,7 +189,7 @@ TEST_CASE("memory: seed option C (TP1, p2p CP16) against a hand computation", "[
   const double peak = statics + 32 * saved_per_layer + 134'217'728.0 + 6'304'038'912.0;
   CHECK(m.peak_phase == "fwd.loss");
   CHECK(m.peak_bytes == Approx(peak).epsilon(1e-12));  // 95,581,234,688
-  CHECK(m.headroom_bytes == Approx(80e9 - peak).epsilon(1e-12));
+  CHECK(m.headroom_bytes == Approx(kH100MemoryBytes - peak).epsilon(1e-12));
 
   // p2p ring of 16, worst rank r = 15 (1 diagonal + 15 lower steps, all full-size outputs):
   //   fwd = 16*(|K|+|V|) + 16*(|O| + |LSE|) = 16*33,554,432 + 16*(67,108,864 + 1,048,576)

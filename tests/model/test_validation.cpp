@@ -76,7 +76,7 @@ TEST_CASE("the base scenario is valid and derives DP and micro batches", "[model
   CHECK(o.scenario.parallel.data_parallel_size == 2);  // 32 GPUs / (TP1*CP16)
   CHECK(o.scenario.num_microbatches() == 4);           // 8 / (1 * 2)
   CHECK(o.scenario.model.num_query_groups == 8);
-  CHECK(o.scenario.cluster.gpu.memory_bytes == 80e9);
+  CHECK(o.scenario.cluster.gpu.memory_bytes == 81559.0 * 1048576);  // nvidia-smi total of an H100 80GB
   CHECK(o.scenario.cluster.inter_node.nic_bandwidth_bytes_per_s == 50e9);  // 400 Gb/s
 }
 
@@ -425,6 +425,13 @@ TEST_CASE("unknown presets suggest the closest name", "[model][validate]") {
   REQUIRE(o.errors.size() == 2);
   CHECK(o.errors[0].fix == "did you mean \"llama3.1-8b\"?");
   CHECK(o.errors[1].fix == "did you mean \"dgx-h100\"?");
+}
+
+TEST_CASE("a number JSON cannot hold is an error, not a crash", "[model][validate]") {
+  // Found by the fuzzer: nlohmann throws out_of_range (not parse_error) here.
+  const Outcome o = parse(std::string("{\"training\": {\"seq_length\": 131e3081000}}"));
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].what.find("malformed JSON") != std::string::npos);
 }
 
 TEST_CASE("malformed JSON reports line and column", "[model][validate]") {
