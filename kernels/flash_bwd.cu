@@ -1,8 +1,9 @@
 // Flash attention backward (FlashAttention-2 schedule on mma.sync), three launches:
 //   1. delta = rowsum(dO * O) per query row (fp32), and dQ accumulator zeroed;
 //   2. one CTA of 8 warps per 128 key rows of one (batch, KV head): loops over the group's
-//      query heads and 64-row query tiles, keeps dK/dV in registers (16 key rows per warp)
-//      and adds dQ partials into the fp32 accumulator with vector reductions;
+//      query heads and 64-row query tiles; recomputes P^T and dS^T (stored to shared memory
+//      as bf16), keeps dK/dV in registers (32 keys x D/2 per warp) and adds dQ partials
+//      into the fp32 accumulator with vector reductions;
 //   3. dQ = scale * accumulator, cast to bf16 into the caller's strides.
 // Summing the group's query heads inside one CTA gives GQA's dK/dV without atomics.
 #include <cmath>
@@ -16,20 +17,21 @@ using namespace detail;
 
 template <int D>
 struct BwdConfig {
-  static constexpr int kBlockN = 128;  // key rows per CTA (16 per warp)
-  static constexpr int kBlockM = 64;   // query rows per inner step: S^T/dP^T at 32 registers each
+  static constexpr int kBlockN = 128;  // key rows per CTA
+  static constexpr int kBlockM = 64;   // query rows per inner step
   static constexpr int kWarps = 8;
   static constexpr int kThreads = kWarps * 32;
   static constexpr int kChunks = D / 8;
   static constexpr int kKvBytes = kBlockN * D * 2;
   static constexpr int kQBytes = kBlockM * D * 2;
-  static constexpr int kDsBytes = kBlockN * kBlockM * 2;
+  static constexpr int kPBytes = kBlockN * kBlockM * 2;
   static constexpr int kRowStatBytes = kBlockM * 4;
-  // K, V; Q and dO double-buffered; dS^T; LSE and delta double-buffered.
-  static constexpr int kSmemBytes = 2 * kKvBytes + 4 * kQBytes + kDsBytes + 4 * kRowStatBytes;
+  // K, V; Q and dO double-buffered; P^T and dS^T; LSE and delta double-buffered.
+  static constexpr int kSmemBytes = 2 * kKvBytes + 4 * kQBytes + 2 * kPBytes + 4 * kRowStatBytes;
   static_assert(kSmemBytes <= 227 * 1024, "backward tiles exceed the sm_90 shared-memory budget");
-  // Each warp owns 16 key rows; for dQ, warp w takes query rows 16*(w%4) and half the columns.
-  static_assert(kWarps * 16 == kBlockN && 4 * 16 == kBlockM && kWarps == 8, "warp tiling must cover the tiles");
+  // Warp tiles (8 warps), each two 16-row MMA tiles tall so every shared-memory fragment feeds
+  // two MMAs:  S^T, dP^T: 32 keys x 32 queries;  dK, dV: 32 keys x D/2;  dQ: 32 queries x D/4.
+  static_assert(kWarps == 8 && kBlockN == 4 * 32 && kBlockM == 2 * 32, "warp tiling must cover the tiles");
 };
 
 // delta[b, h, i] = (dO[b, i, h, :] * O[b, i, h, :]).sum()   one warp per row
@@ -61,7 +63,9 @@ template <int D, bool kCausal>
 __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(const BwdParams p) {
   using Cfg = BwdConfig<D>;
   constexpr int BN = Cfg::kBlockN, BM = Cfg::kBlockM, C = Cfg::kChunks, T = Cfg::kThreads;
-  constexpr int kDsChunks = BM / 8;
+  constexpr int kPChunks = BM / 8;   // P^T / dS^T rows are BM bf16 wide
+  constexpr int kKvCols = D / 2;     // dK/dV columns per warp
+  constexpr int kDqCols = D / 4;     // dQ columns per warp
   extern __shared__ __align__(128) unsigned char smem[];
   const int n_block = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -69,15 +73,17 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
 
   const uint32_t sK = smem_u32(smem);
   const uint32_t sV = sK + Cfg::kKvBytes;
-  const uint32_t sQ = sV + Cfg::kKvBytes;           // 2 buffers
-  const uint32_t sdO = sQ + 2 * Cfg::kQBytes;       // 2 buffers
-  const uint32_t sdS = sdO + 2 * Cfg::kQBytes;
-  float* sLse = reinterpret_cast<float*>(smem + 2 * Cfg::kKvBytes + 4 * Cfg::kQBytes + Cfg::kDsBytes);  // [2][BM]
-  float* sDelta = sLse + 2 * BM;                                                                          // [2][BM]
+  const uint32_t sQ = sV + Cfg::kKvBytes;      // 2 buffers
+  const uint32_t sdO = sQ + 2 * Cfg::kQBytes;  // 2 buffers
+  const uint32_t sP = sdO + 2 * Cfg::kQBytes;  // P^T  [BN][BM] bf16
+  const uint32_t sdS = sP + Cfg::kPBytes;      // dS^T [BN][BM] bf16
+  unsigned char* const sP_ptr = smem + (sP - sK);
+  unsigned char* const sdS_ptr = smem + (sdS - sK);
+  float* sLse = reinterpret_cast<float*>(smem + 2 * Cfg::kKvBytes + 4 * Cfg::kQBytes + 2 * Cfg::kPBytes);  // [2][BM]
+  float* sDelta = sLse + 2 * BM;                                                                             // [2][BM]
 
   load_tile<BN, C, T>(sK, p.k + b * p.ks.batch + hk * p.ks.head + n0 * p.ks.row, p.ks.row, p.seqlen_kv - n0, tid);
   load_tile<BN, C, T>(sV, p.v + b * p.vs.batch + hk * p.vs.head + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
-  cp_async_commit();
 
   // Causal: query rows below n0 see none of this block's keys.
   const int m_first = kCausal ? n0 / BM : 0;
@@ -102,148 +108,170 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
       sDelta[buf * BM + tid] = row < p.seqlen_q ? p.delta[stat] : 0.f;
     }
   };
-
-  float dv_acc[D / 8][4] = {};
-  float dk_acc[D / 8][4] = {};
-  const int kv_lo = n0 + warp * 16 + (lane >> 2);  // this thread's key rows: kv_lo, kv_lo + 8
-
   if (steps > 0) load_step(0, 0);
   cp_async_commit();
+
+  // Warp tiles: keys [kr, kr+32) for S^T/dP^T and dK/dV; queries [qc, qc+32) for S^T/dP^T;
+  // dK/dV columns [kvc, kvc+D/2); dQ rows [qr, qr+32) and columns [dqc, dqc+D/4).
+  const int kr = (warp >> 1) * 32, qc = (warp & 1) * 32;
+  const int kvc = (warp & 1) * kKvCols;
+  const int qr = (warp & 1) * 32, dqc = (warp >> 1) * kDqCols;
+  float dv_acc[2][kKvCols / 8][4] = {};
+  float dk_acc[2][kKvCols / 8][4] = {};
 
   for (int it = 0; it < steps; ++it) {
     const int buf = it & 1;
     const int h = hk * p.group + it / m_count;
     const int m0 = (m_first + it % m_count) * BM;
+    cp_async_wait<0>();
+    __syncthreads();  // this step's tiles are in; every warp is done with the previous step
     if (it + 1 < steps) load_step(it + 1, buf ^ 1);
     cp_async_commit();
-    cp_async_wait<1>();
-    __syncthreads();
     const uint32_t qb = sQ + buf * Cfg::kQBytes, dob = sdO + buf * Cfg::kQBytes;
     const float* lse = sLse + buf * BM;
     const float* delta = sDelta + buf * BM;
 
-    // st = k_w @ q.T   (this warp's 16 key rows x BM query rows)
-    float st[BM / 8][4] = {};
-    // dpt = v_w @ dO.T
-    float dpt[BM / 8][4] = {};
+    // st = k[kr:kr+32] @ q[qc:qc+32].T;  dpt = v[kr:kr+32] @ dO[qc:qc+32].T
+    float st[2][4][4] = {};
+    float dpt[2][4][4] = {};
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t ka[4], va[4];
-      ldmatrix_x4(ka, sK + lds_a<C>(lane, warp * 16, kk * 16));
-      ldmatrix_x4(va, sV + lds_a<C>(lane, warp * 16, kk * 16));
+      uint32_t a[2][4];
 #pragma unroll
-      for (int nn = 0; nn < BM / 16; ++nn) {
-        uint32_t bq[4], bo[4];
-        ldmatrix_x4(bq, qb + lds_b<C>(lane, nn * 16, kk * 16));
-        mma_bf16(st[2 * nn], ka, bq[0], bq[1]);
-        mma_bf16(st[2 * nn + 1], ka, bq[2], bq[3]);
-        ldmatrix_x4(bo, dob + lds_b<C>(lane, nn * 16, kk * 16));
-        mma_bf16(dpt[2 * nn], va, bo[0], bo[1]);
-        mma_bf16(dpt[2 * nn + 1], va, bo[2], bo[3]);
+      for (int mt = 0; mt < 2; ++mt) ldmatrix_x4(a[mt], sK + lds_a<C>(lane, kr + 16 * mt, kk * 16));
+#pragma unroll
+      for (int nn = 0; nn < 2; ++nn) {
+        uint32_t bq[4];
+        ldmatrix_x4(bq, qb + lds_b<C>(lane, qc + 16 * nn, kk * 16));
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+          mma_bf16(st[mt][2 * nn], a[mt], bq[0], bq[1]);
+          mma_bf16(st[mt][2 * nn + 1], a[mt], bq[2], bq[3]);
+        }
+      }
+    }
+#pragma unroll
+    for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t a[2][4];
+#pragma unroll
+      for (int mt = 0; mt < 2; ++mt) ldmatrix_x4(a[mt], sV + lds_a<C>(lane, kr + 16 * mt, kk * 16));
+#pragma unroll
+      for (int nn = 0; nn < 2; ++nn) {
+        uint32_t bo[4];
+        ldmatrix_x4(bo, dob + lds_b<C>(lane, qc + 16 * nn, kk * 16));
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+          mma_bf16(dpt[mt][2 * nn], a[mt], bo[0], bo[1]);
+          mma_bf16(dpt[mt][2 * nn + 1], a[mt], bo[2], bo[3]);
+        }
       }
     }
 
     // pt = exp2(st * scale*log2e - lse*log2e), zero where masked;  dst = pt * (dpt - delta)
+    // Both go to shared memory as bf16: dK/dV and dQ need them across warp tiles.
     const bool need_mask = n0 + BN > p.seqlen_kv || (kCausal && m0 < n0 + BN - 1);
 #pragma unroll
-    for (int t = 0; t < BM / 8; ++t) {
+    for (int mt = 0; mt < 2; ++mt) {
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int qc = t * 8 + 2 * (lane & 3) + (e & 1);
-        float pv = exp2f(fmaf(st[t][e], p.scale_log2, -lse[qc]));
-        if (need_mask) {
-          const int kv = kv_lo + (e >> 1) * 8;
-          if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qc)) pv = 0.f;
+      for (int t = 0; t < 4; ++t) {
+        const int col = qc + t * 8 + 2 * (lane & 3);
+        float pv[4], ds[4];
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int qcol = col + (e & 1);
+          pv[e] = exp2f(fmaf(st[mt][t][e], p.scale_log2, -lse[qcol]));
+          if (need_mask) {
+            const int kv = n0 + kr + 16 * mt + (lane >> 2) + (e >> 1) * 8;
+            if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qcol)) pv[e] = 0.f;
+          }
+          ds[e] = pv[e] * (dpt[mt][t][e] - delta[qcol]);
         }
-        st[t][e] = pv;
-        dpt[t][e] = pv * (dpt[t][e] - delta[qc]);
-      }
-    }
-    uint32_t pa[BM / 16][4], dsa[BM / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < BM / 16; ++kk) {
-      pa[kk][0] = pack_bf16(st[2 * kk][0], st[2 * kk][1]);
-      pa[kk][1] = pack_bf16(st[2 * kk][2], st[2 * kk][3]);
-      pa[kk][2] = pack_bf16(st[2 * kk + 1][0], st[2 * kk + 1][1]);
-      pa[kk][3] = pack_bf16(st[2 * kk + 1][2], st[2 * kk + 1][3]);
-      dsa[kk][0] = pack_bf16(dpt[2 * kk][0], dpt[2 * kk][1]);
-      dsa[kk][1] = pack_bf16(dpt[2 * kk][2], dpt[2 * kk][3]);
-      dsa[kk][2] = pack_bf16(dpt[2 * kk + 1][0], dpt[2 * kk + 1][1]);
-      dsa[kk][3] = pack_bf16(dpt[2 * kk + 1][2], dpt[2 * kk + 1][3]);
-    }
-
-    // dv += pt @ dO;  dk += dst @ q   (scale applied at the end)
-#pragma unroll
-    for (int kk = 0; kk < BM / 16; ++kk) {
-#pragma unroll
-      for (int dd = 0; dd < D / 16; ++dd) {
-        uint32_t bo[4], bq[4];
-        ldmatrix_x4_trans(bo, dob + lds_b_trans<C>(lane, kk * 16, dd * 16));
-        mma_bf16(dv_acc[2 * dd], pa[kk], bo[0], bo[1]);
-        mma_bf16(dv_acc[2 * dd + 1], pa[kk], bo[2], bo[3]);
-        ldmatrix_x4_trans(bq, qb + lds_b_trans<C>(lane, kk * 16, dd * 16));
-        mma_bf16(dk_acc[2 * dd], dsa[kk], bq[0], bq[1]);
-        mma_bf16(dk_acc[2 * dd + 1], dsa[kk], bq[2], bq[3]);
-      }
-    }
-
-    // Share dS^T [BN][BM] so every warp can form a dQ tile from all key rows.
-    {
-      char* ds_base = reinterpret_cast<char*>(smem) + (sdS - sK);
-      const int r = warp * 16 + (lane >> 2);
-#pragma unroll
-      for (int t = 0; t < BM / 8; ++t) {
-        const int byte_in_chunk = 4 * (lane & 3);
-        *reinterpret_cast<uint32_t*>(ds_base + swz<kDsChunks>(r, t) + byte_in_chunk) =
-            pack_bf16(dpt[t][0], dpt[t][1]);
-        *reinterpret_cast<uint32_t*>(ds_base + swz<kDsChunks>(r + 8, t) + byte_in_chunk) =
-            pack_bf16(dpt[t][2], dpt[t][3]);
+        const int r = kr + 16 * mt + (lane >> 2);
+        const uint32_t off0 = swz<kPChunks>(r, col >> 3) + 4 * (lane & 3);
+        const uint32_t off1 = swz<kPChunks>(r + 8, col >> 3) + 4 * (lane & 3);
+        *reinterpret_cast<uint32_t*>(sP_ptr + off0) = pack_bf16(pv[0], pv[1]);
+        *reinterpret_cast<uint32_t*>(sP_ptr + off1) = pack_bf16(pv[2], pv[3]);
+        *reinterpret_cast<uint32_t*>(sdS_ptr + off0) = pack_bf16(ds[0], ds[1]);
+        *reinterpret_cast<uint32_t*>(sdS_ptr + off1) = pack_bf16(ds[2], ds[3]);
       }
     }
     __syncthreads();
 
-    // dq[m0:m0+BM] += ds @ k   (warp: 16 query rows x D/2 columns)
-    const int qr = (warp & 3) * 16;
-    const int dc = (warp >> 2) * (D / 2);
-    float dq[D / 16][4] = {};
+    // dv[kr:kr+32, kvc:kvc+D/2] += pt @ dO;  dk[...] += dst @ q   (scale applied at the end)
+#pragma unroll
+    for (int kk = 0; kk < BM / 16; ++kk) {
+      uint32_t pa[2][4], da[2][4];
+#pragma unroll
+      for (int mt = 0; mt < 2; ++mt) {
+        ldmatrix_x4(pa[mt], sP + lds_a<kPChunks>(lane, kr + 16 * mt, kk * 16));
+        ldmatrix_x4(da[mt], sdS + lds_a<kPChunks>(lane, kr + 16 * mt, kk * 16));
+      }
+#pragma unroll
+      for (int dd = 0; dd < kKvCols / 16; ++dd) {
+        uint32_t bo[4], bq[4];
+        ldmatrix_x4_trans(bo, dob + lds_b_trans<C>(lane, kk * 16, kvc + dd * 16));
+        ldmatrix_x4_trans(bq, qb + lds_b_trans<C>(lane, kk * 16, kvc + dd * 16));
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+          mma_bf16(dv_acc[mt][2 * dd], pa[mt], bo[0], bo[1]);
+          mma_bf16(dv_acc[mt][2 * dd + 1], pa[mt], bo[2], bo[3]);
+          mma_bf16(dk_acc[mt][2 * dd], da[mt], bq[0], bq[1]);
+          mma_bf16(dk_acc[mt][2 * dd + 1], da[mt], bq[2], bq[3]);
+        }
+      }
+    }
+
+    // dq[m0+qr : m0+qr+32, dqc : dqc+D/4] += ds @ k   (ds read transposed from dS^T)
+    float dq[2][kDqCols / 8][4] = {};
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
-      uint32_t a[4];
-      ldmatrix_x4_trans(a, sdS + lds_a_trans<kDsChunks>(lane, kk * 16, qr));
+      uint32_t a[2][4];
 #pragma unroll
-      for (int dd = 0; dd < D / 32; ++dd) {
+      for (int mt = 0; mt < 2; ++mt) ldmatrix_x4_trans(a[mt], sdS + lds_a_trans<kPChunks>(lane, kk * 16, qr + 16 * mt));
+#pragma unroll
+      for (int dd = 0; dd < kDqCols / 16; ++dd) {
         uint32_t bk[4];
-        ldmatrix_x4_trans(bk, sK + lds_b_trans<C>(lane, kk * 16, dc + dd * 16));
-        mma_bf16(dq[2 * dd], a, bk[0], bk[1]);
-        mma_bf16(dq[2 * dd + 1], a, bk[2], bk[3]);
+        ldmatrix_x4_trans(bk, sK + lds_b_trans<C>(lane, kk * 16, dqc + dd * 16));
+#pragma unroll
+        for (int mt = 0; mt < 2; ++mt) {
+          mma_bf16(dq[mt][2 * dd], a[mt], bk[0], bk[1]);
+          mma_bf16(dq[mt][2 * dd + 1], a[mt], bk[2], bk[3]);
+        }
       }
     }
     float* dq_rows = p.dq_accum + ((static_cast<int64_t>(b) * p.seqlen_q + m0) * p.heads_q + h) * D;
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      const int row = qr + (lane >> 2) + i * 8;
-      if (m0 + row < p.seqlen_q) {
-        float* dst = dq_rows + static_cast<int64_t>(row) * p.heads_q * D + dc + 2 * (lane & 3);
+    for (int mt = 0; mt < 2; ++mt) {
 #pragma unroll
-        for (int t = 0; t < D / 16; ++t) red_add_v2(dst + t * 8, dq[t][2 * i], dq[t][2 * i + 1]);
+      for (int i = 0; i < 2; ++i) {
+        const int row = qr + 16 * mt + (lane >> 2) + i * 8;
+        if (m0 + row < p.seqlen_q) {
+          float* dst = dq_rows + static_cast<int64_t>(row) * p.heads_q * D + dqc + 2 * (lane & 3);
+#pragma unroll
+          for (int t = 0; t < kDqCols / 8; ++t) red_add_v2(dst + t * 8, dq[mt][t][2 * i], dq[mt][t][2 * i + 1]);
+        }
       }
     }
   }
   cp_async_wait<0>();
 
-  // dk *= scale; write dK, dV rows of this block
+  // dk *= scale; write this warp's dK, dV tile
   __nv_bfloat16* dk = p.dk + b * p.dks.batch + hk * p.dks.head;
   __nv_bfloat16* dv = p.dv + b * p.dvs.batch + hk * p.dvs.head;
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    const int row = kv_lo + i * 8;
-    if (row >= p.seqlen_kv) continue;
+  for (int mt = 0; mt < 2; ++mt) {
 #pragma unroll
-    for (int t = 0; t < D / 8; ++t) {
-      const int col = t * 8 + 2 * (lane & 3);
-      *reinterpret_cast<uint32_t*>(dk + row * p.dks.row + col) =
-          pack_bf16(dk_acc[t][2 * i] * p.scale, dk_acc[t][2 * i + 1] * p.scale);
-      *reinterpret_cast<uint32_t*>(dv + row * p.dvs.row + col) = pack_bf16(dv_acc[t][2 * i], dv_acc[t][2 * i + 1]);
+    for (int i = 0; i < 2; ++i) {
+      const int row = n0 + kr + 16 * mt + (lane >> 2) + i * 8;
+      if (row >= p.seqlen_kv) continue;
+#pragma unroll
+      for (int t = 0; t < kKvCols / 8; ++t) {
+        const int col = kvc + t * 8 + 2 * (lane & 3);
+        *reinterpret_cast<uint32_t*>(dk + row * p.dks.row + col) =
+            pack_bf16(dk_acc[mt][t][2 * i] * p.scale, dk_acc[mt][t][2 * i + 1] * p.scale);
+        *reinterpret_cast<uint32_t*>(dv + row * p.dvs.row + col) =
+            pack_bf16(dv_acc[mt][t][2 * i], dv_acc[mt][t][2 * i + 1]);
+      }
     }
   }
 }

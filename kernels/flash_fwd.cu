@@ -1,7 +1,7 @@
-// Flash attention forward (FlashAttention-2 schedule on mma.sync): one CTA of 8 warps owns
-// 128 query rows of one (batch, head); each warp owns 16 rows and streams 64-row K/V tiles
-// through double-buffered shared memory with cp.async, keeping the online softmax state and
-// the O accumulator in registers.
+// Flash attention forward (FlashAttention-2 schedule on mma.sync): one CTA of 4 warps owns
+// 128 query rows of one (batch, head); each warp owns 32 rows (two 16-row MMA tiles) and
+// streams 64-row K/V tiles through double-buffered shared memory with cp.async, keeping the
+// online softmax state and the O accumulator in registers. Two CTAs share an SM.
 #include <cmath>
 
 #include "attn_params.h"
@@ -13,21 +13,25 @@ using namespace detail;
 
 template <int D>
 struct FwdConfig {
-  static constexpr int kBlockM = 128;  // query rows per CTA (16 per warp)
-  static constexpr int kBlockN = 64;   // key rows per tile: 64 keeps S at 32 fp32 registers
-  static constexpr int kWarps = 8;
+  static constexpr int kWarps = 4;
+  static constexpr int kMTiles = 2;                       // 16-row MMA tiles per warp: each K/V
+                                                          // fragment read from shared memory feeds 2 MMAs
+  static constexpr int kBlockM = kWarps * kMTiles * 16;   // 128 query rows per CTA
+  static constexpr int kBlockN = 64;                      // key rows per tile: S at 64 fp32 registers
   static constexpr int kThreads = kWarps * 32;
-  static constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  static constexpr int kCtasPerSm = 2;                    // two CTAs overlap one's softmax with the other's MMAs
+  static constexpr int kChunks = D / 8;                   // 16-byte chunks per row
   static constexpr int kTileQBytes = kBlockM * D * 2;
   static constexpr int kTileKBytes = kBlockN * D * 2;
   static constexpr int kSmemBytes = kTileQBytes + 4 * kTileKBytes;  // Q + 2 K + 2 V buffers
-  static_assert(kSmemBytes <= 227 * 1024, "forward tiles exceed the sm_90 shared-memory budget");
+  static_assert(kSmemBytes * kCtasPerSm <= 228 * 1024, "forward tiles exceed the sm_90 shared-memory budget");
 };
 
 template <int D, bool kCausal>
-__global__ void __launch_bounds__(FwdConfig<D>::kThreads, 1) flash_fwd_kernel(const FwdParams p) {
+__global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPerSm)
+    flash_fwd_kernel(const FwdParams p) {
   using Cfg = FwdConfig<D>;
-  constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN, C = Cfg::kChunks, T = Cfg::kThreads;
+  constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN, C = Cfg::kChunks, T = Cfg::kThreads, MT = Cfg::kMTiles;
   extern __shared__ __align__(128) unsigned char smem[];
   // Causal: launch the longest rows first so the tail of the grid is short work.
   const int m_block = kCausal ? static_cast<int>(gridDim.x - 1 - blockIdx.x) : static_cast<int>(blockIdx.x);
@@ -49,37 +53,42 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, 1) flash_fwd_kernel(co
   cp_async_commit();
   if (n_blocks > 0) load_tile<BN, C, T>(sK, k, p.ks.row, p.seqlen_kv, tid);
   cp_async_commit();
-  cp_async_wait<1>();
-  __syncthreads();
 
-  uint32_t qf[D / 16][4];
+  float o_acc[MT][D / 8][4] = {};
+  float row_max[MT][2], row_sum[MT][2];  // row_sum: per-thread partials, reduced across the quad at the end
 #pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) ldmatrix_x4(qf[kk], sQ + lds_a<C>(lane, warp * 16, kk * 16));
-
-  float o_acc[D / 8][4] = {};
-  float row_max[2] = {-INFINITY, -INFINITY};
-  float row_sum[2] = {0.f, 0.f};  // per-thread partial sums; reduced across the quad at the end
-  const int row_lo = m0 + warp * 16 + (lane >> 2);
+  for (int mt = 0; mt < MT; ++mt) {
+    row_max[mt][0] = row_max[mt][1] = -INFINITY;
+    row_sum[mt][0] = row_sum[mt][1] = 0.f;
+  }
+  const int warp_row0 = warp * MT * 16;          // first row of this warp inside the block
+  const int row_lo = m0 + warp_row0 + (lane >> 2);  // thread's row in m-tile 0, half 0
 
   for (int n = 0; n < n_blocks; ++n) {
     const int n0 = n * BN;
     const int buf = n & 1;
     load_tile<BN, C, T>(sV + buf * Cfg::kTileKBytes, v + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
     cp_async_commit();
-    cp_async_wait<1>();  // K[n] has landed; V[n] may still be in flight
+    cp_async_wait<1>();  // Q and K[n] have landed; V[n] may still be in flight
     __syncthreads();
 
     // s = q @ k[n0:n0+BN].T   (unscaled scores, fp32)
-    float s[BN / 8][4] = {};
+    float s[MT][BN / 8][4] = {};
     const uint32_t kb = sK + buf * Cfg::kTileKBytes;
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
+      uint32_t qf[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) ldmatrix_x4(qf[mt], sQ + lds_a<C>(lane, warp_row0 + mt * 16, kk * 16));
 #pragma unroll
       for (int nn = 0; nn < BN / 16; ++nn) {
         uint32_t bf[4];
         ldmatrix_x4(bf, kb + lds_b<C>(lane, nn * 16, kk * 16));
-        mma_bf16(s[2 * nn], qf[kk], bf[0], bf[1]);
-        mma_bf16(s[2 * nn + 1], qf[kk], bf[2], bf[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma_bf16(s[mt][2 * nn], qf[mt], bf[0], bf[1]);
+          mma_bf16(s[mt][2 * nn + 1], qf[mt], bf[2], bf[3]);
+        }
       }
     }
     if (n + 1 < n_blocks) {
@@ -89,66 +98,76 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, 1) flash_fwd_kernel(co
     cp_async_commit();
 
     // s.masked_fill_(col >= skv | (causal & col > row), -inf)
-    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0)) {
+    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + warp_row0)) {
 #pragma unroll
-      for (int t = 0; t < BN / 8; ++t) {
+      for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int col = n0 + t * 8 + 2 * (lane & 3) + (e & 1);
-          const int row = row_lo + (e >> 1) * 8;
-          if (col >= p.seqlen_kv || (kCausal && col > row)) s[t][e] = -INFINITY;
+        for (int t = 0; t < BN / 8; ++t) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int col = n0 + t * 8 + 2 * (lane & 3) + (e & 1);
+            const int row = row_lo + mt * 16 + (e >> 1) * 8;
+            if (col >= p.seqlen_kv || (kCausal && col > row)) s[mt][t][e] = -INFINITY;
+          }
         }
       }
     }
 
     // m_new = max(m, s.amax(-1)); p = exp2((s - m_new) * scale*log2e); l = l*exp2((m - m_new)*..) + p.sum(-1)
 #pragma unroll
-    for (int i = 0; i < 2; ++i) {
-      float mx = row_max[i];
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-      for (int t = 0; t < BN / 8; ++t) mx = fmaxf(mx, fmaxf(s[t][2 * i], s[t][2 * i + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float mx_scaled = mx == -INFINITY ? 0.f : mx * p.scale_log2;
-      const float corr = exp2f(row_max[i] * p.scale_log2 - mx_scaled);
-      row_max[i] = mx;
-      float sum = 0.f;
+      for (int i = 0; i < 2; ++i) {
+        float mx = row_max[mt][i];
 #pragma unroll
-      for (int t = 0; t < BN / 8; ++t) {
+        for (int t = 0; t < BN / 8; ++t) mx = fmaxf(mx, fmaxf(s[mt][t][2 * i], s[mt][t][2 * i + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float mx_scaled = mx == -INFINITY ? 0.f : mx * p.scale_log2;
+        const float corr = exp2f(row_max[mt][i] * p.scale_log2 - mx_scaled);
+        row_max[mt][i] = mx;
+        float sum = 0.f;
 #pragma unroll
-        for (int e = 2 * i; e < 2 * i + 2; ++e) {
-          s[t][e] = exp2f(fmaf(s[t][e], p.scale_log2, -mx_scaled));
-          sum += s[t][e];
+        for (int t = 0; t < BN / 8; ++t) {
+#pragma unroll
+          for (int e = 2 * i; e < 2 * i + 2; ++e) {
+            s[mt][t][e] = exp2f(fmaf(s[mt][t][e], p.scale_log2, -mx_scaled));
+            sum += s[mt][t][e];
+          }
         }
-      }
-      row_sum[i] = row_sum[i] * corr + sum;
+        row_sum[mt][i] = row_sum[mt][i] * corr + sum;
 #pragma unroll
-      for (int t = 0; t < D / 8; ++t) {
-        o_acc[t][2 * i] *= corr;
-        o_acc[t][2 * i + 1] *= corr;
+        for (int t = 0; t < D / 8; ++t) {
+          o_acc[mt][t][2 * i] *= corr;
+          o_acc[mt][t][2 * i + 1] *= corr;
+        }
       }
     }
 
-    // o += p.to(bf16) @ v[n0:n0+BN]
-    uint32_t pa[BN / 16][4];
-#pragma unroll
-    for (int kk = 0; kk < BN / 16; ++kk) {
-      pa[kk][0] = pack_bf16(s[2 * kk][0], s[2 * kk][1]);
-      pa[kk][1] = pack_bf16(s[2 * kk][2], s[2 * kk][3]);
-      pa[kk][2] = pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]);
-      pa[kk][3] = pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3]);
-    }
+    // o += p.to(bf16) @ v[n0:n0+BN]; P is packed to bf16 right before each k-step so that
+    // the fp32 scores die progressively (keeps the kernel under 255 registers).
     cp_async_wait<1>();  // V[n] has landed; K[n+1] may still be in flight
     __syncthreads();
     const uint32_t vb = sV + buf * Cfg::kTileKBytes;
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
+      uint32_t pa[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        pa[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        pa[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        pa[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        pa[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
 #pragma unroll
       for (int dd = 0; dd < D / 16; ++dd) {
         uint32_t bf[4];
         ldmatrix_x4_trans(bf, vb + lds_b_trans<C>(lane, kk * 16, dd * 16));
-        mma_bf16(o_acc[2 * dd], pa[kk], bf[0], bf[1]);
-        mma_bf16(o_acc[2 * dd + 1], pa[kk], bf[2], bf[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma_bf16(o_acc[mt][2 * dd], pa[mt], bf[0], bf[1]);
+          mma_bf16(o_acc[mt][2 * dd + 1], pa[mt], bf[2], bf[3]);
+        }
       }
     }
   }
@@ -158,20 +177,24 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, 1) flash_fwd_kernel(co
   __nv_bfloat16* o = p.o + b * p.os.batch + h * p.os.head;
   float* lse = p.lse + b * p.lse_batch + h * p.lse_head;
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    float l = row_sum[i];
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
-    const float inv = l > 0.f ? 1.f / l : 0.f;
-    const int row = row_lo + i * 8;
-    if (row < p.seqlen_q) {
-      if ((lane & 3) == 0) {
-        lse[row] = l > 0.f ? (row_max[i] * p.scale_log2 + __log2f(l)) * kLn2 : -INFINITY;
-      }
-      __nv_bfloat16* orow = o + row * p.os.row + 2 * (lane & 3);
+  for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-      for (int t = 0; t < D / 8; ++t) {
-        *reinterpret_cast<uint32_t*>(orow + t * 8) = pack_bf16(o_acc[t][2 * i] * inv, o_acc[t][2 * i + 1] * inv);
+    for (int i = 0; i < 2; ++i) {
+      float l = row_sum[mt][i];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      const float inv = l > 0.f ? 1.f / l : 0.f;
+      const int row = row_lo + mt * 16 + i * 8;
+      if (row < p.seqlen_q) {
+        if ((lane & 3) == 0) {
+          lse[row] = l > 0.f ? (row_max[mt][i] * p.scale_log2 + __log2f(l)) * kLn2 : -INFINITY;
+        }
+        __nv_bfloat16* orow = o + row * p.os.row + 2 * (lane & 3);
+#pragma unroll
+        for (int t = 0; t < D / 8; ++t) {
+          *reinterpret_cast<uint32_t*>(orow + t * 8) =
+              pack_bf16(o_acc[mt][t][2 * i] * inv, o_acc[mt][t][2 * i + 1] * inv);
+        }
       }
     }
   }

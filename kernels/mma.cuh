@@ -80,19 +80,23 @@ __device__ __forceinline__ uint32_t lds_a_trans(int lane, int k0, int m0) {
 }
 
 // Copies a [rows][kChunks*8] bf16 tile from global (row stride in elements) into the
-// swizzled shared layout; rows at or past `valid_rows` are zero-filled.
+// swizzled shared layout; rows at or past `valid_rows` are zero-filled. Each thread keeps
+// one chunk column and steps down by kRowStep rows, so its addresses are one base plus a
+// constant stride (few live registers) and its swizzle term (row % 8) never changes.
 template <int kRows, int kChunks, int kThreads>
 __device__ __forceinline__ void load_tile(uint32_t smem_base, const __nv_bfloat16* gmem, int64_t row_stride,
                                           int valid_rows, int tid) {
-  static_assert((kRows * kChunks) % kThreads == 0, "tile copy must divide evenly among threads");
+  constexpr int kRowStep = kThreads / kChunks;
+  static_assert(kThreads % kChunks == 0 && kRowStep % 8 == 0 && kRows % kRowStep == 0,
+                "tile copy must divide evenly among threads");
+  const int row0 = tid / kChunks;
+  const int chunk = tid % kChunks;
+  const __nv_bfloat16* src = gmem + row0 * row_stride + chunk * 8;
+  const uint32_t dst = smem_base + swz<kChunks>(row0, chunk);
 #pragma unroll
-  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
-    const int idx = tid + i * kThreads;
-    const int row = idx / kChunks;
-    const int chunk = idx % kChunks;
-    const bool valid = row < valid_rows;
-    const __nv_bfloat16* src = gmem + (valid ? row * row_stride + chunk * 8 : 0);
-    cp_async_16(smem_base + swz<kChunks>(row, chunk), src, valid);
+  for (int i = 0; i < kRows / kRowStep; ++i) {
+    const bool valid = row0 + i * kRowStep < valid_rows;
+    cp_async_16(dst + i * kRowStep * kChunks * 16, valid ? src + i * kRowStep * row_stride : gmem, valid);
   }
 }
 

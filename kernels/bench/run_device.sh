@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: build the CUDA parts, run the GPU tests, time PyTorch SDPA and hcpsim's
 # kernels on the same shapes, print the side-by-side table. Logs go to $OUT (or ./out).
-# Usage: kernels/bench/run_device.sh [tests|bench|all] [shape-filter]
+# Usage: kernels/bench/run_device.sh [tests|bench|all|profile] [shape-filter]
 set -uo pipefail
 what="${1:-all}"
 filter="${2:-}"
@@ -11,12 +11,23 @@ cmake -S . -B build-gpu -DHCPSIM_GPU_ONLY=ON -DCMAKE_BUILD_TYPE=Release -G Ninja
 cmake --build build-gpu -j"$(nproc)" >"$out/build.log" 2>&1 || { grep -E "error" "$out/build.log" | head -30; exit 1; }
 nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv,noheader
 status=0
-if [ "$what" != bench ]; then
-  (cd build-gpu && ctest --output-on-failure -L gpu 2>&1) | tee "$out/tests.log" | grep -E "PASS|FAIL|SKIP|tests passed|checks|Test #" | head -60
+if [ "$what" = all ] || [ "$what" = tests ]; then
+  (cd build-gpu && ctest -V -L gpu 2>&1) | tee "$out/tests.log" | grep -E "PASS|FAIL|SKIP|tests passed|checks|seed" | head -60
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 fi
-if [ "$what" != tests ]; then
-  PYTHONUNBUFFERED=1 python3 kernels/bench/sdpa_bench.py "$out/sdpa.csv" "$filter" >"$out/sdpa.log" 2>&1 || tail -5 "$out/sdpa.log"
-  ./build-gpu/kernels/hcpsim_attn_bench --torch-csv "$out/sdpa.csv" ${filter:+--filter "$filter"} 2>&1 | tee "$out/bench.log" || status=1
+if [ "$what" = all ] || [ "$what" = bench ]; then
+  # TORCH_CSV=file reuses an earlier sdpa_bench.py result instead of timing PyTorch again.
+  csv="${TORCH_CSV:-$out/sdpa.csv}"
+  if [ -z "${TORCH_CSV:-}" ]; then
+    PYTHONUNBUFFERED=1 python3 kernels/bench/sdpa_bench.py "$csv" "$filter" >"$out/sdpa.log" 2>&1 || tail -5 "$out/sdpa.log"
+  fi
+  ./build-gpu/kernels/hcpsim_attn_bench --torch-csv "$csv" ${filter:+--filter "$filter"} 2>&1 | tee "$out/bench.log" || status=1
+fi
+if [ "$what" = profile ]; then
+  # Nsight Compute on one forward and one backward launch (clocks left alone).
+  ncu --clock-control none -k regex:flash_ -c 2 --section SpeedOfLight --section WarpStateStats \
+      --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis --section LaunchStats --section Occupancy \
+      ./build-gpu/kernels/hcpsim_attn_bench --filter "${filter:-s8192_full_hk32}" --reps 1 --warmup 0 >"$out/ncu.txt" 2>&1
+  grep -E "flash_|Duration|Throughput|Pipe|Stall|Warp Cycles|Registers|Achieved Occupancy|Bank|Issued" "$out/ncu.txt" | head -80
 fi
 exit $status
