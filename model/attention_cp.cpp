@@ -78,17 +78,12 @@ void core_attention_forward(ProgramBuilder& b, const CpAttention& a) {
     case Plan::Ring: ring_forward(b, ring_of(a, 1)); return;
     case Plan::AllGather: all_gather_forward(b, a); return;
     case Plan::A2a:
+    case Plan::A2aRing:
       a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.fwd", qkv(a.local, "q", "k", "v"),
                       true, a.format);
-      single_kernel(b, a, after_a2a(a.local, a.cp), false);
+      if (plan_of(a) == Plan::A2a) single_kernel(b, a, after_a2a(a.local, a.cp), false);
+      else ring_forward(b, ring_of(a, a.a2a_size));
       a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.fwd", {{"o", a.local.q_bytes()}},
-                      false, a.format);
-      return;
-    case Plan::A2aRing:
-      a2a_communicate(b, Stream::NcclCpInner, a.a2a_group, "attn.fwd",
-                      qkv(a.local, "q", "k", "v"), true, a.format);
-      ring_forward(b, ring_of(a, a.a2a_size));
-      a2a_communicate(b, Stream::NcclCpInner, a.a2a_group, "attn.fwd", {{"o", a.local.q_bytes()}},
                       false, a.format);
       return;
   }
@@ -100,17 +95,12 @@ void core_attention_backward(ProgramBuilder& b, const CpAttention& a) {
     case Plan::Ring: ring_backward(b, ring_of(a, 1)); return;
     case Plan::AllGather: all_gather_backward(b, a); return;
     case Plan::A2a:
+    case Plan::A2aRing:
       a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.bwd", {{"do", a.local.q_bytes()}},
                       true, a.format);
-      single_kernel(b, a, after_a2a(a.local, a.cp), true);
+      if (plan_of(a) == Plan::A2a) single_kernel(b, a, after_a2a(a.local, a.cp), true);
+      else ring_backward(b, ring_of(a, a.a2a_size));
       a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.bwd",
-                      qkv(a.local, "dq", "dk", "dv"), false, a.format);
-      return;
-    case Plan::A2aRing:
-      a2a_communicate(b, Stream::NcclCpInner, a.a2a_group, "attn.bwd", {{"do", a.local.q_bytes()}},
-                      true, a.format);
-      ring_backward(b, ring_of(a, a.a2a_size));
-      a2a_communicate(b, Stream::NcclCpInner, a.a2a_group, "attn.bwd",
                       qkv(a.local, "dq", "dk", "dv"), false, a.format);
       return;
   }

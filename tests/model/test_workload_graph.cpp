@@ -183,8 +183,14 @@ TEST_CASE("dump lists ops and totals; JSON has the rank's ops", "[model][workloa
 }
 
 TEST_CASE("workload build time at 1024 and 8192 ranks", "[.][perf]") {
-  for (int64_t dp : {32, 256}) {
-    Shape sh{.tp = 8, .cp = 4, .dp = dp, .type = CpCommType::A2AP2P, .hcp = {2, 2},
+  struct Run {
+    int64_t cp, dp;
+    CpCommType type;
+    std::vector<int64_t> hcp;
+  };
+  for (const Run& run : {Run{4, 32, CpCommType::A2AP2P, {2, 2}}, Run{4, 256, CpCommType::A2AP2P, {2, 2}},
+                         Run{32, 32, CpCommType::P2P, {}}}) {
+    Shape sh{.tp = 8, .cp = run.cp, .dp = run.dp, .type = run.type, .hcp = run.hcp,
              .seq = 131072, .kind = WorkloadKind::Step};
     const Scenario s = make_scenario(sh);
     const auto t0 = std::chrono::steady_clock::now();
@@ -192,6 +198,7 @@ TEST_CASE("workload build time at 1024 and 8192 ranks", "[.][perf]") {
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     size_t ops = 0;
     for (const auto& p : w.layer) ops += p.ops.size();
-    WARN(w.layer.size() << " ranks, " << ops << " layer ops: " << sec << " s");
+    WARN(w.layer.size() << " ranks, " << to_string(run.type) << " CP" << run.cp << ", " << ops
+                         << " layer ops: " << sec << " s");
   }
 }
