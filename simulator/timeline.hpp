@@ -1,0 +1,42 @@
+// What one simulation produced: every executed op with its simulated start and
+// end, the bytes each link carried, and how much work SimGrid did. Plain data:
+// metrics, reports and traces read it without including SimGrid.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/workload.hpp"
+#include "topology/cluster_graph.hpp"
+
+namespace hcpsim {
+
+struct OpRecord {
+  int32_t phase = 0;  // index into the programs handed to the executor (0 = layer, 1 = step, ...)
+  int32_t rank = 0;
+  int32_t op = 0;     // Op::id in that rank's program of that phase
+  double start_s = 0; // when the op started running (all deps done, stream free; for comms: transfer began)
+  double ready_s = 0; // when its deps were done and its stream free (for comms: when this rank arrived)
+  double end_s = 0;
+};
+
+struct LinkRecord {
+  std::string name;            // graph link name + "_UP"/"_DOWN"
+  LinkClass cls = LinkClass::NvLink;
+  double bandwidth_bytes_per_s = 0;
+  double bytes = 0;            // total bytes that crossed this direction
+  double busy_s = 0;           // time with at least one flow on it
+};
+
+struct Timeline {
+  std::vector<OpRecord> ops;         // every executed op of every simulated rank
+  std::vector<double> phase_end_s;   // simulated time at which each phase finished (all ranks)
+  std::vector<double> phase_start_s; // and started
+  std::vector<LinkRecord> links;     // only links that carried traffic
+  std::vector<int32_t> simulated_ranks;  // ranks that ran (all, or one DP replica when folded)
+  int64_t activities = 0;            // SimGrid activities (execs + comm flows) created
+  double wall_s = 0;                 // host time spent simulating
+};
+
+}  // namespace hcpsim
