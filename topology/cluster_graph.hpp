@@ -77,6 +77,10 @@ struct TopologyOptions {
   int64_t gpus_per_pcie_switch = 2;           // PCIe kind: GPUs behind one PCIe switch
   int64_t cpu_sockets = 2;                    // PCIe kind: 1 or 2 sockets per node
   double inter_socket_bandwidth_ratio = 2.0;  // PCIe kind: socket link / intra_node bandwidth
+  // NCCL PXN (rail-optimized fabrics only): a cross-node transfer to a GPU on another rail first crosses the
+  // source node to the GPU on the destination's rail, then leaves through that
+  // GPU's NIC (rail-aligned). Off by default: a GPU uses its own NIC.
+  bool pxn = false;
 };
 
 // Tables that make a route a few array look-ups (see routes.hpp). Edge ids.

@@ -24,8 +24,21 @@ void intra_node_route(const ClusterGraph& g, int64_t a, int64_t b, RoutePath& ou
   out.push(t.gpu_switch_edge[b], LinkDir::Down);
 }
 
+// PXN relay: the first GPU of a's node whose NIC is on b's rail (GPU l uses
+// NIC l * nics / gpus, so that is l = ceil(rail * gpus / nics)).
+int64_t pxn_relay(const ClusterGraph& g, int64_t a, int64_t b) {
+  const int64_t gpn = g.spec.gpus_per_node, nics = g.spec.inter_node.nics_per_node;
+  const int64_t rail = g.rail_of_gpu(b);
+  return g.node_of_gpu(a) * gpn + (rail * gpn + nics - 1) / nics;
+}
+
 void inter_node_route(const ClusterGraph& g, int64_t a, int64_t b, RoutePath& out) {
   const auto& t = g.tables;
+  if (g.options.pxn && g.spec.inter_node.rail_optimized && g.rail_of_gpu(a) != g.rail_of_gpu(b)) {
+    const int64_t relay = pxn_relay(g, a, b);
+    intra_node_route(g, a, relay, out);
+    a = relay;
+  }
   const int32_t nic_a = t.nic_of_gpu[a], nic_b = t.nic_of_gpu[b];
   assert(nic_a >= 0 && nic_b >= 0);
   out.push(t.gpu_nic_edge[a], LinkDir::Up);

@@ -7,10 +7,12 @@
 //   other node, same leaf:             GPU -> NIC -> leaf -> NIC -> GPU         (rail-aligned, no spine)
 //   other node, other leaf:            GPU -> NIC -> leaf -> spine -> leaf -> NIC -> GPU
 //
-// A GPU always leaves through its own NIC, so with rail optimisation a pair on
-// different rails goes through a spine (no PXN: NCCL's PXN would first cross
-// NVLink to the GPU on the destination's rail; not modelled by default). The
-// spine is D-mod-k: destination NIC's leaf port mod number of spines.
+// By default a GPU always leaves through its own NIC, so with rail optimisation
+// a pair on different rails goes through a spine. With TopologyOptions::pxn,
+// such a pair first takes the intra-node route to the source node's GPU on the
+// destination's rail and leaves through that GPU's NIC (NCCL PXN); latency is
+// then L_intra + L_inter. The spine is D-mod-k: destination NIC's leaf port mod
+// number of spines.
 #pragma once
 
 #include <array>
@@ -23,7 +25,7 @@
 
 namespace hcpsim {
 
-inline constexpr int kMaxRouteHops = 6;
+inline constexpr int kMaxRouteHops = 11;  // PXN over PCIe: 5 intra-node + 6 fabric hops
 
 // A route without heap allocation.
 struct RoutePath {

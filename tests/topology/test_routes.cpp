@@ -109,11 +109,26 @@ TEST_CASE("topology: PCIe routes climb to the common switch or socket", "[topolo
   for (int64_t b = 1; b < 8; ++b) REQUIRE(route_latency_s(g, route(g, 0, b)) == Approx(kNvlinkLatencyS));
 }
 
+TEST_CASE("topology: PXN crosses NVLink to the destination's rail first", "[topology]") {
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 4}), {.pxn = true});
+  const auto r = route(g, 0, 9);  // rail 0 -> rail 1: relay through node 0's GPU 1
+  REQUIRE(classes(g, r) == std::vector<LinkClass>{LinkClass::NvLink, LinkClass::NvLink, LinkClass::GpuNic,
+                                                  LinkClass::Nic, LinkClass::Nic, LinkClass::GpuNic});
+  REQUIRE(describe_route(g, r).find("gpu1-nic1:up") != std::string::npos);
+  // L_intra (to the relay) + L_inter (rail-aligned fabric path)
+  REQUIRE(route_latency_s(g, r) == Approx(kNvlinkLatencyS + kNicLatencyS));
+  REQUIRE(route(g, 1, 9).size() == 4);  // same rail: unchanged
+  // Shared NICs (4 for 8 GPUs): rail 3 is first reached by local GPU 6.
+  const ClusterGraph shared = build_cluster_graph(make_cluster({.nodes = 2, .nics_per_node = 4}), {.pxn = true});
+  REQUIRE(describe_route(shared, route(shared, 0, 15)).find("gpu6-nic3:up") != std::string::npos);
+}
+
 TEST_CASE("topology: every route is a shortest connected path of the graph", "[topology]") {
   require_shortest_connected_routes(build_cluster_graph(make_cluster({.nodes = 4})));
   require_shortest_connected_routes(build_cluster_graph(make_cluster({.nodes = 8, .rail_optimized = false})));
   require_shortest_connected_routes(build_cluster_graph(make_cluster({.nodes = 2, .nics_per_node = 4})));
   require_shortest_connected_routes(
       build_cluster_graph(make_cluster({.nodes = 2, .kind = IntraNodeKind::PCIe})));
+  require_shortest_connected_routes(build_cluster_graph(make_cluster({.nodes = 4}), {.pxn = true}));
   REQUIRE_THROWS_AS(route(build_cluster_graph(make_cluster({.nodes = 1})), 0, 8), std::out_of_range);
 }
