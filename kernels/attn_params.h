@@ -47,8 +47,21 @@ struct FwdParams {
   Strides qs, ks, vs, os;
   int64_t lse_batch, lse_head;
   int seqlen_q, seqlen_kv, heads_q, group;  // group = query heads per KV head
+  int heads_fastest;                        // launch order, see launch_order_heads_fastest()
   float scale_log2;                         // softmax_scale * log2(e)
 };
+
+// Launch order of the (head, block) grid. Heads-fastest starts every head's heaviest causal
+// block first, which shortens the tail of small grids; block-fastest keeps one head's K/V hot
+// in L2 while its blocks run, which wins for large grids (measured, kernels/NOTES.md v5).
+inline int num_sms() {
+  int device = 0, sms = 0;
+  HCPSIM_CUDA_CHECK(cudaGetDevice(&device));
+  HCPSIM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return sms;
+}
+
+inline bool launch_order_heads_fastest(int64_t ctas, int ctas_per_wave) { return ctas <= 4 * ctas_per_wave; }
 
 struct BwdParams {
   const __nv_bfloat16 *q, *k, *v, *o, *d_o;
@@ -56,9 +69,11 @@ struct BwdParams {
   __nv_bfloat16 *dq, *dk, *dv;
   float* dq_accum;  // [b, sq, hq, d] fp32, zeroed before the main kernel
   float* delta;     // [b, hq, sq] fp32: rowsum(dO * O)
+  float* lse_log2;  // [b, hq, sq] fp32: lse * log2(e), contiguous so the main kernel can cp.async it
   Strides qs, ks, vs, os, dos, dqs, dks, dvs;
   int64_t lse_batch, lse_head;
   int seqlen_q, seqlen_kv, heads_q, heads_kv, group, head_dim;
+  int heads_fastest;  // launch order, see launch_order_heads_fastest()
   float scale, scale_log2;
 };
 

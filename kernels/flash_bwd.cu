@@ -34,7 +34,8 @@ struct BwdConfig {
   static_assert(kWarps == 8 && kBlockN == 4 * 32 && kBlockM == 2 * 32, "warp tiling must cover the tiles");
 };
 
-// delta[b, h, i] = (dO[b, i, h, :] * O[b, i, h, :]).sum()   one warp per row
+// delta[b, h, i] = (dO[b, i, h, :] * O[b, i, h, :]).sum();  lse_log2[b, h, i] = lse * log2(e)
+// one warp per row
 __global__ void bwd_delta_kernel(const BwdParams p) {
   const int warp_global = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
@@ -52,7 +53,11 @@ __global__ void bwd_delta_kernel(const BwdParams p) {
   }
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
-  if (lane == 0) p.delta[(static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + i] = acc;
+  if (lane == 0) {
+    const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + i;
+    p.delta[stat] = acc;
+    p.lse_log2[stat] = p.lse[b * p.lse_batch + h * p.lse_head + i] * kLog2e;
+  }
 }
 
 __device__ __forceinline__ void red_add_v2(float* addr, float a, float b) {
@@ -67,7 +72,10 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
   constexpr int kKvCols = D / 2;     // dK/dV columns per warp
   constexpr int kDqCols = D / 4;     // dQ columns per warp
   extern __shared__ __align__(128) unsigned char smem[];
-  const int n_block = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
+  // With a causal mask the first key blocks see the most queries: they launch first.
+  const int hk = p.heads_fastest ? blockIdx.x : blockIdx.y;
+  const int n_block = p.heads_fastest ? blockIdx.y : blockIdx.x;
+  const int b = blockIdx.z;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int n0 = n_block * BN;
 
@@ -99,13 +107,14 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
                         p.seqlen_q - m0, tid);
     load_tile<BM, C, T>(sdO + buf * Cfg::kQBytes, p.d_o + b * p.dos.batch + h * p.dos.head + m0 * p.dos.row,
                         p.dos.row, p.seqlen_q - m0, tid);
-    if (tid < BM) {
-      const int row = m0 + tid;
-      const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + row;
-      // Rows past the end get lse = +inf, so their probabilities are exactly 0.
-      sLse[buf * BM + tid] =
-          row < p.seqlen_q ? p.lse[b * p.lse_batch + h * p.lse_head + row] * kLog2e : INFINITY;
-      sDelta[buf * BM + tid] = row < p.seqlen_q ? p.delta[stat] : 0.f;
+    // Row statistics, asynchronously like the tiles. Rows past the end read as 0: their Q and
+    // dO rows are zero too, so they add nothing to dK/dV, and their dQ is never stored.
+    if (tid < 2 * BM) {
+      const int r = tid % BM;
+      const bool valid = m0 + r < p.seqlen_q;
+      const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + (valid ? m0 + r : 0);
+      float* dst = (tid < BM ? sLse : sDelta) + buf * BM + r;
+      cp_async_4(smem_u32(dst), (tid < BM ? p.lse_log2 : p.delta) + stat, valid);
     }
   };
   if (steps > 0) load_step(0, 0);
@@ -303,8 +312,11 @@ void launch_bwd_main(const BwdParams& p, int batch, cudaStream_t stream) {
   using Cfg = BwdConfig<D>;
   auto kernel = flash_bwd_kernel<D, kCausal>;
   HCPSIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes));
-  const dim3 grid((p.seqlen_kv + Cfg::kBlockN - 1) / Cfg::kBlockN, p.heads_kv, batch);
-  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
+  const int n_blocks = (p.seqlen_kv + Cfg::kBlockN - 1) / Cfg::kBlockN;
+  BwdParams q = p;
+  q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(n_blocks) * p.heads_kv * batch, num_sms());
+  const dim3 grid(q.heads_fastest ? p.heads_kv : n_blocks, q.heads_fastest ? n_blocks : p.heads_kv, batch);
+  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q);
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
@@ -314,7 +326,7 @@ size_t align256(size_t n) { return (n + 255) / 256 * 256; }
 
 size_t flash_bwd_workspace_bytes(const AttnShape& s) {
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
-  return align256(rows * s.head_dim * sizeof(float)) + align256(rows * sizeof(float));
+  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(rows * sizeof(float));
 }
 
 void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
@@ -340,6 +352,7 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
   p.dq_accum = static_cast<float*>(a.workspace);
   p.delta = reinterpret_cast<float*>(static_cast<char*>(a.workspace) + align256(rows * s.head_dim * sizeof(float)));
+  p.lse_log2 = reinterpret_cast<float*>(reinterpret_cast<char*>(p.delta) + align256(rows * sizeof(float)));
   p.qs = strides_of(a.q);
   p.ks = strides_of(a.k);
   p.vs = strides_of(a.v);

@@ -33,9 +33,12 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
   using Cfg = FwdConfig<D>;
   constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN, C = Cfg::kChunks, T = Cfg::kThreads, MT = Cfg::kMTiles;
   extern __shared__ __align__(128) unsigned char smem[];
-  // Causal: launch the longest rows first so the tail of the grid is short work.
-  const int m_block = kCausal ? static_cast<int>(gridDim.x - 1 - blockIdx.x) : static_cast<int>(blockIdx.x);
-  const int h = blockIdx.y, b = blockIdx.z, hk = h / p.group;
+  // When causal, the longest query blocks launch first (longest-first scheduling).
+  const int h = p.heads_fastest ? blockIdx.x : blockIdx.y;
+  const int m_blocks = p.heads_fastest ? gridDim.y : gridDim.x;
+  const int m_index = p.heads_fastest ? blockIdx.y : blockIdx.x;
+  const int m_block = kCausal ? m_blocks - 1 - m_index : m_index;
+  const int b = blockIdx.z, hk = h / p.group;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int m0 = m_block * BM;
 
@@ -205,8 +208,12 @@ void launch_fwd(const FwdParams& p, int batch, cudaStream_t stream) {
   using Cfg = FwdConfig<D>;
   auto kernel = flash_fwd_kernel<D, kCausal>;
   HCPSIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes));
-  const dim3 grid((p.seqlen_q + Cfg::kBlockM - 1) / Cfg::kBlockM, p.heads_q, batch);
-  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);
+  const int m_blocks = (p.seqlen_q + Cfg::kBlockM - 1) / Cfg::kBlockM;
+  FwdParams q = p;
+  q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(m_blocks) * p.heads_q * batch,
+                                               Cfg::kCtasPerSm * num_sms());
+  const dim3 grid(q.heads_fastest ? p.heads_q : m_blocks, q.heads_fastest ? m_blocks : p.heads_q, batch);
+  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q);
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
