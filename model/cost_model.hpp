@@ -1,0 +1,68 @@
+// The one place that turns work (FLOPs, bytes) into time.
+//
+// Compute time of an op = max(launch floor, work / (peak rate x efficiency)),
+// where the efficiency depends on the kernel class and its size:
+//   GEMM        FLOPs / (peak x eff_gemm(FLOPs))
+//   attention   FLOPs / (bf16 peak x eff_attn(pass, mask, FLOPs))
+//   elementwise bytes / (HBM bandwidth x memory efficiency)
+// Efficiency tables are piecewise linear in log10(FLOPs) and clamped at the
+// ends. Defaults come from measurements on an H200 (../shared/docs/anchors.md,
+// cuDNN fused attention = Transformer Engine's FusedAttention backend, cuBLAS
+// GEMMs) expressed as fractions of the datasheet peak, and are applied to other
+// GPUs' peaks as fractions too; a calibration file replaces them.
+//
+// Network: link bandwidths are the cluster's line rates times a per-class
+// efficiency (what NCCL achieves on them), applied once when the platform is
+// built (`effective_cluster`).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "scenario.hpp"
+#include "workload.hpp"
+
+namespace hcpsim {
+
+// (FLOPs, efficiency) points, FLOPs increasing.
+struct EfficiencyTable {
+  std::vector<std::pair<double, double>> points;
+  double at(double flops) const;
+};
+
+struct CostParams {
+  EfficiencyTable gemm;
+  EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
+  EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
+  double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
+  double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
+  double comm_interference = 1.0;      // compute slowdown factor while NCCL runs beside it (>= 1)
+  double intra_node_efficiency = 1.0;  // achieved / line rate, intra-node links (NVLink, PCIe)
+  double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
+  std::string source;                  // where these numbers come from (printed in reports)
+};
+
+// Defaults from public figures and the H200 anchors (sources in cost_model.cpp).
+CostParams default_cost_params();
+
+class CostModel {
+ public:
+  CostModel(const GpuSpec& gpu, Precision precision, CostParams params);
+  // Seconds one compute op takes alone on the GPU; 0 for comm ops.
+  double compute_time_s(const Op& op) const;
+  const CostParams& params() const { return params_; }
+  double gemm_peak_flops_per_s() const { return gemm_peak_; }
+
+ private:
+  GpuSpec gpu_;
+  double gemm_peak_ = 0;  // bf16, or fp8 when training in fp8
+  CostParams params_;
+};
+
+CostModel cost_model_for(const Scenario& sc);
+
+// The scenario's cluster with link bandwidths scaled to what NCCL achieves.
+ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params);
+
+}  // namespace hcpsim
