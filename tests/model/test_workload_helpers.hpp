@@ -12,7 +12,7 @@ namespace hcpsim::test {
 struct Shape {
   int64_t tp = 1, cp = 1, dp = 1;
   CpCommType type = CpCommType::P2P;
-  std::vector<int64_t> hcp;  // [A, P] for a2a+p2p
+  std::vector<int64_t> hcp = {};  // [A, P] for a2a+p2p
   int64_t seq = 4096, batch = 1;
   int64_t heads = 32, groups = 8, head_dim = 128, hidden = 4096, ffn = 14336;
   bool causal = true, sp = true;
@@ -23,9 +23,14 @@ struct Shape {
 inline Scenario make_scenario(const Shape& s) {
   Scenario sc;
   sc.name = "test";
-  sc.model = {.name = "custom", .num_layers = 32, .hidden_size = s.hidden, .ffn_hidden_size = s.ffn,
-              .num_attention_heads = s.heads, .num_query_groups = s.groups,
-              .kv_channels = s.head_dim, .vocab_size = 128256};
+  sc.model.name = "custom";
+  sc.model.num_layers = 32;
+  sc.model.hidden_size = s.hidden;
+  sc.model.ffn_hidden_size = s.ffn;
+  sc.model.num_attention_heads = s.heads;
+  sc.model.num_query_groups = s.groups;
+  sc.model.kv_channels = s.head_dim;
+  sc.model.vocab_size = 128256;
   sc.training.seq_length = s.seq;
   sc.training.micro_batch_size = s.batch;
   sc.training.global_batch_size = s.batch * s.dp;
