@@ -19,7 +19,7 @@ namespace {
 Placement identity(const ClusterGraph& g) { return megatron_placement(g, RankLayout{.dp = g.num_gpus()}); }
 }  // namespace
 
-TEST_CASE("platform: engine uses CM02 without crosstraffic or TCP-gamma", "[simgrid][platform]") {
+TEST_CASE("platform: engine uses CM02 without crosstraffic or TCP-gamma", "[topology][simgrid]") {
   const auto v = in_child([] {
     SimEngine engine;
     return std::vector<double>{
@@ -31,7 +31,7 @@ TEST_CASE("platform: engine uses CM02 without crosstraffic or TCP-gamma", "[simg
   REQUIRE(v == std::vector<double>{1.0, 0.0, 0.0});
 }
 
-TEST_CASE("platform: SimGrid paths equal the graph's routes in both zones", "[simgrid][platform]") {
+TEST_CASE("platform: SimGrid paths equal the graph's routes in both zones", "[topology][simgrid]") {
   const ClusterSpec spec = make_cluster({.nodes = 4});
   const ClusterGraph g = build_cluster_graph(spec);
   const std::vector<std::pair<int64_t, int64_t>> pairs{{0, 5}, {1, 9}, {0, 9}, {31, 2}};
@@ -62,7 +62,7 @@ TEST_CASE("platform: SimGrid paths equal the graph's routes in both zones", "[si
   }
 }
 
-TEST_CASE("platform: links enumerate both halves of every graph link", "[simgrid][platform]") {
+TEST_CASE("platform: links enumerate both halves of every graph link", "[topology][simgrid]") {
   const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 2, .nics_per_node = 4}));
   const auto v = in_child([&] {
     SimEngine engine;
@@ -85,7 +85,7 @@ TEST_CASE("platform: links enumerate both halves of every graph link", "[simgrid
   REQUIRE(v[2] == 1.0);
 }
 
-TEST_CASE("platform: one engine and one platform per process", "[simgrid][platform]") {
+TEST_CASE("platform: one engine and one platform per process", "[topology][simgrid]") {
   const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 1}));
   const auto v = in_child([&] {
     std::vector<double> out;
@@ -111,7 +111,7 @@ TEST_CASE("platform: one engine and one platform per process", "[simgrid][platfo
   REQUIRE(v == std::vector<double>{1.0, 1.0, 2.0, 1.0});
 }
 
-TEST_CASE("platform: fast zone builds 1024 and 8192 GPUs quickly", "[simgrid][platform]") {
+TEST_CASE("platform: fast zone builds 1024 and 8192 GPUs quickly", "[topology][simgrid]") {
   for (int64_t nodes : {128, 1024}) {
     const auto v = in_child([&] {
       const auto start = std::chrono::steady_clock::now();

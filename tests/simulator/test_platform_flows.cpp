@@ -28,7 +28,7 @@ std::vector<Flow> all_to_all(const std::vector<int64_t>& group) {
 
 }  // namespace
 
-TEST_CASE("platform: a comm-bound ring step takes latency + bytes / bandwidth", "[simgrid][platform]") {
+TEST_CASE("platform: a comm-bound ring step takes latency + bytes / bandwidth", "[topology][simgrid]") {
   // Inside a node: GPU i -> i+1 (mod 8); each NVLink half carries one flow.
   std::vector<Flow> intra;
   for (int64_t i = 0; i < 8; ++i) intra.push_back({i, (i + 1) % 8, kBytes});
@@ -42,7 +42,7 @@ TEST_CASE("platform: a comm-bound ring step takes latency + bytes / bandwidth", 
 }
 
 TEST_CASE("platform: all-to-all inside a node vs across nodes scales with the bandwidth ratio",
-          "[simgrid][platform]") {
+          "[topology][simgrid]") {
   // 8 GPUs, 7 outgoing flows each: the GPU's own up-link carries 7 x kBytes.
   const ClusterSpec spec = make_cluster({.nodes = 8});
   const auto intra = simulate_flows(spec, ZoneKind::Fast, all_to_all({0, 1, 2, 3, 4, 5, 6, 7}));
@@ -56,7 +56,7 @@ TEST_CASE("platform: all-to-all inside a node vs across nodes scales with the ba
           Approx(kNvlinkBytesPerS / kNicBytesPerS).epsilon(1e-9));
 }
 
-TEST_CASE("platform: two flows sharing one NIC each get half", "[simgrid][platform]") {
+TEST_CASE("platform: two flows sharing one NIC each get half", "[topology][simgrid]") {
   // 4 NICs for 8 GPUs: GPUs 0 and 1 share NIC 0 (and 8, 9 share NIC 4).
   const ClusterSpec spec = make_cluster({.nodes = 2, .nics_per_node = 4});
   require_all(simulate_flows(spec, ZoneKind::Fast, {{0, 8, kBytes}}), kNicLatencyS + kBytes / kNicBytesPerS);
@@ -67,7 +67,7 @@ TEST_CASE("platform: two flows sharing one NIC each get half", "[simgrid][platfo
               kNicLatencyS + kBytes / kNicBytesPerS);
 }
 
-TEST_CASE("platform: oversubscription slows cross-leaf traffic by its ratio", "[simgrid][platform]") {
+TEST_CASE("platform: oversubscription slows cross-leaf traffic by its ratio", "[topology][simgrid]") {
   // 8 nodes without rails: leaf0 = nodes 0-3 (GPUs 0-31), leaf1 = nodes 4-7.
   // GPU i -> i + 32 sends 32 flows over leaf0's uplinks, whose capacity is
   // 32 x 50 GB/s / ratio spread evenly over the spines by D-mod-k: each flow gets 50 GB/s / ratio.
@@ -84,7 +84,7 @@ TEST_CASE("platform: oversubscription slows cross-leaf traffic by its ratio", "[
   }
 }
 
-TEST_CASE("platform: fast and stock zones give identical times", "[simgrid][platform]") {
+TEST_CASE("platform: fast and stock zones give identical times", "[topology][simgrid]") {
   std::vector<int64_t> all(32);
   for (int64_t i = 0; i < 32; ++i) all[i] = i;
   std::vector<Flow> ring;
