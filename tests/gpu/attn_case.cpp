@@ -67,11 +67,12 @@ bool untouched_outside(const std::vector<uint16_t>& t, int b, int rows, int head
 
 std::string AttnCase::name() const {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s", head_dim, heads_q, heads_kv, batch,
+  const char* impl = fwd_impl == kernels::FwdImpl::kWgmma ? " wgmma" : (fwd_impl == kernels::FwdImpl::kMmaSync ? " mma" : "");
+  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s%s", head_dim, heads_q, heads_kv, batch,
                 use_step ? step_name(step) : (causal ? "causal" : "nomask"),
                 use_step ? (step == CpStep::kUpper ? local_q / 2 : local_q) : seqlen_q,
                 use_step ? (step == CpStep::kLower ? local_kv / 2 : local_kv) : seqlen_kv,
-                packed_qkv ? " packed" : "");
+                packed_qkv ? " packed" : "", impl);
   return buf;
 }
 
@@ -120,6 +121,7 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   fa.v = vv;
   fa.o = contiguous(o.get(), Lq, hq, d);
   fa.lse = {static_cast<float*>(lse.get()), static_cast<int64_t>(hq) * Lq, Lq};
+  fa.impl = c.fwd_impl;
   kernels::BwdArgs ba;
   ba.shape = fa.shape;
   ba.q = vq;
