@@ -42,16 +42,16 @@ struct AttnShape {
   float softmax_scale = 0.f;  // 0 means 1/sqrt(head_dim)
 };
 
-// Which forward kernel runs: the warpgroup-MMA kernel (sm_90a, head_dim 128 only) or the
-// mma.sync kernel (any supported head_dim). kAuto picks wgmma where it applies.
-enum class FwdImpl { kAuto, kMmaSync, kWgmma };
+// Which kernel runs: the warpgroup-MMA kernels (sm_90a, head_dim 128 only) or the mma.sync
+// kernels (any supported head_dim). kAuto picks wgmma where it applies.
+enum class AttnImpl { kAuto, kMmaSync, kWgmma };
 
 struct FwdArgs {
   AttnShape shape;
   BshdView q, k, v;  // inputs, bf16
   BshdView o;        // output, bf16, heads_q heads
   LseView lse;       // output, fp32 natural-log log-sum-exp of the scaled scores, [b, hq, sq]
-  FwdImpl impl = FwdImpl::kAuto;
+  AttnImpl impl = AttnImpl::kAuto;
 };
 
 struct BwdArgs {
@@ -60,6 +60,7 @@ struct BwdArgs {
   LseView lse;
   BshdView dq, dk, dv;        // outputs, bf16; dk/dv summed over each KV head's query heads
   void* workspace = nullptr;  // flash_bwd_workspace_bytes(shape) bytes, 256-byte aligned
+  AttnImpl impl = AttnImpl::kAuto;
 };
 
 // Forward attention: O = softmax(scale * Q K^T + mask) V, and LSE per query row.

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "attn_params.h"
+#include "flash_bwd_sm90.h"
 #include "mma.cuh"
 
 namespace hcpsim::kernels {
@@ -380,8 +381,13 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
     bwd_delta_kernel<<<grid, 256, 0, stream>>>(p);
     HCPSIM_CUDA_CHECK_LAUNCH();
   }
+  if (a.impl == AttnImpl::kWgmma && s.head_dim != 128) {
+    throw std::invalid_argument("attention backward: the wgmma kernel supports head_dim 128 only");
+  }
   if (s.seqlen_kv > 0) {
-    if (s.head_dim == 128) {
+    if (s.head_dim == 128 && a.impl != AttnImpl::kMmaSync) {
+      flash_bwd_sm90_main(p, s.batch, s.causal, stream);
+    } else if (s.head_dim == 128) {
       s.causal ? launch_bwd_main<128, true>(p, s.batch, stream) : launch_bwd_main<128, false>(p, s.batch, stream);
     } else {
       s.causal ? launch_bwd_main<64, true>(p, s.batch, stream) : launch_bwd_main<64, false>(p, s.batch, stream);

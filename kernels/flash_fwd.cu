@@ -246,10 +246,10 @@ void flash_fwd(const FwdArgs& a, cudaStream_t stream) {
   p.heads_q = s.heads_q;
   p.group = s.heads_q / s.heads_kv;
   p.scale_log2 = effective_scale(s) * kLog2e;
-  if (a.impl == FwdImpl::kWgmma && s.head_dim != 128) {
+  if (a.impl == AttnImpl::kWgmma && s.head_dim != 128) {
     throw std::invalid_argument("attention: the wgmma forward supports head_dim 128 only");
   }
-  if (s.head_dim == 128 && a.impl != FwdImpl::kMmaSync) {
+  if (s.head_dim == 128 && a.impl != AttnImpl::kMmaSync) {
     flash_fwd_sm90(p, s.batch, s.causal, stream);
   } else if (s.head_dim == 128) {
     s.causal ? launch_fwd<128, true>(p, s.batch, stream) : launch_fwd<128, false>(p, s.batch, stream);

@@ -9,6 +9,7 @@
 #include "attn_params.h"
 #include "flash_fwd_sm90.h"
 #include "mma.cuh"
+#include "sw128.cuh"
 #include "wgmma.cuh"
 
 namespace hcpsim::kernels {
@@ -28,24 +29,6 @@ struct Sm90FwdConfig {
   static_assert(kBlockM == 128 && kBlockN == 128, "tiles are 128 rows: the half offsets assume it");
   static_assert(kSmemBytes <= 227 * 1024, "forward tiles exceed the sm_90 shared-memory budget");
 };
-
-// Copies a [128][128] bf16 tile into two 64-column halves of [128 rows][128 bytes] each, with
-// the 128-byte swizzle the descriptors declare: chunk c of row r lands at half c/8, byte
-// r*128 + ((c%8) ^ (r%8))*16. Rows at or past valid_rows are zero-filled.
-template <int kThreads>
-__device__ __forceinline__ void load_tile_sw128(uint32_t base, const __nv_bfloat16* gmem, int64_t row_stride,
-                                                int valid_rows, int tid) {
-  constexpr int kRows = 128, kRowStep = kThreads / 16;
-  static_assert(kRowStep % 8 == 0, "each thread's rows must share one swizzle phase");
-  const int row0 = tid / 16, chunk = tid % 16;
-  const __nv_bfloat16* src = gmem + row0 * row_stride + chunk * 8;
-  const uint32_t dst = base + (chunk / 8) * Sm90FwdConfig::kHalfBytes + row0 * 128 + (((chunk % 8) ^ (row0 % 8)) * 16);
-#pragma unroll
-  for (int i = 0; i < kRows / kRowStep; ++i) {
-    const bool valid = row0 + i * kRowStep < valid_rows;
-    cp_async_16(dst + i * kRowStep * 128, valid ? src + i * kRowStep * row_stride : gmem, valid);
-  }
-}
 
 template <bool kCausal>
 __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_kernel(const FwdParams p) {
@@ -71,9 +54,9 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
   const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM) : p.seqlen_kv;
   const int n_blocks = (kv_end + BN - 1) / BN;
 
-  load_tile_sw128<T>(sQ, q, p.qs.row, p.seqlen_q - m0, tid);
+  load_tile_sw128<128, T>(sQ, q, p.qs.row, p.seqlen_q - m0, tid);
   cp_async_commit();
-  if (n_blocks > 0) load_tile_sw128<T>(sK, k, p.ks.row, p.seqlen_kv, tid);
+  if (n_blocks > 0) load_tile_sw128<128, T>(sK, k, p.ks.row, p.seqlen_kv, tid);
   cp_async_commit();
 
   float o_acc[D / 2] = {};  // m64n128 fragment: [t][e] = o_acc[4 * t + e]
@@ -85,7 +68,7 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
   for (int n = 0; n < n_blocks; ++n) {
     const int n0 = n * BN;
     const int buf = n & 1;
-    load_tile_sw128<T>(sV + buf * Cfg::kTileBytes, v + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
+    load_tile_sw128<128, T>(sV + buf * Cfg::kTileBytes, v + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
     cp_async_commit();
     cp_async_wait<1>();  // Q and K[n] have landed; V[n] may still be in flight
     fence_proxy_async();
@@ -103,7 +86,7 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
     wgmma_commit();
     wgmma_wait<0>();
     if (n + 1 < n_blocks) {
-      load_tile_sw128<T>(sK + (buf ^ 1) * Cfg::kTileBytes, k + (n0 + BN) * p.ks.row, p.ks.row,
+      load_tile_sw128<128, T>(sK + (buf ^ 1) * Cfg::kTileBytes, k + (n0 + BN) * p.ks.row, p.ks.row,
                          p.seqlen_kv - n0 - BN, tid);
     }
     cp_async_commit();

@@ -2,7 +2,7 @@
 // median) on the shapes of shapes.h and prints TFLOP/s next to PyTorch SDPA's FlashAttention-2
 // and cuDNN backends read from sdpa_bench.py's CSV (--torch-csv). Outputs are poisoned
 // before each shape and checked for unwritten (non-finite) elements; any makes it exit 1.
-// Usage: hcpsim_attn_bench [--torch-csv FILE] [--filter SUBSTR] [--reps N] [--warmup N] [--fwd-impl mma]
+// Usage: hcpsim_attn_bench [--torch-csv FILE] [--filter SUBSTR] [--reps N] [--warmup N] [--impl mma]
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -116,13 +116,13 @@ unsigned long long nonfinite(const Buf& b, unsigned long long* dcount) {
 int main(int argc, char** argv) {
   std::string csv, filter;
   int reps = 10, warmup = 3;
-  kernels::FwdImpl impl = kernels::FwdImpl::kAuto;  // --fwd-impl mma: the mma.sync forward
+  kernels::AttnImpl impl = kernels::AttnImpl::kAuto;  // --impl mma: the mma.sync kernels
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--torch-csv")) csv = argv[i + 1];
     else if (!std::strcmp(argv[i], "--filter")) filter = argv[i + 1];
     else if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--warmup")) warmup = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--fwd-impl")) impl = !std::strcmp(argv[i + 1], "mma") ? kernels::FwdImpl::kMmaSync : kernels::FwdImpl::kAuto;
+    else if (!std::strcmp(argv[i], "--impl")) impl = !std::strcmp(argv[i + 1], "mma") ? kernels::AttnImpl::kMmaSync : kernels::AttnImpl::kAuto;
   }
   try {
     const auto torch = read_torch_csv(csv);
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
                           {static_cast<float*>(lse.p), 0, s.seqlen_q}, impl};
       kernels::BwdArgs ba{shape,           view(q, s.heads_q),  view(k, s.heads_kv),  view(v, s.heads_kv),
                           view(o, s.heads_q), view(d_o, s.heads_q), fa.lse,              view(dq, s.heads_q),
-                          view(dk, s.heads_kv), view(dv, s.heads_kv), ws.p};
+                          view(dk, s.heads_kv), view(dv, s.heads_kv), ws.p, impl};
       const double fwd_ms = time_ms([&] { kernels::flash_fwd(fa, nullptr); }, warmup, reps);
       const double bwd_ms = time_ms([&] { kernels::flash_bwd(ba, nullptr); }, warmup, reps);
       HCPSIM_CUDA_CHECK(cudaDeviceSynchronize());

@@ -67,12 +67,12 @@ bool untouched_outside(const std::vector<uint16_t>& t, int b, int rows, int head
 
 std::string AttnCase::name() const {
   char buf[160];
-  const char* impl = fwd_impl == kernels::FwdImpl::kWgmma ? " wgmma" : (fwd_impl == kernels::FwdImpl::kMmaSync ? " mma" : "");
+  const char* impl_name = impl == kernels::AttnImpl::kWgmma ? " wgmma" : (impl == kernels::AttnImpl::kMmaSync ? " mma" : "");
   std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s%s", head_dim, heads_q, heads_kv, batch,
                 use_step ? step_name(step) : (causal ? "causal" : "nomask"),
                 use_step ? (step == CpStep::kUpper ? local_q / 2 : local_q) : seqlen_q,
                 use_step ? (step == CpStep::kLower ? local_kv / 2 : local_kv) : seqlen_kv,
-                packed_qkv ? " packed" : "", impl);
+                packed_qkv ? " packed" : "", impl_name);
   return buf;
 }
 
@@ -121,7 +121,7 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   fa.v = vv;
   fa.o = contiguous(o.get(), Lq, hq, d);
   fa.lse = {static_cast<float*>(lse.get()), static_cast<int64_t>(hq) * Lq, Lq};
-  fa.impl = c.fwd_impl;
+  fa.impl = c.impl;
   kernels::BwdArgs ba;
   ba.shape = fa.shape;
   ba.q = vq;
@@ -133,6 +133,7 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   ba.dq = contiguous(dq.get(), Lq, hq, d);
   ba.dk = contiguous(dk.get(), Lkv, hk, d);
   ba.dv = contiguous(dv.get(), Lkv, hk, d);
+  ba.impl = c.impl;
   int q_off = 0;
   if (c.use_step) {
     fa = kernels::step_args(fa, c.step);

@@ -17,7 +17,7 @@ struct AttnCase {
   int seqlen_q = 0, seqlen_kv = 0;  // used when !use_step (whole tensors)
   bool causal = false;              // used when !use_step
   bool packed_qkv = false;          // q, k, v as views into one [b, s, 3, h, d] tensor (needs hq == hk)
-  kernels::FwdImpl fwd_impl = kernels::FwdImpl::kAuto;
+  kernels::AttnImpl impl = kernels::AttnImpl::kAuto;
   std::string name() const;
 };
 

@@ -20,11 +20,11 @@ GPU_TEST(flash_cp_step_shapes) {
       for (int c : chunks) {
         for (CpStep s : steps) {
           for (auto impl :
-               {kernels::FwdImpl::kMmaSync, kernels::FwdImpl::kWgmma}) {
-            if (impl == kernels::FwdImpl::kWgmma && d != 128)
-              continue; // wgmma forward: head dim 128
+               {kernels::AttnImpl::kMmaSync, kernels::AttnImpl::kWgmma}) {
+            if (impl == kernels::AttnImpl::kWgmma && d != 128)
+              continue; // wgmma kernels: head dim 128
             AttnCase ac;
-            ac.fwd_impl = impl;
+            ac.impl = impl;
             ac.batch = 2;
             ac.heads_q = g[0];
             ac.heads_kv = g[1];
@@ -54,11 +54,11 @@ GPU_TEST(flash_general_shapes) {
       {1, 129, 2, 1, 64, false},   {129, 1, 2, 1, 64, true},
       {640, 640, 2, 1, 128, true}, {513, 700, 3, 3, 64, false}};
   for (const Shape &s : shapes) {
-    for (auto impl : {kernels::FwdImpl::kMmaSync, kernels::FwdImpl::kWgmma}) {
-      if (impl == kernels::FwdImpl::kWgmma && s.d != 128)
+    for (auto impl : {kernels::AttnImpl::kMmaSync, kernels::AttnImpl::kWgmma}) {
+      if (impl == kernels::AttnImpl::kWgmma && s.d != 128)
         continue;
       AttnCase ac;
-      ac.fwd_impl = impl;
+      ac.impl = impl;
       ac.batch = 1;
       ac.heads_q = s.hq;
       ac.heads_kv = s.hk;
