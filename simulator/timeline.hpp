@@ -26,14 +26,24 @@ struct LinkRecord {
   LinkClass cls = LinkClass::NvLink;
   double bandwidth_bytes_per_s = 0;
   double bytes = 0;            // total bytes that crossed this direction
-  double busy_s = 0;           // time with at least one flow on it
+  double busy_s = 0;           // time with at least one flow moving bytes on it (after its route latency)
+};
+
+// How one phase was simulated (DP replica folding, execute.hpp).
+struct PhaseRecord {
+  std::string name;
+  int64_t simulated_ranks = 0;  // ranks with an actor in this phase
+  bool folded = false;          // only DP replica 0 ran; the others are identical copies
+  int64_t replicas = 1;         // replicas the simulated ranks stand for (1 unless folded)
+  std::string fold_note;        // why it was (not) folded; empty when folding was not asked for
 };
 
 struct Timeline {
   std::vector<OpRecord> ops;         // every executed op of every simulated rank
   std::vector<double> phase_end_s;   // simulated time at which each phase finished (all ranks)
   std::vector<double> phase_start_s; // and started
-  std::vector<LinkRecord> links;     // only links that carried traffic
+  std::vector<PhaseRecord> phases;   // per phase: ranks simulated, folding
+  std::vector<LinkRecord> links;     // only links that carried traffic (of the simulated ranks)
   std::vector<int32_t> simulated_ranks;  // ranks that ran (all, or one DP replica when folded)
   int64_t activities = 0;            // SimGrid activities (execs + comm flows) created
   double wall_s = 0;                 // host time spent simulating
