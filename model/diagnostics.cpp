@@ -1,5 +1,7 @@
 #include "diagnostics.hpp"
 
+#include <algorithm>
+
 namespace hcpsim {
 
 std::string Diagnostic::str() const {
@@ -13,6 +15,20 @@ static std::string join(const std::vector<Diagnostic>& d) {
   std::string s;
   for (const auto& x : d) s += x.str() + "\n";
   return s;
+}
+
+bool DiagnosticSink::spoiled(const std::string& path) const {
+  const std::string section = path.substr(0, path.find('.'));
+  const size_t n = std::min(spoil_limit_, blocking_paths_.size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& bad = blocking_paths_[i];
+    if (bad == path || bad.empty()) return true;
+    if (path.size() > bad.size() && path.compare(0, bad.size(), bad) == 0 && path[bad.size()] == '.') return true;
+    if (bad == section + ".preset" || bad == section + ".hf_config") return true;
+    // Array elements: "x.sizes[0]" spoils "x.sizes".
+    if (bad.size() > path.size() && bad.compare(0, path.size(), path) == 0 && bad[path.size()] == '[') return true;
+  }
+  return false;
 }
 
 ScenarioError::ScenarioError(std::vector<Diagnostic> diagnostics)

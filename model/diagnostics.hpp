@@ -31,9 +31,17 @@ class ScenarioError : public std::runtime_error {
 class DiagnosticSink {
  public:
   void error(std::string path, std::string what, std::string rule, std::string fix) {
+    blocking_paths_.push_back(path);
     list_.push_back({std::move(path), std::move(what), std::move(rule), std::move(fix)});
     ++blocking_;
   }
+  // Whether the value at `path` is unusable: a blocking error at it, at one of
+  // its parents ("model" for "model.hidden_size"), or at the source of its
+  // section (a bad "model.preset" spoils every model field).
+  bool spoiled(const std::string& path) const;
+  // From now on, errors no longer spoil values: the rules checking
+  // relationships between valid fields report problems, they do not create them.
+  void freeze_spoiled() { spoil_limit_ = blocking_paths_.size(); }
   // An error that leaves the values read so far usable (an unknown key), so
   // that the cross-field rules still run and report their own problems.
   void non_blocking_error(std::string path, std::string what, std::string rule, std::string fix) {
@@ -48,7 +56,9 @@ class DiagnosticSink {
 
  private:
   std::vector<Diagnostic> list_;
+  std::vector<std::string> blocking_paths_;
   size_t blocking_ = 0;
+  size_t spoil_limit_ = static_cast<size_t>(-1);
 };
 
 }  // namespace hcpsim

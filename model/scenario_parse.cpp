@@ -37,9 +37,8 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
 
 // ---- model ---------------------------------------------------------------
 
-void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink, ParsedSections& ok,
+void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink,
                  ModelSpec& m) {
-  const size_t before = sink.blocking_count();
   ObjectReader r(j, "model", sink,
                  {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
                   "num_query_groups", "kv_channels", "vocab_size", "sliding_window", "gated_linear_unit",
@@ -98,14 +97,12 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   }
   set_if(m.gated_linear_unit, r.boolean("gated_linear_unit"));
   set_if(m.untie_embeddings_and_output_weights, r.boolean("untie_embeddings_and_output_weights"));
-  ok.model = sink.blocking_count() == before;
 }
 
 // ---- training ------------------------------------------------------------
 
-void parse_training(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, TrainingSpec& t,
+void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec& t,
                     bool& global_batch_given) {
-  const size_t before = sink.blocking_count();
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
                   "attn_mask_type"});
@@ -125,13 +122,11 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
                                                                       {"no_mask", AttnMaskType::NoMask}},
                                                   {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
                                                    {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
-  ok.training = sink.blocking_count() == before;
 }
 
 // ---- parallel ------------------------------------------------------------
 
-void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, ParallelSpec& p) {
-  const size_t before = sink.blocking_count();
+void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec& p) {
   ObjectReader r(j, "parallel", sink,
                  {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
                   "hierarchical_context_parallel_sizes", "pipeline_model_parallel_size", "sequence_parallel",
@@ -155,7 +150,6 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
   set_if(p.hierarchical_context_parallel_sizes, r.integer_list("hierarchical_context_parallel_sizes", 1, kMaxCount));
   set_if(p.sequence_parallel, r.boolean("sequence_parallel"));
   set_if(p.use_distributed_optimizer, r.boolean("use_distributed_optimizer"));
-  ok.parallel = sink.blocking_count() == before;
 }
 
 // ---- cluster -------------------------------------------------------------
@@ -168,8 +162,7 @@ void cluster_number(ObjectReader& r, const char* key, double& field, double scal
     r.sink().error(r.path_of(key), "missing", "required without cluster.preset", fix);
 }
 
-void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, ClusterSpec& c) {
-  const size_t before = sink.blocking_count();
+void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c) {
   ObjectReader r(j, "cluster", sink, {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"});
   bool have_preset = false;
   if (auto name = r.string("preset")) {
@@ -225,7 +218,6 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections
   if (auto o = ex.number("oversubscription", 1, 1000, "use 1 for a non-blocking fabric, 2 for 2:1, ..."))
     c.inter_node.oversubscription = *o;
   if (!have_preset) c.preset.clear();
-  ok.cluster = sink.blocking_count() == before;
 }
 
 // ---- software ------------------------------------------------------------
@@ -252,8 +244,7 @@ std::optional<Version> parse_version(const std::string& s) {
   return v;
 }
 
-void parse_software(const nlohmann::json& j, DiagnosticSink& sink, ParsedSections& ok, SoftwareSpec& s) {
-  const size_t before = sink.blocking_count();
+void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
   ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
   if (auto v = r.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
@@ -262,7 +253,6 @@ void parse_software(const nlohmann::json& j, DiagnosticSink& sink, ParsedSection
                  "write it like \"2.8.0\"");
   }
   set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
-  ok.software = sink.blocking_count() == before;
 }
 
 }  // namespace
@@ -291,15 +281,15 @@ Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt
   const nlohmann::json* parallel = top.object("parallel");
   const nlohmann::json* cluster = top.object("cluster");
   const nlohmann::json* software = top.object("software");
-  if (model) parse_model(*model, opt, sink, ok, sc.model);
-  if (training) parse_training(*training, sink, ok, sc.training, global_batch_given);
-  if (parallel) parse_parallel(*parallel, sink, ok, sc.parallel);
-  if (cluster) parse_cluster(*cluster, sink, ok, sc.cluster);
-  parse_software(software ? *software : empty, sink, ok, sc.software);
-  ok.model = ok.model && model;
-  ok.training = ok.training && training;
-  ok.parallel = ok.parallel && parallel;
-  ok.cluster = ok.cluster && cluster;
+  if (model) parse_model(*model, opt, sink, sc.model);
+  if (training) parse_training(*training, sink, sc.training, global_batch_given);
+  if (parallel) parse_parallel(*parallel, sink, sc.parallel);
+  if (cluster) parse_cluster(*cluster, sink, sc.cluster);
+  parse_software(software ? *software : empty, sink, sc.software);
+  ok.model_present = model != nullptr;
+  ok.training_present = training != nullptr;
+  ok.parallel_present = parallel != nullptr;
+  ok.cluster_present = cluster != nullptr;
 
   set_if(sc.workload, top.choice<WorkloadKind>("workload", {{"step", WorkloadKind::Step},
                                                              {"layer", WorkloadKind::Layer},

@@ -38,6 +38,13 @@ struct Ctx {
   Scenario& sc;
   const ParsedSections& ok;
   DiagnosticSink& sink;
+  // True when every listed field parsed (a rule reading a broken field is skipped,
+  // so that one typo does not cascade into false errors).
+  bool usable(std::initializer_list<const char*> paths) const {
+    for (const char* p : paths)
+      if (sink.spoiled(p)) return false;
+    return true;
+  }
   int64_t tp() const { return sc.parallel.tensor_model_parallel_size; }
   int64_t cp() const { return sc.parallel.context_parallel_size; }
   int64_t pp() const { return sc.parallel.pipeline_model_parallel_size; }
@@ -252,17 +259,27 @@ void check_precision(Ctx& c) {
 }  // namespace
 
 void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink) {
+  sink.freeze_spoiled();
   Ctx c{sc, ok, sink};
-  if (ok.cluster) check_cluster(c);
-  if (ok.parallel) check_pipeline(c);
-  if (ok.parallel && ok.cluster) check_world_divisibility(c);
-  const bool have_dp = ok.parallel && ok.cluster && sc.parallel.data_parallel_size > 0;
-  if (ok.model && ok.parallel) check_heads(c);
-  if (ok.training && ok.parallel) check_sequence(c);
-  if (ok.training && have_dp) check_batch(c, global_batch_given);
-  if (ok.model && ok.parallel && ok.training && ok.software) check_cp_transport(c);
-  if (ok.training && ok.cluster) check_precision(c);
-  if (ok.parallel && ok.cluster && c.tp() > sc.cluster.gpus_per_node)
+  const bool model = ok.model_present && c.usable({"model"});
+  const bool cluster = ok.cluster_present && c.usable({"cluster"});
+  const bool sizes = ok.parallel_present && c.usable({"parallel.tensor_model_parallel_size", "parallel.context_parallel_size",
+                                                      "parallel.pipeline_model_parallel_size"});
+  const bool training = ok.training_present;
+  if (cluster) check_cluster(c);
+  if (ok.parallel_present && c.usable({"parallel.pipeline_model_parallel_size"})) check_pipeline(c);
+  if (sizes && cluster) check_world_divisibility(c);
+  const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
+  if (model && sizes) check_heads(c);
+  if (training && sizes && c.usable({"training.seq_length", "training.micro_batch_size", "parallel.sequence_parallel"}))
+    check_sequence(c);
+  if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
+    check_batch(c, global_batch_given);
+  if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",
+                                               "training.seq_length", "software"}))
+    check_cp_transport(c);
+  if (training && cluster && c.usable({"training.precision"})) check_precision(c);
+  if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
 }
 

@@ -8,10 +8,10 @@
 
 namespace hcpsim {
 
-// Which sections parsed without structural errors; rules that read a broken
-// section are skipped so that one typo does not cascade into false errors.
+// Which sections the scenario has; whether each field parsed is read off the
+// DiagnosticSink (rules that read a broken field are skipped).
 struct ParsedSections {
-  bool model = false, training = false, parallel = false, cluster = false, software = false;
+  bool model_present = false, training_present = false, parallel_present = false, cluster_present = false;
 };
 
 void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink);

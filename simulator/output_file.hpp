@@ -2,13 +2,24 @@
 // in the same folder, flush, then rename over the destination.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace hcpsim {
 
-// Throws std::runtime_error naming the path and the OS error on failure; the
+// A file the user asked for could not be written (a user error: exit code 2).
+class OutputFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws OutputFileError naming the path and the OS error on failure; the
 // destination is then untouched.
 void write_file_atomically(const std::string& path, std::string_view content);
+
+// Throws OutputFileError unless `path`'s folder exists and is writable, so a
+// long simulation does not run only to fail at the end.
+void check_writable(const std::string& path);
 
 }  // namespace hcpsim

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The CLI's exit codes and error form: 0 valid, 2 invalid input (every problem
+# listed as "error: <path>: <what> (<rule>) — <fix>"), output files all or nothing.
+# Usage: exit_codes.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" >"$TMP/out" 2>&1 || fail "valid scenario: exit $?"
+grep -q "^valid: " "$TMP/out" || fail "no 'valid:' line"
+
+cat >"$TMP/bad.json" <<'JSON'
+{ "model": {"preset": "llama3.1-8b"},
+  "training": {"seq_length": 131000},
+  "parallel": {"context_parallel_size": 16, "cp_comm_type": "allgather", "tensor_model_paralel_size": 1},
+  "cluster": {"preset": "dgx-h100", "num_nodes": 4} }
+JSON
+"$BIN" --validate "$TMP/bad.json" >"$TMP/out" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "invalid scenario: exit $rc, want 2"
+[ "$(grep -c '^error: ' "$TMP/err")" -eq 3 ] || { cat "$TMP/err"; fail "want 3 errors"; }
+grep -q '^error: parallel.cp_comm_type: .* (.*) — use "all_gather"' "$TMP/err" || fail "allgather message"
+grep -q '^error: parallel.tensor_model_paralel_size: .* — did you mean "tensor_model_parallel_size"?' "$TMP/err" || fail "did you mean"
+grep -q '^error: training.seq_length: ' "$TMP/err" || fail "seq_length rule"
+
+"$BIN" --validate "$TMP/missing.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "missing file: exit $rc, want 2"
+grep -q "cannot open" "$TMP/err" || fail "missing file message"
+
+printf '{"name": "x",\n "model": }\n' >"$TMP/broken.json"
+"$BIN" --validate "$TMP/broken.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "malformed JSON: exit $rc"
+grep -q "broken.json:2:[0-9]*: malformed JSON" "$TMP/err" || { cat "$TMP/err"; fail "line:column"; }
+
+"$BIN" --no-such-flag 2>/dev/null; rc=$?
+[ $rc -eq 2 ] || fail "unknown flag: exit $rc, want 2"
+
+echo previous >"$TMP/keep.json"
+"$BIN" --validate "$TMP/bad.json" -o "$TMP/keep.json" 2>/dev/null
+[ "$(cat "$TMP/keep.json")" = previous ] || fail "an invalid run replaced the output file"
+"$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" -o "$TMP/no/such/dir/out.txt" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "unwritable output: exit $rc, want 2"
+"$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o "$TMP/v.json" || fail "json output"
+grep -q '"valid": true' "$TMP/v.json" || fail "json valid field"
+ls "$TMP" | grep -q '\.tmp\.' && fail "temporary file left behind"
+echo "exit_codes: ok"
