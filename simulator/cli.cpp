@@ -8,6 +8,7 @@
 #include "model/scenario_io.hpp"
 #include "simulator/builtin_study.hpp"
 #include "simulator/cli_commands.hpp"
+#include "simulator/output_file.hpp"
 
 namespace hcpsim {
 
@@ -58,6 +59,9 @@ int cli_main(int argc, char** argv) {
   app.add_option("--format", opt.format, "Output format")->check(CLI::IsMember({"text", "json"}));
   app.add_option("--ranks", opt.ranks, "Ranks to show with --dump-workload (default: rank 0)");
   app.add_option("-o,--out", opt.out_file, "Write the output to this file (atomically) instead of stdout");
+  app.add_option("--trace", opt.trace_file, "Write a Chrome/Perfetto trace of the simulation (ui.perfetto.dev)");
+  app.add_flag("--reproducible", opt.reproducible,
+               "Leave the host wall time out of the output: the same input then gives byte-identical output");
   auto* presets = app.add_subcommand("presets", "List the built-in model and cluster presets with their sources");
 
   try {
@@ -71,12 +75,18 @@ int cli_main(int argc, char** argv) {
   const std::string source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;
   try {
     const auto inputs = load_inputs(opt.scenario_file);
+    if (!opt.out_file.empty()) check_writable(opt.out_file);
+    if (!opt.trace_file.empty()) check_writable(opt.trace_file);
     if (opt.validate_only) return validate_command(inputs, opt);
     if (opt.dump_workload) return dump_workload_command(inputs, opt);
     if (opt.show_placement) return placement_command(inputs, opt);
     return run_command(inputs, opt);
   } catch (const ScenarioError& e) {
     print_diagnostics(e, source);
+    return kExitInvalidInput;
+  } catch (const OutputFileError& e) {
+    std::cerr << "error: --out/--trace: " << e.what() << " (output files must be writable) \u2014 check that the folder "
+              << "exists and is writable\n";
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

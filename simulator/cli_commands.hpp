@@ -17,6 +17,8 @@ struct CliOptions {
   std::string format = "text";  // text | json
   std::vector<int> ranks;       // --dump-workload: which ranks to print
   std::string out_file;         // empty: stdout
+  std::string trace_file;       // Chrome/Perfetto trace of the simulation
+  bool reproducible = false;    // leave host wall time out, so equal inputs give equal bytes
 };
 
 struct NamedScenario {
