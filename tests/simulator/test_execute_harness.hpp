@@ -58,6 +58,7 @@ struct PhaseData {
   ExecutePhase phase() const { return {name, programs, groups, compute_s}; }
 };
 
+// The input's phases view `phases`: keep it alive while the input is used.
 inline ExecuteInput make_input(const ClusterSpec& spec, const RankLayout& layout, const std::vector<PhaseData>& phases,
                                const ExecuteOptions& options = {}, const TopologyOptions& topo = {}) {
   ExecuteInput in;
