@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "attn_params.h"
+#include "bwd_common.cuh"
+#include "elementwise.cuh"
 #include "flash_bwd_sm90.h"
 #include "mma.cuh"
 
@@ -61,10 +63,6 @@ __global__ void bwd_delta_kernel(const BwdParams p) {
   }
 }
 
-__device__ __forceinline__ void red_add_v2(float* addr, float a, float b) {
-  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(addr), "f"(a), "f"(b) : "memory");
-}
-
 template <int D, bool kCausal>
 __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(const BwdParams p) {
   using Cfg = BwdConfig<D>;
@@ -94,10 +92,9 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
   load_tile<BN, C, T>(sK, p.k + b * p.ks.batch + hk * p.ks.head + n0 * p.ks.row, p.ks.row, p.seqlen_kv - n0, tid);
   load_tile<BN, C, T>(sV, p.v + b * p.vs.batch + hk * p.vs.head + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
 
-  // Causal: query rows below n0 see none of this block's keys.
+  // Steps: (query head of the group) x (query tile); causal skips tiles ending before n0.
   const int m_first = kCausal ? n0 / BM : 0;
-  const int m_blocks = (p.seqlen_q + BM - 1) / BM;
-  const int m_count = max(m_blocks - m_first, 0);
+  const int m_count = max((p.seqlen_q + BM - 1) / BM - m_first, 0);
   const int steps = m_count * p.group;
 
   // Stages the Q, dO tiles and the row statistics of step `it` into buffer `buf`.
@@ -108,15 +105,7 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
                         p.seqlen_q - m0, tid);
     load_tile<BM, C, T>(sdO + buf * Cfg::kQBytes, p.d_o + b * p.dos.batch + h * p.dos.head + m0 * p.dos.row,
                         p.dos.row, p.seqlen_q - m0, tid);
-    // Row statistics, asynchronously like the tiles. Rows past the end read as 0: their Q and
-    // dO rows are zero too, so they add nothing to dK/dV, and their dQ is never stored.
-    if (tid < 2 * BM) {
-      const int r = tid % BM;
-      const bool valid = m0 + r < p.seqlen_q;
-      const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + (valid ? m0 + r : 0);
-      float* dst = (tid < BM ? sLse : sDelta) + buf * BM + r;
-      cp_async_4(smem_u32(dst), (tid < BM ? p.lse_log2 : p.delta) + stat, valid);
-    }
+    load_row_stats<BM>(p, b, h, m0, sLse + buf * BM, sDelta + buf * BM, tid);
   };
   if (steps > 0) load_step(0, 0);
   cp_async_commit();
@@ -288,14 +277,8 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
 
 // dq[b, i, h, :] = scale * dq_accum[b, i, h, :] cast to bf16; 8 elements per thread.
 __global__ void bwd_dq_convert_kernel(const BwdParams p) {
-  const int64_t vec_per_row = p.head_dim / 8;
-  const int64_t total = static_cast<int64_t>(p.seqlen_q) * p.heads_q * vec_per_row;
   const int b = blockIdx.y;
-  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (idx % vec_per_row) * 8;
-    const int64_t h = (idx / vec_per_row) % p.heads_q;
-    const int64_t i = idx / (vec_per_row * p.heads_q);
+  for_each_vec8(p.seqlen_q, p.heads_q, p.head_dim, [&](int64_t i, int64_t h, int64_t c) {
     const float4* src = reinterpret_cast<const float4*>(
         p.dq_accum + ((b * static_cast<int64_t>(p.seqlen_q) + i) * p.heads_q + h) * p.head_dim + c);
     const float4 x = src[0], y = src[1];
@@ -305,7 +288,7 @@ __global__ void bwd_dq_convert_kernel(const BwdParams p) {
     out.z = pack_bf16(y.x * p.scale, y.y * p.scale);
     out.w = pack_bf16(y.z * p.scale, y.w * p.scale);
     *reinterpret_cast<uint4*>(p.dq + b * p.dqs.batch + i * p.dqs.row + h * p.dqs.head + c) = out;
-  }
+  });
 }
 
 template <int D, bool kCausal>
@@ -394,9 +377,7 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
     }
   }
   if (s.seqlen_q > 0) {
-    const int64_t vecs = static_cast<int64_t>(s.seqlen_q) * s.heads_q * (s.head_dim / 8);
-    const dim3 grid(static_cast<unsigned>(std::min<int64_t>((vecs + 255) / 256, 4096)), s.batch);
-    bwd_dq_convert_kernel<<<grid, 256, 0, stream>>>(p);
+    bwd_dq_convert_kernel<<<vec8_grid(s.seqlen_q, s.heads_q, s.head_dim, s.batch), 256, 0, stream>>>(p);
     HCPSIM_CUDA_CHECK_LAUNCH();
   }
 }

@@ -9,6 +9,7 @@
 // The delta/LSE preprocessing and the dQ conversion are flash_bwd.cu's kernels.
 #include <cmath>
 
+#include "bwd_common.cuh"
 #include "flash_bwd_sm90.h"
 #include "mma.cuh"
 #include "sw128.cuh"
@@ -31,10 +32,6 @@ struct Sm90BwdConfig {
   static constexpr int kSmemBytes = 2 * kKvBytes + 4 * kQBytes + kDsBytes + 4 * kRowStatBytes + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "backward tiles exceed the sm_90 shared-memory budget");
 };
-
-__device__ __forceinline__ void red_add_v2(float* addr, float a, float b) {
-  asm volatile("red.global.add.v2.f32 [%0], {%1, %2};\n" ::"l"(addr), "f"(a), "f"(b) : "memory");
-}
 
 template <bool kCausal>
 __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_kernel(const BwdParams p) {
@@ -61,9 +58,9 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
   load_tile_sw128<BN, T>(sK, p.k + b * p.ks.batch + hk * p.ks.head + n0 * p.ks.row, p.ks.row, p.seqlen_kv - n0, tid);
   load_tile_sw128<BN, T>(sV, p.v + b * p.vs.batch + hk * p.vs.head + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
 
-  const int m_first = kCausal ? n0 / BM : 0;  // query rows below n0 see none of these keys
-  const int m_blocks = (p.seqlen_q + BM - 1) / BM;
-  const int m_count = max(m_blocks - m_first, 0);
+  // Steps: (query head of the group) x (query tile); causal skips tiles ending before n0.
+  const int m_first = kCausal ? n0 / BM : 0;
+  const int m_count = max((p.seqlen_q + BM - 1) / BM - m_first, 0);
   const int steps = m_count * p.group;
 
   auto load_step = [&](int it, int buf) {
@@ -73,15 +70,7 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
                            p.seqlen_q - m0, tid);
     load_tile_sw128<BM, T>(sdO + buf * Cfg::kQBytes, p.d_o + b * p.dos.batch + h * p.dos.head + m0 * p.dos.row,
                            p.dos.row, p.seqlen_q - m0, tid);
-    // Rows past the end read lse = delta = 0: their Q and dO rows are zero, so they add
-    // nothing to dK/dV, and their dQ is never stored.
-    if (tid < 2 * BM) {
-      const int r = tid % BM;
-      const bool valid = m0 + r < p.seqlen_q;
-      const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + (valid ? m0 + r : 0);
-      float* dst = (tid < BM ? sLse : sDelta) + buf * BM + r;
-      cp_async_4(smem_u32(dst), (tid < BM ? p.lse_log2 : p.delta) + stat, valid);
-    }
+    load_row_stats<BM>(p, b, h, m0, sLse + buf * BM, sDelta + buf * BM, tid);
   };
   if (steps > 0) load_step(0, 0);
   cp_async_commit();

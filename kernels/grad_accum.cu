@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 
 #include "cp_ops.h"
+#include "elementwise.cuh"
 
 namespace hcpsim::kernels {
 namespace {
@@ -12,12 +13,8 @@ namespace {
 // dst[b, i, h, c:c+8] = (copy ? 0 : dst) + src      fp32 math, 8 elements per thread
 template <bool kDstF32>
 __global__ void grad_accumulate_kernel(const GradAccumArgs a) {
-  const int vec = a.head_dim / 8;
-  const int64_t total = static_cast<int64_t>(a.rows) * a.heads * vec;
   const int b = blockIdx.y;
-  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (idx % vec) * 8, h = (idx / vec) % a.heads, i = idx / (static_cast<int64_t>(vec) * a.heads);
+  detail::for_each_vec8(a.rows, a.heads, a.head_dim, [&](int64_t i, int64_t h, int64_t c) {
     const uint4 raw = *reinterpret_cast<const uint4*>(static_cast<const __nv_bfloat16*>(a.src.ptr) +
                                                       b * a.src.batch_stride + i * a.src.row_stride +
                                                       h * a.src.head_stride + c);
@@ -35,7 +32,7 @@ __global__ void grad_accumulate_kernel(const GradAccumArgs a) {
       auto* dst = reinterpret_cast<uint4*>(static_cast<__nv_bfloat16*>(a.dst.ptr) + off);
       if (a.copy) {
         *dst = raw;
-        continue;
+        return;
       }
       uint4 cur = *dst;
       auto* cv = reinterpret_cast<__nv_bfloat162*>(&cur);
@@ -47,7 +44,7 @@ __global__ void grad_accumulate_kernel(const GradAccumArgs a) {
       }
       *dst = cur;
     }
-  }
+  });
 }
 
 }  // namespace
@@ -58,8 +55,7 @@ void grad_accumulate(const GradAccumArgs& a, cudaStream_t stream) {
     throw std::invalid_argument("grad_accumulate: null view or bad dimensions");
   }
   if (a.rows == 0) return;
-  const int64_t vectors = static_cast<int64_t>(a.rows) * a.heads * a.head_dim / 8;
-  const dim3 grid(static_cast<unsigned>(std::min<int64_t>((vectors + 255) / 256, 8192)), a.batch);
+  const dim3 grid = detail::vec8_grid(a.rows, a.heads, a.head_dim, a.batch);
   if (a.dst_f32) {
     grad_accumulate_kernel<true><<<grid, 256, 0, stream>>>(a);
   } else {

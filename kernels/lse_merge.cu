@@ -5,9 +5,12 @@
 #include <cuda_bf16.h>
 
 #include "cp_ops.h"
+#include "elementwise.cuh"
 
 namespace hcpsim::kernels {
 namespace {
+using detail::for_each_vec8;
+using detail::vec8_grid;
 
 // lse = max(a, b) + log1p(exp(min(a, b) - max(a, b)))   one thread per (b, h, i)
 __global__ void lse_merge_kernel(LseView acc, LseView step, int heads, int rows) {
@@ -24,14 +27,8 @@ __global__ void lse_merge_kernel(LseView acc, LseView step, int heads, int rows)
 // 8 elements per thread: out_acc[b, i, h, c:c+8] (+)= exp(lse_step - lse_final) * out_step[...]
 template <bool kAccF32>
 __global__ void out_correction_kernel(const OutCorrectionArgs a) {
-  const int vec = a.head_dim / 8;
-  const int64_t total = static_cast<int64_t>(a.rows) * a.heads * vec;
   const int b = blockIdx.y;
-  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (idx % vec) * 8;
-    const int64_t h = (idx / vec) % a.heads;
-    const int64_t i = idx / (static_cast<int64_t>(vec) * a.heads);
+  for_each_vec8(a.rows, a.heads, a.head_dim, [&](int64_t i, int64_t h, int64_t c) {
     const float w = expf(a.lse_step.ptr[b * a.lse_step.batch_stride + h * a.lse_step.head_stride + i] -
                          a.lse_final.ptr[b * a.lse_final.batch_stride + h * a.lse_final.head_stride + i]);
     const auto* src = static_cast<const __nv_bfloat16*>(a.out_step.ptr) + b * a.out_step.batch_stride +
@@ -64,16 +61,12 @@ __global__ void out_correction_kernel(const OutCorrectionArgs a) {
       }
       *dst = cur;
     }
-  }
+  });
 }
 
 __global__ void cast_kernel(BshdView dst, BshdView src, int rows, int heads, int head_dim) {
-  const int vec = head_dim / 8;
-  const int64_t total = static_cast<int64_t>(rows) * heads * vec;
   const int b = blockIdx.y;
-  for (int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; idx < total;
-       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = (idx % vec) * 8, h = (idx / vec) % heads, i = idx / (static_cast<int64_t>(vec) * heads);
+  for_each_vec8(rows, heads, head_dim, [&](int64_t i, int64_t h, int64_t c) {
     const auto* s = reinterpret_cast<const float4*>(static_cast<const float*>(src.ptr) + b * src.batch_stride +
                                                     i * src.row_stride + h * src.head_stride + c);
     const float4 x = s[0], y = s[1];
@@ -85,11 +78,7 @@ __global__ void cast_kernel(BshdView dst, BshdView src, int rows, int heads, int
     ov[3] = __floats2bfloat162_rn(y.z, y.w);
     *reinterpret_cast<uint4*>(static_cast<__nv_bfloat16*>(dst.ptr) + b * dst.batch_stride + i * dst.row_stride +
                               h * dst.head_stride + c) = out;
-  }
-}
-
-dim3 grid_for(int64_t vectors, int batch) {
-  return dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>((vectors + 255) / 256, 8192))), batch);
+  });
 }
 
 void check_dims(int batch, int rows, int heads, int head_dim) {
@@ -115,7 +104,7 @@ void out_correction(const OutCorrectionArgs& a, cudaStream_t stream) {
     throw std::invalid_argument("out_correction: null view");
   }
   if (a.rows == 0) return;
-  const dim3 grid = grid_for(static_cast<int64_t>(a.rows) * a.heads * a.head_dim / 8, a.batch);
+  const dim3 grid = vec8_grid(a.rows, a.heads, a.head_dim, a.batch);
   if (a.accum == OutAccum::kFloat32) {
     out_correction_kernel<true><<<grid, 256, 0, stream>>>(a);
   } else {
@@ -127,7 +116,7 @@ void out_correction(const OutCorrectionArgs& a, cudaStream_t stream) {
 void cast_f32_to_bf16(BshdView dst, BshdView src, int batch, int rows, int heads, int head_dim, cudaStream_t stream) {
   check_dims(batch, rows, heads, head_dim);
   if (rows == 0) return;
-  cast_kernel<<<grid_for(static_cast<int64_t>(rows) * heads * head_dim / 8, batch), 256, 0, stream>>>(
+  cast_kernel<<<vec8_grid(rows, heads, head_dim, batch), 256, 0, stream>>>(
       dst, src, rows, heads, head_dim);
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
