@@ -70,6 +70,8 @@ struct BwdParams {
   float* dq_accum;  // [b, sq, hq, d] fp32, zeroed before the main kernel
   float* delta;     // [b, hq, sq] fp32: rowsum(dO * O)
   float* lse_log2;  // [b, hq, sq] fp32: lse * log2(e), contiguous so the main kernel can cp.async it
+  float *dk_accum, *dv_accum;  // [b, skv, hk, d] fp32, zeroed; used when head_split > 1
+  int head_split;              // CTAs per KV head, each taking group / head_split query heads
   Strides qs, ks, vs, os, dos, dqs, dks, dvs;
   int64_t lse_batch, lse_head;
   int seqlen_q, seqlen_kv, heads_q, heads_kv, group, head_dim;

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "attn_params.h"
+#include "cp_ops.h"
 #include "bwd_common.cuh"
 #include "elementwise.cuh"
 #include "flash_bwd_sm90.h"
@@ -306,11 +307,23 @@ void launch_bwd_main(const BwdParams& p, int batch, cudaStream_t stream) {
 
 size_t align256(size_t n) { return (n + 255) / 256 * 256; }
 
+// Query heads of one KV head per CTA of the wgmma backward. With few key blocks (short GQA
+// sequences: 2K keys x 8 KV heads is 128 CTAs for 132 SMs, causal ones of very unequal
+// length) each query head gets its own CTA and dK/dV are summed in fp32 accumulators.
+// Depends on the shape only, so the workspace size is known before the call.
+constexpr int64_t kHeadSplitBelowCtas = 256;
+int bwd_head_split(const AttnShape& s) {
+  const int64_t ctas = static_cast<int64_t>((s.seqlen_kv + 127) / 128) * s.heads_kv * s.batch;
+  return s.head_dim == 128 && s.heads_q > s.heads_kv && ctas < kHeadSplitBelowCtas ? s.heads_q / s.heads_kv : 1;
+}
+
 }  // namespace
 
 size_t flash_bwd_workspace_bytes(const AttnShape& s) {
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
-  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(rows * sizeof(float));
+  const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
+  const size_t dkv_bytes = bwd_head_split(s) > 1 ? 2 * align256(kv_elems * sizeof(float)) : 0;
+  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(rows * sizeof(float)) + dkv_bytes;
 }
 
 void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
@@ -337,6 +350,10 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   p.dq_accum = static_cast<float*>(a.workspace);
   p.delta = reinterpret_cast<float*>(static_cast<char*>(a.workspace) + align256(rows * s.head_dim * sizeof(float)));
   p.lse_log2 = reinterpret_cast<float*>(reinterpret_cast<char*>(p.delta) + align256(rows * sizeof(float)));
+  const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
+  p.head_split = a.impl == AttnImpl::kMmaSync ? 1 : bwd_head_split(s);  // the mma.sync kernel never splits
+  p.dk_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.lse_log2) + align256(rows * sizeof(float)));
+  p.dv_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.dk_accum) + align256(kv_elems * sizeof(float)));
   p.qs = strides_of(a.q);
   p.ks = strides_of(a.k);
   p.vs = strides_of(a.v);
@@ -369,7 +386,17 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   }
   if (s.seqlen_kv > 0) {
     if (s.head_dim == 128 && a.impl != AttnImpl::kMmaSync) {
+      if (p.head_split > 1) {
+        HCPSIM_CUDA_CHECK(cudaMemsetAsync(p.dk_accum, 0, 2 * align256(kv_elems * sizeof(float)), stream));
+      }
       flash_bwd_sm90_main(p, s.batch, s.causal, stream);
+      if (p.head_split > 1) {  // dk/dv = bf16(fp32 accumulators); the scale is already in dk
+        const int64_t row = static_cast<int64_t>(s.heads_kv) * s.head_dim;
+        cast_f32_to_bf16(a.dk, BshdView{p.dk_accum, row * s.seqlen_kv, row, s.head_dim}, s.batch, s.seqlen_kv,
+                         s.heads_kv, s.head_dim, stream);
+        cast_f32_to_bf16(a.dv, BshdView{p.dv_accum, row * s.seqlen_kv, row, s.head_dim}, s.batch, s.seqlen_kv,
+                         s.heads_kv, s.head_dim, stream);
+      }
     } else if (s.head_dim == 128) {
       s.causal ? launch_bwd_main<128, true>(p, s.batch, stream) : launch_bwd_main<128, false>(p, s.batch, stream);
     } else {

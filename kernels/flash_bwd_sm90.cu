@@ -39,7 +39,10 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
   constexpr int BN = Cfg::kBlockN, BM = Cfg::kBlockM, T = Cfg::kThreads, D = Cfg::kHeadDim;
   constexpr uint32_t kKvHalf = sw128_half_bytes<BN>(), kQHalf = sw128_half_bytes<BM>();
   extern __shared__ __align__(1024) unsigned char smem[];
-  const int hk = p.heads_fastest ? blockIdx.x : blockIdx.y;  // causal: first key blocks are heaviest
+  const int hk_slot = p.heads_fastest ? blockIdx.x : blockIdx.y;  // causal: first key blocks are heaviest
+  const int hk = hk_slot / p.head_split;
+  const int heads_per_cta = p.group / p.head_split;
+  const int head_base = hk * p.group + (hk_slot % p.head_split) * heads_per_cta;
   const int n_block = p.heads_fastest ? blockIdx.y : blockIdx.x;
   const int b = blockIdx.z;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -61,10 +64,10 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
   // Steps: (query head of the group) x (query tile); causal skips tiles ending before n0.
   const int m_first = kCausal ? n0 / BM : 0;
   const int m_count = max((p.seqlen_q + BM - 1) / BM - m_first, 0);
-  const int steps = m_count * p.group;
+  const int steps = m_count * heads_per_cta;
 
   auto load_step = [&](int it, int buf) {
-    const int h = hk * p.group + it / m_count;
+    const int h = head_base + it / m_count;
     const int m0 = (m_first + it % m_count) * BM;
     load_tile_sw128<BM, T>(sQ + buf * Cfg::kQBytes, p.q + b * p.qs.batch + h * p.qs.head + m0 * p.qs.row, p.qs.row,
                            p.seqlen_q - m0, tid);
@@ -82,7 +85,7 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
 
   for (int it = 0; it < steps; ++it) {
     const int buf = it & 1;
-    const int h = hk * p.group + it / m_count;
+    const int h = head_base + it / m_count;
     const int m0 = (m_first + it % m_count) * BM;
     cp_async_wait<0>();
     fence_proxy_async();
@@ -171,9 +174,13 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
   }
   cp_async_wait<0>();
 
-  // dk *= scale; write this warpgroup's dK, dV rows
+  // dk *= scale; write this warpgroup's dK, dV rows (or add them to the fp32 accumulators
+  // when the KV head's query heads are split over several CTAs)
   __nv_bfloat16* dk = p.dk + b * p.dks.batch + hk * p.dks.head;
   __nv_bfloat16* dv = p.dv + b * p.dvs.batch + hk * p.dvs.head;
+  const int64_t acc_row = static_cast<int64_t>(p.heads_kv) * D;
+  float* dk_acc_rows = p.dk_accum + (static_cast<int64_t>(b) * p.seqlen_kv * p.heads_kv + hk) * D;
+  float* dv_acc_rows = p.dv_accum + (static_cast<int64_t>(b) * p.seqlen_kv * p.heads_kv + hk) * D;
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
     const int row = kv_lo + i * 8;
@@ -181,9 +188,15 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1) flash_bwd_sm90_ker
 #pragma unroll
     for (int t = 0; t < D / 8; ++t) {
       const int col = t * 8 + 2 * (lane & 3);
-      *reinterpret_cast<uint32_t*>(dk + row * p.dks.row + col) =
-          pack_bf16(dk_acc[4 * t + 2 * i] * p.scale, dk_acc[4 * t + 2 * i + 1] * p.scale);
-      *reinterpret_cast<uint32_t*>(dv + row * p.dvs.row + col) = pack_bf16(dv_acc[4 * t + 2 * i], dv_acc[4 * t + 2 * i + 1]);
+      const float k0 = dk_acc[4 * t + 2 * i] * p.scale, k1 = dk_acc[4 * t + 2 * i + 1] * p.scale;
+      const float v0 = dv_acc[4 * t + 2 * i], v1 = dv_acc[4 * t + 2 * i + 1];
+      if (p.head_split > 1) {
+        red_add_v2(dk_acc_rows + row * acc_row + col, k0, k1);
+        red_add_v2(dv_acc_rows + row * acc_row + col, v0, v1);
+      } else {
+        *reinterpret_cast<uint32_t*>(dk + row * p.dks.row + col) = pack_bf16(k0, k1);
+        *reinterpret_cast<uint32_t*>(dv + row * p.dvs.row + col) = pack_bf16(v0, v1);
+      }
     }
   }
 }
@@ -195,8 +208,9 @@ void launch(const BwdParams& p, int batch, cudaStream_t stream) {
   HCPSIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes));
   const int n_blocks = (p.seqlen_kv + Cfg::kBlockN - 1) / Cfg::kBlockN;
   BwdParams q = p;
-  q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(n_blocks) * p.heads_kv * batch, num_sms());
-  const dim3 grid(q.heads_fastest ? p.heads_kv : n_blocks, q.heads_fastest ? n_blocks : p.heads_kv, batch);
+  const int head_slots = p.heads_kv * p.head_split;
+  q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(n_blocks) * head_slots * batch, num_sms());
+  const dim3 grid(q.heads_fastest ? head_slots : n_blocks, q.heads_fastest ? n_blocks : head_slots, batch);
   kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q);
   HCPSIM_CUDA_CHECK_LAUNCH();
 }

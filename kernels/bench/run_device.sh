@@ -26,9 +26,9 @@ fi
 if [ "$what" = profile ]; then
   # Nsight Compute on one forward and one backward launch (clocks left alone).
   stalls=$(for r in barrier long_scoreboard short_scoreboard mio_throttle math_pipe_throttle wait not_selected selected dispatch_stall lg_throttle no_instruction branch_resolving; do printf 'smsp__average_warps_issue_stalled_%s_per_issue_active.ratio,' $r; done)
-  ncu --clock-control none -k regex:flash_ -c 2 --section SpeedOfLight \
+  ncu --clock-control none -k regex:flash_ -c 2 --section SpeedOfLight --section ComputeWorkloadAnalysis \
       --metrics "${stalls}sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__data_bank_conflicts_pipe_lsu_mem_shared.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared.sum,smsp__inst_executed.sum,sm__cycles_elapsed.avg" \
       ./build-gpu/kernels/hcpsim_attn_bench --filter "${filter:-s8192_full_hk32}" --reps 1 --warmup 0 >"$out/ncu.txt" 2>&1
-  grep -E "flash_|Duration|SM Frequency|Throughput|stalled|pipe_tensor|bank|wavefronts|inst_executed|cycles_elapsed" "$out/ncu.txt" | grep -v "^==" | head -80
+  grep -E "flash_|Duration|SM Frequency|Throughput|stalled|pipe_tensor|bank|wavefronts|inst_executed|cycles_elapsed|Issue Slots|pipeline" "$out/ncu.txt" | grep -v "^==" | head -80
 fi
 exit $status
