@@ -68,11 +68,11 @@ bool untouched_outside(const std::vector<uint16_t>& t, int b, int rows, int head
 std::string AttnCase::name() const {
   char buf[160];
   const char* impl_name = impl == kernels::AttnImpl::kWgmma ? " wgmma" : (impl == kernels::AttnImpl::kMmaSync ? " mma" : "");
-  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s%s", head_dim, heads_q, heads_kv, batch,
+  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s%s%s", head_dim, heads_q, heads_kv, batch,
                 use_step ? step_name(step) : (causal ? "causal" : "nomask"),
                 use_step ? (step == CpStep::kUpper ? local_q / 2 : local_q) : seqlen_q,
                 use_step ? (step == CpStep::kLower ? local_kv / 2 : local_kv) : seqlen_kv,
-                packed_qkv ? " packed" : "", impl_name);
+                packed_qkv ? " packed" : "", impl_name, softmax_scale > 0.f ? " custom-scale" : "");
   return buf;
 }
 
@@ -115,7 +115,7 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   DeviceBuffer dq(o.bytes()), dk(static_cast<size_t>(b) * Lkv * hk * d * 2), dv(dk.bytes());
 
   kernels::FwdArgs fa;
-  fa.shape = {b, Lq, Lkv, hq, hk, d, c.causal, 0.f};
+  fa.shape = {b, Lq, Lkv, hq, hk, d, c.causal, c.softmax_scale};
   fa.q = vq;
   fa.k = vk;
   fa.v = vv;
@@ -146,7 +146,8 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   const int sq = fa.shape.seqlen_q, skv = fa.shape.seqlen_kv;
 
   // References on the rows the step uses.
-  Problem pr{b, sq, skv, hq, hk, d, fa.shape.causal, 1.0 / std::sqrt(static_cast<double>(d))};
+  const double scale = c.softmax_scale > 0.f ? c.softmax_scale : 1.0 / std::sqrt(static_cast<double>(d));
+  Problem pr{b, sq, skv, hq, hk, d, fa.shape.causal, scale};
   const auto qs = slice_rows(q.values, b, Lq, hq, d, q_off, sq);
   const auto ks = slice_rows(k.values, b, Lkv, hk, d, 0, skv);
   const auto vs = slice_rows(v.values, b, Lkv, hk, d, 0, skv);
