@@ -1,15 +1,20 @@
-// Flash attention forward on Hopper's warpgroup MMA (wgmma, sm_90a), head dim 128: one CTA
-// of two warpgroups owns 128 query rows (64 per warpgroup) of one (batch, head). Q, K and V
-// tiles sit in shared memory in the 128-byte-swizzled layout the tensor cores read directly
-// (no ldmatrix): S = Q K^T reads both operands from shared memory, O += P V takes P from
-// registers and V through a transposed (MN-major) descriptor. K/V are double-buffered with
-// cp.async; the online softmax matches flash_fwd.cu.
+// Flash attention forward on Hopper's warpgroup MMA (wgmma, sm_90a), head dim 128,
+// warp-specialized: one CTA has two consumer warpgroups (64 query rows each, 128 in all) and one
+// producer warp. The producer's first thread loads Q once and then K/V tiles into a two-stage
+// ring with TMA (128-byte-swizzled boxes, zero-filled past the sequence end); consumers wait on
+// the stage's "full" mbarrier and release it on its "empty" one, so the two warpgroups never
+// meet at a CTA barrier. S = Q K^T reads both operands from shared memory; O += P V takes P
+// from registers and V through a transposed (MN-major) descriptor. The online softmax matches
+// flash_fwd.cu.
 #include <cmath>
+#include <string>
+
+#include <cudaTypedefs.h>
 
 #include "attn_params.h"
 #include "flash_fwd_sm90.h"
 #include "mma.cuh"
-#include "sw128.cuh"
+#include "tma.cuh"
 #include "wgmma.cuh"
 
 namespace hcpsim::kernels {
@@ -18,22 +23,25 @@ using namespace detail;
 
 struct Sm90FwdConfig {
   static constexpr int kHeadDim = 128;
-  static constexpr int kWarpGroups = 2;
-  static constexpr int kThreads = kWarpGroups * 128;
-  static constexpr int kBlockM = kWarpGroups * 64;  // wgmma M is 64 per warpgroup
-  static constexpr int kBlockN = 128;               // S tile 64 x 128: 64 fp32 registers per thread
+  static constexpr int kConsumerThreads = 256;            // two warpgroups
+  static constexpr int kThreads = kConsumerThreads + 32;  // + one producer warp
+  static constexpr int kBlockM = 128;                     // wgmma M is 64 per warpgroup
+  static constexpr int kBlockN = 128;                     // S tile 64 x 128: 64 fp32 registers per thread
+  static constexpr int kStages = 2;
   static constexpr int kTileBytes = 128 * kHeadDim * 2;  // Q, K or V tile (128 rows)
-  static constexpr int kHalfBytes = 128 * 128;           // one 64-column half of a 128-row tile
-  // Q + 2 K + 2 V, plus slack to align the base to the 1024-byte swizzle period.
-  static constexpr int kSmemBytes = 5 * kTileBytes + 1024;
-  static_assert(kBlockM == 128 && kBlockN == 128, "tiles are 128 rows: the half offsets assume it");
+  static constexpr int kHalfBytes = 128 * 128;           // one 64-column half (one TMA box)
+  static constexpr int kBarrierBytes = 64;
+  // Q + stages x (K + V) + barriers, plus slack to align the base to the 1024-byte swizzle period.
+  static constexpr int kSmemBytes = (1 + 2 * kStages) * kTileBytes + kBarrierBytes + 1024;
   static_assert(kSmemBytes <= 227 * 1024, "forward tiles exceed the sm_90 shared-memory budget");
 };
 
 template <bool kCausal>
-__global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_kernel(const FwdParams p) {
+__global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1)
+    flash_fwd_sm90_kernel(const FwdParams p, const __grid_constant__ CUtensorMap tm_q,
+                          const __grid_constant__ CUtensorMap tm_k, const __grid_constant__ CUtensorMap tm_v) {
   using Cfg = Sm90FwdConfig;
-  constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN, T = Cfg::kThreads, D = Cfg::kHeadDim;
+  constexpr int BM = Cfg::kBlockM, BN = Cfg::kBlockN, D = Cfg::kHeadDim;
   extern __shared__ __align__(1024) unsigned char smem[];
   const int h = p.heads_fastest ? blockIdx.x : blockIdx.y;
   const int m_blocks = p.heads_fastest ? gridDim.y : gridDim.x;
@@ -41,42 +49,63 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
   const int m_block = kCausal ? m_blocks - 1 - m_index : m_index;  // longest causal blocks first
   const int b = blockIdx.z, hk = h / p.group;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int wg = warp / 4, warp_in_wg = warp % 4;
   const int m0 = m_block * BM;
 
-  const __nv_bfloat16* q = p.q + b * p.qs.batch + h * p.qs.head + m0 * p.qs.row;
-  const __nv_bfloat16* k = p.k + b * p.ks.batch + hk * p.ks.head;
-  const __nv_bfloat16* v = p.v + b * p.vs.batch + hk * p.vs.head;
   const uint32_t sQ = (smem_u32(smem) + 1023u) & ~1023u;
-  const uint32_t sK = sQ + Cfg::kTileBytes;
-  const uint32_t sV = sK + 2 * Cfg::kTileBytes;
+  const uint32_t sKV = sQ + Cfg::kTileBytes;  // stage s: K at sKV + 2s*tile, V right after
+  const uint32_t bars = sKV + 2 * Cfg::kStages * Cfg::kTileBytes;
+  const uint32_t q_full = bars;
+  auto full = [&](int s) { return bars + 8 + 8 * s; };
+  auto empty = [&](int s) { return bars + 8 + 8 * Cfg::kStages + 8 * s; };
 
   const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM) : p.seqlen_kv;
   const int n_blocks = (kv_end + BN - 1) / BN;
 
-  load_tile_sw128<128, T>(sQ, q, p.qs.row, p.seqlen_q - m0, tid);
-  cp_async_commit();
-  if (n_blocks > 0) load_tile_sw128<128, T>(sK, k, p.ks.row, p.seqlen_kv, tid);
-  cp_async_commit();
+  if (tid == 0) {
+    mbar_init(q_full, 1);
+    for (int s = 0; s < Cfg::kStages; ++s) {
+      mbar_init(full(s), 1);
+      mbar_init(empty(s), Cfg::kConsumerThreads);
+    }
+    fence_proxy_async();  // the barriers are visible to the TMA unit
+  }
+  __syncthreads();
 
+  if (warp == Cfg::kConsumerThreads / 32) {  // producer warp
+    if (lane == 0) {
+      mbar_arrive_expect_tx(q_full, Cfg::kTileBytes);
+      tma_load_4d(sQ, &tm_q, 0, m0, h, b, q_full);
+      tma_load_4d(sQ + Cfg::kHalfBytes, &tm_q, 64, m0, h, b, q_full);
+      for (int j = 0; j < n_blocks; ++j) {
+        const int s = j % Cfg::kStages;
+        if (j >= Cfg::kStages) mbar_wait(empty(s), ((j / Cfg::kStages) - 1) & 1);  // consumers released it
+        const uint32_t kb = sKV + 2 * s * Cfg::kTileBytes, vb = kb + Cfg::kTileBytes;
+        mbar_arrive_expect_tx(full(s), 2 * Cfg::kTileBytes);
+        tma_load_4d(kb, &tm_k, 0, j * BN, hk, b, full(s));
+        tma_load_4d(kb + Cfg::kHalfBytes, &tm_k, 64, j * BN, hk, b, full(s));
+        tma_load_4d(vb, &tm_v, 0, j * BN, hk, b, full(s));
+        tma_load_4d(vb + Cfg::kHalfBytes, &tm_v, 64, j * BN, hk, b, full(s));
+      }
+    }
+    return;
+  }
+
+  const int wg = warp / 4, warp_in_wg = warp % 4;
   float o_acc[D / 2] = {};  // m64n128 fragment: [t][e] = o_acc[4 * t + e]
   float row_max[2] = {-INFINITY, -INFINITY};
   float row_sum[2] = {0.f, 0.f};  // per-thread partial sums; reduced across the quad at the end
   const int row_lo = m0 + wg * 64 + warp_in_wg * 16 + (lane >> 2);
   const uint32_t q_rows = sQ + wg * 64 * 128;  // this warpgroup's 64 rows in each half
+  mbar_wait(q_full, 0);
 
   for (int n = 0; n < n_blocks; ++n) {
     const int n0 = n * BN;
-    const int buf = n & 1;
-    load_tile_sw128<128, T>(sV + buf * Cfg::kTileBytes, v + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
-    cp_async_commit();
-    cp_async_wait<1>();  // Q and K[n] have landed; V[n] may still be in flight
-    fence_proxy_async();
-    __syncthreads();
+    const int stage = n % Cfg::kStages;
+    const uint32_t kb = sKV + 2 * stage * Cfg::kTileBytes, vb = kb + Cfg::kTileBytes;
+    mbar_wait(full(stage), (n / Cfg::kStages) & 1);
 
     // s = q @ k[n0:n0+BN].T   (K-major A and B; k-step kk is 32 bytes into a swizzle row)
     float s[BN / 2];
-    const uint32_t kb = sK + buf * Cfg::kTileBytes;
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
@@ -85,11 +114,6 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
     }
     wgmma_commit();
     wgmma_wait<0>();
-    if (n + 1 < n_blocks) {
-      load_tile_sw128<128, T>(sK + (buf ^ 1) * Cfg::kTileBytes, k + (n0 + BN) * p.ks.row, p.ks.row,
-                         p.seqlen_kv - n0 - BN, tid);
-    }
-    cp_async_commit();
 
     // s.masked_fill_(col >= skv | (causal & col > row), -inf)
     if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + wg * 64 + warp_in_wg * 16)) {
@@ -141,10 +165,6 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
       pa[kk][2] = pack_bf16(s[8 * kk + 4], s[8 * kk + 5]);
       pa[kk][3] = pack_bf16(s[8 * kk + 6], s[8 * kk + 7]);
     }
-    cp_async_wait<1>();  // V[n] has landed; K[n+1] may still be in flight
-    fence_proxy_async();
-    __syncthreads();
-    const uint32_t vb = sV + buf * Cfg::kTileBytes;
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
@@ -152,8 +172,8 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
     }
     wgmma_commit();
     wgmma_wait<0>();
+    mbar_arrive(empty(stage));  // this thread is done reading the stage
   }
-  cp_async_wait<0>();
 
   // o = o / l;  lse = (m * scale) + log(l)
   __nv_bfloat16* o = p.o + b * p.os.batch + h * p.os.head;
@@ -176,6 +196,39 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1) flash_fwd_sm90_ker
   }
 }
 
+// A 4-D tensor map (head_dim, seq, heads, batch) over a bshd view, with 64 x 128 boxes (one
+// 64-column half of a 128-row tile) in the 128-byte swizzle; rows past `rows` read as zero.
+CUtensorMap make_map(const void* ptr, const Strides& st, int rows, int heads, int batch) {
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    HCPSIM_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found));
+    if (fn == nullptr || found != cudaDriverEntryPointSuccess) {
+      throw CudaError(cudaErrorNotSupported, "cuTensorMapEncodeTiled is not available from the driver");
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  constexpr int64_t kBf16 = 2;
+  const int64_t row_bytes = st.row * kBf16;
+  // A stride of a size-1 dimension is never used; TMA still wants a non-zero multiple of 16.
+  const int64_t head_bytes = heads > 1 ? st.head * kBf16 : 256;
+  const int64_t batch_bytes = batch > 1 ? st.batch * kBf16 : 256;
+  const cuuint64_t dims[4] = {128, static_cast<cuuint64_t>(rows), static_cast<cuuint64_t>(heads),
+                              static_cast<cuuint64_t>(batch)};
+  const cuuint64_t strides[3] = {static_cast<cuuint64_t>(row_bytes), static_cast<cuuint64_t>(head_bytes),
+                                 static_cast<cuuint64_t>(batch_bytes)};
+  const cuuint32_t box[4] = {64, 128, 1, 1};
+  const cuuint32_t elem_strides[4] = {1, 1, 1, 1};
+  CUtensorMap map;
+  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(ptr), dims, strides, box,
+                            elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) {
+    throw CudaError(cudaErrorInvalidValue, "cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r));
+  }
+  return map;
+}
+
 template <bool kCausal>
 void launch(const FwdParams& p, int batch, cudaStream_t stream) {
   using Cfg = Sm90FwdConfig;
@@ -184,8 +237,12 @@ void launch(const FwdParams& p, int batch, cudaStream_t stream) {
   const int m_blocks = (p.seqlen_q + Cfg::kBlockM - 1) / Cfg::kBlockM;
   FwdParams q = p;
   q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(m_blocks) * p.heads_q * batch, num_sms());
+  const int heads_kv = p.heads_q / p.group;
+  const CUtensorMap tm_q = make_map(p.q, p.qs, p.seqlen_q, p.heads_q, batch);
+  const CUtensorMap tm_k = make_map(p.k, p.ks, p.seqlen_kv, heads_kv, batch);
+  const CUtensorMap tm_v = make_map(p.v, p.vs, p.seqlen_kv, heads_kv, batch);
   const dim3 grid(q.heads_fastest ? p.heads_q : m_blocks, q.heads_fastest ? m_blocks : p.heads_q, batch);
-  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q);
+  kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q, tm_q, tm_k, tm_v);
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
