@@ -53,9 +53,11 @@ class Conductor {
 EngineOptions engine_options(const ExecuteInput& in, size_t max_ranks) {
   EngineOptions e;
   e.quiet = in.engine.quiet;
-  // Small stacks: the actors are shallow. Without guard pages above ~5k ranks:
-  // each actor stack costs two memory mappings with a guard, and a GPU actor
-  // plus up to one helper per NCCL stream would pass vm.max_map_count (65530).
+  // Small stacks: the actors are shallow (their containers live on the heap).
+  // Without guard pages above ~4k ranks: each actor stack then costs two
+  // memory mappings, and a GPU actor plus one helper per NCCL stream would pass
+  // vm.max_map_count (65530). (Below that, guards are kept: without them
+  // SimGrid mallocs the stacks and the RSS grows about 5x at 1024 GPUs.)
   e.cfg.push_back("contexts/stack-size:256");
   if (max_ranks * (1 + kNumStreams) * 2 > 60000) e.cfg.push_back("contexts/guard-size:0");
   for (const std::string& c : in.engine.cfg) e.cfg.push_back(c);  // the caller's settings win
@@ -113,7 +115,16 @@ Timeline execute_programs(const ExecuteInput& in) {
   }
   t.phase_start_s = ctx.phase_start_s;
   t.phase_end_s = ctx.phase_end_s;
-  t.links = account_links(platform.graph(), platform.placement(), ctx.flows);
+  // Links per phase: flows belong to the phase during which they started.
+  for (size_t p = 0; p < ctx.phases.size(); ++p) {
+    std::vector<FlowRecord> in_phase;
+    for (const FlowRecord& f : ctx.flows)
+      if (f.start_s >= ctx.phase_start_s[p] && f.start_s <= ctx.phase_end_s[p]) in_phase.push_back(f);
+    for (LinkRecord& l : account_links(platform.graph(), platform.placement(), in_phase)) {
+      l.phase = static_cast<int32_t>(p);
+      t.links.push_back(std::move(l));
+    }
+  }
   t.simulated_ranks.assign(ranks.begin(), ranks.end());
   t.activities = ctx.activities;
   t.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -61,7 +61,7 @@ std::vector<LinkRecord> account_links(const ClusterGraph& graph, const Placement
   for (size_t i = 0; i < sweep.size(); ++i) {
     if (!sweep[i].used) continue;
     const Link& l = graph.links[i / 2];
-    out.push_back({l.name + (i % 2 == 0 ? "_UP" : "_DOWN"), l.cls, l.bandwidth_bytes_per_s, sweep[i].bytes,
+    out.push_back({0, l.name + (i % 2 == 0 ? "_UP" : "_DOWN"), l.cls, l.bandwidth_bytes_per_s, sweep[i].bytes,
                    sweep[i].total_busy_s()});
   }
   return out;

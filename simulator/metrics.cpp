@@ -103,9 +103,10 @@ PassSpans pass_spans(const Timeline& t, int32_t phase, int32_t rank, const std::
   return {fe < 0 ? 0 : fe - fb, be < 0 ? 0 : be - bb};
 }
 
-std::vector<LinkUse> busiest_links(const Timeline& t, double window_s, size_t top) {
+std::vector<LinkUse> busiest_links(const Timeline& t, int32_t phase, double window_s, size_t top) {
   std::vector<LinkUse> v;
   for (const LinkRecord& l : t.links) {
+    if (l.phase != phase) continue;
     const double util = (window_s > 0 && l.bandwidth_bytes_per_s > 0) ? l.bytes / (l.bandwidth_bytes_per_s * window_s) : 0;
     v.push_back({l.name, l.cls, l.bytes, l.busy_s, util});
   }

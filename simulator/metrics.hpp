@@ -48,7 +48,7 @@ struct LinkUse {
   double utilisation = 0;  // bytes / (bandwidth x window)
 };
 
-// The `top` busiest links over a window of `window_s`, by utilisation then name.
-std::vector<LinkUse> busiest_links(const Timeline& t, double window_s, size_t top);
+// The `top` busiest links of `phase` over a window of `window_s`, by utilisation then name.
+std::vector<LinkUse> busiest_links(const Timeline& t, int32_t phase, double window_s, size_t top);
 
 }  // namespace hcpsim

@@ -110,7 +110,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   res.attention = attention_metrics(t, kLayerPhase, w.layer);
   const double layer_begin = t.phase_start_s.at(kLayerPhase), layer_end = t.phase_end_s.at(kLayerPhase);
   res.layer_makespan_s = layer_end - layer_begin;
-  res.links = busiest_links(t, res.layer_makespan_s, kTopLinks);
+  res.links = busiest_links(t, kLayerPhase, res.layer_makespan_s, kTopLinks);
 
   // The slowest rank of the layer decides the layer's time on the critical path.
   int32_t slowest = t.simulated_ranks.empty() ? 0 : t.simulated_ranks.front();

@@ -22,6 +22,7 @@ struct OpRecord {
 };
 
 struct LinkRecord {
+  int32_t phase = 0;           // the phase whose flows these are
   std::string name;            // graph link name + "_UP"/"_DOWN"
   LinkClass cls = LinkClass::NvLink;
   double bandwidth_bytes_per_s = 0;
@@ -43,7 +44,7 @@ struct Timeline {
   std::vector<double> phase_end_s;   // simulated time at which each phase finished (all ranks)
   std::vector<double> phase_start_s; // and started
   std::vector<PhaseRecord> phases;   // per phase: ranks simulated, folding
-  std::vector<LinkRecord> links;     // only links that carried traffic (of the simulated ranks)
+  std::vector<LinkRecord> links;     // per phase, only links that carried traffic (of the simulated ranks)
   std::vector<int32_t> simulated_ranks;  // ranks that ran (all, or one DP replica when folded)
   int64_t activities = 0;            // SimGrid activities (execs + comm flows) created
   double wall_s = 0;                 // host time spent simulating

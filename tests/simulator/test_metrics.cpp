@@ -54,8 +54,10 @@ TEST_CASE("exposed CP comm is comm time not covered by any kernel", "[simulator]
 
 TEST_CASE("link utilisation is bytes over capacity times window", "[simulator][metrics]") {
   Timeline t;
-  t.links = {{"nic3_UP", LinkClass::Nic, 50e9, 25e9, 0.6}, {"nvl0_UP", LinkClass::NvLink, 450e9, 90e9, 0.3}};
-  const auto top = busiest_links(t, 1.0, 1);
+  t.links = {{0, "nic3_UP", LinkClass::Nic, 50e9, 25e9, 0.6},
+             {0, "nvl0_UP", LinkClass::NvLink, 450e9, 90e9, 0.3},
+             {1, "nic5_UP", LinkClass::Nic, 50e9, 50e9, 1.0}};  // another phase: not counted
+  const auto top = busiest_links(t, 0, 1.0, 1);
   REQUIRE(top.size() == 1);
   CHECK(top[0].name == "nic3_UP");
   CHECK(top[0].utilisation == Approx(0.5));  // 25 GB over 50 GB/s x 1 s
