@@ -513,7 +513,7 @@ TEST_CASE("cluster overrides replace preset values in SI units", "[model][valida
 
 TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
   for (const char* f : {"seed-a-hcp.json", "seed-b-tp2-a2a.json", "seed-c-p2p.json", "llama70b-h200-256k.json",
-                        "gb200-nvl72-a2a72.json", "oversubscribed-p2p.json", "hf-config-example.json"}) {
+                        "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json"}) {
     DYNAMIC_SECTION(f) {
       Scenario sc;
       REQUIRE_NOTHROW(sc = load_scenario_file(std::string(HCPSIM_SOURCE_DIR "/scenarios/") + f));
