@@ -68,8 +68,9 @@ struct BwdParams {
   const float* lse;
   __nv_bfloat16 *dq, *dk, *dv;
   float* dq_accum;  // [b, sq, hq, d] fp32, zeroed before the main kernel
-  float* delta;     // [b, hq, sq] fp32: rowsum(dO * O)
-  float* lse_log2;  // [b, hq, sq] fp32: lse * log2(e), contiguous so the main kernel can cp.async it
+  float* delta;     // [b, hq, stat_stride] fp32: rowsum(dO * O)
+  float* lse_log2;  // [b, hq, stat_stride] fp32: lse * log2(e), copied to shared memory asynchronously
+  int stat_stride;  // seqlen_q rounded up to 4 floats: TMA row strides are multiples of 16 bytes
   float *dk_accum, *dv_accum;  // [b, skv, hk, d] fp32, zeroed; used when head_split > 1
   int head_split;              // CTAs per KV head, each taking group / head_split query heads
   Strides qs, ks, vs, os, dos, dqs, dks, dvs;

@@ -22,7 +22,7 @@ __device__ __forceinline__ void load_row_stats(const BwdParams& p, int b, int h,
   if (tid >= 2 * kRows) return;
   const int r = tid % kRows;
   const bool valid = m0 + r < p.seqlen_q;
-  const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + (valid ? m0 + r : 0);
+  const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.stat_stride + (valid ? m0 + r : 0);
   float* dst = (tid < kRows ? s_lse : s_delta) + r;
   cp_async_4(smem_u32(dst), (tid < kRows ? p.lse_log2 : p.delta) + stat, valid);
 }

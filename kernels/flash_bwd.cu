@@ -58,7 +58,7 @@ __global__ void bwd_delta_kernel(const BwdParams p) {
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, off);
   if (lane == 0) {
-    const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.seqlen_q + i;
+    const int64_t stat = (static_cast<int64_t>(b) * p.heads_q + h) * p.stat_stride + i;
     p.delta[stat] = acc;
     p.lse_log2[stat] = p.lse[b * p.lse_batch + h * p.lse_head + i] * kLog2e;
   }
@@ -306,6 +306,7 @@ void launch_bwd_main(const BwdParams& p, int batch, cudaStream_t stream) {
 }
 
 size_t align256(size_t n) { return (n + 255) / 256 * 256; }
+int stat_stride(int seqlen_q) { return (seqlen_q + 3) / 4 * 4; }
 
 // Query heads of one KV head per CTA of the wgmma backward. With few key blocks (short GQA
 // sequences: 2K keys x 8 KV heads is 128 CTAs for 132 SMs, causal ones of very unequal
@@ -323,7 +324,8 @@ size_t flash_bwd_workspace_bytes(const AttnShape& s) {
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
   const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
   const size_t dkv_bytes = bwd_head_split(s) > 1 ? 2 * align256(kv_elems * sizeof(float)) : 0;
-  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(rows * sizeof(float)) + dkv_bytes;
+  const size_t stat_bytes = static_cast<size_t>(s.batch) * s.heads_q * stat_stride(s.seqlen_q) * sizeof(float);
+  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(stat_bytes) + dkv_bytes;
 }
 
 void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
@@ -349,10 +351,12 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
   p.dq_accum = static_cast<float*>(a.workspace);
   p.delta = reinterpret_cast<float*>(static_cast<char*>(a.workspace) + align256(rows * s.head_dim * sizeof(float)));
-  p.lse_log2 = reinterpret_cast<float*>(reinterpret_cast<char*>(p.delta) + align256(rows * sizeof(float)));
+  p.stat_stride = stat_stride(s.seqlen_q);
+  const size_t stat_bytes = static_cast<size_t>(s.batch) * s.heads_q * p.stat_stride * sizeof(float);
+  p.lse_log2 = reinterpret_cast<float*>(reinterpret_cast<char*>(p.delta) + align256(stat_bytes));
   const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
   p.head_split = a.impl == AttnImpl::kMmaSync ? 1 : bwd_head_split(s);  // the mma.sync kernel never splits
-  p.dk_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.lse_log2) + align256(rows * sizeof(float)));
+  p.dk_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.lse_log2) + align256(stat_bytes));
   p.dv_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.dk_accum) + align256(kv_elems * sizeof(float)));
   p.qs = strides_of(a.q);
   p.ks = strides_of(a.k);

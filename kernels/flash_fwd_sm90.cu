@@ -7,14 +7,12 @@
 // from registers and V through a transposed (MN-major) descriptor. The online softmax matches
 // flash_fwd.cu.
 #include <cmath>
-#include <string>
-
-#include <cudaTypedefs.h>
 
 #include "attn_params.h"
 #include "flash_fwd_sm90.h"
 #include "mma.cuh"
 #include "tma.cuh"
+#include "tma_map.h"
 #include "wgmma.cuh"
 
 namespace hcpsim::kernels {
@@ -196,39 +194,6 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1)
   }
 }
 
-// A 4-D tensor map (head_dim, seq, heads, batch) over a bshd view, with 64 x 128 boxes (one
-// 64-column half of a 128-row tile) in the 128-byte swizzle; rows past `rows` read as zero.
-CUtensorMap make_map(const void* ptr, const Strides& st, int rows, int heads, int batch) {
-  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
-    void* fn = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-    HCPSIM_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found));
-    if (fn == nullptr || found != cudaDriverEntryPointSuccess) {
-      throw CudaError(cudaErrorNotSupported, "cuTensorMapEncodeTiled is not available from the driver");
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
-  }();
-  constexpr int64_t kBf16 = 2;
-  const int64_t row_bytes = st.row * kBf16;
-  // A stride of a size-1 dimension is never used; TMA still wants a non-zero multiple of 16.
-  const int64_t head_bytes = heads > 1 ? st.head * kBf16 : 256;
-  const int64_t batch_bytes = batch > 1 ? st.batch * kBf16 : 256;
-  const cuuint64_t dims[4] = {128, static_cast<cuuint64_t>(rows), static_cast<cuuint64_t>(heads),
-                              static_cast<cuuint64_t>(batch)};
-  const cuuint64_t strides[3] = {static_cast<cuuint64_t>(row_bytes), static_cast<cuuint64_t>(head_bytes),
-                                 static_cast<cuuint64_t>(batch_bytes)};
-  const cuuint32_t box[4] = {64, 128, 1, 1};
-  const cuuint32_t elem_strides[4] = {1, 1, 1, 1};
-  CUtensorMap map;
-  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void*>(ptr), dims, strides, box,
-                            elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) {
-    throw CudaError(cudaErrorInvalidValue, "cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r));
-  }
-  return map;
-}
-
 template <bool kCausal>
 void launch(const FwdParams& p, int batch, cudaStream_t stream) {
   using Cfg = Sm90FwdConfig;
@@ -238,9 +203,9 @@ void launch(const FwdParams& p, int batch, cudaStream_t stream) {
   FwdParams q = p;
   q.heads_fastest = launch_order_heads_fastest(static_cast<int64_t>(m_blocks) * p.heads_q * batch, num_sms());
   const int heads_kv = p.heads_q / p.group;
-  const CUtensorMap tm_q = make_map(p.q, p.qs, p.seqlen_q, p.heads_q, batch);
-  const CUtensorMap tm_k = make_map(p.k, p.ks, p.seqlen_kv, heads_kv, batch);
-  const CUtensorMap tm_v = make_map(p.v, p.vs, p.seqlen_kv, heads_kv, batch);
+  const CUtensorMap tm_q = make_bshd_map(p.q, p.qs, p.seqlen_q, p.heads_q, batch, Cfg::kBlockM);
+  const CUtensorMap tm_k = make_bshd_map(p.k, p.ks, p.seqlen_kv, heads_kv, batch, Cfg::kBlockN);
+  const CUtensorMap tm_v = make_bshd_map(p.v, p.vs, p.seqlen_kv, heads_kv, batch, Cfg::kBlockN);
   const dim3 grid(q.heads_fastest ? p.heads_q : m_blocks, q.heads_fastest ? m_blocks : p.heads_q, batch);
   kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(q, tm_q, tm_k, tm_v);
   HCPSIM_CUDA_CHECK_LAUNCH();
