@@ -6,6 +6,7 @@
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Mailbox.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "topology/routes.hpp"
@@ -59,16 +60,29 @@ sg4::Mailbox* CollectiveMember::inbox_of(size_t member) const {
   return phase_->instances[static_cast<size_t>(rank_->ops[op_].instance)].inboxes[member];
 }
 
+// The ring advances at the pace of its slowest neighbour pair, so a folded
+// step costs the largest neighbour latency; worked out once per call.
+double CollectiveMember::ring_latency_s() const {
+  CollectiveInstance& c = phase_->instances[static_cast<size_t>(rank_->ops[op_].instance)];
+  if (c.ring_latency_s < 0) {
+    RoutePath path;
+    c.ring_latency_s = 0;
+    for (size_t i = 0; i < c.members.size(); ++i) {
+      route_into(*ctx_->graph, ctx_->placement->gpu_of_rank.at(c.members[i]),
+                 ctx_->placement->gpu_of_rank.at(c.members[(i + 1) % c.members.size()]), path);
+      c.ring_latency_s = std::max(c.ring_latency_s, route_latency_s(*ctx_->graph, path.view()));
+    }
+  }
+  return c.ring_latency_s;
+}
+
 void CollectiveMember::ring(int64_t steps, double step_bytes) {
   const CollectiveInstance& c = phase_->instances[static_cast<size_t>(rank_->ops[op_].instance)];
   const size_t n = c.members.size();
   const size_t succ = (static_cast<size_t>(member_) + 1) % n;
-  RoutePath path;
-  route_into(*ctx_->graph, ctx_->placement->gpu_of_rank.at(rank_->rank),
-             ctx_->placement->gpu_of_rank.at(c.members[succ]), path);
-  const double latency_s = route_latency_s(*ctx_->graph, path.view());
   OpState* self = &rank_->ops[static_cast<size_t>(op_)];
-  for (int64_t folded : ring_macro_steps(steps, ctx_->options->ring_max_macro_steps)) {
+  const std::vector<int64_t> plan = ring_macro_steps(steps, ctx_->options->ring_max_macro_steps);
+  for (int64_t folded : plan) {
     const double bytes = static_cast<double>(folded) * step_bytes;
     void* got = nullptr;
     sg4::CommPtr out = inbox_of(succ)->put_async(self, wire_bytes(bytes));
@@ -77,8 +91,10 @@ void CollectiveMember::ring(int64_t steps, double step_bytes) {
     in->wait();
     out->wait();
     ctx_->flows.push_back({rank_->rank, c.members[succ], bytes, out->get_start_time(), out->get_finish_time()});
-    if (folded > 1) sg4::this_actor::sleep_for(static_cast<double>(folded - 1) * latency_s);
   }
+  // The latency of the steps folded into macro-steps, once at the end (one timer instead of one per macro-step).
+  const auto skipped = steps - static_cast<int64_t>(plan.size());
+  if (skipped > 0) sg4::this_actor::sleep_for(static_cast<double>(skipped) * ring_latency_s());
 }
 
 void CollectiveMember::all_to_all(double bytes_per_peer) {

@@ -3,7 +3,8 @@
 //
 //   arrive; wait until every member has arrived (the common start)
 //   ring:       for each (macro-)step: send to the successor, receive from the
-//               predecessor, wait for both; then the folded steps' latency
+//               predecessor, wait for both; then wait out the latency of the
+//               steps folded into macro-steps (largest neighbour latency each)
 //   all-to-all: send 1/N to every peer and receive from every peer at once
 //   start the bell (a 0-FLOP exec in the GPU actor's wait set): the op is done
 #pragma once
@@ -33,6 +34,7 @@ class CollectiveMember {
   void ring(int64_t steps, double step_bytes);
   void all_to_all(double bytes_per_peer);
   simgrid::s4u::Mailbox* inbox_of(size_t member) const;
+  double ring_latency_s() const;
 
   SimContext* ctx_;
   PhaseState* phase_;

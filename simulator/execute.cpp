@@ -54,12 +54,18 @@ EngineOptions engine_options(const ExecuteInput& in, size_t max_ranks) {
   EngineOptions e;
   e.quiet = in.engine.quiet;
   // Small stacks: the actors are shallow (their containers live on the heap).
-  // Without guard pages above ~4k ranks: each actor stack then costs two
-  // memory mappings, and a GPU actor plus one helper per NCCL stream would pass
-  // vm.max_map_count (65530). (Below that, guards are kept: without them
-  // SimGrid mallocs the stacks and the RSS grows about 5x at 1024 GPUs.)
-  e.cfg.push_back("contexts/stack-size:256");
-  if (max_ranks * (1 + kNumStreams) * 2 > 60000) e.cfg.push_back("contexts/guard-size:0");
+  // With guard pages (SimGrid's default) a stack is mmap'ed, touched lazily,
+  // and costs two memory mappings; vm.max_map_count (65530) then allows about
+  // 32k live actors: a GPU actor plus about two collective helpers per rank
+  // fit up to ~10k ranks. Beyond, no guards, and smaller stacks, since SimGrid
+  // then allocates them zeroed (every page resident: 8192 ranks with 256 KiB
+  // stacks measured 3.5 GB).
+  if (max_ranks * 3 * 2 <= 60000) {
+    e.cfg.push_back("contexts/stack-size:256");
+  } else {
+    e.cfg.push_back("contexts/stack-size:64");
+    e.cfg.push_back("contexts/guard-size:0");
+  }
   for (const std::string& c : in.engine.cfg) e.cfg.push_back(c);  // the caller's settings win
   return e;
 }

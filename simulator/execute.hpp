@@ -21,11 +21,16 @@
 //    (group order); ring AR: 2(N-1) steps of message_bytes/N; a step starts
 //    when the rank's previous send and receive are done. AllToAll: direct,
 //    message_bytes/N to each of the N-1 peers at once. Rings longer than
-//    ring_max_macro_steps run as that many macro-steps carrying the combined
-//    bytes, each followed by a wait of (steps folded - 1) x the route latency
-//    to the successor, so that latency + bandwidth terms are kept (exact for a
-//    comm-bound ring; the intermediate step boundaries are what is lost).
+//    ring_max_macro_steps = K run as K macro-steps carrying the combined
+//    bytes, followed by a wait of (steps - K) x the largest route latency
+//    between ring neighbours (the pace of a synchronised ring), so that the latency and bandwidth terms are kept (exact for a
+//    comm-bound ring; the intermediate step boundaries are what is lost, so
+//    cost stays linear in ranks: K flows per rank per collective).
 //  - Phases run one after another with a barrier between them.
+//  - Timeline: an OpRecord per op of every simulated rank; link bytes and busy
+//    time of the simulated ranks' flows; per phase, whether DP replicas were
+//    folded and why (not). Folded phases carry only replica 0's records: the
+//    other replicas are identical copies on disjoint links.
 //
 // One simulation per process (SimGrid): execute_programs builds the engine
 // and the platform itself, and throws std::logic_error on a second call in the

@@ -8,14 +8,14 @@
 
 namespace hcpsim {
 
-std::vector<int32_t> flow_destinations(const Op& op, int32_t rank, std::span<const ProcessGroup> groups) {
+std::vector<int32_t> flow_destinations(const Op& op, int32_t rank, std::span<const ProcessGroup> groups,
+                                       const GroupPositions& positions) {
   if (op.kind != OpKind::Comm) return {};
   if (op.pattern == CommPattern::SendRecv) return op.send_peer >= 0 ? std::vector<int32_t>{op.send_peer} : std::vector<int32_t>{};
-  if (op.group < 0 || static_cast<size_t>(op.group) >= groups.size()) return {};
-  const std::vector<int32_t>& members = groups[op.group].ranks;
-  const auto me = std::find(members.begin(), members.end(), rank);
-  if (me == members.end() || members.size() < 2) return {};
-  const size_t i = static_cast<size_t>(me - members.begin());
+  const int32_t me = positions.position(op.group, rank);
+  if (me < 0 || groups[static_cast<size_t>(op.group)].ranks.size() < 2) return {};
+  const std::vector<int32_t>& members = groups[static_cast<size_t>(op.group)].ranks;
+  const auto i = static_cast<size_t>(me);
   const size_t n = members.size();
   if (op.pattern != CommPattern::AllToAll) return {members[(i + 1) % n]};  // ring successor
   std::vector<int32_t> peers;
@@ -24,13 +24,6 @@ std::vector<int32_t> flow_destinations(const Op& op, int32_t rank, std::span<con
 }
 
 namespace {
-
-// The ranks op of `rank` talks to (both directions).
-std::vector<int32_t> comm_partners(const Op& op, std::span<const ProcessGroup> groups) {
-  if (op.pattern == CommPattern::SendRecv) return {op.send_peer, op.recv_peer};
-  if (op.group < 0 || static_cast<size_t>(op.group) >= groups.size()) return {};
-  return groups[op.group].ranks;
-}
 
 std::string describe(const Op& op, int32_t rank) {
   return "rank " + std::to_string(rank) + " op " + std::to_string(op.id) + " '" + op.label + "'";
@@ -54,16 +47,30 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
   std::map<int32_t, size_t> index_of_rank;
   for (size_t i = 0; i < phase.programs.size(); ++i) index_of_rank[phase.programs[i].rank] = i;
 
-  // 1. No comm op crosses replicas.
+  // 1. No comm op crosses replicas. A group's replica (-1: several) is worked out once.
+  std::vector<int64_t> group_replica(phase.groups.size(), -2);
+  const auto replica_of_group = [&](int32_t g) {
+    if (g < 0 || static_cast<size_t>(g) >= phase.groups.size()) return int64_t{-1};
+    int64_t& r = group_replica[static_cast<size_t>(g)];
+    if (r == -2) {
+      r = phase.groups[g].ranks.empty() ? -1 : replica(phase.groups[g].ranks.front());
+      for (int32_t m : phase.groups[g].ranks)
+        if (replica(m) != r) r = -1;
+    }
+    return r;
+  };
   for (const RankProgram& p : phase.programs)
     for (const Op& op : p.ops) {
       if (op.kind != OpKind::Comm) continue;
-      for (int32_t other : comm_partners(op, phase.groups))
-        if (other >= 0 && replica(other) != replica(p.rank)) {
-          const std::string g = op.group >= 0 && static_cast<size_t>(op.group) < phase.groups.size()
-                                    ? " on group " + phase.groups[op.group].name : "";
-          return unfolded("not folded: " + describe(op, p.rank) + g + " crosses DP replicas");
-        }
+      const bool crosses = op.pattern == CommPattern::SendRecv
+                               ? (op.send_peer >= 0 && replica(op.send_peer) != replica(p.rank)) ||
+                                     (op.recv_peer >= 0 && replica(op.recv_peer) != replica(p.rank))
+                               : replica_of_group(op.group) != replica(p.rank);
+      if (crosses) {
+        const std::string g = op.group >= 0 && static_cast<size_t>(op.group) < phase.groups.size()
+                                  ? " on group " + phase.groups[op.group].name : "";
+        return unfolded("not folded: " + describe(op, p.rank) + g + " crosses DP replicas");
+      }
     }
 
   // 2. Every replica is a copy of replica 0 (same ops, same compute times).
@@ -82,9 +89,10 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
   // 3. Replicas' flows use pairwise disjoint link directions.
   std::vector<int64_t> owner(2 * graph.links.size(), -1);
   RoutePath path;
+  const GroupPositions positions(phase.groups);
   for (const RankProgram& p : phase.programs)
     for (const Op& op : p.ops)
-      for (int32_t dst : flow_destinations(op, p.rank, phase.groups)) {
+      for (int32_t dst : flow_destinations(op, p.rank, phase.groups, positions)) {
         route_into(graph, placement.gpu_of_rank.at(p.rank), placement.gpu_of_rank.at(dst), path);
         for (const LinkId& l : path.view()) {
           int64_t& o = owner[2 * static_cast<size_t>(l.edge) + (l.dir == LinkDir::Up ? 0 : 1)];

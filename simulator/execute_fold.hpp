@@ -8,6 +8,7 @@
 
 #include "model/rank_layout.hpp"
 #include "simulator/execute.hpp"
+#include "simulator/execute_groups.hpp"
 #include "topology/cluster_graph.hpp"
 #include "topology/placement.hpp"
 
@@ -31,6 +32,7 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
 
 // Every (source rank, destination rank) pair `op` of `rank` sends on, under the
 // executor's algorithms: ring successor, all-to-all peers, send_peer.
-std::vector<int32_t> flow_destinations(const Op& op, int32_t rank, std::span<const ProcessGroup> groups);
+std::vector<int32_t> flow_destinations(const Op& op, int32_t rank, std::span<const ProcessGroup> groups,
+                                       const GroupPositions& positions);
 
 }  // namespace hcpsim

@@ -1,6 +1,8 @@
 // Phase preparation: checks, dependency counts, pairing of comm ops.
 #include "simulator/execute_prepare.hpp"
 
+#include "simulator/execute_groups.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -84,6 +86,7 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
   // Per op: its inbox; index the receiving side of SendRecvs and the collective instances.
   std::map<std::tuple<int32_t, int32_t, int64_t>, OpState*> receivers;  // (rank, recv_peer, tag)
   std::map<std::pair<int32_t, int64_t>, int32_t> instance_of;           // (group, tag)
+  const GroupPositions positions(phase.groups);
   for (RankState& r : ps.ranks) {
     link_ops(phase, r);
     check_durations(phase, r);
@@ -103,12 +106,12 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
       if (op.group < 0 || static_cast<size_t>(op.group) >= phase.groups.size())
         bad(phase, r.rank, &op, "group " + std::to_string(op.group) + " is not in the group table");
       const std::vector<int32_t>& members = phase.groups[static_cast<size_t>(op.group)].ranks;
-      const auto me = std::find(members.begin(), members.end(), r.rank);
-      if (me == members.end()) bad(phase, r.rank, &op, "rank is not a member of group " + phase.groups[op.group].name);
-      for (int32_t m : members)
-        if (!simulated(m)) bad(phase, r.rank, &op, "group member rank " + std::to_string(m) + " is not simulated");
+      const int32_t me = positions.position(op.group, r.rank);
+      if (me < 0) bad(phase, r.rank, &op, "rank is not a member of group " + phase.groups[op.group].name);
       const auto [it, fresh] = instance_of.emplace(std::pair{op.group, op.tag}, static_cast<int32_t>(ps.instances.size()));
       if (fresh) {
+        for (int32_t m : members)
+          if (!simulated(m)) bad(phase, r.rank, &op, "group member rank " + std::to_string(m) + " is not simulated");
         CollectiveInstance c;
         c.group = op.group;
         c.tag = op.tag;
@@ -119,11 +122,12 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
         ps.instances.push_back(std::move(c));
       }
       CollectiveInstance& c = ps.instances[static_cast<size_t>(it->second)];
-      const size_t m = static_cast<size_t>(me - members.begin());
+      const auto m = static_cast<size_t>(me);
       if (c.member_ops[m] >= 0) bad(phase, r.rank, &op, "two ops with one (group, tag)");
       c.member_ops[m] = op.id;
       c.inboxes[m] = s.inbox;
       s.instance = it->second;
+      s.member = me;
     }
   }
 

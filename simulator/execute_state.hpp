@@ -30,6 +30,7 @@ struct OpState {
   simgrid::s4u::Mailbox* inbox = nullptr;       // where this op's incoming flows arrive
   simgrid::s4u::Mailbox* send_inbox = nullptr;  // SendRecv: the matching op's inbox on send_peer
   int32_t instance = -1;                         // collectives: index into PhaseState::instances
+  int32_t member = -1;                           // collectives: this rank's position in the group
 };
 
 // One collective call: the ops of all members with the same (group, tag).
@@ -43,6 +44,7 @@ struct CollectiveInstance {
   int32_t arrivals = 0;
   simgrid::s4u::BarrierPtr barrier;              // created at the first arrival
   double start_s = -1;                           // when the last member arrived
+  double ring_latency_s = -1;                    // largest route latency between ring neighbours (-1: not yet known)
 };
 
 // One simulated rank in the current phase.

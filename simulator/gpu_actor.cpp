@@ -87,10 +87,8 @@ void GpuActor::start_sendrecv(const Op& op, OpState& s) {
 }
 
 void GpuActor::start_collective(const Op& op, OpState& s) {
-  const CollectiveInstance& c = phase_->instances[static_cast<size_t>(s.instance)];
-  const auto member = static_cast<int32_t>(std::find(c.members.begin(), c.members.end(), rank_->rank) - c.members.begin());
   sg4::ExecPtr bell = sg4::this_actor::exec_init(0);
-  sg4::Actor::create("coll", sg4::this_actor::get_host(), CollectiveMember(ctx_, phase_, rank_, op.id, member, bell));
+  sg4::Actor::create("coll", sg4::this_actor::get_host(), CollectiveMember(ctx_, phase_, rank_, op.id, s.member, bell));
   pending_.push_back({bell, Waiting::Bell, op.id});
   wait_set_.push_back(bell);
 }
