@@ -1,0 +1,134 @@
+#include "device_util.cuh"
+
+#include <algorithm>
+
+namespace hcpcal {
+
+namespace {
+
+__global__ void fill_random_kernel(__nv_bfloat16* p, size_t n, uint32_t seed) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    uint32_t x = static_cast<uint32_t>(i) * 2654435761u ^ seed ^ static_cast<uint32_t>(i >> 32) * 40503u;
+    float acc = 0.f;
+    for (int k = 0; k < 4; ++k) {  // sum of 4 uniforms: roughly normal
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      acc += (x & 0xffffff) / 16777216.0f - 0.5f;
+    }
+    p[i] = __float2bfloat16(acc * 1.7320508f);  // unit variance
+  }
+}
+
+__global__ void nonfinite_kernel(const __nv_bfloat16* p, size_t n, unsigned long long* count) {
+  unsigned long long local = 0;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    local += !isfinite(__bfloat162float(p[i]));
+  if (local) atomicAdd(count, local);
+}
+
+__global__ void mismatch_kernel(const uint32_t* a, const uint32_t* b, size_t n, unsigned long long* count) {
+  unsigned long long local = 0;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    local += a[i] != b[i];
+  if (local) atomicAdd(count, local);
+}
+
+long long read_counter(unsigned long long* d, cudaStream_t s) {
+  unsigned long long h = 0;
+  HCPSIM_CUDA_CHECK(cudaMemcpyAsync(&h, d, sizeof h, cudaMemcpyDeviceToHost, s));
+  HCPSIM_CUDA_CHECK(cudaStreamSynchronize(s));
+  HCPSIM_CUDA_CHECK(cudaFree(d));
+  return static_cast<long long>(h);
+}
+
+unsigned long long* new_counter(cudaStream_t s) {
+  unsigned long long* d = nullptr;
+  HCPSIM_CUDA_CHECK(cudaMalloc(&d, sizeof *d));
+  HCPSIM_CUDA_CHECK(cudaMemsetAsync(d, 0, sizeof *d, s));
+  return d;
+}
+
+}  // namespace
+
+DeviceBuffer::DeviceBuffer(size_t b) : bytes(b) { HCPSIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<size_t>(b, 256))); }
+DeviceBuffer::~DeviceBuffer() { cudaFree(ptr); }
+
+void fill_random_bf16(DeviceBuffer& b, uint32_t seed, cudaStream_t s) {
+  fill_random_kernel<<<2048, 256, 0, s>>>(b.bf16(), b.bytes / 2, 0x9e3779b9u * (seed + 1));
+  HCPSIM_CUDA_CHECK_LAUNCH();
+}
+
+void poison(DeviceBuffer& b, cudaStream_t s) { HCPSIM_CUDA_CHECK(cudaMemsetAsync(b.ptr, 0xFF, b.bytes, s)); }
+
+long long count_nonfinite_bf16(const __nv_bfloat16* p, size_t elements, cudaStream_t s) {
+  unsigned long long* d = new_counter(s);
+  nonfinite_kernel<<<1024, 256, 0, s>>>(p, elements, d);
+  HCPSIM_CUDA_CHECK_LAUNCH();
+  return read_counter(d, s);
+}
+
+long long count_mismatched_words(const void* a, const void* b, size_t bytes, cudaStream_t s) {
+  unsigned long long* d = new_counter(s);
+  mismatch_kernel<<<1024, 256, 0, s>>>(static_cast<const uint32_t*>(a), static_cast<const uint32_t*>(b), bytes / 4, d);
+  HCPSIM_CUDA_CHECK_LAUNCH();
+  return read_counter(d, s);
+}
+
+TimeStats time_on_stream(const std::function<void(int)>& run, int warmup, int iters, cudaStream_t s) {
+  cudaEvent_t a, b;
+  HCPSIM_CUDA_CHECK(cudaEventCreate(&a));
+  HCPSIM_CUDA_CHECK(cudaEventCreate(&b));
+  int call = 0;
+  for (int i = 0; i < warmup; ++i) run(call++);
+  std::vector<double> t;
+  for (int i = 0; i < iters; ++i) {
+    HCPSIM_CUDA_CHECK(cudaEventRecord(a, s));
+    run(call++);
+    HCPSIM_CUDA_CHECK(cudaEventRecord(b, s));
+    HCPSIM_CUDA_CHECK(cudaEventSynchronize(b));
+    float ms = 0.f;
+    HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms * 1e-3);
+  }
+  HCPSIM_CUDA_CHECK(cudaEventDestroy(a));
+  HCPSIM_CUDA_CHECK(cudaEventDestroy(b));
+  std::sort(t.begin(), t.end());
+  TimeStats st;
+  st.iterations = iters;
+  st.min_s = t.front();
+  st.max_s = t.back();
+  st.median_s = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+  return st;
+}
+
+int rotation_sets(size_t bytes, int cap) {
+  int device = 0, l2 = 0;
+  HCPSIM_CUDA_CHECK(cudaGetDevice(&device));
+  HCPSIM_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+  const size_t want = 2 * static_cast<size_t>(l2);
+  const size_t sets = bytes == 0 ? 1 : (want + bytes - 1) / bytes;
+  return static_cast<int>(std::clamp<size_t>(sets, 1, static_cast<size_t>(cap)));
+}
+
+float bf16_to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+Record make_record(std::string kind, std::string backend, std::vector<std::pair<std::string, std::string>> config,
+                   const TimeStats& t, bool checked, long long wrong) {
+  Record r;
+  r.kind = std::move(kind);
+  r.backend = std::move(backend);
+  r.config = std::move(config);
+  r.iterations = t.iterations;
+  r.median_s = t.median_s;
+  r.min_s = t.min_s;
+  r.max_s = t.max_s;
+  r.checked = checked;
+  r.wrong = wrong;
+  return r;
+}
+
+}  // namespace hcpcal

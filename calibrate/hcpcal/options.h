@@ -1,0 +1,41 @@
+// hcpcal's command line, in the manner of nccl-tests: short and long forms, sizes with
+// K/M/G suffixes, every flag with a default (printed by --help).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hcpcal {
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;  // C[m,n] = A[m,k] B[k,n], row-major
+};
+
+struct Options {
+  int64_t min_bytes = 1 << 20;        // -b: copy suite, smallest buffer (bytes)
+  int64_t max_bytes = 1LL << 30;      // -e: largest buffer (bytes)
+  double step_factor = 4;             // -f: multiply the size by this each step
+  int64_t min_seq = 1024;             // --seq-min: attention, shortest sq/skv (tokens)
+  int64_t max_seq = 32768;            // --seq-max: longest sq/skv (tokens)
+  std::vector<int> heads_kv = {32, 8};  // --heads-kv: KV head counts (32 query heads, head dim 128)
+  int iters = 10;                     // -n: timed iterations per measurement
+  int warmup = 3;                     // -w: untimed iterations before them
+  bool check = true;                  // -c 0|1: check results (the #wrong column)
+  std::string out = "measurements.json";  // --out
+  std::vector<std::string> suites = {"attention", "gemm", "copy", "cp"};  // --suite
+  std::vector<GemmShape> gemms;       // --gemm m,n,k[;m,n,k...]; empty: Llama-3.1-8B layer shapes
+  std::vector<int64_t> gemm_tokens = {4096, 8192, 16384};  // --gemm-tokens: token counts of the built-in list
+  std::vector<int> cp_ranks = {2, 4, 8};  // --cp-ranks: virtual ranks of the CP suite
+  int64_t cp_seq = 16384;             // --cp-seq: whole sequence of the CP suite (tokens)
+  std::vector<std::string> argv;      // as given, recorded in measurements.json
+  bool help = false;
+};
+
+// Throws std::invalid_argument with a message naming the flag on a bad value.
+Options parse_options(int argc, char** argv);
+std::string usage();
+// "64M" -> 67108864; plain numbers are bytes.
+int64_t parse_size(const std::string& text);
+bool wants(const Options& o, const std::string& suite);
+
+}  // namespace hcpcal

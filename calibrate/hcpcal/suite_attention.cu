@@ -1,0 +1,196 @@
+// Suite 1: hcpsim's flash attention (kernels/attn_api.h), forward and backward, bf16,
+// batch 1, 32 query heads, head dim 128, over square shapes (causal and not) and the CP
+// lower (2c x c) and upper (c x 2c) step shapes. Check: outputs are poisoned before one
+// checked call; non-finite elements count as wrong, and for the forward, sampled rows of O
+// are compared with a double-precision CPU reference.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attn_api.h"
+#include "device_util.cuh"
+#include "suites.h"
+
+namespace hcpcal {
+
+namespace {
+
+using hcpsim::kernels::AttnShape;
+using hcpsim::kernels::BshdView;
+using hcpsim::kernels::LseView;
+
+constexpr int kHeadsQ = 32;
+constexpr int kHeadDim = 128;
+constexpr double kBwdFlopRatio = 2.5;  // as model/attention_common.hpp counts the backward
+
+struct AttnCase {
+  std::string name;
+  int sq, skv, hk;
+  bool causal;
+};
+
+std::vector<AttnCase> attention_cases(const Options& o) {
+  std::vector<AttnCase> out;
+  for (int hk : o.heads_kv) {
+    const std::string tag = "_hk" + std::to_string(hk);
+    for (int64_t s = o.min_seq; s <= o.max_seq; s *= 2)
+      for (bool causal : {false, true})
+        out.push_back({"s" + std::to_string(s) + (causal ? "_causal" : "_full") + tag, int(s), int(s), hk, causal});
+    for (int64_t c = o.min_seq; 2 * c <= o.max_seq; c *= 2) {
+      out.push_back({"c" + std::to_string(c) + "_lower" + tag, int(2 * c), int(c), hk, false});
+      out.push_back({"c" + std::to_string(c) + "_upper" + tag, int(c), int(2 * c), hk, false});
+    }
+  }
+  return out;
+}
+
+// Score elements the kernel computes: sq*skv, or row i sees keys 0..i (top-left causal).
+double visible(const AttnCase& c) {
+  if (!c.causal) return double(c.sq) * c.skv;
+  const double n = std::min(c.sq, c.skv);
+  return n * (n + 1) / 2 + double(std::max(c.sq - c.skv, 0)) * c.skv;
+}
+
+double fwd_flops(const AttnCase& c) { return 4.0 * kHeadsQ * kHeadDim * visible(c); }
+
+// One input set: what a forward reads and writes and a backward reads.
+struct AttnSet {
+  DeviceBuffer q, k, v, o, d_o, lse;
+  AttnSet(size_t qn, size_t kn, size_t lsen) : q(qn * 2), k(kn * 2), v(kn * 2), o(qn * 2), d_o(qn * 2), lse(lsen * 4) {}
+};
+
+BshdView view(const DeviceBuffer& b, int rows, int heads) {
+  return BshdView{b.ptr, int64_t(rows) * heads * kHeadDim, int64_t(heads) * kHeadDim, kHeadDim};
+}
+
+// One column (head) of a bshd tensor as rows x d floats on the host.
+std::vector<float> fetch_head(const DeviceBuffer& b, int rows, int heads, int head, int first_row, int nrows) {
+  std::vector<__nv_bfloat16> h(size_t(nrows) * kHeadDim);
+  const size_t pitch = size_t(heads) * kHeadDim * 2;
+  const char* src = static_cast<const char*>(b.ptr) + size_t(first_row) * pitch + size_t(head) * kHeadDim * 2;
+  HCPSIM_CUDA_CHECK(cudaMemcpy2D(h.data(), kHeadDim * 2, src, pitch, kHeadDim * 2, nrows, cudaMemcpyDeviceToHost));
+  (void)rows;
+  std::vector<float> f(h.size());
+  for (size_t i = 0; i < h.size(); ++i) f[i] = bf16_to_float(h[i]);
+  return f;
+}
+
+// Elements of sampled forward output rows farther than 0.02 + 0.02|ref| from a double reference.
+long long check_forward_rows(const AttnCase& c, const AttnSet& s) {
+  long long wrong = 0;
+  const int group = kHeadsQ / c.hk;
+  const double scale = 1.0 / std::sqrt(double(kHeadDim));
+  for (int head : {0, kHeadsQ - 1}) {
+    const int kvh = head / group;
+    const auto k = fetch_head(s.k, c.skv, c.hk, kvh, 0, c.skv);
+    const auto v = fetch_head(s.v, c.skv, c.hk, kvh, 0, c.skv);
+    for (int row : {0, c.sq / 3, c.sq - 1}) {
+      const auto q = fetch_head(s.q, c.sq, kHeadsQ, head, row, 1);
+      const auto o = fetch_head(s.o, c.sq, kHeadsQ, head, row, 1);
+      const int keys = c.causal ? std::min(row + 1, c.skv) : c.skv;
+      std::vector<double> p(keys);
+      double mx = -1e300, sum = 0;
+      for (int j = 0; j < keys; ++j) {
+        double d = 0;
+        for (int e = 0; e < kHeadDim; ++e) d += double(q[e]) * k[size_t(j) * kHeadDim + e];
+        p[j] = d * scale;
+        mx = std::max(mx, p[j]);
+      }
+      for (int j = 0; j < keys; ++j) sum += (p[j] = std::exp(p[j] - mx));
+      for (int e = 0; e < kHeadDim; ++e) {
+        double ref = 0;
+        for (int j = 0; j < keys; ++j) ref += p[j] * v[size_t(j) * kHeadDim + e];
+        ref /= sum;
+        wrong += !(std::fabs(o[e] - ref) <= 0.02 + 0.02 * std::fabs(ref));
+      }
+    }
+  }
+  return wrong;
+}
+
+Record attention_record(const AttnCase& c, bool backward, const TimeStats& t, bool checked, long long wrong) {
+  return make_record("attention", "hcpsim-flash",
+                     {{"name", json_string(c.name)},     {"pass", json_string(backward ? "bwd" : "fwd")},
+                      {"batch", "1"},                     {"sq", std::to_string(c.sq)},
+                      {"skv", std::to_string(c.skv)},     {"heads_q", std::to_string(kHeadsQ)},
+                      {"heads_kv", std::to_string(c.hk)}, {"head_dim", std::to_string(kHeadDim)},
+                      {"mask", json_string(c.causal ? "causal" : "none")}},
+                     t, checked, wrong);
+}
+
+void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStream_t stream) {
+  const size_t qn = size_t(c.sq) * kHeadsQ * kHeadDim, kn = size_t(c.skv) * c.hk * kHeadDim;
+  const size_t lsen = size_t(kHeadsQ) * c.sq;
+  const AttnShape shape{1, c.sq, c.skv, kHeadsQ, c.hk, kHeadDim, c.causal, 0.f};
+  const int nsets = rotation_sets(2 * (3 * qn + 2 * kn) + 4 * lsen, 4);
+  std::vector<std::unique_ptr<AttnSet>> sets;
+  for (int i = 0; i < nsets; ++i) {
+    sets.push_back(std::make_unique<AttnSet>(qn, kn, lsen));
+    uint32_t seed = 16 * i;
+    for (DeviceBuffer* b : {&sets[i]->q, &sets[i]->k, &sets[i]->v, &sets[i]->d_o}) fill_random_bf16(*b, seed++, stream);
+  }
+  DeviceBuffer dq(qn * 2), dk(kn * 2), dv(kn * 2), ws(hcpsim::kernels::flash_bwd_workspace_bytes(shape));
+  auto fwd_args = [&](int i) {
+    const AttnSet& s = *sets[i % nsets];
+    hcpsim::kernels::FwdArgs a;
+    a.shape = shape;
+    a.q = view(s.q, c.sq, kHeadsQ);
+    a.k = view(s.k, c.skv, c.hk);
+    a.v = view(s.v, c.skv, c.hk);
+    a.o = view(s.o, c.sq, kHeadsQ);
+    a.lse = LseView{static_cast<float*>(s.lse.ptr), int64_t(lsen), c.sq};
+    return a;
+  };
+  auto bwd_args = [&](int i) {
+    const auto f = fwd_args(i);
+    hcpsim::kernels::BwdArgs a;
+    a.shape = shape;
+    a.q = f.q, a.k = f.k, a.v = f.v, a.o = f.o, a.lse = f.lse;
+    a.d_o = view(sets[i % nsets]->d_o, c.sq, kHeadsQ);
+    a.dq = view(dq, c.sq, kHeadsQ);
+    a.dk = view(dk, c.skv, c.hk);
+    a.dv = view(dv, c.skv, c.hk);
+    a.workspace = ws.ptr;
+    return a;
+  };
+  long long fwd_wrong = 0, bwd_wrong = 0;
+  for (int i = 0; i < nsets; ++i) {  // each set's O and LSE, which the backward reads
+    if (o.check) poison(sets[i]->o, stream);
+    hcpsim::kernels::flash_fwd(fwd_args(i), stream);
+  }
+  HCPSIM_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (o.check) {
+    fwd_wrong = count_nonfinite_bf16(sets[0]->o.bf16(), qn, stream) + check_forward_rows(c, *sets[0]);
+    for (DeviceBuffer* b : {&dq, &dk, &dv}) poison(*b, stream);
+    hcpsim::kernels::flash_bwd(bwd_args(0), stream);
+    for (DeviceBuffer* b : {&dq, &dk, &dv}) bwd_wrong += count_nonfinite_bf16(b->bf16(), b->bytes / 2, stream);
+  }
+  const TimeStats tf = time_on_stream([&](int i) { hcpsim::kernels::flash_fwd(fwd_args(i), stream); }, o.warmup, o.iters, stream);
+  const TimeStats tb = time_on_stream([&](int i) { hcpsim::kernels::flash_bwd(bwd_args(i), stream); }, o.warmup, o.iters, stream);
+  const double ff = fwd_flops(c), bf = kBwdFlopRatio * ff;
+  std::printf("  %-20s %6d %6d %3d %3d %6s %10.1f %8.1f %10.1f %8.1f %6lld %4d\n", c.name.c_str(), c.sq, c.skv, kHeadsQ,
+              c.hk, c.causal ? "causal" : "none", tf.median_s * 1e6, ff / tf.median_s * 1e-12, tb.median_s * 1e6,
+              bf / tb.median_s * 1e-12, fwd_wrong + bwd_wrong, nsets);
+  std::fflush(stdout);
+  log.add(attention_record(c, false, tf, o.check, fwd_wrong));
+  log.add(attention_record(c, true, tb, o.check, bwd_wrong));
+}
+
+}  // namespace
+
+void run_attention_suite(const Options& o, MeasurementLog& log) {
+  cudaStream_t stream;
+  HCPSIM_CUDA_CHECK(cudaStreamCreate(&stream));
+  std::printf("#\n# attention: hcpsim flash (kernels/), bf16, batch 1, head dim %d; TFLOP/s = 4*hq*d*visible (bwd x%.1f) / time\n",
+              kHeadDim, kBwdFlopRatio);
+  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %10s %8s %6s %4s\n", "name", "sq", "skv", "hq", "hkv", "mask", "fwd",
+              "fwd", "bwd", "bwd", "#wrong", "sets");
+  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %10s %8s %6s %4s\n", "", "(tok)", "(tok)", "", "", "", "(us)",
+              "(TF/s)", "(us)", "(TF/s)", "", "");
+  for (const auto& c : attention_cases(o)) run_case(o, c, log, stream);
+  HCPSIM_CUDA_CHECK(cudaStreamDestroy(stream));
+}
+
+}  // namespace hcpcal
