@@ -1,5 +1,7 @@
 #include "cost_model.hpp"
 
+#include "calibration_file.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -95,7 +97,10 @@ double CostModel::compute_time_s(const Op& op) const {
 }
 
 CostModel cost_model_for(const Scenario& sc) {
-  return CostModel(sc.cluster.gpu, sc.training.precision, default_cost_params());
+  CostParams params = default_cost_params();
+  if (sc.calibration_path)
+    params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path);
+  return CostModel(sc.cluster.gpu, sc.training.precision, std::move(params));
 }
 
 ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params) {

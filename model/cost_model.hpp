@@ -41,6 +41,7 @@ struct CostParams {
   double intra_node_efficiency = 1.0;  // achieved / line rate, intra-node links (NVLink, PCIe)
   double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
   std::string source;                  // where these numbers come from (printed in reports)
+  std::vector<std::string> calibrated; // parameters taken from a calibration file (calibration_file.hpp)
 };
 
 // Defaults from public figures and the H200 anchors (sources in cost_model.cpp).

@@ -7,6 +7,7 @@
 #include "model/presets.hpp"
 #include "model/scenario_io.hpp"
 #include "simulator/builtin_study.hpp"
+#include "simulator/cli_calibrate.hpp"
 #include "simulator/cli_commands.hpp"
 #include "simulator/output_file.hpp"
 
@@ -63,6 +64,7 @@ int cli_main(int argc, char** argv) {
   app.add_flag("--reproducible", opt.reproducible,
                "Leave the host wall time out of the output: the same input then gives byte-identical output");
   auto* presets = app.add_subcommand("presets", "List the built-in model and cluster presets with their sources");
+  auto calibrate = add_calibrate_commands(app);  // fit, check
 
   try {
     app.parse(argc, argv);
@@ -71,6 +73,7 @@ int cli_main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalidInput;
   }
   if (*presets) return list_presets();
+  if (calibrate->active()) return calibrate->run();
 
   const std::string source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;
   try {

@@ -1,0 +1,110 @@
+#include "calibrate/fit.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "calibrate/fit_table.hpp"
+#include "calibrate/replay.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kDefaultL2Bytes = 50e6;  // when the environment does not say
+constexpr double kL2Multiple = 4;         // copies at least this many L2s move through HBM
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string parameter_of(const Measurement& m) {
+  switch (m.kind) {
+    case MeasurementKind::Attention:
+    case MeasurementKind::CpStep:
+      return std::string("attention_") + (m.attention.backward ? "bwd" : "fwd") + "_" +
+             (m.attention.mask == KernelMask::None ? "nomask" : "causal");
+    case MeasurementKind::Gemm: return "gemm";
+    case MeasurementKind::Copy: return "memory_efficiency";
+  }
+  return {};
+}
+
+FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& opt) {
+  FitResult out;
+  CalibrationFile& c = out.calibration;
+  c.gpu = set.gpu_model;
+  c.peak_bf16_flops_per_s = gpu.peak_bf16_flops_per_s;
+  c.hbm_bytes_per_s = gpu.hbm_bytes_per_s;
+  c.measurements = opt.measurements_name;
+  const std::string tables =
+      opt.method == TableMethod::Curve
+          ? "efficiency tables: eff = a - b (FLOPs/1e10)^-k fitted by least squares on relative error (Eigen QR, k "
+            "by grid search), tabulated every 1/8 decade over the measured range"
+          : "efficiency tables piecewise linear in log10(FLOPs), values at up to " + std::to_string(opt.max_knots) +
+                " knots on the measured FLOP values by least squares on relative error (Eigen QR)";
+  c.method = "hcpsim fit: " + tables + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
+             "fractions of " + gpu.name + " peaks";
+  if (!set.complete) out.warnings.push_back("measurements are incomplete (hcpcal was interrupted): fitting what finished");
+
+  std::map<std::string, std::vector<EfficiencySample>> groups;
+  std::map<std::string, std::string> backend;
+  const double l2 = set.l2_bytes > 0 ? set.l2_bytes : kDefaultL2Bytes;
+  for (const auto& m : set.items) {
+    if (m.kind == MeasurementKind::CpStep) continue;  // checked, never fitted on
+    if (opt.use && !opt.use(m)) continue;
+    if (m.wrong > 0) {
+      out.warnings.push_back(m.path + " (" + m.name + "): left out, its check found " + std::to_string(m.wrong) +
+                             " wrong elements");
+      continue;
+    }
+    if (m.kind == MeasurementKind::Copy && m.copy_bytes_moved < kL2Multiple * 2 * l2) continue;  // cache-resident
+    groups[parameter_of(m)].push_back({measured_work(m), measured_efficiency(m, gpu)});
+    backend[parameter_of(m)] = m.backend;
+  }
+  for (const auto& name : calibration_table_names()) {
+    auto it = groups.find(name);
+    if (it == groups.end()) continue;
+    TableFit f = opt.method == TableMethod::Curve ? fit_efficiency_curve(it->second)
+                                                  : fit_efficiency_table(it->second, opt.max_knots);
+    f.summary.backend = backend[name];
+    c.tables.push_back({name, f.table, f.summary});
+  }
+  if (auto it = groups.find("memory_efficiency"); it != groups.end()) {
+    CalibratedScalar s = fit_constant_efficiency(it->second, "memory_efficiency");
+    s.fit.backend = backend["memory_efficiency"];
+    c.scalars.push_back(s);
+  } else if (std::any_of(set.items.begin(), set.items.end(),
+                         [](const Measurement& m) { return m.kind == MeasurementKind::Copy; })) {
+    out.warnings.push_back("memory_efficiency: no copy of at least " + fmt("%.0f", kL2Multiple * l2 / 1e6) +
+                           " MB; left at its default");
+  }
+  return out;
+}
+
+std::string format_fit(const CalibrationFile& c) {
+  std::string t = "# parameter              samples  range                      rms_err  max_err  backend\n";
+  t += "#                                 (FLOPs; bytes for memory)   (%)      (%)\n";
+  auto row = [&](const std::string& name, const FitSummary& f) {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "  %-24s %5d  %9.3g .. %9.3g  %8.2f %8.2f  %s\n", name.c_str(), f.samples, f.range_lo,
+                  f.range_hi, 100 * f.rms_error, 100 * f.max_error, f.backend.c_str());
+    t += buf;
+  };
+  for (const auto& tb : c.tables) row(tb.name, tb.fit);
+  for (const auto& s : c.scalars) row(s.name, s.fit);
+  t += "# table points (FLOPs: efficiency of " + fmt("%.0f", c.peak_bf16_flops_per_s / 1e12) + " TFLOP/s)\n";
+  for (const auto& tb : c.tables) {
+    t += "  " + tb.name + ":";
+    for (const auto& [x, y] : tb.table.points) t += " " + fmt("%.3g", x) + ":" + fmt("%.3f", y);
+    t += "\n";
+  }
+  for (const auto& s : c.scalars) t += "  " + s.name + ": " + fmt("%.4f", s.value) + "\n";
+  return t;
+}
+
+}  // namespace hcpsim

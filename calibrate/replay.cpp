@@ -1,0 +1,58 @@
+#include "calibrate/replay.hpp"
+
+#include "model/attention_common.hpp"
+#include "model/diagnostics.hpp"
+#include "model/json_reader.hpp"
+#include "model/presets.hpp"
+#include "model/workload_program.hpp"
+
+namespace hcpsim {
+
+Op measured_op(const Measurement& m) {
+  RankProgram prog;
+  ProgramBuilder b(prog);
+  switch (m.kind) {
+    case MeasurementKind::Attention:
+    case MeasurementKind::CpStep:
+      b.set_phase(m.attention.backward ? Phase::Backward : Phase::Forward);
+      attention_kernel(b, Stream::Compute, m.name, m.attention, std::nullopt, {});
+      break;
+    case MeasurementKind::Gemm:
+      b.gemm(Stream::Compute, m.name, m.gemm, 2);
+      break;
+    case MeasurementKind::Copy:
+      b.elementwise(Stream::Compute, "copy", m.copy_bytes_moved);
+      break;
+  }
+  return prog.ops.back();
+}
+
+double measured_work(const Measurement& m) {
+  const Op op = measured_op(m);
+  return m.kind == MeasurementKind::Copy ? op.bytes : op.flops;
+}
+
+double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
+  const double rate = m.kind == MeasurementKind::Copy ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
+  return measured_work(m) / (m.median_s * rate);
+}
+
+double predicted_time_s(const CostModel& model, const Measurement& m) { return model.compute_time_s(measured_op(m)); }
+
+GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset) {
+  if (!preset.empty()) {
+    if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec.gpu;
+    throw ScenarioError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
+                          "use one of: " + join_choices(cluster_preset_names())}});
+  }
+  for (const auto& p : cluster_presets()) {
+    const std::string& name = p.spec.gpu.name;
+    const std::string stem = name.substr(0, name.find('-'));
+    if (!stem.empty() && gpu_model.find(stem) != std::string::npos) return p.spec.gpu;
+  }
+  throw ScenarioError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
+                        "the peaks efficiencies are fractions of come from a preset",
+                        "pass --gpu <cluster preset> (see `hcpsim presets`)"}});
+}
+
+}  // namespace hcpsim

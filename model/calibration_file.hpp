@@ -1,0 +1,74 @@
+// calibration.json: the cost-model parameters a calibration overrides, written by
+// `hcpsim fit` (calibrate/) and read here for a scenario's "calibration" key.
+//
+//   { "format": "hcpsim-calibration/1",
+//     "gpu": "NVIDIA H200",                       // what the measurements ran on
+//     "peak_bf16_flops_per_s": 9.89e14,           // peaks the efficiencies are fractions of
+//     "hbm_bytes_per_s": 4.8e12,
+//     "measurements": "measurements.json",        // provenance, free text
+//     "method": "...",                            // how the fit was made, free text
+//     "parameters": {
+//       "<table>": { "points": [[flops, efficiency], ...],   // FLOPs increasing
+//                    "backend": "hcpsim-flash", "samples": 12, "flops_range": [lo, hi],
+//                    "rms_error": 0.01, "max_error": 0.03 },  // relative time error of the fit
+//       "<scalar>": { "value": 0.9, "samples": 4, "range": [lo, hi], "rms_error": .., "max_error": .. } } }
+//
+// <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
+// attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
+// intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cost_model.hpp"
+
+namespace hcpsim {
+
+// Evidence behind one fitted parameter (relative time errors, |predicted/measured - 1|).
+struct FitSummary {
+  int samples = 0;
+  double range_lo = 0, range_hi = 0;  // FLOPs (tables), bytes or seconds (scalars)
+  double rms_error = 0, max_error = 0;
+  std::string backend;
+};
+
+struct CalibratedTable {
+  std::string name;  // e.g. "attention_fwd_causal"
+  EfficiencyTable table;
+  FitSummary fit;
+};
+
+struct CalibratedScalar {
+  std::string name;  // e.g. "memory_efficiency"
+  double value = 0;
+  FitSummary fit;
+};
+
+struct CalibrationFile {
+  std::string gpu;
+  double peak_bf16_flops_per_s = 0;
+  double hbm_bytes_per_s = 0;
+  std::string measurements;
+  std::string method;
+  std::vector<CalibratedTable> tables;
+  std::vector<CalibratedScalar> scalars;
+};
+
+// The parameter names a calibration may hold.
+const std::vector<std::string>& calibration_table_names();
+const std::vector<std::string>& calibration_scalar_names();
+
+// Throws ScenarioError with every problem, each at its JSON path under `json_path`.
+CalibrationFile read_calibration_file(const std::string& file_path, const std::string& json_path = "calibration");
+CalibrationFile parse_calibration_text(const std::string& text, const std::string& source,
+                                       const std::string& json_path = "calibration");
+std::string calibration_to_json(const CalibrationFile& c);
+
+// `base` with the file's parameters in place of its own; `source` then names the file,
+// the parameters taken from it and those left at their defaults.
+CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path);
+
+}  // namespace hcpsim
