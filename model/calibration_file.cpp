@@ -207,10 +207,14 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
     for (const auto& n : *names)
       if (std::find(used.begin(), used.end(), n) == used.end()) defaults.push_back(n);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return v.empty() ? std::string("nothing") : s;
+  };
   p.calibrated = used;
   p.source = "calibration " + file_path + (c.gpu.empty() ? "" : " (" + c.gpu + ")") + ": " +
-             (used.empty() ? std::string("nothing") : join_choices(used)) + "; defaults (" + p.source + "): " +
-             (defaults.empty() ? std::string("nothing") : join_choices(defaults));
+             join(used) + "; defaults for " + join(defaults) + " (" + p.source + ")";
   return p;
 }
 

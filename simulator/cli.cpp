@@ -77,7 +77,8 @@ int cli_main(int argc, char** argv) {
 
   const std::string source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;
   try {
-    const auto inputs = load_inputs(opt.scenario_file);
+    auto inputs = load_inputs(opt.scenario_file);
+    calibrate->apply_to(inputs);
     if (!opt.out_file.empty()) check_writable(opt.out_file);
     if (!opt.trace_file.empty()) check_writable(opt.trace_file);
     if (opt.validate_only) return validate_command(inputs, opt);

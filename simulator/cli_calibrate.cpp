@@ -103,6 +103,8 @@ int run_check(const Args& a) {
 class Commands : public CalibrateCommands {
  public:
   explicit Commands(CLI::App& app) {
+    app.add_option("--calibration", run_calibration_,
+                   "calibration.json from `hcpsim fit`, for every scenario (the built-in study too)");
     fit_ = app.add_subcommand("fit", "Fit cost-model parameters to hcpcal's measurements.json");
     fit_->add_option("measurements", fit_args_.measurements, "measurements.json from hcpcal")->required();
     fit_->add_option("-o,--out", fit_args_.out, "Write calibration.json here (atomically)");
@@ -128,6 +130,11 @@ class Commands : public CalibrateCommands {
     check_->add_option("-o,--out", check_args_.out, "Write the table here (atomically) instead of stdout");
   }
   bool active() const override { return fit_->parsed() || check_->parsed(); }
+  void apply_to(std::vector<NamedScenario>& inputs) const override {
+    if (run_calibration_.empty()) return;
+    read_calibration_file(run_calibration_, "--calibration");
+    for (auto& in : inputs) in.scenario.calibration_path = run_calibration_;
+  }
   int run() override {
     const std::string source = fit_->parsed() ? fit_args_.measurements : check_args_.measurements;
     try {
@@ -148,6 +155,7 @@ class Commands : public CalibrateCommands {
   CLI::App* fit_ = nullptr;
   CLI::App* check_ = nullptr;
   Args fit_args_, check_args_;
+  std::string run_calibration_;  // top-level --calibration
 };
 
 }  // namespace

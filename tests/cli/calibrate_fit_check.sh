@@ -25,4 +25,10 @@ grep -q "^error: measurements\[0\].config: missing (required key)" "$TMP/err" ||
 
 "$BIN" check "$M" --in-sample 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "--in-sample without --calibration: exit $rc"
+# The built-in study with the fitted calibration says which parameters it took from it.
+"$BIN" --calibration "$TMP/cal.json" --reproducible >"$TMP/study" || fail "study with --calibration: exit $?"
+grep -q "^costs: .*calibration .*attention_bwd_causal.*defaults for kernel_floor_s" "$TMP/study" || fail "costs line"
+"$BIN" --calibration "$TMP/none.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "missing calibration: exit $rc"
+grep -q "^error: --calibration: cannot open" "$TMP/err" || fail "missing calibration message"
 echo "calibrate_fit_check: ok"
