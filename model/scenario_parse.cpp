@@ -9,6 +9,7 @@
 #include "json_text.hpp"
 #include "presets.hpp"
 #include "scenario_io.hpp"
+#include "sweep_spec.hpp"
 #include "validate.hpp"
 
 namespace hcpsim {
@@ -22,7 +23,7 @@ constexpr double kMicro = 1e-6;
 
 const std::vector<std::string> kTopKeys = {"name",    "description", "model",    "training",
                                            "parallel", "cluster",     "software", "workload",
-                                           "passes",   "calibration"};
+                                           "passes",   "calibration", "sweep"};
 
 template <class T>
 void set_if(T& field, const std::optional<T>& v) {
@@ -296,6 +297,7 @@ Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt
                                                              {"attention", WorkloadKind::Attention}}));
   set_if(sc.passes, top.choice<Passes>("passes", {{"fwd", Passes::Fwd}, {"fwd+bwd", Passes::FwdBwd}},
                                        {{"fwd_bwd", "write \"fwd+bwd\""}, {"bwd", "backward alone is not a workload; use fwd+bwd"}}));
+  if (const nlohmann::json* sweep = top.object("sweep")) (void)parse_sweep_spec(*sweep, sink);  // bounds of `hcpsim sweep`
   if (auto cal = top.string("calibration")) sc.calibration_path = resolve(opt.base_dir, *cal);
   if (sc.workload == WorkloadKind::Step && sc.passes == Passes::Fwd && top.has("passes"))
     sink.error("passes", "\"fwd\" with workload \"step\"", "a training step runs forward and backward",

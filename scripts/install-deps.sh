@@ -8,6 +8,8 @@ PACKAGES=(
   libsimgrid-dev libboost-graph-dev libeigen3-dev nlohmann-json3-dev libcli11-dev catch2
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev           # libFuzzer for the bounded fuzz run
+  libjs-chart.js                     # Chart.js, embedded in `hcpsim sweep --report` pages at build time
+  chromium-headless-shell            # renders those pages in the report test (tests/cli/sweep_report.sh)
 )
 
 missing=()

@@ -65,6 +65,7 @@ int cli_main(int argc, char** argv) {
                "Leave the host wall time out of the output: the same input then gives byte-identical output");
   auto* presets = app.add_subcommand("presets", "List the built-in model and cluster presets with their sources");
   auto calibrate = add_calibrate_commands(app);  // fit, check
+  const auto sweep = add_sweep_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -74,6 +75,7 @@ int cli_main(int argc, char** argv) {
   }
   if (*presets) return list_presets();
   if (calibrate->active()) return calibrate->run();
+  if (const int code = run_sweep_commands(*sweep); code >= 0) return code;
 
   const std::string source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;
   try {

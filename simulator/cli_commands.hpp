@@ -1,11 +1,16 @@
 // One function per hcpsim command; cli.cpp parses arguments and dispatches.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/rank_layout.hpp"
 #include "model/scenario.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace hcpsim {
 
@@ -30,6 +35,12 @@ int validate_command(const std::vector<NamedScenario>& inputs, const CliOptions&
 int dump_workload_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
 int placement_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
 int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+
+// `hcpsim sweep` and `hcpsim merge` (cli_sweep.cpp): registered on `app`;
+// run_sweep_commands returns the exit code, or -1 when neither was given.
+struct SweepCommands;
+std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app);
+int run_sweep_commands(const SweepCommands& s);
 
 // The TP x CP x DP x PP rank layout a scenario asks for.
 RankLayout rank_layout_of(const Scenario& sc);

@@ -1,0 +1,31 @@
+// The sweep's record of finished simulations: DIR/results.jsonl, one JSON
+// object per line, appended (one write, then fsync) as each simulation
+// finishes, so an interrupted sweep keeps every finished result and --resume
+// continues it. A line torn by a crash is dropped when the log is read.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace hcpsim {
+
+struct SweepState {
+  std::string dir;
+  std::string results_path() const { return dir + "/results.jsonl"; }
+};
+
+// Creates the folder if needed (throws OutputFileError when it cannot).
+SweepState open_sweep_state(const std::string& dir);
+
+// Empties the log (a fresh sweep).
+void reset_results(const SweepState& s);
+
+// Rows by "key"; lines that do not parse (a torn last write) are dropped and
+// the log is rewritten without them.
+std::map<std::string, nlohmann::json> load_results(const SweepState& s);
+
+// Appends one row as one line.
+void append_result(const SweepState& s, const nlohmann::json& row);
+
+}  // namespace hcpsim
