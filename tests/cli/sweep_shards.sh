@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `--shard i/N` slices a sweep and `hcpsim merge` joins the slices into the
+# very table (and rows) a single run gives; a missing slice is said, and
+# slices of different sweeps are refused.
+# Usage: sweep_shards.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+SEED="$SRC/scenarios/seed-a-hcp.json"
+SPACE=(--tp 1,2 --cp 4,16 --comm p2p,a2a,a2a+p2p --reproducible)
+
+"$BIN" sweep "$SEED" "${SPACE[@]}" --state "$TMP/one" -o "$TMP/one.txt" 2>/dev/null || fail "single sweep"
+"$BIN" sweep "$SEED" "${SPACE[@]}" --state "$TMP/one" --resume --format json -o "$TMP/one.json" 2>/dev/null || fail "single json"
+for i in 1 2 3; do
+  (cd "$TMP" && "$BIN" sweep "$SEED" "${SPACE[@]}" --shard $i/3 --format json -o "$TMP/shard$i.json" 2>/dev/null) \
+    || fail "shard $i/3"
+  [ -d "$TMP/seed-a-hcp.sweep-${i}of3" ] || fail "shard $i: default state folder"
+done
+"$BIN" merge "$TMP/shard1.json" "$TMP/shard2.json" "$TMP/shard3.json" -o "$TMP/merged.txt" || fail "merge"
+diff "$TMP/one.txt" "$TMP/merged.txt" || fail "merged table differs from the single run's"
+"$BIN" merge "$TMP/shard3.json" "$TMP/shard1.json" "$TMP/shard2.json" --format json -o "$TMP/merged.json" || fail "merge json"
+python3 - "$TMP/one.json" "$TMP/merged.json" <<'PY' || fail "merged rows differ"
+import json, sys
+one, merged = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert one["candidates"] == merged["candidates"]
+assert one["ranking"] == merged["ranking"] and one["recommendation"] == merged["recommendation"]
+assert len(merged["shards"]) == 3
+PY
+"$BIN" merge "$TMP/shard1.json" "$TMP/shard2.json" -o "$TMP/part.txt" 2>"$TMP/err" || fail "partial merge"
+grep -q "candidates are in none of the files" "$TMP/err" || fail "missing shard not reported"
+grep -q "MISSING (a shard was not merged)" "$TMP/part.txt" || fail "missing shard not in the table"
+"$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --state "$TMP/other" --format json -o "$TMP/other.json" 2>/dev/null || fail "other"
+"$BIN" merge "$TMP/shard1.json" "$TMP/other.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "belongs to a different sweep" "$TMP/err" || fail "merging different sweeps: exit $rc"
+echo "sweep_shards: ok"
