@@ -1,0 +1,105 @@
+// hcpcal's host logic without a GPU: its flags, and its measurements.json writer read back
+// by hcpsim's reader (the two sides of the schema must agree).
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "calibrate/hcpcal/options.h"
+#include "calibrate/hcpcal/results.h"
+#include "calibrate/measurements.hpp"
+
+namespace {
+
+hcpcal::Options parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "hcpcal");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return hcpcal::parse_options(int(argv.size()), argv.data());
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("hcpcal flags follow nccl-tests: sizes with suffixes, short and long forms", "[calibrate]") {
+  const auto o = parse({"-b", "64K", "--maxbytes", "2G", "-f", "2", "-n", "7", "-w", "0", "-c", "0", "--suite",
+                        "copy,cp", "--cp-ranks", "2,4", "--cp-seq", "8192", "--gemm", "128,256,512;1,2,3"});
+  CHECK(o.min_bytes == 64 * 1024);
+  CHECK(o.max_bytes == 2LL << 30);
+  CHECK(o.step_factor == 2);
+  CHECK(o.iters == 7);
+  CHECK(o.warmup == 0);
+  CHECK_FALSE(o.check);
+  CHECK(o.suites == std::vector<std::string>{"copy", "cp"});
+  CHECK(o.cp_ranks == std::vector<int>{2, 4});
+  REQUIRE(o.gemms.size() == 2);
+  CHECK(o.gemms[0].n == 256);
+  CHECK(o.argv.size() == 21);  // "hcpcal" and 20 arguments
+  const auto d = parse({});
+  CHECK(d.suites == std::vector<std::string>{"attention", "gemm", "copy", "cp"});
+  CHECK(d.check);
+}
+
+TEST_CASE("hcpcal rejects bad flags with the flag in the message", "[calibrate]") {
+  auto message = [](std::vector<std::string> args) {
+    try {
+      parse(std::move(args));
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message({"--suite", "nccl"}).find("unknown suite 'nccl'") != std::string::npos);
+  CHECK(message({"-n", "0"}).find("-n: '0' is not an integer >= 1") != std::string::npos);
+  CHECK(message({"--cp-seq", "1000", "--cp-ranks", "8"}).find("not a multiple of 2 x 8") != std::string::npos);
+  CHECK(message({"--heads-kv", "5"}).find("does not divide 32") != std::string::npos);
+  CHECK(message({"--gemm", "1,2"}).find("is not m,n,k") != std::string::npos);
+  CHECK(message({"-b", "2G", "-e", "1G"}).find("-b is larger than -e") != std::string::npos);
+  CHECK(message({"--bogus", "1"}).find("unknown flag '--bogus'") != std::string::npos);
+}
+
+TEST_CASE("measurements hcpcal writes are read back by hcpsim, after every row", "[calibrate]") {
+  const auto path = (std::filesystem::temp_directory_path() / "hcpsim_test_measurements.json").string();
+  hcpcal::MeasurementLog log(path, {"hcpcal", "-n", "3"}, R"({"gpu_model": "NVIDIA H200", "l2_bytes": 62914560})");
+  hcpcal::Record a;
+  a.kind = "attention";
+  a.backend = "hcpsim-flash";
+  a.config = {{"name", hcpcal::json_string("s1024")}, {"pass", hcpcal::json_string("bwd")}, {"batch", "1"},
+              {"sq", "1024"}, {"skv", "2048"}, {"heads_q", "32"}, {"heads_kv", "8"}, {"head_dim", "128"},
+              {"mask", hcpcal::json_string("none")}};
+  a.iterations = 3;
+  a.median_s = 2e-4, a.min_s = 1e-4, a.max_s = 3e-4;
+  a.checked = true;
+  log.add(a);
+  // An interrupted run: the file holds the finished row and says it is incomplete.
+  hcpsim::MeasurementSet part = hcpsim::parse_measurements_text(slurp(path), path);
+  CHECK_FALSE(part.complete);
+  REQUIRE(part.items.size() == 1);
+  CHECK(part.items[0].attention.skv == 2048);
+  CHECK(part.items[0].attention.backward);
+
+  hcpcal::Record cp = a;
+  cp.kind = "cp_attention";
+  cp.config = {{"transport", hcpcal::json_string("p2p")}, {"pass", hcpcal::json_string("fwd")}, {"ranks", "2"},
+               {"seq", "4096"}, {"heads_q", "32"}, {"heads_kv", "8"}, {"head_dim", "128"},
+               {"mask", hcpcal::json_string("causal")}};
+  cp.results = {{"step_kernel_median_s", "[1e-4, 9e-5]"}};
+  log.add(cp);
+  log.finish();
+  const hcpsim::MeasurementSet all = hcpsim::parse_measurements_text(slurp(path), path);
+  CHECK(all.complete);
+  CHECK(all.l2_bytes == 62914560);
+  REQUIRE(all.items.size() == 3);  // the CP record expands into its 2 steps
+  CHECK(all.items[1].kind == hcpsim::MeasurementKind::CpStep);
+  CHECK(all.items[1].attention.sq == 2048);  // 2c, c = 4096 / (2 x 2)
+  CHECK(all.items[1].attention.mask == hcpsim::KernelMask::CausalTopLeft);
+  CHECK(all.items[2].attention.skv == 1024);
+  CHECK(all.items[2].median_s == 9e-5);
+  std::filesystem::remove(path);
+}
