@@ -29,6 +29,19 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t min)
   return v;
 }
 
+double parse_factor(const std::string& flag, const std::string& text) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(v >= 1.1 && v <= 16))
+    throw std::invalid_argument(flag + ": '" + text + "' is not a number in [1.1, 16]");
+  return v;
+}
+
 std::vector<GemmShape> parse_gemms(const std::string& text) {
   std::vector<GemmShape> out;
   for (const auto& item : split(text, ';')) {
@@ -67,6 +80,7 @@ std::string usage() {
          "  -f,--stepfactor F      size multiplier per step (default 4)\n"
          "  --seq-min N            attention: shortest sq/skv (default 1024)\n"
          "  --seq-max N            attention: longest sq/skv (default 32768)\n"
+         "  --seq-factor F         attention: length step, rounded to 128 tokens (default 2)\n"
          "  --heads-kv A,B         attention: KV head counts, 32 query heads (default 32,8)\n"
          "  --gemm m,n,k[;m,n,k]   GEMM shapes (default: Llama-3.1-8B layer at --gemm-tokens)\n"
          "  --gemm-tokens A,B      token counts of the built-in GEMM list (default 4096,8192,16384)\n"
@@ -95,6 +109,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "-f" || flag == "--stepfactor") o.step_factor = double(parse_int(flag, v, 2));
     else if (flag == "--seq-min") o.min_seq = parse_int(flag, v, 128);
     else if (flag == "--seq-max") o.max_seq = parse_int(flag, v, 128);
+    else if (flag == "--seq-factor") o.seq_factor = parse_factor(flag, v);
     else if (flag == "-n" || flag == "--iters") o.iters = int(parse_int(flag, v, 1));
     else if (flag == "-w" || flag == "--warmup_iters") o.warmup = int(parse_int(flag, v, 0));
     else if (flag == "-c" || flag == "--check") o.check = parse_int(flag, v, 0) != 0;

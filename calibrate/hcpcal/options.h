@@ -17,6 +17,7 @@ struct Options {
   double step_factor = 4;             // -f: multiply the size by this each step
   int64_t min_seq = 1024;             // --seq-min: attention, shortest sq/skv (tokens)
   int64_t max_seq = 32768;            // --seq-max: longest sq/skv (tokens)
+  double seq_factor = 2;              // --seq-factor: length multiplier per step (e.g. 1.5 for a denser grid)
   std::vector<int> heads_kv = {32, 8};  // --heads-kv: KV head counts (32 query heads, head dim 128)
   int iters = 10;                     // -n: timed iterations per measurement
   int warmup = 3;                     // -w: untimed iterations before them

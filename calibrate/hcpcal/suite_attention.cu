@@ -3,6 +3,7 @@
 // lower (2c x c) and upper (c x 2c) step shapes. Check: outputs are poisoned before one
 // checked call; non-finite elements count as wrong, and for the forward, sampled rows of O
 // are compared with a double-precision CPU reference.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -31,14 +32,24 @@ struct AttnCase {
   bool causal;
 };
 
+// Lengths from `lo` to `hi`, each `factor` times the last, rounded to a multiple of 128 tokens.
+std::vector<int64_t> lengths(int64_t lo, int64_t hi, double factor) {
+  std::vector<int64_t> out;
+  for (double x = double(lo); x <= double(hi) * 1.0001; x *= factor) {
+    const int64_t len = std::max<int64_t>(128, (int64_t(x + 64) / 128) * 128);
+    if (len <= hi && (out.empty() || len > out.back())) out.push_back(len);
+  }
+  return out;
+}
+
 std::vector<AttnCase> attention_cases(const Options& o) {
   std::vector<AttnCase> out;
   for (int hk : o.heads_kv) {
     const std::string tag = "_hk" + std::to_string(hk);
-    for (int64_t s = o.min_seq; s <= o.max_seq; s *= 2)
+    for (int64_t s : lengths(o.min_seq, o.max_seq, o.seq_factor))
       for (bool causal : {false, true})
         out.push_back({"s" + std::to_string(s) + (causal ? "_causal" : "_full") + tag, int(s), int(s), hk, causal});
-    for (int64_t c = o.min_seq; 2 * c <= o.max_seq; c *= 2) {
+    for (int64_t c : lengths(o.min_seq, o.max_seq / 2, o.seq_factor)) {
       out.push_back({"c" + std::to_string(c) + "_lower" + tag, int(2 * c), int(c), hk, false});
       out.push_back({"c" + std::to_string(c) + "_upper" + tag, int(c), int(2 * c), hk, false});
     }

@@ -41,6 +41,7 @@ TEST_CASE("hcpcal flags follow nccl-tests: sizes with suffixes, short and long f
   REQUIRE(o.gemms.size() == 2);
   CHECK(o.gemms[0].n == 256);
   CHECK(o.argv.size() == 21);  // "hcpcal" and 20 arguments
+  CHECK(parse({"--seq-factor", "1.5"}).seq_factor == 1.5);
   const auto d = parse({});
   CHECK(d.suites == std::vector<std::string>{"attention", "gemm", "copy", "cp"});
   CHECK(d.check);
@@ -61,6 +62,7 @@ TEST_CASE("hcpcal rejects bad flags with the flag in the message", "[calibrate]"
   CHECK(message({"--heads-kv", "5"}).find("does not divide 32") != std::string::npos);
   CHECK(message({"--gemm", "1,2"}).find("is not m,n,k") != std::string::npos);
   CHECK(message({"-b", "2G", "-e", "1G"}).find("-b is larger than -e") != std::string::npos);
+  CHECK(message({"--seq-factor", "1.0"}).find("not a number in [1.1, 16]") != std::string::npos);
   CHECK(message({"--bogus", "1"}).find("unknown flag '--bogus'") != std::string::npos);
 }
 
