@@ -11,6 +11,8 @@ namespace hcpsim {
 
 namespace {
 
+constexpr double kRangeSlack = 1e-3;  // work this close to a range end counts as inside (rounding)
+
 std::string kind_label(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Attention: return m.attention.backward ? "attention bwd" : "attention fwd";
@@ -103,13 +105,16 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
     row.measured_s = m.median_s;
     row.predicted_s = predicted_time_s(model, m);
     row.error = row.predicted_s / row.measured_s - 1;
-    const double work = measured_work(m);
-    bool found = false;
+    const FitSummary* fit = nullptr;
     for (const auto& t : calibration.tables)
-      if (t.name == row.parameter) found = true, row.extrapolated = work < t.fit.range_lo * 0.999 || work > t.fit.range_hi * 1.001;
+      if (t.name == row.parameter) fit = &t.fit;
     for (const auto& s : calibration.scalars)
-      if (s.name == row.parameter) found = true, row.extrapolated = work < s.fit.range_lo * 0.999 || work > s.fit.range_hi * 1.001;
-    if (!found) r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
+      if (s.name == row.parameter) fit = &s.fit;
+    const double work = measured_work(m);
+    if (!fit)
+      r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
+    else
+      row.extrapolated = work < fit->range_lo * (1 - kRangeSlack) || work > fit->range_hi * (1 + kRangeSlack);
     if (row.extrapolated)
       r.warnings.push_back(m.path + " (" + m.name + "): work outside the range " + row.parameter + " was fitted on");
     r.rows.push_back(row);
