@@ -180,6 +180,7 @@ int sweep_main(const SweepCommands& s) {
 }
 
 int merge_main(const SweepCommands& s) {
+  check_outputs(s);
   SweepOutcome merged;
   std::map<std::string, nlohmann::json> rows;
   for (const std::string& f : s.inputs) {

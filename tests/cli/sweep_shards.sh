@@ -26,6 +26,8 @@ assert one["candidates"] == merged["candidates"]
 assert one["ranking"] == merged["ranking"] and one["recommendation"] == merged["recommendation"]
 assert len(merged["shards"]) == 3
 PY
+"$BIN" merge "$TMP/shard1.json" "$TMP/shard2.json" "$TMP/shard3.json" --report "$TMP/rep" --top 1 -o /dev/null 2>"$TMP/err"
+[ -s "$TMP/rep/index.html" ] || grep -q "built without Chart.js" "$TMP/err" || { cat "$TMP/err"; fail "merge --report"; }
 "$BIN" merge "$TMP/shard1.json" "$TMP/shard2.json" -o "$TMP/part.txt" 2>"$TMP/err" || fail "partial merge"
 grep -q "candidates are in none of the files" "$TMP/err" || fail "missing shard not reported"
 grep -q "MISSING (a shard was not merged)" "$TMP/part.txt" || fail "missing shard not in the table"
