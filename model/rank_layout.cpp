@@ -16,26 +16,21 @@ RankCoord RankLayout::coord_of(int64_t rank) const {
   return c;
 }
 
-std::vector<int64_t> RankLayout::tp_group(int64_t rank) const {
-  RankCoord c = coord_of(rank);
+namespace {
+
+// The ranks that share every coordinate of `rank` except `axis`, by increasing `axis`.
+std::vector<int64_t> group_along(const RankLayout& layout, int64_t rank, int64_t RankCoord::*axis, int64_t size) {
+  RankCoord c = layout.coord_of(rank);
   std::vector<int64_t> g;
-  for (c.tp = 0; c.tp < tp; ++c.tp) g.push_back(rank_of(c));
+  for (c.*axis = 0; c.*axis < size; ++(c.*axis)) g.push_back(layout.rank_of(c));
   return g;
 }
 
-std::vector<int64_t> RankLayout::cp_group(int64_t rank) const {
-  RankCoord c = coord_of(rank);
-  std::vector<int64_t> g;
-  for (c.cp = 0; c.cp < cp; ++c.cp) g.push_back(rank_of(c));
-  return g;
-}
+}  // namespace
 
-std::vector<int64_t> RankLayout::dp_group(int64_t rank) const {
-  RankCoord c = coord_of(rank);
-  std::vector<int64_t> g;
-  for (c.dp = 0; c.dp < dp; ++c.dp) g.push_back(rank_of(c));
-  return g;
-}
+std::vector<int64_t> RankLayout::tp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::tp, tp); }
+std::vector<int64_t> RankLayout::cp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::cp, cp); }
+std::vector<int64_t> RankLayout::dp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::dp, dp); }
 
 std::vector<int64_t> RankLayout::dp_cp_group(int64_t rank) const {
   RankCoord c = coord_of(rank);
