@@ -25,8 +25,10 @@ bool DiagnosticSink::spoiled(const std::string& path) const {
     if (bad == path || bad.empty()) return true;
     if (path.size() > bad.size() && path.compare(0, bad.size(), bad) == 0 && path[bad.size()] == '.') return true;
     if (bad == section + ".preset" || bad == section + ".hf_config") return true;
-    // Array elements: "x.sizes[0]" spoils "x.sizes".
-    if (bad.size() > path.size() && bad.compare(0, path.size(), path) == 0 && bad[path.size()] == '[') return true;
+    // A broken part spoils the whole: "x.sizes[0]" spoils "x.sizes", "model.num_layers" spoils "model".
+    if (bad.size() > path.size() && bad.compare(0, path.size(), path) == 0 &&
+        (bad[path.size()] == '[' || bad[path.size()] == '.'))
+      return true;
   }
   return false;
 }

@@ -36,8 +36,9 @@ class DiagnosticSink {
     ++blocking_;
   }
   // Whether the value at `path` is unusable: a blocking error at it, at one of
-  // its parents ("model" for "model.hidden_size"), or at the source of its
-  // section (a bad "model.preset" spoils every model field).
+  // its parents ("model" for "model.hidden_size") or children ("model.num_layers"
+  // for "model"), or at the source of its section (a bad "model.preset" spoils
+  // every model field).
   bool spoiled(const std::string& path) const;
   // From now on, errors no longer spoil values: the rules checking
   // relationships between valid fields report problems, they do not create them.

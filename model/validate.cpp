@@ -58,7 +58,7 @@ void check_cluster(Ctx& c) {
                  "nvl_domain spans at most 72 GPUs (GB200 NVL72)", "use at most 72, or several nodes");
   if (cl.num_nodes > 1 || cl.inter_node.nics_per_node > 0) {
     const int64_t nics = cl.inter_node.nics_per_node, gpus = cl.gpus_per_node;
-    if (nics > gpus || gpus % nics != 0)
+    if (nics < 1 || nics > gpus || gpus % nics != 0)
       c.sink.error("cluster.inter_node.nics_per_node",
                    to_string(nics) + " NICs for " + to_string(gpus) + " GPUs per node",
                    "gpus_per_node % nics_per_node == 0 (each NIC serves the same number of GPUs)",

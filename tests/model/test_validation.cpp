@@ -434,6 +434,16 @@ TEST_CASE("a number JSON cannot hold is an error, not a crash", "[model][validat
   CHECK(o.errors[0].what.find("malformed JSON") != std::string::npos);
 }
 
+TEST_CASE("a model with missing keys skips the head rules instead of dividing by zero", "[model][validate]") {
+  // Found by the fuzzer: without a preset, missing num_query_groups reached heads % groups.
+  json j = base();
+  j["model"] = {{"hidden_size", 4096}};
+  const Outcome o = parse(j);
+  CHECK(has_error(o, "model.num_layers", "required without model.preset"));
+  CHECK(has_error(o, "model.num_attention_heads", "required without model.preset"));
+  for (const auto& d : o.errors) CHECK(d.path != "model.num_query_groups");
+}
+
 TEST_CASE("malformed JSON reports line and column", "[model][validate]") {
   const std::string text = "{\n  \"name\": \"x\",\n  \"model\": {\"preset\": \"llama3.1-8b\",}\n}\n";
   const Outcome o = parse(text);
