@@ -123,4 +123,15 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   return est;
 }
 
+std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s) {
+  if (estimate_memory(s).fits) return std::nullopt;
+  for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
+    if (r <= s.training.recompute_granularity) continue;
+    Scenario probe = s;
+    probe.training.recompute_granularity = r;
+    if (estimate_memory(probe).fits) return r;
+  }
+  return std::nullopt;
+}
+
 }  // namespace hcpsim

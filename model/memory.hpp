@@ -24,6 +24,7 @@
 // Not included: allocator fragmentation, CUDA graphs, pipeline parallelism (PP = 1).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct MemoryEstimate {
 };
 
 MemoryEstimate estimate_memory(const Scenario& s);
+
+// When `s` does not fit: the lightest recompute setting heavier than its own
+// under which it fits (selective, then full); nullopt when it fits already or
+// fits under none of them.
+std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s);
 
 // A small aligned table in GB (1e9 bytes): the breakdown, then peak, capacity, headroom.
 std::string format_memory(const MemoryEstimate& m);

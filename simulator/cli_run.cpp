@@ -47,17 +47,14 @@ std::string trace_path(const CliOptions& opt, const NamedScenario& in, bool seve
 
 std::string short_label(const std::string& name) { return name.size() <= 28 ? name : name.substr(0, 27) + "~"; }
 
-// The lightest recompute setting under which `sc` fits, if lighter ones do not.
-std::optional<Scenario> lightest_fitting_recompute(const Scenario& sc) {
-  if (estimate_memory(sc).fits) return std::nullopt;
-  for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
-    if (r <= sc.training.recompute_granularity) continue;
-    Scenario v = sc;
-    v.training.recompute_granularity = r;
-    v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(r) + " recompute";
-    if (estimate_memory(v).fits) return v;
-  }
-  return std::nullopt;
+// The scenario under the lightest recompute setting that fits, if its own does not.
+std::optional<Scenario> fitting_variant(const Scenario& sc) {
+  const auto r = lightest_fitting_recompute(sc);
+  if (!r) return std::nullopt;
+  Scenario v = sc;
+  v.training.recompute_granularity = *r;
+  v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(*r) + " recompute";
+  return v;
 }
 
 double tps(const nlohmann::json& r) { return r["step"]["tokens_per_s_per_gpu"].get<double>(); }
@@ -106,7 +103,7 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   std::vector<StudyRow> rows;
   for (const auto& in : inputs) {
     rows.push_back({short_label(in.scenario.name), simulate_to_json(in.scenario, opt, trace_path(opt, in, true))});
-    if (auto v = lightest_fitting_recompute(in.scenario))
+    if (auto v = fitting_variant(in.scenario))
       rows.push_back({short_label(v->name), simulate_to_json(*v, opt, "")});
   }
   if (opt.format == "json") {

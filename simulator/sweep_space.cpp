@@ -100,16 +100,11 @@ struct Builder {
     }
     l.recompute = base_recompute;
     const SweepCandidate& first = add(l);
-    if (!first.scenario || estimate_memory(*first.scenario).fits) return;
-    for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
-      if (r <= base_recompute) continue;
+    if (!first.scenario) return;
+    if (const auto r = lightest_fitting_recompute(*first.scenario)) {
       Layout heavier = l;
-      heavier.recompute = r;
-      Scenario probe = *first.scenario;
-      probe.training.recompute_granularity = r;
-      if (!estimate_memory(probe).fits) continue;
+      heavier.recompute = *r;
       add(heavier);
-      return;
     }
   }
 };
