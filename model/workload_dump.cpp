@@ -1,4 +1,5 @@
 #include "workload_dump.hpp"
+#include "strprintf.hpp"
 
 #include <cstdio>
 #include <map>
@@ -8,11 +9,7 @@ namespace hcpsim {
 
 namespace {
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
+std::string fmt(const char* f, double v) { return strprintf(f, v); }
 
 std::string op_details(const Workload& w, const Op& op) {
   std::string s;

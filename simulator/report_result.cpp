@@ -1,4 +1,5 @@
 #include "simulator/report_result.hpp"
+#include "model/strprintf.hpp"
 
 #include <cstdio>
 
@@ -9,11 +10,7 @@ namespace hcpsim {
 
 namespace {
 
-std::string f(const char* format, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, a);
-  return buf;
-}
+std::string f(const char* format, double a) { return strprintf(format, a); }
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include "simulator/simulate.hpp"
+#include "model/strprintf.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -62,11 +63,7 @@ int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, const 
   return n;
 }
 
-std::string fmt(const char* f, double a, double b = 0, double c = 0) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, f, a, b, c);
-  return buf;
-}
+std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
 
 }  // namespace
 
