@@ -40,6 +40,10 @@ struct AttnShape {
   int head_dim = 0;   // 64 or 128
   bool causal = false;  // top-left aligned: query row i sees key columns 0..i
   float softmax_scale = 0.f;  // 0 means 1/sqrt(head_dim)
+  // With causal: query row i sees key columns 0..i+causal_offset (>= 0). 0 is top-left;
+  // seqlen_kv - seqlen_q is bottom-right (a Q chunk against the KV prefix it can see, as
+  // all_gather CP runs it, cp-semantics.md §3).
+  int causal_offset = 0;
 };
 
 // Which kernel runs: the warpgroup-MMA kernels (sm_90a, head_dim 128 only) or the mma.sync

@@ -38,6 +38,7 @@ inline void check_shape(const AttnShape& s) {
       s.heads_q % s.heads_kv != 0) {
     throw std::invalid_argument("attention: need batch >= 1, seqlens >= 0, heads_q a multiple of heads_kv");
   }
+  if (s.causal_offset < 0) throw std::invalid_argument("attention: causal_offset must be >= 0");
 }
 
 struct FwdParams {
@@ -47,6 +48,7 @@ struct FwdParams {
   Strides qs, ks, vs, os;
   int64_t lse_batch, lse_head;
   int seqlen_q, seqlen_kv, heads_q, group;  // group = query heads per KV head
+  int causal_offset;                        // AttnShape::causal_offset (0 unless causal)
   int heads_fastest;                        // launch order, see launch_order_heads_fastest()
   float scale_log2;                         // softmax_scale * log2(e)
 };
@@ -76,6 +78,7 @@ struct BwdParams {
   Strides qs, ks, vs, os, dos, dqs, dks, dvs;
   int64_t lse_batch, lse_head;
   int seqlen_q, seqlen_kv, heads_q, heads_kv, group, head_dim;
+  int causal_offset;  // AttnShape::causal_offset (0 unless causal)
   int heads_fastest;  // launch order, see launch_order_heads_fastest()
   float scale, scale_log2;
 };

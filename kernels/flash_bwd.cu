@@ -94,7 +94,7 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
   load_tile<BN, C, T>(sV, p.v + b * p.vs.batch + hk * p.vs.head + n0 * p.vs.row, p.vs.row, p.seqlen_kv - n0, tid);
 
   // Steps: (query head of the group) x (query tile); causal skips tiles ending before n0.
-  const int m_first = kCausal ? n0 / BM : 0;
+  const int m_first = kCausal ? max(n0 - p.causal_offset, 0) / BM : 0;
   const int m_count = max((p.seqlen_q + BM - 1) / BM - m_first, 0);
   const int steps = m_count * p.group;
 
@@ -169,7 +169,7 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
 
     // pt = exp2(st * scale*log2e - lse*log2e), zero where masked;  dst = pt * (dpt - delta)
     // Both go to shared memory as bf16: dK/dV and dQ need them across warp tiles.
-    const bool need_mask = n0 + BN > p.seqlen_kv || (kCausal && m0 < n0 + BN - 1);
+    const bool need_mask = n0 + BN > p.seqlen_kv || (kCausal && m0 + p.causal_offset < n0 + BN - 1);
 #pragma unroll
     for (int mt = 0; mt < 2; ++mt) {
 #pragma unroll
@@ -182,7 +182,7 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
           pv[e] = exp2f(fmaf(st[mt][t][e], p.scale_log2, -lse[qcol]));
           if (need_mask) {
             const int kv = n0 + kr + 16 * mt + (lane >> 2) + (e >> 1) * 8;
-            if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qcol)) pv[e] = 0.f;
+            if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qcol + p.causal_offset)) pv[e] = 0.f;
           }
           ds[e] = pv[e] * (dpt[mt][t][e] - delta[qcol]);
         }
@@ -373,6 +373,7 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   p.heads_q = s.heads_q;
   p.heads_kv = s.heads_kv;
   p.group = s.heads_q / s.heads_kv;
+  p.causal_offset = s.causal ? s.causal_offset : 0;
   p.head_dim = s.head_dim;
   p.scale = effective_scale(s);
   p.scale_log2 = p.scale * kLog2e;

@@ -88,7 +88,7 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1)
   unsigned char* const sdS_ptr = smem + (sdS - smem_u32(smem));
 
   // Steps: (query head of the group) x (query tile); causal skips tiles ending before n0.
-  const int m_first = kCausal ? n0 / BM : 0;
+  const int m_first = kCausal ? max(n0 - p.causal_offset, 0) / BM : 0;
   const int m_count = max((p.seqlen_q + BM - 1) / BM - m_first, 0);
   const int steps = m_count * heads_per_cta;
 
@@ -165,7 +165,7 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1)
     wgmma_wait<0>();
 
     // pt = exp2(st * scale*log2e - lse*log2e), zero where masked;  dst = pt * (dpt - delta)
-    const bool need_mask = n0 + BN > p.seqlen_kv || (kCausal && m0 < n0 + BN - 1);
+    const bool need_mask = n0 + BN > p.seqlen_kv || (kCausal && m0 + p.causal_offset < n0 + BN - 1);
     uint32_t pa[BM / 16][4], da[BM / 16][4];
 #pragma unroll
     for (int t = 0; t < BM / 8; ++t) {
@@ -176,7 +176,7 @@ __global__ void __launch_bounds__(Sm90BwdConfig::kThreads, 1)
         pv[e] = exp2f(fmaf(st[4 * t + e], p.scale_log2, -lse[qc]));
         if (need_mask) {
           const int kv = kv_lo + (e >> 1) * 8;
-          if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qc)) pv[e] = 0.f;
+          if (kv >= p.seqlen_kv || (kCausal && kv > m0 + qc + p.causal_offset)) pv[e] = 0.f;
         }
         ds[e] = pv[e] * (dpt[4 * t + e] - delta[qc]);
       }

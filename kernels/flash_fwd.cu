@@ -50,7 +50,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
   const uint32_t sK = sQ + Cfg::kTileQBytes;
   const uint32_t sV = sK + 2 * Cfg::kTileKBytes;
 
-  const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM) : p.seqlen_kv;
+  const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM + p.causal_offset) : p.seqlen_kv;
   const int n_blocks = (kv_end + BN - 1) / BN;
 
   load_tile<BM, C, T>(sQ, q, p.qs.row, p.seqlen_q - m0, tid);
@@ -102,7 +102,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
     cp_async_commit();
 
     // s.masked_fill_(col >= skv | (causal & col > row), -inf)
-    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + warp_row0)) {
+    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + p.causal_offset + warp_row0)) {
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
@@ -111,7 +111,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
           for (int e = 0; e < 4; ++e) {
             const int col = n0 + t * 8 + 2 * (lane & 3) + (e & 1);
             const int row = row_lo + mt * 16 + (e >> 1) * 8;
-            if (col >= p.seqlen_kv || (kCausal && col > row)) s[mt][t][e] = -INFINITY;
+            if (col >= p.seqlen_kv || (kCausal && col > row + p.causal_offset)) s[mt][t][e] = -INFINITY;
           }
         }
       }
@@ -245,6 +245,7 @@ void flash_fwd(const FwdArgs& a, cudaStream_t stream) {
   p.seqlen_kv = s.seqlen_kv;
   p.heads_q = s.heads_q;
   p.group = s.heads_q / s.heads_kv;
+  p.causal_offset = s.causal ? s.causal_offset : 0;
   p.scale_log2 = effective_scale(s) * kLog2e;
   if (a.impl == AttnImpl::kWgmma && s.head_dim != 128) {
     throw std::invalid_argument("attention: the wgmma forward supports head_dim 128 only");

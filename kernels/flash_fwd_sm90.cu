@@ -56,7 +56,7 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1)
   auto full = [&](int s) { return bars + 8 + 8 * s; };
   auto empty = [&](int s) { return bars + 8 + 8 * Cfg::kStages + 8 * s; };
 
-  const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM) : p.seqlen_kv;
+  const int kv_end = kCausal ? min(p.seqlen_kv, m0 + BM + p.causal_offset) : p.seqlen_kv;
   const int n_blocks = (kv_end + BN - 1) / BN;
 
   if (tid == 0) {
@@ -114,14 +114,14 @@ __global__ void __launch_bounds__(Sm90FwdConfig::kThreads, 1)
     wgmma_wait<0>();
 
     // s.masked_fill_(col >= skv | (causal & col > row), -inf)
-    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + wg * 64 + warp_in_wg * 16)) {
+    if (n0 + BN > p.seqlen_kv || (kCausal && n0 + BN - 1 > m0 + p.causal_offset + wg * 64 + warp_in_wg * 16)) {
 #pragma unroll
       for (int t = 0; t < BN / 8; ++t) {
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
           const int col = n0 + t * 8 + 2 * (lane & 3) + (e & 1);
           const int row = row_lo + (e >> 1) * 8;
-          if (col >= p.seqlen_kv || (kCausal && col > row)) s[4 * t + e] = -INFINITY;
+          if (col >= p.seqlen_kv || (kCausal && col > row + p.causal_offset)) s[4 * t + e] = -INFINITY;
         }
       }
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <tuple>
 
 #include "cpu_reference.h"
@@ -68,8 +69,9 @@ bool untouched_outside(const std::vector<uint16_t>& t, int b, int rows, int head
 std::string AttnCase::name() const {
   char buf[160];
   const char* impl_name = impl == kernels::AttnImpl::kWgmma ? " wgmma" : (impl == kernels::AttnImpl::kMmaSync ? " mma" : "");
-  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s sq%d skv%d%s%s%s", head_dim, heads_q, heads_kv, batch,
+  std::snprintf(buf, sizeof buf, "d%d hq%d hk%d b%d %s%s sq%d skv%d%s%s%s", head_dim, heads_q, heads_kv, batch,
                 use_step ? step_name(step) : (causal ? "causal" : "nomask"),
+                !use_step && causal && causal_offset ? ("+" + std::to_string(causal_offset)).c_str() : "",
                 use_step ? (step == CpStep::kUpper ? local_q / 2 : local_q) : seqlen_q,
                 use_step ? (step == CpStep::kLower ? local_kv / 2 : local_kv) : seqlen_kv,
                 packed_qkv ? " packed" : "", impl_name, softmax_scale > 0.f ? " custom-scale" : "");
@@ -142,12 +144,13 @@ void run_attn_case(Context& ctx, const AttnCase& c) {
   } else {
     fa.shape.seqlen_q = ba.shape.seqlen_q = c.seqlen_q;
     fa.shape.seqlen_kv = ba.shape.seqlen_kv = c.seqlen_kv;
+    fa.shape.causal_offset = ba.shape.causal_offset = c.causal_offset;
   }
   const int sq = fa.shape.seqlen_q, skv = fa.shape.seqlen_kv;
 
   // References on the rows the step uses.
   const double scale = c.softmax_scale > 0.f ? c.softmax_scale : 1.0 / std::sqrt(static_cast<double>(d));
-  Problem pr{b, sq, skv, hq, hk, d, fa.shape.causal, scale};
+  Problem pr{b, sq, skv, hq, hk, d, fa.shape.causal, scale, fa.shape.causal ? fa.shape.causal_offset : 0};
   const auto qs = slice_rows(q.values, b, Lq, hq, d, q_off, sq);
   const auto ks = slice_rows(k.values, b, Lkv, hk, d, 0, skv);
   const auto vs = slice_rows(v.values, b, Lkv, hk, d, 0, skv);

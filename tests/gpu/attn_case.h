@@ -16,6 +16,7 @@ struct AttnCase {
   kernels::CpStep step = kernels::CpStep::kFull;
   int seqlen_q = 0, seqlen_kv = 0;  // used when !use_step (whole tensors)
   bool causal = false;              // used when !use_step
+  int causal_offset = 0;            // used when !use_step and causal (skv - sq: bottom-right)
   float softmax_scale = 0.f;        // 0: the kernels' default 1/sqrt(head_dim)
   bool packed_qkv = false;          // q, k, v as views into one [b, s, 3, h, d] tensor (needs hq == hk)
   kernels::AttnImpl impl = kernels::AttnImpl::kAuto;

@@ -58,7 +58,7 @@ void probabilities(const Problem& p, const std::vector<float>& q, const std::vec
   for (int i = 0; i < p.sq; ++i) {
     double mx = -std::numeric_limits<double>::infinity();
     for (int j = 0; j < p.skv; ++j) {
-      if (p.causal && j > i) {
+      if (p.causal && j > i + p.causal_offset) {
         s[j] = -std::numeric_limits<double>::infinity();
         continue;
       }

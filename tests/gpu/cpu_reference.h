@@ -16,6 +16,7 @@ struct Problem {
   int b = 1, sq = 0, skv = 0, hq = 1, hk = 1, d = 64;
   bool causal = false;  // top-left: row i sees columns 0..i
   double scale = 0.0;
+  int causal_offset = 0;  // causal: row i sees columns 0..i+causal_offset (skv - sq: bottom-right)
 };
 
 enum class Precision { kExact, kBf16Naive };
