@@ -89,6 +89,9 @@ std::string usage() {
          "  -c,--check 0|1         check results, #wrong column (default 1)\n"
          "  --cp-ranks A,B         cp suite: virtual ranks on this GPU (default 2,4,8)\n"
          "  --cp-seq N             cp suite: whole sequence, tokens (default 16384)\n"
+         "  --cp-transports LIST   cp suite: p2p,all_gather,a2a,a2a+p2p (default all four)\n"
+         "  --hcp AxP[,AxP]        cp suite, a2a+p2p: inner a2a x outer p2p sizes, CP = A*P (default 2x2,2x4,4x2)\n"
+         "  --cp-pass LIST         cp suite: fwd,bwd (default both)\n"
          "  --suite LIST           attention,gemm,copy,cp (default all four)\n"
          "  --out FILE             measurements JSON, written atomically after each row (default measurements.json)\n";
 }
@@ -122,6 +125,22 @@ Options parse_options(int argc, char** argv) {
     } else if (flag == "--cp-ranks") {
       o.cp_ranks.clear();
       for (const auto& t : split(v, ',')) o.cp_ranks.push_back(int(parse_int(flag, t, 1)));
+    } else if (flag == "--cp-transports") {
+      o.cp_transports = split(v, ',');
+      for (const auto& t : o.cp_transports)
+        if (t != "p2p" && t != "all_gather" && t != "a2a" && t != "a2a+p2p")
+          throw std::invalid_argument("--cp-transports: unknown transport '" + t + "' (p2p, all_gather, a2a, a2a+p2p)");
+    } else if (flag == "--hcp") {
+      o.hcp.clear();
+      for (const auto& t : split(v, ',')) {
+        const auto ap = split(t, 'x');
+        if (ap.size() != 2) throw std::invalid_argument("--hcp: '" + t + "' is not AxP (e.g. 2x4)");
+        o.hcp.emplace_back(int(parse_int(flag, ap[0], 2)), int(parse_int(flag, ap[1], 2)));
+      }
+    } else if (flag == "--cp-pass") {
+      o.cp_passes = split(v, ',');
+      for (const auto& p : o.cp_passes)
+        if (p != "fwd" && p != "bwd") throw std::invalid_argument("--cp-pass: unknown pass '" + p + "' (fwd, bwd)");
     } else if (flag == "--cp-seq") {
       o.cp_seq = parse_int(flag, v, 256);
     } else if (flag == "--heads-kv") {
@@ -138,6 +157,11 @@ Options parse_options(int argc, char** argv) {
     if (o.cp_seq % (2 * r) != 0)
       throw std::invalid_argument("--cp-seq " + std::to_string(o.cp_seq) + " is not a multiple of 2 x " +
                                   std::to_string(r) + " ranks");
+  for (const auto& [a, p] : o.hcp)
+    if (o.cp_seq % (2 * a * p) != 0)
+      throw std::invalid_argument("--cp-seq " + std::to_string(o.cp_seq) + " is not a multiple of 2 x " +
+                                  std::to_string(a * p) + " ranks (--hcp " + std::to_string(a) + "x" +
+                                  std::to_string(p) + ")");
   if (o.min_bytes > o.max_bytes) throw std::invalid_argument("-b is larger than -e");
   if (o.min_seq > o.max_seq) throw std::invalid_argument("--seq-min is larger than --seq-max");
   for (int hk : o.heads_kv)

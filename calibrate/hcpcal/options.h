@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hcpcal {
@@ -28,6 +29,9 @@ struct Options {
   std::vector<int64_t> gemm_tokens = {4096, 8192, 16384};  // --gemm-tokens: token counts of the built-in list
   std::vector<int> cp_ranks = {2, 4, 8};  // --cp-ranks: virtual ranks of the CP suite
   int64_t cp_seq = 16384;             // --cp-seq: whole sequence of the CP suite (tokens)
+  std::vector<std::string> cp_transports = {"p2p", "all_gather", "a2a", "a2a+p2p"};  // --cp-transports
+  std::vector<std::pair<int, int>> hcp = {{2, 2}, {2, 4}, {4, 2}};  // --hcp AxP: a2a+p2p splits (CP = A*P)
+  std::vector<std::string> cp_passes = {"fwd", "bwd"};  // --cp-pass
   std::vector<std::string> argv;      // as given, recorded in measurements.json
   bool help = false;
 };

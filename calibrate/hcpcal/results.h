@@ -7,6 +7,28 @@
 //     "measurements": [ { "kind": "attention"|"gemm"|"copy", "backend", "config": {..},
 //                         "iterations", "median_s", "min_s", "max_s",
 //                         "check": { "done": bool, "wrong": N }, "results": {..} (optional) } ] }
+// kind "cp_attention" (suite cp; suite_cp.cu, cp_attention.h): one record per transport, CP
+// size and pass.
+//   config: transport "p2p"|"all_gather"|"a2a"|"a2a+p2p", pass "fwd"|"bwd", ranks R,
+//           hcp [A, P] (a2a+p2p only; A the inner a2a size), seq (whole sequence S), batch 1,
+//           heads_q, heads_kv, head_dim, mask "causal", format "bshd", launch "virtual"|"nccl".
+//   median_s/min_s/max_s: the whole pass of all ranks, first op to last (CUDA events).
+//   check: forward output, backward dQ/dK/dV of every rank against single-GPU attention.
+//   results.kernels: [{ "rank", "label", "median_s", "min_s", "max_s" }]: every attention
+//           kernel of every rank, labelled as hcpsim's workload builder names the op
+//           (attn.{fwd,bwd}.step{i}.{diag,lower,upper} for p2p and a2a+p2p,
+//           attn.{fwd,bwd}.chunk{id} for all_gather, attn.{fwd,bwd}.kernel for a2a).
+//   results.peak_bytes: per rank, its memory pool's cudaMemPoolAttrUsedMemHigh over the pass.
+//           Scope: fwd = the rank's inputs q, k, v (L = S/R tokens each, bf16) + everything
+//           the pass allocates, at the point TE allocates it and freed where TE drops it
+//           (cp-semantics.md §2.2, §3, §4, §6) + its outputs o and lse (and what TE saves for
+//           backward, alive when forward returns). bwd = its inputs, the tensors TE saved in
+//           forward (q, the K/V the first step uses, o, lse; a2a/a2a+p2p: the post-a2a ones,
+//           same sizes; p2p: K/V as one packed [K | V] buffer) + dO + everything the pass
+//           allocates (the flash backward's workspace too) + the outputs dq, dk, dv (p2p:
+//           dk/dv are views into the last [KV | dKV] ring buffer, which stays allocated).
+//           The pool counts requested bytes (a 1-byte allocation reads as 1 byte on the H200,
+//           printed in the log's cp header), so no granularity is recorded.
 #pragma once
 #include <string>
 #include <utility>
