@@ -29,7 +29,7 @@ CpGroup a2a_group(const CpShape& sh, int rank) {
 void exchange(CpContext& ctx, const std::vector<Buf>& send, const std::vector<Buf>& recv, size_t bytes_per_peer) {
   const CpShape& sh = ctx.shape;
   std::vector<bool> done(ctx.ranks.size(), false);
-  for (const CpRank& k : ctx.ranks) stream_wait(ctx.t.comm_stream(k.rank), ctx.t.compute_stream(k.rank));
+  for (const CpRank& k : ctx.ranks) wait_on(ctx, k.rank, ctx.t.comm_stream(k.rank), ctx.t.compute_stream(k.rank));
   for (size_t a = 0; a < ctx.ranks.size(); ++a) {
     if (done[a]) continue;
     const CpGroup g = a2a_group(sh, ctx.ranks[a].rank);
@@ -44,7 +44,7 @@ void exchange(CpContext& ctx, const std::vector<Buf>& send, const std::vector<Bu
     }
     ctx.t.all_to_all(g, s, r, bytes_per_peer);
   }
-  for (const CpRank& k : ctx.ranks) stream_wait(ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
+  for (const CpRank& k : ctx.ranks) wait_on(ctx, k.rank, ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
 }
 
 A2aArgs args(const CpShape& sh, void* local, void* full, void* buffer, int heads) {
@@ -148,6 +148,7 @@ void a2a_forward(CpContext& ctx) {
     ring_forward(ctx, dm, m, io);
     for (size_t j = 0; j < M; ++j) {
       CpRank& k = ctx.ranks[m[j].local];
+      ctx.t.use(k.rank);
       oh[m[j].local] = io[j].o;
       lh[m[j].local] = io[j].lse;
       k.saved.k = io[j].kv_saved;  // packed [K | V] of ring rank p+1
@@ -159,6 +160,7 @@ void a2a_forward(CpContext& ctx) {
   std::vector<Buf> o = to_seq(ctx, oh, sh.heads_q);
   for (size_t j = 0; j < M; ++j) {
     CpRank& k = ctx.ranks[j];
+    ctx.t.use(k.rank);
     k.o = o[j];
     k.saved.q = qh[j];
     k.saved.o = oh[j];
@@ -200,6 +202,7 @@ void a2a_backward(CpContext& ctx) {
     std::vector<RingBwdIo> io(M);
     for (size_t j = 0; j < M; ++j) {
       const CpRank& k = ctx.ranks[m[j].local];
+      ctx.t.use(k.rank);
       io[j].q = k.saved.q;
       io[j].kv = k.saved.k;
       io[j].o = k.saved.o;
@@ -215,12 +218,16 @@ void a2a_backward(CpContext& ctx) {
       owner[l] = io[j].dkv_owner;
     }
   }
-  for (size_t j = 0; j < M; ++j) ctx.free(ctx.ranks[j].rank, doh[j]);
+  for (size_t j = 0; j < M; ++j) {
+    ctx.t.use(ctx.ranks[j].rank);
+    ctx.free(ctx.ranks[j].rank, doh[j]);
+  }
   std::vector<Buf> dq = to_seq(ctx, dqh, sh.heads_q);
   std::vector<Buf> dk = to_seq(ctx, dkh, sh.heads_kv);
   std::vector<Buf> dv = to_seq(ctx, dvh, sh.heads_kv);
   for (size_t j = 0; j < M; ++j) {
     CpRank& k = ctx.ranks[j];
+    ctx.t.use(k.rank);
     for (Buf* b : {&dqh[j], &dkh[j], &dvh[j], &owner[j]}) ctx.free(k.rank, *b);
     k.dq = dq[j];
     k.dk = dk[j];

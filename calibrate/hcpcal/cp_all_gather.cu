@@ -41,13 +41,14 @@ std::vector<Buf> gather(CpContext& ctx, const std::vector<Buf>& part, size_t kb)
   std::vector<void*> recv(g.size(), nullptr);
   for (size_t j = 0; j < ctx.ranks.size(); ++j) {
     const int r = ctx.ranks[j].rank;
+    ctx.t.use(r);
     out[j] = ctx.alloc(r, g.size() * kb);
     stream_wait(ctx.t.comm_stream(r), ctx.t.compute_stream(r));
     send[r] = part[j].p;
     recv[r] = out[j].p;
   }
   ctx.t.all_gather(g, send, recv, kb);
-  for (const CpRank& k : ctx.ranks) stream_wait(ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
+  for (const CpRank& k : ctx.ranks) wait_on(ctx, k.rank, ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
   return out;
 }
 
@@ -71,6 +72,7 @@ void gather_kv(CpContext& ctx, std::vector<Buf>& k_full, std::vector<Buf>& v_ful
   v_full.resize(ctx.ranks.size());
   for (size_t j = 0; j < ctx.ranks.size(); ++j) {
     const int r = ctx.ranks[j].rank;
+    ctx.t.use(r);
     ctx.free(r, ks[j]);
     ctx.free(r, vs[j]);
     for (int t = 0; t < 2; ++t) {
@@ -192,6 +194,7 @@ void all_gather_backward(CpContext& ctx) {
     std::vector<void*> recv(N, nullptr);
     for (size_t j = 0; j < M; ++j) {
       CpRank& k = ctx.ranks[j];
+      ctx.t.use(k.rank);
       Buf& out = t ? k.dv : k.dk;
       out = ctx.alloc(k.rank, kb);
       stream_wait(ctx.t.comm_stream(k.rank), ctx.t.compute_stream(k.rank));
@@ -199,10 +202,11 @@ void all_gather_backward(CpContext& ctx) {
       recv[k.rank] = out.p;
     }
     ctx.t.reduce_scatter_bf16_sum(g, send, recv, kb / 2);
-    for (const CpRank& k : ctx.ranks) stream_wait(ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
+    for (const CpRank& k : ctx.ranks) wait_on(ctx, k.rank, ctx.t.compute_stream(k.rank), ctx.t.comm_stream(k.rank));
   }
   for (size_t j = 0; j < M; ++j) {
     CpRank& k = ctx.ranks[j];
+    ctx.t.use(k.rank);
     const cudaStream_t cs = ctx.t.compute_stream(k.rank);
     ctx.free(k.rank, dkf[j]);
     ctx.free(k.rank, dvf[j]);

@@ -88,6 +88,11 @@ void stream_wait(cudaStream_t waiter, cudaStream_t on) {
   HCPSIM_CUDA_CHECK(cudaEventDestroy(e));  // released once it completed
 }
 
+void wait_on(CpContext& ctx, int rank, cudaStream_t waiter, cudaStream_t on) {
+  ctx.t.use(rank);
+  stream_wait(waiter, on);
+}
+
 void copy_async(void* dst, const void* src, size_t bytes, cudaStream_t s) {
   HCPSIM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, s));
 }

@@ -24,6 +24,8 @@ inline LseView lse_view(void* p, int rows, int heads) {
 // `waiter` runs what follows only after everything enqueued on `on` so far.
 void stream_wait(cudaStream_t waiter, cudaStream_t on);
 void copy_async(void* dst, const void* src, size_t bytes, cudaStream_t s);
+// stream_wait with the rank's device current (events belong to the current device).
+void wait_on(CpContext& ctx, int rank, cudaStream_t waiter, cudaStream_t on);
 
 // Per-rank problem sizes of a ring (after the inner a2a for a2a+p2p): L' tokens, heads.
 struct Dims {

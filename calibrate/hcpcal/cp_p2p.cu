@@ -89,7 +89,10 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
   }
   for (int i = 0; i < N; ++i) {
     for (size_t j = 0; j < M; ++j)
-      if (i >= 1) wait_and_destroy(ctx.t.compute_stream(ctx.ranks[m[j].local].rank), arrived[j][i]);
+      if (i >= 1) {
+        ctx.t.use(ctx.ranks[m[j].local].rank);
+        wait_and_destroy(ctx.t.compute_stream(ctx.ranks[m[j].local].rank), arrived[j][i]);
+      }
     if (i < N - 1) {  // the transfer for step i+1, issued before the step-i kernel
       std::vector<Buf> send(M), recv(M);
       for (size_t j = 0; j < M; ++j) {
@@ -101,7 +104,11 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
         recv[j] = kv[j][i + 1];
       }
       ring_exchange(ctx, m, +1, send, recv, 0, 2 * kb);
-      for (size_t j = 0; j < M; ++j) arrived[j][i + 1] = record(ctx.t.comm_stream(ctx.ranks[m[j].local].rank));
+      for (size_t j = 0; j < M; ++j) {
+        const int r = ctx.ranks[m[j].local].rank;
+        ctx.t.use(r);
+        arrived[j][i + 1] = record(ctx.t.comm_stream(r));
+      }
     }
     for (size_t j = 0; j < M; ++j) {
       const int r = ctx.ranks[m[j].local].rank;
@@ -127,6 +134,7 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
       if (k < 0) continue;
       for (size_t j = 0; j < M; ++j) {
         const int r = ctx.ranks[m[j].local].rank;
+        ctx.t.use(r);
         const cudaStream_t s = ctx.t.compute_stream(r);
         if (k == 0) {
           io[j].lse = ctx.alloc(r, dm.lse_bytes());  // lse = lse_0.clone()
@@ -143,6 +151,7 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
   }
   for (size_t j = 0; j < M; ++j) {  // out = sum of exp(lse_i - lse) out_i, in bf16 like TE
     const int r = ctx.ranks[m[j].local].rank;
+    ctx.t.use(r);
     const cudaStream_t s = ctx.t.compute_stream(r);
     io[j].o = ctx.alloc(r, dm.q_bytes());
     for (int i = 0; i < N; ++i) {
@@ -192,6 +201,7 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
     std::vector<Buf> send(M), recv(M);
     for (size_t j = 0; j < M; ++j) {
       const int r = ctx.ranks[m[j].local].rank;
+      ctx.t.use(r);
       stream_wait(ctx.t.comm_stream(r), ctx.t.compute_stream(r));
       send[j] = buf(j, i);
       recv[j] = buf(j, i + 1);
@@ -200,7 +210,11 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
     const size_t bytes = (i == 0 || i == N - 1) ? 2 * kb : 4 * kb;
     ring_exchange(ctx, m, -1, send, recv, off, bytes);
     std::vector<cudaEvent_t> arrived(M);
-    for (size_t j = 0; j < M; ++j) arrived[j] = record(ctx.t.comm_stream(ctx.ranks[m[j].local].rank));
+    for (size_t j = 0; j < M; ++j) {
+      const int r = ctx.ranks[m[j].local].rank;
+      ctx.t.use(r);
+      arrived[j] = record(ctx.t.comm_stream(r));
+    }
     for (size_t j = 0; j < M; ++j) {
       const int r = ctx.ranks[m[j].local].rank, p = m[j].pos;
       ctx.t.use(r);
@@ -262,6 +276,7 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
   }
   for (size_t j = 0; j < M; ++j) {
     const int r = ctx.ranks[m[j].local].rank;
+    ctx.t.use(r);
     io[j].dkv_owner = buf(j, N);
     io[j].dk = Buf{io[j].dkv_owner.c() + 2 * kb, kb, false};
     io[j].dv = Buf{io[j].dkv_owner.c() + 3 * kb, kb, false};
@@ -277,6 +292,7 @@ void p2p_forward(CpContext& ctx) {
   std::vector<RingFwdIo> io(m.size());
   for (size_t j = 0; j < m.size(); ++j) {
     const CpRank& k = ctx.ranks[m[j].local];
+    ctx.t.use(k.rank);
     io[j].q = k.q;
     io[j].k = k.k;
     io[j].v = k.v;
@@ -284,6 +300,7 @@ void p2p_forward(CpContext& ctx) {
   ring_forward(ctx, dm, m, io);
   for (size_t j = 0; j < m.size(); ++j) {
     CpRank& k = ctx.ranks[m[j].local];
+    ctx.t.use(k.rank);
     k.o = io[j].o;
     k.saved.q = Buf{k.q.p, k.q.bytes, false};
     k.saved.k = io[j].kv_saved;  // packed [K | V]
@@ -300,6 +317,7 @@ void p2p_backward(CpContext& ctx) {
   std::vector<RingBwdIo> io(m.size());
   for (size_t j = 0; j < m.size(); ++j) {
     const CpRank& k = ctx.ranks[m[j].local];
+    ctx.t.use(k.rank);
     io[j].q = k.saved.q;
     io[j].kv = k.saved.k;
     io[j].o = k.saved.o;
@@ -309,6 +327,7 @@ void p2p_backward(CpContext& ctx) {
   ring_backward(ctx, dm, m, io);
   for (size_t j = 0; j < m.size(); ++j) {
     CpRank& k = ctx.ranks[m[j].local];
+    ctx.t.use(k.rank);
     k.dq = io[j].dq;
     k.dk = io[j].dk;
     k.dv = io[j].dv;
