@@ -75,8 +75,8 @@ bool wants(const Options& o, const std::string& suite) {
 
 std::string usage() {
   return "usage: hcpcal [options]\n"
-         "  -b,--minbytes SIZE     copy suite: smallest buffer (default 1M)\n"
-         "  -e,--maxbytes SIZE     copy suite: largest buffer (default 1G)\n"
+         "  -b,--minbytes SIZE     copy and nccl suites: smallest buffer (default 1M)\n"
+         "  -e,--maxbytes SIZE     copy and nccl suites: largest buffer (default 1G)\n"
          "  -f,--stepfactor F      size multiplier per step (default 4)\n"
          "  --seq-min N            attention: shortest sq/skv (default 1024)\n"
          "  --seq-max N            attention: longest sq/skv (default 32768)\n"
@@ -92,7 +92,9 @@ std::string usage() {
          "  --cp-transports LIST   cp suite: p2p,all_gather,a2a,a2a+p2p (default all four)\n"
          "  --hcp AxP[,AxP]        cp suite, a2a+p2p: inner a2a x outer p2p sizes, CP = A*P (default 2x2,2x4,4x2)\n"
          "  --cp-pass LIST         cp suite: fwd,bwd (default both)\n"
-         "  --suite LIST           attention,gemm,copy,cp (default all four)\n"
+         "  --suite LIST           attention,gemm,copy,cp,nccl,interference (default the first four)\n"
+         "  -g,--gpus N            GPUs this process drives (default 1); one process per GPU under\n"
+         "                         mpirun/srun (NCCL bootstrapped over MPI), or one process with -g N\n"
          "  --out FILE             measurements JSON, written atomically after each row (default measurements.json)\n";
 }
 
@@ -118,6 +120,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "-c" || flag == "--check") o.check = parse_int(flag, v, 0) != 0;
     else if (flag == "--out") o.out = v;
     else if (flag == "--suite") o.suites = split(v, ',');
+    else if (flag == "-g" || flag == "--gpus") o.gpus = int(parse_int(flag, v, 1));
     else if (flag == "--gemm") o.gemms = parse_gemms(v);
     else if (flag == "--gemm-tokens") {
       o.gemm_tokens.clear();
@@ -151,8 +154,8 @@ Options parse_options(int argc, char** argv) {
     }
   }
   for (const auto& s : o.suites)
-    if (s != "attention" && s != "gemm" && s != "copy" && s != "cp")
-      throw std::invalid_argument("--suite: unknown suite '" + s + "' (attention, gemm, copy, cp)");
+    if (s != "attention" && s != "gemm" && s != "copy" && s != "cp" && s != "nccl" && s != "interference")
+      throw std::invalid_argument("--suite: unknown suite '" + s + "' (attention, gemm, copy, cp, nccl, interference)");
   for (int r : o.cp_ranks)
     if (o.cp_seq % (2 * r) != 0)
       throw std::invalid_argument("--cp-seq " + std::to_string(o.cp_seq) + " is not a multiple of 2 x " +

@@ -13,7 +13,7 @@ struct GemmShape {
 };
 
 struct Options {
-  int64_t min_bytes = 1 << 20;        // -b: copy suite, smallest buffer (bytes)
+  int64_t min_bytes = 1 << 20;        // -b: copy and nccl suites, smallest buffer (bytes)
   int64_t max_bytes = 1LL << 30;      // -e: largest buffer (bytes)
   double step_factor = 4;             // -f: multiply the size by this each step
   int64_t min_seq = 1024;             // --seq-min: attention, shortest sq/skv (tokens)
@@ -24,7 +24,8 @@ struct Options {
   int warmup = 3;                     // -w: untimed iterations before them
   bool check = true;                  // -c 0|1: check results (the #wrong column)
   std::string out = "measurements.json";  // --out
-  std::vector<std::string> suites = {"attention", "gemm", "copy", "cp"};  // --suite
+  std::vector<std::string> suites = {"attention", "gemm", "copy", "cp"};  // --suite (also nccl, interference)
+  int gpus = 1;                       // -g: GPUs this process drives (nccl-tests' -g)
   std::vector<GemmShape> gemms;       // --gemm m,n,k[;m,n,k...]; empty: Llama-3.1-8B layer shapes
   std::vector<int64_t> gemm_tokens = {4096, 8192, 16384};  // --gemm-tokens: token counts of the built-in list
   std::vector<int> cp_ranks = {2, 4, 8};  // --cp-ranks: virtual ranks of the CP suite

@@ -56,7 +56,8 @@ TEST_CASE("hcpcal rejects bad flags with the flag in the message", "[calibrate]"
     }
     return std::string("no error");
   };
-  CHECK(message({"--suite", "nccl"}).find("unknown suite 'nccl'") != std::string::npos);
+  CHECK(message({"--suite", "nccls"}).find("unknown suite 'nccls'") != std::string::npos);
+  CHECK(message({"-g", "0"}).find("-g: '0' is not an integer >= 1") != std::string::npos);
   CHECK(message({"-n", "0"}).find("-n: '0' is not an integer >= 1") != std::string::npos);
   CHECK(message({"--cp-seq", "1000", "--cp-ranks", "8"}).find("not a multiple of 2 x 8") != std::string::npos);
   CHECK(message({"--heads-kv", "5"}).find("does not divide 32") != std::string::npos);

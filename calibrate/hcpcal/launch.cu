@@ -1,0 +1,231 @@
+#include "launch.cuh"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "cuda_check.h"
+
+#ifdef HCPCAL_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace hcpcal {
+
+void check_nccl(ncclResult_t r, const char* expr, const char* file, int line) {
+  if (r == ncclSuccess || r == ncclInProgress) return;
+  throw std::runtime_error(std::string(expr) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                           ncclGetErrorString(r));
+}
+
+std::string nccl_version_text() {
+  int v = 0;
+  if (ncclGetVersion(&v) != ncclSuccess) return "";
+  // NCCL_VERSION(X,Y,Z) = X*10000 + Y*100 + Z since 2.9.
+  return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+}
+
+#ifdef HCPCAL_HAVE_MPI
+namespace {
+void check_mpi(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI: ") + what + " failed (code " + std::to_string(rc) + ")");
+}
+}  // namespace
+#endif
+
+ProcessGroup::ProcessGroup(int* argc, char*** argv, const LaunchInfo& l) {
+#ifdef HCPCAL_HAVE_MPI
+  if (l.launcher != Launcher::kSingle) {
+    check_mpi(MPI_Init(argc, argv), "MPI_Init");
+    mpi_ = true;
+    check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+    check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+    if (rank_ != l.process || size_ != l.processes)
+      throw LaunchError("MPI says rank " + std::to_string(rank_) + " of " + std::to_string(size_) + " but " +
+                        launcher_name(l.launcher) + "'s variables say " + std::to_string(l.process) + " of " +
+                        std::to_string(l.processes) + " (hcpcal built against another MPI than mpirun's?)");
+  }
+#else
+  (void)argc, (void)argv;
+  if (l.processes > 1)
+    throw LaunchError(std::string("launched as ") + std::to_string(l.processes) + " processes (" +
+                      launcher_name(l.launcher) +
+                      ") but this hcpcal was built without MPI, which bootstraps NCCL across processes: rebuild "
+                      "where find_package(MPI) finds mpi.h (e.g. apt install libopenmpi-dev), or run one process "
+                      "with -g N for the GPUs of one node");
+  rank_ = l.process;
+#endif
+}
+
+ProcessGroup::~ProcessGroup() {
+#ifdef HCPCAL_HAVE_MPI
+  if (mpi_) MPI_Finalize();
+#endif
+}
+
+std::vector<std::string> ProcessGroup::allgather(const std::string& mine) const {
+  if (!mpi_) return {mine};
+#ifdef HCPCAL_HAVE_MPI
+  const int n = int(mine.size());
+  std::vector<int> lens(size_), offs(size_);
+  check_mpi(MPI_Allgather(&n, 1, MPI_INT, lens.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+  int total = 0;
+  for (int p = 0; p < size_; ++p) offs[p] = total, total += lens[p];
+  std::string all(size_t(total), '\0');
+  check_mpi(MPI_Allgatherv(mine.data(), n, MPI_CHAR, all.data(), lens.data(), offs.data(), MPI_CHAR, MPI_COMM_WORLD),
+            "MPI_Allgatherv");
+  std::vector<std::string> out;
+  for (int p = 0; p < size_; ++p) out.push_back(all.substr(size_t(offs[p]), size_t(lens[p])));
+  return out;
+#else
+  return {mine};
+#endif
+}
+
+std::vector<double> ProcessGroup::allgather(const std::vector<double>& mine) const {
+  if (!mpi_) return mine;
+#ifdef HCPCAL_HAVE_MPI
+  std::vector<double> all(mine.size() * size_t(size_));
+  check_mpi(MPI_Allgather(mine.data(), int(mine.size()), MPI_DOUBLE, all.data(), int(mine.size()), MPI_DOUBLE,
+                          MPI_COMM_WORLD),
+            "MPI_Allgather");
+  return all;
+#else
+  return mine;
+#endif
+}
+
+void ProcessGroup::broadcast(void* data, size_t bytes) const {
+#ifdef HCPCAL_HAVE_MPI
+  if (mpi_) check_mpi(MPI_Bcast(data, int(bytes), MPI_BYTE, 0, MPI_COMM_WORLD), "MPI_Bcast");
+#else
+  (void)data, (void)bytes;
+#endif
+}
+
+void ProcessGroup::barrier() const {
+#ifdef HCPCAL_HAVE_MPI
+  if (mpi_) check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+#endif
+}
+
+void ProcessGroup::abort(int code) const {
+#ifdef HCPCAL_HAVE_MPI
+  if (mpi_ && size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+NcclWorld::NcclWorld(const ProcessGroup& pg, const LaunchInfo& l, Placement placement)
+    : pg_(pg), launch_(l), placement_(std::move(placement)) {
+  int visible = 0;
+  HCPSIM_CUDA_CHECK(cudaGetDeviceCount(&visible));
+  for (int s = 0; s < slots(); ++s) devices_.push_back(device_for_slot(l, s, visible));
+  ncclUniqueId id{};
+  if (pg_.rank() == 0) HCPCAL_NCCL_CHECK(ncclGetUniqueId(&id));
+  pg_.broadcast(&id, sizeof id);  // the bootstrap over MPI
+  world_.resize(slots());
+  streams_.resize(slots());
+  for (int s = 0; s < slots(); ++s) {
+    HCPSIM_CUDA_CHECK(cudaSetDevice(devices_[s]));
+    HCPSIM_CUDA_CHECK(cudaStreamCreateWithFlags(&streams_[s], cudaStreamNonBlocking));
+  }
+  HCPCAL_NCCL_CHECK(ncclGroupStart());
+  for (int s = 0; s < slots(); ++s) {
+    HCPSIM_CUDA_CHECK(cudaSetDevice(devices_[s]));
+    HCPCAL_NCCL_CHECK(ncclCommInitRank(&world_[s], ranks(), id, rank_of(s)));
+  }
+  HCPCAL_NCCL_CHECK(ncclGroupEnd());
+  HCPSIM_CUDA_CHECK(cudaSetDevice(devices_[0]));
+}
+
+NcclWorld::~NcclWorld() {
+  for (auto& [name, comms] : splits_)
+    if (comms != world_)
+      for (ncclComm_t c : comms) ncclCommDestroy(c);
+  for (ncclComm_t c : world_) ncclCommDestroy(c);
+  for (cudaStream_t s : streams_) cudaStreamDestroy(s);
+}
+
+const std::vector<ncclComm_t>& NcclWorld::split(const std::string& name, const std::vector<int>& color,
+                                                const std::vector<int>& key) {
+  const auto it = splits_.find(name);
+  if (it != splits_.end()) return it->second;
+  bool is_world = std::set<int>(color.begin(), color.end()).size() == 1;
+  for (size_t r = 0; r < key.size(); ++r) is_world = is_world && key[r] == int(r);
+  if (is_world) return splits_.emplace(name, world_).first->second;
+  std::vector<ncclComm_t> comms(slots());
+  HCPCAL_NCCL_CHECK(ncclGroupStart());
+  for (int s = 0; s < slots(); ++s) {
+    HCPSIM_CUDA_CHECK(cudaSetDevice(devices_[s]));
+    HCPCAL_NCCL_CHECK(ncclCommSplit(world_[s], color[rank_of(s)], key[rank_of(s)], &comms[s], nullptr));
+  }
+  HCPCAL_NCCL_CHECK(ncclGroupEnd());
+  HCPSIM_CUDA_CHECK(cudaSetDevice(devices_[0]));
+  return splits_.emplace(name, std::move(comms)).first->second;
+}
+
+TimeStats stats_of(std::vector<double> t) {
+  assert(!t.empty());
+  std::sort(t.begin(), t.end());
+  TimeStats st;
+  st.iterations = int(t.size());
+  st.min_s = t.front();
+  st.max_s = t.back();
+  st.median_s = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+  return st;
+}
+
+std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaStream_t>& streams,
+                                     const std::function<void(int)>& run, int warmup, int iters) {
+  const int n = w.slots();
+  std::vector<cudaEvent_t> a(n), b(n);
+  for (int s = 0; s < n; ++s) {
+    HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+    HCPSIM_CUDA_CHECK(cudaEventCreate(&a[s]));
+    HCPSIM_CUDA_CHECK(cudaEventCreate(&b[s]));
+  }
+  int call = 0;
+  for (int i = 0; i < warmup; ++i) run(call++);
+  std::vector<std::vector<double>> t(n);
+  for (int i = 0; i < iters; ++i) {
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      HCPSIM_CUDA_CHECK(cudaEventRecord(a[s], streams[s]));
+    }
+    run(call++);
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      HCPSIM_CUDA_CHECK(cudaEventRecord(b[s], streams[s]));
+    }
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaEventSynchronize(b[s]));
+      float ms = 0;
+      HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, a[s], b[s]));
+      t[s].push_back(ms * 1e-3);
+    }
+  }
+  std::vector<TimeStats> out;
+  for (int s = 0; s < n; ++s) {
+    cudaEventDestroy(a[s]);
+    cudaEventDestroy(b[s]);
+    out.push_back(stats_of(std::move(t[s])));
+  }
+  HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(0)));
+  return out;
+}
+
+RankTiming merge_over_ranks(const NcclWorld& w, const std::vector<TimeStats>& per_slot,
+                            const std::vector<long long>& wrong_per_slot) {
+  std::vector<double> mine;
+  for (int s = 0; s < w.slots(); ++s)
+    mine.insert(mine.end(), {per_slot[s].median_s, per_slot[s].min_s, per_slot[s].max_s, double(wrong_per_slot[s])});
+  const std::vector<double> all = w.processes().allgather(mine);
+  std::vector<RankTiming> ranks;
+  for (size_t i = 0; i + 3 < all.size(); i += 4) ranks.push_back({all[i], all[i + 1], all[i + 2], (long long)all[i + 3]});
+  return merge_rank_timings(ranks);
+}
+
+}  // namespace hcpcal

@@ -1,0 +1,104 @@
+// hcpcal's processes and NCCL ranks: the host-side process group (MPI when hcpcal was built
+// with it and a launcher started it; otherwise this one process), and the NCCL world of the
+// ranks this process drives (-g slots), with communicators split per group layout, cached.
+#pragma once
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "device_util.cuh"
+#include "launch.h"
+
+namespace hcpcal {
+
+// A launch hcpcal cannot run (e.g. several processes but no MPI built in): exit 2.
+struct LaunchError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+void check_nccl(ncclResult_t r, const char* expr, const char* file, int line);
+#define HCPCAL_NCCL_CHECK(expr) ::hcpcal::check_nccl((expr), #expr, __FILE__, __LINE__)
+
+// "2.28.9" from ncclGetVersion.
+std::string nccl_version_text();
+
+class ProcessGroup {
+ public:
+  // Initialises MPI when built with it and `l` came from a launcher; throws LaunchError when
+  // l.processes > 1 and hcpcal has no MPI.
+  ProcessGroup(int* argc, char*** argv, const LaunchInfo& l);
+  ~ProcessGroup();
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool uses_mpi() const { return mpi_; }
+  // Every process's string, by process rank.
+  std::vector<std::string> allgather(const std::string& mine) const;
+  // Every process's doubles (the same count everywhere), concatenated by process rank.
+  std::vector<double> allgather(const std::vector<double>& mine) const;
+  // `bytes` at `data` from process 0 to all.
+  void broadcast(void* data, size_t bytes) const;
+  void barrier() const;
+  // Ends every process (MPI_Abort) after a failure on this one, so none waits forever.
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  int rank_ = 0, size_ = 1;
+  bool mpi_ = false;
+};
+
+// The ranks this process drives: slot s is global rank first_rank + s on devices[s].
+class NcclWorld {
+ public:
+  NcclWorld(const ProcessGroup& pg, const LaunchInfo& l, Placement placement);
+  ~NcclWorld();
+  NcclWorld(const NcclWorld&) = delete;
+  NcclWorld& operator=(const NcclWorld&) = delete;
+
+  int ranks() const { return launch_.ranks(); }
+  int slots() const { return launch_.gpus_per_process; }
+  int rank_of(int slot) const { return launch_.first_rank() + slot; }
+  int device(int slot) const { return devices_[slot]; }
+  cudaStream_t stream(int slot) const { return streams_[slot]; }
+  ncclComm_t world_comm(int slot) const { return world_[slot]; }
+  const Placement& placement() const { return placement_; }
+  const ProcessGroup& processes() const { return pg_; }
+  bool writer() const { return pg_.rank() == 0; }  // the process that prints and writes the file
+
+  // The communicators (by slot) of `layout`'s groups: ncclCommSplit of the world by color and
+  // key, made once and cached under `name`. A layout whose one group is the world uses it.
+  const std::vector<ncclComm_t>& split(const std::string& name, const std::vector<int>& color,
+                                       const std::vector<int>& key);
+
+ private:
+  const ProcessGroup& pg_;
+  LaunchInfo launch_;
+  Placement placement_;
+  std::vector<int> devices_;
+  std::vector<cudaStream_t> streams_;
+  std::vector<ncclComm_t> world_;
+  std::map<std::string, std::vector<ncclComm_t>> splits_;
+};
+
+// Median, min and max of per-iteration times (not empty).
+TimeStats stats_of(std::vector<double> t);
+
+// Runs `run(call)` (which enqueues the work of every slot, NCCL calls inside one group)
+// `warmup` times, then `iters` times between events on each slot's `streams[slot]`; one
+// TimeStats per slot.
+std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaStream_t>& streams,
+                               const std::function<void(int)>& run, int warmup, int iters);
+
+// Every rank's timing and wrong count (this process's by slot) merged over all processes
+// (merge_rank_timings: the slowest rank's median).
+RankTiming merge_over_ranks(const NcclWorld& w, const std::vector<TimeStats>& per_slot,
+                            const std::vector<long long>& wrong_per_slot);
+
+}  // namespace hcpcal
