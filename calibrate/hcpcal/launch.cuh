@@ -1,6 +1,5 @@
-// hcpcal's processes and NCCL ranks: the host-side process group (MPI when hcpcal was built
-// with it and a launcher started it; otherwise this one process), and the NCCL world of the
-// ranks this process drives (-g slots), with communicators split per group layout, cached.
+// hcpcal's NCCL ranks: the NCCL world of the ranks this process drives (-g slots), bootstrapped
+// through the process group (launch_mpi.h), with communicators split per group layout, cached.
 #pragma once
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -13,46 +12,15 @@
 
 #include "device_util.cuh"
 #include "launch.h"
+#include "launch_mpi.h"
 
 namespace hcpcal {
-
-// A launch hcpcal cannot run (e.g. several processes but no MPI built in): exit 2.
-struct LaunchError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
 
 void check_nccl(ncclResult_t r, const char* expr, const char* file, int line);
 #define HCPCAL_NCCL_CHECK(expr) ::hcpcal::check_nccl((expr), #expr, __FILE__, __LINE__)
 
 // "2.28.9" from ncclGetVersion.
 std::string nccl_version_text();
-
-class ProcessGroup {
- public:
-  // Initialises MPI when built with it and `l` came from a launcher; throws LaunchError when
-  // l.processes > 1 and hcpcal has no MPI.
-  ProcessGroup(int* argc, char*** argv, const LaunchInfo& l);
-  ~ProcessGroup();
-  ProcessGroup(const ProcessGroup&) = delete;
-  ProcessGroup& operator=(const ProcessGroup&) = delete;
-
-  int rank() const { return rank_; }
-  int size() const { return size_; }
-  bool uses_mpi() const { return mpi_; }
-  // Every process's string, by process rank.
-  std::vector<std::string> allgather(const std::string& mine) const;
-  // Every process's doubles (the same count everywhere), concatenated by process rank.
-  std::vector<double> allgather(const std::vector<double>& mine) const;
-  // `bytes` at `data` from process 0 to all.
-  void broadcast(void* data, size_t bytes) const;
-  void barrier() const;
-  // Ends every process (MPI_Abort) after a failure on this one, so none waits forever.
-  [[noreturn]] void abort(int code) const;
-
- private:
-  int rank_ = 0, size_ = 1;
-  bool mpi_ = false;
-};
 
 // The ranks this process drives: slot s is global rank first_rank + s on devices[s].
 class NcclWorld {
