@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <map>
 
+#include "calibrate/fit_collective.hpp"
 #include "calibrate/replay.hpp"
+#include "calibrate/replay_cp.hpp"
+#include "model/strprintf.hpp"
 
 namespace hcpsim {
 
@@ -19,8 +22,21 @@ std::string kind_label(const Measurement& m) {
     case MeasurementKind::Gemm: return "gemm";
     case MeasurementKind::Copy: return "copy";
     case MeasurementKind::CpStep: return "cp steps";
+    case MeasurementKind::CpRun: return std::string("cp ") + to_string(m.cp.transport);
+    case MeasurementKind::Collective: return "collective";
+    case MeasurementKind::Interference: return "interference";
   }
   return {};
+}
+
+// Work by which fit_half orders a measurement's shapes: FLOPs or bytes of kernels, bytes
+// of collectives, the alone time of interference victims.
+double split_work(const Measurement& m) {
+  switch (m.kind) {
+    case MeasurementKind::Collective: return m.collective.bytes;
+    case MeasurementKind::Interference: return m.interference.alone_median_s;
+    default: return measured_work(m);
+  }
 }
 
 ErrorSummary summary_of(const std::string& label, std::vector<double> e) {
@@ -39,7 +55,8 @@ void summarize(CheckReport& r) {
   std::map<std::string, std::vector<double>> by;
   std::vector<std::string> order;
   for (const auto& row : r.rows) {
-    const std::string label = kind_label(*row.m);
+    if (row.listed_only) continue;
+    const std::string label = row.kind.empty() ? kind_label(*row.m) : row.kind;
     if (!by.count(label)) order.push_back(label);
     by[label].push_back(std::fabs(row.error));
     all.push_back(std::fabs(row.error));
@@ -65,8 +82,90 @@ std::string shape_text(const Measurement& m) {
     case MeasurementKind::Copy:
       std::snprintf(buf, sizeof buf, "%.0f B moved", m.copy_bytes_moved);
       break;
+    case MeasurementKind::CpRun:
+    case MeasurementKind::Collective:
+    case MeasurementKind::Interference:
+      std::snprintf(buf, sizeof buf, "%s", shape_group_key(m).c_str());  // rows give their own shape
+      break;
   }
   return buf;
+}
+
+void add_row(CheckReport& r, const Measurement& m, const std::string& kind, const std::string& name,
+             const std::string& shape, double measured, double predicted, bool bytes = false) {
+  CheckRow row;
+  row.m = &m;
+  row.parameter = bytes ? "memory_cp" : parameter_of(m);
+  row.kind = kind;
+  row.name = name;
+  row.shape = shape;
+  row.bytes = bytes;
+  row.measured_s = measured;
+  row.predicted_s = predicted;
+  row.error = predicted / measured - 1;
+  r.rows.push_back(row);
+}
+
+void check_cp_run(const Measurement& m, const CostModel& model, CheckReport& r) {
+  const std::string t = to_string(m.cp.transport);
+  const std::string hcp = m.cp.hcp.empty() ? "" : strprintf(" [%lld,%lld]", (long long)m.cp.hcp[0], (long long)m.cp.hcp[1]);
+  const std::string shape = strprintf("R%lld%s s%lld h%lld/%lld %s", (long long)m.cp.ranks, hcp.c_str(),
+                                      (long long)m.cp.seq, (long long)m.cp.heads_q, (long long)m.cp.heads_kv,
+                                      m.cp.backward ? "bwd" : "fwd");
+  const CpReplay rep = replay_cp_run(m, model);
+  auto rank = [](int64_t k, const std::string& what) { return strprintf("r%lld %s", (long long)k, what.c_str()); };
+  for (const auto& k : rep.kernels)
+    add_row(r, m, strprintf("cp kernels %s", t.c_str()), rank(k.rank, k.label), shape, k.measured_s, k.predicted_s);
+  for (const auto& k : rep.ranks)
+    add_row(r, m, strprintf("cp compute %s", t.c_str()), rank(k.rank, "compute"), shape, k.measured_compute_s,
+            k.predicted_compute_s);
+  for (const auto& k : rep.ranks)
+    if (k.measured_peak_bytes > 0)
+      add_row(r, m, strprintf("cp memory %s", t.c_str()), rank(k.rank, "peak"), shape, k.measured_peak_bytes,
+              k.predicted_peak_bytes, true);
+  if (m.cp.peak_bytes.empty()) r.warnings.push_back(m.path + " (" + m.name + "): no peak_bytes; memory not checked");
+}
+
+// Uncalibrated collective: bus bytes over the preset link's line rate x its efficiency,
+// plus the link latency once per ring step (the simulator's ring on uniform links).
+double default_collective_s(const CollectiveConfig& k, const ClusterSpec& node, const CostParams& p) {
+  const bool intra = k.layout == CollectiveLayout::IntraNode;
+  const double rate = intra ? node.intra_node.bandwidth_bytes_per_s * p.intra_node_efficiency
+                            : node.inter_node.nic_bandwidth_bytes_per_s * p.nic_efficiency;
+  const double latency = intra ? node.intra_node.latency_s : node.inter_node.latency_s;
+  const double steps = k.op == CommPattern::SendRecv ? 1 : double(std::max<int64_t>(k.ranks - 1, 1));
+  return steps * latency + k.bytes * busbw_factor(k.op, k.ranks) / rate;
+}
+
+void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const GpuSpec& gpu,
+                      const CostModel& model, CheckReport& r) {
+  if (m.kind == MeasurementKind::CpRun) return check_cp_run(m, model, r);
+  if (m.kind == MeasurementKind::Collective) {
+    const CollectiveConfig& k = m.collective;
+    const CalibratedCollective* fit = nullptr;
+    for (const auto& c : calibration.collectives)
+      if (c.op == to_string(k.op) && c.layout == to_string(k.layout)) fit = &c;
+    const double predicted = fit ? predicted_collective_s(*fit, k)
+                                 : default_collective_s(k, cluster_for_gpu(gpu), model.params());
+    if (!fit) r.warnings.push_back(m.path + " (" + m.name + "): " + parameter_of(m) + " is not calibrated; predicted "
+                                   "from the preset link rate x efficiency");
+    if (k.ranks < 2) r.warnings.push_back(m.path + " (" + m.name + "): 1 rank, nothing moves; listed only");
+    char shape[96];
+    std::snprintf(shape, sizeof shape, "%s n%lld %.3g B", to_string(k.layout), (long long)k.ranks, k.bytes);
+    add_row(r, m, "collective " + std::string(to_string(k.op)), m.name, shape, m.median_s, predicted);
+    r.rows.back().listed_only = k.ranks < 2;
+    const bool outside = fit && (k.bytes < fit->fit.range_lo * (1 - kRangeSlack) || k.bytes > fit->fit.range_hi * (1 + kRangeSlack));
+    r.rows.back().extrapolated = outside;
+    if (outside) r.warnings.push_back(m.path + " (" + m.name + "): size outside the range " + parameter_of(m) + " was fitted on");
+    return;
+  }
+  const InterferenceConfig& f = m.interference;  // Interference
+  const bool modelled = (f.aggressor == "collective" || f.aggressor == "copy") && f.victim.rfind("attention", 0) == 0;
+  if (!modelled) r.warnings.push_back(m.path + " (" + m.name + "): the executor has no factor for " + f.victim +
+                                      " beside " + f.aggressor + "; listed, not predicted");
+  add_row(r, m, "interference", m.name, f.victim + " + " + f.aggressor, m.median_s,
+          f.alone_median_s * (modelled ? model.params().comm_interference : 1.0));
+  r.rows.back().listed_only = !modelled;
 }
 
 }  // namespace
@@ -75,12 +174,12 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
   // parameter -> (work, group key) of each shape group, forward work for attention.
   std::map<std::string, std::map<std::string, double>> groups;
   for (const auto& m : set.items) {
-    if (m.kind == MeasurementKind::CpStep) continue;  // never in the fit half
+    if (m.kind == MeasurementKind::CpStep || m.kind == MeasurementKind::CpRun) continue;  // never in the fit half
     const std::string param = m.kind != MeasurementKind::Attention     ? parameter_of(m)
                               : m.attention.mask == KernelMask::None ? "attention_nomask"
                                                                      : "attention_causal";  // both passes
     auto& w = groups[param][shape_group_key(m)];
-    w = std::max(w, measured_work(m));
+    w = std::max(w, split_work(m));
   }
   std::set<std::string> out;
   for (const auto& [param, by_key] : groups) {
@@ -99,6 +198,10 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
   CheckReport r;
   for (const auto& m : set.items) {
     if (include && !include(m)) continue;
+    if (!is_kernel_measurement(m)) {
+      check_comm_or_cp(m, calibration, gpu, model, r);
+      continue;
+    }
     CheckRow row;
     row.m = &m;
     row.parameter = parameter_of(m);
@@ -145,9 +248,12 @@ std::string format_check(const CheckReport& r, const std::string& title) {
   std::snprintf(buf, sizeof buf, "# %-22s %-34s %-22s %12s %12s %8s\n", "", "", "", "(us)", "(us)", "(%)");
   t += buf;
   for (const auto& row : r.rows) {
-    std::snprintf(buf, sizeof buf, "  %-22s %-34s %-22s %12.2f %12.2f %+8.2f %s\n", row.m->name.c_str(),
-                  shape_text(*row.m).c_str(), row.parameter.c_str(), row.measured_s * 1e6, row.predicted_s * 1e6,
-                  100 * row.error, row.extrapolated ? "extrapolated" : "");
+    const double scale = row.bytes ? 1.0 / (1 << 20) : 1e6;  // MiB for memory rows, else us
+    const std::string name = row.name.empty() ? row.m->name : row.name;
+    const std::string shape = row.shape.empty() ? shape_text(*row.m) : row.shape;
+    std::snprintf(buf, sizeof buf, "  %-22s %-34s %-22s %12.2f %12.2f %+8.2f %s\n", name.c_str(), shape.c_str(),
+                  row.parameter.c_str(), row.measured_s * scale, row.predicted_s * scale, 100 * row.error,
+                  row.extrapolated ? "extrapolated" : row.bytes ? "MiB" : row.listed_only ? "listed only" : "");
     t += buf;
   }
   for (const auto& k : r.by_kind) {
@@ -155,7 +261,8 @@ std::string format_check(const CheckReport& r, const std::string& title) {
                   k.cases, 100 * k.median_abs_error, 100 * k.max_abs_error);
     t += buf;
   }
-  std::snprintf(buf, sizeof buf, "# cases %zu  median |error| %.2f%%  max |error| %.2f%%\n", r.rows.size(),
+  const size_t cases = size_t(std::count_if(r.rows.begin(), r.rows.end(), [](const CheckRow& x) { return !x.listed_only; }));
+  std::snprintf(buf, sizeof buf, "# cases %zu  median |error| %.2f%%  max |error| %.2f%%\n", cases,
                 100 * r.median_abs_error, 100 * r.max_abs_error);
   t += buf;
   return t;

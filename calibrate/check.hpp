@@ -7,6 +7,16 @@
 // inside the fitted range). Forward and backward of one shape, and its KV-head variants,
 // stay in the same half. The fit half is fitted with fit_calibration and the check half
 // predicted from it. In-sample mode predicts every measurement from a given calibration.
+//
+// CP runs (calibrate/replay_cp.hpp) are never fitted on: one row per measured kernel (kind
+// "cp kernels <transport>"), one per rank for the sum of its attention kernels ("cp compute
+// <transport>", the compute-side time) and one per rank for peak memory ("cp memory
+// <transport>"). Collectives are split like kernels (per op and layout, by size) and
+// predicted by the fitted alpha-beta (uncalibrated: bus bytes over the preset link rate
+// times its efficiency, plus its latency); interference records are split by alone time and
+// predicted as alone time x comm_interference (attention beside a collective, or beside the
+// device copy that stands in for one on one GPU). 1-rank collectives and pairs without an
+// executor factor are listed, outside the summaries.
 #pragma once
 
 #include <set>
@@ -20,6 +30,10 @@ namespace hcpsim {
 struct CheckRow {
   const Measurement* m = nullptr;
   std::string parameter;
+  std::string name, shape;  // empty: from m (kernel measurements); CP rows name rank and label
+  std::string kind;         // summary label; empty: from m ("cp kernels p2p", "cp compute a2a", ...)
+  bool bytes = false;       // measured_s/predicted_s hold bytes (peak memory rows)
+  bool listed_only = false; // nothing to predict (1-rank collective, pair without a factor): not in summaries
   double measured_s = 0, predicted_s = 0;
   double error = 0;          // predicted / measured - 1
   bool extrapolated = false;  // work outside the FLOP (byte) range the parameter was fitted on

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "calibrate/fit_collective.hpp"
 #include "calibrate/fit_table.hpp"
 #include "calibrate/replay.hpp"
 
@@ -30,6 +31,10 @@ std::string parameter_of(const Measurement& m) {
              (m.attention.mask == KernelMask::None ? "nomask" : "causal");
     case MeasurementKind::Gemm: return "gemm";
     case MeasurementKind::Copy: return "memory_efficiency";
+    case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);
+    case MeasurementKind::Collective:
+      return std::string("collective ") + to_string(m.collective.op) + " " + to_string(m.collective.layout);
+    case MeasurementKind::Interference: return "comm_interference";
   }
   return {};
 }
@@ -48,14 +53,16 @@ FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const F
           : "efficiency tables piecewise linear in log10(FLOPs), values at up to " + std::to_string(opt.max_knots) +
                 " knots on the measured FLOP values by least squares on relative error (Eigen QR)";
   c.method = "hcpsim fit: " + tables + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
-             "fractions of " + gpu.name + " peaks";
+             "fractions of " + gpu.name + " peaks; collectives: alpha-beta per op and layout on nccl-tests bus bytes "
+             "(Eigen QR, relative error; a table by size where the line misses by > 10%); link efficiencies = median "
+             "busbw / preset line rate; comm_interference = median attention slowdown beside a collective";
   if (!set.complete) out.warnings.push_back("measurements are incomplete (hcpcal was interrupted): fitting what finished");
 
   std::map<std::string, std::vector<EfficiencySample>> groups;
   std::map<std::string, std::string> backend;
   const double l2 = set.l2_bytes > 0 ? set.l2_bytes : kDefaultL2Bytes;
   for (const auto& m : set.items) {
-    if (m.kind == MeasurementKind::CpStep) continue;  // checked, never fitted on
+    if (!is_kernel_measurement(m) || m.kind == MeasurementKind::CpStep) continue;  // CP: checked, never fitted on
     if (opt.use && !opt.use(m)) continue;
     if (m.wrong > 0) {
       out.warnings.push_back(m.path + " (" + m.name + "): left out, its check found " + std::to_string(m.wrong) +
@@ -83,6 +90,7 @@ FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const F
     out.warnings.push_back("memory_efficiency: no copy of at least " + fmt("%.0f", kL2Multiple * l2 / 1e6) +
                            " MB; left at its default");
   }
+  fit_comm_parameters(set, cluster_for_gpu(gpu), opt, out);
   return out;
 }
 
@@ -104,6 +112,19 @@ std::string format_fit(const CalibrationFile& c) {
     t += "\n";
   }
   for (const auto& s : c.scalars) t += "  " + s.name + ": " + fmt("%.4f", s.value) + "\n";
+  if (!c.collectives.empty()) {
+    t += "# collectives: t = latency + bytes x busbw_factor / busbw (nccl-tests busbw), per op and layout\n";
+    t += "# op              layout                  samples  bytes range              latency   busbw    rms_err  max_err\n";
+    t += "#                                                                             (us)    (GB/s)     (%)      (%)\n";
+    for (const auto& k : c.collectives) {
+      char buf[320];
+      std::snprintf(buf, sizeof buf, "  %-16s %-23s %5d  %9.3g .. %9.3g  %8.2f %8.1f %8.2f %8.2f%s\n", k.op.c_str(),
+                    k.layout.c_str(), k.fit.samples, k.fit.range_lo, k.fit.range_hi, k.latency_s * 1e6,
+                    k.busbw_bytes_per_s / 1e9, 100 * k.fit.rms_error, 100 * k.fit.max_error,
+                    k.table.empty() ? "" : "  (table by size)");
+      t += buf;
+    }
+  }
   return t;
 }
 

@@ -1,5 +1,9 @@
 #include "calibrate/replay.hpp"
 
+#include <algorithm>
+#include <cassert>
+#include <vector>
+
 #include "model/attention_common.hpp"
 #include "model/diagnostics.hpp"
 #include "model/json_reader.hpp"
@@ -23,8 +27,13 @@ Op measured_op(const Measurement& m) {
     case MeasurementKind::Copy:
       b.elementwise(Stream::Compute, "copy", m.copy_bytes_moved);
       break;
+    case MeasurementKind::CpRun:
+    case MeasurementKind::Collective:
+    case MeasurementKind::Interference:
+      assert(!"not one kernel: replayed by replay_cp / check");
+      break;
   }
-  return prog.ops.back();
+  return prog.ops.empty() ? Op{} : prog.ops.back();
 }
 
 double measured_work(const Measurement& m) {
@@ -37,7 +46,20 @@ double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
   return measured_work(m) / (m.median_s * rate);
 }
 
-double predicted_time_s(const CostModel& model, const Measurement& m) { return model.compute_time_s(measured_op(m)); }
+double predicted_time_s(const CostModel& model, const Measurement& m) {
+  if (m.kind != MeasurementKind::CpStep || m.cp_step <= 0 || m.cp_ranks <= 0) return model.compute_time_s(measured_op(m));
+  // hcpcal's step time is the median over the ranks of step i: rank r runs the lower step
+  // (2c x c) when i <= r, the upper one (c x 2c) otherwise; equal FLOPs, not equal time.
+  Measurement lower = m, upper = m;
+  upper.attention.sq = m.attention.skv;
+  upper.attention.skv = m.attention.sq;
+  const double t_lower = model.compute_time_s(measured_op(lower)), t_upper = model.compute_time_s(measured_op(upper));
+  std::vector<double> t;
+  for (int64_t r = 0; r < m.cp_ranks; ++r) t.push_back(m.cp_step <= r ? t_lower : t_upper);
+  std::sort(t.begin(), t.end());
+  const size_t n = t.size();
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
 
 GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset) {
   if (!preset.empty()) {

@@ -92,6 +92,45 @@ nlohmann::json summary_json(const FitSummary& f, const char* range_key) {
   return j;
 }
 
+void read_collectives(const nlohmann::json& list, const std::string& path, DiagnosticSink& sink, CalibrationFile& c) {
+  if (!list.is_array()) return sink.error(path, "must be an array", "type", "write [ {op, layout, latency_s, ...}, ... ]");
+  for (size_t i = 0; i < list.size(); ++i) {
+    ObjectReader r(list[i], path + "[" + std::to_string(i) + "]", sink,
+                   {"op", "layout", "latency_s", "busbw_bytes_per_s", "table", "backend", "samples", "bytes_range",
+                    "rms_error", "max_error"});
+    for (const char* k : {"op", "layout", "latency_s", "busbw_bytes_per_s"})
+      require(r, sink, k, "`hcpsim fit` writes op, layout, latency_s and busbw_bytes_per_s");
+    CalibratedCollective k;
+    k.op = r.choice<std::string>("op", {{"sendrecv", std::string("sendrecv")}, {"all_to_all", std::string("all_to_all")},
+                                        {"all_gather", std::string("all_gather")},
+                                        {"reduce_scatter", std::string("reduce_scatter")},
+                                        {"all_reduce", std::string("all_reduce")}})
+               .value_or("");
+    k.layout = r.choice<std::string>("layout", {{"intra-node", std::string("intra-node")},
+                                                {"cross-node-same-rail", std::string("cross-node-same-rail")},
+                                                {"cross-node-cross-rail", std::string("cross-node-cross-rail")}})
+                   .value_or("");
+    k.latency_s = r.number("latency_s", 0, 1).value_or(0);
+    k.busbw_bytes_per_s = r.number("busbw_bytes_per_s", 1e6, 1e15).value_or(0);
+    if (const nlohmann::json* t = r.raw("table")) {
+      const std::string tp = r.path_of("table");
+      if (!t->is_array()) sink.error(tp, "must be an array", "type", "write [[bus_bytes, seconds], ...]");
+      for (size_t j = 0; t->is_array() && j < t->size(); ++j) {
+        const auto& p = (*t)[j];
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() || !(p[0].get<double>() > 0) ||
+            !(p[1].get<double>() > 0) || (!k.table.empty() && !(p[0].get<double>() > k.table.back().first))) {
+          sink.error(tp + "[" + std::to_string(j) + "]", "must be [bus_bytes, seconds], got " + p.dump().substr(0, 40),
+                     "positive numbers, bytes strictly increasing", "rewrite the file with `hcpsim fit`");
+          break;
+        }
+        k.table.emplace_back(p[0].get<double>(), p[1].get<double>());
+      }
+    }
+    k.fit = read_summary(r, sink, "bytes_range");
+    c.collectives.push_back(k);
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& calibration_table_names() {
@@ -112,7 +151,8 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   auto doc = parse_json_text(text, source, json_path, sink);
   if (!doc) sink.throw_if_any();
   ObjectReader top(*doc, json_path, sink,
-                   {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters"});
+                   {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
+                    "collectives"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
   if (auto f = top.string("format"); f && *f != kFormat)
     sink.error(top.path_of("format"), "unknown format \"" + *f + "\"", std::string("must be ") + kFormat,
@@ -147,6 +187,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
       if (v) c.scalars.push_back({name, *v, f});
     }
   }
+  if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
   sink.throw_if_any();
   return c;
 }
@@ -180,6 +221,23 @@ std::string calibration_to_json(const CalibrationFile& c) {
     params[s.name] = e;
   }
   j["parameters"] = params;
+  if (!c.collectives.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& k : c.collectives) {
+      nlohmann::json e = summary_json(k.fit, "bytes_range");
+      e["op"] = k.op;
+      e["layout"] = k.layout;
+      e["latency_s"] = k.latency_s;
+      e["busbw_bytes_per_s"] = k.busbw_bytes_per_s;
+      if (!k.table.empty()) {
+        nlohmann::json pts = nlohmann::json::array();
+        for (const auto& [x, y] : k.table) pts.push_back({x, y});
+        e["table"] = pts;
+      }
+      list.push_back(e);
+    }
+    j["collectives"] = list;
+  }
   return j.dump(2) + "\n";
 }
 

@@ -13,6 +13,10 @@
 //                    "rms_error": 0.01, "max_error": 0.03 },  // relative time error of the fit
 //       "<scalar>": { "value": 0.9, "samples": 4, "range": [lo, hi], "rms_error": .., "max_error": .. } } }
 //
+//     "collectives": [ { "op": "all_reduce", "layout": "intra-node", "latency_s": 2e-5,
+//                        "busbw_bytes_per_s": 3.6e11, "table": [[bus_bytes, s], ...] (optional),
+//                        "samples": .., "bytes_range": [lo, hi], "rms_error": .., "max_error": .. } ]
+//   (optional; files without it load as before)
 // <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
 // attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
 // intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.
@@ -47,6 +51,19 @@ struct CalibratedScalar {
   FitSummary fit;
 };
 
+// What NCCL achieves for one collective on one layout (calibrate/fit_collective.hpp):
+// t(bytes) = latency_s + bytes x busbw_factor(op, ranks) / busbw_bytes_per_s, or, where
+// that line misses a measurement by more than 10%, the measured (bus bytes, seconds)
+// points interpolated log-log inside their range.
+struct CalibratedCollective {
+  std::string op;      // sendrecv, all_to_all, all_gather, reduce_scatter, all_reduce
+  std::string layout;  // intra-node, cross-node-same-rail, cross-node-cross-rail
+  double latency_s = 0;
+  double busbw_bytes_per_s = 0;
+  std::vector<std::pair<double, double>> table;  // empty when the line fits within 10%
+  FitSummary fit;                                // range: nccl-tests bytes
+};
+
 struct CalibrationFile {
   std::string gpu;
   double peak_bf16_flops_per_s = 0;
@@ -55,6 +72,7 @@ struct CalibrationFile {
   std::string method;
   std::vector<CalibratedTable> tables;
   std::vector<CalibratedScalar> scalars;
+  std::vector<CalibratedCollective> collectives;  // top-level "collectives" (optional)
 };
 
 // The parameter names a calibration may hold.

@@ -14,23 +14,33 @@
 //                                for upper steps; rank r runs r lower and N-1-r upper steps,
 //                                so the worst rank (r = N-1) holds N*|O|
 //                   + sum lse_i  fp32 per-step LSEs, likewise N*|LSE| on the worst rank
-//   all_gather:       X (K and V moved to sequence-first) + 2N*X (gathered K, V and their
-//                     reordered copy, alive together during the index_select)
+//   all_gather:       max(max(X + N*X, N*X + N|K|) - |O| - |LSE|, N*X + |O|): the gather stage
+//                     (seq-first copies X beside the gathered K, V; then one reordered copy
+//                     N|K| at a time) or the kernel stage (reordered K, V and the two
+//                     half-size chunk outputs, |O|, beside out and lse, which callers count)
 //   a2a:              (|Q|+X) post-a2a q, k, v beside the caller's local q, k, v
 //                   + max(2*max(|Q|,|K|), 3|O|): input stage: the in-flight tensor's
 //                     contiguous pre-copy and a2a output; output stage: the post-a2a out kept
 //                     for backward, its reordered copy and the a2a output
-//   a2a+p2p (A, P):   (|Q|+X) + max(2*max(|Q|,|K|), p2p(P) + 2|O|): the ring of P on post-a2a
-//                     tensors; its buffers are locals of forward and still alive during the
-//                     out a2a (an inference from the code, as for p2p)
-// Backward work buffers (everything the attention backward allocates except the incoming dO):
+//   a2a+p2p (A, P):   (|Q|+X) + max(2*max(|Q|,|K|), p2p(P) + |O|): the ring of P on post-a2a
+//                     tensors and its merged out (measured on the H200, calibrate/results/
+//                     h200-v3-cp-measurements.json: no further |O| beside them)
+// Backward work buffers (everything the attention backward allocates except the incoming dO;
+// ws(tile) = the attention backward kernel's workspace for that tile shape, 0 unless given):
 //   p2p, ring of N:   4X (two [2, KV] buffers: KV and dKV, ping-ponged) + |Q| (dq_buffer)
-//                   + |Q| + X (one step's dq_, dk_, dv_ kernel outputs)
-//   all_gather:       3N*X (re-gathered reordered KV, zero-initialised full-length dK and dV,
-//                     one chunk's dk/dv over its visible prefix, at most full length) + |Q|
-//   a2a:              |O| (post-a2a dO) + 2(|Q|+X) (post-a2a dq, dk, dv and the local ones
-//                     returned) + 2*max(|Q|,|K|) (pre-copy and a2a output in flight)
-//   a2a+p2p:          |O| + max(the a2a stage above without its |O|, p2p backward of P)
+//                   + |LSE|/2 (contiguous second half of the LSE for upper steps, causal, §2.5)
+//                   + max over the rank's steps of the kernel outputs dq_, dk_, dv_ (diagonal
+//                     |Q| + X, lower |Q| + X/2, upper |Q|/2 + X) + ws(step's tile)
+//   all_gather:       max(re-gather as forward; per chunk: reordered K, V N*X + zeroed full-length
+//                     dK, dV N*X + dq chunks so far (|Q|/2 each) + the chunk's dk, dv over its
+//                     visible prefix + ws; reorder N*X + |Q| + N|K|; reduce-scatter outputs
+//                     N*X + |Q| + X)
+//   a2a:              |O| (post-a2a dO) + (|Q|+X) (post-a2a dq, dk, dv) + max(ws(S x S), the out
+//                     stage: the local dq, dk returned so far and the one in flight: 2|Q|,
+//                     |Q| + 3|K|)
+//   a2a+p2p:          |O| + max(the a2a out stage above, p2p backward of P on post-a2a tiles)
+// (the stage-by-stage lifetimes measured on the H200 with hcpsim's kernels, calibrate/results/
+// h200-v3-cp-measurements.json, every rank within 0.01%)
 // CP = 1 (no CP path): forward 0, backward |Q| + X (dQ, dK, dV of the flash backward).
 // Saved in addition per layer (no recompute): a2a and a2a+p2p keep their post-a2a out (|O|)
 // as well as the local O the output projection keeps; p2p and all_gather return the
@@ -39,7 +49,10 @@
 
 #include <cstdint>
 
+#include <functional>
+
 #include "scenario.hpp"
+#include "workload.hpp"
 
 namespace hcpsim {
 
@@ -58,6 +71,26 @@ struct CpBufferBytes {
 };
 
 CpBufferBytes cp_buffer_bytes(const Scenario& s);
+
+// The same for flat CP rank `cp_rank` (p2p and a2a+p2p differ by ring rank: rank r of a
+// ring of N runs r lower and N-1-r upper steps); cp_buffer_bytes is the worst rank, CP-1.
+// Bytes the attention backward kernel allocates for a tile (a workspace); empty = none
+// (TE's cuDNN backend: not modelled).
+using BwdWorkspace = std::function<double(const AttentionShape&)>;
+
+CpBufferBytes cp_buffer_bytes_of_rank(const Scenario& s, int64_t cp_rank, const BwdWorkspace& ws = {});
+
+// Peak bytes of one rank over one core-attention pass, in the scope hcpcal's cp suite
+// measures (a pool per virtual rank):
+//   fwd: the rank's inputs q, k, v + what the forward allocates (fwd_bytes of the rank)
+//        + its outputs o (input dtype) and lse (fp32), where the buffer formula above does
+//        not hold them already: p2p and all_gather: + |O| + |LSE| (the merged out and lse,
+//        §2.4, §3); a2a and a2a+p2p: + |LSE| (the local o is the out a2a's output, counted).
+//   bwd: the inputs q, k, v, o, lse, dO + what the backward allocates (bwd_bytes) + its
+//        outputs dq, dk, dv, all counted there: p2p returns dq_buffer and the dKV slot (§2.5),
+//        a2a(+p2p) the a2a outputs, all_gather the reduce-scatter outputs (§3).
+//        CP = 1: the inputs, the kernel's outputs (o, lse or dq, dk, dv).
+double cp_pass_peak_bytes(const Scenario& s, int64_t cp_rank, bool backward, const BwdWorkspace& ws = {});
 
 // p2p ring forward buffers of ring rank r in a ring of n (n*X + outputs + LSEs), exposed
 // for tests and for per-rank reports; cp_buffer_bytes uses the worst rank r = n-1.

@@ -27,10 +27,12 @@ struct Args {
 
 bool kind_selected(const Args& a, const Measurement& m) {
   if (a.kinds.empty()) return true;
-  const char* k = m.kind == MeasurementKind::Attention ? "attention"
-                  : m.kind == MeasurementKind::Gemm    ? "gemm"
-                  : m.kind == MeasurementKind::Copy    ? "copy"
-                                                       : "cp";
+  const char* k = m.kind == MeasurementKind::Attention      ? "attention"
+                  : m.kind == MeasurementKind::Gemm         ? "gemm"
+                  : m.kind == MeasurementKind::Copy         ? "copy"
+                  : m.kind == MeasurementKind::Collective   ? "collective"
+                  : m.kind == MeasurementKind::Interference ? "interference"
+                                                            : "cp";
   return std::find(a.kinds.begin(), a.kinds.end(), k) != a.kinds.end();
 }
 
@@ -119,8 +121,9 @@ class Commands : public CalibrateCommands {
     check_->add_flag("--in-sample", check_args_.in_sample, "Predict all cases from --calibration instead of a half fit");
     check_->add_option("--max-error", check_args_.max_error_pct, "Exit 3 when max |error| exceeds this (percent)")
         ->check(CLI::NonNegativeNumber);
-    check_->add_option("--kind", check_args_.kinds, "Only these kinds: attention, gemm, copy, cp (CP steps)")
-        ->check(CLI::IsMember({"attention", "gemm", "copy", "cp"}))
+    check_->add_option("--kind", check_args_.kinds,
+                       "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference")
+        ->check(CLI::IsMember({"attention", "gemm", "copy", "cp", "collective", "interference"}))
         ->delimiter(',');
     check_->add_option("--gpu", check_args_.gpu_preset, "Cluster preset whose GPU peaks to use");
     check_->add_option("--method", check_args_.method, "Table fit of the fit half: curve or knots (default curve)")

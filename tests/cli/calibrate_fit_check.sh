@@ -6,7 +6,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 M="$SRC/calibrate/results/h200-measurements.json"
 
 "$BIN" fit "$M" -o "$TMP/cal.json" >"$TMP/fit" || fail "fit exit $?"
-grep -q '"format": "hcpsim-calibration/1"' "$TMP/cal.json" || fail "calibration format"
+grep -q '"format": "hcpsim-calibration/2"' "$TMP/cal.json" || fail "calibration format"
 grep -q "attention_bwd_causal" "$TMP/fit" || fail "fit prints each parameter"
 
 "$BIN" check "$M" --calibration "$TMP/cal.json" --kind attention >"$TMP/check" || fail "check exit $?"
@@ -31,4 +31,32 @@ grep -q "^costs: .*calibration .*attention_bwd_causal.*defaults for kernel_floor
 "$BIN" --calibration "$TMP/none.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing calibration: exit $rc"
 grep -q "^error: --calibration: cannot open" "$TMP/err" || fail "missing calibration message"
+# A CP run of the new format (p2p R=2 forward: rank 0 diag + upper, rank 1 diag + lower,
+# cp-semantics.md 2.2) and collectives: check replays the run and fits the collectives.
+K='"min_s": 1e-4, "max_s": 1e-4, "median_s": 1e-4'
+{
+  echo '{"format": "hcpsim-measurements/1", "complete": true, "environment": {"gpu_model": "NVIDIA H200"}, "measurements": ['
+  echo '{"kind": "cp_attention", "config": {"transport": "p2p", "pass": "fwd", "ranks": 2, "seq": 8192, "batch": 1,'
+  echo ' "heads_q": 32, "heads_kv": 8, "head_dim": 128, "mask": "causal", "format": "bshd", "launch": "virtual"},'
+  echo ' "median_s": 1e-3, "results": {"kernels": ['
+  echo "  {\"rank\": 0, \"label\": \"attn.fwd.step0.diag\", $K}, {\"rank\": 0, \"label\": \"attn.fwd.step1.upper\", $K},"
+  echo "  {\"rank\": 1, \"label\": \"attn.fwd.step0.diag\", $K}, {\"rank\": 1, \"label\": \"attn.fwd.step1.lower\", $K}],"
+  echo ' "peak_bytes": [1e8, 1e8]}}'
+  for b in 1024 65536 4194304 268435456; do
+    t=$(awk -v b="$b" 'BEGIN { printf "%.9g", 1e-5 + b * 1.75 / 3.6e11 }')
+    echo ", {\"kind\": \"collective\", \"config\": {\"op\": \"all_reduce\", \"bytes\": $b, \"dtype\": \"bf16\", \"ranks\": 8,"
+    echo "  \"layout\": \"intra-node\", \"nodes\": 1, \"gpus_per_node\": 8}, \"median_s\": $t}"
+  done
+  echo ']}'
+} >"$TMP/cp.json"
+"$BIN" fit "$TMP/cp.json" >"$TMP/fit" 2>"$TMP/err" || { cat "$TMP/err"; fail "fit of cp/collectives: exit $?"; }
+grep -q "^  all_reduce  *intra-node " "$TMP/fit" || { cat "$TMP/fit"; fail "collective row in fit"; }
+"$BIN" check "$TMP/cp.json" >"$TMP/check" 2>"$TMP/err" || { cat "$TMP/err"; fail "check of cp/collectives: exit $?"; }
+for k in "cp kernels p2p" "cp compute p2p" "cp memory p2p" "collective all_reduce"; do
+  grep -q "^# $k  *cases" "$TMP/check" || { cat "$TMP/check"; fail "summary $k"; }
+done
+sed -i 's/attn.fwd.step1.lower/attn.fwd.step1.upper/' "$TMP/cp.json"
+"$BIN" check "$TMP/cp.json" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "schedule mismatch: exit $rc"
+grep -q "^error: measurements\[0\].results.kernels: rank 1's measured kernels" "$TMP/err" || { cat "$TMP/err"; fail "mismatch message"; }
 echo "calibrate_fit_check: ok"
