@@ -358,6 +358,29 @@ MeasurementSet read_measurements_file(const std::string& file_path) {
   return parse_measurements_text(*text, file_path);
 }
 
+MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths) {
+  MeasurementSet all;
+  for (size_t f = 0; f < file_paths.size(); ++f) {
+    MeasurementSet one = read_measurements_file(file_paths[f]);
+    if (f == 0) {
+      all.environment = one.environment;
+      all.gpu_model = one.gpu_model;
+      all.l2_bytes = one.l2_bytes;
+      all.complete = one.complete;
+    } else if (one.gpu_model != all.gpu_model) {
+      throw ScenarioError({{file_paths[f] + ": environment.gpu_model",
+                            "\"" + one.gpu_model + "\" is not the first file's \"" + all.gpu_model + "\"",
+                            "the files describe one GPU", "fit and check each GPU's measurements apart"}});
+    }
+    all.complete = all.complete && one.complete;
+    for (auto& m : one.items) {
+      if (file_paths.size() > 1) m.path = file_paths[f] + ": " + m.path;
+      all.items.push_back(std::move(m));
+    }
+  }
+  return all;
+}
+
 const char* to_string(CollectiveLayout l) {
   switch (l) {
     case CollectiveLayout::IntraNode: return "intra-node";

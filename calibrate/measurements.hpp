@@ -99,6 +99,12 @@ struct MeasurementSet {
 MeasurementSet parse_measurements_text(const std::string& text, const std::string& source);
 MeasurementSet read_measurements_file(const std::string& file_path);
 
+// Several files as one set (e.g. hcpcal's attention suite and its cp suite, run apart): items
+// in file order, their paths prefixed with the file ("cp.json: measurements[3]") when there
+// is more than one; environment and L2 size from the first. Throws ScenarioError at
+// "environment.gpu_model" when the files name different GPUs.
+MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths);
+
 // Key of the shape a measurement times, without the pass: forward and backward of one
 // attention shape share it, and so do the KV-head variants of one (sq, skv, mask).
 std::string shape_group_key(const Measurement& m);

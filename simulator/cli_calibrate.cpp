@@ -17,7 +17,8 @@ namespace {
 constexpr int kExitCheckFailed = 3;  // a check's error is above --max-error
 
 struct Args {
-  std::string measurements, out, calibration, gpu_preset;
+  std::vector<std::string> measurements;  // one set (read_measurement_files)
+  std::string out, calibration, gpu_preset;
   std::vector<std::string> kinds;
   int knots = 8;
   std::string method = "curve";
@@ -36,18 +37,24 @@ bool kind_selected(const Args& a, const Measurement& m) {
   return std::find(a.kinds.begin(), a.kinds.end(), k) != a.kinds.end();
 }
 
+std::string join_names(const std::vector<std::string>& files) {
+  std::string s;
+  for (const auto& f : files) s += (s.empty() ? "" : ", ") + f;
+  return s;
+}
+
 void print_warnings(const std::vector<std::string>& w) {
   for (const auto& s : w) std::cerr << "warning: " << s << "\n";
 }
 
 int run_fit(const Args& a) {
   if (!a.out.empty()) check_writable(a.out);
-  const MeasurementSet set = read_measurements_file(a.measurements);
+  const MeasurementSet set = read_measurement_files(a.measurements);
   const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
   FitOptions opt;
   opt.max_knots = a.knots;
   opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
-  opt.measurements_name = a.measurements;
+  opt.measurements_name = join_names(a.measurements);
   const FitResult r = fit_calibration(set, gpu, opt);
   print_warnings(r.warnings);
   std::cout << "# hcpsim fit: " << set.items.size() << " measurements on " << set.gpu_model << ", efficiencies of "
@@ -61,7 +68,7 @@ int run_fit(const Args& a) {
 }
 
 int run_check(const Args& a) {
-  const MeasurementSet set = read_measurements_file(a.measurements);
+  const MeasurementSet set = read_measurement_files(a.measurements);
   const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
   auto include = [&](const Measurement& m) { return kind_selected(a, m); };
   CheckReport r;
@@ -76,7 +83,7 @@ int run_check(const Args& a) {
     FitOptions opt;
     opt.max_knots = a.knots;
     opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
-    opt.measurements_name = a.measurements;
+    opt.measurements_name = join_names(a.measurements);
     r = check_out_of_sample(set, gpu, opt, include);
     title = "hcpsim check, out-of-sample: fitted on half of the shapes, predicting the other half";
   }
@@ -108,7 +115,8 @@ class Commands : public CalibrateCommands {
     app.add_option("--calibration", run_calibration_,
                    "calibration.json from `hcpsim fit`, for every scenario (the built-in study too)");
     fit_ = app.add_subcommand("fit", "Fit cost-model parameters to hcpcal's measurements.json");
-    fit_->add_option("measurements", fit_args_.measurements, "measurements.json from hcpcal")->required();
+    fit_->add_option("measurements", fit_args_.measurements, "measurements.json from hcpcal (several: one set)")
+        ->required();
     fit_->add_option("-o,--out", fit_args_.out, "Write calibration.json here (atomically)");
     fit_->add_option("--gpu", fit_args_.gpu_preset, "Cluster preset whose GPU peaks to use (default: from gpu_model)");
     fit_->add_option("--method", fit_args_.method, "Table fit: curve (saturating power law) or knots (default curve)")
@@ -116,7 +124,9 @@ class Commands : public CalibrateCommands {
     fit_->add_option("--knots", fit_args_.knots, "--method knots: most table points (default 8)")->check(CLI::Range(1, 64));
 
     check_ = app.add_subcommand("check", "Predict every measurement with the cost model; signed error per case");
-    check_->add_option("measurements", check_args_.measurements, "measurements.json from hcpcal")->required();
+    check_->add_option("measurements", check_args_.measurements,
+                       "measurements.json from hcpcal (several: one set, e.g. attention and cp suites)")
+        ->required();
     check_->add_option("--calibration", check_args_.calibration, "calibration.json (in-sample summary, --in-sample)");
     check_->add_flag("--in-sample", check_args_.in_sample, "Predict all cases from --calibration instead of a half fit");
     check_->add_option("--max-error", check_args_.max_error_pct, "Exit 3 when max |error| exceeds this (percent)")
@@ -139,7 +149,7 @@ class Commands : public CalibrateCommands {
     for (auto& in : inputs) in.scenario.calibration_path = run_calibration_;
   }
   int run() override {
-    const std::string source = fit_->parsed() ? fit_args_.measurements : check_args_.measurements;
+    const std::string source = join_names(fit_->parsed() ? fit_args_.measurements : check_args_.measurements);
     try {
       return fit_->parsed() ? run_fit(fit_args_) : run_check(check_args_);
     } catch (const ScenarioError& e) {

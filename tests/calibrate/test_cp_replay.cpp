@@ -1,6 +1,9 @@
 // CP runs replayed through the workload builder: label sets per transport, kernel times
 // against FLOPs counted by hand, peak memory against closed forms, schedule mismatches.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "calibrate/check.hpp"
 #include "calibrate/replay.hpp"
@@ -167,4 +170,31 @@ TEST_CASE("old p2p files with step_kernel_median_s still read as CP steps", "[ca
   REQUIRE(set.items.size() == 2);
   CHECK(set.items[0].kind == MeasurementKind::CpStep);
   CHECK(set.items[1].attention.skv == 1024);  // c = 4096 / 4
+}
+
+TEST_CASE("several measurement files read as one set, paths naming their file", "[calibrate][cp]") {
+  const std::string dir = std::filesystem::temp_directory_path() / ("hcpsim-sets-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string a = dir + "/attn.json", b = dir + "/cp.json", c = dir + "/other.json";
+  std::ofstream(a) << test::synthetic_measurement_file(test::synthetic_attention_measurements()).dump();
+  std::ofstream(b) << test::synthetic_measurement_file(json::array({test::cp_record("p2p", false, 2, {}, 4096, 1e-4, {})})).dump();
+  json other = test::synthetic_measurement_file(json::array());
+  other["environment"]["gpu_model"] = "NVIDIA B200";
+  std::ofstream(c) << other.dump();
+  const MeasurementSet set = read_measurement_files({a, b});
+  REQUIRE(set.items.size() == 24 + 1);  // 6 sizes x causal/not x fwd/bwd attention, 1 CP run
+  CHECK(set.items.back().path == b + ": measurements[0]");
+  CHECK(set.items.back().kind == MeasurementKind::CpRun);
+  // The out-of-sample check fits attention on half the shapes and replays the CP run.
+  const CheckReport r = check_out_of_sample(set, gpu_for_measurements(set.gpu_model, ""), {}, nullptr);
+  size_t cp_rows = 0;
+  for (const auto& row : r.rows) cp_rows += row.kind == "cp compute p2p";
+  CHECK(cp_rows == 2);
+  try {
+    read_measurement_files({a, c});
+    FAIL("two GPUs read as one set");
+  } catch (const ScenarioError& e) {
+    CHECK(e.diagnostics().at(0).path == c + ": environment.gpu_model");
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -59,4 +59,11 @@ sed -i 's/attn.fwd.step1.lower/attn.fwd.step1.upper/' "$TMP/cp.json"
 "$BIN" check "$TMP/cp.json" >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "schedule mismatch: exit $rc"
 grep -q "^error: measurements\[0\].results.kernels: rank 1's measured kernels" "$TMP/err" || { cat "$TMP/err"; fail "mismatch message"; }
+# The attention suite and the cp suite as one set: attention fitted on half its shapes, every
+# CP run (all four transports, fwd and bwd) replayed with peak memory per rank.
+"$BIN" check "$M" "$SRC/calibrate/results/h200-v3-cp-measurements.json" >"$TMP/check" 2>"$TMP/err" ||
+  { cat "$TMP/err"; fail "check of two files: exit $?"; }
+for t in p2p all_gather a2a a2a+p2p; do
+  grep -q "^# cp memory $t  *cases" "$TMP/check" || { cat "$TMP/check"; fail "cp memory $t"; }
+done
 echo "calibrate_fit_check: ok"
