@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "model/diagnostics.hpp"
@@ -22,8 +23,8 @@ nlohmann::json scenario_json(const CpRunConfig& cp, const std::string& name) {
                              {"context_parallel_size", cp.ranks},
                              {"cp_comm_type", to_string(cp.transport)}};
   if (!cp.hcp.empty()) parallel["hierarchical_context_parallel_sizes"] = cp.hcp;
-  // One node while R <= 8 (the other GPUs are DP replicas, not looked at), else R / 8 nodes.
-  const int64_t nodes = cp.ranks <= kGpusPerNode ? 1 : (cp.ranks + kGpusPerNode - 1) / kGpusPerNode;
+  // The fewest nodes whose GPUs R divides (the other GPUs are DP replicas, not looked at).
+  const int64_t nodes = cp.ranks / std::gcd(cp.ranks, kGpusPerNode);
   return {{"name", name},
           {"model",
            {{"num_layers", 1},

@@ -33,8 +33,9 @@ struct CpReplay {
   std::vector<CpRankReplay> ranks;
 };
 
-// The scenario of a CpRun record (cluster: dgx-h200 nodes of 8 GPUs, ranks 0..R-1 = CP group
-// 0). Throws ScenarioError at the record's path when the scenario rules reject it.
+// The scenario of a CpRun record (cluster: the fewest dgx-h200 nodes of 8 GPUs whose count R
+// divides; ranks 0..R-1 = CP group 0). Throws ScenarioError at the record's path when the
+// scenario rules reject it.
 Scenario cp_run_scenario(const Measurement& m);
 
 // Labels of rank `rank`'s attention kernels in the measured pass, in op order.

@@ -143,6 +143,14 @@ TEST_CASE("peak memory of a CP pass against closed forms", "[calibrate][cp]") {
   }
 }
 
+TEST_CASE("a CP size that does not divide 8 replays on 3 nodes", "[calibrate][cp]") {
+  // R = 12 (p2p): gcd(12, 8) = 4, so 12 / 4 = 3 nodes of 8 GPUs (24 = 2 x 12).
+  const MeasurementSet set = set_of(json::array({test::cp_record("p2p", false, 12, {}, 24 * 1024, 1e-4, {})}));
+  CHECK(cp_run_scenario(set.items[0]).cluster.num_nodes == 3);
+  const CpReplay rep = replay_cp_run(set.items[0], default_model());
+  CHECK(rep.kernels.size() == 12 * 12);
+}
+
 TEST_CASE("a schedule mismatch names both label lists", "[calibrate][cp]") {
   json rec = test::cp_record("p2p", false, 2, {}, 4096, 1e-4, {});
   // At R = 2 rank 0 runs its diagonal and one upper step (KV of rank 1); claim a lower one.
