@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "calibrate/fit_attention.hpp"
 #include "calibrate/fit_collective.hpp"
 #include "calibrate/replay.hpp"
 #include "calibrate/replay_cp.hpp"
@@ -218,6 +219,11 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
       r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
     else
       row.extrapolated = work < fit->range_lo * (1 - kRangeSlack) || work > fit->range_hi * (1 + kRangeSlack);
+    if (calibration.attention_shape && !row.extrapolated &&
+        attention_shape_extrapolates(*calibration.attention_shape, m.attention, kRangeSlack)) {
+      row.extrapolated = true;
+      r.warnings.push_back(m.path + " (" + m.name + "): tiles on the busiest SM outside the range attention_shape was fitted on");
+    }
     if (row.extrapolated)
       r.warnings.push_back(m.path + " (" + m.name + "): work outside the range " + row.parameter + " was fitted on");
     r.rows.push_back(row);

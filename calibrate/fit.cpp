@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "calibrate/fit_attention.hpp"
 #include "calibrate/fit_collective.hpp"
 #include "calibrate/fit_table.hpp"
 #include "calibrate/replay.hpp"
@@ -90,6 +91,11 @@ FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const F
     out.warnings.push_back("memory_efficiency: no copy of at least " + fmt("%.0f", kL2Multiple * l2 / 1e6) +
                            " MB; left at its default");
   }
+  fit_attention_shape(set, opt, out);
+  if (out.calibration.attention_shape)
+    c.method += "; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest SM "
+                "(list schedule of hcpsim's kernels over the SMs), per pass and mask, least squares on relative error "
+                "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128";
   fit_comm_parameters(set, cluster_for_gpu(gpu), opt, out);
   return out;
 }
@@ -112,6 +118,7 @@ std::string format_fit(const CalibrationFile& c) {
     t += "\n";
   }
   for (const auto& s : c.scalars) t += "  " + s.name + ": " + fmt("%.4f", s.value) + "\n";
+  if (c.attention_shape) t += format_attention_shape(*c.attention_shape);
   if (!c.collectives.empty()) {
     t += "# collectives: t = latency + bytes x busbw_factor / busbw (nccl-tests busbw), per op and layout\n";
     t += "# op              layout                  samples  bytes range              latency   busbw    rms_err  max_err\n";

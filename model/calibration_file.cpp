@@ -12,7 +12,8 @@ namespace hcpsim {
 
 namespace {
 
-constexpr const char* kFormat = "hcpsim-calibration/1";
+constexpr const char* kFormat = "hcpsim-calibration/2";    // written
+constexpr const char* kFormatV1 = "hcpsim-calibration/1";  // read too (no attention_shape)
 
 void require(ObjectReader& r, DiagnosticSink& sink, const std::string& key, const std::string& fix) {
   if (!r.has(key)) sink.error(r.path_of(key), "missing", "required key", fix);
@@ -131,7 +132,69 @@ void read_collectives(const nlohmann::json& list, const std::string& path, Diagn
   }
 }
 
+std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::json& j, const std::string& path,
+                                                            DiagnosticSink& sink) {
+  std::vector<std::string> keys = {"sm_count", "head_dim", "backend"};
+  for (const auto& part : attention_shape_parts()) keys.push_back(part.name);
+  ObjectReader r(j, path, sink, keys);
+  const std::string fix = "rewrite the file with `hcpsim fit`";
+  for (const char* k : {"sm_count", "head_dim"}) require(r, sink, k, fix);
+  CalibratedAttentionShape a;
+  a.model.sm_count = r.integer("sm_count", 1, 1 << 20).value_or(0);
+  a.model.head_dim = r.integer("head_dim", 1, 1 << 16).value_or(0);
+  a.backend = r.string("backend").value_or("");
+  for (const auto& part : attention_shape_parts()) {
+    require(r, sink, part.name, "give t0_s, cta_s, tile_s and masked_tile_s (" + fix + ")");
+    const nlohmann::json* p = r.object(part.name);
+    if (!p) continue;
+    ObjectReader pr(*p, r.path_of(part.name), sink,
+                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "backend", "samples", "flops_range", "tiles_range",
+                     "rms_error", "max_error"});
+    AttentionTileTimes& t = a.model.*part.times;
+    for (const char* k : {"t0_s", "cta_s", "tile_s", "masked_tile_s"}) require(pr, sink, k, fix);
+    // Seconds; t0 may be slightly negative (an intercept), the per-work costs may not.
+    t.t0_s = pr.number("t0_s", -1, 1).value_or(0);
+    t.cta_s = pr.number("cta_s", 0, 1).value_or(0);
+    t.tile_s = pr.number("tile_s", 1e-12, 1).value_or(0);
+    t.masked_tile_s = pr.number("masked_tile_s", -1, 1).value_or(0);
+    a.*part.fit = read_summary(pr, sink, "flops_range");
+    if (auto rg = read_range(pr, sink, "tiles_range")) a.*part.tiles = *rg;
+  }
+  return a;
+}
+
+nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
+  nlohmann::json j;
+  j["sm_count"] = a.model.sm_count;
+  j["head_dim"] = a.model.head_dim;
+  if (!a.backend.empty()) j["backend"] = a.backend;
+  for (const auto& part : attention_shape_parts()) {
+    nlohmann::json e = summary_json(a.*part.fit, "flops_range");
+    const AttentionTileTimes& t = a.model.*part.times;
+    e["t0_s"] = t.t0_s;
+    e["cta_s"] = t.cta_s;
+    e["tile_s"] = t.tile_s;
+    e["masked_tile_s"] = t.masked_tile_s;
+    e["tiles_range"] = {(a.*part.tiles).first, (a.*part.tiles).second};
+    j[part.name] = e;
+  }
+  return j;
+}
+
 }  // namespace
+
+const std::vector<AttentionShapePart>& attention_shape_parts() {
+  static const std::vector<AttentionShapePart> p = {
+      {"fwd_causal", &AttentionShapeModel::fwd_causal, &CalibratedAttentionShape::fwd_causal,
+       &CalibratedAttentionShape::tiles_fwd_causal},
+      {"fwd_nomask", &AttentionShapeModel::fwd_nomask, &CalibratedAttentionShape::fwd_nomask,
+       &CalibratedAttentionShape::tiles_fwd_nomask},
+      {"bwd_causal", &AttentionShapeModel::bwd_causal, &CalibratedAttentionShape::bwd_causal,
+       &CalibratedAttentionShape::tiles_bwd_causal},
+      {"bwd_nomask", &AttentionShapeModel::bwd_nomask, &CalibratedAttentionShape::bwd_nomask,
+       &CalibratedAttentionShape::tiles_bwd_nomask}};
+  return p;
+}
 
 const std::vector<std::string>& calibration_table_names() {
   static const std::vector<std::string> n = {"gemm", "attention_fwd_causal", "attention_fwd_nomask",
@@ -152,10 +215,11 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (!doc) sink.throw_if_any();
   ObjectReader top(*doc, json_path, sink,
                    {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
-                    "collectives"});
+                    "collectives", "attention_shape"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
-  if (auto f = top.string("format"); f && *f != kFormat)
-    sink.error(top.path_of("format"), "unknown format \"" + *f + "\"", std::string("must be ") + kFormat,
+  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV1)
+    sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
+               std::string("must be ") + kFormat + " or " + kFormatV1,
                "write it with this hcpsim's `hcpsim fit`");
   require(top, sink, "parameters", "give the fitted parameters (run `hcpsim fit`)");
   c.gpu = top.string("gpu").value_or("");
@@ -188,6 +252,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
     }
   }
   if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
+  if (const nlohmann::json* a = top.object("attention_shape")) c.attention_shape = read_attention_shape(*a, top.path_of("attention_shape"), sink);
   sink.throw_if_any();
   return c;
 }
@@ -221,6 +286,7 @@ std::string calibration_to_json(const CalibrationFile& c) {
     params[s.name] = e;
   }
   j["parameters"] = params;
+  if (c.attention_shape) j["attention_shape"] = attention_shape_json(*c.attention_shape);
   if (!c.collectives.empty()) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& k : c.collectives) {
@@ -260,6 +326,10 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
                                                       : &p.nic_efficiency;
     *dst = s.value;
     used.push_back(s.name);
+  }
+  if (c.attention_shape) {
+    p.attention_shape = c.attention_shape->model;
+    used.push_back("attention_shape (head dim " + std::to_string(c.attention_shape->model.head_dim) + ")");
   }
   std::vector<std::string> defaults;
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})

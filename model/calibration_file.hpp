@@ -17,6 +17,13 @@
 //                        "busbw_bytes_per_s": 3.6e11, "table": [[bus_bytes, s], ...] (optional),
 //                        "samples": .., "bytes_range": [lo, hi], "rms_error": .., "max_error": .. } ]
 //   (optional; files without it load as before)
+//     "attention_shape": { "sm_count": 132, "head_dim": 128, "backend": "hcpsim-flash",
+//                          "fwd_causal": { "t0_s": .., "cta_s": .., "tile_s": .., "masked_tile_s": ..,
+//                                          "samples": .., "flops_range": [lo, hi], "tiles_range": [lo, hi],
+//                                          "rms_error": .., "max_error": .. },
+//                          "fwd_nomask": {..}, "bwd_causal": {..}, "bwd_nomask": {..} }
+//   (optional, format /2: the shape-aware attention model, cost_model.hpp AttentionShapeModel;
+//   it replaces the attention tables for ops of its head dim. Format /1 files still load.)
 // <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
 // attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
 // intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.
@@ -64,6 +71,24 @@ struct CalibratedCollective {
   FitSummary fit;                                // range: nccl-tests bytes
 };
 
+// The attention shape model with the evidence behind each (pass, mask) set of coefficients;
+// the range of tiles on the busiest SM that set was fitted on, besides FLOPs.
+struct CalibratedAttentionShape {
+  AttentionShapeModel model;
+  std::string backend;
+  FitSummary fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;                   // range: FLOPs
+  std::pair<double, double> tiles_fwd_causal, tiles_fwd_nomask, tiles_bwd_causal, tiles_bwd_nomask;  // busiest SM
+};
+
+// Names of the four (pass, mask) sets, in file order, with their members.
+struct AttentionShapePart {
+  const char* name;  // "fwd_causal", ...
+  AttentionTileTimes AttentionShapeModel::*times;
+  FitSummary CalibratedAttentionShape::*fit;
+  std::pair<double, double> CalibratedAttentionShape::*tiles;
+};
+const std::vector<AttentionShapePart>& attention_shape_parts();
+
 struct CalibrationFile {
   std::string gpu;
   double peak_bf16_flops_per_s = 0;
@@ -73,6 +98,7 @@ struct CalibrationFile {
   std::vector<CalibratedTable> tables;
   std::vector<CalibratedScalar> scalars;
   std::vector<CalibratedCollective> collectives;  // top-level "collectives" (optional)
+  std::optional<CalibratedAttentionShape> attention_shape;  // top-level "attention_shape" (optional)
 };
 
 // The parameter names a calibration may hold.

@@ -45,6 +45,21 @@ double EfficiencyTable::at(double flops) const {
   return points.back().second;
 }
 
+const AttentionTileTimes& AttentionShapeModel::times_for(const AttentionShape& s) const {
+  const bool causal = s.mask != KernelMask::None;
+  return s.backward ? (causal ? bwd_causal : bwd_nomask) : (causal ? fwd_causal : fwd_nomask);
+}
+
+bool AttentionShapeModel::applies_to(const AttentionShape& s) const {
+  return sm_count > 0 && s.head_dim_qk == head_dim && s.head_dim_v == head_dim && s.window == 0;
+}
+
+double AttentionShapeModel::time_s(const AttentionShape& s) const {
+  const AttentionTileTimes& c = times_for(s);
+  const SmLoad l = attention_tiling(s, sm_count, c.cta_cost()).busiest;
+  return c.t0_s + c.cta_s * double(l.ctas) + c.tile_s * double(l.tiles) + c.masked_tile_s * double(l.masked);
+}
+
 CostParams default_cost_params() {
   CostParams p;
   // cuBLAS bf16 GEMM on H200: 731 TFLOP/s at 4096^3, 702 at 8192^3 (anchors.md).
@@ -83,6 +98,10 @@ double CostModel::compute_time_s(const Op& op) const {
       break;
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, cp-semantics.md §10).
+      if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
+        t = params_.attention_shape->time_s(op.attn);
+        break;
+      }
       const bool causal = op.attn.mask != KernelMask::None;
       const EfficiencyTable& table = op.attn.backward ? (causal ? params_.attention_bwd_causal : params_.attention_bwd_nomask)
                                                       : (causal ? params_.attention_fwd_causal : params_.attention_fwd_nomask);

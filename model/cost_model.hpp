@@ -3,7 +3,9 @@
 // Compute time of an op = max(launch floor, work / (peak rate x efficiency)),
 // where the efficiency depends on the kernel class and its size:
 //   GEMM        FLOPs / (peak x eff_gemm(FLOPs))
-//   attention   FLOPs / (bf16 peak x eff_attn(pass, mask, FLOPs))
+//   attention   FLOPs / (bf16 peak x eff_attn(pass, mask, FLOPs)), or, when a calibration
+//               holds an attention shape model for the op's head dim, the time of the
+//               busiest SM of hcpsim's own kernels (AttentionShapeModel below)
 //   elementwise bytes / (HBM bandwidth x memory efficiency)
 // Efficiency tables are piecewise linear in log10(FLOPs) and clamped at the
 // ends. Defaults come from measurements on an H200 (../shared/docs/anchors.md,
@@ -16,10 +18,12 @@
 // built (`effective_cluster`).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "attention_tiles.hpp"
 #include "scenario.hpp"
 #include "workload.hpp"
 
@@ -31,10 +35,32 @@ struct EfficiencyTable {
   double at(double flops) const;
 };
 
+// Seconds of one attention launch from the load of its busiest SM (attention_tiles.hpp):
+//   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked tiles  (busiest SM)
+// t0_s: launch, the side kernels (backward: dQ zeroing, delta, dQ conversion) and the tail;
+// cta_s: a CTA's prologue/epilogue (first loads, output store); tile_s: one tile (forward
+// 128 x 128) or query step (backward 64 x 128); masked_tile_s: what a mask adds to one.
+struct AttentionTileTimes {
+  double t0_s = 0, cta_s = 0, tile_s = 0, masked_tile_s = 0;
+  CtaCost cta_cost() const { return {cta_s, tile_s, masked_tile_s}; }
+};
+
+// Fitted per pass and mask for hcpsim's kernels (head dim `head_dim`) on a GPU of `sm_count` SMs.
+struct AttentionShapeModel {
+  int64_t sm_count = 0;
+  int64_t head_dim = 0;
+  AttentionTileTimes fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;
+  const AttentionTileTimes& times_for(const AttentionShape& s) const;
+  // Same head dim for Q/K and V, no sliding window.
+  bool applies_to(const AttentionShape& s) const;
+  double time_s(const AttentionShape& s) const;
+};
+
 struct CostParams {
   EfficiencyTable gemm;
   EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
+  std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
   double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
   double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
   double comm_interference = 1.0;      // compute slowdown factor while NCCL runs beside it (>= 1)

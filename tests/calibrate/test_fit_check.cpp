@@ -80,9 +80,14 @@ TEST_CASE("measurements whose check failed are left out of the fit", "[calibrate
   list[0]["check"]["wrong"] = 3;
   list[0]["median_s"] = 1.0;  // garbage time: must not reach the fit
   list[0]["max_s"] = 1.0;
-  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "x");
+  nlohmann::json file = test::synthetic_measurement_file(list);
+  file["environment"]["sm_count"] = 132;  // so the attention shape model is fitted too
+  const MeasurementSet set = parse_measurements_text(file.dump(), "x");
   const FitResult r = fit_calibration(set, gpu_for_measurements(set.gpu_model, ""), knots());
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings[0].find("3 wrong elements") != std::string::npos);
   for (const auto& t : r.calibration.tables) CHECK(t.fit.max_error < 1e-9);
+  REQUIRE(r.calibration.attention_shape);
+  CHECK(r.calibration.attention_shape->fwd_nomask.samples == 5);  // 6 lengths, the wrong one left out
+  CHECK(r.calibration.attention_shape->fwd_nomask.max_error < 0.5);  // a 1 s time would miss by far more
 }

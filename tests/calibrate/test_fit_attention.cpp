@@ -1,0 +1,158 @@
+// The shape-aware attention fit (calibrate/fit_attention.hpp) recovers the coefficients of
+// times made with the model itself; calibration files carry the model (format /2) and
+// format /1 files still load.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "calibrate/fit_attention.hpp"
+#include "calibrate/replay.hpp"
+#include "model/diagnostics.hpp"
+#include "synthetic_measurements.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+AttentionShape shape(int64_t sq, int64_t skv, int64_t hk, bool causal, bool backward) {
+  AttentionShape s;
+  s.batch = 1;
+  s.sq = sq;
+  s.skv = skv;
+  s.heads_q = 32;
+  s.heads_kv = hk;
+  s.head_dim_qk = s.head_dim_v = 128;
+  s.mask = causal ? KernelMask::CausalTopLeft : KernelMask::None;
+  s.backward = backward;
+  return s;
+}
+
+// Shapes of one part: whole and partial tiles, upper/lower rectangles, both KV-head counts.
+std::vector<AttentionShape> part_shapes(bool causal, bool backward) {
+  std::vector<AttentionShape> out;
+  const std::vector<std::pair<int64_t, int64_t>> lengths =
+      causal ? std::vector<std::pair<int64_t, int64_t>>{{1024, 1024}, {1600, 1600}, {2304, 2304}, {4096, 4096},
+                                                        {5248, 5248}, {8192, 8192}, {16384, 16384}}
+             : std::vector<std::pair<int64_t, int64_t>>{{1024, 1024}, {1600, 1600}, {2048, 1024}, {1024, 2048},
+                                                        {4096, 4096}, {3000, 5000}, {8192, 8192}};
+  for (const auto& [sq, skv] : lengths)
+    for (int64_t hk : {32, 8}) out.push_back(shape(sq, skv, hk, causal, backward));
+  return out;
+}
+
+constexpr int64_t kSms = 132;
+
+}  // namespace
+
+TEST_CASE("the attention fit recovers the coefficients its samples were made with", "[calibrate][attention]") {
+  for (bool backward : {false, true})
+    for (bool causal : {false, true}) {
+      INFO("backward " << backward << " causal " << causal);
+      AttentionShapeModel truth;
+      truth.sm_count = kSms;
+      truth.head_dim = 128;
+      const AttentionTileTimes t{15e-6, 2.5e-6, 2e-6, 0.4e-6};
+      truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
+      std::vector<AttentionTimeSample> samples;
+      for (const auto& s : part_shapes(causal, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+      const AttentionPartFit f = fit_attention_part(samples, kSms);
+      CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(1e-6));
+      CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(1e-6));
+      if (causal && !backward) {
+        // Every causal forward CTA has exactly one masked tile (its diagonal), so masked
+        // tiles = CTAs on every SM: only cta_s + masked_tile_s is determined.
+        CHECK(f.times.cta_s + f.times.masked_tile_s == Approx(t.cta_s + t.masked_tile_s).epsilon(1e-6));
+      } else {
+        CHECK(f.times.cta_s == Approx(t.cta_s).epsilon(1e-6));
+        CHECK(f.times.masked_tile_s == Approx(t.masked_tile_s).epsilon(1e-6));
+      }
+      CHECK(f.summary.max_error < 1e-9);
+      CHECK(f.summary.samples == int(samples.size()));
+    }
+}
+
+TEST_CASE("a coefficient the data would make negative is held at zero", "[calibrate][attention]") {
+  // Times = 5 us + 2 us per tile - 1 us per CTA: the unconstrained fit would give cta < 0;
+  // held at 0, the rest are refitted, so the fit errs but every coefficient stays >= 0.
+  std::vector<AttentionTimeSample> samples;
+  for (const auto& s : part_shapes(false, false)) {
+    const SmLoad l = attention_tiling(s, kSms, CtaCost{0, 1, 0}).busiest;
+    samples.push_back({s, 5e-6 + 2e-6 * double(l.tiles) - 1e-6 * double(l.ctas), 1.0});
+  }
+  const AttentionPartFit f = fit_attention_part(samples, kSms);
+  CHECK(f.times.cta_s == 0);
+  CHECK(f.times.t0_s >= 0);
+  CHECK(f.times.tile_s > 0);
+  CHECK(f.times.masked_tile_s >= 0);
+  CHECK(f.summary.max_error > 0);
+}
+
+TEST_CASE("fit writes the shape model from measurements with the SM count", "[calibrate][attention]") {
+  nlohmann::json file = test::synthetic_measurement_file(test::synthetic_attention_measurements());
+  const GpuSpec gpu = gpu_for_measurements("NVIDIA H200", "");
+  SECTION("without environment.sm_count the tables stay and a warning says why") {
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    CHECK(!r.calibration.attention_shape);
+    bool warned = false;
+    for (const auto& w : r.warnings) warned |= w.find("sm_count") != std::string::npos;
+    CHECK(warned);
+  }
+  SECTION("with it, each part is fitted on its samples") {
+    file["environment"]["sm_count"] = kSms;
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    REQUIRE(r.calibration.attention_shape);
+    const CalibratedAttentionShape& a = *r.calibration.attention_shape;
+    CHECK(a.model.sm_count == kSms);
+    CHECK(a.model.head_dim == 128);
+    for (const auto& part : attention_shape_parts()) {
+      INFO(part.name);
+      CHECK((a.*part.fit).samples == 6);  // 1K .. 32K, one KV-head count
+      CHECK((a.model.*part.times).tile_s > 0);
+      CHECK((a.*part.tiles).first <= (a.*part.tiles).second);
+    }
+    // The calibration round-trips through its JSON, format /2.
+    const std::string text = calibration_to_json(r.calibration);
+    CHECK(text.find("hcpsim-calibration/2") != std::string::npos);
+    const CalibrationFile back = parse_calibration_text(text, "roundtrip");
+    REQUIRE(back.attention_shape);
+    CHECK(back.attention_shape->model.fwd_causal.tile_s == Approx(a.model.fwd_causal.tile_s));
+    CHECK(back.attention_shape->bwd_nomask.samples == a.bwd_nomask.samples);
+    CHECK(back.attention_shape->tiles_bwd_causal == a.tiles_bwd_causal);
+    // apply_calibration puts the model into the cost parameters.
+    const CostParams p = apply_calibration(back, default_cost_params(), "x.json");
+    REQUIRE(p.attention_shape);
+    CHECK(p.attention_shape->sm_count == kSms);
+  }
+}
+
+TEST_CASE("format /1 calibration files still load, without a shape model", "[calibrate][attention]") {
+  const CalibrationFile c = read_calibration_file(std::string(HCPSIM_SOURCE_DIR) + "/calibrate/results/h200-calibration.json");
+  CHECK(!c.attention_shape);
+  CHECK(c.tables.size() == 5);
+  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json");
+  CHECK(!p.attention_shape);
+}
+
+TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
+  const nlohmann::json part = {{"t0_s", 1e-5}, {"cta_s", 1e-6}, {"tile_s", 2e-6}, {"masked_tile_s", 0}};
+  nlohmann::json doc = {{"format", "hcpsim-calibration/2"},
+                        {"parameters", nlohmann::json::object()},
+                        {"attention_shape",
+                         {{"sm_count", 132},
+                          {"head_dim", 128},
+                          {"fwd_causal", part},
+                          {"fwd_nomask", part},
+                          {"bwd_causal", part},
+                          {"bwd_nomask", part}}}};
+  CHECK(parse_calibration_text(doc.dump(), "ok").attention_shape);
+  doc["attention_shape"]["bwd_nomask"].erase("tile_s");
+  doc["attention_shape"]["fwd_causal"]["cta_s"] = -1;
+  try {
+    parse_calibration_text(doc.dump(), "bad");
+    FAIL("accepted a broken attention_shape");
+  } catch (const ScenarioError& e) {
+    std::string paths;
+    for (const auto& d : e.diagnostics()) paths += d.path + "\n";
+    CHECK(paths.find("calibration.attention_shape.bwd_nomask.tile_s") != std::string::npos);
+    CHECK(paths.find("calibration.attention_shape.fwd_causal.cta_s") != std::string::npos);
+  }
+}
