@@ -26,7 +26,10 @@ void read_attention(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
   a.heads_q = c.integer("heads_q", 1, 1 << 20).value_or(0);
   a.heads_kv = c.integer("heads_kv", 1, 1 << 20).value_or(0);
   a.head_dim_qk = a.head_dim_v = c.integer("head_dim", 1, 1 << 16).value_or(0);
-  a.mask = c.choice<KernelMask>("mask", {{"none", KernelMask::None}, {"causal", KernelMask::CausalTopLeft}},
+  a.mask = c.choice<KernelMask>("mask",
+                                {{"none", KernelMask::None},
+                                 {"causal", KernelMask::CausalTopLeft},
+                                 {"causal_bottom_right", KernelMask::CausalBottomRight}},
                                 {{"causal_top_left", "write \"causal\" (top-left aligned)"}})
                .value_or(KernelMask::None);
   a.backward = c.choice<bool>("pass", {{"fwd", false}, {"bwd", true}}, {{"forward", "write \"fwd\""},
@@ -396,7 +399,8 @@ std::string shape_group_key(const Measurement& m) {
       return "cp/" + m.name;
     case MeasurementKind::Attention:
       return "attn/" + std::to_string(m.attention.sq) + "x" + std::to_string(m.attention.skv) + "/" +
-             to_string(m.attention.mask) + "/d" + std::to_string(m.attention.head_dim_qk);
+             to_string(m.attention.mask) + "/d" + std::to_string(m.attention.head_dim_qk) +
+             "/hq" + std::to_string(m.attention.heads_q);
     case MeasurementKind::Gemm:
       return "gemm/" + std::to_string(m.gemm.m) + "x" + std::to_string(m.gemm.n) + "x" + std::to_string(m.gemm.k);
     case MeasurementKind::Copy:

@@ -106,7 +106,7 @@ MeasurementSet read_measurements_file(const std::string& file_path);
 MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths);
 
 // Key of the shape a measurement times, without the pass: forward and backward of one
-// attention shape share it, and so do the KV-head variants of one (sq, skv, mask).
+// attention shape share it, and so do the KV-head variants of one (sq, skv, mask, query heads).
 std::string shape_group_key(const Measurement& m);
 
 }  // namespace hcpsim

@@ -1,6 +1,10 @@
 // Suite 1: hcpsim's flash attention (kernels/attn_api.h), forward and backward, bf16,
-// batch 1, 32 query heads, head dim 128, over square shapes (causal and not) and the CP
-// lower (2c x c) and upper (c x 2c) step shapes. Check: outputs are poisoned before one
+// batch 1, head dim 128, over the shapes the CP transports run (cp-semantics.md):
+//   square shapes, causal and not, 32 query heads (CP = 1, the p2p diagonal step);
+//   the p2p lower (2c x c) and upper (c x 2c) steps, no mask;
+//   all_gather's chunks: c queries against a gathered KV prefix of m*c keys, bottom-right
+//   causal (the chunk's own keys masked, the earlier ones all visible), m = 2, 4, 8;
+//   a2a's full-sequence kernel with 32/R query heads and 8/R KV heads, R = 2, 4, 8, causal. Check: outputs are poisoned before one
 // checked call; non-finite elements count as wrong, and for the forward, sampled rows of O
 // are compared with a double-precision CPU reference.
 #include <algorithm>
@@ -22,14 +26,16 @@ using hcpsim::kernels::AttnShape;
 using hcpsim::kernels::BshdView;
 using hcpsim::kernels::LseView;
 
-constexpr int kHeadsQ = 32;
+constexpr int kHeadsQ = 32;  // of the square and step shapes; a2a's kernels have 32/R
 constexpr int kHeadDim = 128;
 constexpr double kBwdFlopRatio = 2.5;  // as model/attention_common.hpp counts the backward
 
 struct AttnCase {
   std::string name;
-  int sq, skv, hk;
+  int sq, skv, hq, hk;
   bool causal;
+  bool bottom_right = false;  // causal with query row i seeing keys 0..i + (skv - sq)
+  int offset() const { return causal && bottom_right ? skv - sq : 0; }
 };
 
 // Lengths from `lo` to `hi`, each `factor` times the last, rounded to a multiple of 128 tokens.
@@ -48,23 +54,34 @@ std::vector<AttnCase> attention_cases(const Options& o) {
     const std::string tag = "_hk" + std::to_string(hk);
     for (int64_t s : lengths(o.min_seq, o.max_seq, o.seq_factor))
       for (bool causal : {false, true})
-        out.push_back({"s" + std::to_string(s) + (causal ? "_causal" : "_full") + tag, int(s), int(s), hk, causal});
+        out.push_back({"s" + std::to_string(s) + (causal ? "_causal" : "_full") + tag, int(s), int(s), kHeadsQ, hk,
+                           causal});
     for (int64_t c : lengths(o.min_seq, o.max_seq / 2, o.seq_factor)) {
-      out.push_back({"c" + std::to_string(c) + "_lower" + tag, int(2 * c), int(c), hk, false});
-      out.push_back({"c" + std::to_string(c) + "_upper" + tag, int(c), int(2 * c), hk, false});
+      out.push_back({"c" + std::to_string(c) + "_lower" + tag, int(2 * c), int(c), kHeadsQ, hk, false});
+      out.push_back({"c" + std::to_string(c) + "_upper" + tag, int(c), int(2 * c), kHeadsQ, hk, false});
     }
   }
+  // all_gather chunks and a2a kernels with GQA 4 (8 KV heads for 32 query heads), as the cp
+  // suite runs them; every other length of the grid, so the suite stays a few minutes long.
+  for (int m : {2, 4, 8})
+    for (int64_t c : lengths(o.min_seq, o.max_seq / m, o.seq_factor * o.seq_factor))
+      out.push_back({"c" + std::to_string(c) + "_prefix" + std::to_string(m), int(c), int(m * c), kHeadsQ, 8, true, true});
+  for (int r : {2, 4, 8})
+    for (int64_t s : lengths(o.min_seq, o.max_seq, o.seq_factor * o.seq_factor))
+      out.push_back({"s" + std::to_string(s) + "_causal_hq" + std::to_string(kHeadsQ / r), int(s), int(s), kHeadsQ / r,
+                     8 / r, true});
   return out;
 }
 
-// Score elements the kernel computes: sq*skv, or row i sees keys 0..i (top-left causal).
+// Score elements the kernel computes: sq*skv, or row i sees keys 0..min(i + offset, skv-1).
 double visible(const AttnCase& c) {
   if (!c.causal) return double(c.sq) * c.skv;
-  const double n = std::min(c.sq, c.skv);
-  return n * (n + 1) / 2 + double(std::max(c.sq - c.skv, 0)) * c.skv;
+  double n = 0;
+  for (int i = 0; i < c.sq; ++i) n += std::min(c.skv, std::max(0, i + 1 + c.offset()));
+  return n;
 }
 
-double fwd_flops(const AttnCase& c) { return 4.0 * kHeadsQ * kHeadDim * visible(c); }
+double fwd_flops(const AttnCase& c) { return 4.0 * c.hq * kHeadDim * visible(c); }
 
 // One input set: what a forward reads and writes and a backward reads.
 struct AttnSet {
@@ -91,16 +108,16 @@ std::vector<float> fetch_head(const DeviceBuffer& b, int rows, int heads, int he
 // Elements of sampled forward output rows farther than 0.02 + 0.02|ref| from a double reference.
 long long check_forward_rows(const AttnCase& c, const AttnSet& s) {
   long long wrong = 0;
-  const int group = kHeadsQ / c.hk;
+  const int group = c.hq / c.hk;
   const double scale = 1.0 / std::sqrt(double(kHeadDim));
-  for (int head : {0, kHeadsQ - 1}) {
+  for (int head : {0, c.hq - 1}) {
     const int kvh = head / group;
     const auto k = fetch_head(s.k, c.skv, c.hk, kvh, 0, c.skv);
     const auto v = fetch_head(s.v, c.skv, c.hk, kvh, 0, c.skv);
     for (int row : {0, c.sq / 3, c.sq - 1}) {
-      const auto q = fetch_head(s.q, c.sq, kHeadsQ, head, row, 1);
-      const auto o = fetch_head(s.o, c.sq, kHeadsQ, head, row, 1);
-      const int keys = c.causal ? std::min(row + 1, c.skv) : c.skv;
+      const auto q = fetch_head(s.q, c.sq, c.hq, head, row, 1);
+      const auto o = fetch_head(s.o, c.sq, c.hq, head, row, 1);
+      const int keys = c.causal ? std::min(row + 1 + c.offset(), c.skv) : c.skv;
       std::vector<double> p(keys);
       double mx = -1e300, sum = 0;
       for (int j = 0; j < keys; ++j) {
@@ -125,16 +142,17 @@ Record attention_record(const AttnCase& c, bool backward, const TimeStats& t, bo
   return make_record("attention", "hcpsim-flash",
                      {{"name", json_string(c.name)},     {"pass", json_string(backward ? "bwd" : "fwd")},
                       {"batch", "1"},                     {"sq", std::to_string(c.sq)},
-                      {"skv", std::to_string(c.skv)},     {"heads_q", std::to_string(kHeadsQ)},
+                      {"skv", std::to_string(c.skv)},     {"heads_q", std::to_string(c.hq)},
                       {"heads_kv", std::to_string(c.hk)}, {"head_dim", std::to_string(kHeadDim)},
-                      {"mask", json_string(c.causal ? "causal" : "none")}},
+                      {"mask", json_string(!c.causal ? "none" : c.bottom_right ? "causal_bottom_right" : "causal")}},
                      t, checked, wrong);
 }
 
 void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStream_t stream) {
-  const size_t qn = size_t(c.sq) * kHeadsQ * kHeadDim, kn = size_t(c.skv) * c.hk * kHeadDim;
-  const size_t lsen = size_t(kHeadsQ) * c.sq;
-  const AttnShape shape{1, c.sq, c.skv, kHeadsQ, c.hk, kHeadDim, c.causal, 0.f};
+  const size_t qn = size_t(c.sq) * c.hq * kHeadDim, kn = size_t(c.skv) * c.hk * kHeadDim;
+  const size_t lsen = size_t(c.hq) * c.sq;
+  AttnShape shape{1, c.sq, c.skv, c.hq, c.hk, kHeadDim, c.causal, 0.f};
+  shape.causal_offset = c.offset();
   const int nsets = rotation_sets(2 * (3 * qn + 2 * kn) + 4 * lsen, 4);
   std::vector<std::unique_ptr<AttnSet>> sets;
   for (int i = 0; i < nsets; ++i) {
@@ -147,10 +165,10 @@ void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStre
     const AttnSet& s = *sets[i % nsets];
     hcpsim::kernels::FwdArgs a;
     a.shape = shape;
-    a.q = view(s.q, c.sq, kHeadsQ);
+    a.q = view(s.q, c.sq, c.hq);
     a.k = view(s.k, c.skv, c.hk);
     a.v = view(s.v, c.skv, c.hk);
-    a.o = view(s.o, c.sq, kHeadsQ);
+    a.o = view(s.o, c.sq, c.hq);
     a.lse = LseView{static_cast<float*>(s.lse.ptr), int64_t(lsen), c.sq};
     return a;
   };
@@ -159,8 +177,8 @@ void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStre
     hcpsim::kernels::BwdArgs a;
     a.shape = shape;
     a.q = f.q, a.k = f.k, a.v = f.v, a.o = f.o, a.lse = f.lse;
-    a.d_o = view(sets[i % nsets]->d_o, c.sq, kHeadsQ);
-    a.dq = view(dq, c.sq, kHeadsQ);
+    a.d_o = view(sets[i % nsets]->d_o, c.sq, c.hq);
+    a.dq = view(dq, c.sq, c.hq);
     a.dk = view(dk, c.skv, c.hk);
     a.dv = view(dv, c.skv, c.hk);
     a.workspace = ws.ptr;
@@ -181,8 +199,8 @@ void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStre
   const TimeStats tf = time_on_stream([&](int i) { hcpsim::kernels::flash_fwd(fwd_args(i), stream); }, o.warmup, o.iters, stream);
   const TimeStats tb = time_on_stream([&](int i) { hcpsim::kernels::flash_bwd(bwd_args(i), stream); }, o.warmup, o.iters, stream);
   const double ff = fwd_flops(c), bf = kBwdFlopRatio * ff;
-  std::printf("  %-20s %6d %6d %3d %3d %6s %10.1f %8.1f %10.1f %8.1f %6lld %4d\n", c.name.c_str(), c.sq, c.skv, kHeadsQ,
-              c.hk, c.causal ? "causal" : "none", tf.median_s * 1e6, ff / tf.median_s * 1e-12, tb.median_s * 1e6,
+  std::printf("  %-20s %6d %6d %3d %3d %6s %10.1f %8.1f %10.1f %8.1f %6lld %4d\n", c.name.c_str(), c.sq, c.skv, c.hq,
+              c.hk, !c.causal ? "none" : c.bottom_right ? "causbr" : "causal", tf.median_s * 1e6, ff / tf.median_s * 1e-12, tb.median_s * 1e6,
               bf / tb.median_s * 1e-12, fwd_wrong + bwd_wrong, nsets);
   std::fflush(stdout);
   log.add(attention_record(c, false, tf, o.check, fwd_wrong));

@@ -88,3 +88,20 @@ TEST_CASE("calibration files round-trip and reject bad tables", "[calibrate]") {
   CHECK(has(d, "calibration.parameters.memory_efficiency.value", "out of range"));
   CHECK(has(d, "calibration.parameters.attention_fwd", "unknown key"));
 }
+
+TEST_CASE("attention measurements read the bottom-right causal mask and key shapes by query heads", "[calibrate]") {
+  // hcpcal's grid has all_gather's chunk shapes (bottom-right causal) and a2a's kernels
+  // (32/R query heads): both must reach the model as such, and shapes that differ only in
+  // query heads are different shapes for the out-of-sample split.
+  json list = test::synthetic_attention_measurements();
+  list[0]["config"]["mask"] = "causal_bottom_right";
+  list[0]["config"]["sq"] = 1024;
+  list[0]["config"]["skv"] = 4096;
+  list[1]["config"]["heads_q"] = 8;
+  list[1]["config"]["heads_kv"] = 2;
+  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "m.json");
+  CHECK(set.items[0].attention.mask == KernelMask::CausalBottomRight);
+  CHECK(shape_group_key(set.items[0]) == "attn/1024x4096/causal_bottom_right/d128/hq32");
+  CHECK(set.items[1].attention.heads_q == 8);
+  CHECK(shape_group_key(set.items[1]).substr(shape_group_key(set.items[1]).size() - 4) == "/hq8");
+}

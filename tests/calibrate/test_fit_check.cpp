@@ -45,9 +45,9 @@ TEST_CASE("check fits on one half of the shapes and predicts the other", "[calib
   const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
   const std::set<std::string> train = fit_half(set);
   // Per mask, sizes 1K..32K sorted: 1K, 4K, 16K alternate in, and 32K as the largest.
-  CHECK(train.count("attn/1024x1024/no_mask/d128"));
-  CHECK(train.count("attn/32768x32768/causal/d128"));
-  CHECK_FALSE(train.count("attn/2048x2048/no_mask/d128"));
+  CHECK(train.count("attn/1024x1024/no_mask/d128/hq32"));
+  CHECK(train.count("attn/32768x32768/causal/d128/hq32"));
+  CHECK_FALSE(train.count("attn/2048x2048/no_mask/d128/hq32"));
   CHECK(train.size() == 8);
 
   CheckReport r = check_out_of_sample(set, gpu, knots(), nullptr);
