@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace hcpcal {
@@ -261,6 +263,80 @@ RankTiming merge_rank_timings(const std::vector<RankTiming>& per_rank) {
     m.max_s = std::max(m.max_s, r.max_s);
     m.wrong += r.wrong;
   }
+  return m;
+}
+
+namespace {
+
+// %.17g: a double survives the trip through text unchanged.
+std::string exact(double x) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", x);
+  return b;
+}
+
+}  // namespace
+
+std::string encode_cp_results(const std::vector<CpRankResult>& ranks) {
+  std::string s;
+  for (const CpRankResult& r : ranks) {
+    s += "rank " + std::to_string(r.rank) + " " + exact(r.pass.median_s) + " " + exact(r.pass.min_s) + " " +
+         exact(r.pass.max_s) + " " + std::to_string(r.pass.wrong) + " " + std::to_string(r.peak_bytes) + "\n";
+    for (const CpKernelStat& k : r.kernels) {
+      assert(k.label.find('\n') == std::string::npos);
+      s += "kernel " + exact(k.median_s) + " " + exact(k.min_s) + " " + exact(k.max_s) + " " + k.label + "\n";
+    }
+  }
+  return s;
+}
+
+std::vector<CpRankResult> decode_cp_results(const std::string& text) {
+  std::vector<CpRankResult> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream in(line);
+    std::string tag;
+    in >> tag;
+    bool ok = false;
+    if (tag == "rank") {
+      CpRankResult r;
+      ok = bool(in >> r.rank >> r.pass.median_s >> r.pass.min_s >> r.pass.max_s >> r.pass.wrong >> r.peak_bytes) &&
+           (in >> std::ws).eof();
+      out.push_back(r);
+    } else if (tag == "kernel" && !out.empty()) {
+      CpKernelStat k;
+      ok = bool(in >> k.median_s >> k.min_s >> k.max_s) && in.get() == ' ' && std::getline(in, k.label) &&
+           !k.label.empty();
+      out.back().kernels.push_back(k);
+    }
+    if (!ok) throw std::invalid_argument("CP results: unreadable line '" + line + "'");
+  }
+  return out;
+}
+
+CpMerged merge_cp_results(const std::vector<std::string>& per_process, int world) {
+  CpMerged m;
+  std::vector<bool> seen(world, false);
+  m.ranks.resize(world);
+  for (const std::string& text : per_process)
+    for (CpRankResult& r : decode_cp_results(text)) {
+      if (r.rank < 0 || r.rank >= world || seen[r.rank])
+        throw std::invalid_argument("CP results: rank " + std::to_string(r.rank) + " is outside 0.." +
+                                    std::to_string(world - 1) + " or reported twice");
+      seen[r.rank] = true;
+      m.ranks[r.rank] = std::move(r);
+    }
+  std::vector<RankTiming> pass;
+  for (int r = 0; r < world; ++r) {
+    if (!seen[r]) throw std::invalid_argument("CP results: no process reported rank " + std::to_string(r));
+    pass.push_back(m.ranks[r].pass);
+    m.peak_bytes.push_back(m.ranks[r].peak_bytes);
+    double sum = 0;
+    for (const CpKernelStat& k : m.ranks[r].kernels) sum += k.median_s;
+    m.kernels_s = std::max(m.kernels_s, sum);
+  }
+  m.pass = merge_rank_timings(pass);
   return m;
 }
 

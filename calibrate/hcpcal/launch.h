@@ -114,4 +114,33 @@ struct RankTiming {
 };
 RankTiming merge_rank_timings(const std::vector<RankTiming>& per_rank);
 
+// The CP suite on real ranks: each process summarises its local ranks' results of one pass
+// configuration (pass times on the rank's own streams, its check, its pool peak, each
+// attention kernel's median/min/max), sends them to process 0 as text (encode/decode: one
+// line per rank and per kernel, numbers exact, labels last so they may hold spaces), and
+// process 0 merges every process's text into the table row and the record.
+struct CpKernelStat {
+  std::string label;
+  double median_s = 0, min_s = 0, max_s = 0;
+};
+struct CpRankResult {
+  int rank = 0;                       // global CP rank
+  RankTiming pass;                    // its pass times and wrong count
+  unsigned long long peak_bytes = 0;  // its pool's high-water mark
+  std::vector<CpKernelStat> kernels;  // in launch order
+};
+std::string encode_cp_results(const std::vector<CpRankResult>& ranks);
+// Throws std::invalid_argument on text encode_cp_results did not write.
+std::vector<CpRankResult> decode_cp_results(const std::string& text);
+
+struct CpMerged {
+  RankTiming pass;                       // merge_rank_timings over the ranks: the slowest median
+  double kernels_s = 0;                  // the slowest rank's sum of its kernels' medians
+  std::vector<unsigned long long> peak_bytes;  // by rank
+  std::vector<CpRankResult> ranks;       // by rank
+};
+// `per_process[p]` is process p's encode_cp_results text; every rank 0..world-1 must appear
+// exactly once (throws std::invalid_argument naming the rank otherwise).
+CpMerged merge_cp_results(const std::vector<std::string>& per_process, int world);
+
 }  // namespace hcpcal

@@ -3,8 +3,9 @@
 // measurements.json for `hcpsim fit` / `check`.
 // Launch (launch.h): one process per GPU under mpirun or srun (NCCL bootstrapped over MPI),
 // or one process driving -g N GPUs, or one process and one GPU. The one-GPU suites
-// (attention, gemm, copy, cp) run on process 0's first GPU; nccl and interference run on
-// every rank, process 0 prints and writes the file (gathering the others' results).
+// (attention, gemm, copy; cp when the launch has one rank, with virtual ranks) run on process
+// 0's first GPU; nccl, interference and cp with several ranks (one CP group of every rank)
+// run on every rank, process 0 prints and writes the file (gathering the others' results).
 // Output follows nccl-tests: every non-data line starts with '#'. Exit 0 when every check
 // passed, 1 when any element was wrong, 2 on bad flags or an impossible launch, 3 on a
 // CUDA/NCCL/MPI failure (finished measurements stay in the file).
@@ -73,11 +74,13 @@ int run(const Options& o, const ProcessGroup& pg, const LaunchInfo& l) {
     if (wants(o, "attention")) run_attention_suite(o, *log);
     if (wants(o, "gemm")) run_gemm_suite(o, *log);
     if (wants(o, "copy")) run_copy_suite(o, *log);
-    if (wants(o, "cp")) run_cp_suite(o, *log);
+    if (wants(o, "cp") && l.ranks() == 1) run_cp_suite(o, *log);
   }
-  if (wants(o, "nccl") || wants(o, "interference")) {
+  const bool cp_on_ranks = wants(o, "cp") && l.ranks() > 1;
+  if (wants(o, "nccl") || wants(o, "interference") || cp_on_ranks) {
     pg.barrier();
     NcclWorld world(pg, l, place_ranks(process_hosts, l.gpus_per_process));
+    if (cp_on_ranks) run_cp_suite(o, world, log.get());
     if (wants(o, "nccl")) run_nccl_suite(o, world, log.get());
     if (wants(o, "interference")) run_interference_suite(o, world, log.get());
   }

@@ -1,17 +1,25 @@
-// Suite 6 (one GPU): the CP attention of every transport (p2p, all_gather, a2a, a2a+p2p),
-// forward and backward, with R virtual ranks on this device (cp_transport_virtual.cu: K/V
-// move between per-rank buffers with device copies on a second stream while every rank's
-// kernels run on one compute stream). The algorithm is cp_attention.h's, the same one the
-// NCCL launch runs.
-// Per configuration: the whole pass (all ranks, first op to last, CUDA events), every
-// attention kernel of every rank (labelled as hcpsim's workload builder names it), and each
-// rank's peak pool memory (cudaMemPoolAttrUsedMemHigh; scope in results.h).
+// Suite 6: the CP attention of every transport (p2p, all_gather, a2a, a2a+p2p), forward and
+// backward. One rank in all (one process, one GPU): R virtual ranks on this device
+// (cp_transport_virtual.cu: K/V move between per-rank buffers with device copies on a second
+// stream while every rank's kernels run on one compute stream). Several ranks (mpirun/srun,
+// or -g N): one CP group of every rank over NCCL (cp_transport_nccl.cu), R = world size
+// (a2a+p2p: A x P = world); sizes the world does not allow are skipped with a '#' line.
+// The algorithm is cp_attention.h's in both.
+// Per configuration: the whole pass (first op to last, CUDA events; virtual: all ranks on one
+// stream; NCCL: on each rank's streams, then the slowest rank's median, launch.h:
+// merge_cp_results), every attention kernel of every rank (labelled as hcpsim's workload
+// builder names it), and each rank's peak pool memory (cudaMemPoolAttrUsedMemHigh; scope in
+// results.h). NCCL: every process sends its ranks' results to process 0, which prints and
+// writes them.
 // Check (first pass): forward output and backward dQ, dK, dV of every rank against
 // single-GPU causal attention over the whole sequence (flash_fwd / flash_bwd with the same
-// dO); |x - ref| > 0.02 + (0.02 + n 2^-8) |ref| is wrong, n the bf16 accumulations TE does
-// into the checked tensor (see bf16_adds()).
+// dO; NCCL: computed on each local GPU from the same seeded inputs); |x - ref| > 0.02 +
+// (0.02 + n 2^-8) |ref| is wrong, n the bf16 accumulations TE does into the checked tensor
+// (see bf16_adds()).
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,7 +27,9 @@
 
 #include "cp_attention.h"
 #include "cp_check.h"
+#include "cp_transport_nccl.h"
 #include "device_util.cuh"
+#include "launch.cuh"
 #include "suites.h"
 
 namespace hcpcal {
@@ -78,6 +88,9 @@ struct Reference {
   }
 };
 
+// The reference on each local rank's device, by CUDA device.
+using References = std::map<int, std::unique_ptr<Reference>>;
+
 // bf16 roundings TE applies to a running sum of the checked tensor: the forward's output
 // correction and the backward's dQ/dKV accumulation over the ring (N or P steps); all_gather
 // adds two chunks' dK/dV into bf16 buffers and reduce-scatters them (one more rounding);
@@ -95,55 +108,88 @@ int bf16_adds(const CpShape& sh, bool backward) {
 }
 
 struct Outcome {
-  TimeStats t;
+  TimeStats t;  // the first span's (virtual: the whole pass of every rank)
   long long wrong = 0;
-  std::vector<size_t> peak;
+  std::vector<TimeStats> span_t;    // by span (CpRunner: one per compute stream)
+  std::vector<long long> wrong_of;  // by local rank index
+  std::vector<size_t> peak;         // by local rank index
   // (rank, label) -> per-iteration times, in first-seen order
   std::vector<std::pair<std::pair<int, std::string>, std::vector<double>>> kernels;
 };
 
 class CpRunner {
  public:
-  CpRunner(const Reference& ref, const CpShape& sh)
-      : ref_(ref), sh_(sh), t_(make_virtual_transport(sh.ranks)), ranks_(sh.ranks),
-        ctx_{*t_, sh, log_, ranks_} {
+  // `refs` holds a reference on every device of `t`'s local ranks.
+  CpRunner(const References& refs, const CpShape& sh, std::unique_ptr<CpTransport> t)
+      : refs_(refs), sh_(sh), t_(std::move(t)), ranks_(t_->local_ranks().size()), ctx_{*t_, sh, log_, ranks_} {
     const int L = sh.local();
-    for (int r = 0; r < sh.ranks; ++r) {
-      CpRank& k = ranks_[r];
-      k.rank = r;
+    const std::vector<int> local = t_->local_ranks();
+    for (size_t i = 0; i < local.size(); ++i) {
+      CpRank& k = ranks_[i];
+      const int r = k.rank = local[i];
+      t_->use(r);
       k.q = ctx_.alloc(r, size_t(L) * kHeadsQ * kHeadDim * 2);
       k.k = ctx_.alloc(r, size_t(L) * kHeadsKv * kHeadDim * 2);
       k.v = ctx_.alloc(r, size_t(L) * kHeadsKv * kHeadDim * 2);
-      load(k.q, *ref.q, r, kHeadsQ);
-      load(k.k, *ref.k, r, kHeadsKv);
-      load(k.v, *ref.v, r, kHeadsKv);
+      load(k.q, *ref(r).q, r, kHeadsQ);
+      load(k.k, *ref(r).k, r, kHeadsKv);
+      load(k.v, *ref(r).v, r, kHeadsKv);
+      // One timing span per compute stream: virtual ranks share one, NCCL ranks have their own.
+      const bool seen = std::any_of(spans_.begin(), spans_.end(), [&](const Span& sp) {
+        return t_->compute_stream(sp.rank) == t_->compute_stream(r);
+      });
+      if (!seen) spans_.push_back(Span{r, make_event(), make_event(), make_event(), make_event()});
     }
     sync();
   }
 
-  Outcome run(bool backward, const Options& o) {
+  // `align` runs on the host before each pass (NCCL: a barrier of the processes, so that no
+  // rank's pass starts early and counts its wait for the others).
+  Outcome run(bool backward, const Options& o, const std::function<void()>& align) {
     if (backward) prepare_backward();
     Outcome out;
-    out.peak.assign(sh_.ranks, 0);
-    std::vector<double> total;
+    out.peak.assign(ranks_.size(), 0);
+    out.wrong_of.assign(ranks_.size(), 0);
+    std::vector<std::vector<double>> total(spans_.size());
     const int first_timed = (o.check ? 1 : 0) + o.warmup;
     for (int it = 0; it < first_timed + o.iters; ++it) {
-      for (int r = 0; r < sh_.ranks; ++r) t_->reset_peak(r);
+      for (const CpRank& k : ranks_) {
+        t_->use(k.rank);
+        t_->reset_peak(k.rank);
+      }
       log_.start_pass();
-      cudaStream_t s = t_->compute_stream(0), c = t_->comm_stream(0);
-      HCPSIM_CUDA_CHECK(cudaEventRecord(start_, s));
-      HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(c, start_));
+      if (align) align();
+      for (const Span& sp : spans_) {  // the pass starts on every stream of the span's rank at once
+        t_->use(sp.rank);
+        cudaStream_t s = t_->compute_stream(sp.rank), c = t_->comm_stream(sp.rank), d = t_->side_stream(sp.rank);
+        HCPSIM_CUDA_CHECK(cudaEventRecord(sp.start, s));
+        HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(c, sp.start));
+        if (d != s) HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(d, sp.start));
+      }
       backward ? cp_backward(ctx_) : cp_forward(ctx_);
-      HCPSIM_CUDA_CHECK(cudaEventRecord(comm_end_, c));
-      HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(s, comm_end_));
-      HCPSIM_CUDA_CHECK(cudaEventRecord(end_, s));
-      HCPSIM_CUDA_CHECK(cudaEventSynchronize(end_));
-      if (o.check && it == 0) out.wrong = backward ? check_backward() : check_forward();
+      for (const Span& sp : spans_) {  // and ends when all of them are done
+        t_->use(sp.rank);
+        cudaStream_t s = t_->compute_stream(sp.rank), c = t_->comm_stream(sp.rank), d = t_->side_stream(sp.rank);
+        HCPSIM_CUDA_CHECK(cudaEventRecord(sp.comm_end, c));
+        HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(s, sp.comm_end));
+        if (d != s) {
+          HCPSIM_CUDA_CHECK(cudaEventRecord(sp.side_end, d));
+          HCPSIM_CUDA_CHECK(cudaStreamWaitEvent(s, sp.side_end));
+        }
+        HCPSIM_CUDA_CHECK(cudaEventRecord(sp.end, s));
+      }
+      for (const Span& sp : spans_) HCPSIM_CUDA_CHECK(cudaEventSynchronize(sp.end));
+      if (o.check && it == 0) {
+        out.wrong_of = backward ? check_backward() : check_forward();
+        for (long long w : out.wrong_of) out.wrong += w;
+      }
       if (it >= first_timed) {
-        float ms = 0;
-        HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, end_));
-        total.push_back(ms * 1e-3);
-        for (int r = 0; r < sh_.ranks; ++r) out.peak[r] = std::max(out.peak[r], t_->peak_bytes(r));
+        for (size_t i = 0; i < spans_.size(); ++i) {
+          float ms = 0;
+          HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, spans_[i].start, spans_[i].end));
+          total[i].push_back(ms * 1e-3);
+        }
+        for (size_t i = 0; i < ranks_.size(); ++i) out.peak[i] = std::max(out.peak[i], t_->peak_bytes(ranks_[i].rank));
         for (const auto& e : log_.read()) {
           auto key = std::make_pair(e.rank, e.label);
           auto at = std::find_if(out.kernels.begin(), out.kernels.end(), [&](const auto& x) { return x.first == key; });
@@ -157,12 +203,30 @@ class CpRunner {
       backward ? release_backward() : release_forward();
       sync();
     }
-    std::sort(total.begin(), total.end());
-    out.t.iterations = o.iters;
-    out.t.median_s = median(total);
-    out.t.min_s = total.front();
-    out.t.max_s = total.back();
+    for (auto& t : total) out.span_t.push_back(stats_of(std::move(t)));
+    out.t = out.span_t.front();
     return out;
+  }
+
+  // What this process sends to process 0: each local rank's pass (its span), check, peak and
+  // kernels (median, min, max over the timed passes, in launch order). One span per rank.
+  std::vector<CpRankResult> rank_results(const Outcome& out) const {
+    assert(spans_.size() == ranks_.size());
+    std::vector<CpRankResult> res;
+    for (size_t i = 0; i < ranks_.size(); ++i) {
+      CpRankResult r;
+      r.rank = ranks_[i].rank;
+      const TimeStats& t = out.span_t[i];
+      r.pass = RankTiming{t.median_s, t.min_s, t.max_s, out.wrong_of[i]};
+      r.peak_bytes = out.peak[i];
+      for (const auto& [key, times] : out.kernels) {
+        if (key.first != r.rank) continue;
+        const TimeStats k = stats_of(times);
+        r.kernels.push_back({key.second, k.median_s, k.min_s, k.max_s});
+      }
+      res.push_back(std::move(r));
+    }
+    return res;
   }
 
   size_t granularity() const { return t_->pool_granularity_bytes(); }
@@ -170,7 +234,10 @@ class CpRunner {
 
   ~CpRunner() {
     sync();
-    for (cudaEvent_t e : {start_, end_, comm_end_}) cudaEventDestroy(e);
+    for (const Span& sp : spans_) {
+      t_->use(sp.rank);
+      for (cudaEvent_t e : {sp.start, sp.end, sp.comm_end, sp.side_end}) cudaEventDestroy(e);
+    }
   }
   CpRunner(const CpRunner&) = delete;
   CpRunner& operator=(const CpRunner&) = delete;
@@ -182,6 +249,8 @@ class CpRunner {
     const size_t c = sh_.local() / 2;
     return (h == 0 ? size_t(r) : size_t(2 * sh_.ranks - 1 - r)) * c;
   }
+  const Reference& ref(int rank) const { return *refs_.at(t_->device_of(rank)); }
+  // Rank r's device is current.
   void load(const Buf& dst, const DeviceBuffer& src, int r, int heads) {
     const size_t c = sh_.local() / 2, rb = row_bytes(heads);
     for (int h = 0; h < 2; ++h)
@@ -197,21 +266,29 @@ class CpRunner {
                           c * rb / 2, 0.02f, rtol, t_->compute_stream(r));
     return n;
   }
-  long long check_forward() {
-    long long n = 0;
-    for (const CpRank& k : ranks_) n += count(k.o, *ref_.o, k.rank, kHeadsQ, false);
+  // Wrong elements by local rank index.
+  std::vector<long long> check_forward() {
+    std::vector<long long> n;
+    for (const CpRank& k : ranks_) {
+      t_->use(k.rank);
+      n.push_back(count(k.o, *ref(k.rank).o, k.rank, kHeadsQ, false));
+    }
     return n;
   }
-  long long check_backward() {
-    long long n = 0;
-    for (const CpRank& k : ranks_)
-      n += count(k.dq, *ref_.dq, k.rank, kHeadsQ, true) + count(k.dk, *ref_.dk, k.rank, kHeadsKv, true) +
-           count(k.dv, *ref_.dv, k.rank, kHeadsKv, true);
+  std::vector<long long> check_backward() {
+    std::vector<long long> n;
+    for (const CpRank& k : ranks_) {
+      t_->use(k.rank);
+      const Reference& r = ref(k.rank);
+      n.push_back(count(k.dq, *r.dq, k.rank, kHeadsQ, true) + count(k.dk, *r.dk, k.rank, kHeadsKv, true) +
+                  count(k.dv, *r.dv, k.rank, kHeadsKv, true));
+    }
     return n;
   }
   // Frees the forward's outputs (o and what it saved beyond the inputs).
   void release_forward() {
     for (CpRank& k : ranks_) {
+      t_->use(k.rank);
       for (Buf* b : {&k.saved.q, &k.saved.k, &k.saved.v, &k.saved.o, &k.saved.lse})
         if (b->p != k.q.p && b->p != k.k.p && b->p != k.v.p && b->p != k.o.p) ctx_.free(k.rank, *b);
       k.saved = Saved{};
@@ -220,6 +297,7 @@ class CpRunner {
   }
   void release_backward() {
     for (CpRank& k : ranks_) {
+      t_->use(k.rank);
       for (Buf* b : {&k.dq, &k.dk, &k.dv}) ctx_.free(k.rank, *b);
       for (Buf& b : k.keep) ctx_.free(k.rank, b);
       k.keep.clear();
@@ -233,29 +311,39 @@ class CpRunner {
     cp_forward(ctx_);
     sync();
     for (CpRank& k : ranks_) {
+      t_->use(k.rank);
       if (k.saved.q.p != k.q.p) ctx_.free(k.rank, k.q);
       if (k.saved.k.p != k.k.p) ctx_.free(k.rank, k.k);
       if (k.saved.v.p != k.v.p) ctx_.free(k.rank, k.v);
       if (k.saved.o.p != k.o.p) ctx_.free(k.rank, k.o);
       k.dout = ctx_.alloc(k.rank, size_t(sh_.local()) * kHeadsQ * kHeadDim * 2);
-      load(k.dout, *ref_.dout, k.rank, kHeadsQ);
+      load(k.dout, *ref(k.rank).dout, k.rank, kHeadsQ);
     }
     sync();
     backward_ready_ = true;
   }
   void sync() {
-    HCPSIM_CUDA_CHECK(cudaStreamSynchronize(t_->compute_stream(0)));
-    HCPSIM_CUDA_CHECK(cudaStreamSynchronize(t_->comm_stream(0)));
+    for (const CpRank& k : ranks_) {
+      t_->use(k.rank);
+      for (cudaStream_t s : {t_->compute_stream(k.rank), t_->side_stream(k.rank), t_->comm_stream(k.rank)})
+        HCPSIM_CUDA_CHECK(cudaStreamSynchronize(s));
+    }
   }
 
-  const Reference& ref_;
+  // Events of one timing span, made on its rank's device.
+  struct Span {
+    int rank;
+    cudaEvent_t start, end, comm_end, side_end;
+  };
+
+  const References& refs_;
   CpShape sh_;
   std::unique_ptr<CpTransport> t_;
   KernelLog log_;
   std::vector<CpRank> ranks_;
   CpContext ctx_;
   bool backward_ready_ = false;
-  cudaEvent_t start_ = make_event(), end_ = make_event(), comm_end_ = make_event();
+  std::vector<Span> spans_;
   static cudaEvent_t make_event() {
     cudaEvent_t e{};
     HCPSIM_CUDA_CHECK(cudaEventCreate(&e));
@@ -270,8 +358,10 @@ CpKind kind_of(const std::string& t) {
   return CpKind::kA2aP2p;
 }
 
-// The configurations of one transport; a2a ones the heads do not allow are reported and skipped.
-std::vector<CpShape> shapes_of(const Options& o, CpKind kind) {
+// The configurations of one transport; a2a ones the heads do not allow are reported and skipped,
+// and so, on real ranks (world > 0), are CP sizes other than the world's (one CP group of every
+// rank). `say` false: skip silently (processes other than 0).
+std::vector<CpShape> shapes_of(const Options& o, CpKind kind, int world, bool say) {
   std::vector<CpShape> out;
   auto base = [&](int ranks) {
     CpShape s;
@@ -285,8 +375,13 @@ std::vector<CpShape> shapes_of(const Options& o, CpKind kind) {
   };
   if (kind == CpKind::kA2aP2p) {
     for (const auto& [a, p] : o.hcp) {
+      if (world > 0 && a * p != world) {
+        if (say) std::printf("# a2a+p2p %dx%d skipped: the CP group is all %d ranks of the launch (pass --hcp AxP with A*P = %d)\n",
+                             a, p, world, world);
+        continue;
+      }
       if (kHeadsKv % a != 0 || kHeadsQ % a != 0) {
-        std::printf("# a2a+p2p %dx%d skipped: %d KV heads do not split over an a2a group of %d\n", a, p, kHeadsKv, a);
+        if (say) std::printf("# a2a+p2p %dx%d skipped: %d KV heads do not split over an a2a group of %d\n", a, p, kHeadsKv, a);
         continue;
       }
       CpShape s = base(a * p);
@@ -297,12 +392,17 @@ std::vector<CpShape> shapes_of(const Options& o, CpKind kind) {
     return out;
   }
   for (int r : o.cp_ranks) {
+    if (world > 0 && r != world) {
+      if (say) std::printf("# %s with %d ranks skipped: the CP group is all %d ranks of the launch (pass --cp-ranks %d)\n",
+                           to_string(kind), r, world, world);
+      continue;
+    }
     if (r < 2) {
-      std::printf("# %s with %d rank skipped: CP needs 2 or more ranks\n", to_string(kind), r);
+      if (say) std::printf("# %s with %d rank skipped: CP needs 2 or more ranks\n", to_string(kind), r);
       continue;
     }
     if (kind == CpKind::kA2a && (kHeadsKv % r != 0 || kHeadsQ % r != 0)) {
-      std::printf("# a2a with %d ranks skipped: %d KV heads are not divisible by %d (TE asserts hk %% CP == 0)\n", r,
+      if (say) std::printf("# a2a with %d ranks skipped: %d KV heads are not divisible by %d (TE asserts hk %% CP == 0)\n", r,
                   kHeadsKv, r);
       continue;
     }
@@ -311,15 +411,20 @@ std::vector<CpShape> shapes_of(const Options& o, CpKind kind) {
   return out;
 }
 
+// One entry of the record's "kernels" list.
+std::string kernel_json(int rank, const std::string& label, double median_s, double min_s, double max_s) {
+  return "{\"rank\": " + std::to_string(rank) + ", \"label\": " + json_string(label) +
+         ", \"median_s\": " + json_number(median_s) + ", \"min_s\": " + json_number(min_s) +
+         ", \"max_s\": " + json_number(max_s) + "}";
+}
+
 std::string kernels_json(const Outcome& out) {
   std::string s = "[";
   bool first = true;
   for (const auto& [key, times] : out.kernels) {
     std::vector<double> t = times;
     std::sort(t.begin(), t.end());
-    s += std::string(first ? "" : ", ") + "{\"rank\": " + std::to_string(key.first) +
-         ", \"label\": " + json_string(key.second) + ", \"median_s\": " + json_number(median(t)) +
-         ", \"min_s\": " + json_number(t.front()) + ", \"max_s\": " + json_number(t.back()) + "}";
+    s += std::string(first ? "" : ", ") + kernel_json(key.first, key.second, median(t), t.front(), t.back());
     first = false;
   }
   return s + "]";
@@ -332,60 +437,130 @@ double compute_s(const Outcome& out, int ranks) {
   return *std::max_element(per.begin(), per.end());
 }
 
-}  // namespace
+// One configuration's row and record, from either launch.
+struct Row {
+  TimeStats t;
+  long long wrong = 0;
+  double kernels_s = 0;
+  std::vector<unsigned long long> peak;  // by rank
+  std::string kernels;                   // the record's JSON list
+};
 
-void run_cp_suite(const Options& o, MeasurementLog& log) {
-  std::unique_ptr<Reference> ref;
+Row virtual_row(const Outcome& out, int ranks) {
+  Row r{out.t, out.wrong, compute_s(out, ranks), {}, kernels_json(out)};
+  r.peak.assign(out.peak.begin(), out.peak.end());
+  return r;
+}
+
+Row merged_row(const CpMerged& m, int iters) {
+  Row r;
+  r.t.iterations = iters;
+  r.t.median_s = m.pass.median_s;
+  r.t.min_s = m.pass.min_s;
+  r.t.max_s = m.pass.max_s;
+  r.wrong = m.pass.wrong;
+  r.kernels_s = m.kernels_s;
+  r.peak = m.peak_bytes;
+  r.kernels = "[";
+  for (const CpRankResult& rank : m.ranks)
+    for (const CpKernelStat& k : rank.kernels)
+      r.kernels += std::string(r.kernels.size() > 1 ? ", " : "") +
+                   kernel_json(rank.rank, k.label, k.median_s, k.min_s, k.max_s);
+  r.kernels += "]";
+  return r;
+}
+
+void report(const std::string& name, const CpShape& sh, const std::string& pass, const Row& row, const char* launch,
+            bool checked, MeasurementLog& log) {
+  const unsigned long long peak = *std::max_element(row.peak.begin(), row.peak.end());
+  const std::string split = sh.kind == CpKind::kA2aP2p ? std::to_string(sh.a2a) + "x" + std::to_string(sh.p2p) : "-";
+  std::printf("  %6lld %5d %5s %4s %10.1f %10.1f %10.1f %10.1f %6lld\n", static_cast<long long>(sh.seq), sh.ranks,
+              split.c_str(), pass.c_str(), row.t.median_s * 1e6, row.t.min_s * 1e6, row.kernels_s * 1e6,
+              peak / 1048576.0, row.wrong);
+  std::fflush(stdout);
+  std::vector<std::pair<std::string, std::string>> config = {
+      {"transport", json_string(name)}, {"pass", json_string(pass)}, {"ranks", std::to_string(sh.ranks)}};
+  if (sh.kind == CpKind::kA2aP2p)
+    config.push_back({"hcp", "[" + std::to_string(sh.a2a) + ", " + std::to_string(sh.p2p) + "]"});
+  for (const auto& kv : std::vector<std::pair<std::string, std::string>>{{"seq", std::to_string(sh.seq)},
+                                                                          {"batch", "1"},
+                                                                          {"heads_q", std::to_string(kHeadsQ)},
+                                                                          {"heads_kv", std::to_string(kHeadsKv)},
+                                                                          {"head_dim", std::to_string(kHeadDim)},
+                                                                          {"mask", json_string("causal")},
+                                                                          {"format", json_string("bshd")},
+                                                                          {"launch", json_string(launch)}})
+    config.push_back(kv);
+  const bool nccl = std::string(launch) == "nccl";
+  Record rec = make_record("cp_attention", nccl ? "hcpsim-flash+nccl" : "hcpsim-flash+device-copy", config, row.t,
+                           checked, row.wrong);
+  std::string peaks = "[";
+  for (size_t r = 0; r < row.peak.size(); ++r) peaks += (r ? ", " : "") + std::to_string(row.peak[r]);
+  rec.results = {{"kernels", row.kernels}, {"peak_bytes", peaks + "]"}};
+  log.add(rec);
+}
+
+// Both launches: `w` null = virtual ranks on this GPU (process 0 only); otherwise every
+// process runs it and `log` is process 0's (null elsewhere).
+void run_cp(const Options& o, NcclWorld* w, MeasurementLog* log) {
+  const bool say = !w || w->writer();
+  const int world = w ? w->ranks() : 0;
+  References refs;
   for (const std::string& name : o.cp_transports) {
     const CpKind kind = kind_of(name);
-    std::printf("#\n# cp: %s, causal, bshd, R virtual ranks on this GPU (device copies on a second stream); hq %d,"
-                " hkv %d, d %d, seq %lld\n# pass = all ranks, first op to last; kernels = slowest rank's sum of its"
-                " attention kernels (medians); peak = largest rank's pool high-water mark\n",
-                name.c_str(), kHeadsQ, kHeadsKv, kHeadDim, static_cast<long long>(o.cp_seq));
-    const std::vector<CpShape> shapes = shapes_of(o, kind);
-    std::printf("# %6s %5s %5s %4s %10s %10s %10s %10s %6s\n", "seq", "ranks", "AxP", "pass", "pass", "min",
-                "kernels", "peak", "#wrong");
-    std::printf("# %6s %5s %5s %4s %10s %10s %10s %10s %6s\n", "(tok)", "", "", "", "(us)", "(us)", "(us)", "(MiB)",
-                "");
+    if (say) {
+      if (w)
+        std::printf("#\n# cp: %s, causal, bshd, %d ranks over NCCL (%d process(es) x %d GPU(s)), one CP group; hq %d,"
+                    " hkv %d, d %d, seq %lld\n# pass = each rank's first op to last, slowest rank's median; kernels ="
+                    " slowest rank's sum of its attention kernels (medians); peak = largest rank's pool high-water"
+                    " mark\n",
+                    name.c_str(), world, w->processes().size(), w->slots(), kHeadsQ, kHeadsKv, kHeadDim,
+                    static_cast<long long>(o.cp_seq));
+      else
+        std::printf("#\n# cp: %s, causal, bshd, R virtual ranks on this GPU (device copies on a second stream); hq %d,"
+                    " hkv %d, d %d, seq %lld\n# pass = all ranks, first op to last; kernels = slowest rank's sum of its"
+                    " attention kernels (medians); peak = largest rank's pool high-water mark\n",
+                    name.c_str(), kHeadsQ, kHeadsKv, kHeadDim, static_cast<long long>(o.cp_seq));
+    }
+    const std::vector<CpShape> shapes = shapes_of(o, kind, world, say);
+    if (say) {
+      std::printf("# %6s %5s %5s %4s %10s %10s %10s %10s %6s\n", "seq", "ranks", "AxP", "pass", "pass", "min",
+                  "kernels", "peak", "#wrong");
+      std::printf("# %6s %5s %5s %4s %10s %10s %10s %10s %6s\n", "(tok)", "", "", "", "(us)", "(us)", "(us)", "(MiB)",
+                  "");
+    }
     for (const CpShape& sh : shapes) {
-      if (!ref) ref = std::make_unique<Reference>(o.cp_seq);
-      CpRunner runner(*ref, sh);
-      if (&sh == &shapes.front())
+      std::unique_ptr<CpTransport> t = w ? make_nccl_transport(*w) : make_virtual_transport(sh.ranks);
+      for (int r : t->local_ranks()) {  // the whole sequence's reference on every local GPU, once
+        const int dev = t->device_of(r);
+        if (refs.count(dev)) continue;
+        HCPSIM_CUDA_CHECK(cudaSetDevice(dev));
+        refs[dev] = std::make_unique<Reference>(o.cp_seq);
+      }
+      CpRunner runner(refs, sh, std::move(t));
+      if (say && &sh == &shapes.front())
         std::printf("# memory pools count %zu byte(s) for a 1-byte allocation: peak_bytes are the bytes TE-order"
                     " allocations hold\n", runner.granularity());
       for (const std::string pass : {"fwd", "bwd"}) {  // the backward runs on a forward's saved tensors
         if (std::find(o.cp_passes.begin(), o.cp_passes.end(), pass) == o.cp_passes.end()) continue;
-        const bool backward = pass == "bwd";
-        const Outcome out = runner.run(backward, o);
-        const size_t peak = *std::max_element(out.peak.begin(), out.peak.end());
-        const std::string split =
-            sh.kind == CpKind::kA2aP2p ? std::to_string(sh.a2a) + "x" + std::to_string(sh.p2p) : "-";
-        std::printf("  %6lld %5d %5s %4s %10.1f %10.1f %10.1f %10.1f %6lld\n", static_cast<long long>(sh.seq),
-                    sh.ranks, split.c_str(), pass.c_str(), out.t.median_s * 1e6, out.t.min_s * 1e6,
-                    compute_s(out, sh.ranks) * 1e6, peak / 1048576.0, out.wrong);
-        std::fflush(stdout);
-        std::vector<std::pair<std::string, std::string>> config = {
-            {"transport", json_string(name)}, {"pass", json_string(pass)}, {"ranks", std::to_string(sh.ranks)}};
-        if (sh.kind == CpKind::kA2aP2p)
-          config.push_back({"hcp", "[" + std::to_string(sh.a2a) + ", " + std::to_string(sh.p2p) + "]"});
-        for (const auto& kv : std::vector<std::pair<std::string, std::string>>{
-                 {"seq", std::to_string(sh.seq)},
-                 {"batch", "1"},
-                 {"heads_q", std::to_string(kHeadsQ)},
-                 {"heads_kv", std::to_string(kHeadsKv)},
-                 {"head_dim", std::to_string(kHeadDim)},
-                 {"mask", json_string("causal")},
-                 {"format", json_string("bshd")},
-                 {"launch", json_string(runner.launch())}})
-          config.push_back(kv);
-        Record rec = make_record("cp_attention", "hcpsim-flash+device-copy", config, out.t, o.check, out.wrong);
-        std::string peaks = "[";
-        for (size_t r = 0; r < out.peak.size(); ++r) peaks += (r ? ", " : "") + std::to_string(out.peak[r]);
-        rec.results = {{"kernels", kernels_json(out)}, {"peak_bytes", peaks + "]"}};
-        log.add(rec);
+        const Outcome out =
+            runner.run(pass == "bwd", o, w ? std::function<void()>([w] { w->processes().barrier(); }) : nullptr);
+        if (!w) {
+          report(name, sh, pass, virtual_row(out, sh.ranks), runner.launch(), o.check, *log);
+          continue;
+        }
+        const std::vector<std::string> all = w->processes().allgather(encode_cp_results(runner.rank_results(out)));
+        if (say) report(name, sh, pass, merged_row(merge_cp_results(all, world), o.iters), runner.launch(), o.check, *log);
       }
     }
   }
+  if (w) HCPSIM_CUDA_CHECK(cudaSetDevice(w->device(0)));
 }
+
+}  // namespace
+
+void run_cp_suite(const Options& o, MeasurementLog& log) { run_cp(o, nullptr, &log); }
+
+void run_cp_suite(const Options& o, NcclWorld& w, MeasurementLog* log) { run_cp(o, &w, log); }
 
 }  // namespace hcpcal

@@ -1,8 +1,11 @@
 // hcpcal's process group under a real mpiexec with 4 processes (ctest: calibrate.hcpcal_mpi,
 // registered where CMake finds MPI): the launcher's variables agree with MPI, strings of
 // different lengths and doubles gather by process rank, process 0's bytes reach everyone, and
-// the gathered hostnames place the ranks as launch.h says. No GPU. Every process checks;
+// the gathered hostnames place the ranks as launch.h says, and the CP suite's per-rank results
+// (two ranks per process, as text) reach every process and merge to the slowest rank. No
+// GPU. Every process checks;
 // exit 1 on any mismatch (mpiexec then fails), 0 when all hold.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -55,6 +58,35 @@ int main(int argc, char** argv) {
   expect(pl.ranks[5].node == 0 && pl.ranks[5].local_gpu == 3, "rank 5 is rail 3 of node a", p);
   const auto layouts = group_layouts(pl, nullptr);
   expect(layouts.size() == 3 && group_members(layouts[2], 0) == std::vector<int>{0, 3}, "cross-rail group 0 = {0, 3}", p);
+
+  // The CP suite's gather (suite_cp.cu on real ranks): process p reports its ranks q = 2p and
+  // 2p + 1 with median (10 + 3q mod 8) us, min = median - (q + 1) us, max = median + 1 us,
+  // wrong q mod 2, peak 1024 (q + 1) bytes and q mod 3 + 1 kernels of (q + 1) us each, one
+  // label with spaces; texts differ in length across processes.
+  std::vector<CpRankResult> mine;
+  for (int q = l.first_rank(); q < l.first_rank() + l.gpus_per_process; ++q) {
+    CpRankResult r;
+    r.rank = q;
+    const double med = (10 + (3 * q) % 8) * 1e-6;
+    r.pass = {med, med - (q + 1) * 1e-6, med + 1e-6, q % 2};
+    r.peak_bytes = 1024ull * (q + 1);
+    for (int k = 0; k <= q % 3; ++k) r.kernels.push_back({"attn.fwd.step" + std::to_string(k) + " of rank " + std::to_string(q),
+                                                          (q + 1) * 1e-6, (q + 1) * 1e-6, (q + 1) * 1e-6});
+    mine.push_back(r);
+  }
+  const CpMerged m = merge_cp_results(pg.allgather(encode_cp_results(mine)), l.ranks());
+  auto near = [](double a, double b) { return std::fabs(a - b) < 1e-12; };
+  // Medians by q = 0..7: 10, 13, 16, 11, 14, 17, 12, 15 us: the slowest is rank 5's 17 us.
+  // Mins: 10-1, 13-2, 16-3, 11-4, 14-5, 17-6, 12-7, 15-8 = 9, 11, 13, 7, 9, 11, 5, 7: 5 us.
+  // Maxes: medians + 1: 18 us. Wrong: ranks 1, 3, 5, 7 have 1 each: 4.
+  expect(near(m.pass.median_s, 17e-6) && near(m.pass.min_s, 5e-6) && near(m.pass.max_s, 18e-6) && m.pass.wrong == 4,
+         "CP pass merged to the slowest rank (17/5/18 us, 4 wrong)", p);
+  // Kernel sums (q mod 3 + 1)(q + 1) us: 1, 4, 9, 4, 10, 18, 7, 16: the slowest is 18 us.
+  expect(near(m.kernels_s, 18e-6), "CP kernels: the slowest rank's sum is 18 us", p);
+  expect(m.peak_bytes == std::vector<unsigned long long>{1024, 2048, 3072, 4096, 5120, 6144, 7168, 8192},
+         "CP peaks by rank", p);
+  expect(m.ranks[7].kernels.size() == 2 && m.ranks[7].kernels[1].label == "attn.fwd.step1 of rank 7",
+         "CP kernel labels with spaces arrive whole", p);
 
   pg.barrier();
   // Every process's verdict: the run fails if any failed.
