@@ -24,7 +24,7 @@ struct Options {
   int warmup = 3;                     // -w: untimed iterations before them
   bool check = true;                  // -c 0|1: check results (the #wrong column)
   std::string out = "measurements.json";  // --out
-  std::vector<std::string> suites = {"attention", "gemm", "copy", "cp"};  // --suite (also nccl, interference)
+  std::vector<std::string> suites = {"attention", "gemm", "copy", "cp", "nccl", "interference"};  // --suite
   int gpus = 1;                       // -g: GPUs this process drives (nccl-tests' -g)
   std::vector<GemmShape> gemms;       // --gemm m,n,k[;m,n,k...]; empty: Llama-3.1-8B layer shapes
   std::vector<int64_t> gemm_tokens = {4096, 8192, 16384};  // --gemm-tokens: token counts of the built-in list

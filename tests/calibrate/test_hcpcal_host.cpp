@@ -43,7 +43,7 @@ TEST_CASE("hcpcal flags follow nccl-tests: sizes with suffixes, short and long f
   CHECK(o.argv.size() == 21);  // "hcpcal" and 20 arguments
   CHECK(parse({"--seq-factor", "1.5"}).seq_factor == 1.5);
   const auto d = parse({});
-  CHECK(d.suites == std::vector<std::string>{"attention", "gemm", "copy", "cp"});
+  CHECK(d.suites == std::vector<std::string>{"attention", "gemm", "copy", "cp", "nccl", "interference"});
   CHECK(d.check);
 }
 
