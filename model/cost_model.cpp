@@ -117,8 +117,17 @@ double CostModel::compute_time_s(const Op& op) const {
 
 CostModel cost_model_for(const Scenario& sc) {
   CostParams params = default_cost_params();
-  if (sc.calibration_path)
-    params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path);
+  if (sc.calibration_path) {
+    const CalibrationFile c = read_calibration_file(*sc.calibration_path);
+    params = apply_calibration(c, std::move(params), *sc.calibration_path);
+    // Kernel times and efficiencies describe the GPU they were measured on: say so when the
+    // cluster's GPU is another one (its preset name's stem, e.g. "H100", not in "NVIDIA H200").
+    const std::string& name = sc.cluster.gpu.name;
+    const std::string stem = name.substr(0, name.find('-'));
+    if (!c.gpu.empty() && !stem.empty() && c.gpu.find(stem) == std::string::npos)
+      params.source += "; warning: calibrated on " + c.gpu + ", but this cluster's GPU is " + name +
+                       " (kernel times carry over only to the same GPU: calibrate on it)";
+  }
   return CostModel(sc.cluster.gpu, sc.training.precision, std::move(params));
 }
 
