@@ -63,6 +63,9 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
 CheckReport check_out_of_sample(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& fit_opt,
                                 const std::function<bool(const Measurement&)>& include);
 
+// Rows that enter the summaries (listed-only rows do not).
+size_t summarized_cases(const CheckReport& r);
+
 // The nccl-tests-style table: header, units row, one row per case, summary lines.
 std::string format_check(const CheckReport& r, const std::string& title);
 

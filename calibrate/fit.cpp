@@ -24,6 +24,11 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
+bool cache_resident_copy(const Measurement& m, const MeasurementSet& set) {
+  const double l2 = set.l2_bytes > 0 ? set.l2_bytes : kDefaultL2Bytes;
+  return m.kind == MeasurementKind::Copy && m.copy_bytes_moved < kL2Multiple * 2 * l2;
+}
+
 std::string parameter_of(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Attention:
@@ -70,7 +75,7 @@ FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const F
                              " wrong elements");
       continue;
     }
-    if (m.kind == MeasurementKind::Copy && m.copy_bytes_moved < kL2Multiple * 2 * l2) continue;  // cache-resident
+    if (cache_resident_copy(m, set)) continue;
     groups[parameter_of(m)].push_back({measured_work(m), measured_efficiency(m, gpu)});
     backend[parameter_of(m)] = m.backend;
   }

@@ -31,6 +31,10 @@ struct FitResult {
 
 FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& opt);
 
+// A copy small enough to stay in the L2 (it moves less than 4x twice the L2): the fit leaves
+// it out, since memory_efficiency describes HBM, and check lists it without predicting it.
+bool cache_resident_copy(const Measurement& m, const MeasurementSet& set);
+
 // The table a measurement's time comes from ("attention_bwd_causal", "gemm", "memory_efficiency").
 std::string parameter_of(const Measurement& m);
 

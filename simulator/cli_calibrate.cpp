@@ -93,7 +93,7 @@ int run_check(const Args& a) {
     const CheckReport all = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
     char buf[200];
     std::snprintf(buf, sizeof buf, "# in-sample with %s: cases %zu  median |error| %.2f%%  max |error| %.2f%%\n",
-                  a.calibration.c_str(), all.rows.size(), 100 * all.median_abs_error, 100 * all.max_abs_error);
+                  a.calibration.c_str(), summarized_cases(all), 100 * all.median_abs_error, 100 * all.max_abs_error);
     text += buf;
   }
   if (a.out.empty()) {

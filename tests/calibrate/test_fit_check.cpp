@@ -91,3 +91,31 @@ TEST_CASE("measurements whose check failed are left out of the fit", "[calibrate
   CHECK(r.calibration.attention_shape->fwd_nomask.samples == 5);  // 6 lengths, the wrong one left out
   CHECK(r.calibration.attention_shape->fwd_nomask.max_error < 0.5);  // a 1 s time would miss by far more
 }
+
+TEST_CASE("copies that stay in the L2 are neither fitted nor predicted", "[calibrate]") {
+  // l2_bytes 62914560 (60 MiB) in the synthetic environment: a copy is HBM-bound only when it
+  // moves at least 4 x 2 x 60 MiB = 480 MiB. At 4.0 TB/s a 1 GiB copy (2 GiB moved) takes
+  // 2^31 / 4e12 s; the 16 MiB one is faster than HBM could be (all in L2).
+  auto copy = [](double moved, double t) {
+    return nlohmann::json{{"kind", "copy"}, {"backend", "cudaMemcpy"},
+                          {"config", {{"bytes", int64_t(moved / 2)}, {"bytes_moved", int64_t(moved)}}},
+                          {"iterations", 10}, {"median_s", t}, {"min_s", t}, {"max_s", t},
+                          {"check", {{"done", true}, {"wrong", 0}}}};
+  };
+  const double big = 2.0 * (1 << 30), small = 32.0 * (1 << 20);
+  nlohmann::json list = nlohmann::json::array({copy(big, big / 4e12), copy(small, small / 12e12)});
+  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "m.json");
+  CHECK_FALSE(cache_resident_copy(set.items[0], set));
+  CHECK(cache_resident_copy(set.items[1], set));
+  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
+  FitOptions opt;
+  const FitResult f = fit_calibration(set, gpu, opt);
+  REQUIRE(f.calibration.scalars.size() == 1);
+  CHECK(f.calibration.scalars[0].fit.samples == 1);  // the big copy only
+  CHECK(f.calibration.scalars[0].value == Approx(4e12 / gpu.hbm_bytes_per_s));
+  const CheckReport r = check_against(set, f.calibration, gpu, nullptr);
+  REQUIRE(r.rows.size() == 2);
+  CHECK_FALSE(r.rows[0].listed_only);
+  CHECK(r.rows[0].error == Approx(0).margin(1e-9));
+  CHECK(r.rows[1].listed_only);
+}
