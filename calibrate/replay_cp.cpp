@@ -6,6 +6,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "kernels/bwd_workspace.h"
 #include "model/diagnostics.hpp"
 #include "model/memory_cp.hpp"
 #include "model/scenario_io.hpp"
@@ -48,19 +49,9 @@ Workload cp_workload(const Measurement& m) {
   return build_workload(cp_run_scenario(m), {.qkv_format = QkvFormat::Bshd});
 }
 
-// hcpsim's flash backward workspace for a tile, as kernels/flash_bwd.cu's
-// flash_bwd_workspace_bytes sizes it (a CUDA file this CPU library cannot call): the fp32 dQ
-// accumulator, two fp32 row statistics (rows padded to 4 floats), and fp32 dK, dV
-// accumulators when query heads split over CTAs (head dim 128, GQA, fewer than 256 CTAs of
-// 128 keys x KV heads), each 256-byte aligned.
+// hcpsim's flash backward workspace for a tile (kernels/bwd_workspace.h, as the kernels size it).
 double flash_bwd_workspace_bytes(const AttentionShape& a) {
-  const auto align256 = [](double x) { return std::ceil(x / 256) * 256; };
-  const double rows = double(a.batch) * double(a.sq) * double(a.heads_q);
-  const double stat = double(a.batch) * double(a.heads_q) * double((a.sq + 3) / 4 * 4) * 4;
-  const int64_t ctas = (a.skv + 127) / 128 * a.heads_kv * a.batch;
-  const bool split = a.head_dim_qk == 128 && a.heads_q > a.heads_kv && ctas < 256;
-  const double kv = double(a.batch) * double(a.skv) * double(a.heads_kv) * double(a.head_dim_qk) * 4;
-  return align256(rows * double(a.head_dim_qk) * 4) + 2 * align256(stat) + (split ? 2 * align256(kv) : 0.0);
+  return double(kernels::bwd_workspace_bytes(a.batch, a.sq, a.skv, a.heads_q, a.heads_kv, a.head_dim_qk));
 }
 
 bool in_pass(const Op& op, bool backward) {

@@ -11,6 +11,7 @@
 #include "attn_params.h"
 #include "cp_ops.h"
 #include "bwd_common.cuh"
+#include "bwd_workspace.h"
 #include "elementwise.cuh"
 #include "flash_bwd_sm90.h"
 #include "mma.cuh"
@@ -305,27 +306,16 @@ void launch_bwd_main(const BwdParams& p, int batch, cudaStream_t stream) {
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
-size_t align256(size_t n) { return (n + 255) / 256 * 256; }
-int stat_stride(int seqlen_q) { return (seqlen_q + 3) / 4 * 4; }
-
-// Query heads of one KV head per CTA of the wgmma backward. With few key blocks (short GQA
-// sequences: 2K keys x 8 KV heads is 128 CTAs for 132 SMs, causal ones of very unequal
-// length) each query head gets its own CTA and dK/dV are summed in fp32 accumulators.
-// Depends on the shape only, so the workspace size is known before the call.
-constexpr int64_t kHeadSplitBelowCtas = 256;
+size_t align256(size_t n) { return static_cast<size_t>(bwd_align256(static_cast<int64_t>(n))); }
+int stat_stride(int seqlen_q) { return static_cast<int>(bwd_stat_stride(seqlen_q)); }
 int bwd_head_split(const AttnShape& s) {
-  const int64_t ctas = static_cast<int64_t>((s.seqlen_kv + 127) / 128) * s.heads_kv * s.batch;
-  return s.head_dim == 128 && s.heads_q > s.heads_kv && ctas < kHeadSplitBelowCtas ? s.heads_q / s.heads_kv : 1;
+  return static_cast<int>(hcpsim::kernels::bwd_head_split(s.batch, s.seqlen_kv, s.heads_q, s.heads_kv, s.head_dim));
 }
 
 }  // namespace
 
 size_t flash_bwd_workspace_bytes(const AttnShape& s) {
-  const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
-  const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
-  const size_t dkv_bytes = bwd_head_split(s) > 1 ? 2 * align256(kv_elems * sizeof(float)) : 0;
-  const size_t stat_bytes = static_cast<size_t>(s.batch) * s.heads_q * stat_stride(s.seqlen_q) * sizeof(float);
-  return align256(rows * s.head_dim * sizeof(float)) + 2 * align256(stat_bytes) + dkv_bytes;
+  return static_cast<size_t>(bwd_workspace_bytes(s.batch, s.seqlen_q, s.seqlen_kv, s.heads_q, s.heads_kv, s.head_dim));
 }
 
 void flash_bwd(const BwdArgs& a, cudaStream_t stream) {

@@ -5,12 +5,13 @@
 #include <queue>
 #include <utility>
 
+#include "kernels/bwd_workspace.h"
+
 namespace hcpsim {
 
 namespace {
 
 constexpr int64_t kWavesHeadsFastest = 4;      // kernels/attn_params.h launch_order_heads_fastest
-constexpr int64_t kHeadSplitBelowCtas = 256;   // kernels/flash_bwd.cu bwd_head_split
 constexpr int64_t kListScheduleMaxWaves = 64;  // beyond this the schedule is balanced to within one CTA
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -52,7 +53,7 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileG
   const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const int64_t group = s.heads_q / s.heads_kv;
   const bool causal = is_causal(s);
-  const int64_t split = group > 1 && n_blocks * s.heads_kv * s.batch < kHeadSplitBelowCtas ? group : 1;
+  const int64_t split = group > 1 && n_blocks * s.heads_kv * s.batch < kernels::kBwdHeadSplitBelowCtas ? group : 1;
   const int64_t heads_per_cta = group / split, slots = s.heads_kv * split;
   std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
   for (int64_t j = 0; j < n_blocks; ++j) {
