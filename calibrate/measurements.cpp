@@ -251,7 +251,8 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
   Measurement m;
   m.path = path;
   ObjectReader r(j, path, sink,
-                 {"kind", "backend", "config", "iterations", "median_s", "min_s", "max_s", "check", "results"});
+                 {"kind", "backend", "config", "iterations", "median_s", "min_s", "max_s", "sm_clock_mhz", "check",
+                  "results"});
   for (const char* k : {"kind", "config", "median_s"}) require(r, sink, k, "hcpcal writes kind, config and median_s");
   m.kind = r.choice<MeasurementKind>("kind", {{"attention", MeasurementKind::Attention},
                                               {"gemm", MeasurementKind::Gemm},
@@ -265,6 +266,7 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
   m.median_s = r.number("median_s", 1e-9, 1e6, "a kernel time in seconds, > 0").value_or(0);
   m.min_s = r.number("min_s", 0, 1e6).value_or(m.median_s);
   m.max_s = r.number("max_s", 0, 1e6).value_or(m.median_s);
+  m.sm_clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0);
   if (m.median_s > 0 && (m.min_s > m.median_s || m.max_s < m.median_s))
     sink.error(r.path_of("median_s"), "median outside [min_s, max_s]", "min_s <= median_s <= max_s",
                "write the statistics of one set of iterations");

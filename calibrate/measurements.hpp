@@ -72,6 +72,7 @@ struct Measurement {
   double copy_bytes_moved = 0;  // kind Copy: bytes read + written
   int iterations = 0;
   double median_s = 0, min_s = 0, max_s = 0;
+  double sm_clock_mhz = 0;  // the SM clock the timed runs ended at (hcpcal probes it); 0: not recorded
   bool checked = false;
   int64_t wrong = 0;
   std::string path;  // "measurements[3]", for messages

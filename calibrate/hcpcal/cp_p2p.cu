@@ -1,5 +1,6 @@
 // The p2p ring (cp-semantics.md §2): forward §2.2-2.4 and backward §2.5, for every local
 // rank's ring at once (p2p: one ring of R ranks; a2a+p2p: A rings of P ranks, stride A).
+#include <functional>
 #include <string>
 
 #include "cp_detail.h"
@@ -38,12 +39,13 @@ void wait_and_destroy(cudaStream_t s, cudaEvent_t& e) {
   e = nullptr;
 }
 
-// Ring send/recv of `bytes` at `offset` in each member's buffers, grouped by ring.
+// Ring send/recv of `bytes` at `offset` in each member's buffers, grouped by ring; with
+// `only` >= 0, the receive of member `only` alone (CpTransport::exchanges_per_rank).
 void ring_exchange(CpContext& ctx, const std::vector<RingMember>& m, int shift, const std::vector<Buf>& send,
-                   const std::vector<Buf>& recv, size_t offset, size_t bytes) {
+                   const std::vector<Buf>& recv, size_t offset, size_t bytes, int only = -1) {
   std::vector<bool> done(m.size(), false);
   for (size_t a = 0; a < m.size(); ++a) {
-    if (done[a]) continue;
+    if (done[a] || (only >= 0 && m[a].ring.ranks != m[size_t(only)].ring.ranks)) continue;
     const CpGroup& g = m[a].ring;
     std::vector<const void*> s(g.size(), nullptr);
     std::vector<void*> r(g.size(), nullptr);
@@ -51,10 +53,29 @@ void ring_exchange(CpContext& ctx, const std::vector<RingMember>& m, int shift, 
       if (m[b].ring.ranks != g.ranks) continue;
       done[b] = true;
       s[m[b].pos] = send[b].c() + offset;
-      r[m[b].pos] = recv[b].c() + offset;
+      if (only < 0 || b == size_t(only)) r[m[b].pos] = recv[b].c() + offset;
     }
     ctx.t.send_recv(g, shift, s, r, bytes);
   }
+}
+
+// A ring step's transfer: each receiving member's comm stream waits for its compute stream,
+// then the exchange, then arrived[j] marks member j's receive. All members at once (only < 0,
+// TE's grouped send/recv) or member `only` alone (CpTransport::exchanges_per_rank).
+void issue_exchange(CpContext& ctx, const std::vector<RingMember>& m, int shift, const std::vector<Buf>& send,
+                    const std::vector<Buf>& recv, size_t offset, size_t bytes, int only,
+                    std::vector<cudaEvent_t>& arrived) {
+  auto members = [&](const std::function<void(size_t, int)>& f) {
+    for (size_t j = 0; j < m.size(); ++j)
+      if (only < 0 || j == size_t(only)) {
+        const int r = ctx.ranks[m[j].local].rank;
+        ctx.t.use(r);
+        f(j, r);
+      }
+  };
+  members([&](size_t, int r) { stream_wait(ctx.t.comm_stream(r), ctx.t.compute_stream(r)); });
+  ring_exchange(ctx, m, shift, send, recv, offset, bytes, only);
+  members([&](size_t j, int r) { arrived[j] = record(ctx.t.comm_stream(r)); });
 }
 
 // grad_accumulate over `rows` rows starting at dst_row / src_row (bf16, TE's input dtype).
@@ -78,7 +99,7 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
   const size_t M = m.size();
   std::vector<std::vector<Buf>> kv(M, std::vector<Buf>(N)), o_step(M, std::vector<Buf>(N)),
       lse_step(M, std::vector<Buf>(N));
-  std::vector<std::vector<cudaEvent_t>> arrived(M, std::vector<cudaEvent_t>(N, nullptr));
+  std::vector<std::vector<cudaEvent_t>> arrived(N, std::vector<cudaEvent_t>(M, nullptr));  // [step][member]
   for (size_t j = 0; j < M; ++j) {  // torch.cat(k, v): the first send buffer
     const int r = ctx.ranks[m[j].local].rank;
     ctx.t.use(r);
@@ -91,26 +112,25 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
     for (size_t j = 0; j < M; ++j)
       if (i >= 1) {
         ctx.t.use(ctx.ranks[m[j].local].rank);
-        wait_and_destroy(ctx.t.compute_stream(ctx.ranks[m[j].local].rank), arrived[j][i]);
+        wait_and_destroy(ctx.t.compute_stream(ctx.ranks[m[j].local].rank), arrived[size_t(i)][j]);
       }
-    if (i < N - 1) {  // the transfer for step i+1, issued before the step-i kernel
-      std::vector<Buf> send(M), recv(M);
+    // The transfer for step i+1, issued before the step-i kernel: grouped, or rank by rank
+    // right before each rank's kernel (exchanges_per_rank).
+    const bool transfer = i < N - 1, per_rank = ctx.t.exchanges_per_rank();
+    std::vector<Buf> send(M), recv(M);
+    auto issue = [&](int only) { issue_exchange(ctx, m, +1, send, recv, 0, 2 * kb, only, arrived[size_t(i) + 1]); };
+    if (transfer) {
       for (size_t j = 0; j < M; ++j) {
         const int r = ctx.ranks[m[j].local].rank;
         ctx.t.use(r);
         kv[j][i + 1] = ctx.alloc(r, 2 * kb);  // a new receive buffer every step, all kept
-        stream_wait(ctx.t.comm_stream(r), ctx.t.compute_stream(r));
         send[j] = kv[j][i];
         recv[j] = kv[j][i + 1];
       }
-      ring_exchange(ctx, m, +1, send, recv, 0, 2 * kb);
-      for (size_t j = 0; j < M; ++j) {
-        const int r = ctx.ranks[m[j].local].rank;
-        ctx.t.use(r);
-        arrived[j][i + 1] = record(ctx.t.comm_stream(r));
-      }
+      if (!per_rank) issue(-1);
     }
     for (size_t j = 0; j < M; ++j) {
+      if (transfer && per_rank) issue(int(j));
       const int r = ctx.ranks[m[j].local].rank;
       ctx.t.use(r);
       const cudaStream_t s = i % 2 ? ctx.t.side_stream(r) : ctx.t.compute_stream(r);
@@ -197,25 +217,20 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
   }
   auto buf = [&](size_t j, int k) -> Buf& { return k % 2 ? b1[j] : b0[j]; };
   for (int i = 0; i < N; ++i) {
-    // Step i's transfer: KV (i = 0), KV + dKV (0 < i < N-1), dKV (i = N-1), to ring rank p-1.
+    // Step i's transfer: KV (i = 0), KV + dKV (0 < i < N-1), dKV (i = N-1), to ring rank p-1;
+    // grouped before the step's kernels, or rank by rank before each (exchanges_per_rank).
     std::vector<Buf> send(M), recv(M);
     for (size_t j = 0; j < M; ++j) {
-      const int r = ctx.ranks[m[j].local].rank;
-      ctx.t.use(r);
-      stream_wait(ctx.t.comm_stream(r), ctx.t.compute_stream(r));
       send[j] = buf(j, i);
       recv[j] = buf(j, i + 1);
     }
     const size_t off = i == N - 1 ? 2 * kb : 0;
     const size_t bytes = (i == 0 || i == N - 1) ? 2 * kb : 4 * kb;
-    ring_exchange(ctx, m, -1, send, recv, off, bytes);
+    const bool per_rank = ctx.t.exchanges_per_rank();
     std::vector<cudaEvent_t> arrived(M);
+    if (!per_rank) issue_exchange(ctx, m, -1, send, recv, off, bytes, -1, arrived);
     for (size_t j = 0; j < M; ++j) {
-      const int r = ctx.ranks[m[j].local].rank;
-      ctx.t.use(r);
-      arrived[j] = record(ctx.t.comm_stream(r));
-    }
-    for (size_t j = 0; j < M; ++j) {
+      if (per_rank) issue_exchange(ctx, m, -1, send, recv, off, bytes, int(j), arrived);
       const int r = ctx.ranks[m[j].local].rank, p = m[j].pos;
       ctx.t.use(r);
       const cudaStream_t s = ctx.t.compute_stream(r);

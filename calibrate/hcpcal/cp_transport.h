@@ -51,8 +51,15 @@ class CpTransport {
 
   // Ring step: member i sends `bytes` from send[i] to member (i + shift) mod n and receives
   // into recv[i] from member (i - shift) mod n (forward ring shift +1, backward -1).
+  // Where exchanges_per_rank(), recv may hold null entries: those members receive nothing now.
   virtual void send_recv(const CpGroup& ring, int shift, const std::vector<const void*>& send,
                          const std::vector<void*>& recv, size_t bytes) = 0;
+  // How the rings issue a step's transfers. false (NCCL): one grouped call for every local
+  // rank before the step's kernels, as TE issues its send/recv. true (virtual): rank by rank,
+  // each right before that rank's kernel, since virtual ranks share one GPU's memory: issued
+  // at once, all R ranks' transfers would run beside one kernel, while on R GPUs each
+  // memory carries one rank's send and receive beside that rank's kernel.
+  virtual bool exchanges_per_rank() const { return false; }
   // recv[i] = [n][bytes_per_rank]: slot j holds send[j] of member j.
   virtual void all_gather(const CpGroup& g, const std::vector<const void*>& send, const std::vector<void*>& recv,
                           size_t bytes_per_rank) = 0;

@@ -56,11 +56,13 @@ class VirtualTransport final : public CpTransport {
   cudaStream_t compute_stream(int) override { return compute_; }
   cudaStream_t side_stream(int) override { return compute_; }
   cudaStream_t comm_stream(int) override { return copy_; }
+  bool exchanges_per_rank() const override { return true; }
 
   void send_recv(const CpGroup& ring, int shift, const std::vector<const void*>& send,
                  const std::vector<void*>& recv, size_t bytes) override {
     const int n = ring.size();
-    for (int i = 0; i < n; ++i) copy(recv[i], send[((i - shift) % n + n) % n], bytes);
+    for (int i = 0; i < n; ++i)
+      if (recv[i]) copy(recv[i], send[((i - shift) % n + n) % n], bytes);
   }
   void all_gather(const CpGroup& g, const std::vector<const void*>& send, const std::vector<void*>& recv,
                   size_t bytes_per_rank) override {

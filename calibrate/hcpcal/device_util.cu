@@ -78,12 +78,47 @@ long long count_mismatched_words(const void* a, const void* b, size_t bytes, cud
   return read_counter(d, s);
 }
 
-TimeStats time_on_stream(const std::function<void(int)>& run, int warmup, int iters, cudaStream_t s) {
+namespace {
+
+__global__ void clock_probe_kernel(long long spin_cycles, unsigned long long* out) {
+  unsigned long long t0 = 0, t1 = 0;
+  const long long c0 = clock64();
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+  long long c = c0;
+  while (c - c0 < spin_cycles) c = clock64();
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t1));
+  out[0] = static_cast<unsigned long long>(c - c0);
+  out[1] = t1 - t0;
+}
+
+}  // namespace
+
+double sm_clock_mhz(cudaStream_t s) {
+  constexpr long long kSpinCycles = 400000;  // ~200 us at 2 GHz: the timer's granularity is < 0.5% of it
+  unsigned long long* d = nullptr;
+  HCPSIM_CUDA_CHECK(cudaMallocAsync(&d, 2 * sizeof(unsigned long long), s));
+  clock_probe_kernel<<<1, 1, 0, s>>>(kSpinCycles, d);
+  HCPSIM_CUDA_CHECK_LAUNCH();
+  unsigned long long h[2] = {0, 0};
+  HCPSIM_CUDA_CHECK(cudaMemcpyAsync(h, d, sizeof h, cudaMemcpyDeviceToHost, s));
+  HCPSIM_CUDA_CHECK(cudaFreeAsync(d, s));
+  HCPSIM_CUDA_CHECK(cudaStreamSynchronize(s));
+  return h[1] > 0 ? double(h[0]) / double(h[1]) * 1e3 : 0.0;
+}
+
+TimeStats time_on_stream(const std::function<void(int)>& run, const Options& o, cudaStream_t s) {
+  const int iters = o.iters;
   cudaEvent_t a, b;
   HCPSIM_CUDA_CHECK(cudaEventCreate(&a));
   HCPSIM_CUDA_CHECK(cudaEventCreate(&b));
   int call = 0;
-  for (int i = 0; i < warmup; ++i) run(call++);
+  HCPSIM_CUDA_CHECK(cudaEventRecord(a, s));  // the first warm-up run sizes the warm-up
+  run(call++);
+  HCPSIM_CUDA_CHECK(cudaEventRecord(b, s));
+  HCPSIM_CUDA_CHECK(cudaEventSynchronize(b));
+  float first_ms = 0.f;
+  HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&first_ms, a, b));
+  for (int i = 1, n = warmup_runs(o, first_ms * 1e-3); i < n; ++i) run(call++);
   std::vector<double> t;
   for (int i = 0; i < iters; ++i) {
     HCPSIM_CUDA_CHECK(cudaEventRecord(a, s));
@@ -94,10 +129,12 @@ TimeStats time_on_stream(const std::function<void(int)>& run, int warmup, int it
     HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
     t.push_back(ms * 1e-3);
   }
+  const double clock_mhz = sm_clock_mhz(s);
   HCPSIM_CUDA_CHECK(cudaEventDestroy(a));
   HCPSIM_CUDA_CHECK(cudaEventDestroy(b));
   std::sort(t.begin(), t.end());
   TimeStats st;
+  st.sm_clock_mhz = clock_mhz;
   st.iterations = iters;
   st.min_s = t.front();
   st.max_s = t.back();
@@ -126,6 +163,7 @@ Record make_record(std::string kind, std::string backend, std::vector<std::pair<
   r.median_s = t.median_s;
   r.min_s = t.min_s;
   r.max_s = t.max_s;
+  r.sm_clock_mhz = t.sm_clock_mhz;
   r.checked = checked;
   r.wrong = wrong;
   return r;

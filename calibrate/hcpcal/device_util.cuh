@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda_check.h"
+#include "options.h"
 #include "results.h"
 
 namespace hcpcal {
@@ -35,11 +36,19 @@ long long count_mismatched_words(const void* a, const void* b, size_t bytes, cud
 struct TimeStats {
   double median_s = 0, min_s = 0, max_s = 0;
   int iterations = 0;
+  double sm_clock_mhz = 0;  // the SM clock right after the timed runs (sm_clock_mhz()); 0: not probed
 };
 
-// Runs `run(i)` `warmup` times, then `iters` times each between two CUDA events on `s`;
-// `i` counts every call so the caller can rotate its input sets.
-TimeStats time_on_stream(const std::function<void(int)>& run, int warmup, int iters, cudaStream_t s);
+// The SM clock now, in MHz: one thread counts SM cycles (clock64) against the global
+// nanosecond timer over about 200 us. A GPU at its power limit runs its kernels at a lower
+// clock than its boost clock (RESULTS.md); probed right after a measurement, this is the
+// clock the measurement ran at, so hcpsim can compare runs made in different power states.
+double sm_clock_mhz(cudaStream_t s);
+
+// Runs `run(i)` warmup_runs(o, first run's time) times back to back (the first run
+// included), then o.iters times each between two CUDA events on `s`; `i` counts every call
+// so the caller can rotate its input sets.
+TimeStats time_on_stream(const std::function<void(int)>& run, const Options& o, cudaStream_t s);
 
 // How many copies of a working set of `bytes` make the rotation larger than twice the L2,
 // so every timed call reads its inputs from HBM; at least 1, at most `cap`.

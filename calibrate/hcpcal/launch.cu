@@ -82,8 +82,14 @@ TimeStats stats_of(std::vector<double> t) {
   return st;
 }
 
+double max_over_processes(const NcclWorld& w, double mine) {
+  double m = mine;
+  for (double v : w.processes().allgather(std::vector<double>{mine})) m = std::max(m, v);
+  return m;
+}
+
 std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaStream_t>& streams,
-                                     const std::function<void(int)>& run, int warmup, int iters) {
+                                     const std::function<void(int)>& run, const Options& o) {
   const int n = w.slots();
   std::vector<cudaEvent_t> a(n), b(n);
   for (int s = 0; s < n; ++s) {
@@ -92,9 +98,7 @@ std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaS
     HCPSIM_CUDA_CHECK(cudaEventCreate(&b[s]));
   }
   int call = 0;
-  for (int i = 0; i < warmup; ++i) run(call++);
-  std::vector<std::vector<double>> t(n);
-  for (int i = 0; i < iters; ++i) {
+  auto timed_run = [&] {  // seconds on each slot
     for (int s = 0; s < n; ++s) {
       HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
       HCPSIM_CUDA_CHECK(cudaEventRecord(a[s], streams[s]));
@@ -104,12 +108,24 @@ std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaS
       HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
       HCPSIM_CUDA_CHECK(cudaEventRecord(b[s], streams[s]));
     }
+    std::vector<double> secs(n);
     for (int s = 0; s < n; ++s) {
       HCPSIM_CUDA_CHECK(cudaEventSynchronize(b[s]));
       float ms = 0;
       HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, a[s], b[s]));
-      t[s].push_back(ms * 1e-3);
+      secs[s] = ms * 1e-3;
     }
+    return secs;
+  };
+  // The first warm-up run sizes the warm-up; every process runs as many (NCCL calls must
+  // match), sized by the slowest rank's first run.
+  const std::vector<double> first = timed_run();
+  const double first_s = max_over_processes(w, *std::max_element(first.begin(), first.end()));
+  for (int i = 1, runs = warmup_runs(o, first_s); i < runs; ++i) run(call++);
+  std::vector<std::vector<double>> t(n);
+  for (int i = 0; i < o.iters; ++i) {
+    const std::vector<double> secs = timed_run();
+    for (int s = 0; s < n; ++s) t[s].push_back(secs[s]);
   }
   std::vector<TimeStats> out;
   for (int s = 0; s < n; ++s) {

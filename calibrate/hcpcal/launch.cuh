@@ -58,11 +58,15 @@ class NcclWorld {
 // Median, min and max of per-iteration times (not empty).
 TimeStats stats_of(std::vector<double> t);
 
+// The largest of every process's `mine`.
+double max_over_processes(const NcclWorld& w, double mine);
+
 // Runs `run(call)` (which enqueues the work of every slot, NCCL calls inside one group)
-// `warmup` times, then `iters` times between events on each slot's `streams[slot]`; one
-// TimeStats per slot.
+// warmup_runs(o, the first run's time on the slowest rank of all processes) times (the first
+// included; the same count in every process), then o.iters times between events on each
+// slot's `streams[slot]`; one TimeStats per slot.
 std::vector<TimeStats> time_on_slots(const NcclWorld& w, const std::vector<cudaStream_t>& streams,
-                               const std::function<void(int)>& run, int warmup, int iters);
+                                     const std::function<void(int)>& run, const Options& o);
 
 // Every rank's timing and wrong count (this process's by slot) merged over all processes
 // (merge_rank_timings: the slowest rank's median).

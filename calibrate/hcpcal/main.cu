@@ -65,8 +65,8 @@ int run(const Options& o, const ProcessGroup& pg, const LaunchInfo& l) {
   if (writer) {
     std::string summary;
     const std::string env = environment_json(info, &summary);
-    std::printf("# hcpcal: %s\n# iterations %d, warm-up %d, check %d, out %s\n", summary.c_str(), o.iters, o.warmup,
-                int(o.check), o.out.c_str());
+    std::printf("# hcpcal: %s\n# iterations %d, warm-up %d runs and >= %g ms, check %d, out %s\n", summary.c_str(),
+                o.iters, o.warmup, o.warmup_ms, int(o.check), o.out.c_str());
     for (int r = 0; r < info.ranks; ++r)
       std::printf("#  Rank %3d on %s (%s)\n", r, info.rank_hosts[r].c_str(), info.rank_gpus[r].c_str());
     log = std::make_unique<MeasurementLog>(o.out, o.argv, env);

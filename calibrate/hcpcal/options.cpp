@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -73,6 +75,13 @@ bool wants(const Options& o, const std::string& suite) {
   return false;
 }
 
+int warmup_runs(const Options& o, double first_run_s) {
+  constexpr double kMaxRuns = 1e6;  // a 1-us kernel fills 500 ms with 5e5 runs
+  if (!(o.warmup_ms > 0) || !(first_run_s > 0)) return o.warmup;
+  const double runs = std::ceil(o.warmup_ms * 1e-3 / first_run_s);
+  return std::max(o.warmup, int(std::min(runs, kMaxRuns)));
+}
+
 std::string usage() {
   return "usage: hcpcal [options]\n"
          "  -b,--minbytes SIZE     copy and nccl suites: smallest buffer (default 1M)\n"
@@ -86,6 +95,7 @@ std::string usage() {
          "  --gemm-tokens A,B      token counts of the built-in GEMM list (default 4096,8192,16384)\n"
          "  -n,--iters N           timed iterations (default 10)\n"
          "  -w,--warmup_iters N    warm-up iterations (default 3)\n"
+         "  --warmup-ms MS         and at least MS ms of warm-up, for the GPU's sustained clock (default 500; 0: by count)\n"
          "  -c,--check 0|1         check results, #wrong column (default 1)\n"
          "  --cp-ranks A,B         cp suite: CP sizes (one process, one GPU: virtual ranks; under mpirun/-g N: the world size) (default 2,4,8)\n"
          "  --cp-seq N             cp suite: whole sequence, tokens (default 16384)\n"
@@ -117,6 +127,7 @@ Options parse_options(int argc, char** argv) {
     else if (flag == "--seq-factor") o.seq_factor = parse_factor(flag, v);
     else if (flag == "-n" || flag == "--iters") o.iters = int(parse_int(flag, v, 1));
     else if (flag == "-w" || flag == "--warmup_iters") o.warmup = int(parse_int(flag, v, 0));
+    else if (flag == "--warmup-ms") o.warmup_ms = double(parse_int(flag, v, 0));
     else if (flag == "-c" || flag == "--check") o.check = parse_int(flag, v, 0) != 0;
     else if (flag == "--out") o.out = v;
     else if (flag == "--suite") o.suites = split(v, ',');

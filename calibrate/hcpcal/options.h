@@ -22,6 +22,8 @@ struct Options {
   std::vector<int> heads_kv = {32, 8};  // --heads-kv: KV head counts (32 query heads, head dim 128)
   int iters = 10;                     // -n: timed iterations per measurement
   int warmup = 3;                     // -w: untimed iterations before them
+  double warmup_ms = 500;             // --warmup-ms: and at least this long (ms) of them, so that the timed
+                                      // iterations see the clock the GPU sustains under load (power capping)
   bool check = true;                  // -c 0|1: check results (the #wrong column)
   std::string out = "measurements.json";  // --out
   std::vector<std::string> suites = {"attention", "gemm", "copy", "cp", "nccl", "interference"};  // --suite
@@ -43,5 +45,12 @@ std::string usage();
 // "64M" -> 67108864; plain numbers are bytes.
 int64_t parse_size(const std::string& text);
 bool wants(const Options& o, const std::string& suite);
+
+// Untimed runs before the timed ones: at least o.warmup, and enough runs of `first_run_s`
+// seconds each (the first, untimed run, counted among them) to fill o.warmup_ms. A GPU at
+// its power limit lowers its clock only after a sustained load (on the H200 the forward
+// attention kernels run 6-9% slower after half a second than in the first milliseconds,
+// RESULTS.md): a training step runs in that state, so the calibration measures it.
+int warmup_runs(const Options& o, double first_run_s);
 
 }  // namespace hcpcal

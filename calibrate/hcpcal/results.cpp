@@ -77,7 +77,9 @@ void MeasurementLog::write(bool complete) const {
     for (size_t c = 0; c < r.config.size(); ++c)
       t += (c ? ", " : "") + json_string(r.config[c].first) + ": " + r.config[c].second;
     t += "}, \"iterations\": " + std::to_string(r.iterations) + ", \"median_s\": " + json_number(r.median_s) +
-         ", \"min_s\": " + json_number(r.min_s) + ", \"max_s\": " + json_number(r.max_s) + ", \"check\": {\"done\": " +
+         ", \"min_s\": " + json_number(r.min_s) + ", \"max_s\": " + json_number(r.max_s) +
+         (r.sm_clock_mhz > 0 ? ", \"sm_clock_mhz\": " + json_number(r.sm_clock_mhz) : std::string()) +
+         ", \"check\": {\"done\": " +
          (r.checked ? "true" : "false") + ", \"wrong\": " + std::to_string(r.wrong) + "}";
     if (!r.results.empty()) {
       t += ", \"results\": {";

@@ -46,6 +46,7 @@ struct Record {
   std::vector<std::pair<std::string, std::string>> config;  // key -> JSON text
   int iterations = 0;
   double median_s = 0, min_s = 0, max_s = 0;
+  double sm_clock_mhz = 0;  // the SM clock the timed runs ended at; 0: not probed (not written)
   bool checked = false;
   long long wrong = 0;
   std::vector<std::pair<std::string, std::string>> results;  // extra results (key -> JSON text), e.g. per-step times

@@ -196,12 +196,13 @@ void run_case(const Options& o, const AttnCase& c, MeasurementLog& log, cudaStre
     hcpsim::kernels::flash_bwd(bwd_args(0), stream);
     for (DeviceBuffer* b : {&dq, &dk, &dv}) bwd_wrong += count_nonfinite_bf16(b->bf16(), b->bytes / 2, stream);
   }
-  const TimeStats tf = time_on_stream([&](int i) { hcpsim::kernels::flash_fwd(fwd_args(i), stream); }, o.warmup, o.iters, stream);
-  const TimeStats tb = time_on_stream([&](int i) { hcpsim::kernels::flash_bwd(bwd_args(i), stream); }, o.warmup, o.iters, stream);
+  const TimeStats tf = time_on_stream([&](int i) { hcpsim::kernels::flash_fwd(fwd_args(i), stream); }, o, stream);
+  const TimeStats tb = time_on_stream([&](int i) { hcpsim::kernels::flash_bwd(bwd_args(i), stream); }, o, stream);
   const double ff = fwd_flops(c), bf = kBwdFlopRatio * ff;
-  std::printf("  %-20s %6d %6d %3d %3d %6s %10.1f %8.1f %10.1f %8.1f %6lld %4d\n", c.name.c_str(), c.sq, c.skv, c.hq,
-              c.hk, !c.causal ? "none" : c.bottom_right ? "causbr" : "causal", tf.median_s * 1e6, ff / tf.median_s * 1e-12, tb.median_s * 1e6,
-              bf / tb.median_s * 1e-12, fwd_wrong + bwd_wrong, nsets);
+  std::printf("  %-20s %6d %6d %3d %3d %6s %10.1f %8.1f %5.0f %10.1f %8.1f %5.0f %6lld %4d\n", c.name.c_str(), c.sq,
+              c.skv, c.hq, c.hk, !c.causal ? "none" : c.bottom_right ? "causbr" : "causal", tf.median_s * 1e6,
+              ff / tf.median_s * 1e-12, tf.sm_clock_mhz, tb.median_s * 1e6, bf / tb.median_s * 1e-12, tb.sm_clock_mhz,
+              fwd_wrong + bwd_wrong, nsets);
   std::fflush(stdout);
   log.add(attention_record(c, false, tf, o.check, fwd_wrong));
   log.add(attention_record(c, true, tb, o.check, bwd_wrong));
@@ -214,10 +215,10 @@ void run_attention_suite(const Options& o, MeasurementLog& log) {
   HCPSIM_CUDA_CHECK(cudaStreamCreate(&stream));
   std::printf("#\n# attention: hcpsim flash (kernels/), bf16, batch 1, head dim %d; TFLOP/s = 4*hq*d*visible (bwd x%.1f) / time\n",
               kHeadDim, kBwdFlopRatio);
-  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %10s %8s %6s %4s\n", "name", "sq", "skv", "hq", "hkv", "mask", "fwd",
-              "fwd", "bwd", "bwd", "#wrong", "sets");
-  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %10s %8s %6s %4s\n", "", "(tok)", "(tok)", "", "", "", "(us)",
-              "(TF/s)", "(us)", "(TF/s)", "", "");
+  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %5s %10s %8s %5s %6s %4s\n", "name", "sq", "skv", "hq", "hkv",
+              "mask", "fwd", "fwd", "clock", "bwd", "bwd", "clock", "#wrong", "sets");
+  std::printf("# %-20s %6s %6s %3s %3s %6s %10s %8s %5s %10s %8s %5s %6s %4s\n", "", "(tok)", "(tok)", "", "", "", "(us)",
+              "(TF/s)", "(MHz)", "(us)", "(TF/s)", "(MHz)", "", "");
   for (const auto& c : attention_cases(o)) run_case(o, c, log, stream);
   HCPSIM_CUDA_CHECK(cudaStreamDestroy(stream));
 }

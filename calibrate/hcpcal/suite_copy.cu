@@ -27,7 +27,7 @@ void run_copy_suite(const Options& o, MeasurementLog& log) {
     }
     const TimeStats t = time_on_stream(
         [&](int) { HCPSIM_CUDA_CHECK(cudaMemcpyAsync(dst.ptr, src.ptr, bytes, cudaMemcpyDeviceToDevice, stream)); },
-        o.warmup, o.iters, stream);
+        o, stream);
     std::printf("  %12zu %10.1f %8.1f %6lld\n", bytes, t.median_s * 1e6, 2.0 * bytes / t.median_s * 1e-9, wrong);
     std::fflush(stdout);
     log.add(make_record("copy", "cudaMemcpy", {{"bytes", std::to_string(bytes)}, {"bytes_moved", std::to_string(2 * bytes)}},

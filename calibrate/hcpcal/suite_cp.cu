@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,7 @@ struct Outcome {
   TimeStats t;  // the first span's (virtual: the whole pass of every rank)
   long long wrong = 0;
   std::vector<TimeStats> span_t;    // by span (CpRunner: one per compute stream)
+  double sm_clock_mhz = 0;          // mean over the local ranks' GPUs, right after the timed passes
   std::vector<long long> wrong_of;  // by local rank index
   std::vector<size_t> peak;         // by local rank index
   // (rank, label) -> per-iteration times, in first-seen order
@@ -144,14 +146,19 @@ class CpRunner {
   }
 
   // `align` runs on the host before each pass (NCCL: a barrier of the processes, so that no
-  // rank's pass starts early and counts its wait for the others).
-  Outcome run(bool backward, const Options& o, const std::function<void()>& align) {
+  // rank's pass starts early and counts its wait for the others). `agree` turns this
+  // process's first-pass seconds into the value every process sizes its warm-up by (NCCL:
+  // the slowest process's), so all run the same passes.
+  Outcome run(bool backward, const Options& o, const std::function<void()>& align,
+              const std::function<double(double)>& agree) {
     if (backward) prepare_backward();
     Outcome out;
     out.peak.assign(ranks_.size(), 0);
     out.wrong_of.assign(ranks_.size(), 0);
     std::vector<std::vector<double>> total(spans_.size());
-    const int first_timed = (o.check ? 1 : 0) + o.warmup;
+    // Pass 0 is the checked pass (with the check on) or the first warm-up pass; its time sizes
+    // the warm-up (warmup_runs), and passes from first_timed on are timed.
+    int first_timed = o.check ? 1 : 0;
     for (int it = 0; it < first_timed + o.iters; ++it) {
       for (const CpRank& k : ranks_) {
         t_->use(k.rank);
@@ -179,6 +186,16 @@ class CpRunner {
         HCPSIM_CUDA_CHECK(cudaEventRecord(sp.end, s));
       }
       for (const Span& sp : spans_) HCPSIM_CUDA_CHECK(cudaEventSynchronize(sp.end));
+      if (it == 0) {
+        double first_s = 0;
+        for (const Span& sp : spans_) {
+          float ms = 0;
+          HCPSIM_CUDA_CHECK(cudaEventElapsedTime(&ms, sp.start, sp.end));
+          first_s = std::max(first_s, ms * 1e-3);
+        }
+        const int warmup = warmup_runs(o, agree ? agree(first_s) : first_s);
+        first_timed = o.check ? 1 + warmup : warmup;
+      }
       if (o.check && it == 0) {
         out.wrong_of = backward ? check_backward() : check_forward();
         for (long long w : out.wrong_of) out.wrong += w;
@@ -205,6 +222,14 @@ class CpRunner {
     }
     for (auto& t : total) out.span_t.push_back(stats_of(std::move(t)));
     out.t = out.span_t.front();
+    std::set<int> probed;  // one probe per GPU (virtual ranks share one)
+    for (const CpRank& k : ranks_) {
+      if (!probed.insert(t_->device_of(k.rank)).second) continue;
+      t_->use(k.rank);
+      out.sm_clock_mhz += sm_clock_mhz(t_->compute_stream(k.rank));
+    }
+    out.sm_clock_mhz /= double(std::max<size_t>(probed.size(), 1));
+    out.t.sm_clock_mhz = out.sm_clock_mhz;
     return out;
   }
 
@@ -544,7 +569,8 @@ void run_cp(const Options& o, NcclWorld* w, MeasurementLog* log) {
       for (const std::string pass : {"fwd", "bwd"}) {  // the backward runs on a forward's saved tensors
         if (std::find(o.cp_passes.begin(), o.cp_passes.end(), pass) == o.cp_passes.end()) continue;
         const Outcome out =
-            runner.run(pass == "bwd", o, w ? std::function<void()>([w] { w->processes().barrier(); }) : nullptr);
+            runner.run(pass == "bwd", o, w ? std::function<void()>([w] { w->processes().barrier(); }) : nullptr,
+                       w ? std::function<double(double)>([w](double s) { return max_over_processes(*w, s); }) : nullptr);
         if (!w) {
           report(name, sh, pass, virtual_row(out, sh.ranks), runner.launch(), o.check, *log);
           continue;

@@ -114,7 +114,7 @@ void run_gemm_suite(const Options& o, MeasurementLog& log) {
       wrong = count_nonfinite_bf16(c.bf16(), size_t(s.m) * s.n, stream) + check_gemm(s, *sets[0], c);
     }
     const TimeStats t = time_on_stream(
-        [&](int i) { gemm(h, s, sets[i % nsets]->a.ptr, sets[i % nsets]->b.ptr, c.ptr); }, o.warmup, o.iters, stream);
+        [&](int i) { gemm(h, s, sets[i % nsets]->a.ptr, sets[i % nsets]->b.ptr, c.ptr); }, o, stream);
     const double flops = 2.0 * s.m * s.n * s.k;
     std::printf("  %-24s %7lld %7lld %7lld %10.1f %8.1f %6lld %4d\n", g.name.c_str(), (long long)s.m, (long long)s.n,
                 (long long)s.k, t.median_s * 1e6, flops / t.median_s * 1e-12, wrong, nsets);

@@ -78,12 +78,6 @@ bool all_true(const NcclWorld& w, bool mine) {
   return true;
 }
 
-double max_over_processes(const NcclWorld& w, double mine) {
-  double m = mine;
-  for (double v : w.processes().allgather(std::vector<double>{mine})) m = std::max(m, v);
-  return m;
-}
-
 struct Overlapped {
   RankTiming victim;
   bool verified = false;
@@ -163,7 +157,12 @@ TimeStats as_stats(const RankTiming& t, int iters) {
 
 }  // namespace
 
-void run_interference_suite(const Options& o, NcclWorld& w, MeasurementLog* log) {
+void run_interference_suite(const Options& options, NcclWorld& w, MeasurementLog* log) {
+  // Warm-up by count only: the runs beside a transfer (overlapped) are counted runs inside
+  // the transfer's window, so the runs alone are counted the same way, and each factor
+  // compares two runs in the same state.
+  Options o = options;
+  o.warmup_ms = 0;
   const int n = w.slots();
   const bool nccl = w.ranks() > 1;
   // Record names (calibrate/measurements.cpp): the aggressor is "collective" or "copy"; as a
@@ -212,7 +211,7 @@ void run_interference_suite(const Options& o, NcclWorld& w, MeasurementLog* log)
   };
   std::vector<long long> zero(n, 0);
   const RankTiming move_alone =
-      merge_over_ranks(w, time_on_slots(w, comm, [&](int) { move(); }, o.warmup, o.iters), zero);
+      merge_over_ranks(w, time_on_slots(w, comm, [&](int) { move(); }, o), zero);
   const bool out = w.writer();
   if (out) {
     std::printf("#\n# interference: attention %d x %d, hq %d, hkv %d, d %d, no mask, vs a %lld-byte %s on another "
@@ -255,7 +254,7 @@ void run_interference_suite(const Options& o, NcclWorld& w, MeasurementLog* log)
   for (bool backward : {false, true}) {
     const std::string pass = backward ? "attention_bwd" : "attention_fwd";
     const RankTiming attn_alone =
-        merge_over_ranks(w, time_on_slots(w, compute, [&](int) { attention(backward); }, o.warmup, o.iters), zero);
+        merge_over_ranks(w, time_on_slots(w, compute, [&](int) { attention(backward); }, o), zero);
     // (a) attention while the transfer runs.
     for (int s = 0; s < n; ++s) {
       HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));

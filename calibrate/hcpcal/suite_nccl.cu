@@ -154,7 +154,7 @@ void run_nccl_suite(const Options& o, NcclWorld& w, MeasurementLog* log) {
             wrong[s] = count_wrong(recv[s]->bf16(), recv_elements(op, bytes, n), op, pos[s], n, E, w.stream(s));
           }
         }
-        const RankTiming t = merge_over_ranks(w, time_on_slots(w, streams, run, o.warmup, o.iters), wrong);
+        const RankTiming t = merge_over_ranks(w, time_on_slots(w, streams, run, o), wrong);
         const double algbw = double(bytes) / t.median_s * 1e-9;
         const double busbw = algbw * busbw_factor(op, n);
         if (!out) continue;

@@ -1,6 +1,7 @@
 // hcpcal's host logic without a GPU: its flags, and its measurements.json writer read back
 // by hcpsim's reader (the two sides of the schema must agree).
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,35 @@ TEST_CASE("hcpcal flags follow nccl-tests: sizes with suffixes, short and long f
   CHECK(d.check);
 }
 
+TEST_CASE("hcpcal warms up by count and by time: the sustained-clock rule", "[calibrate]") {
+  const auto d = parse({});
+  CHECK(d.warmup == 3);
+  CHECK(d.warmup_ms == 500);
+  // 500 ms of 1/512 s runs is 0.5 x 512 = 256 runs; of 0.3 s runs, ceil(1.67) = 2, below the
+  // count of 3; of 2^-20 s runs, 2^19 (binary fractions, so the quotients are exact).
+  CHECK(hcpcal::warmup_runs(d, 1.0 / 512) == 256);
+  CHECK(hcpcal::warmup_runs(d, 0.3) == 3);
+  CHECK(hcpcal::warmup_runs(d, std::ldexp(1.0, -20)) == 524288);
+  CHECK(hcpcal::warmup_runs(d, 1e-9) == 1000000);  // capped
+  CHECK(hcpcal::warmup_runs(d, 0.0) == 3);         // no time measured: the count alone
+  const auto by_count = parse({"--warmup-ms", "0", "-w", "5"});
+  CHECK(by_count.warmup_ms == 0);
+  CHECK(hcpcal::warmup_runs(by_count, 1e-6) == 5);
+  CHECK(hcpcal::warmup_runs(parse({"--warmup-ms", "2000", "-w", "0"}), 0.7) == 3);  // ceil(2 / 0.7)
+}
+
+TEST_CASE("a measured SM clock outside 1 MHz .. 100 GHz is an error naming the record", "[calibrate]") {
+  nlohmann::json rec = {{"kind", "copy"}, {"config", {{"bytes", 1 << 20}}}, {"median_s", 1e-5}, {"sm_clock_mhz", -3}};
+  const nlohmann::json file = {{"format", "hcpsim-measurements/1"}, {"complete", true},
+                               {"environment", {{"gpu_model", "NVIDIA H200"}}}, {"measurements", {rec}}};
+  try {
+    hcpsim::parse_measurements_text(file.dump(), "m.json");
+    FAIL("no error");
+  } catch (const std::exception& e) {
+    CHECK(std::string(e.what()).find("measurements[0].sm_clock_mhz") != std::string::npos);
+  }
+}
+
 TEST_CASE("hcpcal rejects bad flags with the flag in the message", "[calibrate]") {
   auto message = [](std::vector<std::string> args) {
     try {
@@ -78,6 +108,7 @@ TEST_CASE("measurements hcpcal writes are read back by hcpsim, after every row",
               {"mask", hcpcal::json_string("none")}};
   a.iterations = 3;
   a.median_s = 2e-4, a.min_s = 1e-4, a.max_s = 3e-4;
+  a.sm_clock_mhz = 1845.5;
   a.checked = true;
   log.add(a);
   // An interrupted run: the file holds the finished row and says it is incomplete.
@@ -86,6 +117,7 @@ TEST_CASE("measurements hcpcal writes are read back by hcpsim, after every row",
   REQUIRE(part.items.size() == 1);
   CHECK(part.items[0].attention.skv == 2048);
   CHECK(part.items[0].attention.backward);
+  CHECK(part.items[0].sm_clock_mhz == 1845.5);
 
   hcpcal::Record cp = a;
   cp.kind = "cp_attention";
@@ -93,6 +125,7 @@ TEST_CASE("measurements hcpcal writes are read back by hcpsim, after every row",
                {"seq", "4096"}, {"heads_q", "32"}, {"heads_kv", "8"}, {"head_dim", "128"},
                {"mask", hcpcal::json_string("causal")}};
   cp.results = {{"step_kernel_median_s", "[1e-4, 9e-5]"}};
+  cp.sm_clock_mhz = 0;  // not probed: no key written
   log.add(cp);
   log.finish();
   const hcpsim::MeasurementSet all = hcpsim::parse_measurements_text(slurp(path), path);
@@ -104,5 +137,7 @@ TEST_CASE("measurements hcpcal writes are read back by hcpsim, after every row",
   CHECK(all.items[1].attention.mask == hcpsim::KernelMask::CausalTopLeft);
   CHECK(all.items[2].attention.skv == 1024);
   CHECK(all.items[2].median_s == 9e-5);
+  CHECK(all.items[2].sm_clock_mhz == 0);
+  CHECK(slurp(path).find("\"sm_clock_mhz\": 1845.5") != std::string::npos);
   std::filesystem::remove(path);
 }

@@ -9,7 +9,7 @@ if ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L 2>/dev/null | grep -q '
   echo "SKIP: no NVIDIA GPU here (nvidia-smi lists none); the CP attention check runs on GPU machines"
   exit 77
 fi
-"$HCPCAL" --suite cp --cp-seq 4096 --cp-ranks 2,4,8 -n 2 -w 1 --out "$TMP/cp.json"; rc=$?
+"$HCPCAL" --suite cp --cp-seq 4096 --cp-ranks 2,4,8 -n 2 -w 1 --warmup-ms 0 --out "$TMP/cp.json"; rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: hcpcal cp suite exit $rc (1 = wrong elements, 3 = CUDA error)"; exit 1; }
 n=$(grep -c '"kind": "cp_attention"' "$TMP/cp.json")
 # 2 passes x (p2p, all_gather, a2a: 3 sizes each) + 2 passes x 3 HCP splits = 24 runs
