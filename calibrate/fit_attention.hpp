@@ -1,6 +1,9 @@
 // Fit of the shape-aware attention model (model/cost_model.hpp AttentionShapeModel) to
 // measured kernel times, one coefficient set per (pass, mask):
 //   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked   (busiest SM)
+//       + split_element_s x split accumulator elements + query_element_s x query elements
+// Times measured at different SM clocks (measurement sm_clock_mhz) are first brought to one
+// clock, their median, which the model keeps (AttentionShapeModel::clock_mhz).
 // Least squares on relative time error (rows divided by the measured time, right-hand side
 // 1; Eigen column-pivoting QR). Which SM is busiest depends on the costs (causal CTAs
 // differ in length), so the fit alternates: schedule with the current costs, refit, five

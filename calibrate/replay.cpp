@@ -46,8 +46,17 @@ double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
   return measured_work(m) / (m.median_s * rate);
 }
 
+double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz) {
+  const double t = model.compute_time_s(op);
+  const auto& shape = model.params().attention_shape;
+  if (op.kind != OpKind::Compute || op.compute_class != ComputeClass::Attention || !shape || !shape->applies_to(op.attn))
+    return t;
+  return at_sm_clock(t, shape->clock_mhz, clock_mhz);
+}
+
 double predicted_time_s(const CostModel& model, const Measurement& m) {
-  if (m.kind != MeasurementKind::CpStep || m.cp_step <= 0 || m.cp_ranks <= 0) return model.compute_time_s(measured_op(m));
+  if (m.kind != MeasurementKind::CpStep || m.cp_step <= 0 || m.cp_ranks <= 0)
+    return predicted_at_clock_s(model, measured_op(m), m.sm_clock_mhz);
   // hcpcal's step time is the median over the ranks of step i: rank r runs the lower step
   // (2c x c) when i <= r, the upper one (c x 2c) otherwise; equal FLOPs, not equal time.
   Measurement lower = m, upper = m;

@@ -21,6 +21,10 @@ double measured_efficiency(const Measurement& m, const GpuSpec& gpu);
 
 double predicted_time_s(const CostModel& model, const Measurement& m);
 
+// The cost model's time for `op` on a GPU whose SM clock was `clock_mhz` (0: unknown): an
+// attention op timed by the calibrated shape model scales from the model's clock to it.
+double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz);
+
 // The GPU whose peaks the efficiencies are fractions of: the cluster preset named
 // `preset` (e.g. "dgx-h200"), or, when empty, the preset GPU whose name (up to its first
 // '-') appears in `gpu_model` ("NVIDIA H200" -> H200-SXM-141GB). Throws ScenarioError at

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "calibrate/replay.hpp"
 #include "kernels/bwd_workspace.h"
 #include "model/diagnostics.hpp"
 #include "model/memory_cp.hpp"
@@ -113,7 +114,7 @@ CpReplay replay_cp_run(const Measurement& m, const CostModel& model) {
       predicted_labels.push_back(op.label);
       auto it = measured[rank].find(op.label);
       if (it == measured[rank].end()) continue;
-      rows.push_back({rank, op.label, it->second->median_s, model.compute_time_s(op)});
+      rows.push_back({rank, op.label, it->second->median_s, predicted_at_clock_s(model, op, m.sm_clock_mhz)});
       rr.measured_compute_s += rows.back().measured_s;
       rr.predicted_compute_s += rows.back().predicted_s;
     }

@@ -53,7 +53,7 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileG
   const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const int64_t group = s.heads_q / s.heads_kv;
   const bool causal = is_causal(s);
-  const int64_t split = group > 1 && n_blocks * s.heads_kv * s.batch < kernels::kBwdHeadSplitBelowCtas ? group : 1;
+  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
   const int64_t heads_per_cta = group / split, slots = s.heads_kv * split;
   std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
   for (int64_t j = 0; j < n_blocks; ++j) {
@@ -87,6 +87,12 @@ std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
   const AttentionTileGeometry g = attention_tile_geometry(s);
   return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
+}
+
+int64_t split_accumulator_elements(const AttentionShape& s) {
+  if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
+  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
+  return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
 }
 
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost) {

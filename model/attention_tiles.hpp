@@ -59,4 +59,9 @@ struct AttentionTiling {
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost);
 
+// Elements of the fp32 dK and dV accumulators a backward sums when its query heads split over
+// CTAs (kernels/bwd_workspace.h): 2 x batch x skv x KV heads x head dim x the split (every
+// query head's CTA adds its part); 0 for a forward or a backward without a split.
+int64_t split_accumulator_elements(const AttentionShape& s);
+
 }  // namespace hcpsim

@@ -12,7 +12,8 @@ namespace hcpsim {
 
 namespace {
 
-constexpr const char* kFormat = "hcpsim-calibration/2";    // written
+constexpr const char* kFormat = "hcpsim-calibration/3";    // written
+constexpr const char* kFormatV2 = "hcpsim-calibration/2";  // read too (no clock, no split_element_s)
 constexpr const char* kFormatV1 = "hcpsim-calibration/1";  // read too (no attention_shape)
 
 void require(ObjectReader& r, DiagnosticSink& sink, const std::string& key, const std::string& fix) {
@@ -134,7 +135,7 @@ void read_collectives(const nlohmann::json& list, const std::string& path, Diagn
 
 std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::json& j, const std::string& path,
                                                             DiagnosticSink& sink) {
-  std::vector<std::string> keys = {"sm_count", "head_dim", "backend"};
+  std::vector<std::string> keys = {"sm_count", "head_dim", "sm_clock_mhz", "backend"};
   for (const auto& part : attention_shape_parts()) keys.push_back(part.name);
   ObjectReader r(j, path, sink, keys);
   const std::string fix = "rewrite the file with `hcpsim fit`";
@@ -142,14 +143,15 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
   CalibratedAttentionShape a;
   a.model.sm_count = r.integer("sm_count", 1, 1 << 20).value_or(0);
   a.model.head_dim = r.integer("head_dim", 1, 1 << 16).value_or(0);
+  a.model.clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock the times are at, MHz").value_or(0);
   a.backend = r.string("backend").value_or("");
   for (const auto& part : attention_shape_parts()) {
     require(r, sink, part.name, "give t0_s, cta_s, tile_s and masked_tile_s (" + fix + ")");
     const nlohmann::json* p = r.object(part.name);
     if (!p) continue;
     ObjectReader pr(*p, r.path_of(part.name), sink,
-                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "backend", "samples", "flops_range", "tiles_range",
-                     "rms_error", "max_error"});
+                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "split_element_s", "query_element_s", "backend", "samples",
+                     "flops_range", "tiles_range", "rms_error", "max_error"});
     AttentionTileTimes& t = a.model.*part.times;
     for (const char* k : {"t0_s", "cta_s", "tile_s", "masked_tile_s"}) require(pr, sink, k, fix);
     // Seconds; t0 may be slightly negative (an intercept), the per-work costs may not.
@@ -157,6 +159,8 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
     t.cta_s = pr.number("cta_s", 0, 1).value_or(0);
     t.tile_s = pr.number("tile_s", 1e-12, 1).value_or(0);
     t.masked_tile_s = pr.number("masked_tile_s", -1, 1).value_or(0);
+    t.split_element_s = pr.number("split_element_s", 0, 1).value_or(0);  // format /3
+    t.query_element_s = pr.number("query_element_s", 0, 1).value_or(0);  // format /3
     a.*part.fit = read_summary(pr, sink, "flops_range");
     if (auto rg = read_range(pr, sink, "tiles_range")) a.*part.tiles = *rg;
   }
@@ -167,6 +171,7 @@ nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
   nlohmann::json j;
   j["sm_count"] = a.model.sm_count;
   j["head_dim"] = a.model.head_dim;
+  if (a.model.clock_mhz > 0) j["sm_clock_mhz"] = a.model.clock_mhz;
   if (!a.backend.empty()) j["backend"] = a.backend;
   for (const auto& part : attention_shape_parts()) {
     nlohmann::json e = summary_json(a.*part.fit, "flops_range");
@@ -175,6 +180,8 @@ nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
     e["cta_s"] = t.cta_s;
     e["tile_s"] = t.tile_s;
     e["masked_tile_s"] = t.masked_tile_s;
+    e["split_element_s"] = t.split_element_s;
+    e["query_element_s"] = t.query_element_s;
     e["tiles_range"] = {(a.*part.tiles).first, (a.*part.tiles).second};
     j[part.name] = e;
   }
@@ -217,9 +224,9 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
                    {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
                     "collectives", "attention_shape"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
-  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV1)
+  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV2 && *f != kFormatV1)
     sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
-               std::string("must be ") + kFormat + " or " + kFormatV1,
+               std::string("must be ") + kFormat + ", " + kFormatV2 + " or " + kFormatV1,
                "write it with this hcpsim's `hcpsim fit`");
   require(top, sink, "parameters", "give the fitted parameters (run `hcpsim fit`)");
   c.gpu = top.string("gpu").value_or("");
@@ -329,7 +336,11 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   }
   if (c.attention_shape) {
     p.attention_shape = c.attention_shape->model;
-    used.push_back("attention_shape (head dim " + std::to_string(c.attention_shape->model.head_dim) + ")");
+    const AttentionShapeModel& a = c.attention_shape->model;
+    used.push_back("attention_shape (head dim " + std::to_string(a.head_dim) +
+                   (a.clock_mhz > 0 ? ", at the sustained SM clock of " + std::to_string(int(a.clock_mhz + 0.5)) + " MHz"
+                                    : std::string()) +
+                   ")");
   }
   std::vector<std::string> defaults;
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})

@@ -17,13 +17,15 @@
 //                        "busbw_bytes_per_s": 3.6e11, "table": [[bus_bytes, s], ...] (optional),
 //                        "samples": .., "bytes_range": [lo, hi], "rms_error": .., "max_error": .. } ]
 //   (optional; files without it load as before)
-//     "attention_shape": { "sm_count": 132, "head_dim": 128, "backend": "hcpsim-flash",
+//     "attention_shape": { "sm_count": 132, "head_dim": 128, "sm_clock_mhz": 1845, "backend": "hcpsim-flash",
 //                          "fwd_causal": { "t0_s": .., "cta_s": .., "tile_s": .., "masked_tile_s": ..,
+//                                          "split_element_s": .., "query_element_s": ..,
 //                                          "samples": .., "flops_range": [lo, hi], "tiles_range": [lo, hi],
 //                                          "rms_error": .., "max_error": .. },
 //                          "fwd_nomask": {..}, "bwd_causal": {..}, "bwd_nomask": {..} }
 //   (optional, format /2: the shape-aware attention model, cost_model.hpp AttentionShapeModel;
-//   it replaces the attention tables for ops of its head dim. Format /1 files still load.)
+//   it replaces the attention tables for ops of its head dim. Format /3 adds sm_clock_mhz, the
+//   SM clock its times are at, split_element_s and query_element_s; /2 and /1 files still load.)
 // <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
 // attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
 // intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.

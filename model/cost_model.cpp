@@ -54,10 +54,24 @@ bool AttentionShapeModel::applies_to(const AttentionShape& s) const {
   return sm_count > 0 && s.head_dim_qk == head_dim && s.head_dim_v == head_dim && s.window == 0;
 }
 
+double at_sm_clock(double seconds, double from_mhz, double to_mhz) {
+  return from_mhz > 0 && to_mhz > 0 ? seconds * from_mhz / to_mhz : seconds;
+}
+
+double AttentionWork::time_s(const AttentionTileTimes& t) const {
+  return t.t0_s + t.cta_s * double(busiest.ctas) + t.tile_s * double(busiest.tiles) +
+         t.masked_tile_s * double(busiest.masked) + t.split_element_s * double(split_elements) +
+         t.query_element_s * double(query_elements);
+}
+
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t) {
+  const int64_t query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
+  return {attention_tiling(s, sm_count, t.cta_cost()).busiest, split_accumulator_elements(s), query_elements};
+}
+
 double AttentionShapeModel::time_s(const AttentionShape& s) const {
   const AttentionTileTimes& c = times_for(s);
-  const SmLoad l = attention_tiling(s, sm_count, c.cta_cost()).busiest;
-  return c.t0_s + c.cta_s * double(l.ctas) + c.tile_s * double(l.tiles) + c.masked_tile_s * double(l.masked);
+  return attention_work(s, sm_count, c).time_s(c);
 }
 
 CostParams default_cost_params() {

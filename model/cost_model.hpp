@@ -37,23 +37,48 @@ struct EfficiencyTable {
 
 // Seconds of one attention launch from the load of its busiest SM (attention_tiles.hpp):
 //   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked tiles  (busiest SM)
+//       + split_element_s x dK/dV accumulator elements                      (split backward)
+//       + query_element_s x query elements                                  (backward)
 // t0_s: launch, the side kernels (backward: dQ zeroing, delta, dQ conversion) and the tail;
 // cta_s: a CTA's prologue/epilogue (first loads, output store); tile_s: one tile (forward
-// 128 x 128) or query step (backward 64 x 128); masked_tile_s: what a mask adds to one.
+// 128 x 128) or query step (backward 64 x 128); masked_tile_s: what a mask adds to one;
+// split_element_s: one fp32 dK/dV accumulator element of a backward whose query heads split
+// over CTAs (the atomic adds of every head and the conversion; attention_tiles.hpp);
+// query_element_s: one element of the backward's memory-bound side kernels, which scale with
+// the query side (batch x sq x query heads x head dim: zeroing and converting the fp32 dQ
+// accumulator, delta = rowsum(dO * O)).
 struct AttentionTileTimes {
-  double t0_s = 0, cta_s = 0, tile_s = 0, masked_tile_s = 0;
+  double t0_s = 0, cta_s = 0, tile_s = 0, masked_tile_s = 0, split_element_s = 0, query_element_s = 0;
   CtaCost cta_cost() const { return {cta_s, tile_s, masked_tile_s}; }
 };
 
-// Fitted per pass and mask for hcpsim's kernels (head dim `head_dim`) on a GPU of `sm_count` SMs.
+// What the time model counts for one launch: the busiest SM's load under `t`'s CTA costs,
+// and the split backward's accumulator elements. time_s is the one formula above.
+struct AttentionWork {
+  SmLoad busiest;
+  int64_t split_elements = 0;
+  int64_t query_elements = 0;  // backward: batch x sq x query heads x head dim; forward: 0
+  double time_s(const AttentionTileTimes& t) const;
+};
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t);
+
+// Seconds of SM-clock-bound work that took `seconds` at `from_mhz`, at `to_mhz` (time
+// scales with 1 / clock); unchanged where either clock is unknown (0).
+double at_sm_clock(double seconds, double from_mhz, double to_mhz);
+
+// Fitted per pass and mask for hcpsim's kernels (head dim `head_dim`) on a GPU of `sm_count`
+// SMs, at SM clock `clock_mhz`: the clock the calibration's measurements ran at under
+// sustained load (their median; 0 where the measurements did not record clocks). A GPU at its
+// power limit runs the same kernel at a lower clock and proportionally slower (RESULTS.md).
 struct AttentionShapeModel {
   int64_t sm_count = 0;
   int64_t head_dim = 0;
+  double clock_mhz = 0;
   AttentionTileTimes fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;
   const AttentionTileTimes& times_for(const AttentionShape& s) const;
   // Same head dim for Q/K and V, no sliding window.
   bool applies_to(const AttentionShape& s) const;
-  double time_s(const AttentionShape& s) const;
+  double time_s(const AttentionShape& s) const;  // at clock_mhz
 };
 
 struct CostParams {
