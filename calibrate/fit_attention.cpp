@@ -88,15 +88,15 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
   out.tiles = {rows.front()[2], rows.front()[2]};
   double sq = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    const auto x = features(samples[i].shape, sm_count, t);
-    const double predicted = attention_work(samples[i].shape, sm_count, t).time_s(t);
+    const AttentionWork w = attention_work(samples[i].shape, sm_count, t);  // one list schedule per sample
+    const double predicted = w.time_s(t);
     const double err = predicted / times[i] - 1;
     sq += err * err;
     f.max_error = std::max(f.max_error, std::fabs(err));
     f.range_lo = std::min(f.range_lo, samples[i].flops);
     f.range_hi = std::max(f.range_hi, samples[i].flops);
-    out.tiles.first = std::min(out.tiles.first, x[2]);
-    out.tiles.second = std::max(out.tiles.second, x[2]);
+    out.tiles.first = std::min(out.tiles.first, double(w.busiest.tiles));
+    out.tiles.second = std::max(out.tiles.second, double(w.busiest.tiles));
   }
   f.rms_error = std::sqrt(sq / double(samples.size()));
   return out;

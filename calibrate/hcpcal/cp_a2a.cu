@@ -203,11 +203,7 @@ void a2a_backward(CpContext& ctx) {
     for (size_t j = 0; j < M; ++j) {
       const CpRank& k = ctx.ranks[m[j].local];
       ctx.t.use(k.rank);
-      io[j].q = k.saved.q;
-      io[j].kv = k.saved.k;
-      io[j].o = k.saved.o;
-      io[j].lse = k.saved.lse;
-      io[j].dout = doh[m[j].local];
+      io[j] = ring_bwd_inputs(k.saved, doh[m[j].local]);
     }
     ring_backward(ctx, dm, m, io);
     for (size_t j = 0; j < M; ++j) {

@@ -57,6 +57,16 @@ struct RingBwdIo {
   Buf q, kv, o, lse, dout;
   Buf dq, dkv_owner, dk, dv;
 };
+// The inputs from what a rank's forward saved (q, packed kv, o, lse) and its output gradient.
+inline RingBwdIo ring_bwd_inputs(const Saved& s, const Buf& dout) {
+  RingBwdIo io;
+  io.q = s.q;
+  io.kv = s.k;
+  io.o = s.o;
+  io.lse = s.lse;
+  io.dout = dout;
+  return io;
+}
 void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>& m, std::vector<RingBwdIo>& io);
 
 // Forward/backward of p2p, all_gather, a2a and a2a+p2p over the local ranks.

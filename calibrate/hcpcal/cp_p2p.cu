@@ -333,11 +333,7 @@ void p2p_backward(CpContext& ctx) {
   for (size_t j = 0; j < m.size(); ++j) {
     const CpRank& k = ctx.ranks[m[j].local];
     ctx.t.use(k.rank);
-    io[j].q = k.saved.q;
-    io[j].kv = k.saved.k;
-    io[j].o = k.saved.o;
-    io[j].lse = k.saved.lse;
-    io[j].dout = k.dout;
+    io[j] = ring_bwd_inputs(k.saved, k.dout);
   }
   ring_backward(ctx, dm, m, io);
   for (size_t j = 0; j < m.size(); ++j) {
