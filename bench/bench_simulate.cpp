@@ -14,7 +14,7 @@
 //
 // Kernel times are a PLACEHOLDER rule of this benchmark only (FLOPs / peak +
 // bytes / HBM bandwidth): the cost of simulating does not depend on them much;
-// hcpsim's predictions use model/cost_model.
+// hcpsim's predictions use cost/cost_model.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "model/scenario_io.hpp"
-#include "model/workload_builder.hpp"
-#include "simulator/execute.hpp"
+#include "scenario/parse.hpp"
+#include "workload/builder.hpp"
+#include "engine/execute.hpp"
 
 using namespace hcpsim;
 

@@ -7,7 +7,7 @@
 set -u
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$SRC/build}"
-BIN="$BUILD/simulator/hcpsim"
+BIN="$BUILD/hcpsim"
 MAX_S="${HCPSIM_SWEEP_MAX_S:-30}"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 [ -x "$BIN" ] || { echo "bench_sweep: no $BIN (build first)"; exit 1; }

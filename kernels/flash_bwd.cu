@@ -11,7 +11,7 @@
 #include "attn_params.h"
 #include "cp_ops.h"
 #include "bwd_common.cuh"
-#include "bwd_workspace.h"
+#include "rules/flash_bwd_workspace.hpp"
 #include "elementwise.cuh"
 #include "flash_bwd_sm90.h"
 #include "mma.cuh"

@@ -1,5 +1,5 @@
 // How hcpcal was launched and where its ranks are: plain logic, no CUDA, NCCL or MPI, so the
-// CPU tests (tests/calibrate/test_hcpcal_launch.cpp) cover it.
+// CPU tests (tests/hcpcal/test_hcpcal_launch.cpp) cover it.
 //
 // Launch modes: one process per GPU under mpirun (OpenMPI: OMPI_COMM_WORLD_*; MPICH/Hydra:
 // PMI_RANK/PMI_SIZE, MPI_LOCALRANKID) or srun (SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID), or a

@@ -1,6 +1,6 @@
 // hcpcal's processes: MPI when hcpcal was built with it (HCPCAL_HAVE_MPI) and a launcher
 // started it, otherwise this one process. Plain C++ (no CUDA), so a CPU test runs it under
-// mpiexec (tests/calibrate/mpi/hcpcal_mpi_check.cpp).
+// mpiexec (tests/hcpcal/mpi/hcpcal_mpi_check.cpp).
 #pragma once
 #include <stdexcept>
 #include <string>

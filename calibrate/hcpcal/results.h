@@ -1,6 +1,6 @@
 // The measurements hcpcal has finished, written to measurements.json after every one
 // (temporary file + rename), so an interrupted run keeps what it finished.
-// Schema (format "hcpsim-measurements/1"; read by calibrate/measurements.cpp):
+// Schema (format "hcpsim-measurements/1"; read by fit/measurements.cpp):
 //   { "format", "tool", "argv": [..], "complete": bool,
 //     "environment": { "hostname", "gpu_model", "gpu_count", "compute_capability", "sm_count",
 //                      "l2_bytes", "driver", "cuda_runtime", "cublas", "nccl", "cudnn", "topology" },

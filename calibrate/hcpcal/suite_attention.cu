@@ -28,7 +28,7 @@ using hcpsim::kernels::LseView;
 
 constexpr int kHeadsQ = 32;  // of the square and step shapes; a2a's kernels have 32/R
 constexpr int kHeadDim = 128;
-constexpr double kBwdFlopRatio = 2.5;  // as model/attention_common.hpp counts the backward
+constexpr double kBwdFlopRatio = 2.5;  // as workload/attention_common.hpp counts the backward
 
 struct AttnCase {
   std::string name;

@@ -165,7 +165,7 @@ void run_interference_suite(const Options& options, NcclWorld& w, MeasurementLog
   o.warmup_ms = 0;
   const int n = w.slots();
   const bool nccl = w.ranks() > 1;
-  // Record names (calibrate/measurements.cpp): the aggressor is "collective" or "copy"; as a
+  // Record names (fit/measurements.cpp): the aggressor is "collective" or "copy"; as a
   // victim the transfer is "collective" either way, config.shape.transfer_op says which ran.
   const std::string aggressor_transfer = nccl ? "collective" : "copy";
   const std::string transfer_op = nccl ? "nccl_all_gather" : "cudaMemcpyAsync_d2d";

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "model/diagnostics.hpp"
-#include "model/scenario_io.hpp"
+#include "common/diagnostics.hpp"
+#include "scenario/parse.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hcpsim::ParseOptions opt;

@@ -2,7 +2,7 @@
 // the expectations below are derived from these round numbers).
 #pragma once
 
-#include "model/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace hcpsim::test {
 

@@ -1,0 +1,178 @@
+#include "cli/calibrate_commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "fit/check.hpp"
+#include "fit/fit.hpp"
+#include "fit/replay.hpp"
+#include "common/diagnostics.hpp"
+#include "cli/cli.hpp"
+#include "common/output_file.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int kExitCheckFailed = 3;  // a check's error is above --max-error
+
+struct Args {
+  std::vector<std::string> measurements;  // one set (read_measurement_files)
+  std::string out, calibration, gpu_preset;
+  std::vector<std::string> kinds;
+  int knots = 8;
+  std::string method = "curve";
+  double max_error_pct = -1;
+  bool in_sample = false;
+};
+
+bool kind_selected(const Args& a, const Measurement& m) {
+  if (a.kinds.empty()) return true;
+  const char* k = m.kind == MeasurementKind::Attention      ? "attention"
+                  : m.kind == MeasurementKind::Gemm         ? "gemm"
+                  : m.kind == MeasurementKind::Copy         ? "copy"
+                  : m.kind == MeasurementKind::Collective   ? "collective"
+                  : m.kind == MeasurementKind::Interference ? "interference"
+                                                            : "cp";
+  return std::find(a.kinds.begin(), a.kinds.end(), k) != a.kinds.end();
+}
+
+std::string join_names(const std::vector<std::string>& files) {
+  std::string s;
+  for (const auto& f : files) s += (s.empty() ? "" : ", ") + f;
+  return s;
+}
+
+void print_warnings(const std::vector<std::string>& w) {
+  for (const auto& s : w) std::cerr << "warning: " << s << "\n";
+}
+
+int run_fit(const Args& a) {
+  if (!a.out.empty()) check_writable(a.out);
+  const MeasurementSet set = read_measurement_files(a.measurements);
+  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
+  FitOptions opt;
+  opt.max_knots = a.knots;
+  opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
+  opt.measurements_name = join_names(a.measurements);
+  const FitResult r = fit_calibration(set, gpu, opt);
+  print_warnings(r.warnings);
+  std::cout << "# hcpsim fit: " << set.items.size() << " measurements on " << set.gpu_model << ", efficiencies of "
+            << gpu.name << " peaks\n"
+            << format_fit(r.calibration);
+  if (!a.out.empty()) {
+    write_file_atomically(a.out, calibration_to_json(r.calibration));
+    std::cout << "# wrote " << a.out << "\n";
+  }
+  return kExitOk;
+}
+
+int run_check(const Args& a) {
+  const MeasurementSet set = read_measurement_files(a.measurements);
+  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
+  auto include = [&](const Measurement& m) { return kind_selected(a, m); };
+  CheckReport r;
+  std::string title;
+  if (a.in_sample) {
+    if (a.calibration.empty())
+      throw ScenarioError({{"--calibration", "missing", "--in-sample predicts from a calibration file",
+                            "give --calibration calibration.json"}});
+    r = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
+    title = "hcpsim check, in-sample: every measurement predicted from " + a.calibration;
+  } else {
+    FitOptions opt;
+    opt.max_knots = a.knots;
+    opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
+    opt.measurements_name = join_names(a.measurements);
+    r = check_out_of_sample(set, gpu, opt, include);
+    title = "hcpsim check, out-of-sample: fitted on half of the shapes, predicting the other half";
+  }
+  print_warnings(r.warnings);
+  std::string text = format_check(r, title);
+  if (!a.in_sample && !a.calibration.empty()) {
+    const CheckReport all = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "# in-sample with %s: cases %zu  median |error| %.2f%%  max |error| %.2f%%\n",
+                  a.calibration.c_str(), summarized_cases(all), 100 * all.median_abs_error, 100 * all.max_abs_error);
+    text += buf;
+  }
+  if (a.out.empty()) {
+    std::cout << text;
+  } else {
+    write_file_atomically(a.out, text);
+  }
+  if (a.max_error_pct >= 0 && 100 * r.max_abs_error > a.max_error_pct) {
+    std::cerr << "hcpsim check: max |error| " << 100 * r.max_abs_error << "% is above --max-error " << a.max_error_pct
+              << "%\n";
+    return kExitCheckFailed;
+  }
+  return kExitOk;
+}
+
+class Commands : public CalibrateCommands {
+ public:
+  explicit Commands(CLI::App& app) {
+    app.add_option("--calibration", run_calibration_,
+                   "calibration.json from `hcpsim fit`, for every scenario (the built-in study too)");
+    fit_ = app.add_subcommand("fit", "Fit cost-model parameters to hcpcal's measurements.json");
+    fit_->add_option("measurements", fit_args_.measurements, "measurements.json from hcpcal (several: one set)")
+        ->required();
+    fit_->add_option("-o,--out", fit_args_.out, "Write calibration.json here (atomically)");
+    fit_->add_option("--gpu", fit_args_.gpu_preset, "Cluster preset whose GPU peaks to use (default: from gpu_model)");
+    fit_->add_option("--method", fit_args_.method, "Table fit: curve (saturating power law) or knots (default curve)")
+        ->check(CLI::IsMember({"curve", "knots"}));
+    fit_->add_option("--knots", fit_args_.knots, "--method knots: most table points (default 8)")->check(CLI::Range(1, 64));
+
+    check_ = app.add_subcommand("check", "Predict every measurement with the cost model; signed error per case");
+    check_->add_option("measurements", check_args_.measurements,
+                       "measurements.json from hcpcal (several: one set, e.g. attention and cp suites)")
+        ->required();
+    check_->add_option("--calibration", check_args_.calibration, "calibration.json (in-sample summary, --in-sample)");
+    check_->add_flag("--in-sample", check_args_.in_sample, "Predict all cases from --calibration instead of a half fit");
+    check_->add_option("--max-error", check_args_.max_error_pct, "Exit 3 when max |error| exceeds this (percent)")
+        ->check(CLI::NonNegativeNumber);
+    check_->add_option("--kind", check_args_.kinds,
+                       "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference")
+        ->check(CLI::IsMember({"attention", "gemm", "copy", "cp", "collective", "interference"}))
+        ->delimiter(',');
+    check_->add_option("--gpu", check_args_.gpu_preset, "Cluster preset whose GPU peaks to use");
+    check_->add_option("--method", check_args_.method, "Table fit of the fit half: curve or knots (default curve)")
+        ->check(CLI::IsMember({"curve", "knots"}));
+    check_->add_option("--knots", check_args_.knots, "--method knots: most table points (default 8)")
+        ->check(CLI::Range(1, 64));
+    check_->add_option("-o,--out", check_args_.out, "Write the table here (atomically) instead of stdout");
+  }
+  bool active() const override { return fit_->parsed() || check_->parsed(); }
+  void apply_to(std::vector<NamedScenario>& inputs) const override {
+    if (run_calibration_.empty()) return;
+    read_calibration_file(run_calibration_, "--calibration");
+    for (auto& in : inputs) in.scenario.calibration_path = run_calibration_;
+  }
+  int run() override {
+    const std::string source = join_names(fit_->parsed() ? fit_args_.measurements : check_args_.measurements);
+    try {
+      return fit_->parsed() ? run_fit(fit_args_) : run_check(check_args_);
+    } catch (const ScenarioError& e) {
+      for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
+      std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
+                << " in " << source << "\n";
+      return kExitInvalidInput;
+    } catch (const OutputFileError& e) {
+      std::cerr << "error: --out: " << e.what() << " (output files must be writable) \u2014 check that the folder "
+                << "exists and is writable\n";
+      return kExitInvalidInput;
+    }
+  }
+
+ private:
+  CLI::App* fit_ = nullptr;
+  CLI::App* check_ = nullptr;
+  Args fit_args_, check_args_;
+  std::string run_calibration_;  // top-level --calibration
+};
+
+}  // namespace
+
+std::unique_ptr<CalibrateCommands> add_calibrate_commands(CLI::App& app) { return std::make_unique<Commands>(app); }
+
+}  // namespace hcpsim

@@ -1,0 +1,51 @@
+// One function per hcpsim command; cli.cpp parses arguments and dispatches.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scenario/rank_layout.hpp"
+#include "scenario/scenario.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace hcpsim {
+
+struct CliOptions {
+  std::string scenario_file;  // empty: the built-in study
+  bool validate_only = false;
+  bool dump_workload = false;
+  bool show_placement = false;
+  std::string format = "text";  // text | json
+  std::vector<int> ranks;       // --dump-workload: which ranks to print
+  std::string out_file;         // empty: stdout
+  std::string trace_file;       // Chrome/Perfetto trace of the simulation
+  bool reproducible = false;    // leave host wall time out, so equal inputs give equal bytes
+};
+
+struct NamedScenario {
+  std::string source;  // file name, or "<built-in ...>"
+  Scenario scenario;
+};
+
+int validate_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int dump_workload_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int placement_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt);
+
+// `hcpsim sweep` and `hcpsim merge` (cli_sweep.cpp): registered on `app`;
+// run_sweep_commands returns the exit code, or -1 when neither was given.
+struct SweepCommands;
+std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app);
+int run_sweep_commands(const SweepCommands& s);
+
+// The TP x CP x DP x PP rank layout a scenario asks for.
+RankLayout rank_layout_of(const Scenario& sc);
+
+// Writes `text` to opt.out_file atomically, or to stdout.
+void emit(const CliOptions& opt, const std::string& text);
+
+}  // namespace hcpsim

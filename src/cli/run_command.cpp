@@ -1,0 +1,150 @@
+// `hcpsim [FILE]`: simulate one training step (or layer / attention) and report
+// it; with no FILE, the built-in seed decision study, side by side.
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "report/memory_table.hpp"
+#include "memory/estimate.hpp"
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "common/child_process.hpp"
+#include "common/output_file.hpp"
+#include "report/result_text.hpp"
+#include "run/result_json.hpp"
+#include "report/scenario_summary.hpp"
+#include "report/study_table.hpp"
+#include "sweep/choose.hpp"
+#include "run/simulate.hpp"
+#include "report/trace.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+// Simulates in a child process (SimGrid: one simulation per process) and
+// returns the result JSON; writes the trace there too when asked.
+nlohmann::json simulate_to_json(const Scenario& sc, const CliOptions& opt, const std::string& trace_file) {
+  const std::string text = run_in_child([&]() {
+    SimulationArtifacts art;
+    const SimulationResult r = simulate_scenario(sc, SimulateOptions{}, trace_file.empty() ? nullptr : &art);
+    if (!trace_file.empty()) {
+      std::vector<TracePhase> phases = {{"layer", &art.workload.layer}};
+      if (!art.workload.step.empty()) phases.push_back({"step", &art.workload.step});
+      write_file_atomically(trace_file, chrome_trace_json(art.timeline, phases, art.workload.groups));
+    }
+    return result_to_json(sc, r, opt.reproducible).dump();
+  });
+  return nlohmann::json::parse(text);
+}
+
+// "trace.json" for one input; "trace-<stem>.json" for each of several.
+std::string trace_path(const CliOptions& opt, const NamedScenario& in, bool several) {
+  if (opt.trace_file.empty() || !several) return opt.trace_file;
+  std::filesystem::path p(opt.trace_file);
+  std::string stem = std::filesystem::path(in.source).stem().string();
+  for (char& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  return (p.parent_path() / (p.stem().string() + "-" + stem + p.extension().string())).string();
+}
+
+std::string short_label(const std::string& name) { return name.size() <= 28 ? name : name.substr(0, 27) + "~"; }
+
+// The scenario under the lightest recompute setting that fits, if its own does not.
+std::optional<Scenario> fitting_variant(const Scenario& sc) {
+  const auto r = lightest_fitting_recompute(sc);
+  if (!r) return std::nullopt;
+  Scenario v = sc;
+  v.training.recompute_granularity = *r;
+  v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(*r) + " recompute";
+  return v;
+}
+
+double tps(const nlohmann::json& r) { return r["step"]["tokens_per_s_per_gpu"].get<double>(); }
+double attn_ms(const nlohmann::json& r) {
+  return 1e3 * (r["attention"]["forward_s"].get<double>() + r["attention"]["backward_s"].get<double>());
+}
+double component_gb(const nlohmann::json& r, const std::string& name) {
+  for (const auto& c : r["memory"]["breakdown"])
+    if (c["name"] == name) return c["bytes"].get<double>() / 1e9;
+  return 0;
+}
+
+// The seed study's claim, checked against what hcpsim computed.
+std::string seed_check(const std::vector<StudyRow>& rows) {
+  const StudyRow *a = nullptr, *b = nullptr;
+  for (const auto& r : rows) {  // the fitting variant of each option if there is one, else the option
+    if (r.label.rfind("A", 0) == 0 && (!a || r.result["memory"]["fits"].get<bool>())) a = &r;
+    if (r.label.rfind("B", 0) == 0 && (!b || r.result["memory"]["fits"].get<bool>())) b = &r;
+  }
+  if (!a || !b) return "";
+  char buf[1024];
+  std::string o = "Seed claim (Megatron-Bridge docs/training/hierarchical-context-parallel.md): B matches A's throughput\n"
+                  "with more memory headroom. hcpsim compares " + a->label + " with " + b->label + ":\n";
+  std::snprintf(buf, sizeof buf, "  throughput: B reaches %.1f%% of A's tokens/s per GPU (%.1f vs %.1f)%s\n",
+                100 * tps(b->result) / tps(a->result), tps(b->result), tps(a->result),
+                std::abs(tps(b->result) / tps(a->result) - 1) <= kThroughputTie ? " - a match, as the seed says"
+                                                                                 : " - not a match");
+  o += buf;
+  const double dh = (b->result["memory"]["headroom_bytes"].get<double>() - a->result["memory"]["headroom_bytes"].get<double>()) / 1e9;
+  std::snprintf(buf, sizeof buf, "  headroom: B has %+.1f GB relative to A%s\n", dh,
+                dh > 0 ? " - more, as the seed says" : " - less, unlike the seed");
+  o += buf;
+  std::snprintf(buf, sizeof buf,
+                "  why: attention per layer A %.1f ms (CP comm exposed %.2f ms) vs B %.1f ms (exposed %.2f ms); B's TP2 halves\n"
+                "       weights+grads (%.1f vs %.1f GB) but keeps %.1f GB of activations against A's %.1f GB.\n",
+                attn_ms(a->result), 1e3 * a->result["attention"]["exposed_comm_s"].get<double>(), attn_ms(b->result),
+                1e3 * b->result["attention"]["exposed_comm_s"].get<double>(),
+                component_gb(b->result, "weights") + component_gb(b->result, "main grads"),
+                component_gb(a->result, "weights") + component_gb(a->result, "main grads"),
+                component_gb(b->result, "activations (saved)"), component_gb(a->result, "activations (saved)"));
+  o += buf;
+  return o;
+}
+
+int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
+  std::vector<StudyRow> rows;
+  for (const auto& in : inputs) {
+    rows.push_back({short_label(in.scenario.name), simulate_to_json(in.scenario, opt, trace_path(opt, in, true))});
+    if (auto v = fitting_variant(in.scenario))
+      rows.push_back({short_label(v->name), simulate_to_json(*v, opt, "")});
+  }
+  if (opt.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) out.push_back({{"option", r.label}, {"result", r.result}});
+    emit(opt, out.dump(2) + "\n");
+    return kExitOk;
+  }
+  std::string text = "hcpsim study: " + std::to_string(inputs.size()) + " options";
+  text += opt.scenario_file.empty() ? " (built-in seed decision: Llama-3.1-8B, 128K tokens, 4 x DGX-H100)\n\n" : "\n\n";
+  for (const auto& in : inputs) text += format_scenario_summary(in.scenario);
+  text += "\n" + format_study_table(rows);
+  text += "(options that do not fit are also shown with the lightest recompute setting that fits)\n\n";
+  std::string reasons;
+  const int pick = recommend(rows, reasons);
+  text += (pick >= 0 ? "Recommendation: " + rows[pick].label + "\n  " : "Recommendation: none\n  ") + reasons + "\n\n";
+  if (opt.scenario_file.empty()) text += seed_check(rows) + "\n";
+  text += "simulated: " + rows.front().result["simulated"]["what"].get<std::string>() + "\n";
+  text += "composed:  " + rows.front().result["composed"].get<std::string>() + "\n";
+  text += "costs:     " + rows.front().result["cost_model"].get<std::string>() + "\n";
+  emit(opt, text);
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
+  if (inputs.size() > 1) return run_study(inputs, opt);
+  const NamedScenario& in = inputs.front();
+  const nlohmann::json r = simulate_to_json(in.scenario, opt, trace_path(opt, in, false));
+  if (opt.format == "json") {
+    emit(opt, r.dump(2) + "\n");
+    return kExitOk;
+  }
+  std::string text = format_scenario_summary(in.scenario) + format_result(r);
+  text += format_memory(estimate_memory(in.scenario));
+  emit(opt, text);
+  return kExitOk;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,71 @@
+// Typed, range-checked reading of one JSON object, recording every problem in a
+// DiagnosticSink with its dotted path instead of throwing at the first one.
+// Unknown keys are errors with a "did you mean" suggestion.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/diagnostics.hpp"
+
+namespace hcpsim {
+
+// Closest candidate to `word` by edit distance, if close enough to be a likely typo.
+std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// "a, b or c"
+std::string join_choices(const std::vector<std::string>& choices);
+
+class ObjectReader {
+ public:
+  // `obj` may be any JSON value; a non-object records a type error and reads as empty.
+  ObjectReader(const nlohmann::json& obj, std::string path, DiagnosticSink& sink, std::vector<std::string> known_keys);
+
+  bool has(const std::string& key) const;
+  std::string path_of(const std::string& key) const;
+  const nlohmann::json* raw(const std::string& key) const;
+
+  // Each getter returns nullopt when the key is absent or its value is invalid
+  // (the latter is recorded as an error).
+  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max, std::string_view hint = {});
+  std::optional<double> number(const std::string& key, double min, double max, std::string_view hint = {});
+  std::optional<bool> boolean(const std::string& key);
+  std::optional<std::string> string(const std::string& key);
+  std::optional<std::vector<int64_t>> integer_list(const std::string& key, int64_t min, int64_t max);
+  // A sub-object (nullptr when absent; a non-object is recorded as an error).
+  const nlohmann::json* object(const std::string& key);
+
+  // One of a fixed set of strings; `aliases` are known misspellings with their own fix text.
+  template <class E>
+  std::optional<E> choice(const std::string& key, std::initializer_list<std::pair<const char*, E>> options,
+                          std::initializer_list<std::pair<const char*, const char*>> aliases = {});
+
+  DiagnosticSink& sink() { return sink_; }
+
+ private:
+  std::optional<std::string> choice_name(const std::string& key, const std::vector<std::string>& names,
+                                         std::initializer_list<std::pair<const char*, const char*>> aliases);
+  const nlohmann::json* obj_ = nullptr;
+  std::string path_;
+  DiagnosticSink& sink_;
+};
+
+template <class E>
+std::optional<E> ObjectReader::choice(const std::string& key, std::initializer_list<std::pair<const char*, E>> options,
+                                      std::initializer_list<std::pair<const char*, const char*>> aliases) {
+  std::vector<std::string> names;
+  for (const auto& o : options) names.emplace_back(o.first);
+  auto name = choice_name(key, names, aliases);
+  if (!name) return std::nullopt;
+  for (const auto& o : options)
+    if (*name == o.first) return o.second;
+  return std::nullopt;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,68 @@
+#include "common/json_text.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace hcpsim {
+
+namespace {
+
+// nlohmann reports the byte offset just past the offending character (1-based).
+void line_and_column(std::string_view text, size_t byte, size_t& line, size_t& column) {
+  line = 1;
+  column = 1;
+  const size_t end = std::min(byte > 0 ? byte - 1 : 0, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::string& source,
+                                              const std::string& json_path, DiagnosticSink& sink) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), /*callback=*/nullptr, /*allow_exceptions=*/true,
+                                 /*ignore_comments=*/false);
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t line = 0, column = 0;
+    line_and_column(text, e.byte, line, column);
+    // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ...";
+    // keep only the part after the location.
+    std::string msg = e.what();
+    if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
+    sink.error(json_path,
+               source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": malformed JSON: " + msg,
+               "JSON syntax", "fix the JSON at line " + std::to_string(line) + ", column " + std::to_string(column));
+    return std::nullopt;
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error but a value JSON cannot hold, e.g. a number that overflows a double.
+    std::string msg = e.what();
+    if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+    sink.error(json_path, source + ": malformed JSON: " + msg, "JSON syntax",
+               "write numbers within the range of a 64-bit float");
+    return std::nullopt;
+  }
+}
+
+std::optional<std::string> read_text_file(const std::string& file_path, const std::string& json_path,
+                                          DiagnosticSink& sink) {
+  std::ifstream in(file_path, std::ios::binary);
+  if (!in) {
+    sink.error(json_path, "cannot open \"" + file_path + "\": " + std::strerror(errno), "file must be readable",
+               "check the path (relative paths are resolved against the scenario file's folder)");
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace hcpsim

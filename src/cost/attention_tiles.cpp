@@ -1,0 +1,133 @@
+#include "cost/attention_tiles.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <queue>
+#include <utility>
+
+#include "rules/flash_bwd_workspace.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int64_t kWavesHeadsFastest = 4;      // kernels/attn_params.h launch_order_heads_fastest
+constexpr int64_t kListScheduleMaxWaves = 64;  // beyond this the schedule is balanced to within one CTA
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+bool is_causal(const AttentionShape& s) { return s.mask != KernelMask::None; }
+
+// Key column of query row 0's diagonal: 0 top-left, skv - sq bottom-right.
+int64_t diagonal_offset(const AttentionShape& s) { return s.mask == KernelMask::CausalBottomRight ? s.skv - s.sq : 0; }
+
+// Forward: CTAs over (batch, head, query tile), each walking key tiles.
+std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionTileGeometry& g, int64_t sm_count) {
+  const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
+  const bool causal = is_causal(s);
+  std::vector<CtaWork> per_block(static_cast<size_t>(m_blocks));  // by launch index (longest causal first)
+  for (int64_t mi = 0; mi < m_blocks; ++mi) {
+    const int64_t m0 = (causal ? m_blocks - 1 - mi : mi) * g.block_q;
+    const int64_t kv_end = causal ? std::clamp(m0 + g.block_q + off, int64_t(0), s.skv) : s.skv;
+    CtaWork& w = per_block[size_t(mi)];
+    w.tiles = ceil_div(kv_end, g.block_kv);
+    for (int64_t n = 0; n < w.tiles; ++n) {
+      const int64_t n0 = n * g.block_kv;
+      if (n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
+    }
+  }
+  const int64_t ctas = m_blocks * s.heads_q * s.batch;
+  const bool heads_fastest = ctas <= kWavesHeadsFastest * sm_count;
+  std::vector<CtaWork> out;
+  out.reserve(size_t(ctas));
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const int64_t outer = heads_fastest ? m_blocks : s.heads_q, inner = heads_fastest ? s.heads_q : m_blocks;
+    for (int64_t i = 0; i < outer; ++i)
+      for (int64_t j = 0; j < inner; ++j) out.push_back(per_block[size_t(heads_fastest ? i : j)]);
+  }
+  return out;
+}
+
+// Backward: CTAs over (batch, KV head slot, key tile), each walking query steps of its heads.
+std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileGeometry& g, int64_t sm_count) {
+  const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
+  const int64_t group = s.heads_q / s.heads_kv;
+  const bool causal = is_causal(s);
+  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
+  const int64_t heads_per_cta = group / split, slots = s.heads_kv * split;
+  std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
+  for (int64_t j = 0; j < n_blocks; ++j) {
+    const int64_t n0 = j * g.block_kv;
+    const int64_t m_first = causal ? std::max<int64_t>(0, n0 - off) / g.block_q : 0;
+    const int64_t m_count = std::max<int64_t>(q_steps - m_first, 0);
+    int64_t masked = 0;
+    for (int64_t m = m_first; m < m_first + m_count; ++m)
+      if (n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1)) ++masked;
+    per_block[size_t(j)] = {m_count * heads_per_cta, masked * heads_per_cta};
+  }
+  const int64_t ctas = n_blocks * slots * s.batch;
+  const bool heads_fastest = ctas <= kWavesHeadsFastest * sm_count;
+  std::vector<CtaWork> out;
+  out.reserve(size_t(ctas));
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const int64_t outer = heads_fastest ? n_blocks : slots, inner = heads_fastest ? slots : n_blocks;
+    for (int64_t i = 0; i < outer; ++i)
+      for (int64_t j = 0; j < inner; ++j) out.push_back(per_block[size_t(heads_fastest ? i : j)]);
+  }
+  return out;
+}
+
+}  // namespace
+
+AttentionTileGeometry attention_tile_geometry(const AttentionShape& s) {
+  return s.backward ? AttentionTileGeometry{64, 128} : AttentionTileGeometry{128, 128};
+}
+
+std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count) {
+  if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
+  const AttentionTileGeometry g = attention_tile_geometry(s);
+  return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
+}
+
+int64_t split_accumulator_elements(const AttentionShape& s) {
+  if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
+  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
+  return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
+}
+
+AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost) {
+  AttentionTiling t;
+  const std::vector<CtaWork> ctas = attention_ctas(s, sm_count);
+  if (ctas.empty()) return t;
+  t.ctas = int64_t(ctas.size());
+  for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
+  t.waves = double(t.ctas) / double(sm_count);
+  const bool uniform = std::all_of(ctas.begin(), ctas.end(), [&](const CtaWork& c) {
+    return c.tiles == ctas.front().tiles && c.masked == ctas.front().masked;
+  });
+  if (uniform || t.ctas > kListScheduleMaxWaves * sm_count) {
+    // Every SM runs ceil(ctas / SMs) CTAs (uniform); very long launches balance to the mean.
+    const int64_t per_sm = ceil_div(t.ctas, sm_count);
+    t.busiest = uniform ? SmLoad{per_sm, per_sm * ctas.front().tiles, per_sm * ctas.front().masked}
+                        : SmLoad{per_sm, ceil_div(t.tiles, sm_count), ceil_div(t.masked, sm_count)};
+    return t;
+  }
+  // List scheduling: the next CTA goes to the SM that is free first (lowest index on ties).
+  using Slot = std::pair<double, int64_t>;
+  std::priority_queue<Slot, std::vector<Slot>, std::greater<Slot>> free_at;
+  for (int64_t i = 0; i < sm_count; ++i) free_at.push({0.0, i});
+  std::vector<SmLoad> load(static_cast<size_t>(sm_count));
+  std::vector<double> finish(static_cast<size_t>(sm_count), 0.0);
+  for (const auto& c : ctas) {
+    const auto [at, sm] = free_at.top();
+    free_at.pop();
+    SmLoad& l = load[size_t(sm)];
+    ++l.ctas, l.tiles += c.tiles, l.masked += c.masked;
+    finish[size_t(sm)] = at + cost.of(c);
+    free_at.push({finish[size_t(sm)], sm});
+  }
+  t.busiest = load[size_t(std::max_element(finish.begin(), finish.end()) - finish.begin())];
+  return t;
+}
+
+}  // namespace hcpsim

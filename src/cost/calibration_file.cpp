@@ -1,0 +1,360 @@
+#include "cost/calibration_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "common/diagnostics.hpp"
+#include "common/json_reader.hpp"
+#include "common/json_text.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr const char* kFormat = "hcpsim-calibration/3";    // written
+constexpr const char* kFormatV2 = "hcpsim-calibration/2";  // read too (no clock, no split_element_s)
+constexpr const char* kFormatV1 = "hcpsim-calibration/1";  // read too (no attention_shape)
+
+void require(ObjectReader& r, DiagnosticSink& sink, const std::string& key, const std::string& fix) {
+  if (!r.has(key)) sink.error(r.path_of(key), "missing", "required key", fix);
+}
+
+// [lo, hi] with 0 <= lo <= hi, or nullopt (recorded).
+std::optional<std::pair<double, double>> read_range(ObjectReader& r, DiagnosticSink& sink, const std::string& key) {
+  const nlohmann::json* v = r.raw(key);
+  if (!v) return std::nullopt;
+  if (!v->is_array() || v->size() != 2 || !(*v)[0].is_number() || !(*v)[1].is_number() ||
+      (*v)[0].get<double>() > (*v)[1].get<double>() || (*v)[0].get<double>() < 0) {
+    sink.error(r.path_of(key), "must be [lo, hi], got " + v->dump(), "two numbers, 0 <= lo <= hi",
+               "write the range of the measurements the parameter rests on");
+    return std::nullopt;
+  }
+  return std::make_pair((*v)[0].get<double>(), (*v)[1].get<double>());
+}
+
+FitSummary read_summary(ObjectReader& r, DiagnosticSink& sink, const std::string& range_key) {
+  FitSummary f;
+  if (auto n = r.integer("samples", 0, 1 << 30)) f.samples = int(*n);
+  if (auto rg = read_range(r, sink, range_key)) f.range_lo = rg->first, f.range_hi = rg->second;
+  if (auto e = r.number("rms_error", 0, 1e9)) f.rms_error = *e;
+  if (auto e = r.number("max_error", 0, 1e9)) f.max_error = *e;
+  if (auto b = r.string("backend")) f.backend = *b;
+  return f;
+}
+
+std::optional<EfficiencyTable> read_points(ObjectReader& r, DiagnosticSink& sink) {
+  const std::string path = r.path_of("points");
+  const nlohmann::json* v = r.raw("points");
+  if (!v) {
+    sink.error(path, "missing", "required key", "give [[flops, efficiency], ...] with FLOPs increasing");
+    return std::nullopt;
+  }
+  const std::string fix = "give [[flops, efficiency], ...] with FLOPs > 0 increasing and 0 < efficiency <= 1.5";
+  if (!v->is_array() || v->empty()) {
+    sink.error(path, "must be a non-empty array, got " + v->dump().substr(0, 40), "type", fix);
+    return std::nullopt;
+  }
+  EfficiencyTable t;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const auto& p = (*v)[i];
+    const std::string pi = path + "[" + std::to_string(i) + "]";
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) {
+      sink.error(pi, "must be [flops, efficiency], got " + p.dump().substr(0, 40), "type", fix);
+      return std::nullopt;
+    }
+    const double x = p[0].get<double>(), y = p[1].get<double>();
+    if (!(x > 0) || !(y > 0 && y <= 1.5)) {
+      sink.error(pi, "value " + p.dump() + " is out of range", "FLOPs > 0, 0 < efficiency <= 1.5", fix);
+      return std::nullopt;
+    }
+    if (!t.points.empty() && !(x > t.points.back().first)) {
+      sink.error(pi, "FLOPs " + p[0].dump() + " do not increase", "points sorted by FLOPs, strictly increasing", fix);
+      return std::nullopt;
+    }
+    t.points.emplace_back(x, y);
+  }
+  return t;
+}
+
+// Allowed range of each scalar, as CostParams documents it.
+std::pair<double, double> scalar_range(const std::string& name) {
+  if (name == "kernel_floor_s") return {0, 1e-3};
+  if (name == "comm_interference") return {1, 10};
+  return {1e-3, 1.5};  // efficiencies
+}
+
+nlohmann::json summary_json(const FitSummary& f, const char* range_key) {
+  nlohmann::json j;
+  if (!f.backend.empty()) j["backend"] = f.backend;
+  j["samples"] = f.samples;
+  j[range_key] = {f.range_lo, f.range_hi};
+  j["rms_error"] = f.rms_error;
+  j["max_error"] = f.max_error;
+  return j;
+}
+
+void read_collectives(const nlohmann::json& list, const std::string& path, DiagnosticSink& sink, CalibrationFile& c) {
+  if (!list.is_array()) return sink.error(path, "must be an array", "type", "write [ {op, layout, latency_s, ...}, ... ]");
+  for (size_t i = 0; i < list.size(); ++i) {
+    ObjectReader r(list[i], path + "[" + std::to_string(i) + "]", sink,
+                   {"op", "layout", "latency_s", "busbw_bytes_per_s", "table", "backend", "samples", "bytes_range",
+                    "rms_error", "max_error"});
+    for (const char* k : {"op", "layout", "latency_s", "busbw_bytes_per_s"})
+      require(r, sink, k, "`hcpsim fit` writes op, layout, latency_s and busbw_bytes_per_s");
+    CalibratedCollective k;
+    k.op = r.choice<std::string>("op", {{"sendrecv", std::string("sendrecv")}, {"all_to_all", std::string("all_to_all")},
+                                        {"all_gather", std::string("all_gather")},
+                                        {"reduce_scatter", std::string("reduce_scatter")},
+                                        {"all_reduce", std::string("all_reduce")}})
+               .value_or("");
+    k.layout = r.choice<std::string>("layout", {{"intra-node", std::string("intra-node")},
+                                                {"cross-node-same-rail", std::string("cross-node-same-rail")},
+                                                {"cross-node-cross-rail", std::string("cross-node-cross-rail")}})
+                   .value_or("");
+    k.latency_s = r.number("latency_s", 0, 1).value_or(0);
+    k.busbw_bytes_per_s = r.number("busbw_bytes_per_s", 1e6, 1e15).value_or(0);
+    if (const nlohmann::json* t = r.raw("table")) {
+      const std::string tp = r.path_of("table");
+      if (!t->is_array()) sink.error(tp, "must be an array", "type", "write [[bus_bytes, seconds], ...]");
+      for (size_t j = 0; t->is_array() && j < t->size(); ++j) {
+        const auto& p = (*t)[j];
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number() || !(p[0].get<double>() > 0) ||
+            !(p[1].get<double>() > 0) || (!k.table.empty() && !(p[0].get<double>() > k.table.back().first))) {
+          sink.error(tp + "[" + std::to_string(j) + "]", "must be [bus_bytes, seconds], got " + p.dump().substr(0, 40),
+                     "positive numbers, bytes strictly increasing", "rewrite the file with `hcpsim fit`");
+          break;
+        }
+        k.table.emplace_back(p[0].get<double>(), p[1].get<double>());
+      }
+    }
+    k.fit = read_summary(r, sink, "bytes_range");
+    c.collectives.push_back(k);
+  }
+}
+
+std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::json& j, const std::string& path,
+                                                            DiagnosticSink& sink) {
+  std::vector<std::string> keys = {"sm_count", "head_dim", "sm_clock_mhz", "backend"};
+  for (const auto& part : attention_shape_parts()) keys.push_back(part.name);
+  ObjectReader r(j, path, sink, keys);
+  const std::string fix = "rewrite the file with `hcpsim fit`";
+  for (const char* k : {"sm_count", "head_dim"}) require(r, sink, k, fix);
+  CalibratedAttentionShape a;
+  a.model.sm_count = r.integer("sm_count", 1, 1 << 20).value_or(0);
+  a.model.head_dim = r.integer("head_dim", 1, 1 << 16).value_or(0);
+  a.model.clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock the times are at, MHz").value_or(0);
+  a.backend = r.string("backend").value_or("");
+  for (const auto& part : attention_shape_parts()) {
+    require(r, sink, part.name, "give t0_s, cta_s, tile_s and masked_tile_s (" + fix + ")");
+    const nlohmann::json* p = r.object(part.name);
+    if (!p) continue;
+    ObjectReader pr(*p, r.path_of(part.name), sink,
+                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "split_element_s", "query_element_s", "backend", "samples",
+                     "flops_range", "tiles_range", "rms_error", "max_error"});
+    AttentionTileTimes& t = a.model.*part.times;
+    for (const char* k : {"t0_s", "cta_s", "tile_s", "masked_tile_s"}) require(pr, sink, k, fix);
+    // Seconds; t0 may be slightly negative (an intercept), the per-work costs may not.
+    t.t0_s = pr.number("t0_s", -1, 1).value_or(0);
+    t.cta_s = pr.number("cta_s", 0, 1).value_or(0);
+    t.tile_s = pr.number("tile_s", 1e-12, 1).value_or(0);
+    t.masked_tile_s = pr.number("masked_tile_s", -1, 1).value_or(0);
+    t.split_element_s = pr.number("split_element_s", 0, 1).value_or(0);  // format /3
+    t.query_element_s = pr.number("query_element_s", 0, 1).value_or(0);  // format /3
+    a.*part.fit = read_summary(pr, sink, "flops_range");
+    if (auto rg = read_range(pr, sink, "tiles_range")) a.*part.tiles = *rg;
+  }
+  return a;
+}
+
+nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
+  nlohmann::json j;
+  j["sm_count"] = a.model.sm_count;
+  j["head_dim"] = a.model.head_dim;
+  if (a.model.clock_mhz > 0) j["sm_clock_mhz"] = a.model.clock_mhz;
+  if (!a.backend.empty()) j["backend"] = a.backend;
+  for (const auto& part : attention_shape_parts()) {
+    nlohmann::json e = summary_json(a.*part.fit, "flops_range");
+    const AttentionTileTimes& t = a.model.*part.times;
+    e["t0_s"] = t.t0_s;
+    e["cta_s"] = t.cta_s;
+    e["tile_s"] = t.tile_s;
+    e["masked_tile_s"] = t.masked_tile_s;
+    e["split_element_s"] = t.split_element_s;
+    e["query_element_s"] = t.query_element_s;
+    e["tiles_range"] = {(a.*part.tiles).first, (a.*part.tiles).second};
+    j[part.name] = e;
+  }
+  return j;
+}
+
+}  // namespace
+
+const std::vector<AttentionShapePart>& attention_shape_parts() {
+  static const std::vector<AttentionShapePart> p = {
+      {"fwd_causal", &AttentionShapeModel::fwd_causal, &CalibratedAttentionShape::fwd_causal,
+       &CalibratedAttentionShape::tiles_fwd_causal},
+      {"fwd_nomask", &AttentionShapeModel::fwd_nomask, &CalibratedAttentionShape::fwd_nomask,
+       &CalibratedAttentionShape::tiles_fwd_nomask},
+      {"bwd_causal", &AttentionShapeModel::bwd_causal, &CalibratedAttentionShape::bwd_causal,
+       &CalibratedAttentionShape::tiles_bwd_causal},
+      {"bwd_nomask", &AttentionShapeModel::bwd_nomask, &CalibratedAttentionShape::bwd_nomask,
+       &CalibratedAttentionShape::tiles_bwd_nomask}};
+  return p;
+}
+
+const std::vector<std::string>& calibration_table_names() {
+  static const std::vector<std::string> n = {"gemm", "attention_fwd_causal", "attention_fwd_nomask",
+                                             "attention_bwd_causal", "attention_bwd_nomask"};
+  return n;
+}
+
+const std::vector<std::string>& calibration_scalar_names() {
+  static const std::vector<std::string> n = {"memory_efficiency", "kernel_floor_s", "comm_interference",
+                                             "intra_node_efficiency", "nic_efficiency"};
+  return n;
+}
+
+CalibrationFile parse_calibration_text(const std::string& text, const std::string& source, const std::string& json_path) {
+  DiagnosticSink sink;
+  CalibrationFile c;
+  auto doc = parse_json_text(text, source, json_path, sink);
+  if (!doc) sink.throw_if_any();
+  ObjectReader top(*doc, json_path, sink,
+                   {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
+                    "collectives", "attention_shape"});
+  require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
+  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV2 && *f != kFormatV1)
+    sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
+               std::string("must be ") + kFormat + ", " + kFormatV2 + " or " + kFormatV1,
+               "write it with this hcpsim's `hcpsim fit`");
+  require(top, sink, "parameters", "give the fitted parameters (run `hcpsim fit`)");
+  c.gpu = top.string("gpu").value_or("");
+  c.peak_bf16_flops_per_s = top.number("peak_bf16_flops_per_s", 1e9, 1e18).value_or(0);
+  c.hbm_bytes_per_s = top.number("hbm_bytes_per_s", 1e6, 1e15).value_or(0);
+  c.measurements = top.string("measurements").value_or("");
+  c.method = top.string("method").value_or("");
+  std::vector<std::string> known = calibration_table_names();
+  for (const auto& s : calibration_scalar_names()) known.push_back(s);
+  if (const nlohmann::json* params = top.object("parameters")) {
+    ObjectReader pr(*params, top.path_of("parameters"), sink, known);
+    for (const auto& name : calibration_table_names()) {
+      const nlohmann::json* t = pr.object(name);
+      if (!t) continue;
+      ObjectReader tr(*t, pr.path_of(name), sink,
+                      {"points", "backend", "samples", "flops_range", "rms_error", "max_error"});
+      auto table = read_points(tr, sink);
+      FitSummary f = read_summary(tr, sink, "flops_range");
+      if (table) c.tables.push_back({name, *table, f});
+    }
+    for (const auto& name : calibration_scalar_names()) {
+      const nlohmann::json* s = pr.object(name);
+      if (!s) continue;
+      ObjectReader sr(*s, pr.path_of(name), sink, {"value", "backend", "samples", "range", "rms_error", "max_error"});
+      require(sr, sink, "value", "give the fitted value");
+      const auto [lo, hi] = scalar_range(name);
+      auto v = sr.number("value", lo, hi);
+      FitSummary f = read_summary(sr, sink, "range");
+      if (v) c.scalars.push_back({name, *v, f});
+    }
+  }
+  if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
+  if (const nlohmann::json* a = top.object("attention_shape")) c.attention_shape = read_attention_shape(*a, top.path_of("attention_shape"), sink);
+  sink.throw_if_any();
+  return c;
+}
+
+CalibrationFile read_calibration_file(const std::string& file_path, const std::string& json_path) {
+  DiagnosticSink sink;
+  auto text = read_text_file(file_path, json_path, sink);
+  sink.throw_if_any();
+  return parse_calibration_text(*text, file_path, json_path);
+}
+
+std::string calibration_to_json(const CalibrationFile& c) {
+  nlohmann::json j;
+  j["format"] = kFormat;
+  j["gpu"] = c.gpu;
+  if (c.peak_bf16_flops_per_s > 0) j["peak_bf16_flops_per_s"] = c.peak_bf16_flops_per_s;
+  if (c.hbm_bytes_per_s > 0) j["hbm_bytes_per_s"] = c.hbm_bytes_per_s;
+  j["measurements"] = c.measurements;
+  j["method"] = c.method;
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& t : c.tables) {
+    nlohmann::json e = summary_json(t.fit, "flops_range");
+    nlohmann::json pts = nlohmann::json::array();
+    for (const auto& [x, y] : t.table.points) pts.push_back({x, y});
+    e["points"] = pts;
+    params[t.name] = e;
+  }
+  for (const auto& s : c.scalars) {
+    nlohmann::json e = summary_json(s.fit, "range");
+    e["value"] = s.value;
+    params[s.name] = e;
+  }
+  j["parameters"] = params;
+  if (c.attention_shape) j["attention_shape"] = attention_shape_json(*c.attention_shape);
+  if (!c.collectives.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& k : c.collectives) {
+      nlohmann::json e = summary_json(k.fit, "bytes_range");
+      e["op"] = k.op;
+      e["layout"] = k.layout;
+      e["latency_s"] = k.latency_s;
+      e["busbw_bytes_per_s"] = k.busbw_bytes_per_s;
+      if (!k.table.empty()) {
+        nlohmann::json pts = nlohmann::json::array();
+        for (const auto& [x, y] : k.table) pts.push_back({x, y});
+        e["table"] = pts;
+      }
+      list.push_back(e);
+    }
+    j["collectives"] = list;
+  }
+  return j.dump(2) + "\n";
+}
+
+CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::string& file_path) {
+  std::vector<std::string> used;
+  for (const auto& t : c.tables) {
+    EfficiencyTable* dst = t.name == "gemm"                   ? &p.gemm
+                           : t.name == "attention_fwd_causal" ? &p.attention_fwd_causal
+                           : t.name == "attention_fwd_nomask" ? &p.attention_fwd_nomask
+                           : t.name == "attention_bwd_causal" ? &p.attention_bwd_causal
+                                                              : &p.attention_bwd_nomask;
+    *dst = t.table;
+    used.push_back(t.name);
+  }
+  for (const auto& s : c.scalars) {
+    double* dst = s.name == "memory_efficiency"       ? &p.memory_efficiency
+                  : s.name == "kernel_floor_s"        ? &p.kernel_floor_s
+                  : s.name == "comm_interference"     ? &p.comm_interference
+                  : s.name == "intra_node_efficiency" ? &p.intra_node_efficiency
+                                                      : &p.nic_efficiency;
+    *dst = s.value;
+    used.push_back(s.name);
+  }
+  if (c.attention_shape) {
+    p.attention_shape = c.attention_shape->model;
+    const AttentionShapeModel& a = c.attention_shape->model;
+    used.push_back("attention_shape (head dim " + std::to_string(a.head_dim) +
+                   (a.clock_mhz > 0 ? ", at the sustained SM clock of " + std::to_string(int(a.clock_mhz + 0.5)) + " MHz"
+                                    : std::string()) +
+                   ")");
+  }
+  std::vector<std::string> defaults;
+  for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
+    for (const auto& n : *names)
+      if (std::find(used.begin(), used.end(), n) == used.end()) defaults.push_back(n);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return v.empty() ? std::string("nothing") : s;
+  };
+  p.calibrated = used;
+  p.source = "calibration " + file_path + (c.gpu.empty() ? "" : " (" + c.gpu + ")") + ": " +
+             join(used) + "; defaults for " + join(defaults) + " (" + p.source + ")";
+  return p;
+}
+
+}  // namespace hcpsim

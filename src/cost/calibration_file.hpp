@@ -1,0 +1,120 @@
+// calibration.json: the cost-model parameters a calibration overrides, written by
+// `hcpsim fit` (calibrate/) and read here for a scenario's "calibration" key.
+//
+//   { "format": "hcpsim-calibration/1",
+//     "gpu": "NVIDIA H200",                       // what the measurements ran on
+//     "peak_bf16_flops_per_s": 9.89e14,           // peaks the efficiencies are fractions of
+//     "hbm_bytes_per_s": 4.8e12,
+//     "measurements": "measurements.json",        // provenance, free text
+//     "method": "...",                            // how the fit was made, free text
+//     "parameters": {
+//       "<table>": { "points": [[flops, efficiency], ...],   // FLOPs increasing
+//                    "backend": "hcpsim-flash", "samples": 12, "flops_range": [lo, hi],
+//                    "rms_error": 0.01, "max_error": 0.03 },  // relative time error of the fit
+//       "<scalar>": { "value": 0.9, "samples": 4, "range": [lo, hi], "rms_error": .., "max_error": .. } } }
+//
+//     "collectives": [ { "op": "all_reduce", "layout": "intra-node", "latency_s": 2e-5,
+//                        "busbw_bytes_per_s": 3.6e11, "table": [[bus_bytes, s], ...] (optional),
+//                        "samples": .., "bytes_range": [lo, hi], "rms_error": .., "max_error": .. } ]
+//   (optional; files without it load as before)
+//     "attention_shape": { "sm_count": 132, "head_dim": 128, "sm_clock_mhz": 1845, "backend": "hcpsim-flash",
+//                          "fwd_causal": { "t0_s": .., "cta_s": .., "tile_s": .., "masked_tile_s": ..,
+//                                          "split_element_s": .., "query_element_s": ..,
+//                                          "samples": .., "flops_range": [lo, hi], "tiles_range": [lo, hi],
+//                                          "rms_error": .., "max_error": .. },
+//                          "fwd_nomask": {..}, "bwd_causal": {..}, "bwd_nomask": {..} }
+//   (optional, format /2: the shape-aware attention model, cost_model.hpp AttentionShapeModel;
+//   it replaces the attention tables for ops of its head dim. Format /3 adds sm_clock_mhz, the
+//   SM clock its times are at, split_element_s and query_element_s; /2 and /1 files still load.)
+// <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
+// attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
+// intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cost/cost_model.hpp"
+
+namespace hcpsim {
+
+// Evidence behind one fitted parameter (relative time errors, |predicted/measured - 1|).
+struct FitSummary {
+  int samples = 0;
+  double range_lo = 0, range_hi = 0;  // FLOPs (tables), bytes or seconds (scalars)
+  double rms_error = 0, max_error = 0;
+  std::string backend;
+};
+
+struct CalibratedTable {
+  std::string name;  // e.g. "attention_fwd_causal"
+  EfficiencyTable table;
+  FitSummary fit;
+};
+
+struct CalibratedScalar {
+  std::string name;  // e.g. "memory_efficiency"
+  double value = 0;
+  FitSummary fit;
+};
+
+// What NCCL achieves for one collective on one layout (fit/fit_collective.hpp):
+// t(bytes) = latency_s + bytes x busbw_factor(op, ranks) / busbw_bytes_per_s, or, where
+// that line misses a measurement by more than 10%, the measured (bus bytes, seconds)
+// points interpolated log-log inside their range.
+struct CalibratedCollective {
+  std::string op;      // sendrecv, all_to_all, all_gather, reduce_scatter, all_reduce
+  std::string layout;  // intra-node, cross-node-same-rail, cross-node-cross-rail
+  double latency_s = 0;
+  double busbw_bytes_per_s = 0;
+  std::vector<std::pair<double, double>> table;  // empty when the line fits within 10%
+  FitSummary fit;                                // range: nccl-tests bytes
+};
+
+// The attention shape model with the evidence behind each (pass, mask) set of coefficients;
+// the range of tiles on the busiest SM that set was fitted on, besides FLOPs.
+struct CalibratedAttentionShape {
+  AttentionShapeModel model;
+  std::string backend;
+  FitSummary fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;                   // range: FLOPs
+  std::pair<double, double> tiles_fwd_causal, tiles_fwd_nomask, tiles_bwd_causal, tiles_bwd_nomask;  // busiest SM
+};
+
+// Names of the four (pass, mask) sets, in file order, with their members.
+struct AttentionShapePart {
+  const char* name;  // "fwd_causal", ...
+  AttentionTileTimes AttentionShapeModel::*times;
+  FitSummary CalibratedAttentionShape::*fit;
+  std::pair<double, double> CalibratedAttentionShape::*tiles;
+};
+const std::vector<AttentionShapePart>& attention_shape_parts();
+
+struct CalibrationFile {
+  std::string gpu;
+  double peak_bf16_flops_per_s = 0;
+  double hbm_bytes_per_s = 0;
+  std::string measurements;
+  std::string method;
+  std::vector<CalibratedTable> tables;
+  std::vector<CalibratedScalar> scalars;
+  std::vector<CalibratedCollective> collectives;  // top-level "collectives" (optional)
+  std::optional<CalibratedAttentionShape> attention_shape;  // top-level "attention_shape" (optional)
+};
+
+// The parameter names a calibration may hold.
+const std::vector<std::string>& calibration_table_names();
+const std::vector<std::string>& calibration_scalar_names();
+
+// Throws ScenarioError with every problem, each at its JSON path under `json_path`.
+CalibrationFile read_calibration_file(const std::string& file_path, const std::string& json_path = "calibration");
+CalibrationFile parse_calibration_text(const std::string& text, const std::string& source,
+                                       const std::string& json_path = "calibration");
+std::string calibration_to_json(const CalibrationFile& c);
+
+// `base` with the file's parameters in place of its own; `source` then names the file,
+// the parameters taken from it and those left at their defaults.
+CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path);
+
+}  // namespace hcpsim

@@ -1,0 +1,155 @@
+#include "cost/cost_model.hpp"
+
+#include "cost/calibration_file.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kH200PeakBf16 = 989e12;  // datasheet dense bf16, the denominator of every anchor fraction
+
+// FLOPs of one attention call as anchors.md counts them: 4*h*sq*skv*d, halved when causal; backward 2.5x.
+double anchor_attention_flops(double seq, bool causal, bool backward) {
+  const double heads = 32, head_dim = 128;
+  double f = 4 * heads * seq * seq * head_dim * (causal ? 0.5 : 1.0);
+  return backward ? 2.5 * f : f;
+}
+
+// Measured TFLOP/s (anchors.md, cuDNN, bf16, b=1, 32 heads, d=128) at sq = skv = 2K..32K.
+EfficiencyTable attention_table(const double (&tflops)[5], bool causal, bool backward) {
+  const double seqs[5] = {2048, 4096, 8192, 16384, 32768};
+  EfficiencyTable t;
+  for (int i = 0; i < 5; ++i)
+    t.points.emplace_back(anchor_attention_flops(seqs[i], causal, backward), tflops[i] * 1e12 / kH200PeakBf16);
+  return t;
+}
+
+}  // namespace
+
+double EfficiencyTable::at(double flops) const {
+  assert(!points.empty());
+  if (flops <= points.front().first) return points.front().second;
+  if (flops >= points.back().first) return points.back().second;
+  for (size_t i = 1; i < points.size(); ++i) {
+    if (flops <= points[i].first) {
+      const auto [x0, y0] = points[i - 1];
+      const auto [x1, y1] = points[i];
+      const double u = (std::log10(flops) - std::log10(x0)) / (std::log10(x1) - std::log10(x0));
+      return y0 + u * (y1 - y0);
+    }
+  }
+  return points.back().second;
+}
+
+const AttentionTileTimes& AttentionShapeModel::times_for(const AttentionShape& s) const {
+  const bool causal = s.mask != KernelMask::None;
+  return s.backward ? (causal ? bwd_causal : bwd_nomask) : (causal ? fwd_causal : fwd_nomask);
+}
+
+bool AttentionShapeModel::applies_to(const AttentionShape& s) const {
+  return sm_count > 0 && s.head_dim_qk == head_dim && s.head_dim_v == head_dim && s.window == 0;
+}
+
+double at_sm_clock(double seconds, double from_mhz, double to_mhz) {
+  return from_mhz > 0 && to_mhz > 0 ? seconds * from_mhz / to_mhz : seconds;
+}
+
+double AttentionWork::time_s(const AttentionTileTimes& t) const {
+  return t.t0_s + t.cta_s * double(busiest.ctas) + t.tile_s * double(busiest.tiles) +
+         t.masked_tile_s * double(busiest.masked) + t.split_element_s * double(split_elements) +
+         t.query_element_s * double(query_elements);
+}
+
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t) {
+  const int64_t query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
+  return {attention_tiling(s, sm_count, t.cta_cost()).busiest, split_accumulator_elements(s), query_elements};
+}
+
+double AttentionShapeModel::time_s(const AttentionShape& s) const {
+  const AttentionTileTimes& c = times_for(s);
+  return attention_work(s, sm_count, c).time_s(c);
+}
+
+CostParams default_cost_params() {
+  CostParams p;
+  // cuBLAS bf16 GEMM on H200: 731 TFLOP/s at 4096^3, 702 at 8192^3 (anchors.md).
+  p.gemm.points = {{2.0 * 4096 * 4096 * 4096, 731e12 / kH200PeakBf16}, {2.0 * 8192 * 8192 * 8192, 702e12 / kH200PeakBf16}};
+  // cuDNN fused attention on H200 (anchors.md), sq = skv = 2K, 4K, 8K, 16K, 32K.
+  p.attention_fwd_nomask = attention_table({600, 623, 618, 615, 620}, false, false);
+  p.attention_fwd_causal = attention_table({412, 517, 561, 584, 605}, true, false);
+  p.attention_bwd_nomask = attention_table({437, 493, 516, 531, 546}, false, true);
+  p.attention_bwd_causal = attention_table({291, 417, 464, 510, 530}, true, true);
+  // Device-to-device copy on H200: 4.3 TB/s of 4.8 (anchors.md).
+  p.memory_efficiency = 4.3 / 4.8;
+  p.kernel_floor_s = 2e-6;
+  // NCCL's SM use slows concurrent kernels; 5-10% is the range commonly reported for
+  // compute-communication overlap on Hopper. Not yet measured here (hcpcal suite 5 will).
+  p.comm_interference = 1.05;
+  // NCCL busbw 8xH100 in a node ~370 GB/s of 450 (nccl-tests #212); NDR 400 Gb/s NIC 46-49 GB/s of 50
+  // (nccl-tests #267, #290).
+  p.intra_node_efficiency = 370.0 / 450.0;
+  p.nic_efficiency = 47.5 / 50.0;
+  p.source = "defaults: H200 anchors (cuDNN attention, cuBLAS GEMM, copy bandwidth) and public NCCL bandwidths";
+  return p;
+}
+
+CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
+    : gpu_(gpu), params_(std::move(params)) {
+  gemm_peak_ = (precision == Precision::FP8 && gpu.peak_fp8_flops_per_s > 0) ? gpu.peak_fp8_flops_per_s
+                                                                            : gpu.peak_bf16_flops_per_s;
+}
+
+double CostModel::compute_time_s(const Op& op) const {
+  if (op.kind != OpKind::Compute) return 0;
+  double t = 0;
+  switch (op.compute_class) {
+    case ComputeClass::Gemm:
+      t = op.flops / (gemm_peak_ * params_.gemm.at(op.flops));
+      break;
+    case ComputeClass::Attention: {
+      // Attention runs in bf16 (TE's fp8 attention is out of scope, cp-semantics.md §10).
+      if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
+        t = params_.attention_shape->time_s(op.attn);
+        break;
+      }
+      const bool causal = op.attn.mask != KernelMask::None;
+      const EfficiencyTable& table = op.attn.backward ? (causal ? params_.attention_bwd_causal : params_.attention_bwd_nomask)
+                                                      : (causal ? params_.attention_fwd_causal : params_.attention_fwd_nomask);
+      t = op.flops / (gpu_.peak_bf16_flops_per_s * table.at(op.flops));
+      break;
+    }
+    case ComputeClass::Elementwise:
+      t = op.bytes / (gpu_.hbm_bytes_per_s * params_.memory_efficiency);
+      break;
+  }
+  return std::max(t, params_.kernel_floor_s);
+}
+
+CostModel cost_model_for(const Scenario& sc) {
+  CostParams params = default_cost_params();
+  if (sc.calibration_path) {
+    const CalibrationFile c = read_calibration_file(*sc.calibration_path);
+    params = apply_calibration(c, std::move(params), *sc.calibration_path);
+    // Kernel times and efficiencies describe the GPU they were measured on: say so when the
+    // cluster's GPU is another one (its preset name's stem, e.g. "H100", not in "NVIDIA H200").
+    const std::string& name = sc.cluster.gpu.name;
+    const std::string stem = name.substr(0, name.find('-'));
+    if (!c.gpu.empty() && !stem.empty() && c.gpu.find(stem) == std::string::npos)
+      params.source += "; warning: calibrated on " + c.gpu + ", but this cluster's GPU is " + name +
+                       " (kernel times carry over only to the same GPU: calibrate on it)";
+  }
+  return CostModel(sc.cluster.gpu, sc.training.precision, std::move(params));
+}
+
+ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params) {
+  ClusterSpec c = cluster;
+  c.intra_node.bandwidth_bytes_per_s *= params.intra_node_efficiency;
+  c.inter_node.nic_bandwidth_bytes_per_s *= params.nic_efficiency;
+  return c;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,120 @@
+// The one place that turns work (FLOPs, bytes) into time.
+//
+// Compute time of an op = max(launch floor, work / (peak rate x efficiency)),
+// where the efficiency depends on the kernel class and its size:
+//   GEMM        FLOPs / (peak x eff_gemm(FLOPs))
+//   attention   FLOPs / (bf16 peak x eff_attn(pass, mask, FLOPs)), or, when a calibration
+//               holds an attention shape model for the op's head dim, the time of the
+//               busiest SM of hcpsim's own kernels (AttentionShapeModel below)
+//   elementwise bytes / (HBM bandwidth x memory efficiency)
+// Efficiency tables are piecewise linear in log10(FLOPs) and clamped at the
+// ends. Defaults come from measurements on an H200 (../shared/docs/anchors.md,
+// cuDNN fused attention = Transformer Engine's FusedAttention backend, cuBLAS
+// GEMMs) expressed as fractions of the datasheet peak, and are applied to other
+// GPUs' peaks as fractions too; a calibration file replaces them.
+//
+// Network: link bandwidths are the cluster's line rates times a per-class
+// efficiency (what NCCL achieves on them), applied once when the platform is
+// built (`effective_cluster`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cost/attention_tiles.hpp"
+#include "scenario/scenario.hpp"
+#include "workload/workload.hpp"
+
+namespace hcpsim {
+
+// (FLOPs, efficiency) points, FLOPs increasing.
+struct EfficiencyTable {
+  std::vector<std::pair<double, double>> points;
+  double at(double flops) const;
+};
+
+// Seconds of one attention launch from the load of its busiest SM (attention_tiles.hpp):
+//   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked tiles  (busiest SM)
+//       + split_element_s x dK/dV accumulator elements                      (split backward)
+//       + query_element_s x query elements                                  (backward)
+// t0_s: launch, the side kernels (backward: dQ zeroing, delta, dQ conversion) and the tail;
+// cta_s: a CTA's prologue/epilogue (first loads, output store); tile_s: one tile (forward
+// 128 x 128) or query step (backward 64 x 128); masked_tile_s: what a mask adds to one;
+// split_element_s: one fp32 dK/dV accumulator element of a backward whose query heads split
+// over CTAs (the atomic adds of every head and the conversion; attention_tiles.hpp);
+// query_element_s: one element of the backward's memory-bound side kernels, which scale with
+// the query side (batch x sq x query heads x head dim: zeroing and converting the fp32 dQ
+// accumulator, delta = rowsum(dO * O)).
+struct AttentionTileTimes {
+  double t0_s = 0, cta_s = 0, tile_s = 0, masked_tile_s = 0, split_element_s = 0, query_element_s = 0;
+  CtaCost cta_cost() const { return {cta_s, tile_s, masked_tile_s}; }
+};
+
+// What the time model counts for one launch: the busiest SM's load under `t`'s CTA costs,
+// and the split backward's accumulator elements. time_s is the one formula above.
+struct AttentionWork {
+  SmLoad busiest;
+  int64_t split_elements = 0;
+  int64_t query_elements = 0;  // backward: batch x sq x query heads x head dim; forward: 0
+  double time_s(const AttentionTileTimes& t) const;
+};
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t);
+
+// Seconds of SM-clock-bound work that took `seconds` at `from_mhz`, at `to_mhz` (time
+// scales with 1 / clock); unchanged where either clock is unknown (0).
+double at_sm_clock(double seconds, double from_mhz, double to_mhz);
+
+// Fitted per pass and mask for hcpsim's kernels (head dim `head_dim`) on a GPU of `sm_count`
+// SMs, at SM clock `clock_mhz`: the clock the calibration's measurements ran at under
+// sustained load (their median; 0 where the measurements did not record clocks). A GPU at its
+// power limit runs the same kernel at a lower clock and proportionally slower (RESULTS.md).
+struct AttentionShapeModel {
+  int64_t sm_count = 0;
+  int64_t head_dim = 0;
+  double clock_mhz = 0;
+  AttentionTileTimes fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;
+  const AttentionTileTimes& times_for(const AttentionShape& s) const;
+  // Same head dim for Q/K and V, no sliding window.
+  bool applies_to(const AttentionShape& s) const;
+  double time_s(const AttentionShape& s) const;  // at clock_mhz
+};
+
+struct CostParams {
+  EfficiencyTable gemm;
+  EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
+  EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
+  std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
+  double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
+  double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
+  double comm_interference = 1.0;      // compute slowdown factor while NCCL runs beside it (>= 1)
+  double intra_node_efficiency = 1.0;  // achieved / line rate, intra-node links (NVLink, PCIe)
+  double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
+  std::string source;                  // where these numbers come from (printed in reports)
+  std::vector<std::string> calibrated; // parameters taken from a calibration file (calibration_file.hpp)
+};
+
+// Defaults from public figures and the H200 anchors (sources in cost_model.cpp).
+CostParams default_cost_params();
+
+class CostModel {
+ public:
+  CostModel(const GpuSpec& gpu, Precision precision, CostParams params);
+  // Seconds one compute op takes alone on the GPU; 0 for comm ops.
+  double compute_time_s(const Op& op) const;
+  const CostParams& params() const { return params_; }
+  double gemm_peak_flops_per_s() const { return gemm_peak_; }
+
+ private:
+  GpuSpec gpu_;
+  double gemm_peak_ = 0;  // bf16, or fp8 when training in fp8
+  CostParams params_;
+};
+
+CostModel cost_model_for(const Scenario& sc);
+
+// The scenario's cluster with link bandwidths scaled to what NCCL achieves.
+ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params);
+
+}  // namespace hcpsim

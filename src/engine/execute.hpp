@@ -1,0 +1,89 @@
+// The executor: runs every rank's operation graph on the SimGrid platform,
+// one actor per GPU, and returns the Timeline. No SimGrid type in this header.
+//
+// Semantics (workload/workload.hpp's header comment, made concrete):
+//  - An op is *ready* when its explicit deps and the previous op on its stream
+//    are done. Compute ops start when ready: an exec of compute_s x host speed
+//    FLOPs on the GPU host, so kernels on two streams of one GPU share it
+//    (two at once run at half speed each).
+//  - Interference: a compute op that becomes ready while a comm op of the same
+//    rank is in flight (issued and not finished) takes interference_factor x
+//    its duration. Decided once, when the kernel starts; a comm that starts or
+//    ends during the kernel does not change it (an approximation of NCCL
+//    kernels sharing SMs and HBM with compute).
+//  - SendRecv: one flow to send_peer (message_bytes) and one from recv_peer,
+//    paired by tag (and the peers' ranks); each flow starts when both of its
+//    ends have posted (NCCL p2p); the op ends when both flows are done.
+//  - Collectives (AllGather, ReduceScatter, AllReduce, AllToAll) on
+//    `groups[op.group]`, paired by (group, tag): transfers start only when all
+//    members have arrived (ready_s = this rank's arrival, start_s = the common
+//    start). Ring AG/RS: N-1 steps of message_bytes to the ring successor
+//    (group order); ring AR: 2(N-1) steps of message_bytes/N; a step starts
+//    when the rank's previous send and receive are done. AllToAll: direct,
+//    message_bytes/N to each of the N-1 peers at once. Rings longer than
+//    ring_max_macro_steps = K run as K macro-steps carrying the combined
+//    bytes, followed by a wait of (steps - K) x the largest route latency
+//    between ring neighbours (the pace of a synchronised ring), so that the latency and bandwidth terms are kept (exact for a
+//    comm-bound ring; the intermediate step boundaries are what is lost, so
+//    cost stays linear in ranks: K flows per rank per collective).
+//  - Phases run one after another with a barrier between them.
+//  - Timeline: an OpRecord per op of every simulated rank; link bytes and busy
+//    time of the simulated ranks' flows; per phase, whether DP replicas were
+//    folded and why (not). Folded phases carry only replica 0's records: the
+//    other replicas are identical copies on disjoint links.
+//
+// One simulation per process (SimGrid): execute_programs builds the engine
+// and the platform itself, and throws std::logic_error on a second call in the
+// same process. Sweeps fork.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "scenario/rank_layout.hpp"
+#include "workload/workload.hpp"
+#include "engine/platform.hpp"
+#include "engine/timeline.hpp"
+#include "topology/cluster_graph.hpp"
+#include "topology/placement.hpp"
+
+namespace hcpsim {
+
+// One phase: every rank's program and the group table its comm ops index.
+// Views: the caller keeps the data alive during execute_programs.
+struct ExecutePhase {
+  std::string name;                           // "layer", "step", ...
+  std::span<const RankProgram> programs;      // programs[i].rank is the global rank
+  std::span<const ProcessGroup> groups;       // Op::group indexes this
+  std::span<const std::vector<double>> compute_s;  // [i][op]: seconds of compute op `op` of programs[i]
+};
+
+struct ExecuteOptions {
+  double interference_factor = 1.0;  // >= 1; see the header comment
+  int ring_max_macro_steps = 16;     // K: rings of more steps are aggregated (>= 1)
+  // Simulate only DP replica 0 of a phase when it is safe (no comm op crosses
+  // replicas, replicas' flows use pairwise disjoint links, identical compute
+  // times); needs `layout`. Timeline::phases says what happened and why.
+  bool fold_dp_replicas = false;
+};
+
+struct ExecuteInput {
+  ClusterGraph graph;
+  Placement placement;
+  RankLayout layout;  // DP replicas for folding (rank order tp-cp-dp-pp)
+  PlatformOptions platform;
+  EngineOptions engine;
+  std::vector<ExecutePhase> phases;
+  ExecuteOptions options;
+};
+
+// Throws std::invalid_argument for malformed input (a comm op naming a group
+// it is not in, a SendRecv without its matching op on the peer, a duration
+// missing or negative), std::runtime_error when the run deadlocks (naming the
+// rank, op id, label and what it waits for), std::logic_error on a second
+// simulation in one process.
+Timeline execute_programs(const ExecuteInput& input);
+
+}  // namespace hcpsim

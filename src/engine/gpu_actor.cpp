@@ -1,0 +1,129 @@
+// GpuActor: the event loop of one GPU (gpu_actor.hpp).
+#include "engine/gpu_actor.hpp"
+
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Exec.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "engine/collective_member.hpp"
+
+namespace hcpsim::detail {
+
+namespace sg4 = simgrid::s4u;
+
+void GpuActor::operator()() {
+  const size_t n = rank_->ops.size();
+  parts_left_.assign(n, 0);
+  received_.assign(n, nullptr);
+  for (const OpState& s : rank_->ops)
+    if (s.deps_left == 0) ready_.push_back(s.id);
+  while (true) {
+    start_ready_ops();
+    if (done_ == n || wait_set_.empty()) return;  // all done, or stuck (execute.cpp reports the deadlock)
+    const ssize_t i = sg4::Activity::wait_any(wait_set_);
+    assert(i >= 0);
+    const Pending p = pending_[static_cast<size_t>(i)];
+    pending_.erase(pending_.begin() + i);
+    wait_set_.erase(wait_set_.begin() + i);
+    on_complete(p);
+  }
+}
+
+void GpuActor::start_ready_ops() {
+  while (!ready_.empty()) {
+    const int32_t op = ready_.front();
+    ready_.pop_front();
+    start(op);
+  }
+}
+
+void GpuActor::start(int32_t id) {
+  const Op& op = rank_->program->ops[static_cast<size_t>(id)];
+  OpState& s = rank_->ops[static_cast<size_t>(id)];
+  s.status = OpStatus::Running;
+  s.ready_s = sg4::Engine::get_clock();
+  if (op.kind == OpKind::Compute) return start_compute(op, s);
+  ++comms_in_flight_;
+  if (op.pattern == CommPattern::SendRecv) return start_sendrecv(op, s);
+  start_collective(op, s);
+}
+
+void GpuActor::start_compute(const Op& op, OpState& s) {
+  s.start_s = s.ready_s;
+  double duration_s = (*rank_->compute_s)[static_cast<size_t>(op.id)];
+  if (comms_in_flight_ > 0) duration_s *= ctx_->options->interference_factor;
+  if (duration_s <= 0) return finish(op.id);
+  ++ctx_->activities;
+  sg4::ExecPtr exec = sg4::this_actor::exec_async(duration_s * ctx_->host_speed_flops_per_s);
+  pending_.push_back({exec, Waiting::Exec, op.id});
+  wait_set_.push_back(exec);
+}
+
+void GpuActor::start_sendrecv(const Op& op, OpState& s) {
+  if (op.send_peer >= 0) {
+    ++ctx_->activities;
+    ++parts_left_[static_cast<size_t>(op.id)];
+    sg4::CommPtr put = s.send_inbox->put_async(&s, static_cast<uint64_t>(std::llround(op.message_bytes)));
+    pending_.push_back({put, Waiting::Send, op.id});
+    wait_set_.push_back(put);
+  }
+  if (op.recv_peer >= 0) {
+    ++parts_left_[static_cast<size_t>(op.id)];
+    sg4::CommPtr get = s.inbox->get_async(&received_[static_cast<size_t>(op.id)]);
+    pending_.push_back({get, Waiting::Recv, op.id});
+    wait_set_.push_back(get);
+  }
+  if (parts_left_[static_cast<size_t>(op.id)] == 0) {  // neither peer: nothing to move
+    s.start_s = s.ready_s;
+    --comms_in_flight_;
+    finish(op.id);
+  }
+}
+
+void GpuActor::start_collective(const Op& op, OpState& s) {
+  sg4::ExecPtr bell = sg4::this_actor::exec_init(0);
+  sg4::Actor::create("coll", sg4::this_actor::get_host(), CollectiveMember(ctx_, phase_, rank_, op.id, s.member, bell));
+  pending_.push_back({bell, Waiting::Bell, op.id});
+  wait_set_.push_back(bell);
+}
+
+void GpuActor::on_complete(const Pending& p) {
+  switch (p.what) {
+    case Waiting::Exec: return finish(p.op);
+    case Waiting::Send:
+    case Waiting::Recv: {
+      OpState& s = rank_->ops[static_cast<size_t>(p.op)];
+      const double flow_start_s = p.activity->get_start_time();
+      s.start_s = s.start_s < 0 ? flow_start_s : std::min(s.start_s, flow_start_s);
+      if (p.what == Waiting::Send) {
+        const Op& op = rank_->program->ops[static_cast<size_t>(p.op)];
+        ctx_->flows.push_back({rank_->rank, op.send_peer, op.message_bytes, flow_start_s, p.activity->get_finish_time()});
+      }
+      if (--parts_left_[static_cast<size_t>(p.op)] == 0) {
+        --comms_in_flight_;
+        finish(p.op);
+      }
+      return;
+    }
+    case Waiting::Bell:
+      --comms_in_flight_;
+      return finish(p.op);
+  }
+}
+
+void GpuActor::finish(int32_t id) {
+  OpState& s = rank_->ops[static_cast<size_t>(id)];
+  s.status = OpStatus::Done;
+  s.end_s = sg4::Engine::get_clock();
+  ++done_;
+  for (int32_t next : s.successors)
+    if (--rank_->ops[static_cast<size_t>(next)].deps_left == 0) ready_.push_back(next);
+}
+
+}  // namespace hcpsim::detail

@@ -1,0 +1,289 @@
+#include "fit/check.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "fit/fit_attention.hpp"
+#include "fit/fit_collective.hpp"
+#include "fit/replay.hpp"
+#include "fit/replay_cp.hpp"
+#include "common/strprintf.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kRangeSlack = 1e-3;  // work this close to a range end counts as inside (rounding)
+
+std::string kind_label(const Measurement& m) {
+  switch (m.kind) {
+    case MeasurementKind::Attention: return m.attention.backward ? "attention bwd" : "attention fwd";
+    case MeasurementKind::Gemm: return "gemm";
+    case MeasurementKind::Copy: return "copy";
+    case MeasurementKind::CpStep: return "cp steps";
+    case MeasurementKind::CpRun: return std::string("cp ") + to_string(m.cp.transport);
+    case MeasurementKind::Collective: return "collective";
+    case MeasurementKind::Interference: return "interference";
+  }
+  return {};
+}
+
+// Work by which fit_half orders a measurement's shapes: FLOPs or bytes of kernels, bytes
+// of collectives, the alone time of interference victims.
+double split_work(const Measurement& m) {
+  switch (m.kind) {
+    case MeasurementKind::Collective: return m.collective.bytes;
+    case MeasurementKind::Interference: return m.interference.alone_median_s;
+    default: return measured_work(m);
+  }
+}
+
+ErrorSummary summary_of(const std::string& label, std::vector<double> e) {
+  ErrorSummary s;
+  s.label = label;
+  s.cases = e.size();
+  if (e.empty()) return s;
+  std::sort(e.begin(), e.end());
+  s.median_abs_error = e.size() % 2 ? e[e.size() / 2] : 0.5 * (e[e.size() / 2 - 1] + e[e.size() / 2]);
+  s.max_abs_error = e.back();
+  return s;
+}
+
+}  // namespace
+
+size_t summarized_cases(const CheckReport& r) {
+  return size_t(std::count_if(r.rows.begin(), r.rows.end(), [](const CheckRow& x) { return !x.listed_only; }));
+}
+
+namespace {
+
+void summarize(CheckReport& r) {
+  std::vector<double> all;
+  std::map<std::string, std::vector<double>> by;
+  std::vector<std::string> order;
+  for (const auto& row : r.rows) {
+    if (row.listed_only) continue;
+    const std::string label = row.kind.empty() ? kind_label(*row.m) : row.kind;
+    if (!by.count(label)) order.push_back(label);
+    by[label].push_back(std::fabs(row.error));
+    all.push_back(std::fabs(row.error));
+  }
+  const ErrorSummary s = summary_of("all", all);
+  r.median_abs_error = s.median_abs_error;
+  r.max_abs_error = s.max_abs_error;
+  for (const auto& label : order) r.by_kind.push_back(summary_of(label, by[label]));
+}
+
+std::string shape_text(const Measurement& m) {
+  char buf[96];
+  switch (m.kind) {
+    case MeasurementKind::Attention:
+    case MeasurementKind::CpStep:
+      std::snprintf(buf, sizeof buf, "%lldx%lld h%lld/%lld %s %s", (long long)m.attention.sq, (long long)m.attention.skv,
+                    (long long)m.attention.heads_q, (long long)m.attention.heads_kv,
+                    m.attention.mask == KernelMask::None ? "none" : "causal", m.attention.backward ? "bwd" : "fwd");
+      break;
+    case MeasurementKind::Gemm:
+      std::snprintf(buf, sizeof buf, "%lldx%lldx%lld", (long long)m.gemm.m, (long long)m.gemm.n, (long long)m.gemm.k);
+      break;
+    case MeasurementKind::Copy:
+      std::snprintf(buf, sizeof buf, "%.0f B moved", m.copy_bytes_moved);
+      break;
+    case MeasurementKind::CpRun:
+    case MeasurementKind::Collective:
+    case MeasurementKind::Interference:
+      std::snprintf(buf, sizeof buf, "%s", shape_group_key(m).c_str());  // rows give their own shape
+      break;
+  }
+  return buf;
+}
+
+void add_row(CheckReport& r, const Measurement& m, const std::string& kind, const std::string& name,
+             const std::string& shape, double measured, double predicted, bool bytes = false) {
+  CheckRow row;
+  row.m = &m;
+  row.parameter = bytes ? "memory_cp" : parameter_of(m);
+  row.kind = kind;
+  row.name = name;
+  row.shape = shape;
+  row.bytes = bytes;
+  row.measured_s = measured;
+  row.predicted_s = predicted;
+  row.error = predicted / measured - 1;
+  r.rows.push_back(row);
+}
+
+void check_cp_run(const Measurement& m, const CostModel& model, CheckReport& r) {
+  const std::string t = to_string(m.cp.transport);
+  const std::string hcp = m.cp.hcp.empty() ? "" : strprintf(" [%lld,%lld]", (long long)m.cp.hcp[0], (long long)m.cp.hcp[1]);
+  const std::string shape = strprintf("R%lld%s s%lld h%lld/%lld %s", (long long)m.cp.ranks, hcp.c_str(),
+                                      (long long)m.cp.seq, (long long)m.cp.heads_q, (long long)m.cp.heads_kv,
+                                      m.cp.backward ? "bwd" : "fwd");
+  const CpReplay rep = replay_cp_run(m, model);
+  auto rank = [](int64_t k, const std::string& what) { return strprintf("r%lld %s", (long long)k, what.c_str()); };
+  for (const auto& k : rep.kernels)
+    add_row(r, m, strprintf("cp kernels %s", t.c_str()), rank(k.rank, k.label), shape, k.measured_s, k.predicted_s);
+  for (const auto& k : rep.ranks)
+    add_row(r, m, strprintf("cp compute %s", t.c_str()), rank(k.rank, "compute"), shape, k.measured_compute_s,
+            k.predicted_compute_s);
+  for (const auto& k : rep.ranks)
+    if (k.measured_peak_bytes > 0)
+      add_row(r, m, strprintf("cp memory %s", t.c_str()), rank(k.rank, "peak"), shape, k.measured_peak_bytes,
+              k.predicted_peak_bytes, true);
+  if (m.cp.peak_bytes.empty()) r.warnings.push_back(m.path + " (" + m.name + "): no peak_bytes; memory not checked");
+}
+
+// Uncalibrated collective: bus bytes over the preset link's line rate x its efficiency,
+// plus the link latency once per ring step (the simulator's ring on uniform links).
+double default_collective_s(const CollectiveConfig& k, const ClusterSpec& node, const CostParams& p) {
+  const bool intra = k.layout == CollectiveLayout::IntraNode;
+  const double rate = intra ? node.intra_node.bandwidth_bytes_per_s * p.intra_node_efficiency
+                            : node.inter_node.nic_bandwidth_bytes_per_s * p.nic_efficiency;
+  const double latency = intra ? node.intra_node.latency_s : node.inter_node.latency_s;
+  const double steps = k.op == CommPattern::SendRecv ? 1 : double(std::max<int64_t>(k.ranks - 1, 1));
+  return steps * latency + k.bytes * busbw_factor(k.op, k.ranks) / rate;
+}
+
+void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const GpuSpec& gpu,
+                      const CostModel& model, CheckReport& r) {
+  if (m.kind == MeasurementKind::CpRun) return check_cp_run(m, model, r);
+  if (m.kind == MeasurementKind::Collective) {
+    const CollectiveConfig& k = m.collective;
+    const CalibratedCollective* fit = nullptr;
+    for (const auto& c : calibration.collectives)
+      if (c.op == to_string(k.op) && c.layout == to_string(k.layout)) fit = &c;
+    const double predicted = fit ? predicted_collective_s(*fit, k)
+                                 : default_collective_s(k, cluster_for_gpu(gpu), model.params());
+    if (!fit) r.warnings.push_back(m.path + " (" + m.name + "): " + parameter_of(m) + " is not calibrated; predicted "
+                                   "from the preset link rate x efficiency");
+    if (k.ranks < 2) r.warnings.push_back(m.path + " (" + m.name + "): 1 rank, nothing moves; listed only");
+    char shape[96];
+    std::snprintf(shape, sizeof shape, "%s n%lld %.3g B", to_string(k.layout), (long long)k.ranks, k.bytes);
+    add_row(r, m, "collective " + std::string(to_string(k.op)), m.name, shape, m.median_s, predicted);
+    r.rows.back().listed_only = k.ranks < 2;
+    const bool outside = fit && (k.bytes < fit->fit.range_lo * (1 - kRangeSlack) || k.bytes > fit->fit.range_hi * (1 + kRangeSlack));
+    r.rows.back().extrapolated = outside;
+    if (outside) r.warnings.push_back(m.path + " (" + m.name + "): size outside the range " + parameter_of(m) + " was fitted on");
+    return;
+  }
+  const InterferenceConfig& f = m.interference;  // Interference
+  const bool modelled = (f.aggressor == "collective" || f.aggressor == "copy") && f.victim.rfind("attention", 0) == 0;
+  if (!modelled) r.warnings.push_back(m.path + " (" + m.name + "): the executor has no factor for " + f.victim +
+                                      " beside " + f.aggressor + "; listed, not predicted");
+  add_row(r, m, "interference", m.name, f.victim + " + " + f.aggressor, m.median_s,
+          f.alone_median_s * (modelled ? model.params().comm_interference : 1.0));
+  r.rows.back().listed_only = !modelled;
+}
+
+}  // namespace
+
+std::set<std::string> fit_half(const MeasurementSet& set) {
+  // parameter -> (work, group key) of each shape group, forward work for attention.
+  std::map<std::string, std::map<std::string, double>> groups;
+  for (const auto& m : set.items) {
+    if (m.kind == MeasurementKind::CpStep || m.kind == MeasurementKind::CpRun) continue;  // never in the fit half
+    const std::string param = m.kind != MeasurementKind::Attention     ? parameter_of(m)
+                              : m.attention.mask == KernelMask::None ? "attention_nomask"
+                                                                     : "attention_causal";  // both passes
+    auto& w = groups[param][shape_group_key(m)];
+    w = std::max(w, split_work(m));
+  }
+  std::set<std::string> out;
+  for (const auto& [param, by_key] : groups) {
+    std::vector<std::pair<double, std::string>> sorted;
+    for (const auto& [key, work] : by_key) sorted.emplace_back(work, key);
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i)
+      if (i % 2 == 0 || i + 1 == sorted.size()) out.insert(sorted[i].second);
+  }
+  return out;
+}
+
+CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const GpuSpec& gpu,
+                          const std::function<bool(const Measurement&)>& include) {
+  const CostModel model(gpu, Precision::BF16, apply_calibration(calibration, default_cost_params(), "(fit)"));
+  CheckReport r;
+  for (const auto& m : set.items) {
+    if (include && !include(m)) continue;
+    if (!is_kernel_measurement(m)) {
+      check_comm_or_cp(m, calibration, gpu, model, r);
+      continue;
+    }
+    CheckRow row;
+    row.m = &m;
+    row.parameter = parameter_of(m);
+    row.measured_s = m.median_s;
+    row.predicted_s = predicted_time_s(model, m);
+    row.error = row.predicted_s / row.measured_s - 1;
+    const FitSummary* fit = nullptr;
+    for (const auto& t : calibration.tables)
+      if (t.name == row.parameter) fit = &t.fit;
+    for (const auto& s : calibration.scalars)
+      if (s.name == row.parameter) fit = &s.fit;
+    const double work = measured_work(m);
+    if (!fit)
+      r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
+    else
+      row.extrapolated = work < fit->range_lo * (1 - kRangeSlack) || work > fit->range_hi * (1 + kRangeSlack);
+    if (calibration.attention_shape && !row.extrapolated &&
+        attention_shape_extrapolates(*calibration.attention_shape, m.attention, kRangeSlack)) {
+      row.extrapolated = true;
+      r.warnings.push_back(m.path + " (" + m.name + "): tiles on the busiest SM outside the range attention_shape was fitted on");
+    }
+    if (cache_resident_copy(m, set)) {
+      row.listed_only = true;  // in the L2: memory_efficiency (HBM) does not describe it
+      row.extrapolated = false;
+    } else if (row.extrapolated) {
+      r.warnings.push_back(m.path + " (" + m.name + "): work outside the range " + row.parameter + " was fitted on");
+    }
+    r.rows.push_back(row);
+  }
+  summarize(r);
+  return r;
+}
+
+CheckReport check_out_of_sample(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& fit_opt,
+                                const std::function<bool(const Measurement&)>& include) {
+  const std::set<std::string> train = fit_half(set);
+  FitOptions opt = fit_opt;
+  opt.use = [&](const Measurement& m) { return train.count(shape_group_key(m)) > 0; };
+  FitResult fit = fit_calibration(set, gpu, opt);
+  CheckReport r = check_against(set, fit.calibration, gpu, [&](const Measurement& m) {
+    return !train.count(shape_group_key(m)) && (!include || include(m));
+  });
+  r.warnings.insert(r.warnings.begin(), fit.warnings.begin(), fit.warnings.end());
+  return r;
+}
+
+std::string format_check(const CheckReport& r, const std::string& title) {
+  std::string t = "# " + title + "\n";
+  char buf[320];
+  std::snprintf(buf, sizeof buf, "# %-22s %-34s %-22s %12s %12s %8s %s\n", "name", "shape", "parameter", "measured",
+                "predicted", "error", "note");
+  t += buf;
+  std::snprintf(buf, sizeof buf, "# %-22s %-34s %-22s %12s %12s %8s\n", "", "", "", "(us)", "(us)", "(%)");
+  t += buf;
+  for (const auto& row : r.rows) {
+    const double scale = row.bytes ? 1.0 / (1 << 20) : 1e6;  // MiB for memory rows, else us
+    const std::string name = row.name.empty() ? row.m->name : row.name;
+    const std::string shape = row.shape.empty() ? shape_text(*row.m) : row.shape;
+    std::snprintf(buf, sizeof buf, "  %-22s %-34s %-22s %12.2f %12.2f %+8.2f %s\n", name.c_str(), shape.c_str(),
+                  row.parameter.c_str(), row.measured_s * scale, row.predicted_s * scale, 100 * row.error,
+                  row.extrapolated ? "extrapolated" : row.bytes ? "MiB" : row.listed_only ? "listed only" : "");
+    t += buf;
+  }
+  for (const auto& k : r.by_kind) {
+    std::snprintf(buf, sizeof buf, "# %-14s cases %3zu  median |error| %6.2f%%  max |error| %6.2f%%\n", k.label.c_str(),
+                  k.cases, 100 * k.median_abs_error, 100 * k.max_abs_error);
+    t += buf;
+  }
+  const size_t cases = summarized_cases(r);
+  std::snprintf(buf, sizeof buf, "# cases %zu  median |error| %.2f%%  max |error| %.2f%%\n", cases,
+                100 * r.median_abs_error, 100 * r.max_abs_error);
+  t += buf;
+  return t;
+}
+
+}  // namespace hcpsim

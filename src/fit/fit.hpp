@@ -1,0 +1,44 @@
+// `hcpsim fit`: the cost-model parameters a set of measurements supports.
+//   attention_{fwd,bwd}_{causal,nomask}  table per pass and mask (fit_table.hpp)
+//   gemm                                 one table over 2mnk FLOPs
+//   memory_efficiency                    constant, from copies of at least 4x the L2
+// Measurements whose check found wrong elements are left out (with a warning).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "fit/measurements.hpp"
+#include "cost/calibration_file.hpp"
+
+namespace hcpsim {
+
+enum class TableMethod { Curve, Knots };  // fit_efficiency_curve / fit_efficiency_table
+
+struct FitOptions {
+  TableMethod method = TableMethod::Curve;
+  int max_knots = 8;  // Knots only
+  std::string measurements_name;  // recorded as provenance
+  // Which measurements to fit on (all when empty); `check` fits on half of them.
+  std::function<bool(const Measurement&)> use;
+};
+
+struct FitResult {
+  CalibrationFile calibration;
+  std::vector<std::string> warnings;
+};
+
+FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& opt);
+
+// A copy small enough to stay in the L2 (it moves less than 4x twice the L2): the fit leaves
+// it out, since memory_efficiency describes HBM, and check lists it without predicting it.
+bool cache_resident_copy(const Measurement& m, const MeasurementSet& set);
+
+// The table a measurement's time comes from ("attention_bwd_causal", "gemm", "memory_efficiency").
+std::string parameter_of(const Measurement& m);
+
+// One line per parameter: name, samples, range, rms and max error; then the points.
+std::string format_fit(const CalibrationFile& c);
+
+}  // namespace hcpsim

@@ -1,0 +1,207 @@
+#include "fit/fit_attention.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "fit/replay.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int kColumns = 6;  // t0, CTAs, tiles, masked tiles, split accumulator elements, query elements
+constexpr int kScheduleRounds = 5;  // schedule with the current costs, refit
+
+std::array<double, kColumns> features(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t) {
+  const AttentionWork w = attention_work(s, sm_count, t);
+  return {1.0, double(w.busiest.ctas), double(w.busiest.tiles), double(w.busiest.masked), double(w.split_elements),
+          double(w.query_elements)};
+}
+
+AttentionTileTimes times_of(const std::array<double, kColumns>& c) { return {c[0], c[1], c[2], c[3], c[4], c[5]}; }
+
+// Least squares over the active columns; inactive ones are 0. Drops negative coefficients.
+std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns>>& rows,
+                                   const std::vector<double>& times, std::array<bool, kColumns> active) {
+  for (;;) {
+    std::vector<int> cols;
+    for (int j = 0; j < kColumns; ++j)
+      if (active[size_t(j)]) cols.push_back(j);
+    while (cols.size() > rows.size()) {  // fewer samples than unknowns: keep t0 and tiles first
+      const int drop = active[5] ? 5 : active[4] ? 4 : active[3] ? 3 : active[1] ? 1 : 0;
+      active[size_t(drop)] = false;
+      cols.erase(std::find(cols.begin(), cols.end(), drop));
+    }
+    Eigen::MatrixXd a(Eigen::Index(rows.size()), Eigen::Index(cols.size()));
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (size_t k = 0; k < cols.size(); ++k) a(Eigen::Index(i), Eigen::Index(k)) = rows[i][size_t(cols[k])] / times[i];
+    const Eigen::VectorXd x = a.colPivHouseholderQr().solve(Eigen::VectorXd::Ones(Eigen::Index(rows.size())));
+    std::array<double, kColumns> c{};
+    int worst = -1;
+    for (size_t k = 0; k < cols.size(); ++k) {
+      c[size_t(cols[k])] = x(Eigen::Index(k));
+      if (x(Eigen::Index(k)) < 0 && (worst < 0 || x(Eigen::Index(k)) < c[size_t(worst)])) worst = cols[k];
+    }
+    if (worst < 0 || worst == 2) {  // tiles is the one column never dropped
+      c[2] = std::max(c[2], 1e-12);
+      return c;
+    }
+    active[size_t(worst)] = false;
+  }
+}
+
+}  // namespace
+
+double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& times) {
+  return double(attention_tiling(s, sm_count, times.cta_cost()).busiest.tiles);
+}
+
+AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samples, int64_t sm_count) {
+  if (samples.empty()) throw std::invalid_argument("attention fit: no samples");
+  if (sm_count <= 0) throw std::invalid_argument("attention fit: sm_count must be > 0");
+  std::vector<double> times;
+  for (const auto& s : samples) {
+    if (!(s.time_s > 0)) throw std::invalid_argument("attention fit: times must be > 0");
+    times.push_back(s.time_s);
+  }
+  AttentionTileTimes t{0, 0, 1, 0};  // first schedule: cost = tiles
+  std::vector<std::array<double, kColumns>> rows(samples.size());
+  for (int round = 0; round < kScheduleRounds; ++round) {
+    std::array<bool, kColumns> active{true, true, true, false, false, false};
+    for (size_t i = 0; i < samples.size(); ++i) {
+      rows[i] = features(samples[i].shape, sm_count, t);
+      for (int j : {3, 4, 5})
+        if (rows[i][size_t(j)] > 0) active[size_t(j)] = true;
+    }
+    t = times_of(solve(rows, times, active));
+  }
+  AttentionPartFit out;
+  out.times = t;
+  FitSummary& f = out.summary;
+  f.samples = int(samples.size());
+  f.range_lo = f.range_hi = samples.front().flops;
+  out.tiles = {rows.front()[2], rows.front()[2]};
+  double sq = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const AttentionWork w = attention_work(samples[i].shape, sm_count, t);  // one list schedule per sample
+    const double predicted = w.time_s(t);
+    const double err = predicted / times[i] - 1;
+    sq += err * err;
+    f.max_error = std::max(f.max_error, std::fabs(err));
+    f.range_lo = std::min(f.range_lo, samples[i].flops);
+    f.range_hi = std::max(f.range_hi, samples[i].flops);
+    out.tiles.first = std::min(out.tiles.first, double(w.busiest.tiles));
+    out.tiles.second = std::max(out.tiles.second, double(w.busiest.tiles));
+  }
+  f.rms_error = std::sqrt(sq / double(samples.size()));
+  return out;
+}
+
+namespace {
+
+double reference_clock_mhz(const std::vector<const Measurement*>& used, std::vector<std::string>& warnings) {
+  std::vector<double> clocks;
+  for (const Measurement* m : used)
+    if (m->sm_clock_mhz > 0) clocks.push_back(m->sm_clock_mhz);
+  if (clocks.empty()) return 0;
+  if (clocks.size() < used.size())
+    warnings.push_back("attention_shape: " + std::to_string(used.size() - clocks.size()) + " of " +
+                       std::to_string(used.size()) + " measurements have no sm_clock_mhz; their times are taken as"
+                       " measured at the reference clock");
+  std::sort(clocks.begin(), clocks.end());
+  const size_t n = clocks.size();
+  return n % 2 ? clocks[n / 2] : 0.5 * (clocks[n / 2 - 1] + clocks[n / 2]);
+}
+
+}  // namespace
+
+void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitResult& out) {
+  constexpr int64_t kHeadDim = 128;  // attention_tiles.hpp describes the head-dim-128 kernels
+  std::vector<const Measurement*> used;
+  for (const auto& m : set.items) {
+    if (m.kind != MeasurementKind::Attention || m.wrong > 0 || (opt.use && !opt.use(m))) continue;
+    if (m.attention.head_dim_qk != kHeadDim || m.attention.head_dim_v != kHeadDim || m.attention.window != 0) continue;
+    used.push_back(&m);
+  }
+  if (used.empty()) return;
+  // Times at one SM clock (the median the measurements ran at): a kernel measured while the
+  // GPU held a lower clock at its power limit took longer for the same work.
+  const double clock_mhz = reference_clock_mhz(used, out.warnings);
+  std::map<std::string, std::vector<AttentionTimeSample>> parts;
+  std::string backend;
+  for (const Measurement* m : used) {
+    const std::string part = std::string(m->attention.backward ? "bwd" : "fwd") + "_" +
+                             (m->attention.mask == KernelMask::None ? "nomask" : "causal");
+    parts[part].push_back({m->attention, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_work(*m)});
+    backend = m->backend;
+  }
+  const nlohmann::json* sms = set.environment.is_object() && set.environment.contains("sm_count")
+                                  ? &set.environment["sm_count"]
+                                  : nullptr;
+  if (!sms || !sms->is_number_integer() || sms->get<int64_t>() <= 0) {
+    out.warnings.push_back("attention_shape: environment.sm_count missing; attention keeps the FLOPs tables");
+    return;
+  }
+  CalibratedAttentionShape a;
+  a.model.sm_count = sms->get<int64_t>();
+  a.model.head_dim = kHeadDim;
+  a.model.clock_mhz = clock_mhz;
+  a.backend = backend;
+  for (const auto& part : attention_shape_parts()) {
+    auto it = parts.find(part.name);
+    if (it == parts.end()) {
+      out.warnings.push_back(std::string("attention_shape: no ") + part.name +
+                             " measurements of head dim 128; attention keeps the FLOPs tables");
+      return;
+    }
+    const AttentionPartFit f = fit_attention_part(it->second, a.model.sm_count);
+    a.model.*part.times = f.times;
+    a.*part.fit = f.summary;
+    (a.*part.fit).backend = backend;
+    a.*part.tiles = f.tiles;
+  }
+  out.calibration.attention_shape = a;
+}
+
+bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const AttentionShape& s, double slack) {
+  if (!a.model.applies_to(s) || s.sq <= 0 || s.skv <= 0) return false;
+  for (const auto& part : attention_shape_parts()) {
+    if (&(a.model.*part.times) != &a.model.times_for(s)) continue;
+    const double tiles = busiest_sm_tiles(s, a.model.sm_count, a.model.*part.times);
+    return tiles < (a.*part.tiles).first * (1 - slack) || tiles > (a.*part.tiles).second * (1 + slack);
+  }
+  return false;
+}
+
+std::string format_attention_shape(const CalibratedAttentionShape& a) {
+  std::string t = "# attention_shape (head dim " + std::to_string(a.model.head_dim) + ", " +
+                  std::to_string(a.model.sm_count) + " SMs" +
+                  (a.model.clock_mhz > 0 ? ", times at an SM clock of " + std::to_string(int(a.model.clock_mhz + 0.5)) +
+                                               " MHz, the measurements' median"
+                                         : std::string(", no SM clocks recorded")) +
+                  "):\n# t = t0 + cta x CTAs + tile x tiles + masked x masked tiles (busiest SM) + split x split"
+                  " accumulator elements + query x query elements (backward)\n";
+  t += "# part        samples  t0      cta     tile    masked   split    query    busiest-SM tiles   FLOPs range"
+       "             rms_err max_err\n";
+  t += "#                      (us)    (us)    (us)    (us)     (ps)     (ps)                                      "
+       "              (%)     (%)\n";
+  for (const auto& part : attention_shape_parts()) {
+    const AttentionTileTimes& c = a.model.*part.times;
+    const FitSummary& f = a.*part.fit;
+    char buf[360];
+    std::snprintf(buf, sizeof buf,
+                  "  %-12s %5d %7.2f %7.3f %7.4f %7.4f %8.3f %8.3f   %6.0f .. %6.0f   %9.3g .. %9.3g  %6.2f %6.2f\n",
+                  part.name, f.samples, c.t0_s * 1e6, c.cta_s * 1e6, c.tile_s * 1e6, c.masked_tile_s * 1e6,
+                  c.split_element_s * 1e12, c.query_element_s * 1e12, (a.*part.tiles).first, (a.*part.tiles).second,
+                  f.range_lo, f.range_hi, 100 * f.rms_error, 100 * f.max_error);
+    t += buf;
+  }
+  return t;
+}
+
+}  // namespace hcpsim

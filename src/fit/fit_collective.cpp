@@ -1,0 +1,205 @@
+#include "fit/fit_collective.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "scenario/presets.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kMaxLineError = 0.10;  // beyond this the measured points are kept as a table
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double line_s(const CalibratedCollective& c, double bus_bytes) { return c.latency_s + bus_bytes / c.busbw_bytes_per_s; }
+
+}  // namespace
+
+double busbw_factor(CommPattern op, int64_t ranks) {
+  const double n = double(ranks);
+  switch (op) {
+    case CommPattern::AllReduce: return 2 * (n - 1) / n;
+    case CommPattern::AllGather:
+    case CommPattern::ReduceScatter:
+    case CommPattern::AllToAll: return (n - 1) / n;
+    case CommPattern::SendRecv: return 1;
+  }
+  return 1;
+}
+
+CalibratedCollective fit_collective_line(const std::vector<std::pair<double, double>>& xt, double max_line_error) {
+  std::vector<std::pair<double, double>> s = xt;
+  std::sort(s.begin(), s.end());
+  if (s.size() < 2 || s.front().first == s.back().first)
+    throw std::invalid_argument("a collective fit needs at least 2 distinct sizes");
+  // Minimise sum ((alpha + x/beta)/t - 1)^2: rows [1/t, x/t] . [alpha, 1/beta] = 1.
+  Eigen::MatrixXd A(s.size(), 2);
+  Eigen::VectorXd b = Eigen::VectorXd::Ones(Eigen::Index(s.size()));
+  for (size_t i = 0; i < s.size(); ++i) {
+    A(Eigen::Index(i), 0) = 1 / s[i].second;
+    A(Eigen::Index(i), 1) = s[i].first / s[i].second;
+  }
+  Eigen::Vector2d p = A.colPivHouseholderQr().solve(b);
+  CalibratedCollective c;
+  if (!(p[1] > 0)) {  // no positive bandwidth term: fit the slope alone through the origin
+    const double inv = (A.col(1).transpose() * b)(0) / A.col(1).squaredNorm();
+    p = {0, inv};
+  }
+  if (p[0] < 0) {  // a negative latency is unphysical: refit the slope with alpha = 0
+    p[0] = 0;
+    p[1] = (A.col(1).transpose() * b)(0) / A.col(1).squaredNorm();
+  }
+  c.latency_s = p[0];
+  c.busbw_bytes_per_s = 1 / p[1];
+  double sq = 0, worst = 0;
+  for (const auto& [x, t] : s) {
+    const double e = std::fabs(line_s(c, x) / t - 1);
+    sq += e * e;
+    worst = std::max(worst, e);
+  }
+  c.fit.samples = int(s.size());
+  c.fit.rms_error = std::sqrt(sq / double(s.size()));
+  c.fit.max_error = worst;
+  if (worst > max_line_error) {
+    // The table: one point per distinct size (the mean time where a size repeats); exact there.
+    for (const auto& [x, t] : s) {
+      if (!c.table.empty() && c.table.back().first == x) continue;
+      double sum = 0;
+      int n = 0;
+      for (const auto& [x2, t2] : s)
+        if (x2 == x) sum += t2, ++n;
+      c.table.emplace_back(x, sum / n);
+    }
+    double sq2 = 0, worst2 = 0;
+    for (const auto& [x, t] : s) {
+      const double e = std::fabs(collective_time_s(c, x) / t - 1);
+      sq2 += e * e;
+      worst2 = std::max(worst2, e);
+    }
+    c.fit.rms_error = std::sqrt(sq2 / double(s.size()));
+    c.fit.max_error = worst2;
+  }
+  return c;
+}
+
+double predicted_collective_s(const CalibratedCollective& c, const CollectiveConfig& k) {
+  return collective_time_s(c, k.bytes * busbw_factor(k.op, k.ranks));
+}
+
+double collective_time_s(const CalibratedCollective& c, double x) {
+  const auto& t = c.table;
+  if (t.size() < 2 || x < t.front().first || x > t.back().first) return line_s(c, x);
+  size_t i = 1;
+  while (i + 1 < t.size() && t[i].first < x) ++i;
+  const double u = std::log(x / t[i - 1].first) / std::log(t[i].first / t[i - 1].first);
+  return std::exp(std::log(t[i - 1].second) + u * std::log(t[i].second / t[i - 1].second));
+}
+
+ClusterSpec cluster_for_gpu(const GpuSpec& gpu) {
+  for (const auto& p : cluster_presets())
+    if (p.spec.gpu.name == gpu.name) return p.spec;
+  return cluster_presets().front().spec;
+}
+
+void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out) {
+  CalibrationFile& c = out.calibration;
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<double, double>>> groups;
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> ranges;
+  std::vector<double> beside_collective, beside_copy;  // attention slowdowns
+  double lo = 0, hi = 0;
+  for (const auto& m : set.items) {
+    if (opt.use && !opt.use(m)) continue;
+    if ((m.kind == MeasurementKind::Collective || m.kind == MeasurementKind::Interference) && m.wrong > 0) {
+      out.warnings.push_back(m.path + " (" + m.name + "): left out, its check found " + std::to_string(m.wrong) +
+                             " wrong elements");
+      continue;
+    }
+    if (m.kind == MeasurementKind::Interference && !m.interference.overlap_verified) {
+      out.warnings.push_back(m.path + " (" + m.name + "): left out, the aggressor was not seen overlapping the victim");
+      continue;
+    }
+    if (m.kind == MeasurementKind::Collective) {
+      const CollectiveConfig& k = m.collective;
+      if (k.ranks < 2) {
+        out.warnings.push_back(m.path + " (" + m.name + "): 1 rank moves nothing; listed, not fitted");
+        continue;
+      }
+      const auto key = std::make_pair(std::string(to_string(k.op)), std::string(to_string(k.layout)));
+      groups[key].emplace_back(k.bytes * busbw_factor(k.op, k.ranks), m.median_s);
+      auto& r = ranges.try_emplace(key, k.bytes, k.bytes).first->second;
+      r = {std::min(r.first, k.bytes), std::max(r.second, k.bytes)};
+    } else if (m.kind == MeasurementKind::Interference && m.interference.victim.rfind("attention", 0) == 0) {
+      // A device copy stands in for the transfer where no collective ran (one GPU).
+      if (m.interference.aggressor == "collective") beside_collective.push_back(m.interference.slowdown);
+      if (m.interference.aggressor == "copy") beside_copy.push_back(m.interference.slowdown);
+    }
+  }
+  if (beside_collective.empty() && !beside_copy.empty())
+    out.warnings.push_back("comm_interference: no attention beside a collective; the attention slowdown beside a device "
+                           "copy (one GPU's stand-in for a transfer: HBM traffic, no link) is used");
+  const std::vector<double>& slowdowns = beside_collective.empty() ? beside_copy : beside_collective;
+  if (!slowdowns.empty()) {
+    lo = *std::min_element(slowdowns.begin(), slowdowns.end());
+    hi = *std::max_element(slowdowns.begin(), slowdowns.end());
+  }
+  std::map<std::string, std::vector<double>> efficiency;  // layout -> beta / line rate per op
+  for (const auto& [key, samples] : groups) {
+    size_t distinct = 0;
+    for (size_t i = 0; i < samples.size(); ++i)
+      distinct += std::none_of(samples.begin(), samples.begin() + long(i),
+                               [&](const auto& s) { return s.first == samples[i].first; });
+    if (distinct < 2) {
+      out.warnings.push_back("collective " + key.first + " " + key.second + ": one size only; not fitted");
+      continue;
+    }
+    CalibratedCollective k = fit_collective_line(samples, kMaxLineError);
+    k.op = key.first;
+    k.layout = key.second;
+    k.fit.range_lo = ranges[key].first;
+    k.fit.range_hi = ranges[key].second;
+    k.fit.backend = "nccl";
+    if (!k.table.empty())
+      out.warnings.push_back("collective " + k.op + " " + k.layout + ": one alpha-beta line misses a size by more than " +
+                             std::to_string(int(100 * kMaxLineError)) + "%; kept the measured sizes as a table");
+    c.collectives.push_back(k);
+    const double line = k.layout == "intra-node" ? node.intra_node.bandwidth_bytes_per_s
+                                                 : node.inter_node.nic_bandwidth_bytes_per_s;
+    if (k.layout != "cross-node-cross-rail" && line > 0) efficiency[k.layout].push_back(k.busbw_bytes_per_s / line);
+  }
+  for (const auto& [layout, e] : efficiency) {
+    CalibratedScalar s;
+    s.name = layout == "intra-node" ? "intra_node_efficiency" : "nic_efficiency";
+    s.value = std::clamp(median(e), 1e-3, 1.5);
+    s.fit.samples = int(e.size());
+    s.fit.range_lo = *std::min_element(e.begin(), e.end());
+    s.fit.range_hi = *std::max_element(e.begin(), e.end());
+    s.fit.backend = "nccl";
+    c.scalars.push_back(s);
+  }
+  if (!slowdowns.empty()) {
+    CalibratedScalar s;
+    s.name = "comm_interference";
+    s.value = std::clamp(median(slowdowns), 1.0, 10.0);
+    s.fit.samples = int(slowdowns.size());
+    s.fit.range_lo = lo;
+    s.fit.range_hi = hi;
+    double sq = 0, worst = 0;
+    for (double x : slowdowns) {
+      const double e = std::fabs(s.value / x - 1);
+      sq += e * e, worst = std::max(worst, e);
+    }
+    s.fit.rms_error = std::sqrt(sq / double(slowdowns.size()));
+    s.fit.max_error = worst;
+    c.scalars.push_back(s);
+  }
+}
+
+}  // namespace hcpsim

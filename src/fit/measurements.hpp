@@ -1,0 +1,113 @@
+// measurements.json as hcpcal writes it (schema in calibrate/hcpcal/results.h), read into
+// plain structs. Every problem is reported at its JSON path (ScenarioError, exit 2).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+#include "workload/workload.hpp"
+
+namespace hcpsim {
+
+// CpStep: one step of hcpcal's virtual-rank CP attention ("cp_attention" in the file,
+// expanded into one item per step): its attention kernel's median time, with the shape of
+// that step (diagonal: 2c x 2c causal; later steps: 2c x c, no mask). Never fitted on,
+// always checked: it tests the tables on the shapes the CP schedule runs.
+// CpRun: a whole virtual-rank CP attention pass of the new format (config.transport, any of
+// the four, fwd or bwd; results.kernels = every attention kernel of every rank, labelled as
+// the workload builder labels the op; results.peak_bytes per rank). Replayed through the
+// workload builder (fit/replay_cp.hpp), never fitted on.
+// Collective: one nccl-tests size of one collective on one layout (fitted, alpha-beta).
+// Interference: a victim's time with an aggressor beside it and alone (fitted, factors).
+enum class MeasurementKind { Attention, Gemm, Copy, CpStep, CpRun, Collective, Interference };
+
+// One measured attention kernel of a CpRun.
+struct CpKernelTime {
+  int64_t rank = 0;
+  std::string label;  // e.g. "attn.fwd.step1.lower"
+  double median_s = 0, min_s = 0, max_s = 0;
+  std::string path;   // "measurements[3].results.kernels[5]"
+};
+
+struct CpRunConfig {
+  CpCommType transport = CpCommType::P2P;
+  bool backward = false;
+  int64_t ranks = 0;              // CP size R
+  std::vector<int64_t> hcp;       // [A, P] for a2a+p2p, else empty
+  int64_t seq = 0, batch = 1, heads_q = 0, heads_kv = 0, head_dim = 0;
+  bool causal = true;
+  std::string launch = "virtual";  // "virtual" (one GPU) or "nccl"
+  std::vector<CpKernelTime> kernels;
+  std::vector<double> peak_bytes;  // per rank; empty when not measured
+  double pool_granularity_bytes = 0;  // what a 1-byte allocation occupies in the pool (0: not given)
+};
+
+enum class CollectiveLayout { IntraNode, CrossNodeSameRail, CrossNodeCrossRail };
+const char* to_string(CollectiveLayout l);
+
+struct CollectiveConfig {
+  CommPattern op = CommPattern::AllReduce;
+  double bytes = 0;  // nccl-tests size: the whole buffer (per rank for all_gather's output, as nccl-tests)
+  int64_t ranks = 0, nodes = 1, gpus_per_node = 0;
+  CollectiveLayout layout = CollectiveLayout::IntraNode;
+  double algbw_GBps = 0, busbw_GBps = 0;
+};
+
+struct InterferenceConfig {
+  std::string victim;     // attention_fwd, attention_bwd, collective
+  std::string aggressor;  // collective, copy, attention
+  double alone_median_s = 0, slowdown = 0;  // slowdown = median_s / alone_median_s
+  bool overlap_verified = true;              // config.shape.overlap_verified where given
+};
+
+struct Measurement {
+  MeasurementKind kind = MeasurementKind::Attention;
+  std::string backend;
+  std::string name;          // config.name where given, else built from the shape
+  AttentionShape attention;  // kinds Attention and CpStep (mask None or CausalTopLeft; backward = pass "bwd")
+  GemmShape gemm;            // kind Gemm
+  double copy_bytes_moved = 0;  // kind Copy: bytes read + written
+  int iterations = 0;
+  double median_s = 0, min_s = 0, max_s = 0;
+  double sm_clock_mhz = 0;  // the SM clock the timed runs ended at (hcpcal probes it); 0: not recorded
+  bool checked = false;
+  int64_t wrong = 0;
+  std::string path;  // "measurements[3]", for messages
+  // Kind CpStep: step `cp_step` of a ring of `cp_ranks` (rank r runs lower if cp_step <= r, else upper).
+  int64_t cp_ranks = 0, cp_step = -1;
+  CpRunConfig cp;                  // kind CpRun
+  CollectiveConfig collective;     // kind Collective
+  InterferenceConfig interference; // kind Interference
+};
+
+// Attention, Gemm, Copy and CpStep: one kernel the cost model times directly.
+inline bool is_kernel_measurement(const Measurement& m) {
+  return m.kind == MeasurementKind::Attention || m.kind == MeasurementKind::Gemm ||
+         m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::CpStep;
+}
+
+struct MeasurementSet {
+  nlohmann::json environment;
+  std::string gpu_model;
+  double l2_bytes = 0;
+  bool complete = false;
+  std::vector<Measurement> items;
+};
+
+MeasurementSet parse_measurements_text(const std::string& text, const std::string& source);
+MeasurementSet read_measurements_file(const std::string& file_path);
+
+// Several files as one set (e.g. hcpcal's attention suite and its cp suite, run apart): items
+// in file order, their paths prefixed with the file ("cp.json: measurements[3]") when there
+// is more than one; environment and L2 size from the first. Throws ScenarioError at
+// "environment.gpu_model" when the files name different GPUs.
+MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths);
+
+// Key of the shape a measurement times, without the pass: forward and backward of one
+// attention shape share it, and so do the KV-head variants of one (sq, skv, mask, query heads).
+std::string shape_group_key(const Measurement& m);
+
+}  // namespace hcpsim

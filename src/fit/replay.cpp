@@ -1,0 +1,89 @@
+#include "fit/replay.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <vector>
+
+#include "workload/attention_common.hpp"
+#include "common/diagnostics.hpp"
+#include "common/json_reader.hpp"
+#include "scenario/presets.hpp"
+#include "workload/program_builder.hpp"
+
+namespace hcpsim {
+
+Op measured_op(const Measurement& m) {
+  RankProgram prog;
+  ProgramBuilder b(prog);
+  switch (m.kind) {
+    case MeasurementKind::Attention:
+    case MeasurementKind::CpStep:
+      b.set_phase(m.attention.backward ? Phase::Backward : Phase::Forward);
+      attention_kernel(b, Stream::Compute, m.name, m.attention, std::nullopt, {});
+      break;
+    case MeasurementKind::Gemm:
+      b.gemm(Stream::Compute, m.name, m.gemm, 2);
+      break;
+    case MeasurementKind::Copy:
+      b.elementwise(Stream::Compute, "copy", m.copy_bytes_moved);
+      break;
+    case MeasurementKind::CpRun:
+    case MeasurementKind::Collective:
+    case MeasurementKind::Interference:
+      assert(!"not one kernel: replayed by replay_cp / check");
+      break;
+  }
+  return prog.ops.empty() ? Op{} : prog.ops.back();
+}
+
+double measured_work(const Measurement& m) {
+  const Op op = measured_op(m);
+  return m.kind == MeasurementKind::Copy ? op.bytes : op.flops;
+}
+
+double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
+  const double rate = m.kind == MeasurementKind::Copy ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
+  return measured_work(m) / (m.median_s * rate);
+}
+
+double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz) {
+  const double t = model.compute_time_s(op);
+  const auto& shape = model.params().attention_shape;
+  if (op.kind != OpKind::Compute || op.compute_class != ComputeClass::Attention || !shape || !shape->applies_to(op.attn))
+    return t;
+  return at_sm_clock(t, shape->clock_mhz, clock_mhz);
+}
+
+double predicted_time_s(const CostModel& model, const Measurement& m) {
+  if (m.kind != MeasurementKind::CpStep || m.cp_step <= 0 || m.cp_ranks <= 0)
+    return predicted_at_clock_s(model, measured_op(m), m.sm_clock_mhz);
+  // hcpcal's step time is the median over the ranks of step i: rank r runs the lower step
+  // (2c x c) when i <= r, the upper one (c x 2c) otherwise; equal FLOPs, not equal time.
+  Measurement lower = m, upper = m;
+  upper.attention.sq = m.attention.skv;
+  upper.attention.skv = m.attention.sq;
+  const double t_lower = model.compute_time_s(measured_op(lower)), t_upper = model.compute_time_s(measured_op(upper));
+  std::vector<double> t;
+  for (int64_t r = 0; r < m.cp_ranks; ++r) t.push_back(m.cp_step <= r ? t_lower : t_upper);
+  std::sort(t.begin(), t.end());
+  const size_t n = t.size();
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset) {
+  if (!preset.empty()) {
+    if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec.gpu;
+    throw ScenarioError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
+                          "use one of: " + join_choices(cluster_preset_names())}});
+  }
+  for (const auto& p : cluster_presets()) {
+    const std::string& name = p.spec.gpu.name;
+    const std::string stem = name.substr(0, name.find('-'));
+    if (!stem.empty() && gpu_model.find(stem) != std::string::npos) return p.spec.gpu;
+  }
+  throw ScenarioError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
+                        "the peaks efficiencies are fractions of come from a preset",
+                        "pass --gpu <cluster preset> (see `hcpsim presets`)"}});
+}
+
+}  // namespace hcpsim

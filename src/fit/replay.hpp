@@ -1,0 +1,34 @@
+// A measurement as the simulator sees it: the op the workload builder would emit for the
+// same shape (same FLOP and byte counts), and the time the cost model gives that op.
+#pragma once
+
+#include <string>
+
+#include "fit/measurements.hpp"
+#include "cost/cost_model.hpp"
+
+namespace hcpsim {
+
+// The compute op for `m`: attention through attention_kernel(), GEMM through
+// ProgramBuilder::gemm (bf16), a copy as an elementwise op of its bytes moved.
+Op measured_op(const Measurement& m);
+
+// Work of the op in the unit its efficiency table is indexed by (FLOPs; bytes for copies).
+double measured_work(const Measurement& m);
+
+// Efficiency the measurement shows: work / (median time x the GPU's peak rate).
+double measured_efficiency(const Measurement& m, const GpuSpec& gpu);
+
+double predicted_time_s(const CostModel& model, const Measurement& m);
+
+// The cost model's time for `op` on a GPU whose SM clock was `clock_mhz` (0: unknown): an
+// attention op timed by the calibrated shape model scales from the model's clock to it.
+double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz);
+
+// The GPU whose peaks the efficiencies are fractions of: the cluster preset named
+// `preset` (e.g. "dgx-h200"), or, when empty, the preset GPU whose name (up to its first
+// '-') appears in `gpu_model` ("NVIDIA H200" -> H200-SXM-141GB). Throws ScenarioError at
+// "environment.gpu_model" when none matches.
+GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset);
+
+}  // namespace hcpsim

@@ -1,0 +1,137 @@
+#include "memory/estimate.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "memory/activations.hpp"
+#include "memory/cp_buffers.hpp"
+#include "memory/model_states.hpp"
+#include "scenario/model_params.hpp"
+
+namespace hcpsim {
+
+double MemoryPhase::total_bytes() const {
+  double sum = 0;
+  for (const auto& c : components) sum += c.bytes;
+  return sum;
+}
+
+namespace {
+
+std::vector<MemoryComponent> static_components(const Scenario& s) {
+  const ModelStateBytes m = model_state_bytes(s);
+  const WorkspaceBytes w = workspace_bytes(s);
+  std::vector<MemoryComponent> c;
+  c.push_back({"weights", m.weights_bytes, "bf16, 2 B/param of the TP shard"});
+  if (m.fp8_weight_copies_bytes > 0)
+    c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
+                 "fp8 weight + transpose of layer GEMMs, 2 B/param"});
+  c.push_back({"main grads", m.main_grads_bytes, "fp32, 4 B/param (no bf16 grads kept)"});
+  c.push_back({"optimizer state", m.optimizer_bytes,
+               "fp32 master + Adam m,v: 12 B/param / " + std::to_string(m.optimizer_shard)});
+  c.push_back({"cuda context + gemm ws", w.cuda_context_bytes + w.gemm_workspace_bytes,
+               "allowance: 512 MiB context, 64 MiB cuBLAS/TE"});
+  c.push_back({"nccl buffers", w.nccl_bytes,
+               std::to_string(w.nccl_communicators) + " communicators x 256 MiB"});
+  return c;
+}
+
+struct Dynamic {
+  LayerActivationBytes act;
+  CpBufferBytes cp;
+  double saved_per_layer = 0;
+  double recomputed = 0;
+  double n = 0;
+};
+
+Dynamic dynamic_terms(const Scenario& s) {
+  Dynamic d;
+  d.act = layer_activation_bytes(s);
+  d.cp = cp_buffer_bytes(s);
+  const RecomputeGranularity r = s.training.recompute_granularity;
+  d.saved_per_layer = saved_bytes_per_layer(d.act, r, d.cp.saved_extra_per_layer_bytes);
+  if (r == RecomputeGranularity::Full)
+    d.recomputed = d.act.no_recompute_bytes() + d.cp.saved_extra_per_layer_bytes;
+  else if (r == RecomputeGranularity::Selective)
+    d.recomputed = d.act.lse_bytes + d.cp.saved_extra_per_layer_bytes;
+  d.n = static_cast<double>(s.model.num_layers);
+  return d;
+}
+
+MemoryComponent saved_layers(const Dynamic& d, double layers) {
+  return {"activations (saved)", layers * d.saved_per_layer,
+          std::to_string(static_cast<long long>(layers)) + " layers x saved per layer"};
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const Scenario& s) {
+  assert(s.parallel.pipeline_model_parallel_size == 1);
+  const Dynamic d = dynamic_terms(s);
+  const ModelSpec& m = s.model;
+  const int64_t tp = s.parallel.tensor_model_parallel_size;
+  const double e = static_cast<double>(s.activation_bytes_per_element());
+  const double T = d.act.tokens_per_rank;
+  const double h = static_cast<double>(m.hidden_size);
+  const double t_sp = s.parallel.sequence_parallel ? static_cast<double>(tp) : 1.0;
+  const double sp_gather = s.parallel.sequence_parallel && tp > 1 ? T * e * h : 0.0;
+  const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
+  const double hq_d = static_cast<double>(m.num_attention_heads / tp * m.kv_channels);
+  const double vocab_r = static_cast<double>(padded_vocab_size(m.vocab_size, tp) / tp);
+  const bool recompute_attn = s.training.recompute_granularity != RecomputeGranularity::None;
+
+  const auto phase = [&](const char* name, std::vector<MemoryComponent> dyn) {
+    MemoryPhase p{name, static_components(s)};
+    p.components.insert(p.components.end(), dyn.begin(), dyn.end());
+    return p;
+  };
+  const MemoryComponent recomputed{"recomputed layer", d.recomputed,
+                                   "rebuilt in backward by recompute"};
+  MemoryEstimate est;
+  est.phases.push_back(phase(
+      "fwd.attention",
+      {saved_layers(d, d.n - 1),
+       {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
+       {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
+  est.phases.push_back(phase(
+      "fwd.loss",
+      {saved_layers(d, d.n),
+       {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
+       {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
+  est.phases.push_back(phase(
+      "bwd.mlp",
+      {saved_layers(d, d.n), recomputed,
+       {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
+        "dY, d(act out), d(FC1 out)"}}));
+  est.phases.push_back(phase(
+      "bwd.attention",
+      {saved_layers(d, d.n), recomputed,
+       {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
+       {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
+        recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
+
+  const auto peak = std::max_element(est.phases.begin(), est.phases.end(),
+                                     [](const MemoryPhase& a, const MemoryPhase& b) {
+                                       return a.total_bytes() < b.total_bytes();
+                                     });
+  est.peak_phase = peak->name;
+  est.breakdown = peak->components;
+  est.peak_bytes = peak->total_bytes();
+  est.capacity_bytes = s.cluster.gpu.memory_bytes;
+  est.headroom_bytes = est.capacity_bytes - est.peak_bytes;
+  est.fits = est.headroom_bytes >= 0;
+  return est;
+}
+
+std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s) {
+  if (estimate_memory(s).fits) return std::nullopt;
+  for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
+    if (r <= s.training.recompute_granularity) continue;
+    Scenario probe = s;
+    probe.training.recompute_granularity = r;
+    if (estimate_memory(probe).fits) return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,64 @@
+// Per-GPU memory estimate: the peak over the phases of one training step, with a breakdown.
+//
+// Static (alive all step): model states and workspaces (memory_states.hpp).
+// Dynamic, per rank, for the worst rank of the CP group (PP = 1, n = num_layers, T = mbs*S/CP,
+// t_sp = TP with sequence parallelism else 1, e = 2, "saved" = saved_bytes_per_layer):
+//   fwd.attention  core attention of the last layer: (n-1)*saved of the earlier layers
+//                  + attn_pre of this layer (norm in/out, Q, K, V) + CP forward buffers
+//   fwd.loss       LM head and cross entropy: n*saved + final norm in/out (2*T*e*h/t_sp, and
+//                  T*e*h for the SP all-gathered output-layer input)
+//                  + logits T*(V_pad/TP)*6: the bf16 vocab-parallel logits and the fp32 copy
+//                  vocab_parallel_cross_entropy makes (it exps/normalises in place and saves it)
+//   bwd.mlp        MLP backward of the last layer (the first to run backward, all n layers'
+//                  activations still alive): n*saved + recomputed + T*e*(h/t_sp + [SP] h +
+//                  3*ffn_r): incoming dY, its SP all-gather, d(SwiGLU out), d(gate, up)
+//   bwd.attention  core-attention backward of the last layer: n*saved + recomputed
+//                  + T*e*(h/t_sp + hq_r*d) (dY, dO) + CP backward buffers; with selective or
+//                  full recompute the core attention's forward is re-run just before its
+//                  backward, so the CP term is max(forward buffers, backward buffers)
+//   recomputed     full: one layer's no-recompute activations (+ transport extra);
+//                  selective: the recomputed core-attention internals (LSE + transport extra);
+//                  none: 0.
+// Peak = max over these phase totals (a max of phase totals, not a timeline: transients
+// inside a phase are assumed to coincide, which makes each phase an upper-end estimate).
+// Not included: allocator fragmentation, CUDA graphs, pipeline parallelism (PP = 1).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+struct MemoryComponent {
+  std::string name;
+  double bytes = 0;
+  std::string note;
+};
+
+struct MemoryPhase {
+  std::string name;  // "fwd.attention", "fwd.loss", "bwd.mlp", "bwd.attention"
+  std::vector<MemoryComponent> components;
+  double total_bytes() const;
+};
+
+struct MemoryEstimate {
+  std::vector<MemoryComponent> breakdown;  // the peak phase's components; sums to peak_bytes
+  std::vector<MemoryPhase> phases;         // every phase, for reports
+  std::string peak_phase;
+  double peak_bytes = 0;
+  double capacity_bytes = 0;  // cluster.gpu.memory_bytes
+  double headroom_bytes = 0;  // capacity - peak; negative when it does not fit
+  bool fits = false;
+};
+
+MemoryEstimate estimate_memory(const Scenario& s);
+
+// When `s` does not fit: the lightest recompute setting heavier than its own
+// under which it fits (selective, then full); nullopt when it fits already or
+// fits under none of them.
+std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s);
+
+}  // namespace hcpsim

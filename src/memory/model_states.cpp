@@ -1,0 +1,60 @@
+#include "memory/model_states.hpp"
+
+#include "scenario/model_params.hpp"
+
+namespace hcpsim {
+
+namespace {
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kWeightBytesPerParam = 2;      // bf16
+constexpr double kMainGradBytesPerParam = 4;    // fp32
+constexpr double kOptimizerBytesPerParam = 12;  // fp32 master + Adam m + v
+constexpr double kFp8CopyBytesPerGemmParam = 2; // fp8 weight + fp8 transpose
+constexpr double kCudaContextBytes = 512 * kMiB;
+constexpr double kGemmWorkspaceBytes = 64 * kMiB;
+constexpr double kNcclBytesPerCommunicator = 256 * kMiB;
+
+// Pair communicators a ring of n ranks uses: previous and next neighbour (one when n == 2).
+int64_t ring_communicators(int64_t n) { return n <= 1 ? 0 : (n == 2 ? 1 : 2); }
+}  // namespace
+
+ModelStateBytes model_state_bytes(const Scenario& s) {
+  const ParallelSpec& par = s.parallel;
+  const ParamCounts p = count_params_per_tp_rank(s.model, par.tensor_model_parallel_size);
+  ModelStateBytes m;
+  m.params_per_gpu = static_cast<double>(p.total());
+  m.optimizer_shard =
+      par.use_distributed_optimizer ? par.data_parallel_size * par.context_parallel_size : 1;
+  m.weights_bytes = kWeightBytesPerParam * m.params_per_gpu;
+  if (s.training.precision == Precision::FP8)
+    m.fp8_weight_copies_bytes =
+        kFp8CopyBytesPerGemmParam * static_cast<double>(p.num_layers * p.layer.gemm());
+  m.main_grads_bytes = kMainGradBytesPerParam * m.params_per_gpu;
+  m.optimizer_bytes =
+      kOptimizerBytesPerParam * m.params_per_gpu / static_cast<double>(m.optimizer_shard);
+  return m;
+}
+
+WorkspaceBytes workspace_bytes(const Scenario& s) {
+  const ParallelSpec& par = s.parallel;
+  int64_t comms = par.tensor_model_parallel_size > 1 ? 1 : 0;
+  if (par.context_parallel_size > 1) {
+    switch (par.cp_comm_type) {
+      case CpCommType::P2P: comms += ring_communicators(par.context_parallel_size); break;
+      case CpCommType::AllGather:
+      case CpCommType::A2A: comms += 1; break;
+      case CpCommType::A2AP2P:
+        comms += (par.a2a_size() > 1 ? 1 : 0) + ring_communicators(par.p2p_size());
+        break;
+    }
+  }
+  if (par.data_parallel_size * par.context_parallel_size > 1) comms += 1;
+  WorkspaceBytes w;
+  w.cuda_context_bytes = kCudaContextBytes;
+  w.gemm_workspace_bytes = kGemmWorkspaceBytes;
+  w.nccl_communicators = comms;
+  w.nccl_bytes = kNcclBytesPerCommunicator * static_cast<double>(comms);
+  return w;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,64 @@
+// Model-state memory per GPU: weights, gradients, optimizer state, and the fixed
+// allowance for the CUDA context, library workspaces and NCCL buffers.
+//
+// What is counted where (Megatron-LM with bf16 training, Adam; P = params of this
+// rank's TP shard, PP = 1):
+//   weights       2 B/param   bf16 model parameters (DDP param buffer)
+//   main grads    4 B/param   fp32 main_grad buffer, full size on every rank: bf16
+//                             training sets accumulate_allreduce_grads_in_fp32 and the
+//                             wgrad GEMMs accumulate into main_grad directly (gradient
+//                             accumulation fusion), so no separate bf16 .grad is kept.
+//   optimizer    12 B/param   fp32 master weights + Adam m + v (4 + 4 + 4), divided by
+//                             shard = DP*CP with the distributed optimizer (it shards over
+//                             the DP x CP group, cp-semantics.md §8).
+// Sum: 6 + 12/shard B/param with the distributed optimizer, 18 without: the rule in
+// Megatron Core's distributed-optimizer guide ("float16 param, fp32 grads: 18 / 6 + 12/d")
+// and Megatron-Bridge's theoretical memory estimator (shard = DP*CP).
+//
+// fp8 (an assumption, documented): Transformer Engine keeps the bf16 weights above and,
+// for every layer GEMM weight, an fp8 copy plus its fp8 transpose cached across
+// micro-batches (Hopper fp8 GEMMs need both layouts for fprop and dgrad): +2 B per layer
+// GEMM parameter. Embedding, output layer and norms stay bf16. Activations stay bf16
+// (conservative: TE may save some GEMM inputs in fp8).
+//
+// Workspace allowance (outside PyTorch's allocator, a documented estimate, not measured):
+//   CUDA context with the loaded PyTorch/cuBLAS/cuDNN/TE/NCCL kernels  512 MiB
+//   cuBLAS/TE GEMM workspaces (TE: 32 MiB per stream on Hopper, 2 streams)  64 MiB
+//   NCCL buffers: 256 MiB per communicator this rank uses. NCCL_BUFFSIZE is 4 MiB per
+//   channel per peer for the Simple protocol; a ring on H100 uses up to 32 channels with a
+//   send and a receive peer: 32 * 2 * 4 MiB = 256 MiB. Communicators: TP (TP > 1); the CP
+//   transport's (p2p: the two ring-neighbour pair communicators, one when the ring has 2
+//   ranks; all_gather, a2a: the CP group; a2a+p2p: the a2a group plus the ring's pair
+//   communicators); DP x CP (gradient reduce-scatter / param all-gather, when > 1).
+// Allocator fragmentation is not included (PyTorch's caching allocator typically loses a
+// few percent; it depends on expandable_segments and is left to calibration).
+#pragma once
+
+#include <cstdint>
+
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+struct ModelStateBytes {
+  double params_per_gpu = 0;      // parameters of this rank's TP shard
+  double weights_bytes = 0;       // bf16
+  double fp8_weight_copies_bytes = 0;  // fp8 precision only
+  double main_grads_bytes = 0;    // fp32
+  double optimizer_bytes = 0;     // fp32 master + Adam m, v (sharded with dist. optimizer)
+  int64_t optimizer_shard = 1;    // DP*CP with the distributed optimizer, else 1
+};
+
+ModelStateBytes model_state_bytes(const Scenario& s);
+
+struct WorkspaceBytes {
+  double cuda_context_bytes = 0;
+  double gemm_workspace_bytes = 0;
+  double nccl_bytes = 0;
+  int64_t nccl_communicators = 0;
+  double total() const { return cuda_context_bytes + gemm_workspace_bytes + nccl_bytes; }
+};
+
+WorkspaceBytes workspace_bytes(const Scenario& s);
+
+}  // namespace hcpsim

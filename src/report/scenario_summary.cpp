@@ -1,0 +1,60 @@
+#include "report/scenario_summary.hpp"
+
+#include <sstream>
+
+namespace hcpsim {
+
+namespace {
+
+std::string gb(double bytes) {
+  std::ostringstream s;
+  s.precision(4);
+  s << bytes / 1e9;
+  return s.str();
+}
+
+std::string list(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::string format_scenario_summary(const Scenario& sc) {
+  const ModelSpec& m = sc.model;
+  const ParallelSpec& p = sc.parallel;
+  const ClusterSpec& c = sc.cluster;
+  std::ostringstream o;
+  o << "scenario: " << sc.name << "\n";
+  o << "  model:    " << m.name << ": " << m.num_layers << " layers, hidden " << m.hidden_size << ", ffn "
+    << m.ffn_hidden_size << ", " << m.num_attention_heads << " heads / " << m.num_query_groups << " KV heads x "
+    << m.kv_channels << ", vocab " << m.vocab_size;
+  if (m.sliding_window) o << ", sliding window " << *m.sliding_window;
+  o << "\n";
+  o << "  training: seq " << sc.training.seq_length << ", micro batch " << sc.training.micro_batch_size
+    << ", global batch " << sc.training.global_batch_size << " (" << sc.num_microbatches()
+    << " micro batches per DP rank), " << to_string(sc.training.precision) << ", recompute "
+    << to_string(sc.training.recompute_granularity) << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
+  o << "  parallel: TP" << p.tensor_model_parallel_size << " x CP" << p.context_parallel_size << " x DP"
+    << p.data_parallel_size << " x PP" << p.pipeline_model_parallel_size << ", cp_comm_type "
+    << to_string(p.cp_comm_type);
+  if (p.cp_comm_type == CpCommType::A2AP2P)
+    o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
+      << p.p2p_size() << ")";
+  o << (p.sequence_parallel ? ", sequence parallel" : "")
+    << (p.use_distributed_optimizer ? ", distributed optimizer" : "") << "\n";
+  o << "  cluster:  " << c.num_nodes << " x " << (c.preset.empty() ? std::string("custom node") : c.preset) << " ("
+    << c.world_size() << " GPUs: " << c.gpu.name << ", " << gb(c.gpu.memory_bytes) << " GB; "
+    << to_string(c.intra_node.kind) << " " << gb(c.intra_node.bandwidth_bytes_per_s) << " GB/s; "
+    << c.inter_node.nics_per_node << " NICs x " << gb(c.inter_node.nic_bandwidth_bytes_per_s) << " GB/s"
+    << (c.inter_node.rail_optimized ? ", rail-optimized" : "")
+    << (c.inter_node.oversubscription > 1 ? ", " + gb(c.inter_node.oversubscription * 1e9) + ":1 oversubscribed" : "")
+    << ")\n";
+  o << "  software: Transformer Engine " << sc.software.transformer_engine_version.str() << "; workload "
+    << to_string(sc.workload) << ", passes " << to_string(sc.passes) << "\n";
+  for (const auto& w : sc.warnings) o << "  warning:  " << w << "\n";
+  return o.str();
+}
+
+}  // namespace hcpsim

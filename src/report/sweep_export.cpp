@@ -1,0 +1,107 @@
+// The sweep as JSON (the document `hcpsim merge` reads back) and as CSV: one
+// row per candidate, every metric of a single run flattened to dotted columns.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "report/sweep_outputs.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+// result -> {"step.time_s": ..., "memory.breakdown.weights.bytes": ...}; arrays of
+// named objects are keyed by name, other arrays by position; the resolved
+// scenario is left out (the configuration columns carry it).
+void flatten(const nlohmann::json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (prefix.empty() && k == "scenario") continue;
+      flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+    }
+  } else if (j.is_array() && !j.empty() && (j[0].is_object() || j[0].is_array())) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      const bool named = j[i].is_object() && j[i].contains("name") && j[i]["name"].is_string() && prefix != "links";
+      const std::string k = named ? j[i]["name"].get<std::string>() : std::to_string(i);
+      nlohmann::json rest = j[i];
+      if (named) rest.erase("name");
+      flatten(rest, prefix + "." + k, out);
+    }
+  } else if (j.is_array()) {
+    std::string s;
+    for (size_t i = 0; i < j.size(); ++i) s += (i ? ";" : "") + (j[i].is_string() ? j[i].get<std::string>() : j[i].dump());
+    out.push_back({prefix, s});
+  } else if (j.is_string()) {
+    out.push_back({prefix, j.get<std::string>()});
+  } else if (j.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", j.get<double>());
+    out.push_back({prefix, buf});
+  } else {
+    out.push_back({prefix, j.is_null() ? "" : j.dump()});
+  }
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+}  // namespace
+
+std::string sweep_to_json(const SweepOutcome& o, const SweepRecommendation& rec) {
+  nlohmann::json doc = o.meta;
+  doc["format"] = "hcpsim-sweep/1";
+  doc["ranking"] = nlohmann::json::array();
+  for (int i : ranked_rows(o)) doc["ranking"].push_back(o.rows[i]["key"]);
+  doc["recommendation"] = {{"key", rec.row >= 0 ? o.rows[rec.row]["key"] : nlohmann::json(nullptr)},
+                           {"label", rec.row >= 0 ? o.rows[rec.row]["label"] : nlohmann::json(nullptr)},
+                           {"reasons", rec.reasons}};
+  doc["candidates"] = o.rows;
+  return doc.dump(1) + "\n";
+}
+
+std::string sweep_to_csv(const SweepOutcome& o) {
+  std::vector<std::string> columns = {"index", "key", "label", "status", "rank", "rejected_by", "error"};
+  std::vector<std::map<std::string, std::string>> cells(o.rows.size());
+  std::vector<int> rank_of(o.rows.size(), 0);
+  int rank = 0;
+  for (int i : ranked_rows(o))
+    if (row_fits(o.rows[i])) rank_of[i] = ++rank;
+  for (size_t i = 0; i < o.rows.size(); ++i) {
+    const auto& r = o.rows[i];
+    auto& c = cells[i];
+    c["index"] = std::to_string(r["index"].get<int>());
+    c["key"] = r["key"].get<std::string>();
+    c["label"] = r["label"].get<std::string>();
+    c["status"] = r["status"].get<std::string>();
+    c["rank"] = rank_of[i] ? std::to_string(rank_of[i]) : "";
+    if (r.contains("rejected_by"))
+      for (const auto& d : r["rejected_by"])
+        c["rejected_by"] += (c["rejected_by"].empty() ? "" : "; ") + d["path"].get<std::string>() + ": " +
+                            d["what"].get<std::string>() + " (" + d["rule"].get<std::string>() + ")";
+    c["error"] = r.value("error", std::string());
+    if (!r.contains("result")) continue;
+    std::vector<std::pair<std::string, std::string>> flat;
+    flatten(r["result"], "", flat);
+    for (const auto& [k, v] : flat) {
+      if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+      c[k] = v;
+    }
+  }
+  std::string out;
+  for (size_t k = 0; k < columns.size(); ++k) out += (k ? "," : "") + csv_cell(columns[k]);
+  out += "\n";
+  for (const auto& c : cells) {
+    for (size_t k = 0; k < columns.size(); ++k) {
+      const auto it = c.find(columns[k]);
+      out += (k ? "," : "") + csv_cell(it == c.end() ? "" : it->second);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace hcpsim

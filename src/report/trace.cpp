@@ -1,0 +1,82 @@
+#include "report/trace.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kMicrosecondsPerSecond = 1e6;
+
+nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
+  nlohmann::json a;
+  if (op.kind == OpKind::Compute) {
+    a["class"] = to_string(op.compute_class);
+    a["flops"] = op.flops;
+    a["bytes"] = op.bytes;
+    if (op.compute_class == ComputeClass::Gemm)
+      a["gemm_mnk"] = {op.gemm.m, op.gemm.n, op.gemm.k};
+    if (op.compute_class == ComputeClass::Attention)
+      a["attention"] = {{"sq", op.attn.sq}, {"skv", op.attn.skv}, {"heads_q", op.attn.heads_q},
+                        {"heads_kv", op.attn.heads_kv}, {"mask", to_string(op.attn.mask)}};
+  } else {
+    a["pattern"] = to_string(op.pattern);
+    a["message_bytes"] = op.message_bytes;
+    if (op.pattern == CommPattern::SendRecv) {
+      a["send_to"] = op.send_peer;
+      a["recv_from"] = op.recv_peer;
+      a["recv_bytes"] = op.recv_bytes;
+    } else if (op.group >= 0) {
+      const ProcessGroup& g = groups.at(op.group);
+      a["group"] = g.name;
+      a["group_size"] = g.ranks.size();
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& phases,
+                              const std::vector<ProcessGroup>& groups) {
+  nlohmann::json events = nlohmann::json::array();
+  std::set<std::pair<int32_t, int>> tracks;
+  std::vector<OpRecord> recs = t.ops;
+  std::sort(recs.begin(), recs.end(), [](const OpRecord& a, const OpRecord& b) {
+    return std::tie(a.rank, a.phase, a.start_s, a.op) < std::tie(b.rank, b.phase, b.start_s, b.op);
+  });
+  for (const OpRecord& r : recs) {
+    const TracePhase& ph = phases.at(r.phase);
+    const Op& op = ph.programs->at(r.rank).ops.at(r.op);
+    const int tid = static_cast<int>(op.stream);
+    tracks.insert({r.rank, tid});
+    nlohmann::json args = op_args(op, groups);
+    args["phase"] = ph.name;
+    if (r.start_s > r.ready_s) args["waited_us"] = (r.start_s - r.ready_s) * kMicrosecondsPerSecond;
+    events.push_back({{"name", op.label},
+                      {"cat", std::string(ph.name) + (op.kind == OpKind::Comm ? ",comm" : ",compute")},
+                      {"ph", "X"},
+                      {"pid", r.rank},
+                      {"tid", tid},
+                      {"ts", r.start_s * kMicrosecondsPerSecond},
+                      {"dur", (r.end_s - r.start_s) * kMicrosecondsPerSecond},
+                      {"args", args}});
+  }
+  for (const auto& [rank, tid] : tracks) {
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", rank}, {"tid", tid},
+                      {"args", {{"name", to_string(static_cast<Stream>(tid))}}}});
+    events.push_back({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", rank}, {"tid", tid},
+                      {"args", {{"sort_index", tid}}}});
+  }
+  std::set<int32_t> ranks;
+  for (const auto& [rank, tid] : tracks) ranks.insert(rank);
+  for (int32_t rank : ranks)
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", rank},
+                      {"args", {{"name", "GPU rank " + std::to_string(rank)}}}});
+  nlohmann::json doc = {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+  return doc.dump() + "\n";
+}
+
+}  // namespace hcpsim

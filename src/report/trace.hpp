@@ -1,0 +1,23 @@
+// Chrome / Perfetto trace of a simulation (opens in ui.perfetto.dev or
+// chrome://tracing): one process per GPU rank, one track per stream, every op
+// a complete event ("ph":"X") with its FLOPs or bytes and peers in "args".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "workload/workload.hpp"
+#include "engine/timeline.hpp"
+
+namespace hcpsim {
+
+struct TracePhase {
+  std::string name;                          // "layer", "step"
+  const std::vector<RankProgram>* programs;  // indexed by rank
+};
+
+// Deterministic: the same timeline gives byte-identical text.
+std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& phases,
+                              const std::vector<ProcessGroup>& groups);
+
+}  // namespace hcpsim

@@ -1,0 +1,27 @@
+// Readable and JSON views of a Workload (`hcpsim --dump-workload FILE [--format json]`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "scenario/scenario.hpp"
+#include "workload/workload.hpp"
+
+namespace hcpsim {
+
+struct WorkloadDumpOptions {
+  std::vector<int32_t> ranks = {0};  // ranks whose ops are listed
+  bool summary = true;               // per-rank totals for the listed ranks
+};
+
+// Per op one line: id, stream, phase, label, shape / pattern details, FLOPs,
+// bytes, deps; then per rank FLOPs by compute class and bytes sent by group.
+std::string dump_workload_text(const Workload& w, const Scenario& s,
+                               const WorkloadDumpOptions& o = {});
+nlohmann::json workload_to_json(const Workload& w, const Scenario& s,
+                                const WorkloadDumpOptions& o = {});
+
+}  // namespace hcpsim

@@ -1,0 +1,176 @@
+#include "run/simulate.hpp"
+#include "common/strprintf.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include "workload/builder.hpp"
+#include "engine/execute.hpp"
+#include "topology/cluster_graph.hpp"
+#include "topology/placement.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int32_t kLayerPhase = 0;
+constexpr int32_t kStepPhase = 1;
+constexpr size_t kTopLinks = 8;
+
+std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& programs, const CostModel& cost) {
+  std::vector<std::vector<double>> t(programs.size());
+  for (size_t i = 0; i < programs.size(); ++i) {
+    t[i].reserve(programs[i].ops.size());
+    for (const Op& op : programs[i].ops) t[i].push_back(cost.compute_time_s(op));
+  }
+  return t;
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Longest span (first start .. last end) over ranks of the step-phase ops whose label starts with `prefix`.
+double step_span_s(const Timeline& t, const std::vector<RankProgram>& step, const char* prefix) {
+  std::vector<std::pair<double, double>> per_rank(step.size(), {std::numeric_limits<double>::infinity(), -1});
+  for (const OpRecord& r : t.ops) {
+    if (r.phase != kStepPhase || !starts_with(step.at(r.rank).ops.at(r.op).label, prefix)) continue;
+    auto& [b, e] = per_rank[r.rank];
+    b = std::min(b, r.start_s);
+    e = std::max(e, r.end_s);
+  }
+  double longest = 0;
+  for (const auto& [b, e] : per_rank)
+    if (e >= 0) longest = std::max(longest, e - b);
+  return longest;
+}
+
+// Useful (model) FLOPs: GEMMs and attention, without recomputation.
+double model_flops(const std::vector<RankProgram>& programs) {
+  double f = 0;
+  for (const RankProgram& p : programs)
+    for (const Op& op : p.ops) {
+      if (op.kind != OpKind::Compute || op.compute_class == ComputeClass::Elementwise) continue;
+      if (starts_with(op.label, "recompute.")) continue;
+      f += op.flops;
+    }
+  return f;
+}
+
+int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, const char* prefix) {
+  int64_t n = 0;
+  for (const Op& op : programs.at(rank).ops) n += starts_with(op.label, prefix) ? 1 : 0;
+  return n;
+}
+
+std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
+
+}  // namespace
+
+SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt) {
+  return simulate_scenario(sc, opt, nullptr);
+}
+
+SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep) {
+  const auto wall_begin = std::chrono::steady_clock::now();
+  SimulationResult res;
+  Workload w = build_workload(sc);
+  const CostModel cost = cost_model_for(sc);
+  res.cost_source = cost.params().source;
+  res.memory = estimate_memory(sc);
+
+  const ClusterSpec cluster = effective_cluster(sc.cluster, cost.params());
+  ExecuteInput in;
+  in.graph = build_cluster_graph(cluster);
+  in.layout = RankLayout{.tp = sc.parallel.tensor_model_parallel_size,
+                         .cp = sc.parallel.context_parallel_size,
+                         .dp = sc.parallel.data_parallel_size,
+                         .pp = sc.parallel.pipeline_model_parallel_size};
+  in.placement = megatron_placement(in.graph, in.layout);
+  in.platform.zone = opt.zone;
+  in.options.interference_factor = cost.params().comm_interference;
+  in.options.ring_max_macro_steps = opt.ring_max_macro_steps;
+  in.options.fold_dp_replicas = opt.fold_dp_replicas;
+
+  const bool with_step = sc.workload == WorkloadKind::Step && !w.step.empty();
+  const auto layer_times = compute_times(w.layer, cost);
+  std::vector<std::vector<double>> step_times;
+  in.phases.push_back({"layer", w.layer, w.groups, layer_times});
+  if (with_step) {
+    step_times = compute_times(w.step, cost);
+    in.phases.push_back({"step", w.step, w.groups, step_times});
+  }
+  Timeline t = execute_programs(in);
+
+  res.simulated_gpus = t.phases.at(kLayerPhase).simulated_ranks;
+  res.activities = t.activities;
+  res.attention = attention_metrics(t, kLayerPhase, w.layer);
+  const double layer_begin = t.phase_start_s.at(kLayerPhase), layer_end = t.phase_end_s.at(kLayerPhase);
+  res.layer_makespan_s = layer_end - layer_begin;
+  res.links = busiest_links(t, kLayerPhase, res.layer_makespan_s, kTopLinks);
+
+  // The slowest rank of the layer decides the layer's time on the critical path.
+  int32_t slowest = t.simulated_ranks.empty() ? 0 : t.simulated_ranks.front();
+  double slowest_s = -1;
+  for (int32_t r : t.simulated_ranks) {
+    const PassSpans s = pass_spans(t, kLayerPhase, r, w.layer);
+    if (s.forward_s + s.backward_s > slowest_s) {
+      slowest_s = s.forward_s + s.backward_s;
+      slowest = r;
+      res.layer = s;
+    }
+  }
+
+  const std::string what = sc.workload == WorkloadKind::Attention ? "core attention" : "one transformer layer";
+  const PhaseRecord& layer_phase = t.phases.at(kLayerPhase);
+  const std::string fold = layer_phase.fold_note.empty() ? "" : " [" + layer_phase.fold_note + "]";
+  res.simulated = what + " (" + to_string(sc.passes) + ") on " + std::to_string(res.simulated_gpus) + " of " +
+                  std::to_string(sc.cluster.world_size()) + " GPUs" +
+                  fold +
+                  (with_step ? ", then the step-level ops (embedding, LM head, loss, DP gradient sync, optimizer) on all GPUs" : "") +
+                  "; " + std::to_string(res.activities) + " SimGrid activities";
+
+  if (with_step) {
+    StepMetrics m;
+    StepInputs& si = m.inputs;
+    si.layers = w.layers_per_step;
+    si.microbatches = w.microbatches;
+    si.layer_forward_s = res.layer.forward_s;
+    si.layer_backward_s = res.layer.backward_s;
+    const PassSpans extra = pass_spans(t, kStepPhase, slowest, w.step);
+    si.extra_forward_s = extra.forward_s;
+    si.extra_backward_s = extra.backward_s;
+    const bool distopt = sc.parallel.use_distributed_optimizer;
+    si.grad_reduce_s = step_span_s(t, w.step, distopt ? "dp.grad_rs" : "dp.grad_ar");
+    si.param_gather_s = distopt ? step_span_s(t, w.step, "dp.param_ag") : 0;
+    si.optimizer_s = step_span_s(t, w.step, "optimizer.");
+    si.buckets = std::max<int64_t>(1, count_ops(w.step, slowest, distopt ? "dp.grad_rs" : "dp.grad_ar"));
+    m.composed = compose_step(si);
+    m.time_s = m.composed.step_s;
+    const double tokens = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_length;
+    m.tokens_per_s = tokens / m.time_s;
+    m.tokens_per_s_per_gpu = m.tokens_per_s / sc.cluster.world_size();
+    // Step programs hold embedding/head ops (per micro batch) and elementwise optimizer ops (no FLOPs).
+    m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) + model_flops(w.step));
+    m.mfu = m.model_flops / (m.time_s * sc.cluster.world_size() * cost.gemm_peak_flops_per_s());
+    res.composed = std::to_string(si.layers) + " layers x " + std::to_string(si.microbatches) +
+                   " micro batches of the simulated layer, plus embedding/head per micro batch; DP gradient " +
+                   (distopt ? "reduce-scatter" : "all-reduce") + " in " + std::to_string(si.buckets) +
+                   " buckets overlapped with the last backward" +
+                   (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
+                   fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
+                       m.composed.param_gather_exposed_s * 1e3, si.optimizer_s * 1e3);
+    res.step = m;
+  } else {
+    res.composed = "nothing: the " + std::string(to_string(sc.workload)) + " workload is reported as simulated";
+  }
+
+  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_begin).count();
+  if (keep) {
+    keep->workload = std::move(w);
+    keep->timeline = std::move(t);
+  }
+  return res;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,94 @@
+// Node types, from vendor datasheets. Compute rates are dense (no sparsity).
+// Bandwidths are line rates per direction; what NCCL achieves on them is a
+// calibration factor, not a preset. Latencies are end to end for a small
+// message: GPU-to-GPU inside the node (intra) and through the fabric (inter).
+// Memory is what the driver reports as the card's total (nvidia-smi "MiB" x
+// 2^20), since the datasheets' "80GB" is really 80 GiB; where no such reading
+// is public, the datasheet's GB.
+#include "scenario/presets.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr double kTera = 1e12;
+constexpr double kGiga = 1e9;
+constexpr double kMicro = 1e-6;
+constexpr double kGbitToBytes = 1e9 / 8;  // 400 Gb/s = 50 GB/s
+constexpr double kMiB = 1048576.0;
+
+GpuSpec gpu(const char* name, double bf16_tflops, double fp8_tflops, double memory_bytes, double hbm_GBps) {
+  return {name, bf16_tflops * kTera, fp8_tflops * kTera, memory_bytes, hbm_GBps * kGiga};
+}
+
+ClusterSpec node(const char* preset, int64_t gpus, GpuSpec g, IntraNodeKind kind, double intra_GBps,
+                 double intra_latency_us, int64_t nics, double nic_Gbit, double inter_latency_us, bool rails) {
+  ClusterSpec c;
+  c.preset = preset;
+  c.num_nodes = 1;
+  c.gpus_per_node = gpus;
+  c.gpu = g;
+  c.intra_node = {kind, intra_GBps * kGiga, intra_latency_us * kMicro};
+  c.inter_node = {nics, nic_Gbit * kGbitToBytes, inter_latency_us * kMicro, rails, 1.0};
+  return c;
+}
+
+std::vector<ClusterPreset> make_cluster_presets() {
+  // H100/H200 SXM: 989 TFLOP/s bf16 and 1979 fp8 dense; NVLink4 900 GB/s bidirectional.
+  // nvidia-smi totals: H100 80GB 81559 MiB; H200 143771 MiB (read on this project's lent H200).
+  const GpuSpec h100 = gpu("H100-SXM-80GB", 989, 1979, 81559 * kMiB, 3350);
+  const GpuSpec h200 = gpu("H200-SXM-141GB", 989, 1979, 143771 * kMiB, 4800);
+  // B200 in DGX B200: 72 PFLOP/s fp8 training per 8 GPUs (sparse) -> 4.5 dense fp8, 2.25 bf16; 1440 GB / 8; 64 TB/s / 8.
+  const GpuSpec b200 = gpu("B200-180GB", 2250, 4500, 180 * kGiga, 8000);
+  // GB200 NVL72: 360 PFLOP/s bf16 (sparse) / 72 -> 2.5 dense; 13.4 TB HBM3e / 72; 576 TB/s / 72.
+  const GpuSpec gb200 = gpu("B200-in-GB200-186GB", 2500, 5000, 186 * kGiga, 8000);
+  const GpuSpec a100 = gpu("A100-SXM4-80GB", 312, 0, 81920 * kMiB, 2039);  // no fp8 tensor cores
+  const GpuSpec h800 = gpu("H800-SXM-80GB", 989, 1979, 81559 * kMiB, 3350);
+  const GpuSpec l40s = gpu("L40S-48GB", 362, 733, 46068 * kMiB, 864);
+
+  return {
+      {"dgx-h100", node("dgx-h100", 8, h100, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true),
+       "NVIDIA H100 Tensor Core GPU datasheet (SXM5); DGX H100 user guide: 4 NVSwitch, 8x ConnectX-7 400 Gb/s "
+       "compute NICs, one per GPU; DGX BasePOD reference architecture (rail-optimized fabric)"},
+      {"dgx-h200", node("dgx-h200", 8, h200, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true),
+       "NVIDIA H200 Tensor Core GPU datasheet (141 GB HBM3e, 4.8 TB/s); DGX H200 user guide (same NVLink4 and "
+       "8x ConnectX-7 400 Gb/s as DGX H100)"},
+      {"dgx-b200", node("dgx-b200", 8, b200, IntraNodeKind::NVSwitch, 900, 2, 8, 400, 5, true),
+       "NVIDIA DGX B200 datasheet: 8x B200, 1440 GB HBM3e, 64 TB/s, 72 PFLOP/s fp8 training, NVLink5 1.8 TB/s "
+       "per GPU bidirectional, 8x ConnectX-7 400 Gb/s"},
+      {"gb200-nvl72", node("gb200-nvl72", 72, gb200, IntraNodeKind::NVLDomain, 900, 3, 72, 400, 5, true),
+       "NVIDIA GB200 NVL72 datasheet: 72 GPUs in one NVLink5 domain (130 TB/s), 13.4 TB HBM3e, 576 TB/s, "
+       "360 PFLOP/s bf16 sparse; one ConnectX-7 400 Gb/s NIC per GPU. One hcpsim 'node' = one NVL72 rack"},
+      {"dgx-a100", node("dgx-a100", 8, a100, IntraNodeKind::NVSwitch, 300, 2, 8, 200, 5, true),
+       "NVIDIA A100 datasheet (SXM4 80GB: 312 TFLOP/s bf16, 2039 GB/s); DGX A100 user guide: NVLink3 600 GB/s "
+       "bidirectional, 8x ConnectX-6 HDR 200 Gb/s"},
+      {"hgx-h800", node("hgx-h800", 8, h800, IntraNodeKind::NVSwitch, 200, 2, 8, 400, 5, true),
+       "NVIDIA H800 SXM: H100 compute with NVLink cut to 400 GB/s bidirectional; DeepSeek-V3 technical report "
+       "(arXiv 2412.19437) section 3.2: 8x 400 Gb/s InfiniBand per node, one per GPU"},
+      {"l40s-pcie", node("l40s-pcie", 8, l40s, IntraNodeKind::PCIe, 32, 5, 4, 200, 6, false),
+       "NVIDIA L40S datasheet (362 TFLOP/s bf16 dense, 48 GB GDDR6, 864 GB/s, PCIe Gen4 x16 = 32 GB/s per "
+       "direction, no NVLink). Network assumed: 4x 200 Gb/s NICs per node, not rail-optimized; override inter_node "
+       "to match your servers"},
+  };
+}
+
+}  // namespace
+
+const std::vector<ClusterPreset>& cluster_presets() {
+  static const std::vector<ClusterPreset> presets = make_cluster_presets();
+  return presets;
+}
+
+const ClusterPreset* find_cluster_preset(std::string_view name) {
+  for (const auto& p : cluster_presets())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::vector<std::string> cluster_preset_names() {
+  std::vector<std::string> n;
+  for (const auto& p : cluster_presets()) n.push_back(p.name);
+  return n;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,46 @@
+#include "scenario/model_params.hpp"
+
+#include <cassert>
+
+namespace hcpsim {
+
+int64_t kv_heads_per_tp_rank(const ModelSpec& m, int64_t tp) {
+  assert(tp > 0);
+  return m.num_query_groups >= tp ? m.num_query_groups / tp : 1;
+}
+
+int64_t padded_vocab_size(int64_t vocab_size, int64_t tp) {
+  const int64_t multiple = 128 * tp;
+  return (vocab_size + multiple - 1) / multiple * multiple;
+}
+
+namespace {
+
+// hq, hk: query and KV heads of the shard; ffn: FFN width of the shard; vocab: rows held.
+ParamCounts counts(const ModelSpec& m, int64_t hq, int64_t hk, int64_t ffn, int64_t vocab) {
+  const int64_t h = m.hidden_size, d = m.kv_channels;
+  ParamCounts p;
+  p.layer.qkv = h * (hq + 2 * hk) * d;
+  p.layer.proj = hq * d * h;
+  p.layer.mlp = (m.gated_linear_unit ? 3 : 2) * h * ffn;
+  p.layer.norms = 2 * h;
+  p.num_layers = m.num_layers;
+  p.embedding = vocab * h;
+  p.output_layer = m.untie_embeddings_and_output_weights ? vocab * h : 0;
+  p.final_norm = h;
+  return p;
+}
+
+}  // namespace
+
+ParamCounts count_params(const ModelSpec& m) {
+  return counts(m, m.num_attention_heads, m.num_query_groups, m.ffn_hidden_size, m.vocab_size);
+}
+
+ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp) {
+  assert(tp > 0 && m.num_attention_heads % tp == 0 && m.ffn_hidden_size % tp == 0);
+  return counts(m, m.num_attention_heads / tp, kv_heads_per_tp_rank(m, tp), m.ffn_hidden_size / tp,
+                padded_vocab_size(m.vocab_size, tp) / tp);
+}
+
+}  // namespace hcpsim

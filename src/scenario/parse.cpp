@@ -1,0 +1,323 @@
+// JSON sections -> Scenario fields, converting to SI units once. Structural
+// problems (types, ranges, unknown keys, missing keys) are collected here;
+// the rules that relate fields to each other live in validate.cpp.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "scenario/hf_config.hpp"
+#include "common/json_reader.hpp"
+#include "common/json_text.hpp"
+#include "scenario/presets.hpp"
+#include "scenario/parse.hpp"
+#include "scenario/sweep_spec.hpp"
+#include "scenario/validate.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int64_t kMaxCount = int64_t{1} << 20;  // sizes, heads, layers, nodes: beyond this is absurd
+constexpr double kGiga = 1e9;
+constexpr double kTera = 1e12;
+constexpr double kMicro = 1e-6;
+
+const std::vector<std::string> kTopKeys = {"name",    "description", "model",    "training",
+                                           "parallel", "cluster",     "software", "workload",
+                                           "passes",   "calibration", "sweep"};
+
+template <class T>
+void set_if(T& field, const std::optional<T>& v) {
+  if (v) field = *v;
+}
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_absolute()) return p;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+// ---- model ---------------------------------------------------------------
+
+void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink,
+                 ModelSpec& m) {
+  ObjectReader r(j, "model", sink,
+                 {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
+                  "num_query_groups", "kv_channels", "vocab_size", "sliding_window", "gated_linear_unit",
+                  "untie_embeddings_and_output_weights"});
+  const auto preset = r.string("preset");
+  const auto hf = r.string("hf_config");
+  bool have_base = false;
+  if (preset && hf) {
+    sink.error("model.hf_config", "both \"preset\" and \"hf_config\" are given", "one model source",
+               "keep one of them; put overrides as explicit keys");
+  } else if (preset) {
+    if (const ModelPreset* p = find_model_preset(*preset)) {
+      m = p->spec;
+      have_base = true;
+    } else {
+      auto names = model_preset_names();
+      auto guess = did_you_mean(*preset, names);
+      sink.error("model.preset", "unknown model preset \"" + *preset + "\"",
+                 "must be one of " + join_choices(names),
+                 guess ? "did you mean \"" + *guess + "\"?" : "use hf_config or explicit keys for other models");
+    }
+  } else if (hf) {
+    have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m);
+  }
+  if (!preset && !hf) m.name = "custom";
+
+  struct IntKey {
+    const char* key;
+    int64_t ModelSpec::*field;
+    int64_t max;
+  };
+  const IntKey keys[] = {{"num_layers", &ModelSpec::num_layers, 100000},
+                         {"hidden_size", &ModelSpec::hidden_size, kMaxCount},
+                         {"ffn_hidden_size", &ModelSpec::ffn_hidden_size, 4 * kMaxCount},
+                         {"num_attention_heads", &ModelSpec::num_attention_heads, 65536},
+                         {"num_query_groups", &ModelSpec::num_query_groups, 65536},
+                         {"kv_channels", &ModelSpec::kv_channels, 65536},
+                         {"vocab_size", &ModelSpec::vocab_size, 16 * kMaxCount}};
+  for (const auto& k : keys) {
+    const bool present = r.has(k.key);
+    if (auto v = r.integer(k.key, 1, k.max)) m.*(k.field) = *v;
+    // Without a base model every shape key is required, except the two with Megatron defaults.
+    const bool has_default = std::string(k.key) == "num_query_groups" || std::string(k.key) == "kv_channels";
+    if (!present && !have_base && !preset && !hf && !has_default)
+      sink.error(std::string("model.") + k.key, "missing", "required without model.preset or model.hf_config",
+                 "add it, or name a preset such as \"llama3.1-8b\"");
+  }
+  if (!have_base && !preset && !hf) {
+    if (!r.has("num_query_groups")) m.num_query_groups = m.num_attention_heads;  // MHA
+    if (!r.has("kv_channels") && m.num_attention_heads > 0) m.kv_channels = m.hidden_size / m.num_attention_heads;
+  }
+  if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {
+    m.sliding_window.reset();
+  } else if (auto w = r.integer("sliding_window", 1, int64_t{1} << 40, "use a window in tokens, or null for none")) {
+    m.sliding_window = *w;
+  }
+  set_if(m.gated_linear_unit, r.boolean("gated_linear_unit"));
+  set_if(m.untie_embeddings_and_output_weights, r.boolean("untie_embeddings_and_output_weights"));
+}
+
+// ---- training ------------------------------------------------------------
+
+void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec& t,
+                    bool& global_batch_given) {
+  ObjectReader r(j, "training", sink,
+                 {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
+                  "attn_mask_type"});
+  if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
+  else if (!r.has("seq_length"))
+    sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
+  set_if(t.micro_batch_size, r.integer("micro_batch_size", 1, kMaxCount));
+  global_batch_given = r.has("global_batch_size");
+  set_if(t.global_batch_size, r.integer("global_batch_size", 1, int64_t{1} << 40));
+  set_if(t.precision, r.choice<Precision>("precision", {{"bf16", Precision::BF16}, {"fp8", Precision::FP8}},
+                                          {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
+  set_if(t.recompute_granularity,
+         r.choice<RecomputeGranularity>("recompute_granularity", {{"none", RecomputeGranularity::None},
+                                                                  {"selective", RecomputeGranularity::Selective},
+                                                                  {"full", RecomputeGranularity::Full}}));
+  set_if(t.attn_mask_type, r.choice<AttnMaskType>("attn_mask_type", {{"causal", AttnMaskType::Causal},
+                                                                      {"no_mask", AttnMaskType::NoMask}},
+                                                  {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
+                                                   {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
+}
+
+// ---- parallel ------------------------------------------------------------
+
+void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec& p) {
+  ObjectReader r(j, "parallel", sink,
+                 {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
+                  "hierarchical_context_parallel_sizes", "pipeline_model_parallel_size", "sequence_parallel",
+                  "use_distributed_optimizer"});
+  set_if(p.tensor_model_parallel_size, r.integer("tensor_model_parallel_size", 1, kMaxCount));
+  set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
+  set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
+  set_if(p.cp_comm_type,
+         r.choice<CpCommType>("cp_comm_type",
+                              {{"p2p", CpCommType::P2P},
+                               {"all_gather", CpCommType::AllGather},
+                               {"a2a", CpCommType::A2A},
+                               {"a2a+p2p", CpCommType::A2AP2P}},
+                              {{"allgather",
+                                "use \"all_gather\": Megatron's --cp-comm-type help says \"allgather\" but Transformer "
+                                "Engine only accepts all_gather (anything else raises \"Unsupported communication "
+                                "type\")"},
+                               {"a2a_p2p", "write \"a2a+p2p\""},
+                               {"ring", "TE calls the ring \"p2p\""},
+                               {"ulysses", "TE calls Ulysses \"a2a\""}}));
+  set_if(p.hierarchical_context_parallel_sizes, r.integer_list("hierarchical_context_parallel_sizes", 1, kMaxCount));
+  set_if(p.sequence_parallel, r.boolean("sequence_parallel"));
+  set_if(p.use_distributed_optimizer, r.boolean("use_distributed_optimizer"));
+}
+
+// ---- cluster -------------------------------------------------------------
+
+// Reads `key` (a user unit) into `field` (SI) with `scale`; required when there is no preset.
+void cluster_number(ObjectReader& r, const char* key, double& field, double scale, double min, double max,
+                    bool required, const std::string& fix) {
+  if (auto v = r.number(key, min, max)) field = *v * scale;
+  else if (required && !r.has(key))
+    r.sink().error(r.path_of(key), "missing", "required without cluster.preset", fix);
+}
+
+void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c) {
+  ObjectReader r(j, "cluster", sink, {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"});
+  bool have_preset = false;
+  if (auto name = r.string("preset")) {
+    if (const ClusterPreset* p = find_cluster_preset(*name)) {
+      c = p->spec;
+      have_preset = true;
+    } else {
+      auto names = cluster_preset_names();
+      auto guess = did_you_mean(*name, names);
+      sink.error("cluster.preset", "unknown cluster preset \"" + *name + "\"", "must be one of " + join_choices(names),
+                 guess ? "did you mean \"" + *guess + "\"?" : "describe the node with gpu, intra_node and inter_node");
+    }
+  }
+  const bool need = !have_preset && !r.has("preset");
+  set_if(c.num_nodes, r.integer("num_nodes", 1, kMaxCount));
+  if (auto g = r.integer("gpus_per_node", 1, 1024)) c.gpus_per_node = *g;
+  else if (need && !r.has("gpus_per_node"))
+    sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
+
+  const nlohmann::json empty = nlohmann::json::object();
+  const nlohmann::json* gpu = r.object("gpu");
+  ObjectReader g(gpu ? *gpu : empty, "cluster.gpu", sink,
+                 {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps"});
+  set_if(c.gpu.name, g.string("name"));
+  cluster_number(g, "peak_bf16_tflops", c.gpu.peak_bf16_flops_per_s, kTera, 1e-3, 1e6, need, "add the dense bf16 rate");
+  cluster_number(g, "peak_fp8_tflops", c.gpu.peak_fp8_flops_per_s, kTera, 0, 1e6, false, "");
+  cluster_number(g, "memory_gb", c.gpu.memory_bytes, kGiga, 1e-3, 1e6, need, "add the GPU memory in GB");
+  cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
+  if (need && c.gpu.name.empty()) c.gpu.name = "custom";
+
+  const nlohmann::json* intra = r.object("intra_node");
+  ObjectReader in(intra ? *intra : empty, "cluster.intra_node", sink, {"kind", "bandwidth_GBps", "latency_us"});
+  if (auto k = in.choice<IntraNodeKind>("kind", {{"nvswitch", IntraNodeKind::NVSwitch},
+                                                 {"pcie", IntraNodeKind::PCIe},
+                                                 {"nvl_domain", IntraNodeKind::NVLDomain}}))
+    c.intra_node.kind = *k;
+  else if (need && !in.has("kind"))
+    sink.error("cluster.intra_node.kind", "missing", "required without cluster.preset", "use nvswitch, pcie or nvl_domain");
+  cluster_number(in, "bandwidth_GBps", c.intra_node.bandwidth_bytes_per_s, kGiga, 1e-3, 1e6, need,
+                 "add the per-GPU, per-direction bandwidth in GB/s");
+  cluster_number(in, "latency_us", c.intra_node.latency_s, kMicro, 0, 1e6, need, "add the latency in microseconds");
+
+  const nlohmann::json* inter = r.object("inter_node");
+  ObjectReader ex(inter ? *inter : empty, "cluster.inter_node", sink,
+                  {"nics_per_node", "nic_bandwidth_GBps", "latency_us", "rail_optimized", "oversubscription"});
+  if (auto n = ex.integer("nics_per_node", 1, 1024)) c.inter_node.nics_per_node = *n;
+  else if (need && !ex.has("nics_per_node"))
+    sink.error("cluster.inter_node.nics_per_node", "missing", "required without cluster.preset", "add e.g. 8");
+  cluster_number(ex, "nic_bandwidth_GBps", c.inter_node.nic_bandwidth_bytes_per_s, kGiga, 1e-3, 1e6, need,
+                 "add the per-NIC, per-direction bandwidth in GB/s (400 Gb/s = 50)");
+  cluster_number(ex, "latency_us", c.inter_node.latency_s, kMicro, 0, 1e6, need, "add the latency in microseconds");
+  set_if(c.inter_node.rail_optimized, ex.boolean("rail_optimized"));
+  if (auto o = ex.number("oversubscription", 1, 1000, "use 1 for a non-blocking fabric, 2 for 2:1, ..."))
+    c.inter_node.oversubscription = *o;
+  if (!have_preset) c.preset.clear();
+}
+
+// ---- software ------------------------------------------------------------
+
+std::optional<Version> parse_version(const std::string& s) {
+  Version v;
+  int parts[3] = {0, 0, 0};
+  size_t i = 0;
+  int n = 0;
+  while (n < 3) {
+    size_t start = i;
+    int64_t x = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i - start < 6) x = x * 10 + (s[i++] - '0');
+    if (i == start) return std::nullopt;
+    parts[n++] = static_cast<int>(x);
+    if (i == s.size() || s[i] != '.') break;
+    ++i;
+  }
+  // Allow a local suffix such as "2.8.0+cu130" or "1.12.0.dev0".
+  if (n < 2 || (i < s.size() && s[i] != '+' && s[i] != '.' && s[i] != 'r' && s[i] != 'd')) return std::nullopt;
+  v.major = parts[0];
+  v.minor = parts[1];
+  v.patch = parts[2];
+  return v;
+}
+
+void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
+  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
+  if (auto v = r.string("transformer_engine_version")) {
+    if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
+    else
+      sink.error("software.transformer_engine_version", "\"" + *v + "\" is not a version", "MAJOR.MINOR[.PATCH]",
+                 "write it like \"2.8.0\"");
+  }
+  set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
+}
+
+}  // namespace
+
+const std::vector<std::string>& scenario_top_level_keys() { return kTopKeys; }
+
+Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt) {
+  DiagnosticSink sink;
+  auto doc = parse_json_text(json_text, opt.source_name, "", sink);
+  sink.throw_if_any();
+
+  Scenario sc;
+  ParsedSections ok;
+  bool global_batch_given = false;
+  ObjectReader top(*doc, "", sink, kTopKeys);
+  sc.name = top.string("name").value_or(opt.default_name);
+  (void)top.string("description");
+  const nlohmann::json empty = nlohmann::json::object();
+  for (const char* section : {"model", "training", "parallel", "cluster"}) {
+    if (doc->is_object() && !top.has(section))
+      sink.error(section, "missing section", "a scenario names model, training, parallel and cluster",
+                 std::string("add \"") + section + "\": { ... } (see scenarios/ for examples)");
+  }
+  const nlohmann::json* model = top.object("model");
+  const nlohmann::json* training = top.object("training");
+  const nlohmann::json* parallel = top.object("parallel");
+  const nlohmann::json* cluster = top.object("cluster");
+  const nlohmann::json* software = top.object("software");
+  if (model) parse_model(*model, opt, sink, sc.model);
+  if (training) parse_training(*training, sink, sc.training, global_batch_given);
+  if (parallel) parse_parallel(*parallel, sink, sc.parallel);
+  if (cluster) parse_cluster(*cluster, sink, sc.cluster);
+  parse_software(software ? *software : empty, sink, sc.software);
+  ok.model_present = model != nullptr;
+  ok.training_present = training != nullptr;
+  ok.parallel_present = parallel != nullptr;
+  ok.cluster_present = cluster != nullptr;
+
+  set_if(sc.workload, top.choice<WorkloadKind>("workload", {{"step", WorkloadKind::Step},
+                                                             {"layer", WorkloadKind::Layer},
+                                                             {"attention", WorkloadKind::Attention}}));
+  set_if(sc.passes, top.choice<Passes>("passes", {{"fwd", Passes::Fwd}, {"fwd+bwd", Passes::FwdBwd}},
+                                       {{"fwd_bwd", "write \"fwd+bwd\""}, {"bwd", "backward alone is not a workload; use fwd+bwd"}}));
+  if (const nlohmann::json* sweep = top.object("sweep")) (void)parse_sweep_spec(*sweep, sink);  // bounds of `hcpsim sweep`
+  if (auto cal = top.string("calibration")) sc.calibration_path = resolve(opt.base_dir, *cal);
+  if (sc.workload == WorkloadKind::Step && sc.passes == Passes::Fwd && top.has("passes"))
+    sink.error("passes", "\"fwd\" with workload \"step\"", "a training step runs forward and backward",
+               "use \"fwd+bwd\", or set \"workload\" to \"layer\" or \"attention\"");
+
+  validate_scenario(sc, ok, global_batch_given, sink);
+  sink.throw_if_any();
+  return sc;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  DiagnosticSink sink;
+  auto text = read_text_file(path, "", sink);
+  sink.throw_if_any();
+  ParseOptions opt;
+  std::filesystem::path p(path);
+  opt.base_dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  opt.default_name = p.stem().string();
+  opt.source_name = path;
+  return parse_scenario_text(*text, opt);
+}
+
+}  // namespace hcpsim

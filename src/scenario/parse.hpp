@@ -1,0 +1,25 @@
+// Reading a scenario: JSON text -> parsed sections -> validated Scenario.
+// Every function throws ScenarioError carrying *all* problems found.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+struct ParseOptions {
+  std::string base_dir = ".";     // resolves relative paths (model.hf_config, calibration)
+  std::string default_name = "scenario";
+  std::string source_name = "<scenario>";  // file name for JSON syntax errors
+};
+
+// Parses and validates. Throws ScenarioError (exit code 2 material).
+Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& options);
+Scenario load_scenario_file(const std::string& path);
+
+// The top-level keys a scenario may have (for documentation and suggestions).
+const std::vector<std::string>& scenario_top_level_keys();
+
+}  // namespace hcpsim

@@ -1,0 +1,74 @@
+#include "scenario/scenario.hpp"
+
+#include <cassert>
+
+namespace hcpsim {
+
+const char* to_string(CpCommType t) {
+  switch (t) {
+    case CpCommType::P2P: return "p2p";
+    case CpCommType::AllGather: return "all_gather";
+    case CpCommType::A2A: return "a2a";
+    case CpCommType::A2AP2P: return "a2a+p2p";
+  }
+  return "?";
+}
+const char* to_string(Precision p) { return p == Precision::BF16 ? "bf16" : "fp8"; }
+const char* to_string(RecomputeGranularity r) {
+  switch (r) {
+    case RecomputeGranularity::None: return "none";
+    case RecomputeGranularity::Selective: return "selective";
+    case RecomputeGranularity::Full: return "full";
+  }
+  return "?";
+}
+const char* to_string(AttnMaskType m) { return m == AttnMaskType::Causal ? "causal" : "no_mask"; }
+const char* to_string(IntraNodeKind k) {
+  switch (k) {
+    case IntraNodeKind::NVSwitch: return "nvswitch";
+    case IntraNodeKind::PCIe: return "pcie";
+    case IntraNodeKind::NVLDomain: return "nvl_domain";
+  }
+  return "?";
+}
+const char* to_string(WorkloadKind w) {
+  switch (w) {
+    case WorkloadKind::Step: return "step";
+    case WorkloadKind::Layer: return "layer";
+    case WorkloadKind::Attention: return "attention";
+  }
+  return "?";
+}
+const char* to_string(Passes p) { return p == Passes::Fwd ? "fwd" : "fwd+bwd"; }
+
+int64_t ParallelSpec::a2a_size() const {
+  switch (cp_comm_type) {
+    case CpCommType::A2A: return context_parallel_size;
+    case CpCommType::A2AP2P:
+      return hierarchical_context_parallel_sizes.empty() ? 1 : hierarchical_context_parallel_sizes.front();
+    default: return 1;
+  }
+}
+
+int64_t ParallelSpec::p2p_size() const {
+  switch (cp_comm_type) {
+    case CpCommType::P2P: return context_parallel_size;
+    case CpCommType::A2AP2P: {
+      const int64_t a = a2a_size();
+      return a > 0 ? context_parallel_size / a : context_parallel_size;
+    }
+    default: return 1;
+  }
+}
+
+std::string Version::str() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+int64_t Scenario::num_microbatches() const {
+  const int64_t per_step = training.micro_batch_size * parallel.data_parallel_size;
+  assert(per_step > 0);
+  return training.global_batch_size / per_step;
+}
+
+}  // namespace hcpsim

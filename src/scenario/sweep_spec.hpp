@@ -1,0 +1,48 @@
+// The bounds of `hcpsim sweep`: the optional top-level "sweep" section of a
+// scenario (command-line flags override it key by key). Every list is a set of
+// values to try; an absent key means the sweep's default for that dimension
+// (sweep/space.hpp documents the defaults).
+//
+//   "sweep": {
+//     "tensor_model_parallel_size": [1, 2],
+//     "context_parallel_size": [4, 8, 16],
+//     "cp_comm_type": ["a2a", "a2a+p2p"],
+//     "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],
+//     "micro_batch_size": [1, 2],
+//     "recompute_granularity": ["none", "full"]   or "lightest_fitting"
+//     "sequence_parallel": "auto"                 or true / false
+//   }
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <vector>
+
+#include "common/diagnostics.hpp"
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+enum class SweepSequenceParallel { Auto, On, Off };  // Auto: on exactly when TP > 1
+
+struct SweepSpec {
+  std::optional<std::vector<int64_t>> tp;
+  std::optional<std::vector<int64_t>> cp;
+  std::optional<std::vector<CpCommType>> comm_types;
+  std::optional<std::vector<std::vector<int64_t>>> hcp_sizes;  // each [inner a2a, outer p2p]
+  std::optional<std::vector<int64_t>> micro_batch_sizes;
+  // Recompute settings to try; empty with lightest_fitting: the scenario's own
+  // setting, plus the lightest heavier one that fits when that does not.
+  std::vector<RecomputeGranularity> recompute;
+  bool recompute_lightest_fitting = true;
+  SweepSequenceParallel sequence_parallel = SweepSequenceParallel::Auto;
+};
+
+// The keys the section may have.
+const std::vector<std::string>& sweep_spec_keys();
+
+// Reads a "sweep" object (path "sweep"), recording every problem in `sink`.
+SweepSpec parse_sweep_spec(const nlohmann::json& section, DiagnosticSink& sink);
+
+}  // namespace hcpsim

@@ -1,0 +1,286 @@
+#include "scenario/validate.hpp"
+
+#include <string>
+
+namespace hcpsim {
+
+namespace {
+
+using std::to_string;
+
+// a*b, or -1 if it overflows int64 (inputs are positive).
+int64_t checked_mul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return -1;
+  return r;
+}
+
+std::string sizes_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + to_string(v[i]);
+  return s + "]";
+}
+
+// Divisors of n (for "try one of" hints), at most a handful.
+std::string divisors_hint(int64_t n, int64_t limit = 8) {
+  std::string s;
+  int count = 0;
+  for (int64_t d = 1; d <= n && count < limit; ++d) {
+    if (n % d == 0) {
+      s += (count ? ", " : "") + to_string(d);
+      ++count;
+    }
+  }
+  return s;
+}
+
+struct Ctx {
+  Scenario& sc;
+  const ParsedSections& ok;
+  DiagnosticSink& sink;
+  // True when every listed field parsed (a rule reading a broken field is skipped,
+  // so that one typo does not cascade into false errors).
+  bool usable(std::initializer_list<const char*> paths) const {
+    for (const char* p : paths)
+      if (sink.spoiled(p)) return false;
+    return true;
+  }
+  int64_t tp() const { return sc.parallel.tensor_model_parallel_size; }
+  int64_t cp() const { return sc.parallel.context_parallel_size; }
+  int64_t pp() const { return sc.parallel.pipeline_model_parallel_size; }
+  void warn(const std::string& w) { sc.warnings.push_back(w); }
+};
+
+void check_cluster(Ctx& c) {
+  const ClusterSpec& cl = c.sc.cluster;
+  if (cl.intra_node.kind == IntraNodeKind::NVLDomain && cl.gpus_per_node > 72)
+    c.sink.error("cluster.gpus_per_node", "an NVLink domain of " + to_string(cl.gpus_per_node) + " GPUs",
+                 "nvl_domain spans at most 72 GPUs (GB200 NVL72)", "use at most 72, or several nodes");
+  if (cl.num_nodes > 1 || cl.inter_node.nics_per_node > 0) {
+    const int64_t nics = cl.inter_node.nics_per_node, gpus = cl.gpus_per_node;
+    if (nics < 1 || nics > gpus || gpus % nics != 0)
+      c.sink.error("cluster.inter_node.nics_per_node",
+                   to_string(nics) + " NICs for " + to_string(gpus) + " GPUs per node",
+                   "gpus_per_node % nics_per_node == 0 (each NIC serves the same number of GPUs)",
+                   "use one of " + divisors_hint(gpus));
+  }
+  const int64_t world = checked_mul(cl.num_nodes, cl.gpus_per_node);
+  if (world < 0 || world > kMaxSimulatedGpus)
+    c.sink.error("cluster.num_nodes",
+                 "world size " + (world < 0 ? std::string("overflows 64 bits") : to_string(world) + " GPUs"),
+                 "at most " + to_string(kMaxSimulatedGpus) + " GPUs are simulated",
+                 "simulate fewer nodes; identical data-parallel replicas behave alike");
+}
+
+void check_world_divisibility(Ctx& c) {
+  const int64_t world = c.sc.cluster.world_size();
+  const int64_t mp = checked_mul(checked_mul(c.tp(), c.cp()), c.pp());
+  if (mp < 0 || mp > world || world % mp != 0) {
+    c.sink.error("parallel", "world size " + to_string(world) + " (" + to_string(c.sc.cluster.num_nodes) + " nodes x " +
+                                 to_string(c.sc.cluster.gpus_per_node) + " GPUs) is not divisible by TP*CP*PP = " +
+                                 (mp < 0 ? std::string("overflow") : to_string(mp)),
+                 "world_size % (TP*CP*PP) == 0",
+                 "change tensor_model_parallel_size/context_parallel_size or cluster.num_nodes");
+    c.sc.parallel.data_parallel_size = 0;  // unknown; rules that need DP are skipped
+    return;
+  }
+  c.sc.parallel.data_parallel_size = world / mp;
+}
+
+void check_pipeline(Ctx& c) {
+  if (c.pp() > 1)
+    c.sink.error("parallel.pipeline_model_parallel_size", "pipeline parallelism (" + to_string(c.pp()) + ") is not yet supported",
+                 "pipeline_model_parallel_size == 1", "set it to 1; hcpsim models TP x CP x DP for now");
+}
+
+void check_heads(Ctx& c) {
+  const ModelSpec& m = c.sc.model;
+  if (m.num_attention_heads % c.tp() != 0)
+    c.sink.error("parallel.tensor_model_parallel_size",
+                 "num_attention_heads " + to_string(m.num_attention_heads) + " is not divisible by TP " + to_string(c.tp()),
+                 "num_attention_heads % TP == 0", "use TP in {" + divisors_hint(m.num_attention_heads) + "}");
+  const int64_t g = m.num_query_groups;
+  if (m.num_attention_heads % g != 0)
+    c.sink.error("model.num_query_groups",
+                 "num_attention_heads " + to_string(m.num_attention_heads) + " is not a multiple of num_query_groups " + to_string(g),
+                 "num_attention_heads % num_query_groups == 0", "use a divisor of the head count");
+  // Megatron replicates KV heads when TP > groups (attention.py), which needs TP % groups == 0.
+  const bool divisible = g % c.tp() == 0;
+  const bool replicated = c.tp() > g && c.tp() % g == 0;
+  if (!divisible && !replicated)
+    c.sink.error("parallel.tensor_model_parallel_size",
+                 "num_query_groups " + to_string(g) + " is not divisible by TP " + to_string(c.tp()),
+                 "num_query_groups % TP == 0 (or TP a multiple of num_query_groups, replicating KV heads)",
+                 "use TP in {" + divisors_hint(g) + "}");
+}
+
+void check_sequence(Ctx& c) {
+  const int64_t s = c.sc.training.seq_length;
+  const int64_t two_cp = 2 * c.cp();
+  if (s % two_cp != 0)
+    c.sink.error("training.seq_length",
+                 "seq_length " + to_string(s) + " is not divisible by 2*CP = " + to_string(two_cp),
+                 "seq_length % (2*CP) == 0 (DualChunkSwap splits the sequence into 2*CP chunks)",
+                 "pad to " + to_string((s / two_cp + 1) * two_cp) + " tokens");
+  if (c.sc.parallel.sequence_parallel && c.tp() > 1 && s % c.cp() == 0 && (s / c.cp()) % c.tp() != 0)
+    c.sink.error("parallel.sequence_parallel",
+                 "local sequence seq_length/CP = " + to_string(s / c.cp()) + " is not divisible by TP " + to_string(c.tp()),
+                 "(seq_length/CP) % TP == 0 with sequence parallelism",
+                 "pad seq_length to a multiple of 2*CP*TP = " + to_string(2 * c.cp() * c.tp()));
+  if (c.sc.parallel.sequence_parallel && c.tp() == 1)
+    c.warn("sequence_parallel has no effect with tensor_model_parallel_size 1 (Megatron turns it off)");
+  const int64_t tokens = checked_mul(s, c.sc.training.micro_batch_size);
+  if (tokens < 0 || tokens > (int64_t{1} << 40))
+    c.sink.error("training.micro_batch_size", "micro_batch_size * seq_length is absurdly large",
+                 "micro_batch_size * seq_length <= 2^40 tokens", "use a realistic micro batch");
+}
+
+void check_batch(Ctx& c, bool global_batch_given) {
+  TrainingSpec& t = c.sc.training;
+  const int64_t per_step = checked_mul(t.micro_batch_size, c.sc.parallel.data_parallel_size);
+  if (!global_batch_given) {
+    t.global_batch_size = per_step;
+    return;
+  }
+  if (per_step < 0 || t.global_batch_size % per_step != 0)
+    c.sink.error("training.global_batch_size",
+                 "global_batch_size " + to_string(t.global_batch_size) + " is not divisible by micro_batch_size * DP = " +
+                     to_string(t.micro_batch_size) + " * " + to_string(c.sc.parallel.data_parallel_size),
+                 "global_batch_size % (micro_batch_size * DP) == 0",
+                 "use a multiple of " + to_string(per_step));
+}
+
+void check_te_version(Ctx& c, const Version& needed, const char* what) {
+  const Version& v = c.sc.software.transformer_engine_version;
+  if (v < needed)
+    c.sink.error("software.transformer_engine_version",
+                 std::string(what) + " needs Transformer Engine >= " + needed.str() + ", scenario has " + v.str(),
+                 std::string("TE >= ") + needed.str() + " for " + what,
+                 "upgrade TE, or use cp_comm_type \"p2p\"");
+}
+
+void check_a2a(Ctx& c) {
+  const ModelSpec& m = c.sc.model;
+  const int64_t cp = c.cp();
+  if (c.tp() > m.num_query_groups && cp > 1) {
+    c.sink.error("parallel.cp_comm_type",
+                 "TP " + to_string(c.tp()) + " > num_query_groups " + to_string(m.num_query_groups) +
+                     " replicates KV heads to one per TP rank, which a2a cannot split over CP " + to_string(cp),
+                 "a2a needs (num_query_groups/TP) % CP == 0",
+                 "lower TP to at most " + to_string(m.num_query_groups) + ", or use p2p / a2a+p2p");
+    return;
+  }
+  const int64_t hq = m.num_attention_heads / c.tp(), hk = m.num_query_groups / c.tp();
+  if (hq % cp != 0)
+    c.sink.error("parallel.context_parallel_size",
+                 "a2a splits heads over CP: num_attention_heads/TP = " + to_string(hq) + " is not divisible by CP " + to_string(cp),
+                 "a2a needs (num_attention_heads/TP) % CP == 0", "use CP in {" + divisors_hint(hq) + "} or a2a+p2p");
+  if (hk % cp != 0)
+    c.sink.error("parallel.context_parallel_size",
+                 "a2a splits KV heads over CP: num_query_groups/TP = " + to_string(hk) + " is not divisible by CP " + to_string(cp),
+                 "a2a needs (num_query_groups/TP) % CP == 0",
+                 "use CP in {" + divisors_hint(hk) + "}, raise TP, or use a2a+p2p with an inner size dividing " + to_string(hk));
+  check_te_version(c, kTeWithA2A, "cp_comm_type a2a");
+}
+
+void check_hcp(Ctx& c) {
+  const auto& sizes = c.sc.parallel.hierarchical_context_parallel_sizes;
+  const std::string path = "parallel.hierarchical_context_parallel_sizes";
+  if (sizes.empty()) {
+    c.sink.error(path, "missing for cp_comm_type a2a+p2p",
+                 "a2a+p2p needs hierarchical_context_parallel_sizes (without it TE silently runs with CP 1)",
+                 "add [inner_a2a_size, outer_p2p_size], e.g. [8, " + to_string(std::max<int64_t>(1, c.cp() / 8)) + "]");
+    return;
+  }
+  if (sizes.size() != 2) {
+    c.sink.error(path, "has " + to_string(sizes.size()) + " entries " + sizes_str(sizes),
+                 "TE's a2a+p2p takes exactly two groups [a2a, p2p]", "use [inner_a2a_size, outer_p2p_size]");
+    return;
+  }
+  const int64_t a = sizes[0], p = sizes[1];
+  const int64_t prod = checked_mul(a, p);
+  if (prod != c.cp())
+    c.sink.error(path, "product " + sizes_str(sizes) + " = " + (prod < 0 ? std::string("overflow") : to_string(prod)) +
+                           " differs from context_parallel_size " + to_string(c.cp()),
+                 "prod(hierarchical_context_parallel_sizes) == CP",
+                 "use sizes whose product is " + to_string(c.cp()) + ", e.g. [" +
+                     to_string(std::min<int64_t>(8, c.cp())) + ", " + to_string(c.cp() / std::min<int64_t>(8, c.cp())) + "]");
+  const ModelSpec& m = c.sc.model;
+  const int64_t hq = m.num_attention_heads / c.tp();
+  const int64_t hk = c.tp() > m.num_query_groups ? 1 : m.num_query_groups / c.tp();
+  if (hq % a != 0)
+    c.sink.error(path + "[0]", "num_attention_heads/TP = " + to_string(hq) + " is not divisible by the inner a2a size " + to_string(a),
+                 "a2a+p2p needs (num_attention_heads/TP) % sizes[0] == 0", "use an inner size in {" + divisors_hint(hq) + "}");
+  if (hk % a != 0)
+    c.sink.error(path + "[0]", "KV heads per TP rank = " + to_string(hk) + " is not divisible by the inner a2a size " + to_string(a),
+                 "a2a+p2p needs (num_query_groups/TP) % sizes[0] == 0", "use an inner size in {" + divisors_hint(hk) + "}");
+  if (a == 1) c.warn("hierarchical_context_parallel_sizes[0] is 1: TE falls back to pure p2p");
+  if (p == 1) c.warn("hierarchical_context_parallel_sizes[1] is 1: TE falls back to pure a2a");
+  check_te_version(c, kTeWithHcp, "cp_comm_type a2a+p2p");
+  if (c.sc.software.use_decentralized_pg)
+    c.sink.error("software.use_decentralized_pg", "true with cp_comm_type a2a+p2p",
+                 "HCP works only on the MPU initialisation path (Megatron-Bridge raises NotImplementedError otherwise)",
+                 "set use_decentralized_pg to false");
+}
+
+void check_cp_transport(Ctx& c) {
+  const ParallelSpec& p = c.sc.parallel;
+  const ModelSpec& m = c.sc.model;
+  if (m.sliding_window && (p.cp_comm_type == CpCommType::P2P || p.cp_comm_type == CpCommType::A2AP2P) && c.cp() > 1)
+    c.sink.error("parallel.cp_comm_type",
+                 std::string("sliding window (") + to_string(*m.sliding_window) + " tokens) with cp_comm_type " +
+                     to_string(p.cp_comm_type),
+                 "TE supports sliding-window attention under CP only with a2a and all_gather",
+                 "use cp_comm_type \"a2a\" or \"all_gather\"");
+  if (!p.hierarchical_context_parallel_sizes.empty() && p.cp_comm_type != CpCommType::A2AP2P)
+    c.warn(std::string("hierarchical_context_parallel_sizes is ignored with cp_comm_type ") + to_string(p.cp_comm_type));
+  if (c.cp() == 1) return;
+  if (c.sc.software.transformer_engine_version < Version{1, 0, 0})
+    check_te_version(c, Version{1, 0, 0}, "context parallelism");
+  switch (p.cp_comm_type) {
+    case CpCommType::P2P: break;
+    case CpCommType::AllGather: check_te_version(c, kTeWithCpCommType, "cp_comm_type all_gather"); break;
+    case CpCommType::A2A: check_a2a(c); break;
+    case CpCommType::A2AP2P: check_hcp(c); break;
+  }
+  const bool a2a_kind = p.cp_comm_type == CpCommType::A2A || p.cp_comm_type == CpCommType::A2AP2P;
+  if (a2a_kind && (m.num_attention_heads % 2 != 0 || m.num_query_groups % 2 != 0))
+    c.warn("odd head or query-group count: TE disables FusedAttention (cuDNN) for a2a/a2a+p2p and uses FlashAttention");
+  if (m.sliding_window && *m.sliding_window >= c.sc.training.seq_length)
+    c.warn("sliding_window >= seq_length: the window never masks anything");
+}
+
+void check_precision(Ctx& c) {
+  if (c.sc.training.precision == Precision::FP8 && c.sc.cluster.gpu.peak_fp8_flops_per_s <= 0)
+    c.sink.error("training.precision", "fp8 on " + c.sc.cluster.gpu.name + ", which has no fp8 tensor cores",
+                 "fp8 needs cluster.gpu.peak_fp8_tflops > 0", "use \"bf16\", or a Hopper/Blackwell cluster preset");
+}
+
+}  // namespace
+
+void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink) {
+  sink.freeze_spoiled();
+  Ctx c{sc, ok, sink};
+  const bool model = ok.model_present && c.usable({"model"});
+  const bool cluster = ok.cluster_present && c.usable({"cluster"});
+  const bool sizes = ok.parallel_present && c.usable({"parallel.tensor_model_parallel_size", "parallel.context_parallel_size",
+                                                      "parallel.pipeline_model_parallel_size"});
+  const bool training = ok.training_present;
+  if (cluster) check_cluster(c);
+  if (ok.parallel_present && c.usable({"parallel.pipeline_model_parallel_size"})) check_pipeline(c);
+  if (sizes && cluster) check_world_divisibility(c);
+  const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
+  if (model && sizes) check_heads(c);
+  if (training && sizes && c.usable({"training.seq_length", "training.micro_batch_size", "parallel.sequence_parallel"}))
+    check_sequence(c);
+  if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
+    check_batch(c, global_batch_given);
+  if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",
+                                               "training.seq_length", "software"}))
+    check_cp_transport(c);
+  if (training && cluster && c.usable({"training.precision"})) check_precision(c);
+  if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
+    c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
+}
+
+}  // namespace hcpsim

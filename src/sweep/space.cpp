@@ -1,0 +1,183 @@
+#include "sweep/space.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "memory/estimate.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+constexpr int64_t kMaxDefaultTp = 8;  // TP beyond one NVLink island is never a good idea
+
+struct Layout {
+  int64_t tp = 1, cp = 1;
+  CpCommType comm = CpCommType::P2P;
+  std::vector<int64_t> hcp;  // a2a+p2p only
+  int64_t mbs = 1;
+  RecomputeGranularity recompute = RecomputeGranularity::None;
+};
+
+std::string layout_key(const Layout& l) {
+  std::string k = "tp" + std::to_string(l.tp) + "-cp" + std::to_string(l.cp);
+  if (l.cp > 1) k += std::string("-") + to_string(l.comm);
+  if (!l.hcp.empty()) k += "-" + std::to_string(l.hcp[0]) + "x" + std::to_string(l.hcp[1]);
+  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute);
+}
+
+std::string layout_label(const Layout& l, bool show_mbs) {
+  std::string s = "TP" + std::to_string(l.tp);
+  if (l.cp == 1) s += ", no CP";
+  else s += std::string(" + ") + to_string(l.comm) + " CP" + std::to_string(l.cp);
+  if (!l.hcp.empty()) s += " [" + std::to_string(l.hcp[0]) + "," + std::to_string(l.hcp[1]) + "]";
+  if (show_mbs) s += " mbs" + std::to_string(l.mbs);
+  if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
+  return s;
+}
+
+bool sequence_parallel_for(const SweepSpec& spec, int64_t tp) {
+  switch (spec.sequence_parallel) {
+    case SweepSequenceParallel::On: return true;
+    case SweepSequenceParallel::Off: return false;
+    case SweepSequenceParallel::Auto: break;
+  }
+  return tp > 1;
+}
+
+nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, const SweepSpec& spec, const std::string& label) {
+  nlohmann::json d = base_doc;
+  d.erase("sweep");
+  d.erase("description");
+  d["name"] = label;
+  nlohmann::json& p = d["parallel"];
+  p["tensor_model_parallel_size"] = l.tp;
+  p["context_parallel_size"] = l.cp;
+  p["cp_comm_type"] = to_string(l.comm);
+  p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
+  if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
+  else p["hierarchical_context_parallel_sizes"] = l.hcp;
+  d["training"]["micro_batch_size"] = l.mbs;
+  d["training"]["recompute_granularity"] = to_string(l.recompute);
+  return d;
+}
+
+struct Builder {
+  const nlohmann::json& base_doc;
+  const SweepSpec& spec;
+  const ParseOptions& opt;
+  bool show_mbs = false;
+  SweepSpace out;
+
+  // Adds the candidate; returns it (valid or not).
+  const SweepCandidate& add(const Layout& l) {
+    SweepCandidate c;
+    c.index = static_cast<int>(out.candidates.size());
+    c.key = layout_key(l);
+    c.label = layout_label(l, show_mbs);
+    c.input = candidate_doc(base_doc, l, spec, c.label);
+    const std::string text = c.input.dump();
+    c.digest = fnv1a_hex(text + "\n" + HCPSIM_VERSION);
+    ParseOptions o = opt;
+    o.source_name = "<sweep candidate " + c.key + ">";
+    try {
+      c.scenario = parse_scenario_text(text, o);
+    } catch (const ScenarioError& e) {
+      c.rejected = e.diagnostics();
+    }
+    out.candidates.push_back(std::move(c));
+    return out.candidates.back();
+  }
+
+  // One layout at every recompute setting asked for.
+  void add_recompute_variants(Layout l, RecomputeGranularity base_recompute) {
+    if (!spec.recompute_lightest_fitting) {
+      for (RecomputeGranularity r : spec.recompute) {
+        l.recompute = r;
+        add(l);
+      }
+      return;
+    }
+    l.recompute = base_recompute;
+    const SweepCandidate& first = add(l);
+    if (!first.scenario) return;
+    if (const auto r = lightest_fitting_recompute(*first.scenario)) {
+      Layout heavier = l;
+      heavier.recompute = *r;
+      add(heavier);
+    }
+  }
+};
+
+}  // namespace
+
+std::string fnv1a_hex(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::vector<int64_t> default_tp_sizes(const Scenario& base) {
+  std::vector<int64_t> v;
+  for (int64_t d = 1; d <= std::min(kMaxDefaultTp, base.cluster.gpus_per_node); ++d)
+    if (base.cluster.gpus_per_node % d == 0 && base.model.num_attention_heads % d == 0) v.push_back(d);
+  return v;
+}
+
+std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp) {
+  std::vector<int64_t> v;
+  const int64_t world = base.cluster.world_size(), pp = base.parallel.pipeline_model_parallel_size;
+  for (int64_t c = 1; tp * c * pp <= world; c *= 2)
+    if (world % (tp * c * pp) == 0) v.push_back(c);
+  return v;
+}
+
+std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp) {
+  std::vector<std::vector<int64_t>> v;
+  for (int64_t a = 2; a < cp; ++a)
+    if (cp % a == 0) v.push_back({a, cp / a});
+  return v;
+}
+
+SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,
+                           const ParseOptions& opt) {
+  if (base.workload != WorkloadKind::Step)
+    throw ScenarioError({{"workload", std::string("\"") + to_string(base.workload) + "\" cannot be swept",
+                          "the sweep ranks configurations by tokens/s of a training step",
+                          "set \"workload\" to \"step\" (or remove it)"}});
+  Builder b{base_doc, spec, opt, false, {}};
+  const std::vector<int64_t> mbs = spec.micro_batch_sizes.value_or(std::vector<int64_t>{base.training.micro_batch_size});
+  b.show_mbs = mbs.size() > 1;
+  const std::vector<CpCommType> all_comm = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A, CpCommType::A2AP2P};
+  const std::vector<CpCommType> comms = spec.comm_types.value_or(all_comm);
+  for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
+    for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp))) {
+      for (CpCommType comm : comms) {
+        std::vector<std::vector<int64_t>> splits = {{}};
+        if (comm == CpCommType::A2AP2P && cp > 1) {
+          splits.clear();
+          for (const auto& s : spec.hcp_sizes.value_or(default_hcp_splits(cp)))
+            if (s[0] * s[1] == cp) splits.push_back(s);
+        }
+        for (const auto& split : splits) {
+          for (int64_t m : mbs) {
+            Layout l{tp, cp, cp == 1 ? comms.front() : comm, split, m, base.training.recompute_granularity};
+            b.add_recompute_variants(l, base.training.recompute_granularity);
+          }
+        }
+        if (cp == 1) break;  // without CP the transport does not matter: one candidate
+      }
+    }
+  }
+  std::string all;
+  for (const auto& c : b.out.candidates) all += c.key + ":" + c.digest + "\n";
+  b.out.digest = fnv1a_hex(all);
+  return std::move(b.out);
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,60 @@
+// The candidates of `hcpsim sweep`: every TP x CP x cp_comm_type x HCP split
+// (x micro batch x recompute) the scenario's sweep bounds allow, each as a
+// complete scenario document validated by the same parser as a single run.
+//
+// Default space (a dimension the "sweep" section and flags leave open):
+//   TP        divisors of gpus_per_node up to 8 that divide num_attention_heads
+//   CP        powers of two with TP*CP*PP dividing the world size
+//   comm      p2p, all_gather, a2a, a2a+p2p (CP 1 is one candidate: no CP)
+//   HCP       every [A, CP/A] with 1 < A < CP and A dividing CP
+//   micro batch, recompute: the scenario's own; with "lightest_fitting"
+//             recompute a layout that does not fit is also tried with the
+//             lightest heavier recompute that fits (as the built-in study does)
+//   sequence parallel: on exactly when TP > 1 ("auto")
+// Whatever the validator rejects (a2a needing KV heads / TP % CP == 0, the
+// global batch dividing by micro batch x DP, ...) stays in the list with the
+// diagnostics that rejected it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diagnostics.hpp"
+#include "scenario/scenario.hpp"
+#include "scenario/parse.hpp"
+#include "scenario/sweep_spec.hpp"
+
+namespace hcpsim {
+
+struct SweepCandidate {
+  int index = 0;          // position in the enumeration (TP, CP, comm, split, micro batch, recompute)
+  std::string key;        // stable id, e.g. "tp1-cp16-a2a+p2p-8x2-mbs1-none": resume, shards and merge match on it
+  std::string label;      // "TP1 + a2a+p2p CP16 [8,2]", "TP2 + a2a CP4 + full recompute"
+  nlohmann::json input;   // the candidate's scenario document (hcpsim runs it alone as it is)
+  std::string digest;     // of `input` and the hcpsim version: a resumed result is reused only if it matches
+  std::optional<Scenario> scenario;  // when valid
+  std::vector<Diagnostic> rejected;  // when not: every rule it breaks
+};
+
+struct SweepSpace {
+  std::vector<SweepCandidate> candidates;
+  std::string digest;  // of every candidate's key and digest: shards of one sweep share it
+};
+
+// `base_doc` is the scenario's JSON (its "sweep" section already folded into
+// `spec`); `base` the validated scenario; `opt` resolves relative paths.
+// Throws ScenarioError when the base cannot be swept (not a training step).
+SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,
+                           const ParseOptions& opt);
+
+// The default dimensions, exposed for tests and the printed summary.
+std::vector<int64_t> default_tp_sizes(const Scenario& base);
+std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp);
+std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp);
+
+// 64-bit FNV-1a as 16 hex digits.
+std::string fnv1a_hex(const std::string& text);
+
+}  // namespace hcpsim

@@ -1,0 +1,66 @@
+#include "sweep/state.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "common/output_file.hpp"
+
+namespace hcpsim {
+
+SweepState open_sweep_state(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw OutputFileError("cannot create the state folder \"" + dir + "\": " + (ec ? ec.message() : "not a folder"));
+  SweepState s{dir};
+  check_writable(s.results_path());
+  return s;
+}
+
+void reset_results(const SweepState& s) { write_file_atomically(s.results_path(), ""); }
+
+std::map<std::string, nlohmann::json> load_results(const SweepState& s) {
+  std::map<std::string, nlohmann::json> rows;
+  std::ifstream in(s.results_path());
+  if (!in) return rows;
+  std::string line, kept;
+  bool dropped = false;
+  while (std::getline(in, line)) {
+    const bool complete = !in.eof();  // a last line without its newline was torn
+    nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
+    if (!complete || row.is_discarded() || !row.is_object() || !row.contains("key")) {
+      dropped = true;
+      continue;
+    }
+    rows[row["key"].get<std::string>()] = row;
+    kept += line + "\n";
+  }
+  if (dropped) write_file_atomically(s.results_path(), kept);
+  return rows;
+}
+
+void append_result(const SweepState& s, const nlohmann::json& row) {
+  const std::string line = row.dump() + "\n";
+  const int fd = ::open(s.results_path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw OutputFileError("cannot append to \"" + s.results_path() + "\": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      throw OutputFileError("cannot append to \"" + s.results_path() + "\": " + std::strerror(e));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace hcpsim

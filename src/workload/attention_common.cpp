@@ -1,0 +1,79 @@
+#include "workload/attention_common.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+namespace hcpsim {
+
+namespace {
+
+// G(m) = sum over x = 0 .. m-1 of clamp(x + 1, 0, skv); 0 for m <= 0.
+double prefix_visible(int64_t m, int64_t skv) {
+  if (m <= 0) return 0;
+  const double n = double(std::min(m, skv));
+  return n * (n + 1) / 2 + double(std::max<int64_t>(m - skv, 0)) * double(skv);
+}
+
+// Pairs (i, j), 0 <= i < sq, 0 <= j < skv, with j <= i + shift:
+// sum over x = shift .. shift+sq-1 of clamp(x + 1, 0, skv).
+double keys_at_or_before(int64_t sq, int64_t skv, int64_t shift) {
+  return prefix_visible(shift + sq, skv) - prefix_visible(shift, skv);
+}
+
+}  // namespace
+
+double visible_elements(int64_t sq, int64_t skv, KernelMask mask, std::optional<int64_t> window) {
+  assert(sq >= 0 && skv >= 0);
+  const int64_t big = std::numeric_limits<int32_t>::max();
+  if (mask == KernelMask::None) {
+    if (!window) return double(sq) * double(skv);
+    // |i - j| < w with rows and keys aligned top-left.
+    const int64_t w = *window;
+    return keys_at_or_before(sq, skv, w - 1) - keys_at_or_before(sq, skv, -w);
+  }
+  const int64_t delta = mask == KernelMask::CausalBottomRight ? skv - sq : 0;
+  const double causal = keys_at_or_before(sq, skv, delta);
+  if (!window) return causal;
+  // Drop keys j <= pos - w, i.e. keep the w keys pos-w+1 .. pos.
+  const int64_t w = std::min(*window, big);
+  return causal - keys_at_or_before(sq, skv, delta - w);
+}
+
+AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, KernelMask mask,
+                               bool backward) {
+  AttentionShape s;
+  s.batch = d.batch;
+  s.sq = sq;
+  s.skv = skv;
+  s.heads_q = d.hq;
+  s.heads_kv = d.hk;
+  s.head_dim_qk = d.head_dim;
+  s.head_dim_v = d.head_dim;
+  s.mask = mask;
+  s.backward = backward;
+  return s;
+}
+
+int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view label,
+                         const AttentionShape& a, std::optional<int64_t> window,
+                         std::vector<int32_t> deps) {
+  const double batch = double(a.batch);
+  const double fwd_flops = 2 * batch * double(a.heads_q) * double(a.head_dim_qk + a.head_dim_v) *
+                           visible_elements(a.sq, a.skv, a.mask, window);
+  // Element size is 2 bytes (bf16/fp16 inputs; fp8 CP is out of scope, §10).
+  const double e = 2;
+  const double q = batch * a.sq * a.heads_q * a.head_dim_qk * e;
+  const double o = batch * a.sq * a.heads_q * a.head_dim_v * e;
+  const double k = batch * a.skv * a.heads_kv * a.head_dim_qk * e;
+  const double v = batch * a.skv * a.heads_kv * a.head_dim_v * e;
+  const double lse = batch * a.heads_q * a.sq * kLseBytesPerElement;
+  const double bytes = a.backward ? (q + k + v + o + o + lse) + (q + k + v)  // read; write dQ dK dV
+                                  : (q + k + v) + (o + lse);
+  const double flops = a.backward ? kAttnBwdFlopRatio * fwd_flops : fwd_flops;
+  AttentionShape shape = a;
+  shape.window = window.value_or(0);
+  return b.attention(s, label, shape, flops, bytes, std::move(deps));
+}
+
+}  // namespace hcpsim

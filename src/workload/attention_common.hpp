@@ -1,0 +1,81 @@
+// Shared pieces of the core-attention workload (cp-semantics.md §1-§5):
+// the per-rank view of CP attention, exact visible-element counts of masks,
+// and the one place where an attention kernel's FLOPs and bytes are counted.
+//
+// FLOPs convention (used by every transport and by the tests):
+//   forward  = 2 * b * hq * (dk + dv) * visible   (QK^T and PV, 2 FLOPs per multiply-add)
+//            = 4 * b * hq * d * visible            for dk = dv = d
+//   backward = 2.5 * forward                       (FlashAttention convention, anchors.md)
+// where `visible` is the exact number of (query, key) score elements the mask
+// lets through: n(n+1)/2 for a top-left causal n x n tile, the exact count for
+// bottom-right aligned rectangles, and the sliding window clipped exactly.
+// Bytes: forward reads Q, K, V and writes O and the fp32 LSE; backward reads
+// Q, K, V, O, dO and the LSE and writes dQ, dK, dV.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+#include "workload/workload.hpp"
+#include "workload/program_builder.hpp"
+
+namespace hcpsim {
+
+constexpr double kAttnBwdFlopRatio = 2.5;
+constexpr double kLseBytesPerElement = 4;  // softmax LSE is fp32
+
+// Megatron hands TE sbhd tensors; bshd is TE's other dense layout. The layout
+// decides which slices are contiguous, hence which copy kernels exist.
+enum class QkvFormat : uint8_t { Sbhd, Bshd };
+
+// Tensor geometry of one attention call site: `len` tokens per rank with
+// `hq`/`hk` heads (after any a2a).
+struct AttnDims {
+  int64_t batch = 1;
+  int64_t len = 0;
+  int64_t hq = 0, hk = 0;
+  int64_t head_dim = 0;
+  int64_t elem_bytes = 2;
+
+  double q_bytes() const { return double(batch) * len * hq * head_dim * elem_bytes; }  // |Q| = |O|
+  double k_bytes() const { return double(batch) * len * hk * head_dim * elem_bytes; }  // |K| = |V|
+  double lse_bytes() const { return double(batch) * hq * len * kLseBytesPerElement; }
+};
+
+// What one rank needs to emit core attention for its CP transport.
+struct CpAttention {
+  AttnDims local;          // the rank's own tensors: L = S/CP tokens, heads per TP rank
+  int64_t seq_length = 0;  // S
+  bool causal = true;
+  std::optional<int64_t> window;  // keys visible per query, including itself
+  QkvFormat format = QkvFormat::Sbhd;
+  CpCommType type = CpCommType::P2P;
+  int64_t cp = 1, cp_rank = 0;
+  int64_t a2a_size = 1, p2p_size = 1;           // A, P (a2a: A = CP; p2p: P = CP)
+  int32_t cp_group = -1;                        // flat CP group (all_gather, a2a)
+  int32_t a2a_group = -1;                       // HCP inner group (a2a+p2p)
+  int32_t ring_next = -1, ring_prev = -1;       // forward ring neighbours (global ranks)
+};
+
+// Exact number of visible score elements of an sq x skv tile. Query row i sits
+// at key position i (top-left) or i + skv - sq (bottom-right); causal keeps
+// keys at or before that position; a window w keeps the w most recent of them
+// (no mask + window: keys within w positions either side).
+double visible_elements(int64_t sq, int64_t skv, KernelMask mask, std::optional<int64_t> window);
+
+// Appends one attention kernel (forward or backward per shape.backward) with
+// FLOPs and bytes by the convention above.
+int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view label,
+                         const AttentionShape& shape, std::optional<int64_t> window,
+                         std::vector<int32_t> deps = {});
+
+AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, KernelMask mask,
+                               bool backward);
+
+// The CUDA stream of the i-th ring step / chunk: current stream, then cp_stream.
+inline Stream alternating_stream(int64_t i) { return i % 2 == 0 ? Stream::Compute : Stream::Cp; }
+
+}  // namespace hcpsim

@@ -1,0 +1,174 @@
+#include "workload/builder.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "workload/attention_cp.hpp"
+#include "workload/layer_ops.hpp"
+#include "scenario/rank_layout.hpp"
+#include "workload/program_builder.hpp"
+#include "workload/step_ops.hpp"
+
+namespace hcpsim {
+
+int64_t query_heads_per_tp_rank(const Scenario& s) {
+  return s.model.num_attention_heads / s.parallel.tensor_model_parallel_size;
+}
+
+int64_t kv_heads_per_tp_rank(const Scenario& s) {
+  const int64_t t = s.parallel.tensor_model_parallel_size;
+  return t > s.model.num_query_groups ? 1 : s.model.num_query_groups / t;
+}
+
+namespace {
+
+// Each distinct process group is stored once in Workload::groups. A group is
+// found by its kind and its first member, which the rank's coordinates give
+// directly, so the member list is built once per group.
+class GroupTable {
+ public:
+  GroupTable(Workload& w, const RankLayout& layout) : w_(w), layout_(layout) {}
+
+  template <class Members>
+  int32_t get(const char* name, int64_t leader, Members members) {
+    auto [it, inserted] = index_.try_emplace({name, leader}, int32_t(w_.groups.size()));
+    if (inserted) {
+      ProcessGroup g{name, {}};
+      for (int64_t r : members()) g.ranks.push_back(int32_t(r));
+      assert(!g.ranks.empty() && g.ranks.front() == leader);
+      w_.groups.push_back(std::move(g));
+    }
+    return it->second;
+  }
+  const ProcessGroup& at(int32_t id) const { return w_.groups[id]; }
+
+ private:
+  Workload& w_;
+  const RankLayout& layout_;
+  std::map<std::pair<std::string, int64_t>, int32_t> index_;
+};
+
+struct RankGroups {
+  int32_t tp = -1, cp = -1, cp_a2a = -1, cp_p2p = -1, dp_cp = -1;
+};
+
+RankGroups groups_of(GroupTable& t, const RankLayout& L, int64_t rank, int64_t a2a_size,
+                     bool hierarchical) {
+  RankCoord c = L.coord_of(rank);
+  auto leader = [&](RankCoord x) { return L.rank_of(x); };
+  RankGroups g;
+  g.tp = t.get("tp", leader({0, c.cp, c.dp, c.pp}), [&] { return L.tp_group(rank); });
+  g.cp = t.get("cp", leader({c.tp, 0, c.dp, c.pp}), [&] { return L.cp_group(rank); });
+  g.dp_cp = t.get("dp_cp", leader({c.tp, 0, 0, c.pp}), [&] { return L.dp_cp_group(rank); });
+  if (hierarchical) {
+    g.cp_a2a = t.get("cp_a2a", leader({c.tp, c.cp / a2a_size * a2a_size, c.dp, c.pp}),
+                     [&] { return L.hcp_a2a_group(rank, a2a_size); });
+    g.cp_p2p = t.get("cp_p2p", leader({c.tp, c.cp % a2a_size, c.dp, c.pp}),
+                     [&] { return L.hcp_p2p_group(rank, a2a_size); });
+  }
+  return g;
+}
+
+CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const RankLayout& L,
+                         const GroupTable& table, const RankGroups& g, int64_t rank) {
+  CpAttention a;
+  const int64_t cp = s.parallel.context_parallel_size;
+  a.local.batch = s.training.micro_batch_size;
+  a.local.len = s.training.seq_length / cp;
+  a.local.hq = query_heads_per_tp_rank(s);
+  a.local.hk = kv_heads_per_tp_rank(s);
+  a.local.head_dim = s.model.kv_channels;
+  a.local.elem_bytes = s.activation_bytes_per_element();
+  a.seq_length = s.training.seq_length;
+  a.causal = s.training.attn_mask_type == AttnMaskType::Causal;
+  a.window = s.model.sliding_window;
+  a.format = o.qkv_format;
+  a.type = s.parallel.cp_comm_type;
+  a.cp = cp;
+  a.cp_rank = L.coord_of(rank).cp;
+  a.cp_group = g.cp;
+  a.a2a_group = g.cp_a2a;
+  const bool hierarchical = a.type == CpCommType::A2AP2P;
+  a.a2a_size = hierarchical ? s.parallel.a2a_size() : (a.type == CpCommType::A2A ? cp : 1);
+  a.p2p_size = cp / a.a2a_size;
+  // Ring neighbours: cp_global_ranks[((p +- 1) mod P) * A + a2a_rank], i.e.
+  // the ring group's members (the flat CP group when A = 1).
+  const ProcessGroup& ring = table.at(hierarchical ? g.cp_p2p : g.cp);
+  const int64_t p = a.cp_rank / a.a2a_size, n = int64_t(ring.ranks.size());
+  a.ring_next = ring.ranks[(p + 1) % n];
+  a.ring_prev = ring.ranks[(p + n - 1) % n];
+  return a;
+}
+
+void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) {
+  const bool full_layer = s.workload != WorkloadKind::Attention;
+  b.set_phase(Phase::Forward);
+  if (full_layer) layer_forward(b, c);
+  else core_attention_forward(b, c.attn);
+  if (s.passes != Passes::FwdBwd) return;
+  b.set_phase(Phase::Backward);
+  const RecomputeGranularity rc = s.training.recompute_granularity;
+  if (!full_layer) {
+    if (rc != RecomputeGranularity::None) {  // core attention is what gets re-run
+      b.set_prefix("recompute.");
+      core_attention_forward(b, c.attn);
+      b.set_prefix("");
+    }
+    core_attention_backward(b, c.attn);
+    return;
+  }
+  if (rc == RecomputeGranularity::Full) {  // re-run the whole layer forward
+    b.set_prefix("recompute.");
+    layer_forward(b, c);
+    b.set_prefix("");
+  }
+  layer_backward(b, c);  // selective recompute happens inside
+}
+
+}  // namespace
+
+Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
+  const ParallelSpec& par = s.parallel;
+  const RankLayout layout{.tp = par.tensor_model_parallel_size,
+                          .cp = par.context_parallel_size,
+                          .dp = par.data_parallel_size,
+                          .pp = par.pipeline_model_parallel_size};
+  const int64_t world = layout.world_size();
+  const bool hierarchical = par.cp_comm_type == CpCommType::A2AP2P;
+  const int64_t a2a_size = hierarchical ? par.a2a_size() : 1;
+
+  Workload w;
+  w.layers_per_step = s.model.num_layers;
+  w.microbatches = s.num_microbatches();
+  w.layer.resize(world);
+  if (s.workload == WorkloadKind::Step) w.step.resize(world);
+  GroupTable table(w, layout);
+  // Every rank runs the same op sequence: size each program once.
+  size_t layer_ops = 0, step_ops = 0;
+  for (int64_t r = 0; r < world; ++r) {
+    const RankGroups g = groups_of(table, layout, r, a2a_size, hierarchical);
+    LayerContext lc{.scenario = &s, .attn = attention_of(s, options, layout, table, g, r),
+                    .tp_group = g.tp};
+    w.layer[r].rank = int32_t(r);
+    w.layer[r].ops.reserve(layer_ops);
+    ProgramBuilder lb(w.layer[r]);
+    layer_program(lb, s, lc);
+    layer_ops = std::max(layer_ops, w.layer[r].ops.size());
+    if (s.workload != WorkloadKind::Step) continue;
+    w.step[r].rank = int32_t(r);
+    w.step[r].ops.reserve(step_ops);
+    ProgramBuilder sb(w.step[r]);
+    step_program(sb, {.scenario = &s,
+                      .tokens = lc.attn.local.batch * lc.attn.local.len,
+                      .tp_group = g.tp,
+                      .dp_cp_group = g.dp_cp,
+                      .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size())});
+    step_ops = std::max(step_ops, w.step[r].ops.size());
+  }
+  return w;
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,30 @@
+// Builds every rank's operation graph for a valid Scenario (cp-semantics.md):
+// `layer` = one transformer layer forward (and backward with passes fwd+bwd);
+// core attention only for workload "attention"; `step` = embedding, LM head,
+// loss, gradient sync and optimizer for workload "step".
+//
+// Op labels: "<area>.<pass>.<what>[.<detail>]", e.g. "layer.fwd.qkv_gemm",
+// "attn.fwd.step2.lower", "attn.fwd.kv_send3", "attn.bwd.kv_dkv_send1",
+// "attn.fwd.a2a_q.pre_copy", "attn.bwd.rs_dk", "embed.fwd.tp_rs",
+// "dp.grad_rs.bucket0", "optimizer.adam"; ops re-run for activation
+// recomputation carry the prefix "recompute.". Process groups: "tp", "cp",
+// "cp_a2a" (HCP inner, L0), "cp_p2p" (HCP outer ring, L1), "dp_cp".
+#pragma once
+
+#include "workload/attention_common.hpp"
+#include "scenario/scenario.hpp"
+#include "workload/workload.hpp"
+
+namespace hcpsim {
+
+struct WorkloadOptions {
+  QkvFormat qkv_format = QkvFormat::Sbhd;  // Megatron's TEDotProductAttention uses sbhd
+};
+
+Workload build_workload(const Scenario& s, const WorkloadOptions& options = {});
+
+// Query and KV heads per TP rank (KV heads replicated to 1 per rank when TP > groups).
+int64_t query_heads_per_tp_rank(const Scenario& s);
+int64_t kv_heads_per_tp_rank(const Scenario& s);
+
+}  // namespace hcpsim

@@ -1,0 +1,140 @@
+#include "workload/layer_ops.hpp"
+
+#include <string>
+
+#include "workload/attention_cp.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+struct Dims {
+  double tokens = 0;     // T = b * S/CP, rows of every GEMM
+  double sp_tokens = 0;  // rows of the residual stream on this rank (T/t with SP)
+  int64_t h = 0, qkv_out = 0, attn_out = 0, fc1_out = 0, ffn_local = 0, t = 1;
+  bool sp = false, glu = true;
+  double e = 2;
+};
+
+Dims dims_of(const LayerContext& c) {
+  const Scenario& s = *c.scenario;
+  Dims d;
+  d.t = s.parallel.tensor_model_parallel_size;
+  d.sp = s.parallel.sequence_parallel && d.t > 1;
+  d.h = s.model.hidden_size;
+  d.tokens = double(c.attn.local.batch) * double(c.attn.local.len);
+  d.sp_tokens = d.sp ? d.tokens / double(d.t) : d.tokens;
+  const int64_t hd = s.model.kv_channels;
+  d.qkv_out = (c.attn.local.hq + 2 * c.attn.local.hk) * hd;
+  d.attn_out = c.attn.local.hq * hd;
+  d.ffn_local = s.model.ffn_hidden_size / d.t;
+  d.glu = s.model.gated_linear_unit;
+  d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
+  d.e = double(s.activation_bytes_per_element());
+  return d;
+}
+
+std::string name(Phase p, const char* what) {
+  return std::string("layer.") + (p == Phase::Forward ? "fwd." : "bwd.") + what;
+}
+
+// Synchronous TP collective of the residual stream [T/t or T, h].
+void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, Phase phase, CommPattern p,
+             const char* what) {
+  if (d.t == 1) return;
+  const double bytes = (p == CommPattern::AllReduce ? d.tokens : d.sp_tokens) * d.h * d.e;
+  b.sync(Stream::Compute,
+         b.collective(Stream::NcclTp, Stream::Compute, name(phase, what), p, c.tp_group, bytes));
+}
+
+// Column-parallel linear: input [T, in] gathered from the SP shards, output [T, out].
+void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
+                    const char* gemm, int64_t out) {
+  if (d.sp) tp_sync(b, c, d, Phase::Forward, CommPattern::AllGather, ag);
+  b.gemm(Stream::Compute, name(Phase::Forward, gemm), {int64_t(d.tokens), out, d.h}, d.e);
+}
+
+// Row-parallel linear: [T, in/t] x [in/t, h], then reduce-scatter (SP) or all-reduce.
+void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
+                 int64_t in, const char* comm) {
+  b.gemm(Stream::Compute, name(Phase::Forward, gemm), {int64_t(d.tokens), d.h, in}, d.e);
+  tp_sync(b, c, d, Phase::Forward, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
+}
+
+void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
+                  const char* gemm, int64_t in) {
+  if (d.sp) tp_sync(b, c, d, Phase::Backward, CommPattern::AllGather, ag);
+  const std::string g = gemm;
+  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_dgrad").c_str()), {int64_t(d.tokens), in, d.h}, d.e);
+  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_wgrad").c_str()), {d.h, in, int64_t(d.tokens)}, d.e);
+}
+
+void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
+                     int64_t out) {
+  const std::string g = gemm;
+  int32_t gathered = -1;
+  if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
+    gathered = b.collective(Stream::NcclTp, Stream::Compute, name(Phase::Backward, (g + "_input_ag").c_str()),
+                            CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.e);
+  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_dgrad").c_str()), {int64_t(d.tokens), d.h, out}, d.e);
+  int32_t reduced = -1;
+  if (d.t > 1)  // dgrad reduce-scatter (SP) / all-reduce, overlapped with wgrad
+    reduced = b.collective(Stream::NcclTp, Stream::Compute,
+                           name(Phase::Backward, (g + (d.sp ? "_dgrad_rs" : "_dgrad_ar")).c_str()),
+                           d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
+                           (d.sp ? d.sp_tokens : d.tokens) * d.h * d.e);
+  if (gathered >= 0) b.wait(Stream::Compute, gathered);
+  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_wgrad").c_str()), {out, d.h, int64_t(d.tokens)}, d.e);
+  if (reduced >= 0) b.wait(Stream::Compute, reduced);
+}
+
+// Elementwise bytes over the residual stream: `passes` reads+writes of [T(/t), h].
+double stream_bytes(const Dims& d, double passes) { return passes * d.sp_tokens * d.h * d.e; }
+
+double rope_bytes(const LayerContext& c) {
+  return 2 * (c.attn.local.q_bytes() + c.attn.local.k_bytes());  // Q and K read and written
+}
+
+}  // namespace
+
+void layer_forward(ProgramBuilder& b, const LayerContext& c) {
+  const Dims d = dims_of(c);
+  b.elementwise(Stream::Compute, name(Phase::Forward, "input_norm"), stream_bytes(d, 2));
+  column_forward(b, c, d, "tp_ag_qkv", "qkv_gemm", d.qkv_out);
+  b.elementwise(Stream::Compute, name(Phase::Forward, "rope"), rope_bytes(c));
+  core_attention_forward(b, c.attn);
+  row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
+  b.elementwise(Stream::Compute, name(Phase::Forward, "residual_add_attn"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, name(Phase::Forward, "pre_mlp_norm"), stream_bytes(d, 2));
+  column_forward(b, c, d, "tp_ag_fc1", "fc1_gemm", d.fc1_out);
+  // SwiGLU reads both fc1 halves and writes ffn/t; GeLU reads and writes ffn/t.
+  b.elementwise(Stream::Compute, name(Phase::Forward, d.glu ? "swiglu" : "gelu"),
+                (d.glu ? 3 : 2) * d.tokens * double(d.ffn_local) * d.e);
+  row_forward(b, c, d, "fc2_gemm", d.ffn_local, d.sp ? "tp_rs_fc2" : "tp_ar_fc2");
+  b.elementwise(Stream::Compute, name(Phase::Forward, "residual_add_mlp"), stream_bytes(d, 3));
+}
+
+void layer_backward(ProgramBuilder& b, const LayerContext& c) {
+  const Dims d = dims_of(c);
+  const Scenario& s = *c.scenario;
+  row_backward(b, c, d, "tp_ag_fc2_grad", "fc2", d.ffn_local);
+  // SwiGLU backward reads dY, both inputs, writes both input grads.
+  b.elementwise(Stream::Compute, name(Phase::Backward, d.glu ? "swiglu" : "gelu"),
+                (d.glu ? 5 : 3) * d.tokens * double(d.ffn_local) * d.e);
+  column_backward(b, c, d, "fc1", d.fc1_out);
+  b.elementwise(Stream::Compute, name(Phase::Backward, "pre_mlp_norm"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, name(Phase::Backward, "residual_add_mlp"), stream_bytes(d, 3));
+  row_backward(b, c, d, "tp_ag_proj_grad", "proj", d.attn_out);
+  if (s.training.recompute_granularity == RecomputeGranularity::Selective) {
+    b.set_prefix("recompute.");
+    core_attention_forward(b, c.attn);
+    b.set_prefix("");
+  }
+  core_attention_backward(b, c.attn);
+  b.elementwise(Stream::Compute, name(Phase::Backward, "rope"), rope_bytes(c));
+  column_backward(b, c, d, "qkv", d.qkv_out);
+  b.elementwise(Stream::Compute, name(Phase::Backward, "input_norm"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, name(Phase::Backward, "residual_add_attn"), stream_bytes(d, 3));
+}
+
+}  // namespace hcpsim

@@ -1,0 +1,31 @@
+// One Megatron transformer layer with Transformer Engine on one rank:
+// norms, TP collectives (all-gather / reduce-scatter with sequence parallel,
+// all-reduce without), QKV / output / MLP GEMMs, RoPE, core attention.
+//
+// GEMM shapes per rank (tokens T = b * S/CP, hidden h, TP t, d = kv_channels):
+//   qkv  [T, h] x [h, (hq + 2 hk) d]       proj [T, hq d] x [hq d, h]
+//   fc1  [T, h] x [h, g ffn/t] (g = 2 with SwiGLU)   fc2 [T, ffn/t] x [ffn/t, h]
+// Backward: dgrad [T, out] x [out, in] and wgrad [out, T] x [T, in] per GEMM,
+// i.e. m n k = T * in * out each. With sequence parallel, column-parallel
+// layers re-gather their input for wgrad (async, overlapped with dgrad) and
+// reduce-scatter dgrad (async, overlapped with wgrad); row-parallel layers
+// all-gather the output gradient first. Without it, column-parallel dgrad is
+// all-reduced (async, overlapped with wgrad).
+#pragma once
+
+#include "workload/attention_common.hpp"
+
+namespace hcpsim {
+
+struct LayerContext {
+  const Scenario* scenario = nullptr;
+  CpAttention attn;
+  int32_t tp_group = -1;
+};
+
+void layer_forward(ProgramBuilder& b, const LayerContext& c);
+// With selective recompute, core attention's forward is re-run (labels
+// "recompute.") right before its backward.
+void layer_backward(ProgramBuilder& b, const LayerContext& c);
+
+}  // namespace hcpsim

@@ -1,0 +1,113 @@
+#include "workload/step_ops.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace hcpsim {
+
+int64_t padded_vocab_size(const Scenario& s) {
+  const int64_t m = 128 * s.parallel.tensor_model_parallel_size;
+  return (s.model.vocab_size + m - 1) / m * m;
+}
+
+double params_per_rank(const Scenario& s) {
+  const ModelSpec& m = s.model;
+  const double t = double(s.parallel.tensor_model_parallel_size);
+  const double h = double(m.hidden_size), d = double(m.kv_channels);
+  const double hq = double(m.num_attention_heads) / t;
+  // Megatron replicates KV heads when TP > query groups: one per TP rank.
+  const double hk = t > double(m.num_query_groups) ? 1 : double(m.num_query_groups) / t;
+  const double ffn = double(m.ffn_hidden_size) / t;
+  const double layer = h * (hq + 2 * hk) * d + hq * d * h + (m.gated_linear_unit ? 3 : 2) * h * ffn +
+                       2 * h;  // two replicated norms
+  const double vocab = double(padded_vocab_size(s)) / t * h;
+  return double(m.num_layers) * layer + vocab * (m.untie_embeddings_and_output_weights ? 2 : 1) + h;
+}
+
+namespace {
+
+void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
+  const Scenario& s = *c.scenario;
+  const int64_t t = s.parallel.tensor_model_parallel_size;
+  const bool sp = s.parallel.sequence_parallel && t > 1;
+  const double e = double(s.activation_bytes_per_element());
+  const double tokens = double(c.tokens), sp_tokens = sp ? tokens / double(t) : tokens;
+  const int64_t h = s.model.hidden_size, v = padded_vocab_size(s) / t;
+  const double hidden = tokens * double(h) * e, sp_hidden = sp_tokens * double(h) * e;
+  const double logits = tokens * double(v);
+  auto tp = [&](const char* label, CommPattern p, double bytes) {
+    if (t > 1)
+      b.sync(Stream::Compute,
+             b.collective(Stream::NcclTp, Stream::Compute, label, p, c.tp_group, bytes));
+  };
+
+  b.set_phase(Phase::Forward);
+  b.elementwise(Stream::Compute, "embed.fwd.lookup", 2 * hidden);  // rows read, written
+  if (sp) tp("embed.fwd.tp_rs", CommPattern::ReduceScatter, sp_hidden);
+  else tp("embed.fwd.tp_ar", CommPattern::AllReduce, hidden);
+  b.elementwise(Stream::Compute, "head.fwd.final_norm", 2 * sp_hidden);
+  if (sp) tp("head.fwd.tp_ag", CommPattern::AllGather, sp_hidden);
+  b.gemm(Stream::Compute, "head.fwd.logits_gemm", {c.tokens, v, h}, e);
+  // Vocab-parallel cross entropy: logits read, fp32 exp written and re-read;
+  // three all-reduces of one fp32 per token (max, predicted logit, sum of exp).
+  b.elementwise(Stream::Compute, "head.fwd.cross_entropy", logits * (e + 8));
+  for (const char* r : {"head.fwd.ce_ar_max", "head.fwd.ce_ar_predicted", "head.fwd.ce_ar_sum_exp"})
+    tp(r, CommPattern::AllReduce, tokens * 4);
+
+  b.set_phase(Phase::Backward);
+  b.elementwise(Stream::Compute, "head.bwd.cross_entropy", logits * (4 + e));
+  int32_t gathered = -1;
+  if (sp)
+    gathered = b.collective(Stream::NcclTp, Stream::Compute, "head.bwd.input_ag",
+                            CommPattern::AllGather, c.tp_group, sp_hidden);
+  b.gemm(Stream::Compute, "head.bwd.logits_dgrad", {c.tokens, h, v}, e);
+  int32_t reduced = -1;
+  if (t > 1)
+    reduced = b.collective(Stream::NcclTp, Stream::Compute, sp ? "head.bwd.dgrad_rs" : "head.bwd.dgrad_ar",
+                           sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
+                           sp ? sp_hidden : hidden);
+  if (gathered >= 0) b.wait(Stream::Compute, gathered);
+  b.gemm(Stream::Compute, "head.bwd.logits_wgrad", {v, h, c.tokens}, e);
+  if (reduced >= 0) b.wait(Stream::Compute, reduced);
+  b.elementwise(Stream::Compute, "head.bwd.final_norm", 3 * sp_hidden);
+  if (sp) tp("embed.bwd.tp_ag", CommPattern::AllGather, sp_hidden);
+  // Scatter-add of the token gradients into the embedding shard's gradient.
+  b.elementwise(Stream::Compute, "embed.bwd.grad_scatter_add", 3 * hidden);
+}
+
+void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
+  const Scenario& s = *c.scenario;
+  const double params = params_per_rank(s), n = double(c.dp_cp_size);
+  const double bucket_params = std::max(40e6, 1e6 * n);
+  const int64_t buckets =
+      std::clamp<int64_t>(int64_t(std::ceil(params / bucket_params)), 1, kMaxGradBuckets);
+  const double bucket_bytes = params / double(buckets) * 2;  // bf16
+  const bool dist = s.parallel.use_distributed_optimizer;
+  b.set_phase(Phase::Optimizer);
+  for (int64_t i = 0; c.dp_cp_size > 1 && i < buckets; ++i) {
+    const std::string id = std::to_string(i);
+    if (dist)  // ReduceScatter message = this rank's output shard
+      b.collective(Stream::NcclDp, Stream::Compute, "dp.grad_rs.bucket" + id,
+                   CommPattern::ReduceScatter, c.dp_cp_group, bucket_bytes / n);
+    else
+      b.collective(Stream::NcclDp, Stream::Compute, "dp.grad_ar.bucket" + id,
+                   CommPattern::AllReduce, c.dp_cp_group, bucket_bytes);
+  }
+  b.wait_stream(Stream::Compute, Stream::NcclDp);
+  const double local = dist ? params / n : params;
+  b.elementwise(Stream::Compute, "optimizer.adam", local * kAdamBytesPerParam);
+  for (int64_t i = 0; dist && c.dp_cp_size > 1 && i < buckets; ++i)
+    b.collective(Stream::NcclDp, Stream::Compute, "dp.param_ag.bucket" + std::to_string(i),
+                 CommPattern::AllGather, c.dp_cp_group, bucket_bytes / n);
+  b.wait_stream(Stream::Compute, Stream::NcclDp);
+}
+
+}  // namespace
+
+void step_program(ProgramBuilder& b, const StepContext& c) {
+  embedding_and_head(b, c);
+  grad_sync_and_optimizer(b, c);
+}
+
+}  // namespace hcpsim

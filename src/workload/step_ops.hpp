@@ -1,0 +1,39 @@
+// The once-per-step pieces around the transformer layers (PP = 1):
+// vocab-parallel embedding, final norm + LM head + vocab-parallel cross
+// entropy (per micro batch, forward and backward), then the data-parallel
+// gradient sync over the DP x CP group and the optimizer (once per step).
+//
+// Conventions (Megatron defaults): vocab padded to a multiple of 128 * TP;
+// gradients reduced and parameters gathered in bf16 (grad_reduce_in_fp32 off);
+// DDP buckets of max(40M, 1M * |dp_cp|) parameters, at most kMaxGradBuckets
+// of them (bucket boundaries only change overlap, which the step does not
+// model: the sync runs after the last backward); Adam on fp32 main params
+// touching kAdamBytesPerParam bytes per local parameter.
+#pragma once
+
+#include "workload/program_builder.hpp"
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+constexpr int64_t kMaxGradBuckets = 4;
+// Reads main param, main grad, exp_avg, exp_avg_sq (4 x fp32); writes main
+// param, exp_avg, exp_avg_sq (3 x fp32) and the bf16 model param.
+constexpr double kAdamBytesPerParam = 4 * 4 + 3 * 4 + 2;
+
+int64_t padded_vocab_size(const Scenario& s);
+// Parameters held by one rank (TP shard of the linear layers and embeddings,
+// replicated norms).
+double params_per_rank(const Scenario& s);
+
+struct StepContext {
+  const Scenario* scenario = nullptr;
+  int64_t tokens = 0;        // b * S/CP on this rank
+  int32_t tp_group = -1;
+  int32_t dp_cp_group = -1;
+  int64_t dp_cp_size = 1;
+};
+
+void step_program(ProgramBuilder& b, const StepContext& c);
+
+}  // namespace hcpsim

@@ -1,0 +1,118 @@
+// The per-rank operation graph: what each GPU computes, sends and waits for.
+//
+// Produced by workload/ (builder.cpp and the files it calls), consumed by the simulator and printed by
+// `hcpsim --dump-workload`. Ops carry *work* (FLOPs, bytes), never time: the
+// cost model (cost/cost_model.hpp) is the one place that turns work into time.
+//
+// Execution semantics (what the simulator must honour):
+//  - Ops of one rank run on named streams. Ops on the same stream run in the
+//    order they appear in RankProgram::ops; ops on different streams overlap.
+//  - An op may start when every op in `deps` (ids in the same program) has
+//    finished and its stream is free.
+//  - A comm op is *issued* by the CUDA stream that launched it; that ordering
+//    is expressed as a dependency on the last op of the issuing stream. It then
+//    runs on an NCCL stream. A compute op that needs the data lists the comm op
+//    in its deps (TE's `req.wait()`).
+//  - Comm ops of different ranks that form one logical communication share
+//    `tag` (and `group` for collectives). A SendRecv on rank r with send_peer s
+//    pairs with the SendRecv on rank s whose recv_peer is r and whose tag equals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hcpsim {
+
+enum class OpKind : uint8_t { Compute, Comm };
+enum class ComputeClass : uint8_t { Gemm, Attention, Elementwise };
+enum class KernelMask : uint8_t { None, CausalTopLeft, CausalBottomRight };
+enum class CommPattern : uint8_t { SendRecv, AllGather, ReduceScatter, AllReduce, AllToAll };
+enum class Phase : uint8_t { Forward, Backward, Optimizer };
+
+// Streams of one rank. Compute/Cp are CUDA streams TE uses (current stream and
+// the class-level cp_stream); the Nccl* are the internal streams of one NCCL
+// communicator each (ops on one communicator serialise).
+enum class Stream : uint8_t { Compute, Cp, NcclTp, NcclCp, NcclCpInner, NcclDp };
+constexpr int kNumStreams = 6;
+
+const char* to_string(OpKind k);
+const char* to_string(ComputeClass c);
+const char* to_string(KernelMask m);
+const char* to_string(CommPattern p);
+const char* to_string(Phase p);
+const char* to_string(Stream s);
+
+struct GemmShape {
+  int64_t m = 0, n = 0, k = 0;  // C[m,n] = A[m,k] B[k,n]
+};
+
+// One attention kernel call (FlashAttention / cuDNN fused attention).
+struct AttentionShape {
+  int64_t batch = 0;
+  int64_t sq = 0, skv = 0;
+  int64_t heads_q = 0, heads_kv = 0;
+  int64_t head_dim_qk = 0, head_dim_v = 0;
+  KernelMask mask = KernelMask::None;
+  int64_t window = 0;  // sliding window: keys visible per query incl. itself; 0 = none
+  bool backward = false;
+};
+
+struct Op {
+  int32_t id = 0;  // index in RankProgram::ops
+  OpKind kind = OpKind::Compute;
+  Stream stream = Stream::Compute;
+  Phase phase = Phase::Forward;
+  std::vector<int32_t> deps;
+  std::string label;  // e.g. "attn.fwd.step2.lower"
+
+  // Compute ops.
+  ComputeClass compute_class = ComputeClass::Elementwise;
+  double flops = 0;  // floating-point operations (multiply-add = 2)
+  double bytes = 0;  // device-memory traffic (read + write)
+  GemmShape gemm;          // when compute_class == Gemm
+  AttentionShape attn;     // when compute_class == Attention
+
+  // Comm ops. message_bytes means, per pattern (NCCL conventions):
+  //   SendRecv:      bytes sent to send_peer (recv_bytes come from recv_peer)
+  //   AllGather:     this rank's shard; it receives (N-1)*message_bytes
+  //   ReduceScatter: this rank's output shard; input is N*message_bytes
+  //   AllReduce:     the whole buffer
+  //   AllToAll:      the whole per-rank buffer; 1/N goes to each peer
+  CommPattern pattern = CommPattern::SendRecv;
+  int32_t group = -1;      // index into Workload::groups (collectives)
+  int32_t send_peer = -1;  // global rank (SendRecv), -1 = none
+  int32_t recv_peer = -1;  // global rank (SendRecv), -1 = none
+  double message_bytes = 0;
+  double recv_bytes = 0;   // SendRecv only
+  int64_t tag = 0;
+};
+
+// Bytes this rank puts on the wire for `op` under NCCL's ring (AG/RS/AR) or
+// direct (A2A, SendRecv) algorithm, with `group_size` members.
+double bytes_sent_per_rank(const Op& op, int64_t group_size);
+
+// Ops of a `step` program run once per micro batch when their phase is Forward
+// or Backward, and once per step when it is Optimizer (gradient sync, optimizer).
+struct RankProgram {
+  int32_t rank = 0;
+  std::vector<Op> ops;
+};
+
+struct ProcessGroup {
+  std::string name;            // "tp", "cp", "cp_a2a", "cp_p2p", "dp_cp", "dp"
+  std::vector<int32_t> ranks;  // global ranks, in group-rank order
+};
+
+struct Workload {
+  std::vector<ProcessGroup> groups;
+  // One transformer layer (forward, or forward then backward) on every rank.
+  std::vector<RankProgram> layer;
+  // Per rank, the once-per-step pieces: embedding, LM head + loss, optimizer,
+  // data-parallel gradient sync. Empty unless the workload kind is Step.
+  std::vector<RankProgram> step;
+  int64_t layers_per_step = 0;   // transformer layers on each rank (PP = 1)
+  int64_t microbatches = 0;      // per step per DP rank
+};
+
+}  // namespace hcpsim

@@ -1,0 +1,137 @@
+// Tile and wave counts of hcpsim's attention kernels (cost/attention_tiles.hpp) against
+// closed forms derived by hand from kernels/flash_{fwd,bwd}_sm90.cu, and the shape-aware
+// time of the cost model built from them.
+#include <catch2/catch.hpp>
+
+#include "cost/attention_tiles.hpp"
+#include "cost/cost_model.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+AttentionShape shape(int64_t sq, int64_t skv, int64_t hq, int64_t hk, bool causal, bool backward) {
+  AttentionShape s;
+  s.batch = 1;
+  s.sq = sq;
+  s.skv = skv;
+  s.heads_q = hq;
+  s.heads_kv = hk;
+  s.head_dim_qk = s.head_dim_v = 128;
+  s.mask = causal ? KernelMask::CausalTopLeft : KernelMask::None;
+  s.backward = backward;
+  return s;
+}
+
+const CtaCost kTiles{0, 1, 0};  // schedule by tiles alone
+
+}  // namespace
+
+TEST_CASE("forward, no mask, whole tiles: CTAs = q tiles x heads, waves over 132 SMs", "[model][tiles]") {
+  // sq = skv = 1024: 1024/128 = 8 query tiles x 32 heads = 256 CTAs, each 1024/128 = 8 key
+  // tiles, none masked (1024 is a multiple of 128). 256 / 132 = 1.94 waves: the busiest SM
+  // runs ceil(256/132) = 2 CTAs = 16 tiles.
+  const AttentionTiling t = attention_tiling(shape(1024, 1024, 32, 32, false, false), 132, kTiles);
+  CHECK(t.ctas == 256);
+  CHECK(t.tiles == 256 * 8);
+  CHECK(t.masked == 0);
+  CHECK(t.waves == Approx(256.0 / 132));
+  CHECK(t.busiest.ctas == 2);
+  CHECK(t.busiest.tiles == 16);
+}
+
+TEST_CASE("forward, a partial last key tile is a masked whole tile", "[model][tiles]") {
+  // sq = skv = 1600: ceil(1600/128) = 13 query tiles x 32 heads = 416 CTAs; each walks 13 key
+  // tiles, the last (keys 1536..1663) crosses the key end 1600: 1 masked. ceil(416/132) = 4
+  // CTAs on the busiest SM: 52 tiles, 4 masked.
+  const AttentionTiling t = attention_tiling(shape(1600, 1600, 32, 32, false, false), 132, kTiles);
+  CHECK(t.ctas == 416);
+  CHECK(t.tiles == 416 * 13);
+  CHECK(t.masked == 416);
+  CHECK(t.busiest.ctas == 4);
+  CHECK(t.busiest.tiles == 52);
+  CHECK(t.busiest.masked == 4);
+}
+
+TEST_CASE("forward, causal: CTA i walks i+1 tiles, the diagonal one masked, longest first", "[model][tiles]") {
+  // sq = skv = 1024, one head: 8 CTAs; query tile m stops at key tile m (kv_end = m0 + 128),
+  // so it walks m + 1 tiles, the last crossing the diagonal. Launch order is longest first.
+  const std::vector<CtaWork> c = attention_ctas(shape(1024, 1024, 1, 1, true, false), 132);
+  REQUIRE(c.size() == 8);
+  for (size_t i = 0; i < 8; ++i) {
+    CHECK(c[i].tiles == int64_t(8 - i));
+    CHECK(c[i].masked == 1);
+  }
+  const AttentionTiling t = attention_tiling(shape(1024, 1024, 1, 1, true, false), 132, kTiles);
+  CHECK(t.tiles == 36);  // 1 + 2 + ... + 8
+  CHECK(t.busiest.ctas == 1);
+  CHECK(t.busiest.tiles == 8);
+}
+
+TEST_CASE("list scheduling: the next CTA goes to the SM that frees first", "[model][tiles]") {
+  // sq = skv = 768, one head, causal: CTAs of 6, 5, 4, 3, 2, 1 tiles on 4 SMs with 10 s per
+  // CTA + 1 s per tile: costs 16, 15, 14, 13 start on SMs 0..3; the 2-tile CTA (12) goes to
+  // SM 3 (free at 13) -> 25; the 1-tile CTA (11) to SM 2 (free at 14) -> 25. SMs 2 and 3
+  // both end last (25 > 16, 15); the lower index is reported: SM 2, 2 CTAs, 4 + 1 tiles.
+  const AttentionTiling t = attention_tiling(shape(768, 768, 1, 1, true, false), 4, CtaCost{10, 1, 0});
+  CHECK(t.ctas == 6);
+  CHECK(t.busiest.ctas == 2);
+  CHECK(t.busiest.tiles == 5);
+  CHECK(t.busiest.masked == 2);
+  // By tiles alone: 6, 5, 4, 3 start; 2 -> SM 3 (5); 1 -> SM 2 (5): SM 0 (6 tiles) ends last.
+  const AttentionTiling u = attention_tiling(shape(768, 768, 1, 1, true, false), 4, kTiles);
+  CHECK(u.busiest.ctas == 1);
+  CHECK(u.busiest.tiles == 6);
+}
+
+TEST_CASE("backward: CTAs per key tile and KV head, query heads split below 256 CTAs", "[model][tiles]") {
+  // sq = skv = 1024, 32 q heads, 8 KV heads: 8 key tiles x 8 KV heads = 64 CTAs < 256, so
+  // each KV head's 4 query heads get a CTA each: 8 x 32 = 256 CTAs, each 1024/64 = 16 query
+  // steps of one head. ceil(256/132) = 2 CTAs, 32 steps on the busiest SM.
+  const AttentionTiling split = attention_tiling(shape(1024, 1024, 32, 8, false, true), 132, kTiles);
+  CHECK(split.ctas == 256);
+  CHECK(split.tiles == 256 * 16);
+  CHECK(split.busiest.ctas == 2);
+  CHECK(split.busiest.tiles == 32);
+  // sq = skv = 4096: 32 key tiles x 8 KV heads = 256 CTAs, not < 256: no split, each CTA
+  // walks 4096/64 = 64 steps for each of its 4 query heads = 256.
+  const AttentionTiling whole = attention_tiling(shape(4096, 4096, 32, 8, false, true), 132, kTiles);
+  CHECK(whole.ctas == 256);
+  CHECK(whole.busiest.ctas == 2);
+  CHECK(whole.busiest.tiles == 512);
+}
+
+TEST_CASE("backward, causal: a key tile's steps start at its diagonal, two of them masked", "[model][tiles]") {
+  // sq = skv = 256, one head: key tiles n0 = 0 and 128; 64-row query steps m = 0..3.
+  // n0 = 0: m_first = 0, 4 steps; masked where m*64 < n0 + 127: m = 0, 1.
+  // n0 = 128: m_first = 128/64 = 2, 2 steps (m = 2, 3), both below 255: masked.
+  const std::vector<CtaWork> c = attention_ctas(shape(256, 256, 1, 1, true, true), 132);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].tiles == 4);
+  CHECK(c[0].masked == 2);
+  CHECK(c[1].tiles == 2);
+  CHECK(c[1].masked == 2);
+}
+
+TEST_CASE("the cost model times attention from the busiest SM when a shape model is given", "[model][tiles][cost]") {
+  const GpuSpec gpu{"H200", 989e12, 1979e12, 141e9, 4.8e12};
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn = shape(1024, 1024, 32, 32, false, false);
+  op.flops = 4.0 * 32 * 1024 * 1024 * 128;
+  const double table_time = CostModel(gpu, Precision::BF16, default_cost_params()).compute_time_s(op);
+
+  CostParams p = default_cost_params();
+  AttentionShapeModel m;
+  m.sm_count = 132;
+  m.head_dim = 128;
+  m.fwd_nomask = {10e-6, 2e-6, 1e-6, 0.5e-6};
+  p.attention_shape = m;
+  const CostModel model(gpu, Precision::BF16, p);
+  // Busiest SM (first test): 2 CTAs, 16 tiles, 0 masked: 10 + 2 x 2 + 16 x 1 = 30 us.
+  CHECK(model.compute_time_s(op) == Approx(30e-6));
+  // Other head dims keep the FLOPs tables.
+  op.attn.head_dim_qk = op.attn.head_dim_v = 64;
+  CHECK(model.compute_time_s(op) == Approx(table_time));
+}

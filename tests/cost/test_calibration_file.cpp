@@ -1,0 +1,107 @@
+// Malformed measurements and calibration files give `error: <json.path>: ...` diagnostics.
+#include <catch2/catch.hpp>
+
+#include "fit/measurements.hpp"
+#include "cost/calibration_file.hpp"
+#include "common/diagnostics.hpp"
+#include "tests/fit/synthetic_measurements.hpp"
+
+using namespace hcpsim;
+using nlohmann::json;
+
+namespace {
+
+// The diagnostics parsing `text` raises (empty if it parses).
+template <class Parse>
+std::vector<Diagnostic> errors_of(Parse parse) {
+  try {
+    parse();
+  } catch (const ScenarioError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+
+bool has(const std::vector<Diagnostic>& d, const std::string& path, const std::string& what_part) {
+  for (const auto& x : d)
+    if (x.path == path && x.what.find(what_part) != std::string::npos) return true;
+  return false;
+}
+
+std::string all(const std::vector<Diagnostic>& d) {
+  std::string s;
+  for (const auto& x : d) s += x.str() + "\n";
+  return s;
+}
+
+json good_calibration() {
+  return {{"format", "hcpsim-calibration/1"},
+          {"gpu", "NVIDIA H200"},
+          {"parameters",
+           {{"gemm", {{"points", {{1e9, 0.5}, {1e12, 0.7}}}, {"samples", 2}, {"flops_range", {1e9, 1e12}}}},
+            {"memory_efficiency", {{"value", 0.85}}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("measurement errors name the measurement and key", "[calibrate]") {
+  json list = test::synthetic_attention_measurements();
+  list[0].erase("median_s");
+  list[1]["config"]["mask"] = "diagonal";
+  list[2]["config"]["heads_kv"] = 5;
+  list[3]["colour"] = "red";
+  const auto d = errors_of([&] { parse_measurements_text(test::synthetic_measurement_file(list).dump(), "m.json"); });
+  INFO(all(d));
+  CHECK(has(d, "measurements[0].median_s", "missing"));
+  CHECK(has(d, "measurements[1].config.mask", "diagonal"));
+  CHECK(has(d, "measurements[2].config.heads_kv", "not a multiple"));
+  CHECK(has(d, "measurements[3].colour", "unknown key"));
+  CHECK(d[0].str().rfind("error: measurements[0].median_s: missing (required key) \u2014 ", 0) == 0);
+}
+
+TEST_CASE("a measurements file needs its format, environment and GPU", "[calibrate]") {
+  const auto d = errors_of([] { parse_measurements_text(R"({"format": "other", "environment": {}})", "m.json"); });
+  INFO(all(d));
+  CHECK(has(d, "format", "unknown format"));
+  CHECK(has(d, "environment.gpu_model", "missing"));
+  CHECK(has(d, "measurements", "missing"));
+  const auto syntax = errors_of([] { parse_measurements_text("{\"format\": ", "m.json"); });
+  REQUIRE(syntax.size() == 1);
+  CHECK(syntax[0].what.find("m.json:1:") != std::string::npos);
+}
+
+TEST_CASE("calibration files round-trip and reject bad tables", "[calibrate]") {
+  const CalibrationFile c = parse_calibration_text(good_calibration().dump(), "c.json");
+  REQUIRE(c.tables.size() == 1);
+  CHECK(c.tables[0].table.points[1].second == 0.7);
+  const CalibrationFile again = parse_calibration_text(calibration_to_json(c), "c2.json");
+  CHECK(again.tables[0].table.points == c.tables[0].table.points);
+  CHECK(again.scalars[0].value == 0.85);
+
+  json bad = good_calibration();
+  bad["parameters"]["gemm"]["points"] = {{1e12, 0.5}, {1e9, 0.7}};
+  bad["parameters"]["memory_efficiency"]["value"] = 3;
+  bad["parameters"]["attention_fwd"] = json::object();
+  const auto d = errors_of([&] { parse_calibration_text(bad.dump(), "c.json"); });
+  INFO(all(d));
+  CHECK(has(d, "calibration.parameters.gemm.points[1]", "do not increase"));
+  CHECK(has(d, "calibration.parameters.memory_efficiency.value", "out of range"));
+  CHECK(has(d, "calibration.parameters.attention_fwd", "unknown key"));
+}
+
+TEST_CASE("attention measurements read the bottom-right causal mask and key shapes by query heads", "[calibrate]") {
+  // hcpcal's grid has all_gather's chunk shapes (bottom-right causal) and a2a's kernels
+  // (32/R query heads): both must reach the model as such, and shapes that differ only in
+  // query heads are different shapes for the out-of-sample split.
+  json list = test::synthetic_attention_measurements();
+  list[0]["config"]["mask"] = "causal_bottom_right";
+  list[0]["config"]["sq"] = 1024;
+  list[0]["config"]["skv"] = 4096;
+  list[1]["config"]["heads_q"] = 8;
+  list[1]["config"]["heads_kv"] = 2;
+  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "m.json");
+  CHECK(set.items[0].attention.mask == KernelMask::CausalBottomRight);
+  CHECK(shape_group_key(set.items[0]) == "attn/1024x4096/causal_bottom_right/d128/hq32");
+  CHECK(set.items[1].attention.heads_q == 8);
+  CHECK(shape_group_key(set.items[1]).substr(shape_group_key(set.items[1]).size() - 4) == "/hq8");
+}

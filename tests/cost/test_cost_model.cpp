@@ -1,0 +1,81 @@
+// The cost model reproduces the anchors it is built from and interpolates between them.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "cost/cost_model.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+GpuSpec h200() { return {"H200", 989e12, 1979e12, 141e9, 4.8e12}; }
+
+Op attention_op(double seq, bool causal, bool backward) {
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn.batch = 1;
+  op.attn.sq = op.attn.skv = static_cast<int64_t>(seq);
+  op.attn.heads_q = op.attn.heads_kv = 32;
+  op.attn.head_dim_qk = op.attn.head_dim_v = 128;
+  op.attn.mask = causal ? KernelMask::CausalTopLeft : KernelMask::None;
+  op.attn.backward = backward;
+  // anchors.md's FLOP count: 4*h*sq*skv*d, halved when causal, x2.5 backward.
+  op.flops = 4.0 * 32 * seq * seq * 128 * (causal ? 0.5 : 1.0) * (backward ? 2.5 : 1.0);
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("attention times reproduce the H200 anchors exactly", "[model][cost]") {
+  const CostModel m(h200(), Precision::BF16, default_cost_params());
+  // anchors.md, cuDNN: 16K causal fwd 3.762 ms, bwd 10.785 ms; 4K no-mask fwd 0.441 ms.
+  // The tables store the TFLOP/s rounded to 3 digits, so the times agree to ~0.2%.
+  CHECK(m.compute_time_s(attention_op(16384, true, false)) == Approx(3.762e-3).epsilon(0.002));
+  CHECK(m.compute_time_s(attention_op(16384, true, true)) == Approx(10.785e-3).epsilon(0.002));
+  CHECK(m.compute_time_s(attention_op(4096, false, false)) == Approx(0.441e-3).epsilon(0.002));
+}
+
+TEST_CASE("efficiency interpolates in log FLOPs and clamps at the ends", "[model][cost]") {
+  EfficiencyTable t;
+  t.points = {{1e9, 0.2}, {1e11, 0.6}};
+  CHECK(t.at(1e8) == 0.2);                     // clamped below
+  CHECK(t.at(1e12) == 0.6);                    // clamped above
+  CHECK(t.at(1e10) == Approx(0.4));            // halfway in log10: 9 -> 11
+  CHECK(t.at(std::pow(10.0, 9.5)) == Approx(0.3));
+}
+
+TEST_CASE("GEMM, elementwise, fp8 and the launch floor", "[model][cost]") {
+  const CostParams p = default_cost_params();
+  const CostModel bf16(h200(), Precision::BF16, p);
+  const CostModel fp8(h200(), Precision::FP8, p);
+  Op g;
+  g.kind = OpKind::Compute;
+  g.compute_class = ComputeClass::Gemm;
+  g.flops = 2.0 * 8192 * 8192 * 8192;
+  // anchors.md: 8192^3 bf16 GEMM at 702 TFLOP/s.
+  CHECK(bf16.compute_time_s(g) == Approx(g.flops / 702e12));
+  // fp8 GEMMs use the fp8 peak at the same efficiency fraction: exactly half the time here (1979 vs 989).
+  CHECK(fp8.compute_time_s(g) == Approx(bf16.compute_time_s(g) * 989.0 / 1979.0));
+
+  Op e;
+  e.kind = OpKind::Compute;
+  e.compute_class = ComputeClass::Elementwise;
+  e.bytes = 4.3e9;  // 4.3 GB at the measured 4.3 TB/s copy rate: 1 ms
+  CHECK(bf16.compute_time_s(e) == Approx(1e-3));
+  e.bytes = 10;
+  CHECK(bf16.compute_time_s(e) == p.kernel_floor_s);
+
+  Op c;
+  c.kind = OpKind::Comm;
+  CHECK(bf16.compute_time_s(c) == 0);
+}
+
+TEST_CASE("effective cluster scales line rates by NCCL efficiency", "[model][cost]") {
+  ClusterSpec c;
+  c.intra_node.bandwidth_bytes_per_s = 450e9;
+  c.inter_node.nic_bandwidth_bytes_per_s = 50e9;
+  const ClusterSpec e = effective_cluster(c, default_cost_params());
+  CHECK(e.intra_node.bandwidth_bytes_per_s == Approx(370e9));  // nccl-tests #212
+  CHECK(e.inter_node.nic_bandwidth_bytes_per_s == Approx(47.5e9));
+}

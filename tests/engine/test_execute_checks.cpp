@@ -1,0 +1,163 @@
+// Executor: link accounting, DP replica folding, deadlock reports, bad input,
+// determinism.
+#include <catch2/catch.hpp>
+
+#include "engine/replica_folding.hpp"
+#include "engine/link_accounting.hpp"
+#include "tests/engine/execute_harness.hpp"
+
+using namespace hcpsim;
+using namespace hcpsim::test;
+
+namespace {
+
+// TP1 x CP4 x DP2 on one node: each replica runs a ring all-gather and a p2p
+// exchange inside its CP group {4d .. 4d+3}, plus compute.
+PhaseData two_replicas() {
+  PhaseData p(8);
+  p.groups = {{"cp", {0, 1, 2, 3}}, {"cp", {4, 5, 6, 7}}};
+  for (int32_t r = 0; r < 8; ++r) {
+    const int32_t base = r / 4 * 4, c = r % 4;
+    ProgramBuilder b;
+    const int32_t x = b.compute(50e-6);
+    const int32_t ag = b.collective(CommPattern::AllGather, r / 4, 8e6, 1, {x});
+    b.sendrecv(base + (c + 1) % 4, base + (c + 3) % 4, 16e6, 2, {ag});
+    b.compute(20e-6, Stream::Cp, {ag});
+    p.set(r, b);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("execute: link bytes and busy time follow the flows", "[simulator][simgrid]") {
+  // One 45 MB flow GPU0 -> GPU1: it crosses gpu0's NVLink up and gpu1's down,
+  // each carrying 45 MB and moving bytes for 45e6 / 450e9 = 100 us.
+  PhaseData p(2);
+  ProgramBuilder s, r;
+  s.sendrecv(1, -1, 45e6, 1);
+  r.sendrecv(-1, 0, 45e6, 1);
+  p.set(0, s);
+  p.set(1, r);
+  const Timeline t = simulate(make_input(make_cluster({.nodes = 1, .nics_per_node = 0}), {.cp = 2}, {p}));
+  REQUIRE(t.links.size() == 2);
+  for (const LinkRecord& l : t.links) {
+    REQUIRE(l.cls == LinkClass::NvLink);
+    REQUIRE(l.bytes == 45e6);
+    REQUIRE(l.busy_s == Approx(45e6 / kNvlinkBytesPerS).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("execute: link busy time is the union of the flows' transfer intervals", "[simulator]") {
+  // Pure accounting. GPU0 -> GPU1 has a 2 us route latency, so flows started at
+  // 0, 5 and 28 us and ending at 12, 17 and 32 us move bytes over [2, 12],
+  // [7, 17] (overlapping) and [30, 32] us: busy 15 + 2 = 17 us on both hops.
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 1, .nics_per_node = 0}));
+  const Placement pl = megatron_placement(g, {.cp = 8});
+  const std::vector<FlowRecord> flows{{0, 1, 1e6, 0, 12e-6}, {0, 1, 2e6, 5e-6, 17e-6}, {0, 1, 3e6, 28e-6, 32e-6}};
+  const std::vector<LinkRecord> links = account_links(g, pl, flows);
+  REQUIRE(links.size() == 2);
+  for (const LinkRecord& l : links) {
+    REQUIRE(l.bytes == 6e6);
+    REQUIRE(l.busy_s == Approx(17e-6).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("execute: folding DP replicas that share no link gives the same times", "[simulator][simgrid]") {
+  const PhaseData p = two_replicas();
+  const ClusterSpec node = make_cluster({.nodes = 1, .nics_per_node = 0});
+  const RankLayout layout{.cp = 4, .dp = 2};
+  const Timeline full = simulate(make_input(node, layout, {p}));
+  const Timeline folded = simulate(make_input(node, layout, {p}, {.fold_dp_replicas = true}));
+  REQUIRE_FALSE(full.phases[0].folded);
+  REQUIRE(folded.phases[0].folded);
+  REQUIRE(folded.phases[0].replicas == 2);
+  REQUIRE(folded.phases[0].simulated_ranks == 4);
+  REQUIRE(folded.ops.size() == full.ops.size() / 2);
+  for (const OpRecord& o : folded.ops) {
+    const OpRecord& same = record(full, 0, o.rank, o.op);
+    REQUIRE(o.start_s == same.start_s);
+    REQUIRE(o.end_s == same.end_s);
+    // The other replica's twin op ran at the same times too.
+    REQUIRE(record(full, 0, o.rank + 4, o.op).end_s == same.end_s);
+  }
+  REQUIRE(folded.phase_end_s[0] == full.phase_end_s[0]);
+}
+
+TEST_CASE("execute: folding is refused when replicas share a link or talk to each other", "[simulator]") {
+  // Two nodes of 2 GPUs, one NIC per node. Replica 0 = ranks {0, 1} on GPUs
+  // {0, 2}, replica 1 = ranks {2, 3} on GPUs {1, 3}: both rings cross node 0's
+  // NIC, so replica 1's traffic slows replica 0's and folding would hide it.
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 2, .gpus_per_node = 2, .nics_per_node = 1}));
+  const RankLayout layout{.cp = 2, .dp = 2};
+  PhaseData p(4);
+  p.groups = {{"cp", {0, 1}}, {"cp", {2, 3}}};
+  for (int32_t r = 0; r < 4; ++r) {
+    ProgramBuilder b;
+    b.collective(CommPattern::AllGather, r / 2, 1e6, 1);
+    p.set(r, b);
+  }
+  const FoldDecision shared = decide_folding(p.phase(), layout, g, Placement{{0, 2, 1, 3}}, true);
+  REQUIRE_FALSE(shared.folded);
+  REQUIRE(shared.program_indices.size() == 4);
+  REQUIRE_THAT(shared.note, Catch::Contains("share link") && Catch::Contains("nic"));
+  // With the Megatron placement each replica stays in its node: disjoint, folded.
+  const FoldDecision apart = decide_folding(p.phase(), layout, g, Placement{{0, 1, 2, 3}}, true);
+  REQUIRE(apart.folded);
+  REQUIRE(apart.program_indices == std::vector<int32_t>{0, 1});
+  // A data-parallel all-reduce crosses replicas: not folded.
+  PhaseData dp(4);
+  dp.groups = {{"dp", {0, 2}}, {"dp", {1, 3}}};
+  for (int32_t r = 0; r < 4; ++r) {
+    ProgramBuilder b;
+    b.collective(CommPattern::AllReduce, r % 2, 1e6, 1);
+    dp.set(r, b);
+  }
+  const FoldDecision crossing = decide_folding(dp.phase(), layout, g, Placement{{0, 1, 2, 3}}, true);
+  REQUIRE_FALSE(crossing.folded);
+  REQUIRE_THAT(crossing.note, Catch::Contains("crosses DP replicas"));
+}
+
+TEST_CASE("execute: a deadlock names the rank, the op and what it waits for", "[simulator][simgrid]") {
+  // Group {0, 1, 2}: ranks 0 and 1 call the all-gather, rank 2 never does.
+  PhaseData p(3);
+  p.groups = {{"cp", {0, 1, 2}}};
+  for (int32_t r = 0; r < 3; ++r) {
+    ProgramBuilder b;
+    b.compute(1e-6);
+    if (r < 2) b.add({.kind = OpKind::Comm, .stream = Stream::NcclCp, .label = "attn.fwd.ag_kv",
+                      .pattern = CommPattern::AllGather, .group = 0, .message_bytes = 1e6, .tag = 7});
+    p.set(r, b);
+  }
+  const std::vector<PhaseData> phases{p};  // the input's views point into these
+  const ExecuteInput in = make_input(make_cluster({.nodes = 1, .nics_per_node = 0}), {.cp = 3}, phases);
+  REQUIRE_THROWS_WITH(simulate(in), Catch::Contains("deadlock in phase 'phase'") &&
+                                        Catch::Contains("rank 0 op 1 'attn.fwd.ag_kv'") &&
+                                        Catch::Contains("waits for ranks 2 (no such op) to arrive (2 of 3 arrived)"));
+}
+
+TEST_CASE("execute: malformed programs are rejected before running", "[simulator][simgrid]") {
+  const ClusterSpec node = make_cluster({.nodes = 1, .nics_per_node = 0});
+  // Rank 0 sends to rank 1, which posts no receive.
+  PhaseData unmatched(2);
+  ProgramBuilder s;
+  s.sendrecv(1, -1, 1e6, 3);
+  unmatched.set(0, s);
+  REQUIRE_THROWS_WITH(simulate(make_input(node, {.cp = 2}, {unmatched})),
+                      Catch::Contains("rank 0 op 0 'op0': no op on rank 1 receives from rank 0 with tag 3"));
+  // A negative kernel time.
+  PhaseData negative(1);
+  ProgramBuilder n;
+  n.compute(-1);
+  negative.set(0, n);
+  REQUIRE_THROWS_WITH(simulate(make_input(node, {}, {negative})), Catch::Contains("finite and >= 0"));
+}
+
+TEST_CASE("execute: the same input gives the same timeline", "[simulator][simgrid]") {
+  const std::vector<PhaseData> phases{two_replicas()};
+  const ExecuteInput in = make_input(make_cluster({.nodes = 1, .nics_per_node = 0}), {.cp = 4, .dp = 2}, phases,
+                                     {.interference_factor = 1.2});
+  const std::vector<double> a = in_child([&] { return encode(execute_programs(in)); });
+  const std::vector<double> b = in_child([&] { return encode(execute_programs(in)); });
+  REQUIRE(a == b);
+}

@@ -1,0 +1,109 @@
+// Executor: streams, GPU sharing, compute/comm overlap, interference, phases.
+#include <catch2/catch.hpp>
+
+#include "tests/engine/execute_harness.hpp"
+
+using namespace hcpsim;
+using namespace hcpsim::test;
+
+namespace {
+
+const ClusterSpec kNode = make_cluster({.nodes = 1, .nics_per_node = 0});
+
+}  // namespace
+
+TEST_CASE("execute: kernels on two streams of one GPU share it and keep stream order", "[simulator][simgrid]") {
+  // A (compute) and B (cp) start together and each gets half the GPU: both end
+  // at 2T. C follows A on the compute stream: [2T, 3T]. D on cp depends on C: [3T, 4T].
+  constexpr double kT = 1e-3;
+  PhaseData p(1);
+  ProgramBuilder b;
+  const int32_t a = b.compute(kT, Stream::Compute);
+  const int32_t bb = b.compute(kT, Stream::Cp);
+  const int32_t c = b.compute(kT, Stream::Compute);
+  const int32_t d = b.compute(kT, Stream::Cp, {c});
+  p.set(0, b);
+  const Timeline t = simulate(make_input(kNode, {}, {p}));
+  REQUIRE(record(t, 0, 0, a).end_s == Approx(2 * kT).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, bb).end_s == Approx(2 * kT).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, c).start_s == Approx(2 * kT).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, c).end_s == Approx(3 * kT).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, d).ready_s == Approx(3 * kT).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, d).end_s == Approx(4 * kT).epsilon(1e-9));
+  REQUIRE(t.activities == 4);
+}
+
+TEST_CASE("execute: a compute-bound ring hides its communication", "[simulator][simgrid]") {
+  // TE's p2p ring on N = 4 ranks: at step k the compute stream issues the
+  // transfer for step k+1 (comm_k depends on compute_{k-1}), then computes
+  // step k, which needs comm_{k-1}'s data. With compute C >= one transfer
+  // (L + B/bw), compute never waits: the last step ends at N x C exactly.
+  constexpr int32_t kN = 4;
+  constexpr double kBytes = 64e6;                 // 144.2 us on NVLink
+  constexpr double kComputeS = 300e-6;
+  PhaseData p(kN);
+  for (int32_t r = 0; r < kN; ++r) {
+    ProgramBuilder b;
+    int32_t prev_compute = -1, prev_comm = -1;
+    for (int32_t k = 0; k < kN; ++k) {
+      int32_t comm = -1;
+      if (k < kN - 1) {
+        std::vector<int32_t> issued_after = prev_compute >= 0 ? std::vector<int32_t>{prev_compute} : std::vector<int32_t>{};
+        comm = b.sendrecv((r + 1) % kN, (r + kN - 1) % kN, kBytes, k + 1, issued_after);
+      }
+      std::vector<int32_t> needs = prev_comm >= 0 ? std::vector<int32_t>{prev_comm} : std::vector<int32_t>{};
+      prev_compute = b.compute(kComputeS, Stream::Compute, needs);
+      prev_comm = comm;
+    }
+    p.set(r, b);
+  }
+  const Timeline t = simulate(make_input(kNode, {.cp = kN}, {p}));
+  REQUIRE(t.phase_end_s[0] == Approx(kN * kComputeS).epsilon(1e-9));
+  // Exposed comm = time compute waited for data = 0: every compute starts when its predecessor ends.
+  for (const OpRecord& o : t.ops) REQUIRE(o.start_s >= o.ready_s);
+}
+
+TEST_CASE("execute: a kernel that starts beside NCCL traffic is slowed by the interference factor",
+          "[simulator][simgrid]") {
+  // Rank 0 issues a 64 MB send (t_c = 144.2 us on NVLink), then a C = 100 us
+  // kernel on another stream: it starts while the comm is in flight, so its
+  // work is 1.5 C. A second kernel starts when the comm ends (no comm in
+  // flight: work C) and shares the GPU with the first from t_c on:
+  //   first ends at  1.5C + (1.5C - t_c)  (its last 1.5C - t_c of work at half speed)
+  //   second ends at 2.5C                 (the GPU was never idle: total work 1.5C + C)
+  constexpr double kComputeS = 100e-6;
+  PhaseData p(2);
+  ProgramBuilder r0, r1;
+  const int32_t comm = r0.sendrecv(1, -1, 64e6, 1);
+  const int32_t beside = r0.compute(kComputeS, Stream::Compute);
+  const int32_t after = r0.compute(kComputeS, Stream::Cp, {comm});
+  r1.sendrecv(-1, 0, 64e6, 1);
+  p.set(0, r0);
+  p.set(1, r1);
+  const Timeline t = simulate(make_input(kNode, {.cp = 2}, {p}, {.interference_factor = 1.5}));
+  const double comm_end_s = record(t, 0, 0, comm).end_s;
+  REQUIRE(comm_end_s == Approx(kNvlinkLatencyS + 64e6 / kNvlinkBytesPerS).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, beside).end_s == Approx(1.5 * kComputeS + (1.5 * kComputeS - comm_end_s)).epsilon(1e-9));
+  REQUIRE(record(t, 0, 0, after).end_s == Approx(2.5 * kComputeS).epsilon(1e-9));
+}
+
+TEST_CASE("execute: phases run one after another behind a barrier", "[simulator][simgrid]") {
+  // Phase 0: rank 0 computes 1 ms, rank 1 2 ms. Phase 1 starts when both are
+  // done (2 ms); both compute 1 ms there: it ends at 3 ms.
+  PhaseData first(2, "first"), second(2, "second");
+  for (int32_t r = 0; r < 2; ++r) {
+    ProgramBuilder a, b;
+    a.compute(1e-3 * (r + 1));
+    b.compute(1e-3);
+    first.set(r, a);
+    second.set(r, b);
+  }
+  const Timeline t = simulate(make_input(kNode, {.cp = 2}, {first, second}));
+  REQUIRE(t.phase_start_s[0] == 0);
+  REQUIRE(t.phase_start_s[1] == Approx(2e-3));
+  REQUIRE(t.phase_end_s[0] == Approx(2e-3));
+  REQUIRE(t.phase_end_s[1] == Approx(3e-3));
+  REQUIRE(record(t, 1, 0, 0).start_s == Approx(2e-3));
+  REQUIRE(record(t, 1, 0, 0).end_s == Approx(3e-3));
+  REQUIRE(t.ops.size() == 4);
+}

@@ -1,0 +1,234 @@
+// The shape-aware attention fit (fit/fit_attention.hpp) recovers the coefficients of
+// times made with the model itself, clock-scaled times included; calibration files carry the
+// model (format /3) and formats /2 and /1 still load.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "fit/fit_attention.hpp"
+#include "fit/replay.hpp"
+#include "common/diagnostics.hpp"
+#include "tests/fit/synthetic_measurements.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+AttentionShape shape(int64_t sq, int64_t skv, int64_t hk, bool causal, bool backward) {
+  AttentionShape s;
+  s.batch = 1;
+  s.sq = sq;
+  s.skv = skv;
+  s.heads_q = 32;
+  s.heads_kv = hk;
+  s.head_dim_qk = s.head_dim_v = 128;
+  s.mask = causal ? KernelMask::CausalTopLeft : KernelMask::None;
+  s.backward = backward;
+  return s;
+}
+
+// Shapes of one part: whole and partial tiles, upper/lower rectangles, both KV-head counts.
+std::vector<AttentionShape> part_shapes(bool causal, bool backward) {
+  std::vector<AttentionShape> out;
+  const std::vector<std::pair<int64_t, int64_t>> lengths =
+      causal ? std::vector<std::pair<int64_t, int64_t>>{{1024, 1024}, {1600, 1600}, {2304, 2304}, {4096, 4096},
+                                                        {5248, 5248}, {8192, 8192}, {16384, 16384}}
+             : std::vector<std::pair<int64_t, int64_t>>{{1024, 1024}, {1600, 1600}, {2048, 1024}, {1024, 2048},
+                                                        {4096, 4096}, {3000, 5000}, {8192, 8192}};
+  for (const auto& [sq, skv] : lengths)
+    for (int64_t hk : {32, 8}) out.push_back(shape(sq, skv, hk, causal, backward));
+  return out;
+}
+
+constexpr int64_t kSms = 132;
+
+}  // namespace
+
+TEST_CASE("the attention fit recovers the coefficients its samples were made with", "[calibrate][attention]") {
+  for (bool backward : {false, true})
+    for (bool causal : {false, true}) {
+      INFO("backward " << backward << " causal " << causal);
+      AttentionShapeModel truth;
+      truth.sm_count = kSms;
+      truth.head_dim = 128;
+      // The split and query terms only exist in the backward (their elements are 0 forward).
+      const AttentionTileTimes t{15e-6, 2.5e-6, 2e-6, 0.4e-6, backward ? 1e-12 : 0.0, backward ? 3e-12 : 0.0};
+      truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
+      std::vector<AttentionTimeSample> samples;
+      for (const auto& s : part_shapes(causal, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+      const AttentionPartFit f = fit_attention_part(samples, kSms);
+      CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(1e-6));
+      CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(1e-6));
+      if (causal && !backward) {
+        // Every causal forward CTA has exactly one masked tile (its diagonal), so masked
+        // tiles = CTAs on every SM: only cta_s + masked_tile_s is determined.
+        CHECK(f.times.cta_s + f.times.masked_tile_s == Approx(t.cta_s + t.masked_tile_s).epsilon(1e-6));
+      } else {
+        CHECK(f.times.cta_s == Approx(t.cta_s).epsilon(1e-6));
+        CHECK(f.times.masked_tile_s == Approx(t.masked_tile_s).epsilon(1e-6));
+      }
+      CHECK(f.times.split_element_s == Approx(t.split_element_s).epsilon(1e-6).margin(1e-18));
+      CHECK(f.times.query_element_s == Approx(t.query_element_s).epsilon(1e-6).margin(1e-18));
+      CHECK(f.summary.max_error < 1e-9);
+      CHECK(f.summary.samples == int(samples.size()));
+    }
+}
+
+TEST_CASE("the backward's split and query terms count the elements the kernel moves", "[calibrate][attention]") {
+  // 1024 x 1024, 32/8 heads: 8 key blocks x 8 KV heads = 64 CTAs < 256, so each of the 4 query
+  // heads of a KV head gets its own CTA and the fp32 dK and dV accumulators take 4 adds per
+  // element: 2 x 1024 x 8 x 128 x 4 = 8388608. Query elements: 1024 x 32 x 128 = 4194304.
+  const AttentionShape bwd = shape(1024, 1024, 8, true, true);
+  CHECK(split_accumulator_elements(bwd) == 8388608);
+  // 4096 keys: 32 x 8 = 256 CTAs, not under 256: no split. 32 KV heads: no GQA, no split.
+  CHECK(split_accumulator_elements(shape(4096, 4096, 8, true, true)) == 0);
+  CHECK(split_accumulator_elements(shape(1024, 1024, 32, true, true)) == 0);
+  CHECK(split_accumulator_elements(shape(1024, 1024, 8, true, false)) == 0);  // forward
+  const AttentionTileTimes t{10e-6, 0, 0, 0, 1e-12, 2e-12};
+  const AttentionWork w = attention_work(bwd, kSms, t);
+  CHECK(w.split_elements == 8388608);
+  CHECK(w.query_elements == 4194304);
+  // t = t0 + 1 ps x 8388608 + 2 ps x 4194304 = 10 us + 8.388608 us + 8.388608 us
+  CHECK(w.time_s(t) == Approx(10e-6 + 8.388608e-6 + 8.388608e-6).epsilon(1e-12));
+  CHECK(attention_work(shape(1024, 1024, 8, true, false), kSms, t).query_elements == 0);
+}
+
+TEST_CASE("attention times scale with 1 / SM clock, and the fit works at the median clock", "[calibrate][attention]") {
+  CHECK(at_sm_clock(1e-3, 1800, 1980) == Approx(1e-3 * 1800 / 1980));
+  CHECK(at_sm_clock(1e-3, 0, 1980) == 1e-3);  // clock unknown: unchanged
+  CHECK(at_sm_clock(1e-3, 1980, 0) == 1e-3);
+  // Synthetic measurements made at 1980 MHz, re-timed as if run at clocks of 1700..1980 MHz:
+  // every time x 1980 / f. The fit brings them to one clock (the median, 1840 MHz for the
+  // clocks below): its coefficients are those of the same records without clocks (all at
+  // 1980 MHz) times 1980 / 1840, and a prediction scales with 1 / the clock asked for.
+  const GpuSpec h200 = gpu_for_measurements("NVIDIA H200", "");
+  nlohmann::json plain = test::synthetic_measurement_file(test::synthetic_attention_measurements());
+  plain["environment"]["sm_count"] = kSms;
+  const FitResult at_1980 = fit_calibration(parse_measurements_text(plain.dump(), "plain"), h200, FitOptions{});
+  REQUIRE(at_1980.calibration.attention_shape);
+  CHECK(at_1980.calibration.attention_shape->model.clock_mhz == 0);
+  nlohmann::json list = test::synthetic_attention_measurements();
+  const std::vector<double> clocks = {1700, 1980, 1840, 1760, 1900, 1840, 1980};
+  for (size_t i = 0; i < list.size(); ++i) {
+    const double f = clocks[i % clocks.size()];
+    for (const char* k : {"median_s", "min_s", "max_s"}) list[i][k] = list[i][k].get<double>() * 1980 / f;
+    list[i]["sm_clock_mhz"] = f;
+  }
+  nlohmann::json file = test::synthetic_measurement_file(list);
+  file["environment"]["sm_count"] = kSms;
+  const MeasurementSet set = parse_measurements_text(file.dump(), "clocks");
+  const FitResult r = fit_calibration(set, h200, FitOptions{});
+  REQUIRE(r.calibration.attention_shape);
+  CHECK(r.calibration.attention_shape->model.clock_mhz == 1840);
+  for (const auto& part : attention_shape_parts()) {
+    INFO(part.name);
+    const AttentionTileTimes& a = r.calibration.attention_shape->model.*part.times;
+    const AttentionTileTimes& b = at_1980.calibration.attention_shape->model.*part.times;
+    CHECK(a.tile_s == Approx(b.tile_s * 1980 / 1840).epsilon(1e-9));
+    CHECK(a.t0_s == Approx(b.t0_s * 1980 / 1840).epsilon(1e-9).margin(1e-15));
+  }
+  const CostModel model(h200, Precision::BF16,
+                        apply_calibration(r.calibration, default_cost_params(), "fit"));
+  for (const auto& m : set.items) {
+    INFO(m.name << " at " << m.sm_clock_mhz << " MHz");
+    CHECK(m.sm_clock_mhz > 0);
+    const double at_own = predicted_at_clock_s(model, measured_op(m), m.sm_clock_mhz);
+    const double at_median = predicted_at_clock_s(model, measured_op(m), 1840);
+    CHECK(at_own / at_median == Approx(1840 / m.sm_clock_mhz).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("a coefficient the data would make negative is held at zero", "[calibrate][attention]") {
+  // Times = 5 us + 2 us per tile - 1 us per CTA: the unconstrained fit would give cta < 0;
+  // held at 0, the rest are refitted, so the fit errs but every coefficient stays >= 0.
+  std::vector<AttentionTimeSample> samples;
+  for (const auto& s : part_shapes(false, false)) {
+    const SmLoad l = attention_tiling(s, kSms, CtaCost{0, 1, 0}).busiest;
+    samples.push_back({s, 5e-6 + 2e-6 * double(l.tiles) - 1e-6 * double(l.ctas), 1.0});
+  }
+  const AttentionPartFit f = fit_attention_part(samples, kSms);
+  CHECK(f.times.cta_s == 0);
+  CHECK(f.times.t0_s >= 0);
+  CHECK(f.times.tile_s > 0);
+  CHECK(f.times.masked_tile_s >= 0);
+  CHECK(f.summary.max_error > 0);
+}
+
+TEST_CASE("fit writes the shape model from measurements with the SM count", "[calibrate][attention]") {
+  nlohmann::json file = test::synthetic_measurement_file(test::synthetic_attention_measurements());
+  const GpuSpec gpu = gpu_for_measurements("NVIDIA H200", "");
+  SECTION("without environment.sm_count the tables stay and a warning says why") {
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    CHECK(!r.calibration.attention_shape);
+    bool warned = false;
+    for (const auto& w : r.warnings) warned |= w.find("sm_count") != std::string::npos;
+    CHECK(warned);
+  }
+  SECTION("with it, each part is fitted on its samples") {
+    file["environment"]["sm_count"] = kSms;
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    REQUIRE(r.calibration.attention_shape);
+    const CalibratedAttentionShape& a = *r.calibration.attention_shape;
+    CHECK(a.model.sm_count == kSms);
+    CHECK(a.model.head_dim == 128);
+    for (const auto& part : attention_shape_parts()) {
+      INFO(part.name);
+      CHECK((a.*part.fit).samples == 6);  // 1K .. 32K, one KV-head count
+      CHECK((a.model.*part.times).tile_s > 0);
+      CHECK((a.*part.tiles).first <= (a.*part.tiles).second);
+    }
+    // The calibration round-trips through its JSON, format /3.
+    const std::string text = calibration_to_json(r.calibration);
+    CHECK(text.find("hcpsim-calibration/3") != std::string::npos);
+    const CalibrationFile back = parse_calibration_text(text, "roundtrip");
+    REQUIRE(back.attention_shape);
+    CHECK(back.attention_shape->model.fwd_causal.tile_s == Approx(a.model.fwd_causal.tile_s));
+    CHECK(back.attention_shape->bwd_nomask.samples == a.bwd_nomask.samples);
+    CHECK(back.attention_shape->tiles_bwd_causal == a.tiles_bwd_causal);
+    // apply_calibration puts the model into the cost parameters.
+    const CostParams p = apply_calibration(back, default_cost_params(), "x.json");
+    REQUIRE(p.attention_shape);
+    CHECK(p.attention_shape->sm_count == kSms);
+  }
+}
+
+TEST_CASE("format /2 calibration files still load: a shape model without a clock", "[calibrate][attention]") {
+  const CalibrationFile c =
+      read_calibration_file(std::string(HCPSIM_SOURCE_DIR) + "/calibrate/results/h200-v3-calibration.json");
+  REQUIRE(c.attention_shape);
+  CHECK(c.attention_shape->model.clock_mhz == 0);
+  CHECK(c.attention_shape->model.bwd_nomask.split_element_s == 0);
+  CHECK(c.attention_shape->model.fwd_causal.tile_s > 0);
+}
+
+TEST_CASE("format /1 calibration files still load, without a shape model", "[calibrate][attention]") {
+  const CalibrationFile c = read_calibration_file(std::string(HCPSIM_SOURCE_DIR) + "/calibrate/results/h200-calibration.json");
+  CHECK(!c.attention_shape);
+  CHECK(c.tables.size() == 5);
+  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json");
+  CHECK(!p.attention_shape);
+}
+
+TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
+  const nlohmann::json part = {{"t0_s", 1e-5}, {"cta_s", 1e-6}, {"tile_s", 2e-6}, {"masked_tile_s", 0}};
+  nlohmann::json doc = {{"format", "hcpsim-calibration/2"},
+                        {"parameters", nlohmann::json::object()},
+                        {"attention_shape",
+                         {{"sm_count", 132},
+                          {"head_dim", 128},
+                          {"fwd_causal", part},
+                          {"fwd_nomask", part},
+                          {"bwd_causal", part},
+                          {"bwd_nomask", part}}}};
+  CHECK(parse_calibration_text(doc.dump(), "ok").attention_shape);
+  doc["attention_shape"]["bwd_nomask"].erase("tile_s");
+  doc["attention_shape"]["fwd_causal"]["cta_s"] = -1;
+  try {
+    parse_calibration_text(doc.dump(), "bad");
+    FAIL("accepted a broken attention_shape");
+  } catch (const ScenarioError& e) {
+    std::string paths;
+    for (const auto& d : e.diagnostics()) paths += d.path + "\n";
+    CHECK(paths.find("calibration.attention_shape.bwd_nomask.tile_s") != std::string::npos);
+    CHECK(paths.find("calibration.attention_shape.fwd_causal.cta_s") != std::string::npos);
+  }
+}

@@ -1,0 +1,149 @@
+// Properties of the memory model: parameter counts against published sizes, optimizer
+// sharding, how CP buffers scale with the ring size, recompute monotonicity.
+#include <catch2/catch.hpp>
+
+#include "memory/estimate.hpp"
+#include "memory/activations.hpp"
+#include "memory/cp_buffers.hpp"
+#include "memory/model_states.hpp"
+#include "scenario/model_params.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+ModelSpec llama(int64_t layers, int64_t hidden, int64_t ffn, int64_t heads) {
+  ModelSpec m;
+  m.num_layers = layers;
+  m.hidden_size = hidden;
+  m.ffn_hidden_size = ffn;
+  m.num_attention_heads = heads;
+  m.num_query_groups = 8;
+  m.kv_channels = 128;
+  m.vocab_size = 128256;
+  return m;
+}
+
+Scenario llama8b(int64_t seq, int64_t tp, int64_t cp, int64_t dp, CpCommType type) {
+  Scenario s;
+  s.model = llama(32, 4096, 14336, 32);
+  s.training.seq_length = seq;
+  s.parallel.tensor_model_parallel_size = tp;
+  s.parallel.context_parallel_size = cp;
+  s.parallel.data_parallel_size = dp;
+  s.parallel.cp_comm_type = type;
+  s.cluster.gpu.memory_bytes = 80e9;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("memory: parameter counts match the published Llama-3.1 sizes", "[model][memory]") {
+  // 8B: 32 * 218,112,000 + 2 * 128256*4096 + 4096 (see test_memory_seed.cpp).
+  const ParamCounts p8 = count_params(llama(32, 4096, 14336, 32));
+  CHECK(p8.total() == 8'030'261'248);
+  CHECK(p8.total() == Approx(8.03e9).epsilon(0.01));
+  // 70B: per layer 8192*(64+16)*128 + 64*128*8192 + 3*8192*28672 + 2*8192 = 855,654,400;
+  // 80 layers = 68,452,352,000; + 2*128256*8192 = 2,101,346,304; + 8192 = 70,553,706,496.
+  const ParamCounts p70 = count_params(llama(80, 8192, 28672, 64));
+  CHECK(p70.total() == 70'553'706'496);
+  CHECK(p70.total() == Approx(70.6e9).epsilon(0.01));
+  // Tied embeddings drop the output layer.
+  ModelSpec tied = llama(32, 4096, 14336, 32);
+  tied.untie_embeddings_and_output_weights = false;
+  CHECK(count_params(tied).total() == p8.total() - 128256LL * 4096);
+}
+
+TEST_CASE("memory: TP shards matrices and the padded vocab, replicates norms and KV heads", "[model][memory]") {
+  const ModelSpec m = llama(32, 4096, 14336, 32);
+  const ParamCounts t8 = count_params_per_tp_rank(m, 8);
+  // 4 query heads, 1 KV head per rank: QKV 4096*(4+2)*128; norms whole.
+  CHECK(t8.layer.qkv == 4096 * 6 * 128);
+  CHECK(t8.layer.norms == 2 * 4096);
+  // Vocab padded to a multiple of 128*8 = 1024: 128256 = 125.25*1024 -> 126*1024 = 129,024,
+  // i.e. 16,128 rows per rank.
+  CHECK(t8.embedding == 16128 * 4096);
+  // TP16 > 8 KV heads: Megatron replicates, one KV head per rank (2 query heads).
+  CHECK(kv_heads_per_tp_rank(m, 16) == 1);
+  CHECK(count_params_per_tp_rank(m, 16).layer.qkv == 4096 * (2 + 2) * 128);
+  // Padding: 50257 (GPT-2) at TP2 -> multiple of 256 = 50432.
+  CHECK(padded_vocab_size(50257, 2) == 50432);
+}
+
+TEST_CASE("memory: optimizer bytes scale with 1/(DP*CP) under the distributed optimizer", "[model][memory]") {
+  const double p = static_cast<double>(count_params_per_tp_rank(llama(32, 4096, 14336, 32), 1).total());
+  for (int64_t cp : {1, 2, 8})
+    for (int64_t dp : {1, 4, 16}) {
+      const ModelStateBytes m = model_state_bytes(llama8b(8192 * cp, 1, cp, dp, CpCommType::P2P));
+      CHECK(m.optimizer_shard == dp * cp);
+      CHECK(m.optimizer_bytes * static_cast<double>(dp * cp) == Approx(12 * p));
+      // 6 + 12/shard bytes per parameter in all (Megatron Core, Megatron-Bridge).
+      CHECK(m.weights_bytes + m.main_grads_bytes + m.optimizer_bytes ==
+            Approx((6 + 12.0 / static_cast<double>(dp * cp)) * p));
+    }
+  Scenario plain = llama8b(8192, 1, 2, 4, CpCommType::P2P);
+  plain.parallel.use_distributed_optimizer = false;
+  const ModelStateBytes m = model_state_bytes(plain);
+  CHECK(m.weights_bytes + m.main_grads_bytes + m.optimizer_bytes == Approx(18 * p));
+}
+
+TEST_CASE("memory: p2p forward CP buffers grow linearly with the ring size, a2a's do not", "[model][memory]") {
+  // Keep the local length fixed (S = 8192 * N) so only the ring size changes.
+  const auto fwd = [](CpCommType type, int64_t n) {
+    return cp_buffer_bytes(llama8b(8192 * n, 1, n, 1, type)).fwd_bytes;
+  };
+  const double p2 = fwd(CpCommType::P2P, 2);
+  for (int64_t n : {4, 8, 16}) CHECK(fwd(CpCommType::P2P, n) == Approx(p2 * static_cast<double>(n) / 2));
+  for (int64_t n : {4, 8}) CHECK(fwd(CpCommType::A2A, n) == fwd(CpCommType::A2A, 2));
+  // p2p backward is double-buffered: independent of N.
+  CHECK(cp_buffer_bytes(llama8b(8192 * 16, 1, 16, 1, CpCommType::P2P)).bwd_bytes ==
+        cp_buffer_bytes(llama8b(8192 * 2, 1, 2, 1, CpCommType::P2P)).bwd_bytes);
+}
+
+TEST_CASE("memory: p2p forward outputs depend on the ring rank (upper steps are half size)", "[model][memory]") {
+  const CpTensorBytes t{.q = 4, .k = 1, .v = 1, .o = 4, .lse = 2};
+  // Rank 0 of 4: 1 diagonal + 3 upper: 4*(K+V) + (1 + 3/2)*(O + LSE) = 8 + 15 = 23.
+  CHECK(p2p_forward_bytes(t, 4, 0, true) == 23);
+  // Rank 3: 1 diagonal + 3 lower, all full: 8 + 4*6 = 32; no mask: all full on every rank.
+  CHECK(p2p_forward_bytes(t, 4, 3, true) == 32);
+  CHECK(p2p_forward_bytes(t, 4, 0, false) == 32);
+}
+
+TEST_CASE("memory: more recompute keeps fewer activation bytes", "[model][memory]") {
+  for (bool sp : {false, true}) {
+    Scenario s = llama8b(131072, 2, 4, 4, CpCommType::A2A);
+    s.parallel.sequence_parallel = sp;
+    const LayerActivationBytes a = layer_activation_bytes(s);
+    const double none = saved_bytes_per_layer(a, RecomputeGranularity::None, 0);
+    const double selective = saved_bytes_per_layer(a, RecomputeGranularity::Selective, 0);
+    const double full = saved_bytes_per_layer(a, RecomputeGranularity::Full, 0);
+    CHECK(none > selective);
+    CHECK(selective > full);
+    double previous_peak = 1e30;
+    for (auto r : {RecomputeGranularity::None, RecomputeGranularity::Selective,
+                   RecomputeGranularity::Full}) {
+      s.training.recompute_granularity = r;
+      const MemoryEstimate m = estimate_memory(s);
+      CHECK(m.peak_bytes <= previous_peak);
+      previous_peak = m.peak_bytes;
+    }
+  }
+}
+
+TEST_CASE("memory: the breakdown sums to the peak", "[model][memory]") {
+  Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
+  s.training.recompute_granularity = RecomputeGranularity::Full;
+  const MemoryEstimate m = estimate_memory(s);
+  double sum = 0;
+  for (const auto& c : m.breakdown) sum += c.bytes;
+  CHECK(sum == Approx(m.peak_bytes));
+  for (const auto& p : m.phases) CHECK(p.total_bytes() <= m.peak_bytes);
+  CHECK(m.headroom_bytes == Approx(m.capacity_bytes - m.peak_bytes));
+}
+
+TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights only", "[model][memory]") {
+  Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
+  s.training.precision = Precision::FP8;
+  // 2 B per layer GEMM parameter: 2 * 32 * (218,112,000 - 8,192) = 13,958,643,712.
+  CHECK(model_state_bytes(s).fp8_weight_copies_bytes == 13'958'643'712.0);
+}

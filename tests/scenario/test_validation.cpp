@@ -1,0 +1,532 @@
+// Every validation rule (issue 2, cp-semantics.md §5, §7, §8, §9) rejects its
+// case with its own message and accepts the nearest valid neighbour.
+#include <catch2/catch.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "common/diagnostics.hpp"
+#include "scenario/parse.hpp"
+
+using namespace hcpsim;
+using nlohmann::json;
+
+namespace {
+
+// Seed option C: Llama-3.1-8B (32 heads, 8 KV heads), 128K, TP1 x CP16 p2p on
+// 4 x DGX-H100 (32 GPUs, so DP = 2), global batch 8 = 4 micro batches x DP 2.
+json base() {
+  return json::parse(R"({
+    "name": "base",
+    "model": {"preset": "llama3.1-8b"},
+    "training": {"seq_length": 131072, "micro_batch_size": 1, "global_batch_size": 8},
+    "parallel": {"tensor_model_parallel_size": 1, "context_parallel_size": 16, "cp_comm_type": "p2p"},
+    "cluster": {"preset": "dgx-h100", "num_nodes": 4},
+    "software": {"transformer_engine_version": "2.18.0"}
+  })");
+}
+
+struct Outcome {
+  bool valid = false;
+  Scenario scenario;
+  std::vector<Diagnostic> errors;
+};
+
+Outcome parse(const std::string& text) {
+  Outcome o;
+  try {
+    ParseOptions opt;
+    opt.base_dir = HCPSIM_SOURCE_DIR "/scenarios";
+    o.scenario = parse_scenario_text(text, opt);
+    o.valid = true;
+  } catch (const ScenarioError& e) {
+    o.errors = e.diagnostics();
+  }
+  return o;
+}
+
+Outcome parse(const json& j) { return parse(j.dump()); }
+
+bool has_error(const Outcome& o, const std::string& path, const std::string& rule_part) {
+  for (const auto& d : o.errors)
+    if (d.path == path && d.rule.find(rule_part) != std::string::npos) return true;
+  return false;
+}
+
+std::string describe(const Outcome& o) {
+  std::string s = o.valid ? "valid" : "invalid:\n";
+  for (const auto& d : o.errors) s += "  " + d.str() + "\n";
+  return s;
+}
+
+struct Rule {
+  const char* name;
+  std::function<void(json&)> violate;    // applied to base()
+  std::string path;                      // expected error path
+  std::string rule_part;                 // substring of the expected rule text
+  std::function<void(json&)> neighbour;  // applied to base(): the nearest valid case
+};
+
+}  // namespace
+
+TEST_CASE("the base scenario is valid and derives DP and micro batches", "[model][validate]") {
+  const Outcome o = parse(base());
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.parallel.data_parallel_size == 2);  // 32 GPUs / (TP1*CP16)
+  CHECK(o.scenario.num_microbatches() == 4);           // 8 / (1 * 2)
+  CHECK(o.scenario.model.num_query_groups == 8);
+  CHECK(o.scenario.cluster.gpu.memory_bytes == 81559.0 * 1048576);  // nvidia-smi total of an H100 80GB
+  CHECK(o.scenario.cluster.inter_node.nic_bandwidth_bytes_per_s == 50e9);  // 400 Gb/s
+}
+
+TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour", "[model][validate]") {
+  const std::vector<Rule> rules = {
+      {"world size divisible by TP*CP*PP",
+       [](json& j) { j["cluster"]["num_nodes"] = 3; },  // 24 GPUs, CP16
+       "parallel", "world_size % (TP*CP*PP) == 0", [](json& j) { j["cluster"]["num_nodes"] = 2; }},
+      {"attention heads divisible by TP",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 30;
+         j["model"]["num_query_groups"] = 6;
+         j["parallel"]["tensor_model_parallel_size"] = 4;
+         j["parallel"]["context_parallel_size"] = 8;
+       },
+       "parallel.tensor_model_parallel_size", "num_attention_heads % TP == 0",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 30;
+         j["model"]["num_query_groups"] = 6;
+         j["parallel"]["tensor_model_parallel_size"] = 2;
+         j["parallel"]["context_parallel_size"] = 8;
+       }},
+      {"query groups divisible by TP",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 6;
+         j["parallel"]["tensor_model_parallel_size"] = 4;
+         j["parallel"]["context_parallel_size"] = 8;
+       },
+       "parallel.tensor_model_parallel_size", "num_query_groups % TP == 0",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 6;
+         j["parallel"]["tensor_model_parallel_size"] = 2;
+         j["parallel"]["context_parallel_size"] = 8;
+       }},
+      {"seq_length divisible by 2*CP",
+       [](json& j) { j["training"]["seq_length"] = 131000; },  // 131000 % 32 = 24
+       "training.seq_length", "seq_length % (2*CP) == 0", [](json& j) { j["training"]["seq_length"] = 131008; }},
+      {"sequence parallel: (seq/CP) divisible by TP",
+       [](json& j) {
+         // 131080 % (2*4) == 0 but 131080/4 = 32770, and 32770 % 4 = 2.
+         j["training"]["seq_length"] = 131080;
+         j["parallel"]["tensor_model_parallel_size"] = 4;
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["sequence_parallel"] = true;
+       },
+       "parallel.sequence_parallel", "(seq_length/CP) % TP == 0",
+       [](json& j) {
+         j["training"]["seq_length"] = 131072;
+         j["parallel"]["tensor_model_parallel_size"] = 4;
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["sequence_parallel"] = true;
+       }},
+      {"global batch divisible by micro batch * DP",
+       [](json& j) { j["training"]["global_batch_size"] = 7; },  // DP = 2
+       "training.global_batch_size", "global_batch_size % (micro_batch_size * DP) == 0",
+       [](json& j) { j["training"]["global_batch_size"] = 6; }},
+      {"a2a: heads/TP divisible by CP",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 12;
+         j["parallel"]["context_parallel_size"] = 8;
+         j["parallel"]["cp_comm_type"] = "a2a";
+       },
+       "parallel.context_parallel_size", "(num_attention_heads/TP) % CP == 0",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 12;
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["cp_comm_type"] = "a2a";
+       }},
+      {"a2a: query groups/TP divisible by CP",
+       [](json& j) { j["parallel"]["cp_comm_type"] = "a2a"; },  // 8 KV heads, CP16
+       "parallel.context_parallel_size", "(num_query_groups/TP) % CP == 0",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["parallel"]["context_parallel_size"] = 8;
+       }},
+      {"a2a with KV heads replicated by TP > query groups",
+       [](json& j) {
+         j["cluster"]["preset"] = "gb200-nvl72";  // 72 GPUs per node
+         j["cluster"]["num_nodes"] = 1;
+         j["training"]["seq_length"] = 131072;
+         j["parallel"]["tensor_model_parallel_size"] = 16;  // > 8 groups: one replicated KV head per rank
+         j["parallel"]["context_parallel_size"] = 2;
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["training"]["global_batch_size"] = 2;  // 64 GPUs / (TP16 x CP2) = DP 2
+         j["cluster"]["gpus_per_node"] = 64;
+         j["cluster"]["inter_node"]["nics_per_node"] = 64;
+       },
+       "parallel.cp_comm_type", "(num_query_groups/TP) % CP == 0",
+       [](json& j) {
+         j["cluster"]["preset"] = "gb200-nvl72";
+         j["cluster"]["num_nodes"] = 1;
+         j["cluster"]["gpus_per_node"] = 64;
+         j["cluster"]["inter_node"]["nics_per_node"] = 64;
+         j["parallel"]["tensor_model_parallel_size"] = 16;
+         j["parallel"]["context_parallel_size"] = 2;
+         j["parallel"]["cp_comm_type"] = "p2p";
+         j["training"]["global_batch_size"] = 2;
+       }},
+      {"a2a+p2p needs hierarchical sizes",
+       [](json& j) { j["parallel"]["cp_comm_type"] = "a2a+p2p"; }, "parallel.hierarchical_context_parallel_sizes",
+       "needs hierarchical_context_parallel_sizes",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+       }},
+      {"a2a+p2p sizes multiply to CP",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 4};
+       },
+       "parallel.hierarchical_context_parallel_sizes", "prod(hierarchical_context_parallel_sizes) == CP",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {4, 4};
+       }},
+      {"a2a+p2p takes exactly two sizes",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {2, 2, 4};
+       },
+       "parallel.hierarchical_context_parallel_sizes", "exactly two groups",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {2, 8};
+       }},
+      {"a2a+p2p: KV heads/TP divisible by the inner size",
+       [](json& j) {
+         j["parallel"]["tensor_model_parallel_size"] = 2;  // 4 KV heads per TP rank
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+         j["cluster"]["num_nodes"] = 4;  // 32 = TP2 x CP16
+         j["training"]["global_batch_size"] = 1;
+       },
+       "parallel.hierarchical_context_parallel_sizes[0]", "(num_query_groups/TP) % sizes[0] == 0",
+       [](json& j) {
+         j["parallel"]["tensor_model_parallel_size"] = 2;
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {4, 4};
+         j["training"]["global_batch_size"] = 1;
+       }},
+      {"a2a+p2p: heads/TP divisible by the inner size",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 36;
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+       },
+       "parallel.hierarchical_context_parallel_sizes[0]", "(num_attention_heads/TP) % sizes[0] == 0",
+       [](json& j) {
+         j["model"]["num_attention_heads"] = 36;
+         j["model"]["num_query_groups"] = 36;
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {4, 4};
+       }},
+      {"a2a+p2p needs TE >= 1.12",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+         j["software"]["transformer_engine_version"] = "1.11.0";
+       },
+       "software.transformer_engine_version", "TE >= 1.12.0",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+         j["software"]["transformer_engine_version"] = "1.12";
+       }},
+      {"a2a+p2p needs the MPU path (use_decentralized_pg false)",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+         j["software"]["use_decentralized_pg"] = true;
+       },
+       "software.use_decentralized_pg", "MPU initialisation path",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+         j["software"]["use_decentralized_pg"] = false;
+       }},
+      {"a2a needs TE >= 1.11",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["parallel"]["context_parallel_size"] = 8;
+         j["software"]["transformer_engine_version"] = "1.10.0";
+       },
+       "software.transformer_engine_version", "TE >= 1.11.0",
+       [](json& j) {
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["parallel"]["context_parallel_size"] = 8;
+         j["software"]["transformer_engine_version"] = "1.11.0";
+       }},
+      {"allgather is not a TE comm type",
+       [](json& j) { j["parallel"]["cp_comm_type"] = "allgather"; }, "parallel.cp_comm_type", "must be one of",
+       [](json& j) { j["parallel"]["cp_comm_type"] = "all_gather"; }},
+      {"sliding window only with a2a or all_gather",
+       [](json& j) {
+         j["model"]["preset"] = "mistral-7b";  // sliding_window 4096
+         j["parallel"]["context_parallel_size"] = 8;
+       },
+       "parallel.cp_comm_type", "only with a2a and all_gather",
+       [](json& j) {
+         j["model"]["preset"] = "mistral-7b";
+         j["parallel"]["context_parallel_size"] = 8;
+         j["parallel"]["cp_comm_type"] = "a2a";
+       }},
+      {"pipeline parallelism not yet supported",
+       [](json& j) {
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["training"]["global_batch_size"] = 1;
+       },
+       "parallel.pipeline_model_parallel_size", "pipeline_model_parallel_size == 1",
+       [](json& j) { j["parallel"]["pipeline_model_parallel_size"] = 1; }},
+      {"fp8 needs fp8 tensor cores",
+       [](json& j) {
+         j["cluster"]["preset"] = "dgx-a100";
+         j["training"]["precision"] = "fp8";
+       },
+       "training.precision", "peak_fp8_tflops > 0",
+       [](json& j) {
+         j["cluster"]["preset"] = "dgx-a100";
+         j["training"]["precision"] = "bf16";
+       }},
+      {"NICs evenly shared by GPUs",
+       [](json& j) { j["cluster"]["inter_node"]["nics_per_node"] = 3; }, "cluster.inter_node.nics_per_node",
+       "gpus_per_node % nics_per_node == 0", [](json& j) { j["cluster"]["inter_node"]["nics_per_node"] = 4; }},
+      {"an NVLink domain has at most 72 GPUs",
+       [](json& j) {
+         j["cluster"]["preset"] = "gb200-nvl72";
+         j["cluster"]["gpus_per_node"] = 80;
+         j["cluster"]["num_nodes"] = 1;
+         j["cluster"]["inter_node"]["nics_per_node"] = 80;
+         j["training"]["global_batch_size"] = 5;
+       },
+       "cluster.gpus_per_node", "at most 72 GPUs",
+       [](json& j) {
+         j["cluster"]["preset"] = "gb200-nvl72";
+         j["cluster"]["gpus_per_node"] = 64;
+         j["cluster"]["num_nodes"] = 1;
+         j["cluster"]["inter_node"]["nics_per_node"] = 64;
+         j["training"]["global_batch_size"] = 4;
+       }},
+      {"simulated world size is bounded",
+       [](json& j) { j["cluster"]["num_nodes"] = 8192; }, "cluster.num_nodes", "GPUs are simulated",
+       [](json& j) {
+         j["cluster"]["num_nodes"] = 4096;  // 32768 GPUs, DP 2048
+         j["training"]["global_batch_size"] = 2048;
+       }},
+      {"step workload runs forward and backward",
+       [](json& j) { j["passes"] = "fwd"; }, "passes", "forward and backward",
+       [](json& j) {
+         j["passes"] = "fwd";
+         j["workload"] = "attention";
+       }},
+  };
+  for (const auto& r : rules) {
+    DYNAMIC_SECTION(r.name) {
+      json bad = base();
+      r.violate(bad);
+      const Outcome b = parse(bad);
+      INFO("violating case: " << describe(b));
+      CHECK_FALSE(b.valid);
+      CHECK(has_error(b, r.path, r.rule_part));
+      json good = base();
+      r.neighbour(good);
+      const Outcome g = parse(good);
+      INFO("neighbour: " << describe(g));
+      CHECK(g.valid);
+    }
+  }
+}
+
+TEST_CASE("allgather is rejected with a pointer to all_gather", "[model][validate]") {
+  json j = base();
+  j["parallel"]["cp_comm_type"] = "allgather";
+  const Outcome o = parse(j);
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].fix.find("use \"all_gather\"") != std::string::npos);
+}
+
+TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]") {
+  json j = base();
+  j["parallel"]["cp_comm_type"] = "a2a+p2p";
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {1, 16};
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  REQUIRE(o.scenario.warnings.size() == 1);
+  CHECK(o.scenario.warnings[0].find("falls back to pure p2p") != std::string::npos);
+}
+
+TEST_CASE("wrong types, negative, zero and 64-bit-overflowing sizes are errors", "[model][validate]") {
+  const std::vector<std::pair<json, std::string>> cases = {
+      {"16", "type"}, {-1, "must be an integer in"}, {0, "must be an integer in"}, {16.5, "type"},
+      {json::parse("18446744073709551615"), "range"}, {json::parse("1e300"), "type"}, {nullptr, "type"},
+      {json::array({16}), "type"}};
+  for (const auto& [value, rule] : cases) {
+    DYNAMIC_SECTION("context_parallel_size = " << value.dump()) {
+      json j = base();
+      j["parallel"]["context_parallel_size"] = value;
+      const Outcome o = parse(j);
+      INFO(describe(o));
+      CHECK(has_error(o, "parallel.context_parallel_size", rule));
+    }
+  }
+  SECTION("products that overflow 64 bits are errors, not crashes") {
+    json j = base();
+    j["parallel"]["tensor_model_parallel_size"] = 1 << 20;
+    j["parallel"]["context_parallel_size"] = 1 << 20;
+    j["cluster"]["num_nodes"] = 1 << 20;
+    j["training"]["micro_batch_size"] = 1 << 20;
+    j["training"]["seq_length"] = int64_t{1} << 32;
+    const Outcome o = parse(j);
+    CHECK_FALSE(o.valid);
+    CHECK(has_error(o, "training.micro_batch_size", "2^40 tokens"));
+  }
+}
+
+TEST_CASE("unknown keys are errors with a did-you-mean suggestion", "[model][validate]") {
+  json j = base();
+  j["parallel"]["contex_parallel_size"] = 16;
+  j["training"]["seq_lenght"] = 4;
+  const Outcome o = parse(j);
+  REQUIRE(o.errors.size() == 2);  // every error is reported, not only the first
+  CHECK(has_error(o, "parallel.contex_parallel_size", "unknown keys are errors"));
+  CHECK(o.errors[0].fix == "did you mean \"seq_length\"?");
+  CHECK(o.errors[1].fix == "did you mean \"context_parallel_size\"?");
+}
+
+TEST_CASE("an unknown key does not hide the other rules' errors", "[model][validate]") {
+  json j = base();
+  j["parallel"]["contex_parallel_size"] = 3;
+  j["training"]["seq_length"] = 131000;
+  const Outcome o = parse(j);
+  CHECK(has_error(o, "parallel.contex_parallel_size", "unknown keys are errors"));
+  CHECK(has_error(o, "training.seq_length", "seq_length % (2*CP) == 0"));
+}
+
+TEST_CASE("unknown presets suggest the closest name", "[model][validate]") {
+  json j = base();
+  j["model"]["preset"] = "llama3.1-8B";
+  j["cluster"]["preset"] = "dgx_h100";
+  const Outcome o = parse(j);
+  REQUIRE(o.errors.size() == 2);
+  CHECK(o.errors[0].fix == "did you mean \"llama3.1-8b\"?");
+  CHECK(o.errors[1].fix == "did you mean \"dgx-h100\"?");
+}
+
+TEST_CASE("a number JSON cannot hold is an error, not a crash", "[model][validate]") {
+  // Found by the fuzzer: nlohmann throws out_of_range (not parse_error) here.
+  const Outcome o = parse(std::string("{\"training\": {\"seq_length\": 131e3081000}}"));
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].what.find("malformed JSON") != std::string::npos);
+}
+
+TEST_CASE("a model with missing keys skips the head rules instead of dividing by zero", "[model][validate]") {
+  // Found by the fuzzer: without a preset, missing num_query_groups reached heads % groups.
+  json j = base();
+  j["model"] = {{"hidden_size", 4096}};
+  const Outcome o = parse(j);
+  CHECK(has_error(o, "model.num_layers", "required without model.preset"));
+  CHECK(has_error(o, "model.num_attention_heads", "required without model.preset"));
+  for (const auto& d : o.errors) CHECK(d.path != "model.num_query_groups");
+}
+
+TEST_CASE("malformed JSON reports line and column", "[model][validate]") {
+  const std::string text = "{\n  \"name\": \"x\",\n  \"model\": {\"preset\": \"llama3.1-8b\",}\n}\n";
+  const Outcome o = parse(text);
+  REQUIRE(o.errors.size() == 1);
+  // The parser fails at the '}' after the trailing comma: line 3, column = its
+  // offset from the start of line 3, plus one.
+  const size_t line3 = text.find('\n', text.find('\n') + 1) + 1;
+  const size_t column = text.find(",}") + 1 - line3 + 1;
+  CHECK(o.errors[0].what.find("<scenario>:3:" + std::to_string(column) + ": malformed JSON") == 0);
+}
+
+TEST_CASE("missing sections and required keys are named", "[model][validate]") {
+  json j = base();
+  j.erase("cluster");
+  j["training"].erase("seq_length");
+  const Outcome o = parse(j);
+  CHECK(has_error(o, "cluster", "a scenario names"));
+  CHECK(has_error(o, "training.seq_length", "required"));
+}
+
+TEST_CASE("messages have the form error: path: what (rule) - fix", "[model][validate]") {
+  json j = base();
+  j["training"]["seq_length"] = 131000;
+  const Outcome o = parse(j);
+  REQUIRE(o.errors.size() == 1);
+  const std::regex form(R"(^error: [a-z_.\[\]0-9]+: .+ \(.+\) \xE2\x80\x94 .+$)");
+  CHECK(std::regex_match(o.errors[0].str(), form));
+}
+
+TEST_CASE("a model from a Hugging Face config.json equals the preset", "[model][validate]") {
+  json j = base();
+  j["model"] = {{"hf_config", "hf/llama-3.1-8b/config.json"}};
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  const ModelSpec& m = o.scenario.model;
+  // Llama-3.1-8B's published config: 32 layers, 4096 hidden, 14336 ffn, 32/8 heads, vocab 128256.
+  CHECK(m.num_layers == 32);
+  CHECK(m.hidden_size == 4096);
+  CHECK(m.ffn_hidden_size == 14336);
+  CHECK(m.num_attention_heads == 32);
+  CHECK(m.num_query_groups == 8);
+  CHECK(m.kv_channels == 4096 / 32);
+  CHECK(m.vocab_size == 128256);
+  CHECK_FALSE(m.sliding_window);
+  CHECK(m.untie_embeddings_and_output_weights);
+
+  SECTION("explicit keys override the imported shape") {
+    j["model"]["num_layers"] = 2;
+    const Outcome o2 = parse(j);
+    REQUIRE(o2.valid);
+    CHECK(o2.scenario.model.num_layers == 2);
+  }
+  SECTION("a missing file is an error at model.hf_config") {
+    j["model"]["hf_config"] = "no/such/config.json";
+    CHECK(has_error(parse(j), "model.hf_config", "file must be readable"));
+  }
+  SECTION("preset and hf_config together are an error") {
+    j["model"]["preset"] = "llama3.1-8b";
+    CHECK(has_error(parse(j), "model.hf_config", "one model source"));
+  }
+}
+
+TEST_CASE("cluster overrides replace preset values in SI units", "[model][validate]") {
+  json j = base();
+  j["cluster"]["inter_node"] = {{"nic_bandwidth_GBps", 25}, {"oversubscription", 2}, {"rail_optimized", false}};
+  j["cluster"]["gpu"] = {{"memory_gb", 94}};
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.cluster.inter_node.nic_bandwidth_bytes_per_s == 25e9);
+  CHECK(o.scenario.cluster.inter_node.oversubscription == 2.0);
+  CHECK_FALSE(o.scenario.cluster.inter_node.rail_optimized);
+  CHECK(o.scenario.cluster.gpu.memory_bytes == 94e9);
+  CHECK(o.scenario.cluster.gpu.peak_bf16_flops_per_s == 989e12);  // still the preset's
+}
+
+TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
+  for (const char* f : {"seed-a-hcp.json", "seed-b-tp2-a2a.json", "seed-c-p2p.json", "llama70b-h200-256k.json",
+                        "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json"}) {
+    DYNAMIC_SECTION(f) {
+      Scenario sc;
+      REQUIRE_NOTHROW(sc = load_scenario_file(std::string(HCPSIM_SOURCE_DIR "/scenarios/") + f));
+    }
+  }
+}

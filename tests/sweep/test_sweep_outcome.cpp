@@ -1,0 +1,123 @@
+// Ranking, recommendation words, table, JSON and CSV of a sweep, on rows whose
+// numbers are chosen here so that each rule's outcome is known in advance.
+#include <catch2/catch.hpp>
+
+#include "report/sweep_outputs.hpp"
+#include "sweep/outcome.hpp"
+
+using namespace hcpsim;
+using nlohmann::json;
+
+namespace {
+
+// A simulated row: tokens/s per GPU and headroom (GB) as given; 8 KV heads.
+json row(int index, const std::string& label, const std::string& comm, int tp, int cp, double tps, double headroom_gb) {
+  const double capacity = 80e9;
+  json result = {
+      {"parallel", {{"tp", tp}, {"cp", cp}, {"dp", 32 / (tp * cp)}, {"cp_comm_type", comm}}},
+      {"step", {{"time_s", 1.0}, {"tokens_per_s_per_gpu", tps}, {"mfu", 0.5}}},
+      {"attention", {{"forward_s", 0.01}, {"backward_s", 0.03}, {"exposed_comm_s", 0.001}, {"overlap_ratio", 0.9}}},
+      {"memory",
+       {{"peak_bytes", capacity - headroom_gb * 1e9},
+        {"capacity_bytes", capacity},
+        {"headroom_bytes", headroom_gb * 1e9},
+        {"fits", headroom_gb >= 0},
+        {"breakdown", json::array({{{"name", "weights"}, {"bytes", 16e9}, {"note", "bf16"}}})}}},
+      {"links", json::array({{{"name", "nvl_0"}, {"utilisation", 0.5}}})},
+      {"scenario", {{"model", {{"num_query_groups", 8}}}}}};
+  return {{"index", index}, {"key", "k" + std::to_string(index)}, {"label", label}, {"status", "ok"}, {"result", result}};
+}
+
+json rejected(int index, const std::string& label) {
+  return {{"index", index},
+          {"key", "k" + std::to_string(index)},
+          {"label", label},
+          {"status", "rejected"},
+          {"rejected_by", json::array({{{"path", "parallel.context_parallel_size"},
+                                        {"what", "8 KV heads over CP16"},
+                                        {"rule", "a2a needs (num_query_groups/TP) % CP == 0"},
+                                        {"fix", "use a2a+p2p"}}})}};
+}
+
+SweepOutcome seed_like() {
+  SweepOutcome o;
+  o.meta = {{"scenario", "test"}, {"source", "test.json"}, {"summary", ""}};
+  o.rows = {row(0, "TP1 + a2a+p2p CP16 [8,2]", "a2a+p2p", 1, 16, 3000, 5),
+            row(1, "TP2 + a2a CP4", "a2a", 2, 4, 2985, 35),  // 0.5% slower, 30 GB more headroom
+            row(2, "TP1 + p2p CP16", "p2p", 1, 16, 2900, 5),
+            row(3, "TP1 + all_gather CP16", "all_gather", 1, 16, 3500, -12.5),  // fastest, but does not fit
+            rejected(4, "TP1 + a2a CP16")};
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("sweep ranking: fitting by tokens/s, then the rest by shortfall", "[sweep]") {
+  const SweepOutcome o = seed_like();
+  CHECK(ranked_rows(o) == std::vector<int>{0, 1, 2, 3});
+}
+
+TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from the numbers", "[sweep]") {
+  const SweepOutcome o = seed_like();
+  const SweepRecommendation rec = recommend_sweep(o);
+  REQUIRE(rec.row == 1);
+  INFO(rec.reasons);
+  CHECK_THAT(rec.reasons, Catch::Contains("TP2 + a2a CP4 is within 0.5% of TP1 + a2a+p2p CP16 [8,2]'s throughput"));
+  CHECK_THAT(rec.reasons, Catch::Contains("leaves 30.0 GB more headroom"));
+  CHECK_THAT(rec.reasons, Catch::Contains("HCP only pays off when CP must exceed KV heads / TP (8 / 1 = 8"));
+  CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 simulated options do not fit, short by 12.5 to 12.5 GB"));
+}
+
+TEST_CASE("sweep recommendation: HCP clearly ahead is recommended and said why", "[sweep]") {
+  SweepOutcome o = seed_like();
+  o.rows[0]["result"]["step"]["tokens_per_s_per_gpu"] = 3300.0;  // 10% ahead: no tie
+  const SweepRecommendation rec = recommend_sweep(o);
+  REQUIRE(rec.row == 0);
+  CHECK_THAT(rec.reasons, Catch::Contains("has the highest throughput that fits"));
+  CHECK_THAT(rec.reasons, Catch::Contains("HCP pays off here: it runs CP16 although a2a alone can split at most KV heads / TP = 8 / 1 = 8 ways"));
+}
+
+TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
+  SweepOutcome o;
+  o.rows = {row(0, "a", "p2p", 1, 16, 3000, -3), row(1, "b", "a2a", 2, 4, 3100, -20)};
+  const SweepRecommendation rec = recommend_sweep(o);
+  CHECK(rec.row == -1);
+  CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 simulated options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
+}
+
+TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick marked", "[sweep]") {
+  const SweepOutcome o = seed_like();
+  const std::string t = format_sweep_table(o, recommend_sweep(o));
+  INFO(t);
+  CHECK_THAT(t, Catch::Contains("5 candidates: 4 simulated, 1 rejected by validation"));
+  CHECK_THAT(t, Catch::Contains("1     TP1 + a2a+p2p CP16 [8,2]"));
+  CHECK_THAT(t, Catch::Contains("2   * TP2 + a2a CP4"));
+  CHECK_THAT(t, Catch::Contains("Do not fit in memory"));
+  CHECK_THAT(t, Catch::Contains("-12.5"));
+  // label padded to the longest label (24 characters), then the first rule and its path
+  CHECK_THAT(t, Catch::Contains("      TP1 + a2a CP16            rejected: a2a needs (num_query_groups/TP) % CP == 0 "
+                                "[parallel.context_parallel_size]"));
+  CHECK_THAT(t, Catch::Contains("Recommendation: TP2 + a2a CP4"));
+}
+
+TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric", "[sweep]") {
+  const SweepOutcome o = seed_like();
+  const json doc = json::parse(sweep_to_json(o, recommend_sweep(o)));
+  CHECK(doc["format"] == "hcpsim-sweep/1");
+  CHECK(doc["candidates"] == json(o.rows));
+  CHECK(doc["ranking"] == json::array({"k0", "k1", "k2", "k3"}));
+  CHECK(doc["recommendation"]["key"] == "k1");
+
+  const std::string csv = sweep_to_csv(o);
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = csv.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(csv.substr(at, nl - at));
+  REQUIRE(lines.size() == 1 + o.rows.size());
+  const std::string& header = lines[0];
+  for (const char* col : {"rank", "step.tokens_per_s_per_gpu", "memory.headroom_bytes", "memory.breakdown.weights.bytes",
+                          "attention.exposed_comm_s", "parallel.cp_comm_type", "links.0.utilisation", "rejected_by"})
+    CHECK_THAT(header, Catch::Contains(col));
+  CHECK_THAT(header, !Catch::Contains("scenario"));
+  CHECK_THAT(lines[2], Catch::StartsWith("1,k1,TP2 + a2a CP4,ok,2,"));
+  CHECK_THAT(lines[4], Catch::StartsWith("3,k3,TP1 + all_gather CP16,ok,,"));  // no rank: does not fit
+  CHECK_THAT(lines[5], Catch::Contains("rejected,,parallel.context_parallel_size: 8 KV heads over CP16"));
+}

@@ -1,0 +1,303 @@
+// Core attention per transport (cp-semantics.md §1-§5): FLOPs conservation and
+// balance, p2p step types, and per-rank wire bytes against closed forms.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "workload/attention_common.hpp"
+#include "workload/builder.hpp"
+#include "tests/workload/workload_helpers.hpp"
+
+using namespace hcpsim;
+using namespace hcpsim::test;
+
+namespace {
+
+struct Case {
+  CpCommType type;
+  int64_t cp;
+  std::vector<int64_t> hcp;
+};
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (CpCommType t : {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A})
+    for (int64_t cp : {1, 2, 4, 8, 16}) cases.push_back({t, cp, {}});
+  for (auto hcp : std::vector<std::vector<int64_t>>{{2, 2}, {2, 4}, {4, 2}, {8, 2}, {1, 4}, {4, 1}})
+    cases.push_back({CpCommType::A2AP2P, hcp[0] * hcp[1], hcp});
+  return cases;
+}
+
+double attention_flops(const RankProgram& p, Phase phase) {
+  double f = 0;
+  for (const Op& op : p.ops)
+    if (op.compute_class == ComputeClass::Attention && op.phase == phase &&
+        op.label.rfind("recompute.", 0) != 0)
+      f += op.flops;
+  return f;
+}
+
+double sent(const Workload& w, const RankProgram& p, Phase phase, Stream nccl) {
+  double b = 0;
+  for (const Op& op : p.ops)
+    if (op.kind == OpKind::Comm && op.phase == phase && op.stream == nccl)
+      b += bytes_sent_per_rank(op, op.group >= 0 ? int64_t(w.groups[op.group].ranks.size()) : 2);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("visible elements of masks are exact", "[model][workload]") {
+  // Top-left causal n x n: row i sees i+1 keys -> n(n+1)/2.
+  REQUIRE(visible_elements(64, 64, KernelMask::CausalTopLeft, {}) == 64.0 * 65 / 2);
+  // Bottom-right c x kc (all_gather chunk k-1): row i sees (k-1)c + i + 1 keys
+  // -> c*(k-1)c + c(c+1)/2; c = 8, k = 3: 8*16 + 36 = 164.
+  REQUIRE(visible_elements(8, 24, KernelMask::CausalBottomRight, {}) == 164);
+  REQUIRE(visible_elements(8, 16, KernelMask::None, {}) == 128);
+  // Window w = 4 on a 10 x 10 causal tile: rows 0..3 see 1..4 keys, rows 4..9 see 4 -> 10 + 24.
+  REQUIRE(visible_elements(10, 10, KernelMask::CausalTopLeft, 4) == 34);
+  // No mask, |i - j| < 2 on 5 x 5: a tridiagonal band 5 + 2*4 = 13.
+  REQUIRE(visible_elements(5, 5, KernelMask::None, 2) == 13);
+}
+
+TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence, balanced",
+          "[model][workload]") {
+  for (const Case& c : all_cases()) {
+    CAPTURE(to_string(c.type), c.cp, c.hcp);
+    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
+    const Scenario s = make_scenario(sh);
+    const Workload w = build_workload(s);
+    // Full causal attention over S for one TP rank's hq heads:
+    // 4 * b * hq * d * S(S+1)/2 forward, 2.5x backward.
+    const double S = double(sh.seq);
+    const double full = 4.0 * sh.batch * sh.heads * sh.head_dim * S * (S + 1) / 2;
+    double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
+    for (const RankProgram& p : w.layer) {
+      const double f = attention_flops(p, Phase::Forward);
+      fwd += f;
+      bwd += attention_flops(p, Phase::Backward);
+      lo = std::min(lo, f);
+      hi = std::max(hi, f);
+    }
+    REQUIRE(fwd == Approx(full).epsilon(1e-12));
+    REQUIRE(bwd == Approx(2.5 * full).epsilon(1e-12));
+    // DualChunkSwap balances exactly: every rank has the same diagonal terms.
+    REQUIRE(hi == Approx(lo).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("non-causal attention FLOPs are S^2 per head over all ranks", "[model][workload]") {
+  for (const Case& c : all_cases()) {
+    CAPTURE(to_string(c.type), c.cp, c.hcp);
+    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .groups = 16, .causal = false};
+    const Workload w = build_workload(make_scenario(sh));
+    double fwd = 0;
+    for (const RankProgram& p : w.layer) fwd += attention_flops(p, Phase::Forward);
+    const double S = double(sh.seq);
+    REQUIRE(fwd == Approx(4.0 * sh.heads * sh.head_dim * S * S).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("p2p: each rank runs 1 diagonal, r lower and N-1-r upper steps", "[model][workload]") {
+  for (int64_t n : {2, 4, 8}) {
+    Shape sh{.cp = n, .type = CpCommType::P2P};
+    const Workload w = build_workload(make_scenario(sh));
+    const int64_t c = sh.seq / (2 * n);
+    for (int64_t r = 0; r < n; ++r) {
+      for (Phase ph : {Phase::Forward, Phase::Backward}) {
+        std::map<std::string, int> count;
+        for (const Op& op : w.layer[r].ops) {
+          if (op.compute_class != ComputeClass::Attention || op.phase != ph) continue;
+          const AttentionShape& a = op.attn;
+          if (a.sq == 2 * c && a.skv == 2 * c && a.mask == KernelMask::CausalTopLeft) ++count["diag"];
+          else if (a.sq == 2 * c && a.skv == c && a.mask == KernelMask::None) ++count["lower"];
+          else if (a.sq == c && a.skv == 2 * c && a.mask == KernelMask::None) ++count["upper"];
+          else ++count["other"];
+        }
+        CAPTURE(n, r, to_string(ph));
+        REQUIRE(count["diag"] == 1);
+        REQUIRE(count["lower"] == r);
+        REQUIRE(count["upper"] == n - 1 - r);
+        REQUIRE(count["other"] == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("bytes per rank per transport match the closed forms", "[model][workload]") {
+  const int64_t b = 2, S = 8192, hq = 32, hk = 8, d = 128, e = 2;
+  for (const Case& c : all_cases()) {
+    if (c.cp == 1) continue;
+    CAPTURE(to_string(c.type), c.cp, c.hcp);
+    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .seq = S, .batch = b, .heads = hq,
+             .groups = c.type == CpCommType::A2A ? 16 : hk};
+    const Workload w = build_workload(make_scenario(sh));
+    const double N = double(c.cp), L = double(S) / N;
+    const double K = b * L * double(sh.groups) * d * e;  // |K| = |V|
+    const double Q = b * L * double(hq) * d * e;         // |Q| = |O| = |dO| = |dQ|
+    for (const RankProgram& p : w.layer) {
+      const double f = sent(w, p, Phase::Forward, Stream::NcclCp);
+      const double g = sent(w, p, Phase::Backward, Stream::NcclCp);
+      switch (c.type) {
+        case CpCommType::P2P:
+          REQUIRE(f == Approx((N - 1) * 2 * K));
+          REQUIRE(g == Approx(2 * (N - 1) * 2 * K));
+          break;
+        case CpCommType::AllGather:  // ring AG sends (N-1) shards; RS as many
+          REQUIRE(f == Approx((N - 1) * K * 2));
+          REQUIRE(g == Approx((N - 1) * K * 4));
+          break;
+        case CpCommType::A2A:
+          REQUIRE(f == Approx((N - 1) / N * (Q + 2 * K + Q)));
+          REQUIRE(g == Approx((N - 1) / N * (Q + Q + 2 * K)));
+          break;
+        case CpCommType::A2AP2P: {
+          const double A = double(c.hcp[0]), P = double(c.hcp[1]);
+          const double fi = sent(w, p, Phase::Forward, Stream::NcclCpInner);
+          const double gi = sent(w, p, Phase::Backward, Stream::NcclCpInner);
+          if (A == 1) {  // TE falls back to pure p2p over the ring group
+            REQUIRE(f == Approx((P - 1) * 2 * K));
+            REQUIRE(fi == 0);
+          } else if (P == 1) {  // ... or to pure a2a over the inner group
+            REQUIRE(fi == Approx((A - 1) / A * (2 * Q + 2 * K)));
+            REQUIRE(f == 0);
+          } else {
+            // Inner a2a moves (A-1)/A of each tensor; the ring message is the
+            // post-a2a b*(S/P)*(hk/A)*d*e*2 = |K| + |V| of pure p2p.
+            const double ring_kv = b * (double(S) / P) * (double(hk) / A) * d * e * 2;
+            REQUIRE(ring_kv == Approx(2 * K));
+            REQUIRE(fi == Approx((A - 1) / A * (2 * Q + 2 * K)));
+            REQUIRE(gi == Approx((A - 1) / A * (2 * Q + 2 * K)));
+            REQUIRE(f == Approx((P - 1) * ring_kv));
+            REQUIRE(g == Approx(2 * (P - 1) * ring_kv));
+          }
+          break;
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("p2p forward: transfer i+1 is issued before kernel i and kernel i waits for it",
+          "[model][workload]") {
+  const Workload w = build_workload(make_scenario({.cp = 4, .type = CpCommType::P2P}));
+  const RankProgram& p = w.layer[1];
+  std::map<std::string, int32_t> id;
+  for (const Op& op : p.ops) id[op.label] = op.id;
+  for (int i = 1; i < 4; ++i) {
+    const Op& send = p.ops[id["attn.fwd.kv_send" + std::to_string(i)]];
+    // Ring neighbours: send to r+1, receive from r-1.
+    REQUIRE(send.send_peer == 2);
+    REQUIRE(send.recv_peer == 0);
+    // Issued at step i-1, before that step's kernel.
+    const std::string kernel_prev = i - 1 == 0 ? "attn.fwd.step0.diag"
+                                               : (i - 1 <= 1 ? "attn.fwd.step1.lower" : "attn.fwd.step2.upper");
+    REQUIRE(send.id < id[kernel_prev]);
+    const std::string kernel = i <= 1 ? "attn.fwd.step1.lower" : "attn.fwd.step" + std::to_string(i) + ".upper";
+    const Op& k = p.ops[id[kernel]];
+    REQUIRE(std::count(k.deps.begin(), k.deps.end(), send.id) == 1);
+    REQUIRE(k.stream == (i % 2 ? Stream::Cp : Stream::Compute));
+  }
+}
+
+TEST_CASE("sliding window FLOPs over ranks equal the windowed unsplit sequence", "[model][workload]") {
+  for (CpCommType t : {CpCommType::AllGather, CpCommType::A2A})
+    for (int64_t cp : {1, 2, 4, 8}) {
+      for (int64_t win : {100, 1000, 5000}) {
+        CAPTURE(to_string(t), cp, win);
+        Scenario s = make_scenario({.cp = cp, .type = t, .groups = 8});
+        s.model.sliding_window = win;
+        const Workload w = build_workload(s);
+        double fwd = 0;
+        for (const RankProgram& p : w.layer) fwd += attention_flops(p, Phase::Forward);
+        // Row i of the S x S causal matrix sees min(i+1, w) keys:
+        // sum = w(w+1)/2 + (S-w)w for w <= S, S(S+1)/2 otherwise.
+        const double S = 4096, W = double(std::min<int64_t>(win, 4096));
+        const double visible = W * (W + 1) / 2 + (S - W) * W;
+        REQUIRE(fwd == Approx(4.0 * 32 * 128 * visible).epsilon(1e-12));
+      }
+    }
+}
+
+TEST_CASE("HCP [8,2]: inner a2a over consecutive CP ranks, ring of ranks A apart",
+          "[model][workload]") {
+  // Seed option A: TP1, CP16, sizes [8,2] -> a2a groups {0..7},{8..15}; ring pairs {c, c+-8}.
+  const Workload w = build_workload(
+      make_scenario({.cp = 16, .type = CpCommType::A2AP2P, .hcp = {8, 2}, .seq = 8192, .groups = 8}));
+  for (int32_t c = 0; c < 16; ++c) {
+    const RankProgram& p = w.layer[c];
+    int a2a_fwd = 0, a2a_bwd = 0;
+    for (const Op& op : p.ops) {
+      if (op.kind == OpKind::Comm && op.pattern == CommPattern::AllToAll) {
+        const ProcessGroup& g = w.groups[op.group];
+        REQUIRE(g.name == "cp_a2a");
+        REQUIRE(g.ranks.size() == 8);
+        REQUIRE(g.ranks.front() == c / 8 * 8);
+        REQUIRE(g.ranks[c % 8] == c);  // a2a rank = c mod A
+        (op.phase == Phase::Forward ? a2a_fwd : a2a_bwd)++;
+      }
+      if (op.kind == OpKind::Comm && op.pattern == CommPattern::SendRecv) {
+        // Ring rank c div A; neighbours cp_global_ranks[((p +- 1) mod P) * A + c mod A].
+        const int32_t other = ((c / 8 + 1) % 2) * 8 + c % 8;
+        REQUIRE(op.send_peer == other);
+        REQUIRE(op.recv_peer == other);
+      }
+      if (op.compute_class == ComputeClass::Attention && op.label == "attn.fwd.step0.diag") {
+        // Post-a2a: S/P = 4096 tokens, hq/A = 4 and hk/A = 1 heads.
+        REQUIRE(op.attn.sq == 4096);
+        REQUIRE(op.attn.heads_q == 4);
+        REQUIRE(op.attn.heads_kv == 1);
+      }
+    }
+    REQUIRE(a2a_fwd == 4);  // Q, K, V before; O after
+    REQUIRE(a2a_bwd == 4);  // dO before; dQ, dK, dV after
+  }
+}
+
+TEST_CASE("a2a and all_gather issue the documented collectives", "[model][workload]") {
+  auto count = [](const RankProgram& p, CommPattern pat, Phase ph) {
+    int n = 0;
+    for (const Op& op : p.ops) n += op.kind == OpKind::Comm && op.pattern == pat && op.phase == ph;
+    return n;
+  };
+  const Workload a2a = build_workload(make_scenario({.cp = 4, .type = CpCommType::A2A, .groups = 8}));
+  REQUIRE(count(a2a.layer[2], CommPattern::AllToAll, Phase::Forward) == 4);
+  REQUIRE(count(a2a.layer[2], CommPattern::AllToAll, Phase::Backward) == 4);
+  const Workload ag = build_workload(make_scenario({.cp = 4, .type = CpCommType::AllGather}));
+  REQUIRE(count(ag.layer[1], CommPattern::AllGather, Phase::Forward) == 2);
+  REQUIRE(count(ag.layer[1], CommPattern::AllGather, Phase::Backward) == 2);
+  REQUIRE(count(ag.layer[1], CommPattern::ReduceScatter, Phase::Backward) == 2);
+  // Chunk r on the current stream, chunk 2N-1-r on cp_stream, bottom-right causal prefixes.
+  int kernels = 0;
+  for (const Op& op : ag.layer[1].ops)
+    if (op.compute_class == ComputeClass::Attention && op.phase == Phase::Forward) {
+      const bool first = op.label == "attn.fwd.chunk1";
+      REQUIRE((first || op.label == "attn.fwd.chunk6"));
+      REQUIRE(op.stream == (first ? Stream::Compute : Stream::Cp));
+      REQUIRE(op.attn.mask == KernelMask::CausalBottomRight);
+      REQUIRE(op.attn.skv == (first ? 2 : 7) * 512);  // c = 4096/8
+      ++kernels;
+    }
+  REQUIRE(kernels == 2);
+}
+
+TEST_CASE("bshd layout adds the cuDNN half-tensor copies, sbhd needs none", "[model][workload]") {
+  const Scenario s = make_scenario({.cp = 4, .type = CpCommType::P2P});
+  const Workload sbhd = build_workload(s);
+  const Workload bshd = build_workload(s, {.qkv_format = QkvFormat::Bshd});
+  for (int32_t r = 0; r < 4; ++r) {
+    int kv_half = 0, q_half = 0, any_half = 0;
+    for (const Op& op : bshd.layer[r].ops) {
+      if (op.phase != Phase::Forward) continue;
+      kv_half += contains(op.label, "kv_half_copy");
+      q_half += contains(op.label, "q_half_copy");
+    }
+    for (const Op& op : sbhd.layer[r].ops) any_half += contains(op.label, "half_copy") && !contains(op.label, "lse");
+    // k_part.contiguous() on each lower step (r of them), q_part.contiguous() on each upper one.
+    REQUIRE(kv_half == r);
+    REQUIRE(q_half == 3 - r);
+    REQUIRE(any_half == 0);
+    REQUIRE(attention_flops(bshd.layer[r], Phase::Forward) == attention_flops(sbhd.layer[r], Phase::Forward));
+  }
+}

@@ -1,0 +1,204 @@
+// Structure of the op graphs: comm pairing across ranks, DAG dependencies,
+// layer GEMM FLOPs, recomputation and the step ops.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <map>
+#include <set>
+
+#include "workload/builder.hpp"
+#include "report/workload_dump.hpp"
+#include "workload/step_ops.hpp"
+#include "tests/workload/workload_helpers.hpp"
+
+using namespace hcpsim;
+using namespace hcpsim::test;
+
+namespace {
+
+std::vector<Shape> graph_shapes() {
+  std::vector<Shape> v;
+  for (CpCommType t : {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A})
+    v.push_back({.tp = 2, .cp = 4, .dp = 2, .type = t, .kind = WorkloadKind::Step});
+  v.push_back({.tp = 2, .cp = 8, .dp = 2, .type = CpCommType::A2AP2P, .hcp = {2, 4},
+               .kind = WorkloadKind::Step, .recompute = RecomputeGranularity::Full});
+  v.push_back({.tp = 1, .cp = 4, .dp = 1, .type = CpCommType::A2AP2P, .hcp = {2, 2},
+               .groups = 8, .sp = false, .kind = WorkloadKind::Layer,
+               .recompute = RecomputeGranularity::Selective});
+  return v;
+}
+
+void check_pairing(const Workload& w, const std::vector<RankProgram>& progs) {
+  // (rank, send_peer, tag) -> bytes of every SendRecv; (group, tag) -> members seen.
+  std::map<std::tuple<int32_t, int32_t, int64_t>, double> sends;
+  std::map<std::pair<int32_t, int64_t>, std::multiset<int32_t>> coll;
+  for (const RankProgram& p : progs)
+    for (const Op& op : p.ops) {
+      if (op.kind != OpKind::Comm) continue;
+      if (op.pattern == CommPattern::SendRecv) sends[{p.rank, op.send_peer, op.tag}] = op.message_bytes;
+      else coll[{op.group, op.tag}].insert(p.rank);
+    }
+  for (const RankProgram& p : progs)
+    for (const Op& op : p.ops) {
+      if (op.kind != OpKind::Comm || op.pattern != CommPattern::SendRecv) continue;
+      // Our receive comes from recv_peer's send to us with the same tag and size.
+      auto it = sends.find({op.recv_peer, p.rank, op.tag});
+      REQUIRE(it != sends.end());
+      REQUIRE(it->second == op.recv_bytes);
+      // Our send is received by send_peer: its op with recv_peer == us.
+      bool found = false;
+      for (const Op& o : progs[op.send_peer].ops)
+        if (o.tag == op.tag && o.pattern == CommPattern::SendRecv && o.recv_peer == p.rank) {
+          found = true;
+          REQUIRE(o.recv_bytes == op.message_bytes);
+        }
+      REQUIRE(found);
+    }
+  for (const auto& [key, members] : coll) {
+    const ProcessGroup& g = w.groups[key.first];
+    REQUIRE(members.size() == g.ranks.size());
+    for (int32_t r : g.ranks) REQUIRE(members.count(r) == 1);
+  }
+}
+
+double gemm_flops(const RankProgram& p, Phase ph) {
+  double f = 0;
+  for (const Op& op : p.ops)
+    if (op.compute_class == ComputeClass::Gemm && op.phase == ph && op.label.rfind("recompute.", 0) != 0)
+      f += op.flops;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("comm ops pair across ranks by peer/group and tag", "[model][workload]") {
+  for (const Shape& sh : graph_shapes()) {
+    CAPTURE(to_string(sh.type), sh.cp, sh.tp, sh.hcp);
+    const Workload w = build_workload(make_scenario(sh));
+    check_pairing(w, w.layer);
+    if (!w.step.empty()) check_pairing(w, w.step);
+  }
+}
+
+TEST_CASE("dependencies form a DAG of existing earlier ops", "[model][workload]") {
+  for (const Shape& sh : graph_shapes()) {
+    const Workload w = build_workload(make_scenario(sh));
+    for (const auto* progs : {&w.layer, &w.step})
+      for (const RankProgram& p : *progs)
+        for (size_t i = 0; i < p.ops.size(); ++i) {
+          REQUIRE(p.ops[i].id == int32_t(i));
+          for (int32_t d : p.ops[i].deps) {
+            REQUIRE(d >= 0);
+            REQUIRE(d < p.ops[i].id);
+          }
+        }
+  }
+}
+
+TEST_CASE("layer GEMM FLOPs are 2 * tokens * params / TP forward, twice that backward",
+          "[model][workload]") {
+  for (int64_t tp : {1, 2, 4, 8})
+    for (bool sp : {false, true}) {
+      Shape sh{.tp = tp, .cp = 2, .seq = 8192, .batch = 2, .heads = 64, .groups = 8,
+               .hidden = 8192, .ffn = 28672, .sp = sp, .kind = WorkloadKind::Layer};
+      const Workload w = build_workload(make_scenario(sh));
+      // Linear weights of one layer (Llama-70B-like): QKV h*(nh + 2 ng)*d,
+      // proj nh*d*h, SwiGLU MLP 3*h*ffn; tokens per rank b*S/CP.
+      const double h = 8192, d = 128;
+      const double params = h * (64 + 2 * 8) * d + 64 * d * h + 3 * h * 28672;
+      const double tokens = 2.0 * 8192 / 2;
+      for (const RankProgram& p : w.layer) {
+        REQUIRE(gemm_flops(p, Phase::Forward) == Approx(2 * tokens * params / double(tp)));
+        REQUIRE(gemm_flops(p, Phase::Backward) == Approx(4 * tokens * params / double(tp)));
+      }
+    }
+}
+
+TEST_CASE("recomputation re-runs the layer (full) or core attention (selective)", "[model][workload]") {
+  auto count = [](const RankProgram& p, const char* prefix) {
+    int n = 0;
+    for (const Op& op : p.ops) n += op.label.rfind(prefix, 0) == 0;
+    return n;
+  };
+  Shape sh{.tp = 2, .cp = 2, .type = CpCommType::P2P, .kind = WorkloadKind::Layer};
+  sh.recompute = RecomputeGranularity::None;
+  const Workload none = build_workload(make_scenario(sh));
+  REQUIRE(count(none.layer[0], "recompute.") == 0);
+  sh.recompute = RecomputeGranularity::Selective;
+  const Workload sel = build_workload(make_scenario(sh));
+  REQUIRE(count(sel.layer[0], "recompute.attn.fwd.") == count(none.layer[0], "attn.fwd."));
+  REQUIRE(count(sel.layer[0], "recompute.layer.") == 0);
+  sh.recompute = RecomputeGranularity::Full;
+  const Workload full = build_workload(make_scenario(sh));
+  REQUIRE(count(full.layer[0], "recompute.layer.fwd.") == count(none.layer[0], "layer.fwd."));
+  REQUIRE(count(full.layer[0], "recompute.attn.fwd.") == count(none.layer[0], "attn.fwd."));
+  for (const Op& op : full.layer[0].ops)
+    if (op.label.rfind("recompute.", 0) == 0) REQUIRE(op.phase == Phase::Backward);
+}
+
+TEST_CASE("step ops: embedding, LM head, DP x CP gradient sync, optimizer", "[model][workload]") {
+  for (bool dist : {true, false}) {
+    Shape sh{.tp = 2, .cp = 2, .dp = 4, .kind = WorkloadKind::Step};
+    Scenario s = make_scenario(sh);
+    s.parallel.use_distributed_optimizer = dist;
+    const Workload w = build_workload(s);
+    REQUIRE(w.layers_per_step == 32);
+    REQUIRE(w.microbatches == 1);
+    REQUIRE(w.step.size() == 16);
+    const double params = params_per_rank(s);
+    const double n = 8;  // |DP x CP| = 4 * 2
+    double rs = 0, ag = 0, ar = 0;
+    for (const Op& op : w.step[0].ops) {
+      if (op.kind != OpKind::Comm || op.stream != Stream::NcclDp) continue;
+      REQUIRE(op.phase == Phase::Optimizer);
+      REQUIRE(w.groups[op.group].name == "dp_cp");
+      REQUIRE(w.groups[op.group].ranks.size() == 8);
+      if (op.pattern == CommPattern::ReduceScatter) rs += op.message_bytes;
+      if (op.pattern == CommPattern::AllGather) ag += op.message_bytes;
+      if (op.pattern == CommPattern::AllReduce) ar += op.message_bytes;
+    }
+    // bf16 gradients: RS shards / AG shards sum to 2*params/|dp_cp|; AR the whole buffer.
+    if (dist) {
+      REQUIRE(rs == Approx(2 * params / n));
+      REQUIRE(ag == Approx(2 * params / n));
+    } else {
+      REQUIRE(ar == Approx(2 * params));
+    }
+  }
+}
+
+TEST_CASE("dump lists ops and totals; JSON has the rank's ops", "[model][workload]") {
+  Shape sh{.tp = 2, .cp = 4, .type = CpCommType::A2AP2P, .hcp = {2, 2}, .kind = WorkloadKind::Step};
+  const Scenario s = make_scenario(sh);
+  const Workload w = build_workload(s);
+  const std::string text = dump_workload_text(w, s);
+  REQUIRE(contains(text, "attn.fwd.step0.diag"));
+  REQUIRE(contains(text, "attn.fwd.a2a_q"));
+  REQUIRE(contains(text, "totals:"));
+  const nlohmann::json j = workload_to_json(w, s, {.ranks = {0, 3}});
+  REQUIRE(j["ranks"].size() == 2);
+  REQUIRE(j["ranks"][1]["layer"]["ops"].size() == w.layer[3].ops.size());
+}
+
+TEST_CASE("workload build time at 1024 and 8192 ranks", "[.][perf]") {
+  struct Run {
+    int64_t cp, dp;
+    CpCommType type;
+    std::vector<int64_t> hcp;
+  };
+  for (const Run& run : {Run{4, 32, CpCommType::A2AP2P, {2, 2}}, Run{4, 256, CpCommType::A2AP2P, {2, 2}},
+                         Run{32, 32, CpCommType::P2P, {}}}) {
+    Shape sh{.tp = 8, .cp = run.cp, .dp = run.dp, .type = run.type, .hcp = run.hcp,
+             .seq = 131072, .kind = WorkloadKind::Step};
+    const Scenario s = make_scenario(sh);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Workload w = build_workload(s);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    size_t ops = 0;
+    for (const auto& p : w.layer) ops += p.ops.size();
+    WARN(w.layer.size() << " ranks, " << to_string(run.type) << " CP" << run.cp << ", " << ops
+                         << " layer ops: " << sec << " s");
+  }
+}
