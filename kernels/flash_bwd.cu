@@ -306,8 +306,6 @@ void launch_bwd_main(const BwdParams& p, int batch, cudaStream_t stream) {
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
-size_t align256(size_t n) { return static_cast<size_t>(bwd_align256(static_cast<int64_t>(n))); }
-int stat_stride(int seqlen_q) { return static_cast<int>(bwd_stat_stride(seqlen_q)); }
 int bwd_head_split(const AttnShape& s) {
   return static_cast<int>(hcpsim::kernels::bwd_head_split(s.batch, s.seqlen_kv, s.heads_q, s.heads_kv, s.head_dim));
 }
@@ -339,15 +337,15 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   p.dk = static_cast<__nv_bfloat16*>(a.dk.ptr);
   p.dv = static_cast<__nv_bfloat16*>(a.dv.ptr);
   const size_t rows = static_cast<size_t>(s.batch) * s.seqlen_q * s.heads_q;
-  p.dq_accum = static_cast<float*>(a.workspace);
-  p.delta = reinterpret_cast<float*>(static_cast<char*>(a.workspace) + align256(rows * s.head_dim * sizeof(float)));
-  p.stat_stride = stat_stride(s.seqlen_q);
-  const size_t stat_bytes = static_cast<size_t>(s.batch) * s.heads_q * p.stat_stride * sizeof(float);
-  p.lse_log2 = reinterpret_cast<float*>(reinterpret_cast<char*>(p.delta) + align256(stat_bytes));
-  const size_t kv_elems = static_cast<size_t>(s.batch) * s.seqlen_kv * s.heads_kv * s.head_dim;
+  const BwdWorkspaceLayout ws = bwd_workspace_layout(s.batch, s.seqlen_q, s.seqlen_kv, s.heads_q, s.heads_kv, s.head_dim);
+  const auto part = [&](int64_t offset) { return reinterpret_cast<float*>(static_cast<char*>(a.workspace) + offset); };
+  p.dq_accum = part(ws.dq_accum);
+  p.delta = part(ws.delta);
+  p.lse_log2 = part(ws.lse_log2);
+  p.dk_accum = part(ws.dk_accum);
+  p.dv_accum = part(ws.dv_accum);
+  p.stat_stride = static_cast<int>(ws.stat_stride);
   p.head_split = a.impl == AttnImpl::kMmaSync ? 1 : bwd_head_split(s);  // the mma.sync kernel never splits
-  p.dk_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.lse_log2) + align256(stat_bytes));
-  p.dv_accum = reinterpret_cast<float*>(reinterpret_cast<char*>(p.dk_accum) + align256(kv_elems * sizeof(float)));
   p.qs = strides_of(a.q);
   p.ks = strides_of(a.k);
   p.vs = strides_of(a.v);
@@ -382,7 +380,7 @@ void flash_bwd(const BwdArgs& a, cudaStream_t stream) {
   if (s.seqlen_kv > 0) {
     if (s.head_dim == 128 && a.impl != AttnImpl::kMmaSync) {
       if (p.head_split > 1) {
-        HCPSIM_CUDA_CHECK(cudaMemsetAsync(p.dk_accum, 0, 2 * align256(kv_elems * sizeof(float)), stream));
+        HCPSIM_CUDA_CHECK(cudaMemsetAsync(p.dk_accum, 0, static_cast<size_t>(2 * ws.kv_accum_bytes), stream));
       }
       flash_bwd_sm90_main(p, s.batch, s.causal, stream);
       if (p.head_split > 1) {  // dk/dv = bf16(fp32 accumulators); the scale is already in dk

@@ -8,6 +8,7 @@
 #include "cp_ops.h"
 #include "cp_steps.h"
 #include "cuda_check.h"
+#include "rules/op_label.hpp"
 
 namespace hcpcal::cpd {
 
@@ -133,7 +134,7 @@ void a2a_forward(CpContext& ctx) {
       a.v = bshd(vh[j].p, dm.len, dm.hk, dm.d);
       a.o = bshd(oh[j].p, dm.len, dm.hq, dm.d);
       a.lse = lse_view(lh[j].p, dm.len, dm.hq);
-      timed_fwd(ctx, k.rank, "attn.fwd.kernel", a, ctx.t.compute_stream(k.rank));
+      timed_fwd(ctx, k.rank, hcpsim::attention_kernel_label(false, hcpsim::kWholeKernelWhat), a, ctx.t.compute_stream(k.rank));
       k.saved.k = kh[j];
       k.saved.v = vh[j];
     }
@@ -194,7 +195,7 @@ void a2a_backward(CpContext& ctx) {
       a.dk = bshd(dkh[j].p, dm.len, dm.hk, dm.d);
       a.dv = bshd(dvh[j].p, dm.len, dm.hk, dm.d);
       a.workspace = ws.p;
-      timed_bwd(ctx, k.rank, "attn.bwd.kernel", a, ctx.t.compute_stream(k.rank));
+      timed_bwd(ctx, k.rank, hcpsim::attention_kernel_label(true, hcpsim::kWholeKernelWhat), a, ctx.t.compute_stream(k.rank));
       ctx.free(k.rank, ws);
     }
   } else {

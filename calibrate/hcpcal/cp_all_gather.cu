@@ -8,6 +8,8 @@
 #include "cp_ops.h"
 #include "cp_steps.h"
 #include "cuda_check.h"
+#include "rules/cp_schedule.hpp"
+#include "rules/op_label.hpp"
 
 namespace hcpcal::cpd {
 
@@ -85,7 +87,7 @@ void gather_kv(CpContext& ctx, std::vector<Buf>& k_full, std::vector<Buf>& v_ful
   }
 }
 
-int chunk_id(const CpShape& sh, int rank, int j) { return j == 0 ? rank : 2 * sh.ranks - 1 - rank; }
+int chunk_id(const CpShape& sh, int rank, int j) { return int(hcpsim::dual_chunk_id(sh.ranks, rank, j)); }
 
 }  // namespace
 
@@ -114,7 +116,7 @@ void all_gather_forward(CpContext& ctx) {
       a.o = bshd(o_step[h].p, c, hq, d);
       a.lse = offset_rows(lse_view(k.saved.lse.p, L, hq), h * c);
       if (h) stream_wait(s, cs);  // chunk 2N-1-r on TE's cp_stream
-      timed_fwd(ctx, r, "attn.fwd.chunk" + std::to_string(id), a, s);
+      timed_fwd(ctx, r, hcpsim::attention_kernel_label(false, hcpsim::chunk_what(id)), a, s);
       copy_async(k.o.c() + size_t(h) * c * hq * d * 2, o_step[h].p, o_step[h].bytes, s);
     }
     stream_wait(cs, ctx.t.side_stream(r));
@@ -165,7 +167,7 @@ void all_gather_backward(CpContext& ctx) {
       a.dv = bshd(dv_.p, skv, hk, d);
       a.workspace = ws.p;
       if (h) stream_wait(s, cs);
-      timed_bwd(ctx, r, "attn.bwd.chunk" + std::to_string(id), a, s);
+      timed_bwd(ctx, r, hcpsim::attention_kernel_label(true, hcpsim::chunk_what(id)), a, s);
       if (h) stream_wait(cs, s);  // the dK/dV adds are serialized
       for (int t = 0; t < 2; ++t) {
         hcpsim::kernels::GradAccumArgs g;

@@ -7,6 +7,8 @@
 #include "cp_ops.h"
 #include "cp_steps.h"
 #include "cuda_check.h"
+#include "rules/cp_schedule.hpp"
+#include "rules/op_label.hpp"
 
 namespace hcpcal::cpd {
 
@@ -17,15 +19,15 @@ using hcpsim::kernels::FwdArgs;
 using hcpsim::kernels::GradAccumArgs;
 using hcpsim::kernels::offset_rows;
 
-enum class Sec { kDiag, kLower, kUpper };
-const char* name(Sec s) { return s == Sec::kDiag ? "diag" : (s == Sec::kLower ? "lower" : "upper"); }
+using Sec = hcpsim::RingSection;
 
 // Forward step i of ring rank p attends to the KV of rank (p - i) mod N.
-Sec fwd_sec(int p, int i) { return i == 0 ? Sec::kDiag : (i <= p ? Sec::kLower : Sec::kUpper); }
+Sec fwd_sec(int n, int p, int i) { return hcpsim::ring_forward_section(n, p, i, true); }
 // Backward step i is forward step N-1-i: rank p holds the KV of rank (p + 1 + i) mod N.
-Sec bwd_sec(int n, int p, int i) { return i == n - 1 ? Sec::kDiag : (i >= n - 1 - p ? Sec::kLower : Sec::kUpper); }
+Sec bwd_sec(int n, int p, int i) { return hcpsim::ring_backward_section(n, p, i, true); }
 
-std::string label(const char* pass, int i, Sec s) { return std::string("attn.") + pass + ".step" + std::to_string(i) + "." + name(s); }
+// The kernel's label as the workload builder names the op (rules/op_label.hpp).
+std::string label(bool backward, int i, Sec s) { return hcpsim::attention_kernel_label(backward, hcpsim::ring_step_what(i, s)); }
 
 cudaEvent_t record(cudaStream_t s) {
   cudaEvent_t e{};
@@ -135,18 +137,18 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
       ctx.t.use(r);
       const cudaStream_t s = i % 2 ? ctx.t.side_stream(r) : ctx.t.compute_stream(r);
       if (s != ctx.t.compute_stream(r)) stream_wait(s, ctx.t.compute_stream(r));
-      const Sec sec = fwd_sec(m[j].pos, i);
-      const int rows = sec == Sec::kUpper ? c : L;
+      const Sec sec = fwd_sec(N, m[j].pos, i);
+      const int rows = sec == Sec::Upper ? c : L;
       o_step[j][i] = ctx.alloc(r, size_t(rows) * dm.hq * dm.d * 2);
       lse_step[j][i] = ctx.alloc(r, size_t(rows) * dm.hq * 4);
       FwdArgs a;
-      a.shape = {1, sec == Sec::kUpper ? c : L, sec == Sec::kLower ? c : L, dm.hq, dm.hk, dm.d, sec == Sec::kDiag, 0.f};
-      a.q = offset_rows(bshd(io[j].q.p, L, dm.hq, dm.d), sec == Sec::kUpper ? c : 0);
+      a.shape = {1, sec == Sec::Upper ? c : L, sec == Sec::Lower ? c : L, dm.hq, dm.hk, dm.d, sec == Sec::Diagonal, 0.f};
+      a.q = offset_rows(bshd(io[j].q.p, L, dm.hq, dm.d), sec == Sec::Upper ? c : 0);
       a.k = bshd(kv[j][i].p, L, dm.hk, dm.d);
       a.v = bshd(kv[j][i].c() + kb, L, dm.hk, dm.d);
       a.o = bshd(o_step[j][i].p, rows, dm.hq, dm.d);
       a.lse = lse_view(lse_step[j][i].p, rows, dm.hq);
-      timed_fwd(ctx, r, label("fwd", i, sec), a, s);
+      timed_fwd(ctx, r, label(false, i, sec), a, s);
       if (s != ctx.t.compute_stream(r)) stream_wait(ctx.t.compute_stream(r), s);
     }
     // LSE merge of step i-1 (and of the last step after the loop), serialized.
@@ -162,7 +164,7 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
           continue;
         }
         const LseView acc = lse_view(io[j].lse.p, L, dm.hq);
-        if (fwd_sec(m[j].pos, k) == Sec::kUpper)
+        if (fwd_sec(N, m[j].pos, k) == Sec::Upper)
           hcpsim::kernels::lse_merge(offset_rows(acc, c), lse_view(lse_step[j][k].p, c, dm.hq), 1, dm.hq, c, s);
         else
           hcpsim::kernels::lse_merge(acc, lse_view(lse_step[j][k].p, L, dm.hq), 1, dm.hq, L, s);
@@ -175,7 +177,7 @@ void ring_forward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>&
     const cudaStream_t s = ctx.t.compute_stream(r);
     io[j].o = ctx.alloc(r, dm.q_bytes());
     for (int i = 0; i < N; ++i) {
-      const bool upper = fwd_sec(m[j].pos, i) == Sec::kUpper;
+      const bool upper = fwd_sec(N, m[j].pos, i) == Sec::Upper;
       const int off = upper ? c : 0, rows = upper ? c : L;
       hcpsim::kernels::OutCorrectionArgs a;
       a.out_acc = offset_rows(bshd(io[j].o.p, L, dm.hq, dm.d), off);
@@ -235,24 +237,24 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
       ctx.t.use(r);
       const cudaStream_t s = ctx.t.compute_stream(r);
       const Sec sec = bwd_sec(N, p, i);
-      const int sq = sec == Sec::kUpper ? c : L, skv = sec == Sec::kLower ? c : L, qoff = sec == Sec::kUpper ? c : 0;
+      const int sq = sec == Sec::Upper ? c : L, skv = sec == Sec::Lower ? c : L, qoff = sec == Sec::Upper ? c : 0;
       Buf dq_ = ctx.alloc(r, size_t(sq) * hq * d * 2);
       Buf dk_ = ctx.alloc(r, size_t(skv) * hk * d * 2);
       Buf dv_ = ctx.alloc(r, size_t(skv) * hk * d * 2);
       BwdArgs a;
-      a.shape = {1, sq, skv, hq, hk, d, sec == Sec::kDiag, 0.f};
+      a.shape = {1, sq, skv, hq, hk, d, sec == Sec::Diagonal, 0.f};
       Buf ws = ctx.alloc(r, hcpsim::kernels::flash_bwd_workspace_bytes(a.shape));
       a.q = offset_rows(bshd(io[j].q.p, L, hq, d), qoff);
       a.o = offset_rows(bshd(io[j].o.p, L, hq, d), qoff);
       a.d_o = offset_rows(bshd(io[j].dout.p, L, hq, d), qoff);
       a.k = bshd(buf(j, i).p, L, hk, d);
       a.v = bshd(buf(j, i).c() + kb, L, hk, d);
-      a.lse = sec == Sec::kUpper ? lse_view(lse_half[j].p, c, hq) : lse_view(io[j].lse.p, L, hq);
+      a.lse = sec == Sec::Upper ? lse_view(lse_half[j].p, c, hq) : lse_view(io[j].lse.p, L, hq);
       a.dq = bshd(dq_.p, sq, hq, d);
       a.dk = bshd(dk_.p, skv, hk, d);
       a.dv = bshd(dv_.p, skv, hk, d);
       a.workspace = ws.p;
-      timed_bwd(ctx, r, label("bwd", i, sec), a, s);
+      timed_bwd(ctx, r, label(true, i, sec), a, s);
       // dQ into dq_buffer (TE's branches: halves are copied when first written).
       void* dq = io[j].dq.p;
       if (i < N - 1 - p) {
@@ -273,14 +275,14 @@ void ring_backward(CpContext& ctx, const Dims& dm, const std::vector<RingMember>
       for (int t = 0; t < 2; ++t) {
         void* slot = dst.c() + (2 + t) * kb;
         void* src = t ? dv_.p : dk_.p;
-        if (sec == Sec::kDiag) {
+        if (sec == Sec::Diagonal) {
           if (p == 0) {
             accumulate(slot, L, 0, src, L, 0, c, hk, d, false, s);
             accumulate(slot, L, c, src, L, c, c, hk, d, true, s);
           } else {
             accumulate(slot, L, 0, src, L, 0, L, hk, d, false, s);
           }
-        } else if (sec == Sec::kLower) {
+        } else if (sec == Sec::Lower) {
           accumulate(slot, L, 0, src, c, 0, c, hk, d, i == 0 && p == N - 1, s);
         } else {
           accumulate(slot, L, 0, src, L, 0, L, hk, d, i == 0, s);

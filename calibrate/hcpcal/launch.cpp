@@ -113,15 +113,6 @@ Placement place_ranks(const std::vector<std::string>& process_hosts, int gpus_pe
   return p;
 }
 
-const char* layout_name(Layout l) {
-  switch (l) {
-    case Layout::kIntraNode: return "intra-node";
-    case Layout::kCrossNodeSameRail: return "cross-node-same-rail";
-    case Layout::kCrossNodeCrossRail: return "cross-node-cross-rail";
-  }
-  return "?";
-}
-
 std::vector<GroupLayout> group_layouts(const Placement& p, std::vector<std::string>* why_not) {
   std::vector<GroupLayout> out;
   auto skip = [&](const std::string& why) {
@@ -129,7 +120,7 @@ std::vector<GroupLayout> group_layouts(const Placement& p, std::vector<std::stri
   };
   const int ranks = int(p.ranks.size()), N = p.node_count(), G = p.gpus_per_node;
   if (ranks == 1) {
-    out.push_back({Layout::kIntraNode, {0}, {0}, 1});
+    out.push_back({CollectiveLayout::IntraNode, {0}, {0}, 1});
     skip("group layouts need >= 2 ranks: every collective runs over one group of 1 rank (labelled intra-node)");
     return out;
   }
@@ -137,24 +128,24 @@ std::vector<GroupLayout> group_layouts(const Placement& p, std::vector<std::stri
     skip("nodes hold different numbers of ranks: no group layout is measured (launch the same count on each node)");
     return out;
   }
-  auto make = [&](Layout l, int size, auto color_of) {
+  auto make = [&](CollectiveLayout l, int size, auto color_of) {
     GroupLayout g{l, {}, {}, size};
     for (const RankPlace& r : p.ranks) {
       g.color.push_back(color_of(r));
-      g.key.push_back(l == Layout::kIntraNode ? r.local_gpu : r.node);
+      g.key.push_back(l == CollectiveLayout::IntraNode ? r.local_gpu : r.node);
     }
     out.push_back(std::move(g));
   };
   if (G >= 2)
-    make(Layout::kIntraNode, G, [](const RankPlace& r) { return r.node; });
+    make(CollectiveLayout::IntraNode, G, [](const RankPlace& r) { return r.node; });
   else
     skip("intra-node needs >= 2 ranks per node");
   if (N >= 2)
-    make(Layout::kCrossNodeSameRail, N, [](const RankPlace& r) { return r.local_gpu; });
+    make(CollectiveLayout::CrossNodeSameRail, N, [](const RankPlace& r) { return r.local_gpu; });
   else
     skip("cross-node layouts need >= 2 nodes");
   if (N >= 2 && G >= 2 && N <= G)
-    make(Layout::kCrossNodeCrossRail, N, [G](const RankPlace& r) { return ((r.local_gpu - r.node) % G + G) % G; });
+    make(CollectiveLayout::CrossNodeCrossRail, N, [G](const RankPlace& r) { return ((r.local_gpu - r.node) % G + G) % G; });
   else if (N >= 2)
     skip("cross-node-cross-rail needs >= 2 ranks per node and no more nodes than ranks per node");
   return out;
@@ -218,39 +209,6 @@ std::vector<long long> message_sizes(long long min_bytes, long long max_bytes, d
     if (out.empty() || b > out.back()) out.push_back(b);
   }
   return out;
-}
-
-const char* collective_name(Collective c) {
-  switch (c) {
-    case Collective::kSendRecv: return "sendrecv";
-    case Collective::kAllToAll: return "all_to_all";
-    case Collective::kAllGather: return "all_gather";
-    case Collective::kReduceScatter: return "reduce_scatter";
-    case Collective::kAllReduce: return "all_reduce";
-  }
-  return "?";
-}
-
-double busbw_factor(Collective c, int n) {
-  assert(n >= 1);
-  switch (c) {
-    case Collective::kSendRecv: return 1.0;
-    case Collective::kAllToAll:
-    case Collective::kAllGather:
-    case Collective::kReduceScatter: return double(n - 1) / n;
-    case Collective::kAllReduce: return 2.0 * (n - 1) / n;
-  }
-  return 0;
-}
-
-long long send_elements(Collective c, long long bytes, int n) {
-  const long long e = bytes / 2;
-  return c == Collective::kAllGather ? e / n : e;
-}
-
-long long recv_elements(Collective c, long long bytes, int n) {
-  const long long e = bytes / 2;
-  return c == Collective::kReduceScatter ? e / n : e;
 }
 
 RankTiming merge_rank_timings(const std::vector<RankTiming>& per_rank) {

@@ -11,7 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "rules/collective.hpp"
+
 namespace hcpcal {
+
+using hcpsim::CollectiveLayout;
+using hcpsim::CommPattern;
+namespace collective = hcpsim::collective;
 
 enum class Launcher { kSingle, kOpenMpi, kPmi, kSlurm };
 const char* launcher_name(Launcher l);  // "single" | "openmpi" | "pmi" | "slurm"
@@ -56,11 +62,10 @@ Placement place_ranks(const std::vector<std::string>& process_hosts, int gpus_pe
 
 // The group layouts the NCCL suite measures. Every rank belongs to exactly one group of a
 // layout; all groups of a layout run at once (as a job's TP/CP groups do).
-enum class Layout { kIntraNode, kCrossNodeSameRail, kCrossNodeCrossRail };
-const char* layout_name(Layout l);  // "intra-node" | "cross-node-same-rail" | "cross-node-cross-rail"
-
+// (The layouts and collectives, their names, bus bandwidth factors and buffer sizes are
+// hcpsim's rules/collective.hpp, shared with the fit that reads the measurements.)
 struct GroupLayout {
-  Layout layout;
+  CollectiveLayout layout;
   std::vector<int> color;  // by global rank: the group it joins (ncclCommSplit's color)
   std::vector<int> key;    // by global rank: its position in that group
   int group_size = 0;
@@ -92,18 +97,6 @@ SplitPlan split_plan(const std::vector<int>& group, int world);
 // granule), duplicates dropped: the NCCL suite's sizes (granule = 2 bytes x ranks so every
 // rank's share is whole bf16 elements).
 std::vector<long long> message_sizes(long long min_bytes, long long max_bytes, double factor, long long granule);
-
-// The collectives, with nccl-tests' meaning of "size" and its bus bandwidth factor.
-enum class Collective { kSendRecv, kAllToAll, kAllGather, kReduceScatter, kAllReduce };
-const char* collective_name(Collective c);  // sendrecv | all_to_all | all_gather | reduce_scatter | all_reduce
-// busbw = algbw x factor: sendrecv 1, all-to-all / all-gather / reduce-scatter (n-1)/n,
-// all-reduce 2(n-1)/n (nccl-tests doc/PERFORMANCE.md); so 0 for a collective over a group of 1.
-double busbw_factor(Collective c, int n);
-// Elements of bf16 each rank sends for a collective of nccl-tests size `bytes` over n ranks:
-// size = the largest buffer a rank holds (all-gather: the output, reduce-scatter: the input,
-// all-to-all: the send buffer, all-reduce / sendrecv: the buffer).
-long long send_elements(Collective c, long long bytes, int n);
-long long recv_elements(Collective c, long long bytes, int n);
 
 // Per-rank timings of one measurement merged into one: the collective ends when its slowest
 // rank ends, so median = max over ranks of each rank's median (nccl-tests averages by default,

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,21 +45,33 @@ class ObjectReader {
   // One of a fixed set of strings; `aliases` are known misspellings with their own fix text.
   template <class E>
   std::optional<E> choice(const std::string& key, std::initializer_list<std::pair<const char*, E>> options,
-                          std::initializer_list<std::pair<const char*, const char*>> aliases = {});
+                          std::initializer_list<std::pair<const char*, const char*>> aliases = {}) {
+    return choice_of(key, options, aliases);
+  }
+  template <class E>
+  std::optional<E> choice(const std::string& key, const std::vector<std::pair<std::string, E>>& options,
+                          std::initializer_list<std::pair<const char*, const char*>> aliases = {}) {
+    return choice_of(key, options, aliases);
+  }
 
   DiagnosticSink& sink() { return sink_; }
 
  private:
   std::optional<std::string> choice_name(const std::string& key, const std::vector<std::string>& names,
                                          std::initializer_list<std::pair<const char*, const char*>> aliases);
+  template <class Options>
+  auto choice_of(const std::string& key, const Options& options,
+                 std::initializer_list<std::pair<const char*, const char*>> aliases)
+      -> std::optional<std::decay_t<decltype(options.begin()->second)>>;
   const nlohmann::json* obj_ = nullptr;
   std::string path_;
   DiagnosticSink& sink_;
 };
 
-template <class E>
-std::optional<E> ObjectReader::choice(const std::string& key, std::initializer_list<std::pair<const char*, E>> options,
-                                      std::initializer_list<std::pair<const char*, const char*>> aliases) {
+template <class Options>
+auto ObjectReader::choice_of(const std::string& key, const Options& options,
+                             std::initializer_list<std::pair<const char*, const char*>> aliases)
+    -> std::optional<std::decay_t<decltype(options.begin()->second)>> {
   std::vector<std::string> names;
   for (const auto& o : options) names.emplace_back(o.first);
   auto name = choice_name(key, names, aliases);
@@ -66,6 +79,14 @@ std::optional<E> ObjectReader::choice(const std::string& key, std::initializer_l
   for (const auto& o : options)
     if (*name == o.first) return o.second;
   return std::nullopt;
+}
+
+// {to_string(v), v} for each of `values`: the choices of an enum whose names one place defines.
+template <class E, size_t N>
+std::vector<std::pair<std::string, E>> named_choices(const E (&values)[N]) {
+  std::vector<std::pair<std::string, E>> out;
+  for (const E& v : values) out.emplace_back(to_string(v), v);
+  return out;
 }
 
 }  // namespace hcpsim

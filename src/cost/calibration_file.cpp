@@ -103,15 +103,8 @@ void read_collectives(const nlohmann::json& list, const std::string& path, Diagn
     for (const char* k : {"op", "layout", "latency_s", "busbw_bytes_per_s"})
       require(r, sink, k, "`hcpsim fit` writes op, layout, latency_s and busbw_bytes_per_s");
     CalibratedCollective k;
-    k.op = r.choice<std::string>("op", {{"sendrecv", std::string("sendrecv")}, {"all_to_all", std::string("all_to_all")},
-                                        {"all_gather", std::string("all_gather")},
-                                        {"reduce_scatter", std::string("reduce_scatter")},
-                                        {"all_reduce", std::string("all_reduce")}})
-               .value_or("");
-    k.layout = r.choice<std::string>("layout", {{"intra-node", std::string("intra-node")},
-                                                {"cross-node-same-rail", std::string("cross-node-same-rail")},
-                                                {"cross-node-cross-rail", std::string("cross-node-cross-rail")}})
-                   .value_or("");
+    k.op = r.choice("op", named_choices(kCommPatterns)).value_or(CommPattern::AllReduce);
+    k.layout = r.choice("layout", named_choices(kCollectiveLayouts)).value_or(CollectiveLayout::IntraNode);
     k.latency_s = r.number("latency_s", 0, 1).value_or(0);
     k.busbw_bytes_per_s = r.number("busbw_bytes_per_s", 1e6, 1e15).value_or(0);
     if (const nlohmann::json* t = r.raw("table")) {
@@ -298,8 +291,8 @@ std::string calibration_to_json(const CalibrationFile& c) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& k : c.collectives) {
       nlohmann::json e = summary_json(k.fit, "bytes_range");
-      e["op"] = k.op;
-      e["layout"] = k.layout;
+      e["op"] = to_string(k.op);
+      e["layout"] = to_string(k.layout);
       e["latency_s"] = k.latency_s;
       e["busbw_bytes_per_s"] = k.busbw_bytes_per_s;
       if (!k.table.empty()) {

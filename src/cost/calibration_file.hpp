@@ -61,12 +61,12 @@ struct CalibratedScalar {
 };
 
 // What NCCL achieves for one collective on one layout (fit/fit_collective.hpp):
-// t(bytes) = latency_s + bytes x busbw_factor(op, ranks) / busbw_bytes_per_s, or, where
+// t(bytes) = latency_s + bytes x bus_bandwidth_factor(op, ranks) / busbw_bytes_per_s, or, where
 // that line misses a measurement by more than 10%, the measured (bus bytes, seconds)
 // points interpolated log-log inside their range.
 struct CalibratedCollective {
-  std::string op;      // sendrecv, all_to_all, all_gather, reduce_scatter, all_reduce
-  std::string layout;  // intra-node, cross-node-same-rail, cross-node-cross-rail
+  CommPattern op = CommPattern::AllReduce;
+  CollectiveLayout layout = CollectiveLayout::IntraNode;
   double latency_s = 0;
   double busbw_bytes_per_s = 0;
   std::vector<std::pair<double, double>> table;  // empty when the line fits within 10%

@@ -33,12 +33,14 @@ void CollectiveMember::operator()() {
   const Op& op = rank_->program->ops[static_cast<size_t>(op_)];
   const auto n = static_cast<int64_t>(phase_->instances[static_cast<size_t>(rank_->ops[op_].instance)].members.size());
   arrive();
+  // NCCL's ring or direct all-to-all, in the steps and step bytes of rules/collective.hpp.
+  const double bytes = collective::step_bytes(op.pattern, op.message_bytes, n);
   if (n > 1) {
     switch (op.pattern) {
       case CommPattern::AllGather:
-      case CommPattern::ReduceScatter: ring(n - 1, op.message_bytes); break;
-      case CommPattern::AllReduce: ring(2 * (n - 1), op.message_bytes / static_cast<double>(n)); break;
-      case CommPattern::AllToAll: all_to_all(op.message_bytes / static_cast<double>(n)); break;
+      case CommPattern::ReduceScatter:
+      case CommPattern::AllReduce: ring(collective::transfer_steps(op.pattern, n), bytes); break;
+      case CommPattern::AllToAll: all_to_all(bytes); break;
       case CommPattern::SendRecv: break;  // run by the GPU actor itself
     }
   }

@@ -142,8 +142,8 @@ double default_collective_s(const CollectiveConfig& k, const ClusterSpec& node, 
   const double rate = intra ? node.intra_node.bandwidth_bytes_per_s * p.intra_node_efficiency
                             : node.inter_node.nic_bandwidth_bytes_per_s * p.nic_efficiency;
   const double latency = intra ? node.intra_node.latency_s : node.inter_node.latency_s;
-  const double steps = k.op == CommPattern::SendRecv ? 1 : double(std::max<int64_t>(k.ranks - 1, 1));
-  return steps * latency + k.bytes * busbw_factor(k.op, k.ranks) / rate;
+  const double steps = double(std::max<int64_t>(collective::transfer_steps(k.op, k.ranks), 1));
+  return steps * latency + k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks) / rate;
 }
 
 void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const GpuSpec& gpu,
@@ -153,7 +153,7 @@ void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, 
     const CollectiveConfig& k = m.collective;
     const CalibratedCollective* fit = nullptr;
     for (const auto& c : calibration.collectives)
-      if (c.op == to_string(k.op) && c.layout == to_string(k.layout)) fit = &c;
+      if (c.op == k.op && c.layout == k.layout) fit = &c;
     const double predicted = fit ? predicted_collective_s(*fit, k)
                                  : default_collective_s(k, cluster_for_gpu(gpu), model.params());
     if (!fit) r.warnings.push_back(m.path + " (" + m.name + "): " + parameter_of(m) + " is not calibrated; predicted "

@@ -125,13 +125,13 @@ std::string format_fit(const CalibrationFile& c) {
   for (const auto& s : c.scalars) t += "  " + s.name + ": " + fmt("%.4f", s.value) + "\n";
   if (c.attention_shape) t += format_attention_shape(*c.attention_shape);
   if (!c.collectives.empty()) {
-    t += "# collectives: t = latency + bytes x busbw_factor / busbw (nccl-tests busbw), per op and layout\n";
+    t += "# collectives: t = latency + bytes x bus bandwidth factor / busbw (nccl-tests busbw), per op and layout\n";
     t += "# op              layout                  samples  bytes range              latency   busbw    rms_err  max_err\n";
     t += "#                                                                             (us)    (GB/s)     (%)      (%)\n";
     for (const auto& k : c.collectives) {
       char buf[320];
-      std::snprintf(buf, sizeof buf, "  %-16s %-23s %5d  %9.3g .. %9.3g  %8.2f %8.1f %8.2f %8.2f%s\n", k.op.c_str(),
-                    k.layout.c_str(), k.fit.samples, k.fit.range_lo, k.fit.range_hi, k.latency_s * 1e6,
+      std::snprintf(buf, sizeof buf, "  %-16s %-23s %5d  %9.3g .. %9.3g  %8.2f %8.1f %8.2f %8.2f%s\n", to_string(k.op),
+                    to_string(k.layout), k.fit.samples, k.fit.range_lo, k.fit.range_hi, k.latency_s * 1e6,
                     k.busbw_bytes_per_s / 1e9, 100 * k.fit.rms_error, 100 * k.fit.max_error,
                     k.table.empty() ? "" : "  (table by size)");
       t += buf;

@@ -23,18 +23,6 @@ double line_s(const CalibratedCollective& c, double bus_bytes) { return c.latenc
 
 }  // namespace
 
-double busbw_factor(CommPattern op, int64_t ranks) {
-  const double n = double(ranks);
-  switch (op) {
-    case CommPattern::AllReduce: return 2 * (n - 1) / n;
-    case CommPattern::AllGather:
-    case CommPattern::ReduceScatter:
-    case CommPattern::AllToAll: return (n - 1) / n;
-    case CommPattern::SendRecv: return 1;
-  }
-  return 1;
-}
-
 CalibratedCollective fit_collective_line(const std::vector<std::pair<double, double>>& xt, double max_line_error) {
   std::vector<std::pair<double, double>> s = xt;
   std::sort(s.begin(), s.end());
@@ -91,7 +79,7 @@ CalibratedCollective fit_collective_line(const std::vector<std::pair<double, dou
 }
 
 double predicted_collective_s(const CalibratedCollective& c, const CollectiveConfig& k) {
-  return collective_time_s(c, k.bytes * busbw_factor(k.op, k.ranks));
+  return collective_time_s(c, k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks));
 }
 
 double collective_time_s(const CalibratedCollective& c, double x) {
@@ -111,8 +99,8 @@ ClusterSpec cluster_for_gpu(const GpuSpec& gpu) {
 
 void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out) {
   CalibrationFile& c = out.calibration;
-  std::map<std::pair<std::string, std::string>, std::vector<std::pair<double, double>>> groups;
-  std::map<std::pair<std::string, std::string>, std::pair<double, double>> ranges;
+  std::map<std::pair<CommPattern, CollectiveLayout>, std::vector<std::pair<double, double>>> groups;
+  std::map<std::pair<CommPattern, CollectiveLayout>, std::pair<double, double>> ranges;
   std::vector<double> beside_collective, beside_copy;  // attention slowdowns
   double lo = 0, hi = 0;
   for (const auto& m : set.items) {
@@ -132,8 +120,8 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
         out.warnings.push_back(m.path + " (" + m.name + "): 1 rank moves nothing; listed, not fitted");
         continue;
       }
-      const auto key = std::make_pair(std::string(to_string(k.op)), std::string(to_string(k.layout)));
-      groups[key].emplace_back(k.bytes * busbw_factor(k.op, k.ranks), m.median_s);
+      const auto key = std::make_pair(k.op, k.layout);
+      groups[key].emplace_back(k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks), m.median_s);
       auto& r = ranges.try_emplace(key, k.bytes, k.bytes).first->second;
       r = {std::min(r.first, k.bytes), std::max(r.second, k.bytes)};
     } else if (m.kind == MeasurementKind::Interference && m.interference.victim.rfind("attention", 0) == 0) {
@@ -150,14 +138,14 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
     lo = *std::min_element(slowdowns.begin(), slowdowns.end());
     hi = *std::max_element(slowdowns.begin(), slowdowns.end());
   }
-  std::map<std::string, std::vector<double>> efficiency;  // layout -> beta / line rate per op
+  std::map<CollectiveLayout, std::vector<double>> efficiency;  // layout -> beta / line rate per op
   for (const auto& [key, samples] : groups) {
     size_t distinct = 0;
     for (size_t i = 0; i < samples.size(); ++i)
       distinct += std::none_of(samples.begin(), samples.begin() + long(i),
                                [&](const auto& s) { return s.first == samples[i].first; });
     if (distinct < 2) {
-      out.warnings.push_back("collective " + key.first + " " + key.second + ": one size only; not fitted");
+      out.warnings.push_back(std::string("collective ") + to_string(key.first) + " " + to_string(key.second) + ": one size only; not fitted");
       continue;
     }
     CalibratedCollective k = fit_collective_line(samples, kMaxLineError);
@@ -167,16 +155,16 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
     k.fit.range_hi = ranges[key].second;
     k.fit.backend = "nccl";
     if (!k.table.empty())
-      out.warnings.push_back("collective " + k.op + " " + k.layout + ": one alpha-beta line misses a size by more than " +
+      out.warnings.push_back(std::string("collective ") + to_string(k.op) + " " + to_string(k.layout) + ": one alpha-beta line misses a size by more than " +
                              std::to_string(int(100 * kMaxLineError)) + "%; kept the measured sizes as a table");
     c.collectives.push_back(k);
-    const double line = k.layout == "intra-node" ? node.intra_node.bandwidth_bytes_per_s
+    const double line = k.layout == CollectiveLayout::IntraNode ? node.intra_node.bandwidth_bytes_per_s
                                                  : node.inter_node.nic_bandwidth_bytes_per_s;
-    if (k.layout != "cross-node-cross-rail" && line > 0) efficiency[k.layout].push_back(k.busbw_bytes_per_s / line);
+    if (k.layout != CollectiveLayout::CrossNodeCrossRail && line > 0) efficiency[k.layout].push_back(k.busbw_bytes_per_s / line);
   }
   for (const auto& [layout, e] : efficiency) {
     CalibratedScalar s;
-    s.name = layout == "intra-node" ? "intra_node_efficiency" : "nic_efficiency";
+    s.name = layout == CollectiveLayout::IntraNode ? "intra_node_efficiency" : "nic_efficiency";
     s.value = std::clamp(median(e), 1e-3, 1.5);
     s.fit.samples = int(e.size());
     s.fit.range_lo = *std::min_element(e.begin(), e.end());

@@ -1,7 +1,7 @@
 // Collectives and interference in `hcpsim fit` / `hcpsim check`.
 //
 // Collectives, per (op, layout): t = alpha + bus_bytes / beta, with bus_bytes = nccl-tests
-// bytes x busbw_factor(op, ranks) (nccl-tests' busbw convention, so one beta serves every
+// bytes x bus_bandwidth_factor(op, ranks) (rules/collective.hpp: nccl-tests' busbw convention, so one beta serves every
 // group size of a layout: 2(n-1)/n for all_reduce, (n-1)/n for all_gather, reduce_scatter
 // and all_to_all, 1 for sendrecv). alpha and 1/beta are the least-squares solution (Eigen
 // QR) of sum_i ((alpha + x_i / beta) / t_i - 1)^2, the relative time error, so small and
@@ -28,8 +28,6 @@
 #include "fit/fit.hpp"
 
 namespace hcpsim {
-
-double busbw_factor(CommPattern op, int64_t ranks);
 
 // Fits one (op, layout) from its samples (bus bytes, seconds); throws std::invalid_argument
 // for fewer than 2 distinct sizes.

@@ -135,11 +135,7 @@ void read_collective(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Mea
   const std::string fix = "C's collective suite writes op, bytes, dtype, ranks, layout, nodes and gpus_per_node";
   for (const char* k : {"op", "bytes", "ranks", "layout"}) require(c, sink, k, fix);
   CollectiveConfig& k = m.collective;
-  k.op = c.choice<CommPattern>("op", {{"sendrecv", CommPattern::SendRecv},
-                                      {"all_to_all", CommPattern::AllToAll},
-                                      {"all_gather", CommPattern::AllGather},
-                                      {"reduce_scatter", CommPattern::ReduceScatter},
-                                      {"all_reduce", CommPattern::AllReduce}},
+  k.op = c.choice("op", named_choices(kCommPatterns),
                                {{"alltoall", "write \"all_to_all\""}, {"allgather", "write \"all_gather\""},
                                 {"allreduce", "write \"all_reduce\""}, {"reducescatter", "write \"reduce_scatter\""}})
              .value_or(CommPattern::AllReduce);
@@ -149,10 +145,7 @@ void read_collective(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Mea
   k.ranks = c.integer("ranks", 1, 1 << 20).value_or(0);
   k.nodes = c.integer("nodes", 1, 1 << 20).value_or(1);
   k.gpus_per_node = c.integer("gpus_per_node", 1, 1024).value_or(k.ranks);
-  k.layout = c.choice<CollectiveLayout>("layout", {{"intra-node", CollectiveLayout::IntraNode},
-                                                   {"cross-node-same-rail", CollectiveLayout::CrossNodeSameRail},
-                                                   {"cross-node-cross-rail", CollectiveLayout::CrossNodeCrossRail}},
-                                        {{"intra_node", "write \"intra-node\""}})
+  k.layout = c.choice("layout", named_choices(kCollectiveLayouts), {{"intra_node", "write \"intra-node\""}})
                  .value_or(CollectiveLayout::IntraNode);
   if (k.layout == CollectiveLayout::IntraNode && k.nodes != 1)
     sink.error(c.path_of("nodes"), std::to_string(k.nodes) + " nodes with layout intra-node", "intra-node means nodes = 1",
@@ -384,15 +377,6 @@ MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths
     }
   }
   return all;
-}
-
-const char* to_string(CollectiveLayout l) {
-  switch (l) {
-    case CollectiveLayout::IntraNode: return "intra-node";
-    case CollectiveLayout::CrossNodeSameRail: return "cross-node-same-rail";
-    case CollectiveLayout::CrossNodeCrossRail: return "cross-node-cross-rail";
-  }
-  return "?";
 }
 
 std::string shape_group_key(const Measurement& m) {

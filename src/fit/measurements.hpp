@@ -45,8 +45,6 @@ struct CpRunConfig {
   double pool_granularity_bytes = 0;  // what a 1-byte allocation occupies in the pool (0: not given)
 };
 
-enum class CollectiveLayout { IntraNode, CrossNodeSameRail, CrossNodeCrossRail };
-const char* to_string(CollectiveLayout l);
 
 struct CollectiveConfig {
   CommPattern op = CommPattern::AllReduce;

@@ -57,7 +57,7 @@ double flash_bwd_workspace_bytes(const AttentionShape& a) {
 
 bool in_pass(const Op& op, bool backward) {
   return op.kind == OpKind::Compute && op.compute_class == ComputeClass::Attention &&
-         op.phase == (backward ? Phase::Backward : Phase::Forward) && op.label.rfind("recompute.", 0) != 0;
+         op.phase == (backward ? Phase::Backward : Phase::Forward) && !op.recompute;
 }
 
 std::string join(const std::vector<std::string>& v) {

@@ -13,7 +13,7 @@ constexpr double kMsPerS = 1e3;
 constexpr int32_t kLayerPhase = 0;  // the executor's first phase is the layer
 
 const char* kind_of(const Op& op) {
-  if (op.kind == OpKind::Compute) return op.label.rfind("attn.", 0) == 0 ? "attention" : "compute";
+  if (op.kind == OpKind::Compute) return op.area == OpArea::Attention && !op.recompute ? "attention" : "compute";
   switch (op.stream) {
     case Stream::NcclCp:
     case Stream::NcclCpInner: return "cp comm";

@@ -1,10 +1,14 @@
-// How the flash backward sizes its workspace, in plain C++ (no CUDA), so that the kernels
-// (flash_bwd.cu) and the simulator's memory replay (fit/replay_cp.cpp) and tile model
-// (cost/attention_tiles.cpp) use one definition.
+// How hcpsim's flash attention backward lays out its workspace, in plain C++17 (nvcc compiles
+// it too), so that the kernels (kernels/flash_bwd.cu) carve the workspace with it, and the
+// memory replay of the fit (fit/replay_cp.cpp) and the tile model (cost/attention_tiles.cpp)
+// size it with it: one definition.
 //
-// Workspace: an fp32 dQ accumulator [rows, head_dim], two fp32 row statistics (delta and the
-// log2 LSE, rows padded to 4 floats for TMA strides), and, when query heads split over CTAs,
-// fp32 dK and dV accumulators; each part 256-byte aligned.
+// Workspace, each part starting 256-byte aligned:
+//   dq_accum  fp32 dQ accumulator [batch x sq x query heads, head dim]
+//   delta     fp32 rowsum(dO * O), [batch x query heads, sq padded to 4 floats (TMA stride)]
+//   lse_log2  fp32 log2 of the LSE, same shape as delta
+//   dk_accum, dv_accum  fp32 [batch x skv x KV heads x head dim] each, only when the query heads
+//             of a KV head split over CTAs (bwd_head_split > 1)
 #pragma once
 #include <cstdint>
 
@@ -24,13 +28,34 @@ inline int64_t bwd_head_split(int64_t batch, int64_t seqlen_kv, int64_t heads_q,
   return head_dim == 128 && heads_q > heads_kv && ctas < kBwdHeadSplitBelowCtas ? heads_q / heads_kv : 1;
 }
 
+// Byte offsets of the workspace's parts and its size.
+struct BwdWorkspaceLayout {
+  int64_t stat_stride = 0;                         // floats per (batch, head) row of delta and lse_log2
+  int64_t dq_accum = 0, delta = 0, lse_log2 = 0;   // offsets
+  int64_t dk_accum = 0, dv_accum = 0;              // offsets (meaningful when split)
+  int64_t kv_accum_bytes = 0;                      // one of dk_accum, dv_accum, aligned
+  bool split = false;
+  int64_t total_bytes = 0;
+};
+
+inline BwdWorkspaceLayout bwd_workspace_layout(int64_t batch, int64_t seqlen_q, int64_t seqlen_kv, int64_t heads_q,
+                                               int64_t heads_kv, int64_t head_dim) {
+  BwdWorkspaceLayout w;
+  w.stat_stride = bwd_stat_stride(seqlen_q);
+  const int64_t stat_bytes = bwd_align256(batch * heads_q * w.stat_stride * 4);
+  w.delta = w.dq_accum + bwd_align256(batch * seqlen_q * heads_q * head_dim * 4);
+  w.lse_log2 = w.delta + stat_bytes;
+  w.dk_accum = w.lse_log2 + stat_bytes;
+  w.kv_accum_bytes = bwd_align256(batch * seqlen_kv * heads_kv * head_dim * 4);
+  w.dv_accum = w.dk_accum + w.kv_accum_bytes;
+  w.split = bwd_head_split(batch, seqlen_kv, heads_q, heads_kv, head_dim) > 1;
+  w.total_bytes = w.dk_accum + (w.split ? 2 * w.kv_accum_bytes : 0);
+  return w;
+}
+
 inline int64_t bwd_workspace_bytes(int64_t batch, int64_t seqlen_q, int64_t seqlen_kv, int64_t heads_q,
                                    int64_t heads_kv, int64_t head_dim) {
-  const int64_t rows = batch * seqlen_q * heads_q;
-  const int64_t kv_elems = batch * seqlen_kv * heads_kv * head_dim;
-  const int64_t dkv = bwd_head_split(batch, seqlen_kv, heads_q, heads_kv, head_dim) > 1 ? 2 * bwd_align256(kv_elems * 4) : 0;
-  const int64_t stat = batch * heads_q * bwd_stat_stride(seqlen_q) * 4;
-  return bwd_align256(rows * head_dim * 4) + 2 * bwd_align256(stat) + dkv;
+  return bwd_workspace_layout(batch, seqlen_q, seqlen_kv, heads_q, heads_kv, head_dim).total_bytes;
 }
 
 }  // namespace hcpsim::kernels

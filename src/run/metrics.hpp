@@ -29,7 +29,7 @@ struct AttentionMetrics {
   double overlap_ratio = 1;   // 1 - exposed/comm (1 when there is no CP comm)
 };
 
-// Attention ops are those whose label starts with "attn."; CP comm ops are comm
+// Attention ops are those of OpArea::Attention, not recomputed; CP comm ops are comm
 // ops on the NcclCp / NcclCpInner streams; kernels are compute ops on any stream.
 // Comm time counts from when the transfer started (start_s), not from arrival.
 AttentionMetrics attention_metrics(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs);

@@ -28,13 +28,11 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
   return t;
 }
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-// Longest span (first start .. last end) over ranks of the step-phase ops whose label starts with `prefix`.
-double step_span_s(const Timeline& t, const std::vector<RankProgram>& step, const char* prefix) {
+// Longest span (first start .. last end) over ranks of the step-phase ops of `area`.
+double step_span_s(const Timeline& t, const std::vector<RankProgram>& step, OpArea area) {
   std::vector<std::pair<double, double>> per_rank(step.size(), {std::numeric_limits<double>::infinity(), -1});
   for (const OpRecord& r : t.ops) {
-    if (r.phase != kStepPhase || !starts_with(step.at(r.rank).ops.at(r.op).label, prefix)) continue;
+    if (r.phase != kStepPhase || step.at(r.rank).ops.at(r.op).area != area) continue;
     auto& [b, e] = per_rank[r.rank];
     b = std::min(b, r.start_s);
     e = std::max(e, r.end_s);
@@ -51,15 +49,15 @@ double model_flops(const std::vector<RankProgram>& programs) {
   for (const RankProgram& p : programs)
     for (const Op& op : p.ops) {
       if (op.kind != OpKind::Compute || op.compute_class == ComputeClass::Elementwise) continue;
-      if (starts_with(op.label, "recompute.")) continue;
+      if (op.recompute) continue;
       f += op.flops;
     }
   return f;
 }
 
-int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, const char* prefix) {
+int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea area) {
   int64_t n = 0;
-  for (const Op& op : programs.at(rank).ops) n += starts_with(op.label, prefix) ? 1 : 0;
+  for (const Op& op : programs.at(rank).ops) n += op.area == area ? 1 : 0;
   return n;
 }
 
@@ -141,10 +139,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.extra_forward_s = extra.forward_s;
     si.extra_backward_s = extra.backward_s;
     const bool distopt = sc.parallel.use_distributed_optimizer;
-    si.grad_reduce_s = step_span_s(t, w.step, distopt ? "dp.grad_rs" : "dp.grad_ar");
-    si.param_gather_s = distopt ? step_span_s(t, w.step, "dp.param_ag") : 0;
-    si.optimizer_s = step_span_s(t, w.step, "optimizer.");
-    si.buckets = std::max<int64_t>(1, count_ops(w.step, slowest, distopt ? "dp.grad_rs" : "dp.grad_ar"));
+    si.grad_reduce_s = step_span_s(t, w.step, OpArea::GradReduce);
+    si.param_gather_s = distopt ? step_span_s(t, w.step, OpArea::ParamGather) : 0;
+    si.optimizer_s = step_span_s(t, w.step, OpArea::Optimizer);
+    si.buckets = std::max<int64_t>(1, count_ops(w.step, slowest, OpArea::GradReduce));
     m.composed = compose_step(si);
     m.time_s = m.composed.step_s;
     const double tokens = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_length;

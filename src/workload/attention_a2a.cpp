@@ -14,13 +14,12 @@ namespace hcpsim {
 // (in that order before attention, the other order after). Finally the current
 // stream waits for cp_stream.
 std::vector<int32_t> a2a_communicate(ProgramBuilder& b, Stream nccl, int32_t group,
-                                     const std::string& base, const std::vector<A2aTensor>& tensors,
-                                     bool before_attn, QkvFormat format) {
+                                     const std::vector<A2aTensor>& tensors, bool before_attn, QkvFormat format) {
   const int64_t n = static_cast<int64_t>(tensors.size());
   const double bshd = format == QkvFormat::Bshd ? 1 : 0;
   std::vector<int32_t> a2a(n, -1);
   auto label = [&](int64_t i, const char* what) {
-    return base + ".a2a_" + tensors[i].name + what;
+    return "a2a_" + tensors[i].name + what;
   };
   auto pre = [&](int64_t i) {
     const double copies = before_attn ? 1 : 1 + bshd;

@@ -15,9 +15,8 @@ struct A2aTensor {
 };
 
 // before_attn: "gather s, split h" (Q, K, V, dO); otherwise "split s, gather h"
-// (O, dQ, dK, dV). Label base e.g. "attn.fwd". Returns the a2a op ids.
+// (O, dQ, dK, dV). Ops are named "a2a_<tensor>[.pre_copy|.post_copy]". Returns the a2a op ids.
 std::vector<int32_t> a2a_communicate(ProgramBuilder& b, Stream nccl, int32_t group,
-                                     const std::string& base, const std::vector<A2aTensor>& tensors,
-                                     bool before_attn, QkvFormat format);
+                                     const std::vector<A2aTensor>& tensors, bool before_attn, QkvFormat format);
 
 }  // namespace hcpsim

@@ -21,7 +21,7 @@ struct ChunkTile {
 ChunkTile chunk_tile(const CpAttention& a, int64_t j) {
   const int64_t c = a.local.len / 2;
   ChunkTile t;
-  t.chunk_id = j == 0 ? a.cp_rank : 2 * a.cp - 1 - a.cp_rank;
+  t.chunk_id = dual_chunk_id(a.cp, a.cp_rank, j);
   if (!a.causal) {
     t.skv = a.seq_length;
     return t;
@@ -35,18 +35,17 @@ ChunkTile chunk_tile(const CpAttention& a, int64_t j) {
 
 // K and V to sequence-first layout (a copy for bshd), the two synchronous
 // all-gathers, and the reorder of each gathered tensor to natural order.
-void gather_kv(ProgramBuilder& b, const CpAttention& a, const char* pass) {
+void gather_kv(ProgramBuilder& b, const CpAttention& a) {
   const double k = a.local.k_bytes(), n = double(a.cp);
-  const std::string base = std::string("attn.") + pass;
   if (a.format == QkvFormat::Bshd) {
-    b.elementwise(Stream::Compute, base + ".k_seq_first_copy", 2 * k);
-    b.elementwise(Stream::Compute, base + ".v_seq_first_copy", 2 * k);
+    b.elementwise(Stream::Compute, "k_seq_first_copy", 2 * k);
+    b.elementwise(Stream::Compute, "v_seq_first_copy", 2 * k);
   }
   for (const char* t : {"k", "v"})
-    b.sync(Stream::Compute, b.collective(Stream::NcclCp, Stream::Compute, base + ".ag_" + t,
+    b.sync(Stream::Compute, b.collective(Stream::NcclCp, Stream::Compute, std::string("ag_") + t,
                                          CommPattern::AllGather, a.cp_group, k));
   for (const char* t : {"k", "v"})
-    b.elementwise(Stream::Compute, base + ".ag_" + t + ".reorder", 2 * n * k);
+    b.elementwise(Stream::Compute, std::string("ag_") + t + ".reorder", 2 * n * k);
 }
 
 AttentionShape chunk_shape(const CpAttention& a, const ChunkTile& t, bool backward) {
@@ -61,12 +60,12 @@ std::optional<int64_t> chunk_window(const CpAttention& a) {
 }  // namespace
 
 void all_gather_forward(ProgramBuilder& b, const CpAttention& a) {
-  gather_kv(b, a, "fwd");
+  gather_kv(b, a);
   b.wait_stream(Stream::Cp, Stream::Compute);
   for (int64_t j = 0; j < 2; ++j) {
     const Stream s = alternating_stream(j);
     const ChunkTile t = chunk_tile(a, j);
-    const std::string base = "attn.fwd.chunk" + std::to_string(t.chunk_id);
+    const std::string base = chunk_what(t.chunk_id);
     attention_kernel(b, s, base, chunk_shape(a, t, false), chunk_window(a));
     // out[:, j].copy_(out_per_step[j]): half of O read and written.
     b.elementwise(s, base + ".out_copy", a.local.q_bytes());
@@ -75,16 +74,16 @@ void all_gather_forward(ProgramBuilder& b, const CpAttention& a) {
 }
 
 void all_gather_backward(ProgramBuilder& b, const CpAttention& a) {
-  gather_kv(b, a, "bwd");  // only the local K, V were saved
+  gather_kv(b, a);  // only the local K, V were saved
   const double kv = 2 * a.local.k_bytes(), n = double(a.cp);
   // Zero-initialized full-length dK and dV in the input dtype.
-  b.elementwise(Stream::Compute, "attn.bwd.dkv_zero", n * kv);
+  b.elementwise(Stream::Compute, "dkv_zero", n * kv);
   b.wait_stream(Stream::Cp, Stream::Compute);
   int32_t add = -1;  // the dK/dV adds are serialized with an event
   for (int64_t j = 0; j < 2; ++j) {
     const Stream s = alternating_stream(j);
     const ChunkTile t = chunk_tile(a, j);
-    const std::string base = "attn.bwd.chunk" + std::to_string(t.chunk_id);
+    const std::string base = chunk_what(t.chunk_id);
     attention_kernel(b, s, base, chunk_shape(a, t, true), chunk_window(a));
     // dK/dV of the visible range added into the full-length buffers.
     const double part = double(t.skv) / double(a.local.len) * kv;
@@ -92,14 +91,14 @@ void all_gather_backward(ProgramBuilder& b, const CpAttention& a) {
                         add >= 0 ? std::vector<int32_t>{add} : std::vector<int32_t>{});
   }
   b.wait_stream(Stream::Compute, Stream::Cp);
-  b.elementwise(Stream::Compute, "attn.bwd.dkv_reorder", 2 * n * kv);
+  b.elementwise(Stream::Compute, "dkv_reorder", 2 * n * kv);
   for (const char* t : {"dk", "dv"})
     b.sync(Stream::Compute, b.collective(Stream::NcclCp, Stream::Compute,
-                                         std::string("attn.bwd.rs_") + t, CommPattern::ReduceScatter,
+                                         std::string("rs_") + t, CommPattern::ReduceScatter,
                                          a.cp_group, a.local.k_bytes()));
   for (int64_t j = 0; j < 2; ++j)  // dQ chunks copied into place
     b.elementwise(Stream::Compute,
-                  "attn.bwd.chunk" + std::to_string(chunk_tile(a, j).chunk_id) + ".dq_copy",
+                  chunk_what(chunk_tile(a, j).chunk_id) + ".dq_copy",
                   a.local.q_bytes());
 }
 

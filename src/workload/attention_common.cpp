@@ -55,7 +55,7 @@ AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, Kerne
   return s;
 }
 
-int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view label,
+int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
                          const AttentionShape& a, std::optional<int64_t> window,
                          std::vector<int32_t> deps) {
   const double batch = double(a.batch);
@@ -73,7 +73,7 @@ int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view label,
   const double flops = a.backward ? kAttnBwdFlopRatio * fwd_flops : fwd_flops;
   AttentionShape shape = a;
   shape.window = window.value_or(0);
-  return b.attention(s, label, shape, flops, bytes, std::move(deps));
+  return b.attention(s, what, shape, flops, bytes, std::move(deps));
 }
 
 }  // namespace hcpsim

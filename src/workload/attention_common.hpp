@@ -68,7 +68,7 @@ double visible_elements(int64_t sq, int64_t skv, KernelMask mask, std::optional<
 
 // Appends one attention kernel (forward or backward per shape.backward) with
 // FLOPs and bytes by the convention above.
-int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view label,
+int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
                          const AttentionShape& shape, std::optional<int64_t> window,
                          std::vector<int32_t> deps = {});
 

@@ -66,42 +66,43 @@ std::vector<A2aTensor> qkv(const AttnDims& d, const char* q, const char* k, cons
 
 void single_kernel(ProgramBuilder& b, const CpAttention& a, const AttnDims& d, bool backward) {
   const int64_t s = d.len;
-  attention_kernel(b, Stream::Compute, backward ? "attn.bwd.kernel" : "attn.fwd.kernel",
+  attention_kernel(b, Stream::Compute, kWholeKernelWhat,
                    attention_shape(d, s, s, user_mask(a), backward), a.window);
 }
 
 }  // namespace
 
 void core_attention_forward(ProgramBuilder& b, const CpAttention& a) {
+  const AreaScope attention(b, OpArea::Attention);
   switch (plan_of(a)) {
     case Plan::Single: single_kernel(b, a, a.local, false); return;
     case Plan::Ring: ring_forward(b, ring_of(a, 1)); return;
     case Plan::AllGather: all_gather_forward(b, a); return;
     case Plan::A2a:
     case Plan::A2aRing:
-      a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.fwd", qkv(a.local, "q", "k", "v"),
+      a2a_communicate(b, a2a_stream(a), a2a_group(a), qkv(a.local, "q", "k", "v"),
                       true, a.format);
       if (plan_of(a) == Plan::A2a) single_kernel(b, a, after_a2a(a.local, a.cp), false);
       else ring_forward(b, ring_of(a, a.a2a_size));
-      a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.fwd", {{"o", a.local.q_bytes()}},
+      a2a_communicate(b, a2a_stream(a), a2a_group(a), {{"o", a.local.q_bytes()}},
                       false, a.format);
       return;
   }
 }
 
 void core_attention_backward(ProgramBuilder& b, const CpAttention& a) {
+  const AreaScope attention(b, OpArea::Attention);
   switch (plan_of(a)) {
     case Plan::Single: single_kernel(b, a, a.local, true); return;
     case Plan::Ring: ring_backward(b, ring_of(a, 1)); return;
     case Plan::AllGather: all_gather_backward(b, a); return;
     case Plan::A2a:
     case Plan::A2aRing:
-      a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.bwd", {{"do", a.local.q_bytes()}},
+      a2a_communicate(b, a2a_stream(a), a2a_group(a), {{"do", a.local.q_bytes()}},
                       true, a.format);
       if (plan_of(a) == Plan::A2a) single_kernel(b, a, after_a2a(a.local, a.cp), true);
       else ring_backward(b, ring_of(a, a.a2a_size));
-      a2a_communicate(b, a2a_stream(a), a2a_group(a), "attn.bwd",
-                      qkv(a.local, "dq", "dk", "dv"), false, a.format);
+      a2a_communicate(b, a2a_stream(a), a2a_group(a), qkv(a.local, "dq", "dk", "dv"), false, a.format);
       return;
   }
 }

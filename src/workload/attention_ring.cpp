@@ -8,9 +8,9 @@ namespace hcpsim {
 
 namespace {
 
-std::string step_label(const char* pass, int64_t i, const char* what) {
-  return std::string("attn.") + pass + ".step" + std::to_string(i) + "." + what;
-}
+// "step<i>.<what>": a ring step's kernel (what = its section) and the copies and
+// accumulations of that step.
+std::string step_what(int64_t i, const char* what) { return "step" + std::to_string(i) + "." + what; }
 
 // Half-tensor copies of the cuDNN path: k_part/v_part.contiguous() (lower) and
 // q_part.contiguous() (upper; backward also out and dout). With sbhd the halves
@@ -18,37 +18,22 @@ std::string step_label(const char* pass, int64_t i, const char* what) {
 void half_copies(ProgramBuilder& b, const RingAttention& ring, Stream s, int64_t i, RingSection sec,
                  bool backward) {
   if (ring.format != QkvFormat::Bshd) return;
-  const char* pass = backward ? "bwd" : "fwd";
   const double kv = 2 * ring.dims.k_bytes();
   // Copying half a tensor reads and writes half of it: bytes = |X|.
-  if (sec == RingSection::Lower) b.elementwise(s, step_label(pass, i, "kv_half_copy"), kv);
+  if (sec == RingSection::Lower) b.elementwise(s, step_what(i, "kv_half_copy"), kv);
   if (sec == RingSection::Upper)
-    b.elementwise(s, step_label(pass, i, backward ? "q_out_dout_half_copy" : "q_half_copy"),
+    b.elementwise(s, step_what(i, backward ? "q_out_dout_half_copy" : "q_half_copy"),
                   (backward ? 3 : 1) * ring.dims.q_bytes());
 }
 
 }  // namespace
 
-const char* to_string(RingSection s) {
-  switch (s) {
-    case RingSection::Diagonal: return "diag";
-    case RingSection::Lower: return "lower";
-    case RingSection::Upper: return "upper";
-    case RingSection::All: return "full";
-  }
-  return "?";
-}
-
 RingSection ring_forward_section(const RingAttention& ring, int64_t i) {
-  if (!ring.causal) return RingSection::All;
-  if (i == 0) return RingSection::Diagonal;           // own KV
-  return i <= ring.rank ? RingSection::Lower : RingSection::Upper;  // KV of rank (r-i) mod N
+  return ring_forward_section(ring.n, ring.rank, i, ring.causal);
 }
 
 RingSection ring_backward_section(const RingAttention& ring, int64_t i) {
-  if (!ring.causal) return RingSection::All;
-  if (i == ring.n - 1) return RingSection::Diagonal;  // step i = forward step N-1-i
-  return i >= ring.n - 1 - ring.rank ? RingSection::Lower : RingSection::Upper;
+  return ring_backward_section(ring.n, ring.rank, i, ring.causal);
 }
 
 AttentionShape ring_tile(const RingAttention& ring, RingSection s, bool backward) {
@@ -69,7 +54,7 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
   const double kv = 2 * ring.dims.k_bytes();  // |K| + |V|, one packed message
   const double lse = ring.dims.lse_bytes(), out = ring.dims.q_bytes();
   // torch.cat(k.view(-1), v.view(-1)): the first send buffer.
-  b.elementwise(Stream::Compute, "attn.fwd.kv_pack", 2 * kv);
+  b.elementwise(Stream::Compute, "kv_pack", 2 * kv);
 
   std::vector<int32_t> msg(n, -1);  // msg[i] delivers the KV used at step i
   int32_t merge = -1;               // fwd_results_correction_done
@@ -78,11 +63,11 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
       const Stream s = alternating_stream(i);
       if (i >= 1) b.wait(s, msg[i]);
       if (i < n - 1)  // transfer for step i+1, issued before the step-i kernel
-        msg[i + 1] = b.sendrecv(Stream::NcclCp, s, "attn.fwd.kv_send" + std::to_string(i + 1),
+        msg[i + 1] = b.sendrecv(Stream::NcclCp, s, "kv_send" + std::to_string(i + 1),
                                 ring.next, ring.prev, kv, kv);
       const RingSection sec = ring_forward_section(ring, i);
       half_copies(b, ring, s, i, sec, false);
-      attention_kernel(b, s, step_label("fwd", i, to_string(sec)), ring_tile(ring, sec, false),
+      attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, false),
                        std::nullopt);
     }
     if (i >= 1) {  // LSE merge of step i-1, one step behind, serialized by an event
@@ -91,7 +76,7 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
       // (upper steps: second half of the rows only).
       const double bytes = i == 1 ? 2 * lse : (upper ? 1.5 : 3) * lse;
       merge = b.elementwise(alternating_stream(i - 1),
-                            "attn.fwd.lse_merge" + std::to_string(i - 1), bytes,
+                            "lse_merge" + std::to_string(i - 1), bytes,
                             merge >= 0 ? std::vector<int32_t>{merge} : std::vector<int32_t>{});
     }
   }
@@ -100,7 +85,7 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
     // out (+)= exp(lse_i - lse) * out_i; step 0 initializes out.
     const bool upper = ring_forward_section(ring, i) == RingSection::Upper;
     const double full = i == 0 ? 2 * out + 2 * lse : 3 * out + 2 * lse;
-    b.elementwise(Stream::Compute, "attn.fwd.out_correction" + std::to_string(i),
+    b.elementwise(Stream::Compute, "out_correction" + std::to_string(i),
                   upper ? full / 2 : full);
   }
 }
@@ -112,25 +97,25 @@ void ring_backward(ProgramBuilder& b, const RingAttention& ring) {
   const double q = ring.dims.q_bytes();
   const Stream s = Stream::Compute;  // p2p backward uses the current stream only
   if (ring.causal)  // contiguous second half of the LSE for upper-triangle steps
-    b.elementwise(s, "attn.bwd.lse_half_copy", ring.dims.lse_bytes());
+    b.elementwise(s, "lse_half_copy", ring.dims.lse_bytes());
   for (int64_t i = 0; i < n; ++i) {
     // Payload: KV (i = 0), KV + dKV of the previous step (0 < i < N-1), dKV (i = N-1).
     const bool kv_only = i == 0, dkv_only = i == n - 1;
     const double payload = (kv_only || dkv_only) ? kv : 2 * kv;
-    const char* what = kv_only ? "attn.bwd.kv_send" : (dkv_only ? "attn.bwd.dkv_send" : "attn.bwd.kv_dkv_send");
+    const char* what = kv_only ? "kv_send" : (dkv_only ? "dkv_send" : "kv_dkv_send");
     const int32_t xfer =
         b.sendrecv(Stream::NcclCp, s, what + std::to_string(i), ring.prev, ring.next, payload, payload);
     const RingSection sec = ring_backward_section(ring, i);
     half_copies(b, ring, s, i, sec, true);
-    attention_kernel(b, s, step_label("bwd", i, to_string(sec)), ring_tile(ring, sec, true),
+    attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, true),
                      std::nullopt);
     // dQ into dq_buffer: copy at i = 0, add afterwards; upper steps touch half the rows.
     const double dq_part = sec == RingSection::Upper ? q / 2 : q;
-    b.elementwise(s, step_label("bwd", i, "dq_accumulate"), (i == 0 ? 2 : 3) * dq_part);
+    b.elementwise(s, step_what(i, "dq_accumulate"), (i == 0 ? 2 : 3) * dq_part);
     b.wait(s, xfer);
     // dKV into the received slot: copy at i = 0, add afterwards; lower steps half the rows.
     const double dkv_part = sec == RingSection::Lower ? kv / 2 : kv;
-    b.elementwise(s, step_label("bwd", i, "dkv_accumulate"), (i == 0 ? 2 : 3) * dkv_part);
+    b.elementwise(s, step_what(i, "dkv_accumulate"), (i == 0 ? 2 : 3) * dkv_part);
   }
 }
 

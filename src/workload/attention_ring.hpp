@@ -3,12 +3,11 @@
 // post-a2a tensors).
 #pragma once
 
+#include "rules/cp_schedule.hpp"
 #include "workload/attention_common.hpp"
 
 namespace hcpsim {
 
-enum class RingSection : uint8_t { Diagonal, Lower, Upper, All };
-const char* to_string(RingSection s);  // "diag", "lower", "upper", "full"
 
 struct RingAttention {
   AttnDims dims;       // tensors on this rank: len = 2c tokens, hq/hk heads

@@ -113,17 +113,17 @@ void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) 
   const RecomputeGranularity rc = s.training.recompute_granularity;
   if (!full_layer) {
     if (rc != RecomputeGranularity::None) {  // core attention is what gets re-run
-      b.set_prefix("recompute.");
+      b.set_recompute(true);
       core_attention_forward(b, c.attn);
-      b.set_prefix("");
+      b.set_recompute(false);
     }
     core_attention_backward(b, c.attn);
     return;
   }
   if (rc == RecomputeGranularity::Full) {  // re-run the whole layer forward
-    b.set_prefix("recompute.");
+    b.set_recompute(true);
     layer_forward(b, c);
-    b.set_prefix("");
+    b.set_recompute(false);
   }
   layer_backward(b, c);  // selective recompute happens inside
 }

@@ -3,12 +3,11 @@
 // core attention only for workload "attention"; `step` = embedding, LM head,
 // loss, gradient sync and optimizer for workload "step".
 //
-// Op labels: "<area>.<pass>.<what>[.<detail>]", e.g. "layer.fwd.qkv_gemm",
-// "attn.fwd.step2.lower", "attn.fwd.kv_send3", "attn.bwd.kv_dkv_send1",
-// "attn.fwd.a2a_q.pre_copy", "attn.bwd.rs_dk", "embed.fwd.tp_rs",
-// "dp.grad_rs.bucket0", "optimizer.adam"; ops re-run for activation
-// recomputation carry the prefix "recompute.". Process groups: "tp", "cp",
-// "cp_a2a" (HCP inner, L0), "cp_p2p" (HCP outer ring, L1), "dp_cp".
+// Every op carries its area, phase and recompute flag; its label is spelled by
+// rules/op_label.hpp ("layer.fwd.qkv_gemm", "attn.fwd.step2.lower", "attn.bwd.kv_dkv_send1",
+// "recompute.attn.fwd.a2a_q.pre_copy", "embed.fwd.tp_rs", "dp.grad_rs.bucket0",
+// "optimizer.adam"). Process groups: "tp", "cp", "cp_a2a" (HCP inner, L0), "cp_p2p" (HCP
+// outer ring, L1), "dp_cp".
 #pragma once
 
 #include "workload/attention_common.hpp"

@@ -34,39 +34,34 @@ Dims dims_of(const LayerContext& c) {
   return d;
 }
 
-std::string name(Phase p, const char* what) {
-  return std::string("layer.") + (p == Phase::Forward ? "fwd." : "bwd.") + what;
-}
-
 // Synchronous TP collective of the residual stream [T/t or T, h].
-void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, Phase phase, CommPattern p,
-             const char* what) {
+void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPattern p, const char* what) {
   if (d.t == 1) return;
   const double bytes = (p == CommPattern::AllReduce ? d.tokens : d.sp_tokens) * d.h * d.e;
   b.sync(Stream::Compute,
-         b.collective(Stream::NcclTp, Stream::Compute, name(phase, what), p, c.tp_group, bytes));
+         b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
 }
 
 // Column-parallel linear: input [T, in] gathered from the SP shards, output [T, out].
 void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                     const char* gemm, int64_t out) {
-  if (d.sp) tp_sync(b, c, d, Phase::Forward, CommPattern::AllGather, ag);
-  b.gemm(Stream::Compute, name(Phase::Forward, gemm), {int64_t(d.tokens), out, d.h}, d.e);
+  if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
+  b.gemm(Stream::Compute, gemm, {int64_t(d.tokens), out, d.h}, d.e);
 }
 
 // Row-parallel linear: [T, in/t] x [in/t, h], then reduce-scatter (SP) or all-reduce.
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
-  b.gemm(Stream::Compute, name(Phase::Forward, gemm), {int64_t(d.tokens), d.h, in}, d.e);
-  tp_sync(b, c, d, Phase::Forward, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
+  b.gemm(Stream::Compute, gemm, {int64_t(d.tokens), d.h, in}, d.e);
+  tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
 }
 
 void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                   const char* gemm, int64_t in) {
-  if (d.sp) tp_sync(b, c, d, Phase::Backward, CommPattern::AllGather, ag);
+  if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
   const std::string g = gemm;
-  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_dgrad").c_str()), {int64_t(d.tokens), in, d.h}, d.e);
-  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_wgrad").c_str()), {d.h, in, int64_t(d.tokens)}, d.e);
+  b.gemm(Stream::Compute, g + "_dgrad", {int64_t(d.tokens), in, d.h}, d.e);
+  b.gemm(Stream::Compute, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d.e);
 }
 
 void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
@@ -74,17 +69,17 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   const std::string g = gemm;
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
-    gathered = b.collective(Stream::NcclTp, Stream::Compute, name(Phase::Backward, (g + "_input_ag").c_str()),
+    gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",
                             CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.e);
-  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_dgrad").c_str()), {int64_t(d.tokens), d.h, out}, d.e);
+  b.gemm(Stream::Compute, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d.e);
   int32_t reduced = -1;
   if (d.t > 1)  // dgrad reduce-scatter (SP) / all-reduce, overlapped with wgrad
     reduced = b.collective(Stream::NcclTp, Stream::Compute,
-                           name(Phase::Backward, (g + (d.sp ? "_dgrad_rs" : "_dgrad_ar")).c_str()),
+                           g + (d.sp ? "_dgrad_rs" : "_dgrad_ar"),
                            d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
                            (d.sp ? d.sp_tokens : d.tokens) * d.h * d.e);
   if (gathered >= 0) b.wait(Stream::Compute, gathered);
-  b.gemm(Stream::Compute, name(Phase::Backward, (g + "_wgrad").c_str()), {out, d.h, int64_t(d.tokens)}, d.e);
+  b.gemm(Stream::Compute, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d.e);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
 }
 
@@ -98,43 +93,45 @@ double rope_bytes(const LayerContext& c) {
 }  // namespace
 
 void layer_forward(ProgramBuilder& b, const LayerContext& c) {
+  const AreaScope layer(b, OpArea::Layer);
   const Dims d = dims_of(c);
-  b.elementwise(Stream::Compute, name(Phase::Forward, "input_norm"), stream_bytes(d, 2));
+  b.elementwise(Stream::Compute, "input_norm", stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_qkv", "qkv_gemm", d.qkv_out);
-  b.elementwise(Stream::Compute, name(Phase::Forward, "rope"), rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", rope_bytes(c));
   core_attention_forward(b, c.attn);
   row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
-  b.elementwise(Stream::Compute, name(Phase::Forward, "residual_add_attn"), stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, name(Phase::Forward, "pre_mlp_norm"), stream_bytes(d, 2));
+  b.elementwise(Stream::Compute, "residual_add_attn", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "pre_mlp_norm", stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_fc1", "fc1_gemm", d.fc1_out);
   // SwiGLU reads both fc1 halves and writes ffn/t; GeLU reads and writes ffn/t.
-  b.elementwise(Stream::Compute, name(Phase::Forward, d.glu ? "swiglu" : "gelu"),
+  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu",
                 (d.glu ? 3 : 2) * d.tokens * double(d.ffn_local) * d.e);
   row_forward(b, c, d, "fc2_gemm", d.ffn_local, d.sp ? "tp_rs_fc2" : "tp_ar_fc2");
-  b.elementwise(Stream::Compute, name(Phase::Forward, "residual_add_mlp"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_mlp", stream_bytes(d, 3));
 }
 
 void layer_backward(ProgramBuilder& b, const LayerContext& c) {
+  const AreaScope layer(b, OpArea::Layer);
   const Dims d = dims_of(c);
   const Scenario& s = *c.scenario;
   row_backward(b, c, d, "tp_ag_fc2_grad", "fc2", d.ffn_local);
   // SwiGLU backward reads dY, both inputs, writes both input grads.
-  b.elementwise(Stream::Compute, name(Phase::Backward, d.glu ? "swiglu" : "gelu"),
+  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu",
                 (d.glu ? 5 : 3) * d.tokens * double(d.ffn_local) * d.e);
   column_backward(b, c, d, "fc1", d.fc1_out);
-  b.elementwise(Stream::Compute, name(Phase::Backward, "pre_mlp_norm"), stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, name(Phase::Backward, "residual_add_mlp"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "pre_mlp_norm", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_mlp", stream_bytes(d, 3));
   row_backward(b, c, d, "tp_ag_proj_grad", "proj", d.attn_out);
   if (s.training.recompute_granularity == RecomputeGranularity::Selective) {
-    b.set_prefix("recompute.");
+    b.set_recompute(true);
     core_attention_forward(b, c.attn);
-    b.set_prefix("");
+    b.set_recompute(false);
   }
   core_attention_backward(b, c.attn);
-  b.elementwise(Stream::Compute, name(Phase::Backward, "rope"), rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", rope_bytes(c));
   column_backward(b, c, d, "qkv", d.qkv_out);
-  b.elementwise(Stream::Compute, name(Phase::Backward, "input_norm"), stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, name(Phase::Backward, "residual_add_attn"), stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "input_norm", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_attn", stream_bytes(d, 3));
 }
 
 }  // namespace hcpsim

@@ -17,24 +17,26 @@ class ProgramBuilder {
  public:
   explicit ProgramBuilder(RankProgram& program);
 
-  // Phase and label prefix of the ops appended from now on ("recompute." in
-  // the backward re-run of a forward).
+  // Phase, area and recompute flag of the ops appended from now on; every op's label is
+  // op_label(area, phase, what, recompute) of the `what` its call names (rules/op_label.hpp).
   void set_phase(Phase p) { phase_ = p; }
   Phase phase() const { return phase_; }
-  void set_prefix(std::string_view prefix) { prefix_ = prefix; }
+  void set_area(OpArea a) { area_ = a; }
+  OpArea area() const { return area_; }
+  void set_recompute(bool r) { recompute_ = r; }
 
-  // A compute op on CUDA stream `s`; it also waits for everything the stream
+  // A compute op on CUDA stream `s` named `what`; it also waits for everything the stream
   // was told to wait for since its last compute op.
-  int32_t elementwise(Stream s, std::string_view label, double bytes, std::vector<int32_t> deps = {});
-  int32_t gemm(Stream s, std::string_view label, const GemmShape& shape, double bytes_per_element);
-  int32_t attention(Stream s, std::string_view label, const AttentionShape& shape, double flops,
+  int32_t elementwise(Stream s, std::string_view what, double bytes, std::vector<int32_t> deps = {});
+  int32_t gemm(Stream s, std::string_view what, const GemmShape& shape, double bytes_per_element);
+  int32_t attention(Stream s, std::string_view what, const AttentionShape& shape, double flops,
                     double bytes, std::vector<int32_t> deps = {});
 
   // A collective on NCCL stream `nccl`, issued by CUDA stream `issuer`.
-  int32_t collective(Stream nccl, Stream issuer, std::string_view label, CommPattern pattern,
+  int32_t collective(Stream nccl, Stream issuer, std::string_view what, CommPattern pattern,
                      int32_t group, double message_bytes, std::vector<int32_t> deps = {});
   // One isend/irecv pair (TE's flash_attn_p2p_communicate), issued by `issuer`.
-  int32_t sendrecv(Stream nccl, Stream issuer, std::string_view label, int32_t send_peer,
+  int32_t sendrecv(Stream nccl, Stream issuer, std::string_view what, int32_t send_peer,
                    int32_t recv_peer, double send_bytes, double recv_bytes,
                    std::vector<int32_t> deps = {});
 
@@ -52,17 +54,31 @@ class ProgramBuilder {
   RankProgram& program() { return prog_; }
 
  private:
-  Op& append(Stream s, std::string_view label, std::vector<int32_t>&& deps);
-  int32_t compute_op(Stream s, std::string_view label, ComputeClass c, double flops, double bytes,
+  Op& append(Stream s, std::string_view what, std::vector<int32_t>&& deps);
+  int32_t compute_op(Stream s, std::string_view what, ComputeClass c, double flops, double bytes,
                      std::vector<int32_t>&& deps);
-  int32_t comm_op(Stream nccl, Stream issuer, std::string_view label, std::vector<int32_t>&& deps);
+  int32_t comm_op(Stream nccl, Stream issuer, std::string_view what, std::vector<int32_t>&& deps);
 
   RankProgram& prog_;
   Phase phase_ = Phase::Forward;
-  std::string prefix_;
+  OpArea area_ = OpArea::Layer;
+  bool recompute_ = false;
   int64_t next_tag_ = 1;  // same op sequence on every rank => same tags
   std::array<int32_t, kNumStreams> last_;
   std::array<std::vector<int32_t>, kNumStreams> pending_;
+};
+
+// The ops appended while it lives belong to `area`; the area before comes back after.
+class AreaScope {
+ public:
+  AreaScope(ProgramBuilder& b, OpArea area) : b_(b), saved_(b.area()) { b.set_area(area); }
+  ~AreaScope() { b_.set_area(saved_); }
+  AreaScope(const AreaScope&) = delete;
+  AreaScope& operator=(const AreaScope&) = delete;
+
+ private:
+  ProgramBuilder& b_;
+  OpArea saved_;
 };
 
 }  // namespace hcpsim

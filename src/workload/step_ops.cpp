@@ -36,44 +36,47 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   const int64_t h = s.model.hidden_size, v = padded_vocab_size(s) / t;
   const double hidden = tokens * double(h) * e, sp_hidden = sp_tokens * double(h) * e;
   const double logits = tokens * double(v);
-  auto tp = [&](const char* label, CommPattern p, double bytes) {
+  auto tp = [&](const char* what, CommPattern p, double bytes) {
     if (t > 1)
       b.sync(Stream::Compute,
-             b.collective(Stream::NcclTp, Stream::Compute, label, p, c.tp_group, bytes));
+             b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
   };
 
   b.set_phase(Phase::Forward);
-  b.elementwise(Stream::Compute, "embed.fwd.lookup", 2 * hidden);  // rows read, written
-  if (sp) tp("embed.fwd.tp_rs", CommPattern::ReduceScatter, sp_hidden);
-  else tp("embed.fwd.tp_ar", CommPattern::AllReduce, hidden);
-  b.elementwise(Stream::Compute, "head.fwd.final_norm", 2 * sp_hidden);
-  if (sp) tp("head.fwd.tp_ag", CommPattern::AllGather, sp_hidden);
-  b.gemm(Stream::Compute, "head.fwd.logits_gemm", {c.tokens, v, h}, e);
+  b.set_area(OpArea::Embedding);
+  b.elementwise(Stream::Compute, "lookup", 2 * hidden);  // rows read, written
+  if (sp) tp("tp_rs", CommPattern::ReduceScatter, sp_hidden);
+  else tp("tp_ar", CommPattern::AllReduce, hidden);
+  b.set_area(OpArea::Head);
+  b.elementwise(Stream::Compute, "final_norm", 2 * sp_hidden);
+  if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
+  b.gemm(Stream::Compute, "logits_gemm", {c.tokens, v, h}, e);
   // Vocab-parallel cross entropy: logits read, fp32 exp written and re-read;
   // three all-reduces of one fp32 per token (max, predicted logit, sum of exp).
-  b.elementwise(Stream::Compute, "head.fwd.cross_entropy", logits * (e + 8));
-  for (const char* r : {"head.fwd.ce_ar_max", "head.fwd.ce_ar_predicted", "head.fwd.ce_ar_sum_exp"})
+  b.elementwise(Stream::Compute, "cross_entropy", logits * (e + 8));
+  for (const char* r : {"ce_ar_max", "ce_ar_predicted", "ce_ar_sum_exp"})
     tp(r, CommPattern::AllReduce, tokens * 4);
 
   b.set_phase(Phase::Backward);
-  b.elementwise(Stream::Compute, "head.bwd.cross_entropy", logits * (4 + e));
+  b.elementwise(Stream::Compute, "cross_entropy", logits * (4 + e));
   int32_t gathered = -1;
   if (sp)
-    gathered = b.collective(Stream::NcclTp, Stream::Compute, "head.bwd.input_ag",
+    gathered = b.collective(Stream::NcclTp, Stream::Compute, "input_ag",
                             CommPattern::AllGather, c.tp_group, sp_hidden);
-  b.gemm(Stream::Compute, "head.bwd.logits_dgrad", {c.tokens, h, v}, e);
+  b.gemm(Stream::Compute, "logits_dgrad", {c.tokens, h, v}, e);
   int32_t reduced = -1;
   if (t > 1)
-    reduced = b.collective(Stream::NcclTp, Stream::Compute, sp ? "head.bwd.dgrad_rs" : "head.bwd.dgrad_ar",
+    reduced = b.collective(Stream::NcclTp, Stream::Compute, sp ? "dgrad_rs" : "dgrad_ar",
                            sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
                            sp ? sp_hidden : hidden);
   if (gathered >= 0) b.wait(Stream::Compute, gathered);
-  b.gemm(Stream::Compute, "head.bwd.logits_wgrad", {v, h, c.tokens}, e);
+  b.gemm(Stream::Compute, "logits_wgrad", {v, h, c.tokens}, e);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
-  b.elementwise(Stream::Compute, "head.bwd.final_norm", 3 * sp_hidden);
-  if (sp) tp("embed.bwd.tp_ag", CommPattern::AllGather, sp_hidden);
+  b.elementwise(Stream::Compute, "final_norm", 3 * sp_hidden);
+  b.set_area(OpArea::Embedding);
+  if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
   // Scatter-add of the token gradients into the embedding shard's gradient.
-  b.elementwise(Stream::Compute, "embed.bwd.grad_scatter_add", 3 * hidden);
+  b.elementwise(Stream::Compute, "grad_scatter_add", 3 * hidden);
 }
 
 void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
@@ -85,20 +88,23 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   const double bucket_bytes = params / double(buckets) * 2;  // bf16
   const bool dist = s.parallel.use_distributed_optimizer;
   b.set_phase(Phase::Optimizer);
+  b.set_area(OpArea::GradReduce);
   for (int64_t i = 0; c.dp_cp_size > 1 && i < buckets; ++i) {
     const std::string id = std::to_string(i);
     if (dist)  // ReduceScatter message = this rank's output shard
-      b.collective(Stream::NcclDp, Stream::Compute, "dp.grad_rs.bucket" + id,
+      b.collective(Stream::NcclDp, Stream::Compute, "grad_rs.bucket" + id,
                    CommPattern::ReduceScatter, c.dp_cp_group, bucket_bytes / n);
     else
-      b.collective(Stream::NcclDp, Stream::Compute, "dp.grad_ar.bucket" + id,
+      b.collective(Stream::NcclDp, Stream::Compute, "grad_ar.bucket" + id,
                    CommPattern::AllReduce, c.dp_cp_group, bucket_bytes);
   }
   b.wait_stream(Stream::Compute, Stream::NcclDp);
   const double local = dist ? params / n : params;
-  b.elementwise(Stream::Compute, "optimizer.adam", local * kAdamBytesPerParam);
+  b.set_area(OpArea::Optimizer);
+  b.elementwise(Stream::Compute, "adam", local * kAdamBytesPerParam);
+  b.set_area(OpArea::ParamGather);
   for (int64_t i = 0; dist && c.dp_cp_size > 1 && i < buckets; ++i)
-    b.collective(Stream::NcclDp, Stream::Compute, "dp.param_ag.bucket" + std::to_string(i),
+    b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
                  CommPattern::AllGather, c.dp_cp_group, bucket_bytes / n);
   b.wait_stream(Stream::Compute, Stream::NcclDp);
 }

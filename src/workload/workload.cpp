@@ -1,7 +1,6 @@
 // Names of the workload enums and the per-rank wire volume of a comm op.
 #include "workload/workload.hpp"
 
-#include <cassert>
 
 namespace hcpsim {
 
@@ -25,26 +24,6 @@ const char* to_string(KernelMask m) {
   return "?";
 }
 
-const char* to_string(CommPattern p) {
-  switch (p) {
-    case CommPattern::SendRecv: return "sendrecv";
-    case CommPattern::AllGather: return "all_gather";
-    case CommPattern::ReduceScatter: return "reduce_scatter";
-    case CommPattern::AllReduce: return "all_reduce";
-    case CommPattern::AllToAll: return "all_to_all";
-  }
-  return "?";
-}
-
-const char* to_string(Phase p) {
-  switch (p) {
-    case Phase::Forward: return "fwd";
-    case Phase::Backward: return "bwd";
-    case Phase::Optimizer: return "opt";
-  }
-  return "?";
-}
-
 const char* to_string(Stream s) {
   switch (s) {
     case Stream::Compute: return "compute";
@@ -59,19 +38,8 @@ const char* to_string(Stream s) {
 
 double bytes_sent_per_rank(const Op& op, int64_t group_size) {
   if (op.kind != OpKind::Comm) return 0;
-  const double n = static_cast<double>(group_size);
-  switch (op.pattern) {
-    case CommPattern::SendRecv: return op.send_peer >= 0 ? op.message_bytes : 0;
-    // Ring all-gather / reduce-scatter: N-1 steps of one shard each.
-    case CommPattern::AllGather:
-    case CommPattern::ReduceScatter: return (n - 1) * op.message_bytes;
-    // Ring all-reduce = reduce-scatter + all-gather of buffer/N shards.
-    case CommPattern::AllReduce: return n > 0 ? 2 * (n - 1) / n * op.message_bytes : 0;
-    // Direct all-to-all: 1/N of the buffer to each of the N-1 peers.
-    case CommPattern::AllToAll: return n > 0 ? (n - 1) / n * op.message_bytes : 0;
-  }
-  assert(false);
-  return 0;
+  if (op.pattern == CommPattern::SendRecv && op.send_peer < 0) return 0;
+  return collective::bytes_sent_per_rank(op.pattern, op.message_bytes, group_size);
 }
 
 }  // namespace hcpsim

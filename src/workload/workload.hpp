@@ -22,13 +22,14 @@
 #include <string>
 #include <vector>
 
+#include "rules/collective.hpp"
+#include "rules/op_label.hpp"
+
 namespace hcpsim {
 
 enum class OpKind : uint8_t { Compute, Comm };
 enum class ComputeClass : uint8_t { Gemm, Attention, Elementwise };
 enum class KernelMask : uint8_t { None, CausalTopLeft, CausalBottomRight };
-enum class CommPattern : uint8_t { SendRecv, AllGather, ReduceScatter, AllReduce, AllToAll };
-enum class Phase : uint8_t { Forward, Backward, Optimizer };
 
 // Streams of one rank. Compute/Cp are CUDA streams TE uses (current stream and
 // the class-level cp_stream); the Nccl* are the internal streams of one NCCL
@@ -39,8 +40,6 @@ constexpr int kNumStreams = 6;
 const char* to_string(OpKind k);
 const char* to_string(ComputeClass c);
 const char* to_string(KernelMask m);
-const char* to_string(CommPattern p);
-const char* to_string(Phase p);
 const char* to_string(Stream s);
 
 struct GemmShape {
@@ -63,8 +62,10 @@ struct Op {
   OpKind kind = OpKind::Compute;
   Stream stream = Stream::Compute;
   Phase phase = Phase::Forward;
+  OpArea area = OpArea::Layer;
+  bool recompute = false;  // re-run in the backward for activation recomputation
   std::vector<int32_t> deps;
-  std::string label;  // e.g. "attn.fwd.step2.lower"
+  std::string label;  // op_label(area, phase, what, recompute), e.g. "attn.fwd.step2.lower"
 
   // Compute ops.
   ComputeClass compute_class = ComputeClass::Elementwise;
@@ -89,7 +90,7 @@ struct Op {
 };
 
 // Bytes this rank puts on the wire for `op` under NCCL's ring (AG/RS/AR) or
-// direct (A2A, SendRecv) algorithm, with `group_size` members.
+// direct (A2A, SendRecv) algorithm, with `group_size` members (rules/collective.hpp).
 double bytes_sent_per_rank(const Op& op, int64_t group_size);
 
 // Ops of a `step` program run once per micro batch when their phase is Forward

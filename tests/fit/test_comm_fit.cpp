@@ -35,20 +35,14 @@ MeasurementSet comm_set() { return parse_measurements_text(test::synthetic_measu
 
 }  // namespace
 
-TEST_CASE("busbw factors are nccl-tests'", "[calibrate][comm]") {
-  CHECK(busbw_factor(CommPattern::AllReduce, 8) == 2.0 * 7 / 8);
-  CHECK(busbw_factor(CommPattern::AllGather, 4) == 0.75);
-  CHECK(busbw_factor(CommPattern::SendRecv, 2) == 1);
-}
-
 TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibrate][comm]") {
   const MeasurementSet set = comm_set();
   const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
   const FitResult r = fit_calibration(set, gpu, {});
   REQUIRE(r.calibration.collectives.size() == 1);
   const CalibratedCollective& c = r.calibration.collectives[0];
-  CHECK(c.op == "all_reduce");
-  CHECK(c.layout == "intra-node");
+  CHECK(c.op == CommPattern::AllReduce);
+  CHECK(c.layout == CollectiveLayout::IntraNode);
   CHECK(c.latency_s == Approx(kAlpha).epsilon(1e-9));
   CHECK(c.busbw_bytes_per_s == Approx(kBusbw).epsilon(1e-9));
   CHECK(c.table.empty());

@@ -7,13 +7,15 @@ using namespace hcpsim;
 
 namespace {
 
-Op make(int32_t id, OpKind kind, Stream s, Phase p, const char* label) {
+// An attention op named `what` (its label spelled by rules/op_label.hpp).
+Op make(int32_t id, OpKind kind, Stream s, Phase p, const char* what) {
   Op op;
   op.id = id;
   op.kind = kind;
   op.stream = s;
   op.phase = p;
-  op.label = label;
+  op.area = OpArea::Attention;
+  op.label = op_label(op.area, p, what, false);
   return op;
 }
 
@@ -34,10 +36,10 @@ TEST_CASE("exposed CP comm is comm time not covered by any kernel", "[simulator]
   // overlap ratio = 1 - 2/6 = 2/3. Forward span 0..10.
   RankProgram p;
   p.rank = 0;
-  p.ops = {make(0, OpKind::Compute, Stream::Compute, Phase::Forward, "attn.fwd.step0.diag"),
-           make(1, OpKind::Comm, Stream::NcclCp, Phase::Forward, "attn.fwd.kv_send1"),
-           make(2, OpKind::Compute, Stream::Cp, Phase::Forward, "attn.fwd.step1.lower"),
-           make(3, OpKind::Compute, Stream::Compute, Phase::Backward, "attn.bwd.step0.diag")};
+  p.ops = {make(0, OpKind::Compute, Stream::Compute, Phase::Forward, "step0.diag"),
+           make(1, OpKind::Comm, Stream::NcclCp, Phase::Forward, "kv_send1"),
+           make(2, OpKind::Compute, Stream::Cp, Phase::Forward, "step1.lower"),
+           make(3, OpKind::Compute, Stream::Compute, Phase::Backward, "step0.diag")};
   Timeline t;
   t.ops = {{0, 0, 0, 0, 0, 4}, {0, 0, 1, 0, 0, 6}, {0, 0, 2, 6, 6, 10}, {0, 0, 3, 10, 10, 13}};
   const AttentionMetrics m = attention_metrics(t, 0, {p});
