@@ -42,9 +42,6 @@ struct SweepCommands;
 std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app);
 int run_sweep_commands(const SweepCommands& s);
 
-// The TP x CP x DP x PP rank layout a scenario asks for.
-RankLayout rank_layout_of(const Scenario& sc);
-
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);
 

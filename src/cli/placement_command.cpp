@@ -8,20 +8,12 @@
 
 namespace hcpsim {
 
-RankLayout rank_layout_of(const Scenario& sc) {
-  const ParallelSpec& p = sc.parallel;
-  return RankLayout{.tp = p.tensor_model_parallel_size,
-                    .cp = p.context_parallel_size,
-                    .dp = p.data_parallel_size,
-                    .pp = p.pipeline_model_parallel_size};
-}
-
 int placement_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   std::string text;
   for (const auto& in : inputs) {
     const Scenario& sc = in.scenario;
     const ClusterGraph graph = build_cluster_graph(sc.cluster);
-    const RankLayout layout = rank_layout_of(sc);
+    const RankLayout layout = rank_layout_of(sc.parallel);
     const Placement placement = megatron_placement(graph, layout);
     text += format_scenario_summary(sc);
     text += format_placement(graph, placement, layout, sc.parallel.a2a_size()) + "\n";

@@ -80,10 +80,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   const ClusterSpec cluster = effective_cluster(sc.cluster, cost.params());
   ExecuteInput in;
   in.graph = build_cluster_graph(cluster);
-  in.layout = RankLayout{.tp = sc.parallel.tensor_model_parallel_size,
-                         .cp = sc.parallel.context_parallel_size,
-                         .dp = sc.parallel.data_parallel_size,
-                         .pp = sc.parallel.pipeline_model_parallel_size};
+  in.layout = rank_layout_of(sc.parallel);
   in.placement = megatron_placement(in.graph, in.layout);
   in.platform.zone = opt.zone;
   in.options.interference_factor = cost.params().comm_interference;

@@ -64,4 +64,11 @@ std::vector<int64_t> RankLayout::hcp_p2p_group(int64_t rank, int64_t a2a_size) c
   return g;
 }
 
+RankLayout rank_layout_of(const ParallelSpec& p) {
+  return RankLayout{.tp = p.tensor_model_parallel_size,
+                    .cp = p.context_parallel_size,
+                    .dp = p.data_parallel_size,
+                    .pp = p.pipeline_model_parallel_size};
+}
+
 }  // namespace hcpsim

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "scenario/scenario.hpp"
+
 namespace hcpsim {
 
 struct RankCoord {
@@ -32,5 +34,8 @@ struct RankLayout {
   std::vector<int64_t> hcp_a2a_group(int64_t rank, int64_t a2a_size) const;
   std::vector<int64_t> hcp_p2p_group(int64_t rank, int64_t a2a_size) const;
 };
+
+// The layout a validated scenario runs: TP x CP x DP x PP of its parallel section.
+RankLayout rank_layout_of(const ParallelSpec& p);
 
 }  // namespace hcpsim

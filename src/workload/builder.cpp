@@ -8,20 +8,12 @@
 
 #include "workload/attention_cp.hpp"
 #include "workload/layer_ops.hpp"
+#include "scenario/model_params.hpp"
 #include "scenario/rank_layout.hpp"
 #include "workload/program_builder.hpp"
 #include "workload/step_ops.hpp"
 
 namespace hcpsim {
-
-int64_t query_heads_per_tp_rank(const Scenario& s) {
-  return s.model.num_attention_heads / s.parallel.tensor_model_parallel_size;
-}
-
-int64_t kv_heads_per_tp_rank(const Scenario& s) {
-  const int64_t t = s.parallel.tensor_model_parallel_size;
-  return t > s.model.num_query_groups ? 1 : s.model.num_query_groups / t;
-}
 
 namespace {
 
@@ -78,8 +70,8 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   const int64_t cp = s.parallel.context_parallel_size;
   a.local.batch = s.training.micro_batch_size;
   a.local.len = s.training.seq_length / cp;
-  a.local.hq = query_heads_per_tp_rank(s);
-  a.local.hk = kv_heads_per_tp_rank(s);
+  a.local.hq = s.model.num_attention_heads / s.parallel.tensor_model_parallel_size;
+  a.local.hk = kv_heads_per_tp_rank(s.model, s.parallel.tensor_model_parallel_size);
   a.local.head_dim = s.model.kv_channels;
   a.local.elem_bytes = s.activation_bytes_per_element();
   a.seq_length = s.training.seq_length;
@@ -132,10 +124,7 @@ void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) 
 
 Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
   const ParallelSpec& par = s.parallel;
-  const RankLayout layout{.tp = par.tensor_model_parallel_size,
-                          .cp = par.context_parallel_size,
-                          .dp = par.data_parallel_size,
-                          .pp = par.pipeline_model_parallel_size};
+  const RankLayout layout = rank_layout_of(par);
   const int64_t world = layout.world_size();
   const bool hierarchical = par.cp_comm_type == CpCommType::A2AP2P;
   const int64_t a2a_size = hierarchical ? par.a2a_size() : 1;

@@ -22,8 +22,4 @@ struct WorkloadOptions {
 
 Workload build_workload(const Scenario& s, const WorkloadOptions& options = {});
 
-// Query and KV heads per TP rank (KV heads replicated to 1 per rank when TP > groups).
-int64_t query_heads_per_tp_rank(const Scenario& s);
-int64_t kv_heads_per_tp_rank(const Scenario& s);
-
 }  // namespace hcpsim

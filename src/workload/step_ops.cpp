@@ -1,29 +1,12 @@
 #include "workload/step_ops.hpp"
 
+#include "scenario/model_params.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
 
 namespace hcpsim {
-
-int64_t padded_vocab_size(const Scenario& s) {
-  const int64_t m = 128 * s.parallel.tensor_model_parallel_size;
-  return (s.model.vocab_size + m - 1) / m * m;
-}
-
-double params_per_rank(const Scenario& s) {
-  const ModelSpec& m = s.model;
-  const double t = double(s.parallel.tensor_model_parallel_size);
-  const double h = double(m.hidden_size), d = double(m.kv_channels);
-  const double hq = double(m.num_attention_heads) / t;
-  // Megatron replicates KV heads when TP > query groups: one per TP rank.
-  const double hk = t > double(m.num_query_groups) ? 1 : double(m.num_query_groups) / t;
-  const double ffn = double(m.ffn_hidden_size) / t;
-  const double layer = h * (hq + 2 * hk) * d + hq * d * h + (m.gated_linear_unit ? 3 : 2) * h * ffn +
-                       2 * h;  // two replicated norms
-  const double vocab = double(padded_vocab_size(s)) / t * h;
-  return double(m.num_layers) * layer + vocab * (m.untie_embeddings_and_output_weights ? 2 : 1) + h;
-}
 
 namespace {
 
@@ -33,7 +16,7 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   const bool sp = s.parallel.sequence_parallel && t > 1;
   const double e = double(s.activation_bytes_per_element());
   const double tokens = double(c.tokens), sp_tokens = sp ? tokens / double(t) : tokens;
-  const int64_t h = s.model.hidden_size, v = padded_vocab_size(s) / t;
+  const int64_t h = s.model.hidden_size, v = padded_vocab_size(s.model.vocab_size, t) / t;
   const double hidden = tokens * double(h) * e, sp_hidden = sp_tokens * double(h) * e;
   const double logits = tokens * double(v);
   auto tp = [&](const char* what, CommPattern p, double bytes) {
@@ -81,7 +64,8 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
 
 void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   const Scenario& s = *c.scenario;
-  const double params = params_per_rank(s), n = double(c.dp_cp_size);
+  const double params = double(count_params_per_tp_rank(s.model, s.parallel.tensor_model_parallel_size).total());
+  const double n = double(c.dp_cp_size);
   const double bucket_params = std::max(40e6, 1e6 * n);
   const int64_t buckets =
       std::clamp<int64_t>(int64_t(std::ceil(params / bucket_params)), 1, kMaxGradBuckets);

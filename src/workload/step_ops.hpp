@@ -8,7 +8,8 @@
 // DDP buckets of max(40M, 1M * |dp_cp|) parameters, at most kMaxGradBuckets
 // of them (bucket boundaries only change overlap, which the step does not
 // model: the sync runs after the last backward); Adam on fp32 main params
-// touching kAdamBytesPerParam bytes per local parameter.
+// touching kAdamBytesPerParam bytes per local parameter. A rank holds
+// count_params_per_tp_rank (scenario/model_params.hpp) parameters.
 #pragma once
 
 #include "workload/program_builder.hpp"
@@ -20,11 +21,6 @@ constexpr int64_t kMaxGradBuckets = 4;
 // Reads main param, main grad, exp_avg, exp_avg_sq (4 x fp32); writes main
 // param, exp_avg, exp_avg_sq (3 x fp32) and the bf16 model param.
 constexpr double kAdamBytesPerParam = 4 * 4 + 3 * 4 + 2;
-
-int64_t padded_vocab_size(const Scenario& s);
-// Parameters held by one rank (TP shard of the linear layers and embeddings,
-// replicated norms).
-double params_per_rank(const Scenario& s);
 
 struct StepContext {
   const Scenario* scenario = nullptr;

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "scenario/model_params.hpp"
 #include "workload/builder.hpp"
 #include "report/workload_dump.hpp"
 #include "workload/step_ops.hpp"
@@ -147,7 +148,7 @@ TEST_CASE("step ops: embedding, LM head, DP x CP gradient sync, optimizer", "[mo
     REQUIRE(w.layers_per_step == 32);
     REQUIRE(w.microbatches == 1);
     REQUIRE(w.step.size() == 16);
-    const double params = params_per_rank(s);
+    const double params = double(count_params_per_tp_rank(s.model, 2).total());
     const double n = 8;  // |DP x CP| = 4 * 2
     double rs = 0, ag = 0, ar = 0;
     for (const Op& op : w.step[0].ops) {
