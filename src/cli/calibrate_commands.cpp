@@ -75,7 +75,7 @@ int run_check(const Args& a) {
   std::string title;
   if (a.in_sample) {
     if (a.calibration.empty())
-      throw ScenarioError({{"--calibration", "missing", "--in-sample predicts from a calibration file",
+      throw InputError({{"--calibration", "missing", "--in-sample predicts from a calibration file",
                             "give --calibration calibration.json"}});
     r = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
     title = "hcpsim check, in-sample: every measurement predicted from " + a.calibration;
@@ -152,7 +152,7 @@ class Commands : public CalibrateCommands {
     const std::string source = join_names(fit_->parsed() ? fit_args_.measurements : check_args_.measurements);
     try {
       return fit_->parsed() ? run_fit(fit_args_) : run_check(check_args_);
-    } catch (const ScenarioError& e) {
+    } catch (const InputError& e) {
       for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
       std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
                 << " in " << source << "\n";

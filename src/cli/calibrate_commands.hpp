@@ -19,7 +19,7 @@ class CalibrateCommands {
   virtual ~CalibrateCommands() = default;
   virtual bool active() const = 0;  // after parsing: was fit or check given?
   virtual int run() = 0;            // exit code: 0 ok, 2 invalid input, 3 check above --max-error
-  // The top-level --calibration FILE: checks the file (ScenarioError at "--calibration")
+  // The top-level --calibration FILE: checks the file (InputError at "--calibration")
   // and makes every scenario use it, the built-in study's too.
   virtual void apply_to(std::vector<NamedScenario>& inputs) const = 0;
 };

@@ -15,7 +15,7 @@ namespace hcpsim {
 
 namespace {
 
-void print_diagnostics(const ScenarioError& e, const std::string& source) {
+void print_diagnostics(const InputError& e, const std::string& source) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
   std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << " in "
             << source << "\n";
@@ -87,7 +87,7 @@ int cli_main(int argc, char** argv) {
     if (opt.dump_workload) return dump_workload_command(inputs, opt);
     if (opt.show_placement) return placement_command(inputs, opt);
     return run_command(inputs, opt);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     print_diagnostics(e, source);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {

@@ -21,7 +21,7 @@ WorkloadDumpOptions dump_options(const Scenario& sc, const CliOptions& opt) {
   const int64_t world = sc.cluster.world_size();
   for (int r : opt.ranks) {
     if (r < 0 || r >= world)
-      throw ScenarioError({{"--ranks", "rank " + std::to_string(r) + " does not exist",
+      throw InputError({{"--ranks", "rank " + std::to_string(r) + " does not exist",
                             "0 <= rank < world size " + std::to_string(world),
                             "pick ranks between 0 and " + std::to_string(world - 1)}});
     o.ranks.push_back(r);

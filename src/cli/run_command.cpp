@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "report/memory_table.hpp"
-#include "memory/estimate.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 #include "common/child_process.hpp"
@@ -22,20 +21,22 @@ namespace hcpsim {
 
 namespace {
 
-// Simulates in a child process (SimGrid: one simulation per process) and
-// returns the result JSON; writes the trace there too when asked.
-nlohmann::json simulate_to_json(const Scenario& sc, const CliOptions& opt, const std::string& trace_file) {
-  const std::string text = run_in_child([&]() {
+// Simulates in a child process (SimGrid: one simulation per process) and returns its
+// result; writes the trace there too when asked. An input error in the child (a calibration
+// file that cannot be read, say) is thrown here as the InputError it was.
+SimulationResult simulate(const Scenario& sc, const CliOptions& opt, const std::string& trace_file) {
+  const std::string text = result_of_child([&]() {
     SimulationArtifacts art;
-    const SimulationResult r = simulate_scenario(sc, SimulateOptions{}, trace_file.empty() ? nullptr : &art);
+    SimulationResult r = simulate_scenario(sc, SimulateOptions{}, trace_file.empty() ? nullptr : &art);
     if (!trace_file.empty()) {
       std::vector<TracePhase> phases = {{"layer", &art.workload.layer}};
       if (!art.workload.step.empty()) phases.push_back({"step", &art.workload.step});
       write_file_atomically(trace_file, chrome_trace_json(art.timeline, phases, art.workload.groups));
     }
-    return result_to_json(sc, r, opt.reproducible).dump();
+    if (opt.reproducible) r.wall_s.reset();
+    return result_to_json(r).dump();
   });
-  return nlohmann::json::parse(text);
+  return result_from_json(nlohmann::json::parse(text), "<simulation of " + sc.name + ">");
 }
 
 // "trace.json" for one input; "trace-<stem>.json" for each of several.
@@ -60,13 +61,11 @@ std::optional<Scenario> fitting_variant(const Scenario& sc) {
   return v;
 }
 
-double tps(const nlohmann::json& r) { return r["step"]["tokens_per_s_per_gpu"].get<double>(); }
-double attn_ms(const nlohmann::json& r) {
-  return 1e3 * (r["attention"]["forward_s"].get<double>() + r["attention"]["backward_s"].get<double>());
-}
-double component_gb(const nlohmann::json& r, const std::string& name) {
-  for (const auto& c : r["memory"]["breakdown"])
-    if (c["name"] == name) return c["bytes"].get<double>() / 1e9;
+double tps(const SimulationResult& r) { return r.step->tokens_per_s_per_gpu; }
+double attn_ms(const SimulationResult& r) { return 1e3 * (r.attention.forward_s + r.attention.backward_s); }
+double component_gb(const SimulationResult& r, const std::string& name) {
+  for (const MemoryComponent& c : r.memory.breakdown)
+    if (c.name == name) return c.bytes / 1e9;
   return 0;
 }
 
@@ -74,8 +73,8 @@ double component_gb(const nlohmann::json& r, const std::string& name) {
 std::string seed_check(const std::vector<StudyRow>& rows) {
   const StudyRow *a = nullptr, *b = nullptr;
   for (const auto& r : rows) {  // the fitting variant of each option if there is one, else the option
-    if (r.label.rfind("A", 0) == 0 && (!a || r.result["memory"]["fits"].get<bool>())) a = &r;
-    if (r.label.rfind("B", 0) == 0 && (!b || r.result["memory"]["fits"].get<bool>())) b = &r;
+    if (r.label.rfind("A", 0) == 0 && (!a || r.result.memory.fits)) a = &r;
+    if (r.label.rfind("B", 0) == 0 && (!b || r.result.memory.fits)) b = &r;
   }
   if (!a || !b) return "";
   char buf[1024];
@@ -86,15 +85,15 @@ std::string seed_check(const std::vector<StudyRow>& rows) {
                 std::abs(tps(b->result) / tps(a->result) - 1) <= kThroughputTie ? " - a match, as the seed says"
                                                                                  : " - not a match");
   o += buf;
-  const double dh = (b->result["memory"]["headroom_bytes"].get<double>() - a->result["memory"]["headroom_bytes"].get<double>()) / 1e9;
+  const double dh = (b->result.memory.headroom_bytes - a->result.memory.headroom_bytes) / 1e9;
   std::snprintf(buf, sizeof buf, "  headroom: B has %+.1f GB relative to A%s\n", dh,
                 dh > 0 ? " - more, as the seed says" : " - less, unlike the seed");
   o += buf;
   std::snprintf(buf, sizeof buf,
                 "  why: attention per layer A %.1f ms (CP comm exposed %.2f ms) vs B %.1f ms (exposed %.2f ms); B's TP2 halves\n"
                 "       weights+grads (%.1f vs %.1f GB) but keeps %.1f GB of activations against A's %.1f GB.\n",
-                attn_ms(a->result), 1e3 * a->result["attention"]["exposed_comm_s"].get<double>(), attn_ms(b->result),
-                1e3 * b->result["attention"]["exposed_comm_s"].get<double>(),
+                attn_ms(a->result), 1e3 * a->result.attention.exposed_comm_s, attn_ms(b->result),
+                1e3 * b->result.attention.exposed_comm_s,
                 component_gb(b->result, "weights") + component_gb(b->result, "main grads"),
                 component_gb(a->result, "weights") + component_gb(a->result, "main grads"),
                 component_gb(b->result, "activations (saved)"), component_gb(a->result, "activations (saved)"));
@@ -105,13 +104,12 @@ std::string seed_check(const std::vector<StudyRow>& rows) {
 int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   std::vector<StudyRow> rows;
   for (const auto& in : inputs) {
-    rows.push_back({short_label(in.scenario.name), simulate_to_json(in.scenario, opt, trace_path(opt, in, true))});
-    if (auto v = fitting_variant(in.scenario))
-      rows.push_back({short_label(v->name), simulate_to_json(*v, opt, "")});
+    rows.push_back({short_label(in.scenario.name), simulate(in.scenario, opt, trace_path(opt, in, true))});
+    if (auto v = fitting_variant(in.scenario)) rows.push_back({short_label(v->name), simulate(*v, opt, "")});
   }
   if (opt.format == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : rows) out.push_back({{"option", r.label}, {"result", r.result}});
+    for (const auto& r : rows) out.push_back({{"option", r.label}, {"result", result_to_json(r.result)}});
     emit(opt, out.dump(2) + "\n");
     return kExitOk;
   }
@@ -124,9 +122,9 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   const int pick = recommend(rows, reasons);
   text += (pick >= 0 ? "Recommendation: " + rows[pick].label + "\n  " : "Recommendation: none\n  ") + reasons + "\n\n";
   if (opt.scenario_file.empty()) text += seed_check(rows) + "\n";
-  text += "simulated: " + rows.front().result["simulated"]["what"].get<std::string>() + "\n";
-  text += "composed:  " + rows.front().result["composed"].get<std::string>() + "\n";
-  text += "costs:     " + rows.front().result["cost_model"].get<std::string>() + "\n";
+  text += "simulated: " + rows.front().result.simulated + "\n";
+  text += "composed:  " + rows.front().result.composed + "\n";
+  text += "costs:     " + rows.front().result.cost_source + "\n";
   emit(opt, text);
   return kExitOk;
 }
@@ -136,13 +134,12 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
 int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   if (inputs.size() > 1) return run_study(inputs, opt);
   const NamedScenario& in = inputs.front();
-  const nlohmann::json r = simulate_to_json(in.scenario, opt, trace_path(opt, in, false));
+  const SimulationResult r = simulate(in.scenario, opt, trace_path(opt, in, false));
   if (opt.format == "json") {
-    emit(opt, r.dump(2) + "\n");
+    emit(opt, result_to_json(r).dump(2) + "\n");
     return kExitOk;
   }
-  std::string text = format_scenario_summary(in.scenario) + format_result(r);
-  text += format_memory(estimate_memory(in.scenario));
+  std::string text = format_scenario_summary(in.scenario) + format_result(r) + format_memory(r.memory);
   emit(opt, text);
   return kExitOk;
 }

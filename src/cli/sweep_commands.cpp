@@ -14,7 +14,9 @@
 #include "common/output_file.hpp"
 #include "report/html_report.hpp"
 #include "report/scenario_summary.hpp"
+#include "sweep/outcome_json.hpp"
 #include "sweep/run_sweep.hpp"
+#include "sweep/timelines.hpp"
 
 namespace hcpsim {
 
@@ -115,7 +117,8 @@ void parse_shard(const std::string& text, int& index, int& count) {
 int finish(const SweepCommands& s, const SweepOutcome& o) {
   const SweepRecommendation rec = recommend_sweep(o);
   if (!s.report_dir.empty()) {
-    write_sweep_report(s.report_dir, o, rec, s.top);
+    const int jobs = s.jobs > 0 ? s.jobs : default_jobs();
+    write_sweep_report(s.report_dir, o, rec, simulate_timelines(o, rows_with_timelines(o, rec, s.top), jobs));
     std::cerr << "hcpsim sweep: report written to " << s.report_dir << "/index.html\n";
   }
   if (s.out.format == "json") emit(s.out, sweep_to_json(o, rec));
@@ -167,12 +170,20 @@ int sweep_main(const SweepCommands& s) {
   std::istringstream lines(format_scenario_summary(base));
   for (std::string l; std::getline(lines, l);)
     if (l.rfind("  parallel:", 0) != 0 && l.rfind("scenario:", 0) != 0) summary += l + "\n";
-  nlohmann::json meta = {{"scenario", base.name}, {"source", s.file}, {"base_dir", popt.base_dir}, {"summary", summary}};
+  SweepMeta meta;
+  meta.scenario = base.name;
+  meta.source = s.file;
+  meta.base_dir = popt.base_dir;
+  meta.summary = summary;
   const SweepRun run = run_sweep(space, ro, meta);
   if (run.interrupted) {
     std::cerr << "hcpsim sweep: interrupted; " << run.reused + run.simulated << " finished results are kept in "
               << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
     return 130;
+  }
+  if (run.common_input_error) {  // every simulation failed on the same input error: that is the answer
+    std::cerr << "hcpsim sweep: every candidate simulated failed on the same input error:\n";
+    throw InputError(*run.common_input_error);
   }
   if (s.resume)
     std::cerr << "hcpsim sweep: resumed: " << run.reused << " results kept from " << ro.state_dir << ", " << run.simulated
@@ -183,33 +194,38 @@ int sweep_main(const SweepCommands& s) {
 int merge_main(const SweepCommands& s) {
   check_outputs(s);
   SweepOutcome merged;
-  std::map<std::string, nlohmann::json> rows;
+  std::map<std::string, SweepRow> rows;
   for (const std::string& f : s.inputs) {
     DiagnosticSink sink;
     const auto text = read_text_file(f, "", sink);
     const auto doc = text ? parse_json_text(*text, f, "", sink) : std::nullopt;
     sink.throw_if_any();
-    if (!doc->is_object() || doc->value("format", "") != "hcpsim-sweep/1")
-      throw FlagError("error: " + f + ": not a sweep result (format hcpsim-sweep/1) — give the files written by "
+    if (!doc->is_object() || doc->value("format", "") != kSweepFormat)
+      throw FlagError("error: " + f + ": not a sweep result (format " + kSweepFormat + ") — give the files written by "
                       "hcpsim sweep --format json -o FILE");
-    if (merged.meta.is_null()) {
-      merged.meta = *doc;
-      for (const char* k : {"candidates", "ranking", "recommendation", "format", "shard"}) merged.meta.erase(k);
-      merged.meta["shards"] = nlohmann::json::array();
-    } else if ((*doc)["space_digest"] != merged.meta["space_digest"]) {
+    const SweepMeta meta = meta_from_json(*doc, f);
+    if (merged.meta.shards.empty()) {
+      merged.meta = meta;
+    } else if (meta.space_digest != merged.meta.space_digest) {
       throw FlagError("error: " + f + ": belongs to a different sweep than " + s.inputs.front() +
                       " (space_digest differs) — merge shards of one sweep: same scenario, bounds and hcpsim version");
     }
-    merged.meta["shards"].push_back({{"file", f}, {"shard", (*doc)["shard"]}});
-    for (const auto& r : (*doc)["candidates"]) rows.emplace(r["key"].get<std::string>(), r);
+    merged.meta.shards.push_back({f, meta.shard});
+    const nlohmann::json* candidates = doc->contains("candidates") ? &doc->at("candidates") : nullptr;
+    if (!candidates || !candidates->is_array())
+      throw InputError({{f + ": candidates", "missing or not a list", "a sweep result lists its candidates",
+                         "give the files written by hcpsim sweep --format json -o FILE"}});
+    for (size_t i = 0; i < candidates->size(); ++i) {
+      SweepRow row = row_from_json((*candidates)[i], f + ": candidates[" + std::to_string(i) + "]");
+      rows.emplace(row.key, std::move(row));
+    }
   }
-  for (auto& [k, r] : rows) merged.rows.push_back(r);
-  std::sort(merged.rows.begin(), merged.rows.end(),
-            [](const nlohmann::json& a, const nlohmann::json& b) { return a["index"].get<int>() < b["index"].get<int>(); });
-  const int64_t missing = merged.meta["candidates_total"].get<int64_t>() - static_cast<int64_t>(merged.rows.size());
+  for (auto& [k, r] : rows) merged.rows.push_back(std::move(r));
+  std::sort(merged.rows.begin(), merged.rows.end(), [](const SweepRow& a, const SweepRow& b) { return a.index < b.index; });
+  const int64_t missing = merged.meta.candidates_total - static_cast<int64_t>(merged.rows.size());
   if (missing > 0) {
-    merged.meta["missing_candidates"] = missing;
-    std::cerr << "hcpsim merge: " << missing << " of " << merged.meta["candidates_total"].get<int64_t>()
+    merged.meta.missing_candidates = missing;
+    std::cerr << "hcpsim merge: " << missing << " of " << merged.meta.candidates_total
               << " candidates are in none of the files: merge every shard\n";
   }
   return finish(s, merged);
@@ -250,7 +266,7 @@ int run_sweep_commands(const SweepCommands& s) {
   if (!*s.sweep && !*s.merge) return -1;
   try {
     return *s.sweep ? sweep_main(s) : merge_main(s);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
     std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << "\n";
     return kExitInvalidInput;

@@ -33,7 +33,7 @@ bool DiagnosticSink::spoiled(const std::string& path) const {
   return false;
 }
 
-ScenarioError::ScenarioError(std::vector<Diagnostic> diagnostics)
+InputError::InputError(std::vector<Diagnostic> diagnostics)
     : std::runtime_error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
 }  // namespace hcpsim

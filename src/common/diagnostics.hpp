@@ -3,6 +3,7 @@
 // Internal invariants use assert, never these.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,12 +16,14 @@ struct Diagnostic {
   std::string rule;  // the rule, short, e.g. "seq_length % (2*CP) == 0"
   std::string fix;   // how to fix it
   std::string str() const;  // "error: path: what (rule) — fix"
+  friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
-// Thrown when a scenario is invalid; carries every problem found, not only the first.
-class ScenarioError : public std::runtime_error {
+// Thrown when user input is invalid (a scenario, a measurements or calibration file, a flag,
+// a result file to merge); carries every problem found, not only the first. The CLI exits 2.
+class InputError : public std::runtime_error {
  public:
-  explicit ScenarioError(std::vector<Diagnostic> diagnostics);
+  explicit InputError(std::vector<Diagnostic> diagnostics);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
  private:
@@ -48,11 +51,22 @@ class DiagnosticSink {
   void non_blocking_error(std::string path, std::string what, std::string rule, std::string fix) {
     list_.push_back({std::move(path), std::move(what), std::move(rule), std::move(fix)});
   }
+  // Runs `read`, a reader that throws InputError, and records its problems here instead;
+  // nullopt when it threw.
+  template <class Read>
+  auto collect(Read&& read) -> std::optional<decltype(read())> {
+    try {
+      return read();
+    } catch (const InputError& e) {
+      for (const auto& d : e.diagnostics()) error(d.path, d.what, d.rule, d.fix);
+      return std::nullopt;
+    }
+  }
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
   size_t blocking_count() const { return blocking_; }
   void throw_if_any() const {
-    if (!list_.empty()) throw ScenarioError(list_);
+    if (!list_.empty()) throw InputError(list_);
   }
 
  private:

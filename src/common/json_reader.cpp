@@ -202,6 +202,12 @@ const nlohmann::json* ObjectReader::object(const std::string& key) {
   return v;
 }
 
+ObjectReader ObjectReader::child(const std::string& key, std::vector<std::string> known_keys) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  const nlohmann::json* v = object(key);
+  return ObjectReader(v ? *v : empty, path_of(key), sink_, std::move(known_keys));
+}
+
 std::optional<std::string> ObjectReader::choice_name(const std::string& key, const std::vector<std::string>& names,
                                                      std::initializer_list<std::pair<const char*, const char*>> aliases) {
   auto s = string(key);

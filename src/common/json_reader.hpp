@@ -41,6 +41,9 @@ class ObjectReader {
   std::optional<std::vector<int64_t>> integer_list(const std::string& key, int64_t min, int64_t max);
   // A sub-object (nullptr when absent; a non-object is recorded as an error).
   const nlohmann::json* object(const std::string& key);
+  // A reader of the sub-object at `key`, recording into the same sink; an absent or broken
+  // one reads as empty.
+  ObjectReader child(const std::string& key, std::vector<std::string> known_keys);
 
   // One of a fixed set of strings; `aliases` are known misspellings with their own fix text.
   template <class E>

@@ -107,7 +107,7 @@ struct CalibrationFile {
 const std::vector<std::string>& calibration_table_names();
 const std::vector<std::string>& calibration_scalar_names();
 
-// Throws ScenarioError with every problem, each at its JSON path under `json_path`.
+// Throws InputError with every problem, each at its JSON path under `json_path`.
 CalibrationFile read_calibration_file(const std::string& file_path, const std::string& json_path = "calibration");
 CalibrationFile parse_calibration_text(const std::string& text, const std::string& source,
                                        const std::string& json_path = "calibration");

@@ -366,7 +366,7 @@ MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths
       all.l2_bytes = one.l2_bytes;
       all.complete = one.complete;
     } else if (one.gpu_model != all.gpu_model) {
-      throw ScenarioError({{file_paths[f] + ": environment.gpu_model",
+      throw InputError({{file_paths[f] + ": environment.gpu_model",
                             "\"" + one.gpu_model + "\" is not the first file's \"" + all.gpu_model + "\"",
                             "the files describe one GPU", "fit and check each GPU's measurements apart"}});
     }

@@ -1,5 +1,5 @@
 // measurements.json as hcpcal writes it (schema in calibrate/hcpcal/results.h), read into
-// plain structs. Every problem is reported at its JSON path (ScenarioError, exit 2).
+// plain structs. Every problem is reported at its JSON path (InputError, exit 2).
 #pragma once
 
 #include <cstdint>
@@ -100,7 +100,7 @@ MeasurementSet read_measurements_file(const std::string& file_path);
 
 // Several files as one set (e.g. hcpcal's attention suite and its cp suite, run apart): items
 // in file order, their paths prefixed with the file ("cp.json: measurements[3]") when there
-// is more than one; environment and L2 size from the first. Throws ScenarioError at
+// is more than one; environment and L2 size from the first. Throws InputError at
 // "environment.gpu_model" when the files name different GPUs.
 MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths);
 

@@ -73,7 +73,7 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
 GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset) {
   if (!preset.empty()) {
     if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec.gpu;
-    throw ScenarioError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
+    throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
                           "use one of: " + join_choices(cluster_preset_names())}});
   }
   for (const auto& p : cluster_presets()) {
@@ -81,7 +81,7 @@ GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& pr
     const std::string stem = name.substr(0, name.find('-'));
     if (!stem.empty() && gpu_model.find(stem) != std::string::npos) return p.spec.gpu;
   }
-  throw ScenarioError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
+  throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
                         "the peaks efficiencies are fractions of come from a preset",
                         "pass --gpu <cluster preset> (see `hcpsim presets`)"}});
 }

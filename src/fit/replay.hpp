@@ -27,7 +27,7 @@ double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_m
 
 // The GPU whose peaks the efficiencies are fractions of: the cluster preset named
 // `preset` (e.g. "dgx-h200"), or, when empty, the preset GPU whose name (up to its first
-// '-') appears in `gpu_model` ("NVIDIA H200" -> H200-SXM-141GB). Throws ScenarioError at
+// '-') appears in `gpu_model` ("NVIDIA H200" -> H200-SXM-141GB). Throws InputError at
 // "environment.gpu_model" when none matches.
 GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset);
 

@@ -73,13 +73,13 @@ Scenario cp_run_scenario(const Measurement& m) {
   opt.source_name = m.path;
   try {
     return parse_scenario_text(scenario_json(m.cp, m.name).dump(), opt);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     std::vector<Diagnostic> d;
     for (auto x : e.diagnostics()) {
       x.path = m.path + ".config (as scenario " + x.path + ")";
       d.push_back(x);
     }
-    throw ScenarioError(d);
+    throw InputError(d);
   }
 }
 
@@ -135,7 +135,7 @@ CpReplay replay_cp_run(const Measurement& m, const CostModel& model) {
     if (!m.cp.peak_bytes.empty()) rr.measured_peak_bytes = m.cp.peak_bytes.at(size_t(rank));
     r.ranks.push_back(rr);
   }
-  if (!problems.empty()) throw ScenarioError(problems);
+  if (!problems.empty()) throw InputError(problems);
   return r;
 }
 

@@ -34,14 +34,14 @@ struct CpReplay {
 };
 
 // The scenario of a CpRun record (cluster: the fewest dgx-h200 nodes of 8 GPUs whose count R
-// divides; ranks 0..R-1 = CP group 0). Throws ScenarioError at the record's path when the
+// divides; ranks 0..R-1 = CP group 0). Throws InputError at the record's path when the
 // scenario rules reject it.
 Scenario cp_run_scenario(const Measurement& m);
 
 // Labels of rank `rank`'s attention kernels in the measured pass, in op order.
 std::vector<std::string> cp_kernel_labels(const Measurement& m, int64_t rank);
 
-// Throws ScenarioError at `<path>.results.kernels` when a rank's measured labels and the
+// Throws InputError at `<path>.results.kernels` when a rank's measured labels and the
 // builder's differ (both lists in the message): a schedule mismatch is a finding.
 CpReplay replay_cp_run(const Measurement& m, const CostModel& model);
 

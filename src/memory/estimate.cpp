@@ -87,33 +87,35 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   };
   const MemoryComponent recomputed{"recomputed layer", d.recomputed,
                                    "rebuilt in backward by recompute"};
-  MemoryEstimate est;
-  est.phases.push_back(phase(
+  std::vector<MemoryPhase> phases;
+  phases.push_back(phase(
       "fwd.attention",
       {saved_layers(d, d.n - 1),
        {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
        {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
-  est.phases.push_back(phase(
+  phases.push_back(phase(
       "fwd.loss",
       {saved_layers(d, d.n),
        {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
        {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
-  est.phases.push_back(phase(
+  phases.push_back(phase(
       "bwd.mlp",
       {saved_layers(d, d.n), recomputed,
        {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
         "dY, d(act out), d(FC1 out)"}}));
-  est.phases.push_back(phase(
+  phases.push_back(phase(
       "bwd.attention",
       {saved_layers(d, d.n), recomputed,
        {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
        {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
         recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
 
-  const auto peak = std::max_element(est.phases.begin(), est.phases.end(),
+  const auto peak = std::max_element(phases.begin(), phases.end(),
                                      [](const MemoryPhase& a, const MemoryPhase& b) {
                                        return a.total_bytes() < b.total_bytes();
                                      });
+  MemoryEstimate est;
+  for (const MemoryPhase& p : phases) est.phases.push_back({p.name, p.total_bytes()});
   est.peak_phase = peak->name;
   est.breakdown = peak->components;
   est.peak_bytes = peak->total_bytes();

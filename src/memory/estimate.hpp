@@ -36,6 +36,7 @@ struct MemoryComponent {
   std::string name;
   double bytes = 0;
   std::string note;
+  friend bool operator==(const MemoryComponent&, const MemoryComponent&) = default;
 };
 
 struct MemoryPhase {
@@ -44,14 +45,21 @@ struct MemoryPhase {
   double total_bytes() const;
 };
 
+struct MemoryPhaseTotal {
+  std::string name;
+  double bytes = 0;
+  friend bool operator==(const MemoryPhaseTotal&, const MemoryPhaseTotal&) = default;
+};
+
 struct MemoryEstimate {
   std::vector<MemoryComponent> breakdown;  // the peak phase's components; sums to peak_bytes
-  std::vector<MemoryPhase> phases;         // every phase, for reports
+  std::vector<MemoryPhaseTotal> phases;    // every phase's total, for reports
   std::string peak_phase;
   double peak_bytes = 0;
   double capacity_bytes = 0;  // cluster.gpu.memory_bytes
   double headroom_bytes = 0;  // capacity - peak; negative when it does not fit
   bool fits = false;
+  friend bool operator==(const MemoryEstimate&, const MemoryEstimate&) = default;
 };
 
 MemoryEstimate estimate_memory(const Scenario& s);

@@ -1,12 +1,14 @@
-// `--report DIR`: a self-contained HTML page (DIR/index.html; Chart.js is
-// embedded at build time, nothing is fetched when it opens) with the ranked
-// table, a chart of throughput and memory headroom per configuration, and for
-// the top configurations a timeline of one layer on every simulated rank
-// (compute, each comm stream, exposed CP comm highlighted).
+// `--report DIR`: a self-contained HTML page (DIR/index.html; Chart.js is embedded at build
+// time, nothing is fetched when it opens) with the ranked table, a chart of throughput and
+// memory headroom per configuration, and the layer timelines (compute, each comm stream,
+// exposed CP comm highlighted) of the rows it is handed. It simulates nothing.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
+#include "run/layer_timeline.hpp"
 #include "sweep/outcome.hpp"
 
 namespace hcpsim {
@@ -14,8 +16,11 @@ namespace hcpsim {
 // Whether this hcpsim was built with Chart.js (libjs-chart.js) to embed.
 bool html_report_available();
 
-// Re-simulates the `top` best fitting configurations (one forked process
-// each) for their timelines, then writes DIR/index.html atomically.
-void write_sweep_report(const std::string& dir, const SweepOutcome& o, const SweepRecommendation& rec, int top);
+// The rows whose timelines the page shows: the `top` best fitting configurations.
+std::vector<int> rows_with_timelines(const SweepOutcome& o, const SweepRecommendation& rec, int top);
+
+// Writes DIR/index.html atomically; `timelines` by row index (rows_with_timelines's).
+void write_sweep_report(const std::string& dir, const SweepOutcome& o, const SweepRecommendation& rec,
+                        const std::map<int, LayerTimeline>& timelines);
 
 }  // namespace hcpsim

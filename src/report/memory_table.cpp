@@ -25,7 +25,7 @@ std::string format_memory(const MemoryEstimate& m) {
   out += "  phases:";
   for (const auto& p : m.phases) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, " %s %.2f", p.name.c_str(), p.total_bytes() / 1e9);
+    std::snprintf(buf, sizeof buf, " %s %.2f", p.name.c_str(), p.bytes / 1e9);
     out += buf;
   }
   out += "\n  not included: allocator fragmentation\n";

@@ -2,11 +2,12 @@
 // what was simulated and composed, and where the costs came from.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include "run/result.hpp"
 
 namespace hcpsim {
 
-std::string format_result(const nlohmann::json& result);
+std::string format_result(const SimulationResult& r);
 
 }  // namespace hcpsim

@@ -7,19 +7,14 @@ namespace hcpsim {
 
 namespace {
 
-double tps_gpu(const StudyRow& r) { return r.result["step"]["tokens_per_s_per_gpu"].get<double>(); }
-double headroom_gb(const StudyRow& r) { return r.result["memory"]["headroom_bytes"].get<double>() / 1e9; }
-bool fits(const StudyRow& r) { return r.result["memory"]["fits"].get<bool>(); }
-
 std::string row_line(const char* fmt, const StudyRow& r) {
-  const auto& s = r.result["step"];
-  const auto& a = r.result["attention"];
-  const auto& m = r.result["memory"];
+  const StepMetrics& s = *r.result.step;
+  const AttentionMetrics& a = r.result.attention;
+  const MemoryEstimate& m = r.result.memory;
   char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, r.label.c_str(), s["time_s"].get<double>(), tps_gpu(r), 100 * s["mfu"].get<double>(),
-                1e3 * a["forward_s"].get<double>(), 1e3 * a["backward_s"].get<double>(),
-                1e3 * a["exposed_comm_s"].get<double>(), 100 * a["overlap_ratio"].get<double>(),
-                m["peak_bytes"].get<double>() / 1e9, headroom_gb(r), fits(r) ? "yes" : "NO");
+  std::snprintf(buf, sizeof buf, fmt, r.label.c_str(), s.time_s, s.tokens_per_s_per_gpu, 100 * s.mfu, 1e3 * a.forward_s,
+                1e3 * a.backward_s, 1e3 * a.exposed_comm_s, 100 * a.overlap_ratio, m.peak_bytes / 1e9,
+                m.headroom_bytes / 1e9, m.fits ? "yes" : "NO");
   return buf;
 }
 

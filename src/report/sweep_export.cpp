@@ -6,6 +6,9 @@
 
 #include "report/sweep_outputs.hpp"
 
+#include "run/result_json.hpp"
+#include "sweep/outcome_json.hpp"
+
 namespace hcpsim {
 
 namespace {
@@ -52,14 +55,16 @@ std::string csv_cell(const std::string& s) {
 }  // namespace
 
 std::string sweep_to_json(const SweepOutcome& o, const SweepRecommendation& rec) {
-  nlohmann::json doc = o.meta;
-  doc["format"] = "hcpsim-sweep/1";
+  nlohmann::json doc = nlohmann::json::object();
+  meta_to_json(o.meta, doc);
+  doc["format"] = kSweepFormat;
   doc["ranking"] = nlohmann::json::array();
-  for (int i : ranked_rows(o)) doc["ranking"].push_back(o.rows[i]["key"]);
-  doc["recommendation"] = {{"key", rec.row >= 0 ? o.rows[rec.row]["key"] : nlohmann::json(nullptr)},
-                           {"label", rec.row >= 0 ? o.rows[rec.row]["label"] : nlohmann::json(nullptr)},
+  for (int i : ranked_rows(o)) doc["ranking"].push_back(o.rows[i].key);
+  doc["recommendation"] = {{"key", rec.row >= 0 ? nlohmann::json(o.rows[rec.row].key) : nlohmann::json(nullptr)},
+                           {"label", rec.row >= 0 ? nlohmann::json(o.rows[rec.row].label) : nlohmann::json(nullptr)},
                            {"reasons", rec.reasons}};
-  doc["candidates"] = o.rows;
+  doc["candidates"] = nlohmann::json::array();
+  for (const SweepRow& r : o.rows) doc["candidates"].push_back(row_to_json(r));
   return doc.dump(1) + "\n";
 }
 
@@ -69,23 +74,21 @@ std::string sweep_to_csv(const SweepOutcome& o) {
   std::vector<int> rank_of(o.rows.size(), 0);
   int rank = 0;
   for (int i : ranked_rows(o))
-    if (row_fits(o.rows[i])) rank_of[i] = ++rank;
+    if (o.rows[i].fits()) rank_of[i] = ++rank;
   for (size_t i = 0; i < o.rows.size(); ++i) {
-    const auto& r = o.rows[i];
+    const SweepRow& r = o.rows[i];
     auto& c = cells[i];
-    c["index"] = std::to_string(r["index"].get<int>());
-    c["key"] = r["key"].get<std::string>();
-    c["label"] = r["label"].get<std::string>();
-    c["status"] = r["status"].get<std::string>();
+    c["index"] = std::to_string(r.index);
+    c["key"] = r.key;
+    c["label"] = r.label;
+    c["status"] = to_string(r.status);
     c["rank"] = rank_of[i] ? std::to_string(rank_of[i]) : "";
-    if (r.contains("rejected_by"))
-      for (const auto& d : r["rejected_by"])
-        c["rejected_by"] += (c["rejected_by"].empty() ? "" : "; ") + d["path"].get<std::string>() + ": " +
-                            d["what"].get<std::string>() + " (" + d["rule"].get<std::string>() + ")";
-    c["error"] = r.value("error", std::string());
-    if (!r.contains("result")) continue;
+    for (const Diagnostic& d : r.rejected_by)
+      c["rejected_by"] += (c["rejected_by"].empty() ? "" : "; ") + d.path + ": " + d.what + " (" + d.rule + ")";
+    c["error"] = r.error;
+    if (!r.ok()) continue;
     std::vector<std::pair<std::string, std::string>> flat;
-    flatten(r["result"], "", flat);
+    flatten(result_to_json(*r.result), "", flat);
     for (const auto& [k, v] : flat) {
       if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
       c[k] = v;

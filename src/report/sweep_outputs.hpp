@@ -9,6 +9,9 @@
 
 namespace hcpsim {
 
+// The "format" of the JSON document, which `hcpsim merge` checks.
+inline constexpr const char* kSweepFormat = "hcpsim-sweep/1";
+
 std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation& rec);
 std::string sweep_to_json(const SweepOutcome& o, const SweepRecommendation& rec);  // the document `merge` reads
 std::string sweep_to_csv(const SweepOutcome& o);

@@ -20,16 +20,16 @@ std::string pad(std::string s, size_t width) {
   return s;
 }
 
-std::string layout_of(const nlohmann::json& r) {
-  const auto& p = r["result"]["parallel"];
-  return std::to_string(p["tp"].get<int>()) + "x" + std::to_string(p["cp"].get<int>()) + "x" +
-         std::to_string(p["dp"].get<int>());
+std::string layout_of(const SweepRow& r) {
+  const ParallelSpec& p = r.result->scenario.parallel;
+  return std::to_string(p.tensor_model_parallel_size) + "x" + std::to_string(p.context_parallel_size) + "x" +
+         std::to_string(p.data_parallel_size);
 }
 
-std::string first_rule(const nlohmann::json& row) {
-  const auto& d = row["rejected_by"].at(0);
-  std::string s = d["rule"].get<std::string>() + " [" + d["path"].get<std::string>() + "]";
-  if (row["rejected_by"].size() > 1) s += " and " + std::to_string(row["rejected_by"].size() - 1) + " more";
+std::string first_rule(const SweepRow& row) {
+  const Diagnostic& d = row.rejected_by.at(0);
+  std::string s = d.rule + " [" + d.path + "]";
+  if (row.rejected_by.size() > 1) s += " and " + std::to_string(row.rejected_by.size() - 1) + " more";
   return s;
 }
 
@@ -38,15 +38,14 @@ std::string first_rule(const nlohmann::json& row) {
 std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation& rec) {
   size_t w = 6;
   int counts[4] = {0, 0, 0, 0};  // ok, rejected, failed, missing
-  for (const auto& r : o.rows) {
-    w = std::max(w, r["label"].get<std::string>().size());
-    const std::string s = r.value("status", "");
-    ++counts[s == "ok" ? 0 : s == "rejected" ? 1 : s == "failed" ? 2 : 3];
+  for (const SweepRow& r : o.rows) {
+    w = std::max(w, r.label.size());
+    ++counts[static_cast<int>(r.status)];  // RowStatus order: ok, rejected, failed, missing
   }
-  const auto& m = o.meta;
-  counts[3] += m.value("missing_candidates", 0);
-  std::string t = "hcpsim sweep: " + m.value("scenario", std::string()) + " (" + m.value("source", std::string()) + ")\n";
-  t += m.value("summary", std::string());
+  const SweepMeta& m = o.meta;
+  counts[3] += int(m.missing_candidates);
+  std::string t = "hcpsim sweep: " + m.scenario + " (" + m.source + ")\n";
+  t += m.summary;
   t += std::to_string(o.rows.size()) + " candidates: " + std::to_string(counts[0]) + " simulated, " +
        std::to_string(counts[1]) + " rejected by validation";
   if (counts[2]) t += ", " + std::to_string(counts[2]) + " failed";
@@ -61,11 +60,11 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
   bool fit_header = false, nofit_header = false;
   int rank = 0;
   for (int i : order) {
-    const auto& r = o.rows[i];
-    const auto& s = r["result"]["step"];
-    const auto& a = r["result"]["attention"];
-    const auto& mem = r["result"]["memory"];
-    const bool fits = row_fits(r);
+    const SweepRow& r = o.rows[i];
+    const StepMetrics& s = *r.result->step;
+    const AttentionMetrics& a = r.result->attention;
+    const MemoryEstimate& mem = r.result->memory;
+    const bool fits = r.fits();
     if (fits && !fit_header) {
       t += "Fit in memory, ranked by tokens/s per GPU:\n" + head + units;
       fit_header = true;
@@ -76,26 +75,23 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
     }
     char buf[256];
     std::snprintf(buf, sizeof buf, "  %8s %7.3f %10.1f %5.1f %8.2f %8.2f %8.1f %9s\n", layout_of(r).c_str(),
-                  s["time_s"].get<double>(), row_tokens_per_s_per_gpu(r), 100 * s["mfu"].get<double>(),
-                  1e3 * (a["forward_s"].get<double>() + a["backward_s"].get<double>()),
-                  1e3 * a["exposed_comm_s"].get<double>(), mem["peak_bytes"].get<double>() / kGB,
-                  fits ? fmt("%.1f", row_headroom_gb(r)).c_str() : fmt("-%.1f", -row_headroom_gb(r)).c_str());
+                  s.time_s, s.tokens_per_s_per_gpu, 100 * s.mfu, 1e3 * (a.forward_s + a.backward_s),
+                  1e3 * a.exposed_comm_s, mem.peak_bytes / kGB,
+                  fits ? fmt("%.1f", r.headroom_gb()).c_str() : fmt("-%.1f", -r.headroom_gb()).c_str());
     t += (fits ? pad(std::to_string(++rank), 4) : std::string("  - ")) + (i == rec.row ? "* " : "  ") +
-         pad(r["label"].get<std::string>(), w) + buf;
+         pad(r.label, w) + buf;
   }
   bool header = false;
-  for (const auto& r : o.rows) {
-    if (r.value("status", "") == "ok") continue;
+  for (const SweepRow& r : o.rows) {
+    if (r.status == RowStatus::Ok) continue;
     if (!header) t += "\nNot simulated:\n";
     header = true;
-    const std::string s = r.value("status", "");
-    std::string why = s == "rejected" ? "rejected: " + first_rule(r)
-                      : s == "failed" ? "failed: " + r.value("error", std::string())
-                                      : "missing: no merged shard has it";
-    t += "      " + pad(r["label"].get<std::string>(), w) + "  " + why + "\n";
+    const std::string why = r.status == RowStatus::Rejected ? "rejected: " + first_rule(r)
+                            : r.status == RowStatus::Failed ? "failed: " + r.error
+                                                            : "missing: no merged shard has it";
+    t += "      " + pad(r.label, w) + "  " + why + "\n";
   }
-  t += "\nRecommendation: " + (rec.row >= 0 ? o.rows[rec.row]["label"].get<std::string>() : std::string("none")) + "\n  " +
-       rec.reasons + "\n";
+  t += "\nRecommendation: " + (rec.row >= 0 ? o.rows[rec.row].label : std::string("none")) + "\n  " + rec.reasons + "\n";
   return t;
 }
 

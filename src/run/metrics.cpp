@@ -25,6 +25,20 @@ double total_length_s(const std::vector<Interval>& u) {
   return s;
 }
 
+std::vector<Interval> interval_difference(const std::vector<Interval>& a, const std::vector<Interval>& b) {
+  std::vector<Interval> out;
+  for (auto [s, e] : a) {
+    for (const auto& [bs, be] : b) {
+      if (be <= s || bs >= e) continue;
+      if (bs > s) out.push_back({s, bs});
+      s = std::max(s, be);
+      if (s >= e) break;
+    }
+    if (s < e) out.push_back({s, e});
+  }
+  return out;
+}
+
 double uncovered_length_s(const std::vector<Interval>& a, const std::vector<Interval>& b) {
   double covered = 0;
   size_t j = 0;

@@ -17,6 +17,8 @@ using Interval = std::pair<double, double>;  // [start_s, end_s)
 // Sorted, disjoint union of intervals.
 std::vector<Interval> interval_union(std::vector<Interval> v);
 double total_length_s(const std::vector<Interval>& u);
+// The parts of the union `a` not covered by the union `b` (both sorted and disjoint).
+std::vector<Interval> interval_difference(const std::vector<Interval>& a, const std::vector<Interval>& b);
 // Length of `a` not covered by `b` (both unions).
 double uncovered_length_s(const std::vector<Interval>& a, const std::vector<Interval>& b);
 
@@ -27,6 +29,7 @@ struct AttentionMetrics {
   double comm_s = 0;          // time with at least one CP comm op of this rank in flight
   double exposed_comm_s = 0;  // of that, time when no kernel of this rank runs
   double overlap_ratio = 1;   // 1 - exposed/comm (1 when there is no CP comm)
+  friend bool operator==(const AttentionMetrics&, const AttentionMetrics&) = default;
 };
 
 // Attention ops are those of OpArea::Attention, not recomputed; CP comm ops are comm
@@ -37,6 +40,7 @@ AttentionMetrics attention_metrics(const Timeline& t, int32_t phase, const std::
 // Forward / backward span of all of a rank's ops in `phase` by Op::phase.
 struct PassSpans {
   double forward_s = 0, backward_s = 0;
+  friend bool operator==(const PassSpans&, const PassSpans&) = default;
 };
 PassSpans pass_spans(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs);
 
@@ -46,6 +50,7 @@ struct LinkUse {
   double bytes = 0;
   double busy_s = 0;
   double utilisation = 0;  // bytes / (bandwidth x window)
+  friend bool operator==(const LinkUse&, const LinkUse&) = default;
 };
 
 // The `top` busiest links of `phase` over a window of `window_s`, by utilisation then name.

@@ -1,10 +1,46 @@
 #include "run/result_json.hpp"
 
+#include "common/json_reader.hpp"
 #include "scenario/scenario_json.hpp"
 
 namespace hcpsim {
 
-nlohmann::json result_to_json(const Scenario& sc, const SimulationResult& r, bool reproducible) {
+namespace {
+
+template <class T>
+void read(std::optional<T> v, T& field) {
+  if (v) field = *v;
+}
+
+constexpr double kHuge = 1e300;
+
+// A reader of the object at `key` of `r` that knows `keys` and requires all of them.
+ObjectReader sub(ObjectReader& r, const std::string& key, std::vector<std::string> keys) {
+  if (!r.has(key)) r.sink().error(r.path_of(key), "missing", "a result names every field", "write it with hcpsim");
+  ObjectReader s = r.child(key, keys);
+  for (const auto& k : keys)
+    if (r.has(key) && !s.has(k) && k != "wall_s")
+      r.sink().error(s.path_of(k), "missing", "a result names every field", "write it with hcpsim");
+  return s;
+}
+
+double number(ObjectReader& r, const char* key) { return r.number(key, -kHuge, kHuge).value_or(0); }
+
+}  // namespace
+
+nlohmann::json memory_to_json(const MemoryEstimate& m) {
+  nlohmann::json breakdown = nlohmann::json::array();
+  for (const auto& c : m.breakdown) breakdown.push_back({{"name", c.name}, {"bytes", c.bytes}, {"note", c.note}});
+  nlohmann::json phases = nlohmann::json::array();
+  for (const auto& p : m.phases) phases.push_back({{"name", p.name}, {"bytes", p.bytes}});
+  return {{"peak_bytes", m.peak_bytes},         {"capacity_bytes", m.capacity_bytes},
+          {"headroom_bytes", m.headroom_bytes}, {"fits", m.fits},
+          {"peak_phase", m.peak_phase},         {"breakdown", breakdown},
+          {"phases", phases}};
+}
+
+nlohmann::json result_to_json(const SimulationResult& r) {
+  const Scenario& sc = r.scenario;
   nlohmann::json j;
   j["name"] = sc.name;
   j["valid"] = true;
@@ -25,6 +61,7 @@ nlohmann::json result_to_json(const Scenario& sc, const SimulationResult& r, boo
                  {"embedding_head_backward_s", s.inputs.extra_backward_s},
                  {"grad_reduce_s", s.inputs.grad_reduce_s},
                  {"grad_reduce_exposed_s", s.composed.grad_reduce_exposed_s},
+                 {"grad_buckets", s.inputs.buckets},
                  {"param_gather_s", s.inputs.param_gather_s},
                  {"param_gather_exposed_s", s.composed.param_gather_exposed_s},
                  {"optimizer_s", s.inputs.optimizer_s}};
@@ -45,19 +82,125 @@ nlohmann::json result_to_json(const Scenario& sc, const SimulationResult& r, boo
                      {"utilisation", l.utilisation}});
   j["links"] = links;
   j["simulated"] = {{"gpus", r.simulated_gpus}, {"activities", r.activities}, {"what", r.simulated}};
-  if (!reproducible) j["simulated"]["wall_s"] = r.wall_s;
+  if (r.wall_s) j["simulated"]["wall_s"] = *r.wall_s;
   j["composed"] = r.composed;
   j["cost_model"] = r.cost_source;
   j["scenario"] = scenario_to_json(sc);
   return j;
 }
 
-nlohmann::json memory_to_json(const MemoryEstimate& m) {
-  nlohmann::json breakdown = nlohmann::json::array();
-  for (const auto& c : m.breakdown) breakdown.push_back({{"name", c.name}, {"bytes", c.bytes}, {"note", c.note}});
-  return {{"peak_bytes", m.peak_bytes},         {"capacity_bytes", m.capacity_bytes},
-          {"headroom_bytes", m.headroom_bytes}, {"fits", m.fits},
-          {"peak_phase", m.peak_phase},         {"breakdown", breakdown}};
+namespace {
+
+StepMetrics step_from_json(ObjectReader s, const PassSpans& layer) {
+  StepMetrics m;
+  m.time_s = number(s, "time_s");
+  m.tokens_per_s = number(s, "tokens_per_s");
+  m.tokens_per_s_per_gpu = number(s, "tokens_per_s_per_gpu");
+  m.mfu = number(s, "mfu");
+  m.model_flops = number(s, "model_flops");
+  StepInputs& in = m.inputs;
+  read(s.integer("layers", 0, int64_t{1} << 40), in.layers);
+  read(s.integer("microbatches", 0, int64_t{1} << 40), in.microbatches);
+  in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
+  in.layer_backward_s = layer.backward_s;
+  in.extra_forward_s = number(s, "embedding_head_forward_s");
+  in.extra_backward_s = number(s, "embedding_head_backward_s");
+  in.grad_reduce_s = number(s, "grad_reduce_s");
+  in.param_gather_s = number(s, "param_gather_s");
+  in.optimizer_s = number(s, "optimizer_s");
+  read(s.integer("grad_buckets", 0, int64_t{1} << 40), in.buckets);
+  StepTime& t = m.composed;
+  t.step_s = m.time_s;
+  t.microbatch_forward_s = number(s, "microbatch_forward_s");
+  t.microbatch_backward_s = number(s, "microbatch_backward_s");
+  t.grad_reduce_exposed_s = number(s, "grad_reduce_exposed_s");
+  t.param_gather_exposed_s = number(s, "param_gather_exposed_s");
+  return m;
+}
+
+MemoryEstimate memory_from_json(ObjectReader r) {
+  MemoryEstimate m;
+  m.peak_bytes = number(r, "peak_bytes");
+  m.capacity_bytes = number(r, "capacity_bytes");
+  m.headroom_bytes = number(r, "headroom_bytes");
+  read(r.boolean("fits"), m.fits);
+  read(r.string("peak_phase"), m.peak_phase);
+  for (const char* list : {"breakdown", "phases"}) {
+    const nlohmann::json* v = r.raw(list);
+    if (!v || !v->is_array()) {
+      r.sink().error(r.path_of(list), "must be a list", "type", "write it with hcpsim");
+      continue;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      const bool breakdown = std::string(list) == "breakdown";
+      ObjectReader e((*v)[i], r.path_of(list) + "[" + std::to_string(i) + "]", r.sink(),
+                     breakdown ? std::vector<std::string>{"name", "bytes", "note"} : std::vector<std::string>{"name", "bytes"});
+      const std::string name = e.string("name").value_or("");
+      const double bytes = number(e, "bytes");
+      if (breakdown) m.breakdown.push_back({name, bytes, e.string("note").value_or("")});
+      else m.phases.push_back({name, bytes});
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+SimulationResult result_from_json(const nlohmann::json& j, const std::string& json_path) {
+  DiagnosticSink sink;
+  ObjectReader r(j, json_path, sink,
+                 {"name", "valid", "warnings", "parallel", "step", "attention", "layer", "memory", "links", "simulated",
+                  "composed", "cost_model", "scenario"});
+  SimulationResult res;
+  if (const nlohmann::json* s = r.raw("scenario")) {
+    if (auto sc = sink.collect([&] { return scenario_from_json(*s, r.path_of("scenario")); })) res.scenario = *sc;
+  } else {
+    sink.error(r.path_of("scenario"), "missing", "a result names its scenario", "write it with hcpsim");
+  }
+  ObjectReader layer = sub(r, "layer", {"forward_s", "backward_s", "makespan_s"});
+  res.layer.forward_s = number(layer, "forward_s");
+  res.layer.backward_s = number(layer, "backward_s");
+  res.layer_makespan_s = number(layer, "makespan_s");
+  if (const nlohmann::json* s = r.raw("step"); s && !s->is_null())
+    res.step = step_from_json(sub(r, "step", {"time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "model_flops",
+                                              "microbatch_forward_s", "microbatch_backward_s", "layers", "microbatches",
+                                              "embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
+                                              "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
+                                              "param_gather_exposed_s", "optimizer_s"}),
+                              res.layer);
+  ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
+  res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));
+  res.attention.forward_s = number(a, "forward_s");
+  res.attention.backward_s = number(a, "backward_s");
+  res.attention.comm_s = number(a, "comm_s");
+  res.attention.exposed_comm_s = number(a, "exposed_comm_s");
+  res.attention.overlap_ratio = number(a, "overlap_ratio");
+  res.memory = memory_from_json(sub(r, "memory", {"peak_bytes", "capacity_bytes", "headroom_bytes", "fits", "peak_phase",
+                                                  "breakdown", "phases"}));
+  if (const nlohmann::json* links = r.raw("links"); links && links->is_array()) {
+    for (size_t i = 0; i < links->size(); ++i) {
+      ObjectReader l((*links)[i], r.path_of("links") + "[" + std::to_string(i) + "]", sink,
+                     {"name", "class", "bytes", "busy_s", "utilisation"});
+      LinkUse u;
+      read(l.string("name"), u.name);
+      read(l.choice("class", named_choices(kLinkClasses)), u.cls);
+      u.bytes = number(l, "bytes");
+      u.busy_s = number(l, "busy_s");
+      u.utilisation = number(l, "utilisation");
+      res.links.push_back(u);
+    }
+  } else {
+    sink.error(r.path_of("links"), "must be a list", "type", "write it with hcpsim");
+  }
+  ObjectReader sim = sub(r, "simulated", {"gpus", "activities", "what", "wall_s"});
+  read(sim.integer("gpus", 0, int64_t{1} << 40), res.simulated_gpus);
+  read(sim.integer("activities", 0, int64_t{1} << 60), res.activities);
+  read(sim.string("what"), res.simulated);
+  if (sim.has("wall_s")) res.wall_s = number(sim, "wall_s");
+  read(r.string("composed"), res.composed);
+  read(r.string("cost_model"), res.cost_source);
+  sink.throw_if_any();
+  return res;
 }
 
 }  // namespace hcpsim

@@ -72,6 +72,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep) {
   const auto wall_begin = std::chrono::steady_clock::now();
   SimulationResult res;
+  res.scenario = sc;
   Workload w = build_workload(sc);
   const CostModel cost = cost_model_for(sc);
   res.cost_source = cost.params().source;

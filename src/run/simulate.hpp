@@ -9,12 +9,10 @@
 #include <vector>
 
 #include "cost/cost_model.hpp"
-#include "memory/estimate.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
-#include "run/metrics.hpp"
+#include "run/result.hpp"
 #include "engine/platform.hpp"
-#include "run/step_composition.hpp"
 #include "engine/timeline.hpp"
 
 namespace hcpsim {
@@ -23,31 +21,6 @@ struct SimulateOptions {
   ZoneKind zone = ZoneKind::Fast;
   bool fold_dp_replicas = true;
   int ring_max_macro_steps = 16;
-};
-
-struct StepMetrics {
-  double time_s = 0;
-  double tokens_per_s = 0;
-  double tokens_per_s_per_gpu = 0;
-  double mfu = 0;                // model FLOPs (no recompute) / (time x GPUs x peak)
-  double model_flops = 0;        // per step, all GPUs
-  StepInputs inputs;             // what was taken from the simulation
-  StepTime composed;
-};
-
-struct SimulationResult {
-  std::optional<StepMetrics> step;  // empty for the layer and attention workloads
-  AttentionMetrics attention;       // one layer, slowest rank
-  PassSpans layer;                  // one layer on the slowest rank, all ops
-  double layer_makespan_s = 0;      // the layer phase, all ranks
-  MemoryEstimate memory;
-  std::vector<LinkUse> links;       // busiest links during the layer phase
-  int64_t simulated_gpus = 0;
-  int64_t activities = 0;
-  double wall_s = 0;
-  std::string simulated;            // what was simulated (words)
-  std::string composed;             // what was composed from it (words)
-  std::string cost_source;          // where kernel efficiencies and link factors came from
 };
 
 // Simulates in this process (only once per process).

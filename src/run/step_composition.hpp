@@ -26,12 +26,14 @@ struct StepInputs {
   double param_gather_s = 0;  // all buckets' all-gather (0 without the distributed optimizer)
   double optimizer_s = 0;
   int64_t buckets = 1;
+  friend bool operator==(const StepInputs&, const StepInputs&) = default;
 };
 
 struct StepTime {
   double step_s = 0;
   double microbatch_forward_s = 0, microbatch_backward_s = 0;
   double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0;
+  friend bool operator==(const StepTime&, const StepTime&) = default;
 };
 
 StepTime compose_step(const StepInputs& in);

@@ -113,14 +113,11 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.micro_batch_size, r.integer("micro_batch_size", 1, kMaxCount));
   global_batch_given = r.has("global_batch_size");
   set_if(t.global_batch_size, r.integer("global_batch_size", 1, int64_t{1} << 40));
-  set_if(t.precision, r.choice<Precision>("precision", {{"bf16", Precision::BF16}, {"fp8", Precision::FP8}},
+  set_if(t.precision, r.choice("precision", named_choices(kPrecisions),
                                           {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
   set_if(t.recompute_granularity,
-         r.choice<RecomputeGranularity>("recompute_granularity", {{"none", RecomputeGranularity::None},
-                                                                  {"selective", RecomputeGranularity::Selective},
-                                                                  {"full", RecomputeGranularity::Full}}));
-  set_if(t.attn_mask_type, r.choice<AttnMaskType>("attn_mask_type", {{"causal", AttnMaskType::Causal},
-                                                                      {"no_mask", AttnMaskType::NoMask}},
+         r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
+  set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),
                                                   {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
                                                    {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
 }
@@ -136,11 +133,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
   set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
   set_if(p.cp_comm_type,
-         r.choice<CpCommType>("cp_comm_type",
-                              {{"p2p", CpCommType::P2P},
-                               {"all_gather", CpCommType::AllGather},
-                               {"a2a", CpCommType::A2A},
-                               {"a2a+p2p", CpCommType::A2AP2P}},
+         r.choice("cp_comm_type", named_choices(kCpCommTypes),
                               {{"allgather",
                                 "use \"all_gather\": Megatron's --cp-comm-type help says \"allgather\" but Transformer "
                                 "Engine only accepts all_gather (anything else raises \"Unsupported communication "
@@ -183,10 +176,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   else if (need && !r.has("gpus_per_node"))
     sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
 
-  const nlohmann::json empty = nlohmann::json::object();
-  const nlohmann::json* gpu = r.object("gpu");
-  ObjectReader g(gpu ? *gpu : empty, "cluster.gpu", sink,
-                 {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps"});
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps"});
   set_if(c.gpu.name, g.string("name"));
   cluster_number(g, "peak_bf16_tflops", c.gpu.peak_bf16_flops_per_s, kTera, 1e-3, 1e6, need, "add the dense bf16 rate");
   cluster_number(g, "peak_fp8_tflops", c.gpu.peak_fp8_flops_per_s, kTera, 0, 1e6, false, "");
@@ -194,11 +184,8 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
   if (need && c.gpu.name.empty()) c.gpu.name = "custom";
 
-  const nlohmann::json* intra = r.object("intra_node");
-  ObjectReader in(intra ? *intra : empty, "cluster.intra_node", sink, {"kind", "bandwidth_GBps", "latency_us"});
-  if (auto k = in.choice<IntraNodeKind>("kind", {{"nvswitch", IntraNodeKind::NVSwitch},
-                                                 {"pcie", IntraNodeKind::PCIe},
-                                                 {"nvl_domain", IntraNodeKind::NVLDomain}}))
+  ObjectReader in = r.child("intra_node", {"kind", "bandwidth_GBps", "latency_us"});
+  if (auto k = in.choice("kind", named_choices(kIntraNodeKinds)))
     c.intra_node.kind = *k;
   else if (need && !in.has("kind"))
     sink.error("cluster.intra_node.kind", "missing", "required without cluster.preset", "use nvswitch, pcie or nvl_domain");
@@ -206,9 +193,8 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
                  "add the per-GPU, per-direction bandwidth in GB/s");
   cluster_number(in, "latency_us", c.intra_node.latency_s, kMicro, 0, 1e6, need, "add the latency in microseconds");
 
-  const nlohmann::json* inter = r.object("inter_node");
-  ObjectReader ex(inter ? *inter : empty, "cluster.inter_node", sink,
-                  {"nics_per_node", "nic_bandwidth_GBps", "latency_us", "rail_optimized", "oversubscription"});
+  ObjectReader ex = r.child("inter_node", {"nics_per_node", "nic_bandwidth_GBps", "latency_us", "rail_optimized",
+                                           "oversubscription"});
   if (auto n = ex.integer("nics_per_node", 1, 1024)) c.inter_node.nics_per_node = *n;
   else if (need && !ex.has("nics_per_node"))
     sink.error("cluster.inter_node.nics_per_node", "missing", "required without cluster.preset", "add e.g. 8");
@@ -222,6 +208,21 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
 }
 
 // ---- software ------------------------------------------------------------
+
+void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
+  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
+  if (auto v = r.string("transformer_engine_version")) {
+    if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
+    else
+      sink.error("software.transformer_engine_version", "\"" + *v + "\" is not a version", "MAJOR.MINOR[.PATCH]",
+                 "write it like \"2.8.0\"");
+  }
+  set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
+}
+
+}  // namespace
+
+const std::vector<std::string>& scenario_top_level_keys() { return kTopKeys; }
 
 std::optional<Version> parse_version(const std::string& s) {
   Version v;
@@ -245,20 +246,6 @@ std::optional<Version> parse_version(const std::string& s) {
   return v;
 }
 
-void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
-  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
-  if (auto v = r.string("transformer_engine_version")) {
-    if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
-    else
-      sink.error("software.transformer_engine_version", "\"" + *v + "\" is not a version", "MAJOR.MINOR[.PATCH]",
-                 "write it like \"2.8.0\"");
-  }
-  set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
-}
-
-}  // namespace
-
-const std::vector<std::string>& scenario_top_level_keys() { return kTopKeys; }
 
 Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt) {
   DiagnosticSink sink;
@@ -292,10 +279,8 @@ Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt
   ok.parallel_present = parallel != nullptr;
   ok.cluster_present = cluster != nullptr;
 
-  set_if(sc.workload, top.choice<WorkloadKind>("workload", {{"step", WorkloadKind::Step},
-                                                             {"layer", WorkloadKind::Layer},
-                                                             {"attention", WorkloadKind::Attention}}));
-  set_if(sc.passes, top.choice<Passes>("passes", {{"fwd", Passes::Fwd}, {"fwd+bwd", Passes::FwdBwd}},
+  set_if(sc.workload, top.choice("workload", named_choices(kWorkloadKinds)));
+  set_if(sc.passes, top.choice("passes", named_choices(kPasses),
                                        {{"fwd_bwd", "write \"fwd+bwd\""}, {"bwd", "backward alone is not a workload; use fwd+bwd"}}));
   if (const nlohmann::json* sweep = top.object("sweep")) (void)parse_sweep_spec(*sweep, sink);  // bounds of `hcpsim sweep`
   if (auto cal = top.string("calibration")) sc.calibration_path = resolve(opt.base_dir, *cal);

@@ -1,7 +1,8 @@
 // Reading a scenario: JSON text -> parsed sections -> validated Scenario.
-// Every function throws ScenarioError carrying *all* problems found.
+// Every function throws InputError carrying *all* problems found.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,9 +16,12 @@ struct ParseOptions {
   std::string source_name = "<scenario>";  // file name for JSON syntax errors
 };
 
-// Parses and validates. Throws ScenarioError (exit code 2 material).
+// Parses and validates. Throws InputError (exit code 2 material).
 Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& options);
 Scenario load_scenario_file(const std::string& path);
+
+// "2.18.0", "1.12", "2.8.0+cu130" -> the version; nullopt when it is none.
+std::optional<Version> parse_version(const std::string& text);
 
 // The top-level keys a scenario may have (for documentation and suggestions).
 const std::vector<std::string>& scenario_top_level_keys();

@@ -20,6 +20,19 @@ enum class IntraNodeKind { NVSwitch, PCIe, NVLDomain };
 enum class WorkloadKind { Step, Layer, Attention };
 enum class Passes { Fwd, FwdBwd };
 
+// Every value of each enum, in the order the names are offered to users; to_string gives the
+// name a scenario file spells (the one definition: parsing, echoing and errors use it).
+inline constexpr CpCommType kCpCommTypes[] = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A,
+                                              CpCommType::A2AP2P};
+inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8};
+inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
+    RecomputeGranularity::None, RecomputeGranularity::Selective, RecomputeGranularity::Full};
+inline constexpr AttnMaskType kAttnMaskTypes[] = {AttnMaskType::Causal, AttnMaskType::NoMask};
+inline constexpr IntraNodeKind kIntraNodeKinds[] = {IntraNodeKind::NVSwitch, IntraNodeKind::PCIe,
+                                                    IntraNodeKind::NVLDomain};
+inline constexpr WorkloadKind kWorkloadKinds[] = {WorkloadKind::Step, WorkloadKind::Layer, WorkloadKind::Attention};
+inline constexpr Passes kPasses[] = {Passes::Fwd, Passes::FwdBwd};
+
 const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
 const char* to_string(RecomputeGranularity r);
@@ -40,6 +53,7 @@ struct ModelSpec {
   std::optional<int64_t> sliding_window;   // tokens; empty = full attention
   bool gated_linear_unit = true;           // SwiGLU MLP (three weight matrices)
   bool untie_embeddings_and_output_weights = true;
+  friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 
 struct TrainingSpec {
@@ -49,6 +63,7 @@ struct TrainingSpec {
   Precision precision = Precision::BF16;
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
+  friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;
 };
 
 struct ParallelSpec {
@@ -65,6 +80,7 @@ struct ParallelSpec {
   // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).
   int64_t a2a_size() const;
   int64_t p2p_size() const;
+  friend bool operator==(const ParallelSpec&, const ParallelSpec&) = default;
 };
 
 struct GpuSpec {
@@ -73,12 +89,14 @@ struct GpuSpec {
   double peak_fp8_flops_per_s = 0;   // dense
   double memory_bytes = 0;
   double hbm_bytes_per_s = 0;
+  friend bool operator==(const GpuSpec&, const GpuSpec&) = default;
 };
 
 struct IntraNodeSpec {
   IntraNodeKind kind = IntraNodeKind::NVSwitch;
   double bandwidth_bytes_per_s = 0;  // per GPU per direction
   double latency_s = 0;
+  friend bool operator==(const IntraNodeSpec&, const IntraNodeSpec&) = default;
 };
 
 struct InterNodeSpec {
@@ -87,6 +105,7 @@ struct InterNodeSpec {
   double latency_s = 0;                  // end to end through the fabric
   bool rail_optimized = true;
   double oversubscription = 1.0;         // leaf down:up bandwidth ratio, >= 1
+  friend bool operator==(const InterNodeSpec&, const InterNodeSpec&) = default;
 };
 
 struct ClusterSpec {
@@ -97,6 +116,7 @@ struct ClusterSpec {
   IntraNodeSpec intra_node;
   InterNodeSpec inter_node;
   int64_t world_size() const { return num_nodes * gpus_per_node; }
+  friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
 
 struct Version {
@@ -108,6 +128,7 @@ struct Version {
 struct SoftwareSpec {
   Version transformer_engine_version{2, 18, 0};  // newest tag read in cp-semantics.md
   bool use_decentralized_pg = false;
+  friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;
 };
 
 struct Scenario {
@@ -126,6 +147,7 @@ struct Scenario {
   int64_t num_microbatches() const;
   // Bytes per element of activations/weights in compute (bf16 = 2; fp8 keeps bf16 activations).
   int64_t activation_bytes_per_element() const { return 2; }
+  friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
 }  // namespace hcpsim

@@ -1,5 +1,8 @@
 #include "scenario/scenario_json.hpp"
 
+#include "common/json_reader.hpp"
+#include "scenario/parse.hpp"
+
 namespace hcpsim {
 
 nlohmann::json parallel_to_json(const Scenario& sc) {
@@ -28,7 +31,9 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                 {"num_query_groups", m.num_query_groups},
                 {"kv_channels", m.kv_channels},
                 {"vocab_size", m.vocab_size},
-                {"sliding_window", m.sliding_window ? nlohmann::json(*m.sliding_window) : nlohmann::json(nullptr)}};
+                {"sliding_window", m.sliding_window ? nlohmann::json(*m.sliding_window) : nlohmann::json(nullptr)},
+                {"gated_linear_unit", m.gated_linear_unit},
+                {"untie_embeddings_and_output_weights", m.untie_embeddings_and_output_weights}};
   j["training"] = {{"seq_length", sc.training.seq_length},
                    {"micro_batch_size", sc.training.micro_batch_size},
                    {"global_batch_size", sc.training.global_batch_size},
@@ -59,8 +64,138 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                    {"use_decentralized_pg", sc.software.use_decentralized_pg}};
   j["workload"] = to_string(sc.workload);
   j["passes"] = to_string(sc.passes);
+  j["calibration"] = sc.calibration_path ? nlohmann::json(*sc.calibration_path) : nlohmann::json(nullptr);
   j["warnings"] = sc.warnings;
   return j;
+}
+
+namespace {
+
+constexpr int64_t kMax = int64_t{1} << 50;
+
+// Every key of an echo is required: it was written by scenario_to_json.
+void require(ObjectReader& r, const std::vector<std::string>& keys) {
+  for (const auto& k : keys)
+    if (!r.has(k)) r.sink().error(r.path_of(k), "missing", "a resolved scenario names every field", "write it with hcpsim");
+}
+
+template <class T>
+void read(std::optional<T> v, T& field) {
+  if (v) field = *v;
+}
+
+ModelSpec model_from_json(ObjectReader r) {
+  ModelSpec m;
+  read(r.string("name"), m.name);
+  for (auto [key, field] : {std::pair{"num_layers", &ModelSpec::num_layers}, {"hidden_size", &ModelSpec::hidden_size},
+                            {"ffn_hidden_size", &ModelSpec::ffn_hidden_size},
+                            {"num_attention_heads", &ModelSpec::num_attention_heads},
+                            {"num_query_groups", &ModelSpec::num_query_groups}, {"kv_channels", &ModelSpec::kv_channels},
+                            {"vocab_size", &ModelSpec::vocab_size}})
+    read(r.integer(key, 0, kMax), m.*field);
+  if (const nlohmann::json* w = r.raw("sliding_window"); w && !w->is_null()) m.sliding_window = r.integer("sliding_window", 1, kMax);
+  read(r.boolean("gated_linear_unit"), m.gated_linear_unit);
+  read(r.boolean("untie_embeddings_and_output_weights"), m.untie_embeddings_and_output_weights);
+  return m;
+}
+
+TrainingSpec training_from_json(ObjectReader r) {
+  TrainingSpec t;
+  read(r.integer("seq_length", 0, kMax), t.seq_length);
+  read(r.integer("micro_batch_size", 0, kMax), t.micro_batch_size);
+  read(r.integer("global_batch_size", 0, kMax), t.global_batch_size);
+  read(r.choice("precision", named_choices(kPrecisions)), t.precision);
+  read(r.choice("recompute_granularity", named_choices(kRecomputeGranularities)), t.recompute_granularity);
+  read(r.choice("attn_mask_type", named_choices(kAttnMaskTypes)), t.attn_mask_type);
+  return t;
+}
+
+ParallelSpec parallel_from_json(ObjectReader r) {
+  ParallelSpec p;
+  read(r.integer("tp", 0, kMax), p.tensor_model_parallel_size);
+  read(r.integer("cp", 0, kMax), p.context_parallel_size);
+  read(r.integer("dp", 0, kMax), p.data_parallel_size);
+  read(r.integer("pp", 0, kMax), p.pipeline_model_parallel_size);
+  read(r.choice("cp_comm_type", named_choices(kCpCommTypes)), p.cp_comm_type);
+  if (const nlohmann::json* h = r.raw("hcp_sizes"); h && !h->is_null())
+    read(r.integer_list("hcp_sizes", 1, kMax), p.hierarchical_context_parallel_sizes);
+  read(r.boolean("sequence_parallel"), p.sequence_parallel);
+  read(r.boolean("use_distributed_optimizer"), p.use_distributed_optimizer);
+  return p;
+}
+
+ClusterSpec cluster_from_json(ObjectReader r) {
+  ClusterSpec c;
+  read(r.string("preset"), c.preset);
+  read(r.integer("num_nodes", 0, kMax), c.num_nodes);
+  read(r.integer("gpus_per_node", 0, kMax), c.gpus_per_node);
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "memory_bytes", "hbm_bytes_per_s"});
+  read(g.string("name"), c.gpu.name);
+  read(g.number("peak_bf16_flops_per_s", 0, 1e30), c.gpu.peak_bf16_flops_per_s);
+  read(g.number("peak_fp8_flops_per_s", 0, 1e30), c.gpu.peak_fp8_flops_per_s);
+  read(g.number("memory_bytes", 0, 1e30), c.gpu.memory_bytes);
+  read(g.number("hbm_bytes_per_s", 0, 1e30), c.gpu.hbm_bytes_per_s);
+  ObjectReader in = r.child("intra_node", {"kind", "bandwidth_bytes_per_s", "latency_s"});
+  read(in.choice("kind", named_choices(kIntraNodeKinds)), c.intra_node.kind);
+  read(in.number("bandwidth_bytes_per_s", 0, 1e30), c.intra_node.bandwidth_bytes_per_s);
+  read(in.number("latency_s", 0, 1e30), c.intra_node.latency_s);
+  ObjectReader ex = r.child("inter_node", {"nics_per_node", "nic_bandwidth_bytes_per_s", "latency_s", "rail_optimized",
+                                           "oversubscription"});
+  read(ex.integer("nics_per_node", 0, kMax), c.inter_node.nics_per_node);
+  read(ex.number("nic_bandwidth_bytes_per_s", 0, 1e30), c.inter_node.nic_bandwidth_bytes_per_s);
+  read(ex.number("latency_s", 0, 1e30), c.inter_node.latency_s);
+  read(ex.boolean("rail_optimized"), c.inter_node.rail_optimized);
+  read(ex.number("oversubscription", 0, 1e30), c.inter_node.oversubscription);
+  return c;
+}
+
+std::vector<std::string> string_list(ObjectReader& r, const std::string& key) {
+  std::vector<std::string> out;
+  const nlohmann::json* v = r.raw(key);
+  if (!v) return out;
+  if (!v->is_array()) {
+    r.sink().error(r.path_of(key), "must be a list of strings", "type", "write it with hcpsim");
+    return out;
+  }
+  for (const auto& e : *v) {
+    if (e.is_string()) out.push_back(e.get<std::string>());
+    else r.sink().error(r.path_of(key), "must be a list of strings", "type", "write it with hcpsim");
+  }
+  return out;
+}
+
+}  // namespace
+
+Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_path) {
+  DiagnosticSink sink;
+  ObjectReader r(j, json_path, sink,
+                 {"name", "model", "training", "parallel", "cluster", "software", "workload", "passes", "calibration",
+                  "warnings"});
+  require(r, {"name", "model", "training", "parallel", "cluster", "software", "workload", "passes", "warnings"});
+  Scenario sc;
+  read(r.string("name"), sc.name);
+  sc.model = model_from_json(r.child("model", {"name", "num_layers", "hidden_size", "ffn_hidden_size",
+                                               "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
+                                               "sliding_window", "gated_linear_unit",
+                                               "untie_embeddings_and_output_weights"}));
+  sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision",
+                                                        "recompute_granularity", "attn_mask_type"}));
+  sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
+                                                        "sequence_parallel", "use_distributed_optimizer"}));
+  sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
+  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg"});
+  if (auto v = sw.string("transformer_engine_version")) {
+    if (auto ver = parse_version(*v)) sc.software.transformer_engine_version = *ver;
+    else sink.error(sw.path_of("transformer_engine_version"), "\"" + *v + "\" is not a version", "MAJOR.MINOR.PATCH",
+                    "write it with hcpsim");
+  }
+  read(sw.boolean("use_decentralized_pg"), sc.software.use_decentralized_pg);
+  read(r.choice("workload", named_choices(kWorkloadKinds)), sc.workload);
+  read(r.choice("passes", named_choices(kPasses)), sc.passes);
+  if (const nlohmann::json* c = r.raw("calibration"); c && !c->is_null()) sc.calibration_path = r.string("calibration");
+  sc.warnings = string_list(r, "warnings");
+  sink.throw_if_any();
+  return sc;
 }
 
 }  // namespace hcpsim

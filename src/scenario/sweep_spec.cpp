@@ -69,10 +69,6 @@ std::optional<E> named(const nlohmann::json& e, const std::string& path, Diagnos
   return std::nullopt;
 }
 
-const std::vector<std::pair<std::string, CpCommType>> kCommTypes = {
-    {"p2p", CpCommType::P2P}, {"all_gather", CpCommType::AllGather}, {"a2a", CpCommType::A2A}, {"a2a+p2p", CpCommType::A2AP2P}};
-const std::vector<std::pair<std::string, RecomputeGranularity>> kRecompute = {
-    {"none", RecomputeGranularity::None}, {"selective", RecomputeGranularity::Selective}, {"full", RecomputeGranularity::Full}};
 
 void read_recompute(const nlohmann::json* v, DiagnosticSink& sink, SweepSpec& s) {
   const std::string path = "sweep.recompute_granularity";
@@ -84,7 +80,7 @@ void read_recompute(const nlohmann::json* v, DiagnosticSink& sink, SweepSpec& s)
     return;
   }
   auto list = read_list<RecomputeGranularity>(v, path, sink, "[\"none\", \"full\"]", [&](const nlohmann::json& e, const std::string& p) {
-    return named(e, p, sink, kRecompute);
+    return named(e, p, sink, named_choices(kRecomputeGranularities));
   });
   if (!list) return;
   s.recompute = *list;
@@ -106,7 +102,7 @@ SweepSpec parse_sweep_spec(const nlohmann::json& section, DiagnosticSink& sink) 
   s.cp = ints("context_parallel_size");
   s.micro_batch_sizes = ints("micro_batch_size");
   s.comm_types = read_list<CpCommType>(r.raw("cp_comm_type"), r.path_of("cp_comm_type"), sink, "[\"a2a\", \"a2a+p2p\"]",
-                                       [&](const nlohmann::json& e, const std::string& p) { return named(e, p, sink, kCommTypes); });
+                                       [&](const nlohmann::json& e, const std::string& p) { return named(e, p, sink, named_choices(kCpCommTypes)); });
   s.hcp_sizes = read_list<std::vector<int64_t>>(
       r.raw("hierarchical_context_parallel_sizes"), r.path_of("hierarchical_context_parallel_sizes"), sink, "[[8, 2], [4, 4]]",
       [&](const nlohmann::json& e, const std::string& p) -> std::optional<std::vector<int64_t>> {

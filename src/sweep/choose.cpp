@@ -6,9 +6,9 @@ namespace hcpsim {
 
 namespace {
 
-double tps_gpu(const StudyRow& r) { return r.result["step"]["tokens_per_s_per_gpu"].get<double>(); }
-double headroom_gb(const StudyRow& r) { return r.result["memory"]["headroom_bytes"].get<double>() / 1e9; }
-bool fits(const StudyRow& r) { return r.result["memory"]["fits"].get<bool>(); }
+double tps_gpu(const StudyRow& r) { return r.result.step->tokens_per_s_per_gpu; }
+double headroom_gb(const StudyRow& r) { return r.result.memory.headroom_bytes / 1e9; }
+bool fits(const StudyRow& r) { return r.result.memory.fits; }
 
 }  // namespace
 

@@ -4,15 +4,16 @@
 // sweep's recommendation both choose with it.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "run/result.hpp"
 
 namespace hcpsim {
 
 struct StudyRow {
-  std::string label;     // "A", "A + full recompute", ...
-  nlohmann::json result; // result_to_json of a step simulation
+  std::string label;        // "A", "A + full recompute", ...
+  SimulationResult result;  // of a step simulation (result.step is set)
 };
 
 // Fitting options within this fraction of the best throughput count as a tie,

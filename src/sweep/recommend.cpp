@@ -1,4 +1,4 @@
-// The sweep's recommendation: report_study's rule (best tokens/s that fits; a
+// The sweep's recommendation: sweep/choose's rule (best tokens/s that fits; a
 // tie within kThroughputTie goes to the most headroom) applied to the best
 // option of each CP transport plus every option in the tie band, then words
 // on HCP and on what did not fit, all read off the numbers.
@@ -14,27 +14,27 @@ namespace hcpsim {
 
 namespace {
 
-std::string comm_of(const nlohmann::json& row) {
-  const auto& p = row["result"]["parallel"];
-  return p["cp"].get<int>() == 1 ? "none" : p["cp_comm_type"].get<std::string>();
+std::string comm_of(const SweepRow& row) {
+  const ParallelSpec& p = row.result->scenario.parallel;
+  return p.context_parallel_size == 1 ? "none" : to_string(p.cp_comm_type);
 }
 
 // Best fitting row per CP transport, by throughput; -1 where none fits.
 std::map<std::string, int> best_by_comm(const SweepOutcome& o) {
   std::map<std::string, int> best;
   for (int i : ranked_rows(o))
-    if (row_fits(o.rows[i]) && !best.count(comm_of(o.rows[i]))) best[comm_of(o.rows[i])] = i;
+    if (o.rows[i].fits() && !best.count(comm_of(o.rows[i]))) best[comm_of(o.rows[i])] = i;
   return best;
 }
 
 std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::string, int>& best) {
   const auto h = best.find("a2a+p2p");
   if (h == best.end()) return "";
-  const nlohmann::json& p = o.rows[pick];
-  const nlohmann::json& hr = o.rows[h->second];
-  const auto& par = hr["result"]["parallel"];
-  const int64_t kv = hr["result"]["scenario"]["model"]["num_query_groups"].get<int64_t>();
-  const int64_t tp = par["tp"].get<int64_t>(), cp = par["cp"].get<int64_t>();
+  const SweepRow& p = o.rows[pick];
+  const SweepRow& hr = o.rows[h->second];
+  const Scenario& sc = hr.result->scenario;
+  const int64_t kv = sc.model.num_query_groups;
+  const int64_t tp = sc.parallel.tensor_model_parallel_size, cp = sc.parallel.context_parallel_size;
   const int64_t kv_per_tp = std::max<int64_t>(1, kv / tp);
   char buf[768];
   if (h->second == pick) {
@@ -45,12 +45,12 @@ std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::strin
                   static_cast<long long>(kv_per_tp));
     return buf;
   }
-  const double ratio = row_tokens_per_s_per_gpu(hr) / row_tokens_per_s_per_gpu(p);
+  const double ratio = hr.tokens_per_s_per_gpu() / p.tokens_per_s_per_gpu();
   std::snprintf(buf, sizeof buf,
                 "\n  The best HCP option, %s, reaches %.1f%% of this throughput with %.1f GB %s headroom; HCP only pays "
                 "off when CP must exceed KV heads / TP (%lld / %lld = %lld for it), and here a layout without HCP %s.",
-                hr["label"].get<std::string>().c_str(), 100 * ratio, std::abs(row_headroom_gb(p) - row_headroom_gb(hr)),
-                row_headroom_gb(hr) < row_headroom_gb(p) ? "less" : "more", static_cast<long long>(kv),
+                hr.label.c_str(), 100 * ratio, std::abs(p.headroom_gb() - hr.headroom_gb()),
+                hr.headroom_gb() < p.headroom_gb() ? "less" : "more", static_cast<long long>(kv),
                 static_cast<long long>(tp), static_cast<long long>(kv_per_tp),
                 ratio > 1 ? "comes within the tie band at more headroom" : "is at least as fast");
   return buf;
@@ -60,21 +60,21 @@ std::string shortfall_words(const SweepOutcome& o) {
   int simulated = 0, nofit = 0, closest = -1;
   double worst = 0;
   for (int i = 0; i < static_cast<int>(o.rows.size()); ++i) {
-    if (!row_ok(o.rows[i])) continue;
+    if (!o.rows[i].ok()) continue;
     ++simulated;
-    if (row_fits(o.rows[i])) continue;
+    if (o.rows[i].fits()) continue;
     ++nofit;
-    const double short_gb = -row_headroom_gb(o.rows[i]);
+    const double short_gb = -o.rows[i].headroom_gb();
     worst = std::max(worst, short_gb);
-    if (closest < 0 || short_gb < -row_headroom_gb(o.rows[closest])) closest = i;
+    if (closest < 0 || short_gb < -o.rows[closest].headroom_gb()) closest = i;
   }
   if (nofit == 0) return "";
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "\n  %d of %d simulated options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
                 "raise TP or CP, or use GPUs with more memory.",
-                nofit, simulated, -row_headroom_gb(o.rows[closest]), worst,
-                o.rows[closest]["label"].get<std::string>().c_str());
+                nofit, simulated, -o.rows[closest].headroom_gb(), worst,
+                o.rows[closest].label.c_str());
   return buf;
 }
 
@@ -88,15 +88,15 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
     return rec;
   }
   double top = 0;
-  for (const auto& [comm, i] : best) top = std::max(top, row_tokens_per_s_per_gpu(o.rows[i]));
+  for (const auto& [comm, i] : best) top = std::max(top, o.rows[i].tokens_per_s_per_gpu());
   // The rows recommend() weighs: the tie band around the best, and the best of each transport.
   std::vector<int> considered;
   for (int i : ranked_rows(o))
-    if (row_fits(o.rows[i]) && row_tokens_per_s_per_gpu(o.rows[i]) >= (1 - kThroughputTie) * top) considered.push_back(i);
+    if (o.rows[i].fits() && o.rows[i].tokens_per_s_per_gpu() >= (1 - kThroughputTie) * top) considered.push_back(i);
   for (const auto& [comm, i] : best)
     if (std::find(considered.begin(), considered.end(), i) == considered.end()) considered.push_back(i);
   std::vector<StudyRow> study;
-  for (int i : considered) study.push_back({o.rows[i]["label"].get<std::string>(), o.rows[i]["result"]});
+  for (int i : considered) study.push_back({o.rows[i].label, *o.rows[i].result});
   std::string words;
   const int pick = recommend(study, words);
   rec.row = considered[pick];

@@ -5,9 +5,10 @@
 #include <cstdio>
 #include <unistd.h>
 
-#include "run/result_json.hpp"
 #include "run/simulate.hpp"
-#include "sweep/pool.hpp"
+#include "common/child_process.hpp"
+#include "run/result_json.hpp"
+#include "sweep/outcome_json.hpp"
 #include "sweep/state.hpp"
 
 namespace hcpsim {
@@ -49,21 +50,24 @@ void draw_progress(size_t done, size_t total, size_t running, double elapsed_s) 
 
 }  // namespace
 
-nlohmann::json candidate_row(const SweepCandidate& c) {
-  nlohmann::json row = {{"index", c.index}, {"key", c.key}, {"label", c.label}, {"digest", c.digest}, {"input", c.input}};
-  if (c.scenario) return row;
-  row["status"] = "rejected";
-  nlohmann::json why = nlohmann::json::array();
-  for (const auto& d : c.rejected) why.push_back({{"path", d.path}, {"what", d.what}, {"rule", d.rule}, {"fix", d.fix}});
-  row["rejected_by"] = why;
+SweepRow candidate_row(const SweepCandidate& c) {
+  SweepRow row;
+  row.index = c.index;
+  row.key = c.key;
+  row.label = c.label;
+  row.digest = c.digest;
+  row.input = c.input;
+  if (c.scenario) return row;  // status set when it is simulated (or reused)
+  row.status = RowStatus::Rejected;
+  row.rejected_by = c.rejected;
   return row;
 }
 
-SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, nlohmann::json meta) {
+SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMeta meta) {
   SweepRun run;
-  meta["space_digest"] = space.digest;
-  meta["candidates_total"] = space.candidates.size();
-  meta["shard"] = {{"index", opt.shard_index + 1}, {"count", opt.shard_count}};
+  meta.space_digest = space.digest;
+  meta.candidates_total = static_cast<int64_t>(space.candidates.size());
+  meta.shard = {opt.shard_index + 1, opt.shard_count};
   run.outcome.meta = meta;
 
   const SweepState state = open_sweep_state(opt.state_dir);
@@ -75,11 +79,19 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, nlohmann
   std::vector<const SweepCandidate*> todo_candidates;
   for (const SweepCandidate& c : space.candidates) {
     if (c.index % opt.shard_count != opt.shard_index) continue;
-    nlohmann::json row = candidate_row(c);
+    SweepRow row = candidate_row(c);
     if (c.scenario) {
       const auto it = done.find(c.key);
+      std::optional<SweepRow> kept;
       if (it != done.end() && it->second.value("digest", "") == c.digest && it->second.value("status", "") == "ok") {
-        row = it->second;
+        try {
+          kept = row_from_json(it->second, opt.state_dir + "/results.jsonl[" + c.key + "]");
+        } catch (const InputError&) {
+          // written by another hcpsim: simulated again
+        }
+      }
+      if (kept) {
+        row = std::move(*kept);
         ++run.reused;
       } else {
         todo.push_back(run.outcome.rows.size());
@@ -91,22 +103,28 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, nlohmann
 
   StopOnSignal stop_guard;
   const auto t0 = std::chrono::steady_clock::now();
-  size_t finished = 0;
+  size_t finished = 0, input_errors = 0;
   if (opt.progress && !todo.empty()) draw_progress(0, todo.size(), 0, 0);
   const auto work = [&](size_t i) {
-    const Scenario& sc = *todo_candidates[i]->scenario;
-    return result_to_json(sc, simulate_scenario(sc, SimulateOptions{}), opt.reproducible).dump();
+    SimulationResult r = simulate_scenario(*todo_candidates[i]->scenario, SimulateOptions{});
+    if (opt.reproducible) r.wall_s.reset();
+    return result_to_json(r).dump();
   };
-  const auto on_done = [&](size_t i, const PoolOutcome& out) {
-    nlohmann::json& row = run.outcome.rows[todo[i]];
-    if (out.ok) {
-      row["status"] = "ok";
-      row["result"] = nlohmann::json::parse(out.text);
+  const auto on_done = [&](size_t i, const ChildOutcome& out) {
+    SweepRow& row = run.outcome.rows[todo[i]];
+    if (out.ok()) {
+      row.status = RowStatus::Ok;
+      row.result = result_from_json(nlohmann::json::parse(out.text), "<simulation of " + row.key + ">");
     } else {
-      row["status"] = "failed";
-      row["error"] = out.text;
+      row.status = RowStatus::Failed;
+      row.error = out.text;
+      if (out.status == ChildOutcome::Status::InputError) {
+        if (input_errors == 0) run.common_input_error = out.diagnostics;
+        else if (run.common_input_error && *run.common_input_error != out.diagnostics) run.common_input_error.reset();
+        ++input_errors;
+      }
     }
-    append_result(state, row);
+    append_result(state, row_to_json(row));
     ++finished;
     if (opt.progress) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -115,6 +133,7 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, nlohmann
   };
   run.simulated = static_cast<int>(run_pool(todo.size(), opt.jobs, work, on_done, &g_stop));
   run.interrupted = g_stop != 0;
+  if (input_errors == 0 || input_errors < finished) run.common_input_error.reset();
   if (run.interrupted && opt.progress) std::fprintf(stderr, "\n");
   return run;
 }

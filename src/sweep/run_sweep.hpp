@@ -3,8 +3,9 @@
 // state folder at once (so an interrupted sweep keeps it and --resume skips it).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sweep/outcome.hpp"
 #include "sweep/space.hpp"
@@ -26,12 +27,16 @@ struct SweepRun {
   int reused = 0;         // results taken from the state folder (--resume)
   int simulated = 0;      // simulations run now
   bool interrupted = false;
+  // When every simulation run now failed on one and the same input error (a calibration
+  // file that cannot be read, say): that error. The sweep then stops with it (exit 2)
+  // instead of reporting that no option fits.
+  std::optional<std::vector<Diagnostic>> common_input_error;
 };
 
 // The row of a candidate without a simulation (rejected, or before it runs).
-nlohmann::json candidate_row(const SweepCandidate& c);
+SweepRow candidate_row(const SweepCandidate& c);
 
-// `meta` becomes the outcome's meta (shard and digest are added).
-SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, nlohmann::json meta);
+// `meta` becomes the outcome's meta (shard and digest are set here).
+SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMeta meta);
 
 }  // namespace hcpsim

@@ -82,7 +82,7 @@ struct Builder {
     o.source_name = "<sweep candidate " + c.key + ">";
     try {
       c.scenario = parse_scenario_text(text, o);
-    } catch (const ScenarioError& e) {
+    } catch (const InputError& e) {
       c.rejected = e.diagnostics();
     }
     out.candidates.push_back(std::move(c));
@@ -147,7 +147,7 @@ std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp) {
 SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,
                            const ParseOptions& opt) {
   if (base.workload != WorkloadKind::Step)
-    throw ScenarioError({{"workload", std::string("\"") + to_string(base.workload) + "\" cannot be swept",
+    throw InputError({{"workload", std::string("\"") + to_string(base.workload) + "\" cannot be swept",
                           "the sweep ranks configurations by tokens/s of a training step",
                           "set \"workload\" to \"step\" (or remove it)"}});
   Builder b{base_doc, spec, opt, false, {}};

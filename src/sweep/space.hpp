@@ -45,7 +45,7 @@ struct SweepSpace {
 
 // `base_doc` is the scenario's JSON (its "sweep" section already folded into
 // `spec`); `base` the validated scenario; `opt` resolves relative paths.
-// Throws ScenarioError when the base cannot be swept (not a training step).
+// Throws InputError when the base cannot be swept (not a training step).
 SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,
                            const ParseOptions& opt);
 

@@ -35,6 +35,8 @@ enum class LinkClass : uint8_t {
 };
 const char* to_string(VertexKind k);  // "gpu", "nvswitch", ...
 const char* to_string(LinkClass c);   // "nvlink", "pcie", "inter_socket", "gpu_nic", "nic", "leaf_spine"
+inline constexpr LinkClass kLinkClasses[] = {LinkClass::NvLink, LinkClass::Pcie,      LinkClass::InterSocket,
+                                             LinkClass::GpuNic, LinkClass::Nic,       LinkClass::LeafSpine};
 
 struct VertexInfo {
   VertexKind kind = VertexKind::Gpu;

@@ -16,7 +16,7 @@ template <class Parse>
 std::vector<Diagnostic> errors_of(Parse parse) {
   try {
     parse();
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     return e.diagnostics();
   }
   return {};

@@ -44,6 +44,6 @@ TEST_CASE("a scenario with calibration uses its tables and names them", "[calibr
   CHECK(plain.compute_time_s(gemm) < calibrated.compute_time_s(gemm));
 
   sc["calibration"] = "missing.json";
-  CHECK_THROWS_AS(cost_model_for(parse_scenario_text(sc.dump(), opt)), ScenarioError);
+  CHECK_THROWS_AS(cost_model_for(parse_scenario_text(sc.dump(), opt)), InputError);
   std::filesystem::remove_all(dir);
 }

@@ -114,7 +114,7 @@ TEST_CASE("collective and interference parse errors carry JSON paths", "[calibra
   try {
     parse_measurements_text(test::synthetic_measurement_file(list).dump(), "x");
     FAIL("parsed");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     std::vector<std::string> paths;
     for (const auto& d : e.diagnostics()) paths.push_back(d.path);
     CHECK(std::count(paths.begin(), paths.end(), "measurements[0].config.op") == 1);
@@ -136,7 +136,7 @@ TEST_CASE("cp_attention parse errors carry JSON paths", "[calibrate][cp]") {
   try {
     parse_measurements_text(test::synthetic_measurement_file(json::array({a, b, c, d})).dump(), "x");
     FAIL("parsed");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     std::vector<std::string> paths;
     for (const auto& x : e.diagnostics()) paths.push_back(x.path);
     INFO(e.what());

@@ -159,7 +159,7 @@ TEST_CASE("a schedule mismatch names both label lists", "[calibrate][cp]") {
   try {
     replay_cp_run(set.items[0], default_model());
     FAIL("no error");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     REQUIRE(e.diagnostics().size() == 1);
     const Diagnostic& d = e.diagnostics()[0];
     CHECK(d.path == "measurements[0].results.kernels");
@@ -201,7 +201,7 @@ TEST_CASE("several measurement files read as one set, paths naming their file", 
   try {
     read_measurement_files({a, c});
     FAIL("two GPUs read as one set");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     CHECK(e.diagnostics().at(0).path == c + ": environment.gpu_model");
   }
   std::filesystem::remove_all(dir);

@@ -225,7 +225,7 @@ TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
   try {
     parse_calibration_text(doc.dump(), "bad");
     FAIL("accepted a broken attention_shape");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     std::string paths;
     for (const auto& d : e.diagnostics()) paths += d.path + "\n";
     CHECK(paths.find("calibration.attention_shape.bwd_nomask.tile_s") != std::string::npos);

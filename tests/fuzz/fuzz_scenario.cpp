@@ -1,5 +1,5 @@
 // libFuzzer target: any bytes through the scenario parser and validator.
-// The only acceptable outcomes are a valid Scenario or a ScenarioError with at
+// The only acceptable outcomes are a valid Scenario or a InputError with at
 // least one diagnostic; anything else (a crash, another exception, a sanitizer
 // report, an empty error list) is a bug.
 #include <cstdint>
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const hcpsim::Scenario sc = hcpsim::parse_scenario_text(
         std::string_view(reinterpret_cast<const char*>(data), size), opt);
     if (sc.parallel.data_parallel_size < 1 || sc.num_microbatches() < 1) std::abort();
-  } catch (const hcpsim::ScenarioError& e) {
+  } catch (const hcpsim::InputError& e) {
     if (e.diagnostics().empty()) std::abort();
   }
   return 0;

@@ -137,7 +137,7 @@ TEST_CASE("memory: the breakdown sums to the peak", "[model][memory]") {
   double sum = 0;
   for (const auto& c : m.breakdown) sum += c.bytes;
   CHECK(sum == Approx(m.peak_bytes));
-  for (const auto& p : m.phases) CHECK(p.total_bytes() <= m.peak_bytes);
+  for (const auto& p : m.phases) CHECK(p.bytes <= m.peak_bytes);
   CHECK(m.headroom_bytes == Approx(m.capacity_bytes - m.peak_bytes));
 }
 

@@ -76,7 +76,7 @@ double component(const MemoryEstimate& m, const std::string& name) {
 
 double phase_total(const MemoryEstimate& m, const std::string& name) {
   for (const auto& p : m.phases)
-    if (p.name == name) return p.total_bytes();
+    if (p.name == name) return p.bytes;
   FAIL("no phase " << name);
   return 0;
 }

@@ -10,7 +10,7 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
   MemoryEstimate m;
   m.peak_phase = "bwd.attention";
   m.breakdown = {{"weights", 16e9, "bf16"}, {"activations (saved)", 50.5e9, ""}};
-  m.phases = {{"fwd.loss", {{"x", 60e9}}}, {"bwd.attention", {{"x", 66.5e9}}}};
+  m.phases = {{"fwd.loss", 60e9}, {"bwd.attention", 66.5e9}};
   m.peak_bytes = 66.5e9;
   m.capacity_bytes = 80e9;
   m.headroom_bytes = 13.5e9;

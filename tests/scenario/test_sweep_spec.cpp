@@ -17,7 +17,7 @@ std::vector<Diagnostic> errors_of(const json& section) {
   (void)parse_sweep_spec(section, sink);
   try {
     sink.throw_if_any();
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     return e.diagnostics();
   }
   return {};
@@ -87,7 +87,7 @@ TEST_CASE("sweep section: a scenario may carry one, and a broken one makes it in
   try {
     parse_scenario_text(doc.dump(), ParseOptions{});
     FAIL("a bad sweep section was accepted");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     REQUIRE(e.diagnostics().size() == 1);
     CHECK(e.diagnostics()[0].path == "sweep.cp_comm_type[0]");
   }

@@ -39,7 +39,7 @@ Outcome parse(const std::string& text) {
     opt.base_dir = HCPSIM_SOURCE_DIR "/scenarios";
     o.scenario = parse_scenario_text(text, opt);
     o.valid = true;
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     o.errors = e.diagnostics();
   }
   return o;

@@ -4,6 +4,7 @@
 
 #include "report/sweep_outputs.hpp"
 #include "sweep/outcome.hpp"
+#include "sweep/outcome_json.hpp"
 
 using namespace hcpsim;
 using nlohmann::json;
@@ -11,41 +12,56 @@ using nlohmann::json;
 namespace {
 
 // A simulated row: tokens/s per GPU and headroom (GB) as given; 8 KV heads.
-json row(int index, const std::string& label, const std::string& comm, int tp, int cp, double tps, double headroom_gb) {
+SweepRow row(int index, const std::string& label, CpCommType comm, int tp, int cp, double tps, double headroom_gb) {
   const double capacity = 80e9;
-  json result = {
-      {"parallel", {{"tp", tp}, {"cp", cp}, {"dp", 32 / (tp * cp)}, {"cp_comm_type", comm}}},
-      {"step", {{"time_s", 1.0}, {"tokens_per_s_per_gpu", tps}, {"mfu", 0.5}}},
-      {"attention", {{"forward_s", 0.01}, {"backward_s", 0.03}, {"exposed_comm_s", 0.001}, {"overlap_ratio", 0.9}}},
-      {"memory",
-       {{"peak_bytes", capacity - headroom_gb * 1e9},
-        {"capacity_bytes", capacity},
-        {"headroom_bytes", headroom_gb * 1e9},
-        {"fits", headroom_gb >= 0},
-        {"breakdown", json::array({{{"name", "weights"}, {"bytes", 16e9}, {"note", "bf16"}}})}}},
-      {"links", json::array({{{"name", "nvl_0"}, {"utilisation", 0.5}}})},
-      {"scenario", {{"model", {{"num_query_groups", 8}}}}}};
-  return {{"index", index}, {"key", "k" + std::to_string(index)}, {"label", label}, {"status", "ok"}, {"result", result}};
+  SimulationResult r;
+  r.scenario.name = label;
+  r.scenario.model.num_query_groups = 8;
+  r.scenario.parallel.tensor_model_parallel_size = tp;
+  r.scenario.parallel.context_parallel_size = cp;
+  r.scenario.parallel.data_parallel_size = 32 / (tp * cp);
+  r.scenario.parallel.cp_comm_type = comm;
+  StepMetrics step;
+  step.time_s = step.composed.step_s = 1.0;  // a composed step: its time is the composition's
+  step.tokens_per_s_per_gpu = tps;
+  step.mfu = 0.5;
+  r.step = step;
+  r.attention = {.rank = 0, .forward_s = 0.01, .backward_s = 0.03, .comm_s = 0.002, .exposed_comm_s = 0.001,
+                 .overlap_ratio = 0.9};
+  r.memory.peak_bytes = capacity - headroom_gb * 1e9;
+  r.memory.capacity_bytes = capacity;
+  r.memory.headroom_bytes = headroom_gb * 1e9;
+  r.memory.fits = headroom_gb >= 0;
+  r.memory.breakdown = {{"weights", 16e9, "bf16"}};
+  r.links = {{"nvl_0", LinkClass::NvLink, 1e9, 0.01, 0.5}};
+  SweepRow w;
+  w.index = index;
+  w.key = "k" + std::to_string(index);
+  w.label = label;
+  w.status = RowStatus::Ok;
+  w.result = r;
+  return w;
 }
 
-json rejected(int index, const std::string& label) {
-  return {{"index", index},
-          {"key", "k" + std::to_string(index)},
-          {"label", label},
-          {"status", "rejected"},
-          {"rejected_by", json::array({{{"path", "parallel.context_parallel_size"},
-                                        {"what", "8 KV heads over CP16"},
-                                        {"rule", "a2a needs (num_query_groups/TP) % CP == 0"},
-                                        {"fix", "use a2a+p2p"}}})}};
+SweepRow rejected(int index, const std::string& label) {
+  SweepRow w;
+  w.index = index;
+  w.key = "k" + std::to_string(index);
+  w.label = label;
+  w.status = RowStatus::Rejected;
+  w.rejected_by = {{"parallel.context_parallel_size", "8 KV heads over CP16", "a2a needs (num_query_groups/TP) % CP == 0",
+                    "use a2a+p2p"}};
+  return w;
 }
 
 SweepOutcome seed_like() {
   SweepOutcome o;
-  o.meta = {{"scenario", "test"}, {"source", "test.json"}, {"summary", ""}};
-  o.rows = {row(0, "TP1 + a2a+p2p CP16 [8,2]", "a2a+p2p", 1, 16, 3000, 5),
-            row(1, "TP2 + a2a CP4", "a2a", 2, 4, 2985, 35),  // 0.5% slower, 30 GB more headroom
-            row(2, "TP1 + p2p CP16", "p2p", 1, 16, 2900, 5),
-            row(3, "TP1 + all_gather CP16", "all_gather", 1, 16, 3500, -12.5),  // fastest, but does not fit
+  o.meta.scenario = "test";
+  o.meta.source = "test.json";
+  o.rows = {row(0, "TP1 + a2a+p2p CP16 [8,2]", CpCommType::A2AP2P, 1, 16, 3000, 5),
+            row(1, "TP2 + a2a CP4", CpCommType::A2A, 2, 4, 2985, 35),  // 0.5% slower, 30 GB more headroom
+            row(2, "TP1 + p2p CP16", CpCommType::P2P, 1, 16, 2900, 5),
+            row(3, "TP1 + all_gather CP16", CpCommType::AllGather, 1, 16, 3500, -12.5),  // fastest, but does not fit
             rejected(4, "TP1 + a2a CP16")};
   return o;
 }
@@ -70,7 +86,7 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
 
 TEST_CASE("sweep recommendation: HCP clearly ahead is recommended and said why", "[sweep]") {
   SweepOutcome o = seed_like();
-  o.rows[0]["result"]["step"]["tokens_per_s_per_gpu"] = 3300.0;  // 10% ahead: no tie
+  o.rows[0].result->step->tokens_per_s_per_gpu = 3300.0;  // 10% ahead: no tie
   const SweepRecommendation rec = recommend_sweep(o);
   REQUIRE(rec.row == 0);
   CHECK_THAT(rec.reasons, Catch::Contains("has the highest throughput that fits"));
@@ -79,7 +95,7 @@ TEST_CASE("sweep recommendation: HCP clearly ahead is recommended and said why",
 
 TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
   SweepOutcome o;
-  o.rows = {row(0, "a", "p2p", 1, 16, 3000, -3), row(1, "b", "a2a", 2, 4, 3100, -20)};
+  o.rows = {row(0, "a", CpCommType::P2P, 1, 16, 3000, -3), row(1, "b", CpCommType::A2A, 2, 4, 3100, -20)};
   const SweepRecommendation rec = recommend_sweep(o);
   CHECK(rec.row == -1);
   CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 simulated options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
@@ -104,7 +120,9 @@ TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric
   const SweepOutcome o = seed_like();
   const json doc = json::parse(sweep_to_json(o, recommend_sweep(o)));
   CHECK(doc["format"] == "hcpsim-sweep/1");
-  CHECK(doc["candidates"] == json(o.rows));
+  REQUIRE(doc["candidates"].size() == o.rows.size());
+  for (size_t i = 0; i < o.rows.size(); ++i) CHECK(row_from_json(doc["candidates"][i], "c") == o.rows[i]);
+  CHECK(meta_from_json(doc, "doc") == o.meta);
   CHECK(doc["ranking"] == json::array({"k0", "k1", "k2", "k3"}));
   CHECK(doc["recommendation"]["key"] == "k1");
 

@@ -1,4 +1,4 @@
-#include "report/html_timeline.hpp"
+#include "run/layer_timeline.hpp"
 
 #include <algorithm>
 #include <map>
@@ -22,24 +22,9 @@ const char* kind_of(const Op& op) {
   }
 }
 
-// Parts of the sorted disjoint intervals `a` not covered by the sorted disjoint `b`.
-std::vector<Interval> minus(const std::vector<Interval>& a, const std::vector<Interval>& b) {
-  std::vector<Interval> out;
-  for (auto [s, e] : a) {
-    for (const auto& [bs, be] : b) {
-      if (be <= s || bs >= e) continue;
-      if (bs > s) out.push_back({s, bs});
-      s = std::max(s, be);
-      if (s >= e) break;
-    }
-    if (s < e) out.push_back({s, e});
-  }
-  return out;
-}
-
 }  // namespace
 
-nlohmann::json layer_timeline_json(const Timeline& t, const Workload& w, size_t max_ranks) {
+LayerTimeline layer_timeline(const Timeline& t, const Workload& w, size_t max_ranks) {
   std::vector<int32_t> ranks = t.simulated_ranks;
   std::sort(ranks.begin(), ranks.end());
   if (ranks.size() > max_ranks) ranks.resize(max_ranks);
@@ -63,23 +48,44 @@ nlohmann::json layer_timeline_json(const Timeline& t, const Workload& w, size_t 
     if (op.kind == OpKind::Compute) kernels[r.rank].push_back({r.start_s - t0, r.end_s - t0});
     else if (std::string(kind) == "cp comm") cp_comm[r.rank].push_back({r.start_s - t0, r.end_s - t0});
   }
-  nlohmann::json tracks = nlohmann::json::array();
+  LayerTimeline out;
+  out.ranks_shown = static_cast<int64_t>(ranks.size());
+  out.ranks_simulated = static_cast<int64_t>(t.simulated_ranks.size());
   for (auto& [key, index] : track_of) {
-    index = static_cast<int>(tracks.size());
-    tracks.push_back("rank " + std::to_string(key.first) + " " + to_string(static_cast<Stream>(key.second)));
+    index = static_cast<int>(out.tracks.size());
+    out.tracks.push_back("rank " + std::to_string(key.first) + " " + to_string(static_cast<Stream>(key.second)));
   }
-  nlohmann::json jb = nlohmann::json::array();
   for (const Bar& b : bars)
-    jb.push_back({{"t", track_of[{b.rank, b.stream}]}, {"s", b.s * kMsPerS}, {"e", b.e * kMsPerS}, {"k", b.kind}, {"n", *b.label}});
-  nlohmann::json exposed = nlohmann::json::array();
+    out.bars.push_back({track_of[{b.rank, b.stream}], b.s * kMsPerS, b.e * kMsPerS, b.kind, *b.label});
   for (auto& [rank, comm] : cp_comm) {
-    const auto gaps = minus(interval_union(comm), interval_union(kernels[rank]));
+    const auto gaps = interval_difference(interval_union(comm), interval_union(kernels[rank]));
     const int track = track_of.count({rank, static_cast<int>(Stream::Compute)}) ? track_of[{rank, static_cast<int>(Stream::Compute)}]
                                                                                  : track_of.begin()->second;
-    for (const auto& [s, e] : gaps) exposed.push_back({{"t", track}, {"s", s * kMsPerS}, {"e", e * kMsPerS}});
+    for (const auto& [s, e] : gaps) out.exposed.push_back({track, s * kMsPerS, e * kMsPerS});
   }
-  return {{"ranks_shown", ranks.size()}, {"ranks_simulated", t.simulated_ranks.size()}, {"tracks", tracks},
-          {"bars", jb}, {"exposed", exposed}};
+  return out;
+}
+
+nlohmann::json to_json(const LayerTimeline& t) {
+  nlohmann::json bars = nlohmann::json::array(), exposed = nlohmann::json::array();
+  for (const TimelineBar& b : t.bars) bars.push_back({{"t", b.track}, {"s", b.start_ms}, {"e", b.end_ms}, {"k", b.kind}, {"n", b.label}});
+  for (const TimelineSpan& x : t.exposed) exposed.push_back({{"t", x.track}, {"s", x.start_ms}, {"e", x.end_ms}});
+  return {{"ranks_shown", t.ranks_shown}, {"ranks_simulated", t.ranks_simulated}, {"tracks", t.tracks},
+          {"bars", bars}, {"exposed", exposed}};
+}
+
+// Read back in the process that reports: written by to_json in the child that simulated.
+LayerTimeline layer_timeline_from_json(const nlohmann::json& j) {
+  LayerTimeline t;
+  t.ranks_shown = j.at("ranks_shown").get<int64_t>();
+  t.ranks_simulated = j.at("ranks_simulated").get<int64_t>();
+  t.tracks = j.at("tracks").get<std::vector<std::string>>();
+  for (const auto& b : j.at("bars"))
+    t.bars.push_back({b.at("t").get<int32_t>(), b.at("s").get<double>(), b.at("e").get<double>(), b.at("k").get<std::string>(),
+                      b.at("n").get<std::string>()});
+  for (const auto& x : j.at("exposed"))
+    t.exposed.push_back({x.at("t").get<int32_t>(), x.at("s").get<double>(), x.at("e").get<double>()});
+  return t;
 }
 
 }  // namespace hcpsim

@@ -1,0 +1,37 @@
+// The resolved-scenario echo of hcpsim's JSON reads back to the same Scenario, so a result
+// that crossed a process or a file still knows exactly what it simulated.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "common/diagnostics.hpp"
+#include "scenario/parse.hpp"
+#include "scenario/scenario_json.hpp"
+
+using namespace hcpsim;
+
+TEST_CASE("scenario echo: every shipped scenario reads back equal", "[scenario]") {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(HCPSIM_SOURCE_DIR) + "/scenarios")) {
+    if (e.path().extension() != ".json") continue;
+    const Scenario s = load_scenario_file(e.path().string());
+    INFO(e.path().string());
+    CHECK(scenario_from_json(scenario_to_json(s), "scenario") == s);
+    ++n;
+  }
+  CHECK(n >= 7);
+}
+
+TEST_CASE("scenario echo: a broken echo names the field", "[scenario]") {
+  const Scenario s = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/seed-a-hcp.json");
+  nlohmann::json j = scenario_to_json(s);
+  j["training"]["precision"] = "fp7";
+  j["cluster"]["gpu"].erase("memory_bytes");
+  try {
+    (void)scenario_from_json(j, "rows[2].result.scenario");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    std::vector<std::string> paths;
+    for (const auto& d : e.diagnostics()) paths.push_back(d.path);
+    CHECK(std::count(paths.begin(), paths.end(), "rows[2].result.scenario.training.precision") == 1);
+  }
+}
