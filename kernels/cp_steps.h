@@ -25,36 +25,37 @@ inline LseView offset_rows(LseView v, int64_t rows) {
   return v;
 }
 
-// `local` describes the rank's 2c x 2c problem (seqlen_q == seqlen_kv == 2c).
-inline FwdArgs step_args(FwdArgs a, CpStep step) {
-  const int two_c = a.shape.seqlen_q;
-  if (two_c % 2 != 0 || a.shape.seqlen_kv != two_c) throw std::invalid_argument("cp step: need sq == skv == 2c");
+// The shape of `step` of a rank's 2c x 2c problem (seqlen_q == seqlen_kv == 2c), and the
+// query rows its views start at (c for the upper step, else 0).
+inline AttnShape step_shape(AttnShape shape, CpStep step, int& query_row_offset) {
+  const int two_c = shape.seqlen_q;
+  if (two_c % 2 != 0 || shape.seqlen_kv != two_c) throw std::invalid_argument("cp step: need sq == skv == 2c");
   const int c = two_c / 2;
-  a.shape.causal = step == CpStep::kDiagonal;
-  if (step == CpStep::kLower) a.shape.seqlen_kv = c;
-  if (step == CpStep::kUpper) {
-    a.shape.seqlen_q = c;
-    a.q = offset_rows(a.q, c);
-    a.o = offset_rows(a.o, c);
-    a.lse = offset_rows(a.lse, c);
-  }
+  shape.causal = step == CpStep::kDiagonal;
+  if (step == CpStep::kLower) shape.seqlen_kv = c;  // backward: dk/dv, only the first c rows are written
+  if (step == CpStep::kUpper) shape.seqlen_q = c;
+  query_row_offset = step == CpStep::kUpper ? c : 0;
+  return shape;
+}
+
+// `a` describes the rank's 2c x 2c problem.
+inline FwdArgs step_args(FwdArgs a, CpStep step) {
+  int off = 0;
+  a.shape = step_shape(a.shape, step, off);
+  a.q = offset_rows(a.q, off);
+  a.o = offset_rows(a.o, off);
+  a.lse = offset_rows(a.lse, off);
   return a;
 }
 
 inline BwdArgs step_args(BwdArgs a, CpStep step) {
-  const int two_c = a.shape.seqlen_q;
-  if (two_c % 2 != 0 || a.shape.seqlen_kv != two_c) throw std::invalid_argument("cp step: need sq == skv == 2c");
-  const int c = two_c / 2;
-  a.shape.causal = step == CpStep::kDiagonal;
-  if (step == CpStep::kLower) a.shape.seqlen_kv = c;  // dk/dv: only the first c rows are written
-  if (step == CpStep::kUpper) {
-    a.shape.seqlen_q = c;
-    a.q = offset_rows(a.q, c);
-    a.o = offset_rows(a.o, c);
-    a.d_o = offset_rows(a.d_o, c);
-    a.dq = offset_rows(a.dq, c);
-    a.lse = offset_rows(a.lse, c);
-  }
+  int off = 0;
+  a.shape = step_shape(a.shape, step, off);
+  a.q = offset_rows(a.q, off);
+  a.o = offset_rows(a.o, off);
+  a.d_o = offset_rows(a.d_o, off);
+  a.dq = offset_rows(a.dq, off);
+  a.lse = offset_rows(a.lse, off);
   return a;
 }
 

@@ -135,38 +135,8 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
     // st = k[kr:kr+32] @ q[qc:qc+32].T;  dpt = v[kr:kr+32] @ dO[qc:qc+32].T
     float st[2][4][4] = {};
     float dpt[2][4][4] = {};
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t a[2][4];
-#pragma unroll
-      for (int mt = 0; mt < 2; ++mt) ldmatrix_x4(a[mt], sK + lds_a<C>(lane, kr + 16 * mt, kk * 16));
-#pragma unroll
-      for (int nn = 0; nn < 2; ++nn) {
-        uint32_t bq[4];
-        ldmatrix_x4(bq, qb + lds_b<C>(lane, qc + 16 * nn, kk * 16));
-#pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
-          mma_bf16(st[mt][2 * nn], a[mt], bq[0], bq[1]);
-          mma_bf16(st[mt][2 * nn + 1], a[mt], bq[2], bq[3]);
-        }
-      }
-    }
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t a[2][4];
-#pragma unroll
-      for (int mt = 0; mt < 2; ++mt) ldmatrix_x4(a[mt], sV + lds_a<C>(lane, kr + 16 * mt, kk * 16));
-#pragma unroll
-      for (int nn = 0; nn < 2; ++nn) {
-        uint32_t bo[4];
-        ldmatrix_x4(bo, dob + lds_b<C>(lane, qc + 16 * nn, kk * 16));
-#pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
-          mma_bf16(dpt[mt][2 * nn], a[mt], bo[0], bo[1]);
-          mma_bf16(dpt[mt][2 * nn + 1], a[mt], bo[2], bo[3]);
-        }
-      }
-    }
+    warp_mma_abt<2, 2, D, C, C>(st, sK, kr, qb, qc, lane);
+    warp_mma_abt<2, 2, D, C, C>(dpt, sV, kr, dob, qc, lane);
 
     // pt = exp2(st * scale*log2e - lse*log2e), zero where masked;  dst = pt * (dpt - delta)
     // Both go to shared memory as bf16: dK/dV and dQ need them across warp tiles.
@@ -214,10 +184,8 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
         ldmatrix_x4_trans(bq, qb + lds_b_trans<C>(lane, kk * 16, kvc + dd * 16));
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt) {
-          mma_bf16(dv_acc[mt][2 * dd], pa[mt], bo[0], bo[1]);
-          mma_bf16(dv_acc[mt][2 * dd + 1], pa[mt], bo[2], bo[3]);
-          mma_bf16(dk_acc[mt][2 * dd], da[mt], bq[0], bq[1]);
-          mma_bf16(dk_acc[mt][2 * dd + 1], da[mt], bq[2], bq[3]);
+          mma_bf16_pair(dv_acc[mt][2 * dd], dv_acc[mt][2 * dd + 1], pa[mt], bo);
+          mma_bf16_pair(dk_acc[mt][2 * dd], dk_acc[mt][2 * dd + 1], da[mt], bq);
         }
       }
     }
@@ -234,10 +202,7 @@ __global__ void __launch_bounds__(BwdConfig<D>::kThreads, 1) flash_bwd_kernel(co
         uint32_t bk[4];
         ldmatrix_x4_trans(bk, sK + lds_b_trans<C>(lane, kk * 16, dqc + dd * 16));
 #pragma unroll
-        for (int mt = 0; mt < 2; ++mt) {
-          mma_bf16(dq[mt][2 * dd], a[mt], bk[0], bk[1]);
-          mma_bf16(dq[mt][2 * dd + 1], a[mt], bk[2], bk[3]);
-        }
+        for (int mt = 0; mt < 2; ++mt) mma_bf16_pair(dq[mt][2 * dd], dq[mt][2 * dd + 1], a[mt], bk);
       }
     }
     float* dq_rows = p.dq_accum + ((static_cast<int64_t>(b) * p.seqlen_q + m0) * p.heads_q + h) * D;

@@ -79,22 +79,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
     // s = q @ k[n0:n0+BN].T   (unscaled scores, fp32)
     float s[MT][BN / 8][4] = {};
     const uint32_t kb = sK + buf * Cfg::kTileKBytes;
-#pragma unroll
-    for (int kk = 0; kk < D / 16; ++kk) {
-      uint32_t qf[MT][4];
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) ldmatrix_x4(qf[mt], sQ + lds_a<C>(lane, warp_row0 + mt * 16, kk * 16));
-#pragma unroll
-      for (int nn = 0; nn < BN / 16; ++nn) {
-        uint32_t bf[4];
-        ldmatrix_x4(bf, kb + lds_b<C>(lane, nn * 16, kk * 16));
-#pragma unroll
-        for (int mt = 0; mt < MT; ++mt) {
-          mma_bf16(s[mt][2 * nn], qf[mt], bf[0], bf[1]);
-          mma_bf16(s[mt][2 * nn + 1], qf[mt], bf[2], bf[3]);
-        }
-      }
-    }
+    warp_mma_abt<MT, BN / 16, D, C, C>(s, sQ, warp_row0, kb, 0, lane);
     if (n + 1 < n_blocks) {
       load_tile<BN, C, T>(sK + (buf ^ 1) * Cfg::kTileKBytes, k + (n0 + BN) * p.ks.row, p.ks.row,
                           p.seqlen_kv - n0 - BN, tid);
@@ -168,10 +153,7 @@ __global__ void __launch_bounds__(FwdConfig<D>::kThreads, FwdConfig<D>::kCtasPer
         uint32_t bf[4];
         ldmatrix_x4_trans(bf, vb + lds_b_trans<C>(lane, kk * 16, dd * 16));
 #pragma unroll
-        for (int mt = 0; mt < MT; ++mt) {
-          mma_bf16(o_acc[mt][2 * dd], pa[mt], bf[0], bf[1]);
-          mma_bf16(o_acc[mt][2 * dd + 1], pa[mt], bf[2], bf[3]);
-        }
+        for (int mt = 0; mt < MT; ++mt) mma_bf16_pair(o_acc[mt][2 * dd], o_acc[mt][2 * dd + 1], pa[mt], bf);
       }
     }
   }

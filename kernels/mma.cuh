@@ -49,6 +49,13 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Both n8 halves of one 16x16 B fragment: c0 += a x (b[0], b[1]), c1 += a x (b[2], b[3]).
+__device__ __forceinline__ void mma_bf16_pair(float (&c0)[4], float (&c1)[4], const uint32_t (&a)[4],
+                                              const uint32_t (&b)[4]) {
+  mma_bf16(c0, a, b[0], b[1]);
+  mma_bf16(c1, a, b[2], b[3]);
+}
+
 __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
   return *reinterpret_cast<uint32_t*>(&v);
@@ -82,6 +89,28 @@ __device__ __forceinline__ uint32_t lds_b_trans(int lane, int k0, int n0) {
 template <int kChunks>
 __device__ __forceinline__ uint32_t lds_a_trans(int lane, int k0, int m0) {
   return swz<kChunks>(k0 + (lane & 7) + ((lane >> 4) << 3), (m0 >> 3) + ((lane >> 3) & 1));
+}
+
+// acc[mt][n] += A B^T for a warp's MT x 2 NN tiles of 16x8: A rows a_row0 + 16 mt + [0, 16),
+// B rows b_row0 + 8 n + [0, 8), both stored row-major over the K columns ([rows][K]) in
+// swizzled shared memory of kChunksA / kChunksB 16-byte chunks per row.
+//   s = q @ k.T (forward scores), st = k @ q.T and dpt = v @ dO.T (backward)
+template <int MT, int NN, int K, int kChunksA, int kChunksB>
+__device__ __forceinline__ void warp_mma_abt(float (&acc)[MT][2 * NN][4], uint32_t sA, int a_row0, uint32_t sB,
+                                             int b_row0, int lane) {
+#pragma unroll
+  for (int kk = 0; kk < K / 16; ++kk) {
+    uint32_t a[MT][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) ldmatrix_x4(a[mt], sA + lds_a<kChunksA>(lane, a_row0 + 16 * mt, kk * 16));
+#pragma unroll
+    for (int nn = 0; nn < NN; ++nn) {
+      uint32_t b[4];
+      ldmatrix_x4(b, sB + lds_b<kChunksB>(lane, b_row0 + 16 * nn, kk * 16));
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) mma_bf16_pair(acc[mt][2 * nn], acc[mt][2 * nn + 1], a[mt], b);
+    }
+  }
 }
 
 // Copies a [rows][kChunks*8] bf16 tile from global (row stride in elements) into the

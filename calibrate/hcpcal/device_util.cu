@@ -1,33 +1,15 @@
 #include "device_util.cuh"
 
+#include "test_data.cuh"
+
 #include <algorithm>
 
 namespace hcpcal {
 
 namespace {
 
-__global__ void fill_random_kernel(__nv_bfloat16* p, size_t n, uint32_t seed) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    uint32_t x = static_cast<uint32_t>(i) * 2654435761u ^ seed ^ static_cast<uint32_t>(i >> 32) * 40503u;
-    float acc = 0.f;
-    for (int k = 0; k < 4; ++k) {  // sum of 4 uniforms: roughly normal
-      x ^= x << 13;
-      x ^= x >> 17;
-      x ^= x << 5;
-      acc += (x & 0xffffff) / 16777216.0f - 0.5f;
-    }
-    p[i] = __float2bfloat16(acc * 1.7320508f);  // unit variance
-  }
-}
-
-__global__ void nonfinite_kernel(const __nv_bfloat16* p, size_t n, unsigned long long* count) {
-  unsigned long long local = 0;
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x)
-    local += !isfinite(__bfloat162float(p[i]));
-  if (local) atomicAdd(count, local);
-}
+using hcpsim::kernels::count_nonfinite_bf16_kernel;
+using hcpsim::kernels::fill_random_bf16_kernel;
 
 __global__ void mismatch_kernel(const uint32_t* a, const uint32_t* b, size_t n, unsigned long long* count) {
   unsigned long long local = 0;
@@ -58,7 +40,7 @@ DeviceBuffer::DeviceBuffer(size_t b) : bytes(b) { HCPSIM_CUDA_CHECK(cudaMalloc(&
 DeviceBuffer::~DeviceBuffer() { cudaFree(ptr); }
 
 void fill_random_bf16(DeviceBuffer& b, uint32_t seed, cudaStream_t s) {
-  fill_random_kernel<<<2048, 256, 0, s>>>(b.bf16(), b.bytes / 2, 0x9e3779b9u * (seed + 1));
+  fill_random_bf16_kernel<<<2048, 256, 0, s>>>(b.bf16(), b.bytes / 2, 0x9e3779b9u * (seed + 1));
   HCPSIM_CUDA_CHECK_LAUNCH();
 }
 
@@ -66,7 +48,7 @@ void poison(DeviceBuffer& b, cudaStream_t s) { HCPSIM_CUDA_CHECK(cudaMemsetAsync
 
 long long count_nonfinite_bf16(const __nv_bfloat16* p, size_t elements, cudaStream_t s) {
   unsigned long long* d = new_counter(s);
-  nonfinite_kernel<<<1024, 256, 0, s>>>(p, elements, d);
+  count_nonfinite_bf16_kernel<<<1024, 256, 0, s>>>(p, elements, d);
   HCPSIM_CUDA_CHECK_LAUNCH();
   return read_counter(d, s);
 }

@@ -16,35 +16,14 @@
 
 #include "attn_api.h"
 #include "shapes.h"
+#include "test_data.cuh"
 
 namespace {
 using namespace hcpsim;
 using kernels::BshdView;
 
-// Deterministic pseudo-random normal-ish bf16 values (sum of 4 uniforms), filled on device.
-__global__ void fill_random(__nv_bfloat16* p, size_t n, uint32_t seed) {
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    uint32_t x = static_cast<uint32_t>(i) * 2654435761u ^ seed;
-    float acc = 0.f;
-    for (int k = 0; k < 4; ++k) {
-      x ^= x << 13;
-      x ^= x >> 17;
-      x ^= x << 5;
-      acc += (x & 0xffffff) / 16777216.0f - 0.5f;
-    }
-    p[i] = __float2bfloat16(acc * 1.7320508f);  // unit variance
-  }
-}
-
-__global__ void count_nonfinite(const __nv_bfloat16* p, size_t n, unsigned long long* count) {
-  unsigned long long local = 0;
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    local += !isfinite(__bfloat162float(p[i]));
-  }
-  if (local) atomicAdd(count, local);
-}
+using kernels::count_nonfinite_bf16_kernel;
+using kernels::fill_random_bf16_kernel;
 
 struct Buf {
   void* p = nullptr;
@@ -104,7 +83,7 @@ std::map<std::string, TorchTimes> read_torch_csv(const std::string& path) {
 
 unsigned long long nonfinite(const Buf& b, unsigned long long* dcount) {
   HCPSIM_CUDA_CHECK(cudaMemset(dcount, 0, sizeof(unsigned long long)));
-  count_nonfinite<<<1024, 256>>>(static_cast<const __nv_bfloat16*>(b.p), b.bytes / 2, dcount);
+  count_nonfinite_bf16_kernel<<<1024, 256>>>(static_cast<const __nv_bfloat16*>(b.p), b.bytes / 2, dcount);
   HCPSIM_CUDA_CHECK_LAUNCH();
   unsigned long long h = 0;
   HCPSIM_CUDA_CHECK(cudaMemcpy(&h, dcount, sizeof h, cudaMemcpyDeviceToHost));
@@ -143,7 +122,7 @@ int main(int argc, char** argv) {
       Buf ws(kernels::flash_bwd_workspace_bytes(shape));
       uint32_t seed = 1;
       for (Buf* b : {&q, &k, &v, &d_o}) {
-        fill_random<<<2048, 256>>>(static_cast<__nv_bfloat16*>(b->p), b->bytes / 2, 0x9e3779b9u * seed++);
+        fill_random_bf16_kernel<<<2048, 256>>>(static_cast<__nv_bfloat16*>(b->p), b->bytes / 2, 0x9e3779b9u * seed++);
         HCPSIM_CUDA_CHECK_LAUNCH();
       }
       for (Buf* b : {&o, &dq, &dk, &dv}) HCPSIM_CUDA_CHECK(cudaMemset(b->p, 0xFF, b->bytes));
