@@ -42,6 +42,11 @@ struct SweepCommands;
 std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app);
 int run_sweep_commands(const SweepCommands& s);
 
+// Reads the scenario's calibration file, if it names one (InputError at "calibration" when the
+// file cannot be read or used), and adds what the user should know about it (a calibration of
+// another GPU model) to the scenario's warnings, printing each on stderr.
+void check_calibration(Scenario& sc);
+
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);
 

@@ -140,7 +140,8 @@ void check_outputs(const SweepCommands& s) {
 }
 
 int sweep_main(const SweepCommands& s) {
-  const Scenario base = load_scenario_file(s.file);
+  Scenario base = load_scenario_file(s.file);
+  check_calibration(base);
   DiagnosticSink sink;
   const auto text = read_text_file(s.file, "", sink);
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;

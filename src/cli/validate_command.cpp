@@ -1,13 +1,24 @@
 // `hcpsim --validate FILE`: parse and check only.
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "cost/cost_model.hpp"
 #include "cli/commands.hpp"
 #include "common/output_file.hpp"
 #include "scenario/scenario_json.hpp"
 
 namespace hcpsim {
+
+void check_calibration(Scenario& sc) {
+  if (!sc.calibration_path) return;
+  for (const std::string& w : cost_params_for(sc).warnings) {
+    if (std::find(sc.warnings.begin(), sc.warnings.end(), w) != sc.warnings.end()) continue;
+    std::cerr << "warning: " << w << "\n";
+    sc.warnings.push_back(w);
+  }
+}
 
 void emit(const CliOptions& opt, const std::string& text) {
   if (opt.out_file.empty()) {

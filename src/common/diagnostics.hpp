@@ -46,6 +46,10 @@ class DiagnosticSink {
   // From now on, errors no longer spoil values: the rules checking
   // relationships between valid fields report problems, they do not create them.
   void freeze_spoiled() { spoil_limit_ = blocking_paths_.size(); }
+  // The value at `path` is unusable although nothing is wrong with it as read: a mistyped
+  // key that meant it left it at its default, which is not what the user wrote. Rules that
+  // read it are skipped (spoiled), so that no error rests on a value nobody gave.
+  void mark_spoiled(std::string path) { blocking_paths_.push_back(std::move(path)); }
   // An error that leaves the values read so far usable (an unknown key), so
   // that the cross-field rules still run and report their own problems.
   void non_blocking_error(std::string path, std::string what, std::string rule, std::string fix) {

@@ -80,10 +80,12 @@ ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, Diagnost
   for (const auto& item : obj.items()) {
     if (std::find(known_keys.begin(), known_keys.end(), item.key()) != known_keys.end()) continue;
     std::string fix;
-    if (auto s = did_you_mean(item.key(), known_keys))
+    if (auto s = did_you_mean(item.key(), known_keys)) {
       fix = "did you mean \"" + *s + "\"?";
-    else
+      if (!has(*s)) sink_.mark_spoiled(path_of(*s));  // the meant key reads as its default
+    } else {
       fix = "remove it; known keys here: " + join_choices(known_keys);
+    }
     sink_.non_blocking_error(path_of(item.key()), "unknown key \"" + item.key() + "\"", "unknown keys are errors", fix);
   }
 }

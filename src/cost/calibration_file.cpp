@@ -307,9 +307,19 @@ std::string calibration_to_json(const CalibrationFile& c) {
   return j.dump(2) + "\n";
 }
 
-CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::string& file_path) {
-  std::vector<std::string> used;
+bool depends_on_gpu_model(const std::string& parameter) {
+  return parameter != "nic_efficiency" && parameter != "kernel_floor_s";
+}
+
+CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::string& file_path, const GpuSpec& gpu) {
+  const bool same_gpu = gpu_model_matches(c.gpu, gpu);
+  const auto carried = [&](const std::string& name) { return same_gpu || !depends_on_gpu_model(name); };
+  std::vector<std::string> used, left_out;
   for (const auto& t : c.tables) {
+    if (!carried(t.name)) {
+      left_out.push_back(t.name);
+      continue;
+    }
     EfficiencyTable* dst = t.name == "gemm"                   ? &p.gemm
                            : t.name == "attention_fwd_causal" ? &p.attention_fwd_causal
                            : t.name == "attention_fwd_nomask" ? &p.attention_fwd_nomask
@@ -319,6 +329,10 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
     used.push_back(t.name);
   }
   for (const auto& s : c.scalars) {
+    if (!carried(s.name)) {
+      left_out.push_back(s.name);
+      continue;
+    }
     double* dst = s.name == "memory_efficiency"       ? &p.memory_efficiency
                   : s.name == "kernel_floor_s"        ? &p.kernel_floor_s
                   : s.name == "comm_interference"     ? &p.comm_interference
@@ -327,13 +341,15 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
     *dst = s.value;
     used.push_back(s.name);
   }
-  if (c.attention_shape) {
+  if (c.attention_shape && same_gpu) {
     p.attention_shape = c.attention_shape->model;
     const AttentionShapeModel& a = c.attention_shape->model;
     used.push_back("attention_shape (head dim " + std::to_string(a.head_dim) +
                    (a.clock_mhz > 0 ? ", at the sustained SM clock of " + std::to_string(int(a.clock_mhz + 0.5)) + " MHz"
                                     : std::string()) +
                    ")");
+  } else if (c.attention_shape) {
+    left_out.push_back("attention_shape");
   }
   std::vector<std::string> defaults;
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
@@ -347,6 +363,10 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   p.calibrated = used;
   p.source = "calibration " + file_path + (c.gpu.empty() ? "" : " (" + c.gpu + ")") + ": " +
              join(used) + "; defaults for " + join(defaults) + " (" + p.source + ")";
+  if (!same_gpu)
+    p.warnings.push_back(file_path + " was calibrated on " + (c.gpu.empty() ? std::string("an unnamed GPU") : c.gpu) +
+                         ", but this cluster's GPU is " + gpu.name + ": its GPU-specific parameters (" + join(left_out) +
+                         ") are left at their defaults; carried over: " + join(used) + " (calibrate on this GPU for its own)");
   return p;
 }
 

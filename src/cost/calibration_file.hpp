@@ -113,8 +113,16 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
                                        const std::string& json_path = "calibration");
 std::string calibration_to_json(const CalibrationFile& c);
 
-// `base` with the file's parameters in place of its own; `source` then names the file,
-// the parameters taken from it and those left at their defaults.
-CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path);
+// `base` with the file's parameters in place of its own, for a cluster of `gpu`; `source` then
+// names the file, the parameters taken from it and those left at their defaults. A calibration
+// of another GPU model (gpu_model_matches) carries over only the parameters that do not depend
+// on the GPU model (depends_on_gpu_model: the NIC efficiency and the kernel launch floor), and
+// says so in `warnings`.
+CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path, const GpuSpec& gpu);
+
+// Whether a calibration parameter describes the GPU it was measured on: kernel efficiency
+// tables, the attention shape model, HBM efficiency, NCCL's slowdown of kernels, NVLink
+// efficiency. The NIC efficiency (the network) and kernel_floor_s (the host's launch) do not.
+bool depends_on_gpu_model(const std::string& parameter);
 
 }  // namespace hcpsim

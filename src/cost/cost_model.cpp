@@ -3,6 +3,7 @@
 #include "cost/calibration_file.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cassert>
 #include <cmath>
 
@@ -129,20 +130,45 @@ double CostModel::compute_time_s(const Op& op) const {
   return std::max(t, params_.kernel_floor_s);
 }
 
-CostModel cost_model_for(const Scenario& sc) {
+CostParams cost_params_for(const Scenario& sc) {
   CostParams params = default_cost_params();
-  if (sc.calibration_path) {
-    const CalibrationFile c = read_calibration_file(*sc.calibration_path);
-    params = apply_calibration(c, std::move(params), *sc.calibration_path);
-    // Kernel times and efficiencies describe the GPU they were measured on: say so when the
-    // cluster's GPU is another one (its preset name's stem, e.g. "H100", not in "NVIDIA H200").
-    const std::string& name = sc.cluster.gpu.name;
-    const std::string stem = name.substr(0, name.find('-'));
-    if (!c.gpu.empty() && !stem.empty() && c.gpu.find(stem) == std::string::npos)
-      params.source += "; warning: calibrated on " + c.gpu + ", but this cluster's GPU is " + name +
-                       " (kernel times carry over only to the same GPU: calibrate on it)";
+  if (!sc.calibration_path) return params;
+  return apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
+                           sc.cluster.gpu);
+}
+
+CostModel cost_model_for(const Scenario& sc) {
+  return CostModel(sc.cluster.gpu, sc.training.precision, cost_params_for(sc));
+}
+
+namespace {
+
+// Tokens naming a GPU model: letters then digits (H200, GB200, A100, L40S), not sizes (141GB).
+std::vector<std::string> model_tokens(const std::string& name) {
+  std::vector<std::string> out;
+  std::string t;
+  auto flush = [&] {
+    const bool has_digit = std::any_of(t.begin(), t.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+    const bool starts_alpha = !t.empty() && std::isalpha(static_cast<unsigned char>(t.front()));
+    const bool size = t.size() > 2 && t.compare(t.size() - 2, 2, "GB") == 0 && std::isdigit(static_cast<unsigned char>(t.front()));
+    if (has_digit && starts_alpha && !size) out.push_back(t);
+    t.clear();
+  };
+  for (char ch : name) {
+    if (ch == ' ' || ch == '-' || ch == '_') flush();
+    else t += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
-  return CostModel(sc.cluster.gpu, sc.training.precision, std::move(params));
+  flush();
+  return out;
+}
+
+}  // namespace
+
+bool gpu_model_matches(const std::string& reported, const GpuSpec& gpu) {
+  const std::vector<std::string> mine = model_tokens(gpu.name);
+  for (const std::string& t : model_tokens(reported))
+    if (std::find(mine.begin(), mine.end(), t) != mine.end()) return true;
+  return false;
 }
 
 ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params) {

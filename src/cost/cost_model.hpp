@@ -93,6 +93,7 @@ struct CostParams {
   double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
   std::string source;                  // where these numbers come from (printed in reports)
   std::vector<std::string> calibrated; // parameters taken from a calibration file (calibration_file.hpp)
+  std::vector<std::string> warnings;   // what the user should know (a calibration of another GPU model)
 };
 
 // Defaults from public figures and the H200 anchors (sources in cost_model.cpp).
@@ -112,7 +113,14 @@ class CostModel {
   CostParams params_;
 };
 
+// The defaults, with the scenario's calibration file (if any) applied for its cluster's GPU.
+// Throws InputError at "calibration" when the file cannot be read or is malformed.
+CostParams cost_params_for(const Scenario& sc);
 CostModel cost_model_for(const Scenario& sc);
+
+// Whether a GPU reported as `reported` (nvidia-smi's name, e.g. "NVIDIA H200") is the model of
+// `gpu` (a preset's, e.g. "H200-SXM-141GB"): they share a model token (H200, GB200, ...).
+bool gpu_model_matches(const std::string& reported, const GpuSpec& gpu);
 
 // The scenario's cluster with link bandwidths scaled to what NCCL achieves.
 ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params);

@@ -203,7 +203,7 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
 
 CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const GpuSpec& gpu,
                           const std::function<bool(const Measurement&)>& include) {
-  const CostModel model(gpu, Precision::BF16, apply_calibration(calibration, default_cost_params(), "(fit)"));
+  const CostModel model(gpu, Precision::BF16, apply_calibration(calibration, default_cost_params(), "(fit)", gpu));
   CheckReport r;
   for (const auto& m : set.items) {
     if (include && !include(m)) continue;

@@ -76,11 +76,8 @@ GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& pr
     throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
                           "use one of: " + join_choices(cluster_preset_names())}});
   }
-  for (const auto& p : cluster_presets()) {
-    const std::string& name = p.spec.gpu.name;
-    const std::string stem = name.substr(0, name.find('-'));
-    if (!stem.empty() && gpu_model.find(stem) != std::string::npos) return p.spec.gpu;
-  }
+  for (const auto& p : cluster_presets())
+    if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec.gpu;
   throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
                         "the peaks efficiencies are fractions of come from a preset",
                         "pass --gpu <cluster preset> (see `hcpsim presets`)"}});

@@ -76,6 +76,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   Workload w = build_workload(sc);
   const CostModel cost = cost_model_for(sc);
   res.cost_source = cost.params().source;
+  for (const std::string& w : cost.params().warnings)  // e.g. a calibration of another GPU model
+    if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
+      res.scenario.warnings.push_back(w);
   res.memory = estimate_memory(sc);
 
   const ClusterSpec cluster = effective_cluster(sc.cluster, cost.params());

@@ -50,6 +50,17 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true);
   const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false);
   auto window = hf_int(*cfg, "sliding_window", json_path, file_path, sink, false);
+  // Mixture-of-experts configs name their experts with one of these keys (Mixtral and
+  // Qwen-MoE, DeepSeek, OLMoE/Qwen3-MoE); hcpsim models dense layers only, so a config
+  // with more than one expert is refused rather than simulated as a dense model.
+  for (const char* key : {"num_local_experts", "n_routed_experts", "num_experts"}) {
+    const auto experts = hf_int(*cfg, key, json_path, file_path, sink, false);
+    if (experts && *experts > 1)
+      sink.error(json_path, "\"" + file_path + "\" describes a mixture-of-experts model (\"" + key +
+                                "\": " + std::to_string(*experts) + ")",
+                 "mixture-of-experts layers are not modelled (dense layers only)",
+                 "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
+  }
   if (sink.size() != before) return false;
 
   out.name = std::filesystem::path(file_path).parent_path().filename().string();

@@ -172,8 +172,14 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   }
   const bool need = !have_preset && !r.has("preset");
   set_if(c.num_nodes, r.integer("num_nodes", 1, kMaxCount));
-  if (auto g = r.integer("gpus_per_node", 1, 1024)) c.gpus_per_node = *g;
-  else if (need && !r.has("gpus_per_node"))
+  if (auto g = r.integer("gpus_per_node", 1, 1024)) {
+    // A preset describes NICs per GPU: a node of another size keeps the ratio (an explicit
+    // inter_node.nics_per_node, read below, wins); where it gives no whole number of NICs,
+    // the preset's count stays and the NIC rule says what to give.
+    const int64_t scaled = *g * c.inter_node.nics_per_node;
+    if (have_preset && scaled % c.gpus_per_node == 0) c.inter_node.nics_per_node = scaled / c.gpus_per_node;
+    c.gpus_per_node = *g;
+  } else if (need && !r.has("gpus_per_node"))
     sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
 
   ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps"});

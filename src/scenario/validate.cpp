@@ -114,23 +114,26 @@ void check_heads(Ctx& c) {
                  "use TP in {" + divisors_hint(g) + "}");
 }
 
+// Rules on the sequence length; each runs only when the fields it reads are usable.
 void check_sequence(Ctx& c) {
   const int64_t s = c.sc.training.seq_length;
   const int64_t two_cp = 2 * c.cp();
-  if (s % two_cp != 0)
+  if (c.usable({"parallel.context_parallel_size"}) && s % two_cp != 0)
     c.sink.error("training.seq_length",
                  "seq_length " + to_string(s) + " is not divisible by 2*CP = " + to_string(two_cp),
                  "seq_length % (2*CP) == 0 (DualChunkSwap splits the sequence into 2*CP chunks)",
                  "pad to " + to_string((s / two_cp + 1) * two_cp) + " tokens");
-  if (c.sc.parallel.sequence_parallel && c.tp() > 1 && s % c.cp() == 0 && (s / c.cp()) % c.tp() != 0)
+  const bool sp_usable = c.usable({"parallel.context_parallel_size", "parallel.tensor_model_parallel_size",
+                                   "parallel.sequence_parallel"});
+  if (sp_usable && c.sc.parallel.sequence_parallel && c.tp() > 1 && s % c.cp() == 0 && (s / c.cp()) % c.tp() != 0)
     c.sink.error("parallel.sequence_parallel",
                  "local sequence seq_length/CP = " + to_string(s / c.cp()) + " is not divisible by TP " + to_string(c.tp()),
                  "(seq_length/CP) % TP == 0 with sequence parallelism",
                  "pad seq_length to a multiple of 2*CP*TP = " + to_string(2 * c.cp() * c.tp()));
-  if (c.sc.parallel.sequence_parallel && c.tp() == 1)
+  if (sp_usable && c.sc.parallel.sequence_parallel && c.tp() == 1)
     c.warn("sequence_parallel has no effect with tensor_model_parallel_size 1 (Megatron turns it off)");
   const int64_t tokens = checked_mul(s, c.sc.training.micro_batch_size);
-  if (tokens < 0 || tokens > (int64_t{1} << 40))
+  if (c.usable({"training.micro_batch_size"}) && (tokens < 0 || tokens > (int64_t{1} << 40)))
     c.sink.error("training.micro_batch_size", "micro_batch_size * seq_length is absurdly large",
                  "micro_batch_size * seq_length <= 2^40 tokens", "use a realistic micro batch");
 }
@@ -271,8 +274,7 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (sizes && cluster) check_world_divisibility(c);
   const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
   if (model && sizes) check_heads(c);
-  if (training && sizes && c.usable({"training.seq_length", "training.micro_batch_size", "parallel.sequence_parallel"}))
-    check_sequence(c);
+  if (training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
   if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
     check_batch(c, global_batch_given);
   if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",

@@ -25,11 +25,15 @@ grep -q "^error: measurements\[0\].config: missing (required key)" "$TMP/err" ||
 
 "$BIN" check "$M" --in-sample 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "--in-sample without --calibration: exit $rc"
-# The built-in study with the fitted calibration says which parameters it took from it.
-"$BIN" --calibration "$TMP/cal.json" --reproducible >"$TMP/study" || fail "study with --calibration: exit $?"
-grep -q "^costs: .*calibration .*attention_bwd_causal.*defaults for kernel_floor_s" "$TMP/study" || fail "costs line"
-# The built-in study runs on H100s: an H200 calibration is used but called out.
-grep -q "^costs: .*warning: calibrated on NVIDIA H200, but this cluster.s GPU is H100" "$TMP/study" || fail "GPU mismatch warning"
+# A run on H200s with the fitted calibration says which parameters it took from it.
+"$BIN" "$SRC/scenarios/hf-config-example.json" --calibration "$TMP/cal.json" --reproducible >"$TMP/h200" ||
+  fail "H200 run with --calibration: exit $?"
+grep -q "^costs: .*calibration .*attention_bwd_causal.*defaults for kernel_floor_s" "$TMP/h200" || fail "costs line"
+# The built-in study runs on H100s: the H200 calibration's GPU-specific parameters are not
+# carried to another GPU model, and the user is told (issue 12, bug 3).
+"$BIN" --calibration "$TMP/cal.json" --reproducible >"$TMP/study" 2>"$TMP/err" || fail "study with --calibration: exit $?"
+grep -q "^warning: .*calibrated on NVIDIA H200, but this cluster.s GPU is H100" "$TMP/err" || fail "GPU mismatch warning"
+grep -q "^costs: .*(NVIDIA H200): nothing; defaults for gemm" "$TMP/study" || fail "study costs line"
 "$BIN" --calibration "$TMP/none.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing calibration: exit $rc"
 grep -q "^error: --calibration: cannot open" "$TMP/err" || fail "missing calibration message"

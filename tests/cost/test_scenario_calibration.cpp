@@ -23,6 +23,7 @@ TEST_CASE("a scenario with calibration uses its tables and names them", "[calibr
   std::ifstream in(HCPSIM_SOURCE_DIR "/scenarios/seed-c-p2p.json");
   nlohmann::json sc = nlohmann::json::parse(in);
   sc["calibration"] = "cal.json";  // relative to the scenario's folder
+  sc["cluster"]["preset"] = "dgx-h200";  // the calibration's GPU
   ParseOptions opt;
   opt.base_dir = dir.string();
   const Scenario s = parse_scenario_text(sc.dump(), opt);

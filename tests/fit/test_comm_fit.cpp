@@ -64,7 +64,7 @@ TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibra
   const CalibrationFile back = parse_calibration_text(calibration_to_json(r.calibration), "x");
   REQUIRE(back.collectives.size() == 1);
   CHECK(back.collectives[0].busbw_bytes_per_s == Approx(kBusbw).epsilon(1e-12));
-  const CostParams p = apply_calibration(back, default_cost_params(), "x");
+  const CostParams p = apply_calibration(back, default_cost_params(), "x", cluster_for_gpu(gpu_for_measurements("NVIDIA H200", "")).gpu);
   CHECK(p.intra_node_efficiency == Approx(kBusbw / 450e9).epsilon(1e-9));
   CHECK(p.comm_interference == Approx(1.06));
 }

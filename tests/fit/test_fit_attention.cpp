@@ -127,7 +127,7 @@ TEST_CASE("attention times scale with 1 / SM clock, and the fit works at the med
     CHECK(a.t0_s == Approx(b.t0_s * 1980 / 1840).epsilon(1e-9).margin(1e-15));
   }
   const CostModel model(h200, Precision::BF16,
-                        apply_calibration(r.calibration, default_cost_params(), "fit"));
+                        apply_calibration(r.calibration, default_cost_params(), "fit", h200));
   for (const auto& m : set.items) {
     INFO(m.name << " at " << m.sm_clock_mhz << " MHz");
     CHECK(m.sm_clock_mhz > 0);
@@ -185,7 +185,7 @@ TEST_CASE("fit writes the shape model from measurements with the SM count", "[ca
     CHECK(back.attention_shape->bwd_nomask.samples == a.bwd_nomask.samples);
     CHECK(back.attention_shape->tiles_bwd_causal == a.tiles_bwd_causal);
     // apply_calibration puts the model into the cost parameters.
-    const CostParams p = apply_calibration(back, default_cost_params(), "x.json");
+    const CostParams p = apply_calibration(back, default_cost_params(), "x.json", gpu);
     REQUIRE(p.attention_shape);
     CHECK(p.attention_shape->sm_count == kSms);
   }
@@ -204,7 +204,7 @@ TEST_CASE("format /1 calibration files still load, without a shape model", "[cal
   const CalibrationFile c = read_calibration_file(std::string(HCPSIM_SOURCE_DIR) + "/calibrate/results/h200-calibration.json");
   CHECK(!c.attention_shape);
   CHECK(c.tables.size() == 5);
-  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json");
+  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json", gpu_for_measurements("NVIDIA H200", ""));
   CHECK(!p.attention_shape);
 }
 

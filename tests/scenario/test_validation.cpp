@@ -7,6 +7,7 @@
 
 #include "common/diagnostics.hpp"
 #include "scenario/parse.hpp"
+#include "tests/scenario/parse_outcome.hpp"
 
 using namespace hcpsim;
 using nlohmann::json;
@@ -26,37 +27,16 @@ json base() {
   })");
 }
 
-struct Outcome {
-  bool valid = false;
-  Scenario scenario;
-  std::vector<Diagnostic> errors;
-};
+using test::Outcome;
+using test::describe;
 
-Outcome parse(const std::string& text) {
-  Outcome o;
-  try {
-    ParseOptions opt;
-    opt.base_dir = HCPSIM_SOURCE_DIR "/scenarios";
-    o.scenario = parse_scenario_text(text, opt);
-    o.valid = true;
-  } catch (const InputError& e) {
-    o.errors = e.diagnostics();
-  }
-  return o;
-}
-
-Outcome parse(const json& j) { return parse(j.dump()); }
+Outcome parse(const std::string& text) { return test::parse(json(text)); }
+Outcome parse(const json& j) { return test::parse(j); }
 
 bool has_error(const Outcome& o, const std::string& path, const std::string& rule_part) {
   for (const auto& d : o.errors)
     if (d.path == path && d.rule.find(rule_part) != std::string::npos) return true;
   return false;
-}
-
-std::string describe(const Outcome& o) {
-  std::string s = o.valid ? "valid" : "invalid:\n";
-  for (const auto& d : o.errors) s += "  " + d.str() + "\n";
-  return s;
 }
 
 struct Rule {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Issue 12, bugs 1 and 3: a scenario whose calibration file is missing is invalid input (exit 2,
+# path "calibration") for --validate, a run and a sweep alike; a calibration of another GPU
+# model is said on stderr and in the JSON warnings.
+# Usage: calibration_inputs.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$(cd "$2" && pwd)"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+python3 - "$SRC/scenarios/seed-c-p2p.json" "$TMP/missing.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["calibration"] = "no-such-calibration.json"
+json.dump(s, open(sys.argv[2], "w"))
+PY
+for cmd in "--validate" "" "sweep --tp 1 --cp 16 --comm p2p --state $TMP/st"; do
+  # shellcheck disable=SC2086
+  "$BIN" $cmd "$TMP/missing.json" >"$TMP/out" 2>"$TMP/err"; rc=$?
+  [ $rc -eq 2 ] || { cat "$TMP/err"; fail "'hcpsim $cmd' with a missing calibration: exit $rc, want 2"; }
+  grep -q '^error: calibration: cannot open ".*no-such-calibration.json"' "$TMP/err" ||
+    { cat "$TMP/err"; fail "'hcpsim $cmd': no error at path calibration"; }
+  grep -qi "internal error" "$TMP/err" && fail "'hcpsim $cmd': reported as an internal error"
+done
+
+# An H200 calibration applied to a GB200 rack: a warning on stderr and in the JSON.
+python3 - "$SRC/scenarios/gb200-nvl72-a2a72.json" "$SRC/calibrate/results/h200-v6-calibration.json" "$TMP/gb200.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["calibration"] = sys.argv[2]
+json.dump(s, open(sys.argv[3], "w"))
+PY
+"$BIN" "$TMP/gb200.json" --format json --reproducible -o "$TMP/gb200-out.json" 2>"$TMP/err" || fail "GB200 run: exit $?"
+grep -q "^warning: .*calibrated on NVIDIA H200.*B200-in-GB200" "$TMP/err" || { cat "$TMP/err"; fail "no warning on stderr"; }
+python3 - "$TMP/gb200-out.json" <<'PY' || fail "no warning in the JSON"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert any("calibrated on NVIDIA H200" in w for w in r["warnings"]), r["warnings"]
+PY
+echo "calibration_inputs: ok"

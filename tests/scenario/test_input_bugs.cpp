@@ -1,0 +1,120 @@
+// Inputs a new user tried that hcpsim got wrong (issue 12), each with the answer it must give.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "common/diagnostics.hpp"
+#include "scenario/parse.hpp"
+#include "tests/scenario/parse_outcome.hpp"
+
+using namespace hcpsim;
+using nlohmann::json;
+
+namespace {
+
+json base() {
+  return json::parse(R"({
+    "name": "base",
+    "model": {"preset": "llama3.1-8b"},
+    "training": {"seq_length": 131072, "micro_batch_size": 1},
+    "parallel": {"tensor_model_parallel_size": 1, "context_parallel_size": 16, "cp_comm_type": "p2p"},
+    "cluster": {"preset": "dgx-h100", "num_nodes": 2}
+  })");
+}
+
+std::vector<Diagnostic> errors_of(const json& j, const std::string& base_dir = ".") { return test::parse(j, base_dir).errors; }
+
+std::string describe(const std::vector<Diagnostic>& d) {
+  std::string s;
+  for (const auto& x : d) s += x.str() + "\n";
+  return s;
+}
+
+// A Hugging Face config.json in a temporary folder.
+std::string write_config(const json& cfg) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hcpsim-hf-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json") << cfg.dump();
+  return dir.string();
+}
+
+json mixtral_config() {
+  // mistralai/Mixtral-8x7B-v0.1 config.json (the keys hcpsim reads, and the experts).
+  return {{"num_hidden_layers", 32}, {"hidden_size", 4096}, {"intermediate_size", 14336},
+          {"num_attention_heads", 32}, {"num_key_value_heads", 8}, {"vocab_size", 32000},
+          {"num_local_experts", 8}, {"num_experts_per_tok", 2}, {"hidden_act", "silu"}};
+}
+
+}  // namespace
+
+TEST_CASE("bug 2: a mixture-of-experts Hugging Face config is rejected, naming its key", "[scenario][validate]") {
+  for (const char* key : {"num_local_experts", "n_routed_experts", "num_experts"}) {
+    json cfg = mixtral_config();
+    cfg.erase("num_local_experts");
+    cfg[key] = 8;
+    const std::string dir = write_config(cfg);
+    json j = base();
+    j["model"] = {{"hf_config", "config.json"}};
+    const auto e = errors_of(j, dir);
+    INFO(key << "\n" << describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].path == "model.hf_config");
+    CHECK_THAT(e[0].what, Catch::Contains(std::string("\"") + key + "\": 8"));
+    CHECK_THAT(e[0].rule, Catch::Contains("mixture-of-experts"));
+  }
+  // One expert is a dense model.
+  json cfg = mixtral_config();
+  cfg["num_local_experts"] = 1;
+  json j = base();
+  j["model"] = {{"hf_config", "config.json"}};
+  CHECK(errors_of(j, write_config(cfg)).empty());
+}
+
+TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", "[scenario][validate]") {
+  json j = base();
+  j["cluster"] = {{"preset", "dgx-h100"}, {"num_nodes", 16}, {"gpus_per_node", 1}};  // 1 GPU, 1 NIC per node
+  CHECK(describe(errors_of(j)).empty());
+  ParseOptions opt;
+  const Scenario one = parse_scenario_text(j.dump(), opt);
+  CHECK(one.cluster.inter_node.nics_per_node == 1);
+  // 64 GPUs of a 72-GPU NVL72 rack: one NIC per GPU, 64 NICs.
+  j["cluster"] = {{"preset", "gb200-nvl72"}, {"num_nodes", 1}, {"gpus_per_node", 64}};
+  j["parallel"]["context_parallel_size"] = 16;
+  const Scenario rack = parse_scenario_text(j.dump(), opt);
+  CHECK(rack.cluster.inter_node.nics_per_node == 64);
+  // l40s-pcie has 4 NICs for 8 GPUs: 4 GPUs get 2.
+  j["cluster"] = {{"preset", "l40s-pcie"}, {"num_nodes", 4}, {"gpus_per_node", 4}};
+  const Scenario l40s = parse_scenario_text(j.dump(), opt);
+  CHECK(l40s.cluster.inter_node.nics_per_node == 2);
+  // An explicit NIC count is kept as given (and checked).
+  j["cluster"] = {{"preset", "dgx-h100"}, {"num_nodes", 4}, {"gpus_per_node", 4}, {"inter_node", {{"nics_per_node", 3}}}};
+  const auto e = errors_of(j);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].path == "cluster.inter_node.nics_per_node");
+}
+
+TEST_CASE("bug 5: a mistyped key is reported alone, without errors that rest on its default", "[scenario][validate]") {
+  json j = base();
+  j["cluster"].erase("num_nodes");
+  j["cluster"]["num_node"] = 2;  // without it: 1 node of 8 GPUs, which CP 16 does not divide
+  auto e = errors_of(j);
+  INFO(describe(e));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].path == "cluster.num_node");
+  CHECK(e[0].fix == "did you mean \"num_nodes\"?");
+
+  // Meant: TP 2 x CP 4 on 8 GPUs, DP 1, global batch 3. The default TP 1 would give DP 2,
+  // which 3 does not divide: an error about a value the user never wrote.
+  j = base();
+  j["cluster"]["num_nodes"] = 1;
+  j["parallel"]["context_parallel_size"] = 4;
+  j["parallel"].erase("tensor_model_parallel_size");
+  j["parallel"]["tensor_model_parallel_sise"] = 2;
+  j["training"]["global_batch_size"] = 3;
+  e = errors_of(j);
+  INFO(describe(e));
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].path == "parallel.tensor_model_parallel_sise");
+}
