@@ -252,7 +252,7 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "on", "off"}));
   c->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));
   c->add_option("--shard", s->shard, "Simulate slice i of N (1-based), e.g. 2/8; join the slices with hcpsim merge");
-  c->add_option("--state", s->state_dir, "Folder keeping finished results (default: <scenario>.sweep[-IofN])");
+  c->add_option("--state", s->state_dir, "Folder keeping finished results (default: <stem>.sweep[-IofN] in the current folder)");
   c->add_flag("--resume", s->resume, "Continue an interrupted sweep: keep the results in --state, simulate the rest");
   add_output_options(c, *s);
 
