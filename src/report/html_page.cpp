@@ -58,19 +58,39 @@ function table() {
   const ul = document.getElementById('rejected');
   for (const r of DATA.not_simulated) ul.appendChild(el('li', {}, r.label + ': ' + r.why));
 }
+// Horizontal bars, one row per configuration (labels down the side never overlap), the best
+// DATA.chart_rows of them plus the recommendation: throughput on the top axis, memory
+// headroom on the bottom one, which always spans 0 (shortfalls left of it, in red).
+const kRowPx = 26;
 function overview() {
-  const labels = DATA.ranked.map(r => r.label);
-  new Chart(document.getElementById('overview'), {
+  const rows = DATA.ranked.filter(r => r.in_chart);
+  const labels = rows.map(r => (r.fits ? '#' + r.rank + ' ' : 'does not fit: ') + r.label +
+                               (r.recommended ? '  (recommended)' : ''));
+  const headroom = rows.map(r => r.headroom_gb);
+  const lo = Math.min(0, ...headroom), hi = Math.max(0, ...headroom);
+  const pad = 0.05 * ((hi - lo) || 1);
+  document.getElementById('overview-box').style.height = (110 + kRowPx * rows.length) + 'px';
+  document.getElementById('overview-note').textContent = DATA.ranked.length + ' configurations ranked, the chart shows ' +
+    rows.length + (rows.length < DATA.ranked.length ? ' (the best and the recommendation; every one is in the table below)' : '');
+  const chart = new Chart(document.getElementById('overview'), {
+    type: 'bar',
     data: { labels, datasets: [
-      { type: 'bar', label: 'tokens/s per GPU', data: DATA.ranked.map(r => r.tokens_per_s_per_gpu), yAxisID: 'tps',
-        backgroundColor: DATA.ranked.map(r => r.fits ? '#3b7dd8' : '#b9c9e0') },
-      { type: 'bar', label: 'memory headroom GB (negative: shortfall)', data: DATA.ranked.map(r => r.headroom_gb),
-        yAxisID: 'gb', backgroundColor: DATA.ranked.map(r => r.headroom_gb >= 0 ? '#6aa84f' : '#d62728') } ] },
-    options: { scales: { tps: { position: 'left', title: { display: true, text: 'tokens/s per GPU' } },
-                         gb: { position: 'right', title: { display: true, text: 'headroom GB' }, grid: { drawOnChartArea: false } },
-                         x: { ticks: { autoSkip: false, maxRotation: 70, minRotation: 50 } } },
+      { label: 'tokens/s per GPU', data: rows.map(r => r.tokens_per_s_per_gpu), xAxisID: 'tps',
+        backgroundColor: rows.map(r => r.fits ? '#3b7dd8' : '#b9c9e0') },
+      { label: 'memory headroom GB (negative: shortfall)', data: headroom, xAxisID: 'gb',
+        backgroundColor: headroom.map(h => h >= 0 ? '#6aa84f' : '#d62728') } ] },
+    options: { indexAxis: 'y',
+               scales: { tps: { position: 'top', beginAtZero: true, title: { display: true, text: 'tokens/s per GPU' } },
+                         gb: { position: 'bottom', min: lo - (lo < 0 ? pad : 0), max: hi + pad,
+                               title: { display: true, text: 'memory headroom GB' }, grid: { drawOnChartArea: false } },
+                         y: { ticks: { autoSkip: false, font: { size: 12 } } } },
                plugins: { title: { display: true, text: 'Throughput and memory headroom per configuration (ranked; pale: does not fit)' } } }
   });
+  const area = chart.chartArea;
+  document.body.dataset.chartRows = rows.length;
+  document.body.dataset.chartRowPx = ((area.bottom - area.top) / Math.max(1, rows.length)).toFixed(1);
+  document.body.dataset.headroomAxis = chart.scales.gb.min + ',' + chart.scales.gb.max;
+  document.body.dataset.headroomMax = hi;
 }
 function timeline(r, canvas) {
   const tl = r.timeline;
@@ -92,7 +112,8 @@ function timeline(r, canvas) {
 function timelines() {
   const box = document.getElementById('timelines');
   for (const r of DATA.ranked.filter(r => r.timeline)) {
-    box.appendChild(el('h3', {}, '#' + r.rank + ' ' + r.label + ': one layer, forward and backward, ' +
+    box.appendChild(el('h3', {}, (r.fits ? '#' + r.rank + ' ' : '') + r.label + (r.recommended ? ' (recommended)' : '') +
+      ': one layer, forward and backward, ' +
       r.timeline.ranks_shown + ' of ' + r.timeline.ranks_simulated + ' simulated ranks'));
     const div = el('div', { class: 'chart', style: 'height:' + (60 + 16 * r.timeline.tracks.length) + 'px' });
     const canvas = el('canvas', { class: 'timeline' });
@@ -121,8 +142,9 @@ std::string sweep_report_page(const nlohmann::json& data, const char* chartjs_so
                   html_escape(data.value("scenario", std::string())) + "</title>\n<style>" + kStyle + "</style>\n";
   h += "<script>\n" + std::string(chartjs_source) + "\n</script>\n</head>\n<body>\n";
   h += "<h1 id=\"title\"></h1>\n<pre id=\"summary\"></pre>\n<pre id=\"pick\"></pre>\n";
-  h += "<h2>Throughput and memory headroom</h2>\n<div class=\"chart\" style=\"height:460px\"><canvas id=\"overview\"></canvas></div>\n";
-  h += "<h2>Timelines of the top configurations</h2>\n<div id=\"timelines\"></div>\n";
+  h += "<h2>Throughput and memory headroom</h2>\n<p id=\"overview-note\"></p>\n"
+       "<div class=\"chart\" id=\"overview-box\"><canvas id=\"overview\"></canvas></div>\n";
+  h += "<h2>Timelines of the top configurations and the recommendation</h2>\n<div id=\"timelines\"></div>\n";
   h += "<h2>Ranked configurations</h2>\n<table id=\"ranked\"></table>\n<h2>Not simulated</h2>\n<ul id=\"rejected\"></ul>\n";
   h += "<script>\nconst DATA = " + script_safe(data.dump()) + ";\n" + kScript + "</script>\n</body></html>\n";
   return h;

@@ -1,5 +1,6 @@
 #include "report/html_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/output_file.hpp"
@@ -10,11 +11,21 @@ namespace hcpsim {
 
 bool html_report_available() { return chartjs_embedded(); }
 
-std::vector<int> rows_with_timelines(const SweepOutcome& o, const SweepRecommendation&, int top) {
+namespace {
+
+// The best `limit` ranked rows, and the recommendation wherever it ranks.
+std::vector<int> best_and_recommended(const SweepOutcome& o, const SweepRecommendation& rec, int limit, bool fitting_only) {
   std::vector<int> rows;
   for (int i : ranked_rows(o))
-    if (o.rows[i].fits() && static_cast<int>(rows.size()) < top) rows.push_back(i);
+    if ((!fitting_only || o.rows[i].fits()) && static_cast<int>(rows.size()) < limit) rows.push_back(i);
+  if (rec.row >= 0 && std::find(rows.begin(), rows.end(), rec.row) == rows.end()) rows.push_back(rec.row);
   return rows;
+}
+
+}  // namespace
+
+std::vector<int> rows_with_timelines(const SweepOutcome& o, const SweepRecommendation& rec, int top) {
+  return best_and_recommended(o, rec, top, true);
 }
 
 void write_sweep_report(const std::string& dir, const SweepOutcome& o, const SweepRecommendation& rec,
@@ -25,6 +36,7 @@ void write_sweep_report(const std::string& dir, const SweepOutcome& o, const Swe
   data["recommendation"] = {{"label", rec.row >= 0 ? nlohmann::json(o.rows[rec.row].label) : nlohmann::json(nullptr)},
                             {"reasons", rec.reasons}};
   nlohmann::json ranked = nlohmann::json::array();
+  const std::vector<int> in_chart = best_and_recommended(o, rec, kChartRows, false);
   int rank = 0;
   for (int i : ranked_rows(o)) {
     const SweepRow& r = o.rows[i];
@@ -43,7 +55,8 @@ void write_sweep_report(const std::string& dir, const SweepOutcome& o, const Swe
                         {"exposed_comm_ms", 1e3 * res.attention.exposed_comm_s},
                         {"peak_gb", res.memory.peak_bytes / 1e9},
                         {"headroom_gb", r.headroom_gb()},
-                        {"fits", r.fits()}};
+                        {"fits", r.fits()},
+                        {"in_chart", std::find(in_chart.begin(), in_chart.end(), i) != in_chart.end()}};
     if (const auto t = timelines.find(i); t != timelines.end()) e["timeline"] = to_json(t->second);
     ranked.push_back(e);
   }

@@ -13,10 +13,15 @@
 
 namespace hcpsim {
 
+// Configurations the page's chart shows (one labelled row each), besides the recommendation;
+// the ranked table lists every one.
+inline constexpr int kChartRows = 30;
+
 // Whether this hcpsim was built with Chart.js (libjs-chart.js) to embed.
 bool html_report_available();
 
-// The rows whose timelines the page shows: the `top` best fitting configurations.
+// The rows whose timelines the page shows: the `top` best fitting configurations, and the
+// recommended one wherever it ranks.
 std::vector<int> rows_with_timelines(const SweepOutcome& o, const SweepRecommendation& rec, int top);
 
 // Writes DIR/index.html atomically; `timelines` by row index (rows_with_timelines's).
