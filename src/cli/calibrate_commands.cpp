@@ -50,15 +50,15 @@ void print_warnings(const std::vector<std::string>& w) {
 int run_fit(const Args& a) {
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
+  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
   FitOptions opt;
   opt.max_knots = a.knots;
   opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
   opt.measurements_name = join_names(a.measurements);
-  const FitResult r = fit_calibration(set, gpu, opt);
+  const FitResult r = fit_calibration(set, node, opt);
   print_warnings(r.warnings);
   std::cout << "# hcpsim fit: " << set.items.size() << " measurements on " << set.gpu_model << ", efficiencies of "
-            << gpu.name << " peaks\n"
+            << node.gpu.name << " peaks\n"
             << format_fit(r.calibration);
   if (!a.out.empty()) {
     write_file_atomically(a.out, calibration_to_json(r.calibration));
@@ -69,7 +69,7 @@ int run_fit(const Args& a) {
 
 int run_check(const Args& a) {
   const MeasurementSet set = read_measurement_files(a.measurements);
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, a.gpu_preset);
+  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
   auto include = [&](const Measurement& m) { return kind_selected(a, m); };
   CheckReport r;
   std::string title;
@@ -77,20 +77,20 @@ int run_check(const Args& a) {
     if (a.calibration.empty())
       throw InputError({{"--calibration", "missing", "--in-sample predicts from a calibration file",
                             "give --calibration calibration.json"}});
-    r = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
+    r = check_against(set, read_calibration_file(a.calibration, "--calibration"), node, include);
     title = "hcpsim check, in-sample: every measurement predicted from " + a.calibration;
   } else {
     FitOptions opt;
     opt.max_knots = a.knots;
     opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
     opt.measurements_name = join_names(a.measurements);
-    r = check_out_of_sample(set, gpu, opt, include);
+    r = check_out_of_sample(set, node, opt, include);
     title = "hcpsim check, out-of-sample: fitted on half of the shapes, predicting the other half";
   }
   print_warnings(r.warnings);
   std::string text = format_check(r, title);
   if (!a.in_sample && !a.calibration.empty()) {
-    const CheckReport all = check_against(set, read_calibration_file(a.calibration, "--calibration"), gpu, include);
+    const CheckReport all = check_against(set, read_calibration_file(a.calibration, "--calibration"), node, include);
     char buf[200];
     std::snprintf(buf, sizeof buf, "# in-sample with %s: cases %zu  median |error| %.2f%%  max |error| %.2f%%\n",
                   a.calibration.c_str(), summarized_cases(all), 100 * all.median_abs_error, 100 * all.max_abs_error);
@@ -118,7 +118,7 @@ class Commands : public CalibrateCommands {
     fit_->add_option("measurements", fit_args_.measurements, "measurements.json from hcpcal (several: one set)")
         ->required();
     fit_->add_option("-o,--out", fit_args_.out, "Write calibration.json here (atomically)");
-    fit_->add_option("--gpu", fit_args_.gpu_preset, "Cluster preset whose GPU peaks to use (default: from gpu_model)");
+    fit_->add_option("--gpu", fit_args_.gpu_preset, "Cluster preset the measurements ran on: its GPU peaks and link rates (default: from gpu_model)");
     fit_->add_option("--method", fit_args_.method, "Table fit: curve (saturating power law) or knots (default curve)")
         ->check(CLI::IsMember({"curve", "knots"}));
     fit_->add_option("--knots", fit_args_.knots, "--method knots: most table points (default 8)")->check(CLI::Range(1, 64));
@@ -135,7 +135,7 @@ class Commands : public CalibrateCommands {
                        "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference")
         ->check(CLI::IsMember({"attention", "gemm", "copy", "cp", "collective", "interference"}))
         ->delimiter(',');
-    check_->add_option("--gpu", check_args_.gpu_preset, "Cluster preset whose GPU peaks to use");
+    check_->add_option("--gpu", check_args_.gpu_preset, "Cluster preset the measurements ran on: its GPU peaks and link rates (default: from gpu_model)");
     check_->add_option("--method", check_args_.method, "Table fit of the fit half: curve or knots (default curve)")
         ->check(CLI::IsMember({"curve", "knots"}));
     check_->add_option("--knots", check_args_.knots, "--method knots: most table points (default 8)")

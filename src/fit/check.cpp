@@ -146,7 +146,7 @@ double default_collective_s(const CollectiveConfig& k, const ClusterSpec& node, 
   return steps * latency + k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks) / rate;
 }
 
-void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const GpuSpec& gpu,
+void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const ClusterSpec& node,
                       const CostModel& model, CheckReport& r) {
   if (m.kind == MeasurementKind::CpRun) return check_cp_run(m, model, r);
   if (m.kind == MeasurementKind::Collective) {
@@ -155,7 +155,7 @@ void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, 
     for (const auto& c : calibration.collectives)
       if (c.op == k.op && c.layout == k.layout) fit = &c;
     const double predicted = fit ? predicted_collective_s(*fit, k)
-                                 : default_collective_s(k, cluster_for_gpu(gpu), model.params());
+                                 : default_collective_s(k, node, model.params());
     if (!fit) r.warnings.push_back(m.path + " (" + m.name + "): " + parameter_of(m) + " is not calibrated; predicted "
                                    "from the preset link rate x efficiency");
     if (k.ranks < 2) r.warnings.push_back(m.path + " (" + m.name + "): 1 rank, nothing moves; listed only");
@@ -201,14 +201,14 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
   return out;
 }
 
-CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const GpuSpec& gpu,
+CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const ClusterSpec& node,
                           const std::function<bool(const Measurement&)>& include) {
-  const CostModel model(gpu, Precision::BF16, apply_calibration(calibration, default_cost_params(), "(fit)", gpu));
+  const CostModel model(node.gpu, Precision::BF16, apply_calibration(calibration, default_cost_params(), "(fit)", node.gpu));
   CheckReport r;
   for (const auto& m : set.items) {
     if (include && !include(m)) continue;
     if (!is_kernel_measurement(m)) {
-      check_comm_or_cp(m, calibration, gpu, model, r);
+      check_comm_or_cp(m, calibration, node, model, r);
       continue;
     }
     CheckRow row;
@@ -244,13 +244,13 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
   return r;
 }
 
-CheckReport check_out_of_sample(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& fit_opt,
+CheckReport check_out_of_sample(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& fit_opt,
                                 const std::function<bool(const Measurement&)>& include) {
   const std::set<std::string> train = fit_half(set);
   FitOptions opt = fit_opt;
   opt.use = [&](const Measurement& m) { return train.count(shape_group_key(m)) > 0; };
-  FitResult fit = fit_calibration(set, gpu, opt);
-  CheckReport r = check_against(set, fit.calibration, gpu, [&](const Measurement& m) {
+  FitResult fit = fit_calibration(set, node, opt);
+  CheckReport r = check_against(set, fit.calibration, node, [&](const Measurement& m) {
     return !train.count(shape_group_key(m)) && (!include || include(m));
   });
   r.warnings.insert(r.warnings.begin(), fit.warnings.begin(), fit.warnings.end());

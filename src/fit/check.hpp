@@ -56,11 +56,11 @@ struct CheckReport {
 std::set<std::string> fit_half(const MeasurementSet& set);
 
 // Predicts `set`'s measurements accepted by `include` with `calibration` over the defaults.
-CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const GpuSpec& gpu,
+CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const ClusterSpec& node,
                           const std::function<bool(const Measurement&)>& include);
 
 // Fits on fit_half(set) and checks the rest (of the kinds `include` accepts).
-CheckReport check_out_of_sample(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& fit_opt,
+CheckReport check_out_of_sample(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& fit_opt,
                                 const std::function<bool(const Measurement&)>& include);
 
 // Rows that enter the summaries (listed-only rows do not).

@@ -45,7 +45,8 @@ std::string parameter_of(const Measurement& m) {
   return {};
 }
 
-FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& opt) {
+FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt) {
+  const GpuSpec& gpu = node.gpu;
   FitResult out;
   CalibrationFile& c = out.calibration;
   c.gpu = set.gpu_model;
@@ -101,7 +102,7 @@ FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const F
     c.method += "; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest SM "
                 "(list schedule of hcpsim's kernels over the SMs), per pass and mask, least squares on relative error "
                 "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128";
-  fit_comm_parameters(set, cluster_for_gpu(gpu), opt, out);
+  fit_comm_parameters(set, node, opt, out);
   return out;
 }
 

@@ -29,7 +29,8 @@ struct FitResult {
   std::vector<std::string> warnings;
 };
 
-FitResult fit_calibration(const MeasurementSet& set, const GpuSpec& gpu, const FitOptions& opt);
+// `node`: the node the measurements ran on (node_for_measurements).
+FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt);
 
 // A copy small enough to stay in the L2 (it moves less than 4x twice the L2): the fit leaves
 // it out, since memory_efficiency describes HBM, and check lists it without predicting it.

@@ -91,12 +91,6 @@ double collective_time_s(const CalibratedCollective& c, double x) {
   return std::exp(std::log(t[i - 1].second) + u * std::log(t[i].second / t[i - 1].second));
 }
 
-ClusterSpec cluster_for_gpu(const GpuSpec& gpu) {
-  for (const auto& p : cluster_presets())
-    if (p.spec.gpu.name == gpu.name) return p.spec;
-  return cluster_presets().front().spec;
-}
-
 void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out) {
   CalibrationFile& c = out.calibration;
   std::map<std::pair<CommPattern, CollectiveLayout>, std::vector<std::pair<double, double>>> groups;

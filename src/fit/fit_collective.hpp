@@ -40,7 +40,4 @@ double collective_time_s(const CalibratedCollective& c, double bus_bytes);
 // (measurements accepted by opt.use only) for a GPU whose preset cluster is `node`.
 void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out);
 
-// The preset cluster node whose GPU is `gpu` (dgx-h200 for the H200).
-ClusterSpec cluster_for_gpu(const GpuSpec& gpu);
-
 }  // namespace hcpsim

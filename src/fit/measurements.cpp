@@ -79,13 +79,13 @@ void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measure
   }
   if (cp.ranks && cp.seq && cp.seq % (2 * cp.ranks) != 0)
     sink.error(c.path_of("seq"), std::to_string(cp.seq) + " is not a multiple of 2 ranks = " + std::to_string(2 * cp.ranks),
-               "seq % (2 ranks) == 0 (DualChunkSwap, cp-semantics.md \u00a71)", "measure a multiple of 2 ranks");
+               "seq % (2 ranks) == 0 (DualChunkSwap, docs/cp-transports.md \u00a71)", "measure a multiple of 2 ranks");
   const int64_t heads_div = cp.transport == CpCommType::A2A ? cp.ranks : (cp.hcp.empty() ? 1 : cp.hcp[0]);
   for (const char* k : {"heads_q", "heads_kv"}) {
     const int64_t h = std::string(k) == "heads_q" ? cp.heads_q : cp.heads_kv;
     if (h && heads_div > 1 && h % heads_div != 0)
       sink.error(c.path_of(k), std::to_string(h) + " heads do not split over the a2a group of " + std::to_string(heads_div),
-                 "heads % a2a size == 0 (cp-semantics.md \u00a74)", "measure a head count divisible by the a2a size");
+                 "heads % a2a size == 0 (docs/cp-transports.md \u00a74)", "measure a head count divisible by the a2a size");
   }
   if (cp.heads_q && cp.heads_kv && cp.heads_q % cp.heads_kv != 0)
     sink.error(c.path_of("heads_kv"), "heads_q is not a multiple of heads_kv", "heads_q % heads_kv == 0",

@@ -70,14 +70,14 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
   return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
-GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset) {
+ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset) {
   if (!preset.empty()) {
-    if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec.gpu;
+    if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec;
     throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
                           "use one of: " + join_choices(cluster_preset_names())}});
   }
   for (const auto& p : cluster_presets())
-    if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec.gpu;
+    if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec;
   throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
                         "the peaks efficiencies are fractions of come from a preset",
                         "pass --gpu <cluster preset> (see `hcpsim presets`)"}});

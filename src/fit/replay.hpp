@@ -25,10 +25,11 @@ double predicted_time_s(const CostModel& model, const Measurement& m);
 // attention op timed by the calibrated shape model scales from the model's clock to it.
 double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz);
 
-// The GPU whose peaks the efficiencies are fractions of: the cluster preset named
-// `preset` (e.g. "dgx-h200"), or, when empty, the preset GPU whose name (up to its first
-// '-') appears in `gpu_model` ("NVIDIA H200" -> H200-SXM-141GB). Throws InputError at
-// "environment.gpu_model" when none matches.
-GpuSpec gpu_for_measurements(const std::string& gpu_model, const std::string& preset);
+// The node the measurements ran on: the cluster preset named `preset` (e.g. "dgx-h200"),
+// or, when empty, the first preset whose GPU name (up to its first '-') appears in
+// `gpu_model` ("NVIDIA H200" -> dgx-h200). Its GPU's peaks are what efficiencies are
+// fractions of; its links' line rates are what collective efficiencies are fractions of.
+// Throws InputError at "environment.gpu_model" when none matches: hcpsim does not guess.
+ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset);
 
 }  // namespace hcpsim

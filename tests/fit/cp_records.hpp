@@ -8,7 +8,7 @@
 
 namespace hcpsim::test {
 
-// Attention-kernel labels of CP rank r, written from cp-semantics.md, not from the builder:
+// Attention-kernel labels of CP rank r, written from docs/cp-transports.md, not from the builder:
 //  p2p ring of n, ring rank p (§2.2, §2.5): forward step 0 diagonal, steps 1..p lower (KV of
 //  a lower rank), p+1..n-1 upper; backward step i = forward step n-1-i: n-1 diagonal,
 //  i >= n-1-p lower, the rest upper.  all_gather (§3): one kernel per local Q chunk, chunks r

@@ -5,6 +5,7 @@
 #include "fit/check.hpp"
 #include "fit/fit_collective.hpp"
 #include "fit/replay.hpp"
+#include "scenario/presets.hpp"
 #include "tests/fit/cp_records.hpp"
 #include "common/diagnostics.hpp"
 #include "tests/fit/synthetic_measurements.hpp"
@@ -37,8 +38,8 @@ MeasurementSet comm_set() { return parse_measurements_text(test::synthetic_measu
 
 TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibrate][comm]") {
   const MeasurementSet set = comm_set();
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
-  const FitResult r = fit_calibration(set, gpu, {});
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
+  const FitResult r = fit_calibration(set, node, {});
   REQUIRE(r.calibration.collectives.size() == 1);
   const CalibratedCollective& c = r.calibration.collectives[0];
   CHECK(c.op == CommPattern::AllReduce);
@@ -64,7 +65,7 @@ TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibra
   const CalibrationFile back = parse_calibration_text(calibration_to_json(r.calibration), "x");
   REQUIRE(back.collectives.size() == 1);
   CHECK(back.collectives[0].busbw_bytes_per_s == Approx(kBusbw).epsilon(1e-12));
-  const CostParams p = apply_calibration(back, default_cost_params(), "x", cluster_for_gpu(gpu_for_measurements("NVIDIA H200", "")).gpu);
+  const CostParams p = apply_calibration(back, default_cost_params(), "x", node_for_measurements("NVIDIA H200", "").gpu);
   CHECK(p.intra_node_efficiency == Approx(kBusbw / 450e9).epsilon(1e-9));
   CHECK(p.comm_interference == Approx(1.06));
 }
@@ -83,7 +84,7 @@ TEST_CASE("a collective one line misses by > 10% is kept as a table by size", "[
 
 TEST_CASE("check predicts the held-out collective sizes and interference", "[calibrate][comm]") {
   const MeasurementSet set = comm_set();
-  const CheckReport r = check_out_of_sample(set, gpu_for_measurements(set.gpu_model, ""), {}, nullptr);
+  const CheckReport r = check_out_of_sample(set, node_for_measurements(set.gpu_model, ""), {}, nullptr);
   size_t collectives = 0, interference = 0;
   for (const auto& row : r.rows) {
     if (row.kind == "collective all_reduce" && row.m->collective.ranks == 8) {
@@ -144,5 +145,23 @@ TEST_CASE("cp_attention parse errors carry JSON paths", "[calibrate][cp]") {
                           "measurements[1].config.heads_kv", "measurements[2].results.kernels[0].rank",
                           "measurements[3].config.transport"})
       CHECK(std::count(paths.begin(), paths.end(), p) == 1);
+  }
+}
+
+TEST_CASE("measurements are fitted against the node they ran on, never a guessed one", "[calibrate][comm]") {
+  // The GPU name picks the preset whose GPU it names: an H800 is not an H100, whose
+  // NVLink is 2.25x faster (900 vs 400 GB/s bidirectional, the presets' sources).
+  const ClusterSpec h800 = node_for_measurements("NVIDIA H800 80GB HBM3", "");
+  CHECK(h800 == find_cluster_preset("hgx-h800")->spec);
+  CHECK(h800.intra_node.bandwidth_bytes_per_s <
+        find_cluster_preset("dgx-h100")->spec.intra_node.bandwidth_bytes_per_s);
+  // --gpu names the node outright.
+  CHECK(node_for_measurements("NVIDIA H800 80GB HBM3", "dgx-h100") == find_cluster_preset("dgx-h100")->spec);
+  // A GPU no preset has is an input error at the field, not the first preset.
+  try {
+    node_for_measurements("NVIDIA GeForce RTX 4090", "");
+    FAIL("an unknown GPU was given a preset's links");
+  } catch (const InputError& e) {
+    CHECK(e.diagnostics().at(0).path == "environment.gpu_model");
   }
 }

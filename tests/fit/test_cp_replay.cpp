@@ -22,7 +22,7 @@ MeasurementSet set_of(const json& list) {
 }
 
 CostModel default_model() {
-  return CostModel(gpu_for_measurements("NVIDIA H200", ""), Precision::BF16, default_cost_params());
+  return CostModel(node_for_measurements("NVIDIA H200", "").gpu, Precision::BF16, default_cost_params());
 }
 
 // An attention op as the cost model sees it, with FLOPs counted by hand.
@@ -37,7 +37,7 @@ Op attention_op(double flops, KernelMask mask, bool bwd) {
 
 }  // namespace
 
-TEST_CASE("the replay's attention kernels are the schedule cp-semantics.md describes", "[calibrate][cp]") {
+TEST_CASE("the replay's attention kernels are the schedule docs/cp-transports.md describes", "[calibrate][cp]") {
   struct Case { const char* transport; int ranks; std::vector<int> hcp; };
   std::vector<Case> cases;
   for (const char* t : {"p2p", "all_gather", "a2a"})
@@ -129,7 +129,7 @@ TEST_CASE("peak memory of a CP pass against closed forms", "[calibrate][cp]") {
     std::vector<double> peaks;
     for (int r = 0; r < 4; ++r) peaks.push_back(1.01 * (Q + X + 4 * X + ((r + 1) + 0.5 * (3 - r)) * (Q + LSE) + Q + LSE));
     const MeasurementSet set = set_of(json::array({test::cp_record("p2p", false, 4, {}, 16384, 1e-4, peaks)}));
-    const CheckReport r = check_against(set, CalibrationFile{}, gpu_for_measurements(set.gpu_model, ""), nullptr);
+    const CheckReport r = check_against(set, CalibrationFile{}, node_for_measurements(set.gpu_model, ""), nullptr);
     size_t memory_rows = 0;
     for (const auto& row : r.rows) {
       if (row.kind != "cp memory p2p") continue;
@@ -194,7 +194,7 @@ TEST_CASE("several measurement files read as one set, paths naming their file", 
   CHECK(set.items.back().path == b + ": measurements[0]");
   CHECK(set.items.back().kind == MeasurementKind::CpRun);
   // The out-of-sample check fits attention on half the shapes and replays the CP run.
-  const CheckReport r = check_out_of_sample(set, gpu_for_measurements(set.gpu_model, ""), {}, nullptr);
+  const CheckReport r = check_out_of_sample(set, node_for_measurements(set.gpu_model, ""), {}, nullptr);
   size_t cp_rows = 0;
   for (const auto& row : r.rows) cp_rows += row.kind == "cp compute p2p";
   CHECK(cp_rows == 2);

@@ -100,7 +100,7 @@ TEST_CASE("attention times scale with 1 / SM clock, and the fit works at the med
   // every time x 1980 / f. The fit brings them to one clock (the median, 1840 MHz for the
   // clocks below): its coefficients are those of the same records without clocks (all at
   // 1980 MHz) times 1980 / 1840, and a prediction scales with 1 / the clock asked for.
-  const GpuSpec h200 = gpu_for_measurements("NVIDIA H200", "");
+  const ClusterSpec h200 = node_for_measurements("NVIDIA H200", "");
   nlohmann::json plain = test::synthetic_measurement_file(test::synthetic_attention_measurements());
   plain["environment"]["sm_count"] = kSms;
   const FitResult at_1980 = fit_calibration(parse_measurements_text(plain.dump(), "plain"), h200, FitOptions{});
@@ -126,8 +126,8 @@ TEST_CASE("attention times scale with 1 / SM clock, and the fit works at the med
     CHECK(a.tile_s == Approx(b.tile_s * 1980 / 1840).epsilon(1e-9));
     CHECK(a.t0_s == Approx(b.t0_s * 1980 / 1840).epsilon(1e-9).margin(1e-15));
   }
-  const CostModel model(h200, Precision::BF16,
-                        apply_calibration(r.calibration, default_cost_params(), "fit", h200));
+  const CostModel model(h200.gpu, Precision::BF16,
+                        apply_calibration(r.calibration, default_cost_params(), "fit", h200.gpu));
   for (const auto& m : set.items) {
     INFO(m.name << " at " << m.sm_clock_mhz << " MHz");
     CHECK(m.sm_clock_mhz > 0);
@@ -155,9 +155,9 @@ TEST_CASE("a coefficient the data would make negative is held at zero", "[calibr
 
 TEST_CASE("fit writes the shape model from measurements with the SM count", "[calibrate][attention]") {
   nlohmann::json file = test::synthetic_measurement_file(test::synthetic_attention_measurements());
-  const GpuSpec gpu = gpu_for_measurements("NVIDIA H200", "");
+  const ClusterSpec node = node_for_measurements("NVIDIA H200", "");
   SECTION("without environment.sm_count the tables stay and a warning says why") {
-    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), node, FitOptions{});
     CHECK(!r.calibration.attention_shape);
     bool warned = false;
     for (const auto& w : r.warnings) warned |= w.find("sm_count") != std::string::npos;
@@ -165,7 +165,7 @@ TEST_CASE("fit writes the shape model from measurements with the SM count", "[ca
   }
   SECTION("with it, each part is fitted on its samples") {
     file["environment"]["sm_count"] = kSms;
-    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), gpu, FitOptions{});
+    const FitResult r = fit_calibration(parse_measurements_text(file.dump(), "synthetic"), node, FitOptions{});
     REQUIRE(r.calibration.attention_shape);
     const CalibratedAttentionShape& a = *r.calibration.attention_shape;
     CHECK(a.model.sm_count == kSms);
@@ -185,7 +185,7 @@ TEST_CASE("fit writes the shape model from measurements with the SM count", "[ca
     CHECK(back.attention_shape->bwd_nomask.samples == a.bwd_nomask.samples);
     CHECK(back.attention_shape->tiles_bwd_causal == a.tiles_bwd_causal);
     // apply_calibration puts the model into the cost parameters.
-    const CostParams p = apply_calibration(back, default_cost_params(), "x.json", gpu);
+    const CostParams p = apply_calibration(back, default_cost_params(), "x.json", node.gpu);
     REQUIRE(p.attention_shape);
     CHECK(p.attention_shape->sm_count == kSms);
   }
@@ -204,7 +204,7 @@ TEST_CASE("format /1 calibration files still load, without a shape model", "[cal
   const CalibrationFile c = read_calibration_file(std::string(HCPSIM_SOURCE_DIR) + "/calibrate/results/h200-calibration.json");
   CHECK(!c.attention_shape);
   CHECK(c.tables.size() == 5);
-  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json", gpu_for_measurements("NVIDIA H200", ""));
+  const CostParams p = apply_calibration(c, default_cost_params(), "h200-calibration.json", node_for_measurements("NVIDIA H200", "").gpu);
   CHECK(!p.attention_shape);
 }
 

@@ -26,9 +26,9 @@ MeasurementSet synthetic_set() {
 
 TEST_CASE("fit recovers the curve the synthetic measurements were made with", "[calibrate]") {
   const MeasurementSet set = synthetic_set();
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
-  CHECK(gpu.peak_bf16_flops_per_s == test::kH200Peak);
-  const FitResult r = fit_calibration(set, gpu, knots());
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
+  CHECK(node.gpu.peak_bf16_flops_per_s == test::kH200Peak);
+  const FitResult r = fit_calibration(set, node, knots());
   REQUIRE(r.calibration.tables.size() == 4);  // fwd/bwd x causal/nomask; no GEMM measured
   for (const auto& t : r.calibration.tables) {
     INFO(t.name);
@@ -42,7 +42,7 @@ TEST_CASE("fit recovers the curve the synthetic measurements were made with", "[
 
 TEST_CASE("check fits on one half of the shapes and predicts the other", "[calibrate]") {
   MeasurementSet set = synthetic_set();
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
   const std::set<std::string> train = fit_half(set);
   // Per mask, sizes 1K..32K sorted: 1K, 4K, 16K alternate in, and 32K as the largest.
   CHECK(train.count("attn/1024x1024/no_mask/d128/hq32"));
@@ -50,7 +50,7 @@ TEST_CASE("check fits on one half of the shapes and predicts the other", "[calib
   CHECK_FALSE(train.count("attn/2048x2048/no_mask/d128/hq32"));
   CHECK(train.size() == 8);
 
-  CheckReport r = check_out_of_sample(set, gpu, knots(), nullptr);
+  CheckReport r = check_out_of_sample(set, node, knots(), nullptr);
   CHECK(r.rows.size() == 8);  // 2K and 8K, each causal and not, fwd and bwd
   for (const auto& row : r.rows) {
     CHECK_FALSE(train.count(shape_group_key(*row.m)));
@@ -61,17 +61,17 @@ TEST_CASE("check fits on one half of the shapes and predicts the other", "[calib
   // A checked kernel 20% slower than the curve: predicted/measured - 1 = 1/1.2 - 1.
   for (auto& m : set.items)
     if (m.attention.sq == 8192 && m.attention.mask == KernelMask::None && !m.attention.backward) m.median_s *= 1.2;
-  r = check_out_of_sample(set, gpu, knots(), nullptr);
+  r = check_out_of_sample(set, node, knots(), nullptr);
   CHECK(std::fabs(r.max_abs_error - (1 - 1 / 1.2)) < 1e-9);
 }
 
 TEST_CASE("check flags work outside the fitted range as extrapolated", "[calibrate]") {
   const MeasurementSet set = synthetic_set();
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
   FitOptions opt = knots();
   opt.use = [](const Measurement& m) { return m.attention.sq <= 8192; };
-  const FitResult fit = fit_calibration(set, gpu, opt);
-  const CheckReport r = check_against(set, fit.calibration, gpu, nullptr);
+  const FitResult fit = fit_calibration(set, node, opt);
+  const CheckReport r = check_against(set, fit.calibration, node, nullptr);
   for (const auto& row : r.rows) CHECK(row.extrapolated == (row.m->attention.sq > 8192));
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("measurements whose check failed are left out of the fit", "[calibrate
   nlohmann::json file = test::synthetic_measurement_file(list);
   file["environment"]["sm_count"] = 132;  // so the attention shape model is fitted too
   const MeasurementSet set = parse_measurements_text(file.dump(), "x");
-  const FitResult r = fit_calibration(set, gpu_for_measurements(set.gpu_model, ""), knots());
+  const FitResult r = fit_calibration(set, node_for_measurements(set.gpu_model, ""), knots());
   REQUIRE(r.warnings.size() == 1);
   CHECK(r.warnings[0].find("3 wrong elements") != std::string::npos);
   for (const auto& t : r.calibration.tables) CHECK(t.fit.max_error < 1e-9);
@@ -107,13 +107,13 @@ TEST_CASE("copies that stay in the L2 are neither fitted nor predicted", "[calib
   const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "m.json");
   CHECK_FALSE(cache_resident_copy(set.items[0], set));
   CHECK(cache_resident_copy(set.items[1], set));
-  const GpuSpec gpu = gpu_for_measurements(set.gpu_model, "");
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
   FitOptions opt;
-  const FitResult f = fit_calibration(set, gpu, opt);
+  const FitResult f = fit_calibration(set, node, opt);
   REQUIRE(f.calibration.scalars.size() == 1);
   CHECK(f.calibration.scalars[0].fit.samples == 1);  // the big copy only
-  CHECK(f.calibration.scalars[0].value == Approx(4e12 / gpu.hbm_bytes_per_s));
-  const CheckReport r = check_against(set, f.calibration, gpu, nullptr);
+  CHECK(f.calibration.scalars[0].value == Approx(4e12 / node.gpu.hbm_bytes_per_s));
+  const CheckReport r = check_against(set, f.calibration, node, nullptr);
   REQUIRE(r.rows.size() == 2);
   CHECK_FALSE(r.rows[0].listed_only);
   CHECK(r.rows[0].error == Approx(0).margin(1e-9));
