@@ -25,17 +25,37 @@ struct ProgramBuilder {
     return program.ops.back().id;
   }
   int32_t compute(double seconds, Stream stream = Stream::Compute, std::vector<int32_t> deps = {}) {
-    return add({.kind = OpKind::Compute, .stream = stream, .deps = std::move(deps)}, seconds);
+    Op op;
+    op.kind = OpKind::Compute;
+    op.stream = stream;
+    op.deps = std::move(deps);
+    return add(std::move(op), seconds);
   }
   int32_t sendrecv(int32_t to, int32_t from, double bytes, int64_t tag, std::vector<int32_t> deps = {},
                    Stream stream = Stream::NcclCp) {
-    return add({.kind = OpKind::Comm, .stream = stream, .deps = std::move(deps), .pattern = CommPattern::SendRecv,
-                .send_peer = to, .recv_peer = from, .message_bytes = bytes, .recv_bytes = bytes, .tag = tag});
+    Op op = comm(CommPattern::SendRecv, bytes, tag, std::move(deps), stream);
+    op.send_peer = to;
+    op.recv_peer = from;
+    op.recv_bytes = bytes;
+    return add(std::move(op));
   }
   int32_t collective(CommPattern pattern, int32_t group, double bytes, int64_t tag, std::vector<int32_t> deps = {},
                      Stream stream = Stream::NcclCp) {
-    return add({.kind = OpKind::Comm, .stream = stream, .deps = std::move(deps), .pattern = pattern, .group = group,
-                .message_bytes = bytes, .tag = tag});
+    Op op = comm(pattern, bytes, tag, std::move(deps), stream);
+    op.group = group;
+    return add(std::move(op));
+  }
+
+ private:
+  static Op comm(CommPattern pattern, double bytes, int64_t tag, std::vector<int32_t> deps, Stream stream) {
+    Op op;
+    op.kind = OpKind::Comm;
+    op.stream = stream;
+    op.deps = std::move(deps);
+    op.pattern = pattern;
+    op.message_bytes = bytes;
+    op.tag = tag;
+    return op;
   }
 };
 

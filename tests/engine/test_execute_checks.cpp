@@ -125,8 +125,10 @@ TEST_CASE("execute: a deadlock names the rank, the op and what it waits for", "[
   for (int32_t r = 0; r < 3; ++r) {
     ProgramBuilder b;
     b.compute(1e-6);
-    if (r < 2) b.add({.kind = OpKind::Comm, .stream = Stream::NcclCp, .label = "attn.fwd.ag_kv",
-                      .pattern = CommPattern::AllGather, .group = 0, .message_bytes = 1e6, .tag = 7});
+    if (r < 2) {
+      b.collective(CommPattern::AllGather, 0, 1e6, 7);
+      b.program.ops.back().label = "attn.fwd.ag_kv";
+    }
     p.set(r, b);
   }
   const std::vector<PhaseData> phases{p};  // the input's views point into these

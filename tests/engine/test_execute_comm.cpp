@@ -103,7 +103,7 @@ TEST_CASE("execute: ring macro-steps keep a comm-bound ring's time", "[simulator
   REQUIRE(detail::ring_macro_steps(3, 16) == std::vector<int64_t>{1, 1, 1});
   // A ring of 32 over 4 nodes (GPU 7 -> 8 crosses NICs): every step is bound by
   // the NIC, (N-1)(L_nic + m/bw_nic) in all. Aggregating into K = 4 transfers
-  // plus (steps - 1) x latency waits keeps it within 1%.
+  // plus (steps - K) x latency waits (the skipped steps' latency) keeps it within 1%.
   const ClusterSpec spec = make_cluster({.nodes = 4});
   const PhaseData ring = one_collective(32, CommPattern::AllGather, kBytes / 8);
   const double closed = 31 * (kNicLatencyS + kBytes / 8 / kNicBytesPerS);
