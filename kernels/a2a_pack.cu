@@ -1,4 +1,4 @@
-// Layout kernels around the a2a (Ulysses) exchange (cp-semantics.md §1, §4). One kernel
+// Layout kernels around the a2a (Ulysses) exchange (docs/cp-transports.md §1, §4). One kernel
 // moves 16-byte row segments between a bshd view and the [N][b][L][h/N][d] exchange buffer;
 // the four entry points differ only in direction and in which side is the `local` or `full`
 // view. Sequence chunk mapping: local row t of rank r is chunk t / c of the rank, which is

@@ -42,7 +42,7 @@ struct AttnShape {
   float softmax_scale = 0.f;  // 0 means 1/sqrt(head_dim)
   // With causal: query row i sees key columns 0..i+causal_offset (>= 0). 0 is top-left;
   // seqlen_kv - seqlen_q is bottom-right (a Q chunk against the KV prefix it can see, as
-  // all_gather CP runs it, cp-semantics.md §3).
+  // all_gather CP runs it, docs/cp-transports.md §3).
   int causal_offset = 0;
 };
 

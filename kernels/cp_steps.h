@@ -1,4 +1,4 @@
-// Views for the three causal context-parallel step shapes (cp-semantics.md §2.3) without
+// Views for the three causal context-parallel step shapes (docs/cp-transports.md §2.3) without
 // copies. A rank's local tensors hold 2c rows: its early chunk (rows [0, c)) and its late
 // chunk (rows [c, 2c)).
 //   diagonal: own KV, causal over 2c x 2c

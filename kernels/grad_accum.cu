@@ -1,4 +1,4 @@
-// Backward-ring accumulation (cp-semantics.md §2.5): a step's dQ (or dK/dV) is copied or
+// Backward-ring accumulation (docs/cp-transports.md §2.5): a step's dQ (or dK/dV) is copied or
 // added into the rows of the running buffer that took part in the step. TE keeps those
 // buffers in the input dtype (bf16); the fp32 option measures the alternative.
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// Forward-ring merge kernels (cp-semantics.md §2.4): the running LSE update and the final
+// Forward-ring merge kernels (docs/cp-transports.md §2.4): the running LSE update and the final
 // output correction, fp32 math, with the accumulator in bf16 (TE's behaviour) or fp32.
 #include <cmath>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-// a2a (Ulysses, cp-semantics.md §4) and a2a+p2p (§5): Q, K, V all-to-all from sequence to
+// a2a (Ulysses, docs/cp-transports.md §4) and a2a+p2p (§5): Q, K, V all-to-all from sequence to
 // heads over the a2a group (all R ranks; a2a+p2p: A consecutive ranks), then one
 // full-sequence kernel (a2a) or the p2p ring over P ranks with stride A (a2a+p2p), then the
 // output all-to-all back. Backward: dO all-to-all, the kernel or ring, dQ dK dV back.

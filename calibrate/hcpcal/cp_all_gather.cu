@@ -1,4 +1,4 @@
-// all_gather CP (cp-semantics.md §3): two synchronous all-gathers (K, then V), the reorder to
+// all_gather CP (docs/cp-transports.md §3): two synchronous all-gathers (K, then V), the reorder to
 // natural order, one kernel per local Q chunk over the KV prefix it can see (bottom-right
 // causal); backward: re-gather, per-chunk backward, dK/dV summed into zeroed full-length
 // buffers, reordered back and reduce-scattered (dK, then dV).

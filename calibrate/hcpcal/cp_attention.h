@@ -1,5 +1,5 @@
 // hcpcal's context-parallel attention, forward and backward, for the four TE transports
-// (cp-semantics.md §2-§5), written once against CpTransport (cp_transport.h) for the ranks
+// (docs/cp-transports.md §2-§5), written once against CpTransport (cp_transport.h) for the ranks
 // this process drives. Layout bshd, batch 1, causal; rank r holds sequence chunks r and
 // 2R-1-r (DualChunkSwap, §1). Every tensor a rank's pass allocates comes from that rank's
 // pool at the point TE allocates it and goes back where TE drops it, so the pool's

@@ -1,4 +1,4 @@
-// The p2p ring (cp-semantics.md §2): forward §2.2-2.4 and backward §2.5, for every local
+// The p2p ring (docs/cp-transports.md §2): forward §2.2-2.4 and backward §2.5, for every local
 // rank's ring at once (p2p: one ring of R ranks; a2a+p2p: A rings of P ranks, stride A).
 #include <functional>
 #include <string>

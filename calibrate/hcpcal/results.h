@@ -21,7 +21,7 @@
 //   results.peak_bytes: per rank, its memory pool's cudaMemPoolAttrUsedMemHigh over the pass.
 //           Scope: fwd = the rank's inputs q, k, v (L = S/R tokens each, bf16) + everything
 //           the pass allocates, at the point TE allocates it and freed where TE drops it
-//           (cp-semantics.md §2.2, §3, §4, §6) + its outputs o and lse (and what TE saves for
+//           (docs/cp-transports.md §2.2, §3, §4, §6) + its outputs o and lse (and what TE saves for
 //           backward, alive when forward returns). bwd = its inputs, the tensors TE saved in
 //           forward (q, the K/V the first step uses, o, lse; a2a/a2a+p2p: the post-a2a ones,
 //           same sizes; p2p: K/V as one packed [K | V] buffer) + dO + everything the pass

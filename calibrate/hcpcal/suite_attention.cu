@@ -1,5 +1,5 @@
 // Suite 1: hcpsim's flash attention (kernels/attn_api.h), forward and backward, bf16,
-// batch 1, head dim 128, over the shapes the CP transports run (cp-semantics.md):
+// batch 1, head dim 128, over the shapes the CP transports run (docs/cp-transports.md):
 //   square shapes, causal and not, 32 query heads (CP = 1, the p2p diagonal step);
 //   the p2p lower (2c x c) and upper (c x 2c) steps, no mask;
 //   all_gather's chunks: c queries against a gathered KV prefix of m*c keys, bottom-right

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     const auto torch = read_torch_csv(csv);
     unsigned long long* dcount = nullptr;
     HCPSIM_CUDA_CHECK(cudaMalloc(&dcount, sizeof(unsigned long long)));
-    std::printf("# hcpsim attention benchmark: bf16, batch 1, median of %d after %d warm-up; TFLOP/s per anchors.md\n",
+    std::printf("# hcpsim attention benchmark: bf16, batch 1, median of %d after %d warm-up; TFLOP/s from 4*h*sq*skv*d (causal /2), bwd x2.5\n",
                 reps, warmup);
     std::printf("# %-22s %9s %7s %7s %7s %6s %6s | %9s %7s %7s %7s %6s %6s | %s\n", "shape", "fwd_ms", "ours",
                 "fa2", "cudnn", "x_fa2", "x_cdnn", "bwd_ms", "ours", "fa2", "cudnn", "x_fa2", "x_cdnn", "#wrong");

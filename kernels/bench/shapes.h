@@ -30,7 +30,7 @@ inline std::vector<BenchShape> bench_shapes() {
   return out;
 }
 
-// FLOPs convention of anchors.md: 4*h*sq*skv*d forward (halved when causal), 2.5x backward.
+// FLOPs convention of docs/cost-model.md: 4*h*sq*skv*d forward (halved when causal), 2.5x backward.
 inline double fwd_flops(const BenchShape& s) {
   return 4.0 * s.heads_q * s.seqlen_q * static_cast<double>(s.seqlen_kv) * s.head_dim * (s.causal ? 0.5 : 1.0);
 }

@@ -13,14 +13,14 @@ namespace {
 
 constexpr double kH200PeakBf16 = 989e12;  // datasheet dense bf16, the denominator of every anchor fraction
 
-// FLOPs of one attention call as anchors.md counts them: 4*h*sq*skv*d, halved when causal; backward 2.5x.
+// FLOPs of one attention call as docs/cost-model.md counts them: 4*h*sq*skv*d, halved when causal; backward 2.5x.
 double anchor_attention_flops(double seq, bool causal, bool backward) {
   const double heads = 32, head_dim = 128;
   double f = 4 * heads * seq * seq * head_dim * (causal ? 0.5 : 1.0);
   return backward ? 2.5 * f : f;
 }
 
-// Measured TFLOP/s (anchors.md, cuDNN, bf16, b=1, 32 heads, d=128) at sq = skv = 2K..32K.
+// Measured TFLOP/s (docs/cost-model.md [H200-SDPA], cuDNN, bf16, b=1, 32 heads, d=128) at sq = skv = 2K..32K.
 EfficiencyTable attention_table(const double (&tflops)[5], bool causal, bool backward) {
   const double seqs[5] = {2048, 4096, 8192, 16384, 32768};
   EfficiencyTable t;
@@ -77,14 +77,14 @@ double AttentionShapeModel::time_s(const AttentionShape& s) const {
 
 CostParams default_cost_params() {
   CostParams p;
-  // cuBLAS bf16 GEMM on H200: 731 TFLOP/s at 4096^3, 702 at 8192^3 (anchors.md).
+  // cuBLAS bf16 GEMM on H200: 731 TFLOP/s at 4096^3, 702 at 8192^3 (docs/cost-model.md [H200-SDPA]).
   p.gemm.points = {{2.0 * 4096 * 4096 * 4096, 731e12 / kH200PeakBf16}, {2.0 * 8192 * 8192 * 8192, 702e12 / kH200PeakBf16}};
-  // cuDNN fused attention on H200 (anchors.md), sq = skv = 2K, 4K, 8K, 16K, 32K.
+  // cuDNN fused attention on H200 (docs/cost-model.md [H200-SDPA]), sq = skv = 2K, 4K, 8K, 16K, 32K.
   p.attention_fwd_nomask = attention_table({600, 623, 618, 615, 620}, false, false);
   p.attention_fwd_causal = attention_table({412, 517, 561, 584, 605}, true, false);
   p.attention_bwd_nomask = attention_table({437, 493, 516, 531, 546}, false, true);
   p.attention_bwd_causal = attention_table({291, 417, 464, 510, 530}, true, true);
-  // Device-to-device copy on H200: 4.3 TB/s of 4.8 (anchors.md).
+  // Device-to-device copy on H200: 4.3 TB/s of 4.8 (docs/cost-model.md [H200-SDPA]).
   p.memory_efficiency = 4.3 / 4.8;
   p.kernel_floor_s = 2e-6;
   // NCCL's SM use slows concurrent kernels; 5-10% is the range commonly reported for
@@ -112,7 +112,7 @@ double CostModel::compute_time_s(const Op& op) const {
       t = op.flops / (gemm_peak_ * params_.gemm.at(op.flops));
       break;
     case ComputeClass::Attention: {
-      // Attention runs in bf16 (TE's fp8 attention is out of scope, cp-semantics.md §10).
+      // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
       if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
         t = params_.attention_shape->time_s(op.attn);
         break;

@@ -8,7 +8,7 @@
 //               busiest SM of hcpsim's own kernels (AttentionShapeModel below)
 //   elementwise bytes / (HBM bandwidth x memory efficiency)
 // Efficiency tables are piecewise linear in log10(FLOPs) and clamped at the
-// ends. Defaults come from measurements on an H200 (../shared/docs/anchors.md,
+// ends. Defaults come from measurements on an H200 (docs/cost-model.md,
 // cuDNN fused attention = Transformer Engine's FusedAttention backend, cuBLAS
 // GEMMs) expressed as fractions of the datasheet peak, and are applied to other
 // GPUs' peaks as fractions too; a calibration file replaces them.

@@ -1,8 +1,10 @@
 // Memory held by context-parallel attention beyond the layer's saved Q, K, V, O and LSE
-// (memory_activations.hpp), per rank, for one layer, following cp-semantics.md §2.2, §2.5,
-// §3, §4, §5 and the table in §6. Read from TE's context_parallel.py, not measured (§10).
+// (memory_activations.hpp), per rank, for one layer, following docs/cp-transports.md §2.2, §2.5,
+// §3, §4, §5 and the table in §6. Read from TE's context_parallel.py; checked on the H200 only
+// against hcpcal's re-implementation of those schedules (hcpsim's kernels), not against TE
+// itself (§10).
 //
-// Tensor sizes (cp-semantics.md notation): L = S/CP local tokens, b = micro batch,
+// Tensor sizes (docs/cp-transports.md notation): L = S/CP local tokens, b = micro batch,
 // hq, hk = heads per TP rank (hk = 1 when TP > num_query_groups), d = kv_channels, e = 2:
 //   |Q| = |O| = b*L*hq*d*e,  |K| = |V| = b*L*hk*d*e,  X = |K|+|V|,  |LSE| = b*hq*L*4.
 // After an a2a (a2a, a2a+p2p) a rank holds S/A tokens (or S) with hk/A heads: same bytes.

@@ -10,7 +10,7 @@
 //                             accumulation fusion), so no separate bf16 .grad is kept.
 //   optimizer    12 B/param   fp32 master weights + Adam m + v (4 + 4 + 4), divided by
 //                             shard = DP*CP with the distributed optimizer (it shards over
-//                             the DP x CP group, cp-semantics.md §8).
+//                             the DP x CP group, docs/cp-transports.md §8).
 // Sum: 6 + 12/shard B/param with the distributed optimizer, 18 without: the rule in
 // Megatron Core's distributed-optimizer guide ("float16 param, fp32 grads: 18 / 6 + 12/d")
 // and Megatron-Bridge's theoretical memory estimator (shard = DP*CP).

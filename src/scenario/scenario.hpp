@@ -126,7 +126,7 @@ struct Version {
 };
 
 struct SoftwareSpec {
-  Version transformer_engine_version{2, 18, 0};  // newest tag read in cp-semantics.md
+  Version transformer_engine_version{2, 18, 0};  // newest tag read in docs/cp-transports.md
   bool use_decentralized_pg = false;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;
 };

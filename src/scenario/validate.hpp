@@ -1,4 +1,4 @@
-// The rules that relate scenario fields to each other (cp-semantics.md §5, §7,
+// The rules that relate scenario fields to each other (docs/cp-transports.md §5, §7,
 // §8, §9), each with its own message. Also derives data_parallel_size and the
 // default global batch, and records warnings for valid-but-notable settings.
 #pragma once
@@ -16,9 +16,9 @@ struct ParsedSections {
 
 void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink);
 
-// Largest world size hcpsim will simulate (SimGrid actor limits, simgrid-notes.md §5.8).
+// Largest world size hcpsim will simulate (SimGrid actor limits, docs/simgrid.md "Actors and their stacks").
 constexpr int64_t kMaxSimulatedGpus = 32768;
-// First TE versions with each transport (cp-semantics.md §0).
+// First TE versions with each transport (docs/cp-transports.md §0).
 constexpr Version kTeWithCpCommType{1, 10, 0};  // all_gather; cp_comm_type passed at all
 constexpr Version kTeWithA2A{1, 11, 0};
 constexpr Version kTeWithHcp{1, 12, 0};

@@ -1,4 +1,4 @@
-// TE's flash_attn_a2a_communicate (cp-semantics.md §4): one all_to_all_single
+// TE's flash_attn_a2a_communicate (docs/cp-transports.md §4): one all_to_all_single
 // per tensor over a group of n ranks, pipelined with the layout copies.
 #pragma once
 

@@ -1,4 +1,4 @@
-// AttnFuncWithCPAndKVAllGather (cp-semantics.md §3): synchronous K and V
+// AttnFuncWithCPAndKVAllGather (docs/cp-transports.md §3): synchronous K and V
 // all-gathers, one kernel per local Q chunk over the visible KV prefix.
 #include "workload/attention_cp.hpp"
 

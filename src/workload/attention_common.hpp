@@ -1,11 +1,11 @@
-// Shared pieces of the core-attention workload (cp-semantics.md §1-§5):
+// Shared pieces of the core-attention workload (docs/cp-transports.md §1-§5):
 // the per-rank view of CP attention, exact visible-element counts of masks,
 // and the one place where an attention kernel's FLOPs and bytes are counted.
 //
 // FLOPs convention (used by every transport and by the tests):
 //   forward  = 2 * b * hq * (dk + dv) * visible   (QK^T and PV, 2 FLOPs per multiply-add)
 //            = 4 * b * hq * d * visible            for dk = dv = d
-//   backward = 2.5 * forward                       (FlashAttention convention, anchors.md)
+//   backward = 2.5 * forward                       (FlashAttention convention, docs/cost-model.md)
 // where `visible` is the exact number of (query, key) score elements the mask
 // lets through: n(n+1)/2 for a top-left causal n x n tile, the exact count for
 // bottom-right aligned rectangles, and the sliding window clipped exactly.

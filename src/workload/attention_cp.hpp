@@ -1,4 +1,4 @@
-// Core attention of one rank for its cp_comm_type (cp-semantics.md §2-§5),
+// Core attention of one rank for its cp_comm_type (docs/cp-transports.md §2-§5),
 // forward and backward. With CP = 1 it is one plain kernel over the sequence.
 //
 // Not modelled exactly: a sliding window together with attn_mask_type no_mask

@@ -1,4 +1,4 @@
-// The p2p ring of AttnFuncWithCPAndKVP2P (cp-semantics.md §2), used by `p2p`
+// The p2p ring of AttnFuncWithCPAndKVP2P (docs/cp-transports.md §2), used by `p2p`
 // (ring = flat CP group) and by `a2a+p2p` (ring of P ranks A apart, on the
 // post-a2a tensors).
 #pragma once

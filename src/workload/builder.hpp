@@ -1,4 +1,4 @@
-// Builds every rank's operation graph for a valid Scenario (cp-semantics.md):
+// Builds every rank's operation graph for a valid Scenario (docs/cp-transports.md):
 // `layer` = one transformer layer forward (and backward with passes fwd+bwd);
 // core attention only for workload "attention"; `step` = embedding, LM head,
 // loss, gradient sync and optimizer for workload "step".

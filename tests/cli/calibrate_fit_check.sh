@@ -38,7 +38,7 @@ grep -q "^costs: .*(NVIDIA H200): nothing; defaults for gemm" "$TMP/study" || fa
 [ $rc -eq 2 ] || fail "missing calibration: exit $rc"
 grep -q "^error: --calibration: cannot open" "$TMP/err" || fail "missing calibration message"
 # A CP run of the new format (p2p R=2 forward: rank 0 diag + upper, rank 1 diag + lower,
-# cp-semantics.md 2.2) and collectives: check replays the run and fits the collectives.
+# docs/cp-transports.md 2.2) and collectives: check replays the run and fits the collectives.
 K='"min_s": 1e-4, "max_s": 1e-4, "median_s": 1e-4'
 {
   echo '{"format": "hcpsim-measurements/1", "complete": true, "environment": {"gpu_model": "NVIDIA H200"}, "measurements": ['

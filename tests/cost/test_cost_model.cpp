@@ -20,7 +20,7 @@ Op attention_op(double seq, bool causal, bool backward) {
   op.attn.head_dim_qk = op.attn.head_dim_v = 128;
   op.attn.mask = causal ? KernelMask::CausalTopLeft : KernelMask::None;
   op.attn.backward = backward;
-  // anchors.md's FLOP count: 4*h*sq*skv*d, halved when causal, x2.5 backward.
+  // docs/cost-model.md's FLOP count: 4*h*sq*skv*d, halved when causal, x2.5 backward.
   op.flops = 4.0 * 32 * seq * seq * 128 * (causal ? 0.5 : 1.0) * (backward ? 2.5 : 1.0);
   return op;
 }
@@ -29,7 +29,7 @@ Op attention_op(double seq, bool causal, bool backward) {
 
 TEST_CASE("attention times reproduce the H200 anchors exactly", "[model][cost]") {
   const CostModel m(h200(), Precision::BF16, default_cost_params());
-  // anchors.md, cuDNN: 16K causal fwd 3.762 ms, bwd 10.785 ms; 4K no-mask fwd 0.441 ms.
+  // docs/cost-model.md [H200-SDPA], cuDNN: 16K causal fwd 3.762 ms, bwd 10.785 ms; 4K no-mask fwd 0.441 ms.
   // The tables store the TFLOP/s rounded to 3 digits, so the times agree to ~0.2%.
   CHECK(m.compute_time_s(attention_op(16384, true, false)) == Approx(3.762e-3).epsilon(0.002));
   CHECK(m.compute_time_s(attention_op(16384, true, true)) == Approx(10.785e-3).epsilon(0.002));
@@ -53,7 +53,7 @@ TEST_CASE("GEMM, elementwise, fp8 and the launch floor", "[model][cost]") {
   g.kind = OpKind::Compute;
   g.compute_class = ComputeClass::Gemm;
   g.flops = 2.0 * 8192 * 8192 * 8192;
-  // anchors.md: 8192^3 bf16 GEMM at 702 TFLOP/s.
+  // docs/cost-model.md [H200-SDPA]: 8192^3 bf16 GEMM at 702 TFLOP/s.
   CHECK(bf16.compute_time_s(g) == Approx(g.flops / 702e12));
   // fp8 GEMMs use the fp8 peak at the same efficiency fraction: exactly half the time here (1979 vs 989).
   CHECK(fp8.compute_time_s(g) == Approx(bf16.compute_time_s(g) * 989.0 / 1979.0));

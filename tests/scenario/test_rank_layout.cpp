@@ -1,4 +1,4 @@
-// Rank order tp-cp-ep-dp-pp and the HCP groups (cp-semantics.md §5.3).
+// Rank order tp-cp-ep-dp-pp and the HCP groups (docs/cp-transports.md §5.3).
 #include <catch2/catch.hpp>
 
 #include "scenario/rank_layout.hpp"

@@ -1,4 +1,4 @@
-// Every validation rule (issue 2, cp-semantics.md §5, §7, §8, §9) rejects its
+// Every validation rule (issue 2, docs/cp-transports.md §5, §7, §8, §9) rejects its
 // case with its own message and accepts the nearest valid neighbour.
 #include <catch2/catch.hpp>
 #include <functional>

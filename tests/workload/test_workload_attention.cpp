@@ -1,4 +1,4 @@
-// Core attention per transport (cp-semantics.md §1-§5): FLOPs conservation and
+// Core attention per transport (docs/cp-transports.md §1-§5): FLOPs conservation and
 // balance, p2p step types, and per-rank wire bytes against closed forms.
 #include <catch2/catch.hpp>
 
