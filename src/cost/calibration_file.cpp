@@ -1,6 +1,7 @@
 #include "cost/calibration_file.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -196,15 +197,22 @@ const std::vector<AttentionShapePart>& attention_shape_parts() {
   return p;
 }
 
+namespace {
+template <class Parameter>
+std::vector<std::string> names_of(const std::vector<Parameter>& parameters) {
+  std::vector<std::string> v;
+  for (const auto& q : parameters) v.emplace_back(q.name);
+  return v;
+}
+}  // namespace
+
 const std::vector<std::string>& calibration_table_names() {
-  static const std::vector<std::string> n = {"gemm", "attention_fwd_causal", "attention_fwd_nomask",
-                                             "attention_bwd_causal", "attention_bwd_nomask"};
+  static const std::vector<std::string> n = names_of(cost_table_parameters());
   return n;
 }
 
 const std::vector<std::string>& calibration_scalar_names() {
-  static const std::vector<std::string> n = {"memory_efficiency", "kernel_floor_s", "comm_interference",
-                                             "intra_node_efficiency", "nic_efficiency"};
+  static const std::vector<std::string> n = names_of(cost_scalar_parameters());
   return n;
 }
 
@@ -315,32 +323,16 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   const bool same_gpu = gpu_model_matches(c.gpu, gpu);
   const auto carried = [&](const std::string& name) { return same_gpu || !depends_on_gpu_model(name); };
   std::vector<std::string> used, left_out;
-  for (const auto& t : c.tables) {
-    if (!carried(t.name)) {
-      left_out.push_back(t.name);
-      continue;
-    }
-    EfficiencyTable* dst = t.name == "gemm"                   ? &p.gemm
-                           : t.name == "attention_fwd_causal" ? &p.attention_fwd_causal
-                           : t.name == "attention_fwd_nomask" ? &p.attention_fwd_nomask
-                           : t.name == "attention_bwd_causal" ? &p.attention_bwd_causal
-                                                              : &p.attention_bwd_nomask;
-    *dst = t.table;
-    used.push_back(t.name);
-  }
-  for (const auto& s : c.scalars) {
-    if (!carried(s.name)) {
-      left_out.push_back(s.name);
-      continue;
-    }
-    double* dst = s.name == "memory_efficiency"       ? &p.memory_efficiency
-                  : s.name == "kernel_floor_s"        ? &p.kernel_floor_s
-                  : s.name == "comm_interference"     ? &p.comm_interference
-                  : s.name == "intra_node_efficiency" ? &p.intra_node_efficiency
-                                                      : &p.nic_efficiency;
-    *dst = s.value;
-    used.push_back(s.name);
-  }
+  // Sets the parameter `name` (one of `params`) to `value` when it carries to this GPU.
+  const auto set = [&](const auto& params, const std::string& name, const auto& value) {
+    if (!carried(name)) return left_out.push_back(name);
+    const auto it = std::find_if(params.begin(), params.end(), [&](const auto& q) { return name == q.name; });
+    assert(it != params.end() && "parse_calibration_text reads only the names of cost_*_parameters()");
+    p.*(it->member) = value;
+    used.push_back(name);
+  };
+  for (const auto& t : c.tables) set(cost_table_parameters(), t.name, t.table);
+  for (const auto& s : c.scalars) set(cost_scalar_parameters(), s.name, s.value);
   if (c.attention_shape && same_gpu) {
     p.attention_shape = c.attention_shape->model;
     const AttentionShapeModel& a = c.attention_shape->model;

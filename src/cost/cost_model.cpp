@@ -98,6 +98,29 @@ CostParams default_cost_params() {
   return p;
 }
 
+const std::vector<CostTableParameter>& cost_table_parameters() {
+  static const std::vector<CostTableParameter> t = {{"gemm", &CostParams::gemm},
+                                                    {"attention_fwd_causal", &CostParams::attention_fwd_causal},
+                                                    {"attention_fwd_nomask", &CostParams::attention_fwd_nomask},
+                                                    {"attention_bwd_causal", &CostParams::attention_bwd_causal},
+                                                    {"attention_bwd_nomask", &CostParams::attention_bwd_nomask}};
+  return t;
+}
+
+const std::vector<CostScalarParameter>& cost_scalar_parameters() {
+  static const std::vector<CostScalarParameter> s = {{"memory_efficiency", &CostParams::memory_efficiency},
+                                                     {"kernel_floor_s", &CostParams::kernel_floor_s},
+                                                     {"comm_interference", &CostParams::comm_interference},
+                                                     {"intra_node_efficiency", &CostParams::intra_node_efficiency},
+                                                     {"nic_efficiency", &CostParams::nic_efficiency}};
+  return s;
+}
+
+const CostTableParameter& attention_table_parameter(bool backward, KernelMask mask) {
+  const bool causal = mask != KernelMask::None;
+  return cost_table_parameters()[1 + 2 * backward + !causal];  // fwd causal, fwd nomask, bwd causal, bwd nomask
+}
+
 CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
     : gpu_(gpu), params_(std::move(params)) {
   gemm_peak_ = (precision == Precision::FP8 && gpu.peak_fp8_flops_per_s > 0) ? gpu.peak_fp8_flops_per_s
@@ -117,9 +140,7 @@ double CostModel::compute_time_s(const Op& op) const {
         t = params_.attention_shape->time_s(op.attn);
         break;
       }
-      const bool causal = op.attn.mask != KernelMask::None;
-      const EfficiencyTable& table = op.attn.backward ? (causal ? params_.attention_bwd_causal : params_.attention_bwd_nomask)
-                                                      : (causal ? params_.attention_fwd_causal : params_.attention_fwd_nomask);
+      const EfficiencyTable& table = params_.*attention_table_parameter(op.attn.backward, op.attn.mask).member;
       t = op.flops / (gpu_.peak_bf16_flops_per_s * table.at(op.flops));
       break;
     }

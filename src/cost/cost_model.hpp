@@ -99,6 +99,23 @@ struct CostParams {
 // Defaults from public figures and the H200 anchors (sources in cost_model.cpp).
 CostParams default_cost_params();
 
+// The parameters a calibration file may set, by the name the file, the fit and the check use:
+// one list, so that the reader, apply_calibration and the fit cannot drift apart.
+struct CostTableParameter {
+  const char* name;  // "gemm", "attention_fwd_causal", ...
+  EfficiencyTable CostParams::*member;
+};
+struct CostScalarParameter {
+  const char* name;  // "memory_efficiency", ...
+  double CostParams::*member;
+};
+const std::vector<CostTableParameter>& cost_table_parameters();
+const std::vector<CostScalarParameter>& cost_scalar_parameters();
+
+// The attention table a kernel of this pass and mask takes its efficiency from (any causal
+// mask, top-left or bottom-right, takes the causal table).
+const CostTableParameter& attention_table_parameter(bool backward, KernelMask mask);
+
 class CostModel {
  public:
   CostModel(const GpuSpec& gpu, Precision precision, CostParams params);

@@ -33,8 +33,7 @@ std::string parameter_of(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Attention:
     case MeasurementKind::CpStep:
-      return std::string("attention_") + (m.attention.backward ? "bwd" : "fwd") + "_" +
-             (m.attention.mask == KernelMask::None ? "nomask" : "causal");
+      return attention_table_parameter(m.attention.backward, m.attention.mask).name;
     case MeasurementKind::Gemm: return "gemm";
     case MeasurementKind::Copy: return "memory_efficiency";
     case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);

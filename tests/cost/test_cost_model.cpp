@@ -1,6 +1,8 @@
-// The cost model reproduces the anchors it is built from and interpolates between them.
+// The cost model reproduces the H200 reference figures it is built from and interpolates between them.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <set>
+#include <string>
 
 #include "cost/cost_model.hpp"
 
@@ -78,4 +80,20 @@ TEST_CASE("effective cluster scales line rates by NCCL efficiency", "[model][cos
   const ClusterSpec e = effective_cluster(c, default_cost_params());
   CHECK(e.intra_node.bandwidth_bytes_per_s == Approx(370e9));  // nccl-tests #212
   CHECK(e.inter_node.nic_bandwidth_bytes_per_s == Approx(47.5e9));
+}
+
+TEST_CASE("each attention pass and mask takes its own table, by the name calibration files use", "[model][cost]") {
+  // Written out by hand: the pass picks fwd/bwd, any causal mask (top-left or bottom-right)
+  // the causal table, no mask the nomask table.
+  CHECK(std::string(attention_table_parameter(false, KernelMask::CausalTopLeft).name) == "attention_fwd_causal");
+  CHECK(std::string(attention_table_parameter(false, KernelMask::CausalBottomRight).name) == "attention_fwd_causal");
+  CHECK(std::string(attention_table_parameter(false, KernelMask::None).name) == "attention_fwd_nomask");
+  CHECK(std::string(attention_table_parameter(true, KernelMask::CausalTopLeft).name) == "attention_bwd_causal");
+  CHECK(std::string(attention_table_parameter(true, KernelMask::None).name) == "attention_bwd_nomask");
+  CHECK(attention_table_parameter(true, KernelMask::None).member == &CostParams::attention_bwd_nomask);
+  // Every name is one parameter; the scalars likewise.
+  std::set<std::string> names;
+  for (const auto& t : cost_table_parameters()) names.insert(t.name);
+  for (const auto& s : cost_scalar_parameters()) names.insert(s.name);
+  CHECK(names.size() == cost_table_parameters().size() + cost_scalar_parameters().size());
 }
