@@ -4,6 +4,8 @@
 
 #include "common/diagnostics.hpp"
 #include "workload/builder.hpp"
+#include "cost/cost_model.hpp"
+#include "run/comm_routes.hpp"
 #include "report/workload_dump.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
@@ -31,14 +33,22 @@ WorkloadDumpOptions dump_options(const Scenario& sc, const CliOptions& opt) {
 
 }  // namespace
 
+// The cluster the scenario names, as the simulation plans its communication on it.
+CommRouteTable routes_for(const Scenario& sc, const Workload& w, const WorkloadDumpOptions& o) {
+  return comm_routes(w, comm_fabric_for(sc, cost_model_for(sc).params()), o.ranks);
+}
+
 int dump_workload_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   if (opt.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& in : inputs) {
       const Workload w = build_workload(in.scenario);
+      WorkloadDumpOptions o = dump_options(in.scenario, opt);
+      const CommRouteTable routes = routes_for(in.scenario, w, o);
+      o.routes = &routes;
       out.push_back({{"source", in.source},
                      {"parallel", parallel_to_json(in.scenario)},
-                     {"workload", workload_to_json(w, in.scenario, dump_options(in.scenario, opt))}});
+                     {"workload", workload_to_json(w, in.scenario, o)}});
     }
     emit(opt, (inputs.size() == 1 ? out[0] : out).dump(2) + "\n");
     return kExitOk;
@@ -46,8 +56,11 @@ int dump_workload_command(const std::vector<NamedScenario>& inputs, const CliOpt
   std::string text;
   for (const auto& in : inputs) {
     const Workload w = build_workload(in.scenario);
+    WorkloadDumpOptions o = dump_options(in.scenario, opt);
+    const CommRouteTable routes = routes_for(in.scenario, w, o);
+    o.routes = &routes;
     text += format_scenario_summary(in.scenario);
-    text += dump_workload_text(w, in.scenario, dump_options(in.scenario, opt)) + "\n";
+    text += dump_workload_text(w, in.scenario, o) + "\n";
   }
   emit(opt, text);
   return kExitOk;

@@ -93,6 +93,8 @@ Timeline execute_programs(const ExecuteInput& in) {
   for (int64_t r = 0; r < in.placement.world_size(); ++r) ctx.host_of_rank.push_back(platform.host_of_rank(r));
   if (ctx.host_of_rank.empty()) throw std::invalid_argument("the placement has no ranks");
   ctx.host_speed_flops_per_s = ctx.host_of_rank.front()->get_speed();
+  ctx.comm = {&platform.graph(), &platform.placement(), in.nccl_node.value_or(NcclNode{}), in.nccl,
+              in.options.ring_max_macro_steps, in.nccl_node.has_value()};
   detail::MailboxTable mailboxes;
   for (size_t p = 0; p < in.phases.size(); ++p) {
     for (int32_t i : folds[p].program_indices) {
@@ -100,7 +102,7 @@ Timeline execute_programs(const ExecuteInput& in) {
       if (rank < 0 || rank >= in.placement.world_size())
         throw std::invalid_argument("phase '" + in.phases[p].name + "': rank " + std::to_string(rank) + " is not placed");
     }
-    ctx.phases.push_back(detail::prepare_phase(in.phases[p], folds[p].program_indices, mailboxes));
+    ctx.phases.push_back(detail::prepare_phase(in.phases[p], folds[p].program_indices, mailboxes, ctx.comm));
   }
 
   sg4::Actor::create("conductor", ctx.host_of_rank.front(), Conductor(&ctx));

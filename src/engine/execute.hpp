@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@
 #include "workload/workload.hpp"
 #include "engine/platform.hpp"
 #include "engine/timeline.hpp"
+#include "nccl/comm_shape.hpp"
 #include "topology/cluster_graph.hpp"
 #include "topology/placement.hpp"
 
@@ -75,6 +77,10 @@ struct ExecuteInput {
   RankLayout layout;  // DP replicas for folding (rank order tp-cp-dp-pp)
   PlatformOptions platform;
   EngineOptions engine;
+  // The node at line rates, as NCCL sees it (nccl/comm_shape.hpp); without it collectives and
+  // sends run on the links alone (rings in group order on one rail, no NCCL caps or latency).
+  std::optional<NcclNode> nccl_node;
+  NcclSettings nccl;       // software.nccl
   std::vector<ExecutePhase> phases;
   ExecuteOptions options;
 };

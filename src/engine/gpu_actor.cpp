@@ -69,7 +69,9 @@ void GpuActor::start_sendrecv(const Op& op, OpState& s) {
   if (op.send_peer >= 0) {
     ++ctx_->activities;
     ++parts_left_[static_cast<size_t>(op.id)];
-    sg4::CommPtr put = s.send_inbox->put_async(&s, static_cast<uint64_t>(std::llround(op.message_bytes)));
+    sg4::CommPtr put = s.send_inbox->put_init(&s, static_cast<uint64_t>(std::llround(op.message_bytes)));
+    if (s.send_rate_cap_Bps > 0) put->set_rate(s.send_rate_cap_Bps);  // NCCL's p2p channels for this send
+    put->start();
     pending_.push_back({put, Waiting::Send, op.id});
     wait_set_.push_back(put);
   }

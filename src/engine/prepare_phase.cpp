@@ -51,6 +51,21 @@ void link_ops(const ExecutePhase& phase, RankState& r) {
   }
 }
 
+std::shared_ptr<const IndexedPlan> index_plan(CollectivePlan plan, size_t members) {
+  auto ix = std::make_shared<IndexedPlan>();
+  ix->sends.assign(plan.stages.size(), std::vector<std::vector<int32_t>>(members));
+  ix->receives.assign(plan.stages.size(), std::vector<int32_t>(members, 0));
+  for (size_t s = 0; s < plan.stages.size(); ++s)
+    for (size_t f = 0; f < plan.stages[s].flows.size(); ++f) {
+      const PlannedFlow& flow = plan.stages[s].flows[f];
+      if (flow.bytes <= 0) continue;
+      ix->sends[s][static_cast<size_t>(flow.from)].push_back(static_cast<int32_t>(f));
+      ++ix->receives[s][static_cast<size_t>(flow.to)];
+    }
+  ix->plan = std::move(plan);
+  return ix;
+}
+
 void check_durations(const ExecutePhase& phase, const RankState& r) {
   if (r.compute_s->size() != r.program->ops.size())
     bad(phase, r.rank, nullptr, "compute_s has " + std::to_string(r.compute_s->size()) + " entries for " +
@@ -65,7 +80,7 @@ void check_durations(const ExecutePhase& phase, const RankState& r) {
 }  // namespace
 
 PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& program_indices,
-                         MailboxTable& mailboxes) {
+                         MailboxTable& mailboxes, const CommPlanContext& comm) {
   if (phase.compute_s.size() != phase.programs.size())
     throw std::invalid_argument("phase '" + phase.name + "': compute_s needs one entry per program");
   PhaseState ps;
@@ -87,6 +102,9 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
   std::map<std::tuple<int32_t, int32_t, int64_t>, OpState*> receivers;  // (rank, recv_peer, tag)
   std::map<std::pair<int32_t, int64_t>, int32_t> instance_of;           // (group, tag)
   const GroupPositions positions(phase.groups);
+  // Equal calls on one group share a plan; sends share p2p rates by (communicator, bytes, remote).
+  std::map<std::tuple<int32_t, CommPattern, double>, std::shared_ptr<const IndexedPlan>> plans;
+  std::map<std::tuple<int32_t, double, int64_t, int32_t>, double> send_rates;
   for (RankState& r : ps.ranks) {
     link_ops(phase, r);
     check_durations(phase, r);
@@ -99,6 +117,23 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
       if (op.pattern == CommPattern::SendRecv) {
         for (int32_t peer : {op.send_peer, op.recv_peer})
           if (peer >= 0 && !simulated(peer)) bad(phase, r.rank, &op, "peer rank " + std::to_string(peer) + " is not simulated");
+        if (op.send_peer >= 0 && comm.graph != nullptr) {
+          // The send's rate depends on its communicator, its bytes and whether the peer is on
+          // another node: one p2p choice per such key (a communicator unknown to the workload is
+          // the pair itself, keyed by the pair).
+          std::span<const int32_t> communicator;
+          if (op.group >= 0 && static_cast<size_t>(op.group) < phase.groups.size())
+            communicator = phase.groups[static_cast<size_t>(op.group)].ranks;
+          const bool remote = comm.graph->node_of_gpu(comm.placement->gpu_of_rank.at(r.rank)) !=
+                              comm.graph->node_of_gpu(comm.placement->gpu_of_rank.at(op.send_peer));
+          const int64_t pair = communicator.empty() ? (int64_t{r.rank} << 32) + op.send_peer : -1;
+          const auto key = std::tuple{op.group, op.message_bytes, pair, static_cast<int32_t>(remote)};
+          auto it = send_rates.find(key);
+          if (it == send_rates.end())
+            it = send_rates.emplace(key, plan_send(op.message_bytes, r.rank, op.send_peer, communicator, comm).bandwidth_Bps)
+                     .first;
+          s.send_rate_cap_Bps = it->second;
+        }
         if (op.recv_peer >= 0 && !receivers.emplace(std::tuple{r.rank, op.recv_peer, op.tag}, &s).second)
           bad(phase, r.rank, &op, "two receives from rank " + std::to_string(op.recv_peer) + " with one tag");
         continue;
@@ -122,6 +157,15 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
         ps.instances.push_back(std::move(c));
       }
       CollectiveInstance& c = ps.instances[static_cast<size_t>(it->second)];
+      if (!c.plan && comm.graph != nullptr) {
+        const auto key = std::tuple{op.group, op.pattern, op.message_bytes};
+        auto p = plans.find(key);
+        if (p == plans.end())
+          p = plans.emplace(key, index_plan(plan_comm_op(op, phase.groups[static_cast<size_t>(op.group)], comm),
+                                            members.size()))
+                  .first;
+        c.plan = p->second;
+      }
       const auto m = static_cast<size_t>(me);
       if (c.member_ops[m] >= 0) bad(phase, r.rank, &op, "two ops with one (group, tag)");
       c.member_ops[m] = op.id;

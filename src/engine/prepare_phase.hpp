@@ -23,7 +23,9 @@ class MailboxTable {
 };
 
 // Throws std::invalid_argument naming the phase, rank and op for bad input.
+// Plans every collective and send with `comm` (nccl/flow_plan.hpp); throws InputError when the
+// NCCL settings leave a collective no algorithm.
 PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& program_indices,
-                         MailboxTable& mailboxes);
+                         MailboxTable& mailboxes, const CommPlanContext& comm);
 
 }  // namespace hcpsim::detail

@@ -8,12 +8,14 @@
 #include <simgrid/s4u/Barrier.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "engine/execute.hpp"
 #include "engine/link_accounting.hpp"
+#include "nccl/flow_plan.hpp"
 
 namespace hcpsim::detail {
 
@@ -31,6 +33,14 @@ struct OpState {
   simgrid::s4u::Mailbox* send_inbox = nullptr;  // SendRecv: the matching op's inbox on send_peer
   int32_t instance = -1;                         // collectives: index into PhaseState::instances
   int32_t member = -1;                           // collectives: this rank's position in the group
+  double send_rate_cap_Bps = 0;                  // SendRecv: NCCL's p2p rate for the send (0: none)
+};
+
+// A collective plan with, per stage and member, the flows it sends and how many it receives.
+struct IndexedPlan {
+  CollectivePlan plan;
+  std::vector<std::vector<std::vector<int32_t>>> sends;  // [stage][member] -> flow indices
+  std::vector<std::vector<int32_t>> receives;            // [stage][member] -> flows to it
 };
 
 // One collective call: the ops of all members with the same (group, tag).
@@ -44,7 +54,8 @@ struct CollectiveInstance {
   int32_t arrivals = 0;
   simgrid::s4u::BarrierPtr barrier;              // created at the first arrival
   double start_s = -1;                           // when the last member arrived
-  double ring_latency_s = -1;                    // largest route latency between ring neighbours (-1: not yet known)
+  std::shared_ptr<const IndexedPlan> plan;       // what NCCL runs (flow_plan.hpp), shared by equal calls
+  double extra_latency_s = -1;                   // NCCL's latency beyond the routes' (-1: not yet known)
 };
 
 // One simulated rank in the current phase.
@@ -64,6 +75,7 @@ struct PhaseState {
 
 struct SimContext {
   const ExecuteOptions* options = nullptr;
+  CommPlanContext comm;                          // what plans collectives and sends
   const ClusterGraph* graph = nullptr;
   const Placement* placement = nullptr;
   std::vector<simgrid::s4u::Host*> host_of_rank;

@@ -40,7 +40,7 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
 }  // namespace
 
 std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& phases,
-                              const std::vector<ProcessGroup>& groups) {
+                              const std::vector<ProcessGroup>& groups, const CommRouteTable* routes) {
   nlohmann::json events = nlohmann::json::array();
   std::set<std::pair<int32_t, int>> tracks;
   std::vector<OpRecord> recs = t.ops;
@@ -54,6 +54,8 @@ std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& 
     tracks.insert({r.rank, tid});
     nlohmann::json args = op_args(op, groups);
     args["phase"] = ph.name;
+    if (routes != nullptr && op.kind == OpKind::Comm)
+      if (auto it = routes->find({r.phase, r.rank, r.op}); it != routes->end()) args["nccl"] = comm_route_json(it->second);
     if (r.start_s > r.ready_s) args["waited_us"] = (r.start_s - r.ready_s) * kMicrosecondsPerSecond;
     events.push_back({{"name", op.label},
                       {"cat", std::string(ph.name) + (op.kind == OpKind::Comm ? ",comm" : ",compute")},

@@ -8,6 +8,7 @@
 
 #include "workload/workload.hpp"
 #include "engine/timeline.hpp"
+#include "run/comm_routes.hpp"
 
 namespace hcpsim {
 
@@ -17,7 +18,8 @@ struct TracePhase {
 };
 
 // Deterministic: the same timeline gives byte-identical text.
+// `routes` (may be null): each comm op's NCCL algorithm, protocol, channels and flows, in its args.
 std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& phases,
-                              const std::vector<ProcessGroup>& groups);
+                              const std::vector<ProcessGroup>& groups, const CommRouteTable* routes = nullptr);
 
 }  // namespace hcpsim

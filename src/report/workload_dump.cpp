@@ -58,13 +58,22 @@ RankTotals totals(const Workload& w, const RankProgram& p) {
   return t;
 }
 
-void dump_program(std::string& out, const Workload& w, const RankProgram& p, const char* what) {
+const CommRoute* route_of(const WorkloadDumpOptions& o, int phase, int32_t rank, const Op& op) {
+  if (o.routes == nullptr || op.kind != OpKind::Comm) return nullptr;
+  auto it = o.routes->find({phase, rank, op.id});
+  return it == o.routes->end() ? nullptr : &it->second;
+}
+
+void dump_program(std::string& out, const Workload& w, const RankProgram& p, const char* what, int phase,
+                  const WorkloadDumpOptions& o) {
   out += "## rank " + std::to_string(p.rank) + " " + what + " (" + std::to_string(p.ops.size()) +
          " ops)\n";
   for (const Op& op : p.ops) {
     char head[96];
     std::snprintf(head, sizeof head, "%5d %-13s %-3s ", op.id, to_string(op.stream), to_string(op.phase));
-    out += head + op.label + "  " + op_details(w, op) + "  deps[";
+    out += head + op.label + "  " + op_details(w, op);
+    if (const CommRoute* r = route_of(o, phase, p.rank, op)) out += "  [" + r->summary + "]";
+    out += "  deps[";
     for (size_t i = 0; i < op.deps.size(); ++i) out += (i ? "," : "") + std::to_string(op.deps[i]);
     out += "]\n";
   }
@@ -98,9 +107,8 @@ nlohmann::json op_json(const Op& op) {
       j["send_peer"] = op.send_peer;
       j["recv_peer"] = op.recv_peer;
       j["recv_bytes"] = op.recv_bytes;
-    } else {
-      j["group"] = op.group;
     }
+    if (op.group >= 0) j["group"] = op.group;
   }
   return j;
 }
@@ -113,11 +121,12 @@ std::string dump_workload_text(const Workload& w, const Scenario& s, const Workl
                     ", " + std::to_string(w.layer.size()) + " ranks, " +
                     std::to_string(w.layers_per_step) + " layers x " +
                     std::to_string(w.microbatches) + " micro batches per step\n";
-  out += "# columns: id stream phase label  details  deps[...]\n";
+  out += std::string("# columns: id stream phase label  details") +
+         (o.routes ? "  [NCCL algorithm/protocol, channels, flows]" : "") + "  deps[...]\n";
   for (int32_t r : o.ranks) {
     if (r < 0 || r >= int32_t(w.layer.size())) continue;
-    dump_program(out, w, w.layer[r], "layer");
-    if (!w.step.empty()) dump_program(out, w, w.step[r], "step (fwd/bwd per micro batch, opt per step)");
+    dump_program(out, w, w.layer[r], "layer", 0, o);
+    if (!w.step.empty()) dump_program(out, w, w.step[r], "step (fwd/bwd per micro batch, opt per step)", 1, o);
   }
   if (o.summary) {
     size_t ops = 0;
@@ -140,15 +149,23 @@ nlohmann::json workload_to_json(const Workload& w, const Scenario& s, const Work
   for (int32_t r : o.ranks) {
     if (r < 0 || r >= int32_t(w.layer.size())) continue;
     nlohmann::json rj = {{"rank", r}};
-    auto programs = [&](const char* key, const std::vector<RankProgram>& ps) {
+    auto programs = [&](const char* key, const std::vector<RankProgram>& ps, int phase) {
       if (ps.empty()) return;
       nlohmann::json ops = nlohmann::json::array();
-      for (const Op& op : ps[r].ops) ops.push_back(op_json(op));
+      for (const Op& op : ps[r].ops) {
+        nlohmann::json oj = op_json(op);
+        if (const CommRoute* route = route_of(o, phase, r, op)) {
+          oj["algorithm"] = route->algorithm;
+          oj["protocol"] = route->protocol;
+          oj["nccl"] = comm_route_json(*route);
+        }
+        ops.push_back(std::move(oj));
+      }
       const RankTotals t = totals(w, ps[r]);
       rj[key] = {{"ops", ops}, {"flops_by_class", t.flops}, {"bytes_sent_by_group", t.sent}};
     };
-    programs("layer", w.layer);
-    programs("step", w.step);
+    programs("layer", w.layer, 0);
+    programs("step", w.step, 1);
     j["ranks"].push_back(rj);
   }
   return j;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "run/comm_routes.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
 
@@ -15,6 +16,7 @@ namespace hcpsim {
 struct WorkloadDumpOptions {
   std::vector<int32_t> ranks = {0};  // ranks whose ops are listed
   bool summary = true;               // per-rank totals for the listed ranks
+  const CommRouteTable* routes = nullptr;  // how each comm op runs (NCCL algorithm, protocol, channels, flows)
 };
 
 // Per op one line: id, stream, phase, label, shape / pattern details, FLOPs,

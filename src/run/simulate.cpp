@@ -1,4 +1,5 @@
 #include "run/simulate.hpp"
+#include "run/comm_routes.hpp"
 #include "common/strprintf.hpp"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "workload/builder.hpp"
 #include "engine/execute.hpp"
+#include "nccl/comm_shape.hpp"
 #include "topology/cluster_graph.hpp"
 #include "topology/placement.hpp"
 
@@ -81,11 +83,13 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       res.scenario.warnings.push_back(w);
   res.memory = estimate_memory(sc);
 
-  const ClusterSpec cluster = effective_cluster(sc.cluster, cost.params());
+  CommFabric fabric = comm_fabric_for(sc, cost.params());  // one definition, shared with the dumps' routes
   ExecuteInput in;
-  in.graph = build_cluster_graph(cluster);
-  in.layout = rank_layout_of(sc.parallel);
-  in.placement = megatron_placement(in.graph, in.layout);
+  in.graph = std::move(fabric.graph);
+  in.nccl_node = fabric.node;  // line rates: NCCL's figures come from the hardware, not achieved rates
+  in.nccl = fabric.settings;
+  in.layout = fabric.layout;
+  in.placement = std::move(fabric.placement);
   in.platform.zone = opt.zone;
   in.options.interference_factor = cost.params().comm_interference;
   in.options.ring_max_macro_steps = opt.ring_max_macro_steps;
@@ -166,6 +170,11 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_begin).count();
   if (keep) {
+    std::vector<int32_t> traced;  // the ranks that ran (folded replicas did not)
+    for (const OpRecord& r : t.ops) traced.push_back(r.rank);
+    std::sort(traced.begin(), traced.end());
+    traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
+    keep->routes = comm_routes(w, comm_fabric_for(sc, cost.params()), traced);
     keep->workload = std::move(w);
     keep->timeline = std::move(t);
   }

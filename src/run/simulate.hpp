@@ -4,6 +4,7 @@
 // (SimGrid): callers that simulate several scenarios fork (simulate_in_child).
 #pragma once
 
+#include "run/comm_routes.hpp"
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 struct SimulationArtifacts {
   Workload workload;
   Timeline timeline;
+  CommRouteTable routes;  // how each traced comm op ran (algorithm, protocol, channels, flows)
 };
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep);
 

@@ -1,6 +1,8 @@
 // JSON sections -> Scenario fields, converting to SI units once. Structural
 // problems (types, ranges, unknown keys, missing keys) are collected here;
 // the rules that relate fields to each other live in validate.cpp.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -182,12 +184,15 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   } else if (need && !r.has("gpus_per_node"))
     sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
 
-  ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps"});
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps",
+                                   "compute_capability"});
   set_if(c.gpu.name, g.string("name"));
   cluster_number(g, "peak_bf16_tflops", c.gpu.peak_bf16_flops_per_s, kTera, 1e-3, 1e6, need, "add the dense bf16 rate");
   cluster_number(g, "peak_fp8_tflops", c.gpu.peak_fp8_flops_per_s, kTera, 0, 1e6, false, "");
   cluster_number(g, "memory_gb", c.gpu.memory_bytes, kGiga, 1e-3, 1e6, need, "add the GPU memory in GB");
   cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
+  if (auto sm = g.integer("compute_capability", 60, 200, "SM version x 10: 80 for A100, 90 for H100, 100 for B200"))
+    c.gpu.compute_capability = *sm;
   if (need && c.gpu.name.empty()) c.gpu.name = "custom";
 
   ObjectReader in = r.child("intra_node", {"kind", "bandwidth_GBps", "latency_us"});
@@ -215,8 +220,81 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
 
 // ---- software ------------------------------------------------------------
 
+// NCCL_ALGO / NCCL_PROTO: a name, a comma-separated list, "^..." for all but those, or a JSON
+// list; names as NCCL matches them (case and underscores do not matter: "NVLSTree" = "nvls_tree").
+template <class E, size_t N>
+std::optional<std::vector<E>> nccl_name_list(ObjectReader& r, const std::string& key, const E (&all)[N]) {
+  const nlohmann::json* v = r.raw(key);
+  if (!v) return std::nullopt;
+  const auto squash = [](std::string s) {
+    std::string out;
+    for (char ch : s)
+      if (ch != '_' && ch != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  };
+  std::vector<std::string> names, words;
+  for (E e : all) names.push_back(to_string(e));
+  bool exclude = false;
+  if (v->is_string()) {
+    std::string s = v->get<std::string>();
+    if (!s.empty() && s[0] == '^') {
+      exclude = true;
+      s.erase(0, 1);
+    }
+    for (size_t start = 0; start <= s.size();) {
+      const size_t comma = std::min(s.find(',', start), s.size());
+      words.push_back(s.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (v->is_array()) {
+    for (const auto& e : *v) words.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+  } else {
+    r.sink().error(r.path_of(key), "must be a name or a list of names", "type", "e.g. \"" + names[0] + "\"");
+    return std::nullopt;
+  }
+  std::vector<E> picked;
+  for (const std::string& w : words) {
+    bool found = false;
+    for (E e : all)
+      if (squash(w) == squash(to_string(e))) {
+        picked.push_back(e);
+        found = true;
+      }
+    if (!found) {
+      const auto guess = did_you_mean(w, names);
+      r.sink().error(r.path_of(key), "unknown name \"" + w + "\"", "must be one of " + join_choices(names),
+                     guess ? "did you mean \"" + *guess + "\"?" : "use one of the names above");
+      return std::nullopt;
+    }
+  }
+  if (!exclude) return picked;
+  std::vector<E> rest;
+  for (E e : all)
+    if (std::find(picked.begin(), picked.end(), e) == picked.end()) rest.push_back(e);
+  return rest;
+}
+
+void parse_nccl(ObjectReader r, NcclSettings& n) {
+  if (auto a = nccl_name_list(r, "algo", kNcclAlgorithms)) n.algorithms = *a;
+  if (auto p = nccl_name_list(r, "proto", kNcclProtocols)) n.protocols = *p;
+  if (r.has("algo") && n.algorithms.empty())
+    r.sink().error(r.path_of("algo"), "excludes every algorithm", "NCCL needs at least one", "allow ring");
+  if (r.has("proto") && n.protocols.empty())
+    r.sink().error(r.path_of("proto"), "excludes every protocol", "NCCL needs at least one", "allow Simple");
+  set_if(n.min_ctas, r.integer("min_ctas", 1, 64));
+  set_if(n.max_ctas, r.integer("max_ctas", 1, 64));
+  if (n.min_ctas > 0 && n.max_ctas > 0 && n.min_ctas > n.max_ctas)
+    r.sink().error(r.path_of("min_ctas"), std::to_string(n.min_ctas) + " > max_ctas " + std::to_string(n.max_ctas),
+                   "min_ctas <= max_ctas", "lower min_ctas or raise max_ctas");
+  set_if(n.nvls, r.boolean("nvls_enable"));
+  set_if(n.pxn, r.boolean("pxn"));
+  set_if(n.net_channels_per_peer, r.integer("nchannels_per_net_peer", 1, 32));
+}
+
 void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
-  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg"});
+  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg", "nccl"});
+  parse_nccl(r.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn", "nchannels_per_net_peer"}),
+             s.nccl);
   if (auto v = r.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) s.transformer_engine_version = *ver;
     else

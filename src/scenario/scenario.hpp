@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "rules/nccl_algorithm.hpp"
+
 namespace hcpsim {
 
 enum class CpCommType { P2P, AllGather, A2A, A2AP2P };
@@ -89,6 +91,7 @@ struct GpuSpec {
   double peak_fp8_flops_per_s = 0;   // dense
   double memory_bytes = 0;
   double hbm_bytes_per_s = 0;
+  int64_t compute_capability = 90;   // SM version x 10 (sm_90 = 90): picks NCCL's per-architecture tables
   friend bool operator==(const GpuSpec&, const GpuSpec&) = default;
 };
 
@@ -125,9 +128,22 @@ struct Version {
   std::string str() const;
 };
 
+// software.nccl: what NCCL's environment variables set (docs/nccl.md). Defaults are NCCL's.
+struct NcclSettings {
+  std::vector<NcclAlgorithm> algorithms;  // NCCL_ALGO: the algorithms NCCL may choose; empty = all
+  std::vector<NcclProtocol> protocols;    // NCCL_PROTO: the protocols it may choose; empty = all
+  int64_t min_ctas = 0;                   // NCCL_MIN_CTAS (channels); 0 = NCCL's default
+  int64_t max_ctas = 0;                   // NCCL_MAX_CTAS; 0 = NCCL's default (64)
+  bool nvls = true;                       // NCCL_NVLS_ENABLE, where the switches have NVLink SHARP
+  bool pxn = true;                        // PXN (NCCL_PXN_DISABLE=0): cross-rail sends relay over NVLink
+  int64_t net_channels_per_peer = 0;      // NCCL_NCHANNELS_PER_NET_PEER; 0 = NCCL's (2)
+  friend bool operator==(const NcclSettings&, const NcclSettings&) = default;
+};
+
 struct SoftwareSpec {
   Version transformer_engine_version{2, 18, 0};  // newest tag read in docs/cp-transports.md
   bool use_decentralized_pg = false;
+  NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;
 };
 

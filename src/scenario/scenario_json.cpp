@@ -1,5 +1,7 @@
 #include "scenario/scenario_json.hpp"
 
+#include <algorithm>
+
 #include "common/json_reader.hpp"
 #include "scenario/parse.hpp"
 
@@ -49,7 +51,8 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                     {"peak_bf16_flops_per_s", c.gpu.peak_bf16_flops_per_s},
                     {"peak_fp8_flops_per_s", c.gpu.peak_fp8_flops_per_s},
                     {"memory_bytes", c.gpu.memory_bytes},
-                    {"hbm_bytes_per_s", c.gpu.hbm_bytes_per_s}}},
+                    {"hbm_bytes_per_s", c.gpu.hbm_bytes_per_s},
+                    {"compute_capability", c.gpu.compute_capability}}},
                   {"intra_node",
                    {{"kind", to_string(c.intra_node.kind)},
                     {"bandwidth_bytes_per_s", c.intra_node.bandwidth_bytes_per_s},
@@ -60,8 +63,20 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                     {"latency_s", c.inter_node.latency_s},
                     {"rail_optimized", c.inter_node.rail_optimized},
                     {"oversubscription", c.inter_node.oversubscription}}}};
+  const NcclSettings& n = sc.software.nccl;
+  nlohmann::json algos = nlohmann::json::array(), protos = nlohmann::json::array();
+  for (NcclAlgorithm a : n.algorithms) algos.push_back(to_string(a));
+  for (NcclProtocol p : n.protocols) protos.push_back(to_string(p));
   j["software"] = {{"transformer_engine_version", sc.software.transformer_engine_version.str()},
-                   {"use_decentralized_pg", sc.software.use_decentralized_pg}};
+                   {"use_decentralized_pg", sc.software.use_decentralized_pg},
+                   {"nccl",
+                    {{"algo", algos},
+                     {"proto", protos},
+                     {"min_ctas", n.min_ctas},
+                     {"max_ctas", n.max_ctas},
+                     {"nvls_enable", n.nvls},
+                     {"pxn", n.pxn},
+                     {"nchannels_per_net_peer", n.net_channels_per_peer}}}};
   j["workload"] = to_string(sc.workload);
   j["passes"] = to_string(sc.passes);
   j["calibration"] = sc.calibration_path ? nlohmann::json(*sc.calibration_path) : nlohmann::json(nullptr);
@@ -129,12 +144,14 @@ ClusterSpec cluster_from_json(ObjectReader r) {
   read(r.string("preset"), c.preset);
   read(r.integer("num_nodes", 0, kMax), c.num_nodes);
   read(r.integer("gpus_per_node", 0, kMax), c.gpus_per_node);
-  ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "memory_bytes", "hbm_bytes_per_s"});
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "memory_bytes", "hbm_bytes_per_s",
+                                   "compute_capability"});
   read(g.string("name"), c.gpu.name);
   read(g.number("peak_bf16_flops_per_s", 0, 1e30), c.gpu.peak_bf16_flops_per_s);
   read(g.number("peak_fp8_flops_per_s", 0, 1e30), c.gpu.peak_fp8_flops_per_s);
   read(g.number("memory_bytes", 0, 1e30), c.gpu.memory_bytes);
   read(g.number("hbm_bytes_per_s", 0, 1e30), c.gpu.hbm_bytes_per_s);
+  read(g.integer("compute_capability", 0, 1000), c.gpu.compute_capability);
   ObjectReader in = r.child("intra_node", {"kind", "bandwidth_bytes_per_s", "latency_s"});
   read(in.choice("kind", named_choices(kIntraNodeKinds)), c.intra_node.kind);
   read(in.number("bandwidth_bytes_per_s", 0, 1e30), c.intra_node.bandwidth_bytes_per_s);
@@ -147,6 +164,36 @@ ClusterSpec cluster_from_json(ObjectReader r) {
   read(ex.boolean("rail_optimized"), c.inter_node.rail_optimized);
   read(ex.number("oversubscription", 0, 1e30), c.inter_node.oversubscription);
   return c;
+}
+
+// An enum list written by scenario_to_json (names exactly as to_string spells them).
+template <class E, size_t N>
+std::vector<E> enum_list(ObjectReader& r, const std::string& key, const E (&all)[N]) {
+  std::vector<E> out;
+  const nlohmann::json* v = r.raw(key);
+  if (!v) return out;
+  bool ok = v->is_array();
+  if (ok)
+    for (const auto& e : *v) {
+      const auto it = std::find_if(std::begin(all), std::end(all),
+                                   [&](E x) { return e.is_string() && e.get<std::string>() == to_string(x); });
+      if (it == std::end(all)) ok = false;
+      else out.push_back(*it);
+    }
+  if (!ok) r.sink().error(r.path_of(key), "must be a list of names", "type", "write it with hcpsim");
+  return out;
+}
+
+NcclSettings nccl_from_json(ObjectReader r) {
+  NcclSettings n;
+  n.algorithms = enum_list(r, "algo", kNcclAlgorithms);
+  n.protocols = enum_list(r, "proto", kNcclProtocols);
+  read(r.integer("min_ctas", 0, 64), n.min_ctas);
+  read(r.integer("max_ctas", 0, 64), n.max_ctas);
+  read(r.boolean("nvls_enable"), n.nvls);
+  read(r.boolean("pxn"), n.pxn);
+  read(r.integer("nchannels_per_net_peer", 0, 32), n.net_channels_per_peer);
+  return n;
 }
 
 std::vector<std::string> string_list(ObjectReader& r, const std::string& key) {
@@ -183,13 +230,15 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
-  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg"});
+  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg", "nccl"});
   if (auto v = sw.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) sc.software.transformer_engine_version = *ver;
     else sink.error(sw.path_of("transformer_engine_version"), "\"" + *v + "\" is not a version", "MAJOR.MINOR.PATCH",
                     "write it with hcpsim");
   }
   read(sw.boolean("use_decentralized_pg"), sc.software.use_decentralized_pg);
+  sc.software.nccl = nccl_from_json(sw.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn",
+                                                      "nchannels_per_net_peer"}));
   read(r.choice("workload", named_choices(kWorkloadKinds)), sc.workload);
   read(r.choice("passes", named_choices(kPasses)), sc.passes);
   if (const nlohmann::json* c = r.raw("calibration"); c && !c->is_null()) sc.calibration_path = r.string("calibration");

@@ -58,6 +58,7 @@ struct CpAttention {
   int32_t cp_group = -1;                        // flat CP group (all_gather, a2a)
   int32_t a2a_group = -1;                       // HCP inner group (a2a+p2p)
   int32_t ring_next = -1, ring_prev = -1;       // forward ring neighbours (global ranks)
+  int32_t ring_group = -1;                      // the ring's communicator (cp, or cp_p2p for a2a+p2p)
 };
 
 // Exact number of visible score elements of an sq x skv tile. Query row i sits

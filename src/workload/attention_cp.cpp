@@ -55,6 +55,7 @@ RingAttention ring_of(const CpAttention& a, int64_t inner) {
   r.rank = a.cp_rank / inner;  // flat CP rank c -> ring rank c div A
   r.next = a.ring_next;
   r.prev = a.ring_prev;
+  r.group = a.ring_group;
   r.causal = a.causal;
   r.format = a.format;
   return r;

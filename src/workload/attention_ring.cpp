@@ -64,7 +64,7 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
       if (i >= 1) b.wait(s, msg[i]);
       if (i < n - 1)  // transfer for step i+1, issued before the step-i kernel
         msg[i + 1] = b.sendrecv(Stream::NcclCp, s, "kv_send" + std::to_string(i + 1),
-                                ring.next, ring.prev, kv, kv);
+                                ring.next, ring.prev, kv, kv, ring.group);
       const RingSection sec = ring_forward_section(ring, i);
       half_copies(b, ring, s, i, sec, false);
       attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, false),
@@ -104,7 +104,8 @@ void ring_backward(ProgramBuilder& b, const RingAttention& ring) {
     const double payload = (kv_only || dkv_only) ? kv : 2 * kv;
     const char* what = kv_only ? "kv_send" : (dkv_only ? "dkv_send" : "kv_dkv_send");
     const int32_t xfer =
-        b.sendrecv(Stream::NcclCp, s, what + std::to_string(i), ring.prev, ring.next, payload, payload);
+        b.sendrecv(Stream::NcclCp, s, what + std::to_string(i), ring.prev, ring.next, payload, payload,
+                   ring.group);
     const RingSection sec = ring_backward_section(ring, i);
     half_copies(b, ring, s, i, sec, true);
     attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, true),

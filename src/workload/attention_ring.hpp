@@ -15,6 +15,7 @@ struct RingAttention {
   int64_t rank = 0;    // ring rank r
   int32_t next = -1;   // forward sends here (r+1), backward receives from here
   int32_t prev = -1;   // forward receives from here (r-1), backward sends here
+  int32_t group = -1;  // the ring's communicator (its channels and per-peer limits)
   bool causal = true;
   QkvFormat format = QkvFormat::Sbhd;
 };

@@ -88,7 +88,8 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   a.p2p_size = cp / a.a2a_size;
   // Ring neighbours: cp_global_ranks[((p +- 1) mod P) * A + a2a_rank], i.e.
   // the ring group's members (the flat CP group when A = 1).
-  const ProcessGroup& ring = table.at(hierarchical ? g.cp_p2p : g.cp);
+  a.ring_group = hierarchical ? g.cp_p2p : g.cp;
+  const ProcessGroup& ring = table.at(a.ring_group);
   const int64_t p = a.cp_rank / a.a2a_size, n = int64_t(ring.ranks.size());
   a.ring_next = ring.ranks[(p + 1) % n];
   a.ring_prev = ring.ranks[(p + n - 1) % n];

@@ -88,7 +88,7 @@ int32_t ProgramBuilder::collective(Stream nccl, Stream issuer, std::string_view 
 
 int32_t ProgramBuilder::sendrecv(Stream nccl, Stream issuer, std::string_view what,
                                  int32_t send_peer, int32_t recv_peer, double send_bytes,
-                                 double recv_bytes, std::vector<int32_t> deps) {
+                                 double recv_bytes, int32_t group, std::vector<int32_t> deps) {
   const int32_t id = comm_op(nccl, issuer, what, std::move(deps));
   Op& op = prog_.ops[id];
   op.pattern = CommPattern::SendRecv;
@@ -96,6 +96,7 @@ int32_t ProgramBuilder::sendrecv(Stream nccl, Stream issuer, std::string_view wh
   op.recv_peer = recv_peer;
   op.message_bytes = send_bytes;
   op.recv_bytes = recv_bytes;
+  op.group = group;
   return id;
 }
 

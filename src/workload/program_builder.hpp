@@ -35,9 +35,10 @@ class ProgramBuilder {
   // A collective on NCCL stream `nccl`, issued by CUDA stream `issuer`.
   int32_t collective(Stream nccl, Stream issuer, std::string_view what, CommPattern pattern,
                      int32_t group, double message_bytes, std::vector<int32_t> deps = {});
-  // One isend/irecv pair (TE's flash_attn_p2p_communicate), issued by `issuer`.
+  // One isend/irecv pair (TE's flash_attn_p2p_communicate), issued by `issuer`, on
+  // communicator `group` (-1: none named; the engine then plans it as a two-rank pair).
   int32_t sendrecv(Stream nccl, Stream issuer, std::string_view what, int32_t send_peer,
-                   int32_t recv_peer, double send_bytes, double recv_bytes,
+                   int32_t recv_peer, double send_bytes, double recv_bytes, int32_t group,
                    std::vector<int32_t> deps = {});
 
   // `waiter` waits for op `id` (req.wait() on that stream).

@@ -81,7 +81,7 @@ struct Op {
   //   AllReduce:     the whole buffer
   //   AllToAll:      the whole per-rank buffer; 1/N goes to each peer
   CommPattern pattern = CommPattern::SendRecv;
-  int32_t group = -1;      // index into Workload::groups (collectives)
+  int32_t group = -1;      // index into Workload::groups (collectives; SendRecv: its communicator, -1 none)
   int32_t send_peer = -1;  // global rank (SendRecv), -1 = none
   int32_t recv_peer = -1;  // global rank (SendRecv), -1 = none
   double message_bytes = 0;

@@ -18,4 +18,21 @@ grep -q "attn.fwd.step1.upper" "$TMP/d" || fail "upper step on rank 0"
 [ $rc -eq 2 ] || fail "bad rank: exit $rc"
 "$BIN" --dump-workload "$A" --format json -o "$TMP/w.json" || fail "json dump"
 grep -q '"ops"' "$TMP/w.json" || fail "json has ops"
+# Every comm op shows how NCCL runs it. Option A on DGX-H100: the a2a inside a node is NCCL's
+# p2p (all-to-all is not tuned), the ring's send to rank 8 on the next node is a p2p send; in
+# the JSON each comm op carries algorithm and protocol, compute ops carry neither.
+grep "attn.fwd.a2a_q " "$TMP/d" | head -1 | grep -q "\[p2p/Simple, [0-9]* ch, 1 stage, 56 flows\]" ||
+  fail "a2a route: $(grep 'attn.fwd.a2a_q ' "$TMP/d" | head -1)"
+grep "attn.fwd.kv_send1 " "$TMP/d" | head -1 | grep -q "\[p2p/Simple, [0-9]* ch, [0-9.]* GB/s\]" || fail "send route"
+python3 - "$TMP/w.json" <<'PY' || fail "json algorithm/protocol per comm op"
+import json, sys
+w = json.load(open(sys.argv[1]))["workload"]
+ops = [o for r in w["ranks"] for k in ("layer", "step") if k in r for o in r[k]["ops"]]
+comm = [o for o in ops if o["kind"] == "comm"]
+assert comm and all(o["algorithm"] and o["protocol"] in ("LL", "LL128", "Simple") for o in comm), comm[:2]
+assert not any("algorithm" in o for o in ops if o["kind"] != "comm")
+# The DP gradient reduce-scatter over 2 nodes: a ring/tree/... collective, not p2p.
+rs = [o for o in comm if o["pattern"] == "reduce_scatter"]
+assert rs and all(o["algorithm"] != "p2p" and o["nccl"]["flows"] > 0 for o in rs), rs[:1]
+PY
 echo "dump_and_placement: ok"

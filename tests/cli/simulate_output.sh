@@ -22,6 +22,12 @@ grep -q '"wall_s"' "$TMP/r1.json" && fail "--reproducible output still has wall_
 grep -q '"traceEvents"' "$TMP/t1.json" || fail "trace has no traceEvents"
 grep -q '"name":"attn.fwd.step0.diag"' "$TMP/t1.json" || fail "trace lacks the attention steps"
 grep -q '"thread_name"' "$TMP/t1.json" || fail "trace lacks stream track names"
+# Every comm event says how NCCL ran it (algorithm, protocol, channels, flows).
+python3 - "$TMP/t1.json" <<'PY' || fail "trace comm events lack their NCCL route"
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("ph") == "X" and ",comm" in e.get("cat", "")]
+assert ev and all({"algorithm", "protocol", "channels", "flows"} <= set(e["args"]["nccl"]) for e in ev), ev[:1]
+PY
 
 # The attention-only workload reports step as null.
 sed 's/"name": "A: TP1 + a2a+p2p CP16 \[8,2\]",/"name": "attn", "workload": "attention", "passes": "fwd",/' "$A" >"$TMP/attn.json"

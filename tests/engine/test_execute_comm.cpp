@@ -99,8 +99,8 @@ TEST_CASE("execute: all-to-all inside a node vs across nodes scales with the ban
 
 TEST_CASE("execute: ring macro-steps keep a comm-bound ring's time", "[simulator][simgrid]") {
   // Plan: 31 steps as at most 4 transfers = 8, 8, 8, 7.
-  REQUIRE(detail::ring_macro_steps(31, 4) == std::vector<int64_t>{8, 8, 8, 7});
-  REQUIRE(detail::ring_macro_steps(3, 16) == std::vector<int64_t>{1, 1, 1});
+  REQUIRE(ring_macro_steps(31, 4) == std::vector<int64_t>{8, 8, 8, 7});
+  REQUIRE(ring_macro_steps(3, 16) == std::vector<int64_t>{1, 1, 1});
   // A ring of 32 over 4 nodes (GPU 7 -> 8 crosses NICs): every step is bound by
   // the NIC, (N-1)(L_nic + m/bw_nic) in all. Aggregating into K = 4 transfers
   // plus (steps - K) x latency waits (the skipped steps' latency) keeps it within 1%.

@@ -1,0 +1,133 @@
+#include "nccl/search.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace hcpsim {
+
+namespace {
+
+// NCCL 2.28 src/graph/search.cc: speedArrayIntra/Inter (default), sm90SpeedArrayIntra/Inter,
+// sm100SpeedArrayIntra/Inter.
+constexpr std::array<double, 13> kIntraDefault = {40, 30, 20, 18, 15, 12, 10, 9, 7, 6, 5, 4, 3};
+constexpr std::array<double, 19> kInterDefault = {48, 30, 28, 24, 20, 18, 15, 12, 10, 9,
+                                                  7,  6,  5,  4,  3,  2.4, 1.2, 0.24, 0.12};
+constexpr std::array<double, 11> kIntraSm90 = {60, 50, 40, 30, 24, 20, 15, 12, 11, 6, 3};
+constexpr std::array<double, 17> kInterSm90 = {48, 45, 42, 40, 30, 24, 22, 20, 17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
+constexpr std::array<double, 11> kIntraSm100 = {90, 80, 70, 60, 50, 40, 30, 24, 20, 19, 18};
+constexpr std::array<double, 18> kInterSm100 = {96, 48, 45.1, 42, 40, 30, 24, 22, 20,
+                                                17.5, 15, 12, 6, 3, 2.4, 1.2, 0.24, 0.12};
+
+constexpr int64_t kMaxSearchChannels = 32;  // MAXCHANNELS / 2
+constexpr int64_t kMaxChannels = 64;        // MAXCHANNELS
+
+// The highest ladder speed <= limit; the ladder's lowest when none is.
+double speed_at_most(std::span<const double> ladder, double limit) {
+  for (double s : ladder)
+    if (s <= limit) return s;
+  return ladder.back();
+}
+
+// One-node ring search: from the highest ladder speed s0 <= total, down while a speed is more
+// than 0.49 x s0 (search.cc's pass-1 fallback), maximise c x s with c x s <= total, c <= 32;
+// the higher speed wins a tie.
+NcclGraph one_node_ring(std::span<const double> ladder, double total_GBps) {
+  NcclGraph best;
+  double first = 0;
+  for (double s : ladder) {
+    if (s > total_GBps) continue;
+    if (first == 0) first = s;
+    if (s <= 0.49 * first) break;
+    const auto c = std::min<int64_t>(kMaxSearchChannels, static_cast<int64_t>(std::floor(total_GBps / s + 1e-9)));
+    if (c * s > best.channels * best.bw_intra_GBps + 1e-9) best = {c, s, s};
+  }
+  if (best.channels == 0) best = {1, ladder.back(), ladder.back()};
+  return best;
+}
+
+// ncclTopoDupChannels: double the channels at half the speed unless the speed is low.
+NcclGraph duplicated(NcclGraph g, int64_t cc) {
+  const double s = g.bw_intra_GBps;
+  if (s < 25 || (cc > 80 && s < 50 && g.channels > 4)) return g;
+  g.channels = std::min(kMaxSearchChannels * 2, g.channels * 2);
+  g.bw_intra_GBps /= 2;
+  g.bw_inter_GBps /= 2;
+  return g;
+}
+
+int64_t pow2_up(int64_t v) {
+  int64_t p = 1;
+  while (p < v) p *= 2;
+  return p;
+}
+
+}  // namespace
+
+std::span<const double> nccl_intra_speeds(NcclArch arch) {
+  if (arch == NcclArch::Blackwell) return kIntraSm100;
+  if (arch == NcclArch::Hopper) return kIntraSm90;
+  return kIntraDefault;
+}
+
+std::span<const double> nccl_inter_speeds(NcclArch arch) {
+  if (arch == NcclArch::Blackwell) return kInterSm100;
+  if (arch == NcclArch::Hopper) return kInterSm90;
+  return kInterDefault;
+}
+
+NcclTopology nccl_topology(const CommShape& shape, const NcclSettings& settings) {
+  const NcclNode& n = shape.node;
+  const NcclArch arch = nccl_arch(n.compute_capability);
+  const int64_t cc = n.compute_capability;
+  NcclTopology t;
+  // What a GPU reaches the other GPUs of its node with: NVLink, or its PCIe link.
+  const double intra_total = n.intra == IntraNodeKind::PCIe ? n.pcie_GBps : n.nvlink_GBps;
+  const NcclGraph one_node = duplicated(one_node_ring(nccl_intra_speeds(arch), intra_total), cc);
+  t.p2p_nvlink_channel_GBps = one_node.bw_intra_GBps;
+  const double net_speed = n.nic_GBps > 0 ? speed_at_most(nccl_inter_speeds(arch), std::min(n.nic_GBps, n.pcie_GBps)) : 0;
+  t.p2p_net_channel_GBps = net_speed;
+
+  if (shape.single_node()) {
+    t.ring = one_node;
+  } else {
+    const int64_t rails = std::max<int64_t>(1, std::min(kMaxSearchChannels, shape.nics_per_node));
+    t.rails = rails;
+    t.ring = duplicated(NcclGraph{rails, net_speed, net_speed}, cc);
+  }
+  t.tree = t.ring;
+  t.coll_channels = std::min(kMaxChannels, 2 * t.ring.channels);
+  if (!shape.single_node() && cc >= 90 && t.ring.bw_inter_GBps > 45 && t.coll_channels < 16)
+    t.coll_channels = std::min(kMaxChannels, 2 * t.coll_channels);
+  if (settings.max_ctas > 0) t.coll_channels = std::min(t.coll_channels, settings.max_ctas);
+  if (settings.min_ctas > 0) t.coll_channels = std::max(t.coll_channels, settings.min_ctas);
+
+  // NVLS: NVLink SHARP, one head per local rank (per NIC across nodes), at least two local ranks.
+  const int64_t heads = std::min<int64_t>(32, shape.single_node() ? shape.ranks_per_node
+                                                                  : std::min(shape.ranks_per_node, shape.nics_per_node));
+  if (n.nvlink_sharp && settings.nvls && shape.ranks_per_node >= 2 && heads >= 1) {
+    const auto intra = nccl_intra_speeds(arch);
+    const double per_head = speed_at_most(intra, n.nvlink_GBps / static_cast<double>(heads + 1));
+    const double inter = shape.single_node() ? std::min(2 * per_head, intra.front()) : net_speed;
+    t.nvls = {heads, per_head, inter};
+    t.nvls_ctas = arch == NcclArch::Blackwell ? 24 : 16;
+  }
+
+  // Point-to-point (paths.cc): p2p channels, and per peer the fewest over the peer kinds present.
+  t.p2p_channels = pow2_up(std::min(kMaxChannels, t.coll_channels));
+  int64_t per_peer = n.intra == IntraNodeKind::PCIe
+                         ? 2
+                         : 2 * static_cast<int64_t>(std::llround(n.nvlink_GBps / (cc >= 100 ? 40.1 : cc >= 90 ? 20.6 : 20.0)));
+  if (!shape.single_node()) {
+    int64_t net = settings.net_channels_per_peer;
+    if (net <= 0) {
+      net = 2;
+      while (net > 1 && 2 * shape.ranks > 4 * t.p2p_channels) net /= 2;
+    }
+    per_peer = std::min(per_peer, net);
+  }
+  t.p2p_channels_per_peer = std::min(t.p2p_channels, pow2_up(std::max<int64_t>(1, per_peer)));
+  return t;
+}
+
+}  // namespace hcpsim
