@@ -12,15 +12,24 @@
 // results.overlap_verified says whether it held. Times merge over ranks as the NCCL suite does.
 // Check: attention outputs are poisoned before the overlapped run and counted non-finite after;
 // a transfer's own block of the destination is compared word by word with its source.
+//  (c) the mechanisms behind (a) and (b), on every rank's GPU alone: victims attention fwd/bwd,
+//      a cuBLAS GEMM and a full-GPU device copy (memory-bound), each beside k CTAs (k = 1..32,
+//      NCCL's channel counts) that either copy HBM to HBM (SM share + HBM traffic) or spin
+//      (SM share only); and the k-CTA copy as victim beside attention and the GEMM (how compute
+//      slows a transfer). The k-CTA copy's rate alone is recorded with each row.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include <cublas_v2.h>
+
 #include "attn_api.h"
+#include "cta_load.cuh"
 #include "device_util.cuh"
 #include "launch.cuh"
 #include "suites.h"
@@ -155,6 +164,143 @@ TimeStats as_stats(const RankTiming& t, int iters) {
   return s;
 }
 
+// One cuBLAS bf16 GEMM (fp32 accumulate) of m = n = k = kGemmDim, the compute-bound victim.
+constexpr int kGemmDim = 8192;
+struct Gemm {
+  cublasHandle_t handle{};
+  DeviceBuffer a{size_t(kGemmDim) * kGemmDim * 2}, b{size_t(kGemmDim) * kGemmDim * 2}, c{size_t(kGemmDim) * kGemmDim * 2};
+  explicit Gemm(cudaStream_t s) {
+    if (cublasCreate(&handle) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasCreate failed");
+    cublasSetStream(handle, s);
+    fill_random_bf16(a, 31, s);
+    fill_random_bf16(b, 32, s);
+  }
+  ~Gemm() { cublasDestroy(handle); }
+  void run() const {
+    const float alpha = 1.f, beta = 0.f;
+    if (cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, kGemmDim, kGemmDim, kGemmDim, &alpha, b.ptr, CUDA_R_16BF,
+                     kGemmDim, a.ptr, CUDA_R_16BF, kGemmDim, &beta, c.ptr, CUDA_R_16BF, kGemmDim, CUBLAS_COMPUTE_32F,
+                     CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS)
+      throw std::runtime_error("cublasGemmEx failed");
+  }
+};
+
+constexpr long long kSpinCycles = 2'000'000;  // ~1 ms at H200 clocks: one spin launch
+constexpr int kCtaCounts[] = {1, 2, 4, 8, 16, 32};
+
+}  // namespace
+
+namespace {
+
+// Part (c): see the file comment.
+void run_cta_interference(const Options& o, NcclWorld& w, MeasurementLog* log, std::vector<cudaStream_t>& compute,
+                          std::vector<std::unique_ptr<Attention>>& attn) {
+  const int n = w.slots();
+  std::vector<cudaStream_t> side(n);
+  std::vector<std::unique_ptr<Gemm>> gemm(n);
+  std::vector<std::unique_ptr<DeviceBuffer>> lsrc(n), ldst(n), vsrc(n), vdst(n);
+  for (int s = 0; s < n; ++s) {
+    HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+    HCPSIM_CUDA_CHECK(cudaStreamCreateWithFlags(&side[s], cudaStreamNonBlocking));
+    gemm[s] = std::make_unique<Gemm>(compute[s]);
+    for (auto* b : {&lsrc[s], &ldst[s], &vsrc[s], &vdst[s]}) *b = std::make_unique<DeviceBuffer>(size_t(kTransferBytes));
+    fill_random_bf16(*lsrc[s], 41, compute[s]);
+    fill_random_bf16(*vsrc[s], 42, compute[s]);
+    HCPSIM_CUDA_CHECK(cudaStreamSynchronize(compute[s]));
+  }
+  auto on_slots = [&](const std::function<void(int)>& f) {
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      f(s);
+    }
+  };
+  struct Victim {
+    std::string name;
+    std::function<void(int)> run;  // enqueues the victim on one slot (on_slots runs it on every slot)
+  };
+  const std::vector<Victim> victims = {
+      {"attention_fwd", [&](int s) { attn[s]->run(false, compute[s]); }},
+      {"attention_bwd", [&](int s) { attn[s]->run(true, compute[s]); }},
+      {"gemm", [&](int s) { gemm[s]->run(); }},
+      {"hbm_copy", [&](int s) {
+         HCPSIM_CUDA_CHECK(cudaMemcpyAsync(vdst[s]->ptr, vsrc[s]->ptr, size_t(kTransferBytes), cudaMemcpyDeviceToDevice,
+                                           compute[s]));
+       }}};
+  std::vector<long long> zero(n, 0);
+  auto none_wrong = [](int) -> long long { return 0; };
+  const bool out = w.writer();
+  if (out) {
+    std::printf("#\n# interference (c): victims beside k CTAs of %d threads that copy %lld bytes HBM to HBM (cta_copy) "
+                "or spin %lld cycles (cta_spin); the k-CTA copy beside compute\n",
+                kCtaLoadThreads, kTransferBytes, kSpinCycles);
+    std::printf("# %16s %10s %5s %10s %10s %8s %12s %8s\n", "victim", "aggressor", "ctas", "alone", "with", "slowdown",
+                "copy_alone", "covered");
+    std::printf("# %16s %10s %5s %10s %10s %8s %12s %8s\n", "", "", "", "(us)", "(us)", "(x)", "(GB/s)", "");
+  }
+  const int window = o.warmup + o.iters;
+  for (int k : kCtaCounts) {
+    auto copy_k = [&](int s) { cta_copy(lsrc[s]->ptr, ldst[s]->ptr, size_t(kTransferBytes), k, side[s]); };
+    auto spin_k = [&](int s) { cta_spin(kSpinCycles, k, side[s]); };
+    const RankTiming copy_alone = merge_over_ranks(w, time_on_slots(w, side, [&](int) { on_slots(copy_k); }, o), zero);
+    const RankTiming spin_alone = merge_over_ranks(w, time_on_slots(w, side, [&](int) { on_slots(spin_k); }, o), zero);
+    const double copy_Bps = kTransferBytes / copy_alone.median_s;
+    auto emit = [&](const std::string& victim, const std::string& aggressor, const RankTiming& alone,
+                    const Overlapped& with) {
+      const double slowdown = with.victim.median_s / alone.median_s;
+      if (!out) return;
+      std::printf("  %16s %10s %5d %10.1f %10.1f %8.3f %12.1f %8s\n", victim.c_str(), aggressor.c_str(), k,
+                  alone.median_s * 1e6, with.victim.median_s * 1e6, slowdown, copy_Bps / 1e9,
+                  with.verified ? "yes" : "NO");
+      std::fflush(stdout);
+      const std::string shape =
+          "{\"ctas\": " + std::to_string(k) + ", \"threads_per_cta\": " + std::to_string(kCtaLoadThreads) +
+          ", \"cta_copy_bytes\": " + std::to_string(kTransferBytes) + ", \"cta_copy_alone_Bps\": " +
+          json_number(copy_Bps) + ", \"spin_cycles\": " + std::to_string(kSpinCycles) + ", \"attention\": {\"seq\": " +
+          std::to_string(kSeq) + ", \"heads_q\": " + std::to_string(kHeadsQ) + ", \"heads_kv\": " +
+          std::to_string(kHeadsKv) + ", \"head_dim\": " + std::to_string(kHeadDim) + "}, \"gemm_mnk\": " +
+          std::to_string(kGemmDim) + ", \"ranks\": " + std::to_string(w.ranks()) + ", \"overlap_verified\": " +
+          (with.verified ? "true" : "false") + ", \"aggressor_repeats\": " + std::to_string(with.repeats) + "}";
+      Record r = make_record("interference", "hcpsim-flash+cta_load",
+                             {{"victim", json_string(victim)},
+                              {"aggressor", json_string(aggressor)},
+                              {"shape", shape},
+                              {"bytes", std::to_string(kTransferBytes)}},
+                             as_stats(with.victim, o.iters), o.check && victim == "cta_copy", with.victim.wrong);
+      r.results = {{"alone_median_s", json_number(alone.median_s)}, {"slowdown", json_number(slowdown)}};
+      log->add(std::move(r));
+    };
+    for (const Victim& v : victims) {
+      const RankTiming alone = merge_over_ranks(w, time_on_slots(w, compute, [&](int) { on_slots(v.run); }, o), zero);
+      for (const bool copy : {true, false}) {
+        const RankTiming& agg_alone = copy ? copy_alone : spin_alone;
+        const int repeats = int(std::ceil(max_over_processes(w, 1.5 * window * alone.median_s / agg_alone.median_s))) + 2;
+        const Overlapped with = overlapped(
+            w, compute, [&] { on_slots(v.run); }, side, [&] { on_slots(copy ? std::function<void(int)>(copy_k) : spin_k); },
+            repeats, o.warmup, o.iters, none_wrong);
+        emit(v.name, copy ? "cta_copy" : "cta_spin", alone, with);
+      }
+    }
+    // The k-CTA copy (the transfer) beside compute.
+    for (size_t vi = 0; vi < 3; ++vi) {
+      const Victim& agg = victims[vi];
+      const RankTiming agg_alone = merge_over_ranks(w, time_on_slots(w, compute, [&](int) { on_slots(agg.run); }, o), zero);
+      const int repeats = int(std::ceil(max_over_processes(w, 1.5 * window * copy_alone.median_s / agg_alone.median_s))) + 2;
+      const Overlapped with = overlapped(
+          w, side, [&] { on_slots(copy_k); }, compute, [&] { on_slots(agg.run); }, repeats, o.warmup, o.iters,
+          [&](int s) -> long long {
+            HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+            return o.check ? count_mismatched_words(ldst[s]->ptr, lsrc[s]->ptr, size_t(kTransferBytes), side[s]) : 0;
+          });
+      emit("cta_copy", agg.name, copy_alone, with);
+    }
+  }
+  on_slots([&](int s) {
+    HCPSIM_CUDA_CHECK(cudaDeviceSynchronize());
+    HCPSIM_CUDA_CHECK(cudaStreamDestroy(side[s]));
+  });
+  HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(0)));
+}
+
 }  // namespace
 
 void run_interference_suite(const Options& options, NcclWorld& w, MeasurementLog* log) {
@@ -277,6 +423,7 @@ void run_interference_suite(const Options& options, NcclWorld& w, MeasurementLog
         w, comm, move, compute, [&] { attention(backward); }, attn_repeats, o.warmup, o.iters, transfer_wrong);
     emit("collective", "attention", pass, move_alone, b);
   }
+  run_cta_interference(o, w, log, compute, attn);
   for (int s = 0; s < n; ++s) {
     HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
     HCPSIM_CUDA_CHECK(cudaDeviceSynchronize());

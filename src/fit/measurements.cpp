@@ -166,19 +166,28 @@ void read_collective(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Mea
 void read_interference(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
   for (const char* k : {"victim", "aggressor"}) require(c, sink, k, "interference records name victim and aggressor");
   InterferenceConfig& f = m.interference;
-  f.victim = c.choice<std::string>("victim", {{"attention_fwd", std::string("attention_fwd")},
-                                              {"attention_bwd", std::string("attention_bwd")},
-                                              {"collective", std::string("collective")}})
+  // hcpcal's interference suite: (a)/(b) attention beside a collective or device copy and the
+  // transfer beside attention; (c) attention, a GEMM or a device copy beside k CTAs that copy
+  // (cta_copy) or spin (cta_spin), and the k-CTA copy beside attention or the GEMM.
+  auto names = [](std::initializer_list<const char*> v) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const char* s : v) out.emplace_back(s, s);
+    return out;
+  };
+  f.victim = c.choice<std::string>("victim", names({"attention_fwd", "attention_bwd", "collective", "gemm", "hbm_copy",
+                                                    "cta_copy"}))
                  .value_or("");
-  f.aggressor = c.choice<std::string>("aggressor", {{"collective", std::string("collective")},
-                                                    {"copy", std::string("copy")},
-                                                    {"attention", std::string("attention")}})
+  f.aggressor = c.choice<std::string>("aggressor", names({"collective", "copy", "attention", "cta_copy", "cta_spin",
+                                                          "attention_fwd", "attention_bwd", "gemm"}))
                     .value_or("");
   // config.shape is free-form (the victim's shape, the transfer); its overlap_verified says
   // whether the aggressor really ran beside the victim.
   if (const nlohmann::json* shape = c.raw("shape"); shape && shape->is_object() && shape->contains("overlap_verified") &&
                                                     (*shape)["overlap_verified"].is_boolean())
     f.overlap_verified = (*shape)["overlap_verified"].get<bool>();
+  if (const nlohmann::json* shape = c.raw("shape"); shape && shape->is_object() && shape->contains("ctas") &&
+                                                    (*shape)["ctas"].is_number_integer())
+    f.ctas = (*shape)["ctas"].get<int64_t>();
   c.integer("bytes", 1, int64_t(1) << 50);
   const nlohmann::json* res = r.object("results");
   if (!res) return sink.error(r.path_of("results"), "missing", "interference records carry the time alone",
@@ -187,7 +196,7 @@ void read_interference(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, M
   require(rr, sink, "alone_median_s", "the victim's median time without the aggressor");
   f.alone_median_s = rr.number("alone_median_s", 1e-9, 1e6, "seconds > 0").value_or(0);
   f.slowdown = rr.number("slowdown", 0.1, 100).value_or(f.alone_median_s > 0 ? m.median_s / f.alone_median_s : 0);
-  if (m.name.empty()) m.name = f.victim + "_with_" + f.aggressor;
+  if (m.name.empty()) m.name = f.victim + "_with_" + f.aggressor + (f.ctas > 0 ? "_k" + std::to_string(f.ctas) : "");
 }
 
 // A cp_attention record: one CpStep item per step, from results.step_kernel_median_s.

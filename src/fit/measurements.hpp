@@ -55,8 +55,9 @@ struct CollectiveConfig {
 };
 
 struct InterferenceConfig {
-  std::string victim;     // attention_fwd, attention_bwd, collective
-  std::string aggressor;  // collective, copy, attention
+  std::string victim;     // attention_fwd, attention_bwd, collective, gemm, hbm_copy, cta_copy
+  std::string aggressor;  // collective, copy, attention, cta_copy, cta_spin, attention_fwd/bwd, gemm
+  int64_t ctas = 0;       // the CTAs of a cta_copy / cta_spin (config.shape.ctas; 0: none)
   double alone_median_s = 0, slowdown = 0;  // slowdown = median_s / alone_median_s
   bool overlap_verified = true;              // config.shape.overlap_verified where given
 };

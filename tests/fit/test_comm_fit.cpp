@@ -165,3 +165,25 @@ TEST_CASE("measurements are fitted against the node they ran on, never a guessed
     CHECK(e.diagnostics().at(0).path == "environment.gpu_model");
   }
 }
+
+TEST_CASE("k-CTA interference rows are read with their CTA count and listed, not predicted", "[calibrate][comm]") {
+  json list = json::array({test::interference_record("cta_copy", "gemm", 2e-3, 2.5),
+                           test::interference_record("gemm", "cta_spin", 1.4e-3, 1.01),
+                           test::interference_record("attention_fwd", "cta_carry", 1e-3, 1.1)});
+  list[0]["config"]["shape"] = {{"ctas", 8}, {"overlap_verified", true}};
+  list[1]["config"]["shape"] = {{"ctas", 32}};
+  try {  // an aggressor hcpcal never writes is an error at its path
+    parse_measurements_text(test::synthetic_measurement_file(list).dump(), "x");
+    FAIL("parsed");
+  } catch (const InputError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(e.diagnostics()[0].path == "measurements[2].config.aggressor");
+  }
+  list.erase(2);
+  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "x");
+  REQUIRE(set.items.size() == 2);
+  CHECK(set.items[0].interference.ctas == 8);
+  CHECK(set.items[0].name == "cta_copy_with_gemm_k8");
+  CHECK(set.items[1].interference.ctas == 32);
+  CHECK(set.items[1].interference.slowdown == Approx(1.01));
+}
