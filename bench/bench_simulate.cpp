@@ -96,12 +96,12 @@ int main(int argc, char** argv) {
   std::vector<int64_t> sizes;
   for (int i = 1; i < argc; ++i) sizes.push_back(std::atoll(argv[i]));
   if (sizes.empty()) sizes = {64, 512, 1024, 4096, 8192};
-  // Fold on, K = 16 (the defaults) at every size; K = 4 and unfolded runs up to 1024 GPUs for comparison.
-  const Config configs[] = {{"A:a2a+p2p", "a2a+p2p", "[8, 2]", true, 16, 1 << 30},
-                            {"A:a2a+p2p", "a2a+p2p", "[8, 2]", true, 4, 1024},
-                            {"A:a2a+p2p", "a2a+p2p", "[8, 2]", false, 16, 1024},
-                            {"C:p2p", "p2p", "", true, 16, 1 << 30},
-                            {"C:p2p", "p2p", "", false, 16, 1024}};
+  // Fold on, K = 4 (the defaults) at every size; K = 16 and unfolded runs up to 1024 GPUs for comparison.
+  const Config configs[] = {{"A:a2a+p2p", "a2a+p2p", "[8, 2]", true, 4, 1 << 30},
+                            {"A:a2a+p2p", "a2a+p2p", "[8, 2]", true, 16, 1024},
+                            {"A:a2a+p2p", "a2a+p2p", "[8, 2]", false, 4, 1024},
+                            {"C:p2p", "p2p", "", true, 4, 1 << 30},
+                            {"C:p2p", "p2p", "", false, 4, 1024}};
   std::printf("# hcpsim bench_simulate: seed model llama3.1-8b, seq 131072, TP1 CP16, dgx-h100 nodes\n");
   std::printf("# kernel times: PLACEHOLDER flops/peak + bytes/HBM (benchmark only)\n");
   std::printf("# layer-ranks/step-ranks: ranks simulated per phase (fold on: the layer phase runs DP replica 0)\n");

@@ -67,7 +67,7 @@ nlohmann::json comm_route_json(const CommRoute& r) {
 }
 
 CommRouteTable comm_routes(const Workload& w, const CommFabric& fabric, std::span<const int32_t> ranks) {
-  const CommPlanContext ctx = fabric.context(16);
+  const CommPlanContext ctx = fabric.context();
   CommRouteTable out;
   std::map<std::tuple<int32_t, CommPattern, double>, CommRoute> collectives;
   std::map<std::tuple<int32_t, double, int32_t, int32_t>, CommRoute> sends;

@@ -23,6 +23,11 @@ namespace hcpsim {
 
 // The cluster as the communication sees it: the graph at the cost model's achieved link rates,
 // Megatron's placement, the node at line rates as NCCL's search sees it, software.nccl.
+// Ring macro-steps at most (nccl/flow_plan.hpp): NCCL's ring is a pipeline whose latency the
+// plan adds explicitly and whose stages carry NCCL's bandwidth caps, so 4 stages give the same
+// layer and step spans as 16 at a quarter of the flows (bench/RESULTS.md).
+constexpr int kRingMaxMacroSteps = 4;
+
 struct CommFabric {
   ClusterGraph graph;
   Placement placement;
@@ -30,7 +35,7 @@ struct CommFabric {
   NcclNode node;
   NcclSettings settings;
   // Points into this object: keep it alive (and unmoved) while the context is used.
-  CommPlanContext context(int64_t max_macro_steps) const;
+  CommPlanContext context(int64_t max_macro_steps = kRingMaxMacroSteps) const;
 };
 CommFabric comm_fabric_for(const Scenario& sc, const CostParams& params);
 

@@ -103,20 +103,32 @@ AttentionMetrics attention_metrics(const Timeline& t, int32_t phase, const std::
   return best;
 }
 
-PassSpans pass_spans(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs) {
-  double fb = std::numeric_limits<double>::infinity(), fe = -1, bb = fb, be = -1;
+std::map<int32_t, PassSpans> pass_spans_by_rank(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs) {
+  struct Bounds {
+    double fb = std::numeric_limits<double>::infinity(), fe = -1, bb = fb, be = -1;
+  };
+  std::map<int32_t, Bounds> bounds;
   for (const OpRecord& r : t.ops) {
-    if (r.phase != phase || r.rank != rank) continue;
+    if (r.phase != phase) continue;
+    Bounds& b = bounds[r.rank];
     const Op& op = programs.at(r.rank).ops.at(r.op);
     if (op.phase == Phase::Forward) {
-      fb = std::min(fb, r.start_s);
-      fe = std::max(fe, r.end_s);
+      b.fb = std::min(b.fb, r.start_s);
+      b.fe = std::max(b.fe, r.end_s);
     } else if (op.phase == Phase::Backward) {
-      bb = std::min(bb, r.start_s);
-      be = std::max(be, r.end_s);
+      b.bb = std::min(b.bb, r.start_s);
+      b.be = std::max(b.be, r.end_s);
     }
   }
-  return {fe < 0 ? 0 : fe - fb, be < 0 ? 0 : be - bb};
+  std::map<int32_t, PassSpans> out;
+  for (const auto& [rank, b] : bounds) out[rank] = {b.fe < 0 ? 0 : b.fe - b.fb, b.be < 0 ? 0 : b.be - b.bb};
+  return out;
+}
+
+PassSpans pass_spans(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs) {
+  const std::map<int32_t, PassSpans> all = pass_spans_by_rank(t, phase, programs);
+  const auto it = all.find(rank);
+  return it == all.end() ? PassSpans{} : it->second;
 }
 
 std::vector<LinkUse> busiest_links(const Timeline& t, int32_t phase, double window_s, size_t top) {

@@ -3,6 +3,7 @@
 // Pure functions over plain data; no SimGrid.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,8 @@ struct PassSpans {
   friend bool operator==(const PassSpans&, const PassSpans&) = default;
 };
 PassSpans pass_spans(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs);
+// The same for every rank with ops in `phase`, in one pass over the timeline.
+std::map<int32_t, PassSpans> pass_spans_by_rank(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs);
 
 struct LinkUse {
   std::string name;

@@ -115,8 +115,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   // The slowest rank of the layer decides the layer's time on the critical path.
   int32_t slowest = t.simulated_ranks.empty() ? 0 : t.simulated_ranks.front();
   double slowest_s = -1;
+  const std::map<int32_t, PassSpans> spans = pass_spans_by_rank(t, kLayerPhase, w.layer);
   for (int32_t r : t.simulated_ranks) {
-    const PassSpans s = pass_spans(t, kLayerPhase, r, w.layer);
+    const auto it = spans.find(r);
+    const PassSpans s = it == spans.end() ? PassSpans{} : it->second;
     if (s.forward_s + s.backward_s > slowest_s) {
       slowest_s = s.forward_s + s.backward_s;
       slowest = r;

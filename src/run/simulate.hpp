@@ -21,7 +21,7 @@ namespace hcpsim {
 struct SimulateOptions {
   ZoneKind zone = ZoneKind::Fast;
   bool fold_dp_replicas = true;
-  int ring_max_macro_steps = 16;
+  int ring_max_macro_steps = kRingMaxMacroSteps;
 };
 
 // Simulates in this process (only once per process).
