@@ -141,6 +141,96 @@ def fmt_pct(x):
     return "%+6.1f%%" % (100 * x)
 
 
+# ---- nccl-tests anchors ---------------------------------------------------------------------------
+# Each comparison: (row id, what, hcpsim collective arguments, how to read the measured value).
+# Sizes are nccl-tests sizes; "1M" in the Azure tables is 1 MiB (their rows run 1K..8G by x2).
+SIZE_NAMES = {"1M": 2**20, "2M": 2**21, "4M": 2**22, "8M": 2**23, "16M": 2**24, "33M": 2**25, "67M": 2**26,
+              "134M": 2**27, "268M": 2**28, "536M": 2**29, "1G": 2**30, "2G": 2**31, "4G": 2**32, "8G": 2**33}
+
+
+def run_collective(hcpsim, args):
+    out = subprocess.run([hcpsim, "collective", "--format", "json"] + args, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("hcpsim collective %s: %s" % (" ".join(args), out.stderr.strip()))
+    return json.loads(out.stdout)["points"]
+
+
+def anchor_comparisons(rows, hcpsim):
+    """(anchor, case, measured busbw GB/s, predicted busbw GB/s, algorithm) for every anchor hcpsim
+    can run, and (anchor, reason) for those it cannot."""
+    by_id = {r["id"]: r for r in rows}
+    got, not_run = [], []
+
+    def curve(rid, preset):  # Azure all_reduce curves, 1 node, sizes >= 1 MiB
+        vals = by_id[rid]["measurement"]["value"]
+        pts = run_collective(hcpsim, ["--cluster", preset, "--op", "all_reduce", "-b", "1M", "-e", "8G"])
+        pred = {int(p["size_bytes"]): p for p in pts}
+        for name, meas in vals.items():
+            if name in SIZE_NAMES:
+                p = pred[SIZE_NAMES[name]]
+                got.append((rid, "all_reduce %s" % name, meas, p["busbw_GBps"], p["algorithm"]))
+
+    def peak(rid, preset, op, label, meas, extra=()):
+        pts = run_collective(hcpsim, ["--cluster", preset, "--op", op, "-b", "8G", "-e", "8G"] + list(extra))
+        got.append((rid, label, meas, pts[-1]["busbw_GBps"], pts[-1]["algorithm"]))
+
+    if "anchor-azure-allreduce-nvls-h100" in by_id:
+        curve("anchor-azure-allreduce-nvls-h100", "dgx-h100")
+    if "anchor-azure-allreduce-nvls-h200" in by_id:
+        curve("anchor-azure-allreduce-nvls-h200", "dgx-h200")
+    rid = "anchor-nccl-maintainer-h100-nvlink"
+    if rid in by_id:
+        v = by_id[rid]["measurement"]["value"]
+        ring = [x for k, x in v.items() if "RING" in k][0]
+        peak(rid, "dgx-h100", "all_gather", "all_gather 8G (ring rule)", ring)
+        peak(rid, "dgx-h100", "reduce_scatter", "reduce_scatter 8G (ring rule)", ring)
+        peak(rid, "dgx-h100", "all_reduce", "all_reduce 8G, NCCL_ALGO=ring", ring, ["--algo", "ring"])
+        peak(rid, "dgx-h100", "all_reduce", "all_reduce 8G (NVLS peak)", [x for k, x in v.items() if "NVLS" in k][0])
+    rid = "anchor-nccl-h200-allreduce-intra"
+    if rid in by_id:
+        peak(rid, "dgx-h200", "all_reduce", "all_reduce 8G peak", by_id[rid]["measurement"]["value"])
+    rid = "anchor-h100-allreduce-multinode-vm"
+    if rid in by_id:  # 8 NICs per node; the link speed is not stated: the preset's 400G CX-7
+        for k, meas in by_id[rid]["measurement"]["value"].items():
+            nodes = int(k.split()[0])
+            peak(rid, "dgx-h100", "all_reduce", "all_reduce 8G, %d node%s" % (nodes, "s" if nodes > 1 else ""), meas,
+                 ["--nodes", str(nodes)])
+    rid = "anchor-nccl-a2a-internode-per-nic"
+    if rid in by_id:  # the rule: an all-to-all across nodes runs at one NIC's rate (48-49 GB/s)
+        pts = run_collective(hcpsim, ["--cluster", "dgx-h100", "--nodes", "6", "--op", "all_to_all", "-b", "1G", "-e", "1G"])
+        n = 48.0
+        inter_share = (n - 8) / (n - 1)  # of a rank's peers, those on other nodes
+        per_nic = pts[-1]["busbw_GBps"] * inter_share  # what each GPU's NIC carries
+        got.append((rid, "all_to_all 1G, 6 nodes: per-NIC rate", 48.5, per_nic, pts[-1]["algorithm"]))
+    rid = "anchor-h100-sendrecv-2gpu"
+    if rid in by_id:
+        pts = run_collective(hcpsim, ["--cluster", "dgx-h100", "--op", "sendrecv", "-g", "2", "-b", "4G", "-e", "4G"])
+        got.append((rid, "sendrecv 4G, 2 GPUs (plateau, user report)", 180.0, pts[-1]["busbw_GBps"], pts[-1]["algorithm"]))
+    for r in rows:
+        if r["kind"] == "calibration_anchor" and r["id"] not in {g[0] for g in got}:
+            not_run.append((r["id"], "not an nccl-tests collective over a preset cluster hcpsim has (%s)" %
+                            r["measurement"].get("metric", "?")))
+    return got, not_run
+
+
+def print_anchors(got, not_run):
+    print("## nccl-tests anchors: bus bandwidth, predicted vs measured (target: within 10% from 1 MB up)")
+    print("  %-40s %-40s %9s %9s %8s  %s" % ("anchor", "case", "meas", "pred", "error", "algorithm"))
+    errs = []
+    for rid, case, meas, pred, algo in got:
+        e = pred / meas - 1
+        errs.append(abs(e))
+        print("  %-40s %-40s %9.1f %9.1f %8s  %s%s" % (rid[:40], case[:40], meas, pred, fmt_pct(e), algo,
+                                                     "" if abs(e) <= 0.10 else "   > 10%"))
+    if errs:
+        within = sum(1 for e in errs if e <= 0.10)
+        print("  within 10%%: %d / %d; median |error| %.1f%%, max %.1f%%" % (
+            within, len(errs), 100 * statistics.median(errs), 100 * max(errs)))
+    for rid, why in not_run:
+        print("  not run: %-40s %s" % (rid, why))
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hcpsim", default=os.path.join(ROOT, "build", "hcpsim"))
@@ -156,8 +246,7 @@ def main():
         if pick and not pick.search(row["id"]):
             continue
         if row["kind"] != "measured_case":
-            skipped.append((row["id"], "calibration anchor: compared by the collective runs (not yet)"))
-            continue
+            continue  # calibration anchors: compared by `hcpsim collective` below
         sc, why = scenario_for(row)
         if sc is None:
             skipped.append((row["id"], why))
@@ -183,6 +272,8 @@ def main():
     print("# command: bench/published/run.py %s" % " ".join(sys.argv[1:]))
     print("# %d rows: %d expressed, %d not expressible" % (len(cases) + len(skipped), len(cases), len(skipped)))
     print()
+    if not pick or any(pick.search(r["id"]) for r in rows if r["kind"] == "calibration_anchor"):
+        print_anchors(*anchor_comparisons([r for r in rows if not pick or pick.search(r["id"])], a.hcpsim))
     print("## Rows (time per iteration; error = predicted / measured - 1; norm = error after the table's common factor)")
     groups = {}
     failed = []

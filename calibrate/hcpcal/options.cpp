@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "rules/nccl_tests_size.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -57,16 +59,9 @@ std::vector<GemmShape> parse_gemms(const std::string& text) {
 }  // namespace
 
 int64_t parse_size(const std::string& text) {
-  if (text.empty()) throw std::invalid_argument("empty size");
-  int64_t mult = 1;
-  std::string num = text;
-  switch (text.back()) {
-    case 'K': case 'k': mult = 1LL << 10; num.pop_back(); break;
-    case 'M': case 'm': mult = 1LL << 20; num.pop_back(); break;
-    case 'G': case 'g': mult = 1LL << 30; num.pop_back(); break;
-    default: break;
-  }
-  return parse_int("size", num, 1) * mult;
+  const std::optional<int64_t> bytes = hcpsim::parse_nccl_tests_size(text);
+  if (!bytes) throw std::invalid_argument("size: '" + text + "' is not a whole number of bytes >= 1 with an optional K, M or G");
+  return *bytes;
 }
 
 bool wants(const Options& o, const std::string& suite) {

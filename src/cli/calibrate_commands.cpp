@@ -153,9 +153,7 @@ class Commands : public CalibrateCommands {
     try {
       return fit_->parsed() ? run_fit(fit_args_) : run_check(check_args_);
     } catch (const InputError& e) {
-      for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
-      std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
-                << " in " << source << "\n";
+      print_diagnostics(e, source);
       return kExitInvalidInput;
     } catch (const OutputFileError& e) {
       std::cerr << "error: --out: " << e.what() << " (output files must be writable) \u2014 check that the folder "

@@ -5,6 +5,7 @@
 
 #include "common/diagnostics.hpp"
 #include "scenario/presets.hpp"
+#include "cli/collective_command.hpp"
 #include "scenario/parse.hpp"
 #include "cli/builtin_study.hpp"
 #include "cli/calibrate_commands.hpp"
@@ -13,13 +14,13 @@
 
 namespace hcpsim {
 
-namespace {
-
 void print_diagnostics(const InputError& e, const std::string& source) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
-  std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << " in "
-            << source << "\n";
+  std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
+            << (source.empty() ? "" : " in " + source) << "\n";
 }
+
+namespace {
 
 // The scenarios a command acts on: the file given, or the built-in study.
 std::vector<NamedScenario> load_inputs(const std::string& file) {
@@ -66,6 +67,7 @@ int cli_main(int argc, char** argv) {
   auto* presets = app.add_subcommand("presets", "List the built-in model and cluster presets with their sources");
   auto calibrate = add_calibrate_commands(app);  // fit, check
   const auto sweep = add_sweep_commands(app);
+  auto collective = add_collective_command(app);
 
   try {
     app.parse(argc, argv);
@@ -75,6 +77,7 @@ int cli_main(int argc, char** argv) {
   }
   if (*presets) return list_presets();
   if (calibrate->active()) return calibrate->run();
+  if (collective->active()) return collective->run();
   if (const int code = run_sweep_commands(*sweep); code >= 0) return code;
 
   const std::string source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;

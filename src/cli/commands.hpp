@@ -14,6 +14,8 @@ class App;
 
 namespace hcpsim {
 
+class InputError;
+
 struct CliOptions {
   std::string scenario_file;  // empty: the built-in study
   bool validate_only = false;
@@ -46,6 +48,9 @@ int run_sweep_commands(const SweepCommands& s);
 // file cannot be read or used), and adds what the user should know about it (a calibration of
 // another GPU model) to the scenario's warnings, printing each on stderr.
 void check_calibration(Scenario& sc);
+
+// Every diagnostic of `e` on stderr, then "hcpsim: N errors in <source>" (no "in" when empty).
+void print_diagnostics(const InputError& e, const std::string& source);
 
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);

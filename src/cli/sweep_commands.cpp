@@ -268,8 +268,7 @@ int run_sweep_commands(const SweepCommands& s) {
   try {
     return *s.sweep ? sweep_main(s) : merge_main(s);
   } catch (const InputError& e) {
-    for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
-    std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s") << "\n";
+    print_diagnostics(e, "");
     return kExitInvalidInput;
   } catch (const FlagError& e) {
     std::cerr << e.what() << "\n";

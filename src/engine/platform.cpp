@@ -29,7 +29,11 @@ SimEngine::SimEngine(const EngineOptions& options) {
   // After the Engine exists, before the first zone (which instantiates the model).
   sg4::Engine::set_config("network/model", std::string("CM02"));  // latency and bandwidth factors 1
   sg4::Engine::set_config("network/crosstraffic", false);         // no reverse-path (ACK) load
-  sg4::Engine::set_config("network/TCP-gamma", 0.0);              // no window cap gamma / (2 L)
+  // No TCP window cap: CM02 bounds a flow by min(its rate, gamma / (2 L)) on a route of latency
+  // L > 0 (network_cm02.cpp), so gamma = 0 makes that bound 0, which the solver reads as "no
+  // bound" and drops the flow's own rate cap (Comm::set_rate) with it. A gamma this large leaves
+  // every flow bounded by its rate cap alone, and uncapped flows as before.
+  sg4::Engine::set_config("network/TCP-gamma", 1e300);
   for (const std::string& c : options.cfg) sg4::Engine::set_config(c);
 }
 

@@ -47,8 +47,8 @@ struct EngineOptions {
 // The one SimGrid engine of this process (SimGrid allows one simulation per
 // process; sweeps fork). Construction does, in the order SimGrid requires:
 // silence xbt_cfg, construct the Engine, set network/model:CM02,
-// network/crosstraffic:0, network/TCP-gamma:0 (the settings under which SimGrid
-// matches latency + bytes/bandwidth exactly), then options.cfg. Build the
+// network/crosstraffic:0, network/TCP-gamma:1e300 (the settings under which SimGrid
+// matches latency + bytes/bandwidth exactly and honours a flow's rate cap), then options.cfg. Build the
 // Platform afterwards: the first zone fixes the network model.
 class SimEngine {
  public:

@@ -42,4 +42,15 @@ echo previous >"$TMP/keep.json"
 "$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o "$TMP/v.json" || fail "json output"
 grep -q '"valid": true' "$TMP/v.json" || fail "json valid field"
 ls "$TMP" | grep -q '\.tmp\.' && fail "temporary file left behind"
+# hcpsim collective: bad flags name the flag, exit 2; a good run prints one row per size.
+"$BIN" collective --cluster no-such-node 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "error: --cluster" "$TMP/err" || { cat "$TMP/err"; fail "collective unknown cluster: exit $rc"; }
+"$BIN" collective -b 12Q 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "error: --minbytes" "$TMP/err" || { cat "$TMP/err"; fail "collective bad size: exit $rc"; }
+"$BIN" collective --op sendrecv -g 1 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "error: --gpus" "$TMP/err" || { cat "$TMP/err"; fail "collective sendrecv on one GPU: exit $rc"; }
+"$BIN" collective --algo nvls --nodes 2 -b 1M -e 1M 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "software.nccl.algo" "$TMP/err" || { cat "$TMP/err"; fail "collective: no algorithm left: exit $rc"; }
+"$BIN" collective -b 1M -e 4M >"$TMP/c.txt" || fail "collective run"
+[ "$(grep -vc '^#' "$TMP/c.txt")" -eq 3 ] || { cat "$TMP/c.txt"; fail "collective: 3 sizes, 1M 2M 4M"; }
 echo "exit_codes: ok"

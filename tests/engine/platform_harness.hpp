@@ -9,6 +9,7 @@
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Mailbox.hpp>
 
 #include <cstdio>
 #include <functional>
@@ -64,6 +65,7 @@ inline std::vector<double> in_child(const std::function<std::vector<double>()>& 
 struct Flow {
   int64_t src_gpu = 0, dst_gpu = 0;
   double bytes = 0;
+  double rate_cap_Bps = 0;  // 0: none (Comm::set_rate otherwise)
 };
 
 // All flows start at t = 0 (Comm::sendto from an actor on the source GPU);
@@ -80,6 +82,17 @@ inline std::vector<double> simulate_flows(const ClusterSpec& spec, ZoneKind zone
       simgrid::s4u::Host* src = platform.host_of_gpu(flows[i].src_gpu);
       simgrid::s4u::Host* dst = platform.host_of_gpu(flows[i].dst_gpu);
       const auto bytes = static_cast<uint64_t>(flows[i].bytes);
+      const double cap = flows[i].rate_cap_Bps;
+      if (cap > 0) {  // a capped flow: a mailbox put with Comm::set_rate, as the engine sends
+        simgrid::s4u::Mailbox* box = simgrid::s4u::Mailbox::by_name("flow" + std::to_string(i));
+        simgrid::s4u::Actor::create("recv" + std::to_string(i), dst, [box] { box->get<double>(); });
+        simgrid::s4u::Actor::create("flow" + std::to_string(i), src, [box, bytes, cap, i, &finish_s] {
+          static double payload = 0;
+          box->put_init(&payload, bytes)->set_rate(cap)->start()->wait();
+          finish_s[i] = simgrid::s4u::Engine::get_clock();
+        });
+        continue;
+      }
       simgrid::s4u::Actor::create("flow" + std::to_string(i), src, [src, dst, bytes, i, &finish_s] {
         simgrid::s4u::Comm::sendto(src, dst, bytes);
         finish_s[i] = simgrid::s4u::Engine::get_clock();

@@ -28,7 +28,11 @@ TEST_CASE("platform: engine uses CM02 without crosstraffic or TCP-gamma", "[topo
         simgrid::config::get_value<double>("network/TCP-gamma"),
     };
   });
-  REQUIRE(v == std::vector<double>{1.0, 0.0, 0.0});
+  // TCP-gamma so large that gamma / (2 L) never binds (0 would also drop every flow's rate cap:
+  // test_platform_flows.cpp "a capped flow ...").
+  REQUIRE(v[0] == 1.0);
+  REQUIRE(v[1] == 0.0);
+  REQUIRE(v[2] >= 1e300);
 }
 
 TEST_CASE("platform: SimGrid paths equal the graph's routes in both zones", "[topology][simgrid]") {

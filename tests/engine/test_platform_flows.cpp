@@ -102,3 +102,13 @@ TEST_CASE("platform: fast and stock zones give identical times", "[topology][sim
       for (size_t i = 0; i < flows.size(); ++i) REQUIRE(fast[i] == Approx(stock[i]).epsilon(1e-12));
     }
 }
+
+TEST_CASE("platform: a capped flow on a route with latency moves at its cap", "[topology][simgrid]") {
+  // NVLink route (latency kNvlinkLatencyS > 0), one flow capped at a quarter of the link: it
+  // finishes at latency + bytes / cap. Under TCP-gamma = 0 SimGrid's CM02 drops the cap (its
+  // bound min(cap, gamma / 2L) is 0 = unbounded) and the flow takes the whole link.
+  const double cap_Bps = kNvlinkBytesPerS / 4;
+  const auto t = simulate_flows(make_cluster({.nodes = 1, .nics_per_node = 0}), ZoneKind::Fast,
+                                {Flow{0, 1, kBytes, cap_Bps}});
+  require_all(t, kNvlinkLatencyS + kBytes / cap_Bps);
+}

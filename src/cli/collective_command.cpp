@@ -1,0 +1,182 @@
+#include "cli/collective_command.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "common/child_process.hpp"
+#include "common/diagnostics.hpp"
+#include "common/output_file.hpp"
+#include "common/strprintf.hpp"
+#include "rules/nccl_tests_size.hpp"
+#include "run/collective_sweep.hpp"
+#include "scenario/parse.hpp"
+#include "scenario/presets.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+struct Args {
+  std::string cluster = "dgx-h100", op = "all_reduce", algo, proto, scenario, format = "text", out;
+  int64_t nodes = 1, nics = -1, gpus = 0;
+  std::string min_bytes = "1M", max_bytes = "8G";
+  double step_factor = 2;
+};
+
+// "8", "64K", "1M", "8G" (nccl-tests' notation, rules/nccl_tests_size.hpp).
+double size_of(const std::string& flag, const std::string& text) {
+  const std::optional<int64_t> bytes = parse_nccl_tests_size(text);
+  if (!bytes)
+    throw InputError({{flag, "'" + text + "' is not a size", "a positive whole number of bytes",
+                       "write a whole number of bytes with an optional K, M or G (x1024), e.g. 1M"}});
+  return static_cast<double>(*bytes);
+}
+
+// The scenario the collective runs on: the user's file, or the preset's cluster with the
+// flags' NCCL settings; pure data parallel over every GPU (the model is never used).
+Scenario scenario_of(const Args& a) {
+  nlohmann::json j;
+  if (!a.scenario.empty()) {
+    Scenario sc = load_scenario_file(a.scenario);
+    return sc;
+  }
+  const ClusterPreset* preset = find_cluster_preset(a.cluster);
+  if (!preset) {
+    std::string names;
+    for (const auto& p : cluster_presets()) names += (names.empty() ? "" : ", ") + p.name;
+    throw InputError({{"--cluster", "unknown cluster preset '" + a.cluster + "'", "one of the presets", "use one of " + names}});
+  }
+  if (a.nodes < 1) throw InputError({{"--nodes", "must be >= 1", "at least one node", "give --nodes 1 or more"}});
+  const int64_t world = a.nodes * preset->spec.gpus_per_node;
+  j["name"] = "collective";
+  j["model"] = {{"preset", "llama3.1-8b"}};
+  j["training"] = {{"seq_length", 4096}, {"micro_batch_size", 1}, {"global_batch_size", world}, {"precision", "bf16"}};
+  j["parallel"] = {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}};
+  j["cluster"] = {{"preset", a.cluster}, {"num_nodes", a.nodes}};
+  if (a.nics >= 0) j["cluster"]["inter_node"] = {{"nics_per_node", a.nics}};
+  nlohmann::json nccl = nlohmann::json::object();
+  if (!a.algo.empty()) nccl["algo"] = a.algo;
+  if (!a.proto.empty()) nccl["proto"] = a.proto;
+  j["software"] = {{"nccl", nccl}};
+  ParseOptions po;
+  po.source_name = "<hcpsim collective flags>";
+  return parse_scenario_text(j.dump(), po);
+}
+
+std::string text_table(const Args& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
+  const int64_t ranks = a.gpus > 0 ? a.gpus : sc.cluster.world_size();
+  std::string s = "# hcpsim collective: " + a.op + " over " + std::to_string(ranks) + " GPUs (" +
+                  std::to_string(sc.cluster.num_nodes) + " x " + sc.cluster.preset + ", " +
+                  std::to_string(sc.cluster.inter_node.nics_per_node) + " NICs per node), NCCL 2.28's choice\n";
+  s += "# sizes as nccl-tests counts them; busbw = algbw x its bus factor; time from the simulated fabric\n";
+  s += strprintf("#%13s %12s %12s %12s  %-10s %-7s %4s %6s %12s\n", "size(B)", "time(us)", "algbw(GB/s)",
+                 "busbw(GB/s)", "algorithm", "proto", "ch", "flows", "nccl-model");
+  for (const CollectivePoint& p : pts)
+    s += strprintf(" %13.0f %12.2f %12.2f %12.2f  %-10s %-7s %4lld %6lld %10.2fus\n", p.size_bytes, p.time_s * 1e6,
+                   p.algbw_Bps / 1e9, p.busbw_Bps / 1e9, p.route.algorithm.c_str(), p.route.protocol.c_str(),
+                   static_cast<long long>(p.route.channels), static_cast<long long>(p.route.flows),
+                   p.route.nccl_time_s * 1e6);
+  return s;
+}
+
+nlohmann::json json_of(const Args& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
+  nlohmann::json out = {{"op", a.op},
+                        {"gpus", a.gpus > 0 ? a.gpus : sc.cluster.world_size()},
+                        {"nodes", sc.cluster.num_nodes},
+                        {"cluster", sc.cluster.preset},
+                        {"nics_per_node", sc.cluster.inter_node.nics_per_node},
+                        {"points", nlohmann::json::array()}};
+  for (const CollectivePoint& p : pts)
+    out["points"].push_back({{"size_bytes", p.size_bytes},
+                             {"time_s", p.time_s},
+                             {"algbw_GBps", p.algbw_Bps / 1e9},
+                             {"busbw_GBps", p.busbw_Bps / 1e9},
+                             {"algorithm", p.route.algorithm},
+                             {"protocol", p.route.protocol},
+                             {"nccl", comm_route_json(p.route)}});
+  return out;
+}
+
+class Command : public CollectiveCommand {
+ public:
+  explicit Command(CLI::App& app) {
+    cmd_ = app.add_subcommand("collective",
+                              "nccl-tests on a modelled cluster: one collective over every GPU at a ladder of sizes, "
+                              "with NCCL's algorithm, protocol and channels, through the simulator");
+    cmd_->add_option("--cluster", a_.cluster, "Cluster preset (hcpsim presets)")->capture_default_str();
+    cmd_->add_option("--nodes", a_.nodes, "Nodes")->capture_default_str();
+    cmd_->add_option("--nics", a_.nics, "NICs per node (default: the preset's)");
+    cmd_->add_option("-g,--gpus", a_.gpus, "Ranks: the first N GPUs (default: every GPU of the nodes)");
+    cmd_->add_option("--op", a_.op, "Collective")
+        ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "sendrecv"}))
+        ->capture_default_str();
+    cmd_->add_option("-b,--minbytes", a_.min_bytes, "Smallest size (nccl-tests convention; K, M, G = x1024)")
+        ->capture_default_str();
+    cmd_->add_option("-e,--maxbytes", a_.max_bytes, "Largest size")->capture_default_str();
+    cmd_->add_option("-f,--stepfactor", a_.step_factor, "Size multiplier between runs (> 1)")->capture_default_str();
+    cmd_->add_option("--algo", a_.algo, "Like NCCL_ALGO: ring, tree, nvls, nvls_tree, pat; lists and ^exclusions");
+    cmd_->add_option("--proto", a_.proto, "Like NCCL_PROTO: LL, LL128, Simple");
+    cmd_->add_option("--scenario", a_.scenario,
+                     "Take the cluster and software.nccl from this scenario (instead of --cluster/--nodes/...)");
+    cmd_->add_option("--format", a_.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd_->add_option("-o,--out", a_.out, "Write the output to this file (atomically) instead of stdout");
+  }
+  bool active() const override { return cmd_->parsed(); }
+  int run() override {
+    try {
+      if (!(a_.step_factor > 1))
+        throw InputError({{"--stepfactor", "must be > 1", "each size larger than the last", "give -f 2"}});
+      const double lo = size_of("--minbytes", a_.min_bytes), hi = size_of("--maxbytes", a_.max_bytes);
+      if (hi < lo) throw InputError({{"--maxbytes", "is below --minbytes", "-b <= -e", "swap them"}});
+      if (!a_.out.empty()) check_writable(a_.out);
+      const Scenario sc = scenario_of(a_);
+      const int64_t world = sc.cluster.world_size();
+      if (a_.gpus < 0 || a_.gpus > world || (a_.op == "sendrecv" && world < 2) || (a_.op == "sendrecv" && a_.gpus == 1))
+        throw InputError({{"--gpus", "is " + std::to_string(a_.gpus) + " on a cluster of " + std::to_string(world) + " GPUs",
+                           "1 <= --gpus <= the cluster's GPUs (sendrecv: >= 2)", "give --gpus 2 .. " + std::to_string(world)}});
+      CommPattern pattern{};
+      comm_pattern_named(a_.op, pattern);
+      std::vector<double> sizes;
+      for (double s = lo; s <= hi * (1 + 1e-12); s *= a_.step_factor) sizes.push_back(std::round(s));
+      const std::string text = result_of_child([&] {
+        nlohmann::json pts = nlohmann::json::array();
+        for (const CollectivePoint& p : simulate_collective_sweep(sc, pattern, sizes, a_.gpus))
+          pts.push_back({p.size_bytes, p.time_s, p.algbw_Bps, p.busbw_Bps, comm_route_json(p.route)});
+        return pts.dump();
+      });
+      std::vector<CollectivePoint> pts;
+      for (const auto& v : nlohmann::json::parse(text)) {
+        CollectivePoint p;
+        p.size_bytes = v[0], p.time_s = v[1], p.algbw_Bps = v[2], p.busbw_Bps = v[3];
+        const auto& r = v[4];
+        p.route.algorithm = r["algorithm"], p.route.protocol = r["protocol"], p.route.channels = r["channels"];
+        p.route.stages = r["stages"], p.route.flows = r["flows"], p.route.rails = r["rails"];
+        p.route.nccl_time_s = r.value("nccl_time_s", 0.0);
+        p.route.summary = r["summary"];
+        pts.push_back(std::move(p));
+      }
+      CliOptions o;
+      o.out_file = a_.out;
+      emit(o, a_.format == "json" ? json_of(a_, sc, pts).dump(2) + "\n" : text_table(a_, sc, pts));
+      return kExitOk;
+    } catch (const InputError& e) {
+      print_diagnostics(e, "hcpsim collective");
+      return kExitInvalidInput;
+    }
+  }
+
+ private:
+  CLI::App* cmd_ = nullptr;
+  Args a_;
+};
+
+}  // namespace
+
+std::unique_ptr<CollectiveCommand> add_collective_command(CLI::App& app) { return std::make_unique<Command>(app); }
+
+}  // namespace hcpsim

@@ -1,0 +1,81 @@
+#include "run/collective_sweep.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "engine/execute.hpp"
+#include "rules/collective.hpp"
+
+namespace hcpsim {
+
+std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommPattern pattern,
+                                                       const std::vector<double>& sizes_bytes, int64_t ranks) {
+  const int64_t world = sc.cluster.world_size();
+  const int64_t n = ranks > 0 ? std::min(ranks, world) : world;
+  assert(n >= 2 || pattern != CommPattern::SendRecv);
+  Workload w;
+  ProcessGroup comm;  // the communicator: ranks 0 .. n-1
+  comm.name = "world";
+  for (int64_t r = 0; r < n; ++r) comm.ranks.push_back(static_cast<int32_t>(r));
+  w.groups.push_back(comm);
+  // message_bytes (the workload's convention) of an nccl-tests size: a shard for AG/RS.
+  const bool sharded = pattern == CommPattern::AllGather || pattern == CommPattern::ReduceScatter;
+  for (int64_t r = 0; r < world; ++r) {
+    RankProgram p;
+    p.rank = static_cast<int32_t>(r);
+    for (size_t i = 0; i < sizes_bytes.size() && r < n; ++i) {
+      Op op;
+      op.id = static_cast<int32_t>(i);
+      op.kind = OpKind::Comm;
+      op.stream = Stream::NcclDp;
+      op.label = std::string(to_string(pattern)) + "." + std::to_string(i);
+      op.pattern = pattern;
+      op.group = 0;
+      op.tag = static_cast<int64_t>(i) + 1;
+      op.message_bytes = sharded ? sizes_bytes[i] / static_cast<double>(n) : sizes_bytes[i];
+      if (pattern == CommPattern::SendRecv) {
+        op.send_peer = static_cast<int32_t>((r + 1) % n);
+        op.recv_peer = static_cast<int32_t>((r + n - 1) % n);
+        op.recv_bytes = sizes_bytes[i];
+      }
+      if (i > 0) op.deps = {static_cast<int32_t>(i) - 1};
+      p.ops.push_back(std::move(op));
+    }
+    w.layer.push_back(std::move(p));
+  }
+  const CostParams params = cost_params_for(sc);
+  CommFabric fabric = comm_fabric_for(sc, params);
+  const CommRouteTable routes = comm_routes(w, fabric, std::vector<int32_t>{0});
+  ExecuteInput in;
+  in.graph = std::move(fabric.graph);
+  in.placement = std::move(fabric.placement);
+  in.layout = fabric.layout;
+  in.nccl_node = fabric.node;
+  in.nccl = fabric.settings;
+  in.options.ring_max_macro_steps = kRingMaxMacroSteps;
+  std::vector<std::vector<double>> no_compute;  // one zero per op: there is no compute
+  for (const RankProgram& p : w.layer) no_compute.emplace_back(p.ops.size(), 0.0);
+  in.phases.push_back({"collective", w.layer, w.groups, no_compute});
+  const Timeline t = execute_programs(in);
+
+  // Per call: from the first start to the last end over the members (the call's span).
+  std::vector<double> begin(sizes_bytes.size(), 1e300), end(sizes_bytes.size(), 0);
+  for (const OpRecord& r : t.ops) {
+    const auto i = static_cast<size_t>(r.op);
+    begin[i] = std::min(begin[i], r.start_s);
+    end[i] = std::max(end[i], r.end_s);
+  }
+  std::vector<CollectivePoint> out;
+  for (size_t i = 0; i < sizes_bytes.size(); ++i) {
+    CollectivePoint p;
+    p.size_bytes = sizes_bytes[i];
+    p.time_s = end[i] - begin[i];
+    p.algbw_Bps = p.time_s > 0 ? p.size_bytes / p.time_s : 0;
+    p.busbw_Bps = p.algbw_Bps * collective::bus_bandwidth_factor(pattern, n);
+    p.route = routes.at({0, 0, static_cast<int32_t>(i)});
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace hcpsim

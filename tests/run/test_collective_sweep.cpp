@@ -1,0 +1,92 @@
+// Collectives through the simulator's own path (workload op -> NCCL plan -> SimGrid), on an idle
+// fabric, against NCCL's cost model worked out by hand from its published constants
+// (docs/nccl.md), and the rail arithmetic of multi-node rings and all-to-alls.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "common/child_process.hpp"
+#include "run/collective_sweep.hpp"
+#include "scenario/parse.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+Scenario on(const char* preset, int nodes, int nics = -1, const char* algo = nullptr) {
+  nlohmann::json j = {{"name", "t"},
+                      {"model", {{"preset", "llama3.1-8b"}}},
+                      {"training", {{"seq_length", 4096}, {"micro_batch_size", 1}, {"global_batch_size", 64},
+                                    {"precision", "bf16"}}},
+                      {"parallel", {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}}},
+                      {"cluster", {{"preset", preset}, {"num_nodes", nodes}}}};
+  if (nics > 0) j["cluster"]["inter_node"] = {{"nics_per_node", nics}};
+  if (algo) j["software"] = {{"nccl", {{"algo", algo}}}};
+  return parse_scenario_text(j.dump(), {});
+}
+
+// (time_s, busbw_Bps, algorithm) of each size, simulated in a child (one SimGrid run per process).
+std::vector<std::tuple<double, double, std::string>> sweep(const Scenario& sc, CommPattern p, std::vector<double> sizes,
+                                                           int64_t ranks = 0) {
+  const auto text = result_of_child([&] {
+    nlohmann::json out = nlohmann::json::array();
+    for (const CollectivePoint& c : simulate_collective_sweep(sc, p, sizes, ranks))
+      out.push_back({c.time_s, c.busbw_Bps, c.route.algorithm});
+    return out.dump();
+  });
+  std::vector<std::tuple<double, double, std::string>> r;
+  for (const auto& v : nlohmann::json::parse(text)) r.emplace_back(v[0], v[1], v[2]);
+  return r;
+}
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+}  // namespace
+
+TEST_CASE("one node: NVLS all-reduce and ring all-gather take NCCL's own time on an idle fabric", "[run][nccl]") {
+  // H200 node: NVLink line 450 GB/s, NCCL's sm90 figure 450 x 20.6 / 25 = 370.8 GB/s.
+  // NVLS all-reduce, 8 ranks: one head per rank, per head the sm90 ladder's highest <= 370.8 / 9
+  // = 41.2 -> 40; bus = heads x 40 x 0.85 (NVLS efficiency, Hopper) x 7/8 x 2 = 476 GB/s;
+  // algbw = 476 x 8 / 14 = 272 GB/s; latency 25 us (NVLS, Simple, NVLink).
+  // 1 GiB: 25e-6 + 2^30 / 272e9 s.
+  const auto ar = sweep(on("dgx-h200", 1), CommPattern::AllReduce, {kGiB});
+  CHECK(std::get<2>(ar[0]) == "nvls");
+  CHECK(std::get<0>(ar[0]) == Approx(25e-6 + kGiB / 272e9).epsilon(1e-4));
+  // Ring all-gather, H100 node: one-node search from 60 down to 30 (> 0.49 x 60) maximising
+  // channels x speed <= 370.8: 6 x 60 = 360 (ties go to the higher speed), duplicated to 12
+  // channels of 30; bus 360 GB/s, algbw 360 x 8 / 7; latency 8.4 + 7 x 3.4 us (ring Simple).
+  const auto ag = sweep(on("dgx-h100", 1), CommPattern::AllGather, {8 * kGiB});
+  CHECK(std::get<2>(ag[0]) == "ring");
+  CHECK(std::get<0>(ag[0]) == Approx(32.2e-6 + 8 * kGiB / (360e9 * 8 / 7)).epsilon(1e-4));
+  CHECK(std::get<1>(ag[0]) == Approx(360e9).epsilon(2e-3));
+}
+
+TEST_CASE("a multi-node ring leaves each node on every rail: cutting 8 NICs to 1 slows it ~8x", "[run][nccl]") {
+  // 2 x DGX-H100, reduce-scatter of 8 GiB over 16 ranks: NCCL runs one ring channel per NIC, so a
+  // node's boundary traffic splits over its NICs; with one NIC all of it crosses one 50 GB/s link.
+  // Bandwidth-bound, the time scales with 1 / NICs: 8x, at least 4x (the target).
+  const auto eight = sweep(on("dgx-h100", 2), CommPattern::ReduceScatter, {8 * kGiB});
+  const auto one = sweep(on("dgx-h100", 2, 1), CommPattern::ReduceScatter, {8 * kGiB});
+  const double ratio = std::get<0>(one[0]) / std::get<0>(eight[0]);
+  CHECK(ratio >= 4);
+  CHECK(ratio == Approx(8).epsilon(0.15));
+}
+
+TEST_CASE("an all-to-all across nodes does not aggregate NICs", "[run][nccl]") {
+  // 2 x DGX-H100, 16 ranks, 1 GiB per rank: 8 of each rank's 15 peers are on the other node, and
+  // that traffic leaves through the rank's own rail NIC (PXN relays cross-rail pairs over NVLink
+  // to the NIC of the destination's rail, still one NIC's worth per GPU). What a GPU's NIC carries
+  // is busbw x 8/15 and cannot exceed one NIC's 50 GB/s line rate.
+  const auto a2a = sweep(on("dgx-h100", 2), CommPattern::AllToAll, {kGiB});
+  const double per_nic_Bps = std::get<1>(a2a[0]) * 8.0 / 15.0;
+  CHECK(per_nic_Bps <= 50e9 * 1.001);
+  CHECK(per_nic_Bps >= 0.8 * 50e9 * 0.85);  // near a NIC's achievable rate, not a fraction of it
+}
+
+TEST_CASE("sendrecv between two GPUs of a node runs on NCCL's p2p channels", "[run][nccl]") {
+  const auto s = sweep(on("dgx-h100", 1), CommPattern::SendRecv, {4096, 4 * kGiB}, 2);
+  CHECK(std::get<2>(s[0]) == "p2p");
+  // 4 KiB: one channel, latency-bound: well below the link's rate.
+  CHECK(std::get<1>(s[0]) < 10e9);
+  CHECK(std::get<1>(s[1]) > std::get<1>(s[0]));
+}
