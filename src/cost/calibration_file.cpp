@@ -1,6 +1,7 @@
 #include "cost/calibration_file.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <cassert>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -80,10 +81,13 @@ std::optional<EfficiencyTable> read_points(ObjectReader& r, DiagnosticSink& sink
 
 // Allowed range of each scalar, as CostParams documents it.
 std::pair<double, double> scalar_range(const std::string& name) {
-  if (name == "kernel_floor_s") return {0, 1e-3};
-  if (name == "comm_interference") return {1, 10};
-  return {1e-3, 1.5};  // efficiencies
+  for (const CostScalarParameter& s : cost_scalar_parameters())
+    if (name == s.name) return {s.lo, s.hi};
+  return {0, 0};
 }
+
+// Replaced by interference_* (rules/interference.hpp): read, then left out with a warning.
+constexpr const char* kLegacyCommInterference = "comm_interference";
 
 nlohmann::json summary_json(const FitSummary& f, const char* range_key) {
   nlohmann::json j;
@@ -237,6 +241,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   c.method = top.string("method").value_or("");
   std::vector<std::string> known = calibration_table_names();
   for (const auto& s : calibration_scalar_names()) known.push_back(s);
+  known.push_back(kLegacyCommInterference);
   if (const nlohmann::json* params = top.object("parameters")) {
     ObjectReader pr(*params, top.path_of("parameters"), sink, known);
     for (const auto& name : calibration_table_names()) {
@@ -258,6 +263,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
       FitSummary f = read_summary(sr, sink, "range");
       if (v) c.scalars.push_back({name, *v, f});
     }
+    c.legacy_comm_interference = pr.has(kLegacyCommInterference);
   }
   if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
   if (const nlohmann::json* a = top.object("attention_shape")) c.attention_shape = read_attention_shape(*a, top.path_of("attention_shape"), sink);
@@ -328,11 +334,18 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
     if (!carried(name)) return left_out.push_back(name);
     const auto it = std::find_if(params.begin(), params.end(), [&](const auto& q) { return name == q.name; });
     assert(it != params.end() && "parse_calibration_text reads only the names of cost_*_parameters()");
-    p.*(it->member) = value;
+    if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>)
+      it->ref(p) = value;
+    else
+      p.*(it->member) = value;
     used.push_back(name);
   };
   for (const auto& t : c.tables) set(cost_table_parameters(), t.name, t.table);
   for (const auto& s : c.scalars) set(cost_scalar_parameters(), s.name, s.value);
+  if (c.legacy_comm_interference)
+    p.warnings.push_back(file_path + ": comm_interference (one factor for every kernel beside any transfer) is no longer "
+                         "used; the interference model has a factor per kernel class and a transfer slowdown per "
+                         "channel count (interference_*); rerun hcpcal --suite interference and hcpsim fit for them");
   if (c.attention_shape && same_gpu) {
     p.attention_shape = c.attention_shape->model;
     const AttentionShapeModel& a = c.attention_shape->model;
@@ -347,9 +360,14 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
     for (const auto& n : *names)
       if (std::find(used.begin(), used.end(), n) == used.end()) defaults.push_back(n);
-  auto join = [](const std::vector<std::string>& v) {
+  auto join = [](const std::vector<std::string>& v) {  // interference_* counted as one entry
     std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    size_t interference = 0;
+    for (const auto& x : v) {
+      if (x.rfind("interference_", 0) == 0) ++interference;
+      else s += (s.empty() ? "" : ", ") + x;
+    }
+    if (interference > 0) s += (s.empty() ? "" : ", ") + std::string("interference (") + std::to_string(interference) + " values)";
     return v.empty() ? std::string("nothing") : s;
   };
   p.calibrated = used;

@@ -101,6 +101,7 @@ struct CalibrationFile {
   std::vector<CalibratedScalar> scalars;
   std::vector<CalibratedCollective> collectives;  // top-level "collectives" (optional)
   std::optional<CalibratedAttentionShape> attention_shape;  // top-level "attention_shape" (optional)
+  bool legacy_comm_interference = false;  // the file has the old one-factor comm_interference (ignored)
 };
 
 // The parameter names a calibration may hold.

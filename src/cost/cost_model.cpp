@@ -3,6 +3,9 @@
 #include "cost/calibration_file.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string>
+#include <utility>
 #include <cctype>
 #include <cassert>
 #include <cmath>
@@ -87,9 +90,16 @@ CostParams default_cost_params() {
   // Device-to-device copy on H200: 4.3 TB/s of 4.8 (docs/cost-model.md [H200-SDPA]).
   p.memory_efficiency = 4.3 / 4.8;
   p.kernel_floor_s = 2e-6;
-  // NCCL's SM use slows concurrent kernels; 5-10% is the range commonly reported for
-  // compute-communication overlap on Hopper. Not yet measured here (hcpcal suite 5 will).
-  p.comm_interference = 1.05;
+  // NCCL beside compute, measured on an H200 (hcpcal --suite interference, part (c);
+  // calibrate/results/h200-interference-cta.json, calibrate/RESULTS.md "Fifth run"), the values
+  // `hcpsim fit` derives from it: compute slowdown per class beside k copying CTAs (median over
+  // k; attention's median is below 1, i.e. within the clock drift: 1), and the k-CTA copy's
+  // slowdown beside the GEMM and beside attention (forward and backward averaged). No
+  // memory-bound kernel was measured as the aggressor: 1.
+  p.interference.compute_slowdown = {1.0628, 1.0, 1.0040};
+  p.interference.comm_slowdown = {{{1.2843, 1.3573, 1.7306, 2.5803, 3.2054, 3.2481},
+                                   {1.1021, 1.0803, 1.1052, 1.2206, 1.6638, 2.6293},
+                                   {1, 1, 1, 1, 1, 1}}};
   // NCCL busbw 8xH100 in a node ~370 GB/s of 450 (nccl-tests #212); NDR 400 Gb/s NIC 46-49 GB/s of 50
   // (nccl-tests #267, #290).
   p.intra_node_efficiency = 370.0 / 450.0;
@@ -107,12 +117,42 @@ const std::vector<CostTableParameter>& cost_table_parameters() {
   return t;
 }
 
+namespace {
+
+template <int C>
+double& compute_slowdown_ref(CostParams& p) {
+  return p.interference.compute_slowdown[C];
+}
+template <int C, int K>
+double& comm_slowdown_ref(CostParams& p) {
+  return p.interference.comm_slowdown[C][K];
+}
+template <int C, int... K>
+void add_comm_slowdowns(std::vector<CostScalarParameter>& s, std::integer_sequence<int, K...>) {
+  static const std::array<std::string, sizeof...(K)> names = {
+      (std::string("interference_comm_") + kInterferenceClassNames[C] + "_k" +
+       std::to_string(kInterferenceChannels[K]))...};
+  (s.push_back({names[K].c_str(), &comm_slowdown_ref<C, K>, 1, 10}), ...);
+}
+
+}  // namespace
+
 const std::vector<CostScalarParameter>& cost_scalar_parameters() {
-  static const std::vector<CostScalarParameter> s = {{"memory_efficiency", &CostParams::memory_efficiency},
-                                                     {"kernel_floor_s", &CostParams::kernel_floor_s},
-                                                     {"comm_interference", &CostParams::comm_interference},
-                                                     {"intra_node_efficiency", &CostParams::intra_node_efficiency},
-                                                     {"nic_efficiency", &CostParams::nic_efficiency}};
+  static const std::vector<CostScalarParameter> s = [] {
+    std::vector<CostScalarParameter> v = {
+        {"memory_efficiency", [](CostParams& p) -> double& { return p.memory_efficiency; }, 1e-3, 1.5},
+        {"kernel_floor_s", [](CostParams& p) -> double& { return p.kernel_floor_s; }, 0, 1e-3},
+        {"intra_node_efficiency", [](CostParams& p) -> double& { return p.intra_node_efficiency; }, 1e-3, 1.5},
+        {"nic_efficiency", [](CostParams& p) -> double& { return p.nic_efficiency; }, 1e-3, 1.5},
+        {"interference_compute_gemm", &compute_slowdown_ref<0>, 1, 10},
+        {"interference_compute_attention", &compute_slowdown_ref<1>, 1, 10},
+        {"interference_compute_elementwise", &compute_slowdown_ref<2>, 1, 10}};
+    const auto knots = std::make_integer_sequence<int, kInterferenceKnots>{};
+    add_comm_slowdowns<0>(v, knots);
+    add_comm_slowdowns<1>(v, knots);
+    add_comm_slowdowns<2>(v, knots);
+    return v;
+  }();
   return s;
 }
 

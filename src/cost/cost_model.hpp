@@ -25,6 +25,7 @@
 
 #include "cost/attention_tiles.hpp"
 #include "scenario/scenario.hpp"
+#include "rules/interference.hpp"
 #include "workload/workload.hpp"
 
 namespace hcpsim {
@@ -88,7 +89,7 @@ struct CostParams {
   std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
   double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
   double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
-  double comm_interference = 1.0;      // compute slowdown factor while NCCL runs beside it (>= 1)
+  InterferenceModel interference;      // NCCL beside compute, both ways (rules/interference.hpp)
   double intra_node_efficiency = 1.0;  // achieved / line rate, intra-node links (NVLink, PCIe)
   double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
   std::string source;                  // where these numbers come from (printed in reports)
@@ -106,8 +107,9 @@ struct CostTableParameter {
   EfficiencyTable CostParams::*member;
 };
 struct CostScalarParameter {
-  const char* name;  // "memory_efficiency", ...
-  double CostParams::*member;
+  const char* name;                 // "memory_efficiency", "interference_comm_gemm_k8", ...
+  double& (*ref)(CostParams&);      // the value in a CostParams
+  double lo, hi;                    // the range a calibration file may give
 };
 const std::vector<CostTableParameter>& cost_table_parameters();
 const std::vector<CostScalarParameter>& cost_scalar_parameters();

@@ -54,10 +54,12 @@ void CollectiveMember::run_stage(const IndexedPlan& ix, size_t stage) {
   OpState* self = &rank_->ops[static_cast<size_t>(op_)];
   std::vector<sg4::CommPtr> sends, receives;
   const std::vector<int32_t>& mine = ix.sends[stage][me];
+  // NCCL's CTAs beside a kernel running on this GPU now move slower (rules/interference.hpp).
+  const double slowdown = rank_->comm_slowdown_now(ctx_->options->interference, std::max<int64_t>(1, ix.plan.choice.channels));
   for (int32_t f : mine) {
     const PlannedFlow& flow = ix.plan.stages[stage].flows[static_cast<size_t>(f)];
     sg4::CommPtr put = inbox_of(static_cast<size_t>(flow.to))->put_init(self, wire_bytes(flow.bytes));
-    if (flow.rate_cap_Bps > 0) put->set_rate(flow.rate_cap_Bps);
+    if (flow.rate_cap_Bps > 0) put->set_rate(flow.rate_cap_Bps / slowdown);
     put->start();
     sends.push_back(put);
   }

@@ -74,7 +74,12 @@ EngineOptions engine_options(const ExecuteInput& in, size_t max_ranks) {
 
 Timeline execute_programs(const ExecuteInput& in) {
   const auto wall_start = std::chrono::steady_clock::now();
-  if (!(in.options.interference_factor >= 1)) throw std::invalid_argument("interference_factor must be >= 1");
+  for (int c = 0; c < kInterferenceClasses; ++c) {
+    if (!(in.options.interference.compute_slowdown[static_cast<size_t>(c)] >= 1))
+      throw std::invalid_argument("interference: compute_slowdown must be >= 1");
+    for (double v : in.options.interference.comm_slowdown[static_cast<size_t>(c)])
+      if (!(v >= 1)) throw std::invalid_argument("interference: comm_slowdown must be >= 1");
+  }
   if (in.options.ring_max_macro_steps < 1) throw std::invalid_argument("ring_max_macro_steps must be >= 1");
 
   std::vector<FoldDecision> folds;

@@ -6,11 +6,14 @@
 //    are done. Compute ops start when ready: an exec of compute_s x host speed
 //    FLOPs on the GPU host, so kernels on two streams of one GPU share it
 //    (two at once run at half speed each).
-//  - Interference: a compute op that becomes ready while a comm op of the same
-//    rank is in flight (issued and not finished) takes interference_factor x
-//    its duration. Decided once, when the kernel starts; a comm that starts or
-//    ends during the kernel does not change it (an approximation of NCCL
-//    kernels sharing SMs and HBM with compute).
+//  - Interference (rules/interference.hpp): a compute op that starts while a
+//    comm op of the same rank is in flight (issued and not finished) takes
+//    compute_slowdown(its class) x its duration; a comm op that starts while a
+//    compute op of its rank runs moves at its rate caps / comm_slowdown(the
+//    running classes' largest, its channels) (NCCL's CTAs share the SMs the
+//    kernel holds). Decided once, when each starts: ops that become ready at the
+//    same instant start compute first; what starts or ends later does not
+//    change it. Flows without a rate cap (links-only plans) are not slowed.
 //  - SendRecv: one flow to send_peer (message_bytes) and one from recv_peer,
 //    paired by tag (and the peers' ranks); each flow starts when both of its
 //    ends have posted (NCCL p2p); the op ends when both flows are done.
@@ -47,6 +50,7 @@
 #include "workload/workload.hpp"
 #include "engine/platform.hpp"
 #include "engine/timeline.hpp"
+#include "rules/interference.hpp"
 #include "nccl/comm_shape.hpp"
 #include "topology/cluster_graph.hpp"
 #include "topology/placement.hpp"
@@ -63,7 +67,7 @@ struct ExecutePhase {
 };
 
 struct ExecuteOptions {
-  double interference_factor = 1.0;  // >= 1; see the header comment
+  InterferenceModel interference;    // see the header comment (all 1: none)
   int ring_max_macro_steps = 16;     // K: rings of more steps are aggregated (>= 1)
   // Simulate only DP replica 0 of a phase when it is safe (no comm op crosses
   // replicas, replicas' flows use pairwise disjoint links, identical compute

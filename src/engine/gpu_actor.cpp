@@ -36,6 +36,15 @@ void GpuActor::operator()() {
 }
 
 void GpuActor::start_ready_ops() {
+  // Ops ready at the same instant start beside each other: compute first, so that a comm op
+  // starting now sees the kernels (rank_->computing), and a kernel starting now sees the comm
+  // ops about to start (comm_starting_) as well as those in flight.
+  std::stable_partition(ready_.begin(), ready_.end(), [this](int32_t id) {
+    return rank_->program->ops[static_cast<size_t>(id)].kind == OpKind::Compute;
+  });
+  comm_starting_ = std::any_of(ready_.begin(), ready_.end(), [this](int32_t id) {
+    return rank_->program->ops[static_cast<size_t>(id)].kind == OpKind::Comm;
+  });
   while (!ready_.empty()) {
     const int32_t op = ready_.front();
     ready_.pop_front();
@@ -57,8 +66,10 @@ void GpuActor::start(int32_t id) {
 void GpuActor::start_compute(const Op& op, OpState& s) {
   s.start_s = s.ready_s;
   double duration_s = (*rank_->compute_s)[static_cast<size_t>(op.id)];
-  if (comms_in_flight_ > 0) duration_s *= ctx_->options->interference_factor;
+  const int cls = static_cast<int>(op.compute_class);
+  if (comms_in_flight_ > 0 || comm_starting_) duration_s *= compute_slowdown(ctx_->options->interference, cls);
   if (duration_s <= 0) return finish(op.id);
+  ++rank_->computing[static_cast<size_t>(cls)];
   ++ctx_->activities;
   sg4::ExecPtr exec = sg4::this_actor::exec_async(duration_s * ctx_->host_speed_flops_per_s);
   pending_.push_back({exec, Waiting::Exec, op.id});
@@ -70,7 +81,8 @@ void GpuActor::start_sendrecv(const Op& op, OpState& s) {
     ++ctx_->activities;
     ++parts_left_[static_cast<size_t>(op.id)];
     sg4::CommPtr put = s.send_inbox->put_init(&s, static_cast<uint64_t>(std::llround(op.message_bytes)));
-    if (s.send_rate_cap_Bps > 0) put->set_rate(s.send_rate_cap_Bps);  // NCCL's p2p channels for this send
+    if (s.send_rate_cap_Bps > 0)  // NCCL's p2p channels for this send, slowed by a kernel running beside it
+      put->set_rate(s.send_rate_cap_Bps / rank_->comm_slowdown_now(ctx_->options->interference, s.send_channels));
     put->start();
     pending_.push_back({put, Waiting::Send, op.id});
     wait_set_.push_back(put);
@@ -97,7 +109,11 @@ void GpuActor::start_collective(const Op& op, OpState& s) {
 
 void GpuActor::on_complete(const Pending& p) {
   switch (p.what) {
-    case Waiting::Exec: return finish(p.op);
+    case Waiting::Exec: {
+      const Op& op = rank_->program->ops[static_cast<size_t>(p.op)];
+      --rank_->computing[static_cast<size_t>(op.compute_class)];
+      return finish(p.op);
+    }
     case Waiting::Send:
     case Waiting::Recv: {
       OpState& s = rank_->ops[static_cast<size_t>(p.op)];

@@ -52,6 +52,7 @@ class GpuActor {
   std::vector<int32_t> parts_left_;                   // per op: SendRecv flows not done
   std::vector<void*> received_;                       // per op: SendRecv receive buffer (unused payload)
   int32_t comms_in_flight_ = 0;
+  bool comm_starting_ = false;  // a comm op is among the ops starting at this instant
   size_t done_ = 0;
 };
 

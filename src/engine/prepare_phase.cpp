@@ -104,7 +104,7 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
   const GroupPositions positions(phase.groups);
   // Equal calls on one group share a plan; sends share p2p rates by (communicator, bytes, remote).
   std::map<std::tuple<int32_t, CommPattern, double>, std::shared_ptr<const IndexedPlan>> plans;
-  std::map<std::tuple<int32_t, double, int64_t, int32_t>, double> send_rates;
+  std::map<std::tuple<int32_t, double, int64_t, int32_t>, NcclChoice> send_rates;
   for (RankState& r : ps.ranks) {
     link_ops(phase, r);
     check_durations(phase, r);
@@ -130,9 +130,9 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
           const auto key = std::tuple{op.group, op.message_bytes, pair, static_cast<int32_t>(remote)};
           auto it = send_rates.find(key);
           if (it == send_rates.end())
-            it = send_rates.emplace(key, plan_send(op.message_bytes, r.rank, op.send_peer, communicator, comm).bandwidth_Bps)
-                     .first;
-          s.send_rate_cap_Bps = it->second;
+            it = send_rates.emplace(key, plan_send(op.message_bytes, r.rank, op.send_peer, communicator, comm)).first;
+          s.send_rate_cap_Bps = it->second.bandwidth_Bps;
+          s.send_channels = std::max<int64_t>(1, it->second.channels);
         }
         if (op.recv_peer >= 0 && !receivers.emplace(std::tuple{r.rank, op.recv_peer, op.tag}, &s).second)
           bad(phase, r.rank, &op, "two receives from rank " + std::to_string(op.recv_peer) + " with one tag");

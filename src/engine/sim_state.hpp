@@ -7,6 +7,8 @@
 #include <simgrid/forward.h>
 #include <simgrid/s4u/Barrier.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -34,6 +36,7 @@ struct OpState {
   int32_t instance = -1;                         // collectives: index into PhaseState::instances
   int32_t member = -1;                           // collectives: this rank's position in the group
   double send_rate_cap_Bps = 0;                  // SendRecv: NCCL's p2p rate for the send (0: none)
+  int64_t send_channels = 1;                     // SendRecv: NCCL's p2p channels for the send
 };
 
 // A collective plan with, per stage and member, the flows it sends and how many it receives.
@@ -64,6 +67,16 @@ struct RankState {
   const RankProgram* program = nullptr;
   const std::vector<double>* compute_s = nullptr;
   std::vector<OpState> ops;
+  // Compute kernels running on this GPU now, by interference class (rules/interference.hpp):
+  // what a comm op starting now is slowed by.
+  std::array<int32_t, kInterferenceClasses> computing{0, 0, 0};
+  // The slowdown of a transfer of `channels` starting now (1 when no kernel runs).
+  double comm_slowdown_now(const InterferenceModel& m, int64_t channels) const {
+    double s = 1;
+    for (int c = 0; c < kInterferenceClasses; ++c)
+      if (computing[static_cast<size_t>(c)] > 0) s = std::max(s, comm_slowdown(m, c, channels));
+    return s;
+  }
 };
 
 struct PhaseState {

@@ -1,4 +1,5 @@
 #include "fit/check.hpp"
+#include "fit/fit_interference.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -168,13 +169,14 @@ void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, 
     if (outside) r.warnings.push_back(m.path + " (" + m.name + "): size outside the range " + parameter_of(m) + " was fitted on");
     return;
   }
-  const InterferenceConfig& f = m.interference;  // Interference
-  const bool modelled = (f.aggressor == "collective" || f.aggressor == "copy") && f.victim.rfind("attention", 0) == 0;
-  if (!modelled) r.warnings.push_back(m.path + " (" + m.name + "): the executor has no factor for " + f.victim +
-                                      " beside " + f.aggressor + "; listed, not predicted");
-  add_row(r, m, "interference", m.name, f.victim + " + " + f.aggressor, m.median_s,
-          f.alone_median_s * (modelled ? model.params().comm_interference : 1.0));
-  r.rows.back().listed_only = !modelled;
+  const InterferenceConfig& f = m.interference;  // Interference: the engine's own model
+  const std::optional<double> slowdown = predicted_interference_slowdown(model.params().interference, f);
+  if (!slowdown) r.warnings.push_back(m.path + " (" + m.name + "): the interference model has no channel count for " +
+                                      f.victim + " beside " + f.aggressor + "; listed, not predicted");
+  add_row(r, m, "interference", m.name,
+          f.victim + " + " + f.aggressor + (f.ctas > 0 ? " (" + std::to_string(f.ctas) + " CTAs)" : ""), m.median_s,
+          f.alone_median_s * slowdown.value_or(1.0));
+  r.rows.back().listed_only = !slowdown;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "fit/fit_attention.hpp"
 #include "fit/fit_collective.hpp"
+#include "fit/fit_interference.hpp"
 #include "fit/fit_table.hpp"
 #include "fit/replay.hpp"
 
@@ -39,7 +40,11 @@ std::string parameter_of(const Measurement& m) {
     case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);
     case MeasurementKind::Collective:
       return std::string("collective ") + to_string(m.collective.op) + " " + to_string(m.collective.layout);
-    case MeasurementKind::Interference: return "comm_interference";
+    case MeasurementKind::Interference: {
+      const InterferenceConfig& f = m.interference;
+      if (f.victim == "cta_copy") return "interference_comm_" + f.aggressor.substr(0, f.aggressor.find('_')) + "_k" + std::to_string(f.ctas);
+      return "interference_compute_" + (f.victim == "hbm_copy" ? std::string("elementwise") : f.victim.substr(0, f.victim.find('_')));
+    }
   }
   return {};
 }
@@ -61,7 +66,8 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
   c.method = "hcpsim fit: " + tables + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
              "fractions of " + gpu.name + " peaks; collectives: alpha-beta per op and layout on nccl-tests bus bytes "
              "(Eigen QR, relative error; a table by size where the line misses by > 10%); link efficiencies = median "
-             "busbw / preset line rate; comm_interference = median attention slowdown beside a collective";
+             "busbw / preset line rate; interference: compute slowdown per kernel class beside k copying CTAs and the k-CTA "
+             "copy's slowdown beside each class (medians; rules/interference.hpp)";
   if (!set.complete) out.warnings.push_back("measurements are incomplete (hcpcal was interrupted): fitting what finished");
 
   std::map<std::string, std::vector<EfficiencySample>> groups;
@@ -102,6 +108,7 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
                 "(list schedule of hcpsim's kernels over the SMs), per pass and mask, least squares on relative error "
                 "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128";
   fit_comm_parameters(set, node, opt, out);
+  fit_interference(set, opt, out);
   return out;
 }
 

@@ -95,8 +95,6 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
   CalibrationFile& c = out.calibration;
   std::map<std::pair<CommPattern, CollectiveLayout>, std::vector<std::pair<double, double>>> groups;
   std::map<std::pair<CommPattern, CollectiveLayout>, std::pair<double, double>> ranges;
-  std::vector<double> beside_collective, beside_copy;  // attention slowdowns
-  double lo = 0, hi = 0;
   for (const auto& m : set.items) {
     if (opt.use && !opt.use(m)) continue;
     if ((m.kind == MeasurementKind::Collective || m.kind == MeasurementKind::Interference) && m.wrong > 0) {
@@ -118,19 +116,7 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
       groups[key].emplace_back(k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks), m.median_s);
       auto& r = ranges.try_emplace(key, k.bytes, k.bytes).first->second;
       r = {std::min(r.first, k.bytes), std::max(r.second, k.bytes)};
-    } else if (m.kind == MeasurementKind::Interference && m.interference.victim.rfind("attention", 0) == 0) {
-      // A device copy stands in for the transfer where no collective ran (one GPU).
-      if (m.interference.aggressor == "collective") beside_collective.push_back(m.interference.slowdown);
-      if (m.interference.aggressor == "copy") beside_copy.push_back(m.interference.slowdown);
     }
-  }
-  if (beside_collective.empty() && !beside_copy.empty())
-    out.warnings.push_back("comm_interference: no attention beside a collective; the attention slowdown beside a device "
-                           "copy (one GPU's stand-in for a transfer: HBM traffic, no link) is used");
-  const std::vector<double>& slowdowns = beside_collective.empty() ? beside_copy : beside_collective;
-  if (!slowdowns.empty()) {
-    lo = *std::min_element(slowdowns.begin(), slowdowns.end());
-    hi = *std::max_element(slowdowns.begin(), slowdowns.end());
   }
   std::map<CollectiveLayout, std::vector<double>> efficiency;  // layout -> beta / line rate per op
   for (const auto& [key, samples] : groups) {
@@ -164,22 +150,6 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
     s.fit.range_lo = *std::min_element(e.begin(), e.end());
     s.fit.range_hi = *std::max_element(e.begin(), e.end());
     s.fit.backend = "nccl";
-    c.scalars.push_back(s);
-  }
-  if (!slowdowns.empty()) {
-    CalibratedScalar s;
-    s.name = "comm_interference";
-    s.value = std::clamp(median(slowdowns), 1.0, 10.0);
-    s.fit.samples = int(slowdowns.size());
-    s.fit.range_lo = lo;
-    s.fit.range_hi = hi;
-    double sq = 0, worst = 0;
-    for (double x : slowdowns) {
-      const double e = std::fabs(s.value / x - 1);
-      sq += e * e, worst = std::max(worst, e);
-    }
-    s.fit.rms_error = std::sqrt(sq / double(slowdowns.size()));
-    s.fit.max_error = worst;
     c.scalars.push_back(s);
   }
 }

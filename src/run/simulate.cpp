@@ -91,7 +91,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   in.layout = fabric.layout;
   in.placement = std::move(fabric.placement);
   in.platform.zone = opt.zone;
-  in.options.interference_factor = cost.params().comm_interference;
+  in.options.interference = cost.params().interference;
   in.options.ring_max_macro_steps = opt.ring_max_macro_steps;
   in.options.fold_dp_replicas = opt.fold_dp_replicas;
 

@@ -158,7 +158,7 @@ TEST_CASE("execute: malformed programs are rejected before running", "[simulator
 TEST_CASE("execute: the same input gives the same timeline", "[simulator][simgrid]") {
   const std::vector<PhaseData> phases{two_replicas()};
   const ExecuteInput in = make_input(make_cluster({.nodes = 1, .nics_per_node = 0}), {.cp = 4, .dp = 2}, phases,
-                                     {.interference_factor = 1.2});
+                                     {.interference = {.compute_slowdown = {1.2, 1.2, 1.2}}});
   const std::vector<double> a = in_child([&] { return encode(execute_programs(in)); });
   const std::vector<double> b = in_child([&] { return encode(execute_programs(in)); });
   REQUIRE(a == b);

@@ -1,6 +1,7 @@
 // Executor: streams, GPU sharing, compute/comm overlap, interference, phases.
 #include <catch2/catch.hpp>
 
+#include "nccl/comm_shape.hpp"
 #include "tests/engine/execute_harness.hpp"
 
 using namespace hcpsim;
@@ -63,7 +64,7 @@ TEST_CASE("execute: a compute-bound ring hides its communication", "[simulator][
   for (const OpRecord& o : t.ops) REQUIRE(o.start_s >= o.ready_s);
 }
 
-TEST_CASE("execute: a kernel that starts beside NCCL traffic is slowed by the interference factor",
+TEST_CASE("execute: a kernel that starts beside NCCL traffic is slowed by its class's interference factor",
           "[simulator][simgrid]") {
   // Rank 0 issues a 64 MB send (t_c = 144.2 us on NVLink), then a C = 100 us
   // kernel on another stream: it starts while the comm is in flight, so its
@@ -80,7 +81,8 @@ TEST_CASE("execute: a kernel that starts beside NCCL traffic is slowed by the in
   r1.sendrecv(-1, 0, 64e6, 1);
   p.set(0, r0);
   p.set(1, r1);
-  const Timeline t = simulate(make_input(kNode, {.cp = 2}, {p}, {.interference_factor = 1.5}));
+  // The test's kernels are elementwise (class 2): only that class's factor applies.
+  const Timeline t = simulate(make_input(kNode, {.cp = 2}, {p}, {.interference = {.compute_slowdown = {3.0, 3.0, 1.5}}}));
   const double comm_end_s = record(t, 0, 0, comm).end_s;
   REQUIRE(comm_end_s == Approx(kNvlinkLatencyS + 64e6 / kNvlinkBytesPerS).epsilon(1e-9));
   REQUIRE(record(t, 0, 0, beside).end_s == Approx(1.5 * kComputeS + (1.5 * kComputeS - comm_end_s)).epsilon(1e-9));
@@ -106,4 +108,37 @@ TEST_CASE("execute: phases run one after another behind a barrier", "[simulator]
   REQUIRE(record(t, 1, 0, 0).start_s == Approx(2e-3));
   REQUIRE(record(t, 1, 0, 0).end_s == Approx(3e-3));
   REQUIRE(t.ops.size() == 4);
+}
+
+TEST_CASE("execute: a transfer that starts beside a running kernel moves at its rate cap / the comm slowdown",
+          "[simulator][simgrid]") {
+  // Under the NCCL model (nccl_node set) a send of B bytes to a rank of the same node runs at
+  // NCCL's p2p rate cap R (NVLink faster than R): B / R plus its route latency L. With a kernel
+  // running beside it and a comm_slowdown of 2 at every channel count, it runs at R / 2: the
+  // transfer part doubles, (t2 - L) = 2 (t1 - L). The kernel (10 ms, GEMM) outlasts the send.
+  // 256 KiB: a few p2p channels, whose rate is below the NVLink's.
+  constexpr double kBytes = 256 * 1024;
+  auto run = [&](bool beside) {
+    PhaseData p(2);
+    ProgramBuilder r0, r1;
+    if (beside) {
+      Op gemm;
+      gemm.kind = OpKind::Compute;
+      gemm.compute_class = ComputeClass::Gemm;
+      r0.add(gemm, 10e-3);
+    }
+    const int32_t send = r0.sendrecv(1, -1, kBytes, 1);
+    r1.sendrecv(-1, 0, kBytes, 1);
+    p.set(0, r0);
+    p.set(1, r1);
+    const std::vector<PhaseData> phases{p};  // outlives `in`, which views it
+    ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
+                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+    in.nccl_node = nccl_node(kNode);
+    const Timeline t = simulate(in);
+    return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
+  };
+  const double alone_s = run(false), beside_s = run(true);
+  REQUIRE(alone_s > kNvlinkLatencyS + kBytes / kNvlinkBytesPerS);  // the cap, not the link, binds
+  REQUIRE(beside_s - kNvlinkLatencyS == Approx(2 * (alone_s - kNvlinkLatencyS)).epsilon(1e-6));
 }

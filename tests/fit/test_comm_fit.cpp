@@ -26,9 +26,11 @@ json comm_list() {
     list.push_back(test::collective_record("all_reduce", b, 8, "intra-node", all_reduce_s(b)));
   list.push_back(test::collective_record("all_reduce", 2.0 * (1 << 30), 1, "intra-node", 5e-6));  // 1 rank: listed only
   // Victims of 1, 2 and 3 ms (the split orders them by alone time).
-  for (int i : {1, 2, 3})
-    list.push_back(test::interference_record("attention_fwd", "collective", i * 1e-3, i == 1 ? 1.04 : i == 2 ? 1.10 : 1.06));
-  list.push_back(test::interference_record("collective", "attention", 5e-3, 1.5));  // no executor factor
+  for (int i : {1, 2, 3}) {  // attention beside 8 copying CTAs (hcpcal interference, part (c))
+    list.push_back(test::interference_record("attention_fwd", "cta_copy", i * 1e-3, i == 1 ? 1.04 : i == 2 ? 1.10 : 1.06));
+    list.back()["config"]["shape"] = {{"ctas", 8}};
+  }
+  list.push_back(test::interference_record("collective", "attention", 5e-3, 1.5));  // no channel count: listed
   return list;
 }
 
@@ -53,11 +55,11 @@ TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibra
   for (const auto& w : r.warnings) warned |= w.find("1 rank moves nothing") != std::string::npos;
   CHECK(warned);
   // Link efficiency for the simulator: busbw / dgx-h200's 450 GB/s NVLink.
-  // comm_interference: median of the attention slowdowns 1.04, 1.06, 1.10.
+  // interference_compute_attention: median of the attention slowdowns 1.04, 1.06, 1.10.
   double intra = 0, interference = 0;
   for (const auto& s : r.calibration.scalars) {
     if (s.name == "intra_node_efficiency") intra = s.value;
-    if (s.name == "comm_interference") interference = s.value;
+    if (s.name == "interference_compute_attention") interference = s.value;
   }
   CHECK(intra == Approx(kBusbw / 450e9).epsilon(1e-9));
   CHECK(interference == Approx(1.06));
@@ -67,7 +69,7 @@ TEST_CASE("the alpha-beta fit recovers the latency and bus bandwidth", "[calibra
   CHECK(back.collectives[0].busbw_bytes_per_s == Approx(kBusbw).epsilon(1e-12));
   const CostParams p = apply_calibration(back, default_cost_params(), "x", node_for_measurements("NVIDIA H200", "").gpu);
   CHECK(p.intra_node_efficiency == Approx(kBusbw / 450e9).epsilon(1e-9));
-  CHECK(p.comm_interference == Approx(1.06));
+  CHECK(p.interference.compute_slowdown[1] == Approx(1.06));
 }
 
 TEST_CASE("a collective one line misses by > 10% is kept as a table by size", "[calibrate][comm]") {
@@ -98,7 +100,7 @@ TEST_CASE("check predicts the held-out collective sizes and interference", "[cal
   // the largest go to the fit half: 1K 16K 256K 4M 64M 1G (+2G), so 4K 64K 1M 16M 256M are checked.
   CHECK(collectives == 5);
   // Interference by alone time: 1 ms (fit), 2 ms (checked), 3 ms (fit), the collective victim
-  // 5 ms (fit, largest; no factor): comm_interference = median(1.04, 1.06) = 1.05.
+  // 5 ms (fit, largest; no channel count): interference_compute_attention = median(1.04, 1.06) = 1.05.
   CHECK(interference == 1);
   for (const auto& row : r.rows)
     if (row.kind == "interference" && row.m->interference.victim == "attention_fwd")

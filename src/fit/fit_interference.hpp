@@ -1,0 +1,31 @@
+// Interference in `hcpsim fit` / `hcpsim check`: hcpcal's interference rows read through the
+// model the engine applies (rules/interference.hpp).
+//
+// A row's classes: victim or aggressor gemm -> GEMM, attention_fwd / attention_bwd / attention ->
+// attention, hbm_copy -> memory-bound. Predicted slowdown of a row:
+//   compute victim beside cta_copy, or beside a collective / device copy:  compute_slowdown(class)
+//   compute victim beside cta_spin (SM share, no transfer):                1
+//   cta_copy victim (k CTAs) beside a compute kernel of class c:           comm_slowdown(c, k)
+//   a collective or device copy beside attention: no channel count -> listed, not predicted.
+// Fit: compute_slowdown[c] = the median over k of class c beside cta_copy; comm_slowdown[c][k] =
+// the median of the k-CTA copy beside class c (attention: forward and backward together); each
+// at least 1 (a slowdown below 1 is the alone run's clock drift). Values without rows keep
+// their defaults.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fit/fit.hpp"
+#include "rules/interference.hpp"
+
+namespace hcpsim {
+
+// The row's predicted slowdown under `m`; nullopt when the model does not cover it.
+std::optional<double> predicted_interference_slowdown(const InterferenceModel& m, const InterferenceConfig& row);
+
+// Adds interference_* scalars fitted from the rows (accepted by opt.use, checked, overlap seen).
+void fit_interference(const MeasurementSet& set, const FitOptions& opt, FitResult& out);
+
+}  // namespace hcpsim
