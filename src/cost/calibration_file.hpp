@@ -27,8 +27,10 @@
 //   it replaces the attention tables for ops of its head dim. Format /3 adds sm_clock_mhz, the
 //   SM clock its times are at, split_element_s and query_element_s; /2 and /1 files still load.)
 // <table> is gemm, attention_fwd_causal, attention_fwd_nomask, attention_bwd_causal or
-// attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, comm_interference,
-// intra_node_efficiency or nic_efficiency. Parameters left out keep their defaults.
+// attention_bwd_nomask; <scalar> is memory_efficiency, kernel_floor_s, intra_node_efficiency,
+// nic_efficiency or an interference factor (interference_compute_<class>,
+// interference_comm_<class>_k<k>; rules/interference.hpp). Parameters left out keep their
+// defaults; the old comm_interference is read and left out with a warning.
 #pragma once
 
 #include <optional>

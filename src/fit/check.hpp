@@ -14,9 +14,8 @@
 // <transport>"). Collectives are split like kernels (per op and layout, by size) and
 // predicted by the fitted alpha-beta (uncalibrated: bus bytes over the preset link rate
 // times its efficiency, plus its latency); interference records are split by alone time and
-// predicted as alone time x comm_interference (attention beside a collective, or beside the
-// device copy that stands in for one on one GPU). 1-rank collectives and pairs without an
-// executor factor are listed, outside the summaries.
+// predicted by the engine's interference model (fit/fit_interference.hpp). 1-rank collectives
+// and pairs the model has no channel count for are listed, outside the summaries.
 #pragma once
 
 #include <set>

@@ -15,11 +15,7 @@
 // preset's line rate becomes intra_node_efficiency (intra-node) or nic_efficiency
 // (cross-node-same-rail), the factor effective_cluster applies to link bandwidths.
 //
-// Interference: comm_interference = the median slowdown of attention kernels (victim
-// attention_fwd/attention_bwd) while a collective runs beside them: the factor the executor
-// applies to compute in flight with NCCL (engine/execute.hpp). Without such records (one
-// GPU) a device copy beside the attention stands in for the transfer (a warning says so).
-// A collective slowed by kernels has no executor factor: listed in check, not fitted.
+// Interference rows are fitted in fit/fit_interference.hpp.
 #pragma once
 
 #include <string>
@@ -36,7 +32,7 @@ CalibratedCollective fit_collective_line(const std::vector<std::pair<double, dou
 double predicted_collective_s(const CalibratedCollective& c, const CollectiveConfig& k);
 double collective_time_s(const CalibratedCollective& c, double bus_bytes);
 
-// Adds the collective fits, the link efficiencies and comm_interference to `out`
+// Adds the collective fits and the link efficiencies to `out`
 // (measurements accepted by opt.use only) for a GPU whose preset cluster is `node`.
 void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out);
 
