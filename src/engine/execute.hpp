@@ -12,8 +12,10 @@
 //    compute op of its rank runs moves at its rate caps / comm_slowdown(the
 //    running classes' largest, its channels) (NCCL's CTAs share the SMs the
 //    kernel holds). Decided once, when each starts: ops that become ready at the
-//    same instant start compute first; what starts or ends later does not
-//    change it. Flows without a rate cap (links-only plans) are not slowed.
+//    same instant start in issue order, a kernel seeing the comm ops starting
+//    with it, a comm op only the kernels issued before it; what starts or ends
+//    later does not change it. Flows without a rate cap (links-only plans) are
+//    not slowed.
 //  - SendRecv: one flow to send_peer (message_bytes) and one from recv_peer,
 //    paired by tag (and the peers' ranks); each flow starts when both of its
 //    ends have posted (NCCL p2p); the op ends when both flows are done.

@@ -36,12 +36,12 @@ void GpuActor::operator()() {
 }
 
 void GpuActor::start_ready_ops() {
-  // Ops ready at the same instant start beside each other: compute first, so that a comm op
-  // starting now sees the kernels (rank_->computing), and a kernel starting now sees the comm
-  // ops about to start (comm_starting_) as well as those in flight.
-  std::stable_partition(ready_.begin(), ready_.end(), [this](int32_t id) {
-    return rank_->program->ops[static_cast<size_t>(id)].kind == OpKind::Compute;
-  });
+  // Ops ready at the same instant start in the order they were issued. A kernel starting now
+  // sees the comm ops in flight and those about to start (comm_starting_): both run beside it.
+  // A comm op sees the kernels already running (rank_->computing), not one issued after it: a
+  // NCCL kernel launched before a compute kernel holds its SMs from the start, one launched
+  // after waits for and shares the SMs the kernel holds (hcpcal's interference rows measure
+  // the latter; docs/nccl.md §5).
   comm_starting_ = std::any_of(ready_.begin(), ready_.end(), [this](int32_t id) {
     return rank_->program->ops[static_cast<size_t>(id)].kind == OpKind::Comm;
   });

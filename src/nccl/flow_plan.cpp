@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/diagnostics.hpp"
+#include "nccl/nvls_pipeline.hpp"
 
 namespace hcpsim {
 
@@ -133,7 +134,11 @@ CollectivePlan plan_collective(CommPattern pattern, double message_bytes, std::s
       PlanStage s;
       const double bytes = pattern == CommPattern::AllReduce ? message_bytes : static_cast<double>(n - 1) * message_bytes;
       for (const NodeBlock& b : blocks) shift_in_node(b, bytes, s);
-      cap(s, bandwidth_s, 1);
+      // The all-reduce kernel's three-stage chunk pipeline (nvls_pipeline.hpp), which NCCL's
+      // cost model leaves out; all-gather and reduce-scatter run other kernels: NCCL's model.
+      if (pattern == CommPattern::AllReduce)
+        plan.bandwidth_stretch = nvls_pipeline_stretch(choice.bytes, choice.channels, topology.nvls.channels);
+      cap(s, bandwidth_s * plan.bandwidth_stretch, 1);
       plan.stages.push_back(std::move(s));
       return plan;
     }

@@ -47,6 +47,10 @@ struct CollectivePlan {
   NcclChoice choice;
   std::vector<PlanStage> stages;
   int64_t rails = 0;          // NICs per node its inter-node flows leave through (0: one node)
+  // What the kernel's own pipeline makes of NCCL's bandwidth term (NVLS all-reduce:
+  // nvls_pipeline.hpp; 1 elsewhere): on an idle fabric the call takes
+  // choice.latency_s + bandwidth_stretch x choice.bytes / choice.bandwidth_Bps.
+  double bandwidth_stretch = 1;
   // Links only (no NCCL latency): the ring steps the stages stand for; the steps folded into
   // macro-steps each still cost the longest route latency of a stage. 0 under the NCCL model,
   // whose latency covers every step.

@@ -36,6 +36,9 @@ CommRoute route_of(const CollectivePlan& p) {
   for (const PlanStage& s : p.stages) r.flows += static_cast<int64_t>(s.flows.size());
   r.rails = p.rails;
   r.nccl_time_s = p.choice.bandwidth_Bps > 0 ? p.choice.time_s() : 0;
+  r.idle_time_s = p.choice.bandwidth_Bps > 0
+                      ? p.choice.latency_s + p.bandwidth_stretch * p.choice.bytes / p.choice.bandwidth_Bps
+                      : 0;
   r.summary = describe(p);
   return r;
 }
@@ -61,7 +64,10 @@ nlohmann::json comm_route_json(const CommRoute& r) {
   nlohmann::json j = {{"algorithm", r.algorithm}, {"protocol", r.protocol}, {"channels", r.channels},
                       {"stages", r.stages},       {"flows", r.flows},       {"rails", r.rails}};
   if (r.send_rate_Bps > 0) j["send_rate_Bps"] = r.send_rate_Bps;
-  else j["nccl_time_s"] = r.nccl_time_s;
+  else {
+    j["nccl_time_s"] = r.nccl_time_s;
+    j["idle_time_s"] = r.idle_time_s;
+  }
   j["summary"] = r.summary;
   return j;
 }

@@ -2,6 +2,7 @@
 // (tuning.cc: bandwidth L267-L352, latency L353-L401, time L584-L601).
 #include <catch2/catch.hpp>
 
+#include "nccl/nvls_pipeline.hpp"
 #include "nccl/tuner.hpp"
 #include "tests/nccl/nccl_fixtures.hpp"
 
@@ -152,4 +153,25 @@ TEST_CASE("nccl p2p: channels per send from NCCL's per-op rule", "[nccl]") {
   const CommShape two = shape_on("dgx-h100", 2, 8);
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, true).bandwidth_Bps == Approx(96e9));
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, false).bandwidth_Bps == Approx(60e9));
+}
+
+TEST_CASE("NVLS all-reduce chunks and pipeline follow NCCL's chunk schedule", "[nccl]") {
+  // calcCollChunking, one channel's bytes P, 8 heads: 128 KiB; 64 KiB below 64 x 8 x 128 KiB =
+  // 64 MiB; then 32 KiB below 8 x 8 x 64 KiB = 4 MiB; then 16 KiB below 2 x 8 x 32 KiB = 512 KiB.
+  constexpr double KiB = 1024, MiB = 1024 * KiB;
+  CHECK(nvls_chunk_bytes(64 * MiB, 8) == 128 * 1024);
+  CHECK(nvls_chunk_bytes(64 * MiB - 1, 8) == 64 * 1024);
+  CHECK(nvls_chunk_bytes(4 * MiB, 8) == 64 * 1024);
+  CHECK(nvls_chunk_bytes(4 * MiB - 1, 8) == 32 * 1024);
+  CHECK(nvls_chunk_bytes(512 * KiB, 8) == 32 * 1024);
+  CHECK(nvls_chunk_bytes(512 * KiB - 1, 8) == 16 * 1024);
+  // 8 MiB over 16 channels: 512 KiB each, 32 KiB chunks, 8 x 32 KiB per iteration: I = 2, and
+  // the three-stage pipeline takes 4 stage times for 2 iterations' worth of bytes.
+  CHECK(nvls_iterations(8 * MiB, 16, 8) == 2);
+  CHECK(nvls_pipeline_stretch(8 * MiB, 16, 8) == Approx(2.0));
+  // 8 GiB: 512 MiB per channel, 128 KiB chunks: I = 512, stretch 514 / 512.
+  CHECK(nvls_iterations(8 * 1024 * MiB, 16, 8) == 512);
+  CHECK(nvls_pipeline_stretch(8 * 1024 * MiB, 16, 8) == Approx(514.0 / 512));
+  // Below one iteration: one.
+  CHECK(nvls_iterations(1 * MiB, 16, 8) == 1);
 }
