@@ -16,7 +16,10 @@
 //      a cuBLAS GEMM and a full-GPU device copy (memory-bound), each beside k CTAs (k = 1..32,
 //      NCCL's channel counts) that either copy HBM to HBM (SM share + HBM traffic) or spin
 //      (SM share only); and the k-CTA copy as victim beside attention and the GEMM (how compute
-//      slows a transfer). The k-CTA copy's rate alone is recorded with each row.
+//      slows a transfer), launched after the kernel (the kernel holds the SMs first) and, in
+//      rows marked launch_order "transfer_first", launched before it (the copy's CTAs are
+//      resident first, as a NCCL send issued before a kernel). The k-CTA copy's rate alone is
+//      recorded with each row.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -157,6 +160,52 @@ Overlapped overlapped(const NcclWorld& w, const std::vector<cudaStream_t>& victi
   return out;
 }
 
+// The transfer launched first, then `repeats` kernels on the compute streams, iteration by
+// iteration from an idle GPU: the transfer's time (events around it on its own streams), and
+// whether the kernels were still running when it ended on every rank.
+Overlapped transfer_first(const NcclWorld& w, const std::vector<cudaStream_t>& transfer_streams,
+                          const std::function<void()>& transfer, const std::vector<cudaStream_t>& kernel_streams,
+                          const std::function<void()>& kernel, int repeats, int warmup, int iters,
+                          const std::function<long long(int)>& wrong_of_slot) {
+  const int n = w.slots();
+  std::vector<std::vector<double>> t(n);
+  bool covered = true;
+  for (int it = 0; it < warmup + iters; ++it) {
+    std::vector<cudaEvent_t> a(n), b(n), c(n);
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      for (auto* e : {&a[s], &b[s], &c[s]}) HCPSIM_CUDA_CHECK(cudaEventCreate(e));
+      HCPSIM_CUDA_CHECK(cudaEventRecord(a[s], transfer_streams[s]));
+    }
+    transfer();
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      HCPSIM_CUDA_CHECK(cudaEventRecord(b[s], transfer_streams[s]));
+    }
+    for (int k = 0; k < repeats; ++k) kernel();
+    for (int s = 0; s < n; ++s) {
+      HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+      HCPSIM_CUDA_CHECK(cudaEventRecord(c[s], kernel_streams[s]));
+      HCPSIM_CUDA_CHECK(cudaDeviceSynchronize());
+      if (it >= warmup) t[s].push_back(elapsed_s(a[s], b[s]));
+      if (it >= warmup) covered = covered && elapsed_s(b[s], c[s]) >= 0;
+      for (auto* e : {&a[s], &b[s], &c[s]}) cudaEventDestroy(*e);
+    }
+  }
+  std::vector<TimeStats> stats(n);
+  std::vector<long long> wrong(n);
+  for (int s = 0; s < n; ++s) {
+    stats[s] = stats_of(std::move(t[s]));
+    wrong[s] = wrong_of_slot(s);
+  }
+  Overlapped out;
+  out.victim = merge_over_ranks(w, stats, wrong);
+  out.verified = all_true(w, covered);
+  out.repeats = repeats;
+  HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(0)));
+  return out;
+}
+
 TimeStats as_stats(const RankTiming& t, int iters) {
   TimeStats s;
   s.iterations = iters;
@@ -245,12 +294,13 @@ void run_cta_interference(const Options& o, NcclWorld& w, MeasurementLog* log, s
     const RankTiming spin_alone = merge_over_ranks(w, time_on_slots(w, side, [&](int) { on_slots(spin_k); }, o), zero);
     const double copy_Bps = kTransferBytes / copy_alone.median_s;
     auto emit = [&](const std::string& victim, const std::string& aggressor, const RankTiming& alone,
-                    const Overlapped& with) {
+                    const Overlapped& with, const char* launch_order = "aggressor_first") {
       const double slowdown = with.victim.median_s / alone.median_s;
       if (!out) return;
-      std::printf("  %16s %10s %5d %10.1f %10.1f %8.3f %12.1f %8s\n", victim.c_str(), aggressor.c_str(), k,
+      std::printf("  %16s %10s %5d %10.1f %10.1f %8.3f %12.1f %8s%s\n", victim.c_str(), aggressor.c_str(), k,
                   alone.median_s * 1e6, with.victim.median_s * 1e6, slowdown, copy_Bps / 1e9,
-                  with.verified ? "yes" : "NO");
+                  with.verified ? "yes" : "NO",
+                  std::string(launch_order) == "transfer_first" ? "  (transfer launched first)" : "");
       std::fflush(stdout);
       const std::string shape =
           "{\"ctas\": " + std::to_string(k) + ", \"threads_per_cta\": " + std::to_string(kCtaLoadThreads) +
@@ -259,7 +309,8 @@ void run_cta_interference(const Options& o, NcclWorld& w, MeasurementLog* log, s
           std::to_string(kSeq) + ", \"heads_q\": " + std::to_string(kHeadsQ) + ", \"heads_kv\": " +
           std::to_string(kHeadsKv) + ", \"head_dim\": " + std::to_string(kHeadDim) + "}, \"gemm_mnk\": " +
           std::to_string(kGemmDim) + ", \"ranks\": " + std::to_string(w.ranks()) + ", \"overlap_verified\": " +
-          (with.verified ? "true" : "false") + ", \"aggressor_repeats\": " + std::to_string(with.repeats) + "}";
+          (with.verified ? "true" : "false") + ", \"aggressor_repeats\": " + std::to_string(with.repeats) +
+          ", \"launch_order\": " + json_string(launch_order) + "}";
       Record r = make_record("interference", "hcpsim-flash+cta_load",
                              {{"victim", json_string(victim)},
                               {"aggressor", json_string(aggressor)},
@@ -292,6 +343,15 @@ void run_cta_interference(const Options& o, NcclWorld& w, MeasurementLog* log, s
             return o.check ? count_mismatched_words(ldst[s]->ptr, lsrc[s]->ptr, size_t(kTransferBytes), side[s]) : 0;
           });
       emit("cta_copy", agg.name, copy_alone, with);
+      // The same, the transfer launched first (its CTAs resident before the kernel's).
+      const auto copy_wrong = [&](int s) -> long long {
+        HCPSIM_CUDA_CHECK(cudaSetDevice(w.device(s)));
+        return o.check ? count_mismatched_words(ldst[s]->ptr, lsrc[s]->ptr, size_t(kTransferBytes), side[s]) : 0;
+      };
+      const int kernels = int(std::ceil(max_over_processes(w, 1.5 * copy_alone.median_s / agg_alone.median_s))) + 1;
+      const Overlapped first = transfer_first(w, side, [&] { on_slots(copy_k); }, compute, [&] { on_slots(agg.run); },
+                                              kernels, o.warmup, o.iters, copy_wrong);
+      emit("cta_copy", agg.name, copy_alone, first, "transfer_first");
     }
   }
   on_slots([&](int s) {

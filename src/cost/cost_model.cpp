@@ -93,13 +93,16 @@ CostParams default_cost_params() {
   // NCCL beside compute, measured on an H200 (hcpcal --suite interference, part (c);
   // calibrate/results/h200-interference-cta.json, calibrate/RESULTS.md "Fifth run"), the values
   // `hcpsim fit` derives from it: compute slowdown per class beside k copying CTAs (median over
-  // k; attention's median is below 1, i.e. within the clock drift: 1), and the k-CTA copy's
-  // slowdown beside the GEMM and beside attention (forward and backward averaged). No
-  // memory-bound kernel was measured as the aggressor: 1.
-  p.interference.compute_slowdown = {1.0628, 1.0, 1.0040};
-  p.interference.comm_slowdown = {{{1.2843, 1.3573, 1.7306, 2.5803, 3.2054, 3.2481},
-                                   {1.1021, 1.0803, 1.1052, 1.2206, 1.6638, 2.6293},
+  // k), and the k-CTA copy's slowdown launched after the GEMM / attention (forward and backward
+  // together) and launched just before it (shared). No memory-bound kernel was measured as the
+  // aggressor: 1.
+  p.interference.compute_slowdown = {1.0579, 1.0005, 1.0};
+  p.interference.comm_slowdown = {{{1.3012, 1.2860, 1.5321, 2.6033, 3.3980, 3.2727},
+                                   {1.1278, 1.0705, 1.0290, 1.0846, 1.5972, 2.3654},
                                    {1, 1, 1, 1, 1, 1}}};
+  p.interference.comm_shared_slowdown = {{{1.1863, 1.2436, 1.0939, 1.1369, 1.1643, 1.1331},
+                                          {1.1019, 1.0663, 1.0, 1.0165, 1.0238, 1.0349},
+                                          {1, 1, 1, 1, 1, 1}}};
   // NCCL busbw 8xH100 in a node ~370 GB/s of 450 (nccl-tests #212); NDR 400 Gb/s NIC 46-49 GB/s of 50
   // (nccl-tests #267, #290).
   p.intra_node_efficiency = 370.0 / 450.0;
@@ -123,16 +126,17 @@ template <int C>
 double& compute_slowdown_ref(CostParams& p) {
   return p.interference.compute_slowdown[C];
 }
-template <int C, int K>
+// Table T of the interference model: 0 comm_slowdown, 1 comm_shared_slowdown.
+template <int T, int C, int K>
 double& comm_slowdown_ref(CostParams& p) {
-  return p.interference.comm_slowdown[C][K];
+  return (T == 0 ? p.interference.comm_slowdown : p.interference.comm_shared_slowdown)[C][K];
 }
-template <int C, int... K>
+template <int T, int C, int... K>
 void add_comm_slowdowns(std::vector<CostScalarParameter>& s, std::integer_sequence<int, K...>) {
   static const std::array<std::string, sizeof...(K)> names = {
-      (std::string("interference_comm_") + kInterferenceClassNames[C] + "_k" +
+      (std::string(T == 0 ? "interference_comm_" : "interference_comm_shared_") + kInterferenceClassNames[C] + "_k" +
        std::to_string(kInterferenceChannels[K]))...};
-  (s.push_back({names[K].c_str(), &comm_slowdown_ref<C, K>, 1, 10}), ...);
+  (s.push_back({names[K].c_str(), &comm_slowdown_ref<T, C, K>, 1, 10}), ...);
 }
 
 }  // namespace
@@ -148,9 +152,12 @@ const std::vector<CostScalarParameter>& cost_scalar_parameters() {
         {"interference_compute_attention", &compute_slowdown_ref<1>, 1, 10},
         {"interference_compute_elementwise", &compute_slowdown_ref<2>, 1, 10}};
     const auto knots = std::make_integer_sequence<int, kInterferenceKnots>{};
-    add_comm_slowdowns<0>(v, knots);
-    add_comm_slowdowns<1>(v, knots);
-    add_comm_slowdowns<2>(v, knots);
+    add_comm_slowdowns<0, 0>(v, knots);
+    add_comm_slowdowns<0, 1>(v, knots);
+    add_comm_slowdowns<0, 2>(v, knots);
+    add_comm_slowdowns<1, 0>(v, knots);
+    add_comm_slowdowns<1, 1>(v, knots);
+    add_comm_slowdowns<1, 2>(v, knots);
     return v;
   }();
   return s;

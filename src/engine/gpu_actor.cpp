@@ -38,18 +38,22 @@ void GpuActor::operator()() {
 void GpuActor::start_ready_ops() {
   // Ops ready at the same instant start in the order they were issued. A kernel starting now
   // sees the comm ops in flight and those about to start (comm_starting_): both run beside it.
-  // A comm op sees the kernels already running (rank_->computing), not one issued after it: a
-  // NCCL kernel launched before a compute kernel holds its SMs from the start, one launched
-  // after waits for and shares the SMs the kernel holds (hcpcal's interference rows measure
-  // the latter; docs/nccl.md §5).
-  comm_starting_ = std::any_of(ready_.begin(), ready_.end(), [this](int32_t id) {
-    return rank_->program->ops[static_cast<size_t>(id)].kind == OpKind::Comm;
-  });
+  // A comm op sees the kernels already running (rank_->computing: it waits for and shares the
+  // SMs they hold) and the kernels issued right after it (rank_->starting_after: its CTAs are
+  // resident first) (rules/interference.hpp; docs/nccl.md §5).
   while (!ready_.empty()) {
+    comm_starting_ = false;
+    rank_->starting_after = {0, 0, 0};
+    for (int32_t id : ready_) {
+      const Op& op = rank_->program->ops[static_cast<size_t>(id)];
+      if (op.kind == OpKind::Comm) comm_starting_ = true;
+      else if (comm_starting_) ++rank_->starting_after[static_cast<size_t>(op.compute_class)];
+    }
     const int32_t op = ready_.front();
     ready_.pop_front();
     start(op);
   }
+  rank_->starting_after = {0, 0, 0};
 }
 
 void GpuActor::start(int32_t id) {

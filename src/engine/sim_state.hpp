@@ -70,11 +70,17 @@ struct RankState {
   // Compute kernels running on this GPU now, by interference class (rules/interference.hpp):
   // what a comm op starting now is slowed by.
   std::array<int32_t, kInterferenceClasses> computing{0, 0, 0};
-  // The slowdown of a transfer of `channels` starting now (1 when no kernel runs).
+  // Compute kernels issued after a comm op that start at the same instant, by class (set by
+  // the GPU actor while it starts the ops ready now).
+  std::array<int32_t, kInterferenceClasses> starting_after{0, 0, 0};
+  // The slowdown of a transfer of `channels` starting now: beside the kernels already running,
+  // or sharing the GPU with those starting right after it (1 when there are none).
   double comm_slowdown_now(const InterferenceModel& m, int64_t channels) const {
     double s = 1;
-    for (int c = 0; c < kInterferenceClasses; ++c)
+    for (int c = 0; c < kInterferenceClasses; ++c) {
       if (computing[static_cast<size_t>(c)] > 0) s = std::max(s, comm_slowdown(m, c, channels));
+      if (starting_after[static_cast<size_t>(c)] > 0) s = std::max(s, comm_shared_slowdown(m, c, channels));
+    }
     return s;
   }
 };

@@ -51,17 +51,19 @@ std::optional<double> predicted_interference_slowdown(const InterferenceModel& m
   const int victim = class_of(row.victim), aggressor = class_of(row.aggressor);
   if (victim >= 0) {
     if (row.aggressor == "cta_spin") return 1.0;
-    if (row.aggressor == "cta_copy" || row.aggressor == "collective" || row.aggressor == "copy")
-      return compute_slowdown(m, victim);
+    // A copy-engine cudaMemcpyAsync at the full HBM rate (part (a) on one GPU) is not an NCCL
+    // transfer: listed, not predicted.
+    if (row.aggressor == "cta_copy" || row.aggressor == "collective") return compute_slowdown(m, victim);
     return std::nullopt;
   }
-  if (row.victim == "cta_copy" && aggressor >= 0 && row.ctas > 0) return comm_slowdown(m, aggressor, row.ctas);
+  if (row.victim == "cta_copy" && aggressor >= 0 && row.ctas > 0)
+    return row.transfer_first ? comm_shared_slowdown(m, aggressor, row.ctas) : comm_slowdown(m, aggressor, row.ctas);
   return std::nullopt;
 }
 
 void fit_interference(const MeasurementSet& set, const FitOptions& opt, FitResult& out) {
   std::map<int, std::vector<double>> compute;                  // class -> slowdowns beside cta_copy
-  std::map<std::pair<int, int>, std::vector<double>> comm;     // (class, knot) -> cta_copy slowdowns
+  std::map<std::pair<int, int>, std::vector<double>> comm, shared;  // (class, knot) -> cta_copy slowdowns
   for (const Measurement& m : set.items) {
     if (m.kind != MeasurementKind::Interference || (opt.use && !opt.use(m))) continue;
     if (m.wrong > 0 || !m.interference.overlap_verified) continue;  // fit_comm_parameters warns about these
@@ -69,14 +71,16 @@ void fit_interference(const MeasurementSet& set, const FitOptions& opt, FitResul
     const int victim = class_of(f.victim), aggressor = class_of(f.aggressor);
     if (victim >= 0 && f.aggressor == "cta_copy") compute[victim].push_back(f.slowdown);
     if (f.victim == "cta_copy" && aggressor >= 0 && knot_of(f.ctas) >= 0)
-      comm[{aggressor, knot_of(f.ctas)}].push_back(f.slowdown);
+      (f.transfer_first ? shared : comm)[{aggressor, knot_of(f.ctas)}].push_back(f.slowdown);
   }
   for (const auto& [c, v] : compute)
     out.calibration.scalars.push_back(scalar(std::string("interference_compute_") + kInterferenceClassNames[c], v));
-  for (const auto& [key, v] : comm)
-    out.calibration.scalars.push_back(scalar(std::string("interference_comm_") + kInterferenceClassNames[key.first] +
-                                                 "_k" + std::to_string(kInterferenceChannels[key.second]),
-                                             v));
+  for (const auto* table : {&comm, &shared})
+    for (const auto& [key, v] : *table)
+      out.calibration.scalars.push_back(
+          scalar(std::string(table == &comm ? "interference_comm_" : "interference_comm_shared_") +
+                     kInterferenceClassNames[key.first] + "_k" + std::to_string(kInterferenceChannels[key.second]),
+                 v));
   if (!compute.empty() && comm.empty())
     out.warnings.push_back("interference: no k-CTA copy beside compute; the transfer slowdowns keep their defaults");
 }

@@ -3,12 +3,15 @@
 //
 // A row's classes: victim or aggressor gemm -> GEMM, attention_fwd / attention_bwd / attention ->
 // attention, hbm_copy -> memory-bound. Predicted slowdown of a row:
-//   compute victim beside cta_copy, or beside a collective / device copy:  compute_slowdown(class)
+//   compute victim beside cta_copy or a collective:                        compute_slowdown(class)
 //   compute victim beside cta_spin (SM share, no transfer):                1
-//   cta_copy victim (k CTAs) beside a compute kernel of class c:           comm_slowdown(c, k)
-//   a collective or device copy beside attention: no channel count -> listed, not predicted.
+//   cta_copy victim (k CTAs) launched after a kernel of class c:           comm_slowdown(c, k)
+//   cta_copy victim launched before the kernel ("transfer_first"):         comm_shared_slowdown(c, k)
+//   a collective or device copy beside attention: no channel count -> listed, not predicted;
+//   a kernel beside a copy-engine device copy (not an NCCL transfer) -> listed, not predicted.
 // Fit: compute_slowdown[c] = the median over k of class c beside cta_copy; comm_slowdown[c][k] =
-// the median of the k-CTA copy beside class c (attention: forward and backward together); each
+// the median of the k-CTA copy launched after a kernel of class c (attention: forward and
+// backward together), comm_shared_slowdown[c][k] the same launched before it; each
 // at least 1 (a slowdown below 1 is the alone run's clock drift). Values without rows keep
 // their defaults.
 #pragma once

@@ -188,6 +188,9 @@ void read_interference(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, M
   if (const nlohmann::json* shape = c.raw("shape"); shape && shape->is_object() && shape->contains("ctas") &&
                                                     (*shape)["ctas"].is_number_integer())
     f.ctas = (*shape)["ctas"].get<int64_t>();
+  if (const nlohmann::json* shape = c.raw("shape"); shape && shape->is_object() && shape->contains("launch_order") &&
+                                                    (*shape)["launch_order"].is_string())
+    f.transfer_first = (*shape)["launch_order"].get<std::string>() == "transfer_first";
   c.integer("bytes", 1, int64_t(1) << 50);
   const nlohmann::json* res = r.object("results");
   if (!res) return sink.error(r.path_of("results"), "missing", "interference records carry the time alone",
@@ -196,7 +199,9 @@ void read_interference(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, M
   require(rr, sink, "alone_median_s", "the victim's median time without the aggressor");
   f.alone_median_s = rr.number("alone_median_s", 1e-9, 1e6, "seconds > 0").value_or(0);
   f.slowdown = rr.number("slowdown", 0.1, 100).value_or(f.alone_median_s > 0 ? m.median_s / f.alone_median_s : 0);
-  if (m.name.empty()) m.name = f.victim + "_with_" + f.aggressor + (f.ctas > 0 ? "_k" + std::to_string(f.ctas) : "");
+  if (m.name.empty())
+    m.name = f.victim + "_with_" + f.aggressor + (f.ctas > 0 ? "_k" + std::to_string(f.ctas) : "") +
+             (f.transfer_first ? "_transfer_first" : "");
 }
 
 // A cp_attention record: one CpStep item per step, from results.step_kernel_median_s.

@@ -58,6 +58,7 @@ struct InterferenceConfig {
   std::string victim;     // attention_fwd, attention_bwd, collective, gemm, hbm_copy, cta_copy
   std::string aggressor;  // collective, copy, attention, cta_copy, cta_spin, attention_fwd/bwd, gemm
   int64_t ctas = 0;       // the CTAs of a cta_copy / cta_spin (config.shape.ctas; 0: none)
+  bool transfer_first = false;  // config.shape.launch_order "transfer_first": the victim transfer launched before the kernel
   double alone_median_s = 0, slowdown = 0;  // slowdown = median_s / alone_median_s
   bool overlap_verified = true;              // config.shape.overlap_verified where given
 };

@@ -8,9 +8,12 @@
 //  - A compute kernel beside NCCL is slowed by a factor of its class (GEMM, attention,
 //    memory-bound), independent of the channel count within the measurement's noise (HBM and
 //    power, not SM share: spinning CTAs do not slow it).
-//  - A transfer beside a compute kernel is slowed by a factor that grows with its channel count
-//    k (its CTAs wait for and share SMs the compute kernel holds): a table over k = 1 .. 32 per
-//    class, piecewise linear in log2 k, flat outside.
+//  - A transfer launched while a compute kernel holds the SMs is slowed by a factor that grows
+//    with its channel count k (its CTAs wait for and share the kernel's SMs): comm_slowdown, a
+//    table over k = 1 .. 32 per class, piecewise linear in log2 k, flat outside.
+//  - A transfer launched just before the kernel (its CTAs resident first, as a CP ring's send
+//    issued before the step's attention) is barely slowed: comm_shared_slowdown, the same kind
+//    of table (measured 0.98-1.12 beside attention, 1.09-1.24 beside a GEMM).
 // Plain C++17 (classes by index: 0 GEMM, 1 attention, 2 memory-bound, workload's ComputeClass
 // order).
 #pragma once
@@ -33,15 +36,17 @@ struct InterferenceModel {
   // A transfer of k channels beside a compute kernel of class c: rate / comm_slowdown[c][knot].
   std::array<std::array<double, kInterferenceKnots>, kInterferenceClasses> comm_slowdown{
       {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}}};
+  // The same, the transfer launched first and the kernel right after it.
+  std::array<std::array<double, kInterferenceKnots>, kInterferenceClasses> comm_shared_slowdown{
+      {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}}};
 };
 
 inline double compute_slowdown(const InterferenceModel& m, int compute_class) {
   return std::max(1.0, m.compute_slowdown[static_cast<size_t>(compute_class)]);
 }
 
-// Piecewise linear in log2(channels) between the knots; the end knots' values outside.
-inline double comm_slowdown(const InterferenceModel& m, int compute_class, int64_t channels) {
-  const auto& t = m.comm_slowdown[static_cast<size_t>(compute_class)];
+// Piecewise linear in log2(channels) between the knots of `t`; the end knots' values outside.
+inline double interpolate_channels(const std::array<double, kInterferenceKnots>& t, int64_t channels) {
   const double x = std::log2(static_cast<double>(std::max<int64_t>(1, channels)));
   if (x <= 0) return std::max(1.0, t[0]);
   for (int i = 1; i < kInterferenceKnots; ++i) {
@@ -51,6 +56,16 @@ inline double comm_slowdown(const InterferenceModel& m, int compute_class, int64
     }
   }
   return std::max(1.0, t[kInterferenceKnots - 1]);
+}
+
+// A transfer of `channels` launched while a kernel of `compute_class` holds the SMs.
+inline double comm_slowdown(const InterferenceModel& m, int compute_class, int64_t channels) {
+  return interpolate_channels(m.comm_slowdown[static_cast<size_t>(compute_class)], channels);
+}
+
+// A transfer of `channels` launched just before a kernel of `compute_class`.
+inline double comm_shared_slowdown(const InterferenceModel& m, int compute_class, int64_t channels) {
+  return interpolate_channels(m.comm_shared_slowdown[static_cast<size_t>(compute_class)], channels);
 }
 
 }  // namespace hcpsim

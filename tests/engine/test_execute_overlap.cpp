@@ -115,30 +115,36 @@ TEST_CASE("execute: a transfer that starts beside a running kernel moves at its 
   // Under the NCCL model (nccl_node set) a send of B bytes to a rank of the same node runs at
   // NCCL's p2p rate cap R (NVLink faster than R): B / R plus its route latency L. With a kernel
   // running beside it and a comm_slowdown of 2 at every channel count, it runs at R / 2: the
-  // transfer part doubles, (t2 - L) = 2 (t1 - L). The kernel (10 ms, GEMM) outlasts the send.
+  // transfer part doubles, (t2 - L) = 2 (t1 - L). Issued just before the kernel instead (its CTAs
+  // resident first), it takes the shared slowdown 1.5: (t3 - L) = 1.5 (t1 - L). The kernel
+  // (10 ms, GEMM) outlasts the send.
   // 256 KiB: a few p2p channels, whose rate is below the NVLink's.
   constexpr double kBytes = 256 * 1024;
-  auto run = [&](bool beside) {
+  enum class Kernel { None, Before, After };
+  auto run = [&](Kernel kernel) {
     PhaseData p(2);
     ProgramBuilder r0, r1;
-    if (beside) {
-      Op gemm;
-      gemm.kind = OpKind::Compute;
-      gemm.compute_class = ComputeClass::Gemm;
-      r0.add(gemm, 10e-3);
-    }
+    Op gemm;
+    gemm.kind = OpKind::Compute;
+    gemm.compute_class = ComputeClass::Gemm;
+    if (kernel == Kernel::Before) r0.add(gemm, 10e-3);
     const int32_t send = r0.sendrecv(1, -1, kBytes, 1);
+    if (kernel == Kernel::After) r0.add(gemm, 10e-3);
     r1.sendrecv(-1, 0, kBytes, 1);
     p.set(0, r0);
     p.set(1, r1);
     const std::vector<PhaseData> phases{p};  // outlives `in`, which views it
     ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
-                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}},
+                                                   .comm_shared_slowdown = {{{1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
+                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
+                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}}}}});
     in.nccl_node = nccl_node(kNode);
     const Timeline t = simulate(in);
     return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
   };
-  const double alone_s = run(false), beside_s = run(true);
+  const double alone_s = run(Kernel::None), beside_s = run(Kernel::Before), shared_s = run(Kernel::After);
   REQUIRE(alone_s > kNvlinkLatencyS + kBytes / kNvlinkBytesPerS);  // the cap, not the link, binds
   REQUIRE(beside_s - kNvlinkLatencyS == Approx(2 * (alone_s - kNvlinkLatencyS)).epsilon(1e-6));
+  REQUIRE(shared_s - kNvlinkLatencyS == Approx(1.5 * (alone_s - kNvlinkLatencyS)).epsilon(1e-6));
 }

@@ -4,6 +4,7 @@
 
 #include "fit/check.hpp"
 #include "fit/fit_collective.hpp"
+#include "fit/fit_interference.hpp"
 #include "fit/replay.hpp"
 #include "scenario/presets.hpp"
 #include "tests/fit/cp_records.hpp"
@@ -188,4 +189,20 @@ TEST_CASE("k-CTA interference rows are read with their CTA count and listed, not
   CHECK(set.items[0].name == "cta_copy_with_gemm_k8");
   CHECK(set.items[1].interference.ctas == 32);
   CHECK(set.items[1].interference.slowdown == Approx(1.01));
+  CHECK_FALSE(set.items[0].interference.transfer_first);
+  // The model's view: the copy launched after a GEMM is slowed by comm_slowdown(gemm, 8), launched
+  // first by comm_shared_slowdown(gemm, 8); a kernel beside spinning CTAs is not slowed.
+  InterferenceModel m;
+  m.comm_slowdown[0] = {1.1, 1.2, 1.3, 1.4, 1.5, 1.6};
+  m.comm_shared_slowdown[0] = {1.01, 1.02, 1.03, 1.04, 1.05, 1.06};
+  CHECK(*predicted_interference_slowdown(m, set.items[0].interference) == Approx(1.4));
+  InterferenceConfig first = set.items[0].interference;
+  first.transfer_first = true;
+  CHECK(*predicted_interference_slowdown(m, first) == Approx(1.04));
+  CHECK(*predicted_interference_slowdown(m, set.items[1].interference) == 1.0);
+  json with_order = list;
+  with_order[0]["config"]["shape"]["launch_order"] = "transfer_first";
+  const MeasurementSet ordered = parse_measurements_text(test::synthetic_measurement_file(with_order).dump(), "x");
+  CHECK(ordered.items[0].interference.transfer_first);
+  CHECK(ordered.items[0].name == "cta_copy_with_gemm_k8_transfer_first");
 }
