@@ -342,6 +342,14 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   };
   for (const auto& t : c.tables) set(cost_table_parameters(), t.name, t.table);
   for (const auto& s : c.scalars) set(cost_scalar_parameters(), s.name, s.value);
+  if (!c.collectives.empty()) {
+    if (same_gpu) {
+      p.collectives = c.collectives;
+      used.push_back("collectives (" + std::to_string(c.collectives.size()) + " op x layout lines)");
+    } else {
+      left_out.push_back("collectives");
+    }
+  }
   if (c.legacy_comm_interference)
     p.warnings.push_back(file_path + ": comm_interference (one factor for every kernel beside any transfer) is no longer "
                          "used; the interference model has a factor per kernel class and a transfer slowdown per "

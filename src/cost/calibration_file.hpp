@@ -42,14 +42,6 @@
 
 namespace hcpsim {
 
-// Evidence behind one fitted parameter (relative time errors, |predicted/measured - 1|).
-struct FitSummary {
-  int samples = 0;
-  double range_lo = 0, range_hi = 0;  // FLOPs (tables), bytes or seconds (scalars)
-  double rms_error = 0, max_error = 0;
-  std::string backend;
-};
-
 struct CalibratedTable {
   std::string name;  // e.g. "attention_fwd_causal"
   EfficiencyTable table;
@@ -60,19 +52,6 @@ struct CalibratedScalar {
   std::string name;  // e.g. "memory_efficiency"
   double value = 0;
   FitSummary fit;
-};
-
-// What NCCL achieves for one collective on one layout (fit/fit_collective.hpp):
-// t(bytes) = latency_s + bytes x bus_bandwidth_factor(op, ranks) / busbw_bytes_per_s, or, where
-// that line misses a measurement by more than 10%, the measured (bus bytes, seconds)
-// points interpolated log-log inside their range.
-struct CalibratedCollective {
-  CommPattern op = CommPattern::AllReduce;
-  CollectiveLayout layout = CollectiveLayout::IntraNode;
-  double latency_s = 0;
-  double busbw_bytes_per_s = 0;
-  std::vector<std::pair<double, double>> table;  // empty when the line fits within 10%
-  FitSummary fit;                                // range: nccl-tests bytes
 };
 
 // The attention shape model with the evidence behind each (pass, mask) set of coefficients;

@@ -25,6 +25,7 @@
 
 #include "cost/attention_tiles.hpp"
 #include "scenario/scenario.hpp"
+#include "cost/calibrated_collective.hpp"
 #include "rules/interference.hpp"
 #include "workload/workload.hpp"
 
@@ -90,6 +91,9 @@ struct CostParams {
   double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
   double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
   InterferenceModel interference;      // NCCL beside compute, both ways (rules/interference.hpp)
+  // Collectives a calibration measured (op x layout): what the simulator runs such calls at
+  // instead of NCCL's cost model (docs/nccl.md §6). Empty: NCCL's model.
+  std::vector<CalibratedCollective> collectives;
   double intra_node_efficiency = 1.0;  // achieved / line rate, intra-node links (NVLink, PCIe)
   double nic_efficiency = 1.0;         // achieved / line rate, NIC and fabric links
   std::string source;                  // where these numbers come from (printed in reports)

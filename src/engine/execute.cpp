@@ -99,7 +99,7 @@ Timeline execute_programs(const ExecuteInput& in) {
   if (ctx.host_of_rank.empty()) throw std::invalid_argument("the placement has no ranks");
   ctx.host_speed_flops_per_s = ctx.host_of_rank.front()->get_speed();
   ctx.comm = {&platform.graph(), &platform.placement(), in.nccl_node.value_or(NcclNode{}), in.nccl,
-              in.options.ring_max_macro_steps, in.nccl_node.has_value()};
+              in.options.ring_max_macro_steps, in.nccl_node.has_value(), in.calibrated_collectives};
   detail::MailboxTable mailboxes;
   for (size_t p = 0; p < in.phases.size(); ++p) {
     for (int32_t i : folds[p].program_indices) {

@@ -42,6 +42,8 @@
 // same process. Sweeps fork.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -87,6 +89,8 @@ struct ExecuteInput {
   // sends run on the links alone (rings in group order on one rail, no NCCL caps or latency).
   std::optional<NcclNode> nccl_node;
   NcclSettings nccl;       // software.nccl
+  // A calibration's measured collectives (nccl/flow_plan.hpp CommPlanContext::calibrated); unset: NCCL's model.
+  std::function<std::optional<std::pair<double, double>>(CommPattern, CollectiveLayout, double)> calibrated_collectives;
   std::vector<ExecutePhase> phases;
   ExecuteOptions options;
 };

@@ -1,5 +1,7 @@
 #include "fit/check.hpp"
 #include "fit/fit_interference.hpp"
+#include "common/child_process.hpp"
+#include "run/collective_sweep.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -136,15 +138,29 @@ void check_cp_run(const Measurement& m, const CostModel& model, CheckReport& r) 
   if (m.cp.peak_bytes.empty()) r.warnings.push_back(m.path + " (" + m.name + "): no peak_bytes; memory not checked");
 }
 
-// Uncalibrated collective: bus bytes over the preset link's line rate x its efficiency,
-// plus the link latency once per ring step (the simulator's ring on uniform links).
-double default_collective_s(const CollectiveConfig& k, const ClusterSpec& node, const CostParams& p) {
+// A measured collective through the simulator's own path (run/collective_sweep.hpp): the
+// record's ranks placed as its layout says on `node`'s preset (one node; or one rank per node on
+// one rail, or on rail i mod GPUs), the calibration's cost parameters (its collectives
+// included), SimGrid in a child process. 1-rank records: 0 (nothing moves).
+double simulated_collective_s(const CollectiveConfig& k, const ClusterSpec& node, const CostParams& p) {
+  if (k.ranks < 2) return 0;
+  ClusterSpec cluster = node;
   const bool intra = k.layout == CollectiveLayout::IntraNode;
-  const double rate = intra ? node.intra_node.bandwidth_bytes_per_s * p.intra_node_efficiency
-                            : node.inter_node.nic_bandwidth_bytes_per_s * p.nic_efficiency;
-  const double latency = intra ? node.intra_node.latency_s : node.inter_node.latency_s;
-  const double steps = double(std::max<int64_t>(collective::transfer_steps(k.op, k.ranks), 1));
-  return steps * latency + k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks) / rate;
+  cluster.num_nodes = intra ? std::max<int64_t>(1, (k.ranks + node.gpus_per_node - 1) / node.gpus_per_node) : k.ranks;
+  std::vector<int32_t> members;
+  for (int64_t r = 0; r < k.ranks; ++r) {
+    const int64_t gpu = intra                                              ? r
+                        : k.layout == CollectiveLayout::CrossNodeSameRail ? r * node.gpus_per_node
+                                                                           : r * node.gpus_per_node + r % node.gpus_per_node;
+    members.push_back(static_cast<int32_t>(gpu));
+  }
+  const std::string text = result_of_child([&] {
+    const auto pts = simulate_collective_sweep(cluster, NcclSettings{}, p, k.op, {k.bytes}, members);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", pts.at(0).time_s);  // every digit across the process boundary
+    return std::string(buf);
+  });
+  return std::stod(text);
 }
 
 void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, const ClusterSpec& node,
@@ -155,10 +171,9 @@ void check_comm_or_cp(const Measurement& m, const CalibrationFile& calibration, 
     const CalibratedCollective* fit = nullptr;
     for (const auto& c : calibration.collectives)
       if (c.op == k.op && c.layout == k.layout) fit = &c;
-    const double predicted = fit ? predicted_collective_s(*fit, k)
-                                 : default_collective_s(k, node, model.params());
+    const double predicted = simulated_collective_s(k, node, model.params());
     if (!fit) r.warnings.push_back(m.path + " (" + m.name + "): " + parameter_of(m) + " is not calibrated; predicted "
-                                   "from the preset link rate x efficiency");
+                                   "from NCCL's model on the preset node");
     if (k.ranks < 2) r.warnings.push_back(m.path + " (" + m.name + "): 1 rank, nothing moves; listed only");
     char shape[96];
     std::snprintf(shape, sizeof shape, "%s n%lld %.3g B", to_string(k.layout), (long long)k.ranks, k.bytes);

@@ -19,7 +19,6 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-double line_s(const CalibratedCollective& c, double bus_bytes) { return c.latency_s + bus_bytes / c.busbw_bytes_per_s; }
 
 }  // namespace
 
@@ -49,7 +48,7 @@ CalibratedCollective fit_collective_line(const std::vector<std::pair<double, dou
   c.busbw_bytes_per_s = 1 / p[1];
   double sq = 0, worst = 0;
   for (const auto& [x, t] : s) {
-    const double e = std::fabs(line_s(c, x) / t - 1);
+    const double e = std::fabs(collective_time_s(c, x) / t - 1);  // the line: no table yet
     sq += e * e;
     worst = std::max(worst, e);
   }
@@ -82,14 +81,6 @@ double predicted_collective_s(const CalibratedCollective& c, const CollectiveCon
   return collective_time_s(c, k.bytes * collective::bus_bandwidth_factor(k.op, k.ranks));
 }
 
-double collective_time_s(const CalibratedCollective& c, double x) {
-  const auto& t = c.table;
-  if (t.size() < 2 || x < t.front().first || x > t.back().first) return line_s(c, x);
-  size_t i = 1;
-  while (i + 1 < t.size() && t[i].first < x) ++i;
-  const double u = std::log(x / t[i - 1].first) / std::log(t[i].first / t[i - 1].first);
-  return std::exp(std::log(t[i - 1].second) + u * std::log(t[i].second / t[i - 1].second));
-}
 
 void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt, FitResult& out) {
   CalibrationFile& c = out.calibration;

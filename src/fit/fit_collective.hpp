@@ -30,7 +30,7 @@ namespace hcpsim {
 CalibratedCollective fit_collective_line(const std::vector<std::pair<double, double>>& bus_bytes_time, double max_line_error);
 
 double predicted_collective_s(const CalibratedCollective& c, const CollectiveConfig& k);
-double collective_time_s(const CalibratedCollective& c, double bus_bytes);
+// collective_time_s: cost/calibrated_collective.hpp
 
 // Adds the collective fits and the link efficiencies to `out`
 // (measurements accepted by opt.use only) for a GPU whose preset cluster is `node`.

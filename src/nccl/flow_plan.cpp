@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "common/diagnostics.hpp"
 #include "nccl/nvls_pipeline.hpp"
@@ -136,7 +137,7 @@ CollectivePlan plan_collective(CommPattern pattern, double message_bytes, std::s
       for (const NodeBlock& b : blocks) shift_in_node(b, bytes, s);
       // The all-reduce kernel's three-stage chunk pipeline (nvls_pipeline.hpp), which NCCL's
       // cost model leaves out; all-gather and reduce-scatter run other kernels: NCCL's model.
-      if (pattern == CommPattern::AllReduce)
+      if (pattern == CommPattern::AllReduce && !choice.calibrated)  // a measurement includes it
         plan.bandwidth_stretch = nvls_pipeline_stretch(choice.bytes, choice.channels, topology.nvls.channels);
       cap(s, bandwidth_s * plan.bandwidth_stretch, 1);
       plan.stages.push_back(std::move(s));
@@ -189,6 +190,19 @@ std::vector<RankLocation> locations(std::span<const int32_t> ranks, const CommPl
 
 }  // namespace
 
+std::optional<CollectiveLayout> layout_class(std::span<const RankLocation> members) {
+  std::map<int64_t, int64_t> per_node;
+  std::set<int64_t> rails;
+  for (const RankLocation& m : members) {
+    ++per_node[m.node];
+    rails.insert(m.rail);
+  }
+  if (per_node.size() <= 1) return CollectiveLayout::IntraNode;
+  for (const auto& [node, n] : per_node)
+    if (n > 1) return std::nullopt;
+  return rails.size() == 1 ? CollectiveLayout::CrossNodeSameRail : CollectiveLayout::CrossNodeCrossRail;
+}
+
 CollectivePlan plan_comm_op(const Op& op, const ProcessGroup& group, const CommPlanContext& ctx) {
   const std::vector<RankLocation> members = locations(group.ranks, ctx);
   const CommShape shape = comm_shape(ctx.node, members);
@@ -220,6 +234,17 @@ CollectivePlan plan_comm_op(const Op& op, const ProcessGroup& group, const CommP
                          "NCCL fails a collective none of the allowed algorithms supports",
                          "allow ring (every collective has it)"}});
     choice = *c;
+    // A calibration's measurement of this call's op and layout class replaces NCCL's model.
+    if (ctx.calibrated) {
+      if (const std::optional<CollectiveLayout> cls = layout_class(members)) {
+        const double bus_bytes = bytes * collective::bus_bandwidth_factor(op.pattern, n);
+        if (const auto t = ctx.calibrated(op.pattern, *cls, bus_bytes); t && t->second > 0) {
+          choice.latency_s = t->first;
+          choice.bandwidth_Bps = bytes / t->second;
+          choice.calibrated = true;
+        }
+      }
+    }
   }
   return plan_collective(op.pattern, op.message_bytes, members, choice, topology, shape, ctx.max_macro_steps);
 }
@@ -244,6 +269,7 @@ std::string describe(const CollectivePlan& p) {
                 p.stages.size() == 1 ? "" : "s", flows);
   std::string s = buf;
   if (p.rails > 0) s += ", " + std::to_string(p.rails) + " rails";
+  if (p.choice.calibrated) s += ", calibrated time";
   return s;
 }
 

@@ -23,6 +23,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <utility>
 #include <span>
 #include <string>
 #include <vector>
@@ -80,7 +83,17 @@ struct CommPlanContext {
   // false: links only, for tests of the engine itself: rings in group order over one rail, no
   // rate caps and no latency beyond the routes' (what the fabric alone gives).
   bool nccl = true;
+  // A calibration's measured time for (op, layout class, bus bytes), split into (latency_s,
+  // bandwidth term s); nullopt where it has none. Where it answers, an all-gather,
+  // reduce-scatter or all-reduce keeps NCCL's algorithm, protocol and flows but runs at the
+  // measured time instead of NCCL's cost model (docs/nccl.md §6). Unset: NCCL's model.
+  std::function<std::optional<std::pair<double, double>>(CommPattern, CollectiveLayout, double)> calibrated;
 };
+
+// The layout class hcpcal measures that a communicator is: one node (intra-node), one rank per
+// node on one rail (cross-node-same-rail) or on several (cross-node-cross-rail); nullopt for
+// several ranks per node on several nodes.
+std::optional<CollectiveLayout> layout_class(std::span<const RankLocation> members);
 CollectivePlan plan_comm_op(const Op& op, const ProcessGroup& group, const CommPlanContext& ctx);
 
 // A SendRecv's send to `to_rank` from `from_rank` in `group` (the rank pair alone when the

@@ -29,6 +29,7 @@ struct NcclChoice {
   double bandwidth_Bps = 0;        // NCCL's algorithm bandwidth: bytes / (time - latency)
   double bytes = 0;                // the bytes NCCL's model divides (nccl-tests size)
   int64_t channels = 0;            // CTAs the call runs (per peer for p2p)
+  bool calibrated = false;         // latency and bandwidth are a calibration's measurement, not NCCL's model
   double time_s() const { return latency_s + (bandwidth_Bps > 0 ? bytes / bandwidth_Bps : 0); }
 };
 

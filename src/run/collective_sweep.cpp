@@ -12,18 +12,32 @@ std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommP
                                                        const std::vector<double>& sizes_bytes, int64_t ranks) {
   const int64_t world = sc.cluster.world_size();
   const int64_t n = ranks > 0 ? std::min(ranks, world) : world;
+  std::vector<int32_t> members;
+  for (int64_t r = 0; r < n; ++r) members.push_back(static_cast<int32_t>(r));
+  return simulate_collective_sweep(sc.cluster, sc.software.nccl, cost_params_for(sc), pattern, sizes_bytes, members);
+}
+
+std::vector<CollectivePoint> simulate_collective_sweep(const ClusterSpec& cluster, const NcclSettings& nccl,
+                                                       const CostParams& params, CommPattern pattern,
+                                                       const std::vector<double>& sizes_bytes,
+                                                       const std::vector<int32_t>& members) {
+  const int64_t world = cluster.world_size();
+  const auto n = static_cast<int64_t>(members.size());
   assert(n >= 2 || pattern != CommPattern::SendRecv);
   Workload w;
-  ProcessGroup comm;  // the communicator: ranks 0 .. n-1
+  ProcessGroup comm;  // the communicator
   comm.name = "world";
-  for (int64_t r = 0; r < n; ++r) comm.ranks.push_back(static_cast<int32_t>(r));
+  comm.ranks = members;
   w.groups.push_back(comm);
   // message_bytes (the workload's convention) of an nccl-tests size: a shard for AG/RS.
   const bool sharded = pattern == CommPattern::AllGather || pattern == CommPattern::ReduceScatter;
+  std::vector<int64_t> position(static_cast<size_t>(world), -1);
+  for (int64_t i = 0; i < n; ++i) position.at(static_cast<size_t>(members[static_cast<size_t>(i)])) = i;
   for (int64_t r = 0; r < world; ++r) {
     RankProgram p;
     p.rank = static_cast<int32_t>(r);
-    for (size_t i = 0; i < sizes_bytes.size() && r < n; ++i) {
+    const int64_t me = position[static_cast<size_t>(r)];
+    for (size_t i = 0; i < sizes_bytes.size() && me >= 0; ++i) {
       Op op;
       op.id = static_cast<int32_t>(i);
       op.kind = OpKind::Comm;
@@ -34,8 +48,8 @@ std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommP
       op.tag = static_cast<int64_t>(i) + 1;
       op.message_bytes = sharded ? sizes_bytes[i] / static_cast<double>(n) : sizes_bytes[i];
       if (pattern == CommPattern::SendRecv) {
-        op.send_peer = static_cast<int32_t>((r + 1) % n);
-        op.recv_peer = static_cast<int32_t>((r + n - 1) % n);
+        op.send_peer = members[static_cast<size_t>((me + 1) % n)];
+        op.recv_peer = members[static_cast<size_t>((me + n - 1) % n)];
         op.recv_bytes = sizes_bytes[i];
       }
       if (i > 0) op.deps = {static_cast<int32_t>(i) - 1};
@@ -43,16 +57,17 @@ std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommP
     }
     w.layer.push_back(std::move(p));
   }
-  const CostParams params = cost_params_for(sc);
-  CommFabric fabric = comm_fabric_for(sc, params);
-  const CommRouteTable routes = comm_routes(w, fabric, std::vector<int32_t>{0});
+  CommFabric fabric = comm_fabric_for(cluster, nccl, params);
+  const CommRouteTable routes = comm_routes(w, fabric, std::vector<int32_t>{members.front()});
   ExecuteInput in;
+  in.calibrated_collectives = fabric.calibrated();
   in.graph = std::move(fabric.graph);
   in.placement = std::move(fabric.placement);
   in.layout = fabric.layout;
   in.nccl_node = fabric.node;
   in.nccl = fabric.settings;
   in.options.ring_max_macro_steps = kRingMaxMacroSteps;
+  in.options.interference = params.interference;
   std::vector<std::vector<double>> no_compute;  // one zero per op: there is no compute
   for (const RankProgram& p : w.layer) no_compute.emplace_back(p.ops.size(), 0.0);
   in.phases.push_back({"collective", w.layer, w.groups, no_compute});
@@ -72,7 +87,7 @@ std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommP
     p.time_s = end[i] - begin[i];
     p.algbw_Bps = p.time_s > 0 ? p.size_bytes / p.time_s : 0;
     p.busbw_Bps = p.algbw_Bps * collective::bus_bandwidth_factor(pattern, n);
-    p.route = routes.at({0, 0, static_cast<int32_t>(i)});
+    p.route = routes.at({0, members.front(), static_cast<int32_t>(i)});
     out.push_back(std::move(p));
   }
   return out;

@@ -27,4 +27,12 @@ struct CollectivePoint {
 std::vector<CollectivePoint> simulate_collective_sweep(const Scenario& sc, CommPattern pattern,
                                                        const std::vector<double>& sizes_bytes, int64_t ranks = 0);
 
+// The same on `cluster` with explicit cost parameters (a calibration's collectives included) and
+// an explicit communicator: `members` are global ranks (rank r on GPU r; AG/RS/AR/all-to-all in
+// that order, sendrecv to the next member).
+std::vector<CollectivePoint> simulate_collective_sweep(const ClusterSpec& cluster, const NcclSettings& nccl,
+                                                       const CostParams& params, CommPattern pattern,
+                                                       const std::vector<double>& sizes_bytes,
+                                                       const std::vector<int32_t>& members);
+
 }  // namespace hcpsim

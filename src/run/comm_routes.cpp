@@ -13,14 +13,35 @@ CommPlanContext CommFabric::context(int64_t max_macro_steps) const {
   c.node = node;
   c.settings = settings;
   c.max_macro_steps = max_macro_steps;
+  c.calibrated = calibrated();
   return c;
+}
+
+std::function<std::optional<std::pair<double, double>>(CommPattern, CollectiveLayout, double)> CommFabric::calibrated()
+    const {
+  if (collectives.empty()) return {};
+  return [lines = collectives](CommPattern op, CollectiveLayout layout, double bus_bytes)
+             -> std::optional<std::pair<double, double>> {
+    for (const CalibratedCollective& c : lines)
+      if (c.op == op && c.layout == layout) return collective_latency_and_bandwidth_s(c, bus_bytes);
+    return std::nullopt;
+  };
 }
 
 CommFabric comm_fabric_for(const Scenario& sc, const CostParams& params) {
   TopologyOptions topology;
   topology.pxn = sc.software.nccl.pxn;  // NCCL relays cross-rail sends over NVLink (PXN) unless disabled
   CommFabric f{build_cluster_graph(effective_cluster(sc.cluster, params), topology), {}, rank_layout_of(sc.parallel),
-               nccl_node(sc.cluster), sc.software.nccl};
+               nccl_node(sc.cluster), sc.software.nccl, params.collectives};
+  f.placement = megatron_placement(f.graph, f.layout);
+  return f;
+}
+
+CommFabric comm_fabric_for(const ClusterSpec& cluster, const NcclSettings& settings, const CostParams& params) {
+  TopologyOptions topology;
+  topology.pxn = settings.pxn;
+  CommFabric f{build_cluster_graph(effective_cluster(cluster, params), topology), {},
+               RankLayout{.dp = cluster.world_size()}, nccl_node(cluster), settings, params.collectives};
   f.placement = megatron_placement(f.graph, f.layout);
   return f;
 }

@@ -34,10 +34,16 @@ struct CommFabric {
   RankLayout layout;
   NcclNode node;
   NcclSettings settings;
+  std::vector<CalibratedCollective> collectives;  // a calibration's (CostParams::collectives)
+  // (latency, bandwidth term) of a call the calibration measured (CommPlanContext::calibrated);
+  // empty when it has no collectives. Copies `collectives`.
+  std::function<std::optional<std::pair<double, double>>(CommPattern, CollectiveLayout, double)> calibrated() const;
   // Points into this object: keep it alive (and unmoved) while the context is used.
   CommPlanContext context(int64_t max_macro_steps = kRingMaxMacroSteps) const;
 };
 CommFabric comm_fabric_for(const Scenario& sc, const CostParams& params);
+// The same for a cluster alone: ranks placed data-parallel (rank r on GPU r), as nccl-tests runs.
+CommFabric comm_fabric_for(const ClusterSpec& cluster, const NcclSettings& settings, const CostParams& params);
 
 struct CommRoute {
   std::string algorithm;      // ring, tree, nvls, nvls_tree, pat, p2p (send/recv, all-to-all)

@@ -88,6 +88,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   in.graph = std::move(fabric.graph);
   in.nccl_node = fabric.node;  // line rates: NCCL's figures come from the hardware, not achieved rates
   in.nccl = fabric.settings;
+  in.calibrated_collectives = fabric.calibrated();
   in.layout = fabric.layout;
   in.placement = std::move(fabric.placement);
   in.platform.zone = opt.zone;

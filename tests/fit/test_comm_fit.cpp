@@ -85,6 +85,10 @@ TEST_CASE("a collective one line misses by > 10% is kept as a table by size", "[
   CHECK(collective_time_s(c, mid) == Approx(std::sqrt(s[5].second * s[6].second)).epsilon(1e-12));
 }
 
+// check simulates each held-out collective through the engine (run/collective_sweep.hpp) with the
+// fitted line in the cost parameters: the call keeps NCCL's ring and flows but runs at the line's
+// time, alpha + bus bytes / beta, exactly (alpha = 12 us exceeds the ring's route latencies, and
+// the ring's flows are capped below the H200 node's NVLink).
 TEST_CASE("check predicts the held-out collective sizes and interference", "[calibrate][comm]") {
   const MeasurementSet set = comm_set();
   const CheckReport r = check_out_of_sample(set, node_for_measurements(set.gpu_model, ""), {}, nullptr);
@@ -92,6 +96,7 @@ TEST_CASE("check predicts the held-out collective sizes and interference", "[cal
   for (const auto& row : r.rows) {
     if (row.kind == "collective all_reduce" && row.m->collective.ranks == 8) {
       ++collectives;
+      INFO(row.m->collective.bytes << " B: measured " << row.measured_s << " s, predicted " << row.predicted_s << " s");
       CHECK(std::fabs(row.error) < 1e-9);
       CHECK_FALSE(row.extrapolated);
     }

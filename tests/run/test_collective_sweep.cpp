@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/child_process.hpp"
+#include "cost/cost_model.hpp"
 #include "run/collective_sweep.hpp"
 #include "scenario/parse.hpp"
 
@@ -91,4 +92,31 @@ TEST_CASE("sendrecv between two GPUs of a node runs on NCCL's p2p channels", "[r
   // 4 KiB: one channel, latency-bound: well below the link's rate.
   CHECK(std::get<1>(s[0]) < 10e9);
   CHECK(std::get<1>(s[1]) > std::get<1>(s[0]));
+}
+
+TEST_CASE("a calibration's collective line drives the simulator", "[run][nccl]") {
+  // A measured all-gather line for one node (alpha 50 us, busbw 100 GB/s): an 8-rank all-gather
+  // of 1 GiB then takes alpha + bus bytes / busbw = 50e-6 + 2^30 x 7/8 / 100e9 s, NCCL's ring and
+  // flows kept (the flows run slower than the links); other ops keep NCCL's model.
+  const Scenario sc = on("dgx-h100", 1);
+  CostParams p = cost_params_for(sc);
+  CalibratedCollective line;
+  line.op = CommPattern::AllGather;
+  line.layout = CollectiveLayout::IntraNode;
+  line.latency_s = 50e-6;
+  line.busbw_bytes_per_s = 100e9;
+  p.collectives = {line};
+  const std::vector<int32_t> members = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto run = [&](CommPattern op) {  // one SimGrid run per process
+    return nlohmann::json::parse(result_of_child([&] {
+      const auto c = simulate_collective_sweep(sc.cluster, sc.software.nccl, p, op, {kGiB}, members);
+      return nlohmann::json{c[0].time_s, c[0].route.summary}.dump();
+    }));
+  };
+  const auto ag = run(CommPattern::AllGather), rs = run(CommPattern::ReduceScatter);
+  const nlohmann::json v = {ag[0], ag[1], rs[0]};
+  CHECK(v[0].get<double>() == Approx(50e-6 + kGiB * 7 / 8 / 100e9).epsilon(1e-6));
+  CHECK_THAT(v[1].get<std::string>(), Catch::Contains("ring") && Catch::Contains("calibrated"));
+  // Reduce-scatter is not in the calibration: NCCL's ring, 360 GB/s bus (see above), 8.4 + 7 x 3.4 us.
+  CHECK(v[2].get<double>() == Approx(32.2e-6 + kGiB * 7 / 8 / 360e9).epsilon(1e-4));
 }
