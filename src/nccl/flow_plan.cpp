@@ -246,7 +246,11 @@ CollectivePlan plan_comm_op(const Op& op, const ProcessGroup& group, const CommP
       }
     }
   }
-  return plan_collective(op.pattern, op.message_bytes, members, choice, topology, shape, ctx.max_macro_steps);
+  // A ring over many nodes (the DP groups of large jobs) runs as at most 2 macro-steps: its
+  // thousands of steps are folded either way, and the flows per call set the simulation's cost.
+  const int64_t macro_steps =
+      shape.nodes > kManyNodes ? std::min<int64_t>(2, ctx.max_macro_steps) : ctx.max_macro_steps;
+  return plan_collective(op.pattern, op.message_bytes, members, choice, topology, shape, macro_steps);
 }
 
 NcclChoice plan_send(double bytes, int64_t from_rank, int64_t to_rank, std::span<const int32_t> communicator,

@@ -71,6 +71,9 @@ CollectivePlan plan_collective(CommPattern pattern, double message_bytes, std::s
                                const NcclChoice& choice, const NcclTopology& topology, const CommShape& shape,
                                int64_t max_macro_steps);
 
+// Rings spanning more nodes than this run as at most 2 macro-steps (plan_comm_op).
+inline constexpr int64_t kManyNodes = 16;
+
 // Everything above for one comm op of `group`: the communicator's shape, NCCL's topology and
 // choice, the plan. Throws InputError at software.nccl.algo when the settings leave NCCL no
 // algorithm for it (as NCCL >= 2.24 fails the call).
