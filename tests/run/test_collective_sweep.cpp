@@ -120,3 +120,39 @@ TEST_CASE("a calibration's collective line drives the simulator", "[run][nccl]")
   // Reduce-scatter is not in the calibration: NCCL's ring, 360 GB/s bus (see above), 8.4 + 7 x 3.4 us.
   CHECK(v[2].get<double>() == Approx(32.2e-6 + kGiB * 7 / 8 / 360e9).epsilon(1e-4));
 }
+
+TEST_CASE("tree, PAT and NVLS-tree across nodes take NCCL's own time on an idle fabric", "[run][nccl]") {
+  // Tree all-reduce, 2 x DGX-H100 (16 ranks, 8 NICs): one channel per NIC at the sm90 inter
+  // ladder's 48 (no duplication: 48 < 50 and 8 > 4), so 8 channels; bus = min(0.92 x 8 x 48,
+  // 8 x perChMaxTreeBw[Hopper][2 nodes] 41.4) = 331.2 GB/s, algbw half of it: 165.6 GB/s (no
+  // tree correction above 256 MiB). Latency 8.4 + 2 x ((16/2 - 1) x 4.0 + log2(2) x 14) = 92.4
+  // us (tree, Simple: base, NVLink and network hops). 1 GiB: 92.4e-6 + 2^30 / 165.6e9 s. The
+  // flows (the whole buffer up and down each node's chain over NVLink, half per tree per rail
+  // between the nodes) are slower than the links, so the caps decide.
+  Scenario sc = on("dgx-h100", 2, -1, "tree");
+  sc.software.nccl.protocols = {NcclProtocol::Simple};
+  const auto tree = sweep(sc, CommPattern::AllReduce, {kGiB});
+  CHECK(std::get<2>(tree[0]) == "tree");
+  CHECK(std::get<0>(tree[0]) == Approx(92.4e-6 + kGiB / 165.6e9).epsilon(1e-4));
+  // PAT all-gather, one rank per node on 4 nodes (GPU 0 of each, one NIC per node): one channel
+  // at 48, duplicated to 2 of 24 (48 >= 25, and only 1 channel); bus = 2 x 24 x 0.75 = 36 GB/s,
+  // not converted (PAT moves the whole buffer); latency 8.0 + log2(4) x 14 / 3.5 + 2.8 x 4 =
+  // 27.2 us. 1 GiB (the gathered buffer): 27.2e-6 + 2^30 / 36e9 s.
+  Scenario four = on("dgx-h100", 4, -1, "pat");
+  CostParams p = cost_params_for(four);
+  const auto text = result_of_child([&] {
+    const auto c = simulate_collective_sweep(four.cluster, four.software.nccl, p, CommPattern::AllGather, {kGiB},
+                                             {0, 8, 16, 24});
+    return nlohmann::json{c[0].time_s, c[0].route.algorithm}.dump();
+  });
+  const auto v = nlohmann::json::parse(text);
+  CHECK(v[1].get<std::string>() == "pat");
+  CHECK(v[0].get<double>() == Approx(27.2e-6 + kGiB / 36e9).epsilon(1e-4));
+  // NVLS-tree all-reduce, 2 x DGX-H100 (NCCL's choice at 1 GiB): 8 heads (one per NIC), per head
+  // the sm90 intra ladder's highest <= 370.8 / 9 -> 40, inter 48; per channel min(40 x 0.85 x 7/8
+  // x 2 = 59.5, 2 x 48, perChMaxNVLSTreeBw[Hopper][2 nodes] 57.7) = 57.7; bus 8 x 57.7 = 461.6,
+  // algbw 461.6 x 16 / 30; latency 25 (NVLink) + 2 x log2(2) x 20.9 (network) = 66.8 us.
+  const auto nvls_tree = sweep(on("dgx-h100", 2), CommPattern::AllReduce, {kGiB});
+  CHECK(std::get<2>(nvls_tree[0]) == "nvls_tree");
+  CHECK(std::get<0>(nvls_tree[0]) == Approx(66.8e-6 + kGiB / (461.6e9 * 16 / 30)).epsilon(1e-4));
+}
