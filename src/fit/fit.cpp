@@ -40,13 +40,7 @@ std::string parameter_of(const Measurement& m) {
     case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);
     case MeasurementKind::Collective:
       return std::string("collective ") + to_string(m.collective.op) + " " + to_string(m.collective.layout);
-    case MeasurementKind::Interference: {
-      const InterferenceConfig& f = m.interference;
-      if (f.victim == "cta_copy")
-        return std::string(f.transfer_first ? "interference_comm_shared_" : "interference_comm_") +
-               f.aggressor.substr(0, f.aggressor.find('_')) + "_k" + std::to_string(f.ctas);
-      return "interference_compute_" + (f.victim == "hbm_copy" ? std::string("elementwise") : f.victim.substr(0, f.victim.find('_')));
-    }
+    case MeasurementKind::Interference: return interference_parameter(m.interference);
   }
   return {};
 }

@@ -47,6 +47,15 @@ CalibratedScalar scalar(const std::string& name, const std::vector<double>& samp
 
 }  // namespace
 
+std::string interference_parameter(const InterferenceConfig& row) {
+  const int victim = class_of(row.victim), aggressor = class_of(row.aggressor);
+  if (row.victim == "cta_copy" && aggressor >= 0)
+    return std::string(row.transfer_first ? "interference_comm_shared_" : "interference_comm_") +
+           kInterferenceClassNames[aggressor] + "_k" + std::to_string(row.ctas);
+  return "interference_compute_" + (victim >= 0 ? std::string(kInterferenceClassNames[victim])
+                                                : row.victim.substr(0, row.victim.find('_')));
+}
+
 std::optional<double> predicted_interference_slowdown(const InterferenceModel& m, const InterferenceConfig& row) {
   const int victim = class_of(row.victim), aggressor = class_of(row.aggressor);
   if (victim >= 0) {

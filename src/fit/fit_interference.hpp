@@ -28,6 +28,11 @@ namespace hcpsim {
 // The row's predicted slowdown under `m`; nullopt when the model does not cover it.
 std::optional<double> predicted_interference_slowdown(const InterferenceModel& m, const InterferenceConfig& row);
 
+// The interference_* parameter a row measures: interference_comm[_shared]_<class>_k<k> for the
+// k-CTA copy beside a kernel, interference_compute_<class> for a kernel beside a transfer (the
+// victim's own name where it has no class, e.g. a collective of parts (a), (b)).
+std::string interference_parameter(const InterferenceConfig& row);
+
 // Adds interference_* scalars fitted from the rows (accepted by opt.use, checked, overlap seen).
 void fit_interference(const MeasurementSet& set, const FitOptions& opt, FitResult& out);
 

@@ -4,12 +4,12 @@
 // (SimGrid): callers that simulate several scenarios fork (simulate_in_child).
 #pragma once
 
-#include "run/comm_routes.hpp"
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cost/cost_model.hpp"
+#include "run/comm_routes.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
 #include "run/result.hpp"
