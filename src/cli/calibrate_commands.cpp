@@ -22,6 +22,7 @@ struct Args {
   std::vector<std::string> kinds;
   int knots = 8;
   std::string method = "curve";
+  std::string backend;  // --backend: cudnn, flash, hcpsim; empty = the one the measurements hold
   double max_error_pct = -1;
   bool in_sample = false;
 };
@@ -33,6 +34,8 @@ bool kind_selected(const Args& a, const Measurement& m) {
                   : m.kind == MeasurementKind::Copy         ? "copy"
                   : m.kind == MeasurementKind::Collective   ? "collective"
                   : m.kind == MeasurementKind::Interference ? "interference"
+                  : m.kind == MeasurementKind::Layer        ? "layer"
+                  : m.kind == MeasurementKind::Elementwise  ? "elementwise"
                                                             : "cp";
   return std::find(a.kinds.begin(), a.kinds.end(), k) != a.kinds.end();
 }
@@ -47,6 +50,12 @@ void print_warnings(const std::vector<std::string>& w) {
   for (const auto& s : w) std::cerr << "warning: " << s << "\n";
 }
 
+std::optional<AttentionBackend> backend_option(const Args& a) {
+  for (AttentionBackend b : kAttentionBackends)
+    if (a.backend == to_string(b)) return b;
+  return std::nullopt;  // CLI11 checked the name; empty: not given
+}
+
 int run_fit(const Args& a) {
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
@@ -55,6 +64,7 @@ int run_fit(const Args& a) {
   opt.max_knots = a.knots;
   opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
   opt.measurements_name = join_names(a.measurements);
+  opt.backend = backend_option(a);
   const FitResult r = fit_calibration(set, node, opt);
   print_warnings(r.warnings);
   std::cout << "# hcpsim fit: " << set.items.size() << " measurements on " << set.gpu_model << ", efficiencies of "
@@ -84,6 +94,7 @@ int run_check(const Args& a) {
     opt.max_knots = a.knots;
     opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
     opt.measurements_name = join_names(a.measurements);
+    opt.backend = backend_option(a);
     r = check_out_of_sample(set, node, opt, include);
     title = "hcpsim check, out-of-sample: fitted on half of the shapes, predicting the other half";
   }
@@ -122,6 +133,9 @@ class Commands : public CalibrateCommands {
     fit_->add_option("--method", fit_args_.method, "Table fit: curve (saturating power law) or knots (default curve)")
         ->check(CLI::IsMember({"curve", "knots"}));
     fit_->add_option("--knots", fit_args_.knots, "--method knots: most table points (default 8)")->check(CLI::Range(1, 64));
+    fit_->add_option("--backend", fit_args_.backend,
+                     "Attention backend to fit (cudnn, flash, hcpsim): required when the measurements hold several")
+        ->check(CLI::IsMember({"cudnn", "flash", "hcpsim"}));
 
     check_ = app.add_subcommand("check", "Predict every measurement with the cost model; signed error per case");
     check_->add_option("measurements", check_args_.measurements,
@@ -132,8 +146,9 @@ class Commands : public CalibrateCommands {
     check_->add_option("--max-error", check_args_.max_error_pct, "Exit 3 when max |error| exceeds this (percent)")
         ->check(CLI::NonNegativeNumber);
     check_->add_option("--kind", check_args_.kinds,
-                       "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference")
-        ->check(CLI::IsMember({"attention", "gemm", "copy", "cp", "collective", "interference"}))
+                       "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference, "
+                       "layer, elementwise")
+        ->check(CLI::IsMember({"attention", "gemm", "copy", "cp", "collective", "interference", "layer", "elementwise"}))
         ->delimiter(',');
     check_->add_option("--gpu", check_args_.gpu_preset, "Cluster preset the measurements ran on: its GPU peaks and link rates (default: from gpu_model)");
     check_->add_option("--method", check_args_.method, "Table fit of the fit half: curve or knots (default curve)")
@@ -141,6 +156,9 @@ class Commands : public CalibrateCommands {
     check_->add_option("--knots", check_args_.knots, "--method knots: most table points (default 8)")
         ->check(CLI::Range(1, 64));
     check_->add_option("-o,--out", check_args_.out, "Write the table here (atomically) instead of stdout");
+    check_->add_option("--backend", check_args_.backend,
+                       "Only this attention backend (cudnn, flash, hcpsim); default: each the measurements hold, apart")
+        ->check(CLI::IsMember({"cudnn", "flash", "hcpsim"}));
   }
   bool active() const override { return fit_->parsed() || check_->parsed(); }
   void apply_to(std::vector<NamedScenario>& inputs) const override {

@@ -82,8 +82,8 @@ std::string seed_check(const std::vector<StudyRow>& rows) {
                   "with more memory headroom. hcpsim compares " + a->label + " with " + b->label + ":\n";
   std::snprintf(buf, sizeof buf, "  throughput: B reaches %.1f%% of A's tokens/s per GPU (%.1f vs %.1f)%s\n",
                 100 * tps(b->result) / tps(a->result), tps(b->result), tps(a->result),
-                std::abs(tps(b->result) / tps(a->result) - 1) <= kThroughputTie ? " - a match, as the seed says"
-                                                                                 : " - not a match");
+                throughput_tie(a->result, b->result) ? " - a match within the bands of the predictions, as the seed says"
+                                                     : " - not a match");
   o += buf;
   const double dh = (b->result.memory.headroom_bytes - a->result.memory.headroom_bytes) / 1e9;
   std::snprintf(buf, sizeof buf, "  headroom: B has %+.1f GB relative to A%s\n", dh,

@@ -14,7 +14,8 @@ namespace hcpsim {
 
 namespace {
 
-constexpr const char* kFormat = "hcpsim-calibration/3";    // written
+constexpr const char* kFormat = "hcpsim-calibration/4";    // written
+constexpr const char* kFormatV3 = "hcpsim-calibration/3";  // read too (no attention_backend: hcpcal's kernels)
 constexpr const char* kFormatV2 = "hcpsim-calibration/2";  // read too (no clock, no split_element_s)
 constexpr const char* kFormatV1 = "hcpsim-calibration/1";  // read too (no attention_shape)
 
@@ -227,11 +228,11 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (!doc) sink.throw_if_any();
   ObjectReader top(*doc, json_path, sink,
                    {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
-                    "collectives", "attention_shape"});
+                    "collectives", "attention_shape", "attention_backend"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
-  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV2 && *f != kFormatV1)
+  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV3 && *f != kFormatV2 && *f != kFormatV1)
     sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
-               std::string("must be ") + kFormat + ", " + kFormatV2 + " or " + kFormatV1,
+               std::string("must be ") + kFormat + ", " + kFormatV3 + ", " + kFormatV2 + " or " + kFormatV1,
                "write it with this hcpsim's `hcpsim fit`");
   require(top, sink, "parameters", "give the fitted parameters (run `hcpsim fit`)");
   c.gpu = top.string("gpu").value_or("");
@@ -267,6 +268,25 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   }
   if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
   if (const nlohmann::json* a = top.object("attention_shape")) c.attention_shape = read_attention_shape(*a, top.path_of("attention_shape"), sink);
+  c.attention_backend = top.choice("attention_backend", named_choices(kAttentionBackends));
+  const bool has_attention =
+      c.attention_shape || std::any_of(c.tables.begin(), c.tables.end(),
+                                       [](const CalibratedTable& t) { return t.name.rfind("attention_", 0) == 0; });
+  if (!c.attention_backend && has_attention) {
+    // Files before /4 name the backend on each table (and on the shape model): hcpcal's own
+    // kernels ("hcpsim-flash") or, from hcpcal_torch, "cudnn" / "flash". Naming none: any backend.
+    std::vector<std::string> named;
+    for (const auto& t : c.tables)
+      if (t.name.rfind("attention_", 0) == 0 && !t.fit.backend.empty()) named.push_back(t.fit.backend);
+    if (c.attention_shape && !c.attention_shape->backend.empty()) named.push_back(c.attention_shape->backend);
+    for (const std::string& b : named) {
+      const AttentionBackend k = b.rfind("hcpsim", 0) == 0 ? AttentionBackend::Hcpsim
+                                 : b == "cudnn"             ? AttentionBackend::CuDNN
+                                 : b == "flash"             ? AttentionBackend::Flash
+                                                            : AttentionBackend::Hcpsim;
+      if (!c.attention_backend) c.attention_backend = k;
+    }
+  }
   sink.throw_if_any();
   return c;
 }
@@ -300,6 +320,7 @@ std::string calibration_to_json(const CalibrationFile& c) {
     params[s.name] = e;
   }
   j["parameters"] = params;
+  if (c.attention_backend) j["attention_backend"] = to_string(*c.attention_backend);
   if (c.attention_shape) j["attention_shape"] = attention_shape_json(*c.attention_shape);
   if (!c.collectives.empty()) {
     nlohmann::json list = nlohmann::json::array();
@@ -321,17 +342,33 @@ std::string calibration_to_json(const CalibrationFile& c) {
   return j.dump(2) + "\n";
 }
 
+double attention_fit_residual(const CalibrationFile& c) {
+  double r = 0;
+  for (const auto& t : c.tables)
+    if (t.name.rfind("attention_", 0) == 0) r = std::max(r, t.fit.rms_error);
+  if (c.attention_shape)
+    for (const auto& part : attention_shape_parts()) r = std::max(r, ((*c.attention_shape).*part.fit).rms_error);
+  return r;
+}
+
 bool depends_on_gpu_model(const std::string& parameter) {
   return parameter != "nic_efficiency" && parameter != "kernel_floor_s";
 }
 
 CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::string& file_path, const GpuSpec& gpu) {
   const bool same_gpu = gpu_model_matches(c.gpu, gpu);
-  const auto carried = [&](const std::string& name) { return same_gpu || !depends_on_gpu_model(name); };
+  // Attention parameters describe one backend's kernels: they carry to the scenario's only.
+  const bool same_backend = !c.attention_backend || *c.attention_backend == p.attention_backend;
+  const auto is_attention = [](const std::string& name) { return name.rfind("attention_", 0) == 0; };
+  std::vector<std::string> other_backend;
+  const auto carried = [&](const std::string& name) {
+    if (is_attention(name) && !same_backend) return false;
+    return same_gpu || !depends_on_gpu_model(name);
+  };
   std::vector<std::string> used, left_out;
   // Sets the parameter `name` (one of `params`) to `value` when it carries to this GPU.
   const auto set = [&](const auto& params, const std::string& name, const auto& value) {
-    if (!carried(name)) return left_out.push_back(name);
+    if (!carried(name)) return (is_attention(name) && !same_backend ? other_backend : left_out).push_back(name);
     const auto it = std::find_if(params.begin(), params.end(), [&](const auto& q) { return name == q.name; });
     assert(it != params.end() && "parse_calibration_text reads only the names of cost_*_parameters()");
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>)
@@ -354,7 +391,13 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
     p.warnings.push_back(file_path + ": comm_interference (one factor for every kernel beside any transfer) is no longer "
                          "used; the interference model has a factor per kernel class and a transfer slowdown per "
                          "channel count (interference_*); rerun hcpcal --suite interference and hcpsim fit for them");
-  if (c.attention_shape && same_gpu) {
+  // Attention tables of this backend without a shape model: the tables time every attention kernel
+  // (a default shape model, fitted on other measurements, would override them).
+  if (!c.attention_shape && std::any_of(used.begin(), used.end(), [&](const std::string& u) { return is_attention(u); }))
+    p.attention_shape.reset();
+  if (c.attention_shape && !same_backend) {
+    other_backend.push_back("attention_shape");
+  } else if (c.attention_shape && same_gpu) {
     p.attention_shape = c.attention_shape->model;
     const AttentionShapeModel& a = c.attention_shape->model;
     used.push_back("attention_shape (head dim " + std::to_string(a.head_dim) +
@@ -364,6 +407,15 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   } else if (c.attention_shape) {
     left_out.push_back("attention_shape");
   }
+  // Evidence of what was taken: the fit's own residuals.
+  const auto took = [&](const std::string& prefix) {
+    return std::any_of(used.begin(), used.end(), [&](const std::string& u) { return u.rfind(prefix, 0) == 0; });
+  };
+  if (took("attention_"))
+    p.set_evidence("attention", attention_fit_residual(c), "rms residual of the attention fit in " + file_path);
+  if (took("gemm"))
+    for (const auto& t : c.tables)
+      if (t.name == "gemm") p.set_evidence("gemm", t.fit.rms_error, "rms residual of the GEMM fit in " + file_path);
   std::vector<std::string> defaults;
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
     for (const auto& n : *names)
@@ -381,6 +433,13 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   p.calibrated = used;
   p.source = "calibration " + file_path + (c.gpu.empty() ? "" : " (" + c.gpu + ")") + ": " +
              join(used) + "; defaults for " + join(defaults) + " (" + p.source + ")";
+  if (!other_backend.empty())
+    p.warnings.push_back(file_path + " calibrates the " + to_string(*c.attention_backend) +
+                         " attention backend, but this scenario runs " + to_string(p.attention_backend) +
+                         " (software.attention_backend): its attention parameters (" + join(other_backend) +
+                         ") are left at the " + to_string(p.attention_backend) +
+                         " defaults (fit the measurements of that backend with `hcpsim fit --backend " +
+                         to_string(p.attention_backend) + "`)");
   if (!same_gpu)
     p.warnings.push_back(file_path + " was calibrated on " + (c.gpu.empty() ? std::string("an unnamed GPU") : c.gpu) +
                          ", but this cluster's GPU is " + gpu.name + ": its GPU-specific parameters (" + join(left_out) +

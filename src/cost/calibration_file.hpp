@@ -82,6 +82,9 @@ struct CalibrationFile {
   std::vector<CalibratedScalar> scalars;
   std::vector<CalibratedCollective> collectives;  // top-level "collectives" (optional)
   std::optional<CalibratedAttentionShape> attention_shape;  // top-level "attention_shape" (optional)
+  // The backend whose kernels the attention tables and shape model describe (top-level
+  // "attention_backend", format /4; older files: from the tables' "backend", hcpcal's kernels).
+  std::optional<AttentionBackend> attention_backend;
   bool legacy_comm_interference = false;  // the file has the old one-factor comm_interference (ignored)
 };
 
@@ -99,8 +102,13 @@ std::string calibration_to_json(const CalibrationFile& c);
 // names the file, the parameters taken from it and those left at their defaults. A calibration
 // of another GPU model (gpu_model_matches) carries over only the parameters that do not depend
 // on the GPU model (depends_on_gpu_model: the NIC efficiency and the kernel launch floor), and
-// says so in `warnings`.
+// says so in `warnings`. `base.attention_backend` is the scenario's backend: attention tables and
+// the shape model of a calibration of another backend are left out, with a warning.
 CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path, const GpuSpec& gpu);
+
+// The largest rms relative residual of the file's attention fits (tables and shape model): the
+// band its attention times carry (run/uncertainty.hpp).
+double attention_fit_residual(const CalibrationFile& c);
 
 // Whether a calibration parameter describes the GPU it was measured on: kernel efficiency
 // tables, the attention shape model, HBM efficiency, NCCL's slowdown of kernels, NVLink

@@ -1,6 +1,8 @@
 #include "cost/cost_model.hpp"
 
 #include "cost/calibration_file.hpp"
+#include "cost/default_calibrations.hpp"
+#include "cost/roofline.hpp"
 
 #include <algorithm>
 #include <array>
@@ -108,6 +110,121 @@ CostParams default_cost_params() {
   p.intra_node_efficiency = 370.0 / 450.0;
   p.nic_efficiency = 47.5 / 50.0;
   p.source = "defaults: H200 anchors (cuDNN attention, cuBLAS GEMM, copy bandwidth) and public NCCL bandwidths";
+  p.set_evidence("attention", 0.05, "cuDNN attention anchors on an H200 (docs/cost-model.md)");
+  p.set_evidence("gemm", 0.05, "cuBLAS GEMM anchors on an H200 (docs/cost-model.md)");
+  // Norms, RoPE, SwiGLU, adds, loss and optimizer at the HBM copy efficiency: PyTorch's unfused
+  // kernels measured on the H200 reach 0.1-1.0 of it (calibrate/torch/README.md, kernels suite).
+  p.set_evidence("elementwise", 0.5, "HBM copy efficiency for every memory-bound kernel (not measured per kernel)");
+  return p;
+}
+
+namespace {
+
+// The embedded calibration `name` (default_calibrations.hpp), parsed once.
+const CalibrationFile& default_calibration(const std::string& name) {
+  static const std::vector<std::pair<std::string, CalibrationFile>> files = [] {
+    std::vector<std::pair<std::string, CalibrationFile>> v;
+    for (const auto& [n, text] : default_calibration_texts())
+      v.emplace_back(n, parse_calibration_text(text, "built-in " + n + ".json"));
+    return v;
+  }();
+  for (const auto& [n, c] : files)
+    if (n == name) return c;
+  assert(!"default_calibrations.cmake embeds every file named here");
+  return files.front().second;
+}
+
+const char* default_file_of(AttentionBackend b) {
+  switch (b) {
+    case AttentionBackend::CuDNN: return "h200-cudnn";
+    case AttentionBackend::Flash: return "h200-flash";
+    case AttentionBackend::Hcpsim: return "h200-hcpsim";
+  }
+  return "h200-cudnn";
+}
+
+const EfficiencyTable* table_in(const CalibrationFile& c, const std::string& name) {
+  for (const auto& t : c.tables)
+    if (t.name == name) return &t.table;
+  return nullptr;
+}
+
+// `t` for a GPU of peak `peak` whose large kernels reach `fraction` of it, from a table measured
+// on a GPU of peak `ref_peak` (roofline.hpp): equal time at peak, the plateau rescaled.
+EfficiencyTable rooflined(const EfficiencyTable& t, double ref_peak, double peak, double fraction) {
+  EfficiencyTable out;
+  const double plateau = t.points.back().second;
+  for (const auto& [flops, eff] : t.points) out.points.emplace_back(flops * peak / ref_peak, eff / plateau * fraction);
+  return out;
+}
+
+}  // namespace
+
+void CostParams::set_evidence(const std::string& what, double relative, const std::string& basis) {
+  for (KernelEvidence& e : evidence)
+    if (e.what == what) {
+      e = {what, relative, basis};
+      return;
+    }
+  evidence.push_back({what, relative, basis});
+}
+
+const KernelEvidence* CostParams::evidence_for(const std::string& what) const {
+  for (const KernelEvidence& e : evidence)
+    if (e.what == what) return &e;
+  return nullptr;
+}
+
+namespace {
+
+double table_residual(const CalibrationFile& c, const std::string& name) {
+  for (const auto& t : c.tables)
+    if (t.name == name) return t.fit.rms_error;
+  return 0;
+}
+
+}  // namespace
+
+CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
+  CostParams p = default_cost_params();
+  p.attention_backend = backend;
+  // Kernels measured on the H200 at its sustained clock (src/cost/defaults/, docs/cost-model.md §2):
+  // cuBLAS GEMM and the copy from hcpcal's run, attention from the backend's own run.
+  const CalibrationFile& kernels = default_calibration("h200-hcpsim");
+  const CalibrationFile& attention = default_calibration(default_file_of(backend));
+  if (const EfficiencyTable* g = table_in(kernels, "gemm")) p.gemm = *g;
+  for (const CostTableParameter& t : cost_table_parameters())
+    if (std::string(t.name).rfind("attention_", 0) == 0)
+      if (const EfficiencyTable* a = table_in(attention, t.name)) p.*(t.member) = *a;
+  const std::optional<RooflineFigures> roof = roofline_figures(gpu);
+  if (!roof) {  // Hopper: the H200's own measurements (same SMs, clocks and power cap on H100/H800)
+    if (attention.attention_shape) p.attention_shape = attention.attention_shape->model;
+    p.set_evidence("attention", attention_fit_residual(attention),
+                   std::string("rms residual of the built-in h200-") + to_string(backend) + " attention fit (H200, sustained clock)");
+    p.set_evidence("gemm", table_residual(kernels, "gemm"), "rms residual of the built-in cuBLAS GEMM fit (H200, sustained clock)");
+    p.source = std::string("defaults: ") + to_string(backend) + " attention and cuBLAS GEMM measured on an H200 at its "
+               "sustained clock (built-in h200-" + to_string(backend) + ", h200-hcpsim), public NCCL bandwidths";
+    return p;
+  }
+  const double ref_peak = kernels.peak_bf16_flops_per_s > 0 ? kernels.peak_bf16_flops_per_s : kH200PeakBf16;
+  p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, roof->gemm);
+  for (const CostTableParameter& t : cost_table_parameters()) {
+    const std::string name = t.name;
+    if (name.rfind("attention_", 0) != 0) continue;
+    const bool bwd = name.find("bwd") != std::string::npos;
+    p.*(t.member) = rooflined(p.*(t.member), ref_peak, gpu.peak_bf16_flops_per_s, bwd ? roof->attention_bwd : roof->attention_fwd);
+  }
+  p.roofline = *roof;
+  const std::string margin_basis = std::string("roofline margin for ") + gpu.name + " (" + roof->basis + ")";
+  p.set_evidence("attention", roof->margin, margin_basis);
+  p.set_evidence("gemm", roof->margin, margin_basis);
+  p.source = std::string("roofline for ") + gpu.name + ": GEMM " + std::to_string(int(roof->gemm * 100 + 0.5)) +
+             "%, attention fwd " + std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
+             std::to_string(int(roof->attention_bwd * 100 + 0.5)) + "% of its peak (" + roof->basis + "; " +
+             roof->source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
+  p.warnings.push_back(std::string("no kernel measurements of ") + gpu.name + ": kernel times come from a roofline (" +
+                       roof->basis + "), +-" + std::to_string(int(roof->margin * 100 + 0.5)) +
+                       "% (docs/cost-model.md §3); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
   return p;
 }
 
@@ -199,7 +316,7 @@ double CostModel::compute_time_s(const Op& op) const {
 }
 
 CostParams cost_params_for(const Scenario& sc) {
-  CostParams params = default_cost_params();
+  CostParams params = default_cost_params(sc.cluster.gpu, sc.software.attention_backend);
   if (!sc.calibration_path) return params;
   return apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
                            sc.cluster.gpu);

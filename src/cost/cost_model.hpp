@@ -26,6 +26,7 @@
 #include "cost/attention_tiles.hpp"
 #include "scenario/scenario.hpp"
 #include "cost/calibrated_collective.hpp"
+#include "cost/roofline.hpp"
 #include "rules/interference.hpp"
 #include "workload/workload.hpp"
 
@@ -83,11 +84,23 @@ struct AttentionShapeModel {
   double time_s(const AttentionShape& s) const;  // at clock_mhz
 };
 
+// How far to trust one kernel class's times, and why (run/uncertainty.hpp turns these into
+// the band of a prediction): `relative` is the band of that class's time.
+struct KernelEvidence {
+  std::string what;   // "attention", "gemm", "elementwise"
+  double relative = 0;
+  std::string basis;  // the evidence: a calibration's residuals, a roofline margin, ...
+};
+
 struct CostParams {
+  // The attention backend the attention tables and shape model describe (one per scenario:
+  // software.attention_backend); a calibration of another backend leaves them at these.
+  AttentionBackend attention_backend = AttentionBackend::CuDNN;
   EfficiencyTable gemm;
   EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
   std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
+  std::optional<RooflineFigures> roofline;  // set where kernel times come from a roofline (an unmeasured GPU)
   double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
   double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
   InterferenceModel interference;      // NCCL beside compute, both ways (rules/interference.hpp)
@@ -99,10 +112,16 @@ struct CostParams {
   std::string source;                  // where these numbers come from (printed in reports)
   std::vector<std::string> calibrated; // parameters taken from a calibration file (calibration_file.hpp)
   std::vector<std::string> warnings;   // what the user should know (a calibration of another GPU model)
+  std::vector<KernelEvidence> evidence;  // per kernel class: attention, gemm, elementwise
+  void set_evidence(const std::string& what, double relative, const std::string& basis);
+  const KernelEvidence* evidence_for(const std::string& what) const;
 };
 
-// Defaults from public figures and the H200 anchors (sources in cost_model.cpp).
+// Defaults from public figures and the H200 anchors (sources in cost_model.cpp): cuDNN's
+// attention on an H200 at its sustained clock.
 CostParams default_cost_params();
+// The defaults for `backend`'s attention kernels on `gpu` (docs/cost-model.md §2).
+CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend);
 
 // The parameters a calibration file may set, by the name the file, the fit and the check use:
 // one list, so that the reader, apply_calibration and the fit cannot drift apart.

@@ -9,6 +9,7 @@
 #include "fit/fit_interference.hpp"
 #include "fit/fit_table.hpp"
 #include "fit/replay.hpp"
+#include "common/diagnostics.hpp"
 
 namespace hcpsim {
 
@@ -41,18 +42,54 @@ std::string parameter_of(const Measurement& m) {
     case MeasurementKind::Collective:
       return std::string("collective ") + to_string(m.collective.op) + " " + to_string(m.collective.layout);
     case MeasurementKind::Interference: return interference_parameter(m.interference);
+    case MeasurementKind::Layer: return "layer";
+    case MeasurementKind::Elementwise: return "elementwise " + m.elementwise.op;
   }
   return {};
 }
 
-FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& opt) {
+std::vector<AttentionBackend> attention_backends_in(const MeasurementSet& set) {
+  std::vector<AttentionBackend> out;
+  for (AttentionBackend b : kAttentionBackends)
+    if (std::any_of(set.items.begin(), set.items.end(), [&](const Measurement& m) { return attention_backend_of(m) == b; }))
+      out.push_back(b);
+  return out;
+}
+
+std::optional<AttentionBackend> fitted_backend(const MeasurementSet& set, const FitOptions& opt) {
+  const std::vector<AttentionBackend> in = attention_backends_in(set);
+  std::string names;
+  for (AttentionBackend b : in) names += (names.empty() ? "" : ", ") + std::string(to_string(b));
+  if (opt.backend) {
+    if (std::find(in.begin(), in.end(), *opt.backend) == in.end() && !in.empty())
+      throw InputError({{"--backend", std::string("no attention records of backend ") + to_string(*opt.backend),
+                         "a backend the measurements hold", "choose one of: " + names}});
+    return opt.backend;
+  }
+  if (in.size() > 1)
+    throw InputError({{"--backend", "the measurements hold attention records of several backends (" + names + ")",
+                       "a calibration describes one backend's attention kernels",
+                       "fit each with --backend <name> (one calibration file per backend)"}});
+  return in.empty() ? std::nullopt : std::optional<AttentionBackend>(in.front());
+}
+
+bool of_backend(const Measurement& m, std::optional<AttentionBackend> backend) {
+  const std::optional<AttentionBackend> b = attention_backend_of(m);
+  return !b || !backend || *b == *backend;
+}
+
+FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& fit_opt) {
   const GpuSpec& gpu = node.gpu;
+  FitOptions opt = fit_opt;
+  const std::optional<AttentionBackend> fitted = fitted_backend(set, fit_opt);
+  opt.use = [&](const Measurement& m) { return of_backend(m, fitted) && (!fit_opt.use || fit_opt.use(m)); };
   FitResult out;
   CalibrationFile& c = out.calibration;
   c.gpu = set.gpu_model;
   c.peak_bf16_flops_per_s = gpu.peak_bf16_flops_per_s;
   c.hbm_bytes_per_s = gpu.hbm_bytes_per_s;
   c.measurements = opt.measurements_name;
+  c.attention_backend = fitted;
   const std::string tables =
       opt.method == TableMethod::Curve
           ? "efficiency tables: eff = a - b (FLOPs/1e10)^-k fitted by least squares on relative error (Eigen QR, k "
@@ -98,7 +135,9 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
     out.warnings.push_back("memory_efficiency: no copy of at least " + fmt("%.0f", kL2Multiple * l2 / 1e6) +
                            " MB; left at its default");
   }
-  fit_attention_shape(set, opt, out);
+  // The shape model is the tiling of hcpsim's own kernels (attention_tiles.hpp); cuDNN's and
+  // FlashAttention's kernels tile and schedule differently, so their attention is the tables.
+  if (!fitted || *fitted == AttentionBackend::Hcpsim) fit_attention_shape(set, opt, out);
   if (out.calibration.attention_shape)
     c.method += "; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest SM "
                 "(list schedule of hcpsim's kernels over the SMs), per pass and mask, least squares on relative error "

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,21 @@ struct FitOptions {
   std::string measurements_name;  // recorded as provenance
   // Which measurements to fit on (all when empty); `check` fits on half of them.
   std::function<bool(const Measurement&)> use;
+  // The attention backend whose records the attention parameters are fitted on (`--backend`);
+  // empty: the one backend the measurements hold (an error when they hold several).
+  std::optional<AttentionBackend> backend;
 };
+
+// The attention backends `set`'s attention, CP and layer records timed, in kAttentionBackends order.
+std::vector<AttentionBackend> attention_backends_in(const MeasurementSet& set);
+
+// opt.backend, or the one backend of `set`; throws InputError at "--backend" when the set holds
+// several and none was chosen, or the chosen one has no records.
+std::optional<AttentionBackend> fitted_backend(const MeasurementSet& set, const FitOptions& opt);
+
+// Whether `m` belongs to a fit or check of `backend`'s attention: records of that backend, and
+// records of no attention backend (GEMM, copies, collectives, kernels of the layer).
+bool of_backend(const Measurement& m, std::optional<AttentionBackend> backend);
 
 struct FitResult {
   CalibrationFile calibration;

@@ -40,6 +40,41 @@ void read_attention(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
                std::to_string(a.heads_kv), "heads_q % heads_kv == 0", "fix the measurement's configuration");
 }
 
+void read_layer(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
+  const std::string fix = "hcpcal_torch writes model, seq, batch, hidden, heads_q, heads_kv, head_dim, ffn and pass";
+  for (const char* k : {"model", "seq", "hidden", "heads_q", "heads_kv", "head_dim", "ffn", "pass"}) require(c, sink, k, fix);
+  LayerConfig& l = m.layer;
+  l.model = c.string("model").value_or("");
+  l.seq = c.integer("seq", 1, int64_t(1) << 40).value_or(0);
+  l.batch = c.integer("batch", 1, 1 << 20).value_or(1);
+  l.hidden = c.integer("hidden", 1, 1 << 24).value_or(0);
+  l.heads_q = c.integer("heads_q", 1, 1 << 20).value_or(0);
+  l.heads_kv = c.integer("heads_kv", 1, 1 << 20).value_or(0);
+  l.head_dim = c.integer("head_dim", 1, 1 << 16).value_or(0);
+  l.ffn = c.integer("ffn", 1, 1 << 24).value_or(0);
+  l.pass = c.choice<std::string>("pass", {{"fwd", "fwd"}, {"bwd", "bwd"}, {"fwd+bwd", "fwd+bwd"}}).value_or("fwd");
+}
+
+void read_elementwise(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
+  for (const char* k : {"op", "pass", "bytes_moved"})
+    require(c, sink, k, "hcpcal_torch writes op, pass, tokens (or params) and bytes_moved");
+  ElementwiseConfig& e = m.elementwise;
+  e.op = c.choice<std::string>("op", {{"rmsnorm", "rmsnorm"},
+                                      {"rope", "rope"},
+                                      {"swiglu", "swiglu"},
+                                      {"add", "add"},
+                                      {"cross_entropy", "cross_entropy"},
+                                      {"adamw", "adamw"}})
+             .value_or("");
+  e.pass = c.choice<std::string>("pass", {{"fwd", "fwd"}, {"bwd", "bwd"}, {"step", "step"}}).value_or("fwd");
+  e.tokens = c.integer("tokens", 1, int64_t(1) << 40).value_or(0);
+  e.params = c.integer("params", 1, int64_t(1) << 44).value_or(0);
+  e.bytes_moved = double(c.integer("bytes_moved", 1, int64_t(1) << 50).value_or(0));
+  if (e.tokens == 0 && e.params == 0)
+    sink.error(c.path_of("tokens"), "missing", "tokens (or params, for the optimizer) required",
+               "hcpcal_torch writes the token count of every kernel");
+}
+
 // A cp_attention record of the new format (results.kernels): one CpRun item.
 void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measurement m, std::vector<Measurement>& out) {
   const std::string fix = "hcpcal's cp suite writes transport, pass, ranks, seq, heads_q, heads_kv, head_dim and mask";
@@ -266,7 +301,9 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
                                               {"copy", MeasurementKind::Copy},
                                               {"cp_attention", MeasurementKind::CpStep},
                                               {"collective", MeasurementKind::Collective},
-                                              {"interference", MeasurementKind::Interference}})
+                                              {"interference", MeasurementKind::Interference},
+                                              {"layer", MeasurementKind::Layer},
+                                              {"elementwise", MeasurementKind::Elementwise}})
                .value_or(MeasurementKind::Attention);
   m.backend = r.string("backend").value_or("");
   m.iterations = int(r.integer("iterations", 1, 1 << 30).value_or(1));
@@ -296,6 +333,10 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
     case MeasurementKind::CpRun: break;  // set below from CpStep
     case MeasurementKind::Collective: keys = {"name", "op", "bytes", "dtype", "ranks", "layout", "nodes", "gpus_per_node"}; break;
     case MeasurementKind::Interference: keys = {"name", "victim", "aggressor", "shape", "bytes"}; break;
+    case MeasurementKind::Layer:
+      keys = {"name", "model", "seq", "batch", "hidden", "heads_q", "heads_kv", "head_dim", "ffn", "pass"};
+      break;
+    case MeasurementKind::Elementwise: keys = {"name", "op", "pass", "tokens", "params", "bytes_moved"}; break;
   }
   ObjectReader c(*cfg, r.path_of("config"), sink, keys);
   m.name = c.has("name") ? c.string("name").value_or("") : "";
@@ -325,6 +366,8 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
     case MeasurementKind::CpRun: break;
     case MeasurementKind::Collective: read_collective(r, c, sink, m); break;
     case MeasurementKind::Interference: read_interference(r, c, sink, m); break;
+    case MeasurementKind::Layer: read_layer(c, sink, m); break;
+    case MeasurementKind::Elementwise: read_elementwise(c, sink, m); break;
   }
   if (m.name.empty()) m.name = shape_group_key(m);
   out.push_back(m);
@@ -337,7 +380,7 @@ MeasurementSet parse_measurements_text(const std::string& text, const std::strin
   MeasurementSet set;
   auto doc = parse_json_text(text, source, "measurements.json", sink);
   if (!doc) sink.throw_if_any();
-  ObjectReader top(*doc, "", sink, {"format", "tool", "argv", "complete", "environment", "measurements"});
+  ObjectReader top(*doc, "", sink, {"format", "tool", "argv", "complete", "environment", "measurements", "unsupported"});
   require(top, sink, "format", std::string("hcpcal writes \"format\": \"") + kFormat + "\"");
   if (auto f = top.string("format"); f && *f != kFormat)
     sink.error("format", "unknown format \"" + *f + "\"", std::string("must be ") + kFormat, "measure with hcpcal");
@@ -357,6 +400,14 @@ MeasurementSet parse_measurements_text(const std::string& text, const std::strin
     } else {
       for (size_t i = 0; i < list->size(); ++i)
         read_one((*list)[i], "measurements[" + std::to_string(i) + "]", sink, set.items);
+    }
+  }
+  if (const nlohmann::json* list = top.raw("unsupported")) {
+    if (!list->is_array()) sink.error("unsupported", "must be an array", "type", "write [ {backend, name, reason}, ... ]");
+    for (size_t i = 0; list->is_array() && i < list->size(); ++i) {
+      ObjectReader u((*list)[i], "unsupported[" + std::to_string(i) + "]", sink, {"backend", "name", "reason"});
+      set.unsupported.push_back({u.string("backend").value_or(""), u.string("name").value_or(""),
+                                 u.string("reason").value_or("")});
     }
   }
   sink.throw_if_any();
@@ -385,6 +436,7 @@ MeasurementSet read_measurement_files(const std::vector<std::string>& file_paths
                             "the files describe one GPU", "fit and check each GPU's measurements apart"}});
     }
     all.complete = all.complete && one.complete;
+    all.unsupported.insert(all.unsupported.end(), one.unsupported.begin(), one.unsupported.end());
     for (auto& m : one.items) {
       if (file_paths.size() > 1) m.path = file_paths[f] + ": " + m.path;
       all.items.push_back(std::move(m));
@@ -414,8 +466,29 @@ std::string shape_group_key(const Measurement& m) {
     case MeasurementKind::Interference:
       return "intf/" + m.interference.victim + "/" + m.interference.aggressor + "/" +
              std::to_string(m.interference.alone_median_s);
+    case MeasurementKind::Layer:
+      return "layer/" + m.layer.model + "/s" + std::to_string(m.layer.seq) + "/b" + std::to_string(m.layer.batch);
+    case MeasurementKind::Elementwise:
+      return "elem/" + m.elementwise.op + "/" + std::to_string(m.elementwise.tokens) + "/" +
+             std::to_string(m.elementwise.params);
   }
   return {};
+}
+
+std::optional<AttentionBackend> attention_backend_of(const Measurement& m) {
+  switch (m.kind) {
+    case MeasurementKind::Attention:
+    case MeasurementKind::CpStep:
+    case MeasurementKind::CpRun:
+    case MeasurementKind::Layer: break;
+    default: return std::nullopt;
+  }
+  const std::string& b = m.backend;
+  const auto has = [&](const char* s) { return b.find(s) != std::string::npos; };
+  if (b.empty() || has("hcpsim")) return AttentionBackend::Hcpsim;  // hcpcal's own kernels (older files: no backend)
+  if (has("cudnn")) return AttentionBackend::CuDNN;
+  if (has("flash")) return AttentionBackend::Flash;
+  return std::nullopt;
 }
 
 }  // namespace hcpsim

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,10 @@ namespace hcpsim {
 // workload builder (fit/replay_cp.hpp), never fitted on.
 // Collective: one nccl-tests size of one collective on one layout (fitted, alpha-beta).
 // Interference: a victim's time with an aggressor beside it and alone (fitted, factors).
-enum class MeasurementKind { Attention, Gemm, Copy, CpStep, CpRun, Collective, Interference };
+// Layer: one whole transformer layer (hcpcal_torch's layer suite), fwd, bwd or fwd+bwd.
+// Elementwise: one of the layer's memory-bound kernels alone (RMSNorm, RoPE, SwiGLU, the
+// residual add, cross entropy, AdamW), from hcpcal_torch's kernels suite.
+enum class MeasurementKind { Attention, Gemm, Copy, CpStep, CpRun, Collective, Interference, Layer, Elementwise };
 
 // One measured attention kernel of a CpRun.
 struct CpKernelTime {
@@ -63,6 +67,27 @@ struct InterferenceConfig {
   bool overlap_verified = true;              // config.shape.overlap_verified where given
 };
 
+// A layer of hcpcal_torch (config of kind "layer"): the model it is, the tokens and the pass.
+struct LayerConfig {
+  std::string model;  // "llama3.1-8b"
+  int64_t seq = 0, batch = 1, hidden = 0, heads_q = 0, heads_kv = 0, head_dim = 0, ffn = 0;
+  std::string pass;   // "fwd", "bwd", "fwd+bwd"
+};
+
+// An elementwise kernel of hcpcal_torch: which op, which pass, over how many tokens (or
+// parameters for the optimizer), and the minimum bytes it moves as the harness counts them.
+struct ElementwiseConfig {
+  std::string op;    // rmsnorm, rope, swiglu, add, cross_entropy, adamw
+  std::string pass;  // fwd, bwd, step
+  int64_t tokens = 0, params = 0;
+  double bytes_moved = 0;
+};
+
+// A case a backend could not run (the file's top-level "unsupported"), with the reason.
+struct UnsupportedCase {
+  std::string backend, name, reason;
+};
+
 struct Measurement {
   MeasurementKind kind = MeasurementKind::Attention;
   std::string backend;
@@ -81,7 +106,14 @@ struct Measurement {
   CpRunConfig cp;                  // kind CpRun
   CollectiveConfig collective;     // kind Collective
   InterferenceConfig interference; // kind Interference
+  LayerConfig layer;               // kind Layer
+  ElementwiseConfig elementwise;   // kind Elementwise
 };
+
+// The attention backend whose kernels a record timed: "cudnn" and "flash" (hcpcal_torch),
+// "hcpsim-flash..." (hcpcal's own kernels, also with "+device-copy" etc.), and the layer
+// suite's "torch+cudnn" / "torch+flash"; nullopt for records of no attention backend.
+std::optional<AttentionBackend> attention_backend_of(const Measurement& m);
 
 // Attention, Gemm, Copy and CpStep: one kernel the cost model times directly.
 inline bool is_kernel_measurement(const Measurement& m) {
@@ -95,6 +127,7 @@ struct MeasurementSet {
   double l2_bytes = 0;
   bool complete = false;
   std::vector<Measurement> items;
+  std::vector<UnsupportedCase> unsupported;  // cases a backend could not express (hcpcal_torch)
 };
 
 MeasurementSet parse_measurements_text(const std::string& text, const std::string& source);

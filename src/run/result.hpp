@@ -12,6 +12,7 @@
 #include "memory/estimate.hpp"
 #include "run/metrics.hpp"
 #include "run/step_composition.hpp"
+#include "run/uncertainty.hpp"
 #include "scenario/scenario.hpp"
 
 namespace hcpsim {
@@ -41,6 +42,9 @@ struct SimulationResult {
   std::string simulated;            // what was simulated (words)
   std::string composed;             // what was composed from it (words)
   std::string cost_source;          // where kernel efficiencies and link factors came from
+  // The band of the step time (or of the layer's, for the layer and attention workloads) and
+  // what it comes from (run/uncertainty.hpp).
+  Uncertainty uncertainty;
   friend bool operator==(const SimulationResult&, const SimulationResult&) = default;
 };
 

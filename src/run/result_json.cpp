@@ -85,6 +85,17 @@ nlohmann::json result_to_json(const SimulationResult& r) {
   if (r.wall_s) j["simulated"]["wall_s"] = *r.wall_s;
   j["composed"] = r.composed;
   j["cost_model"] = r.cost_source;
+  {
+    const Uncertainty& u = r.uncertainty;
+    nlohmann::json comps = nlohmann::json::array();
+    for (const auto& c : u.components)
+      comps.push_back({{"what", c.what}, {"share", c.share}, {"relative", c.relative}, {"basis", c.basis}});
+    j["uncertainty"] = {{"relative", u.relative},
+                        {r.step ? "step_time_s" : "layer_time_s", {u.time_s.first, u.time_s.second}},
+                        {"tokens_per_s", r.step ? nlohmann::json{u.tokens_per_s.first, u.tokens_per_s.second}
+                                                : nlohmann::json(nullptr)},
+                        {"components", comps}};
+  }
   j["scenario"] = scenario_to_json(sc);
   return j;
 }
@@ -150,7 +161,7 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   DiagnosticSink sink;
   ObjectReader r(j, json_path, sink,
                  {"name", "valid", "warnings", "parallel", "step", "attention", "layer", "memory", "links", "simulated",
-                  "composed", "cost_model", "scenario"});
+                  "composed", "cost_model", "uncertainty", "scenario"});
   SimulationResult res;
   if (const nlohmann::json* s = r.raw("scenario")) {
     if (auto sc = sink.collect([&] { return scenario_from_json(*s, r.path_of("scenario")); })) res.scenario = *sc;
@@ -199,6 +210,31 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   if (sim.has("wall_s")) res.wall_s = number(sim, "wall_s");
   read(r.string("composed"), res.composed);
   read(r.string("cost_model"), res.cost_source);
+  {
+    ObjectReader u = sub(r, "uncertainty", {"relative", res.step ? "step_time_s" : "layer_time_s", "tokens_per_s", "components"});
+    res.uncertainty.relative = number(u, "relative");
+    const auto pair_of = [&](const char* key, std::pair<double, double>& out) {
+      const nlohmann::json* v = u.raw(key);
+      if (v && v->is_array() && v->size() == 2 && (*v)[0].is_number() && (*v)[1].is_number())
+        out = {(*v)[0].get<double>(), (*v)[1].get<double>()};
+      else if (v && !v->is_null())
+        sink.error(u.path_of(key), "must be [low, high]", "type", "write it with hcpsim");
+    };
+    pair_of(res.step ? "step_time_s" : "layer_time_s", res.uncertainty.time_s);
+    pair_of("tokens_per_s", res.uncertainty.tokens_per_s);
+    if (const nlohmann::json* comps = u.raw("components"); comps && comps->is_array()) {
+      for (size_t i = 0; i < comps->size(); ++i) {
+        ObjectReader c((*comps)[i], u.path_of("components") + "[" + std::to_string(i) + "]", sink,
+                       {"what", "share", "relative", "basis"});
+        UncertaintyComponent k;
+        read(c.string("what"), k.what);
+        k.share = number(c, "share");
+        k.relative = number(c, "relative");
+        read(c.string("basis"), k.basis);
+        res.uncertainty.components.push_back(k);
+      }
+    }
+  }
   sink.throw_if_any();
   return res;
 }

@@ -127,6 +127,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     }
   }
 
+  const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
+                                              [](OpArea) { return true; });
+  res.uncertainty = uncertainty_of(layer_shares, cost.params(), res.layer.forward_s + res.layer.backward_s, 0);
   const std::string what = sc.workload == WorkloadKind::Attention ? "core attention" : "one transformer layer";
   const PhaseRecord& layer_phase = t.phases.at(kLayerPhase);
   const std::string fold = layer_phase.fold_note.empty() ? "" : " [" + layer_phase.fold_note + "]";
@@ -166,6 +169,15 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                    (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
                    fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
                        m.composed.param_gather_exposed_s * 1e3, si.optimizer_s * 1e3);
+    // What the step's time is made of, for its band: the layers, the embedding and head per
+    // micro batch, the optimizer, and the exposed DP communication.
+    TimeShares shares = layer_shares.scaled(double(si.microbatches * si.layers));
+    shares += time_shares(t, kStepPhase, slowest, w.step, extra.forward_s + extra.backward_s,
+                          [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; })
+                  .scaled(double(si.microbatches));
+    shares.elementwise_s += si.optimizer_s;
+    shares.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
+    res.uncertainty = uncertainty_of(shares, cost.params(), m.time_s, m.tokens_per_s);
     res.step = m;
   } else {
     res.composed = "nothing: the " + std::string(to_string(sc.workload)) + " workload is reported as simulated";

@@ -292,7 +292,7 @@ void parse_nccl(ObjectReader r, NcclSettings& n) {
 }
 
 void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
-  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg", "nccl"});
+  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "nccl"});
   parse_nccl(r.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn", "nchannels_per_net_peer"}),
              s.nccl);
   if (auto v = r.string("transformer_engine_version")) {
@@ -302,6 +302,13 @@ void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec&
                  "write it like \"2.8.0\"");
   }
   set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
+  set_if(s.attention_backend,
+         r.choice("attention_backend", named_choices(kAttentionBackends),
+                  {{"fused", "Transformer Engine's FusedAttention is cuDNN's: write \"cudnn\""},
+                   {"FusedAttention", "Transformer Engine's FusedAttention is cuDNN's: write \"cudnn\""},
+                   {"flash_attn", "write \"flash\" (FlashAttention 2 or 3)"},
+                   {"FlashAttention", "write \"flash\" (FlashAttention 2 or 3)"},
+                   {"unfused", "TE's UnfusedDotProductAttention is not modelled; use cudnn or flash"}}));
 }
 
 }  // namespace

@@ -41,6 +41,15 @@ const char* to_string(WorkloadKind w) {
 }
 const char* to_string(Passes p) { return p == Passes::Fwd ? "fwd" : "fwd+bwd"; }
 
+const char* to_string(AttentionBackend b) {
+  switch (b) {
+    case AttentionBackend::CuDNN: return "cudnn";
+    case AttentionBackend::Flash: return "flash";
+    case AttentionBackend::Hcpsim: return "hcpsim";
+  }
+  return "?";
+}
+
 int64_t ParallelSpec::a2a_size() const {
   switch (cp_comm_type) {
     case CpCommType::A2A: return context_parallel_size;

@@ -21,6 +21,10 @@ enum class AttnMaskType { Causal, NoMask };
 enum class IntraNodeKind { NVSwitch, PCIe, NVLDomain };
 enum class WorkloadKind { Step, Layer, Attention };
 enum class Passes { Fwd, FwdBwd };
+// The attention kernels the training runs (software.attention_backend; docs/cost-model.md §2):
+// cuDNN's fused attention (Transformer Engine's FusedAttention, its default on Hopper and
+// Blackwell), FlashAttention (2/3), or hcpsim's own kernels (kernels/).
+enum class AttentionBackend { CuDNN, Flash, Hcpsim };
 
 // Every value of each enum, in the order the names are offered to users; to_string gives the
 // name a scenario file spells (the one definition: parsing, echoing and errors use it).
@@ -34,6 +38,8 @@ inline constexpr IntraNodeKind kIntraNodeKinds[] = {IntraNodeKind::NVSwitch, Int
                                                     IntraNodeKind::NVLDomain};
 inline constexpr WorkloadKind kWorkloadKinds[] = {WorkloadKind::Step, WorkloadKind::Layer, WorkloadKind::Attention};
 inline constexpr Passes kPasses[] = {Passes::Fwd, Passes::FwdBwd};
+inline constexpr AttentionBackend kAttentionBackends[] = {AttentionBackend::CuDNN, AttentionBackend::Flash,
+                                                          AttentionBackend::Hcpsim};
 
 const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
@@ -42,6 +48,7 @@ const char* to_string(AttnMaskType m);
 const char* to_string(IntraNodeKind k);
 const char* to_string(WorkloadKind w);
 const char* to_string(Passes p);
+const char* to_string(AttentionBackend b);  // "cudnn", "flash", "hcpsim"
 
 struct ModelSpec {
   std::string name;                        // preset name, HF path, or "custom"
@@ -143,6 +150,7 @@ struct NcclSettings {
 struct SoftwareSpec {
   Version transformer_engine_version{2, 18, 0};  // newest tag read in docs/cp-transports.md
   bool use_decentralized_pg = false;
+  AttentionBackend attention_backend = AttentionBackend::CuDNN;  // TE's default on Hopper and Blackwell
   NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;
 };

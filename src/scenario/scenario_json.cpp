@@ -69,6 +69,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
   for (NcclProtocol p : n.protocols) protos.push_back(to_string(p));
   j["software"] = {{"transformer_engine_version", sc.software.transformer_engine_version.str()},
                    {"use_decentralized_pg", sc.software.use_decentralized_pg},
+                   {"attention_backend", to_string(sc.software.attention_backend)},
                    {"nccl",
                     {{"algo", algos},
                      {"proto", protos},
@@ -230,13 +231,14 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
-  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg", "nccl"});
+  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "nccl"});
   if (auto v = sw.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) sc.software.transformer_engine_version = *ver;
     else sink.error(sw.path_of("transformer_engine_version"), "\"" + *v + "\" is not a version", "MAJOR.MINOR.PATCH",
                     "write it with hcpsim");
   }
   read(sw.boolean("use_decentralized_pg"), sc.software.use_decentralized_pg);
+  read(sw.choice("attention_backend", named_choices(kAttentionBackends)), sc.software.attention_backend);
   sc.software.nccl = nccl_from_json(sw.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn",
                                                       "nchannels_per_net_peer"}));
   read(r.choice("workload", named_choices(kWorkloadKinds)), sc.workload);

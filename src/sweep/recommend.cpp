@@ -1,5 +1,5 @@
 // The sweep's recommendation: sweep/choose's rule (best tokens/s that fits; a
-// tie within kThroughputTie goes to the most headroom) applied to the best
+// tie, bands overlapping or within kThroughputTie, goes to the most headroom) applied to the best
 // option of each CP transport plus every option in the tie band, then words
 // on HCP and on what did not fit, all read off the numbers.
 #include <algorithm>
@@ -87,12 +87,13 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
     rec.reasons = "No simulated option fits in GPU memory." + shortfall_words(o);
     return rec;
   }
-  double top = 0;
-  for (const auto& [comm, i] : best) top = std::max(top, o.rows[i].tokens_per_s_per_gpu());
-  // The rows recommend() weighs: the tie band around the best, and the best of each transport.
+  int top = -1;
+  for (const auto& [comm, i] : best)
+    if (top < 0 || o.rows[i].tokens_per_s_per_gpu() > o.rows[top].tokens_per_s_per_gpu()) top = i;
+  // The rows recommend() weighs: those that tie with the best, and the best of each transport.
   std::vector<int> considered;
   for (int i : ranked_rows(o))
-    if (o.rows[i].fits() && o.rows[i].tokens_per_s_per_gpu() >= (1 - kThroughputTie) * top) considered.push_back(i);
+    if (o.rows[i].fits() && throughput_tie(*o.rows[i].result, *o.rows[top].result)) considered.push_back(i);
   for (const auto& [comm, i] : best)
     if (std::find(considered.begin(), considered.end(), i) == considered.end()) considered.push_back(i);
   std::vector<StudyRow> study;

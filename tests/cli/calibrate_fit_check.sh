@@ -6,7 +6,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 M="$SRC/calibrate/results/h200-measurements.json"
 
 "$BIN" fit "$M" -o "$TMP/cal.json" >"$TMP/fit" || fail "fit exit $?"
-grep -q '"format": "hcpsim-calibration/3"' "$TMP/cal.json" || fail "calibration format"
+grep -q '"format": "hcpsim-calibration/4"' "$TMP/cal.json" || fail "calibration format"
 grep -q "attention_bwd_causal" "$TMP/fit" || fail "fit prints each parameter"
 
 "$BIN" check "$M" --calibration "$TMP/cal.json" --kind attention >"$TMP/check" || fail "check exit $?"
@@ -26,9 +26,17 @@ grep -q "^error: measurements\[0\].config: missing (required key)" "$TMP/err" ||
 "$BIN" check "$M" --in-sample 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "--in-sample without --calibration: exit $rc"
 # A run on H200s with the fitted calibration says which parameters it took from it.
-"$BIN" "$SRC/scenarios/hf-config-example.json" --calibration "$TMP/cal.json" --reproducible >"$TMP/h200" ||
+# The calibration describes hcpcal's own kernels: a scenario of that attention backend takes
+# its attention parameters; one of the default backend (cudnn) keeps cuDNN's, and is told.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.setdefault("software", {})["attention_backend"] = "hcpsim"; json.dump(d, open(sys.argv[2], "w"))' \
+  "$SRC/scenarios/hf-config-example.json" "$TMP/hf-hcpsim.json" || fail "scenario copy"
+sed -i "s#\"hf/#\"$SRC/scenarios/hf/#g" "$TMP/hf-hcpsim.json"
+"$BIN" "$TMP/hf-hcpsim.json" --calibration "$TMP/cal.json" --reproducible >"$TMP/h200" ||
   fail "H200 run with --calibration: exit $?"
 grep -q "^costs: .*calibration .*attention_bwd_causal.*defaults for kernel_floor_s" "$TMP/h200" || fail "costs line"
+"$BIN" "$SRC/scenarios/hf-config-example.json" --calibration "$TMP/cal.json" --reproducible >"$TMP/h200c" 2>"$TMP/err" ||
+  fail "cudnn H200 run with --calibration: exit $?"
+grep -q "^warning: .*calibrates the hcpsim attention backend, but this scenario runs cudnn" "$TMP/err" || fail "backend warning"
 # The built-in study runs on H100s: the H200 calibration's GPU-specific parameters are not
 # carried to another GPU model, and the user is told (issue 12, bug 3).
 "$BIN" --calibration "$TMP/cal.json" --reproducible >"$TMP/study" 2>"$TMP/err" || fail "study with --calibration: exit $?"

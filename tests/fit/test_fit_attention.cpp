@@ -176,16 +176,19 @@ TEST_CASE("fit writes the shape model from measurements with the SM count", "[ca
       CHECK((a.model.*part.times).tile_s > 0);
       CHECK((a.*part.tiles).first <= (a.*part.tiles).second);
     }
-    // The calibration round-trips through its JSON, format /3.
+    // The calibration round-trips through its JSON, format /4, naming the backend it describes.
     const std::string text = calibration_to_json(r.calibration);
-    CHECK(text.find("hcpsim-calibration/3") != std::string::npos);
+    CHECK(text.find("hcpsim-calibration/4") != std::string::npos);
     const CalibrationFile back = parse_calibration_text(text, "roundtrip");
     REQUIRE(back.attention_shape);
     CHECK(back.attention_shape->model.fwd_causal.tile_s == Approx(a.model.fwd_causal.tile_s));
     CHECK(back.attention_shape->bwd_nomask.samples == a.bwd_nomask.samples);
     CHECK(back.attention_shape->tiles_bwd_causal == a.tiles_bwd_causal);
-    // apply_calibration puts the model into the cost parameters.
-    const CostParams p = apply_calibration(back, default_cost_params(), "x.json", node.gpu);
+    // apply_calibration puts the model into the cost parameters of a scenario of that backend.
+    REQUIRE(back.attention_backend == AttentionBackend::Hcpsim);  // records naming no backend: hcpcal's kernels
+    CostParams base = default_cost_params();
+    base.attention_backend = *back.attention_backend;
+    const CostParams p = apply_calibration(back, base, "x.json", node.gpu);
     REQUIRE(p.attention_shape);
     CHECK(p.attention_shape->sm_count == kSms);
   }

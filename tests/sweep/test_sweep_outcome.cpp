@@ -78,10 +78,27 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
   const SweepRecommendation rec = recommend_sweep(o);
   REQUIRE(rec.row == 1);
   INFO(rec.reasons);
-  CHECK_THAT(rec.reasons, Catch::Contains("TP2 + a2a CP4 is within 0.5% of TP1 + a2a+p2p CP16 [8,2]'s throughput"));
+  CHECK_THAT(rec.reasons, Catch::Contains("TP2 + a2a CP4 ties with TP1 + a2a+p2p CP16 [8,2]: 0.5% below it"));
+  CHECK_THAT(rec.reasons, Catch::Contains("within 2%"));
   CHECK_THAT(rec.reasons, Catch::Contains("leaves 30.0 GB more headroom"));
   CHECK_THAT(rec.reasons, Catch::Contains("HCP only pays off when CP must exceed KV heads / TP (8 / 1 = 8"));
   CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 simulated options do not fit, short by 12.5 to 12.5 GB"));
+}
+
+TEST_CASE("sweep recommendation: overlapping bands are a tie beyond 2%, and only then", "[sweep]") {
+  SweepOutcome o = seed_like();
+  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5% ahead of row 1's 2985 (30 GB less headroom)
+  // Bands +-3%: row 0 3150/1.03 .. 3150/0.97 = 3058 .. 3247; row 1 2985/1.03 .. 2985/0.97 = 2898 .. 3077: overlap.
+  o.rows[0].result->uncertainty.relative = 0.03;
+  o.rows[1].result->uncertainty.relative = 0.03;
+  SweepRecommendation rec = recommend_sweep(o);
+  REQUIRE(rec.row == 1);
+  CHECK_THAT(rec.reasons, Catch::Contains("the bands of the two predictions overlap (2898-3077 vs 3058-3247"));
+  // Bands +-1%: 3119 .. 3182 and 2955 .. 3015 do not overlap: the faster option wins.
+  o.rows[0].result->uncertainty.relative = 0.01;
+  o.rows[1].result->uncertainty.relative = 0.01;
+  rec = recommend_sweep(o);
+  CHECK(rec.row == 0);
 }
 
 TEST_CASE("sweep recommendation: HCP clearly ahead is recommended and said why", "[sweep]") {

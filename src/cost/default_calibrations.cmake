@@ -1,0 +1,22 @@
+# The built-in kernel defaults (docs/cost-model.md §2): calibration files fitted on committed H200
+# measurements at the sustained clock, one per attention backend (src/cost/defaults/), embedded
+# into the binary as text so that hcpsim needs no data files at run time.
+set(HCPSIM_DEFAULT_CALIBRATIONS h200-cudnn h200-flash h200-hcpsim)
+set(HCPSIM_DEFAULT_CALIBRATION_ENTRIES "")
+foreach(name ${HCPSIM_DEFAULT_CALIBRATIONS})
+  set(json_file ${CMAKE_CURRENT_LIST_DIR}/defaults/${name}.json)
+  file(READ ${json_file} json_text)
+  string(LENGTH "${json_text}" json_length)
+  set(chunks "")
+  set(offset 0)
+  while(offset LESS json_length)  # adjacent raw literals of at most 16 KiB (compilers take 64 KiB each)
+    string(SUBSTRING "${json_text}" ${offset} 16384 chunk)
+    string(APPEND chunks "R\"hcpsimjson(${chunk})hcpsimjson\"\n")
+    math(EXPR offset "${offset} + 16384")
+  endwhile()
+  string(APPEND HCPSIM_DEFAULT_CALIBRATION_ENTRIES "      {\"${name}\",\n${chunks}},\n")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${json_file})
+endforeach()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/default_calibrations.cpp.in)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/default_calibrations.cpp.in ${CMAKE_CURRENT_BINARY_DIR}/default_calibrations.cpp @ONLY)
+target_sources(hcpsim_cost PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/default_calibrations.cpp)

@@ -1,0 +1,33 @@
+// Kernel efficiencies for a GPU hcpsim has no measurement of: a roofline per kernel class
+// (docs/cost-model.md §3). A kernel reaches `fraction` of the GPU's own tensor-core peak on large
+// shapes, the achievable fraction public measurements give for that generation (FlashAttention and
+// cuDNN papers and blogs, matmul benchmarks; each figure with its source and whether it was
+// measured on that GPU, carried from a sibling or estimated). How efficiency falls off on small
+// kernels follows the measured backend's curve taken at equal time at peak: a kernel of F FLOPs
+// on a GPU of peak P behaves as one of F x P_ref / P on the reference GPU (launch, waves and tails
+// are time, not FLOPs). The H200's fractions themselves are never applied to another generation.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "scenario/scenario.hpp"
+
+namespace hcpsim {
+
+struct RooflineFigures {
+  const char* gpu;                  // the model token the figures are for ("B200", "A100", ...)
+  double gemm = 0;                  // achievable fraction of the dense bf16 (fp8) peak, large GEMMs
+  double attention_fwd = 0;         // large fused attention forward, head dim 128
+  double attention_bwd = 0;         // its backward (FLOPs counted as 2.5x the forward)
+  double margin = 0;                // relative extrapolation margin of these figures (uncertainty band)
+  const char* basis;                // what the figures rest on (measured on it / carried / estimated)
+  const char* source;               // where (docs/cost-model.md §3 lists the URLs)
+};
+
+// The figures for `gpu`: by its model token (GB300, B300, GB200, B200, A100, L40S), else by its
+// compute capability (80, 89, 100, 103), else a generic estimate with a 30% margin; nullopt for
+// Hopper (sm_90), which hcpsim has measured.
+std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu);
+
+}  // namespace hcpsim

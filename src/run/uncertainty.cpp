@@ -1,0 +1,73 @@
+#include "run/uncertainty.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "run/metrics.hpp"
+
+namespace hcpsim {
+
+TimeShares& TimeShares::operator+=(const TimeShares& o) {
+  attention_s += o.attention_s;
+  gemm_s += o.gemm_s;
+  elementwise_s += o.elementwise_s;
+  comm_s += o.comm_s;
+  return *this;
+}
+
+TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs,
+                       double span_s, bool (*include)(OpArea)) {
+  double busy[3] = {0, 0, 0};  // by ComputeClass
+  std::vector<Interval> kernels;
+  const std::vector<Op>& ops = programs.at(rank).ops;
+  for (const OpRecord& r : t.ops) {
+    if (r.phase != phase || r.rank != rank) continue;
+    const Op& op = ops.at(r.op);
+    if (op.kind != OpKind::Compute || !include(op.area) || !(r.end_s > r.start_s)) continue;
+    busy[static_cast<int>(op.compute_class)] += r.end_s - r.start_s;
+    kernels.emplace_back(r.start_s, r.end_s);
+  }
+  const double covered = std::min(span_s, total_length_s(interval_union(kernels)));
+  const double sum = busy[0] + busy[1] + busy[2];
+  TimeShares s;
+  const double k = sum > 0 ? covered / sum : 0;  // kernels on several streams overlap each other
+  s.gemm_s = busy[static_cast<int>(ComputeClass::Gemm)] * k;
+  s.attention_s = busy[static_cast<int>(ComputeClass::Attention)] * k;
+  s.elementwise_s = busy[static_cast<int>(ComputeClass::Elementwise)] * k;
+  s.comm_s = std::max(0.0, span_s - (sum > 0 ? covered : 0));
+  return s;
+}
+
+Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, double time_s, double tokens_per_s) {
+  Uncertainty u;
+  const double total = shares.total_s();
+  const auto evidence = [&](const char* what, double fallback, const char* fallback_basis) {
+    const KernelEvidence* e = params.evidence_for(what);
+    return e ? std::make_pair(e->relative, e->basis) : std::make_pair(fallback, std::string(fallback_basis));
+  };
+  const auto add = [&](const char* what, double seconds, std::pair<double, std::string> ev) {
+    if (!(seconds > 0) || !(total > 0)) return;
+    u.components.push_back({what, seconds / total, ev.first, ev.second});
+  };
+  add("attention kernels", shares.attention_s, evidence("attention", 0.1, "no evidence recorded"));
+  add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
+  add("memory-bound kernels", shares.elementwise_s, evidence("elementwise", 0.5, "no evidence recorded"));
+  add("communication", shares.comm_s,
+      {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (33 of 38 "
+                                "within 10%, bench/published/results.txt)"});
+  double sq = 0;
+  for (const auto& c : u.components) sq += (c.share * c.relative) * (c.share * c.relative);
+  u.relative = std::sqrt(sq);
+  std::stable_sort(u.components.begin(), u.components.end(), [](const auto& a, const auto& b) {
+    return a.share * a.relative > b.share * b.relative;
+  });
+  u.time_s = {time_s * (1 - u.relative), time_s * (1 + u.relative)};
+  u.tokens_per_s = {tokens_per_s / (1 + u.relative), u.relative < 1 ? tokens_per_s / (1 - u.relative) : 0};
+  return u;
+}
+
+bool bands_overlap(const Uncertainty& a, const Uncertainty& b) {
+  return a.time_s.first <= b.time_s.second && b.time_s.first <= a.time_s.second;
+}
+
+}  // namespace hcpsim

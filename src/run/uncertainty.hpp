@@ -1,0 +1,60 @@
+// The band of a prediction (docs/cost-model.md §5). A step's time is split into what decides it
+// on the critical path: attention kernels, GEMMs, memory-bound kernels and exposed communication
+// (the slowest rank's layer, times layers and micro batches, plus the step-level ops). Each part
+// carries the relative band of its own evidence (CostParams::evidence: a calibration's residuals,
+// the built-in fits' residuals, a roofline margin; communication: the comm model's error against
+// the published nccl-tests anchors). Parts rest on independent evidence, so the step's relative
+// band is the root sum of squares of (share x band); within a part all kernels err together.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cost/cost_model.hpp"
+#include "engine/timeline.hpp"
+#include "workload/workload.hpp"
+
+namespace hcpsim {
+
+// Seconds of a span by what takes them; they add up to the span.
+struct TimeShares {
+  double attention_s = 0, gemm_s = 0, elementwise_s = 0, comm_s = 0;
+  double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s; }
+  TimeShares scaled(double k) const { return {attention_s * k, gemm_s * k, elementwise_s * k, comm_s * k}; }
+  TimeShares& operator+=(const TimeShares& o);
+  friend bool operator==(const TimeShares&, const TimeShares&) = default;
+};
+
+// `rank`'s ops of `phase` whose area `include` accepts: compute seconds per class, scaled so that
+// they fill the union of the kernels' intervals, and the rest of `span_s` (no kernel running) as
+// exposed communication.
+TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs,
+                       double span_s, bool (*include)(OpArea));
+
+struct UncertaintyComponent {
+  std::string what;    // "attention kernels", "GEMM kernels", "memory-bound kernels", "communication"
+  double share = 0;    // of the predicted time
+  double relative = 0; // band of this part's own time
+  std::string basis;
+  friend bool operator==(const UncertaintyComponent&, const UncertaintyComponent&) = default;
+};
+
+struct Uncertainty {
+  double relative = 0;                       // of the predicted time
+  std::pair<double, double> time_s{0, 0};    // [low, high]
+  std::pair<double, double> tokens_per_s{0, 0};
+  std::vector<UncertaintyComponent> components;  // largest contribution (share x relative) first
+  friend bool operator==(const Uncertainty&, const Uncertainty&) = default;
+};
+
+// The comm model's validation error (bench/published/results.txt): the relative band of exposed
+// communication.
+inline constexpr double kCommValidationRelative = 0.10;
+
+Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, double time_s, double tokens_per_s);
+
+// Whether two predictions' bands overlap (a tie: neither is reliably faster).
+bool bands_overlap(const Uncertainty& a, const Uncertainty& b);
+
+}  // namespace hcpsim

@@ -1,0 +1,121 @@
+// Issue 14: the attention backend a scenario names picks its kernels' defaults; a calibration
+// of one backend never replaces another's; a GPU hcpsim has not measured gets a roofline from
+// its own peak and public achievable fractions (cost/roofline.hpp), never the H200's fractions.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cost/calibration_file.hpp"
+#include "cost/cost_model.hpp"
+#include "cost/roofline.hpp"
+#include "scenario/presets.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+GpuSpec preset_gpu(const char* preset) { return find_cluster_preset(preset)->spec.gpu; }
+
+// A GEMM op of `flops` FLOPs (large enough to sit past every table's last point).
+Op gemm_op(double flops) {
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Gemm;
+  op.flops = flops;
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("backends: cuDNN, FlashAttention and hcpsim's kernels have their own H200 defaults", "[cost][backend]") {
+  const GpuSpec h200 = preset_gpu("dgx-h200");
+  const CostParams cudnn = default_cost_params(h200, AttentionBackend::CuDNN);
+  const CostParams flash = default_cost_params(h200, AttentionBackend::Flash);
+  const CostParams ours = default_cost_params(h200, AttentionBackend::Hcpsim);
+  CHECK(cudnn.attention_backend == AttentionBackend::CuDNN);
+  CHECK(flash.attention_backend == AttentionBackend::Flash);
+  // Measured (calibrate/torch/README.md, 64K x 64K causal forward): cuDNN 607 TFLOP/s, PyTorch's
+  // FlashAttention-2 345: cuDNN's efficiency at large shapes is 1.6-1.9x FlashAttention-2's.
+  const double big = 1e14;
+  const double ratio = cudnn.attention_fwd_causal.at(big) / flash.attention_fwd_causal.at(big);
+  CHECK(ratio > 1.6);
+  CHECK(ratio < 1.9);
+  // hcpsim's kernels come with their shape model; the others are timed by their tables.
+  CHECK(ours.attention_shape.has_value());
+  CHECK_FALSE(cudnn.attention_shape.has_value());
+  // GEMM and copies are the same kernels whatever the attention backend.
+  CHECK(cudnn.gemm.at(1e13) == flash.gemm.at(1e13));
+}
+
+TEST_CASE("backends: a calibration of another backend leaves attention at this backend's defaults", "[cost][backend]") {
+  nlohmann::json cal = {{"format", "hcpsim-calibration/4"},
+                        {"gpu", "NVIDIA H200"},
+                        {"attention_backend", "flash"},
+                        {"parameters",
+                         {{"gemm", {{"points", {{1e9, 0.4}}}}}, {"attention_fwd_causal", {{"points", {{1e9, 0.3}}}}}}}};
+  const CalibrationFile c = parse_calibration_text(cal.dump(), "flash.json");
+  REQUIRE(c.attention_backend == AttentionBackend::Flash);
+  const GpuSpec h200 = preset_gpu("dgx-h200");
+  const CostParams base = default_cost_params(h200, AttentionBackend::CuDNN);
+  const CostParams p = apply_calibration(c, base, "flash.json", h200);
+  CHECK(p.attention_fwd_causal.at(1e12) == base.attention_fwd_causal.at(1e12));  // cuDNN's kept
+  CHECK(p.gemm.at(1e12) == 0.4);                                                // not an attention parameter
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("calibrates the flash attention backend") != std::string::npos);
+  // The same file for a FlashAttention scenario applies whole.
+  const CostParams q = apply_calibration(c, default_cost_params(h200, AttentionBackend::Flash), "flash.json", h200);
+  CHECK(q.attention_fwd_causal.at(1e12) == 0.3);
+  CHECK(q.warnings.empty());
+}
+
+TEST_CASE("backends: files before /4 name their backend on the tables", "[cost][backend]") {
+  nlohmann::json cal = {{"format", "hcpsim-calibration/3"},
+                        {"gpu", "NVIDIA H200"},
+                        {"parameters", {{"attention_fwd_causal", {{"points", {{1e9, 0.3}}}, {"backend", "hcpsim-flash"}}}}}};
+  CHECK(parse_calibration_text(cal.dump(), "old.json").attention_backend == AttentionBackend::Hcpsim);
+  cal["parameters"]["attention_fwd_causal"].erase("backend");  // naming none: it applies to any backend
+  CHECK_FALSE(parse_calibration_text(cal.dump(), "old.json").attention_backend.has_value());
+}
+
+TEST_CASE("roofline: a B200 GEMM runs at the measured B200 fraction of the B200's own peak", "[cost][roofline]") {
+  const GpuSpec b200 = preset_gpu("dgx-b200");
+  const auto fig = roofline_figures(b200);
+  REQUIRE(fig.has_value());
+  CHECK(std::string(fig->gpu) == "B200");
+  const CostParams p = default_cost_params(b200, AttentionBackend::CuDNN);
+  REQUIRE(p.roofline.has_value());
+  // Past the table's last point the efficiency is the plateau, 0.77 (1745 of 2250 TFLOP/s,
+  // ml-engineering's matmul benchmark): t = F / (2250e12 x 0.77).
+  const double flops = 1e17;
+  const CostModel m(b200, Precision::BF16, p);
+  CHECK(m.compute_time_s(gemm_op(flops)) == Approx(flops / (2250e12 * 0.77)).epsilon(1e-12));
+  // Small kernels fall off as the H200's at equal time at peak: efficiency at F on the B200 =
+  // 0.77 x (H200 efficiency at F x 989/2250) / (H200 plateau).
+  const CostParams h = default_cost_params(preset_gpu("dgx-h200"), AttentionBackend::CuDNN);
+  const double f_small = 1e11;
+  const double expected = 0.77 * h.gemm.at(f_small * 989e12 / 2250e12) / h.gemm.points.back().second;
+  CHECK(p.gemm.at(f_small) == Approx(expected).epsilon(1e-9));
+  // The band of its kernels is the figures' margin (10%: measured on the B200), and the user is told.
+  REQUIRE(p.evidence_for("gemm"));
+  CHECK(p.evidence_for("gemm")->relative == 0.10);
+  REQUIRE_FALSE(p.warnings.empty());
+  CHECK(p.warnings[0].find("roofline") != std::string::npos);
+}
+
+TEST_CASE("roofline: GB200 is not taken for B200, Hopper is measured, an unknown GPU gets a wide generic margin",
+          "[cost][roofline]") {
+  CHECK(std::string(roofline_figures(preset_gpu("gb200-nvl72"))->gpu) == "GB200");
+  CHECK(std::string(roofline_figures(preset_gpu("dgx-a100"))->gpu) == "A100");
+  CHECK_FALSE(roofline_figures(preset_gpu("dgx-h100")).has_value());
+  GpuSpec unknown;
+  unknown.name = "RTX-PRO-6000";
+  unknown.compute_capability = 120;
+  unknown.peak_bf16_flops_per_s = 500e12;
+  const auto fig = roofline_figures(unknown);
+  REQUIRE(fig.has_value());
+  CHECK(fig->margin == 0.30);
+  // Same generation as a known GPU, another name: that generation's figures.
+  GpuSpec sm100;
+  sm100.name = "custom-blackwell";
+  sm100.compute_capability = 100;
+  CHECK(std::string(roofline_figures(sm100)->gpu) == "B200");
+}

@@ -1,0 +1,50 @@
+// Issue 14: the band of a prediction from the evidence behind each part of its time
+// (run/uncertainty.hpp), checked against the closed form worked out by hand.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "run/uncertainty.hpp"
+
+using namespace hcpsim;
+
+TEST_CASE("uncertainty: root sum of squares of share x band, largest contributor first", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("attention", 0.05, "attention fit");
+  p.set_evidence("gemm", 0.02, "gemm fit");
+  p.set_evidence("elementwise", 0.5, "copy efficiency");
+  // 10 s: attention 6, GEMM 3, memory-bound 1, no exposed communication.
+  const TimeShares shares{6, 3, 1, 0};
+  const Uncertainty u = uncertainty_of(shares, p, 10.0, 1000.0);
+  // sqrt((0.6 x 0.05)^2 + (0.3 x 0.02)^2 + (0.1 x 0.5)^2) = sqrt(0.0009 + 0.000036 + 0.0025) = 0.0586174
+  const double r = std::sqrt(0.0009 + 0.000036 + 0.0025);
+  CHECK(u.relative == Approx(r).epsilon(1e-12));
+  CHECK(u.time_s.first == Approx(10 * (1 - r)));
+  CHECK(u.time_s.second == Approx(10 * (1 + r)));
+  CHECK(u.tokens_per_s.first == Approx(1000 / (1 + r)));
+  CHECK(u.tokens_per_s.second == Approx(1000 / (1 - r)));
+  REQUIRE(u.components.size() == 3);  // no communication part: nothing exposed
+  CHECK(u.components[0].what == "memory-bound kernels");  // 0.1 x 0.5 = 0.05
+  CHECK(u.components[1].what == "attention kernels");     // 0.6 x 0.05 = 0.03
+  CHECK(u.components[2].what == "GEMM kernels");          // 0.3 x 0.02 = 0.006
+  CHECK(u.components[1].share == Approx(0.6));
+  CHECK(u.components[1].basis == "attention fit");
+}
+
+TEST_CASE("uncertainty: exposed communication carries the comm model's validation error", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("attention", 0.0, "exact");
+  const Uncertainty u = uncertainty_of(TimeShares{5, 0, 0, 5}, p, 10.0, 0);
+  CHECK(u.relative == Approx(0.5 * kCommValidationRelative));
+  REQUIRE(u.components.front().what == "communication");
+}
+
+TEST_CASE("uncertainty: bands overlap symmetrically", "[run][uncertainty]") {
+  Uncertainty a, b;
+  a.time_s = {9.0, 10.0};
+  b.time_s = {10.0, 11.0};
+  CHECK(bands_overlap(a, b));
+  CHECK(bands_overlap(b, a));
+  b.time_s = {10.01, 11.0};
+  CHECK_FALSE(bands_overlap(a, b));
+}
