@@ -91,6 +91,7 @@ CostParams default_cost_params() {
   p.attention_bwd_causal = attention_table({291, 417, 464, 510, 530}, true, true);
   // Device-to-device copy on H200: 4.3 TB/s of 4.8 (docs/cost-model.md [H200-SDPA]).
   p.memory_efficiency = 4.3 / 4.8;
+  for (auto& k : p.elementwise_efficiency) k = {p.memory_efficiency, p.memory_efficiency};
   p.kernel_floor_s = 2e-6;
   // NCCL beside compute, measured on an H200 (hcpcal --suite interference, part (c);
   // calibrate/results/h200-interference-cta.json, calibrate/RESULTS.md "Fifth run"), the values
@@ -160,6 +161,16 @@ EfficiencyTable rooflined(const EfficiencyTable& t, double ref_peak, double peak
 
 }  // namespace
 
+double CostParams::elementwise_efficiency_of(ElementwiseKind kind, bool backward) const {
+  switch (kind) {
+    case ElementwiseKind::Copy:
+    case ElementwiseKind::Fused: return memory_efficiency;
+    case ElementwiseKind::Add:
+    case ElementwiseKind::Optimizer: return elementwise_efficiency[static_cast<int>(kind)][0];
+    default: return elementwise_efficiency[static_cast<int>(kind)][backward ? 1 : 0];
+  }
+}
+
 void CostParams::set_evidence(const std::string& what, double relative, const std::string& basis) {
   for (KernelEvidence& e : evidence)
     if (e.what == what) {
@@ -192,7 +203,19 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   // cuBLAS GEMM and the copy from hcpcal's run, attention from the backend's own run.
   const CalibrationFile& kernels = default_calibration("h200-hcpsim");
   const CalibrationFile& attention = default_calibration(default_file_of(backend));
+  const CalibrationFile& memory_bound = default_calibration("h200-memory-bound");
   if (const EfficiencyTable* g = table_in(kernels, "gemm")) p.gemm = *g;
+  // Memory-bound kernels as fractions of HBM bandwidth, measured on the H200 (PyTorch's kernels);
+  // on other GPUs the same fractions of their own HBM bandwidth, inside the roofline's margin.
+  double memory_residual = 0;
+  for (const CalibratedScalar& sc : memory_bound.scalars) {
+    for (const CostScalarParameter& q : cost_scalar_parameters())
+      if (sc.name == q.name) q.ref(p) = sc.value;
+    memory_residual = std::max(memory_residual, sc.fit.rms_error);
+  }
+  p.set_evidence("elementwise", memory_residual,
+                 "rms residual of the memory-bound kernel fits (built-in h200-memory-bound: PyTorch's RMSNorm, RoPE, "
+                 "SwiGLU, add, cross entropy, fused AdamW on an H200)");
   for (const CostTableParameter& t : cost_table_parameters())
     if (std::string(t.name).rfind("attention_", 0) == 0)
       if (const EfficiencyTable* a = table_in(attention, t.name)) p.*(t.member) = *a;
@@ -239,6 +262,11 @@ const std::vector<CostTableParameter>& cost_table_parameters() {
 
 namespace {
 
+template <ElementwiseKind K, int B>
+double& elementwise_ref(CostParams& p) {
+  return p.elementwise_efficiency[static_cast<int>(K)][B];
+}
+
 template <int C>
 double& compute_slowdown_ref(CostParams& p) {
   return p.interference.compute_slowdown[C];
@@ -268,6 +296,17 @@ const std::vector<CostScalarParameter>& cost_scalar_parameters() {
         {"interference_compute_gemm", &compute_slowdown_ref<0>, 1, 10},
         {"interference_compute_attention", &compute_slowdown_ref<1>, 1, 10},
         {"interference_compute_elementwise", &compute_slowdown_ref<2>, 1, 10}};
+    // The measured memory-bound kernels (calibrate/torch, kernels suite), by kind and pass.
+    v.push_back({"memory_efficiency_norm_fwd", &elementwise_ref<ElementwiseKind::Norm, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_norm_bwd", &elementwise_ref<ElementwiseKind::Norm, 1>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_rope_fwd", &elementwise_ref<ElementwiseKind::Rope, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_rope_bwd", &elementwise_ref<ElementwiseKind::Rope, 1>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_activation_fwd", &elementwise_ref<ElementwiseKind::Activation, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_activation_bwd", &elementwise_ref<ElementwiseKind::Activation, 1>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_add", &elementwise_ref<ElementwiseKind::Add, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_cross_entropy_fwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_cross_entropy_bwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 1>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_optimizer", &elementwise_ref<ElementwiseKind::Optimizer, 0>, 1e-3, 1.5});
     const auto knots = std::make_integer_sequence<int, kInterferenceKnots>{};
     add_comm_slowdowns<0, 0>(v, knots);
     add_comm_slowdowns<0, 1>(v, knots);
@@ -308,18 +347,33 @@ double CostModel::compute_time_s(const Op& op) const {
       t = op.flops / (gpu_.peak_bf16_flops_per_s * table.at(op.flops));
       break;
     }
-    case ComputeClass::Elementwise:
-      t = op.bytes / (gpu_.hbm_bytes_per_s * params_.memory_efficiency);
+    case ComputeClass::Elementwise: {
+      const bool backward = op.phase == Phase::Backward && !op.recompute;
+      t = op.bytes / (gpu_.hbm_bytes_per_s * params_.elementwise_efficiency_of(op.elementwise, backward));
       break;
+    }
   }
   return std::max(t, params_.kernel_floor_s);
 }
 
+// Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused
+// kernel was measured at: their part of the band is this wide (docs/cost-model.md).
+constexpr double kFusedKernelBand = 0.3;
+
 CostParams cost_params_for(const Scenario& sc) {
   CostParams params = default_cost_params(sc.cluster.gpu, sc.software.attention_backend);
-  if (!sc.calibration_path) return params;
-  return apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
-                           sc.cluster.gpu);
+  if (sc.calibration_path)
+    params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
+                               sc.cluster.gpu);
+  const FusionSettings& f = sc.software.fusions;
+  if (f.rope || f.swiglu || f.cross_entropy) {
+    const KernelEvidence* e = params.evidence_for("elementwise");
+    if (!e || e->relative < kFusedKernelBand)
+      params.set_evidence("elementwise", kFusedKernelBand,
+                          "fused kernels (software.fusions: RoPE, SwiGLU, cross entropy) at the HBM copy's efficiency, "
+                          "not measured");
+  }
+  return params;
 }
 
 CostModel cost_model_for(const Scenario& sc) {

@@ -18,6 +18,7 @@
 // built (`effective_cluster`).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <utility>
@@ -101,7 +102,12 @@ struct CostParams {
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
   std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
   std::optional<RooflineFigures> roofline;  // set where kernel times come from a roofline (an unmeasured GPU)
-  double memory_efficiency = 0.9;      // elementwise/copy kernels: fraction of HBM bandwidth
+  double memory_efficiency = 0.9;      // copies and fused memory-bound kernels: fraction of HBM bandwidth
+  // The layer's and loss's memory-bound kernels as measured (ElementwiseKind Norm .. Optimizer),
+  // [kind][backward]: fraction of HBM bandwidth of their minimum traffic. Add and Optimizer have
+  // one value (index 0) for both passes.
+  std::array<std::array<double, 2>, kElementwiseKinds> elementwise_efficiency{};
+  double elementwise_efficiency_of(ElementwiseKind kind, bool backward) const;
   double kernel_floor_s = 2e-6;        // shortest kernel (launch + tail)
   InterferenceModel interference;      // NCCL beside compute, both ways (rules/interference.hpp)
   // Collectives a calibration measured (op x layout): what the simulator runs such calls at

@@ -9,7 +9,8 @@
 
 namespace hcpsim {
 
-// (name, JSON text) of every embedded file: "h200-cudnn", "h200-flash", "h200-hcpsim".
+// (name, JSON text) of every embedded file: "h200-cudnn", "h200-flash", "h200-hcpsim",
+// "h200-memory-bound" (the layer's and loss's memory-bound kernels, PyTorch's forms).
 const std::vector<std::pair<std::string, std::string>>& default_calibration_texts();
 
 }  // namespace hcpsim

@@ -43,7 +43,7 @@ std::string parameter_of(const Measurement& m) {
       return std::string("collective ") + to_string(m.collective.op) + " " + to_string(m.collective.layout);
     case MeasurementKind::Interference: return interference_parameter(m.interference);
     case MeasurementKind::Layer: return "layer";
-    case MeasurementKind::Elementwise: return "elementwise " + m.elementwise.op;
+    case MeasurementKind::Elementwise: return elementwise_parameter(m.elementwise);
   }
   return {};
 }
@@ -134,6 +134,13 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
                          [](const Measurement& m) { return m.kind == MeasurementKind::Copy; })) {
     out.warnings.push_back("memory_efficiency: no copy of at least " + fmt("%.0f", kL2Multiple * l2 / 1e6) +
                            " MB; left at its default");
+  }
+  // The measured memory-bound kernels (hcpcal_torch's kernels suite): one efficiency per kind and pass.
+  for (const auto& [name, samples] : groups) {
+    if (name.rfind("memory_efficiency_", 0) != 0) continue;
+    CalibratedScalar s = fit_constant_efficiency(samples, name.c_str());
+    s.fit.backend = backend[name];
+    c.scalars.push_back(s);
   }
   // The shape model is the tiling of hcpsim's own kernels (attention_tiles.hpp); cuDNN's and
   // FlashAttention's kernels tile and schedule differently, so their attention is the tables.

@@ -115,10 +115,10 @@ struct Measurement {
 // suite's "torch+cudnn" / "torch+flash"; nullopt for records of no attention backend.
 std::optional<AttentionBackend> attention_backend_of(const Measurement& m);
 
-// Attention, Gemm, Copy and CpStep: one kernel the cost model times directly.
+// Attention, Gemm, Copy, CpStep and Elementwise: one kernel the cost model times directly.
 inline bool is_kernel_measurement(const Measurement& m) {
   return m.kind == MeasurementKind::Attention || m.kind == MeasurementKind::Gemm ||
-         m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::CpStep;
+         m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::CpStep || m.kind == MeasurementKind::Elementwise;
 }
 
 struct MeasurementSet {

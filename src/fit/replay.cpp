@@ -12,6 +12,24 @@
 
 namespace hcpsim {
 
+ElementwiseKind elementwise_kind(const ElementwiseConfig& e) {
+  if (e.op == "rmsnorm") return ElementwiseKind::Norm;
+  if (e.op == "rope") return ElementwiseKind::Rope;
+  if (e.op == "swiglu") return ElementwiseKind::Activation;
+  if (e.op == "add") return ElementwiseKind::Add;
+  if (e.op == "cross_entropy") return ElementwiseKind::CrossEntropy;
+  if (e.op == "adamw") return ElementwiseKind::Optimizer;
+  assert(!"read_elementwise accepts only these ops");
+  return ElementwiseKind::Copy;
+}
+
+std::string elementwise_parameter(const ElementwiseConfig& e) {
+  const ElementwiseKind k = elementwise_kind(e);
+  const std::string base = std::string("memory_efficiency_") + to_string(k);
+  if (k == ElementwiseKind::Add || k == ElementwiseKind::Optimizer) return base;  // one value, both passes
+  return base + (e.pass == "bwd" ? "_bwd" : "_fwd");
+}
+
 Op measured_op(const Measurement& m) {
   RankProgram prog;
   ProgramBuilder b(prog);
@@ -27,11 +45,15 @@ Op measured_op(const Measurement& m) {
     case MeasurementKind::Copy:
       b.elementwise(Stream::Compute, "copy", m.copy_bytes_moved);
       break;
+    case MeasurementKind::Elementwise:
+      // Its minimum traffic as hcpcal_torch counts it, the same count the workload uses.
+      b.set_phase(m.elementwise.pass == "bwd" ? Phase::Backward : Phase::Forward);
+      b.elementwise(Stream::Compute, m.name, elementwise_kind(m.elementwise), m.elementwise.bytes_moved);
+      break;
     case MeasurementKind::CpRun:
     case MeasurementKind::Collective:
     case MeasurementKind::Interference:
     case MeasurementKind::Layer:
-    case MeasurementKind::Elementwise:
       assert(!"not one kernel: replayed by replay_cp / check");
       break;
   }
@@ -40,11 +62,12 @@ Op measured_op(const Measurement& m) {
 
 double measured_work(const Measurement& m) {
   const Op op = measured_op(m);
-  return m.kind == MeasurementKind::Copy ? op.bytes : op.flops;
+  return m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise ? op.bytes : op.flops;
 }
 
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
-  const double rate = m.kind == MeasurementKind::Copy ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
+  const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
+  const double rate = memory ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
   return measured_work(m) / (m.median_s * rate);
 }
 

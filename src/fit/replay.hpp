@@ -13,6 +13,12 @@ namespace hcpsim {
 // ProgramBuilder::gemm (bf16), a copy as an elementwise op of its bytes moved.
 Op measured_op(const Measurement& m);
 
+// The kind of memory-bound kernel an elementwise record timed (rmsnorm: Norm, rope: Rope,
+// swiglu: Activation, add: Add, cross_entropy: CrossEntropy, adamw: Optimizer), and the
+// calibration parameter its efficiency is ("memory_efficiency_norm_fwd", "memory_efficiency_add").
+ElementwiseKind elementwise_kind(const ElementwiseConfig& e);
+std::string elementwise_parameter(const ElementwiseConfig& e);
+
 // Work of the op in the unit its efficiency table is indexed by (FLOPs; bytes for copies).
 double measured_work(const Measurement& m);
 

@@ -51,7 +51,12 @@ std::string format_scenario_summary(const Scenario& sc) {
     << (c.inter_node.rail_optimized ? ", rail-optimized" : "")
     << (c.inter_node.oversubscription > 1 ? ", " + gb(c.inter_node.oversubscription * 1e9) + ":1 oversubscribed" : "")
     << ")\n";
-  o << "  software: Transformer Engine " << sc.software.transformer_engine_version.str() << "; workload "
+  const FusionSettings& f = sc.software.fusions;
+  std::string fused;
+  for (const auto& [on, name] : {std::pair{f.rope, "RoPE"}, std::pair{f.swiglu, "SwiGLU"}, std::pair{f.cross_entropy, "cross entropy"}})
+    if (on) fused += (fused.empty() ? "" : ", ") + std::string(name);
+  o << "  software: Transformer Engine " << sc.software.transformer_engine_version.str() << ", attention "
+    << to_string(sc.software.attention_backend) << ", fused " << (fused.empty() ? "none" : fused) << "; workload "
     << to_string(sc.workload) << ", passes " << to_string(sc.passes) << "\n";
   for (const auto& w : sc.warnings) o << "  warning:  " << w << "\n";
   return o.str();

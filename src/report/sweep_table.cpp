@@ -53,9 +53,9 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
   t += "\n\n";
   const std::vector<int> order = ranked_rows(o);
   const std::string head = "rank  " + pad("option", w) +
-                           "  TPxCPxDP  step s  tok/s/GPU  MFU%  attn ms  exposed  peak GB  headroom\n";
+                           "  TPxCPxDP  step s  band  tok/s/GPU  MFU%  attn ms  exposed  peak GB  headroom\n";
   char units[160];
-  std::snprintf(units, sizeof units, "      %s%10s%8s%11s%6s%9s%9s%9s%10s\n", pad("", w).c_str(), "", "", "", "", "/layer",
+  std::snprintf(units, sizeof units, "      %s%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", pad("", w).c_str(), "", "", "+-%", "", "", "/layer",
                 "comm ms", "", "GB");
   bool fit_header = false, nofit_header = false;
   int rank = 0;
@@ -74,8 +74,8 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
       nofit_header = true;
     }
     char buf[256];
-    std::snprintf(buf, sizeof buf, "  %8s %7.3f %10.1f %5.1f %8.2f %8.2f %8.1f %9s\n", layout_of(r).c_str(),
-                  s.time_s, s.tokens_per_s_per_gpu, 100 * s.mfu, 1e3 * (a.forward_s + a.backward_s),
+    std::snprintf(buf, sizeof buf, "  %8s %7.3f %5.1f %10.1f %5.1f %8.2f %8.2f %8.1f %9s\n", layout_of(r).c_str(),
+                  s.time_s, 100 * r.result->uncertainty.relative, s.tokens_per_s_per_gpu, 100 * s.mfu, 1e3 * (a.forward_s + a.backward_s),
                   1e3 * a.exposed_comm_s, mem.peak_bytes / kGB,
                   fits ? fmt("%.1f", r.headroom_gb()).c_str() : fmt("-%.1f", -r.headroom_gb()).c_str());
     t += (fits ? pad(std::to_string(++rank), 4) : std::string("  - ")) + (i == rec.row ? "* " : "  ") +

@@ -76,7 +76,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   SimulationResult res;
   res.scenario = sc;
   Workload w = build_workload(sc);
-  const CostModel cost = cost_model_for(sc);
+  const CostModel cost = opt.cost_params ? CostModel(sc.cluster.gpu, sc.training.precision, *opt.cost_params)
+                                         : cost_model_for(sc);
   res.cost_source = cost.params().source;
   for (const std::string& w : cost.params().warnings)  // e.g. a calibration of another GPU model
     if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())

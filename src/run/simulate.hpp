@@ -22,6 +22,9 @@ struct SimulateOptions {
   ZoneKind zone = ZoneKind::Fast;
   bool fold_dp_replicas = true;
   int ring_max_macro_steps = kRingMaxMacroSteps;
+  // Time kernels with these instead of the scenario's (defaults and calibration): `check`
+  // simulating a measured layer under the calibration it is checking.
+  std::optional<CostParams> cost_params;
 };
 
 // Simulates in this process (only once per process).

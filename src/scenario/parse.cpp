@@ -292,7 +292,14 @@ void parse_nccl(ObjectReader r, NcclSettings& n) {
 }
 
 void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
-  ObjectReader r(j, "software", sink, {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "nccl"});
+  ObjectReader r(j, "software", sink,
+                 {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "fusions", "nccl"});
+  {
+    ObjectReader f = r.child("fusions", {"rope", "swiglu", "cross_entropy"});
+    set_if(s.fusions.rope, f.boolean("rope"));
+    set_if(s.fusions.swiglu, f.boolean("swiglu"));
+    set_if(s.fusions.cross_entropy, f.boolean("cross_entropy"));
+  }
   parse_nccl(r.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn", "nchannels_per_net_peer"}),
              s.nccl);
   if (auto v = r.string("transformer_engine_version")) {

@@ -147,10 +147,21 @@ struct NcclSettings {
   friend bool operator==(const NcclSettings&, const NcclSettings&) = default;
 };
 
+// software.fusions: Megatron-core's kernel fusion switches for the layer's memory-bound ops
+// (docs/cost-model.md, "memory-bound kernels"); defaults are Megatron's. A fused op runs as one
+// kernel at the copy's efficiency; an unfused one as PyTorch's kernels measured on the H200.
+struct FusionSettings {
+  bool rope = true;            // apply_rope_fusion (TE's fused RoPE)
+  bool swiglu = true;          // bias_swiglu_fusion (Megatron's fused SwiGLU)
+  bool cross_entropy = false;  // cross_entropy_loss_fusion
+  friend bool operator==(const FusionSettings&, const FusionSettings&) = default;
+};
+
 struct SoftwareSpec {
   Version transformer_engine_version{2, 18, 0};  // newest tag read in docs/cp-transports.md
   bool use_decentralized_pg = false;
   AttentionBackend attention_backend = AttentionBackend::CuDNN;  // TE's default on Hopper and Blackwell
+  FusionSettings fusions;
   NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;
 };

@@ -70,6 +70,10 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
   j["software"] = {{"transformer_engine_version", sc.software.transformer_engine_version.str()},
                    {"use_decentralized_pg", sc.software.use_decentralized_pg},
                    {"attention_backend", to_string(sc.software.attention_backend)},
+                   {"fusions",
+                    {{"rope", sc.software.fusions.rope},
+                     {"swiglu", sc.software.fusions.swiglu},
+                     {"cross_entropy", sc.software.fusions.cross_entropy}}},
                    {"nccl",
                     {{"algo", algos},
                      {"proto", protos},
@@ -231,7 +235,14 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
-  ObjectReader sw = r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "nccl"});
+  ObjectReader sw =
+      r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "fusions", "nccl"});
+  {
+    ObjectReader f = sw.child("fusions", {"rope", "swiglu", "cross_entropy"});
+    read(f.boolean("rope"), sc.software.fusions.rope);
+    read(f.boolean("swiglu"), sc.software.fusions.swiglu);
+    read(f.boolean("cross_entropy"), sc.software.fusions.cross_entropy);
+  }
   if (auto v = sw.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) sc.software.transformer_engine_version = *ver;
     else sink.error(sw.path_of("transformer_engine_version"), "\"" + *v + "\" is not a version", "MAJOR.MINOR.PATCH",

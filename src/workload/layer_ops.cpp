@@ -13,6 +13,7 @@ struct Dims {
   double sp_tokens = 0;  // rows of the residual stream on this rank (T/t with SP)
   int64_t h = 0, qkv_out = 0, attn_out = 0, fc1_out = 0, ffn_local = 0, t = 1;
   bool sp = false, glu = true;
+  ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
 };
 
@@ -31,6 +32,8 @@ Dims dims_of(const LayerContext& c) {
   d.glu = s.model.gated_linear_unit;
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
+  if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
+  if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
 }
 
@@ -95,19 +98,19 @@ double rope_bytes(const LayerContext& c) {
 void layer_forward(ProgramBuilder& b, const LayerContext& c) {
   const AreaScope layer(b, OpArea::Layer);
   const Dims d = dims_of(c);
-  b.elementwise(Stream::Compute, "input_norm", stream_bytes(d, 2));
+  b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_qkv", "qkv_gemm", d.qkv_out);
-  b.elementwise(Stream::Compute, "rope", rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c));
   core_attention_forward(b, c.attn);
   row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
-  b.elementwise(Stream::Compute, "residual_add_attn", stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, "pre_mlp_norm", stream_bytes(d, 2));
+  b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "pre_mlp_norm", ElementwiseKind::Norm, stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_fc1", "fc1_gemm", d.fc1_out);
   // SwiGLU reads both fc1 halves and writes ffn/t; GeLU reads and writes ffn/t.
-  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu",
+  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu", d.activation,
                 (d.glu ? 3 : 2) * d.tokens * double(d.ffn_local) * d.e);
   row_forward(b, c, d, "fc2_gemm", d.ffn_local, d.sp ? "tp_rs_fc2" : "tp_ar_fc2");
-  b.elementwise(Stream::Compute, "residual_add_mlp", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_mlp", ElementwiseKind::Add, stream_bytes(d, 3));
 }
 
 void layer_backward(ProgramBuilder& b, const LayerContext& c) {
@@ -116,11 +119,11 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
   const Scenario& s = *c.scenario;
   row_backward(b, c, d, "tp_ag_fc2_grad", "fc2", d.ffn_local);
   // SwiGLU backward reads dY, both inputs, writes both input grads.
-  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu",
+  b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu", d.activation,
                 (d.glu ? 5 : 3) * d.tokens * double(d.ffn_local) * d.e);
   column_backward(b, c, d, "fc1", d.fc1_out);
-  b.elementwise(Stream::Compute, "pre_mlp_norm", stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, "residual_add_mlp", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "pre_mlp_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_mlp", ElementwiseKind::Add, stream_bytes(d, 3));
   row_backward(b, c, d, "tp_ag_proj_grad", "proj", d.attn_out);
   if (s.training.recompute_granularity == RecomputeGranularity::Selective) {
     b.set_recompute(true);
@@ -128,10 +131,10 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
     b.set_recompute(false);
   }
   core_attention_backward(b, c.attn);
-  b.elementwise(Stream::Compute, "rope", rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c));
   column_backward(b, c, d, "qkv", d.qkv_out);
-  b.elementwise(Stream::Compute, "input_norm", stream_bytes(d, 3));
-  b.elementwise(Stream::Compute, "residual_add_attn", stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
+  b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));
 }
 
 }  // namespace hcpsim

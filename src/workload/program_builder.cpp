@@ -45,6 +45,12 @@ int32_t ProgramBuilder::elementwise(Stream s, std::string_view what, double byte
   return compute_op(s, what, ComputeClass::Elementwise, 0, bytes, std::move(deps));
 }
 
+int32_t ProgramBuilder::elementwise(Stream s, std::string_view what, ElementwiseKind kind, double bytes) {
+  const int32_t id = elementwise(s, what, bytes);
+  prog_.ops[id].elementwise = kind;
+  return id;
+}
+
 int32_t ProgramBuilder::gemm(Stream s, std::string_view what, const GemmShape& g,
                              double bytes_per_element) {
   const double m = double(g.m), n = double(g.n), k = double(g.k);

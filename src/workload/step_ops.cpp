@@ -31,17 +31,21 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   if (sp) tp("tp_rs", CommPattern::ReduceScatter, sp_hidden);
   else tp("tp_ar", CommPattern::AllReduce, hidden);
   b.set_area(OpArea::Head);
-  b.elementwise(Stream::Compute, "final_norm", 2 * sp_hidden);
+  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 2 * sp_hidden);
   if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
   b.gemm(Stream::Compute, "logits_gemm", {c.tokens, v, h}, e);
-  // Vocab-parallel cross entropy: logits read, fp32 exp written and re-read;
-  // three all-reduces of one fp32 per token (max, predicted logit, sum of exp).
-  b.elementwise(Stream::Compute, "cross_entropy", logits * (e + 8));
+  // Vocab-parallel cross entropy, counted as its minimum traffic (each input read once, each
+  // output written once; the measured efficiency absorbs PyTorch's extra passes): bf16 logits
+  // read, the fp32 softmax kept for the backward written; three all-reduces of one fp32 per
+  // token (max, predicted logit, sum of exp). Fused (Megatron's cross_entropy_loss_fusion): one
+  // kernel, the same minimum traffic at the copy's efficiency.
+  const ElementwiseKind ce = s.software.fusions.cross_entropy ? ElementwiseKind::Fused : ElementwiseKind::CrossEntropy;
+  b.elementwise(Stream::Compute, "cross_entropy", ce, logits * (e + 4));
   for (const char* r : {"ce_ar_max", "ce_ar_predicted", "ce_ar_sum_exp"})
     tp(r, CommPattern::AllReduce, tokens * 4);
 
   b.set_phase(Phase::Backward);
-  b.elementwise(Stream::Compute, "cross_entropy", logits * (4 + e));
+  b.elementwise(Stream::Compute, "cross_entropy", ce, logits * (4 + e));  // softmax read, bf16 grad written
   int32_t gathered = -1;
   if (sp)
     gathered = b.collective(Stream::NcclTp, Stream::Compute, "input_ag",
@@ -55,7 +59,7 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   if (gathered >= 0) b.wait(Stream::Compute, gathered);
   b.gemm(Stream::Compute, "logits_wgrad", {v, h, c.tokens}, e);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
-  b.elementwise(Stream::Compute, "final_norm", 3 * sp_hidden);
+  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 3 * sp_hidden);
   b.set_area(OpArea::Embedding);
   if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
   // Scatter-add of the token gradients into the embedding shard's gradient.
@@ -85,7 +89,7 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   b.wait_stream(Stream::Compute, Stream::NcclDp);
   const double local = dist ? params / n : params;
   b.set_area(OpArea::Optimizer);
-  b.elementwise(Stream::Compute, "adam", local * kAdamBytesPerParam);
+  b.elementwise(Stream::Compute, "adam", ElementwiseKind::Optimizer, local * kAdamBytesPerParam);
   b.set_area(OpArea::ParamGather);
   for (int64_t i = 0; dist && c.dp_cp_size > 1 && i < buckets; ++i)
     b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),

@@ -4,6 +4,20 @@
 
 namespace hcpsim {
 
+const char* to_string(ElementwiseKind k) {
+  switch (k) {
+    case ElementwiseKind::Copy: return "copy";
+    case ElementwiseKind::Norm: return "norm";
+    case ElementwiseKind::Rope: return "rope";
+    case ElementwiseKind::Activation: return "activation";
+    case ElementwiseKind::Add: return "add";
+    case ElementwiseKind::CrossEntropy: return "cross_entropy";
+    case ElementwiseKind::Optimizer: return "optimizer";
+    case ElementwiseKind::Fused: return "fused";
+  }
+  return "?";
+}
+
 const char* to_string(OpKind k) { return k == OpKind::Compute ? "compute" : "comm"; }
 
 const char* to_string(ComputeClass c) {

@@ -30,6 +30,16 @@ namespace hcpsim {
 enum class OpKind : uint8_t { Compute, Comm };
 enum class ComputeClass : uint8_t { Gemm, Attention, Elementwise };
 enum class KernelMask : uint8_t { None, CausalTopLeft, CausalBottomRight };
+// What a memory-bound kernel is (its efficiency: docs/cost-model.md, "memory-bound kernels"):
+// a copy (and every kernel with no measurement of its own), one of the layer's and the loss's
+// kernels as PyTorch / Megatron run them unfused, or their fused form (Megatron's fusion switches,
+// software.fusions), which runs at the copy's efficiency.
+enum class ElementwiseKind : uint8_t {
+  Copy, Norm, Rope, Activation, Add, CrossEntropy, Optimizer,  // measured as hcpcal_torch runs them
+  Fused                                                         // a fused kernel: the copy's efficiency
+};
+inline constexpr int kElementwiseKinds = 8;
+const char* to_string(ElementwiseKind k);  // "copy", "norm", "rope", "activation", "add", "cross_entropy", "optimizer", "fused"
 
 // Streams of one rank. Compute/Cp are CUDA streams TE uses (current stream and
 // the class-level cp_stream); the Nccl* are the internal streams of one NCCL
@@ -73,6 +83,7 @@ struct Op {
   double bytes = 0;  // device-memory traffic (read + write)
   GemmShape gemm;          // when compute_class == Gemm
   AttentionShape attn;     // when compute_class == Attention
+  ElementwiseKind elementwise = ElementwiseKind::Copy;  // when compute_class == Elementwise
 
   // Comm ops. message_bytes means, per pattern (NCCL conventions):
   //   SendRecv:      bytes sent to send_peer (recv_bytes come from recv_peer)
