@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git python3
   libsimgrid-dev libboost-graph-dev libeigen3-dev nlohmann-json3-dev libcli11-dev catch2
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev           # libFuzzer for the bounded fuzz run

@@ -28,6 +28,7 @@ import os
 import socket
 import subprocess
 import sys
+import statistics
 import time
 
 FORMAT = "hcpsim-measurements/1"
@@ -59,7 +60,11 @@ def parse_args(argv):
         description="Measure PyTorch SDPA's cuDNN and FlashAttention backends on hcpcal's attention grid, "
         "one Llama-3.1-8B layer and its small kernels; write hcpsim-measurements/1 JSON.",
         allow_abbrev=False)
-    p.add_argument("--suite", default="attention,layer,kernels", help="attention,layer,kernels (default all)")
+    p.add_argument("--suite", default="attention,layer,kernels",
+                   help="attention,layer,kernels,cp (default attention,layer,kernels; cp needs --cp-cases)")
+    p.add_argument("--cp-cases", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "cp-cases.json"),
+                   help="cp suite: every CP rank's attention kernels as hcpsim builds them "
+                   "(make_cp_cases.py; default cp-cases.json beside this script)")
     p.add_argument("--out", default="measurements.json",
                    help="measurements JSON, written atomically after each record (default measurements.json)")
     p.add_argument("--backends", default="cudnn,flash", help="attention backends (default cudnn,flash)")
@@ -104,8 +109,8 @@ def parse_args(argv):
 
     o.suites = [s for s in o.suite.split(",") if s]
     for s in o.suites:
-        if s not in ("attention", "layer", "kernels"):
-            p.error(f"--suite: unknown suite '{s}' (attention, layer, kernels)")
+        if s not in ("attention", "layer", "kernels", "cp"):
+            p.error(f"--suite: unknown suite '{s}' (attention, layer, kernels, cp)")
     o.backend_list = [b for b in o.backends.split(",") if b]
     for b in o.backend_list:
         if b not in ("cudnn", "flash"):
@@ -852,6 +857,85 @@ def run_attention_suite(o, mlog, timer):
         torch.cuda.empty_cache()
 
 
+def run_cp_suite(o, mlog, timer):
+    """CP attention per rank, as hcpcal's cp suite on virtual ranks: every rank's attention kernels of
+    one pass (hcpsim's schedule, --cp-cases) timed alone at the sustained clock on this GPU, one
+    cp_attention record per backend, transport and pass; `hcpsim check` sums each rank's kernels."""
+    with open(o.cp_cases) as f:
+        cases = json.load(f)["cases"]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        info = probe_backends(o.backend_list)
+    log("#")
+    log(f"# cp: {len(cases)} transport x pass cases from {o.cp_cases}; each distinct kernel shape timed once per "
+        f"backend ({o.iters} runs after >= {o.warmup_ms:g} ms of warm-up), ranks' kernels listed by hcpsim's labels")
+    log(f"# {'transport':<10} {'pass':>4} {'backend':>7} {'rank':>4} {'kernels':>7} {'compute':>10} {'clock':>5}")
+    log(f"# {'':<10} {'':>4} {'':>7} {'':>4} {'':>7} {'(us)':>10} {'(MHz)':>5}")
+    gen = torch.Generator(device=DEV)
+    gen.manual_seed(o.seed)
+    for b in o.backend_list:
+        r = info[b]
+        if not r["available"]:
+            for c in cases:
+                mlog.add_unsupported(b, f"cp_{c['transport']}_{c['pass']}", r["reason"])
+            continue
+        timed = {}  # (sq, skv, hq, hk, mask, backward) -> timing
+        for c in cases:
+            backward = c["pass"] == "bwd"
+            name = f"cp_{c['transport']}_r{c['ranks']}_s{c['seq']}_{c['pass']}"
+            masks = {k["mask"] for rk in c["per_rank"] for k in rk["kernels"]}
+            if "causal_bottom_right" in masks and not r["bottom_right"]:
+                log(f"# {c['transport']:<10} {c['pass']:>4} {b:>7}: unsupported: {r['reason_br']}")
+                mlog.add_unsupported(b, name, r["reason_br"])
+                continue
+            kernels, sums, clocks = [], [], []
+            for rk in c["per_rank"]:
+                total = 0.0
+                for k in rk["kernels"]:
+                    causal = k["mask"] != "no_mask"
+                    br = k["mask"] == "causal_bottom_right"
+                    key = (k["sq"], k["skv"], k["heads_q"], k["heads_kv"], k["mask"], backward)
+                    if key not in timed:
+                        ac = AttnCase(k["label"], k["sq"], k["skv"], k["heads_q"], k["heads_kv"], causal, br)
+                        mode = "none" if not causal else (r["bottom_right"] if br else "causal")
+                        nsets = rotation_sets(2 * (3 * ac.sq * ac.hq + 2 * ac.skv * ac.hk) * HEAD_DIM + 4 * ac.hq * ac.sq, 4)
+                        sets = [make_attn_set(ac, gen, r["expand_kv"]) for _ in range(nsets)]
+                        with sdpa_context(b):
+                            if backward:
+                                outs = [attn_call(s_, ac, mode, r["expand_kv"]) for s_ in sets]
+                                gis = [grad_inputs(s_, r["expand_kv"]) for s_ in sets]
+                                dos = [d_out(s_) for s_ in sets]
+                                t = timer.measure(lambda i: torch.autograd.grad(outs[i % nsets], gis[i % nsets],
+                                                                                dos[i % nsets], retain_graph=True),
+                                                  o.iters)
+                                del outs
+                            else:
+                                t = timer.measure(lambda i: attn_call(sets[i % nsets], ac, mode, r["expand_kv"]), o.iters)
+                        del sets
+                        torch.cuda.empty_cache()
+                        timed[key] = t
+                    t = timed[key]
+                    kernels.append({"rank": rk["rank"], "label": k["label"], "median_s": num(t["median_s"]),
+                                    "min_s": num(t["min_s"]), "max_s": num(t["max_s"])})
+                    total += t["median_s"]
+                    clocks.append(t["sm_clock_mhz"])
+                sums.append(total)
+                log(f"  {c['transport']:<10} {c['pass']:>4} {b:>7} {rk['rank']:>4} {len(rk['kernels']):>7} "
+                    f"{total * 1e6:>10.1f} {statistics.median(clocks) if clocks else 0:>5.0f}")
+            cfg = {"transport": c["transport"], "pass": c["pass"], "ranks": c["ranks"], "seq": c["seq"], "batch": 1,
+                   "heads_q": c["heads_q"], "heads_kv": c["heads_kv"], "head_dim": c["head_dim"], "mask": "causal",
+                   "format": "bshd", "launch": "virtual"}
+            if c["hcp"]:
+                cfg["hcp"] = c["hcp"]
+            slowest = max(sums)
+            t = {"median_s": slowest, "min_s": slowest, "max_s": slowest, "iterations": o.iters,
+                 "sm_clock_mhz": statistics.median(clocks) if clocks else 0}
+            # Each distinct kernel shape timed alone at the sustained clock; median_s: the slowest
+            # rank's sum (hcpsim check sums every rank's kernels itself).
+            mlog.add(record("cp_attention", b, cfg, t, False, 0, {"kernels": kernels}))
+
+
 # ----------------------------------------------------------------------------------------------
 # The Llama-3.1-8B layer (plain PyTorch, Megatron-core's op order and op forms, TP1 CP1, batch 1,
 # tokens-major [T, hidden] = Megatron's [s, b, h] at b = 1)
@@ -1397,6 +1481,10 @@ def main(argv):
             t1 = time.perf_counter()
             run_layer_suite(o, mlog, timer, cache)
             log(f"# layer suite: {time.perf_counter() - t1:.1f} s")
+        if "cp" in o.suites:
+            t1 = time.perf_counter()
+            run_cp_suite(o, mlog, timer)
+            log(f"# cp suite: {time.perf_counter() - t1:.1f} s")
         if "kernels" in o.suites:
             t1 = time.perf_counter()
             run_kernels_suite(o, mlog, timer, cache)

@@ -136,14 +136,15 @@ void check_cp_run(const Measurement& m, const CostModel& model, CheckReport& r) 
                                       m.cp.backward ? "bwd" : "fwd");
   const CpReplay rep = replay_cp_run(m, model);
   auto rank = [](int64_t k, const std::string& what) { return strprintf("r%lld %s", (long long)k, what.c_str()); };
+  const char* b = to_string(attention_backend_of(m).value_or(AttentionBackend::Hcpsim));
   for (const auto& k : rep.kernels)
-    add_row(r, m, strprintf("cp kernels %s", t.c_str()), rank(k.rank, k.label), shape, k.measured_s, k.predicted_s);
+    add_row(r, m, strprintf("%s cp kernels %s", b, t.c_str()), rank(k.rank, k.label), shape, k.measured_s, k.predicted_s);
   for (const auto& k : rep.ranks)
-    add_row(r, m, strprintf("cp compute %s", t.c_str()), rank(k.rank, "compute"), shape, k.measured_compute_s,
+    add_row(r, m, strprintf("%s cp compute %s", b, t.c_str()), rank(k.rank, "compute"), shape, k.measured_compute_s,
             k.predicted_compute_s);
   for (const auto& k : rep.ranks)
     if (k.measured_peak_bytes > 0)
-      add_row(r, m, strprintf("cp memory %s", t.c_str()), rank(k.rank, "peak"), shape, k.measured_peak_bytes,
+      add_row(r, m, strprintf("%s cp memory %s", b, t.c_str()), rank(k.rank, "peak"), shape, k.measured_peak_bytes,
               k.predicted_peak_bytes, true);
   if (m.cp.peak_bytes.empty()) r.warnings.push_back(m.path + " (" + m.name + "): no peak_bytes; memory not checked");
 }

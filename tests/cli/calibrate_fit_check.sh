@@ -66,7 +66,7 @@ K='"min_s": 1e-4, "max_s": 1e-4, "median_s": 1e-4'
 "$BIN" fit "$TMP/cp.json" >"$TMP/fit" 2>"$TMP/err" || { cat "$TMP/err"; fail "fit of cp/collectives: exit $?"; }
 grep -q "^  all_reduce  *intra-node " "$TMP/fit" || { cat "$TMP/fit"; fail "collective row in fit"; }
 "$BIN" check "$TMP/cp.json" >"$TMP/check" 2>"$TMP/err" || { cat "$TMP/err"; fail "check of cp/collectives: exit $?"; }
-for k in "cp kernels p2p" "cp compute p2p" "cp memory p2p" "collective all_reduce"; do
+for k in "hcpsim cp kernels p2p" "hcpsim cp compute p2p" "hcpsim cp memory p2p" "collective all_reduce"; do
   grep -q "^# $k  *cases" "$TMP/check" || { cat "$TMP/check"; fail "summary $k"; }
 done
 sed -i 's/attn.fwd.step1.lower/attn.fwd.step1.upper/' "$TMP/cp.json"
@@ -78,6 +78,6 @@ grep -q "^error: measurements\[0\].results.kernels: rank 1's measured kernels" "
 "$BIN" check "$M" "$SRC/calibrate/results/h200-v3-cp-measurements.json" >"$TMP/check" 2>"$TMP/err" ||
   { cat "$TMP/err"; fail "check of two files: exit $?"; }
 for t in p2p all_gather a2a a2a+p2p; do
-  grep -q "^# cp memory $t  *cases" "$TMP/check" || { cat "$TMP/check"; fail "cp memory $t"; }
+  grep -q "^# hcpsim cp memory $t  *cases" "$TMP/check" || { cat "$TMP/check"; fail "cp memory $t"; }
 done
 echo "calibrate_fit_check: ok"

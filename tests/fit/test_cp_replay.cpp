@@ -132,14 +132,14 @@ TEST_CASE("peak memory of a CP pass against closed forms", "[calibrate][cp]") {
     const CheckReport r = check_against(set, CalibrationFile{}, node_for_measurements(set.gpu_model, ""), nullptr);
     size_t memory_rows = 0;
     for (const auto& row : r.rows) {
-      if (row.kind != "cp memory p2p") continue;
+      if (row.kind != "hcpsim cp memory p2p") continue;
       ++memory_rows;
       CHECK(row.error == Approx(1 / 1.01 - 1).epsilon(1e-9));
     }
     CHECK(memory_rows == 4);
     std::vector<std::string> kinds;
     for (const auto& k : r.by_kind) kinds.push_back(k.label);
-    CHECK(kinds == std::vector<std::string>{"cp kernels p2p", "cp compute p2p", "cp memory p2p"});
+    CHECK(kinds == std::vector<std::string>{"hcpsim cp kernels p2p", "hcpsim cp compute p2p", "hcpsim cp memory p2p"});
   }
 }
 
@@ -196,7 +196,7 @@ TEST_CASE("several measurement files read as one set, paths naming their file", 
   // The out-of-sample check fits attention on half the shapes and replays the CP run.
   const CheckReport r = check_out_of_sample(set, node_for_measurements(set.gpu_model, ""), {}, nullptr);
   size_t cp_rows = 0;
-  for (const auto& row : r.rows) cp_rows += row.kind == "cp compute p2p";
+  for (const auto& row : r.rows) cp_rows += row.kind == "hcpsim cp compute p2p";
   CHECK(cp_rows == 2);
   try {
     read_measurement_files({a, c});
