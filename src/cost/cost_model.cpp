@@ -324,6 +324,20 @@ const CostTableParameter& attention_table_parameter(bool backward, KernelMask ma
   return cost_table_parameters()[1 + 2 * backward + !causal];  // fwd causal, fwd nomask, bwd causal, bwd nomask
 }
 
+double exp_ops_per_s(const GpuSpec& gpu) {
+  const double lanes = gpu.compute_capability == 103 ? 32 : 16;
+  return double(gpu.sm_count) * gpu.sm_clock_mhz * 1e6 * lanes;
+}
+
+double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double efficiency, int64_t head_dim, bool backward) {
+  constexpr int64_t kTableHeadDim = 128;  // the head dim every attention table was measured at
+  const double exp_rate = exp_ops_per_s(gpu);
+  if (head_dim == kTableHeadDim || head_dim <= 0 || !(exp_rate > 0) || !(efficiency > 0)) return 1;
+  const double score_s = (backward ? 10.0 : 4.0) * kTableHeadDim / (peak_flops_per_s * efficiency);  // per score at 128
+  const double x = std::min(0.9, 1 / (exp_rate * score_s));  // exp share of it
+  return (1 - x) + x * double(kTableHeadDim) / double(head_dim);
+}
+
 CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
     : gpu_(gpu), params_(std::move(params)) {
   gemm_peak_ = (precision == Precision::FP8 && gpu.peak_fp8_flops_per_s > 0) ? gpu.peak_fp8_flops_per_s
@@ -344,7 +358,9 @@ double CostModel::compute_time_s(const Op& op) const {
         break;
       }
       const EfficiencyTable& table = params_.*attention_table_parameter(op.attn.backward, op.attn.mask).member;
-      t = op.flops / (gpu_.peak_bf16_flops_per_s * table.at(op.flops));
+      const double eff = table.at(op.flops);
+      t = op.flops / (gpu_.peak_bf16_flops_per_s * eff) *
+          head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward);
       break;
     }
     case ComputeClass::Elementwise: {

@@ -147,6 +147,21 @@ const std::vector<CostScalarParameter>& cost_scalar_parameters();
 // mask, top-left or bottom-right, takes the causal table).
 const CostTableParameter& attention_table_parameter(bool backward, KernelMask mask);
 
+// Exponentials per second of `gpu`'s special-function units (the softmax's exp): 16 per clock
+// per SM on sm_80 .. sm_100 (CUDA C++ Programming Guide, arithmetic instruction throughput:
+// exp2f), 32 on Blackwell Ultra sm_103 (FlashAttention-4 paper); 0 when the SM count or clock is
+// not given.
+double exp_ops_per_s(const GpuSpec& gpu);
+
+// How much longer than its FLOPs say an attention kernel of head dim `head_dim` takes, given the
+// efficiency `efficiency` its table gives for head dim 128 (docs/cost-model.md, "head dims"):
+// per score, the matmuls take 4 d (forward; backward 10 d) FLOPs and the softmax one exponential
+// on the special-function units, which do not run beside the tensor cores in FlashAttention-2's
+// schedule. The head-dim-128 time splits into matmul x (1 - x) and exp x; at head dim d the matmul
+// part scales by d / 128 and the exp part does not: factor = (1 - x) + x x 128 / d. 1 at head dim
+// 128 and where exp_ops_per_s is 0.
+double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double efficiency, int64_t head_dim, bool backward);
+
 class CostModel {
  public:
   CostModel(const GpuSpec& gpu, Precision precision, CostParams params);

@@ -17,9 +17,13 @@ constexpr double kMicro = 1e-6;
 constexpr double kGbitToBytes = 1e9 / 8;  // 400 Gb/s = 50 GB/s
 constexpr double kMiB = 1048576.0;
 
-// `sm`: compute capability x 10 (CUDA's table of GPUs: Ampere A100 8.0, Ada 8.9, Hopper 9.0, Blackwell 10.0).
-GpuSpec gpu(const char* name, double bf16_tflops, double fp8_tflops, double memory_bytes, double hbm_GBps, int64_t sm) {
-  return {name, bf16_tflops * kTera, fp8_tflops * kTera, memory_bytes, hbm_GBps * kGiga, sm};
+// `sm`: compute capability x 10 (CUDA's table of GPUs: Ampere A100 8.0, Ada 8.9, Hopper 9.0, Blackwell 10.0);
+// `sms`, `clock_mhz`: SM count and the SM clock the bf16 peak is quoted at (peak = SMs x clock x
+// dense bf16 FLOP per clock per SM: H100 132 x 1830 MHz x 4096 = 989 TFLOP/s; B200 148 x 1850 x
+// 8192 = 2.25 PFLOP/s, FlashAttention-4 paper; A100 108 x 1410 x 2048 = 312; L40S 142 x 2520 x 1024 = 366).
+GpuSpec gpu(const char* name, double bf16_tflops, double fp8_tflops, double memory_bytes, double hbm_GBps, int64_t sm,
+            int64_t sms, double clock_mhz) {
+  return {name, bf16_tflops * kTera, fp8_tflops * kTera, memory_bytes, hbm_GBps * kGiga, sm, sms, clock_mhz};
 }
 
 ClusterSpec node(const char* preset, int64_t gpus, GpuSpec g, IntraNodeKind kind, double intra_GBps,
@@ -37,15 +41,15 @@ ClusterSpec node(const char* preset, int64_t gpus, GpuSpec g, IntraNodeKind kind
 std::vector<ClusterPreset> make_cluster_presets() {
   // H100/H200 SXM: 989 TFLOP/s bf16 and 1979 fp8 dense; NVLink4 900 GB/s bidirectional.
   // nvidia-smi totals: H100 80GB 81559 MiB; H200 143771 MiB (read on this project's lent H200).
-  const GpuSpec h100 = gpu("H100-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90);
-  const GpuSpec h200 = gpu("H200-SXM-141GB", 989, 1979, 143771 * kMiB, 4800, 90);
+  const GpuSpec h100 = gpu("H100-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90, 132, 1830);
+  const GpuSpec h200 = gpu("H200-SXM-141GB", 989, 1979, 143771 * kMiB, 4800, 90, 132, 1830);
   // B200 in DGX B200: 72 PFLOP/s fp8 training per 8 GPUs (sparse) -> 4.5 dense fp8, 2.25 bf16; 1440 GB / 8; 64 TB/s / 8.
-  const GpuSpec b200 = gpu("B200-180GB", 2250, 4500, 180 * kGiga, 8000, 100);
+  const GpuSpec b200 = gpu("B200-180GB", 2250, 4500, 180 * kGiga, 8000, 100, 148, 1850);
   // GB200 NVL72: 360 PFLOP/s bf16 (sparse) / 72 -> 2.5 dense; 13.4 TB HBM3e / 72; 576 TB/s / 72.
-  const GpuSpec gb200 = gpu("B200-in-GB200-186GB", 2500, 5000, 186 * kGiga, 8000, 100);
-  const GpuSpec a100 = gpu("A100-SXM4-80GB", 312, 0, 81920 * kMiB, 2039, 80);  // no fp8 tensor cores
-  const GpuSpec h800 = gpu("H800-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90);
-  const GpuSpec l40s = gpu("L40S-48GB", 362, 733, 46068 * kMiB, 864, 89);
+  const GpuSpec gb200 = gpu("B200-in-GB200-186GB", 2500, 5000, 186 * kGiga, 8000, 100, 148, 2062);
+  const GpuSpec a100 = gpu("A100-SXM4-80GB", 312, 0, 81920 * kMiB, 2039, 80, 108, 1410);  // no fp8 tensor cores
+  const GpuSpec h800 = gpu("H800-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90, 132, 1830);
+  const GpuSpec l40s = gpu("L40S-48GB", 362, 733, 46068 * kMiB, 864, 89, 142, 2520);
 
   return {
       {"dgx-h100", node("dgx-h100", 8, h100, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true),

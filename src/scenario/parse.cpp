@@ -185,7 +185,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
     sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
 
   ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps",
-                                   "compute_capability"});
+                                   "compute_capability", "sm_count", "sm_clock_mhz"});
   set_if(c.gpu.name, g.string("name"));
   cluster_number(g, "peak_bf16_tflops", c.gpu.peak_bf16_flops_per_s, kTera, 1e-3, 1e6, need, "add the dense bf16 rate");
   cluster_number(g, "peak_fp8_tflops", c.gpu.peak_fp8_flops_per_s, kTera, 0, 1e6, false, "");
@@ -193,6 +193,8 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
   if (auto sm = g.integer("compute_capability", 60, 200, "SM version x 10: 80 for A100, 90 for H100, 100 for B200"))
     c.gpu.compute_capability = *sm;
+  set_if(c.gpu.sm_count, g.integer("sm_count", 1, 4096, "streaming multiprocessors, e.g. 132 for H100"));
+  set_if(c.gpu.sm_clock_mhz, g.number("sm_clock_mhz", 100, 10000, "the SM clock its peaks are quoted at, e.g. 1830"));
   if (need && c.gpu.name.empty()) c.gpu.name = "custom";
 
   ObjectReader in = r.child("intra_node", {"kind", "bandwidth_GBps", "latency_us"});

@@ -99,6 +99,8 @@ struct GpuSpec {
   double memory_bytes = 0;
   double hbm_bytes_per_s = 0;
   int64_t compute_capability = 90;   // SM version x 10 (sm_90 = 90): picks NCCL's per-architecture tables
+  int64_t sm_count = 0;              // streaming multiprocessors; 0 = not given
+  double sm_clock_mhz = 0;           // the SM clock the datasheet peaks are quoted at; 0 = not given
   friend bool operator==(const GpuSpec&, const GpuSpec&) = default;
 };
 

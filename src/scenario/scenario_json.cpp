@@ -52,7 +52,9 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                     {"peak_fp8_flops_per_s", c.gpu.peak_fp8_flops_per_s},
                     {"memory_bytes", c.gpu.memory_bytes},
                     {"hbm_bytes_per_s", c.gpu.hbm_bytes_per_s},
-                    {"compute_capability", c.gpu.compute_capability}}},
+                    {"compute_capability", c.gpu.compute_capability},
+                    {"sm_count", c.gpu.sm_count},
+                    {"sm_clock_mhz", c.gpu.sm_clock_mhz}}},
                   {"intra_node",
                    {{"kind", to_string(c.intra_node.kind)},
                     {"bandwidth_bytes_per_s", c.intra_node.bandwidth_bytes_per_s},
@@ -150,13 +152,15 @@ ClusterSpec cluster_from_json(ObjectReader r) {
   read(r.integer("num_nodes", 0, kMax), c.num_nodes);
   read(r.integer("gpus_per_node", 0, kMax), c.gpus_per_node);
   ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "memory_bytes", "hbm_bytes_per_s",
-                                   "compute_capability"});
+                                   "compute_capability", "sm_count", "sm_clock_mhz"});
   read(g.string("name"), c.gpu.name);
   read(g.number("peak_bf16_flops_per_s", 0, 1e30), c.gpu.peak_bf16_flops_per_s);
   read(g.number("peak_fp8_flops_per_s", 0, 1e30), c.gpu.peak_fp8_flops_per_s);
   read(g.number("memory_bytes", 0, 1e30), c.gpu.memory_bytes);
   read(g.number("hbm_bytes_per_s", 0, 1e30), c.gpu.hbm_bytes_per_s);
   read(g.integer("compute_capability", 0, 1000), c.gpu.compute_capability);
+  read(g.integer("sm_count", 0, 1 << 20), c.gpu.sm_count);
+  read(g.number("sm_clock_mhz", 0, 1e6), c.gpu.sm_clock_mhz);
   ObjectReader in = r.child("intra_node", {"kind", "bandwidth_bytes_per_s", "latency_s"});
   read(in.choice("kind", named_choices(kIntraNodeKinds)), c.intra_node.kind);
   read(in.number("bandwidth_bytes_per_s", 0, 1e30), c.intra_node.bandwidth_bytes_per_s);

@@ -119,3 +119,23 @@ TEST_CASE("roofline: GB200 is not taken for B200, Hopper is measured, an unknown
   sm100.compute_capability = 100;
   CHECK(std::string(roofline_figures(sm100)->gpu) == "B200");
 }
+
+TEST_CASE("head dims: the softmax's exponentials do not shrink with the head dim", "[cost][roofline]") {
+  // A100: 108 SMs x 1410 MHz x 16 exp per clock = 2.436e12 exp/s. At head dim 128 and efficiency
+  // 0.70 of 312 TFLOP/s, a forward score costs 512 / (312e12 x 0.70) = 2.344 ps, of which the exp
+  // 1 / 2.436e12 = 0.4105 ps: x = 0.1751. Head dim 64: (1 - x) + 2x = 1.1751, i.e. 0.851 of the
+  // head-dim-128 TFLOP/s (FlashAttention-2 on A100: about 0.87, arXiv:2307.08691 figure 4).
+  const GpuSpec a100 = preset_gpu("dgx-a100");
+  CHECK(exp_ops_per_s(a100) == Approx(108 * 1410e6 * 16));
+  const double x = (1 / (108 * 1410e6 * 16)) / (512 / (312e12 * 0.70));
+  CHECK(x == Approx(0.1751).epsilon(1e-3));
+  CHECK(head_dim_factor(a100, 312e12, 0.70, 64, false) == Approx(1 + x));
+  CHECK(head_dim_factor(a100, 312e12, 0.70, 32, false) == Approx(1 + 3 * x));
+  CHECK(head_dim_factor(a100, 312e12, 0.70, 128, false) == 1);
+  // Backward: 10 d FLOPs per score, one exponential (the recomputed P): x_bwd = x x 512 / 1280.
+  CHECK(head_dim_factor(a100, 312e12, 0.70, 64, true) == Approx(1 + x * 512 / 1280));
+  // A GPU of unknown SM count: no correction (and no guess).
+  GpuSpec bare = a100;
+  bare.sm_count = 0;
+  CHECK(head_dim_factor(bare, 312e12, 0.70, 32, false) == 1);
+}
