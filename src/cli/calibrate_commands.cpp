@@ -80,7 +80,8 @@ int run_fit(const Args& a) {
 int run_check(const Args& a) {
   const MeasurementSet set = read_measurement_files(a.measurements);
   const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
-  auto include = [&](const Measurement& m) { return kind_selected(a, m); };
+  const std::optional<AttentionBackend> only = backend_option(a);
+  auto include = [&](const Measurement& m) { return kind_selected(a, m) && of_backend(m, only); };
   CheckReport r;
   std::string title;
   if (a.in_sample) {

@@ -84,7 +84,7 @@ int cli_main(int argc, char** argv) {
   try {
     auto inputs = load_inputs(opt.scenario_file);
     calibrate->apply_to(inputs);
-    for (auto& in : inputs) check_calibration(in.scenario);
+    for (auto& in : inputs) check_cost_params(in.scenario);
     if (!opt.out_file.empty()) check_writable(opt.out_file);
     if (!opt.trace_file.empty()) check_writable(opt.trace_file);
     if (opt.validate_only) return validate_command(inputs, opt);

@@ -44,10 +44,11 @@ struct SweepCommands;
 std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app);
 int run_sweep_commands(const SweepCommands& s);
 
-// Reads the scenario's calibration file, if it names one (InputError at "calibration" when the
-// file cannot be read or used), and adds what the user should know about it (a calibration of
-// another GPU model) to the scenario's warnings, printing each on stderr.
-void check_calibration(Scenario& sc);
+// Builds the scenario's cost parameters (reading its calibration file, if it names one:
+// InputError at "calibration" when the file cannot be read or used) and adds what the user should
+// know about them (a calibration of another GPU model or backend, a GPU timed by a roofline) to
+// the scenario's warnings, printing each on stderr.
+void check_cost_params(Scenario& sc);
 
 // Every diagnostic of `e` on stderr, then "hcpsim: N errors in <source>" (no "in" when empty).
 void print_diagnostics(const InputError& e, const std::string& source);

@@ -82,7 +82,7 @@ std::string seed_check(const std::vector<StudyRow>& rows) {
                   "with more memory headroom. hcpsim compares " + a->label + " with " + b->label + ":\n";
   std::snprintf(buf, sizeof buf, "  throughput: B reaches %.1f%% of A's tokens/s per GPU (%.1f vs %.1f)%s\n",
                 100 * tps(b->result) / tps(a->result), tps(b->result), tps(a->result),
-                throughput_tie(a->result, b->result) ? " - a match within the bands of the predictions, as the seed says"
+                throughput_tie(a->result, b->result) ? " - a match within the band of the comparison, as the seed says"
                                                      : " - not a match");
   o += buf;
   const double dh = (b->result.memory.headroom_bytes - a->result.memory.headroom_bytes) / 1e9;

@@ -141,7 +141,7 @@ void check_outputs(const SweepCommands& s) {
 
 int sweep_main(const SweepCommands& s) {
   Scenario base = load_scenario_file(s.file);
-  check_calibration(base);
+  check_cost_params(base);
   DiagnosticSink sink;
   const auto text = read_text_file(s.file, "", sink);
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;

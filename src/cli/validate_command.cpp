@@ -11,8 +11,7 @@
 
 namespace hcpsim {
 
-void check_calibration(Scenario& sc) {
-  if (!sc.calibration_path) return;
+void check_cost_params(Scenario& sc) {
   for (const std::string& w : cost_params_for(sc).warnings) {
     if (std::find(sc.warnings.begin(), sc.warnings.end(), w) != sc.warnings.end()) continue;
     std::cerr << "warning: " << w << "\n";

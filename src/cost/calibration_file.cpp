@@ -280,10 +280,15 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
       if (t.name.rfind("attention_", 0) == 0 && !t.fit.backend.empty()) named.push_back(t.fit.backend);
     if (c.attention_shape && !c.attention_shape->backend.empty()) named.push_back(c.attention_shape->backend);
     for (const std::string& b : named) {
-      const AttentionBackend k = b.rfind("hcpsim", 0) == 0 ? AttentionBackend::Hcpsim
-                                 : b == "cudnn"             ? AttentionBackend::CuDNN
-                                 : b == "flash"             ? AttentionBackend::Flash
-                                                            : AttentionBackend::Hcpsim;
+      const std::optional<AttentionBackend> k = b.rfind("hcpsim", 0) == 0 ? std::optional(AttentionBackend::Hcpsim)
+                                                : b == "cudnn"             ? std::optional(AttentionBackend::CuDNN)
+                                                : b == "flash"             ? std::optional(AttentionBackend::Flash)
+                                                                           : std::nullopt;
+      if (!k) continue;  // not an attention backend hcpsim knows: it names none
+      if (c.attention_backend && *c.attention_backend != *k)
+        sink.error(top.path_of("parameters"), "attention tables of two backends (" + std::string(to_string(*c.attention_backend)) +
+                   " and " + to_string(*k) + ")", "a calibration describes one backend's attention kernels",
+                   "fit each backend apart (hcpsim fit --backend)");
       if (!c.attention_backend) c.attention_backend = k;
     }
   }

@@ -165,10 +165,12 @@ double CostParams::elementwise_efficiency_of(ElementwiseKind kind, bool backward
   switch (kind) {
     case ElementwiseKind::Copy:
     case ElementwiseKind::Fused: return memory_efficiency;
-    case ElementwiseKind::Add:
-    case ElementwiseKind::Optimizer: return elementwise_efficiency[static_cast<int>(kind)][0];
-    default: return elementwise_efficiency[static_cast<int>(kind)][backward ? 1 : 0];
+    default: break;
   }
+  const auto& e = elementwise_efficiency[static_cast<int>(kind)];
+  const bool one_value = kind == ElementwiseKind::Add || kind == ElementwiseKind::Optimizer;
+  const double v = e[one_value || !backward ? 0 : 1];
+  return v > 0 ? v : memory_efficiency;  // not set (parameters built by hand): the copy's
 }
 
 void CostParams::set_evidence(const std::string& what, double relative, const std::string& basis) {
@@ -205,6 +207,8 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const CalibrationFile& attention = default_calibration(default_file_of(backend));
   const CalibrationFile& memory_bound = default_calibration("h200-memory-bound");
   if (const EfficiencyTable* g = table_in(kernels, "gemm")) p.gemm = *g;
+  for (const CalibratedScalar& sc : kernels.scalars)
+    if (sc.name == "memory_efficiency") p.memory_efficiency = sc.value;  // the HBM copy, sustained
   // Memory-bound kernels as fractions of HBM bandwidth, measured on the H200 (PyTorch's kernels);
   // on other GPUs the same fractions of their own HBM bandwidth, inside the roofline's margin.
   double memory_residual = 0;
@@ -245,9 +249,6 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
              "%, attention fwd " + std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
              std::to_string(int(roof->attention_bwd * 100 + 0.5)) + "% of its peak (" + roof->basis + "; " +
              roof->source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
-  p.warnings.push_back(std::string("no kernel measurements of ") + gpu.name + ": kernel times come from a roofline (" +
-                       roof->basis + "), +-" + std::to_string(int(roof->margin * 100 + 0.5)) +
-                       "% (docs/cost-model.md §3); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
   return p;
 }
 
@@ -358,7 +359,10 @@ double CostModel::compute_time_s(const Op& op) const {
         break;
       }
       const EfficiencyTable& table = params_.*attention_table_parameter(op.attn.backward, op.attn.mask).member;
-      const double eff = table.at(op.flops);
+      // The tables were measured at head dim 128: a kernel of head dim d sits on their size axis
+      // where the head-dim-128 kernel of the same scores would (FLOPs x 128 / d).
+      const double d = double(op.attn.head_dim_qk > 0 ? op.attn.head_dim_qk : 128);
+      const double eff = table.at(op.flops * 128 / d);
       t = op.flops / (gpu_.peak_bf16_flops_per_s * eff) *
           head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward);
       break;
@@ -381,6 +385,16 @@ CostParams cost_params_for(const Scenario& sc) {
   if (sc.calibration_path)
     params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
                                sc.cluster.gpu);
+  // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
+  const auto took = [&](const char* prefix) {
+    return std::any_of(params.calibrated.begin(), params.calibrated.end(),
+                       [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
+  };
+  if (params.roofline && !(took("gemm") && took("attention_")))
+    params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +
+                              ": kernel times come from a roofline (" + params.roofline->basis + "), +-" +
+                              std::to_string(int(params.roofline->margin * 100 + 0.5)) +
+                              "% (docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
   const FusionSettings& f = sc.software.fusions;
   if (f.rope || f.swiglu || f.cross_entropy) {
     const KernelEvidence* e = params.evidence_for("elementwise");

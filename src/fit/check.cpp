@@ -184,6 +184,9 @@ std::pair<double, double> simulated_layer_s(const LayerConfig& l, AttentionBacke
   std::string preset;
   for (const auto& c : cluster_presets())
     if (c.spec.gpu == node.gpu) preset = c.name;
+  if (preset.empty())
+    throw InputError({{"--gpu", "no cluster preset has the GPU " + node.gpu.name,
+                       "a layer record is simulated on one GPU of a preset", "pass --gpu <cluster preset>"}});
   nlohmann::json j = {
       {"name", "layer check"},
       {"model",
@@ -283,8 +286,18 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
 CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const ClusterSpec& node,
                           const std::function<bool(const Measurement&)>& include) {
   const AttentionBackend backend = calibration.attention_backend.value_or(AttentionBackend::CuDNN);
-  const CostModel model(node.gpu, Precision::BF16,
-                        apply_calibration(calibration, default_cost_params(node.gpu, backend), "(fit)", node.gpu));
+  // A record is predicted with its own backend's defaults under the calibration (records of no
+  // backend, e.g. GEMMs, with the calibration's).
+  std::map<AttentionBackend, CostModel> models;
+  const auto model_for = [&](const Measurement& m) -> const CostModel& {
+    const AttentionBackend b = attention_backend_of(m).value_or(backend);
+    auto it = models.find(b);
+    if (it == models.end())
+      it = models.emplace(b, CostModel(node.gpu, Precision::BF16,
+                                       apply_calibration(calibration, default_cost_params(node.gpu, b), "(fit)", node.gpu)))
+               .first;
+    return it->second;
+  };
   CheckReport r;
   size_t other_backend = 0;
   for (const auto& m : set.items) {
@@ -293,6 +306,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
       ++other_backend;
       continue;
     }
+    const CostModel& model = model_for(m);
     if (m.kind == MeasurementKind::Layer) {
       check_layer(m, node, model, r);
       continue;
@@ -333,6 +347,9 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
   if (other_backend > 0)
     r.warnings.push_back(std::to_string(other_backend) + " records of other attention backends than " +
                          to_string(backend) + " (the calibration's) are not predicted from it");
+  for (const UnsupportedCase& u : set.unsupported)
+    if (!calibration.attention_backend || u.backend == to_string(*calibration.attention_backend))
+      r.warnings.push_back(u.backend + " " + u.name + ": not measured (" + u.reason.substr(0, 160) + ")");
   summarize(r);
   return r;
 }

@@ -66,6 +66,24 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
   return u;
 }
 
+double ratio_band(const Uncertainty& a, const Uncertainty& b) {
+  double sq = 0;
+  for (const auto& ca : a.components) {
+    const auto shared = std::find_if(b.components.begin(), b.components.end(), [&](const UncertaintyComponent& cb) {
+      return cb.what == ca.what && cb.basis == ca.basis;
+    });
+    const double term = shared != b.components.end() ? (ca.share - shared->share) * ca.relative : ca.share * ca.relative;
+    sq += term * term;
+  }
+  for (const auto& cb : b.components) {
+    const bool shared = std::any_of(a.components.begin(), a.components.end(), [&](const UncertaintyComponent& ca) {
+      return ca.what == cb.what && ca.basis == cb.basis;
+    });
+    if (!shared) sq += (cb.share * cb.relative) * (cb.share * cb.relative);
+  }
+  return std::sqrt(sq);
+}
+
 bool bands_overlap(const Uncertainty& a, const Uncertainty& b) {
   return a.time_s.first <= b.time_s.second && b.time_s.first <= a.time_s.second;
 }

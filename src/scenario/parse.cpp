@@ -193,6 +193,16 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
   if (auto sm = g.integer("compute_capability", 60, 200, "SM version x 10: 80 for A100, 90 for H100, 100 for B200"))
     c.gpu.compute_capability = *sm;
+  else if (need && !g.has("compute_capability"))  // it picks NCCL's tables and the kernels' roofline: no guess
+    sink.error("cluster.gpu.compute_capability", "missing", "required without cluster.preset",
+               "add the GPU's SM version x 10, e.g. 90 for H100/H200, 100 for B200, 80 for A100");
+  // A GPU renamed from a preset's without its own SM count and clock is another GPU: its
+  // preset's are not carried over (unknown: attention at head dims other than 128 is then timed
+  // as at 128, and validation says so).
+  if (have_preset && g.has("name") && !g.has("sm_count") && !g.has("sm_clock_mhz")) {
+    c.gpu.sm_count = 0;
+    c.gpu.sm_clock_mhz = 0;
+  }
   set_if(c.gpu.sm_count, g.integer("sm_count", 1, 4096, "streaming multiprocessors, e.g. 132 for H100"));
   set_if(c.gpu.sm_clock_mhz, g.number("sm_clock_mhz", 100, 10000, "the SM clock its peaks are quoted at, e.g. 1830"));
   if (need && c.gpu.name.empty()) c.gpu.name = "custom";

@@ -14,19 +14,12 @@ double tps_gpu(const StudyRow& r) { return r.result.step->tokens_per_s_per_gpu; 
 double headroom_gb(const StudyRow& r) { return r.result.memory.headroom_bytes / 1e9; }
 bool fits(const StudyRow& r) { return r.result.memory.fits; }
 
-// Per-GPU throughput band: the step time's band, inverted.
-std::pair<double, double> tps_band(const SimulationResult& r) {
-  const double t = r.step->tokens_per_s_per_gpu, u = r.uncertainty.relative;
-  return {t / (1 + u), u < 1 ? t / (1 - u) : 1e300};
-}
-
 }  // namespace
 
 bool throughput_tie(const SimulationResult& a, const SimulationResult& b) {
   const double ta = a.step->tokens_per_s_per_gpu, tb = b.step->tokens_per_s_per_gpu;
-  if (std::min(ta, tb) >= (1 - kThroughputTie) * std::max(ta, tb)) return true;
-  const auto ba = tps_band(a), bb = tps_band(b);
-  return ba.first <= bb.second && bb.first <= ba.second;
+  const double apart = std::max(ta, tb) / std::min(ta, tb) - 1;
+  return apart <= std::max(kThroughputTie, ratio_band(a.uncertainty, b.uncertainty));
 }
 
 int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
@@ -47,13 +40,12 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
     std::snprintf(buf, sizeof buf, "%s has the highest throughput that fits: %.1f tokens/s per GPU with %.1f GB headroom.",
                   rows[pick].label.c_str(), tps_gpu(rows[pick]), headroom_gb(rows[pick]));
   } else {
-    const auto bp = tps_band(rows[pick].result), bb = tps_band(rows[best].result);
     const double below = 1 - tps_gpu(rows[pick]) / tps_gpu(rows[best]);
-    const std::string why =
-        below <= kThroughputTie
-            ? strprintf("within %.0f%%", 100 * kThroughputTie)
-            : strprintf("and the bands of the two predictions overlap (%.0f-%.0f vs %.0f-%.0f tokens/s per GPU)", bp.first,
-                        bp.second, bb.first, bb.second);
+    const double band = ratio_band(rows[pick].result.uncertainty, rows[best].result.uncertainty);
+    const std::string why = band > kThroughputTie
+                                ? strprintf("within the band of the comparison (+-%.1f%%: the evidence the two "
+                                            "predictions do not share)", 100 * band)
+                                : strprintf("within %.0f%%", 100 * kThroughputTie);
     std::snprintf(buf, sizeof buf,
                   "%s ties with %s: %.1f%% below it (%.1f vs %.1f tokens/s per GPU), %s; it leaves %.1f GB more "
                   "headroom (%.1f vs %.1f GB).",

@@ -1,7 +1,8 @@
 // Which of several simulated options to run: the fastest that fits in memory; options whose
-// throughput bands overlap the best's (run/uncertainty.hpp: neither is reliably faster), or
-// within kThroughputTie of it, are a tie, which goes to the one with the most headroom (the
-// Megatron-Bridge way of choosing), with the reasons worded from the numbers. The built-in study and the
+// bands overlap the best's once the evidence they share is counted once (ratio_band,
+// run/uncertainty.hpp: neither is reliably faster), or within kThroughputTie of it, are a tie,
+// which goes to the one with the most headroom (the Megatron-Bridge way of choosing), with the
+// reasons worded from the numbers. The built-in study and the
 // sweep's recommendation both choose with it.
 #pragma once
 
@@ -21,7 +22,8 @@ struct StudyRow {
 // bands are narrower, broken by memory headroom.
 constexpr double kThroughputTie = 0.02;
 
-// Whether `a` and `b` tie: their per-GPU throughput bands overlap, or they are within kThroughputTie.
+// Whether `a` and `b` tie: their per-GPU throughputs differ by no more than the band of their ratio,
+// or by no more than kThroughputTie.
 bool throughput_tie(const SimulationResult& a, const SimulationResult& b);
 
 // Index of the recommended row (-1 when none fits) and the reasons in words.

@@ -89,8 +89,12 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
 // Elementwise bytes over the residual stream: `passes` reads+writes of [T(/t), h].
 double stream_bytes(const Dims& d, double passes) { return passes * d.sp_tokens * d.h * d.e; }
 
-double rope_bytes(const LayerContext& c) {
-  return 2 * (c.attn.local.q_bytes() + c.attn.local.k_bytes());  // Q and K read and written
+// RoPE on Q and K: each read and written. Its backward also writes dV into the fused QKV
+// gradient (the backward of splitting QKV: dQ and dK are written there by the rotation, dV is
+// copied), as hcpcal_torch counts it.
+double rope_bytes(const LayerContext& c, bool backward) {
+  const double v = c.attn.local.k_bytes();  // |V| = |K|
+  return 2 * (c.attn.local.q_bytes() + c.attn.local.k_bytes()) + (backward ? 2 * v : 0);
 }
 
 }  // namespace
@@ -100,7 +104,7 @@ void layer_forward(ProgramBuilder& b, const LayerContext& c) {
   const Dims d = dims_of(c);
   b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_qkv", "qkv_gemm", d.qkv_out);
-  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c, false));
   core_attention_forward(b, c.attn);
   row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
   b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));
@@ -131,7 +135,7 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
     b.set_recompute(false);
   }
   core_attention_backward(b, c.attn);
-  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c));
+  b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c, true));
   column_backward(b, c, d, "qkv", d.qkv_out);
   b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
   b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));

@@ -7,6 +7,7 @@
 #include "cost/calibration_file.hpp"
 #include "cost/cost_model.hpp"
 #include "cost/roofline.hpp"
+#include "scenario/parse.hpp"
 #include "scenario/presets.hpp"
 
 using namespace hcpsim;
@@ -97,8 +98,16 @@ TEST_CASE("roofline: a B200 GEMM runs at the measured B200 fraction of the B200'
   // The band of its kernels is the figures' margin (10%: measured on the B200), and the user is told.
   REQUIRE(p.evidence_for("gemm"));
   CHECK(p.evidence_for("gemm")->relative == 0.10);
-  REQUIRE_FALSE(p.warnings.empty());
-  CHECK(p.warnings[0].find("roofline") != std::string::npos);
+  CHECK(p.source.find("roofline for B200") != std::string::npos);
+  // A scenario on B200s is told, with the figures' basis and margin.
+  const nlohmann::json j = {{"model", {{"preset", "llama3.1-8b"}}},
+                            {"training", {{"seq_length", 8192}, {"micro_batch_size", 1}, {"global_batch_size", 8}}},
+                            {"parallel", {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}}},
+                            {"cluster", {{"preset", "dgx-b200"}, {"num_nodes", 1}}}};
+  const CostParams q = cost_params_for(parse_scenario_text(j.dump(), ParseOptions{}));
+  REQUIRE(q.warnings.size() == 1);
+  CHECK(q.warnings[0].find("roofline (measured on B200") != std::string::npos);
+  CHECK(q.warnings[0].find("+-10%") != std::string::npos);
 }
 
 TEST_CASE("roofline: GB200 is not taken for B200, Hopper is measured, an unknown GPU gets a wide generic margin",

@@ -48,3 +48,15 @@ TEST_CASE("uncertainty: bands overlap symmetrically", "[run][uncertainty]") {
   b.time_s = {10.01, 11.0};
   CHECK_FALSE(bands_overlap(a, b));
 }
+
+TEST_CASE("uncertainty: the band of a comparison counts shared evidence once", "[run][uncertainty]") {
+  Uncertainty a, b;
+  a.components = {{"attention kernels", 0.7, 0.05, "fit F"}, {"communication", 0.3, 0.10, "comm model"}};
+  b.components = {{"attention kernels", 0.5, 0.05, "fit F"}, {"communication", 0.5, 0.10, "comm model"}};
+  // Shared: ((0.7 - 0.5) x 0.05)^2 + ((0.3 - 0.5) x 0.10)^2 = 0.0001 + 0.0004 -> 0.02236
+  CHECK(ratio_band(a, b) == Approx(std::sqrt(0.0001 + 0.0004)));
+  // b's attention from another fit: independent, (0.7 x 0.05)^2 + (0.5 x 0.05)^2 + 0.0004
+  b.components[0].basis = "fit G";
+  CHECK(ratio_band(a, b) == Approx(std::sqrt(0.035 * 0.035 + 0.025 * 0.025 + 0.0004)));
+  CHECK(ratio_band(a, a) == 0);
+}

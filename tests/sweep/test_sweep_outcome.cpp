@@ -85,18 +85,23 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
   CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 simulated options do not fit, short by 12.5 to 12.5 GB"));
 }
 
-TEST_CASE("sweep recommendation: overlapping bands are a tie beyond 2%, and only then", "[sweep]") {
+TEST_CASE("sweep recommendation: a tie beyond 2% only within the band of the comparison", "[sweep]") {
   SweepOutcome o = seed_like();
-  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5% ahead of row 1's 2985 (30 GB less headroom)
-  // Bands +-3%: row 0 3150/1.03 .. 3150/0.97 = 3058 .. 3247; row 1 2985/1.03 .. 2985/0.97 = 2898 .. 3077: overlap.
-  o.rows[0].result->uncertainty.relative = 0.03;
-  o.rows[1].result->uncertainty.relative = 0.03;
+  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5.5% ahead of row 1's 2985 (30 GB less headroom)
+  const auto set_band = [&](int row, double relative, const std::string& basis) {
+    o.rows[row].result->uncertainty.components = {{"attention kernels", 1.0, relative, basis}};
+  };
+  // Evidence not shared (two GPUs' rooflines, say) at +-4% each: the ratio's band is
+  // sqrt(0.04^2 + 0.04^2) = 5.66% >= 5.5%: a tie, the roomier option is taken.
+  set_band(0, 0.04, "roofline of GPU X");
+  set_band(1, 0.04, "roofline of GPU Y");
   SweepRecommendation rec = recommend_sweep(o);
   REQUIRE(rec.row == 1);
-  CHECK_THAT(rec.reasons, Catch::Contains("the bands of the two predictions overlap (2898-3077 vs 3058-3247"));
-  // Bands +-1%: 3119 .. 3182 and 2955 .. 3015 do not overlap: the faster option wins.
-  o.rows[0].result->uncertainty.relative = 0.01;
-  o.rows[1].result->uncertainty.relative = 0.01;
+  CHECK_THAT(rec.reasons, Catch::Contains("within the band of the comparison (+-5.7%"));
+  // The same +-4% resting on the same evidence (one cluster's kernel fit) moves both options
+  // together: the ratio's band is (1 - 1) x 0.04 = 0, and 5.5% apart is no tie.
+  set_band(0, 0.04, "one fit");
+  set_band(1, 0.04, "one fit");
   rec = recommend_sweep(o);
   CHECK(rec.row == 0);
 }
