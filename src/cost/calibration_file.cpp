@@ -271,13 +271,13 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   c.attention_backend = top.choice("attention_backend", named_choices(kAttentionBackends));
   const bool has_attention =
       c.attention_shape || std::any_of(c.tables.begin(), c.tables.end(),
-                                       [](const CalibratedTable& t) { return t.name.rfind("attention_", 0) == 0; });
+                                       [](const CalibratedTable& t) { return is_attention_parameter(t.name); });
   if (!c.attention_backend && has_attention) {
     // Files before /4 name the backend on each table (and on the shape model): hcpcal's own
     // kernels ("hcpsim-flash") or, from hcpcal_torch, "cudnn" / "flash". Naming none: any backend.
     std::vector<std::string> named;
     for (const auto& t : c.tables)
-      if (t.name.rfind("attention_", 0) == 0 && !t.fit.backend.empty()) named.push_back(t.fit.backend);
+      if (is_attention_parameter(t.name) && !t.fit.backend.empty()) named.push_back(t.fit.backend);
     if (c.attention_shape && !c.attention_shape->backend.empty()) named.push_back(c.attention_shape->backend);
     for (const std::string& b : named) {
       const std::optional<AttentionBackend> k = b.rfind("hcpsim", 0) == 0 ? std::optional(AttentionBackend::Hcpsim)
@@ -347,10 +347,16 @@ std::string calibration_to_json(const CalibrationFile& c) {
   return j.dump(2) + "\n";
 }
 
+bool is_attention_parameter(const std::string& name) { return name.rfind("attention_", 0) == 0; }
+
+bool took_parameter(const std::vector<std::string>& names, const std::string& prefix) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
+}
+
 double attention_fit_residual(const CalibrationFile& c) {
   double r = 0;
   for (const auto& t : c.tables)
-    if (t.name.rfind("attention_", 0) == 0) r = std::max(r, t.fit.rms_error);
+    if (is_attention_parameter(t.name)) r = std::max(r, t.fit.rms_error);
   if (c.attention_shape)
     for (const auto& part : attention_shape_parts()) r = std::max(r, ((*c.attention_shape).*part.fit).rms_error);
   return r;
@@ -364,16 +370,15 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   const bool same_gpu = gpu_model_matches(c.gpu, gpu);
   // Attention parameters describe one backend's kernels: they carry to the scenario's only.
   const bool same_backend = !c.attention_backend || *c.attention_backend == p.attention_backend;
-  const auto is_attention = [](const std::string& name) { return name.rfind("attention_", 0) == 0; };
   std::vector<std::string> other_backend;
   const auto carried = [&](const std::string& name) {
-    if (is_attention(name) && !same_backend) return false;
+    if (is_attention_parameter(name) && !same_backend) return false;
     return same_gpu || !depends_on_gpu_model(name);
   };
   std::vector<std::string> used, left_out;
   // Sets the parameter `name` (one of `params`) to `value` when it carries to this GPU.
   const auto set = [&](const auto& params, const std::string& name, const auto& value) {
-    if (!carried(name)) return (is_attention(name) && !same_backend ? other_backend : left_out).push_back(name);
+    if (!carried(name)) return (is_attention_parameter(name) && !same_backend ? other_backend : left_out).push_back(name);
     const auto it = std::find_if(params.begin(), params.end(), [&](const auto& q) { return name == q.name; });
     assert(it != params.end() && "parse_calibration_text reads only the names of cost_*_parameters()");
     if constexpr (std::is_same_v<std::decay_t<decltype(value)>, double>)
@@ -398,7 +403,7 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
                          "channel count (interference_*); rerun hcpcal --suite interference and hcpsim fit for them");
   // Attention tables of this backend without a shape model: the tables time every attention kernel
   // (a default shape model, fitted on other measurements, would override them).
-  if (!c.attention_shape && std::any_of(used.begin(), used.end(), [&](const std::string& u) { return is_attention(u); }))
+  if (!c.attention_shape && std::any_of(used.begin(), used.end(), [&](const std::string& u) { return is_attention_parameter(u); }))
     p.attention_shape.reset();
   if (c.attention_shape && !same_backend) {
     other_backend.push_back("attention_shape");
@@ -413,12 +418,9 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
     left_out.push_back("attention_shape");
   }
   // Evidence of what was taken: the fit's own residuals.
-  const auto took = [&](const std::string& prefix) {
-    return std::any_of(used.begin(), used.end(), [&](const std::string& u) { return u.rfind(prefix, 0) == 0; });
-  };
-  if (took("attention_"))
+  if (took_parameter(used, "attention_"))
     p.set_evidence("attention", attention_fit_residual(c), "rms residual of the attention fit in " + file_path);
-  if (took("gemm"))
+  if (took_parameter(used, "gemm"))
     for (const auto& t : c.tables)
       if (t.name == "gemm") p.set_evidence("gemm", t.fit.rms_error, "rms residual of the GEMM fit in " + file_path);
   std::vector<std::string> defaults;

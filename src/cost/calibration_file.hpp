@@ -106,6 +106,14 @@ std::string calibration_to_json(const CalibrationFile& c);
 // the shape model of a calibration of another backend are left out, with a warning.
 CostParams apply_calibration(const CalibrationFile& c, CostParams base, const std::string& file_path, const GpuSpec& gpu);
 
+// Whether a calibration parameter describes an attention backend's kernels (the attention_*
+// tables and attention_shape): those carry only to scenarios of that backend.
+bool is_attention_parameter(const std::string& name);
+
+// Whether any of `names` (parameters taken from a calibration, CostParams::calibrated) starts
+// with `prefix` ("gemm", "attention_").
+bool took_parameter(const std::vector<std::string>& names, const std::string& prefix);
+
 // The largest rms relative residual of the file's attention fits (tables and shape model): the
 // band its attention times carry (run/uncertainty.hpp).
 double attention_fit_residual(const CalibrationFile& c);

@@ -221,7 +221,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
                  "rms residual of the memory-bound kernel fits (built-in h200-memory-bound: PyTorch's RMSNorm, RoPE, "
                  "SwiGLU, add, cross entropy, fused AdamW on an H200)");
   for (const CostTableParameter& t : cost_table_parameters())
-    if (std::string(t.name).rfind("attention_", 0) == 0)
+    if (is_attention_parameter(t.name))
       if (const EfficiencyTable* a = table_in(attention, t.name)) p.*(t.member) = *a;
   const std::optional<RooflineFigures> roof = roofline_figures(gpu);
   if (!roof) {  // Hopper: the H200's own measurements (same SMs, clocks and power cap on H100/H800)
@@ -237,7 +237,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, roof->gemm);
   for (const CostTableParameter& t : cost_table_parameters()) {
     const std::string name = t.name;
-    if (name.rfind("attention_", 0) != 0) continue;
+    if (!is_attention_parameter(name)) continue;
     const bool bwd = name.find("bwd") != std::string::npos;
     p.*(t.member) = rooflined(p.*(t.member), ref_peak, gpu.peak_bf16_flops_per_s, bwd ? roof->attention_bwd : roof->attention_fwd);
   }
@@ -386,11 +386,7 @@ CostParams cost_params_for(const Scenario& sc) {
     params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
                                sc.cluster.gpu);
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
-  const auto took = [&](const char* prefix) {
-    return std::any_of(params.calibrated.begin(), params.calibrated.end(),
-                       [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
-  };
-  if (params.roofline && !(took("gemm") && took("attention_")))
+  if (params.roofline && !(took_parameter(params.calibrated, "gemm") && took_parameter(params.calibrated, "attention_")))
     params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +
                               ": kernel times come from a roofline (" + params.roofline->basis + "), +-" +
                               std::to_string(int(params.roofline->margin * 100 + 0.5)) +

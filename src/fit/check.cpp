@@ -24,18 +24,20 @@ namespace {
 
 constexpr double kRangeSlack = 1e-3;  // work this close to a range end counts as inside (rounding)
 
+// The backend a record's summary rows are named by ("cudnn", "flash", "hcpsim").
+const char* backend_name(const Measurement& m) { return to_string(attention_backend_of(m).value_or(AttentionBackend::Hcpsim)); }
+
 std::string kind_label(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Attention:
-      return std::string(to_string(attention_backend_of(m).value_or(AttentionBackend::Hcpsim))) +
-             (m.attention.backward ? " attention bwd" : " attention fwd");
+      return std::string(backend_name(m)) + (m.attention.backward ? " attention bwd" : " attention fwd");
     case MeasurementKind::Gemm: return "gemm";
     case MeasurementKind::Copy: return "copy";
     case MeasurementKind::CpStep: return "cp steps";
     case MeasurementKind::CpRun: return std::string("cp ") + to_string(m.cp.transport);
     case MeasurementKind::Collective: return "collective";
     case MeasurementKind::Interference: return "interference";
-    case MeasurementKind::Layer: return std::string(to_string(attention_backend_of(m).value_or(AttentionBackend::CuDNN))) + " layer";
+    case MeasurementKind::Layer: return std::string(backend_name(m)) + " layer";
     case MeasurementKind::Elementwise: return "elementwise";
   }
   return {};
@@ -136,7 +138,7 @@ void check_cp_run(const Measurement& m, const CostModel& model, CheckReport& r) 
                                       m.cp.backward ? "bwd" : "fwd");
   const CpReplay rep = replay_cp_run(m, model);
   auto rank = [](int64_t k, const std::string& what) { return strprintf("r%lld %s", (long long)k, what.c_str()); };
-  const char* b = to_string(attention_backend_of(m).value_or(AttentionBackend::Hcpsim));
+  const char* b = backend_name(m);
   for (const auto& k : rep.kernels)
     add_row(r, m, strprintf("%s cp kernels %s", b, t.c_str()), rank(k.rank, k.label), shape, k.measured_s, k.predicted_s);
   for (const auto& k : rep.ranks)
