@@ -1,6 +1,9 @@
 #include "cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <iostream>
 
 #include "common/diagnostics.hpp"
@@ -41,8 +44,60 @@ std::vector<NamedScenario> load_inputs(const std::string& file) {
 int list_presets() {
   std::cout << "# model presets\n";
   for (const auto& p : model_presets()) std::cout << "  " << p.name << "  -- " << p.source << "\n";
-  std::cout << "# cluster presets (per node)\n";
-  for (const auto& p : cluster_presets()) std::cout << "  " << p.name << "  -- " << p.source << "\n";
+  // One row of numbers per node type (per GPU unless said), its sources wrapped under it: 100 columns.
+  std::cout << "\n# cluster presets (per node; an NVL72 'node' is one rack). Per GPU: dense TFLOP/s, memory in\n"
+               "# GB (1e9 bytes), HBM TB/s, NVLink GB/s per direction x GPUs it joins (or the PCIe link)\n";
+  char row[200];
+  std::snprintf(row, sizeof row, "  %-12s %4s  %-19s %10s %6s %5s  %-11s %-9s %6s", "preset", "GPUs", "GPU",
+                "bf16/fp8", "mem GB", "TB/s", "NVLink GB/s", "NICs Gb/s", "max kW");
+  std::cout << row << "\n";
+  // The words of `text` filled into lines of at most `width` characters, each starting with `indent`;
+  // a word longer than a line (a URL) is broken after a '/'.
+  const auto print_wrapped = [](const std::string& text, const std::string& indent, size_t width) {
+    const size_t room = width - indent.size();
+    std::string line = indent;
+    for (size_t at = 0; at < text.size();) {
+      const size_t space = std::min(text.find(' ', at), text.size());
+      std::string word = text.substr(at, space - at);
+      at = space + 1;
+      if (word.empty()) continue;
+      if (line.size() > indent.size() && line.size() + 1 + word.size() > width) {
+        std::cout << line << "\n";
+        line = indent;
+      }
+      while (word.size() > room) {
+        const size_t slash = word.rfind('/', room - 1);
+        const size_t cut = slash == std::string::npos || slash == 0 ? room : slash + 1;
+        std::cout << indent << word.substr(0, cut) << "\n";
+        word.erase(0, cut);
+      }
+      line += (line.size() > indent.size() ? " " : "") + word;
+    }
+    if (line.size() > indent.size()) std::cout << line << "\n";
+  };
+  for (const auto& p : cluster_presets()) {
+    const ClusterSpec& c = p.spec;
+    const std::string flops = std::to_string(std::lround(c.gpu.peak_bf16_flops_per_s / 1e12)) + "/" +
+                              (c.gpu.peak_fp8_flops_per_s > 0
+                                   ? std::to_string(std::lround(c.gpu.peak_fp8_flops_per_s / 1e12))
+                                   : std::string("-"));  // no fp8 tensor cores
+    const std::string intra_GBps = std::to_string(std::lround(c.intra_node.bandwidth_bytes_per_s / 1e9));
+    const std::string link = c.intra_node.kind == IntraNodeKind::PCIe
+                                 ? "PCIe " + intra_GBps
+                                 : intra_GBps + " x " + std::to_string(c.gpus_per_node);
+    const std::string nics = std::to_string(c.inter_node.nics_per_node) + " x " +
+                             std::to_string(std::lround(c.inter_node.nic_bandwidth_bytes_per_s * 8 / 1e9));
+    const std::string power = p.node_max_power_w > 0 ? [&] {
+      char kw[32];
+      std::snprintf(kw, sizeof kw, "%.1f", p.node_max_power_w / 1e3);
+      return std::string(kw);
+    }() : std::string("-");
+    std::snprintf(row, sizeof row, "  %-12s %4lld  %-19s %10s %6.0f %5.2f  %-11s %-9s %6s", p.name.c_str(),
+                  static_cast<long long>(c.gpus_per_node), c.gpu.name.c_str(), flops.c_str(), c.gpu.memory_bytes / 1e9,
+                  c.gpu.hbm_bytes_per_s / 1e12, link.c_str(), nics.c_str(), power.c_str());
+    std::cout << row << "\n";
+    print_wrapped(p.source, "      ", 100);
+  }
   return kExitOk;
 }
 
@@ -64,7 +119,8 @@ int cli_main(int argc, char** argv) {
   app.add_option("--trace", opt.trace_file, "Write a Chrome/Perfetto trace of the simulation (ui.perfetto.dev)");
   app.add_flag("--reproducible", opt.reproducible,
                "Leave the host wall time out of the output: the same input then gives byte-identical output");
-  auto* presets = app.add_subcommand("presets", "List the built-in model and cluster presets with their sources");
+  auto* presets = app.add_subcommand("presets", "List the built-in model presets, and the cluster presets with their numbers (compute, memory, "
+                                   "NVLink, NICs, power) beside their sources");
   auto calibrate = add_calibrate_commands(app);  // fit, check
   const auto sweep = add_sweep_commands(app);
   auto collective = add_collective_command(app);

@@ -19,7 +19,8 @@ struct ModelPreset {
 struct ClusterPreset {
   std::string name;
   ClusterSpec spec;    // num_nodes = 1; the scenario sets it
-  std::string source;  // datasheets the numbers come from
+  std::string source;  // datasheets the numbers come from (the power figure's included)
+  double node_max_power_w = 0;  // the node's maximum input power in W (an NVL72: the rack's); 0 = not given
 };
 
 const std::vector<ModelPreset>& model_presets();
