@@ -1,11 +1,14 @@
-// `hcpsim sweep FILE` and `hcpsim merge A.json B.json ...`: options, loading,
-// and output; the work is in sweep_space / sweep_run / sweep_outcome / report_html.
+// `hcpsim sweep FILE`, `hcpsim merge A.json B.json ...` and `hcpsim compare STUDY` (one sweep
+// over several clusters): options, loading and output; the work is in sweep/, compare/, report/.
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
 
+#include "compare/compare.hpp"
+#include "report/compare_outputs.hpp"
+#include "report/compare_report.hpp"
 #include "report/sweep_outputs.hpp"
 #include "common/json_text.hpp"
 #include "scenario/parse.hpp"
@@ -23,6 +26,9 @@ namespace hcpsim {
 struct SweepCommands {
   CLI::App* sweep = nullptr;
   CLI::App* merge = nullptr;
+  CLI::App* compare = nullptr;
+  std::string rank_by = "time";
+  std::vector<std::string> merge_files;  // compare --merge
   CliOptions out;  // format, out_file, reproducible
   std::string report_dir;
   int top = 3;
@@ -32,6 +38,7 @@ struct SweepCommands {
   std::vector<std::string> comm, hcp;
   int jobs = 0;
   bool resume = false;
+  bool simulate_unfit = false;
   // merge
   std::vector<std::string> inputs;
 };
@@ -114,6 +121,42 @@ void parse_shard(const std::string& text, int& index, int& count) {
                     "in a Slurm array: --shard $((SLURM_ARRAY_TASK_ID + 1))/$SLURM_ARRAY_TASK_COUNT");
 }
 
+// How `command` ("sweep", "compare") runs its candidates: the flags, and the state folder
+// <stem>.<command>[-IofN] unless --state names one.
+SweepRunOptions run_options(const SweepCommands& s, const std::filesystem::path& file, const std::string& command,
+                            int shard_index, int shard_count) {
+  SweepRunOptions ro;
+  ro.jobs = s.jobs > 0 ? s.jobs : default_jobs();
+  ro.shard_index = shard_index - 1;
+  ro.shard_count = shard_count;
+  ro.state_dir = !s.state_dir.empty() ? s.state_dir
+                 : file.stem().string() + "." + command +
+                       (shard_count > 1 ? "-" + std::to_string(shard_index) + "of" + std::to_string(shard_count) : "");
+  ro.resume = s.resume;
+  ro.simulate_unfit = s.simulate_unfit;
+  ro.reproducible = s.out.reproducible;
+  ro.progress = ::isatty(STDERR_FILENO);
+  return ro;
+}
+
+// The exit code when the run stopped (130) and what it kept; throws the one input error every
+// simulation failed on; -1 when it finished (saying what --resume kept).
+int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const std::string& command) {
+  if (run.interrupted) {
+    std::cerr << "hcpsim " << command << ": interrupted; " << run.reused + run.simulated << " finished results are kept in "
+              << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
+    return 130;
+  }
+  if (run.common_input_error) {  // every simulation failed on the same input error: that is the answer
+    std::cerr << "hcpsim " << command << ": every candidate simulated failed on the same input error:\n";
+    throw InputError(*run.common_input_error);
+  }
+  if (ro.resume)
+    std::cerr << "hcpsim " << command << ": resumed: " << run.reused << " results kept from " << ro.state_dir << ", "
+              << run.simulated << " simulated now\n";
+  return -1;
+}
+
 int finish(const SweepCommands& s, const SweepOutcome& o) {
   const SweepRecommendation rec = recommend_sweep(o);
   if (!s.report_dir.empty()) {
@@ -139,8 +182,24 @@ void check_outputs(const SweepCommands& s) {
   }
 }
 
+// The sweep's base scenario. Its own layout is only the sweep's default: where it is invalid on
+// the cluster (TP x CP not dividing the GPUs, say), the rest is checked without it and the sweep
+// explores the space all the same, saying why the starting layout was left.
+Scenario load_sweep_base(const std::string& file) {
+  try {
+    return load_scenario_file(file);
+  } catch (const InputError& full) {
+    Scenario base = load_scenario_file(file, ValidationScope::LayoutFree);  // throws what is wrong besides the layout
+    const Diagnostic& d = full.diagnostics().front();
+    std::cerr << "hcpsim sweep: the scenario's own layout is not valid here (" << d.path << ": " << d.what
+              << (full.diagnostics().size() > 1 ? "; and " + std::to_string(full.diagnostics().size() - 1) + " more" : "")
+              << "); the sweep explores every layout regardless\n";
+    return base;
+  }
+}
+
 int sweep_main(const SweepCommands& s) {
-  Scenario base = load_scenario_file(s.file);
+  Scenario base = load_sweep_base(s.file);
   check_cost_params(base);
   DiagnosticSink sink;
   const auto text = read_text_file(s.file, "", sink);
@@ -151,22 +210,11 @@ int sweep_main(const SweepCommands& s) {
   parse_shard(s.shard, shard_index, shard_count);
   check_outputs(s);
 
-  ParseOptions popt;
+  const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
-  popt.base_dir = path.has_parent_path() ? path.parent_path().string() : ".";
-  popt.default_name = path.stem().string();
   const SweepSpace space = enumerate_sweep(*doc, base, spec, popt);
 
-  SweepRunOptions ro;
-  ro.jobs = s.jobs > 0 ? s.jobs : default_jobs();
-  ro.shard_index = shard_index - 1;
-  ro.shard_count = shard_count;
-  ro.state_dir = !s.state_dir.empty() ? s.state_dir
-                 : path.stem().string() + ".sweep" +
-                       (shard_count > 1 ? "-" + std::to_string(shard_index) + "of" + std::to_string(shard_count) : "");
-  ro.resume = s.resume;
-  ro.reproducible = s.out.reproducible;
-  ro.progress = ::isatty(STDERR_FILENO);
+  const SweepRunOptions ro = run_options(s, path, "sweep", shard_index, shard_count);
   std::string summary;  // the base scenario less its layout, which the sweep varies
   std::istringstream lines(format_scenario_summary(base));
   for (std::string l; std::getline(lines, l);)
@@ -177,18 +225,7 @@ int sweep_main(const SweepCommands& s) {
   meta.base_dir = popt.base_dir;
   meta.summary = summary;
   const SweepRun run = run_sweep(space, ro, meta);
-  if (run.interrupted) {
-    std::cerr << "hcpsim sweep: interrupted; " << run.reused + run.simulated << " finished results are kept in "
-              << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
-    return 130;
-  }
-  if (run.common_input_error) {  // every simulation failed on the same input error: that is the answer
-    std::cerr << "hcpsim sweep: every candidate simulated failed on the same input error:\n";
-    throw InputError(*run.common_input_error);
-  }
-  if (s.resume)
-    std::cerr << "hcpsim sweep: resumed: " << run.reused << " results kept from " << ro.state_dir << ", " << run.simulated
-              << " simulated now\n";
+  if (const int code = interrupted_or_failed(run, ro, "sweep"); code >= 0) return code;
   return finish(s, run.outcome);
 }
 
@@ -232,6 +269,92 @@ int merge_main(const SweepCommands& s) {
   return finish(s, merged);
 }
 
+// The rows of a comparison's shard files (compare --format json), checked against the plan.
+SweepOutcome read_compare_shards(const std::vector<std::string>& files, const ComparePlan& plan, SweepMeta meta) {
+  SweepOutcome merged;
+  merged.meta = meta;
+  merged.meta.space_digest = plan.space.digest;
+  merged.meta.candidates_total = static_cast<int64_t>(plan.space.candidates.size());
+  std::map<std::string, SweepRow> rows;
+  for (const std::string& f : files) {
+    DiagnosticSink sink;
+    const auto text = read_text_file(f, "", sink);
+    const auto doc = text ? parse_json_text(*text, f, "", sink) : std::nullopt;
+    sink.throw_if_any();
+    if (!doc->is_object() || doc->value("format", "") != kCompareFormat)
+      throw FlagError("error: --merge: " + f + ": not a comparison result (format " + kCompareFormat +
+                      ") — give the files written by hcpsim compare STUDY --shard i/N --format json -o FILE");
+    nlohmann::json meta_doc = *doc;  // the sweep's part of the document
+    for (const char* k : {"study", "options", "rank_by", "notes"}) meta_doc.erase(k);
+    const SweepMeta m = meta_from_json(meta_doc, f);
+    if (m.space_digest != plan.space.digest)
+      throw FlagError("error: --merge: " + f + ": belongs to another comparison (space_digest differs from this study's) "
+                      "— merge shards of this study file, written by this hcpsim version");
+    merged.meta.shards.push_back({f, m.shard});
+    const nlohmann::json& c = doc->contains("candidates") ? doc->at("candidates") : nlohmann::json::array();
+    for (size_t i = 0; i < c.size(); ++i) {
+      SweepRow row = row_from_json(c[i], f + ": candidates[" + std::to_string(i) + "]");
+      if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
+    }
+  }
+  for (const SweepCandidate& c : plan.space.candidates) {
+    const auto it = rows.find(c.key);
+    if (it != rows.end()) merged.rows.push_back(it->second);
+    else ++merged.meta.missing_candidates;
+  }
+  if (merged.meta.missing_candidates > 0)
+    std::cerr << "hcpsim compare: " << merged.meta.missing_candidates << " of " << merged.meta.candidates_total
+              << " candidates are in none of the files: merge every shard\n";
+  return merged;
+}
+
+int compare_main(const SweepCommands& s) {
+  const Study st = load_study_file(s.file);
+  for (const StudyOption& o : st.options) {
+    Scenario sc = o.base;
+    check_cost_params(sc);
+  }
+  int shard_index = 1, shard_count = 1;
+  parse_shard(s.shard, shard_index, shard_count);
+  check_outputs(s);
+  const ParseOptions popt = parse_options_for_file(s.file);
+  const std::filesystem::path path(s.file);
+  const ComparePlan plan = plan_compare(st, popt);
+  SweepMeta meta;
+  meta.scenario = st.name;
+  meta.source = s.file;
+  meta.base_dir = popt.base_dir;
+  SweepOutcome outcome;
+  if (!s.merge_files.empty()) {
+    outcome = read_compare_shards(s.merge_files, plan, meta);
+  } else {
+    const SweepRunOptions ro = run_options(s, path, "compare", shard_index, shard_count);
+    const SweepRun run = run_sweep(plan.space, ro, meta);
+    if (const int code = interrupted_or_failed(run, ro, "compare"); code >= 0) return code;
+    outcome = run.outcome;
+    if (shard_count > 1) {  // a shard's rows alone decide nothing: write them for --merge
+      if (s.out.format != "json")
+        throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
+      emit(s.out, compare_to_json(st, plan, outcome, CompareResult{}));
+      return kExitOk;
+    }
+  }
+  const CompareResult r = decide_compare(st, plan, outcome, s.rank_by == "cost" ? CompareRank::Cost : CompareRank::Time);
+  if (!s.report_dir.empty()) {
+    std::optional<LayerTimeline> winner;
+    if (const int row = r.verdicts[r.ranking.front()].row; row >= 0) {
+      const auto t = simulate_timelines(outcome, {row}, 1);
+      if (const auto it = t.find(row); it != t.end()) winner = it->second;
+    }
+    write_compare_report(s.report_dir, st, plan, outcome, r, winner);
+    std::cerr << "hcpsim compare: report written to " << s.report_dir << "/index.html\n";
+  }
+  if (s.out.format == "json") emit(s.out, compare_to_json(st, plan, outcome, r));
+  else if (s.out.format == "csv") emit(s.out, compare_to_csv(st, plan, outcome, r));
+  else emit(s.out, format_compare_table(st, plan, outcome, r));
+  return kExitOk;
+}
+
 }  // namespace
 
 std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
@@ -244,28 +367,47 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
   c->add_option("--cp", s->cp, "CP sizes to try (default: powers of two with TP*CP dividing the world)")->delimiter(',');
   c->add_option("--comm", s->comm, "cp_comm_types to try (default: p2p,all_gather,a2a,a2a+p2p)")->delimiter(',');
   c->add_option("--hcp", s->hcp, "HCP splits AxP to try, e.g. 8x2,4x4 (default: every split of CP)")->delimiter(',');
-  c->add_option("--micro-batch", s->mbs, "Micro batch sizes to try (default: the scenario's)")->delimiter(',');
+  c->add_option("--micro-batch", s->mbs,
+                "Micro batch sizes to try (default: 1, 2, 4, ... while they divide the global batch and fit; the "
+                "scenario's own when it sets no global batch)")
+      ->delimiter(',');
   c->add_option("--recompute", s->recompute,
-                "Recompute settings to try, e.g. none,full; or lightest_fitting (default): the scenario's, plus the "
-                "lightest heavier one that fits when it does not");
+                "Recompute settings to try, e.g. none,full (default: none,selective,full); or lightest_fitting: the "
+                "scenario's, plus the lightest heavier one that fits when it does not");
   c->add_option("--sequence-parallel", s->sequence_parallel, "auto (on when TP > 1), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   c->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));
   c->add_option("--shard", s->shard, "Simulate slice i of N (1-based), e.g. 2/8; join the slices with hcpsim merge");
   c->add_option("--state", s->state_dir, "Folder keeping finished results (default: <stem>.sweep[-IofN] in the current folder)");
   c->add_flag("--resume", s->resume, "Continue an interrupted sweep: keep the results in --state, simulate the rest");
+  c->add_flag("--simulate-unfit", s->simulate_unfit,
+              "Also simulate candidates whose memory estimate exceeds the GPU (default: listed as not fitting, "
+              "with the estimate, unsimulated)");
   add_output_options(c, *s);
 
   CLI::App* m = app.add_subcommand("merge", "Join the --format json results of sweep shards into one ranked result");
   s->merge = m;
   m->add_option("files", s->inputs, "Shard results (hcpsim sweep --shard i/N --format json -o FILE)")->required();
   add_output_options(m, *s);
+
+  CLI::App* cmp = app.add_subcommand("compare", "Compare clusters for one training job: the best layout on each, time to "
+                                                "train the token budget, GPU-hours, cost and energy, with bands");
+  s->compare = cmp;
+  cmp->add_option("study", s->file, "Study JSON file (a job and the cluster options; docs/compare.md)")->required();
+  cmp->add_option("--rank", s->rank_by, "Rank the options by time to train or by cost")->check(CLI::IsMember({"time", "cost"}));
+  cmp->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));
+  cmp->add_option("--shard", s->shard, "Simulate slice i of N (1-based) and write it with --format json -o FILE; join with --merge");
+  cmp->add_option("--merge", s->merge_files, "Decide from these shard files (compare --shard i/N --format json -o FILE)");
+  cmp->add_option("--state", s->state_dir, "Folder keeping finished results (default: <stem>.compare[-IofN])");
+  cmp->add_flag("--resume", s->resume, "Continue an interrupted comparison: keep the results in --state, simulate the rest");
+  add_output_options(cmp, *s);
   return s;
 }
 
 int run_sweep_commands(const SweepCommands& s) {
-  if (!*s.sweep && !*s.merge) return -1;
+  if (!*s.sweep && !*s.merge && !*s.compare) return -1;
   try {
+    if (*s.compare) return compare_main(s);
     return *s.sweep ? sweep_main(s) : merge_main(s);
   } catch (const InputError& e) {
     print_diagnostics(e, "");

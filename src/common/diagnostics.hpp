@@ -67,6 +67,7 @@ class DiagnosticSink {
     }
   }
   bool empty() const { return list_.empty(); }
+  const std::vector<Diagnostic>& list() const { return list_; }
   size_t size() const { return list_.size(); }
   size_t blocking_count() const { return blocking_; }
   void throw_if_any() const {

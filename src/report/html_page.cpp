@@ -26,7 +26,7 @@ tr.nofit td { color: #a33; } tr.pick td { font-weight: bold; background: #eef6ee
 .chart { position: relative; width: 100%; max-width: 1400px; }
 )css";
 
-const char* kScript = R"js(
+const char* kCommonScript = R"js(
 const errors = [];
 window.addEventListener('error', e => { errors.push(String(e.message)); document.body.dataset.errors = errors.join(' | '); });
 Chart.defaults.animation = false;
@@ -41,6 +41,26 @@ function el(tag, attrs, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+function timeline(r, canvas) {
+  const tl = r.timeline;
+  const kinds = ['attention', 'compute', 'cp comm', 'tp comm', 'dp comm'];
+  const datasets = kinds.map(k => ({ label: k, backgroundColor: colours[k], grouped: false, barPercentage: 0.9,
+    data: tl.bars.filter(b => b.k === k).map(b => ({ x: [b.s, b.e], y: tl.tracks[b.t], n: b.n })) }))
+    .filter(d => d.data.length > 0);
+  datasets.push({ label: 'exposed CP comm (no kernel running)', backgroundColor: colours.exposed, grouped: false,
+                  barPercentage: 0.9, data: tl.exposed.map(b => ({ x: [b.s, b.e], y: tl.tracks[b.t], n: 'exposed CP comm' })) });
+  new Chart(canvas, {
+    type: 'bar',
+    data: { labels: tl.tracks, datasets },
+    options: { indexAxis: 'y',
+               scales: { x: { type: 'linear', title: { display: true, text: 'ms since the layer started' } },
+                         y: { ticks: { autoSkip: false, font: { size: 10 } } } },
+               plugins: { tooltip: { callbacks: { label: c => c.raw.n + ': ' + fmt(c.raw.x[0], 3) + '-' + fmt(c.raw.x[1], 3) + ' ms' } } } }
+  });
+}
+)js";
+
+const char* kSweepScript = R"js(
 function table() {
   const t = document.getElementById('ranked');
   const head = ['rank', 'option', 'TPxCPxDP', 'step s', 'tok/s/GPU', 'MFU %', 'attn ms/layer', 'exposed comm ms',
@@ -92,23 +112,6 @@ function overview() {
   document.body.dataset.headroomAxis = chart.scales.gb.min + ',' + chart.scales.gb.max;
   document.body.dataset.headroomMax = hi;
 }
-function timeline(r, canvas) {
-  const tl = r.timeline;
-  const kinds = ['attention', 'compute', 'cp comm', 'tp comm', 'dp comm'];
-  const datasets = kinds.map(k => ({ label: k, backgroundColor: colours[k], grouped: false, barPercentage: 0.9,
-    data: tl.bars.filter(b => b.k === k).map(b => ({ x: [b.s, b.e], y: tl.tracks[b.t], n: b.n })) }))
-    .filter(d => d.data.length > 0);
-  datasets.push({ label: 'exposed CP comm (no kernel running)', backgroundColor: colours.exposed, grouped: false,
-                  barPercentage: 0.9, data: tl.exposed.map(b => ({ x: [b.s, b.e], y: tl.tracks[b.t], n: 'exposed CP comm' })) });
-  new Chart(canvas, {
-    type: 'bar',
-    data: { labels: tl.tracks, datasets },
-    options: { indexAxis: 'y',
-               scales: { x: { type: 'linear', title: { display: true, text: 'ms since the layer started' } },
-                         y: { ticks: { autoSkip: false, font: { size: 10 } } } },
-               plugins: { tooltip: { callbacks: { label: c => c.raw.n + ': ' + fmt(c.raw.x[0], 3) + '-' + fmt(c.raw.x[1], 3) + ' ms' } } } }
-  });
-}
 function timelines() {
   const box = document.getElementById('timelines');
   for (const r of DATA.ranked.filter(r => r.timeline)) {
@@ -129,25 +132,31 @@ table(); overview(); timelines();
 if (errors.length === 0) document.body.dataset.rendered = 'ok';
 )js";
 
+}  // namespace
+
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
   return out;
 }
 
-}  // namespace
+
+std::string report_page(const std::string& title, const std::string& body_html, const nlohmann::json& data,
+                        const char* page_script, const char* chartjs_source) {
+  std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" + html_escape(title) +
+                  "</title>\n<style>" + kStyle + "</style>\n";
+  h += "<script>\n" + std::string(chartjs_source) + "\n</script>\n</head>\n<body>\n" + body_html;
+  h += "<script>\nconst DATA = " + script_safe(data.dump()) + ";\n" + kCommonScript + page_script + "</script>\n</body></html>\n";
+  return h;
+}
 
 std::string sweep_report_page(const nlohmann::json& data, const char* chartjs_source) {
-  std::string h = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>hcpsim sweep: " +
-                  html_escape(data.value("scenario", std::string())) + "</title>\n<style>" + kStyle + "</style>\n";
-  h += "<script>\n" + std::string(chartjs_source) + "\n</script>\n</head>\n<body>\n";
-  h += "<h1 id=\"title\"></h1>\n<pre id=\"summary\"></pre>\n<pre id=\"pick\"></pre>\n";
-  h += "<h2>Throughput and memory headroom</h2>\n<p id=\"overview-note\"></p>\n"
+  std::string b = "<h1 id=\"title\"></h1>\n<pre id=\"summary\"></pre>\n<pre id=\"pick\"></pre>\n";
+  b += "<h2>Throughput and memory headroom</h2>\n<p id=\"overview-note\"></p>\n"
        "<div class=\"chart\" id=\"overview-box\"><canvas id=\"overview\"></canvas></div>\n";
-  h += "<h2>Timelines of the top configurations and the recommendation</h2>\n<div id=\"timelines\"></div>\n";
-  h += "<h2>Ranked configurations</h2>\n<table id=\"ranked\"></table>\n<h2>Not simulated</h2>\n<ul id=\"rejected\"></ul>\n";
-  h += "<script>\nconst DATA = " + script_safe(data.dump()) + ";\n" + kScript + "</script>\n</body></html>\n";
-  return h;
+  b += "<h2>Timelines of the top configurations and the recommendation</h2>\n<div id=\"timelines\"></div>\n";
+  b += "<h2>Ranked configurations</h2>\n<table id=\"ranked\"></table>\n<h2>Not simulated</h2>\n<ul id=\"rejected\"></ul>\n";
+  return report_page("hcpsim sweep: " + data.value("scenario", std::string()), b, data, kSweepScript, chartjs_source);
 }
 
 }  // namespace hcpsim

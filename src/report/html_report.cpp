@@ -13,6 +13,12 @@ bool html_report_available() { return chartjs_embedded(); }
 
 namespace {
 
+std::string shortfall_words(const SweepRow& r) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "does not fit: short %.1f GB per GPU", -r.headroom_gb());
+  return buf;
+}
+
 // The best `limit` ranked rows, and the recommendation wherever it ranks.
 std::vector<int> best_and_recommended(const SweepOutcome& o, const SweepRecommendation& rec, int limit, bool fitting_only) {
   std::vector<int> rows;
@@ -63,7 +69,9 @@ void write_sweep_report(const std::string& dir, const SweepOutcome& o, const Swe
   data["ranked"] = ranked;
   nlohmann::json rejected = nlohmann::json::array();
   for (const SweepRow& r : o.rows)
-    if (r.status != RowStatus::Ok)
+    if (r.status == RowStatus::Unfit)
+      rejected.push_back({{"label", r.label}, {"why", shortfall_words(r)}});
+    else if (r.status != RowStatus::Ok)
       rejected.push_back({{"label", r.label}, {"why", !r.rejected_by.empty() ? r.rejected_by.front().rule : r.error}});
   data["not_simulated"] = rejected;
   write_file_atomically(dir + "/index.html", sweep_report_page(data, chartjs_source()));

@@ -32,9 +32,14 @@ std::string format_scenario_summary(const Scenario& sc) {
     << m.kv_channels << ", vocab " << m.vocab_size;
   if (m.sliding_window) o << ", sliding window " << *m.sliding_window;
   o << "\n";
-  o << "  training: seq " << sc.training.seq_length << ", micro batch " << sc.training.micro_batch_size
-    << ", global batch " << sc.training.global_batch_size << " (" << sc.num_microbatches()
-    << " micro batches per DP rank), " << to_string(sc.training.precision) << ", recompute "
+  o << "  training: seq " << sc.training.seq_length << ", micro batch " << sc.training.micro_batch_size;
+  if (sc.parallel.data_parallel_size > 0)
+    o << ", global batch " << sc.training.global_batch_size << " (" << sc.num_microbatches() << " micro batches per DP rank)";
+  else if (sc.training.global_batch_size > 0)
+    o << ", global batch " << sc.training.global_batch_size;
+  else
+    o << ", global batch one micro batch per DP rank";
+  o << ", " << to_string(sc.training.precision) << ", recompute "
     << to_string(sc.training.recompute_granularity) << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
   o << "  parallel: TP" << p.tensor_model_parallel_size << " x CP" << p.context_parallel_size << " x DP"
     << p.data_parallel_size << " x PP" << p.pipeline_model_parallel_size << ", cp_comm_type "

@@ -68,8 +68,37 @@ std::string sweep_to_json(const SweepOutcome& o, const SweepRecommendation& rec)
   return doc.dump(1) + "\n";
 }
 
+namespace {
+
+// The candidate's configuration, read off its scenario document (every row has one, simulated or not).
+void configuration_cells(const nlohmann::json& input, std::map<std::string, std::string>& c) {
+  const auto at = [&](const char* section, const char* key) -> std::string {
+    if (!input.contains(section) || !input[section].is_object() || !input[section].contains(key)) return "";
+    const nlohmann::json& v = input[section][key];
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_array()) {
+      std::string s;
+      for (const auto& e : v) s += (s.empty() ? "" : "x") + e.dump();
+      return s;
+    }
+    return v.dump();
+  };
+  c["tp"] = at("parallel", "tensor_model_parallel_size");
+  c["cp"] = at("parallel", "context_parallel_size");
+  c["cp_comm_type"] = at("parallel", "cp_comm_type");
+  c["hcp"] = at("parallel", "hierarchical_context_parallel_sizes");
+  c["micro_batch_size"] = at("training", "micro_batch_size");
+  c["recompute"] = at("training", "recompute_granularity");
+  const std::string preset = at("cluster", "preset"), nodes = at("cluster", "num_nodes");
+  if (input.contains("cluster")) c["cluster"] = (nodes.empty() ? "" : nodes + " x ") + (preset.empty() ? "custom" : preset);
+}
+
+}  // namespace
+
 std::string sweep_to_csv(const SweepOutcome& o) {
-  std::vector<std::string> columns = {"index", "key", "label", "status", "rank", "rejected_by", "error"};
+  std::vector<std::string> columns = {"index",   "key",  "label",       "status",  "rank",  "tp",      "cp",
+                                      "cp_comm_type", "hcp", "micro_batch_size", "recompute", "cluster", "rejected_by",
+                                      "error"};
   std::vector<std::map<std::string, std::string>> cells(o.rows.size());
   std::vector<int> rank_of(o.rows.size(), 0);
   int rank = 0;
@@ -83,6 +112,7 @@ std::string sweep_to_csv(const SweepOutcome& o) {
     c["label"] = r.label;
     c["status"] = to_string(r.status);
     c["rank"] = rank_of[i] ? std::to_string(rank_of[i]) : "";
+    configuration_cells(r.input, c);
     for (const Diagnostic& d : r.rejected_by)
       c["rejected_by"] += (c["rejected_by"].empty() ? "" : "; ") + d.path + ": " + d.what + " (" + d.rule + ")";
     c["error"] = r.error;

@@ -3,22 +3,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/strprintf.hpp"
+
 namespace hcpsim {
 
 namespace {
 
 constexpr double kGB = 1e9;
-
-std::string fmt(const char* format, double a) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, format, a);
-  return buf;
-}
-
-std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
-  return s;
-}
 
 std::string layout_of(const SweepRow& r) {
   const ParallelSpec& p = r.result->scenario.parallel;
@@ -37,25 +28,26 @@ std::string first_rule(const SweepRow& row) {
 
 std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation& rec) {
   size_t w = 6;
-  int counts[4] = {0, 0, 0, 0};  // ok, rejected, failed, missing
+  int counts[5] = {0, 0, 0, 0, 0};  // ok, rejected, failed, missing, unfit
   for (const SweepRow& r : o.rows) {
     w = std::max(w, r.label.size());
-    ++counts[static_cast<int>(r.status)];  // RowStatus order: ok, rejected, failed, missing
+    ++counts[static_cast<int>(r.status)];  // RowStatus order: ok, rejected, failed, missing, unfit
   }
   const SweepMeta& m = o.meta;
   counts[3] += int(m.missing_candidates);
   std::string t = "hcpsim sweep: " + m.scenario + " (" + m.source + ")\n";
   t += m.summary;
-  t += std::to_string(o.rows.size()) + " candidates: " + std::to_string(counts[0]) + " simulated, " +
-       std::to_string(counts[1]) + " rejected by validation";
+  t += std::to_string(o.rows.size()) + " candidates: " + std::to_string(counts[0]) + " simulated, ";
+  if (counts[4]) t += std::to_string(counts[4]) + " do not fit in memory (not simulated), ";
+  t += std::to_string(counts[1]) + " rejected by validation";
   if (counts[2]) t += ", " + std::to_string(counts[2]) + " failed";
   if (counts[3]) t += ", " + std::to_string(counts[3]) + " MISSING (a shard was not merged)";
   t += "\n\n";
   const std::vector<int> order = ranked_rows(o);
-  const std::string head = "rank  " + pad("option", w) +
+  const std::string head = "rank  " + pad_right("option", w) +
                            "  TPxCPxDP  step s  band  tok/s/GPU  MFU%  attn ms  exposed  peak GB  headroom\n";
   char units[160];
-  std::snprintf(units, sizeof units, "      %s%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", pad("", w).c_str(), "", "", "+-%", "", "", "/layer",
+  std::snprintf(units, sizeof units, "      %s%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", pad_right("", w).c_str(), "", "", "+-%", "", "", "/layer",
                 "comm ms", "", "GB");
   bool fit_header = false, nofit_header = false;
   int rank = 0;
@@ -77,9 +69,9 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
     std::snprintf(buf, sizeof buf, "  %8s %7.3f %5.1f %10.1f %5.1f %8.2f %8.2f %8.1f %9s\n", layout_of(r).c_str(),
                   s.time_s, 100 * r.result->uncertainty.relative, s.tokens_per_s_per_gpu, 100 * s.mfu, 1e3 * (a.forward_s + a.backward_s),
                   1e3 * a.exposed_comm_s, mem.peak_bytes / kGB,
-                  fits ? fmt("%.1f", r.headroom_gb()).c_str() : fmt("-%.1f", -r.headroom_gb()).c_str());
-    t += (fits ? pad(std::to_string(++rank), 4) : std::string("  - ")) + (i == rec.row ? "* " : "  ") +
-         pad(r.label, w) + buf;
+                  fits ? strprintf("%.1f", r.headroom_gb()).c_str() : strprintf("-%.1f", -r.headroom_gb()).c_str());
+    t += (fits ? pad_right(std::to_string(++rank), 4) : std::string("  - ")) + (i == rec.row ? "* " : "  ") +
+         pad_right(r.label, w) + buf;
   }
   bool header = false;
   for (const SweepRow& r : o.rows) {
@@ -88,8 +80,11 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
     header = true;
     const std::string why = r.status == RowStatus::Rejected ? "rejected: " + first_rule(r)
                             : r.status == RowStatus::Failed ? "failed: " + r.error
-                                                            : "missing: no merged shard has it";
-    t += "      " + pad(r.label, w) + "  " + why + "\n";
+                            : r.status == RowStatus::Unfit
+                                ? "does not fit: peak " + strprintf("%.1f", r.unfit->peak_bytes / kGB) + " GB (" +
+                                      r.unfit->peak_phase + ") > " + strprintf("%.1f", r.unfit->capacity_bytes / kGB) + " GB"
+                                : "missing: no merged shard has it";
+    t += "      " + pad_right(r.label, w) + "  " + why + "\n";
   }
   t += "\nRecommendation: " + (rec.row >= 0 ? o.rows[rec.row].label : std::string("none")) + "\n  " + rec.reasons + "\n";
   return t;

@@ -398,21 +398,27 @@ Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt
     sink.error("passes", "\"fwd\" with workload \"step\"", "a training step runs forward and backward",
                "use \"fwd+bwd\", or set \"workload\" to \"layer\" or \"attention\"");
 
-  validate_scenario(sc, ok, global_batch_given, sink);
+  validate_scenario(sc, ok, global_batch_given, sink, opt.scope);
   sink.throw_if_any();
   return sc;
 }
 
-Scenario load_scenario_file(const std::string& path) {
+Scenario load_scenario_file(const std::string& path, ValidationScope scope) {
   DiagnosticSink sink;
   auto text = read_text_file(path, "", sink);
   sink.throw_if_any();
+  ParseOptions opt = parse_options_for_file(path);
+  opt.scope = scope;
+  return parse_scenario_text(*text, opt);
+}
+
+ParseOptions parse_options_for_file(const std::string& path) {
   ParseOptions opt;
-  std::filesystem::path p(path);
+  const std::filesystem::path p(path);
   opt.base_dir = p.has_parent_path() ? p.parent_path().string() : ".";
   opt.default_name = p.stem().string();
   opt.source_name = path;
-  return parse_scenario_text(*text, opt);
+  return opt;
 }
 
 }  // namespace hcpsim

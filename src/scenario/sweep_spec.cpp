@@ -73,7 +73,11 @@ std::optional<E> named(const nlohmann::json& e, const std::string& path, Diagnos
 void read_recompute(const nlohmann::json* v, DiagnosticSink& sink, SweepSpec& s) {
   const std::string path = "sweep.recompute_granularity";
   if (!v) return;
-  if (v->is_string() && v->get<std::string>() == "lightest_fitting") return;
+  if (v->is_string() && v->get<std::string>() == "lightest_fitting") {
+    s.recompute.clear();
+    s.recompute_lightest_fitting = true;
+    return;
+  }
   if (v->is_string()) {
     sink.error(path, "unknown value " + v->dump(), "a list of none/selective/full, or \"lightest_fitting\"",
                "write e.g. [\"none\", \"full\"]");

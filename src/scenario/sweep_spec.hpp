@@ -8,8 +8,8 @@
 //     "context_parallel_size": [4, 8, 16],
 //     "cp_comm_type": ["a2a", "a2a+p2p"],
 //     "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],
-//     "micro_batch_size": [1, 2],
-//     "recompute_granularity": ["none", "full"]   or "lightest_fitting"
+//     "micro_batch_size": [1, 2],                 (default: powers of two that fit, sweep/space.hpp)
+//     "recompute_granularity": ["none", "full"]   or "lightest_fitting" (default: all three)
 //     "sequence_parallel": "auto"                 or true / false
 //   }
 #pragma once
@@ -32,10 +32,12 @@ struct SweepSpec {
   std::optional<std::vector<CpCommType>> comm_types;
   std::optional<std::vector<std::vector<int64_t>>> hcp_sizes;  // each [inner a2a, outer p2p]
   std::optional<std::vector<int64_t>> micro_batch_sizes;
-  // Recompute settings to try; empty with lightest_fitting: the scenario's own
-  // setting, plus the lightest heavier one that fits when that does not.
-  std::vector<RecomputeGranularity> recompute;
-  bool recompute_lightest_fitting = true;
+  // Recompute settings to try (default: none, selective and full); with lightest_fitting (and
+  // recompute empty): the scenario's own setting, plus the lightest heavier one that fits when
+  // that does not.
+  std::vector<RecomputeGranularity> recompute{RecomputeGranularity::None, RecomputeGranularity::Selective,
+                                              RecomputeGranularity::Full};
+  bool recompute_lightest_fitting = false;
   SweepSequenceParallel sequence_parallel = SweepSequenceParallel::Auto;
 };
 

@@ -93,17 +93,22 @@ void check_pipeline(Ctx& c) {
                  "pipeline_model_parallel_size == 1", "set it to 1; hcpsim models TP x CP x DP for now");
 }
 
-void check_heads(Ctx& c) {
+void check_model_heads(Ctx& c) {
+  const ModelSpec& m = c.sc.model;
+  if (m.num_attention_heads % m.num_query_groups != 0)
+    c.sink.error("model.num_query_groups",
+                 "num_attention_heads " + to_string(m.num_attention_heads) + " is not a multiple of num_query_groups " +
+                     to_string(m.num_query_groups),
+                 "num_attention_heads % num_query_groups == 0", "use a divisor of the head count");
+}
+
+void check_tp_heads(Ctx& c) {
   const ModelSpec& m = c.sc.model;
   if (m.num_attention_heads % c.tp() != 0)
     c.sink.error("parallel.tensor_model_parallel_size",
                  "num_attention_heads " + to_string(m.num_attention_heads) + " is not divisible by TP " + to_string(c.tp()),
                  "num_attention_heads % TP == 0", "use TP in {" + divisors_hint(m.num_attention_heads) + "}");
   const int64_t g = m.num_query_groups;
-  if (m.num_attention_heads % g != 0)
-    c.sink.error("model.num_query_groups",
-                 "num_attention_heads " + to_string(m.num_attention_heads) + " is not a multiple of num_query_groups " + to_string(g),
-                 "num_attention_heads % num_query_groups == 0", "use a divisor of the head count");
   // Megatron replicates KV heads when TP > groups (attention.py), which needs TP % groups == 0.
   const bool divisible = g % c.tp() == 0;
   const bool replicated = c.tp() > g && c.tp() % g == 0;
@@ -261,20 +266,25 @@ void check_precision(Ctx& c) {
 
 }  // namespace
 
-void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink) {
+void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink,
+                       ValidationScope scope) {
   sink.freeze_spoiled();
   Ctx c{sc, ok, sink};
   const bool model = ok.model_present && c.usable({"model"});
   const bool cluster = ok.cluster_present && c.usable({"cluster"});
-  const bool sizes = ok.parallel_present && c.usable({"parallel.tensor_model_parallel_size", "parallel.context_parallel_size",
-                                                      "parallel.pipeline_model_parallel_size"});
+  const bool layout = scope == ValidationScope::Full;
+  if (!layout) sc.parallel.data_parallel_size = 0;  // depends on the layout: unknown
+  const bool sizes = layout && ok.parallel_present &&
+                     c.usable({"parallel.tensor_model_parallel_size", "parallel.context_parallel_size",
+                               "parallel.pipeline_model_parallel_size"});
   const bool training = ok.training_present;
   if (cluster) check_cluster(c);
   if (ok.parallel_present && c.usable({"parallel.pipeline_model_parallel_size"})) check_pipeline(c);
   if (sizes && cluster) check_world_divisibility(c);
   const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
-  if (model && sizes) check_heads(c);
-  if (training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
+  if (model) check_model_heads(c);
+  if (model && sizes) check_tp_heads(c);
+  if (layout && training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
   if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
     check_batch(c, global_batch_given);
   if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",

@@ -14,7 +14,12 @@ struct ParsedSections {
   bool model_present = false, training_present = false, parallel_present = false, cluster_present = false;
 };
 
-void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink);
+// Full: every rule. LayoutFree: the rules that do not depend on the parallel layout (TP, CP, their
+// transport, DP and the batch split), for the base of a sweep, whose own layout is only a default.
+enum class ValidationScope { Full, LayoutFree };
+
+void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink,
+                       ValidationScope scope = ValidationScope::Full);
 
 // Largest world size hcpsim will simulate (SimGrid actor limits, docs/simgrid.md "Actors and their stacks").
 constexpr int64_t kMaxSimulatedGpus = 32768;

@@ -10,12 +10,16 @@ const char* to_string(RowStatus s) {
     case RowStatus::Rejected: return "rejected";
     case RowStatus::Failed: return "failed";
     case RowStatus::Missing: return "missing";
+    case RowStatus::Unfit: return "unfit";
   }
   return "?";
 }
 
 double SweepRow::tokens_per_s_per_gpu() const { return result->step->tokens_per_s_per_gpu; }
-double SweepRow::headroom_gb() const { return result->memory.headroom_bytes / 1e9; }
+double SweepRow::headroom_gb() const {
+  if (result) return result->memory.headroom_bytes / 1e9;
+  return (unfit->capacity_bytes - unfit->peak_bytes) / 1e9;
+}
 
 std::vector<int> ranked_rows(const SweepOutcome& o) {
   std::vector<int> fit, nofit;

@@ -18,9 +18,19 @@ enum class RowStatus : uint8_t {
   Rejected,  // `rejected_by` lists the validation rules it breaks
   Failed,    // the simulation raised `error`
   Missing,   // (merge only) no shard produced it
+  Unfit,     // valid, but its memory estimate exceeds the GPU (`unfit`); not simulated
 };
-const char* to_string(RowStatus s);  // "ok", "rejected", "failed", "missing"
-inline constexpr RowStatus kRowStatuses[] = {RowStatus::Ok, RowStatus::Rejected, RowStatus::Failed, RowStatus::Missing};
+const char* to_string(RowStatus s);  // "ok", "rejected", "failed", "missing", "unfit"
+inline constexpr RowStatus kRowStatuses[] = {RowStatus::Ok, RowStatus::Rejected, RowStatus::Failed, RowStatus::Missing,
+                                             RowStatus::Unfit};
+
+// Why a valid candidate was not simulated: its per-GPU memory estimate (memory/estimate.hpp, the
+// same one a simulation reports) exceeds the GPU's capacity.
+struct MemoryShortfall {
+  double peak_bytes = 0, capacity_bytes = 0;
+  std::string peak_phase;
+  friend bool operator==(const MemoryShortfall&, const MemoryShortfall&) = default;
+};
 
 struct SweepRow {
   int index = 0;               // position in the enumeration
@@ -30,11 +40,12 @@ struct SweepRow {
   std::optional<SimulationResult> result;  // status Ok
   std::vector<Diagnostic> rejected_by;     // status Rejected
   std::string error;                       // status Failed
+  std::optional<MemoryShortfall> unfit;    // status Unfit
 
   bool ok() const { return status == RowStatus::Ok && result.has_value(); }
   bool fits() const { return ok() && result->memory.fits; }
   double tokens_per_s_per_gpu() const;     // requires a step result
-  double headroom_gb() const;              // requires a result
+  double headroom_gb() const;              // requires a result or `unfit`
   friend bool operator==(const SweepRow&, const SweepRow&) = default;
 };
 
@@ -73,7 +84,8 @@ struct SweepRecommendation {
 };
 
 // Rows that fit, best tokens/s per GPU first (ties: enumeration order), then
-// the simulated ones that do not fit, smallest shortfall first.
+// the simulated ones that do not fit, smallest shortfall first (Unfit rows, which were not
+// simulated, are not ranked).
 std::vector<int> ranked_rows(const SweepOutcome& o);
 
 SweepRecommendation recommend_sweep(const SweepOutcome& o);

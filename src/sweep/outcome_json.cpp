@@ -18,13 +18,19 @@ nlohmann::json row_to_json(const SweepRow& row) {
     }
     case RowStatus::Failed: j["error"] = row.error; break;
     case RowStatus::Missing: break;
+    case RowStatus::Unfit:
+      j["unfit"] = {{"peak_bytes", row.unfit->peak_bytes},
+                    {"capacity_bytes", row.unfit->capacity_bytes},
+                    {"peak_phase", row.unfit->peak_phase}};
+      break;
   }
   return j;
 }
 
 SweepRow row_from_json(const nlohmann::json& j, const std::string& json_path) {
   DiagnosticSink sink;
-  ObjectReader r(j, json_path, sink, {"index", "key", "label", "digest", "input", "status", "result", "rejected_by", "error"});
+  ObjectReader r(j, json_path, sink, {"index", "key", "label", "digest", "input", "status", "result", "rejected_by", "error",
+                                               "unfit"});
   for (const char* k : {"index", "key", "label", "status"})
     if (!r.has(k)) sink.error(r.path_of(k), "missing", "a sweep row names index, key, label and status", "write it with hcpsim sweep");
   SweepRow row;
@@ -49,6 +55,19 @@ SweepRow row_from_json(const nlohmann::json& j, const std::string& json_path) {
     }
   }
   row.error = r.string("error").value_or("");
+  if (row.status == RowStatus::Unfit) {
+    const nlohmann::json* u = r.raw("unfit");
+    if (!u) {
+      sink.error(r.path_of("unfit"), "missing", "a row with status unfit has its memory estimate", "write it with hcpsim sweep");
+    } else {
+      ObjectReader m(*u, r.path_of("unfit"), sink, {"peak_bytes", "capacity_bytes", "peak_phase"});
+      MemoryShortfall s;
+      s.peak_bytes = m.number("peak_bytes", 0, 1e18).value_or(0);
+      s.capacity_bytes = m.number("capacity_bytes", 0, 1e18).value_or(0);
+      s.peak_phase = m.string("peak_phase").value_or("");
+      row.unfit = s;
+    }
+  }
   sink.throw_if_any();
   return row;
 }

@@ -60,7 +60,7 @@ std::string shortfall_words(const SweepOutcome& o) {
   int simulated = 0, nofit = 0, closest = -1;
   double worst = 0;
   for (int i = 0; i < static_cast<int>(o.rows.size()); ++i) {
-    if (!o.rows[i].ok()) continue;
+    if (!o.rows[i].ok() && o.rows[i].status != RowStatus::Unfit) continue;
     ++simulated;
     if (o.rows[i].fits()) continue;
     ++nofit;
@@ -71,7 +71,7 @@ std::string shortfall_words(const SweepOutcome& o) {
   if (nofit == 0) return "";
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "\n  %d of %d simulated options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
+                "\n  %d of %d valid options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
                 "raise TP or CP, or use GPUs with more memory.",
                 nofit, simulated, -o.rows[closest].headroom_gb(), worst,
                 o.rows[closest].label.c_str());

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "memory/estimate.hpp"
 #include "run/simulate.hpp"
 #include "common/child_process.hpp"
 #include "run/result_json.hpp"
@@ -50,17 +51,26 @@ void draw_progress(size_t done, size_t total, size_t running, double elapsed_s) 
 
 }  // namespace
 
-SweepRow candidate_row(const SweepCandidate& c) {
+SweepRow candidate_row(const SweepCandidate& c, bool simulate_unfit) {
   SweepRow row;
   row.index = c.index;
   row.key = c.key;
   row.label = c.label;
   row.digest = c.digest;
   row.input = c.input;
-  if (c.scenario) return row;  // status set when it is simulated (or reused)
-  row.status = RowStatus::Rejected;
-  row.rejected_by = c.rejected;
-  return row;
+  if (!c.scenario) {
+    row.status = RowStatus::Rejected;
+    row.rejected_by = c.rejected;
+    return row;
+  }
+  if (!simulate_unfit) {
+    const MemoryEstimate m = estimate_memory(*c.scenario);
+    if (!m.fits) {
+      row.status = RowStatus::Unfit;
+      row.unfit = MemoryShortfall{m.peak_bytes, m.capacity_bytes, m.peak_phase};
+    }
+  }
+  return row;  // otherwise status set when it is simulated (or reused)
 }
 
 SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMeta meta) {
@@ -79,8 +89,8 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
   std::vector<const SweepCandidate*> todo_candidates;
   for (const SweepCandidate& c : space.candidates) {
     if (c.index % opt.shard_count != opt.shard_index) continue;
-    SweepRow row = candidate_row(c);
-    if (c.scenario) {
+    SweepRow row = candidate_row(c, opt.simulate_unfit);
+    if (c.scenario && row.status != RowStatus::Unfit) {
       const auto it = done.find(c.key);
       std::optional<SweepRow> kept;
       if (it != done.end() && it->second.value("digest", "") == c.digest && it->second.value("status", "") == "ok") {

@@ -20,6 +20,9 @@ struct SweepRunOptions {
   bool resume = false;
   bool reproducible = false;
   bool progress = false;  // a progress bar on stderr
+  // Simulate candidates whose memory estimate exceeds the GPU too (their step time, had they fit);
+  // by default they are listed as Unfit with the estimate, which is what a simulation would report.
+  bool simulate_unfit = false;
 };
 
 struct SweepRun {
@@ -33,8 +36,9 @@ struct SweepRun {
   std::optional<std::vector<Diagnostic>> common_input_error;
 };
 
-// The row of a candidate without a simulation (rejected, or before it runs).
-SweepRow candidate_row(const SweepCandidate& c);
+// The row of a candidate without a simulation: rejected, unfit (unless `simulate_unfit`), or
+// before it runs.
+SweepRow candidate_row(const SweepCandidate& c, bool simulate_unfit);
 
 // `meta` becomes the outcome's meta (shard and digest are set here).
 SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMeta meta);

@@ -66,15 +66,14 @@ struct Builder {
   const nlohmann::json& base_doc;
   const SweepSpec& spec;
   const ParseOptions& opt;
-  bool show_mbs = false;
+  bool show_mbs = false;  // every label names its micro batch (else only where it is not 1)
   SweepSpace out;
 
-  // Adds the candidate; returns it (valid or not).
-  const SweepCandidate& add(const Layout& l) {
+  // The candidate of layout `l`, parsed (valid or not), not yet in the space.
+  SweepCandidate make(const Layout& l) const {
     SweepCandidate c;
-    c.index = static_cast<int>(out.candidates.size());
     c.key = layout_key(l);
-    c.label = layout_label(l, show_mbs);
+    c.label = layout_label(l, show_mbs || l.mbs != 1);
     c.input = candidate_doc(base_doc, l, spec, c.label);
     const std::string text = c.input.dump();
     c.digest = fnv1a_hex(text + "\n" + HCPSIM_VERSION);
@@ -85,26 +84,57 @@ struct Builder {
     } catch (const InputError& e) {
       c.rejected = e.diagnostics();
     }
+    return c;
+  }
+
+  void add(SweepCandidate c) {
+    c.index = static_cast<int>(out.candidates.size());
     out.candidates.push_back(std::move(c));
-    return out.candidates.back();
   }
 
   // One layout at every recompute setting asked for.
-  void add_recompute_variants(Layout l, RecomputeGranularity base_recompute) {
+  std::vector<SweepCandidate> recompute_variants(Layout l, RecomputeGranularity base_recompute) const {
+    std::vector<SweepCandidate> v;
     if (!spec.recompute_lightest_fitting) {
       for (RecomputeGranularity r : spec.recompute) {
         l.recompute = r;
-        add(l);
+        v.push_back(make(l));
+      }
+      return v;
+    }
+    l.recompute = base_recompute;
+    v.push_back(make(l));
+    if (!v.front().scenario) return v;
+    if (const auto r = lightest_fitting_recompute(*v.front().scenario)) {
+      l.recompute = *r;
+      v.push_back(make(l));
+    }
+    return v;
+  }
+
+  // The layout at each micro batch: the spec's list, or by default (`auto_mbs`, a global batch
+  // given) 1, 2, 4, ... while the global batch splits into them over DP and some recompute
+  // setting still fits (memory only grows with the micro batch); without a global batch, the
+  // scenario's own (the global batch would change with it).
+  void add_micro_batches(Layout l, const std::vector<int64_t>& listed, bool auto_mbs, int64_t global_batch,
+                         int64_t world, int64_t pp, RecomputeGranularity base_recompute) {
+    if (!auto_mbs) {
+      for (int64_t m : listed) {
+        l.mbs = m;
+        for (SweepCandidate& c : recompute_variants(l, base_recompute)) add(std::move(c));
       }
       return;
     }
-    l.recompute = base_recompute;
-    const SweepCandidate& first = add(l);
-    if (!first.scenario) return;
-    if (const auto r = lightest_fitting_recompute(*first.scenario)) {
-      Layout heavier = l;
-      heavier.recompute = *r;
-      add(heavier);
+    const int64_t dp = world / (l.tp * l.cp * pp);
+    for (int64_t m = 1; dp > 0 && m * dp <= std::max<int64_t>(global_batch, dp); m *= 2) {
+      if (m > 1 && global_batch % (m * dp) != 0) continue;
+      l.mbs = m;
+      std::vector<SweepCandidate> v = recompute_variants(l, base_recompute);
+      const bool any_fits = std::any_of(v.begin(), v.end(), [](const SweepCandidate& c) {
+        return c.scenario && estimate_memory(*c.scenario).fits;
+      });
+      if (m > 1 && !any_fits) break;
+      for (SweepCandidate& c : v) add(std::move(c));
     }
   }
 };
@@ -151,8 +181,12 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
                           "the sweep ranks configurations by tokens/s of a training step",
                           "set \"workload\" to \"step\" (or remove it)"}});
   Builder b{base_doc, spec, opt, false, {}};
+  const bool global_batch_given = base_doc.contains("training") && base_doc["training"].is_object() &&
+                                  base_doc["training"].contains("global_batch_size");
+  const bool auto_mbs = !spec.micro_batch_sizes && global_batch_given;
   const std::vector<int64_t> mbs = spec.micro_batch_sizes.value_or(std::vector<int64_t>{base.training.micro_batch_size});
   b.show_mbs = mbs.size() > 1;
+  const int64_t world = base.cluster.world_size(), pp = base.parallel.pipeline_model_parallel_size;
   const std::vector<CpCommType> all_comm = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A, CpCommType::A2AP2P};
   const std::vector<CpCommType> comms = spec.comm_types.value_or(all_comm);
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
@@ -165,10 +199,9 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
             if (s[0] * s[1] == cp) splits.push_back(s);
         }
         for (const auto& split : splits) {
-          for (int64_t m : mbs) {
-            Layout l{tp, cp, cp == 1 ? comms.front() : comm, split, m, base.training.recompute_granularity};
-            b.add_recompute_variants(l, base.training.recompute_granularity);
-          }
+          const Layout l{tp, cp, cp == 1 ? comms.front() : comm, split, 1, base.training.recompute_granularity};
+          b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world, pp,
+                              base.training.recompute_granularity);
         }
         if (cp == 1) break;  // without CP the transport does not matter: one candidate
       }

@@ -7,9 +7,11 @@
 //   CP        powers of two with TP*CP*PP dividing the world size
 //   comm      p2p, all_gather, a2a, a2a+p2p (CP 1 is one candidate: no CP)
 //   HCP       every [A, CP/A] with 1 < A < CP and A dividing CP
-//   micro batch, recompute: the scenario's own; with "lightest_fitting"
-//             recompute a layout that does not fit is also tried with the
-//             lightest heavier recompute that fits (as the built-in study does)
+//   recompute none, selective and full (with "lightest_fitting": the scenario's
+//             own, and the lightest heavier one that fits where it does not)
+//   micro batch 1, 2, 4, ... while the global batch splits into micro batch x DP
+//             and some recompute setting fits; the scenario's own where it sets
+//             no global batch (the global batch would change with it)
 //   sequence parallel: on exactly when TP > 1 ("auto")
 // Whatever the validator rejects (a2a needing KV heads / TP % CP == 0, the
 // global batch dividing by micro batch x DP, ...) stays in the list with the

@@ -9,7 +9,8 @@ BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 SEED="$SRC/scenarios/seed-a-hcp.json"
 
-"$BIN" sweep "$SEED" --tp 1,2 --cp 4,16 --state "$TMP/state" --format json --reproducible -o "$TMP/sweep.json" \
+"$BIN" sweep "$SEED" --tp 1,2 --cp 4,16 --recompute none,full --micro-batch 1 --simulate-unfit --state "$TMP/state" \
+  --format json --reproducible -o "$TMP/sweep.json" \
   2>"$TMP/err" || { cat "$TMP/err"; fail "sweep: exit $?"; }
 for s in seed-a-hcp seed-b-tp2-a2a seed-c-p2p; do
   "$BIN" "$SRC/scenarios/$s.json" --format json --reproducible -o "$TMP/$s.json" || fail "single run $s"
@@ -21,7 +22,9 @@ doc = json.load(open(f"{tmp}/sweep.json"))
 rows = {r["key"]: r for r in doc["candidates"]}
 assert doc["candidates_total"] == len(rows) == len(doc["candidates"]), "one row per candidate"
 for r in doc["candidates"]:
-    assert r["status"] in ("ok", "rejected"), r["key"] + " " + r["status"]
+    assert r["status"] in ("ok", "rejected", "unfit"), r["key"] + " " + r["status"]
+    if r["status"] == "unfit":  # not simulated: its memory estimate exceeds the GPU
+        assert r["unfit"]["peak_bytes"] > r["unfit"]["capacity_bytes"], r["key"]
     if r["status"] == "rejected":
         assert r["rejected_by"] and all(d["rule"] for d in r["rejected_by"]), r["key"]
 def strip(res):
@@ -39,6 +42,21 @@ for key, single in [("tp1-cp16-a2a+p2p-8x2-mbs1-none", "seed-a-hcp"), ("tp2-cp4-
 assert doc["recommendation"]["key"] in rows
 PY
 
+# By default a candidate whose memory estimate exceeds the GPU is not simulated ("unfit"); the estimate
+# it reports is the very one the simulation (--simulate-unfit, above) reports.
+"$BIN" sweep "$SEED" --tp 1 --cp 4 --comm p2p --recompute none --state "$TMP/su" --format json \
+  --reproducible -o "$TMP/su.json" 2>/dev/null || fail "sweep with an unfit candidate"
+"$BIN" merge "$TMP/su.json" | grep -q "does not fit: peak .* GB (.*) > .* GB" || fail "no unfit row in the table"
+python3 - "$TMP" <<'PY' || fail "unfit estimate differs from the simulated memory"
+import json, sys
+tmp = sys.argv[1]
+sim = {r["key"]: r for r in json.load(open(f"{tmp}/sweep.json"))["candidates"]}["tp1-cp4-p2p-mbs1-none"]
+unfit = json.load(open(f"{tmp}/su.json"))["candidates"][0]
+assert unfit["status"] == "unfit" and sim["status"] == "ok", (unfit["status"], sim["status"])
+assert sim["result"]["memory"]["fits"] is False
+assert abs(sim["result"]["memory"]["peak_bytes"] - unfit["unfit"]["peak_bytes"]) < 1, "same estimate"
+PY
+
 # The table, CSV and a JSON again from the saved result (merge of one file re-ranks without simulating).
 "$BIN" merge "$TMP/sweep.json" >"$TMP/table" || fail "merge table"
 grep -q "^Fit in memory, ranked by tokens/s per GPU:" "$TMP/table" || fail "no ranked section"
@@ -52,7 +70,7 @@ head -1 "$TMP/sweep.csv" | grep -q "step.tokens_per_s_per_gpu" || fail "csv head
 
 # Bounds from the scenario's own "sweep" section; a flag overrides one key and keeps the others.
 python3 -c "import json; d=json.load(open('$SEED')); d['sweep']={'tensor_model_parallel_size':[2],'context_parallel_size':[4],
-  'cp_comm_type':['a2a'],'recompute_granularity':['full']}; json.dump(d, open('$TMP/bounded.json','w'))"
+  'cp_comm_type':['a2a'],'recompute_granularity':['full'],'micro_batch_size':[1]}; json.dump(d, open('$TMP/bounded.json','w'))"
 "$BIN" sweep "$TMP/bounded.json" --state "$TMP/b1" --format json -o "$TMP/b1.json" 2>/dev/null || fail "sweep section"
 python3 -c "import json,sys; k=[r['key'] for r in json.load(open('$TMP/b1.json'))['candidates']]; sys.exit(k != ['tp2-cp4-a2a-mbs1-full'])" \
   || fail "sweep section not applied"

@@ -56,7 +56,10 @@ TEST_CASE("sweep section: an empty one leaves every dimension to the defaults", 
   CHECK_FALSE(s.tp);
   CHECK_FALSE(s.cp);
   CHECK_FALSE(s.comm_types);
-  CHECK(s.recompute_lightest_fitting);
+  CHECK_FALSE(s.micro_batch_sizes);
+  CHECK_FALSE(s.recompute_lightest_fitting);
+  CHECK(s.recompute == std::vector<RecomputeGranularity>{RecomputeGranularity::None, RecomputeGranularity::Selective,
+                                                         RecomputeGranularity::Full});
   CHECK(s.sequence_parallel == SweepSequenceParallel::Auto);
 }
 

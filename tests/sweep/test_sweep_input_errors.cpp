@@ -34,6 +34,7 @@ TEST_CASE("sweep: one input error in every simulation is the sweep's answer", "[
 
   SweepRunOptions ro;
   ro.jobs = 2;
+  ro.simulate_unfit = true;  // recompute none does not fit the seed: simulated all the same, to reach the error
   ro.state_dir = (std::filesystem::temp_directory_path() / ("hcpsim-sweep-errors-" + std::to_string(::getpid()))).string();
   const SweepRun run = run_sweep(space, ro, SweepMeta{});
   std::filesystem::remove_all(ro.state_dir);

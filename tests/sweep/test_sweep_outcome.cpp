@@ -82,7 +82,7 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
   CHECK_THAT(rec.reasons, Catch::Contains("within 2%"));
   CHECK_THAT(rec.reasons, Catch::Contains("leaves 30.0 GB more headroom"));
   CHECK_THAT(rec.reasons, Catch::Contains("HCP only pays off when CP must exceed KV heads / TP (8 / 1 = 8"));
-  CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 simulated options do not fit, short by 12.5 to 12.5 GB"));
+  CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 valid options do not fit, short by 12.5 to 12.5 GB"));
 }
 
 TEST_CASE("sweep recommendation: a tie beyond 2% only within the band of the comparison", "[sweep]") {
@@ -120,7 +120,7 @@ TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
   o.rows = {row(0, "a", CpCommType::P2P, 1, 16, 3000, -3), row(1, "b", CpCommType::A2A, 2, 4, 3100, -20)};
   const SweepRecommendation rec = recommend_sweep(o);
   CHECK(rec.row == -1);
-  CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 simulated options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
+  CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 valid options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
 }
 
 TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick marked", "[sweep]") {
@@ -159,5 +159,13 @@ TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric
   CHECK_THAT(header, !Catch::Contains("scenario"));
   CHECK_THAT(lines[2], Catch::StartsWith("1,k1,TP2 + a2a CP4,ok,2,"));
   CHECK_THAT(lines[4], Catch::StartsWith("3,k3,TP1 + all_gather CP16,ok,,"));  // no rank: does not fit
-  CHECK_THAT(lines[5], Catch::Contains("rejected,,parallel.context_parallel_size: 8 KV heads over CP16"));
+  CHECK_THAT(lines[5], Catch::Contains("rejected,,,,,,,,,parallel.context_parallel_size: 8 KV heads over CP16"));
+
+  // The configuration columns come from the candidate's scenario document.
+  SweepOutcome with_input = seed_like();
+  with_input.rows[0].input = {{"parallel", {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 4},
+                                            {"cp_comm_type", "a2a+p2p"}, {"hierarchical_context_parallel_sizes", {2, 2}}}},
+                              {"training", {{"micro_batch_size", 2}, {"recompute_granularity", "full"}}},
+                              {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 4}}}};
+  CHECK_THAT(sweep_to_csv(with_input), Catch::Contains(",2,4,a2a+p2p,2x2,2,full,4 x dgx-h100,"));
 }

@@ -72,18 +72,29 @@ TEST_CASE("sweep of the seed cluster: the whole default space, nothing dropped",
   for (int64_t tp : {1, 2, 4, 8})
     for (int64_t cp = 1; tp * cp <= 32; cp *= 2) layouts += cp == 1 ? 1 : 3 + static_cast<int64_t>(default_hcp_splits(cp).size());
   CHECK(layouts == 66);
-  // lightest_fitting adds one candidate per valid layout that does not fit
-  // with no recompute but does with selective or full.
-  int64_t expected_heavier = 0, heavier = 0, rejected = 0;
+  // Default recompute: none, selective and full, three candidates per layout and micro batch.
+  // Default micro batch (the seed gives a global batch of 8): 1, and each larger power of two m
+  // that splits it over DP (8 % (m x DP) == 0, DP = 32 / (TP x CP)) while some recompute setting
+  // fits, checked here on the micro-batch-1 scenario with estimate_memory directly.
+  int64_t at_mbs1 = 0, expected_more = 0, rejected = 0;
   std::set<std::string> keys;
   for (const auto& c : s.candidates) {
     keys.insert(c.key);
-    if (!c.key.ends_with("-none")) ++heavier;
-    if (c.key.ends_with("-none") && c.scenario && !estimate_memory(*c.scenario).fits) {
-      Scenario sel = *c.scenario, full = *c.scenario;
-      sel.training.recompute_granularity = RecomputeGranularity::Selective;
-      full.training.recompute_granularity = RecomputeGranularity::Full;
-      if (estimate_memory(sel).fits || estimate_memory(full).fits) ++expected_heavier;
+    if (c.key.find("-mbs1-") != std::string::npos) ++at_mbs1;
+    if (c.key.ends_with("-mbs1-none") && c.scenario) {
+      const int64_t dp = 32 / (c.scenario->parallel.tensor_model_parallel_size * c.scenario->parallel.context_parallel_size);
+      for (int64_t m = 2; m * dp <= 8; m *= 2) {
+        if (8 % (m * dp) != 0) continue;
+        bool fits = false;
+        for (RecomputeGranularity r : kRecomputeGranularities) {
+          Scenario sc = *c.scenario;
+          sc.training.micro_batch_size = m;
+          sc.training.recompute_granularity = r;
+          fits = fits || estimate_memory(sc).fits;
+        }
+        if (!fits) break;
+        expected_more += 3;
+      }
     }
     if (!c.scenario) {
       ++rejected;
@@ -92,9 +103,8 @@ TEST_CASE("sweep of the seed cluster: the whole default space, nothing dropped",
     }
   }
   CHECK(keys.size() == s.candidates.size());  // keys are unique
-  CHECK(heavier == expected_heavier);
-  CHECK(heavier > 0);
-  CHECK(static_cast<int64_t>(s.candidates.size()) == layouts + heavier);
+  CHECK(at_mbs1 == 3 * layouts);
+  CHECK(static_cast<int64_t>(s.candidates.size()) == 3 * layouts + expected_more);
   CHECK(rejected > 0);
   for (size_t i = 0; i < s.candidates.size(); ++i) CHECK(s.candidates[i].index == static_cast<int>(i));
 }
@@ -145,6 +155,7 @@ TEST_CASE("sweep bounds narrow the space, and the digest tells sweeps apart", "[
   spec.comm_types = std::vector<CpCommType>{CpCommType::A2A, CpCommType::P2P};
   spec.recompute = {RecomputeGranularity::None, RecomputeGranularity::Full};
   spec.recompute_lightest_fitting = false;
+  spec.micro_batch_sizes = std::vector<int64_t>{1};
   const SweepSpace s = seed_space(spec);
   REQUIRE(s.candidates.size() == 4);
   CHECK(s.candidates[0].key == "tp2-cp4-a2a-mbs1-none");

@@ -1,0 +1,248 @@
+#include "compare/compare.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "sweep/choose.hpp"
+
+#include "common/strprintf.hpp"
+
+namespace hcpsim {
+
+namespace {
+
+int64_t pow2_floor(int64_t n) {
+  int64_t p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
+bool is_pow2(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+// A duration in days, or in hours below two days.
+std::string duration(double seconds) {
+  return seconds >= 2 * 86400 ? strprintf("%.1f days", seconds / 86400) : strprintf("%.1f hours", seconds / 3600);
+}
+std::string duration_band(double low_s, double high_s) {
+  return high_s >= 2 * 86400 ? strprintf("%.1f to %.1f days", low_s / 86400, high_s / 86400)
+                             : strprintf("%.1f to %.1f hours", low_s / 3600, high_s / 3600);
+}
+
+// 201000 -> "201,000"
+std::string thousands(double v) {
+  std::string s = strprintf("%.0f", v);
+  for (int i = static_cast<int>(s.size()) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
+  return s;
+}
+
+// Peak of the GPUs at the job's precision (what MFU divides by).
+double peak_of(const Scenario& sc) {
+  return sc.training.precision == Precision::FP8 ? sc.cluster.gpu.peak_fp8_flops_per_s : sc.cluster.gpu.peak_bf16_flops_per_s;
+}
+
+void add_group(ComparePlan& plan, int option, bool subset, const nlohmann::json& doc, const Scenario& base,
+               int64_t gpus_paid, const Study& st, const ParseOptions& opt) {
+  CompareGroup g;
+  g.option = option;
+  g.subset = subset;
+  g.nodes = base.cluster.num_nodes;
+  g.gpus_used = base.cluster.world_size();
+  g.gpus_paid = gpus_paid;
+  g.key_prefix = "o" + std::to_string(option + 1) + (subset ? "s." : ".");
+  g.base = base;
+  const SweepSpace space = enumerate_sweep(doc, base, st.sweep, opt);
+  for (SweepCandidate c : space.candidates) {
+    c.index = static_cast<int>(plan.space.candidates.size());
+    c.key = g.key_prefix + c.key;
+    plan.space.candidates.push_back(std::move(c));
+  }
+  plan.groups.push_back(std::move(g));
+}
+
+}  // namespace
+
+ComparePlan plan_compare(const Study& st, const ParseOptions& opt) {
+  ComparePlan plan;
+  for (int i = 0; i < static_cast<int>(st.options.size()); ++i) {
+    const StudyOption& o = st.options[i];
+    const ClusterSpec& c = o.base.cluster;
+    const int64_t paid = c.world_size();
+    add_group(plan, i, false, o.base_doc, o.base, paid, st, opt);
+    if (is_pow2(paid)) continue;
+    nlohmann::json doc = o.base_doc;
+    const int64_t gpn = pow2_floor(c.gpus_per_node), nodes = pow2_floor(c.num_nodes);
+    doc["cluster"]["num_nodes"] = nodes;
+    if (gpn != c.gpus_per_node) {
+      doc["cluster"]["gpus_per_node"] = gpn;
+      // An explicit NIC count keeps its NICs per GPU where that is whole (a preset's is scaled by the parser).
+      nlohmann::json& cl = doc["cluster"];
+      if (cl.contains("inter_node") && cl["inter_node"].is_object() && cl["inter_node"].contains("nics_per_node")) {
+        const int64_t nics = c.inter_node.nics_per_node;
+        if ((nics * gpn) % c.gpus_per_node == 0) cl["inter_node"]["nics_per_node"] = nics * gpn / c.gpus_per_node;
+      }
+    }
+    doc["name"] = o.name + " (" + std::to_string(nodes * gpn) + " of " + std::to_string(paid) + " GPUs)";
+    ParseOptions po = opt;
+    po.scope = ValidationScope::LayoutFree;
+    po.source_name = "<" + o.name + ", subset>";
+    try {
+      const Scenario sub = parse_scenario_text(doc.dump(), po);
+      add_group(plan, i, true, doc, sub, paid, st, opt);
+    } catch (const InputError& e) {
+      plan.notes.push_back(o.name + ": no power-of-two subset of its " + std::to_string(paid) +
+                           " GPUs could be described (" + e.diagnostics().front().what + ")");
+    }
+  }
+  std::string all;
+  for (const auto& c : plan.space.candidates) all += c.key + ":" + c.digest + "\n";
+  plan.space.digest = fnv1a_hex(all);
+  return plan;
+}
+
+int group_of_row(const ComparePlan& plan, const SweepRow& row) {
+  for (int g = 0; g < static_cast<int>(plan.groups.size()); ++g)
+    if (row.key.rfind(plan.groups[g].key_prefix, 0) == 0) return g;
+  return -1;
+}
+
+CompareResult decide_compare(const Study& st, const ComparePlan& plan, const SweepOutcome& outcome, CompareRank rank) {
+  CompareResult res;
+  res.rank = rank;
+  // Each group's rows as a sweep of its own: the sweep's rule picks its layout.
+  struct GroupPick {
+    int row = -1;
+    std::vector<int> ranked;  // fitting rows, best first (outcome indices)
+    std::string reasons;
+    int64_t valid = 0, fitting = 0, candidates = 0;
+  };
+  std::vector<GroupPick> picks(plan.groups.size());
+  std::vector<std::vector<int>> members(plan.groups.size());
+  for (int i = 0; i < static_cast<int>(outcome.rows.size()); ++i)
+    if (const int g = group_of_row(plan, outcome.rows[i]); g >= 0) members[g].push_back(i);
+  for (size_t g = 0; g < plan.groups.size(); ++g) {
+    SweepOutcome sub;
+    sub.meta = outcome.meta;
+    for (int i : members[g]) sub.rows.push_back(outcome.rows[i]);
+    GroupPick& p = picks[g];
+    p.candidates = static_cast<int64_t>(sub.rows.size());
+    for (const SweepRow& r : sub.rows) {
+      p.valid += r.status == RowStatus::Ok || r.status == RowStatus::Unfit || r.status == RowStatus::Failed;
+      p.fitting += r.fits();
+    }
+    const SweepRecommendation rec = recommend_sweep(sub);
+    p.reasons = rec.reasons;
+    if (rec.row >= 0) p.row = members[g][rec.row];
+    for (int k : ranked_rows(sub))
+      if (sub.rows[k].fits()) p.ranked.push_back(members[g][k]);
+  }
+  for (int o = 0; o < static_cast<int>(st.options.size()); ++o) {
+    OptionVerdict v;
+    v.option = o;
+    for (size_t g = 0; g < plan.groups.size(); ++g) {
+      if (plan.groups[g].option != o) continue;
+      const GroupPick& p = picks[g];
+      v.valid += p.valid;
+      v.fitting += p.fitting;
+      v.candidates += p.candidates;
+      if (p.row < 0) continue;
+      if (!plan.groups[g].subset) v.whole_row = p.row;
+      // The whole keeps the option unless the subset trains faster beyond a tie.
+      const bool better = v.row < 0 || (outcome.rows[p.row].result->step->tokens_per_s >
+                                            outcome.rows[v.row].result->step->tokens_per_s &&
+                                        !throughput_tie(*outcome.rows[p.row].result, *outcome.rows[v.row].result));
+      if (!better) continue;
+      v.group = static_cast<int>(g);
+      v.row = p.row;
+      v.layout_reasons = p.reasons;
+      v.runner_ups.clear();
+      for (int r : p.ranked)
+        if (r != p.row && v.runner_ups.size() < 3) v.runner_ups.push_back(r);
+    }
+    if (v.row < 0) {
+      v.none_why = v.valid == 0 ? "no layout of the job is valid on these GPUs (TP, CP and the global batch do not divide them)"
+                                : "no valid layout fits in GPU memory";
+      int closest = -1;  // the valid layout nearest to fitting
+      for (size_t g = 0; g < plan.groups.size(); ++g)
+        for (int i : members[g])
+          if (plan.groups[g].option == o && (outcome.rows[i].ok() || outcome.rows[i].status == RowStatus::Unfit) &&
+              (closest < 0 || outcome.rows[i].headroom_gb() > outcome.rows[closest].headroom_gb()))
+            closest = i;
+      if (closest >= 0)
+        v.none_why += " (closest: " + outcome.rows[closest].label + ", short " +
+                      strprintf("%.1f", -outcome.rows[closest].headroom_gb()) + " GB per GPU)";
+    } else {
+      const CompareGroup& g = plan.groups[v.group];
+      const StepMetrics& s = *outcome.rows[v.row].result->step;
+      const Uncertainty& u = outcome.rows[v.row].result->uncertainty;
+      const StudyOption& so = st.options[o];
+      v.econ = economics_of(st.token_budget, st.tokens_per_step(), s.time_s, u.time_s, g.gpus_paid,
+                            so.base.cluster.num_nodes, so.price_per_gpu_hour, so.power);
+    }
+    res.verdicts.push_back(std::move(v));
+  }
+  // Ranking: by time, or by cost (options without a price after those with one); no layout last.
+  for (int o = 0; o < static_cast<int>(res.verdicts.size()); ++o) res.ranking.push_back(o);
+  const auto key = [&](int o) {
+    const OptionVerdict& v = res.verdicts[o];
+    if (v.row < 0) return std::make_pair(2, 0.0);
+    if (rank == CompareRank::Cost) return v.econ.cost ? std::make_pair(0, *v.econ.cost) : std::make_pair(1, v.econ.time_s);
+    return std::make_pair(0, v.econ.time_s);
+  };
+  std::stable_sort(res.ranking.begin(), res.ranking.end(), [&](int a, int b) { return key(a) < key(b); });
+
+  // The recommendation in words.
+  const int best = res.ranking.front();
+  const OptionVerdict& b = res.verdicts[best];
+  if (b.row < 0) {
+    res.recommendation = "No option can run the job: " + b.none_why + ".";
+    return res;
+  }
+  const SimulationResult& br = *outcome.rows[b.row].result;
+  const std::string budget = strprintf("%.3g", st.token_budget / 1e9) + "B tokens";
+  std::string w = st.options[best].name + (rank == CompareRank::Cost && b.econ.cost ? " is the cheapest" : " is the fastest") +
+                  " way to train " + budget + ": " + duration(b.econ.time_s) + " (" +
+                  duration_band(b.econ.time_s_band.first, b.econ.time_s_band.second) + ") with " + outcome.rows[b.row].label + ", " +
+                  strprintf("%.0f", br.step->tokens_per_s_per_gpu) + " tokens/s per GPU at " + strprintf("%.1f", 100 * br.step->mfu) +
+                  "% MFU" + (b.econ.cost ? ", costing " + thousands(*b.econ.cost) + " at the study's prices" : "") + ".";
+  const CompareGroup& bg = plan.groups[b.group];
+  if (bg.subset) {
+    w += "\n  It uses " + std::to_string(bg.gpus_used) + " of its " + std::to_string(bg.gpus_paid) + " GPUs (" +
+         std::to_string(bg.gpus_paid - bg.gpus_used) + " idle but paid for): ";
+    if (b.whole_row < 0)
+      w += "no layout of the job runs on all of them (TP x CP x DP must divide them, and DP x micro batch the global batch, "
+           "within memory).";
+    else
+      w += "the best layout on all of them, " + outcome.rows[b.whole_row].label + ", trains slower (" +
+           strprintf("%.0f", outcome.rows[b.whole_row].result->step->tokens_per_s) + " vs " +
+           strprintf("%.0f", br.step->tokens_per_s) + " tokens/s).";
+  }
+  for (size_t k = 1; k < res.ranking.size(); ++k) {
+    const int o = res.ranking[k];
+    const OptionVerdict& v = res.verdicts[o];
+    if (v.row < 0) {
+      w += "\n  " + st.options[o].name + ": " + v.none_why + ".";
+      continue;
+    }
+    const SimulationResult& r = *outcome.rows[v.row].result;
+    const double time_ratio = v.econ.time_s / b.econ.time_s;
+    const double band = ratio_band(r.uncertainty, br.uncertainty);
+    const double per_gpu = br.step->tokens_per_s_per_gpu / r.step->tokens_per_s_per_gpu;
+    const double peak = peak_of(br.scenario) / peak_of(r.scenario);
+    const double mfu = br.step->mfu / r.step->mfu;
+    w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
+    if (std::abs(time_ratio - 1) <= band) w += ", within the bands of the two predictions (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
+    w += "; per GPU " + st.options[best].name + " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) +
+         "x the peak at " + strprintf("%.2f", mfu) + "x the MFU)";
+    if (b.econ.cost && v.econ.cost) {
+      const double c = *b.econ.cost / *v.econ.cost - 1;
+      w += "; for this job " + st.options[best].name + " costs " + strprintf("%.0f", 100 * std::abs(c)) +
+           (c <= 0 ? "% less" : "% more");
+    }
+    w += ".";
+  }
+  res.recommendation = w;
+  return res;
+}
+
+}  // namespace hcpsim

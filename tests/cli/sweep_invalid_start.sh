@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# A sweep starts from a scenario whose own layout is invalid on its cluster: seed A (TP1 x CP16)
+# on 3 DGX-H100 nodes (24 GPUs, which 16 does not divide). The sweep says why it leaves the
+# starting layout and explores the space; a problem besides the layout still stops it (exit 2).
+# The CSV names every candidate's layout, micro batch, recompute and cluster.
+# Usage: sweep_invalid_start.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+python3 -c "import json; d=json.load(open('$SRC/scenarios/seed-a-hcp.json')); d['cluster']['num_nodes']=3
+d['training']['global_batch_size']=24; json.dump(d, open('$TMP/odd.json','w'))"
+"$BIN" "$TMP/odd.json" >/dev/null 2>&1; [ $? -eq 2 ] || fail "the starting layout itself should be invalid (exit 2)"
+"$BIN" sweep "$TMP/odd.json" --tp 8 --cp 1,3 --comm p2p --recompute full --micro-batch 1 --state "$TMP/s" \
+  --format csv -o "$TMP/out.csv" 2>"$TMP/err" || { cat "$TMP/err"; fail "sweep from an invalid layout: exit $?"; }
+grep -q "the scenario's own layout is not valid here (parallel: world size 24" "$TMP/err" || { cat "$TMP/err"; fail "no note on the layout"; }
+python3 - "$TMP/out.csv" <<'PY' || fail "csv"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+# TP8 x CP1 x DP3 (24 GPUs, global batch 24 = 1 x 3 x 8) and TP8 x CP3 (seq 131072 % 6 != 0: rejected)
+by = {r["key"]: r for r in rows}
+ok = by["tp8-cp1-mbs1-full"]
+assert ok["status"] == "ok", ok["status"]
+assert (ok["tp"], ok["cp"], ok["micro_batch_size"], ok["recompute"], ok["cluster"]) == ("8", "1", "1", "full", "3 x dgx-h100"), ok
+assert by["tp8-cp3-p2p-mbs1-full"]["status"] == "rejected"
+print("ok:", ok["label"], ok["step.tokens_per_s_per_gpu"])
+PY
+# A problem besides the layout still stops the sweep.
+python3 -c "import json; d=json.load(open('$TMP/odd.json')); d['model']['preset']='llama9'; json.dump(d, open('$TMP/bad.json','w'))"
+"$BIN" sweep "$TMP/bad.json" --state "$TMP/s2" >/dev/null 2>"$TMP/err2"; rc=$?
+[ $rc -eq 2 ] || fail "bad model: exit $rc, want 2"
+grep -q "model.preset" "$TMP/err2" || { cat "$TMP/err2"; fail "no model.preset error"; }
+echo "sweep_invalid_start: ok"
