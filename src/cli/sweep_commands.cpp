@@ -291,7 +291,11 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
       throw FlagError("error: --merge: " + f + ": belongs to another comparison (space_digest differs from this study's) "
                       "— merge shards of this study file, written by this hcpsim version");
     merged.meta.shards.push_back({f, m.shard});
-    const nlohmann::json& c = doc->contains("candidates") ? doc->at("candidates") : nlohmann::json::array();
+    const nlohmann::json* candidates = doc->contains("candidates") ? &doc->at("candidates") : nullptr;
+    if (!candidates || !candidates->is_array())
+      throw InputError({{f + ": candidates", "missing or not a list", "a comparison's shard lists its candidates",
+                         "give the files written by hcpsim compare STUDY --shard i/N --format json -o FILE"}});
+    const nlohmann::json& c = *candidates;
     for (size_t i = 0; i < c.size(); ++i) {
       SweepRow row = row_from_json(c[i], f + ": candidates[" + std::to_string(i) + "]");
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
@@ -302,9 +306,11 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
     if (it != rows.end()) merged.rows.push_back(it->second);
     else ++merged.meta.missing_candidates;
   }
-  if (merged.meta.missing_candidates > 0)
-    std::cerr << "hcpsim compare: " << merged.meta.missing_candidates << " of " << merged.meta.candidates_total
-              << " candidates are in none of the files: merge every shard\n";
+  if (merged.meta.missing_candidates > 0)  // deciding from part of the space would be a silent wrong answer
+    throw FlagError("error: --merge: " + std::to_string(merged.meta.missing_candidates) + " of " +
+                    std::to_string(merged.meta.candidates_total) +
+                    " candidates are in none of the files (every shard's rows are needed to decide) — merge every shard "
+                    "of --shard i/N");
   return merged;
 }
 
@@ -316,6 +322,8 @@ int compare_main(const SweepCommands& s) {
   }
   int shard_index = 1, shard_count = 1;
   parse_shard(s.shard, shard_index, shard_count);
+  if (shard_count > 1 && (s.out.format != "json" || s.out.out_file.empty()))
+    throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
   check_outputs(s);
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
@@ -333,8 +341,6 @@ int compare_main(const SweepCommands& s) {
     if (const int code = interrupted_or_failed(run, ro, "compare"); code >= 0) return code;
     outcome = run.outcome;
     if (shard_count > 1) {  // a shard's rows alone decide nothing: write them for --merge
-      if (s.out.format != "json")
-        throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
       emit(s.out, compare_to_json(st, plan, outcome, CompareResult{}));
       return kExitOk;
     }

@@ -114,7 +114,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     int row = -1;
     std::vector<int> ranked;  // fitting rows, best first (outcome indices)
     std::string reasons;
-    int64_t valid = 0, fitting = 0, candidates = 0;
+    int64_t valid = 0, fitting = 0, candidates = 0, failed = 0;
   };
   std::vector<GroupPick> picks(plan.groups.size());
   std::vector<std::vector<int>> members(plan.groups.size());
@@ -127,7 +127,8 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     GroupPick& p = picks[g];
     p.candidates = static_cast<int64_t>(sub.rows.size());
     for (const SweepRow& r : sub.rows) {
-      p.valid += r.status == RowStatus::Ok || r.status == RowStatus::Unfit || r.status == RowStatus::Failed;
+      p.valid += r.status == RowStatus::Ok || r.status == RowStatus::Unfit;
+      p.failed += r.status == RowStatus::Failed;
       p.fitting += r.fits();
     }
     const SweepRecommendation rec = recommend_sweep(sub);
@@ -139,18 +140,24 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   for (int o = 0; o < static_cast<int>(st.options.size()); ++o) {
     OptionVerdict v;
     v.option = o;
+    int64_t failed = 0;
     for (size_t g = 0; g < plan.groups.size(); ++g) {
       if (plan.groups[g].option != o) continue;
       const GroupPick& p = picks[g];
       v.valid += p.valid;
       v.fitting += p.fitting;
       v.candidates += p.candidates;
+      failed += p.failed;
       if (p.row < 0) continue;
       if (!plan.groups[g].subset) v.whole_row = p.row;
-      // The whole keeps the option unless the subset trains faster beyond a tie.
-      const bool better = v.row < 0 || (outcome.rows[p.row].result->step->tokens_per_s >
-                                            outcome.rows[v.row].result->step->tokens_per_s &&
-                                        !throughput_tie(*outcome.rows[p.row].result, *outcome.rows[v.row].result));
+      // The whole keeps the option unless the subset trains faster (total tokens/s: the GPUs paid
+      // for are the same) beyond a tie: 2 %, or the band of the two predictions' ratio.
+      const bool better = v.row < 0 || [&] {
+        const SimulationResult& a = *outcome.rows[p.row].result;
+        const SimulationResult& b = *outcome.rows[v.row].result;
+        const double ratio = a.step->tokens_per_s / b.step->tokens_per_s;
+        return ratio - 1 > std::max(kThroughputTie, ratio_band(a.uncertainty, b.uncertainty));
+      }();
       if (!better) continue;
       v.group = static_cast<int>(g);
       v.row = p.row;
@@ -160,7 +167,9 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         if (r != p.row && v.runner_ups.size() < 3) v.runner_ups.push_back(r);
     }
     if (v.row < 0) {
-      v.none_why = v.valid == 0 ? "no layout of the job is valid on these GPUs (TP, CP and the global batch do not divide them)"
+      v.none_why = v.valid == 0 ? (failed > 0 ? "every valid layout's simulation failed (see the JSON rows' errors)"
+                                              : "no layout of the job is valid on these GPUs (TP, CP and the global batch "
+                                                "do not divide them)")
                                 : "no valid layout fits in GPU memory";
       int closest = -1;  // the valid layout nearest to fitting
       for (size_t g = 0; g < plan.groups.size(); ++g)
@@ -200,11 +209,22 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   }
   const SimulationResult& br = *outcome.rows[b.row].result;
   const std::string budget = strprintf("%.3g", st.token_budget / 1e9) + "B tokens";
-  std::string w = st.options[best].name + (rank == CompareRank::Cost && b.econ.cost ? " is the cheapest" : " is the fastest") +
-                  " way to train " + budget + ": " + duration(b.econ.time_s) + " (" +
+  std::vector<std::string> unpriced;
+  for (int o : res.ranking)
+    if (res.verdicts[o].row >= 0 && !res.verdicts[o].econ.cost) unpriced.push_back(st.options[o].name);
+  const bool by_cost = rank == CompareRank::Cost && b.econ.cost;
+  std::string w = st.options[best].name +
+                  (by_cost ? " is the cheapest" : " is the fastest") + " way to train " + budget +
+                  (by_cost && !unpriced.empty() ? " among the priced options" : "") + ": " + duration(b.econ.time_s) + " (" +
                   duration_band(b.econ.time_s_band.first, b.econ.time_s_band.second) + ") with " + outcome.rows[b.row].label + ", " +
                   strprintf("%.0f", br.step->tokens_per_s_per_gpu) + " tokens/s per GPU at " + strprintf("%.1f", 100 * br.step->mfu) +
                   "% MFU" + (b.econ.cost ? ", costing " + thousands(*b.econ.cost) + " at the study's prices" : "") + ".";
+  if (by_cost && !unpriced.empty()) {
+    w += "\n  Not priced, so not ranked by cost:";
+    for (size_t k = 0; k < unpriced.size(); ++k)
+      w += (k ? "," : "") + std::string(" ") + unpriced[k];
+    w += " (compare their GPU-hours).";
+  }
   const CompareGroup& bg = plan.groups[b.group];
   if (bg.subset) {
     w += "\n  It uses " + std::to_string(bg.gpus_used) + " of its " + std::to_string(bg.gpus_paid) + " GPUs (" +
@@ -234,7 +254,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     if (std::abs(time_ratio - 1) <= band) w += ", within the bands of the two predictions (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
     w += "; per GPU " + st.options[best].name + " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) +
          "x the peak at " + strprintf("%.2f", mfu) + "x the MFU)";
-    if (b.econ.cost && v.econ.cost) {
+    if (b.econ.cost && v.econ.cost && *v.econ.cost > 0) {
       const double c = *b.econ.cost / *v.econ.cost - 1;
       w += "; for this job " + st.options[best].name + " costs " + strprintf("%.0f", 100 * std::abs(c)) +
            (c <= 0 ? "% less" : "% more");

@@ -57,7 +57,8 @@ nlohmann::json base_document(const std::string& name, const nlohmann::json& job,
   return d;
 }
 
-void add_option(Study& st, const nlohmann::json& job, const std::string& name, const std::string& path,
+// Adds the option; false where its scenario did not validate (its errors are in `sink`).
+bool add_option(Study& st, const nlohmann::json& job, const std::string& name, const std::string& path,
                 const nlohmann::json& cluster, std::optional<double> price, std::optional<PowerSpec> power,
                 const ParseOptions& opt, DiagnosticSink& sink) {
   StudyOption o;
@@ -77,14 +78,16 @@ void add_option(Study& st, const nlohmann::json& job, const std::string& name, c
       for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && s.what == d.what);
       if (!seen) sink.error(where, d.what, d.rule, d.fix);
     }
-    return;
+    return false;
   }
   if (!power) {  // the preset's maximum power, where it has one
     if (const ClusterPreset* p = find_cluster_preset(o.base.cluster.preset); p && p->node_max_power_w > 0)
-      power = PowerSpec{0, p->node_max_power_w, 1.0, "the " + p->name + " preset's maximum power (an upper bound), PUE 1"};
+      power = PowerSpec{p->node_max_power_w / static_cast<double>(p->spec.gpus_per_node), 0, 1.0,
+                        "the " + p->name + " preset's maximum power per node / its GPUs (an upper bound), PUE 1"};
   }
   o.power = power;
   st.options.push_back(std::move(o));
+  return true;
 }
 
 }  // namespace
@@ -149,13 +152,13 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
     const nlohmann::json* cluster = o.object("cluster");
     if (!cluster && (*options)[i].is_object())
       sink.error(path + ".cluster", "missing", "each option names a cluster", "add \"cluster\": {\"preset\": \"dgx-h200\", \"num_nodes\": 16}");
-    const auto price = o.number("price_per_gpu_hour", 0, 1e6, "in your currency per GPU-hour, e.g. 3.50");
+    const auto price = o.number("price_per_gpu_hour", 1e-9, 1e6, "in your currency per GPU-hour, e.g. 3.50");
     any_price = any_price || price.has_value();
     const auto power = read_power(o, path);
     if (!cluster) continue;
-    add_option(st, job, name, path, *cluster, price, power, opt, sink);
+    const bool option_ok = add_option(st, job, name, path, *cluster, price, power, opt, sink);
     const nlohmann::json* variants = o.raw("fabric_variants");
-    if (!variants) continue;
+    if (!variants || !option_ok) continue;  // a broken option's errors are not repeated at each variant
     if (!variants->is_array()) {
       sink.error(path + ".fabric_variants", "must be a list", "each variant is {\"name\": ..., \"cluster\": {...keys to change...}}",
                  "write e.g. [{\"name\": \"2:1 fabric\", \"cluster\": {\"inter_node\": {\"oversubscription\": 2}}}]");
@@ -174,7 +177,7 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
       }
       nlohmann::json merged = *cluster;
       merged.merge_patch(*patch);
-      const auto vprice = vr.number("price_per_gpu_hour", 0, 1e6);
+      const auto vprice = vr.number("price_per_gpu_hour", 1e-9, 1e6, "in your currency per GPU-hour, e.g. 3.50");
       any_price = any_price || vprice.has_value();
       const auto vpower = read_power(vr, vpath);
       add_option(st, job, vname, vpath, merged, vprice ? vprice : price, vpower ? vpower : power, opt, sink);

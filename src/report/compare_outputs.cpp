@@ -29,7 +29,11 @@ nlohmann::json layout_json(const SweepRow& r) {
                       {"step_time_s", r.result->step->time_s},
                       {"step_time_band_s", band_json(r.result->uncertainty.time_s)},
                       {"tokens_per_s_per_gpu", r.result->step->tokens_per_s_per_gpu},
+                      {"tokens_per_s_band", band_json(r.result->uncertainty.tokens_per_s)},
                       {"mfu", r.result->step->mfu},
+                      // MFU scales with 1 / step time: its band from the step time's
+                      {"mfu_band", band_json({r.result->step->mfu * r.result->step->time_s / r.result->uncertainty.time_s.second,
+                                              r.result->step->mfu * r.result->step->time_s / r.result->uncertainty.time_s.first})},
                       {"peak_memory_gb", r.result->memory.peak_bytes / 1e9},
                       {"headroom_gb", r.headroom_gb()}};
   if (!p.hierarchical_context_parallel_sizes.empty()) j["hierarchical_context_parallel_sizes"] = p.hierarchical_context_parallel_sizes;
@@ -70,7 +74,7 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
     const StudyOption& so = st.options[oi];
     std::string line = pad_right(v.row >= 0 ? std::to_string(++rank) : "-", 6) + pad_right(so.name, w) + "  " + pad_right(gpus_of(plan, v, so), 8) + "  ";
     if (v.row < 0) {
-      t += line + "no layout: " + v.none_why.substr(0, v.none_why.find(':')) + "\n";
+      t += line + "no layout: " + v.none_why + "\n";
       continue;
     }
     const SweepRow& row = o.rows[v.row];

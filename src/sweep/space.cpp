@@ -116,16 +116,18 @@ struct Builder {
   // given) 1, 2, 4, ... while the global batch splits into them over DP and some recompute
   // setting still fits (memory only grows with the micro batch); without a global batch, the
   // scenario's own (the global batch would change with it).
-  void add_micro_batches(Layout l, const std::vector<int64_t>& listed, bool auto_mbs, int64_t global_batch,
+  void add_micro_batches(Layout l, std::vector<int64_t> listed, bool auto_mbs, int64_t global_batch,
                          int64_t world, int64_t pp, RecomputeGranularity base_recompute) {
-    if (!auto_mbs) {
+    const int64_t mp = l.tp * l.cp * pp;
+    if (!auto_mbs || world % mp != 0) {  // a layout that does not divide the GPUs: listed once, rejected
+      if (auto_mbs) listed = {1};
       for (int64_t m : listed) {
         l.mbs = m;
         for (SweepCandidate& c : recompute_variants(l, base_recompute)) add(std::move(c));
       }
       return;
     }
-    const int64_t dp = world / (l.tp * l.cp * pp);
+    const int64_t dp = world / mp;
     for (int64_t m = 1; dp > 0 && m * dp <= std::max<int64_t>(global_batch, dp); m *= 2) {
       if (m > 1 && global_batch % (m * dp) != 0) continue;
       l.mbs = m;

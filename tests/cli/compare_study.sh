@@ -37,7 +37,10 @@ assert o["NVL72 x2"]["gpus_used"] == 128 and o["NVL72 x2"]["gpus_idle"] == 16
 h = o["H100 x2"]
 assert math.isclose(h["energy_mwh"], 24e3 * h["time_to_train_s"] / 3.6e9, rel_tol=1e-9)
 # NVL72 x2 without a power of its own: the preset's maximum per rack x 2 racks
-assert o["NVL72 x2"]["power"]["per_node_w"] > 0 and "preset" in o["NVL72 x2"]["power"]["source"]
+# (132 kW per 72-GPU rack = 1833 W per GPU, x 144 GPUs paid)
+p = o["NVL72 x2"]["power"]
+assert p["per_node_w"] == 0 and math.isclose(p["per_gpu_w"] * 72, 132000) and "preset" in p["source"], p
+assert math.isclose(o["NVL72 x2"]["energy_mwh"], 132000 * 2 * o["NVL72 x2"]["time_to_train_s"] / 3.6e9, rel_tol=1e-9)
 assert o["tiny GPUs"]["layout"] is None and "fits" in o["tiny GPUs"]["none_why"]
 assert d["ranking"][-1] == "tiny GPUs"
 print("ok:", [(x["name"], round(x["time_to_train_s"])) for x in d["options"] if x["layout"]])
@@ -55,8 +58,21 @@ python3 -c "
 import json
 a, b = json.load(open('one.json')), json.load(open('merged.json'))
 assert a['options'] == b['options'] and a['recommendation'] == b['recommendation']" || fail "merged shards decide differently"
-"$BIN" compare study.json --merge s1.json >/dev/null 2>merge_err.txt || fail "a missing shard is a warning"
+"$BIN" compare study.json --merge s1.json >/dev/null 2>merge_err.txt; rc=$?
+[ $rc -eq 2 ] || fail "a merge missing a shard must not decide (exit $rc, want 2)"
 grep -q "in none of the files" merge_err.txt || fail "missing shard not said"
+"$BIN" compare study.json --shard 1/2 >/dev/null 2>shard_err.txt; rc=$?
+[ $rc -eq 2 ] && grep -q "add --format json -o FILE" shard_err.txt || fail "a shard without -o should stop before simulating"
+# A sequence no layout can split (seq % (2 x CP) fails even at CP 1): every option is reported with
+# no valid layout, none dropped, and the recommendation says no option can run the job.
+python3 -c "import json; d=json.load(open('study.json')); d['job']['training']['seq_length']=32767; json.dump(d, open('odd.json','w'))"
+"$BIN" compare odd.json -j 2 --format json -o odd_out.json 2>/dev/null || fail "a study with no valid layout anywhere: exit $?"
+python3 -c "
+import json
+d = json.load(open('odd_out.json'))
+assert len(d['options']) == 3 and all(o['layout'] is None and 'no layout of the job is valid' in o['none_why'] for o in d['options'])
+assert d['recommendation'].startswith('No option can run the job'), d['recommendation']" || fail "options with no valid layout"
+
 # A broken study: exit 2, the path of the problem.
 python3 -c "import json; d=json.load(open('study.json')); d['options'][1]['cluster']['preset']='dgx-h1000'; json.dump(d, open('bad.json','w'))"
 "$BIN" compare bad.json >/dev/null 2>bad_err.txt; rc=$?

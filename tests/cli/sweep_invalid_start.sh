@@ -24,6 +24,14 @@ assert (ok["tp"], ok["cp"], ok["micro_batch_size"], ok["recompute"], ok["cluster
 assert by["tp8-cp3-p2p-mbs1-full"]["status"] == "rejected"
 print("ok:", ok["label"], ok["step.tokens_per_s_per_gpu"])
 PY
+# A layout bigger than the cluster (TP8 x CP8 on 24 GPUs) stays in the list, rejected, under the
+# default micro batches too.
+"$BIN" sweep "$TMP/odd.json" --tp 8 --cp 8 --comm p2p --recompute full --state "$TMP/s3" --format json -o "$TMP/big.json" \
+  2>/dev/null || fail "sweep of a too-big layout"
+python3 -c "
+import json
+c = json.load(open('$TMP/big.json'))['candidates']
+assert [r['status'] for r in c] == ['rejected'] and 'world_size' in c[0]['rejected_by'][0]['rule'], c" || fail "too-big layout dropped"
 # A problem besides the layout still stops the sweep.
 python3 -c "import json; d=json.load(open('$TMP/odd.json')); d['model']['preset']='llama9'; json.dump(d, open('$TMP/bad.json','w'))"
 "$BIN" sweep "$TMP/bad.json" --state "$TMP/s2" >/dev/null 2>"$TMP/err2"; rc=$?

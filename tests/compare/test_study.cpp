@@ -51,9 +51,11 @@ TEST_CASE("study: options, variants, global batch in tokens, power defaults") {
   CHECK(st.options[1].base.cluster.inter_node.oversubscription == 2.0);
   CHECK(st.options[0].base.cluster.inter_node.oversubscription == 1.0);
   CHECK(*st.options[1].price_per_gpu_hour == 2.0);  // a variant keeps its option's price
-  // A has no power of its own: the preset's maximum power per node.
+  // A has no power of its own: the preset's maximum power per node over its 8 GPUs (per GPU, so that
+  // a node of another size, gpus_per_node overridden, draws for the GPUs it has).
   REQUIRE(st.options[0].power.has_value());
-  CHECK(st.options[0].power->per_node_w == find_cluster_preset("dgx-h100")->node_max_power_w);
+  CHECK(st.options[0].power->per_gpu_w == Approx(find_cluster_preset("dgx-h100")->node_max_power_w / 8));
+  CHECK(st.options[0].power->per_node_w == 0);
   CHECK(st.options[2].power->per_gpu_w == 1200);
   CHECK(st.options[2].power->pue == 1.2);
   CHECK_FALSE(st.options[2].price_per_gpu_hour.has_value());
@@ -80,6 +82,14 @@ TEST_CASE("study: errors name their path in the study file") {
   int count = 0;
   for (const Diagnostic& e : es) count += e.path == "job.model.preset";
   CHECK(count == 1);
+  d = study_doc();
+  d["options"][0]["price_per_gpu_hour"] = 0;  // a price is positive
+  CHECK(has_error(errors_of(d), "options[0].price_per_gpu_hour"));
+  d = study_doc();
+  d["options"][0]["cluster"]["preset"] = "dgx-h1000";  // reported at the option, not again at its variant
+  const auto once = errors_of(d);
+  CHECK(has_error(once, "options[0].cluster.preset"));
+  CHECK_FALSE(has_error(once, "options[0].fabric_variants[0].cluster.preset"));
   d = study_doc();
   d["job"]["training"]["micro_batch_size"] = 2;  // swept, not given
   CHECK(has_error(errors_of(d), "job.training.micro_batch_size"));
