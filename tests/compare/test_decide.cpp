@@ -1,0 +1,73 @@
+// The per-option decision on rows whose numbers are chosen here: whole cluster against its
+// power-of-two subset (total tokens/s, a tie keeps the whole), and the words' cost direction.
+#include <catch2/catch.hpp>
+
+#include "compare/compare.hpp"
+
+using namespace hcpsim;
+using nlohmann::json;
+
+namespace {
+
+// A fitting simulated row of `gpus` GPUs at `tokens_per_s` in all, step 10 s, band +-1 %.
+SweepRow row(const std::string& key, int64_t gpus, double tokens_per_s, double peak_flops) {
+  SimulationResult r;
+  r.scenario.cluster.gpu.peak_bf16_flops_per_s = peak_flops;
+  StepMetrics s;
+  s.time_s = 10;
+  s.tokens_per_s = tokens_per_s;
+  s.tokens_per_s_per_gpu = tokens_per_s / static_cast<double>(gpus);
+  s.mfu = 0.5;
+  r.step = s;
+  r.uncertainty.relative = 0.01;
+  r.uncertainty.time_s = {9.9, 10.1};
+  r.uncertainty.components = {{"attention kernels", 1.0, 0.01, "test"}};
+  r.memory.capacity_bytes = 80e9;
+  r.memory.peak_bytes = 40e9;
+  r.memory.headroom_bytes = 40e9;
+  r.memory.fits = true;
+  SweepRow w;
+  w.key = key;
+  w.label = key;
+  w.status = RowStatus::Ok;
+  w.result = r;
+  return w;
+}
+
+Study nvl72_study(double price) {
+  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
+                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
+                           {"token_budget", 1e9}}},
+                  {"prices_source", "test"},
+                  {"options", {{{"name", "NVL72 x2"}, {"cluster", {{"preset", "gb200-nvl72"}, {"num_nodes", 2}}},
+                                {"price_per_gpu_hour", price}}}},
+                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
+                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
+  return parse_study_text(d.dump(), ParseOptions{});
+}
+
+}  // namespace
+
+TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s") {
+  const Study st = nvl72_study(5.0);
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  REQUIRE(plan.groups.size() == 2);  // the whole (144) and the subset (128)
+  SweepOutcome o;
+  // The whole at 100,000 tokens/s (694 per GPU), the subset at 101,000 (789 per GPU): 1 % more in
+  // all, 13.6 % more per GPU. Same GPUs paid: a tie on total throughput keeps the whole.
+  o.rows = {row("o1.a", 144, 100000, 2.5e15), row("o1s.b", 128, 101000, 2.5e15)};
+  CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  REQUIRE(r.verdicts.size() == 1);
+  CHECK(r.verdicts[0].row == 0);
+  CHECK(r.verdicts[0].whole_row == 0);
+  // 10 % more in all: beyond 2 % and the ratio's band (shared evidence: ~0): the subset.
+  o.rows[1] = row("o1s.b", 128, 110000, 2.5e15);
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.verdicts[0].row == 1);
+  CHECK(plan.groups[r.verdicts[0].group].subset);
+  // Time to train: 1e9 / (16 x 32768) -> 1908 steps x 10 s; GPU-hours count all 144 GPUs.
+  CHECK(r.verdicts[0].econ.steps == 1908);
+  CHECK(r.verdicts[0].econ.gpu_hours == Approx(144 * 19080.0 / 3600));
+  CHECK_THAT(r.recommendation, Catch::Contains("It uses 128 of its 144 GPUs (16 idle but paid for)"));
+  CHECK_THAT(r.recommendation, Catch::Contains("trains slower"));
+}
