@@ -157,6 +157,19 @@ int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const 
   return -1;
 }
 
+// The candidate rows of a sweep or comparison result file `f`; `writer` names the command that
+// writes such files (the fix of the error when the list is missing or not a list).
+std::vector<SweepRow> candidate_rows(const nlohmann::json& doc, const std::string& f, const std::string& writer) {
+  const nlohmann::json* candidates = doc.contains("candidates") ? &doc.at("candidates") : nullptr;
+  if (!candidates || !candidates->is_array())
+    throw InputError({{f + ": candidates", "missing or not a list", "a result file lists its candidates",
+                       "give the files written by " + writer}});
+  std::vector<SweepRow> rows;
+  for (size_t i = 0; i < candidates->size(); ++i)
+    rows.push_back(row_from_json((*candidates)[i], f + ": candidates[" + std::to_string(i) + "]"));
+  return rows;
+}
+
 int finish(const SweepCommands& s, const SweepOutcome& o) {
   const SweepRecommendation rec = recommend_sweep(o);
   if (!s.report_dir.empty()) {
@@ -249,14 +262,7 @@ int merge_main(const SweepCommands& s) {
                       " (space_digest differs) — merge shards of one sweep: same scenario, bounds and hcpsim version");
     }
     merged.meta.shards.push_back({f, meta.shard});
-    const nlohmann::json* candidates = doc->contains("candidates") ? &doc->at("candidates") : nullptr;
-    if (!candidates || !candidates->is_array())
-      throw InputError({{f + ": candidates", "missing or not a list", "a sweep result lists its candidates",
-                         "give the files written by hcpsim sweep --format json -o FILE"}});
-    for (size_t i = 0; i < candidates->size(); ++i) {
-      SweepRow row = row_from_json((*candidates)[i], f + ": candidates[" + std::to_string(i) + "]");
-      rows.emplace(row.key, std::move(row));
-    }
+    for (SweepRow& row : candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE")) rows.emplace(row.key, std::move(row));
   }
   for (auto& [k, r] : rows) merged.rows.push_back(std::move(r));
   std::sort(merged.rows.begin(), merged.rows.end(), [](const SweepRow& a, const SweepRow& b) { return a.index < b.index; });
@@ -291,13 +297,7 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
       throw FlagError("error: --merge: " + f + ": belongs to another comparison (space_digest differs from this study's) "
                       "— merge shards of this study file, written by this hcpsim version");
     merged.meta.shards.push_back({f, m.shard});
-    const nlohmann::json* candidates = doc->contains("candidates") ? &doc->at("candidates") : nullptr;
-    if (!candidates || !candidates->is_array())
-      throw InputError({{f + ": candidates", "missing or not a list", "a comparison's shard lists its candidates",
-                         "give the files written by hcpsim compare STUDY --shard i/N --format json -o FILE"}});
-    const nlohmann::json& c = *candidates;
-    for (size_t i = 0; i < c.size(); ++i) {
-      SweepRow row = row_from_json(c[i], f + ": candidates[" + std::to_string(i) + "]");
+    for (SweepRow& row : candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE")) {
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
     }
   }

@@ -148,3 +148,14 @@ TEST_CASE("head dims: the softmax's exponentials do not shrink with the head dim
   bare.sm_count = 0;
   CHECK(head_dim_factor(bare, 312e12, 0.70, 32, false) == 1);
 }
+
+TEST_CASE("roofline: the Blackwell Ultra presets get their own figures (B300, GB300), not B200's or GB200's") {
+  // The figures are found by a model token in the GPU's name (roofline.cpp): the presets' names
+  // must carry "B300" and "GB300" so that neither falls back to the compute-capability default.
+  const auto b300 = roofline_figures(find_cluster_preset("dgx-b300")->spec.gpu);
+  const auto gb300 = roofline_figures(find_cluster_preset("gb300-nvl72")->spec.gpu);
+  REQUIRE(b300.has_value());
+  REQUIRE(gb300.has_value());
+  CHECK(std::string(b300->gpu) == "B300");
+  CHECK(std::string(gb300->gpu) == "GB300");
+}
