@@ -18,8 +18,8 @@ double MemoryPhase::total_bytes() const {
 
 namespace {
 
-std::vector<MemoryComponent> static_components(const Scenario& s) {
-  const ModelStateBytes m = model_state_bytes(s);
+std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage) {
+  const ModelStateBytes m = model_state_bytes(s, stage);
   const WorkspaceBytes w = workspace_bytes(s);
   std::vector<MemoryComponent> c;
   c.push_back({"weights", m.weights_bytes, "bf16, 2 B/param of the TP shard"});
@@ -44,7 +44,7 @@ struct Dynamic {
   double n = 0;
 };
 
-Dynamic dynamic_terms(const Scenario& s) {
+Dynamic dynamic_terms(const Scenario& s, double layers_in_flight) {
   Dynamic d;
   d.act = layer_activation_bytes(s);
   d.cp = cp_buffer_bytes(s);
@@ -54,7 +54,7 @@ Dynamic dynamic_terms(const Scenario& s) {
     d.recomputed = d.act.no_recompute_bytes() + d.cp.saved_extra_per_layer_bytes;
   else if (r == RecomputeGranularity::Selective)
     d.recomputed = d.act.lse_bytes + d.cp.saved_extra_per_layer_bytes;
-  d.n = static_cast<double>(s.model.num_layers);
+  d.n = layers_in_flight;
   return d;
 }
 
@@ -65,9 +65,14 @@ MemoryComponent saved_layers(const Dynamic& d, double layers) {
 
 }  // namespace
 
-MemoryEstimate estimate_memory(const Scenario& s) {
-  assert(s.parallel.pipeline_model_parallel_size == 1);
-  const Dynamic d = dynamic_terms(s);
+namespace {
+
+// The phases of one pipeline stage (PP = 1: the only stage, every phase).
+std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& split, int64_t stage) {
+  const int64_t pp = s.parallel.pipeline_model_parallel_size;
+  const double in_flight = static_cast<double>(
+      pipeline_peak_layers_in_flight(s.parallel.pipeline(), split, stage, std::max<int64_t>(1, s.num_microbatches())));
+  const Dynamic d = dynamic_terms(s, in_flight);
   const ModelSpec& m = s.model;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
   const double e = static_cast<double>(s.activation_bytes_per_element());
@@ -79,46 +84,74 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   const double hq_d = static_cast<double>(m.num_attention_heads / tp * m.kv_channels);
   const double vocab_r = static_cast<double>(padded_vocab_size(m.vocab_size, tp) / tp);
   const bool recompute_attn = s.training.recompute_granularity != RecomputeGranularity::None;
+  const bool has_loss = stage == pp - 1;
+  const bool has_layers = split.stage_layers(stage) > 0;
 
+  std::vector<MemoryComponent> statics = static_components(s, stage);
+  if (pp > 1)  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
+    statics.push_back({"pipeline transfer buffers", 2.0 * T * e * h / t_sp, "received activation + gradient, one micro batch"});
   const auto phase = [&](const char* name, std::vector<MemoryComponent> dyn) {
-    MemoryPhase p{name, static_components(s)};
+    MemoryPhase p{pp > 1 ? "stage " + std::to_string(stage) + " " + name : std::string(name), statics};
     p.components.insert(p.components.end(), dyn.begin(), dyn.end());
     return p;
   };
   const MemoryComponent recomputed{"recomputed layer", d.recomputed,
                                    "rebuilt in backward by recompute"};
   std::vector<MemoryPhase> phases;
-  phases.push_back(phase(
-      "fwd.attention",
-      {saved_layers(d, d.n - 1),
-       {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
-       {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
-  phases.push_back(phase(
-      "fwd.loss",
-      {saved_layers(d, d.n),
-       {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
-       {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
-  phases.push_back(phase(
-      "bwd.mlp",
-      {saved_layers(d, d.n), recomputed,
-       {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
-        "dY, d(act out), d(FC1 out)"}}));
-  phases.push_back(phase(
-      "bwd.attention",
-      {saved_layers(d, d.n), recomputed,
-       {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
-       {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
-        recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
+  if (has_layers)
+    phases.push_back(phase(
+        "fwd.attention",
+        {saved_layers(d, d.n - 1),
+         {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
+         {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
+  if (has_loss)
+    phases.push_back(phase(
+        "fwd.loss",
+        {saved_layers(d, d.n),
+         {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
+         {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
+  if (has_layers) {
+    phases.push_back(phase(
+        "bwd.mlp",
+        {saved_layers(d, d.n), recomputed,
+         {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
+          "dY, d(act out), d(FC1 out)"}}));
+    phases.push_back(phase(
+        "bwd.attention",
+        {saved_layers(d, d.n), recomputed,
+         {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
+         {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
+          recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
+  }
+  if (phases.empty()) phases.push_back(phase("static", {}));  // a stage of the embedding alone
+  return phases;
+}
 
-  const auto peak = std::max_element(phases.begin(), phases.end(),
-                                     [](const MemoryPhase& a, const MemoryPhase& b) {
-                                       return a.total_bytes() < b.total_bytes();
-                                     });
+}  // namespace
+
+MemoryEstimate estimate_memory(const Scenario& s) {
+  const int64_t pp = s.parallel.pipeline_model_parallel_size;
+  const PipelineSplit split = pipeline_split(s.parallel.pipeline(), s.model.num_layers);
+  assert(split.problem.empty());
   MemoryEstimate est;
-  for (const MemoryPhase& p : phases) est.phases.push_back({p.name, p.total_bytes()});
-  est.peak_phase = peak->name;
-  est.breakdown = peak->components;
-  est.peak_bytes = peak->total_bytes();
+  std::vector<MemoryPhase> peak_stage_phases;
+  double peak = -1;
+  for (int64_t stage = 0; stage < pp; ++stage) {
+    std::vector<MemoryPhase> phases = stage_phases(s, split, stage);
+    const auto top = std::max_element(phases.begin(), phases.end(), [](const MemoryPhase& a, const MemoryPhase& b) {
+      return a.total_bytes() < b.total_bytes();
+    });
+    if (pp > 1) est.stage_peak_bytes.push_back(top->total_bytes());
+    if (top->total_bytes() > peak) {
+      peak = top->total_bytes();
+      est.peak_phase = top->name;
+      est.breakdown = top->components;
+      est.peak_stage = stage;
+      peak_stage_phases = std::move(phases);
+    }
+  }
+  for (const MemoryPhase& p : peak_stage_phases) est.phases.push_back({p.name, p.total_bytes()});
+  est.peak_bytes = peak;
   est.capacity_bytes = s.cluster.gpu.memory_bytes;
   est.headroom_bytes = est.capacity_bytes - est.peak_bytes;
   est.fits = est.headroom_bytes >= 0;

@@ -1,7 +1,8 @@
 // Per-GPU memory estimate: the peak over the phases of one training step, with a breakdown.
 //
 // Static (alive all step): model states and workspaces (memory_states.hpp).
-// Dynamic, per rank, for the worst rank of the CP group (PP = 1, n = num_layers, T = mbs*S/CP,
+// Dynamic, per rank, for the worst rank of the CP group (n = layers in flight: num_layers with
+// PP = 1, see below; T = mbs*S/CP,
 // t_sp = TP with sequence parallelism else 1, e = 2, "saved" = saved_bytes_per_layer):
 //   fwd.attention  core attention of the last layer: (n-1)*saved of the earlier layers
 //                  + attn_pre of this layer (norm in/out, Q, K, V) + CP forward buffers
@@ -21,7 +22,13 @@
 //                  none: 0.
 // Peak = max over these phase totals (a max of phase totals, not a timeline: transients
 // inside a phase are assumed to coincide, which makes each phase an upper-end estimate).
-// Not included: allocator fragmentation, CUDA graphs, pipeline parallelism (PP = 1).
+// Pipeline parallelism (rules/pipeline.hpp): every stage is estimated with its own parameters
+// (its layers; the embedding on the first, head on the last) and its own "n": the most layers'
+// activations it holds at once under its schedule — for 1F1B min(p - s, m) micro batches of its
+// layers, so the first stage holds L layers' worth (Korthikanti et al. 2022, §4.2.3); interleaved
+// L (1 + (p-1)/(p v)) on the first stage — plus two p2p receive buffers. The loss phase is the
+// last stage's. The peak over stages decides fit.
+// Not included: allocator fragmentation, CUDA graphs.
 #pragma once
 
 #include <optional>
@@ -53,8 +60,10 @@ struct MemoryPhaseTotal {
 
 struct MemoryEstimate {
   std::vector<MemoryComponent> breakdown;  // the peak phase's components; sums to peak_bytes
-  std::vector<MemoryPhaseTotal> phases;    // every phase's total, for reports
-  std::string peak_phase;
+  std::vector<MemoryPhaseTotal> phases;    // every phase's total (of the peak stage with PP), for reports
+  std::string peak_phase;                  // PP > 1: "stage <s> <phase>"
+  int64_t peak_stage = 0;                  // the pipeline stage whose peak decides fit
+  std::vector<double> stage_peak_bytes;    // PP > 1: every stage's peak, stage 0 first (empty with PP = 1)
   double peak_bytes = 0;
   double capacity_bytes = 0;  // cluster.gpu.memory_bytes
   double headroom_bytes = 0;  // capacity - peak; negative when it does not fit

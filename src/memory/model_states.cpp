@@ -1,5 +1,7 @@
 #include "memory/model_states.hpp"
 
+#include <cassert>
+
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -18,9 +20,11 @@ constexpr double kNcclBytesPerCommunicator = 256 * kMiB;
 int64_t ring_communicators(int64_t n) { return n <= 1 ? 0 : (n == 2 ? 1 : 2); }
 }  // namespace
 
-ModelStateBytes model_state_bytes(const Scenario& s) {
+ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
   const ParallelSpec& par = s.parallel;
-  const ParamCounts p = count_params_per_tp_rank(s.model, par.tensor_model_parallel_size);
+  const PipelineSplit split = pipeline_split(par.pipeline(), s.model.num_layers);
+  assert(split.problem.empty());
+  const ParamCounts p = count_params_per_stage(s.model, par.tensor_model_parallel_size, split, stage);
   ModelStateBytes m;
   m.params_per_gpu = static_cast<double>(p.total());
   m.optimizer_shard =
@@ -49,6 +53,7 @@ WorkspaceBytes workspace_bytes(const Scenario& s) {
     }
   }
   if (par.data_parallel_size * par.context_parallel_size > 1) comms += 1;
+  if (par.pipeline_model_parallel_size > 1) comms += 1;
   WorkspaceBytes w;
   w.cuda_context_bytes = kCudaContextBytes;
   w.gemm_workspace_bytes = kGemmWorkspaceBytes;

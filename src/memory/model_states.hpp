@@ -2,7 +2,7 @@
 // allowance for the CUDA context, library workspaces and NCCL buffers.
 //
 // What is counted where (Megatron-LM with bf16 training, Adam; P = params of this
-// rank's TP shard, PP = 1):
+// rank's TP shard of its pipeline stage, scenario/model_params.hpp count_params_per_stage):
 //   weights       2 B/param   bf16 model parameters (DDP param buffer)
 //   main grads    4 B/param   fp32 main_grad buffer, full size on every rank: bf16
 //                             training sets accumulate_allreduce_grads_in_fp32 and the
@@ -29,7 +29,8 @@
 //   send and a receive peer: 32 * 2 * 4 MiB = 256 MiB. Communicators: TP (TP > 1); the CP
 //   transport's (p2p: the two ring-neighbour pair communicators, one when the ring has 2
 //   ranks; all_gather, a2a: the CP group; a2a+p2p: the a2a group plus the ring's pair
-//   communicators); DP x CP (gradient reduce-scatter / param all-gather, when > 1).
+//   communicators); DP x CP (gradient reduce-scatter / param all-gather, when > 1); the
+//   pipeline's (PP > 1).
 // Allocator fragmentation is not included (PyTorch's caching allocator typically loses a
 // few percent; it depends on expandable_segments and is left to calibration).
 #pragma once
@@ -49,7 +50,8 @@ struct ModelStateBytes {
   int64_t optimizer_shard = 1;    // DP*CP with the distributed optimizer, else 1
 };
 
-ModelStateBytes model_state_bytes(const Scenario& s);
+// Of pipeline stage `stage` (PP = 1: the whole model's TP shard).
+ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage = 0);
 
 struct WorkspaceBytes {
   double cuda_context_bytes = 0;

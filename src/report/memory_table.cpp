@@ -28,7 +28,17 @@ std::string format_memory(const MemoryEstimate& m) {
     std::snprintf(buf, sizeof buf, " %s %.2f", p.name.c_str(), p.bytes / 1e9);
     out += buf;
   }
-  out += "\n  not included: allocator fragmentation\n";
+  out += "\n";
+  if (!m.stage_peak_bytes.empty()) {
+    out += "  peak per pipeline stage:";
+    for (size_t i = 0; i < m.stage_peak_bytes.size(); ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %zu: %.2f", i, m.stage_peak_bytes[i] / 1e9);
+      out += buf;
+    }
+    out += "\n";
+  }
+  out += "  not included: allocator fragmentation\n";
   return out;
 }
 

@@ -1,4 +1,6 @@
 #include "report/result_text.hpp"
+
+#include <algorithm>
 #include "common/strprintf.hpp"
 
 #include <cstdio>
@@ -32,7 +34,17 @@ std::string format_result(const SimulationResult& r) {
     o += "           per micro batch: forward " + f("%.1f ms", 1e3 * s.composed.microbatch_forward_s) + ", backward " +
          f("%.1f ms", 1e3 * s.composed.microbatch_backward_s) + "; DP sync exposed " +
          f("%.1f ms", 1e3 * (s.composed.grad_reduce_exposed_s + s.composed.param_gather_exposed_s)) + ", optimizer " +
-         f("%.1f ms", 1e3 * s.inputs.optimizer_s) + "\n";
+         f("%.1f ms", 1e3 * s.composed.optimizer_s) + "\n";
+    if (s.inputs.pipeline.stages > 1) {
+      const PipelineSpec& ps = s.inputs.pipeline;
+      double send = 0;
+      for (const StageInputs& st : s.inputs.stages) send = std::max({send, st.send_forward_s, st.send_backward_s});
+      o += "pipeline:  " + std::string(ps.interleaved() ? "interleaved 1F1B, " : "1F1B, ") + std::to_string(ps.stages) +
+           " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual" : "") + ", " +
+           std::to_string(s.inputs.microbatches) + " micro batches: " + f("%.3f s", s.composed.pipeline_s) + ", bubble " +
+           f("%.1f%%", 100 * s.composed.bubble_fraction) + "; stage-to-stage transfer up to " + f("%.2f ms", 1e3 * send) +
+           (ps.overlap_p2p_comm ? " (overlapped)" : " (blocking)") + "\n";
+    }
   }
   o += "layer:     forward " + f("%.2f ms", 1e3 * r.layer.forward_s) + ", backward " +
        f("%.2f ms", 1e3 * r.layer.backward_s) + " (slowest rank)" + (r.step ? "" : band_text(r.uncertainty)) + "\n";

@@ -39,6 +39,7 @@ enum class OpArea : uint8_t {
   GradReduce,   // data-parallel gradient reduce-scatter (all-reduce without the distributed optimizer)
   ParamGather,  // distributed optimizer's parameter all-gather
   Optimizer,    // the optimizer step
+  Pipeline,     // stage-to-stage activation / gradient transfers (pipeline parallelism)
 };
 
 inline const char* to_string(OpArea a) {
@@ -50,6 +51,7 @@ inline const char* to_string(OpArea a) {
     case OpArea::GradReduce:
     case OpArea::ParamGather: return "dp";
     case OpArea::Optimizer: return "optimizer";
+    case OpArea::Pipeline: return "pp";
   }
   return "?";
 }

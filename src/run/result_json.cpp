@@ -1,5 +1,7 @@
 #include "run/result_json.hpp"
 
+#include <algorithm>
+
 #include "common/json_reader.hpp"
 #include "scenario/scenario_json.hpp"
 
@@ -14,12 +16,17 @@ void read(std::optional<T> v, T& field) {
 
 constexpr double kHuge = 1e300;
 
-// A reader of the object at `key` of `r` that knows `keys` and requires all of them.
+// Keys written only with pipeline parallelism (or, wall_s, outside reproducible output).
+bool optional_key(const std::string& k) {
+  return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes";
+}
+
+// A reader of the object at `key` of `r` that knows `keys` and requires all but the optional ones.
 ObjectReader sub(ObjectReader& r, const std::string& key, std::vector<std::string> keys) {
   if (!r.has(key)) r.sink().error(r.path_of(key), "missing", "a result names every field", "write it with hcpsim");
   ObjectReader s = r.child(key, keys);
   for (const auto& k : keys)
-    if (r.has(key) && !s.has(k) && k != "wall_s")
+    if (r.has(key) && !s.has(k) && !optional_key(k))
       r.sink().error(s.path_of(k), "missing", "a result names every field", "write it with hcpsim");
   return s;
 }
@@ -33,10 +40,51 @@ nlohmann::json memory_to_json(const MemoryEstimate& m) {
   for (const auto& c : m.breakdown) breakdown.push_back({{"name", c.name}, {"bytes", c.bytes}, {"note", c.note}});
   nlohmann::json phases = nlohmann::json::array();
   for (const auto& p : m.phases) phases.push_back({{"name", p.name}, {"bytes", p.bytes}});
-  return {{"peak_bytes", m.peak_bytes},         {"capacity_bytes", m.capacity_bytes},
-          {"headroom_bytes", m.headroom_bytes}, {"fits", m.fits},
-          {"peak_phase", m.peak_phase},         {"breakdown", breakdown},
-          {"phases", phases}};
+  nlohmann::json j = {{"peak_bytes", m.peak_bytes},         {"capacity_bytes", m.capacity_bytes},
+                      {"headroom_bytes", m.headroom_bytes}, {"fits", m.fits},
+                      {"peak_phase", m.peak_phase},         {"breakdown", breakdown},
+                      {"phases", phases}};
+  if (!m.stage_peak_bytes.empty()) {  // PP > 1
+    j["peak_stage"] = m.peak_stage;
+    j["stage_peak_bytes"] = m.stage_peak_bytes;
+  }
+  return j;
+}
+
+// Stage values as the PP = 1 keys report them: embedding + head per micro batch, the longest
+// DP sync (per stage with PP, "pipeline" holds each).
+double sum_over(const StepInputs& in, double StageInputs::*field) {
+  double v = 0;
+  for (const StageInputs& s : in.stages) v += s.*field;
+  return v;
+}
+double max_over(const StepInputs& in, double StageInputs::*field) {
+  double v = 0;
+  for (const StageInputs& s : in.stages) v = std::max(v, s.*field);
+  return v;
+}
+
+nlohmann::json pipeline_to_json(const StepMetrics& s) {
+  const PipelineSpec& ps = s.inputs.pipeline;
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageInputs& st : s.inputs.stages)
+    stages.push_back({{"chunk_layers", st.chunk_layers},
+                      {"extra_forward_s", st.extra_forward_s},
+                      {"extra_backward_s", st.extra_backward_s},
+                      {"send_forward_s", st.send_forward_s},
+                      {"send_backward_s", st.send_backward_s},
+                      {"grad_reduce_s", st.grad_reduce_s},
+                      {"param_gather_s", st.param_gather_s},
+                      {"optimizer_s", st.optimizer_s},
+                      {"grad_buckets", st.buckets}});
+  return {{"schedule", ps.interleaved() ? "interleaved_1f1b" : "1f1b"},
+          {"stages", ps.stages},
+          {"virtual_stages", ps.virtual_stages},
+          {"microbatch_group", ps.group()},
+          {"overlap_p2p_comm", ps.overlap_p2p_comm},
+          {"pipeline_s", s.composed.pipeline_s},
+          {"bubble_fraction", s.composed.bubble_fraction},
+          {"per_stage", stages}};
 }
 
 nlohmann::json result_to_json(const SimulationResult& r) {
@@ -57,14 +105,15 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"microbatch_backward_s", s.composed.microbatch_backward_s},
                  {"layers", s.inputs.layers},
                  {"microbatches", s.inputs.microbatches},
-                 {"embedding_head_forward_s", s.inputs.extra_forward_s},
-                 {"embedding_head_backward_s", s.inputs.extra_backward_s},
-                 {"grad_reduce_s", s.inputs.grad_reduce_s},
+                 {"embedding_head_forward_s", sum_over(s.inputs, &StageInputs::extra_forward_s)},
+                 {"embedding_head_backward_s", sum_over(s.inputs, &StageInputs::extra_backward_s)},
+                 {"grad_reduce_s", max_over(s.inputs, &StageInputs::grad_reduce_s)},
                  {"grad_reduce_exposed_s", s.composed.grad_reduce_exposed_s},
-                 {"grad_buckets", s.inputs.buckets},
-                 {"param_gather_s", s.inputs.param_gather_s},
+                 {"grad_buckets", s.inputs.stages.front().buckets},
+                 {"param_gather_s", max_over(s.inputs, &StageInputs::param_gather_s)},
                  {"param_gather_exposed_s", s.composed.param_gather_exposed_s},
-                 {"optimizer_s", s.inputs.optimizer_s}};
+                 {"optimizer_s", s.composed.optimizer_s}};
+    if (s.inputs.pipeline.stages > 1) j["step"]["pipeline"] = pipeline_to_json(s);
   } else {
     j["step"] = nullptr;
   }
@@ -102,7 +151,7 @@ nlohmann::json result_to_json(const SimulationResult& r) {
 
 namespace {
 
-StepMetrics step_from_json(ObjectReader s, const PassSpans& layer) {
+StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenario& scenario) {
   StepMetrics m;
   m.time_s = number(s, "time_s");
   m.tokens_per_s = number(s, "tokens_per_s");
@@ -114,18 +163,51 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer) {
   read(s.integer("microbatches", 0, int64_t{1} << 40), in.microbatches);
   in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
   in.layer_backward_s = layer.backward_s;
-  in.extra_forward_s = number(s, "embedding_head_forward_s");
-  in.extra_backward_s = number(s, "embedding_head_backward_s");
-  in.grad_reduce_s = number(s, "grad_reduce_s");
-  in.param_gather_s = number(s, "param_gather_s");
-  in.optimizer_s = number(s, "optimizer_s");
-  read(s.integer("grad_buckets", 0, int64_t{1} << 40), in.buckets);
+  in.pipeline = scenario.parallel.pipeline();
+  if (const nlohmann::json* pj = s.raw("pipeline")) {
+    ObjectReader p(*pj, s.path_of("pipeline"), s.sink(),
+                   {"schedule", "stages", "virtual_stages", "microbatch_group", "overlap_p2p_comm", "pipeline_s",
+                    "bubble_fraction", "per_stage"});
+    const nlohmann::json* list = p.raw("per_stage");
+    for (size_t i = 0; list && list->is_array() && i < list->size(); ++i) {
+      ObjectReader e((*list)[i], p.path_of("per_stage") + "[" + std::to_string(i) + "]", s.sink(),
+                     {"chunk_layers", "extra_forward_s", "extra_backward_s", "send_forward_s", "send_backward_s",
+                      "grad_reduce_s", "param_gather_s", "optimizer_s", "grad_buckets"});
+      StageInputs st;
+      read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
+      st.extra_forward_s = number(e, "extra_forward_s");
+      st.extra_backward_s = number(e, "extra_backward_s");
+      st.send_forward_s = number(e, "send_forward_s");
+      st.send_backward_s = number(e, "send_backward_s");
+      st.grad_reduce_s = number(e, "grad_reduce_s");
+      st.param_gather_s = number(e, "param_gather_s");
+      st.optimizer_s = number(e, "optimizer_s");
+      read(e.integer("grad_buckets", 1, int64_t{1} << 40), st.buckets);
+      in.stages.push_back(std::move(st));
+    }
+    if (int64_t(in.stages.size()) != in.pipeline.stages)
+      s.sink().error(p.path_of("per_stage"), "one entry per pipeline stage", "consistency", "write it with hcpsim");
+    m.composed.pipeline_s = number(p, "pipeline_s");
+    m.composed.bubble_fraction = number(p, "bubble_fraction");
+  } else {  // PP = 1: the one stage is the step's keys
+    StageInputs st;
+    st.chunk_layers = {in.layers};
+    st.extra_forward_s = number(s, "embedding_head_forward_s");
+    st.extra_backward_s = number(s, "embedding_head_backward_s");
+    st.grad_reduce_s = number(s, "grad_reduce_s");
+    st.param_gather_s = number(s, "param_gather_s");
+    st.optimizer_s = number(s, "optimizer_s");
+    read(s.integer("grad_buckets", 0, int64_t{1} << 40), st.buckets);
+    in.stages.push_back(std::move(st));
+    if (in.microbatches >= 1 && in.stages.back().buckets >= 1) m.composed.pipeline_s = compose_step(in).pipeline_s;
+  }
   StepTime& t = m.composed;
   t.step_s = m.time_s;
   t.microbatch_forward_s = number(s, "microbatch_forward_s");
   t.microbatch_backward_s = number(s, "microbatch_backward_s");
   t.grad_reduce_exposed_s = number(s, "grad_reduce_exposed_s");
   t.param_gather_exposed_s = number(s, "param_gather_exposed_s");
+  t.optimizer_s = number(s, "optimizer_s");
   return m;
 }
 
@@ -136,6 +218,12 @@ MemoryEstimate memory_from_json(ObjectReader r) {
   m.headroom_bytes = number(r, "headroom_bytes");
   read(r.boolean("fits"), m.fits);
   read(r.string("peak_phase"), m.peak_phase);
+  if (r.has("stage_peak_bytes")) {
+    read(r.integer("peak_stage", 0, int64_t{1} << 40), m.peak_stage);
+    if (const nlohmann::json* v = r.raw("stage_peak_bytes"); v && v->is_array())
+      for (const nlohmann::json& b : *v)
+        m.stage_peak_bytes.push_back(b.is_number() ? b.get<double>() : 0.0);
+  }
   for (const char* list : {"breakdown", "phases"}) {
     const nlohmann::json* v = r.raw(list);
     if (!v || !v->is_array()) {
@@ -177,8 +265,8 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
                                               "microbatch_forward_s", "microbatch_backward_s", "layers", "microbatches",
                                               "embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
-                                              "param_gather_exposed_s", "optimizer_s"}),
-                              res.layer);
+                                              "param_gather_exposed_s", "optimizer_s", "pipeline"}),
+                              res.layer, res.scenario);
   ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
   res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));
   res.attention.forward_s = number(a, "forward_s");
@@ -187,6 +275,7 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   res.attention.exposed_comm_s = number(a, "exposed_comm_s");
   res.attention.overlap_ratio = number(a, "overlap_ratio");
   res.memory = memory_from_json(sub(r, "memory", {"peak_bytes", "capacity_bytes", "headroom_bytes", "fits", "peak_phase",
+                                                  "peak_stage", "stage_peak_bytes",
                                                   "breakdown", "phases"}));
   if (const nlohmann::json* links = r.raw("links"); links && links->is_array()) {
     for (size_t i = 0; i < links->size(); ++i) {

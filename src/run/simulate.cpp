@@ -19,6 +19,7 @@ namespace {
 
 constexpr int32_t kLayerPhase = 0;
 constexpr int32_t kStepPhase = 1;
+constexpr int32_t kPipelinePhase = 2;  // only with PP > 1
 constexpr size_t kTopLinks = 8;
 
 std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& programs, const CostModel& cost) {
@@ -30,18 +31,25 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
   return t;
 }
 
-// Longest span (first start .. last end) over ranks of the step-phase ops of `area`.
-double step_span_s(const Timeline& t, const std::vector<RankProgram>& step, OpArea area) {
-  std::vector<std::pair<double, double>> per_rank(step.size(), {std::numeric_limits<double>::infinity(), -1});
+// Per pipeline stage, the longest span (first start .. last end) over the stage's ranks of the
+// ops of `phase` that `take` selects.
+template <class Take>
+std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs,
+                                  const RankLayout& layout, Take take) {
+  std::map<int32_t, std::pair<double, double>> per_rank;
   for (const OpRecord& r : t.ops) {
-    if (r.phase != kStepPhase || step.at(r.rank).ops.at(r.op).area != area) continue;
-    auto& [b, e] = per_rank[r.rank];
-    b = std::min(b, r.start_s);
-    e = std::max(e, r.end_s);
+    if (r.phase != phase || !take(programs.at(r.rank).ops.at(r.op))) continue;
+    auto [it, fresh] = per_rank.try_emplace(r.rank, r.start_s, r.end_s);
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, r.start_s);
+      it->second.second = std::max(it->second.second, r.end_s);
+    }
   }
-  double longest = 0;
-  for (const auto& [b, e] : per_rank)
-    if (e >= 0) longest = std::max(longest, e - b);
+  std::vector<double> longest(size_t(layout.pp), 0.0);
+  for (const auto& [rank, span] : per_rank) {
+    double& l = longest[size_t(layout.coord_of(rank).pp)];
+    l = std::max(l, span.second - span.first);
+  }
   return longest;
 }
 
@@ -101,9 +109,14 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   const auto layer_times = compute_times(w.layer, cost);
   std::vector<std::vector<double>> step_times;
   in.phases.push_back({"layer", w.layer, w.groups, layer_times});
+  std::vector<std::vector<double>> pipeline_times;
   if (with_step) {
     step_times = compute_times(w.step, cost);
     in.phases.push_back({"step", w.step, w.groups, step_times});
+    if (!w.pipeline.empty()) {
+      pipeline_times = compute_times(w.pipeline, cost);
+      in.phases.push_back({"pipeline", w.pipeline, w.groups, pipeline_times});
+    }
   }
   Timeline t = execute_programs(in);
 
@@ -140,43 +153,87 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                   (with_step ? ", then the step-level ops (embedding, LM head, loss, DP gradient sync, optimizer) on all GPUs" : "") +
                   "; " + std::to_string(res.activities) + " SimGrid activities";
 
+  PipelineTiming pipeline_timing;
   if (with_step) {
     StepMetrics m;
     StepInputs& si = m.inputs;
+    const RankLayout layout = rank_layout_of(sc.parallel);
     si.layers = w.layers_per_step;
     si.microbatches = w.microbatches;
     si.layer_forward_s = res.layer.forward_s;
     si.layer_backward_s = res.layer.backward_s;
-    const PassSpans extra = pass_spans(t, kStepPhase, slowest, w.step);
-    si.extra_forward_s = extra.forward_s;
-    si.extra_backward_s = extra.backward_s;
+    si.pipeline = w.pipeline_spec;
     const bool distopt = sc.parallel.use_distributed_optimizer;
-    si.grad_reduce_s = step_span_s(t, w.step, OpArea::GradReduce);
-    si.param_gather_s = distopt ? step_span_s(t, w.step, OpArea::ParamGather) : 0;
-    si.optimizer_s = step_span_s(t, w.step, OpArea::Optimizer);
-    si.buckets = std::max<int64_t>(1, count_ops(w.step, slowest, OpArea::GradReduce));
-    m.composed = compose_step(si);
+    const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
+    const std::vector<double> grad_reduce = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::GradReduce));
+    const std::vector<double> param_gather = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::ParamGather));
+    const std::vector<double> optimizer = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer));
+    std::vector<double> send_fwd(size_t(layout.pp), 0.0), send_bwd(size_t(layout.pp), 0.0);
+    if (!w.pipeline.empty()) {
+      send_fwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Forward; });
+      send_bwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Backward; });
+    }
+    for (int64_t stage = 0; stage < layout.pp; ++stage) {
+      RankCoord c = layout.coord_of(slowest);
+      c.pp = stage;
+      const int32_t rep = int32_t(layout.rank_of(c));  // the slowest layer rank's place in this stage
+      StageInputs st;
+      st.chunk_layers = w.pipeline_split.layers[size_t(stage)];
+      const PassSpans extra = pass_spans(t, kStepPhase, rep, w.step);
+      st.extra_forward_s = extra.forward_s;
+      st.extra_backward_s = extra.backward_s;
+      st.send_forward_s = send_fwd[size_t(stage)];
+      st.send_backward_s = send_bwd[size_t(stage)];
+      st.grad_reduce_s = grad_reduce[size_t(stage)];
+      st.param_gather_s = distopt ? param_gather[size_t(stage)] : 0;
+      st.optimizer_s = optimizer[size_t(stage)];
+      st.buckets = std::max<int64_t>(1, count_ops(w.step, rep, OpArea::GradReduce));
+      si.stages.push_back(std::move(st));
+    }
+    m.composed = compose_step(si, pipeline_timing);
     m.time_s = m.composed.step_s;
     const double tokens = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_length;
     m.tokens_per_s = tokens / m.time_s;
     m.tokens_per_s_per_gpu = m.tokens_per_s / sc.cluster.world_size();
-    // Step programs hold embedding/head ops (per micro batch) and elementwise optimizer ops (no FLOPs).
-    m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) + model_flops(w.step));
+    // Step programs hold embedding/head ops (per micro batch) and elementwise optimizer ops (no
+    // FLOPs). Every rank's layer program is one layer; a rank runs layers / PP of them.
+    m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) / double(layout.pp) + model_flops(w.step));
     m.mfu = m.model_flops / (m.time_s * sc.cluster.world_size() * cost.gemm_peak_flops_per_s());
-    res.composed = std::to_string(si.layers) + " layers x " + std::to_string(si.microbatches) +
-                   " micro batches of the simulated layer, plus embedding/head per micro batch; DP gradient " +
-                   (distopt ? "reduce-scatter" : "all-reduce") + " in " + std::to_string(si.buckets) +
-                   " buckets overlapped with the last backward" +
-                   (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
-                   fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
-                       m.composed.param_gather_exposed_s * 1e3, si.optimizer_s * 1e3);
+    const StageInputs& s0 = si.stages.front();
+    const std::string sync = std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") + " in " +
+                             std::to_string(s0.buckets) + " buckets overlapped with the last backward" +
+                             (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
+                             fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
+                                 m.composed.param_gather_exposed_s * 1e3, m.composed.optimizer_s * 1e3);
+    if (layout.pp == 1) {
+      res.composed = std::to_string(si.layers) + " layers x " + std::to_string(si.microbatches) +
+                     " micro batches of the simulated layer, plus embedding/head per micro batch; " + sync;
+    } else {
+      const PipelineSpec& ps = w.pipeline_spec;
+      res.composed = std::string(ps.interleaved() ? "interleaved 1F1B" : "1F1B") + " pipeline of " + std::to_string(ps.stages) +
+                     " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual stages" : "") +
+                     " over " + std::to_string(si.microbatches) + " micro batches, timed from stage-level ops: " +
+                     "each stage's layers x the simulated layer, embedding on the first and head on the last stage, "
+                     "the simulated stage-to-stage transfers" + (ps.overlap_p2p_comm ? " (overlapped)" : " (blocking)") +
+                     fmt("; bubble %.1f%% of %.3f s", 100 * m.composed.bubble_fraction, m.composed.pipeline_s) + "; per stage " +
+                     sync;
+    }
     // What the step's time is made of, for its band: the layers, the embedding and head per
     // micro batch, the optimizer, and the exposed DP communication.
-    TimeShares shares = layer_shares.scaled(double(si.microbatches * si.layers));
-    shares += time_shares(t, kStepPhase, slowest, w.step, extra.forward_s + extra.backward_s,
-                          [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; })
-                  .scaled(double(si.microbatches));
-    shares.elementwise_s += si.optimizer_s;
+    // With PP a rank runs layers / PP of them per micro batch, and the bubble waits on the other
+    // stages' layers: it is counted as layer time.
+    const double layer_count = double(si.microbatches) * double(si.layers) / double(layout.pp) /
+                               (1.0 - m.composed.bubble_fraction);
+    TimeShares shares = layer_shares.scaled(layer_count);
+    for (int64_t stage = 0; stage < layout.pp; ++stage) {
+      RankCoord c = layout.coord_of(slowest);
+      c.pp = stage;
+      const StageInputs& st = si.stages[size_t(stage)];
+      shares += time_shares(t, kStepPhase, int32_t(layout.rank_of(c)), w.step, st.extra_forward_s + st.extra_backward_s,
+                            [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; })
+                    .scaled(double(si.microbatches));
+    }
+    shares.elementwise_s += m.composed.optimizer_s;
     shares.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
     res.uncertainty = uncertainty_of(shares, cost.params(), m.time_s, m.tokens_per_s);
     res.step = m;
@@ -192,6 +249,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     traced.erase(std::unique(traced.begin(), traced.end()), traced.end());
     keep->routes = comm_routes(w, comm_fabric_for(sc, cost.params()), traced);
     keep->workload = std::move(w);
+    keep->pipeline = std::move(pipeline_timing);
     keep->timeline = std::move(t);
   }
   return res;

@@ -4,6 +4,8 @@
 // (SimGrid): callers that simulate several scenarios fork (simulate_in_child).
 #pragma once
 
+#include "run/pipeline_timing.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,7 @@ struct SimulationArtifacts {
   Workload workload;
   Timeline timeline;
   CommRouteTable routes;  // how each traced comm op ran (algorithm, protocol, channels, flows)
+  PipelineTiming pipeline;  // the composed step's schedule: every stage's forwards and backwards
 };
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep);
 

@@ -5,27 +5,93 @@
 
 namespace hcpsim {
 
+int64_t StageInputs::layers() const {
+  int64_t n = 0;
+  for (int64_t l : chunk_layers) n += l;
+  return n;
+}
+
+namespace {
+
+// Reduce-scatter chain during the last backward (of `window_s`): the part past its end.
+double exposed_grad_reduce_s(double grad_reduce_s, int64_t buckets, double window_s) {
+  const double B = static_cast<double>(buckets);
+  const double each = grad_reduce_s / B;
+  double done = 0;
+  for (int64_t b = 0; b < buckets; ++b) done = std::max(done, (b + 1) / B * window_s) + each;
+  return std::max(0.0, done - window_s);
+}
+
+// All-gather chain feeding the first forward (of `window_s`): the worst lateness.
+double exposed_param_gather_s(double param_gather_s, int64_t buckets, double window_s) {
+  const double B = static_cast<double>(buckets);
+  const double each = param_gather_s / B;
+  double stall = 0;
+  for (int64_t b = 0; b < buckets; ++b) stall = std::max(stall, (b + 1) * each - b / B * window_s);
+  return stall;
+}
+
+}  // namespace
+
+PipelineTimingInput pipeline_timing_input(const StepInputs& in) {
+  const int64_t p = int64_t(in.stages.size());
+  assert(p == in.pipeline.stages && p >= 1);
+  PipelineTimingInput t;
+  t.spec = in.pipeline;
+  t.microbatches = in.microbatches;
+  for (int64_t s = 0; s < p; ++s) {
+    const StageInputs& st = in.stages[size_t(s)];
+    const size_t chunks = st.chunk_layers.size();
+    std::vector<double> f(chunks), b(chunks);
+    for (size_t c = 0; c < chunks; ++c) {
+      f[c] = double(st.chunk_layers[c]) * in.layer_forward_s;
+      b[c] = double(st.chunk_layers[c]) * in.layer_backward_s;
+    }
+    // The embedding rides with the first chunk of the first stage, the head with the last chunk
+    // of the last stage (PP = 1: both with the one chunk).
+    const size_t with_extra = s == 0 ? 0 : chunks - 1;
+    f[with_extra] += st.extra_forward_s;
+    b[with_extra] += st.extra_backward_s;
+    t.forward_s.push_back(std::move(f));
+    t.backward_s.push_back(std::move(b));
+    t.send_forward_s.push_back(st.send_forward_s);
+    t.send_backward_s.push_back(st.send_backward_s);
+  }
+  return t;
+}
+
 StepTime compose_step(const StepInputs& in) {
-  assert(in.buckets >= 1 && in.microbatches >= 1);
+  PipelineTiming timing;
+  return compose_step(in, timing);
+}
+
+StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
+  assert(in.microbatches >= 1 && !in.stages.empty());
+  const PipelineTimingInput ti = pipeline_timing_input(in);
+  timing = time_pipeline(ti);
   StepTime t;
-  t.microbatch_forward_s = in.layers * in.layer_forward_s + in.extra_forward_s;
-  t.microbatch_backward_s = in.layers * in.layer_backward_s + in.extra_backward_s;
-  const double B = static_cast<double>(in.buckets);
-
-  // Reduce-scatter chain during the last backward.
-  const double rs_each = in.grad_reduce_s / B;
-  double rs_done = 0;
-  for (int64_t b = 0; b < in.buckets; ++b)
-    rs_done = std::max(rs_done, (b + 1) / B * t.microbatch_backward_s) + rs_each;
-  t.grad_reduce_exposed_s = std::max(0.0, rs_done - t.microbatch_backward_s);
-
-  // All-gather chain feeding the first forward: the stall is the worst lateness.
-  const double ag_each = in.param_gather_s / B;
-  for (int64_t b = 0; b < in.buckets; ++b)
-    t.param_gather_exposed_s = std::max(t.param_gather_exposed_s, (b + 1) * ag_each - b / B * t.microbatch_forward_s);
-
-  t.step_s = in.microbatches * (t.microbatch_forward_s + t.microbatch_backward_s) + t.grad_reduce_exposed_s +
-             in.optimizer_s + t.param_gather_exposed_s;
+  for (size_t s = 0; s < ti.forward_s.size(); ++s)
+    for (size_t c = 0; c < ti.forward_s[s].size(); ++c) {
+      t.microbatch_forward_s += ti.forward_s[s][c];
+      t.microbatch_backward_s += ti.backward_s[s][c];
+    }
+  t.pipeline_s = timing.makespan_s;
+  t.bubble_fraction = in.stages.size() > 1 ? timing.bubble_fraction : 0;
+  // The schedule starts at 0 (stage 0's first forward waits for nothing).
+  double synced = 0, end = 0;
+  for (size_t s = 0; s < in.stages.size(); ++s) {
+    const StageInputs& st = in.stages[s];
+    const StageTiming& tm = timing.stages[s];
+    assert(st.buckets >= 1);
+    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
+    synced = std::max(synced, tm.end_s + exposed);
+    end = std::max(end, tm.end_s + exposed + st.optimizer_s);
+    t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
+    t.param_gather_exposed_s =
+        std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
+  }
+  t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
+  t.step_s = end + t.param_gather_exposed_s;
   return t;
 }
 

@@ -1,41 +1,69 @@
-// Composing a training step from what was simulated (one layer forward and
-// backward on every rank, and the step-level ops once) — Megatron's schedule
-// with PP = 1, overlap_grad_reduce and overlap_param_gather on:
+// Composing a training step from what was simulated (one layer forward and backward on every
+// rank, the step-level ops once, and with pipeline parallelism one stage-to-stage transfer each
+// way) — Megatron's schedules with overlap_grad_reduce and overlap_param_gather on:
 //
-//   per micro batch  fwd = L x layer_fwd + extra_fwd (embedding, LM head, loss)
-//                    bwd = L x layer_bwd + extra_bwd
-//   step = M x (fwd + bwd) + exposed grad reduce-scatter + optimizer + exposed param all-gather
+//   stage s, chunk c, per micro batch   fwd = layers(s, c) x layer_fwd (+ embedding on stage 0
+//                                        chunk 0, + LM head and loss on the last stage's last chunk)
+//                                        bwd likewise
+//   the pipeline: every stage runs its forwards and backwards in Megatron's 1F1B or interleaved
+//   order, each waiting for its input from the neighbouring stage (run/pipeline_timing.hpp);
+//   PP = 1 is one stage: M x (fwd + bwd).
+//   step = max over stages (stage's last backward end + its exposed gradient reduce-scatter
+//          + its optimizer) + the largest exposed parameter all-gather
 //
-// Gradient buckets become ready evenly through the last micro batch's backward
-// (bucket b at (b+1)/B of it) and reduce one after another on the DP stream;
-// what runs past the end of that backward is exposed. Parameter buckets are
-// gathered one after another at the start of the next step; bucket b is needed
-// b/B of the way into the first forward; waiting for it is exposed.
+// A stage's gradient buckets become ready evenly through its last backward (bucket b at (b+1)/B
+// of it) and reduce one after another on the DP stream; what runs past the end of that backward
+// is exposed. Parameter buckets are gathered one after another at the start of the next step;
+// bucket b is needed b/B of the way into the stage's first forward; waiting for it is exposed.
+// With virtual stages every chunk's buckets are taken as ready in the stage's last backward
+// (Megatron starts a chunk's reduce when its own last backward ends): an upper end for the
+// exposed part.
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "rules/pipeline.hpp"
+#include "run/pipeline_timing.hpp"
 
 namespace hcpsim {
 
-struct StepInputs {
-  int64_t layers = 0;
-  int64_t microbatches = 0;
-  double layer_forward_s = 0, layer_backward_s = 0;  // one layer, slowest rank
-  double extra_forward_s = 0, extra_backward_s = 0;  // embedding + head + loss, per micro batch
-  double grad_reduce_s = 0;   // all buckets' reduce-scatter (or all-reduce), back to back
-  double param_gather_s = 0;  // all buckets' all-gather (0 without the distributed optimizer)
+// One pipeline stage's share of the step (PP = 1: the only stage, which holds everything).
+struct StageInputs {
+  std::vector<int64_t> chunk_layers;                 // transformer layers of each model chunk
+  double extra_forward_s = 0, extra_backward_s = 0;  // embedding (first stage) / head + loss (last), per micro batch
+  double send_forward_s = 0, send_backward_s = 0;    // its activation to the next stage, its gradient to the previous
+  double grad_reduce_s = 0;   // all its buckets' reduce-scatter (or all-reduce), back to back
+  double param_gather_s = 0;  // all its buckets' all-gather (0 without the distributed optimizer)
   double optimizer_s = 0;
   int64_t buckets = 1;
+  int64_t layers() const;
+  friend bool operator==(const StageInputs&, const StageInputs&) = default;
+};
+
+struct StepInputs {
+  int64_t layers = 0;        // transformer layers of the model
+  int64_t microbatches = 0;  // per DP rank
+  double layer_forward_s = 0, layer_backward_s = 0;  // one layer, slowest rank
+  PipelineSpec pipeline;     // stages, virtual stages, overlap_p2p_comm (PP = 1: one stage)
+  std::vector<StageInputs> stages;
   friend bool operator==(const StepInputs&, const StepInputs&) = default;
 };
 
 struct StepTime {
   double step_s = 0;
-  double microbatch_forward_s = 0, microbatch_backward_s = 0;
-  double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0;
+  double microbatch_forward_s = 0, microbatch_backward_s = 0;  // one micro batch through every stage, compute only
+  double pipeline_s = 0;          // the schedule: first forward to last backward
+  double bubble_fraction = 0;     // idle share of the busiest stage over the schedule (0 with PP = 1)
+  double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0, optimizer_s = 0;
   friend bool operator==(const StepTime&, const StepTime&) = default;
 };
 
+// The schedule's input: each (stage, chunk)'s forward and backward of one micro batch.
+PipelineTimingInput pipeline_timing_input(const StepInputs& in);
+
 StepTime compose_step(const StepInputs& in);
+// The same, also returning the schedule it timed (for traces and reports).
+StepTime compose_step(const StepInputs& in, PipelineTiming& timing);
 
 }  // namespace hcpsim

@@ -43,4 +43,21 @@ ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp) {
                 padded_vocab_size(m.vocab_size, tp) / tp);
 }
 
+ParamCounts count_params_per_stage(const ModelSpec& m, int64_t tp, const PipelineSplit& split, int64_t stage) {
+  const int64_t stages = int64_t(split.layers.size());
+  assert(stages >= 1 && stage >= 0 && stage < stages);
+  ParamCounts c = count_params_per_tp_rank(m, tp);
+  const int64_t word_embedding = c.embedding;
+  c.num_layers = split.stage_layers(stage);
+  const bool first = stage == 0, last = stage == stages - 1;
+  c.embedding = first ? word_embedding : 0;
+  if (!last) {
+    c.output_layer = 0;
+    c.final_norm = 0;
+  } else if (!first && !m.untie_embeddings_and_output_weights) {
+    c.output_layer = word_embedding;  // the last stage's copy of the tied embedding
+  }
+  return c;
+}
+
 }  // namespace hcpsim

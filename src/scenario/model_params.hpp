@@ -49,5 +49,10 @@ int64_t padded_vocab_size(int64_t vocab_size, int64_t tp);
 ParamCounts count_params(const ModelSpec& m);
 // What one TP rank holds (PP = 1): sharded matrices / TP, padded vocab / TP, norms whole.
 ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp);
+// What one TP rank of pipeline stage `stage` holds: its layers (split.layers), the embedding on
+// the first stage, the output layer and final norm on the last. With tied embeddings and PP > 1
+// the last stage keeps its own copy of the word embedding to project with (Megatron's
+// shared-embedding copy). PP = 1: count_params_per_tp_rank.
+ParamCounts count_params_per_stage(const ModelSpec& m, int64_t tp, const PipelineSplit& split, int64_t stage);
 
 }  // namespace hcpsim

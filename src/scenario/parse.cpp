@@ -130,10 +130,20 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   ObjectReader r(j, "parallel", sink,
                  {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
                   "hierarchical_context_parallel_sizes", "pipeline_model_parallel_size", "sequence_parallel",
-                  "use_distributed_optimizer"});
+                  "use_distributed_optimizer", "virtual_pipeline_model_parallel_size",
+                  "decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
+                  "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
+                  "microbatch_group_size_per_vp_stage", "overlap_p2p_comm"});
   set_if(p.tensor_model_parallel_size, r.integer("tensor_model_parallel_size", 1, kMaxCount));
   set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
   set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
+  set_if(p.virtual_pipeline_model_parallel_size, r.integer("virtual_pipeline_model_parallel_size", 1, kMaxCount));
+  set_if(p.decoder_first_pipeline_num_layers, r.integer("decoder_first_pipeline_num_layers", 0, kMaxCount));
+  set_if(p.decoder_last_pipeline_num_layers, r.integer("decoder_last_pipeline_num_layers", 0, kMaxCount));
+  set_if(p.account_for_embedding_in_pipeline_split, r.boolean("account_for_embedding_in_pipeline_split"));
+  set_if(p.account_for_loss_in_pipeline_split, r.boolean("account_for_loss_in_pipeline_split"));
+  set_if(p.microbatch_group_size_per_vp_stage, r.integer("microbatch_group_size_per_vp_stage", 1, kMaxCount));
+  set_if(p.overlap_p2p_comm, r.boolean("overlap_p2p_comm"));
   set_if(p.cp_comm_type,
          r.choice("cp_comm_type", named_choices(kCpCommTypes),
                               {{"allgather",

@@ -32,6 +32,8 @@ std::vector<int64_t> RankLayout::tp_group(int64_t rank) const { return group_alo
 std::vector<int64_t> RankLayout::cp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::cp, cp); }
 std::vector<int64_t> RankLayout::dp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::dp, dp); }
 
+std::vector<int64_t> RankLayout::pp_group(int64_t rank) const { return group_along(*this, rank, &RankCoord::pp, pp); }
+
 std::vector<int64_t> RankLayout::dp_cp_group(int64_t rank) const {
   RankCoord c = coord_of(rank);
   std::vector<int64_t> g;

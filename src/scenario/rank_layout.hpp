@@ -27,6 +27,7 @@ struct RankLayout {
   std::vector<int64_t> tp_group(int64_t rank) const;
   std::vector<int64_t> cp_group(int64_t rank) const;
   std::vector<int64_t> dp_group(int64_t rank) const;
+  std::vector<int64_t> pp_group(int64_t rank) const;     // the rank's pipeline, stage 0 first
   std::vector<int64_t> dp_cp_group(int64_t rank) const;  // DATA_PARALLEL_GROUP_WITH_CP
   // Hierarchical CP with inner size a2a_size (first entry of
   // hierarchical_context_parallel_sizes): consecutive flat CP ranks form the

@@ -70,6 +70,17 @@ int64_t ParallelSpec::p2p_size() const {
   }
 }
 
+PipelineSpec ParallelSpec::pipeline() const {
+  return PipelineSpec{.stages = pipeline_model_parallel_size,
+                      .virtual_stages = virtual_pipeline_model_parallel_size,
+                      .first_stage_layers = decoder_first_pipeline_num_layers,
+                      .last_stage_layers = decoder_last_pipeline_num_layers,
+                      .account_for_embedding = account_for_embedding_in_pipeline_split,
+                      .account_for_loss = account_for_loss_in_pipeline_split,
+                      .microbatch_group = microbatch_group_size_per_vp_stage,
+                      .overlap_p2p_comm = overlap_p2p_comm};
+}
+
 std::string Version::str() const {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }

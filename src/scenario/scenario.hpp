@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rules/nccl_algorithm.hpp"
+#include "rules/pipeline.hpp"
 
 namespace hcpsim {
 
@@ -79,6 +80,13 @@ struct ParallelSpec {
   int64_t tensor_model_parallel_size = 1;
   int64_t context_parallel_size = 1;
   int64_t pipeline_model_parallel_size = 1;
+  int64_t virtual_pipeline_model_parallel_size = 1;     // model chunks per stage (interleaved 1F1B when > 1)
+  int64_t decoder_first_pipeline_num_layers = -1;       // -1: even split
+  int64_t decoder_last_pipeline_num_layers = -1;        // -1: even split
+  bool account_for_embedding_in_pipeline_split = false;
+  bool account_for_loss_in_pipeline_split = false;
+  int64_t microbatch_group_size_per_vp_stage = 0;       // 0: PP (Megatron's default)
+  bool overlap_p2p_comm = false;                        // interleaved schedule: sends overlap compute
   int64_t data_parallel_size = 1;  // derived: world / (TP*CP*PP)
   CpCommType cp_comm_type = CpCommType::P2P;
   std::vector<int64_t> hierarchical_context_parallel_sizes;  // [inner a2a A, outer p2p P]
@@ -89,6 +97,7 @@ struct ParallelSpec {
   // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).
   int64_t a2a_size() const;
   int64_t p2p_size() const;
+  PipelineSpec pipeline() const;  // the pipeline keys as rules/pipeline.hpp reads them
   friend bool operator==(const ParallelSpec&, const ParallelSpec&) = default;
 };
 

@@ -9,7 +9,7 @@ namespace hcpsim {
 
 nlohmann::json parallel_to_json(const Scenario& sc) {
   const ParallelSpec& p = sc.parallel;
-  return {{"tp", p.tensor_model_parallel_size},
+  nlohmann::json j = {{"tp", p.tensor_model_parallel_size},
           {"cp", p.context_parallel_size},
           {"dp", p.data_parallel_size},
           {"pp", p.pipeline_model_parallel_size},
@@ -18,6 +18,16 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
                                                              : nlohmann::json(nullptr)},
           {"sequence_parallel", p.sequence_parallel},
           {"use_distributed_optimizer", p.use_distributed_optimizer}};
+  if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
+    j["vpp"] = p.virtual_pipeline_model_parallel_size;
+    j["first_stage_layers"] = p.decoder_first_pipeline_num_layers;
+    j["last_stage_layers"] = p.decoder_last_pipeline_num_layers;
+    j["account_for_embedding"] = p.account_for_embedding_in_pipeline_split;
+    j["account_for_loss"] = p.account_for_loss_in_pipeline_split;
+    j["microbatch_group"] = p.microbatch_group_size_per_vp_stage;
+    j["overlap_p2p_comm"] = p.overlap_p2p_comm;
+  }
+  return j;
 }
 
 nlohmann::json scenario_to_json(const Scenario& sc) {
@@ -143,6 +153,15 @@ ParallelSpec parallel_from_json(ObjectReader r) {
     read(r.integer_list("hcp_sizes", 1, kMax), p.hierarchical_context_parallel_sizes);
   read(r.boolean("sequence_parallel"), p.sequence_parallel);
   read(r.boolean("use_distributed_optimizer"), p.use_distributed_optimizer);
+  if (r.has("vpp")) {
+    read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
+    read(r.integer("first_stage_layers", -1, kMax), p.decoder_first_pipeline_num_layers);
+    read(r.integer("last_stage_layers", -1, kMax), p.decoder_last_pipeline_num_layers);
+    read(r.boolean("account_for_embedding"), p.account_for_embedding_in_pipeline_split);
+    read(r.boolean("account_for_loss"), p.account_for_loss_in_pipeline_split);
+    read(r.integer("microbatch_group", 0, kMax), p.microbatch_group_size_per_vp_stage);
+    read(r.boolean("overlap_p2p_comm"), p.overlap_p2p_comm);
+  }
   return p;
 }
 
@@ -237,7 +256,9 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision",
                                                         "recompute_granularity", "attn_mask_type"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
-                                                        "sequence_parallel", "use_distributed_optimizer"}));
+                                                        "sequence_parallel", "use_distributed_optimizer", "vpp",
+                                                        "first_stage_layers", "last_stage_layers", "account_for_embedding",
+                                                        "account_for_loss", "microbatch_group", "overlap_p2p_comm"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
   ObjectReader sw =
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "fusions", "nccl"});

@@ -87,10 +87,25 @@ void check_world_divisibility(Ctx& c) {
   c.sc.parallel.data_parallel_size = world / mp;
 }
 
+// The layer split into stages and virtual stages (rules/pipeline.hpp, Megatron's rules).
 void check_pipeline(Ctx& c) {
-  if (c.pp() > 1)
-    c.sink.error("parallel.pipeline_model_parallel_size", "pipeline parallelism (" + to_string(c.pp()) + ") is not yet supported",
-                 "pipeline_model_parallel_size == 1", "set it to 1; hcpsim models TP x CP x DP for now");
+  const PipelineProblem p = pipeline_split(c.sc.parallel.pipeline(), c.sc.model.num_layers).problem;
+  if (!p.empty()) c.sink.error(p.key, p.what, p.rule, p.fix);
+  if (c.pp() > 1 && !c.sc.model.untie_embeddings_and_output_weights)
+    c.warn("tied embeddings with pipeline parallelism: the last stage keeps a copy of the embedding (counted), but the "
+           "embedding-gradient all-reduce between the first and last stage is not modelled");
+}
+
+// Megatron's micro-batch rules of the interleaved schedule, once the micro-batch count is known.
+void check_pipeline_microbatches(Ctx& c) {
+  const PipelineSpec ps = c.sc.parallel.pipeline();
+  const int64_t m = c.sc.num_microbatches();
+  const PipelineProblem p = pipeline_microbatch_problem(ps, m);
+  if (!p.empty()) c.sink.error(p.key, p.what, p.rule, p.fix);
+  else if (ps.stages > 1 && m < ps.stages)
+    c.warn(to_string(m) + " micro batches per DP rank for " + to_string(ps.stages) +
+           " pipeline stages: the pipeline never fills (bubble " + to_string(100 * (ps.stages - 1) / (m + ps.stages - 1)) +
+           "% of the step or more); raise global_batch_size");
 }
 
 void check_model_heads(Ctx& c) {
@@ -279,14 +294,22 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
                                "parallel.pipeline_model_parallel_size"});
   const bool training = ok.training_present;
   if (cluster) check_cluster(c);
-  if (ok.parallel_present && c.usable({"parallel.pipeline_model_parallel_size"})) check_pipeline(c);
   if (sizes && cluster) check_world_divisibility(c);
   const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
   if (model) check_model_heads(c);
   if (model && sizes) check_tp_heads(c);
+  const bool pipeline_keys =
+      c.usable({"parallel.virtual_pipeline_model_parallel_size", "parallel.decoder_first_pipeline_num_layers",
+                "parallel.decoder_last_pipeline_num_layers", "parallel.account_for_embedding_in_pipeline_split",
+                "parallel.account_for_loss_in_pipeline_split", "parallel.microbatch_group_size_per_vp_stage",
+                "parallel.overlap_p2p_comm"});
+  if (model && sizes && pipeline_keys) check_pipeline(c);
   if (layout && training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
   if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
     check_batch(c, global_batch_given);
+  if (training && have_dp && pipeline_keys && !c.sink.spoiled("training.global_batch_size") &&
+      sc.training.global_batch_size % (sc.training.micro_batch_size * sc.parallel.data_parallel_size) == 0)
+    check_pipeline_microbatches(c);
   if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",
                                                "training.seq_length", "software"}))
     check_cp_transport(c);

@@ -44,7 +44,7 @@ class GroupTable {
 };
 
 struct RankGroups {
-  int32_t tp = -1, cp = -1, cp_a2a = -1, cp_p2p = -1, dp_cp = -1;
+  int32_t tp = -1, cp = -1, cp_a2a = -1, cp_p2p = -1, dp_cp = -1, pp = -1;
 };
 
 RankGroups groups_of(GroupTable& t, const RankLayout& L, int64_t rank, int64_t a2a_size,
@@ -55,6 +55,7 @@ RankGroups groups_of(GroupTable& t, const RankLayout& L, int64_t rank, int64_t a
   g.tp = t.get("tp", leader({0, c.cp, c.dp, c.pp}), [&] { return L.tp_group(rank); });
   g.cp = t.get("cp", leader({c.tp, 0, c.dp, c.pp}), [&] { return L.cp_group(rank); });
   g.dp_cp = t.get("dp_cp", leader({c.tp, 0, 0, c.pp}), [&] { return L.dp_cp_group(rank); });
+  if (L.pp > 1) g.pp = t.get("pp", leader({c.tp, c.cp, c.dp, 0}), [&] { return L.pp_group(rank); });
   if (hierarchical) {
     g.cp_a2a = t.get("cp_a2a", leader({c.tp, c.cp / a2a_size * a2a_size, c.dp, c.pp}),
                      [&] { return L.hcp_a2a_group(rank, a2a_size); });
@@ -121,6 +122,30 @@ void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) 
   layer_backward(b, c);  // selective recompute happens inside
 }
 
+// Megatron's p2p_communication between stages, one micro batch: the forward sends this stage's
+// output activation to the next stage while receiving the previous stage's; the backward sends
+// the input gradient to the previous stage while receiving the next stage's. Each CP rank sends
+// its own sequence chunk, sharded over TP with sequence parallelism (schedules.py tensor_shape:
+// seq / CP [/ TP], micro batch, hidden). The interleaved schedule also sends from the last stage
+// to the first (chunk c to chunk c + 1), so its pipeline is a ring.
+void pipeline_program(ProgramBuilder& b, const Scenario& s, const ProcessGroup& pp, int64_t stage, int64_t tokens) {
+  const int64_t p = int64_t(pp.ranks.size());
+  const bool ring = s.parallel.pipeline().interleaved();
+  const int64_t tp = s.parallel.tensor_model_parallel_size;
+  const double sp = s.parallel.sequence_parallel && tp > 1 ? double(tp) : 1.0;
+  const double bytes = double(tokens) * double(s.model.hidden_size) * double(s.activation_bytes_per_element()) / sp;
+  const auto at = [&](int64_t i) -> int32_t {
+    if (i >= 0 && i < p) return pp.ranks[size_t(i)];
+    return ring ? pp.ranks[size_t((i + p) % p)] : -1;
+  };
+  const int32_t next = at(stage + 1), prev = at(stage - 1);
+  b.set_area(OpArea::Pipeline);
+  b.set_phase(Phase::Forward);
+  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_activation", next, prev, next >= 0 ? bytes : 0, prev >= 0 ? bytes : 0, -1);
+  b.set_phase(Phase::Backward);
+  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_grad", prev, next, prev >= 0 ? bytes : 0, next >= 0 ? bytes : 0, -1);
+}
+
 }  // namespace
 
 Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
@@ -133,8 +158,13 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
   Workload w;
   w.layers_per_step = s.model.num_layers;
   w.microbatches = s.num_microbatches();
+  w.pipeline_spec = par.pipeline();
+  w.pipeline_split = pipeline_split(w.pipeline_spec, s.model.num_layers);
+  assert(w.pipeline_split.problem.empty());  // validation checked the split
+  const bool pipelined = layout.pp > 1 && s.workload == WorkloadKind::Step;
   w.layer.resize(world);
   if (s.workload == WorkloadKind::Step) w.step.resize(world);
+  if (pipelined) w.pipeline.resize(world);
   GroupTable table(w, layout);
   // Every rank runs the same op sequence: size each program once.
   size_t layer_ops = 0, step_ops = 0;
@@ -151,12 +181,22 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     w.step[r].rank = int32_t(r);
     w.step[r].ops.reserve(step_ops);
     ProgramBuilder sb(w.step[r]);
+    const int64_t stage = layout.coord_of(r).pp;
+    const int64_t tokens = lc.attn.local.batch * lc.attn.local.len;
     step_program(sb, {.scenario = &s,
-                      .tokens = lc.attn.local.batch * lc.attn.local.len,
+                      .tokens = tokens,
                       .tp_group = g.tp,
                       .dp_cp_group = g.dp_cp,
-                      .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size())});
+                      .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
+                      .embedding = stage == 0,
+                      .head = stage == layout.pp - 1,
+                      .params = double(count_params_per_stage(s.model, par.tensor_model_parallel_size,
+                                                              w.pipeline_split, stage).total())});
     step_ops = std::max(step_ops, w.step[r].ops.size());
+    if (!pipelined) continue;
+    w.pipeline[r].rank = int32_t(r);
+    ProgramBuilder pb(w.pipeline[r]);
+    pipeline_program(pb, s, table.at(g.pp), stage, tokens);
   }
   return w;
 }

@@ -10,65 +10,95 @@ namespace hcpsim {
 
 namespace {
 
-void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
-  const Scenario& s = *c.scenario;
-  const int64_t t = s.parallel.tensor_model_parallel_size;
-  const bool sp = s.parallel.sequence_parallel && t > 1;
-  const double e = double(s.activation_bytes_per_element());
-  const double tokens = double(c.tokens), sp_tokens = sp ? tokens / double(t) : tokens;
-  const int64_t h = s.model.hidden_size, v = padded_vocab_size(s.model.vocab_size, t) / t;
-  const double hidden = tokens * double(h) * e, sp_hidden = sp_tokens * double(h) * e;
-  const double logits = tokens * double(v);
-  auto tp = [&](const char* what, CommPattern p, double bytes) {
-    if (t > 1)
-      b.sync(Stream::Compute,
-             b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
-  };
+// The shapes and the TP collective helper both halves use.
+struct StepShapes {
+  int64_t t = 1;
+  bool sp = false;
+  double e = 2, tokens = 0, sp_tokens = 0;
+  int64_t h = 0, v = 0;
+  double hidden = 0, sp_hidden = 0, logits = 0;
+};
 
+StepShapes shapes_of(const StepContext& c) {
+  const Scenario& s = *c.scenario;
+  StepShapes x;
+  x.t = s.parallel.tensor_model_parallel_size;
+  x.sp = s.parallel.sequence_parallel && x.t > 1;
+  x.e = double(s.activation_bytes_per_element());
+  x.tokens = double(c.tokens);
+  x.sp_tokens = x.sp ? x.tokens / double(x.t) : x.tokens;
+  x.h = s.model.hidden_size;
+  x.v = padded_vocab_size(s.model.vocab_size, x.t) / x.t;
+  x.hidden = x.tokens * double(x.h) * x.e;
+  x.sp_hidden = x.sp_tokens * double(x.h) * x.e;
+  x.logits = x.tokens * double(x.v);
+  return x;
+}
+
+// A synchronous TP collective (the compute stream waits for it); none without TP.
+void tp_sync(ProgramBuilder& b, const StepContext& c, const StepShapes& x, const char* what, CommPattern p, double bytes) {
+  if (x.t > 1) b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
+}
+
+// Final norm, LM head and vocab-parallel cross entropy, forward then backward (the last stage).
+void head_forward_backward(ProgramBuilder& b, const StepContext& c, const StepShapes& x) {
+  const Scenario& s = *c.scenario;
+  const auto tp = [&](const char* what, CommPattern p, double bytes) { tp_sync(b, c, x, what, p, bytes); };
   b.set_phase(Phase::Forward);
-  b.set_area(OpArea::Embedding);
-  b.elementwise(Stream::Compute, "lookup", 2 * hidden);  // rows read, written
-  if (sp) tp("tp_rs", CommPattern::ReduceScatter, sp_hidden);
-  else tp("tp_ar", CommPattern::AllReduce, hidden);
   b.set_area(OpArea::Head);
-  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 2 * sp_hidden);
-  if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
-  b.gemm(Stream::Compute, "logits_gemm", {c.tokens, v, h}, e);
+  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 2 * x.sp_hidden);
+  if (x.sp) tp("tp_ag", CommPattern::AllGather, x.sp_hidden);
+  b.gemm(Stream::Compute, "logits_gemm", {c.tokens, x.v, x.h}, x.e);
   // Vocab-parallel cross entropy, counted as its minimum traffic (each input read once, each
   // output written once; the measured efficiency absorbs PyTorch's extra passes): bf16 logits
   // read, the fp32 softmax kept for the backward written; three all-reduces of one fp32 per
   // token (max, predicted logit, sum of exp). Fused (Megatron's cross_entropy_loss_fusion): one
   // kernel, the same minimum traffic at the copy's efficiency.
   const ElementwiseKind ce = s.software.fusions.cross_entropy ? ElementwiseKind::Fused : ElementwiseKind::CrossEntropy;
-  b.elementwise(Stream::Compute, "cross_entropy", ce, logits * (e + 4));
+  b.elementwise(Stream::Compute, "cross_entropy", ce, x.logits * (x.e + 4));
   for (const char* r : {"ce_ar_max", "ce_ar_predicted", "ce_ar_sum_exp"})
-    tp(r, CommPattern::AllReduce, tokens * 4);
+    tp(r, CommPattern::AllReduce, x.tokens * 4);
 
   b.set_phase(Phase::Backward);
-  b.elementwise(Stream::Compute, "cross_entropy", ce, logits * (4 + e));  // softmax read, bf16 grad written
+  b.elementwise(Stream::Compute, "cross_entropy", ce, x.logits * (4 + x.e));  // softmax read, bf16 grad written
   int32_t gathered = -1;
-  if (sp)
+  if (x.sp)
     gathered = b.collective(Stream::NcclTp, Stream::Compute, "input_ag",
-                            CommPattern::AllGather, c.tp_group, sp_hidden);
-  b.gemm(Stream::Compute, "logits_dgrad", {c.tokens, h, v}, e);
+                            CommPattern::AllGather, c.tp_group, x.sp_hidden);
+  b.gemm(Stream::Compute, "logits_dgrad", {c.tokens, x.h, x.v}, x.e);
   int32_t reduced = -1;
-  if (t > 1)
-    reduced = b.collective(Stream::NcclTp, Stream::Compute, sp ? "dgrad_rs" : "dgrad_ar",
-                           sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
-                           sp ? sp_hidden : hidden);
+  if (x.t > 1)
+    reduced = b.collective(Stream::NcclTp, Stream::Compute, x.sp ? "dgrad_rs" : "dgrad_ar",
+                           x.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
+                           x.sp ? x.sp_hidden : x.hidden);
   if (gathered >= 0) b.wait(Stream::Compute, gathered);
-  b.gemm(Stream::Compute, "logits_wgrad", {v, h, c.tokens}, e);
+  b.gemm(Stream::Compute, "logits_wgrad", {x.v, x.h, c.tokens}, x.e);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
-  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 3 * sp_hidden);
+  b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 3 * x.sp_hidden);
+}
+
+// Embedding forward (first stage), the head (last stage), embedding backward (first stage).
+void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
+  const StepShapes x = shapes_of(c);
+  if (c.embedding) {
+    b.set_phase(Phase::Forward);
+    b.set_area(OpArea::Embedding);
+    b.elementwise(Stream::Compute, "lookup", 2 * x.hidden);  // rows read, written
+    if (x.sp) tp_sync(b, c, x, "tp_rs", CommPattern::ReduceScatter, x.sp_hidden);
+    else tp_sync(b, c, x, "tp_ar", CommPattern::AllReduce, x.hidden);
+  }
+  if (c.head) head_forward_backward(b, c, x);
+  if (!c.embedding) return;
+  b.set_phase(Phase::Backward);
   b.set_area(OpArea::Embedding);
-  if (sp) tp("tp_ag", CommPattern::AllGather, sp_hidden);
+  if (x.sp) tp_sync(b, c, x, "tp_ag", CommPattern::AllGather, x.sp_hidden);
   // Scatter-add of the token gradients into the embedding shard's gradient.
-  b.elementwise(Stream::Compute, "grad_scatter_add", 3 * hidden);
+  b.elementwise(Stream::Compute, "grad_scatter_add", 3 * x.hidden);
 }
 
 void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   const Scenario& s = *c.scenario;
-  const double params = double(count_params_per_tp_rank(s.model, s.parallel.tensor_model_parallel_size).total());
+  const double params = c.params;
   const double n = double(c.dp_cp_size);
   const double bucket_params = std::max(40e6, 1e6 * n);
   const int64_t buckets =

@@ -1,7 +1,8 @@
-// The once-per-step pieces around the transformer layers (PP = 1):
-// vocab-parallel embedding, final norm + LM head + vocab-parallel cross
-// entropy (per micro batch, forward and backward), then the data-parallel
-// gradient sync over the DP x CP group and the optimizer (once per step).
+// The once-per-step pieces around the transformer layers:
+// vocab-parallel embedding (first pipeline stage), final norm + LM head + vocab-parallel
+// cross entropy (last stage; per micro batch, forward and backward), then the data-parallel
+// gradient sync of the stage's parameters over the DP x CP group and the optimizer (once per
+// step). With PP = 1 the one stage has all of them.
 //
 // Conventions (Megatron defaults): vocab padded to a multiple of 128 * TP;
 // gradients reduced and parameters gathered in bf16 (grad_reduce_in_fp32 off);
@@ -9,7 +10,7 @@
 // of them (bucket boundaries only change overlap, which the step does not
 // model: the sync runs after the last backward); Adam on fp32 main params
 // touching kAdamBytesPerParam bytes per local parameter. A rank holds
-// count_params_per_tp_rank (scenario/model_params.hpp) parameters.
+// count_params_per_stage (scenario/model_params.hpp) parameters.
 #pragma once
 
 #include "workload/program_builder.hpp"
@@ -28,6 +29,9 @@ struct StepContext {
   int32_t tp_group = -1;
   int32_t dp_cp_group = -1;
   int64_t dp_cp_size = 1;
+  bool embedding = true;  // this rank's stage holds the embedding (the first stage)
+  bool head = true;       // ... the final norm, LM head and loss (the last stage)
+  double params = 0;      // parameters this rank holds (its stage, its TP shard)
 };
 
 void step_program(ProgramBuilder& b, const StepContext& c);

@@ -46,6 +46,7 @@ const char* to_string(Stream s) {
     case Stream::NcclCp: return "nccl_cp";
     case Stream::NcclCpInner: return "nccl_cp_inner";
     case Stream::NcclDp: return "nccl_dp";
+    case Stream::NcclPp: return "nccl_pp";
   }
   return "?";
 }

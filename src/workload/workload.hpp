@@ -24,6 +24,7 @@
 
 #include "rules/collective.hpp"
 #include "rules/op_label.hpp"
+#include "rules/pipeline.hpp"
 
 namespace hcpsim {
 
@@ -44,8 +45,8 @@ const char* to_string(ElementwiseKind k);  // "copy", "norm", "rope", "activatio
 // Streams of one rank. Compute/Cp are CUDA streams TE uses (current stream and
 // the class-level cp_stream); the Nccl* are the internal streams of one NCCL
 // communicator each (ops on one communicator serialise).
-enum class Stream : uint8_t { Compute, Cp, NcclTp, NcclCp, NcclCpInner, NcclDp };
-constexpr int kNumStreams = 6;
+enum class Stream : uint8_t { Compute, Cp, NcclTp, NcclCp, NcclCpInner, NcclDp, NcclPp };
+constexpr int kNumStreams = 7;
 
 const char* to_string(OpKind k);
 const char* to_string(ComputeClass c);
@@ -123,8 +124,13 @@ struct Workload {
   // Per rank, the once-per-step pieces: embedding, LM head + loss, optimizer,
   // data-parallel gradient sync. Empty unless the workload kind is Step.
   std::vector<RankProgram> step;
-  int64_t layers_per_step = 0;   // transformer layers on each rank (PP = 1)
+  // Per rank, the stage-to-stage transfers of one micro batch (PP > 1 and a Step workload, else
+  // empty): the activation to the next stage, then the gradient to the previous one.
+  std::vector<RankProgram> pipeline;
+  int64_t layers_per_step = 0;   // transformer layers of the whole model
   int64_t microbatches = 0;      // per step per DP rank
+  PipelineSpec pipeline_spec;    // stages, virtual stages, schedule options (p = 1: none)
+  PipelineSplit pipeline_split;  // layers of every (stage, chunk)
 };
 
 }  // namespace hcpsim

@@ -15,7 +15,7 @@ TEST_CASE("result JSON: a simulated step reads back equal", "[run][simgrid]") {
   REQUIRE(r.wall_s);
   const SimulationResult back = result_from_json(nlohmann::json::parse(result_to_json(r).dump()), "result");
   CHECK(back == r);
-  CHECK(back.step->inputs.buckets == r.step->inputs.buckets);
+  CHECK(back.step->inputs.stages.at(0).buckets == r.step->inputs.stages.at(0).buckets);
   CHECK(back.memory.phases.size() == 4);
 }
 

@@ -5,18 +5,31 @@
 
 using namespace hcpsim;
 
-TEST_CASE("step = micro batches x (fwd + bwd) when DP sync hides", "[simulator][step]") {
+namespace {
+
+// PP = 1: one stage holding every layer, the embedding and the head.
+StepInputs one_stage(int64_t layers, int64_t microbatches, double layer_f, double layer_b) {
   StepInputs in;
-  in.layers = 4;
-  in.microbatches = 3;
-  in.layer_forward_s = 1;
-  in.layer_backward_s = 2;
-  in.extra_forward_s = 0.5;
-  in.extra_backward_s = 0.5;
-  in.buckets = 4;
-  in.grad_reduce_s = 1;   // 0.25 per bucket; bwd per micro batch = 4*2+0.5 = 8.5
-  in.param_gather_s = 1;  // 0.25 per bucket; fwd per micro batch = 4*1+0.5 = 4.5
-  in.optimizer_s = 0.1;
+  in.layers = layers;
+  in.microbatches = microbatches;
+  in.layer_forward_s = layer_f;
+  in.layer_backward_s = layer_b;
+  in.stages.push_back(StageInputs{});
+  in.stages[0].chunk_layers = {layers};
+  return in;
+}
+
+}  // namespace
+
+TEST_CASE("step = micro batches x (fwd + bwd) when DP sync hides", "[simulator][step]") {
+  StepInputs in = one_stage(4, 3, 1, 2);
+  StageInputs& st = in.stages[0];
+  st.extra_forward_s = 0.5;
+  st.extra_backward_s = 0.5;
+  st.buckets = 4;
+  st.grad_reduce_s = 1;   // 0.25 per bucket; bwd per micro batch = 4*2+0.5 = 8.5
+  st.param_gather_s = 1;  // 0.25 per bucket; fwd per micro batch = 4*1+0.5 = 4.5
+  st.optimizer_s = 0.1;
   const StepTime t = compose_step(in);
   CHECK(t.microbatch_forward_s == 4.5);
   CHECK(t.microbatch_backward_s == 8.5);
@@ -26,16 +39,14 @@ TEST_CASE("step = micro batches x (fwd + bwd) when DP sync hides", "[simulator][
   // Gathers finish at 0.25, 0.5, 0.75, 1.0; needed at 0, 1.125, 2.25, 3.375 -> only bucket 0 waits, 0.25.
   CHECK(t.param_gather_exposed_s == Approx(0.25));
   CHECK(t.step_s == Approx(3 * (4.5 + 8.5) + 0.25 + 0.1 + 0.25));
+  CHECK(t.pipeline_s == Approx(3 * (4.5 + 8.5)));
+  CHECK(t.bubble_fraction == 0);
 }
 
 TEST_CASE("a DP sync longer than the backward is exposed by the difference", "[simulator][step]") {
-  StepInputs in;
-  in.layers = 1;
-  in.microbatches = 1;
-  in.layer_forward_s = 1;
-  in.layer_backward_s = 2;
-  in.buckets = 2;
-  in.grad_reduce_s = 10;  // 5 per bucket: bucket 0 ready at 1 -> done 6; bucket 1 ready at 2 -> done 11
+  StepInputs in = one_stage(1, 1, 1, 2);
+  in.stages[0].buckets = 2;
+  in.stages[0].grad_reduce_s = 10;  // 5 per bucket: bucket 0 ready at 1 -> done 6; bucket 1 ready at 2 -> done 11
   const StepTime t = compose_step(in);
   CHECK(t.grad_reduce_exposed_s == Approx(11 - 2));
   CHECK(t.param_gather_exposed_s == 0);

@@ -265,13 +265,87 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["context_parallel_size"] = 8;
          j["parallel"]["cp_comm_type"] = "a2a";
        }},
-      {"pipeline parallelism not yet supported",
+      // Pipeline rules (rules/pipeline.hpp, Megatron's arguments.py and schedules.py). CP 4 leaves
+      // 32 / 4 = 8 GPUs for PP x DP; Llama-3.1-8B has 32 layers.
+      {"layers (with the accounted embedding) split evenly over stages",
        [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
          j["parallel"]["pipeline_model_parallel_size"] = 2;
-         j["training"]["global_batch_size"] = 1;
+         j["parallel"]["account_for_embedding_in_pipeline_split"] = true;  // 33 slots over 2 stages
        },
-       "parallel.pipeline_model_parallel_size", "pipeline_model_parallel_size == 1",
-       [](json& j) { j["parallel"]["pipeline_model_parallel_size"] = 1; }},
+       "parallel.pipeline_model_parallel_size", "% pipeline_model_parallel_size == 0",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["account_for_embedding_in_pipeline_split"] = true;
+         j["parallel"]["account_for_loss_in_pipeline_split"] = true;  // 34 slots: 17 per stage
+       }},
+      {"the interleaved schedule needs PP > 2 without overlap_p2p_comm",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+       },
+       "parallel.virtual_pipeline_model_parallel_size", "pipeline_model_parallel_size > 2",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["parallel"]["overlap_p2p_comm"] = true;  // DP 4, 8 / 4 = 2 micro batches = one group of PP
+       }},
+      {"layers per stage split into virtual stages",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 3;  // 8 layers per stage
+       },
+       "parallel.virtual_pipeline_model_parallel_size", "layers per stage % virtual_pipeline_model_parallel_size",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;  // DP 2: 4 micro batches
+       }},
+      {"an uneven first stage leaves layers that split evenly",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["decoder_first_pipeline_num_layers"] = 6;  // 26 over 3 stages
+       },
+       "parallel.decoder_first_pipeline_num_layers", "divide evenly",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["decoder_first_pipeline_num_layers"] = 2;  // 30 over 3
+       }},
+      {"interleaving needs at least PP micro batches",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["training"]["global_batch_size"] = 4;  // DP 2: 2 micro batches < PP 4
+       },
+       "training.global_batch_size", "PP <= microbatch_group_size_per_vp_stage <= micro batches",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["training"]["global_batch_size"] = 16;  // 8 micro batches: two groups of 4
+       }},
+      {"virtual stages need pipeline parallelism",
+       [](json& j) { j["parallel"]["virtual_pipeline_model_parallel_size"] = 2; },
+       "parallel.virtual_pipeline_model_parallel_size", "needs pipeline_model_parallel_size > 1",
+       [](json& j) { j["parallel"]["virtual_pipeline_model_parallel_size"] = 1; }},
+      {"micro-batch groups only with the interleaved schedule",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["microbatch_group_size_per_vp_stage"] = 2;
+       },
+       "parallel.microbatch_group_size_per_vp_stage", "only the interleaved schedule",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+       }},
       {"fp8 needs fp8 tensor cores",
        [](json& j) {
          j["cluster"]["preset"] = "dgx-a100";
