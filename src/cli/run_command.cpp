@@ -31,7 +31,9 @@ SimulationResult simulate(const Scenario& sc, const CliOptions& opt, const std::
     if (!trace_file.empty()) {
       std::vector<TracePhase> phases = {{"layer", &art.workload.layer}};
       if (!art.workload.step.empty()) phases.push_back({"step", &art.workload.step});
-      write_file_atomically(trace_file, chrome_trace_json(art.timeline, phases, art.workload.groups, &art.routes));
+      if (!art.workload.pipeline.empty()) phases.push_back({"pipeline", &art.workload.pipeline});
+      const PipelineTiming* schedule = art.workload.pipeline.empty() ? nullptr : &art.pipeline;
+      write_file_atomically(trace_file, chrome_trace_json(art.timeline, phases, art.workload.groups, &art.routes, schedule));
     }
     if (opt.reproducible) r.wall_s.reset();
     return result_to_json(r).dump();

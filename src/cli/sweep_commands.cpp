@@ -34,7 +34,7 @@ struct SweepCommands {
   int top = 3;
   // sweep
   std::string file, state_dir, shard = "1/1", recompute, sequence_parallel;
-  std::vector<int64_t> tp, cp, mbs;
+  std::vector<int64_t> tp, cp, pp, vpp, mbs;
   std::vector<std::string> comm, hcp;
   int jobs = 0;
   bool resume = false;
@@ -66,6 +66,8 @@ nlohmann::json flags_section(const SweepCommands& s) {
   nlohmann::json j = nlohmann::json::object();
   if (!s.tp.empty()) j["tensor_model_parallel_size"] = s.tp;
   if (!s.cp.empty()) j["context_parallel_size"] = s.cp;
+  if (!s.pp.empty()) j["pipeline_model_parallel_size"] = s.pp;
+  if (!s.vpp.empty()) j["virtual_pipeline_model_parallel_size"] = s.vpp;
   if (!s.mbs.empty()) j["micro_batch_size"] = s.mbs;
   if (!s.comm.empty()) j["cp_comm_type"] = s.comm;
   if (!s.hcp.empty()) {
@@ -371,6 +373,9 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
   c->add_option("scenario", s->file, "Scenario JSON file (its parallel section gives the defaults)")->required();
   c->add_option("--tp", s->tp, "TP sizes to try (default: divisors of gpus_per_node up to 8 dividing the heads)")->delimiter(',');
   c->add_option("--cp", s->cp, "CP sizes to try (default: powers of two with TP*CP dividing the world)")->delimiter(',');
+  c->add_option("--pp", s->pp, "PP sizes to try (default: powers of two up to 16 that split the layers and the world)")
+      ->delimiter(',');
+  c->add_option("--vpp", s->vpp, "Virtual pipeline sizes to try (default: 1, and 2 where PP > 2 allows it)")->delimiter(',');
   c->add_option("--comm", s->comm, "cp_comm_types to try (default: p2p,all_gather,a2a,a2a+p2p)")->delimiter(',');
   c->add_option("--hcp", s->hcp, "HCP splits AxP to try, e.g. 8x2,4x4 (default: every split of CP)")->delimiter(',');
   c->add_option("--micro-batch", s->mbs,

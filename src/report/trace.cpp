@@ -40,7 +40,8 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
 }  // namespace
 
 std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& phases,
-                              const std::vector<ProcessGroup>& groups, const CommRouteTable* routes) {
+                              const std::vector<ProcessGroup>& groups, const CommRouteTable* routes,
+                              const PipelineTiming* schedule) {
   nlohmann::json events = nlohmann::json::array();
   std::set<std::pair<int32_t, int>> tracks;
   std::vector<OpRecord> recs = t.ops;
@@ -77,6 +78,29 @@ std::string chrome_trace_json(const Timeline& t, const std::vector<TracePhase>& 
   for (int32_t rank : ranks)
     events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", rank},
                       {"args", {{"name", "GPU rank " + std::to_string(rank)}}}});
+  if (schedule != nullptr && !schedule->events.empty()) {
+    // One process after the GPU ranks: the composed pipeline, a track per stage.
+    const int32_t pid = ranks.empty() ? 0 : *ranks.rbegin() + 1;
+    std::set<int64_t> stages;
+    for (const PipelineEvent& e : schedule->events) {
+      stages.insert(e.stage);
+      events.push_back({{"name", std::string(e.slot.forward ? "F" : "B") + std::to_string(e.slot.microbatch) +
+                                     "." + std::to_string(e.slot.chunk)},
+                        {"cat", "pipeline"},
+                        {"ph", "X"},
+                        {"pid", pid},
+                        {"tid", e.stage},
+                        {"ts", e.start_s * kMicrosecondsPerSecond},
+                        {"dur", (e.end_s - e.start_s) * kMicrosecondsPerSecond},
+                        {"args", {{"stage", e.stage}, {"microbatch", e.slot.microbatch}, {"chunk", e.slot.chunk},
+                                  {"pass", e.slot.forward ? "forward" : "backward"}}}});
+    }
+    for (int64_t st : stages)
+      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", st},
+                        {"args", {{"name", "stage " + std::to_string(st)}}}});
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid},
+                      {"args", {{"name", "pipeline schedule (composed step: F<micro batch>.<chunk>, B<micro batch>.<chunk>)"}}}});
+  }
   nlohmann::json doc = {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
   return doc.dump() + "\n";
 }

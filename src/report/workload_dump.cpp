@@ -1,5 +1,6 @@
 #include "report/workload_dump.hpp"
 #include "common/strprintf.hpp"
+#include "scenario/rank_layout.hpp"
 
 #include <cstdio>
 #include <map>
@@ -64,7 +65,7 @@ const CommRoute* route_of(const WorkloadDumpOptions& o, int phase, int32_t rank,
   return it == o.routes->end() ? nullptr : &it->second;
 }
 
-void dump_program(std::string& out, const Workload& w, const RankProgram& p, const char* what, int phase,
+void dump_program(std::string& out, const Workload& w, const RankProgram& p, const std::string& what, int phase,
                   const WorkloadDumpOptions& o) {
   out += "## rank " + std::to_string(p.rank) + " " + what + " (" + std::to_string(p.ops.size()) +
          " ops)\n";
@@ -120,18 +121,23 @@ std::string dump_workload_text(const Workload& w, const Scenario& s, const Workl
                     to_string(s.passes) + ", cp_comm_type " + to_string(s.parallel.cp_comm_type) +
                     ", " + std::to_string(w.layer.size()) + " ranks, " +
                     std::to_string(w.layers_per_step) + " layers x " +
-                    std::to_string(w.microbatches) + " micro batches per step\n";
+                    std::to_string(w.microbatches) + " micro batches per step" +
+                    (w.pipeline_spec.stages > 1 ? ", " + std::to_string(w.pipeline_spec.stages) + " pipeline stages" : "") + "\n";
   out += std::string("# columns: id stream phase label  details") +
          (o.routes ? "  [NCCL algorithm/protocol, channels, flows]" : "") + "  deps[...]\n";
   for (int32_t r : o.ranks) {
     if (r < 0 || r >= int32_t(w.layer.size())) continue;
     dump_program(out, w, w.layer[r], "layer", 0, o);
     if (!w.step.empty()) dump_program(out, w, w.step[r], "step (fwd/bwd per micro batch, opt per step)", 1, o);
+    if (!w.pipeline.empty())
+      dump_program(out, w, w.pipeline[r], "pipeline (stage " + std::to_string(rank_layout_of(s.parallel).coord_of(r).pp) +
+                                              ": transfers of one micro batch)", 2, o);
   }
   if (o.summary) {
     size_t ops = 0;
     for (const RankProgram& p : w.layer) ops += p.ops.size();
     for (const RankProgram& p : w.step) ops += p.ops.size();
+    for (const RankProgram& p : w.pipeline) ops += p.ops.size();
     out += "# " + std::to_string(ops) + " ops on all ranks, " + std::to_string(w.groups.size()) +
            " process groups\n";
   }
@@ -166,6 +172,7 @@ nlohmann::json workload_to_json(const Workload& w, const Scenario& s, const Work
     };
     programs("layer", w.layer, 0);
     programs("step", w.step, 1);
+    programs("pipeline", w.pipeline, 2);
     j["ranks"].push_back(rj);
   }
   return j;

@@ -98,8 +98,8 @@ CommRouteTable comm_routes(const Workload& w, const CommFabric& fabric, std::spa
   CommRouteTable out;
   std::map<std::tuple<int32_t, CommPattern, double>, CommRoute> collectives;
   std::map<std::tuple<int32_t, double, int32_t, int32_t>, CommRoute> sends;
-  const std::vector<RankProgram>* phases[] = {&w.layer, &w.step};
-  for (int phase = 0; phase < 2; ++phase) {
+  const std::vector<RankProgram>* phases[] = {&w.layer, &w.step, &w.pipeline};
+  for (int phase = 0; phase < 3; ++phase) {
     const std::vector<RankProgram>& programs = *phases[phase];
     for (const RankProgram& p : programs) {
       if (!ranks.empty() && std::find(ranks.begin(), ranks.end(), p.rank) == ranks.end()) continue;

@@ -109,7 +109,7 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"embedding_head_backward_s", sum_over(s.inputs, &StageInputs::extra_backward_s)},
                  {"grad_reduce_s", max_over(s.inputs, &StageInputs::grad_reduce_s)},
                  {"grad_reduce_exposed_s", s.composed.grad_reduce_exposed_s},
-                 {"grad_buckets", s.inputs.stages.front().buckets},
+                 {"grad_buckets", s.inputs.stages.empty() ? int64_t{1} : s.inputs.stages.front().buckets},
                  {"param_gather_s", max_over(s.inputs, &StageInputs::param_gather_s)},
                  {"param_gather_exposed_s", s.composed.param_gather_exposed_s},
                  {"optimizer_s", s.composed.optimizer_s}};

@@ -12,6 +12,7 @@ namespace {
 constexpr int64_t kMaxSweepValue = int64_t{1} << 20;
 
 const std::vector<std::string> kKeys = {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
+                                        "pipeline_model_parallel_size", "virtual_pipeline_model_parallel_size",
                                         "hierarchical_context_parallel_sizes", "micro_batch_size",
                                         "recompute_granularity", "sequence_parallel"};
 
@@ -104,6 +105,8 @@ SweepSpec parse_sweep_spec(const nlohmann::json& section, DiagnosticSink& sink) 
   };
   s.tp = ints("tensor_model_parallel_size");
   s.cp = ints("context_parallel_size");
+  s.pp = ints("pipeline_model_parallel_size");
+  s.vpp = ints("virtual_pipeline_model_parallel_size");
   s.micro_batch_sizes = ints("micro_batch_size");
   s.comm_types = read_list<CpCommType>(r.raw("cp_comm_type"), r.path_of("cp_comm_type"), sink, "[\"a2a\", \"a2a+p2p\"]",
                                        [&](const nlohmann::json& e, const std::string& p) { return named(e, p, sink, named_choices(kCpCommTypes)); });

@@ -6,6 +6,8 @@
 //   "sweep": {
 //     "tensor_model_parallel_size": [1, 2],
 //     "context_parallel_size": [4, 8, 16],
+//     "pipeline_model_parallel_size": [1, 2, 4],    (default: powers of two up to 16 that split the layers)
+//     "virtual_pipeline_model_parallel_size": [1, 2] (default: 1, and 2 where PP > 2 allows it)
 //     "cp_comm_type": ["a2a", "a2a+p2p"],
 //     "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],
 //     "micro_batch_size": [1, 2],                 (default: powers of two that fit, sweep/space.hpp)
@@ -29,6 +31,8 @@ enum class SweepSequenceParallel { Auto, On, Off };  // Auto: on exactly when TP
 struct SweepSpec {
   std::optional<std::vector<int64_t>> tp;
   std::optional<std::vector<int64_t>> cp;
+  std::optional<std::vector<int64_t>> pp;
+  std::optional<std::vector<int64_t>> vpp;
   std::optional<std::vector<CpCommType>> comm_types;
   std::optional<std::vector<std::vector<int64_t>>> hcp_sizes;  // each [inner a2a, outer p2p]
   std::optional<std::vector<int64_t>> micro_batch_sizes;

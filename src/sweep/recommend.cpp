@@ -1,7 +1,8 @@
 // The sweep's recommendation: sweep/choose's rule (best tokens/s that fits; a
 // tie, bands overlapping or within kThroughputTie, goes to the most headroom) applied to the best
 // option of each CP transport plus every option in the tie band, then words
-// on HCP and on what did not fit, all read off the numbers.
+// on HCP, on pipeline parallelism (its bubble against the memory it frees) and on what did not
+// fit, all read off the numbers.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -56,6 +57,50 @@ std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::strin
   return buf;
 }
 
+int64_t pp_of(const SweepRow& row) { return row.result->scenario.parallel.pipeline_model_parallel_size; }
+
+// PP's trade, read off the numbers: the bubble it idles against the memory it frees, for the pick
+// and the best option on the other side of the PP = 1 line.
+std::string pipeline_words(const SweepOutcome& o, int pick) {
+  int other = -1;
+  const bool piped = pp_of(o.rows[pick]) > 1;
+  for (int i : ranked_rows(o))
+    if (o.rows[i].fits() && (pp_of(o.rows[i]) > 1) != piped) {
+      other = i;
+      break;
+    }
+  const auto bubble = [&](const SweepRow& r) { return 100 * r.result->step->composed.bubble_fraction; };
+  const auto micro = [&](const SweepRow& r) { return static_cast<long long>(r.result->step->inputs.microbatches); };
+  char buf[768];
+  if (piped) {
+    const SweepRow& p = o.rows[pick];
+    if (other < 0) {
+      std::snprintf(buf, sizeof buf,
+                    "\n  Pipeline: PP%lld idles %.1f%% of the step in its bubble (%lld micro batches per DP rank), and no "
+                    "layout without PP fits in memory.",
+                    static_cast<long long>(pp_of(p)), bubble(p), micro(p));
+      return buf;
+    }
+    const SweepRow& q = o.rows[other];
+    std::snprintf(buf, sizeof buf,
+                  "\n  Pipeline: PP%lld idles %.1f%% of the step in its bubble (%lld micro batches per DP rank) and still "
+                  "beats the best layout without PP, %s, by %.1f%% (its peak %.1f GB vs %.1f GB here).",
+                  static_cast<long long>(pp_of(p)), bubble(p), micro(p), q.label.c_str(),
+                  100 * (p.tokens_per_s_per_gpu() / q.tokens_per_s_per_gpu() - 1), q.result->memory.peak_bytes / 1e9,
+                  p.result->memory.peak_bytes / 1e9);
+    return buf;
+  }
+  if (other < 0) return "";
+  const SweepRow& q = o.rows[other];
+  std::snprintf(buf, sizeof buf,
+                "\n  Pipeline: the best pipelined option, %s, reaches %.1f%% of this throughput: its bubble idles %.1f%% "
+                "of the step (%lld micro batches over %lld stages) for a peak of %.1f GB instead of %.1f GB.",
+                q.label.c_str(), 100 * q.tokens_per_s_per_gpu() / o.rows[pick].tokens_per_s_per_gpu(), bubble(q), micro(q),
+                static_cast<long long>(pp_of(q)), q.result->memory.peak_bytes / 1e9,
+                o.rows[pick].result->memory.peak_bytes / 1e9);
+  return buf;
+}
+
 std::string shortfall_words(const SweepOutcome& o) {
   int simulated = 0, nofit = 0, closest = -1;
   double worst = 0;
@@ -72,7 +117,7 @@ std::string shortfall_words(const SweepOutcome& o) {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "\n  %d of %d valid options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
-                "raise TP or CP, or use GPUs with more memory.",
+                "raise TP, CP or PP, or use GPUs with more memory.",
                 nofit, simulated, -o.rows[closest].headroom_gb(), worst,
                 o.rows[closest].label.c_str());
   return buf;
@@ -101,7 +146,7 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
   std::string words;
   const int pick = recommend(study, words);
   rec.row = considered[pick];
-  rec.reasons = words + hcp_words(o, rec.row, best) + shortfall_words(o);
+  rec.reasons = words + hcp_words(o, rec.row, best) + pipeline_words(o, rec.row) + shortfall_words(o);
   return rec;
 }
 

@@ -10,9 +10,10 @@ namespace hcpsim {
 namespace {
 
 constexpr int64_t kMaxDefaultTp = 8;  // TP beyond one NVLink island is never a good idea
+constexpr int64_t kMaxDefaultPp = 16;  // Llama 3 405B's deepest pipeline (TP8 x CP16 x PP16)
 
 struct Layout {
-  int64_t tp = 1, cp = 1;
+  int64_t tp = 1, cp = 1, pp = 1, vpp = 1;
   CpCommType comm = CpCommType::P2P;
   std::vector<int64_t> hcp;  // a2a+p2p only
   int64_t mbs = 1;
@@ -23,6 +24,7 @@ std::string layout_key(const Layout& l) {
   std::string k = "tp" + std::to_string(l.tp) + "-cp" + std::to_string(l.cp);
   if (l.cp > 1) k += std::string("-") + to_string(l.comm);
   if (!l.hcp.empty()) k += "-" + std::to_string(l.hcp[0]) + "x" + std::to_string(l.hcp[1]);
+  if (l.pp > 1) k += "-pp" + std::to_string(l.pp) + (l.vpp > 1 ? "v" + std::to_string(l.vpp) : "");
   return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute);
 }
 
@@ -31,6 +33,7 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (l.cp == 1) s += ", no CP";
   else s += std::string(" + ") + to_string(l.comm) + " CP" + std::to_string(l.cp);
   if (!l.hcp.empty()) s += " [" + std::to_string(l.hcp[0]) + "," + std::to_string(l.hcp[1]) + "]";
+  if (l.pp > 1) s += " x PP" + std::to_string(l.pp) + (l.vpp > 1 ? " (v" + std::to_string(l.vpp) + ")" : "");
   if (show_mbs) s += " mbs" + std::to_string(l.mbs);
   if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
   return s;
@@ -54,6 +57,14 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
   p["tensor_model_parallel_size"] = l.tp;
   p["context_parallel_size"] = l.cp;
   p["cp_comm_type"] = to_string(l.comm);
+  if (l.pp > 1 || p.contains("pipeline_model_parallel_size")) p["pipeline_model_parallel_size"] = l.pp;
+  if (l.vpp > 1 || p.contains("virtual_pipeline_model_parallel_size")) p["virtual_pipeline_model_parallel_size"] = l.vpp;
+  if (l.pp == 1)  // no pipeline, no split: the base's split options would only be rejected
+    for (const char* k : {"decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
+                          "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
+                          "microbatch_group_size_per_vp_stage", "overlap_p2p_comm"})
+      p.erase(k);
+  if (l.vpp == 1) p.erase("microbatch_group_size_per_vp_stage");  // only the interleaved schedule groups
   p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
@@ -92,6 +103,21 @@ struct Builder {
     out.candidates.push_back(std::move(c));
   }
 
+  // The default space's rule for a pipeline: a pipeline's bubble and transfers buy memory, so a
+  // layout with PP > 1 is a candidate only where its PP = 1 twin (same TP, CP, transport, micro
+  // batch and recompute over PP times the DP) does not fit, or is not valid (the global batch
+  // does not split over its DP). Where the twin fits it runs the same work per GPU without the
+  // bubble; only its larger DP gradient sync could lose, and that runs overlapped with the
+  // backward. A listed PP (sweep bounds or --pp) takes every layout.
+  bool pipeline_pays(const Layout& l) const {
+    if (l.pp == 1 || spec.pp) return true;
+    Layout twin = l;
+    twin.pp = 1;
+    twin.vpp = 1;
+    const SweepCandidate t = make(twin);
+    return !t.scenario || !estimate_memory(*t.scenario).fits;
+  }
+
   // One layout at every recompute setting asked for.
   std::vector<SweepCandidate> recompute_variants(Layout l, RecomputeGranularity base_recompute) const {
     std::vector<SweepCandidate> v;
@@ -117,8 +143,8 @@ struct Builder {
   // setting still fits (memory only grows with the micro batch); without a global batch, the
   // scenario's own (the global batch would change with it).
   void add_micro_batches(Layout l, std::vector<int64_t> listed, bool auto_mbs, int64_t global_batch,
-                         int64_t world, int64_t pp, RecomputeGranularity base_recompute) {
-    const int64_t mp = l.tp * l.cp * pp;
+                         int64_t world, RecomputeGranularity base_recompute) {
+    const int64_t mp = l.tp * l.cp * l.pp;
     if (!auto_mbs || world % mp != 0) {  // a layout that does not divide the GPUs: listed once, rejected
       if (auto_mbs) listed = {1};
       for (int64_t m : listed) {
@@ -128,7 +154,10 @@ struct Builder {
       return;
     }
     const int64_t dp = world / mp;
-    for (int64_t m = 1; dp > 0 && m * dp <= std::max<int64_t>(global_batch, dp); m *= 2) {
+    // With a pipeline the default micro batch is 1: a larger one divides the micro batches m and
+    // so raises the bubble (p - 1)/(m + p - 1), and Megatron's large-model recipes run 1.
+    const int64_t largest = l.pp > 1 ? 1 : std::max<int64_t>(global_batch, dp) / dp;
+    for (int64_t m = 1; dp > 0 && m <= largest; m *= 2) {
       if (m > 1 && global_batch % (m * dp) != 0) continue;
       l.mbs = m;
       std::vector<SweepCandidate> v = recompute_variants(l, base_recompute);
@@ -136,7 +165,11 @@ struct Builder {
         return c.scenario && estimate_memory(*c.scenario).fits;
       });
       if (m > 1 && !any_fits) break;
-      for (SweepCandidate& c : v) add(std::move(c));
+      for (SweepCandidate& c : v) {
+        Layout at = l;
+        if (c.scenario) at.recompute = c.scenario->training.recompute_granularity;
+        if (pipeline_pays(at)) add(std::move(c));
+      }
     }
   }
 };
@@ -161,9 +194,32 @@ std::vector<int64_t> default_tp_sizes(const Scenario& base) {
   return v;
 }
 
-std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp) {
+std::vector<int64_t> default_pp_sizes(const Scenario& base, int64_t tp) {
   std::vector<int64_t> v;
-  const int64_t world = base.cluster.world_size(), pp = base.parallel.pipeline_model_parallel_size;
+  const int64_t world = base.cluster.world_size();
+  PipelineSpec ps = base.parallel.pipeline();
+  ps.virtual_stages = 1;
+  ps.microbatch_group = 0;
+  for (int64_t p = 1; p <= kMaxDefaultPp && tp * p <= world; p *= 2) {
+    ps.stages = p;
+    // PP 1 has no split (its candidates drop the split options)
+    if (world % (tp * p) == 0 && (p == 1 || pipeline_split(ps, base.model.num_layers).problem.empty())) v.push_back(p);
+  }
+  return v;
+}
+
+std::vector<int64_t> default_vpp_sizes(const Scenario& base, int64_t pp) {
+  std::vector<int64_t> v{1};
+  PipelineSpec ps = base.parallel.pipeline();
+  ps.stages = pp;
+  ps.virtual_stages = 2;
+  if (pp > 1 && pipeline_split(ps, base.model.num_layers).problem.empty()) v.push_back(2);
+  return v;
+}
+
+std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp, int64_t pp) {
+  std::vector<int64_t> v;
+  const int64_t world = base.cluster.world_size();
   for (int64_t c = 1; tp * c * pp <= world; c *= 2)
     if (world % (tp * c * pp) == 0) v.push_back(c);
   return v;
@@ -188,24 +244,27 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
   const bool auto_mbs = !spec.micro_batch_sizes && global_batch_given;
   const std::vector<int64_t> mbs = spec.micro_batch_sizes.value_or(std::vector<int64_t>{base.training.micro_batch_size});
   b.show_mbs = mbs.size() > 1;
-  const int64_t world = base.cluster.world_size(), pp = base.parallel.pipeline_model_parallel_size;
+  const int64_t world = base.cluster.world_size();
   const std::vector<CpCommType> all_comm = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A, CpCommType::A2AP2P};
   const std::vector<CpCommType> comms = spec.comm_types.value_or(all_comm);
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
-    for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp))) {
-      for (CpCommType comm : comms) {
-        std::vector<std::vector<int64_t>> splits = {{}};
-        if (comm == CpCommType::A2AP2P && cp > 1) {
-          splits.clear();
-          for (const auto& s : spec.hcp_sizes.value_or(default_hcp_splits(cp)))
-            if (s[0] * s[1] == cp) splits.push_back(s);
+    for (int64_t pp : spec.pp.value_or(default_pp_sizes(base, tp))) {
+      for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp, pp))) {
+        for (CpCommType comm : comms) {
+          std::vector<std::vector<int64_t>> splits = {{}};
+          if (comm == CpCommType::A2AP2P && cp > 1) {
+            splits.clear();
+            for (const auto& s : spec.hcp_sizes.value_or(default_hcp_splits(cp)))
+              if (s[0] * s[1] == cp) splits.push_back(s);
+          }
+          for (const auto& split : splits)
+            for (int64_t vpp : spec.vpp.value_or(default_vpp_sizes(base, pp))) {
+              if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
+              const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1, base.training.recompute_granularity};
+              b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world, base.training.recompute_granularity);
+            }
+          if (cp == 1) break;  // without CP the transport does not matter: one candidate
         }
-        for (const auto& split : splits) {
-          const Layout l{tp, cp, cp == 1 ? comms.front() : comm, split, 1, base.training.recompute_granularity};
-          b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world, pp,
-                              base.training.recompute_granularity);
-        }
-        if (cp == 1) break;  // without CP the transport does not matter: one candidate
       }
     }
   }

@@ -1,16 +1,25 @@
-// The candidates of `hcpsim sweep`: every TP x CP x cp_comm_type x HCP split
-// (x micro batch x recompute) the scenario's sweep bounds allow, each as a
+// The candidates of `hcpsim sweep`: every TP x PP x CP x cp_comm_type x HCP split x virtual
+// stages (x micro batch x recompute) the scenario's sweep bounds allow, each as a
 // complete scenario document validated by the same parser as a single run.
 //
 // Default space (a dimension the "sweep" section and flags leave open):
 //   TP        divisors of gpus_per_node up to 8 that divide num_attention_heads
+//   PP        powers of two up to 16 with TP*PP dividing the world size whose stages split the
+//             layers (the scenario's own split options, e.g. the embedding and loss accounted);
+//             a layout with PP > 1 only where its PP = 1 twin (same TP, CP, transport, micro
+//             batch and recompute, PP times the DP) does not fit or is not valid: where the
+//             twin fits it does the same work per GPU without the bubble (space.cpp,
+//             pipeline_pays). Listing PP in the bounds takes every layout.
 //   CP        powers of two with TP*CP*PP dividing the world size
+//   VPP       1, and 2 where PP > 2 and the stage's layers split in two (interleaved 1F1B; its
+//             micro-batch rules reject what does not fill the pipeline)
 //   comm      p2p, all_gather, a2a, a2a+p2p (CP 1 is one candidate: no CP)
 //   HCP       every [A, CP/A] with 1 < A < CP and A dividing CP
 //   recompute none, selective and full (with "lightest_fitting": the scenario's
 //             own, and the lightest heavier one that fits where it does not)
 //   micro batch 1, 2, 4, ... while the global batch splits into micro batch x DP
-//             and some recompute setting fits; the scenario's own where it sets
+//             and some recompute setting fits (1 alone with PP > 1: a larger one raises the
+//             bubble); the scenario's own where it sets
 //             no global batch (the global batch would change with it)
 //   sequence parallel: on exactly when TP > 1 ("auto")
 // Whatever the validator rejects (a2a needing KV heads / TP % CP == 0, the
@@ -53,7 +62,9 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
 
 // The default dimensions, exposed for tests and the printed summary.
 std::vector<int64_t> default_tp_sizes(const Scenario& base);
-std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp);
+std::vector<int64_t> default_pp_sizes(const Scenario& base, int64_t tp);
+std::vector<int64_t> default_cp_sizes(const Scenario& base, int64_t tp, int64_t pp);
+std::vector<int64_t> default_vpp_sizes(const Scenario& base, int64_t pp);
 std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp);
 
 // 64-bit FNV-1a as 16 hex digits.

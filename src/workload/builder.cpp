@@ -128,7 +128,8 @@ void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) 
 // its own sequence chunk, sharded over TP with sequence parallelism (schedules.py tensor_shape:
 // seq / CP [/ TP], micro batch, hidden). The interleaved schedule also sends from the last stage
 // to the first (chunk c to chunk c + 1), so its pipeline is a ring.
-void pipeline_program(ProgramBuilder& b, const Scenario& s, const ProcessGroup& pp, int64_t stage, int64_t tokens) {
+void pipeline_program(ProgramBuilder& b, const Scenario& s, int32_t pp_group, const ProcessGroup& pp, int64_t stage,
+                      int64_t tokens) {
   const int64_t p = int64_t(pp.ranks.size());
   const bool ring = s.parallel.pipeline().interleaved();
   const int64_t tp = s.parallel.tensor_model_parallel_size;
@@ -141,9 +142,9 @@ void pipeline_program(ProgramBuilder& b, const Scenario& s, const ProcessGroup& 
   const int32_t next = at(stage + 1), prev = at(stage - 1);
   b.set_area(OpArea::Pipeline);
   b.set_phase(Phase::Forward);
-  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_activation", next, prev, next >= 0 ? bytes : 0, prev >= 0 ? bytes : 0, -1);
+  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_activation", next, prev, next >= 0 ? bytes : 0, prev >= 0 ? bytes : 0, pp_group);
   b.set_phase(Phase::Backward);
-  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_grad", prev, next, prev >= 0 ? bytes : 0, next >= 0 ? bytes : 0, -1);
+  b.sendrecv(Stream::NcclPp, Stream::Compute, "send_grad", prev, next, prev >= 0 ? bytes : 0, next >= 0 ? bytes : 0, pp_group);
 }
 
 }  // namespace
@@ -196,7 +197,7 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     if (!pipelined) continue;
     w.pipeline[r].rank = int32_t(r);
     ProgramBuilder pb(w.pipeline[r]);
-    pipeline_program(pb, s, table.at(g.pp), stage, tokens);
+    pipeline_program(pb, s, g.pp, table.at(g.pp), stage, tokens);
   }
   return w;
 }

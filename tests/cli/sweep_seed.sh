@@ -70,13 +70,16 @@ head -1 "$TMP/sweep.csv" | grep -q "step.tokens_per_s_per_gpu" || fail "csv head
 
 # Bounds from the scenario's own "sweep" section; a flag overrides one key and keeps the others.
 python3 -c "import json; d=json.load(open('$SEED')); d['sweep']={'tensor_model_parallel_size':[2],'context_parallel_size':[4],
-  'cp_comm_type':['a2a'],'recompute_granularity':['full'],'micro_batch_size':[1]}; json.dump(d, open('$TMP/bounded.json','w'))"
+  'cp_comm_type':['a2a'],'recompute_granularity':['full'],'micro_batch_size':[1],'pipeline_model_parallel_size':[1]}; json.dump(d, open('$TMP/bounded.json','w'))"
 "$BIN" sweep "$TMP/bounded.json" --state "$TMP/b1" --format json -o "$TMP/b1.json" 2>/dev/null || fail "sweep section"
 python3 -c "import json,sys; k=[r['key'] for r in json.load(open('$TMP/b1.json'))['candidates']]; sys.exit(k != ['tp2-cp4-a2a-mbs1-full'])" \
   || fail "sweep section not applied"
 "$BIN" sweep "$TMP/bounded.json" --comm p2p --state "$TMP/b2" --format json -o "$TMP/b2.json" 2>/dev/null || fail "flag over section"
 python3 -c "import json,sys; k=[r['key'] for r in json.load(open('$TMP/b2.json'))['candidates']]; sys.exit(k != ['tp2-cp4-p2p-mbs1-full'])" \
   || fail "--comm did not override the section's cp_comm_type alone"
+"$BIN" sweep "$TMP/bounded.json" --pp 2 --vpp 1 --state "$TMP/b3" --format json -o "$TMP/b3.json" 2>/dev/null || fail "--pp over section"
+python3 -c "import json,sys; k=[r['key'] for r in json.load(open('$TMP/b3.json'))['candidates']]; sys.exit(k != ['tp2-cp4-a2a-pp2-mbs1-full'])" \
+  || fail "--pp 2 did not override the section's pipeline_model_parallel_size alone"
 
 # Bad input: exit 2 with the error form.
 "$BIN" sweep "$SEED" --shard 3/2 2>"$TMP/err"; rc=$?

@@ -15,6 +15,8 @@ SweepRow row(const std::string& key, int64_t gpus, double tokens_per_s, double p
   r.scenario.cluster.gpu.peak_bf16_flops_per_s = peak_flops;
   StepMetrics s;
   s.time_s = 10;
+  s.inputs.stages = {StageInputs{}};  // PP = 1: one stage (of no layers here)
+  s.inputs.stages[0].chunk_layers = {0};
   s.tokens_per_s = tokens_per_s;
   s.tokens_per_s_per_gpu = tokens_per_s / static_cast<double>(gpus);
   s.mfu = 0.5;

@@ -26,6 +26,7 @@ TEST_CASE("sweep: one input error in every simulation is the sweep's answer", "[
   SweepSpec spec;
   spec.tp = std::vector<int64_t>{1};
   spec.cp = std::vector<int64_t>{8, 16};
+  spec.pp = std::vector<int64_t>{1};
   spec.comm_types = std::vector<CpCommType>{CpCommType::P2P};
   spec.recompute = {RecomputeGranularity::None};
   spec.recompute_lightest_fitting = false;

@@ -23,6 +23,8 @@ SweepRow row(int index, const std::string& label, CpCommType comm, int tp, int c
   r.scenario.parallel.cp_comm_type = comm;
   StepMetrics step;
   step.time_s = step.composed.step_s = 1.0;  // a composed step: its time is the composition's
+  step.inputs.stages = {StageInputs{}};  // PP = 1: one stage (of no layers here)
+  step.inputs.stages[0].chunk_layers = {0};
   step.tokens_per_s_per_gpu = tps;
   step.mfu = 0.5;
   r.step = step;

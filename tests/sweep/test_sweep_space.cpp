@@ -52,11 +52,26 @@ json config_of(const Scenario& sc) {
 
 }  // namespace
 
-TEST_CASE("sweep defaults: TP divides the node and the heads, CP powers of two, HCP splits", "[sweep]") {
+TEST_CASE("sweep defaults: TP divides the node and the heads, PP and CP powers of two, HCP splits", "[sweep]") {
   const Scenario base = load_scenario_file(kSeedA);
   CHECK(default_tp_sizes(base) == std::vector<int64_t>{1, 2, 4, 8});       // 8 GPUs per node, 32 heads
-  CHECK(default_cp_sizes(base, 1) == std::vector<int64_t>{1, 2, 4, 8, 16, 32});  // 32 GPUs
-  CHECK(default_cp_sizes(base, 8) == std::vector<int64_t>{1, 2, 4});
+  CHECK(default_cp_sizes(base, 1, 1) == std::vector<int64_t>{1, 2, 4, 8, 16, 32});  // 32 GPUs
+  CHECK(default_cp_sizes(base, 8, 1) == std::vector<int64_t>{1, 2, 4});
+  CHECK(default_cp_sizes(base, 8, 2) == std::vector<int64_t>{1, 2});
+  // PP: powers of two up to 16 that divide the 32 layers and leave TP x PP within 32 GPUs.
+  CHECK(default_pp_sizes(base, 1) == std::vector<int64_t>{1, 2, 4, 8, 16});
+  CHECK(default_pp_sizes(base, 8) == std::vector<int64_t>{1, 2, 4});
+  Scenario odd_layers = base;
+  odd_layers.model.num_layers = 30;  // 30 = 2 x 15
+  CHECK(default_pp_sizes(odd_layers, 1) == std::vector<int64_t>{1, 2});
+  odd_layers.parallel.account_for_embedding_in_pipeline_split = true;  // 31 slots
+  odd_layers.parallel.account_for_loss_in_pipeline_split = true;       // 32 slots (PP 1 has no split: dropped)
+  CHECK(default_pp_sizes(odd_layers, 1) == std::vector<int64_t>{1, 2, 4, 8, 16});
+  // Virtual stages: 2 where PP > 2 and the stage's layers split in two.
+  CHECK(default_vpp_sizes(base, 1) == std::vector<int64_t>{1});
+  CHECK(default_vpp_sizes(base, 2) == std::vector<int64_t>{1});  // the interleaved schedule needs PP > 2
+  CHECK(default_vpp_sizes(base, 4) == std::vector<int64_t>{1, 2});
+  CHECK(default_vpp_sizes(base, 16) == std::vector<int64_t>{1, 2});  // 2 layers per stage
   CHECK(default_hcp_splits(16) == std::vector<std::vector<int64_t>>{{2, 8}, {4, 4}, {8, 2}});
   CHECK(default_hcp_splits(2).empty());
   Scenario odd = base;
@@ -64,14 +79,20 @@ TEST_CASE("sweep defaults: TP divides the node and the heads, CP powers of two, 
   CHECK(default_tp_sizes(odd) == std::vector<int64_t>{1, 2, 4});
 }
 
-TEST_CASE("sweep of the seed cluster: the whole default space, nothing dropped", "[sweep]") {
-  const SweepSpace s = seed_space();
-  // Layouts in closed form: per TP, CP = 1 is one candidate; each CP >= 2 gives
-  // p2p, all_gather, a2a and one a2a+p2p per split [A, CP/A], 1 < A < CP.
+TEST_CASE("sweep of the seed cluster: the whole space with every PP listed, nothing dropped", "[sweep]") {
+  SweepSpec every_pp;
+  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};  // listed: no twin rule (next test)
+  const SweepSpace s = seed_space(every_pp);
+  // Layouts in closed form: per TP and PP (PP | 32 layers, PP <= 16), CP = 1 is one candidate;
+  // each CP >= 2 gives p2p, all_gather, a2a and one a2a+p2p per split [A, CP/A], 1 < A < CP;
+  // each of those once per virtual-stage count (1, and 2 for PP 4, 8, 16: the 32 layers split
+  // into 2 per stage; PP 2 cannot interleave).
   int64_t layouts = 0;
   for (int64_t tp : {1, 2, 4, 8})
-    for (int64_t cp = 1; tp * cp <= 32; cp *= 2) layouts += cp == 1 ? 1 : 3 + static_cast<int64_t>(default_hcp_splits(cp).size());
-  CHECK(layouts == 66);
+    for (int64_t pp = 1; pp <= 16 && tp * pp <= 32; pp *= 2)
+      for (int64_t cp = 1; tp * cp * pp <= 32; cp *= 2)
+        layouts += (cp == 1 ? 1 : 3 + static_cast<int64_t>(default_hcp_splits(cp).size())) * (pp > 2 ? 2 : 1);
+  CHECK(layouts == 198);  // TP1 95, TP2 58, TP4 31, TP8 14
   // Default recompute: none, selective and full, three candidates per layout and micro batch.
   // Default micro batch (the seed gives a global batch of 8): 1, and each larger power of two m
   // that splits it over DP (8 % (m x DP) == 0, DP = 32 / (TP x CP)) while some recompute setting
@@ -81,10 +102,14 @@ TEST_CASE("sweep of the seed cluster: the whole default space, nothing dropped",
   for (const auto& c : s.candidates) {
     keys.insert(c.key);
     if (c.key.find("-mbs1-") != std::string::npos) ++at_mbs1;
-    if (c.key.ends_with("-mbs1-none") && c.scenario) {
-      const int64_t dp = 32 / (c.scenario->parallel.tensor_model_parallel_size * c.scenario->parallel.context_parallel_size);
+    // (with PP > 1 the default micro batch is 1 alone: a larger one only raises the bubble)
+    if (c.key.ends_with("-mbs1-none") && c.scenario && c.scenario->parallel.pipeline_model_parallel_size == 1) {
+      const int64_t dp = 32 / (c.scenario->parallel.tensor_model_parallel_size * c.scenario->parallel.context_parallel_size *
+                               c.scenario->parallel.pipeline_model_parallel_size);
       for (int64_t m = 2; m * dp <= 8; m *= 2) {
         if (8 % (m * dp) != 0) continue;
+        // the interleaved schedule's micro-batch rule stops the micro batch growing too
+        if (!pipeline_microbatch_problem(c.scenario->parallel.pipeline(), 8 / (m * dp)).empty()) break;
         bool fits = false;
         for (RecomputeGranularity r : kRecomputeGranularities) {
           Scenario sc = *c.scenario;
@@ -107,6 +132,33 @@ TEST_CASE("sweep of the seed cluster: the whole default space, nothing dropped",
   CHECK(static_cast<int64_t>(s.candidates.size()) == 3 * layouts + expected_more);
   CHECK(rejected > 0);
   for (size_t i = 0; i < s.candidates.size(); ++i) CHECK(s.candidates[i].index == static_cast<int>(i));
+}
+
+TEST_CASE("default space: a pipeline only where its PP = 1 twin does not fit or is not valid", "[sweep]") {
+  SweepSpec every_pp;
+  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
+  const SweepSpace all = seed_space(every_pp), s = seed_space();
+  // The twin of "tp1-cp8-p2p-pp2v2-mbs1-none" is "tp1-cp8-p2p-mbs1-none".
+  const auto twin_key = [](const std::string& key) {
+    const size_t at = key.find("-pp");
+    if (at == std::string::npos) return key;
+    return key.substr(0, at) + key.substr(key.find("-mbs", at));
+  };
+  int64_t pipelined = 0, expected = 0;
+  for (const SweepCandidate& c : all.candidates) {
+    if (c.key.find("-pp") == std::string::npos) {
+      CHECK(find(s, c.key) != nullptr);  // every PP = 1 layout stays
+      continue;
+    }
+    const SweepCandidate* twin = find(all, twin_key(c.key));
+    const bool twin_fits = twin != nullptr && twin->scenario && estimate_memory(*twin->scenario).fits;
+    INFO(c.key << " twin " << twin_key(c.key));
+    CHECK((find(s, c.key) != nullptr) == !twin_fits);
+    expected += twin_fits ? 0 : 1;
+  }
+  for (const SweepCandidate& c : s.candidates) pipelined += c.key.find("-pp") != std::string::npos ? 1 : 0;
+  CHECK(pipelined == expected);
+  CHECK(pipelined > 0);
 }
 
 TEST_CASE("sweep of the seed cluster holds options A, B and C as their scenario files", "[sweep]") {
@@ -156,6 +208,7 @@ TEST_CASE("sweep bounds narrow the space, and the digest tells sweeps apart", "[
   spec.recompute = {RecomputeGranularity::None, RecomputeGranularity::Full};
   spec.recompute_lightest_fitting = false;
   spec.micro_batch_sizes = std::vector<int64_t>{1};
+  spec.pp = std::vector<int64_t>{1};
   const SweepSpace s = seed_space(spec);
   REQUIRE(s.candidates.size() == 4);
   CHECK(s.candidates[0].key == "tp2-cp4-a2a-mbs1-none");
