@@ -31,8 +31,12 @@ std::string describe(const Op& op, int32_t rank) {
 
 }  // namespace
 
-FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
-                            const Placement& placement, bool asked) {
+namespace {
+
+// Folding over the DP replicas, or (`with_stages`) over DP replicas and pipeline stages together:
+// a replica is then one (dp, pp) pair, and replica 0 is stage 0 of DP replica 0.
+FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
+                       const Placement& placement, bool with_stages) {
   FoldDecision d;
   const auto unfolded = [&](std::string note) {
     d.note = std::move(note);
@@ -40,9 +44,12 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
     for (size_t i = 0; i < phase.programs.size(); ++i) d.program_indices[i] = static_cast<int32_t>(i);
     return d;
   };
-  if (!asked) return unfolded("");
-  if (layout.dp <= 1) return unfolded("not folded: one DP replica");
-  const auto replica = [&](int32_t r) { return layout.coord_of(r).dp; };
+  const int64_t count = layout.dp * (with_stages ? layout.pp : 1);
+  if (count <= 1) return unfolded("not folded: one DP replica");
+  const auto replica = [&](int32_t r) {
+    const RankCoord c = layout.coord_of(r);
+    return c.dp + (with_stages ? layout.dp * c.pp : 0);
+  };
 
   std::map<int32_t, size_t> index_of_rank;
   for (size_t i = 0; i < phase.programs.size(); ++i) index_of_rank[phase.programs[i].rank] = i;
@@ -78,6 +85,7 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
     const RankProgram& p = phase.programs[i];
     RankCoord c = layout.coord_of(p.rank);
     c.dp = 0;
+    if (with_stages) c.pp = 0;
     const auto twin = index_of_rank.find(static_cast<int32_t>(layout.rank_of(c)));
     if (twin == index_of_rank.end())
       return unfolded("not folded: rank " + std::to_string(layout.rank_of(c)) + " of replica 0 has no program");
@@ -105,12 +113,30 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
       }
 
   d.folded = true;
-  d.replicas = layout.dp;
+  d.replicas = count;
   for (size_t i = 0; i < phase.programs.size(); ++i)
     if (replica(phase.programs[i].rank) == 0) d.program_indices.push_back(static_cast<int32_t>(i));
-  d.note = "folded: simulated DP replica 0 of " + std::to_string(layout.dp) +
-           " (no comm op crosses replicas, their flows use disjoint links, identical compute times)";
+  d.note = with_stages ? "folded: simulated stage 0 of DP replica 0, one of " + std::to_string(count) + " (DP " +
+                             std::to_string(layout.dp) + " x pipeline stages " + std::to_string(layout.pp) + ")"
+                       : "folded: simulated DP replica 0 of " + std::to_string(layout.dp);
+  d.note += " (no comm op crosses replicas, their flows use disjoint links, identical compute times)";
   return d;
+}
+
+}  // namespace
+
+FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
+                            const Placement& placement, bool asked) {
+  if (!asked) {
+    FoldDecision d;
+    for (size_t i = 0; i < phase.programs.size(); ++i) d.program_indices.push_back(static_cast<int32_t>(i));
+    return d;
+  }
+  if (layout.pp > 1) {  // the layer runs alike on every stage: fold the stages too where that is exact
+    FoldDecision d = fold_over(phase, layout, graph, placement, true);
+    if (d.folded) return d;
+  }
+  return fold_over(phase, layout, graph, placement, false);
 }
 
 }  // namespace hcpsim

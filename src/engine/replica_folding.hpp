@@ -21,7 +21,8 @@ struct FoldDecision {
   std::string note;                     // why (not); empty when folding was not asked for
 };
 
-// Folds only when asked and
+// Folds only when asked and (over DP replicas, or with PP > 1 first over DP replicas and pipeline
+// stages together, a replica being one (dp, pp) pair)
 //  - every comm op of every rank stays inside the rank's DP replica,
 //  - each rank's compute times equal those of its replica-0 counterpart,
 //  - the routes of all replicas' flows use pairwise disjoint link directions

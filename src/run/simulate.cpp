@@ -73,6 +73,12 @@ int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea
 
 std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
 
+// How a phase ran: on how many GPUs, folded or not.
+std::string fold_of(const Timeline& t, int32_t phase) {
+  const PhaseRecord& p = t.phases.at(size_t(phase));
+  return "on " + std::to_string(p.simulated_ranks) + " GPUs" + (p.fold_note.empty() ? "" : ", " + p.fold_note);
+}
+
 }  // namespace
 
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt) {
@@ -151,6 +157,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                   std::to_string(sc.cluster.world_size()) + " GPUs" +
                   fold +
                   (with_step ? ", then the step-level ops (embedding, LM head, loss, DP gradient sync, optimizer) on all GPUs" : "") +
+                  (with_step && !w.pipeline.empty()
+                       ? ", then one micro batch's stage-to-stage transfers each way (" + fold_of(t, kPipelinePhase) + ")"
+                       : std::string()) +
                   "; " + std::to_string(res.activities) + " SimGrid activities";
 
   PipelineTiming pipeline_timing;
@@ -173,13 +182,15 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       send_fwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Forward; });
       send_bwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Backward; });
     }
+    const std::map<int32_t, PassSpans> step_spans = pass_spans_by_rank(t, kStepPhase, w.step);
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       RankCoord c = layout.coord_of(slowest);
       c.pp = stage;
       const int32_t rep = int32_t(layout.rank_of(c));  // the slowest layer rank's place in this stage
       StageInputs st;
       st.chunk_layers = w.pipeline_split.layers[size_t(stage)];
-      const PassSpans extra = pass_spans(t, kStepPhase, rep, w.step);
+      const auto found = step_spans.find(rep);
+      const PassSpans extra = found == step_spans.end() ? PassSpans{} : found->second;
       st.extra_forward_s = extra.forward_s;
       st.extra_backward_s = extra.backward_s;
       st.send_forward_s = send_fwd[size_t(stage)];

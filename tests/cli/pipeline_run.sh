@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Pipeline parallelism end to end: Llama-3.1-405B at 128K, TP8 x CP16 x PP16 on 256 DGX-H100
+# (scenarios/llama405b-128k-tp8-cp16-pp16.json). The step reports its pipeline; its bubble is
+# near the closed form (p - 1)/(m + p - 1) (stages nearly equal, transfers < 1 ms against seconds
+# of work); the step is the schedule plus the exposed DP sync, optimizer and parameter gather;
+# every stage has a memory peak; the trace carries the schedule; a broken pipeline rule exits 2
+# naming its key; a sweep over PP says the bubble-vs-memory trade.
+# Usage: pipeline_run.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+S="$SRC/scenarios/llama405b-128k-tp8-cp16-pp16.json"
+"$BIN" "$S" --format json --reproducible --trace "$TMP/trace.json" >"$TMP/out.json" 2>"$TMP/err" || { cat "$TMP/err"; fail "run: exit $?"; }
+python3 - "$TMP/out.json" "$TMP/trace.json" <<'PY' || fail "pipeline result"
+import json, sys
+r = json.load(open(sys.argv[1]))
+st, p = r["step"], r["step"]["pipeline"]
+assert p["schedule"] == "1f1b" and p["stages"] == 16 and p["virtual_stages"] == 1, p
+m, pp = st["microbatches"], p["stages"]
+assert m == 16, m
+closed = (pp - 1) / (m + pp - 1)          # 15/31 = 0.484
+assert abs(p["bubble_fraction"] - closed) < 0.02, (p["bubble_fraction"], closed)
+# 126 layers: 128 slots (embedding and loss accounted) / 16 = 8; the end stages hold 7 layers
+layers = [s["chunk_layers"] for s in p["per_stage"]]
+assert layers[0] == [7] and layers[-1] == [7] and all(l == [8] for l in layers[1:-1]), layers
+assert sum(l[0] for l in layers) == st["layers"] == 126
+# the schedule can be no shorter than the busiest stage's m micro batches of work
+f, b = r["layer"]["forward_s"], r["layer"]["backward_s"]
+busiest = m * 8 * (f + b)
+assert p["pipeline_s"] > busiest and p["pipeline_s"] < busiest * (1 + 16 / 15) * 1.01, (p["pipeline_s"], busiest)
+# step = schedule + exposed DP sync + optimizer + exposed parameter gather (upper end: the max per stage)
+lo = p["pipeline_s"] + st["param_gather_exposed_s"]
+hi = p["pipeline_s"] + st["grad_reduce_exposed_s"] + st["optimizer_s"] + st["param_gather_exposed_s"]
+assert lo <= st["time_s"] <= hi + 1e-9, (lo, st["time_s"], hi)
+mem = r["memory"]
+assert len(mem["stage_peak_bytes"]) == 16 and mem["peak_bytes"] == max(mem["stage_peak_bytes"]), mem["peak_stage"]
+assert mem["peak_phase"].startswith("stage %d " % mem["peak_stage"]), mem["peak_phase"]
+t = json.load(open(sys.argv[2]))["traceEvents"]
+sched = [e for e in t if e.get("cat") == "pipeline"]
+assert len(sched) == 2 * 16 * m, len(sched)                   # a forward and a backward per stage and micro batch
+assert any(e.get("name", "").startswith("pp.fwd.send_activation") for e in t)
+print("bubble %.3f (closed form %.3f), step %.3f s, peak stage %d" % (p["bubble_fraction"], closed, st["time_s"], mem["peak_stage"]))
+PY
+"$BIN" "$S" >"$TMP/out.txt" 2>&1 || fail "text run"
+grep -q "^pipeline:  1F1B, 16 stages, 16 micro batches" "$TMP/out.txt" || { cat "$TMP/out.txt"; fail "no pipeline line"; }
+grep -q "peak per pipeline stage: 0:" "$TMP/out.txt" || fail "no per-stage memory"
+
+# A broken rule: interleaving 16 stages with 4 micro batches per DP rank (Megatron needs >= PP).
+python3 -c "import json; d=json.load(open('$S')); d['parallel']['virtual_pipeline_model_parallel_size']=2
+d['parallel'].pop('account_for_embedding_in_pipeline_split'); d['parallel'].pop('account_for_loss_in_pipeline_split')
+d['model']={'preset':'llama3.1-70b'}; d['training']['global_batch_size']=4; json.dump(d, open('$TMP/bad.json','w'))"
+"$BIN" "$TMP/bad.json" >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || { cat "$TMP/err"; fail "bad pipeline: exit $rc, want 2"; }
+grep -q "^error: training.global_batch_size: 4 micro batches per DP rank" "$TMP/err" || { cat "$TMP/err"; fail "error text"; }
+grep -q "raise global_batch_size to at least 16" "$TMP/err" || { cat "$TMP/err"; fail "no fix"; }
+
+# A sweep over PP explains the trade (seed A: PP 2 with 8 micro batches).
+"$BIN" sweep "$SRC/scenarios/seed-a-hcp.json" --tp 1 --cp 16 --comm p2p --pp 1,2 --state "$TMP/sw" >"$TMP/sweep.txt" 2>&1 || fail "sweep"
+grep -q "^  Pipeline: PP2 idles" "$TMP/sweep.txt" || { cat "$TMP/sweep.txt"; fail "no pipeline words"; }
+echo "ok"
