@@ -69,7 +69,7 @@ function table() {
   for (const r of DATA.ranked) {
     const row = el('tr', { class: r.recommended ? 'pick' : (r.fits ? '' : 'nofit') });
     const cells = [r.fits ? r.rank : '-', r.label + (r.recommended ? '  (recommended)' : ''),
-                   r.layout.tp + 'x' + r.layout.cp + 'x' + r.layout.dp, fmt(r.step_s, 3), fmt(r.tokens_per_s_per_gpu, 1),
+                   r.layout.tp + 'x' + r.layout.cp + 'x' + r.layout.dp + (r.layout.pp > 1 ? ' PP' + r.layout.pp : ''), fmt(r.step_s, 3), fmt(r.tokens_per_s_per_gpu, 1),
                    fmt(100 * r.mfu, 1), fmt(r.attention_ms, 2), fmt(r.exposed_comm_ms, 2), fmt(r.peak_gb, 1),
                    fmt(r.headroom_gb, 1)];
     cells.forEach(c => row.appendChild(el('td', {}, c)));
