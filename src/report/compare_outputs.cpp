@@ -23,6 +23,8 @@ nlohmann::json layout_json(const SweepRow& r) {
                       {"tp", p.tensor_model_parallel_size},
                       {"cp", p.context_parallel_size},
                       {"dp", p.data_parallel_size},
+                      {"pp", p.pipeline_model_parallel_size},
+                      {"vpp", p.virtual_pipeline_model_parallel_size},
                       {"cp_comm_type", to_string(p.cp_comm_type)},
                       {"micro_batch_size", sc.training.micro_batch_size},
                       {"recompute_granularity", to_string(sc.training.recompute_granularity)},

@@ -85,6 +85,10 @@ void configuration_cells(const nlohmann::json& input, std::map<std::string, std:
   };
   c["tp"] = at("parallel", "tensor_model_parallel_size");
   c["cp"] = at("parallel", "context_parallel_size");
+  const std::string pp = at("parallel", "pipeline_model_parallel_size"),
+                    vpp = at("parallel", "virtual_pipeline_model_parallel_size");
+  c["pp"] = pp.empty() ? "1" : pp;  // absent: no pipeline
+  c["vpp"] = vpp.empty() ? "1" : vpp;
   c["cp_comm_type"] = at("parallel", "cp_comm_type");
   c["hcp"] = at("parallel", "hierarchical_context_parallel_sizes");
   c["micro_batch_size"] = at("training", "micro_batch_size");
@@ -96,7 +100,7 @@ void configuration_cells(const nlohmann::json& input, std::map<std::string, std:
 }  // namespace
 
 std::string sweep_to_csv(const SweepOutcome& o) {
-  std::vector<std::string> columns = {"index",   "key",  "label",       "status",  "rank",  "tp",      "cp",
+  std::vector<std::string> columns = {"index",   "key",  "label",       "status",  "rank",  "tp",      "cp", "pp", "vpp",
                                       "cp_comm_type", "hcp", "micro_batch_size", "recompute", "cluster", "rejected_by",
                                       "error"};
   std::vector<std::map<std::string, std::string>> cells(o.rows.size());
