@@ -87,8 +87,9 @@ void configuration_cells(const nlohmann::json& input, std::map<std::string, std:
   c["cp"] = at("parallel", "context_parallel_size");
   const std::string pp = at("parallel", "pipeline_model_parallel_size"),
                     vpp = at("parallel", "virtual_pipeline_model_parallel_size");
-  c["pp"] = pp.empty() ? "1" : pp;  // absent: no pipeline
-  c["vpp"] = vpp.empty() ? "1" : vpp;
+  const bool parallel = input.contains("parallel");
+  c["pp"] = pp.empty() && parallel ? "1" : pp;  // absent from a layout: no pipeline
+  c["vpp"] = vpp.empty() && parallel ? "1" : vpp;
   c["cp_comm_type"] = at("parallel", "cp_comm_type");
   c["hcp"] = at("parallel", "hierarchical_context_parallel_sizes");
   c["micro_batch_size"] = at("training", "micro_batch_size");

@@ -161,7 +161,7 @@ TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric
   CHECK_THAT(header, !Catch::Contains("scenario"));
   CHECK_THAT(lines[2], Catch::StartsWith("1,k1,TP2 + a2a CP4,ok,2,"));
   CHECK_THAT(lines[4], Catch::StartsWith("3,k3,TP1 + all_gather CP16,ok,,"));  // no rank: does not fit
-  CHECK_THAT(lines[5], Catch::Contains("rejected,,,,,,,,,parallel.context_parallel_size: 8 KV heads over CP16"));
+  CHECK_THAT(lines[5], Catch::Contains("rejected,,,,,,,,,,,parallel.context_parallel_size: 8 KV heads over CP16"));
 
   // The configuration columns come from the candidate's scenario document.
   SweepOutcome with_input = seed_like();
@@ -169,5 +169,5 @@ TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric
                                             {"cp_comm_type", "a2a+p2p"}, {"hierarchical_context_parallel_sizes", {2, 2}}}},
                               {"training", {{"micro_batch_size", 2}, {"recompute_granularity", "full"}}},
                               {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 4}}}};
-  CHECK_THAT(sweep_to_csv(with_input), Catch::Contains(",2,4,a2a+p2p,2x2,2,full,4 x dgx-h100,"));
+  CHECK_THAT(sweep_to_csv(with_input), Catch::Contains(",2,4,1,1,a2a+p2p,2x2,2,full,4 x dgx-h100,"));
 }
