@@ -43,7 +43,7 @@ std::string format_result(const SimulationResult& r) {
            " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual" : "") + ", " +
            std::to_string(s.inputs.microbatches) + " micro batches: " + f("%.3f s", s.composed.pipeline_s) + ", bubble " +
            f("%.1f%%", 100 * s.composed.bubble_fraction) + "; stage-to-stage transfer up to " + f("%.2f ms", 1e3 * send) +
-           (ps.overlap_p2p_comm ? " (overlapped)" : " (blocking)") + "\n";
+           (ps.overlapped() ? " (overlapped)" : " (blocking)") + "\n";
     }
   }
   o += "layer:     forward " + f("%.2f ms", 1e3 * r.layer.forward_s) + ", backward " +

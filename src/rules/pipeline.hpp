@@ -30,9 +30,10 @@ struct PipelineSpec {
   bool account_for_embedding = false;   // account_for_embedding_in_pipeline_split
   bool account_for_loss = false;        // account_for_loss_in_pipeline_split
   int64_t microbatch_group = 0;         // microbatch_group_size_per_vp_stage; 0 = p (Megatron's default)
-  bool overlap_p2p_comm = false;        // overlap_p2p_comm (interleaved only)
+  bool overlap_p2p_comm = false;        // overlap_p2p_comm (interleaved only: Megatron turns it off for 1F1B)
   bool interleaved() const { return stages > 1 && virtual_stages > 1; }
   int64_t group() const { return microbatch_group > 0 ? microbatch_group : stages; }
+  bool overlapped() const { return overlap_p2p_comm && interleaved(); }  // the sends overlap compute
   bool operator==(const PipelineSpec& o) const {
     return stages == o.stages && virtual_stages == o.virtual_stages && first_stage_layers == o.first_stage_layers &&
            last_stage_layers == o.last_stage_layers && account_for_embedding == o.account_for_embedding &&
@@ -108,10 +109,11 @@ inline PipelineSplit pipeline_split(const PipelineSpec& ps, int64_t num_layers) 
       rest -= n;
       --left;
     }
-    if (rest < 0 || (left > 0 && (rest % left != 0 || (rest / left) % v != 0)) || (left == 0 && rest != 0))
+    if (rest < 0 || (left > 0 && (rest == 0 || rest % left != 0 || (rest / left) % v != 0)) || (left == 0 && rest != 0))
       return fail(ps.first_stage_layers >= 0 ? "decoder_first_pipeline_num_layers" : "decoder_last_pipeline_num_layers",
                   pipeline_str(rest) + " layers left for " + pipeline_str(left) + " middle stages (of " + pipeline_str(num_layers) + ")",
-                  "the layers left over divide evenly over the other stages, each a multiple of the virtual stages",
+                  "the layers left over divide evenly over the other stages, at least one each and a multiple of the "
+                  "virtual stages (Megatron's uneven split)",
                   "choose first/last stage layers so that the rest splits evenly");
     for (int64_t s = 0; s < p; ++s) per_stage[size_t(s)] = left > 0 ? rest / left : 0;
     if (ps.first_stage_layers >= 0) per_stage.front() = ps.first_stage_layers;
@@ -150,10 +152,13 @@ inline PipelineProblem pipeline_microbatch_problem(const PipelineSpec& ps, int64
   if (!ps.interleaved()) return {};
   const int64_t p = ps.stages, n = ps.group();
   if (n > m || n < p)
-    return {ps.microbatch_group > 0 ? "parallel.microbatch_group_size_per_vp_stage" : "training.global_batch_size",
+    return {ps.microbatch_group > 0 && n < p ? "parallel.microbatch_group_size_per_vp_stage"
+            : (ps.microbatch_group > 0 ? "parallel.microbatch_group_size_per_vp_stage" : "training.global_batch_size"),
             pipeline_str(m) + " micro batches per DP rank with micro-batch groups of " + pipeline_str(n),
             "the interleaved schedule needs PP <= microbatch_group_size_per_vp_stage <= micro batches (schedules.py)",
-            "raise global_batch_size to at least " + pipeline_str(n) + " x micro_batch_size x DP"};
+            n < p ? "raise microbatch_group_size_per_vp_stage to at least PP (" + pipeline_str(p) + ")"
+                  : "raise global_batch_size to at least " + pipeline_str(n) + " x micro_batch_size x DP, or lower "
+                    "microbatch_group_size_per_vp_stage"};
   if (m % n != 0 && m % n < p)
     return {"training.global_batch_size",
             pipeline_str(m) + " micro batches leave a last group of " + pipeline_str(m % n) + " (< PP " + pipeline_str(p) + ")",

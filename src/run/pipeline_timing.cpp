@@ -23,7 +23,7 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
   PipelineTiming out;
   out.stages.assign(size_t(p), StageTiming{});
   std::vector<std::vector<PipelineEvent>> events(static_cast<size_t>(p));
-  const bool blocking = !in.spec.overlap_p2p_comm;
+  const bool blocking = !in.spec.overlapped();
 
   size_t done = 0, total = 0;
   for (const auto& o : order) total += o.size();

@@ -2,8 +2,9 @@
 // in Megatron's order (rules/pipeline.hpp); an op starts when the stage is free and its input
 // has arrived — the forward of micro batch i through virtual stage g needs g - 1's forward of i
 // plus the activation transfer, the backward needs g + 1's backward of i plus the gradient
-// transfer. Without overlap_p2p_comm the sending stage is held for the transfer too (Megatron's
-// blocking batched isend/irecv); with it, only the receiver waits. Pure arithmetic, no SimGrid:
+// transfer. Without overlap_p2p_comm (and always with 1F1B, where Megatron turns it off) the sending
+// stage is held for the transfer too (Megatron's blocking batched isend/irecv); with it, only the
+// receiver waits. Pure arithmetic, no SimGrid:
 // O(stages x micro batches x virtual stages).
 #pragma once
 

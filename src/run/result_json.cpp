@@ -80,7 +80,7 @@ nlohmann::json pipeline_to_json(const StepMetrics& s) {
   return {{"schedule", ps.interleaved() ? "interleaved_1f1b" : "1f1b"},
           {"stages", ps.stages},
           {"virtual_stages", ps.virtual_stages},
-          {"microbatch_group", ps.group()},
+          {"microbatch_group", ps.interleaved() ? ps.group() : 0},  // 0: 1F1B has no groups
           {"overlap_p2p_comm", ps.overlap_p2p_comm},
           {"pipeline_s", s.composed.pipeline_s},
           {"bubble_fraction", s.composed.bubble_fraction},
@@ -160,7 +160,7 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   m.model_flops = number(s, "model_flops");
   StepInputs& in = m.inputs;
   read(s.integer("layers", 0, int64_t{1} << 40), in.layers);
-  read(s.integer("microbatches", 0, int64_t{1} << 40), in.microbatches);
+  read(s.integer("microbatches", 0, int64_t{1} << 24), in.microbatches);
   in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
   in.layer_backward_s = layer.backward_s;
   in.pipeline = scenario.parallel.pipeline();
@@ -189,6 +189,10 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
       s.sink().error(p.path_of("per_stage"), "one entry per pipeline stage", "consistency", "write it with hcpsim");
     m.composed.pipeline_s = number(p, "pipeline_s");
     m.composed.bubble_fraction = number(p, "bubble_fraction");
+  } else if (in.pipeline.stages > 1) {
+    s.sink().error(s.path_of("pipeline"), "missing for a scenario with pipeline_model_parallel_size " +
+                                              std::to_string(in.pipeline.stages),
+                   "a pipelined result names its stages", "write it with hcpsim");
   } else {  // PP = 1: the one stage is the step's keys
     StageInputs st;
     st.chunk_layers = {in.layers};

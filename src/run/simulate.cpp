@@ -225,7 +225,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                      " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual stages" : "") +
                      " over " + std::to_string(si.microbatches) + " micro batches, timed from stage-level ops: " +
                      "each stage's layers x the simulated layer, embedding on the first and head on the last stage, "
-                     "the simulated stage-to-stage transfers" + (ps.overlap_p2p_comm ? " (overlapped)" : " (blocking)") +
+                     "the simulated stage-to-stage transfers" + (ps.overlapped() ? " (overlapped)" : " (blocking)") +
                      fmt("; bubble %.1f%% of %.3f s", 100 * m.composed.bubble_fraction, m.composed.pipeline_s) + "; per stage " +
                      sync;
     }

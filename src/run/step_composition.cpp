@@ -78,20 +78,21 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   t.pipeline_s = timing.makespan_s;
   t.bubble_fraction = in.stages.size() > 1 ? timing.bubble_fraction : 0;
   // The schedule starts at 0 (stage 0's first forward waits for nothing).
-  double synced = 0, end = 0;
+  // The optimizer step starts with the gradient norm, an all-reduce over the model-parallel group
+  // (every stage): no stage updates before every stage has synced its gradients.
+  double synced = 0;
   for (size_t s = 0; s < in.stages.size(); ++s) {
     const StageInputs& st = in.stages[s];
     const StageTiming& tm = timing.stages[s];
     assert(st.buckets >= 1);
     const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
     synced = std::max(synced, tm.end_s + exposed);
-    end = std::max(end, tm.end_s + exposed + st.optimizer_s);
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
     t.param_gather_exposed_s =
         std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
   }
   t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
-  t.step_s = end + t.param_gather_exposed_s;
+  t.step_s = synced + t.optimizer_s + t.param_gather_exposed_s;
   return t;
 }
 

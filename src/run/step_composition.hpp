@@ -8,8 +8,9 @@
 //   the pipeline: every stage runs its forwards and backwards in Megatron's 1F1B or interleaved
 //   order, each waiting for its input from the neighbouring stage (run/pipeline_timing.hpp);
 //   PP = 1 is one stage: M x (fwd + bwd).
-//   step = max over stages (stage's last backward end + its exposed gradient reduce-scatter
-//          + its optimizer) + the largest exposed parameter all-gather
+//   step = max over stages (stage's last backward end + its exposed gradient reduce-scatter)
+//          + the largest optimizer step (it starts with a gradient-norm all-reduce over every
+//          stage) + the largest exposed parameter all-gather
 //
 // A stage's gradient buckets become ready evenly through its last backward (bucket b at (b+1)/B
 // of it) and reduce one after another on the DP stream; what runs past the end of that backward

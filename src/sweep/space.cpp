@@ -64,7 +64,10 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
                           "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
                           "microbatch_group_size_per_vp_stage", "overlap_p2p_comm"})
       p.erase(k);
-  if (l.vpp == 1) p.erase("microbatch_group_size_per_vp_stage");  // only the interleaved schedule groups
+  if (l.vpp == 1) {  // only the interleaved schedule groups micro batches and overlaps its sends
+    p.erase("microbatch_group_size_per_vp_stage");
+    p.erase("overlap_p2p_comm");
+  }
   p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;

@@ -64,19 +64,26 @@ TEST_CASE("one micro batch crosses every stage and every transfer twice", "[run]
   }
 }
 
-TEST_CASE("blocking sends hold the sender; overlapped sends do not", "[run][pipeline]") {
-  // p = 2, m = 2, tf = tb = 1, send s = 0.5 each way.
-  // Overlapped: stage 0 F0 [0,1], F1 [1,2]; stage 1 F0 [1.5,2.5] B0 [2.5,3.5], F1 needs F1 of
-  // stage 0 (2) + 0.5 = 2.5, runs [3.5,4.5], B1 [4.5,5.5]; stage 0 B0 needs 3.5 + 0.5 = 4:
-  // [4,5], B1 needs 5.5 + 0.5: [6,7]. Makespan 7.
-  // Blocking: stage 0 F0 [0,1] sends until 1.5, F1 [1.5,2.5] sends until 3; stage 1 F0 [1.5,2.5]
-  // B0 [2.5,3.5] sends until 4, F1 (ready 3) [4,5], B1 [5,6] sends until 6.5; stage 0 B0 (ready 4)
-  // [4,5], B1 (ready 6.5) [6.5,7.5]. Makespan 7.5.
+TEST_CASE("blocking sends hold the sender; 1F1B always blocks (overlap_p2p_comm is interleaved-only)", "[run][pipeline]") {
+  // p = 2, m = 2, tf = tb = 1, send s = 0.5 each way, blocking: stage 0 F0 [0,1] sends until 1.5,
+  // F1 [1.5,2.5] sends until 3; stage 1 F0 [1.5,2.5] B0 [2.5,3.5] sends until 4, F1 (ready 3) [4,5],
+  // B1 [5,6] sends until 6.5; stage 0 B0 (ready 4) [4,5], B1 (ready 6.5) [6.5,7.5]. Makespan 7.5.
+  // (Were the sends overlapped, stage 1's F1 could start at 3.5 and the makespan be 7.0; Megatron
+  // turns overlap_p2p_comm off without virtual stages, so the flag changes nothing here.)
   PipelineTimingInput in = equal_stages(2, 1, 2, 1.0, 1.0, 0.5);
-  in.spec.overlap_p2p_comm = true;
-  CHECK(time_pipeline(in).makespan_s == Approx(7.0));
-  in.spec.overlap_p2p_comm = false;
   CHECK(time_pipeline(in).makespan_s == Approx(7.5));
+  in.spec.overlap_p2p_comm = true;
+  CHECK(time_pipeline(in).makespan_s == Approx(7.5));
+}
+
+TEST_CASE("interleaved, one micro batch: the chain through every virtual stage", "[run][pipeline]") {
+  // p = 2, v = 2, chunks of 1 s each way, sends 0.5: F through virtual stages 0..3 (stages
+  // 0,1,0,1), then B back: 8 ops and 6 transfers on one chain = 8 + 3 = 11, blocking or not.
+  for (const bool overlap : {false, true}) {
+    PipelineTimingInput in = equal_stages(2, 2, 1, 2.0, 2.0, 0.5);
+    in.spec.overlap_p2p_comm = overlap;
+    CHECK(time_pipeline(in).makespan_s == Approx(11.0));
+  }
 }
 
 TEST_CASE("a pipelined step adds each stage's exposed DP sync and optimizer after its last backward", "[run][pipeline]") {

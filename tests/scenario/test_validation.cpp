@@ -317,6 +317,20 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["pipeline_model_parallel_size"] = 4;
          j["parallel"]["decoder_first_pipeline_num_layers"] = 2;  // 30 over 3
        }},
+      {"an uneven split leaves every middle stage a layer",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["decoder_first_pipeline_num_layers"] = 16;
+         j["parallel"]["decoder_last_pipeline_num_layers"] = 16;  // 0 left for 2 middle stages
+       },
+       "parallel.decoder_first_pipeline_num_layers", "at least one each",
+       [](json& j) {
+         j["parallel"]["context_parallel_size"] = 4;
+         j["parallel"]["pipeline_model_parallel_size"] = 4;
+         j["parallel"]["decoder_first_pipeline_num_layers"] = 15;
+         j["parallel"]["decoder_last_pipeline_num_layers"] = 15;  // 1 each
+       }},
       {"interleaving needs at least PP micro batches",
        [](json& j) {
          j["parallel"]["context_parallel_size"] = 4;
