@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 12, bug 6: the sweep report stays readable with 100+ candidates and always shows the
-# recommendation's timeline. A sweep of the seed cluster with two micro batch sizes (176
+# recommendation's timeline. A sweep of the seed cluster with two micro batch sizes, no pipeline (176
 # candidates, recommendation ranked below the top 3) is rendered by a real headless Chromium:
 #   - the recommended configuration has a timeline, as do the top 3;
 #   - the chart shows at most 30 rows plus the recommendation, each row at least 16 px high
@@ -13,7 +13,7 @@ set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$BIN" sweep "$SRC/scenarios/seed-a-hcp.json" --micro-batch 1,2 --state "$TMP/st" --report "$TMP/rep" \
+"$BIN" sweep "$SRC/scenarios/seed-a-hcp.json" --micro-batch 1,2 --pp 1 --state "$TMP/st" --report "$TMP/rep" \
   --format json -o "$TMP/sweep.json" 2>"$TMP/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "built without Chart.js" "$TMP/err"; then echo "SKIP: no Chart.js in this build"; exit 77; fi
 [ $rc -eq 0 ] || { cat "$TMP/err"; fail "sweep --report: exit $rc"; }

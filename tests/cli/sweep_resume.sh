@@ -8,7 +8,7 @@ BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'kill -9 $PID 2>/dev/null; rm -rf "
 fail() { echo "FAIL: $*"; exit 1; }
 PID=""
 SEED="$SRC/scenarios/seed-a-hcp.json"
-SPACE=(--tp 1,2 --cp 4,8 --comm p2p,a2a --reproducible)
+SPACE=(--tp 1,2 --cp 4,8 --comm p2p,a2a --pp 1 --reproducible)
 
 "$BIN" sweep "$SEED" "${SPACE[@]}" --state "$TMP/clean" -o "$TMP/clean.txt" 2>/dev/null || fail "clean sweep"
 total=$(wc -l <"$TMP/clean/results.jsonl")

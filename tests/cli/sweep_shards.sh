@@ -7,7 +7,7 @@ set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 SEED="$SRC/scenarios/seed-a-hcp.json"
-SPACE=(--tp 1,2 --cp 4,16 --comm p2p,a2a,a2a+p2p --reproducible)
+SPACE=(--tp 1,2 --cp 4,16 --comm p2p,a2a,a2a+p2p --pp 1 --reproducible)
 
 "$BIN" sweep "$SEED" "${SPACE[@]}" --state "$TMP/one" -o "$TMP/one.txt" 2>/dev/null || fail "single sweep"
 "$BIN" sweep "$SEED" "${SPACE[@]}" --state "$TMP/one" --resume --format json -o "$TMP/one.json" 2>/dev/null || fail "single json"
