@@ -151,6 +151,26 @@ nlohmann::json result_to_json(const SimulationResult& r) {
 
 namespace {
 
+// The keys a stage's times are read under: a "per_stage" entry's own, or the step's PP = 1 keys.
+struct StageKeys {
+  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *buckets;
+};
+constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s",
+                               "param_gather_s", "optimizer_s", "grad_buckets"};
+constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
+                              "param_gather_s", "optimizer_s", "grad_buckets"};
+
+StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
+  StageInputs st;
+  st.extra_forward_s = number(r, k.extra_forward);
+  st.extra_backward_s = number(r, k.extra_backward);
+  st.grad_reduce_s = number(r, k.grad_reduce);
+  st.param_gather_s = number(r, k.param_gather);
+  st.optimizer_s = number(r, k.optimizer);
+  read(r.integer(k.buckets, 1, int64_t{1} << 40), st.buckets);
+  return st;
+}
+
 StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenario& scenario) {
   StepMetrics m;
   m.time_s = number(s, "time_s");
@@ -173,16 +193,10 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
       ObjectReader e((*list)[i], p.path_of("per_stage") + "[" + std::to_string(i) + "]", s.sink(),
                      {"chunk_layers", "extra_forward_s", "extra_backward_s", "send_forward_s", "send_backward_s",
                       "grad_reduce_s", "param_gather_s", "optimizer_s", "grad_buckets"});
-      StageInputs st;
+      StageInputs st = stage_from_json(e, kStageKeys);
       read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
-      st.extra_forward_s = number(e, "extra_forward_s");
-      st.extra_backward_s = number(e, "extra_backward_s");
       st.send_forward_s = number(e, "send_forward_s");
       st.send_backward_s = number(e, "send_backward_s");
-      st.grad_reduce_s = number(e, "grad_reduce_s");
-      st.param_gather_s = number(e, "param_gather_s");
-      st.optimizer_s = number(e, "optimizer_s");
-      read(e.integer("grad_buckets", 1, int64_t{1} << 40), st.buckets);
       in.stages.push_back(std::move(st));
     }
     if (int64_t(in.stages.size()) != in.pipeline.stages)
@@ -194,14 +208,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
                                               std::to_string(in.pipeline.stages),
                    "a pipelined result names its stages", "write it with hcpsim");
   } else {  // PP = 1: the one stage is the step's keys
-    StageInputs st;
+    StageInputs st = stage_from_json(s, kStepKeys);
     st.chunk_layers = {in.layers};
-    st.extra_forward_s = number(s, "embedding_head_forward_s");
-    st.extra_backward_s = number(s, "embedding_head_backward_s");
-    st.grad_reduce_s = number(s, "grad_reduce_s");
-    st.param_gather_s = number(s, "param_gather_s");
-    st.optimizer_s = number(s, "optimizer_s");
-    read(s.integer("grad_buckets", 0, int64_t{1} << 40), st.buckets);
     in.stages.push_back(std::move(st));
     if (in.microbatches >= 1 && in.stages.back().buckets >= 1) m.composed.pipeline_s = compose_step(in).pipeline_s;
   }

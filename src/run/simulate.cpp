@@ -183,10 +183,14 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       send_bwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Backward; });
     }
     const std::map<int32_t, PassSpans> step_spans = pass_spans_by_rank(t, kStepPhase, w.step);
+    std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       RankCoord c = layout.coord_of(slowest);
       c.pp = stage;
-      const int32_t rep = int32_t(layout.rank_of(c));  // the slowest layer rank's place in this stage
+      stage_rank.push_back(int32_t(layout.rank_of(c)));
+    }
+    for (int64_t stage = 0; stage < layout.pp; ++stage) {
+      const int32_t rep = stage_rank[size_t(stage)];
       StageInputs st;
       st.chunk_layers = w.pipeline_split.layers[size_t(stage)];
       const auto found = step_spans.find(rep);
@@ -237,10 +241,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                                (1.0 - m.composed.bubble_fraction);
     TimeShares shares = layer_shares.scaled(layer_count);
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
-      RankCoord c = layout.coord_of(slowest);
-      c.pp = stage;
       const StageInputs& st = si.stages[size_t(stage)];
-      shares += time_shares(t, kStepPhase, int32_t(layout.rank_of(c)), w.step, st.extra_forward_s + st.extra_backward_s,
+      shares += time_shares(t, kStepPhase, stage_rank[size_t(stage)], w.step, st.extra_forward_s + st.extra_backward_s,
                             [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; })
                     .scaled(double(si.microbatches));
     }
