@@ -72,7 +72,7 @@ void CollectiveMember::run_stage(const IndexedPlan& ix, size_t stage) {
   for (size_t k = 0; k < mine.size(); ++k) {
     const PlannedFlow& flow = ix.plan.stages[stage].flows[static_cast<size_t>(mine[k])];
     ctx_->flows.push_back({rank_->rank, c.members[static_cast<size_t>(flow.to)], flow.bytes, sends[k]->get_start_time(),
-                           sends[k]->get_finish_time()});
+                           sends[k]->get_finish_time(), ctx_->current_phase});
   }
 }
 

@@ -124,15 +124,15 @@ Timeline execute_programs(const ExecuteInput& in) {
         t.ops.push_back({static_cast<int32_t>(p), r.rank, s.id, s.start_s, s.ready_s, s.end_s});
     }
     t.phases.push_back({phase.name, static_cast<int64_t>(phase.ranks.size()), folds[p].folded, folds[p].replicas,
-                        folds[p].note});
+                        folds[p].note, std::move(folds[p].stand_in)});
   }
   t.phase_start_s = ctx.phase_start_s;
   t.phase_end_s = ctx.phase_end_s;
-  // Links per phase: flows belong to the phase during which they started.
+  // Links per phase: flows belong to the phase whose op sent them.
   for (size_t p = 0; p < ctx.phases.size(); ++p) {
     std::vector<FlowRecord> in_phase;
     for (const FlowRecord& f : ctx.flows)
-      if (f.start_s >= ctx.phase_start_s[p] && f.start_s <= ctx.phase_end_s[p]) in_phase.push_back(f);
+      if (f.phase == static_cast<int32_t>(p)) in_phase.push_back(f);
     for (LinkRecord& l : account_links(platform.graph(), platform.placement(), in_phase)) {
       l.phase = static_cast<int32_t>(p);
       t.links.push_back(std::move(l));

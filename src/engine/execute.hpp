@@ -33,9 +33,10 @@
 //    cost stays linear in ranks: K flows per rank per collective).
 //  - Phases run one after another with a barrier between them.
 //  - Timeline: an OpRecord per op of every simulated rank; link bytes and busy
-//    time of the simulated ranks' flows; per phase, whether DP replicas were
-//    folded and why (not). Folded phases carry only replica 0's records: the
-//    other replicas are identical copies on disjoint links.
+//    time of the simulated ranks' flows; per phase, whether replicas were
+//    folded and why (not). Folded phases carry only the simulated replicas'
+//    records (PhaseRecord::stand_in names each rank's): the others are
+//    identical copies on disjoint links (engine/replica_folding.hpp).
 //
 // One simulation per process (SimGrid): execute_programs builds the engine
 // and the platform itself, and throws std::logic_error on a second call in the
@@ -73,9 +74,10 @@ struct ExecutePhase {
 struct ExecuteOptions {
   InterferenceModel interference;    // see the header comment (all 1: none)
   int ring_max_macro_steps = 16;     // K: rings of more steps are aggregated (>= 1)
-  // Simulate only DP replica 0 of a phase when it is safe (no comm op crosses
-  // replicas, replicas' flows use pairwise disjoint links, identical compute
-  // times); needs `layout`. Timeline::phases says what happened and why.
+  // Simulate one replica of each kind (DP replicas, pipeline stages) of a phase
+  // when it is exact (engine/replica_folding.hpp: no comm op crosses replicas,
+  // replicas' flows use pairwise disjoint links, copies have identical
+  // programs); needs `layout`. Timeline::phases says what happened and why.
   bool fold_dp_replicas = false;
 };
 

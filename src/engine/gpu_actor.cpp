@@ -125,7 +125,8 @@ void GpuActor::on_complete(const Pending& p) {
       s.start_s = s.start_s < 0 ? flow_start_s : std::min(s.start_s, flow_start_s);
       if (p.what == Waiting::Send) {
         const Op& op = rank_->program->ops[static_cast<size_t>(p.op)];
-        ctx_->flows.push_back({rank_->rank, op.send_peer, op.message_bytes, flow_start_s, p.activity->get_finish_time()});
+        ctx_->flows.push_back({rank_->rank, op.send_peer, op.message_bytes, flow_start_s, p.activity->get_finish_time(),
+                               ctx_->current_phase});
       }
       if (--parts_left_[static_cast<size_t>(p.op)] == 0) {
         --comms_in_flight_;

@@ -15,6 +15,7 @@ struct FlowRecord {
   int32_t src_rank = 0, dst_rank = 0;
   double bytes = 0;
   double start_s = 0, end_s = 0;  // the comm's start (both ends posted) and finish
+  int32_t phase = 0;              // the phase whose op sent it
 };
 
 // Per link direction on the flows' routes: the bytes that crossed it, and its

@@ -1,4 +1,4 @@
-// DP replica folding: the three checks of execute_fold.hpp, in order.
+// Replica folding: the three checks of replica_folding.hpp.
 #include "engine/replica_folding.hpp"
 
 #include <algorithm>
@@ -29,30 +29,98 @@ std::string describe(const Op& op, int32_t rank) {
   return "rank " + std::to_string(rank) + " op " + std::to_string(op.id) + " '" + op.label + "'";
 }
 
-}  // namespace
+enum class ReplicaKind { Data, DataAndStage, Stage };
 
-namespace {
+// What a replica is: its index of a rank, and the rank at the same place in another replica.
+struct Replicas {
+  const RankLayout& layout;
+  ReplicaKind kind;
 
-// Folding over the DP replicas, or (`with_stages`) over DP replicas and pipeline stages together:
-// a replica is then one (dp, pp) pair, and replica 0 is stage 0 of DP replica 0.
+  int64_t count() const {
+    return kind == ReplicaKind::Data ? layout.dp : kind == ReplicaKind::Stage ? layout.pp : layout.dp * layout.pp;
+  }
+  int64_t of(int32_t rank) const {
+    const RankCoord c = layout.coord_of(rank);
+    return kind == ReplicaKind::Data ? c.dp : kind == ReplicaKind::Stage ? c.pp : c.dp + layout.dp * c.pp;
+  }
+  int32_t twin(int32_t rank, int64_t replica) const {
+    RankCoord c = layout.coord_of(rank);
+    if (kind == ReplicaKind::Data) c.dp = replica;
+    if (kind == ReplicaKind::Stage) c.pp = replica;
+    if (kind == ReplicaKind::DataAndStage) {
+      c.dp = replica % layout.dp;
+      c.pp = replica / layout.dp;
+    }
+    return static_cast<int32_t>(layout.rank_of(c));
+  }
+  const char* name() const { return kind == ReplicaKind::Stage ? "pipeline stages" : "DP replicas"; }
+};
+
+// Whether program `a` of replica `qa` is program `b` of replica `qb` translated: same ops, streams,
+// dependencies, compute times and message sizes, comm groups and peers at the same places.
+// `same_groups` caches group pairs already compared.
+bool same_program(const RankProgram& a, std::span<const double> a_s, const RankProgram& b, std::span<const double> b_s,
+                  int64_t qb, const Replicas& replicas, std::span<const ProcessGroup> groups,
+                  std::map<std::pair<int32_t, int32_t>, bool>& same_groups) {
+  if (a.ops.size() != b.ops.size() || !std::equal(a_s.begin(), a_s.end(), b_s.begin(), b_s.end())) return false;
+  const auto translated = [&](int32_t peer, int32_t twin_peer) {
+    return peer < 0 ? twin_peer < 0 : twin_peer == replicas.twin(peer, qb);
+  };
+  for (size_t i = 0; i < a.ops.size(); ++i) {
+    const Op& x = a.ops[i];
+    const Op& y = b.ops[i];
+    if (x.kind != y.kind || x.stream != y.stream || x.phase != y.phase || x.area != y.area || x.deps != y.deps)
+      return false;
+    if (x.kind != OpKind::Comm) continue;
+    if (x.pattern != y.pattern || x.message_bytes != y.message_bytes || x.recv_bytes != y.recv_bytes ||
+        !translated(x.send_peer, y.send_peer) || !translated(x.recv_peer, y.recv_peer))
+      return false;
+    if ((x.group < 0) != (y.group < 0)) return false;
+    if (x.group < 0) continue;
+    const auto [it, fresh] = same_groups.try_emplace({x.group, y.group}, false);
+    if (fresh) {
+      const std::vector<int32_t>& gx = groups[static_cast<size_t>(x.group)].ranks;
+      const std::vector<int32_t>& gy = groups[static_cast<size_t>(y.group)].ranks;
+      it->second = gx.size() == gy.size();
+      for (size_t m = 0; it->second && m < gx.size(); ++m) it->second = gy[m] == replicas.twin(gx[m], qb);
+    }
+    if (!it->second) return false;
+  }
+  return true;
+}
+
+// "0, 2-5, 7"
+std::string ranges(const std::vector<int64_t>& sorted) {
+  std::string out;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i;
+    while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
+    out += (out.empty() ? "" : ", ") + std::to_string(sorted[i]) + (j > i ? "-" + std::to_string(sorted[j]) : "");
+    i = j + 1;
+  }
+  return out;
+}
+
 FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
-                       const Placement& placement, bool with_stages) {
+                       const Placement& placement, ReplicaKind kind) {
+  const Replicas replicas{layout, kind};
   FoldDecision d;
   const auto unfolded = [&](std::string note) {
     d.note = std::move(note);
     d.program_indices.resize(phase.programs.size());
-    for (size_t i = 0; i < phase.programs.size(); ++i) d.program_indices[i] = static_cast<int32_t>(i);
+    d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
+    for (size_t i = 0; i < phase.programs.size(); ++i) {
+      d.program_indices[i] = static_cast<int32_t>(i);
+      d.stand_in.at(static_cast<size_t>(phase.programs[i].rank)) = phase.programs[i].rank;
+    }
     return d;
   };
-  const int64_t count = layout.dp * (with_stages ? layout.pp : 1);
-  if (count <= 1) return unfolded("not folded: one DP replica");
-  const auto replica = [&](int32_t r) {
-    const RankCoord c = layout.coord_of(r);
-    return c.dp + (with_stages ? layout.dp * c.pp : 0);
-  };
+  const int64_t count = replicas.count();
+  if (count <= 1) return unfolded(kind == ReplicaKind::Stage ? "not folded: one pipeline stage" : "not folded: one DP replica");
 
-  std::map<int32_t, size_t> index_of_rank;
-  for (size_t i = 0; i < phase.programs.size(); ++i) index_of_rank[phase.programs[i].rank] = i;
+  std::vector<int32_t> index_of_rank(static_cast<size_t>(layout.world_size()), -1);
+  for (size_t i = 0; i < phase.programs.size(); ++i)
+    index_of_rank.at(static_cast<size_t>(phase.programs[i].rank)) = static_cast<int32_t>(i);
 
   // 1. No comm op crosses replicas. A group's replica (-1: several) is worked out once.
   std::vector<int64_t> group_replica(phase.groups.size(), -2);
@@ -60,39 +128,59 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
     if (g < 0 || static_cast<size_t>(g) >= phase.groups.size()) return int64_t{-1};
     int64_t& r = group_replica[static_cast<size_t>(g)];
     if (r == -2) {
-      r = phase.groups[g].ranks.empty() ? -1 : replica(phase.groups[g].ranks.front());
+      r = phase.groups[g].ranks.empty() ? -1 : replicas.of(phase.groups[g].ranks.front());
       for (int32_t m : phase.groups[g].ranks)
-        if (replica(m) != r) r = -1;
+        if (replicas.of(m) != r) r = -1;
     }
     return r;
   };
   for (const RankProgram& p : phase.programs)
     for (const Op& op : p.ops) {
       if (op.kind != OpKind::Comm) continue;
+      const int64_t mine = replicas.of(p.rank);
       const bool crosses = op.pattern == CommPattern::SendRecv
-                               ? (op.send_peer >= 0 && replica(op.send_peer) != replica(p.rank)) ||
-                                     (op.recv_peer >= 0 && replica(op.recv_peer) != replica(p.rank))
-                               : replica_of_group(op.group) != replica(p.rank);
+                               ? (op.send_peer >= 0 && replicas.of(op.send_peer) != mine) ||
+                                     (op.recv_peer >= 0 && replicas.of(op.recv_peer) != mine)
+                               : replica_of_group(op.group) != mine;
       if (crosses) {
         const std::string g = op.group >= 0 && static_cast<size_t>(op.group) < phase.groups.size()
                                   ? " on group " + phase.groups[op.group].name : "";
-        return unfolded("not folded: " + describe(op, p.rank) + g + " crosses DP replicas");
+        return unfolded("not folded: " + describe(op, p.rank) + g + " crosses " + replicas.name());
       }
     }
 
-  // 2. Every replica is a copy of replica 0 (same ops, same compute times).
-  for (size_t i = 0; i < phase.programs.size(); ++i) {
-    const RankProgram& p = phase.programs[i];
-    RankCoord c = layout.coord_of(p.rank);
-    c.dp = 0;
-    if (with_stages) c.pp = 0;
-    const auto twin = index_of_rank.find(static_cast<int32_t>(layout.rank_of(c)));
-    if (twin == index_of_rank.end())
-      return unfolded("not folded: rank " + std::to_string(layout.rank_of(c)) + " of replica 0 has no program");
-    if (phase.programs[twin->second].ops.size() != p.ops.size() || phase.compute_s[twin->second] != phase.compute_s[i])
-      return unfolded("not folded: rank " + std::to_string(p.rank) + " differs from its replica-0 twin rank " +
-                             std::to_string(twin->first));
+  // 2. Which replicas copy an earlier one: each replica is compared with the earlier replicas
+  //    that are simulated (the first of their kind), rank by rank.
+  std::vector<std::vector<int32_t>> members(static_cast<size_t>(count));
+  for (size_t i = 0; i < phase.programs.size(); ++i)
+    members[static_cast<size_t>(replicas.of(phase.programs[i].rank))].push_back(static_cast<int32_t>(i));
+  std::vector<int64_t> copies(static_cast<size_t>(count), -1);  // the simulated replica it copies
+  std::map<std::pair<int32_t, int32_t>, bool> same_groups;
+  std::string first_difference;
+  int64_t kinds = 0;
+  for (int64_t q = 0; q < count; ++q) {
+    for (int64_t k = 0; k < q && copies[static_cast<size_t>(q)] < 0; ++k) {
+      if (copies[static_cast<size_t>(k)] != k) continue;
+      bool alike = members[static_cast<size_t>(q)].size() == members[static_cast<size_t>(k)].size();
+      for (size_t m = 0; alike && m < members[static_cast<size_t>(q)].size(); ++m) {
+        const int32_t i = members[static_cast<size_t>(q)][m];
+        const int32_t rank = phase.programs[static_cast<size_t>(i)].rank;
+        const int32_t twin = index_of_rank[static_cast<size_t>(replicas.twin(rank, k))];
+        alike = twin >= 0 && same_program(phase.programs[static_cast<size_t>(i)], phase.compute_s[static_cast<size_t>(i)],
+                                          phase.programs[static_cast<size_t>(twin)], phase.compute_s[static_cast<size_t>(twin)],
+                                          k, replicas, phase.groups, same_groups);
+        if (!alike && first_difference.empty())
+          first_difference = "rank " + std::to_string(rank) + " differs from rank " +
+                             std::to_string(replicas.twin(rank, k)) + " of replica " + std::to_string(k);
+      }
+      if (alike) copies[static_cast<size_t>(q)] = k;
+    }
+    if (copies[static_cast<size_t>(q)] < 0) {
+      copies[static_cast<size_t>(q)] = q;
+      ++kinds;
+    }
   }
+  if (kinds == count) return unfolded("not folded: no two " + std::string(replicas.name()) + " alike (" + first_difference + ")");
 
   // 3. Replicas' flows use pairwise disjoint link directions.
   std::vector<int64_t> owner(2 * graph.links.size(), -1);
@@ -104,22 +192,46 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
         route_into(graph, placement.gpu_of_rank.at(p.rank), placement.gpu_of_rank.at(dst), path);
         for (const LinkId& l : path.view()) {
           int64_t& o = owner[2 * static_cast<size_t>(l.edge) + (l.dir == LinkDir::Up ? 0 : 1)];
-          if (o >= 0 && o != replica(p.rank))
-            return unfolded("not folded: DP replicas " + std::to_string(o) + " and " +
-                                   std::to_string(replica(p.rank)) + " share link " + graph.links[l.edge].name +
-                                   (l.dir == LinkDir::Up ? "_UP" : "_DOWN"));
-          o = replica(p.rank);
+          if (o >= 0 && o != replicas.of(p.rank))
+            return unfolded(std::string("not folded: ") + replicas.name() + " " + std::to_string(o) + " and " +
+                            std::to_string(replicas.of(p.rank)) + " share link " + graph.links[l.edge].name +
+                            (l.dir == LinkDir::Up ? "_UP" : "_DOWN"));
+          o = replicas.of(p.rank);
         }
       }
 
   d.folded = true;
   d.replicas = count;
-  for (size_t i = 0; i < phase.programs.size(); ++i)
-    if (replica(phase.programs[i].rank) == 0) d.program_indices.push_back(static_cast<int32_t>(i));
-  d.note = with_stages ? "folded: simulated stage 0 of DP replica 0, one of " + std::to_string(count) + " (DP " +
-                             std::to_string(layout.dp) + " x pipeline stages " + std::to_string(layout.pp) + ")"
-                       : "folded: simulated DP replica 0 of " + std::to_string(layout.dp);
-  d.note += " (no comm op crosses replicas, their flows use disjoint links, identical compute times)";
+  d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
+  for (size_t i = 0; i < phase.programs.size(); ++i) {
+    const int32_t rank = phase.programs[i].rank;
+    const int64_t q = replicas.of(rank);
+    if (copies[static_cast<size_t>(q)] == q) d.program_indices.push_back(static_cast<int32_t>(i));
+    d.stand_in.at(static_cast<size_t>(rank)) = replicas.twin(rank, copies[static_cast<size_t>(q)]);
+  }
+  const std::string why = " (no comm op crosses " + std::string(replicas.name()) +
+                          ", their flows use disjoint links, identical programs and compute times)";
+  if (kinds == 1) {
+    d.note = kind == ReplicaKind::DataAndStage
+                 ? "folded: simulated stage 0 of DP replica 0, one of " + std::to_string(count) + " (DP " +
+                       std::to_string(layout.dp) + " x pipeline stages " + std::to_string(layout.pp) + ")"
+                 : std::string("folded: simulated ") + (kind == ReplicaKind::Stage ? "stage" : "DP replica") + " 0 of " +
+                       std::to_string(count);
+    d.note += why;
+    return d;
+  }
+  std::vector<int64_t> simulated;
+  std::string copied;
+  for (int64_t q = 0; q < count; ++q) {
+    if (copies[static_cast<size_t>(q)] != q) continue;
+    simulated.push_back(q);
+    std::vector<int64_t> of_q;
+    for (int64_t c = q + 1; c < count; ++c)
+      if (copies[static_cast<size_t>(c)] == q) of_q.push_back(c);
+    if (!of_q.empty()) copied += (copied.empty() ? "" : "; ") + ranges(of_q) + " copy " + std::to_string(q);
+  }
+  d.note = "folded: simulated " + std::string(replicas.name()) + " " + ranges(simulated) + " of " + std::to_string(count) +
+           " (" + copied + ")" + why;
   return d;
 }
 
@@ -129,14 +241,23 @@ FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout,
                             const Placement& placement, bool asked) {
   if (!asked) {
     FoldDecision d;
-    for (size_t i = 0; i < phase.programs.size(); ++i) d.program_indices.push_back(static_cast<int32_t>(i));
+    d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
+    for (size_t i = 0; i < phase.programs.size(); ++i) {
+      d.program_indices.push_back(static_cast<int32_t>(i));
+      d.stand_in.at(static_cast<size_t>(phase.programs[i].rank)) = phase.programs[i].rank;
+    }
     return d;
   }
   if (layout.pp > 1) {  // the layer runs alike on every stage: fold the stages too where that is exact
-    FoldDecision d = fold_over(phase, layout, graph, placement, true);
+    FoldDecision d = fold_over(phase, layout, graph, placement, ReplicaKind::DataAndStage);
     if (d.folded) return d;
   }
-  return fold_over(phase, layout, graph, placement, false);
+  FoldDecision by_dp = fold_over(phase, layout, graph, placement, ReplicaKind::Data);
+  if (by_dp.folded || layout.pp == 1) return by_dp;
+  // The step's DP gradient sync crosses DP replicas but stays in its stage; the middle stages
+  // (no embedding, no head) are alike.
+  FoldDecision by_stage = fold_over(phase, layout, graph, placement, ReplicaKind::Stage);
+  return by_stage.folded ? by_stage : by_dp;
 }
 
 }  // namespace hcpsim

@@ -30,13 +30,16 @@ struct LinkRecord {
   double busy_s = 0;           // time with at least one flow moving bytes on it (after its route latency)
 };
 
-// How one phase was simulated (DP replica folding, execute.hpp).
+// How one phase was simulated (replica folding, engine/replica_folding.hpp).
 struct PhaseRecord {
   std::string name;
   int64_t simulated_ranks = 0;  // ranks with an actor in this phase
-  bool folded = false;          // only DP replica 0 ran; the others are identical copies
+  bool folded = false;          // only some replicas ran; the others are identical copies
   int64_t replicas = 1;         // replicas the simulated ranks stand for (1 unless folded)
   std::string fold_note;        // why it was (not) folded; empty when folding was not asked for
+  // Per global rank: the simulated rank whose records stand for it (itself when it ran), -1 where
+  // the rank has no program in the phase.
+  std::vector<int32_t> stand_in;
 };
 
 struct Timeline {

@@ -32,7 +32,7 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
 }
 
 // Per pipeline stage, the longest span (first start .. last end) over the stage's ranks of the
-// ops of `phase` that `take` selects.
+// ops of `phase` that `take` selects; a rank of a folded replica has its stand-in's span.
 template <class Take>
 std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs,
                                   const RankLayout& layout, Take take) {
@@ -46,9 +46,12 @@ std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::v
     }
   }
   std::vector<double> longest(size_t(layout.pp), 0.0);
-  for (const auto& [rank, span] : per_rank) {
-    double& l = longest[size_t(layout.coord_of(rank).pp)];
-    l = std::max(l, span.second - span.first);
+  const std::vector<int32_t>& stand_in = t.phases.at(size_t(phase)).stand_in;
+  for (size_t rank = 0; rank < stand_in.size(); ++rank) {
+    const auto span = per_rank.find(stand_in[rank]);
+    if (span == per_rank.end()) continue;
+    double& l = longest[size_t(layout.coord_of(int64_t(rank)).pp)];
+    l = std::max(l, span->second.second - span->second.first);
   }
   return longest;
 }
@@ -156,7 +159,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   res.simulated = what + " (" + to_string(sc.passes) + ") on " + std::to_string(res.simulated_gpus) + " of " +
                   std::to_string(sc.cluster.world_size()) + " GPUs" +
                   fold +
-                  (with_step ? ", then the step-level ops (embedding, LM head, loss, DP gradient sync, optimizer) on all GPUs" : "") +
+                  (with_step ? ", then the step-level ops (embedding, LM head, loss, DP gradient sync, optimizer) " +
+                                   (t.phases.at(kStepPhase).folded ? "(" + fold_of(t, kStepPhase) + ")" : std::string("on all GPUs"))
+                             : std::string()) +
                   (with_step && !w.pipeline.empty()
                        ? ", then one micro batch's stage-to-stage transfers each way (" + fold_of(t, kPipelinePhase) + ")"
                        : std::string()) +
@@ -183,11 +188,11 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       send_bwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Backward; });
     }
     const std::map<int32_t, PassSpans> step_spans = pass_spans_by_rank(t, kStepPhase, w.step);
-    std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it
+    std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it (simulated)
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       RankCoord c = layout.coord_of(slowest);
       c.pp = stage;
-      stage_rank.push_back(int32_t(layout.rank_of(c)));
+      stage_rank.push_back(t.phases.at(kStepPhase).stand_in.at(size_t(layout.rank_of(c))));  // a folded stage: its twin
     }
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       const int32_t rep = stage_rank[size_t(stage)];

@@ -97,7 +97,8 @@ inline std::vector<double> encode(const Timeline& t) {
   v.push_back(static_cast<double>(t.phases.size()));
   for (size_t p = 0; p < t.phases.size(); ++p)
     v.insert(v.end(), {t.phase_start_s[p], t.phase_end_s[p], double(t.phases[p].folded), double(t.phases[p].replicas),
-                       double(t.phases[p].simulated_ranks)});
+                       double(t.phases[p].simulated_ranks), double(t.phases[p].stand_in.size())});
+  for (const PhaseRecord& p : t.phases) v.insert(v.end(), p.stand_in.begin(), p.stand_in.end());
   v.push_back(static_cast<double>(t.links.size()));
   for (const LinkRecord& l : t.links) v.insert(v.end(), {double(static_cast<int>(l.cls)), l.bandwidth_bytes_per_s, l.bytes, l.busy_s});
   v.push_back(static_cast<double>(t.activities));
@@ -125,8 +126,11 @@ inline Timeline decode(const std::vector<double>& v) {
     p.folded = next() != 0;
     p.replicas = static_cast<int64_t>(next());
     p.simulated_ranks = static_cast<int64_t>(next());
+    p.stand_in.resize(static_cast<size_t>(next()));
     t.phases.push_back(p);
   }
+  for (PhaseRecord& p : t.phases)
+    for (int32_t& r : p.stand_in) r = static_cast<int32_t>(next());
   for (auto n = static_cast<size_t>(next()); n > 0; --n) {
     LinkRecord l;
     l.cls = static_cast<LinkClass>(static_cast<int>(next()));

@@ -118,6 +118,73 @@ TEST_CASE("execute: folding is refused when replicas share a link or talk to eac
   REQUIRE_THAT(crossing.note, Catch::Contains("crosses DP replicas"));
 }
 
+// DP2 x PP4 on one node of 8 GPUs (rank = dp + 2 pp): each stage's two ranks all-reduce their
+// gradients across the DP replicas, then compute. Stage 0 computes 30 us more (an embedding) and
+// stage 3 sends twice the bytes (a head's gradients); stages 1 and 2 are alike.
+PhaseData stage_sync() {
+  PhaseData p(8, "step");
+  for (int32_t s = 0; s < 4; ++s) p.groups.push_back({"dp", {2 * s, 2 * s + 1}});
+  for (int32_t r = 0; r < 8; ++r) {
+    const int32_t stage = r / 2;
+    ProgramBuilder b;
+    const int32_t x = b.compute(stage == 0 ? 80e-6 : 50e-6);
+    b.collective(CommPattern::AllReduce, stage, stage == 3 ? 16e6 : 8e6, 1, {x});
+    p.set(r, b);
+  }
+  return p;
+}
+
+TEST_CASE("execute: folding alike pipeline stages keeps every stage's times", "[simulator][simgrid]") {
+  // The DP all-reduce crosses DP replicas, so neither (dp, pp) pairs nor DP replicas fold. Each
+  // stage's group stays in it and, on one NVSwitch node, the stages' flows use disjoint GPU
+  // links: stage 2 is stage 1 translated, so stages 0, 1 and 3 run and stage 2's ranks read
+  // stage 1's records (their stand-ins). Unfolded, stage 2's ops end when stage 1's do.
+  const PhaseData p = stage_sync();
+  const ClusterSpec node = make_cluster({.nodes = 1, .nics_per_node = 0});
+  const RankLayout layout{.dp = 2, .pp = 4};
+  const FoldDecision d = decide_folding(p.phase(), layout, build_cluster_graph(node), Placement{{0, 1, 2, 3, 4, 5, 6, 7}}, true);
+  REQUIRE(d.folded);
+  REQUIRE(d.program_indices == std::vector<int32_t>{0, 1, 2, 3, 6, 7});
+  REQUIRE(d.stand_in == std::vector<int32_t>{0, 1, 2, 3, 2, 3, 6, 7});
+  REQUIRE_THAT(d.note, Catch::Contains("pipeline stages 0-1, 3 of 4") && Catch::Contains("2 copy 1"));
+
+  const Timeline full = simulate(make_input(node, layout, {p}));
+  const Timeline folded = simulate(make_input(node, layout, {p}, {.fold_dp_replicas = true}));
+  REQUIRE(folded.phases[0].folded);
+  REQUIRE(folded.phases[0].simulated_ranks == 6);
+  REQUIRE(folded.phases[0].stand_in == d.stand_in);
+  for (int32_t r = 0; r < 8; ++r)
+    for (int32_t op = 0; op < 2; ++op) {
+      const OpRecord& stand_in = record(folded, 0, folded.phases[0].stand_in[size_t(r)], op);
+      REQUIRE(stand_in.end_s == record(full, 0, r, op).end_s);
+    }
+  REQUIRE(folded.phase_end_s[0] == full.phase_end_s[0]);
+}
+
+TEST_CASE("execute: stages differing in their groups or bytes are not folded together", "[simulator]") {
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 1, .nics_per_node = 0}));
+  const RankLayout layout{.dp = 2, .pp = 4};
+  const Placement pl{{0, 1, 2, 3, 4, 5, 6, 7}};
+  // Every stage sends different bytes: no two alike, nothing folded, the note names a rank.
+  PhaseData bytes = stage_sync();
+  for (int32_t r = 0; r < 8; ++r) bytes.programs[size_t(r)].ops[1].message_bytes = 1e6 * (1 + r / 2);
+  const FoldDecision all_differ = decide_folding(bytes.phase(), layout, g, pl, true);
+  REQUIRE_FALSE(all_differ.folded);
+  REQUIRE(all_differ.program_indices.size() == 8);
+  REQUIRE(all_differ.stand_in == std::vector<int32_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  // Stage 2's group lists its ranks in the other order, so its ring neighbours are not stage 1's
+  // translated: stage 2 is a kind of its own though its ops and bytes are stage 1's. Stage 3,
+  // given stage 1's bytes, copies stage 1.
+  PhaseData order = stage_sync();
+  order.groups[2].ranks = {5, 4};
+  for (int32_t r : {6, 7}) order.programs[size_t(r)].ops[1].message_bytes = 8e6;
+  const FoldDecision reordered = decide_folding(order.phase(), layout, g, pl, true);
+  REQUIRE(reordered.folded);
+  REQUIRE(reordered.program_indices == std::vector<int32_t>{0, 1, 2, 3, 4, 5});
+  REQUIRE(reordered.stand_in == std::vector<int32_t>{0, 1, 2, 3, 4, 5, 2, 3});
+  REQUIRE_THAT(reordered.note, Catch::Contains("pipeline stages 0-2 of 4 (3 copy 1)"));
+}
+
 TEST_CASE("execute: a deadlock names the rank, the op and what it waits for", "[simulator][simgrid]") {
   // Group {0, 1, 2}: ranks 0 and 1 call the all-gather, rank 2 never does.
   PhaseData p(3);
