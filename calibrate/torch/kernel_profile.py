@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""kernel_profile: what the kernels of hcpcal_torch's shapes are, and how fast they run inside a
+whole layer against alone, from torch.profiler's kernel records (CUPTI).
+
+Two suites (--suite, default both):
+
+  geometry  For each SDPA backend (cudnn, flash) and each case of hcpcal_torch's attention grid
+            (its attention_cases(), same names), the kernels one forward (autograd recording) and
+            one backward (torch.autograd.grad) launch: name, duration, grid, block, registers per
+            thread, shared memory, and CUPTI's blocks per SM and occupancy. The launch geometry is
+            what a tile model of the kernel needs (hcpsim's src/cost/attention_tiles.hpp): tiles
+            per CTA follow from the grid and the shape.
+  layer     One Llama-3.1-8B layer (hcpcal_torch's layer_forward) forward + backward, back to back
+            after a warm-up to the sustained clock, profiled: every kernel's duration in the layer;
+            then each op of the layer alone (hcpcal_torch's op_spec), warmed up the same way and
+            profiled. NVML samples the SM clock and the board power every ~2 ms during each
+            profiled stretch. In-layer against alone, kernel by kernel, tells whether a kernel runs
+            at another speed inside the layer (clock under the power limit, caches) or whether the
+            sum of the ops measured alone differs from the layer for another reason (gaps).
+
+  power     The power limit's reaction time: a GEMM phase (Llama-3.1-8B's FC1 at 8K tokens)
+            alternating with a memory-bound phase (adds of 1 GiB tensors) of the same length D,
+            D from 0.25 ms to 256 ms, after a warm-up; every GEMM kernel's duration and NVML's
+            clock and power. Where the phases are shorter than the limiter's averaging, the
+            GEMMs run at the mix's clock (faster than alone); where longer, at their own.
+
+Writes one JSON file (--out, atomically at the end of each suite) and a log (stdout; lines that
+are not data start with '#'). Exit 0, 2 on bad flags, 3 on a failure (the JSON keeps what
+finished). Needs PyTorch with CUDA and pynvml. See calibrate/torch/README.md.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+import hcpcal_torch as H
+
+torch = None
+F = None
+
+
+def log(line=""):
+    print(line, flush=True)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="kernel_profile", description=__doc__.split("\n\n")[0], allow_abbrev=False)
+    p.add_argument("--suite", default="geometry,layer,power", help="geometry,layer,power (default all)")
+    p.add_argument("--phases-ms", default="0.25,1,4,16,64,256", help="power: phase lengths D in ms")
+    p.add_argument("--out", default="kernel-profile.json", help="output JSON (default kernel-profile.json)")
+    p.add_argument("--backends", default="cudnn,flash", help="SDPA backends (default cudnn,flash)")
+    p.add_argument("--seq-min", type=int, default=1024, help="geometry: shortest length (default 1024)")
+    p.add_argument("--seq-max", type=int, default=32768, help="geometry: longest length (default 32768)")
+    p.add_argument("--seq-factor", type=float, default=2.0, help="geometry: length step (default 2)")
+    p.add_argument("--heads-kv", default="32,8", help="geometry: KV heads of the square and step shapes (default 32,8)")
+    p.add_argument("--layer-seqs", default="8192,131072", help="layer: token counts (default 8192,131072)")
+    p.add_argument("--warmup-s", type=float, default=2.0, help="layer: warm-up seconds before each profile (default 2)")
+    p.add_argument("--profiled", type=int, default=3, help="layer: profiled runs of each stretch (default 3)")
+    o = p.parse_args(argv)
+    o.suites = [s for s in o.suite.split(",") if s]
+    for s in o.suites:
+        if s not in ("geometry", "layer", "power"):
+            p.error(f"--suite: unknown suite '{s}' (geometry, layer, power)")
+    o.backend_list = [b for b in o.backends.split(",") if b]
+    for b in o.backend_list:
+        if b not in ("cudnn", "flash"):
+            p.error(f"--backends: unknown backend '{b}'")
+    try:
+        o.heads_kv = [int(x) for x in o.heads_kv.split(",") if x]
+        o.layer_seq_list = [int(x) for x in o.layer_seqs.split(",") if x]
+        o.phase_list_ms = [float(x) for x in o.phases_ms.split(",") if x]
+    except ValueError:
+        p.error("--heads-kv/--layer-seqs: lists of integers")
+    if o.profiled < 1 or o.warmup_s < 0:
+        p.error("--profiled >= 1, --warmup-s >= 0")
+    return o
+
+
+def kernels_of(fn):
+    """Runs fn() once under torch.profiler and returns its CUDA kernels in launch order, each
+    {name, dur_us, grid, block, regs, smem, blocks_per_sm, occupancy_pct} from the Chrome trace."""
+    from torch.profiler import profile, ProfilerActivity
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    fd, path = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        prof.export_chrome_trace(path)
+        with open(path) as f:
+            trace = json.load(f)
+    finally:
+        os.unlink(path)
+    out = []
+    for e in trace.get("traceEvents", []):
+        if e.get("cat") != "kernel":
+            continue
+        a = e.get("args", {})
+        out.append({"name": e.get("name", ""), "ts": e.get("ts", 0), "dur_us": e.get("dur", 0),
+                    "grid": a.get("grid"), "block": a.get("block"), "regs": a.get("registers per thread"),
+                    "smem": a.get("shared memory"), "blocks_per_sm": a.get("blocks per SM"),
+                    "occupancy_pct": a.get("est. achieved occupancy %")})
+    out.sort(key=lambda k: k["ts"])
+    for k in out:
+        del k["ts"]
+    return out
+
+
+class Sampler:
+    """NVML SM clock (MHz) and board power (W) every ~2 ms on a thread, between start() and stop()."""
+
+    def __init__(self):
+        import pynvml
+        pynvml.nvmlInit()
+        self.m = pynvml
+        self.h = pynvml.nvmlDeviceGetHandleByIndex(0)
+        self.clock, self.power, self.run = [], [], False
+
+    def _loop(self):
+        while self.run:
+            try:
+                self.clock.append(self.m.nvmlDeviceGetClockInfo(self.h, self.m.NVML_CLOCK_SM))
+                self.power.append(self.m.nvmlDeviceGetPowerUsage(self.h) / 1000.0)
+            except Exception:
+                pass
+            time.sleep(2e-3)
+
+    def start(self):
+        self.clock, self.power, self.run = [], [], True
+        self.t = threading.Thread(target=self._loop, daemon=True)
+        self.t.start()
+
+    def stop(self):
+        self.run = False
+        self.t.join()
+        med = lambda v: statistics.median(v) if v else 0.0
+        return {"sm_clock_mhz": med(self.clock), "sm_clock_min_mhz": min(self.clock, default=0),
+                "sm_clock_max_mhz": max(self.clock, default=0), "power_w": med(self.power),
+                "power_max_w": max(self.power, default=0), "samples": len(self.clock)}
+
+
+def power_limit_w():
+    try:
+        import pynvml
+        pynvml.nvmlInit()
+        h = pynvml.nvmlDeviceGetHandleByIndex(0)
+        return pynvml.nvmlDeviceGetEnforcedPowerLimit(h) / 1000.0
+    except Exception:
+        return 0.0
+
+
+def write(o, doc):
+    tmp = o.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1)
+    os.replace(tmp, o.out)
+
+
+def run_geometry(o, doc):
+    log("# geometry: kernels of one SDPA forward (autograd recording) and one backward per case and backend")
+    log(f"# {'case':<22} {'backend':>7} {'pass':>4} {'kernel (first 70 chars)':<70} {'grid':>16} {'block':>12} "
+        f"{'regs':>4} {'smem':>6} {'bl/SM':>5} {'us':>9}")
+    hopt = argparse.Namespace(heads_kv=o.heads_kv, seq_min=o.seq_min, seq_max=o.seq_max, seq_factor=o.seq_factor)
+    gen = torch.Generator(device=H.DEV)
+    gen.manual_seed(11)
+    cases = H.attention_cases(hopt)
+    for b in o.backend_list:
+        for c in cases:
+            if c.bottom_right and b == "cudnn":
+                continue  # PyTorch's cuDNN SDPA has no bottom-right causal path (hcpcal_torch's probe)
+            mode = "lower_right" if c.bottom_right else ("causal" if c.causal else "none")
+            entry = {"case": c.name, "backend": b, "sq": c.sq, "skv": c.skv, "hq": c.hq, "hk": c.hk, "mask": c.mask}
+            try:
+                with H.sdpa_context(b):
+                    s = H.make_attn_set(c, gen, False)
+                    keep = H.attn_call(s, c, mode, False)
+                    torch.autograd.grad(keep, H.grad_inputs(s, False), H.d_out(s), retain_graph=True)
+                    entry["fwd"] = kernels_of(lambda: H.attn_call(s, c, mode, False))
+                    entry["bwd"] = kernels_of(lambda: torch.autograd.grad(keep, H.grad_inputs(s, False), H.d_out(s),
+                                                                          retain_graph=True))
+                del s, keep
+            except Exception as e:
+                entry["error"] = str(e).splitlines()[0][:300]
+                log(f"# {c.name:<22} {b:>7}: error {entry['error']}")
+            for p in ("fwd", "bwd"):
+                for k in entry.get(p, []):
+                    log(f"  {c.name:<22} {b:>7} {p:>4} {k['name'][:70]:<70} {str(k['grid']):>16} {str(k['block']):>12} "
+                        f"{str(k['regs']):>4} {str(k['smem']):>6} {str(k['blocks_per_sm']):>5} {k['dur_us']:>9.1f}")
+            doc["geometry"].append(entry)
+            torch.cuda.empty_cache()
+        write(o, doc)
+
+
+def stretch(o, fn, label):
+    """Warm fn up for o.warmup_s, then profile o.profiled runs back to back with NVML sampling."""
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < o.warmup_s or n < 1:
+        fn()
+        n += 1
+        if n % 4 == 0:
+            torch.cuda.synchronize()
+    torch.cuda.synchronize()
+    sampler = Sampler()
+    sampler.start()
+    runs = []
+    for _ in range(o.profiled):
+        runs.append(kernels_of(fn))
+    nv = sampler.stop()
+    per_run = [sum(k["dur_us"] for k in r) for r in runs]
+    med = sorted(range(len(runs)), key=lambda i: per_run[i])[len(runs) // 2]
+    log(f"  {label:<34} kernels {len(runs[med]):>4}  kernel time {per_run[med]:>11.1f} us  clock {nv['sm_clock_mhz']:>6.0f} MHz "
+        f"({nv['sm_clock_min_mhz']:.0f}-{nv['sm_clock_max_mhz']:.0f})  power {nv['power_w']:>5.0f} W (max {nv['power_max_w']:.0f})")
+    return {"label": label, "kernels": runs[med], "kernel_us_per_run": per_run, "nvml": nv, "warmup_runs": n}
+
+
+def run_layer(o, doc):
+    log("# layer: one Llama-3.1-8B layer fwd+bwd profiled in place, then each op alone; NVML clock and power")
+    log(f"# power limit {power_limit_w():.0f} W")
+    for T in o.layer_seq_list:
+        freqs = H.llama3_rope_freqs(T)
+        for b in o.backend_list:
+            entry = {"seq": T, "backend": b, "layer": None, "ops": []}
+            try:
+                gen = torch.Generator(device=H.DEV)
+                gen.manual_seed(1234 + 31 * T)
+                W = H.make_layer_weights(gen)
+                x = torch.randn((T, H.HIDDEN), generator=gen, device=H.DEV, dtype=torch.bfloat16).requires_grad_()
+                dy = torch.randn((T, H.HIDDEN), generator=gen, device=H.DEV, dtype=torch.bfloat16)
+                params = [x] + list(W.values())
+                with H.sdpa_context(b):
+                    entry["layer"] = stretch(o, lambda: torch.autograd.grad(H.layer_forward(x, W, freqs), params, dy),
+                                             f"T={T} {b} layer fwd+bwd")
+                del W, x, dy, params
+                torch.cuda.empty_cache()
+                for op in ("rmsnorm", "qkv", "rope", "attention", "proj", "add", "fc1", "swiglu", "fc2"):
+                    if op != "attention" and b != o.backend_list[0]:
+                        continue  # the same op under either backend
+                    g2 = torch.Generator(device=H.DEV)
+                    g2.manual_seed(7 + T)
+                    spec, fn = H.op_spec(op, T, g2, freqs)
+                    for t, _, want in spec:
+                        if want and t.is_leaf:
+                            t.requires_grad_()
+                    args = [t for t, _, _ in spec]
+                    gins = [t for t, _, want in spec if want]
+                    ctx = H.sdpa_context(b) if op == "attention" else H._null()
+                    with ctx:
+                        out = fn(*args)
+                        gout = tuple(torch.randn_like(t) for t in H.flat(out))
+                        r = {"op": op, "fwd": stretch(o, lambda: fn(*args), f"T={T} {op} fwd alone")}
+                        if op != "add":
+                            r["bwd"] = stretch(o, lambda: torch.autograd.grad(H.flat(out), gins, gout, retain_graph=True),
+                                               f"T={T} {op} bwd alone")
+                    entry["ops"].append(r)
+                    del spec, args, gins, out, gout
+                    torch.cuda.empty_cache()
+            except Exception as e:
+                entry["error"] = str(e).splitlines()[0][:300]
+                log(f"# T={T} {b}: error {entry['error']}")
+            doc["layer"].append(entry)
+            write(o, doc)
+        del freqs
+        torch.cuda.empty_cache()
+
+
+def run_power(o, doc):
+    log("# power: GEMM phase (x[8192,4096] @ W[28672,4096]^T) alternating with a memory-bound phase (adds of"
+        " 1 GiB bf16 tensors) of the same length D; GEMM kernels' median duration, NVML clock and power")
+    g = torch.Generator(device=H.DEV)
+    g.manual_seed(5)
+    x = torch.randn((8192, 4096), generator=g, device=H.DEV, dtype=torch.bfloat16)
+    w = torch.randn((28672, 4096), generator=g, device=H.DEV, dtype=torch.bfloat16) * 0.02
+    n = (1 << 30) // 2
+    a = torch.randn(n, generator=g, device=H.DEV, dtype=torch.bfloat16)
+    b = torch.randn(n, generator=g, device=H.DEV, dtype=torch.bfloat16)
+    c = torch.empty_like(a)
+
+    def timed(fn, reps):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        fn()
+        torch.cuda.synchronize()
+        s.record()
+        for _ in range(reps):
+            fn()
+        e.record()
+        e.synchronize()
+        return s.elapsed_time(e) / reps
+    gemm = lambda: F.linear(x, w)
+    add = lambda: torch.add(a, b, out=c)
+    gemm_ms, add_ms = timed(gemm, 20), timed(add, 20)
+    log(f"# one GEMM {gemm_ms:.3f} ms, one add {add_ms:.3f} ms (cold, before the warm-up)")
+    for D in [float("inf")] + o.phase_list_ms:
+        if D == float("inf"):
+            kg, ka, periods = 1, 0, 400
+        else:
+            kg, ka = max(1, round(D / gemm_ms)), max(1, round(D / add_ms))
+            periods = max(4, int(1200 / (2 * D)))
+        def period():
+            for _ in range(kg):
+                gemm()
+            for _ in range(ka):
+                add()
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < o.warmup_s:
+            period()
+            torch.cuda.synchronize()
+        sampler = Sampler()
+        sampler.start()
+        ks = kernels_of(lambda: [period() for _ in range(periods)])
+        nv = sampler.stop()
+        gd = sorted(k["dur_us"] for k in ks if "gemm" in k["name"].lower() or "nvjet" in k["name"].lower()
+                    or "xmma" in k["name"].lower())
+        ad = sorted(k["dur_us"] for k in ks if "add" in k["name"].lower() or "elementwise" in k["name"].lower())
+        med = lambda v: v[len(v) // 2] if v else 0.0
+        r = {"phase_ms": None if D == float("inf") else D, "gemms_per_phase": kg, "adds_per_phase": ka, "periods": periods,
+             "gemm_median_us": med(gd), "gemm_kernels": len(gd), "add_median_us": med(ad), "add_kernels": len(ad),
+             "nvml": nv}
+        doc["power"].append(r)
+        log(f"  D {('gemm only' if D == float('inf') else f'{D:g} ms'):>10}  GEMM x{kg:<4} add x{ka:<4} periods {periods:>5}  "
+            f"GEMM median {med(gd):>8.1f} us  add median {med(ad):>7.1f} us  clock {nv['sm_clock_mhz']:>5.0f} MHz "
+            f"({nv['sm_clock_min_mhz']:.0f}-{nv['sm_clock_max_mhz']:.0f})  power {nv['power_w']:>4.0f} W")
+        write(o, doc)
+    del x, w, a, b, c
+    torch.cuda.empty_cache()
+
+
+def main(argv):
+    o = parse_args(argv[1:])
+    global torch, F
+    import torch as _torch
+    import torch.nn.functional as _F
+    torch, F = _torch, _F
+    H.torch, H.F = _torch, _F
+    if not torch.cuda.is_available():
+        print("kernel_profile: no CUDA device", file=sys.stderr)
+        return 3
+    env = H.environment()
+    log(f"# kernel_profile: {env['gpu_model']} ({env['sm_count']} SMs), cuDNN {env['cudnn']}, torch {env['torch']}, "
+        f"flash: {env['flash_impl']}; suites {','.join(o.suites)}")
+    doc = {"format": "hcpsim-kernel-profile/1", "argv": argv, "environment": env, "power_limit_w": power_limit_w(),
+           "geometry": [], "layer": [], "power": []}
+    t0 = time.perf_counter()
+    try:
+        if "geometry" in o.suites:
+            run_geometry(o, doc)
+            log(f"# geometry: {time.perf_counter() - t0:.1f} s")
+        if "layer" in o.suites:
+            t1 = time.perf_counter()
+            run_layer(o, doc)
+            log(f"# layer: {time.perf_counter() - t1:.1f} s")
+        if "power" in o.suites:
+            t1 = time.perf_counter()
+            run_power(o, doc)
+            log(f"# power: {time.perf_counter() - t1:.1f} s")
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        write(o, doc)
+        log(f"# FAILED after {time.perf_counter() - t0:.1f} s: {e}")
+        return 3
+    write(o, doc)
+    log(f"# total {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
