@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <stdexcept>
 #include <utility>
 
 #include "rules/flash_bwd_workspace.hpp"
@@ -21,13 +22,20 @@ bool is_causal(const AttentionShape& s) { return s.mask != KernelMask::None; }
 // Key column of query row 0's diagonal: 0 top-left, skv - sq bottom-right.
 int64_t diagonal_offset(const AttentionShape& s) { return s.mask == KernelMask::CausalBottomRight ? s.skv - s.sq : 0; }
 
-// Forward: CTAs over (batch, head, query tile), each walking key tiles.
-std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionTileGeometry& g, int64_t sm_count) {
+// Backward: units per KV head and key tile (the query heads that get their own unit).
+int64_t units_per_kv_head(const AttentionShape& s, const AttentionKernelGeometry& g) {
+  if (g.per_query_head) return s.heads_q / s.heads_kv;
+  return g.head_split ? kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk) : 1;
+}
+
+// Forward: units over (batch, head, query tile), each walking key tiles.
+std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t slots) {
   const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const bool causal = is_causal(s);
-  std::vector<CtaWork> per_block(static_cast<size_t>(m_blocks));  // by launch index (longest causal first)
+  const bool longest_first = causal && g.order == UnitOrder::HcpsimGrid;
+  std::vector<CtaWork> per_block(static_cast<size_t>(m_blocks));  // by launch index
   for (int64_t mi = 0; mi < m_blocks; ++mi) {
-    const int64_t m0 = (causal ? m_blocks - 1 - mi : mi) * g.block_q;
+    const int64_t m0 = (longest_first ? m_blocks - 1 - mi : mi) * g.block_q;
     const int64_t kv_end = causal ? std::clamp(m0 + g.block_q + off, int64_t(0), s.skv) : s.skv;
     CtaWork& w = per_block[size_t(mi)];
     w.tiles = ceil_div(kv_end, g.block_kv);
@@ -37,7 +45,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionTileGe
     }
   }
   const int64_t ctas = m_blocks * s.heads_q * s.batch;
-  const bool heads_fastest = ctas <= kWavesHeadsFastest * sm_count;
+  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * slots;
   std::vector<CtaWork> out;
   out.reserve(size_t(ctas));
   for (int64_t b = 0; b < s.batch; ++b) {
@@ -48,13 +56,14 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionTileGe
   return out;
 }
 
-// Backward: CTAs over (batch, KV head slot, key tile), each walking query steps of its heads.
-std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileGeometry& g, int64_t sm_count) {
+// Backward: units over (batch, KV head slot or query head, key tile), each walking query steps
+// of its heads.
+std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t slots) {
   const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const int64_t group = s.heads_q / s.heads_kv;
   const bool causal = is_causal(s);
-  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
-  const int64_t heads_per_cta = group / split, slots = s.heads_kv * split;
+  const int64_t split = units_per_kv_head(s, g);
+  const int64_t heads_per_cta = group / split, unit_heads = s.heads_kv * split;
   std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
   for (int64_t j = 0; j < n_blocks; ++j) {
     const int64_t n0 = j * g.block_kv;
@@ -65,12 +74,12 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileG
       if (n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1)) ++masked;
     per_block[size_t(j)] = {m_count * heads_per_cta, masked * heads_per_cta};
   }
-  const int64_t ctas = n_blocks * slots * s.batch;
-  const bool heads_fastest = ctas <= kWavesHeadsFastest * sm_count;
+  const int64_t ctas = n_blocks * unit_heads * s.batch;
+  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * slots;
   std::vector<CtaWork> out;
   out.reserve(size_t(ctas));
   for (int64_t b = 0; b < s.batch; ++b) {
-    const int64_t outer = heads_fastest ? n_blocks : slots, inner = heads_fastest ? slots : n_blocks;
+    const int64_t outer = heads_fastest ? n_blocks : unit_heads, inner = heads_fastest ? unit_heads : n_blocks;
     for (int64_t i = 0; i < outer; ++i)
       for (int64_t j = 0; j < inner; ++j) out.push_back(per_block[size_t(heads_fastest ? i : j)]);
   }
@@ -79,26 +88,42 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionTileG
 
 }  // namespace
 
-AttentionTileGeometry attention_tile_geometry(const AttentionShape& s) {
-  return s.backward ? AttentionTileGeometry{64, 128} : AttentionTileGeometry{128, 128};
+bool attention_geometry_known(AttentionBackend backend) { return backend != AttentionBackend::CuDNN; }
+
+AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s) {
+  switch (backend) {
+    case AttentionBackend::Flash:
+      return s.backward ? AttentionKernelGeometry{64, 128, 1, true, false, UnitOrder::TilesAscending}
+                        : AttentionKernelGeometry{128, 64, 1, false, false, UnitOrder::TilesAscending};
+    case AttentionBackend::CuDNN:
+      throw std::logic_error("attention_kernel_geometry: cuDNN's work-unit schedule is not modelled");
+    case AttentionBackend::Hcpsim:
+      break;
+  }
+  return s.backward ? AttentionKernelGeometry{64, 128, 1, false, true, UnitOrder::HcpsimGrid}
+                    : AttentionKernelGeometry{128, 128, 1, false, false, UnitOrder::HcpsimGrid};
 }
 
-std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count) {
+std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
-  const AttentionTileGeometry g = attention_tile_geometry(s);
-  return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
+  const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
+  const int64_t slots = sm_count * g.slots_per_sm;
+  return s.backward ? backward_ctas(s, g, slots) : forward_ctas(s, g, slots);
 }
 
-int64_t split_accumulator_elements(const AttentionShape& s) {
+int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend) {
   if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
-  const int64_t split = kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk);
+  const int64_t split = units_per_kv_head(s, attention_kernel_geometry(backend, s));
   return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
 }
 
-AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost) {
+AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
+                                 AttentionBackend backend) {
   AttentionTiling t;
-  const std::vector<CtaWork> ctas = attention_ctas(s, sm_count);
+  const std::vector<CtaWork> ctas = attention_ctas(s, sm_count, backend);
   if (ctas.empty()) return t;
+  const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
+  sm_count *= g.slots_per_sm;  // slots from here on
   t.ctas = int64_t(ctas.size());
   for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
   t.waves = double(t.ctas) / double(sm_count);

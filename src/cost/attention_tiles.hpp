@@ -1,43 +1,73 @@
-// The work hcpsim's own attention kernels (kernels/flash_{fwd,bwd}_sm90.cu, head dim 128)
-// do for one AttentionShape: CTAs, tiles per CTA, masked tiles, and how the CTAs fall on
-// the SMs. The shape-aware time model (cost_model.hpp, AttentionShapeModel) turns the
-// busiest SM's load into time.
+// The work an attention kernel does for one AttentionShape: CTAs (work units), tiles per
+// unit, masked tiles, and how the units fall on the SMs. The shape-aware time model
+// (cost_model.hpp, AttentionShapeModel) turns the busiest SM's load into time. One geometry per
+// backend and pass (AttentionKernelGeometry), from the kernels' source or, for cuDNN, their
+// launch records (calibrate/torch/kernel_profile.py, calibrate/RESULTS.md "Seventh run"):
 //
-// Forward: one CTA per (batch, query head, 128-row query tile); it walks 128-key tiles
-// (one tile = S = Q K^T and O += P V for a 128 x 128 block). Causal CTAs stop at the tile
-// holding their last row's diagonal; a tile is masked when it crosses the diagonal or
-// the key end. Grid order: longest causal tiles first; heads fastest when the grid is at
-// most 4 waves (kernels/attn_params.h), else one head's tiles back to back.
-// Backward: one CTA per (batch, KV head slot, 128-key tile); it walks 64-row query steps
-// for each of its query heads (causal: from the step holding its first key). A KV head's
-// query heads are split over one CTA each when the grid would be under 256 CTAs
-// (bwd_head_split in kernels/flash_bwd.cu). A step is masked when it crosses the diagonal
-// or the key end.
-// One CTA per SM at a time (shared memory: 160 KiB forward, 146 KiB backward); the block
-// scheduler hands the next CTA in grid order to the first SM that frees (list scheduling).
+// hcpsim's own kernels (kernels/flash_{fwd,bwd}_sm90.cu, head dim 128). Forward: one CTA per
+// (batch, query head, 128-row query tile); it walks 128-key tiles (one tile = S = Q K^T and
+// O += P V for a 128 x 128 block). Causal CTAs stop at the tile holding their last row's
+// diagonal; a tile is masked when it crosses the diagonal or the key end. Grid order: longest
+// causal tiles first; heads fastest when the grid is at most 4 waves (kernels/attn_params.h),
+// else one head's tiles back to back. Backward: one CTA per (batch, KV head slot, 128-key
+// tile); it walks 64-row query steps for each of its query heads (causal: from the step holding
+// its first key). A KV head's query heads are split over one CTA each when the grid would be
+// under 256 CTAs (bwd_head_split in kernels/flash_bwd.cu). One CTA per SM at a time.
+//
+// FlashAttention-2 (PyTorch's SDPA flash backend; Flash_fwd_kernel_traits<128, 128, 64, 4>,
+// Flash_bwd_kernel_traits<128, 64, 128, 8, ...>): forward one CTA per (128-row query tile,
+// batch, query head), grid x = the query tile, so tiles of one head run in ascending order
+// (causal: shortest first), 64-key tiles, two CTAs per SM (255 registers x 128 threads);
+// backward one CTA per (128-key tile, batch, query head) walking 64-row query steps, one per SM,
+// then the GQA sum of the per-query-head dK, dV.
+//
+// cuDNN's fused attention (sm90 "flash_fprop"/"flash_bprop" wgmma kernels, cuDNN 9.19) is not
+// modelled here: its kernels are persistent (one CTA per SM; forward tiles 64 x 128, backward
+// 64 x 64 per query head), and how they hand out work units is not published. Three hypotheses
+// (a dynamic queue in tile order, longest first, a fixed round robin) each checked worse out of
+// sample than cuDNN's FLOPs tables (calibrate/RESULTS.md, seventh run), so cuDNN keeps the tables.
+//
+// The block scheduler hands the next unit in order to the slot that frees first (list scheduling
+// over SMs x slots per SM).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
 
 namespace hcpsim {
 
-struct AttentionTileGeometry {
-  int64_t block_q = 0, block_kv = 0;  // rows per query tile / key tile
+// In which order a launch's work units reach the SMs.
+enum class UnitOrder {
+  HcpsimGrid,     // hcpsim's: causal longest first; heads fastest up to 4 waves, else one head's units back to back
+  TilesAscending  // one head's units in ascending tile order (causal forward: shortest first), then the next head
 };
 
-// The tiling of the kernel that runs `s` (forward: 128 x 128; backward: 64 query rows x 128 keys).
-AttentionTileGeometry attention_tile_geometry(const AttentionShape& s);
+// How one backend's kernel for one pass covers an attention launch.
+struct AttentionKernelGeometry {
+  int64_t block_q = 0, block_kv = 0;  // query rows / keys per tile (backward: per query step / per unit)
+  int64_t slots_per_sm = 1;           // units resident on one SM at once
+  bool per_query_head = false;        // backward: a unit per query head (dK, dV summed over the group after)
+  bool head_split = false;            // backward: hcpsim's bwd_head_split (query heads over CTAs when few)
+  UnitOrder order = UnitOrder::HcpsimGrid;
+};
+
+// Whether `backend`'s kernels have a geometry here (hcpsim, flash; not cuDNN).
+bool attention_geometry_known(AttentionBackend backend);
+// The geometry of `backend`'s kernel for `s`'s pass (the header comment). Throws
+// std::logic_error for a backend without one.
+AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s);
 
 // One CTA's work: tiles (forward) or query steps (backward), `masked` of them with a mask.
 struct CtaWork {
   int64_t tiles = 0, masked = 0;
 };
 
-// Every CTA of the launch, in the order the block scheduler dispatches them.
-std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count);
+// Every CTA (work unit) of the launch, in the order they are dispatched.
+std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count,
+                                    AttentionBackend backend = AttentionBackend::Hcpsim);
 
 // Seconds a CTA costs in the schedule: per CTA, per tile, per masked tile (extra).
 struct CtaCost {
@@ -45,23 +75,25 @@ struct CtaCost {
   double of(const CtaWork& w) const { return cta_s + tile_s * double(w.tiles) + masked_tile_s * double(w.masked); }
 };
 
-// Load of one SM over the whole launch.
+// Load of one SM slot over the whole launch.
 struct SmLoad {
   int64_t ctas = 0, tiles = 0, masked = 0;
 };
 
 struct AttentionTiling {
   int64_t ctas = 0, tiles = 0, masked = 0;  // the whole launch
-  double waves = 0;                         // ctas / sm_count
-  SmLoad busiest;                           // the SM that finishes last under `cost` (critical path)
+  double waves = 0;                         // ctas / (sm_count x slots per SM)
+  SmLoad busiest;                           // the slot that finishes last under `cost` (critical path)
 };
 
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).
-AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost);
+AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
+                                 AttentionBackend backend = AttentionBackend::Hcpsim);
 
-// Elements of the fp32 dK and dV accumulators a backward sums when its query heads split over
-// CTAs (rules/flash_bwd_workspace.hpp): 2 x batch x skv x KV heads x head dim x the split (every
-// query head's CTA adds its part); 0 for a forward or a backward without a split.
-int64_t split_accumulator_elements(const AttentionShape& s);
+// Elements of the per-query-head dK and dV a backward sums over each KV head's query heads:
+// 2 x batch x skv x KV heads x head dim x the query heads per KV head that got their own unit
+// (hcpsim: its split over CTAs, rules/flash_bwd_workspace.hpp, fp32 accumulators; cuDNN and
+// FlashAttention-2: every query head, with GQA). 0 for a forward or when nothing is summed.
+int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend = AttentionBackend::Hcpsim);
 
 }  // namespace hcpsim

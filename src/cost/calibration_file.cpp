@@ -292,6 +292,16 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
       if (!c.attention_backend) c.attention_backend = k;
     }
   }
+  // The shape model times the named backend's kernels with their geometry (attention_tiles.hpp);
+  // files naming none were fitted on hcpsim's own (only hcpcal wrote them before /4).
+  if (c.attention_shape) {
+    c.attention_shape->model.backend = c.attention_backend.value_or(AttentionBackend::Hcpsim);
+    if (!attention_geometry_known(c.attention_shape->model.backend))
+      sink.error(top.path_of("attention_shape"),
+                 std::string("a shape model of ") + to_string(c.attention_shape->model.backend) + "'s kernels",
+                 "hcpsim has the kernel geometry of hcpsim's and FlashAttention-2's attention only",
+                 "remove attention_shape (the attention tables time cuDNN's kernels), or refit with `hcpsim fit`");
+  }
   sink.throw_if_any();
   return c;
 }

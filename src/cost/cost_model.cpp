@@ -70,14 +70,16 @@ double AttentionWork::time_s(const AttentionTileTimes& t) const {
          t.query_element_s * double(query_elements);
 }
 
-AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t) {
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
+                             AttentionBackend backend) {
   const int64_t query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
-  return {attention_tiling(s, sm_count, t.cta_cost()).busiest, split_accumulator_elements(s), query_elements};
+  return {attention_tiling(s, sm_count, t.cta_cost(), backend).busiest, split_accumulator_elements(s, backend),
+          query_elements};
 }
 
 double AttentionShapeModel::time_s(const AttentionShape& s) const {
   const AttentionTileTimes& c = times_for(s);
-  return attention_work(s, sm_count, c).time_s(c);
+  return attention_work(s, sm_count, c, backend).time_s(c);
 }
 
 CostParams default_cost_params() {

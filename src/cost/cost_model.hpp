@@ -64,17 +64,19 @@ struct AttentionWork {
   int64_t query_elements = 0;  // backward: batch x sq x query heads x head dim; forward: 0
   double time_s(const AttentionTileTimes& t) const;
 };
-AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t);
+AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
+                             AttentionBackend backend = AttentionBackend::Hcpsim);
 
 // Seconds of SM-clock-bound work that took `seconds` at `from_mhz`, at `to_mhz` (time
 // scales with 1 / clock); unchanged where either clock is unknown (0).
 double at_sm_clock(double seconds, double from_mhz, double to_mhz);
 
-// Fitted per pass and mask for hcpsim's kernels (head dim `head_dim`) on a GPU of `sm_count`
-// SMs, at SM clock `clock_mhz`: the clock the calibration's measurements ran at under
+// Fitted per pass and mask for `backend`'s kernels (head dim `head_dim`; their geometry:
+// attention_tiles.hpp) on a GPU of `sm_count` SMs, at SM clock `clock_mhz`: the clock the calibration's measurements ran at under
 // sustained load (their median; 0 where the measurements did not record clocks). A GPU at its
 // power limit runs the same kernel at a lower clock and proportionally slower (RESULTS.md).
 struct AttentionShapeModel {
+  AttentionBackend backend = AttentionBackend::Hcpsim;
   int64_t sm_count = 0;
   int64_t head_dim = 0;
   double clock_mhz = 0;

@@ -142,12 +142,12 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
     s.fit.backend = backend[name];
     c.scalars.push_back(s);
   }
-  // The shape model is the tiling of hcpsim's own kernels (attention_tiles.hpp); cuDNN's and
-  // FlashAttention's kernels tile and schedule differently, so their attention is the tables.
-  if (!fitted || *fitted == AttentionBackend::Hcpsim) fit_attention_shape(set, opt, out);
+  // The shape model: the tiling and schedule of the fitted backend's kernels (attention_tiles.hpp).
+  fit_attention_shape(set, opt, out);
   if (out.calibration.attention_shape)
-    c.method += "; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest SM "
-                "(list schedule of hcpsim's kernels over the SMs), per pass and mask, least squares on relative error "
+    c.method += std::string("; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest "
+                            "SM (list schedule of the ") + to_string(out.calibration.attention_shape->model.backend) +
+                " kernels' units over the SMs), per pass and mask, least squares on relative error "
                 "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128";
   fit_comm_parameters(set, node, opt, out);
   fit_interference(set, opt, out);

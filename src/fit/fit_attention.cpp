@@ -17,8 +17,9 @@ namespace {
 constexpr int kColumns = 6;  // t0, CTAs, tiles, masked tiles, split accumulator elements, query elements
 constexpr int kScheduleRounds = 5;  // schedule with the current costs, refit
 
-std::array<double, kColumns> features(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t) {
-  const AttentionWork w = attention_work(s, sm_count, t);
+std::array<double, kColumns> features(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
+                                     AttentionBackend backend) {
+  const AttentionWork w = attention_work(s, sm_count, t, backend);
   return {1.0, double(w.busiest.ctas), double(w.busiest.tiles), double(w.busiest.masked), double(w.split_elements),
           double(w.query_elements)};
 }
@@ -57,11 +58,13 @@ std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns
 
 }  // namespace
 
-double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& times) {
-  return double(attention_tiling(s, sm_count, times.cta_cost()).busiest.tiles);
+double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& times,
+                        AttentionBackend backend) {
+  return double(attention_tiling(s, sm_count, times.cta_cost(), backend).busiest.tiles);
 }
 
-AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samples, int64_t sm_count) {
+AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samples, int64_t sm_count,
+                                    AttentionBackend backend) {
   if (samples.empty()) throw std::invalid_argument("attention fit: no samples");
   if (sm_count <= 0) throw std::invalid_argument("attention fit: sm_count must be > 0");
   std::vector<double> times;
@@ -74,7 +77,7 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
   for (int round = 0; round < kScheduleRounds; ++round) {
     std::array<bool, kColumns> active{true, true, true, false, false, false};
     for (size_t i = 0; i < samples.size(); ++i) {
-      rows[i] = features(samples[i].shape, sm_count, t);
+      rows[i] = features(samples[i].shape, sm_count, t, backend);
       for (int j : {3, 4, 5})
         if (rows[i][size_t(j)] > 0) active[size_t(j)] = true;
     }
@@ -88,7 +91,7 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
   out.tiles = {rows.front()[2], rows.front()[2]};
   double sq = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    const AttentionWork w = attention_work(samples[i].shape, sm_count, t);  // one list schedule per sample
+    const AttentionWork w = attention_work(samples[i].shape, sm_count, t, backend);  // one list schedule per sample
     const double predicted = w.time_s(t);
     const double err = predicted / times[i] - 1;
     sq += err * err;
@@ -134,7 +137,11 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
   const double clock_mhz = reference_clock_mhz(used, out.warnings);
   std::map<std::string, std::vector<AttentionTimeSample>> parts;
   std::string backend;
+  const AttentionBackend kernels = attention_backend_of(*used.front()).value_or(AttentionBackend::Hcpsim);
+  if (!attention_geometry_known(kernels)) return;  // cuDNN: the FLOPs tables (attention_tiles.hpp)
   for (const Measurement* m : used) {
+    if (attention_backend_of(*m).value_or(AttentionBackend::Hcpsim) != kernels)
+      throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");
     const std::string part = std::string(m->attention.backward ? "bwd" : "fwd") + "_" +
                              (m->attention.mask == KernelMask::None ? "nomask" : "causal");
     parts[part].push_back({m->attention, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_work(*m)});
@@ -151,6 +158,7 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
   a.model.sm_count = sms->get<int64_t>();
   a.model.head_dim = kHeadDim;
   a.model.clock_mhz = clock_mhz;
+  a.model.backend = kernels;
   a.backend = backend;
   for (const auto& part : attention_shape_parts()) {
     auto it = parts.find(part.name);
@@ -159,7 +167,7 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
                              " measurements of head dim 128; attention keeps the FLOPs tables");
       return;
     }
-    const AttentionPartFit f = fit_attention_part(it->second, a.model.sm_count);
+    const AttentionPartFit f = fit_attention_part(it->second, a.model.sm_count, kernels);
     a.model.*part.times = f.times;
     a.*part.fit = f.summary;
     (a.*part.fit).backend = backend;
@@ -172,7 +180,7 @@ bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const Atten
   if (!a.model.applies_to(s) || s.sq <= 0 || s.skv <= 0) return false;
   for (const auto& part : attention_shape_parts()) {
     if (&(a.model.*part.times) != &a.model.times_for(s)) continue;
-    const double tiles = busiest_sm_tiles(s, a.model.sm_count, a.model.*part.times);
+    const double tiles = busiest_sm_tiles(s, a.model.sm_count, a.model.*part.times, a.model.backend);
     return tiles < (a.*part.tiles).first * (1 - slack) || tiles > (a.*part.tiles).second * (1 + slack);
   }
   return false;

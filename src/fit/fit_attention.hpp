@@ -34,10 +34,13 @@ struct AttentionPartFit {
 };
 
 // Throws std::invalid_argument when `samples` is empty or sm_count <= 0.
-AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samples, int64_t sm_count);
+// `backend`'s kernel geometry (attention_tiles.hpp).
+AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samples, int64_t sm_count,
+                                    AttentionBackend backend = AttentionBackend::Hcpsim);
 
 // Tiles on the busiest SM of `s` under `times` (the extrapolation measure of check).
-double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& times);
+double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& times,
+                        AttentionBackend backend = AttentionBackend::Hcpsim);
 
 // The shape model from `set`'s attention measurements of head dim 128 (the geometry of
 // attention_tiles.hpp) that `opt.use` accepts, on environment.sm_count SMs, into

@@ -135,3 +135,61 @@ TEST_CASE("the cost model times attention from the busiest SM when a shape model
   op.attn.head_dim_qk = op.attn.head_dim_v = 64;
   CHECK(model.compute_time_s(op) == Approx(table_time));
 }
+
+// FlashAttention-2's geometry (PyTorch's flash backend; the kernel names of
+// calibrate/results/h200-v9-kernel-profile.log: Flash_fwd_kernel_traits<128, 128, 64, 4>,
+// Flash_bwd_kernel_traits<128, 64, 128, 8, ...>), derived by hand.
+TEST_CASE("FlashAttention-2 forward: 128-row query tiles walking 64-key tiles, shortest causal first",
+          "[model][tiles]") {
+  // No mask, 1024 x 1024, one head: 1024/128 = 8 CTAs of 1024/64 = 16 tiles, none masked; one
+  // CTA per SM (8 of 132 SMs busy): the busiest SM holds one CTA of 16 tiles.
+  const AttentionTiling full = attention_tiling(shape(1024, 1024, 1, 1, false, false), 132, kTiles, AttentionBackend::Flash);
+  CHECK(full.ctas == 8);
+  CHECK(full.tiles == 128);
+  CHECK(full.busiest.ctas == 1);
+  CHECK(full.busiest.tiles == 16);
+  // Causal 256 x 256: query tile 0 (rows 0..127) sees keys < 128: 2 tiles of 64, both crossing
+  // the diagonal (n0 + 63 > row 0); tile 1 (rows 128..255) sees 4 tiles, masked where
+  // n0 + 63 > 128: n0 = 128, 192. In grid order (blockIdx.x = the query tile): tile 0 first.
+  const std::vector<CtaWork> c = attention_ctas(shape(256, 256, 1, 1, true, false), 132, AttentionBackend::Flash);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].tiles == 2);
+  CHECK(c[0].masked == 2);
+  CHECK(c[1].tiles == 4);
+  CHECK(c[1].masked == 2);
+  // hcpsim's own kernel on the same shape: one 128 x 128 tile, then two, longest first.
+  const std::vector<CtaWork> ours = attention_ctas(shape(256, 256, 1, 1, true, false), 132);
+  REQUIRE(ours.size() == 2);
+  CHECK(ours[0].tiles == 2);
+  CHECK(ours[1].tiles == 1);
+}
+
+TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK and dV summed over the group",
+          "[model][tiles]") {
+  // Causal 256 x 256, 4 query heads on 1 KV head: 2 key tiles x 4 query heads = 8 CTAs (GQA
+  // does not merge heads), each walking 64-row steps: key tile 0 from step 0, 4 steps, masked
+  // where m*64 < 127 (m = 0, 1); key tile 1 from step 128/64 = 2, 2 steps, both masked (< 255).
+  // Grid order: key tile fastest, then the head.
+  const std::vector<CtaWork> c = attention_ctas(shape(256, 256, 4, 1, true, true), 132, AttentionBackend::Flash);
+  REQUIRE(c.size() == 8);
+  for (size_t h = 0; h < 4; ++h) {
+    CHECK(c[2 * h].tiles == 4);
+    CHECK(c[2 * h].masked == 2);
+    CHECK(c[2 * h + 1].tiles == 2);
+    CHECK(c[2 * h + 1].masked == 2);
+  }
+  // The per-query-head dK, dV summed after: 2 x batch 1 x skv 256 x KV heads 1 x d 128 x 4 heads.
+  CHECK(split_accumulator_elements(shape(256, 256, 4, 1, true, true), AttentionBackend::Flash) == 2 * 256 * 128 * 4);
+  // Without GQA nothing is summed; hcpsim's kernel on the GQA shape merges the heads into one
+  // CTA per key tile (2 key tiles x 1 KV head = 2 CTAs, under 256: split into the 4 heads).
+  CHECK(split_accumulator_elements(shape(256, 256, 4, 4, true, true), AttentionBackend::Flash) == 0);
+  CHECK(attention_ctas(shape(256, 256, 4, 1, true, true), 132).size() == 8);
+}
+
+TEST_CASE("cuDNN's kernels have no geometry: their work-unit schedule is not published", "[model][tiles]") {
+  CHECK(attention_geometry_known(AttentionBackend::Hcpsim));
+  CHECK(attention_geometry_known(AttentionBackend::Flash));
+  CHECK_FALSE(attention_geometry_known(AttentionBackend::CuDNN));
+  CHECK_THROWS_AS(attention_kernel_geometry(AttentionBackend::CuDNN, shape(1024, 1024, 8, 8, true, false)),
+                  std::logic_error);
+}

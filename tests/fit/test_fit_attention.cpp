@@ -235,3 +235,51 @@ TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
     CHECK(paths.find("calibration.attention_shape.fwd_causal.cta_s") != std::string::npos);
   }
 }
+
+TEST_CASE("the fit uses the backend's kernel geometry; cuDNN, whose schedule is unknown, keeps its tables",
+          "[calibrate][attention]") {
+  // Times made with FlashAttention-2's geometry (128 x 64 forward tiles, per-query-head backward;
+  // cost/attention_tiles.hpp) are recovered by a fit in that geometry.
+  for (bool backward : {false, true}) {
+    INFO("backward " << backward);
+    AttentionShapeModel truth;
+    truth.backend = AttentionBackend::Flash;
+    truth.sm_count = kSms;
+    truth.head_dim = 128;
+    const AttentionTileTimes t{12e-6, 1.5e-6, 1.2e-6, 0.3e-6, backward ? 2e-12 : 0.0, backward ? 4e-12 : 0.0};
+    truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
+    std::vector<AttentionTimeSample> samples;
+    for (const auto& s : part_shapes(true, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+    // The busiest SM depends on the costs; the fit alternates schedule and least squares from
+    // cost = tiles (fit_attention.hpp), which lands within a percent of the truth here.
+    const AttentionPartFit f = fit_attention_part(samples, kSms, AttentionBackend::Flash);
+    CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(0.01));
+    CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(0.05));
+    CHECK(f.summary.max_error < 0.005);
+  }
+  nlohmann::json list = test::synthetic_attention_measurements();
+  const ClusterSpec node = node_for_measurements("NVIDIA H200", "");
+  const auto fitted = [&](const char* backend) {
+    for (auto& m : list) m["backend"] = backend;
+    nlohmann::json file = test::synthetic_measurement_file(list);
+    file["environment"]["sm_count"] = kSms;
+    return fit_calibration(parse_measurements_text(file.dump(), backend), node, FitOptions{});
+  };
+  const FitResult flash = fitted("flash");
+  REQUIRE(flash.calibration.attention_shape);
+  CHECK(flash.calibration.attention_shape->model.backend == AttentionBackend::Flash);
+  // The file names the backend; read back, the model keeps its geometry.
+  const std::string text = calibration_to_json(flash.calibration);
+  CHECK(parse_calibration_text(text, "flash.json").attention_shape->model.backend == AttentionBackend::Flash);
+  // cuDNN: no shape model from the fit, and a file that carries one is refused, naming the key.
+  CHECK_FALSE(fitted("cudnn").calibration.attention_shape);
+  nlohmann::json as_cudnn = nlohmann::json::parse(text);
+  as_cudnn["attention_backend"] = "cudnn";
+  as_cudnn["attention_shape"]["backend"] = "cudnn";
+  try {
+    parse_calibration_text(as_cudnn.dump(), "cudnn.json");
+    FAIL("a cuDNN shape model was accepted");
+  } catch (const InputError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("attention_shape") && Catch::Contains("cudnn"));
+  }
+}
