@@ -53,7 +53,10 @@ struct Replicas {
     }
     return static_cast<int32_t>(layout.rank_of(c));
   }
-  const char* name() const { return kind == ReplicaKind::Stage ? "pipeline stages" : "DP replicas"; }
+  const char* name() const {
+    if (kind == ReplicaKind::Stage || (kind == ReplicaKind::DataAndStage && layout.dp == 1)) return "pipeline stages";
+    return kind == ReplicaKind::Data ? "DP replicas" : "(DP replica, pipeline stage) pairs";
+  }
 };
 
 // Whether program `a` of replica `qa` is program `b` of replica `qb` translated: same ops, streams,
