@@ -18,11 +18,12 @@ Two suites (--suite, default both):
             at another speed inside the layer (clock under the power limit, caches) or whether the
             sum of the ops measured alone differs from the layer for another reason (gaps).
 
-  power     The power limit's reaction time: a GEMM phase (Llama-3.1-8B's FC1 at 8K tokens)
-            alternating with a memory-bound phase (adds of 1 GiB tensors) of the same length D,
-            D from 0.25 ms to 256 ms, after a warm-up; every GEMM kernel's duration and NVML's
-            clock and power. Where the phases are shorter than the limiter's averaging, the
-            GEMMs run at the mix's clock (faster than alone); where longer, at their own.
+  power     The power limit in a mix: a GEMM phase (Llama-3.1-8B's FC1 at 8K tokens) alternating
+            with a memory-bound phase (adds of 1 GiB tensors): GEMM phases of D ms (--phases-ms)
+            with adds taking half the time, then D = 8 ms with adds taking 20-80 %, and either
+            kind alone; NVML's clock and power while they run, then their kernels' durations.
+            Where the phases are shorter than the limiter's averaging, the GEMMs run at the
+            mix's clock (faster than alone); where longer, at their own.
 
 Writes one JSON file (--out, atomically at the end of each suite) and a log (stdout; lines that
 are not data start with '#'). Exit 0, 2 on bad flags, 3 on a failure (the JSON keeps what
@@ -50,7 +51,7 @@ def log(line=""):
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="kernel_profile", description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--suite", default="geometry,layer,power", help="geometry,layer,power (default all)")
-    p.add_argument("--phases-ms", default="0.25,1,4,16,64,256", help="power: phase lengths D in ms")
+    p.add_argument("--phases-ms", default="3,6,12,24,48,96,192,384", help="power: GEMM phase lengths D in ms")
     p.add_argument("--out", default="kernel-profile.json", help="output JSON (default kernel-profile.json)")
     p.add_argument("--backends", default="cudnn,flash", help="SDPA backends (default cudnn,flash)")
     p.add_argument("--seq-min", type=int, default=1024, help="geometry: shortest length (default 1024)")
@@ -197,7 +198,9 @@ def run_geometry(o, doc):
 
 
 def stretch(o, fn, label):
-    """Warm fn up for o.warmup_s, then profile o.profiled runs back to back with NVML sampling."""
+    """Warm fn up for o.warmup_s; then runs back to back with NVML sampling (o.profiled runs and at
+    least 0.5 s; no profiler: its start and its trace export would add idle samples), then
+    o.profiled runs profiled."""
     t0 = time.perf_counter()
     n = 0
     while time.perf_counter() - t0 < o.warmup_s or n < 1:
@@ -208,10 +211,17 @@ def stretch(o, fn, label):
     torch.cuda.synchronize()
     sampler = Sampler()
     sampler.start()
+    t1, k = time.perf_counter(), 0
+    while k < o.profiled or time.perf_counter() - t1 < 0.5:  # at least 0.5 s of samples
+        fn()
+        k += 1
+        if k % 4 == 0:
+            torch.cuda.synchronize()
+    torch.cuda.synchronize()
+    nv = sampler.stop()
     runs = []
     for _ in range(o.profiled):
         runs.append(kernels_of(fn))
-    nv = sampler.stop()
     per_run = [sum(k["dur_us"] for k in r) for r in runs]
     med = sorted(range(len(runs)), key=lambda i: per_run[i])[len(runs) // 2]
     log(f"  {label:<34} kernels {len(runs[med]):>4}  kernel time {per_run[med]:>11.1f} us  clock {nv['sm_clock_mhz']:>6.0f} MHz "
@@ -270,8 +280,9 @@ def run_layer(o, doc):
 
 
 def run_power(o, doc):
-    log("# power: GEMM phase (x[8192,4096] @ W[28672,4096]^T) alternating with a memory-bound phase (adds of"
-        " 1 GiB bf16 tensors) of the same length D; GEMM kernels' median duration, NVML clock and power")
+    log("# power: a GEMM phase (x[8192,4096] @ W[28672,4096]^T) and a memory-bound phase (adds of 1 GiB bf16 tensors)"
+        " alternating; NVML clock and power sampled while they run (without the profiler), then the same"
+        " periods profiled for the kernels' durations")
     g = torch.Generator(device=H.DEV)
     g.manual_seed(5)
     x = torch.randn((8192, 4096), generator=g, device=H.DEV, dtype=torch.bfloat16)
@@ -295,12 +306,19 @@ def run_power(o, doc):
     add = lambda: torch.add(a, b, out=c)
     gemm_ms, add_ms = timed(gemm, 20), timed(add, 20)
     log(f"# one GEMM {gemm_ms:.3f} ms, one add {add_ms:.3f} ms (cold, before the warm-up)")
-    for D in [float("inf")] + o.phase_list_ms:
-        if D == float("inf"):
-            kg, ka, periods = 1, 0, 400
+    # (phase length D of the GEMMs in ms, or 0 for GEMMs only, the adds' share of the period's time)
+    cases = [(0, 0.0)] + [(D, 0.5) for D in o.phase_list_ms] + [(8, f) for f in (0.2, 0.35, 0.65, 0.8)] + [(-1, 1.0)]
+    for D, share in cases:
+        if D == 0:
+            kg, ka = 1, 0
+        elif D < 0:
+            kg, ka = 0, 1
         else:
-            kg, ka = max(1, round(D / gemm_ms)), max(1, round(D / add_ms))
-            periods = max(4, int(1200 / (2 * D)))
+            kg = max(1, round(D / gemm_ms))
+            ka = max(1, round(kg * gemm_ms * share / (1 - share) / add_ms))
+        period_ms = kg * gemm_ms + ka * add_ms
+        periods = max(2, int(1500 / period_ms))
+
         def period():
             for _ in range(kg):
                 gemm()
@@ -312,19 +330,23 @@ def run_power(o, doc):
             torch.cuda.synchronize()
         sampler = Sampler()
         sampler.start()
-        ks = kernels_of(lambda: [period() for _ in range(periods)])
+        for _ in range(periods):
+            period()
+        torch.cuda.synchronize()
         nv = sampler.stop()
+        ks = kernels_of(lambda: [period() for _ in range(min(periods, 40))])
         gd = sorted(k["dur_us"] for k in ks if "gemm" in k["name"].lower() or "nvjet" in k["name"].lower()
                     or "xmma" in k["name"].lower())
         ad = sorted(k["dur_us"] for k in ks if "add" in k["name"].lower() or "elementwise" in k["name"].lower())
         med = lambda v: v[len(v) // 2] if v else 0.0
-        r = {"phase_ms": None if D == float("inf") else D, "gemms_per_phase": kg, "adds_per_phase": ka, "periods": periods,
-             "gemm_median_us": med(gd), "gemm_kernels": len(gd), "add_median_us": med(ad), "add_kernels": len(ad),
-             "nvml": nv}
+        r = {"gemm_phase_ms": D if D > 0 else None, "add_share": share, "gemms_per_period": kg, "adds_per_period": ka,
+             "periods": periods, "gemm_median_us": med(gd), "gemm_kernels": len(gd), "add_median_us": med(ad),
+             "add_kernels": len(ad), "nvml": nv}
         doc["power"].append(r)
-        log(f"  D {('gemm only' if D == float('inf') else f'{D:g} ms'):>10}  GEMM x{kg:<4} add x{ka:<4} periods {periods:>5}  "
-            f"GEMM median {med(gd):>8.1f} us  add median {med(ad):>7.1f} us  clock {nv['sm_clock_mhz']:>5.0f} MHz "
-            f"({nv['sm_clock_min_mhz']:.0f}-{nv['sm_clock_max_mhz']:.0f})  power {nv['power_w']:>4.0f} W")
+        what = "GEMMs only" if D == 0 else "adds only" if D < 0 else f"D {D:g} ms, adds {100 * share:.0f}%"
+        log(f"  {what:<22} GEMM x{kg:<4} add x{ka:<4} periods {periods:>5}  GEMM median {med(gd):>8.1f} us  "
+            f"add median {med(ad):>7.1f} us  clock {nv['sm_clock_mhz']:>5.0f} MHz ({nv['sm_clock_min_mhz']:.0f}-"
+            f"{nv['sm_clock_max_mhz']:.0f})  power {nv['power_w']:>4.0f} W")
         write(o, doc)
     del x, w, a, b, c
     torch.cuda.empty_cache()
