@@ -59,9 +59,9 @@ struct Replicas {
   }
 };
 
-// Whether program `a` of replica `qa` is program `b` of replica `qb` translated: same ops, streams,
-// dependencies, compute times and message sizes, comm groups and peers at the same places.
-// `same_groups` caches group pairs already compared.
+// Whether program `a` is program `b` (of replica `qb`) translated: same ops, streams, dependencies,
+// compute times and message sizes, comm groups and peers at the same places. `same_groups` caches
+// group pairs already compared (a group lies in one replica, check 1, so a pair has one answer).
 bool same_program(const RankProgram& a, std::span<const double> a_s, const RankProgram& b, std::span<const double> b_s,
                   int64_t qb, const Replicas& replicas, std::span<const ProcessGroup> groups,
                   std::map<std::pair<int32_t, int32_t>, bool>& same_groups) {
