@@ -29,7 +29,7 @@ int64_t units_per_kv_head(const AttentionShape& s, const AttentionKernelGeometry
 }
 
 // Forward: units over (batch, head, query tile), each walking key tiles.
-std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t slots) {
+std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
   const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const bool causal = is_causal(s);
   const bool longest_first = causal && g.order == UnitOrder::HcpsimGrid;
@@ -45,7 +45,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
     }
   }
   const int64_t ctas = m_blocks * s.heads_q * s.batch;
-  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * slots;
+  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * sm_count;
   std::vector<CtaWork> out;
   out.reserve(size_t(ctas));
   for (int64_t b = 0; b < s.batch; ++b) {
@@ -58,7 +58,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
 
 // Backward: units over (batch, KV head slot or query head, key tile), each walking query steps
 // of its heads.
-std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t slots) {
+std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
   const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
   const int64_t group = s.heads_q / s.heads_kv;
   const bool causal = is_causal(s);
@@ -75,7 +75,7 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKerne
     per_block[size_t(j)] = {m_count * heads_per_cta, masked * heads_per_cta};
   }
   const int64_t ctas = n_blocks * unit_heads * s.batch;
-  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * slots;
+  const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * sm_count;
   std::vector<CtaWork> out;
   out.reserve(size_t(ctas));
   for (int64_t b = 0; b < s.batch; ++b) {
@@ -93,22 +93,21 @@ bool attention_geometry_known(AttentionBackend backend) { return backend != Atte
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s) {
   switch (backend) {
     case AttentionBackend::Flash:
-      return s.backward ? AttentionKernelGeometry{64, 128, 1, true, false, UnitOrder::TilesAscending}
-                        : AttentionKernelGeometry{128, 64, 1, false, false, UnitOrder::TilesAscending};
+      return s.backward ? AttentionKernelGeometry{64, 128, true, false, UnitOrder::TilesAscending}
+                        : AttentionKernelGeometry{128, 64, false, false, UnitOrder::TilesAscending};
     case AttentionBackend::CuDNN:
       throw std::logic_error("attention_kernel_geometry: cuDNN's work-unit schedule is not modelled");
     case AttentionBackend::Hcpsim:
       break;
   }
-  return s.backward ? AttentionKernelGeometry{64, 128, 1, false, true, UnitOrder::HcpsimGrid}
-                    : AttentionKernelGeometry{128, 128, 1, false, false, UnitOrder::HcpsimGrid};
+  return s.backward ? AttentionKernelGeometry{64, 128, false, true, UnitOrder::HcpsimGrid}
+                    : AttentionKernelGeometry{128, 128, false, false, UnitOrder::HcpsimGrid};
 }
 
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
-  const int64_t slots = sm_count * g.slots_per_sm;
-  return s.backward ? backward_ctas(s, g, slots) : forward_ctas(s, g, slots);
+  return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
 }
 
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend) {
@@ -122,8 +121,6 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   AttentionTiling t;
   const std::vector<CtaWork> ctas = attention_ctas(s, sm_count, backend);
   if (ctas.empty()) return t;
-  const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
-  sm_count *= g.slots_per_sm;  // slots from here on
   t.ctas = int64_t(ctas.size());
   for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
   t.waves = double(t.ctas) / double(sm_count);

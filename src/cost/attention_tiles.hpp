@@ -27,8 +27,10 @@
 // (a dynamic queue in tile order, longest first, a fixed round robin) each checked worse out of
 // sample than cuDNN's FLOPs tables (calibrate/RESULTS.md, seventh run), so cuDNN keeps the tables.
 //
-// The block scheduler hands the next unit in order to the slot that frees first (list scheduling
-// over SMs x slots per SM).
+// The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
+// FlashAttention-2's forward keeps two CTAs on an SM; the model runs an SM's CTAs one after the
+// other (its fitted tile time is the SM's), which is what leaves small launches, where a CTA has
+// an SM to itself, predicted fast (calibrate/RESULTS.md, seventh run).
 #pragma once
 
 #include <cstdint>
@@ -48,7 +50,6 @@ enum class UnitOrder {
 // How one backend's kernel for one pass covers an attention launch.
 struct AttentionKernelGeometry {
   int64_t block_q = 0, block_kv = 0;  // query rows / keys per tile (backward: per query step / per unit)
-  int64_t slots_per_sm = 1;           // units resident on one SM at once
   bool per_query_head = false;        // backward: a unit per query head (dK, dV summed over the group after)
   bool head_split = false;            // backward: hcpsim's bwd_head_split (query heads over CTAs when few)
   UnitOrder order = UnitOrder::HcpsimGrid;
@@ -75,15 +76,15 @@ struct CtaCost {
   double of(const CtaWork& w) const { return cta_s + tile_s * double(w.tiles) + masked_tile_s * double(w.masked); }
 };
 
-// Load of one SM slot over the whole launch.
+// Load of one SM over the whole launch.
 struct SmLoad {
   int64_t ctas = 0, tiles = 0, masked = 0;
 };
 
 struct AttentionTiling {
   int64_t ctas = 0, tiles = 0, masked = 0;  // the whole launch
-  double waves = 0;                         // ctas / (sm_count x slots per SM)
-  SmLoad busiest;                           // the slot that finishes last under `cost` (critical path)
+  double waves = 0;                         // ctas / sm_count
+  SmLoad busiest;                           // the SM that finishes last under `cost` (critical path)
 };
 
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).

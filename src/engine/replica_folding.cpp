@@ -92,6 +92,18 @@ bool same_program(const RankProgram& a, std::span<const double> a_s, const RankP
   return true;
 }
 
+// Every program of the phase simulated, each rank its own stand-in.
+FoldDecision every_program(const ExecutePhase& phase, const RankLayout& layout, std::string note) {
+  FoldDecision d;
+  d.note = std::move(note);
+  d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
+  for (size_t i = 0; i < phase.programs.size(); ++i) {
+    d.program_indices.push_back(static_cast<int32_t>(i));
+    d.stand_in.at(static_cast<size_t>(phase.programs[i].rank)) = phase.programs[i].rank;
+  }
+  return d;
+}
+
 // "0, 2-5, 7"
 std::string ranges(const std::vector<int64_t>& sorted) {
   std::string out;
@@ -107,17 +119,7 @@ std::string ranges(const std::vector<int64_t>& sorted) {
 FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
                        const Placement& placement, ReplicaKind kind) {
   const Replicas replicas{layout, kind};
-  FoldDecision d;
-  const auto unfolded = [&](std::string note) {
-    d.note = std::move(note);
-    d.program_indices.resize(phase.programs.size());
-    d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
-    for (size_t i = 0; i < phase.programs.size(); ++i) {
-      d.program_indices[i] = static_cast<int32_t>(i);
-      d.stand_in.at(static_cast<size_t>(phase.programs[i].rank)) = phase.programs[i].rank;
-    }
-    return d;
-  };
+  const auto unfolded = [&](std::string note) { return every_program(phase, layout, std::move(note)); };
   const int64_t count = replicas.count();
   if (count <= 1) return unfolded(kind == ReplicaKind::Stage ? "not folded: one pipeline stage" : "not folded: one DP replica");
 
@@ -203,6 +205,7 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
         }
       }
 
+  FoldDecision d;
   d.folded = true;
   d.replicas = count;
   d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
@@ -242,15 +245,7 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
 
 FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,
                             const Placement& placement, bool asked) {
-  if (!asked) {
-    FoldDecision d;
-    d.stand_in.assign(static_cast<size_t>(layout.world_size()), -1);
-    for (size_t i = 0; i < phase.programs.size(); ++i) {
-      d.program_indices.push_back(static_cast<int32_t>(i));
-      d.stand_in.at(static_cast<size_t>(phase.programs[i].rank)) = phase.programs[i].rank;
-    }
-    return d;
-  }
+  if (!asked) return every_program(phase, layout, "");
   if (layout.pp > 1) {  // the layer runs alike on every stage: fold the stages too where that is exact
     FoldDecision d = fold_over(phase, layout, graph, placement, ReplicaKind::DataAndStage);
     if (d.folded) return d;

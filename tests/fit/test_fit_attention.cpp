@@ -41,20 +41,29 @@ std::vector<AttentionShape> part_shapes(bool causal, bool backward) {
 
 constexpr int64_t kSms = 132;
 
+// Samples of one part timed by a model of `backend`'s kernels with the same coefficients `t` in
+// every part: the truth a fit should recover.
+std::vector<AttentionTimeSample> samples_made_with(const AttentionTileTimes& t, AttentionBackend backend, bool causal,
+                                                   bool backward) {
+  AttentionShapeModel truth;
+  truth.backend = backend;
+  truth.sm_count = kSms;
+  truth.head_dim = 128;
+  truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
+  std::vector<AttentionTimeSample> samples;
+  for (const auto& s : part_shapes(causal, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+  return samples;
+}
+
 }  // namespace
 
 TEST_CASE("the attention fit recovers the coefficients its samples were made with", "[calibrate][attention]") {
   for (bool backward : {false, true})
     for (bool causal : {false, true}) {
       INFO("backward " << backward << " causal " << causal);
-      AttentionShapeModel truth;
-      truth.sm_count = kSms;
-      truth.head_dim = 128;
       // The split and query terms only exist in the backward (their elements are 0 forward).
       const AttentionTileTimes t{15e-6, 2.5e-6, 2e-6, 0.4e-6, backward ? 1e-12 : 0.0, backward ? 3e-12 : 0.0};
-      truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
-      std::vector<AttentionTimeSample> samples;
-      for (const auto& s : part_shapes(causal, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+      const std::vector<AttentionTimeSample> samples = samples_made_with(t, AttentionBackend::Hcpsim, causal, backward);
       const AttentionPartFit f = fit_attention_part(samples, kSms);
       CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(1e-6));
       CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(1e-6));
@@ -242,14 +251,8 @@ TEST_CASE("the fit uses the backend's kernel geometry; cuDNN, whose schedule is 
   // cost/attention_tiles.hpp) are recovered by a fit in that geometry.
   for (bool backward : {false, true}) {
     INFO("backward " << backward);
-    AttentionShapeModel truth;
-    truth.backend = AttentionBackend::Flash;
-    truth.sm_count = kSms;
-    truth.head_dim = 128;
     const AttentionTileTimes t{12e-6, 1.5e-6, 1.2e-6, 0.3e-6, backward ? 2e-12 : 0.0, backward ? 4e-12 : 0.0};
-    truth.fwd_causal = truth.fwd_nomask = truth.bwd_causal = truth.bwd_nomask = t;
-    std::vector<AttentionTimeSample> samples;
-    for (const auto& s : part_shapes(true, backward)) samples.push_back({s, truth.time_s(s), 1.0});
+    const std::vector<AttentionTimeSample> samples = samples_made_with(t, AttentionBackend::Flash, true, backward);
     // The busiest SM depends on the costs; the fit alternates schedule and least squares from
     // cost = tiles (fit_attention.hpp), which lands within a percent of the truth here.
     const AttentionPartFit f = fit_attention_part(samples, kSms, AttentionBackend::Flash);
