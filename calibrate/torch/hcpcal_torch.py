@@ -337,10 +337,16 @@ class Timer:
         them, ending early only once -w runs and warmup_ms of wall time are done (a call whose
         host side is slower than its kernels cannot load the GPU more than that). Then `iters`
         calls (fewer under --timed-ms), each between two CUDA events; median, min, max. The
-        sizing call and every timed call are preceded by a GPU spin (torch.cuda._sleep; 1 ms
-        before the sizing call, then twice the host time of one call, at least 20 us), so the
-        call's kernels are queued before its start event runs and the events bracket GPU work,
-        not Python's launch gaps (a 1-SM spin of microseconds between timed calls)."""
+        sizing call is preceded by a 1 ms GPU spin (torch.cuda._sleep), so its kernels are
+        queued before its start event runs. A call whose GPU time is at least twice its host
+        time runs its timed calls straight after the warm-up, back to back with no
+        synchronisation: the warm-up's backlog keeps the GPU busy, as in training, and the GPU
+        stays in the power state of the work itself. (A spin before each call would idle the
+        GPU for twice the host time, milliseconds for a layer's autograd pass: the power
+        limiter then lets the clock rise, and a 21 ms layer at 8K tokens read 8 % fast; RESULTS.md,
+        eighth run.) A host-bound call (GPU time under twice the host time) cannot be kept busy
+        that way: each timed call is preceded by a spin of twice the host time (at least 20 us),
+        so the events bracket GPU work, not Python's launch gaps."""
         o = self.o
         w = o.warmup if min_warmup is None else min_warmup
         torch.cuda.synchronize()
@@ -371,17 +377,20 @@ class Timer:
             done += 1
             if o.warmup_ms > 0 and done >= w and h1 - t0 >= o.warmup_ms * 1e-3:
                 break
-        torch.cuda.synchronize()
+        host.append(host1)
+        cpu = sorted(host)[len(host) // 2]
+        back_to_back = first >= 2 * cpu
+        if not back_to_back:
+            torch.cuda.synchronize()
         warm_s = time.perf_counter() - t0
         n = iters
         if o.timed_ms > 0:
             n = min(iters, max(5, int(o.timed_ms * 1e-3 / max(first, 1e-9))))
-        host.append(host1)
-        cpu = sorted(host)[len(host) // 2]
-        spin_s = min(5e-3, max(20e-6, 2 * cpu))
+        spin_s = 0.0 if back_to_back else min(5e-3, max(20e-6, 2 * cpu))
         evs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(n)]
         for ea, eb in evs:
-            spin(spin_s)
+            if spin_s > 0:
+                spin(spin_s)
             ea.record()
             run(call)
             eb.record()
@@ -394,7 +403,8 @@ class Timer:
         return {"median_s": med, "min_s": ts[0], "max_s": ts[-1], "iterations": n,
                 "sm_clock_mhz": clock, "sm_clock_source": source, "sm_clock_samples": nsamples,
                 "sm_clock_after_mhz": after,
-                "warmup_runs": done, "warmup_wall_s": warm_s, "host_s": cpu, "spin_s": spin_s}
+                "warmup_runs": done, "warmup_wall_s": warm_s, "host_s": cpu, "spin_s": spin_s,
+                "back_to_back": back_to_back}
 
 
 def rotation_sets(nbytes, cap):
@@ -410,7 +420,8 @@ def timing_results(t):
     return {"sm_clock_source": t["sm_clock_source"], "sm_clock_samples": t["sm_clock_samples"],
             "sm_clock_after_mhz": num(t["sm_clock_after_mhz"]),
             "warmup_runs": t["warmup_runs"],
-            "warmup_wall_s": num(t["warmup_wall_s"]), "host_s": num(t["host_s"]), "spin_s": num(t["spin_s"])}
+            "warmup_wall_s": num(t["warmup_wall_s"]), "host_s": num(t["host_s"]), "spin_s": num(t["spin_s"]),
+            "back_to_back": t["back_to_back"]}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 12, bug 6: the sweep report stays readable with 100+ candidates and always shows the
-# recommendation's timeline. A sweep of the seed cluster with two micro batch sizes, no pipeline (176
-# candidates, recommendation ranked below the top 3) is rendered by a real headless Chromium:
+# recommendation's timeline. A sweep of the GB200 NVL72 scenario with two micro batch sizes, no
+# pipeline (282 candidates, 69 ranked, the recommendation 4th: the roomier of options within its
+# band) is rendered by a real headless Chromium:
 #   - the recommended configuration has a timeline, as do the top 3;
 #   - the chart shows at most 30 rows plus the recommendation, each row at least 16 px high
 #     (its label cannot overlap the next one), and says how many there are in all;
@@ -13,7 +14,7 @@ set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-"$BIN" sweep "$SRC/scenarios/seed-a-hcp.json" --micro-batch 1,2 --pp 1 --state "$TMP/st" --report "$TMP/rep" \
+"$BIN" sweep "$SRC/scenarios/gb200-nvl72-a2a72.json" --micro-batch 1,2 --pp 1 --state "$TMP/st" --report "$TMP/rep" \
   --format json -o "$TMP/sweep.json" 2>"$TMP/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "built without Chart.js" "$TMP/err"; then echo "SKIP: no Chart.js in this build"; exit 77; fi
 [ $rc -eq 0 ] || { cat "$TMP/err"; fail "sweep --report: exit $rc"; }

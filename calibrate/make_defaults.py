@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""make_defaults: the built-in H200 kernel defaults (src/cost/defaults/) from committed measurements.
+
+Runs `hcpsim fit --method knots` once per SDPA backend on the given measurements (hcpcal_torch's
+attention, layer and kernels suites) and keeps, of each fit:
+
+  h200-cudnn.json        cuDNN's attention tables (attention_{fwd,bwd}_{causal,nomask})
+  h200-flash.json        FlashAttention-2's attention tables and its shape model (attention_shape)
+  h200-memory-bound.json the memory-bound kernels' efficiencies (memory_efficiency_*), from the
+                         cuDNN fit (the kernels suite does not depend on the backend)
+
+h200-hcpsim.json (hcpsim's own kernels, cuBLAS GEMM, the HBM copy) comes from hcpcal's C++
+measurements and is not made here. Each file keeps the fit's header (GPU, peaks, method, the
+measurements it came from). docs/cost-model.md says which committed files made the defaults.
+
+  python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
+      calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json
+
+Exit 0; 2 on bad arguments; 3 when a fit fails.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ATTENTION = ("attention_fwd_causal", "attention_fwd_nomask", "attention_bwd_causal", "attention_bwd_nomask")
+
+
+def fit(hcpsim, measurements, backend):
+    fd, path = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        r = subprocess.run([hcpsim, "fit", *measurements, "--backend", backend, "--method", "knots", "-o", path],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout + r.stderr)
+            raise RuntimeError(f"hcpsim fit --backend {backend} exited {r.returncode}")
+        with open(path) as f:
+            return json.load(f)
+    finally:
+        os.unlink(path)
+
+
+def keep(calibration, names, extra=()):
+    """The fit's header, the parameters in `names` and the top-level keys in `extra`."""
+    header = {k: v for k, v in calibration.items() if k not in ("parameters", "attention_shape")}
+    out = dict(header, **{k: calibration[k] for k in extra if k in calibration})
+    out["parameters"] = {k: v for k, v in calibration["parameters"].items() if k in names}
+    missing = [n for n in names if n not in out["parameters"]]
+    if missing:
+        raise RuntimeError(f"the fit has no {', '.join(missing)}")
+    for k in extra:
+        if k not in calibration:
+            raise RuntimeError(f"the fit has no {k}")
+    return out
+
+
+def write(path, doc):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="make_defaults", description=__doc__.split("\n\n")[0])
+    p.add_argument("measurements", nargs="+", help="hcpcal_torch measurements.json files (one set)")
+    p.add_argument("--hcpsim", default="build/hcpsim", help="the hcpsim binary (default build/hcpsim)")
+    p.add_argument("--out", default="src/cost/defaults", help="folder of the defaults (default src/cost/defaults)")
+    o = p.parse_args(argv[1:])
+    if not os.path.isdir(o.out):
+        p.error(f"--out: {o.out} is not a folder")
+    try:
+        cudnn = fit(o.hcpsim, o.measurements, "cudnn")
+        flash = fit(o.hcpsim, o.measurements, "flash")
+        memory = [k for k in cudnn["parameters"] if k.startswith("memory_efficiency_")]
+        docs = {"h200-cudnn.json": keep(cudnn, ATTENTION),
+                "h200-flash.json": keep(flash, ATTENTION, ("attention_shape",)),
+                "h200-memory-bound.json": keep(cudnn, memory)}
+        del docs["h200-memory-bound.json"]["attention_backend"]
+    except (RuntimeError, OSError, KeyError, json.JSONDecodeError) as e:
+        print(f"make_defaults: {e}", file=sys.stderr)
+        return 3
+    for name, doc in docs.items():
+        write(os.path.join(o.out, name), doc)
+        print(f"wrote {os.path.join(o.out, name)}: {', '.join(sorted(doc['parameters']))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
