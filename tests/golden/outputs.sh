@@ -12,6 +12,8 @@
 #   sweep/seed-a-hcp.txt     the same sweep's ranked table
 #   check/h200-v6.txt        hcpsim check calibrate/results/h200-v6-measurements.json (stdout)
 #   check/h200-v6.err        its warnings (stderr)
+#   check/h200-v12-torch.txt hcpsim check on the v12 cuDNN/FlashAttention measurements, --method knots
+#                            (calibrate/RESULTS.md, eighth run: the committed check table)
 #
 # Usage: outputs.sh [--update] HCPSIM_BINARY SOURCE_DIR [GROUP]   (GROUP: run, sweep or check; default all)
 set -u
@@ -64,6 +66,10 @@ if [ "$GROUP" = all ] || [ "$GROUP" = check ]; then
     { echo "FAIL: check exit $?"; failures=$((failures + 1)); }
   compare check/h200-v6.txt "$TMP/check.txt"
   compare check/h200-v6.err "$TMP/check.err"
+  "$BIN" check calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
+    calibrate/results/h200-v12-torch-cp.json --method knots >"$TMP/check-torch.txt" 2>/dev/null ||
+    { echo "FAIL: check (v12 torch) exit $?"; failures=$((failures + 1)); }
+  compare check/h200-v12-torch.txt "$TMP/check-torch.txt"
 fi
 [ "$failures" -eq 0 ] || { echo "golden outputs: $failures failure(s)"; exit 1; }
 echo "golden outputs ($GROUP): ok"
