@@ -236,7 +236,10 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
     return p;
   }
   const double ref_peak = kernels.peak_bf16_flops_per_s > 0 ? kernels.peak_bf16_flops_per_s : kH200PeakBf16;
-  p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, roof->gemm);
+  // GEMM: the GPU's MAMF fraction brought to the sustained clock and training's shapes by the
+  // ratio Hopper shows between the two (roofline.hpp); the H200's plateau is the fit's last point.
+  const double gemm_fraction = sustained_gemm_fraction(*roof, p.gemm.points.back().second);
+  p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, gemm_fraction);
   for (const CostTableParameter& t : cost_table_parameters()) {
     const std::string name = t.name;
     if (!is_attention_parameter(name)) continue;
@@ -247,8 +250,9 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const std::string margin_basis = std::string("roofline margin for ") + gpu.name + " (" + roof->basis + ")";
   p.set_evidence("attention", roof->margin, margin_basis);
   p.set_evidence("gemm", roof->margin, margin_basis);
-  p.source = std::string("roofline for ") + gpu.name + ": GEMM " + std::to_string(int(roof->gemm * 100 + 0.5)) +
-             "%, attention fwd " + std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
+  p.source = std::string("roofline for ") + gpu.name + ": GEMM " + std::to_string(int(gemm_fraction * 100 + 0.5)) +
+             "% (matmul benchmark " + std::to_string(int(roof->gemm_mamf * 100 + 0.5)) +
+             "% at the boost clock, x the H200's sustained / benchmark ratio), attention fwd " + std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
              std::to_string(int(roof->attention_bwd * 100 + 0.5)) + "% of its peak (" + roof->basis + "; " +
              roof->source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
   return p;

@@ -7,31 +7,33 @@ namespace hcpsim {
 
 namespace {
 
-// Achievable fractions (docs/cost-model.md §3, sources there). Attention FLOPs as hcpsim counts
-// them (4 h sq skv d, halved when causal; backward 2.5x) = the FlashAttention papers' convention.
-//   A100: cuBLAS 8192^3 258 TFLOP/s of 312 (0.83, He 2024); FlashAttention-2 up to 73% fwd, 63% bwd
-//         (Dao 2023, arXiv:2307.08691); measured on it.
-//   B200: matmul 1745 of 2250 (0.78, ml-engineering mamf-finder); FlashAttention-4 1613 fwd (0.71,
-//         arXiv:2603.05451), bwd 1237 (0.55, Colfax); measured on it.
-//   GB200: matmul 1822 of 2500 (0.73, measured); attention B200's TFLOP/s x 1.04 (the GEMM ratio)
+// Achievable fractions (docs/cost-model.md §3, sources there). GEMM: the maximum achievable matmul
+// (MAMF) fraction of ml-engineering's table (bf16, each the best shape of its search; converted to
+// the sustained clock by sustained_gemm_fraction). Attention FLOPs as hcpsim counts them (4 h sq skv d,
+// halved when causal; backward 2.5x) = the FlashAttention papers' convention.
+//   A100: MAMF 271.2 of 312 (0.869); FlashAttention-2 up to 73% fwd, 63% bwd (Dao 2023,
+//         arXiv:2307.08691); measured on it.
+//   B200: MAMF 1745 of 2250 (0.776); FlashAttention-4 1613 fwd (0.71, arXiv:2603.05451), bwd 1237
+//         (0.55, Colfax); measured on it.
+//   GB200: MAMF 1822 of 2500 (0.729, measured); attention B200's TFLOP/s x 1.04 (the MAMF ratio)
 //         against its 2.5 PF peak: 0.65 / 0.50 (estimated).
-//   B300: matmul 1769 of 2250 (0.79, measured); attention carried from B200 (its doubled exponent
+//   B300: MAMF 1769 of 2250 (0.786, measured); attention carried from B200 (its doubled exponent
 //         unit helps the forward: upside, not modelled).
 //   GB300: carried from GB200 (no public measurement).
-//   L40S: no public kernel measurement: GEMM 0.70 (A100/H100's 0.80-0.87 less the 350 W cap),
+//   L40S: no public kernel measurement: GEMM 0.70 (A100/H100's MAMF 0.80-0.87 less the 350 W cap),
 //         FlashAttention-2 on Ada (less shared memory per SM than A100) 0.55 / 0.45 (estimated).
 // Margins: 10% where measured on the GPU, 15% carried from a sibling, 25% estimated.
 constexpr RooflineFigures kFigures[] = {
-    {"GB300", 0.72, 0.65, 0.50, 0.25, "estimated (GB200's figures; no public measurement on GB300)",
+    {"GB300", 0.729, 0.65, 0.50, 0.25, "estimated (GB200's figures; no public measurement on GB300)",
      "GB200 matmul benchmark (ml-engineering), FlashAttention-4 on B200"},
-    {"B300", 0.78, 0.70, 0.55, 0.15, "GEMM measured on B300; attention carried from B200",
+    {"B300", 0.786, 0.70, 0.55, 0.15, "GEMM measured on B300; attention carried from B200",
      "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451) on B200"},
-    {"GB200", 0.73, 0.65, 0.50, 0.15, "GEMM measured on GB200; attention estimated from B200 x the GEMM ratio",
+    {"GB200", 0.729, 0.65, 0.50, 0.15, "GEMM measured on GB200; attention estimated from B200 x the GEMM ratio",
      "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451) on B200"},
-    {"B200", 0.77, 0.70, 0.55, 0.10, "measured on B200 (matmul benchmark, FlashAttention-4)",
+    {"B200", 0.776, 0.70, 0.55, 0.10, "measured on B200 (matmul benchmark, FlashAttention-4)",
      "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451); Colfax FA4 backward"},
-    {"A100", 0.83, 0.70, 0.60, 0.10, "measured on A100 (cuBLAS 8192^3, FlashAttention-2 paper)",
-     "He, 'Strangely, matrix multiplications...' (2024); FlashAttention-2 (arXiv:2307.08691)"},
+    {"A100", 0.869, 0.70, 0.60, 0.10, "measured on A100 (matmul benchmark, FlashAttention-2 paper)",
+     "ml-engineering matmul benchmark; FlashAttention-2 (arXiv:2307.08691)"},
     {"L40S", 0.70, 0.55, 0.45, 0.25, "estimated (no public kernel measurement on L40S)",
      "NVIDIA L40S datasheet peaks; A100 FlashAttention-2 fractions discounted"},
 };
@@ -52,6 +54,10 @@ bool has_token(const std::string& name, const std::string& token) {
 }
 
 }  // namespace
+
+double sustained_gemm_fraction(const RooflineFigures& f, double hopper_sustained_plateau) {
+  return f.gemm_mamf * hopper_sustained_plateau / kHopperMamfFraction;
+}
 
 std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu) {
   if (gpu.compute_capability == 90) return std::nullopt;  // Hopper: measured (src/cost/defaults/)
