@@ -154,9 +154,17 @@ const EfficiencyTable* table_in(const CalibrationFile& c, const std::string& nam
 
 // `t` for a GPU of peak `peak` whose large kernels reach `fraction` of it, from a table measured
 // on a GPU of peak `ref_peak` (roofline.hpp): equal time at peak, the plateau rescaled.
+// The table's large-kernel plateau: its highest efficiency (the measured curve can dip at its end,
+// e.g. a 128K-token kernel that runs alone at a lower clock).
+double plateau_of(const EfficiencyTable& t) {
+  double best = 0;
+  for (const auto& pt : t.points) best = std::max(best, pt.second);
+  return best;
+}
+
 EfficiencyTable rooflined(const EfficiencyTable& t, double ref_peak, double peak, double fraction) {
   EfficiencyTable out;
-  const double plateau = t.points.back().second;
+  const double plateau = plateau_of(t);
   for (const auto& [flops, eff] : t.points) out.points.emplace_back(flops * peak / ref_peak, eff / plateau * fraction);
   return out;
 }
@@ -237,8 +245,8 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   }
   const double ref_peak = kernels.peak_bf16_flops_per_s > 0 ? kernels.peak_bf16_flops_per_s : kH200PeakBf16;
   // GEMM: the GPU's MAMF fraction brought to the sustained clock and training's shapes by the
-  // ratio Hopper shows between the two (roofline.hpp); the H200's plateau is the fit's last point.
-  const double gemm_fraction = sustained_gemm_fraction(*roof, p.gemm.points.back().second);
+  // ratio Hopper shows between the two (roofline.hpp), against the H200 fit's plateau.
+  const double gemm_fraction = sustained_gemm_fraction(*roof, plateau_of(p.gemm));
   p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, gemm_fraction);
   for (const CostTableParameter& t : cost_table_parameters()) {
     const std::string name = t.name;

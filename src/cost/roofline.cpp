@@ -20,8 +20,10 @@ namespace {
 //   B300: MAMF 1769 of 2250 (0.786, measured); attention carried from B200 (its doubled exponent
 //         unit helps the forward: upside, not modelled).
 //   GB300: carried from GB200 (no public measurement).
-//   L40S: no public kernel measurement: GEMM 0.70 (A100/H100's MAMF 0.80-0.87 less the 350 W cap),
-//         FlashAttention-2 on Ada (less shared memory per SM than A100) 0.55 / 0.45 (estimated).
+//   L40S: no public kernel measurement: GEMM at the MAMF level of A100 and H100 (0.80-0.87, taken
+//         as 0.84; the conversion to the sustained clock then takes off what Hopper loses to its
+//         power cap, 0.70 in all), FlashAttention-2 on Ada (less shared memory per SM than A100)
+//         0.55 / 0.45 (estimated).
 // Margins: 10% where measured on the GPU, 15% carried from a sibling, 25% estimated.
 constexpr RooflineFigures kFigures[] = {
     {"GB300", 0.729, 0.65, 0.50, 0.25, "estimated (GB200's figures; no public measurement on GB300)",
@@ -34,7 +36,7 @@ constexpr RooflineFigures kFigures[] = {
      "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451); Colfax FA4 backward"},
     {"A100", 0.869, 0.70, 0.60, 0.10, "measured on A100 (matmul benchmark, FlashAttention-2 paper)",
      "ml-engineering matmul benchmark; FlashAttention-2 (arXiv:2307.08691)"},
-    {"L40S", 0.70, 0.55, 0.45, 0.25, "estimated (no public kernel measurement on L40S)",
+    {"L40S", 0.84, 0.55, 0.45, 0.25, "estimated (no public kernel measurement on L40S)",
      "NVIDIA L40S datasheet peaks; A100 FlashAttention-2 fractions discounted"},
 };
 
@@ -68,7 +70,7 @@ std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu) {
       for (const RooflineFigures& f : kFigures)
         if (std::string(f.gpu) == model) return f;
   // No figures for this GPU or its generation: a generic estimate, with a wide margin.
-  return RooflineFigures{"(unknown)", 0.70, 0.55, 0.45, 0.30,
+  return RooflineFigures{"(unknown)", 0.84, 0.55, 0.45, 0.30,
                          "no figures for this GPU or its generation: a generic estimate",
                          "typical fractions of recent NVIDIA GPUs (docs/cost-model.md §3)"};
 }
