@@ -57,12 +57,24 @@ def keep(calibration, names, extra=()):
     return out
 
 
-def write(path, doc):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+def write_all(folder, docs):
+    """Every file to a temporary beside it first, then each renamed over its target: an error while
+    writing leaves the committed defaults as they were."""
+    tmps = []
+    try:
+        for name, doc in docs.items():
+            tmp = os.path.join(folder, name + ".tmp")
+            tmps.append((tmp, os.path.join(folder, name)))
+            with open(tmp, "w") as f:
+                json.dump(doc, f, indent=2, sort_keys=True)
+                f.write("\n")
+    except OSError:
+        for tmp, _ in tmps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+    for tmp, path in tmps:
+        os.replace(tmp, path)
 
 
 def main(argv):
@@ -73,19 +85,27 @@ def main(argv):
     o = p.parse_args(argv[1:])
     if not os.path.isdir(o.out):
         p.error(f"--out: {o.out} is not a folder")
+    if not (os.path.isfile(o.hcpsim) and os.access(o.hcpsim, os.X_OK)):
+        p.error(f"--hcpsim: {o.hcpsim} is not an executable file (build hcpsim first, or name it)")
+    for m in o.measurements:
+        if not os.path.isfile(m):
+            p.error(f"measurements: {m} is not a file")
     try:
         cudnn = fit(o.hcpsim, o.measurements, "cudnn")
         flash = fit(o.hcpsim, o.measurements, "flash")
         memory = [k for k in cudnn["parameters"] if k.startswith("memory_efficiency_")]
+        if not memory:
+            raise RuntimeError("the fit has no memory_efficiency_* parameters: the measurements need "
+                               "hcpcal_torch's kernels suite")
         docs = {"h200-cudnn.json": keep(cudnn, ATTENTION),
                 "h200-flash.json": keep(flash, ATTENTION, ("attention_shape",)),
                 "h200-memory-bound.json": keep(cudnn, memory)}
-        del docs["h200-memory-bound.json"]["attention_backend"]
+        docs["h200-memory-bound.json"].pop("attention_backend", None)
+        write_all(o.out, docs)
     except (RuntimeError, OSError, KeyError, json.JSONDecodeError) as e:
         print(f"make_defaults: {e}", file=sys.stderr)
         return 3
     for name, doc in docs.items():
-        write(os.path.join(o.out, name), doc)
         print(f"wrote {os.path.join(o.out, name)}: {', '.join(sorted(doc['parameters']))}")
     return 0
 

@@ -35,6 +35,7 @@ are not data start with '#'). Exit 0, 2 on bad flags, 3 on a failure (the JSON k
 finished). Needs PyTorch with CUDA and pynvml. See calibrate/torch/README.md.
 """
 import argparse
+import bisect
 import json
 import os
 import statistics
@@ -55,7 +56,8 @@ def log(line=""):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="kernel_profile", description=__doc__.split("\n\n")[0], allow_abbrev=False)
-    p.add_argument("--suite", default="geometry,layer,power", help="geometry,layer,power (default all)")
+    p.add_argument("--suite", default="geometry,layer,power",
+                   help="geometry,layer,power,trace (default geometry,layer,power)")
     p.add_argument("--phases-ms", default="3,6,12,24,48,96,192,384", help="power: GEMM phase lengths D in ms")
     p.add_argument("--out", default="kernel-profile.json", help="output JSON (default kernel-profile.json)")
     p.add_argument("--backends", default="cudnn,flash", help="SDPA backends (default cudnn,flash)")
@@ -64,7 +66,8 @@ def parse_args(argv):
     p.add_argument("--seq-factor", type=float, default=2.0, help="geometry: length step (default 2)")
     p.add_argument("--heads-kv", default="32,8", help="geometry: KV heads of the square and step shapes (default 32,8)")
     p.add_argument("--layer-seqs", default="8192,131072", help="layer: token counts (default 8192,131072)")
-    p.add_argument("--warmup-s", type=float, default=2.0, help="layer: warm-up seconds before each profile (default 2)")
+    p.add_argument("--warmup-s", type=float, default=2.0,
+                   help="layer, power, trace: warm-up seconds before each stretch (default 2)")
     p.add_argument("--profiled", type=int, default=3, help="layer: profiled runs of each stretch (default 3)")
     p.add_argument("--trace-s", type=float, default=1.0, help="trace: traced seconds of each stretch (default 1)")
     p.add_argument("--summarize", metavar="JSON", help="print the trace suite's tables of a file written earlier "
@@ -354,14 +357,17 @@ class ClockTrace:
         return self.samples
 
 
-def clock_over(samples, t0, t1):
-    """Mean SM clock of the samples in [t0, t1] (host seconds); the nearest sample where none falls
-    inside (an interval shorter than the sampling step)."""
-    inside = [c for t, c, _ in samples if t0 <= t <= t1]
-    if inside:
-        return sum(inside) / len(inside)
+def clock_over(samples, times, t0, t1):
+    """Mean SM clock of the samples in [t0, t1] (host seconds; `times` their sorted host times);
+    the nearest sample where none falls inside (an interval shorter than the sampling step)."""
+    if not samples:
+        return 0.0
+    lo, hi = bisect.bisect_left(times, t0), bisect.bisect_right(times, t1)
+    if hi > lo:
+        return sum(samples[i][1] for i in range(lo, hi)) / (hi - lo)
     mid = 0.5 * (t0 + t1)
-    return min(samples, key=lambda s: abs(s[0] - mid))[1] if samples else 0.0
+    near = [i for i in (lo - 1, lo) if 0 <= i < len(samples)]
+    return samples[min(near, key=lambda i: abs(times[i] - mid))][1]
 
 
 class Marks:
@@ -380,8 +386,11 @@ class Marks:
 def traced_layer(x, W, freqs, dy, params, marks):
     """hcpcal_torch's layer_forward and its backward with a mark after every op. The backward's marks
     come from gradient hooks on the forward's tensors: the hook of a tensor runs once its gradient
-    is computed, i.e. once the backward of the op that consumed it has been enqueued, so the event
-    lands on the stream right after that op's kernels."""
+    is complete, just before the node that produced the tensor runs, so the event lands after the
+    kernels of its consumers' backward. The marks are exact for the forward and for the layer's
+    total; in the backward the engine may run a later node first (k's RoPE backward before q's hook
+    fires: it lands in attention.bwd), and rmsnorm{1,2}.bwd include the add that sums the residual
+    stream's two gradients."""
     m = marks.mark
     m("start")
     n1 = H.rms_norm(x, W["norm1"]); m("rmsnorm1.fwd")
@@ -468,6 +477,7 @@ def trace_stretch(o, run, label, first_mark=False):
     time.sleep(5e-3)
     samples = tr.stop()
     ops, prev = {}, None
+    sample_times = [t for t, _, _ in samples]  # appended in time order by one thread
     times = []
     for lab, e in marks.events:
         t = t_start + start.elapsed_time(e) / 1e3
@@ -475,7 +485,7 @@ def trace_stretch(o, run, label, first_mark=False):
         if lab != "start" and prev is not None:
             r = ops.setdefault(lab, {"ms": [], "mhz": []})
             r["ms"].append(1e3 * (t - prev))
-            r["mhz"].append(clock_over(samples, prev, t))
+            r["mhz"].append(clock_over(samples, sample_times, prev, t))
         prev = t
     run_ms = []
     starts = [t for lab, t in times if lab == "start"]
@@ -505,8 +515,6 @@ def summarize_trace(entry):
     for lab, r in L.items():
         key = op_name(lab) + "." + lab.split(".")[1]
         a = A.get(key)
-        if a is None and key == "add.bwd":
-            continue
         if a is None:
             log(f"  {lab:<16}{r['ms']:>10.3f}{r['mhz']:>7.0f}")
             continue
@@ -520,10 +528,11 @@ def summarize_trace(entry):
         s = sums.setdefault(c, [0.0, 0.0])
         s[0] += r["ms"]
         s[1] += a["ms"]
+    rel = lambda lm, am: f"{100 * (lm / am - 1):+.1f}%" if am > 0 else "-"
     for c, (lm, am) in sums.items():
-        log(f"  class {c:<10} layer {lm:>9.3f} ms  alone {am:>9.3f} ms  {100 * (lm / am - 1):+.1f}%")
+        log(f"  class {c:<10} layer {lm:>9.3f} ms  alone {am:>9.3f} ms  {rel(lm, am)}")
     lm, am = sum(v[0] for v in sums.values()), sum(v[1] for v in sums.values())
-    log(f"  all ops          layer {lm:>9.3f} ms  alone {am:>9.3f} ms  {100 * (lm / am - 1):+.1f}%")
+    log(f"  all ops          layer {lm:>9.3f} ms  alone {am:>9.3f} ms  {rel(lm, am)}")
 
 
 def run_power(o, doc):

@@ -2,22 +2,45 @@
 # The built-in H200 kernel defaults (src/cost/defaults/h200-{cudnn,flash,memory-bound}.json) are what
 # calibrate/make_defaults.py makes of the committed measurements with this hcpsim's fit: the numbers
 # every H100/H200 prediction uses can be traced to a committed measurement and one command
-# (docs/cost-model.md, "Built-in defaults").
-BIN="$1"; SRC="$2"
+# (docs/cost-model.md, "Built-in defaults"). Numbers are compared to a relative 1e-9 (a least-squares
+# fit's last bits may differ between compilers and CPUs), everything else exactly.
+BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; SRC="$2"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 cd "$SRC" || exit 1  # the files record the measurements' paths as typed in the source folder
 python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
   calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json >/dev/null ||
   { echo "FAIL: make_defaults.py exit $?"; exit 1; }
-fail=0
-for f in h200-cudnn.json h200-flash.json h200-memory-bound.json; do
-  if ! cmp -s "$TMP/$f" "src/cost/defaults/$f"; then
-    echo "FAIL: src/cost/defaults/$f is not what make_defaults.py makes of the committed measurements:"
-    diff "src/cost/defaults/$f" "$TMP/$f" | head -10
-    fail=1
-  fi
-done
-[ $fail -eq 0 ] || { echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
-                     echo "  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json"; exit 1; }
+cat >"$TMP/compare.py" <<'PY'
+import json, sys
+
+def diff(a, b, path):
+    """The first place where a and b differ: numbers beyond a relative 1e-9, anything else at all."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if sorted(a) != sorted(b):
+            return f"{path}: keys {sorted(set(a) ^ set(b))}"
+        return next((d for k in sorted(a) if (d := diff(a[k], b[k], f"{path}.{k}"))), None)
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} against {len(b)} entries"
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := diff(x, y, f"{path}[{i}]"))), None)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return None if abs(a - b) <= 1e-9 * max(abs(a), abs(b)) else f"{path}: {a} against {b}"
+    return None if a == b else f"{path}: {a!r} against {b!r}"
+
+bad = 0
+for f in ("h200-cudnn.json", "h200-flash.json", "h200-memory-bound.json"):
+    made = json.load(open(f"{sys.argv[1]}/{f}"))
+    committed = json.load(open(f"src/cost/defaults/{f}"))
+    d = diff(committed, made, f)
+    if d:
+        print(f"FAIL: src/cost/defaults/{f} is not what make_defaults.py makes of the committed measurements: {d}")
+        bad = 1
+sys.exit(bad)
+PY
+if ! python3 "$TMP/compare.py" "$TMP"; then
+  echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
+  echo "  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json"
+  exit 1
+fi
 echo "the built-in defaults are current"

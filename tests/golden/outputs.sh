@@ -14,6 +14,7 @@
 #   check/h200-v6.err        its warnings (stderr)
 #   check/h200-v12-torch.txt hcpsim check on the v12 cuDNN/FlashAttention measurements, --method knots
 #                            (calibrate/RESULTS.md, eighth run: the committed check table)
+#   check/h200-v12-torch.err its warnings (stderr)
 #
 # Usage: outputs.sh [--update] HCPSIM_BINARY SOURCE_DIR [GROUP]   (GROUP: run, sweep or check; default all)
 set -u
@@ -67,9 +68,10 @@ if [ "$GROUP" = all ] || [ "$GROUP" = check ]; then
   compare check/h200-v6.txt "$TMP/check.txt"
   compare check/h200-v6.err "$TMP/check.err"
   "$BIN" check calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
-    calibrate/results/h200-v12-torch-cp.json --method knots >"$TMP/check-torch.txt" 2>/dev/null ||
+    calibrate/results/h200-v12-torch-cp.json --method knots >"$TMP/check-torch.txt" 2>"$TMP/check-torch.err" ||
     { echo "FAIL: check (v12 torch) exit $?"; failures=$((failures + 1)); }
   compare check/h200-v12-torch.txt "$TMP/check-torch.txt"
+  compare check/h200-v12-torch.err "$TMP/check-torch.err"
 fi
 [ "$failures" -eq 0 ] || { echo "golden outputs: $failures failure(s)"; exit 1; }
 echo "golden outputs ($GROUP): ok"
