@@ -152,8 +152,6 @@ const EfficiencyTable* table_in(const CalibrationFile& c, const std::string& nam
   return nullptr;
 }
 
-// `t` for a GPU of peak `peak` whose large kernels reach `fraction` of it, from a table measured
-// on a GPU of peak `ref_peak` (roofline.hpp): equal time at peak, the plateau rescaled.
 // The table's large-kernel plateau: its highest efficiency (the measured curve can dip at its end,
 // e.g. a 128K-token kernel that runs alone at a lower clock).
 double plateau_of(const EfficiencyTable& t) {
@@ -162,6 +160,8 @@ double plateau_of(const EfficiencyTable& t) {
   return best;
 }
 
+// `t` for a GPU of peak `peak` whose large kernels reach `fraction` of it, from a table measured
+// on a GPU of peak `ref_peak` (roofline.hpp): equal time at peak, the plateau rescaled.
 EfficiencyTable rooflined(const EfficiencyTable& t, double ref_peak, double peak, double fraction) {
   EfficiencyTable out;
   const double plateau = plateau_of(t);
@@ -260,7 +260,8 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   p.set_evidence("gemm", roof->margin, margin_basis);
   p.source = std::string("roofline for ") + gpu.name + ": GEMM " + std::to_string(int(gemm_fraction * 100 + 0.5)) +
              "% (matmul benchmark " + std::to_string(int(roof->gemm_mamf * 100 + 0.5)) +
-             "% at the boost clock, x the H200's sustained / benchmark ratio), attention fwd " + std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
+             "% at the boost clock, x the H200's sustained / benchmark ratio), attention fwd " +
+             std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
              std::to_string(int(roof->attention_bwd * 100 + 0.5)) + "% of its peak (" + roof->basis + "; " +
              roof->source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
   return p;
