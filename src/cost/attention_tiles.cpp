@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
-#include <stdexcept>
 #include <utility>
 
 #include "rules/flash_bwd_workspace.hpp"
@@ -96,7 +95,8 @@ AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, cons
       return s.backward ? AttentionKernelGeometry{64, 128, true, false, UnitOrder::TilesAscending}
                         : AttentionKernelGeometry{128, 64, false, false, UnitOrder::TilesAscending};
     case AttentionBackend::CuDNN:
-      throw std::logic_error("attention_kernel_geometry: cuDNN's work-unit schedule is not modelled");
+      return s.backward ? AttentionKernelGeometry{64, 64, true, false, UnitOrder::TilesAscending}
+                        : AttentionKernelGeometry{64, 128, false, false, UnitOrder::TilesAscending};
     case AttentionBackend::Hcpsim:
       break;
   }
@@ -114,6 +114,37 @@ int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend bac
   if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
   const int64_t split = units_per_kv_head(s, attention_kernel_geometry(backend, s));
   return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
+}
+
+double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
+  if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return 1;
+  // Tiles of each unit of one head and batch (O(blocks): no per-tile mask walk); every head and
+  // batch has the same units.
+  const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
+  const bool causal = is_causal(s);
+  const int64_t off = diagonal_offset(s);
+  int64_t per_head = 0, longest = 0, heads = 0;
+  if (!s.backward) {
+    for (int64_t m0 = 0; m0 < s.sq; m0 += g.block_q) {
+      const int64_t kv_end = causal ? std::clamp(m0 + g.block_q + off, int64_t(0), s.skv) : s.skv;
+      const int64_t tiles = ceil_div(kv_end, g.block_kv);
+      per_head += tiles, longest = std::max(longest, tiles);
+    }
+    heads = s.heads_q;
+  } else {
+    const int64_t q_steps = ceil_div(s.sq, g.block_q), split = units_per_kv_head(s, g);
+    const int64_t heads_per_unit = s.heads_q / s.heads_kv / split;
+    for (int64_t n0 = 0; n0 < s.skv; n0 += g.block_kv) {
+      const int64_t m_first = causal ? std::max<int64_t>(0, n0 - off) / g.block_q : 0;
+      const int64_t steps = std::max<int64_t>(q_steps - m_first, 0) * heads_per_unit;
+      per_head += steps, longest = std::max(longest, steps);
+    }
+    heads = s.heads_kv * split;
+  }
+  const int64_t total = per_head * heads * s.batch;
+  if (total <= 0) return 1;
+  const double even = double(total) / double(sm_count);
+  return std::max(double(longest), even) / even;
 }
 
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,

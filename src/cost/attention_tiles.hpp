@@ -21,11 +21,14 @@
 // backward one CTA per (128-key tile, batch, query head) walking 64-row query steps, one per SM,
 // then the GQA sum of the per-query-head dK, dV.
 //
-// cuDNN's fused attention (sm90 "flash_fprop"/"flash_bprop" wgmma kernels, cuDNN 9.19) is not
-// modelled here: its kernels are persistent (one CTA per SM; forward tiles 64 x 128, backward
-// 64 x 64 per query head), and how they hand out work units is not published. Three hypotheses
-// (a dynamic queue in tile order, longest first, a fixed round robin) each checked worse out of
-// sample than cuDNN's FLOPs tables (calibrate/RESULTS.md, seventh run), so cuDNN keeps the tables.
+// cuDNN's fused attention (sm90 "flash_fprop"/"flash_bprop" wgmma kernels, cuDNN 9.19): its
+// kernels are persistent (one CTA per SM; forward units of 64 query rows walking 128-key tiles,
+// backward units of 64 keys walking 64-row query steps, per query head), and how they hand out
+// the units is not published. Three hypotheses (a dynamic queue in tile order, longest first, a
+// fixed round robin) each checked worse out of sample than cuDNN's FLOPs tables
+// (calibrate/RESULTS.md, seventh run), so cuDNN keeps the tables, indexed by the work of its
+// busiest SM (attention_balance below): no schedule finishes before its longest unit, nor before
+// an even share of all units' tiles.
 //
 // The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
 // FlashAttention-2's forward keeps two CTAs on an SM; the model runs an SM's CTAs one after the
@@ -55,10 +58,10 @@ struct AttentionKernelGeometry {
   UnitOrder order = UnitOrder::HcpsimGrid;
 };
 
-// Whether `backend`'s kernels have a geometry here (hcpsim, flash; not cuDNN).
+// Whether `backend`'s kernels have a modelled schedule here (hcpsim, flash; not cuDNN, whose
+// units are known but not the order they reach the SMs).
 bool attention_geometry_known(AttentionBackend backend);
-// The geometry of `backend`'s kernel for `s`'s pass (the header comment). Throws
-// std::logic_error for a backend without one.
+// The geometry of `backend`'s kernel for `s`'s pass (the header comment).
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s);
 
 // One CTA's work: tiles (forward) or query steps (backward), `masked` of them with a mask.
@@ -86,6 +89,13 @@ struct AttentionTiling {
   double waves = 0;                         // ctas / sm_count
   SmLoad busiest;                           // the SM that finishes last under `cost` (critical path)
 };
+
+// How much more than an even share of the launch's tiles its busiest SM runs under any
+// schedule: max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
+// A launch of fewer units than SMs, or of causal units of unequal length, ends with its longest
+// unit (1K tokens of 8 heads: 128 units on 132 SMs, the longest twice the mean). 1 where the
+// shape or sm_count is empty.
+double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend);
 
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,

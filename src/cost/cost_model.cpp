@@ -1,5 +1,6 @@
 #include "cost/cost_model.hpp"
 
+#include "cost/attention_tiles.hpp"
 #include "cost/calibration_file.hpp"
 #include "cost/default_calibrations.hpp"
 #include "cost/roofline.hpp"
@@ -354,6 +355,11 @@ double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double effic
   return (1 - x) + x * double(kTableHeadDim) / double(head_dim);
 }
 
+double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend) {
+  if (backend != AttentionBackend::CuDNN || sm_count <= 0) return op.flops;
+  return op.flops * attention_balance(op.attn, sm_count, backend);
+}
+
 CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
     : gpu_(gpu), params_(std::move(params)) {
   gemm_peak_ = (precision == Precision::FP8 && gpu.peak_fp8_flops_per_s > 0) ? gpu.peak_fp8_flops_per_s
@@ -375,10 +381,11 @@ double CostModel::compute_time_s(const Op& op) const {
       }
       const EfficiencyTable& table = params_.*attention_table_parameter(op.attn.backward, op.attn.mask).member;
       // The tables were measured at head dim 128: a kernel of head dim d sits on their size axis
-      // where the head-dim-128 kernel of the same scores would (FLOPs x 128 / d).
+      // where the head-dim-128 kernel of the same scores would (work x 128 / d).
       const double d = double(op.attn.head_dim_qk > 0 ? op.attn.head_dim_qk : 128);
-      const double eff = table.at(op.flops * 128 / d);
-      t = op.flops / (gpu_.peak_bf16_flops_per_s * eff) *
+      const double work = attention_table_work(op, gpu_.sm_count, params_.attention_backend);
+      const double eff = table.at(work * 128 / d);
+      t = work / (gpu_.peak_bf16_flops_per_s * eff) *
           head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward);
       break;
     }

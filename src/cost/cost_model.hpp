@@ -164,6 +164,12 @@ double exp_ops_per_s(const GpuSpec& gpu);
 // 128 and where exp_ops_per_s is 0.
 double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double efficiency, int64_t head_dim, bool backward);
 
+// The work an attention op's efficiency table is indexed by, and its time is proportional to:
+// for cuDNN, whose tables are fitted so, its FLOPs x attention_balance on `sm_count` SMs (the
+// busiest SM's share; a persistent kernel of unpublished schedule, attention_tiles.hpp); for the
+// other backends its FLOPs. The simulator, `fit` and `check` all index the tables by it.
+double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend);
+
 class CostModel {
  public:
   CostModel(const GpuSpec& gpu, Precision precision, CostParams params);

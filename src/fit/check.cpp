@@ -49,7 +49,7 @@ double split_work(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Collective: return m.collective.bytes;
     case MeasurementKind::Interference: return m.interference.alone_median_s;
-    default: return measured_work(m);
+    default: return measured_size(m);
   }
 }
 
@@ -328,7 +328,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
       if (t.name == row.parameter) fit = &t.fit;
     for (const auto& s : calibration.scalars)
       if (s.name == row.parameter) fit = &s.fit;
-    const double work = measured_work(m);
+    const double work = measured_work(m, node.gpu);
     if (!fit)
       r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
     else

@@ -115,7 +115,7 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
       continue;
     }
     if (cache_resident_copy(m, set)) continue;
-    groups[parameter_of(m)].push_back({measured_work(m), measured_efficiency(m, gpu)});
+    groups[parameter_of(m)].push_back({measured_work(m, gpu), measured_efficiency(m, gpu)});
     backend[parameter_of(m)] = m.backend;
   }
   for (const auto& name : calibration_table_names()) {

@@ -144,7 +144,7 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
       throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");
     const std::string part = std::string(m->attention.backward ? "bwd" : "fwd") + "_" +
                              (m->attention.mask == KernelMask::None ? "nomask" : "causal");
-    parts[part].push_back({m->attention, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_work(*m)});
+    parts[part].push_back({m->attention, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_size(*m)});
     backend = m->backend;
   }
   const nlohmann::json* sms = set.environment.is_object() && set.environment.contains("sm_count")

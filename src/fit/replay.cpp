@@ -60,15 +60,20 @@ Op measured_op(const Measurement& m) {
   return prog.ops.empty() ? Op{} : prog.ops.back();
 }
 
-double measured_work(const Measurement& m) {
+double measured_size(const Measurement& m) {
   const Op op = measured_op(m);
   return m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise ? op.bytes : op.flops;
+}
+
+double measured_work(const Measurement& m, const GpuSpec& gpu) {
+  if (m.kind != MeasurementKind::Attention && m.kind != MeasurementKind::CpStep) return measured_size(m);
+  return attention_table_work(measured_op(m), gpu.sm_count, attention_backend_of(m).value_or(AttentionBackend::Hcpsim));
 }
 
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
   const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
   const double rate = memory ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
-  return measured_work(m) / (m.median_s * rate);
+  return measured_work(m, gpu) / (m.median_s * rate);
 }
 
 double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz) {

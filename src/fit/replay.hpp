@@ -19,8 +19,13 @@ Op measured_op(const Measurement& m);
 ElementwiseKind elementwise_kind(const ElementwiseConfig& e);
 std::string elementwise_parameter(const ElementwiseConfig& e);
 
-// Work of the op in the unit its efficiency table is indexed by (FLOPs; bytes for copies).
-double measured_work(const Measurement& m);
+// Size of the op: FLOPs (bytes for copies and memory-bound kernels). What check orders shapes
+// by to pick the half it fits on, whatever the model.
+double measured_size(const Measurement& m);
+
+// Work of the op in the unit its efficiency table is indexed by on `gpu`: its size, and for
+// cuDNN attention the table's work (attention_table_work: FLOPs x the busiest SM's share).
+double measured_work(const Measurement& m, const GpuSpec& gpu);
 
 // Efficiency the measurement shows: work / (median time x the GPU's peak rate).
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu);

@@ -186,10 +186,37 @@ TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK a
   CHECK(attention_ctas(shape(256, 256, 4, 1, true, true), 132).size() == 8);
 }
 
-TEST_CASE("cuDNN's kernels have no geometry: their work-unit schedule is not published", "[model][tiles]") {
+TEST_CASE("cuDNN's kernels have units but no modelled schedule: the busiest SM is bounded, not scheduled",
+          "[model][tiles]") {
   CHECK(attention_geometry_known(AttentionBackend::Hcpsim));
   CHECK(attention_geometry_known(AttentionBackend::Flash));
   CHECK_FALSE(attention_geometry_known(AttentionBackend::CuDNN));
-  CHECK_THROWS_AS(attention_kernel_geometry(AttentionBackend::CuDNN, shape(1024, 1024, 8, 8, true, false)),
-                  std::logic_error);
+
+  // Forward, causal, 1K tokens, 8 heads: units of 64 query rows; unit i (rows 64i..64i+63)
+  // walks keys 0..64i+63 in 128-key tiles: ceil((i+1)/2) = 1,1,2,2,...,8,8 over i = 0..15, 72
+  // per head, 576 in all. 128 units on 132 SMs: the longest (8 tiles) sets the time, against an
+  // even share of 576/132: balance = 8 x 132 / 576 = 11/6.
+  const AttentionShape fwd = shape(1024, 1024, 8, 2, true, false);
+  CHECK(attention_balance(fwd, 132, AttentionBackend::CuDNN) == Approx(8.0 * 132 / 576).epsilon(1e-12));
+  // Backward, causal, same shape: units of 64 keys per query head; unit j (keys 64j..) walks the
+  // 64-row query steps from its diagonal: 16 - j steps, 136 per query head, 8 x 136 = 1088 in
+  // all, the longest 16: balance = 16 x 132 / 1088.
+  const AttentionShape bwd = shape(1024, 1024, 8, 2, true, true);
+  CHECK(attention_balance(bwd, 132, AttentionBackend::CuDNN) == Approx(16.0 * 132 / 1088).epsilon(1e-12));
+  // A long launch: 32 heads x 512 units of 256 tiles each, far more than one per SM: the even
+  // share (32 x 512 x 256 / 132 = 31775 tiles) exceeds any unit: balance 1.
+  CHECK(attention_balance(shape(32768, 32768, 32, 8, false, false), 132, AttentionBackend::CuDNN) == 1.0);
+  // Empty shapes and SM counts: 1.
+  CHECK(attention_balance(shape(0, 1024, 8, 2, true, false), 132, AttentionBackend::CuDNN) == 1.0);
+  CHECK(attention_balance(fwd, 0, AttentionBackend::CuDNN) == 1.0);
+
+  // The tables' work: cuDNN's FLOPs times its balance; FLOPs for backends with a schedule model.
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn = fwd;
+  op.flops = 1e9;
+  CHECK(attention_table_work(op, 132, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 576).epsilon(1e-12));
+  CHECK(attention_table_work(op, 132, AttentionBackend::Flash) == 1e9);
+  CHECK(attention_table_work(op, 132, AttentionBackend::Hcpsim) == 1e9);
 }
