@@ -30,10 +30,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # GPUs that hcpsim has no preset for, from their datasheets (dense tensor-core peaks).
-#   L20: NVIDIA L20 datasheet: 119.5 TFLOP/s FP16/BF16 tensor (239 FP8), 48 GB GDDR6, 864 GB/s, PCIe Gen4 x16.
-#   A100 PCIe 80GB: NVIDIA A100 datasheet: 312 TFLOP/s BF16 tensor, 1935 GB/s HBM2e, PCIe Gen4 x16.
-L20 = {"name": "L20-48GB", "peak_bf16_tflops": 119.5, "peak_fp8_tflops": 239, "memory_gb": 48, "hbm_GBps": 864}
-A100_PCIE = {"name": "A100-PCIe-80GB", "peak_bf16_tflops": 312, "peak_fp8_tflops": 0, "memory_gb": 80, "hbm_GBps": 1935}
+#   L20: NVIDIA L20 datasheet: 119.5 TFLOP/s FP16/BF16 tensor (239 FP8), 48 GB GDDR6, 864 GB/s, PCIe Gen4 x16;
+#        Ada AD102, 11776 CUDA cores = 92 SMs of 128, 2520 MHz boost, SM 8.9.
+#   A100 PCIe 80GB: NVIDIA A100 datasheet: 312 TFLOP/s BF16 tensor, 1935 GB/s HBM2e, PCIe Gen4 x16;
+#        108 SMs, 1410 MHz boost, SM 8.0 (NVIDIA A100 Tensor Core GPU Architecture whitepaper).
+L20 = {"name": "L20-48GB", "peak_bf16_tflops": 119.5, "peak_fp8_tflops": 239, "memory_gb": 48, "hbm_GBps": 864,
+       "sm_count": 92, "sm_clock_mhz": 2520, "compute_capability": 89}
+A100_PCIE = {"name": "A100-PCIe-80GB", "peak_bf16_tflops": 312, "peak_fp8_tflops": 0, "memory_gb": 80, "hbm_GBps": 1935,
+             "sm_count": 108, "sm_clock_mhz": 1410, "compute_capability": 80}
 
 
 def cluster_for(hw):

@@ -93,7 +93,7 @@ struct AttentionTiling {
 // How much more than an even share of the launch's tiles its busiest SM runs under any
 // schedule: max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
 // A launch of fewer units than SMs, or of causal units of unequal length, ends with its longest
-// unit (1K tokens of 8 heads: 128 units on 132 SMs, the longest twice the mean). 1 where the
+// unit (1K tokens of 8 heads: 128 units on 132 SMs, the longest 1.83x an even share). 1 where the
 // shape or sm_count is empty.
 double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend);
 

@@ -13,7 +13,7 @@ namespace hcpsim {
 // Evidence behind one fitted parameter (relative time errors, |predicted/measured - 1|).
 struct FitSummary {
   int samples = 0;
-  double range_lo = 0, range_hi = 0;  // FLOPs (tables), bytes or seconds (scalars)
+  double range_lo = 0, range_hi = 0;  // table work (FLOPs; cuDNN attention: FLOPs x balance), bytes or seconds (scalars)
   double rms_error = 0, max_error = 0;
   std::string backend;
 };

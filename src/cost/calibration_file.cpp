@@ -249,10 +249,20 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
       const nlohmann::json* t = pr.object(name);
       if (!t) continue;
       ObjectReader tr(*t, pr.path_of(name), sink,
-                      {"points", "backend", "samples", "flops_range", "rms_error", "max_error"});
+                      {"points", "backend", "samples", "flops_range", "rms_error", "max_error", "work"});
       auto table = read_points(tr, sink);
       FitSummary f = read_summary(tr, sink, "flops_range");
-      if (table) c.tables.push_back({name, *table, f});
+      const std::string work = tr.string("work").value_or("");
+      if (!work.empty() && work != kWorkFlopsTimesBalance)
+        sink.error(tr.path_of("work"), "unknown size axis \"" + work + "\"", std::string("\"") + kWorkFlopsTimesBalance +
+                   "\" or absent (FLOPs)", "write it with this hcpsim's `hcpsim fit`");
+      // cuDNN's attention tables are read on the busiest SM's work: a table fitted on FLOPs would
+      // be read on the wrong axis, small launches off by up to 2x (docs/cost-model.md).
+      if (is_attention_parameter(name) && f.backend == "cudnn" && work.empty())
+        sink.error(tr.path_of("work"), "missing: a cuDNN attention table fitted on FLOPs, before hcpsim indexed them "
+                   "by the busiest SM's work (flops_x_balance)", "cuDNN tables on the busiest SM's work",
+                   "refit the measurements with this hcpsim's `hcpsim fit`");
+      if (table) c.tables.push_back({name, *table, f, work});
     }
     for (const auto& name : calibration_scalar_names()) {
       const nlohmann::json* s = pr.object(name);
@@ -327,6 +337,7 @@ std::string calibration_to_json(const CalibrationFile& c) {
     nlohmann::json pts = nlohmann::json::array();
     for (const auto& [x, y] : t.table.points) pts.push_back({x, y});
     e["points"] = pts;
+    if (!t.work.empty()) e["work"] = t.work;
     params[t.name] = e;
   }
   for (const auto& s : c.scalars) {

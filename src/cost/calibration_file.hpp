@@ -42,10 +42,15 @@
 
 namespace hcpsim {
 
+// A table's size axis: FLOPs (bytes for memory-bound kernels), or for cuDNN attention its FLOPs x
+// attention_balance over `sm_count` SMs (cost_model.hpp, attention_table_work).
+inline constexpr const char* kWorkFlopsTimesBalance = "flops_x_balance";
+
 struct CalibratedTable {
   std::string name;  // e.g. "attention_fwd_causal"
   EfficiencyTable table;
   FitSummary fit;
+  std::string work;  // kWorkFlopsTimesBalance for cuDNN attention; empty: FLOPs
 };
 
 struct CalibratedScalar {

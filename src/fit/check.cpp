@@ -288,6 +288,7 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
 CheckReport check_against(const MeasurementSet& set, const CalibrationFile& calibration, const ClusterSpec& node,
                           const std::function<bool(const Measurement&)>& include) {
   const AttentionBackend backend = calibration.attention_backend.value_or(AttentionBackend::CuDNN);
+  const GpuSpec gpu = measured_gpu(set, node.gpu);
   // A record is predicted with its own backend's defaults under the calibration (records of no
   // backend, e.g. GEMMs, with the calibration's).
   std::map<AttentionBackend, CostModel> models;
@@ -295,7 +296,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
     const AttentionBackend b = attention_backend_of(m).value_or(backend);
     auto it = models.find(b);
     if (it == models.end())
-      it = models.emplace(b, CostModel(node.gpu, Precision::BF16,
+      it = models.emplace(b, CostModel(gpu, Precision::BF16,
                                        apply_calibration(calibration, default_cost_params(node.gpu, b), "(fit)", node.gpu)))
                .first;
     return it->second;
@@ -328,7 +329,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
       if (t.name == row.parameter) fit = &t.fit;
     for (const auto& s : calibration.scalars)
       if (s.name == row.parameter) fit = &s.fit;
-    const double work = measured_work(m, node.gpu);
+    const double work = measured_work(m, gpu);
     if (!fit)
       r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
     else

@@ -35,7 +35,7 @@ struct CheckRow {
   bool listed_only = false; // nothing to predict (1-rank collective, pair without a factor): not in summaries
   double measured_s = 0, predicted_s = 0;
   double error = 0;          // predicted / measured - 1
-  bool extrapolated = false;  // work outside the FLOP (byte) range the parameter was fitted on
+  bool extrapolated = false;  // work (FLOPs, cuDNN's balanced FLOPs, bytes) outside the range the parameter was fitted on
 };
 
 struct ErrorSummary {

@@ -79,7 +79,7 @@ bool of_backend(const Measurement& m, std::optional<AttentionBackend> backend) {
 }
 
 FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, const FitOptions& fit_opt) {
-  const GpuSpec& gpu = node.gpu;
+  const GpuSpec gpu = measured_gpu(set, node.gpu);
   FitOptions opt = fit_opt;
   const std::optional<AttentionBackend> fitted = fitted_backend(set, fit_opt);
   opt.use = [&](const Measurement& m) { return of_backend(m, fitted) && (!fit_opt.use || fit_opt.use(m)); };
@@ -96,7 +96,11 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
             "by grid search), tabulated every 1/8 decade over the measured range"
           : "efficiency tables piecewise linear in log10(FLOPs), values at up to " + std::to_string(opt.max_knots) +
                 " knots on the measured FLOP values by least squares on relative error (Eigen QR)";
-  c.method = "hcpsim fit: " + tables + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
+  const std::string work_axis = fitted == AttentionBackend::CuDNN
+                                    ? "; cuDNN attention tables on FLOPs x the busiest SM's share over " +
+                                          std::to_string(gpu.sm_count) + " SMs (work: flops_x_balance)"
+                                    : "";
+  c.method = "hcpsim fit: " + tables + work_axis + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
              "fractions of " + gpu.name + " peaks; collectives: alpha-beta per op and layout on nccl-tests bus bytes "
              "(Eigen QR, relative error; a table by size where the line misses by > 10%); link efficiencies = median "
              "busbw / preset line rate; interference: compute slowdown per kernel class beside k copying CTAs and the k-CTA "
@@ -124,7 +128,8 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
     TableFit f = opt.method == TableMethod::Curve ? fit_efficiency_curve(it->second)
                                                   : fit_efficiency_table(it->second, opt.max_knots);
     f.summary.backend = backend[name];
-    c.tables.push_back({name, f.table, f.summary});
+    const bool balanced = is_attention_parameter(name) && backend[name] == "cudnn";
+    c.tables.push_back({name, f.table, f.summary, balanced ? kWorkFlopsTimesBalance : ""});
   }
   if (auto it = groups.find("memory_efficiency"); it != groups.end()) {
     CalibratedScalar s = fit_constant_efficiency(it->second, "memory_efficiency");

@@ -138,7 +138,7 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
   std::map<std::string, std::vector<AttentionTimeSample>> parts;
   std::string backend;
   const AttentionBackend kernels = attention_backend_of(*used.front()).value_or(AttentionBackend::Hcpsim);
-  if (!attention_geometry_known(kernels)) return;  // cuDNN: the FLOPs tables (attention_tiles.hpp)
+  if (!attention_geometry_known(kernels)) return;  // cuDNN: its tables on the busiest SM's work (attention_tiles.hpp)
   for (const Measurement* m : used) {
     if (attention_backend_of(*m).value_or(AttentionBackend::Hcpsim) != kernels)
       throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");

@@ -70,6 +70,14 @@ double measured_work(const Measurement& m, const GpuSpec& gpu) {
   return attention_table_work(measured_op(m), gpu.sm_count, attention_backend_of(m).value_or(AttentionBackend::Hcpsim));
 }
 
+GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {
+  GpuSpec gpu = preset_gpu;
+  const nlohmann::json& e = set.environment;
+  if (e.is_object() && e.contains("sm_count") && e["sm_count"].is_number_integer() && e["sm_count"].get<int64_t>() > 0)
+    gpu.sm_count = e["sm_count"].get<int64_t>();
+  return gpu;
+}
+
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
   const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
   const double rate = memory ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;

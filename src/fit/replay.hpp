@@ -27,6 +27,11 @@ double measured_size(const Measurement& m);
 // cuDNN attention the table's work (attention_table_work: FLOPs x the busiest SM's share).
 double measured_work(const Measurement& m, const GpuSpec& gpu);
 
+// The GPU the measurements ran on: `preset_gpu` with the SM count hcpcal recorded
+// (environment.sm_count), where it did: an H100 PCIe matches the H100 preset but has 114 SMs, and
+// cuDNN's tables are on the busiest SM's work over the SMs measured.
+GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu);
+
 // Efficiency the measurement shows: work / (median time x the GPU's peak rate).
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu);
 

@@ -321,6 +321,9 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
+  if (cluster && sc.software.attention_backend == AttentionBackend::CuDNN && sc.cluster.gpu.sm_count <= 0)
+    c.warn("cluster.gpu has no sm_count: cuDNN attention is timed by its FLOPs alone, not by its busiest SM (a launch "
+           "of few units, e.g. short CP chunks of few heads, is predicted fast; docs/cost-model.md); give sm_count");
   if (model && cluster && sc.model.kv_channels != 128 && (sc.cluster.gpu.sm_count <= 0 || sc.cluster.gpu.sm_clock_mhz <= 0))
     c.warn("cluster.gpu has no sm_count and sm_clock_mhz: attention at head dim " + std::to_string(sc.model.kv_channels) +
            " is timed as at head dim 128 (the softmax's exponential rate is unknown; docs/cost-model.md, head dims)");

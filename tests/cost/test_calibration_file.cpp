@@ -105,3 +105,30 @@ TEST_CASE("attention measurements read the bottom-right causal mask and key shap
   CHECK(set.items[1].attention.heads_q == 8);
   CHECK(shape_group_key(set.items[1]).substr(shape_group_key(set.items[1]).size() - 4) == "/hq8");
 }
+
+TEST_CASE("a cuDNN attention table must say it is on the busiest SM's work; others are on FLOPs", "[calibrate]") {
+  json c = good_calibration();
+  c["format"] = "hcpsim-calibration/4";
+  c["parameters"]["attention_fwd_causal"] = {
+      {"points", {{1e9, 0.2}, {1e13, 0.6}}}, {"backend", "cudnn"}, {"samples", 2}, {"flops_range", {1e9, 1e13}}};
+  // Fitted on FLOPs (no "work"): read on the new axis it would be wrong for small launches.
+  const auto d = errors_of([&] { parse_calibration_text(c.dump(), "c.json"); });
+  INFO(all(d));
+  CHECK(has(d, "calibration.parameters.attention_fwd_causal.work", "missing"));
+  // With its axis it reads, and writes it back.
+  c["parameters"]["attention_fwd_causal"]["work"] = kWorkFlopsTimesBalance;
+  const CalibrationFile ok = parse_calibration_text(c.dump(), "c.json");
+  REQUIRE(ok.tables.size() == 2);
+  const CalibrationFile again = parse_calibration_text(calibration_to_json(ok), "c2.json");
+  bool found = false;
+  for (const auto& t : again.tables)
+    if (t.name == "attention_fwd_causal") found = t.work == kWorkFlopsTimesBalance;
+  CHECK(found);
+  // FlashAttention's tables and the GEMM's are on FLOPs; an unknown axis is refused.
+  c["parameters"]["attention_fwd_causal"]["backend"] = "flash";
+  c["parameters"]["attention_fwd_causal"].erase("work");
+  CHECK(parse_calibration_text(c.dump(), "c.json").tables.size() == 2);
+  c["parameters"]["gemm"]["work"] = "tokens";
+  const auto e = errors_of([&] { parse_calibration_text(c.dump(), "c.json"); });
+  CHECK(has(e, "calibration.parameters.gemm.work", "unknown size axis"));
+}

@@ -589,6 +589,29 @@ TEST_CASE("cluster overrides replace preset values in SI units", "[model][valida
   CHECK(o.scenario.cluster.gpu.peak_bf16_flops_per_s == 989e12);  // still the preset's
 }
 
+TEST_CASE("a renamed GPU without its SM count warns that cuDNN attention is timed by FLOPs alone",
+          "[model][validate]") {
+  auto warned = [](const Outcome& o) {
+    for (const auto& w : o.scenario.warnings)
+      if (w.find("no sm_count: cuDNN attention is timed by its FLOPs alone") != std::string::npos) return true;
+    return false;
+  };
+  json j = base();
+  j["cluster"]["gpu"] = {{"name", "H100-variant"}};  // another GPU: the preset's SMs are not carried over
+  const Outcome renamed = parse(j);
+  INFO(describe(renamed));
+  REQUIRE(renamed.valid);
+  CHECK(renamed.scenario.cluster.gpu.sm_count == 0);
+  CHECK(warned(renamed));
+  j["cluster"]["gpu"]["sm_count"] = 132;  // given: balanced, no warning
+  CHECK_FALSE(warned(parse(j)));
+  j = base();
+  j["cluster"]["gpu"] = {{"name", "H100-variant"}};
+  j["software"]["attention_backend"] = "flash";  // its shape model and tables need no balance
+  CHECK_FALSE(warned(parse(j)));
+  CHECK_FALSE(warned(parse(base())));  // the preset's GPU has its SMs
+}
+
 TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
   for (const char* f : {"seed-a-hcp.json", "seed-b-tp2-a2a.json", "seed-c-p2p.json", "llama70b-h200-256k.json",
                         "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json"}) {
