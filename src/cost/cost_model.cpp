@@ -355,6 +355,17 @@ double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double effic
   return (1 - x) + x * double(kTableHeadDim) / double(head_dim);
 }
 
+double cudnn_gqa_reduce_s(const AttentionShape& s, AttentionBackend backend, double hbm_bytes_per_s,
+                          double memory_efficiency, double kernel_floor_s) {
+  if (backend != AttentionBackend::CuDNN || !s.backward || s.heads_kv <= 0 || s.heads_q <= s.heads_kv) return 0;
+  if (!(hbm_bytes_per_s > 0) || !(memory_efficiency > 0)) return 0;
+  constexpr double kBf16Bytes = 2;
+  const double rows = double(s.batch) * double(s.skv) * double(s.heads_q + s.heads_kv) * kBf16Bytes;
+  const double rate = hbm_bytes_per_s * memory_efficiency;
+  return std::max(kernel_floor_s, rows * double(s.head_dim_qk) / rate) +
+         std::max(kernel_floor_s, rows * double(s.head_dim_v) / rate);
+}
+
 double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend) {
   if (backend != AttentionBackend::CuDNN || sm_count <= 0) return op.flops;
   return op.flops * attention_balance(op.attn, sm_count, backend);
@@ -386,7 +397,9 @@ double CostModel::compute_time_s(const Op& op) const {
       const double work = attention_table_work(op, gpu_.sm_count, params_.attention_backend);
       const double eff = table.at(work * 128 / d);
       t = work / (gpu_.peak_bf16_flops_per_s * eff) *
-          head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward);
+              head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward) +
+          cudnn_gqa_reduce_s(op.attn, params_.attention_backend, gpu_.hbm_bytes_per_s, params_.memory_efficiency,
+                             params_.kernel_floor_s);
       break;
     }
     case ComputeClass::Elementwise: {

@@ -170,6 +170,16 @@ double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double effic
 // other backends its FLOPs. The simulator, `fit` and `check` all index the tables by it.
 double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend);
 
+// Seconds of the memory-bound kernels cuDNN's GQA backward runs after its main kernel: dK and dV
+// are computed per query head and summed over each KV head's group by two fmha_reduce_head kernels
+// (launch records, calibrate/RESULTS.md seventh run), each reading the per-query-head tensor and
+// writing the per-KV-head one in bf16: batch x skv x head dim x (heads_q + heads_kv) x 2 bytes, at
+// the HBM copy's efficiency, no shorter than `kernel_floor_s`. 0 for a forward, without GQA, or
+// for another backend. The simulator adds it to cuDNN's table time; `fit` takes it off the
+// measured time before the table sees it.
+double cudnn_gqa_reduce_s(const AttentionShape& s, AttentionBackend backend, double hbm_bytes_per_s,
+                          double memory_efficiency, double kernel_floor_s);
+
 class CostModel {
  public:
   CostModel(const GpuSpec& gpu, Precision precision, CostParams params);

@@ -293,7 +293,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
   // backend, e.g. GEMMs, with the calibration's).
   std::map<AttentionBackend, CostModel> models;
   const auto model_for = [&](const Measurement& m) -> const CostModel& {
-    const AttentionBackend b = attention_backend_of(m).value_or(backend);
+    const AttentionBackend b = rules_backend(m, calibration.attention_backend);
     auto it = models.find(b);
     if (it == models.end())
       it = models.emplace(b, CostModel(gpu, Precision::BF16,
@@ -329,7 +329,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
       if (t.name == row.parameter) fit = &t.fit;
     for (const auto& s : calibration.scalars)
       if (s.name == row.parameter) fit = &s.fit;
-    const double work = measured_work(m, gpu);
+    const double work = measured_work(m, gpu, calibration.attention_backend);
     if (!fit)
       r.warnings.push_back(m.path + ": " + row.parameter + " is not calibrated; predicted from its default");
     else

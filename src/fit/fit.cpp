@@ -119,7 +119,7 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
       continue;
     }
     if (cache_resident_copy(m, set)) continue;
-    groups[parameter_of(m)].push_back({measured_work(m, gpu), measured_efficiency(m, gpu)});
+    groups[parameter_of(m)].push_back({measured_work(m, gpu, fitted), measured_efficiency(m, gpu, fitted)});
     backend[parameter_of(m)] = m.backend;
   }
   for (const auto& name : calibration_table_names()) {

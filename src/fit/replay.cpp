@@ -65,9 +65,13 @@ double measured_size(const Measurement& m) {
   return m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise ? op.bytes : op.flops;
 }
 
-double measured_work(const Measurement& m, const GpuSpec& gpu) {
+AttentionBackend rules_backend(const Measurement& m, std::optional<AttentionBackend> calibration_backend) {
+  return attention_backend_of(m).value_or(calibration_backend.value_or(AttentionBackend::CuDNN));
+}
+
+double measured_work(const Measurement& m, const GpuSpec& gpu, std::optional<AttentionBackend> calibration_backend) {
   if (m.kind != MeasurementKind::Attention && m.kind != MeasurementKind::CpStep) return measured_size(m);
-  return attention_table_work(measured_op(m), gpu.sm_count, attention_backend_of(m).value_or(AttentionBackend::Hcpsim));
+  return attention_table_work(measured_op(m), gpu.sm_count, rules_backend(m, calibration_backend));
 }
 
 GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {
@@ -78,10 +82,22 @@ GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {
   return gpu;
 }
 
-double measured_efficiency(const Measurement& m, const GpuSpec& gpu) {
+double measured_efficiency(const Measurement& m, const GpuSpec& gpu, std::optional<AttentionBackend> calibration_backend) {
   const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
   const double rate = memory ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
-  return measured_work(m, gpu) / (m.median_s * rate);
+  double t = m.median_s;
+  const bool attention = m.kind == MeasurementKind::Attention || m.kind == MeasurementKind::CpStep;
+  if (attention && rules_backend(m, calibration_backend) == AttentionBackend::CuDNN && m.attention.backward &&
+      m.attention.heads_q > m.attention.heads_kv) {
+    // The table describes cuDNN's attention kernels without its GQA reduction, which the
+    // simulator adds back at the defaults' HBM copy efficiency (cudnn_gqa_reduce_s).
+    const CostParams d = default_cost_params(gpu, AttentionBackend::CuDNN);
+    const double reduce_s = cudnn_gqa_reduce_s(m.attention, AttentionBackend::CuDNN, gpu.hbm_bytes_per_s,
+                                               d.memory_efficiency, d.kernel_floor_s);
+    assert(reduce_s < t);  // two memory-bound passes over dK, dV: a fraction of the backward
+    t -= reduce_s;
+  }
+  return measured_work(m, gpu, calibration_backend) / (t * rate);
 }
 
 double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_mhz) {

@@ -25,7 +25,13 @@ double measured_size(const Measurement& m);
 
 // Work of the op in the unit its efficiency table is indexed by on `gpu`: its size, and for
 // cuDNN attention the table's work (attention_table_work: FLOPs x the busiest SM's share).
-double measured_work(const Measurement& m, const GpuSpec& gpu);
+double measured_work(const Measurement& m, const GpuSpec& gpu,
+                     std::optional<AttentionBackend> calibration_backend = std::nullopt);
+
+// Whose kernel rules (table axis, extra kernels) an attention record follows in fit and check:
+// its own backend; a record of an unknown one, the calibration's; else cuDNN (the scenarios'
+// default).
+AttentionBackend rules_backend(const Measurement& m, std::optional<AttentionBackend> calibration_backend);
 
 // The GPU the measurements ran on: `preset_gpu` with the SM count hcpcal recorded
 // (environment.sm_count), where it did: an H100 PCIe matches the H100 preset but has 114 SMs, and
@@ -33,7 +39,8 @@ double measured_work(const Measurement& m, const GpuSpec& gpu);
 GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu);
 
 // Efficiency the measurement shows: work / (median time x the GPU's peak rate).
-double measured_efficiency(const Measurement& m, const GpuSpec& gpu);
+double measured_efficiency(const Measurement& m, const GpuSpec& gpu,
+                           std::optional<AttentionBackend> calibration_backend = std::nullopt);
 
 double predicted_time_s(const CostModel& model, const Measurement& m);
 

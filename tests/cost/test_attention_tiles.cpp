@@ -220,3 +220,20 @@ TEST_CASE("cuDNN's kernels have units but no modelled schedule: the busiest SM i
   CHECK(attention_table_work(op, 132, AttentionBackend::Flash) == 1e9);
   CHECK(attention_table_work(op, 132, AttentionBackend::Hcpsim) == 1e9);
 }
+
+TEST_CASE("cuDNN's GQA backward adds two memory-bound reductions of dK and dV over each group", "[model][cost]") {
+  // 1K keys, 32 query heads on 8 KV heads, head dim 128, batch 1: each reduction reads the
+  // per-query-head tensor and writes the per-KV-head one in bf16: 1024 x 128 x (32 + 8) x 2 =
+  // 10,485,760 bytes; at 4.8 TB/s x 0.5 that is 4.369 us, above the 2 us floor; two of them.
+  const AttentionShape bwd = shape(1024, 1024, 32, 8, true, true);
+  const double one = 1024.0 * 128 * 40 * 2 / (4.8e12 * 0.5);
+  CHECK(cudnn_gqa_reduce_s(bwd, AttentionBackend::CuDNN, 4.8e12, 0.5, 2e-6) == Approx(2 * one).epsilon(1e-12));
+  // A tiny launch is two kernels at the floor: 64 keys -> 0.27 us each, below 2 us.
+  CHECK(cudnn_gqa_reduce_s(shape(64, 64, 32, 8, true, true), AttentionBackend::CuDNN, 4.8e12, 0.5, 2e-6) ==
+        Approx(4e-6).epsilon(1e-12));
+  // No reduction: forward, no GQA, or another backend (FlashAttention-2's sum is in its shape model).
+  CHECK(cudnn_gqa_reduce_s(shape(1024, 1024, 32, 8, true, false), AttentionBackend::CuDNN, 4.8e12, 0.5, 2e-6) == 0);
+  CHECK(cudnn_gqa_reduce_s(shape(1024, 1024, 32, 32, true, true), AttentionBackend::CuDNN, 4.8e12, 0.5, 2e-6) == 0);
+  CHECK(cudnn_gqa_reduce_s(bwd, AttentionBackend::Flash, 4.8e12, 0.5, 2e-6) == 0);
+  CHECK(cudnn_gqa_reduce_s(bwd, AttentionBackend::Hcpsim, 4.8e12, 0.5, 2e-6) == 0);
+}

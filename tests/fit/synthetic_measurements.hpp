@@ -17,7 +17,8 @@ inline double synthetic_attention_efficiency(double flops, bool backward) {
 }
 
 // Square shapes s x s for s = 1K .. 32K, causal and not, forward and backward, 32 q heads
-// and `hk` KV heads, d = 128; FLOPs as workload/attention_common.cpp counts them.
+// and 32 KV heads (no GQA: no backend adds its group reductions), d = 128; FLOPs as
+// workload/attention_common.cpp counts them.
 inline nlohmann::json synthetic_attention_measurements() {
   nlohmann::json list = nlohmann::json::array();
   for (int s = 1024; s <= 32768; s *= 2)
@@ -30,7 +31,7 @@ inline nlohmann::json synthetic_attention_measurements() {
                         {"backend", "synthetic"},
                         {"config",
                          {{"name", "s" + std::to_string(s)}, {"pass", bwd ? "bwd" : "fwd"}, {"batch", 1}, {"sq", s},
-                          {"skv", s}, {"heads_q", 32}, {"heads_kv", 8}, {"head_dim", 128},
+                          {"skv", s}, {"heads_q", 32}, {"heads_kv", 32}, {"head_dim", 128},
                           {"mask", causal ? "causal" : "none"}}},
                         {"iterations", 10},
                         {"median_s", t},

@@ -65,6 +65,38 @@ TEST_CASE("check fits on one half of the shapes and predicts the other", "[calib
   CHECK(std::fabs(r.max_abs_error - (1 - 1 / 1.2)) < 1e-9);
 }
 
+TEST_CASE("cuDNN's GQA backward: fit takes the group reductions off, check adds them back", "[calibrate]") {
+  // The synthetic curve's kernels as cuDNN with 32 query heads on 8 KV heads: each backward also
+  // runs two reductions of batch x skv x 128 x (32 + 8) x 2 bytes at the defaults' HBM copy
+  // efficiency (cudnn_gqa_reduce_s), added to the curve's time here from that closed form. The
+  // fit must recover the curve itself, and check must predict the held-out records exactly.
+  const ClusterSpec node = node_for_measurements("NVIDIA H200", "");
+  const CostParams d = default_cost_params(node.gpu, AttentionBackend::CuDNN);
+  nlohmann::json list = test::synthetic_attention_measurements();
+  for (auto& m : list) {
+    m["backend"] = "cudnn";
+    m["config"]["heads_kv"] = 8;
+    if (m["config"]["pass"] != "bwd") continue;
+    const double s = m["config"]["skv"].get<double>();
+    const double one = s * 128 * (32 + 8) * 2 / (node.gpu.hbm_bytes_per_s * d.memory_efficiency);
+    const double extra = 2 * std::max(d.kernel_floor_s, one);
+    for (const char* k : {"median_s", "min_s", "max_s"}) m[k] = m[k].get<double>() + extra;
+  }
+  const MeasurementSet set =
+      parse_measurements_text(test::synthetic_measurement_file(list).dump(), "synthetic-cudnn-gqa");
+  const FitResult fit = fit_calibration(set, node, knots());
+  for (const auto& t : fit.calibration.tables) {
+    INFO(t.name);
+    CHECK(t.work == kWorkFlopsTimesBalance);  // 32 heads: every balance is 1, the axis is FLOPs' values
+    const bool bwd = t.name.find("bwd") != std::string::npos;
+    for (const auto& [flops, eff] : t.table.points)
+      CHECK(eff == Approx(test::synthetic_attention_efficiency(flops, bwd)).epsilon(1e-9));
+  }
+  const CheckReport r = check_out_of_sample(set, node, knots(), nullptr);
+  CHECK(r.rows.size() == 8);
+  CHECK(r.max_abs_error < 1e-9);
+}
+
 TEST_CASE("check flags work outside the fitted range as extrapolated", "[calibrate]") {
   const MeasurementSet set = synthetic_set();
   const ClusterSpec node = node_for_measurements(set.gpu_model, "");
