@@ -27,6 +27,21 @@ int64_t units_per_kv_head(const AttentionShape& s, const AttentionKernelGeometry
   return g.head_split ? kernels::bwd_head_split(s.batch, s.skv, s.heads_q, s.heads_kv, s.head_dim_qk) : 1;
 }
 
+// Forward: key tiles the unit of query rows m0 .. m0 + block_q - 1 walks (causal: up to its last
+// row's diagonal).
+int64_t forward_unit_tiles(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t m0) {
+  const int64_t kv_end = is_causal(s) ? std::clamp(m0 + g.block_q + diagonal_offset(s), int64_t(0), s.skv) : s.skv;
+  return ceil_div(kv_end, g.block_kv);
+}
+
+// Backward: the first query step the unit of keys n0 .. walks (causal: the one holding its
+// diagonal), and how many it walks per query head.
+std::pair<int64_t, int64_t> backward_unit_steps(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t n0) {
+  const int64_t q_steps = ceil_div(s.sq, g.block_q);
+  const int64_t m_first = is_causal(s) ? std::max<int64_t>(0, n0 - diagonal_offset(s)) / g.block_q : 0;
+  return {m_first, std::max<int64_t>(q_steps - m_first, 0)};
+}
+
 // Forward: units over (batch, head, query tile), each walking key tiles.
 std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
   const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
@@ -35,9 +50,8 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
   std::vector<CtaWork> per_block(static_cast<size_t>(m_blocks));  // by launch index
   for (int64_t mi = 0; mi < m_blocks; ++mi) {
     const int64_t m0 = (longest_first ? m_blocks - 1 - mi : mi) * g.block_q;
-    const int64_t kv_end = causal ? std::clamp(m0 + g.block_q + off, int64_t(0), s.skv) : s.skv;
     CtaWork& w = per_block[size_t(mi)];
-    w.tiles = ceil_div(kv_end, g.block_kv);
+    w.tiles = forward_unit_tiles(s, g, m0);
     for (int64_t n = 0; n < w.tiles; ++n) {
       const int64_t n0 = n * g.block_kv;
       if (n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
@@ -58,7 +72,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
 // Backward: units over (batch, KV head slot or query head, key tile), each walking query steps
 // of its heads.
 std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
-  const int64_t n_blocks = ceil_div(s.skv, g.block_kv), q_steps = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
+  const int64_t n_blocks = ceil_div(s.skv, g.block_kv), off = diagonal_offset(s);
   const int64_t group = s.heads_q / s.heads_kv;
   const bool causal = is_causal(s);
   const int64_t split = units_per_kv_head(s, g);
@@ -66,8 +80,7 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKerne
   std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
   for (int64_t j = 0; j < n_blocks; ++j) {
     const int64_t n0 = j * g.block_kv;
-    const int64_t m_first = causal ? std::max<int64_t>(0, n0 - off) / g.block_q : 0;
-    const int64_t m_count = std::max<int64_t>(q_steps - m_first, 0);
+    const auto [m_first, m_count] = backward_unit_steps(s, g, n0);
     int64_t masked = 0;
     for (int64_t m = m_first; m < m_first + m_count; ++m)
       if (n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1)) ++masked;
@@ -121,22 +134,18 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   // Tiles of each unit of one head and batch (O(blocks): no per-tile mask walk); every head and
   // batch has the same units.
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
-  const bool causal = is_causal(s);
-  const int64_t off = diagonal_offset(s);
   int64_t per_head = 0, longest = 0, heads = 0;
   if (!s.backward) {
     for (int64_t m0 = 0; m0 < s.sq; m0 += g.block_q) {
-      const int64_t kv_end = causal ? std::clamp(m0 + g.block_q + off, int64_t(0), s.skv) : s.skv;
-      const int64_t tiles = ceil_div(kv_end, g.block_kv);
+      const int64_t tiles = forward_unit_tiles(s, g, m0);
       per_head += tiles, longest = std::max(longest, tiles);
     }
     heads = s.heads_q;
   } else {
-    const int64_t q_steps = ceil_div(s.sq, g.block_q), split = units_per_kv_head(s, g);
+    const int64_t split = units_per_kv_head(s, g);
     const int64_t heads_per_unit = s.heads_q / s.heads_kv / split;
     for (int64_t n0 = 0; n0 < s.skv; n0 += g.block_kv) {
-      const int64_t m_first = causal ? std::max<int64_t>(0, n0 - off) / g.block_q : 0;
-      const int64_t steps = std::max<int64_t>(q_steps - m_first, 0) * heads_per_unit;
+      const int64_t steps = backward_unit_steps(s, g, n0).second * heads_per_unit;
       per_head += steps, longest = std::max(longest, steps);
     }
     heads = s.heads_kv * split;
