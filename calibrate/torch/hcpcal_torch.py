@@ -96,6 +96,14 @@ def parse_args(argv):
                    help=f"kernels suite: AdamW parameter counts (default {LAYER_PARAMS} = one layer, "
                    f"{VOCAB * HIDDEN} = the embedding)")
     p.add_argument("--seed", type=int, default=1234, help="random inputs' seed (default 1234)")
+    p.add_argument("--cudnn-frontend", default=None,
+                   help="cuDNN frontend checkout for cuDNN's bottom-right causal kernels through its graph API "
+                   "(default third_party/cudnn-frontend beside this script, from get-cudnn-frontend.sh)")
+    p.add_argument("--cudnn-graph-build", default=None,
+                   help="where the graph-API library is compiled (default third_party/build beside this script)")
+    p.add_argument("--cudnn-graph-impl", default="composite", choices=["composite", "unified", "auto"],
+                   help="cuDNN frontend SDPA implementation of the graph path's forward (default composite: "
+                   "the fused flash graph PyTorch and Transformer Engine build)")
     o = p.parse_args(argv)
 
     def ints(flag, text, lo):
@@ -543,14 +551,18 @@ def sdpa_context(name):
     return sdpa_kernel([sdpa_backend(name)])
 
 
-def attn_call(s, c, mode, expand):
+def attn_call(s, c, mode, expand, graph=None):
     """One SDPA call on input set s (bshd leaves, viewed as [b, h, s, d] as TE's bshd layout).
-    mode: "causal" (is_causal, top-left), "none", or "lower_right" (the CausalBias from
-    torch.nn.attention.bias.causal_lower_right). expand: K/V were expanded to the query heads."""
+    mode: "causal" (is_causal, top-left), "none", "lower_right" (the CausalBias from
+    torch.nn.attention.bias.causal_lower_right), or "cudnn_graph" (cuDNN's bottom-right causal
+    kernel through its graph API, cudnn_graph.py; graph: its CudnnGraph). expand: K/V were
+    expanded to the query heads."""
     from torch.nn.attention.bias import causal_lower_right
     q = s["q"].transpose(1, 2)
     k = (s["ke"] if expand else s["k"]).transpose(1, 2)
     v = (s["ve"] if expand else s["v"]).transpose(1, 2)
+    if mode == "cudnn_graph":
+        return graph.attention(q, k, v, "causal_bottom_right")
     gqa = (not expand) and c.hq != c.hk
     if mode == "lower_right":
         return F.scaled_dot_product_attention(q, k, v, attn_mask=causal_lower_right(c.sq, c.skv), enable_gqa=gqa)
@@ -688,10 +700,10 @@ def _probe_call(b, s, c, mode, expand):
             return None
 
 
-def probe_backends(backends):
+def probe_backends(backends, opts, timer):
     """Which backends run, whether they take GQA natively, and how each expresses a bottom-right
-    causal mask (is_causal with sq < skv, or the CausalBias from causal_lower_right), checked
-    against float64 at a small shape. Returns {backend: {...}}."""
+    causal mask (is_causal with sq < skv, the CausalBias from causal_lower_right, or for cuDNN
+    its graph API), checked against float64 at a small shape. Returns {backend: {...}}."""
     info = {}
     gen = torch.Generator(device=DEV)
     gen.manual_seed(7)
@@ -750,7 +762,7 @@ def probe_backends(backends):
         else:
             if b == "cudnn":
                 lr = tries["lower_right"]
-                r["reason_br"] = (
+                sdpa_reason = (
                     "PyTorch's cuDNN SDPA sets only a top-left causal mask (is_causal; probe at 128x384: "
                     f"{tries['causal']}); torch.nn.attention.bias.causal_lower_right under "
                     "SDPBackend.CUDNN_ATTENTION cannot take its FlashAttention path and "
@@ -758,10 +770,110 @@ def probe_backends(backends):
                        f"falls back to a materialised dense sq x skv boolean attn_mask (probe: {lr}; kernels: "
                        f"{r['kernels_lower_right']}), a masked kernel that computes every score")
                     + ", not cuDNN's bottom-right causal kernel that Transformer Engine runs")
+                graph = probe_cudnn_graph(opts, timer, gen, s, c, r)
+                if graph:
+                    r["bottom_right"], r["graph"], r["sdpa_bottom_right"] = "cudnn_graph", graph, sdpa_reason
+                else:
+                    r["reason_br"] = sdpa_reason + "; cuDNN's graph API: " + r["graph_error"]
             else:
                 r["reason_br"] = f"no bottom-right causal path (probe at 128x384: {tries})"
         info[b] = r
     return info
+
+
+def probe_cudnn_graph(o, timer, gen, s, c, r):
+    """cuDNN's bottom-right causal kernel through its graph API (cudnn_graph.py): build it, check it
+    at the probe's shape against float64 (O, dQ, dK, dV), list its kernels, and time a causal square
+    through both PyTorch's SDPA and the graph, the evidence that the graph path runs the kernels
+    SDPA runs. Returns the CudnnGraph, or None with r["graph_error"] saying why."""
+    import cudnn_graph as cg
+    try:
+        lib, desc = cg.build_library(torch, o.cudnn_frontend or cg.DEFAULT_FRONTEND,
+                                     o.cudnn_graph_build or os.path.join(cg.HERE, "third_party", "build"), log)
+        graph = cg.CudnnGraph(torch, lib, o.cudnn_graph_impl)
+    except (cg.GraphUnavailable, OSError) as e:
+        r["graph_error"] = str(e)[:1500]
+        return None
+    r["graph_build"] = dict(desc, **graph.versions(), implementation=o.cudnn_graph_impl)
+    try:
+        leaves = grad_inputs(s, False)
+        x64 = [t.detach().double().requires_grad_() for t in leaves]
+        ref = small_ref(*x64, c.offset, True)
+        gout = torch.randn(ref.shape, generator=gen, device=DEV, dtype=torch.float64)
+        ref_grads = torch.autograd.grad(ref, x64, gout)
+        out = attn_call(s, c, "cudnn_graph", False, graph)
+        grads = torch.autograd.grad(out, leaves, gout.to(out.dtype))
+        errs = {"o": float((out.double() - ref).norm() / ref.norm())}
+        for name, g, rg in zip(("dq", "dk", "dv"), grads, ref_grads):
+            errs[name] = float((g.double() - rg).norm() / rg.norm())
+    except Exception as e:
+        r["graph_error"] = "probe failed: " + str(e).splitlines()[0][:500]
+        return None
+    r["graph_probe_rel_err"] = {k: num(v) for k, v in errs.items()}
+    if max(errs.values()) > NORM_TOL:
+        r["graph_error"] = f"bottom-right probe at 128x384 off the float64 reference: {errs}"
+        return None
+    r["kernels_graph_bottom_right"] = kernel_names(lambda: attn_call(s, c, "cudnn_graph", False, graph))
+    sq = AttnCase("probe_square", 4096, 4096, HEADS_Q, 8, True)
+    ss = make_attn_set(sq, gen, False)
+    # The same square through SDPA (top-left causal), the graph with the top-left mask, and the
+    # graph with the bottom-right mask (identical scores on a square): the first two show the graph
+    # path runs SDPA's kernels at SDPA's speed; the third how cuDNN runs the bottom-right mask.
+    def call(path):
+        if path == "sdpa":
+            return attn_call(ss, sq, "causal", False)
+        q, k, v = (ss[n].transpose(1, 2) for n in ("q", "k", "v"))
+        return graph.attention(q, k, v, "causal" if path == "graph_top_left" else "causal_bottom_right")
+
+    cmp = {}
+    for path in ("sdpa", "graph_top_left", "graph"):
+        with sdpa_context("cudnn"):
+            tf = timer.measure(lambda i: call(path), 10)
+            out = call(path)
+            bwd = lambda: torch.autograd.grad(out, grad_inputs(ss, False), d_out(ss), retain_graph=True)
+            tb = timer.measure(lambda i: bwd(), 10)
+            cmp[path] = {"fwd_us": num(tf["median_s"] * 1e6), "bwd_us": num(tb["median_s"] * 1e6),
+                         "kernels": kernel_names(lambda: call(path)), "kernels_bwd": kernel_names(bwd)}
+        del out
+    cmp["graph_over_sdpa"] = {p: num(cmp["graph"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"]) for p in ("fwd", "bwd")}
+    cmp["graph_top_left_over_sdpa"] = {p: num(cmp["graph_top_left"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"])
+                                       for p in ("fwd", "bwd")}
+    r["graph_vs_sdpa_causal_4096_h32_kv8"] = cmp
+    del ss
+    torch.cuda.empty_cache()
+    return graph
+
+
+GRAPH_MASK = ("cuDNN graph API (cudnn_graph.py): diagonal alignment BOTTOM_RIGHT, right bound 0, "
+              "as Transformer Engine sets causal_bottom_right")
+
+
+def log_graph_probe(b, r):
+    """The cuDNN graph path's probe, in the log: what it was built against, its check, and its
+    time against PyTorch's SDPA on the same causal square."""
+    if "graph_build" not in r and "graph_error" not in r:
+        return
+    if "graph_error" in r:
+        log(f"#   cuDNN graph API for bottom-right causal: unavailable: {r['graph_error'].splitlines()[0]}")
+        return
+    gb, cmp = r["graph_build"], r.get("graph_vs_sdpa_causal_4096_h32_kv8", {})
+    log(f"#   cuDNN graph API for bottom-right causal: frontend {gb['cudnn_frontend']}, cuDNN runtime "
+        f"{gb['cudnn_runtime']} ({gb['cudnn_library']}), forward implementation {gb['implementation']}; "
+        f"probe 128x384 vs float64 {r['graph_probe_rel_err']}; kernels {r['kernels_graph_bottom_right']}")
+    if cmp:
+        log(f"#   causal 4096x4096 h32/8, fwd / bwd: SDPA {cmp['sdpa']['fwd_us']:.1f} / {cmp['sdpa']['bwd_us']:.1f} us; "
+            f"graph, top-left mask {cmp['graph_top_left']['fwd_us']:.1f} / {cmp['graph_top_left']['bwd_us']:.1f} us "
+            f"(x {cmp['graph_top_left_over_sdpa']['fwd']:.3f} / {cmp['graph_top_left_over_sdpa']['bwd']:.3f}); "
+            f"graph, bottom-right mask {cmp['graph']['fwd_us']:.1f} / {cmp['graph']['bwd_us']:.1f} us "
+            f"(x {cmp['graph_over_sdpa']['fwd']:.3f} / {cmp['graph_over_sdpa']['bwd']:.3f})")
+        for path in ("sdpa", "graph_top_left", "graph"):
+            log(f"#     {path}: fwd kernels {cmp[path]['kernels']}; bwd kernels {cmp[path]['kernels_bwd']}")
+
+
+def probe_summary(info):
+    """The probe as JSON for the environment block (without the graph object and the long reasons)."""
+    return {b: {k: v for k, v in r.items() if k not in ("reason_br", "graph", "sdpa_bottom_right")}
+            for b, r in info.items()}
 
 
 def run_attention_suite(o, mlog, timer):
@@ -774,8 +886,8 @@ def run_attention_suite(o, mlog, timer):
     import warnings
     with warnings.catch_warnings():  # SDPA's "kernel not used because" warnings of the probes' expected failures
         warnings.simplefilter("ignore")
-        info = probe_backends(o.backend_list)
-    mlog.environment["sdpa_probe"] = {b: {k: v for k, v in r.items() if k != "reason_br"} for b, r in info.items()}
+        info = probe_backends(o.backend_list, o, timer)
+    mlog.environment["sdpa_probe"] = probe_summary(info)
     backends = []
     for b in o.backend_list:
         r = info[b]
@@ -790,6 +902,7 @@ def run_attention_suite(o, mlog, timer):
             f"{'via ' + r['bottom_right'] if r['bottom_right'] else 'unsupported'}")
         log(f"#   kernels of a causal 256x256 call: {r['kernels_causal_square']}")
         log(f"#   kernels of a causal_lower_right 128x384 call: {r['kernels_lower_right']}")
+        log_graph_probe(b, r)
     log(f"# {len(cases)} cases x {len(backends)} backends, {o.iters} timed runs after >= {o.warmup} runs and "
         f">= {o.warmup_ms:g} ms of warm-up; check {int(o.check)} (O and dQ on sampled rows of heads 0 and hq-1, "
         "dK/dV on sampled key rows of the last KV head, float64; non-finite after NaN poisoning)")
@@ -823,7 +936,7 @@ def run_attention_suite(o, mlog, timer):
         ref = attn_reference(c, sets[0], rows, cols) if o.check else None
         ff = fwd_flops(c)
         for b in todo:
-            expand = info[b]["expand_kv"]
+            expand, graph = info[b]["expand_kv"], info[b].get("graph")
             mode = ("none" if not c.causal else
                     ("causal" if not c.bottom_right else info[b]["bottom_right"]))
             try:
@@ -832,10 +945,10 @@ def run_attention_suite(o, mlog, timer):
                     rel, hits = {}, (None, None)
                     if o.check:
                         fw, bw, rel, hf, hb = check_attention(c, sets[0], ref, rows, cols,
-                                                              lambda: attn_call(sets[0], c, mode, expand), expand)
+                                                              lambda: attn_call(sets[0], c, mode, expand, graph), expand)
                         hits = (hf, hb)
-                    tf = timer.measure(lambda i: attn_call(sets[i % nsets], c, mode, expand), o.iters)
-                    outs = [attn_call(s, c, mode, expand) for s in sets]
+                    tf = timer.measure(lambda i: attn_call(sets[i % nsets], c, mode, expand, graph), o.iters)
+                    outs = [attn_call(s, c, mode, expand, graph) for s in sets]
                     gis = [grad_inputs(s, expand) for s in sets]
                     dos = [d_out(s) for s in sets]
                     tb = timer.measure(lambda i: torch.autograd.grad(outs[i % nsets], gis[i % nsets],
@@ -859,7 +972,8 @@ def run_attention_suite(o, mlog, timer):
                        "heads_q": c.hq, "heads_kv": c.hk, "head_dim": HEAD_DIM, "mask": c.mask}
                 res = {"tflops": num((bf if backward else ff) / t["median_s"] * 1e-12), "sets": nsets,
                        "sdpa_mask": {"none": "none", "causal": "is_causal=True",
-                                     "lower_right": "attn_mask=causal_lower_right(sq, skv)"}[mode],
+                                     "lower_right": "attn_mask=causal_lower_right(sq, skv)",
+                                     "cudnn_graph": GRAPH_MASK}[mode],
                        "gqa": "expanded K/V outside the timed call" if expand else (
                            "enable_gqa=True" if c.hq != c.hk else "none")}
                 if o.check:
@@ -880,8 +994,11 @@ def run_cp_suite(o, mlog, timer):
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        info = probe_backends(o.backend_list)
+        info = probe_backends(o.backend_list, o, timer)
+    mlog.environment["sdpa_probe"] = probe_summary(info)
     log("#")
+    for b in o.backend_list:
+        log_graph_probe(b, info[b])
     log(f"# cp: {len(cases)} transport x pass cases from {o.cp_cases}; each distinct kernel shape timed once per "
         f"backend ({o.iters} runs after >= {o.warmup_ms:g} ms of warm-up), ranks' kernels listed by hcpsim's labels")
     log(f"# {'transport':<10} {'pass':>4} {'backend':>7} {'rank':>4} {'kernels':>7} {'compute':>10} {'clock':>5}")
@@ -936,7 +1053,7 @@ def run_cp_case(o, mlog, timer, gen, b, r, c, backward, name, timed):
                 sets = [make_attn_set(ac, gen, r["expand_kv"]) for _ in range(nsets)]
                 with sdpa_context(b):
                     if backward:
-                        outs = [attn_call(s_, ac, mode, r["expand_kv"]) for s_ in sets]
+                        outs = [attn_call(s_, ac, mode, r["expand_kv"], r.get("graph")) for s_ in sets]
                         gis = [grad_inputs(s_, r["expand_kv"]) for s_ in sets]
                         dos = [d_out(s_) for s_ in sets]
                         t = timer.measure(lambda i: torch.autograd.grad(outs[i % nsets], gis[i % nsets],
@@ -944,7 +1061,7 @@ def run_cp_case(o, mlog, timer, gen, b, r, c, backward, name, timed):
                                           o.iters)
                         del outs
                     else:
-                        t = timer.measure(lambda i: attn_call(sets[i % nsets], ac, mode, r["expand_kv"]), o.iters)
+                        t = timer.measure(lambda i: attn_call(sets[i % nsets], ac, mode, r["expand_kv"], r.get("graph")), o.iters)
                 del sets
                 torch.cuda.empty_cache()
                 timed[key] = t
@@ -971,7 +1088,10 @@ def run_cp_case(o, mlog, timer, gen, b, r, c, backward, name, timed):
          "sm_clock_mhz": statistics.median(clocks) if clocks else 0}
     # Each distinct kernel shape timed alone at the sustained clock; median_s: the slowest
     # rank's sum (hcpsim check sums every rank's kernels itself).
-    mlog.add(record("cp_attention", b, cfg, t, False, 0, {"kernels": kernels}))
+    res = {"kernels": kernels}
+    if "causal_bottom_right" in masks:
+        res["bottom_right_path"] = GRAPH_MASK if r["bottom_right"] == "cudnn_graph" else r["bottom_right"]
+    mlog.add(record("cp_attention", b, cfg, t, False, 0, res))
 
 
 # ----------------------------------------------------------------------------------------------
