@@ -128,7 +128,9 @@ void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measure
   const nlohmann::json* res = r.object("results");
   if (!res) return sink.error(r.path_of("results"), "missing", "cp_attention records carry per-kernel times",
                               "hcpcal writes results.kernels and results.peak_bytes");
-  ObjectReader rr(*res, r.path_of("results"), sink, {"kernels", "peak_bytes", "pool_granularity_bytes"});
+  // bottom_right_path: how hcpcal_torch ran bottom-right causal kernels (e.g. cuDNN's graph API), for the reader
+  ObjectReader rr(*res, r.path_of("results"), sink, {"kernels", "peak_bytes", "pool_granularity_bytes", "bottom_right_path"});
+  rr.string("bottom_right_path");
   cp.pool_granularity_bytes = double(rr.integer("pool_granularity_bytes", 1, int64_t(1) << 40).value_or(0));
   const nlohmann::json* list = rr.raw("kernels");
   if (!list->is_array() || list->empty())
@@ -137,7 +139,9 @@ void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measure
   for (size_t i = 0; i < list->size(); ++i) {
     CpKernelTime k;
     k.path = rr.path_of("kernels") + "[" + std::to_string(i) + "]";
-    ObjectReader kr((*list)[i], k.path, sink, {"rank", "label", "median_s", "min_s", "max_s"});
+    // back_to_back: hcpcal_torch timed the kernel in back-to-back runs (its Timer), for the reader
+    ObjectReader kr((*list)[i], k.path, sink, {"rank", "label", "median_s", "min_s", "max_s", "back_to_back"});
+    kr.boolean("back_to_back");
     for (const char* key : {"rank", "label", "median_s"}) require(kr, sink, key, "each kernel has rank, label and median_s");
     k.rank = kr.integer("rank", 0, std::max<int64_t>(cp.ranks - 1, 0), "a rank in [0, ranks)").value_or(0);
     k.label = kr.string("label").value_or("");
