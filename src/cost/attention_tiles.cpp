@@ -5,6 +5,7 @@
 #include <queue>
 #include <utility>
 
+#include "rules/cudnn_bottom_right.hpp"
 #include "rules/flash_bwd_workspace.hpp"
 
 namespace hcpsim {
@@ -127,6 +128,14 @@ int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend bac
   if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
   const int64_t split = units_per_kv_head(s, attention_kernel_geometry(backend, s));
   return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
+}
+
+AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability) {
+  AttentionShape x = s;
+  if (backend == AttentionBackend::CuDNN && s.mask == KernelMask::CausalBottomRight && s.window == 0 &&
+      cudnn_bottom_right_measured(compute_capability) && !cudnn_bottom_right_skips_masked_tiles(s.backward))
+    x.mask = KernelMask::None;
+  return x;
 }
 
 double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {

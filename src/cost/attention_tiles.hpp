@@ -97,6 +97,16 @@ struct AttentionTiling {
 // shape or sm_count is empty.
 double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend);
 
+// The kernel a backend runs for s on a GPU of SM version `compute_capability` (90 = sm_90): s
+// itself, but for cuDNN's backward of a bottom-right causal mask (Transformer Engine's all_gather
+// chunks) on sm_90, which skips no tile: it computes every tile of the sq x skv rectangle and
+// masks by value, in a no-mask kernel's time (cuDNN 9.19 on an H200, through its graph API,
+// calibrate/RESULTS.md "Tenth run": the 8192 x 8192 bottom-right backward 5255 us, the no-mask
+// square 5279 us, the top-left causal square 2911 us; its forward skips the masked tiles).
+// Returned with mask None; the scores stay s's. Other SM versions run other cuDNN kernels, not
+// measured: s unchanged (validate warns; rules/cudnn_bottom_right.hpp holds the rule).
+AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability);
+
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend = AttentionBackend::Hcpsim);

@@ -4,6 +4,7 @@
 #include "cost/calibration_file.hpp"
 #include "cost/default_calibrations.hpp"
 #include "cost/roofline.hpp"
+#include "workload/attention_common.hpp"
 
 #include <algorithm>
 #include <array>
@@ -366,9 +367,21 @@ double cudnn_gqa_reduce_s(const AttentionShape& s, AttentionBackend backend, dou
          std::max(kernel_floor_s, rows * double(s.head_dim_v) / rate);
 }
 
-double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend) {
-  if (backend != AttentionBackend::CuDNN || sm_count <= 0) return op.flops;
-  return op.flops * attention_balance(op.attn, sm_count, backend);
+const CostTableParameter& attention_table_parameter_for(const AttentionShape& s, AttentionBackend backend,
+                                                        const GpuSpec& gpu) {
+  return attention_table_parameter(s.backward, executed_attention_shape(s, backend, gpu.compute_capability).mask);
+}
+
+double attention_table_work(const Op& op, const GpuSpec& gpu, AttentionBackend backend) {
+  if (backend != AttentionBackend::CuDNN) return op.flops;
+  const int64_t sm_count = gpu.sm_count;
+  const AttentionShape x = executed_attention_shape(op.attn, backend, gpu.compute_capability);
+  double flops = op.flops;
+  if (x.mask != op.attn.mask) {  // every tile of the rectangle: scale the scores' FLOPs to it
+    const double visible = visible_elements(op.attn.sq, op.attn.skv, op.attn.mask, std::nullopt);
+    if (visible > 0) flops *= visible_elements(x.sq, x.skv, x.mask, std::nullopt) / visible;
+  }
+  return sm_count > 0 ? flops * attention_balance(x, sm_count, backend) : flops;
 }
 
 CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
@@ -390,11 +403,11 @@ double CostModel::compute_time_s(const Op& op) const {
         t = params_.attention_shape->time_s(op.attn);
         break;
       }
-      const EfficiencyTable& table = params_.*attention_table_parameter(op.attn.backward, op.attn.mask).member;
+      const EfficiencyTable& table = params_.*attention_table_parameter_for(op.attn, params_.attention_backend, gpu_).member;
       // The tables were measured at head dim 128: a kernel of head dim d sits on their size axis
       // where the head-dim-128 kernel of the same scores would (work x 128 / d).
       const double d = double(op.attn.head_dim_qk > 0 ? op.attn.head_dim_qk : 128);
-      const double work = attention_table_work(op, gpu_.sm_count, params_.attention_backend);
+      const double work = attention_table_work(op, gpu_, params_.attention_backend);
       const double eff = table.at(work * 128 / d);
       t = work / (gpu_.peak_bf16_flops_per_s * eff) *
               head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward) +

@@ -146,8 +146,14 @@ const std::vector<CostTableParameter>& cost_table_parameters();
 const std::vector<CostScalarParameter>& cost_scalar_parameters();
 
 // The attention table a kernel of this pass and mask takes its efficiency from (any causal
-// mask, top-left or bottom-right, takes the causal table).
+// mask, top-left or bottom-right, takes the causal table). Pass the executed kernel's mask
+// (attention_table_parameter_for below), not the scores'.
 const CostTableParameter& attention_table_parameter(bool backward, KernelMask mask);
+
+// The table of the kernel `backend` runs for s (executed_attention_shape, attention_tiles.hpp):
+// the one rule the simulator, `fit` and `check` use.
+const CostTableParameter& attention_table_parameter_for(const AttentionShape& s, AttentionBackend backend,
+                                                        const GpuSpec& gpu);
 
 // Exponentials per second of `gpu`'s special-function units (the softmax's exp): 16 per clock
 // per SM on sm_80 .. sm_100 (CUDA C++ Programming Guide, arithmetic instruction throughput:
@@ -165,10 +171,12 @@ double exp_ops_per_s(const GpuSpec& gpu);
 double head_dim_factor(const GpuSpec& gpu, double peak_flops_per_s, double efficiency, int64_t head_dim, bool backward);
 
 // The work an attention op's efficiency table is indexed by, and its time is proportional to:
-// for cuDNN, whose tables are fitted so, its FLOPs x attention_balance on `sm_count` SMs (the
-// busiest SM's share; a persistent kernel of unpublished schedule, attention_tiles.hpp); for the
-// other backends its FLOPs. The simulator, `fit` and `check` all index the tables by it.
-double attention_table_work(const Op& op, int64_t sm_count, AttentionBackend backend);
+// for cuDNN, whose tables are fitted so, the FLOPs of the kernel it executes (every tile of the
+// rectangle where executed_attention_shape drops the mask; op.flops, the scores', stay the
+// model FLOPs of MFU) x attention_balance on `sm_count` SMs (the busiest SM's share; a
+// persistent kernel of unpublished schedule, attention_tiles.hpp; none where gpu.sm_count is 0);
+// for the other backends its FLOPs. The simulator, `fit` and `check` all index the tables by it.
+double attention_table_work(const Op& op, const GpuSpec& gpu, AttentionBackend backend);
 
 // Seconds of the memory-bound kernels cuDNN's GQA backward runs after its main kernel: dK and dV
 // are computed per query head and summed over each KV head's group by two fmha_reduce_head kernels

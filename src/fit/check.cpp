@@ -96,7 +96,10 @@ std::string shape_text(const Measurement& m) {
     case MeasurementKind::CpStep:
       std::snprintf(buf, sizeof buf, "%lldx%lld h%lld/%lld %s %s", (long long)m.attention.sq, (long long)m.attention.skv,
                     (long long)m.attention.heads_q, (long long)m.attention.heads_kv,
-                    m.attention.mask == KernelMask::None ? "none" : "causal", m.attention.backward ? "bwd" : "fwd");
+                    m.attention.mask == KernelMask::None                ? "none"
+                    : m.attention.mask == KernelMask::CausalBottomRight ? "causbr"
+                                                                        : "causal",
+                    m.attention.backward ? "bwd" : "fwd");
       break;
     case MeasurementKind::Gemm:
       std::snprintf(buf, sizeof buf, "%lldx%lldx%lld", (long long)m.gemm.m, (long long)m.gemm.n, (long long)m.gemm.k);
@@ -320,7 +323,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
     }
     CheckRow row;
     row.m = &m;
-    row.parameter = parameter_of(m);
+    row.parameter = parameter_of(m, &gpu, calibration.attention_backend);
     row.measured_s = m.median_s;
     row.predicted_s = predicted_time_s(model, m);
     row.error = row.predicted_s / row.measured_s - 1;

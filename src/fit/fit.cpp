@@ -31,11 +31,12 @@ bool cache_resident_copy(const Measurement& m, const MeasurementSet& set) {
   return m.kind == MeasurementKind::Copy && m.copy_bytes_moved < kL2Multiple * 2 * l2;
 }
 
-std::string parameter_of(const Measurement& m) {
+std::string parameter_of(const Measurement& m, const GpuSpec* gpu, std::optional<AttentionBackend> calibration_backend) {
   switch (m.kind) {
     case MeasurementKind::Attention:
     case MeasurementKind::CpStep:
-      return attention_table_parameter(m.attention.backward, m.attention.mask).name;
+      return gpu ? attention_table_parameter_for(m.attention, rules_backend(m, calibration_backend), *gpu).name
+                 : attention_table_parameter(m.attention.backward, m.attention.mask).name;
     case MeasurementKind::Gemm: return "gemm";
     case MeasurementKind::Copy: return "memory_efficiency";
     case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);
@@ -119,8 +120,9 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
       continue;
     }
     if (cache_resident_copy(m, set)) continue;
-    groups[parameter_of(m)].push_back({measured_work(m, gpu, fitted), measured_efficiency(m, gpu, fitted)});
-    backend[parameter_of(m)] = m.backend;
+    const std::string parameter = parameter_of(m, &gpu, fitted);
+    groups[parameter].push_back({measured_work(m, gpu, fitted), measured_efficiency(m, gpu, fitted)});
+    backend[parameter] = m.backend;
   }
   for (const auto& name : calibration_table_names()) {
     auto it = groups.find(name);

@@ -51,8 +51,12 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
 // it out, since memory_efficiency describes HBM, and check lists it without predicting it.
 bool cache_resident_copy(const Measurement& m, const MeasurementSet& set);
 
-// The table a measurement's time comes from ("attention_bwd_causal", "gemm", "memory_efficiency").
-std::string parameter_of(const Measurement& m);
+// The table a measurement's time comes from ("attention_bwd_causal", "gemm", "memory_efficiency");
+// an attention record's is that of the kernel its rules backend runs on `gpu` (rules_backend,
+// attention_table_parameter_for; calibration_backend is that of a record without its own), or,
+// without a gpu (labels of warnings), that of its scores' mask.
+std::string parameter_of(const Measurement& m, const GpuSpec* gpu = nullptr,
+                         std::optional<AttentionBackend> calibration_backend = std::nullopt);
 
 // One line per parameter: name, samples, range, rms and max error; then the points.
 std::string format_fit(const CalibrationFile& c);

@@ -71,7 +71,7 @@ AttentionBackend rules_backend(const Measurement& m, std::optional<AttentionBack
 
 double measured_work(const Measurement& m, const GpuSpec& gpu, std::optional<AttentionBackend> calibration_backend) {
   if (m.kind != MeasurementKind::Attention && m.kind != MeasurementKind::CpStep) return measured_size(m);
-  return attention_table_work(measured_op(m), gpu.sm_count, rules_backend(m, calibration_backend));
+  return attention_table_work(measured_op(m), gpu, rules_backend(m, calibration_backend));
 }
 
 GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {

@@ -216,9 +216,11 @@ TEST_CASE("cuDNN's kernels have units but no modelled schedule: the busiest SM i
   op.compute_class = ComputeClass::Attention;
   op.attn = fwd;
   op.flops = 1e9;
-  CHECK(attention_table_work(op, 132, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 576).epsilon(1e-12));
-  CHECK(attention_table_work(op, 132, AttentionBackend::Flash) == 1e9);
-  CHECK(attention_table_work(op, 132, AttentionBackend::Hcpsim) == 1e9);
+  GpuSpec h200;
+  h200.sm_count = 132;
+  CHECK(attention_table_work(op, h200, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 576).epsilon(1e-12));
+  CHECK(attention_table_work(op, h200, AttentionBackend::Flash) == 1e9);
+  CHECK(attention_table_work(op, h200, AttentionBackend::Hcpsim) == 1e9);
 }
 
 TEST_CASE("cuDNN's GQA backward adds two memory-bound reductions of dK and dV over each group", "[model][cost]") {
@@ -236,4 +238,62 @@ TEST_CASE("cuDNN's GQA backward adds two memory-bound reductions of dK and dV ov
   CHECK(cudnn_gqa_reduce_s(shape(1024, 1024, 32, 32, true, true), AttentionBackend::CuDNN, 4.8e12, 0.5, 2e-6) == 0);
   CHECK(cudnn_gqa_reduce_s(bwd, AttentionBackend::Flash, 4.8e12, 0.5, 2e-6) == 0);
   CHECK(cudnn_gqa_reduce_s(bwd, AttentionBackend::Hcpsim, 4.8e12, 0.5, 2e-6) == 0);
+}
+
+TEST_CASE("cuDNN's bottom-right causal backward runs every tile of its rectangle", "[model][tiles][cost]") {
+  // Measured through cuDNN's graph API (calibrate/RESULTS.md, tenth run): the backward with a
+  // bottom-right causal mask takes the no-mask kernel's time; its forward, and any top-left
+  // causal kernel, skip the masked tiles.
+  AttentionShape br = shape(4096, 16384, 32, 8, false, true);
+  br.mask = KernelMask::CausalBottomRight;
+  CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 90).mask == KernelMask::None);
+  CHECK(executed_attention_shape(br, AttentionBackend::Flash, 90).mask == KernelMask::CausalBottomRight);
+  CHECK(executed_attention_shape(br, AttentionBackend::Hcpsim, 90).mask == KernelMask::CausalBottomRight);
+  AttentionShape fwd = br;
+  fwd.backward = false;
+  CHECK(executed_attention_shape(fwd, AttentionBackend::CuDNN, 90).mask == KernelMask::CausalBottomRight);
+  const AttentionShape top_left = shape(4096, 4096, 32, 8, true, true);
+  CHECK(executed_attention_shape(top_left, AttentionBackend::CuDNN, 90).mask == KernelMask::CausalTopLeft);
+  AttentionShape window = br;
+  window.window = 1024;  // a sliding window is a band: not this rule's case
+  CHECK(executed_attention_shape(window, AttentionBackend::CuDNN, 90).mask == KernelMask::CausalBottomRight);
+  // Measured on sm_90 only: other SM versions (A100 80, Blackwell 100) keep the scores' mask.
+  CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 100).mask == KernelMask::CausalBottomRight);
+  CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 80).mask == KernelMask::CausalBottomRight);
+  const GpuSpec gpu{"H200", 989e12, 1979e12, 141e9, 4.8e12, 90, 132};
+  GpuSpec b200 = gpu;
+  b200.compute_capability = 100;
+  CHECK(attention_table_parameter_for(br, AttentionBackend::CuDNN, gpu).name == std::string("attention_bwd_nomask"));
+  CHECK(attention_table_parameter_for(br, AttentionBackend::CuDNN, b200).name == std::string("attention_bwd_causal"));
+  CHECK(attention_table_parameter_for(br, AttentionBackend::Flash, gpu).name == std::string("attention_bwd_causal"));
+  CHECK(attention_table_parameter_for(fwd, AttentionBackend::CuDNN, gpu).name == std::string("attention_fwd_causal"));
+
+  // The table's work is the rectangle's FLOPs. Query row i of 4096 sees keys 0 .. i + 12288:
+  // visible = 4096 x 12288 + 4096 x 4097 / 2 = 58,722,304 of the 4096 x 16384 = 67,108,864 scores.
+  // Backward FLOPs 2.5 x 4 x hq x d x scores. Balance 1: 256 key units x 32 query heads = 8192
+  // units of 64 query steps, far more than 132 SMs hold at once.
+  const double per_score = 2.5 * 4 * 32 * 128;
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn = br;
+  op.flops = per_score * 58722304.0;
+  CHECK(attention_table_work(op, gpu, AttentionBackend::CuDNN) == Approx(per_score * 67108864.0).epsilon(1e-12));
+  CHECK(attention_table_work(op, gpu, AttentionBackend::Flash) == op.flops);
+  CHECK(attention_table_work(op, b200, AttentionBackend::CuDNN) == op.flops);
+
+  // So the cost model times it as the no-mask kernel of the same rectangle (same table, same
+  // work, same GQA reduction), and the top-left causal square of half the scores faster.
+  const CostModel model(gpu, Precision::BF16, default_cost_params(gpu, AttentionBackend::CuDNN));
+  Op rect = op;
+  rect.attn.mask = KernelMask::None;
+  rect.flops = per_score * 67108864.0;
+  CHECK(model.compute_time_s(op) == Approx(model.compute_time_s(rect)).epsilon(1e-12));
+  Op fwd_op = op;
+  fwd_op.attn = fwd;
+  fwd_op.flops = op.flops / 2.5;
+  Op fwd_rect = rect;
+  fwd_rect.attn.backward = false;
+  fwd_rect.flops = rect.flops / 2.5;
+  CHECK(model.compute_time_s(fwd_op) < model.compute_time_s(fwd_rect));  // the forward skips masked tiles
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "fit/check.hpp"
+#include "fit/fit.hpp"
 #include "fit/replay.hpp"
 #include "tests/fit/synthetic_measurements.hpp"
 
@@ -94,6 +95,46 @@ TEST_CASE("cuDNN's GQA backward: fit takes the group reductions off, check adds 
   }
   const CheckReport r = check_out_of_sample(set, node, knots(), nullptr);
   CHECK(r.rows.size() == 8);
+  CHECK(r.max_abs_error < 1e-9);
+}
+
+TEST_CASE("cuDNN's bottom-right causal backwards join the no-mask table at their rectangle's FLOPs", "[calibrate]") {
+  // cuDNN's backward of a bottom-right causal mask computes every tile (executed_attention_shape):
+  // records of it, made here on the synthetic no-mask backward curve at the FLOPs of their whole
+  // c x 2c rectangle (4 x 32 x 128 x 2c^2 x 2.5), must be fitted into that table, leave it
+  // exactly the curve, and be predicted exactly by check.
+  nlohmann::json list = test::synthetic_attention_measurements();
+  for (auto& m : list) m["backend"] = "cudnn";
+  for (int c : {1024, 2048, 4096}) {
+    const double flops = 4.0 * 32 * 128 * (2.0 * c * c) * 2.5;
+    const double t = flops / (test::kH200Peak * test::synthetic_attention_efficiency(flops, true));
+    list.push_back({{"kind", "attention"},
+                    {"backend", "cudnn"},
+                    {"config",
+                     {{"name", "c" + std::to_string(c) + "_prefix2"}, {"pass", "bwd"}, {"batch", 1}, {"sq", c},
+                      {"skv", 2 * c}, {"heads_q", 32}, {"heads_kv", 32}, {"head_dim", 128},
+                      {"mask", "causal_bottom_right"}}},
+                    {"iterations", 10},
+                    {"median_s", t},
+                    {"min_s", t},
+                    {"max_s", t},
+                    {"check", {{"done", true}, {"wrong", 0}}}});
+  }
+  const MeasurementSet set = parse_measurements_text(test::synthetic_measurement_file(list).dump(), "synthetic-br");
+  const Measurement& br = set.items.back();
+  REQUIRE(br.attention.mask == KernelMask::CausalBottomRight);
+  const ClusterSpec node = node_for_measurements(set.gpu_model, "");
+  REQUIRE(node.gpu.compute_capability == 90);
+  CHECK(parameter_of(br, &node.gpu) == "attention_bwd_nomask");
+  CHECK(parameter_of(br, &node.gpu, AttentionBackend::Flash) == "attention_bwd_nomask");  // its own backend decides
+  CHECK(parameter_of(br) == "attention_bwd_causal");  // no GPU given: the scores' mask
+  const FitResult fit = fit_calibration(set, node, knots());
+  for (const auto& t : fit.calibration.tables) {
+    INFO(t.name);
+    CHECK(t.fit.samples == (t.name == "attention_bwd_nomask" ? 9 : 6));
+    CHECK(t.fit.max_error < 1e-9);
+  }
+  const CheckReport r = check_out_of_sample(set, node, knots(), nullptr);
   CHECK(r.max_abs_error < 1e-9);
 }
 

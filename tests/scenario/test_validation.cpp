@@ -612,6 +612,33 @@ TEST_CASE("a renamed GPU without its SM count warns that cuDNN attention is time
   CHECK_FALSE(warned(parse(base())));  // the preset's GPU has its SMs
 }
 
+TEST_CASE("all_gather with cuDNN warns where its bottom-right backward is not measured (not sm_90)",
+          "[model][validate]") {
+  auto warned = [](const Outcome& o) {
+    for (const auto& w : o.scenario.warnings)
+      if (w.find("cuDNN's bottom-right causal backward (all_gather's chunks) is not measured") != std::string::npos)
+        return true;
+    return false;
+  };
+  json j = base();
+  j["parallel"]["cp_comm_type"] = "all_gather";
+  const Outcome h100 = parse(j);  // sm_90: measured (rules/cudnn_bottom_right.hpp), no warning
+  INFO(describe(h100));
+  REQUIRE(h100.valid);
+  CHECK_FALSE(warned(h100));
+  j["cluster"]["preset"] = "dgx-b200";  // sm_100: not measured
+  const Outcome b200 = parse(j);
+  INFO(describe(b200));
+  REQUIRE(b200.valid);
+  CHECK(b200.scenario.cluster.gpu.compute_capability == 100);
+  CHECK(warned(b200));
+  j["software"]["attention_backend"] = "flash";  // FlashAttention's own rules: no warning
+  CHECK_FALSE(warned(parse(j)));
+  j["software"].erase("attention_backend");
+  j["parallel"]["cp_comm_type"] = "p2p";  // no bottom-right kernels
+  CHECK_FALSE(warned(parse(j)));
+}
+
 TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
   for (const char* f : {"seed-a-hcp.json", "seed-b-tp2-a2a.json", "seed-c-p2p.json", "llama70b-h200-256k.json",
                         "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json"}) {
