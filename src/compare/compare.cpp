@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cost/cost_model.hpp"
 #include "sweep/choose.hpp"
 
 #include "common/strprintf.hpp"
@@ -237,6 +238,12 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
            strprintf("%.0f", outcome.rows[b.whole_row].result->step->tokens_per_s) + " vs " +
            strprintf("%.0f", br.step->tokens_per_s) + " tokens/s).";
   }
+  // What validation said of the picked layout itself; the cost model's warnings of the whole
+  // option (an unmeasured GPU's roofline) are printed with the run.
+  const std::vector<std::string> option_wide = cost_params_for(br.scenario).warnings;
+  for (const std::string& caveat : br.scenario.warnings)
+    if (std::find(option_wide.begin(), option_wide.end(), caveat) == option_wide.end())
+      w += "\n  Caveat of this layout: " + caveat + ".";
   for (size_t k = 1; k < res.ranking.size(); ++k) {
     const int o = res.ranking[k];
     const OptionVerdict& v = res.verdicts[o];

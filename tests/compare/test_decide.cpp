@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "compare/compare.hpp"
+#include "cost/cost_model.hpp"
+#include "scenario/presets.hpp"
 
 using namespace hcpsim;
 using nlohmann::json;
@@ -72,4 +74,17 @@ TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s
   CHECK(r.verdicts[0].econ.gpu_hours == Approx(144 * 19080.0 / 3600));
   CHECK_THAT(r.recommendation, Catch::Contains("It uses 128 of its 144 GPUs (16 idle but paid for)"));
   CHECK_THAT(r.recommendation, Catch::Contains("trains slower"));
+
+  // What validation said of the picked layout is a caveat of the pick; the cost model's warnings
+  // of the whole option (an unmeasured GPU's roofline), printed with the run, are not repeated.
+  Scenario& picked = o.rows[1].result->scenario;
+  picked.cluster.gpu = find_cluster_preset("gb200-nvl72")->spec.gpu;
+  const std::vector<std::string> option_wide = cost_params_for(picked).warnings;
+  REQUIRE_FALSE(option_wide.empty());  // the GB200's roofline
+  picked.warnings = option_wide;
+  picked.warnings.push_back("a warning of this layout alone");
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK_THAT(r.recommendation, Catch::Contains("\n  Caveat of this layout: a warning of this layout alone."));
+  for (const std::string& wide : option_wide)
+    CHECK_THAT(r.recommendation, !Catch::Contains("Caveat of this layout: " + wide));
 }
