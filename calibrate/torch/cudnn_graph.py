@@ -69,6 +69,16 @@ def frontend_version(frontend_dir):
     return ".".join(m.group(1) for m in v) if all(v) else None
 
 
+def cuda_runtime_major(include_dir):
+    """CUDA's major version from cuda_runtime_api.h (CUDART_VERSION 13000 -> 13), or None."""
+    try:
+        text = open(os.path.join(include_dir, "cuda_runtime_api.h")).read()
+    except OSError:
+        return None
+    m = re.search(r"#define CUDART_VERSION\s+(\d+)", text)
+    return int(m.group(1)) // 1000 if m else None
+
+
 def _cuda_home(torch):
     try:
         from torch.utils.cpp_extension import CUDA_HOME
@@ -106,6 +116,11 @@ def build_library(torch, frontend_dir, build_dir, log):
                      if os.path.isfile(os.path.join(d, "libnvrtc.so"))), None)
     if not cuda_lib:
         raise GraphUnavailable(f"no libnvrtc.so under {cuda_home}/lib64 (the CUDA toolkit; set CUDA_HOME)")
+    toolkit = cuda_runtime_major(os.path.join(cuda_home, "include"))
+    torch_cuda = int(str(torch.version.cuda).split(".")[0]) if torch.version.cuda else None
+    if toolkit != torch_cuda:  # the library's libcudart.so.<major> must be the one PyTorch loaded
+        raise GraphUnavailable(f"the CUDA toolkit at {cuda_home} is CUDA {toolkit}, PyTorch runs CUDA {torch_cuda}: "
+                               "set CUDA_HOME to a toolkit of PyTorch's major version")
     cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
     if not cxx:
         raise GraphUnavailable("no C++ compiler (g++) on PATH")
@@ -116,7 +131,8 @@ def build_library(torch, frontend_dir, build_dir, log):
            f"-I{os.path.join(cuda_home, 'include')}", f"-L{lib_dir}", f"-l:{os.path.basename(lib)}",
            f"-Wl,-rpath,{lib_dir}",
            # the frontend's own code calls the CUDA runtime, and NVRTC for its open-source engines
-           # (never asked for here); the process's libcudart (PyTorch's, same soname) serves it
+           # (never asked for here); the process's libcudart (PyTorch's: the same major version,
+           # checked above, so the same soname) serves it
            f"-L{cuda_lib}", "-lcudart", "-lnvrtc", f"-Wl,-rpath,{cuda_lib}"]
     desc = {"cudnn_library": lib, "cudnn_headers": include, "cudnn_header_version": ".".join(map(str, hv)),
             "cudnn_frontend": frontend_version(frontend_dir), "compiler": cxx}
@@ -157,6 +173,11 @@ class CudnnGraph:
         self.implementation = IMPLEMENTATIONS[implementation]
         self.workspace = {}  # shape bytes -> workspace bytes
         self.function = _make_function(torch)
+
+    def __del__(self):
+        ctx, self.ctx = getattr(self, "ctx", None), None
+        if ctx and getattr(self, "lib", None) is not None:
+            self.lib.hcpcal_sdpa_destroy(ctx)
 
     def versions(self):
         rt, fe = ctypes.c_int64(), ctypes.c_int64()

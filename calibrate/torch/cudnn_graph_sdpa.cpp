@@ -20,7 +20,9 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace fe = cudnn_frontend;
@@ -125,7 +127,11 @@ extern "C" {
 
 // A context: one cuDNN handle and the graphs built so far. nullptr on failure (err says why).
 HCPCAL_EXPORT void* hcpcal_sdpa_create(char* err, int err_len) {
-  auto* c = new Context;
+  auto* c = new (std::nothrow) Context;
+  if (!c) {
+    fail(err, err_len, "out of host memory");
+    return nullptr;
+  }
   const cudnnStatus_t st = cudnnCreate(&c->handle);
   if (st != CUDNN_STATUS_SUCCESS) {
     fail(err, err_len, std::string("cudnnCreate: ") + cudnnGetErrorString(st));
@@ -151,52 +157,61 @@ HCPCAL_EXPORT void hcpcal_sdpa_versions(int64_t* cudnn_runtime, int64_t* fronten
 
 // Builds (once) the graph of `shape` and returns its workspace size in bytes; -1 on failure.
 HCPCAL_EXPORT int64_t hcpcal_sdpa_prepare(void* ctx, const HcpcalSdpaShape* shape, char* err, int err_len) {
-  auto* c = static_cast<Context*>(ctx);
-  const auto key = key_of(*shape);
-  auto it = c->graphs.find(key);
-  if (it == c->graphs.end()) {
-    std::shared_ptr<fe::graph::Graph> g;
-    try {
-      g = make_graph(*shape);
-    } catch (const std::exception& e) {
-      fail(err, err_len, std::string("graph: ") + e.what());
-      return -1;
+  // Nothing may throw across the C boundary (ctypes): every failure is a message and -1.
+  try {
+    auto* c = static_cast<Context*>(ctx);
+    const auto key = key_of(*shape);
+    auto it = c->graphs.find(key);
+    if (it == c->graphs.end()) {
+      std::shared_ptr<fe::graph::Graph> g = make_graph(*shape);
+      auto st = g->build(c->handle, {fe::HeurMode_t::A});
+      if (!st.is_good()) {
+        fail(err, err_len, "cuDNN graph build: " + st.get_message());
+        return -1;
+      }
+      it = c->graphs.emplace(key, std::move(g)).first;
     }
-    auto st = g->build(c->handle, {fe::HeurMode_t::A});
+    int64_t workspace_bytes = 0;
+    auto st = it->second->get_workspace_size(workspace_bytes);
     if (!st.is_good()) {
-      fail(err, err_len, "cuDNN graph build: " + st.get_message());
+      fail(err, err_len, "workspace size: " + st.get_message());
       return -1;
     }
-    it = c->graphs.emplace(key, std::move(g)).first;
+    return workspace_bytes;
+  } catch (const std::exception& e) {
+    fail(err, err_len, std::string("cuDNN graph: ") + e.what());
+  } catch (...) {
+    fail(err, err_len, "cuDNN graph: unknown exception");
   }
-  int64_t workspace_bytes = 0;
-  auto st = it->second->get_workspace_size(workspace_bytes);
-  if (!st.is_good()) {
-    fail(err, err_len, "workspace size: " + st.get_message());
-    return -1;
-  }
-  return workspace_bytes;
+  return -1;
 }
 
 // Runs `shape`'s graph on `stream`. ptrs: forward q, k, v, o, stats; backward q, k, v, o, dO,
 // stats, dq, dk, dv (device pointers). 0 on success.
-HCPCAL_EXPORT int hcpcal_sdpa_run(void* ctx, const HcpcalSdpaShape* shape, void* const* ptrs, void* workspace, void* stream,
-                    char* err, int err_len) {
-  auto* c = static_cast<Context*>(ctx);
-  auto it = c->graphs.find(key_of(*shape));
-  if (it == c->graphs.end()) return fail(err, err_len, "shape not prepared (call hcpcal_sdpa_prepare first)");
-  const cudnnStatus_t sst = cudnnSetStream(c->handle, static_cast<cudaStream_t>(stream));
-  if (sst != CUDNN_STATUS_SUCCESS) return fail(err, err_len, std::string("cudnnSetStream: ") + cudnnGetErrorString(sst));
-  std::unordered_map<int64_t, void*> pack;
-  if (!shape->backward) {
-    pack = {{kQ, ptrs[0]}, {kK, ptrs[1]}, {kV, ptrs[2]}, {kO, ptrs[3]}, {kStats, ptrs[4]}};
-  } else {
-    pack = {{kQ, ptrs[0]},     {kK, ptrs[1]},  {kV, ptrs[2]},  {kO, ptrs[3]}, {kDO, ptrs[4]},
-            {kStats, ptrs[5]}, {kDQ, ptrs[6]}, {kDK, ptrs[7]}, {kDV, ptrs[8]}};
+HCPCAL_EXPORT int hcpcal_sdpa_run(void* ctx, const HcpcalSdpaShape* shape, void* const* ptrs, void* workspace,
+                                  void* stream, char* err, int err_len) {
+  try {
+    auto* c = static_cast<Context*>(ctx);
+    auto it = c->graphs.find(key_of(*shape));
+    if (it == c->graphs.end()) return fail(err, err_len, "shape not prepared (call hcpcal_sdpa_prepare first)");
+    const cudnnStatus_t sst = cudnnSetStream(c->handle, static_cast<cudaStream_t>(stream));
+    if (sst != CUDNN_STATUS_SUCCESS)
+      return fail(err, err_len, std::string("cudnnSetStream: ") + cudnnGetErrorString(sst));
+    std::unordered_map<int64_t, void*> pack;
+    if (!shape->backward) {
+      pack = {{kQ, ptrs[0]}, {kK, ptrs[1]}, {kV, ptrs[2]}, {kO, ptrs[3]}, {kStats, ptrs[4]}};
+    } else {
+      pack = {{kQ, ptrs[0]},     {kK, ptrs[1]},  {kV, ptrs[2]},  {kO, ptrs[3]}, {kDO, ptrs[4]},
+              {kStats, ptrs[5]}, {kDQ, ptrs[6]}, {kDK, ptrs[7]}, {kDV, ptrs[8]}};
+    }
+    auto st = it->second->execute(c->handle, pack, workspace);
+    if (!st.is_good()) return fail(err, err_len, "cuDNN graph execute: " + st.get_message());
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(err, err_len, std::string("cuDNN graph: ") + e.what());
+  } catch (...) {
+    return fail(err, err_len, "cuDNN graph: unknown exception");
   }
-  auto st = it->second->execute(c->handle, pack, workspace);
-  if (!st.is_good()) return fail(err, err_len, "cuDNN graph execute: " + st.get_message());
-  return 0;
 }
 
 }  // extern "C"

@@ -825,20 +825,25 @@ def probe_cudnn_graph(o, timer, gen, s, c, r):
         q, k, v = (ss[n].transpose(1, 2) for n in ("q", "k", "v"))
         return graph.attention(q, k, v, "causal" if path == "graph_top_left" else "causal_bottom_right")
 
-    cmp = {}
-    for path in ("sdpa", "graph_top_left", "graph"):
-        with sdpa_context("cudnn"):
-            tf = timer.measure(lambda i: call(path), 10)
-            out = call(path)
-            bwd = lambda: torch.autograd.grad(out, grad_inputs(ss, False), d_out(ss), retain_graph=True)
-            tb = timer.measure(lambda i: bwd(), 10)
-            cmp[path] = {"fwd_us": num(tf["median_s"] * 1e6), "bwd_us": num(tb["median_s"] * 1e6),
-                         "kernels": kernel_names(lambda: call(path)), "kernels_bwd": kernel_names(bwd)}
-        del out
-    cmp["graph_over_sdpa"] = {p: num(cmp["graph"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"]) for p in ("fwd", "bwd")}
-    cmp["graph_top_left_over_sdpa"] = {p: num(cmp["graph_top_left"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"])
-                                       for p in ("fwd", "bwd")}
-    r["graph_vs_sdpa_causal_4096_h32_kv8"] = cmp
+    # Evidence only: where it fails (memory, a GPU whose top-left graph does not build), the
+    # graph path stays, checked above, and the probe says why the comparison is missing.
+    try:
+        cmp = {}
+        for path in ("sdpa", "graph_top_left", "graph"):
+            with sdpa_context("cudnn"):
+                tf = timer.measure(lambda i: call(path), 10)
+                out = call(path)
+                bwd = lambda: torch.autograd.grad(out, grad_inputs(ss, False), d_out(ss), retain_graph=True)
+                tb = timer.measure(lambda i: bwd(), 10)
+                cmp[path] = {"fwd_us": num(tf["median_s"] * 1e6), "bwd_us": num(tb["median_s"] * 1e6),
+                             "kernels": kernel_names(lambda: call(path)), "kernels_bwd": kernel_names(bwd)}
+            del out
+        cmp["graph_over_sdpa"] = {p: num(cmp["graph"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"]) for p in ("fwd", "bwd")}
+        cmp["graph_top_left_over_sdpa"] = {p: num(cmp["graph_top_left"][f"{p}_us"] / cmp["sdpa"][f"{p}_us"])
+                                           for p in ("fwd", "bwd")}
+        r["graph_vs_sdpa_causal_4096_h32_kv8"] = cmp
+    except Exception as e:
+        r["graph_vs_sdpa_error"] = str(e).splitlines()[0][:500] if str(e) else type(e).__name__
     del ss
     torch.cuda.empty_cache()
     return graph
@@ -860,6 +865,8 @@ def log_graph_probe(b, r):
     log(f"#   cuDNN graph API for bottom-right causal: frontend {gb['cudnn_frontend']}, cuDNN runtime "
         f"{gb['cudnn_runtime']} ({gb['cudnn_library']}), forward implementation {gb['implementation']}; "
         f"probe 128x384 vs float64 {r['graph_probe_rel_err']}; kernels {r['kernels_graph_bottom_right']}")
+    if "graph_vs_sdpa_error" in r:
+        log(f"#   causal 4096x4096 h32/8 through SDPA and the graph: not compared: {r['graph_vs_sdpa_error']}")
     if cmp:
         log(f"#   causal 4096x4096 h32/8, fwd / bwd: SDPA {cmp['sdpa']['fwd_us']:.1f} / {cmp['sdpa']['bwd_us']:.1f} us; "
             f"graph, top-left mask {cmp['graph_top_left']['fwd_us']:.1f} / {cmp['graph_top_left']['bwd_us']:.1f} us "

@@ -238,9 +238,14 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
            strprintf("%.0f", outcome.rows[b.whole_row].result->step->tokens_per_s) + " vs " +
            strprintf("%.0f", br.step->tokens_per_s) + " tokens/s).";
   }
-  // What validation said of the picked layout itself; the cost model's warnings of the whole
-  // option (an unmeasured GPU's roofline) are printed with the run.
-  const std::vector<std::string> option_wide = cost_params_for(br.scenario).warnings;
+  // What validation said of the picked layout's scenario; the cost model's warnings of the whole
+  // option (an unmeasured GPU's roofline) are printed with the run. The layout was simulated, so
+  // its cost parameters load; should they not, every warning is listed.
+  std::vector<std::string> option_wide;
+  try {
+    option_wide = cost_params_for(br.scenario).warnings;
+  } catch (const std::exception&) {
+  }
   for (const std::string& caveat : br.scenario.warnings)
     if (std::find(option_wide.begin(), option_wide.end(), caveat) == option_wide.end())
       w += "\n  Caveat of this layout: " + caveat + ".";

@@ -101,8 +101,8 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
 // itself, but for cuDNN's backward of a bottom-right causal mask (Transformer Engine's all_gather
 // chunks) on sm_90, which skips no tile: it computes every tile of the sq x skv rectangle and
 // masks by value, in a no-mask kernel's time (cuDNN 9.19 on an H200, through its graph API,
-// calibrate/RESULTS.md "Tenth run": the 8192 x 8192 bottom-right backward 5255 us, the no-mask
-// square 5279 us, the top-left causal square 2911 us; its forward skips the masked tiles).
+// calibrate/RESULTS.md "Tenth run": 32 on 8 heads, the 8192 x 8192 bottom-right backward 5255 us,
+// the no-mask square 5378 us, the top-left causal square 2983 us; its forward skips the masked tiles).
 // Returned with mask None; the scores stay s's. Other SM versions run other cuDNN kernels, not
 // measured: s unchanged (validate warns; rules/cudnn_bottom_right.hpp holds the rule).
 AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability);

@@ -271,6 +271,10 @@ std::set<std::string> fit_half(const MeasurementSet& set) {
   for (const auto& m : set.items) {
     if (m.kind == MeasurementKind::CpStep || m.kind == MeasurementKind::CpRun || m.kind == MeasurementKind::Layer)
       continue;  // never fitted on: never in the fit half
+    // Attention groups by the scores' mask, both passes of a shape together (one half or the
+    // other). A cuDNN bottom-right shape's backward is fitted into the no-mask table
+    // (executed_attention_shape) yet alternates here among the causal shapes: the halves stay
+    // disjoint, only its place in the no-mask table's alternation is not planned.
     const std::string param = m.kind != MeasurementKind::Attention     ? parameter_of(m)
                               : m.attention.mask == KernelMask::None ? "attention_nomask"
                                                                      : "attention_causal";  // both passes

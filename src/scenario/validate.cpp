@@ -1,5 +1,6 @@
 #include "scenario/validate.hpp"
 
+#include "common/strprintf.hpp"
 #include "rules/cudnn_bottom_right.hpp"
 
 #include <string>
@@ -326,12 +327,21 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (cluster && sc.software.attention_backend == AttentionBackend::CuDNN && sc.cluster.gpu.sm_count <= 0)
     c.warn("cluster.gpu has no sm_count: cuDNN attention is timed by its FLOPs alone, not by its busiest SM (a launch "
            "of few units, e.g. short CP chunks of few heads, is predicted fast; docs/cost-model.md); give sm_count");
-  if (cluster && sizes && sc.software.attention_backend == AttentionBackend::CuDNN && c.cp() > 1 &&
-      sc.parallel.cp_comm_type == CpCommType::AllGather && !cudnn_bottom_right_measured(sc.cluster.gpu.compute_capability))
-    c.warn("cuDNN's bottom-right causal backward (all_gather's chunks) is not measured on " + sc.cluster.gpu.name +
-           ": hcpsim assumes it skips the masked tiles, as the forward does; on an H200 (sm_90) it computes every tile, "
-           "(2 CP + 1) / (2 CP) of the causal work (+12.5% backward attention at CP 4; docs/cost-model.md), so this "
-           "layout may be optimistic");
+  if (cluster && sizes && model && training && sc.software.attention_backend == AttentionBackend::CuDNN && c.cp() > 1 &&
+      sc.parallel.cp_comm_type == CpCommType::AllGather && sc.training.attn_mask_type == AttnMaskType::Causal) {
+    // all_gather's chunks are bottom-right causal kernels (rules/cudnn_bottom_right.hpp): how
+    // cuDNN runs them is measured on sm_90 without a sliding window only.
+    const bool window = sc.model.sliding_window.has_value();
+    if (window || !cudnn_bottom_right_measured(sc.cluster.gpu.compute_capability)) {
+      const double cp = double(c.cp());
+      c.warn("cuDNN's bottom-right causal backward (all_gather's chunks" + std::string(window ? ", with a sliding window" : "") +
+             ") is not measured on " + sc.cluster.gpu.name +
+             ": hcpsim assumes it skips the masked tiles, as the forward does; on an H200 (sm_90, no window) it computes "
+             "every tile, (2 CP + 1) / (2 CP) of the causal work (+" + strprintf("%.1f", 100 / (2 * cp)) +
+             "% backward attention at CP " + std::to_string(c.cp()) +
+             "; docs/cost-model.md), so this layout may be optimistic");
+    }
+  }
   if (model && cluster && sc.model.kv_channels != 128 && (sc.cluster.gpu.sm_count <= 0 || sc.cluster.gpu.sm_clock_mhz <= 0))
     c.warn("cluster.gpu has no sm_count and sm_clock_mhz: attention at head dim " + std::to_string(sc.model.kv_channels) +
            " is timed as at head dim 128 (the softmax's exponential rate is unknown; docs/cost-model.md, head dims)");
