@@ -50,33 +50,34 @@ def loaded_cudnn_library():
     return None
 
 
-def header_version(include_dir):
-    """(major, minor, patch) from cudnn_version.h, or None."""
+def header_defines(path, names):
+    """The integer values of `#define NAME <digits>` for each of `names` in the header at `path`;
+    None when the file cannot be read or any of them is missing."""
     try:
-        text = open(os.path.join(include_dir, "cudnn_version.h")).read()
+        text = open(path).read()
     except OSError:
         return None
-    v = [re.search(rf"#define CUDNN_{k}\s+(\d+)", text) for k in ("MAJOR", "MINOR", "PATCHLEVEL")]
-    return tuple(int(m.group(1)) for m in v) if all(v) else None
+    found = [re.search(rf"#define {n}\s+(\d+)", text) for n in names]
+    return tuple(int(m.group(1)) for m in found) if all(found) else None
+
+
+def header_version(include_dir):
+    """cuDNN's (major, minor, patch) from cudnn_version.h, or None."""
+    return header_defines(os.path.join(include_dir, "cudnn_version.h"),
+                          ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"))
 
 
 def frontend_version(frontend_dir):
-    try:
-        text = open(os.path.join(frontend_dir, "include", "cudnn_frontend_version.h")).read()
-    except OSError:
-        return None
-    v = [re.search(rf"#define CUDNN_FRONTEND_{k}_VERSION\s+(\d+)", text) for k in ("MAJOR", "MINOR", "PATCH")]
-    return ".".join(m.group(1) for m in v) if all(v) else None
+    """The cuDNN frontend's "major.minor.patch", or None."""
+    v = header_defines(os.path.join(frontend_dir, "include", "cudnn_frontend_version.h"),
+                       tuple(f"CUDNN_FRONTEND_{k}_VERSION" for k in ("MAJOR", "MINOR", "PATCH")))
+    return ".".join(map(str, v)) if v else None
 
 
 def cuda_runtime_major(include_dir):
     """CUDA's major version from cuda_runtime_api.h (CUDART_VERSION 13000 -> 13), or None."""
-    try:
-        text = open(os.path.join(include_dir, "cuda_runtime_api.h")).read()
-    except OSError:
-        return None
-    m = re.search(r"#define CUDART_VERSION\s+(\d+)", text)
-    return int(m.group(1)) // 1000 if m else None
+    v = header_defines(os.path.join(include_dir, "cuda_runtime_api.h"), ("CUDART_VERSION",))
+    return v[0] // 1000 if v else None
 
 
 def _cuda_home(torch):
@@ -205,9 +206,8 @@ class CudnnGraph:
 
     def _shape(self, q, k, mask, backward):
         b, hq, sq, d = q.shape
-        s = _Shape(batch=b, heads_q=hq, heads_kv=k.shape[1], sq=sq, skv=k.shape[2], head_dim=d, mask=mask,
-                   backward=int(backward), implementation=self.implementation, scale=d ** -0.5)
-        return s
+        return _Shape(batch=b, heads_q=hq, heads_kv=k.shape[1], sq=sq, skv=k.shape[2], head_dim=d, mask=mask,
+                      backward=int(backward), implementation=self.implementation, scale=d ** -0.5)
 
     def forward(self, q, k, v, mask):
         t = self.torch
