@@ -166,8 +166,12 @@ def anchor_comparisons(rows, hcpsim):
     got, not_run = [], []
 
     def curve(rid, preset):  # Azure all_reduce curves, 1 node, sizes >= 1 MiB
+        # The guide runs `NCCL_ALGO=NVLS all_reduce_perf -b 8 -e 8G -f 2 -g 8` on 8 GPUs
+        # (Azure/AI-benchmarking-guide, Benchmarks/NVIDIA/NCCLBandwidth.py): NVLS is forced at
+        # every size, so hcpsim forces it too instead of NCCL's own choice (ring/LL at 1 MiB).
         vals = by_id[rid]["measurement"]["value"]
-        pts = run_collective(hcpsim, ["--cluster", preset, "--op", "all_reduce", "-b", "1M", "-e", "8G"])
+        pts = run_collective(hcpsim, ["--cluster", preset, "--op", "all_reduce", "-b", "1M", "-e", "8G",
+                                      "--algo", "nvls"])
         pred = {int(p["size_bytes"]): p for p in pts}
         for name, meas in vals.items():
             if name in SIZE_NAMES:
