@@ -14,13 +14,20 @@ measurements and is not made here. Each file keeps the fit's header (GPU, peaks,
 measurements it came from). docs/cost-model.md says which committed files made the defaults.
 
   python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
-      calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json
+      calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
+      --held-out calibrate/results/h200-v17-torch-attention-mid.json
+
+With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
+check --in-sample`), and the file keeps the result as "held_out_check": the band hcpsim gives its
+attention predictions (docs/cost-model.md, bands).
 
 Exit 0; 2 on bad arguments; 3 when a fit fails.
 """
 import argparse
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,6 +48,47 @@ def fit(hcpsim, measurements, backend):
             return json.load(f)
     finally:
         os.unlink(path)
+
+
+ROW = re.compile(r"\s(\d+\.\d+)\s+(\d+\.\d+)\s+([-+]\d+\.\d+)(?:\s|$)")  # measured, predicted (us), error (%)
+TOTAL = re.compile(r"^# cases (\d+) ")
+
+
+def held_out_check(hcpsim, doc, held_out, backend):
+    """`hcpsim check --in-sample` of the calibration `doc` on the held-out measurement files, its
+    attention kernels of `backend`: the time-weighted rms relative error (the error of a kernel
+    drawn in proportion to its time, as a step's attention time is made of them), the median and
+    max |error|, the case count; calibration-format's "held_out_check"."""
+    fd, path = tempfile.mkstemp(suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f)
+        r = subprocess.run([hcpsim, "check", *held_out, "--calibration", path, "--in-sample", "--backend", backend,
+                            "--kind", "attention"], capture_output=True, text=True)
+    finally:
+        os.unlink(path)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        raise RuntimeError(f"hcpsim check --backend {backend} on the held-out files exited {r.returncode}")
+    rows, total = [], None
+    for line in r.stdout.splitlines():
+        if line.startswith("#"):
+            m = TOTAL.match(line)
+            if m:
+                total = int(m.group(1))
+            continue
+        m = ROW.search(line)
+        if m:
+            rows.append((float(m.group(1)), abs(float(m.group(3))) / 100))
+    if not rows or total != len(rows):
+        raise RuntimeError(f"hcpsim check's table on the held-out files: {len(rows)} rows read, its summary says {total}")
+    weight = sum(t for t, _ in rows)
+    errors = sorted(e for _, e in rows)
+    n = len(errors)
+    median = errors[n // 2] if n % 2 else (errors[n // 2 - 1] + errors[n // 2]) / 2
+    return {"attention": {"relative": math.sqrt(sum(t * e * e for t, e in rows) / weight),
+                          "median_error": median, "max_error": errors[-1], "cases": n,
+                          "measurements": " ".join(held_out)}}
 
 
 def keep(calibration, names, extra=()):
@@ -82,14 +130,19 @@ def main(argv):
     p.add_argument("measurements", nargs="+", help="hcpcal_torch measurements.json files (one set)")
     p.add_argument("--hcpsim", default="build/hcpsim", help="the hcpsim binary (default build/hcpsim)")
     p.add_argument("--out", default="src/cost/defaults", help="folder of the defaults (default src/cost/defaults)")
+    p.add_argument("--held-out", nargs="+", default=[], metavar="FILE",
+                   help="measurements the fits do not see: each attention default is checked on them, and the "
+                        "result (held_out_check) is the band of its predictions")
     o = p.parse_args(argv[1:])
     if not os.path.isdir(o.out):
         p.error(f"--out: {o.out} is not a folder")
     if not (os.path.isfile(o.hcpsim) and os.access(o.hcpsim, os.X_OK)):
         p.error(f"--hcpsim: {o.hcpsim} is not an executable file (build hcpsim first, or name it)")
-    for m in o.measurements:
+    for m in o.measurements + o.held_out:
         if not os.path.isfile(m):
             p.error(f"measurements: {m} is not a file")
+    if set(o.measurements) & set(o.held_out):
+        p.error("--held-out: a file both fitted on and held out")
     try:
         cudnn = fit(o.hcpsim, o.measurements, "cudnn")
         flash = fit(o.hcpsim, o.measurements, "flash")
@@ -101,6 +154,9 @@ def main(argv):
                 "h200-flash.json": keep(flash, ATTENTION, ("attention_shape",)),
                 "h200-memory-bound.json": keep(cudnn, memory)}
         docs["h200-memory-bound.json"].pop("attention_backend", None)
+        if o.held_out:
+            for name, backend in (("h200-cudnn.json", "cudnn"), ("h200-flash.json", "flash")):
+                docs[name]["held_out_check"] = held_out_check(o.hcpsim, docs[name], o.held_out, backend)
         write_all(o.out, docs)
     except (RuntimeError, OSError, KeyError, json.JSONDecodeError) as e:
         print(f"make_defaults: {e}", file=sys.stderr)

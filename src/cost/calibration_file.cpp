@@ -9,6 +9,7 @@
 #include "common/diagnostics.hpp"
 #include "common/json_reader.hpp"
 #include "common/json_text.hpp"
+#include "common/strprintf.hpp"
 
 namespace hcpsim {
 
@@ -221,6 +222,28 @@ const std::vector<std::string>& calibration_scalar_names() {
   return n;
 }
 
+namespace {
+
+// "held_out_check": {"attention": {"relative", "median_error", "max_error", "cases", "measurements"}}.
+std::optional<HeldOutCheck> read_held_out(const nlohmann::json& j, const std::string& path, DiagnosticSink& sink) {
+  ObjectReader hr(j, path, sink, {"attention"});
+  const nlohmann::json* a = hr.object("attention");
+  if (!a) return std::nullopt;
+  ObjectReader ar(*a, hr.path_of("attention"), sink, {"relative", "median_error", "max_error", "cases", "measurements"});
+  require(ar, sink, "relative", "give the time-weighted rms relative error of the held-out check (0.02 = 2%)");
+  HeldOutCheck k;
+  const std::optional<double> relative = ar.number("relative", 0, 10);
+  k.median_error = ar.number("median_error", 0, 10).value_or(0);
+  k.max_error = ar.number("max_error", 0, 10).value_or(0);
+  k.cases = ar.integer("cases", 1, 100000000).value_or(0);
+  k.measurements = ar.string("measurements").value_or("");
+  if (!relative) return std::nullopt;
+  k.relative = *relative;
+  return k;
+}
+
+}  // namespace
+
 CalibrationFile parse_calibration_text(const std::string& text, const std::string& source, const std::string& json_path) {
   DiagnosticSink sink;
   CalibrationFile c;
@@ -228,7 +251,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (!doc) sink.throw_if_any();
   ObjectReader top(*doc, json_path, sink,
                    {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
-                    "collectives", "attention_shape", "attention_backend"});
+                    "collectives", "attention_shape", "attention_backend", "held_out_check"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
   if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV3 && *f != kFormatV2 && *f != kFormatV1)
     sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
@@ -279,6 +302,7 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (const nlohmann::json* list = top.raw("collectives")) read_collectives(*list, top.path_of("collectives"), sink, c);
   if (const nlohmann::json* a = top.object("attention_shape")) c.attention_shape = read_attention_shape(*a, top.path_of("attention_shape"), sink);
   c.attention_backend = top.choice("attention_backend", named_choices(kAttentionBackends));
+  if (const nlohmann::json* h = top.object("held_out_check")) c.attention_held_out = read_held_out(*h, top.path_of("held_out_check"), sink);
   const bool has_attention =
       c.attention_shape || std::any_of(c.tables.begin(), c.tables.end(),
                                        [](const CalibratedTable& t) { return is_attention_parameter(t.name); });
@@ -348,6 +372,10 @@ std::string calibration_to_json(const CalibrationFile& c) {
   j["parameters"] = params;
   if (c.attention_backend) j["attention_backend"] = to_string(*c.attention_backend);
   if (c.attention_shape) j["attention_shape"] = attention_shape_json(*c.attention_shape);
+  if (const auto& h = c.attention_held_out)
+    j["held_out_check"]["attention"] = {{"relative", h->relative}, {"median_error", h->median_error},
+                                        {"max_error", h->max_error}, {"cases", h->cases},
+                                        {"measurements", h->measurements}};
   if (!c.collectives.empty()) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& k : c.collectives) {
@@ -381,6 +409,18 @@ double attention_fit_residual(const CalibrationFile& c) {
   if (c.attention_shape)
     for (const auto& part : attention_shape_parts()) r = std::max(r, ((*c.attention_shape).*part.fit).rms_error);
   return r;
+}
+
+void set_attention_evidence(const CalibrationFile& c, const std::string& what, CostParams& p) {
+  const auto pct = [](double x) { return strprintf("%.1f%%", 100 * x); };
+  if (const auto& h = c.attention_held_out) {
+    p.set_evidence("attention", h->relative,
+                   "time-weighted rms error of " + what + " on " + std::to_string(h->cases) +
+                       " kernels it was not fitted on (" + h->measurements + "; median " + pct(h->median_error) +
+                       ", max " + pct(h->max_error) + ")");
+    return;
+  }
+  p.set_evidence("attention", attention_fit_residual(c), "rms residual of " + what + " (in sample: `hcpsim check` tells out of sample)");
 }
 
 bool depends_on_gpu_model(const std::string& parameter) {
@@ -438,9 +478,8 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   } else if (c.attention_shape) {
     left_out.push_back("attention_shape");
   }
-  // Evidence of what was taken: the fit's own residuals.
-  if (took_parameter(used, "attention_"))
-    p.set_evidence("attention", attention_fit_residual(c), "rms residual of the attention fit in " + file_path);
+  // Evidence of what was taken: the held-out check, or the fit's own residuals.
+  if (took_parameter(used, "attention_")) set_attention_evidence(c, "the attention fit in " + file_path, p);
   if (took_parameter(used, "gemm"))
     for (const auto& t : c.tables)
       if (t.name == "gemm") p.set_evidence("gemm", t.fit.rms_error, "rms residual of the GEMM fit in " + file_path);

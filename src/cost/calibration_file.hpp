@@ -77,6 +77,17 @@ struct AttentionShapePart {
 };
 const std::vector<AttentionShapePart>& attention_shape_parts();
 
+// How a calibration predicted measurements it was not fitted on (top-level "held_out_check",
+// optional): `hcpsim check --in-sample` of the file on held-out measurement files, summarised by
+// calibrate/make_defaults.py for the built-in defaults. Errors are relative, of kernel time.
+struct HeldOutCheck {
+  double relative = 0;      // time-weighted rms error: the error of a kernel drawn in proportion to its time
+  double median_error = 0;  // median |error| over the cases
+  double max_error = 0;     // largest |error|
+  int64_t cases = 0;
+  std::string measurements;  // the held-out files
+};
+
 struct CalibrationFile {
   std::string gpu;
   double peak_bf16_flops_per_s = 0;
@@ -91,6 +102,7 @@ struct CalibrationFile {
   // "attention_backend", format /4; older files: from the tables' "backend", hcpcal's kernels).
   std::optional<AttentionBackend> attention_backend;
   bool legacy_comm_interference = false;  // the file has the old one-factor comm_interference (ignored)
+  std::optional<HeldOutCheck> attention_held_out;  // "held_out_check": {"attention": ...} (optional)
 };
 
 // The parameter names a calibration may hold.
@@ -122,6 +134,11 @@ bool took_parameter(const std::vector<std::string>& names, const std::string& pr
 // The largest rms relative residual of the file's attention fits (tables and shape model): the
 // band its attention times carry (run/uncertainty.hpp).
 double attention_fit_residual(const CalibrationFile& c);
+
+// The attention part's band (docs/cost-model.md, bands) from a calibration of attention kernels:
+// its held-out check where the file has one, else its fits' rms residual (in sample). `what`
+// names the calibration in the basis ("the built-in h200-cudnn attention fit", a file path).
+void set_attention_evidence(const CalibrationFile& c, const std::string& what, CostParams& p);
 
 // Whether a calibration parameter describes the GPU it was measured on: kernel efficiency
 // tables, the attention shape model, HBM efficiency, NCCL's slowdown of kernels, NVLink

@@ -238,8 +238,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const std::optional<RooflineFigures> roof = roofline_figures(gpu);
   if (!roof) {  // Hopper: the H200's own measurements (same SMs, clocks and power cap on H100/H800)
     if (attention.attention_shape) p.attention_shape = attention.attention_shape->model;
-    p.set_evidence("attention", attention_fit_residual(attention),
-                   std::string("rms residual of the built-in h200-") + to_string(backend) + " attention fit (H200, sustained clock)");
+    set_attention_evidence(attention, std::string("the built-in h200-") + to_string(backend) + " attention fit (H200, sustained clock)", p);
     p.set_evidence("gemm", table_residual(kernels, "gemm"), "rms residual of the built-in cuBLAS GEMM fit (H200, sustained clock)");
     p.source = std::string("defaults: ") + to_string(backend) + " attention and cuBLAS GEMM measured on an H200 at its "
                "sustained clock (built-in h200-" + to_string(backend) + ", h200-hcpsim), public NCCL bandwidths";

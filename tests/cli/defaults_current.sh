@@ -2,14 +2,15 @@
 # The built-in H200 kernel defaults (src/cost/defaults/h200-{cudnn,flash,memory-bound}.json) are what
 # calibrate/make_defaults.py makes of the committed measurements with this hcpsim's fit: the numbers
 # every H100/H200 prediction uses can be traced to a committed measurement and one command
-# (docs/cost-model.md, "Built-in defaults"). Numbers are compared to a relative 1e-9 (a least-squares
+# (docs/cost-model.md, "Built-in defaults"), with their check on held-out kernels. Numbers are compared to a relative 1e-9 (a least-squares
 # fit's last bits may differ between compilers and CPUs), everything else exactly.
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; SRC="$2"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 cd "$SRC" || exit 1  # the files record the measurements' paths as typed in the source folder
 python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
-  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json >/dev/null ||
+  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
+  --held-out calibrate/results/h200-v17-torch-attention-mid.json >/dev/null ||
   { echo "FAIL: make_defaults.py exit $?"; exit 1; }
 cat >"$TMP/compare.py" <<'PY'
 import json, sys
@@ -40,7 +41,8 @@ sys.exit(bad)
 PY
 if ! python3 "$TMP/compare.py" "$TMP"; then
   echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
-  echo "  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json"
+  echo "  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \\"
+  echo "  --held-out calibrate/results/h200-v17-torch-attention-mid.json"
   exit 1
 fi
 echo "the built-in defaults are current"

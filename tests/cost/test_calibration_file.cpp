@@ -3,6 +3,9 @@
 
 #include "fit/measurements.hpp"
 #include "cost/calibration_file.hpp"
+#include "cost/cost_model.hpp"
+#include "cost/default_calibrations.hpp"
+#include "scenario/presets.hpp"
 #include "common/diagnostics.hpp"
 #include "tests/fit/synthetic_measurements.hpp"
 
@@ -131,4 +134,55 @@ TEST_CASE("a cuDNN attention table must say it is on the busiest SM's work; othe
   c["parameters"]["gemm"]["work"] = "tokens";
   const auto e = errors_of([&] { parse_calibration_text(c.dump(), "c.json"); });
   CHECK(has(e, "calibration.parameters.gemm.work", "unknown size axis"));
+}
+
+TEST_CASE("a calibration's held-out check is the band of its attention; without one, its fit's rms residual",
+          "[calibrate][uncertainty]") {
+  json c = good_calibration();
+  c["format"] = "hcpsim-calibration/4";
+  c["attention_backend"] = "cudnn";
+  c["parameters"]["attention_fwd_causal"] = {{"points", {{1e9, 0.2}, {1e13, 0.6}}}, {"backend", "cudnn"},
+                                             {"samples", 2}, {"flops_range", {1e9, 1e13}}, {"rms_error", 0.04},
+                                             {"work", kWorkFlopsTimesBalance}};
+  const GpuSpec h200 = find_cluster_preset("dgx-h200")->spec.gpu;
+  const CostParams base = default_cost_params(h200, AttentionBackend::CuDNN);
+
+  // No held-out check: the fit's own residual, said to be in sample.
+  const CostParams in_sample = apply_calibration(parse_calibration_text(c.dump(), "c.json"), base, "c.json", h200);
+  REQUIRE(in_sample.evidence_for("attention"));
+  CHECK(in_sample.evidence_for("attention")->relative == 0.04);
+  CHECK(in_sample.evidence_for("attention")->basis.find("in sample") != std::string::npos);
+
+  // With one: its time-weighted rms, and the basis names the cases, the files, median and max.
+  c["held_out_check"] = {{"attention", {{"relative", 0.017}, {"median_error", 0.02}, {"max_error", 0.154},
+                                        {"cases", 100}, {"measurements", "held.json"}}}};
+  const CalibrationFile f = parse_calibration_text(c.dump(), "c.json");
+  REQUIRE(f.attention_held_out);
+  const CalibrationFile again = parse_calibration_text(calibration_to_json(f), "c2.json");
+  REQUIRE(again.attention_held_out);
+  CHECK(again.attention_held_out->relative == 0.017);
+  CHECK(again.attention_held_out->cases == 100);
+  CHECK(again.attention_held_out->measurements == "held.json");
+  const CostParams held_out = apply_calibration(f, base, "c.json", h200);
+  REQUIRE(held_out.evidence_for("attention"));
+  CHECK(held_out.evidence_for("attention")->relative == 0.017);
+  const std::string basis = held_out.evidence_for("attention")->basis;
+  CHECK(basis.find("100 kernels it was not fitted on (held.json; median 2.0%, max 15.4%)") != std::string::npos);
+
+  // The built-in defaults carry theirs, and the H200's attention band is it.
+  std::string builtin_text;
+  for (const auto& [name, text] : default_calibration_texts())
+    if (name == "h200-cudnn") builtin_text = text;
+  const CalibrationFile builtin = parse_calibration_text(builtin_text, "h200-cudnn.json");
+  REQUIRE(builtin.attention_held_out);
+  REQUIRE(base.evidence_for("attention"));
+  CHECK(base.evidence_for("attention")->relative == builtin.attention_held_out->relative);
+
+  // Bad values are named at their path.
+  c["held_out_check"]["attention"]["relative"] = -1;
+  c["held_out_check"]["attention"]["colour"] = "red";
+  const auto d = errors_of([&] { parse_calibration_text(c.dump(), "c.json"); });
+  INFO(all(d));
+  CHECK(has(d, "calibration.held_out_check.attention.relative", "out of range"));
+  CHECK(has(d, "calibration.held_out_check.attention.colour", "unknown key"));
 }
