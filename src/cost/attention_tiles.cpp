@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <tuple>
 #include <utility>
 
 #include "rules/cudnn_bottom_right.hpp"
 #include "rules/flash_bwd_workspace.hpp"
+#include "rules/flash_fwd_splitkv.hpp"
 
 namespace hcpsim {
 
@@ -70,6 +72,43 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
   return out;
 }
 
+// FlashAttention-2's split-KV forward (rules/flash_fwd_splitkv.hpp): units over (64-row query
+// block, split, batch x head), the query block fastest; each walks its split's key blocks, up to its
+// last row's diagonal when causal (empty splits are units too: they only write their empty
+// partial result). A 64 x 128 tile is the ordinary kernel's 128 x 64 at head dim 128, where the
+// shape model applies.
+std::vector<CtaWork> flash_split_forward_ctas(const AttentionShape& s, int64_t splits) {
+  const int64_t bm = rules::kFlashSplitBlockM, bn = rules::flash_splitkv_block_n(s.head_dim_qk);
+  const int64_t m_blocks = ceil_div(s.sq, bm), per_split = ceil_div(ceil_div(s.skv, bn), splits);
+  const int64_t off = diagonal_offset(s);
+  const bool causal = is_causal(s);
+  const AttentionKernelGeometry g{bm, bn, false, false, UnitOrder::TilesAscending};
+  std::vector<CtaWork> per_head;  // (split, query block), query block fastest
+  per_head.reserve(size_t(splits * m_blocks));
+  for (int64_t split = 0; split < splits; ++split)
+    for (int64_t m = 0; m < m_blocks; ++m) {
+      const int64_t m0 = m * bm, lo = split * per_split;
+      const int64_t hi = std::min(forward_unit_tiles(s, g, m0), lo + per_split);
+      CtaWork w;
+      for (int64_t n = lo; n < hi; ++n) {
+        const int64_t n0 = n * bn;
+        ++w.tiles;
+        if (n0 + bn > s.skv || (causal && n0 + bn - 1 > m0 + off)) ++w.masked;
+      }
+      per_head.push_back(w);
+    }
+  std::vector<CtaWork> out;
+  out.reserve(size_t(s.batch * s.heads_q) * per_head.size());
+  for (int64_t bh = 0; bh < s.batch * s.heads_q; ++bh) out.insert(out.end(), per_head.begin(), per_head.end());
+  return out;
+}
+
+// FlashAttention-2's key splits for a forward of `s` on `sm_count` SMs (1 for other kernels).
+int64_t flash_forward_splits(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
+  if (backend != AttentionBackend::Flash || s.backward) return 1;
+  return rules::flash_fwd_num_splits(s.batch, s.heads_q, s.sq, s.skv, s.head_dim_qk, sm_count);
+}
+
 // Backward: units over (batch, KV head slot or query head, key tile), each walking query steps
 // of its heads.
 std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
@@ -120,12 +159,18 @@ AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, cons
 
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
+  if (const int64_t splits = flash_forward_splits(s, sm_count, backend); splits > 1)
+    return flash_split_forward_ctas(s, splits);
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
   return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
 }
 
-int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend) {
-  if (!s.backward || s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0) return 0;
+int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
+  if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
+  if (!s.backward) {  // FlashAttention-2's split-KV forward: the fp32 partial outputs its combine kernel merges
+    const int64_t splits = flash_forward_splits(s, sm_count, backend);
+    return splits > 1 ? splits * s.batch * s.heads_q * s.sq * s.head_dim_v : 0;
+  }
   const int64_t split = units_per_kv_head(s, attention_kernel_geometry(backend, s));
   return split > 1 ? 2 * s.batch * s.skv * s.heads_kv * s.head_dim_qk * split : 0;
 }
@@ -144,7 +189,10 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   // batch has the same units.
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
   int64_t per_head = 0, longest = 0, heads = 0;
-  if (!s.backward) {
+  if (flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: its units, counted
+    for (const CtaWork& w : attention_ctas(s, sm_count, backend)) per_head += w.tiles, longest = std::max(longest, w.tiles);
+    heads = 1;
+  } else if (!s.backward) {
     for (int64_t m0 = 0; m0 < s.sq; m0 += g.block_q) {
       const int64_t tiles = forward_unit_tiles(s, g, m0);
       per_head += tiles, longest = std::max(longest, tiles);
@@ -165,6 +213,81 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   return std::max(double(longest), even) / even;
 }
 
+namespace {
+
+// Two CTAs per SM sharing it (processor sharing): the first sm_count units take one SM each, the
+// next sm_count the second slots; later units go where slots free, an empty SM before a busy one
+// (the block scheduler spreads), the lowest SM first. Two residents progress at half the SM's rate
+// each, a lone one at `lone_rate`. Returns the load of the SM that finishes last, each CTA weighted
+// by how it ran (SmLoad).
+SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
+  struct Resident {
+    size_t cta;
+    double left, shared = 0, alone = 0;  // work left; work done sharing the SM, alone
+  };
+  struct Sm {
+    std::vector<Resident> on;
+    double updated = 0, finish = 0;
+    SmLoad load;
+    int64_t version = 0;
+  };
+  std::vector<Sm> sms(static_cast<size_t>(sm_count));
+  size_t next = 0;
+  const auto place = [&](Sm& sm) { sm.on.push_back({next, cost.of(ctas[next])}), ++next; };
+  for (int64_t slot = 0; slot < 2; ++slot)
+    for (int64_t m = 0; m < sm_count && next < ctas.size(); ++m) place(sms[size_t(m)]);
+  const auto next_finish = [&](const Sm& sm) {  // when its next resident finishes, from its residents now
+    double left = sm.on.front().left;
+    for (const Resident& r : sm.on) left = std::min(left, r.left);
+    return sm.updated + std::max(left, 0.0) / (sm.on.size() > 1 ? 0.5 : lone_rate);
+  };
+  using Event = std::tuple<double, int64_t, int64_t>;  // time, SM, version
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
+  for (int64_t m = 0; m < sm_count; ++m)
+    if (!sms[size_t(m)].on.empty()) events.push({next_finish(sms[size_t(m)]), m, 0});
+  std::vector<int64_t> freed;
+  while (!events.empty()) {
+    // Every completion at this instant first, then the freed slots get the next units.
+    const double now = std::get<0>(events.top());
+    freed.clear();
+    while (!events.empty() && std::get<0>(events.top()) <= now * (1 + 1e-12)) {
+      const auto [at, m, version] = events.top();
+      events.pop();
+      Sm& sm = sms[size_t(m)];
+      if (version != sm.version) continue;
+      const bool shared = sm.on.size() > 1;
+      const double progress = (at - sm.updated) * (shared ? 0.5 : lone_rate);
+      sm.updated = at;
+      for (Resident& r : sm.on) r.left -= progress, (shared ? r.shared : r.alone) += progress;
+      const double smallest = std::min_element(sm.on.begin(), sm.on.end(), [](const Resident& a, const Resident& b) {
+                                return a.left < b.left;
+                              })->left;
+      for (size_t i = sm.on.size(); i-- > 0;) {
+        const Resident& r = sm.on[i];
+        if (r.left > smallest + 1e-12 * (r.shared + r.alone + r.left)) continue;
+        const double w = r.shared + r.alone;
+        const double f = w > 0 ? (r.shared + r.alone / lone_rate) / w : 1.0;  // its time per unit of its work
+        sm.load.ctas += f, sm.load.tiles += f * double(ctas[r.cta].tiles), sm.load.masked += f * double(ctas[r.cta].masked);
+        sm.on.erase(sm.on.begin() + std::ptrdiff_t(i));
+      }
+      sm.finish = at;
+      ++sm.version;
+      freed.push_back(m);
+    }
+    std::sort(freed.begin(), freed.end());
+    for (const int64_t m : freed)  // empty SMs first
+      if (next < ctas.size() && sms[size_t(m)].on.empty()) place(sms[size_t(m)]);
+    for (const int64_t m : freed)  // then second slots
+      if (next < ctas.size() && sms[size_t(m)].on.size() == 1) place(sms[size_t(m)]);
+    for (const int64_t m : freed)
+      if (!sms[size_t(m)].on.empty()) events.push({next_finish(sms[size_t(m)]), m, sms[size_t(m)].version});
+  }
+  const auto last = std::max_element(sms.begin(), sms.end(), [](const Sm& a, const Sm& b) { return a.finish < b.finish; });
+  return last->load;
+}
+
+}  // namespace
+
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend) {
   AttentionTiling t;
@@ -173,14 +296,18 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   t.ctas = int64_t(ctas.size());
   for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
   t.waves = double(t.ctas) / double(sm_count);
+  if (backend == AttentionBackend::Flash && !s.backward && t.ctas <= kListScheduleMaxWaves * sm_count) {
+    t.busiest = shared_sm_schedule(ctas, sm_count, cost, rules::kFlashFwdLoneCtaRate);
+    return t;
+  }
   const bool uniform = std::all_of(ctas.begin(), ctas.end(), [&](const CtaWork& c) {
     return c.tiles == ctas.front().tiles && c.masked == ctas.front().masked;
   });
   if (uniform || t.ctas > kListScheduleMaxWaves * sm_count) {
     // Every SM runs ceil(ctas / SMs) CTAs (uniform); very long launches balance to the mean.
     const int64_t per_sm = ceil_div(t.ctas, sm_count);
-    t.busiest = uniform ? SmLoad{per_sm, per_sm * ctas.front().tiles, per_sm * ctas.front().masked}
-                        : SmLoad{per_sm, ceil_div(t.tiles, sm_count), ceil_div(t.masked, sm_count)};
+    t.busiest = uniform ? SmLoad{double(per_sm), double(per_sm * ctas.front().tiles), double(per_sm * ctas.front().masked)}
+                        : SmLoad{double(per_sm), double(ceil_div(t.tiles, sm_count)), double(ceil_div(t.masked, sm_count))};
     return t;
   }
   // List scheduling: the next CTA goes to the SM that is free first (lowest index on ties).

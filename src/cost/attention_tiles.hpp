@@ -17,7 +17,9 @@
 // FlashAttention-2 (PyTorch's SDPA flash backend; Flash_fwd_kernel_traits<128, 128, 64, 4>,
 // Flash_bwd_kernel_traits<128, 64, 128, 8, ...>): forward one CTA per (128-row query tile,
 // batch, query head), grid x = the query tile, so tiles of one head run in ascending order
-// (causal: shortest first), 64-key tiles, two CTAs per SM (255 registers x 128 threads);
+// (causal: shortest first), 64-key tiles, two CTAs per SM (255 registers x 128 threads); a
+// launch under 80% of twice the SM count in 64-row units splits its keys instead (split-KV:
+// 64-row CTAs over each split's 128-key blocks, then a combine kernel; rules/flash_fwd_splitkv.hpp);
 // backward one CTA per (128-key tile, batch, query head) walking 64-row query steps, one per SM,
 // then the GQA sum of the per-query-head dK, dV.
 //
@@ -31,9 +33,10 @@
 // an even share of all units' tiles.
 //
 // The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
-// FlashAttention-2's forward keeps two CTAs on an SM; the model runs an SM's CTAs one after the
-// other (its fitted tile time is the SM's), which is what leaves small launches, where a CTA has
-// an SM to itself, predicted fast (calibrate/RESULTS.md, seventh run).
+// FlashAttention-2's forward keeps two CTAs on an SM: the first SM-count units take one SM each,
+// the next as many the second slots, then each unit the slot that frees first; two CTAs on an SM
+// share it (its fitted tile time is the SM's, shared), a CTA alone runs at kFlashFwdLoneCtaRate
+// of that (processor sharing; calibrate/RESULTS.md, "Twelfth run").
 #pragma once
 
 #include <cstdint>
@@ -79,9 +82,11 @@ struct CtaCost {
   double of(const CtaWork& w) const { return cta_s + tile_s * double(w.tiles) + masked_tile_s * double(w.masked); }
 };
 
-// Load of one SM over the whole launch.
+// Load of one SM over the whole launch. Where two CTAs share an SM (FlashAttention-2's forward),
+// each CTA's work counts by how it ran: 1 while it shared the SM, 1 / lone rate while it ran alone
+// (rules/flash_fwd_splitkv.hpp, kFlashFwdLoneCtaRate), so the load times the costs is the SM's time.
 struct SmLoad {
-  int64_t ctas = 0, tiles = 0, masked = 0;
+  double ctas = 0, tiles = 0, masked = 0;
 };
 
 struct AttentionTiling {
@@ -111,10 +116,13 @@ AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBacken
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend = AttentionBackend::Hcpsim);
 
-// Elements of the per-query-head dK and dV a backward sums over each KV head's query heads:
-// 2 x batch x skv x KV heads x head dim x the query heads per KV head that got their own unit
-// (hcpsim: its split over CTAs, rules/flash_bwd_workspace.hpp, fp32 accumulators; cuDNN and
-// FlashAttention-2: every query head, with GQA). 0 for a forward or when nothing is summed.
-int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend = AttentionBackend::Hcpsim);
+// Elements of the partial results a launch sums after its units: for a backward, the
+// per-query-head dK and dV summed over each KV head's query heads, 2 x batch x skv x KV heads x
+// head dim x the query heads per KV head that got their own unit (hcpsim: its split over CTAs,
+// rules/flash_bwd_workspace.hpp, fp32 accumulators; cuDNN and FlashAttention-2: every query head,
+// with GQA); for FlashAttention-2's split-KV forward on `sm_count` SMs, its fp32 partial outputs,
+// splits x batch x query heads x sq x head dim (rules/flash_fwd_splitkv.hpp). 0 when nothing is summed.
+int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend = AttentionBackend::Hcpsim,
+                                   int64_t sm_count = 0);
 
 }  // namespace hcpsim

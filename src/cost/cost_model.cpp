@@ -75,7 +75,7 @@ double AttentionWork::time_s(const AttentionTileTimes& t) const {
 AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
                              AttentionBackend backend) {
   const int64_t query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
-  return {attention_tiling(s, sm_count, t.cta_cost(), backend).busiest, split_accumulator_elements(s, backend),
+  return {attention_tiling(s, sm_count, t.cta_cost(), backend).busiest, split_accumulator_elements(s, backend, sm_count),
           query_elements};
 }
 

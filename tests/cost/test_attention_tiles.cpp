@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "cost/attention_tiles.hpp"
+#include "rules/flash_fwd_splitkv.hpp"
 #include "cost/cost_model.hpp"
 
 using namespace hcpsim;
@@ -141,17 +142,21 @@ TEST_CASE("the cost model times attention from the busiest SM when a shape model
 // Flash_bwd_kernel_traits<128, 64, 128, 8, ...>), derived by hand.
 TEST_CASE("FlashAttention-2 forward: 128-row query tiles walking 64-key tiles, shortest causal first",
           "[model][tiles]") {
-  // No mask, 1024 x 1024, one head: 1024/128 = 8 CTAs of 1024/64 = 16 tiles, none masked; one
-  // CTA per SM (8 of 132 SMs busy): the busiest SM holds one CTA of 16 tiles.
-  const AttentionTiling full = attention_tiling(shape(1024, 1024, 1, 1, false, false), 132, kTiles, AttentionBackend::Flash);
+  // The ordinary kernel runs launches of at least 80% of twice the SMs in 64-row units (smaller
+  // ones split their keys: the next test), so these small shapes are laid on few SMs.
+  // No mask, 1024 x 1024, one head: 1024/128 = 8 CTAs of 1024/64 = 16 tiles, none masked; on 8
+  // SMs (16 units >= 0.8 x 16 slots) one CTA per SM, alone: the busiest SM's one CTA of 16 tiles
+  // takes 1 / kFlashFwdLoneCtaRate of its shared time.
+  const AttentionTiling full = attention_tiling(shape(1024, 1024, 1, 1, false, false), 8, kTiles, AttentionBackend::Flash);
   CHECK(full.ctas == 8);
   CHECK(full.tiles == 128);
-  CHECK(full.busiest.ctas == 1);
-  CHECK(full.busiest.tiles == 16);
+  CHECK(full.busiest.ctas == Approx(1 / rules::kFlashFwdLoneCtaRate));
+  CHECK(full.busiest.tiles == Approx(16 / rules::kFlashFwdLoneCtaRate));
   // Causal 256 x 256: query tile 0 (rows 0..127) sees keys < 128: 2 tiles of 64, both crossing
   // the diagonal (n0 + 63 > row 0); tile 1 (rows 128..255) sees 4 tiles, masked where
   // n0 + 63 > 128: n0 = 128, 192. In grid order (blockIdx.x = the query tile): tile 0 first.
-  const std::vector<CtaWork> c = attention_ctas(shape(256, 256, 1, 1, true, false), 132, AttentionBackend::Flash);
+  // On 2 SMs (4 units >= 0.8 x 4 slots: no split).
+  const std::vector<CtaWork> c = attention_ctas(shape(256, 256, 1, 1, true, false), 2, AttentionBackend::Flash);
   REQUIRE(c.size() == 2);
   CHECK(c[0].tiles == 2);
   CHECK(c[0].masked == 2);
@@ -162,6 +167,71 @@ TEST_CASE("FlashAttention-2 forward: 128-row query tiles walking 64-key tiles, s
   REQUIRE(ours.size() == 2);
   CHECK(ours[0].tiles == 2);
   CHECK(ours[1].tiles == 1);
+}
+
+TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at its own rate, empty SMs first",
+          "[model][tiles]") {
+  const double a = rules::kFlashFwdLoneCtaRate;
+  // 9 CTAs of 16 tiles (1152 x 1024, no mask, one head: 9 query tiles; 18 units >= 0.8 x 16: no
+  // split) on 8 SMs: SM 0 takes CTAs 0 and 8 and they share it to the end, 2 x 16 tiles at the
+  // shared rate; SMs 1-7 run one CTA alone, 16 / a = 18.0 < 32. The busiest is SM 0: 2 CTAs, 32 tiles.
+  const AttentionTiling nine = attention_tiling(shape(1152, 1024, 1, 1, false, false), 8, kTiles, AttentionBackend::Flash);
+  CHECK(nine.ctas == 9);
+  CHECK(nine.busiest.ctas == Approx(2));
+  CHECK(nine.busiest.tiles == Approx(32));
+  // 7 CTAs of 16 tiles (896 x 1024) on 3 SMs: 6 fill both slots of the 3 SMs and all end at 32;
+  // the 7th goes to the first empty SM, SM 0, alone: 32 + 16 / a. SM 0 is the busiest: its two
+  // shared CTAs count 1 each, the lone one 1 / a.
+  const AttentionTiling seven = attention_tiling(shape(896, 1024, 1, 1, false, false), 3, kTiles, AttentionBackend::Flash);
+  CHECK(seven.busiest.ctas == Approx(2 + 1 / a));
+  CHECK(seven.busiest.tiles == Approx(16 * (2 + 1 / a)));
+  // The time the model gives is the SM's: t0 + cost x load (cost_model.cpp), here 16 (2 + 1 / a) tiles.
+}
+
+TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), as PyTorch's flash_api does",
+          "[model][tiles]") {
+  // rules/flash_fwd_splitkv.hpp on 132 SMs (264 slots), head dim 128 (128-key blocks). Units =
+  // heads x ceil(sq / 64); at least 0.8 x 264 = 211.2 units run unsplit. Else, of the split counts
+  // that change the blocks per split, the smallest whose wave efficiency (units x s / 264 over
+  // its ceiling) is >= 85% of the best:
+  // 1024 x 12 heads: 192 units, 8 key blocks, eligible s = 1, 2, 3, 4, 8 with efficiencies
+  //   .727, .727 (1.45 / 2), .727 (2.18 / 3), .970 (2.91 / 3), .970 (5.82 / 6): best .970, 85% = .824 -> 4.
+  CHECK(rules::flash_fwd_num_splits(1, 12, 1024, 1024, 128, 132) == 4);
+  // 13 heads: 208 units: .788, .788, .788, .788, .900 (6.30 / 7): 85% of .900 = .765 -> 1.
+  CHECK(rules::flash_fwd_num_splits(1, 13, 1024, 1024, 128, 132) == 1);
+  // 14 heads: 224 units >= 211.2 -> 1.
+  CHECK(rules::flash_fwd_num_splits(1, 14, 1024, 1024, 128, 132) == 1);
+  // 1 head: 16 units: .061, .121, .182, .242, .485: 85% of .485 = .412 -> 8.
+  CHECK(rules::flash_fwd_num_splits(1, 1, 1024, 1024, 128, 132) == 8);
+  // 1408 tokens x 4 heads: 88 units, 11 key blocks; eligible 1, 2, 3, 4, 6, 11; s = 3 fills
+  // 264 slots exactly (efficiency 1) -> 3.
+  CHECK(rules::flash_fwd_num_splits(1, 4, 1408, 1408, 128, 132) == 3);
+
+  // Causal 1024 x 1024, one head, 8 splits of one 128-key block: units (split j, 64-row block m),
+  // m fastest. Block m sees keys < (m + 1) x 64, i.e. ceil((m + 1) / 2) blocks, so split j has a
+  // tile for m >= 2j; it is masked where j x 128 + 127 > m x 64, i.e. m = 2j, 2j + 1. Tiles:
+  // sum over m of ceil((m + 1) / 2) = 2 x (1 + .. + 8) = 72; masked 2 per split = 16; 128 units.
+  const AttentionShape causal = shape(1024, 1024, 1, 1, true, false);
+  const std::vector<CtaWork> c = attention_ctas(causal, 132, AttentionBackend::Flash);
+  REQUIRE(c.size() == 128);
+  CHECK(c[0].tiles == 1);        // split 0, m 0
+  CHECK(c[0].masked == 1);
+  CHECK(c[16 + 1].tiles == 0);   // split 1, m 1: its keys start at 128
+  CHECK(c[16 + 2].tiles == 1);   // split 1, m 2
+  CHECK(c[16 + 2].masked == 1);
+  CHECK(c[16 + 4].tiles == 1);   // split 1, m 4: rows 256.., keys 128..255, below the diagonal
+  CHECK(c[16 + 4].masked == 0);
+  int64_t tiles = 0, masked = 0;
+  for (const CtaWork& w : c) tiles += w.tiles, masked += w.masked;
+  CHECK(tiles == 72);
+  CHECK(masked == 16);
+  // The combine kernel merges 8 fp32 partial outputs: 8 x 1 x 1 x 1024 x 128 elements; none
+  // without a split, nor where no SM count is given.
+  CHECK(split_accumulator_elements(causal, AttentionBackend::Flash, 132) == 8 * 1024 * 128);
+  CHECK(split_accumulator_elements(shape(1024, 1024, 14, 14, true, false), AttentionBackend::Flash, 132) == 0);
+  CHECK(split_accumulator_elements(causal, AttentionBackend::Flash) == 0);
+  // Other backends never split.
+  CHECK(attention_ctas(causal, 132, AttentionBackend::Hcpsim).size() == 8);
 }
 
 TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK and dV summed over the group",
