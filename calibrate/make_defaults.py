@@ -83,12 +83,14 @@ def held_out_check(hcpsim, doc, held_out, backend):
     if not rows or total != len(rows):
         raise RuntimeError(f"hcpsim check's table on the held-out files: {len(rows)} rows read, its summary says {total}")
     weight = sum(t for t, _ in rows)
+    if weight <= 0:
+        raise RuntimeError("hcpsim check's table on the held-out files: no measured time to weight by")
     errors = sorted(e for _, e in rows)
     n = len(errors)
     median = errors[n // 2] if n % 2 else (errors[n // 2 - 1] + errors[n // 2]) / 2
     return {"attention": {"relative": math.sqrt(sum(t * e * e for t, e in rows) / weight),
                           "median_error": median, "max_error": errors[-1], "cases": n,
-                          "measurements": " ".join(held_out)}}
+                          "measurements": ", ".join(held_out)}}
 
 
 def keep(calibration, names, extra=()):
@@ -141,7 +143,7 @@ def main(argv):
     for m in o.measurements + o.held_out:
         if not os.path.isfile(m):
             p.error(f"measurements: {m} is not a file")
-    if set(o.measurements) & set(o.held_out):
+    if {os.path.realpath(m) for m in o.measurements} & {os.path.realpath(m) for m in o.held_out}:
         p.error("--held-out: a file both fitted on and held out")
     try:
         cudnn = fit(o.hcpsim, o.measurements, "cudnn")

@@ -75,26 +75,27 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
 // FlashAttention-2's split-KV forward (rules/flash_fwd_splitkv.hpp): units over (64-row query
 // block, split, batch x head), the query block fastest; each walks its split's key blocks, up to its
 // last row's diagonal when causal (empty splits are units too: they only write their empty
-// partial result). A 64 x 128 tile is the ordinary kernel's 128 x 64 at head dim 128, where the
-// shape model applies.
+// partial result). A 64 x 128 tile is the ordinary kernel's 128 x 64 at head dim 128, the one head
+// dim the shape model applies to (other head dims change the key block, not the count here). Like
+// the library's kernel, a unit walks its blocks from the last and masks its first
+// ceil(64 / block) steps with a causal mask (one more when the lengths are not whole blocks),
+// whether or not they cross the diagonal; without a causal mask only a partial last key block.
 std::vector<CtaWork> flash_split_forward_ctas(const AttentionShape& s, int64_t splits) {
   const int64_t bm = rules::kFlashSplitBlockM, bn = rules::flash_splitkv_block_n(s.head_dim_qk);
   const int64_t m_blocks = ceil_div(s.sq, bm), per_split = ceil_div(ceil_div(s.skv, bn), splits);
-  const int64_t off = diagonal_offset(s);
-  const bool causal = is_causal(s);
+  const bool causal = is_causal(s), even = s.sq % bm == 0 && s.skv % bn == 0;
+  const int64_t masking_steps = causal ? ceil_div(bm, bn) + (even ? 0 : 1) : (s.skv % bn != 0 ? 1 : 0);
   const AttentionKernelGeometry g{bm, bn, false, false, UnitOrder::TilesAscending};
   std::vector<CtaWork> per_head;  // (split, query block), query block fastest
   per_head.reserve(size_t(splits * m_blocks));
   for (int64_t split = 0; split < splits; ++split)
     for (int64_t m = 0; m < m_blocks; ++m) {
-      const int64_t m0 = m * bm, lo = split * per_split;
-      const int64_t hi = std::min(forward_unit_tiles(s, g, m0), lo + per_split);
+      const int64_t lo = split * per_split;
+      const int64_t hi = std::min(forward_unit_tiles(s, g, m * bm), lo + per_split);
       CtaWork w;
-      for (int64_t n = lo; n < hi; ++n) {
-        const int64_t n0 = n * bn;
-        ++w.tiles;
-        if (n0 + bn > s.skv || (causal && n0 + bn - 1 > m0 + off)) ++w.masked;
-      }
+      w.tiles = std::max<int64_t>(hi - lo, 0);
+      // Only the unit holding the key end has the partial block without a causal mask.
+      w.masked = causal ? std::min(masking_steps, w.tiles) : (w.tiles > 0 && hi * bn >= s.skv ? masking_steps : 0);
       per_head.push_back(w);
     }
   std::vector<CtaWork> out;
@@ -168,6 +169,7 @@ std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, A
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
   if (!s.backward) {  // FlashAttention-2's split-KV forward: the fp32 partial outputs its combine kernel merges
+    // (their log-sum-exps and the library's padding of sq and head dim are in the fitted cost per element)
     const int64_t splits = flash_forward_splits(s, sm_count, backend);
     return splits > 1 ? splits * s.batch * s.heads_q * s.sq * s.head_dim_v : 0;
   }
@@ -189,10 +191,14 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   // batch has the same units.
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
   int64_t per_head = 0, longest = 0, heads = 0;
-  if (flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: its units, counted
-    for (const CtaWork& w : attention_ctas(s, sm_count, backend)) per_head += w.tiles, longest = std::max(longest, w.tiles);
-    heads = 1;
-  } else if (!s.backward) {
+  if (flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: every unit of every head, counted
+    int64_t all = 0;
+    for (const CtaWork& w : attention_ctas(s, sm_count, backend)) all += w.tiles, longest = std::max(longest, w.tiles);
+    if (all <= 0) return 1;
+    const double even = double(all) / double(sm_count);
+    return std::max(double(longest), even) / even;
+  }
+  if (!s.backward) {
     for (int64_t m0 = 0; m0 < s.sq; m0 += g.block_q) {
       const int64_t tiles = forward_unit_tiles(s, g, m0);
       per_head += tiles, longest = std::max(longest, tiles);
@@ -213,14 +219,13 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   return std::max(double(longest), even) / even;
 }
 
-namespace {
-
 // Two CTAs per SM sharing it (processor sharing): the first sm_count units take one SM each, the
 // next sm_count the second slots; later units go where slots free, an empty SM before a busy one
 // (the block scheduler spreads), the lowest SM first. Two residents progress at half the SM's rate
 // each, a lone one at `lone_rate`. Returns the load of the SM that finishes last, each CTA weighted
 // by how it ran (SmLoad).
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
+  if (ctas.empty() || sm_count <= 0 || lone_rate <= 0) return {};
   struct Resident {
     size_t cta;
     double left, shared = 0, alone = 0;  // work left; work done sharing the SM, alone
@@ -285,8 +290,6 @@ SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, co
   const auto last = std::max_element(sms.begin(), sms.end(), [](const Sm& a, const Sm& b) { return a.finish < b.finish; });
   return last->load;
 }
-
-}  // namespace
 
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend) {

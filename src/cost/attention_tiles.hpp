@@ -122,7 +122,13 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
 // rules/flash_bwd_workspace.hpp, fp32 accumulators; cuDNN and FlashAttention-2: every query head,
 // with GQA); for FlashAttention-2's split-KV forward on `sm_count` SMs, its fp32 partial outputs,
 // splits x batch x query heads x sq x head dim (rules/flash_fwd_splitkv.hpp). 0 when nothing is summed.
-int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend = AttentionBackend::Hcpsim,
-                                   int64_t sm_count = 0);
+int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count);
+
+// The two-CTAs-per-SM schedule (FlashAttention-2's forward): the first sm_count units take one SM
+// each, the next sm_count the second slots, later ones the slot that frees first, an empty SM
+// before a busy one, the lowest SM first; two residents progress at half the SM's rate each, a
+// lone one at `lone_rate` (CtaCost's times are the SM's, shared). The load of the SM that finishes
+// last, each CTA weighted by its time per unit of work (1 shared, 1 / lone_rate alone).
+SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
 
 }  // namespace hcpsim

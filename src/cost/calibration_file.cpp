@@ -231,13 +231,16 @@ std::optional<HeldOutCheck> read_held_out(const nlohmann::json& j, const std::st
   if (!a) return std::nullopt;
   ObjectReader ar(*a, hr.path_of("attention"), sink, {"relative", "median_error", "max_error", "cases", "measurements"});
   require(ar, sink, "relative", "give the time-weighted rms relative error of the held-out check (0.02 = 2%)");
+  require(ar, sink, "cases", "give the number of held-out kernels the check predicted");
+  require(ar, sink, "measurements", "name the held-out measurement files");
+  constexpr std::string_view kFraction = "a fraction: 0.017 = 1.7%";
   HeldOutCheck k;
-  const std::optional<double> relative = ar.number("relative", 0, 10);
-  k.median_error = ar.number("median_error", 0, 10).value_or(0);
-  k.max_error = ar.number("max_error", 0, 10).value_or(0);
+  const std::optional<double> relative = ar.number("relative", 0, 1, kFraction);
+  k.median_error = ar.number("median_error", 0, 1, kFraction).value_or(0);
+  k.max_error = ar.number("max_error", 0, 1, kFraction).value_or(0);
   k.cases = ar.integer("cases", 1, 100000000).value_or(0);
   k.measurements = ar.string("measurements").value_or("");
-  if (!relative) return std::nullopt;
+  if (!relative || k.cases <= 0 || k.measurements.empty()) return std::nullopt;
   k.relative = *relative;
   return k;
 }

@@ -26,7 +26,10 @@ def diff(a, b, path):
             return f"{path}: {len(a)} against {len(b)} entries"
         return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := diff(x, y, f"{path}[{i}]"))), None)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return None if abs(a - b) <= 1e-9 * max(abs(a), abs(b)) else f"{path}: {a} against {b}"
+        # held_out_check is summed from `hcpsim check`'s printed table (2 decimals): a last-bit
+        # difference in the fit can move one printed digit, so it is compared to 1e-3.
+        tol = 1e-3 if ".held_out_check." in path else 1e-9
+        return None if abs(a - b) <= tol * max(abs(a), abs(b)) else f"{path}: {a} against {b}"
     return None if a == b else f"{path}: {a!r} against {b!r}"
 
 bad = 0

@@ -186,6 +186,22 @@ TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at it
   CHECK(seven.busiest.ctas == Approx(2 + 1 / a));
   CHECK(seven.busiest.tiles == Approx(16 * (2 + 1 / a)));
   // The time the model gives is the SM's: t0 + cost x load (cost_model.cpp), here 16 (2 + 1 / a) tiles.
+
+  // An empty SM gets the next unit before a half-busy one of lower index. 2 SMs, units of work
+  // (tiles at 1 per tile) 2, 2, 6, 2, 1: SM 0 takes units 0 and 2, SM 1 units 1 and 3, all
+  // shared (rate 1/2 each). At t = 4 units 0, 1 and 3 end: SM 0 keeps unit 2 (6 - 2 = 4 left),
+  // SM 1 is empty and takes unit 4 (alone: ends at 4 + 1 / a). Unit 2 runs alone from 4 and
+  // ends at 4 + 4 / a, last: SM 0's load is unit 0 (2 tiles, all shared: weight 1) and unit 2
+  // (2 shared + 4 alone: weight (2 + 4 / a) / 6). Had unit 4 gone to SM 0, unit 2 would end at
+  // 4 + 2 + 3 / a instead.
+  const std::vector<CtaWork> units{{2, 0}, {2, 0}, {6, 0}, {2, 0}, {1, 0}};
+  const SmLoad l = shared_sm_schedule(units, 2, CtaCost{0, 1, 0}, a);
+  const double w2 = (2 + 4 / a) / 6;
+  CHECK(l.ctas == Approx(1 + w2));
+  CHECK(l.tiles == Approx(2 + 6 * w2));
+  // Units of no work and an empty launch: no load, no division by zero.
+  CHECK(shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a).ctas == Approx(1));
+  CHECK(shared_sm_schedule({}, 2, CtaCost{0, 1, 0}, a).ctas == 0);
 }
 
 TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), as PyTorch's flash_api does",
@@ -209,8 +225,9 @@ TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), 
 
   // Causal 1024 x 1024, one head, 8 splits of one 128-key block: units (split j, 64-row block m),
   // m fastest. Block m sees keys < (m + 1) x 64, i.e. ceil((m + 1) / 2) blocks, so split j has a
-  // tile for m >= 2j; it is masked where j x 128 + 127 > m x 64, i.e. m = 2j, 2j + 1. Tiles:
-  // sum over m of ceil((m + 1) / 2) = 2 x (1 + .. + 8) = 72; masked 2 per split = 16; 128 units.
+  // tile for m >= 2j. Tiles: sum over m of ceil((m + 1) / 2) = 2 x (1 + .. + 8) = 72; 128 units.
+  // The kernel masks the first ceil(64 / 128) = 1 step of every unit (lengths whole blocks),
+  // crossing the diagonal or not: each of the 72 one-tile units has its tile masked.
   const AttentionShape causal = shape(1024, 1024, 1, 1, true, false);
   const std::vector<CtaWork> c = attention_ctas(causal, 132, AttentionBackend::Flash);
   REQUIRE(c.size() == 128);
@@ -219,17 +236,24 @@ TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), 
   CHECK(c[16 + 1].tiles == 0);   // split 1, m 1: its keys start at 128
   CHECK(c[16 + 2].tiles == 1);   // split 1, m 2
   CHECK(c[16 + 2].masked == 1);
-  CHECK(c[16 + 4].tiles == 1);   // split 1, m 4: rows 256.., keys 128..255, below the diagonal
-  CHECK(c[16 + 4].masked == 0);
+  CHECK(c[16 + 4].tiles == 1);   // split 1, m 4: rows 256.., keys 128..255, below the diagonal,
+  CHECK(c[16 + 4].masked == 1);  // still the unit's masked first step
   int64_t tiles = 0, masked = 0;
   for (const CtaWork& w : c) tiles += w.tiles, masked += w.masked;
   CHECK(tiles == 72);
-  CHECK(masked == 16);
+  CHECK(masked == 72);
+  // Batch 2 doubles every unit: 256 units; the balance (longest unit against an even share) is
+  // over all of them: longest 1 tile, even 144 / 132 -> max(1, 1.09) / 1.09 = 1.
+  const AttentionShape two = [&] { AttentionShape x = causal; x.batch = 2; return x; }();
+  CHECK(attention_ctas(two, 132, AttentionBackend::Flash).size() == 256);
+  CHECK(attention_balance(two, 132, AttentionBackend::Flash) == Approx(1.0));
+  // One batch on 132 SMs: 72 tiles, even 72 / 132 = 0.545 < the longest unit's 1 tile: 1 / 0.545.
+  CHECK(attention_balance(causal, 132, AttentionBackend::Flash) == Approx(132.0 / 72.0));
   // The combine kernel merges 8 fp32 partial outputs: 8 x 1 x 1 x 1024 x 128 elements; none
   // without a split, nor where no SM count is given.
   CHECK(split_accumulator_elements(causal, AttentionBackend::Flash, 132) == 8 * 1024 * 128);
   CHECK(split_accumulator_elements(shape(1024, 1024, 14, 14, true, false), AttentionBackend::Flash, 132) == 0);
-  CHECK(split_accumulator_elements(causal, AttentionBackend::Flash) == 0);
+  CHECK(split_accumulator_elements(causal, AttentionBackend::Flash, 0) == 0);
   // Other backends never split.
   CHECK(attention_ctas(causal, 132, AttentionBackend::Hcpsim).size() == 8);
 }
@@ -249,10 +273,10 @@ TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK a
     CHECK(c[2 * h + 1].masked == 2);
   }
   // The per-query-head dK, dV summed after: 2 x batch 1 x skv 256 x KV heads 1 x d 128 x 4 heads.
-  CHECK(split_accumulator_elements(shape(256, 256, 4, 1, true, true), AttentionBackend::Flash) == 2 * 256 * 128 * 4);
+  CHECK(split_accumulator_elements(shape(256, 256, 4, 1, true, true), AttentionBackend::Flash, 132) == 2 * 256 * 128 * 4);
   // Without GQA nothing is summed; hcpsim's kernel on the GQA shape merges the heads into one
   // CTA per key tile (2 key tiles x 1 KV head = 2 CTAs, under 256: split into the 4 heads).
-  CHECK(split_accumulator_elements(shape(256, 256, 4, 4, true, true), AttentionBackend::Flash) == 0);
+  CHECK(split_accumulator_elements(shape(256, 256, 4, 4, true, true), AttentionBackend::Flash, 132) == 0);
   CHECK(attention_ctas(shape(256, 256, 4, 1, true, true), 132).size() == 8);
 }
 

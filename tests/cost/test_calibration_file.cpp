@@ -163,6 +163,8 @@ TEST_CASE("a calibration's held-out check is the band of its attention; without 
   CHECK(again.attention_held_out->relative == 0.017);
   CHECK(again.attention_held_out->cases == 100);
   CHECK(again.attention_held_out->measurements == "held.json");
+  CHECK(again.attention_held_out->median_error == 0.02);
+  CHECK(again.attention_held_out->max_error == 0.154);
   const CostParams held_out = apply_calibration(f, base, "c.json", h200);
   REQUIRE(held_out.evidence_for("attention"));
   CHECK(held_out.evidence_for("attention")->relative == 0.017);
@@ -178,11 +180,13 @@ TEST_CASE("a calibration's held-out check is the band of its attention; without 
   REQUIRE(base.evidence_for("attention"));
   CHECK(base.evidence_for("attention")->relative == builtin.attention_held_out->relative);
 
-  // Bad values are named at their path.
-  c["held_out_check"]["attention"]["relative"] = -1;
+  // Bad values are named at their path: a percentage where a fraction belongs, a missing count.
+  c["held_out_check"]["attention"]["relative"] = 1.7;
   c["held_out_check"]["attention"]["colour"] = "red";
+  c["held_out_check"]["attention"].erase("cases");
   const auto d = errors_of([&] { parse_calibration_text(c.dump(), "c.json"); });
   INFO(all(d));
   CHECK(has(d, "calibration.held_out_check.attention.relative", "out of range"));
   CHECK(has(d, "calibration.held_out_check.attention.colour", "unknown key"));
+  CHECK(has(d, "calibration.held_out_check.attention.cases", "missing"));
 }

@@ -87,11 +87,11 @@ TEST_CASE("the backward's split and query terms count the elements the kernel mo
   // heads of a KV head gets its own CTA and the fp32 dK and dV accumulators take 4 adds per
   // element: 2 x 1024 x 8 x 128 x 4 = 8388608. Query elements: 1024 x 32 x 128 = 4194304.
   const AttentionShape bwd = shape(1024, 1024, 8, true, true);
-  CHECK(split_accumulator_elements(bwd) == 8388608);
+  CHECK(split_accumulator_elements(bwd, AttentionBackend::Hcpsim, 132) == 8388608);
   // 4096 keys: 32 x 8 = 256 CTAs, not under 256: no split. 32 KV heads: no GQA, no split.
-  CHECK(split_accumulator_elements(shape(4096, 4096, 8, true, true)) == 0);
-  CHECK(split_accumulator_elements(shape(1024, 1024, 32, true, true)) == 0);
-  CHECK(split_accumulator_elements(shape(1024, 1024, 8, true, false)) == 0);  // forward
+  CHECK(split_accumulator_elements(shape(4096, 4096, 8, true, true), AttentionBackend::Hcpsim, 132) == 0);
+  CHECK(split_accumulator_elements(shape(1024, 1024, 32, true, true), AttentionBackend::Hcpsim, 132) == 0);
+  CHECK(split_accumulator_elements(shape(1024, 1024, 8, true, false), AttentionBackend::Hcpsim, 132) == 0);  // forward
   const AttentionTileTimes t{10e-6, 0, 0, 0, 1e-12, 2e-12};
   const AttentionWork w = attention_work(bwd, kSms, t);
   CHECK(w.split_elements == 8388608);
