@@ -4,7 +4,8 @@
 Runs `hcpsim fit --method knots` once per SDPA backend on the given measurements (hcpcal_torch's
 attention, layer and kernels suites) and keeps, of each fit:
 
-  h200-cudnn.json        cuDNN's attention tables (attention_{fwd,bwd}_{causal,nomask})
+  h200-cudnn.json        cuDNN's attention tables (attention_{fwd,bwd}_{causal,nomask}) and its
+                         forward's shape model (attention_shape)
   h200-flash.json        FlashAttention-2's attention tables and its shape model (attention_shape)
   h200-memory-bound.json the memory-bound kernels' efficiencies (memory_efficiency_*), from the
                          cuDNN fit (the kernels suite does not depend on the backend)
@@ -15,6 +16,7 @@ measurements it came from). docs/cost-model.md says which committed files made t
 
   python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
       calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
+      calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
       --held-out calibrate/results/h200-v17-torch-attention-mid.json
 
 With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
@@ -152,7 +154,7 @@ def main(argv):
         if not memory:
             raise RuntimeError("the fit has no memory_efficiency_* parameters: the measurements need "
                                "hcpcal_torch's kernels suite")
-        docs = {"h200-cudnn.json": keep(cudnn, ATTENTION),
+        docs = {"h200-cudnn.json": keep(cudnn, ATTENTION, ("attention_shape",)),
                 "h200-flash.json": keep(flash, ATTENTION, ("attention_shape",)),
                 "h200-memory-bound.json": keep(cudnn, memory)}
         docs["h200-memory-bound.json"].pop("attention_backend", None)

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "rules/cudnn_bottom_right.hpp"
+#include "rules/cudnn_persistent.hpp"
 #include "rules/flash_bwd_workspace.hpp"
 #include "rules/flash_fwd_splitkv.hpp"
 
@@ -45,6 +46,16 @@ std::pair<int64_t, int64_t> backward_unit_steps(const AttentionShape& s, const A
   return {m_first, std::max<int64_t>(q_steps - m_first, 0)};
 }
 
+// A persistent kernel's deal order (UnitOrder::LongestFirst): every block's units, the batches
+// and heads of one block fastest, then the longest first (stable: equal units keep that order).
+std::vector<CtaWork> dealt_longest_first(const std::vector<CtaWork>& per_block, int64_t units_per_block) {
+  std::vector<CtaWork> out;
+  out.reserve(per_block.size() * size_t(units_per_block));
+  for (const CtaWork& w : per_block) out.insert(out.end(), size_t(units_per_block), w);
+  std::stable_sort(out.begin(), out.end(), [](const CtaWork& a, const CtaWork& b) { return a.tiles > b.tiles; });
+  return out;
+}
+
 // Forward: units over (batch, head, query tile), each walking key tiles.
 std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
   const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
@@ -60,6 +71,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
       if (n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
     }
   }
+  if (g.order == UnitOrder::LongestFirst) return dealt_longest_first(per_block, s.heads_q * s.batch);
   const int64_t ctas = m_blocks * s.heads_q * s.batch;
   const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * sm_count;
   std::vector<CtaWork> out;
@@ -141,7 +153,9 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKerne
 
 }  // namespace
 
-bool attention_geometry_known(AttentionBackend backend) { return backend != AttentionBackend::CuDNN; }
+bool attention_schedule_known(AttentionBackend backend, bool backward) {
+  return backend != AttentionBackend::CuDNN || !backward;
+}
 
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s) {
   switch (backend) {
@@ -150,7 +164,8 @@ AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, cons
                         : AttentionKernelGeometry{128, 64, false, false, UnitOrder::TilesAscending};
     case AttentionBackend::CuDNN:
       return s.backward ? AttentionKernelGeometry{64, 64, true, false, UnitOrder::TilesAscending}
-                        : AttentionKernelGeometry{64, 128, false, false, UnitOrder::TilesAscending};
+                        : AttentionKernelGeometry{rules::kCudnnFwdBlockQ, rules::kCudnnFwdBlockKv, false, false,
+                                                  UnitOrder::LongestFirst};
     case AttentionBackend::Hcpsim:
       break;
   }
@@ -291,6 +306,18 @@ SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, co
   return last->load;
 }
 
+SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {
+  if (ctas.empty() || sm_count <= 0) return {};
+  std::vector<SmLoad> load(std::min(ctas.size(), size_t(sm_count)));
+  std::vector<double> finish(load.size(), 0.0);
+  for (size_t i = 0; i < ctas.size(); ++i) {  // unit i on the CTA (SM) i mod sm_count
+    SmLoad& l = load[i % load.size()];
+    ++l.ctas, l.tiles += double(ctas[i].tiles), l.masked += double(ctas[i].masked);
+    finish[i % load.size()] += cost.of(ctas[i]);
+  }
+  return load[size_t(std::max_element(finish.begin(), finish.end()) - finish.begin())];
+}
+
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend) {
   AttentionTiling t;
@@ -299,6 +326,10 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   t.ctas = int64_t(ctas.size());
   for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
   t.waves = double(t.ctas) / double(sm_count);
+  if (backend == AttentionBackend::CuDNN && !s.backward) {
+    t.busiest = persistent_sm_schedule(ctas, sm_count, cost);
+    return t;
+  }
   if (backend == AttentionBackend::Flash && !s.backward && t.ctas <= kListScheduleMaxWaves * sm_count) {
     t.busiest = shared_sm_schedule(ctas, sm_count, cost, rules::kFlashFwdLoneCtaRate);
     return t;

@@ -23,14 +23,16 @@
 // backward one CTA per (128-key tile, batch, query head) walking 64-row query steps, one per SM,
 // then the GQA sum of the per-query-head dK, dV.
 //
-// cuDNN's fused attention (sm90 "flash_fprop"/"flash_bprop" wgmma kernels, cuDNN 9.19): its
-// kernels are persistent (one CTA per SM; forward units of 64 query rows walking 128-key tiles,
-// backward units of 64 keys walking 64-row query steps, per query head), and how they hand out
-// the units is not published. Three hypotheses (a dynamic queue in tile order, longest first, a
-// fixed round robin) each checked worse out of sample than cuDNN's FLOPs tables
-// (calibrate/RESULTS.md, seventh run), so cuDNN keeps the tables, indexed by the work of its
-// busiest SM (attention_balance below): no schedule finishes before its longest unit, nor before
-// an even share of all units' tiles.
+// cuDNN's fused attention (sm90 "flash_fprop"/"flash_bprop" wgmma kernels, cuDNN 9.19). Forward
+// (rules/cudnn_persistent.hpp): units of 128 query rows walking 128-key tiles, one CTA per SM,
+// persistent, the units dealt round robin over the SMs longest first, the heads of a query block
+// fastest (persistent_sm_schedule below); cuDNN does not publish it, its launch times by head count
+// follow it (calibrate/RESULTS.md, "Thirteenth run"). Backward: how it hands out its units is not
+// settled (its units are 128 keys per query head, RESULTS thirteenth run; earlier readings of
+// 64-key units, a dynamic queue, longest first and a fixed round robin each checked worse than the
+// tables, seventh run), so the backward keeps cuDNN's FLOPs tables, indexed by the work of its
+// busiest SM (attention_balance below) over the 64-key units the tables were fitted with: no
+// schedule finishes before its longest unit, nor before an even share of all units' tiles.
 //
 // The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
 // FlashAttention-2's forward keeps two CTAs on an SM: the first SM-count units take one SM each,
@@ -50,7 +52,8 @@ namespace hcpsim {
 // In which order a launch's work units reach the SMs.
 enum class UnitOrder {
   HcpsimGrid,     // hcpsim's: causal longest first; heads fastest up to 4 waves, else one head's units back to back
-  TilesAscending  // one head's units in ascending tile order (causal forward: shortest first), then the next head
+  TilesAscending,  // one head's units in ascending tile order (causal forward: shortest first), then the next head
+  LongestFirst     // the longest units first, the batches and heads of one block fastest (cuDNN's forward deal)
 };
 
 // How one backend's kernel for one pass covers an attention launch.
@@ -61,9 +64,9 @@ struct AttentionKernelGeometry {
   UnitOrder order = UnitOrder::HcpsimGrid;
 };
 
-// Whether `backend`'s kernels have a modelled schedule here (hcpsim, flash; not cuDNN, whose
-// units are known but not the order they reach the SMs).
-bool attention_geometry_known(AttentionBackend backend);
+// Whether `backend`'s kernel for one pass has a modelled schedule here (hcpsim and flash both
+// passes; cuDNN its forward, not its backward, whose tables time it).
+bool attention_schedule_known(AttentionBackend backend, bool backward);
 // The geometry of `backend`'s kernel for `s`'s pass (the header comment).
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s);
 
@@ -98,8 +101,8 @@ struct AttentionTiling {
 // How much more than an even share of the launch's tiles its busiest SM runs under any
 // schedule: max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
 // A launch of fewer units than SMs, or of causal units of unequal length, ends with its longest
-// unit (1K tokens of 8 heads: 128 units on 132 SMs, the longest 1.83x an even share). 1 where the
-// shape or sm_count is empty.
+// unit (cuDNN's causal backward of 1K tokens of 8 heads: 128 units on 132 SMs, the longest 1.94x
+// an even share). 1 where the shape or sm_count is empty.
 double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend);
 
 // The kernel a backend runs for s on a GPU of SM version `compute_capability` (90 = sm_90): s
@@ -130,5 +133,10 @@ int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend bac
 // lone one at `lone_rate` (CtaCost's times are the SM's, shared). The load of the SM that finishes
 // last, each CTA weighted by its time per unit of work (1 shared, 1 / lone_rate alone).
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
+
+// A persistent launch of one CTA per SM (cuDNN's forward; rules/cudnn_persistent.hpp): unit i
+// runs on SM i mod sm_count, each SM its units back to back. The load of the SM that finishes
+// last under `cost` (the lowest of them on a tie).
+SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost);
 
 }  // namespace hcpsim

@@ -145,7 +145,10 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
   a.model.head_dim = r.integer("head_dim", 1, 1 << 16).value_or(0);
   a.model.clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock the times are at, MHz").value_or(0);
   a.backend = r.string("backend").value_or("");
+  // A model of the forward only leaves out both backward parts (AttentionShapeModel::backward).
+  a.model.backward = j.is_object() && (j.contains("bwd_causal") || j.contains("bwd_nomask"));
   for (const auto& part : attention_shape_parts()) {
+    if (!has_part(a, part)) continue;
     require(r, sink, part.name, "give t0_s, cta_s, tile_s and masked_tile_s (" + fix + ")");
     const nlohmann::json* p = r.object(part.name);
     if (!p) continue;
@@ -174,6 +177,7 @@ nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
   if (a.model.clock_mhz > 0) j["sm_clock_mhz"] = a.model.clock_mhz;
   if (!a.backend.empty()) j["backend"] = a.backend;
   for (const auto& part : attention_shape_parts()) {
+    if (!has_part(a, part)) continue;
     nlohmann::json e = summary_json(a.*part.fit, "flops_range");
     const AttentionTileTimes& t = a.model.*part.times;
     e["t0_s"] = t.t0_s;
@@ -193,14 +197,18 @@ nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
 const std::vector<AttentionShapePart>& attention_shape_parts() {
   static const std::vector<AttentionShapePart> p = {
       {"fwd_causal", &AttentionShapeModel::fwd_causal, &CalibratedAttentionShape::fwd_causal,
-       &CalibratedAttentionShape::tiles_fwd_causal},
+       &CalibratedAttentionShape::tiles_fwd_causal, false},
       {"fwd_nomask", &AttentionShapeModel::fwd_nomask, &CalibratedAttentionShape::fwd_nomask,
-       &CalibratedAttentionShape::tiles_fwd_nomask},
+       &CalibratedAttentionShape::tiles_fwd_nomask, false},
       {"bwd_causal", &AttentionShapeModel::bwd_causal, &CalibratedAttentionShape::bwd_causal,
-       &CalibratedAttentionShape::tiles_bwd_causal},
+       &CalibratedAttentionShape::tiles_bwd_causal, true},
       {"bwd_nomask", &AttentionShapeModel::bwd_nomask, &CalibratedAttentionShape::bwd_nomask,
-       &CalibratedAttentionShape::tiles_bwd_nomask}};
+       &CalibratedAttentionShape::tiles_bwd_nomask, true}};
   return p;
+}
+
+bool has_part(const CalibratedAttentionShape& a, const AttentionShapePart& part) {
+  return !part.backward || a.model.backward;
 }
 
 namespace {
@@ -333,11 +341,15 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   // files naming none were fitted on hcpsim's own (only hcpcal wrote them before /4).
   if (c.attention_shape) {
     c.attention_shape->model.backend = c.attention_backend.value_or(AttentionBackend::Hcpsim);
-    if (!attention_geometry_known(c.attention_shape->model.backend))
+    const AttentionShapeModel& m = c.attention_shape->model;
+    if (m.backward != attention_schedule_known(m.backend, true))
       sink.error(top.path_of("attention_shape"),
-                 std::string("a shape model of ") + to_string(c.attention_shape->model.backend) + "'s kernels",
-                 "hcpsim has the kernel geometry of hcpsim's and FlashAttention-2's attention only",
-                 "remove attention_shape (the attention tables time cuDNN's kernels), or refit with `hcpsim fit`");
+                 m.backward ? std::string("a shape model of ") + to_string(m.backend) + "'s backward"
+                            : std::string("a shape model of ") + to_string(m.backend) + "'s forward only",
+                 "hcpsim models the schedule of both passes of hcpsim's and FlashAttention-2's kernels and of "
+                 "cuDNN's forward (cuDNN's backward: its attention tables)",
+                 m.backward ? "remove bwd_causal and bwd_nomask, or refit with `hcpsim fit`"
+                            : "give bwd_causal and bwd_nomask, or refit with `hcpsim fit`");
   }
   sink.throw_if_any();
   return c;
@@ -410,7 +422,8 @@ double attention_fit_residual(const CalibrationFile& c) {
   for (const auto& t : c.tables)
     if (is_attention_parameter(t.name)) r = std::max(r, t.fit.rms_error);
   if (c.attention_shape)
-    for (const auto& part : attention_shape_parts()) r = std::max(r, ((*c.attention_shape).*part.fit).rms_error);
+    for (const auto& part : attention_shape_parts())
+      if (has_part(*c.attention_shape, part)) r = std::max(r, ((*c.attention_shape).*part.fit).rms_error);
   return r;
 }
 

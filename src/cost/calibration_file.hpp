@@ -74,7 +74,10 @@ struct AttentionShapePart {
   AttentionTileTimes AttentionShapeModel::*times;
   FitSummary CalibratedAttentionShape::*fit;
   std::pair<double, double> CalibratedAttentionShape::*tiles;
+  bool backward;  // a backward part (absent from a model that covers the forward only)
 };
+// Whether `a`'s model has `part` (AttentionShapeModel::backward).
+bool has_part(const CalibratedAttentionShape& a, const AttentionShapePart& part);
 const std::vector<AttentionShapePart>& attention_shape_parts();
 
 // How a calibration predicted measurements it was not fitted on (top-level "held_out_check",

@@ -59,7 +59,8 @@ const AttentionTileTimes& AttentionShapeModel::times_for(const AttentionShape& s
 }
 
 bool AttentionShapeModel::applies_to(const AttentionShape& s) const {
-  return sm_count > 0 && s.head_dim_qk == head_dim && s.head_dim_v == head_dim && s.window == 0;
+  return sm_count > 0 && s.head_dim_qk == head_dim && s.head_dim_v == head_dim && s.window == 0 &&
+         (backward || !s.backward);
 }
 
 double at_sm_clock(double seconds, double from_mhz, double to_mhz) {
@@ -399,7 +400,8 @@ double CostModel::compute_time_s(const Op& op) const {
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
       if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
-        t = params_.attention_shape->time_s(op.attn);
+        t = params_.attention_shape->time_s(
+            executed_attention_shape(op.attn, params_.attention_shape->backend, gpu_.compute_capability));
         break;
       }
       const EfficiencyTable& table = params_.*attention_table_parameter_for(op.attn, params_.attention_backend, gpu_).member;

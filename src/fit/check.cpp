@@ -342,7 +342,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
     else
       row.extrapolated = work < fit->range_lo * (1 - kRangeSlack) || work > fit->range_hi * (1 + kRangeSlack);
     if (calibration.attention_shape && !row.extrapolated &&
-        attention_shape_extrapolates(*calibration.attention_shape, m.attention, kRangeSlack)) {
+        attention_shape_extrapolates(*calibration.attention_shape, m.attention, gpu.compute_capability, kRangeSlack)) {
       row.extrapolated = true;
       r.warnings.push_back(m.path + " (" + m.name + "): tiles on the busiest SM outside the range attention_shape was fitted on");
     }

@@ -150,12 +150,12 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
     c.scalars.push_back(s);
   }
   // The shape model: the tiling and schedule of the fitted backend's kernels (attention_tiles.hpp).
-  fit_attention_shape(set, opt, out);
+  fit_attention_shape(set, opt, gpu.compute_capability, out);
   if (out.calibration.attention_shape)
     c.method += std::string("; attention_shape: t = t0 + cta x CTAs + tile x tiles + masked x masked tiles on the busiest "
-                            "SM (list schedule of the ") + to_string(out.calibration.attention_shape->model.backend) +
-                " kernels' units over the SMs), per pass and mask, least squares on relative error "
-                "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128";
+                            "SM (the ") + to_string(out.calibration.attention_shape->model.backend) +
+                " kernels' schedule of their units over the SMs), per pass and mask of the kernel run, least squares on relative error "
+                "(Eigen QR, coefficients >= 0), overriding the attention tables for head dim 128 in the passes it models";
   fit_comm_parameters(set, node, opt, out);
   fit_interference(set, opt, out);
   return out;

@@ -107,7 +107,26 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
 
 namespace {
 
-double reference_clock_mhz(const std::vector<const Measurement*>& used, std::vector<std::string>& warnings) {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The SM clock the shape model's times are at, the one the simulator's steps run at: the median
+// clock of the backend's layer measurements (a training layer's kernels back to back) where the
+// set has them, else of its attention kernels. A GPU at its power limit clocks lower under a
+// heavier load: one small attention launch at a time runs near the boost clock (1980 MHz on the
+// H200), a layer of GEMMs and attention at 1470-1560 MHz (hcpcal_torch's v12 layer suite, cuDNN).
+// The layers' clocks are taken whether or not a check holds their times out: the clock is the
+// state the GPU runs a training load in, an input of the prediction, not the time it predicts.
+double reference_clock_mhz(const MeasurementSet& set, const std::vector<const Measurement*>& used,
+                           AttentionBackend backend, std::vector<std::string>& warnings) {
+  std::vector<double> layers;
+  for (const auto& m : set.items)
+    if (m.kind == MeasurementKind::Layer && m.sm_clock_mhz > 0 && attention_backend_of(m) == backend)
+      layers.push_back(m.sm_clock_mhz);
+  if (!layers.empty()) return median(layers);
   std::vector<double> clocks;
   for (const Measurement* m : used)
     if (m->sm_clock_mhz > 0) clocks.push_back(m->sm_clock_mhz);
@@ -116,14 +135,13 @@ double reference_clock_mhz(const std::vector<const Measurement*>& used, std::vec
     warnings.push_back("attention_shape: " + std::to_string(used.size() - clocks.size()) + " of " +
                        std::to_string(used.size()) + " measurements have no sm_clock_mhz; their times are taken as"
                        " measured at the reference clock");
-  std::sort(clocks.begin(), clocks.end());
-  const size_t n = clocks.size();
-  return n % 2 ? clocks[n / 2] : 0.5 * (clocks[n / 2 - 1] + clocks[n / 2]);
+  return median(clocks);
 }
 
 }  // namespace
 
-void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitResult& out) {
+void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64_t compute_capability,
+                         FitResult& out) {
   constexpr int64_t kHeadDim = 128;  // attention_tiles.hpp describes the head-dim-128 kernels
   std::vector<const Measurement*> used;
   for (const auto& m : set.items) {
@@ -132,19 +150,19 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
     used.push_back(&m);
   }
   if (used.empty()) return;
-  // Times at one SM clock (the median the measurements ran at): a kernel measured while the
-  // GPU held a lower clock at its power limit took longer for the same work.
-  const double clock_mhz = reference_clock_mhz(used, out.warnings);
+  const AttentionBackend kernels = attention_backend_of(*used.front()).value_or(AttentionBackend::Hcpsim);
+  // Times at one SM clock (reference_clock_mhz): a kernel measured while the GPU held a lower
+  // clock at its power limit took longer for the same work.
+  const double clock_mhz = reference_clock_mhz(set, used, kernels, out.warnings);
   std::map<std::string, std::vector<AttentionTimeSample>> parts;
   std::string backend;
-  const AttentionBackend kernels = attention_backend_of(*used.front()).value_or(AttentionBackend::Hcpsim);
-  if (!attention_geometry_known(kernels)) return;  // cuDNN: its tables on the busiest SM's work (attention_tiles.hpp)
   for (const Measurement* m : used) {
     if (attention_backend_of(*m).value_or(AttentionBackend::Hcpsim) != kernels)
       throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");
-    const std::string part = std::string(m->attention.backward ? "bwd" : "fwd") + "_" +
-                             (m->attention.mask == KernelMask::None ? "nomask" : "causal");
-    parts[part].push_back({m->attention, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_size(*m)});
+    // The kernel the backend ran (cuDNN's bottom-right causal backward is a no-mask kernel).
+    const AttentionShape x = executed_attention_shape(m->attention, kernels, compute_capability);
+    const std::string part = std::string(x.backward ? "bwd" : "fwd") + "_" + (x.mask == KernelMask::None ? "nomask" : "causal");
+    parts[part].push_back({x, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_size(*m)});
     backend = m->backend;
   }
   const nlohmann::json* sms = set.environment.is_object() && set.environment.contains("sm_count")
@@ -159,8 +177,10 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
   a.model.head_dim = kHeadDim;
   a.model.clock_mhz = clock_mhz;
   a.model.backend = kernels;
+  a.model.backward = attention_schedule_known(kernels, true);  // cuDNN: its backward keeps the tables
   a.backend = backend;
   for (const auto& part : attention_shape_parts()) {
+    if (!has_part(a, part)) continue;
     auto it = parts.find(part.name);
     if (it == parts.end()) {
       out.warnings.push_back(std::string("attention_shape: no ") + part.name +
@@ -176,8 +196,10 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitRe
   out.calibration.attention_shape = a;
 }
 
-bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const AttentionShape& s, double slack) {
-  if (!a.model.applies_to(s) || s.sq <= 0 || s.skv <= 0) return false;
+bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const AttentionShape& shape,
+                                  int64_t compute_capability, double slack) {
+  if (!a.model.applies_to(shape) || shape.sq <= 0 || shape.skv <= 0) return false;
+  const AttentionShape s = executed_attention_shape(shape, a.model.backend, compute_capability);
   for (const auto& part : attention_shape_parts()) {
     if (&(a.model.*part.times) != &a.model.times_for(s)) continue;
     const double tiles = busiest_sm_tiles(s, a.model.sm_count, a.model.*part.times, a.model.backend);
@@ -190,7 +212,7 @@ std::string format_attention_shape(const CalibratedAttentionShape& a) {
   std::string t = "# attention_shape (head dim " + std::to_string(a.model.head_dim) + ", " +
                   std::to_string(a.model.sm_count) + " SMs" +
                   (a.model.clock_mhz > 0 ? ", times at an SM clock of " + std::to_string(int(a.model.clock_mhz + 0.5)) +
-                                               " MHz, the measurements' median"
+                                               " MHz, the layer measurements' median, else the kernels'"
                                          : std::string(", no SM clocks recorded")) +
                   "):\n# t = t0 + cta x CTAs + tile x tiles + masked x masked tiles (busiest SM) + split x split"
                   " accumulator elements + query x query elements (backward)\n";
@@ -199,6 +221,11 @@ std::string format_attention_shape(const CalibratedAttentionShape& a) {
   t += "#                      (us)    (us)    (us)    (us)     (ps)     (ps)                                      "
        "              (%)     (%)\n";
   for (const auto& part : attention_shape_parts()) {
+    if (!has_part(a, part)) {
+      t += "  " + std::string(part.name) + ": not modelled (" + to_string(a.model.backend) +
+           "'s backward schedule; its attention tables time it)\n";
+      continue;
+    }
     const AttentionTileTimes& c = a.model.*part.times;
     const FitSummary& f = a.*part.fit;
     char buf[360];

@@ -44,12 +44,17 @@ double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const Attenti
 
 // The shape model from `set`'s attention measurements of head dim 128 (the geometry of
 // attention_tiles.hpp) that `opt.use` accepts, on environment.sm_count SMs, into
-// out.calibration.attention_shape; a warning instead where something it needs is missing.
-void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, FitResult& out);
+// out.calibration.attention_shape, for the passes whose schedule is modelled
+// (attention_schedule_known); a warning instead where something it needs is missing. Each
+// measurement counts as the kernel its backend ran on a GPU of SM version `compute_capability`
+// (executed_attention_shape: cuDNN's bottom-right causal backward is a no-mask kernel).
+void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64_t compute_capability, FitResult& out);
 
-// Whether `s` (an attention kernel the model applies to) puts more or fewer tiles on its
-// busiest SM than any measurement its (pass, mask) coefficients were fitted on (slack: relative).
-bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const AttentionShape& s, double slack);
+// Whether `s` (an attention kernel the model applies to, as its backend runs it on SM version
+// `compute_capability`) puts more or fewer tiles on its busiest SM than any measurement its
+// (pass, mask) coefficients were fitted on (slack: relative).
+bool attention_shape_extrapolates(const CalibratedAttentionShape& a, const AttentionShape& s,
+                                  int64_t compute_capability, double slack);
 
 // The fitted coefficients, one line per (pass, mask), with residuals and the ranges they rest on.
 std::string format_attention_shape(const CalibratedAttentionShape& a);

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "cost/attention_tiles.hpp"
+#include "rules/cudnn_persistent.hpp"
 #include "rules/flash_fwd_splitkv.hpp"
 #include "cost/cost_model.hpp"
 
@@ -280,18 +281,54 @@ TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK a
   CHECK(attention_ctas(shape(256, 256, 4, 1, true, true), 132).size() == 8);
 }
 
-TEST_CASE("cuDNN's kernels have units but no modelled schedule: the busiest SM is bounded, not scheduled",
-          "[model][tiles]") {
-  CHECK(attention_geometry_known(AttentionBackend::Hcpsim));
-  CHECK(attention_geometry_known(AttentionBackend::Flash));
-  CHECK_FALSE(attention_geometry_known(AttentionBackend::CuDNN));
+TEST_CASE("cuDNN's forward deals its 128-row units round robin over the SMs, longest first", "[model][tiles]") {
+  CHECK(attention_schedule_known(AttentionBackend::Hcpsim, true));
+  CHECK(attention_schedule_known(AttentionBackend::Flash, true));
+  CHECK(attention_schedule_known(AttentionBackend::CuDNN, false));
+  CHECK_FALSE(attention_schedule_known(AttentionBackend::CuDNN, true));
 
-  // Forward, causal, 1K tokens, 8 heads: units of 64 query rows; unit i (rows 64i..64i+63)
-  // walks keys 0..64i+63 in 128-key tiles: ceil((i+1)/2) = 1,1,2,2,...,8,8 over i = 0..15, 72
-  // per head, 576 in all. 128 units on 132 SMs: the longest (8 tiles) sets the time, against an
-  // even share of 576/132: balance = 8 x 132 / 576 = 11/6.
+  // The deal: units of work 4, 4, 3, 1, 1 (cost 1 per tile) on 2 SMs, unit i on SM i mod 2: SM 0
+  // runs units 0, 2 and 4 (8 tiles, one masked), SM 1 units 1 and 3 (5). A queue (the first free
+  // SM takes the next unit) would put unit 4 on SM 1 and end both at 6.
+  const std::vector<CtaWork> units{{4, 0}, {4, 1}, {3, 0}, {1, 0}, {1, 1}};
+  const SmLoad dealt = persistent_sm_schedule(units, 2, CtaCost{0, 1, 0});
+  CHECK(dealt.ctas == 3);
+  CHECK(dealt.tiles == 8);
+  CHECK(dealt.masked == 1);
+  CHECK(persistent_sm_schedule({}, 2, CtaCost{0, 1, 0}).ctas == 0);
+
+  // The order: a causal forward of 512 x 512 has units of 128 query rows walking 128-key tiles,
+  // unit i i + 1 tiles (1..4), its diagonal tile masked; with 2 heads the deal runs the longest
+  // first, the heads of one block fastest: 4, 4, 3, 3, 2, 2, 1, 1.
+  const std::vector<CtaWork> order = attention_ctas(shape(512, 512, 2, 2, true, false), 132, AttentionBackend::CuDNN);
+  REQUIRE(order.size() == 8);
+  for (size_t i = 0; i < order.size(); ++i) {
+    CHECK(order[i].tiles == int64_t(4 - i / 2));
+    CHECK(order[i].masked == 1);
+  }
+  // The probe's 8192-token causal forward with 3 heads on 132 SMs: 64 units per head of 1..64
+  // tiles, three of each length, dealt longest first. SM 0 takes unit 0 (64 tiles) and unit 132,
+  // the 133rd longest, 64 - floor(132 / 3) = 20 tiles: 2 units, 84 tiles, the busiest. (A queue
+  // would end at 64 tiles; measured, 3 heads take 142.5 us against 1 head's 103.6: the deal.)
+  const AttentionTiling three = attention_tiling(shape(8192, 8192, 3, 3, true, false), 132, kTiles, AttentionBackend::CuDNN);
+  CHECK(three.ctas == 192);
+  CHECK(three.busiest.ctas == 2);
+  CHECK(three.busiest.tiles == 84);
+  // Without a mask every unit is alike: 1024 x 1024, 17 heads = 136 units of 8 tiles on 132 SMs,
+  // SMs 0-3 run two (the step at 17 heads the probe measured, 20.4 -> 32.9 us).
+  const AttentionTiling seventeen =
+      attention_tiling(shape(1024, 1024, 17, 17, false, false), 132, kTiles, AttentionBackend::CuDNN);
+  CHECK(seventeen.busiest.ctas == 2);
+  CHECK(seventeen.busiest.tiles == 16);
+}
+
+TEST_CASE("cuDNN's backward tables: the busiest SM is bounded, not scheduled", "[model][tiles]") {
+  // Forward (the tables time it where the shape model does not apply), causal, 1K tokens, 8
+  // heads: units of 128 query rows; unit i walks i + 1 = 1..8 tiles, 36 per head, 288 in all. 64
+  // units on 132 SMs: the longest (8 tiles) sets the time, against an even share of 288/132:
+  // balance = 8 x 132 / 288 = 11/3.
   const AttentionShape fwd = shape(1024, 1024, 8, 2, true, false);
-  CHECK(attention_balance(fwd, 132, AttentionBackend::CuDNN) == Approx(8.0 * 132 / 576).epsilon(1e-12));
+  CHECK(attention_balance(fwd, 132, AttentionBackend::CuDNN) == Approx(8.0 * 132 / 288).epsilon(1e-12));
   // Backward, causal, same shape: units of 64 keys per query head; unit j (keys 64j..) walks the
   // 64-row query steps from its diagonal: 16 - j steps, 136 per query head, 8 x 136 = 1088 in
   // all, the longest 16: balance = 16 x 132 / 1088.
@@ -312,7 +349,7 @@ TEST_CASE("cuDNN's kernels have units but no modelled schedule: the busiest SM i
   op.flops = 1e9;
   GpuSpec h200;
   h200.sm_count = 132;
-  CHECK(attention_table_work(op, h200, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 576).epsilon(1e-12));
+  CHECK(attention_table_work(op, h200, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 288).epsilon(1e-12));
   CHECK(attention_table_work(op, h200, AttentionBackend::Flash) == 1e9);
   CHECK(attention_table_work(op, h200, AttentionBackend::Hcpsim) == 1e9);
 }

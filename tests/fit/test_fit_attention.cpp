@@ -245,7 +245,7 @@ TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
   }
 }
 
-TEST_CASE("the fit uses the backend's kernel geometry; cuDNN, whose schedule is unknown, keeps its tables",
+TEST_CASE("the fit uses the backend's kernel geometry; cuDNN's backward, whose schedule is not modelled, keeps its tables",
           "[calibrate][attention]") {
   // Times made with FlashAttention-2's geometry (128 x 64 forward tiles, per-query-head backward;
   // cost/attention_tiles.hpp) are recovered by a fit in that geometry.
@@ -258,6 +258,14 @@ TEST_CASE("the fit uses the backend's kernel geometry; cuDNN, whose schedule is 
     const AttentionPartFit f = fit_attention_part(samples, kSms, AttentionBackend::Flash);
     CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(0.01));
     CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(0.05));
+    CHECK(f.summary.max_error < 0.005);
+  }
+  // cuDNN's forward: 128-row units dealt round robin over the SMs (rules/cudnn_persistent.hpp).
+  {
+    const AttentionTileTimes t{12e-6, 1.5e-6, 1.2e-6, 0.3e-6, 0.0, 0.0};
+    const AttentionPartFit f =
+        fit_attention_part(samples_made_with(t, AttentionBackend::CuDNN, true, false), kSms, AttentionBackend::CuDNN);
+    CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(0.01));
     CHECK(f.summary.max_error < 0.005);
   }
   nlohmann::json list = test::synthetic_attention_measurements();
@@ -274,15 +282,43 @@ TEST_CASE("the fit uses the backend's kernel geometry; cuDNN, whose schedule is 
   // The file names the backend; read back, the model keeps its geometry.
   const std::string text = calibration_to_json(flash.calibration);
   CHECK(parse_calibration_text(text, "flash.json").attention_shape->model.backend == AttentionBackend::Flash);
-  // cuDNN: no shape model from the fit, and a file that carries one is refused, naming the key.
-  CHECK_FALSE(fitted("cudnn").calibration.attention_shape);
+  // cuDNN: a model of its forward only; written without the backward parts and read back so.
+  const FitResult cudnn = fitted("cudnn");
+  REQUIRE(cudnn.calibration.attention_shape);
+  CHECK_FALSE(cudnn.calibration.attention_shape->model.backward);
+  const std::string cudnn_text = calibration_to_json(cudnn.calibration);
+  const nlohmann::json cudnn_doc = nlohmann::json::parse(cudnn_text);
+  CHECK(cudnn_doc["attention_shape"].contains("fwd_causal"));
+  CHECK_FALSE(cudnn_doc["attention_shape"].contains("bwd_causal"));
+  const CalibrationFile back = parse_calibration_text(cudnn_text, "cudnn.json");
+  REQUIRE(back.attention_shape);
+  CHECK(back.attention_shape->model.backend == AttentionBackend::CuDNN);
+  CHECK_FALSE(back.attention_shape->model.backward);
+  // It does not apply to a backward, which cuDNN's tables time.
+  AttentionShape bwd;
+  bwd.sq = bwd.skv = 1024, bwd.heads_q = bwd.heads_kv = 8, bwd.head_dim_qk = bwd.head_dim_v = 128, bwd.batch = 1;
+  CHECK(back.attention_shape->model.applies_to(bwd));
+  bwd.backward = true;
+  CHECK_FALSE(back.attention_shape->model.applies_to(bwd));
+  // Refused, naming the key: a cuDNN model with backward parts, a flash model without them, and
+  // a model with one backward part of two.
+  const auto refused = [](const nlohmann::json& doc, const char* what) {
+    try {
+      parse_calibration_text(doc.dump(), "bad.json");
+      FAIL(what);
+    } catch (const InputError& e) {
+      CHECK_THAT(std::string(e.what()), Catch::Contains("attention_shape"));
+    }
+  };
   nlohmann::json as_cudnn = nlohmann::json::parse(text);
   as_cudnn["attention_backend"] = "cudnn";
   as_cudnn["attention_shape"]["backend"] = "cudnn";
-  try {
-    parse_calibration_text(as_cudnn.dump(), "cudnn.json");
-    FAIL("a cuDNN shape model was accepted");
-  } catch (const InputError& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Contains("attention_shape") && Catch::Contains("cudnn"));
-  }
+  refused(as_cudnn, "a model of cuDNN's backward was accepted");
+  nlohmann::json flash_fwd_only = nlohmann::json::parse(text);
+  flash_fwd_only["attention_shape"].erase("bwd_causal");
+  flash_fwd_only["attention_shape"].erase("bwd_nomask");
+  refused(flash_fwd_only, "a forward-only model of FlashAttention-2 was accepted");
+  nlohmann::json one_part = nlohmann::json::parse(text);
+  one_part["attention_shape"].erase("bwd_nomask");
+  refused(one_part, "a model with one backward part was accepted");
 }
