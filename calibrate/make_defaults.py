@@ -6,6 +6,10 @@ attention, layer and kernels suites) and keeps, of each fit:
 
   h200-cudnn.json        cuDNN's attention tables (attention_{fwd,bwd}_{causal,nomask}) and its
                          forward's shape model (attention_shape)
+
+--shape-only FILES are measurements for the shape models alone (the head-count probes of cuDNN's
+forward, calibrate/torch/probe_measurements.py): the tables, which time cuDNN on GPUs without a
+shape model and at other head dims, keep the grid they were fitted on.
   h200-flash.json        FlashAttention-2's attention tables and its shape model (attention_shape)
   h200-memory-bound.json the memory-bound kernels' efficiencies (memory_efficiency_*), from the
                          cuDNN fit (the kernels suite does not depend on the backend)
@@ -16,7 +20,7 @@ measurements it came from). docs/cost-model.md says which committed files made t
 
   python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
       calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
-      calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
+      --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
       --held-out calibrate/results/h200-v17-torch-attention-mid.json
 
 With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
@@ -95,6 +99,13 @@ def held_out_check(hcpsim, doc, held_out, backend):
                           "measurements": ", ".join(held_out)}}
 
 
+def holds_backend(path, backend):
+    """Whether the measurements file at `path` has attention records of `backend`."""
+    with open(path) as f:
+        return any(m.get("kind") == "attention" and m.get("backend") == backend
+                   for m in json.load(f).get("measurements", []))
+
+
 def keep(calibration, names, extra=()):
     """The fit's header, the parameters in `names` and the top-level keys in `extra`."""
     header = {k: v for k, v in calibration.items() if k not in ("parameters", "attention_shape")}
@@ -134,6 +145,8 @@ def main(argv):
     p.add_argument("measurements", nargs="+", help="hcpcal_torch measurements.json files (one set)")
     p.add_argument("--hcpsim", default="build/hcpsim", help="the hcpsim binary (default build/hcpsim)")
     p.add_argument("--out", default="src/cost/defaults", help="folder of the defaults (default src/cost/defaults)")
+    p.add_argument("--shape-only", nargs="+", default=[], metavar="FILE",
+                   help="measurements the shape models are fitted on too, the tables not")
     p.add_argument("--held-out", nargs="+", default=[], metavar="FILE",
                    help="measurements the fits do not see: each attention default is checked on them, and the "
                         "result (held_out_check) is the band of its predictions")
@@ -142,14 +155,19 @@ def main(argv):
         p.error(f"--out: {o.out} is not a folder")
     if not (os.path.isfile(o.hcpsim) and os.access(o.hcpsim, os.X_OK)):
         p.error(f"--hcpsim: {o.hcpsim} is not an executable file (build hcpsim first, or name it)")
-    for m in o.measurements + o.held_out:
+    for m in o.measurements + o.shape_only + o.held_out:
         if not os.path.isfile(m):
             p.error(f"measurements: {m} is not a file")
-    if {os.path.realpath(m) for m in o.measurements} & {os.path.realpath(m) for m in o.held_out}:
+    if {os.path.realpath(m) for m in o.measurements + o.shape_only} & {os.path.realpath(m) for m in o.held_out}:
         p.error("--held-out: a file both fitted on and held out")
     try:
         cudnn = fit(o.hcpsim, o.measurements, "cudnn")
         flash = fit(o.hcpsim, o.measurements, "flash")
+        for doc, backend in ((cudnn, "cudnn"), (flash, "flash")):
+            extra = [m for m in o.shape_only if holds_backend(m, backend)]
+            if extra:  # its shape model from the grid and the shape-only files together
+                doc["attention_shape"] = fit(o.hcpsim, o.measurements + extra, backend)["attention_shape"]
+                doc["measurements"] += "; attention_shape also on " + ", ".join(extra)
         memory = [k for k in cudnn["parameters"] if k.startswith("memory_efficiency_")]
         if not memory:
             raise RuntimeError("the fit has no memory_efficiency_* parameters: the measurements need "

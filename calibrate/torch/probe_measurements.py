@@ -6,7 +6,8 @@ measurements format (docs/calibration-format.md). This writes each probe record 
 measurement (batch 1, sq = skv = the probe's length, as many KV heads as query heads, head dim 128,
 top-left causal or no mask), with the environment of an hcpcal_torch measurements file from the
 same kind of GPU and software (`--environment`: the probe files record only the GPU's name, SM
-count and torch version; they must match it, or the conversion stops).
+count and torch version; they must match it, or the conversion stops; the cuDNN version and the
+driver are taken from that file unchecked, and calibrate/RESULTS.md says which stack a run had).
 
 `--passes fwd` keeps the forward records only: cuDNN's backward schedule is not modelled, its FLOPs
 tables time it (cost/attention_tiles.hpp), and a table over work cannot follow the steps a probe
@@ -27,12 +28,16 @@ import sys
 import tempfile
 
 UNSTEADY = 1.25  # median / fastest run above this: left out
+MASKS = {"causal": "causal", "none": "none"}  # probe_heads.py's mask names -> measurements.json's
+PASSES = ("fwd", "bwd")
 
 
 def convert(probe, path, records, names, dropped, passes):
     for r in probe["records"]:
         if r["pass"] not in passes:
             continue
+        if r["mask"] not in MASKS:
+            raise SystemExit(f"probe_measurements: {path}: mask {r['mask']!r} is not one of {sorted(MASKS)}")
         name = f"p{r['seq']}_{r['mask']}_h{r['heads']}"
         if r["median_s"] > UNSTEADY * r["min_s"]:
             dropped.append(f"{path}: {name} {r['pass']}: median {r['median_s'] * 1e6:.1f} us, fastest {r['min_s'] * 1e6:.1f} us")
@@ -46,7 +51,7 @@ def convert(probe, path, records, names, dropped, passes):
             "backend": r["backend"],
             "config": {"name": name, "pass": r["pass"], "batch": 1, "sq": r["seq"], "skv": r["seq"],
                        "heads_q": r["heads"], "heads_kv": r["heads"], "head_dim": 128,
-                       "mask": "causal" if r["mask"] == "causal" else "none"},
+                       "mask": MASKS[r["mask"]]},
             "iterations": r["iterations"],
             "median_s": r["median_s"], "min_s": r["min_s"], "max_s": r["max_s"],
             "sm_clock_mhz": r["sm_clock_mhz"],
@@ -62,6 +67,9 @@ def main(argv):
     p.add_argument("--passes", default="fwd,bwd", help="the passes to keep: fwd, bwd or fwd,bwd (default)")
     p.add_argument("probes", nargs="+", help="probe_heads.py output files")
     o = p.parse_args(argv[1:])
+    passes = o.passes.split(",")
+    if not passes or any(x not in PASSES for x in passes):
+        p.error(f"--passes: {o.passes!r}: a comma-separated list of {', '.join(PASSES)}")
     with open(o.environment) as f:
         env = json.load(f)["environment"]
     records, names, dropped = [], set(), []
@@ -72,18 +80,26 @@ def main(argv):
         theirs = (env.get("gpu_model"), env.get("sm_count"), env.get("torch"))
         if mine != theirs:
             raise SystemExit(f"probe_measurements: {path} ran on {mine}, {o.environment} on {theirs}: not the same GPU and software")
-        convert(probe, path, records, names, dropped, o.passes.split(","))
+        convert(probe, path, records, names, dropped, passes)
     for d in dropped:
         print(f"probe_measurements: left out, unsteady (median > {UNSTEADY}x fastest): {d}", file=sys.stderr)
+    if not records:
+        raise SystemExit(f"probe_measurements: no records of the passes {o.passes} in {', '.join(o.probes)}: nothing written")
     doc = {"format": "hcpsim-measurements/1", "tool": "probe_measurements.py",
            "argv": ["probe_measurements.py"] + argv[1:], "complete": True, "environment": env,
            "measurements": records}
     out_dir = os.path.dirname(os.path.abspath(o.out))
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".probe_measurements.")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, o.out)  # complete or not at all
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, o.out)  # complete or not at all
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     print(f"probe_measurements: {len(records)} records from {len(o.probes)} files -> {o.out}", file=sys.stderr)
     return 0
 

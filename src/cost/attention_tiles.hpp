@@ -1,8 +1,9 @@
 // The work an attention kernel does for one AttentionShape: CTAs (work units), tiles per
 // unit, masked tiles, and how the units fall on the SMs. The shape-aware time model
 // (cost_model.hpp, AttentionShapeModel) turns the busiest SM's load into time. One geometry per
-// backend and pass (AttentionKernelGeometry), from the kernels' source or, for cuDNN, their
-// launch records (calibrate/torch/kernel_profile.py, calibrate/RESULTS.md "Seventh run"):
+// backend and pass (AttentionKernelGeometry), from the kernels' source or, for cuDNN, its
+// launch times by head count (calibrate/torch/probe_heads.py, calibrate/RESULTS.md "Thirteenth
+// run"; attention_balance counts the forward tables' own units, below):
 //
 // hcpsim's own kernels (kernels/flash_{fwd,bwd}_sm90.cu, head dim 128). Forward: one CTA per
 // (batch, query head, 128-row query tile); it walks 128-key tiles (one tile = S = Q K^T and
@@ -31,8 +32,10 @@
 // settled (its units are 128 keys per query head, RESULTS thirteenth run; earlier readings of
 // 64-key units, a dynamic queue, longest first and a fixed round robin each checked worse than the
 // tables, seventh run), so the backward keeps cuDNN's FLOPs tables, indexed by the work of its
-// busiest SM (attention_balance below) over the 64-key units the tables were fitted with: no
-// schedule finishes before its longest unit, nor before an even share of all units' tiles.
+// busiest SM (attention_balance below) over the 64-key units the tables were fitted with (and
+// the forward tables, where the shape model does not apply, over 64-row units, the same
+// reading): no schedule finishes before its longest unit, nor before an even share of all units'
+// tiles.
 //
 // The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
 // FlashAttention-2's forward keeps two CTAs on an SM: the first SM-count units take one SM each,
@@ -99,7 +102,8 @@ struct AttentionTiling {
 };
 
 // How much more than an even share of the launch's tiles its busiest SM runs under any
-// schedule: max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
+// schedule, counted in the units the FLOPs tables were fitted on (the kernel's, but 64 query rows
+// for cuDNN's forward, whose shape model uses its 128): max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
 // A launch of fewer units than SMs, or of causal units of unequal length, ends with its longest
 // unit (cuDNN's causal backward of 1K tokens of 8 heads: 128 units on 132 SMs, the longest 1.94x
 // an even share). 1 where the shape or sm_count is empty.

@@ -146,7 +146,12 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
   a.model.clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock the times are at, MHz").value_or(0);
   a.backend = r.string("backend").value_or("");
   // A model of the forward only leaves out both backward parts (AttentionShapeModel::backward).
-  a.model.backward = j.is_object() && (j.contains("bwd_causal") || j.contains("bwd_nomask"));
+  const bool bwd_causal = j.is_object() && j.contains("bwd_causal"), bwd_nomask = j.is_object() && j.contains("bwd_nomask");
+  a.model.backward = bwd_causal && bwd_nomask;
+  if (bwd_causal != bwd_nomask)
+    sink.error(r.path_of(bwd_causal ? "bwd_nomask" : "bwd_causal"), "one backward part of two",
+               "both backward parts, or neither (a model of the forward only: cuDNN's)",
+               "give both, or remove " + std::string(bwd_causal ? "bwd_causal" : "bwd_nomask") + " (" + fix + ")");
   for (const auto& part : attention_shape_parts()) {
     if (!has_part(a, part)) continue;
     require(r, sink, part.name, "give t0_s, cta_s, tile_s and masked_tile_s (" + fix + ")");

@@ -122,20 +122,19 @@ double median(std::vector<double> v) {
 // state the GPU runs a training load in, an input of the prediction, not the time it predicts.
 double reference_clock_mhz(const MeasurementSet& set, const std::vector<const Measurement*>& used,
                            AttentionBackend backend, std::vector<std::string>& warnings) {
+  std::vector<double> clocks;
+  for (const Measurement* m : used)
+    if (m->sm_clock_mhz > 0) clocks.push_back(m->sm_clock_mhz);
+  if (!clocks.empty() && clocks.size() < used.size())
+    warnings.push_back("attention_shape: " + std::to_string(used.size() - clocks.size()) + " of " +
+                       std::to_string(used.size()) + " measurements have no sm_clock_mhz; their times are taken as"
+                       " measured at the reference clock");
   std::vector<double> layers;
   for (const auto& m : set.items)
     if (m.kind == MeasurementKind::Layer && m.sm_clock_mhz > 0 && attention_backend_of(m) == backend)
       layers.push_back(m.sm_clock_mhz);
   if (!layers.empty()) return median(layers);
-  std::vector<double> clocks;
-  for (const Measurement* m : used)
-    if (m->sm_clock_mhz > 0) clocks.push_back(m->sm_clock_mhz);
-  if (clocks.empty()) return 0;
-  if (clocks.size() < used.size())
-    warnings.push_back("attention_shape: " + std::to_string(used.size() - clocks.size()) + " of " +
-                       std::to_string(used.size()) + " measurements have no sm_clock_mhz; their times are taken as"
-                       " measured at the reference clock");
-  return median(clocks);
+  return clocks.empty() ? 0 : median(clocks);
 }
 
 }  // namespace
@@ -159,7 +158,8 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64
   for (const Measurement* m : used) {
     if (attention_backend_of(*m).value_or(AttentionBackend::Hcpsim) != kernels)
       throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");
-    // The kernel the backend ran (cuDNN's bottom-right causal backward is a no-mask kernel).
+    // The kernel the backend ran (as the tables count it; today this changes only cuDNN's
+    // bottom-right causal backward, a no-mask kernel, which its shape model does not cover).
     const AttentionShape x = executed_attention_shape(m->attention, kernels, compute_capability);
     const std::string part = std::string(x.backward ? "bwd" : "fwd") + "_" + (x.mask == KernelMask::None ? "nomask" : "causal");
     parts[part].push_back({x, at_sm_clock(m->median_s, m->sm_clock_mhz, clock_mhz), measured_size(*m)});

@@ -6,13 +6,13 @@
 // an H200 (calibrate/torch/probe_heads.py at 1K, 2K, 4K, 8K and 16K tokens by head count, causal and
 // no mask; calibrate/RESULTS.md, "Thirteenth run"). Normalised to one SM clock, the no-mask times
 // step where ceil(units / SMs) does with units of 128 query rows (1K tokens: at 17 and 34 heads; 2K:
-// 9, 17, 25, 34, 42; 4K: every fourth head; 8K: every second), each round the unit's 128-key tiles
+// 9, 17, 25, 34, 42; 4K: 5, 9, 13, 17, 21, 25, 29, 34, 38; 8K: 3, 5, 7), each round the unit's 128-key tiles
 // at about 1.5 us each: one unit per SM at a time, 128 x 128 tiles, as FlashAttention-3's Hopper
 // kernel for head dim 128 (two consumer warpgroups of 64 rows; Dao-AILab/flash-attention, hopper/).
 // The kernel is persistent: the units are dealt round robin over one CTA per SM, unit i to SM
 // i mod SMs, longest first, the heads of one query block fastest (FlashAttention-3's static
 // persistent scheduler with a causal longest-first order). Fitted with four coefficients (launch,
-// tile, unit, masked tile) on the probe's 175 forward launches: rms 3.4 %, max 11.2 %; the same units
+// tile, unit, masked tile) on the probes' 290 forward launches: rms 3.4 %, max 11.2 %; the same units
 // taken from a queue by the first free SM: 9.2 %, 36.2 %; dealt head after head: 8.5 %, 33.2 %.
 //
 // The backward's units are 128 keys per query head (its no-mask times step at the same head

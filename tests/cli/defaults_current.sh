@@ -10,7 +10,7 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 cd "$SRC" || exit 1  # the files record the measurements' paths as typed in the source folder
 python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
   calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \
-  calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
+  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
   --held-out calibrate/results/h200-v17-torch-attention-mid.json >/dev/null ||
   { echo "FAIL: make_defaults.py exit $?"; exit 1; }
 cat >"$TMP/compare.py" <<'PY'
@@ -46,7 +46,7 @@ PY
 if ! python3 "$TMP/compare.py" "$TMP"; then
   echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
   echo "  calibrate/results/h200-v12-torch-measurements.json calibrate/results/h200-v12-torch-131072.json \\"
-  echo "  calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \\"
+  echo "  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \\"
   echo "  --held-out calibrate/results/h200-v17-torch-attention-mid.json"
   exit 1
 fi

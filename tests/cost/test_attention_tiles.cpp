@@ -289,7 +289,7 @@ TEST_CASE("cuDNN's forward deals its 128-row units round robin over the SMs, lon
 
   // The deal: units of work 4, 4, 3, 1, 1 (cost 1 per tile) on 2 SMs, unit i on SM i mod 2: SM 0
   // runs units 0, 2 and 4 (8 tiles, one masked), SM 1 units 1 and 3 (5). A queue (the first free
-  // SM takes the next unit) would put unit 4 on SM 1 and end both at 6.
+  // SM takes the next unit) would give units 3 and 4 to SM 1: SM 0 ends at 7, SM 1 at 6.
   const std::vector<CtaWork> units{{4, 0}, {4, 1}, {3, 0}, {1, 0}, {1, 1}};
   const SmLoad dealt = persistent_sm_schedule(units, 2, CtaCost{0, 1, 0});
   CHECK(dealt.ctas == 3);
@@ -324,11 +324,12 @@ TEST_CASE("cuDNN's forward deals its 128-row units round robin over the SMs, lon
 
 TEST_CASE("cuDNN's backward tables: the busiest SM is bounded, not scheduled", "[model][tiles]") {
   // Forward (the tables time it where the shape model does not apply), causal, 1K tokens, 8
-  // heads: units of 128 query rows; unit i walks i + 1 = 1..8 tiles, 36 per head, 288 in all. 64
-  // units on 132 SMs: the longest (8 tiles) sets the time, against an even share of 288/132:
-  // balance = 8 x 132 / 288 = 11/3.
+  // heads, counted in the units the forward tables were fitted with (table_balance_geometry: 64
+  // query rows, not the kernel's 128): unit i (rows 64i..64i+63) walks keys 0..64i+63 in 128-key
+  // tiles: ceil((i+1)/2) = 1,1,2,2,...,8,8 over i = 0..15, 72 per head, 576 in all. 128 units on
+  // 132 SMs: the longest (8 tiles) against an even share of 576/132: balance = 8 x 132 / 576 = 11/6.
   const AttentionShape fwd = shape(1024, 1024, 8, 2, true, false);
-  CHECK(attention_balance(fwd, 132, AttentionBackend::CuDNN) == Approx(8.0 * 132 / 288).epsilon(1e-12));
+  CHECK(attention_balance(fwd, 132, AttentionBackend::CuDNN) == Approx(8.0 * 132 / 576).epsilon(1e-12));
   // Backward, causal, same shape: units of 64 keys per query head; unit j (keys 64j..) walks the
   // 64-row query steps from its diagonal: 16 - j steps, 136 per query head, 8 x 136 = 1088 in
   // all, the longest 16: balance = 16 x 132 / 1088.
@@ -349,7 +350,7 @@ TEST_CASE("cuDNN's backward tables: the busiest SM is bounded, not scheduled", "
   op.flops = 1e9;
   GpuSpec h200;
   h200.sm_count = 132;
-  CHECK(attention_table_work(op, h200, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 288).epsilon(1e-12));
+  CHECK(attention_table_work(op, h200, AttentionBackend::CuDNN) == Approx(1e9 * 8.0 * 132 / 576).epsilon(1e-12));
   CHECK(attention_table_work(op, h200, AttentionBackend::Flash) == 1e9);
   CHECK(attention_table_work(op, h200, AttentionBackend::Hcpsim) == 1e9);
 }
