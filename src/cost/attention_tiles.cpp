@@ -46,13 +46,15 @@ std::pair<int64_t, int64_t> backward_unit_steps(const AttentionShape& s, const A
   return {m_first, std::max<int64_t>(q_steps - m_first, 0)};
 }
 
-// A persistent kernel's deal order (UnitOrder::LongestFirst): every block's units, the batches
-// and heads of one block fastest, then the longest first (stable: equal units keep that order).
-std::vector<CtaWork> dealt_longest_first(const std::vector<CtaWork>& per_block, int64_t units_per_block) {
+// A persistent kernel's deal order (UnitOrder::LongestFirst): the blocks longest first (stable:
+// equal blocks keep their order), each block's units (its batches and heads) together. The units
+// of a block are alike, so this is the launch's units sorted longest first, sorting only blocks.
+std::vector<CtaWork> dealt_longest_first(std::vector<CtaWork> per_block, int64_t units_per_block) {
+  std::stable_sort(per_block.begin(), per_block.end(),
+                   [](const CtaWork& a, const CtaWork& b) { return a.tiles > b.tiles; });
   std::vector<CtaWork> out;
   out.reserve(per_block.size() * size_t(units_per_block));
   for (const CtaWork& w : per_block) out.insert(out.end(), size_t(units_per_block), w);
-  std::stable_sort(out.begin(), out.end(), [](const CtaWork& a, const CtaWork& b) { return a.tiles > b.tiles; });
   return out;
 }
 

@@ -1,4 +1,5 @@
 #include "fit/check.hpp"
+#include "fit/median.hpp"
 #include "fit/fit_interference.hpp"
 #include "common/child_process.hpp"
 #include "run/collective_sweep.hpp"
@@ -58,9 +59,8 @@ ErrorSummary summary_of(const std::string& label, std::vector<double> e) {
   s.label = label;
   s.cases = e.size();
   if (e.empty()) return s;
-  std::sort(e.begin(), e.end());
-  s.median_abs_error = e.size() % 2 ? e[e.size() / 2] : 0.5 * (e[e.size() / 2 - 1] + e[e.size() / 2]);
-  s.max_abs_error = e.back();
+  s.median_abs_error = median(e);
+  s.max_abs_error = *std::max_element(e.begin(), e.end());
   return s;
 }
 

@@ -1,4 +1,5 @@
 #include "fit/fit_attention.hpp"
+#include "fit/median.hpp"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -106,12 +107,6 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
 }
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // The SM clock the shape model's times are at, the one the simulator's steps run at: the median
 // clock of the backend's layer measurements (a training layer's kernels back to back) where the

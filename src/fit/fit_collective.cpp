@@ -1,4 +1,5 @@
 #include "fit/fit_collective.hpp"
+#include "fit/median.hpp"
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -13,11 +14,6 @@ namespace hcpsim {
 namespace {
 
 constexpr double kMaxLineError = 0.10;  // beyond this the measured points are kept as a table
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
 
 
 }  // namespace

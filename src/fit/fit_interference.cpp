@@ -1,4 +1,5 @@
 #include "fit/fit_interference.hpp"
+#include "fit/median.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,11 +21,6 @@ int knot_of(int64_t ctas) {
   for (int i = 0; i < kInterferenceKnots; ++i)
     if (kInterferenceChannels[i] == ctas) return i;
   return -1;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
 CalibratedScalar scalar(const std::string& name, const std::vector<double>& samples) {

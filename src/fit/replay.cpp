@@ -1,4 +1,5 @@
 #include "fit/replay.hpp"
+#include "fit/median.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -119,9 +120,7 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
   const double t_lower = model.compute_time_s(measured_op(lower)), t_upper = model.compute_time_s(measured_op(upper));
   std::vector<double> t;
   for (int64_t r = 0; r < m.cp_ranks; ++r) t.push_back(m.cp_step <= r ? t_lower : t_upper);
-  std::sort(t.begin(), t.end());
-  const size_t n = t.size();
-  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+  return median(t);
 }
 
 ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset) {
