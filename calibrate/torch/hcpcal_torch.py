@@ -240,9 +240,12 @@ def environment():
     env["torch"] = torch.__version__
     env["python"] = sys.version.split()[0]
     env["flash_impl"] = flash_impl_name()
-    env["sm_clock"] = ("sm_clock_mhz: NVML's SM clock (nvmlDeviceGetClockInfo, NVML_CLOCK_SM) polled by the host "
-                       "every ~0.5 ms while the timed runs execute, median (results.sm_clock_source nvml_during), "
-                       "or read once right after them where they ended before the first sample (nvml_after)")
+    env["sm_clock"] = ("sm_clock_mhz: the SM clock the GPU counted just after the timed runs and, where they ran "
+                       "back to back on the warm-up's backlog, just before them (two spin kernels of 100K and 300K "
+                       "clock64 cycles in the same stream; cycle difference / time difference; effective_clock(): the mean "
+                       "of the ends where they agree within 3 %, results.sm_clock_source gpu_cycles, else NVML's median); NVML's reading (nvmlDeviceGetClockInfo, polled "
+                       "every ~0.5 ms while the runs execute, median) is kept as results.sm_clock_nvml_mhz")
+    env["sm_clock_max_mhz"] = nvml_max_clock()
     env["launch"], env["mpi"], env["processes"], env["gpus_per_process"], env["ranks"] = "single", False, 1, 1, 1
     env["topology"] = command_output("nvidia-smi topo -m 2>/dev/null")
     return env
@@ -320,7 +323,9 @@ def clock_during(last_event):
     """The SM clock of the timed runs: NVML polled every ~0.5 ms by the host while they execute
     (until `last_event`, the last run's end event, completes): the median of those samples; where
     the runs finished before the first sample (short runs, or a host slower than the GPU), one
-    reading right after them. Returns (MHz, source, samples)."""
+    reading right after them. Returns (MHz, source, samples, spread): spread is the samples' mean,
+    10th and 90th percentiles (the power limiter can move the clock between two levels faster than
+    the runs last; the median then says one level, the mean the time-average: both are kept)."""
     samples = []
     while not last_event.query():
         c = nvml_clock()
@@ -329,8 +334,63 @@ def clock_during(last_event):
         time.sleep(5e-4)
     if samples:
         samples.sort()
-        return samples[len(samples) // 2], "nvml_during", len(samples)
-    return nvml_clock(), "nvml_after", 0
+        n = len(samples)
+        spread = {"sm_clock_mean_mhz": sum(samples) / n, "sm_clock_p10_mhz": samples[n // 10],
+                  "sm_clock_p90_mhz": samples[min(n - 1, (9 * n) // 10)]}
+        return samples[n // 2], "nvml_during", n, spread
+    return nvml_clock(), "nvml_after", 0, {}
+
+
+CLOCK_SPIN_CYCLES = (100_000, 300_000)
+
+
+def enqueue_clock_probe():
+    """Two spin kernels of known SM cycles (torch.cuda._sleep counts clock64), each between two CUDA
+    events, enqueued where the clock is wanted; clock_of() reads them once they ran."""
+    probe = []
+    for cycles in CLOCK_SPIN_CYCLES:
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        torch.cuda._sleep(cycles)
+        b.record()
+        probe.append((cycles, a, b))
+    return probe
+
+
+def clock_of(probe):
+    """The SM clock (MHz) a clock probe ran at: the cycle difference of its two spins over their time
+    difference (what launching a kernel costs cancels out); 0 where the times do not differ."""
+    (c1, a1, b1), (c2, a2, b2) = probe
+    dt = (a2.elapsed_time(b2) - a1.elapsed_time(b1)) * 1e-3
+    return (c2 - c1) / dt / 1e6 if dt > 0 else 0.0
+
+
+CLOCK_ENDS_AGREE = 0.03  # the two ends within 3 %: the clock held still through the timed runs
+
+
+def effective_clock(ends, nvml, nvml_source, max_mhz):
+    """The SM clock to pair with a stretch's median time, from the GPU-counted clock at its ends (one
+    or two readings, MHz) and NVML's median over it. A reading above the GPU's top clock (x 1.03, the
+    probe's own error) is not a clock and is dropped. One end, or two that agree within
+    CLOCK_ENDS_AGREE: their mean (NVML's reading can sit 10-20 % off for a whole stretch of short
+    kernels at the power limit: RESULTS.md, fourteenth run). Two ends apart: the clock moved while
+    the runs went on (long stretches, where the limiter reacts), and NVML's median over the stretch
+    is the better pair for the median time. Returns (MHz, source)."""
+    ok = [c for c in ends if c > 0 and (max_mhz <= 0 or c <= 1.03 * max_mhz)]
+    if len(ok) == 1 and len(ends) == 1:
+        return ok[0], "gpu_cycles"
+    if len(ok) == 2 and abs(ok[0] - ok[1]) <= CLOCK_ENDS_AGREE * 0.5 * (ok[0] + ok[1]):
+        return 0.5 * (ok[0] + ok[1]), "gpu_cycles"
+    return nvml, nvml_source
+
+
+def nvml_max_clock():
+    """The GPU's top SM clock (MHz) from NVML (nvmlDeviceGetMaxClockInfo); 0 where NVML is missing."""
+    try:
+        nvml_clock()  # initialises _NVML
+        return float(_NVML["m"].nvmlDeviceGetMaxClockInfo(_NVML["h"], _NVML["m"].NVML_CLOCK_SM))
+    except Exception:
+        return 0.0
 
 
 class Timer:
@@ -396,6 +456,12 @@ class Timer:
             n = min(iters, max(5, int(o.timed_ms * 1e-3 / max(first, 1e-9))))
         spin_s = 0.0 if back_to_back else min(5e-3, max(20e-6, 2 * cpu))
         evs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(n)]
+        # The clock at both ends of the timed runs, counted by the GPU: NVML's reading of a GPU at
+        # its power limit can stay 10-20 % off the clock the kernels run at for a whole stretch
+        # (calibrate/RESULTS.md, fourteenth run).
+        # The probe before the runs only where the warm-up's backlog keeps the GPU busy up to it: after
+        # an idle GPU (the spin mode's synchronisation) its first spin starts slowly and reads high.
+        probe_before = enqueue_clock_probe() if back_to_back else None
         for ea, eb in evs:
             if spin_s > 0:
                 spin(spin_s)
@@ -403,17 +469,21 @@ class Timer:
             run(call)
             eb.record()
             call += 1
+        probe_after = enqueue_clock_probe()
         if back_to_back:  # the GPU is still on the warm-up's backlog: sample the timed calls' clock
             while not evs[0][0].query():
                 time.sleep(2e-4)
-        clock, source, nsamples = clock_during(evs[-1][1])
+        nvml, nvml_source, nsamples, spread = clock_during(evs[-1][1])
         torch.cuda.synchronize()
         after = nvml_clock()
+        ends = [clock_of(p) for p in (probe_before, probe_after) if p]
+        clock, source = effective_clock(ends, nvml, nvml_source, nvml_max_clock())
         ts = sorted(ea.elapsed_time(eb) * 1e-3 for ea, eb in evs)
         med = ts[n // 2] if n % 2 else 0.5 * (ts[n // 2 - 1] + ts[n // 2])
         return {"median_s": med, "min_s": ts[0], "max_s": ts[-1], "iterations": n,
                 "sm_clock_mhz": clock, "sm_clock_source": source, "sm_clock_samples": nsamples,
-                "sm_clock_after_mhz": after,
+                "sm_clock_after_mhz": after, "sm_clock_spread": spread, "sm_clock_nvml_mhz": nvml,
+                "sm_clock_ends_mhz": ends,
                 "warmup_runs": done, "warmup_wall_s": warm_s, "host_s": cpu, "spin_s": spin_s,
                 "back_to_back": back_to_back}
 
@@ -429,7 +499,9 @@ def rotation_sets(nbytes, cap):
 
 def timing_results(t):
     return {"sm_clock_source": t["sm_clock_source"], "sm_clock_samples": t["sm_clock_samples"],
-            "sm_clock_after_mhz": num(t["sm_clock_after_mhz"]),
+            "sm_clock_after_mhz": num(t["sm_clock_after_mhz"]), "sm_clock_nvml_mhz": num(t["sm_clock_nvml_mhz"]),
+            "sm_clock_ends_mhz": [num(c) for c in t["sm_clock_ends_mhz"]],
+            **{k: num(v) for k, v in t.get("sm_clock_spread", {}).items()},
             "warmup_runs": t["warmup_runs"],
             "warmup_wall_s": num(t["warmup_wall_s"]), "host_s": num(t["host_s"]), "spin_s": num(t["spin_s"]),
             "back_to_back": t["back_to_back"]}

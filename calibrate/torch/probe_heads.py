@@ -20,6 +20,23 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hcpcal_torch as H  # noqa: E402  (its timer and SDPA call)
+import kernel_profile as KP  # noqa: E402  (its CUPTI kernel records)
+
+
+def kernel_medians(fn, calls):
+    """fn() `calls` times under the profiler, right after its timed runs (the GPU at their clock);
+    per kernel of one call (launch order): name, grid and the median of its durations. None
+    when the calls did not launch the same number of kernels."""
+    ks = KP.kernels_of(lambda: [fn() for _ in range(calls)])
+    if not ks or len(ks) % calls:
+        return None
+    per = len(ks) // calls
+    out = []
+    for i in range(per):
+        durs = sorted(ks[j * per + i]["dur_us"] for j in range(calls))
+        out.append({"name": ks[i]["name"][:160], "grid": ks[i]["grid"], "block": ks[i]["block"],
+                    "median_us": durs[len(durs) // 2]})
+    return out
 
 
 def head_counts(text):
@@ -37,12 +54,17 @@ def main(argv):
     p.add_argument("--heads", default="1-48", help="query head counts: 1-48 or 4,8,16 (default 1-48)")
     p.add_argument("--masks", default="causal,none")
     p.add_argument("--backward", action="store_true", help="time the backward too")
+    p.add_argument("--kernels", type=int, default=0, metavar="N",
+                   help="also profile N calls of each pass (torch.profiler, CUPTI) and record each of its "
+                        "kernels' median duration and grid: a backward's preprocessing, main and dQ-conversion "
+                        "kernels apart (default 0: none)")
     p.add_argument("--out", required=True)
     o = p.parse_args(argv[1:])
 
     import torch
     import torch.nn.functional as F
     H.torch, H.F = torch, F
+    KP.torch, KP.H = torch, H
     opts = H.parse_args(["-n", "20", "-w", "1", "--timed-ms", "200", "--warmup-ms", "200"])
     timer = H.Timer(opts)
     gen = torch.Generator(device="cuda").manual_seed(1234)
@@ -56,6 +78,8 @@ def main(argv):
             with H.sdpa_context(o.backend):
                 fwd = timer.measure(lambda i: H.attn_call(s, c, mode, False), opts.iters)
                 rec = {"backend": o.backend, "seq": o.seq, "heads": h, "mask": mask, "pass": "fwd", **fwd}
+                if o.kernels:
+                    rec["kernels"] = kernel_medians(lambda: H.attn_call(s, c, mode, False), o.kernels)
                 records.append(rec)
                 line = f"{o.backend} {mask:6} s{o.seq} h{h:3}: fwd {fwd['median_s'] * 1e6:9.2f} us"
                 if o.backward:
@@ -63,7 +87,11 @@ def main(argv):
                     grads = H.grad_inputs(s, False)
                     bwd = timer.measure(lambda i: torch.autograd.grad(out, grads, H.d_out(s), retain_graph=True),
                                         opts.iters)
-                    records.append({"backend": o.backend, "seq": o.seq, "heads": h, "mask": mask, "pass": "bwd", **bwd})
+                    brec = {"backend": o.backend, "seq": o.seq, "heads": h, "mask": mask, "pass": "bwd", **bwd}
+                    if o.kernels:
+                        brec["kernels"] = kernel_medians(
+                            lambda: torch.autograd.grad(out, grads, H.d_out(s), retain_graph=True), o.kernels)
+                    records.append(brec)
                     line += f"  bwd {bwd['median_s'] * 1e6:9.2f} us"
             print(line + f"  ({'back to back' if fwd['back_to_back'] else 'spin %.0f us' % (fwd['spin_s'] * 1e6)})",
                   flush=True)
