@@ -153,22 +153,21 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKerne
   return out;
 }
 
-// The units attention_balance counts: the kernel's (attention_kernel_geometry), but for cuDNN's
-// forward, whose FLOPs tables were fitted on the balance of the launch records' first reading, 64
-// query rows per unit (calibrate/RESULTS.md, seventh run). Its shape model uses the units its
-// launch times show, 128 rows (rules/cudnn_persistent.hpp); indexed by those, the causal table fits
-// v12 at rms 6.8 % / max 27 % instead of 2.2 % / 4.9 % (RESULTS, thirteenth run): the index is the
-// tables', not a second account of the kernel.
+// The units attention_balance counts: the kernel's (attention_kernel_geometry), but for cuDNN,
+// whose FLOPs tables were fitted on the balance of the launch records' first reading, 64 query
+// rows per forward unit and 64 keys per backward unit (calibrate/RESULTS.md, seventh run). Its
+// shape model uses the units its launch times show, 128 rows and 128 keys
+// (rules/cudnn_persistent.hpp); indexed by those, the tables fit v12 worse (the causal forward at
+// rms 6.8 % / max 27 % instead of 2.2 % / 4.9 %, the backward's maxima 40-55 %; RESULTS, thirteenth
+// run): the index is the tables', not a second account of the kernel.
 AttentionKernelGeometry table_balance_geometry(AttentionBackend backend, const AttentionShape& s) {
-  if (backend == AttentionBackend::CuDNN && !s.backward) return {64, 128, false, false, UnitOrder::TilesAscending};
+  if (backend == AttentionBackend::CuDNN)
+    return s.backward ? AttentionKernelGeometry{64, 64, true, false, UnitOrder::TilesAscending}
+                      : AttentionKernelGeometry{64, 128, false, false, UnitOrder::TilesAscending};
   return attention_kernel_geometry(backend, s);
 }
 
 }  // namespace
-
-bool attention_schedule_known(AttentionBackend backend, bool backward) {
-  return backend != AttentionBackend::CuDNN || !backward;
-}
 
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s) {
   switch (backend) {
@@ -176,7 +175,8 @@ AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, cons
       return s.backward ? AttentionKernelGeometry{64, 128, true, false, UnitOrder::TilesAscending}
                         : AttentionKernelGeometry{128, 64, false, false, UnitOrder::TilesAscending};
     case AttentionBackend::CuDNN:
-      return s.backward ? AttentionKernelGeometry{64, 64, true, false, UnitOrder::TilesAscending}
+      return s.backward ? AttentionKernelGeometry{rules::kCudnnBwdBlockQ, rules::kCudnnBwdBlockKv, true, false,
+                                                  UnitOrder::TilesAscending}
                         : AttentionKernelGeometry{rules::kCudnnFwdBlockQ, rules::kCudnnFwdBlockKv, false, false,
                                                   UnitOrder::LongestFirst};
     case AttentionBackend::Hcpsim:

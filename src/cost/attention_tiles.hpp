@@ -28,14 +28,13 @@
 // (rules/cudnn_persistent.hpp): units of 128 query rows walking 128-key tiles, one CTA per SM,
 // persistent, the units dealt round robin over the SMs longest first, the heads of a query block
 // fastest (persistent_sm_schedule below); cuDNN does not publish it, its launch times by head count
-// follow it (calibrate/RESULTS.md, "Thirteenth run"). Backward: how it hands out its units is not
-// settled (its units are 128 keys per query head, RESULTS thirteenth run; earlier readings of
-// 64-key units, a dynamic queue, longest first and a fixed round robin each checked worse than the
-// tables, seventh run), so the backward keeps cuDNN's FLOPs tables, indexed by the work of its
-// busiest SM (attention_balance below) over the 64-key units the tables were fitted with (and
-// the forward tables, where the shape model does not apply, over 64-row units, the same
-// reading): no schedule finishes before its longest unit, nor before an even share of all units'
-// tiles.
+// follow it (calibrate/RESULTS.md, "Thirteenth run"). Backward: min(units, SMs) CTAs, units of 128
+// keys per query head walking 64-row query steps, taken in launch order, head after head, by the
+// first free SM (the list schedule below; its kernel profiled apart, RESULTS fourteenth run). The
+// FLOPs tables, which time cuDNN where no shape model applies, keep the units they were fitted
+// with (attention_balance below: 64-key backward units, 64-row forward units, the launch records'
+// first reading): no schedule finishes before its longest unit, nor before an even share of all
+// units' tiles.
 //
 // The block scheduler hands the next unit in order to the SM that frees first (list scheduling).
 // FlashAttention-2's forward keeps two CTAs on an SM: the first SM-count units take one SM each,
@@ -67,9 +66,6 @@ struct AttentionKernelGeometry {
   UnitOrder order = UnitOrder::HcpsimGrid;
 };
 
-// Whether `backend`'s kernel for one pass has a modelled schedule here (hcpsim and flash both
-// passes; cuDNN its forward, not its backward, whose tables time it).
-bool attention_schedule_known(AttentionBackend backend, bool backward);
 // The geometry of `backend`'s kernel for `s`'s pass (the header comment).
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s);
 
@@ -102,8 +98,8 @@ struct AttentionTiling {
 };
 
 // How much more than an even share of the launch's tiles its busiest SM runs under any
-// schedule, counted in the units the FLOPs tables were fitted on (the kernel's, but 64 query rows
-// for cuDNN's forward, whose shape model uses its 128): max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
+// schedule, counted in the units the FLOPs tables were fitted on (the kernel's, but for cuDNN 64
+// query rows forward and 64 keys backward, where its shape model uses 128): max(the longest unit's tiles, all tiles / sm_count) / (all tiles / sm_count), >= 1.
 // A launch of fewer units than SMs, or of causal units of unequal length, ends with its longest
 // unit (cuDNN's causal backward of 1K tokens of 8 heads: 128 units on 132 SMs, the longest 1.94x
 // an even share). 1 where the shape or sm_count is empty.

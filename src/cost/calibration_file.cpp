@@ -347,14 +347,13 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (c.attention_shape) {
     c.attention_shape->model.backend = c.attention_backend.value_or(AttentionBackend::Hcpsim);
     const AttentionShapeModel& m = c.attention_shape->model;
-    if (m.backward != attention_schedule_known(m.backend, true))
-      sink.error(top.path_of("attention_shape"),
-                 m.backward ? std::string("a shape model of ") + to_string(m.backend) + "'s backward"
-                            : std::string("a shape model of ") + to_string(m.backend) + "'s forward only",
-                 "hcpsim models the schedule of both passes of hcpsim's and FlashAttention-2's kernels and of "
-                 "cuDNN's forward (cuDNN's backward: its attention tables)",
-                 m.backward ? "remove bwd_causal and bwd_nomask, or refit with `hcpsim fit`"
-                            : "give bwd_causal and bwd_nomask, or refit with `hcpsim fit`");
+    // A cuDNN model of the forward only is a calibration fitted before hcpsim modelled cuDNN's
+    // backward schedule: its backward keeps the attention tables. Other backends have both passes.
+    if (!m.backward && m.backend != AttentionBackend::CuDNN)
+      sink.error(top.path_of("attention_shape"), std::string("a shape model of ") + to_string(m.backend) + "'s forward only",
+                 "a shape model covers both passes (only a cuDNN model fitted before its backward was modelled may "
+                 "leave the backward to the attention tables)",
+                 "give bwd_causal and bwd_nomask, or refit with `hcpsim fit`");
   }
   sink.throw_if_any();
   return c;

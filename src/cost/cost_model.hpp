@@ -81,8 +81,8 @@ struct AttentionShapeModel {
   int64_t head_dim = 0;
   double clock_mhz = 0;
   AttentionTileTimes fwd_causal, fwd_nomask, bwd_causal, bwd_nomask;
-  // Whether the backward parts are fitted: false for a backend whose backward schedule is not
-  // modelled (attention_schedule_known: cuDNN), whose backward its tables time.
+  // Whether the backward parts are fitted: false for a cuDNN model fitted without backward
+  // records of a GPU-counted clock (fit_attention.hpp), whose backward its tables time.
   bool backward = true;
   const AttentionTileTimes& times_for(const AttentionShape& s) const;
   // Same head dim for Q/K and V, no sliding window, a pass the model covers.

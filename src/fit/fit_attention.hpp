@@ -44,8 +44,9 @@ double busiest_sm_tiles(const AttentionShape& s, int64_t sm_count, const Attenti
 
 // The shape model from `set`'s attention measurements of head dim 128 (the geometry of
 // attention_tiles.hpp) that `opt.use` accepts, on environment.sm_count SMs, into
-// out.calibration.attention_shape, for the passes whose schedule is modelled
-// (attention_schedule_known); a warning instead where something it needs is missing. Each
+// out.calibration.attention_shape; a warning instead where something it needs is missing. cuDNN's
+// backward parts rest on records whose SM clock the GPU counted (Measurement::sm_clock_counted):
+// without them the model covers the forward only and the backward keeps the FLOPs tables. Each
 // measurement counts as the kernel its backend ran on a GPU of SM version `compute_capability`
 // (executed_attention_shape: cuDNN's bottom-right causal backward is a no-mask kernel).
 void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64_t compute_capability, FitResult& out);

@@ -98,6 +98,10 @@ struct Measurement {
   int iterations = 0;
   double median_s = 0, min_s = 0, max_s = 0;
   double sm_clock_mhz = 0;  // the SM clock the timed runs ended at (hcpcal probes it); 0: not recorded
+  // Whether the GPU counted that clock (results.sm_clock_source "gpu_cycles": hcpcal_torch's spin
+  // kernels of known cycles) rather than NVML reporting it, which on short back-to-back stretches at
+  // the power limit can sit 10-20 % off the clock the kernels ran at (calibrate/RESULTS.md, fourteenth run).
+  bool sm_clock_counted = false;
   bool checked = false;
   int64_t wrong = 0;
   std::string path;  // "measurements[3]", for messages

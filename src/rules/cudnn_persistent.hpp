@@ -15,9 +15,12 @@
 // tile, unit, masked tile) on the probes' 290 forward launches: rms 3.4 %, max 11.2 %; the same units
 // taken from a queue by the first free SM: 9.2 %, 36.2 %; dealt head after head: 8.5 %, 33.2 %.
 //
-// The backward's units are 128 keys per query head (its no-mask times step at the same head
-// counts), but its schedule is not settled (RESULTS, thirteenth run): cuDNN's backward keeps its
-// FLOPs tables.
+// The backward (the "flash_bprop" wgmma kernel) is persistent too, min(units, SMs) CTAs, profiled
+// apart from its two small kernels (probe_heads.py --kernels; RESULTS, fourteenth run): its units
+// are 128 keys of one query head, each walking 64-row query steps from its diagonal, taken by the
+// first free SM in launch order, head after head (the kernel alone: rms 2.8 % causal, 2.7 % no mask;
+// the forward's deal 6.2 / 44.5 %). A fit uses only backward records whose SM clock the GPU counted
+// (fit_attention.hpp).
 #pragma once
 
 #include <cstdint>
@@ -26,5 +29,7 @@ namespace hcpsim::rules {
 
 inline constexpr int64_t kCudnnFwdBlockQ = 128;   // query rows per forward unit
 inline constexpr int64_t kCudnnFwdBlockKv = 128;  // keys per tile
+inline constexpr int64_t kCudnnBwdBlockKv = 128;  // keys per backward unit (one query head's)
+inline constexpr int64_t kCudnnBwdBlockQ = 64;    // query rows per backward step
 
 }  // namespace hcpsim::rules

@@ -282,11 +282,6 @@ TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK a
 }
 
 TEST_CASE("cuDNN's forward deals its 128-row units round robin over the SMs, longest first", "[model][tiles]") {
-  CHECK(attention_schedule_known(AttentionBackend::Hcpsim, true));
-  CHECK(attention_schedule_known(AttentionBackend::Flash, true));
-  CHECK(attention_schedule_known(AttentionBackend::CuDNN, false));
-  CHECK_FALSE(attention_schedule_known(AttentionBackend::CuDNN, true));
-
   // The deal: units of work 4, 4, 3, 1, 1 (cost 1 per tile) on 2 SMs, unit i on SM i mod 2: SM 0
   // runs units 0, 2 and 4 (8 tiles, one masked), SM 1 units 1 and 3 (5). A queue (the first free
   // SM takes the next unit) would give units 3 and 4 to SM 1: SM 0 ends at 7, SM 1 at 6.
@@ -320,6 +315,32 @@ TEST_CASE("cuDNN's forward deals its 128-row units round robin over the SMs, lon
       attention_tiling(shape(1024, 1024, 17, 17, false, false), 132, kTiles, AttentionBackend::CuDNN);
   CHECK(seventeen.busiest.ctas == 2);
   CHECK(seventeen.busiest.tiles == 16);
+}
+
+TEST_CASE("cuDNN's backward: units of 128 keys per query head, taken head after head by the first free SM",
+          "[model][tiles]") {
+  // Causal 1024 x 1024, 2 query heads on 1 KV head: per query head 8 units of 128 keys; unit j
+  // walks the 64-row query steps from its diagonal (query row 128j): 16 - 2j steps, masked the
+  // two that hold the diagonal (rows 128j..128j+127 against keys 128j..128j+127). Launch order:
+  // head 0's units 0..7, then head 1's (a unit per query head: dK, dV summed over the group after).
+  const std::vector<CtaWork> c = attention_ctas(shape(1024, 1024, 2, 1, true, true), 132, AttentionBackend::CuDNN);
+  REQUIRE(c.size() == 16);
+  for (size_t i = 0; i < c.size(); ++i) {
+    CHECK(c[i].tiles == int64_t(16 - 2 * (i % 8)));
+    CHECK(c[i].masked == 2);
+  }
+  // The queue on 4 SMs, cost 1 per step (ties: the lowest SM first). Head 0: SMs 0-3 start units
+  // of 16, 14, 12, 10 steps; SM 3 frees at 10 and takes 8 (ends 18), SM 2 at 12 takes 6 (18), SM 1
+  // at 14 takes 4 (18), SM 0 at 16 takes 2 (18). Head 1 repeats it from 18: all end at 36. The
+  // busiest (the first SM to end last) is SM 0: units 16, 2, 16, 2 = 36 steps.
+  const AttentionTiling q = attention_tiling(shape(1024, 1024, 2, 1, true, true), 4, kTiles, AttentionBackend::CuDNN);
+  CHECK(q.ctas == 16);
+  CHECK(q.busiest.tiles == 36);
+  // Without a mask, 2048 x 2048 and 9 heads: 16 units of 32 steps per head, 144 units on 132 SMs:
+  // 12 SMs run two (the step at 9 heads the fourteenth run's kernel profile shows, 81 -> 152 us).
+  const AttentionTiling nine = attention_tiling(shape(2048, 2048, 9, 9, false, true), 132, kTiles, AttentionBackend::CuDNN);
+  CHECK(nine.busiest.ctas == 2);
+  CHECK(nine.busiest.tiles == 64);
 }
 
 TEST_CASE("cuDNN's backward tables: the busiest SM is bounded, not scheduled", "[model][tiles]") {
