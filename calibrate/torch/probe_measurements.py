@@ -9,9 +9,10 @@ same kind of GPU and software (`--environment`: the probe files record only the 
 count and torch version; they must match it, or the conversion stops; the cuDNN version and the
 driver are taken from that file unchecked, and calibrate/RESULTS.md says which stack a run had).
 
-`--passes fwd` keeps the forward records only: cuDNN's backward schedule is not modelled, its FLOPs
-tables time it (cost/attention_tiles.hpp), and a table over work cannot follow the steps a probe
-walks through by head count; the v12 grid the tables were fitted on stays their data.
+`--passes fwd` keeps the forward records only: probes with NVML's clock (before the fourteenth run)
+cannot feed cuDNN's backward shape model, which `hcpsim fit` fits only on GPU-counted clocks
+(docs/cost-model.md), and the FLOPs tables, which time that backward otherwise, cannot follow the
+steps a probe walks through by head count; the v12 grid the tables were fitted on stays their data.
 
 A record whose median is more than 1.25x its fastest run did not hold still while it was timed
 (two such records in the v18 cuDNN probe: 55.8 and 60.6 us medians beside 33 us neighbours and

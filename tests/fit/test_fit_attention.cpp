@@ -245,7 +245,7 @@ TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
   }
 }
 
-TEST_CASE("the fit uses the backend's kernel geometry; cuDNN's backward, whose schedule is not modelled, keeps its tables",
+TEST_CASE("the fit uses the backend's kernel geometry; cuDNN's backward only on GPU-counted clocks, else its tables",
           "[calibrate][attention]") {
   // Times made with FlashAttention-2's geometry (128 x 64 forward tiles, per-query-head backward;
   // cost/attention_tiles.hpp) are recovered by a fit in that geometry.
@@ -265,6 +265,14 @@ TEST_CASE("the fit uses the backend's kernel geometry; cuDNN's backward, whose s
     const AttentionTileTimes t{12e-6, 1.5e-6, 1.2e-6, 0.3e-6, 0.0, 0.0};
     const AttentionPartFit f =
         fit_attention_part(samples_made_with(t, AttentionBackend::CuDNN, true, false), kSms, AttentionBackend::CuDNN);
+    CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(0.01));
+    CHECK(f.summary.max_error < 0.005);
+  }
+  // cuDNN's backward: 128-key units per query head taken by the first free SM, head after head.
+  {
+    const AttentionTileTimes t{12e-6, 1.5e-6, 2.2e-6, 0.3e-6, 1e-12, 3e-12};
+    const AttentionPartFit f =
+        fit_attention_part(samples_made_with(t, AttentionBackend::CuDNN, true, true), kSms, AttentionBackend::CuDNN);
     CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(0.01));
     CHECK(f.summary.max_error < 0.005);
   }
