@@ -385,12 +385,15 @@ def effective_clock(ends, nvml, nvml_source, max_mhz):
 
 
 def nvml_max_clock():
-    """The GPU's top SM clock (MHz) from NVML (nvmlDeviceGetMaxClockInfo); 0 where NVML is missing."""
-    try:
-        nvml_clock()  # initialises _NVML
-        return float(_NVML["m"].nvmlDeviceGetMaxClockInfo(_NVML["h"], _NVML["m"].NVML_CLOCK_SM))
-    except Exception:
-        return 0.0
+    """The GPU's top SM clock (MHz) from NVML (nvmlDeviceGetMaxClockInfo), read once; 0 where NVML is
+    missing."""
+    if "max" not in _NVML:
+        try:
+            nvml_clock()  # initialises _NVML
+            _NVML["max"] = float(_NVML["m"].nvmlDeviceGetMaxClockInfo(_NVML["h"], _NVML["m"].NVML_CLOCK_SM))
+        except Exception:
+            _NVML["max"] = 0.0
+    return _NVML["max"]
 
 
 class Timer:

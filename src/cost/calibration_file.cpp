@@ -347,12 +347,12 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
   if (c.attention_shape) {
     c.attention_shape->model.backend = c.attention_backend.value_or(AttentionBackend::Hcpsim);
     const AttentionShapeModel& m = c.attention_shape->model;
-    // A cuDNN model of the forward only is a calibration fitted before hcpsim modelled cuDNN's
-    // backward schedule: its backward keeps the attention tables. Other backends have both passes.
+    // A cuDNN model may cover its forward only (fitted without backward records of a GPU-counted
+    // clock, fit_attention.hpp): its backward keeps the attention tables. Other backends have both.
     if (!m.backward && m.backend != AttentionBackend::CuDNN)
       sink.error(top.path_of("attention_shape"), std::string("a shape model of ") + to_string(m.backend) + "'s forward only",
-                 "a shape model covers both passes (only a cuDNN model fitted before its backward was modelled may "
-                 "leave the backward to the attention tables)",
+                 "a shape model covers both passes (only cuDNN's, fitted without GPU-counted clocks, may leave "
+                 "its backward to the attention tables)",
                  "give bwd_causal and bwd_nomask, or refit with `hcpsim fit`");
   }
   sink.throw_if_any();

@@ -180,8 +180,9 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64
   a.model.head_dim = kHeadDim;
   a.model.clock_mhz = clock_mhz;
   a.model.backend = kernels;
-  // Both backward parts, or neither (a model of the forward only: the backward keeps the tables).
-  a.model.backward = parts.count("bwd_causal") > 0 && parts.count("bwd_nomask") > 0;
+  // cuDNN: both backward parts, or neither (a model of the forward only: the backward keeps the
+  // tables). Other backends need both; the loop below says which part is missing.
+  a.model.backward = kernels != AttentionBackend::CuDNN || (parts.count("bwd_causal") && parts.count("bwd_nomask"));
   if (uncounted_bwd > 0)
     out.warnings.push_back("attention_shape: " + std::to_string(uncounted_bwd) +
                            " cuDNN backward measurements left out of the shape model: their SM clock is NVML's "
@@ -189,14 +190,9 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64
                            (a.model.backward ? std::string("; it rests on the others")
                                              : std::string("; cuDNN's backward keeps the FLOPs tables")) +
                            " (measure with calibrate/torch/hcpcal_torch.py's GPU-counted clock)");
-  else if (!a.model.backward && kernels == AttentionBackend::CuDNN && (parts.count("bwd_causal") || parts.count("bwd_nomask")))
+  else if (!a.model.backward && (parts.count("bwd_causal") || parts.count("bwd_nomask")))
     out.warnings.push_back("attention_shape: cuDNN backward measurements of one mask only; its backward keeps the "
                            "FLOPs tables");
-  if (!a.model.backward && kernels != AttentionBackend::CuDNN) {
-    out.warnings.push_back("attention_shape: no backward measurements of head dim 128 (both masks); attention keeps "
-                           "the FLOPs tables");
-    return;
-  }
   a.backend = backend;
   for (const auto& part : attention_shape_parts()) {
     if (!has_part(a, part)) continue;

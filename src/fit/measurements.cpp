@@ -315,9 +315,10 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
   m.min_s = r.number("min_s", 0, 1e6).value_or(m.median_s);
   m.max_s = r.number("max_s", 0, 1e6).value_or(m.median_s);
   m.sm_clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0);
-  if (const nlohmann::json* res = j.is_object() && j.contains("results") ? &j["results"] : nullptr;
-      res && res->is_object() && res->contains("sm_clock_source") && (*res)["sm_clock_source"].is_string())
-    m.sm_clock_counted = (*res)["sm_clock_source"].get<std::string>() == "gpu_cycles";
+  if (const nlohmann::json* res = r.raw("results"); res && res->is_object()) {
+    const auto source = res->find("sm_clock_source");
+    m.sm_clock_counted = source != res->end() && source->is_string() && *source == "gpu_cycles";
+  }
   if (m.median_s > 0 && (m.min_s > m.median_s || m.max_s < m.median_s))
     sink.error(r.path_of("median_s"), "median outside [min_s, max_s]", "min_s <= median_s <= max_s",
                "write the statistics of one set of iterations");
