@@ -26,6 +26,7 @@ import json
 import math
 import os
 import socket
+import re
 import subprocess
 import sys
 import statistics
@@ -75,6 +76,9 @@ def parse_args(argv):
     p.add_argument("--seq-factor", type=float, default=2.0,
                    help="attention: length step, rounded to 128 tokens (default 2, as hcpcal)")
     p.add_argument("--heads-kv", default="32,8", help="attention: KV head counts, 32 query heads (default 32,8)")
+    p.add_argument("--cases", default="",
+                   help="attention: only the grid's cases whose name matches this regular expression "
+                   "(re.search; default: every case)")
     p.add_argument("-n", "--iters", type=int, default=20, help="timed iterations (default 20)")
     p.add_argument("-w", "--warmup-iters", "--warmup_iters", dest="warmup", type=int, default=3,
                    help="warm-up iterations, at least (default 3)")
@@ -135,6 +139,10 @@ def parse_args(argv):
         p.error("--seq-factor: a number in [1.1, 16]")
     if o.iters < 1 or o.layer_iters < 1 or o.warmup < 0 or o.warmup_ms < 0 or o.timed_ms < 0:
         p.error("-n/--layer-iters >= 1, -w/--warmup-ms/--timed-ms >= 0")
+    try:
+        o.cases_re = re.compile(o.cases) if o.cases else None
+    except re.error as e:
+        p.error(f"--cases: '{o.cases}' is not a regular expression ({e})")
     o.layer_seq_list = ints("--layer-seqs", o.layer_seqs, 128)
     o.adam_list = ints("--adam-params", o.adam_params, 1)
     o.check = bool(o.check)
@@ -959,7 +967,9 @@ def probe_summary(info):
 
 
 def run_attention_suite(o, mlog, timer):
-    cases = attention_cases(o)
+    cases = [c for c in attention_cases(o) if o.cases_re is None or o.cases_re.search(c.name)]
+    if not cases:
+        raise SystemExit(f"--cases: '{o.cases}' matches no case of the attention grid")
     log("#")
     log(f"# attention: PyTorch SDPA backends {','.join(o.backend_list)}, bf16, batch 1, head dim {HEAD_DIM}, "
         f"layout bshd, GQA via enable_gqa; TFLOP/s = 4*hq*d*visible (bwd x{BWD_FLOP_RATIO}) / time")
@@ -1148,8 +1158,11 @@ def run_cp_case(o, mlog, timer, gen, b, r, c, backward, name, timed):
                 torch.cuda.empty_cache()
                 timed[key] = t
             t = timed[key]
+            # Each kernel's own clock: a rank's kernels differ in size, and a long one sustains a
+            # lower clock than a short one (all_gather's chunks: 5-42 ms).
             kernels.append({"rank": rk["rank"], "label": k["label"], "median_s": num(t["median_s"]),
                             "min_s": num(t["min_s"]), "max_s": num(t["max_s"]),
+                            "sm_clock_mhz": num(t["sm_clock_mhz"]), "sm_clock_source": t["sm_clock_source"],
                             "back_to_back": t["back_to_back"]})
             total += t["median_s"]
             clocks.append(t["sm_clock_mhz"])

@@ -139,9 +139,13 @@ void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measure
   for (size_t i = 0; i < list->size(); ++i) {
     CpKernelTime k;
     k.path = rr.path_of("kernels") + "[" + std::to_string(i) + "]";
-    // back_to_back: hcpcal_torch timed the kernel in back-to-back runs (its Timer), for the reader
-    ObjectReader kr((*list)[i], k.path, sink, {"rank", "label", "median_s", "min_s", "max_s", "back_to_back"});
+    // back_to_back: hcpcal_torch timed the kernel in back-to-back runs (its Timer), and
+    // sm_clock_source how it knows the clock (results.sm_clock_source of a kernel record): for the reader
+    ObjectReader kr((*list)[i], k.path, sink,
+                    {"rank", "label", "median_s", "min_s", "max_s", "sm_clock_mhz", "sm_clock_source", "back_to_back"});
     kr.boolean("back_to_back");
+    kr.string("sm_clock_source");
+    k.sm_clock_mhz = kr.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0);
     for (const char* key : {"rank", "label", "median_s"}) require(kr, sink, key, "each kernel has rank, label and median_s");
     k.rank = kr.integer("rank", 0, std::max<int64_t>(cp.ranks - 1, 0), "a rank in [0, ranks)").value_or(0);
     k.label = kr.string("label").value_or("");

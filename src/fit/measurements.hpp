@@ -33,6 +33,7 @@ struct CpKernelTime {
   int64_t rank = 0;
   std::string label;  // e.g. "attn.fwd.step1.lower"
   double median_s = 0, min_s = 0, max_s = 0;
+  double sm_clock_mhz = 0;  // the SM clock this kernel's timed runs ended at; 0: not recorded (the record's)
   std::string path;   // "measurements[3].results.kernels[5]"
 };
 

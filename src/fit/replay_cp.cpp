@@ -114,7 +114,10 @@ CpReplay replay_cp_run(const Measurement& m, const CostModel& model) {
       predicted_labels.push_back(op.label);
       auto it = measured[rank].find(op.label);
       if (it == measured[rank].end()) continue;
-      rows.push_back({rank, op.label, it->second->median_s, predicted_at_clock_s(model, op, m.sm_clock_mhz)});
+      // At the kernel's own clock where the record gives one (a long chunk sustains a lower clock
+      // than the record's median), else at the record's.
+      const double clock_mhz = it->second->sm_clock_mhz > 0 ? it->second->sm_clock_mhz : m.sm_clock_mhz;
+      rows.push_back({rank, op.label, it->second->median_s, predicted_at_clock_s(model, op, clock_mhz)});
       rr.measured_compute_s += rows.back().measured_s;
       rr.predicted_compute_s += rows.back().predicted_s;
     }

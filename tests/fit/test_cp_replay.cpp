@@ -206,3 +206,35 @@ TEST_CASE("several measurement files read as one set, paths naming their file", 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a CP kernel that carries its own clock is predicted at it, the others at the record's", "[calibrate][cp]") {
+  // The built-in cuDNN defaults' shape model keeps its times at one clock f0 (its sm_clock_mhz);
+  // a kernel measured at f takes t(f0) x f0 / f. Rank 0 of a 2-rank p2p backward runs two kernels:
+  // the first says it ran at 1500 MHz, the second says nothing and takes the record's 1700 MHz.
+  const ClusterSpec node = node_for_measurements("NVIDIA H200", "");
+  const CostParams p = default_cost_params(node.gpu, AttentionBackend::CuDNN);
+  REQUIRE(p.attention_shape);
+  const double f0 = p.attention_shape->clock_mhz;
+  REQUIRE(f0 > 0);
+  const CostModel model(node.gpu, Precision::BF16, p);
+  json plain = test::cp_record("p2p", true, 2, {}, 16384, 1e-3, {});
+  plain["backend"] = "cudnn";
+  json clocked = plain;
+  clocked["sm_clock_mhz"] = 1700;
+  clocked["results"]["kernels"][0]["sm_clock_mhz"] = 1500;
+  clocked["results"]["kernels"][0]["sm_clock_source"] = "gpu_cycles";
+  const CpReplay at_model = replay_cp_run(set_of(json::array({plain})).items[0], model);
+  const CpReplay at_own = replay_cp_run(set_of(json::array({clocked})).items[0], model);
+  REQUIRE(at_own.kernels.size() == at_model.kernels.size());
+  const std::string first = clocked["results"]["kernels"][0]["label"];
+  size_t checked = 0;
+  for (size_t i = 0; i < at_own.kernels.size(); ++i) {
+    const CpKernelReplay& k = at_own.kernels[i];
+    if (k.rank != 0) continue;
+    const double f = k.label == first ? 1500 : 1700;
+    INFO(k.label);
+    CHECK(k.predicted_s == Approx(at_model.kernels[i].predicted_s * f0 / f).epsilon(1e-12));
+    ++checked;
+  }
+  CHECK(checked == 2);
+}
