@@ -20,8 +20,10 @@ measurements it came from). docs/cost-model.md says which committed files made t
 
   python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
       calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \
+      calibrate/results/h200-v28-torch-cudnn-prefix.json \
       --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
-      --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json
+      --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
+      calibrate/results/h200-v28-torch-cudnn-prefix-mid.json
 
 With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
 check --in-sample`), and the file keeps the result as "held_out_check": the band hcpsim gives its

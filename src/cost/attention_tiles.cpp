@@ -70,7 +70,7 @@ std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernel
     w.tiles = forward_unit_tiles(s, g, m0);
     for (int64_t n = 0; n < w.tiles; ++n) {
       const int64_t n0 = n * g.block_kv;
-      if (n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
+      if (s.every_tile_masked || n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
     }
   }
   if (g.order == UnitOrder::LongestFirst) return dealt_longest_first(per_block, s.heads_q * s.batch);
@@ -138,7 +138,8 @@ std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKerne
     const auto [m_first, m_count] = backward_unit_steps(s, g, n0);
     int64_t masked = 0;
     for (int64_t m = m_first; m < m_first + m_count; ++m)
-      if (n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1)) ++masked;
+      if (s.every_tile_masked || n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1))
+        ++masked;
     per_block[size_t(j)] = {m_count * heads_per_cta, masked * heads_per_cta};
   }
   const int64_t ctas = n_blocks * unit_heads * s.batch;
@@ -208,8 +209,10 @@ int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend bac
 AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability) {
   AttentionShape x = s;
   if (backend == AttentionBackend::CuDNN && s.mask == KernelMask::CausalBottomRight && s.window == 0 &&
-      cudnn_bottom_right_measured(compute_capability) && !cudnn_bottom_right_skips_masked_tiles(s.backward))
+      cudnn_bottom_right_measured(compute_capability) && !cudnn_bottom_right_skips_masked_tiles(s.backward)) {
     x.mask = KernelMask::None;
+    x.every_tile_masked = true;
+  }
   return x;
 }
 

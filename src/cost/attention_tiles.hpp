@@ -108,11 +108,14 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
 // The kernel a backend runs for s on a GPU of SM version `compute_capability` (90 = sm_90): s
 // itself, but for cuDNN's backward of a bottom-right causal mask (Transformer Engine's all_gather
 // chunks) on sm_90, which skips no tile: it computes every tile of the sq x skv rectangle and
-// masks by value, in a no-mask kernel's time (cuDNN 9.19 on an H200, through its graph API,
-// calibrate/RESULTS.md "Tenth run": 32 on 8 heads, the 8192 x 8192 bottom-right backward 5255 us,
-// the no-mask square 5378 us, the top-left causal square 2983 us; its forward skips the masked tiles).
-// Returned with mask None; the scores stay s's. Other SM versions run other cuDNN kernels, not
-// measured: s unchanged (validate warns; rules/cudnn_bottom_right.hpp holds the rule).
+// masks each by value (cuDNN 9.19 on an H200, through its graph API, calibrate/RESULTS.md "Tenth
+// run" and "Sixteenth run": 32 on 8 heads, the 8192 x 8192 bottom-right backward 5255 us, the
+// no-mask square 5378 us, the top-left causal square 2983 us; 7-8 % more SM cycles than the no-mask
+// rectangle at every aspect 1:1-1:8; its forward skips the masked tiles). Returned with mask None
+// and every_tile_masked, so each tile costs a masked tile's time (the shape model's masked_tile_s
+// of the no-mask backward, fitted on the grid's bottom-right prefix records); the scores stay s's.
+// Other SM versions run other cuDNN kernels, not measured: s unchanged (validate warns;
+// rules/cudnn_bottom_right.hpp holds the rule).
 AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability);
 
 // Requires sm_count > 0 and a shape with positive lengths and heads (else all zeros).

@@ -29,7 +29,7 @@ constexpr size_t kTopLinks = 8;
 // work unit of the launch).
 std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& programs, const CostModel& cost) {
   using AttentionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, KernelMask, int64_t,
-                                  bool, double>;
+                                  bool, bool, double>;
   std::map<AttentionKey, double> attention;
   std::vector<std::vector<double>> t(programs.size());
   for (size_t i = 0; i < programs.size(); ++i) {
@@ -41,7 +41,7 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
       }
       const AttentionShape& a = op.attn;
       const AttentionKey key{a.batch,       a.sq,        a.skv,  a.heads_q,  a.heads_kv, a.head_dim_qk,
-                             a.head_dim_v, a.mask,      a.window, a.backward, op.flops};
+                             a.head_dim_v, a.mask,      a.window, a.backward, a.every_tile_masked, op.flops};
       auto [it, fresh] = attention.try_emplace(key, 0.0);
       if (fresh) it->second = cost.compute_time_s(op);
       t[i].push_back(it->second);

@@ -339,7 +339,8 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
              ": hcpsim assumes it skips the masked tiles, as the forward does; on an H200 (sm_90, no window) it computes "
              "every tile, (2 CP + 1) / (2 CP) of the causal work (+" + strprintf("%.1f", 100 / (2 * cp)) +
              "% backward attention at CP " + std::to_string(c.cp()) +
-             "; docs/cost-model.md), so this layout may be optimistic");
+             "), each masked by value at 7-8% more cycles than a no-mask tile (docs/cost-model.md), so this layout "
+             "may be optimistic");
     }
   }
   if (model && cluster && sc.model.kv_channels != 128 && (sc.cluster.gpu.sm_count <= 0 || sc.cluster.gpu.sm_clock_mhz <= 0))

@@ -66,6 +66,10 @@ struct AttentionShape {
   KernelMask mask = KernelMask::None;
   int64_t window = 0;  // sliding window: keys visible per query incl. itself; 0 = none
   bool backward = false;
+  // Set only on a kernel as its backend executes it (executed_attention_shape): it computes every
+  // tile of its sq x skv rectangle and masks each by value, so every tile costs a masked tile's
+  // time (cuDNN's bottom-right causal backward on sm_90). Workloads never set it.
+  bool every_tile_masked = false;
 };
 
 struct Op {

@@ -10,8 +10,10 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 cd "$SRC" || exit 1  # the files record the measurements' paths as typed in the source folder
 python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
   calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \
+  calibrate/results/h200-v28-torch-cudnn-prefix.json \
   --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
-  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json >/dev/null ||
+  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
+  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json >/dev/null ||
   { echo "FAIL: make_defaults.py exit $?"; exit 1; }
 cat >"$TMP/compare.py" <<'PY'
 import json, sys
@@ -46,8 +48,10 @@ PY
 if ! python3 "$TMP/compare.py" "$TMP"; then
   echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
   echo "  calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \\"
+  echo "  calibrate/results/h200-v28-torch-cudnn-prefix.json \\"
   echo "  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \\"
-  echo "  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json"
+  echo "  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \\"
+  echo "  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json"
   exit 1
 fi
 echo "the built-in defaults are current"

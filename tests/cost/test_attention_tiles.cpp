@@ -413,6 +413,39 @@ TEST_CASE("cuDNN's bottom-right causal backward runs every tile of its rectangle
   // Measured on sm_90 only: other SM versions (A100 80, Blackwell 100) keep the scores' mask.
   CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 100).mask == KernelMask::CausalBottomRight);
   CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 80).mask == KernelMask::CausalBottomRight);
+  // Every tile of the executed rectangle carries the mask, applied by value (7-8 % more cycles
+  // than the no-mask kernel, calibrate/RESULTS.md sixteenth run): the no-mask rectangle's units,
+  // each of its query steps masked. cuDNN's backward units: 16384 / 128 = 128 key blocks x 32 query
+  // heads = 4096, each walking 4096 / 64 = 64 query steps.
+  const AttentionShape executed = executed_attention_shape(br, AttentionBackend::CuDNN, 90);
+  CHECK(executed.every_tile_masked);
+  CHECK_FALSE(executed_attention_shape(fwd, AttentionBackend::CuDNN, 90).every_tile_masked);
+  CHECK_FALSE(executed_attention_shape(br, AttentionBackend::CuDNN, 100).every_tile_masked);
+  AttentionShape rectangle = br;
+  rectangle.mask = KernelMask::None;
+  const std::vector<CtaWork> by_value = attention_ctas(executed, 132, AttentionBackend::CuDNN);
+  const std::vector<CtaWork> no_mask = attention_ctas(rectangle, 132, AttentionBackend::CuDNN);
+  REQUIRE(by_value.size() == 4096);
+  REQUIRE(no_mask.size() == 4096);
+  for (size_t i = 0; i < by_value.size(); ++i) {
+    CHECK(by_value[i].tiles == 64);
+    CHECK(by_value[i].masked == 64);
+    CHECK(no_mask[i].tiles == 64);
+    CHECK(no_mask[i].masked == 0);
+  }
+  // The shape model: the rectangle's time plus masked_tile_s for each tile on the busiest SM.
+  // 4096 equal units over 132 SMs by the first free SM: 4096 = 31 x 132 + 4, so SMs 0-3 run 32
+  // units (2048 steps), the rest 31; the busiest is SM 0: 32 units, 2048 tiles, all masked.
+  AttentionShapeModel m;
+  m.backend = AttentionBackend::CuDNN;
+  m.sm_count = 132;
+  m.head_dim = 128;
+  m.backward = true;
+  m.bwd_nomask = {20e-6, 3e-6, 2.7e-6, 0.2e-6, 0, 0};
+  const double rect_s = 20e-6 + 32 * 3e-6 + 2048 * 2.7e-6;
+  CHECK(m.time_s(rectangle) == Approx(rect_s).epsilon(1e-12));
+  CHECK(m.time_s(executed) == Approx(rect_s + 2048 * 0.2e-6).epsilon(1e-12));
+
   const GpuSpec gpu{"H200", 989e12, 1979e12, 141e9, 4.8e12, 90, 132};
   GpuSpec b200 = gpu;
   b200.compute_capability = 100;
@@ -436,12 +469,22 @@ TEST_CASE("cuDNN's bottom-right causal backward runs every tile of its rectangle
   CHECK(attention_table_work(op, b200, AttentionBackend::CuDNN) == op.flops);
 
   // So the cost model times it as the no-mask kernel of the same rectangle (same table, same
-  // work, same GQA reduction), and the top-left causal square of half the scores faster.
+  // work, same GQA reduction), and the top-left causal square of half the scores faster. Without
+  // a shape model (the tables), exactly the rectangle's time; with the built-in one, the
+  // rectangle's plus a masked tile's extra time for each of the busiest SM's 2048 tiles (above).
+  CostParams tables_only = default_cost_params(gpu, AttentionBackend::CuDNN);
+  REQUIRE(tables_only.attention_shape);
+  const AttentionTileTimes fitted = tables_only.attention_shape->bwd_nomask;
+  CHECK(fitted.masked_tile_s > 0);
+  tables_only.attention_shape.reset();
+  const CostModel tables(gpu, Precision::BF16, tables_only);
   const CostModel model(gpu, Precision::BF16, default_cost_params(gpu, AttentionBackend::CuDNN));
   Op rect = op;
   rect.attn.mask = KernelMask::None;
   rect.flops = per_score * 67108864.0;
-  CHECK(model.compute_time_s(op) == Approx(model.compute_time_s(rect)).epsilon(1e-12));
+  CHECK(tables.compute_time_s(op) == Approx(tables.compute_time_s(rect)).epsilon(1e-12));
+  CHECK(model.compute_time_s(op) ==
+        Approx(model.compute_time_s(rect) + 2048 * fitted.masked_tile_s).epsilon(1e-12));
   Op fwd_op = op;
   fwd_op.attn = fwd;
   fwd_op.flops = op.flops / 2.5;

@@ -82,6 +82,38 @@ TEST_CASE("the attention fit recovers the coefficients its samples were made wit
     }
 }
 
+TEST_CASE("the no-mask backward's masked-tile cost comes from kernels that mask every tile by value", "[calibrate][attention]") {
+  // cuDNN's bottom-right backward on sm_90 runs as the no-mask rectangle with every tile masked
+  // (executed_attention_shape): records of it join the no-mask backward and alone determine its
+  // masked_tile_s (no no-mask record has a masked tile). Truth: a masked tile 8 % dearer.
+  const AttentionTileTimes t{38e-6, 4e-6, 2.7e-6, 0.216e-6, 7e-13, 4.6e-12};
+  AttentionShapeModel truth;
+  truth.backend = AttentionBackend::CuDNN;
+  truth.sm_count = kSms;
+  truth.head_dim = 128;
+  truth.bwd_nomask = t;
+  std::vector<AttentionTimeSample> samples = samples_made_with(t, AttentionBackend::CuDNN, false, true);
+  for (int64_t c : {1024, 4096, 16384})
+    for (int64_t m : {2, 4, 8}) {
+      AttentionShape br = shape(c, m * c, 8, false, true);
+      br.mask = KernelMask::CausalBottomRight;
+      const AttentionShape x = executed_attention_shape(br, AttentionBackend::CuDNN, 90);
+      REQUIRE(x.every_tile_masked);
+      samples.push_back({x, truth.time_s(x), 1.0});
+    }
+  const AttentionPartFit f = fit_attention_part(samples, kSms, AttentionBackend::CuDNN);
+  CHECK(f.times.t0_s == Approx(t.t0_s).epsilon(1e-6));
+  CHECK(f.times.cta_s == Approx(t.cta_s).epsilon(1e-6));
+  CHECK(f.times.tile_s == Approx(t.tile_s).epsilon(1e-6));
+  CHECK(f.times.masked_tile_s == Approx(t.masked_tile_s).epsilon(1e-6));
+  CHECK(f.summary.max_error < 1e-9);
+  // Without them no sample's busiest SM runs a masked tile (3000 x 5000's partial last key block
+  // lands on a lighter SM): the column is left out and masked_tile_s stays 0.
+  const AttentionPartFit plain = fit_attention_part(samples_made_with(t, AttentionBackend::CuDNN, false, true), kSms,
+                                                    AttentionBackend::CuDNN);
+  CHECK(plain.times.masked_tile_s == 0);
+}
+
 TEST_CASE("the backward's split and query terms count the elements the kernel moves", "[calibrate][attention]") {
   // 1024 x 1024, 32/8 heads: 8 key blocks x 8 KV heads = 64 CTAs < 256, so each of the 4 query
   // heads of a KV head gets its own CTA and the fp32 dK and dV accumulators take 4 adds per
