@@ -78,6 +78,18 @@ def transport_for(p, row_id):
     return (u * r, "a2a+p2p", [u, r], "USP: Ulysses inner, ring outer (TE a2a+p2p)"), None
 
 
+def backend_for(workload):
+    """(software.attention_backend, note): the attention kernels the row's code ran (its
+    workload.attn_kernel: every row of this set names FlashAttention 2), hcpsim's default where
+    the row names none."""
+    kernel = (workload.get("attn_kernel") or "").lower()
+    if kernel.startswith("flash-attn") or kernel.startswith("flashattention"):
+        return "flash", None
+    if "cudnn" in kernel:
+        return "cudnn", None
+    return None, f"attention kernel {'not recorded' if not kernel else repr(kernel)}: hcpsim's default backend"
+
+
 def scenario_for(row):
     """(scenario dict, notes) or (None, reason) for an attention row."""
     w, p, m, hw = row["workload"], row.get("parallel") or {}, row["measurement"], row["hardware"]
@@ -115,6 +127,11 @@ def scenario_for(row):
         "workload": "attention",
         "passes": "fwd" if m["pass"] == "fwd" else "fwd+bwd",
     }
+    backend, why = backend_for(w)
+    if backend:
+        scenario["software"] = {"attention_backend": backend}
+    else:
+        notes.append(why)
     return scenario, notes
 
 
