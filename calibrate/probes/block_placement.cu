@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   CHECK(cudaMalloc(&start, blocks * sizeof(unsigned long long)));
   CHECK(cudaMalloc(&end, blocks * sizeof(unsigned long long)));
   for (int warm = 0; warm < 3; ++warm) probe<<<blocks, 128, smem>>>(period, unit_ns, sm, start, end);
+  CHECK(cudaGetLastError());
   CHECK(cudaDeviceSynchronize());
   std::vector<unsigned> h_sm(blocks);
   std::vector<unsigned long long> h_start(blocks), h_end(blocks);

@@ -1160,10 +1160,11 @@ def run_cp_case(o, mlog, timer, gen, b, r, c, backward, name, timed):
             t = timed[key]
             # Each kernel's own clock: a rank's kernels differ in size, and a long one sustains a
             # lower clock than a short one (all_gather's chunks: 5-42 ms).
-            kernels.append({"rank": rk["rank"], "label": k["label"], "median_s": num(t["median_s"]),
-                            "min_s": num(t["min_s"]), "max_s": num(t["max_s"]),
-                            "sm_clock_mhz": num(t["sm_clock_mhz"]), "sm_clock_source": t["sm_clock_source"],
-                            "back_to_back": t["back_to_back"]})
+            entry = {"rank": rk["rank"], "label": k["label"], "median_s": num(t["median_s"]),
+                     "min_s": num(t["min_s"]), "max_s": num(t["max_s"]), "back_to_back": t["back_to_back"]}
+            if t["sm_clock_mhz"] > 0:  # as record() does: no reading (NVML missing, NaN) is left out
+                entry["sm_clock_mhz"], entry["sm_clock_source"] = num(t["sm_clock_mhz"]), t["sm_clock_source"]
+            kernels.append(entry)
             total += t["median_s"]
             clocks.append(t["sm_clock_mhz"])
             rank_clocks.append(t["sm_clock_mhz"])

@@ -110,8 +110,9 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
 // chunks) on sm_90, which skips no tile: it computes every tile of the sq x skv rectangle and
 // masks each by value (cuDNN 9.19 on an H200, through its graph API, calibrate/RESULTS.md "Tenth
 // run" and "Sixteenth run": 32 on 8 heads, the 8192 x 8192 bottom-right backward 5255 us, the
-// no-mask square 5378 us, the top-left causal square 2983 us; 7-8 % more SM cycles than the no-mask
-// rectangle at every aspect 1:1-1:8; its forward skips the masked tiles). Returned with mask None
+// no-mask square 5378 us, the top-left causal square 2983 us; about 8 % more SM cycles than the
+// no-mask rectangle, 5-10 % where both were measured at 1:1 and 1:2; its forward skips the masked
+// tiles). Returned with mask None
 // and every_tile_masked, so each tile costs a masked tile's time (the shape model's masked_tile_s
 // of the no-mask backward, fitted on the grid's bottom-right prefix records); the scores stay s's.
 // Other SM versions run other cuDNN kernels, not measured: s unchanged (validate warns;

@@ -155,7 +155,8 @@ void fit_attention_shape(const MeasurementSet& set, const FitOptions& opt, int64
     if (attention_backend_of(*m).value_or(AttentionBackend::Hcpsim) != kernels)
       throw std::invalid_argument("attention_shape: measurements of several backends (fit one at a time)");
     // The kernel the backend ran (as the tables count it; today this changes only cuDNN's
-    // bottom-right causal backward, a no-mask kernel, which its shape model does not cover).
+    // bottom-right causal backward: the no-mask rectangle with every tile masked, the only
+    // records that determine the no-mask backward's masked_tile_s).
     const AttentionShape x = executed_attention_shape(m->attention, kernels, compute_capability);
     // cuDNN's backward schedule is fitted on records whose SM clock the GPU counted: on NVML's
     // readings (10-20 % off on short back-to-back stretches) it missed held-out sizes by 18 %,

@@ -6,9 +6,9 @@
 // Measured on sm_90 (cuDNN 9.19 on an H200, through its graph API with the mask as TE sets it:
 // diagonal alignment BOTTOM_RIGHT, right bound 0; calibrate/RESULTS.md "Tenth run" and "Sixteenth
 // run"): the forward skips the masked tiles like a top-left causal kernel, the backward skips none,
-// it computes every tile of the sq x skv rectangle and masks each by value, 7-8 % more SM cycles
-// than the no-mask kernel of the rectangle (at the power limit it clocks that much higher, so its
-// wall time came within 2 % of the no-mask kernel's). Other SM versions run other cuDNN kernels,
+// it computes every tile of the sq x skv rectangle and masks each by value, about 8 % more SM
+// cycles than the no-mask kernel of the rectangle (5-10 % where both were measured, at 1:1 and 1:2;
+// at the power limit it clocks higher, so its wall time came within 2 % of the no-mask kernel's). Other SM versions run other cuDNN kernels,
 // not measured.
 #pragma once
 #include <cstdint>

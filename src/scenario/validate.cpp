@@ -339,7 +339,7 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
              ": hcpsim assumes it skips the masked tiles, as the forward does; on an H200 (sm_90, no window) it computes "
              "every tile, (2 CP + 1) / (2 CP) of the causal work (+" + strprintf("%.1f", 100 / (2 * cp)) +
              "% backward attention at CP " + std::to_string(c.cp()) +
-             "), each masked by value at 7-8% more cycles than a no-mask tile (docs/cost-model.md), so this layout "
+             "), each masked by value at about 8% more cycles than a no-mask tile (docs/cost-model.md), so this layout "
              "may be optimistic");
     }
   }

@@ -413,7 +413,7 @@ TEST_CASE("cuDNN's bottom-right causal backward runs every tile of its rectangle
   // Measured on sm_90 only: other SM versions (A100 80, Blackwell 100) keep the scores' mask.
   CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 100).mask == KernelMask::CausalBottomRight);
   CHECK(executed_attention_shape(br, AttentionBackend::CuDNN, 80).mask == KernelMask::CausalBottomRight);
-  // Every tile of the executed rectangle carries the mask, applied by value (7-8 % more cycles
+  // Every tile of the executed rectangle carries the mask, applied by value (about 8 % more cycles
   // than the no-mask kernel, calibrate/RESULTS.md sixteenth run): the no-mask rectangle's units,
   // each of its query steps masked. cuDNN's backward units: 16384 / 128 = 128 key blocks x 32 query
   // heads = 4096, each walking 4096 / 64 = 64 query steps.

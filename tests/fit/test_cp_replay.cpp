@@ -209,8 +209,8 @@ TEST_CASE("several measurement files read as one set, paths naming their file", 
 
 TEST_CASE("a CP kernel that carries its own clock is predicted at it, the others at the record's", "[calibrate][cp]") {
   // The built-in cuDNN defaults' shape model keeps its times at one clock f0 (its sm_clock_mhz);
-  // a kernel measured at f takes t(f0) x f0 / f. Rank 0 of a 2-rank p2p backward runs two kernels:
-  // the first says it ran at 1500 MHz, the second says nothing and takes the record's 1700 MHz.
+  // a kernel measured at f takes t(f0) x f0 / f. Of a 2-rank p2p backward's four kernels one says
+  // it ran at 1500 MHz; the others say nothing and take the record's 1700 MHz.
   const ClusterSpec node = node_for_measurements("NVIDIA H200", "");
   const CostParams p = default_cost_params(node.gpu, AttentionBackend::CuDNN);
   REQUIRE(p.attention_shape);
@@ -219,22 +219,54 @@ TEST_CASE("a CP kernel that carries its own clock is predicted at it, the others
   const CostModel model(node.gpu, Precision::BF16, p);
   json plain = test::cp_record("p2p", true, 2, {}, 16384, 1e-3, {});
   plain["backend"] = "cudnn";
+  // The clocked kernel: rank 0's step1.diag, a label rank 1 runs too (the ranks' step 0 are the
+  // upper and lower halves): rank 1's kernel of that label must keep the record's clock.
   json clocked = plain;
   clocked["sm_clock_mhz"] = 1700;
-  clocked["results"]["kernels"][0]["sm_clock_mhz"] = 1500;
-  clocked["results"]["kernels"][0]["sm_clock_source"] = "gpu_cycles";
+  const std::string first = "attn.bwd.step1.diag";
+  size_t at = 0;
+  while (at < clocked["results"]["kernels"].size() &&
+         !(clocked["results"]["kernels"][at]["rank"] == 0 && clocked["results"]["kernels"][at]["label"] == first))
+    ++at;
+  REQUIRE(at < clocked["results"]["kernels"].size());
+  clocked["results"]["kernels"][at]["sm_clock_mhz"] = 1500;
+  clocked["results"]["kernels"][at]["sm_clock_source"] = "gpu_cycles";
   const CpReplay at_model = replay_cp_run(set_of(json::array({plain})).items[0], model);
   const CpReplay at_own = replay_cp_run(set_of(json::array({clocked})).items[0], model);
   REQUIRE(at_own.kernels.size() == at_model.kernels.size());
-  const std::string first = clocked["results"]["kernels"][0]["label"];
-  size_t checked = 0;
+  size_t checked = 0, same_label_elsewhere = 0;
   for (size_t i = 0; i < at_own.kernels.size(); ++i) {
     const CpKernelReplay& k = at_own.kernels[i];
-    if (k.rank != 0) continue;
-    const double f = k.label == first ? 1500 : 1700;
-    INFO(k.label);
-    CHECK(k.predicted_s == Approx(at_model.kernels[i].predicted_s * f0 / f).epsilon(1e-12));
+    const bool own = k.rank == 0 && k.label == first;
+    same_label_elsewhere += k.rank != 0 && k.label == first;
+    INFO("rank " << k.rank << " " << k.label);
+    CHECK(k.predicted_s == Approx(at_model.kernels[i].predicted_s * f0 / (own ? 1500.0 : 1700.0)).epsilon(1e-12));
     ++checked;
   }
-  CHECK(checked == 2);
+  CHECK(checked == 4);
+  CHECK(same_label_elsewhere == 1);
+}
+
+TEST_CASE("a CP kernel's own clock must be a clock: the error names the kernel's entry", "[calibrate][cp]") {
+  // The range of the record's sm_clock_mhz (1 to 1e5 MHz): 0, null and a string are refused at
+  // results.kernels[0].sm_clock_mhz; an entry without one is read (the record's clock applies).
+  for (const json& bad : {json(0.0), json(nullptr), json("1500"), json(2e5)}) {
+    json r = test::cp_record("p2p", true, 2, {}, 16384, 1e-3, {});
+    r["results"]["kernels"][0]["sm_clock_mhz"] = bad;
+    INFO(bad.dump());
+    try {
+      set_of(json::array({r}));
+      FAIL("a kernel clock of " << bad.dump() << " was read");
+    } catch (const InputError& e) {
+      REQUIRE(!e.diagnostics().empty());
+      const std::string path = e.diagnostics().at(0).path;
+      const std::string tail = "results.kernels[0].sm_clock_mhz";
+      REQUIRE(path.size() >= tail.size());
+      CHECK(path.substr(path.size() - tail.size()) == tail);
+    }
+  }
+  json ok = test::cp_record("p2p", true, 2, {}, 16384, 1e-3, {});
+  ok["results"]["kernels"][0]["sm_clock_mhz"] = 1500;
+  CHECK(set_of(json::array({ok})).items[0].cp.kernels[0].sm_clock_mhz == 1500);
+  CHECK(set_of(json::array({test::cp_record("p2p", true, 2, {}, 16384, 1e-3, {})})).items[0].cp.kernels[0].sm_clock_mhz == 0);
 }
