@@ -966,10 +966,18 @@ def probe_summary(info):
             for b, r in info.items()}
 
 
-def run_attention_suite(o, mlog, timer):
+def selected_cases(o):
+    """The attention grid's cases --cases keeps (all without it), in the grid's order; exits (2)
+    when it keeps none."""
     cases = [c for c in attention_cases(o) if o.cases_re is None or o.cases_re.search(c.name)]
     if not cases:
-        raise SystemExit(f"--cases: '{o.cases}' matches no case of the attention grid")
+        sys.stderr.write(f"hcpcal_torch: --cases: '{o.cases}' matches no case of the attention grid\n")
+        raise SystemExit(2)
+    return cases
+
+
+def run_attention_suite(o, mlog, timer):
+    cases = selected_cases(o)
     log("#")
     log(f"# attention: PyTorch SDPA backends {','.join(o.backend_list)}, bf16, batch 1, head dim {HEAD_DIM}, "
         f"layout bshd, GQA via enable_gqa; TFLOP/s = 4*hq*d*visible (bwd x{BWD_FLOP_RATIO}) / time")
