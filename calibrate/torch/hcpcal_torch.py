@@ -146,6 +146,9 @@ def parse_args(argv):
     o.layer_seq_list = ints("--layer-seqs", o.layer_seqs, 128)
     o.adam_list = ints("--adam-params", o.adam_params, 1)
     o.check = bool(o.check)
+    if o.cases_re is not None and not any(o.cases_re.search(c.name) for c in attention_cases(o)):
+        p.error(f"--cases: '{o.cases}' matches no case of the attention grid (its names: s<len>_full_hk<n>, "
+                "c<len>_lower_hk<n>, c<len>_prefix<m>, s<len>_causal_hq<n>, ...)")
     return o
 
 
@@ -967,13 +970,9 @@ def probe_summary(info):
 
 
 def selected_cases(o):
-    """The attention grid's cases --cases keeps (all without it), in the grid's order; exits (2)
-    when it keeps none."""
-    cases = [c for c in attention_cases(o) if o.cases_re is None or o.cases_re.search(c.name)]
-    if not cases:
-        sys.stderr.write(f"hcpcal_torch: --cases: '{o.cases}' matches no case of the attention grid\n")
-        raise SystemExit(2)
-    return cases
+    """The attention grid's cases --cases keeps (all without it), in the grid's order (parse_args
+    refuses an expression that keeps none, before any file is written)."""
+    return [c for c in attention_cases(o) if o.cases_re is None or o.cases_re.search(c.name)]
 
 
 def run_attention_suite(o, mlog, timer):
