@@ -146,7 +146,7 @@ def parse_args(argv):
     o.layer_seq_list = ints("--layer-seqs", o.layer_seqs, 128)
     o.adam_list = ints("--adam-params", o.adam_params, 1)
     o.check = bool(o.check)
-    if o.cases_re is not None and not any(o.cases_re.search(c.name) for c in attention_cases(o)):
+    if not selected_cases(o):
         p.error(f"--cases: '{o.cases}' matches no case of the attention grid (its names: s<len>_full_hk<n>, "
                 "c<len>_lower_hk<n>, c<len>_prefix<m>, s<len>_causal_hq<n>, ...)")
     return o

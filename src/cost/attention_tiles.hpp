@@ -112,9 +112,9 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
 // run" and "Sixteenth run": 32 on 8 heads, the 8192 x 8192 bottom-right backward 5255 us, the
 // no-mask square 5378 us, the top-left causal square 2983 us; about 8 % more SM cycles than the
 // no-mask rectangle, 5-10 % where both were measured at 1:1 and 1:2; its forward skips the masked
-// tiles). Returned with mask None
-// and every_tile_masked, so each tile costs a masked tile's time (the shape model's masked_tile_s
-// of the no-mask backward, fitted on the grid's bottom-right prefix records); the scores stay s's.
+// tiles). Returned with mask None and every_tile_masked, so each tile costs a masked tile's time
+// (the shape model's masked_tile_s of the no-mask backward, fitted on the grid's bottom-right
+// prefix records); the scores stay s's.
 // Other SM versions run other cuDNN kernels, not measured: s unchanged (validate warns;
 // rules/cudnn_bottom_right.hpp holds the rule).
 AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBackend backend, int64_t compute_capability);

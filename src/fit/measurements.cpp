@@ -12,6 +12,9 @@ namespace {
 
 constexpr const char* kFormat = "hcpsim-measurements/1";
 
+// A record's or a CP kernel's sm_clock_mhz: the SM clock its timed runs ran at; 0 when not given.
+double sm_clock_mhz_of(ObjectReader& r) { return r.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0); }
+
 void require(ObjectReader& r, DiagnosticSink& sink, const std::string& key, const std::string& fix) {
   if (!r.has(key)) sink.error(r.path_of(key), "missing", "required key", fix);
 }
@@ -145,7 +148,7 @@ void read_cp_run(ObjectReader& r, ObjectReader& c, DiagnosticSink& sink, Measure
                     {"rank", "label", "median_s", "min_s", "max_s", "sm_clock_mhz", "sm_clock_source", "back_to_back"});
     kr.boolean("back_to_back");
     kr.string("sm_clock_source");
-    k.sm_clock_mhz = kr.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0);
+    k.sm_clock_mhz = sm_clock_mhz_of(kr);
     for (const char* key : {"rank", "label", "median_s"}) require(kr, sink, key, "each kernel has rank, label and median_s");
     k.rank = kr.integer("rank", 0, std::max<int64_t>(cp.ranks - 1, 0), "a rank in [0, ranks)").value_or(0);
     k.label = kr.string("label").value_or("");
@@ -318,7 +321,7 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
   m.median_s = r.number("median_s", 1e-9, 1e6, "a kernel time in seconds, > 0").value_or(0);
   m.min_s = r.number("min_s", 0, 1e6).value_or(m.median_s);
   m.max_s = r.number("max_s", 0, 1e6).value_or(m.median_s);
-  m.sm_clock_mhz = r.number("sm_clock_mhz", 1, 1e5, "the SM clock in MHz").value_or(0);
+  m.sm_clock_mhz = sm_clock_mhz_of(r);
   if (const nlohmann::json* res = r.raw("results"); res && res->is_object()) {
     const auto source = res->find("sm_clock_source");
     m.sm_clock_counted = source != res->end() && source->is_string() && *source == "gpu_cycles";
