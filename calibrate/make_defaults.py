@@ -23,7 +23,9 @@ measurements it came from). docs/cost-model.md says which committed files made t
       calibrate/results/h200-v28-torch-cudnn-prefix.json \
       --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
       --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
-      calibrate/results/h200-v28-torch-cudnn-prefix-mid.json
+      calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \
+      calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json \
+      calibrate/results/h200-v30-torch-flash-c.json
 
 With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
 check --in-sample`), and the file keeps the result as "held_out_check": the band hcpsim gives its
@@ -66,7 +68,11 @@ def held_out_check(hcpsim, doc, held_out, backend):
     """`hcpsim check --in-sample` of the calibration `doc` on the held-out measurement files, its
     attention kernels of `backend`: the time-weighted rms relative error (the error of a kernel
     drawn in proportion to its time, as a step's attention time is made of them), the median and
-    max |error|, the case count; calibration-format's "held_out_check"."""
+    max |error|, the case count, and the files that hold such kernels; calibration-format's
+    "held_out_check"."""
+    held_out = [m for m in held_out if holds_backend(m, backend)]
+    if not held_out:
+        raise RuntimeError(f"--held-out: no file holds attention kernels of {backend}")
     fd, path = tempfile.mkstemp(suffix=".json")
     try:
         with os.fdopen(fd, "w") as f:

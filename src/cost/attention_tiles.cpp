@@ -1,11 +1,13 @@
 #include "cost/attention_tiles.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <queue>
 #include <tuple>
 #include <utility>
 
+#include "rules/block_placement.hpp"
 #include "rules/cudnn_bottom_right.hpp"
 #include "rules/cudnn_persistent.hpp"
 #include "rules/flash_bwd_workspace.hpp"
@@ -250,13 +252,10 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   return std::max(double(longest), even) / even;
 }
 
-// Two CTAs per SM sharing it (processor sharing): the first sm_count units take one SM each, the
-// next sm_count the second slots; later units go where slots free, an empty SM before a busy one
-// (the block scheduler spreads), the lowest SM first. Two residents progress at half the SM's rate
-// each, a lone one at `lone_rate`. Returns the load of the SM that finishes last, each CTA weighted
-// by how it ran (SmLoad).
-SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
+SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
+                                         double lone_rate, const SmFillOrder& order) {
   if (ctas.empty() || sm_count <= 0 || lone_rate <= 0) return {};
+  assert(order.first.size() == size_t(sm_count) && order.second.size() == size_t(sm_count));
   struct Resident {
     size_t cta;
     double left, shared = 0, alone = 0;  // work left; work done sharing the SM, alone
@@ -270,8 +269,9 @@ SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, co
   std::vector<Sm> sms(static_cast<size_t>(sm_count));
   size_t next = 0;
   const auto place = [&](Sm& sm) { sm.on.push_back({next, cost.of(ctas[next])}), ++next; };
-  for (int64_t slot = 0; slot < 2; ++slot)
-    for (int64_t m = 0; m < sm_count && next < ctas.size(); ++m) place(sms[size_t(m)]);
+  for (const std::vector<int64_t>* fill : {&order.first, &order.second})
+    for (const int64_t m : *fill)
+      if (next < ctas.size()) place(sms[size_t(m)]);
   const auto next_finish = [&](const Sm& sm) {  // when its next resident finishes, from its residents now
     double left = sm.on.front().left;
     for (const Resident& r : sm.on) left = std::min(left, r.left);
@@ -311,6 +311,7 @@ SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, co
       freed.push_back(m);
     }
     std::sort(freed.begin(), freed.end());
+    if (order.ties) order.ties->shuffle(freed);
     for (const int64_t m : freed)  // empty SMs first
       if (next < ctas.size() && sms[size_t(m)].on.empty()) place(sms[size_t(m)]);
     for (const int64_t m : freed)  // then second slots
@@ -319,7 +320,38 @@ SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, co
       if (!sms[size_t(m)].on.empty()) events.push({next_finish(sms[size_t(m)]), m, sms[size_t(m)].version});
   }
   const auto last = std::max_element(sms.begin(), sms.end(), [](const Sm& a, const Sm& b) { return a.finish < b.finish; });
-  return last->load;
+  return {last->load, last->finish};
+}
+
+SmFillOrder index_fill_order(int64_t sm_count) {
+  SmFillOrder o;
+  for (int64_t m = 0; m < sm_count; ++m) o.first.push_back(m);
+  o.second = o.first;
+  return o;
+}
+
+std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
+                                                  const CtaCost& cost, double lone_rate) {
+  std::vector<SharedSmSchedule> out;
+  if (ctas.empty() || sm_count <= 0 || lone_rate <= 0) return out;
+  for (int sample = 0; sample < rules::kPlacementSamples; ++sample) {
+    rules::PlacementDraws draws{uint64_t(sample)};
+    SmFillOrder order = index_fill_order(sm_count);
+    draws.shuffle(order.first);
+    draws.shuffle(order.second);
+    order.ties = &draws;
+    out.push_back(shared_sm_schedule_once(ctas, sm_count, cost, lone_rate, order));
+  }
+  return out;
+}
+
+SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
+  std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
+  if (runs.empty()) return {};
+  const auto median = runs.begin() + std::ptrdiff_t(runs.size() / 2);
+  std::nth_element(runs.begin(), median, runs.end(),
+                   [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; });
+  return median->busiest;
 }
 
 SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rules/block_placement.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
 
@@ -131,11 +132,32 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
 // splits x batch x query heads x sq x head dim (rules/flash_fwd_splitkv.hpp). 0 when nothing is summed.
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count);
 
-// The two-CTAs-per-SM schedule (FlashAttention-2's forward): the first sm_count units take one SM
-// each, the next sm_count the second slots, later ones the slot that frees first, an empty SM
-// before a busy one, the lowest SM first; two residents progress at half the SM's rate each, a
-// lone one at `lone_rate` (CtaCost's times are the SM's, shared). The load of the SM that finishes
-// last, each CTA weighted by its time per unit of work (1 shared, 1 / lone_rate alone).
+// The two-CTAs-per-SM schedule (FlashAttention-2's forward) under one placement: the first
+// sm_count units take one SM each in the order `first`, the next sm_count the second slots in the
+// order `second`; later ones the slot that frees first, an empty SM before a busy one, SMs that
+// free at one instant in index order, or in an order drawn from `ties` where it is set. Two
+// residents progress at half the SM's rate each, a lone one at `lone_rate` (CtaCost's times are
+// the SM's, shared). `busiest`: the load of the SM that finishes last (at `finish`), each CTA
+// weighted by its time per unit of work (1 shared, 1 / lone_rate alone).
+struct SmFillOrder {
+  std::vector<int64_t> first, second;  // each a permutation of 0 .. sm_count - 1
+  rules::PlacementDraws* ties = nullptr;
+};
+SmFillOrder index_fill_order(int64_t sm_count);  // 0, 1, ..., ties in index order
+struct SharedSmSchedule {
+  SmLoad busiest;
+  double finish = 0;  // in CtaCost's units
+};
+SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
+                                         double lone_rate, const SmFillOrder& order);
+
+// The launch under rules::kPlacementSamples placements drawn as rules/block_placement.hpp says
+// (both fills and the ties in random order, fixed seeds 0, 1, ...), one schedule each, in draw order.
+std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
+                                                  const CtaCost& cost, double lone_rate);
+
+// The busiest SM's load under the placement of median length (FlashAttention-2's forward back to
+// back: which blocks share an SM changes from launch to launch; the measured time is a median).
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
 
 // A persistent launch of one CTA per SM (cuDNN's forward; rules/cudnn_persistent.hpp): unit i

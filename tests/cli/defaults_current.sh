@@ -13,7 +13,9 @@ python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
   calibrate/results/h200-v28-torch-cudnn-prefix.json \
   --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
   --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
-  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json >/dev/null ||
+  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \
+  calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json \
+  calibrate/results/h200-v30-torch-flash-c.json >/dev/null ||
   { echo "FAIL: make_defaults.py exit $?"; exit 1; }
 cat >"$TMP/compare.py" <<'PY'
 import json, sys
@@ -51,7 +53,8 @@ if ! python3 "$TMP/compare.py" "$TMP"; then
   echo "  calibrate/results/h200-v28-torch-cudnn-prefix.json \\"
   echo "  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \\"
   echo "  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \\"
-  echo "  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json"
+  echo "  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \\"
+  echo "  calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json calibrate/results/h200-v30-torch-flash-c.json"
   exit 1
 fi
 echo "the built-in defaults are current"

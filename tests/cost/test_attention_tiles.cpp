@@ -3,6 +3,10 @@
 // time of the cost model built from them.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "cost/attention_tiles.hpp"
 #include "rules/cudnn_persistent.hpp"
 #include "rules/flash_fwd_splitkv.hpp"
@@ -195,14 +199,65 @@ TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at it
   // ends at 4 + 4 / a, last: SM 0's load is unit 0 (2 tiles, all shared: weight 1) and unit 2
   // (2 shared + 4 alone: weight (2 + 4 / a) / 6). Had unit 4 gone to SM 0, unit 2 would end at
   // 4 + 2 + 3 / a instead.
+  // (One placement, the index order: shared_sm_schedule_once.)
   const std::vector<CtaWork> units{{2, 0}, {2, 0}, {6, 0}, {2, 0}, {1, 0}};
-  const SmLoad l = shared_sm_schedule(units, 2, CtaCost{0, 1, 0}, a);
+  const SharedSmSchedule l = shared_sm_schedule_once(units, 2, CtaCost{0, 1, 0}, a, index_fill_order(2));
   const double w2 = (2 + 4 / a) / 6;
-  CHECK(l.ctas == Approx(1 + w2));
-  CHECK(l.tiles == Approx(2 + 6 * w2));
+  CHECK(l.busiest.ctas == Approx(1 + w2));
+  CHECK(l.busiest.tiles == Approx(2 + 6 * w2));
+  CHECK(l.finish == Approx(4 + 4 / a));
   // Units of no work and an empty launch: no load, no division by zero.
   CHECK(shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a).ctas == Approx(1));
   CHECK(shared_sm_schedule({}, 2, CtaCost{0, 1, 0}, a).ctas == 0);
+}
+
+TEST_CASE("Block placement: SplitMix64's published sequence, shuffles that are permutations", "[model][tiles]") {
+  // SplitMix64 from state 0 (Vigna's reference splitmix64.c; the first outputs quoted with it).
+  rules::PlacementDraws d{0};
+  CHECK(d.next() == 0xE220A8397B1DCDAFull);
+  CHECK(d.next() == 0x6E789E6AA1B965F4ull);
+  CHECK(d.next() == 0x06C45D188009454Full);
+  // A shuffle keeps every element once, and two seeds give two orders.
+  std::vector<int64_t> a(132), b(132);
+  for (int64_t i = 0; i < 132; ++i) a[size_t(i)] = b[size_t(i)] = i;
+  rules::PlacementDraws{1}.shuffle(a);
+  rules::PlacementDraws{2}.shuffle(b);
+  CHECK(a != b);
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 132; ++i) CHECK(sorted[size_t(i)] == i);
+}
+
+TEST_CASE("FlashAttention-2 forward: which units share an SM is drawn per placement, the median one is the launch's",
+          "[model][tiles]") {
+  const double a = rules::kFlashFwdLoneCtaRate;
+  const CtaCost per_tile{0, 1, 0};
+  // Units of 10, 1, 1, 10 tiles on 3 SMs: the first three take one SM each, the fourth the second
+  // slot of one of them, drawn. With the other 10-tile unit (1 SM of 3) the two share the SM to
+  // the end: 20 tiles at the shared rate, finish 20. With a 1-tile unit (2 of 3): that one ends at
+  // 2, the 10-tile one runs its other 9 alone, finish 2 + 9 / a (12.1), later than the lone
+  // 10-tile unit's 10 / a (11.2).
+  const std::vector<CtaWork> units{{10, 0}, {1, 0}, {1, 0}, {10, 0}};
+  const std::vector<SharedSmSchedule> runs = shared_sm_schedules(units, 3, per_tile, a);
+  REQUIRE(runs.size() == size_t(rules::kPlacementSamples));
+  int together = 0;
+  for (const SharedSmSchedule& r : runs) {
+    const bool long_pair = std::fabs(r.finish - 20) < 1e-9;
+    CHECK((long_pair || r.finish == Approx(2 + 9 / a)));
+    together += long_pair;
+  }
+  // Both outcomes are drawn, the short one more often (2 in 3 expected): the median is it.
+  CHECK(together >= 1);
+  CHECK(together < rules::kPlacementSamples / 2);
+  // Its busiest SM: the 1-tile unit, all shared (weight 1), and the 10-tile unit, 1 tile shared
+  // and 9 alone (weight (1 + 9 / a) / 10).
+  const SmLoad median = shared_sm_schedule(units, 3, per_tile, a);
+  CHECK(median.ctas == Approx(1 + (1 + 9 / a) / 10));
+  CHECK(median.tiles == Approx(1 + 1 + 9 / a));
+  // Units of equal work end alike under every placement: 200 of 16 tiles on 132 SMs, 68 SMs
+  // shared to the end (32 tiles at the shared rate), 64 alone (16 / a = 18.0): every draw ends at 32.
+  const std::vector<CtaWork> equal(200, CtaWork{16, 0});
+  for (const SharedSmSchedule& r : shared_sm_schedules(equal, 132, per_tile, a)) CHECK(r.finish == Approx(32));
 }
 
 TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), as PyTorch's flash_api does",
