@@ -70,9 +70,7 @@ def held_out_check(hcpsim, doc, held_out, backend):
     drawn in proportion to its time, as a step's attention time is made of them), the median and
     max |error|, the case count, and the files that hold such kernels; calibration-format's
     "held_out_check"."""
-    held_out = [m for m in held_out if holds_backend(m, backend)]
-    if not held_out:
-        raise RuntimeError(f"--held-out: no file holds attention kernels of {backend}")
+    held_out = [m for m in held_out if holds_backend(m, backend)]  # main() checked one does
     fd, path = tempfile.mkstemp(suffix=".json")
     try:
         with os.fdopen(fd, "w") as f:
@@ -168,6 +166,13 @@ def main(argv):
             p.error(f"measurements: {m} is not a file")
     if {os.path.realpath(m) for m in o.measurements + o.shape_only} & {os.path.realpath(m) for m in o.held_out}:
         p.error("--held-out: a file both fitted on and held out")
+    if o.held_out:
+        try:
+            for backend in ("cudnn", "flash"):
+                if not any(holds_backend(m, backend) for m in o.held_out):
+                    p.error(f"--held-out: no file holds attention kernels of {backend} (name one that does)")
+        except (OSError, json.JSONDecodeError) as e:
+            p.error(f"--held-out: {e}")
     try:
         cudnn = fit(o.hcpsim, o.measurements, "cudnn")
         flash = fit(o.hcpsim, o.measurements, "flash")

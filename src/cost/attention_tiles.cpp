@@ -253,7 +253,7 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
 }
 
 SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
-                                         double lone_rate, const SmFillOrder& order) {
+                                         double lone_rate, const SmFillOrder& order, rules::PlacementDraws* ties) {
   if (ctas.empty() || sm_count <= 0 || lone_rate <= 0) return {};
   assert(order.first.size() == size_t(sm_count) && order.second.size() == size_t(sm_count));
   struct Resident {
@@ -311,7 +311,7 @@ SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64
       freed.push_back(m);
     }
     std::sort(freed.begin(), freed.end());
-    if (order.ties) order.ties->shuffle(freed);
+    if (ties) ties->shuffle(freed);
     for (const int64_t m : freed)  // empty SMs first
       if (next < ctas.size() && sms[size_t(m)].on.empty()) place(sms[size_t(m)]);
     for (const int64_t m : freed)  // then second slots
@@ -339,19 +339,20 @@ std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ct
     SmFillOrder order = index_fill_order(sm_count);
     draws.shuffle(order.first);
     draws.shuffle(order.second);
-    order.ties = &draws;
-    out.push_back(shared_sm_schedule_once(ctas, sm_count, cost, lone_rate, order));
+    out.push_back(shared_sm_schedule_once(ctas, sm_count, cost, lone_rate, order, &draws));
   }
   return out;
 }
 
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
-  std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
+  const std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
   if (runs.empty()) return {};
-  const auto median = runs.begin() + std::ptrdiff_t(runs.size() / 2);
-  std::nth_element(runs.begin(), median, runs.end(),
-                   [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; });
-  return median->busiest;
+  std::vector<size_t> by_finish(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) by_finish[i] = i;
+  std::sort(by_finish.begin(), by_finish.end(), [&](size_t a, size_t b) {
+    return runs[a].finish < runs[b].finish || (runs[a].finish == runs[b].finish && a < b);
+  });
+  return runs[by_finish[by_finish.size() / 2]].busiest;
 }
 
 SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {

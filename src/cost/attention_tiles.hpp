@@ -40,15 +40,19 @@
 // FlashAttention-2's forward keeps two CTAs on an SM: the first SM-count units take one SM each,
 // the next as many the second slots, then each unit the slot that frees first; two CTAs on an SM
 // share it (its fitted tile time is the SM's, shared), a CTA alone runs at kFlashFwdLoneCtaRate
-// of that (processor sharing; calibrate/RESULTS.md, "Twelfth run").
+// of that (processor sharing; calibrate/RESULTS.md, "Twelfth run"). Which units share an SM is
+// drawn, the median of several placements taken (rules/block_placement.hpp; "Seventeenth run").
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "rules/block_placement.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
+
+namespace hcpsim::rules {
+struct PlacementDraws;  // rules/block_placement.hpp
+}
 
 namespace hcpsim {
 
@@ -135,29 +139,29 @@ int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend bac
 // The two-CTAs-per-SM schedule (FlashAttention-2's forward) under one placement: the first
 // sm_count units take one SM each in the order `first`, the next sm_count the second slots in the
 // order `second`; later ones the slot that frees first, an empty SM before a busy one, SMs that
-// free at one instant in index order, or in an order drawn from `ties` where it is set. Two
+// free at one instant in index order, or in an order drawn from `ties` where it is given. Two
 // residents progress at half the SM's rate each, a lone one at `lone_rate` (CtaCost's times are
 // the SM's, shared). `busiest`: the load of the SM that finishes last (at `finish`), each CTA
 // weighted by its time per unit of work (1 shared, 1 / lone_rate alone).
 struct SmFillOrder {
   std::vector<int64_t> first, second;  // each a permutation of 0 .. sm_count - 1
-  rules::PlacementDraws* ties = nullptr;
 };
-SmFillOrder index_fill_order(int64_t sm_count);  // 0, 1, ..., ties in index order
+SmFillOrder index_fill_order(int64_t sm_count);  // 0, 1, ... for both fills
 struct SharedSmSchedule {
   SmLoad busiest;
   double finish = 0;  // in CtaCost's units
 };
 SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
-                                         double lone_rate, const SmFillOrder& order);
+                                         double lone_rate, const SmFillOrder& order,
+                                         rules::PlacementDraws* ties = nullptr);
 
 // The launch under rules::kPlacementSamples placements drawn as rules/block_placement.hpp says
-// (both fills and the ties in random order, fixed seeds 0, 1, ...), one schedule each, in draw order.
+// (both fills and the ties in random order, seeds 0, 1, ...), one schedule each, in draw order.
 std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
                                                   const CtaCost& cost, double lone_rate);
 
-// The busiest SM's load under the placement of median length (FlashAttention-2's forward back to
-// back: which blocks share an SM changes from launch to launch; the measured time is a median).
+// The busiest SM's load under the median placement: the draws ordered by finish, then by draw
+// index (so equal finishes pick one draw on every standard library), the middle one.
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
 
 // A persistent launch of one CTA per SM (cuDNN's forward; rules/cudnn_persistent.hpp): unit i

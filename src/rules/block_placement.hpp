@@ -1,25 +1,32 @@
-// Which blocks of a launch share an SM when kernels run back to back: one definition for the tile
-// model's two-CTAs-per-SM schedule (cost/attention_tiles.cpp, FlashAttention-2's forward) and its
-// tests.
+// Which blocks of a launch share an SM: one definition for the tile model's two-CTAs-per-SM
+// schedule (cost/attention_tiles.cpp, FlashAttention-2's forward) and its tests.
 //
 // The block scheduler does not put block k and block k + SMs on one SM. It fills the GPCs round
-// robin a TPC (two SMs) at a time, and the H200's GPCs are not of one size: probed on an idle
-// GPU (calibrate/probes/block_placement.cu, calibrate/RESULTS.md "Sixteenth run"), the two blocks
-// that share an SM from the start lie 124-132 blocks apart on most SMs and 55-92 on a few, and the
-// order itself differed between launches of the same grid (one of the six probe runs started its
-// fill at another GPC). Back to back, a launch's blocks start where the previous kernel's tail
-// frees SMs, so which blocks share an SM changes from launch to launch. Where the blocks are of
-// equal work (no mask) it does not matter: FlashAttention-2's no-mask forward at 1408 tokens, 32
-// heads, ran 115.7-118.7 us over 20 back-to-back launches. Where they are not (causal: query tile i
-// walks i + 1 key-tile pairs), it does: the causal launch of the same shape ran 85.0-99.2 us, at
-// 2048 tokens 153.9-177.1 us (calibrate/results/h200-v25-torch-*.json, min_s and max_s).
+// robin a TPC (two SMs) at a time, and the GPCs are not of one size: which TPCs are fused off
+// differs from die to die (an H100 or H200 enables 66 of GH100's 72). Probed on the lent H200
+// (calibrate/probes/block_placement.cu; calibrate/RESULTS.md, sixteenth and seventeenth runs),
+// the two blocks that share an SM from the start lie 132 apart on 55-64 % of the SMs, 124 on most
+// others and 80-92 on one GPC's, in proportions that change from launch to launch (gap 132 on 72
+// to 84 of the 132 SMs over 20 launches of 352 blocks, each after a kernel of uneven blocks); in a
+// launch of more blocks than slots, 28-40 % of the pairs that share an SM at some time differ
+// between launches. A launch of at most two blocks per SM repeats its placement exactly.
 //
-// hcpsim therefore schedules such a launch under several placements: the first fill puts one block
-// on every SM, in an order drawn at random, then a second block on every SM in another random
-// order; later blocks take the slots that free, empty SMs first, the SMs that free at one instant
-// in random order. It takes the placement of median length (the measured time is the median over
-// launches). The draws come from a fixed generator (SplitMix64 from fixed seeds), so a prediction
-// is the same on every machine and every run.
+// Where the blocks are of equal work this does not matter: FlashAttention-2's no-mask forward at
+// 1408 tokens, 32 heads, ran 115.7-118.7 us over 20 back-to-back launches. Where they are not
+// (causal: query tile i walks i + 1 key-tile pairs) it does, through which query tiles share an
+// SM, that is the gap modulo the tiles of one head: the causal launch of the same shape ran
+// 85.0-99.2 us, at 2048 tokens 153.9-177.1 us (calibrate/results/h200-v25-torch-*.json, min_s
+// and max_s). The measured gaps (124-132 and 80-92, mixed) put most residues side by side for a
+// head of 8-16 tiles; pairing block k with k + 132 always gave one residue only (at 1408 tokens,
+// 11 tiles a head: every long tile with an equal one).
+//
+// hcpsim cannot know the GPC layout of the user's die nor which mix a launch gets, so it does not
+// replay this die's pattern. It schedules the launch under several placements drawn at random
+// (one block on every SM first, in a drawn order, then a second block on every SM in another;
+// later blocks take the slots that free, empty SMs first, the SMs that free at one instant in a
+// drawn order) and takes the placement of median length (the measured time is a median over
+// launches): a stand-in for a mix of pairings, not the scheduler's rule. The draws come from a
+// fixed generator (SplitMix64 from fixed seeds), the same on every machine and every run.
 #pragma once
 
 #include <cstddef>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cost/attention_tiles.hpp"
+#include "rules/block_placement.hpp"
 #include "rules/cudnn_persistent.hpp"
 #include "rules/flash_fwd_splitkv.hpp"
 #include "cost/cost_model.hpp"
@@ -177,16 +178,17 @@ TEST_CASE("FlashAttention-2 forward: 128-row query tiles walking 64-key tiles, s
 TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at its own rate, empty SMs first",
           "[model][tiles]") {
   const double a = rules::kFlashFwdLoneCtaRate;
+  // (attention_tiling draws the placements; with CTAs of equal work every placement ends alike.)
   // 9 CTAs of 16 tiles (1152 x 1024, no mask, one head: 9 query tiles; 18 units >= 0.8 x 16: no
-  // split) on 8 SMs: SM 0 takes CTAs 0 and 8 and they share it to the end, 2 x 16 tiles at the
-  // shared rate; SMs 1-7 run one CTA alone, 16 / a = 18.0 < 32. The busiest is SM 0: 2 CTAs, 32 tiles.
+  // split) on 8 SMs: one SM takes two CTAs and they share it to the end, 2 x 16 tiles at the
+  // shared rate; the other 7 run one CTA alone, 16 / a = 18.0 < 32. The busiest: 2 CTAs, 32 tiles.
   const AttentionTiling nine = attention_tiling(shape(1152, 1024, 1, 1, false, false), 8, kTiles, AttentionBackend::Flash);
   CHECK(nine.ctas == 9);
   CHECK(nine.busiest.ctas == Approx(2));
   CHECK(nine.busiest.tiles == Approx(32));
   // 7 CTAs of 16 tiles (896 x 1024) on 3 SMs: 6 fill both slots of the 3 SMs and all end at 32;
-  // the 7th goes to the first empty SM, SM 0, alone: 32 + 16 / a. SM 0 is the busiest: its two
-  // shared CTAs count 1 each, the lone one 1 / a.
+  // the 7th goes to one of the three (then empty) SMs, alone: 32 + 16 / a. That SM is the
+  // busiest: its two shared CTAs count 1 each, the lone one 1 / a.
   const AttentionTiling seven = attention_tiling(shape(896, 1024, 1, 1, false, false), 3, kTiles, AttentionBackend::Flash);
   CHECK(seven.busiest.ctas == Approx(2 + 1 / a));
   CHECK(seven.busiest.tiles == Approx(16 * (2 + 1 / a)));
@@ -254,6 +256,29 @@ TEST_CASE("FlashAttention-2 forward: which units share an SM is drawn per placem
   const SmLoad median = shared_sm_schedule(units, 3, per_tile, a);
   CHECK(median.ctas == Approx(1 + (1 + 9 / a) / 10));
   CHECK(median.tiles == Approx(1 + 1 + 9 / a));
+  // The median, not the shortest: units of 10, 1, 4, 10, 10 tiles on 3 SMs. The first three take
+  // one SM each; units 3 and 4 (10 tiles) take the second slots of two of them. Three outcomes,
+  // by the SM left alone: (i) the 10-tile unit's SM alone: the other two SMs pair a 10 with the
+  // 1 and with the 4: the 1-pair ends at 2 + 9 / a (12.1), the 4-pair at 8 + 6 / a (14.7),
+  // the lone 10 at 10 / a (11.2): finish 8 + 6 / a; (ii) the 1-tile unit's SM alone: 10 + 10 and
+  // 4 + 10 pair up, finish 20; (iii) the 4-tile unit's SM alone: 10 + 10 and 1 + 10, finish 20.
+  // Each SM is left alone in 1 of 3 draws: 8 + 6 / a in about 5 of 15, 20 in about 10, so the
+  // median is 20 while the shortest draw is 8 + 6 / a.
+  {
+    const std::vector<CtaWork> three{{10, 0}, {1, 0}, {4, 0}, {10, 0}, {10, 0}};
+    int short_runs = 0;
+    for (const SharedSmSchedule& r : shared_sm_schedules(three, 3, per_tile, a)) {
+      const bool is_short = r.finish == Approx(8 + 6 / a);
+      CHECK((is_short || r.finish == Approx(20)));
+      short_runs += is_short;
+    }
+    CHECK(short_runs >= 1);
+    CHECK(short_runs < rules::kPlacementSamples / 2);
+    // The median's busiest SM: two 10-tile units shared to the end, 20 tiles, 2 CTAs.
+    const SmLoad m = shared_sm_schedule(three, 3, per_tile, a);
+    CHECK(m.ctas == Approx(2));
+    CHECK(m.tiles == Approx(20));
+  }
   // Units of equal work end alike under every placement: 200 of 16 tiles on 132 SMs, 68 SMs
   // shared to the end (32 tiles at the shared rate), 64 alone (16 / a = 18.0): every draw ends at 32.
   const std::vector<CtaWork> equal(200, CtaWork{16, 0});
