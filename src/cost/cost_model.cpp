@@ -400,8 +400,11 @@ double CostModel::compute_time_s(const Op& op) const {
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
       if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
-        t = params_.attention_shape->time_s(
-            executed_attention_shape(op.attn, params_.attention_shape->backend, gpu_.compute_capability));
+        const AttentionShape x =
+            executed_attention_shape(op.attn, params_.attention_shape->backend, gpu_.compute_capability);
+        const auto known = shape_time_s_.find(x);
+        t = known != shape_time_s_.end() ? known->second
+                                         : shape_time_s_.emplace(x, params_.attention_shape->time_s(x)).first->second;
         break;
       }
       const EfficiencyTable& table = params_.*attention_table_parameter_for(op.attn, params_.attention_backend, gpu_).member;

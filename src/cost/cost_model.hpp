@@ -18,6 +18,8 @@
 // built (`effective_cluster`).
 #pragma once
 
+#include <map>
+
 #include <array>
 #include <optional>
 #include <string>
@@ -203,6 +205,10 @@ class CostModel {
   GpuSpec gpu_;
   double gemm_peak_ = 0;  // bf16, or fp8 when training in fp8
   CostParams params_;
+  // The shape model's time of each executed attention shape, once: a layer's ring steps repeat a
+  // few shapes many times, and FlashAttention-2's forward is scheduled under several drawn
+  // placements (cost/attention_tiles.hpp). One CostModel serves one simulation (one thread).
+  mutable std::map<AttentionShape, double> shape_time_s_;
 };
 
 // The defaults, with the scenario's calibration file (if any) applied for its cluster's GPU.

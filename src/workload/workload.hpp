@@ -70,6 +70,7 @@ struct AttentionShape {
   // tile of its sq x skv rectangle and masks each by value, so every tile costs a masked tile's
   // time (cuDNN's bottom-right causal backward on sm_90). Workloads never set it.
   bool every_tile_masked = false;
+  auto operator<=>(const AttentionShape&) const = default;  // every field: a key (CostModel's memo)
 };
 
 struct Op {
