@@ -138,6 +138,15 @@ TEST_CASE("the cost model times attention from the busiest SM when a shape model
   const CostModel model(gpu, Precision::BF16, p);
   // Busiest SM (first test): 2 CTAs, 16 tiles, 0 masked: 10 + 2 x 2 + 16 x 1 = 30 us.
   CHECK(model.compute_time_s(op) == Approx(30e-6));
+  // The model keeps each shape's time once (CostModel's memo): a shape differing in one field
+  // only, the batch, is its own entry. Batch 2: 2 x 32 heads x 8 query tiles = 512 CTAs of 8
+  // key tiles (the first test's 256, twice) over 132 SMs, ceil(512 / 132) = 4 on the busiest:
+  // 10 + 4 x 2 + 32 x 1 = 50 us; then the first again.
+  Op twice = op;
+  twice.attn.batch = 2;
+  CHECK(model.compute_time_s(twice) == Approx(50e-6));
+  CHECK(model.compute_time_s(op) == Approx(30e-6));
+  CHECK(model.compute_time_s(twice) == Approx(50e-6));
   // Other head dims keep the FLOPs tables.
   op.attn.head_dim_qk = op.attn.head_dim_v = 64;
   CHECK(model.compute_time_s(op) == Approx(table_time));
