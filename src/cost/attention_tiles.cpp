@@ -345,14 +345,12 @@ std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ct
 }
 
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
-  const std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
+  std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
   if (runs.empty()) return {};
-  std::vector<size_t> by_finish(runs.size());
-  for (size_t i = 0; i < runs.size(); ++i) by_finish[i] = i;
-  std::sort(by_finish.begin(), by_finish.end(), [&](size_t a, size_t b) {
-    return runs[a].finish < runs[b].finish || (runs[a].finish == runs[b].finish && a < b);
-  });
-  return runs[by_finish[by_finish.size() / 2]].busiest;
+  // Stable: equal finishes keep draw order, the same pick on every standard library.
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; });
+  return runs[runs.size() / 2].busiest;
 }
 
 SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {

@@ -18,9 +18,8 @@
 // built (`effective_cluster`).
 #pragma once
 
-#include <map>
-
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
