@@ -18,14 +18,10 @@ h200-hcpsim.json (hcpsim's own kernels, cuBLAS GEMM, the HBM copy) comes from hc
 measurements and is not made here. Each file keeps the fit's header (GPU, peaks, method, the
 measurements it came from). docs/cost-model.md says which committed files made the defaults.
 
-  python3 calibrate/make_defaults.py --hcpsim build/hcpsim --out src/cost/defaults \
-      calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \
-      calibrate/results/h200-v28-torch-cudnn-prefix.json \
-      --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
-      --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
-      calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \
-      calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json \
-      calibrate/results/h200-v30-torch-flash-c.json
+The committed defaults are made by one command, calibrate/make-defaults.sh, which names the
+measurements (the same run by tests/cli/defaults_current.sh):
+
+  calibrate/make-defaults.sh build/hcpsim src/cost/defaults
 
 With --held-out, each attention default is checked on measurements it was not fitted on (`hcpsim
 check --in-sample`), and the file keeps the result as "held_out_check": the band hcpsim gives its

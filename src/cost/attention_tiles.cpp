@@ -197,6 +197,11 @@ std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, A
   return s.backward ? backward_ctas(s, g, sm_count) : forward_ctas(s, g, sm_count);
 }
 
+int64_t split_combine_rows(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
+  if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.batch <= 0 || sm_count <= 0) return 0;
+  return flash_forward_splits(s, sm_count, backend) > 1 ? s.batch * s.heads_q * s.sq : 0;
+}
+
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
   if (!s.backward) {  // FlashAttention-2's split-KV forward: the fp32 partial outputs its combine kernel merges
@@ -303,7 +308,7 @@ SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64
         if (r.left > smallest + 1e-12 * (r.shared + r.alone + r.left)) continue;
         const double w = r.shared + r.alone;
         const double f = w > 0 ? (r.shared + r.alone / lone_rate) / w : 1.0;  // its time per unit of its work
-        sm.load.ctas += f, sm.load.tiles += f * double(ctas[r.cta].tiles), sm.load.masked += f * double(ctas[r.cta].masked);
+        sm.load.add(ctas[r.cta], f);
         sm.on.erase(sm.on.begin() + std::ptrdiff_t(i));
       }
       sm.finish = at;
@@ -358,8 +363,7 @@ SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count
   std::vector<SmLoad> load(std::min(ctas.size(), size_t(sm_count)));
   std::vector<double> finish(load.size(), 0.0);
   for (size_t i = 0; i < ctas.size(); ++i) {  // unit i on the CTA (SM) i mod sm_count
-    SmLoad& l = load[i % load.size()];
-    ++l.ctas, l.tiles += double(ctas[i].tiles), l.masked += double(ctas[i].masked);
+    load[i % load.size()].add(ctas[i]);
     finish[i % load.size()] += cost.of(ctas[i]);
   }
   return load[size_t(std::max_element(finish.begin(), finish.end()) - finish.begin())];
@@ -384,11 +388,14 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   const bool uniform = std::all_of(ctas.begin(), ctas.end(), [&](const CtaWork& c) {
     return c.tiles == ctas.front().tiles && c.masked == ctas.front().masked;
   });
-  if (uniform || t.ctas > kListScheduleMaxWaves * sm_count) {
-    // Every SM runs ceil(ctas / SMs) CTAs (uniform); very long launches balance to the mean.
-    const int64_t per_sm = ceil_div(t.ctas, sm_count);
-    t.busiest = uniform ? SmLoad{double(per_sm), double(per_sm * ctas.front().tiles), double(per_sm * ctas.front().masked)}
-                        : SmLoad{double(per_sm), double(ceil_div(t.tiles, sm_count)), double(ceil_div(t.masked, sm_count))};
+  if (uniform) {  // every SM runs ceil(ctas / SMs) CTAs
+    t.busiest.add(ctas.front(), double(ceil_div(t.ctas, sm_count)));
+    return t;
+  }
+  if (t.ctas > kListScheduleMaxWaves * sm_count) {  // very long launches balance to the mean
+    const int64_t empty = std::count_if(ctas.begin(), ctas.end(), [](const CtaWork& c) { return c.tiles == 0; });
+    t.busiest = SmLoad{double(ceil_div(t.ctas - empty, sm_count)), double(ceil_div(t.tiles, sm_count)),
+                       double(ceil_div(t.masked, sm_count)), double(ceil_div(empty, sm_count))};
     return t;
   }
   // List scheduling: the next CTA goes to the SM that is free first (lowest index on ties).
@@ -400,8 +407,7 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   for (const auto& c : ctas) {
     const auto [at, sm] = free_at.top();
     free_at.pop();
-    SmLoad& l = load[size_t(sm)];
-    ++l.ctas, l.tiles += c.tiles, l.masked += c.masked;
+    load[size_t(sm)].add(c);
     finish[size_t(sm)] = at + cost.of(c);
     free_at.push({finish[size_t(sm)], sm});
   }

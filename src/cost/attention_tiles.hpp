@@ -74,7 +74,9 @@ struct AttentionKernelGeometry {
 // The geometry of `backend`'s kernel for `s`'s pass (the header comment).
 AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, const AttentionShape& s);
 
-// One CTA's work: tiles (forward) or query steps (backward), `masked` of them with a mask.
+// One CTA's work: tiles (forward) or query steps (backward), `masked` of them with a mask. A CTA
+// of no tiles is empty: it finds no keys (or no queries) in its range, writes what an empty
+// range gives (a split-KV forward: its zero partial output) and exits.
 struct CtaWork {
   int64_t tiles = 0, masked = 0;
 };
@@ -83,17 +85,25 @@ struct CtaWork {
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count,
                                     AttentionBackend backend = AttentionBackend::Hcpsim);
 
-// Seconds a CTA costs in the schedule: per CTA, per tile, per masked tile (extra).
+// Seconds a CTA costs in the schedule: per CTA, per tile, per masked tile (extra); an empty CTA
+// (no tiles) costs empty_cta_s instead.
 struct CtaCost {
-  double cta_s = 0, tile_s = 1, masked_tile_s = 0;
-  double of(const CtaWork& w) const { return cta_s + tile_s * double(w.tiles) + masked_tile_s * double(w.masked); }
+  double cta_s = 0, tile_s = 1, masked_tile_s = 0, empty_cta_s = 0;
+  double of(const CtaWork& w) const {
+    return w.tiles == 0 ? empty_cta_s : cta_s + tile_s * double(w.tiles) + masked_tile_s * double(w.masked);
+  }
 };
 
 // Load of one SM over the whole launch. Where two CTAs share an SM (FlashAttention-2's forward),
 // each CTA's work counts by how it ran: 1 while it shared the SM, 1 / lone rate while it ran alone
 // (rules/flash_fwd_splitkv.hpp, kFlashFwdLoneCtaRate), so the load times the costs is the SM's time.
+// `ctas` counts the CTAs with tiles, `empty` those without.
 struct SmLoad {
-  double ctas = 0, tiles = 0, masked = 0;
+  double ctas = 0, tiles = 0, masked = 0, empty = 0;
+  void add(const CtaWork& w, double times = 1) {  // `times` such CTAs (a fraction: see above)
+    (w.tiles == 0 ? empty : ctas) += times;
+    tiles += times * double(w.tiles), masked += times * double(w.masked);
+  }
 };
 
 struct AttentionTiling {
@@ -135,6 +145,11 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
 // with GQA); for FlashAttention-2's split-KV forward on `sm_count` SMs, its fp32 partial outputs,
 // splits x batch x query heads x sq x head dim (rules/flash_fwd_splitkv.hpp). 0 when nothing is summed.
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count);
+
+// The output rows FlashAttention-2's split-KV combine kernel merges for a forward of `s` on
+// `sm_count` SMs (batch x query heads x sq; its grid is those rows in blocks of 4 at head dim 128,
+// flash_fwd_splitkv_combine_kernel); 0 when the forward is not split (and for other kernels).
+int64_t split_combine_rows(const AttentionShape& s, AttentionBackend backend, int64_t sm_count);
 
 // The two-CTAs-per-SM schedule (FlashAttention-2's forward) under one placement: the first
 // sm_count units take one SM each in the order `first`, the next sm_count the second slots in the

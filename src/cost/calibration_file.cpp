@@ -15,7 +15,8 @@ namespace hcpsim {
 
 namespace {
 
-constexpr const char* kFormat = "hcpsim-calibration/4";    // written
+constexpr const char* kFormat = "hcpsim-calibration/5";    // written
+constexpr const char* kFormatV4 = "hcpsim-calibration/4";  // read too (no empty CTA or combine kernel terms)
 constexpr const char* kFormatV3 = "hcpsim-calibration/3";  // read too (no attention_backend: hcpcal's kernels)
 constexpr const char* kFormatV2 = "hcpsim-calibration/2";  // read too (no clock, no split_element_s)
 constexpr const char* kFormatV1 = "hcpsim-calibration/1";  // read too (no attention_shape)
@@ -158,8 +159,9 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
     const nlohmann::json* p = r.object(part.name);
     if (!p) continue;
     ObjectReader pr(*p, r.path_of(part.name), sink,
-                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "split_element_s", "query_element_s", "backend", "samples",
-                     "flops_range", "tiles_range", "rms_error", "max_error"});
+                    {"t0_s", "cta_s", "tile_s", "masked_tile_s", "split_element_s", "query_element_s", "empty_cta_s",
+                     "combine_launch_s", "combine_row_s", "backend", "samples", "flops_range", "tiles_range",
+                     "rms_error", "max_error"});
     AttentionTileTimes& t = a.model.*part.times;
     for (const char* k : {"t0_s", "cta_s", "tile_s", "masked_tile_s"}) require(pr, sink, k, fix);
     // Seconds; t0 may be slightly negative (an intercept), the per-work costs may not.
@@ -169,6 +171,9 @@ std::optional<CalibratedAttentionShape> read_attention_shape(const nlohmann::jso
     t.masked_tile_s = pr.number("masked_tile_s", -1, 1).value_or(0);
     t.split_element_s = pr.number("split_element_s", 0, 1).value_or(0);  // format /3
     t.query_element_s = pr.number("query_element_s", 0, 1).value_or(0);  // format /3
+    t.empty_cta_s = pr.number("empty_cta_s", 0, 1).value_or(t.cta_s);    // format /5; before, a CTA's cost
+    t.combine_launch_s = pr.number("combine_launch_s", 0, 1).value_or(0);  // format /5
+    t.combine_row_s = pr.number("combine_row_s", 0, 1).value_or(0);        // format /5
     a.*part.fit = read_summary(pr, sink, "flops_range");
     if (auto rg = read_range(pr, sink, "tiles_range")) a.*part.tiles = *rg;
   }
@@ -191,6 +196,9 @@ nlohmann::json attention_shape_json(const CalibratedAttentionShape& a) {
     e["masked_tile_s"] = t.masked_tile_s;
     e["split_element_s"] = t.split_element_s;
     e["query_element_s"] = t.query_element_s;
+    e["empty_cta_s"] = t.empty_cta_s;
+    e["combine_launch_s"] = t.combine_launch_s;
+    e["combine_row_s"] = t.combine_row_s;
     e["tiles_range"] = {(a.*part.tiles).first, (a.*part.tiles).second};
     j[part.name] = e;
   }
@@ -269,9 +277,11 @@ CalibrationFile parse_calibration_text(const std::string& text, const std::strin
                    {"format", "gpu", "peak_bf16_flops_per_s", "hbm_bytes_per_s", "measurements", "method", "parameters",
                     "collectives", "attention_shape", "attention_backend", "held_out_check"});
   require(top, sink, "format", std::string("start the file with \"format\": \"") + kFormat + "\"");
-  if (auto f = top.string("format"); f && *f != kFormat && *f != kFormatV3 && *f != kFormatV2 && *f != kFormatV1)
+  if (auto f = top.string("format");
+      f && *f != kFormat && *f != kFormatV4 && *f != kFormatV3 && *f != kFormatV2 && *f != kFormatV1)
     sink.error(top.path_of("format"), "unknown format \"" + *f + "\"",
-               std::string("must be ") + kFormat + ", " + kFormatV3 + ", " + kFormatV2 + " or " + kFormatV1,
+               std::string("must be ") + kFormat + ", " + kFormatV4 + ", " + kFormatV3 + ", " + kFormatV2 + " or " +
+                   kFormatV1,
                "write it with this hcpsim's `hcpsim fit`");
   require(top, sink, "parameters", "give the fitted parameters (run `hcpsim fit`)");
   c.gpu = top.string("gpu").value_or("");

@@ -69,15 +69,20 @@ double at_sm_clock(double seconds, double from_mhz, double to_mhz) {
 
 double AttentionWork::time_s(const AttentionTileTimes& t) const {
   return t.t0_s + t.cta_s * double(busiest.ctas) + t.tile_s * double(busiest.tiles) +
-         t.masked_tile_s * double(busiest.masked) + t.split_element_s * double(split_elements) +
-         t.query_element_s * double(query_elements);
+         t.masked_tile_s * double(busiest.masked) + t.empty_cta_s * double(busiest.empty) +
+         t.split_element_s * double(split_elements) + t.combine_launch_s * double(combine_launches) +
+         t.combine_row_s * double(combine_rows) + t.query_element_s * double(query_elements);
 }
 
 AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
                              AttentionBackend backend) {
-  const int64_t query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
-  return {attention_tiling(s, sm_count, t.cta_cost(), backend).busiest, split_accumulator_elements(s, backend, sm_count),
-          query_elements};
+  AttentionWork w;
+  w.busiest = attention_tiling(s, sm_count, t.cta_cost(), backend).busiest;
+  w.split_elements = split_accumulator_elements(s, backend, sm_count);
+  w.query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
+  w.combine_rows = split_combine_rows(s, backend, sm_count);
+  w.combine_launches = w.combine_rows > 0 ? 1 : 0;
+  return w;
 }
 
 double AttentionShapeModel::time_s(const AttentionShape& s) const {

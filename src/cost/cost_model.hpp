@@ -42,27 +42,39 @@ struct EfficiencyTable {
 
 // Seconds of one attention launch from the load of its busiest SM (attention_tiles.hpp):
 //   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked tiles  (busiest SM)
-//       + split_element_s x dK/dV accumulator elements                      (split backward)
+//       + empty_cta_s x empty CTAs                                          (busiest SM)
+//       + split_element_s x fp32 partial-result elements  (split backward; split-KV forward)
+//       + combine_launch_s + combine_row_s x output rows  (split-KV forward's combine kernel)
 //       + query_element_s x query elements                                  (backward)
 // t0_s: launch, the side kernels (backward: dQ zeroing, delta, dQ conversion) and the tail;
 // cta_s: a CTA's prologue/epilogue (first loads, output store); tile_s: one tile (forward
 // 128 x 128) or query step (backward 64 x 128); masked_tile_s: what a mask adds to one;
-// split_element_s: one fp32 dK/dV accumulator element of a backward whose query heads split
-// over CTAs (the atomic adds of every head and the conversion; attention_tiles.hpp);
+// empty_cta_s: a CTA with no tiles in its range (FlashAttention-2's split-KV forward: a causal
+// split past its rows' diagonal writes its zero partial output and exits); cta_s where the
+// measurements had none;
+// split_element_s: one fp32 element of the partial results summed after the units: a backward's
+// dK/dV whose query heads split over CTAs (the atomic adds of every head and the conversion), or
+// a split-KV forward's partial outputs (written by the split kernel, read by the combine);
+// combine_launch_s, combine_row_s: the split-KV forward's second kernel (flash_fwd_splitkv_
+// combine_kernel): its launch behind the first and fixed time, and one output row it merges
+// (batch x query heads x sq rows; attention_tiles.hpp, split_combine_rows);
 // query_element_s: one element of the backward's memory-bound side kernels, which scale with
 // the query side (batch x sq x query heads x head dim: zeroing and converting the fp32 dQ
 // accumulator, delta = rowsum(dO * O)).
 struct AttentionTileTimes {
   double t0_s = 0, cta_s = 0, tile_s = 0, masked_tile_s = 0, split_element_s = 0, query_element_s = 0;
-  CtaCost cta_cost() const { return {cta_s, tile_s, masked_tile_s}; }
+  double empty_cta_s = 0, combine_launch_s = 0, combine_row_s = 0;
+  CtaCost cta_cost() const { return {cta_s, tile_s, masked_tile_s, empty_cta_s}; }
 };
 
-// What the time model counts for one launch: the busiest SM's load under `t`'s CTA costs,
-// and the split backward's accumulator elements. time_s is the one formula above.
+// What the time model counts for one launch: the busiest SM's load under `t`'s CTA costs, the
+// partial-result elements summed after the units, and the split-KV forward's combine kernel
+// (launches 1 and its rows, or 0). time_s is the one formula above.
 struct AttentionWork {
   SmLoad busiest;
   int64_t split_elements = 0;
   int64_t query_elements = 0;  // backward: batch x sq x query heads x head dim; forward: 0
+  int64_t combine_launches = 0, combine_rows = 0;
   double time_s(const AttentionTileTimes& t) const;
 };
 AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,

@@ -15,17 +15,31 @@ namespace hcpsim {
 
 namespace {
 
-constexpr int kColumns = 6;  // t0, CTAs, tiles, masked tiles, split accumulator elements, query elements
+// t0, CTAs, tiles, masked tiles, split accumulator elements, query elements, empty CTAs, combine
+// launches, combine rows: AttentionTileTimes' coefficients in times_of's order.
+constexpr int kColumns = 9;
+constexpr int kEmptyColumn = 6;
 constexpr int kScheduleRounds = 5;  // schedule with the current costs, refit
 
 std::array<double, kColumns> features(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
                                      AttentionBackend backend) {
   const AttentionWork w = attention_work(s, sm_count, t, backend);
-  return {1.0, double(w.busiest.ctas), double(w.busiest.tiles), double(w.busiest.masked), double(w.split_elements),
-          double(w.query_elements)};
+  return {1.0,
+          double(w.busiest.ctas),
+          double(w.busiest.tiles),
+          double(w.busiest.masked),
+          double(w.split_elements),
+          double(w.query_elements),
+          double(w.busiest.empty),
+          double(w.combine_launches),
+          double(w.combine_rows)};
 }
 
-AttentionTileTimes times_of(const std::array<double, kColumns>& c) { return {c[0], c[1], c[2], c[3], c[4], c[5]}; }
+AttentionTileTimes times_of(const std::array<double, kColumns>& c) {
+  AttentionTileTimes t{c[0], c[1], c[2], c[3], c[4], c[5]};
+  t.empty_cta_s = c[6], t.combine_launch_s = c[7], t.combine_row_s = c[8];
+  return t;
+}
 
 // Least squares over the active columns; inactive ones are 0. Drops negative coefficients.
 std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns>>& rows,
@@ -35,7 +49,12 @@ std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns
     for (int j = 0; j < kColumns; ++j)
       if (active[size_t(j)]) cols.push_back(j);
     while (cols.size() > rows.size()) {  // fewer samples than unknowns: keep t0 and tiles first
-      const int drop = active[5] ? 5 : active[4] ? 4 : active[3] ? 3 : active[1] ? 1 : 0;
+      int drop = 0;
+      for (const int j : {8, 7, 6, 5, 4, 3, 1})
+        if (active[size_t(j)]) {
+          drop = j;
+          break;
+        }
       active[size_t(drop)] = false;
       cols.erase(std::find(cols.begin(), cols.end(), drop));
     }
@@ -76,13 +95,17 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
   AttentionTileTimes t{0, 0, 1, 0};  // first schedule: cost = tiles
   std::vector<std::array<double, kColumns>> rows(samples.size());
   for (int round = 0; round < kScheduleRounds; ++round) {
-    std::array<bool, kColumns> active{true, true, true, false, false, false};
+    std::array<bool, kColumns> active{true, true, true};
     for (size_t i = 0; i < samples.size(); ++i) {
       rows[i] = features(samples[i].shape, sm_count, t, backend);
-      for (int j : {3, 4, 5})
+      for (int j = 3; j < kColumns; ++j)
         if (rows[i][size_t(j)] > 0) active[size_t(j)] = true;
     }
-    t = times_of(solve(rows, times, active));
+    std::array<double, kColumns> c = solve(rows, times, active);
+    // No measured launch had an empty CTA on its busiest SM: an empty CTA costs a CTA's time
+    // (what the model assumed before it had the column), not nothing.
+    if (!active[kEmptyColumn]) c[kEmptyColumn] = c[1];
+    t = times_of(c);
   }
   AttentionPartFit out;
   out.times = t;
@@ -230,12 +253,13 @@ std::string format_attention_shape(const CalibratedAttentionShape& a) {
                   (a.model.clock_mhz > 0 ? ", times at an SM clock of " + std::to_string(int(a.model.clock_mhz + 0.5)) +
                                                " MHz, the layer measurements' median, else the kernels'"
                                          : std::string(", no SM clocks recorded")) +
-                  "):\n# t = t0 + cta x CTAs + tile x tiles + masked x masked tiles (busiest SM) + split x split"
-                  " accumulator elements + query x query elements (backward)\n";
-  t += "# part        samples  t0      cta     tile    masked   split    query    busiest-SM tiles   FLOPs range"
-       "             rms_err max_err\n";
-  t += "#                      (us)    (us)    (us)    (us)     (ps)     (ps)                                      "
-       "              (%)     (%)\n";
+                  "):\n# t = t0 + cta x CTAs + tile x tiles + masked x masked tiles + empty x empty CTAs (busiest SM)"
+                  " + split x split accumulator elements + query x query elements (backward)\n#     + combine +"
+                  " row x rows (a split-KV forward's combine kernel)\n";
+  t += "# part        samples  t0      cta     tile    masked   split    query    empty   combine  row      "
+       "busiest-SM tiles   FLOPs range             rms_err max_err\n";
+  t += "#                      (us)    (us)    (us)    (us)     (ps)     (ps)     (us)    (us)     (ps)     "
+       "                                                (%)     (%)\n";
   for (const auto& part : attention_shape_parts()) {
     if (!has_part(a, part)) {
       t += "  " + std::string(part.name) + ": not modelled (" + to_string(a.model.backend) +
@@ -244,11 +268,13 @@ std::string format_attention_shape(const CalibratedAttentionShape& a) {
     }
     const AttentionTileTimes& c = a.model.*part.times;
     const FitSummary& f = a.*part.fit;
-    char buf[360];
+    char buf[420];
     std::snprintf(buf, sizeof buf,
-                  "  %-12s %5d %7.2f %7.3f %7.4f %7.4f %8.3f %8.3f   %6.0f .. %6.0f   %9.3g .. %9.3g  %6.2f %6.2f\n",
+                  "  %-12s %5d %7.2f %7.3f %7.4f %7.4f %8.3f %8.3f %7.3f %7.3f %8.1f   %6.0f .. %6.0f   %9.3g .. %9.3g"
+                  "  %6.2f %6.2f\n",
                   part.name, f.samples, c.t0_s * 1e6, c.cta_s * 1e6, c.tile_s * 1e6, c.masked_tile_s * 1e6,
-                  c.split_element_s * 1e12, c.query_element_s * 1e12, (a.*part.tiles).first, (a.*part.tiles).second,
+                  c.split_element_s * 1e12, c.query_element_s * 1e12, c.empty_cta_s * 1e6, c.combine_launch_s * 1e6,
+                  c.combine_row_s * 1e12, (a.*part.tiles).first, (a.*part.tiles).second,
                   f.range_lo, f.range_hi, 100 * f.rms_error, 100 * f.max_error);
     t += buf;
   }

@@ -1,7 +1,8 @@
 // Fit of the shape-aware attention model (cost/cost_model.hpp AttentionShapeModel) to
 // measured kernel times, one coefficient set per (pass, mask):
-//   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked   (busiest SM)
-//       + split_element_s x split accumulator elements + query_element_s x query elements
+//   t = t0_s + cta_s x CTAs + tile_s x tiles + masked_tile_s x masked + empty_cta_s x empty CTAs
+//       (busiest SM) + split_element_s x split accumulator elements + query_element_s x query
+//       elements + combine_launch_s + combine_row_s x rows (a split-KV forward's combine kernel)
 // Times measured at different SM clocks (measurement sm_clock_mhz) are first brought to one
 // clock, their median, which the model keeps (AttentionShapeModel::clock_mhz).
 // Least squares on relative time error (rows divided by the measured time, right-hand side
@@ -9,7 +10,8 @@
 // differ in length), so the fit alternates: schedule with the current costs, refit, five
 // times from cost = tiles. Every coefficient is a time and must be >= 0: a negative one is
 // fixed at 0 and the rest refitted (the most negative first), and a column that is zero in
-// every sample (no masked tiles) is left out.
+// every sample (no masked tiles) is left out; empty_cta_s, left out so, is cta_s (an empty CTA
+// not measured costs what a CTA does).
 #pragma once
 
 #include <optional>

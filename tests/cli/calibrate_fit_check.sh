@@ -6,7 +6,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 M="$SRC/calibrate/results/h200-measurements.json"
 
 "$BIN" fit "$M" -o "$TMP/cal.json" >"$TMP/fit" || fail "fit exit $?"
-grep -q '"format": "hcpsim-calibration/4"' "$TMP/cal.json" || fail "calibration format"
+grep -q '"format": "hcpsim-calibration/5"' "$TMP/cal.json" || fail "calibration format"
 grep -q "attention_bwd_causal" "$TMP/fit" || fail "fit prints each parameter"
 
 "$BIN" check "$M" --calibration "$TMP/cal.json" --kind attention >"$TMP/check" || fail "check exit $?"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The built-in H200 kernel defaults (src/cost/defaults/h200-{cudnn,flash,memory-bound}.json) are what
-# calibrate/make_defaults.py makes of the committed measurements with this hcpsim's fit: the numbers
+# calibrate/make-defaults.sh (calibrate/make_defaults.py on the committed measurements it names)
+# makes with this hcpsim's fit: the numbers
 # every H100/H200 prediction uses can be traced to a committed measurement and one command
 # (docs/cost-model.md, "Built-in defaults"), with their check on held-out kernels. Numbers are compared to a relative 1e-9 (a least-squares
 # fit's last bits may differ between compilers and CPUs), everything else exactly.
@@ -8,15 +9,7 @@ BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; SRC="$2"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
 cd "$SRC" || exit 1  # the files record the measurements' paths as typed in the source folder
-python3 calibrate/make_defaults.py --hcpsim "$BIN" --out "$TMP" \
-  calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \
-  calibrate/results/h200-v28-torch-cudnn-prefix.json \
-  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \
-  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \
-  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \
-  calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json \
-  calibrate/results/h200-v30-torch-flash-c.json >/dev/null ||
-  { echo "FAIL: make_defaults.py exit $?"; exit 1; }
+calibrate/make-defaults.sh "$BIN" "$TMP" >/dev/null || { echo "FAIL: calibrate/make-defaults.sh exit $?"; exit 1; }
 cat >"$TMP/compare.py" <<'PY'
 import json, sys
 
@@ -48,13 +41,7 @@ for f in ("h200-cudnn.json", "h200-flash.json", "h200-memory-bound.json"):
 sys.exit(bad)
 PY
 if ! python3 "$TMP/compare.py" "$TMP"; then
-  echo "regenerate them: python3 calibrate/make_defaults.py --hcpsim build/hcpsim \\"
-  echo "  calibrate/results/h200-v25-torch-measurements.json calibrate/results/h200-v25-torch-131072.json \\"
-  echo "  calibrate/results/h200-v28-torch-cudnn-prefix.json \\"
-  echo "  --shape-only calibrate/results/h200-v18-v20-probe-cudnn-fwd.json \\"
-  echo "  --held-out calibrate/results/h200-v23-torch-cudnn-mid.json calibrate/results/h200-v25-torch-flash-mid.json \\"
-  echo "  calibrate/results/h200-v28-torch-cudnn-prefix-mid.json \\"
-  echo "  calibrate/results/h200-v30-torch-flash-a.json calibrate/results/h200-v30-torch-flash-b.json calibrate/results/h200-v30-torch-flash-c.json"
+  echo "regenerate them: calibrate/make-defaults.sh build/hcpsim src/cost/defaults"
   exit 1
 fi
 echo "the built-in defaults are current"

@@ -218,7 +218,9 @@ TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at it
   CHECK(l.busiest.tiles == Approx(2 + 6 * w2));
   CHECK(l.finish == Approx(4 + 4 / a));
   // Units of no work and an empty launch: no load, no division by zero.
-  CHECK(shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a).ctas == Approx(1));
+  const SmLoad lone_empty = shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a);
+  CHECK(lone_empty.ctas == 0);
+  CHECK(lone_empty.empty == Approx(1));
   CHECK(shared_sm_schedule({}, 2, CtaCost{0, 1, 0}, a).ctas == 0);
 }
 
@@ -344,8 +346,58 @@ TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), 
   CHECK(split_accumulator_elements(causal, AttentionBackend::Flash, 132) == 8 * 1024 * 128);
   CHECK(split_accumulator_elements(shape(1024, 1024, 14, 14, true, false), AttentionBackend::Flash, 132) == 0);
   CHECK(split_accumulator_elements(causal, AttentionBackend::Flash, 0) == 0);
+  // It merges 1 x 1 x 1024 output rows (its grid: 1024 / 4 CTAs); none without a split.
+  CHECK(split_combine_rows(causal, AttentionBackend::Flash, 132) == 1024);
+  CHECK(split_combine_rows(shape(1024, 1024, 14, 14, true, false), AttentionBackend::Flash, 132) == 0);
+  CHECK(split_combine_rows(causal, AttentionBackend::Hcpsim, 132) == 0);
   // Other backends never split.
   CHECK(attention_ctas(causal, 132, AttentionBackend::Hcpsim).size() == 8);
+}
+
+TEST_CASE("FlashAttention-2's split-KV forward: empty splits are CTAs of their own cost, the combine kernel counted",
+          "[model][tiles][cost]") {
+  // 1152 x 1152 causal, 8 heads: 8 x 18 = 144 units < 211.2; 9 key blocks; eligible s = 1, 2, 3,
+  // 5, 9 with efficiencies .545, .545, .818, .909, .982: 85% of .982 = .835 -> 5 splits of
+  // ceil(9 / 5) = 2 blocks (the grid measured on the H200: results/h200-v32-probe-kernels).
+  const AttentionShape s = shape(1152, 1152, 8, 8, true, false);
+  REQUIRE(rules::flash_fwd_num_splits(1, 8, 1152, 1152, 128, 132) == 5);
+  // Query block m (rows 64m ..) sees keys < 64(m + 1): blocks 0 .. ceil((m + 1) / 2) - 1. Split j
+  // (blocks 2j, 2j + 1) has work for m >= 4j: 18, 14, 10, 6, 2 of the 18 blocks; 50 of 90 units
+  // a head, 40 empty: 320 empty CTAs of 720.
+  const std::vector<CtaWork> c = attention_ctas(s, 132, AttentionBackend::Flash);
+  REQUIRE(c.size() == 720);
+  CHECK(std::count_if(c.begin(), c.end(), [](const CtaWork& w) { return w.tiles == 0; }) == 320);
+  // An empty CTA costs empty_cta_s, another cta_s + its tiles.
+  const CtaCost cost{2.0, 1.0, 0.0, 0.25};
+  CHECK(cost.of(CtaWork{0, 0}) == 0.25);
+  CHECK(cost.of(CtaWork{2, 1}) == 4.0);
+  SmLoad load;
+  load.add(CtaWork{0, 0}, 0.5);
+  load.add(CtaWork{2, 1});
+  CHECK(load.empty == 0.5);
+  CHECK(load.ctas == 1);
+  CHECK(load.tiles == 2);
+  CHECK(load.masked == 1);
+  // The time adds the combine kernel: one launch and 8 x 1152 = 9216 rows, and 5 x 9216 x 128
+  // = 5898240 partial-output elements.
+  AttentionTileTimes t;
+  t.t0_s = 10e-6, t.cta_s = 2e-6, t.tile_s = 1.5e-6, t.empty_cta_s = 0.5e-6;
+  t.split_element_s = 1e-12, t.combine_launch_s = 3e-6, t.combine_row_s = 100e-12;
+  const AttentionWork w = attention_work(s, 132, t, AttentionBackend::Flash);
+  CHECK(w.combine_launches == 1);
+  CHECK(w.combine_rows == 9216);
+  CHECK(w.split_elements == 5898240);
+  CHECK(w.time_s(t) == Approx(10e-6 + 2e-6 * w.busiest.ctas + 1.5e-6 * w.busiest.tiles + 0.5e-6 * w.busiest.empty +
+                              5.89824e-6 + 3e-6 + 0.9216e-6));
+  // The busiest SM's load is counted CTA by CTA: 720 CTAs over 132 SMs, at most 6 a SM (a
+  // fraction of a CTA that ran alone counts more), and its empties are among them.
+  CHECK(w.busiest.ctas + w.busiest.empty > 0);
+  CHECK(w.busiest.tiles >= w.busiest.ctas);  // each working CTA of this launch has 1 or 2 tiles
+  // Without a split nothing of the combine is counted.
+  const AttentionWork big = attention_work(shape(4096, 4096, 8, 8, true, false), 132, t, AttentionBackend::Flash);
+  CHECK(big.combine_launches == 0);
+  CHECK(big.combine_rows == 0);
+  CHECK(big.busiest.empty == 0);
 }
 
 TEST_CASE("FlashAttention-2 backward: a CTA per (128-key tile, query head), dK and dV summed over the group",
