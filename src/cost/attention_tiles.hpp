@@ -45,6 +45,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "scenario/scenario.hpp"
@@ -106,10 +107,18 @@ struct SmLoad {
   }
 };
 
+// The busiest SM's load under the shortest and the longest of a launch's drawn placements.
+struct PlacementRange {
+  SmLoad shortest, longest;
+};
+
 struct AttentionTiling {
   int64_t ctas = 0, tiles = 0, masked = 0;  // the whole launch
   double waves = 0;                         // ctas / sm_count
   SmLoad busiest;                           // the SM that finishes last under `cost` (critical path)
+  // Where the schedule is drawn (FlashAttention-2's forward, rules/block_placement.hpp): the
+  // range over the draws, `busiest` being the median's; absent where the schedule is one.
+  std::optional<PlacementRange> placements;
 };
 
 // How much more than an even share of the launch's tiles its busiest SM runs under any
@@ -176,7 +185,14 @@ std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ct
                                                   const CtaCost& cost, double lone_rate);
 
 // The busiest SM's load under the median placement: the draws ordered by finish, then by draw
-// index (so equal finishes pick one draw on every standard library), the middle one.
+// index (so equal finishes pick one draw on every standard library), the middle one; with the
+// range, the first and the last.
+struct DrawnSchedule {
+  SmLoad median;
+  PlacementRange range;
+};
+DrawnSchedule shared_sm_schedule_drawn(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
+                                       double lone_rate);
 SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
 
 // A persistent launch of one CTA per SM (cuDNN's forward; rules/cudnn_persistent.hpp): unit i

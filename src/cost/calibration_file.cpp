@@ -441,13 +441,32 @@ double attention_fit_residual(const CalibrationFile& c) {
   return r;
 }
 
+namespace {
+
+// A list "a, b, c, d" as "a, b and 2 more files" past `keep` items (a band's basis stays a line;
+// the calibration file keeps the whole list).
+std::string shortened_list(const std::string& list, size_t keep) {
+  std::vector<std::string> items;
+  for (size_t at = 0; at <= list.size();) {
+    const size_t comma = std::min(list.find(", ", at), list.size());
+    items.push_back(list.substr(at, comma - at));
+    at = comma + 2;
+  }
+  if (items.size() <= keep + 1) return list;
+  std::string out = items[0];
+  for (size_t i = 1; i < keep; ++i) out += ", " + items[i];
+  return out + " and " + std::to_string(items.size() - keep) + " more files";
+}
+
+}  // namespace
+
 void set_attention_evidence(const CalibrationFile& c, const std::string& what, CostParams& p) {
   const auto pct = [](double x) { return strprintf("%.1f%%", 100 * x); };
   if (const auto& h = c.attention_held_out) {
     p.set_evidence("attention", h->relative,
                    "time-weighted rms error of " + what + " on " + std::to_string(h->cases) +
-                       " kernels it was not fitted on (" + h->measurements + "; median " + pct(h->median_error) +
-                       ", max " + pct(h->max_error) + ")");
+                       " kernels it was not fitted on (" + shortened_list(h->measurements, 2) + "; median " +
+                       pct(h->median_error) + ", max " + pct(h->max_error) + ")");
     return;
   }
   p.set_evidence("attention", attention_fit_residual(c), "rms residual of " + what + " (in sample: `hcpsim check` tells out of sample)");

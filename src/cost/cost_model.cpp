@@ -74,10 +74,20 @@ double AttentionWork::time_s(const AttentionTileTimes& t) const {
          t.combine_row_s * double(combine_rows) + t.query_element_s * double(query_elements);
 }
 
+double AttentionWork::placement_spread(const AttentionTileTimes& t) const {
+  const double median = time_s(t);
+  if (!placements || !(median > 0)) return 0;
+  AttentionWork shortest = *this, longest = *this;
+  shortest.busiest = placements->shortest, longest.busiest = placements->longest;
+  return (longest.time_s(t) - shortest.time_s(t)) / (2 * median);
+}
+
 AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
                              AttentionBackend backend) {
   AttentionWork w;
-  w.busiest = attention_tiling(s, sm_count, t.cta_cost(), backend).busiest;
+  const AttentionTiling tiling = attention_tiling(s, sm_count, t.cta_cost(), backend);
+  w.busiest = tiling.busiest;
+  w.placements = tiling.placements;
   w.split_elements = split_accumulator_elements(s, backend, sm_count);
   w.query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
   w.combine_rows = split_combine_rows(s, backend, sm_count);
@@ -85,9 +95,12 @@ AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const At
   return w;
 }
 
-double AttentionShapeModel::time_s(const AttentionShape& s) const {
+double AttentionShapeModel::time_s(const AttentionShape& s) const { return timing(s).time_s; }
+
+AttentionShapeModel::Timing AttentionShapeModel::timing(const AttentionShape& s) const {
   const AttentionTileTimes& c = times_for(s);
-  return attention_work(s, sm_count, c, backend).time_s(c);
+  const AttentionWork w = attention_work(s, sm_count, c, backend);
+  return {w.time_s(c), w.placement_spread(c)};
 }
 
 CostParams default_cost_params() {
@@ -405,11 +418,7 @@ double CostModel::compute_time_s(const Op& op) const {
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
       if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
-        const AttentionShape x =
-            executed_attention_shape(op.attn, params_.attention_shape->backend, gpu_.compute_capability);
-        const auto known = shape_time_s_.find(x);
-        t = known != shape_time_s_.end() ? known->second
-                                         : shape_time_s_.emplace(x, params_.attention_shape->time_s(x)).first->second;
+        t = shape_timing(op).time_s;
         break;
       }
       const EfficiencyTable& table = params_.*attention_table_parameter_for(op.attn, params_.attention_backend, gpu_).member;
@@ -431,6 +440,20 @@ double CostModel::compute_time_s(const Op& op) const {
     }
   }
   return std::max(t, params_.kernel_floor_s);
+}
+
+const AttentionShapeModel::Timing& CostModel::shape_timing(const Op& op) const {
+  const AttentionShape x = executed_attention_shape(op.attn, params_.attention_shape->backend, gpu_.compute_capability);
+  const auto known = shape_timing_.find(x);
+  return known != shape_timing_.end() ? known->second
+                                      : shape_timing_.emplace(x, params_.attention_shape->timing(x)).first->second;
+}
+
+double CostModel::placement_spread(const Op& op) const {
+  if (op.kind != OpKind::Compute || op.compute_class != ComputeClass::Attention || !params_.attention_shape ||
+      !params_.attention_shape->applies_to(op.attn))
+    return 0;
+  return shape_timing(op).placement_spread;
 }
 
 // Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused

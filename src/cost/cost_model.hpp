@@ -75,7 +75,11 @@ struct AttentionWork {
   int64_t split_elements = 0;
   int64_t query_elements = 0;  // backward: batch x sq x query heads x head dim; forward: 0
   int64_t combine_launches = 0, combine_rows = 0;
+  std::optional<PlacementRange> placements;  // where the schedule is drawn (AttentionTiling)
   double time_s(const AttentionTileTimes& t) const;
+  // Half the range of time_s over the drawn placements, relative to time_s (0 where the
+  // schedule is not drawn): how much the launch's time depends on which blocks share an SM.
+  double placement_spread(const AttentionTileTimes& t) const;
 };
 AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const AttentionTileTimes& t,
                              AttentionBackend backend = AttentionBackend::Hcpsim);
@@ -101,6 +105,11 @@ struct AttentionShapeModel {
   // Same head dim for Q/K and V, no sliding window, a pass the model covers.
   bool applies_to(const AttentionShape& s) const;
   double time_s(const AttentionShape& s) const;  // at clock_mhz
+  struct Timing {
+    double time_s = 0;            // at clock_mhz
+    double placement_spread = 0;  // AttentionWork::placement_spread
+  };
+  Timing timing(const AttentionShape& s) const;
 };
 
 // How far to trust one kernel class's times, and why (run/uncertainty.hpp turns these into
@@ -209,6 +218,10 @@ class CostModel {
   CostModel(const GpuSpec& gpu, Precision precision, CostParams params);
   // Seconds one compute op takes alone on the GPU; 0 for comm ops.
   double compute_time_s(const Op& op) const;
+  // The part of compute_time_s(op) that depends on which blocks share an SM, relative: an
+  // attention launch's placement spread where its schedule is drawn (FlashAttention-2's forward
+  // under its shape model), else 0.
+  double placement_spread(const Op& op) const;
   const CostParams& params() const { return params_; }
   double gemm_peak_flops_per_s() const { return gemm_peak_; }
 
@@ -219,7 +232,9 @@ class CostModel {
   // The shape model's time of each executed attention shape, once: a layer's ring steps repeat a
   // few shapes many times, and FlashAttention-2's forward is scheduled under several drawn
   // placements (cost/attention_tiles.hpp). One CostModel serves one simulation (one thread).
-  mutable std::map<AttentionShape, double> shape_time_s_;
+  mutable std::map<AttentionShape, AttentionShapeModel::Timing> shape_timing_;
+  // The shape model's timing of op (an attention op it applies to), memoized.
+  const AttentionShapeModel::Timing& shape_timing(const Op& op) const;
 };
 
 // The defaults, with the scenario's calibration file (if any) applied for its cluster's GPU.

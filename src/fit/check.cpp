@@ -331,6 +331,7 @@ CheckReport check_against(const MeasurementSet& set, const CalibrationFile& cali
     row.measured_s = m.median_s;
     row.predicted_s = predicted_time_s(model, m);
     row.error = row.predicted_s / row.measured_s - 1;
+    if (m.kind == MeasurementKind::Attention) row.placement_spread = model.placement_spread(measured_op(m));
     const FitSummary* fit = nullptr;
     for (const auto& t : calibration.tables)
       if (t.name == row.parameter) fit = &t.fit;
@@ -392,6 +393,10 @@ CheckReport check_out_of_sample(const MeasurementSet& set, const ClusterSpec& no
   return all;
 }
 
+// A kernel whose predicted time depends on its block placement by at least this much (relative
+// half-range over the drawn placements) says so in its note.
+constexpr double kNotedPlacementSpread = 0.01;
+
 std::string format_check(const CheckReport& r, const std::string& title) {
   std::string t = "# " + title + "\n";
   char buf[320];
@@ -404,9 +409,11 @@ std::string format_check(const CheckReport& r, const std::string& title) {
     const double scale = row.bytes ? 1.0 / (1 << 20) : 1e6;  // MiB for memory rows, else us
     const std::string name = row.name.empty() ? row.m->name : row.name;
     const std::string shape = row.shape.empty() ? shape_text(*row.m) : row.shape;
+    std::string note = row.extrapolated ? "extrapolated" : row.bytes ? "MiB" : row.listed_only ? "listed only" : "";
+    if (row.placement_spread >= kNotedPlacementSpread)  // the half-range over the drawn placements
+      note += (note.empty() ? "" : "; ") + strprintf("placement +-%.0f%%", 100 * row.placement_spread);
     std::snprintf(buf, sizeof buf, "  %-22s %-34s %-22s %12.2f %12.2f %+8.2f %s\n", name.c_str(), shape.c_str(),
-                  row.parameter.c_str(), row.measured_s * scale, row.predicted_s * scale, 100 * row.error,
-                  row.extrapolated ? "extrapolated" : row.bytes ? "MiB" : row.listed_only ? "listed only" : "");
+                  row.parameter.c_str(), row.measured_s * scale, row.predicted_s * scale, 100 * row.error, note.c_str());
     t += buf;
   }
   for (const auto& k : r.by_kind) {

@@ -36,6 +36,7 @@ struct CheckRow {
   double measured_s = 0, predicted_s = 0;
   double error = 0;          // predicted / measured - 1
   bool extrapolated = false;  // work (FLOPs, cuDNN's balanced FLOPs, bytes) outside the range the parameter was fitted on
+  double placement_spread = 0;  // the predicted time's dependence on block placement (CostModel::placement_spread)
 };
 
 struct ErrorSummary {

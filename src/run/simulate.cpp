@@ -170,7 +170,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   }
 
   const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
-                                              [](OpArea) { return true; });
+                                              [](OpArea) { return true; }, cost);
   res.uncertainty = uncertainty_of(layer_shares, cost.params(), res.layer.forward_s + res.layer.backward_s, 0);
   const std::string what = sc.workload == WorkloadKind::Attention ? "core attention" : "one transformer layer";
   const PhaseRecord& layer_phase = t.phases.at(kLayerPhase);
@@ -267,7 +267,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       const StageInputs& st = si.stages[size_t(stage)];
       shares += time_shares(t, kStepPhase, stage_rank[size_t(stage)], w.step, st.extra_forward_s + st.extra_backward_s,
-                            [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; })
+                            [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; }, cost)
                     .scaled(double(si.microbatches));
     }
     shares.elementwise_s += m.composed.optimizer_s;

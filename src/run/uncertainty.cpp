@@ -12,12 +12,14 @@ TimeShares& TimeShares::operator+=(const TimeShares& o) {
   gemm_s += o.gemm_s;
   elementwise_s += o.elementwise_s;
   comm_s += o.comm_s;
+  attention_placement_s += o.attention_placement_s;
   return *this;
 }
 
 TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs,
-                       double span_s, bool (*include)(OpArea)) {
+                       double span_s, bool (*include)(OpArea), const CostModel& cost) {
   double busy[3] = {0, 0, 0};  // by ComputeClass
+  double placement = 0;        // attention seconds x placement spread
   std::vector<Interval> kernels;
   const std::vector<Op>& ops = programs.at(rank).ops;
   for (const OpRecord& r : t.ops) {
@@ -25,6 +27,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
     const Op& op = ops.at(r.op);
     if (op.kind != OpKind::Compute || !include(op.area) || !(r.end_s > r.start_s)) continue;
     busy[static_cast<int>(op.compute_class)] += r.end_s - r.start_s;
+    if (op.compute_class == ComputeClass::Attention) placement += (r.end_s - r.start_s) * cost.placement_spread(op);
     kernels.emplace_back(r.start_s, r.end_s);
   }
   const double covered = std::min(span_s, total_length_s(interval_union(kernels)));
@@ -34,6 +37,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
   s.gemm_s = busy[static_cast<int>(ComputeClass::Gemm)] * k;
   s.attention_s = busy[static_cast<int>(ComputeClass::Attention)] * k;
   s.elementwise_s = busy[static_cast<int>(ComputeClass::Elementwise)] * k;
+  s.attention_placement_s = placement * k;
   s.comm_s = std::max(0.0, span_s - (sum > 0 ? covered : 0));
   return s;
 }
@@ -50,6 +54,12 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
     u.components.push_back({what, seconds / total, ev.first, ev.second});
   };
   add("attention kernels", shares.attention_s, evidence("attention", 0.1, "no evidence recorded"));
+  if (shares.attention_s > 0 && shares.attention_placement_s > 0)
+    add("attention block placement", shares.attention_s,
+        {shares.attention_placement_s / shares.attention_s,
+         "FlashAttention-2's forward: half the range of its time over 15 drawn block placements, time-weighted "
+         "(which blocks share an SM is the die's and the launch's; measured launches lie within or near the range: "
+         "calibrate/RESULTS.md, eighteenth run)"});
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
   add("memory-bound kernels", shares.elementwise_s, evidence("elementwise", 0.5, "no evidence recorded"));
   add("communication", shares.comm_s,

@@ -5,6 +5,8 @@
 // the built-in fits' residuals, a roofline margin; communication: the comm model's error against
 // the published nccl-tests anchors). Parts rest on independent evidence, so the step's relative
 // band is the root sum of squares of (share x band); within a part all kernels err together.
+// Where a launch's time depends on a block placement hcpsim cannot know (FlashAttention-2's
+// forward, drawn placements), that dependence is one more part of the attention time.
 #pragma once
 
 #include <string>
@@ -18,19 +20,25 @@
 namespace hcpsim {
 
 // Seconds of a span by what takes them; they add up to the span.
+// attention_placement_s is not a share of its own: the attention seconds weighted by each
+// launch's placement spread (CostModel::placement_spread), so attention_placement_s / attention_s
+// is the attention time's relative dependence on which blocks share an SM.
 struct TimeShares {
   double attention_s = 0, gemm_s = 0, elementwise_s = 0, comm_s = 0;
+  double attention_placement_s = 0;
   double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s; }
-  TimeShares scaled(double k) const { return {attention_s * k, gemm_s * k, elementwise_s * k, comm_s * k}; }
+  TimeShares scaled(double k) const {
+    return {attention_s * k, gemm_s * k, elementwise_s * k, comm_s * k, attention_placement_s * k};
+  }
   TimeShares& operator+=(const TimeShares& o);
   friend bool operator==(const TimeShares&, const TimeShares&) = default;
 };
 
 // `rank`'s ops of `phase` whose area `include` accepts: compute seconds per class, scaled so that
 // they fill the union of the kernels' intervals, and the rest of `span_s` (no kernel running) as
-// exposed communication.
+// exposed communication; `cost` gives each attention launch's placement spread.
 TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std::vector<RankProgram>& programs,
-                       double span_s, bool (*include)(OpArea));
+                       double span_s, bool (*include)(OpArea), const CostModel& cost);
 
 struct UncertaintyComponent {
   std::string what;    // "attention kernels", "GEMM kernels", "memory-bound kernels", "communication"

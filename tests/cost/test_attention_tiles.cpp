@@ -634,3 +634,57 @@ TEST_CASE("cuDNN's bottom-right causal backward runs every tile of its rectangle
   fwd_rect.flops = rect.flops / 2.5;
   CHECK(model.compute_time_s(fwd_op) < model.compute_time_s(fwd_rect));  // the forward skips masked tiles
 }
+
+TEST_CASE("FlashAttention-2 forward: the time's range over the drawn placements, half of it relative to the median",
+          "[model][tiles][cost]") {
+  // By hand: t = 1 us + 1 us a tile; the median placement's busiest SM runs 10 tiles (11 us), the
+  // shortest 8 (9 us), the longest 15 (16 us): spread (16 - 9) / (2 x 11) = 0.318.
+  AttentionTileTimes t;
+  t.t0_s = 1e-6, t.tile_s = 1e-6;
+  AttentionWork w;
+  w.busiest.tiles = 10;
+  CHECK(w.placement_spread(t) == 0);  // one schedule: no range
+  w.placements = PlacementRange{SmLoad{0, 8, 0, 0}, SmLoad{0, 15, 0, 0}};
+  CHECK(w.placement_spread(t) == Approx(7.0 / 22.0));
+  // From the schedules: a causal launch just over one wave (2432 tokens, 7 heads: 19 query tiles
+  // a head, 133 CTAs; one SM gets a second CTA, beside a short or a long query tile by the draw)
+  // has a range; a no-mask launch of equal CTAs (one tile length) ends alike under every draw;
+  // cuDNN's persistent forward and any backward are not drawn.
+  AttentionTileTimes f;
+  f.t0_s = 9e-6, f.cta_s = 2e-6, f.tile_s = 1.7e-6, f.empty_cta_s = 1e-6;
+  const AttentionWork causal = attention_work(shape(2432, 2432, 7, 7, true, false), 132, f, AttentionBackend::Flash);
+  REQUIRE(causal.placements);
+  CHECK(causal.placements->shortest.tiles <= causal.busiest.tiles);
+  CHECK(causal.busiest.tiles <= causal.placements->longest.tiles);
+  CHECK(causal.placement_spread(f) > 0.1);
+  const AttentionWork equal = attention_work(shape(2432, 2432, 7, 7, false, false), 132, f, AttentionBackend::Flash);
+  REQUIRE(equal.placements);
+  CHECK(equal.placement_spread(f) == Approx(0).margin(1e-12));
+  CHECK_FALSE(attention_work(shape(2432, 2432, 7, 7, true, false), 132, f, AttentionBackend::CuDNN).placements);
+  CHECK_FALSE(attention_work(shape(2432, 2432, 7, 7, true, true), 132, f, AttentionBackend::Flash).placements);
+  // The cost model gives an op's spread from its shape model (memoized with its time); 0 for
+  // a shape the model does not apply to and for other ops.
+  const GpuSpec gpu{"H200", 989e12, 1979e12, 141e9, 4.8e12};
+  CostParams p = default_cost_params();
+  AttentionShapeModel m;
+  m.backend = AttentionBackend::Flash;
+  m.sm_count = 132;
+  m.head_dim = 128;
+  m.fwd_causal = m.fwd_nomask = m.bwd_causal = m.bwd_nomask = f;
+  p.attention_shape = m;
+  p.attention_backend = AttentionBackend::Flash;
+  const CostModel model(gpu, Precision::BF16, p);
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn = shape(2432, 2432, 7, 7, true, false);
+  CHECK(model.placement_spread(op) == Approx(causal.placement_spread(f)));
+  CHECK(model.compute_time_s(op) == Approx(causal.time_s(f)));
+  op.attn.head_dim_qk = op.attn.head_dim_v = 64;
+  CHECK(model.placement_spread(op) == 0);
+  Op gemm;
+  gemm.kind = OpKind::Compute;
+  gemm.compute_class = ComputeClass::Gemm;
+  gemm.flops = 1e12;
+  CHECK(model.placement_spread(gemm) == 0);
+}

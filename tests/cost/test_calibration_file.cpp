@@ -170,6 +170,18 @@ TEST_CASE("a calibration's held-out check is the band of its attention; without 
   CHECK(held_out.evidence_for("attention")->relative == 0.017);
   const std::string basis = held_out.evidence_for("attention")->basis;
   CHECK(basis.find("100 kernels it was not fitted on (held.json; median 2.0%, max 15.4%)") != std::string::npos);
+  // Three files are named; past that the basis names two and counts the rest (the file keeps all).
+  c["held_out_check"]["attention"]["measurements"] = "a.json, b.json, c.json";
+  CHECK(apply_calibration(parse_calibration_text(c.dump(), "c.json"), base, "c.json", h200)
+            .evidence_for("attention")
+            ->basis.find("(a.json, b.json, c.json; median") != std::string::npos);
+  c["held_out_check"]["attention"]["measurements"] = "a.json, b.json, c.json, d.json";
+  const CalibrationFile four = parse_calibration_text(c.dump(), "c.json");
+  CHECK(four.attention_held_out->measurements == "a.json, b.json, c.json, d.json");
+  CHECK(apply_calibration(four, base, "c.json", h200)
+            .evidence_for("attention")
+            ->basis.find("(a.json, b.json and 2 more files; median") != std::string::npos);
+  c["held_out_check"]["attention"]["measurements"] = "held.json";
 
   // The built-in defaults carry theirs, and the H200's attention band is it.
   std::string builtin_text;

@@ -60,3 +60,28 @@ TEST_CASE("uncertainty: the band of a comparison counts shared evidence once", "
   CHECK(ratio_band(a, b) == Approx(std::sqrt(0.035 * 0.035 + 0.025 * 0.025 + 0.0004)));
   CHECK(ratio_band(a, a) == 0);
 }
+
+TEST_CASE("uncertainty: attention that depends on an unknown block placement is one more part", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("attention", 0.01, "attention fit");
+  // 10 s: attention 8 (its launches weighted by their placement spreads: 0.4 s, a 5 % spread on
+  // average), exposed communication 2.
+  TimeShares shares{8, 0, 0, 2};
+  shares.attention_placement_s = 0.4;
+  const Uncertainty u = uncertainty_of(shares, p, 10.0, 0);
+  // sqrt((0.8 x 0.01)^2 + (0.8 x 0.05)^2 + (0.2 x 0.10)^2) = sqrt(0.000064 + 0.0016 + 0.0004)
+  CHECK(u.relative == Approx(std::sqrt(0.000064 + 0.0016 + 0.0004)).epsilon(1e-12));
+  REQUIRE(u.components.size() == 3);
+  CHECK(u.components[0].what == "attention block placement");  // 0.8 x 0.05 = 0.04
+  CHECK(u.components[0].share == Approx(0.8));
+  CHECK(u.components[0].relative == Approx(0.05));
+  // Without a drawn launch the part is absent; it adds and scales with the other seconds.
+  shares.attention_placement_s = 0;
+  CHECK(uncertainty_of(shares, p, 10.0, 0).components.size() == 2);
+  TimeShares twice = shares.scaled(2);
+  twice.attention_placement_s = 1;
+  twice += TimeShares{0, 0, 0, 0, 0.5};
+  CHECK(twice.attention_placement_s == 1.5);
+  CHECK(twice.scaled(2).attention_placement_s == 3);
+  CHECK(twice.total_s() == 20);  // not a share of its own
+}
