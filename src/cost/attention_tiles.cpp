@@ -400,9 +400,12 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
     return t;
   }
   if (t.ctas > kListScheduleMaxWaves * sm_count) {  // very long launches balance to the mean
-    const int64_t empty = std::count_if(ctas.begin(), ctas.end(), [](const CtaWork& c) { return c.tiles == 0; });
-    t.busiest = SmLoad{double(ceil_div(t.ctas - empty, sm_count)), double(ceil_div(t.tiles, sm_count)),
-                       double(ceil_div(t.masked, sm_count)), double(ceil_div(empty, sm_count))};
+    // ceil(ctas / SMs) CTAs, the empty ones in the launch's proportion.
+    const double per_sm = double(ceil_div(t.ctas, sm_count));
+    const double empty = double(std::count_if(ctas.begin(), ctas.end(), [](const CtaWork& c) { return c.tiles == 0; }));
+    const double empty_share = empty / double(t.ctas);
+    t.busiest = SmLoad{per_sm * (1 - empty_share), double(ceil_div(t.tiles, sm_count)), double(ceil_div(t.masked, sm_count)),
+                       per_sm * empty_share};
     return t;
   }
   // List scheduling: the next CTA goes to the SM that is free first (lowest index on ties).

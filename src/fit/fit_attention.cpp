@@ -41,9 +41,13 @@ AttentionTileTimes times_of(const std::array<double, kColumns>& c) {
   return t;
 }
 
-// Least squares over the active columns; inactive ones are 0. Drops negative coefficients.
+// Least squares over the active columns; inactive ones are 0. Drops negative coefficients (held
+// at 0), and, with fewer samples than columns, the least essential columns: `unfitted` says
+// which of those it dropped so (their coefficient says nothing about the data).
 std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns>>& rows,
-                                   const std::vector<double>& times, std::array<bool, kColumns> active) {
+                                   const std::vector<double>& times, std::array<bool, kColumns> active,
+                                   std::array<bool, kColumns>& unfitted) {
+  unfitted.fill(false);
   for (;;) {
     std::vector<int> cols;
     for (int j = 0; j < kColumns; ++j)
@@ -56,6 +60,7 @@ std::array<double, kColumns> solve(const std::vector<std::array<double, kColumns
           break;
         }
       active[size_t(drop)] = false;
+      unfitted[size_t(drop)] = true;
       cols.erase(std::find(cols.begin(), cols.end(), drop));
     }
     Eigen::MatrixXd a(Eigen::Index(rows.size()), Eigen::Index(cols.size()));
@@ -101,10 +106,11 @@ AttentionPartFit fit_attention_part(const std::vector<AttentionTimeSample>& samp
       for (int j = 3; j < kColumns; ++j)
         if (rows[i][size_t(j)] > 0) active[size_t(j)] = true;
     }
-    std::array<double, kColumns> c = solve(rows, times, active);
-    // No measured launch had an empty CTA on its busiest SM: an empty CTA costs a CTA's time
-    // (what the model assumed before it had the column), not nothing.
-    if (!active[kEmptyColumn]) c[kEmptyColumn] = c[1];
+    std::array<bool, kColumns> unfitted{};
+    std::array<double, kColumns> c = solve(rows, times, active, unfitted);
+    // No measured launch had an empty CTA on its busiest SM (or too few samples to fit one): an
+    // empty CTA costs a CTA's time (what the model assumed before it had the column), not nothing.
+    if (!active[kEmptyColumn] || unfitted[kEmptyColumn]) c[kEmptyColumn] = c[1];
     t = times_of(c);
   }
   AttentionPartFit out;

@@ -10,8 +10,8 @@
 // differ in length), so the fit alternates: schedule with the current costs, refit, five
 // times from cost = tiles. Every coefficient is a time and must be >= 0: a negative one is
 // fixed at 0 and the rest refitted (the most negative first), and a column that is zero in
-// every sample (no masked tiles) is left out; empty_cta_s, left out so, is cta_s (an empty CTA
-// not measured costs what a CTA does).
+// every sample (no masked tiles) is left out; empty_cta_s, left out so or for want of samples, is
+// cta_s (an empty CTA not measured costs what a CTA does).
 #pragma once
 
 #include <optional>

@@ -76,19 +76,28 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
   return u;
 }
 
+namespace {
+
+// Two parts err together when they rest on the same evidence with the same band: the same kernel
+// fit or comm model. A part whose band is the prediction's own (the placement spread of its
+// launches) differs between predictions of other shapes, and is independent then.
+bool same_evidence(const UncertaintyComponent& a, const UncertaintyComponent& b) {
+  return a.what == b.what && a.basis == b.basis && a.relative == b.relative;
+}
+
+}  // namespace
+
 double ratio_band(const Uncertainty& a, const Uncertainty& b) {
   double sq = 0;
   for (const auto& ca : a.components) {
-    const auto shared = std::find_if(b.components.begin(), b.components.end(), [&](const UncertaintyComponent& cb) {
-      return cb.what == ca.what && cb.basis == ca.basis;
-    });
+    const auto shared = std::find_if(b.components.begin(), b.components.end(),
+                                     [&](const UncertaintyComponent& cb) { return same_evidence(ca, cb); });
     const double term = shared != b.components.end() ? (ca.share - shared->share) * ca.relative : ca.share * ca.relative;
     sq += term * term;
   }
   for (const auto& cb : b.components) {
-    const bool shared = std::any_of(a.components.begin(), a.components.end(), [&](const UncertaintyComponent& ca) {
-      return ca.what == cb.what && ca.basis == cb.basis;
-    });
+    const bool shared = std::any_of(a.components.begin(), a.components.end(),
+                                    [&](const UncertaintyComponent& ca) { return same_evidence(ca, cb); });
     if (!shared) sq += (cb.share * cb.relative) * (cb.share * cb.relative);
   }
   return std::sqrt(sq);

@@ -66,10 +66,11 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
 bool bands_overlap(const Uncertainty& a, const Uncertainty& b);
 
 // The relative band of the ratio of two predictions' times. Parts resting on the same evidence
-// (same `what` and `basis`: the same kernel fit, the same comm model) err together in both, so
-// only the difference of their shares is uncertain, (share_a - share_b) x relative; parts on
-// different evidence (two GPUs, two calibrations) are independent and add in quadrature. Two
-// layouts on one cluster share nearly everything; two clusters share little.
+// (same `what`, `basis` and band: the same kernel fit, the same comm model) err together in both,
+// so only the difference of their shares is uncertain, (share_a - share_b) x relative; parts on
+// different evidence (two GPUs, two calibrations) are independent and add in quadrature, as are
+// parts whose band is each prediction's own (attention block placement: other shapes, other
+// spreads). Two layouts on one cluster share nearly everything; two clusters share little.
 double ratio_band(const Uncertainty& a, const Uncertainty& b);
 
 }  // namespace hcpsim

@@ -8,7 +8,7 @@ TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 # Terms at 1000 MHz: launch 2 us, 1 ns a row, 1 ps a partial-output element (causal); no mask 3 us.
 cat >"$TMP/cal.json" <<'JSON'
-{"attention_shape": {"sm_clock_mhz": 1000,
+{"attention_shape": {"backend": "flash", "sm_clock_mhz": 1000,
   "fwd_causal": {"combine_launch_s": 2e-6, "combine_row_s": 1e-9, "split_element_s": 1e-12},
   "fwd_nomask": {"combine_launch_s": 3e-6, "combine_row_s": 0, "split_element_s": 0}}}
 JSON
@@ -37,4 +37,17 @@ python3 "$SRC/calibrate/torch/splitkv_combine_check.py" "$TMP/probe.json" "$TMP/
 echo '{"records": []}' >"$TMP/empty.json"
 python3 "$SRC/calibrate/torch/splitkv_combine_check.py" "$TMP/cal.json" "$TMP/empty.json" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "no split launch must exit 2"
+# A calibration of another backend (cuDNN never splits), a mask it does not know, a record without
+# its kernels' grid, a list where an object belongs: exit 2 with a message, never a traceback.
+sed 's/"flash"/"cudnn"/' "$TMP/cal.json" >"$TMP/cudnn.json"
+sed 's/"mask": "none", "seq": 512/"mask": "sliding", "seq": 512/' "$TMP/probe.json" >"$TMP/mask.json"
+sed 's/"grid": \[16, 5, 4\], //' "$TMP/probe.json" >"$TMP/nogrid.json"
+echo '[1, 2]' >"$TMP/list.json"
+for args in "cudnn.json probe.json" "cal.json mask.json" "cal.json nogrid.json" "list.json probe.json" "cal.json list.json"; do
+  set -- $args
+  ERR="$(python3 "$SRC/calibrate/torch/splitkv_combine_check.py" "$TMP/$1" "$TMP/$2" 2>&1 >/dev/null)"
+  [ $? -eq 2 ] || fail "$args must exit 2"
+  echo "$ERR" | grep -q "Traceback" && fail "$args: a traceback"
+  echo "$ERR" | grep -q "^splitkv_combine_check: " || fail "$args: no message ($ERR)"
+done
 echo PASS

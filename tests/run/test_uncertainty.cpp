@@ -85,3 +85,20 @@ TEST_CASE("uncertainty: attention that depends on an unknown block placement is 
   CHECK(twice.scaled(2).attention_placement_s == 3);
   CHECK(twice.total_s() == 20);  // not a share of its own
 }
+
+TEST_CASE("uncertainty: a part whose band is the prediction's own counts as independent in a comparison",
+          "[run][uncertainty]") {
+  // Two layouts, one calibration: the attention fit's part is shared; their placement parts rest
+  // on the same kind of evidence but on other launches (5 % against 1 %): independent.
+  Uncertainty a, b;
+  const std::string basis = "placement draws";
+  a.components = {{"attention kernels", 0.8, 0.01, "fit F"}, {"attention block placement", 0.8, 0.05, basis}};
+  b.components = {{"attention kernels", 0.7, 0.01, "fit F"}, {"attention block placement", 0.7, 0.01, basis}};
+  // ((0.8 - 0.7) x 0.01)^2 + (0.8 x 0.05)^2 + (0.7 x 0.01)^2 = 0.000001 + 0.0016 + 0.000049
+  const double r = std::sqrt(0.000001 + 0.0016 + 0.000049);
+  CHECK(ratio_band(a, b) == Approx(r));
+  CHECK(ratio_band(b, a) == Approx(r));  // symmetric
+  // The same launches (same spread): shared, only the shares' difference is uncertain.
+  b.components[1].relative = 0.05;
+  CHECK(ratio_band(a, b) == Approx(std::sqrt(0.000001 + (0.1 * 0.05) * (0.1 * 0.05))));
+}
