@@ -349,18 +349,14 @@ std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ct
   return out;
 }
 
-DrawnSchedule shared_sm_schedule_drawn(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
-                                       double lone_rate) {
+DrawnSchedule shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
+                                 double lone_rate) {
   std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
   if (runs.empty()) return {};
   // Stable: equal finishes keep draw order, the same pick on every standard library.
   std::stable_sort(runs.begin(), runs.end(),
                    [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; });
   return {runs[runs.size() / 2].busiest, {runs.front().busiest, runs.back().busiest}};
-}
-
-SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate) {
-  return shared_sm_schedule_drawn(ctas, sm_count, cost, lone_rate).median;
 }
 
 SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {
@@ -387,7 +383,7 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
     return t;
   }
   if (backend == AttentionBackend::Flash && !s.backward && t.ctas <= kListScheduleMaxWaves * sm_count) {
-    const DrawnSchedule drawn = shared_sm_schedule_drawn(ctas, sm_count, cost, rules::kFlashFwdLoneCtaRate);
+    const DrawnSchedule drawn = shared_sm_schedule(ctas, sm_count, cost, rules::kFlashFwdLoneCtaRate);
     t.busiest = drawn.median;
     t.placements = drawn.range;
     return t;

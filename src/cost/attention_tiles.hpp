@@ -191,9 +191,8 @@ struct DrawnSchedule {
   SmLoad median;
   PlacementRange range;
 };
-DrawnSchedule shared_sm_schedule_drawn(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
-                                       double lone_rate);
-SmLoad shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost, double lone_rate);
+DrawnSchedule shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost,
+                                 double lone_rate);
 
 // A persistent launch of one CTA per SM (cuDNN's forward; rules/cudnn_persistent.hpp): unit i
 // runs on SM i mod sm_count, each SM its units back to back. The load of the SM that finishes

@@ -218,10 +218,10 @@ TEST_CASE("FlashAttention-2 forward: two CTAs share an SM, a lone one runs at it
   CHECK(l.busiest.tiles == Approx(2 + 6 * w2));
   CHECK(l.finish == Approx(4 + 4 / a));
   // Units of no work and an empty launch: no load, no division by zero.
-  const SmLoad lone_empty = shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a);
+  const SmLoad lone_empty = shared_sm_schedule({{0, 0}}, 2, CtaCost{0, 1, 0}, a).median;
   CHECK(lone_empty.ctas == 0);
   CHECK(lone_empty.empty == Approx(1));
-  CHECK(shared_sm_schedule({}, 2, CtaCost{0, 1, 0}, a).ctas == 0);
+  CHECK(shared_sm_schedule({}, 2, CtaCost{0, 1, 0}, a).median.ctas == 0);
 }
 
 TEST_CASE("Block placement: SplitMix64's published sequence, shuffles that are permutations", "[model][tiles]") {
@@ -264,7 +264,7 @@ TEST_CASE("FlashAttention-2 forward: which units share an SM is drawn per placem
   CHECK(together < rules::kPlacementSamples / 2);
   // Its busiest SM: the 1-tile unit, all shared (weight 1), and the 10-tile unit, 1 tile shared
   // and 9 alone (weight (1 + 9 / a) / 10).
-  const SmLoad median = shared_sm_schedule(units, 3, per_tile, a);
+  const SmLoad median = shared_sm_schedule(units, 3, per_tile, a).median;
   CHECK(median.ctas == Approx(1 + (1 + 9 / a) / 10));
   CHECK(median.tiles == Approx(1 + 1 + 9 / a));
   // The median, not the shortest: units of 10, 1, 4, 10, 10 tiles on 3 SMs. The first three take
@@ -286,7 +286,7 @@ TEST_CASE("FlashAttention-2 forward: which units share an SM is drawn per placem
     CHECK(short_runs >= 1);
     CHECK(short_runs < rules::kPlacementSamples / 2);
     // The median's busiest SM: two 10-tile units shared to the end, 20 tiles, 2 CTAs.
-    const SmLoad m = shared_sm_schedule(three, 3, per_tile, a);
+    const SmLoad m = shared_sm_schedule(three, 3, per_tile, a).median;
     CHECK(m.ctas == Approx(2));
     CHECK(m.tiles == Approx(20));
   }
