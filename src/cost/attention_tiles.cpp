@@ -335,6 +335,20 @@ SmFillOrder index_fill_order(int64_t sm_count) {
   return o;
 }
 
+SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc) {
+  const std::vector<int64_t> lead = rules::second_fill_lead(start_tpc);
+  if (order.first.size() < lead.size()) return order;
+  SmFillOrder out{order.first, {}};
+  std::vector<bool> in_lead(order.first.size(), false);
+  for (const int64_t position : lead) {
+    const int64_t sm = order.first[size_t(position)];
+    out.second.push_back(sm), in_lead[size_t(sm)] = true;
+  }
+  for (const int64_t sm : order.second)
+    if (!in_lead[size_t(sm)]) out.second.push_back(sm);
+  return out;
+}
+
 std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
                                                   const CtaCost& cost, double lone_rate) {
   std::vector<SharedSmSchedule> out;
@@ -344,6 +358,8 @@ std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ct
     SmFillOrder order = index_fill_order(sm_count);
     draws.shuffle(order.first);
     draws.shuffle(order.second);
+    if (int64_t(ctas.size()) <= rules::kFlashFwdCtasPerSm * sm_count)  // the second fill's lead
+      order = with_second_fill_lead(order, int64_t(draws.next() % uint64_t(rules::kSecondFillLeadTpcs)));
     out.push_back(shared_sm_schedule_once(ctas, sm_count, cost, lone_rate, order, &draws));
   }
   return out;

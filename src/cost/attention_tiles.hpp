@@ -41,7 +41,8 @@
 // the next as many the second slots, then each unit the slot that frees first; two CTAs on an SM
 // share it (its fitted tile time is the SM's, shared), a CTA alone runs at kFlashFwdLoneCtaRate
 // of that (processor sharing; calibrate/RESULTS.md, "Twelfth run"). Which units share an SM is
-// drawn, the median of several placements taken (rules/block_placement.hpp; "Seventeenth run").
+// drawn, the median of several placements taken, the second fill led as probed (rules/block_placement.hpp;
+// "Seventeenth run", "Nineteenth run").
 #pragma once
 
 #include <cstdint>
@@ -179,8 +180,14 @@ SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64
                                          double lone_rate, const SmFillOrder& order,
                                          rules::PlacementDraws* ties = nullptr);
 
+// `order` with its second fill led as rules/block_placement.hpp says: the SMs of the first fill's
+// positions rules::second_fill_lead(start_tpc) first, then the rest of order.second in its order.
+// `order` itself where it has fewer SMs than the lead.
+SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc);
+
 // The launch under rules::kPlacementSamples placements drawn as rules/block_placement.hpp says
-// (both fills and the ties in random order, seeds 0, 1, ...), one schedule each, in draw order.
+// (both fills and the ties in random order, seeds 0, 1, ...; a launch of at most two CTAs per SM
+// with its second fill's lead, its starting TPC drawn), one schedule each, in draw order.
 std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
                                                   const CtaCost& cost, double lone_rate);
 

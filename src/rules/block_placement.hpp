@@ -20,13 +20,25 @@
 // head of 8-16 tiles; pairing block k with k + 132 always gave one residue only (at 1408 tokens,
 // 11 tiles a head: every long tile with an equal one).
 //
+// One part of the pattern held in every launch probed: where a launch has at most two blocks per
+// SM, its second fill starts beside the first fill's start. Over launches of 133-263 blocks (each
+// after a kernel of uneven blocks, three launches a count: calibrate/RESULTS.md, nineteenth run)
+// the first second-fill blocks took one SM of each of the first fill's first four TPCs (first-fill
+// positions 0, 2, 4, 6), then their other SMs (1, 3, 5, 7), before spreading over the rest; in
+// launches of 133-134 blocks that followed another launch it started two TPCs later (positions 4,
+// 6). In a causal FlashAttention-2 forward the first fill's first blocks are the first head's
+// shortest query tiles: the last head's long tiles that spill over one wave share an SM with them
+// (2432 tokens of 7 heads, 133 blocks: 78.1 us, against 74.5 us for 6 heads on one SM each).
+//
 // hcpsim cannot know the GPC layout of the user's die nor which mix a launch gets, so it does not
-// replay this die's pattern. It schedules the launch under several placements drawn at random
-// (one block on every SM first, in a drawn order, then a second block on every SM in another;
-// later blocks take the slots that free, empty SMs first, the SMs that free at one instant in a
-// drawn order) and takes the placement of median length (the measured time is a median over
-// launches): a stand-in for a mix of pairings, not the scheduler's rule. The draws come from a
-// fixed generator (SplitMix64 from fixed seeds), the same on every machine and every run.
+// replay the rest of this die's pattern. It schedules the launch under several placements drawn at
+// random (one block on every SM first, in a drawn order, then a second block on every SM in
+// another, its first eight as above, the TPC it starts on drawn among the four; later blocks take
+// the slots that free, empty SMs first, the SMs that free at one instant in a drawn order) and
+// takes the placement of median length (the measured time is a median over launches): a stand-in
+// for a mix of pairings, not the scheduler's rule. The draws come from a fixed generator
+// (SplitMix64 from fixed seeds), the same on every machine and every run. The lead is the probed
+// H200's (GH100); on other dies and generations it is not measured.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +50,20 @@ namespace hcpsim::rules {
 
 // Placements a two-CTAs-per-SM launch is scheduled under (odd: one is the median).
 inline constexpr int kPlacementSamples = 15;
+
+// The second fill's lead (above): the first fill's first kSecondFillLeadTpcs TPCs of two SMs.
+inline constexpr int64_t kSecondFillLeadTpcs = 4;
+inline constexpr int64_t kSmsPerTpc = 2;
+
+// First-fill positions the second fill takes first, starting on TPC `start_tpc` (0 .. 3) of the
+// lead: one SM of each lead TPC in turn, then the other SM of each (start 0: 0, 2, 4, 6, 1, 3, 5, 7).
+inline std::vector<int64_t> second_fill_lead(int64_t start_tpc) {
+  std::vector<int64_t> positions;
+  for (int64_t sm = 0; sm < kSmsPerTpc; ++sm)
+    for (int64_t t = 0; t < kSecondFillLeadTpcs; ++t)
+      positions.push_back(((start_tpc + t) % kSecondFillLeadTpcs) * kSmsPerTpc + sm);
+  return positions;
+}
 
 // SplitMix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number generators", OOPSLA 2014):
 // a fixed, portable sequence for a seed (std::shuffle's algorithm is the library's own).
