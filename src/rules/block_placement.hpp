@@ -25,20 +25,21 @@
 // after a kernel of uneven blocks, three launches a count: calibrate/RESULTS.md, nineteenth run)
 // the first second-fill blocks took one SM of each of the first fill's first four TPCs (first-fill
 // positions 0, 2, 4, 6), then their other SMs (1, 3, 5, 7), before spreading over the rest; in
-// launches of 133-134 blocks that followed another launch it started two TPCs later (positions 4,
-// 6). In a causal FlashAttention-2 forward the first fill's first blocks are the first head's
+// four launches (the second and third of 133 and of 134 blocks) it started two TPCs later
+// (positions 4, 6). In a causal FlashAttention-2 forward the first fill's first blocks are the first head's
 // shortest query tiles: the last head's long tiles that spill over one wave share an SM with them
 // (2432 tokens of 7 heads, 133 blocks: 78.1 us, against 74.5 us for 6 heads on one SM each).
 //
 // hcpsim cannot know the GPC layout of the user's die nor which mix a launch gets, so it does not
 // replay the rest of this die's pattern. It schedules the launch under several placements drawn at
 // random (one block on every SM first, in a drawn order, then a second block on every SM in
-// another, its first eight as above, the TPC it starts on drawn among the four; later blocks take
-// the slots that free, empty SMs first, the SMs that free at one instant in a drawn order) and
-// takes the placement of median length (the measured time is a median over launches): a stand-in
-// for a mix of pairings, not the scheduler's rule. The draws come from a fixed generator
-// (SplitMix64 from fixed seeds), the same on every machine and every run. The lead is the probed
-// H200's (GH100); on other dies and generations it is not measured.
+// another, led as above where the launch has at most two blocks per SM, the TPC it starts on
+// drawn among the four; later blocks take the slots that free, empty SMs first, the SMs that
+// free at one instant in a drawn order) and takes the placement of median length (the measured
+// time is a median over launches): a stand-in for a mix of pairings, not the scheduler's rule.
+// The draws come from a fixed generator (SplitMix64 from fixed seeds), the same on every machine
+// and every run. The lead is the probed H200's (GH100); on other dies and generations it is not
+// measured.
 #pragma once
 
 #include <cstddef>
