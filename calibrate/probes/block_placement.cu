@@ -17,7 +17,7 @@
 // shared memory, FlashAttention-2's forward's profile (255 registers x 128 threads, Q, K and V
 // tiles at head dim 128), for a scheduler that might place by the limiting resource.
 // With launches > 1, each recorded launch follows a kernel of uneven blocks (`filler`, 2 x SMs
-// blocks, or --before N), without a sync between: which blocks share an SM when the previous
+// blocks, or --before N; two an SM by shared memory in every mode), without a sync between: which blocks share an SM when the previous
 // kernel's tail frees the SMs, as back to back in a training step (rules/block_placement.hpp draws
 // such placements). With one launch, three identical launches run back to back, the last recorded.
 #include <cstdio>
@@ -110,7 +110,9 @@ int main(int argc, char** argv) {
       }
       by_registers = limit == "registers";
     } else if (std::strcmp(argv[i], "--before") == 0 && i + 1 < argc) {
-      before = std::atoi(argv[++i]);
+      char* rest = nullptr;
+      const long v = std::strtol(argv[++i], &rest, 10);
+      before = *rest == '\0' && v > 0 && v <= 1 << 20 ? int(v) : 0;
       if (before < 1) {
         std::fprintf(stderr, "--before: the filler's block count, at least 1\n");
         return 2;
@@ -133,6 +135,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "blocks >= 1, per_sm in 1..4, period >= 1, launches in 1..1000\n");
     return 2;
   }
+  if (before > 0 && launches == 1) {
+    std::fprintf(stderr, "--before sets the kernel before each recorded launch: give launches > 1\n");
+    return 2;
+  }
   if (by_registers && per_sm != 2) {
     std::fprintf(stderr, "--limit registers holds an SM to 2 blocks: per_sm must be 2\n");
     return 2;
@@ -143,7 +149,9 @@ int main(int argc, char** argv) {
   const size_t smem = by_registers ? size_t(64) << 10 : p.sharedMemPerMultiprocessor / per_sm - 2048;
   CHECK(cudaFuncSetAttribute(probe, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   CHECK(cudaFuncSetAttribute(probe_registers, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  CHECK(cudaFuncSetAttribute(filler, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  // The filler as in every mode (two blocks an SM by shared memory), whatever the probe's limit.
+  const size_t filler_smem = p.sharedMemPerMultiprocessor / 2 - 2048;
+  CHECK(cudaFuncSetAttribute(filler, cudaFuncAttributeMaxDynamicSharedMemorySize, int(filler_smem)));
   int fit = 0;
   if (by_registers)
     CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fit, probe_registers, 128, smem));
@@ -175,7 +183,7 @@ int main(int argc, char** argv) {
     for (int warm = 0; warm < 3; ++warm) launch(0);
   } else {
     for (int l = 0; l < launches; ++l) {
-      filler<<<before > 0 ? before : 2 * p.multiProcessorCount, 128, smem>>>(unsigned(l), unit_ns);
+      filler<<<before > 0 ? before : 2 * p.multiProcessorCount, 128, filler_smem>>>(unsigned(l), unit_ns);
       launch(size_t(l) * blocks);
     }
   }
