@@ -32,6 +32,9 @@ def second_fill_positions(rows, sms):
     if len(set(first)) != sms:
         return None
     position = {sm: p for p, sm in enumerate(first)}
+    outside = [b for b in range(sms, len(rows)) if sm_of[b] not in position]
+    if outside:
+        raise ValueError(f"block {outside[0]} ran on SM {sm_of[outside[0]]}, which no first-fill block did")
     return [position[sm_of[b]] for b in range(sms, len(rows))]
 
 
@@ -57,7 +60,7 @@ def main(argv):
                 continue
             try:
                 positions = second_fill_positions(rows, sms)
-            except (ValueError, IndexError) as e:
+            except (ValueError, LookupError) as e:
                 print(f"{path}: launch {i}: {e}", file=sys.stderr)
                 return 2
             if positions is None:
@@ -71,6 +74,9 @@ def main(argv):
             starts[lead[0]] = starts.get(lead[0], 0) + 1
             print(f"{os.path.basename(path)} launch {i}: {len(rows)} blocks; second fill on first-fill positions "
                   f"{' '.join(map(str, positions))}; lead {'in' if ok else 'NOT in'} positions 0-{LEAD_SMS - 1}")
+    if total + uncovered == 0:
+        print("no launch of more blocks than SMs and at most twice as many", file=sys.stderr)
+        return 2
     print(f"# launches whose second fill starts on the first fill's first {LEAD_SMS} positions: {led} of {total}"
           f" (first fill not covering every SM: {uncovered})")
     print("# first block's position (launches): " + ", ".join(f"{p} ({n})" for p, n in sorted(starts.items())))

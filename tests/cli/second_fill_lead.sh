@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # second fill on positions 0 2 4, inside the lead (positions 0-7).
 { echo "# Test GPU, 10 SMs; 13 blocks of 128 threads"; echo "# block sm start_ns end_ns"
   sms=(5 6 7 8 9 0 1 2 3 4 5 7 9); for b in $(seq 0 12); do echo "$b ${sms[$b]} 0 100"; done; } >"$TMP/a.txt"
-# b.txt, two launches of 11 blocks: launch 0 puts block 10 on SM 3, first-fill position 8 (SMs in
+# b.txt, two launches of 11 blocks: launch 0 puts block 10 on SM 8, first-fill position 8 (SMs in
 # index order): outside the lead; launch 1 puts block 9 on SM 0 too, so its first fill misses SM 9.
 { echo "# Test GPU, 10 SMs; 11 blocks of 128 threads"
   echo "# launch 0 (after a filler of uneven blocks)"; echo "# block sm start_ns end_ns"
@@ -40,4 +40,12 @@ printf '# Test GPU, 10 SMs\n0 x 0 1\n' >"$TMP/text.txt"
 ERR="$(python3 "$SRC/calibrate/probes/second_fill_lead.py" "$TMP/text.txt" 2>&1 >/dev/null)"; rc=$?
 [ $rc -eq 2 ] || fail "a non-number: exit $rc, not 2"
 echo "$ERR" | grep -q Traceback && fail "a non-number: traceback"
+# A second-fill block on an SM no first-fill block ran on (a GPU of 10 SMs, block 10 on SM 15).
+{ echo "# Test GPU, 10 SMs"; for b in $(seq 0 9); do echo "$b $b 0 1"; done; echo "10 15 0 1"; } >"$TMP/sm15.txt"
+ERR="$(python3 "$SRC/calibrate/probes/second_fill_lead.py" "$TMP/sm15.txt" 2>&1 >/dev/null)"; rc=$?
+[ $rc -eq 2 ] || fail "an SM outside the first fill: exit $rc, not 2"
+echo "$ERR" | grep -q "block 10 ran on SM 15" || fail "an SM outside the first fill: message '$ERR'"
+# No launch in range (10 blocks on 10 SMs: no second fill): exit 2.
+{ echo "# Test GPU, 10 SMs"; for b in $(seq 0 9); do echo "$b $b 0 1"; done; } >"$TMP/one.txt"
+python3 "$SRC/calibrate/probes/second_fill_lead.py" "$TMP/one.txt" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no launch in range must exit 2"
 echo "PASS"
