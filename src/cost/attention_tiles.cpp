@@ -328,6 +328,8 @@ SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64
   return {last->load, last->finish};
 }
 
+bool led_launch(int64_t ctas, int64_t sm_count) { return sm_count < ctas && ctas < rules::kFlashFwdCtasPerSm * sm_count; }
+
 SmFillOrder index_fill_order(int64_t sm_count) {
   SmFillOrder o;
   for (int64_t m = 0; m < sm_count; ++m) o.first.push_back(m);
@@ -335,9 +337,9 @@ SmFillOrder index_fill_order(int64_t sm_count) {
   return o;
 }
 
-SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc) {
-  const std::vector<int64_t> lead = rules::second_fill_lead(start_tpc);
-  if (order.first.size() < lead.size()) return order;
+SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc, int64_t second_fill_blocks) {
+  const std::vector<int64_t> lead = rules::second_fill_lead(start_tpc, second_fill_blocks);
+  if (order.first.size() < size_t(rules::kSecondFillLeadTpcs * rules::kSmsPerTpc)) return order;
   SmFillOrder out{order.first, {}};
   std::vector<bool> in_lead(order.first.size(), false);
   for (const int64_t position : lead) {
@@ -350,16 +352,16 @@ SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc) {
 }
 
 std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
-                                                  const CtaCost& cost, double lone_rate) {
+                                                  const CtaCost& cost, double lone_rate, int64_t lead_start_tpc) {
   std::vector<SharedSmSchedule> out;
   if (ctas.empty() || sm_count <= 0 || lone_rate <= 0) return out;
+  const int64_t n = int64_t(ctas.size());
   for (int sample = 0; sample < rules::kPlacementSamples; ++sample) {
     rules::PlacementDraws draws{uint64_t(sample)};
     SmFillOrder order = index_fill_order(sm_count);
     draws.shuffle(order.first);
     draws.shuffle(order.second);
-    if (int64_t(ctas.size()) <= rules::kFlashFwdCtasPerSm * sm_count)  // the second fill's lead
-      order = with_second_fill_lead(order, int64_t(draws.next() % uint64_t(rules::kSecondFillLeadTpcs)));
+    if (led_launch(n, sm_count)) order = with_second_fill_lead(order, lead_start_tpc, n - sm_count);
     out.push_back(shared_sm_schedule_once(ctas, sm_count, cost, lone_rate, order, &draws));
   }
   return out;
@@ -370,9 +372,21 @@ DrawnSchedule shared_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_co
   std::vector<SharedSmSchedule> runs = shared_sm_schedules(ctas, sm_count, cost, lone_rate);
   if (runs.empty()) return {};
   // Stable: equal finishes keep draw order, the same pick on every standard library.
-  std::stable_sort(runs.begin(), runs.end(),
-                   [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; });
-  return {runs[runs.size() / 2].busiest, {runs.front().busiest, runs.back().busiest}};
+  const auto by_finish = [](const SharedSmSchedule& a, const SharedSmSchedule& b) { return a.finish < b.finish; };
+  std::stable_sort(runs.begin(), runs.end(), by_finish);
+  DrawnSchedule drawn{runs[runs.size() / 2].busiest, {runs.front().busiest, runs.back().busiest}};
+  const int64_t second_fill = int64_t(ctas.size()) - sm_count;
+  if (led_launch(int64_t(ctas.size()), sm_count) &&  // the range: the lead from two TPCs later too, where it differs
+      rules::second_fill_lead(rules::kSecondFillLaterStartTpc, second_fill) !=
+          rules::second_fill_lead(rules::kSecondFillUsualStartTpc, second_fill)) {
+    runs = {runs.front(), runs.back()};
+    for (const SharedSmSchedule& r :
+         shared_sm_schedules(ctas, sm_count, cost, lone_rate, rules::kSecondFillLaterStartTpc))
+      runs.push_back(r);
+    std::stable_sort(runs.begin(), runs.end(), by_finish);
+    drawn.range = {runs.front().busiest, runs.back().busiest};
+  }
+  return drawn;
 }
 
 SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count, const CtaCost& cost) {

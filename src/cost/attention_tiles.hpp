@@ -49,12 +49,9 @@
 #include <optional>
 #include <vector>
 
+#include "rules/block_placement.hpp"
 #include "scenario/scenario.hpp"
 #include "workload/workload.hpp"
-
-namespace hcpsim::rules {
-struct PlacementDraws;  // rules/block_placement.hpp
-}
 
 namespace hcpsim {
 
@@ -180,20 +177,26 @@ SharedSmSchedule shared_sm_schedule_once(const std::vector<CtaWork>& ctas, int64
                                          double lone_rate, const SmFillOrder& order,
                                          rules::PlacementDraws* ties = nullptr);
 
-// `order` with its second fill led as rules/block_placement.hpp says: the SMs of the first fill's
-// positions rules::second_fill_lead(start_tpc) first, then the rest of order.second in its order.
-// `order` itself where it has fewer SMs than the lead.
-SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc);
+// Whether a two-CTAs-per-SM launch of `ctas` CTAs leads its second fill (rules/block_placement.hpp):
+// more CTAs than SMs, fewer than twice as many (the launches probed).
+bool led_launch(int64_t ctas, int64_t sm_count);
+
+// `order` with its second fill led as rules/block_placement.hpp says, for a second fill of
+// `second_fill_blocks`: the SMs of the first fill's positions rules::second_fill_lead(start_tpc,
+// second_fill_blocks) first, then the rest of order.second in its order. `order` itself where it
+// has fewer SMs than the lead.
+SmFillOrder with_second_fill_lead(const SmFillOrder& order, int64_t start_tpc, int64_t second_fill_blocks);
 
 // The launch under rules::kPlacementSamples placements drawn as rules/block_placement.hpp says
-// (both fills and the ties in random order, seeds 0, 1, ...; a launch of at most two CTAs per SM
-// with its second fill's lead, its starting TPC drawn), one schedule each, in draw order.
+// (both fills and the ties in random order, seeds 0, 1, ...; a led launch's second fill led from
+// TPC `lead_start_tpc`), one schedule each, in draw order.
 std::vector<SharedSmSchedule> shared_sm_schedules(const std::vector<CtaWork>& ctas, int64_t sm_count,
-                                                  const CtaCost& cost, double lone_rate);
+                                                  const CtaCost& cost, double lone_rate,
+                                                  int64_t lead_start_tpc = rules::kSecondFillUsualStartTpc);
 
 // The busiest SM's load under the median placement: the draws ordered by finish, then by draw
 // index (so equal finishes pick one draw on every standard library), the middle one; with the
-// range, the first and the last.
+// range, the first and the last, over the draws led from the later start TPC too for a led launch.
 struct DrawnSchedule {
   SmLoad median;
   PlacementRange range;

@@ -20,28 +20,32 @@
 // head of 8-16 tiles; pairing block k with k + 132 always gave one residue only (at 1408 tokens,
 // 11 tiles a head: every long tile with an equal one).
 //
-// One part of the pattern held in every launch probed: where a launch has at most two blocks per
-// SM, its second fill starts beside the first fill's start. Over launches of 133-263 blocks (each
-// after a kernel of uneven blocks, three launches a count: calibrate/RESULTS.md, nineteenth run)
-// the first second-fill blocks took one SM of each of the first fill's first four TPCs (first-fill
-// positions 0, 2, 4, 6), then their other SMs (1, 3, 5, 7), before spreading over the rest; in
-// four launches (the second and third of 133 and of 134 blocks) it started two TPCs later
-// (positions 4, 6). In a causal FlashAttention-2 forward the first fill's first blocks are the first head's
-// shortest query tiles: the last head's long tiles that spill over one wave share an SM with them
-// (2432 tokens of 7 heads, 133 blocks: 78.1 us, against 74.5 us for 6 heads on one SM each).
+// One part of the pattern held in every launch probed: where a launch has more blocks than SMs
+// and fewer than twice as many, its second fill starts beside the first fill's start. Over
+// launches of 133-263 blocks (each after a kernel of uneven blocks, three launches a count:
+// calibrate/RESULTS.md, nineteenth run) the second fill took one SM of each of the first fill's
+// first four TPCs in turn (first-fill positions 0, 2, 4, 6), then their other SMs (1, 3, 5, 7),
+// before spreading over the rest, its blocks in ascending position (135 blocks: 0, 2, 4; 137: 0,
+// 1, 2, 4, 6; from 140: 0-7 in order); in four launches (the second and third of 133 and of 134
+// blocks) it started two TPCs later (positions 4; 4, 6). In a causal FlashAttention-2 forward the
+// first fill's first blocks are the first head's shortest query tiles: the last head's long tiles
+// that spill over one wave share an SM with them (2432 tokens of 7 heads, 133 blocks: 78.1 us,
+// against 74.5 us for 6 heads on one SM each).
 //
 // hcpsim cannot know the GPC layout of the user's die nor which mix a launch gets, so it does not
 // replay the rest of this die's pattern. It schedules the launch under several placements drawn at
 // random (one block on every SM first, in a drawn order, then a second block on every SM in
-// another, led as above where the launch has at most two blocks per SM, the TPC it starts on
-// drawn among the four; later blocks take the slots that free, empty SMs first, the SMs that
-// free at one instant in a drawn order) and takes the placement of median length (the measured
-// time is a median over launches): a stand-in for a mix of pairings, not the scheduler's rule.
+// another, led as above from the first lead TPC where the launch has fewer than two blocks per
+// SM; later blocks take the slots that free, empty SMs first, the SMs that free at one instant in
+// a drawn order) and takes the placement of median length (the measured time is a median over
+// launches): a stand-in for a mix of pairings, not the scheduler's rule. The range it reports
+// spans the same draws led from two TPCs later too.
 // The draws come from a fixed generator (SplitMix64 from fixed seeds), the same on every machine
 // and every run. The lead is the probed H200's (GH100); on other dies and generations it is not
 // measured.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -52,17 +56,24 @@ namespace hcpsim::rules {
 // Placements a two-CTAs-per-SM launch is scheduled under (odd: one is the median).
 inline constexpr int kPlacementSamples = 15;
 
-// The second fill's lead (above): the first fill's first kSecondFillLeadTpcs TPCs of two SMs.
+// The second fill's lead (above): the first fill's first kSecondFillLeadTpcs TPCs of two SMs,
+// from the first of them (401 of the 405 launches probed) or, as seen in 4, two TPCs later.
 inline constexpr int64_t kSecondFillLeadTpcs = 4;
 inline constexpr int64_t kSmsPerTpc = 2;
+inline constexpr int64_t kSecondFillUsualStartTpc = 0;
+inline constexpr int64_t kSecondFillLaterStartTpc = 2;
 
-// First-fill positions the second fill takes first, starting on TPC `start_tpc` (0 .. 3) of the
-// lead: one SM of each lead TPC in turn, then the other SM of each (start 0: 0, 2, 4, 6, 1, 3, 5, 7).
-inline std::vector<int64_t> second_fill_lead(int64_t start_tpc) {
+// The first-fill positions the first `blocks` second-fill blocks go beside, in block order: of
+// the lead's SMs in the order it takes them (one SM of each lead TPC in turn from `start_tpc`,
+// then the other SM of each), the first min(blocks, 8), in ascending position (start 0: 3 blocks
+// 0, 2, 4; 5 blocks 0, 1, 2, 4, 6; 8 or more 0-7).
+inline std::vector<int64_t> second_fill_lead(int64_t start_tpc, int64_t blocks) {
   std::vector<int64_t> positions;
   for (int64_t sm = 0; sm < kSmsPerTpc; ++sm)
     for (int64_t t = 0; t < kSecondFillLeadTpcs; ++t)
       positions.push_back(((start_tpc + t) % kSecondFillLeadTpcs) * kSmsPerTpc + sm);
+  positions.resize(size_t(std::clamp<int64_t>(blocks, 0, int64_t(positions.size()))));
+  std::sort(positions.begin(), positions.end());
   return positions;
 }
 

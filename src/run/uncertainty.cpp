@@ -57,7 +57,7 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
   if (shares.attention_s > 0 && shares.attention_placement_s > 0)
     add("attention block placement", shares.attention_s,
         {shares.attention_placement_s / shares.attention_s,
-         "FlashAttention-2's forward: half the range of its time over 15 drawn block placements, time-weighted "
+         "FlashAttention-2's forward: half the range of its time over its drawn block placements, time-weighted "
          "(which blocks share an SM is the die's and the launch's, but for the second fill's probed lead; measured "
          "launches lie within or near the range: calibrate/RESULTS.md, eighteenth and nineteenth runs)"});
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));

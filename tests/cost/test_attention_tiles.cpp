@@ -297,34 +297,45 @@ TEST_CASE("FlashAttention-2 forward: which units share an SM is drawn per placem
 }
 
 TEST_CASE("Block placement: the second fill starts beside the first fill's first four TPCs", "[model][tiles]") {
-  // One SM of each of the four lead TPCs (positions 2t), then the other (2t + 1), from the start TPC on.
-  CHECK(rules::second_fill_lead(0) == std::vector<int64_t>{0, 2, 4, 6, 1, 3, 5, 7});
-  CHECK(rules::second_fill_lead(2) == std::vector<int64_t>{4, 6, 0, 2, 5, 7, 1, 3});
-  // On 10 SMs filled first in the order 9, 8, ..., 0: the lead takes the SMs at first-fill
-  // positions 0, 2, 4, 6, 1, 3, 5, 7 (SMs 9, 7, 5, 3, 8, 6, 4, 2), then the second order's
-  // others in its order (0, 1).
+  // The lead takes one SM of each of its four TPCs in turn (positions 2t), then the other (2t + 1),
+  // from the start TPC on; the first min(blocks, 8) of those, in ascending position (as probed:
+  // 135 blocks on 132 SMs took 0, 2, 4; 137 blocks 0, 1, 2, 4, 6; from 140 blocks 0-7).
+  using V = std::vector<int64_t>;
+  CHECK(rules::second_fill_lead(0, 3) == V{0, 2, 4});
+  CHECK(rules::second_fill_lead(0, 5) == V{0, 1, 2, 4, 6});
+  CHECK(rules::second_fill_lead(0, 8) == V{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(rules::second_fill_lead(0, 100) == V{0, 1, 2, 3, 4, 5, 6, 7});
+  // From two TPCs later (the order 4, 6, 0, 2, 5, 7, 1, 3): 133 and 134 blocks took 4 and 4, 6.
+  CHECK(rules::second_fill_lead(2, 1) == V{4});
+  CHECK(rules::second_fill_lead(2, 2) == V{4, 6});
+  CHECK(rules::second_fill_lead(2, 5) == V{0, 2, 4, 5, 6});
+  CHECK(rules::second_fill_lead(0, 0).empty());
+  // Led launches: more CTAs than SMs, fewer than twice as many.
+  CHECK_FALSE(led_launch(132, 132));
+  CHECK(led_launch(133, 132));
+  CHECK(led_launch(263, 132));
+  CHECK_FALSE(led_launch(264, 132));
+  // On 10 SMs filled first in the order 9, 8, ..., 0, a second fill of 5 blocks: the lead takes
+  // the SMs at first-fill positions 0, 1, 2, 4, 6 (SMs 9, 8, 7, 5, 3), then the second order's
+  // others in its order (0, 1, 2, 4, 6).
   SmFillOrder o;
   for (int64_t m = 0; m < 10; ++m) o.first.push_back(9 - m), o.second.push_back(m);
-  const SmFillOrder led = with_second_fill_lead(o, 0);
+  const SmFillOrder led = with_second_fill_lead(o, 0, 5);
   CHECK(led.first == o.first);
-  CHECK(led.second == std::vector<int64_t>{9, 7, 5, 3, 8, 6, 4, 2, 0, 1});
+  CHECK(led.second == V{9, 8, 7, 5, 3, 0, 1, 2, 4, 6});
   // Fewer SMs than the lead: unchanged.
   const SmFillOrder seven = index_fill_order(7);
-  CHECK(with_second_fill_lead(seven, 1).second == seven.second);
-  // In the schedule: 8 SMs, first fill 8 units of 1 tile, then 1 unit of 10 tiles. Led, the
-  // 10-tile unit shares an SM with a 1-tile unit whatever the draw: 1 tile each shared (2), then
-  // 9 alone at the lone rate: finish 2 + 9 / a in every draw.
+  CHECK(with_second_fill_lead(seven, 0, 3).second == seven.second);
+  // In the schedule, on 12 SMs: 8 units of 1 tile, 4 of 10 (the first fill), one more of 10 tiles.
+  // Led, it shares an SM with a 1-tile unit in every draw: 1 tile each shared (2), then 9 alone at
+  // the lone rate: 2 + 9 / a, later than a lone 10-tile unit (10 / a). Beside a 10-tile unit it
+  // would end at 20 (unled, about one draw in three would: 4 of the 12 first-fill units are long).
   const double a = rules::kFlashFwdLoneCtaRate;
-  std::vector<CtaWork> units(8, CtaWork{1, 0});
-  units.push_back({10, 0});
-  for (const SharedSmSchedule& r : shared_sm_schedules(units, 8, CtaCost{0, 1, 0}, a)) CHECK(r.finish == Approx(2 + 9 / a));
-  // The lead's SMs are those of the first fill's first blocks: units of 1, 1, ... (the first
-  // eight) and 10 tiles elsewhere on 12 SMs, one more 10-tile unit: it lands beside a 1-tile
-  // unit, never beside a 10-tile one (finish 20 would say it did).
   std::vector<CtaWork> mixed(8, CtaWork{1, 0});
-  for (int i = 0; i < 4; ++i) mixed.push_back({10, 0});
-  mixed.push_back({10, 0});
+  for (int i = 0; i < 5; ++i) mixed.push_back({10, 0});
   for (const SharedSmSchedule& r : shared_sm_schedules(mixed, 12, CtaCost{0, 1, 0}, a)) CHECK(r.finish == Approx(2 + 9 / a));
+  // Led from two TPCs later it lands beside first-fill position 4: a 1-tile unit too.
+  for (const SharedSmSchedule& r : shared_sm_schedules(mixed, 12, CtaCost{0, 1, 0}, a, 2)) CHECK(r.finish == Approx(2 + 9 / a));
 }
 
 TEST_CASE("FlashAttention-2 forward: a small launch splits its keys (split-KV), as PyTorch's flash_api does",
@@ -688,10 +699,11 @@ TEST_CASE("FlashAttention-2 forward: the time's range over the drawn placements,
   // From the schedules: a causal launch just over one wave (2432 tokens, 7 heads: 19 query tiles
   // a head, 133 CTAs). One SM gets a second CTA: the last, the last head's query tile 18 (38
   // key tiles of 64, cost A = 2 + 1.7 x 38 = 66.6 us), beside the first fill's block at the
-  // lead's first position 2s (s, the starting TPC, drawn in 0..3): the first head's query tile
-  // 2s, 2 (2s + 1) key tiles (cost B = 2 + 1.7 x 2 (2s + 1)). The two share the SM until B is
-  // done (2B), then A runs alone: 2B + (A - B) / a, with a = 0.89 the lone rate, later than
-  // the lone long tiles (A / a); the time is t0 + that. s = 0: B = 5.4, s = 3: B = 25.8 us.
+  // lead's position: 0 from the usual start (the first head's query tile 0, 2 key tiles: cost
+  // B = 2 + 1.7 x 2 = 5.4 us) in every draw, so the median; 4 from two TPCs later (query tile 4,
+  // 10 key tiles: B = 2 + 1.7 x 10 = 19 us), the range's other end. The two share the SM until B
+  // is done (2B), then A runs alone: 2B + (A - B) / a, with a = 0.89 the lone rate, later than
+  // the lone long tiles (A / a); the time is t0 + that: 88.56 and 100.48 us.
   // A no-mask launch of equal CTAs (one tile length) ends alike under every draw; cuDNN's
   // persistent forward and any backward are not drawn.
   AttentionTileTimes f;
@@ -702,11 +714,10 @@ TEST_CASE("FlashAttention-2 forward: the time's range over the drawn placements,
   const auto pair_us = [&](double b_us) { return 9 + 2 * b_us + (long_us - b_us) / a; };
   AttentionWork shortest = causal, longest = causal;
   shortest.busiest = causal.placements->shortest, longest.busiest = causal.placements->longest;
-  CHECK(shortest.time_s(f) == Approx(pair_us(2 + 1.7 * 2) * 1e-6));
-  CHECK(longest.time_s(f) == Approx(pair_us(2 + 1.7 * 14) * 1e-6));
-  CHECK(shortest.time_s(f) <= causal.time_s(f));
-  CHECK(causal.time_s(f) <= longest.time_s(f));
-  CHECK(causal.placement_spread(f) == Approx((longest.time_s(f) - shortest.time_s(f)) / (2 * causal.time_s(f))));
+  CHECK(causal.time_s(f) == Approx(pair_us(5.4) * 1e-6));
+  CHECK(shortest.time_s(f) == Approx(pair_us(5.4) * 1e-6));
+  CHECK(longest.time_s(f) == Approx(pair_us(19) * 1e-6));
+  CHECK(causal.placement_spread(f) == Approx((pair_us(19) - pair_us(5.4)) / (2 * pair_us(5.4))));
   const AttentionWork equal = attention_work(shape(2432, 2432, 7, 7, false, false), 132, f, AttentionBackend::Flash);
   REQUIRE(equal.placements);
   CHECK(equal.placement_spread(f) == Approx(0).margin(1e-12));
