@@ -417,7 +417,7 @@ double CostModel::compute_time_s(const Op& op) const {
       break;
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
-      if (params_.attention_shape && params_.attention_shape->applies_to(op.attn)) {
+      if (shape_model_applies(op)) {
         t = shape_timing(op).time_s;
         break;
       }
@@ -449,11 +449,13 @@ const AttentionShapeModel::Timing& CostModel::shape_timing(const Op& op) const {
                                       : shape_timing_.emplace(x, params_.attention_shape->timing(x)).first->second;
 }
 
+bool CostModel::shape_model_applies(const Op& op) const {
+  return op.kind == OpKind::Compute && op.compute_class == ComputeClass::Attention && params_.attention_shape &&
+         params_.attention_shape->applies_to(op.attn);
+}
+
 double CostModel::placement_spread(const Op& op) const {
-  if (op.kind != OpKind::Compute || op.compute_class != ComputeClass::Attention || !params_.attention_shape ||
-      !params_.attention_shape->applies_to(op.attn))
-    return 0;
-  return shape_timing(op).placement_spread;
+  return shape_model_applies(op) ? shape_timing(op).placement_spread : 0;
 }
 
 // Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused

@@ -233,6 +233,8 @@ class CostModel {
   // few shapes many times, and FlashAttention-2's forward is scheduled under several drawn
   // placements (cost/attention_tiles.hpp). One CostModel serves one simulation (one thread).
   mutable std::map<AttentionShape, AttentionShapeModel::Timing> shape_timing_;
+  // Whether op is an attention op the shape model times (else the attention tables do).
+  bool shape_model_applies(const Op& op) const;
   // The shape model's timing of op (an attention op it applies to), memoized.
   const AttentionShapeModel::Timing& shape_timing(const Op& op) const;
 };
