@@ -360,6 +360,11 @@ const CostTableParameter& attention_table_parameter(bool backward, KernelMask ma
   return cost_table_parameters()[1 + 2 * backward + !causal];  // fwd causal, fwd nomask, bwd causal, bwd nomask
 }
 
+double gemm_sm_margin_factor(int64_t margin, int64_t sm_count) {
+  if (margin <= 0 || sm_count <= margin) return 1;
+  return double(sm_count) / double(sm_count - margin);
+}
+
 double exp_ops_per_s(const GpuSpec& gpu) {
   const double lanes = gpu.compute_capability == 103 ? 32 : 16;
   return double(gpu.sm_count) * gpu.sm_clock_mhz * 1e6 * lanes;
@@ -413,7 +418,7 @@ double CostModel::compute_time_s(const Op& op) const {
   double t = 0;
   switch (op.compute_class) {
     case ComputeClass::Gemm:
-      t = op.flops / (gemm_peak_ * params_.gemm.at(op.flops));
+      t = op.flops / (gemm_peak_ * params_.gemm.at(op.flops)) * gemm_sm_margin_factor(op.gemm_sm_margin, gpu_.sm_count);
       break;
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).

@@ -180,6 +180,12 @@ const CostTableParameter& attention_table_parameter(bool backward, KernelMask ma
 const CostTableParameter& attention_table_parameter_for(const AttentionShape& s, AttentionBackend backend,
                                                         const GpuSpec& gpu);
 
+// How much longer a GEMM takes on `sm_count` SMs less `margin` (TE userbuffers' set_sm_margin:
+// cuBLAS is given the SMs the comm kernels leave, rules/tp_comm_overlap.hpp) than on all of them:
+// sm_count / (sm_count - margin), a GEMM of many waves running at the SM count it has. 1 where no
+// margin is held or the SM count is not given (validation warns).
+double gemm_sm_margin_factor(int64_t margin, int64_t sm_count);
+
 // Exponentials per second of `gpu`'s special-function units (the softmax's exp): 16 per clock
 // per SM on sm_80 .. sm_100 (CUDA C++ Programming Guide, arithmetic instruction throughput:
 // exp2f), 32 on Blackwell Ultra sm_103 (FlashAttention-4 paper); 0 when the SM count or clock is

@@ -117,7 +117,7 @@ PhaseState prepare_phase(const ExecutePhase& phase, const std::vector<int32_t>& 
       if (op.pattern == CommPattern::SendRecv) {
         for (int32_t peer : {op.send_peer, op.recv_peer})
           if (peer >= 0 && !simulated(peer)) bad(phase, r.rank, &op, "peer rank " + std::to_string(peer) + " is not simulated");
-        if (op.send_peer >= 0 && comm.graph != nullptr) {
+        if (op.send_peer >= 0 && comm.graph != nullptr && !op.userbuffers) {
           // The send's rate depends on its communicator, its bytes and whether the peer is on
           // another node: one p2p choice per such key (a communicator unknown to the workload is
           // the pair itself, keyed by the pair).

@@ -33,6 +33,9 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
                "allowance: 512 MiB context, 64 MiB cuBLAS/TE"});
   c.push_back({"nccl buffers", w.nccl_bytes,
                std::to_string(w.nccl_communicators) + " communicators x 256 MiB"});
+  if (w.userbuffers > 0)
+    c.push_back({"userbuffers", w.userbuffers_bytes,
+                 "TE's TP overlap: " + std::to_string(w.userbuffers) + " buffers of seq x mbs / CP x hidden"});
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "rules/tp_comm_overlap.hpp"
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -59,6 +60,15 @@ WorkspaceBytes workspace_bytes(const Scenario& s) {
   w.gemm_workspace_bytes = kGemmWorkspaceBytes;
   w.nccl_communicators = comms;
   w.nccl_bytes = kNcclBytesPerCommunicator * static_cast<double>(comms);
+  if (par.tp_comm_overlap && par.tensor_model_parallel_size > 1) {
+    const rules::UserbufferCounts n = rules::userbuffer_counts(s.software.transformer_engine_version >= Version{2, 7, 0});
+    const double elements = double(s.training.seq_length) * double(s.training.micro_batch_size) /
+                            double(par.context_parallel_size) * double(s.model.hidden_size);
+    const double e = double(s.activation_bytes_per_element());
+    const double ag_e = s.training.precision == Precision::FP8 ? 1 : e;
+    w.userbuffers = n.all_gather + n.reduce_scatter;
+    w.userbuffers_bytes = elements * (double(n.all_gather) * ag_e + double(n.reduce_scatter) * e);
+  }
   return w;
 }
 

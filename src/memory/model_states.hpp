@@ -58,7 +58,9 @@ struct WorkspaceBytes {
   double gemm_workspace_bytes = 0;
   double nccl_bytes = 0;
   int64_t nccl_communicators = 0;
-  double total() const { return cuda_context_bytes + gemm_workspace_bytes + nccl_bytes; }
+  double userbuffers_bytes = 0;  // TE's TP overlap buffers (parallel.tp_comm_overlap), else 0
+  int64_t userbuffers = 0;
+  double total() const { return cuda_context_bytes + gemm_workspace_bytes + nccl_bytes + userbuffers_bytes; }
 };
 
 WorkspaceBytes workspace_bytes(const Scenario& s);

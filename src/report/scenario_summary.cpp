@@ -47,7 +47,7 @@ std::string format_scenario_summary(const Scenario& sc) {
   if (p.cp_comm_type == CpCommType::A2AP2P)
     o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
       << p.p2p_size() << ")";
-  o << (p.sequence_parallel ? ", sequence parallel" : "")
+  o << (p.sequence_parallel ? ", sequence parallel" : "") << (p.tp_comm_overlap ? ", TP comm overlap (userbuffers)" : "")
     << (p.use_distributed_optimizer ? ", distributed optimizer" : "") << "\n";
   o << "  cluster:  " << c.num_nodes << " x " << (c.preset.empty() ? std::string("custom node") : c.preset) << " ("
     << c.world_size() << " GPUs: " << c.gpu.name << ", " << gb(c.gpu.memory_bytes) << " GB; "

@@ -18,7 +18,7 @@ std::string op_details(const Workload& w, const Op& op) {
     s += to_string(op.compute_class);
     if (op.compute_class == ComputeClass::Gemm)
       s += " " + std::to_string(op.gemm.m) + "x" + std::to_string(op.gemm.n) + "x" +
-           std::to_string(op.gemm.k);
+           std::to_string(op.gemm.k) + (op.gemm_sm_margin ? " sm_margin" + std::to_string(op.gemm_sm_margin) : "");
     if (op.compute_class == ComputeClass::Attention) {
       const AttentionShape& a = op.attn;
       s += " b" + std::to_string(a.batch) + " " + std::to_string(a.sq) + "x" +
@@ -94,6 +94,7 @@ nlohmann::json op_json(const Op& op) {
     j["flops"] = op.flops;
     j["bytes"] = op.bytes;
     if (op.compute_class == ComputeClass::Gemm) j["gemm"] = {op.gemm.m, op.gemm.n, op.gemm.k};
+    if (op.gemm_sm_margin) j["gemm_sm_margin"] = op.gemm_sm_margin;
     if (op.compute_class == ComputeClass::Attention)
       j["attention"] = {{"batch", op.attn.batch},       {"sq", op.attn.sq},
                         {"skv", op.attn.skv},           {"heads_q", op.attn.heads_q},

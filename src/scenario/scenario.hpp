@@ -91,6 +91,7 @@ struct ParallelSpec {
   CpCommType cp_comm_type = CpCommType::P2P;
   std::vector<int64_t> hierarchical_context_parallel_sizes;  // [inner a2a A, outer p2p P]
   bool sequence_parallel = false;
+  bool tp_comm_overlap = false;  // TE userbuffers: TP collectives overlapped with the GEMMs (rules/tp_comm_overlap.hpp)
   bool use_distributed_optimizer = true;
 
   // HCP inner (a2a) and outer (p2p) sizes as TE runs them: for a2a+p2p the

@@ -18,6 +18,7 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
                                                              : nlohmann::json(nullptr)},
           {"sequence_parallel", p.sequence_parallel},
           {"use_distributed_optimizer", p.use_distributed_optimizer}};
+  if (p.tensor_model_parallel_size > 1) j["tp_comm_overlap"] = p.tp_comm_overlap;  // TP = 1 echoes stay as they were
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
     j["first_stage_layers"] = p.decoder_first_pipeline_num_layers;
@@ -153,6 +154,7 @@ ParallelSpec parallel_from_json(ObjectReader r) {
     read(r.integer_list("hcp_sizes", 1, kMax), p.hierarchical_context_parallel_sizes);
   read(r.boolean("sequence_parallel"), p.sequence_parallel);
   read(r.boolean("use_distributed_optimizer"), p.use_distributed_optimizer);
+  if (r.has("tp_comm_overlap")) read(r.boolean("tp_comm_overlap"), p.tp_comm_overlap);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
     read(r.integer("first_stage_layers", -1, kMax), p.decoder_first_pipeline_num_layers);
@@ -258,7 +260,8 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",
-                                                        "account_for_loss", "microbatch_group", "overlap_p2p_comm"}));
+                                                        "account_for_loss", "microbatch_group", "overlap_p2p_comm",
+                                                        "tp_comm_overlap"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
   ObjectReader sw =
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "fusions", "nccl"});

@@ -2,7 +2,9 @@
 
 #include "common/strprintf.hpp"
 #include "rules/cudnn_bottom_right.hpp"
+#include "rules/tp_comm_overlap.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace hcpsim {
@@ -36,6 +38,10 @@ std::string divisors_hint(int64_t n, int64_t limit = 8) {
   }
   return s;
 }
+
+// GPUs of one compute tray (one operating system) of a GB200/GB300 NVL72 rack: 2 Grace CPUs and 4
+// Blackwell GPUs (NVIDIA GB200 NVL72 datasheet).
+constexpr int64_t kNvlTrayGpus = 4;
 
 struct Ctx {
   Scenario& sc;
@@ -287,6 +293,46 @@ void check_precision(Ctx& c) {
                  "fp8 needs cluster.gpu.peak_fp8_tflops > 0", "use \"bf16\", or a Hopper/Blackwell cluster preset");
 }
 
+// Transformer Engine's userbuffers overlap (rules/tp_comm_overlap.hpp), as Megatron and TE allow it.
+void check_tp_comm_overlap(Ctx& c) {
+  ParallelSpec& p = c.sc.parallel;
+  if (!p.tp_comm_overlap) return;
+  if (c.tp() == 1) {
+    c.warn("tp_comm_overlap has no effect with tensor_model_parallel_size 1 (no TP collectives to overlap); hcpsim "
+           "turns it off");
+    p.tp_comm_overlap = false;
+    return;
+  }
+  if (c.sc.cluster.gpu.sm_count <= 0)
+    c.warn("cluster.gpu has no sm_count: with tp_comm_overlap the GEMMs beside userbuffers' comm kernels are timed on "
+           "every SM, not on the " + to_string(rules::kCommSms) + " fewer TE gives them; give sm_count");
+  if (!p.sequence_parallel)
+    c.sink.error("parallel.tp_comm_overlap", "true without sequence parallelism",
+                 "Megatron's --tp-comm-overlap needs --sequence-parallel (megatron/training/arguments.py)",
+                 "set parallel.sequence_parallel to true, or tp_comm_overlap to false");
+  const ClusterSpec& cl = c.sc.cluster;
+  if (cl.intra_node.kind == IntraNodeKind::PCIe)
+    c.sink.error("parallel.tp_comm_overlap", "true on GPUs joined by PCIe",
+                 "TE's userbuffers move the TP chunks between GPUs of one NVLink domain",
+                 "set tp_comm_overlap to false");
+  else if (c.tp() > cl.gpus_per_node)
+    c.sink.error("parallel.tp_comm_overlap",
+                 "TP " + to_string(c.tp()) + " spans " + to_string(c.tp() / std::max<int64_t>(1, cl.gpus_per_node)) +
+                     " nodes of " + to_string(cl.gpus_per_node) + " GPUs",
+                 "TE's userbuffers run inside one NVLink domain, never over the inter-node fabric",
+                 "keep tensor_model_parallel_size <= " + to_string(cl.gpus_per_node) + ", or set tp_comm_overlap to false");
+  else if (cl.intra_node.kind == IntraNodeKind::NVLDomain && c.tp() > kNvlTrayGpus &&
+           c.sc.software.transformer_engine_version < Version{2, 2, 0})
+    c.sink.error("parallel.tp_comm_overlap",
+                 "TP " + to_string(c.tp()) + " across compute trays of an NVLink rack with Transformer Engine " +
+                     c.sc.software.transformer_engine_version.str(),
+                 "userbuffers reach GPUs of other trays (multi-node NVLink fabric handles) from TE 2.2 on; before, "
+                 "only the " + to_string(kNvlTrayGpus) + " GPUs of one tray",
+                 "use transformer_engine_version 2.2.0 or newer, or TP <= " + to_string(kNvlTrayGpus));
+  c.warn("tp_comm_overlap is modelled from Transformer Engine's userbuffers schedule and defaults, not measured (no "
+         "multi-GPU timing yet; docs/simulation.md)");
+}
+
 }  // namespace
 
 void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch_given, DiagnosticSink& sink,
@@ -322,6 +368,8 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
                                                "training.seq_length", "software"}))
     check_cp_transport(c);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
+  if (sizes && cluster && c.usable({"parallel.tp_comm_overlap", "parallel.sequence_parallel", "software"}))
+    check_tp_comm_overlap(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
   if (cluster && sc.software.attention_backend == AttentionBackend::CuDNN && sc.cluster.gpu.sm_count <= 0)

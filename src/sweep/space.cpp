@@ -69,6 +69,7 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
     p.erase("overlap_p2p_comm");
   }
   p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
+  if (l.tp == 1) p.erase("tp_comm_overlap");  // no TP collectives: the switch has nothing to overlap
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
   d["training"]["micro_batch_size"] = l.mbs;

@@ -173,6 +173,12 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     const RankGroups g = groups_of(table, layout, r, a2a_size, hierarchical);
     LayerContext lc{.scenario = &s, .attn = attention_of(s, options, layout, table, g, r),
                     .tp_group = g.tp};
+    const std::vector<int32_t>& tp_ranks = table.at(g.tp).ranks;  // the TP ring, in group-rank order
+    const auto me = std::find(tp_ranks.begin(), tp_ranks.end(), int32_t(r));
+    assert(me != tp_ranks.end());
+    const size_t pos = size_t(me - tp_ranks.begin()), n = tp_ranks.size();
+    lc.tp_next = tp_ranks[(pos + 1) % n];
+    lc.tp_prev = tp_ranks[(pos + n - 1) % n];
     w.layer[r].rank = int32_t(r);
     w.layer[r].ops.reserve(layer_ops);
     ProgramBuilder lb(w.layer[r]);

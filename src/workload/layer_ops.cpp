@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "rules/tp_comm_overlap.hpp"
 #include "workload/attention_cp.hpp"
 
 namespace hcpsim {
@@ -13,6 +14,7 @@ struct Dims {
   double sp_tokens = 0;  // rows of the residual stream on this rank (T/t with SP)
   int64_t h = 0, qkv_out = 0, attn_out = 0, fc1_out = 0, ffn_local = 0, t = 1;
   bool sp = false, glu = true;
+  bool ub = false;  // TE userbuffers overlap (parallel.tp_comm_overlap; validation: SP on, TP > 1)
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
 };
@@ -25,6 +27,7 @@ Dims dims_of(const LayerContext& c) {
   d.h = s.model.hidden_size;
   d.tokens = double(c.attn.local.batch) * double(c.attn.local.len);
   d.sp_tokens = d.sp ? d.tokens / double(d.t) : d.tokens;
+  d.ub = d.sp && s.parallel.tp_comm_overlap;
   const int64_t hd = s.model.kv_channels;
   d.qkv_out = (c.attn.local.hq + 2 * c.attn.local.hk) * hd;
   d.attn_out = c.attn.local.hq * hd;
@@ -45,44 +48,109 @@ void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPatter
          b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
 }
 
+std::string chunk_what(const std::string& gemm, int64_t i) { return gemm + ".chunk" + std::to_string(i); }
+
+// Marks comm op `id` as moved by userbuffers (workload.hpp, Op::userbuffers).
+int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
+  b.program().ops[id].userbuffers = true;
+  return id;
+}
+
+int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin) {
+  const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
+  b.program().ops[id].gemm_sm_margin = sm_margin;
+  return id;
+}
+
+// Userbuffers' ring exchange (split_overlap_ag): the [T/t, h] shards gathered by t - 1 transfers
+// around the TP ring, each forwarding the chunk the one before delivered (queued on one comm
+// stream, issued before the first chunk's GEMM), and the GEMM `g` of T rows run in t chunks,
+// chunk i on the i-th shard to arrive (chunk 0 on the rank's own).
+void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d, const std::string& gemm,
+                        const GemmShape& g) {
+  using namespace rules;
+  const int64_t n = overlap_splits(TpOverlapMethod::RingExchange, d.t);
+  const double shard_bytes = d.sp_tokens * d.h * d.e;
+  std::vector<int32_t> shard(size_t(n - 1), -1);
+  for (int64_t i = 0; i + 1 < n; ++i)
+    shard[size_t(i)] = by_userbuffers(b, b.sendrecv(Stream::NcclTp, Stream::Compute, gemm + ".ring" + std::to_string(i + 1),
+                                                    c.tp_next, c.tp_prev, shard_bytes, shard_bytes, c.tp_group));
+  for (int64_t i = 0; i < n; ++i) {
+    if (i > 0) b.wait(Stream::Compute, shard[size_t(i - 1)]);
+    gemm_on(b, chunk_what(gemm, i), {chunk_rows(g.m, n, i), g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::RingExchange));
+  }
+}
+
 // Column-parallel linear: input [T, in] gathered from the SP shards, output [T, out].
 void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                     const char* gemm, int64_t out) {
+  const GemmShape g{int64_t(d.tokens), out, d.h};
+  static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
+  if (d.ub) return ring_exchange_gemm(b, c, d, gemm, g);
   if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
-  b.gemm(Stream::Compute, gemm, {int64_t(d.tokens), out, d.h}, d.e);
+  b.gemm(Stream::Compute, gemm, g, d.e);
 }
 
 // Row-parallel linear: [T, in/t] x [in/t, h], then reduce-scatter (SP) or all-reduce.
+// Userbuffers' pipeline (split_overlap_rs): the GEMM in 4 chunks of rows on the SMs its
+// reduce-scatter kernels leave, each chunk's output reduce-scattered beside the next chunk.
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
-  b.gemm(Stream::Compute, gemm, {int64_t(d.tokens), d.h, in}, d.e);
-  tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
+  const GemmShape g{int64_t(d.tokens), d.h, in};
+  if (!d.ub) {
+    b.gemm(Stream::Compute, gemm, g, d.e);
+    return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
+  }
+  using namespace rules;
+  static_assert(kRowForwardMethod == TpOverlapMethod::Pipeline);
+  const int64_t n = overlap_splits(TpOverlapMethod::Pipeline, d.t);
+  int32_t reduced = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t rows = chunk_rows(g.m, n, i);
+    gemm_on(b, chunk_what(gemm, i), {rows, g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::Pipeline));
+    reduced = by_userbuffers(b, b.collective(Stream::NcclTp, Stream::Compute, std::string(comm) + ".chunk" + std::to_string(i),
+                                             CommPattern::ReduceScatter, c.tp_group, double(rows) / double(d.t) * d.h * d.e));
+  }
+  b.wait(Stream::Compute, reduced);  // the comm stream runs them in order: the last one ends last
 }
 
+// Row-parallel backward: the output gradient [T/t, h] all-gathered (userbuffers: ring exchange
+// under the dgrad GEMM), dgrad [T, h] x [h, in], wgrad on the gathered gradient.
 void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                   const char* gemm, int64_t in) {
-  if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
   const std::string g = gemm;
-  b.gemm(Stream::Compute, g + "_dgrad", {int64_t(d.tokens), in, d.h}, d.e);
+  const GemmShape dgrad{int64_t(d.tokens), in, d.h};
+  static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
+  if (d.ub) {
+    ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
+  } else {
+    if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
+    b.gemm(Stream::Compute, g + "_dgrad", dgrad, d.e);
+  }
   b.gemm(Stream::Compute, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d.e);
 }
 
 void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                      int64_t out) {
   const std::string g = gemm;
+  // Userbuffers' bulk overlaps are these two, their GEMMs on the SMs its comm kernels leave.
+  static_assert(rules::kColumnBackwardMethod == rules::TpOverlapMethod::Bulk);
+  const int64_t margin = d.ub ? rules::gemm_sm_margin(rules::kColumnBackwardMethod) : 0;
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
     gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",
                             CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.e);
-  b.gemm(Stream::Compute, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d.e);
+  if (d.ub) by_userbuffers(b, gathered);
+  gemm_on(b, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d, margin);
   int32_t reduced = -1;
   if (d.t > 1)  // dgrad reduce-scatter (SP) / all-reduce, overlapped with wgrad
     reduced = b.collective(Stream::NcclTp, Stream::Compute,
                            g + (d.sp ? "_dgrad_rs" : "_dgrad_ar"),
                            d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
                            (d.sp ? d.sp_tokens : d.tokens) * d.h * d.e);
+  if (d.ub) by_userbuffers(b, reduced);
   if (gathered >= 0) b.wait(Stream::Compute, gathered);
-  b.gemm(Stream::Compute, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d.e);
+  gemm_on(b, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d, margin);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
 }
 

@@ -11,6 +11,12 @@
 // reduce-scatter dgrad (async, overlapped with wgrad); row-parallel layers
 // all-gather the output gradient first. Without it, column-parallel dgrad is
 // all-reduced (async, overlapped with wgrad).
+//
+// With parallel.tp_comm_overlap (TE's userbuffers, rules/tp_comm_overlap.hpp) the forward's
+// all-gathers and the row-parallel backward's gradient all-gather run as a ring exchange under
+// the GEMM split in TP chunks, the forward's reduce-scatters under the GEMM split in 4 chunks (the
+// GEMM on the SMs the comm kernels leave), and the column-parallel backward's overlaps as above
+// with the GEMMs on those SMs.
 #pragma once
 
 #include "workload/attention_common.hpp"
@@ -21,6 +27,7 @@ struct LayerContext {
   const Scenario* scenario = nullptr;
   CpAttention attn;
   int32_t tp_group = -1;
+  int32_t tp_next = -1, tp_prev = -1;  // global ranks after and before this one in the TP group's ring
 };
 
 void layer_forward(ProgramBuilder& b, const LayerContext& c);

@@ -88,6 +88,7 @@ struct Op {
   double flops = 0;  // floating-point operations (multiply-add = 2)
   double bytes = 0;  // device-memory traffic (read + write)
   GemmShape gemm;          // when compute_class == Gemm
+  int64_t gemm_sm_margin = 0;  // Gemm: SMs it runs without, held by userbuffers' comm kernels (rules/tp_comm_overlap.hpp)
   AttentionShape attn;     // when compute_class == Attention
   ElementwiseKind elementwise = ElementwiseKind::Copy;  // when compute_class == Elementwise
 
@@ -104,6 +105,11 @@ struct Op {
   double message_bytes = 0;
   double recv_bytes = 0;   // SendRecv only
   int64_t tag = 0;
+  // Moved by TE's userbuffers (parallel.tp_comm_overlap): a ring-exchange send by the copy engines,
+  // a reduce-scatter or all-gather by comm kernels on SMs the GEMM beside it gave up. Neither waits
+  // for the SMs a kernel holds (no interference slowdown) and a send is not held to NCCL's p2p
+  // channels: it runs at what the links carry (rules/tp_comm_overlap.hpp).
+  bool userbuffers = false;
 };
 
 // Bytes this rank puts on the wire for `op` under NCCL's ring (AG/RS/AR) or

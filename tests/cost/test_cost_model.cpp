@@ -73,6 +73,24 @@ TEST_CASE("GEMM, elementwise, fp8 and the launch floor", "[model][cost]") {
   CHECK(bf16.compute_time_s(c) == 0);
 }
 
+TEST_CASE("a GEMM beside userbuffers' comm kernels runs on the SMs they leave", "[model][cost]") {
+  // TE's set_sm_margin gives cuBLAS 132 - 16 = 116 of an H200's SMs: a GEMM of many waves takes
+  // 132 / 116 of its time on all of them. Without an SM count the margin cannot be applied.
+  GpuSpec gpu = h200();
+  gpu.sm_count = 132;
+  const CostModel m(gpu, Precision::BF16, default_cost_params());
+  Op g;
+  g.kind = OpKind::Compute;
+  g.compute_class = ComputeClass::Gemm;
+  g.flops = 2.0 * 8192 * 8192 * 8192;
+  const double all_sms_s = m.compute_time_s(g);
+  g.gemm_sm_margin = 16;
+  CHECK(m.compute_time_s(g) == Approx(all_sms_s * 132.0 / 116.0));
+  CHECK(gemm_sm_margin_factor(16, 132) == Approx(132.0 / 116.0));
+  CHECK(gemm_sm_margin_factor(0, 132) == 1);
+  CHECK(gemm_sm_margin_factor(16, 0) == 1);
+}
+
 TEST_CASE("effective cluster scales line rates by NCCL efficiency", "[model][cost]") {
   ClusterSpec c;
   c.intra_node.bandwidth_bytes_per_s = 450e9;

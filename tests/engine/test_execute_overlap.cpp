@@ -11,6 +11,14 @@ namespace {
 
 const ClusterSpec kNode = make_cluster({.nodes = 1, .nics_per_node = 0});
 
+// A GEMM kernel (interference class 0); its seconds are given where it is added.
+Op gemm_op() {
+  Op gemm;
+  gemm.kind = OpKind::Compute;
+  gemm.compute_class = ComputeClass::Gemm;
+  return gemm;
+}
+
 }  // namespace
 
 TEST_CASE("execute: kernels on two streams of one GPU share it and keep stream order", "[simulator][simgrid]") {
@@ -124,9 +132,7 @@ TEST_CASE("execute: a transfer that starts beside a running kernel moves at its 
   auto run = [&](Kernel kernel) {
     PhaseData p(2);
     ProgramBuilder r0, r1;
-    Op gemm;
-    gemm.kind = OpKind::Compute;
-    gemm.compute_class = ComputeClass::Gemm;
+    const Op gemm = gemm_op();
     if (kernel == Kernel::Before) r0.add(gemm, 10e-3);
     const int32_t send = r0.sendrecv(1, -1, kBytes, 1);
     if (kernel == Kernel::After) r0.add(gemm, 10e-3);
@@ -147,4 +153,56 @@ TEST_CASE("execute: a transfer that starts beside a running kernel moves at its 
   REQUIRE(alone_s > kNvlinkLatencyS + kBytes / kNvlinkBytesPerS);  // the cap, not the link, binds
   REQUIRE(beside_s - kNvlinkLatencyS == Approx(2 * (alone_s - kNvlinkLatencyS)).epsilon(1e-6));
   REQUIRE(shared_s - kNvlinkLatencyS == Approx(1.5 * (alone_s - kNvlinkLatencyS)).epsilon(1e-6));
+}
+
+TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a kernel too", "[simulator][simgrid]") {
+  // TE's ring exchange sends by the copy engines (Op::userbuffers): no NCCL p2p cap and no comm
+  // slowdown. The same 256 KiB send as above, alone or issued while a GEMM runs, so ends at the
+  // route latency + bytes / NVLink bandwidth, where the NCCL send (above) is held to its cap.
+  // A userbuffers reduce-scatter of the ranks' 8 MiB beside a running GEMM takes what it takes alone.
+  constexpr double kBytes = 256 * 1024;
+  auto send_s = [&](bool beside_kernel) {
+    PhaseData p(2);
+    ProgramBuilder r0, r1;
+    const Op gemm = gemm_op();
+    if (beside_kernel) r0.add(gemm, 10e-3);
+    const int32_t send = r0.sendrecv(1, -1, kBytes, 1);
+    r0.program.ops[static_cast<size_t>(send)].userbuffers = true;
+    const int32_t recv = r1.sendrecv(-1, 0, kBytes, 1);
+    r1.program.ops[static_cast<size_t>(recv)].userbuffers = true;
+    p.set(0, r0);
+    p.set(1, r1);
+    const std::vector<PhaseData> phases{p};
+    ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
+                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+    in.nccl_node = nccl_node(kNode);
+    const Timeline t = simulate(in);
+    return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
+  };
+  REQUIRE(send_s(false) == Approx(kNvlinkLatencyS + kBytes / kNvlinkBytesPerS).epsilon(1e-9));
+  REQUIRE(send_s(true) == Approx(kNvlinkLatencyS + kBytes / kNvlinkBytesPerS).epsilon(1e-9));
+
+  auto reduce_scatter_s = [&](bool userbuffers, bool beside_kernel) {
+    PhaseData p(2);
+    p.groups.push_back({"tp", {0, 1}});
+    for (int32_t r = 0; r < 2; ++r) {
+      ProgramBuilder b;
+      const Op gemm = gemm_op();
+      if (beside_kernel) b.add(gemm, 10e-3);
+      const int32_t rs = b.collective(CommPattern::ReduceScatter, 0, 8.0 * 1024 * 1024, 1, {}, Stream::NcclTp);
+      b.program.ops[static_cast<size_t>(rs)].userbuffers = userbuffers;
+      p.set(r, b);
+    }
+    const std::vector<PhaseData> phases{p};
+    ExecuteInput in = make_input(kNode, {.tp = 2}, phases,
+                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+    in.nccl_node = nccl_node(kNode);
+    const Timeline t = simulate(in);
+    const int32_t op = beside_kernel ? 1 : 0;
+    return record(t, 0, 0, op).end_s - record(t, 0, 0, op).start_s;
+  };
+  const double nccl_alone_s = reduce_scatter_s(false, false);
+  REQUIRE(reduce_scatter_s(false, true) > 1.5 * nccl_alone_s);  // NCCL's CTAs wait for the GEMM's SMs
+  REQUIRE(reduce_scatter_s(true, true) == Approx(reduce_scatter_s(true, false)).epsilon(1e-9));
+  REQUIRE(reduce_scatter_s(true, false) == Approx(nccl_alone_s).epsilon(1e-9));  // same plan, same links
 }

@@ -147,3 +147,27 @@ TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights only", "[model]
   // 2 B per layer GEMM parameter: 2 * 32 * (218,112,000 - 8,192) = 13,958,643,712.
   CHECK(model_state_bytes(s).fp8_weight_copies_bytes == 13'958'643'712.0);
 }
+
+TEST_CASE("memory: TE's userbuffers, one [seq x mbs / CP, hidden] buffer per overlapped GEMM", "[model][memory]") {
+  // initialize_ub registers 12 buffers from TE 2.7 on (10 before), each of Megatron's shape
+  // [seq x mbs / CP, hidden]: Llama-3.1-8B at 32K, CP 2, mbs 1: 16384 x 4096 elements, 2 bytes in
+  // bf16; under fp8 the all-gather ones (8 of 12) hold 1 byte an element.
+  Scenario s = llama8b(32768, 4, 2, 1, CpCommType::P2P);
+  s.parallel.sequence_parallel = true;
+  CHECK(workspace_bytes(s).userbuffers_bytes == 0);
+  s.parallel.tp_comm_overlap = true;
+  const double buffer = 16384.0 * 4096;
+  s.software.transformer_engine_version = {2, 18, 0};
+  CHECK(workspace_bytes(s).userbuffers == 12);
+  CHECK(workspace_bytes(s).userbuffers_bytes == Approx(12 * buffer * 2));
+  s.software.transformer_engine_version = {2, 6, 0};
+  CHECK(workspace_bytes(s).userbuffers_bytes == Approx(10 * buffer * 2));
+  s.software.transformer_engine_version = {2, 18, 0};
+  s.training.precision = Precision::FP8;
+  CHECK(workspace_bytes(s).userbuffers_bytes == Approx(buffer * (8 * 1 + 4 * 2)));
+  // Counted in the peak: the estimate lists it as a component.
+  bool listed = false;
+  for (const MemoryComponent& c : estimate_memory(s).breakdown)
+    listed = listed || (c.name == "userbuffers" && c.bytes == Approx(buffer * (8 * 1 + 4 * 2)));
+  CHECK(listed);
+}

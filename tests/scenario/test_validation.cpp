@@ -39,6 +39,23 @@ bool has_error(const Outcome& o, const std::string& path, const std::string& rul
   return false;
 }
 
+// TP x CP with sequence parallelism (or not) and tp_comm_overlap on, over base()'s 32 GPUs.
+void tp_overlap(json& j, int tp, int cp, bool sp = true) {
+  j["parallel"]["tensor_model_parallel_size"] = tp;
+  j["parallel"]["context_parallel_size"] = cp;
+  j["parallel"]["sequence_parallel"] = sp;
+  j["parallel"]["tp_comm_overlap"] = true;
+}
+
+// One GB200 NVL72 rack, TP 8 x CP 9 with the overlap, under Transformer Engine `te`.
+void nvl72_tp8_overlap(json& j, const char* te) {
+  j["cluster"] = {{"preset", "gb200-nvl72"}, {"num_nodes", 1}};
+  j["software"]["transformer_engine_version"] = te;
+  tp_overlap(j, 8, 9);
+  j["training"]["seq_length"] = 147456;  // 18 x 8192: divisible by 2 CP and by CP x TP
+  j["training"]["global_batch_size"] = 1;
+}
+
 struct Rule {
   const char* name;
   std::function<void(json&)> violate;    // applied to base()
@@ -401,6 +418,26 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["passes"] = "fwd";
          j["workload"] = "attention";
        }},
+      {"tp_comm_overlap needs sequence parallelism",
+       [](json& j) { tp_overlap(j, 8, 2, false); }, "parallel.tp_comm_overlap", "--sequence-parallel",
+       [](json& j) { tp_overlap(j, 8, 2); }},
+      {"tp_comm_overlap inside one NVLink domain",
+       [](json& j) { tp_overlap(j, 16, 2); },  // TP 16 over 2 nodes of 8
+       "parallel.tp_comm_overlap", "one NVLink domain", [](json& j) { tp_overlap(j, 8, 4); }},
+      {"tp_comm_overlap needs NVLink, not PCIe",
+       [](json& j) {
+         j["cluster"]["preset"] = "l40s-pcie";
+         tp_overlap(j, 2, 8);
+       },
+       "parallel.tp_comm_overlap", "NVLink domain",
+       [](json& j) {
+         j["cluster"]["preset"] = "l40s-pcie";
+         tp_overlap(j, 2, 8);
+         j["parallel"]["tp_comm_overlap"] = false;
+       }},
+      {"tp_comm_overlap across NVL72 trays needs TE 2.2",
+       [](json& j) { nvl72_tp8_overlap(j, "2.1.0"); }, "parallel.tp_comm_overlap", "from TE 2.2 on",
+       [](json& j) { nvl72_tp8_overlap(j, "2.2.0"); }},
   };
   for (const auto& r : rules) {
     DYNAMIC_SECTION(r.name) {
@@ -662,4 +699,16 @@ TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
       REQUIRE_NOTHROW(sc = load_scenario_file(std::string(HCPSIM_SOURCE_DIR "/scenarios/") + f));
     }
   }
+}
+
+TEST_CASE("tp_comm_overlap with TP 1 warns and is turned off", "[model][validate]") {
+  json j = base();
+  j["parallel"]["tp_comm_overlap"] = true;
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  CHECK_FALSE(o.scenario.parallel.tp_comm_overlap);
+  bool warned = false;
+  for (const auto& w : o.scenario.warnings) warned = warned || w.find("tp_comm_overlap has no effect") != std::string::npos;
+  CHECK(warned);
 }
