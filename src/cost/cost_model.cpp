@@ -418,7 +418,8 @@ double CostModel::compute_time_s(const Op& op) const {
   double t = 0;
   switch (op.compute_class) {
     case ComputeClass::Gemm:
-      t = op.flops / (gemm_peak_ * params_.gemm.at(op.flops)) * gemm_sm_margin_factor(op.gemm_sm_margin, gpu_.sm_count);
+      t = op.flops / (gemm_peak_ * params_.gemm.at(op.gemm_whole_flops > 0 ? op.gemm_whole_flops : op.flops)) *
+          gemm_sm_margin_factor(op.gemm_sm_margin, gpu_.sm_count);
       break;
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).

@@ -54,11 +54,9 @@ void CollectiveMember::run_stage(const IndexedPlan& ix, size_t stage) {
   OpState* self = &rank_->ops[static_cast<size_t>(op_)];
   std::vector<sg4::CommPtr> sends, receives;
   const std::vector<int32_t>& mine = ix.sends[stage][me];
-  // NCCL's CTAs beside a kernel running on this GPU now move slower (rules/interference.hpp).
-  // Userbuffers' comm kernels run on SMs of their own (rules/tp_comm_overlap.hpp): not slowed so.
-  const bool own_sms = rank_->program->ops[static_cast<size_t>(op_)].userbuffers;
-  const double slowdown =
-      own_sms ? 1.0 : rank_->comm_slowdown_now(ctx_->options->interference, std::max<int64_t>(1, ix.plan.choice.channels));
+  // NCCL's CTAs beside the kernels running when it was launched move slower, at every stage
+  // (GpuActor::start_collective; rules/interference.hpp).
+  const double slowdown = self->comm_slowdown;
   for (int32_t f : mine) {
     const PlannedFlow& flow = ix.plan.stages[stage].flows[static_cast<size_t>(f)];
     sg4::CommPtr put = inbox_of(static_cast<size_t>(flow.to))->put_init(self, wire_bytes(flow.bytes));

@@ -37,6 +37,7 @@ struct OpState {
   int32_t member = -1;                           // collectives: this rank's position in the group
   double send_rate_cap_Bps = 0;                  // SendRecv: NCCL's p2p rate for the send (0: none)
   int64_t send_channels = 1;                     // SendRecv: NCCL's p2p channels for the send
+  double comm_slowdown = 1;                      // collectives: decided when the op starts, kept for every stage
 };
 
 // A collective plan with, per stage and member, the flows it sends and how many it receives.

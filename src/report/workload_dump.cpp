@@ -18,7 +18,8 @@ std::string op_details(const Workload& w, const Op& op) {
     s += to_string(op.compute_class);
     if (op.compute_class == ComputeClass::Gemm)
       s += " " + std::to_string(op.gemm.m) + "x" + std::to_string(op.gemm.n) + "x" +
-           std::to_string(op.gemm.k) + (op.gemm_sm_margin ? " sm_margin" + std::to_string(op.gemm_sm_margin) : "");
+           std::to_string(op.gemm.k) + (op.gemm_sm_margin ? " sm_margin" + std::to_string(op.gemm_sm_margin) : "") +
+           (op.userbuffers ? " userbuffers" : "");
     if (op.compute_class == ComputeClass::Attention) {
       const AttentionShape& a = op.attn;
       s += " b" + std::to_string(a.batch) + " " + std::to_string(a.sq) + "x" +
@@ -37,6 +38,7 @@ std::string op_details(const Workload& w, const Op& op) {
     s += " " + g.name + "#" + std::to_string(op.group) + "(" + std::to_string(g.ranks.size()) + ")";
   }
   s += fmt(" msg=%.4g", op.message_bytes) + " tag=" + std::to_string(op.tag);
+  if (op.userbuffers) s += " userbuffers";
   return s;
 }
 
@@ -95,6 +97,7 @@ nlohmann::json op_json(const Op& op) {
     j["bytes"] = op.bytes;
     if (op.compute_class == ComputeClass::Gemm) j["gemm"] = {op.gemm.m, op.gemm.n, op.gemm.k};
     if (op.gemm_sm_margin) j["gemm_sm_margin"] = op.gemm_sm_margin;
+    if (op.gemm_whole_flops > 0) j["gemm_whole_flops"] = op.gemm_whole_flops;
     if (op.compute_class == ComputeClass::Attention)
       j["attention"] = {{"batch", op.attn.batch},       {"sq", op.attn.sq},
                         {"skv", op.attn.skv},           {"heads_q", op.attn.heads_q},
@@ -112,6 +115,7 @@ nlohmann::json op_json(const Op& op) {
     }
     if (op.group >= 0) j["group"] = op.group;
   }
+  if (op.userbuffers) j["userbuffers"] = true;
   return j;
 }
 

@@ -12,9 +12,11 @@
 //    of the TP ring and the next one comes from the previous (one direction); copy-engine
 //    transfers (use_ce), one SM for the signal, no SM margin.
 //  - pipeline: proj_fprop, fc2_fprop (the reduce-scatter after a row-parallel GEMM).
-//    CommOverlapBase::split_overlap_rs: the GEMM split along its rows into num_splits = 4 chunks;
-//    after chunk i a userbuffers reduce-scatter of that chunk's output runs on num_sm = 16 SMs
-//    beside chunk i + 1; the GEMM runs on the SMs less those 16 (set_sm_margin).
+//    CommOverlapBase::split_overlap_rs: the weight split along its output features into
+//    num_splits = 4 chunks (each chunk's output [T, h / 4]); after chunk i a userbuffers
+//    reduce-scatter of that chunk's output (strided into each rank's [T / TP, h]) runs on
+//    num_sm = 16 SMs beside chunk i + 1; the chunks rotate over up to 3 compute streams; the GEMM
+//    runs on the SMs less those 16 (set_sm_margin).
 //  - bulk: qkv_dgrad, fc1_dgrad (the all-gather of the saved input under the dgrad GEMM) and
 //    qkv_wgrad, fc1_wgrad (the reduce-scatter of dgrad under the wgrad GEMM), num_sm = 16 with the
 //    SM margin: the same overlap the NCCL path makes asynchronously, the GEMM on fewer SMs.
@@ -63,10 +65,10 @@ inline UserbufferCounts userbuffer_counts(bool te_2_7_or_newer) {
   return te_2_7_or_newer ? UserbufferCounts{8, 4} : UserbufferCounts{6, 4};
 }
 
-// Rows of chunk `i` of `n` when a GEMM of `rows` rows is split (the last takes the remainder).
-inline int64_t chunk_rows(int64_t rows, int64_t n, int64_t i) {
-  const int64_t base = rows / n;
-  return i + 1 < n ? base : rows - base * (n - 1);
+// Size of chunk `i` of `n` when a GEMM dimension of `size` is split (the last takes the remainder).
+inline int64_t chunk_size(int64_t size, int64_t n, int64_t i) {
+  const int64_t base = size / n;
+  return i + 1 < n ? base : size - base * (n - 1);
 }
 
 }  // namespace hcpsim::rules

@@ -106,6 +106,16 @@ CommRouteTable comm_routes(const Workload& w, const CommFabric& fabric, std::spa
       for (const Op& op : p.ops) {
         if (op.kind != OpKind::Comm) continue;
         const auto key = std::tuple{phase, p.rank, op.id};
+        if (op.pattern == CommPattern::SendRecv && op.userbuffers) {  // the copy engines, not NCCL
+          if (op.send_peer < 0) continue;
+          CommRoute r;
+          r.algorithm = "copy_engine";
+          r.protocol = "userbuffers";
+          r.stages = r.flows = 1;
+          r.summary = "userbuffers copy engine, at the links' rate";
+          out.emplace(key, r);
+          continue;
+        }
         if (op.pattern == CommPattern::SendRecv) {
           if (op.send_peer < 0) continue;
           const bool known = op.group >= 0 && static_cast<size_t>(op.group) < w.groups.size();
@@ -125,7 +135,10 @@ CommRouteTable comm_routes(const Workload& w, const CommFabric& fabric, std::spa
         if (it == collectives.end())
           it = collectives.emplace(ckey, route_of(plan_comm_op(op, w.groups.at(static_cast<size_t>(op.group)), ctx)))
                    .first;
-        out.emplace(key, it->second);
+        CommRoute r = it->second;
+        if (op.userbuffers)  // timed as NCCL's plan, run by userbuffers' kernels on SMs of their own
+          r.summary = "userbuffers, timed as " + r.summary;
+        out.emplace(key, std::move(r));
       }
     }
   }

@@ -13,6 +13,7 @@ TimeShares& TimeShares::operator+=(const TimeShares& o) {
   elementwise_s += o.elementwise_s;
   comm_s += o.comm_s;
   attention_placement_s += o.attention_placement_s;
+  userbuffers_gemm_s += o.userbuffers_gemm_s;
   return *this;
 }
 
@@ -20,6 +21,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
                        double span_s, bool (*include)(OpArea), const CostModel& cost) {
   double busy[3] = {0, 0, 0};  // by ComputeClass
   double placement = 0;        // attention seconds x placement spread
+  double userbuffers = 0;      // GEMM seconds under TE's TP overlap
   std::vector<Interval> kernels;
   const std::vector<Op>& ops = programs.at(rank).ops;
   for (const OpRecord& r : t.ops) {
@@ -28,6 +30,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
     if (op.kind != OpKind::Compute || !include(op.area) || !(r.end_s > r.start_s)) continue;
     busy[static_cast<int>(op.compute_class)] += r.end_s - r.start_s;
     if (op.compute_class == ComputeClass::Attention) placement += (r.end_s - r.start_s) * cost.placement_spread(op);
+    if (op.compute_class == ComputeClass::Gemm && op.userbuffers) userbuffers += r.end_s - r.start_s;
     kernels.emplace_back(r.start_s, r.end_s);
   }
   const double covered = std::min(span_s, total_length_s(interval_union(kernels)));
@@ -38,6 +41,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
   s.attention_s = busy[static_cast<int>(ComputeClass::Attention)] * k;
   s.elementwise_s = busy[static_cast<int>(ComputeClass::Elementwise)] * k;
   s.attention_placement_s = placement * k;
+  s.userbuffers_gemm_s = userbuffers * k;
   s.comm_s = std::max(0.0, span_s - (sum > 0 ? covered : 0));
   return s;
 }
@@ -61,6 +65,9 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
          "(which blocks share an SM is the die's and the launch's, but for the second fill's probed lead; measured "
          "launches lie within or near the range: calibrate/RESULTS.md, eighteenth and nineteenth runs)"});
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
+  add("TP overlap (userbuffers)", shares.userbuffers_gemm_s,
+      {kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "
+                                 "splits or runs on 16 fewer SMs (docs/simulation.md)"});
   add("memory-bound kernels", shares.elementwise_s, evidence("elementwise", 0.5, "no evidence recorded"));
   add("communication", shares.comm_s,
       {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "

@@ -43,6 +43,8 @@ struct SweepSpec {
                                               RecomputeGranularity::Full};
   bool recompute_lightest_fitting = false;
   SweepSequenceParallel sequence_parallel = SweepSequenceParallel::Auto;
+  // TE's TP overlap to try on every layout of TP > 1 (false, true or both); absent: the scenario's.
+  std::optional<std::vector<bool>> tp_comm_overlap;
 };
 
 // The keys the section may have.

@@ -315,20 +315,20 @@ void check_tp_comm_overlap(Ctx& c) {
     c.sink.error("parallel.tp_comm_overlap", "true on GPUs joined by PCIe",
                  "TE's userbuffers move the TP chunks between GPUs of one NVLink domain",
                  "set tp_comm_overlap to false");
-  else if (c.tp() > cl.gpus_per_node)
+  else if (cl.gpus_per_node % c.tp() != 0)  // TP groups are consecutive ranks: inside a node iff TP divides it
     c.sink.error("parallel.tp_comm_overlap",
-                 "TP " + to_string(c.tp()) + " spans " + to_string(c.tp() / std::max<int64_t>(1, cl.gpus_per_node)) +
-                     " nodes of " + to_string(cl.gpus_per_node) + " GPUs",
-                 "TE's userbuffers run inside one NVLink domain, never over the inter-node fabric",
-                 "keep tensor_model_parallel_size <= " + to_string(cl.gpus_per_node) + ", or set tp_comm_overlap to false");
-  else if (cl.intra_node.kind == IntraNodeKind::NVLDomain && c.tp() > kNvlTrayGpus &&
+                 "TP " + to_string(c.tp()) + " groups do not fit the nodes of " + to_string(cl.gpus_per_node) +
+                     " GPUs: some span two nodes",
+                 "TE's userbuffers run inside one NVLink domain, never over the inter-node fabric (gpus_per_node % TP == 0)",
+                 "use a TP that divides " + to_string(cl.gpus_per_node) + ", or set tp_comm_overlap to false");
+  else if (cl.intra_node.kind == IntraNodeKind::NVLDomain && kNvlTrayGpus % c.tp() != 0 &&
            c.sc.software.transformer_engine_version < Version{2, 2, 0})
     c.sink.error("parallel.tp_comm_overlap",
                  "TP " + to_string(c.tp()) + " across compute trays of an NVLink rack with Transformer Engine " +
                      c.sc.software.transformer_engine_version.str(),
                  "userbuffers reach GPUs of other trays (multi-node NVLink fabric handles) from TE 2.2 on; before, "
                  "only the " + to_string(kNvlTrayGpus) + " GPUs of one tray",
-                 "use transformer_engine_version 2.2.0 or newer, or TP <= " + to_string(kNvlTrayGpus));
+                 "use transformer_engine_version 2.2.0 or newer, or a TP dividing " + to_string(kNvlTrayGpus));
   c.warn("tp_comm_overlap is modelled from Transformer Engine's userbuffers schedule and defaults, not measured (no "
          "multi-GPU timing yet; docs/simulation.md)");
 }

@@ -18,6 +18,7 @@ struct Layout {
   std::vector<int64_t> hcp;  // a2a+p2p only
   int64_t mbs = 1;
   RecomputeGranularity recompute = RecomputeGranularity::None;
+  std::optional<bool> tp_overlap;  // set where the sweep tries TE's TP overlap; absent: the scenario's
 };
 
 std::string layout_key(const Layout& l) {
@@ -25,7 +26,7 @@ std::string layout_key(const Layout& l) {
   if (l.cp > 1) k += std::string("-") + to_string(l.comm);
   if (!l.hcp.empty()) k += "-" + std::to_string(l.hcp[0]) + "x" + std::to_string(l.hcp[1]);
   if (l.pp > 1) k += "-pp" + std::to_string(l.pp) + (l.vpp > 1 ? "v" + std::to_string(l.vpp) : "");
-  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute);
+  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute) + (l.tp_overlap.value_or(false) ? "-ub" : "");
 }
 
 std::string layout_label(const Layout& l, bool show_mbs) {
@@ -36,6 +37,7 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (l.pp > 1) s += " x PP" + std::to_string(l.pp) + (l.vpp > 1 ? " (v" + std::to_string(l.vpp) + ")" : "");
   if (show_mbs) s += " mbs" + std::to_string(l.mbs);
   if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
+  if (l.tp_overlap.value_or(false)) s += " + TP overlap";
   return s;
 }
 
@@ -69,6 +71,7 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
     p.erase("overlap_p2p_comm");
   }
   p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
+  if (l.tp_overlap) p["tp_comm_overlap"] = *l.tp_overlap;
   if (l.tp == 1) p.erase("tp_comm_overlap");  // no TP collectives: the switch has nothing to overlap
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
@@ -251,6 +254,13 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
   const int64_t world = base.cluster.world_size();
   const std::vector<CpCommType> all_comm = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A, CpCommType::A2AP2P};
   const std::vector<CpCommType> comms = spec.comm_types.value_or(all_comm);
+  // The settings of TE's TP overlap to try: the sweep's list, or the scenario's (off: left out of
+  // the candidates' documents, which then read as before the switch existed).
+  std::vector<std::optional<bool>> overlaps;
+  if (spec.tp_comm_overlap)
+    for (bool o : *spec.tp_comm_overlap) overlaps.push_back(o);
+  else
+    overlaps.push_back(base.parallel.tp_comm_overlap ? std::optional<bool>(true) : std::nullopt);
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
     for (int64_t pp : spec.pp.value_or(default_pp_sizes(base, tp))) {
       for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp, pp))) {
@@ -262,11 +272,15 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
               if (s[0] * s[1] == cp) splits.push_back(s);
           }
           for (const auto& split : splits)
-            for (int64_t vpp : spec.vpp.value_or(default_vpp_sizes(base, pp))) {
-              if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
-              const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1, base.training.recompute_granularity};
-              b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world, base.training.recompute_granularity);
-            }
+            for (int64_t vpp : spec.vpp.value_or(default_vpp_sizes(base, pp)))
+              for (const std::optional<bool> overlap : overlaps) {
+                if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
+                if (tp == 1 && overlap.value_or(false)) continue;  // no TP collectives to overlap
+                const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
+                               base.training.recompute_granularity, overlap};
+                b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
+                                    base.training.recompute_granularity);
+              }
           if (cp == 1) break;  // without CP the transport does not matter: one candidate
         }
       }

@@ -56,9 +56,14 @@ int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
   return id;
 }
 
-int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin) {
+// A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.
+int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin,
+                const GemmShape* whole = nullptr) {
   const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
-  b.program().ops[id].gemm_sm_margin = sm_margin;
+  Op& op = b.program().ops[id];
+  op.gemm_sm_margin = sm_margin;
+  op.userbuffers = d.ub;
+  if (whole) op.gemm_whole_flops = 2.0 * double(whole->m) * double(whole->n) * double(whole->k);
   return id;
 }
 
@@ -77,7 +82,7 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
                                                     c.tp_next, c.tp_prev, shard_bytes, shard_bytes, c.tp_group));
   for (int64_t i = 0; i < n; ++i) {
     if (i > 0) b.wait(Stream::Compute, shard[size_t(i - 1)]);
-    gemm_on(b, chunk_what(gemm, i), {chunk_rows(g.m, n, i), g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::RingExchange));
+    gemm_on(b, chunk_what(gemm, i), {chunk_size(g.m, n, i), g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::RingExchange), &g);
   }
 }
 
@@ -92,8 +97,9 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
 }
 
 // Row-parallel linear: [T, in/t] x [in/t, h], then reduce-scatter (SP) or all-reduce.
-// Userbuffers' pipeline (split_overlap_rs): the GEMM in 4 chunks of rows on the SMs its
-// reduce-scatter kernels leave, each chunk's output reduce-scattered beside the next chunk.
+// Userbuffers' pipeline (split_overlap_rs): the GEMM in 4 chunks of h / 4 output features on the
+// SMs its reduce-scatter kernels leave, each chunk's [T, h / 4] output reduce-scattered beside the
+// next chunk.
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
@@ -106,10 +112,10 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
   const int64_t n = overlap_splits(TpOverlapMethod::Pipeline, d.t);
   int32_t reduced = -1;
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t rows = chunk_rows(g.m, n, i);
-    gemm_on(b, chunk_what(gemm, i), {rows, g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::Pipeline));
+    const int64_t features = chunk_size(g.n, n, i);
+    gemm_on(b, chunk_what(gemm, i), {g.m, features, g.k}, d, gemm_sm_margin(TpOverlapMethod::Pipeline), &g);
     reduced = by_userbuffers(b, b.collective(Stream::NcclTp, Stream::Compute, std::string(comm) + ".chunk" + std::to_string(i),
-                                             CommPattern::ReduceScatter, c.tp_group, double(rows) / double(d.t) * d.h * d.e));
+                                             CommPattern::ReduceScatter, c.tp_group, d.sp_tokens * double(features) * d.e));
   }
   b.wait(Stream::Compute, reduced);  // the comm stream runs them in order: the last one ends last
 }

@@ -89,6 +89,9 @@ struct Op {
   double bytes = 0;  // device-memory traffic (read + write)
   GemmShape gemm;          // when compute_class == Gemm
   int64_t gemm_sm_margin = 0;  // Gemm: SMs it runs without, held by userbuffers' comm kernels (rules/tp_comm_overlap.hpp)
+  // Gemm: a chunk of a GEMM of these FLOPs (0: not a chunk), which takes that GEMM's efficiency:
+  // TE runs the chunks on up to 3 streams, so one chunk's tail runs beside the next one's start.
+  double gemm_whole_flops = 0;
   AttentionShape attn;     // when compute_class == Attention
   ElementwiseKind elementwise = ElementwiseKind::Copy;  // when compute_class == Elementwise
 
@@ -105,10 +108,11 @@ struct Op {
   double message_bytes = 0;
   double recv_bytes = 0;   // SendRecv only
   int64_t tag = 0;
-  // Moved by TE's userbuffers (parallel.tp_comm_overlap): a ring-exchange send by the copy engines,
-  // a reduce-scatter or all-gather by comm kernels on SMs the GEMM beside it gave up. Neither waits
-  // for the SMs a kernel holds (no interference slowdown) and a send is not held to NCCL's p2p
-  // channels: it runs at what the links carry (rules/tp_comm_overlap.hpp).
+  // Part of TE's userbuffers overlap (parallel.tp_comm_overlap; rules/tp_comm_overlap.hpp). A comm
+  // op: a ring-exchange send by the copy engines, a reduce-scatter or all-gather by comm kernels on
+  // SMs the GEMM beside it gave up; neither waits for the SMs a kernel holds (no interference
+  // slowdown) and a send is not held to NCCL's p2p channels: it runs at what the links carry. A
+  // GEMM: a chunk or a GEMM beside them (its time is a band part of its own, run/uncertainty.hpp).
   bool userbuffers = false;
 };
 

@@ -424,6 +424,18 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"tp_comm_overlap inside one NVLink domain",
        [](json& j) { tp_overlap(j, 16, 2); },  // TP 16 over 2 nodes of 8
        "parallel.tp_comm_overlap", "one NVLink domain", [](json& j) { tp_overlap(j, 8, 4); }},
+      {"tp_comm_overlap: no TP group across two nodes",
+       [](json& j) {
+         j["cluster"]["gpus_per_node"] = 6;  // 24 GPUs; TP 4: ranks 4-7 on nodes 0 and 1
+         j["training"]["global_batch_size"] = 6;
+         tp_overlap(j, 4, 2);
+       },
+       "parallel.tp_comm_overlap", "gpus_per_node % TP == 0",
+       [](json& j) {
+         j["cluster"]["gpus_per_node"] = 6;
+         j["training"]["global_batch_size"] = 6;
+         tp_overlap(j, 2, 2);
+       }},
       {"tp_comm_overlap needs NVLink, not PCIe",
        [](json& j) {
          j["cluster"]["preset"] = "l40s-pcie";

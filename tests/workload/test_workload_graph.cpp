@@ -206,81 +206,98 @@ TEST_CASE("workload build time at 1024 and 8192 ranks", "[.][perf]") {
 }
 
 TEST_CASE("tp_comm_overlap: TE's userbuffers schedule, work unchanged", "[model][workload]") {
-  // TP 4 with SP, TE's defaults (rules/tp_comm_overlap.hpp): qkv and fc1 forward and the fc2 and
-  // proj dgrad run as a ring exchange (4 GEMM chunks of T/4 rows, 3 sends of the [T/4, h] shard to
-  // the next TP rank, chunk i waiting for send i-1); proj and fc2 forward in 4 chunks, each
-  // followed by the reduce-scatter of its [T/4, h] output (a [T/16, h] shard per rank) and on 16
-  // fewer SMs; qkv and fc1 dgrad and wgrad on 16 fewer SMs beside their bulk all-gather and
-  // reduce-scatter. Tokens T = 8192 / 2 (CP 2), h = 4096.
-  Shape sh{.tp = 4, .cp = 2, .seq = 8192, .kind = WorkloadKind::Layer};
-  Scenario off = make_scenario(sh);
-  Scenario on = off;
-  on.parallel.tp_comm_overlap = true;
-  const Workload w_off = build_workload(off), w = build_workload(on);
-  check_pairing(w, w.layer);
-  const double T = 4096, h = 4096, e = 2;
-  for (const RankProgram& p : w.layer) {
-    // The same GEMM FLOPs as without the overlap.
-    REQUIRE(gemm_flops(p, Phase::Forward) == Approx(gemm_flops(w_off.layer[size_t(p.rank)], Phase::Forward)));
-    REQUIRE(gemm_flops(p, Phase::Backward) == Approx(gemm_flops(w_off.layer[size_t(p.rank)], Phase::Backward)));
-    const int32_t next = (p.rank % 4 + 1) % 4 + p.rank / 4 * 4;  // TP ranks are consecutive
-    std::map<std::string, std::vector<const Op*>> chunks, sends, reductions;
-    for (const Op& op : p.ops) {
-      const std::string& l = op.label;
-      const size_t cut = l.rfind('.');
-      const std::string base = l.substr(0, cut);
-      if (op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute && contains(l, ".chunk"))
-        chunks[base].push_back(&op);
-      if (op.kind == OpKind::Comm && op.pattern == CommPattern::SendRecv && contains(l, ".ring")) {
-        REQUIRE(op.userbuffers);
-        REQUIRE(op.send_peer == next);
-        REQUIRE(op.message_bytes == T / 4 * h * e);
-        sends[base].push_back(&op);
-      }
-      if (op.kind == OpKind::Comm && op.pattern == CommPattern::ReduceScatter && contains(l, ".chunk"))
-        reductions[base].push_back(&op);
-    }
-    for (const char* ring : {"layer.fwd.qkv_gemm", "layer.fwd.fc1_gemm", "layer.bwd.fc2_dgrad", "layer.bwd.proj_dgrad"}) {
-      CAPTURE(ring);
-      REQUIRE(chunks[ring].size() == 4);
-      REQUIRE(sends[ring].size() == 3);
-      for (size_t i = 0; i < 4; ++i) {
-        REQUIRE(chunks[ring][i]->gemm.m == int64_t(T) / 4);
-        REQUIRE(chunks[ring][i]->gemm_sm_margin == 0);
-        if (i > 0) {
-          const std::vector<int32_t>& deps = chunks[ring][i]->deps;
-          REQUIRE(std::find(deps.begin(), deps.end(), sends[ring][i - 1]->id) != deps.end());
+  // TP t with SP, TE's defaults (rules/tp_comm_overlap.hpp): qkv and fc1 forward and the fc2 and
+  // proj dgrad run as a ring exchange (t GEMM chunks of T/t rows, t - 1 sends of the [T/t, h] shard
+  // to the next TP rank, chunk i waiting for send i-1, chunk 0 for none); proj and fc2 forward in 4
+  // chunks of h/4 output features, each followed by the reduce-scatter of its [T, h/4] output (a
+  // [T/t, h/4] shard per rank) and on 16 fewer SMs, the residual add waiting for the last; qkv and
+  // fc1 dgrad and wgrad on 16 fewer SMs beside their bulk all-gather and reduce-scatter.
+  // Tokens T = 8192 / 2 (CP 2), h = 4096. Full recompute re-runs the overlapped forward.
+  for (int64_t tp : {2, 4})
+    for (RecomputeGranularity recompute : {RecomputeGranularity::None, RecomputeGranularity::Full}) {
+      CAPTURE(tp, to_string(recompute));
+      Shape sh{.tp = tp, .cp = 2, .seq = 8192, .kind = WorkloadKind::Layer, .recompute = recompute};
+      Scenario off = make_scenario(sh);
+      Scenario on = off;
+      on.parallel.tp_comm_overlap = true;
+      const Workload w_off = build_workload(off), w = build_workload(on);
+      check_pairing(w, w.layer);
+      const double T = 4096, h = 4096, e = 2, t = double(tp);
+      for (const RankProgram& p : w.layer) {
+        // The same GEMM FLOPs as without the overlap.
+        REQUIRE(gemm_flops(p, Phase::Forward) == Approx(gemm_flops(w_off.layer[size_t(p.rank)], Phase::Forward)));
+        REQUIRE(gemm_flops(p, Phase::Backward) == Approx(gemm_flops(w_off.layer[size_t(p.rank)], Phase::Backward)));
+        const int32_t next = int32_t((p.rank % tp + 1) % tp + p.rank / tp * tp);  // TP ranks are consecutive
+        std::map<std::string, std::vector<const Op*>> chunks, sends, reductions;
+        std::map<std::string, const Op*> by_label;
+        for (const Op& op : p.ops) {
+          const std::string& l = op.label;
+          by_label[l] = &op;
+          const std::string base = l.substr(0, l.rfind('.'));
+          if (op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute && contains(l, ".chunk"))
+            chunks[base].push_back(&op);
+          if (op.kind == OpKind::Comm && op.pattern == CommPattern::SendRecv && contains(l, ".ring")) {
+            REQUIRE(op.userbuffers);
+            REQUIRE(op.send_peer == next);
+            REQUIRE(op.message_bytes == T / t * h * e);
+            sends[base].push_back(&op);
+          }
+          if (op.kind == OpKind::Comm && op.pattern == CommPattern::ReduceScatter && contains(l, ".chunk"))
+            reductions[base].push_back(&op);
+        }
+        const size_t n = size_t(tp);
+        for (const char* ring : {"layer.fwd.qkv_gemm", "layer.fwd.fc1_gemm", "layer.bwd.fc2_dgrad", "layer.bwd.proj_dgrad"}) {
+          CAPTURE(ring);
+          REQUIRE(chunks[ring].size() == n);
+          REQUIRE(sends[ring].size() == n - 1);
+          for (size_t i = 0; i < n; ++i) {
+            REQUIRE(chunks[ring][i]->gemm.m == int64_t(T / t));
+            REQUIRE(chunks[ring][i]->gemm_sm_margin == 0);
+            const std::vector<int32_t>& deps = chunks[ring][i]->deps;
+            for (size_t j = 0; j + 1 < n; ++j) {
+              const bool waits = std::find(deps.begin(), deps.end(), sends[ring][j]->id) != deps.end();
+              REQUIRE(waits == (i > 0 && j == i - 1));  // chunk i on the shard send i-1 delivered
+            }
+          }
+        }
+        for (const auto& [gemm, rs, add] :
+             {std::tuple{"layer.fwd.proj_gemm", "layer.fwd.tp_rs_proj", "layer.fwd.residual_add_attn"},
+              std::tuple{"layer.fwd.fc2_gemm", "layer.fwd.tp_rs_fc2", "layer.fwd.residual_add_mlp"}}) {
+          CAPTURE(gemm);
+          REQUIRE(chunks[gemm].size() == 4);
+          REQUIRE(reductions[rs].size() == 4);
+          for (size_t i = 0; i < 4; ++i) {
+            REQUIRE(chunks[gemm][i]->gemm_sm_margin == 16);
+            REQUIRE(chunks[gemm][i]->gemm.n == int64_t(h) / 4);
+            REQUIRE(chunks[gemm][i]->gemm.m == int64_t(T));
+            REQUIRE(reductions[rs][i]->message_bytes == T / t * h / 4 * e);
+            REQUIRE(reductions[rs][i]->userbuffers);
+            // Issued after its own chunk (the issuing stream's last op), not after the next one.
+            REQUIRE(std::find(reductions[rs][i]->deps.begin(), reductions[rs][i]->deps.end(), chunks[gemm][i]->id) !=
+                    reductions[rs][i]->deps.end());
+          }
+          const std::vector<int32_t>& deps = by_label.at(add)->deps;  // the residual add needs the whole output
+          REQUIRE(std::find(deps.begin(), deps.end(), reductions[rs][3]->id) != deps.end());
+        }
+        for (const Op& op : p.ops) {
+          const bool bulk_gemm = op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute &&
+                                 (contains(op.label, "bwd.qkv_") || contains(op.label, "bwd.fc1_"));
+          if (bulk_gemm) REQUIRE(op.gemm_sm_margin == 16);
+          if (op.kind == OpKind::Comm && (contains(op.label, "_input_ag") || contains(op.label, "_dgrad_rs")))
+            REQUIRE(op.userbuffers);
+        }
+        if (recompute == RecomputeGranularity::Full) {  // the re-run forward is overlapped as the forward is
+          int64_t rerun_chunks = 0;
+          for (const Op& op : p.ops)
+            rerun_chunks += op.recompute && contains(op.label, "qkv_gemm.chunk") && op.compute_class == ComputeClass::Gemm;
+          REQUIRE(rerun_chunks == tp);
         }
       }
-    }
-    for (const auto& [gemm, rs] : {std::pair{"layer.fwd.proj_gemm", "layer.fwd.tp_rs_proj"},
-                                   std::pair{"layer.fwd.fc2_gemm", "layer.fwd.tp_rs_fc2"}}) {
-      CAPTURE(gemm);
-      REQUIRE(chunks[gemm].size() == 4);
-      REQUIRE(reductions[rs].size() == 4);
-      double shards = 0;
-      for (size_t i = 0; i < 4; ++i) {
-        REQUIRE(chunks[gemm][i]->gemm_sm_margin == 16);
-        REQUIRE(reductions[rs][i]->userbuffers);
-        // Issued after its own chunk (the issuing stream's last op), not after the next one.
-        REQUIRE(std::find(reductions[rs][i]->deps.begin(), reductions[rs][i]->deps.end(), chunks[gemm][i]->id) !=
-                reductions[rs][i]->deps.end());
-        shards += reductions[rs][i]->message_bytes;
+      // Without the switch nothing is split or moved by userbuffers.
+      for (const Op& op : w_off.layer[0].ops) {
+        REQUIRE_FALSE(op.userbuffers);
+        REQUIRE(op.gemm_sm_margin == 0);
+        REQUIRE_FALSE(contains(op.label, ".chunk"));
       }
-      REQUIRE(shards == Approx(T / 4 * h * e));  // the whole [T, h] reduce-scattered over 4 ranks
     }
-    for (const Op& op : p.ops) {
-      const bool bulk_gemm = op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute &&
-                             (contains(op.label, "bwd.qkv_") || contains(op.label, "bwd.fc1_"));
-      if (bulk_gemm) REQUIRE(op.gemm_sm_margin == 16);
-      if (op.kind == OpKind::Comm && (contains(op.label, "_input_ag") || contains(op.label, "_dgrad_rs")))
-        REQUIRE(op.userbuffers);
-    }
-  }
-  // Without the switch nothing is split or moved by userbuffers.
-  for (const Op& op : w_off.layer[0].ops) {
-    REQUIRE_FALSE(op.userbuffers);
-    REQUIRE(op.gemm_sm_margin == 0);
-    REQUIRE_FALSE(contains(op.label, ".chunk"));
-  }
 }
