@@ -206,3 +206,37 @@ TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a ke
   REQUIRE(reduce_scatter_s(true, true) == Approx(reduce_scatter_s(true, false)).epsilon(1e-9));
   REQUIRE(reduce_scatter_s(true, false) == Approx(nccl_alone_s).epsilon(1e-9));  // same plan, same links
 }
+
+TEST_CASE("execute: a collective keeps the slowdown it started with for all its stages", "[simulator][simgrid]") {
+  // An 8-rank ring all-gather (several stages) on NCCL's plan, alone, with a GEMM already running
+  // (comm_slowdown 2 from its launch) and with the GEMM issued right after it (its CTAs resident
+  // first: comm_shared_slowdown 1.5, kept while the GEMM runs on). NCCL's kernel keeps its CTAs
+  // for every stage, so the factor decided at launch holds for all of them: with S the time its
+  // rate caps give the stages and L what latency adds (unscaled), alone = S + L, before = 2 S + L,
+  // after = 1.5 S + L, and (before - alone) = 2 (after - alone). The 10 ms GEMM outlasts it.
+  enum class Kernel { None, Before, After };
+  auto run = [&](Kernel kernel) {
+    PhaseData p(8);
+    p.groups.push_back({"tp", {0, 1, 2, 3, 4, 5, 6, 7}});
+    int32_t ag = -1;
+    for (int32_t r = 0; r < 8; ++r) {
+      ProgramBuilder b;
+      if (kernel == Kernel::Before) b.add(gemm_op(), 10e-3);
+      ag = b.collective(CommPattern::AllGather, 0, 1024.0 * 1024, 1, {}, Stream::NcclTp);
+      if (kernel == Kernel::After) b.add(gemm_op(), 10e-3);
+      p.set(r, b);
+    }
+    const std::vector<PhaseData> phases{p};
+    ExecuteInput in = make_input(kNode, {.tp = 8}, phases,
+                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}},
+                                                   .comm_shared_slowdown = {{{1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
+                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
+                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}}}}});
+    in.nccl_node = nccl_node(kNode);
+    const Timeline t = simulate(in);
+    return record(t, 0, 0, ag).end_s - record(t, 0, 0, ag).start_s;
+  };
+  const double alone_s = run(Kernel::None), before_s = run(Kernel::Before), after_s = run(Kernel::After);
+  REQUIRE(before_s > alone_s);
+  REQUIRE(before_s - alone_s == Approx(2 * (after_s - alone_s)).epsilon(1e-6));
+}

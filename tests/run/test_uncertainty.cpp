@@ -102,3 +102,23 @@ TEST_CASE("uncertainty: a part whose band is the prediction's own counts as inde
   b.components[1].relative = 0.05;
   CHECK(ratio_band(a, b) == Approx(std::sqrt(0.000001 + (0.1 * 0.05) * (0.1 * 0.05))));
 }
+
+TEST_CASE("uncertainty: GEMMs under TE's TP overlap are one more part, at its stated margin", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("gemm", 0.02, "gemm fit");
+  // 10 s of GEMMs, 6 of them split or on the SM margin by userbuffers: the GEMM part (10 x 0.02)
+  // and the overlap's (6 x 0.07), sqrt(0.02^2 + (0.6 x 0.07)^2) = sqrt(0.0004 + 0.001764).
+  TimeShares shares{0, 10, 0, 0};
+  shares.userbuffers_gemm_s = 6;
+  const Uncertainty u = uncertainty_of(shares, p, 10.0, 0);
+  CHECK(kTpOverlapStatedRelative == Approx((132.0 / 116.0 - 1) / 2).epsilon(0.02));  // half the 16-SM margin's cost
+  CHECK(u.relative == Approx(std::sqrt(0.0004 + 0.6 * 0.6 * kTpOverlapStatedRelative * kTpOverlapStatedRelative)));
+  REQUIRE(u.components.size() == 2);
+  CHECK(u.components[0].what == "TP overlap (userbuffers)");
+  CHECK(u.components[0].share == Approx(0.6));
+  // It scales and adds with the rest of the shares (composition of layers and micro batches).
+  CHECK(shares.scaled(2).userbuffers_gemm_s == 12);
+  TimeShares sum = shares;
+  sum += shares;
+  CHECK(sum.userbuffers_gemm_s == 12);
+}

@@ -36,7 +36,8 @@ TEST_CASE("sweep section: every dimension read", "[sweep]") {
   const SweepSpec s = parse_sweep_spec(json::parse(R"({
       "tensor_model_parallel_size": [1, 2], "context_parallel_size": [4, 16],
       "cp_comm_type": ["a2a", "a2a+p2p"], "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],
-      "micro_batch_size": [1, 2], "recompute_granularity": ["none", "full"], "sequence_parallel": false})"),
+      "micro_batch_size": [1, 2], "recompute_granularity": ["none", "full"], "sequence_parallel": false,
+      "tp_comm_overlap": [false, true]})"),
                                        sink);
   REQUIRE(sink.empty());
   CHECK(*s.tp == std::vector<int64_t>{1, 2});
@@ -47,6 +48,7 @@ TEST_CASE("sweep section: every dimension read", "[sweep]") {
   CHECK(s.recompute == std::vector<RecomputeGranularity>{RecomputeGranularity::None, RecomputeGranularity::Full});
   CHECK_FALSE(s.recompute_lightest_fitting);
   CHECK(s.sequence_parallel == SweepSequenceParallel::Off);
+  CHECK(*s.tp_comm_overlap == std::vector<bool>{false, true});
 }
 
 TEST_CASE("sweep section: an empty one leaves every dimension to the defaults", "[sweep]") {
@@ -61,13 +63,15 @@ TEST_CASE("sweep section: an empty one leaves every dimension to the defaults", 
   CHECK(s.recompute == std::vector<RecomputeGranularity>{RecomputeGranularity::None, RecomputeGranularity::Selective,
                                                          RecomputeGranularity::Full});
   CHECK(s.sequence_parallel == SweepSequenceParallel::Auto);
+  CHECK_FALSE(s.tp_comm_overlap);
 }
 
 TEST_CASE("sweep section: each bad value reported at its path", "[sweep]") {
   const auto d = errors_of(json::parse(R"({
       "tensor_model_parallel_size": 2, "context_parallel_size": [4, 0, 4],
       "cp_comm_type": ["a2a", "ulyses"], "hierarchical_context_parallel_sizes": [[8, 2, 1]],
-      "recompute_granularity": "some", "sequence_parallel": "yes", "tp": [1]})"));
+      "recompute_granularity": "some", "sequence_parallel": "yes", "tp": [1],
+      "tp_comm_overlap": [true, "on", true]})"));
   CHECK(has_error_at(d, "sweep.tensor_model_parallel_size"));  // not a list
   CHECK(has_error_at(d, "sweep.context_parallel_size[1]"));    // not positive
   CHECK(has_error_at(d, "sweep.context_parallel_size[2]"));    // repeated
@@ -76,7 +80,9 @@ TEST_CASE("sweep section: each bad value reported at its path", "[sweep]") {
   CHECK(has_error_at(d, "sweep.recompute_granularity"));
   CHECK(has_error_at(d, "sweep.sequence_parallel"));
   CHECK(has_error_at(d, "sweep.tp"));  // unknown key
-  CHECK(d.size() == 8);
+  CHECK(has_error_at(d, "sweep.tp_comm_overlap[1]"));  // not a boolean
+  CHECK(has_error_at(d, "sweep.tp_comm_overlap[2]"));  // repeated
+  CHECK(d.size() == 10);
 }
 
 TEST_CASE("sweep section: a scenario may carry one, and a broken one makes it invalid", "[sweep]") {

@@ -220,3 +220,28 @@ TEST_CASE("sweep bounds narrow the space, and the digest tells sweeps apart", "[
   CHECK(s.digest == seed_space(spec).digest);
   CHECK(s.digest != seed_space().digest);
 }
+
+TEST_CASE("sweep.tp_comm_overlap tries TE's TP overlap on and off where TP > 1", "[sweep]") {
+  // TP 1 and 2, CP 4, a2a, no recompute, mbs 1: TP 1 has no TP collectives, so one candidate
+  // (its document without the switch); TP 2 two, the overlap's with key suffix "-ub", label
+  // "+ TP overlap" and the switch in its document, which validates (SP is on at TP > 1).
+  SweepSpec spec;
+  spec.tp = std::vector<int64_t>{1, 2};
+  spec.cp = std::vector<int64_t>{4};
+  spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
+  spec.recompute = {RecomputeGranularity::None};
+  spec.micro_batch_sizes = std::vector<int64_t>{1};
+  spec.pp = std::vector<int64_t>{1};
+  spec.tp_comm_overlap = std::vector<bool>{false, true};
+  const SweepSpace s = seed_space(spec);
+  REQUIRE(s.candidates.size() == 3);
+  CHECK(s.candidates[0].key == "tp1-cp4-a2a-mbs1-none");
+  CHECK_FALSE(s.candidates[0].input["parallel"].contains("tp_comm_overlap"));
+  CHECK(s.candidates[1].key == "tp2-cp4-a2a-mbs1-none");
+  CHECK(s.candidates[1].input["parallel"]["tp_comm_overlap"] == false);
+  CHECK(s.candidates[2].key == "tp2-cp4-a2a-mbs1-none-ub");
+  CHECK(s.candidates[2].label == "TP2 + a2a CP4 + TP overlap");
+  REQUIRE(s.candidates[2].scenario);
+  CHECK(s.candidates[2].scenario->parallel.tp_comm_overlap);
+  CHECK_FALSE(s.candidates[1].scenario->parallel.tp_comm_overlap);
+}
