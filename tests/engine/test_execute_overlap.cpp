@@ -11,6 +11,15 @@ namespace {
 
 const ClusterSpec kNode = make_cluster({.nodes = 1, .nics_per_node = 0});
 
+// A transfer slowed by `beside` at every channel count and class when launched beside a running
+// kernel, by `shared` when launched just before one (rules/interference.hpp); kernels not slowed.
+InterferenceModel comm_slowdowns(double beside, double shared) {
+  InterferenceModel m;
+  for (auto& row : m.comm_slowdown) row.fill(beside);
+  for (auto& row : m.comm_shared_slowdown) row.fill(shared);
+  return m;
+}
+
 // A GEMM kernel (interference class 0); its seconds are given where it is added.
 Op gemm_op() {
   Op gemm;
@@ -141,10 +150,7 @@ TEST_CASE("execute: a transfer that starts beside a running kernel moves at its 
     p.set(1, r1);
     const std::vector<PhaseData> phases{p};  // outlives `in`, which views it
     ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
-                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}},
-                                                   .comm_shared_slowdown = {{{1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
-                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
-                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}}}}});
+                                 {.interference = comm_slowdowns(2, 1.5)});
     in.nccl_node = nccl_node(kNode);
     const Timeline t = simulate(in);
     return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
@@ -174,7 +180,7 @@ TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a ke
     p.set(1, r1);
     const std::vector<PhaseData> phases{p};
     ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
-                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+                                 {.interference = comm_slowdowns(2, 1)});
     in.nccl_node = nccl_node(kNode);
     const Timeline t = simulate(in);
     return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
@@ -195,7 +201,7 @@ TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a ke
     }
     const std::vector<PhaseData> phases{p};
     ExecuteInput in = make_input(kNode, {.tp = 2}, phases,
-                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}}}});
+                                 {.interference = comm_slowdowns(2, 1)});
     in.nccl_node = nccl_node(kNode);
     const Timeline t = simulate(in);
     const int32_t op = beside_kernel ? 1 : 0;
@@ -228,10 +234,7 @@ TEST_CASE("execute: a collective keeps the slowdown it started with for all its 
     }
     const std::vector<PhaseData> phases{p};
     ExecuteInput in = make_input(kNode, {.tp = 8}, phases,
-                                 {.interference = {.comm_slowdown = {{{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}}},
-                                                   .comm_shared_slowdown = {{{1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
-                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5},
-                                                                             {1.5, 1.5, 1.5, 1.5, 1.5, 1.5}}}}});
+                                 {.interference = comm_slowdowns(2, 1.5)});
     in.nccl_node = nccl_node(kNode);
     const Timeline t = simulate(in);
     return record(t, 0, 0, ag).end_s - record(t, 0, 0, ag).start_s;
