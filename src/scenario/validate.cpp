@@ -329,6 +329,9 @@ void check_tp_comm_overlap(Ctx& c) {
                  "userbuffers reach GPUs of other trays (multi-node NVLink fabric handles) from TE 2.2 on; before, "
                  "only the " + to_string(kNvlTrayGpus) + " GPUs of one tray",
                  "use transformer_engine_version 2.2.0 or newer, or a TP dividing " + to_string(kNvlTrayGpus));
+  if (cl.gpu.compute_capability < 90)
+    c.warn("tp_comm_overlap on " + cl.gpu.name + ": TE's initialize_ub needs CUDA multicast (Hopper and newer with "
+           "NVSwitch) unless UB_SKIPMC=1 is set, which falls back to CUDA IPC; hcpsim times both alike");
   c.warn("tp_comm_overlap is modelled from Transformer Engine's userbuffers schedule and defaults, not measured (no "
          "multi-GPU timing yet; docs/simulation.md)");
 }

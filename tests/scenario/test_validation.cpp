@@ -724,3 +724,21 @@ TEST_CASE("tp_comm_overlap with TP 1 warns and is turned off", "[model][validate
   for (const auto& w : o.scenario.warnings) warned = warned || w.find("tp_comm_overlap has no effect") != std::string::npos;
   CHECK(warned);
 }
+
+TEST_CASE("tp_comm_overlap says it is not measured, and on A100 that userbuffers need multicast", "[model][validate]") {
+  json j = base();
+  tp_overlap(j, 2, 16);
+  auto warned = [](const Outcome& o, const char* part) {
+    for (const auto& w : o.scenario.warnings)
+      if (w.find(part) != std::string::npos) return true;
+    return false;
+  };
+  const Outcome h100 = parse(j);
+  REQUIRE(h100.valid);
+  CHECK(warned(h100, "not measured"));
+  CHECK_FALSE(warned(h100, "multicast"));
+  j["cluster"]["preset"] = "dgx-a100";
+  const Outcome a100 = parse(j);
+  REQUIRE(a100.valid);
+  CHECK(warned(a100, "multicast"));
+}
