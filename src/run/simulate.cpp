@@ -1,6 +1,8 @@
 #include "run/simulate.hpp"
+
 #include "run/comm_routes.hpp"
 #include "common/strprintf.hpp"
+#include "rules/host_launch.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -103,6 +105,17 @@ std::string fold_of(const Timeline& t, int32_t phase) {
 
 }  // namespace
 
+std::optional<std::string> host_bound_warning(const RankProgram& layer, double layer_s, const std::string& gpu_name) {
+  const double launches = double(layer.ops.size());  // every kernel and every NCCL call is one launch
+  if (launches <= 0 || !(layer_s > 0)) return std::nullopt;
+  const double per_launch_s = layer_s / launches, host_s = rules::host_launch_s(gpu_name);
+  if (per_launch_s >= host_s) return std::nullopt;
+  return strprintf("the layer's %.0f launches (kernels and NCCL calls) take %.1f us each on the GPU on average, less "
+                   "than the %.1f us of CPU PyTorch alone spends to launch one on %s (TransformerEngine issue #2053): "
+                   "this step is likely bound by the host, which hcpsim does not simulate; its times are a lower bound",
+                   launches, per_launch_s * 1e6, host_s * 1e6, rules::grace_host(gpu_name) ? "Grace" : "an x86 host");
+}
+
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt) {
   return simulate_scenario(sc, opt, nullptr);
 }
@@ -171,6 +184,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 
   const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
                                               [](OpArea) { return true; }, cost);
+  if (const auto w_host = host_bound_warning(w.layer.at(size_t(slowest)), res.layer.forward_s + res.layer.backward_s,
+                                             sc.cluster.gpu.name))
+    res.scenario.warnings.push_back(*w_host);
   res.uncertainty = uncertainty_of(layer_shares, cost.params(), res.layer.forward_s + res.layer.backward_s, 0);
   const std::string what = sc.workload == WorkloadKind::Attention ? "core attention" : "one transformer layer";
   const PhaseRecord& layer_phase = t.phases.at(kLayerPhase);

@@ -41,4 +41,9 @@ struct SimulationArtifacts {
 };
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep);
 
+// A warning when the layer (`layer`: one rank's program, `layer_s`: its forward plus backward
+// time) launches its kernels and NCCL calls faster, on average, than the host can issue one on a
+// machine with `gpu_name`'s CPU (rules/host_launch.hpp); nothing otherwise.
+std::optional<std::string> host_bound_warning(const RankProgram& layer, double layer_s, const std::string& gpu_name);
+
 }  // namespace hcpsim

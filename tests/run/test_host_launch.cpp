@@ -1,0 +1,36 @@
+// The host-bound warning (rules/host_launch.hpp): a layer whose launches are shorter on the GPU,
+// on average, than the CPU time PyTorch needs to launch one is flagged; the arithmetic by hand.
+#include <catch2/catch.hpp>
+
+#include "run/simulate.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+RankProgram program_of(int ops) {
+  RankProgram p;
+  p.ops.resize(static_cast<size_t>(ops));
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("host-bound warning: launches shorter than the host's time per launch", "[run]") {
+  const RankProgram layer = program_of(100);
+  // x86 host, 13.48 us a launch: 100 launches in 1 ms are 10 us each (flagged), in 2 ms 20 us (not).
+  const auto fast = host_bound_warning(layer, 1e-3, "H100-SXM-80GB");
+  REQUIRE(fast);
+  CHECK(fast->find("100 launches") != std::string::npos);
+  CHECK(fast->find("10.0 us each") != std::string::npos);
+  CHECK(fast->find("13.5 us") != std::string::npos);
+  CHECK_FALSE(host_bound_warning(layer, 2e-3, "H100-SXM-80GB"));
+  // Grace (a GB200 superchip's GPU), 33.17 us a launch: 20 us each is flagged, 40 us is not.
+  const auto grace = host_bound_warning(layer, 2e-3, "B200-in-GB200-186GB");
+  REQUIRE(grace);
+  CHECK(grace->find("on Grace") != std::string::npos);
+  CHECK_FALSE(host_bound_warning(layer, 4e-3, "B200-in-GB200-186GB"));
+  // Nothing to say about an empty program or a zero time.
+  CHECK_FALSE(host_bound_warning(program_of(0), 1e-3, "H100-SXM-80GB"));
+  CHECK_FALSE(host_bound_warning(layer, 0, "H100-SXM-80GB"));
+}
