@@ -55,8 +55,14 @@ void CollectiveMember::run_stage(const IndexedPlan& ix, size_t stage) {
   std::vector<sg4::CommPtr> sends, receives;
   const std::vector<int32_t>& mine = ix.sends[stage][me];
   // NCCL's CTAs beside the kernels running when it was launched move slower, at every stage
-  // (GpuActor::start_collective; rules/interference.hpp).
-  const double slowdown = self->comm_slowdown;
+  // (GpuActor::start_collective; rules/interference.hpp); a kernel started since then shares the
+  // GPU with CTAs resident first: at least the shared slowdown. Userbuffers: neither.
+  const bool userbuffers = rank_->program->ops[static_cast<size_t>(op_)].userbuffers;
+  const double slowdown =
+      userbuffers ? 1.0
+                  : std::max(self->comm_slowdown,
+                             rank_->comm_shared_slowdown_beside_running(ctx_->options->interference,
+                                                                        std::max<int64_t>(1, ix.plan.choice.channels)));
   for (int32_t f : mine) {
     const PlannedFlow& flow = ix.plan.stages[stage].flows[static_cast<size_t>(f)];
     sg4::CommPtr put = inbox_of(static_cast<size_t>(flow.to))->put_init(self, wire_bytes(flow.bytes));

@@ -84,6 +84,14 @@ struct RankState {
     }
     return s;
   }
+  // The slowdown of a transfer of `channels` whose CTAs were resident before the kernels running
+  // now started (they share the GPU with it): comm_shared_slowdown of their classes, 1 for none.
+  double comm_shared_slowdown_beside_running(const InterferenceModel& m, int64_t channels) const {
+    double s = 1;
+    for (int c = 0; c < kInterferenceClasses; ++c)
+      if (computing[static_cast<size_t>(c)] > 0) s = std::max(s, comm_shared_slowdown(m, c, channels));
+    return s;
+  }
 };
 
 struct PhaseState {

@@ -16,8 +16,11 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
     a["class"] = to_string(op.compute_class);
     a["flops"] = op.flops;
     a["bytes"] = op.bytes;
-    if (op.compute_class == ComputeClass::Gemm)
+    if (op.compute_class == ComputeClass::Gemm) {
       a["gemm_mnk"] = {op.gemm.m, op.gemm.n, op.gemm.k};
+      if (op.gemm_sm_margin) a["gemm_sm_margin"] = op.gemm_sm_margin;
+      if (op.gemm_whole_flops > 0) a["gemm_whole_flops"] = op.gemm_whole_flops;
+    }
     if (op.compute_class == ComputeClass::Attention)
       a["attention"] = {{"sq", op.attn.sq}, {"skv", op.attn.skv}, {"heads_q", op.attn.heads_q},
                         {"heads_kv", op.attn.heads_kv}, {"mask", to_string(op.attn.mask)}};
@@ -34,6 +37,7 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
       a["group_size"] = g.ranks.size();
     }
   }
+  if (op.userbuffers) a["userbuffers"] = true;
   return a;
 }
 

@@ -71,7 +71,11 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
     p.erase("overlap_p2p_comm");
   }
   p["sequence_parallel"] = sequence_parallel_for(spec, l.tp);
-  if (l.tp_overlap) p["tp_comm_overlap"] = *l.tp_overlap;
+  // The overlap setting only where it differs from the scenario's: a candidate equal to the
+  // scenario keeps its document, and so its digest (a resumed sweep does not re-run it).
+  const nlohmann::json* given = p.contains("tp_comm_overlap") ? &p["tp_comm_overlap"] : nullptr;
+  const bool base_overlap = given && given->is_boolean() && given->get<bool>();
+  if (l.tp_overlap && *l.tp_overlap != base_overlap) p["tp_comm_overlap"] = *l.tp_overlap;
   if (l.tp == 1) p.erase("tp_comm_overlap");  // no TP collectives: the switch has nothing to overlap
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
@@ -261,6 +265,8 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
     for (bool o : *spec.tp_comm_overlap) overlaps.push_back(o);
   else
     overlaps.push_back(base.parallel.tp_comm_overlap ? std::optional<bool>(true) : std::nullopt);
+  // TP 1 has no TP collectives: one candidate, whatever the settings listed.
+  const std::vector<std::optional<bool>> no_tp_overlap{std::nullopt};
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
     for (int64_t pp : spec.pp.value_or(default_pp_sizes(base, tp))) {
       for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp, pp))) {
@@ -273,9 +279,8 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
           }
           for (const auto& split : splits)
             for (int64_t vpp : spec.vpp.value_or(default_vpp_sizes(base, pp)))
-              for (const std::optional<bool> overlap : overlaps) {
+              for (const std::optional<bool> overlap : tp == 1 ? no_tp_overlap : overlaps) {
                 if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
-                if (tp == 1 && overlap.value_or(false)) continue;  // no TP collectives to overlap
                 const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
                                base.training.recompute_granularity, overlap};
                 b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,

@@ -243,3 +243,42 @@ TEST_CASE("execute: a collective keeps the slowdown it started with for all its 
   REQUIRE(before_s > alone_s);
   REQUIRE(before_s - alone_s == Approx(2 * (after_s - alone_s)).epsilon(1e-6));
 }
+
+TEST_CASE("execute: a kernel started during a collective slows its later stages by the shared factor",
+          "[simulator][simgrid]") {
+  // A ring all-gather of 7 ranks (0, 2..7) launched with no kernel running (factor 1). On rank 0
+  // a 10 ms GEMM starts partway through it, once rank 1's message (sent after rank 1's 0.1 ms
+  // kernel) has arrived. NCCL's CTAs were resident first: the stages after that run at the shared
+  // slowdown (1.5), the ones before at full speed, so the call takes longer than alone and less
+  // than 1.5 x alone. (Without the GEMM, rank 1's message changes nothing on the ring's links.)
+  constexpr double kAgBytes = 32.0 * 1024 * 1024;
+  auto run = [&](bool late_gemm) {
+    PhaseData p(8);
+    p.groups.push_back({"ring7", {0, 2, 3, 4, 5, 6, 7}});
+    int32_t ag = -1;
+    for (int32_t r = 0; r < 8; ++r) {
+      ProgramBuilder b;
+      if (r == 1) {
+        const int32_t k = b.compute(0.1e-3, Stream::Cp);
+        b.sendrecv(0, -1, 1024, 7, {k});
+      } else {
+        const int32_t id = b.collective(CommPattern::AllGather, 0, kAgBytes, 1, {}, Stream::NcclTp);
+        if (r == 0) {
+          ag = id;
+          const int32_t got = b.sendrecv(-1, 1, 1024, 7);
+          if (late_gemm) b.add([&] { Op g = gemm_op(); g.deps = {got}; return g; }(), 10e-3);
+        }
+      }
+      p.set(r, b);
+    }
+    const std::vector<PhaseData> phases{p};
+    ExecuteInput in = make_input(kNode, {.tp = 8}, phases, {.interference = comm_slowdowns(2, 1.5)});
+    in.nccl_node = nccl_node(kNode);
+    const Timeline t = simulate(in);
+    return record(t, 0, 0, ag).end_s - record(t, 0, 0, ag).start_s;
+  };
+  const double alone_s = run(false), late_s = run(true);
+  CHECK(alone_s > 0.3e-3);  // the GEMM starts (at about 0.1 ms) well before the call ends
+  CHECK(late_s > alone_s * 1.01);
+  CHECK(late_s < alone_s * 1.5);
+}

@@ -705,7 +705,8 @@ TEST_CASE("all_gather with cuDNN warns where its bottom-right backward is not me
 
 TEST_CASE("the shipped scenarios are valid", "[model][validate]") {
   for (const char* f : {"seed-a-hcp.json", "seed-b-tp2-a2a.json", "seed-c-p2p.json", "llama70b-h200-256k.json",
-                        "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json"}) {
+                        "gb200-nvl72-a2a72.json", "oversubscribed-hcp.json", "hf-config-example.json",
+                        "llama405b-128k-tp8-cp16-pp16.json", "llama70b-16k-tp8-tp-overlap.json"}) {
     DYNAMIC_SECTION(f) {
       Scenario sc;
       REQUIRE_NOTHROW(sc = load_scenario_file(std::string(HCPSIM_SOURCE_DIR "/scenarios/") + f));

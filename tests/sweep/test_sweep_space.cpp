@@ -238,10 +238,21 @@ TEST_CASE("sweep.tp_comm_overlap tries TE's TP overlap on and off where TP > 1",
   CHECK(s.candidates[0].key == "tp1-cp4-a2a-mbs1-none");
   CHECK_FALSE(s.candidates[0].input["parallel"].contains("tp_comm_overlap"));
   CHECK(s.candidates[1].key == "tp2-cp4-a2a-mbs1-none");
-  CHECK(s.candidates[1].input["parallel"]["tp_comm_overlap"] == false);
+  CHECK_FALSE(s.candidates[1].input["parallel"].contains("tp_comm_overlap"));  // as the scenario: same digest
   CHECK(s.candidates[2].key == "tp2-cp4-a2a-mbs1-none-ub");
   CHECK(s.candidates[2].label == "TP2 + a2a CP4 + TP overlap");
   REQUIRE(s.candidates[2].scenario);
   CHECK(s.candidates[2].scenario->parallel.tp_comm_overlap);
   CHECK_FALSE(s.candidates[1].scenario->parallel.tp_comm_overlap);
+  CHECK(s.candidates[1].digest == seed_space([&] {
+                                    SweepSpec without = spec;
+                                    without.tp_comm_overlap.reset();
+                                    return without;
+                                  }()).candidates[1].digest);
+  // Listing only the overlap keeps the TP 1 layout (nothing to overlap there), once.
+  spec.tp_comm_overlap = std::vector<bool>{true};
+  const SweepSpace on = seed_space(spec);
+  REQUIRE(on.candidates.size() == 2);
+  CHECK(on.candidates[0].key == "tp1-cp4-a2a-mbs1-none");
+  CHECK(on.candidates[1].key == "tp2-cp4-a2a-mbs1-none-ub");
 }
