@@ -56,7 +56,8 @@ void CollectiveMember::run_stage(const IndexedPlan& ix, size_t stage) {
   const std::vector<int32_t>& mine = ix.sends[stage][me];
   // NCCL's CTAs beside the kernels running when it was launched move slower, at every stage
   // (GpuActor::start_collective; rules/interference.hpp); a kernel started since then shares the
-  // GPU with CTAs resident first: at least the shared slowdown. Userbuffers: neither.
+  // GPU with CTAs resident first: at least the shared slowdown. Userbuffers' comm kernels run on
+  // SMs of their own (rules/tp_comm_overlap.hpp): neither.
   const bool userbuffers = rank_->program->ops[static_cast<size_t>(op_)].userbuffers;
   const double slowdown =
       userbuffers ? 1.0

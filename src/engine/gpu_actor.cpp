@@ -106,11 +106,11 @@ void GpuActor::start_sendrecv(const Op& op, OpState& s) {
 
 void GpuActor::start_collective(const Op& op, OpState& s) {
   // NCCL's kernel is launched now and keeps its CTAs for every stage: how much the kernels beside
-  // it slow it is decided here, as for a send (rules/interference.hpp). Userbuffers' comm kernels
-  // run on SMs of their own (rules/tp_comm_overlap.hpp): not slowed so.
+  // it slow it is decided here, as for a send (rules/interference.hpp; CollectiveMember::run_stage
+  // applies it).
   const CollectiveInstance& c = phase_->instances[static_cast<size_t>(s.instance)];
   const int64_t channels = c.plan ? std::max<int64_t>(1, c.plan->plan.choice.channels) : 1;
-  s.comm_slowdown = op.userbuffers ? 1.0 : rank_->comm_slowdown_now(ctx_->options->interference, channels);
+  s.comm_slowdown = rank_->comm_slowdown_now(ctx_->options->interference, channels);
   sg4::ExecPtr bell = sg4::this_actor::exec_init(0);
   sg4::Actor::create("coll", sg4::this_actor::get_host(), CollectiveMember(ctx_, phase_, rank_, op.id, s.member, bell));
   pending_.push_back({bell, Waiting::Bell, op.id});

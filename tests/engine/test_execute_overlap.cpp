@@ -20,6 +20,16 @@ InterferenceModel comm_slowdowns(double beside, double shared) {
   return m;
 }
 
+// Seconds op `op` of rank 0 takes when `p` runs alone on one node laid out as `layout`, under NCCL's
+// model (its rate caps) and the interference `m`.
+double rank0_op_s(const PhaseData& p, const RankLayout& layout, const InterferenceModel& m, int32_t op) {
+  const std::vector<PhaseData> phases{p};  // outlives `in`, which views it
+  ExecuteInput in = make_input(kNode, layout, phases, {.interference = m});
+  in.nccl_node = nccl_node(kNode);
+  const Timeline t = simulate(in);
+  return record(t, 0, 0, op).end_s - record(t, 0, 0, op).start_s;
+}
+
 // A GEMM kernel (interference class 0); its seconds are given where it is added.
 Op gemm_op() {
   Op gemm;
@@ -148,12 +158,7 @@ TEST_CASE("execute: a transfer that starts beside a running kernel moves at its 
     r1.sendrecv(-1, 0, kBytes, 1);
     p.set(0, r0);
     p.set(1, r1);
-    const std::vector<PhaseData> phases{p};  // outlives `in`, which views it
-    ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
-                                 {.interference = comm_slowdowns(2, 1.5)});
-    in.nccl_node = nccl_node(kNode);
-    const Timeline t = simulate(in);
-    return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
+    return rank0_op_s(p, {.cp = 2}, comm_slowdowns(2, 1.5), send);
   };
   const double alone_s = run(Kernel::None), beside_s = run(Kernel::Before), shared_s = run(Kernel::After);
   REQUIRE(alone_s > kNvlinkLatencyS + kBytes / kNvlinkBytesPerS);  // the cap, not the link, binds
@@ -178,12 +183,7 @@ TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a ke
     r1.program.ops[static_cast<size_t>(recv)].userbuffers = true;
     p.set(0, r0);
     p.set(1, r1);
-    const std::vector<PhaseData> phases{p};
-    ExecuteInput in = make_input(kNode, {.cp = 2}, phases,
-                                 {.interference = comm_slowdowns(2, 1)});
-    in.nccl_node = nccl_node(kNode);
-    const Timeline t = simulate(in);
-    return record(t, 0, 0, send).end_s - record(t, 0, 0, send).start_s;
+    return rank0_op_s(p, {.cp = 2}, comm_slowdowns(2, 1), send);
   };
   REQUIRE(send_s(false) == Approx(kNvlinkLatencyS + kBytes / kNvlinkBytesPerS).epsilon(1e-9));
   REQUIRE(send_s(true) == Approx(kNvlinkLatencyS + kBytes / kNvlinkBytesPerS).epsilon(1e-9));
@@ -199,13 +199,8 @@ TEST_CASE("execute: a userbuffers transfer moves at the link's rate, beside a ke
       b.program.ops[static_cast<size_t>(rs)].userbuffers = userbuffers;
       p.set(r, b);
     }
-    const std::vector<PhaseData> phases{p};
-    ExecuteInput in = make_input(kNode, {.tp = 2}, phases,
-                                 {.interference = comm_slowdowns(2, 1)});
-    in.nccl_node = nccl_node(kNode);
-    const Timeline t = simulate(in);
     const int32_t op = beside_kernel ? 1 : 0;
-    return record(t, 0, 0, op).end_s - record(t, 0, 0, op).start_s;
+    return rank0_op_s(p, {.tp = 2}, comm_slowdowns(2, 1), op);
   };
   const double nccl_alone_s = reduce_scatter_s(false, false);
   REQUIRE(reduce_scatter_s(false, true) > 1.5 * nccl_alone_s);  // NCCL's CTAs wait for the GEMM's SMs
@@ -232,12 +227,7 @@ TEST_CASE("execute: a collective keeps the slowdown it started with for all its 
       if (kernel == Kernel::After) b.add(gemm_op(), 10e-3);
       p.set(r, b);
     }
-    const std::vector<PhaseData> phases{p};
-    ExecuteInput in = make_input(kNode, {.tp = 8}, phases,
-                                 {.interference = comm_slowdowns(2, 1.5)});
-    in.nccl_node = nccl_node(kNode);
-    const Timeline t = simulate(in);
-    return record(t, 0, 0, ag).end_s - record(t, 0, 0, ag).start_s;
+    return rank0_op_s(p, {.tp = 8}, comm_slowdowns(2, 1.5), ag);
   };
   const double alone_s = run(Kernel::None), before_s = run(Kernel::Before), after_s = run(Kernel::After);
   REQUIRE(before_s > alone_s);
@@ -271,11 +261,7 @@ TEST_CASE("execute: a kernel started during a collective slows its later stages 
       }
       p.set(r, b);
     }
-    const std::vector<PhaseData> phases{p};
-    ExecuteInput in = make_input(kNode, {.tp = 8}, phases, {.interference = comm_slowdowns(2, 1.5)});
-    in.nccl_node = nccl_node(kNode);
-    const Timeline t = simulate(in);
-    return record(t, 0, 0, ag).end_s - record(t, 0, 0, ag).start_s;
+    return rank0_op_s(p, {.tp = 8}, comm_slowdowns(2, 1.5), ag);
   };
   const double alone_s = run(false), late_s = run(true);
   CHECK(alone_s > 0.3e-3);  // the GEMM starts (at about 0.1 ms) well before the call ends
