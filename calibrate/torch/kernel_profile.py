@@ -45,6 +45,7 @@ import threading
 import time
 
 import hcpcal_torch as H
+from json_out import write_json  # complete or not at all
 
 torch = None
 F = None
@@ -167,10 +168,7 @@ def power_limit_w():
 
 
 def write(o, doc):
-    tmp = o.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1)
-    os.replace(tmp, o.out)
+    write_json(o.out, doc)
 
 
 def run_geometry(o, doc):

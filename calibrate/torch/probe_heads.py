@@ -14,12 +14,12 @@ count through the SM count.
 Writes JSON {tool, argv, gpu, sms, records: [{backend, seq, heads, mask, pass, median_s, ...}]}.
 """
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hcpcal_torch as H  # noqa: E402  (its timer and SDPA call)
+from json_out import write_json  # noqa: E402  (complete or not at all)
 import kernel_profile as KP  # noqa: E402  (its CUPTI kernel records)
 
 
@@ -98,10 +98,7 @@ def main(argv):
             del s
     doc = {"tool": "probe_heads.py", "argv": argv[1:], "gpu": props.name, "sms": props.multi_processor_count,
            "torch": torch.__version__, "records": records}
-    tmp = o.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1)
-    os.replace(tmp, o.out)
+    write_json(o.out, doc)
     return 0
 
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""probe_repeat: is one attention launch's time the same on fresh inputs, and in a fresh process?
+
+FlashAttention-2's causal forwards of 133-192 CTAs (a few SMs run two) measured 92.5 us in one
+process and 110.5 us in another (2432 tokens, 8 heads; calibrate/RESULTS.md, twentieth run), each
+within 1 % over its 20 launches, while the block-placement probe put a launch of that many blocks
+the same way every time. This probe separates what could differ between two processes: for each
+--shapes entry (tokens x heads, causal, no GQA) it makes --repeats fresh input sets, each after an
+allocation of a drawn size (0-64 MiB, seeded by --seed) that moves the inputs' addresses, and
+times every set with hcpcal_torch's timer (warm-up to the sustained clock, 20 launches back to
+back); with --rounds, every set again in turn, and with --same-values, copies of one set's values
+at other addresses. Run it in several processes: a time that follows the set within one process is the
+inputs' addresses (how their lines fall on L2's slices and HBM's channels); one that changes only
+between processes is not.
+
+    python3 calibrate/torch/probe_repeat.py --shapes 2432x8,2432x9 --repeats 6 --seed 1 --out r.json
+
+Writes JSON {tool, argv, gpu, sms, torch, records: [{seq, heads, repeat, pad_bytes, q_ptr, k_ptr,
+v_ptr, round, same_values, median_s, min_s, max_s, sm_clock_mhz, ...}]}.
+"""
+import argparse
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hcpcal_torch as H  # noqa: E402  (its timer and SDPA call)
+from json_out import write_json  # noqa: E402  (complete or not at all)
+
+
+def shapes_of(text):
+    out = []
+    for part in text.split(","):
+        seq, _, heads = part.partition("x")
+        out.append((int(seq), int(heads)))
+    return out
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="probe_repeat", description=__doc__.splitlines()[0])
+    p.add_argument("--backend", choices=["flash", "cudnn"], default="flash")
+    p.add_argument("--shapes", required=True, help="tokens x heads, comma-separated: 2432x8,1536x14")
+    p.add_argument("--repeats", type=int, default=6, help="fresh input sets per shape (default 6)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="times every set in turn this many times (default 1): a set whose time holds over rounds "
+                        "is timed by what it is, not by when")
+    p.add_argument("--same-values", action="store_true",
+                   help="sets 1.. are copies of set 0 in fresh allocations: the same values at other addresses")
+    p.add_argument("--seed", type=int, default=0, help="seeds the padding sizes (default 0)")
+    p.add_argument("--out", required=True)
+    o = p.parse_args(argv[1:])
+    if o.repeats < 1 or o.rounds < 1:
+        p.error("--repeats and --rounds: at least 1")
+
+    import torch
+    import torch.nn.functional as F
+    H.torch, H.F = torch, F
+    opts = H.parse_args(["-n", "20", "-w", "1", "--timed-ms", "200", "--warmup-ms", "200"])
+    timer = H.Timer(opts)
+    gen = torch.Generator(device="cuda").manual_seed(1234 + o.seed)
+    draw = random.Random(o.seed)
+    props = torch.cuda.get_device_properties(0)
+    records = []
+    for seq, heads in shapes_of(o.shapes):
+        c = H.AttnCase(f"s{seq}_causal_h{heads}", seq, seq, heads, heads, True)
+        sets, pads = [], []
+        for r in range(o.repeats):
+            pad_bytes = draw.randrange(0, 64 << 20, 4096)
+            pads.append(torch.empty(pad_bytes, dtype=torch.uint8, device="cuda") if pad_bytes else None)
+            if o.same_values and sets:  # set 0's values in fresh allocations: only the addresses differ
+                sets.append({n: x.detach().clone().requires_grad_(x.requires_grad)
+                             for n, x in sets[0].items() if torch.is_tensor(x)})
+            else:
+                sets.append(H.make_attn_set(c, gen, False))
+            sets[-1]["pad_bytes"] = pad_bytes
+        for rnd in range(o.rounds):  # every set once a round: a set's time against the GPU's state
+            for r, s in enumerate(sets):
+                with H.sdpa_context(o.backend):
+                    t = timer.measure(lambda i: H.attn_call(s, c, "causal", False), opts.iters)
+                q, k, v = (s[n].data_ptr() for n in ("q", "k", "v"))
+                records.append({"backend": o.backend, "seq": seq, "heads": heads, "mask": "causal", "pass": "fwd",
+                                "repeat": r, "round": rnd, "same_values": o.same_values, "pad_bytes": s["pad_bytes"],
+                                "q_ptr": q, "k_ptr": k, "v_ptr": v, **t})
+                print(f"{o.backend} s{seq} h{heads:3} set {r} round {rnd}: {t['median_s'] * 1e6:8.2f} us "
+                      f"[{t['min_s'] * 1e6:.1f}-{t['max_s'] * 1e6:.1f}] q {q:#x} k {k:#x} v {v:#x}", flush=True)
+        del sets, pads
+    doc = {"tool": "probe_repeat.py", "argv": argv[1:], "gpu": props.name, "sms": props.multi_processor_count,
+           "torch": torch.__version__, "records": records}
+    write_json(o.out, doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
