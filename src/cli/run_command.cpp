@@ -141,7 +141,8 @@ int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt)
     emit(opt, result_to_json(r).dump(2) + "\n");
     return kExitOk;
   }
-  std::string text = format_scenario_summary(in.scenario) + format_result(r) + format_memory(r.memory);
+  // The result's scenario: the input's, with what the simulation found to warn of (a host-bound step).
+  std::string text = format_scenario_summary(r.scenario) + format_result(r) + format_memory(r.memory);
   emit(opt, text);
   return kExitOk;
 }

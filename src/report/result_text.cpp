@@ -1,5 +1,7 @@
 #include "report/result_text.hpp"
 
+#include "rules/host_launch.hpp"
+
 #include <algorithm>
 #include "common/strprintf.hpp"
 
@@ -20,6 +22,17 @@ std::string band_text(const Uncertainty& u) {
          " of the time at \u00b1" + f("%.1f%%", 100 * c.relative) + ": " + c.basis + ")";
 }
 
+// The CPU's launches against the GPUs' schedule (run/step_composition.hpp).
+std::string host_text(const StepMetrics& s, const std::string& gpu_name) {
+  const StepTime& c = s.composed;
+  return "host:      the CPU launches the step's work in " + f("%.3f s", c.host_launch_s) + " (" +
+         std::to_string(c.host_launches) + " launches a micro batch at " + f("%.1f us", s.inputs.host_per_launch_s * 1e6) +
+         " on " + rules::host_cpu_name(gpu_name) +
+         (c.host_bound ? "), after the GPUs' " + f("%.3f s", c.pipeline_s) + ": the step waits " +
+                             f("%.3f s", c.host_wait_s) + " for it\n"
+                       : "), within the GPUs' " + f("%.3f s", c.pipeline_s) + "\n");
+}
+
 }  // namespace
 
 std::string format_result(const SimulationResult& r) {
@@ -35,6 +48,7 @@ std::string format_result(const SimulationResult& r) {
          f("%.1f ms", 1e3 * s.composed.microbatch_backward_s) + "; DP sync exposed " +
          f("%.1f ms", 1e3 * (s.composed.grad_reduce_exposed_s + s.composed.param_gather_exposed_s)) + ", optimizer " +
          f("%.1f ms", 1e3 * s.composed.optimizer_s) + "\n";
+    o += host_text(s, r.scenario.cluster.gpu.name);
     if (s.inputs.pipeline.stages > 1) {
       const PipelineSpec& ps = s.inputs.pipeline;
       double send = 0;

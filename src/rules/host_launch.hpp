@@ -1,28 +1,56 @@
-// How fast the host can issue kernels: when a layer's kernels are shorter on the GPU, on average,
-// than the CPU time the framework spends to launch one, the step is bound by the host, which
-// hcpsim does not simulate (its GPU timeline then runs ahead of what the CPU could feed it). One
-// definition for the run's warning (run/simulate.cpp) and its test.
+// How fast the host can issue work: every kernel and every NCCL call of a training step is
+// launched by the CPU, in program order, and a GPU cannot start work the CPU has not launched yet.
+// Where a stage's kernels are shorter on the GPU, on average, than the CPU's time to launch them,
+// the step runs at the CPU's pace (run/step_composition.hpp: a stage's last backward cannot end
+// before the CPU has launched it). One definition for the step composition, the warning
+// (run/simulate.cpp) and their tests.
 //
-// TransformerEngine issue #2053 (https://github.com/NVIDIA/TransformerEngine/issues/2053, 2025-08,
-// BF16, hidden 2048, 8192 tokens): PyTorch's nn.Linear forward, one GEMM kernel, costs 13.48 us of
-// CPU a call on a DGX H100's Xeon 8480C, 33.17 us on GH200's Grace and 37.08 us on GB200's Grace;
-// Transformer Engine's Linear cost 90-100 us on Grace at the time (reduced since). A kernel needs
-// at least PyTorch's dispatch, so these are lower bounds of the host's time per kernel.
+// The CPU's time per launch, measured (calibrate/RESULTS.md, twentieth run; calibrate/torch/
+// probe_host.py): hcpcal's Llama-3.1-8B layer in eager PyTorch 2.11 (no Transformer Engine), its
+// forward and backward as a training step runs them (the autograd graph built and freed each
+// call), launches 64 kernels in 2.65-2.85 ms of CPU on the lent H200's host (a virtualised Xeon):
+// 41.4-44.5 us a kernel, 43 us taken. The same host spends 18.1 us on PyTorch's nn.Linear forward
+// (F.linear, one GEMM kernel) where TransformerEngine issue #2053
+// (https://github.com/NVIDIA/TransformerEngine/issues/2053, 2025-08, BF16, hidden 2048, 8192
+// tokens) measured 13.48 us on a DGX H100's Xeon 8480C and 37.08 us on GB200's Grace (33.17 on
+// GH200's): a layer's launches cost 43 x 13.48 / 18.1 = 32 us each on a DGX's Xeon and
+// 43 x 37.08 / 18.1 = 88 us on Grace. A layer's kernels take longer, in CPU time, than a lone
+// Linear's one: the autograd engine, the graph, and the other ops' Python.
+// Transformer Engine's modules add their own Python (its Linear cost 90-100 us on Grace at the
+// time of #2053, since reduced close to PyTorch's own, TE issue #2126) and Megatron runs more
+// kernels a layer than hcpsim's ops (TE's reshapes around the CP all-to-all, casts): a step
+// hcpsim finds bound by the host is, if anything, slower than it says.
 #pragma once
 
 #include <string>
 
 namespace hcpsim::rules {
 
-inline constexpr double kHostLaunchX86_s = 13.48e-6;    // per kernel, Xeon 8480C (DGX H100)
-inline constexpr double kHostLaunchGrace_s = 33.17e-6;  // per kernel, Grace (GH200; GB200 37.08)
+// The measurement and the transfer, each figure once.
+inline constexpr double kEagerLayerLaunchProbedHost_s = 43e-6;  // per kernel, the H200 node's CPU
+inline constexpr double kLinearForwardProbedHost_s = 18.1e-6;   // nn.Linear forward there
+inline constexpr double kLinearForwardXeon8480_s = 13.48e-6;    // the same on a DGX H100 (#2053)
+inline constexpr double kLinearForwardGraceGB200_s = 37.08e-6;  // the same on a GB200 (#2053)
+
+inline constexpr double kHostLaunchX86_s = kEagerLayerLaunchProbedHost_s * kLinearForwardXeon8480_s / kLinearForwardProbedHost_s;
+inline constexpr double kHostLaunchGrace_s =
+    kEagerLayerLaunchProbedHost_s * kLinearForwardGraceGB200_s / kLinearForwardProbedHost_s;
+
+// How far the measured cost of a launch moved: the two probes' per-kernel medians (41.4, 44.5 us)
+// and a probe's fastest call against its median (2446 against 2651 us): +-8 %.
+inline constexpr double kHostLaunchMeasuredRelative = 0.08;
 
 // The host of a GPU: Grace where the GPU sits in a Grace superchip (the GB200/GB300 presets name
 // it "in-GB..."), else an x86 server CPU (DGX H100/H200/B200/B300, HGX).
 inline bool grace_host(const std::string& gpu_name) { return gpu_name.find("in-GB") != std::string::npos; }
 
+// The CPU time to launch one kernel or NCCL call on the host of `gpu_name`.
 inline double host_launch_s(const std::string& gpu_name) {
   return grace_host(gpu_name) ? kHostLaunchGrace_s : kHostLaunchX86_s;
+}
+
+inline const char* host_cpu_name(const std::string& gpu_name) {
+  return grace_host(gpu_name) ? "Grace" : "an x86 host";
 }
 
 }  // namespace hcpsim::rules

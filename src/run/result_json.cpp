@@ -76,6 +76,7 @@ nlohmann::json pipeline_to_json(const StepMetrics& s) {
                       {"grad_reduce_s", st.grad_reduce_s},
                       {"param_gather_s", st.param_gather_s},
                       {"optimizer_s", st.optimizer_s},
+                      {"host_launches", st.host_launches},
                       {"grad_buckets", st.buckets}});
   return {{"schedule", ps.interleaved() ? "interleaved_1f1b" : "1f1b"},
           {"stages", ps.stages},
@@ -112,7 +113,12 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"grad_buckets", s.inputs.stages.empty() ? int64_t{1} : s.inputs.stages.front().buckets},
                  {"param_gather_s", max_over(s.inputs, &StageInputs::param_gather_s)},
                  {"param_gather_exposed_s", s.composed.param_gather_exposed_s},
-                 {"optimizer_s", s.composed.optimizer_s}};
+                 {"optimizer_s", s.composed.optimizer_s},
+                 {"host_per_launch_s", s.inputs.host_per_launch_s},
+                 {"host_launches", s.composed.host_launches},
+                 {"host_launch_s", s.composed.host_launch_s},
+                 {"host_wait_s", s.composed.host_wait_s},
+                 {"host_bound", s.composed.host_bound}};
     if (s.inputs.pipeline.stages > 1) j["step"]["pipeline"] = pipeline_to_json(s);
   } else {
     j["step"] = nullptr;
@@ -153,12 +159,12 @@ namespace {
 
 // The keys a stage's times are read under: a "per_stage" entry's own, or the step's PP = 1 keys.
 struct StageKeys {
-  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *buckets;
+  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *host_launches, *buckets;
 };
-constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s",
-                               "param_gather_s", "optimizer_s", "grad_buckets"};
-constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
-                              "param_gather_s", "optimizer_s", "grad_buckets"};
+constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s", "param_gather_s",
+                               "optimizer_s",     "host_launches",    "grad_buckets"};
+constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s", "param_gather_s",
+                              "optimizer_s",              "host_launches",             "grad_buckets"};
 
 StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
   StageInputs st;
@@ -167,6 +173,7 @@ StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
   st.grad_reduce_s = number(r, k.grad_reduce);
   st.param_gather_s = number(r, k.param_gather);
   st.optimizer_s = number(r, k.optimizer);
+  read(r.integer(k.host_launches, 0, int64_t{1} << 40), st.host_launches);
   read(r.integer(k.buckets, 1, int64_t{1} << 40), st.buckets);
   return st;
 }
@@ -184,6 +191,7 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
   in.layer_backward_s = layer.backward_s;
   in.pipeline = scenario.parallel.pipeline();
+  in.host_per_launch_s = number(s, "host_per_launch_s");
   if (const nlohmann::json* pj = s.raw("pipeline")) {
     ObjectReader p(*pj, s.path_of("pipeline"), s.sink(),
                    {"schedule", "stages", "virtual_stages", "microbatch_group", "overlap_p2p_comm", "pipeline_s",
@@ -192,7 +200,7 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
     for (size_t i = 0; list && list->is_array() && i < list->size(); ++i) {
       ObjectReader e((*list)[i], p.path_of("per_stage") + "[" + std::to_string(i) + "]", s.sink(),
                      {"chunk_layers", "extra_forward_s", "extra_backward_s", "send_forward_s", "send_backward_s",
-                      "grad_reduce_s", "param_gather_s", "optimizer_s", "grad_buckets"});
+                      "grad_reduce_s", "param_gather_s", "optimizer_s", "host_launches", "grad_buckets"});
       StageInputs st = stage_from_json(e, kStageKeys);
       read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
       st.send_forward_s = number(e, "send_forward_s");
@@ -220,6 +228,10 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   t.grad_reduce_exposed_s = number(s, "grad_reduce_exposed_s");
   t.param_gather_exposed_s = number(s, "param_gather_exposed_s");
   t.optimizer_s = number(s, "optimizer_s");
+  t.host_launch_s = number(s, "host_launch_s");
+  read(s.integer("host_launches", 0, int64_t{1} << 40), t.host_launches);
+  t.host_wait_s = number(s, "host_wait_s");
+  read(s.boolean("host_bound"), t.host_bound);
   return m;
 }
 
@@ -277,7 +289,9 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
                                               "microbatch_forward_s", "microbatch_backward_s", "layers", "microbatches",
                                               "embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
-                                              "param_gather_exposed_s", "optimizer_s", "pipeline"}),
+                                              "param_gather_exposed_s", "optimizer_s", "host_per_launch_s",
+                                              "host_launches", "host_launch_s", "host_wait_s", "host_bound",
+                                              "pipeline"}),
                               res.layer, res.scenario);
   ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
   res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));

@@ -89,10 +89,15 @@ double model_flops(const std::vector<RankProgram>& programs) {
   return f;
 }
 
-int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea area) {
+template <class Take>
+int64_t count_ops_if(const std::vector<RankProgram>& programs, int32_t rank, Take take) {
   int64_t n = 0;
-  for (const Op& op : programs.at(rank).ops) n += op.area == area ? 1 : 0;
+  for (const Op& op : programs.at(size_t(rank)).ops) n += take(op) ? 1 : 0;
   return n;
+}
+
+int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea area) {
+  return count_ops_if(programs, rank, [area](const Op& op) { return op.area == area; });
 }
 
 std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
@@ -111,9 +116,19 @@ std::optional<std::string> host_bound_warning(const RankProgram& layer, double l
   const double per_launch_s = layer_s / launches, host_s = rules::host_launch_s(gpu_name);
   if (per_launch_s >= host_s) return std::nullopt;
   return strprintf("the layer's %.0f launches (kernels and NCCL calls) take %.1f us each on the GPU on average, less "
-                   "than the %.1f us of CPU PyTorch alone spends to launch one on %s (TransformerEngine issue #2053): "
-                   "this step is likely bound by the host, which hcpsim does not simulate; its times are a lower bound",
-                   launches, per_launch_s * 1e6, host_s * 1e6, rules::grace_host(gpu_name) ? "Grace" : "an x86 host");
+                   "than the %.1f us of CPU eager PyTorch spends to launch one on %s (measured; docs/simulation.md): "
+                   "in training this layer would be bound by the host; a layer alone is timed as the GPU runs it",
+                   launches, per_launch_s * 1e6, host_s * 1e6, rules::host_cpu_name(gpu_name));
+}
+
+std::string host_bound_step_warning(const StepMetrics& m, const std::string& gpu_name) {
+  const StepTime& t = m.composed;
+  return strprintf("the CPU cannot launch this step's work as fast as the GPUs run it: %.0f launches (kernels and NCCL "
+                   "calls) a micro batch at %.1f us each on %s (eager PyTorch's, measured; docs/simulation.md) take "
+                   "%.3f s for the step, %.3f s more than the GPUs need; the step is timed at the CPU's pace, and "
+                   "Megatron's and TE's own Python per module, not counted, make it slower still",
+                   double(t.host_launches), m.inputs.host_per_launch_s * 1e6, rules::host_cpu_name(gpu_name),
+                   t.host_launch_s, t.host_wait_s);
 }
 
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt) {
@@ -184,9 +199,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 
   const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
                                               [](OpArea) { return true; }, cost);
-  if (const auto w_host = host_bound_warning(w.layer.at(size_t(slowest)), res.layer.forward_s + res.layer.backward_s,
-                                             sc.cluster.gpu.name))
-    res.scenario.warnings.push_back(*w_host);
+  if (!with_step)  // a step composes the CPU's launches into its time (below); a layer alone only warns
+    if (const auto w_host = host_bound_warning(w.layer.at(size_t(slowest)), res.layer.forward_s + res.layer.backward_s,
+                                               sc.cluster.gpu.name))
+      res.scenario.warnings.push_back(*w_host);
   res.uncertainty = uncertainty_of(layer_shares, cost.params(), res.layer.forward_s + res.layer.backward_s, 0);
   const std::string what = sc.workload == WorkloadKind::Attention ? "core attention" : "one transformer layer";
   const PhaseRecord& layer_phase = t.phases.at(kLayerPhase);
@@ -212,6 +228,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.layer_forward_s = res.layer.forward_s;
     si.layer_backward_s = res.layer.backward_s;
     si.pipeline = w.pipeline_spec;
+    si.host_per_launch_s = rules::host_launch_s(sc.cluster.gpu.name);
     const bool distopt = sc.parallel.use_distributed_optimizer;
     const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
     const std::vector<double> grad_reduce = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::GradReduce));
@@ -243,10 +260,18 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.param_gather_s = distopt ? param_gather[size_t(stage)] : 0;
       st.optimizer_s = optimizer[size_t(stage)];
       st.buckets = std::max<int64_t>(1, count_ops(w.step, rep, OpArea::GradReduce));
+      // The CPU launches every op of a micro batch: each layer's, the embedding's or head's, the
+      // stage-to-stage sends and receives (one launch per op: a kernel or an NCCL call).
+      const auto per_microbatch = [](const Op& op) { return op.phase != Phase::Optimizer; };
+      const int64_t launches = st.layers() * int64_t(w.layer.at(size_t(slowest)).ops.size()) +
+                               count_ops_if(w.step, rep, per_microbatch) +
+                               (w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, per_microbatch));
+      st.host_launches = launches;
       si.stages.push_back(std::move(st));
     }
     m.composed = compose_step(si, pipeline_timing);
     m.time_s = m.composed.step_s;
+    if (m.composed.host_bound) res.scenario.warnings.push_back(host_bound_step_warning(m, sc.cluster.gpu.name));
     const double tokens = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_length;
     m.tokens_per_s = tokens / m.time_s;
     m.tokens_per_s_per_gpu = m.tokens_per_s / sc.cluster.world_size();
@@ -285,6 +310,11 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       shares += time_shares(t, kStepPhase, stage_rank[size_t(stage)], w.step, st.extra_forward_s + st.extra_backward_s,
                             [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; }, cost)
                     .scaled(double(si.microbatches));
+    }
+    if (m.composed.host_bound) {  // the layers, embedding and head ran at the CPU's pace: its launches decide
+      const double gpu_s = shares.total_s();
+      shares = TimeShares{};
+      shares.host_s = gpu_s + m.composed.host_wait_s;
     }
     shares.elementwise_s += m.composed.optimizer_s;
     shares.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;

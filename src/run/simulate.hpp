@@ -46,4 +46,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 // machine with `gpu_name`'s CPU (rules/host_launch.hpp); nothing otherwise.
 std::optional<std::string> host_bound_warning(const RankProgram& layer, double layer_s, const std::string& gpu_name);
 
+// The warning of a step that waited for the CPU's launches (StepTime::host_bound): how many
+// launches a micro batch, at what cost each, and how much later the step ends for them.
+std::string host_bound_step_warning(const StepMetrics& m, const std::string& gpu_name);
+
 }  // namespace hcpsim

@@ -80,18 +80,23 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   // The schedule starts at 0 (stage 0's first forward waits for nothing).
   // The optimizer step starts with the gradient norm, an all-reduce over the model-parallel group
   // (every stage): no stage updates before every stage has synced its gradients.
-  double synced = 0;
+  double synced = 0, ended = timing.makespan_s;
   for (size_t s = 0; s < in.stages.size(); ++s) {
     const StageInputs& st = in.stages[s];
     const StageTiming& tm = timing.stages[s];
     assert(st.buckets >= 1);
     const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
-    synced = std::max(synced, tm.end_s + exposed);
+    const double launched = double(in.microbatches) * double(st.host_launches) * in.host_per_launch_s;
+    if (launched > t.host_launch_s) t.host_launch_s = launched, t.host_launches = st.host_launches;
+    t.host_bound = t.host_bound || launched > tm.end_s;
+    ended = std::max(ended, launched);
+    synced = std::max(synced, std::max(tm.end_s, launched) + exposed);
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
     t.param_gather_exposed_s =
         std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
   }
-  t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
+  t.host_wait_s = ended - timing.makespan_s;
+  t.grad_reduce_exposed_s = std::max(0.0, synced - ended);
   t.step_s = synced + t.optimizer_s + t.param_gather_exposed_s;
   return t;
 }

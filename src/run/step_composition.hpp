@@ -19,6 +19,13 @@
 // With virtual stages every chunk's buckets are taken as ready in the stage's last backward
 // (Megatron starts a chunk's reduce when its own last backward ends): an upper end for the
 // exposed part.
+//
+// The CPU launches every kernel and NCCL call in program order (rules/host_launch.hpp): a stage's
+// last backward cannot end before the CPU has launched its M micro batches, M x its
+// host_launches x host_per_launch_s. Where that is later than the GPUs' schedule, the stage ends then, and the
+// step is bound by the host. (The CPU runs ahead of the GPU by up to the launch queue's depth, so
+// a fast backward makes up for a slow forward's launches: the bound is the whole stage's, not a
+// pass's; the optimizer's few launches follow the gradient norm's host sync and are not counted.)
 #pragma once
 
 #include <cstdint>
@@ -37,6 +44,7 @@ struct StageInputs {
   double grad_reduce_s = 0;   // all its buckets' reduce-scatter (or all-reduce), back to back
   double param_gather_s = 0;  // all its buckets' all-gather (0 without the distributed optimizer)
   double optimizer_s = 0;
+  int64_t host_launches = 0;  // kernels and NCCL calls the CPU launches for one micro batch on this stage
   int64_t buckets = 1;
   int64_t layers() const;
   friend bool operator==(const StageInputs&, const StageInputs&) = default;
@@ -47,6 +55,7 @@ struct StepInputs {
   int64_t microbatches = 0;  // per DP rank
   double layer_forward_s = 0, layer_backward_s = 0;  // one layer, slowest rank
   PipelineSpec pipeline;     // stages, virtual stages, overlap_p2p_comm (PP = 1: one stage)
+  double host_per_launch_s = 0;  // the CPU's time to launch one (rules/host_launch.hpp)
   std::vector<StageInputs> stages;
   friend bool operator==(const StepInputs&, const StepInputs&) = default;
 };
@@ -57,6 +66,10 @@ struct StepTime {
   double pipeline_s = 0;          // the schedule: first forward to last backward
   double bubble_fraction = 0;     // idle share of the busiest stage over the schedule (0 with PP = 1)
   double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0, optimizer_s = 0;
+  double host_launch_s = 0;  // the CPU's time to launch the busiest stage's micro batches
+  int64_t host_launches = 0;  // a micro batch's launches on that stage
+  bool host_bound = false;   // a stage waited for the CPU's launches
+  double host_wait_s = 0;    // how much later than the GPUs' schedule the last stage ended for it
   friend bool operator==(const StepTime&, const StepTime&) = default;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rules/host_launch.hpp"
 #include "run/metrics.hpp"
 
 namespace hcpsim {
@@ -14,6 +15,7 @@ TimeShares& TimeShares::operator+=(const TimeShares& o) {
   comm_s += o.comm_s;
   attention_placement_s += o.attention_placement_s;
   userbuffers_gemm_s += o.userbuffers_gemm_s;
+  host_s += o.host_s;
   return *this;
 }
 
@@ -69,6 +71,10 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
       {kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "
                                  "splits or runs on 16 fewer SMs (docs/simulation.md)"});
   add("memory-bound kernels", shares.elementwise_s, evidence("elementwise", 0.5, "no evidence recorded"));
+  add("CPU launches", shares.host_s,
+      {rules::kHostLaunchMeasuredRelative,
+       "the step waits for the CPU: eager PyTorch's measured time per launch, carried to this host by PyTorch's "
+       "Linear (docs/simulation.md); Megatron's and TE's own Python, not counted, would make it slower"});
   add("communication", shares.comm_s,
       {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "
                                 "within 10%, bench/published/results.txt)"});

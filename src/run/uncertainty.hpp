@@ -25,13 +25,17 @@ namespace hcpsim {
 // is the attention time's relative dependence on which blocks share an SM.
 // userbuffers_gemm_s is the part of gemm_s run under TE's TP overlap (Op::userbuffers: split in
 // chunks or on the SMs its comm kernels leave), whose composition is not measured.
+// host_s is time the step waits for the CPU's launches (a step bound by the host: its layers'
+// seconds are the CPU's, run/step_composition.hpp), a part of its own.
 struct TimeShares {
   double attention_s = 0, gemm_s = 0, elementwise_s = 0, comm_s = 0;
   double attention_placement_s = 0;
   double userbuffers_gemm_s = 0;
-  double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s; }
+  double host_s = 0;
+  double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s + host_s; }
   TimeShares scaled(double k) const {
-    return {attention_s * k, gemm_s * k, elementwise_s * k, comm_s * k, attention_placement_s * k, userbuffers_gemm_s * k};
+    return {attention_s * k, gemm_s * k,         elementwise_s * k, comm_s * k, attention_placement_s * k,
+            userbuffers_gemm_s * k, host_s * k};
   }
   TimeShares& operator+=(const TimeShares& o);
   friend bool operator==(const TimeShares&, const TimeShares&) = default;

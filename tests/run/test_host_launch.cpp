@@ -2,6 +2,7 @@
 // on average, than the CPU time PyTorch needs to launch one is flagged; the arithmetic by hand.
 #include <catch2/catch.hpp>
 
+#include "rules/host_launch.hpp"
 #include "run/simulate.hpp"
 
 using namespace hcpsim;
@@ -18,18 +19,22 @@ RankProgram program_of(int ops) {
 
 TEST_CASE("host-bound warning: launches shorter than the host's time per launch", "[run]") {
   const RankProgram layer = program_of(100);
-  // x86 host, 13.48 us a launch: 100 launches in 1 ms are 10 us each (flagged), in 2 ms 20 us (not).
+  // x86 host, 43 x 13.48 / 18.1 = 32.02 us a launch: 100 launches in 1 ms are 10 us each
+  // (flagged), in 4 ms 40 us (not).
+  CHECK(rules::host_launch_s("H100-SXM-80GB") == Approx(43e-6 * 13.48 / 18.1));
   const auto fast = host_bound_warning(layer, 1e-3, "H100-SXM-80GB");
   REQUIRE(fast);
   CHECK(fast->find("100 launches") != std::string::npos);
   CHECK(fast->find("10.0 us each") != std::string::npos);
-  CHECK(fast->find("13.5 us") != std::string::npos);
-  CHECK_FALSE(host_bound_warning(layer, 2e-3, "H100-SXM-80GB"));
-  // Grace (a GB200 superchip's GPU), 33.17 us a launch: 20 us each is flagged, 40 us is not.
-  const auto grace = host_bound_warning(layer, 2e-3, "B200-in-GB200-186GB");
+  CHECK(fast->find("32.0 us") != std::string::npos);
+  CHECK_FALSE(host_bound_warning(layer, 4e-3, "H100-SXM-80GB"));
+  // Grace (a GB200 superchip's GPU), 43 x 37.08 / 18.1 = 88.09 us a launch: 80 us each is
+  // flagged, 100 us is not.
+  CHECK(rules::host_launch_s("B200-in-GB200-186GB") == Approx(43e-6 * 37.08 / 18.1));
+  const auto grace = host_bound_warning(layer, 8e-3, "B200-in-GB200-186GB");
   REQUIRE(grace);
   CHECK(grace->find("on Grace") != std::string::npos);
-  CHECK_FALSE(host_bound_warning(layer, 4e-3, "B200-in-GB200-186GB"));
+  CHECK_FALSE(host_bound_warning(layer, 1e-2, "B200-in-GB200-186GB"));
   // Nothing to say about an empty program or a zero time.
   CHECK_FALSE(host_bound_warning(program_of(0), 1e-3, "H100-SXM-80GB"));
   CHECK_FALSE(host_bound_warning(layer, 0, "H100-SXM-80GB"));

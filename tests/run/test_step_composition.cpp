@@ -52,3 +52,49 @@ TEST_CASE("a DP sync longer than the backward is exposed by the difference", "[s
   CHECK(t.param_gather_exposed_s == 0);
   CHECK(t.step_s == Approx(3 + 9));
 }
+
+TEST_CASE("the CPU's launches bound a stage's end; a fast CPU changes nothing", "[simulator][step]") {
+  // 4 layers, 3 micro batches, fwd 1 + bwd 2 a layer: the GPUs' schedule is 3 x 12 = 36 s.
+  StepInputs in = one_stage(4, 3, 1, 2);
+  in.stages[0].optimizer_s = 0.5;
+  in.stages[0].host_launches = 100;
+  in.host_per_launch_s = 0.1;  // 10 s a micro batch: 30 s for the step, within 36
+  const StepTime fast = compose_step(in);
+  CHECK(fast.host_launch_s == Approx(30));
+  CHECK(fast.host_launches == 100);
+  CHECK_FALSE(fast.host_bound);
+  CHECK(fast.host_wait_s == 0);
+  CHECK(fast.step_s == Approx(36 + 0.5));
+  // 0.15 s a launch: 15 s a micro batch, 45 s for the step: the stage ends at 45, 9 s after the GPUs' schedule.
+  in.host_per_launch_s = 0.15;
+  const StepTime slow = compose_step(in);
+  CHECK(slow.host_bound);
+  CHECK(slow.host_launch_s == Approx(45));
+  CHECK(slow.host_wait_s == Approx(9));
+  CHECK(slow.pipeline_s == Approx(36));  // the GPUs' schedule is what it was
+  CHECK(slow.step_s == Approx(45 + 0.5));
+  // The gradient reduce-scatter keeps its exposure past the (later) end: 2 buckets of 5 s in a
+  // last backward of 8 s: bucket 0 ready at 4 -> done 9, bucket 1 at 8 -> done 14: 6 s past it.
+  in.stages[0].buckets = 2;
+  in.stages[0].grad_reduce_s = 10;
+  const StepTime synced = compose_step(in);
+  CHECK(synced.grad_reduce_exposed_s == Approx(6));
+  CHECK(synced.step_s == Approx(45 + 6 + 0.5));
+}
+
+TEST_CASE("with pipeline stages the busiest stage's launches bound the step", "[simulator][step]") {
+  // 2 stages of 2 layers, 4 micro batches; stage 1 launches twice what stage 0 does.
+  StepInputs in = one_stage(4, 4, 1, 2);
+  in.pipeline.stages = 2;
+  in.stages = {StageInputs{}, StageInputs{}};
+  for (StageInputs& st : in.stages) st.chunk_layers = {2};
+  in.stages[0].host_launches = 10;
+  in.stages[1].host_launches = 20;
+  in.host_per_launch_s = 1;  // stage 1: 4 x 20 = 80 s of launches, far past any schedule of 4 x 6 s a stage
+  const StepTime t = compose_step(in);
+  CHECK(t.host_bound);
+  CHECK(t.host_launches == 20);
+  CHECK(t.host_launch_s == Approx(80));
+  CHECK(t.step_s == Approx(80));
+  CHECK(t.host_wait_s == Approx(80 - t.pipeline_s));
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The CPU's launches in the step (rules/host_launch.hpp, run/step_composition.hpp): the launches a
+# micro batch are the layer's ops times the layers plus the step's per-micro-batch ops, counted
+# here from --dump-workload; the CPU's time for the step is micro batches x launches x the time
+# per launch (43 x 13.48 / 18.1 us on an x86 host); a step whose GPUs finish sooner ends then,
+# says so, and takes the CPU's band. The scenario: 512 tokens a GPU, bound by its CPU.
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
+S="$SRC/tests/cli/host-bound-b200.json"
+"$BIN" "$S" --format json --reproducible -o "$TMP/r.json" || fail "run: exit $?"
+"$BIN" "$S" --dump-workload > "$TMP/dump.txt" 2>/dev/null || fail "dump: exit $?"
+"$BIN" "$S" > "$TMP/out.txt" 2>/dev/null || fail "text: exit $?"
+python3 - "$TMP/r.json" "$TMP/dump.txt" <<'PY' || fail "host launches"
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+s = r["step"]
+dump = open(sys.argv[2]).read().splitlines()
+layer_ops = int(re.search(r"^## rank 0 layer \((\d+) ops\)", "\n".join(dump), re.M).group(1))
+# The step program's ops of rank 0 that run per micro batch: phase column fwd or bwd (not opt).
+start = next(i for i, l in enumerate(dump) if l.startswith("## rank 0 step"))
+step_ops = 0
+for l in dump[start + 1:]:
+    if l.startswith("#"):
+        break
+    step_ops += l.split()[2] in ("fwd", "bwd")
+expected = s["layers"] * layer_ops + step_ops
+assert s["host_launches"] == expected, (s["host_launches"], s["layers"], layer_ops, step_ops)
+per_launch = 43e-6 * 13.48 / 18.1
+assert abs(s["host_per_launch_s"] - per_launch) < 1e-15, s["host_per_launch_s"]
+assert abs(s["host_launch_s"] - s["microbatches"] * expected * per_launch) < 1e-12, s["host_launch_s"]
+assert s["host_bound"] is True and s["host_wait_s"] > 0, s
+# The step ends no sooner than the CPU's last launch, plus the optimizer after it.
+assert s["time_s"] >= s["host_launch_s"] + s["optimizer_s"] - 1e-12, s
+assert any("cannot launch this step's work" in w for w in r["warnings"]), r["warnings"]
+parts = {c["what"]: c for c in r["uncertainty"]["components"]}
+assert "CPU launches" in parts and abs(parts["CPU launches"]["relative"] - 0.08) < 1e-12, parts.keys()
+print("launches", expected, "CPU", s["host_launch_s"], "s, step", s["time_s"], "s")
+PY
+grep -q "^host: .*the step waits" "$TMP/out.txt" || fail "the text output does not say the step waits for the CPU"
+grep -q "warning:  the CPU cannot launch" "$TMP/out.txt" || fail "the text output lacks the warning"
+echo "host launches: ok"
