@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """probe_host: the CPU time PyTorch spends to launch work, per call and per kernel.
 
-hcpsim does not simulate the host; it warns where a layer's kernels are shorter, on average, than
-the CPU time to launch one (src/rules/host_launch.hpp, from TransformerEngine issue #2053: 13.48 us
-per nn.Linear forward on a DGX H100's Xeon 8480C). This probe measures that cost on the node it
-runs on, for the same call as the issue (BF16 Linear, 8192 tokens x hidden 2048) and for hcpcal's
+hcpsim bounds a step by the CPU's time to launch its kernels and NCCL calls (src/rules/host_launch.hpp,
+docs/simulation.md, "The CPU's launches"); TransformerEngine issue #2053 timed PyTorch's Linear
+module at 13.48 us a forward on a DGX H100's Xeon 8480C. This probe measures that cost on the node
+it runs on, for the same call as the issue (BF16 Linear, 8192 tokens x hidden 2048: the functional
+call, the module without autograd, and the module recording autograd) and for hcpcal's
 Llama layer (calibrate/torch/hcpcal_torch.py, layer_forward: PyTorch eager, no Transformer Engine)
 forward, backward and both, at --tokens tokens: the host's time per call (wall time of the Python
 call while a long GPU spin keeps the GPU busy, so no call waits for the GPU or a full launch queue)
@@ -12,8 +13,14 @@ and the kernels each call launches (torch.profiler), hence the host's time per k
 
     python3 calibrate/torch/probe_host.py --tokens 1024 --out host.json
 
+With --loop N it also runs the layer's forward + backward N times back to back and records the
+wall time an iteration beside the GPU's busy time and the CPU's time a call: whether a training
+loop takes the larger of the two (the CPU running ahead of the GPU, or the GPU waiting for it), as
+hcpsim composes it, or their sum.
+
 Writes JSON {tool, argv, gpu, cpu, torch, records: [{what, tokens, calls, host_s_median, host_s_min,
-kernels, host_s_per_kernel}]}.
+kernels, host_s_per_kernel} ..., {what: "... looped", tokens, iterations, wall_s_per_iteration,
+gpu_busy_s, host_s}]}.
 """
 import argparse
 import os
@@ -59,6 +66,10 @@ def main(argv):
     p.add_argument("--tokens", type=int, default=1024, help="the layer's tokens (default 1024)")
     p.add_argument("--calls", type=int, default=20,
                    help="timed calls of each (default 20; fewer where that would queue over 600 kernels)")
+    p.add_argument("--loop", type=int, default=0, metavar="N",
+                   help="also run the layer's forward + backward N times back to back, as training does, and "
+                        "record the wall time an iteration against the GPU's busy time (its kernels' durations, "
+                        "profiled) and the CPU's time a call (default 0: not)")
     p.add_argument("--out", required=True)
     o = p.parse_args(argv[1:])
 
@@ -89,6 +100,8 @@ def main(argv):
 
         cases = [("linear F.linear [8192,2048]x[2048,2048] bf16", 8192, lambda: F.linear(x_lin, w_lin)),
                  ("linear nn.Linear module, same shape", 8192, lambda: module(x_lin)),
+                 ("nn.Linear module, same shape, autograd recording (weights require grad)", 8192,
+                  lambda: module(x_lin)),
                  ("elementwise add [8192,2048] bf16", 8192, lambda: x_lin + y_add),
                  ("llama3.1-8b layer forward (eager, SDPA cudnn)", T, lambda: H.layer_forward(x, W, freqs)),
                  ("llama3.1-8b layer backward (autograd)", T, layer_bwd),
@@ -106,6 +119,22 @@ def main(argv):
                             "host_s_per_kernel": med / kernels if kernels else None})
             print(f"{what:50} host {med * 1e6:9.1f} us (min {ts[0] * 1e6:8.1f}), {kernels:3d} kernels"
                   + (f", {med / kernels * 1e6:6.1f} us a kernel" if kernels else ""), flush=True)
+        if o.loop > 0:  # the layer as a training loop runs it: the CPU ahead of the GPU or behind it
+            busy_s = sum(k["dur_us"] for k in KP.kernels_of(layer_fwd_bwd)) * 1e-6
+            for _ in range(3):
+                layer_fwd_bwd()
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for _ in range(o.loop):
+                layer_fwd_bwd()
+            torch.cuda.synchronize()
+            wall_s = (time.perf_counter() - t0) / o.loop
+            host_s = records[-1]["host_s_median"]
+            records.append({"what": "llama3.1-8b layer forward + backward, looped", "tokens": T, "iterations": o.loop,
+                            "wall_s_per_iteration": wall_s, "gpu_busy_s": busy_s, "host_s": host_s})
+            print(f"loop of {o.loop}: {wall_s * 1e6:9.1f} us an iteration; GPU busy {busy_s * 1e6:9.1f} us, "
+                  f"CPU {host_s * 1e6:9.1f} us: max {max(busy_s, host_s) * 1e6:9.1f}, sum {(busy_s + host_s) * 1e6:9.1f}",
+                  flush=True)
     props = torch.cuda.get_device_properties(0)
     doc = {"tool": "probe_host.py", "argv": argv[1:], "gpu": props.name, "cpu": cpu_model(),
            "cpus": os.cpu_count(), "torch": torch.__version__, "records": records}

@@ -3,17 +3,18 @@
 
 FlashAttention-2's causal forwards of 133-192 CTAs (a few SMs run two) measured 92.5 us in one
 process and 110.5 us in another (2432 tokens, 8 heads; calibrate/RESULTS.md, twentieth run), each
-within 1 % over its 20 launches, while the block-placement probe put a launch of that many blocks
+median holding over its 20 launches, while the block-placement probe put a launch of that many blocks
 the same way every time. This probe separates what could differ between two processes: for each
 --shapes entry (tokens x heads, causal, no GQA) it makes --repeats fresh input sets, each after an
 allocation of a drawn size (0-64 MiB, seeded by --seed) that moves the inputs' addresses, and
 times every set with hcpcal_torch's timer (warm-up to the sustained clock, 20 launches back to
-back); with --rounds, every set again in turn, and with --same-values, copies of one set's values
-at other addresses. Run it in several processes: a time that follows the set within one process is the
-inputs' addresses (how their lines fall on L2's slices and HBM's channels); one that changes only
-between processes is not.
+back). By default every set is made first and then timed in turn (--rounds times); with
+--same-values sets 1.. copy set 0's values to other addresses; with --one-at-a-time each set is
+timed as soon as it is made and freed before the next. Run in several processes, the modes tell
+apart what a launch's time follows: its inputs' values or addresses, the allocator's state (what
+SDPA's output lands on), or the process.
 
-    python3 calibrate/torch/probe_repeat.py --shapes 2432x8,2432x9 --repeats 6 --seed 1 --out r.json
+    python3 calibrate/torch/probe_repeat.py --shapes 2432x8,2432x9 --repeats 4 --one-at-a-time --seed 1 --out r.json
 
 Writes JSON {tool, argv, gpu, sms, torch, records: [{seq, heads, repeat, pad_bytes, q_ptr, k_ptr,
 v_ptr, round, same_values, median_s, min_s, max_s, sm_clock_mhz, ...}]}.
@@ -44,6 +45,10 @@ def main(argv):
     p.add_argument("--rounds", type=int, default=1,
                    help="times every set in turn this many times (default 1): a set whose time holds over rounds "
                         "is timed by what it is, not by when")
+    p.add_argument("--one-at-a-time", action="store_true",
+                   help="time each set as soon as it is made and free it (and its padding) before the next: "
+                        "every set after an allocator state of its own (the first three processes of the "
+                        "twentieth run); without it every set is made first, then timed in turn")
     p.add_argument("--same-values", action="store_true",
                    help="sets 1.. are copies of set 0 in fresh allocations: the same values at other addresses")
     p.add_argument("--seed", type=int, default=0, help="seeds the padding sizes (default 0)")
@@ -51,6 +56,8 @@ def main(argv):
     o = p.parse_args(argv[1:])
     if o.repeats < 1 or o.rounds < 1:
         p.error("--repeats and --rounds: at least 1")
+    if o.one_at_a_time and (o.rounds > 1 or o.same_values):
+        p.error("--one-at-a-time times each set once, from fresh values: not with --rounds or --same-values")
 
     import torch
     import torch.nn.functional as F
@@ -61,6 +68,16 @@ def main(argv):
     draw = random.Random(o.seed)
     props = torch.cuda.get_device_properties(0)
     records = []
+    def timed(s, c, r, rnd, seq, heads):
+        with H.sdpa_context(o.backend):
+            t = timer.measure(lambda i: H.attn_call(s, c, "causal", False), opts.iters)
+        q, k, v = (s[n].data_ptr() for n in ("q", "k", "v"))
+        records.append({"backend": o.backend, "seq": seq, "heads": heads, "mask": "causal", "pass": "fwd",
+                        "repeat": r, "round": rnd, "same_values": o.same_values, "pad_bytes": s["pad_bytes"],
+                        "q_ptr": q, "k_ptr": k, "v_ptr": v, **t})
+        print(f"{o.backend} s{seq} h{heads:3} set {r} round {rnd}: {t['median_s'] * 1e6:8.2f} us "
+              f"[{t['min_s'] * 1e6:.1f}-{t['max_s'] * 1e6:.1f}] q {q:#x} k {k:#x} v {v:#x}", flush=True)
+
     for seq, heads in shapes_of(o.shapes):
         c = H.AttnCase(f"s{seq}_causal_h{heads}", seq, seq, heads, heads, True)
         sets, pads = [], []
@@ -73,16 +90,13 @@ def main(argv):
             else:
                 sets.append(H.make_attn_set(c, gen, False))
             sets[-1]["pad_bytes"] = pad_bytes
-        for rnd in range(o.rounds):  # every set once a round: a set's time against the GPU's state
-            for r, s in enumerate(sets):
-                with H.sdpa_context(o.backend):
-                    t = timer.measure(lambda i: H.attn_call(s, c, "causal", False), opts.iters)
-                q, k, v = (s[n].data_ptr() for n in ("q", "k", "v"))
-                records.append({"backend": o.backend, "seq": seq, "heads": heads, "mask": "causal", "pass": "fwd",
-                                "repeat": r, "round": rnd, "same_values": o.same_values, "pad_bytes": s["pad_bytes"],
-                                "q_ptr": q, "k_ptr": k, "v_ptr": v, **t})
-                print(f"{o.backend} s{seq} h{heads:3} set {r} round {rnd}: {t['median_s'] * 1e6:8.2f} us "
-                      f"[{t['min_s'] * 1e6:.1f}-{t['max_s'] * 1e6:.1f}] q {q:#x} k {k:#x} v {v:#x}", flush=True)
+            if o.one_at_a_time:  # timed as soon as made, then freed with its padding: the next set's
+                timed(sets[-1], c, r, 0, seq, heads)  # allocations (and each call's) land elsewhere
+                sets[-1], pads[-1] = None, None
+        if not o.one_at_a_time:
+            for rnd in range(o.rounds):  # every set once a round: a set's time against the GPU's state
+                for r, s in enumerate(sets):
+                    timed(s, c, r, rnd, seq, heads)
         del sets, pads
     doc = {"tool": "probe_repeat.py", "argv": argv[1:], "gpu": props.name, "sms": props.multi_processor_count,
            "torch": torch.__version__, "records": records}

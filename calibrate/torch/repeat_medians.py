@@ -5,8 +5,8 @@ A FlashAttention-2 causal forward of 133-192 CTAs runs at one of a few times tha
 set and change between sets and processes (calibrate/RESULTS.md, twentieth run). One timing of one
 set is a draw from them; the median over many sets is the launch's typical time. This writes, per
 (backend, tokens, heads, mask, pass), the median of the records' medians as `median_s`, the fastest
-and slowest as `min_s` and `max_s`, the count as `sets`, and the clock of the record nearest the
-median, in probe_heads.py's format, for probe_measurements.py (hence `hcpsim check`).
+and slowest as `min_s` and `max_s`, the count as `sets`, and the clock of the middle record (the
+lower middle one of an even count), in probe_heads.py's format, for probe_measurements.py (hence `hcpsim check`).
 
     python3 calibrate/torch/repeat_medians.py --out medians.json results/h200-v35/h200-v35-repeat-*.json
 """
@@ -36,11 +36,12 @@ def medians(docs):
     out = []
     for key, rs in sorted(groups.items()):
         med = statistics.median(r["median_s"] for r in rs)
-        nearest = min(rs, key=lambda r: abs(r["median_s"] - med))
+        # The clock of the middle record (of an even count, the lower middle one): one record's.
+        middle = sorted(rs, key=lambda r: r["median_s"])[(len(rs) - 1) // 2]
         rec = dict(zip(KEY_FIELDS, key))
         rec.update({"median_s": med, "min_s": min(r["median_s"] for r in rs),
                     "max_s": max(r["median_s"] for r in rs), "sets": len(rs)})
-        rec.update({k: nearest[k] for k in CLOCK_FIELDS if k in nearest})
+        rec.update({k: middle[k] for k in CLOCK_FIELDS if k in middle})
         out.append(rec)
     return ids.pop(), out
 

@@ -116,7 +116,8 @@ std::optional<std::string> host_bound_warning(const RankProgram& layer, double l
   const double per_launch_s = layer_s / launches, host_s = rules::host_launch_s(gpu_name);
   if (per_launch_s >= host_s) return std::nullopt;
   return strprintf("the layer's %.0f launches (kernels and NCCL calls) take %.1f us each on the GPU on average, less "
-                   "than the %.1f us of CPU eager PyTorch spends to launch one on %s (measured; docs/simulation.md): "
+                   "than the %.1f us of CPU eager PyTorch spends to launch one on %s (measured on the H200 node's CPU "
+                   "and carried to this host; docs/simulation.md): "
                    "in training this layer would be bound by the host; a layer alone is timed as the GPU runs it",
                    launches, per_launch_s * 1e6, host_s * 1e6, rules::host_cpu_name(gpu_name));
 }
@@ -124,7 +125,8 @@ std::optional<std::string> host_bound_warning(const RankProgram& layer, double l
 std::string host_bound_step_warning(const StepMetrics& m, const std::string& gpu_name) {
   const StepTime& t = m.composed;
   return strprintf("the CPU cannot launch this step's work as fast as the GPUs run it: %.0f launches (kernels and NCCL "
-                   "calls) a micro batch at %.1f us each on %s (eager PyTorch's, measured; docs/simulation.md) take "
+                   "calls) a micro batch at %.1f us each on %s (eager PyTorch's, measured on the H200 node's CPU and "
+                   "carried to this host; docs/simulation.md) take "
                    "%.3f s for the step, %.3f s more than the GPUs need; the step is timed at the CPU's pace, and "
                    "Megatron's and TE's own Python per module, not counted, make it slower still",
                    double(t.host_launches), m.inputs.host_per_launch_s * 1e6, rules::host_cpu_name(gpu_name),
@@ -311,14 +313,22 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                             [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; }, cost)
                     .scaled(double(si.microbatches));
     }
-    if (m.composed.host_bound) {  // the layers, embedding and head ran at the CPU's pace: its launches decide
-      const double gpu_s = shares.total_s();
-      shares = TimeShares{};
-      shares.host_s = gpu_s + m.composed.host_wait_s;
+    // What follows the last backward: the exposed DP communication and the optimizer.
+    TimeShares after;
+    after.elementwise_s = m.composed.optimizer_s;
+    after.comm_s = m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
+    shares += after;
+    // The step is the slower of the GPUs' schedule and the CPU's launches: each with its own band,
+    // the step's band runs from the larger of their low ends to the larger of their high ends.
+    const double gpu_paced_s = m.time_s - m.composed.host_wait_s;
+    res.uncertainty = uncertainty_of(shares, cost.params(), gpu_paced_s, m.tokens_per_s);
+    if (m.composed.host_launch_s > 0) {
+      TimeShares cpu = after;
+      cpu.host_s = m.composed.host_launch_s;
+      const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s - m.composed.host_wait_s);
+      res.uncertainty = slower_of(res.uncertainty, uncertainty_of(cpu, cost.params(), cpu_paced_s, m.tokens_per_s),
+                                  m.time_s, m.tokens_per_s);
     }
-    shares.elementwise_s += m.composed.optimizer_s;
-    shares.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
-    res.uncertainty = uncertainty_of(shares, cost.params(), m.time_s, m.tokens_per_s);
     res.step = m;
   } else {
     res.composed = "nothing: the " + std::string(to_string(sc.workload)) + " workload is reported as simulated";

@@ -85,17 +85,24 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
     const StageInputs& st = in.stages[s];
     const StageTiming& tm = timing.stages[s];
     assert(st.buckets >= 1);
-    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
     const double launched = double(in.microbatches) * double(st.host_launches) * in.host_per_launch_s;
     if (launched > t.host_launch_s) t.host_launch_s = launched, t.host_launches = st.host_launches;
-    t.host_bound = t.host_bound || launched > tm.end_s;
+    // A stage its CPU paces runs every pass stretched alike: its first forward and last backward,
+    // the windows its DP buckets hide under, by launched / end.
+    const double pace = launched > tm.end_s && tm.end_s > 0 ? launched / tm.end_s : 1.0;
+    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s * pace);
     ended = std::max(ended, launched);
     synced = std::max(synced, std::max(tm.end_s, launched) + exposed);
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
-    t.param_gather_exposed_s =
-        std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
+    t.param_gather_exposed_s = std::max(
+        t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s * pace));
   }
+  // The step waits for the CPU where a stage's launches end after the GPUs' whole schedule. (A later
+  // pipeline stage whose launches end after its own last backward but before the schedule does
+  // is not counted as waiting: stage 0's last backward, which ends the schedule, would wait for
+  // it through the gradients, which this bound does not pass along: a lower bound for PP.)
   t.host_wait_s = ended - timing.makespan_s;
+  t.host_bound = t.host_wait_s > 0;
   t.grad_reduce_exposed_s = std::max(0.0, synced - ended);
   t.step_s = synced + t.optimizer_s + t.param_gather_exposed_s;
   return t;

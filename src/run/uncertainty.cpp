@@ -89,6 +89,19 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
   return u;
 }
 
+Uncertainty slower_of(const Uncertainty& a, const Uncertainty& b, double time_s, double tokens_per_s) {
+  const auto central = [](const Uncertainty& u) { return 0.5 * (u.time_s.first + u.time_s.second); };
+  Uncertainty u = central(b) > central(a) ? b : a;
+  const std::pair<double, double> ends{std::max(a.time_s.first, b.time_s.first),
+                                       std::max(a.time_s.second, b.time_s.second)};
+  if (ends == u.time_s) return u;  // the slower one's band holds both
+  u.time_s = ends;
+  u.relative = time_s > 0 ? std::max(u.time_s.second - time_s, time_s - u.time_s.first) / time_s : 0;
+  u.tokens_per_s = {u.time_s.second > 0 ? tokens_per_s * time_s / u.time_s.second : 0,
+                    u.time_s.first > 0 ? tokens_per_s * time_s / u.time_s.first : 0};
+  return u;
+}
+
 namespace {
 
 // Two parts err together when they rest on the same evidence with the same band: the same kernel

@@ -74,6 +74,12 @@ inline constexpr double kTpOverlapStatedRelative = 0.07;
 
 Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, double time_s, double tokens_per_s);
 
+// A time that is the larger of two, each with its band (the GPUs' schedule and the CPU's
+// launches, run/step_composition.hpp): from the larger low end to the larger high end, relative to
+// `time_s` (their larger central value) on its wider side; the parts of the one whose central
+// value is larger (the first on a tie).
+Uncertainty slower_of(const Uncertainty& a, const Uncertainty& b, double time_s, double tokens_per_s);
+
 // Whether two predictions' bands overlap (a tie: neither is reliably faster).
 bool bands_overlap(const Uncertainty& a, const Uncertainty& b);
 

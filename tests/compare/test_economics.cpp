@@ -30,7 +30,7 @@ TEST_CASE("economics: a small job's time, GPU-hours, cost and energy by hand") {
   CHECK(e.energy_mwh_band.second == Approx(330000.0 * 2629 / 3.6e9));
 }
 
-TEST_CASE("economics: power per GPU counts every GPU paid for; no price, no cost") {
+TEST_CASE("economics: power per GPU counts every GPU paid for, no price, no cost") {
   // 8 steps exactly (8 x 1000 tokens), 2 s each: 16 s. 16 GPUs x 700 W x PUE 1 = 11,200 W;
   // energy 11,200 x 16 / 3.6e9 MWh; no price -> no cost.
   const TrainingEconomics e = economics_of(8000, 1000, 2.0, {2.0, 2.0}, 16, 2, std::nullopt, PowerSpec{700, 0, 1.0, "t"});

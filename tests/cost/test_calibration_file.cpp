@@ -109,7 +109,7 @@ TEST_CASE("attention measurements read the bottom-right causal mask and key shap
   CHECK(shape_group_key(set.items[1]).substr(shape_group_key(set.items[1]).size() - 4) == "/hq8");
 }
 
-TEST_CASE("a cuDNN attention table must say it is on the busiest SM's work; others are on FLOPs", "[calibrate]") {
+TEST_CASE("a cuDNN attention table must say it is on the busiest SM's work, others are on FLOPs", "[calibrate]") {
   json c = good_calibration();
   c["format"] = "hcpsim-calibration/4";
   c["parameters"]["attention_fwd_causal"] = {
@@ -136,7 +136,7 @@ TEST_CASE("a cuDNN attention table must say it is on the busiest SM's work; othe
   CHECK(has(e, "calibration.parameters.gemm.work", "unknown size axis"));
 }
 
-TEST_CASE("a calibration's held-out check is the band of its attention; without one, its fit's rms residual",
+TEST_CASE("a calibration's held-out check is the band of its attention, without one, its fit's rms residual",
           "[calibrate][uncertainty]") {
   json c = good_calibration();
   c["format"] = "hcpsim-calibration/4";

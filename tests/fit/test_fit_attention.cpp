@@ -335,7 +335,7 @@ TEST_CASE("a broken attention_shape names the key", "[calibrate][attention]") {
   }
 }
 
-TEST_CASE("the fit uses the backend's kernel geometry; cuDNN's backward only on GPU-counted clocks, else its tables",
+TEST_CASE("the fit uses the backend's kernel geometry, cuDNN's backward only on GPU-counted clocks, else its tables",
           "[calibrate][attention]") {
   // Times made with FlashAttention-2's geometry (128 x 64 forward tiles, per-query-head backward;
   // cost/attention_tiles.hpp) are recovered by a fit in that geometry.

@@ -23,7 +23,7 @@ TEST_CASE("a curve linear in log10(work) is recovered exactly", "[calibrate]") {
   CHECK(f.summary.range_hi == Approx(1e13));
 }
 
-TEST_CASE("a curve with a kink at a knot is recovered; one knot fewer cannot hold it", "[calibrate]") {
+TEST_CASE("a curve with a kink at a knot is recovered, one knot fewer cannot hold it", "[calibrate]") {
   // Rises from 0.2 at 1e9 to 0.5 at 1e11, flat after: the kink lies on the middle data point.
   std::vector<EfficiencySample> s;
   for (int i = 0; i <= 4; ++i) {

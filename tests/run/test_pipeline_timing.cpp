@@ -64,7 +64,7 @@ TEST_CASE("one micro batch crosses every stage and every transfer twice", "[run]
   }
 }
 
-TEST_CASE("blocking sends hold the sender; 1F1B always blocks (overlap_p2p_comm is interleaved-only)", "[run][pipeline]") {
+TEST_CASE("blocking sends hold the sender, 1F1B always blocks (overlap_p2p_comm is interleaved-only)", "[run][pipeline]") {
   // p = 2, m = 2, tf = tb = 1, send s = 0.5 each way, blocking: stage 0 F0 [0,1] sends until 1.5,
   // F1 [1.5,2.5] sends until 3; stage 1 F0 [1.5,2.5] B0 [2.5,3.5] sends until 4, F1 (ready 3) [4,5],
   // B1 [5,6] sends until 6.5; stage 0 B0 (ready 4) [4,5], B1 (ready 6.5) [6.5,7.5]. Makespan 7.5.

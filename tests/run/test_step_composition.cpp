@@ -53,7 +53,7 @@ TEST_CASE("a DP sync longer than the backward is exposed by the difference", "[s
   CHECK(t.step_s == Approx(3 + 9));
 }
 
-TEST_CASE("the CPU's launches bound a stage's end; a fast CPU changes nothing", "[simulator][step]") {
+TEST_CASE("the CPU's launches bound a stage's end, and a fast CPU changes nothing", "[simulator][step]") {
   // 4 layers, 3 micro batches, fwd 1 + bwd 2 a layer: the GPUs' schedule is 3 x 12 = 36 s.
   StepInputs in = one_stage(4, 3, 1, 2);
   in.stages[0].optimizer_s = 0.5;
@@ -73,28 +73,39 @@ TEST_CASE("the CPU's launches bound a stage's end; a fast CPU changes nothing", 
   CHECK(slow.host_wait_s == Approx(9));
   CHECK(slow.pipeline_s == Approx(36));  // the GPUs' schedule is what it was
   CHECK(slow.step_s == Approx(45 + 0.5));
-  // The gradient reduce-scatter keeps its exposure past the (later) end: 2 buckets of 5 s in a
-  // last backward of 8 s: bucket 0 ready at 4 -> done 9, bucket 1 at 8 -> done 14: 6 s past it.
+  // The CPU paces every pass alike, 45 / 36 = 1.25x: the last backward (8 s on the GPU) takes 10 s.
+  // 2 buckets of 5 s: bucket 0 ready at 5 -> done 10, bucket 1 ready at 10 -> done 15: 5 s past
+  // its end (at the GPU's pace it would be 9 -> 4 + 5 + 5 = 14, 6 s past).
   in.stages[0].buckets = 2;
   in.stages[0].grad_reduce_s = 10;
   const StepTime synced = compose_step(in);
-  CHECK(synced.grad_reduce_exposed_s == Approx(6));
-  CHECK(synced.step_s == Approx(45 + 6 + 0.5));
+  CHECK(synced.grad_reduce_exposed_s == Approx(5));
+  CHECK(synced.step_s == Approx(45 + 5 + 0.5));
 }
 
-TEST_CASE("with pipeline stages the busiest stage's launches bound the step", "[simulator][step]") {
-  // 2 stages of 2 layers, 4 micro batches; stage 1 launches twice what stage 0 does.
+TEST_CASE("with pipeline stages the step waits only for launches past the whole schedule", "[simulator][step]") {
+  // 2 stages of 2 layers (fwd 1 + bwd 2 a layer: 2 + 4 = 6 s a micro batch a stage), 4 micro
+  // batches, 1F1B: the schedule is (M + P - 1) x 6 = 5 x 6 = 30 s.
   StepInputs in = one_stage(4, 4, 1, 2);
   in.pipeline.stages = 2;
   in.stages = {StageInputs{}, StageInputs{}};
   for (StageInputs& st : in.stages) st.chunk_layers = {2};
-  in.stages[0].host_launches = 10;
+  in.host_per_launch_s = 1;
+  in.stages[0].host_launches = 5;  // 4 x 5 = 20 s, within the schedule
+  in.stages[1].host_launches = 7;  // 4 x 7 = 28 s: after stage 1's own last backward, before 30
+  const StepTime within = compose_step(in);
+  CHECK(within.pipeline_s == Approx(30));
+  CHECK(within.host_launch_s == Approx(28));
+  CHECK(within.host_launches == 7);
+  CHECK_FALSE(within.host_bound);
+  CHECK(within.host_wait_s == 0);
+  CHECK(within.step_s == Approx(30));
+  // Stage 1 launching 20 a micro batch: 80 s of launches, 50 s past the schedule.
   in.stages[1].host_launches = 20;
-  in.host_per_launch_s = 1;  // stage 1: 4 x 20 = 80 s of launches, far past any schedule of 4 x 6 s a stage
   const StepTime t = compose_step(in);
   CHECK(t.host_bound);
   CHECK(t.host_launches == 20);
   CHECK(t.host_launch_s == Approx(80));
+  CHECK(t.host_wait_s == Approx(50));
   CHECK(t.step_s == Approx(80));
-  CHECK(t.host_wait_s == Approx(80 - t.pipeline_s));
 }

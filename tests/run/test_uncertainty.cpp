@@ -122,3 +122,27 @@ TEST_CASE("uncertainty: GEMMs under TE's TP overlap are one more part, at its st
   sum += shares;
   CHECK(sum.userbuffers_gemm_s == 12);
 }
+
+TEST_CASE("the slower of two banded times: from the larger low end to the larger high end", "[run]") {
+  Uncertainty gpu, cpu;
+  gpu.time_s = {9.0, 11.5};  // centre 10.25
+  gpu.relative = 1.25 / 10.25;
+  gpu.components = {{"GEMM kernels", 1.0, 0.12, "fit"}};
+  cpu.time_s = {9.5, 10.5};  // centre 10
+  cpu.relative = 0.05;
+  cpu.components = {{"CPU launches", 1.0, 0.05, "probe"}};
+  // The GPUs' centre is the larger: its parts; ends max(9, 9.5) = 9.5 and max(11.5, 10.5) = 11.5;
+  // about 10.25 s the wider side is 11.5 - 10.25 = 1.25 s: 12.195 %; tokens 100 x 10.25 / 11.5 and / 9.5.
+  const Uncertainty u = slower_of(gpu, cpu, 10.25, 100);
+  CHECK(u.components.front().what == "GEMM kernels");
+  CHECK(u.time_s.first == Approx(9.5));
+  CHECK(u.time_s.second == Approx(11.5));
+  CHECK(u.relative == Approx(1.25 / 10.25));
+  CHECK(u.tokens_per_s.first == Approx(100 * 10.25 / 11.5));
+  CHECK(u.tokens_per_s.second == Approx(100 * 10.25 / 9.5));
+  // A CPU band that holds the other's (centre 12 s, 11-13 against 9-11.5): the CPU's, unchanged.
+  cpu.time_s = {11.0, 13.0};
+  cpu.relative = 1.0 / 12;
+  const Uncertainty c = slower_of(gpu, cpu, 12, 100);
+  CHECK(c == cpu);
+}

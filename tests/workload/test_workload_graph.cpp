@@ -171,7 +171,7 @@ TEST_CASE("step ops: embedding, LM head, DP x CP gradient sync, optimizer", "[mo
   }
 }
 
-TEST_CASE("dump lists ops and totals; JSON has the rank's ops", "[model][workload]") {
+TEST_CASE("dump lists ops and totals, JSON has the rank's ops", "[model][workload]") {
   Shape sh{.tp = 2, .cp = 4, .type = CpCommType::A2AP2P, .hcp = {2, 2}, .kind = WorkloadKind::Step};
   const Scenario s = make_scenario(sh);
   const Workload w = build_workload(s);
