@@ -2,7 +2,7 @@
 # The CPU's launches in the step (rules/host_launch.hpp, run/step_composition.hpp): the launches a
 # micro batch are the layer's ops times the layers plus the step's per-micro-batch ops, counted
 # here from --dump-workload; the CPU's time for the step is micro batches x launches x the time
-# per launch (43 x 13.48 / 20.9 us on an x86 host); a step whose GPUs finish sooner ends then,
+# per launch (1.894 x 13.48 us on an x86 host); a step whose GPUs finish sooner ends then,
 # says so, and takes the CPU's band. The scenario: 512 tokens a GPU, bound by its CPU.
 set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
@@ -27,7 +27,7 @@ for l in dump[start + 1:]:
     step_ops += l.split()[2] in ("fwd", "bwd")
 expected = s["layers"] * layer_ops + step_ops
 assert s["host_launches"] == expected, (s["host_launches"], s["layers"], layer_ops, step_ops)
-per_launch = 27.733e-6  # 43 x 13.48 / 20.9 us, by hand
+per_launch = 25.531e-6  # 1.894 x 13.48 us, by hand
 assert abs(s["host_per_launch_s"] / per_launch - 1) < 1e-4, s["host_per_launch_s"]
 per_launch = s["host_per_launch_s"]
 assert abs(s["host_launch_s"] - s["microbatches"] * expected * per_launch) < 1e-12, s["host_launch_s"]
@@ -38,7 +38,7 @@ after = s["grad_reduce_exposed_s"] + s["param_gather_exposed_s"] + s["optimizer_
 assert abs(s["time_s"] - (s["host_launch_s"] + after)) < 1e-12, s
 assert any("cannot launch this step's work" in w for w in r["warnings"]), r["warnings"]
 parts = {c["what"]: c for c in r["uncertainty"]["components"]}
-assert "CPU launches" in parts and abs(parts["CPU launches"]["relative"] - 0.11) < 1e-12, parts.keys()
+assert "CPU launches" in parts and abs(parts["CPU launches"]["relative"] - 0.20) < 1e-12, parts.keys()
 # Its share: the CPU's launch time of the step's, the rest being what follows the last backward.
 assert abs(parts["CPU launches"]["share"] - s["host_launch_s"] / s["time_s"]) < 1e-9, parts["CPU launches"]
 print("launches", expected, "CPU", s["host_launch_s"], "s, step", s["time_s"], "s")
