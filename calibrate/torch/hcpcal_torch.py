@@ -1713,12 +1713,22 @@ def run_kernels_suite(o, mlog, timer, cache):
 
 # ----------------------------------------------------------------------------------------------
 
-def main(argv):
-    o = parse_args(argv[1:])
+def bind_torch(*modules):
+    """Imports PyTorch and hands it to this module and to each of `modules` (kernel_profile, which
+    import it lazily so that --help works without it; each also gets this module as `H`): the one
+    place a tool or probe binds them. Returns (torch, torch.nn.functional)."""
     global torch, F
     import torch as _torch
     import torch.nn.functional as _F
     torch, F = _torch, _F
+    for m in modules:
+        m.torch, m.F, m.H = _torch, _F, sys.modules[__name__]
+    return _torch, _F
+
+
+def main(argv):
+    o = parse_args(argv[1:])
+    bind_torch()
     if not torch.cuda.is_available():
         print("hcpcal_torch: no CUDA device", file=sys.stderr)
         return 3

@@ -626,11 +626,7 @@ def main(argv):
     o = parse_args(argv[1:])
     if o.summarize:
         return summarize_file(o.summarize)
-    global torch, F
-    import torch as _torch
-    import torch.nn.functional as _F
-    torch, F = _torch, _F
-    H.torch, H.F = _torch, _F
+    H.bind_torch(sys.modules[__name__])
     if not torch.cuda.is_available():
         print("kernel_profile: no CUDA device", file=sys.stderr)
         return 3

@@ -61,10 +61,7 @@ def main(argv):
     p.add_argument("--out", required=True)
     o = p.parse_args(argv[1:])
 
-    import torch
-    import torch.nn.functional as F
-    H.torch, H.F = torch, F
-    KP.torch, KP.H = torch, H
+    torch, _ = H.bind_torch(KP)
     opts = H.parse_args(["-n", "20", "-w", "1", "--timed-ms", "200", "--warmup-ms", "200"])
     timer = H.Timer(opts)
     gen = torch.Generator(device="cuda").manual_seed(1234)

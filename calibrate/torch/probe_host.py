@@ -73,10 +73,7 @@ def main(argv):
     p.add_argument("--out", required=True)
     o = p.parse_args(argv[1:])
 
-    import torch
-    import torch.nn.functional as F
-    H.torch, H.F = torch, F
-    KP.torch, KP.H = torch, H
+    torch, F = H.bind_torch(KP)
     gen = torch.Generator(device="cuda").manual_seed(7)
     dev, bf16 = "cuda", torch.bfloat16
     x_lin = torch.randn((8192, 2048), generator=gen, device=dev, dtype=bf16)

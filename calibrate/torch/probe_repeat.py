@@ -59,9 +59,7 @@ def main(argv):
     if o.one_at_a_time and (o.rounds > 1 or o.same_values):
         p.error("--one-at-a-time times each set once, from fresh values: not with --rounds or --same-values")
 
-    import torch
-    import torch.nn.functional as F
-    H.torch, H.F = torch, F
+    torch, _ = H.bind_torch()
     opts = H.parse_args(["-n", "20", "-w", "1", "--timed-ms", "200", "--warmup-ms", "200"])
     timer = H.Timer(opts)
     gen = torch.Generator(device="cuda").manual_seed(1234 + o.seed)
