@@ -28,9 +28,13 @@ std::string host_text(const StepMetrics& s, const std::string& gpu_name) {
   return "host:      the CPU launches the step's work in " + f("%.3f s", c.host_launch_s) + " (" +
          std::to_string(c.host_launches) + " launches a micro batch at " + f("%.1f us", s.inputs.host_per_launch_s * 1e6) +
          " on " + rules::host_cpu_name(gpu_name) +
-         (c.host_bound ? "), after the GPUs' " + f("%.3f s", c.pipeline_s) + ": the step waits " +
-                             f("%.3f s", c.host_wait_s) + " for it\n"
-                       : "), within the GPUs' " + f("%.3f s", c.pipeline_s) + "\n");
+         (c.host_bound ? "), after the GPUs' " + f("%.3f s", c.pipeline_s - c.host_wait_s) + ": the step waits " +
+                             f("%.3f s", c.host_wait_s) + " for it"
+                       : "), within the GPUs' " + f("%.3f s", c.pipeline_s - c.host_wait_s)) +
+         (s.inputs.pipeline.host_syncs_per_transfer()
+              ? "; it waits for the GPU after every stage-to-stage transfer (Megatron's batch_p2p_sync), " +
+                    f("%.1f ms", 1e3 * c.host_wait_s) + " later than the GPUs alone\n"
+              : "\n");
 }
 
 }  // namespace

@@ -34,6 +34,11 @@ struct PipelineSpec {
   bool interleaved() const { return stages > 1 && virtual_stages > 1; }
   int64_t group() const { return microbatch_group > 0 ? microbatch_group : stages; }
   bool overlapped() const { return overlap_p2p_comm && interleaved(); }  // the sends overlap compute
+  // Megatron sends without overlap through batch_isend_irecv (batch_p2p_comm = not
+  // overlap_p2p_comm, megatron/training/argument_utils.py) and then, by default (batch_p2p_sync),
+  // calls torch.cuda.synchronize() (p2p_communication.py _communicate): after every
+  // stage-to-stage transfer the CPU waits for the GPU, so it cannot launch ahead across it.
+  bool host_syncs_per_transfer() const { return stages > 1 && !overlapped(); }
   bool operator==(const PipelineSpec& o) const {
     return stages == o.stages && virtual_stages == o.virtual_stages && first_stage_layers == o.first_stage_layers &&
            last_stage_layers == o.last_stage_layers && account_for_embedding == o.account_for_embedding &&

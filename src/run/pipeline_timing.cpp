@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <limits>
 #include <stdexcept>
 
 namespace hcpsim {
@@ -20,6 +19,12 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
   for (int64_t s = 0; s < p; ++s) order[size_t(s)] = pipeline_order(in.spec, s, m);
   std::vector<size_t> next(static_cast<size_t>(p), 0);
   std::vector<double> free_at(static_cast<size_t>(p), 0);
+  // Each stage's CPU: when it has launched its passes so far; whether its last pass sent.
+  const bool host = !in.forward_launch_s.empty();
+  assert(!host || (int64_t(in.forward_launch_s.size()) == p && int64_t(in.backward_launch_s.size()) == p));
+  const bool syncs = host && in.spec.host_syncs_per_transfer();
+  std::vector<double> launched(static_cast<size_t>(p), 0);
+  std::vector<bool> sent(static_cast<size_t>(p), false);
   PipelineTiming out;
   out.stages.assign(size_t(p), StageTiming{});
   std::vector<std::vector<PipelineEvent>> events(static_cast<size_t>(p));
@@ -48,18 +53,31 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
           assert(ready != kNotYet);
         }
         const double dur = (k.forward ? in.forward_s : in.backward_s)[size_t(s)][size_t(k.chunk)];
-        const double start = std::max(free_at[size_t(s)], ready), end = start + dur;
-        (k.forward ? fwd_end : bwd_end)[at(g, k.microbatch)] = end;
         const bool sends = k.forward ? g < g_count - 1 : g > 0;
-        free_at[size_t(s)] = end + (blocking && sends ? (k.forward ? in.send_forward_s : in.send_backward_s)[size_t(s)] : 0);
+        const bool receives = k.forward ? g > 0 : g < g_count - 1;
+        const double gpu_ready = std::max(free_at[size_t(s)], ready);
+        double start = gpu_ready, end = start + dur;
         StageTiming& st = out.stages[size_t(s)];
+        if (host) {
+          const double launch = (k.forward ? in.forward_launch_s : in.backward_launch_s)[size_t(s)][size_t(k.chunk)];
+          double cpu_start = launched[size_t(s)];
+          if (syncs && (receives || sent[size_t(s)])) cpu_start = std::max(cpu_start, gpu_ready);
+          start = std::max(gpu_ready, cpu_start + std::min(in.first_launch_s, launch));
+          end = std::max(start + dur, cpu_start + launch);
+          if (cpu_start + launch > start + dur) ++st.host_paced;
+          launched[size_t(s)] = cpu_start + launch;
+          sent[size_t(s)] = sends;
+          st.host_launch_s += launch;
+        }
+        (k.forward ? fwd_end : bwd_end)[at(g, k.microbatch)] = end;
+        free_at[size_t(s)] = end + (blocking && sends ? (k.forward ? in.send_forward_s : in.send_backward_s)[size_t(s)] : 0);
         if (events[size_t(s)].empty()) {
           st.first_start_s = start;
-          st.first_forward_s = dur;
+          st.first_forward_s = end - start;
         }
         st.busy_s += dur;
         st.end_s = end;
-        st.last_backward_s = dur;
+        st.last_backward_s = end - start;
         events[size_t(s)].push_back({s, k, start, end});
         ++next[size_t(s)];
         ++done;
@@ -68,13 +86,12 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
     }
     if (!progressed) throw std::logic_error("pipeline schedule deadlocked (an op waits for one that never runs)");
   }
-  double begin = std::numeric_limits<double>::infinity(), end = 0, busiest = 0;
+  double end = 0, busiest = 0;
   for (const StageTiming& st : out.stages) {
-    begin = std::min(begin, st.first_start_s);
     end = std::max(end, st.end_s);
     busiest = std::max(busiest, st.busy_s);
   }
-  out.makespan_s = end - begin;
+  out.makespan_s = end;  // stage 0's first forward waits for nothing: the schedule starts at 0
   out.bubble_fraction = out.makespan_s > 0 ? 1 - busiest / out.makespan_s : 0;
   for (auto& e : events) out.events.insert(out.events.end(), e.begin(), e.end());
   return out;

@@ -20,6 +20,14 @@ struct PipelineTimingInput {
   int64_t microbatches = 1;
   std::vector<std::vector<double>> forward_s, backward_s;  // [stage][chunk]: one micro batch
   std::vector<double> send_forward_s, send_backward_s;     // [stage]: its activation out, its gradient out
+  // The CPU that launches each stage's passes, in the stage's order (rules/host_launch.hpp); empty:
+  // not modelled. A pass's kernels cannot run before the CPU has launched them: its first waits for
+  // one launch (first_launch_s) after the CPU starts on the pass, it ends no sooner than the CPU's
+  // last launch of it. The CPU starts on a pass when it has launched the one before, and, where
+  // spec.host_syncs_per_transfer(), not before a transfer into the pass or out of the one before
+  // it has completed on the GPU (Megatron's torch.cuda.synchronize after a batched send/receive).
+  std::vector<std::vector<double>> forward_launch_s, backward_launch_s;  // [stage][chunk]: the CPU's time for one pass
+  double first_launch_s = 0;
 };
 
 struct PipelineEvent {
@@ -34,10 +42,12 @@ struct StageTiming {
   double busy_s = 0;             // compute: the sum of its ops
   double first_forward_s = 0;    // duration of its first forward (the parameter gather's window)
   double last_backward_s = 0;    // duration of its last backward (the gradient buckets' window)
+  double host_launch_s = 0;      // the CPU's time launching its passes
+  int64_t host_paced = 0;        // passes whose end the CPU's launches set, not the GPU's work
 };
 
 struct PipelineTiming {
-  double makespan_s = 0;         // first forward start to last backward end, over all stages
+  double makespan_s = 0;         // from 0 (stage 0's first forward, or its CPU's first launch) to the last backward's end
   double bubble_fraction = 0;    // 1 - busiest stage's compute / makespan
   std::vector<StageTiming> stages;
   std::vector<PipelineEvent> events;  // every op, by stage then order

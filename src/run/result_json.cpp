@@ -76,7 +76,8 @@ nlohmann::json pipeline_to_json(const StepMetrics& s) {
                       {"grad_reduce_s", st.grad_reduce_s},
                       {"param_gather_s", st.param_gather_s},
                       {"optimizer_s", st.optimizer_s},
-                      {"host_launches", st.host_launches},
+                      {"forward_launches", st.forward_launches},
+                      {"backward_launches", st.backward_launches},
                       {"grad_buckets", st.buckets}});
   return {{"schedule", ps.interleaved() ? "interleaved_1f1b" : "1f1b"},
           {"stages", ps.stages},
@@ -116,6 +117,8 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"optimizer_s", s.composed.optimizer_s},
                  {"host_per_launch_s", s.inputs.host_per_launch_s},
                  {"host_launches", s.composed.host_launches},
+                 {"host_forward_launches", s.composed.host_forward_launches},
+                 {"host_backward_launches", s.composed.host_backward_launches},
                  {"host_launch_s", s.composed.host_launch_s},
                  {"host_wait_s", s.composed.host_wait_s},
                  {"host_bound", s.composed.host_bound}};
@@ -159,12 +162,12 @@ namespace {
 
 // The keys a stage's times are read under: a "per_stage" entry's own, or the step's PP = 1 keys.
 struct StageKeys {
-  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *host_launches, *buckets;
+  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *buckets;
 };
-constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s", "param_gather_s",
-                               "optimizer_s",     "host_launches",    "grad_buckets"};
-constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s", "param_gather_s",
-                              "optimizer_s",              "host_launches",             "grad_buckets"};
+constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s",
+                               "param_gather_s",  "optimizer_s",      "grad_buckets"};
+constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
+                              "param_gather_s",           "optimizer_s",               "grad_buckets"};
 
 StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
   StageInputs st;
@@ -173,7 +176,6 @@ StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
   st.grad_reduce_s = number(r, k.grad_reduce);
   st.param_gather_s = number(r, k.param_gather);
   st.optimizer_s = number(r, k.optimizer);
-  read(r.integer(k.host_launches, 0, int64_t{1} << 40), st.host_launches);
   read(r.integer(k.buckets, 1, int64_t{1} << 40), st.buckets);
   return st;
 }
@@ -200,9 +202,15 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
     for (size_t i = 0; list && list->is_array() && i < list->size(); ++i) {
       ObjectReader e((*list)[i], p.path_of("per_stage") + "[" + std::to_string(i) + "]", s.sink(),
                      {"chunk_layers", "extra_forward_s", "extra_backward_s", "send_forward_s", "send_backward_s",
-                      "grad_reduce_s", "param_gather_s", "optimizer_s", "host_launches", "grad_buckets"});
+                      "grad_reduce_s", "param_gather_s", "optimizer_s", "forward_launches", "backward_launches",
+                      "grad_buckets"});
       StageInputs st = stage_from_json(e, kStageKeys);
       read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
+      read(e.integer_list("forward_launches", 0, int64_t{1} << 40), st.forward_launches);
+      read(e.integer_list("backward_launches", 0, int64_t{1} << 40), st.backward_launches);
+      if (st.forward_launches.size() != st.chunk_layers.size() || st.backward_launches.size() != st.chunk_layers.size())
+        s.sink().error(e.path_of("forward_launches"), "one count per chunk each way", "consistency",
+                       "write it with hcpsim");
       st.send_forward_s = number(e, "send_forward_s");
       st.send_backward_s = number(e, "send_backward_s");
       in.stages.push_back(std::move(st));
@@ -218,6 +226,10 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   } else {  // PP = 1: the one stage is the step's keys
     StageInputs st = stage_from_json(s, kStepKeys);
     st.chunk_layers = {in.layers};
+    int64_t forward = 0, backward = 0;  // the one chunk's: the step's counts (none: not modelled)
+    read(s.integer("host_forward_launches", 0, int64_t{1} << 40), forward);
+    read(s.integer("host_backward_launches", 0, int64_t{1} << 40), backward);
+    if (forward > 0 || backward > 0) st.forward_launches = {forward}, st.backward_launches = {backward};
     in.stages.push_back(std::move(st));
     if (in.microbatches >= 1 && in.stages.back().buckets >= 1) m.composed.pipeline_s = compose_step(in).pipeline_s;
   }
@@ -230,6 +242,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   t.optimizer_s = number(s, "optimizer_s");
   t.host_launch_s = number(s, "host_launch_s");
   read(s.integer("host_launches", 0, int64_t{1} << 40), t.host_launches);
+  read(s.integer("host_forward_launches", 0, int64_t{1} << 40), t.host_forward_launches);
+  read(s.integer("host_backward_launches", 0, int64_t{1} << 40), t.host_backward_launches);
   t.host_wait_s = number(s, "host_wait_s");
   read(s.boolean("host_bound"), t.host_bound);
   return m;
@@ -290,8 +304,8 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
                                               "embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
                                               "param_gather_exposed_s", "optimizer_s", "host_per_launch_s",
-                                              "host_launches", "host_launch_s", "host_wait_s", "host_bound",
-                                              "pipeline"}),
+                                              "host_launches", "host_forward_launches", "host_backward_launches",
+                                              "host_launch_s", "host_wait_s", "host_bound", "pipeline"}),
                               res.layer, res.scenario);
   ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
   res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));

@@ -262,13 +262,17 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.param_gather_s = distopt ? param_gather[size_t(stage)] : 0;
       st.optimizer_s = optimizer[size_t(stage)];
       st.buckets = std::max<int64_t>(1, count_ops(w.step, rep, OpArea::GradReduce));
-      // The CPU launches every op of a micro batch: each layer's, the embedding's or head's, the
-      // stage-to-stage sends and receives (one launch per op: a kernel or an NCCL call).
-      const auto per_microbatch = [](const Op& op) { return op.phase != Phase::Optimizer; };
-      const int64_t launches = st.layers() * int64_t(w.layer.at(size_t(slowest)).ops.size()) +
-                               count_ops_if(w.step, rep, per_microbatch) +
-                               (w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, per_microbatch));
-      st.host_launches = launches;
+      // The CPU launches every op of a pass (one launch per op: a kernel or an NCCL call): each of
+      // the chunk's layers' ops of that direction, the embedding's or head's where the chunk holds
+      // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own).
+      for (const Phase dir : {Phase::Forward, Phase::Backward}) {
+        const auto in_dir = [dir](const Op& op) { return op.phase == dir; };
+        const int64_t layer = count_ops_if(w.layer, slowest, in_dir);
+        const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir);
+        std::vector<int64_t>& launches = dir == Phase::Forward ? st.forward_launches : st.backward_launches;
+        for (const int64_t layers : st.chunk_layers) launches.push_back(layers * layer + transfers);
+        launches[extra_chunk(size_t(stage), launches.size())] += count_ops_if(w.step, rep, in_dir);
+      }
       si.stages.push_back(std::move(st));
     }
     m.composed = compose_step(si, pipeline_timing);
@@ -325,7 +329,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     if (m.composed.host_launch_s > 0) {
       TimeShares cpu = after;
       cpu.host_s = m.composed.host_launch_s;
-      const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s - m.composed.host_wait_s);
+      const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
       res.uncertainty = slower_of(res.uncertainty, uncertainty_of(cpu, cost.params(), cpu_paced_s, m.tokens_per_s),
                                   m.time_s, m.tokens_per_s);
     }

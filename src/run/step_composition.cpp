@@ -11,6 +11,13 @@ int64_t StageInputs::layers() const {
   return n;
 }
 
+int64_t StageInputs::host_launches() const {
+  int64_t n = 0;
+  for (int64_t l : forward_launches) n += l;
+  for (int64_t l : backward_launches) n += l;
+  return n;
+}
+
 namespace {
 
 // Reduce-scatter chain during the last backward (of `window_s`): the part past its end.
@@ -49,13 +56,30 @@ PipelineTimingInput pipeline_timing_input(const StepInputs& in) {
     }
     // The embedding rides with the first chunk of the first stage, the head with the last chunk
     // of the last stage (PP = 1: both with the one chunk).
-    const size_t with_extra = s == 0 ? 0 : chunks - 1;
+    const size_t with_extra = extra_chunk(size_t(s), chunks);
     f[with_extra] += st.extra_forward_s;
     b[with_extra] += st.extra_backward_s;
     t.forward_s.push_back(std::move(f));
     t.backward_s.push_back(std::move(b));
     t.send_forward_s.push_back(st.send_forward_s);
     t.send_backward_s.push_back(st.send_backward_s);
+  }
+  const bool host = in.host_per_launch_s > 0 && std::any_of(in.stages.begin(), in.stages.end(), [](const StageInputs& st) {
+    return st.host_launches() > 0;
+  });
+  if (!host) return t;
+  t.first_launch_s = in.host_per_launch_s;
+  for (const StageInputs& st : in.stages) {
+    const size_t chunks = st.chunk_layers.size();
+    assert(st.forward_launches.empty() || st.forward_launches.size() == chunks);
+    assert(st.backward_launches.empty() || st.backward_launches.size() == chunks);
+    std::vector<double> f(chunks, 0.0), b(chunks, 0.0);
+    for (size_t c = 0; c < chunks; ++c) {
+      if (!st.forward_launches.empty()) f[c] = double(st.forward_launches[c]) * in.host_per_launch_s;
+      if (!st.backward_launches.empty()) b[c] = double(st.backward_launches[c]) * in.host_per_launch_s;
+    }
+    t.forward_launch_s.push_back(std::move(f));
+    t.backward_launch_s.push_back(std::move(b));
   }
   return t;
 }
@@ -77,33 +101,43 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
     }
   t.pipeline_s = timing.makespan_s;
   t.bubble_fraction = in.stages.size() > 1 ? timing.bubble_fraction : 0;
-  // The schedule starts at 0 (stage 0's first forward waits for nothing).
-  // The optimizer step starts with the gradient norm, an all-reduce over the model-parallel group
-  // (every stage): no stage updates before every stage has synced its gradients.
-  double synced = 0, ended = timing.makespan_s;
+  if (!ti.forward_launch_s.empty()) {
+    // What the CPU adds: against the GPUs alone, and against a CPU that only ever costs the one
+    // launch a pass's first kernel waits for (what remains is its launch rate).
+    PipelineTimingInput gpus = ti, latency = ti;
+    gpus.forward_launch_s.clear(), gpus.backward_launch_s.clear();
+    for (auto* passes : {&latency.forward_launch_s, &latency.backward_launch_s})
+      for (std::vector<double>& chunks : *passes)
+        for (double& l : chunks) l = std::min(l, ti.first_launch_s);
+    const double gpus_s = time_pipeline(gpus).makespan_s, latency_s = time_pipeline(latency).makespan_s;
+    t.host_wait_s = std::max(0.0, timing.makespan_s - gpus_s);
+    t.host_bound = timing.makespan_s > latency_s * (1 + 1e-12);
+    for (size_t s = 0; s < in.stages.size(); ++s) {
+      const double launched = timing.stages[s].host_launch_s;
+      if (launched <= t.host_launch_s) continue;
+      const StageInputs& st = in.stages[s];
+      t.host_launch_s = launched, t.host_launches = st.host_launches();
+      t.host_forward_launches = t.host_backward_launches = 0;
+      for (const int64_t l : st.forward_launches) t.host_forward_launches += l;
+      for (const int64_t l : st.backward_launches) t.host_backward_launches += l;
+    }
+  }
+  // The schedule starts at 0 (stage 0's first forward waits for nothing). The optimizer step
+  // starts with the gradient norm, an all-reduce over the model-parallel group (every stage): no
+  // stage updates before every stage has synced its gradients. A stage's passes the CPU paced are
+  // as long as it made them: the windows its DP buckets hide under.
+  double synced = 0;
   for (size_t s = 0; s < in.stages.size(); ++s) {
     const StageInputs& st = in.stages[s];
     const StageTiming& tm = timing.stages[s];
     assert(st.buckets >= 1);
-    const double launched = double(in.microbatches) * double(st.host_launches) * in.host_per_launch_s;
-    if (launched > t.host_launch_s) t.host_launch_s = launched, t.host_launches = st.host_launches;
-    // A stage its CPU paces runs every pass stretched alike: its first forward and last backward,
-    // the windows its DP buckets hide under, by launched / end.
-    const double pace = launched > tm.end_s && tm.end_s > 0 ? launched / tm.end_s : 1.0;
-    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s * pace);
-    ended = std::max(ended, launched);
-    synced = std::max(synced, std::max(tm.end_s, launched) + exposed);
+    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
+    synced = std::max(synced, tm.end_s + exposed);
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
-    t.param_gather_exposed_s = std::max(
-        t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s * pace));
+    t.param_gather_exposed_s =
+        std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
   }
-  // The step waits for the CPU where a stage's launches end after the GPUs' whole schedule. (A later
-  // pipeline stage whose launches end after its own last backward but before the schedule does
-  // is not counted as waiting: stage 0's last backward, which ends the schedule, would wait for
-  // it through the gradients, which this bound does not pass along: a lower bound for PP.)
-  t.host_wait_s = ended - timing.makespan_s;
-  t.host_bound = t.host_wait_s > 0;
-  t.grad_reduce_exposed_s = std::max(0.0, synced - ended);
+  t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
   t.step_s = synced + t.optimizer_s + t.param_gather_exposed_s;
   return t;
 }

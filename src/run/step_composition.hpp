@@ -20,12 +20,16 @@
 // (Megatron starts a chunk's reduce when its own last backward ends): an upper end for the
 // exposed part.
 //
-// The CPU launches every kernel and NCCL call in program order (rules/host_launch.hpp): a stage's
-// last backward cannot end before the CPU has launched its M micro batches, M x its
-// host_launches x host_per_launch_s. Where that is later than the GPUs' schedule, the stage ends then, and the
-// step is bound by the host. (The CPU runs ahead of the GPU by up to the launch queue's depth, so
-// a fast backward makes up for a slow forward's launches: the bound is the whole stage's, not a
-// pass's; the optimizer's few launches follow the gradient norm's host sync and are not counted.)
+// The CPU launches every kernel and NCCL call in program order (rules/host_launch.hpp), pass by
+// pass: a pass (a chunk's forward or backward of one micro batch) cannot end before the CPU has
+// launched its kernels, forward_launches or backward_launches x host_per_launch_s after the CPU
+// started on it, and its first kernel waits for one launch (run/pipeline_timing.hpp). The CPU runs
+// ahead of the GPU where it can (a fast backward makes up for a slow forward's launches), except
+// across Megatron's host synchronisation after every 1F1B stage-to-stage transfer, where it
+// starts on the next pass only when the GPU is there. host_wait_s is how much later the schedule
+// ends than the GPUs alone would end it; host_bound says whether any of that is the CPU's launch
+// rate (beyond the one launch a pass waits for after a synchronisation). The optimizer's few
+// launches follow the gradient norm's host sync and are not counted, nor are the DP buckets' few.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +48,12 @@ struct StageInputs {
   double grad_reduce_s = 0;   // all its buckets' reduce-scatter (or all-reduce), back to back
   double param_gather_s = 0;  // all its buckets' all-gather (0 without the distributed optimizer)
   double optimizer_s = 0;
-  int64_t host_launches = 0;  // kernels and NCCL calls the CPU launches for one micro batch on this stage
+  // kernels and NCCL calls the CPU launches for one micro batch's forward / backward through each
+  // chunk ([chunk]; empty: the CPU is not modelled)
+  std::vector<int64_t> forward_launches, backward_launches;
   int64_t buckets = 1;
   int64_t layers() const;
+  int64_t host_launches() const;  // a micro batch's launches on this stage, every chunk's both ways
   friend bool operator==(const StageInputs&, const StageInputs&) = default;
 };
 
@@ -68,10 +75,15 @@ struct StepTime {
   double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0, optimizer_s = 0;
   double host_launch_s = 0;  // the CPU's time to launch the busiest stage's micro batches
   int64_t host_launches = 0;  // a micro batch's launches on that stage
-  bool host_bound = false;   // a stage waited for the CPU's launches
-  double host_wait_s = 0;    // how much later than the GPUs' schedule the last stage ended for it
+  int64_t host_forward_launches = 0, host_backward_launches = 0;  // of which forward / backward (every chunk's)
+  bool host_bound = false;   // the CPU's launch rate delayed the schedule's end
+  double host_wait_s = 0;    // how much later the schedule ended than the GPUs alone would end it
   friend bool operator==(const StepTime&, const StepTime&) = default;
 };
+
+// The chunk of stage `stage` (of `chunks`) whose passes carry the embedding (the first stage's
+// first chunk) or the LM head and loss (the other stages' last chunk: the last stage's holds them).
+inline size_t extra_chunk(size_t stage, size_t chunks) { return stage == 0 ? 0 : chunks - 1; }
 
 // The schedule's input: each (stage, chunk)'s forward and backward of one micro batch.
 PipelineTimingInput pipeline_timing_input(const StepInputs& in);

@@ -12,21 +12,21 @@ S="$SRC/tests/cli/host-bound-b200.json"
 "$BIN" "$S" --format json --reproducible -o "$TMP/r.json" || fail "run: exit $?"
 "$BIN" "$S" --dump-workload > "$TMP/dump.txt" 2>/dev/null || fail "dump: exit $?"
 "$BIN" "$S" > "$TMP/out.txt" 2>/dev/null || fail "text: exit $?"
-python3 - "$TMP/r.json" "$TMP/dump.txt" <<'PY' || fail "host launches"
+PYTHONPATH="$SRC/tests/cli" python3 - "$TMP/r.json" "$TMP/dump.txt" <<'PY' || fail "host launches"
 import json, re, sys
+from dump_phases import phase_counts
 r = json.load(open(sys.argv[1]))
 s = r["step"]
 dump = open(sys.argv[2]).read().splitlines()
 layer_ops = int(re.search(r"^## rank 0 layer \((\d+) ops\)", "\n".join(dump), re.M).group(1))
-# The step program's ops of rank 0 that run per micro batch: phase column fwd or bwd (not opt).
-start = next(i for i, l in enumerate(dump) if l.startswith("## rank 0 step"))
-step_ops = 0
-for l in dump[start + 1:]:
-    if l.startswith("#"):
-        break
-    step_ops += l.split()[2] in ("fwd", "bwd")
+layer, step = phase_counts(dump, "layer"), phase_counts(dump, "step")
+assert layer["fwd"] + layer["bwd"] == layer_ops, (layer, layer_ops)
+step_ops = step["fwd"] + step["bwd"]
 expected = s["layers"] * layer_ops + step_ops
 assert s["host_launches"] == expected, (s["host_launches"], s["layers"], layer_ops, step_ops)
+# Each pass launches its own direction's ops (PP = 1: one pass each way a micro batch).
+assert s["host_forward_launches"] == s["layers"] * layer["fwd"] + step["fwd"], (s["host_forward_launches"], layer, step)
+assert s["host_backward_launches"] == s["layers"] * layer["bwd"] + step["bwd"], (s["host_backward_launches"], layer, step)
 per_launch = 25.531e-6  # 1.894 x 13.48 us, by hand
 assert abs(s["host_per_launch_s"] / per_launch - 1) < 1e-4, s["host_per_launch_s"]
 per_launch = s["host_per_launch_s"]

@@ -11,9 +11,22 @@ BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 S="$SRC/scenarios/llama405b-128k-tp8-cp16-pp16.json"
 "$BIN" "$S" --format json --reproducible --trace "$TMP/trace.json" >"$TMP/out.json" 2>"$TMP/err" || { cat "$TMP/err"; fail "run: exit $?"; }
-python3 - "$TMP/out.json" "$TMP/trace.json" <<'PY' || fail "pipeline result"
+"$BIN" "$S" --dump-workload >"$TMP/dump.txt" 2>/dev/null || fail "dump: exit $?"
+PYTHONPATH="$SRC/tests/cli" python3 - "$TMP/out.json" "$TMP/trace.json" "$TMP/dump.txt" <<'PY' || fail "pipeline result"
 import json, sys
+from dump_phases import phase_counts
 r = json.load(open(sys.argv[1]))
+dump = open(sys.argv[3]).read().splitlines()
+# The CPU launches a pass's ops: stage 0's forward is its 7 layers' forward ops, the embedding's,
+# and its activation send; its backward likewise (one chunk each way).
+layer, step, pipe = phase_counts(dump, "layer"), phase_counts(dump, "step"), phase_counts(dump, "pipeline")
+s0 = r["step"]["pipeline"]["per_stage"][0]
+assert s0["forward_launches"] == [7 * layer["fwd"] + step["fwd"] + pipe["fwd"]], (s0["forward_launches"], layer, step, pipe)
+assert s0["backward_launches"] == [7 * layer["bwd"] + step["bwd"] + pipe["bwd"]], (s0["backward_launches"], layer, step, pipe)
+per_mb = [sum(e["forward_launches"]) + sum(e["backward_launches"]) for e in r["step"]["pipeline"]["per_stage"]]
+assert r["step"]["host_launches"] == max(per_mb), (r["step"]["host_launches"], per_mb)
+# 1F1B synchronises the CPU after every transfer: each pass's first kernel waits one launch.
+assert 0 < r["step"]["host_wait_s"] and not r["step"]["host_bound"], r["step"]
 st, p = r["step"], r["step"]["pipeline"]
 assert p["schedule"] == "1f1b" and p["stages"] == 16 and p["virtual_stages"] == 1, p
 m, pp = st["microbatches"], p["stages"]
@@ -44,6 +57,7 @@ PY
 "$BIN" "$S" >"$TMP/out.txt" 2>&1 || fail "text run"
 grep -q "^pipeline:  1F1B, 16 stages, 16 micro batches" "$TMP/out.txt" || { cat "$TMP/out.txt"; fail "no pipeline line"; }
 grep -q "peak per pipeline stage: 0:" "$TMP/out.txt" || fail "no per-stage memory"
+grep -q "^host: .*it waits for the GPU after every stage-to-stage transfer" "$TMP/out.txt" || fail "no host sync words"
 
 # A broken rule: interleaving 16 stages with 4 micro batches per DP rank (Megatron needs >= PP).
 python3 -c "import json; d=json.load(open('$S')); d['parallel']['virtual_pipeline_model_parallel_size']=2

@@ -110,3 +110,44 @@ TEST_CASE("a pipelined step adds each stage's exposed DP sync and optimizer afte
   CHECK(t.step_s == Approx(24.5));
   CHECK(t.bubble_fraction == Approx(1.0 / 3.0));
 }
+
+TEST_CASE("the CPU synchronises with the GPU at 1F1B's transfers, not at overlapped interleaved ones", "[pipeline]") {
+  // Megatron's batch_p2p_sync: only where the transfers are batched and block (1F1B, or interleaved
+  // without overlap_p2p_comm); PP = 1 has no transfer.
+  PipelineSpec plain;
+  CHECK_FALSE(plain.host_syncs_per_transfer());
+  plain.stages = 4;
+  CHECK(plain.host_syncs_per_transfer());
+  PipelineSpec interleaved = plain;
+  interleaved.virtual_stages = 2;
+  CHECK(interleaved.host_syncs_per_transfer());
+  interleaved.overlap_p2p_comm = true;
+  CHECK_FALSE(interleaved.host_syncs_per_transfer());
+
+  // A CPU far faster than every pass (5 launches of 0.1 s against chunks of 1 s and 2 s) that
+  // never waits for the GPU costs the one launch of the first kernel: every pass depends on stage
+  // 0's first forward, which starts 0.1 s late, and the CPU is ahead of every later one.
+  const auto with_cpu = [](PipelineTimingInput in) {
+    const size_t p = in.forward_s.size(), chunks = in.forward_s[0].size();
+    in.forward_launch_s.assign(p, std::vector<double>(chunks, 0.5));
+    in.backward_launch_s.assign(p, std::vector<double>(chunks, 0.5));
+    in.first_launch_s = 0.1;
+    return in;
+  };
+  PipelineTimingInput overlapped = equal_stages(4, 2, 8, 2.0, 4.0, 0.25);
+  overlapped.spec.overlap_p2p_comm = true;
+  const double alone_s = time_pipeline(overlapped).makespan_s;
+  const PipelineTiming ahead = time_pipeline(with_cpu(overlapped));
+  CHECK(ahead.makespan_s == Approx(alone_s + 0.1));
+  for (const StageTiming& st : ahead.stages) {
+    CHECK(st.host_paced == 0);
+    CHECK(st.host_launch_s == Approx(2 * 8 * 2 * 0.5));  // 2 chunks x 8 micro batches x 2 passes
+  }
+  // The same stages with 1F1B: the CPU waits at every transfer and every pass after one starts a
+  // launch late, several on the critical path, though the CPU never sets a pass's end.
+  const PipelineTimingInput blocking = equal_stages(4, 1, 8, 2.0, 4.0, 0.25);
+  const double blocking_s = time_pipeline(blocking).makespan_s;
+  const PipelineTiming synced = time_pipeline(with_cpu(blocking));
+  CHECK(synced.makespan_s > blocking_s + 2 * 0.1);
+  for (const StageTiming& st : synced.stages) CHECK(st.host_paced == 0);
+}

@@ -53,59 +53,78 @@ TEST_CASE("a DP sync longer than the backward is exposed by the difference", "[s
   CHECK(t.step_s == Approx(3 + 9));
 }
 
-TEST_CASE("the CPU's launches bound a stage's end, and a fast CPU changes nothing", "[simulator][step]") {
-  // 4 layers, 3 micro batches, fwd 1 + bwd 2 a layer: the GPUs' schedule is 3 x 12 = 36 s.
+TEST_CASE("the CPU launches each pass, running ahead of the GPU where it can", "[simulator][step]") {
+  // 4 layers, 3 micro batches, fwd 1 + bwd 2 a layer: passes of 4 s and 8 s on the GPU, whose
+  // schedule alone is 3 x 12 = 36 s. A micro batch launches 40 ops forward, 60 backward.
   StepInputs in = one_stage(4, 3, 1, 2);
   in.stages[0].optimizer_s = 0.5;
-  in.stages[0].host_launches = 100;
-  in.host_per_launch_s = 0.1;  // 10 s a micro batch: 30 s for the step, within 36
+  in.stages[0].forward_launches = {40};
+  in.stages[0].backward_launches = {60};
+  CHECK(in.stages[0].host_launches() == 100);
+  // 0.1 s a launch: the CPU needs 4 s and 6 s a pass. The first forward's first kernel waits for
+  // one launch (0.1 s); from then on the CPU is ahead (it has launched F1 by 4, B1 by 10, F2 by 14,
+  // ..., B3 by 30, each before the GPU gets there): the GPUs' 36 s, 0.1 s later.
+  in.host_per_launch_s = 0.1;
   const StepTime fast = compose_step(in);
   CHECK(fast.host_launch_s == Approx(30));
   CHECK(fast.host_launches == 100);
-  CHECK_FALSE(fast.host_bound);
-  CHECK(fast.host_wait_s == 0);
-  CHECK(fast.step_s == Approx(36 + 0.5));
-  // 0.15 s a launch: 15 s a micro batch, 45 s for the step: the stage ends at 45, 9 s after the GPUs' schedule.
+  CHECK_FALSE(fast.host_bound);  // the one launch the first kernel waits for is latency, not the CPU's rate
+  CHECK(fast.host_wait_s == Approx(0.1));
+  CHECK(fast.pipeline_s == Approx(36.1));
+  CHECK(fast.step_s == Approx(36.1 + 0.5));
+  // 0.15 s a launch: 6 s and 9 s a pass, longer than the GPU's 4 s and 8 s. With no pipeline
+  // transfer there is no host sync, so the CPU never waits: it launches continuously and every
+  // pass ends at its last launch, B3 at 3 x 15 = 45 s, 9 s after the GPUs alone.
   in.host_per_launch_s = 0.15;
   const StepTime slow = compose_step(in);
   CHECK(slow.host_bound);
   CHECK(slow.host_launch_s == Approx(45));
   CHECK(slow.host_wait_s == Approx(9));
-  CHECK(slow.pipeline_s == Approx(36));  // the GPUs' schedule is what it was
+  CHECK(slow.pipeline_s == Approx(45));
   CHECK(slow.step_s == Approx(45 + 0.5));
-  // The CPU paces every pass alike, 45 / 36 = 1.25x: the last backward (8 s on the GPU) takes 10 s.
-  // 2 buckets of 5 s: bucket 0 ready at 5 -> done 10, bucket 1 ready at 10 -> done 15: 5 s past
-  // its end (at the GPU's pace it would be 9 -> 4 + 5 + 5 = 14, 6 s past).
+  // The last backward's window is as long as the CPU made it: it starts at 36.15 (the CPU began
+  // it at 36, its first kernel one launch later) and ends at 45, 8.85 s. 2 buckets of 5 s: bucket 0
+  // ready at 4.425 -> done 9.425, bucket 1 ready at 8.85 -> done 14.425: 5.575 s past its end.
   in.stages[0].buckets = 2;
   in.stages[0].grad_reduce_s = 10;
   const StepTime synced = compose_step(in);
-  CHECK(synced.grad_reduce_exposed_s == Approx(5));
-  CHECK(synced.step_s == Approx(45 + 5 + 0.5));
+  CHECK(synced.grad_reduce_exposed_s == Approx(5.575));
+  CHECK(synced.step_s == Approx(45 + 5.575 + 0.5));
 }
 
-TEST_CASE("with pipeline stages the step waits only for launches past the whole schedule", "[simulator][step]") {
-  // 2 stages of 2 layers (fwd 1 + bwd 2 a layer: 2 + 4 = 6 s a micro batch a stage), 4 micro
-  // batches, 1F1B: the schedule is (M + P - 1) x 6 = 5 x 6 = 30 s.
-  StepInputs in = one_stage(4, 4, 1, 2);
+TEST_CASE("with 1F1B stages the CPU waits for the GPU after every transfer", "[simulator][step]") {
+  // 2 stages of 2 layers (fwd 1 + bwd 2 a layer: 2 s and 4 s a pass), 2 micro batches, 1F1B, no
+  // transfer time. Stage 0 runs F1 F2 B1 B2, stage 1 F1 B1 F2 B2; the GPUs alone: stage 0 F1 0-2,
+  // F2 2-4; stage 1 F1 2-4, B1 4-8, F2 8-10, B2 10-14; stage 0 B1 8-12, B2 14-18: 18 s.
+  StepInputs in = one_stage(4, 2, 1, 2);
   in.pipeline.stages = 2;
   in.stages = {StageInputs{}, StageInputs{}};
-  for (StageInputs& st : in.stages) st.chunk_layers = {2};
-  in.host_per_launch_s = 1;
-  in.stages[0].host_launches = 5;  // 4 x 5 = 20 s, within the schedule
-  in.stages[1].host_launches = 7;  // 4 x 7 = 28 s: after stage 1's own last backward, before 30
-  const StepTime within = compose_step(in);
-  CHECK(within.pipeline_s == Approx(30));
-  CHECK(within.host_launch_s == Approx(28));
-  CHECK(within.host_launches == 7);
-  CHECK_FALSE(within.host_bound);
-  CHECK(within.host_wait_s == 0);
-  CHECK(within.step_s == Approx(30));
-  // Stage 1 launching 20 a micro batch: 80 s of launches, 50 s past the schedule.
-  in.stages[1].host_launches = 20;
+  for (StageInputs& st : in.stages) st.chunk_layers = {2}, st.forward_launches = {2}, st.backward_launches = {2};
+  REQUIRE(in.pipeline.host_syncs_per_transfer());
+  in.host_per_launch_s = 0.5;  // 1 s of launches a pass, less than any pass's GPU time
+  // After a transfer into a pass, or out of the one before, the CPU starts on the pass only when
+  // the GPU is there, and its first kernel runs one launch (0.5 s) later:
+  //   stage 0 F1 0.5-2.5 (no transfer before it: the CPU starts at 0), F2 3.0-5.0 (F1 sent);
+  //   stage 1 F1 3.0-5.0 (received at 2.5), B1 5.0-9.0 (no transfer: the CPU, done at 3.5, is ahead),
+  //   F2 9.5-11.5 (received), B2 11.5-15.5 (ahead again);
+  //   stage 0 B1 9.5-13.5 (received at 9), B2 16.0-20.0 (received at 15.5): 20 s.
+  const StepTime gaps = compose_step(in);
+  CHECK(gaps.pipeline_s == Approx(20));
+  CHECK(gaps.host_wait_s == Approx(2));
+  CHECK_FALSE(gaps.host_bound);  // every pass waited one launch, none the CPU's rate
+  CHECK(gaps.host_launch_s == Approx(4));
+  // Stage 1 launching 14 ops a backward: 7 s of CPU against its 4 s on the GPU.
+  //   stage 1 B1: the CPU started at 3.5 (ahead), done at 10.5: B1 ends 10.5 (not 9);
+  //   stage 1 F2: received at 5, after B1 at 10.5: 11.0-13.0, its launches done at 11.5;
+  //   stage 0 B1: received at 10.5: 11.0-15.0;
+  //   stage 1 B2: the CPU starts at 11.5 (no transfer before), done at 18.5: 13.0-18.5;
+  //   stage 0 B2: received at 18.5: 19.0-23.0: 23 s, 5 s after the GPUs alone.
+  in.stages[1].backward_launches = {14};
   const StepTime t = compose_step(in);
   CHECK(t.host_bound);
-  CHECK(t.host_launches == 20);
-  CHECK(t.host_launch_s == Approx(80));
-  CHECK(t.host_wait_s == Approx(50));
-  CHECK(t.step_s == Approx(80));
+  CHECK(t.pipeline_s == Approx(23));
+  CHECK(t.host_wait_s == Approx(5));
+  CHECK(t.host_launches == 16);
+  CHECK(t.host_launch_s == Approx(2 * (1 + 7)));
+  CHECK(t.step_s == Approx(23));
 }

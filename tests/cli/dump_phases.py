@@ -1,0 +1,15 @@
+#!/usr/bin/env python3
+"""Counts one rank's ops of one program in `hcpsim --dump-workload` output by their phase column
+(fwd, bwd, opt), for the CLI tests that check what hcpsim derives from its workload (imported with
+the tests/cli folder on sys.path; not a ctest)."""
+
+
+def phase_counts(dump_lines, program, rank=0):
+    header = "## rank %d %s" % (rank, program)
+    start = next(i for i, l in enumerate(dump_lines) if l.startswith(header))
+    n = {"fwd": 0, "bwd": 0, "opt": 0}
+    for line in dump_lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        n[line.split()[2]] += 1
+    return n
