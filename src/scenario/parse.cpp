@@ -143,7 +143,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.account_for_embedding_in_pipeline_split, r.boolean("account_for_embedding_in_pipeline_split"));
   set_if(p.account_for_loss_in_pipeline_split, r.boolean("account_for_loss_in_pipeline_split"));
   set_if(p.microbatch_group_size_per_vp_stage, r.integer("microbatch_group_size_per_vp_stage", 1, kMaxCount));
-  set_if(p.overlap_p2p_comm, r.boolean("overlap_p2p_comm"));
+  if (const auto o = r.boolean("overlap_p2p_comm")) p.overlap_p2p_comm = *o;
   set_if(p.cp_comm_type,
          r.choice("cp_comm_type", named_choices(kCpCommTypes),
                               {{"allgather",

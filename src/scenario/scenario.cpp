@@ -78,7 +78,7 @@ PipelineSpec ParallelSpec::pipeline() const {
                       .account_for_embedding = account_for_embedding_in_pipeline_split,
                       .account_for_loss = account_for_loss_in_pipeline_split,
                       .microbatch_group = microbatch_group_size_per_vp_stage,
-                      .overlap_p2p_comm = overlap_p2p_comm};
+                      .overlap_p2p_comm = overlap_p2p_comm.value_or(virtual_pipeline_model_parallel_size > 1)};
 }
 
 std::string Version::str() const {

@@ -86,7 +86,9 @@ struct ParallelSpec {
   bool account_for_embedding_in_pipeline_split = false;
   bool account_for_loss_in_pipeline_split = false;
   int64_t microbatch_group_size_per_vp_stage = 0;       // 0: PP (Megatron's default)
-  bool overlap_p2p_comm = false;                        // interleaved schedule: sends overlap compute
+  // interleaved schedule: sends overlap compute; unset: Megatron's default, on with virtual stages
+  // (arguments.py's --no-overlap-p2p-communication; turned off without them)
+  std::optional<bool> overlap_p2p_comm;
   int64_t data_parallel_size = 1;  // derived: world / (TP*CP*PP)
   CpCommType cp_comm_type = CpCommType::P2P;
   std::vector<int64_t> hierarchical_context_parallel_sizes;  // [inner a2a A, outer p2p P]

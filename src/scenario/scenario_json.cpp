@@ -26,7 +26,7 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
     j["account_for_embedding"] = p.account_for_embedding_in_pipeline_split;
     j["account_for_loss"] = p.account_for_loss_in_pipeline_split;
     j["microbatch_group"] = p.microbatch_group_size_per_vp_stage;
-    j["overlap_p2p_comm"] = p.overlap_p2p_comm;
+    j["overlap_p2p_comm"] = p.overlap_p2p_comm ? nlohmann::json(*p.overlap_p2p_comm) : nlohmann::json(nullptr);  // null: the default
   }
   return j;
 }
@@ -162,7 +162,11 @@ ParallelSpec parallel_from_json(ObjectReader r) {
     read(r.boolean("account_for_embedding"), p.account_for_embedding_in_pipeline_split);
     read(r.boolean("account_for_loss"), p.account_for_loss_in_pipeline_split);
     read(r.integer("microbatch_group", 0, kMax), p.microbatch_group_size_per_vp_stage);
-    read(r.boolean("overlap_p2p_comm"), p.overlap_p2p_comm);
+    if (const nlohmann::json* o = r.raw("overlap_p2p_comm"); o && !o->is_null()) {
+      bool v = false;
+      read(r.boolean("overlap_p2p_comm"), v);
+      p.overlap_p2p_comm = v;
+    }
   }
   return p;
 }

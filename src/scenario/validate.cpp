@@ -100,7 +100,7 @@ void check_world_divisibility(Ctx& c) {
 void check_pipeline(Ctx& c) {
   const PipelineProblem p = pipeline_split(c.sc.parallel.pipeline(), c.sc.model.num_layers).problem;
   if (!p.empty()) c.sink.error(p.key, p.what, p.rule, p.fix);
-  if (c.sc.parallel.overlap_p2p_comm && !c.sc.parallel.pipeline().interleaved()) {
+  if (c.sc.parallel.overlap_p2p_comm.value_or(false) && !c.sc.parallel.pipeline().interleaved()) {
     c.warn("overlap_p2p_comm applies to the interleaved schedule only; Megatron turns it off otherwise (arguments.py), "
            "and so does hcpsim");
     c.sc.parallel.overlap_p2p_comm = false;

@@ -224,6 +224,7 @@ std::vector<int64_t> default_vpp_sizes(const Scenario& base, int64_t pp) {
   PipelineSpec ps = base.parallel.pipeline();
   ps.stages = pp;
   ps.virtual_stages = 2;
+  ps.overlap_p2p_comm = base.parallel.overlap_p2p_comm.value_or(true);  // the candidate's (Megatron's default with virtual stages)
   if (pp > 1 && pipeline_split(ps, base.model.num_layers).problem.empty()) v.push_back(2);
   return v;
 }

@@ -302,13 +302,14 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["context_parallel_size"] = 4;
          j["parallel"]["pipeline_model_parallel_size"] = 2;
          j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["parallel"]["overlap_p2p_comm"] = false;
        },
        "parallel.virtual_pipeline_model_parallel_size", "pipeline_model_parallel_size > 2",
        [](json& j) {
          j["parallel"]["context_parallel_size"] = 4;
          j["parallel"]["pipeline_model_parallel_size"] = 2;
          j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
-         j["parallel"]["overlap_p2p_comm"] = true;  // DP 4, 8 / 4 = 2 micro batches = one group of PP
+         // unset: Megatron's default with virtual stages, on. DP 4, 8 / 4 = 2 micro batches = one group of PP
        }},
       {"layers per stage split into virtual stages",
        [](json& j) {
@@ -724,6 +725,39 @@ TEST_CASE("tp_comm_overlap with TP 1 warns and is turned off", "[model][validate
   bool warned = false;
   for (const auto& w : o.scenario.warnings) warned = warned || w.find("tp_comm_overlap has no effect") != std::string::npos;
   CHECK(warned);
+}
+
+TEST_CASE("overlap_p2p_comm defaults as Megatron's: on with virtual stages, off without, a warning only when set",
+          "[model][validate]") {
+  // Megatron-LM's arguments.py: --no-overlap-p2p-communication stores False into overlap_p2p_comm
+  // (so it is on unless that flag is given), then turns it off where there are no virtual stages.
+  const auto warned = [](const Outcome& o) {
+    for (const auto& w : o.scenario.warnings)
+      if (w.find("overlap_p2p_comm applies to the interleaved schedule only") != std::string::npos) return true;
+    return false;
+  };
+  json j = base();
+  j["parallel"]["context_parallel_size"] = 4;
+  j["parallel"]["pipeline_model_parallel_size"] = 4;  // DP 2, 4 micro batches
+  Outcome plain = parse(j);
+  INFO(describe(plain));
+  REQUIRE(plain.valid);
+  CHECK_FALSE(plain.scenario.parallel.pipeline().overlap_p2p_comm);
+  CHECK_FALSE(warned(plain));
+  j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+  const Outcome interleaved = parse(j);
+  REQUIRE(interleaved.valid);
+  CHECK(interleaved.scenario.parallel.pipeline().overlapped());
+  j["parallel"]["overlap_p2p_comm"] = false;
+  const Outcome blocking = parse(j);
+  REQUIRE(blocking.valid);
+  CHECK_FALSE(blocking.scenario.parallel.pipeline().overlapped());
+  j["parallel"].erase("virtual_pipeline_model_parallel_size");
+  j["parallel"]["overlap_p2p_comm"] = true;  // set without virtual stages: said, and turned off
+  const Outcome set = parse(j);
+  REQUIRE(set.valid);
+  CHECK(warned(set));
+  CHECK_FALSE(set.scenario.parallel.pipeline().overlap_p2p_comm);
 }
 
 TEST_CASE("tp_comm_overlap says it is not measured, and on A100 that userbuffers need multicast", "[model][validate]") {

@@ -69,7 +69,13 @@ TEST_CASE("sweep defaults: TP divides the node and the heads, PP and CP powers o
   CHECK(default_pp_sizes(odd_layers, 1) == std::vector<int64_t>{1, 2, 4, 8, 16});
   // Virtual stages: 2 where PP > 2 and the stage's layers split in two.
   CHECK(default_vpp_sizes(base, 1) == std::vector<int64_t>{1});
-  CHECK(default_vpp_sizes(base, 2) == std::vector<int64_t>{1});  // the interleaved schedule needs PP > 2
+  // PP 2 interleaves too: Megatron's default overlap_p2p_comm (on with virtual stages) lifts its
+  // PP > 2 rule; a scenario that turns the overlap off keeps it.
+  CHECK(default_vpp_sizes(base, 2) == std::vector<int64_t>{1, 2});
+  Scenario blocking = base;
+  blocking.parallel.overlap_p2p_comm = false;
+  CHECK(default_vpp_sizes(blocking, 2) == std::vector<int64_t>{1});
+  CHECK(default_vpp_sizes(blocking, 4) == std::vector<int64_t>{1, 2});
   CHECK(default_vpp_sizes(base, 4) == std::vector<int64_t>{1, 2});
   CHECK(default_vpp_sizes(base, 16) == std::vector<int64_t>{1, 2});  // 2 layers per stage
   CHECK(default_hcp_splits(16) == std::vector<std::vector<int64_t>>{{2, 8}, {4, 4}, {8, 2}});
@@ -85,14 +91,14 @@ TEST_CASE("sweep of the seed cluster: the whole space with every PP listed, noth
   const SweepSpace s = seed_space(every_pp);
   // Layouts in closed form: per TP and PP (PP | 32 layers, PP <= 16), CP = 1 is one candidate;
   // each CP >= 2 gives p2p, all_gather, a2a and one a2a+p2p per split [A, CP/A], 1 < A < CP;
-  // each of those once per virtual-stage count (1, and 2 for PP 4, 8, 16: the 32 layers split
-  // into 2 per stage; PP 2 cannot interleave).
+  // each of those once per virtual-stage count (1, and 2 for every PP > 1: the 32 layers split
+  // into 2 per stage; PP 2 interleaves with Megatron's default overlap_p2p_comm).
   int64_t layouts = 0;
   for (int64_t tp : {1, 2, 4, 8})
     for (int64_t pp = 1; pp <= 16 && tp * pp <= 32; pp *= 2)
       for (int64_t cp = 1; tp * cp * pp <= 32; cp *= 2)
-        layouts += (cp == 1 ? 1 : 3 + static_cast<int64_t>(default_hcp_splits(cp).size())) * (pp > 2 ? 2 : 1);
-  CHECK(layouts == 198);  // TP1 95, TP2 58, TP4 31, TP8 14
+        layouts += (cp == 1 ? 1 : 3 + static_cast<int64_t>(default_hcp_splits(cp).size())) * (pp > 1 ? 2 : 1);
+  CHECK(layouts == 242);  // TP1 114, TP2 71, TP4 39, TP8 18
   // Default recompute: none, selective and full, three candidates per layout and micro batch.
   // Default micro batch (the seed gives a global batch of 8): 1, and each larger power of two m
   // that splits it over DP (8 % (m x DP) == 0, DP = 32 / (TP x CP)) while some recompute setting
