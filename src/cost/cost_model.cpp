@@ -254,7 +254,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   for (const CostTableParameter& t : cost_table_parameters())
     if (is_attention_parameter(t.name))
       if (const EfficiencyTable* a = table_in(attention, t.name)) p.*(t.member) = *a;
-  const std::optional<RooflineFigures> roof = roofline_figures(gpu);
+  const std::optional<RooflineFigures> roof = roofline_figures(gpu, backend);
   if (!roof) {  // Hopper: the H200's own measurements (same SMs, clocks and power cap on H100/H800)
     if (attention.attention_shape) p.attention_shape = attention.attention_shape->model;
     set_attention_evidence(attention, std::string("the built-in h200-") + to_string(backend) + " attention fit (H200, sustained clock)", p);
@@ -268,22 +268,30 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   // ratio Hopper shows between the two (roofline.hpp), against the H200 fit's plateau.
   const double gemm_fraction = sustained_gemm_fraction(*roof, plateau_of(p.gemm));
   p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, gemm_fraction);
+  // Attention: the backend's published fraction on this GPU, per table; NVIDIA's cuDNN benchmark
+  // brought to the sustained clock by its H200 figures against hcpsim's sustained H200 cuDNN fit.
+  const CalibrationFile& cudnn_h200 = default_calibration(default_file_of(AttentionBackend::CuDNN));
+  const AttentionFigures& a = roof->attention;
+  double fwd = 0, bwd = 0;  // the causal tables' fractions, for the summary
   for (const CostTableParameter& t : cost_table_parameters()) {
     const std::string name = t.name;
     if (!is_attention_parameter(name)) continue;
-    const bool bwd = name.find("bwd") != std::string::npos;
-    p.*(t.member) = rooflined(p.*(t.member), ref_peak, gpu.peak_bf16_flops_per_s, bwd ? roof->attention_bwd : roof->attention_fwd);
+    const bool backward = name.find("bwd") != std::string::npos, causal = name.find("causal") != std::string::npos;
+    const EfficiencyTable* h200 = table_in(cudnn_h200, name);
+    assert(h200);
+    const double fraction = sustained_attention_fraction(a, backward, causal, plateau_of(*h200));
+    p.*(t.member) = rooflined(p.*(t.member), ref_peak, gpu.peak_bf16_flops_per_s, fraction);
+    if (causal) (backward ? bwd : fwd) = fraction;
   }
   p.roofline = *roof;
-  const std::string margin_basis = std::string("roofline margin for ") + gpu.name + " (" + roof->basis + ")";
-  p.set_evidence("attention", roof->margin, margin_basis);
-  p.set_evidence("gemm", roof->margin, margin_basis);
-  p.source = std::string("roofline for ") + gpu.name + ": GEMM " + std::to_string(int(gemm_fraction * 100 + 0.5)) +
-             "% (matmul benchmark " + std::to_string(int(roof->gemm_mamf * 100 + 0.5)) +
-             "% at the boost clock, x the H200's sustained / benchmark ratio), attention fwd " +
-             std::to_string(int(roof->attention_fwd * 100 + 0.5)) + "% / bwd " +
-             std::to_string(int(roof->attention_bwd * 100 + 0.5)) + "% of its peak (" + roof->basis + "; " +
-             roof->source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
+  p.set_evidence("attention", a.margin, std::string("roofline margin for ") + gpu.name + " (" + a.basis + ")");
+  p.set_evidence("gemm", roof->gemm_margin, std::string("roofline margin for ") + gpu.name + " (" + roof->gemm_basis + ")");
+  const auto pct = [](double x) { return std::to_string(int(x * 100 + 0.5)) + "%"; };
+  p.source = std::string("roofline for ") + gpu.name + ": GEMM " + pct(gemm_fraction) + " (matmul benchmark " +
+             pct(roof->gemm_mamf) + " at the boost clock, x the H200's sustained / benchmark ratio; " + roof->gemm_basis +
+             "), " + to_string(backend) + " attention fwd " + pct(fwd) + " / bwd " + pct(bwd) + " of its peak, causal (" +
+             a.basis + (a.cudnn_benchmark ? ", x the benchmark's H200 sustained / published ratio" : "") + "; " +
+             a.source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
   return p;
 }
 
@@ -476,9 +484,11 @@ CostParams cost_params_for(const Scenario& sc) {
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
   if (params.roofline && !(took_parameter(params.calibrated, "gemm") && took_parameter(params.calibrated, "attention_")))
     params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +
-                              ": kernel times come from a roofline (" + params.roofline->basis + "), +-" +
-                              std::to_string(int(params.roofline->margin * 100 + 0.5)) +
-                              "% (docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
+                              ": kernel times come from a roofline (" + params.roofline->gemm_basis + ", +-" +
+                              std::to_string(int(params.roofline->gemm_margin * 100 + 0.5)) + "%; " +
+                              params.roofline->attention.basis + ", +-" +
+                              std::to_string(int(params.roofline->attention.margin * 100 + 0.5)) +
+                              "%; docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
   const FusionSettings& f = sc.software.fusions;
   if (f.rope || f.swiglu || f.cross_entropy) {
     const KernelEvidence* e = params.evidence_for("elementwise");

@@ -7,38 +7,75 @@ namespace hcpsim {
 
 namespace {
 
-// Achievable fractions (docs/cost-model.md §3, sources there). GEMM: the maximum achievable matmul
-// (MAMF) fraction of ml-engineering's table (bf16, each the best shape of its search; converted to
-// the sustained clock by sustained_gemm_fraction). Attention FLOPs as hcpsim counts them (4 h sq skv d,
-// halved when causal; backward 2.5x) = the FlashAttention papers' convention.
-//   A100: MAMF 271.2 of 312 (0.869); FlashAttention-2 up to 73% fwd, 63% bwd (Dao 2023,
-//         arXiv:2307.08691); measured on it.
-//   B200: MAMF 1745 of 2250 (0.776); FlashAttention-4 1613 fwd (0.71, arXiv:2603.05451), bwd 1237
-//         (0.55, Colfax); measured on it.
-//   GB200: MAMF 1822 of 2500 (0.729, measured); attention B200's TFLOP/s x 1.04 (the MAMF ratio)
-//         against its 2.5 PF peak: 0.65 / 0.50 (estimated).
-//   B300: MAMF 1769 of 2250 (0.786, measured); attention carried from B200 (its doubled exponent
-//         unit helps the forward: upside, not modelled).
-//   GB300: carried from GB200 (no public measurement).
-//   L40S: no public kernel measurement: GEMM at the MAMF level of A100 and H100 (0.80-0.87, taken
-//         as 0.84; the conversion to the sustained clock then takes off what Hopper loses to its
-//         power cap, 0.70 in all), FlashAttention-2 on Ada (less shared memory per SM than A100)
-//         0.55 / 0.45 (estimated).
-// Margins: 10% where measured on the GPU, 15% carried from a sibling, 25% estimated.
-constexpr RooflineFigures kFigures[] = {
-    {"GB300", 0.729, 0.65, 0.50, 0.25, "estimated (GB200's figures; no public measurement on GB300)",
-     "GB200 matmul benchmark (ml-engineering), FlashAttention-4 on B200"},
-    {"B300", 0.786, 0.70, 0.55, 0.15, "GEMM measured on B300; attention carried from B200",
-     "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451) on B200"},
-    {"GB200", 0.729, 0.65, 0.50, 0.15, "GEMM measured on GB200; attention estimated from B200 x the GEMM ratio",
-     "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451) on B200"},
-    {"B200", 0.776, 0.70, 0.55, 0.10, "measured on B200 (matmul benchmark, FlashAttention-4)",
-     "ml-engineering matmul benchmark; FlashAttention-4 (arXiv:2603.05451); Colfax FA4 backward"},
-    {"A100", 0.869, 0.70, 0.60, 0.10, "measured on A100 (matmul benchmark, FlashAttention-2 paper)",
-     "ml-engineering matmul benchmark; FlashAttention-2 (arXiv:2307.08691)"},
-    {"L40S", 0.84, 0.55, 0.45, 0.25, "estimated (no public kernel measurement on L40S)",
-     "NVIDIA L40S datasheet peaks; A100 FlashAttention-2 fractions discounted"},
+// GEMM: the maximum achievable matmul (MAMF) fraction of ml-engineering's table (bf16, each the best
+// shape of its search; converted to the sustained clock by sustained_gemm_fraction).
+//   A100 271.2 of 312 (0.869), B200 1745 of 2250 (0.776), GB200 1822 of 2500 (0.729), B300 1769 of
+//   2250 (0.786): measured on each; GB300: GB200's (no public measurement); L40S: no public figure,
+//   put at the A100/H100 level (0.80-0.87, taken as 0.84).
+// Attention FLOPs as hcpsim counts them (4 h sq skv d, halved when causal; backward 2.5x) = the
+// FlashAttention papers' and NVIDIA's benchmark's convention. Per backend:
+//   cudnn: NVIDIA's cuDNN SDPA training benchmark (NVIDIA/cudnn-frontend
+//     benchmark/sdpa_benchmark_training/results/llama3.1/{gb200,gb300}, cuDNN 9.22, 2026-04; Llama 3.1
+//     GQA 64 / 8 heads x 128, batch 2): the highest TFLOP/s of 8K-32K tokens, of the preset's peak,
+//     then brought to the sustained clock (sustained_attention_fraction). B200 and B300 carry their
+//     Grace siblings' fractions (the same dies). A100: cuDNN's Ampere SDPA is a FlashAttention-2
+//     kernel (cuDNN frontend docs): FlashAttention-2's figures, estimated.
+//   flash (FlashAttention-2, as PyTorch's SDPA and flash-attn 2 run it): A100: up to 73% forward and
+//     63% backward (Dao 2023, arXiv:2307.08691), taken as 0.70 / 0.60. Blackwell: FlashAttention-2
+//     has no Blackwell kernels and runs Ampere's mma.sync path: 352-362 TFLOP/s forward at head dim
+//     128, 2K-8K tokens, no mask (meta-pytorch/tritonbench PR #171, B200), 302-334 backward at head
+//     dim 64 (Dao-AILab/flash-attention issue #1589, B200): 0.16 / 0.15 of 2250, the same fraction on
+//     its siblings (the same SMs at their own clocks). FlashAttention-3 does not run on Blackwell;
+//     FlashAttention-4 runs about as cuDNN does there (arXiv:2603.05451: up to 1.3x over cuDNN 9.13;
+//     cuDNN 9.19 ahead of it on long non-causal shapes, sgl-project/sglang PR #33655): `cudnn`.
+//   L40S and other GPUs: estimated.
+constexpr AttentionFractions uniform(double fwd, double bwd) { return {fwd, fwd, bwd, bwd}; }
+constexpr AttentionFractions kCudnnGb200{1708 / 2500.0, 1771 / 2500.0, 1332 / 2500.0, 1404 / 2500.0};
+constexpr AttentionFractions kCudnnGb300{1953 / 2500.0, 2017 / 2500.0, 1507 / 2500.0, 1536 / 2500.0};
+constexpr AttentionFractions kFlash2Blackwell = uniform(362 / 2250.0, 334 / 2250.0);
+constexpr AttentionFractions kFlash2A100 = uniform(0.70, 0.60);
+constexpr AttentionFractions kEstimated = uniform(0.55, 0.45);
+
+constexpr const char* kCudnnBenchmark = "NVIDIA's cuDNN SDPA benchmark (cudnn-frontend)";
+constexpr const char* kFlash2OnBlackwell = "FlashAttention-2 on B200 (tritonbench PR #171, flash-attention #1589)";
+
+struct GpuFigures {
+  const char* gpu;
+  double gemm_mamf, gemm_margin;
+  const char *gemm_basis, *gemm_source;
+  AttentionFigures cudnn, flash;
 };
+
+const GpuFigures kFigures[] = {
+    {"GB300", 0.729, 0.15, "GEMM carried from GB200 (no public measurement on GB300)", "ml-engineering matmul benchmark (GB200)",
+     {kCudnnGb300, true, 0.10, "cuDNN measured on GB300", kCudnnBenchmark},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+    {"B300", 0.786, 0.10, "GEMM measured on B300", "ml-engineering matmul benchmark",
+     {kCudnnGb300, true, 0.15, "cuDNN carried from GB300 (the same die)", kCudnnBenchmark},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+    {"GB200", 0.729, 0.10, "GEMM measured on GB200", "ml-engineering matmul benchmark",
+     {kCudnnGb200, true, 0.10, "cuDNN measured on GB200", kCudnnBenchmark},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+    {"B200", 0.776, 0.10, "GEMM measured on B200", "ml-engineering matmul benchmark",
+     {kCudnnGb200, true, 0.15, "cuDNN carried from GB200 (the same die)", kCudnnBenchmark},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 measured on B200 (briefly; backward at head dim 64)",
+      kFlash2OnBlackwell}},
+    {"A100", 0.869, 0.10, "GEMM measured on A100", "ml-engineering matmul benchmark",
+     {kFlash2A100, false, 0.25, "cuDNN estimated from FlashAttention-2 on A100 (its Ampere kernel's algorithm)",
+      "FlashAttention-2 (arXiv:2307.08691)"},
+     {kFlash2A100, false, 0.10, "FlashAttention-2 measured on A100", "FlashAttention-2 (arXiv:2307.08691)"}},
+    {"L40S", 0.84, 0.25, "GEMM estimated (no public kernel measurement on L40S)", "NVIDIA L40S datasheet peaks",
+     {kEstimated, false, 0.25, "attention estimated (no public kernel measurement on L40S)",
+      "A100 FlashAttention-2 fractions discounted for Ada's smaller shared memory"},
+     {kEstimated, false, 0.25, "attention estimated (no public kernel measurement on L40S)",
+      "A100 FlashAttention-2 fractions discounted for Ada's smaller shared memory"}},
+};
+
+// No figures for this GPU or its generation: a generic estimate, with a wide margin.
+const GpuFigures kGeneric = {"(unknown)", 0.84, 0.30, "no figures for this GPU or its generation: a generic estimate",
+                             "typical fractions of recent NVIDIA GPUs (docs/cost-model.md, the roofline)",
+                             {kEstimated, false, 0.30, "attention: a generic estimate", "typical fractions"},
+                             {kEstimated, false, 0.30, "attention: a generic estimate", "typical fractions"}};
 
 // Compute capability -> the figures of its generation for GPUs of no known model.
 constexpr std::pair<int64_t, const char*> kByCapability[] = {{80, "A100"}, {89, "L40S"}, {100, "B200"}, {103, "B300"}};
@@ -55,24 +92,41 @@ bool has_token(const std::string& name, const std::string& token) {
   return false;
 }
 
+RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
+  RooflineFigures f{g.gpu, g.gemm_mamf, g.gemm_margin, g.gemm_basis, g.gemm_source, g.cudnn};
+  if (backend == AttentionBackend::Flash) f.attention = g.flash;
+  if (backend == AttentionBackend::Hcpsim) {  // not built for this GPU: cuDNN's, at the widest margin
+    f.attention.margin = 0.30;
+    f.attention.basis = "hcpsim's kernels are built for sm_90a only: cuDNN's figures stand in";
+  }
+  return f;
+}
+
 }  // namespace
 
 double sustained_gemm_fraction(const RooflineFigures& f, double hopper_sustained_plateau) {
   return f.gemm_mamf * hopper_sustained_plateau / kHopperMamfFraction;
 }
 
-std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu) {
+double AttentionFractions::of(bool backward, bool causal) const {
+  return backward ? (causal ? bwd_causal : bwd_nomask) : (causal ? fwd_causal : fwd_nomask);
+}
+
+double sustained_attention_fraction(const AttentionFigures& f, bool backward, bool causal, double h200_sustained_plateau) {
+  const double published = f.published.of(backward, causal);
+  if (!f.cudnn_benchmark) return published;
+  return published * h200_sustained_plateau / kCudnnBenchmarkH200.of(backward, causal);
+}
+
+std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu, AttentionBackend backend) {
   if (gpu.compute_capability == 90) return std::nullopt;  // Hopper: measured (src/cost/defaults/)
-  for (const RooflineFigures& f : kFigures)
-    if (has_token(gpu.name, f.gpu)) return f;
+  for (const GpuFigures& g : kFigures)
+    if (has_token(gpu.name, g.gpu)) return figures_for(g, backend);
   for (const auto& [cc, model] : kByCapability)
     if (gpu.compute_capability == cc)
-      for (const RooflineFigures& f : kFigures)
-        if (std::string(f.gpu) == model) return f;
-  // No figures for this GPU or its generation: a generic estimate, with a wide margin.
-  return RooflineFigures{"(unknown)", 0.84, 0.55, 0.45, 0.30,
-                         "no figures for this GPU or its generation: a generic estimate",
-                         "typical fractions of recent NVIDIA GPUs (docs/cost-model.md §3)"};
+      for (const GpuFigures& g : kFigures)
+        if (std::string(g.gpu) == model) return figures_for(g, backend);
+  return figures_for(kGeneric, backend);
 }
 
 }  // namespace hcpsim

@@ -15,15 +15,44 @@
 
 namespace hcpsim {
 
-struct RooflineFigures {
-  const char* gpu;                  // the model token the figures are for ("B200", "A100", ...)
-  double gemm_mamf = 0;             // maximum achievable matmul fraction of the dense bf16 peak (MAMF, below)
-  double attention_fwd = 0;         // large fused attention forward, head dim 128
-  double attention_bwd = 0;         // its backward (FLOPs counted as 2.5x the forward)
-  double margin = 0;                // relative extrapolation margin of these figures (uncertainty band)
-  const char* basis;                // what the figures rest on (measured on it / carried / estimated)
-  const char* source;               // where (docs/cost-model.md §3 lists the URLs)
+// Large-kernel attention fractions of the dense bf16 peak (head dim 128), one per kernel table.
+struct AttentionFractions {
+  double fwd_causal = 0, fwd_nomask = 0, bwd_causal = 0, bwd_nomask = 0;  // backward FLOPs: 2.5x the forward's
+  double of(bool backward, bool causal) const;
 };
+
+// What a backend's attention kernels reach on a GPU, as the source times them (briefly, at or near
+// the boost clock).
+struct AttentionFigures {
+  AttentionFractions published;
+  // From NVIDIA's cuDNN SDPA training benchmark: brought to training's sustained clock by the ratio
+  // that benchmark's H200 figures bear to hcpsim's sustained H200 cuDNN fit
+  // (sustained_attention_fraction); otherwise used as published.
+  bool cudnn_benchmark = false;
+  double margin = 0;   // relative extrapolation margin (uncertainty band)
+  const char* basis;   // measured on it / carried from a sibling / estimated
+  const char* source;  // where (docs/cost-model.md, the roofline, lists the URLs)
+};
+
+struct RooflineFigures {
+  const char* gpu;           // the model token the figures are for ("B200", "A100", ...)
+  double gemm_mamf = 0;      // maximum achievable matmul fraction of the dense bf16 peak (MAMF, below)
+  double gemm_margin = 0;    // relative extrapolation margin of the GEMM figure
+  const char* gemm_basis;    // measured on it / carried / estimated
+  const char* gemm_source;
+  AttentionFigures attention;  // the scenario's attention backend's
+};
+
+// NVIDIA's cuDNN SDPA training benchmark on the H200 (NVIDIA/cudnn-frontend
+// benchmark/sdpa_benchmark_training, results/h200_919_only_cudnn, cuDNN 9.19, 2026-02: Llama 3.1
+// GQA 64 / 8 heads x 128, batch 1, 10 iterations): the highest of 8K-32K tokens, causal 688 (fwd) and
+// 581 (bwd), no mask 702 and 612 TFLOP/s, of 989.4.
+inline constexpr AttentionFractions kCudnnBenchmarkH200{688 / 989.4, 702 / 989.4, 581 / 989.4, 612 / 989.4};
+
+// A published fraction brought to training's sustained clock: for NVIDIA's cuDNN benchmark, x (hcpsim's
+// sustained H200 cuDNN plateau of that table / the benchmark's H200 figure), the gap one method shows
+// where hcpsim has both (0.86 forward, 0.92 backward); other sources as published.
+double sustained_attention_fraction(const AttentionFigures& f, bool backward, bool causal, double h200_sustained_plateau);
 
 // The H100/H200's maximum achievable matmul (MAMF) fraction: 794.5 of 989 TFLOP/s in
 // ml-engineering's MAMF table ("H200 is the same"), the table every roofline GEMM figure comes from.
@@ -38,9 +67,11 @@ constexpr double kHopperMamfFraction = 794.5 / 989.0;
 // where hcpsim has both; no fraction of one GPU is applied to another.
 double sustained_gemm_fraction(const RooflineFigures& f, double hopper_sustained_plateau);
 
-// The figures for `gpu`: by its model token (GB300, B300, GB200, B200, A100, L40S), else by its
-// compute capability (80, 89, 100, 103), else a generic estimate with a 30% margin; nullopt for
-// Hopper (sm_90), which hcpsim has measured.
-std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu);
+// The figures for `gpu` and the attention `backend`: by its model token (GB300, B300, GB200, B200,
+// A100, L40S), else by its compute capability (80, 89, 100, 103), else a generic estimate with a
+// 30% margin; nullopt for Hopper (sm_90), which hcpsim has measured. hcpsim's own kernels are built
+// for sm_90a alone (validation rejects them elsewhere): asked for them, this gives cuDNN's figures
+// at the widest margin.
+std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu, AttentionBackend backend);
 
 }  // namespace hcpsim

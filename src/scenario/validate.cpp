@@ -375,6 +375,13 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
     check_tp_comm_overlap(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
+  if (cluster && sc.software.attention_backend == AttentionBackend::Hcpsim && sc.cluster.gpu.compute_capability > 0 &&
+      sc.cluster.gpu.compute_capability != 90)
+    c.sink.error("software.attention_backend",
+                 "hcpsim on " + sc.cluster.gpu.name + " (compute capability " +
+                     std::to_string(sc.cluster.gpu.compute_capability) + ")",
+                 "hcpsim's own attention kernels are built for sm_90a (Hopper) alone: they do not run on this GPU",
+                 "use \"cudnn\" (Transformer Engine's fused attention) or \"flash\"");
   if (cluster && sc.software.attention_backend == AttentionBackend::CuDNN && sc.cluster.gpu.sm_count <= 0)
     c.warn("cluster.gpu has no sm_count: cuDNN attention is timed by its FLOPs alone, not by its busiest SM (a launch "
            "of few units, e.g. short CP chunks of few heads, is predicted fast; docs/cost-model.md); give sm_count");
