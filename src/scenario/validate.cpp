@@ -382,6 +382,11 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
                      std::to_string(sc.cluster.gpu.compute_capability) + ")",
                  "hcpsim's own attention kernels are built for sm_90a (Hopper) alone: they do not run on this GPU",
                  "use \"cudnn\" (Transformer Engine's fused attention) or \"flash\"");
+  if (cluster && sc.software.attention_backend == AttentionBackend::Flash && sc.cluster.gpu.compute_capability >= 100)
+    c.warn("attention_backend flash on " + sc.cluster.gpu.name +
+           ": FlashAttention-2 has no Blackwell kernels and runs its Ampere path there, about 0.16 of the GPU's peak "
+           "(published B200 figures; docs/cost-model.md, the roofline); Transformer Engine's default, cudnn, runs about "
+           "3x faster, and FlashAttention-4 about as cudnn does: model either as \"cudnn\"");
   if (cluster && sc.software.attention_backend == AttentionBackend::CuDNN && sc.cluster.gpu.sm_count <= 0)
     c.warn("cluster.gpu has no sm_count: cuDNN attention is timed by its FLOPs alone, not by its busiest SM (a launch "
            "of few units, e.g. short CP chunks of few heads, is predicted fast; docs/cost-model.md); give sm_count");

@@ -233,6 +233,12 @@ TEST_CASE("roofline: each backend has its own figures, and hcpsim's kernels are 
                             {"parallel", {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}}},
                             {"cluster", {{"preset", "dgx-b200"}, {"num_nodes", 1}}},
                             {"software", {{"attention_backend", "hcpsim"}}}};
+  nlohmann::json flash = j;
+  flash["software"]["attention_backend"] = "flash";  // accepted, with a word on what FlashAttention-2 does there
+  const Scenario fl = parse_scenario_text(flash.dump(), ParseOptions{});
+  bool warned = false;
+  for (const std::string& w : fl.warnings) warned = warned || w.find("FlashAttention-2 has no Blackwell kernels") != std::string::npos;
+  CHECK(warned);
   try {
     parse_scenario_text(j.dump(), ParseOptions{});
     FAIL("hcpsim's kernels on a B200 were accepted");
