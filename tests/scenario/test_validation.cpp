@@ -79,6 +79,13 @@ TEST_CASE("the base scenario is valid and derives DP and micro batches", "[model
 
 TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour", "[model][validate]") {
   const std::vector<Rule> rules = {
+      {"hcpsim's kernels only on Hopper",  // built for sm_90a alone (kernels/CMakeLists.txt)
+       [](json& j) {
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+         j["software"]["attention_backend"] = "hcpsim";
+       },
+       "software.attention_backend", "built for sm_90a",
+       [](json& j) { j["software"]["attention_backend"] = "hcpsim"; }},  // on the base's H100s
       {"world size divisible by TP*CP*PP",
        [](json& j) { j["cluster"]["num_nodes"] = 3; },  // 24 GPUs, CP16
        "parallel", "world_size % (TP*CP*PP) == 0", [](json& j) { j["cluster"]["num_nodes"] = 2; }},
