@@ -248,6 +248,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       c.pp = stage;
       stage_rank.push_back(t.phases.at(kStepPhase).stand_in.at(size_t(layout.rank_of(c))));  // a folded stage: its twin
     }
+    // The CPU launches every op of a pass (one launch per op: a kernel or an NCCL call): each of
+    // the chunk's layers' ops of that direction, the embedding's or head's where the chunk holds
+    // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own).
+    const auto in_dir = [](Phase dir) { return [dir](const Op& op) { return op.phase == dir; }; };
+    const int64_t layer_launches[2] = {count_ops_if(w.layer, slowest, in_dir(Phase::Forward)),
+                                       count_ops_if(w.layer, slowest, in_dir(Phase::Backward))};
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       const int32_t rep = stage_rank[size_t(stage)];
       StageInputs st;
@@ -262,16 +268,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.param_gather_s = distopt ? param_gather[size_t(stage)] : 0;
       st.optimizer_s = optimizer[size_t(stage)];
       st.buckets = std::max<int64_t>(1, count_ops(w.step, rep, OpArea::GradReduce));
-      // The CPU launches every op of a pass (one launch per op: a kernel or an NCCL call): each of
-      // the chunk's layers' ops of that direction, the embedding's or head's where the chunk holds
-      // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own).
       for (const Phase dir : {Phase::Forward, Phase::Backward}) {
-        const auto in_dir = [dir](const Op& op) { return op.phase == dir; };
-        const int64_t layer = count_ops_if(w.layer, slowest, in_dir);
-        const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir);
-        std::vector<int64_t>& launches = dir == Phase::Forward ? st.forward_launches : st.backward_launches;
-        for (const int64_t layers : st.chunk_layers) launches.push_back(layers * layer + transfers);
-        launches[extra_chunk(size_t(stage), launches.size())] += count_ops_if(w.step, rep, in_dir);
+        const bool fwd = dir == Phase::Forward;
+        const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir(dir));
+        std::vector<int64_t>& launches = fwd ? st.forward_launches : st.backward_launches;
+        for (const int64_t layers : st.chunk_layers) launches.push_back(layers * layer_launches[fwd ? 0 : 1] + transfers);
+        launches[extra_chunk(size_t(stage), launches.size())] += count_ops_if(w.step, rep, in_dir(dir));
       }
       si.stages.push_back(std::move(st));
     }

@@ -2,21 +2,19 @@
 
 #include <algorithm>
 #include <cassert>
+#include <numeric>
 
 namespace hcpsim {
 
-int64_t StageInputs::layers() const {
-  int64_t n = 0;
-  for (int64_t l : chunk_layers) n += l;
-  return n;
-}
+namespace {
 
-int64_t StageInputs::host_launches() const {
-  int64_t n = 0;
-  for (int64_t l : forward_launches) n += l;
-  for (int64_t l : backward_launches) n += l;
-  return n;
-}
+int64_t total(const std::vector<int64_t>& v) { return std::accumulate(v.begin(), v.end(), int64_t{0}); }
+
+}  // namespace
+
+int64_t StageInputs::layers() const { return total(chunk_layers); }
+
+int64_t StageInputs::host_launches() const { return total(forward_launches) + total(backward_launches); }
 
 namespace {
 
@@ -117,9 +115,7 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
       if (launched <= t.host_launch_s) continue;
       const StageInputs& st = in.stages[s];
       t.host_launch_s = launched, t.host_launches = st.host_launches();
-      t.host_forward_launches = t.host_backward_launches = 0;
-      for (const int64_t l : st.forward_launches) t.host_forward_launches += l;
-      for (const int64_t l : st.backward_launches) t.host_backward_launches += l;
+      t.host_forward_launches = total(st.forward_launches), t.host_backward_launches = total(st.backward_launches);
     }
   }
   // The schedule starts at 0 (stage 0's first forward waits for nothing). The optimizer step
