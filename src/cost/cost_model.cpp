@@ -484,7 +484,8 @@ CostParams cost_params_for(const Scenario& sc) {
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
   if (params.roofline && !(took_parameter(params.calibrated, "gemm") && took_parameter(params.calibrated, "attention_")))
     params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +
-                              ": kernel times come from a roofline (" + params.roofline->gemm_basis + ", +-" +
+                              ": kernel times come from a roofline at the clock it sustains at its full power limit (" +
+                              params.roofline->gemm_basis + ", +-" +
                               std::to_string(int(params.roofline->gemm_margin * 100 + 0.5)) + "%; " +
                               params.roofline->attention.basis + ", +-" +
                               std::to_string(int(params.roofline->attention.margin * 100 + 0.5)) +
