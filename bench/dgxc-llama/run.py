@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""hcpsim's full training step against NVIDIA's published BF16 pre-training step times of Llama 3.1
+8B, 70B and 405B on DGX H100 and DGX GB200 (published.json, from NVIDIA/dgxc-benchmarking; NeMo 2.0
+containers 25.02.01 and 25.04.01; sequence 8192, micro batch 1, context parallel 2 in every row).
+
+Nothing in hcpsim is derived from these rows: they are a check of the whole step (GEMMs, attention,
+the memory-bound kernels, TP/CP/PP/DP communication, the pipeline schedule, the CPU's launches) on
+shapes and clusters hcpsim was not fitted on. Each row becomes one scenario with the recipes'
+settings (SETTINGS below, each with where it was read); the table gives hcpsim's step time and band
+against the page's step time, and ratio = hcpsim / published.
+
+Usage: bench/dgxc-llama/run.py [HCPSIM] > bench/dgxc-llama/results.txt
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
+
+MODEL = {"Llama3.1 8B": "llama3.1-8b", "Llama3.1 70B": "llama3.1-70b", "Llama3.1 405B": "llama3.1-405b"}
+# One hcpsim node: a DGX H100 (8 GPUs, NVSwitch); on GB200 an NVL72 rack of which the job holds 64
+# GPUs (16 compute trays of 4), so that one 64-GPU model replica (TP4 x PP8 x CP2) sits in one NVLink
+# domain and data parallelism crosses racks.
+CLUSTER = {"DGX-H100": ("dgx-h100", 8), "DGX-GB200": ("gb200-nvl72", 64)}
+
+
+def scenario(row):
+    """The recipe's settings for one published row (the NeMo 2.0 performance recipes the benchmark
+    pins; README.md beside this file says where each was read): Megatron's defaults where the
+    recipe sets nothing."""
+    tp, pp, cp, vp = row["tp"], row["pp"], row["cp"], row["vp"]
+    preset, per_node = CLUSTER[row["system"]]
+    parallel = {"tensor_model_parallel_size": tp, "pipeline_model_parallel_size": pp, "context_parallel_size": cp,
+                "cp_comm_type": "p2p",  # not set by the recipes: Megatron-Core's default
+                "sequence_parallel": tp > 1, "tp_comm_overlap": tp > 1, "use_distributed_optimizer": True}
+    if vp:
+        parallel["virtual_pipeline_model_parallel_size"] = vp
+    if row["model"] == "Llama3.1 405B":  # 126 layers + embedding + loss = 128 = PP x VP x 2
+        parallel["account_for_embedding_in_pipeline_split"] = True
+        parallel["account_for_loss_in_pipeline_split"] = True
+    assert row["gpus"] % per_node == 0, row
+    return {
+        "name": "%s on %d x %s" % (row["model"], row["gpus"], row["system"]),
+        "model": {"preset": MODEL[row["model"]]},
+        "training": {"seq_length": row["seq"], "micro_batch_size": row["micro_batch"],
+                     "global_batch_size": row["global_batch"], "precision": "bf16", "recompute_granularity": "none",
+                     "attn_mask_type": "causal"},
+        "parallel": parallel,
+        "cluster": {"preset": preset, "num_nodes": row["gpus"] // per_node, "gpus_per_node": per_node},
+        # NCCL_NVLS_ENABLE=0 in every launch; attention: TE's choice between its fused and flash
+        # backends is not logged, cuDNN is its default on Hopper and Blackwell.
+        "software": {"attention_backend": "cudnn", "nccl": {"nvls_enable": False}},
+    }
+
+
+def predict(row, tmp):
+    path = os.path.join(tmp, "s.json")
+    with open(path, "w") as f:
+        json.dump(scenario(row), f)
+    out = subprocess.run([HCPSIM, path, "--format", "json", "--reproducible"], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("hcpsim failed on %s: %s" % (row, out.stderr))
+    return json.loads(out.stdout)
+
+
+def main():
+    rows = json.load(open(os.path.join(HERE, "published.json")))["rows"]
+    print("# hcpsim's training step against NVIDIA's published BF16 Llama 3.1 step times (bench/dgxc-llama/published.json)")
+    print("# command: bench/dgxc-llama/run.py")
+    print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
+    print("%-13s %-9s %5s %6s %-11s %9s %9s %17s %6s %s" % ("model", "system", "GPUs", "GBS", "TPxPPxCPxVP", "published",
+                                                         "hcpsim", "band", "ratio", "in band"))
+    ratios = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for row in rows:
+            r = predict(row, tmp)
+            step = r["step"]["time_s"]
+            lo, hi = r["uncertainty"]["step_time_s"]
+            ratio = step / row["step_s"]
+            ratios.setdefault(row["system"], []).append(ratio)
+            layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
+            print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %s" % (
+                row["model"], row["system"], row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
+                ratio, "yes" if lo <= row["step_s"] <= hi else "no"))
+    for system, v in sorted(ratios.items()):
+        v = sorted(v)
+        print("%-13s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2],
+                                                                         v[0], v[-1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
