@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/dgxc-llama/run.py times NVIDIA's published BF16 Llama 3.1 training steps (DGX H100, DGX GB200)
-# with hcpsim; its committed output (bench/dgxc-llama/results.txt, quoted in docs/validation.md) must
-# be what the built binary gives now: a change anywhere in the step's model that moves these
-# predictions fails here until the results and the docs' numbers are regenerated with the command.
+# with hcpsim; its committed output (bench/dgxc-llama/results.txt, quoted in its README, the project
+# README and docs/cost-model.md) must be what the built binary gives now: a change anywhere in the
+# step's model that moves these predictions fails here until the results and the docs' numbers are
+# regenerated with the command.
 set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
