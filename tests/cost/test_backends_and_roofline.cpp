@@ -152,7 +152,10 @@ TEST_CASE("roofline: a B200 GEMM runs at the measured B200 fraction of the B200'
                             {"cluster", {{"preset", "dgx-b200"}, {"num_nodes", 1}}}};
   const CostParams q = cost_params_for(parse_scenario_text(j.dump(), ParseOptions{}));
   REQUIRE(q.warnings.size() == 1);
-  CHECK(q.warnings[0].find("roofline (GEMM measured on B200, +-10%; cuDNN carried from GB200") != std::string::npos);
+  // It names the clock assumed (the full power limit's: a DGX B200 may boot capped lower) and each
+  // kernel class's basis with its margin.
+  CHECK(q.warnings[0].find("roofline at the clock it sustains at its full power limit (GEMM measured on B200, +-10%; "
+                           "cuDNN carried from GB200") != std::string::npos);
   CHECK(q.warnings[0].find("+-15%") != std::string::npos);
 }
 
