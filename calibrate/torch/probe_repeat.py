@@ -12,9 +12,10 @@ back). By default every set is made first and then timed in turn (--rounds times
 --same-values sets 1.. copy set 0's values to other addresses; with --one-at-a-time each set is
 timed as soon as it is made and freed before the next; with --shift-output one set is made and
 timed --repeats times, each after a further allocation of a drawn size kept alive, so only where
-SDPA's output (and log-sum-exp) lands moves. Every record has the output's address. Run in several processes, the modes tell
-apart what a launch's time follows: its inputs' values or addresses, the allocator's state (what
-SDPA's output lands on), or the process.
+SDPA's output (and log-sum-exp) lands moves. Every record has the output's address. Run in several
+processes, the modes tell apart what a launch's time follows: its inputs' values or addresses, the
+allocator's state (what SDPA's output lands on), or the process (the process, on an H100:
+calibrate/RESULTS.md, twenty-first run).
 
     python3 calibrate/torch/probe_repeat.py --shapes 2432x8,2432x9 --repeats 4 --one-at-a-time --seed 1 --out r.json
 
