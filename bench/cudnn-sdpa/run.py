@@ -15,16 +15,18 @@ iterations of a long kernel already lose).
 
 Usage: bench/cudnn-sdpa/run.py [HCPSIM] > bench/cudnn-sdpa/results.txt
 """
-import csv, json, os, subprocess, sys, tempfile
+import csv, os, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
+sys.path.insert(0, os.path.dirname(HERE))
+from simulate import simulate  # noqa: E402  (bench/simulate.py)
 PRESET = {"h200": "dgx-h200", "gb200": "gb200-nvl72", "gb300": "gb300-nvl72"}
 MASK = {"top_left": "causal", "no_mask": "no_mask"}
 
 
-def predict(row, tmp):
+def predict(row):
     scenario = {
         "name": "cuDNN SDPA %s %s %s" % (row["gpu"], row["mask"], row["seq"]),
         "model": {"preset": "llama3.1-70b"},  # 64 query heads, 8 KV groups, head dim 128
@@ -36,18 +38,14 @@ def predict(row, tmp):
         "software": {"attention_backend": "cudnn"},
         "workload": "attention",
     }
-    path = os.path.join(tmp, "s.json")
-    json.dump(scenario, open(path, "w"))
-    out = subprocess.run([HCPSIM, path, "--format", "json", "--reproducible"], capture_output=True, text=True, check=True)
-    r = json.loads(out.stdout)
+    r = simulate(HCPSIM, scenario)
     return r["attention"]["forward_s"] * 1e3, r["attention"]["backward_s"] * 1e3
 
 
 def main():
     rows = [r for r in csv.DictReader(line for line in open(os.path.join(HERE, "nvidia-cudnn-sdpa.csv")) if not line.startswith("#"))]
-    with tempfile.TemporaryDirectory() as tmp:
-        for r in rows:
-            r["pred_fwd"], r["pred_bwd"] = predict(r, tmp)
+    for r in rows:
+        r["pred_fwd"], r["pred_bwd"] = predict(r)
     print("# hcpsim's cuDNN attention against NVIDIA's cuDNN SDPA benchmark (bench/cudnn-sdpa/nvidia-cudnn-sdpa.csv)")
     print("# command: bench/cudnn-sdpa/run.py")
     print("# ratio = hcpsim (sustained clock) / NVIDIA (brief); spread = ratio / the median ratio of that GPU and pass - 1")

@@ -6,20 +6,20 @@ containers 25.02.01 and 25.04.01; sequence 8192, micro batch 1, context parallel
 Nothing in hcpsim is derived from these rows: they are a check of the whole step (GEMMs, attention,
 the memory-bound kernels, TP/CP/PP/DP communication, the pipeline schedule, the CPU's launches) on
 shapes and clusters hcpsim was not fitted on. Each row becomes one scenario with the recipes'
-settings (SETTINGS below, each with where it was read); the table gives hcpsim's step time and band
+settings (`scenario` below; README.md says where each was read); the table gives hcpsim's step time and band
 against the page's step time, and ratio = hcpsim / published.
 
 Usage: bench/dgxc-llama/run.py [HCPSIM] > bench/dgxc-llama/results.txt
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
+sys.path.insert(0, os.path.dirname(HERE))
+from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
 
 MODEL = {"Llama3.1 8B": "llama3.1-8b", "Llama3.1 70B": "llama3.1-70b", "Llama3.1 405B": "llama3.1-405b"}
 # One hcpsim node: a DGX H100 (8 GPUs, NVSwitch); on GB200 an NVL72 rack of which the job holds 64
@@ -57,14 +57,11 @@ def scenario(row):
     }
 
 
-def predict(row, tmp):
-    path = os.path.join(tmp, "s.json")
-    with open(path, "w") as f:
-        json.dump(scenario(row), f)
-    out = subprocess.run([HCPSIM, path, "--format", "json", "--reproducible"], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit("hcpsim failed on %s: %s" % (row, out.stderr))
-    return json.loads(out.stdout)
+def predict(row):
+    try:
+        return simulate(HCPSIM, scenario(row))
+    except SimulationFailed as e:
+        sys.exit("hcpsim failed on %s: %s" % (row, e))
 
 
 def main():
@@ -75,17 +72,16 @@ def main():
     print("%-13s %-9s %5s %6s %-11s %9s %9s %17s %6s %s" % ("model", "system", "GPUs", "GBS", "TPxPPxCPxVP", "published",
                                                          "hcpsim", "band", "ratio", "in band"))
     ratios = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for row in rows:
-            r = predict(row, tmp)
-            step = r["step"]["time_s"]
-            lo, hi = r["uncertainty"]["step_time_s"]
-            ratio = step / row["step_s"]
-            ratios.setdefault(row["system"], []).append(ratio)
-            layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
-            print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %s" % (
-                row["model"], row["system"], row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
-                ratio, "yes" if lo <= row["step_s"] <= hi else "no"))
+    for row in rows:
+        r = predict(row)
+        step = r["step"]["time_s"]
+        lo, hi = r["uncertainty"]["step_time_s"]
+        ratio = step / row["step_s"]
+        ratios.setdefault(row["system"], []).append(ratio)
+        layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
+        print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %s" % (
+            row["model"], row["system"], row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
+            ratio, "yes" if lo <= row["step_s"] <= hi else "no"))
     for system, v in sorted(ratios.items()):
         v = sorted(v)
         print("%-13s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2],

@@ -20,7 +20,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 
 # Two rows whose measured times differ by less than this are a tie: their order is within the
 # run-to-run noise of the source (the yunchang tables repeat configurations 1-3% apart).
@@ -28,6 +27,8 @@ TIE_BAND = 0.05
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
 
 # GPUs that hcpsim has no preset for, from their datasheets (dense tensor-core peaks).
 #   L20: NVIDIA L20 datasheet: 119.5 TFLOP/s FP16/BF16 tensor (239 FP8), 48 GB GDDR6, 864 GB/s, PCIe Gen4 x16;
@@ -144,16 +145,10 @@ def group_key(row):
 
 
 def run_scenario(hcpsim, scenario):
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(scenario, f)
-        path = f.name
     try:
-        out = subprocess.run([hcpsim, path, "--reproducible", "--format", "json"], capture_output=True, text=True)
-    finally:
-        os.unlink(path)
-    if out.returncode != 0:
-        return None, (out.stderr.strip().splitlines() or ["exit %d" % out.returncode])[-1]
-    d = json.loads(out.stdout)
+        d = simulate(hcpsim, scenario)
+    except SimulationFailed as e:
+        return None, str(e)
     layer = d["layer"]
     return layer["forward_s"] + layer["backward_s"], None
 
