@@ -15,7 +15,16 @@ shape model and at other head dims, keep the grid they were fitted on.
                          cuDNN fit (the kernels suite does not depend on the backend)
 
 h200-hcpsim.json (hcpsim's own kernels, cuBLAS GEMM, the HBM copy) comes from hcpcal's C++
-measurements and is not made here. Each file keeps the fit's header (GPU, peaks, method, the
+measurements and is not made here.
+
+--gpu NAME FILE [FILE ...] makes the defaults of another GPU model hcpsim measured, from its files
+alone (repeatable):
+  NAME-hcpsim.json       cuBLAS GEMM and the HBM copy (gemm, memory_efficiency), where the files
+                         hold hcpcal's gemm and copy suites; fitted as h200-hcpsim.json was
+                         (--method curve)
+  NAME-memory-bound.json the memory-bound kernels' efficiencies, where they hold hcpcal_torch's
+                         kernels suite; hcpsim carries the H200's to GPUs it has not measured by
+                         each kernel's HBM share, measured between the two (docs/cost-model.md) Each file keeps the fit's header (GPU, peaks, method, the
 measurements it came from). docs/cost-model.md says which committed files made the defaults.
 
 The committed defaults are made by one command, calibrate/make-defaults.sh, which names the
@@ -41,11 +50,11 @@ import tempfile
 ATTENTION = ("attention_fwd_causal", "attention_fwd_nomask", "attention_bwd_causal", "attention_bwd_nomask")
 
 
-def fit(hcpsim, measurements, backend):
+def fit(hcpsim, measurements, backend, method="knots"):
     fd, path = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
-        r = subprocess.run([hcpsim, "fit", *measurements, "--backend", backend, "--method", "knots", "-o", path],
+        r = subprocess.run([hcpsim, "fit", *measurements, "--backend", backend, "--method", method, "-o", path],
                            capture_output=True, text=True)
         if r.returncode != 0:
             sys.stderr.write(r.stdout + r.stderr)
@@ -152,7 +161,15 @@ def main(argv):
     p.add_argument("--held-out", nargs="+", default=[], metavar="FILE",
                    help="measurements the fits do not see: each attention default is checked on them, and the "
                         "result (held_out_check) is the band of its predictions")
+    p.add_argument("--gpu", nargs="+", action="append", default=[], metavar="NAME FILE",
+                   help="another GPU model's defaults: its name (the files' prefix, e.g. h100) and its measurements")
     o = p.parse_args(argv[1:])
+    for g in o.gpu:
+        if len(g) < 2 or not re.fullmatch(r"[a-z0-9]+", g[0]) or g[0] == "h200":
+            p.error(f"--gpu: '{' '.join(g)}' needs a lower-case name other than h200 and at least one file")
+        for m in g[1:]:
+            if not os.path.isfile(m):
+                p.error(f"--gpu {g[0]}: {m} is not a file")
     if not os.path.isdir(o.out):
         p.error(f"--out: {o.out} is not a folder")
     if not (os.path.isfile(o.hcpsim) and os.access(o.hcpsim, os.X_OK)):
@@ -185,6 +202,18 @@ def main(argv):
                 "h200-flash.json": keep(flash, ATTENTION, ("attention_shape",)),
                 "h200-memory-bound.json": keep(cudnn, memory)}
         docs["h200-memory-bound.json"].pop("attention_backend", None)
+        for name, *files in o.gpu:
+            own = fit(o.hcpsim, files, "cudnn", "curve")  # the GEMM's method of h200-hcpsim.json
+            if "gemm" in own["parameters"]:
+                docs[f"{name}-hcpsim.json"] = keep(own, ("gemm", "memory_efficiency"))
+            mine = [k for k in own["parameters"] if k.startswith("memory_efficiency_")]
+            if mine:
+                docs[f"{name}-memory-bound.json"] = keep(own, mine)
+            if "gemm" not in own["parameters"] and not mine:
+                raise RuntimeError(f"--gpu {name}: the fit has neither gemm nor memory_efficiency_* parameters")
+            for doc in (docs.get(f"{name}-hcpsim.json"), docs.get(f"{name}-memory-bound.json")):
+                if doc:
+                    doc.pop("attention_backend", None)
         if o.held_out:
             for name, backend in (("h200-cudnn.json", "cudnn"), ("h200-flash.json", "flash")):
                 docs[name]["held_out_check"] = held_out_check(o.hcpsim, docs[name], o.held_out, backend)

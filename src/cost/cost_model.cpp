@@ -4,6 +4,8 @@
 #include "cost/calibration_file.hpp"
 #include "cost/default_calibrations.hpp"
 #include "cost/roofline.hpp"
+#include "rules/memory_bound_transfer.hpp"
+#include "scenario/presets.hpp"
 #include "workload/attention_common.hpp"
 
 #include <algorithm>
@@ -229,6 +231,75 @@ double table_residual(const CalibrationFile& c, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// Whether `c` was measured on the scenario's GPU: its model token and its HBM bandwidth (an H100
+// PCIe shares the token, not the memory).
+bool measured_on(const CalibrationFile& c, const GpuSpec& gpu) {
+  return gpu_model_matches(c.gpu, gpu) && c.hbm_bytes_per_s > 0 &&
+         std::abs(gpu.hbm_bytes_per_s - c.hbm_bytes_per_s) <= 0.01 * c.hbm_bytes_per_s;
+}
+
+double sm_rate(const GpuSpec& g) { return double(g.sm_count) * g.sm_clock_mhz; }
+
+const GpuSpec& preset_gpu(const char* preset) {
+  const ClusterPreset* c = find_cluster_preset(preset);
+  assert(c && "the measured GPUs' presets exist");
+  return c->spec.gpu;
+}
+
+// The memory-bound kernels' fractions of `gpu`'s HBM bandwidth (docs/cost-model.md, "Memory-bound
+// kernels on other GPUs"): a GPU they were measured on (H200, H100) keeps its own; any other gets
+// the H200's, carried by each kernel's HBM share, measured between the two
+// (rules/memory_bound_transfer.hpp).
+void set_memory_bound_defaults(const GpuSpec& gpu, CostParams& p) {
+  const CalibrationFile& h200 = default_calibration("h200-memory-bound");
+  const CalibrationFile& h100 = default_calibration("h100-memory-bound");
+  const GpuSpec& h200_gpu = preset_gpu("dgx-h200");
+  const GpuSpec& h100_gpu = preset_gpu("dgx-h100");
+  const double k_h100 = rules::memory_bound_k(h200_gpu.hbm_bytes_per_s, sm_rate(h200_gpu), h100_gpu.hbm_bytes_per_s,
+                                              sm_rate(h100_gpu));
+  const double k_gpu = rules::memory_bound_k(h200_gpu.hbm_bytes_per_s, sm_rate(h200_gpu), gpu.hbm_bytes_per_s, sm_rate(gpu));
+  const bool own_h200 = measured_on(h200, gpu), own_h100 = !own_h200 && measured_on(h100, gpu);
+  const auto value_in = [](const CalibrationFile& c, const std::string& name) -> const CalibratedScalar* {
+    for (const CalibratedScalar& sc : c.scalars)
+      if (sc.name == name) return &sc;
+    return nullptr;
+  };
+  double residual = 0;
+  for (const CalibratedScalar& ref : h200.scalars) {
+    const CalibratedScalar* other = value_in(h100, ref.name);
+    double fraction = ref.value, rms = ref.fit.rms_error;
+    if (own_h100 && other) {
+      fraction = other->value, rms = other->fit.rms_error;
+    } else if (!own_h200) {
+      const double share = other ? rules::memory_bound_share(ref.value, other->value, k_h100) : -1;
+      fraction = rules::memory_bound_fraction_on(ref.value, share < 0 ? 1.0 : share, k_gpu, p.memory_efficiency);
+    }
+    for (const CostScalarParameter& q : cost_scalar_parameters())
+      if (ref.name == q.name) q.ref(p) = fraction;
+    residual = std::max(residual, rms);
+  }
+  const std::string kernels = "PyTorch's RMSNorm, RoPE, SwiGLU, add, cross entropy, fused AdamW";
+  std::string basis = "rms residual of the memory-bound kernel fits (built-in ";
+  if (own_h100)
+    basis += "h100-memory-bound: " + kernels + " on an H100)";
+  else if (own_h200)
+    basis += "h200-memory-bound: " + kernels + " on an H200)";
+  else
+    basis += "h200-memory-bound, " + kernels + " on an H200), carried to " + gpu.name +
+             (k_gpu > 0 ? " by each kernel's HBM share (measured against an H100)"
+                        : " as fractions of its HBM bandwidth (its SM count or clock is not given)");
+  // Carried to another GPU: at least the transfer's own validation error (rules::kCarriedMemoryBoundBand).
+  // A GPU of a measured one's balance of SMs to bandwidth (k of 1 or the H100's: the H800) keeps the fits'.
+  const auto near = [](double a, double b) { return std::abs(a - b) <= 0.01 * b; };
+  const bool carried = !own_h200 && !own_h100 && !(k_gpu > 0 && (near(k_gpu, 1) || near(k_gpu, k_h100)));
+  if (carried) basis += "; the transfer's error against NVIDIA's PyTorch RMSNorm on GB200 and GB300";
+  p.set_evidence("elementwise", carried ? std::max(residual, rules::kCarriedMemoryBoundBand) : residual, basis);
+}
+
+}  // namespace
+
 CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   CostParams p = default_cost_params();
   p.attention_backend = backend;
@@ -236,21 +307,14 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   // cuBLAS GEMM and the copy from hcpcal's run, attention from the backend's own run.
   const CalibrationFile& kernels = default_calibration("h200-hcpsim");
   const CalibrationFile& attention = default_calibration(default_file_of(backend));
-  const CalibrationFile& memory_bound = default_calibration("h200-memory-bound");
-  if (const EfficiencyTable* g = table_in(kernels, "gemm")) p.gemm = *g;
-  for (const CalibratedScalar& sc : kernels.scalars)
+  // The H100's own cuBLAS GEMM and copy where the scenario's GPU is one (built-in h100-hcpsim): it
+  // holds a higher clock than the H200 under GEMMs at the same power cap (docs/cost-model.md).
+  const CalibrationFile& h100 = default_calibration("h100-hcpsim");
+  const CalibrationFile& gemm_copy = measured_on(h100, gpu) ? h100 : kernels;
+  if (const EfficiencyTable* g = table_in(gemm_copy, "gemm")) p.gemm = *g;
+  for (const CalibratedScalar& sc : gemm_copy.scalars)
     if (sc.name == "memory_efficiency") p.memory_efficiency = sc.value;  // the HBM copy, sustained
-  // Memory-bound kernels as fractions of HBM bandwidth, measured on the H200 (PyTorch's kernels);
-  // on other GPUs the same fractions of their own HBM bandwidth, inside the roofline's margin.
-  double memory_residual = 0;
-  for (const CalibratedScalar& sc : memory_bound.scalars) {
-    for (const CostScalarParameter& q : cost_scalar_parameters())
-      if (sc.name == q.name) q.ref(p) = sc.value;
-    memory_residual = std::max(memory_residual, sc.fit.rms_error);
-  }
-  p.set_evidence("elementwise", memory_residual,
-                 "rms residual of the memory-bound kernel fits (built-in h200-memory-bound: PyTorch's RMSNorm, RoPE, "
-                 "SwiGLU, add, cross entropy, fused AdamW on an H200)");
+  set_memory_bound_defaults(gpu, p);
   for (const CostTableParameter& t : cost_table_parameters())
     if (is_attention_parameter(t.name))
       if (const EfficiencyTable* a = table_in(attention, t.name)) p.*(t.member) = *a;
@@ -258,9 +322,15 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   if (!roof) {  // Hopper: the H200's own measurements (same SMs, clocks and power cap on H100/H800)
     if (attention.attention_shape) p.attention_shape = attention.attention_shape->model;
     set_attention_evidence(attention, std::string("the built-in h200-") + to_string(backend) + " attention fit (H200, sustained clock)", p);
-    p.set_evidence("gemm", table_residual(kernels, "gemm"), "rms residual of the built-in cuBLAS GEMM fit (H200, sustained clock)");
-    p.source = std::string("defaults: ") + to_string(backend) + " attention and cuBLAS GEMM measured on an H200 at its "
-               "sustained clock (built-in h200-" + to_string(backend) + ", h200-hcpsim), public NCCL bandwidths";
+    p.set_evidence("gemm", table_residual(gemm_copy, "gemm"),
+                   "rms residual of the built-in cuBLAS GEMM fit (" + std::string(&gemm_copy == &h100 ? "H100" : "H200") +
+                       ", sustained clock)");
+    p.source = std::string("defaults: ") + to_string(backend) +
+               (&gemm_copy == &h100 ? " attention measured on an H200, cuBLAS GEMM on an H100, at the sustained clock (built-in h200-" +
+                                          std::string(to_string(backend)) + ", h100-hcpsim)"
+                                    : " attention and cuBLAS GEMM measured on an H200 at its sustained clock (built-in h200-" +
+                                          std::string(to_string(backend)) + ", h200-hcpsim)") +
+               ", public NCCL bandwidths";
     return p;
   }
   const double ref_peak = kernels.peak_bf16_flops_per_s > 0 ? kernels.peak_bf16_flops_per_s : kH200PeakBf16;

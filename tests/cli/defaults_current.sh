@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The built-in H200 kernel defaults (src/cost/defaults/h200-{cudnn,flash,memory-bound}.json) are what
+# The built-in kernel defaults (src/cost/defaults/h200-{cudnn,flash,memory-bound}.json and
+# h100-{hcpsim,memory-bound}.json) are what
 # calibrate/make-defaults.sh (calibrate/make_defaults.py on the committed measurements it names)
 # makes with this hcpsim's fit: the numbers
 # every H100/H200 prediction uses can be traced to a committed measurement and one command
@@ -31,7 +32,7 @@ def diff(a, b, path):
     return None if a == b else f"{path}: {a!r} against {b!r}"
 
 bad = 0
-for f in ("h200-cudnn.json", "h200-flash.json", "h200-memory-bound.json"):
+for f in ("h200-cudnn.json", "h200-flash.json", "h200-memory-bound.json", "h100-hcpsim.json", "h100-memory-bound.json"):
     made = json.load(open(f"{sys.argv[1]}/{f}"))
     committed = json.load(open(f"src/cost/defaults/{f}"))
     d = diff(committed, made, f)
