@@ -532,6 +532,21 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   if (took_parameter(used, "gemm"))
     for (const auto& t : c.tables)
       if (t.name == "gemm") p.set_evidence("gemm", t.fit.rms_error, "rms residual of the GEMM fit in " + file_path);
+  if (took_parameter(used, "memory_efficiency_")) {  // the memory-bound kernels this GPU's file measured
+    double residual = 0;
+    size_t taken = 0, kinds = 0;
+    for (const auto& s : c.scalars)
+      if (s.name.rfind("memory_efficiency_", 0) == 0 && std::find(used.begin(), used.end(), s.name) != used.end())
+        residual = std::max(residual, s.fit.rms_error), ++taken;
+    for (const auto& q : cost_scalar_parameters()) kinds += std::string(q.name).rfind("memory_efficiency_", 0) == 0;
+    const std::string fits = "rms residual of the memory-bound kernel fits in " + file_path;
+    const KernelEvidence* before = p.evidence_for("elementwise");
+    if (taken == kinds || !before)
+      p.set_evidence("elementwise", residual, fits);
+    else  // the kinds it lacks keep the defaults' evidence
+      p.set_evidence("elementwise", std::max(residual, before->relative),
+                     fits + " (" + std::to_string(taken) + " of " + std::to_string(kinds) + " kinds); the others: " + before->basis);
+  }
   std::vector<std::string> defaults;
   for (const auto* names : {&calibration_table_names(), &calibration_scalar_names()})
     for (const auto& n : *names)
