@@ -558,8 +558,12 @@ CostParams cost_params_for(const Scenario& sc) {
                               params.roofline->gemm_basis + ", +-" +
                               std::to_string(int(params.roofline->gemm_margin * 100 + 0.5)) + "%; " +
                               params.roofline->attention.basis + ", +-" +
-                              std::to_string(int(params.roofline->attention.margin * 100 + 0.5)) +
-                              "%; docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
+                              std::to_string(int(params.roofline->attention.margin * 100 + 0.5)) + "%" +
+                              (took_parameter(params.calibrated, "memory_efficiency_")
+                                   ? std::string()
+                                   : "; memory-bound kernels: the H200's, carried by each kernel's HBM share, +-" +
+                                         std::to_string(int(rules::kCarriedMemoryBoundBand * 100 + 0.5)) + "%") +
+                              "; docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
   const FusionSettings& f = sc.software.fusions;
   if (f.rope || f.swiglu || f.cross_entropy) {
     const KernelEvidence* e = params.evidence_for("elementwise");

@@ -157,6 +157,9 @@ TEST_CASE("roofline: a B200 GEMM runs at the measured B200 fraction of the B200'
   CHECK(q.warnings[0].find("roofline at the clock it sustains at its full power limit (GEMM measured on B200, +-10%; "
                            "cuDNN carried from GB200") != std::string::npos);
   CHECK(q.warnings[0].find("+-15%") != std::string::npos);
+  // and the memory-bound kernels: the H200's carried by their HBM share, with the carry's validated band
+  CHECK(q.warnings[0].find("memory-bound kernels: the H200's, carried by each kernel's HBM share, +-27%") !=
+        std::string::npos);
 }
 
 TEST_CASE("roofline: GB200 is not taken for B200, Hopper is measured, an unknown GPU gets a wide generic margin",
