@@ -23,9 +23,11 @@ alone (repeatable):
                          hold hcpcal's gemm and copy suites; fitted as h200-hcpsim.json was
                          (--method curve)
   NAME-memory-bound.json the memory-bound kernels' efficiencies, where they hold hcpcal_torch's
-                         kernels suite; hcpsim carries the H200's to GPUs it has not measured by
-                         each kernel's HBM share, measured between the two (docs/cost-model.md) Each file keeps the fit's header (GPU, peaks, method, the
-measurements it came from). docs/cost-model.md says which committed files made the defaults.
+                         kernels suite (or its records made by calibrate/torch/ops_as_kernels.py);
+                         hcpsim carries the H200's to GPUs it has not measured by each kernel's
+                         HBM share, measured between the two (docs/cost-model.md)
+
+Each file keeps the fit's header (GPU, peaks, method, the measurements it came from). docs/cost-model.md says which committed files made the defaults.
 
 The committed defaults are made by one command, calibrate/make-defaults.sh, which names the
 measurements (the same run by tests/cli/defaults_current.sh):

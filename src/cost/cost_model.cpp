@@ -283,7 +283,8 @@ void set_memory_bound_defaults(const GpuSpec& gpu, CostParams& p) {
   const std::string kernels = "PyTorch's RMSNorm, RoPE, SwiGLU, add, cross entropy, fused AdamW";
   std::string basis = "rms residual of the memory-bound kernel fits (built-in ";
   if (own_h100)
-    basis += "h100-memory-bound: " + kernels + " on an H100)";
+    basis += "h100-memory-bound: PyTorch's RMSNorm, RoPE, SwiGLU and add on an H100; its cross entropy and fused AdamW, "
+             "not measured there, the H200's as fractions of its bandwidth)";
   else if (own_h200)
     basis += "h200-memory-bound: " + kernels + " on an H200)";
   else
