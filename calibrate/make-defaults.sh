@@ -9,8 +9,8 @@
 # Fitted on: [v25]'s grid and 128K, [v28]'s cuDNN bottom-right prefixes; shape models also on the
 # head-count probes (cuDNN's forward, [v18]-[v20]; FlashAttention-2's forward, [v32]). Checked on
 # the held-out sets (never fitted): [v23], [v28]'s mid prefixes, the flash mid grid, [v30], [v33].
-# The H100's own ([v36]): cuBLAS GEMM and the copy; the layer suite's memory-bound ops
-# (calibrate/torch/ops_as_kernels.py made h100-v36-ops-as-kernels.json of h100-v36-torch-cudnn-mid.json).
+# The H100's own: cuBLAS GEMM and the copy ([v36]); the memory-bound kernels ([v37], the kernels
+# suite), checked on [v36]'s layer and its ops (calibrate/results/h100-v36/h100-v36-ops-as-kernels.json).
 set -euo pipefail
 export LC_ALL=C  # the glob below in one order everywhere
 [ $# -eq 2 ] || { echo "usage: $0 HCPSIM OUT_DIR" >&2; exit 2; }
@@ -22,4 +22,4 @@ exec python3 calibrate/make_defaults.py --hcpsim "$1" --out "$2" \
   --held-out $R/h200-v23-torch-cudnn-mid.json $R/h200-v25-torch-flash-mid.json $R/h200-v28-torch-cudnn-prefix-mid.json \
   $R/h200-v30-torch-flash-a.json $R/h200-v30-torch-flash-b.json $R/h200-v30-torch-flash-c.json \
   $R/h200-v33/h200-v33-torch-flash-hq-*.json $R/h200-v33-probe-flash-fwd.json \
-  --gpu h100 $R/h100-v36/h100-v36-gemm-copy.json $R/h100-v36/h100-v36-ops-as-kernels.json
+  --gpu h100 $R/h100-v36/h100-v36-gemm-copy.json $R/h100-v37/h100-v37-torch-kernels.json

@@ -9,6 +9,7 @@
 
 #include "cost/calibration_file.hpp"
 #include "cost/cost_model.hpp"
+#include "rules/memory_bound_transfer.hpp"
 #include "scenario/parse.hpp"
 #include "scenario/presets.hpp"
 #include "workload/builder.hpp"
@@ -200,7 +201,7 @@ TEST_CASE("memory-bound kernels: a calibration of the scenario's GPU sets their 
           "[cost][memory]") {
   const GpuSpec b200 = find_cluster_preset("dgx-b200")->spec.gpu;
   const CostParams defaults = default_cost_params(b200, AttentionBackend::CuDNN);
-  REQUIRE(defaults.evidence_for("elementwise")->relative == Approx(0.27));  // carried from the H200
+  REQUIRE(defaults.evidence_for("elementwise")->relative == Approx(rules::kCarriedMemoryBoundBand));  // carried from the H200
   // A B200 file with every kind, each fit's rms residual 0.03 but the SwiGLU backward's 0.05: the band is 0.05.
   nlohmann::json all = {{"format", "hcpsim-calibration/5"}, {"gpu", "NVIDIA B200"}, {"parameters", nlohmann::json::object()}};
   for (const CostScalarParameter& q : cost_scalar_parameters()) {
@@ -213,11 +214,11 @@ TEST_CASE("memory-bound kernels: a calibration of the scenario's GPU sets their 
   CHECK(whole.evidence_for("elementwise")->relative == Approx(0.05));
   CHECK(whole.evidence_for("elementwise")->basis == "rms residual of the memory-bound kernel fits in b200.json");
   CHECK(whole.elementwise_efficiency_of(ElementwiseKind::Rope, false) == 0.5);
-  // Only the norms: their residual is 0.03, the other kinds are still carried, 0.27.
+  // Only the norms: their residual is 0.03, the other kinds are still carried (the carry's band).
   nlohmann::json norms = all;
   norms["parameters"] = {{"memory_efficiency_norm_fwd", all["parameters"]["memory_efficiency_norm_fwd"]},
                          {"memory_efficiency_norm_bwd", all["parameters"]["memory_efficiency_norm_bwd"]}};
   const CostParams part = apply_calibration(parse_calibration_text(norms.dump(), "b200.json"), defaults, "b200.json", b200);
-  CHECK(part.evidence_for("elementwise")->relative == Approx(0.27));
+  CHECK(part.evidence_for("elementwise")->relative == Approx(rules::kCarriedMemoryBoundBand));
   CHECK(part.evidence_for("elementwise")->basis.find("(2 of 10 kinds); the others: ") != std::string::npos);
 }
