@@ -22,9 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hcpcal_torch as H  # noqa: E402  (PyTorch is imported in its main() only)
 from json_out import write_json  # noqa: E402
 
-# The layer's op labels of the memory-bound ops, as hcpcal_torch's FWD_OPS / BWD_OPS name them: one
-# label per op (the two norms and the two adds are the same op at the same shape, timed once).
-LABELS = {"input_norm": "rmsnorm", "rope": "rope", "swiglu": "swiglu", "residual1": "add"}
+# The layer's labels of its memory-bound ops, from hcpcal_torch's own op lists (the two norms and
+# the two adds are one op each at one shape, timed once: their records share a name, kept once).
+MEMORY_BOUND = ("rmsnorm", "rope", "swiglu", "add")
+LABELS = {label: op for label, op in H.FWD_OPS + H.BWD_OPS if op in MEMORY_BOUND}
 
 
 def kernels_of(layer):

@@ -229,9 +229,11 @@ double table_residual(const CalibrationFile& c, const std::string& name) {
   return 0;
 }
 
-}  // namespace
-
-namespace {
+const CalibratedScalar* scalar_in(const CalibrationFile& c, const std::string& name) {
+  for (const CalibratedScalar& sc : c.scalars)
+    if (sc.name == name) return &sc;
+  return nullptr;
+}
 
 // Whether `c` was measured on the scenario's GPU: its model token and its HBM bandwidth (an H100
 // PCIe shares the token, not the memory).
@@ -261,14 +263,9 @@ void set_memory_bound_defaults(const GpuSpec& gpu, CostParams& p) {
                                               sm_rate(h100_gpu));
   const double k_gpu = rules::memory_bound_k(h200_gpu.hbm_bytes_per_s, sm_rate(h200_gpu), gpu.hbm_bytes_per_s, sm_rate(gpu));
   const bool own_h200 = measured_on(h200, gpu), own_h100 = !own_h200 && measured_on(h100, gpu);
-  const auto value_in = [](const CalibrationFile& c, const std::string& name) -> const CalibratedScalar* {
-    for (const CalibratedScalar& sc : c.scalars)
-      if (sc.name == name) return &sc;
-    return nullptr;
-  };
   double residual = 0;
   for (const CalibratedScalar& ref : h200.scalars) {
-    const CalibratedScalar* other = value_in(h100, ref.name);
+    const CalibratedScalar* other = scalar_in(h100, ref.name);
     double fraction = ref.value, rms = ref.fit.rms_error;
     if (own_h100 && other) {
       fraction = other->value, rms = other->fit.rms_error;
@@ -313,8 +310,8 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const CalibrationFile& h100 = default_calibration("h100-hcpsim");
   const CalibrationFile& gemm_copy = measured_on(h100, gpu) ? h100 : kernels;
   if (const EfficiencyTable* g = table_in(gemm_copy, "gemm")) p.gemm = *g;
-  for (const CalibratedScalar& sc : gemm_copy.scalars)
-    if (sc.name == "memory_efficiency") p.memory_efficiency = sc.value;  // the HBM copy, sustained
+  if (const CalibratedScalar* copy = scalar_in(gemm_copy, "memory_efficiency"))
+    p.memory_efficiency = copy->value;  // the HBM copy, sustained
   set_memory_bound_defaults(gpu, p);
   for (const CostTableParameter& t : cost_table_parameters())
     if (is_attention_parameter(t.name))

@@ -95,12 +95,15 @@ TEST_CASE("software.attention_backend: a known name, or an error that says which
 
 namespace {
 
-// A built-in calibration's scalar, read from its committed file (not through hcpsim's parser).
-double committed_scalar(const std::string& file, const std::string& name) {
+// A built-in calibration's parameter, read from its committed file (not through hcpsim's parser).
+nlohmann::json committed_parameter(const std::string& file, const std::string& name) {
   std::ifstream in(std::string(HCPSIM_SOURCE_DIR) + "/src/cost/defaults/" + file);
   REQUIRE(in.good());
-  const nlohmann::json j = nlohmann::json::parse(in);
-  return j.at("parameters").at(name).at("value").get<double>();
+  return nlohmann::json::parse(in).at("parameters").at(name);
+}
+
+double committed_scalar(const std::string& file, const std::string& name) {
+  return committed_parameter(file, name).at("value").get<double>();
 }
 
 }  // namespace
@@ -144,9 +147,7 @@ TEST_CASE("memory-bound kernels: the H100 keeps its own, a GPU not measured gets
 TEST_CASE("GEMM: the H100 is timed by its own cuBLAS fit, the H200 by the H200's", "[cost]") {
   const CostParams h100 = default_cost_params(find_cluster_preset("dgx-h100")->spec.gpu, AttentionBackend::CuDNN);
   const CostParams h200 = default_cost_params(find_cluster_preset("dgx-h200")->spec.gpu, AttentionBackend::CuDNN);
-  std::ifstream in(std::string(HCPSIM_SOURCE_DIR) + "/src/cost/defaults/h100-hcpsim.json");
-  const nlohmann::json j = nlohmann::json::parse(in);
-  const auto& points = j.at("parameters").at("gemm").at("points");
+  const nlohmann::json points = committed_parameter("h100-hcpsim.json", "gemm").at("points");
   // The H100's table, point for point, and not the H200's (whose plateau is lower: the H200 holds a
   // lower clock under GEMMs at the same 700 W).
   REQUIRE(h100.gemm.points.size() == points.size());
