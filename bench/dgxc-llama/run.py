@@ -36,7 +36,8 @@ def scenario(row):
     preset, per_node = CLUSTER[row["system"]]
     parallel = {"tensor_model_parallel_size": tp, "pipeline_model_parallel_size": pp, "context_parallel_size": cp,
                 "cp_comm_type": "p2p",  # not set by the recipes: Megatron-Core's default
-                "sequence_parallel": tp > 1, "tp_comm_overlap": tp > 1, "use_distributed_optimizer": True}
+                "sequence_parallel": tp > 1, "tp_comm_overlap": tp > 1, "use_distributed_optimizer": True,
+                "grad_reduce_in_fp32": False}  # the recipes' DDP config: bf16 gradients
     if vp:
         parallel["virtual_pipeline_model_parallel_size"] = vp
     if row["model"] == "Llama3.1 405B":  # 126 layers + embedding + loss = 128 = PP x VP x 2
@@ -69,19 +70,26 @@ def main():
     print("# hcpsim's training step against NVIDIA's published BF16 Llama 3.1 step times (bench/dgxc-llama/published.json)")
     print("# command: bench/dgxc-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
-    print("%-13s %-9s %5s %6s %-11s %9s %9s %17s %6s %s" % ("model", "system", "GPUs", "GBS", "TPxPPxCPxVP", "published",
-                                                         "hcpsim", "band", "ratio", "in band"))
+    print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
+    print("%-13s %-9s %5s %6s %-11s %9s %9s %17s %6s %-7s %s" % ("model", "system", "GPUs", "GBS", "TPxPPxCPxVP",
+                                                              "published", "hcpsim", "band", "ratio", "in band",
+                                                              "memory GB"))
     ratios = {}
+    fits = 0
     for row in rows:
         r = predict(row)
         step = r["step"]["time_s"]
         lo, hi = r["uncertainty"]["step_time_s"]
         ratio = step / row["step_s"]
         ratios.setdefault(row["system"], []).append(ratio)
+        mem = r["memory"]
+        fits += bool(mem["fits"])
         layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
-        print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %s" % (
+        print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
             row["model"], row["system"], row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
-            ratio, "yes" if lo <= row["step_s"] <= hi else "no"))
+            ratio, "yes" if lo <= row["step_s"] <= hi else "no", mem["peak_bytes"] / 1e9, mem["capacity_bytes"] / 1e9,
+            "" if mem["fits"] else " DOES NOT FIT"))
+    print("%-13s %d of %d rows fit in hcpsim's memory estimate" % ("summary", fits, len(rows)))
     for system, v in sorted(ratios.items()):
         v = sorted(v)
         print("%-13s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2],

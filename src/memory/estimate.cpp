@@ -26,7 +26,9 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
   if (m.fp8_weight_copies_bytes > 0)
     c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
                  "fp8 weight + transpose of layer GEMMs, 2 B/param"});
-  c.push_back({"main grads", m.main_grads_bytes, "fp32, 4 B/param (no bf16 grads kept)"});
+  c.push_back({"main grads", m.main_grads_bytes,
+               s.parallel.grad_reduce_in_fp32 ? "fp32, 4 B/param (no bf16 grads kept)"
+                                              : "bf16, 2 B/param (grad_reduce_in_fp32 off)"});
   c.push_back({"optimizer state", m.optimizer_bytes,
                "fp32 master + Adam m,v: 12 B/param / " + std::to_string(m.optimizer_shard)});
   c.push_back({"cuda context + gemm ws", w.cuda_context_bytes + w.gemm_workspace_bytes,
@@ -125,6 +127,16 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
          {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
          {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
           recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
+  }
+  if (!s.parallel.grad_reduce_in_fp32) {
+    // The optimizer step, after every activation is freed: the optimizer makes an fp32 copy of its
+    // shard of the bf16 gradients (distrib_optimizer.py, _copy_model_grads_to_main_grads:
+    // shard_model_grad.float(); a no-op on fp32 gradients). Megatron's rule "fp16 parameters,
+    // fp16 gradients: 20 / 4 + 16/d" B/param counts it (docs/user-guide/features/dist_optimizer.md).
+    const ModelStateBytes m = model_state_bytes(s, stage);
+    phases.push_back(phase("optimizer.step",
+                           {{"fp32 grads (optimizer)", kMainGradFp32BytesPerParam * m.params_per_gpu / double(m.optimizer_shard),
+                             "fp32 copy of the bf16 gradients, 4 B/param / " + std::to_string(m.optimizer_shard)}}));
   }
   if (phases.empty()) phases.push_back(phase("static", {}));  // a stage of the embedding alone
   return phases;

@@ -10,7 +10,7 @@ namespace hcpsim {
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kWeightBytesPerParam = 2;      // bf16
-constexpr double kMainGradBytesPerParam = 4;    // fp32
+constexpr double kBf16GradBytesPerParam = 2;    // the parameters' bf16 (grad_reduce_in_fp32 off)
 constexpr double kOptimizerBytesPerParam = 12;  // fp32 master + Adam m + v
 constexpr double kFp8CopyBytesPerGemmParam = 2; // fp8 weight + fp8 transpose
 constexpr double kCudaContextBytes = 512 * kMiB;
@@ -34,7 +34,8 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
   if (s.training.precision == Precision::FP8)
     m.fp8_weight_copies_bytes =
         kFp8CopyBytesPerGemmParam * static_cast<double>(p.num_layers * p.layer.gemm());
-  m.main_grads_bytes = kMainGradBytesPerParam * m.params_per_gpu;
+  m.main_grads_bytes =
+      (par.grad_reduce_in_fp32 ? kMainGradFp32BytesPerParam : kBf16GradBytesPerParam) * m.params_per_gpu;
   m.optimizer_bytes =
       kOptimizerBytesPerParam * m.params_per_gpu / static_cast<double>(m.optimizer_shard);
   return m;

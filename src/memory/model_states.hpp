@@ -4,16 +4,21 @@
 // What is counted where (Megatron-LM with bf16 training, Adam; P = params of this
 // rank's TP shard of its pipeline stage, scenario/model_params.hpp count_params_per_stage):
 //   weights       2 B/param   bf16 model parameters (DDP param buffer)
-//   main grads    4 B/param   fp32 main_grad buffer, full size on every rank: bf16
-//                             training sets accumulate_allreduce_grads_in_fp32 and the
-//                             wgrad GEMMs accumulate into main_grad directly (gradient
-//                             accumulation fusion), so no separate bf16 .grad is kept.
+//   main grads    4 B/param   the DDP grad buffer (main_grad), full size on every rank; the
+//                             wgrad GEMMs accumulate into it directly (gradient accumulation
+//                             fusion), so no separate .grad is kept. Its type is the one
+//                             the gradients are reduced in (param_and_grad_buffer.py:
+//                             torch.float if grad_reduce_in_fp32 else the param's dtype):
+//                             fp32 by Megatron-LM's bf16 default, 2 B/param bf16 with
+//                             parallel.grad_reduce_in_fp32 off (NeMo's performance recipes).
 //   optimizer    12 B/param   fp32 master weights + Adam m + v (4 + 4 + 4), divided by
 //                             shard = DP*CP with the distributed optimizer (it shards over
 //                             the DP x CP group, docs/cp-transports.md §8).
-// Sum: 6 + 12/shard B/param with the distributed optimizer, 18 without: the rule in
-// Megatron Core's distributed-optimizer guide ("float16 param, fp32 grads: 18 / 6 + 12/d")
-// and Megatron-Bridge's theoretical memory estimator (shard = DP*CP).
+// Sum (fp32 grads): 6 + 12/shard B/param with the distributed optimizer, 18 without: the rule in
+// Megatron Core's distributed-optimizer guide ("bf16 parameters, fp32 gradients: 18 / 6 + 12/d")
+// and Megatron-Bridge's theoretical memory estimator (shard = DP*CP). With bf16 gradients the
+// optimizer step also holds an fp32 copy of its shard of them (4 B/param / shard, the
+// optimizer.step phase of memory/estimate.cpp): the guide's "fp16 gradients: 20 / 4 + 16/d".
 //
 // fp8 (an assumption, documented): Transformer Engine keeps the bf16 weights above and,
 // for every layer GEMM weight, an fp8 copy plus its fp8 transpose cached across
@@ -41,11 +46,13 @@
 
 namespace hcpsim {
 
+inline constexpr double kMainGradFp32BytesPerParam = 4;  // an fp32 gradient
+
 struct ModelStateBytes {
   double params_per_gpu = 0;      // parameters of this rank's TP shard
   double weights_bytes = 0;       // bf16
   double fp8_weight_copies_bytes = 0;  // fp8 precision only
-  double main_grads_bytes = 0;    // fp32
+  double main_grads_bytes = 0;    // fp32, or bf16 with grad_reduce_in_fp32 off
   double optimizer_bytes = 0;     // fp32 master + Adam m, v (sharded with dist. optimizer)
   int64_t optimizer_shard = 1;    // DP*CP with the distributed optimizer, else 1
 };

@@ -48,7 +48,8 @@ std::string format_scenario_summary(const Scenario& sc) {
     o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
       << p.p2p_size() << ")";
   o << (p.sequence_parallel ? ", sequence parallel" : "") << (p.tp_comm_overlap ? ", TP comm overlap (userbuffers)" : "")
-    << (p.use_distributed_optimizer ? ", distributed optimizer" : "") << "\n";
+    << (p.use_distributed_optimizer ? ", distributed optimizer" : "")
+    << (p.grad_reduce_in_fp32 ? ", fp32 gradients" : ", bf16 gradients") << "\n";
   o << "  cluster:  " << c.num_nodes << " x " << (c.preset.empty() ? std::string("custom node") : c.preset) << " ("
     << c.world_size() << " GPUs: " << c.gpu.name << ", " << gb(c.gpu.memory_bytes) << " GB; "
     << to_string(c.intra_node.kind) << " " << gb(c.intra_node.bandwidth_bytes_per_s) << " GB/s; "

@@ -133,7 +133,8 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
                   "use_distributed_optimizer", "virtual_pipeline_model_parallel_size",
                   "decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
                   "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
-                  "microbatch_group_size_per_vp_stage", "overlap_p2p_comm", "tp_comm_overlap"});
+                  "microbatch_group_size_per_vp_stage", "overlap_p2p_comm", "tp_comm_overlap",
+                  "grad_reduce_in_fp32"});
   set_if(p.tensor_model_parallel_size, r.integer("tensor_model_parallel_size", 1, kMaxCount));
   set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
   set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
@@ -157,6 +158,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.sequence_parallel, r.boolean("sequence_parallel"));
   set_if(p.tp_comm_overlap, r.boolean("tp_comm_overlap"));
   set_if(p.use_distributed_optimizer, r.boolean("use_distributed_optimizer"));
+  set_if(p.grad_reduce_in_fp32, r.boolean("grad_reduce_in_fp32"));
 }
 
 // ---- cluster -------------------------------------------------------------

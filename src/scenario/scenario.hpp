@@ -95,6 +95,11 @@ struct ParallelSpec {
   bool sequence_parallel = false;
   bool tp_comm_overlap = false;  // TE userbuffers: TP collectives overlapped with the GEMMs (rules/tp_comm_overlap.hpp)
   bool use_distributed_optimizer = true;
+  // Megatron-Core's DDPConfig.grad_reduce_in_fp32: the gradient buffer (main_grad, which the wgrad
+  // GEMMs accumulate into) and its data-parallel reduction in fp32 (true) or in the parameters'
+  // bf16 (false). Megatron-LM's bf16 training turns it on unless --grad-reduce-in-bf16
+  // (megatron/training/arguments.py); NeMo's performance recipes turn it off.
+  bool grad_reduce_in_fp32 = true;
 
   // HCP inner (a2a) and outer (p2p) sizes as TE runs them: for a2a+p2p the
   // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).

@@ -17,7 +17,8 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
           {"hcp_sizes", p.cp_comm_type == CpCommType::A2AP2P ? nlohmann::json(p.hierarchical_context_parallel_sizes)
                                                              : nlohmann::json(nullptr)},
           {"sequence_parallel", p.sequence_parallel},
-          {"use_distributed_optimizer", p.use_distributed_optimizer}};
+          {"use_distributed_optimizer", p.use_distributed_optimizer},
+          {"grad_reduce_in_fp32", p.grad_reduce_in_fp32}};
   if (p.tensor_model_parallel_size > 1) j["tp_comm_overlap"] = p.tp_comm_overlap;  // TP = 1 echoes stay as they were
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
@@ -154,6 +155,7 @@ ParallelSpec parallel_from_json(ObjectReader r) {
     read(r.integer_list("hcp_sizes", 1, kMax), p.hierarchical_context_parallel_sizes);
   read(r.boolean("sequence_parallel"), p.sequence_parallel);
   read(r.boolean("use_distributed_optimizer"), p.use_distributed_optimizer);
+  if (r.has("grad_reduce_in_fp32")) read(r.boolean("grad_reduce_in_fp32"), p.grad_reduce_in_fp32);  // older files: the default
   if (r.has("tp_comm_overlap")) read(r.boolean("tp_comm_overlap"), p.tp_comm_overlap);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
@@ -262,7 +264,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision",
                                                         "recompute_granularity", "attn_mask_type"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
-                                                        "sequence_parallel", "use_distributed_optimizer", "vpp",
+                                                        "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",
                                                         "account_for_loss", "microbatch_group", "overlap_p2p_comm",
                                                         "tp_comm_overlap"}));

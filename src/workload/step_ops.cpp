@@ -103,7 +103,9 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   const double bucket_params = std::max(40e6, 1e6 * n);
   const int64_t buckets =
       std::clamp<int64_t>(int64_t(std::ceil(params / bucket_params)), 1, kMaxGradBuckets);
-  const double bucket_bytes = params / double(buckets) * 2;  // bf16
+  const double bucket_params_each = params / double(buckets);
+  const double grad_bucket_bytes = bucket_params_each * (s.parallel.grad_reduce_in_fp32 ? 4 : 2);  // the grad buffer's type
+  const double param_bucket_bytes = bucket_params_each * 2;  // bf16 parameters
   const bool dist = s.parallel.use_distributed_optimizer;
   b.set_phase(Phase::Optimizer);
   b.set_area(OpArea::GradReduce);
@@ -111,19 +113,21 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
     const std::string id = std::to_string(i);
     if (dist)  // ReduceScatter message = this rank's output shard
       b.collective(Stream::NcclDp, Stream::Compute, "grad_rs.bucket" + id,
-                   CommPattern::ReduceScatter, c.dp_cp_group, bucket_bytes / n);
+                   CommPattern::ReduceScatter, c.dp_cp_group, grad_bucket_bytes / n);
     else
       b.collective(Stream::NcclDp, Stream::Compute, "grad_ar.bucket" + id,
-                   CommPattern::AllReduce, c.dp_cp_group, bucket_bytes);
+                   CommPattern::AllReduce, c.dp_cp_group, grad_bucket_bytes);
   }
   b.wait_stream(Stream::Compute, Stream::NcclDp);
   const double local = dist ? params / n : params;
   b.set_area(OpArea::Optimizer);
+  if (!s.parallel.grad_reduce_in_fp32)  // the optimizer's fp32 copy of its bf16 gradients: read 2, write 4 B
+    b.elementwise(Stream::Compute, "grad_to_fp32", local * (2 + 4));
   b.elementwise(Stream::Compute, "adam", ElementwiseKind::Optimizer, local * kAdamBytesPerParam);
   b.set_area(OpArea::ParamGather);
   for (int64_t i = 0; dist && c.dp_cp_size > 1 && i < buckets; ++i)
     b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
-                 CommPattern::AllGather, c.dp_cp_group, bucket_bytes / n);
+                 CommPattern::AllGather, c.dp_cp_group, param_bucket_bytes / n);
   b.wait_stream(Stream::Compute, Stream::NcclDp);
 }
 

@@ -5,7 +5,8 @@
 // step). With PP = 1 the one stage has all of them.
 //
 // Conventions (Megatron defaults): vocab padded to a multiple of 128 * TP;
-// gradients reduced and parameters gathered in bf16 (grad_reduce_in_fp32 off);
+// gradients reduced in the grad buffer's type (fp32, or bf16 with parallel.grad_reduce_in_fp32
+// off, when the optimizer first casts its shard to fp32) and parameters gathered in bf16;
 // DDP buckets of max(40M, 1M * |dp_cp|) parameters, at most kMaxGradBuckets
 // of them (bucket boundaries only change overlap, which the step does not
 // model: the sync runs after the last backward); Adam on fp32 main params

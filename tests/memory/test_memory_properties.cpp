@@ -1,5 +1,7 @@
 // Properties of the memory model: parameter counts against published sizes, optimizer
 // sharding, how CP buffers scale with the ring size, recompute monotonicity.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "memory/estimate.hpp"
@@ -85,6 +87,31 @@ TEST_CASE("memory: optimizer bytes scale with 1/(DP*CP) under the distributed op
   plain.parallel.use_distributed_optimizer = false;
   const ModelStateBytes m = model_state_bytes(plain);
   CHECK(m.weights_bytes + m.main_grads_bytes + m.optimizer_bytes == Approx(18 * p));
+}
+
+TEST_CASE("memory: bf16 gradients (grad_reduce_in_fp32 off) follow Megatron's 20 / 4 + 16/d rule", "[model][memory]") {
+  // Megatron Core's distributed-optimizer guide: fp16 (here bf16) parameters and gradients cost
+  // 20 B/param without the distributed optimizer and 4 + 16/d with it: weights 2 + gradients 2,
+  // and fp32 master, Adam m, v and an fp32 copy of the gradients (4 each), sharded over d = DP*CP.
+  const double p = static_cast<double>(count_params_per_tp_rank(llama(32, 4096, 14336, 32), 1).total());
+  for (bool dist : {true, false}) {
+    Scenario s = llama8b(8192 * 2, 1, 2, 4, CpCommType::P2P);
+    s.parallel.use_distributed_optimizer = dist;
+    s.parallel.grad_reduce_in_fp32 = false;
+    const double d = dist ? 8 : 1;
+    const ModelStateBytes m = model_state_bytes(s);
+    CHECK(m.main_grads_bytes == Approx(2 * p));
+    // The fp32 copy lives in the optimizer step's phase only: model states, workspaces and the copy.
+    const MemoryEstimate e = estimate_memory(s);
+    const auto step = std::find_if(e.phases.begin(), e.phases.end(),
+                                   [](const MemoryPhaseTotal& ph) { return ph.name == "optimizer.step"; });
+    REQUIRE(step != e.phases.end());
+    CHECK(step->bytes - workspace_bytes(s).total() == Approx((4 + 16 / d) * p));
+  }
+  // fp32 gradients (Megatron-LM's bf16 default): no optimizer-step phase, 4 B/param of gradients.
+  const Scenario fp32 = llama8b(8192 * 2, 1, 2, 4, CpCommType::P2P);
+  CHECK(model_state_bytes(fp32).main_grads_bytes == Approx(4 * p));
+  for (const MemoryPhaseTotal& ph : estimate_memory(fp32).phases) CHECK(ph.name != "optimizer.step");
 }
 
 TEST_CASE("memory: p2p forward CP buffers grow linearly with the ring size, a2a's do not", "[model][memory]") {

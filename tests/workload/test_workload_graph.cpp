@@ -141,34 +141,41 @@ TEST_CASE("recomputation re-runs the layer (full) or core attention (selective)"
 }
 
 TEST_CASE("step ops: embedding, LM head, DP x CP gradient sync, optimizer", "[model][workload]") {
-  for (bool dist : {true, false}) {
-    Shape sh{.tp = 2, .cp = 2, .dp = 4, .kind = WorkloadKind::Step};
-    Scenario s = make_scenario(sh);
-    s.parallel.use_distributed_optimizer = dist;
-    const Workload w = build_workload(s);
-    REQUIRE(w.layers_per_step == 32);
-    REQUIRE(w.microbatches == 1);
-    REQUIRE(w.step.size() == 16);
-    const double params = double(count_params_per_tp_rank(s.model, 2).total());
-    const double n = 8;  // |DP x CP| = 4 * 2
-    double rs = 0, ag = 0, ar = 0;
-    for (const Op& op : w.step[0].ops) {
-      if (op.kind != OpKind::Comm || op.stream != Stream::NcclDp) continue;
-      REQUIRE(op.phase == Phase::Optimizer);
-      REQUIRE(w.groups[op.group].name == "dp_cp");
-      REQUIRE(w.groups[op.group].ranks.size() == 8);
-      if (op.pattern == CommPattern::ReduceScatter) rs += op.message_bytes;
-      if (op.pattern == CommPattern::AllGather) ag += op.message_bytes;
-      if (op.pattern == CommPattern::AllReduce) ar += op.message_bytes;
+  for (bool dist : {true, false})
+    for (bool fp32_grads : {true, false}) {
+      Shape sh{.tp = 2, .cp = 2, .dp = 4, .kind = WorkloadKind::Step};
+      Scenario s = make_scenario(sh);
+      s.parallel.use_distributed_optimizer = dist;
+      s.parallel.grad_reduce_in_fp32 = fp32_grads;
+      const Workload w = build_workload(s);
+      REQUIRE(w.layers_per_step == 32);
+      REQUIRE(w.microbatches == 1);
+      REQUIRE(w.step.size() == 16);
+      const double params = double(count_params_per_tp_rank(s.model, 2).total());
+      const double n = 8;  // |DP x CP| = 4 * 2
+      double rs = 0, ag = 0, ar = 0, cast = 0;
+      for (const Op& op : w.step[0].ops) {
+        if (contains(op.label, "grad_to_fp32")) cast += op.bytes;
+        if (op.kind != OpKind::Comm || op.stream != Stream::NcclDp) continue;
+        REQUIRE(op.phase == Phase::Optimizer);
+        REQUIRE(w.groups[op.group].name == "dp_cp");
+        REQUIRE(w.groups[op.group].ranks.size() == 8);
+        if (op.pattern == CommPattern::ReduceScatter) rs += op.message_bytes;
+        if (op.pattern == CommPattern::AllGather) ag += op.message_bytes;
+        if (op.pattern == CommPattern::AllReduce) ar += op.message_bytes;
+      }
+      // Gradients in the grad buffer's type (fp32: 4 B, bf16: 2 B a parameter): the RS shards sum
+      // to that x params / |dp_cp|, the AR is the whole buffer; parameters are gathered in bf16.
+      const double grad_bytes = fp32_grads ? 4 : 2;
+      if (dist) {
+        REQUIRE(rs == Approx(grad_bytes * params / n));
+        REQUIRE(ag == Approx(2 * params / n));
+      } else {
+        REQUIRE(ar == Approx(grad_bytes * params));
+      }
+      // bf16 gradients: the optimizer first casts its shard to fp32 (read 2 B, write 4 B a parameter).
+      REQUIRE(cast == Approx(fp32_grads ? 0.0 : 6 * params / (dist ? n : 1)));
     }
-    // bf16 gradients: RS shards / AG shards sum to 2*params/|dp_cp|; AR the whole buffer.
-    if (dist) {
-      REQUIRE(rs == Approx(2 * params / n));
-      REQUIRE(ag == Approx(2 * params / n));
-    } else {
-      REQUIRE(ar == Approx(2 * params));
-    }
-  }
 }
 
 TEST_CASE("dump lists ops and totals, JSON has the rank's ops", "[model][workload]") {

@@ -96,7 +96,8 @@ TEST_CASE("embedding on the first stage, head on the last, each stage syncs its 
   for (int32_t stage = 0; stage < 4; ++stage) {
     const int32_t rank = stage * 2;  // dp 0 of the stage
     const double params = double(count_params_per_stage(dp2.model, 1, split, stage).total());
-    // reduce-scatter message = this rank's shard of bf16 gradients: params x 2 B / DP
-    CHECK(grad_bytes(w2.step[size_t(rank)]) == Approx(params * 2 / 2));
+    // reduce-scatter message = this rank's shard of the fp32 gradients (Megatron-LM's bf16
+    // default, parallel.grad_reduce_in_fp32): params x 4 B / DP
+    CHECK(grad_bytes(w2.step[size_t(rank)]) == Approx(params * 4 / 2));
   }
 }
