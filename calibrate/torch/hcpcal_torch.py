@@ -15,6 +15,10 @@ on every record. Suites (--suite, default all three):
              plus every op of the layer timed alone at the layer's shapes (results.ops).
   kernels    the layer's non-GEMM, non-attention kernels alone (RMSNorm, RoPE, SwiGLU, residual
              add), a Megatron-style vocab-parallel cross entropy and a fused AdamW step.
+  gemm       the layer's GEMMs (hcpcal's gemm suite's shapes) in bf16 (torch.matmul) and in fp8 as
+             Transformer Engine runs them on Hopper (torch._scaled_mm: cuBLASLt, per-tensor scales,
+             E4M3 inputs, the gradient E5M2 in dgrad and wgrad, bf16 out), each with and without
+             the split accumulator TE asks for in dgrad and wgrad. Not in the default.
 
 Output follows nccl-tests and hcpcal: every non-data line starts with '#'. Exit 0 when every
 check passed, 1 when any element was wrong, 2 on bad flags, 3 on a failure (finished
@@ -62,7 +66,9 @@ def parse_args(argv):
         "one Llama-3.1-8B layer and its small kernels; write hcpsim-measurements/1 JSON.",
         allow_abbrev=False)
     p.add_argument("--suite", default="attention,layer,kernels",
-                   help="attention,layer,kernels,cp (default attention,layer,kernels; cp needs --cp-cases)")
+                   help="attention,layer,kernels,cp,gemm (default attention,layer,kernels; cp needs --cp-cases)")
+    p.add_argument("--gemm-tokens", default="4096,8192,16384",
+                   help="gemm suite: token counts of the layer's GEMMs (default 4096,8192,16384, as hcpcal)")
     p.add_argument("--cp-cases", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "cp-cases.json"),
                    help="cp suite: every CP rank's attention kernels as hcpsim builds them "
                    "(make_cp_cases.py; default cp-cases.json beside this script)")
@@ -121,8 +127,8 @@ def parse_args(argv):
 
     o.suites = [s for s in o.suite.split(",") if s]
     for s in o.suites:
-        if s not in ("attention", "layer", "kernels", "cp"):
-            p.error(f"--suite: unknown suite '{s}' (attention, layer, kernels, cp)")
+        if s not in ("attention", "layer", "kernels", "cp", "gemm"):
+            p.error(f"--suite: unknown suite '{s}' (attention, layer, kernels, cp, gemm)")
     o.backend_list = [b for b in o.backends.split(",") if b]
     for b in o.backend_list:
         if b not in ("cudnn", "flash"):
@@ -145,6 +151,7 @@ def parse_args(argv):
         p.error(f"--cases: '{o.cases}' is not a regular expression ({e})")
     o.layer_seq_list = ints("--layer-seqs", o.layer_seqs, 128)
     o.adam_list = ints("--adam-params", o.adam_params, 1)
+    o.gemm_token_list = ints("--gemm-tokens", o.gemm_tokens, 16)
     o.check = bool(o.check)
     if not selected_cases(o):
         p.error(f"--cases: '{o.cases}' matches no case of the attention grid (its names: s<len>_full_hk<n>, "
@@ -1712,6 +1719,102 @@ def run_kernels_suite(o, mlog, timer, cache):
 
 
 # ----------------------------------------------------------------------------------------------
+# Suite: gemm
+
+# Llama-3.1-8B's four linears (in, out), as suite_gemm.cu's gemm_cases().
+GEMM_LINEARS = (("qkv", HIDDEN, (N_HQ + 2 * N_HK) * HEAD_DIM), ("proj", HIDDEN, N_HQ * HEAD_DIM),
+                ("fc1", HIDDEN, 2 * FFN), ("fc2", FFN, HIDDEN))
+
+
+def gemm_cases(o):
+    """suite_gemm.cu's gemm_cases(): per token count and linear, C[m,n] = A[m,k] B[k,n] for the
+    forward (tokens x out x in), the data gradient (tokens x in x out) and the weight gradient
+    (in x out x tokens)."""
+    out = []
+    for t in o.gemm_token_list:
+        for name, fin, fout in GEMM_LINEARS:
+            tag = f"{name}_t{t}"
+            out += [(tag + "_fwd", t, fout, fin), (tag + "_dgrad", t, fin, fout), (tag + "_wgrad", fin, fout, t)]
+    return out
+
+
+def fp8_operands(name):
+    """The fp8 types of A and B as Transformer Engine's default recipe (Format.HYBRID) gives them:
+    E4M3 activations and weights, the output gradient E5M2. dgrad: A = dY, B = W; wgrad: A = X^T,
+    B = dY."""
+    e4, e5 = torch.float8_e4m3fn, torch.float8_e5m2
+    if name.endswith("_dgrad"):
+        return e5, e4
+    if name.endswith("_wgrad"):
+        return e4, e5
+    return e4, e4
+
+
+def run_gemm_suite(o, mlog, timer):
+    """The layer's GEMMs in bf16 and in fp8. fp8: torch._scaled_mm, the cuBLASLt call PyTorch and
+    Transformer Engine make on Hopper (A row-major, B column-major: TE's "TN" layout, for which it
+    keeps transposed fp8 copies), per-tensor scales, bf16 out; use_fast_accum=False is the split
+    accumulator TE's recipes ask for in dgrad and wgrad (fp8_gemm_dgrad / fp8_gemm_wgrad
+    use_split_accumulator=True, fprop False; transformer_engine/common/recipe). Inputs rotate over
+    sets larger than twice the L2. Check: 16 sampled elements against float64 of the same
+    (dequantized) inputs."""
+    log("#")
+    log("# gemm: the layer's GEMMs, bf16 (torch.matmul, cuBLAS) and fp8 (torch._scaled_mm, cuBLASLt; TE's operand "
+        "types; fast accumulation on and off)")
+    log(f"# {'name':<22} {'dtype':>14} {'accum':>5} {'m':>6} {'n':>6} {'k':>6} {'time':>10} {'TFLOP/s':>8} "
+        f"{'clock':>5} {'#wrong':>6}")
+    gen = torch.Generator(device=DEV)
+    for name, m, n, k in gemm_cases(o):
+        flops = 2.0 * m * n * k
+        variants = [("bf16", None)] + [("fp8", fast) for fast in (True, False)]
+        for dtype, fast in variants:
+            gen.manual_seed(o.seed + m * 7 + n * 13 + k * 17)
+            a16 = torch.randn((m, k), generator=gen, device=DEV, dtype=torch.float32)
+            b16 = torch.randn((n, k), generator=gen, device=DEV, dtype=torch.float32)  # B^T, row-major
+            if dtype == "bf16":
+                ta, tb = torch.bfloat16, torch.bfloat16
+                per = (m * k + n * k) * 2
+            else:
+                ta, tb = fp8_operands(name)
+                per = m * k + n * k
+            sets = rotation_sets(per, 16)
+            A = [a16.to(ta) for _ in range(sets)]
+            B = [b16.to(tb) for _ in range(sets)]
+            del a16, b16
+            one = torch.ones((), device=DEV, dtype=torch.float32)
+            if dtype == "bf16":
+                call = lambda i: torch.matmul(A[i % sets], B[i % sets].t())
+            else:
+                call = lambda i: torch._scaled_mm(A[i % sets], B[i % sets].t(), scale_a=one, scale_b=one,
+                                                  out_dtype=torch.bfloat16, use_fast_accum=fast)
+            wrong = 0
+            if o.check:
+                c = call(0)
+                rows = torch.tensor([(i * 7919) % m for i in range(16)], device=DEV)
+                cols = torch.tensor([(i * 104729) % n for i in range(16)], device=DEV)
+                ref = (A[0].float()[rows].double() * B[0].float()[cols].double()).sum(dim=1)
+                wrong, _ = compare(c[rows, cols], ref)
+                wrong += nonfinite(c)
+                del c
+            t = timer.measure(call, o.iters)
+            cfg = {"name": name, "m": m, "n": n, "k": k,
+                   "dtype": "bf16" if dtype == "bf16" else
+                   ("fp8_" + ("e4m3" if ta == torch.float8_e4m3fn else "e5m2") + "_" +
+                    ("e4m3" if tb == torch.float8_e4m3fn else "e5m2"))}
+            if dtype == "fp8":
+                cfg["fast_accum"] = bool(fast)
+            res = {"TFLOPs": num(flops / t["median_s"] * 1e-12), "sets": sets,
+                   "call": "torch.matmul" if dtype == "bf16" else "torch._scaled_mm"}
+            res.update(timing_results(t))
+            mlog.add(record("gemm", "torch" if dtype == "bf16" else "cublaslt", cfg, t, o.check, wrong, res))
+            log(f"  {name:<22} {cfg['dtype']:>14} {('-' if fast is None else 'fast' if fast else 'split'):>5} {m:>6} "
+                f"{n:>6} {k:>6} {t['median_s'] * 1e6:>8.1f}us {flops / t['median_s'] * 1e-12:>8.1f} "
+                f"{t['sm_clock_mhz']:>5.0f} {wrong:>6}")
+            del A, B
+        torch.cuda.empty_cache()
+
+
+# ----------------------------------------------------------------------------------------------
 
 def bind_torch(*modules):
     """Imports PyTorch and hands it to this module and to each of `modules` (kernel_profile, which
@@ -1760,6 +1863,10 @@ def main(argv):
             t1 = time.perf_counter()
             run_kernels_suite(o, mlog, timer, cache)
             log(f"# kernels suite: {time.perf_counter() - t1:.1f} s")
+        if "gemm" in o.suites:
+            t1 = time.perf_counter()
+            run_gemm_suite(o, mlog, timer)
+            log(f"# gemm suite: {time.perf_counter() - t1:.1f} s")
     except Exception as e:
         import traceback
         traceback.print_exc()
