@@ -10,7 +10,8 @@
 # head-count probes (cuDNN's forward, [v18]-[v20]; FlashAttention-2's forward, [v32]). Checked on
 # the held-out sets (never fitted): [v23], [v28]'s mid prefixes, the flash mid grid, [v30], [v33].
 # The H100's own: cuBLAS GEMM and the copy ([v36]); the memory-bound kernels ([v37], the kernels
-# suite), checked on [v36]'s layer and its ops (calibrate/results/h100-v36/h100-v36-ops-as-kernels.json).
+# suite), checked on [v36]'s layer and its ops (calibrate/results/h100-v36/h100-v36-ops-as-kernels.json);
+# Transformer Engine's fp8 GEMMs ([v38], hcpcal_torch's gemm suite; its bf16 records are a check).
 set -euo pipefail
 export LC_ALL=C  # the glob below in one order everywhere
 [ $# -eq 2 ] || { echo "usage: $0 HCPSIM OUT_DIR" >&2; exit 2; }
@@ -22,4 +23,5 @@ exec python3 calibrate/make_defaults.py --hcpsim "$1" --out "$2" \
   --held-out $R/h200-v23-torch-cudnn-mid.json $R/h200-v25-torch-flash-mid.json $R/h200-v28-torch-cudnn-prefix-mid.json \
   $R/h200-v30-torch-flash-a.json $R/h200-v30-torch-flash-b.json $R/h200-v30-torch-flash-c.json \
   $R/h200-v33/h200-v33-torch-flash-hq-*.json $R/h200-v33-probe-flash-fwd.json \
-  --gpu h100 $R/h100-v36/h100-v36-gemm-copy.json $R/h100-v37/h100-v37-torch-kernels.json
+  --gpu h100 $R/h100-v36/h100-v36-gemm-copy.json $R/h100-v37/h100-v37-torch-kernels.json \
+    $R/h100-v38/h100-v38-gemm-fp8.json

@@ -206,8 +206,9 @@ def main(argv):
         docs["h200-memory-bound.json"].pop("attention_backend", None)
         for name, *files in o.gpu:
             own = fit(o.hcpsim, files, "cudnn", "curve")  # the GEMM's method of h200-hcpsim.json
-            if "gemm" in own["parameters"]:
-                docs[f"{name}-hcpsim.json"] = keep(own, ("gemm", "memory_efficiency"))
+            if "gemm" in own["parameters"]:  # with TE's fp8 GEMMs where the files hold them (gemm suite)
+                fp8 = tuple(k for k in own["parameters"] if k.startswith("gemm_fp8_"))
+                docs[f"{name}-hcpsim.json"] = keep(own, ("gemm", "memory_efficiency") + fp8)
             mine = [k for k in own["parameters"] if k.startswith("memory_efficiency_")]
             if mine:
                 docs[f"{name}-memory-bound.json"] = keep(own, mine)

@@ -532,6 +532,11 @@ CostParams apply_calibration(const CalibrationFile& c, CostParams p, const std::
   if (took_parameter(used, "gemm"))
     for (const auto& t : c.tables)
       if (t.name == "gemm") p.set_evidence("gemm", t.fit.rms_error, "rms residual of the GEMM fit in " + file_path);
+  double fp8_residual = -1;  // TE's fp8 GEMMs this file measured (rules/fp8_gemm.hpp)
+  for (const auto& t : c.tables)
+    if (t.name.rfind("gemm_fp8_", 0) == 0 && std::find(used.begin(), used.end(), t.name) != used.end())
+      fp8_residual = std::max(fp8_residual, t.fit.rms_error);
+  if (fp8_residual >= 0) p.set_evidence("gemm_fp8", fp8_residual, "rms residual of the fp8 GEMM fits in " + file_path);
   if (took_parameter(used, "memory_efficiency_")) {  // the memory-bound kernels this GPU's file measured
     double residual = 0;
     size_t taken = 0, kinds = 0;

@@ -310,6 +310,17 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const CalibrationFile& h100 = default_calibration("h100-hcpsim");
   const CalibrationFile& gemm_copy = measured_on(h100, gpu) ? h100 : kernels;
   if (const EfficiencyTable* g = table_in(gemm_copy, "gemm")) p.gemm = *g;
+  double fp8_residual = -1;  // TE's fp8 GEMMs, where measured on this GPU model
+  for (rules::GemmType fp8 : {rules::GemmType::Fp8FastAccum, rules::GemmType::Fp8SplitAccum})
+    for (const CostTableParameter& t : cost_table_parameters())
+      if (t.name == std::string(rules::gemm_table_name(fp8)))
+        if (const EfficiencyTable* g = table_in(gemm_copy, t.name)) {
+          p.*(t.member) = *g;
+          fp8_residual = std::max(fp8_residual, table_residual(gemm_copy, t.name));
+        }
+  if (fp8_residual >= 0)
+    p.set_evidence("gemm_fp8", fp8_residual,
+                   "rms residual of the built-in fp8 GEMM fits (Transformer Engine's, through cuBLASLt; H100, sustained clock)");
   if (const CalibratedScalar* copy = scalar_in(gemm_copy, "memory_efficiency"))
     p.memory_efficiency = copy->value;  // the HBM copy, sustained
   set_memory_bound_defaults(gpu, p);
@@ -363,12 +374,19 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   return p;
 }
 
+const EfficiencyTable& CostParams::gemm_table(rules::GemmType type) const {
+  const EfficiencyTable& fp8 = type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum : gemm_fp8_split_accum;
+  return rules::is_fp8(type) && !fp8.points.empty() ? fp8 : gemm;
+}
+
 const std::vector<CostTableParameter>& cost_table_parameters() {
   static const std::vector<CostTableParameter> t = {{"gemm", &CostParams::gemm},
                                                     {"attention_fwd_causal", &CostParams::attention_fwd_causal},
                                                     {"attention_fwd_nomask", &CostParams::attention_fwd_nomask},
                                                     {"attention_bwd_causal", &CostParams::attention_bwd_causal},
-                                                    {"attention_bwd_nomask", &CostParams::attention_bwd_nomask}};
+                                                    {"attention_bwd_nomask", &CostParams::attention_bwd_nomask},
+                                                    {"gemm_fp8_fast_accum", &CostParams::gemm_fp8_fast_accum},
+                                                    {"gemm_fp8_split_accum", &CostParams::gemm_fp8_split_accum}};
   return t;
 }
 
@@ -433,7 +451,13 @@ const std::vector<CostScalarParameter>& cost_scalar_parameters() {
 
 const CostTableParameter& attention_table_parameter(bool backward, KernelMask mask) {
   const bool causal = mask != KernelMask::None;
-  return cost_table_parameters()[1 + 2 * backward + !causal];  // fwd causal, fwd nomask, bwd causal, bwd nomask
+  static const char* const names[2][2] = {{"attention_fwd_nomask", "attention_fwd_causal"},
+                                          {"attention_bwd_nomask", "attention_bwd_causal"}};
+  const std::string want = names[backward][causal];
+  for (const CostTableParameter& t : cost_table_parameters())
+    if (want == t.name) return t;
+  assert(!"every attention table is a cost table parameter");
+  return cost_table_parameters().front();
 }
 
 double gemm_sm_margin_factor(int64_t margin, int64_t sm_count) {
@@ -493,10 +517,15 @@ double CostModel::compute_time_s(const Op& op) const {
   if (op.kind != OpKind::Compute) return 0;
   double t = 0;
   switch (op.compute_class) {
-    case ComputeClass::Gemm:
-      t = op.flops / (gemm_peak_ * params_.gemm.at(op.gemm_whole_flops > 0 ? op.gemm_whole_flops : op.flops)) *
+    case ComputeClass::Gemm: {
+      // An fp8 GEMM on the fp8 peak at its type's fractions (validation keeps fp8 off GPUs without one).
+      const bool fp8 = rules::is_fp8(op.gemm_type) && gpu_.peak_fp8_flops_per_s > 0;
+      const double peak = fp8 ? gpu_.peak_fp8_flops_per_s : gpu_.peak_bf16_flops_per_s;
+      const EfficiencyTable& table = params_.gemm_table(fp8 ? op.gemm_type : rules::GemmType::Bf16);
+      t = op.flops / (peak * table.at(op.gemm_whole_flops > 0 ? op.gemm_whole_flops : op.flops)) *
           gemm_sm_margin_factor(op.gemm_sm_margin, gpu_.sm_count);
       break;
+    }
     case ComputeClass::Attention: {
       // Attention runs in bf16 (TE's fp8 attention is out of scope, docs/cp-transports.md §10).
       if (shape_model_applies(op)) {
@@ -540,6 +569,30 @@ double CostModel::placement_spread(const Op& op) const {
   return shape_model_applies(op) ? shape_timing(op).placement_spread : 0;
 }
 
+namespace {
+
+// Under fp8 training the layer's GEMMs are TE's fp8 ones: their band is their own fits' where this
+// GPU model measured them, else the error of taking the bf16 fractions on the fp8 peak, with a
+// warning (rules/fp8_gemm.hpp, kFp8FromBf16Band).
+void apply_fp8_gemm_evidence(const GpuSpec& gpu, CostParams& p) {
+  const KernelEvidence* bf16 = p.evidence_for("gemm");
+  const double base = bf16 ? bf16->relative : 0;
+  if (const KernelEvidence* fp8 = p.evidence_for("gemm_fp8")) {  // the larger of the two, both named
+    const KernelEvidence measured = *fp8;
+    p.set_evidence("gemm", std::max(base, measured.relative),
+                   (bf16 ? bf16->basis + "; " : std::string()) + "fp8: " + measured.basis);
+    return;
+  }
+  const std::string basis = std::string("fp8 GEMMs not measured on ") + gpu.name +
+                            ": the bf16 GEMM's fractions on the fp8 peak, which on an H100 put Transformer Engine's "
+                            "fp8 GEMMs up to " + std::to_string(int(rules::kFp8FromBf16Band * 100 + 0.5)) +
+                            "% fast (docs/cost-model.md, fp8 GEMMs)";
+  if (rules::kFp8FromBf16Band > base) p.set_evidence("gemm", rules::kFp8FromBf16Band, basis);
+  p.warnings.push_back(basis + "; measure them with hcpcal_torch.py --suite gemm and hcpsim fit");
+}
+
+}  // namespace
+
 // Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused
 // kernel was measured at: their part of the band is this wide (docs/cost-model.md).
 constexpr double kFusedKernelBand = 0.3;
@@ -549,6 +602,7 @@ CostParams cost_params_for(const Scenario& sc) {
   if (sc.calibration_path)
     params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
                                sc.cluster.gpu);
+  if (sc.training.precision == Precision::FP8) apply_fp8_gemm_evidence(sc.cluster.gpu, params);
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
   if (params.roofline && !(took_parameter(params.calibrated, "gemm") && took_parameter(params.calibrated, "attention_")))
     params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +

@@ -29,6 +29,7 @@
 #include "scenario/scenario.hpp"
 #include "cost/calibrated_collective.hpp"
 #include "cost/roofline.hpp"
+#include "rules/fp8_gemm.hpp"
 #include "rules/interference.hpp"
 #include "workload/workload.hpp"
 
@@ -124,7 +125,11 @@ struct CostParams {
   // The attention backend the attention tables and shape model describe (one per scenario:
   // software.attention_backend); a calibration of another backend leaves them at these.
   AttentionBackend attention_backend = AttentionBackend::CuDNN;
-  EfficiencyTable gemm;
+  EfficiencyTable gemm;  // bf16 (cuBLAS)
+  // Transformer Engine's fp8 GEMMs (rules/fp8_gemm.hpp), fraction of the fp8 peak; empty where
+  // not measured on this GPU model, when they take the bf16 table's fractions (gemm_table).
+  EfficiencyTable gemm_fp8_fast_accum, gemm_fp8_split_accum;
+  const EfficiencyTable& gemm_table(rules::GemmType type) const;
   EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;
   std::optional<AttentionShapeModel> attention_shape;  // from a calibration; overrides the tables where it applies
@@ -229,11 +234,13 @@ class CostModel {
   // under its shape model), else 0.
   double placement_spread(const Op& op) const;
   const CostParams& params() const { return params_; }
+  // The training precision's GEMM peak (fp8 when training in fp8): MFU's denominator. Each GEMM's
+  // own time takes the peak of its type (Op::gemm_type).
   double gemm_peak_flops_per_s() const { return gemm_peak_; }
 
  private:
   GpuSpec gpu_;
-  double gemm_peak_ = 0;  // bf16, or fp8 when training in fp8
+  double gemm_peak_ = 0;  // bf16, or fp8 when training in fp8 (MFU)
   CostParams params_;
   // The shape model's time of each executed attention shape, once: a layer's ring steps repeat a
   // few shapes many times, and FlashAttention-2's forward is scheduled under several drawn

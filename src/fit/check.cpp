@@ -32,7 +32,7 @@ std::string kind_label(const Measurement& m) {
   switch (m.kind) {
     case MeasurementKind::Attention:
       return std::string(backend_name(m)) + (m.attention.backward ? " attention bwd" : " attention fwd");
-    case MeasurementKind::Gemm: return "gemm";
+    case MeasurementKind::Gemm: return rules::gemm_table_name(m.gemm_type);
     case MeasurementKind::Copy: return "copy";
     case MeasurementKind::CpStep: return "cp steps";
     case MeasurementKind::CpRun: return std::string("cp ") + to_string(m.cp.transport);

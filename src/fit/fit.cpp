@@ -37,7 +37,7 @@ std::string parameter_of(const Measurement& m, const GpuSpec* gpu, std::optional
     case MeasurementKind::CpStep:
       return gpu ? attention_table_parameter_for(m.attention, rules_backend(m, calibration_backend), *gpu).name
                  : attention_table_parameter(m.attention.backward, m.attention.mask).name;
-    case MeasurementKind::Gemm: return "gemm";
+    case MeasurementKind::Gemm: return rules::gemm_table_name(m.gemm_type);
     case MeasurementKind::Copy: return "memory_efficiency";
     case MeasurementKind::CpRun: return std::string("cp_") + to_string(m.cp.transport);
     case MeasurementKind::Collective:
@@ -172,7 +172,8 @@ std::string format_fit(const CalibrationFile& c) {
   };
   for (const auto& tb : c.tables) row(tb.name, tb.fit);
   for (const auto& s : c.scalars) row(s.name, s.fit);
-  t += "# table points (FLOPs: efficiency of " + fmt("%.0f", c.peak_bf16_flops_per_s / 1e12) + " TFLOP/s)\n";
+  t += "# table points (FLOPs: efficiency of " + fmt("%.0f", c.peak_bf16_flops_per_s / 1e12) +
+       " TFLOP/s; gemm_fp8_* of the fp8 peak)\n";
   for (const auto& tb : c.tables) {
     t += "  " + tb.name + ":";
     for (const auto& [x, y] : tb.table.points) t += " " + fmt("%.3g", x) + ":" + fmt("%.3f", y);

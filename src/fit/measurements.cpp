@@ -58,6 +58,31 @@ void read_layer(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
   l.pass = c.choice<std::string>("pass", {{"fwd", "fwd"}, {"bwd", "bwd"}, {"fwd+bwd", "fwd+bwd"}}).value_or("fwd");
 }
 
+// A GEMM record's type: "bf16" (hcpcal, hcpcal_torch), or an fp8 GEMM "fp8_<A>_<B>" with A and B
+// e4m3 or e5m2 (not both e5m2: cuBLASLt has no such kernel) and fast_accum (hcpcal_torch's gemm
+// suite; rules/fp8_gemm.hpp).
+rules::GemmType gemm_type_of(ObjectReader& c, DiagnosticSink& sink) {
+  const std::optional<std::string> d = c.string("dtype");
+  if (!d || *d == "bf16") {
+    if (c.has("fast_accum"))
+      sink.error(c.path_of("fast_accum"), "fast_accum on a bf16 GEMM", "fast_accum describes an fp8 GEMM only",
+                 "drop it, or give the fp8 dtype");
+    return rules::GemmType::Bf16;
+  }
+  static const std::vector<std::string> fp8 = {"fp8_e4m3_e4m3", "fp8_e4m3_e5m2", "fp8_e5m2_e4m3"};
+  if (std::find(fp8.begin(), fp8.end(), *d) == fp8.end()) {
+    sink.error(c.path_of("dtype"), "dtype \"" + *d + "\" is not a GEMM hcpsim fits",
+               "bf16, fp8_e4m3_e4m3, fp8_e4m3_e5m2 or fp8_e5m2_e4m3", "measure with hcpcal or hcpcal_torch's gemm suite");
+    return rules::GemmType::Bf16;
+  }
+  if (!c.has("fast_accum")) {
+    sink.error(c.path_of("fast_accum"), "missing", "an fp8 GEMM says whether it accumulated fast (true) or split (false)",
+               "hcpcal_torch's gemm suite writes it");
+    return rules::GemmType::Fp8FastAccum;
+  }
+  return c.boolean("fast_accum").value_or(true) ? rules::GemmType::Fp8FastAccum : rules::GemmType::Fp8SplitAccum;
+}
+
 void read_elementwise(ObjectReader& c, DiagnosticSink& sink, Measurement& m) {
   for (const char* k : {"op", "pass", "bytes_moved"})
     require(c, sink, k, "hcpcal_torch writes op, pass, tokens (or params) and bytes_moved");
@@ -339,7 +364,7 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
   std::vector<std::string> keys;
   switch (m.kind) {
     case MeasurementKind::Attention: keys = {"name", "pass", "batch", "sq", "skv", "heads_q", "heads_kv", "head_dim", "mask"}; break;
-    case MeasurementKind::Gemm: keys = {"name", "m", "n", "k", "dtype"}; break;
+    case MeasurementKind::Gemm: keys = {"name", "m", "n", "k", "dtype", "fast_accum"}; break;
     case MeasurementKind::Copy: keys = {"bytes", "bytes_moved"}; break;
     case MeasurementKind::CpStep:
       keys = {"transport", "pass", "ranks", "hcp", "seq", "batch", "heads_q", "heads_kv", "head_dim", "mask", "format",
@@ -363,9 +388,7 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
       for (const char* k : {"m", "n", "k"}) require(c, sink, k, "give the GEMM's m, n and k");
       m.gemm = {c.integer("m", 1, int64_t(1) << 32).value_or(0), c.integer("n", 1, int64_t(1) << 32).value_or(0),
                 c.integer("k", 1, int64_t(1) << 32).value_or(0)};
-      if (auto d = c.string("dtype"); d && *d != "bf16")
-        sink.error(c.path_of("dtype"), "dtype \"" + *d + "\" is not fitted", "bf16 only",
-                   "measure bf16 GEMMs (the cost model's GEMM table is bf16)");
+      m.gemm_type = gemm_type_of(c, sink);
       break;
     case MeasurementKind::Copy:
       require(c, sink, "bytes_moved", "give the bytes read plus written");

@@ -95,6 +95,7 @@ struct Measurement {
   std::string name;          // config.name where given, else built from the shape
   AttentionShape attention;  // kinds Attention and CpStep (mask None or CausalTopLeft; backward = pass "bwd")
   GemmShape gemm;            // kind Gemm
+  rules::GemmType gemm_type = rules::GemmType::Bf16;  // kind Gemm: config.dtype and fast_accum
   double copy_bytes_moved = 0;  // kind Copy: bytes read + written
   int iterations = 0;
   double median_s = 0, min_s = 0, max_s = 0;

@@ -41,7 +41,7 @@ Op measured_op(const Measurement& m) {
       attention_kernel(b, Stream::Compute, m.name, m.attention, std::nullopt, {});
       break;
     case MeasurementKind::Gemm:
-      b.gemm(Stream::Compute, m.name, m.gemm, 2);
+      prog.ops[size_t(b.gemm(Stream::Compute, m.name, m.gemm, rules::is_fp8(m.gemm_type) ? 1 : 2))].gemm_type = m.gemm_type;
       break;
     case MeasurementKind::Copy:
       b.elementwise(Stream::Compute, "copy", m.copy_bytes_moved);
@@ -85,7 +85,8 @@ GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {
 
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu, std::optional<AttentionBackend> calibration_backend) {
   const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
-  const double rate = memory ? gpu.hbm_bytes_per_s : gpu.peak_bf16_flops_per_s;
+  const bool fp8 = m.kind == MeasurementKind::Gemm && rules::is_fp8(m.gemm_type);  // the cost model's peak
+  const double rate = memory ? gpu.hbm_bytes_per_s : fp8 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
   double t = m.median_s;
   const bool attention = m.kind == MeasurementKind::Attention || m.kind == MeasurementKind::CpStep;
   if (attention && rules_backend(m, calibration_backend) == AttentionBackend::CuDNN && m.attention.backward &&

@@ -17,6 +17,7 @@ struct Dims {
   bool ub = false;  // TE userbuffers overlap (parallel.tp_comm_overlap; validation: SP on, TP > 1)
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
+  bool fp8 = false;  // TE's Linears run fp8 GEMMs (training.precision fp8)
 };
 
 Dims dims_of(const LayerContext& c) {
@@ -35,6 +36,7 @@ Dims dims_of(const LayerContext& c) {
   d.glu = s.model.gated_linear_unit;
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
+  d.fp8 = s.training.precision == Precision::FP8;
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
@@ -56,10 +58,19 @@ int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
   return id;
 }
 
+// One GEMM of a TE Linear: bf16, or under fp8 training TE's fp8 GEMM of its pass (a forward, or its
+// recompute, with fast accumulation; dgrad and wgrad with the split accumulator; rules/fp8_gemm.hpp).
+int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d) {
+  const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
+  Op& op = b.program().ops[id];
+  op.gemm_type = rules::te_linear_gemm_type(d.fp8, op.phase == Phase::Forward || op.recompute);
+  return id;
+}
+
 // A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.
 int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin,
                 const GemmShape* whole = nullptr) {
-  const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
+  const int32_t id = linear_gemm(b, what, g, d);
   Op& op = b.program().ops[id];
   op.gemm_sm_margin = sm_margin;
   op.userbuffers = d.ub;
@@ -93,7 +104,7 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) return ring_exchange_gemm(b, c, d, gemm, g);
   if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
-  b.gemm(Stream::Compute, gemm, g, d.e);
+  linear_gemm(b, gemm, g, d);
 }
 
 // Row-parallel linear: [T, in/t] x [in/t, h], then reduce-scatter (SP) or all-reduce.
@@ -104,7 +115,7 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
                  int64_t in, const char* comm) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
   if (!d.ub) {
-    b.gemm(Stream::Compute, gemm, g, d.e);
+    linear_gemm(b, gemm, g, d);
     return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
   }
   using namespace rules;
@@ -131,9 +142,9 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
     ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
   } else {
     if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
-    b.gemm(Stream::Compute, g + "_dgrad", dgrad, d.e);
+    linear_gemm(b, g + "_dgrad", dgrad, d);
   }
-  b.gemm(Stream::Compute, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d.e);
+  linear_gemm(b, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d);
 }
 
 void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,

@@ -18,6 +18,7 @@
 //    pairs with the SendRecv on rank s whose recv_peer is r and whose tag equals.
 #pragma once
 
+#include "rules/fp8_gemm.hpp"
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -88,6 +89,7 @@ struct Op {
   double flops = 0;  // floating-point operations (multiply-add = 2)
   double bytes = 0;  // device-memory traffic (read + write)
   GemmShape gemm;          // when compute_class == Gemm
+  rules::GemmType gemm_type = rules::GemmType::Bf16;  // Gemm: bf16 or TE's fp8 GEMM (rules/fp8_gemm.hpp)
   int64_t gemm_sm_margin = 0;  // Gemm: SMs it runs without, held by userbuffers' comm kernels (rules/tp_comm_overlap.hpp)
   // Gemm: a chunk of a GEMM of these FLOPs (0: not a chunk), which takes that GEMM's efficiency:
   // TE runs the chunks on up to 3 streams, so one chunk's tail runs beside the next one's start.

@@ -1,0 +1,51 @@
+// Which GEMM a layer's linear runs: bf16, or under fp8 training Transformer Engine's fp8 GEMM with
+// or without the split accumulator. One definition for the workload builder (workload/layer_ops.cpp),
+// the measurements reader and fit (fit/measurements.cpp, hcpcal_torch's gemm suite records) and the
+// cost model's tables (cost/cost_model.cpp).
+//
+// Transformer Engine runs every TE Linear's GEMMs in fp8 under fp8_autocast, per-tensor scaled on
+// Hopper (DelayedScaling, Float8CurrentScaling): its recipes ask for the split accumulator in the
+// data- and weight-gradient GEMMs and not in the forward (transformer_engine/common/recipe/
+// __init__.py: fp8_gemm_fprop use_split_accumulator=False, fp8_gemm_dgrad and fp8_gemm_wgrad True;
+// module/base.py _2X_ACC_FPROP False, _2X_ACC_DGRAD and _2X_ACC_WGRAD True). cuBLASLt's fast
+// accumulation (CUBLASLT_MATMUL_DESC_FAST_ACCUM) is the forward's; the split accumulator promotes
+// partial sums to fp32 and costs time (calibrate/RESULTS.md, twenty-third run). A recomputed
+// forward runs the forward's GEMM. Megatron's output layer (the LM head) is a plain
+// ColumnParallelLinear, not a TE module: it stays bf16 (GemmType::Bf16, the builder's default).
+// The block-scaled recipes (MXFP8, NVFP4 on Blackwell) are other kernels, not modelled here.
+#pragma once
+
+#include <cstdint>
+
+namespace hcpsim::rules {
+
+enum class GemmType : uint8_t { Bf16, Fp8FastAccum, Fp8SplitAccum };
+
+// The GEMM a TE Linear runs: bf16 without fp8 training; else fast accumulation in the forward
+// (or its recompute), the split accumulator in dgrad and wgrad.
+inline GemmType te_linear_gemm_type(bool fp8_training, bool forward) {
+  if (!fp8_training) return GemmType::Bf16;
+  return forward ? GemmType::Fp8FastAccum : GemmType::Fp8SplitAccum;
+}
+
+// The efficiency table of each GEMM type, by the name calibration files, fit and check use.
+inline const char* gemm_table_name(GemmType t) {
+  switch (t) {
+    case GemmType::Bf16: return "gemm";
+    case GemmType::Fp8FastAccum: return "gemm_fp8_fast_accum";
+    case GemmType::Fp8SplitAccum: return "gemm_fp8_split_accum";
+  }
+  return "gemm";
+}
+
+inline bool is_fp8(GemmType t) { return t != GemmType::Bf16; }
+
+// Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on
+// the fp8 peak. On the H100 that puts TE's fp8 GEMMs fast: the H100's bf16 fit (h100-hcpsim's
+// gemm, [v36]) on the fp8 peak against the fp8 GEMMs measured ([v38], the layer's 36 shapes each
+// way) is -3.5 % (median; -10.5 to +2.3 %) with fast accumulation and -10.2 % (-16.0 to -6.8 %)
+// with the split accumulator (calibrate/RESULTS.md, twenty-third run). The band of such a GEMM is
+// that worst error, rounded up; tests/cost/test_fp8_gemm.cpp recomputes it from the committed data.
+inline constexpr double kFp8FromBf16Band = 0.16;
+
+}  // namespace hcpsim::rules
