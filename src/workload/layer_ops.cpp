@@ -67,6 +67,18 @@ int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape&
   return id;
 }
 
+// Under fp8 training, TE's quantize kernel for an fp8 GEMM's operand of `elements` that no fused
+// kernel produced in fp8: cast_transpose reads it in bf16 and writes it in fp8 twice, row-wise and
+// transposed (Hopper's fp8 GEMMs take only the "TN" layout: dgrad and wgrad need the other), with
+// its amax: 2 + 1 + 1 bytes an element, at the HBM copy's efficiency (not measured). Run for the
+// inputs of the row-parallel GEMMs (the attention output, the activation's output; the column-
+// parallel GEMMs' inputs come out of TE's LayerNormLinear's norm in fp8) and for every output
+// gradient in the backward. The weights' casts, once a step (Megatron's is_first_microbatch),
+// are not counted.
+void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * (2 + 1 + 1));
+}
+
 // A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.
 int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin,
                 const GemmShape* whole = nullptr) {
@@ -114,6 +126,7 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
+  fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
   if (!d.ub) {
     linear_gemm(b, gemm, g, d);
     return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
@@ -137,6 +150,7 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
                   const char* gemm, int64_t in) {
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
+  fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(d.h));
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
     ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
@@ -153,6 +167,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   // Userbuffers' bulk overlaps are these two, their GEMMs on the SMs its comm kernels leave.
   static_assert(rules::kColumnBackwardMethod == rules::TpOverlapMethod::Bulk);
   const int64_t margin = d.ub ? rules::gemm_sm_margin(rules::kColumnBackwardMethod) : 0;
+  fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(out));
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
     gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",

@@ -73,10 +73,21 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
       ++head;
     }
   CHECK(head == 3);  // Megatron's output layer: not a TE module
-  // bf16 training: every GEMM bf16.
+  // TE's quantize kernels (cast_transpose: 2 B read, 1 + 1 B written an element): forward, the
+  // row-parallel GEMMs' inputs, [8192, 32 x 128] (projection) and [8192, 14336] (FC2); backward,
+  // every output gradient: FC2 and projection [8192, 4096], FC1 [8192, 2 x 14336], QKV [8192, 6144].
+  double quantize_fwd = 0, quantize_bwd = 0;
+  for (const Op& op : w.layer.at(0).ops)
+    if (op.label.find("fp8") != std::string::npos) (op.phase == Phase::Forward ? quantize_fwd : quantize_bwd) += op.bytes;
+  CHECK(quantize_fwd == Approx(4.0 * 8192 * (4096 + 14336)));
+  CHECK(quantize_bwd == Approx(4.0 * 8192 * (4096 + 2 * 14336 + 4096 + 6144)));
+  // bf16 training: every GEMM bf16, no quantize kernel.
   nlohmann::json bf16 = fp8_layer("dgx-h100");
   bf16["training"]["precision"] = "bf16";
-  for (const Op& op : build_workload(test::parse(bf16).scenario).layer.at(0).ops) CHECK(op.gemm_type == GemmType::Bf16);
+  for (const Op& op : build_workload(test::parse(bf16).scenario).layer.at(0).ops) {
+    CHECK(op.gemm_type == GemmType::Bf16);
+    CHECK(op.label.find("fp8") == std::string::npos);
+  }
 }
 
 TEST_CASE("fp8 GEMMs: each type at its own table on the fp8 peak where measured (H100), the bf16 table where not (H200)",
