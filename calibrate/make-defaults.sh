@@ -11,7 +11,8 @@
 # the held-out sets (never fitted): [v23], [v28]'s mid prefixes, the flash mid grid, [v30], [v33].
 # The H100's own: cuBLAS GEMM and the copy ([v36]); the memory-bound kernels ([v37], the kernels
 # suite), checked on [v36]'s layer and its ops (calibrate/results/h100-v36/h100-v36-ops-as-kernels.json);
-# Transformer Engine's fp8 GEMMs ([v38], hcpcal_torch's gemm suite; its bf16 records are a check).
+# Transformer Engine's fp8 GEMMs of the H100 ([v38]) and the H200 ([v39]), hcpcal_torch's gemm suite (its
+# bf16 records are a check of the bf16 GEMM defaults, not fitted).
 set -euo pipefail
 export LC_ALL=C  # the glob below in one order everywhere
 [ $# -eq 2 ] || { echo "usage: $0 HCPSIM OUT_DIR" >&2; exit 2; }
@@ -24,4 +25,4 @@ exec python3 calibrate/make_defaults.py --hcpsim "$1" --out "$2" \
   $R/h200-v30-torch-flash-a.json $R/h200-v30-torch-flash-b.json $R/h200-v30-torch-flash-c.json \
   $R/h200-v33/h200-v33-torch-flash-hq-*.json $R/h200-v33-probe-flash-fwd.json \
   --gpu h100 $R/h100-v36/h100-v36-gemm-copy.json $R/h100-v37/h100-v37-torch-kernels.json \
-    $R/h100-v38/h100-v38-gemm-fp8.json
+  --fp8-gemm h100 $R/h100-v38/h100-v38-gemm-fp8.json --fp8-gemm h200 $R/h200-v39/h200-v39-gemm-fp8.json

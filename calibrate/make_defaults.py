@@ -27,6 +27,10 @@ alone (repeatable):
                          hcpsim carries the H200's to GPUs it has not measured by each kernel's
                          HBM share, measured between the two (docs/cost-model.md)
 
+--fp8-gemm NAME FILE [FILE ...] makes NAME-fp8-gemm.json: Transformer Engine's fp8 GEMMs
+(gemm_fp8_fast_accum, gemm_fp8_split_accum) from hcpcal_torch's gemm suite records of that GPU
+model (fitted with --method curve, as its bf16 GEMM); any name, h200 included (repeatable).
+
 Each file keeps the fit's header (GPU, peaks, method, the measurements it came from). docs/cost-model.md says which committed files made the defaults.
 
 The committed defaults are made by one command, calibrate/make-defaults.sh, which names the
@@ -165,7 +169,12 @@ def main(argv):
                         "result (held_out_check) is the band of its predictions")
     p.add_argument("--gpu", nargs="+", action="append", default=[], metavar="NAME FILE",
                    help="another GPU model's defaults: its name (the files' prefix, e.g. h100) and its measurements")
+    p.add_argument("--fp8-gemm", nargs="+", action="append", default=[], metavar="NAME FILE",
+                   help="a GPU model's fp8 GEMM defaults: its name (e.g. h200) and hcpcal_torch gemm suite files")
     o = p.parse_args(argv[1:])
+    for g in o.fp8_gemm:
+        if len(g) < 2 or not re.fullmatch(r"[a-z0-9]+", g[0]) or not all(os.path.isfile(m) for m in g[1:]):
+            p.error(f"--fp8-gemm: '{' '.join(g)}' needs a lower-case name and at least one existing file")
     for g in o.gpu:
         if len(g) < 2 or not re.fullmatch(r"[a-z0-9]+", g[0]) or g[0] == "h200":
             p.error(f"--gpu: '{' '.join(g)}' needs a lower-case name other than h200 and at least one file")
@@ -206,9 +215,8 @@ def main(argv):
         docs["h200-memory-bound.json"].pop("attention_backend", None)
         for name, *files in o.gpu:
             own = fit(o.hcpsim, files, "cudnn", "curve")  # the GEMM's method of h200-hcpsim.json
-            if "gemm" in own["parameters"]:  # with TE's fp8 GEMMs where the files hold them (gemm suite)
-                fp8 = tuple(k for k in own["parameters"] if k.startswith("gemm_fp8_"))
-                docs[f"{name}-hcpsim.json"] = keep(own, ("gemm", "memory_efficiency") + fp8)
+            if "gemm" in own["parameters"]:
+                docs[f"{name}-hcpsim.json"] = keep(own, ("gemm", "memory_efficiency"))
             mine = [k for k in own["parameters"] if k.startswith("memory_efficiency_")]
             if mine:
                 docs[f"{name}-memory-bound.json"] = keep(own, mine)
@@ -217,6 +225,14 @@ def main(argv):
             for doc in (docs.get(f"{name}-hcpsim.json"), docs.get(f"{name}-memory-bound.json")):
                 if doc:
                     doc.pop("attention_backend", None)
+        for name, *files in o.fp8_gemm:
+            own = fit(o.hcpsim, files, "cudnn", "curve")
+            fp8 = tuple(k for k in own["parameters"] if k.startswith("gemm_fp8_"))
+            if len(fp8) != 2:
+                raise RuntimeError(f"--fp8-gemm {name}: the fit has {', '.join(fp8) or 'no fp8 GEMM table'}, not both "
+                                   "accumulators (hcpcal_torch.py --suite gemm measures both)")
+            docs[f"{name}-fp8-gemm.json"] = keep(own, fp8)
+            docs[f"{name}-fp8-gemm.json"].pop("attention_backend", None)
         if o.held_out:
             for name, backend in (("h200-cudnn.json", "cudnn"), ("h200-flash.json", "flash")):
                 docs[name]["held_out_check"] = held_out_check(o.hcpsim, docs[name], o.held_out, backend)

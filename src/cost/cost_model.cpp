@@ -296,6 +296,27 @@ void set_memory_bound_defaults(const GpuSpec& gpu, CostParams& p) {
   p.set_evidence("elementwise", carried ? std::max(residual, rules::kCarriedMemoryBoundBand) : residual, basis);
 }
 
+// Transformer Engine's fp8 GEMMs of the GPU models hcpsim measured them on (built-in h100-fp8-gemm,
+// h200-fp8-gemm: hcpcal_torch's gemm suite); elsewhere the tables stay empty and the bf16 fractions
+// serve, with their band (cost_params_for, rules/fp8_gemm.hpp).
+void set_fp8_gemm_defaults(const GpuSpec& gpu, CostParams& p) {
+  for (const char* file : {"h100-fp8-gemm", "h200-fp8-gemm"}) {
+    const CalibrationFile& c = default_calibration(file);
+    if (!measured_on(c, gpu)) continue;
+    double residual = 0;
+    for (const CostTableParameter& t : cost_table_parameters())
+      if (std::string(t.name).rfind("gemm_fp8_", 0) == 0)
+        if (const EfficiencyTable* g = table_in(c, t.name)) {
+          p.*(t.member) = *g;
+          residual = std::max(residual, table_residual(c, t.name));
+        }
+    p.set_evidence("gemm_fp8", residual,
+                   std::string("rms residual of the built-in fp8 GEMM fits (Transformer Engine's, through cuBLASLt; ") +
+                       file + ", sustained clock)");
+    return;
+  }
+}
+
 }  // namespace
 
 CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
@@ -310,17 +331,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const CalibrationFile& h100 = default_calibration("h100-hcpsim");
   const CalibrationFile& gemm_copy = measured_on(h100, gpu) ? h100 : kernels;
   if (const EfficiencyTable* g = table_in(gemm_copy, "gemm")) p.gemm = *g;
-  double fp8_residual = -1;  // TE's fp8 GEMMs, where measured on this GPU model
-  for (rules::GemmType fp8 : {rules::GemmType::Fp8FastAccum, rules::GemmType::Fp8SplitAccum})
-    for (const CostTableParameter& t : cost_table_parameters())
-      if (t.name == std::string(rules::gemm_table_name(fp8)))
-        if (const EfficiencyTable* g = table_in(gemm_copy, t.name)) {
-          p.*(t.member) = *g;
-          fp8_residual = std::max(fp8_residual, table_residual(gemm_copy, t.name));
-        }
-  if (fp8_residual >= 0)
-    p.set_evidence("gemm_fp8", fp8_residual,
-                   "rms residual of the built-in fp8 GEMM fits (Transformer Engine's, through cuBLASLt; H100, sustained clock)");
+  set_fp8_gemm_defaults(gpu, p);
   if (const CalibratedScalar* copy = scalar_in(gemm_copy, "memory_efficiency"))
     p.memory_efficiency = copy->value;  // the HBM copy, sustained
   set_memory_bound_defaults(gpu, p);

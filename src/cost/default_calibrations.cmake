@@ -1,7 +1,7 @@
 # The built-in kernel defaults (docs/cost-model.md §2): calibration files fitted on committed H200
 # measurements at the sustained clock, one per attention backend (src/cost/defaults/), embedded
 # into the binary as text so that hcpsim needs no data files at run time.
-set(HCPSIM_DEFAULT_CALIBRATIONS h200-cudnn h200-flash h200-hcpsim h200-memory-bound h100-hcpsim h100-memory-bound)
+set(HCPSIM_DEFAULT_CALIBRATIONS h200-cudnn h200-flash h200-hcpsim h200-memory-bound h100-hcpsim h100-memory-bound h100-fp8-gemm h200-fp8-gemm)
 set(HCPSIM_DEFAULT_CALIBRATION_ENTRIES "")
 foreach(name ${HCPSIM_DEFAULT_CALIBRATIONS})
   set(json_file ${CMAKE_CURRENT_LIST_DIR}/defaults/${name}.json)

@@ -41,11 +41,12 @@ inline const char* gemm_table_name(GemmType t) {
 inline bool is_fp8(GemmType t) { return t != GemmType::Bf16; }
 
 // Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on
-// the fp8 peak. On the H100 that puts TE's fp8 GEMMs fast: the H100's bf16 fit (h100-hcpsim's
-// gemm, [v36]) on the fp8 peak against the fp8 GEMMs measured ([v38], the layer's 36 shapes each
-// way) is -3.5 % (median; -10.5 to +2.3 %) with fast accumulation and -10.2 % (-16.0 to -6.8 %)
-// with the split accumulator (calibrate/RESULTS.md, twenty-third run). The band of such a GEMM is
-// that worst error, rounded up; tests/cost/test_fp8_gemm.cpp recomputes it from the committed data.
+// the fp8 peak. That puts TE's fp8 GEMMs fast: each GPU's bf16 default on the fp8 peak against the
+// fp8 GEMMs measured (the layer's 36 shapes each way; calibrate/RESULTS.md, twenty-third run) is,
+// on the H100 ([v36] fit, [v38]), -3.5 % (median; -10.5 to +2.3 %) with fast accumulation and
+// -10.2 % (-16.0 to -6.8 %) with the split accumulator; on the H200 ([v6], [v39]) -3.4 % (-8.8 to
+// +1.3 %) and -9.7 % (-13.0 to -5.8 %). The band of such a GEMM is the worst error, rounded up;
+// tests/cost/test_fp8_gemm.cpp recomputes it from the committed data.
 inline constexpr double kFp8FromBf16Band = 0.16;
 
 }  // namespace hcpsim::rules
