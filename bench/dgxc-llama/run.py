@@ -48,7 +48,10 @@ def scenario(row):
         "name": "%s on %d x %s" % (row["model"], row["gpus"], row["system"]),
         "model": {"preset": MODEL[row["model"]]},
         "training": {"seq_length": row["seq"], "micro_batch_size": row["micro_batch"],
-                     "global_batch_size": row["global_batch"], "precision": "bf16", "recompute_granularity": "none",
+                     "global_batch_size": row["global_batch"], "precision": row.get("precision", "bf16"),
+                     # NeMo's bf16_with_fp8_mixed: delayed scaling, HYBRID, fp8_param_gather=True
+                     **({"fp8_param_gather": True} if row.get("precision") == "fp8" else {}),
+                     "recompute_granularity": "none",
                      "attn_mask_type": "causal"},
         "parallel": parallel,
         "cluster": {"preset": preset, "num_nodes": row["gpus"] // per_node, "gpus_per_node": per_node},
@@ -71,9 +74,9 @@ def main():
     print("# command: bench/dgxc-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
     print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
-    print("%-13s %-9s %5s %6s %-11s %9s %9s %17s %6s %-7s %s" % ("model", "system", "GPUs", "GBS", "TPxPPxCPxVP",
-                                                              "published", "hcpsim", "band", "ratio", "in band",
-                                                              "memory GB"))
+    print("%-13s %-9s %-4s %5s %6s %-11s %9s %9s %17s %6s %-7s %s" % ("model", "system", "prec", "GPUs", "GBS",
+                                                                    "TPxPPxCPxVP", "published", "hcpsim", "band",
+                                                                    "ratio", "in band", "memory GB"))
     ratios = {}
     fits = 0
     for row in rows:
@@ -81,19 +84,20 @@ def main():
         step = r["step"]["time_s"]
         lo, hi = r["uncertainty"]["step_time_s"]
         ratio = step / row["step_s"]
-        ratios.setdefault(row["system"], []).append(ratio)
+        precision = row.get("precision", "bf16")
+        ratios.setdefault((row["system"], precision), []).append(ratio)
         mem = r["memory"]
         fits += bool(mem["fits"])
         layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
-        print("%-13s %-9s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
-            row["model"], row["system"], row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
+        print("%-13s %-9s %-4s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
+            row["model"], row["system"], precision, row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
             ratio, "yes" if lo <= row["step_s"] <= hi else "no", mem["peak_bytes"] / 1e9, mem["capacity_bytes"] / 1e9,
             "" if mem["fits"] else " DOES NOT FIT"))
     print("%-13s %d of %d rows fit in hcpsim's memory estimate" % ("summary", fits, len(rows)))
-    for system, v in sorted(ratios.items()):
+    for (system, precision), v in sorted(ratios.items()):
         v = sorted(v)
-        print("%-13s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2],
-                                                                         v[0], v[-1]))
+        print("%-13s %-9s %-4s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, precision, len(v),
+                                                                              v[len(v) // 2], v[0], v[-1]))
     return 0
 
 

@@ -22,7 +22,9 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
   const ModelStateBytes m = model_state_bytes(s, stage);
   const WorkspaceBytes w = workspace_bytes(s);
   std::vector<MemoryComponent> c;
-  c.push_back({"weights", m.weights_bytes, "bf16, 2 B/param of the TP shard"});
+  c.push_back({"weights", m.weights_bytes,
+               s.training.fp8_param_gather ? "bf16, 2 B/param of the TP shard but the layers' GEMM weights (fp8 below)"
+                                           : "bf16, 2 B/param of the TP shard"});
   if (m.fp8_weight_copies_bytes > 0)
     c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
                  "fp8 weight + transpose of layer GEMMs, 2 B/param"});

@@ -31,9 +31,13 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
   m.optimizer_shard =
       par.use_distributed_optimizer ? par.data_parallel_size * par.context_parallel_size : 1;
   m.weights_bytes = kWeightBytesPerParam * m.params_per_gpu;
-  if (s.training.precision == Precision::FP8)
-    m.fp8_weight_copies_bytes =
-        kFp8CopyBytesPerGemmParam * static_cast<double>(p.num_layers * p.layer.gemm());
+  if (s.training.precision == Precision::FP8) {
+    const double gemm_params = static_cast<double>(p.num_layers * p.layer.gemm());
+    m.fp8_weight_copies_bytes = kFp8CopyBytesPerGemmParam * gemm_params;
+    // fp8 primary weights (training.fp8_param_gather): the GEMM weights are the fp8 tensor and its
+    // transpose, with no bf16 copy: 2 B instead of 2 + 2.
+    if (s.training.fp8_param_gather) m.weights_bytes -= kWeightBytesPerParam * gemm_params;
+  }
   m.main_grads_bytes =
       (par.grad_reduce_in_fp32 ? kMainGradFp32BytesPerParam : kBf16GradBytesPerParam) * m.params_per_gpu;
   m.optimizer_bytes =

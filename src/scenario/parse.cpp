@@ -108,7 +108,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                     bool& global_batch_given) {
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
-                  "attn_mask_type"});
+                  "attn_mask_type", "fp8_param_gather"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -117,6 +117,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.global_batch_size, r.integer("global_batch_size", 1, int64_t{1} << 40));
   set_if(t.precision, r.choice("precision", named_choices(kPrecisions),
                                           {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
+  set_if(t.fp8_param_gather, r.boolean("fp8_param_gather"));
   set_if(t.recompute_granularity,
          r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),

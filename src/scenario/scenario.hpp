@@ -71,6 +71,10 @@ struct TrainingSpec {
   int64_t micro_batch_size = 1;
   int64_t global_batch_size = 0;  // 0 in JSON means "one micro batch per DP rank"
   Precision precision = Precision::BF16;
+  // Megatron's --fp8-param-gather (NeMo's fp8 recipes' fp8_param_gather / fp8_params): the layers'
+  // GEMM weights kept in fp8 (TE's fp8 primary weights, with their transpose), not in bf16 beside
+  // an fp8 copy, and all-gathered by the distributed optimizer in fp8. fp8 precision only.
+  bool fp8_param_gather = false;
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;

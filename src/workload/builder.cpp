@@ -190,6 +190,7 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     ProgramBuilder sb(w.step[r]);
     const int64_t stage = layout.coord_of(r).pp;
     const int64_t tokens = lc.attn.local.batch * lc.attn.local.len;
+    const ParamCounts stage_params = count_params_per_stage(s.model, par.tensor_model_parallel_size, w.pipeline_split, stage);
     step_program(sb, {.scenario = &s,
                       .tokens = tokens,
                       .tp_group = g.tp,
@@ -197,8 +198,8 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
                       .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
                       .embedding = stage == 0,
                       .head = stage == layout.pp - 1,
-                      .params = double(count_params_per_stage(s.model, par.tensor_model_parallel_size,
-                                                              w.pipeline_split, stage).total())});
+                      .params = double(stage_params.total()),
+                      .gemm_params = double(stage_params.num_layers * stage_params.layer.gemm())});
     step_ops = std::max(step_ops, w.step[r].ops.size());
     if (!pipelined) continue;
     w.pipeline[r].rank = int32_t(r);

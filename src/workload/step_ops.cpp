@@ -105,7 +105,10 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
       std::clamp<int64_t>(int64_t(std::ceil(params / bucket_params)), 1, kMaxGradBuckets);
   const double bucket_params_each = params / double(buckets);
   const double grad_bucket_bytes = bucket_params_each * (s.parallel.grad_reduce_in_fp32 ? 4 : 2);  // the grad buffer's type
-  const double param_bucket_bytes = bucket_params_each * 2;  // bf16 parameters
+  // bf16 parameters; with fp8 primary weights (training.fp8_param_gather) the layers' GEMM weights
+  // are gathered in fp8: 1 B each, the rest 2 B (the buckets' average).
+  const double fp8_share = s.training.fp8_param_gather && params > 0 ? std::min(1.0, c.gemm_params / params) : 0.0;
+  const double param_bucket_bytes = bucket_params_each * (2 - fp8_share);
   const bool dist = s.parallel.use_distributed_optimizer;
   b.set_phase(Phase::Optimizer);
   b.set_area(OpArea::GradReduce);

@@ -33,6 +33,7 @@ struct StepContext {
   bool embedding = true;  // this rank's stage holds the embedding (the first stage)
   bool head = true;       // ... the final norm, LM head and loss (the last stage)
   double params = 0;      // parameters this rank holds (its stage, its TP shard)
+  double gemm_params = 0; // of them, the layers' GEMM weights (TE's Linears)
 };
 
 void step_program(ProgramBuilder& b, const StepContext& c);

@@ -10,6 +10,7 @@
 
 #include "cost/cost_model.hpp"
 #include "fit/measurements.hpp"
+#include "memory/model_states.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "scenario/presets.hpp"
 #include "workload/builder.hpp"
@@ -196,4 +197,38 @@ TEST_CASE("fp8 GEMM records: the dtype names the operands, fast_accum is require
   nlohmann::json bf16_fast = shape;
   bf16_fast["fast_accum"] = true;
   CHECK(error_at(bf16_fast, "config.fast_accum"));
+}
+
+TEST_CASE("fp8 primary weights (training.fp8_param_gather): 2 bytes a GEMM weight, gathered in fp8", "[memory][workload]") {
+  // Llama-3.1-8B at TP1: 32 layers x (218,112,000 - 8,192) GEMM weights, a layer's parameters less
+  // its two norms' 4096 each (test_memory_properties: fp8 copies 2 B each = 13,958,643,712 B). With fp8 primary weights their bf16 copy goes: weights shrink by
+  // 2 B a GEMM weight and the fp8 tensor and its transpose (2 B) stay.
+  nlohmann::json j = fp8_layer("dgx-h100");
+  j["cluster"]["gpus_per_node"] = 8;  // DP 8: the parameter all-gather runs
+  j["training"]["global_batch_size"] = 8;
+  const test::Outcome plain = test::parse(j);
+  j["training"]["fp8_param_gather"] = true;
+  const test::Outcome fp8 = test::parse(j);
+  REQUIRE(plain.valid);
+  REQUIRE(fp8.valid);
+  const double gemm_params = 32.0 * (218112000 - 8192);
+  const ModelStateBytes a = model_state_bytes(plain.scenario), b = model_state_bytes(fp8.scenario);
+  CHECK(a.weights_bytes - b.weights_bytes == Approx(2 * gemm_params));
+  CHECK(b.fp8_weight_copies_bytes == Approx(2 * gemm_params));
+  // The distributed optimizer's all-gather: bf16 parameters (2 B), the GEMM weights in fp8 (1 B).
+  const auto gathered = [](const Workload& w) {
+    double bytes = 0;
+    for (const Op& op : w.step.at(0).ops)
+      if (op.kind == OpKind::Comm && op.pattern == CommPattern::AllGather && op.label.find("param_ag") != std::string::npos)
+        bytes += op.message_bytes;
+    return bytes;
+  };
+  const double all = a.params_per_gpu;
+  CHECK(gathered(build_workload(plain.scenario)) == Approx(2 * all / 8));
+  CHECK(gathered(build_workload(fp8.scenario)) == Approx((2 * all - gemm_params) / 8));
+  // Without fp8 training: an error naming the field.
+  j["training"]["precision"] = "bf16";
+  const test::Outcome wrong = test::parse(j);
+  REQUIRE_FALSE(wrong.valid);
+  CHECK(wrong.errors.at(0).path == "training.fp8_param_gather");
 }
