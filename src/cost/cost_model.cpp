@@ -595,8 +595,8 @@ void apply_fp8_gemm_evidence(const GpuSpec& gpu, CostParams& p) {
     return;
   }
   const std::string basis = std::string("fp8 GEMMs not measured on ") + gpu.name +
-                            ": the bf16 GEMM's fractions on the fp8 peak, which on an H100 put Transformer Engine's "
-                            "fp8 GEMMs up to " + std::to_string(int(rules::kFp8FromBf16Band * 100 + 0.5)) +
+                            ": the bf16 GEMM's fractions on the fp8 peak, which on the H100 and H200 put Transformer "
+                            "Engine's fp8 GEMMs up to " + std::to_string(int(rules::kFp8FromBf16Band * 100 + 0.5)) +
                             "% fast (docs/cost-model.md, fp8 GEMMs)";
   if (rules::kFp8FromBf16Band > base) p.set_evidence("gemm", rules::kFp8FromBf16Band, basis);
   p.warnings.push_back(basis + "; measure them with hcpcal_torch.py --suite gemm and hcpsim fit");
@@ -615,7 +615,9 @@ CostParams cost_params_for(const Scenario& sc) {
                                sc.cluster.gpu);
   if (sc.training.precision == Precision::FP8) apply_fp8_gemm_evidence(sc.cluster.gpu, params);
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
-  if (params.roofline && !(took_parameter(params.calibrated, "gemm") && took_parameter(params.calibrated, "attention_")))
+  const bool bf16_gemm_calibrated =  // "gemm" itself, not only the gemm_fp8_* tables
+      std::find(params.calibrated.begin(), params.calibrated.end(), "gemm") != params.calibrated.end();
+  if (params.roofline && !(bf16_gemm_calibrated && took_parameter(params.calibrated, "attention_")))
     params.warnings.push_back(std::string("no kernel measurements of ") + sc.cluster.gpu.name +
                               ": kernel times come from a roofline at the clock it sustains at its full power limit (" +
                               params.roofline->gemm_basis + ", +-" +

@@ -102,7 +102,7 @@ FitResult fit_calibration(const MeasurementSet& set, const ClusterSpec& node, co
                                           std::to_string(gpu.sm_count) + " SMs (work: flops_x_balance)"
                                     : "";
   c.method = "hcpsim fit: " + tables + work_axis + "; memory efficiency constant from copies >= 4x L2; efficiencies are "
-             "fractions of " + gpu.name + " peaks; collectives: alpha-beta per op and layout on nccl-tests bus bytes "
+             "fractions of " + gpu.name + " peaks (gemm_fp8_*: of the fp8 peak); collectives: alpha-beta per op and layout on nccl-tests bus bytes "
              "(Eigen QR, relative error; a table by size where the line misses by > 10%); link efficiencies = median "
              "busbw / preset line rate; interference: compute slowdown per kernel class beside k copying CTAs and the k-CTA "
              "copy's slowdown beside each class (medians; rules/interference.hpp)";
