@@ -85,7 +85,8 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
   // bf16 training: every GEMM bf16, no quantize kernel.
   nlohmann::json bf16 = fp8_layer("dgx-h100");
   bf16["training"]["precision"] = "bf16";
-  for (const Op& op : build_workload(test::parse(bf16).scenario).layer.at(0).ops) {
+  const Workload w16 = build_workload(test::parse(bf16).scenario);  // kept: the loop reads into it
+  for (const Op& op : w16.layer.at(0).ops) {
     CHECK(op.gemm_type == GemmType::Bf16);
     CHECK(op.label.find("fp8") == std::string::npos);
   }
