@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""hcpsim's full training step against NVIDIA's published BF16 pre-training step times of Llama 3.1
+"""hcpsim's full training step against NVIDIA's published BF16 and FP8 pre-training step times of Llama 3.1
 8B, 70B and 405B on DGX H100 and DGX GB200 (published.json, from NVIDIA/dgxc-benchmarking; NeMo 2.0
 containers 25.02.01 and 25.04.01; sequence 8192, micro batch 1, context parallel 2 in every row).
 
@@ -70,7 +70,7 @@ def predict(row):
 
 def main():
     rows = json.load(open(os.path.join(HERE, "published.json")))["rows"]
-    print("# hcpsim's training step against NVIDIA's published BF16 Llama 3.1 step times (bench/dgxc-llama/published.json)")
+    print("# hcpsim's training step against NVIDIA's published BF16 and FP8 Llama 3.1 step times (bench/dgxc-llama/published.json)")
     print("# command: bench/dgxc-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
     print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
