@@ -6,6 +6,7 @@
 #include "memory/activations.hpp"
 #include "memory/cp_buffers.hpp"
 #include "memory/model_states.hpp"
+#include "rules/fp8_gemm.hpp"
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -27,7 +28,9 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
                                            : "bf16, 2 B/param of the TP shard"});
   if (m.fp8_weight_copies_bytes > 0)
     c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
-                 "fp8 weight + transpose of layer GEMMs, 2 B/param"});
+                 rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability)
+                     ? "fp8 weight + transpose of layer GEMMs, 2 B/param"
+                     : "fp8 weight of layer GEMMs, 1 B/param (no transpose: any-layout fp8 GEMMs)"});
   c.push_back({"main grads", m.main_grads_bytes,
                s.parallel.grad_reduce_in_fp32 ? "fp32, 4 B/param (no bf16 grads kept)"
                                               : "bf16, 2 B/param (grad_reduce_in_fp32 off)"});

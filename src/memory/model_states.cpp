@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "rules/fp8_gemm.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "scenario/model_params.hpp"
 
@@ -12,7 +13,6 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kWeightBytesPerParam = 2;      // bf16
 constexpr double kBf16GradBytesPerParam = 2;    // the parameters' bf16 (grad_reduce_in_fp32 off)
 constexpr double kOptimizerBytesPerParam = 12;  // fp32 master + Adam m + v
-constexpr double kFp8CopyBytesPerGemmParam = 2; // fp8 weight + fp8 transpose
 constexpr double kCudaContextBytes = 512 * kMiB;
 constexpr double kGemmWorkspaceBytes = 64 * kMiB;
 constexpr double kNcclBytesPerCommunicator = 256 * kMiB;
@@ -33,9 +33,10 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
   m.weights_bytes = kWeightBytesPerParam * m.params_per_gpu;
   if (s.training.precision == Precision::FP8) {
     const double gemm_params = static_cast<double>(p.num_layers * p.layer.gemm());
-    m.fp8_weight_copies_bytes = kFp8CopyBytesPerGemmParam * gemm_params;
-    // fp8 primary weights (training.fp8_param_gather): the GEMM weights are the fp8 tensor and its
-    // transpose, with no bf16 copy: 2 B instead of 2 + 2.
+    // TE's fp8 weight, and its transpose where the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp).
+    m.fp8_weight_copies_bytes = rules::fp8_copy_bytes_per_element(s.cluster.gpu.compute_capability) * gemm_params;
+    // fp8 primary weights (training.fp8_param_gather): the GEMM weights are those fp8 copies, with no
+    // bf16 copy beside them.
     if (s.training.fp8_param_gather) m.weights_bytes -= kWeightBytesPerParam * gemm_params;
   }
   m.main_grads_bytes =

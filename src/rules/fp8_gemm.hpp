@@ -40,6 +40,31 @@ inline const char* gemm_table_name(GemmType t) {
 
 inline bool is_fp8(GemmType t) { return t != GemmType::Bf16; }
 
+// Whether a GPU's fp8 GEMMs take only the "TN" layout, so that Transformer Engine keeps a second,
+// transposed fp8 copy of every operand a GEMM reads in the other layout (the weights for dgrad, the
+// saved inputs and the output gradients for wgrad): Ada and Hopper do, and so does the consumer
+// Blackwell (sm_120); the data-centre Blackwell (sm_100 to sm_119, and from sm_130) runs fp8 GEMMs
+// in any layout and TE keeps one copy (transformer_engine/common/transformer_engine.cpp,
+// nvte_is_non_tn_fp8_gemm_supported; pytorch/csrc/quantizer.cpp: with_transpose = columnwise_usage
+// && !is_non_tn_fp8_gemm_supported). One definition for the memory estimate (the weights' fp8
+// copies) and the workload (the bytes of TE's quantize kernels).
+inline bool fp8_needs_transposed_copy(int64_t compute_capability) {
+  const bool any_layout = (compute_capability >= 100 && compute_capability < 120) || compute_capability >= 130;
+  return !any_layout;
+}
+
+// fp8 bytes TE keeps of one element of a GEMM operand: the row-wise copy, and the transposed one
+// where the GPU's fp8 GEMMs need it.
+inline double fp8_copy_bytes_per_element(int64_t compute_capability) {
+  return fp8_needs_transposed_copy(compute_capability) ? 2.0 : 1.0;
+}
+
+// HBM bytes TE's quantize kernel moves per element: the bf16 input read (2) and the fp8 copies
+// written (cast_transpose on TN-only GPUs, a plain cast elsewhere).
+inline double fp8_quantize_bytes_per_element(int64_t compute_capability) {
+  return 2.0 + fp8_copy_bytes_per_element(compute_capability);
+}
+
 // Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on
 // the fp8 peak. That puts TE's fp8 GEMMs fast: each GPU's bf16 default on the fp8 peak against the
 // fp8 GEMMs measured (the layer's 36 shapes each way; calibrate/RESULTS.md, twenty-third run) is,

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "rules/fp8_gemm.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "workload/attention_cp.hpp"
 
@@ -18,6 +19,7 @@ struct Dims {
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
   bool fp8 = false;  // TE's Linears run fp8 GEMMs (training.precision fp8)
+  double fp8_quantize_bytes = 0;  // HBM bytes a quantize moves per element (rules/fp8_gemm.hpp)
 };
 
 Dims dims_of(const LayerContext& c) {
@@ -37,6 +39,7 @@ Dims dims_of(const LayerContext& c) {
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
   d.fp8 = s.training.precision == Precision::FP8;
+  d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability);
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
@@ -68,15 +71,16 @@ int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape&
 }
 
 // Under fp8 training, TE's quantize kernel for an fp8 GEMM's operand of `elements` that no fused
-// kernel produced in fp8: cast_transpose reads it in bf16 and writes it in fp8 twice, row-wise and
-// transposed (Hopper's fp8 GEMMs take only the "TN" layout: dgrad and wgrad need the other), with
-// its amax: 2 + 1 + 1 bytes an element, at the HBM copy's efficiency (not measured). Run for the
+// kernel produced in fp8: it reads it in bf16 and writes it in fp8, with its amax; on GPUs whose fp8
+// GEMMs take only the "TN" layout (Hopper: dgrad and wgrad need the other) cast_transpose writes a
+// transposed copy too: 2 + 1 (+ 1) bytes an element (rules/fp8_gemm.hpp), at the HBM copy's
+// efficiency (not measured). Run for the
 // inputs of the row-parallel GEMMs (the attention output, the activation's output; the column-
 // parallel GEMMs' inputs come out of TE's LayerNormLinear's norm in fp8) and for every output
 // gradient in the backward. The weights' casts, once a step (Megatron's is_first_microbatch),
 // are not counted.
 void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * (2 + 1 + 1));
+  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
 }
 
 // A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.

@@ -82,6 +82,12 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
     if (op.label.find("fp8") != std::string::npos) (op.phase == Phase::Forward ? quantize_fwd : quantize_bwd) += op.bytes;
   CHECK(quantize_fwd == Approx(4.0 * 8192 * (4096 + 14336)));
   CHECK(quantize_bwd == Approx(4.0 * 8192 * (4096 + 2 * 14336 + 4096 + 6144)));
+  // A B200 (sm_100) runs fp8 GEMMs in any layout: TE's quantize writes one fp8 copy, 2 + 1 B an element.
+  const Workload wb = build_workload(test::parse(fp8_layer("dgx-b200")).scenario);
+  double quantize_b200 = 0;
+  for (const Op& op : wb.layer.at(0).ops)
+    if (op.label.find("fp8") != std::string::npos) quantize_b200 += op.bytes;
+  CHECK(quantize_b200 == Approx(3.0 * 8192 * (4096 + 14336 + 4096 + 2 * 14336 + 4096 + 6144)));
   // bf16 training: every GEMM bf16, no quantize kernel.
   nlohmann::json bf16 = fp8_layer("dgx-h100");
   bf16["training"]["precision"] = "bf16";
@@ -90,6 +96,17 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
     CHECK(op.gemm_type == GemmType::Bf16);
     CHECK(op.label.find("fp8") == std::string::npos);
   }
+}
+
+TEST_CASE("fp8 GEMMs: a transposed fp8 copy only where the GPU's fp8 GEMMs are TN-only", "[cost][memory]") {
+  // TE's nvte_is_non_tn_fp8_gemm_supported: sm_100 to sm_119 and from sm_130 run any layout.
+  for (int64_t cc : {89, 90, 120, 121}) CHECK(rules::fp8_needs_transposed_copy(cc));
+  for (int64_t cc : {100, 103, 110, 119, 130}) CHECK_FALSE(rules::fp8_needs_transposed_copy(cc));
+  // Llama-3.1-8B on one GPU: 32 layers x (QKV 4096 x 6144 + proj 4096 x 4096 + FC1 4096 x 28672 +
+  // FC2 14336 x 4096) GEMM weights, kept in fp8 twice on an H100 and once on a B200.
+  const double gemm_params = 32.0 * (4096.0 * 6144 + 4096.0 * 4096 + 4096.0 * 28672 + 14336.0 * 4096);
+  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-h100")).scenario, 0).fp8_weight_copies_bytes == Approx(2 * gemm_params));
+  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-b200")).scenario, 0).fp8_weight_copies_bytes == Approx(gemm_params));
 }
 
 TEST_CASE("fp8 GEMMs: each type at its own table on the fp8 peak where measured (H100, H200), the bf16 table where not (H800)",
