@@ -14,17 +14,21 @@ LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   const double hq_r = static_cast<double>(m.num_attention_heads / tp);
   const double hk_r = static_cast<double>(kv_heads_per_tp_rank(m, tp));
   const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
-  const double ffn_saved = (m.gated_linear_unit ? 3.0 : 2.0) * ffn_r;
+
+  const bool fp8 = s.training.precision == Precision::FP8;
+  const double q = fp8 ? kFp8SavedInputBytesPerElement : e;  // a TE Linear's saved input
+  const double act_in_r = (m.gated_linear_unit ? 2.0 : 1.0) * ffn_r;  // FC1 output: the activation's input
 
   LayerActivationBytes a;
   a.tokens_per_rank = static_cast<double>(s.training.micro_batch_size * s.training.seq_length /
                                           s.parallel.context_parallel_size);
   const double T = a.tokens_per_rank;
   a.layer_input_bytes = T * e * h / t_sp;
-  a.attn_pre_bytes = T * e * (2.0 * h / t_sp + (hq_r + 2.0 * hk_r) * d);
+  a.attn_pre_bytes = T * (e * h / t_sp + q * h / t_sp + e * (hq_r + 2.0 * hk_r) * d);
   a.attn_out_bytes = T * e * hq_r * d;
+  a.proj_input_fp8_bytes = fp8 ? T * kFp8SavedInputBytesPerElement * hq_r * d : 0.0;
   a.lse_bytes = T * hq_r * 4.0;
-  a.mlp_bytes = T * e * (2.0 * h / t_sp + ffn_saved);
+  a.mlp_bytes = T * (e * h / t_sp + q * h / t_sp + e * act_in_r + q * ffn_r);
   return a;
 }
 
@@ -32,7 +36,8 @@ double saved_bytes_per_layer(const LayerActivationBytes& a, RecomputeGranularity
                              double cp_saved_extra_bytes) {
   switch (r) {
     case RecomputeGranularity::None: return a.no_recompute_bytes() + cp_saved_extra_bytes;
-    case RecomputeGranularity::Selective: return a.attn_pre_bytes + a.attn_out_bytes + a.mlp_bytes;
+    case RecomputeGranularity::Selective:  // O stays as the projection's input: bf16, or its fp8 copy
+      return a.attn_pre_bytes + (a.proj_input_fp8_bytes > 0 ? a.proj_input_fp8_bytes : a.attn_out_bytes) + a.mlp_bytes;
     case RecomputeGranularity::Full: return a.layer_input_bytes;
   }
   return 0;

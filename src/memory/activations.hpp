@@ -23,6 +23,16 @@
 //   mlp       = T*e*(2h/t_sp + 3*ffn_r)             norm2 in/out, FC1 output, SwiGLU output
 //                                                   (non-gated: 2*ffn_r)
 //   Check: MHA, GeLU (2*ffn_r = 8h), t = 1: 32sbh = Korthikanti's 34sbh minus the two dropout masks.
+// fp8 training (Transformer Engine's per-tensor recipes): each TE Linear saves its input quantized,
+// 1 byte an element, in place of the bf16 tensor (module/linear.py and layernorm_linear.py: the
+// quantized input, kept row-wise where sequence parallelism re-gathers it in backward, else only
+// its column-wise copy for wgrad; one byte either way). So the norms' outputs (QKV's and FC1's
+// inputs) and FC2's input (the activation's output) drop to 1 byte; the projection's input is the
+// attention output O, which the core attention keeps in bf16 for its own backward, so the
+// projection's fp8 copy of it is one more tensor (proj_input_fp8 = T*1*hq_r*d). The norms' inputs,
+// Q, K, V, O and the activation's input (FC1's output) stay bf16.
+//   attn_pre  = T*(e*h/t_sp + 1*h/t_sp + e*(hq_r + 2hk_r)*d)
+//   mlp       = T*(e*h/t_sp + 1*h/t_sp + e*2*ffn_r + 1*ffn_r)
 // The CP transport may save one more tensor per layer (a2a-based: the post-a2a out, see
 // memory_cp.hpp); it is added by the caller.
 //
@@ -31,7 +41,8 @@
 //   selective  Megatron's default recompute_modules = ["core_attn"]: the core attention is a
 //              checkpoint whose inputs Q, K, V are saved and whose internals (LSE, the
 //              transport's own saved tensors) are dropped; O stays as the proj input:
-//              attn_pre + attn_out + mlp
+//              attn_pre + attn_out + mlp (fp8: the projection's fp8 copy in place of O,
+//              attn_pre + proj_input_fp8 + mlp)
 //   full       recompute_method uniform, 1 layer per checkpoint: only the layer input,
 //              T*e*h/t_sp; the layer's full set is rebuilt during its backward.
 #pragma once
@@ -45,10 +56,16 @@ struct LayerActivationBytes {
   double layer_input_bytes = 0;  // residual stream entering the layer, T*e*h/t_sp
   double attn_pre_bytes = 0;
   double attn_out_bytes = 0;
+  double proj_input_fp8_bytes = 0;  // fp8 training: the projection's quantized copy of O
   double lse_bytes = 0;
   double mlp_bytes = 0;
-  double no_recompute_bytes() const { return attn_pre_bytes + attn_out_bytes + lse_bytes + mlp_bytes; }
+  double no_recompute_bytes() const {
+    return attn_pre_bytes + attn_out_bytes + proj_input_fp8_bytes + lse_bytes + mlp_bytes;
+  }
 };
+
+// Bytes an element of a GEMM input a TE Linear saves under fp8 training (one fp8 copy).
+inline constexpr double kFp8SavedInputBytesPerElement = 1.0;
 
 LayerActivationBytes layer_activation_bytes(const Scenario& s);
 

@@ -62,8 +62,9 @@ Dynamic dynamic_terms(const Scenario& s, double layers_in_flight) {
   d.saved_per_layer = saved_bytes_per_layer(d.act, r, d.cp.saved_extra_per_layer_bytes);
   if (r == RecomputeGranularity::Full)
     d.recomputed = d.act.no_recompute_bytes() + d.cp.saved_extra_per_layer_bytes;
-  else if (r == RecomputeGranularity::Selective)
-    d.recomputed = d.act.lse_bytes + d.cp.saved_extra_per_layer_bytes;
+  else if (r == RecomputeGranularity::Selective)  // the checkpoint's internals; under fp8 its output O too
+    d.recomputed = d.act.lse_bytes + (d.act.proj_input_fp8_bytes > 0 ? d.act.attn_out_bytes : 0.0) +
+                   d.cp.saved_extra_per_layer_bytes;
   d.n = layers_in_flight;
   return d;
 }

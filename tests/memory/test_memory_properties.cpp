@@ -168,11 +168,33 @@ TEST_CASE("memory: the breakdown sums to the peak", "[model][memory]") {
   CHECK(m.headroom_bytes == Approx(m.capacity_bytes - m.peak_bytes));
 }
 
-TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights only", "[model][memory]") {
+TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights", "[model][memory]") {
   Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
   s.training.precision = Precision::FP8;
   // 2 B per layer GEMM parameter: 2 * 32 * (218,112,000 - 8,192) = 13,958,643,712.
   CHECK(model_state_bytes(s).fp8_weight_copies_bytes == 13'958'643'712.0);
+}
+
+TEST_CASE("memory: under fp8 each TE Linear saves its input in fp8", "[model][memory]") {
+  // Llama-3.1-8B at 8K, TP 1, CP 1: T = 8192 tokens, h = 4096, 32 query / 8 KV heads x 128,
+  // ffn 14336 (SwiGLU). Saved per token, bytes (activations.hpp):
+  //   bf16: norm1 in 2h + norm1 out 2h + Q,K,V 2 x 6144 + O 2 x 4096 + LSE 4 x 32
+  //         + norm2 in 2h + norm2 out 2h + FC1 out 2 x 28672 + SwiGLU out 2 x 14336
+  //   fp8:  the Linears' inputs in fp8: norm1 out 1h, norm2 out 1h, SwiGLU out 1 x 14336, and the
+  //         projection's fp8 copy of O, 1 x 4096, beside the attention's bf16 O.
+  Scenario s = llama8b(8192, 1, 1, 1, CpCommType::P2P);
+  const double T = 8192, h = 4096;
+  const double bf16 = 2 * h + 2 * h + 2 * 6144 + 2 * 4096 + 4 * 32 + 2 * h + 2 * h + 2 * 28672 + 2 * 14336;
+  const double fp8 = bf16 - 1 * h - 1 * h - 1 * 14336 + 1 * 4096;
+  CHECK(saved_bytes_per_layer(layer_activation_bytes(s), RecomputeGranularity::None, 0) == Approx(T * bf16));
+  s.training.precision = Precision::FP8;
+  const LayerActivationBytes a = layer_activation_bytes(s);
+  CHECK(saved_bytes_per_layer(a, RecomputeGranularity::None, 0) == Approx(T * fp8));
+  // Selective recompute drops the core attention's internals (LSE) and, under fp8, its bf16 output:
+  // the projection's fp8 copy stays.
+  CHECK(saved_bytes_per_layer(a, RecomputeGranularity::Selective, 0) == Approx(T * (fp8 - 4 * 32 - 2 * 4096)));
+  // Full recompute keeps the layer input alone, bf16 either way.
+  CHECK(saved_bytes_per_layer(a, RecomputeGranularity::Full, 0) == Approx(T * 2 * h));
 }
 
 TEST_CASE("memory: TE's userbuffers, one [seq x mbs / CP, hidden] buffer per overlapped GEMM", "[model][memory]") {
