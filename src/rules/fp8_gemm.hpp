@@ -59,10 +59,14 @@ inline double fp8_copy_bytes_per_element(int64_t compute_capability) {
   return fp8_needs_transposed_copy(compute_capability) ? 2.0 : 1.0;
 }
 
-// HBM bytes TE's quantize kernel moves per element: the bf16 input read (2) and the fp8 copies
-// written (cast_transpose on TN-only GPUs, a plain cast elsewhere).
+// HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one fp8 copy (1);
+// a transpose of an fp8 tensor reads one copy and writes the other (1 + 1).
+inline constexpr double kFp8CastBytesPerElement = 3.0;
+inline constexpr double kFp8TransposeBytesPerElement = 2.0;
+
+// A quantize that writes every copy TE keeps: cast_transpose on TN-only GPUs, a plain cast elsewhere.
 inline double fp8_quantize_bytes_per_element(int64_t compute_capability) {
-  return 2.0 + fp8_copy_bytes_per_element(compute_capability);
+  return kFp8CastBytesPerElement + (fp8_needs_transposed_copy(compute_capability) ? 1.0 : 0.0);
 }
 
 // Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on

@@ -19,7 +19,9 @@ struct Dims {
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
   bool fp8 = false;  // TE's Linears run fp8 GEMMs (training.precision fp8)
-  double fp8_quantize_bytes = 0;  // HBM bytes a quantize moves per element (rules/fp8_gemm.hpp)
+  double fp8_quantize_bytes = 0;     // HBM bytes a quantize moves per element (rules/fp8_gemm.hpp)
+  bool fp8_transposed_copy = false;  // the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp)
+  double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: fp8 under fp8
 };
 
 Dims dims_of(const LayerContext& c) {
@@ -40,15 +42,17 @@ Dims dims_of(const LayerContext& c) {
   d.e = double(s.activation_bytes_per_element());
   d.fp8 = s.training.precision == Precision::FP8;
   d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability);
+  d.fp8_transposed_copy = rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
+  d.gathered_e = d.fp8 ? 1.0 : d.e;
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
 }
 
-// Synchronous TP collective of the residual stream [T/t or T, h].
-void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPattern p, const char* what) {
+// Synchronous TP collective of the residual stream [T/t or T, h], `e` bytes an element.
+void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPattern p, const char* what, double e) {
   if (d.t == 1) return;
-  const double bytes = (p == CommPattern::AllReduce ? d.tokens : d.sp_tokens) * d.h * d.e;
+  const double bytes = (p == CommPattern::AllReduce ? d.tokens : d.sp_tokens) * d.h * e;
   b.sync(Stream::Compute,
          b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
 }
@@ -83,6 +87,21 @@ void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, dou
   if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
 }
 
+// Under fp8 with sequence parallelism, a GEMM operand TE gathers over TP is quantized on the rank's
+// shard, row-wise only (an fp8 all-gather cannot carry the transposed copy: distributed.py,
+// _all_gather_fp8; base.py grad_output_preprocess quantizes the output gradient before its gather),
+// and gathered in fp8 (Dims::gathered_e). Where the GPU's fp8 GEMMs are TN-only, wgrad's transposed
+// copy of the gathered tensor is one more kernel, 1 B read and 1 B written an element. The norms'
+// outputs come out of TE's fused norm kernel in fp8 (no cast of their own); without sequence
+// parallelism their transposed copy is made in the forward.
+void fp8_cast_rowwise(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8CastBytesPerElement);
+}
+void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.fp8 && d.fp8_transposed_copy)
+    b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8TransposeBytesPerElement);
+}
+
 // A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.
 int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin,
                 const GemmShape* whole = nullptr) {
@@ -102,7 +121,7 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
                         const GemmShape& g) {
   using namespace rules;
   const int64_t n = overlap_splits(TpOverlapMethod::RingExchange, d.t);
-  const double shard_bytes = d.sp_tokens * d.h * d.e;
+  const double shard_bytes = d.sp_tokens * d.h * d.gathered_e;
   std::vector<int32_t> shard(size_t(n - 1), -1);
   for (int64_t i = 0; i + 1 < n; ++i)
     shard[size_t(i)] = by_userbuffers(b, b.sendrecv(Stream::NcclTp, Stream::Compute, gemm + ".ring" + std::to_string(i + 1),
@@ -117,9 +136,10 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
 void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                     const char* gemm, int64_t out) {
   const GemmShape g{int64_t(d.tokens), out, d.h};
+  if (!d.sp) fp8_transpose(b, d, std::string(gemm) + ".input_fp8_transpose", d.tokens * double(d.h));
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) return ring_exchange_gemm(b, c, d, gemm, g);
-  if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
+  if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag, d.gathered_e);
   linear_gemm(b, gemm, g, d);
 }
 
@@ -133,7 +153,7 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
   fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
   if (!d.ub) {
     linear_gemm(b, gemm, g, d);
-    return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm);
+    return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm, d.e);
   }
   using namespace rules;
   static_assert(kRowForwardMethod == TpOverlapMethod::Pipeline);
@@ -154,14 +174,16 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
                   const char* gemm, int64_t in) {
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
-  fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(d.h));
+  if (d.sp) fp8_cast_rowwise(b, d, g + "_grad_fp8", d.sp_tokens * double(d.h));
+  else fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(d.h));
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
     ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
   } else {
-    if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag);
+    if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag, d.gathered_e);
     linear_gemm(b, g + "_dgrad", dgrad, d);
   }
+  if (d.sp) fp8_transpose(b, d, g + "_grad_fp8_transpose", d.tokens * double(d.h));
   linear_gemm(b, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d);
 }
 
@@ -175,7 +197,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
     gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",
-                            CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.e);
+                            CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.gathered_e);
   if (d.ub) by_userbuffers(b, gathered);
   gemm_on(b, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d, margin);
   int32_t reduced = -1;
@@ -185,7 +207,10 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
                            d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
                            (d.sp ? d.sp_tokens : d.tokens) * d.h * d.e);
   if (d.ub) by_userbuffers(b, reduced);
-  if (gathered >= 0) b.wait(Stream::Compute, gathered);
+  if (gathered >= 0) {
+    b.wait(Stream::Compute, gathered);
+    fp8_transpose(b, d, g + "_input_fp8_transpose", d.tokens * double(d.h));
+  }
   gemm_on(b, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d, margin);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
 }

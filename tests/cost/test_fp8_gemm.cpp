@@ -75,14 +75,17 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
     }
   CHECK(head == 3);  // Megatron's output layer: not a TE module
   // TE's quantize kernels (cast_transpose: 2 B read, 1 + 1 B written an element): forward, the
-  // row-parallel GEMMs' inputs, [8192, 32 x 128] (projection) and [8192, 14336] (FC2); backward,
-  // every output gradient: FC2 and projection [8192, 4096], FC1 [8192, 2 x 14336], QKV [8192, 6144].
+  // row-parallel GEMMs' inputs, [8192, 32 x 128] (projection) and [8192, 14336] (FC2), and the
+  // transposed copies (1 B read, 1 B written) of the two norms' fp8 outputs [8192, 4096], QKV's and
+  // FC1's inputs; backward, every output gradient: FC2 and projection [8192, 4096], FC1
+  // [8192, 2 x 14336], QKV [8192, 6144].
   double quantize_fwd = 0, quantize_bwd = 0;
   for (const Op& op : w.layer.at(0).ops)
     if (op.label.find("fp8") != std::string::npos) (op.phase == Phase::Forward ? quantize_fwd : quantize_bwd) += op.bytes;
-  CHECK(quantize_fwd == Approx(4.0 * 8192 * (4096 + 14336)));
+  CHECK(quantize_fwd == Approx(4.0 * 8192 * (4096 + 14336) + 2.0 * 2 * 8192 * 4096));
   CHECK(quantize_bwd == Approx(4.0 * 8192 * (4096 + 2 * 14336 + 4096 + 6144)));
-  // A B200 (sm_100) runs fp8 GEMMs in any layout: TE's quantize writes one fp8 copy, 2 + 1 B an element.
+  // A B200 (sm_100) runs fp8 GEMMs in any layout: TE's quantize writes one fp8 copy, 2 + 1 B an
+  // element, and no transposed copy is made.
   const Workload wb = build_workload(test::parse(fp8_layer("dgx-b200")).scenario);
   double quantize_b200 = 0;
   for (const Op& op : wb.layer.at(0).ops)
@@ -96,6 +99,37 @@ TEST_CASE("fp8 GEMMs: TE's Linears run fp8 (fast-accumulated forward and split-a
     CHECK(op.gemm_type == GemmType::Bf16);
     CHECK(op.label.find("fp8") == std::string::npos);
   }
+}
+
+TEST_CASE("fp8 with sequence parallelism: GEMM inputs gathered over TP in fp8, quantized on the shard", "[cost][workload]") {
+  // Llama-3.1-8B at 8K on 2 H100s, TP 2 with SP, no userbuffers: T = 8192 rows, shards of 4096.
+  nlohmann::json j = fp8_layer("dgx-h100");
+  j["parallel"] = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 1}, {"sequence_parallel", true}};
+  j["cluster"]["gpus_per_node"] = 2;
+  const Workload w8 = build_workload(test::parse(j).scenario);
+  j["training"]["precision"] = "bf16";
+  const Workload w16 = build_workload(test::parse(j).scenario);
+  const auto comm_bytes = [](const Workload& w, CommPattern p) {
+    double sum = 0;
+    for (const Op& op : w.layer.at(0).ops)
+      if (op.kind == OpKind::Comm && op.pattern == p) sum += op.message_bytes;
+    return sum;
+  };
+  // The all-gathers (QKV's and FC1's inputs, the projection's and FC2's output gradients, the
+  // wgrad re-gathers of QKV's and FC1's inputs) move 1 B an element in fp8, 2 in bf16; the
+  // reduce-scatters move bf16 outputs either way.
+  CHECK(comm_bytes(w8, CommPattern::AllGather) == Approx(0.5 * comm_bytes(w16, CommPattern::AllGather)));
+  CHECK(comm_bytes(w16, CommPattern::AllGather) == Approx(6 * 4096.0 * 4096 * 2));
+  CHECK(comm_bytes(w8, CommPattern::ReduceScatter) == Approx(comm_bytes(w16, CommPattern::ReduceScatter)));
+  // FC2's output gradient: cast on the [4096, 4096] shard (2 B read, 1 B written), gathered, then
+  // transposed on the gathered [8192, 4096] for wgrad (1 B read, 1 B written; the H100 is TN-only).
+  double cast = 0, transpose = 0;
+  for (const Op& op : w8.layer.at(0).ops) {
+    if (op.label.find("fc2_grad_fp8_transpose") != std::string::npos) transpose += op.bytes;
+    else if (op.label.find("fc2_grad_fp8") != std::string::npos) cast += op.bytes;
+  }
+  CHECK(cast == Approx(3.0 * 4096 * 4096));
+  CHECK(transpose == Approx(2.0 * 8192 * 4096));
 }
 
 TEST_CASE("fp8 GEMMs: a transposed fp8 copy only where the GPU's fp8 GEMMs are TN-only", "[cost][memory]") {
