@@ -39,7 +39,10 @@ std::string format_scenario_summary(const Scenario& sc) {
     o << ", global batch " << sc.training.global_batch_size;
   else
     o << ", global batch one micro batch per DP rank";
-  o << ", " << to_string(sc.training.precision) << ", recompute "
+  o << ", " << to_string(sc.training.precision);
+  if (sc.training.precision == Precision::FP8)
+    o << " (" << to_string(sc.training.fp8_recipe) << " scaling" << (sc.training.fp8_param_gather ? ", fp8 weights" : "") << ")";
+  o << ", recompute "
     << to_string(sc.training.recompute_granularity) << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
   o << "  parallel: TP" << p.tensor_model_parallel_size << " x CP" << p.context_parallel_size << " x DP"
     << p.data_parallel_size << " x PP" << p.pipeline_model_parallel_size << ", cp_comm_type "

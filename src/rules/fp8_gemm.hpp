@@ -62,6 +62,7 @@ inline double fp8_copy_bytes_per_element(int64_t compute_capability) {
 // HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one fp8 copy (1);
 // a transpose of an fp8 tensor reads one copy and writes the other (1 + 1).
 inline constexpr double kFp8CastBytesPerElement = 3.0;
+inline constexpr double kFp8AmaxBytes = 4.0;  // one fp32 amax, all-reduced under tensorwise scaling
 inline constexpr double kFp8TransposeBytesPerElement = 2.0;
 
 // A quantize that writes every copy TE keeps: cast_transpose on TN-only GPUs, a plain cast elsewhere.

@@ -108,7 +108,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                     bool& global_batch_given) {
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
-                  "attn_mask_type", "fp8_param_gather"});
+                  "attn_mask_type", "fp8_param_gather", "fp8_recipe"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -118,6 +118,12 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.precision, r.choice("precision", named_choices(kPrecisions),
                                           {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
   set_if(t.fp8_param_gather, r.boolean("fp8_param_gather"));
+  set_if(t.fp8_recipe,
+         r.choice("fp8_recipe", named_choices(kFp8Recipes),
+                  {{"mxfp8", "the block-scaled MXFP8 recipe (Blackwell) is not modelled; use \"delayed\" or \"tensorwise\""},
+                   {"blockwise", "the block-scaled (1x128, 128x128) recipe is not modelled; use \"delayed\" or \"tensorwise\""},
+                   {"current", "Megatron names current scaling \"tensorwise\""},
+                   {"nvfp4", "NVFP4 is not modelled; use an fp8 recipe"}}));
   set_if(t.recompute_granularity,
          r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),

@@ -17,6 +17,10 @@ namespace hcpsim {
 
 enum class CpCommType { P2P, AllGather, A2A, A2AP2P };
 enum class Precision { BF16, FP8 };
+// Megatron's --fp8-recipe (Transformer Engine's per-tensor fp8 recipes): DelayedScaling, scales from
+// an amax history; tensorwise (Float8CurrentScaling), each tensor's scale from its own amax, measured
+// just before its cast. The block-scaled recipes (mxfp8, blockwise) are not modelled.
+enum class Fp8Recipe { Delayed, Tensorwise };
 enum class RecomputeGranularity { None, Selective, Full };
 enum class AttnMaskType { Causal, NoMask };
 enum class IntraNodeKind { NVSwitch, PCIe, NVLDomain };
@@ -32,6 +36,7 @@ enum class AttentionBackend { CuDNN, Flash, Hcpsim };
 inline constexpr CpCommType kCpCommTypes[] = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A,
                                               CpCommType::A2AP2P};
 inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8};
+inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise};
 inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
     RecomputeGranularity::None, RecomputeGranularity::Selective, RecomputeGranularity::Full};
 inline constexpr AttnMaskType kAttnMaskTypes[] = {AttnMaskType::Causal, AttnMaskType::NoMask};
@@ -44,6 +49,7 @@ inline constexpr AttentionBackend kAttentionBackends[] = {AttentionBackend::CuDN
 
 const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
+const char* to_string(Fp8Recipe r);  // "delayed", "tensorwise" (Megatron's names)
 const char* to_string(RecomputeGranularity r);
 const char* to_string(AttnMaskType m);
 const char* to_string(IntraNodeKind k);
@@ -75,6 +81,8 @@ struct TrainingSpec {
   // GEMM weights kept in fp8 (TE's fp8 primary weights, with their transpose), not in bf16 beside
   // an fp8 copy, and all-gathered by the distributed optimizer in fp8. fp8 precision only.
   bool fp8_param_gather = false;
+  // Megatron's --fp8-recipe; fp8 precision only. Megatron's default: delayed.
+  Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;

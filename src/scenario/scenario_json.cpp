@@ -54,7 +54,10 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                    {"precision", to_string(sc.training.precision)},
                    {"recompute_granularity", to_string(sc.training.recompute_granularity)},
                    {"attn_mask_type", to_string(sc.training.attn_mask_type)}};
-  if (sc.training.precision == Precision::FP8) j["training"]["fp8_param_gather"] = sc.training.fp8_param_gather;
+  if (sc.training.precision == Precision::FP8) {
+    j["training"]["fp8_param_gather"] = sc.training.fp8_param_gather;
+    j["training"]["fp8_recipe"] = to_string(sc.training.fp8_recipe);
+  }
   j["parallel"] = parallel_to_json(sc);
   j["cluster"] = {{"preset", c.preset},
                   {"num_nodes", c.num_nodes},
@@ -143,6 +146,7 @@ TrainingSpec training_from_json(ObjectReader r) {
   read(r.choice("recompute_granularity", named_choices(kRecomputeGranularities)), t.recompute_granularity);
   read(r.choice("attn_mask_type", named_choices(kAttnMaskTypes)), t.attn_mask_type);
   if (r.has("fp8_param_gather")) read(r.boolean("fp8_param_gather"), t.fp8_param_gather);
+  if (r.has("fp8_recipe")) read(r.choice("fp8_recipe", named_choices(kFp8Recipes)), t.fp8_recipe);
   return t;
 }
 
@@ -263,7 +267,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
                                                "sliding_window", "gated_linear_unit",
                                                "untie_embeddings_and_output_weights"}));
-  sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather",
+  sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather", "fp8_recipe",
                                                         "recompute_granularity", "attn_mask_type"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",

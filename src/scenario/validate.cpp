@@ -291,6 +291,10 @@ void check_precision(Ctx& c) {
   if (c.sc.training.precision == Precision::FP8 && c.sc.cluster.gpu.peak_fp8_flops_per_s <= 0)
     c.sink.error("training.precision", "fp8 on " + c.sc.cluster.gpu.name + ", which has no fp8 tensor cores",
                  "fp8 needs cluster.gpu.peak_fp8_tflops > 0", "use \"bf16\", or a Hopper/Blackwell cluster preset");
+  if (c.sc.training.fp8_recipe != Fp8Recipe::Delayed && c.sc.training.precision != Precision::FP8)
+    c.sink.error("training.fp8_recipe", std::string("\"") + to_string(c.sc.training.fp8_recipe) + "\" without fp8 training",
+                 "Megatron's --fp8-recipe applies with --fp8-format (training.precision \"fp8\")",
+                 "set training.precision to \"fp8\", or drop fp8_recipe");
   if (c.sc.training.fp8_param_gather && c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_param_gather", "fp8 parameters without fp8 training",
                  "Megatron's --fp8-param-gather needs --fp8-format (training.precision \"fp8\")",

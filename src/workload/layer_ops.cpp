@@ -21,6 +21,7 @@ struct Dims {
   bool fp8 = false;  // TE's Linears run fp8 GEMMs (training.precision fp8)
   double fp8_quantize_bytes = 0;     // HBM bytes a quantize moves per element (rules/fp8_gemm.hpp)
   bool fp8_transposed_copy = false;  // the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp)
+  bool fp8_tensorwise = false;       // training.fp8_recipe tensorwise: each cast after its tensor's amax
   double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: fp8 under fp8
 };
 
@@ -44,6 +45,7 @@ Dims dims_of(const LayerContext& c) {
   d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability);
   d.fp8_transposed_copy = rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
   d.gathered_e = d.fp8 ? 1.0 : d.e;
+  d.fp8_tensorwise = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Tensorwise;
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
@@ -102,6 +104,22 @@ void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, do
     b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8TransposeBytesPerElement);
 }
 
+// Tensorwise (current) scaling casts a tensor by its own amax, measured just before the cast
+// (pytorch/csrc/quantizer.cpp, Float8CurrentScalingQuantizer::quantize_impl): a kernel reading the
+// bf16 tensor (2 B an element; nvte_compute_amax) where no kernel before produced the amax (TE's
+// norms do, FUSED_NORM_AMAX_FP8: `elements` 0), then, for a tensor sequence parallelism gathers (the
+// column-parallel GEMMs' inputs, the row-parallel GEMMs' output gradients:
+// set_quantizer_amax_reduction_group), the ranks' amaxes all-reduced (MAX of one fp32) over TP
+// before the scale is computed, on the compute stream's order.
+void fp8_tensorwise_amax(ProgramBuilder& b, const LayerContext& c, const Dims& d, const std::string& what,
+                         double elements, bool gathered) {
+  if (!d.fp8_tensorwise) return;
+  if (elements > 0) b.elementwise(Stream::Compute, what + "_amax", ElementwiseKind::Fused, elements * d.e);
+  if (gathered && d.sp)
+    b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, what + "_amax_ar", CommPattern::AllReduce,
+                                         c.tp_group, rules::kFp8AmaxBytes));
+}
+
 // A GEMM (or chunk `g` of the GEMM `whole`) on the SMs less `sm_margin`.
 int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d, int64_t sm_margin,
                 const GemmShape* whole = nullptr) {
@@ -136,7 +154,14 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
 void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
                     const char* gemm, int64_t out) {
   const GemmShape g{int64_t(d.tokens), out, d.h};
-  if (!d.sp) fp8_transpose(b, d, std::string(gemm) + ".input_fp8_transpose", d.tokens * double(d.h));
+  const std::string input = std::string(gemm) + ".input_fp8";
+  if (d.fp8_tensorwise) {  // the norm wrote bf16 and its amax; the cast is its own kernel
+    fp8_tensorwise_amax(b, c, d, input, 0, true);
+    if (d.sp) fp8_cast_rowwise(b, d, input, d.sp_tokens * double(d.h));
+    else fp8_quantize(b, d, input, d.tokens * double(d.h));
+  } else if (!d.sp) {  // delayed: the norm wrote fp8; wgrad's transposed copy
+    fp8_transpose(b, d, input + "_transpose", d.tokens * double(d.h));
+  }
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) return ring_exchange_gemm(b, c, d, gemm, g);
   if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag, d.gathered_e);
@@ -150,6 +175,7 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
+  fp8_tensorwise_amax(b, c, d, std::string(gemm) + ".input_fp8", d.tokens * double(in), false);
   fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
   if (!d.ub) {
     linear_gemm(b, gemm, g, d);
@@ -174,6 +200,7 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
                   const char* gemm, int64_t in) {
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
+  fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
   if (d.sp) fp8_cast_rowwise(b, d, g + "_grad_fp8", d.sp_tokens * double(d.h));
   else fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(d.h));
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
@@ -193,6 +220,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   // Userbuffers' bulk overlaps are these two, their GEMMs on the SMs its comm kernels leave.
   static_assert(rules::kColumnBackwardMethod == rules::TpOverlapMethod::Bulk);
   const int64_t margin = d.ub ? rules::gemm_sm_margin(rules::kColumnBackwardMethod) : 0;
+  fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", d.tokens * double(out), false);
   fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(out));
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad

@@ -284,3 +284,52 @@ TEST_CASE("fp8 primary weights (training.fp8_param_gather): 2 bytes a GEMM weigh
   REQUIRE_FALSE(wrong.valid);
   CHECK(wrong.errors.at(0).path == "training.fp8_param_gather");
 }
+
+TEST_CASE("fp8 tensorwise scaling: an amax pass before each cast, the gathered tensors' amax all-reduced over TP",
+          "[workload]") {
+  // Llama-3.1-8B at 8K on 2 H100s, TP 2 with SP, no userbuffers: T = 8192 rows, SP shards of 4096;
+  // per rank 16 query and 4 KV heads x 128 (QKV output 3072, attention output 2048), ffn 7168.
+  nlohmann::json j = fp8_layer("dgx-h100");
+  j["parallel"] = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 1}, {"sequence_parallel", true}};
+  j["cluster"]["gpus_per_node"] = 2;
+  const Workload delayed = build_workload(test::parse(j).scenario);
+  j["training"]["fp8_recipe"] = "tensorwise";
+  const test::Outcome o = test::parse(j);
+  REQUIRE(o.valid);
+  const Workload tensorwise = build_workload(o.scenario);
+  double amax = 0, norm_casts = 0;
+  int amax_reductions = 0;
+  for (const Op& op : tensorwise.layer.at(0).ops) {
+    if (op.kind == OpKind::Comm && op.label.find("_amax_ar") != std::string::npos) {
+      CHECK(op.pattern == CommPattern::AllReduce);
+      CHECK(op.message_bytes == 4);
+      ++amax_reductions;
+    } else if (op.label.find("_amax") != std::string::npos) {
+      amax += op.bytes;
+    } else if (op.label.find("gemm.input_fp8") != std::string::npos &&
+               (op.label.find("qkv") != std::string::npos || op.label.find("fc1") != std::string::npos)) {
+      norm_casts += op.bytes;
+    }
+  }
+  // One amax read (2 B an element) of each tensor cast without a fused amax: the projection's and
+  // FC2's inputs [8192, 2048] and [8192, 7168]; the output gradients of FC2 and the projection on
+  // their SP shards [4096, 4096]; FC1's [8192, 2 x 7168] and QKV's [8192, 3072].
+  CHECK(amax == Approx(2.0 * (8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 + 8192.0 * 3072)));
+  // The two norms' outputs: their amax comes with the norm, the cast (2 B read, 1 B written) on the shard.
+  CHECK(norm_casts == Approx(2 * 3.0 * 4096 * 4096));
+  // Reduced over TP: the two gathered inputs (QKV's, FC1's) and the two gathered output gradients.
+  CHECK(amax_reductions == 4);
+  // Delayed scaling has neither.
+  for (const Op& op : delayed.layer.at(0).ops) CHECK(op.label.find("_amax") == std::string::npos);
+  // Without fp8 training: an error naming the field; the block-scaled recipes: not modelled.
+  j["training"]["precision"] = "bf16";
+  const test::Outcome wrong = test::parse(j);
+  REQUIRE_FALSE(wrong.valid);
+  CHECK(wrong.errors.at(0).path == "training.fp8_recipe");
+  j["training"]["precision"] = "fp8";
+  j["training"]["fp8_recipe"] = "mxfp8";
+  const test::Outcome mx = test::parse(j);
+  REQUIRE_FALSE(mx.valid);
+  CHECK(mx.errors.at(0).path == "training.fp8_recipe");
+  CHECK(mx.errors.at(0).fix.find("not modelled") != std::string::npos);
+}
