@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """hcpsim's full training step against NVIDIA's published BF16 and FP8 pre-training step times of Llama 3.1
 8B, 70B and 405B on DGX H100 and DGX GB200 (published.json, from NVIDIA/dgxc-benchmarking; NeMo 2.0
-containers 25.02.01 and 25.04.01; sequence 8192, micro batch 1, context parallel 2 in every row).
+containers 25.02.01 and 25.04.01; sequence 8192, micro batch 1, context parallel 2 but in the 70B FP8 rows).
 
 Nothing in hcpsim is derived from these rows: they are a check of the whole step (GEMMs, attention,
 the memory-bound kernels, TP/CP/PP/DP communication, the pipeline schedule, the CPU's launches) on
@@ -21,44 +21,18 @@ HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcps
 sys.path.insert(0, os.path.dirname(HERE))
 from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
 
-MODEL = {"Llama3.1 8B": "llama3.1-8b", "Llama3.1 70B": "llama3.1-70b", "Llama3.1 405B": "llama3.1-405b"}
-# One hcpsim node: a DGX H100 (8 GPUs, NVSwitch); on GB200 an NVL72 rack of which the job holds 64
-# GPUs (16 compute trays of 4), so that one 64-GPU model replica (TP4 x PP8 x CP2) sits in one NVLink
-# domain and data parallelism crosses racks.
-CLUSTER = {"DGX-H100": ("dgx-h100", 8), "DGX-GB200": ("gb200-nvl72", 64)}
+from llama_recipe import scenario as llama_scenario  # noqa: E402  (bench/llama_recipe.py)
 
 
 def scenario(row):
-    """The recipe's settings for one published row (the NeMo 2.0 performance recipes the benchmark
-    pins; README.md beside this file says where each was read): Megatron's defaults where the
-    recipe sets nothing."""
-    tp, pp, cp, vp = row["tp"], row["pp"], row["cp"], row["vp"]
-    preset, per_node = CLUSTER[row["system"]]
-    parallel = {"tensor_model_parallel_size": tp, "pipeline_model_parallel_size": pp, "context_parallel_size": cp,
-                "cp_comm_type": "p2p",  # not set by the recipes: Megatron-Core's default
-                "sequence_parallel": tp > 1, "tp_comm_overlap": tp > 1, "use_distributed_optimizer": True,
-                "grad_reduce_in_fp32": False}  # the recipes' DDP config: bf16 gradients
-    if vp:
-        parallel["virtual_pipeline_model_parallel_size"] = vp
-    if row["model"] == "Llama3.1 405B":  # 126 layers + embedding + loss = 128 = PP x VP x 2
-        parallel["account_for_embedding_in_pipeline_split"] = True
-        parallel["account_for_loss_in_pipeline_split"] = True
-    assert row["gpus"] % per_node == 0, row
-    return {
-        "name": "%s on %d x %s" % (row["model"], row["gpus"], row["system"]),
-        "model": {"preset": MODEL[row["model"]]},
-        "training": {"seq_length": row["seq"], "micro_batch_size": row["micro_batch"],
-                     "global_batch_size": row["global_batch"], "precision": row.get("precision", "bf16"),
-                     # NeMo's bf16_with_fp8_mixed: delayed scaling, HYBRID, fp8_param_gather=True
-                     **({"fp8_param_gather": True} if row.get("precision") == "fp8" else {}),
-                     "recompute_granularity": "none",
-                     "attn_mask_type": "causal"},
-        "parallel": parallel,
-        "cluster": {"preset": preset, "num_nodes": row["gpus"] // per_node, "gpus_per_node": per_node},
-        # NCCL_NVLS_ENABLE=0 in every launch; attention: TE's choice between its fused and flash
-        # backends is not logged, cuDNN is its default on Hopper and Blackwell.
-        "software": {"attention_backend": "cudnn", "nccl": {"nvls_enable": False}},
-    }
+    """The NeMo 2.0 performance recipe the benchmark pins, for one published row (README.md beside
+    this file says where each setting was read; bench/llama_recipe.py, what all recipes share). FP8
+    rows: NeMo's bf16_with_fp8_mixed, delayed scaling, fp8_param_gather on."""
+    precision = row.get("precision", "bf16")
+    return llama_scenario("%s on %d x %s" % (row["model"], row["gpus"], row["system"]), row["model"], row["system"],
+                          row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"], row["pp"],
+                          row["cp"], row["vp"], precision, fp8_recipe="delayed" if precision == "fp8" else None,
+                          fp8_param_gather=precision == "fp8")
 
 
 def predict(row):

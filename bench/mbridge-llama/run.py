@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""hcpsim's full training step against NVIDIA's published Megatron-Bridge pre-training throughput of
+dense Llama 3 / 3.1 (published.json, from NVIDIA-NeMo/Megatron-Bridge's performance summary; NeMo
+containers 25.09 to 26.06; DGX H100, DGX B200, GB200 NVL72, GB300 NVL72).
+
+Nothing in hcpsim is derived from these rows. The rows hcpsim can express become one scenario each
+with the recipes' settings (`scenario` below; README.md says where each was read); the others are
+listed with what hcpsim does not model. ratio = hcpsim's step time / the published one, the step
+time being global batch x sequence / (tokens/s/GPU x GPUs).
+
+Usage: bench/mbridge-llama/run.py [HCPSIM] > bench/mbridge-llama/results.txt
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
+sys.path.insert(0, os.path.dirname(HERE))
+from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
+from llama_recipe import model_size, scenario as llama_scenario  # noqa: E402  (bench/llama_recipe.py)
+
+
+def not_expressible(row):
+    """Why hcpsim cannot express a row, or None."""
+    precision = row["precision"]
+    if precision is None:
+        return "the table names no precision (FP8 current scaling or MXFP8 per its footnote)"
+    if precision in ("MXFP8", "NVFP4"):
+        return "block-scaled recipe %s: not modelled" % precision
+    if row["fsdp"]:
+        return "Megatron FSDP (%d): not modelled" % row["fsdp"]
+    if model_size(row["model"]) == "8B":
+        return "the 8B recipes capture CUDA graphs of the whole iteration (cuda_graph_impl local): not modelled"
+    assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)"), precision
+    return None
+
+
+def scenario(row):
+    """Megatron-Bridge's FP8 recipe ("FP8", "FP8-CS": bf16_with_fp8_current_scaling_mixed, tensorwise
+    scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks) on the row's layout
+    (README.md beside this file; bench/llama_recipe.py, what all recipes share)."""
+    return llama_scenario("%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"]), row["model"],
+                          row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
+                          row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe="tensorwise", fp8_param_gather=True)
+
+
+def main():
+    rows = json.load(open(os.path.join(HERE, "published.json")))["rows"]
+    print("# hcpsim's training step against NVIDIA's published Megatron-Bridge Llama pre-training throughput "
+          "(bench/mbridge-llama/published.json)")
+    print("# command: bench/mbridge-llama/run.py")
+    print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
+    print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
+    print("%-9s %-14s %-9s %-5s %5s %5s %-11s %9s %9s %17s %6s %-7s %s" % (
+        "container", "model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP", "published", "hcpsim", "band", "ratio",
+        "in band", "memory GB"))
+    ratios, skipped = {}, []
+    fits = expressed = 0
+    for row in rows:
+        why = not_expressible(row)
+        if why:
+            skipped.append((row, why))
+            continue
+        expressed += 1
+        try:
+            r = simulate(HCPSIM, scenario(row))
+        except SimulationFailed as e:
+            sys.exit("hcpsim failed on %s: %s" % (row, e))
+        published_s = row["global_batch"] * row["seq"] / (row["tokens_per_s_per_gpu"] * row["gpus"])
+        step = r["step"]["time_s"]
+        lo, hi = r["uncertainty"]["step_time_s"]
+        ratio = step / published_s
+        ratios.setdefault(row["system"], []).append(ratio)
+        mem = r["memory"]
+        fits += bool(mem["fits"])
+        layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
+        print("%-9s %-14s %-9s %-5s %5d %5d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
+            row["container"], row["model"], row["system"], "fp8", row["gpus"], row["global_batch"], layout, published_s,
+            step, lo, hi, ratio, "yes" if lo <= published_s <= hi else "no", mem["peak_bytes"] / 1e9,
+            mem["capacity_bytes"] / 1e9, "" if mem["fits"] else " DOES NOT FIT"))
+    print("%-9s %d of %d expressed rows fit in hcpsim's memory estimate" % ("summary", fits, expressed))
+    for system, v in sorted(ratios.items()):
+        v = sorted(v)
+        print("%-9s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2], v[0],
+                                                                        v[-1]))
+    reasons = {}
+    for _, why in skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    print("# rows not expressible: %d" % len(skipped))
+    for why, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        print("skipped   %3d  %s" % (n, why))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
