@@ -56,10 +56,13 @@ double sustained_attention_fraction(const AttentionFigures& f, bool backward, bo
 
 // The H100/H200's maximum achievable matmul (MAMF) fraction: 794.5 of 989 TFLOP/s in
 // ml-engineering's MAMF table ("H200 is the same"), the table every roofline GEMM figure comes from.
-// MAMF is the best shape of a search, each shape 50 warm-up and 100 timed calls: mostly at the
-// boost clock, and a shape training rarely has. hcpsim's GEMMs are training's shapes at the
+// MAMF is the fastest single call of the best shape of a search, each shape 50 warm-up and 100 timed
+// calls: a maximum over shapes and calls, at shapes training rarely has (on an H100 its big shapes
+// read within 1 % of the same GEMM sustained, and the maximum came from mid-size shapes' fastest
+// calls: calibrate/RESULTS.md, twenty-fourth run). hcpsim's GEMMs are training's shapes at the
 // sustained, power-capped clock: the built-in H200 GEMM fit's plateau is 0.67 of peak, 0.84 of
-// MAMF (docs/cost-model.md, "the roofline").
+// MAMF (docs/cost-model.md, "the roofline"). The table's own H100 figure is used, not a measurement
+// here: the ratio is then between figures of one method, one search and one source.
 constexpr double kHopperMamfFraction = 794.5 / 989.0;
 
 // The fraction of its peak a GPU's training GEMMs reach at the sustained clock: its MAMF fraction
