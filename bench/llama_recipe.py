@@ -15,7 +15,7 @@ MODEL = {"8B": "llama3.1-8b", "70B": "llama3.1-70b", "405B": "llama3.1-405b"}
 
 # One hcpsim node: a DGX (8 GPUs, NVSwitch); on GB200 and GB300 an NVL72 rack of which a job holds 64
 # GPUs (16 compute trays of 4; Slurm segments of 16 nodes), so that a 64-GPU model replica sits in
-# one NVLink domain and data parallelism crosses racks.
+# one NVLink domain and data parallelism crosses racks; a smaller job, its GPUs in one rack.
 CLUSTER = {"DGX-H100": ("dgx-h100", 8), "DGX-B200": ("dgx-b200", 8),
            "DGX-GB200": ("gb200-nvl72", 64), "DGX-GB300": ("gb300-nvl72", 64)}
 
@@ -28,6 +28,7 @@ def model_size(model):
 def scenario(name, model, system, gpus, seq, micro_batch, global_batch, tp, pp, cp, vp, precision="bf16",
              fp8_recipe=None, fp8_param_gather=False):
     preset, per_node = CLUSTER[system]
+    per_node = min(per_node, gpus)
     assert gpus % per_node == 0, (system, gpus)
     size = model_size(model)
     parallel = {"tensor_model_parallel_size": tp, "pipeline_model_parallel_size": pp, "context_parallel_size": cp,

@@ -31,8 +31,6 @@ def not_expressible(row):
         return "block-scaled recipe %s: not modelled" % precision
     if row["fsdp"]:
         return "Megatron FSDP (%d): not modelled" % row["fsdp"]
-    if model_size(row["model"]) == "8B":
-        return "the 8B recipes capture CUDA graphs of the whole iteration (cuda_graph_impl local): not modelled"
     assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)"), precision
     return None
 
@@ -40,10 +38,15 @@ def not_expressible(row):
 def scenario(row):
     """Megatron-Bridge's FP8 recipe ("FP8", "FP8-CS": bf16_with_fp8_current_scaling_mixed, tensorwise
     scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks) on the row's layout
-    (README.md beside this file; bench/llama_recipe.py, what all recipes share)."""
-    return llama_scenario("%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"]), row["model"],
-                          row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
-                          row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe="tensorwise", fp8_param_gather=True)
+    (README.md beside this file; bench/llama_recipe.py, what all recipes share). The 8B recipes
+    capture the whole iteration in one CUDA graph (cuda_graph_impl "local" with cuda_graph_scope
+    "full_iteration", since renamed cuda_graph_impl "full_iteration")."""
+    s = llama_scenario("%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"]), row["model"],
+                       row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
+                       row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe="tensorwise", fp8_param_gather=True)
+    if model_size(row["model"]) == "8B":
+        s["software"]["cuda_graph_impl"] = "full_iteration"
+    return s
 
 
 def main():

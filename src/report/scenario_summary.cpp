@@ -65,7 +65,9 @@ std::string format_scenario_summary(const Scenario& sc) {
   for (const auto& [on, name] : {std::pair{f.rope, "RoPE"}, std::pair{f.swiglu, "SwiGLU"}, std::pair{f.cross_entropy, "cross entropy"}})
     if (on) fused += (fused.empty() ? "" : ", ") + std::string(name);
   o << "  software: Transformer Engine " << sc.software.transformer_engine_version.str() << ", attention "
-    << to_string(sc.software.attention_backend) << ", fused " << (fused.empty() ? "none" : fused) << "; workload "
+    << to_string(sc.software.attention_backend) << ", fused " << (fused.empty() ? "none" : fused)
+    << (sc.software.cuda_graph_impl == CudaGraphImpl::None ? "" : std::string(", CUDA graphs ") + to_string(sc.software.cuda_graph_impl))
+    << "; workload "
     << to_string(sc.workload) << ", passes " << to_string(sc.passes) << "\n";
   for (const auto& w : sc.warnings) o << "  warning:  " << w << "\n";
   return o.str();

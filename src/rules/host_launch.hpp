@@ -54,4 +54,23 @@ inline const char* host_cpu_name(const std::string& gpu_name) {
   return grace_host(gpu_name) ? "Grace" : "an x86 host";
 }
 
+// What a CUDA graph covers (from Megatron's cuda_graph_impl): nothing; each transformer layer's
+// forward and its backward ("local", "transformer_engine": per-layer graphs of the whole layer); the
+// iteration's whole forward-backward ("full_iteration"; the optimizer step outside it).
+enum class GraphScope { None, Layer, Iteration };
+
+// The CPU's launches for one micro batch's pass of a pipeline chunk of `layers` layers of
+// `layer_ops` ops each (every kernel and every NCCL call one launch), plus `other_ops` outside the
+// layers (the chunk's embedding or head and loss, its stage-to-stage send and receive). A graph is
+// one launch that replays what it captured: per-layer graphs leave one launch a layer and the ops
+// outside the layers; a full-iteration graph is one launch a step, none a micro batch.
+inline int64_t pass_launches(GraphScope g, int64_t layers, int64_t layer_ops, int64_t other_ops) {
+  switch (g) {
+    case GraphScope::None: return layers * layer_ops + other_ops;
+    case GraphScope::Layer: return layers + other_ops;
+    case GraphScope::Iteration: return 0;
+  }
+  return layers * layer_ops + other_ops;
+}
+
 }  // namespace hcpsim::rules

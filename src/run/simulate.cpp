@@ -102,6 +102,16 @@ int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea
 
 std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
 
+rules::GraphScope graph_scope(CudaGraphImpl g) {
+  switch (g) {
+    case CudaGraphImpl::None: return rules::GraphScope::None;
+    case CudaGraphImpl::Local:
+    case CudaGraphImpl::TransformerEngine: return rules::GraphScope::Layer;
+    case CudaGraphImpl::FullIteration: return rules::GraphScope::Iteration;
+  }
+  return rules::GraphScope::None;
+}
+
 // How a phase ran: on how many GPUs, folded or not.
 std::string fold_of(const Timeline& t, int32_t phase) {
   const PhaseRecord& p = t.phases.at(size_t(phase));
@@ -201,7 +211,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 
   const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
                                               [](OpArea) { return true; }, cost);
-  if (!with_step)  // a step composes the CPU's launches into its time (below); a layer alone only warns
+  if (!with_step && graph_scope(sc.software.cuda_graph_impl) == rules::GraphScope::None)
+    // a step composes the CPU's launches into its time (below); a layer alone only warns
     if (const auto w_host = host_bound_warning(w.layer.at(size_t(slowest)), res.layer.forward_s + res.layer.backward_s,
                                                sc.cluster.gpu.name))
       res.scenario.warnings.push_back(*w_host);
@@ -250,7 +261,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     }
     // The CPU launches every op of a pass (one launch per op: a kernel or an NCCL call): each of
     // the chunk's layers' ops of that direction, the embedding's or head's where the chunk holds
-    // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own).
+    // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own); under
+    // CUDA graphs, a graph launch for what a graph holds (rules::pass_launches).
+    const rules::GraphScope graphs = graph_scope(sc.software.cuda_graph_impl);
     const auto in_dir = [](Phase dir) { return [dir](const Op& op) { return op.phase == dir; }; };
     const int64_t layer_launches[2] = {count_ops_if(w.layer, slowest, in_dir(Phase::Forward)),
                                        count_ops_if(w.layer, slowest, in_dir(Phase::Backward))};
@@ -272,8 +285,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
         const bool fwd = dir == Phase::Forward;
         const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir(dir));
         std::vector<int64_t>& launches = fwd ? st.forward_launches : st.backward_launches;
-        for (const int64_t layers : st.chunk_layers) launches.push_back(layers * layer_launches[fwd ? 0 : 1] + transfers);
-        launches[extra_chunk(size_t(stage), launches.size())] += count_ops_if(w.step, rep, in_dir(dir));
+        for (const int64_t layers : st.chunk_layers)
+          launches.push_back(rules::pass_launches(graphs, layers, layer_launches[fwd ? 0 : 1], transfers));
+        launches[extra_chunk(size_t(stage), launches.size())] +=
+            rules::pass_launches(graphs, 0, 0, count_ops_if(w.step, rep, in_dir(dir)));
       }
       si.stages.push_back(std::move(st));
     }

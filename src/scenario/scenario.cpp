@@ -42,6 +42,15 @@ const char* to_string(WorkloadKind w) {
 }
 const char* to_string(Passes p) { return p == Passes::Fwd ? "fwd" : "fwd+bwd"; }
 
+const char* to_string(CudaGraphImpl g) {
+  switch (g) {
+    case CudaGraphImpl::None: return "none";
+    case CudaGraphImpl::Local: return "local";
+    case CudaGraphImpl::TransformerEngine: return "transformer_engine";
+    case CudaGraphImpl::FullIteration: return "full_iteration";
+  }
+  return "?";
+}
 const char* to_string(AttentionBackend b) {
   switch (b) {
     case AttentionBackend::CuDNN: return "cudnn";

@@ -30,6 +30,11 @@ enum class Passes { Fwd, FwdBwd };
 // cuDNN's fused attention (Transformer Engine's FusedAttention, its default on Hopper and
 // Blackwell), FlashAttention (2/3), or hcpsim's own kernels (kernels/).
 enum class AttentionBackend { CuDNN, Flash, Hcpsim };
+// Megatron's --cuda-graph-impl (TransformerConfig.cuda_graph_impl): no CUDA graphs; per-layer graphs
+// (Megatron's own, "local", or TE's make_graphed_callables, "transformer_engine"; the whole layer,
+// cuda_graph_modules empty); or one graph for the whole forward-backward of the iteration
+// ("full_iteration", the optimizer step outside it).
+enum class CudaGraphImpl { None, Local, TransformerEngine, FullIteration };
 
 // Every value of each enum, in the order the names are offered to users; to_string gives the
 // name a scenario file spells (the one definition: parsing, echoing and errors use it).
@@ -46,6 +51,8 @@ inline constexpr WorkloadKind kWorkloadKinds[] = {WorkloadKind::Step, WorkloadKi
 inline constexpr Passes kPasses[] = {Passes::Fwd, Passes::FwdBwd};
 inline constexpr AttentionBackend kAttentionBackends[] = {AttentionBackend::CuDNN, AttentionBackend::Flash,
                                                           AttentionBackend::Hcpsim};
+inline constexpr CudaGraphImpl kCudaGraphImpls[] = {CudaGraphImpl::None, CudaGraphImpl::Local,
+                                                    CudaGraphImpl::TransformerEngine, CudaGraphImpl::FullIteration};
 
 const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
@@ -56,6 +63,7 @@ const char* to_string(IntraNodeKind k);
 const char* to_string(WorkloadKind w);
 const char* to_string(Passes p);
 const char* to_string(AttentionBackend b);  // "cudnn", "flash", "hcpsim"
+const char* to_string(CudaGraphImpl g);     // Megatron's names: "none", "local", "transformer_engine", "full_iteration"
 
 struct ModelSpec {
   std::string name;                        // preset name, HF path, or "custom"
@@ -192,6 +200,7 @@ struct SoftwareSpec {
   Version transformer_engine_version{2, 18, 0};  // newest tag read in docs/cp-transports.md
   bool use_decentralized_pg = false;
   AttentionBackend attention_backend = AttentionBackend::CuDNN;  // TE's default on Hopper and Blackwell
+  CudaGraphImpl cuda_graph_impl = CudaGraphImpl::None;           // Megatron's default
   FusionSettings fusions;
   NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;

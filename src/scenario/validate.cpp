@@ -383,6 +383,10 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
     check_tp_comm_overlap(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
+  if (sc.software.cuda_graph_impl != CudaGraphImpl::None)
+    c.warn(std::string("CUDA graphs (cuda_graph_impl ") + to_string(sc.software.cuda_graph_impl) +
+           ") change only the CPU's launches here (a graph replay is one launch); the graphs' static memory pools "
+           "are not in the memory estimate (docs/simulation.md)");
   if (cluster && sc.software.attention_backend == AttentionBackend::Hcpsim && sc.cluster.gpu.compute_capability > 0 &&
       sc.cluster.gpu.compute_capability != 90)
     c.sink.error("software.attention_backend",

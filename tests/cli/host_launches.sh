@@ -45,4 +45,34 @@ print("launches", expected, "CPU", s["host_launch_s"], "s, step", s["time_s"], "
 PY
 grep -q "^host: .*the step waits" "$TMP/out.txt" || fail "the text output does not say the step waits for the CPU"
 grep -q "warning:  the CPU cannot launch" "$TMP/out.txt" || fail "the text output lacks the warning"
+# Megatron's CUDA graphs (software.cuda_graph_impl): per-layer graphs replay each layer's pass as
+# one launch, the ops outside the layers launched as before; a full-iteration graph leaves no
+# launch a micro batch, so the same scenario is no longer bound by its CPU.
+for impl in local full_iteration; do
+  python3 - "$S" "$TMP/$impl.json" "$impl" <<'PY' || fail "scenario with $impl"
+import json, sys
+s = json.load(open(sys.argv[1]))
+s.setdefault("software", {})["cuda_graph_impl"] = sys.argv[3]
+json.dump(s, open(sys.argv[2], "w"))
+PY
+  "$BIN" "$TMP/$impl.json" --format json --reproducible -o "$TMP/r-$impl.json" || fail "run $impl: exit $?"
+done
+PYTHONPATH="$SRC/tests/cli" python3 - "$TMP/r.json" "$TMP/dump.txt" "$TMP/r-local.json" "$TMP/r-full_iteration.json" <<'PY' || fail "launches under CUDA graphs"
+import json, sys
+from dump_phases import phase_counts
+plain, local, full = (json.load(open(p)) for p in (sys.argv[1], sys.argv[3], sys.argv[4]))
+dump = open(sys.argv[2]).read().splitlines()
+step = phase_counts(dump, "step")
+s = local["step"]
+assert s["host_forward_launches"] == s["layers"] + step["fwd"], (s["host_forward_launches"], s["layers"], step)
+assert s["host_backward_launches"] == s["layers"] + step["bwd"], (s["host_backward_launches"], s["layers"], step)
+assert abs(s["host_launch_s"] - s["microbatches"] * s["host_launches"] * s["host_per_launch_s"]) < 1e-12, s
+f = full["step"]
+assert f["host_launches"] == 0 and f["host_launch_s"] == 0 and f["host_bound"] is False, f
+assert f["time_s"] < plain["step"]["time_s"], (f["time_s"], plain["step"]["time_s"])
+assert not any("cannot launch this step's work" in w for w in full["warnings"]), full["warnings"]
+assert full["scenario"]["software"]["cuda_graph_impl"] == "full_iteration", full["scenario"]["software"]
+print("CUDA graphs: local", s["host_launches"], "launches a micro batch; full_iteration", f["time_s"], "s against",
+      plain["step"]["time_s"], "s")
+PY
 echo "host launches: ok"

@@ -86,6 +86,20 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        },
        "software.attention_backend", "built for sm_90a",
        [](json& j) { j["software"]["attention_backend"] = "hcpsim"; }},  // on the base's H100s
+      {"CUDA graphs by Megatron's names",
+       [](json& j) { j["software"]["cuda_graph_impl"] = "full"; },
+       "software.cuda_graph_impl", "must be one of none, local, transformer_engine or full_iteration",
+       [](json& j) { j["software"]["cuda_graph_impl"] = "full_iteration"; }},
+      {"fp8 recipes hcpsim models",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_recipe"] = "mxfp8";
+       },
+       "training.fp8_recipe", "must be one of delayed or tensorwise",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_recipe"] = "tensorwise";
+       }},
       {"world size divisible by TP*CP*PP",
        [](json& j) { j["cluster"]["num_nodes"] = 3; },  // 24 GPUs, CP16
        "parallel", "world_size % (TP*CP*PP) == 0", [](json& j) { j["cluster"]["num_nodes"] = 2; }},
