@@ -39,3 +39,11 @@ TEST_CASE("host-bound warning: launches shorter than the host's time per launch"
   CHECK_FALSE(host_bound_warning(program_of(0), 1e-3, "H100-SXM-80GB"));
   CHECK_FALSE(host_bound_warning(layer, 0, "H100-SXM-80GB"));
 }
+
+TEST_CASE("CUDA graphs: one launch for what a graph replays", "[run]") {
+  // A chunk of 4 layers of 60 ops, and 7 ops outside the layers (head, loss, transfers).
+  CHECK(rules::pass_launches(rules::GraphScope::None, 4, 60, 7) == 4 * 60 + 7);
+  CHECK(rules::pass_launches(rules::GraphScope::Layer, 4, 60, 7) == 4 + 7);  // a graph a layer
+  CHECK(rules::pass_launches(rules::GraphScope::Iteration, 4, 60, 7) == 0);  // one a step, none a micro batch
+  CHECK(rules::pass_launches(rules::GraphScope::Layer, 0, 0, 7) == 7);       // no layers: the ops outside
+}
