@@ -378,7 +378,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   p.set_evidence("gemm", roof->gemm_margin, std::string("roofline margin for ") + gpu.name + " (" + roof->gemm_basis + ")");
   const auto pct = [](double x) { return std::to_string(int(x * 100 + 0.5)) + "%"; };
   p.source = std::string("roofline for ") + gpu.name + ": GEMM " + pct(gemm_fraction) + " (matmul benchmark " +
-             pct(roof->gemm_mamf) + " at the boost clock, x the H200's sustained / benchmark ratio; " + roof->gemm_basis +
+             pct(roof->gemm_mamf) + " (its fastest call, best shape), x the H200's sustained / benchmark ratio; " + roof->gemm_basis +
              "), " + to_string(backend) + " attention fwd " + pct(fwd) + " / bwd " + pct(bwd) + " of its peak, causal (" +
              a.basis + (a.cudnn_benchmark ? ", x the benchmark's H200 sustained / published ratio" : "") + "; " +
              a.source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
