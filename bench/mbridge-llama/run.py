@@ -27,23 +27,25 @@ def not_expressible(row):
     precision = row["precision"]
     if precision is None:
         return "the table names no precision (FP8 current scaling or MXFP8 per its footnote)"
-    if precision in ("MXFP8", "NVFP4"):
-        return "block-scaled recipe %s: not modelled" % precision
+    if precision == "NVFP4":
+        return "NVFP4: not modelled"
     if row["fsdp"]:
         return "Megatron FSDP (%d): not modelled" % row["fsdp"]
-    assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)"), precision
+    assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)", "MXFP8"), precision
     return None
 
 
 def scenario(row):
-    """Megatron-Bridge's FP8 recipe ("FP8", "FP8-CS": bf16_with_fp8_current_scaling_mixed, tensorwise
-    scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks) on the row's layout
+    """Megatron-Bridge's FP8 recipes on the row's layout: "FP8", "FP8-CS" = bf16_with_fp8_current_scaling_mixed
+    (tensorwise scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks); "MXFP8" =
+    bf16_with_mxfp8_mixed (mxfp8, fp8_param_gather and reuse_grad_buf_for_mxfp8_param_ag on)
     (README.md beside this file; bench/llama_recipe.py, what all recipes share). The 8B recipes
     capture the whole iteration in one CUDA graph (cuda_graph_impl "local" with cuda_graph_scope
     "full_iteration", since renamed cuda_graph_impl "full_iteration")."""
+    recipe = "mxfp8" if row["precision"] == "MXFP8" else "tensorwise"
     s = llama_scenario("%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"]), row["model"],
                        row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
-                       row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe="tensorwise", fp8_param_gather=True)
+                       row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe=recipe, fp8_param_gather=True)
     if model_size(row["model"]) == "8B":
         s["software"]["cuda_graph_impl"] = "full_iteration"
     return s
@@ -56,7 +58,7 @@ def main():
     print("# command: bench/mbridge-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
     print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
-    print("%-9s %-14s %-9s %-5s %5s %5s %-11s %9s %9s %17s %6s %-7s %s" % (
+    print("%-9s %-14s %-9s %-5s %5s %5s %-11s %9s %9s %17s %6s %-7s %s" % (  # noqa: E501
         "container", "model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP", "published", "hcpsim", "band", "ratio",
         "in band", "memory GB"))
     ratios, skipped = {}, []
@@ -75,19 +77,22 @@ def main():
         step = r["step"]["time_s"]
         lo, hi = r["uncertainty"]["step_time_s"]
         ratio = step / published_s
-        ratios.setdefault(row["system"], []).append(ratio)
+        recipe = "mxfp8" if row["precision"] == "MXFP8" else "fp8"
         mem = r["memory"]
         fits += bool(mem["fits"])
+        if mem["fits"]:  # a run that ran but does not fit used settings the table does not give: not compared
+            ratios.setdefault((row["system"], recipe), []).append(ratio)
         layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
         print("%-9s %-14s %-9s %-5s %5d %5d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
-            row["container"], row["model"], row["system"], "fp8", row["gpus"], row["global_batch"], layout, published_s,
+            row["container"], row["model"], row["system"], recipe, row["gpus"], row["global_batch"], layout, published_s,
             step, lo, hi, ratio, "yes" if lo <= published_s <= hi else "no", mem["peak_bytes"] / 1e9,
-            mem["capacity_bytes"] / 1e9, "" if mem["fits"] else " DOES NOT FIT"))
-    print("%-9s %d of %d expressed rows fit in hcpsim's memory estimate" % ("summary", fits, expressed))
-    for system, v in sorted(ratios.items()):
+            mem["capacity_bytes"] / 1e9, "" if mem["fits"] else " DOES NOT FIT: not in the summaries"))
+    print("%-9s %d of %d expressed rows fit in hcpsim's memory estimate (a published run that does not fit used "
+          "recomputation or offloading its table does not give)" % ("summary", fits, expressed))
+    for (system, recipe), v in sorted(ratios.items()):
         v = sorted(v)
-        print("%-9s %-9s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, len(v), v[len(v) // 2], v[0],
-                                                                        v[-1]))
+        print("%-9s %-9s %-5s %2d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, recipe, len(v),
+                                                                             v[len(v) // 2], v[0], v[-1]))
     reasons = {}
     for _, why in skipped:
         reasons[why] = reasons.get(why, 0) + 1

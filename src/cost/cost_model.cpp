@@ -386,6 +386,7 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
 }
 
 const EfficiencyTable& CostParams::gemm_table(rules::GemmType type) const {
+  if (type == rules::GemmType::Mxfp8) return gemm;  // no MXFP8 table: the bf16 fractions on the fp8 peak
   const EfficiencyTable& fp8 = type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum : gemm_fp8_split_accum;
   return rules::is_fp8(type) && !fp8.points.empty() ? fp8 : gemm;
 }

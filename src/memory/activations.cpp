@@ -1,5 +1,6 @@
 #include "memory/activations.hpp"
 
+#include "rules/fp8_gemm.hpp"
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -16,7 +17,8 @@ LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
 
   const bool fp8 = s.training.precision == Precision::FP8;
-  const double q = fp8 ? kFp8SavedInputBytesPerElement : e;  // a TE Linear's saved input
+  const double fp8_e = rules::fp8_element_bytes(s.training.fp8_recipe == Fp8Recipe::Mxfp8);  // one fp8 copy
+  const double q = fp8 ? fp8_e : e;  // a TE Linear's saved input
   const double act_in_r = (m.gated_linear_unit ? 2.0 : 1.0) * ffn_r;  // FC1 output: the activation's input
 
   LayerActivationBytes a;
@@ -26,7 +28,7 @@ LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   a.layer_input_bytes = T * e * h / t_sp;
   a.attn_pre_bytes = T * (e * h / t_sp + q * h / t_sp + e * (hq_r + 2.0 * hk_r) * d);
   a.attn_out_bytes = T * e * hq_r * d;
-  a.proj_input_fp8_bytes = fp8 ? T * kFp8SavedInputBytesPerElement * hq_r * d : 0.0;
+  a.proj_input_fp8_bytes = fp8 ? T * fp8_e * hq_r * d : 0.0;
   a.lse_bytes = T * hq_r * 4.0;
   a.mlp_bytes = T * (e * h / t_sp + q * h / t_sp + e * act_in_r + q * ffn_r);
   return a;

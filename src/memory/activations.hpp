@@ -24,7 +24,8 @@
 //                                                   (non-gated: 2*ffn_r)
 //   Check: MHA, GeLU (2*ffn_r = 8h), t = 1: 32sbh = Korthikanti's 34sbh minus the two dropout masks.
 // fp8 training (Transformer Engine's per-tensor recipes): each TE Linear saves its input quantized,
-// 1 byte an element, in place of the bf16 tensor (module/linear.py and layernorm_linear.py: the
+// 1 byte an element (MXFP8: its column-wise copy with a scale byte per 32, 1 + 1/32), in place of
+// the bf16 tensor (module/linear.py and layernorm_linear.py: the
 // quantized input, kept row-wise where sequence parallelism re-gathers it in backward, else only
 // its column-wise copy for wgrad; one byte either way). So the norms' outputs (QKV's and FC1's
 // inputs) and FC2's input (the activation's output) drop to 1 byte; the projection's input is the
@@ -64,8 +65,8 @@ struct LayerActivationBytes {
   }
 };
 
-// Bytes an element of a GEMM input a TE Linear saves under fp8 training (one fp8 copy).
-inline constexpr double kFp8SavedInputBytesPerElement = 1.0;
+// Under fp8 training a saved GEMM input is one fp8 copy: 1 byte an element, MXFP8's 1 + 1/32
+// (rules::fp8_element_bytes).
 
 LayerActivationBytes layer_activation_bytes(const Scenario& s);
 

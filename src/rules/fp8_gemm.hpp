@@ -12,19 +12,23 @@
 // partial sums to fp32 and costs time (calibrate/RESULTS.md, twenty-third run). A recomputed
 // forward runs the forward's GEMM. Megatron's output layer (the LM head) is a plain
 // ColumnParallelLinear, not a TE module: it stays bf16 (GemmType::Bf16, the builder's default).
-// The block-scaled recipes (MXFP8, NVFP4 on Blackwell) are other kernels, not modelled here.
+// MXFP8 (Blackwell's MXFP8BlockScaling) runs every TE Linear's GEMMs block-scaled: one E8M0 scale
+// per 32 elements along the reduction dimension, no fast/split accumulator distinction (Blackwell's
+// tensor cores accumulate in fp32). NVFP4 and the 1x128 / 128x128 blockwise recipe are not modelled.
 #pragma once
 
 #include <cstdint>
 
 namespace hcpsim::rules {
 
-enum class GemmType : uint8_t { Bf16, Fp8FastAccum, Fp8SplitAccum };
+enum class GemmType : uint8_t { Bf16, Fp8FastAccum, Fp8SplitAccum, Mxfp8 };
 
-// The GEMM a TE Linear runs: bf16 without fp8 training; else fast accumulation in the forward
-// (or its recompute), the split accumulator in dgrad and wgrad.
-inline GemmType te_linear_gemm_type(bool fp8_training, bool forward) {
+// The GEMM a TE Linear runs: bf16 without fp8 training; MXFP8's block-scaled GEMM under that recipe;
+// else (per-tensor recipes) fast accumulation in the forward (or its recompute), the split
+// accumulator in dgrad and wgrad.
+inline GemmType te_linear_gemm_type(bool fp8_training, bool forward, bool mxfp8 = false) {
   if (!fp8_training) return GemmType::Bf16;
+  if (mxfp8) return GemmType::Mxfp8;
   return forward ? GemmType::Fp8FastAccum : GemmType::Fp8SplitAccum;
 }
 
@@ -34,6 +38,7 @@ inline const char* gemm_table_name(GemmType t) {
     case GemmType::Bf16: return "gemm";
     case GemmType::Fp8FastAccum: return "gemm_fp8_fast_accum";
     case GemmType::Fp8SplitAccum: return "gemm_fp8_split_accum";
+    case GemmType::Mxfp8: return "gemm_mxfp8";
   }
   return "gemm";
 }
@@ -53,9 +58,19 @@ inline bool fp8_needs_transposed_copy(int64_t compute_capability) {
   return !any_layout;
 }
 
+// MXFP8: one E8M0 byte of scale per 32 elements beside each fp8 byte. Its scales run along the
+// GEMM's reduction dimension, so the two layouts a tensor is read in (row-wise for fprop and dgrad's
+// operand, column-wise for wgrad) are two quantizations, each 1 + 1/32 bytes an element
+// (MXFP8Quantizer's rowwise and columnwise data), on any GPU.
+inline constexpr double kMxfp8BytesPerElement = 1.0 + 1.0 / 32.0;
+
+// Bytes of one fp8 copy of an element: what an fp8 all-gather moves and a saved fp8 input keeps.
+inline double fp8_element_bytes(bool mxfp8) { return mxfp8 ? kMxfp8BytesPerElement : 1.0; }
+
 // fp8 bytes TE keeps of one element of a GEMM operand: the row-wise copy, and the transposed one
-// where the GPU's fp8 GEMMs need it.
-inline double fp8_copy_bytes_per_element(int64_t compute_capability) {
+// where the GPU's fp8 GEMMs need it; MXFP8's row-wise and column-wise quantizations.
+inline double fp8_copy_bytes_per_element(int64_t compute_capability, bool mxfp8 = false) {
+  if (mxfp8) return 2.0 * kMxfp8BytesPerElement;
   return fp8_needs_transposed_copy(compute_capability) ? 2.0 : 1.0;
 }
 
@@ -65,9 +80,10 @@ inline constexpr double kFp8CastBytesPerElement = 3.0;
 inline constexpr double kFp8AmaxBytes = 4.0;  // one fp32 amax, all-reduced under tensorwise scaling
 inline constexpr double kFp8TransposeBytesPerElement = 2.0;
 
-// A quantize that writes every copy TE keeps: cast_transpose on TN-only GPUs, a plain cast elsewhere.
-inline double fp8_quantize_bytes_per_element(int64_t compute_capability) {
-  return kFp8CastBytesPerElement + (fp8_needs_transposed_copy(compute_capability) ? 1.0 : 0.0);
+// A quantize that writes every copy TE keeps: cast_transpose on TN-only GPUs, a plain cast elsewhere;
+// MXFP8's kernel writes both of its quantizations from one read.
+inline double fp8_quantize_bytes_per_element(int64_t compute_capability, bool mxfp8 = false) {
+  return 2.0 + fp8_copy_bytes_per_element(compute_capability, mxfp8);
 }
 
 // Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on

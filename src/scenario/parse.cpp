@@ -120,8 +120,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.fp8_param_gather, r.boolean("fp8_param_gather"));
   set_if(t.fp8_recipe,
          r.choice("fp8_recipe", named_choices(kFp8Recipes),
-                  {{"mxfp8", "the block-scaled MXFP8 recipe (Blackwell) is not modelled; use \"delayed\" or \"tensorwise\""},
-                   {"blockwise", "the block-scaled (1x128, 128x128) recipe is not modelled; use \"delayed\" or \"tensorwise\""},
+                  {{"blockwise", "the block-scaled (1x128, 128x128) recipe is not modelled; use \"delayed\", \"tensorwise\" or \"mxfp8\""},
                    {"current", "Megatron names current scaling \"tensorwise\""},
                    {"nvfp4", "NVFP4 is not modelled; use an fp8 recipe"}}));
   set_if(t.recompute_granularity,

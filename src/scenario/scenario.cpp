@@ -14,7 +14,14 @@ const char* to_string(CpCommType t) {
   return "?";
 }
 const char* to_string(Precision p) { return p == Precision::BF16 ? "bf16" : "fp8"; }
-const char* to_string(Fp8Recipe r) { return r == Fp8Recipe::Delayed ? "delayed" : "tensorwise"; }
+const char* to_string(Fp8Recipe r) {
+  switch (r) {
+    case Fp8Recipe::Delayed: return "delayed";
+    case Fp8Recipe::Tensorwise: return "tensorwise";
+    case Fp8Recipe::Mxfp8: return "mxfp8";
+  }
+  return "?";
+}
 const char* to_string(RecomputeGranularity r) {
   switch (r) {
     case RecomputeGranularity::None: return "none";

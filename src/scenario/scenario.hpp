@@ -17,10 +17,11 @@ namespace hcpsim {
 
 enum class CpCommType { P2P, AllGather, A2A, A2AP2P };
 enum class Precision { BF16, FP8 };
-// Megatron's --fp8-recipe (Transformer Engine's per-tensor fp8 recipes): DelayedScaling, scales from
-// an amax history; tensorwise (Float8CurrentScaling), each tensor's scale from its own amax, measured
-// just before its cast. The block-scaled recipes (mxfp8, blockwise) are not modelled.
-enum class Fp8Recipe { Delayed, Tensorwise };
+// Megatron's --fp8-recipe: Transformer Engine's per-tensor recipes, DelayedScaling (scales from an
+// amax history) and tensorwise (Float8CurrentScaling: each tensor's scale from its own amax, measured
+// just before its cast); and mxfp8 (MXFP8BlockScaling, Blackwell: E4M3 with one power-of-two scale per
+// 32 elements along the GEMM's reduction dimension). blockwise (1x128 / 128x128) is not modelled.
+enum class Fp8Recipe { Delayed, Tensorwise, Mxfp8 };
 enum class RecomputeGranularity { None, Selective, Full };
 enum class AttnMaskType { Causal, NoMask };
 enum class IntraNodeKind { NVSwitch, PCIe, NVLDomain };
@@ -41,7 +42,7 @@ enum class CudaGraphImpl { None, Local, TransformerEngine, FullIteration };
 inline constexpr CpCommType kCpCommTypes[] = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A,
                                               CpCommType::A2AP2P};
 inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8};
-inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise};
+inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise, Fp8Recipe::Mxfp8};
 inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
     RecomputeGranularity::None, RecomputeGranularity::Selective, RecomputeGranularity::Full};
 inline constexpr AttnMaskType kAttnMaskTypes[] = {AttnMaskType::Causal, AttnMaskType::NoMask};
@@ -56,7 +57,7 @@ inline constexpr CudaGraphImpl kCudaGraphImpls[] = {CudaGraphImpl::None, CudaGra
 
 const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
-const char* to_string(Fp8Recipe r);  // "delayed", "tensorwise" (Megatron's names)
+const char* to_string(Fp8Recipe r);  // "delayed", "tensorwise", "mxfp8" (Megatron's names)
 const char* to_string(RecomputeGranularity r);
 const char* to_string(AttnMaskType m);
 const char* to_string(IntraNodeKind k);

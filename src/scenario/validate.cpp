@@ -295,6 +295,13 @@ void check_precision(Ctx& c) {
     c.sink.error("training.fp8_recipe", std::string("\"") + to_string(c.sc.training.fp8_recipe) + "\" without fp8 training",
                  "Megatron's --fp8-recipe applies with --fp8-format (training.precision \"fp8\")",
                  "set training.precision to \"fp8\", or drop fp8_recipe");
+  if (c.sc.training.fp8_recipe == Fp8Recipe::Mxfp8 && c.sc.training.precision == Precision::FP8 &&
+      c.sc.cluster.gpu.compute_capability < 100)
+    c.sink.error("training.fp8_recipe", "\"mxfp8\" on " + c.sc.cluster.gpu.name + " (compute capability " +
+                                            std::to_string(c.sc.cluster.gpu.compute_capability) + ")",
+                 "MXFP8's block-scaled GEMMs need Blackwell's tensor cores (compute capability 10.0 or newer; "
+                 "Transformer Engine's MXFP8BlockScaling)",
+                 "use \"delayed\" or \"tensorwise\", or a Blackwell cluster preset");
   if (c.sc.training.fp8_param_gather && c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_param_gather", "fp8 parameters without fp8 training",
                  "Megatron's --fp8-param-gather needs --fp8-format (training.precision \"fp8\")",

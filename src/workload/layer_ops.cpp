@@ -23,6 +23,7 @@ struct Dims {
   bool fp8_transposed_copy = false;  // the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp)
   bool fp8_tensorwise = false;       // training.fp8_recipe tensorwise: each cast after its tensor's amax
   double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: fp8 under fp8
+  bool mxfp8 = false;                // training.fp8_recipe mxfp8: block-scaled, two quantizations a tensor
 };
 
 Dims dims_of(const LayerContext& c) {
@@ -42,9 +43,10 @@ Dims dims_of(const LayerContext& c) {
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
   d.fp8 = s.training.precision == Precision::FP8;
-  d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability);
-  d.fp8_transposed_copy = rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
-  d.gathered_e = d.fp8 ? 1.0 : d.e;
+  d.mxfp8 = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Mxfp8;
+  d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.mxfp8);
+  d.fp8_transposed_copy = !d.mxfp8 && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
+  d.gathered_e = d.fp8 ? rules::fp8_element_bytes(d.mxfp8) : d.e;
   d.fp8_tensorwise = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Tensorwise;
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
@@ -72,7 +74,7 @@ int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
 int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d) {
   const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
   Op& op = b.program().ops[id];
-  op.gemm_type = rules::te_linear_gemm_type(d.fp8, op.phase == Phase::Forward || op.recompute);
+  op.gemm_type = rules::te_linear_gemm_type(d.fp8, op.phase == Phase::Forward || op.recompute, d.mxfp8);
   return id;
 }
 
@@ -159,7 +161,7 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
     fp8_tensorwise_amax(b, c, d, input, 0, true);
     if (d.sp) fp8_cast_rowwise(b, d, input, d.sp_tokens * double(d.h));
     else fp8_quantize(b, d, input, d.tokens * double(d.h));
-  } else if (!d.sp) {  // delayed: the norm wrote fp8; wgrad's transposed copy
+  } else if (!d.sp) {  // delayed, mxfp8: the norm wrote fp8 (MXFP8: both ways); wgrad's transposed copy
     fp8_transpose(b, d, input + "_transpose", d.tokens * double(d.h));
   }
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
@@ -201,15 +203,24 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
   fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
-  if (d.sp) fp8_cast_rowwise(b, d, g + "_grad_fp8", d.sp_tokens * double(d.h));
-  else fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(d.h));
+  // MXFP8 quantizes the shard both ways at once and gathers both (its column-wise blocks run along
+  // the tokens, so they gather too: distributed.py, _all_gather_mxfp8); per-tensor fp8 casts the
+  // shard row-wise and transposes the gathered tensor for wgrad (above).
+  if (d.sp && !d.mxfp8) fp8_cast_rowwise(b, d, g + "_grad_fp8", d.sp_tokens * double(d.h));
+  else fp8_quantize(b, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h));
+  int32_t columnwise = -1;  // MXFP8: wgrad's column-wise copy gathered beside dgrad
+  if (d.sp && d.mxfp8)
+    columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,
+                              c.tp_group, d.sp_tokens * d.h * d.gathered_e);
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
+    if (columnwise >= 0) by_userbuffers(b, columnwise);
     ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
   } else {
     if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag, d.gathered_e);
     linear_gemm(b, g + "_dgrad", dgrad, d);
   }
+  if (columnwise >= 0) b.wait(Stream::Compute, columnwise);
   if (d.sp) fp8_transpose(b, d, g + "_grad_fp8_transpose", d.tokens * double(d.h));
   linear_gemm(b, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d);
 }

@@ -327,9 +327,64 @@ TEST_CASE("fp8 tensorwise scaling: an amax pass before each cast, the gathered t
   REQUIRE_FALSE(wrong.valid);
   CHECK(wrong.errors.at(0).path == "training.fp8_recipe");
   j["training"]["precision"] = "fp8";
+  j["training"]["fp8_recipe"] = "blockwise";
+  const test::Outcome blockwise = test::parse(j);
+  REQUIRE_FALSE(blockwise.valid);
+  CHECK(blockwise.errors.at(0).path == "training.fp8_recipe");
+  CHECK(blockwise.errors.at(0).fix.find("not modelled") != std::string::npos);
+}
+
+TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one read, gathered with their scales",
+          "[cost][workload][memory]") {
+  // Llama-3.1-8B at 8K on 2 B200s, TP 2 with SP, no userbuffers: T = 8192 rows, SP shards of 4096;
+  // per rank QKV output 3072, attention output 2048, ffn 7168. One MXFP8 copy of an element is
+  // 1 + 1/32 bytes (an E8M0 scale per 32); a tensor used in two layouts is quantized both ways.
+  nlohmann::json j = fp8_layer("dgx-b200");
+  j["parallel"] = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 1}, {"sequence_parallel", true}};
+  j["cluster"]["gpus_per_node"] = 2;
   j["training"]["fp8_recipe"] = "mxfp8";
-  const test::Outcome mx = test::parse(j);
-  REQUIRE_FALSE(mx.valid);
-  CHECK(mx.errors.at(0).path == "training.fp8_recipe");
-  CHECK(mx.errors.at(0).fix.find("not modelled") != std::string::npos);
+  const test::Outcome o = test::parse(j);
+  REQUIRE(o.valid);
+  const Workload w = build_workload(o.scenario);
+  const double mx = 1.0 + 1.0 / 32;
+  double quantize = 0, gathered = 0;
+  int gemms = 0;
+  for (const Op& op : w.layer.at(0).ops) {
+    if (op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute) {
+      CHECK(op.gemm_type == GemmType::Mxfp8);
+      ++gemms;
+    }
+    CHECK(op.label.find("transpose") == std::string::npos);  // no transposed copies
+    CHECK(op.label.find("_amax") == std::string::npos);      // block scales need no amax pass
+    if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize += op.bytes;
+    if (op.kind == OpKind::Comm && op.pattern == CommPattern::AllGather) gathered += op.message_bytes;
+  }
+  CHECK(gemms == 12);
+  // Read 2 B, write 2 x (1 + 1/32): the projection's and FC2's inputs, the two row-parallel output
+  // gradients on their shards, FC1's and QKV's output gradients. The norms write MXFP8 themselves.
+  CHECK(quantize == Approx((2 + 2 * mx) * (8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 +
+                                          8192.0 * 3072)));
+  // The six gathers of per-tensor fp8 in MXFP8, and the row-parallel gradients' column-wise copies.
+  CHECK(gathered == Approx(8 * 4096.0 * 4096 * mx));
+  // Memory: the weights quantized both ways, 2 x (1 + 1/32) B a GEMM weight (16 x 128 x 4096 +
+  // ... : Llama-3.1-8B's layer GEMM weights over TP 2); saved inputs at 1 + 1/32 B an element.
+  const double gemm_params = 32.0 * (4096.0 * 6144 + 4096.0 * 4096 + 4096.0 * 28672 + 14336.0 * 4096) / 2;
+  CHECK(model_state_bytes(o.scenario, 0).fp8_weight_copies_bytes == Approx(2 * mx * gemm_params));
+  // Megatron's MXFP8 primary weights: gathered in bf16 into the gradient buffer, then cast.
+  nlohmann::json dp = fp8_layer("dgx-b200");
+  dp["training"]["fp8_recipe"] = "mxfp8";
+  dp["training"]["fp8_param_gather"] = true;
+  dp["training"]["global_batch_size"] = 8;
+  dp["cluster"]["gpus_per_node"] = 8;  // DP 8
+  const test::Outcome od = test::parse(dp);
+  REQUIRE(od.valid);
+  const Workload wd = build_workload(od.scenario);
+  double ag = 0, cast = 0;
+  for (const Op& op : wd.step.at(0).ops) {
+    if (op.kind == OpKind::Comm && op.label.find("param_ag") != std::string::npos) ag += op.message_bytes;
+    if (op.label.find("mxfp8_weight_cast") != std::string::npos) cast += op.bytes;
+  }
+  const double all = model_state_bytes(od.scenario, 0).params_per_gpu, gemm8 = 2.0 * gemm_params;
+  CHECK(ag == Approx(2 * all / 8));
+  CHECK(cast == Approx((2 + 2 * mx) * gemm8));
 }

@@ -93,12 +93,23 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"fp8 recipes hcpsim models",
        [](json& j) {
          j["training"]["precision"] = "fp8";
-         j["training"]["fp8_recipe"] = "mxfp8";
+         j["training"]["fp8_recipe"] = "blockwise";
        },
-       "training.fp8_recipe", "must be one of delayed or tensorwise",
+       "training.fp8_recipe", "must be one of delayed, tensorwise or mxfp8",
        [](json& j) {
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_recipe"] = "tensorwise";
+       }},
+      {"MXFP8 only on Blackwell",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_recipe"] = "mxfp8";  // on the base's H100s
+       },
+       "training.fp8_recipe", "need Blackwell's tensor cores",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_recipe"] = "mxfp8";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
        }},
       {"world size divisible by TP*CP*PP",
        [](json& j) { j["cluster"]["num_nodes"] = 3; },  // 24 GPUs, CP16
