@@ -81,12 +81,12 @@ int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape&
 // Under fp8 training, TE's quantize kernel for an fp8 GEMM's operand of `elements` that no fused
 // kernel produced in fp8: it reads it in bf16 and writes it in fp8, with its amax; on GPUs whose fp8
 // GEMMs take only the "TN" layout (Hopper: dgrad and wgrad need the other) cast_transpose writes a
-// transposed copy too: 2 + 1 (+ 1) bytes an element (rules/fp8_gemm.hpp), at the HBM copy's
-// efficiency (not measured). Run for the
-// inputs of the row-parallel GEMMs (the attention output, the activation's output; the column-
-// parallel GEMMs' inputs come out of TE's LayerNormLinear's norm in fp8) and for every output
-// gradient in the backward. The weights' casts, once a step (Megatron's is_first_microbatch),
-// are not counted.
+// transposed copy too: 2 + 1 (+ 1) bytes an element; MXFP8's kernel writes its row-wise and
+// column-wise quantizations, 2 + 2 x (1 + 1/32) (rules/fp8_gemm.hpp). At the HBM copy's efficiency
+// (not measured). Run for the inputs of the row-parallel GEMMs (the attention output, the
+// activation's output; the column-parallel GEMMs' inputs come out of TE's LayerNormLinear's norm in
+// fp8, but under tensorwise scaling: column_forward) and for every output gradient in the backward.
+// The weights' casts, once a step (Megatron's is_first_microbatch), are not counted.
 void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
   if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
 }
