@@ -68,7 +68,7 @@ TEST_CASE("execute: folding DP replicas that share no link gives the same times"
   const ClusterSpec node = make_cluster({.nodes = 1, .nics_per_node = 0});
   const RankLayout layout{.cp = 4, .dp = 2};
   const Timeline full = simulate(make_input(node, layout, {p}));
-  const Timeline folded = simulate(make_input(node, layout, {p}, {.fold_dp_replicas = true}));
+  const Timeline folded = simulate(make_input(node, layout, {p}, {.interference = {}, .fold_dp_replicas = true}));
   REQUIRE_FALSE(full.phases[0].folded);
   REQUIRE(folded.phases[0].folded);
   REQUIRE(folded.phases[0].replicas == 2);
@@ -149,7 +149,7 @@ TEST_CASE("execute: folding alike pipeline stages keeps every stage's times", "[
   REQUIRE_THAT(d.note, Catch::Contains("pipeline stages 0-1, 3 of 4") && Catch::Contains("2 copy 1"));
 
   const Timeline full = simulate(make_input(node, layout, {p}));
-  const Timeline folded = simulate(make_input(node, layout, {p}, {.fold_dp_replicas = true}));
+  const Timeline folded = simulate(make_input(node, layout, {p}, {.interference = {}, .fold_dp_replicas = true}));
   REQUIRE(folded.phases[0].folded);
   REQUIRE(folded.phases[0].simulated_ranks == 6);
   REQUIRE(folded.phases[0].stand_in == d.stand_in);

@@ -107,8 +107,8 @@ TEST_CASE("execute: ring macro-steps keep a comm-bound ring's time", "[simulator
   const ClusterSpec spec = make_cluster({.nodes = 4});
   const PhaseData ring = one_collective(32, CommPattern::AllGather, kBytes / 8);
   const double closed = 31 * (kNicLatencyS + kBytes / 8 / kNicBytesPerS);
-  const Timeline exact = simulate(make_input(spec, {.cp = 32}, {ring}, {.ring_max_macro_steps = 31}));
-  const Timeline folded = simulate(make_input(spec, {.cp = 32}, {ring}, {.ring_max_macro_steps = 4}));
+  const Timeline exact = simulate(make_input(spec, {.cp = 32}, {ring}, {.interference = {}, .ring_max_macro_steps = 31}));
+  const Timeline folded = simulate(make_input(spec, {.cp = 32}, {ring}, {.interference = {}, .ring_max_macro_steps = 4}));
   REQUIRE(end_of_rank0(exact) == Approx(closed).epsilon(1e-9));
   REQUIRE(end_of_rank0(folded) == Approx(end_of_rank0(exact)).epsilon(0.01));
   REQUIRE(folded.activities < exact.activities);
