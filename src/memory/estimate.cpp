@@ -28,7 +28,7 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
                                            : "bf16, 2 B/param of the TP shard"});
   if (m.fp8_weight_copies_bytes > 0)
     c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
-                 s.training.fp8_recipe == Fp8Recipe::Mxfp8
+                 s.training.mxfp8()
                      ? "MXFP8 row- and column-wise weights of layer GEMMs, 2 x (1 + 1/32) B/param"
                  : rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability)
                      ? "fp8 weight + transpose of layer GEMMs, 2 B/param"

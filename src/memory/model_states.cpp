@@ -36,8 +36,7 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
     // TE's fp8 weight, and its transpose where the GPU's fp8 GEMMs are TN-only; MXFP8's row-wise and
     // column-wise quantizations (rules/fp8_gemm.hpp).
     m.fp8_weight_copies_bytes =
-        rules::fp8_copy_bytes_per_element(s.cluster.gpu.compute_capability, s.training.fp8_recipe == Fp8Recipe::Mxfp8) *
-        gemm_params;
+        rules::fp8_copy_bytes_per_element(s.cluster.gpu.compute_capability, s.training.mxfp8()) * gemm_params;
     // fp8 primary weights (training.fp8_param_gather): the GEMM weights are those fp8 copies, with no
     // bf16 copy beside them.
     if (s.training.fp8_param_gather) m.weights_bytes -= kWeightBytesPerParam * gemm_params;
@@ -75,7 +74,7 @@ WorkspaceBytes workspace_bytes(const Scenario& s) {
                             double(par.context_parallel_size) * double(s.model.hidden_size);
     const double e = double(s.activation_bytes_per_element());
     const double ag_e =
-        s.training.precision == Precision::FP8 ? rules::fp8_element_bytes(s.training.fp8_recipe == Fp8Recipe::Mxfp8) : e;
+        s.training.precision == Precision::FP8 ? rules::fp8_element_bytes(s.training.mxfp8()) : e;
     w.userbuffers = n.all_gather + n.reduce_scatter;
     w.userbuffers_bytes = elements * (double(n.all_gather) * ag_e + double(n.reduce_scatter) * e);
   }

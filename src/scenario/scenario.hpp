@@ -87,11 +87,14 @@ struct TrainingSpec {
   int64_t global_batch_size = 0;  // 0 in JSON means "one micro batch per DP rank"
   Precision precision = Precision::BF16;
   // Megatron's --fp8-param-gather (NeMo's fp8 recipes' fp8_param_gather / fp8_params): the layers'
-  // GEMM weights kept in fp8 (TE's fp8 primary weights, with their transpose), not in bf16 beside
-  // an fp8 copy, and all-gathered by the distributed optimizer in fp8. fp8 precision only.
+  // GEMM weights kept as TE's fp8 primary weights (their copies: rules::fp8_copy_bytes_per_element),
+  // not in bf16 beside an fp8 copy, and all-gathered by the distributed optimizer in fp8 (MXFP8's: in
+  // bf16, then cast). fp8 precision only.
   bool fp8_param_gather = false;
   // Megatron's --fp8-recipe; fp8 precision only. Megatron's default: delayed.
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
+  // Whether the layers' GEMMs run in MXFP8: the one test every side uses (workload, memory).
+  bool mxfp8() const { return precision == Precision::FP8 && fp8_recipe == Fp8Recipe::Mxfp8; }
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;

@@ -295,8 +295,7 @@ void check_precision(Ctx& c) {
     c.sink.error("training.fp8_recipe", std::string("\"") + to_string(c.sc.training.fp8_recipe) + "\" without fp8 training",
                  "Megatron's --fp8-recipe applies with --fp8-format (training.precision \"fp8\")",
                  "set training.precision to \"fp8\", or drop fp8_recipe");
-  if (c.sc.training.fp8_recipe == Fp8Recipe::Mxfp8 && c.sc.training.precision == Precision::FP8 &&
-      c.sc.cluster.gpu.compute_capability < 100)
+  if (c.sc.training.mxfp8() && c.sc.cluster.gpu.compute_capability < 100)
     c.sink.error("training.fp8_recipe", "\"mxfp8\" on " + c.sc.cluster.gpu.name + " (compute capability " +
                                             std::to_string(c.sc.cluster.gpu.compute_capability) + ")",
                  "MXFP8's block-scaled GEMMs need Blackwell's tensor cores (compute capability 10.0 or newer; "

@@ -43,7 +43,7 @@ Dims dims_of(const LayerContext& c) {
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
   d.fp8 = s.training.precision == Precision::FP8;
-  d.mxfp8 = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Mxfp8;
+  d.mxfp8 = s.training.mxfp8();
   d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.mxfp8);
   d.fp8_transposed_copy = !d.mxfp8 && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
   d.gathered_e = d.fp8 ? rules::fp8_element_bytes(d.mxfp8) : d.e;

@@ -110,7 +110,7 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   // are gathered in fp8: 1 B each, the rest 2 B (the buckets' average). MXFP8 primary weights are
   // gathered in bf16 into the gradient buffer and quantized there (Megatron's
   // reuse_grad_buf_for_mxfp8_param_ag, on in Megatron-Bridge's MXFP8 recipe): 2 B, then a cast.
-  const bool mxfp8 = s.training.fp8_recipe == Fp8Recipe::Mxfp8;
+  const bool mxfp8 = s.training.mxfp8();
   const double fp8_share =
       s.training.fp8_param_gather && !mxfp8 && params > 0 ? std::min(1.0, c.gemm_params / params) : 0.0;
   const double param_bucket_bytes = bucket_params_each * (2 - fp8_share);
@@ -137,7 +137,7 @@ void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
     b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
                  CommPattern::AllGather, c.dp_cp_group, param_bucket_bytes / n);
   b.wait_stream(Stream::Compute, Stream::NcclDp);
-  if (mxfp8 && s.training.fp8_param_gather && s.training.precision == Precision::FP8)  // the gathered weights' MXFP8 cast
+  if (mxfp8 && s.training.fp8_param_gather)  // the gathered weights' MXFP8 cast
     b.elementwise(Stream::Compute, "mxfp8_weight_cast", ElementwiseKind::Fused,
                   c.gemm_params * rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, true));
 }
