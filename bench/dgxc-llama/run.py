@@ -19,9 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
 sys.path.insert(0, os.path.dirname(HERE))
-from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
-
 from llama_recipe import scenario as llama_scenario  # noqa: E402  (bench/llama_recipe.py)
+import step_compare as cmp  # noqa: E402  (bench/step_compare.py: the columns both Llama benches print)
 
 
 def scenario(row):
@@ -35,43 +34,25 @@ def scenario(row):
                           fp8_param_gather=precision == "fp8")
 
 
-def predict(row):
-    try:
-        return simulate(HCPSIM, scenario(row))
-    except SimulationFailed as e:
-        sys.exit("hcpsim failed on %s: %s" % (row, e))
-
-
 def main():
     rows = json.load(open(os.path.join(HERE, "published.json")))["rows"]
     print("# hcpsim's training step against NVIDIA's published BF16 and FP8 Llama 3.1 step times (bench/dgxc-llama/published.json)")
     print("# command: bench/dgxc-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
     print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
-    print("%-13s %-9s %-4s %5s %6s %-11s %9s %9s %17s %6s %-7s %s" % ("model", "system", "prec", "GPUs", "GBS",
-                                                                    "TPxPPxCPxVP", "published", "hcpsim", "band",
-                                                                    "ratio", "in band", "memory GB"))
+    print("%-13s %-9s %-4s %5s %6s %-11s %s" % ("model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP", cmp.HEADER))
     ratios = {}
     fits = 0
     for row in rows:
-        r = predict(row)
-        step = r["step"]["time_s"]
-        lo, hi = r["uncertainty"]["step_time_s"]
-        ratio = step / row["step_s"]
+        c = cmp.Compared(cmp.predict(HCPSIM, scenario(row), row), row["step_s"])
         precision = row.get("precision", "bf16")
-        ratios.setdefault((row["system"], precision), []).append(ratio)
-        mem = r["memory"]
-        fits += bool(mem["fits"])
-        layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
-        print("%-13s %-9s %-4s %5d %6d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
-            row["model"], row["system"], precision, row["gpus"], row["global_batch"], layout, row["step_s"], step, lo, hi,
-            ratio, "yes" if lo <= row["step_s"] <= hi else "no", mem["peak_bytes"] / 1e9, mem["capacity_bytes"] / 1e9,
-            "" if mem["fits"] else " DOES NOT FIT"))
+        ratios.setdefault((row["system"], precision), []).append(c.ratio)
+        fits += c.fits
+        print("%-13s %-9s %-4s %5d %6d %-11s %s" % (row["model"], row["system"], precision, row["gpus"],
+                                                    row["global_batch"], cmp.layout(row), c.columns))
     print("%-13s %d of %d rows fit in hcpsim's memory estimate" % ("summary", fits, len(rows)))
     for (system, precision), v in sorted(ratios.items()):
-        v = sorted(v)
-        print("%-13s %-9s %-4s %d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, precision, len(v),
-                                                                              v[len(v) // 2], v[0], v[-1]))
+        print("%-13s %-9s %-4s %d rows: %s" % ("summary", system, precision, len(v), cmp.ratio_summary(v)))
     return 0
 
 

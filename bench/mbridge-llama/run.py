@@ -18,8 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 HCPSIM = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "hcpsim")
 sys.path.insert(0, os.path.dirname(HERE))
-from simulate import SimulationFailed, simulate  # noqa: E402  (bench/simulate.py)
 from llama_recipe import model_size, scenario as llama_scenario  # noqa: E402  (bench/llama_recipe.py)
+import step_compare as cmp  # noqa: E402  (bench/step_compare.py: the columns both Llama benches print)
 
 
 def not_expressible(row):
@@ -58,9 +58,8 @@ def main():
     print("# command: bench/mbridge-llama/run.py")
     print("# ratio = hcpsim / published step time; band = hcpsim's own uncertainty band (docs/cost-model.md, bands)")
     print("# memory = hcpsim's peak per GPU / the GPU's memory (every published run ran, so each must fit)")
-    print("%-9s %-14s %-9s %-5s %5s %5s %-11s %9s %9s %17s %6s %-7s %s" % (  # noqa: E501
-        "container", "model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP", "published", "hcpsim", "band", "ratio",
-        "in band", "memory GB"))
+    print("%-9s %-14s %-9s %-5s %5s %5s %-11s %s" % ("container", "model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP",
+                                                    cmp.HEADER))
     ratios, skipped = {}, []
     fits = expressed = 0
     for row in rows:
@@ -69,30 +68,18 @@ def main():
             skipped.append((row, why))
             continue
         expressed += 1
-        try:
-            r = simulate(HCPSIM, scenario(row))
-        except SimulationFailed as e:
-            sys.exit("hcpsim failed on %s: %s" % (row, e))
         published_s = row["global_batch"] * row["seq"] / (row["tokens_per_s_per_gpu"] * row["gpus"])
-        step = r["step"]["time_s"]
-        lo, hi = r["uncertainty"]["step_time_s"]
-        ratio = step / published_s
+        c = cmp.Compared(cmp.predict(HCPSIM, scenario(row), row), published_s, " DOES NOT FIT: not in the summaries")
         recipe = "mxfp8" if row["precision"] == "MXFP8" else "fp8"
-        mem = r["memory"]
-        fits += bool(mem["fits"])
-        if mem["fits"]:  # a run that ran but does not fit used settings the table does not give: not compared
-            ratios.setdefault((row["system"], recipe), []).append(ratio)
-        layout = "%dx%dx%dx%s" % (row["tp"], row["pp"], row["cp"], row["vp"] or "-")
-        print("%-9s %-14s %-9s %-5s %5d %5d %-11s %8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
-            row["container"], row["model"], row["system"], recipe, row["gpus"], row["global_batch"], layout, published_s,
-            step, lo, hi, ratio, "yes" if lo <= published_s <= hi else "no", mem["peak_bytes"] / 1e9,
-            mem["capacity_bytes"] / 1e9, "" if mem["fits"] else " DOES NOT FIT: not in the summaries"))
+        fits += c.fits
+        if c.fits:  # a run that ran but does not fit used settings the table does not give: not compared
+            ratios.setdefault((row["system"], recipe), []).append(c.ratio)
+        print("%-9s %-14s %-9s %-5s %5d %5d %-11s %s" % (row["container"], row["model"], row["system"], recipe, row["gpus"],
+                                                        row["global_batch"], cmp.layout(row), c.columns))
     print("%-9s %d of %d expressed rows fit in hcpsim's memory estimate (a published run that does not fit used "
           "recomputation or offloading its table does not give)" % ("summary", fits, expressed))
     for (system, recipe), v in sorted(ratios.items()):
-        v = sorted(v)
-        print("%-9s %-9s %-5s %2d rows: ratio median %.3f, range %.3f..%.3f" % ("summary", system, recipe, len(v),
-                                                                             v[len(v) // 2], v[0], v[-1]))
+        print("%-9s %-9s %-5s %2d rows: %s" % ("summary", system, recipe, len(v), cmp.ratio_summary(v)))
     reasons = {}
     for _, why in skipped:
         reasons[why] = reasons.get(why, 0) + 1
