@@ -110,9 +110,13 @@ void build_spines(ClusterGraph& g) {
   for (int64_t s = 0; s < spines; ++s)
     g.spines.push_back(add_vertex(g, VertexKind::Spine, s, -1, "spine" + std::to_string(s)));
   g.tables.leaf_spine_edge.resize(num_leaves * spines);
+  // Every leaf is the same switch, cabled alike: the full leaf's uplink capacity (its NIC ports
+  // over the oversubscription) split over the spines. A leaf that holds fewer nodes (the last,
+  // partly filled scalable unit) keeps the same full-rate uplinks: its flows are not slowed to its
+  // share of a full leaf's.
+  const double uplink_bytes_per_s = static_cast<double>(max_ports) * inter.nic_bandwidth_bytes_per_s /
+                                    inter.oversubscription / static_cast<double>(spines);
   for (int64_t leaf = 0; leaf < num_leaves; ++leaf) {
-    const double uplink_bytes_per_s =
-        static_cast<double>(ports[leaf]) * inter.nic_bandwidth_bytes_per_s / inter.oversubscription / static_cast<double>(spines);
     for (int64_t s = 0; s < spines; ++s)
       g.tables.leaf_spine_edge[leaf * spines + s] =
           add_link(g, g.leaves[leaf], g.spines[s], LinkClass::LeafSpine, uplink_bytes_per_s, 0.0);

@@ -74,6 +74,31 @@ TEST_CASE("topology: rail-optimized scalable units of 32 nodes", "[topology]") {
   REQUIRE(g.tables.port_of_nic[nic] == 1);
 }
 
+TEST_CASE("topology: a partly filled leaf keeps a full leaf's uplinks", "[topology]") {
+  // 34 nodes, rail-optimized: SU 0's 8 rail leaves hold 32 ports each, SU 1's hold 2 (nodes 32,
+  // 33). Spines S = ceil(32 / 1) = 32. Every leaf is the same switch cabled alike, so each of its
+  // 32 uplinks runs at 32 x 50 GB/s / 1 / 32 = 50 GB/s, SU 1's too: a flow leaving node 33 is not
+  // held to 2 x 50 / 32 = 3.1 GB/s (its share of a full leaf's uplinks).
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 34}));
+  REQUIRE(g.leaves.size() == 16);
+  REQUIRE(g.spines.size() == 32);
+  int64_t uplinks = 0;
+  for (const Link& l : g.links)
+    if (l.cls == LinkClass::LeafSpine) {
+      ++uplinks;
+      REQUIRE(l.bandwidth_bytes_per_s == Approx(kNicBytesPerS));
+    }
+  REQUIRE(uplinks == 16 * 32);
+  // Grouped by node, 2:1: 6 nodes, 4 a leaf -> leaves of 32 and 16 ports; S = ceil(32 / 2) = 16,
+  // each uplink 32 x 50 / 2 / 16 = 50 GB/s on both leaves (the half-filled one is not oversubscribed).
+  const ClusterGraph h =
+      build_cluster_graph(make_cluster({.nodes = 6, .rail_optimized = false, .oversubscription = 2.0}));
+  REQUIRE(h.leaves.size() == 2);
+  REQUIRE(h.spines.size() == 16);
+  for (const Link& l : h.links)
+    if (l.cls == LinkClass::LeafSpine) REQUIRE(l.bandwidth_bytes_per_s == Approx(kNicBytesPerS));
+}
+
 TEST_CASE("topology: one PCIe node has switches and two sockets", "[topology]") {
   const ClusterGraph g =
       build_cluster_graph(make_cluster({.nodes = 1, .nics_per_node = 0, .kind = IntraNodeKind::PCIe}));
