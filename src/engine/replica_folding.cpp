@@ -92,6 +92,40 @@ bool same_program(const RankProgram& a, std::span<const double> a_s, const RankP
   return true;
 }
 
+// Whether the flows of program `a` (of replica `qa`) take routes that are those of program `b`'s
+// flows translated: link for link the same bandwidth, latency and class, and a link that two of a's
+// flows share shared by their twins in b (`to_b` and `to_a` map link directions one to one across
+// the replica pair being compared, from flow to flow). A replica whose traffic crosses a slower
+// tier (an oversubscribed spine where the first replica stays in one leaf) is no copy.
+bool same_routes(const RankProgram& a, const RankProgram& b, int64_t qb, const Replicas& replicas, const ClusterGraph& graph,
+                 const Placement& placement, std::span<const ProcessGroup> groups, const GroupPositions& positions,
+                 std::map<std::pair<int32_t, int>, std::pair<int32_t, int>>& to_b,
+                 std::map<std::pair<int32_t, int>, std::pair<int32_t, int>>& to_a) {
+  RoutePath pa, pb;
+  for (size_t i = 0; i < a.ops.size(); ++i) {
+    const std::vector<int32_t> da = flow_destinations(a.ops[i], a.rank, groups, positions);
+    const std::vector<int32_t> db = flow_destinations(b.ops[i], b.rank, groups, positions);
+    if (da.size() != db.size()) return false;
+    for (size_t f = 0; f < da.size(); ++f) {
+      if (db[f] != replicas.twin(da[f], qb)) return false;
+      route_into(graph, placement.gpu_of_rank.at(a.rank), placement.gpu_of_rank.at(da[f]), pa);
+      route_into(graph, placement.gpu_of_rank.at(b.rank), placement.gpu_of_rank.at(db[f]), pb);
+      const auto la = pa.view(), lb = pb.view();
+      if (la.size() != lb.size()) return false;
+      for (size_t h = 0; h < la.size(); ++h) {
+        const Link& x = graph.links[static_cast<size_t>(la[h].edge)];
+        const Link& y = graph.links[static_cast<size_t>(lb[h].edge)];
+        if (x.cls != y.cls || x.bandwidth_bytes_per_s != y.bandwidth_bytes_per_s || x.latency_s != y.latency_s) return false;
+        const std::pair<int32_t, int> ka{la[h].edge, int(la[h].dir)}, kb{lb[h].edge, int(lb[h].dir)};
+        const auto [ia, fa] = to_b.try_emplace(ka, kb);
+        const auto [ib, fb] = to_a.try_emplace(kb, ka);
+        if (ia->second != kb || ib->second != ka) return false;
+      }
+    }
+  }
+  return true;
+}
+
 // Every program of the phase simulated, each rank its own stand-in.
 FoldDecision every_program(const ExecutePhase& phase, const RankLayout& layout, std::string note) {
   FoldDecision d;
@@ -161,12 +195,14 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
     members[static_cast<size_t>(replicas.of(phase.programs[i].rank))].push_back(static_cast<int32_t>(i));
   std::vector<int64_t> copies(static_cast<size_t>(count), -1);  // the simulated replica it copies
   std::map<std::pair<int32_t, int32_t>, bool> same_groups;
+  const GroupPositions positions(phase.groups);
   std::string first_difference;
   int64_t kinds = 0;
   for (int64_t q = 0; q < count; ++q) {
     for (int64_t k = 0; k < q && copies[static_cast<size_t>(q)] < 0; ++k) {
       if (copies[static_cast<size_t>(k)] != k) continue;
       bool alike = members[static_cast<size_t>(q)].size() == members[static_cast<size_t>(k)].size();
+      std::map<std::pair<int32_t, int>, std::pair<int32_t, int>> links_to_k, links_to_q;  // this pair's link mapping
       for (size_t m = 0; alike && m < members[static_cast<size_t>(q)].size(); ++m) {
         const int32_t i = members[static_cast<size_t>(q)][m];
         const int32_t rank = phase.programs[static_cast<size_t>(i)].rank;
@@ -177,6 +213,13 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
         if (!alike && first_difference.empty())
           first_difference = "rank " + std::to_string(rank) + " differs from rank " +
                              std::to_string(replicas.twin(rank, k)) + " of replica " + std::to_string(k);
+        if (alike) {
+          alike = same_routes(phase.programs[static_cast<size_t>(i)], phase.programs[static_cast<size_t>(twin)], k, replicas,
+                              graph, placement, phase.groups, positions, links_to_k, links_to_q);
+          if (!alike && first_difference.empty())
+            first_difference = "rank " + std::to_string(rank) + "'s flows take other links than rank " +
+                               std::to_string(replicas.twin(rank, k)) + "'s of replica " + std::to_string(k);
+        }
       }
       if (alike) copies[static_cast<size_t>(q)] = k;
     }
@@ -190,7 +233,6 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
   // 3. Replicas' flows use pairwise disjoint link directions.
   std::vector<int64_t> owner(2 * graph.links.size(), -1);
   RoutePath path;
-  const GroupPositions positions(phase.groups);
   for (const RankProgram& p : phase.programs)
     for (const Op& op : p.ops)
       for (int32_t dst : flow_destinations(op, p.rank, phase.groups, positions)) {
@@ -216,7 +258,7 @@ FoldDecision fold_over(const ExecutePhase& phase, const RankLayout& layout, cons
     d.stand_in.at(static_cast<size_t>(rank)) = replicas.twin(rank, copies[static_cast<size_t>(q)]);
   }
   const std::string why = " (no comm op crosses " + std::string(replicas.name()) +
-                          ", their flows use disjoint links, identical programs and compute times)";
+                          ", their flows use disjoint links, identical programs, compute times and routes)";
   if (kinds == 1) {
     d.note = kind == ReplicaKind::DataAndStage
                  ? "folded: simulated stage 0 of DP replica 0, one of " + std::to_string(count) + " (DP " +

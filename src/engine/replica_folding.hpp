@@ -33,7 +33,9 @@ struct FoldDecision {
 //    between replicas that folding would lose),
 //  - and some replicas are copies of others: a replica's programs equal, rank by rank, those of
 //    an earlier replica (same ops, streams, dependencies, compute times, message sizes, and comm
-//    groups and peers that are the earlier replica's translated). The first replica of each kind
+//    groups and peers that are the earlier replica's translated), and its flows take routes of the
+//    same links (bandwidth, latency, class, and shared where the earlier replica's share: a replica
+//    whose ring crosses an oversubscribed spine is no copy of one inside a leaf). The first replica of each kind
 //    is simulated and stands for its copies (DP replicas are all alike; of 16 stages with the
 //    embedding on the first and the head on the last, three kinds: first, middle, last).
 FoldDecision decide_folding(const ExecutePhase& phase, const RankLayout& layout, const ClusterGraph& graph,

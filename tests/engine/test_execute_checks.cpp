@@ -118,6 +118,30 @@ TEST_CASE("execute: folding is refused when replicas share a link or talk to eac
   REQUIRE_THAT(crossing.note, Catch::Contains("crosses DP replicas"));
 }
 
+TEST_CASE("execute: a replica whose ring crosses the spine is no copy of one inside a leaf", "[simulator]") {
+  // 6 nodes of 8 GPUs, 8 NICs a node, leaves grouped by node: 32 ports / 8 = 4 nodes a leaf, so
+  // nodes 0-3 on leaf 0 and 4-5 on leaf 1. CP24 x DP2, rank r on GPU r: replica 0 (nodes 0-2) rings
+  // through leaf 0 alone; replica 1 (nodes 3-5) rings from node 3 up through the spine to leaf 1.
+  // No link is shared and the programs are alike, but the routes are not: both are simulated.
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 6, .rail_optimized = false, .oversubscription = 4.0}));
+  REQUIRE(g.leaves.size() == 2);
+  const RankLayout layout{.cp = 24, .dp = 2};
+  PhaseData p(48);
+  p.groups = {{"cp", {}}, {"cp", {}}};
+  for (int32_t r = 0; r < 48; ++r) p.groups[size_t(r / 24)].ranks.push_back(r);
+  for (int32_t r = 0; r < 48; ++r) {
+    ProgramBuilder b;
+    b.collective(CommPattern::AllGather, r / 24, 1e6, 1);
+    p.set(r, b);
+  }
+  std::vector<int64_t> gpu(48);
+  for (int32_t r = 0; r < 48; ++r) gpu[size_t(r)] = r;
+  const FoldDecision d = decide_folding(p.phase(), layout, g, Placement{gpu}, true);
+  REQUIRE_FALSE(d.folded);
+  REQUIRE(d.program_indices.size() == 48);
+  REQUIRE_THAT(d.note, Catch::Contains("take other links"));
+}
+
 // DP2 x PP4 on one node of 8 GPUs (rank = dp + 2 pp): each stage's two ranks all-reduce their
 // gradients across the DP replicas, then compute. Stage 0 computes 30 us more (an embedding) and
 // stage 3 sends twice the bytes (a head's gradients); stages 1 and 2 are alike.
