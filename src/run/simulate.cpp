@@ -11,6 +11,7 @@
 #include <map>
 #include <tuple>
 
+#include "workload/attention_common.hpp"
 #include "workload/builder.hpp"
 #include "engine/execute.hpp"
 #include "nccl/comm_shape.hpp"
@@ -77,14 +78,16 @@ std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::v
   return longest;
 }
 
-// Useful (model) FLOPs: GEMMs and attention, without recomputation.
+// Useful (model) FLOPs: GEMMs and attention, without recomputation: neither recomputed ops nor the
+// attention backward's recompute of QK^T (its kernels' work, op.flops, counts it).
 double model_flops(const std::vector<RankProgram>& programs) {
   double f = 0;
   for (const RankProgram& p : programs)
     for (const Op& op : p.ops) {
       if (op.kind != OpKind::Compute || op.compute_class == ComputeClass::Elementwise) continue;
       if (op.recompute) continue;
-      f += op.flops;
+      const bool attention_backward = op.compute_class == ComputeClass::Attention && op.attn.backward;
+      f += attention_backward ? op.flops * (kAttnBwdModelFlopRatio / kAttnBwdFlopRatio) : op.flops;
     }
   return f;
 }

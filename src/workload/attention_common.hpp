@@ -24,7 +24,13 @@
 
 namespace hcpsim {
 
+// The backward's FLOPs over the forward's. The kernels' work: FlashAttention's backward (and cuDNN's)
+// recomputes S = QK^T and runs dV = P^T dO, dP = dO V^T, dQ = dS K and dK = dS^T Q, five matmuls
+// against the forward's two (QK^T, PV). The model's: the four gradients alone, as Megatron counts
+// MFU (3x the forward for forward and backward: training.py, num_floating_point_operations) and
+// PaLM's definition excludes recomputation.
 constexpr double kAttnBwdFlopRatio = 2.5;
+constexpr double kAttnBwdModelFlopRatio = 2.0;
 constexpr double kLseBytesPerElement = 4;  // softmax LSE is fp32
 
 // Megatron hands TE sbhd tensors; bshd is TE's other dense layout. The layout
