@@ -35,6 +35,21 @@ def not_expressible(row):
     return None
 
 
+def norm_fwd_use_cudnn(row, recipe):
+    """NVTE_NORM_FWD_USE_CUDNN as Megatron-Bridge's launcher leaves it at 06f25c227: set for every run
+    (scripts/performance/utils/executors.py, PERF_ENV_VARS), then removed (perf_plugins.py,
+    PerfEnvPlugin._set_model_specific_environment_variables, del_cudnn_ln) but for pre-training
+    Llama-3 8B in FP8-CS on H100, Llama-3 70B in BF16 or FP8-CS and Llama-3.1 405B in FP8-CS on GB200
+    and GB300. Under current scaling cuDNN's norm writes no amax, under MXFP8 it writes the fp8
+    tensor itself (hcpsim's rules/te_norm_quantize.hpp)."""
+    size, system = model_size(row["model"]), row["system"]
+    if recipe != "tensorwise":
+        return False
+    if system == "DGX-H100":
+        return size == "8B"
+    return system in ("DGX-GB200", "DGX-GB300") and size in ("70B", "405B")
+
+
 def scenario(row):
     """Megatron-Bridge's FP8 recipes on the row's layout: "FP8", "FP8-CS" = bf16_with_fp8_current_scaling_mixed
     (tensorwise scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks); "MXFP8" =
@@ -48,6 +63,8 @@ def scenario(row):
                        row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe=recipe, fp8_param_gather=True)
     if model_size(row["model"]) == "8B":
         s["software"]["cuda_graph_impl"] = "full_iteration"
+    if norm_fwd_use_cudnn(row, recipe):
+        s["software"]["norm_fwd_use_cudnn"] = True
     return s
 
 

@@ -74,9 +74,10 @@ inline double fp8_copy_bytes_per_element(int64_t compute_capability, bool mxfp8 
   return fp8_needs_transposed_copy(compute_capability) ? 2.0 : 1.0;
 }
 
-// HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one fp8 copy (1);
-// a transpose of an fp8 tensor reads one copy and writes the other (1 + 1).
-inline constexpr double kFp8CastBytesPerElement = 3.0;
+// HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one fp8 copy (1;
+// MXFP8: one of its quantizations, 1 + 1/32); a transpose of an fp8 tensor reads one copy and writes
+// the other (1 + 1).
+inline double fp8_cast_bytes_per_element(bool mxfp8) { return 2.0 + fp8_element_bytes(mxfp8); }
 inline constexpr double kFp8AmaxBytes = 4.0;  // one fp32 amax, all-reduced under tensorwise scaling
 inline constexpr double kFp8TransposeBytesPerElement = 2.0;
 

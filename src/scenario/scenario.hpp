@@ -205,6 +205,10 @@ struct SoftwareSpec {
   bool use_decentralized_pg = false;
   AttentionBackend attention_backend = AttentionBackend::CuDNN;  // TE's default on Hopper and Blackwell
   CudaGraphImpl cuda_graph_impl = CudaGraphImpl::None;           // Megatron's default
+  // Transformer Engine's NVTE_NORM_FWD_USE_CUDNN: cuDNN's norm kernels in the forward (unset by
+  // default). Under fp8 it decides whether the norm writes the GEMM's fp8 input itself
+  // (rules/te_norm_quantize.hpp).
+  bool norm_fwd_use_cudnn = false;
   FusionSettings fusions;
   NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;

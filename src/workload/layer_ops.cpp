@@ -3,6 +3,7 @@
 #include <string>
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/te_norm_quantize.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "workload/attention_cp.hpp"
 
@@ -24,6 +25,8 @@ struct Dims {
   bool fp8_tensorwise = false;       // training.fp8_recipe tensorwise: each cast after its tensor's amax
   double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: fp8 under fp8
   bool mxfp8 = false;                // training.fp8_recipe mxfp8: block-scaled, two quantizations a tensor
+  // What TE's norm leaves the column-parallel GEMMs under fp8 (rules/te_norm_quantize.hpp).
+  rules::NormFp8Output norm_output = rules::NormFp8Output::Quantized;
 };
 
 Dims dims_of(const LayerContext& c) {
@@ -48,6 +51,13 @@ Dims dims_of(const LayerContext& c) {
   d.fp8_transposed_copy = !d.mxfp8 && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
   d.gathered_e = d.fp8 ? rules::fp8_element_bytes(d.mxfp8) : d.e;
   d.fp8_tensorwise = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Tensorwise;
+  if (d.fp8) {
+    const rules::Fp8Scaling scaling = d.mxfp8            ? rules::Fp8Scaling::Mxfp8Block
+                                      : d.fp8_tensorwise ? rules::Fp8Scaling::CurrentPerTensor
+                                                         : rules::Fp8Scaling::DelayedPerTensor;
+    // The norm runs on this rank's rows of the residual stream (its SP shard).
+    d.norm_output = rules::te_norm_fp8_output(scaling, s.software.norm_fwd_use_cudnn, int64_t(d.sp_tokens), d.h);
+  }
   if (s.software.fusions.rope) d.rope = ElementwiseKind::Fused;
   if (s.software.fusions.swiglu && d.glu) d.activation = ElementwiseKind::Fused;
   return d;
@@ -84,8 +94,8 @@ int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape&
 // transposed copy too: 2 + 1 (+ 1) bytes an element; MXFP8's kernel writes its row-wise and
 // column-wise quantizations, 2 + 2 x (1 + 1/32) (rules/fp8_gemm.hpp). At the HBM copy's efficiency
 // (not measured). Run for the inputs of the row-parallel GEMMs (the attention output, the
-// activation's output; the column-parallel GEMMs' inputs come out of TE's LayerNormLinear's norm in
-// fp8, but under tensorwise scaling: column_forward) and for every output gradient in the backward.
+// activation's output), for the column-parallel GEMMs' inputs where TE's norm does not write fp8
+// itself (column_forward, rules/te_norm_quantize.hpp) and for every output gradient in the backward.
 // The weights' casts, once a step (Megatron's is_first_microbatch), are not counted.
 void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
   if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
@@ -95,11 +105,13 @@ void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, dou
 // shard, row-wise only (an fp8 all-gather cannot carry the transposed copy: distributed.py,
 // _all_gather_fp8; base.py grad_output_preprocess quantizes the output gradient before its gather),
 // and gathered in fp8 (Dims::gathered_e). Where the GPU's fp8 GEMMs are TN-only, wgrad's transposed
-// copy of the gathered tensor is one more kernel, 1 B read and 1 B written an element. The norms'
-// outputs come out of TE's fused norm kernel in fp8 (no cast of their own); without sequence
-// parallelism their transposed copy is made in the forward.
-void fp8_cast_rowwise(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8CastBytesPerElement);
+// copy of the gathered tensor is one more kernel, 1 B read and 1 B written an element. Where TE's
+// norm writes fp8 itself (rules/te_norm_quantize.hpp) its output has no cast of its own; without
+// sequence parallelism its transposed copy is made in the forward. One direction of MXFP8's
+// quantization is a cast too (1 + 1/32 B written an element).
+void fp8_cast_one_copy(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.fp8)
+    b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::fp8_cast_bytes_per_element(d.mxfp8));
 }
 void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
   if (d.fp8 && d.fp8_transposed_copy)
@@ -157,12 +169,19 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
                     const char* gemm, int64_t out) {
   const GemmShape g{int64_t(d.tokens), out, d.h};
   const std::string input = std::string(gemm) + ".input_fp8";
-  if (d.fp8_tensorwise) {  // the norm wrote bf16 and its amax; the cast is its own kernel
-    fp8_tensorwise_amax(b, c, d, input, 0, true);
-    if (d.sp) fp8_cast_rowwise(b, d, input, d.sp_tokens * double(d.h));
-    else fp8_quantize(b, d, input, d.tokens * double(d.h));
-  } else if (!d.sp) {  // delayed, mxfp8: the norm wrote fp8 (MXFP8: both ways); wgrad's transposed copy
-    fp8_transpose(b, d, input + "_transpose", d.tokens * double(d.h));
+  const double shard = d.sp_tokens * double(d.h);  // the norm's output on this rank
+  switch (d.norm_output) {
+    case rules::NormFp8Output::Quantized:  // the norm wrote fp8 (MXFP8: both ways); wgrad's transposed copy
+      if (!d.sp) fp8_transpose(b, d, input + "_transpose", shard);
+      break;
+    case rules::NormFp8Output::Bf16WithAmax:  // tensorwise: the norm wrote bf16 and its amax
+    case rules::NormFp8Output::Bf16:          // the norm wrote bf16 alone: the quantizer measures the amax
+      fp8_tensorwise_amax(b, c, d, input, d.norm_output == rules::NormFp8Output::Bf16 ? shard : 0, true);
+      // MXFP8 quantizes the shard both ways (the row-wise copy is gathered, the column-wise one kept
+      // for wgrad's re-gather: layernorm_linear.py); per-tensor fp8 casts the shard row-wise under SP.
+      if (d.sp && !d.mxfp8) fp8_cast_one_copy(b, d, input, shard);
+      else fp8_quantize(b, d, input, shard);
+      break;
   }
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) return ring_exchange_gemm(b, c, d, gemm, g);
@@ -204,10 +223,19 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
   fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
   // MXFP8 quantizes the shard both ways at once and gathers both (its column-wise blocks run along
-  // the tokens, so they gather too: distributed.py, _all_gather_mxfp8); per-tensor fp8 casts the
-  // shard row-wise and transposes the gathered tensor for wgrad (above).
-  if (d.sp && !d.mxfp8) fp8_cast_rowwise(b, d, g + "_grad_fp8", d.sp_tokens * double(d.h));
-  else fp8_quantize(b, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h));
+  // the tokens, so they gather too: distributed.py, _all_gather_mxfp8); with userbuffers, which
+  // move one usage at a time, it quantizes the bf16 gradient twice, row-wise for dgrad's ring and
+  // column-wise for the gather beside it (linear.py, grad_output_quantizer.set_usage). Per-tensor fp8
+  // casts the shard row-wise and transposes the gathered tensor for wgrad (above).
+  const double grad_shard = (d.sp ? d.sp_tokens : d.tokens) * double(d.h);
+  if (d.sp && !d.mxfp8) {
+    fp8_cast_one_copy(b, d, g + "_grad_fp8", grad_shard);
+  } else if (d.sp && d.ub) {
+    fp8_cast_one_copy(b, d, g + "_grad_fp8", grad_shard);
+    fp8_cast_one_copy(b, d, g + "_grad_fp8_colwise", grad_shard);
+  } else {
+    fp8_quantize(b, d, g + "_grad_fp8", grad_shard);
+  }
   int32_t columnwise = -1;  // MXFP8: wgrad's column-wise copy gathered beside dgrad
   if (d.sp && d.mxfp8)
     columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,

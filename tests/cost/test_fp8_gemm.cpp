@@ -319,6 +319,20 @@ TEST_CASE("fp8 tensorwise scaling: an amax pass before each cast, the gathered t
   CHECK(norm_casts == Approx(2 * 3.0 * 4096 * 4096));
   // Reduced over TP: the two gathered inputs (QKV's, FC1's) and the two gathered output gradients.
   CHECK(amax_reductions == 4);
+  // cuDNN's norm (NVTE_NORM_FWD_USE_CUDNN) writes no amax: the two norms' shards get a pass each too.
+  nlohmann::json jc = j;
+  jc["software"]["norm_fwd_use_cudnn"] = true;
+  const test::Outcome oc = test::parse(jc);
+  REQUIRE(oc.valid);
+  const Workload wc = build_workload(oc.scenario);
+  double amax_cudnn = 0;
+  int reductions_cudnn = 0;
+  for (const Op& op : wc.layer.at(0).ops) {
+    if (op.kind == OpKind::Comm && op.label.find("_amax_ar") != std::string::npos) ++reductions_cudnn;
+    else if (op.label.find("_amax") != std::string::npos) amax_cudnn += op.bytes;
+  }
+  CHECK(amax_cudnn == Approx(amax + 2.0 * 2 * 4096 * 4096));
+  CHECK(reductions_cudnn == 4);
   // Delayed scaling has neither.
   for (const Op& op : delayed.layer.at(0).ops) CHECK(op.label.find("_amax") == std::string::npos);
   // Without fp8 training: an error naming the field; the block-scaled recipes: not modelled.
@@ -361,9 +375,20 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   }
   CHECK(gemms == 12);
   // Read 2 B, write 2 x (1 + 1/32): the projection's and FC2's inputs, the two row-parallel output
-  // gradients on their shards, FC1's and QKV's output gradients. The norms write MXFP8 themselves.
-  CHECK(quantize == Approx((2 + 2 * mx) * (8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 +
-                                          8192.0 * 3072)));
+  // gradients on their shards, FC1's and QKV's output gradients; and the two norms' outputs on their
+  // shards: TE's norm writes bf16 under MXFP8 unless NVTE_NORM_FWD_USE_CUDNN is set (normalization.cpp).
+  const double others = 8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 + 8192.0 * 3072;
+  CHECK(quantize == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096)));
+  // With cuDNN's norm (4096 x 4096 shards: whole 128 x 128 tiles) the norms write MXFP8 themselves.
+  nlohmann::json jc = j;
+  jc["software"]["norm_fwd_use_cudnn"] = true;
+  const test::Outcome oc = test::parse(jc);
+  REQUIRE(oc.valid);
+  const Workload wc = build_workload(oc.scenario);
+  double quantize_cudnn = 0;
+  for (const Op& op : wc.layer.at(0).ops)
+    if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize_cudnn += op.bytes;
+  CHECK(quantize_cudnn == Approx((2 + 2 * mx) * others));
   // The six gathers of per-tensor fp8 in MXFP8, and the row-parallel gradients' column-wise copies.
   CHECK(gathered == Approx(8 * 4096.0 * 4096 * mx));
   // Memory: the weights quantized both ways, 2 x (1 + 1/32) B a GEMM weight (16 x 128 x 4096 +
