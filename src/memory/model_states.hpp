@@ -20,11 +20,12 @@
 // optimizer step also holds an fp32 copy of its shard of them (4 B/param / shard, the
 // optimizer.step phase of memory/estimate.cpp): the guide's "fp16 gradients: 20 / 4 + 16/d".
 //
-// fp8 (an assumption, documented): Transformer Engine keeps the bf16 weights above and,
-// for every layer GEMM weight, an fp8 copy plus its fp8 transpose cached across
-// micro-batches (Hopper fp8 GEMMs need both layouts for fprop and dgrad): +2 B per layer
-// GEMM parameter. Embedding, output layer and norms stay bf16. Activations stay bf16
-// (conservative: TE may save some GEMM inputs in fp8).
+// fp8: Transformer Engine keeps the bf16 weights above and, for every layer GEMM weight, its fp8
+// copies cached across micro-batches (rules::fp8_copy_bytes_per_element: the copy and its transpose
+// on TN-only GPUs such as Hopper, 2 B per layer GEMM parameter; one copy, 1 B, on the data-centre
+// Blackwell; MXFP8's two quantizations, 2 x (1 + 1/32) B); with fp8 primary weights
+// (fp8_param_gather) those copies replace the bf16 weights. Embedding, output layer and norms stay
+// bf16. The saved GEMM inputs are fp8 (memory/activations.cpp).
 //
 // Workspace allowance (outside PyTorch's allocator, a documented estimate, not measured):
 //   CUDA context with the loaded PyTorch/cuBLAS/cuDNN/TE/NCCL kernels  512 MiB

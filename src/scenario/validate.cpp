@@ -295,11 +295,14 @@ void check_precision(Ctx& c) {
     c.sink.error("training.fp8_recipe", std::string("\"") + to_string(c.sc.training.fp8_recipe) + "\" without fp8 training",
                  "Megatron's --fp8-recipe applies with --fp8-format (training.precision \"fp8\")",
                  "set training.precision to \"fp8\", or drop fp8_recipe");
-  if (c.sc.training.mxfp8() && c.sc.cluster.gpu.compute_capability < 100)
+  // Transformer Engine runs MXFP8 on compute capability 10.x and 11.x only (quantization.py,
+  // _compute_mxfp8_support: "not supported on 12.0+ architectures yet").
+  const int64_t cc = c.sc.cluster.gpu.compute_capability;
+  if (c.sc.training.mxfp8() && (cc < 100 || cc >= 120))
     c.sink.error("training.fp8_recipe", "\"mxfp8\" on " + c.sc.cluster.gpu.name + " (compute capability " +
-                                            std::to_string(c.sc.cluster.gpu.compute_capability) + ")",
-                 "MXFP8's block-scaled GEMMs need Blackwell's tensor cores (compute capability 10.0 or newer; "
-                 "Transformer Engine's MXFP8BlockScaling)",
+                                            std::to_string(cc) + ")",
+                 "Transformer Engine's MXFP8BlockScaling runs on the data-centre Blackwell GPUs alone (compute "
+                 "capability 10.x and 11.x)",
                  "use \"delayed\" or \"tensorwise\", or a Blackwell cluster preset");
   if (c.sc.training.fp8_param_gather && c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_param_gather", "fp8 parameters without fp8 training",
