@@ -228,6 +228,7 @@ int sweep_main(const SweepCommands& s) {
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
   const SweepSpace space = enumerate_sweep(*doc, base, spec, popt);
+  check_sweep_space(space, spec, base);
 
   const SweepRunOptions ro = run_options(s, path, "sweep", shard_index, shard_count);
   std::string summary;  // the base scenario less its layout, which the sweep varies

@@ -1,6 +1,7 @@
 #include "sweep/choose.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "common/strprintf.hpp"
@@ -57,8 +58,9 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
   for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
     if (i == pick) continue;
     const double ratio = tps_gpu(rows[i]) / tps_gpu(rows[pick]);
-    std::snprintf(buf, sizeof buf, "\n  %s: %.1f%% of its throughput, %+.1f GB headroom%s.", rows[i].label.c_str(),
-                  100 * ratio, headroom_gb(rows[i]) - headroom_gb(rows[pick]), fits(rows[i]) ? "" : ", does not fit");
+    const double more_gb = headroom_gb(rows[i]) - headroom_gb(rows[pick]);
+    std::snprintf(buf, sizeof buf, "\n  %s: %.1f%% of its throughput, %.1f GB %s headroom%s.", rows[i].label.c_str(),
+                  100 * ratio, std::abs(more_gb), more_gb < 0 ? "less" : "more", fits(rows[i]) ? "" : ", does not fit");
     reasons += buf;
   }
   return pick;

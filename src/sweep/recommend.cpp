@@ -32,16 +32,25 @@ std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::strin
   const auto h = best.find("a2a+p2p");
   if (h == best.end()) return "";
   const SweepRow& p = o.rows[pick];
-  const SweepRow& hr = o.rows[h->second];
+  const bool pick_is_hcp = p.result->scenario.parallel.cp_comm_type == CpCommType::A2AP2P;
+  const SweepRow& hr = pick_is_hcp ? p : o.rows[h->second];  // the pick itself where it is an HCP layout
   const Scenario& sc = hr.result->scenario;
   const int64_t kv = sc.model.num_query_groups;
   const int64_t tp = sc.parallel.tensor_model_parallel_size, cp = sc.parallel.context_parallel_size;
   const int64_t kv_per_tp = std::max<int64_t>(1, kv / tp);
   char buf[768];
-  if (h->second == pick) {
+  if (pick_is_hcp && cp > kv_per_tp) {
     std::snprintf(buf, sizeof buf,
                   "\n  HCP pays off here: it runs CP%lld although a2a alone can split at most KV heads / TP = %lld / %lld = "
                   "%lld ways.",
+                  static_cast<long long>(cp), static_cast<long long>(kv), static_cast<long long>(tp),
+                  static_cast<long long>(kv_per_tp));
+    return buf;
+  }
+  if (pick_is_hcp) {
+    std::snprintf(buf, sizeof buf,
+                  "\n  This layout runs HCP although a2a alone could split its CP%lld (KV heads / TP = %lld / %lld = %lld): "
+                  "the two-level split is what the numbers above chose, not a necessity.",
                   static_cast<long long>(cp), static_cast<long long>(kv), static_cast<long long>(tp),
                   static_cast<long long>(kv_per_tp));
     return buf;
@@ -123,13 +132,48 @@ std::string shortfall_words(const SweepOutcome& o) {
   return buf;
 }
 
+// Where no candidate was simulated, why: how many validation rejected (with the first rule), how
+// many the memory estimate left out, how many failed. Empty when some were simulated.
+std::string nothing_simulated_words(const SweepOutcome& o) {
+  int rejected = 0, unfit = 0, failed = 0, other = 0;
+  const SweepRow* first_rejected = nullptr;
+  for (const SweepRow& r : o.rows) {
+    if (r.ok()) return "";
+    if (r.status == RowStatus::Rejected) {
+      if (!first_rejected && !r.rejected_by.empty()) first_rejected = &r;
+      ++rejected;
+    } else if (r.status == RowStatus::Unfit) {
+      ++unfit;
+    } else if (r.status == RowStatus::Failed) {
+      ++failed;
+    } else {
+      ++other;
+    }
+  }
+  std::string words = "No candidate was simulated:";
+  std::string sep = " ";
+  if (rejected > 0) {
+    words += sep + std::to_string(rejected) + " rejected by validation";
+    if (first_rejected)
+      words += " (" + first_rejected->label + ": " + first_rejected->rejected_by.front().path + ", " +
+               first_rejected->rejected_by.front().rule + ")";
+    sep = "; ";
+  }
+  if (unfit > 0) words += sep + std::to_string(unfit) + " exceed GPU memory by the estimate before simulation", sep = "; ";
+  if (failed > 0) words += sep + std::to_string(failed) + " failed in simulation", sep = "; ";
+  if (other > 0) words += sep + std::to_string(other) + " missing", sep = "; ";
+  if (o.rows.empty()) words += " the sweep has no candidate";
+  return words + ".";
+}
+
 }  // namespace
 
 SweepRecommendation recommend_sweep(const SweepOutcome& o) {
   const auto best = best_by_comm(o);
   SweepRecommendation rec;
   if (best.empty()) {
-    rec.reasons = "No simulated option fits in GPU memory." + shortfall_words(o);
+    rec.reasons = nothing_simulated_words(o);
+    if (rec.reasons.empty()) rec.reasons = "No simulated option fits in GPU memory." + shortfall_words(o);
     return rec;
   }
   int top = -1;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "memory/estimate.hpp"
 
@@ -242,6 +243,33 @@ std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp) {
   for (int64_t a = 2; a < cp; ++a)
     if (cp % a == 0) v.push_back({a, cp / a});
   return v;
+}
+
+void check_sweep_space(const SweepSpace& space, const SweepSpec& spec, const Scenario& base) {
+  const std::string gpus = std::to_string(base.cluster.world_size());
+  if (space.candidates.empty())
+    throw InputError({{"sweep", "no candidate layout: the sizes asked for leave none for " + gpus + " GPUs",
+                       "TP x CP x PP divides the GPUs, DP x micro batch the global batch, 2 x CP the sequence",
+                       "widen --tp, --cp, --pp or --micro-batch (or the scenario's \"sweep\" section), or leave them "
+                       "to their defaults"}});
+  if (!spec.hcp_sizes) return;
+  std::set<std::vector<int64_t>> used;
+  std::set<int64_t> cps;
+  for (const SweepCandidate& c : space.candidates) {
+    const nlohmann::json& p = c.input.at("parallel");
+    cps.insert(p.value("context_parallel_size", int64_t{1}));
+    if (p.contains("hierarchical_context_parallel_sizes"))
+      used.insert(p["hierarchical_context_parallel_sizes"].get<std::vector<int64_t>>());
+  }
+  std::string tried;
+  for (int64_t cp : cps) tried += (tried.empty() ? "" : ", ") + std::to_string(cp);
+  for (const std::vector<int64_t>& s : *spec.hcp_sizes)
+    if (!used.count(s))
+      throw InputError({{"sweep.hcp", std::to_string(s[0]) + "x" + std::to_string(s[1]) + " is no candidate's split",
+                         "an HCP split A x P is tried where A x P is a CP size tried (here " + tried +
+                             ") and a2a+p2p is among the transports",
+                         "ask for a split whose product is one of those CP sizes, add its CP size (--cp) and "
+                         "a2a+p2p (--comm), or drop it"}});
 }
 
 SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,

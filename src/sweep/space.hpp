@@ -60,6 +60,11 @@ struct SweepSpace {
 SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base, const SweepSpec& spec,
                            const ParseOptions& opt);
 
+// What the sweep command refuses (InputError, exit 2) before running anything: a space with no
+// candidate (the sizes asked for leave no layout of the GPUs), and an HCP split asked for that no
+// candidate uses (its A x P is none of the CP sizes tried, or a2a+p2p is not among the transports).
+void check_sweep_space(const SweepSpace& space, const SweepSpec& spec, const Scenario& base);
+
 // The default dimensions, exposed for tests and the printed summary.
 std::vector<int64_t> default_tp_sizes(const Scenario& base);
 std::vector<int64_t> default_pp_sizes(const Scenario& base, int64_t tp);
