@@ -1,6 +1,7 @@
 #include "compare/study.hpp"
 
 #include <cmath>
+#include <map>
 
 #include "common/json_reader.hpp"
 #include "common/json_text.hpp"
@@ -13,9 +14,12 @@ namespace {
 const std::vector<std::string> kTopKeys = {"name", "description", "job", "prices_source", "options", "sweep"};
 const std::vector<std::string> kJobKeys = {"model", "training", "software", "token_budget"};
 const std::vector<std::string> kOptionKeys = {"name", "cluster", "price_per_gpu_hour", "power", "fabric_variants"};
-// The training keys a job may set: the layout's (micro batch, recompute) are what compare sweeps.
-const std::vector<std::string> kJobTrainingKeys = {"seq_length", "global_batch_size", "global_batch_tokens", "precision",
-                                                   "attn_mask_type"};
+// The training keys a job may set: the layout's (micro batch, recompute) are what compare sweeps;
+// the fp8 recipe and primary weights are the job's (each option's scenario validates them: MXFP8
+// on a Hopper option is an error naming job.training.fp8_recipe).
+const std::vector<std::string> kJobTrainingKeys = {"seq_length",     "global_batch_size", "global_batch_tokens",
+                                                   "precision",      "attn_mask_type",    "fp8_recipe",
+                                                   "fp8_param_gather"};
 
 // A scenario diagnostic's path as a path in the study file.
 std::string study_path(const std::string& scenario_path, const std::string& option_path) {
@@ -145,10 +149,18 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
     sink.throw_if_any();
   }
   bool any_price = false;
+  std::map<std::string, std::string> named;  // name -> the path that named it first
+  const auto unique_name = [&](const std::string& name, const std::string& path) {
+    const auto [it, fresh] = named.try_emplace(name, path);
+    if (!fresh)
+      sink.error(path + ".name", "\"" + name + "\" also names " + it->second,
+                 "each option's name is its row in the results", "give each option (and fabric variant) its own name");
+  };
   for (size_t i = 0; i < options->size(); ++i) {
     const std::string path = "options[" + std::to_string(i) + "]";
     ObjectReader o((*options)[i], path, sink, kOptionKeys);
     const std::string name = o.string("name").value_or("option " + std::to_string(i + 1));
+    unique_name(name, path);
     const nlohmann::json* cluster = o.object("cluster");
     if (!cluster && (*options)[i].is_object())
       sink.error(path + ".cluster", "missing", "each option names a cluster", "add \"cluster\": {\"preset\": \"dgx-h200\", \"num_nodes\": 16}");
@@ -168,6 +180,7 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
       const std::string vpath = path + ".fabric_variants[" + std::to_string(v) + "]";
       ObjectReader vr((*variants)[v], vpath, sink, {"name", "cluster", "price_per_gpu_hour", "power"});
       const std::string vname = name + " / " + vr.string("name").value_or("variant " + std::to_string(v + 1));
+      unique_name(vname, vpath);
       const nlohmann::json* patch = vr.object("cluster");
       if (!patch) {
         if ((*variants)[v].is_object())

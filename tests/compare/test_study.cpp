@@ -93,6 +93,19 @@ TEST_CASE("study: errors name their path in the study file") {
   d = study_doc();
   d["job"]["training"]["micro_batch_size"] = 2;  // swept, not given
   CHECK(has_error(errors_of(d), "job.training.micro_batch_size"));
+  d = study_doc();
+  d["options"][1]["name"] = "A";  // two rows of one name
+  CHECK(has_error(errors_of(d), "options[1].name"));
+  d = study_doc();
+  d["options"][1]["name"] = "A / 2:1";  // a name an option's variant already has
+  CHECK(has_error(errors_of(d), "options[1].name"));
+  d = study_doc();
+  d["job"]["training"]["precision"] = "fp8";  // the job's fp8 recipe, validated on each option's GPU
+  d["job"]["training"]["fp8_recipe"] = "tensorwise";
+  d["job"]["training"]["fp8_param_gather"] = true;
+  CHECK(errors_of(d).empty());
+  d["job"]["training"]["fp8_recipe"] = "mxfp8";  // not on option A's H100s
+  CHECK(has_error(errors_of(d), "job.training.fp8_recipe"));
 }
 
 TEST_CASE("compare plan: a GPU count that is not a power of two adds the largest power-of-two subset") {
