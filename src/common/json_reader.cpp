@@ -39,6 +39,9 @@ std::string show(const nlohmann::json& v) {
   return s;
 }
 
+// "a string \"x\"", "null": what a value is, for "must be ..., got <this>".
+std::string got(const nlohmann::json& v) { return v.is_null() ? std::string("null") : type_name(v) + std::string(" ") + show(v); }
+
 std::string fmt_int(int64_t v) { return std::to_string(v); }
 
 }  // namespace
@@ -72,7 +75,7 @@ ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, Diagnost
                            std::vector<std::string> known_keys)
     : path_(std::move(path)), sink_(sink) {
   if (!obj.is_object()) {
-    sink_.error(path_, std::string("must be an object, got ") + type_name(obj) + " " + show(obj), "type",
+    sink_.error(path_, std::string("must be an object, got ") + got(obj), "type",
                 "write it as { \"key\": value, ... }");
     return;
   }
@@ -109,7 +112,7 @@ std::optional<int64_t> ObjectReader::integer(const std::string& key, int64_t min
     return std::nullopt;
   }
   if (!v->is_number_integer()) {
-    sink_.error(path_of(key), std::string("must be an integer, got ") + type_name(*v) + " " + show(*v), "type", fix);
+    sink_.error(path_of(key), std::string("must be an integer, got ") + got(*v), "type", fix);
     return std::nullopt;
   }
   const int64_t x = v->get<int64_t>();
@@ -127,7 +130,7 @@ std::optional<double> ObjectReader::number(const std::string& key, double min, d
   std::snprintf(range, sizeof range, "a number in [%g, %g]", min, max);
   const std::string fix = hint.empty() ? std::string("use ") + range : std::string(hint);
   if (!v->is_number()) {
-    sink_.error(path_of(key), std::string("must be a number, got ") + type_name(*v) + " " + show(*v), "type", fix);
+    sink_.error(path_of(key), std::string("must be a number, got ") + got(*v), "type", fix);
     return std::nullopt;
   }
   const double x = v->get<double>();
@@ -142,7 +145,7 @@ std::optional<bool> ObjectReader::boolean(const std::string& key) {
   const nlohmann::json* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_boolean()) {
-    sink_.error(path_of(key), std::string("must be true or false, got ") + type_name(*v) + " " + show(*v), "type",
+    sink_.error(path_of(key), std::string("must be true or false, got ") + got(*v), "type",
                 "write true or false without quotes");
     return std::nullopt;
   }
@@ -153,7 +156,7 @@ std::optional<std::string> ObjectReader::string(const std::string& key) {
   const nlohmann::json* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_string()) {
-    sink_.error(path_of(key), std::string("must be a string, got ") + type_name(*v) + " " + show(*v), "type",
+    sink_.error(path_of(key), std::string("must be a string, got ") + got(*v), "type",
                 "put the value in double quotes");
     return std::nullopt;
   }
@@ -164,7 +167,7 @@ std::optional<std::vector<int64_t>> ObjectReader::integer_list(const std::string
   const nlohmann::json* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_array()) {
-    sink_.error(path_of(key), std::string("must be a list of integers, got ") + type_name(*v) + " " + show(*v),
+    sink_.error(path_of(key), std::string("must be a list of integers, got ") + got(*v),
                 "type", "write it as [a, b], e.g. [8, 2]");
     return std::nullopt;
   }
@@ -174,7 +177,7 @@ std::optional<std::vector<int64_t>> ObjectReader::integer_list(const std::string
     const nlohmann::json& e = (*v)[i];
     const std::string p = path_of(key) + "[" + std::to_string(i) + "]";
     if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max))) {
-      sink_.error(p, std::string("must be an integer, got ") + type_name(e) + " " + show(e), "type",
+      sink_.error(p, std::string("must be an integer, got ") + got(e), "type",
                   "use an integer in [" + fmt_int(min) + ", " + fmt_int(max) + "]");
       ok = false;
       continue;
@@ -197,7 +200,7 @@ const nlohmann::json* ObjectReader::object(const std::string& key) {
   const nlohmann::json* v = raw(key);
   if (!v) return nullptr;
   if (!v->is_object()) {
-    sink_.error(path_of(key), std::string("must be an object, got ") + type_name(*v) + " " + show(*v), "type",
+    sink_.error(path_of(key), std::string("must be an object, got ") + got(*v), "type",
                 "write it as { \"key\": value, ... }");
     return nullptr;
   }

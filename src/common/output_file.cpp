@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -28,6 +29,10 @@ void write_file_atomically(const std::string& path, std::string_view content) {
 }
 
 void check_writable(const std::string& path) {
+  std::error_code ec;
+  if ((!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec))
+    throw OutputFileError("cannot write \"" + path + "\": it is a folder; name a file in it, e.g. \"" +
+                          (path.back() == '/' ? path : path + "/") + "result.json\"");
   std::string dir = path;
   const size_t slash = dir.find_last_of('/');
   dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));

@@ -42,10 +42,20 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
 
 void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink,
                  ModelSpec& m) {
-  ObjectReader r(j, "model", sink,
-                 {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
-                  "num_query_groups", "kv_channels", "vocab_size", "sliding_window", "gated_linear_unit",
-                  "untie_embeddings_and_output_weights"});
+  // Megatron's and Hugging Face's mixture-of-experts keys: known, and refused as not modelled (not
+  // "unknown, remove it", which would have the model simulated as dense).
+  static const char* const kMoeKeys[] = {"num_moe_experts", "num_local_experts", "num_experts", "n_routed_experts",
+                                         "moe_ffn_hidden_size", "moe_router_topk", "num_experts_per_tok"};
+  std::vector<std::string> known = {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size",
+                                    "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
+                                   "sliding_window", "gated_linear_unit", "untie_embeddings_and_output_weights"};
+  known.insert(known.end(), std::begin(kMoeKeys), std::end(kMoeKeys));
+  ObjectReader r(j, "model", sink, std::move(known));
+  for (const char* key : kMoeKeys)
+    if (j.is_object() && j.contains(key))
+      sink.error(std::string("model.") + key, "a mixture-of-experts setting",
+                 "mixture-of-experts layers are not modelled (dense layers only)",
+                 "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
   const auto preset = r.string("preset");
   const auto hf = r.string("hf_config");
   bool have_base = false;

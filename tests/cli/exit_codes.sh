@@ -53,4 +53,19 @@ ls "$TMP" | grep -q '\.tmp\.' && fail "temporary file left behind"
 [ $rc -eq 2 ] && grep -q "software.nccl.algo" "$TMP/err" || { cat "$TMP/err"; fail "collective: no algorithm left: exit $rc"; }
 "$BIN" collective -b 1M -e 4M >"$TMP/c.txt" || fail "collective run"
 [ "$(grep -vc '^#' "$TMP/c.txt")" -eq 3 ] || { cat "$TMP/c.txt"; fail "collective: 3 sizes, 1M 2M 4M"; }
+# A mixture-of-experts key is refused as not modelled, not as an unknown key to remove; a null
+# value reads "got null"; an output path that is a folder is named as one.
+cat >"$TMP/moe.json" <<'JSON'
+{ "model": {"preset": "llama3.1-8b", "num_moe_experts": 8, "kv_channels": null},
+  "training": {"seq_length": 8192}, "parallel": {}, "cluster": {"preset": "dgx-h100", "num_nodes": 1} }
+JSON
+"$BIN" --validate "$TMP/moe.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "MoE key: exit $rc, want 2"
+grep -q '^error: model.num_moe_experts: a mixture-of-experts setting (mixture-of-experts layers are not modelled' "$TMP/err" ||
+  { cat "$TMP/err"; fail "MoE key message"; }
+grep -q 'remove it' "$TMP/err" && { cat "$TMP/err"; fail "MoE key called unknown"; }
+grep -q '^error: model.kv_channels: must be an integer, got null (' "$TMP/err" || { cat "$TMP/err"; fail "null message"; }
+mkdir "$TMP/folder"
+"$BIN" "$SRC/scenarios/seed-b-tp2-a2a.json" -o "$TMP/folder" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "it is a folder; name a file in it" "$TMP/err" || { cat "$TMP/err"; fail "-o a folder: exit $rc"; }
 echo "exit_codes: ok"
