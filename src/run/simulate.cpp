@@ -344,13 +344,16 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     shares += after;
     // The step is the slower of the GPUs' schedule and the CPU's launches: each with its own band,
     // the step's band runs from the larger of their low ends to the larger of their high ends.
+    // Each band's tokens/s are the step's tokens over that band's times.
+    const auto tokens_per_s_at = [&](double time_s) { return time_s > 0 ? m.tokens_per_s * m.time_s / time_s : 0.0; };
     const double gpu_paced_s = m.time_s - m.composed.host_wait_s;
-    res.uncertainty = uncertainty_of(shares, cost.params(), gpu_paced_s, m.tokens_per_s);
+    res.uncertainty = uncertainty_of(shares, cost.params(), gpu_paced_s, tokens_per_s_at(gpu_paced_s));
     if (m.composed.host_launch_s > 0) {
       TimeShares cpu = after;
       cpu.host_s = m.composed.host_launch_s;
       const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
-      res.uncertainty = slower_of(res.uncertainty, uncertainty_of(cpu, cost.params(), cpu_paced_s, m.tokens_per_s),
+      res.uncertainty = slower_of(res.uncertainty,
+                                  uncertainty_of(cpu, cost.params(), cpu_paced_s, tokens_per_s_at(cpu_paced_s)),
                                   m.time_s, m.tokens_per_s);
     }
     res.step = m;

@@ -41,6 +41,11 @@ parts = {c["what"]: c for c in r["uncertainty"]["components"]}
 assert "CPU launches" in parts and abs(parts["CPU launches"]["relative"] - 0.20) < 1e-12, parts.keys()
 # Its share: the CPU's launch time of the step's, the rest being what follows the last backward.
 assert abs(parts["CPU launches"]["share"] - s["host_launch_s"] / s["time_s"]) < 1e-9, parts["CPU launches"]
+# The band's tokens/s are the step's tokens over the band's times (the same ends, swapped).
+u = json.load(open(sys.argv[1]))["uncertainty"]
+tokens = s["tokens_per_s"] * s["time_s"]
+assert abs(u["tokens_per_s"][0] * u["step_time_s"][1] / tokens - 1) < 1e-9, (u, tokens)
+assert abs(u["tokens_per_s"][1] * u["step_time_s"][0] / tokens - 1) < 1e-9, (u, tokens)
 print("launches", expected, "CPU", s["host_launch_s"], "s, step", s["time_s"], "s")
 PY
 grep -q "^host: .*the step waits" "$TMP/out.txt" || fail "the text output does not say the step waits for the CPU"

@@ -32,5 +32,10 @@ expected = sequences * (seq * gemm_per_token + attention_per_sequence)
 assert abs(s["model_flops"] / expected - 1) < 1e-4, (s["model_flops"], expected, s["model_flops"] / expected)
 mfu = expected / (s["time_s"] * gpus * peak)
 assert abs(s["mfu"] / mfu - 1) < 1e-4, (s["mfu"], mfu)
+# The band's tokens/s are the step's tokens over the band's times (the same ends, swapped).
+u = json.load(open(sys.argv[1]))["uncertainty"]
+tokens = s["tokens_per_s"] * s["time_s"]
+assert abs(u["tokens_per_s"][0] * u["step_time_s"][1] / tokens - 1) < 1e-9, (u, tokens)
+assert abs(u["tokens_per_s"][1] * u["step_time_s"][0] / tokens - 1) < 1e-9, (u, tokens)
 print("model FLOPs %.6g (closed form %.6g), MFU %.4f" % (s["model_flops"], expected, s["mfu"]))
 PY
