@@ -231,9 +231,8 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     w += "\n  It uses " + std::to_string(bg.gpus_used) + " of its " + std::to_string(bg.gpus_paid) + " GPUs (" +
          std::to_string(bg.gpus_paid - bg.gpus_used) + " idle but paid for): ";
     if (b.whole_row < 0)
-      w += "no layout tried runs on all of them (TP x CP x PP x DP must divide them, and DP x micro batch the global "
-           "batch, within memory; by default PP takes powers of two: name others in the study's \"sweep\" section, e.g. "
-           "\"pipeline_model_parallel_size\": [1, 2, 4, 8, 9]).";
+      w += "no layout tried runs on all of them (TP x CP x PP x DP must divide them, DP x micro batch the global "
+           "batch and PP the layers, within memory).";
     else
       w += "the best layout on all of them, " + outcome.rows[b.whole_row].label + ", trains slower (" +
            strprintf("%.0f", outcome.rows[b.whole_row].result->step->tokens_per_s) + " vs " +

@@ -212,7 +212,9 @@ std::vector<int64_t> default_pp_sizes(const Scenario& base, int64_t tp) {
   PipelineSpec ps = base.parallel.pipeline();
   ps.virtual_stages = 1;
   ps.microbatch_group = 0;
-  for (int64_t p = 1; p <= kMaxDefaultPp && tp * p <= world; p *= 2) {
+  // Every pipeline depth up to kMaxDefaultPp that divides the GPUs left by TP: powers of two on a
+  // power-of-two cluster; on a rack of 72 or 144 GPUs also 3, 6, 9, 12, the depths that use them all.
+  for (int64_t p = 1; p <= kMaxDefaultPp && tp * p <= world; ++p) {
     ps.stages = p;
     // PP 1 has no split (its candidates drop the split options)
     if (world % (tp * p) == 0 && (p == 1 || pipeline_split(ps, base.model.num_layers).problem.empty())) v.push_back(p);

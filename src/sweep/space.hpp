@@ -4,7 +4,7 @@
 //
 // Default space (a dimension the "sweep" section and flags leave open):
 //   TP        divisors of gpus_per_node up to 8 that divide num_attention_heads
-//   PP        powers of two up to 16 with TP*PP dividing the world size whose stages split the
+//   PP        depths up to 16 with TP*PP dividing the world size whose stages split the
 //             layers (the scenario's own split options, e.g. the embedding and loss accounted);
 //             a layout with PP > 1 only where its PP = 1 twin (same TP, CP, transport, micro
 //             batch and recompute, PP times the DP) does not fit or is not valid: where the

@@ -52,13 +52,13 @@ json config_of(const Scenario& sc) {
 
 }  // namespace
 
-TEST_CASE("sweep defaults: TP divides the node and the heads, PP and CP powers of two, HCP splits", "[sweep]") {
+TEST_CASE("sweep defaults: TP divides the node and the heads, PP the GPUs left and the layers, CP powers of two, HCP splits", "[sweep]") {
   const Scenario base = load_scenario_file(kSeedA);
   CHECK(default_tp_sizes(base) == std::vector<int64_t>{1, 2, 4, 8});       // 8 GPUs per node, 32 heads
   CHECK(default_cp_sizes(base, 1, 1) == std::vector<int64_t>{1, 2, 4, 8, 16, 32});  // 32 GPUs
   CHECK(default_cp_sizes(base, 8, 1) == std::vector<int64_t>{1, 2, 4});
   CHECK(default_cp_sizes(base, 8, 2) == std::vector<int64_t>{1, 2});
-  // PP: powers of two up to 16 that divide the 32 layers and leave TP x PP within 32 GPUs.
+  // PP: depths up to 16 that divide the 32 layers and the GPUs TP leaves (here powers of two).
   CHECK(default_pp_sizes(base, 1) == std::vector<int64_t>{1, 2, 4, 8, 16});
   CHECK(default_pp_sizes(base, 8) == std::vector<int64_t>{1, 2, 4});
   Scenario odd_layers = base;
@@ -67,6 +67,14 @@ TEST_CASE("sweep defaults: TP divides the node and the heads, PP and CP powers o
   odd_layers.parallel.account_for_embedding_in_pipeline_split = true;  // 31 slots
   odd_layers.parallel.account_for_loss_in_pipeline_split = true;       // 32 slots (PP 1 has no split: dropped)
   CHECK(default_pp_sizes(odd_layers, 1) == std::vector<int64_t>{1, 2, 4, 8, 16});
+  // A cluster of 144 GPUs (two GB200 NVL72 racks' worth) and 126 layers (Llama 3.1 405B's): every
+  // depth up to 16 that divides both, 144 / TP GPUs and 126 layers: 126 = 2 x 3^2 x 7, 144 / 8 = 18
+  // = 2 x 3^2, so 1, 2, 3, 6 and 9 (PP 9 is what runs on all 144 at TP 8 x CP 2).
+  Scenario rack = base;
+  rack.cluster.num_nodes = 18;
+  rack.model.num_layers = 126;
+  CHECK(default_pp_sizes(rack, 8) == std::vector<int64_t>{1, 2, 3, 6, 9});
+  CHECK(default_pp_sizes(rack, 1) == std::vector<int64_t>{1, 2, 3, 6, 9});
   // Virtual stages: 2 where PP > 2 and the stage's layers split in two.
   CHECK(default_vpp_sizes(base, 1) == std::vector<int64_t>{1});
   // PP 2 interleaves too: Megatron's default overlap_p2p_comm (on with virtual stages) lifts its
