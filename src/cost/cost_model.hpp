@@ -233,6 +233,12 @@ class CostModel {
   // attention launch's placement spread where its schedule is drawn (FlashAttention-2's forward
   // under its shape model), else 0.
   double placement_spread(const Op& op) const;
+  // Whether op is an attention op the FLOPs tables time although a shape model exists: the model
+  // does not cover its shape (a sliding window, another head dim). Its band is the tables' own.
+  bool attention_outside_shape_model(const Op& op) const {
+    return op.kind == OpKind::Compute && op.compute_class == ComputeClass::Attention && params_.attention_shape &&
+           !shape_model_applies(op);
+  }
   const CostParams& params() const { return params_; }
   // The training precision's GEMM peak (fp8 when training in fp8): MFU's denominator. Each GEMM's
   // own time takes the peak of its type (Op::gemm_type).

@@ -146,3 +146,27 @@ TEST_CASE("the slower of two banded times: from the larger low end to the larger
   const Uncertainty c = slower_of(gpu, cpu, 12, 100);
   CHECK(c == cpu);
 }
+
+TEST_CASE("uncertainty: attention the shape model does not cover carries the tables' margin", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("attention", 0.01, "attention fit");
+  // 10 s: attention 6, of which 2 timed by the tables (a sliding window), exposed communication 4.
+  TimeShares shares{6, 0, 0, 4};
+  shares.attention_tables_s = 2;
+  const Uncertainty u = uncertainty_of(shares, p, 10.0, 0);
+  // sqrt((0.4 x 0.01)^2 + (0.2 x 0.16)^2 + (0.4 x 0.10)^2) = sqrt(0.000016 + 0.001024 + 0.0016)
+  CHECK(u.relative == Approx(std::sqrt(0.000016 + 0.001024 + 0.0016)).epsilon(1e-12));
+  REQUIRE(u.components.size() == 3);
+  CHECK(u.components[1].what == "attention kernels outside the shape model");
+  CHECK(u.components[1].share == Approx(0.2));
+  CHECK(u.components[1].relative == Approx(kAttentionTablesRelative));
+  // Where the attention evidence is wider (a roofline's 25 %), the tables' part keeps it.
+  p.set_evidence("attention", 0.25, "roofline");
+  const Uncertainty wide = uncertainty_of(shares, p, 10.0, 0);
+  for (const auto& c : wide.components)
+    if (c.what == "attention kernels outside the shape model") CHECK(c.relative == Approx(0.25));
+  CHECK(shares.scaled(2).attention_tables_s == 4);
+  TimeShares sum = shares;
+  sum += shares;
+  CHECK(sum.attention_tables_s == 4);
+}
