@@ -228,7 +228,8 @@ int sweep_main(const SweepCommands& s) {
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
   const SweepSpace space = enumerate_sweep(*doc, base, spec, popt);
-  check_sweep_space(space, spec, base);
+  check_sweep_space(space, s.hcp.empty() || !spec.hcp_sizes ? std::vector<std::vector<int64_t>>{} : *spec.hcp_sizes,
+                    base);
 
   const SweepRunOptions ro = run_options(s, path, "sweep", shard_index, shard_count);
   std::string summary;  // the base scenario less its layout, which the sweep varies
@@ -374,7 +375,7 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
   c->add_option("scenario", s->file, "Scenario JSON file (its parallel section gives the defaults)")->required();
   c->add_option("--tp", s->tp, "TP sizes to try (default: divisors of gpus_per_node up to 8 dividing the heads)")->delimiter(',');
   c->add_option("--cp", s->cp, "CP sizes to try (default: powers of two with TP*CP dividing the world)")->delimiter(',');
-  c->add_option("--pp", s->pp, "PP sizes to try (default: powers of two up to 16 that split the layers and the world)")
+  c->add_option("--pp", s->pp, "PP sizes to try (default: depths up to 16 that split the layers and divide the world)")
       ->delimiter(',');
   c->add_option("--vpp", s->vpp, "Virtual pipeline sizes to try (default: 1, and 2 where PP > 2 allows it)")->delimiter(',');
   c->add_option("--comm", s->comm, "cp_comm_types to try (default: p2p,all_gather,a2a,a2a+p2p)")->delimiter(',');

@@ -231,8 +231,8 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     w += "\n  It uses " + std::to_string(bg.gpus_used) + " of its " + std::to_string(bg.gpus_paid) + " GPUs (" +
          std::to_string(bg.gpus_paid - bg.gpus_used) + " idle but paid for): ";
     if (b.whole_row < 0)
-      w += "no layout tried runs on all of them (TP x CP x PP x DP must divide them, DP x micro batch the global "
-           "batch and PP the layers, within memory).";
+      w += "no layout tried runs on all of them (TP x CP x PP must divide them, DP x micro batch the global batch "
+           "and PP the layers, within memory).";
     else
       w += "the best layout on all of them, " + outcome.rows[b.whole_row].label + ", trains slower (" +
            strprintf("%.0f", outcome.rows[b.whole_row].result->step->tokens_per_s) + " vs " +
@@ -263,7 +263,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double peak = peak_of(br.scenario) / peak_of(r.scenario);
     const double mfu = br.step->mfu / r.step->mfu;
     w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
-    if (std::abs(time_ratio - 1) <= band) w += ", within the bands of the two predictions (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
+    if (std::abs(time_ratio - 1) <= band) w += ", within the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
     w += "; per GPU " + st.options[best].name + " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) +
          "x the peak at " + strprintf("%.2f", mfu) + "x the MFU)";
     if (b.econ.cost && v.econ.cost && *v.econ.cost > 0) {

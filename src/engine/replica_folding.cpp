@@ -92,7 +92,7 @@ bool same_program(const RankProgram& a, std::span<const double> a_s, const RankP
   return true;
 }
 
-// Whether the flows of program `a` (of replica `qa`) take routes that are those of program `b`'s
+// Whether the flows of program `a` take routes that are those of program `b`'s
 // flows translated: link for link the same bandwidth, latency and class, and a link that two of a's
 // flows share shared by their twins in b (`to_b` and `to_a` map link directions one to one across
 // the replica pair being compared, from flow to flow). A replica whose traffic crosses a slower

@@ -58,6 +58,9 @@ inline bool fp8_needs_transposed_copy(int64_t compute_capability) {
   return !any_layout;
 }
 
+// Whether Transformer Engine runs MXFP8 on a GPU: compute capability 10.x and 11.x (quantization.py,
+// _compute_mxfp8_support: 10.0 or newer, "not supported on 12.0+ architectures yet").
+inline bool mxfp8_supported(int64_t compute_capability) { return compute_capability >= 100 && compute_capability < 120; }
 // MXFP8: one E8M0 byte of scale per 32 elements beside each fp8 byte. Its scales run along the
 // GEMM's reduction dimension, so the two layouts a tensor is read in (row-wise for fprop and dgrad's
 // operand, column-wise for wgrad) are two quantizations, each 1 + 1/32 bytes an element

@@ -53,7 +53,7 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   // Mixture-of-experts configs name their experts with one of these keys (Mixtral and
   // Qwen-MoE, DeepSeek, OLMoE/Qwen3-MoE); hcpsim models dense layers only, so a config
   // with more than one expert is refused rather than simulated as a dense model.
-  for (const char* key : {"num_local_experts", "n_routed_experts", "num_experts"}) {
+  for (const char* key : kMoeExpertCountKeys) {
     const auto experts = hf_int(*cfg, key, json_path, file_path, sink, false);
     if (experts && *experts > 1)
       sink.error(json_path, "\"" + file_path + "\" describes a mixture-of-experts model (\"" + key +

@@ -8,6 +8,10 @@
 
 namespace hcpsim {
 
+// The keys a Hugging Face config names its experts with (Mixtral and Qwen-MoE, DeepSeek,
+// OLMoE/Qwen3-MoE); above 1, a mixture-of-experts model.
+inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_routed_experts", "num_experts"};
+
 // Reads num_attention_heads, num_key_value_heads (default: heads), hidden_size,
 // intermediate_size, num_hidden_layers, vocab_size, head_dim (default:
 // hidden/heads), sliding_window (ignored when use_sliding_window is false) and

@@ -42,20 +42,25 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
 
 void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSink& sink,
                  ModelSpec& m) {
-  // Megatron's and Hugging Face's mixture-of-experts keys: known, and refused as not modelled (not
-  // "unknown, remove it", which would have the model simulated as dense).
-  static const char* const kMoeKeys[] = {"num_moe_experts", "num_local_experts", "num_experts", "n_routed_experts",
-                                         "moe_ffn_hidden_size", "moe_router_topk", "num_experts_per_tok"};
+  // Megatron's (num_moe_experts, moe_*) and Hugging Face's (kMoeExpertCountKeys, num_experts_per_tok)
+  // mixture-of-experts keys: known, and refused as not modelled where they ask for experts (not
+  // "unknown, remove it", which would have the model simulated as dense); null, 0 or 1 is dense.
+  static const char* const kMoeKeys[] = {kMoeExpertCountKeys[0], kMoeExpertCountKeys[1], kMoeExpertCountKeys[2],
+                                         "num_moe_experts",      "moe_ffn_hidden_size",  "moe_router_topk",
+                                         "num_experts_per_tok"};
   std::vector<std::string> known = {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size",
                                     "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
                                    "sliding_window", "gated_linear_unit", "untie_embeddings_and_output_weights"};
   known.insert(known.end(), std::begin(kMoeKeys), std::end(kMoeKeys));
   ObjectReader r(j, "model", sink, std::move(known));
-  for (const char* key : kMoeKeys)
-    if (j.is_object() && j.contains(key))
-      sink.error(std::string("model.") + key, "a mixture-of-experts setting",
-                 "mixture-of-experts layers are not modelled (dense layers only)",
-                 "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
+  for (const char* key : kMoeKeys) {
+    if (!j.is_object() || !j.contains(key)) continue;
+    const nlohmann::json& v = j[key];
+    if (v.is_null() || (v.is_number_integer() && v.get<int64_t>() <= 1)) continue;
+    sink.error(std::string("model.") + key, "asks for mixture-of-experts layers: " + v.dump(),
+               "mixture-of-experts layers are not modelled; dense layers only",
+               "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
+  }
   const auto preset = r.string("preset");
   const auto hf = r.string("hf_config");
   bool have_base = false;
@@ -128,6 +133,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.precision, r.choice("precision", named_choices(kPrecisions),
                                           {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
   set_if(t.fp8_param_gather, r.boolean("fp8_param_gather"));
+  t.fp8_recipe_given = r.has("fp8_recipe");
   set_if(t.fp8_recipe,
          r.choice("fp8_recipe", named_choices(kFp8Recipes),
                   {{"blockwise", "the block-scaled (1x128, 128x128) recipe is not modelled; use \"delayed\", \"tensorwise\" or \"mxfp8\""},

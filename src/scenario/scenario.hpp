@@ -93,6 +93,7 @@ struct TrainingSpec {
   bool fp8_param_gather = false;
   // Megatron's --fp8-recipe; fp8 precision only. Megatron's default: delayed.
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
+  bool fp8_recipe_given = false;  // the scenario named a recipe (validation: only with fp8 precision)
   // Whether the layers' GEMMs run in MXFP8: the one test every side uses (workload, memory).
   bool mxfp8() const { return precision == Precision::FP8 && fp8_recipe == Fp8Recipe::Mxfp8; }
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;

@@ -6,7 +6,7 @@
 //   "sweep": {
 //     "tensor_model_parallel_size": [1, 2],
 //     "context_parallel_size": [4, 8, 16],
-//     "pipeline_model_parallel_size": [1, 2, 4],    (default: powers of two up to 16 that split the layers)
+//     "pipeline_model_parallel_size": [1, 2, 4],    (default: depths up to 16 that split the layers and the GPUs)
 //     "virtual_pipeline_model_parallel_size": [1, 2] (default: 1, and 2 where PP > 2 allows it)
 //     "cp_comm_type": ["a2a", "a2a+p2p"],
 //     "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],

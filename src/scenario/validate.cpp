@@ -2,6 +2,7 @@
 
 #include "common/strprintf.hpp"
 #include "rules/cudnn_bottom_right.hpp"
+#include "rules/fp8_gemm.hpp"
 #include "rules/tp_comm_overlap.hpp"
 
 #include <algorithm>
@@ -284,25 +285,24 @@ void check_cp_transport(Ctx& c) {
   if (a2a_kind && (m.num_attention_heads % 2 != 0 || m.num_query_groups % 2 != 0))
     c.warn("odd head or query-group count: TE disables FusedAttention (cuDNN) for a2a/a2a+p2p and uses FlashAttention");
   if (m.sliding_window && *m.sliding_window >= c.sc.training.seq_length)
-    c.warn("sliding_window >= seq_length: the window never masks anything");
+    c.warn("sliding_window >= seq_length: the window never masks anything; simulated without a window");
 }
 
 void check_precision(Ctx& c) {
   if (c.sc.training.precision == Precision::FP8 && c.sc.cluster.gpu.peak_fp8_flops_per_s <= 0)
     c.sink.error("training.precision", "fp8 on " + c.sc.cluster.gpu.name + ", which has no fp8 tensor cores",
                  "fp8 needs cluster.gpu.peak_fp8_tflops > 0", "use \"bf16\", or a Hopper/Blackwell cluster preset");
-  if (c.sc.training.fp8_recipe != Fp8Recipe::Delayed && c.sc.training.precision != Precision::FP8)
+  if ((c.sc.training.fp8_recipe_given || c.sc.training.fp8_recipe != Fp8Recipe::Delayed) &&
+      c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_recipe", std::string("\"") + to_string(c.sc.training.fp8_recipe) + "\" without fp8 training",
                  "Megatron's --fp8-recipe applies with --fp8-format (training.precision \"fp8\")",
                  "set training.precision to \"fp8\", or drop fp8_recipe");
-  // Transformer Engine runs MXFP8 on compute capability 10.x and 11.x only (quantization.py,
-  // _compute_mxfp8_support: "not supported on 12.0+ architectures yet").
   const int64_t cc = c.sc.cluster.gpu.compute_capability;
-  if (c.sc.training.mxfp8() && (cc < 100 || cc >= 120))
+  if (c.sc.training.mxfp8() && !rules::mxfp8_supported(cc))
     c.sink.error("training.fp8_recipe", "\"mxfp8\" on " + c.sc.cluster.gpu.name + " (compute capability " +
                                             std::to_string(cc) + ")",
-                 "Transformer Engine's MXFP8BlockScaling runs on the data-centre Blackwell GPUs alone (compute "
-                 "capability 10.x and 11.x)",
+                 "Transformer Engine's MXFP8BlockScaling runs on Blackwell GPUs of compute capability 10.x and "
+                 "11.x alone",
                  "use \"delayed\" or \"tensorwise\", or a Blackwell cluster preset");
   if (c.sc.training.fp8_param_gather && c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_param_gather", "fp8 parameters without fp8 training",

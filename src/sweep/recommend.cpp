@@ -133,9 +133,10 @@ std::string shortfall_words(const SweepOutcome& o) {
 }
 
 // Where no candidate was simulated, why: how many validation rejected (with the first rule), how
-// many the memory estimate left out, how many failed. Empty when some were simulated.
+// many failed; those the memory estimate left out get shortfall_words' advice. Empty when some
+// were simulated, or when every candidate was left out by the estimate (shortfall_words says it).
 std::string nothing_simulated_words(const SweepOutcome& o) {
-  int rejected = 0, unfit = 0, failed = 0, other = 0;
+  int rejected = 0, unfit = 0, failed = 0, missing = 0;
   const SweepRow* first_rejected = nullptr;
   for (const SweepRow& r : o.rows) {
     if (r.ok()) return "";
@@ -147,23 +148,25 @@ std::string nothing_simulated_words(const SweepOutcome& o) {
     } else if (r.status == RowStatus::Failed) {
       ++failed;
     } else {
-      ++other;
+      ++missing;
     }
   }
-  std::string words = "No candidate was simulated:";
+  if (o.rows.empty()) return "This run has no candidate (an empty shard of the sweep).";
+  if (rejected + failed + missing == 0) return "";
+  const auto count = [](int n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); };
+  std::string words = "No candidate ran to a result:";
   std::string sep = " ";
   if (rejected > 0) {
-    words += sep + std::to_string(rejected) + " rejected by validation";
+    words += sep + count(rejected, "was", "were") + " rejected by validation";
     if (first_rejected)
-      words += " (" + first_rejected->label + ": " + first_rejected->rejected_by.front().path + ", " +
+      words += " (first: " + first_rejected->label + ", " + first_rejected->rejected_by.front().path + ": " +
                first_rejected->rejected_by.front().rule + ")";
     sep = "; ";
   }
-  if (unfit > 0) words += sep + std::to_string(unfit) + " exceed GPU memory by the estimate before simulation", sep = "; ";
-  if (failed > 0) words += sep + std::to_string(failed) + " failed in simulation", sep = "; ";
-  if (other > 0) words += sep + std::to_string(other) + " missing", sep = "; ";
-  if (o.rows.empty()) words += " the sweep has no candidate";
-  return words + ".";
+  if (failed > 0) words += sep + count(failed, "simulation", "simulations") + " failed (their errors are listed above)", sep = "; ";
+  if (missing > 0) words += sep + count(missing, "is", "are") + " missing", sep = "; ";
+  if (unfit > 0) words += sep + count(unfit, "exceeds", "exceed") + " GPU memory by the estimate, not simulated";
+  return words + "." + shortfall_words(o);
 }
 
 }  // namespace

@@ -247,14 +247,13 @@ std::vector<std::vector<int64_t>> default_hcp_splits(int64_t cp) {
   return v;
 }
 
-void check_sweep_space(const SweepSpace& space, const SweepSpec& spec, const Scenario& base) {
+void check_sweep_space(const SweepSpace& space, const std::vector<std::vector<int64_t>>& flag_hcp, const Scenario& base) {
   const std::string gpus = std::to_string(base.cluster.world_size());
   if (space.candidates.empty())
     throw InputError({{"sweep", "no candidate layout: the sizes asked for leave none for " + gpus + " GPUs",
                        "TP x CP x PP divides the GPUs, DP x micro batch the global batch, 2 x CP the sequence",
                        "widen --tp, --cp, --pp or --micro-batch (or the scenario's \"sweep\" section), or leave them "
                        "to their defaults"}});
-  if (!spec.hcp_sizes) return;
   std::set<std::vector<int64_t>> used;
   std::set<int64_t> cps;
   for (const SweepCandidate& c : space.candidates) {
@@ -265,9 +264,9 @@ void check_sweep_space(const SweepSpace& space, const SweepSpec& spec, const Sce
   }
   std::string tried;
   for (int64_t cp : cps) tried += (tried.empty() ? "" : ", ") + std::to_string(cp);
-  for (const std::vector<int64_t>& s : *spec.hcp_sizes)
+  for (const std::vector<int64_t>& s : flag_hcp)
     if (!used.count(s))
-      throw InputError({{"sweep.hcp", std::to_string(s[0]) + "x" + std::to_string(s[1]) + " is no candidate's split",
+      throw InputError({{"--hcp", std::to_string(s[0]) + "x" + std::to_string(s[1]) + " is no candidate's split",
                          "an HCP split A x P is tried where A x P is a CP size tried (here " + tried +
                              ") and a2a+p2p is among the transports",
                          "ask for a split whose product is one of those CP sizes, add its CP size (--cp) and "

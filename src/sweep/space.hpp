@@ -61,9 +61,10 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
                            const ParseOptions& opt);
 
 // What the sweep command refuses (InputError, exit 2) before running anything: a space with no
-// candidate (the sizes asked for leave no layout of the GPUs), and an HCP split asked for that no
-// candidate uses (its A x P is none of the CP sizes tried, or a2a+p2p is not among the transports).
-void check_sweep_space(const SweepSpace& space, const SweepSpec& spec, const Scenario& base);
+// candidate (the sizes asked for leave no layout of the GPUs), and an HCP split given with --hcp
+// (`flag_hcp`) that no candidate uses (its A x P is none of the CP sizes tried, or a2a+p2p is not
+// among the transports). A split of the scenario's "sweep" section may go unused: flags narrow it.
+void check_sweep_space(const SweepSpace& space, const std::vector<std::vector<int64_t>>& flag_hcp, const Scenario& base);
 
 // The default dimensions, exposed for tests and the printed summary.
 std::vector<int64_t> default_tp_sizes(const Scenario& base);

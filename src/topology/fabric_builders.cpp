@@ -86,8 +86,9 @@ void build_node_grouped_leaves(ClusterGraph& g) {
 
 /// Spines: with more than one leaf, S spines each linked to every leaf, where
 /// S = ceil(P / oversubscription) and P is the most NIC ports any leaf uses.
-/// A leaf with p used ports gets S uplinks of p * nic_bw / oversubscription / S
-/// each, so its uplink capacity is its downlink capacity / oversubscription.
+/// Every leaf gets S uplinks of P * nic_bw / oversubscription / S each (the full
+/// leaf's design: a partly filled leaf keeps full-rate uplinks), so the fullest
+/// leaf's uplink capacity is its downlink capacity / oversubscription.
 /// The spine of a route is D-mod-k: destination NIC's leaf port mod S.
 ///
 ///     spine0   spine1  ...  spine(S-1)          leaf_spine: as above, 0 s

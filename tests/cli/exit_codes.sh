@@ -61,10 +61,13 @@ cat >"$TMP/moe.json" <<'JSON'
 JSON
 "$BIN" --validate "$TMP/moe.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "MoE key: exit $rc, want 2"
-grep -q '^error: model.num_moe_experts: a mixture-of-experts setting (mixture-of-experts layers are not modelled' "$TMP/err" ||
+grep -q '^error: model.num_moe_experts: asks for mixture-of-experts layers: 8 (mixture-of-experts layers are not modelled' "$TMP/err" ||
   { cat "$TMP/err"; fail "MoE key message"; }
 grep -q 'remove it' "$TMP/err" && { cat "$TMP/err"; fail "MoE key called unknown"; }
 grep -q '^error: model.kv_channels: must be an integer, got null (' "$TMP/err" || { cat "$TMP/err"; fail "null message"; }
+# Dense written with MoE keys (Megatron's default None, or one expert) is a dense model.
+sed 's/"num_moe_experts": 8, "kv_channels": null/"num_moe_experts": null, "num_local_experts": 1/' "$TMP/moe.json" >"$TMP/dense.json"
+"$BIN" --validate "$TMP/dense.json" >/dev/null 2>"$TMP/err" || { cat "$TMP/err"; fail "dense with MoE keys: exit $?"; }
 mkdir "$TMP/folder"
 "$BIN" "$SRC/scenarios/seed-b-tp2-a2a.json" -o "$TMP/folder" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "it is a folder; name a file in it" "$TMP/err" || { cat "$TMP/err"; fail "-o a folder: exit $rc"; }

@@ -40,13 +40,13 @@ grep -q "model.preset" "$TMP/err2" || { cat "$TMP/err2"; fail "no model.preset e
 # Its text says no candidate was simulated and why, not that none fits in memory.
 "$BIN" sweep "$TMP/odd.json" --tp 8 --cp 8 --comm p2p --recompute full --state "$TMP/s3" > "$TMP/big.txt" 2>/dev/null ||
   fail "sweep of a too-big layout (text)"
-grep -q "No candidate was simulated: 1 rejected by validation" "$TMP/big.txt" || { tail -3 "$TMP/big.txt"; fail "no reason"; }
-# Sizes that leave no candidate at all (TP 3 of 24 GPUs and 32 heads), and an HCP split no
+grep -q "No candidate ran to a result: 1 was rejected by validation" "$TMP/big.txt" || { tail -3 "$TMP/big.txt"; fail "no reason"; }
+# Sizes that leave no candidate at all (TP 5: no pipeline depth of 24 GPUs), and an HCP split no
 # candidate uses (3 x 5 = 15 is no CP size tried): exit 2, naming the sweep's field.
 "$BIN" sweep "$TMP/odd.json" --tp 5 --state "$TMP/s4" >/dev/null 2>"$TMP/err4"; rc=$?
 [ $rc -eq 2 ] || fail "no candidate: exit $rc, want 2"
 grep -q "error: sweep: no candidate layout" "$TMP/err4" || { cat "$TMP/err4"; fail "no candidate: message"; }
 "$BIN" sweep "$TMP/odd.json" --tp 8 --cp 1,3 --hcp 3x5 --state "$TMP/s5" >/dev/null 2>"$TMP/err5"; rc=$?
 [ $rc -eq 2 ] || fail "unused HCP split: exit $rc, want 2"
-grep -q "error: sweep.hcp: 3x5 is no candidate's split" "$TMP/err5" || { cat "$TMP/err5"; fail "unused HCP split: message"; }
+grep -q "error: --hcp: 3x5 is no candidate's split" "$TMP/err5" || { cat "$TMP/err5"; fail "unused HCP split: message"; }
 echo "sweep_invalid_start: ok"

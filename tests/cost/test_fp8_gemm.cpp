@@ -13,6 +13,7 @@
 #include "memory/model_states.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "scenario/presets.hpp"
+#include "scenario/scenario_json.hpp"
 #include "workload/builder.hpp"
 #include "../scenario/parse_outcome.hpp"
 
@@ -340,6 +341,12 @@ TEST_CASE("fp8 tensorwise scaling: an amax pass before each cast, the gathered t
   const test::Outcome wrong = test::parse(j);
   REQUIRE_FALSE(wrong.valid);
   CHECK(wrong.errors.at(0).path == "training.fp8_recipe");
+  j["training"]["fp8_recipe"] = "delayed";  // the default recipe, named: still no fp8 training
+  const test::Outcome named_default = test::parse(j);
+  REQUIRE_FALSE(named_default.valid);
+  CHECK(named_default.errors.at(0).path == "training.fp8_recipe");
+  j["training"].erase("fp8_recipe");  // not named: bf16 is fine
+  CHECK(test::parse(j).valid);
   j["training"]["precision"] = "fp8";
   j["training"]["fp8_recipe"] = "blockwise";
   const test::Outcome blockwise = test::parse(j);
@@ -389,6 +396,20 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   for (const Op& op : wc.layer.at(0).ops)
     if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize_cudnn += op.bytes;
   CHECK(quantize_cudnn == Approx((2 + 2 * mx) * others));
+  // With userbuffers, which move one usage of a tensor at a time, each row-parallel output gradient
+  // shard [4096, 4096] is quantized twice from bf16, (2 + mx) each way, not once both ways (2 + 2 mx).
+  nlohmann::json ju = j;
+  ju["parallel"]["tp_comm_overlap"] = true;
+  const test::Outcome ou = test::parse(ju);
+  REQUIRE(ou.valid);
+  const Workload wu = build_workload(ou.scenario);
+  double quantize_ub = 0;
+  for (const Op& op : wu.layer.at(0).ops)
+    if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize_ub += op.bytes;
+  CHECK(quantize_ub == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096) + 2 * 4096.0 * 4096 * 2));
+  // The switch reads back from the result's scenario JSON (it is written only when on).
+  CHECK(scenario_from_json(scenario_to_json(oc.scenario), "scenario").software.norm_fwd_use_cudnn);
+  CHECK_FALSE(scenario_from_json(scenario_to_json(o.scenario), "scenario").software.norm_fwd_use_cudnn);
   // The six gathers of per-tensor fp8 in MXFP8, and the row-parallel gradients' column-wise copies.
   CHECK(gathered == Approx(8 * 4096.0 * 4096 * mx));
   // Memory: the weights quantized both ways, 2 x (1 + 1/32) B a GEMM weight (16 x 128 x 4096 +

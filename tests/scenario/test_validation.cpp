@@ -105,7 +105,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_recipe"] = "mxfp8";  // on the base's H100s
        },
-       "training.fp8_recipe", "data-centre Blackwell GPUs alone",
+       "training.fp8_recipe", "compute capability 10.x and 11.x alone",
        [](json& j) {
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_recipe"] = "mxfp8";
