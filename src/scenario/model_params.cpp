@@ -9,6 +9,13 @@ int64_t kv_heads_per_tp_rank(const ModelSpec& m, int64_t tp) {
   return m.num_query_groups >= tp ? m.num_query_groups / tp : 1;
 }
 
+int64_t qkv_out_per_tp_rank(const ModelSpec& m, int64_t tp) {
+  assert(tp > 0);
+  return (m.num_attention_heads + 2 * m.num_query_groups) * m.kv_channels / tp;
+}
+
+bool qkv_gathered_over_tp(const ModelSpec& m, int64_t tp) { return m.num_query_groups < tp; }
+
 int64_t padded_vocab_size(int64_t vocab_size, int64_t tp) {
   const int64_t multiple = 128 * tp;
   return (vocab_size + multiple - 1) / multiple * multiple;
@@ -16,11 +23,12 @@ int64_t padded_vocab_size(int64_t vocab_size, int64_t tp) {
 
 namespace {
 
-// hq, hk: query and KV heads of the shard; ffn: FFN width of the shard; vocab: rows held.
-ParamCounts counts(const ModelSpec& m, int64_t hq, int64_t hk, int64_t ffn, int64_t vocab) {
+// hq: query heads of the shard; qkv_out: its fused QKV columns; ffn: FFN width of the shard;
+// vocab: rows held.
+ParamCounts counts(const ModelSpec& m, int64_t hq, int64_t qkv_out, int64_t ffn, int64_t vocab) {
   const int64_t h = m.hidden_size, d = m.kv_channels;
   ParamCounts p;
-  p.layer.qkv = h * (hq + 2 * hk) * d;
+  p.layer.qkv = h * qkv_out;
   p.layer.proj = hq * d * h;
   p.layer.mlp = (m.gated_linear_unit ? 3 : 2) * h * ffn;
   p.layer.norms = 2 * h;
@@ -34,12 +42,12 @@ ParamCounts counts(const ModelSpec& m, int64_t hq, int64_t hk, int64_t ffn, int6
 }  // namespace
 
 ParamCounts count_params(const ModelSpec& m) {
-  return counts(m, m.num_attention_heads, m.num_query_groups, m.ffn_hidden_size, m.vocab_size);
+  return counts(m, m.num_attention_heads, qkv_out_per_tp_rank(m, 1), m.ffn_hidden_size, m.vocab_size);
 }
 
 ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp) {
   assert(tp > 0 && m.num_attention_heads % tp == 0 && m.ffn_hidden_size % tp == 0);
-  return counts(m, m.num_attention_heads / tp, kv_heads_per_tp_rank(m, tp), m.ffn_hidden_size / tp,
+  return counts(m, m.num_attention_heads / tp, qkv_out_per_tp_rank(m, tp), m.ffn_hidden_size / tp,
                 padded_vocab_size(m.vocab_size, tp) / tp);
 }
 

@@ -11,8 +11,8 @@
 // Per TP rank (Megatron tensor parallelism): QKV, proj and MLP matrices are split TP ways
 // (column/row parallel), norms are replicated, embedding and output layer are vocab-parallel
 // over the vocabulary padded to a multiple of 128*TP (Megatron's _vocab_size_with_padding,
-// make_vocab_size_divisible_by = 128). With TP > num_query_groups Megatron replicates the KV
-// heads so that every TP rank holds one (attention.py), so hk per rank is max(1, hk/TP).
+// make_vocab_size_divisible_by = 128). With TP > num_query_groups each TP rank's attention runs
+// one KV head, max(1, hk/TP), while the fused QKV weight stays split by columns (below).
 #pragma once
 
 #include <cstdint>
@@ -40,8 +40,15 @@ struct ParamCounts {
   int64_t total() const { return layers_total() + embedding + output_layer + final_norm; }
 };
 
-// KV heads one TP rank holds: hk/TP, or 1 when TP > hk (Megatron replicates KV heads).
+// KV heads one TP rank's attention runs: hk/TP, or 1 when TP > hk.
 int64_t kv_heads_per_tp_rank(const ModelSpec& m, int64_t tp);
+// Columns of the fused QKV projection one TP rank holds and computes: Megatron's linear_qkv is a
+// column-parallel (hq + 2 hk) d split over TP whatever the KV groups. With fewer KV groups than TP
+// ranks (qkv_gathered_over_tp) a rank's columns are not its heads: Megatron all-gathers the QKV
+// output over TP along its last dimension and slices its heads out (attention.py,
+// get_query_key_value_tensors, num_query_groups < world_size; the backward reduce-scatters it).
+int64_t qkv_out_per_tp_rank(const ModelSpec& m, int64_t tp);
+bool qkv_gathered_over_tp(const ModelSpec& m, int64_t tp);
 // Vocabulary padded to a multiple of 128*TP, as Megatron pads it.
 int64_t padded_vocab_size(int64_t vocab_size, int64_t tp);
 

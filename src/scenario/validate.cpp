@@ -139,7 +139,8 @@ void check_tp_heads(Ctx& c) {
                  "num_attention_heads " + to_string(m.num_attention_heads) + " is not divisible by TP " + to_string(c.tp()),
                  "num_attention_heads % TP == 0", "use TP in {" + divisors_hint(m.num_attention_heads) + "}");
   const int64_t g = m.num_query_groups;
-  // Megatron replicates KV heads when TP > groups (attention.py), which needs TP % groups == 0.
+  // With TP > groups each rank's attention runs one KV head (Megatron gathers the QKV output over TP
+  // and slices it: model_params.hpp, qkv_gathered_over_tp), which needs TP % groups == 0.
   const bool divisible = g % c.tp() == 0;
   const bool replicated = c.tp() > g && c.tp() % g == 0;
   if (!divisible && !replicated)

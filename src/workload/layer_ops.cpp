@@ -5,6 +5,7 @@
 #include "rules/fp8_gemm.hpp"
 #include "rules/te_norm_quantize.hpp"
 #include "rules/tp_comm_overlap.hpp"
+#include "scenario/model_params.hpp"
 #include "workload/attention_cp.hpp"
 
 namespace hcpsim {
@@ -15,6 +16,7 @@ struct Dims {
   double tokens = 0;     // T = b * S/CP, rows of every GEMM
   double sp_tokens = 0;  // rows of the residual stream on this rank (T/t with SP)
   int64_t h = 0, qkv_out = 0, attn_out = 0, fc1_out = 0, ffn_local = 0, t = 1;
+  bool qkv_gather = false;  // fewer KV groups than TP ranks: the QKV output all-gathered over TP (model_params.hpp)
   bool sp = false, glu = true;
   bool ub = false;  // TE userbuffers overlap (parallel.tp_comm_overlap; validation: SP on, TP > 1)
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
@@ -39,7 +41,8 @@ Dims dims_of(const LayerContext& c) {
   d.sp_tokens = d.sp ? d.tokens / double(d.t) : d.tokens;
   d.ub = d.sp && s.parallel.tp_comm_overlap;
   const int64_t hd = s.model.kv_channels;
-  d.qkv_out = (c.attn.local.hq + 2 * c.attn.local.hk) * hd;
+  d.qkv_out = qkv_out_per_tp_rank(s.model, d.t);
+  d.qkv_gather = qkv_gathered_over_tp(s.model, d.t);
   d.attn_out = c.attn.local.hq * hd;
   d.ffn_local = s.model.ffn_hidden_size / d.t;
   d.glu = s.model.gated_linear_unit;
@@ -300,6 +303,9 @@ void layer_forward(ProgramBuilder& b, const LayerContext& c) {
   const Dims d = dims_of(c);
   b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_qkv", "qkv_gemm", d.qkv_out);
+  if (d.qkv_gather)  // the rank's QKV columns are not its heads: gathered, then sliced
+    b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, "tp_ag_qkv_columns", CommPattern::AllGather,
+                                         c.tp_group, d.tokens * double(d.qkv_out) * d.e));
   b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c, false));
   core_attention_forward(b, c.attn);
   row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
@@ -332,6 +338,9 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
   }
   core_attention_backward(b, c.attn);
   b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c, true));
+  if (d.qkv_gather)  // the gather's backward: the QKV output gradient reduce-scattered to the rank's columns
+    b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, "tp_rs_qkv_columns", CommPattern::ReduceScatter,
+                                         c.tp_group, d.tokens * double(d.qkv_out) * d.e));
   column_backward(b, c, d, "qkv", d.qkv_out);
   b.elementwise(Stream::Compute, "input_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
   b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));

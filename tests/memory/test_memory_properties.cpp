@@ -56,7 +56,7 @@ TEST_CASE("memory: parameter counts match the published Llama-3.1 sizes", "[mode
   CHECK(count_params(tied).total() == p8.total() - 128256LL * 4096);
 }
 
-TEST_CASE("memory: TP shards matrices and the padded vocab, replicates norms and KV heads", "[model][memory]") {
+TEST_CASE("memory: TP shards matrices (QKV by columns, beyond the KV groups too) and the padded vocab, replicates norms", "[model][memory]") {
   const ModelSpec m = llama(32, 4096, 14336, 32);
   const ParamCounts t8 = count_params_per_tp_rank(m, 8);
   // 4 query heads, 1 KV head per rank: QKV 4096*(4+2)*128; norms whole.
@@ -65,9 +65,11 @@ TEST_CASE("memory: TP shards matrices and the padded vocab, replicates norms and
   // Vocab padded to a multiple of 128*8 = 1024: 128256 = 125.25*1024 -> 126*1024 = 129,024,
   // i.e. 16,128 rows per rank.
   CHECK(t8.embedding == 16128 * 4096);
-  // TP16 > 8 KV heads: Megatron replicates, one KV head per rank (2 query heads).
+  // TP16 > 8 KV heads: each rank's attention runs one KV head (2 query heads), but Megatron's
+  // linear_qkv stays column-split: (32 + 2 x 8) x 128 / 16 = 384 columns a rank, 4096 x 3 x 128
+  // weights (attention.py gathers the QKV output and slices a rank's heads out of it).
   CHECK(kv_heads_per_tp_rank(m, 16) == 1);
-  CHECK(count_params_per_tp_rank(m, 16).layer.qkv == 4096 * (2 + 2) * 128);
+  CHECK(count_params_per_tp_rank(m, 16).layer.qkv == 4096 * 3 * 128);
   // Padding: 50257 (GPT-2) at TP2 -> multiple of 256 = 50432.
   CHECK(padded_vocab_size(50257, 2) == 50432);
 }

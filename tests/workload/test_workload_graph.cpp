@@ -118,6 +118,41 @@ TEST_CASE("layer GEMM FLOPs are 2 * tokens * params / TP forward, twice that bac
     }
 }
 
+TEST_CASE("fewer KV groups than TP ranks: QKV split by columns, its output gathered over TP", "[model][workload]") {
+  // 32 query heads, 4 KV groups of 128, TP 8 with SP, 8192 tokens (CP 1). Megatron's linear_qkv is
+  // column-parallel: (32 + 2 x 4) x 128 / 8 = 640 columns a rank (not 4 query heads + 2 x 1 KV head
+  // = 768); with 4 groups < 8 ranks its output [8192, 640] is all-gathered over TP (each rank's
+  // 8192 x 640 x 2 B shard) and, in the backward, its gradient reduce-scattered back.
+  Shape sh{.tp = 8, .seq = 8192, .heads = 32, .groups = 4, .kind = WorkloadKind::Layer};
+  const Workload w = build_workload(make_scenario(sh));
+  const RankProgram& p = w.layer.at(0);
+  const double shard_bytes = 8192.0 * 640 * 2;
+  int gathers = 0, scatters = 0, qkv_gemms = 0;
+  for (const Op& op : p.ops) {
+    if (contains(op.label, "fwd.qkv_gemm")) {
+      ++qkv_gemms;
+      CHECK(op.flops == Approx(2.0 * 8192 * 640 * 4096));
+    }
+    if (contains(op.label, "tp_ag_qkv_columns")) {
+      ++gathers;
+      CHECK(op.pattern == CommPattern::AllGather);
+      CHECK(op.message_bytes == Approx(shard_bytes));
+    }
+    if (contains(op.label, "tp_rs_qkv_columns")) {
+      ++scatters;
+      CHECK(op.pattern == CommPattern::ReduceScatter);
+      CHECK(op.message_bytes == Approx(shard_bytes));
+    }
+  }
+  CHECK(qkv_gemms == 1);
+  CHECK(gathers == 1);
+  CHECK(scatters == 1);
+  // With as many groups as ranks (8 at TP 8) neither.
+  sh.groups = 8;
+  const Workload even = build_workload(make_scenario(sh));
+  for (const Op& op : even.layer.at(0).ops) CHECK(op.label.find("qkv_columns") == std::string::npos);
+}
+
 TEST_CASE("recomputation re-runs the layer (full) or core attention (selective)", "[model][workload]") {
   auto count = [](const RankProgram& p, const char* prefix) {
     int n = 0;
