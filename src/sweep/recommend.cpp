@@ -39,18 +39,12 @@ std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::strin
   const int64_t tp = sc.parallel.tensor_model_parallel_size, cp = sc.parallel.context_parallel_size;
   const int64_t kv_per_tp = std::max<int64_t>(1, kv / tp);
   char buf[768];
-  if (pick_is_hcp && cp > kv_per_tp) {
+  if (pick_is_hcp) {  // whether CP needed the two levels, or the numbers chose them
     std::snprintf(buf, sizeof buf,
-                  "\n  HCP pays off here: it runs CP%lld although a2a alone can split at most KV heads / TP = %lld / %lld = "
-                  "%lld ways.",
-                  static_cast<long long>(cp), static_cast<long long>(kv), static_cast<long long>(tp),
-                  static_cast<long long>(kv_per_tp));
-    return buf;
-  }
-  if (pick_is_hcp) {
-    std::snprintf(buf, sizeof buf,
-                  "\n  This layout runs HCP although a2a alone could split its CP%lld (KV heads / TP = %lld / %lld = %lld): "
-                  "the two-level split is what the numbers above chose, not a necessity.",
+                  cp > kv_per_tp ? "\n  HCP pays off here: it runs CP%lld although a2a alone can split at most KV heads / "
+                                   "TP = %lld / %lld = %lld ways."
+                                 : "\n  This layout runs HCP although a2a alone could split its CP%lld (KV heads / TP = "
+                                   "%lld / %lld = %lld): the two-level split is what the numbers above chose, not a necessity.",
                   static_cast<long long>(cp), static_cast<long long>(kv), static_cast<long long>(tp),
                   static_cast<long long>(kv_per_tp));
     return buf;

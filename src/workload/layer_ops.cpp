@@ -116,6 +116,12 @@ void fp8_cast_one_copy(ProgramBuilder& b, const Dims& d, const std::string& what
   if (d.fp8)
     b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::fp8_cast_bytes_per_element(d.mxfp8));
 }
+// An fp8 operand quantized on the rank's shard: per-tensor fp8 under SP casts it row-wise (its
+// transposed copy is made after the gather); otherwise every copy TE keeps, from one read.
+void fp8_quantize_shard(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.sp && !d.mxfp8) fp8_cast_one_copy(b, d, what, elements);
+  else fp8_quantize(b, d, what, elements);
+}
 void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
   if (d.fp8 && d.fp8_transposed_copy)
     b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8TransposeBytesPerElement);
@@ -181,9 +187,8 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
     case rules::NormFp8Output::Bf16:          // the norm wrote bf16 alone: the quantizer measures the amax
       fp8_tensorwise_amax(b, c, d, input, d.norm_output == rules::NormFp8Output::Bf16 ? shard : 0, true);
       // MXFP8 quantizes the shard both ways (the row-wise copy is gathered, the column-wise one kept
-      // for wgrad's re-gather: layernorm_linear.py); per-tensor fp8 casts the shard row-wise under SP.
-      if (d.sp && !d.mxfp8) fp8_cast_one_copy(b, d, input, shard);
-      else fp8_quantize(b, d, input, shard);
+      // for wgrad's re-gather: layernorm_linear.py).
+      fp8_quantize_shard(b, d, input, shard);
       break;
   }
   static_assert(rules::kColumnForwardMethod == rules::TpOverlapMethod::RingExchange);
@@ -231,13 +236,11 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
   // column-wise for the gather beside it (linear.py, grad_output_quantizer.set_usage). Per-tensor fp8
   // casts the shard row-wise and transposes the gathered tensor for wgrad (above).
   const double grad_shard = (d.sp ? d.sp_tokens : d.tokens) * double(d.h);
-  if (d.sp && !d.mxfp8) {
-    fp8_cast_one_copy(b, d, g + "_grad_fp8", grad_shard);
-  } else if (d.sp && d.ub) {
+  if (d.sp && d.mxfp8 && d.ub) {
     fp8_cast_one_copy(b, d, g + "_grad_fp8", grad_shard);
     fp8_cast_one_copy(b, d, g + "_grad_fp8_colwise", grad_shard);
   } else {
-    fp8_quantize(b, d, g + "_grad_fp8", grad_shard);
+    fp8_quantize_shard(b, d, g + "_grad_fp8", grad_shard);
   }
   int32_t columnwise = -1;  // MXFP8: wgrad's column-wise copy gathered beside dgrad
   if (d.sp && d.mxfp8)

@@ -386,27 +386,25 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   // shards: TE's norm writes bf16 under MXFP8 unless NVTE_NORM_FWD_USE_CUDNN is set (normalization.cpp).
   const double others = 8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 + 8192.0 * 3072;
   CHECK(quantize == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096)));
+  // The quantize kernels' bytes of a variant of this scenario.
+  const auto quantize_bytes_of = [](const test::Outcome& variant) {
+    REQUIRE(variant.valid);
+    const Workload wv = build_workload(variant.scenario);
+    double bytes = 0;
+    for (const Op& op : wv.layer.at(0).ops)
+      if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) bytes += op.bytes;
+    return bytes;
+  };
   // With cuDNN's norm (4096 x 4096 shards: whole 128 x 128 tiles) the norms write MXFP8 themselves.
   nlohmann::json jc = j;
   jc["software"]["norm_fwd_use_cudnn"] = true;
   const test::Outcome oc = test::parse(jc);
-  REQUIRE(oc.valid);
-  const Workload wc = build_workload(oc.scenario);
-  double quantize_cudnn = 0;
-  for (const Op& op : wc.layer.at(0).ops)
-    if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize_cudnn += op.bytes;
-  CHECK(quantize_cudnn == Approx((2 + 2 * mx) * others));
+  CHECK(quantize_bytes_of(oc) == Approx((2 + 2 * mx) * others));
   // With userbuffers, which move one usage of a tensor at a time, each row-parallel output gradient
   // shard [4096, 4096] is quantized twice from bf16, (2 + mx) each way, not once both ways (2 + 2 mx).
   nlohmann::json ju = j;
   ju["parallel"]["tp_comm_overlap"] = true;
-  const test::Outcome ou = test::parse(ju);
-  REQUIRE(ou.valid);
-  const Workload wu = build_workload(ou.scenario);
-  double quantize_ub = 0;
-  for (const Op& op : wu.layer.at(0).ops)
-    if (op.kind == OpKind::Compute && op.label.find("fp8") != std::string::npos) quantize_ub += op.bytes;
-  CHECK(quantize_ub == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096) + 2 * 4096.0 * 4096 * 2));
+  CHECK(quantize_bytes_of(test::parse(ju)) == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096) + 2 * 4096.0 * 4096 * 2));
   // The switch reads back from the result's scenario JSON (it is written only when on).
   CHECK(scenario_from_json(scenario_to_json(oc.scenario), "scenario").software.norm_fwd_use_cudnn);
   CHECK_FALSE(scenario_from_json(scenario_to_json(o.scenario), "scenario").software.norm_fwd_use_cudnn);
