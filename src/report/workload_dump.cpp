@@ -38,6 +38,7 @@ std::string op_details(const Workload& w, const Op& op) {
     s += " " + g.name + "#" + std::to_string(op.group) + "(" + std::to_string(g.ranks.size()) + ")";
   }
   s += fmt(" msg=%.4g", op.message_bytes) + " tag=" + std::to_string(op.tag);
+  if (op.repeats > 1) s += " x" + std::to_string(op.repeats) + " (equal DP buckets)";
   if (op.userbuffers) s += " userbuffers";
   return s;
 }
@@ -55,7 +56,7 @@ RankTotals totals(const Workload& w, const RankProgram& p) {
     } else {
       const bool p2p = op.pattern == CommPattern::SendRecv;
       const int64_t n = p2p ? 2 : int64_t(w.groups[op.group].ranks.size());
-      t.sent[p2p ? "p2p" : w.groups[op.group].name] += bytes_sent_per_rank(op, n);
+      t.sent[p2p ? "p2p" : w.groups[op.group].name] += double(op.repeats) * bytes_sent_per_rank(op, n);
     }
   }
   return t;
@@ -108,6 +109,7 @@ nlohmann::json op_json(const Op& op) {
     j["pattern"] = to_string(op.pattern);
     j["message_bytes"] = op.message_bytes;
     j["tag"] = op.tag;
+    if (op.repeats > 1) j["repeats"] = op.repeats;
     if (op.pattern == CommPattern::SendRecv) {
       j["send_peer"] = op.send_peer;
       j["recv_peer"] = op.recv_peer;

@@ -52,7 +52,8 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
           ready = fwd_end[at(g, k.microbatch)];  // the last virtual stage turns its own forward around
           assert(ready != kNotYet);
         }
-        const double dur = (k.forward ? in.forward_s : in.backward_s)[size_t(s)][size_t(k.chunk)];
+        const double wait = events[size_t(s)].empty() && !in.first_forward_wait_s.empty() ? in.first_forward_wait_s[size_t(s)] : 0;
+        const double dur = (k.forward ? in.forward_s : in.backward_s)[size_t(s)][size_t(k.chunk)] + wait;
         const bool sends = k.forward ? g < g_count - 1 : g > 0;
         const bool receives = k.forward ? g > 0 : g < g_count - 1;
         const double gpu_ready = std::max(free_at[size_t(s)], ready);
@@ -75,7 +76,7 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
           st.first_start_s = start;
           st.first_forward_s = end - start;
         }
-        st.busy_s += dur;
+        st.busy_s += dur - wait;
         st.end_s = end;
         st.last_backward_s = end - start;
         events[size_t(s)].push_back({s, k, start, end});

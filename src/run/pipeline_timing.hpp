@@ -28,6 +28,9 @@ struct PipelineTimingInput {
   // it has completed on the GPU (Megatron's torch.cuda.synchronize after a batched send/receive).
   std::vector<std::vector<double>> forward_launch_s, backward_launch_s;  // [stage][chunk]: the CPU's time for one pass
   double first_launch_s = 0;
+  // [stage] (empty: none): how long the stage's first forward waits on its GPU before it runs (its
+  // parameters' all-gather, run/step_composition.hpp).
+  std::vector<double> first_forward_wait_s;
 };
 
 struct PipelineEvent {

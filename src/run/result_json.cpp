@@ -18,7 +18,7 @@ constexpr double kHuge = 1e300;
 
 // Keys written only with pipeline parallelism (or, wall_s, outside reproducible output).
 bool optional_key(const std::string& k) {
-  return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes";
+  return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes" || k == "dp_buckets";
 }
 
 // A reader of the object at `key` of `r` that knows `keys` and requires all but the optional ones.
@@ -58,10 +58,21 @@ double sum_over(const StepInputs& in, double StageInputs::*field) {
   for (const StageInputs& s : in.stages) v += s.*field;
   return v;
 }
-double max_over(const StepInputs& in, double StageInputs::*field) {
+double max_over(const StepInputs& in, double (StageInputs::*field)() const) {
   double v = 0;
-  for (const StageInputs& s : in.stages) v = std::max(v, s.*field);
+  for (const StageInputs& s : in.stages) v = std::max(v, (s.*field)());
   return v;
+}
+
+nlohmann::json buckets_to_json(const StageInputs& st) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const DpBucket& b : st.dp_buckets)
+    list.push_back({{"chunk", b.chunk},
+                    {"grad_ready", b.grad_ready},
+                    {"first_used", b.first_used},
+                    {"grad_reduce_s", b.grad_reduce_s},
+                    {"param_gather_s", b.param_gather_s}});
+  return list;
 }
 
 nlohmann::json pipeline_to_json(const StepMetrics& s) {
@@ -73,12 +84,13 @@ nlohmann::json pipeline_to_json(const StepMetrics& s) {
                       {"extra_backward_s", st.extra_backward_s},
                       {"send_forward_s", st.send_forward_s},
                       {"send_backward_s", st.send_backward_s},
-                      {"grad_reduce_s", st.grad_reduce_s},
-                      {"param_gather_s", st.param_gather_s},
+                      {"grad_reduce_s", st.grad_reduce_s()},
+                      {"param_gather_s", st.param_gather_s()},
                       {"optimizer_s", st.optimizer_s},
                       {"forward_launches", st.forward_launches},
                       {"backward_launches", st.backward_launches},
-                      {"grad_buckets", st.buckets}});
+                      {"grad_buckets", int64_t(st.dp_buckets.size())},
+                      {"dp_buckets", buckets_to_json(st)}});
   return {{"schedule", ps.interleaved() ? "interleaved_1f1b" : "1f1b"},
           {"stages", ps.stages},
           {"virtual_stages", ps.virtual_stages},
@@ -111,7 +123,7 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"embedding_head_backward_s", sum_over(s.inputs, &StageInputs::extra_backward_s)},
                  {"grad_reduce_s", max_over(s.inputs, &StageInputs::grad_reduce_s)},
                  {"grad_reduce_exposed_s", s.composed.grad_reduce_exposed_s},
-                 {"grad_buckets", s.inputs.stages.empty() ? int64_t{1} : s.inputs.stages.front().buckets},
+                 {"grad_buckets", s.inputs.stages.empty() ? int64_t{0} : int64_t(s.inputs.stages.front().dp_buckets.size())},
                  {"param_gather_s", max_over(s.inputs, &StageInputs::param_gather_s)},
                  {"param_gather_exposed_s", s.composed.param_gather_exposed_s},
                  {"optimizer_s", s.composed.optimizer_s},
@@ -123,6 +135,7 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"host_wait_s", s.composed.host_wait_s},
                  {"host_bound", s.composed.host_bound}};
     if (s.inputs.pipeline.stages > 1) j["step"]["pipeline"] = pipeline_to_json(s);
+    else if (!s.inputs.stages.empty()) j["step"]["dp_buckets"] = buckets_to_json(s.inputs.stages.front());
   } else {
     j["step"] = nullptr;
   }
@@ -162,22 +175,42 @@ namespace {
 
 // The keys a stage's times are read under: a "per_stage" entry's own, or the step's PP = 1 keys.
 struct StageKeys {
-  const char *extra_forward, *extra_backward, *grad_reduce, *param_gather, *optimizer, *buckets;
+  const char *extra_forward, *extra_backward;
 };
-constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s", "grad_reduce_s",
-                               "param_gather_s",  "optimizer_s",      "grad_buckets"};
-constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
-                              "param_gather_s",           "optimizer_s",               "grad_buckets"};
+constexpr StageKeys kStageKeys{"extra_forward_s", "extra_backward_s"};
+constexpr StageKeys kStepKeys{"embedding_head_forward_s", "embedding_head_backward_s"};
 
+// A stage's inputs; its reduce and gather totals and bucket count are written for reading by
+// people and follow from its "dp_buckets".
 StageInputs stage_from_json(ObjectReader& r, const StageKeys& k) {
   StageInputs st;
   st.extra_forward_s = number(r, k.extra_forward);
   st.extra_backward_s = number(r, k.extra_backward);
-  st.grad_reduce_s = number(r, k.grad_reduce);
-  st.param_gather_s = number(r, k.param_gather);
-  st.optimizer_s = number(r, k.optimizer);
-  read(r.integer(k.buckets, 1, int64_t{1} << 40), st.buckets);
+  st.optimizer_s = number(r, "optimizer_s");
+  const nlohmann::json* list = r.raw("dp_buckets");
+  if (list && !list->is_array()) r.sink().error(r.path_of("dp_buckets"), "must be a list", "type", "write it with hcpsim");
+  for (size_t i = 0; list && list->is_array() && i < list->size(); ++i) {
+    ObjectReader e((*list)[i], r.path_of("dp_buckets") + "[" + std::to_string(i) + "]", r.sink(),
+                   {"chunk", "grad_ready", "first_used", "grad_reduce_s", "param_gather_s"});
+    DpBucket b;
+    read(e.integer("chunk", 0, int64_t{1} << 20), b.chunk);
+    read(e.number("grad_ready", 0, 1), b.grad_ready);
+    read(e.number("first_used", 0, 1), b.first_used);
+    read(e.number("grad_reduce_s", 0, kHuge), b.grad_reduce_s);
+    read(e.number("param_gather_s", 0, kHuge), b.param_gather_s);
+    st.dp_buckets.push_back(b);
+  }
   return st;
+}
+
+// Each bucket belongs to one of the stage's chunks.
+void check_bucket_chunks(ObjectReader& r, const StageInputs& st) {
+  for (size_t i = 0; i < st.dp_buckets.size(); ++i)
+    if (st.dp_buckets[i].chunk >= int64_t(st.chunk_layers.size()))
+      r.sink().error(r.path_of("dp_buckets") + "[" + std::to_string(i) + "].chunk",
+                     "names chunk " + std::to_string(st.dp_buckets[i].chunk) + " of a stage of " +
+                         std::to_string(st.chunk_layers.size()),
+                     "consistency", "write it with hcpsim");
 }
 
 StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenario& scenario) {
@@ -203,9 +236,10 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
       ObjectReader e((*list)[i], p.path_of("per_stage") + "[" + std::to_string(i) + "]", s.sink(),
                      {"chunk_layers", "extra_forward_s", "extra_backward_s", "send_forward_s", "send_backward_s",
                       "grad_reduce_s", "param_gather_s", "optimizer_s", "forward_launches", "backward_launches",
-                      "grad_buckets"});
+                      "grad_buckets", "dp_buckets"});
       StageInputs st = stage_from_json(e, kStageKeys);
       read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
+      check_bucket_chunks(e, st);
       read(e.integer_list("forward_launches", 0, int64_t{1} << 40), st.forward_launches);
       read(e.integer_list("backward_launches", 0, int64_t{1} << 40), st.backward_launches);
       if (st.forward_launches.size() != st.chunk_layers.size() || st.backward_launches.size() != st.chunk_layers.size())
@@ -226,12 +260,13 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   } else {  // PP = 1: the one stage is the step's keys
     StageInputs st = stage_from_json(s, kStepKeys);
     st.chunk_layers = {in.layers};
+    check_bucket_chunks(s, st);
     int64_t forward = 0, backward = 0;  // the one chunk's: the step's counts (none: not modelled)
     read(s.integer("host_forward_launches", 0, int64_t{1} << 40), forward);
     read(s.integer("host_backward_launches", 0, int64_t{1} << 40), backward);
     if (forward > 0 || backward > 0) st.forward_launches = {forward}, st.backward_launches = {backward};
     in.stages.push_back(std::move(st));
-    if (in.microbatches >= 1 && in.stages.back().buckets >= 1) m.composed.pipeline_s = compose_step(in).pipeline_s;
+    if (in.microbatches >= 1) m.composed.pipeline_s = compose_step(in).pipeline_s;
   }
   StepTime& t = m.composed;
   t.step_s = m.time_s;
@@ -305,7 +340,7 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
                                               "param_gather_exposed_s", "optimizer_s", "host_per_launch_s",
                                               "host_launches", "host_forward_launches", "host_backward_launches",
-                                              "host_launch_s", "host_wait_s", "host_bound", "pipeline"}),
+                                              "host_launch_s", "host_wait_s", "host_bound", "pipeline", "dp_buckets"}),
                               res.layer, res.scenario);
   ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
   res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));

@@ -2,6 +2,7 @@
 
 #include "run/comm_routes.hpp"
 #include "common/strprintf.hpp"
+#include "rules/ddp_buckets.hpp"
 #include "rules/host_launch.hpp"
 
 #include <algorithm>
@@ -76,6 +77,18 @@ std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::v
     l = std::max(l, span->second.second - span->second.first);
   }
   return longest;
+}
+
+// A stage's DP buckets with the times its representative rank's step program took for each.
+std::vector<DpBucket> dp_buckets_of(const Timeline& t, int32_t rank, const std::vector<DpBucketOps>& plan) {
+  std::map<int32_t, double> took;  // op -> seconds
+  for (const OpRecord& r : t.ops)
+    if (r.phase == kStepPhase && r.rank == rank) took[r.op] = r.end_s - r.start_s;
+  const auto time_of = [&took](int32_t op) { return op < 0 ? 0.0 : took.at(op); };
+  std::vector<DpBucket> out;
+  for (const DpBucketOps& b : plan)
+    out.push_back({b.chunk, b.bucket.grad_ready, b.bucket.first_used, time_of(b.reduce_op), time_of(b.gather_op)});
+  return out;
 }
 
 // Useful (model) FLOPs: GEMMs and attention, without recomputation: neither recomputed ops nor the
@@ -247,8 +260,6 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.host_per_launch_s = rules::host_launch_s(sc.cluster.gpu.name);
     const bool distopt = sc.parallel.use_distributed_optimizer;
     const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
-    const std::vector<double> grad_reduce = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::GradReduce));
-    const std::vector<double> param_gather = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::ParamGather));
     const std::vector<double> optimizer = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer));
     std::vector<double> send_fwd(size_t(layout.pp), 0.0), send_bwd(size_t(layout.pp), 0.0);
     if (!w.pipeline.empty()) {
@@ -280,10 +291,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.extra_backward_s = extra.backward_s;
       st.send_forward_s = send_fwd[size_t(stage)];
       st.send_backward_s = send_bwd[size_t(stage)];
-      st.grad_reduce_s = grad_reduce[size_t(stage)];
-      st.param_gather_s = distopt ? param_gather[size_t(stage)] : 0;
       st.optimizer_s = optimizer[size_t(stage)];
-      st.buckets = std::max<int64_t>(1, count_ops(w.step, rep, OpArea::GradReduce));
+      st.dp_buckets = dp_buckets_of(t, rep, w.dp_buckets[size_t(stage)]);
       for (const Phase dir : {Phase::Forward, Phase::Backward}) {
         const bool fwd = dir == Phase::Forward;
         const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir(dir));
@@ -298,6 +307,15 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     m.composed = compose_step(si, pipeline_timing);
     m.time_s = m.composed.step_s;
     if (m.composed.host_bound) res.scenario.warnings.push_back(host_bound_step_warning(m, sc.cluster.gpu.name));
+    // Megatron dispatches a 1F1B stage's parameter all-gather lazily (rules/ddp_buckets.hpp,
+    // run/step_composition.hpp): worth saying where it costs the step.
+    if (layout.pp > 1 && !w.pipeline_spec.interleaved() && m.composed.param_gather_exposed_s > 0.02 * m.time_s)
+      res.scenario.warnings.push_back(fmt(
+          "the distributed optimizer gathers each pipeline stage's parameters when the stage's first forward starts "
+          "(Megatron's forward pre-hook: without virtual stages align_param_gather is off), so the pipeline's fill waits "
+          "for them stage after stage: %.3f s of the step (%.1f%%); with virtual stages (the interleaved schedule) every "
+          "stage starts its gather at the schedule's start", m.composed.param_gather_exposed_s,
+          100 * m.composed.param_gather_exposed_s / m.time_s));
     const double tokens = static_cast<double>(sc.training.global_batch_size) * sc.training.seq_length;
     m.tokens_per_s = tokens / m.time_s;
     m.tokens_per_s_per_gpu = m.tokens_per_s / sc.cluster.world_size();
@@ -306,8 +324,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) / double(layout.pp) + model_flops(w.step));
     m.mfu = m.model_flops / (m.time_s * sc.cluster.world_size() * cost.gemm_peak_flops_per_s());
     const StageInputs& s0 = si.stages.front();
+    const int64_t bucket_params = rules::ddp_bucket_params(sc.parallel.data_parallel_size);
     const std::string sync = std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") + " in " +
-                             std::to_string(s0.buckets) + " buckets overlapped with the last backward" +
+                             std::to_string(s0.dp_buckets.size()) + " buckets on the first stage (Megatron's: " +
+                             fmt("%.0fM", double(bucket_params) / 1e6) + " parameters in its first chunk" +
+                             (layout.pp > 1 ? ", one a chunk elsewhere" : "") +
+                             ") overlapped with the last backward" +
                              (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
                              fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
                                  m.composed.param_gather_exposed_s * 1e3, m.composed.optimizer_s * 1e3);

@@ -16,24 +16,102 @@ int64_t StageInputs::layers() const { return total(chunk_layers); }
 
 int64_t StageInputs::host_launches() const { return total(forward_launches) + total(backward_launches); }
 
-namespace {
-
-// Reduce-scatter chain during the last backward (of `window_s`): the part past its end.
-double exposed_grad_reduce_s(double grad_reduce_s, int64_t buckets, double window_s) {
-  const double B = static_cast<double>(buckets);
-  const double each = grad_reduce_s / B;
-  double done = 0;
-  for (int64_t b = 0; b < buckets; ++b) done = std::max(done, (b + 1) / B * window_s) + each;
-  return std::max(0.0, done - window_s);
+double StageInputs::grad_reduce_s() const {
+  double v = 0;
+  for (const DpBucket& b : dp_buckets) v += b.grad_reduce_s;
+  return v;
 }
 
-// All-gather chain feeding the first forward (of `window_s`): the worst lateness.
-double exposed_param_gather_s(double param_gather_s, int64_t buckets, double window_s) {
-  const double B = static_cast<double>(buckets);
-  const double each = param_gather_s / B;
-  double stall = 0;
-  for (int64_t b = 0; b < buckets; ++b) stall = std::max(stall, (b + 1) * each - b / B * window_s);
-  return stall;
+double StageInputs::param_gather_s() const {
+  double v = 0;
+  for (const DpBucket& b : dp_buckets) v += b.param_gather_s;
+  return v;
+}
+
+namespace {
+
+// A stage's passes as timed, in its order, and per chunk where its first forward and its last
+// backward are among them.
+struct StagePasses {
+  std::vector<const PipelineEvent*> forwards, backwards;
+  std::vector<size_t> first_forward, last_backward;  // [chunk]
+};
+
+StagePasses passes_of(const PipelineTiming& timing, int64_t stage, size_t chunks) {
+  StagePasses p;
+  constexpr size_t kNone = size_t(-1);
+  p.first_forward.assign(chunks, kNone);
+  p.last_backward.assign(chunks, kNone);
+  for (const PipelineEvent& e : timing.events) {
+    if (e.stage != stage) continue;
+    const size_t c = size_t(e.slot.chunk);
+    assert(c < chunks);
+    if (e.slot.forward) {
+      if (p.first_forward[c] == kNone) p.first_forward[c] = p.forwards.size();
+      p.forwards.push_back(&e);
+    } else {
+      p.last_backward[c] = p.backwards.size();
+      p.backwards.push_back(&e);
+    }
+  }
+  return p;
+}
+
+// How long the stage's forward waits for its parameters' all-gathers, on the schedule as timed
+// without waiting (step_composition.hpp says when Megatron dispatches each).
+double gather_wait_s(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved) {
+  if (st.dp_buckets.empty() || p.forwards.empty()) return 0;
+  std::vector<const DpBucket*> order;
+  for (const DpBucket& b : st.dp_buckets) order.push_back(&b);
+  std::stable_sort(order.begin(), order.end(), [](const DpBucket* a, const DpBucket* b) {
+    return a->chunk != b->chunk ? a->chunk < b->chunk : a->first_used < b->first_used;
+  });
+  const auto needed = [&p](const DpBucket& b) {
+    const PipelineEvent& f = *p.forwards.at(p.first_forward.at(size_t(b.chunk)));
+    return f.start_s + b.first_used * (f.end_s - f.start_s);
+  };
+  double wait = 0;
+  if (interleaved) {  // dispatched ahead (align_param_gather), each chunk's buckets back to back
+    double done = 0;
+    for (const DpBucket* b : order) {
+      double dispatch = 0;
+      if (b->chunk >= 2) {
+        const int64_t k = int64_t(p.first_forward.at(size_t(b->chunk - 1))) - stage;
+        dispatch = p.forwards.at(size_t(std::max<int64_t>(0, k)))->start_s;
+      }
+      done = std::max(done, dispatch) + b->param_gather_s;
+      wait = std::max(wait, done - needed(*b));
+    }
+    return wait;
+  }
+  // Lazily: the first bucket's forward pre-hook starts its gather and waits for it; each bucket's
+  // hook, once its own gather is done, starts the next one's.
+  for (size_t i = 0; i < order.size(); ++i) {
+    const double start = i == 0 ? needed(*order[0]) : needed(*order[i - 1]) + wait;
+    wait = std::max(wait, start + order[i]->param_gather_s - needed(*order[i]));
+  }
+  return wait;
+}
+
+// When the stage's gradient reduces are all done (at least its last backward's end).
+double grads_synced_s(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved) {
+  const double end = p.backwards.empty() ? 0 : p.backwards.back()->end_s;
+  std::vector<double> ready;
+  for (const DpBucket& b : st.dp_buckets) {
+    const size_t last = p.last_backward.at(size_t(b.chunk));
+    if (interleaved) {  // the chunk's reduce starts pp_rank backward passes after its last (align_grad_reduce)
+      ready.push_back(p.backwards.at(std::min(last + size_t(stage), p.backwards.size() - 1))->end_s);
+    } else {
+      const PipelineEvent& e = *p.backwards.at(last);
+      ready.push_back(e.start_s + b.grad_ready * (e.end_s - e.start_s));
+    }
+  }
+  std::vector<size_t> order(ready.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&ready](size_t a, size_t b) { return ready[a] < ready[b]; });
+  double done = 0;
+  for (size_t i : order) done = std::max(done, ready[i]) + st.dp_buckets[i].grad_reduce_s;
+  return std::max(end, done);
 }
 
 }  // namespace
@@ -89,16 +167,28 @@ StepTime compose_step(const StepInputs& in) {
 
 StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   assert(in.microbatches >= 1 && !in.stages.empty());
-  const PipelineTimingInput ti = pipeline_timing_input(in);
+  const bool interleaved = in.pipeline.interleaved();
+  PipelineTimingInput ti = pipeline_timing_input(in);
   timing = time_pipeline(ti);
+  // Each stage's wait for its parameters, found on the schedule without it, then timed into it.
+  const double unwaited_s = timing.makespan_s, bubble_fraction = timing.bubble_fraction;
+  std::vector<double> waits;
+  for (size_t s = 0; s < in.stages.size(); ++s)
+    waits.push_back(gather_wait_s(in.stages[s], passes_of(timing, int64_t(s), in.stages[s].chunk_layers.size()),
+                                  int64_t(s), interleaved));
+  if (std::any_of(waits.begin(), waits.end(), [](double w) { return w > 0; })) {
+    ti.first_forward_wait_s = waits;
+    timing = time_pipeline(ti);
+  }
   StepTime t;
+  t.param_gather_exposed_s = timing.makespan_s - unwaited_s;
   for (size_t s = 0; s < ti.forward_s.size(); ++s)
     for (size_t c = 0; c < ti.forward_s[s].size(); ++c) {
       t.microbatch_forward_s += ti.forward_s[s][c];
       t.microbatch_backward_s += ti.backward_s[s][c];
     }
   t.pipeline_s = timing.makespan_s;
-  t.bubble_fraction = in.stages.size() > 1 ? timing.bubble_fraction : 0;
+  t.bubble_fraction = in.stages.size() > 1 ? bubble_fraction : 0;  // the schedule's own, without the waits
   if (!ti.forward_launch_s.empty()) {
     // What the CPU adds: against the GPUs alone, and against a CPU that only ever costs the one
     // launch a pass's first kernel waits for (what remains is its launch rate).
@@ -118,23 +208,19 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
       t.host_forward_launches = total(st.forward_launches), t.host_backward_launches = total(st.backward_launches);
     }
   }
-  // The schedule starts at 0 (stage 0's first forward waits for nothing). The optimizer step
+  // The schedule starts at 0 (stage 0's first forward, or its wait for its parameters). The optimizer step
   // starts with the gradient norm, an all-reduce over the model-parallel group (every stage): no
   // stage updates before every stage has synced its gradients. A stage's passes the CPU paced are
   // as long as it made them: the windows its DP buckets hide under.
   double synced = 0;
   for (size_t s = 0; s < in.stages.size(); ++s) {
     const StageInputs& st = in.stages[s];
-    const StageTiming& tm = timing.stages[s];
-    assert(st.buckets >= 1);
-    const double exposed = exposed_grad_reduce_s(st.grad_reduce_s, st.buckets, tm.last_backward_s);
-    synced = std::max(synced, tm.end_s + exposed);
+    const StagePasses passes = passes_of(timing, int64_t(s), st.chunk_layers.size());
+    synced = std::max(synced, grads_synced_s(st, passes, int64_t(s), interleaved));
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
-    t.param_gather_exposed_s =
-        std::max(t.param_gather_exposed_s, exposed_param_gather_s(st.param_gather_s, st.buckets, tm.first_forward_s));
   }
   t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
-  t.step_s = synced + t.optimizer_s + t.param_gather_exposed_s;
+  t.step_s = std::max(synced, timing.makespan_s) + t.optimizer_s;
   return t;
 }
 

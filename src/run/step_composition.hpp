@@ -8,17 +8,24 @@
 //   the pipeline: every stage runs its forwards and backwards in Megatron's 1F1B or interleaved
 //   order, each waiting for its input from the neighbouring stage (run/pipeline_timing.hpp);
 //   PP = 1 is one stage: M x (fwd + bwd).
-//   step = max over stages (stage's last backward end + its exposed gradient reduce-scatter)
+//   step = max over stages (the end of the stage's gradient reduces, at least its last backward's)
 //          + the largest optimizer step (it starts with a gradient-norm all-reduce over every
-//          stage) + the largest exposed parameter all-gather
+//          stage); the schedule includes each stage's wait for its parameter all-gathers
 //
-// A stage's gradient buckets become ready evenly through its last backward (bucket b at (b+1)/B
-// of it) and reduce one after another on the DP stream; what runs past the end of that backward
-// is exposed. Parameter buckets are gathered one after another at the start of the next step;
-// bucket b is needed b/B of the way into the stage's first forward; waiting for it is exposed.
-// With virtual stages every chunk's buckets are taken as ready in the stage's last backward
-// (Megatron starts a chunk's reduce when its own last backward ends): an upper end for the
-// exposed part.
+// DP buckets (Megatron's, rules/ddp_buckets.hpp; with overlap_grad_reduce and, with the
+// distributed optimizer, overlap_param_gather). A bucket's gradients are ready at its grad_ready
+// fraction of its chunk's last backward; the stage's buckets reduce one after another on its DP
+// stream in the order they become ready; what runs past the stage's last backward is exposed.
+// The interleaved schedule launches a chunk's reduce (align_grad_reduce, Megatron's default) when the stage's backward
+// pp_rank passes after that chunk's last one ends (schedules.py, backward_step_helper_postprocess),
+// or at the stage's end. Parameter buckets are gathered one after another in the order the
+// forward uses them: with the interleaved schedule (align_param_gather) the first two chunks' from
+// the schedule's start and chunk c's when the stage starts the forward pp_rank passes before chunk
+// c - 1's first (forward_step_helper_preprocess); otherwise lazily, from the stage's first forward
+// (the first bucket's forward pre-hook waits for it and starts the next). A bucket is needed at
+// its first_used fraction of its chunk's first forward; the latest a gather finishes past that is
+// how long the stage's first forward waits, and the schedule is timed again with that wait: the
+// step's exposed gather is how much later it ends.
 //
 // The CPU launches every kernel and NCCL call in program order (rules/host_launch.hpp), pass by
 // pass: a pass (a chunk's forward or backward of one micro batch) cannot end before the CPU has
@@ -40,19 +47,30 @@
 
 namespace hcpsim {
 
+// One DP bucket of a stage: its model chunk, when its gradients are ready (a fraction of the
+// chunk's last backward) and when its first parameter is used (of the chunk's first forward), its
+// reduce (reduce-scatter, or all-reduce without the distributed optimizer) and its gather (0
+// without the distributed optimizer) as simulated.
+struct DpBucket {
+  int64_t chunk = 0;
+  double grad_ready = 1, first_used = 0;
+  double grad_reduce_s = 0, param_gather_s = 0;
+  friend bool operator==(const DpBucket&, const DpBucket&) = default;
+};
+
 // One pipeline stage's share of the step (PP = 1: the only stage, which holds everything).
 struct StageInputs {
   std::vector<int64_t> chunk_layers;                 // transformer layers of each model chunk
   double extra_forward_s = 0, extra_backward_s = 0;  // embedding (first stage) / head + loss (last), per micro batch
   double send_forward_s = 0, send_backward_s = 0;    // its activation to the next stage, its gradient to the previous
-  double grad_reduce_s = 0;   // all its buckets' reduce-scatter (or all-reduce), back to back
-  double param_gather_s = 0;  // all its buckets' all-gather (0 without the distributed optimizer)
+  std::vector<DpBucket> dp_buckets;  // empty: no DP
   double optimizer_s = 0;
   // kernels and NCCL calls the CPU launches for one micro batch's forward / backward through each
   // chunk ([chunk]; empty: the CPU is not modelled)
   std::vector<int64_t> forward_launches, backward_launches;
-  int64_t buckets = 1;
   int64_t layers() const;
+  double grad_reduce_s() const;   // all its buckets' reduce, back to back
+  double param_gather_s() const;  // all its buckets' gather, back to back
   int64_t host_launches() const;  // a micro batch's launches on this stage, every chunk's both ways
   friend bool operator==(const StageInputs&, const StageInputs&) = default;
 };
@@ -70,8 +88,8 @@ struct StepInputs {
 struct StepTime {
   double step_s = 0;
   double microbatch_forward_s = 0, microbatch_backward_s = 0;  // one micro batch through every stage, compute only
-  double pipeline_s = 0;          // the schedule: first forward to last backward
-  double bubble_fraction = 0;     // idle share of the busiest stage over the schedule (0 with PP = 1)
+  double pipeline_s = 0;          // the schedule: first forward (with its wait for parameters) to last backward
+  double bubble_fraction = 0;     // idle share of the busiest stage over the schedule without the parameters' wait (0 with PP = 1)
   double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0, optimizer_s = 0;
   double host_launch_s = 0;  // the CPU's time to launch the busiest stage's micro batches
   int64_t host_launches = 0;  // a micro batch's launches on that stage

@@ -167,7 +167,7 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
   assert(w.pipeline_split.problem.empty());  // validation checked the split
   const bool pipelined = layout.pp > 1 && s.workload == WorkloadKind::Step;
   w.layer.resize(world);
-  if (s.workload == WorkloadKind::Step) w.step.resize(world);
+  if (s.workload == WorkloadKind::Step) w.step.resize(world), w.dp_buckets.resize(size_t(layout.pp));
   if (pipelined) w.pipeline.resize(world);
   GroupTable table(w, layout);
   // Every rank runs the same op sequence: size each program once.
@@ -193,16 +193,22 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     ProgramBuilder sb(w.step[r]);
     const int64_t stage = layout.coord_of(r).pp;
     const int64_t tokens = lc.attn.local.batch * lc.attn.local.len;
-    const ParamCounts stage_params = count_params_per_stage(s.model, par.tensor_model_parallel_size, w.pipeline_split, stage);
-    step_program(sb, {.scenario = &s,
-                      .tokens = tokens,
-                      .tp_group = g.tp,
-                      .dp_cp_group = g.dp_cp,
-                      .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
-                      .embedding = stage == 0,
-                      .head = stage == layout.pp - 1,
-                      .params = double(stage_params.total()),
-                      .gemm_params = double(stage_params.num_layers * stage_params.layer.gemm())});
+    std::vector<DpBucketOps> buckets =
+        step_program(sb, {.scenario = &s,
+                          .tokens = tokens,
+                          .tp_group = g.tp,
+                          .dp_cp_group = g.dp_cp,
+                          .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
+                          .dp_size = par.data_parallel_size,
+                          .stage = stage,
+                          .embedding = stage == 0,
+                          .head = stage == layout.pp - 1,
+                          .params = count_params_per_stage(s.model, par.tensor_model_parallel_size, w.pipeline_split, stage),
+                          .chunk_layers = w.pipeline_split.layers[size_t(stage)]});
+    // Every rank of a stage builds the same step program, so the same buckets at the same ops.
+    std::vector<DpBucketOps>& stage_buckets = w.dp_buckets[size_t(stage)];
+    assert(stage_buckets.empty() || stage_buckets.size() == buckets.size());
+    if (stage_buckets.empty()) stage_buckets = std::move(buckets);
     step_ops = std::max(step_ops, w.step[r].ops.size());
     if (!pipelined) continue;
     w.pipeline[r].rank = int32_t(r);

@@ -97,56 +97,116 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   b.elementwise(Stream::Compute, "grad_scatter_add", 3 * x.hidden);
 }
 
-void grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
+// Megatron's buckets of every chunk of the stage, each distinct one reduced (and, with the
+// distributed optimizer, gathered) once on the DP stream, around the optimizer.
+std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepContext& c) {
   const Scenario& s = *c.scenario;
-  const double params = c.params;
   const double n = double(c.dp_cp_size);
-  const double bucket_params = std::max(40e6, 1e6 * n);
-  const int64_t buckets =
-      std::clamp<int64_t>(int64_t(std::ceil(params / bucket_params)), 1, kMaxGradBuckets);
-  const double bucket_params_each = params / double(buckets);
-  const double grad_bucket_bytes = bucket_params_each * (s.parallel.grad_reduce_in_fp32 ? 4 : 2);  // the grad buffer's type
-  // bf16 parameters; with fp8 primary weights (training.fp8_param_gather) the layers' GEMM weights
-  // are gathered in fp8: 1 B each, the rest 2 B (the buckets' average). MXFP8 primary weights are
-  // gathered in bf16 into the gradient buffer and quantized there (Megatron's
-  // reuse_grad_buf_for_mxfp8_param_ag, on in Megatron-Bridge's MXFP8 recipe): 2 B, then a cast.
-  const bool mxfp8 = s.training.mxfp8();
-  const double fp8_share =
-      s.training.fp8_param_gather && !mxfp8 && params > 0 ? std::min(1.0, c.gemm_params / params) : 0.0;
-  const double param_bucket_bytes = bucket_params_each * (2 - fp8_share);
   const bool dist = s.parallel.use_distributed_optimizer;
+  // bf16 parameters; with fp8 primary weights (training.fp8_param_gather) the layers' GEMM weights
+  // are gathered in fp8: 1 B each, the rest 2 B. MXFP8 primary weights are gathered in bf16 into
+  // the gradient buffer and quantized there (Megatron's reuse_grad_buf_for_mxfp8_param_ag, on in
+  // Megatron-Bridge's MXFP8 recipe): 2 B, then a cast.
+  const bool mxfp8 = s.training.mxfp8();
+  const bool fp8_gather = s.training.fp8_param_gather && !mxfp8;
+  std::vector<DpBucketOps> plan;
+  const int64_t chunks = int64_t(c.chunk_layers.size());
+  for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
+    const auto params = chunk_params(c.params, s.model.gated_linear_unit, c.chunk_layers[size_t(k)],
+                                     c.embedding && k == 0, c.head && k == chunks - 1);
+    const int64_t size = rules::ddp_chunk_bucketed(c.stage, k) ? rules::ddp_bucket_params(c.dp_size) : 0;
+    for (const rules::DdpBucket& bucket : rules::ddp_buckets(params, size))
+      if (bucket.params > 0) plan.push_back({k, bucket, -1, -1});
+  }
+  // Equal buckets on one group take equal times: each distinct one is simulated once.
+  const auto first_alike = [&plan](size_t i) {
+    for (size_t j = 0; j < i; ++j)
+      if (plan[j].bucket.params == plan[i].bucket.params && plan[j].bucket.gemm_params == plan[i].bucket.gemm_params)
+        return j;
+    return i;
+  };
   b.set_phase(Phase::Optimizer);
   b.set_area(OpArea::GradReduce);
-  for (int64_t i = 0; c.dp_cp_size > 1 && i < buckets; ++i) {
-    const std::string id = std::to_string(i);
-    if (dist)  // ReduceScatter message = this rank's output shard
-      b.collective(Stream::NcclDp, Stream::Compute, "grad_rs.bucket" + id,
-                   CommPattern::ReduceScatter, c.dp_cp_group, grad_bucket_bytes / n);
-    else
-      b.collective(Stream::NcclDp, Stream::Compute, "grad_ar.bucket" + id,
-                   CommPattern::AllReduce, c.dp_cp_group, grad_bucket_bytes);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (const size_t j = first_alike(i); j != i) {
+      plan[i].reduce_op = plan[j].reduce_op;
+      continue;
+    }
+    const double bytes = double(plan[i].bucket.params) * (s.parallel.grad_reduce_in_fp32 ? 4 : 2);  // the grad buffer's type
+    const std::string id = "bucket" + std::to_string(i);
+    plan[i].reduce_op = dist ? b.collective(Stream::NcclDp, Stream::Compute, "grad_rs." + id, CommPattern::ReduceScatter,
+                                            c.dp_cp_group, bytes / n)  // ReduceScatter message = this rank's output shard
+                             : b.collective(Stream::NcclDp, Stream::Compute, "grad_ar." + id, CommPattern::AllReduce,
+                                            c.dp_cp_group, bytes);
   }
   b.wait_stream(Stream::Compute, Stream::NcclDp);
-  const double local = dist ? params / n : params;
+  const double held = double(c.params.total());
+  const double local = dist ? held / n : held;
   b.set_area(OpArea::Optimizer);
   if (!s.parallel.grad_reduce_in_fp32)  // the optimizer's fp32 copy of its bf16 gradients: read 2, write 4 B
     b.elementwise(Stream::Compute, "grad_to_fp32", local * (2 + 4));
   b.elementwise(Stream::Compute, "adam", ElementwiseKind::Optimizer, local * kAdamBytesPerParam);
   b.set_area(OpArea::ParamGather);
-  for (int64_t i = 0; dist && c.dp_cp_size > 1 && i < buckets; ++i)
-    b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
-                 CommPattern::AllGather, c.dp_cp_group, param_bucket_bytes / n);
+  for (size_t i = 0; dist && i < plan.size(); ++i) {
+    if (const size_t j = first_alike(i); j != i) {
+      plan[i].gather_op = plan[j].gather_op;
+      continue;
+    }
+    const rules::DdpBucket& bucket = plan[i].bucket;
+    const double bytes = 2.0 * double(bucket.params) - (fp8_gather ? double(bucket.gemm_params) : 0.0);
+    plan[i].gather_op = b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
+                                     CommPattern::AllGather, c.dp_cp_group, bytes / n);
+  }
   b.wait_stream(Stream::Compute, Stream::NcclDp);
+  for (size_t i = 0; i < plan.size(); ++i)  // each op stands for its equal buckets
+    for (const int32_t op : {plan[i].reduce_op, plan[i].gather_op})
+      if (op >= 0 && first_alike(i) != i) ++b.program().ops.at(size_t(op)).repeats;
   if (mxfp8 && s.training.fp8_param_gather)  // the gathered weights' MXFP8 cast
     b.elementwise(Stream::Compute, "mxfp8_weight_cast", ElementwiseKind::Fused,
-                  c.gemm_params * rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, true));
+                  double(c.params.num_layers * c.params.layer.gemm()) *
+                      rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, true));
+  return plan;
 }
 
 }  // namespace
 
-void step_program(ProgramBuilder& b, const StepContext& c) {
+std::vector<rules::DdpParam> chunk_params(const ParamCounts& stage, bool gated_mlp, int64_t layers, bool embedding,
+                                          bool head) {
+  std::vector<rules::DdpParam> out;
+  if (embedding) out.push_back({stage.embedding, false, 1.0, 0.0});
+  const LayerParamCounts& l = stage.layer;
+  const int64_t fc1 = gated_mlp ? l.mlp / 3 * 2 : l.mlp / 2, fc2 = l.mlp - fc1, norm = l.norms / 2;
+  // Within a layer, time taken as its GEMMs' share (their work): the forward uses QKV at the
+  // layer's start, proj after QKV, fc1 after proj, fc2 after fc1; the backward readies fc2's
+  // gradient first, then fc1's (and its norm's), proj's, QKV's (and its norm's) at the layer's end.
+  const double gemm = double(std::max<int64_t>(1, l.gemm()));
+  const double used_qkv = 0, used_proj = double(l.qkv) / gemm, used_fc1 = double(l.qkv + l.proj) / gemm,
+               used_fc2 = double(l.qkv + l.proj + fc1) / gemm;
+  const double ready_fc2 = double(fc2) / gemm, ready_fc1 = double(fc2 + fc1) / gemm,
+               ready_proj = double(fc2 + fc1 + l.proj) / gemm, ready_qkv = 1;
+  const double n = double(layers);
+  for (int64_t i = 0; i < layers; ++i) {
+    const double at = double(i) / n, back = double(layers - 1 - i) / n;  // the layer's forward / backward start
+    const auto param = [&](int64_t numel, bool gemm_weight, double ready, double used) {
+      out.push_back({numel, gemm_weight, back + ready / n, at + used / n});
+    };
+    param(l.proj, true, ready_proj, used_proj);
+    param(norm, false, ready_qkv, used_qkv);
+    param(l.qkv, true, ready_qkv, used_qkv);
+    param(l.norms - norm, false, ready_fc1, used_fc1);
+    param(fc1, true, ready_fc1, used_fc1);
+    param(fc2, true, ready_fc2, used_fc2);
+  }
+  if (head) {
+    out.push_back({stage.final_norm, false, 0.0, 1.0});
+    out.push_back({stage.output_layer, false, 0.0, 1.0});
+  }
+  return out;
+}
+
+std::vector<DpBucketOps> step_program(ProgramBuilder& b, const StepContext& c) {
   embedding_and_head(b, c);
-  grad_sync_and_optimizer(b, c);
+  return grad_sync_and_optimizer(b, c);
 }
 
 }  // namespace hcpsim

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "rules/collective.hpp"
+#include "rules/ddp_buckets.hpp"
 #include "rules/op_label.hpp"
 #include "rules/pipeline.hpp"
 
@@ -109,6 +110,7 @@ struct Op {
   int32_t recv_peer = -1;  // global rank (SendRecv), -1 = none
   double message_bytes = 0;
   double recv_bytes = 0;   // SendRecv only
+  int32_t repeats = 1;     // equal DP buckets this op stands for (simulated once; workload/step_ops.hpp)
   int64_t tag = 0;
   // Part of TE's userbuffers overlap (parallel.tp_comm_overlap; rules/tp_comm_overlap.hpp). A comm
   // op: a ring-exchange send by the copy engines, a reduce-scatter or all-gather by comm kernels on
@@ -134,6 +136,15 @@ struct ProcessGroup {
   std::vector<int32_t> ranks;  // global ranks, in group-rank order
 };
 
+// One DP bucket of a stage as its step program runs it: its chunk, when it is ready and needed
+// (rules::DdpBucket) and the ops of its stage's step programs that time its reduce and its gather
+// (-1: none; equal buckets share them).
+struct DpBucketOps {
+  int64_t chunk = 0;
+  rules::DdpBucket bucket;
+  int32_t reduce_op = -1, gather_op = -1;
+};
+
 struct Workload {
   std::vector<ProcessGroup> groups;
   // One transformer layer (forward, or forward then backward) on every rank.
@@ -148,6 +159,9 @@ struct Workload {
   int64_t microbatches = 0;      // per step per DP rank
   PipelineSpec pipeline_spec;    // stages, virtual stages, schedule options (p = 1: none)
   PipelineSplit pipeline_split;  // layers of every (stage, chunk)
+  // Per pipeline stage, its DP buckets and the ops of its ranks' step programs that time them
+  // (workload/step_ops.hpp; empty without DP or a Step workload).
+  std::vector<std::vector<DpBucketOps>> dp_buckets;
 };
 
 }  // namespace hcpsim

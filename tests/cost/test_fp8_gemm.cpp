@@ -273,7 +273,7 @@ TEST_CASE("fp8 primary weights (training.fp8_param_gather): 2 bytes a GEMM weigh
     double bytes = 0;
     for (const Op& op : w.step.at(0).ops)
       if (op.kind == OpKind::Comm && op.pattern == CommPattern::AllGather && op.label.find("param_ag") != std::string::npos)
-        bytes += op.message_bytes;
+        bytes += op.repeats * op.message_bytes;  // each op its equal buckets
     return bytes;
   };
   const double all = a.params_per_gpu;
@@ -425,7 +425,7 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   const Workload wd = build_workload(od.scenario);
   double ag = 0, cast = 0;
   for (const Op& op : wd.step.at(0).ops) {
-    if (op.kind == OpKind::Comm && op.label.find("param_ag") != std::string::npos) ag += op.message_bytes;
+    if (op.kind == OpKind::Comm && op.label.find("param_ag") != std::string::npos) ag += op.repeats * op.message_bytes;
     if (op.label.find("mxfp8_weight_cast") != std::string::npos) cast += op.bytes;
   }
   const double all = model_state_bytes(od.scenario, 0).params_per_gpu, gemm8 = 2.0 * gemm_params;

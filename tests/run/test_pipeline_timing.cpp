@@ -100,7 +100,7 @@ TEST_CASE("a pipelined step adds each stage's exposed DP sync and optimizer afte
   for (const double sync : {1.0, 10.0}) {
     StageInputs st;
     st.chunk_layers = {2};
-    st.grad_reduce_s = sync;
+    st.dp_buckets = {DpBucket{.chunk = 0, .grad_ready = 1, .first_used = 0, .grad_reduce_s = sync, .param_gather_s = 0}};
     st.optimizer_s = 0.5;
     in.stages.push_back(st);
   }

@@ -26,9 +26,11 @@ TEST_CASE("step = micro batches x (fwd + bwd) when DP sync hides", "[simulator][
   StageInputs& st = in.stages[0];
   st.extra_forward_s = 0.5;
   st.extra_backward_s = 0.5;
-  st.buckets = 4;
-  st.grad_reduce_s = 1;   // 0.25 per bucket; bwd per micro batch = 4*2+0.5 = 8.5
-  st.param_gather_s = 1;  // 0.25 per bucket; fwd per micro batch = 4*1+0.5 = 4.5
+  // 4 buckets of 0.25 s each way, ready at a quarter of the backward each (bwd per micro batch =
+  // 4*2+0.5 = 8.5), first used at each quarter of the forward (4*1+0.5 = 4.5).
+  for (int b = 0; b < 4; ++b) st.dp_buckets.push_back({0, (b + 1) / 4.0, (3 - b) / 4.0, 0.25, 0.25});
+  CHECK(st.grad_reduce_s() == 1);
+  CHECK(st.param_gather_s() == 1);
   st.optimizer_s = 0.1;
   const StepTime t = compose_step(in);
   CHECK(t.microbatch_forward_s == 4.5);
@@ -36,17 +38,20 @@ TEST_CASE("step = micro batches x (fwd + bwd) when DP sync hides", "[simulator][
   // Buckets ready at 2.125, 4.25, 6.375, 8.5: each reduces in 0.25 before the next is ready,
   // the last finishes at 8.5 + 0.25 -> 0.25 exposed.
   CHECK(t.grad_reduce_exposed_s == Approx(0.25));
-  // Gathers finish at 0.25, 0.5, 0.75, 1.0; needed at 0, 1.125, 2.25, 3.375 -> only bucket 0 waits, 0.25.
+  // Gathered lazily (PP = 1), in the order the forward uses them (needed at 0, 1.125, 2.25,
+  // 3.375): the first from the forward's start, done at 0.25 (the forward waits 0.25); each next
+  // one when the one before is needed and done (0.25-0.5, 1.375-1.625, 2.5-2.75): no more waiting.
   CHECK(t.param_gather_exposed_s == Approx(0.25));
+  CHECK(t.pipeline_s == Approx(3 * (4.5 + 8.5) + 0.25));
   CHECK(t.step_s == Approx(3 * (4.5 + 8.5) + 0.25 + 0.1 + 0.25));
-  CHECK(t.pipeline_s == Approx(3 * (4.5 + 8.5)));
   CHECK(t.bubble_fraction == 0);
 }
 
 TEST_CASE("a DP sync longer than the backward is exposed by the difference", "[simulator][step]") {
   StepInputs in = one_stage(1, 1, 1, 2);
-  in.stages[0].buckets = 2;
-  in.stages[0].grad_reduce_s = 10;  // 5 per bucket: bucket 0 ready at 1 -> done 6; bucket 1 ready at 2 -> done 11
+  // 5 s a bucket, ready at half and all of the 2 s backward: bucket 0 ready at 1 -> done 6; bucket 1
+  // ready at 2 -> done 11.
+  in.stages[0].dp_buckets = {{0, 0.5, 0, 5, 0}, {0, 1, 0, 5, 0}};
   const StepTime t = compose_step(in);
   CHECK(t.grad_reduce_exposed_s == Approx(11 - 2));
   CHECK(t.param_gather_exposed_s == 0);
@@ -85,8 +90,7 @@ TEST_CASE("the CPU launches each pass, running ahead of the GPU where it can", "
   // The last backward's window is as long as the CPU made it: it starts at 36.15 (the CPU began
   // it at 36, its first kernel one launch later) and ends at 45, 8.85 s. 2 buckets of 5 s: bucket 0
   // ready at 4.425 -> done 9.425, bucket 1 ready at 8.85 -> done 14.425: 5.575 s past its end.
-  in.stages[0].buckets = 2;
-  in.stages[0].grad_reduce_s = 10;
+  in.stages[0].dp_buckets = {{0, 0.5, 0, 5, 0}, {0, 1, 0, 5, 0}};
   const StepTime synced = compose_step(in);
   CHECK(synced.grad_reduce_exposed_s == Approx(5.575));
   CHECK(synced.step_s == Approx(45 + 5.575 + 0.5));
@@ -127,4 +131,48 @@ TEST_CASE("with 1F1B stages the CPU waits for the GPU after every transfer", "[s
   CHECK(t.host_launches == 16);
   CHECK(t.host_launch_s == Approx(2 * (1 + 7)));
   CHECK(t.step_s == Approx(23));
+}
+
+TEST_CASE("1F1B gathers each stage's parameters lazily: the fill waits for them stage after stage", "[simulator][step]") {
+  // 2 stages of 2 layers (fwd 1 + bwd 2 a layer: 2 s and 4 s a pass), 2 micro batches, 1F1B, no
+  // transfer time: without gathers 18 s (stage 0 F1 0-2, F2 2-4; stage 1 F1 2-4, B1 4-8, F2 8-10,
+  // B2 10-14; stage 0 B1 8-12, B2 14-18). Each stage one bucket of 1 s, needed at its first
+  // forward, where Megatron's pre-hook starts it: stage 0 waits 0-1, F1 1-3 (its pass 0-3), F2 3-5;
+  // stage 1 receives at 3, waits 3-4, F1 4-6, B1 6-10, F2 10-12, B2 12-16; stage 0 B1 10-14, B2
+  // 16-20: 20 s, both gathers (2 s) exposed, more than either stage's own.
+  StepInputs in = one_stage(4, 2, 1, 2);
+  in.pipeline.stages = 2;
+  in.stages = {StageInputs{}, StageInputs{}};
+  for (StageInputs& st : in.stages) st.chunk_layers = {2}, st.dp_buckets = {{0, 1, 0, 0, 1}};
+  const StepTime t = compose_step(in);
+  CHECK(t.param_gather_exposed_s == Approx(2));
+  CHECK(t.pipeline_s == Approx(20));
+  CHECK(t.step_s == Approx(20));
+  CHECK(t.bubble_fraction == Approx(1 - 12.0 / 18));  // the schedule's own, without the waits
+}
+
+TEST_CASE("the interleaved schedule reduces a chunk's buckets together, after its last backward", "[simulator][step]") {
+  // Megatron's align_grad_reduce: the first stage's first chunk starts its reduce when its last
+  // backward (the stage's and the schedule's last pass) has ended, all buckets then: two buckets of
+  // 1 s each are 2 s past the schedule. Without virtual stages the first stage reduces each bucket
+  // as it becomes ready in that backward: the first (ready half-way through the 2 s pass, done at
+  // its end) hides, 1 s is exposed.
+  StepInputs in = one_stage(4, 2, 1, 2);
+  in.pipeline.stages = 2;
+  in.pipeline.virtual_stages = 2;
+  in.stages = {StageInputs{}, StageInputs{}};
+  for (StageInputs& st : in.stages) st.chunk_layers = {1, 1};
+  in.stages[0].dp_buckets = {{0, 0.5, 0, 1, 0}, {0, 1, 0, 1, 0}};
+  PipelineTiming timing;
+  const StepTime interleaved = compose_step(in, timing);
+  const PipelineEvent& last = timing.events.at(timing.events.size() / 2 - 1);  // stage 0's last pass
+  REQUIRE(last.stage == 0);
+  REQUIRE(last.slot.chunk == 0);
+  REQUIRE_FALSE(last.slot.forward);
+  REQUIRE(last.end_s == Approx(interleaved.pipeline_s));
+  CHECK(interleaved.grad_reduce_exposed_s == Approx(2));
+
+  StepInputs plain = one_stage(2, 2, 1, 2);
+  plain.stages[0].dp_buckets = in.stages[0].dp_buckets;
+  CHECK(compose_step(plain).grad_reduce_exposed_s == Approx(1));
 }

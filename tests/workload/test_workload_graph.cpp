@@ -188,17 +188,40 @@ TEST_CASE("step ops: embedding, LM head, DP x CP gradient sync, optimizer", "[mo
       REQUIRE(w.step.size() == 16);
       const double params = double(count_params_per_tp_rank(s.model, 2).total());
       const double n = 8;  // |DP x CP| = 4 * 2
-      double rs = 0, ag = 0, ar = 0, cast = 0;
+      double cast = 0;
       for (const Op& op : w.step[0].ops) {
         if (contains(op.label, "grad_to_fp32")) cast += op.bytes;
         if (op.kind != OpKind::Comm || op.stream != Stream::NcclDp) continue;
         REQUIRE(op.phase == Phase::Optimizer);
         REQUIRE(w.groups[op.group].name == "dp_cp");
         REQUIRE(w.groups[op.group].ranks.size() == 8);
-        if (op.pattern == CommPattern::ReduceScatter) rs += op.message_bytes;
-        if (op.pattern == CommPattern::AllGather) ag += op.message_bytes;
-        if (op.pattern == CommPattern::AllReduce) ar += op.message_bytes;
       }
+      // Every bucket of the stage at the op that times it (equal buckets share one): their
+      // messages summed over the buckets.
+      REQUIRE(w.dp_buckets.size() == 1);
+      const std::vector<DpBucketOps>& buckets = w.dp_buckets[0];
+      REQUIRE(buckets.size() > 2);
+      double rs = 0, ag = 0, ar = 0;
+      std::set<int32_t> reduce_ops;
+      for (size_t i = 0; i < buckets.size(); ++i) {
+        const DpBucketOps& b = buckets[i];
+        // Megatron closes a bucket at 40M parameters (DP 4: max(40M, 4M)); the last takes the rest.
+        if (i + 1 < buckets.size()) REQUIRE(b.bucket.params >= 40'000'000);
+        const Op& reduce = w.step[0].ops.at(size_t(b.reduce_op));
+        REQUIRE(reduce.area == OpArea::GradReduce);
+        reduce_ops.insert(b.reduce_op);
+        (reduce.pattern == CommPattern::ReduceScatter ? rs : ar) += reduce.message_bytes;
+        REQUIRE((b.gather_op >= 0) == dist);
+        if (dist) ag += w.step[0].ops.at(size_t(b.gather_op)).message_bytes;
+      }
+      REQUIRE(reduce_ops.size() < buckets.size());  // the layers' repeating buckets simulated once
+      // The ops' repeats count the buckets each stands for: summed over the program, the same bytes.
+      double rs_ops = 0, ar_ops = 0;
+      for (const Op& op : w.step[0].ops)
+        if (op.area == OpArea::GradReduce)
+          (op.pattern == CommPattern::ReduceScatter ? rs_ops : ar_ops) += op.repeats * op.message_bytes;
+      REQUIRE(rs_ops == Approx(rs));
+      REQUIRE(ar_ops == Approx(ar));
       // Gradients in the grad buffer's type (fp32: 4 B, bf16: 2 B a parameter): the RS shards sum
       // to that x params / |dp_cp|, the AR is the whole buffer; parameters are gathered in bf16.
       const double grad_bytes = fp32_grads ? 4 : 2;

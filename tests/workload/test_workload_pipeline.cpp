@@ -6,6 +6,7 @@
 
 #include "scenario/model_params.hpp"
 #include "workload/builder.hpp"
+#include "workload/step_ops.hpp"
 #include "workload_helpers.hpp"
 
 using namespace hcpsim;
@@ -35,7 +36,7 @@ bool has(const RankProgram& p, OpArea area) {
 double grad_bytes(const RankProgram& p) {
   double b = 0;
   for (const Op& op : p.ops)
-    if (op.area == OpArea::GradReduce) b += op.message_bytes;
+    if (op.area == OpArea::GradReduce) b += op.repeats * op.message_bytes;  // each op its equal buckets
   return b;
 }
 
@@ -100,4 +101,40 @@ TEST_CASE("embedding on the first stage, head on the last, each stage syncs its 
     // default, parallel.grad_reduce_in_fp32): params x 4 B / DP
     CHECK(grad_bytes(w2.step[size_t(rank)]) == Approx(params * 4 / 2));
   }
+}
+
+TEST_CASE("a stage's chunks hold its parameters in Megatron's order, bucketed on the first stage's first chunk only",
+          "[model][workload]") {
+  // Llama-3.1-8B on PP 2 x VP 2 (8 layers a chunk): every tensor of a stage in exactly one chunk's
+  // list, so the chunks' parameters sum to count_params_per_stage's total.
+  Scenario s = make_scenario(Shape{.kind = WorkloadKind::Step});
+  s.parallel.pipeline_model_parallel_size = 2;
+  s.parallel.virtual_pipeline_model_parallel_size = 2;
+  const PipelineSplit split = pipeline_split(s.parallel.pipeline(), 32);
+  for (int64_t stage = 0; stage < 2; ++stage) {
+    const ParamCounts c = count_params_per_stage(s.model, 1, split, stage);
+    const auto& chunks = split.layers[size_t(stage)];
+    int64_t sum = 0;
+    for (size_t k = 0; k < chunks.size(); ++k) {
+      const auto params = chunk_params(c, true, chunks[k], stage == 0 && k == 0, stage == 1 && k + 1 == chunks.size());
+      REQUIRE(params.size() == size_t(6 * chunks[k] + (stage == 0 && k == 0) + 2 * (stage == 1 && k + 1 == chunks.size())));
+      for (const rules::DdpParam& p : params) {
+        sum += p.numel;
+        REQUIRE(p.grad_ready >= 0);
+        REQUIRE(p.grad_ready <= 1);
+        REQUIRE(p.first_used >= 0);
+        REQUIRE(p.first_used <= 1);
+      }
+    }
+    CHECK(sum == c.total());
+  }
+  // The first layer's QKV is used at the chunk's start and readied at its end; the last layer's
+  // fc2 is readied first in the backward.
+  const ParamCounts c0 = count_params_per_stage(s.model, 1, split, 0);
+  const auto first = chunk_params(c0, true, 8, false, false);
+  CHECK(first[2].numel == c0.layer.qkv);
+  CHECK(first[2].first_used == 0);
+  CHECK(first[2].grad_ready == 1);
+  CHECK(first.back().numel == c0.layer.mlp / 3);  // fc2: a third of the gated MLP
+  CHECK(first.back().grad_ready == Approx(double(c0.layer.mlp / 3) / double(c0.layer.gemm()) / 8));
 }
