@@ -5,6 +5,11 @@
 
 namespace hcpsim {
 
+bool proj_saves_fp8_copy(const Scenario& s) {
+  return s.training.precision == Precision::FP8 &&
+         (s.training.fp8_recipe == Fp8Recipe::Delayed || s.software.transformer_engine_version < Version{2, 6, 0});
+}
+
 LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   const ModelSpec& m = s.model;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
@@ -28,7 +33,7 @@ LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   a.layer_input_bytes = T * e * h / t_sp;
   a.attn_pre_bytes = T * (e * h / t_sp + q * h / t_sp + e * (hq_r + 2.0 * hk_r) * d);
   a.attn_out_bytes = T * e * hq_r * d;
-  a.proj_input_fp8_bytes = fp8 ? T * fp8_e * hq_r * d : 0.0;
+  a.proj_input_fp8_bytes = proj_saves_fp8_copy(s) ? T * fp8_e * hq_r * d : 0.0;
   a.lse_bytes = T * hq_r * 4.0;
   a.mlp_bytes = T * (e * h / t_sp + q * h / t_sp + e * act_in_r + q * ffn_r);
   return a;

@@ -29,9 +29,13 @@
 // quantized input, kept row-wise where sequence parallelism re-gathers it in backward, else only
 // its column-wise copy for wgrad; one byte either way). So the norms' outputs (QKV's and FC1's
 // inputs) and FC2's input (the activation's output) drop to 1 byte; the projection's input is the
-// attention output O, which the core attention keeps in bf16 for its own backward, so the
-// projection's fp8 copy of it is one more tensor (proj_input_fp8 = T*1*hq_r*d). The norms' inputs,
-// Q, K, V, O and the activation's input (FC1's output) stay bf16.
+// attention output O, which the core attention keeps in bf16 for its own backward, so under the
+// delayed recipe the projection's fp8 copy of it is one more tensor (proj_input_fp8 = T*1*hq_r*d).
+// Under the current-scaling recipes (tensorwise, MXFP8) with TE >= 2.6 Megatron has linear_proj save
+// its original input (attention.py, Attention.__init__: set_save_original_input; TE linear.py: the
+// input kept as given, the fp8 copy for the forward GEMM only), which is O itself: no extra tensor,
+// and it re-quantizes O in the backward (proj_saves_fp8_copy). The norms' inputs, Q, K, V, O and
+// the activation's input (FC1's output) stay bf16.
 //   attn_pre  = T*(e*h/t_sp + 1*h/t_sp + e*(hq_r + 2hk_r)*d)
 //   mlp       = T*(e*h/t_sp + 1*h/t_sp + e*2*ffn_r + 1*ffn_r)
 // The CP transport may save one more tensor per layer (a2a-based: the post-a2a out, see
@@ -42,8 +46,8 @@
 //   selective  Megatron's default recompute_modules = ["core_attn"]: the core attention is a
 //              checkpoint whose inputs Q, K, V are saved and whose internals (LSE, the
 //              transport's own saved tensors) are dropped; O stays as the proj input:
-//              attn_pre + attn_out + mlp (fp8: the projection's fp8 copy in place of O,
-//              attn_pre + proj_input_fp8 + mlp)
+//              attn_pre + attn_out + mlp (fp8 with the projection's fp8 copy: that copy in
+//              place of O, attn_pre + proj_input_fp8 + mlp)
 //   full       recompute_method uniform, 1 layer per checkpoint: only the layer input,
 //              T*e*h/t_sp; the layer's full set is rebuilt during its backward.
 #pragma once
@@ -52,12 +56,16 @@
 
 namespace hcpsim {
 
+// Whether the attention output projection saves an fp8 copy of its input (O) for its backward:
+// fp8 training under the delayed recipe, or with Transformer Engine before 2.6 (see above).
+bool proj_saves_fp8_copy(const Scenario& s);
+
 struct LayerActivationBytes {
   double tokens_per_rank = 0;  // T = mbs * S / CP
   double layer_input_bytes = 0;  // residual stream entering the layer, T*e*h/t_sp
   double attn_pre_bytes = 0;
   double attn_out_bytes = 0;
-  double proj_input_fp8_bytes = 0;  // fp8 training: the projection's quantized copy of O
+  double proj_input_fp8_bytes = 0;  // the projection's quantized copy of O, where it keeps one
   double lse_bytes = 0;
   double mlp_bytes = 0;
   double no_recompute_bytes() const {

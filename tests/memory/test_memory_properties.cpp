@@ -197,6 +197,14 @@ TEST_CASE("memory: under fp8 each TE Linear saves its input in fp8", "[model][me
   CHECK(saved_bytes_per_layer(a, RecomputeGranularity::Selective, 0) == Approx(T * (fp8 - 4 * 32 - 2 * 4096)));
   // Full recompute keeps the layer input alone, bf16 either way.
   CHECK(saved_bytes_per_layer(a, RecomputeGranularity::Full, 0) == Approx(T * 2 * h));
+  // Current scaling (tensorwise, MXFP8) with TE >= 2.6: Megatron's linear_proj saves its original
+  // input, the attention's own bf16 O, so no fp8 copy of it; selective recompute then keeps that O.
+  s.training.fp8_recipe = Fp8Recipe::Tensorwise;
+  const LayerActivationBytes cs = layer_activation_bytes(s);
+  CHECK(saved_bytes_per_layer(cs, RecomputeGranularity::None, 0) == Approx(T * (fp8 - 1 * 4096)));
+  CHECK(saved_bytes_per_layer(cs, RecomputeGranularity::Selective, 0) == Approx(T * (fp8 - 1 * 4096 - 4 * 32)));
+  s.software.transformer_engine_version = {2, 5, 0};  // before TE 2.6: the copy as under delayed scaling
+  CHECK(saved_bytes_per_layer(layer_activation_bytes(s), RecomputeGranularity::None, 0) == Approx(T * fp8));
 }
 
 TEST_CASE("memory: TE's userbuffers, one [seq x mbs / CP, hidden] buffer per overlapped GEMM", "[model][memory]") {
