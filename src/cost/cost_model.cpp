@@ -369,7 +369,9 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
     const bool backward = name.find("bwd") != std::string::npos, causal = name.find("causal") != std::string::npos;
     const EfficiencyTable* h200 = table_in(cudnn_h200, name);
     assert(h200);
-    const double fraction = sustained_attention_fraction(a, backward, causal, plateau_of(*h200));
+    const EfficiencyTable* own = table_in(attention, name);  // the backend's H200 fit
+    const double fraction = a.h200_fractions && own ? plateau_of(*own)
+                                                    : sustained_attention_fraction(a, backward, causal, plateau_of(*h200));
     p.*(t.member) = rooflined(p.*(t.member), ref_peak, gpu.peak_bf16_flops_per_s, fraction);
     if (causal) (backward ? bwd : fwd) = fraction;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace hcpsim {
 
@@ -71,6 +72,13 @@ const GpuFigures kFigures[] = {
       "A100 FlashAttention-2 fractions discounted for Ada's smaller shared memory"}},
 };
 
+// A Hopper GPU other than the measured die: the H200's own sustained fractions on its peak.
+constexpr const char* kOtherHopperBasis =
+    "a Hopper GPU unlike the measured H100/H200 (its SMs or peak): the H200's sustained fractions on its own peak";
+const GpuFigures kOtherHopper = {"Hopper", kHopperMamfFraction, 0.20, kOtherHopperBasis, "hcpsim's H200 measurements",
+                                 {kEstimated, false, 0.20, kOtherHopperBasis, "hcpsim's H200 measurements", true},
+                                 {kEstimated, false, 0.20, kOtherHopperBasis, "hcpsim's H200 measurements", true}};
+
 // No figures for this GPU or its generation: a generic estimate, with a wide margin.
 const GpuFigures kGeneric = {"(unknown)", 0.84, 0.30, "no figures for this GPU or its generation: a generic estimate",
                              "typical fractions of recent NVIDIA GPUs (docs/cost-model.md, the roofline)",
@@ -95,7 +103,7 @@ bool has_token(const std::string& name, const std::string& token) {
 RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
   RooflineFigures f{g.gpu, g.gemm_mamf, g.gemm_margin, g.gemm_basis, g.gemm_source, g.cudnn};
   if (backend == AttentionBackend::Flash) f.attention = g.flash;
-  if (backend == AttentionBackend::Hcpsim) {  // not built for this GPU: cuDNN's, at the widest margin
+  if (backend == AttentionBackend::Hcpsim && !f.attention.h200_fractions) {  // not built for this GPU: cuDNN's, at the widest margin
     f.attention.margin = 0.30;
     f.attention.basis = "hcpsim's kernels are built for sm_90a only: cuDNN's figures stand in";
   }
@@ -118,8 +126,15 @@ double sustained_attention_fraction(const AttentionFigures& f, bool backward, bo
   return published * h200_sustained_plateau / kCudnnBenchmarkH200.of(backward, causal);
 }
 
+bool measured_hopper_die(const GpuSpec& gpu) {
+  constexpr double kPeak = 989.4e12;  // H100/H200 SXM dense bf16
+  return gpu.compute_capability == 90 && (gpu.sm_count == 0 || gpu.sm_count == 132) &&
+         std::abs(gpu.peak_bf16_flops_per_s - kPeak) <= 0.01 * kPeak;
+}
+
 std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu, AttentionBackend backend) {
-  if (gpu.compute_capability == 90) return std::nullopt;  // Hopper: measured (src/cost/defaults/)
+  if (measured_hopper_die(gpu)) return std::nullopt;  // measured (src/cost/defaults/)
+  if (gpu.compute_capability == 90) return figures_for(kOtherHopper, backend);
   for (const GpuFigures& g : kFigures)
     if (has_token(gpu.name, g.gpu)) return figures_for(g, backend);
   for (const auto& [cc, model] : kByCapability)

@@ -32,6 +32,8 @@ struct AttentionFigures {
   double margin = 0;   // relative extrapolation margin (uncertainty band)
   const char* basis;   // measured on it / carried from a sibling / estimated
   const char* source;  // where (docs/cost-model.md, the roofline, lists the URLs)
+  // A Hopper GPU unlike the measured die: the backend's own sustained H200 fractions, not `published`.
+  bool h200_fractions = false;
 };
 
 struct RooflineFigures {
@@ -70,9 +72,14 @@ constexpr double kHopperMamfFraction = 794.5 / 989.0;
 // where hcpsim has both; no fraction of one GPU is applied to another.
 double sustained_gemm_fraction(const RooflineFigures& f, double hopper_sustained_plateau);
 
+// Whether `gpu` is the Hopper die hcpsim measured (H100 and H200 SXM, H800, GH200: 132 SMs, 989.4
+// dense bf16 TFLOP/s), whose kernels the built-in defaults time, attention by its SMs and clock.
+bool measured_hopper_die(const GpuSpec& gpu);
+
 // The figures for `gpu` and the attention `backend`: by its model token (GB300, B300, GB200, B200,
 // A100, L40S), else by its compute capability (80, 89, 100, 103), else a generic estimate with a
-// 30% margin; nullopt for Hopper (sm_90), which hcpsim has measured. hcpsim's own kernels are built
+// 30% margin; nullopt for the measured Hopper die. Another Hopper GPU (H20, H100 PCIe or NVL: other
+// SM counts, clocks or power) gets the H200's sustained fractions on its own peak, with a 20% margin. hcpsim's own kernels are built
 // for sm_90a alone (validation rejects them elsewhere): asked for them, this gives cuDNN's figures
 // at the widest margin.
 std::optional<RooflineFigures> roofline_figures(const GpuSpec& gpu, AttentionBackend backend);

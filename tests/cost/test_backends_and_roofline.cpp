@@ -176,6 +176,29 @@ TEST_CASE("roofline: GB200 is not taken for B200, Hopper is measured, an unknown
   REQUIRE(fig.has_value());
   CHECK(fig->gemm_margin == 0.30);
   CHECK(fig->attention.margin == 0.30);
+  // A Hopper GPU unlike the measured die (an H20: 78 SMs, 148 dense bf16 TFLOP/s) is not timed by
+  // the H200's attention shape model, which knows the H200's SMs and clock, not this GPU's: the
+  // H200's sustained fractions on its own peak, at a 20 % margin. Its big kernels then take the
+  // H200's time x 989.4 / 148 (the same fraction of a peak 6.7x smaller): equal efficiencies.
+  GpuSpec h20 = preset_gpu("dgx-h100");
+  h20.name = "H20-96GB";
+  h20.sm_count = 78;
+  h20.peak_bf16_flops_per_s = 148e12;
+  CHECK(measured_hopper_die(preset_gpu("dgx-h100")));
+  CHECK(measured_hopper_die(preset_gpu("dgx-h200")));
+  CHECK_FALSE(measured_hopper_die(h20));
+  for (const AttentionBackend backend : {cudnn, AttentionBackend::Flash, AttentionBackend::Hcpsim}) {
+    const auto h = roofline_figures(h20, backend);
+    REQUIRE(h.has_value());
+    CHECK(std::string(h->gpu) == "Hopper");
+    CHECK(h->attention.h200_fractions);
+    CHECK(h->attention.margin == 0.20);
+    const CostParams on_h20 = default_cost_params(h20, backend), on_h200 = default_cost_params(preset_gpu("dgx-h200"), backend);
+    CHECK_FALSE(on_h20.attention_shape.has_value());
+    const double big = 1e15;  // FLOPs: past every table's last point on either GPU
+    CHECK(on_h20.attention_fwd_causal.at(big) == Approx(on_h200.attention_fwd_causal.at(big)).epsilon(0.01));
+    CHECK(on_h20.attention_bwd_causal.at(big) == Approx(on_h200.attention_bwd_causal.at(big)).epsilon(0.01));
+  }
   // Same generation as a known GPU, another name: that generation's figures.
   GpuSpec sm100;
   sm100.name = "custom-blackwell";
