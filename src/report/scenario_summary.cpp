@@ -28,7 +28,7 @@ std::string format_scenario_summary(const Scenario& sc) {
   std::ostringstream o;
   o << "scenario: " << sc.name << "\n";
   o << "  model:    " << m.name << ": " << m.num_layers << " layers, hidden " << m.hidden_size << ", ffn "
-    << m.ffn_hidden_size << ", " << m.num_attention_heads << " heads / " << m.num_query_groups << " KV heads x "
+    << m.ffn_hidden_size << (m.gated_linear_unit ? " (gated)" : " (not gated)") << ", " << m.num_attention_heads << " heads / " << m.num_query_groups << " KV heads x "
     << m.kv_channels << ", vocab " << m.vocab_size;
   if (m.sliding_window) o << ", sliding window " << *m.sliding_window;
   o << "\n";

@@ -1,5 +1,6 @@
 #include "scenario/hf_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -11,12 +12,17 @@ namespace {
 
 // A Hugging Face config has dozens of keys we do not need, so it is read
 // leniently (unknown keys ignored), but the keys we read must be well-formed.
+// `scenario_key`: the model key of the scenario that stands in for `key` (nullptr: none); a
+// required key may be missing when the scenario gives it.
 std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const std::string& json_path,
-                              const std::string& file, DiagnosticSink& sink, bool required) {
+                              const std::string& file, DiagnosticSink& sink, bool required,
+                              const char* scenario_key = nullptr, const std::vector<std::string>& given = {}) {
   if (!cfg.contains(key) || cfg.at(key).is_null()) {
-    if (required)
+    const bool stands_in = scenario_key && std::find(given.begin(), given.end(), scenario_key) != given.end();
+    if (required && !stands_in)
       sink.error(json_path, "\"" + file + "\" has no \"" + key + "\"", "a Hugging Face config.json names the shape",
-                 "add \"" + std::string(key) + "\" to the file, or give model." + key + " in the scenario");
+                 "add \"" + std::string(key) + "\" to the file" +
+                     (scenario_key ? ", or give model." + std::string(scenario_key) + " in the scenario" : ""));
     return std::nullopt;
   }
   const auto& v = cfg.at(key);
@@ -28,10 +34,38 @@ std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const 
   return v.get<int64_t>();
 }
 
+// Hugging Face model classes whose MLP is gated (SwiGLU, GeGLU) or not.
+constexpr const char* kGatedClasses[] = {
+    "LlamaForCausalLM",   "MistralForCausalLM", "Qwen2ForCausalLM",     "Qwen3ForCausalLM",    "GemmaForCausalLM",
+    "Gemma2ForCausalLM",  "Gemma3ForCausalLM",  "Phi3ForCausalLM",      "OlmoForCausalLM",     "Olmo2ForCausalLM",
+    "InternLM2ForCausalLM", "GraniteForCausalLM", "CohereForCausalLM", "Cohere2ForCausalLM", "StableLmForCausalLM",
+    "ExaoneForCausalLM",  "MixtralForCausalLM", "DeepseekV2ForCausalLM", "DeepseekV3ForCausalLM"};
+constexpr const char* kPlainClasses[] = {"GPT2LMHeadModel",   "GPTNeoXForCausalLM", "GPTJForCausalLM",
+                                         "FalconForCausalLM", "BloomForCausalLM",   "OPTForCausalLM",
+                                         "NemotronForCausalLM", "Starcoder2ForCausalLM", "GPTBigCodeForCausalLM",
+                                         "PhiForCausalLM",    "MptForCausalLM"};
+
+// Whether the config's MLP is gated, if the config says so (its class, or a SwiGLU activation).
+std::optional<bool> gated_mlp_of(const nlohmann::json& cfg, std::string& named) {
+  if (cfg.contains("architectures") && cfg.at("architectures").is_array())
+    for (const nlohmann::json& a : cfg.at("architectures")) {
+      if (!a.is_string()) continue;
+      named = a.get<std::string>();
+      for (const char* c : kGatedClasses)
+        if (named == c) return true;
+      for (const char* c : kPlainClasses)
+        if (named == c) return false;
+    }
+  const std::string act = cfg.contains("hidden_act") && cfg.at("hidden_act").is_string() ? cfg.at("hidden_act").get<std::string>() : "";
+  if (act == "silu" || act == "swiglu") return true;
+  if (named.empty()) named = "hidden_act \"" + act + "\"";
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
-                    ModelSpec& out) {
+                    ModelSpec& out, const std::vector<std::string>& given) {
   const size_t before = sink.size();
   auto text = read_text_file(file_path, json_path, sink);
   if (!text) return false;
@@ -42,12 +76,12 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
                "point model.hf_config at a Hugging Face config.json");
     return false;
   }
-  const auto layers = hf_int(*cfg, "num_hidden_layers", json_path, file_path, sink, true);
-  const auto hidden = hf_int(*cfg, "hidden_size", json_path, file_path, sink, true);
-  const auto ffn = hf_int(*cfg, "intermediate_size", json_path, file_path, sink, true);
-  const auto heads = hf_int(*cfg, "num_attention_heads", json_path, file_path, sink, true);
+  const auto layers = hf_int(*cfg, "num_hidden_layers", json_path, file_path, sink, true, "num_layers", given);
+  const auto hidden = hf_int(*cfg, "hidden_size", json_path, file_path, sink, true, "hidden_size", given);
+  const auto ffn = hf_int(*cfg, "intermediate_size", json_path, file_path, sink, true, "ffn_hidden_size", given);
+  const auto heads = hf_int(*cfg, "num_attention_heads", json_path, file_path, sink, true, "num_attention_heads", given);
   const auto kv_heads = hf_int(*cfg, "num_key_value_heads", json_path, file_path, sink, false);
-  const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true);
+  const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true, "vocab_size", given);
   const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false);
   auto window = hf_int(*cfg, "sliding_window", json_path, file_path, sink, false);
   // Mixture-of-experts configs name their experts with one of these keys (Mixtral and
@@ -61,17 +95,25 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
                  "mixture-of-experts layers are not modelled (dense layers only)",
                  "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
   }
+  std::string named;
+  const std::optional<bool> gated = gated_mlp_of(*cfg, named);
+  const bool gated_given = std::find(given.begin(), given.end(), "gated_linear_unit") != given.end();
+  if (!gated && !gated_given)
+    sink.error(json_path, "\"" + file_path + "\" does not say whether its MLP is gated (" + named + ")",
+               "the MLP's weights (2 or 3 matrices) follow from it; hidden_act alone does not tell",
+               "give model.gated_linear_unit: true (SwiGLU, GeGLU) or false in the scenario");
   if (sink.size() != before) return false;
 
   out.name = std::filesystem::path(file_path).parent_path().filename().string();
   if (out.name.empty()) out.name = file_path;
-  out.num_layers = *layers;
-  out.hidden_size = *hidden;
-  out.ffn_hidden_size = *ffn;
-  out.num_attention_heads = *heads;
-  out.num_query_groups = kv_heads.value_or(*heads);  // HF default: MHA
-  out.vocab_size = *vocab;
-  out.kv_channels = head_dim.value_or(*hidden / *heads);
+  // A key the file lacks is the scenario's (read after this).
+  out.num_layers = layers.value_or(0);
+  out.hidden_size = hidden.value_or(0);
+  out.ffn_hidden_size = ffn.value_or(0);
+  out.num_attention_heads = heads.value_or(0);
+  out.num_query_groups = kv_heads ? *kv_heads : out.num_attention_heads;  // HF default: MHA
+  out.vocab_size = vocab.value_or(0);
+  out.kv_channels = head_dim ? *head_dim : hidden && heads ? *hidden / *heads : 0;
   // Qwen2 configs carry a sliding_window that is off unless use_sliding_window is true.
   if (cfg->contains("use_sliding_window") && cfg->at("use_sliding_window").is_boolean() &&
       !cfg->at("use_sliding_window").get<bool>())
@@ -80,8 +122,7 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   out.untie_embeddings_and_output_weights = !(cfg->contains("tie_word_embeddings") &&
                                               cfg->at("tie_word_embeddings").is_boolean() &&
                                               cfg->at("tie_word_embeddings").get<bool>());
-  const std::string act = cfg->value("hidden_act", std::string("silu"));
-  out.gated_linear_unit = (act == "silu" || act == "swiglu" || act == "gelu_pytorch_tanh");
+  out.gated_linear_unit = gated.value_or(true);  // without the config's word, the scenario's (required above)
   return true;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/diagnostics.hpp"
 #include "scenario/scenario.hpp"
@@ -14,12 +15,20 @@ inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_ro
 
 // Reads num_attention_heads, num_key_value_heads (default: heads), hidden_size,
 // intermediate_size, num_hidden_layers, vocab_size, head_dim (default:
-// hidden/heads), sliding_window (ignored when use_sliding_window is false) and
-// tie_word_embeddings. Problems are reported at `json_path` naming the file key; a
-// mixture-of-experts config (num_local_experts, n_routed_experts or num_experts above 1) is
-// refused: hcpsim models dense layers only.
-// Returns false (with diagnostics recorded) when the file cannot be used.
+// hidden/heads), sliding_window (ignored when use_sliding_window is false),
+// tie_word_embeddings, and whether the MLP is gated: by the model's class (`architectures`:
+// Llama, Mistral, Qwen, Gemma, Phi-3, ... gated; GPT-2, GPT-NeoX, Falcon, StarCoder2, Nemotron,
+// ... not), else by a SwiGLU activation (silu, swiglu); otherwise the scenario must say
+// (model.gated_linear_unit), as hidden_act alone does not tell (Gemma's gated MLP names "gelu",
+// StarCoder2's plain one "gelu_pytorch_tanh"). `given` names the model keys the scenario sets
+// (num_layers, hidden_size, ffn_hidden_size, num_attention_heads, vocab_size,
+// gated_linear_unit): the file may then lack their Hugging Face counterparts. Problems are
+// reported at `json_path` naming the file key; a mixture-of-experts config (num_local_experts,
+// n_routed_experts or num_experts above 1) is refused: hcpsim models dense layers only.
+// kv_channels is left 0 when the file has no head_dim and lacks hidden_size or the heads (the
+// caller derives it after the scenario's keys). Returns false (with diagnostics recorded) when
+// the file cannot be used.
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
-                    ModelSpec& out);
+                    ModelSpec& out, const std::vector<std::string>& given = {});
 
 }  // namespace hcpsim

@@ -79,7 +79,11 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
                  guess ? "did you mean \"" + *guess + "\"?" : "use hf_config or explicit keys for other models");
     }
   } else if (hf) {
-    have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m);
+    std::vector<std::string> given;  // the shape keys the scenario sets beside the file
+    for (const char* k : {"num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "vocab_size",
+                          "gated_linear_unit"})
+      if (r.has(k)) given.push_back(k);
+    have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given);
   }
   if (!preset && !hf) m.name = "custom";
 
@@ -107,6 +111,10 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   if (!have_base && !preset && !hf) {
     if (!r.has("num_query_groups")) m.num_query_groups = m.num_attention_heads;  // MHA
     if (!r.has("kv_channels") && m.num_attention_heads > 0) m.kv_channels = m.hidden_size / m.num_attention_heads;
+  }
+  if (hf && have_base) {  // what the file left to the scenario's keys
+    if (m.num_query_groups == 0) m.num_query_groups = m.num_attention_heads;
+    if (m.kv_channels == 0 && m.num_attention_heads > 0) m.kv_channels = m.hidden_size / m.num_attention_heads;
   }
   if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {
     m.sliding_window.reset();

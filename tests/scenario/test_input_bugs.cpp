@@ -118,3 +118,50 @@ TEST_CASE("bug 5: a mistyped key is reported alone, without errors that rest on 
   REQUIRE(e.size() == 1);
   CHECK(e[0].path == "parallel.tensor_model_parallel_sise");
 }
+
+TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the scenario gives may be missing",
+          "[scenario][validate]") {
+  json dense = mixtral_config();
+  dense.erase("num_local_experts");
+  // Gemma's MLP is gated (GeGLU) though its hidden_act is "gelu"; StarCoder2's is not, though its
+  // "gelu_pytorch_tanh" is Gemma 2's; the class decides.
+  for (const auto& [cls, act, gated] : {std::tuple{"GemmaForCausalLM", "gelu", true},
+                                        {"Starcoder2ForCausalLM", "gelu_pytorch_tanh", false},
+                                        {"LlamaForCausalLM", "silu", true}}) {
+    json cfg = dense;
+    cfg["architectures"] = {cls};
+    cfg["hidden_act"] = act;
+    json j = base();
+    j["model"] = {{"hf_config", "config.json"}};
+    ParseOptions opt;
+    opt.base_dir = write_config(cfg);
+    INFO(cls);
+    CHECK(parse_scenario_text(j.dump(), opt).model.gated_linear_unit == gated);
+  }
+  // No class and no SwiGLU activation: the scenario must say, and then may.
+  json plain = dense;
+  plain["hidden_act"] = "gelu";
+  json j = base();
+  j["model"] = {{"hf_config", "config.json"}};
+  const std::string dir = write_config(plain);
+  const auto e = errors_of(j, dir);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].path == "model.hf_config");
+  CHECK_THAT(e[0].fix, Catch::Contains("model.gated_linear_unit"));
+  j["model"]["gated_linear_unit"] = false;
+  CHECK(errors_of(j, dir).empty());
+  // A shape key the file lacks is the scenario's Megatron key, as the error says.
+  json nolayers = dense;
+  nolayers.erase("num_hidden_layers");
+  json k = base();
+  k["model"] = {{"hf_config", "config.json"}};
+  const std::string dir2 = write_config(nolayers);
+  const auto e2 = errors_of(k, dir2);
+  REQUIRE(e2.size() == 1);
+  CHECK_THAT(e2[0].fix, Catch::Contains("give model.num_layers in the scenario"));
+  k["model"]["num_layers"] = 24;
+  CHECK(errors_of(k, dir2).empty());
+  ParseOptions opt;
+  opt.base_dir = dir2;
+  CHECK(parse_scenario_text(k.dump(), opt).model.num_layers == 24);
+}
