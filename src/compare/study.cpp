@@ -188,6 +188,15 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
                      "add e.g. \"cluster\": {\"inter_node\": {\"nics_per_node\": 4}}");
         continue;
       }
+      // A variant's price and power default to its option's: it may change the fabric, not the GPU.
+      const bool new_preset = patch->contains("preset") && (!cluster->contains("preset") || (*patch)["preset"] != (*cluster)["preset"]);
+      if (new_preset || patch->contains("gpu")) {
+        sink.error(vpath + ".cluster." + (new_preset ? "preset" : "gpu"),
+                   "changes the GPU of option \"" + name + "\"",
+                   "a fabric variant changes the fabric (intra_node, inter_node, num_nodes), not the GPU or node type",
+                   "make it an option of its own, with its own price_per_gpu_hour");
+        continue;
+      }
       nlohmann::json merged = *cluster;
       merged.merge_patch(*patch);
       const auto vprice = vr.number("price_per_gpu_hour", 1e-9, 1e6, "in your currency per GPU-hour, e.g. 3.50");

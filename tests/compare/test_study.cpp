@@ -106,6 +106,15 @@ TEST_CASE("study: errors name their path in the study file") {
   CHECK(errors_of(d).empty());
   d["job"]["training"]["fp8_recipe"] = "mxfp8";  // not on option A's H100s
   CHECK(has_error(errors_of(d), "job.training.fp8_recipe"));
+  d = study_doc();  // a variant that swaps the GPU would be priced as its option's
+  d["options"][0]["fabric_variants"][0]["cluster"]["preset"] = "dgx-h200";
+  CHECK(has_error(errors_of(d), "options[0].fabric_variants[0].cluster.preset"));
+  d = study_doc();
+  d["options"][0]["fabric_variants"][0]["cluster"]["gpu"] = {{"memory_GB", 141}};
+  CHECK(has_error(errors_of(d), "options[0].fabric_variants[0].cluster.gpu"));
+  d = study_doc();  // naming the option's own preset again changes nothing
+  d["options"][0]["fabric_variants"][0]["cluster"]["preset"] = d["options"][0]["cluster"]["preset"];
+  CHECK(errors_of(d).empty());
 }
 
 TEST_CASE("compare plan: a GPU count that is not a power of two adds the largest power-of-two subset") {
