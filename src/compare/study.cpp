@@ -12,7 +12,12 @@ namespace hcpsim {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "description", "job", "prices_source", "options", "sweep"};
-const std::vector<std::string> kJobKeys = {"model", "training", "software", "token_budget"};
+const std::vector<std::string> kJobKeys = {"model", "training", "software", "parallel", "token_budget"};
+// The parallel keys a job may set: how its layers split over pipeline stages (Megatron's
+// account_for_*_in_pipeline_split: Llama-3.1-405B's 126 layers + embedding + loss split 128 ways);
+// the layout itself is what compare sweeps.
+const std::vector<std::string> kJobParallelKeys = {"account_for_embedding_in_pipeline_split",
+                                                   "account_for_loss_in_pipeline_split"};
 const std::vector<std::string> kOptionKeys = {"name", "cluster", "price_per_gpu_hour", "power", "fabric_variants"};
 // The training keys a job may set: the layout's (micro batch, recompute) are what compare sweeps;
 // the fp8 recipe and primary weights are the job's (each option's scenario validates them: MXFP8
@@ -25,6 +30,8 @@ const std::vector<std::string> kJobTrainingKeys = {"seq_length",     "global_bat
 std::string study_path(const std::string& scenario_path, const std::string& option_path) {
   for (const char* job_section : {"model", "training", "software"})
     if (scenario_path.rfind(job_section, 0) == 0) return "job." + scenario_path;
+  for (const std::string& k : kJobParallelKeys)
+    if (scenario_path == "parallel." + k) return "job." + scenario_path;
   if (scenario_path.rfind("cluster", 0) == 0) return option_path + "." + scenario_path;
   return option_path + " (" + scenario_path + ")";
 }
@@ -56,6 +63,7 @@ nlohmann::json base_document(const std::string& name, const nlohmann::json& job,
   if (global_batch_size > 0) training["global_batch_size"] = global_batch_size;
   d["training"] = training;
   d["parallel"] = {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}, {"use_distributed_optimizer", true}};
+  if (job.contains("parallel") && job["parallel"].is_object()) d["parallel"].update(job["parallel"]);
   d["cluster"] = cluster;
   if (job.contains("software")) d["software"] = job["software"];
   return d;
@@ -120,6 +128,10 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
   if (job_doc && !j.has("model"))
     sink.error("job.model", "missing", "a study names the model", "add e.g. \"model\": {\"preset\": \"llama3.1-70b\"}");
   ObjectReader t = j.child("training", kJobTrainingKeys);
+  if (j.has("parallel")) {  // read for its types; each option's scenario validates the rest
+    ObjectReader par = j.child("parallel", kJobParallelKeys);
+    for (const std::string& k : kJobParallelKeys) (void)par.boolean(k);
+  }
   if (job_doc && !j.has("training"))
     sink.error("job.training", "missing", "a study names the sequence length and the global batch",
                "add \"training\": {\"seq_length\": 262144, \"global_batch_tokens\": 4194304}");

@@ -1,5 +1,7 @@
 #include "report/compare_outputs.hpp"
 
+#include <algorithm>
+
 #include "common/strprintf.hpp"
 #include "sweep/outcome_json.hpp"
 
@@ -91,7 +93,8 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
             pad_left(e.energy_mwh ? strprintf("%.0f", *e.energy_mwh) : "-", 6) + pad_left(strprintf("%.1f", row.headroom_gb()), 13);
     t += line + "\n";
   }
-  t += "\nRunner-up layouts (same option, next best that fit):\n";
+  const bool any_layout = std::any_of(r.ranking.begin(), r.ranking.end(), [&r](int oi) { return r.verdicts[oi].row >= 0; });
+  if (any_layout) t += "\nRunner-up layouts (same option, next best that fit):\n";
   for (int oi : r.ranking) {
     const OptionVerdict& v = r.verdicts[oi];
     if (v.row < 0) continue;

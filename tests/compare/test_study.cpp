@@ -106,6 +106,21 @@ TEST_CASE("study: errors name their path in the study file") {
   CHECK(errors_of(d).empty());
   d["job"]["training"]["fp8_recipe"] = "mxfp8";  // not on option A's H100s
   CHECK(has_error(errors_of(d), "job.training.fp8_recipe"));
+  d = study_doc();  // the job's pipeline split (Llama-3.1-405B's: embedding and loss as layers)
+  d["job"]["parallel"] = {{"account_for_embedding_in_pipeline_split", true}, {"account_for_loss_in_pipeline_split", true}};
+  CHECK(errors_of(d).empty());
+  {
+    const Study st = parse_study_text(d.dump(), ParseOptions{});
+    for (const StudyOption& o : st.options) {  // every option's scenario splits its layers so
+      CHECK(o.base.parallel.account_for_embedding_in_pipeline_split);
+      CHECK(o.base.parallel.account_for_loss_in_pipeline_split);
+    }
+  }
+  d["job"]["parallel"]["tensor_model_parallel_size"] = 8;  // the layout is what compare sweeps
+  CHECK(has_error(errors_of(d), "job.parallel.tensor_model_parallel_size"));
+  d["job"]["parallel"].erase("tensor_model_parallel_size");
+  d["job"]["parallel"]["account_for_loss_in_pipeline_split"] = "yes";
+  CHECK(has_error(errors_of(d), "job.parallel.account_for_loss_in_pipeline_split"));
   d = study_doc();  // a variant that swaps the GPU would be priced as its option's
   d["options"][0]["fabric_variants"][0]["cluster"]["preset"] = "dgx-h200";
   CHECK(has_error(errors_of(d), "options[0].fabric_variants[0].cluster.preset"));
