@@ -5,8 +5,8 @@
 //
 // Megatron-LM (megatron/core/distributed/distributed_data_parallel.py, DistributedDataParallel;
 // param_and_grad_buffer.py, _compute_default_per_buffer_param_layout; read at d98e8a6, 2026-08):
-// - the bucket size is max(40M, 1M x |DP|) parameters, DP without CP (the data-parallel group),
-//   so that NCCL's ring chunks stay bandwidth-bound at large DP;
+// - the bucket size is max(40M, 1M x |DP x CP|) parameters (training.py, resolve_ddp_bucket_size,
+//   called with the DP x CP group), so that NCCL's ring chunks stay bandwidth-bound at large DP;
 // - a model chunk's parameters are walked in reverse of their registration order (the order the
 //   backward produces their gradients) and a bucket closes as soon as it holds at least that many;
 //   no parameter is split, so a tensor larger than the bucket size is a bucket of its own;
@@ -24,8 +24,8 @@
 
 namespace hcpsim::rules {
 
-// Megatron's default bucket size, in parameters, for a data-parallel group of dp ranks.
-inline int64_t ddp_bucket_params(int64_t dp) { return std::max<int64_t>(40'000'000, 1'000'000 * dp); }
+// Megatron's default bucket size, in parameters, for a gradient-reduction group (DP x CP) of dp_cp ranks.
+inline int64_t ddp_bucket_params(int64_t dp_cp) { return std::max<int64_t>(40'000'000, 1'000'000 * dp_cp); }
 
 // Whether Megatron splits this (pipeline stage, virtual chunk)'s parameters into buckets of
 // ddp_bucket_params, or keeps them in one.
@@ -71,6 +71,29 @@ inline std::vector<DdpBucket> ddp_buckets(const std::vector<DdpParam>& registere
   }
   if (any) out.push_back(open);
   return out;
+}
+
+// The chunk's bucket groups (what Megatron reduces and gathers as one): its buckets, but with fp8
+// primary weights (fp8_param_gather) the GEMM weights sit in a uint8 buffer of their own, bucketed
+// apart from the rest, and every other bucket (norms, embedding, output layer) joins the fp8
+// buffer's last bucket group (param_and_grad_buffer.py, partition_buckets, "Case 3"): it is ready
+// when the chunk's last gradient is and needed where its first parameter is.
+inline std::vector<DdpBucket> ddp_bucket_groups(const std::vector<DdpParam>& registered, int64_t bucket_params,
+                                                bool fp8_params) {
+  if (!fp8_params) return ddp_buckets(registered, bucket_params);
+  std::vector<DdpParam> fp8, rest;
+  for (const DdpParam& p : registered) (p.gemm_weight ? fp8 : rest).push_back(p);
+  std::vector<DdpBucket> groups = ddp_buckets(fp8, bucket_params);
+  const std::vector<DdpBucket> others = ddp_buckets(rest, bucket_params);
+  if (groups.empty()) return others;
+  DdpBucket& last = groups.back();
+  for (const DdpBucket& o : others) {
+    last.params += o.params;
+    last.gemm_params += o.gemm_params;
+    last.grad_ready = std::max(last.grad_ready, o.grad_ready);
+    last.first_used = std::min(last.first_used, o.first_used);
+  }
+  return groups;
 }
 
 }  // namespace hcpsim::rules

@@ -25,6 +25,7 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
   const bool syncs = host && in.spec.host_syncs_per_transfer();
   std::vector<double> launched(static_cast<size_t>(p), 0);
   std::vector<bool> sent(static_cast<size_t>(p), false);
+  std::vector<bool> started(static_cast<size_t>(g_count), false);  // a virtual stage's first forward has been placed
   PipelineTiming out;
   out.stages.assign(size_t(p), StageTiming{});
   std::vector<std::vector<PipelineEvent>> events(static_cast<size_t>(p));
@@ -54,6 +55,11 @@ PipelineTiming time_pipeline(const PipelineTimingInput& in) {
         }
         const double wait = events[size_t(s)].empty() && !in.first_forward_wait_s.empty() ? in.first_forward_wait_s[size_t(s)] : 0;
         const double dur = (k.forward ? in.forward_s : in.backward_s)[size_t(s)][size_t(k.chunk)] + wait;
+        if (k.forward && !in.chunk_first_forward_not_before_s.empty()) {  // the chunk's parameters gathered
+          const std::vector<double>& not_before = in.chunk_first_forward_not_before_s[size_t(s)];
+          if (size_t(k.chunk) < not_before.size() && !started[size_t(g)]) ready = std::max(ready, not_before[size_t(k.chunk)]);
+        }
+        if (k.forward) started[size_t(g)] = true;
         const bool sends = k.forward ? g < g_count - 1 : g > 0;
         const bool receives = k.forward ? g > 0 : g < g_count - 1;
         const double gpu_ready = std::max(free_at[size_t(s)], ready);

@@ -28,9 +28,12 @@ struct PipelineTimingInput {
   // it has completed on the GPU (Megatron's torch.cuda.synchronize after a batched send/receive).
   std::vector<std::vector<double>> forward_launch_s, backward_launch_s;  // [stage][chunk]: the CPU's time for one pass
   double first_launch_s = 0;
-  // [stage] (empty: none): how long the stage's first forward waits on its GPU before it runs (its
-  // parameters' all-gather, run/step_composition.hpp).
+  // Parameters' all-gathers (run/step_composition.hpp), empty: none. [stage]: how long the
+  // stage's first forward waits on its GPU before it runs (gathered lazily); [stage][chunk] (an
+  // empty stage: none): the earliest the chunk's first forward on the stage starts (gathered
+  // from the schedule's start or ahead).
   std::vector<double> first_forward_wait_s;
+  std::vector<std::vector<double>> chunk_first_forward_not_before_s;
 };
 
 struct PipelineEvent {

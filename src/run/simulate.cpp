@@ -324,9 +324,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) / double(layout.pp) + model_flops(w.step));
     m.mfu = m.model_flops / (m.time_s * sc.cluster.world_size() * cost.gemm_peak_flops_per_s());
     const StageInputs& s0 = si.stages.front();
-    const int64_t bucket_params = rules::ddp_bucket_params(sc.parallel.data_parallel_size);
+    const int64_t bucket_params =
+        rules::ddp_bucket_params(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size);
     const std::string sync = std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") + " in " +
-                             std::to_string(s0.dp_buckets.size()) + " buckets on the first stage (Megatron's: " +
+                             std::to_string(std::count_if(s0.dp_buckets.begin(), s0.dp_buckets.end(),
+                                                          [](const DpBucket& b) { return b.chunk == 0; })) +
+                             " buckets on the first stage (Megatron's: " +
                              fmt("%.0fM", double(bucket_params) / 1e6) + " parameters in its first chunk" +
                              (layout.pp > 1 ? ", one a chunk elsewhere" : "") +
                              ") overlapped with the last backward" +
@@ -371,7 +374,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const double gpu_paced_s = m.time_s - m.composed.host_wait_s;
     res.uncertainty = uncertainty_of(shares, cost.params(), gpu_paced_s, tokens_per_s_at(gpu_paced_s));
     if (m.composed.host_launch_s > 0) {
+      // The CPU's launches, then what follows the schedule (the gradient reduce's exposed part and
+      // the optimizer); the parameters' gather is a wait of the GPUs' within the schedule, not the CPU's.
       TimeShares cpu = after;
+      cpu.comm_s = m.composed.grad_reduce_exposed_s;
       cpu.host_s = m.composed.host_launch_s;
       const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
       res.uncertainty = slower_of(res.uncertainty,

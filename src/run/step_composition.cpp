@@ -57,40 +57,57 @@ StagePasses passes_of(const PipelineTiming& timing, int64_t stage, size_t chunks
   return p;
 }
 
-// How long the stage's forward waits for its parameters' all-gathers, on the schedule as timed
-// without waiting (step_composition.hpp says when Megatron dispatches each).
-double gather_wait_s(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved) {
-  if (st.dp_buckets.empty() || p.forwards.empty()) return 0;
+// The stage's first forwards' waits for its parameters' all-gathers, found on the schedule as timed
+// without them (step_composition.hpp says when Megatron dispatches each).
+struct GatherWaits {
+  double first_forward_wait_s = 0;         // lazy gathers: added to the stage's first forward
+  std::vector<double> chunk_not_before_s;  // aligned gathers: [chunk] the earliest its first forward starts
+};
+
+GatherWaits gather_waits(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved) {
+  GatherWaits w;
+  if (st.dp_buckets.empty() || p.forwards.empty()) return w;
+  const auto first_forward = [&p](const DpBucket& b) -> const PipelineEvent& {
+    return *p.forwards.at(p.first_forward.at(size_t(b.chunk)));
+  };
+  if (interleaved) {
+    // align_param_gather: chunks 0 and 1 from the schedule's start, chunk c when the stage starts
+    // the forward pp_rank passes before chunk c - 1's first; DDP's start_param_sync issues a chunk's
+    // buckets in their order (from the end of the chunk's layers), one after another on the DP
+    // stream. A chunk's first forward starts no sooner than each bucket is done, less the part of
+    // the forward before the bucket's first use.
+    w.chunk_not_before_s.assign(p.first_forward.size(), 0.0);
+    double done = 0;
+    for (const DpBucket& b : st.dp_buckets) {  // the plan's order: chunk by chunk, bucket by bucket
+      double dispatch = 0;
+      if (b.chunk >= 2) {
+        const int64_t k = int64_t(p.first_forward.at(size_t(b.chunk - 1))) - stage;
+        dispatch = p.forwards.at(size_t(std::max<int64_t>(0, k)))->start_s;
+      }
+      done = std::max(done, dispatch) + b.param_gather_s;
+      const PipelineEvent& f = first_forward(b);
+      double& not_before = w.chunk_not_before_s.at(size_t(b.chunk));
+      not_before = std::max(not_before, done - b.first_used * (f.end_s - f.start_s));
+    }
+    return w;
+  }
+  // Lazily, in the order the forward uses them: the first bucket's forward pre-hook starts its
+  // gather and waits for it; each bucket's hook, once its own gather is done, starts the next one's.
   std::vector<const DpBucket*> order;
   for (const DpBucket& b : st.dp_buckets) order.push_back(&b);
   std::stable_sort(order.begin(), order.end(), [](const DpBucket* a, const DpBucket* b) {
     return a->chunk != b->chunk ? a->chunk < b->chunk : a->first_used < b->first_used;
   });
-  const auto needed = [&p](const DpBucket& b) {
-    const PipelineEvent& f = *p.forwards.at(p.first_forward.at(size_t(b.chunk)));
+  const auto needed = [&first_forward](const DpBucket& b) {
+    const PipelineEvent& f = first_forward(b);
     return f.start_s + b.first_used * (f.end_s - f.start_s);
   };
-  double wait = 0;
-  if (interleaved) {  // dispatched ahead (align_param_gather), each chunk's buckets back to back
-    double done = 0;
-    for (const DpBucket* b : order) {
-      double dispatch = 0;
-      if (b->chunk >= 2) {
-        const int64_t k = int64_t(p.first_forward.at(size_t(b->chunk - 1))) - stage;
-        dispatch = p.forwards.at(size_t(std::max<int64_t>(0, k)))->start_s;
-      }
-      done = std::max(done, dispatch) + b->param_gather_s;
-      wait = std::max(wait, done - needed(*b));
-    }
-    return wait;
-  }
-  // Lazily: the first bucket's forward pre-hook starts its gather and waits for it; each bucket's
-  // hook, once its own gather is done, starts the next one's.
+  double& wait = w.first_forward_wait_s;
   for (size_t i = 0; i < order.size(); ++i) {
     const double start = i == 0 ? needed(*order[0]) : needed(*order[i - 1]) + wait;
     wait = std::max(wait, start + order[i]->param_gather_s - needed(*order[i]));
   }
-  return wait;
+  return w;
 }
 
 // When the stage's gradient reduces are all done (at least its last backward's end).
@@ -172,14 +189,16 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   timing = time_pipeline(ti);
   // Each stage's wait for its parameters, found on the schedule without it, then timed into it.
   const double unwaited_s = timing.makespan_s, bubble_fraction = timing.bubble_fraction;
-  std::vector<double> waits;
-  for (size_t s = 0; s < in.stages.size(); ++s)
-    waits.push_back(gather_wait_s(in.stages[s], passes_of(timing, int64_t(s), in.stages[s].chunk_layers.size()),
-                                  int64_t(s), interleaved));
-  if (std::any_of(waits.begin(), waits.end(), [](double w) { return w > 0; })) {
-    ti.first_forward_wait_s = waits;
-    timing = time_pipeline(ti);
+  bool waits = false;
+  for (size_t s = 0; s < in.stages.size(); ++s) {
+    const GatherWaits w =
+        gather_waits(in.stages[s], passes_of(timing, int64_t(s), in.stages[s].chunk_layers.size()), int64_t(s), interleaved);
+    ti.first_forward_wait_s.push_back(w.first_forward_wait_s);
+    ti.chunk_first_forward_not_before_s.push_back(w.chunk_not_before_s);
+    waits = waits || w.first_forward_wait_s > 0 ||
+            std::any_of(w.chunk_not_before_s.begin(), w.chunk_not_before_s.end(), [](double t) { return t > 0; });
   }
+  if (waits) timing = time_pipeline(ti);
   StepTime t;
   t.param_gather_exposed_s = timing.makespan_s - unwaited_s;
   for (size_t s = 0; s < ti.forward_s.size(); ++s)

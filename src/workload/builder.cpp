@@ -199,7 +199,6 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
                           .tp_group = g.tp,
                           .dp_cp_group = g.dp_cp,
                           .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
-                          .dp_size = par.data_parallel_size,
                           .stage = stage,
                           .embedding = stage == 0,
                           .head = stage == layout.pp - 1,

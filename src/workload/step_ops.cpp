@@ -114,8 +114,8 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
     const auto params = chunk_params(c.params, s.model.gated_linear_unit, c.chunk_layers[size_t(k)],
                                      c.embedding && k == 0, c.head && k == chunks - 1);
-    const int64_t size = rules::ddp_chunk_bucketed(c.stage, k) ? rules::ddp_bucket_params(c.dp_size) : 0;
-    for (const rules::DdpBucket& bucket : rules::ddp_buckets(params, size))
+    const int64_t size = rules::ddp_chunk_bucketed(c.stage, k) ? rules::ddp_bucket_params(c.dp_cp_size) : 0;
+    for (const rules::DdpBucket& bucket : rules::ddp_bucket_groups(params, size, s.training.fp8_param_gather))
       if (bucket.params > 0) plan.push_back({k, bucket, -1, -1});
   }
   // Equal buckets on one group take equal times: each distinct one is simulated once.

@@ -8,7 +8,7 @@
 // gradients reduced in the grad buffer's type (fp32, or bf16 with parallel.grad_reduce_in_fp32
 // off, when the optimizer first casts its shard to fp32) and parameters gathered in bf16;
 // Megatron's DDP buckets (rules/ddp_buckets.hpp): the first stage's first chunk in buckets of
-// max(40M, 1M x |DP|) parameters, every other (stage, chunk) in one; each distinct bucket is
+// max(40M, 1M x |DP x CP|) parameters (fp8 primary weights apart from the rest), every other (stage, chunk) in one; each distinct bucket is
 // simulated once (equal buckets on one group take equal times) and the step's composition
 // replays every bucket at its own time (run/step_composition.hpp); Adam on fp32 main params
 // touching kAdamBytesPerParam bytes per local parameter. A rank holds
@@ -34,7 +34,6 @@ struct StepContext {
   int32_t tp_group = -1;
   int32_t dp_cp_group = -1;
   int64_t dp_cp_size = 1;
-  int64_t dp_size = 1;    // DP without CP: Megatron sizes its buckets by it
   int64_t stage = 0;      // this rank's pipeline stage
   bool embedding = true;  // this rank's stage holds the embedding (the first stage)
   bool head = true;       // ... the final norm, LM head and loss (the last stage)

@@ -7,10 +7,10 @@
 
 using namespace hcpsim::rules;
 
-TEST_CASE("Megatron's bucket size: 40M parameters, 1M a DP rank beyond 40", "[rules]") {
+TEST_CASE("Megatron's bucket size: 40M parameters, 1M a DP x CP rank beyond 40", "[rules]") {
   CHECK(ddp_bucket_params(1) == 40'000'000);
   CHECK(ddp_bucket_params(40) == 40'000'000);
-  CHECK(ddp_bucket_params(64) == 64'000'000);
+  CHECK(ddp_bucket_params(72) == 72'000'000);  // e.g. DP 1 x CP 72 on an NVL72
   CHECK(ddp_chunk_bucketed(0, 0));
   CHECK_FALSE(ddp_chunk_bucketed(0, 1));  // a later virtual chunk: one bucket
   CHECK_FALSE(ddp_chunk_bucketed(1, 0));  // a later pipeline stage: one bucket
@@ -48,4 +48,21 @@ TEST_CASE("buckets close at the bucket size, walking the parameters in reverse",
   CHECK(one[0].gemm_params == 180);
   CHECK(one[0].grad_ready == 1.0);
   CHECK(one[0].first_used == 0.0);
+  // fp8 primary weights: the GEMM weights bucketed apart, in reverse: [fc2 20, fc1 40] = 60 |
+  // [qkv 20, proj 10, layer 0's fc2 20] = 50 | [fc1 40, qkv 20] = 60 | [proj 10]; the rest apart:
+  // [output 100] | [five norms, embedding 100] = 105; the rest's buckets join the last fp8 one:
+  // 10 + 100 + 105 = 215, ready at the end, used from the start.
+  const std::vector<DdpBucket> g = ddp_bucket_groups(p, 50, true);
+  REQUIRE(g.size() == 4);
+  const int64_t g_params[] = {60, 50, 60, 215}, g_gemm[] = {60, 50, 60, 10};
+  const double g_ready[] = {0.5, 1.0, 1.0, 1.0}, g_used[] = {0.5, 0.0, 0.0, 0.0};
+  for (size_t i = 0; i < g.size(); ++i) {
+    INFO("group " << i);
+    CHECK(g[i].params == g_params[i]);
+    CHECK(g[i].gemm_params == g_gemm[i]);
+    CHECK(g[i].grad_ready == g_ready[i]);
+    CHECK(g[i].first_used == g_used[i]);
+  }
+  CHECK(ddp_bucket_groups(p, 50, false).size() == 5);  // without fp8 weights: the buckets
+  CHECK(ddp_bucket_groups(p, 0, true).size() == 1);     // unbucketed: one group either way
 }

@@ -34,3 +34,43 @@ TEST_CASE("result JSON: a missing field is named", "[run]") {
     CHECK(named);
   }
 }
+
+TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back", "[run]") {
+  // A hand-made result on the 16-stage scenario (parsed, not simulated): each stage's buckets,
+  // the first stage's several in chunk 0, the others one, come back field for field; a bucket
+  // naming a chunk the stage does not have is an error at its path.
+  SimulationResult r;
+  r.scenario = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/llama405b-128k-tp8-cp16-pp16.json");
+  REQUIRE(r.scenario.parallel.pipeline_model_parallel_size == 16);
+  StepMetrics m;
+  m.time_s = 24;
+  m.inputs.layers = 126;
+  m.inputs.microbatches = 16;
+  m.inputs.pipeline = r.scenario.parallel.pipeline();
+  for (int s = 0; s < 16; ++s) {
+    StageInputs st;
+    st.chunk_layers = {8};
+    st.forward_launches = {100};
+    st.backward_launches = {150};
+    if (s == 0) st.dp_buckets = {{0, 0.25, 0.75, 0.01, 0.02}, {0, 1, 0, 0.03, 0.04}};
+    else st.dp_buckets = {{0, 1, 0, 0.05 + s, 0.06 + s}};
+    m.inputs.stages.push_back(st);
+  }
+  r.step = m;
+  const nlohmann::json j = result_to_json(r);
+  CHECK(j["step"]["pipeline"]["per_stage"][0]["grad_buckets"] == 2);
+  CHECK(j["step"]["grad_reduce_s"] == Approx(0.05 + 15));  // the longest stage's, stage 15's one bucket
+  const SimulationResult back = result_from_json(nlohmann::json::parse(j.dump()), "result");
+  REQUIRE(back.step);
+  for (int s = 0; s < 16; ++s) CHECK(back.step->inputs.stages.at(size_t(s)).dp_buckets == m.inputs.stages[size_t(s)].dp_buckets);
+  nlohmann::json bad = j;
+  bad["step"]["pipeline"]["per_stage"][3]["dp_buckets"][0]["chunk"] = 1;
+  try {
+    (void)result_from_json(bad, "result");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    bool named = false;
+    for (const auto& d : e.diagnostics()) named |= d.path == "result.step.pipeline.per_stage[3].dp_buckets[0].chunk";
+    CHECK(named);
+  }
+}

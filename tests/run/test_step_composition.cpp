@@ -176,3 +176,34 @@ TEST_CASE("the interleaved schedule reduces a chunk's buckets together, after it
   plain.stages[0].dp_buckets = in.stages[0].dp_buckets;
   CHECK(compose_step(plain).grad_reduce_exposed_s == Approx(1));
 }
+
+TEST_CASE("with virtual stages every stage gathers from the schedule's start, a chunk's buckets in their order",
+          "[simulator][step]") {
+  // PP 2 x VP 2, 2 micro batches, one layer a chunk (fwd 1 s, bwd 2 s a pass), no transfers.
+  // Megatron's interleaved order: stage 0 F(g0,m0) F(g0,m1) F(g2,m0) F(g2,m1) B(g2,m0) B(g2,m1)
+  // B(g0,m0) B(g0,m1); stage 1 F(g1,m0) F(g1,m1) F(g3,m0) B(g3,m0) F(g3,m1) B(g3,m1) B(g1,m0)
+  // B(g1,m1) (g = chunk x 2 + stage). Without gathers: stage 0 F 0-1, 1-2; stage 1 F 1-2, 2-3;
+  // stage 0 F(g2) 2-3, 3-4; stage 1 F(g3,m0) 3-4, B 4-6, F(g3,m1) 6-7, B 7-9; stage 0 B(g2) 6-8,
+  // 9-11; stage 1 B(g1) 9-11, 11-13; stage 0 B(g0) 11-13, 13-15: 15 s.
+  StepInputs in = one_stage(4, 2, 1, 2);
+  in.pipeline.stages = 2;
+  in.pipeline.virtual_stages = 2;
+  in.stages = {StageInputs{}, StageInputs{}};
+  for (StageInputs& st : in.stages) st.chunk_layers = {1, 1};
+  REQUIRE(compose_step(in).pipeline_s == Approx(15));
+  // Chunk 0 of each stage one bucket of 3 s, dispatched at 0 on both (align_param_gather): stage 0
+  // starts at 3 and everything after it 3 s later; stage 1's gather is done (3) before its input
+  // arrives (4), so it adds nothing: 18 s (waiting for it again from its first forward would be 20).
+  for (StageInputs& st : in.stages) st.dp_buckets = {{0, 1, 0, 0, 3}};
+  StepTime t = compose_step(in);
+  CHECK(t.pipeline_s == Approx(18));
+  CHECK(t.param_gather_exposed_s == Approx(3));
+  // DDP's start_param_sync issues a chunk's buckets in their order, the one used last first: a
+  // bucket of 2 s used half-way through the 1 s forward, then one of 1 s used at its start. Done at
+  // 2 and 3: the forward starts at max(2 - 0.5, 3 - 0) = 3 (in the forward's order, 1 then 3: 2.5).
+  in.stages[1].dp_buckets.clear();
+  in.stages[0].dp_buckets = {{0, 1, 0.5, 0, 2}, {0, 1, 0, 0, 1}};
+  t = compose_step(in);
+  CHECK(t.param_gather_exposed_s == Approx(3));
+  CHECK(t.pipeline_s == Approx(18));
+}
