@@ -112,10 +112,6 @@ int64_t count_ops_if(const std::vector<RankProgram>& programs, int32_t rank, Tak
   return n;
 }
 
-int64_t count_ops(const std::vector<RankProgram>& programs, int32_t rank, OpArea area) {
-  return count_ops_if(programs, rank, [area](const Op& op) { return op.area == area; });
-}
-
 std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
 
 rules::GraphScope graph_scope(CudaGraphImpl g) {
