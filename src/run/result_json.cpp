@@ -226,6 +226,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
   in.layer_backward_s = layer.backward_s;
   in.pipeline = scenario.parallel.pipeline();
+  in.overlap_grad_reduce = scenario.parallel.overlap_grad_reduce;
+  in.overlap_param_gather = scenario.parallel.overlap_param_gather;
   in.host_per_launch_s = number(s, "host_per_launch_s");
   if (const nlohmann::json* pj = s.raw("pipeline")) {
     ObjectReader p(*pj, s.path_of("pipeline"), s.sink(),

@@ -254,6 +254,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.layer_backward_s = res.layer.backward_s;
     si.pipeline = w.pipeline_spec;
     si.host_per_launch_s = rules::host_launch_s(sc.cluster.gpu.name);
+    si.overlap_grad_reduce = sc.parallel.overlap_grad_reduce;
+    si.overlap_param_gather = sc.parallel.overlap_param_gather;
     const bool distopt = sc.parallel.use_distributed_optimizer;
     const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
     const std::vector<double> optimizer = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer));
@@ -322,14 +324,19 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const StageInputs& s0 = si.stages.front();
     const int64_t bucket_params =
         rules::ddp_bucket_params(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size);
-    const std::string sync = std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") + " in " +
-                             std::to_string(std::count_if(s0.dp_buckets.begin(), s0.dp_buckets.end(),
-                                                          [](const DpBucket& b) { return b.chunk == 0; })) +
-                             " buckets on the first stage (Megatron's: " +
-                             fmt("%.0fM", double(bucket_params) / 1e6) + " parameters in its first chunk" +
-                             (layout.pp > 1 ? ", one a chunk elsewhere" : "") +
-                             ") overlapped with the last backward" +
-                             (distopt ? ", parameter all-gather overlapped with the next forward" : "") +
+    const bool ogr = sc.parallel.overlap_grad_reduce, opg = sc.parallel.overlap_param_gather;
+    const std::string sync =
+        std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") +
+        (ogr ? " in " +
+                   std::to_string(std::count_if(s0.dp_buckets.begin(), s0.dp_buckets.end(),
+                                                [](const DpBucket& b) { return b.chunk == 0; })) +
+                   " buckets on the first stage (Megatron's: " + fmt("%.0fM", double(bucket_params) / 1e6) +
+                   " parameters in its first chunk" + (layout.pp > 1 ? ", one a chunk elsewhere" : "") +
+                   ") overlapped with the last backward"
+             : std::string(" after the last backward (overlap_grad_reduce off)")) +
+        (distopt ? (opg ? ", parameter all-gather overlapped with the next forward"
+                        : ", parameter all-gather after the optimizer (overlap_param_gather off)")
+                 : "") +
                              fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
                                  m.composed.param_gather_exposed_s * 1e3, m.composed.optimizer_s * 1e3);
     if (layout.pp == 1) {

@@ -111,12 +111,14 @@ GatherWaits gather_waits(const StageInputs& st, const StagePasses& p, int64_t st
 }
 
 // When the stage's gradient reduces are all done (at least its last backward's end).
-double grads_synced_s(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved) {
+double grads_synced_s(const StageInputs& st, const StagePasses& p, int64_t stage, bool interleaved, bool overlapped) {
   const double end = p.backwards.empty() ? 0 : p.backwards.back()->end_s;
   std::vector<double> ready;
   for (const DpBucket& b : st.dp_buckets) {
     const size_t last = p.last_backward.at(size_t(b.chunk));
-    if (interleaved) {  // the chunk's reduce starts pp_rank backward passes after its last (align_grad_reduce)
+    if (!overlapped) {  // finalize_model_grads, after the stage's schedule
+      ready.push_back(end);
+    } else if (interleaved) {  // the chunk's reduce starts pp_rank backward passes after its last (align_grad_reduce)
       ready.push_back(p.backwards.at(std::min(last + size_t(stage), p.backwards.size() - 1))->end_s);
     } else {
       const PipelineEvent& e = *p.backwards.at(last);
@@ -190,7 +192,7 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   // Each stage's wait for its parameters, found on the schedule without it, then timed into it.
   const double unwaited_s = timing.makespan_s, bubble_fraction = timing.bubble_fraction;
   bool waits = false;
-  for (size_t s = 0; s < in.stages.size(); ++s) {
+  for (size_t s = 0; s < in.stages.size() && in.overlap_param_gather; ++s) {
     const GatherWaits w =
         gather_waits(in.stages[s], passes_of(timing, int64_t(s), in.stages[s].chunk_layers.size()), int64_t(s), interleaved);
     ti.first_forward_wait_s.push_back(w.first_forward_wait_s);
@@ -235,11 +237,13 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   for (size_t s = 0; s < in.stages.size(); ++s) {
     const StageInputs& st = in.stages[s];
     const StagePasses passes = passes_of(timing, int64_t(s), st.chunk_layers.size());
-    synced = std::max(synced, grads_synced_s(st, passes, int64_t(s), interleaved));
+    synced = std::max(synced, grads_synced_s(st, passes, int64_t(s), interleaved, in.overlap_grad_reduce));
     t.optimizer_s = std::max(t.optimizer_s, st.optimizer_s);
+    if (!in.overlap_param_gather)  // gathered after the optimizer's step, all of it exposed
+      t.param_gather_exposed_s = std::max(t.param_gather_exposed_s, st.param_gather_s());
   }
   t.grad_reduce_exposed_s = std::max(0.0, synced - timing.makespan_s);
-  t.step_s = std::max(synced, timing.makespan_s) + t.optimizer_s;
+  t.step_s = std::max(synced, timing.makespan_s) + t.optimizer_s + (in.overlap_param_gather ? 0.0 : t.param_gather_exposed_s);
   return t;
 }
 

@@ -25,7 +25,9 @@
 // (the first bucket's forward pre-hook waits for it and starts the next). A bucket is needed at
 // its first_used fraction of its chunk's first forward; the latest a gather finishes past that is
 // how long the stage's first forward waits, and the schedule is timed again with that wait: the
-// step's exposed gather is how much later it ends.
+// step's exposed gather is how much later it ends. Without overlap_grad_reduce every bucket reduces
+// after the stage's last backward; without overlap_param_gather the distributed optimizer gathers
+// every bucket after its step, all of it exposed.
 //
 // The CPU launches every kernel and NCCL call in program order (rules/host_launch.hpp), pass by
 // pass: a pass (a chunk's forward or backward of one micro batch) cannot end before the CPU has
@@ -81,6 +83,7 @@ struct StepInputs {
   double layer_forward_s = 0, layer_backward_s = 0;  // one layer, slowest rank
   PipelineSpec pipeline;     // stages, virtual stages, overlap_p2p_comm (PP = 1: one stage)
   double host_per_launch_s = 0;  // the CPU's time to launch one (rules/host_launch.hpp)
+  bool overlap_grad_reduce = true, overlap_param_gather = true;  // ParallelSpec's (Megatron's switches)
   std::vector<StageInputs> stages;
   friend bool operator==(const StepInputs&, const StepInputs&) = default;
 };

@@ -164,7 +164,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
                   "decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
                   "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
                   "microbatch_group_size_per_vp_stage", "overlap_p2p_comm", "tp_comm_overlap",
-                  "grad_reduce_in_fp32"});
+                  "grad_reduce_in_fp32", "overlap_grad_reduce", "overlap_param_gather"});
   set_if(p.tensor_model_parallel_size, r.integer("tensor_model_parallel_size", 1, kMaxCount));
   set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
   set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
@@ -189,6 +189,8 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.tp_comm_overlap, r.boolean("tp_comm_overlap"));
   set_if(p.use_distributed_optimizer, r.boolean("use_distributed_optimizer"));
   set_if(p.grad_reduce_in_fp32, r.boolean("grad_reduce_in_fp32"));
+  set_if(p.overlap_grad_reduce, r.boolean("overlap_grad_reduce"));
+  set_if(p.overlap_param_gather, r.boolean("overlap_param_gather"));
 }
 
 // ---- cluster -------------------------------------------------------------

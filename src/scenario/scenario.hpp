@@ -125,6 +125,13 @@ struct ParallelSpec {
   // bf16 (false). Megatron-LM's bf16 training turns it on unless --grad-reduce-in-bf16
   // (megatron/training/arguments.py); NeMo's performance recipes turn it off.
   bool grad_reduce_in_fp32 = true;
+  // Megatron's --overlap-grad-reduce and --overlap-param-gather: the DP gradient reduce in buckets
+  // during the last backward, the distributed optimizer's parameter gather during the next
+  // forward. Megatron-LM's own defaults are off; NeMo's and Megatron-Bridge's recipes turn both on,
+  // and hcpsim takes them on. Off: one reduce after the backward, one gather after the optimizer
+  // (run/step_composition.hpp).
+  bool overlap_grad_reduce = true;
+  bool overlap_param_gather = true;
 
   // HCP inner (a2a) and outer (p2p) sizes as TE runs them: for a2a+p2p the
   // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).

@@ -20,6 +20,8 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
           {"use_distributed_optimizer", p.use_distributed_optimizer},
           {"grad_reduce_in_fp32", p.grad_reduce_in_fp32}};
   if (p.tensor_model_parallel_size > 1) j["tp_comm_overlap"] = p.tp_comm_overlap;  // TP = 1 echoes stay as they were
+  if (!p.overlap_grad_reduce) j["overlap_grad_reduce"] = false;  // written where off (echoes stay as they were)
+  if (!p.overlap_param_gather) j["overlap_param_gather"] = false;
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
     j["first_stage_layers"] = p.decoder_first_pipeline_num_layers;
@@ -166,6 +168,8 @@ ParallelSpec parallel_from_json(ObjectReader r) {
   read(r.boolean("use_distributed_optimizer"), p.use_distributed_optimizer);
   if (r.has("grad_reduce_in_fp32")) read(r.boolean("grad_reduce_in_fp32"), p.grad_reduce_in_fp32);  // older files: the default
   if (r.has("tp_comm_overlap")) read(r.boolean("tp_comm_overlap"), p.tp_comm_overlap);
+  if (r.has("overlap_grad_reduce")) read(r.boolean("overlap_grad_reduce"), p.overlap_grad_reduce);
+  if (r.has("overlap_param_gather")) read(r.boolean("overlap_param_gather"), p.overlap_param_gather);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
     read(r.integer("first_stage_layers", -1, kMax), p.decoder_first_pipeline_num_layers);
@@ -276,7 +280,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",
                                                         "account_for_loss", "microbatch_group", "overlap_p2p_comm",
-                                                        "tp_comm_overlap"}));
+                                                        "tp_comm_overlap", "overlap_grad_reduce", "overlap_param_gather"}));
   sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
   ObjectReader sw =
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl",

@@ -114,7 +114,10 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
     const auto params = chunk_params(c.params, s.model.gated_linear_unit, c.chunk_layers[size_t(k)],
                                      c.embedding && k == 0, c.head && k == chunks - 1);
-    const int64_t size = rules::ddp_chunk_bucketed(c.stage, k) ? rules::ddp_bucket_params(c.dp_cp_size) : 0;
+    // Without overlap_grad_reduce Megatron keeps a chunk in one bucket (bucket_size None).
+    const int64_t size = s.parallel.overlap_grad_reduce && rules::ddp_chunk_bucketed(c.stage, k)
+                             ? rules::ddp_bucket_params(c.dp_cp_size)
+                             : 0;
     for (const rules::DdpBucket& bucket : rules::ddp_bucket_groups(params, size, s.training.fp8_param_gather))
       if (bucket.params > 0) plan.push_back({k, bucket, -1, -1});
   }

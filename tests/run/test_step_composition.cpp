@@ -207,3 +207,26 @@ TEST_CASE("with virtual stages every stage gathers from the schedule's start, a 
   CHECK(t.param_gather_exposed_s == Approx(3));
   CHECK(t.pipeline_s == Approx(18));
 }
+
+TEST_CASE("without Megatron's overlap switches the DP reduce follows the backward, the gather the optimizer",
+          "[simulator][step]") {
+  // The first case's stage (3 micro batches of 4.5 s forward and 8.5 s backward: 39 s; four buckets
+  // of 0.25 s each way; optimizer 0.1 s). overlap_grad_reduce off: all four reduce after the last
+  // backward, 1 s exposed; overlap_param_gather off: the four gather after the optimizer, 1 s
+  // exposed and no wait in the schedule: 39 + 1 + 0.1 + 1.
+  StepInputs in = one_stage(4, 3, 1, 2);
+  StageInputs& st = in.stages[0];
+  st.extra_forward_s = 0.5;
+  st.extra_backward_s = 0.5;
+  for (int b = 0; b < 4; ++b) st.dp_buckets.push_back({0, (b + 1) / 4.0, (3 - b) / 4.0, 0.25, 0.25});
+  st.optimizer_s = 0.1;
+  in.overlap_grad_reduce = false;
+  in.overlap_param_gather = false;
+  const StepTime t = compose_step(in);
+  CHECK(t.pipeline_s == Approx(39));
+  CHECK(t.grad_reduce_exposed_s == Approx(1));
+  CHECK(t.param_gather_exposed_s == Approx(1));
+  CHECK(t.step_s == Approx(41.1));
+  in.overlap_grad_reduce = true;  // the first case's 0.25 s of reduce; the gather still after
+  CHECK(compose_step(in).step_s == Approx(39 + 0.25 + 0.1 + 1));
+}

@@ -21,6 +21,21 @@ TEST_CASE("scenario echo: every shipped scenario reads back equal", "[scenario]"
   CHECK(n >= 7);
 }
 
+TEST_CASE("scenario echo: Megatron's DP overlap switches, read from a scenario and echoed where off", "[scenario]") {
+  Scenario s = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/seed-a-hcp.json");
+  CHECK(s.parallel.overlap_grad_reduce);  // on, as NeMo's and Megatron-Bridge's recipes set them
+  CHECK(s.parallel.overlap_param_gather);
+  CHECK_FALSE(scenario_to_json(s)["parallel"].contains("overlap_grad_reduce"));
+  nlohmann::json doc = nlohmann::json::parse(R"({"model": {"preset": "llama3.1-8b"},
+    "training": {"seq_length": 8192, "global_batch_size": 8},
+    "parallel": {"overlap_grad_reduce": false, "overlap_param_gather": false},
+    "cluster": {"preset": "dgx-h100", "num_nodes": 1}})");
+  const Scenario off = parse_scenario_text(doc.dump(), ParseOptions{});
+  CHECK_FALSE(off.parallel.overlap_grad_reduce);
+  CHECK_FALSE(off.parallel.overlap_param_gather);
+  CHECK(scenario_from_json(scenario_to_json(off), "scenario") == off);
+}
+
 TEST_CASE("scenario echo: a broken echo names the field", "[scenario]") {
   const Scenario s = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/seed-a-hcp.json");
   nlohmann::json j = scenario_to_json(s);
