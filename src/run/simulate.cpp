@@ -79,11 +79,16 @@ std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::v
   return longest;
 }
 
-// A stage's DP buckets with the times its representative rank's step program took for each.
-std::vector<DpBucket> dp_buckets_of(const Timeline& t, int32_t rank, const std::vector<DpBucketOps>& plan) {
-  std::map<int32_t, double> took;  // op -> seconds
+// How long each op of the step phase took, by rank and op (one pass over the timeline).
+std::map<int32_t, std::map<int32_t, double>> step_op_times(const Timeline& t) {
+  std::map<int32_t, std::map<int32_t, double>> took;
   for (const OpRecord& r : t.ops)
-    if (r.phase == kStepPhase && r.rank == rank) took[r.op] = r.end_s - r.start_s;
+    if (r.phase == kStepPhase) took[r.rank][r.op] = r.end_s - r.start_s;
+  return took;
+}
+
+// A stage's DP buckets with the times its representative rank's step program took for each.
+std::vector<DpBucket> dp_buckets_of(const std::map<int32_t, double>& took, const std::vector<DpBucketOps>& plan) {
   const auto time_of = [&took](int32_t op) { return op < 0 ? 0.0 : took.at(op); };
   std::vector<DpBucket> out;
   for (const DpBucketOps& b : plan)
@@ -259,6 +264,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const bool distopt = sc.parallel.use_distributed_optimizer;
     const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
     const std::vector<double> optimizer = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer));
+    const std::map<int32_t, std::map<int32_t, double>> step_took = step_op_times(t);
     std::vector<double> send_fwd(size_t(layout.pp), 0.0), send_bwd(size_t(layout.pp), 0.0);
     if (!w.pipeline.empty()) {
       send_fwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Forward; });
@@ -290,7 +296,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.send_forward_s = send_fwd[size_t(stage)];
       st.send_backward_s = send_bwd[size_t(stage)];
       st.optimizer_s = optimizer[size_t(stage)];
-      st.dp_buckets = dp_buckets_of(t, rep, w.dp_buckets[size_t(stage)]);
+      const auto took = step_took.find(rep);
+      st.dp_buckets = dp_buckets_of(took == step_took.end() ? std::map<int32_t, double>{} : took->second,
+                                    w.dp_buckets[size_t(stage)]);
       for (const Phase dir : {Phase::Forward, Phase::Backward}) {
         const bool fwd = dir == Phase::Forward;
         const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir(dir));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 
 namespace hcpsim {
@@ -121,13 +122,15 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
     for (const rules::DdpBucket& bucket : rules::ddp_bucket_groups(params, size, s.training.fp8_param_gather))
       if (bucket.params > 0) plan.push_back({k, bucket, -1, -1});
   }
-  // Equal buckets on one group take equal times: each distinct one is simulated once.
-  const auto first_alike = [&plan](size_t i) {
-    for (size_t j = 0; j < i; ++j)
-      if (plan[j].bucket.params == plan[i].bucket.params && plan[j].bucket.gemm_params == plan[i].bucket.gemm_params)
-        return j;
-    return i;
-  };
+  // Equal buckets on one group take equal times: each distinct one is simulated once. first[i]:
+  // the first bucket equal to bucket i (found once: every rank of a large world builds this).
+  std::vector<size_t> first(plan.size());
+  {
+    std::map<std::pair<int64_t, int64_t>, size_t> seen;
+    for (size_t i = 0; i < plan.size(); ++i)
+      first[i] = seen.try_emplace({plan[i].bucket.params, plan[i].bucket.gemm_params}, i).first->second;
+  }
+  const auto first_alike = [&first](size_t i) { return first[i]; };
   b.set_phase(Phase::Optimizer);
   b.set_area(OpArea::GradReduce);
   for (size_t i = 0; i < plan.size(); ++i) {
