@@ -86,6 +86,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given);
   }
   if (!preset && !hf) m.name = "custom";
+  const ModelSpec base = m;  // the preset's or file's shape, before the scenario's keys
 
   struct IntKey {
     const char* key;
@@ -108,14 +109,31 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
       sink.error(std::string("model.") + k.key, "missing", "required without model.preset or model.hf_config",
                  "add it, or name a preset such as \"llama3.1-8b\"");
   }
+  // Megatron's kv_channels when it is not given: hidden_size / num_attention_heads, which must divide.
+  const auto derive_kv_channels = [&] {
+    if (m.num_attention_heads <= 0 || m.hidden_size <= 0) return;
+    if (m.hidden_size % m.num_attention_heads != 0)
+      sink.error("model.kv_channels",
+                 "not given, and hidden_size " + std::to_string(m.hidden_size) + " is not a multiple of num_attention_heads " +
+                     std::to_string(m.num_attention_heads),
+                 "without kv_channels the head dim is hidden_size / num_attention_heads (Megatron's default)",
+                 "give model.kv_channels (the head dim), or a hidden_size that the head count divides");
+    m.kv_channels = m.hidden_size / m.num_attention_heads;
+  };
   if (!have_base && !preset && !hf) {
     if (!r.has("num_query_groups")) m.num_query_groups = m.num_attention_heads;  // MHA
-    if (!r.has("kv_channels") && m.num_attention_heads > 0) m.kv_channels = m.hidden_size / m.num_attention_heads;
+    if (!r.has("kv_channels")) derive_kv_channels();
   }
   if (hf && have_base) {  // what the file left to the scenario's keys
     if (m.num_query_groups == 0) m.num_query_groups = m.num_attention_heads;
-    if (m.kv_channels == 0 && m.num_attention_heads > 0) m.kv_channels = m.hidden_size / m.num_attention_heads;
+    if (m.kv_channels == 0) derive_kv_channels();
   }
+  // A base whose head dim is its hidden size over its heads (Llama, Qwen) keeps that relation when the
+  // scenario changes either, as Megatron derives kv_channels when it is not given; a base with its own
+  // head dim (Gemma's 256 at hidden 3072 and 16 heads) keeps it. The model line prints the result.
+  if (have_base && !r.has("kv_channels") && (r.has("hidden_size") || r.has("num_attention_heads")) &&
+      base.num_attention_heads > 0 && base.kv_channels * base.num_attention_heads == base.hidden_size)
+    derive_kv_channels();
   if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {
     m.sliding_window.reset();
   } else if (auto w = r.integer("sliding_window", 1, int64_t{1} << 40, "use a window in tokens, or null for none")) {

@@ -165,3 +165,39 @@ TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the
   opt.base_dir = dir2;
   CHECK(parse_scenario_text(k.dump(), opt).model.num_layers == 24);
 }
+
+TEST_CASE("the head dim follows a changed hidden size or head count as Megatron derives it, unless the model sets its own",
+          "[scenario][validate]") {
+  // llama3.1-8b: hidden 4096, 32 heads, head dim 128 = 4096 / 32, so Megatron would derive it: a
+  // scenario that doubles the hidden size without kv_channels gets 8192 / 32 = 256, one that doubles the
+  // heads 4096 / 64 = 64.
+  json j = base();
+  j["model"]["hidden_size"] = 8192;
+  CHECK(test::parse(j).scenario.model.kv_channels == 256);
+  j = base();
+  j["model"]["num_attention_heads"] = 64;
+  CHECK(test::parse(j).scenario.model.kv_channels == 64);
+  j["model"]["kv_channels"] = 128;  // given: kept
+  CHECK(test::parse(j).scenario.model.kv_channels == 128);
+
+  // A file with its own head_dim (Gemma 7B: hidden 3072, 16 heads, head_dim 256, not 3072 / 16 = 192)
+  // keeps it when the scenario changes the hidden size.
+  json gemma = {{"num_hidden_layers", 28}, {"hidden_size", 3072}, {"intermediate_size", 24576},
+                {"num_attention_heads", 16}, {"num_key_value_heads", 16}, {"head_dim", 256},
+                {"vocab_size", 256000}, {"architectures", {"GemmaForCausalLM"}}, {"hidden_act", "gelu"}};
+  json g = base();
+  g["model"] = {{"hf_config", "config.json"}, {"hidden_size", 4096}};
+  const auto o = test::parse(g, write_config(gemma));
+  INFO(test::describe(o));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.model.kv_channels == 256);
+
+  // A derived head dim that does not divide is an error naming kv_channels, not a truncated 4016 / 32 = 125.
+  j = base();
+  j["model"]["hidden_size"] = 4000 + 16;  // 4016 / 32 = 125.5
+  const auto e = errors_of(j);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].path == "model.kv_channels");
+  CHECK_THAT(e[0].what, Catch::Contains("4016") && Catch::Contains("32"));
+  CHECK_THAT(e[0].fix, Catch::Contains("give model.kv_channels"));
+}

@@ -117,6 +117,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"attention heads divisible by TP",
        [](json& j) {
          j["model"]["num_attention_heads"] = 30;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 30 is no head dim
          j["model"]["num_query_groups"] = 6;
          j["parallel"]["tensor_model_parallel_size"] = 4;
          j["parallel"]["context_parallel_size"] = 8;
@@ -124,6 +125,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        "parallel.tensor_model_parallel_size", "num_attention_heads % TP == 0",
        [](json& j) {
          j["model"]["num_attention_heads"] = 30;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 30 is no head dim
          j["model"]["num_query_groups"] = 6;
          j["parallel"]["tensor_model_parallel_size"] = 2;
          j["parallel"]["context_parallel_size"] = 8;
@@ -131,6 +133,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"query groups divisible by TP",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 6;
          j["parallel"]["tensor_model_parallel_size"] = 4;
          j["parallel"]["context_parallel_size"] = 8;
@@ -138,6 +141,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        "parallel.tensor_model_parallel_size", "num_query_groups % TP == 0",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 6;
          j["parallel"]["tensor_model_parallel_size"] = 2;
          j["parallel"]["context_parallel_size"] = 8;
@@ -167,6 +171,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"a2a: heads/TP divisible by CP",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 12;
          j["parallel"]["context_parallel_size"] = 8;
          j["parallel"]["cp_comm_type"] = "a2a";
@@ -174,6 +179,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        "parallel.context_parallel_size", "(num_attention_heads/TP) % CP == 0",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 12;
          j["parallel"]["context_parallel_size"] = 4;
          j["parallel"]["cp_comm_type"] = "a2a";
@@ -253,6 +259,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"a2a+p2p: heads/TP divisible by the inner size",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 36;
          j["parallel"]["cp_comm_type"] = "a2a+p2p";
          j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
@@ -260,6 +267,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        "parallel.hierarchical_context_parallel_sizes[0]", "(num_attention_heads/TP) % sizes[0] == 0",
        [](json& j) {
          j["model"]["num_attention_heads"] = 36;
+         j["model"]["kv_channels"] = 128;  // given: 4096 / 36 is no head dim
          j["model"]["num_query_groups"] = 36;
          j["parallel"]["cp_comm_type"] = "a2a+p2p";
          j["parallel"]["hierarchical_context_parallel_sizes"] = {4, 4};
