@@ -62,6 +62,37 @@ std::optional<bool> gated_mlp_of(const nlohmann::json& cfg, std::string& named) 
   return std::nullopt;
 }
 
+// How many of a config's `layers` attend through its sliding window, and by which key, for the
+// model families that mix windowed and full-attention layers (transformers' configs): an explicit
+// `layer_types` list (Gemma 2 and 3, GPT-OSS, Qwen2 in newer files); Gemma 3's
+// `sliding_window_pattern` (every p-th layer full); Qwen2's `max_window_layers` (the first that
+// many full); Gemma 2 and Cohere 2 by their class (alternating, from a windowed first layer).
+// Otherwise every layer is windowed (Mistral).
+struct WindowedLayers {
+  int64_t windowed = 0;
+  std::string by;  // the key or class that says so
+};
+
+WindowedLayers windowed_layers(const nlohmann::json& cfg, int64_t layers) {
+  if (cfg.contains("layer_types") && cfg.at("layer_types").is_array()) {
+    int64_t n = 0;
+    for (const nlohmann::json& t : cfg.at("layer_types"))
+      if (t.is_string() && t.get<std::string>() == "sliding_attention") ++n;
+    return {n, "layer_types"};
+  }
+  const auto int_of = [&](const char* key) -> std::optional<int64_t> {
+    if (cfg.contains(key) && cfg.at(key).is_number_integer()) return cfg.at(key).get<int64_t>();
+    return std::nullopt;
+  };
+  if (const auto p = int_of("sliding_window_pattern"); p && *p >= 1) return {layers - layers / *p, "sliding_window_pattern"};
+  if (const auto m = int_of("max_window_layers"); m && *m >= 0) return {std::max<int64_t>(0, layers - *m), "max_window_layers"};
+  if (cfg.contains("architectures") && cfg.at("architectures").is_array())
+    for (const nlohmann::json& a : cfg.at("architectures"))
+      if (a.is_string() && (a.get<std::string>() == "Gemma2ForCausalLM" || a.get<std::string>() == "Cohere2ForCausalLM"))
+        return {(layers + 1) / 2, a.get<std::string>() + " alternates windowed and full layers"};
+  return {layers, "sliding_window"};
+}
+
 }  // namespace
 
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
@@ -118,6 +149,22 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   if (cfg->contains("use_sliding_window") && cfg->at("use_sliding_window").is_boolean() &&
       !cfg->at("use_sliding_window").get<bool>())
     window.reset();
+  // A model that mixes windowed and full-attention layers: hcpsim times one layer for all of them.
+  const bool window_given = std::find(given.begin(), given.end(), "sliding_window") != given.end();
+  if (window && out.num_layers > 0) {
+    const WindowedLayers w = windowed_layers(*cfg, out.num_layers);
+    if (w.windowed == 0) {
+      window.reset();  // every layer full
+    } else if (w.windowed < out.num_layers && !window_given) {
+      sink.error(json_path,
+                 "\"" + file_path + "\" mixes sliding-window and full-attention layers (" + std::to_string(w.windowed) +
+                     " of " + std::to_string(out.num_layers) + " windowed, by " + w.by + ")",
+                 "hcpsim times one layer for every layer: all windowed or none",
+                 "give model.sliding_window in the scenario: null times every layer with full attention (the step's "
+                 "upper bound), " + std::to_string(*window) + " every layer windowed (its lower bound)");
+      return false;
+    }
+  }
   out.sliding_window = window;
   out.untie_embeddings_and_output_weights = !(cfg->contains("tie_word_embeddings") &&
                                               cfg->at("tie_word_embeddings").is_boolean() &&

@@ -22,9 +22,12 @@ inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_ro
 // (model.gated_linear_unit), as hidden_act alone does not tell (Gemma's gated MLP names "gelu",
 // StarCoder2's plain one "gelu_pytorch_tanh"). `given` names the model keys the scenario sets
 // (num_layers, hidden_size, ffn_hidden_size, num_attention_heads, vocab_size,
-// gated_linear_unit): the file may then lack their Hugging Face counterparts. Problems are
+// gated_linear_unit, sliding_window): the file may then lack their Hugging Face counterparts. Problems are
 // reported at `json_path` naming the file key; a mixture-of-experts config (num_local_experts,
-// n_routed_experts or num_experts above 1) is refused: hcpsim models dense layers only.
+// n_routed_experts or num_experts above 1) is refused: hcpsim models dense layers only. So is a
+// config that mixes sliding-window and full-attention layers (layer_types, sliding_window_pattern,
+// max_window_layers; Gemma 2 and Cohere 2 by class) unless the scenario gives sliding_window
+// (`given`): hcpsim times one layer for all; a config whose every layer is full has no window.
 // kv_channels is left 0 when the file has no head_dim and lacks hidden_size or the heads (the
 // caller derives it after the scenario's keys). Returns false (with diagnostics recorded) when
 // the file cannot be used.

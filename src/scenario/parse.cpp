@@ -81,7 +81,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   } else if (hf) {
     std::vector<std::string> given;  // the shape keys the scenario sets beside the file
     for (const char* k : {"num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "vocab_size",
-                          "gated_linear_unit"})
+                          "gated_linear_unit", "sliding_window"})
       if (r.has(k)) given.push_back(k);
     have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given);
   }

@@ -201,3 +201,72 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   CHECK_THAT(e[0].what, Catch::Contains("4016") && Catch::Contains("32"));
   CHECK_THAT(e[0].fix, Catch::Contains("give model.kv_channels"));
 }
+
+TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention layers is refused unless the scenario says",
+          "[scenario][validate]") {
+  // Gemma 2 9B's shape (google/gemma-2-9b config.json): 42 layers alternating a 4096-token window and
+  // full attention, by its class; timing all 42 windowed made a 128K step about half what it is.
+  const json gemma2 = {{"architectures", {"Gemma2ForCausalLM"}}, {"hidden_size", 3584}, {"intermediate_size", 14336},
+                       {"num_attention_heads", 16}, {"num_hidden_layers", 42}, {"num_key_value_heads", 8},
+                       {"head_dim", 256}, {"vocab_size", 256000}, {"sliding_window", 4096}};
+  json j = base();
+  j["parallel"]["cp_comm_type"] = "all_gather";  // p2p refuses a window
+  j["model"] = {{"hf_config", "config.json"}};
+  {
+    const auto e = errors_of(j, write_config(gemma2));
+    INFO(describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].path == "model.hf_config");
+    CHECK_THAT(e[0].what, Catch::Contains("21 of 42 windowed, by Gemma2ForCausalLM"));  // layers 0, 2, ..., 40
+    CHECK_THAT(e[0].fix, Catch::Contains("model.sliding_window") && Catch::Contains("null"));
+  }
+  // The scenario's word settles it, either way.
+  j["model"]["sliding_window"] = nullptr;
+  auto o = test::parse(j, write_config(gemma2));
+  REQUIRE(o.valid);
+  CHECK_FALSE(o.scenario.model.sliding_window);
+  j["model"]["sliding_window"] = 4096;
+  o = test::parse(j, write_config(gemma2));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.model.sliding_window == 4096);
+
+  // The keys that say which layers are windowed: Gemma 3's pattern (every 6th full: 42 - 7 = 35 of 42),
+  // an explicit list, Qwen2's max_window_layers (the first that many full).
+  json k = base();
+  k["parallel"]["cp_comm_type"] = "all_gather";
+  k["model"] = {{"hf_config", "config.json"}};
+  json gemma3 = gemma2;
+  gemma3["architectures"] = {"Gemma3ForCausalLM"};
+  gemma3["sliding_window_pattern"] = 6;
+  auto e = errors_of(k, write_config(gemma3));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("35 of 42 windowed, by sliding_window_pattern"));
+  json listed = gemma2;
+  listed["architectures"] = {"MistralForCausalLM"};
+  listed["num_hidden_layers"] = 3;
+  listed["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  e = errors_of(k, write_config(listed));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("2 of 3 windowed, by layer_types"));
+  // Every layer full: no window. Every layer windowed (Mistral, or Qwen2 with max_window_layers 0): the window.
+  json qwen = gemma2;
+  qwen["architectures"] = {"Qwen2ForCausalLM"};
+  qwen["use_sliding_window"] = true;
+  qwen["max_window_layers"] = 42;
+  o = test::parse(k, write_config(qwen));
+  REQUIRE(o.valid);
+  CHECK_FALSE(o.scenario.model.sliding_window);
+  qwen["max_window_layers"] = 0;
+  o = test::parse(k, write_config(qwen));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.model.sliding_window == 4096);
+  qwen["max_window_layers"] = 28;
+  e = errors_of(k, write_config(qwen));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("14 of 42 windowed, by max_window_layers"));
+  json mistral = gemma2;
+  mistral["architectures"] = {"MistralForCausalLM"};
+  o = test::parse(k, write_config(mistral));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.model.sliding_window == 4096);
+}
