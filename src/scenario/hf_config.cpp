@@ -66,7 +66,7 @@ std::optional<bool> gated_mlp_of(const nlohmann::json& cfg, std::string& named) 
 // model families that mix windowed and full-attention layers (transformers' configs): an explicit
 // `layer_types` list (Gemma 2 and 3, GPT-OSS, Qwen2 in newer files); Gemma 3's
 // `sliding_window_pattern` (every p-th layer full); Qwen2's `max_window_layers` (the first that
-// many full); Gemma 2 and Cohere 2 by their class (alternating, from a windowed first layer).
+// many full); Gemma 2, Gemma 3 and Cohere 2 by their class's default pattern (2, 6, 4).
 // Otherwise every layer is windowed (Mistral).
 struct WindowedLayers {
   int64_t windowed = 0;
@@ -86,10 +86,14 @@ WindowedLayers windowed_layers(const nlohmann::json& cfg, int64_t layers) {
   };
   if (const auto p = int_of("sliding_window_pattern"); p && *p >= 1) return {layers - layers / *p, "sliding_window_pattern"};
   if (const auto m = int_of("max_window_layers"); m && *m >= 0) return {std::max<int64_t>(0, layers - *m), "max_window_layers"};
+  // The classes' own defaults of that pattern (transformers' Gemma2, Gemma3Text and Cohere2 configs).
+  constexpr std::pair<const char*, int64_t> kPatternOfClass[] = {
+      {"Gemma2ForCausalLM", 2}, {"Gemma3ForCausalLM", 6}, {"Gemma3ForConditionalGeneration", 6}, {"Cohere2ForCausalLM", 4}};
   if (cfg.contains("architectures") && cfg.at("architectures").is_array())
     for (const nlohmann::json& a : cfg.at("architectures"))
-      if (a.is_string() && (a.get<std::string>() == "Gemma2ForCausalLM" || a.get<std::string>() == "Cohere2ForCausalLM"))
-        return {(layers + 1) / 2, a.get<std::string>() + " alternates windowed and full layers"};
+      for (const auto& [cls, p] : kPatternOfClass)
+        if (a.is_string() && a.get<std::string>() == cls)
+          return {layers - layers / p, std::string(cls) + "'s default sliding_window_pattern " + std::to_string(p)};
   return {layers, "sliding_window"};
 }
 

@@ -217,7 +217,7 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
     INFO(describe(e));
     REQUIRE(e.size() == 1);
     CHECK(e[0].path == "model.hf_config");
-    CHECK_THAT(e[0].what, Catch::Contains("21 of 42 windowed, by Gemma2ForCausalLM"));  // layers 0, 2, ..., 40
+    CHECK_THAT(e[0].what, Catch::Contains("21 of 42 windowed, by Gemma2ForCausalLM"));  // layers 0, 2, ..., 40 (42 - 42 / 2)
     CHECK_THAT(e[0].fix, Catch::Contains("model.sliding_window") && Catch::Contains("null"));
   }
   // The scenario's word settles it, either way.
@@ -241,6 +241,15 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
   auto e = errors_of(k, write_config(gemma3));
   REQUIRE(e.size() == 1);
   CHECK_THAT(e[0].what, Catch::Contains("35 of 42 windowed, by sliding_window_pattern"));
+  gemma3.erase("sliding_window_pattern");  // the class's default, 6
+  e = errors_of(k, write_config(gemma3));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("35 of 42 windowed, by Gemma3ForCausalLM"));
+  json cohere = gemma2;  // Cohere 2: every 4th layer full, 42 - 10 = 32 windowed
+  cohere["architectures"] = {"Cohere2ForCausalLM"};
+  e = errors_of(k, write_config(cohere));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("32 of 42 windowed"));
   json listed = gemma2;
   listed["architectures"] = {"MistralForCausalLM"};
   listed["num_hidden_layers"] = 3;
