@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 namespace hcpsim {
 
@@ -24,13 +26,62 @@ void line_and_column(std::string_view text, size_t byte, size_t& line, size_t& c
   }
 }
 
+// Where the parser is, to name a repeated key by its JSON path: one frame per open object (its keys
+// so far, the current one) or array (the current element's index).
+struct OpenContainer {
+  bool array = false;
+  int64_t index = 0;
+  std::string key;
+  std::set<std::string> keys;
+};
+
+std::string path_of(const std::string& base, const std::vector<OpenContainer>& open, const std::string& key) {
+  std::string path = base;
+  for (size_t i = 0; i + 1 < open.size(); ++i)
+    path += open[i].array ? "[" + std::to_string(open[i].index) + "]" : (path.empty() ? "" : ".") + open[i].key;
+  return path + (path.empty() ? "" : ".") + key;
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::string& source,
                                               const std::string& json_path, DiagnosticSink& sink) {
+  // nlohmann keeps the last of a repeated key: an edit that left two "model" sections would simulate
+  // the second without a word. Each repeat is an error at its path.
+  std::vector<OpenContainer> open;
+  bool repeated = false;
+  using Event = nlohmann::json::parse_event_t;
+  const auto next_element = [&] {
+    if (!open.empty() && open.back().array) ++open.back().index;
+  };
+  const nlohmann::json::parser_callback_t watch = [&](int, Event event, nlohmann::json& parsed) {
+    switch (event) {
+      case Event::object_start: open.push_back({}); break;
+      case Event::array_start: open.push_back({true}); break;
+      case Event::object_end:
+      case Event::array_end:
+        if (!open.empty()) open.pop_back();
+        next_element();
+        break;
+      case Event::value: next_element(); break;
+      case Event::key: {
+        const std::string key = parsed.get<std::string>();
+        if (!open.empty() && !open.back().keys.insert(key).second) {
+          repeated = true;
+          sink.error(path_of(json_path, open, key), source + ": \"" + key + "\" appears twice in one object",
+                     "JSON object keys are unique (a repeat would silently keep the last)", "keep one of them");
+        }
+        if (!open.empty()) open.back().key = key;
+        break;
+      }
+    }
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), /*callback=*/nullptr, /*allow_exceptions=*/true,
-                                 /*ignore_comments=*/false);
+    nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), watch, /*allow_exceptions=*/true,
+                                             /*ignore_comments=*/false);
+    if (repeated) return std::nullopt;
+    return j;
   } catch (const nlohmann::json::parse_error& e) {
     size_t line = 0, column = 0;
     line_and_column(text, e.byte, line, column);

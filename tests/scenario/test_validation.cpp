@@ -613,6 +613,24 @@ TEST_CASE("malformed JSON reports line and column", "[model][validate]") {
   CHECK(o.errors[0].what.find("<scenario>:3:" + std::to_string(column) + ": malformed JSON") == 0);
 }
 
+TEST_CASE("a key repeated in one object is an error at its path, not the last one kept", "[model][validate]") {
+  // Two "model" sections (the second a different model) and a repeat inside an array's object; keys
+  // repeated in different objects are fine.
+  const std::string text = R"({"name": "x", "model": {"preset": "llama3.1-8b"}, "model": {"preset": "mistral-7b"},
+    "training": {"seq_length": 8192, "micro_batch_size": 1},
+    "parallel": {"tensor_model_parallel_size": 1, "hierarchical_context_parallel_sizes": [2, 4]},
+    "cluster": {"preset": "dgx-h100", "num_nodes": 1, "gpu": {"name": "a", "name": "b"}},
+    "sweep": [{"x": 1}, {"x": 2, "y": 3, "y": 4}]})";
+  const Outcome o = parse(text);
+  INFO(describe(o));
+  REQUIRE(o.errors.size() == 3);
+  CHECK(o.errors[0].path == "model");
+  CHECK_THAT(o.errors[0].what, Catch::Contains("\"model\" appears twice in one object"));
+  CHECK_THAT(o.errors[0].fix, Catch::Contains("keep one"));
+  CHECK(o.errors[1].path == "cluster.gpu.name");
+  CHECK(o.errors[2].path == "sweep[1].y");
+}
+
 TEST_CASE("missing sections and required keys are named", "[model][validate]") {
   json j = base();
   j.erase("cluster");
