@@ -358,6 +358,23 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   // ratio Hopper shows between the two (roofline.hpp), against the H200 fit's plateau.
   const double gemm_fraction = sustained_gemm_fraction(*roof, plateau_of(p.gemm));
   p.gemm = rooflined(p.gemm, ref_peak, gpu.peak_bf16_flops_per_s, gemm_fraction);
+  // fp8 GEMMs where the GPU has an fp8 matmul benchmark figure: the same conversion against the H200's
+  // fp8 fit (the benchmark asks for the split accumulator), the falloff of that fit at equal time.
+  // Blackwell's tensor cores accumulate in fp32 (no split-accumulator pass), so TE's forward and
+  // gradient GEMMs take one table; MXFP8's block-scaled GEMMs run at rules::kMxfp8OverFp8Rate of it.
+  double fp8_fraction = 0;
+  if (roof->gemm_fp8_mamf > 0 && gpu.peak_fp8_flops_per_s > 0) {
+    const CalibrationFile& h200_fp8 = default_calibration("h200-fp8-gemm");
+    const EfficiencyTable* split = table_in(h200_fp8, "gemm_fp8_split_accum");
+    assert(split);
+    const double ref_fp8_peak = 2 * ref_peak;  // Hopper's dense fp8 rate is twice its bf16 rate
+    fp8_fraction = sustained_fp8_gemm_fraction(*roof, plateau_of(*split));
+    p.gemm_fp8_fast_accum = rooflined(*split, ref_fp8_peak, gpu.peak_fp8_flops_per_s, fp8_fraction);
+    p.gemm_fp8_split_accum = p.gemm_fp8_fast_accum;
+    p.gemm_mxfp8 = rooflined(*split, ref_fp8_peak, gpu.peak_fp8_flops_per_s, fp8_fraction * rules::kMxfp8OverFp8Rate);
+    p.set_evidence("gemm_fp8", roof->gemm_fp8_margin,
+                   std::string("roofline margin for ") + gpu.name + " (" + roof->gemm_fp8_basis + ")");
+  }
   // Attention: the backend's published fraction on this GPU, per table; NVIDIA's cuDNN benchmark
   // brought to the sustained clock by its H200 figures against hcpsim's sustained H200 cuDNN fit.
   const CalibrationFile& cudnn_h200 = default_calibration(default_file_of(AttentionBackend::CuDNN));
@@ -381,15 +398,20 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
   const auto pct = [](double x) { return std::to_string(int(x * 100 + 0.5)) + "%"; };
   p.source = std::string("roofline for ") + gpu.name + ": GEMM " + pct(gemm_fraction) + " (matmul benchmark " +
              pct(roof->gemm_mamf) + " (its fastest call, best shape), x the H200's sustained / benchmark ratio; " + roof->gemm_basis +
-             "), " + to_string(backend) + " attention fwd " + pct(fwd) + " / bwd " + pct(bwd) + " of its peak, causal (" +
+             ")" +
+             (fp8_fraction > 0 ? ", fp8 GEMM " + pct(fp8_fraction) + " of the fp8 peak (benchmark " + pct(roof->gemm_fp8_mamf) +
+                                     ", the same conversion; " + roof->gemm_fp8_basis + ")"
+                               : std::string()) +
+             ", " + to_string(backend) + " attention fwd " + pct(fwd) + " / bwd " + pct(bwd) + " of its peak, causal (" +
              a.basis + (a.cudnn_benchmark ? ", x the benchmark's H200 sustained / published ratio" : "") + "; " +
              a.source + "), small-kernel falloff of the H200's measured " + to_string(backend) + " curves at equal time";
   return p;
 }
 
 const EfficiencyTable& CostParams::gemm_table(rules::GemmType type) const {
-  if (type == rules::GemmType::Mxfp8) return gemm;  // no MXFP8 table: the bf16 fractions on the fp8 peak
-  const EfficiencyTable& fp8 = type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum : gemm_fp8_split_accum;
+  const EfficiencyTable& fp8 = type == rules::GemmType::Mxfp8          ? gemm_mxfp8
+                               : type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum
+                                                                       : gemm_fp8_split_accum;
   return rules::is_fp8(type) && !fp8.points.empty() ? fp8 : gemm;
 }
 
@@ -400,7 +422,8 @@ const std::vector<CostTableParameter>& cost_table_parameters() {
                                                     {"attention_bwd_causal", &CostParams::attention_bwd_causal},
                                                     {"attention_bwd_nomask", &CostParams::attention_bwd_nomask},
                                                     {"gemm_fp8_fast_accum", &CostParams::gemm_fp8_fast_accum},
-                                                    {"gemm_fp8_split_accum", &CostParams::gemm_fp8_split_accum}};
+                                                    {"gemm_fp8_split_accum", &CostParams::gemm_fp8_split_accum},
+                                                    {"gemm_mxfp8", &CostParams::gemm_mxfp8}};
   return t;
 }
 

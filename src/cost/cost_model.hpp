@@ -129,6 +129,7 @@ struct CostParams {
   // Transformer Engine's fp8 GEMMs (rules/fp8_gemm.hpp), fraction of the fp8 peak; empty where
   // not measured on this GPU model, when they take the bf16 table's fractions (gemm_table).
   EfficiencyTable gemm_fp8_fast_accum, gemm_fp8_split_accum;
+  EfficiencyTable gemm_mxfp8;  // Blackwell's block-scaled GEMMs; empty: the bf16 table's fractions
   const EfficiencyTable& gemm_table(rules::GemmType type) const;
   EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;

@@ -40,27 +40,41 @@ constexpr AttentionFractions kEstimated = uniform(0.55, 0.45);
 constexpr const char* kCudnnBenchmark = "NVIDIA's cuDNN SDPA benchmark (cudnn-frontend)";
 constexpr const char* kFlash2OnBlackwell = "FlashAttention-2 on B200 (tritonbench PR #171, flash-attention #1589)";
 
+// fp8 GEMM: the same table's fp8 rows (torch._scaled_mm, per-tensor E4M3; mamf-finder.py, ml-engineering
+// 744d01e): B200 3432.5 of 4500 (0.763), B300 3353.3 of 4500 (0.745), GB200 3615.6 of 5000 (0.723),
+// each 1.90-1.98x the same GPU's bf16 figure (Hopper's split accumulator: 1.77-1.83x); GB300: GB200's.
+struct Fp8Gemm {
+  double mamf = 0, margin = 0;
+  const char* basis = nullptr;
+};
+constexpr Fp8Gemm kNoFp8Figure{};
+
 struct GpuFigures {
   const char* gpu;
   double gemm_mamf, gemm_margin;
   const char *gemm_basis, *gemm_source;
   AttentionFigures cudnn, flash;
+  Fp8Gemm fp8 = kNoFp8Figure;
 };
 
 const GpuFigures kFigures[] = {
     {"GB300", 0.729, 0.15, "GEMM carried from GB200 (no public measurement on GB300)", "ml-engineering matmul benchmark (GB200)",
      {kCudnnGb300, true, 0.10, "cuDNN measured on GB300", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
+     {3615.6 / 5000, 0.15, "fp8 GEMM carried from GB200 (no public measurement on GB300)"}},
     {"B300", 0.786, 0.10, "GEMM measured on B300", "ml-engineering matmul benchmark",
      {kCudnnGb300, true, 0.15, "cuDNN carried from GB300 (the same die)", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
+     {3353.3 / 4500, 0.10, "fp8 GEMM measured on B300"}},
     {"GB200", 0.729, 0.10, "GEMM measured on GB200", "ml-engineering matmul benchmark",
      {kCudnnGb200, true, 0.10, "cuDNN measured on GB200", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell}},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
+     {3615.6 / 5000, 0.10, "fp8 GEMM measured on GB200"}},
     {"B200", 0.776, 0.10, "GEMM measured on B200", "ml-engineering matmul benchmark",
      {kCudnnGb200, true, 0.15, "cuDNN carried from GB200 (the same die)", kCudnnBenchmark},
      {kFlash2Blackwell, false, 0.25, "FlashAttention-2 measured on B200 (briefly; backward at head dim 64)",
-      kFlash2OnBlackwell}},
+      kFlash2OnBlackwell},
+     {3432.5 / 4500, 0.10, "fp8 GEMM measured on B200"}},
     {"A100", 0.869, 0.10, "GEMM measured on A100", "ml-engineering matmul benchmark",
      {kFlash2A100, false, 0.25, "cuDNN estimated from FlashAttention-2 on A100 (its Ampere kernel's algorithm)",
       "FlashAttention-2 (arXiv:2307.08691)"},
@@ -101,7 +115,8 @@ bool has_token(const std::string& name, const std::string& token) {
 }
 
 RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
-  RooflineFigures f{g.gpu, g.gemm_mamf, g.gemm_margin, g.gemm_basis, g.gemm_source, g.cudnn};
+  RooflineFigures f{g.gpu, g.gemm_mamf, g.gemm_margin, g.gemm_basis, g.gemm_source, g.fp8.mamf, g.fp8.margin, g.fp8.basis,
+                    g.cudnn};
   if (backend == AttentionBackend::Flash) f.attention = g.flash;
   if (backend == AttentionBackend::Hcpsim && !f.attention.h200_fractions) {  // not built for this GPU: cuDNN's, at the widest margin
     f.attention.margin = 0.30;
@@ -114,6 +129,10 @@ RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
 
 double sustained_gemm_fraction(const RooflineFigures& f, double hopper_sustained_plateau) {
   return f.gemm_mamf * hopper_sustained_plateau / kHopperMamfFraction;
+}
+
+double sustained_fp8_gemm_fraction(const RooflineFigures& f, double h200_split_plateau) {
+  return f.gemm_fp8_mamf * h200_split_plateau / kHopperFp8MamfFraction;
 }
 
 double AttentionFractions::of(bool backward, bool causal) const {

@@ -42,6 +42,11 @@ struct RooflineFigures {
   double gemm_margin = 0;    // relative extrapolation margin of the GEMM figure
   const char* gemm_basis;    // measured on it / carried / estimated
   const char* gemm_source;
+  // The same benchmark in fp8 (torch._scaled_mm, per-tensor E4M3), fraction of the dense fp8 peak;
+  // 0 where none was published: fp8 GEMMs then take the bf16 fractions (rules/fp8_gemm.hpp).
+  double gemm_fp8_mamf = 0;
+  double gemm_fp8_margin = 0;
+  const char* gemm_fp8_basis = nullptr;
   AttentionFigures attention;  // the scenario's attention backend's
 };
 
@@ -66,6 +71,16 @@ double sustained_attention_fraction(const AttentionFigures& f, bool backward, bo
 // MAMF (docs/cost-model.md, "the roofline"). The table's own H100 figure is used, not a measurement
 // here: the ratio is then between figures of one method, one search and one source.
 constexpr double kHopperMamfFraction = 794.5 / 989.0;
+
+// The H200's fp8 MAMF fraction: 1453.4 of 1979 TFLOP/s in the same table's fp8 rows, torch._scaled_mm
+// with its default split accumulator (use_fast_accum false). Against it the built-in H200 fp8 fit of
+// Transformer Engine's split-accumulator GEMMs (sustained, Llama's layer shapes) plateaus at 0.618
+// of the fp8 peak: 0.84 of the benchmark, the ratio bf16 shows (0.836).
+constexpr double kHopperFp8MamfFraction = 1453.4 / 1979.0;
+
+// The fraction of its fp8 peak a GPU's training fp8 GEMMs reach at the sustained clock: its fp8 MAMF
+// fraction x (the H200's sustained split-accumulator plateau / kHopperFp8MamfFraction).
+double sustained_fp8_gemm_fraction(const RooflineFigures& f, double h200_split_plateau);
 
 // The fraction of its peak a GPU's training GEMMs reach at the sustained clock: its MAMF fraction
 // x (Hopper's sustained plateau / Hopper's MAMF fraction). The ratio is the benchmark's, measured

@@ -432,3 +432,46 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   CHECK(ag == Approx(2 * all / 8));
   CHECK(cast == Approx((2 + 2 * mx) * gemm8));
 }
+
+TEST_CASE("fp8 GEMMs on Blackwell: the fp8 matmul benchmark brought to the sustained clock, MXFP8 at TE's measured rate of it",
+          "[cost][roofline]") {
+  // The H200's fp8 MAMF, 1453.4 of 1979 TFLOP/s (torch._scaled_mm with its split accumulator), against
+  // its sustained split-accumulator fit's plateau (built-in h200-fp8-gemm): the benchmark-to-training
+  // ratio, applied to each Blackwell GPU's own fp8 MAMF (B200 3432.5 of 4500, GB200 3615.6 of 5000).
+  const nlohmann::json h200 = committed("src/cost/defaults/h200-fp8-gemm.json").at("parameters");
+  const EfficiencyTable split = table_of(h200.at("gemm_fp8_split_accum"));
+  double plateau = 0;
+  for (const auto& pt : split.points) plateau = std::max(plateau, pt.second);
+  const double ratio = plateau / (1453.4 / 1979.0);
+  CHECK(ratio == Approx(0.84).epsilon(0.01));  // what bf16 shows: 0.671 / (794.5 / 989) = 0.836
+  // A large GEMM, past the tables' falloff on either GPU: FC1 at 64K tokens.
+  const double m = 65536, n = 28672, k = 4096, f = 2 * m * n * k;
+  for (const auto& [cluster, mamf, peak] : {std::tuple{"dgx-b200", 3432.5 / 4500, 4500e12},
+                                            std::tuple{"gb200-nvl72", 3615.6 / 5000, 5000e12}}) {
+    INFO(cluster);
+    const GpuSpec gpu = find_cluster_preset(cluster)->spec.gpu;
+    const CostModel model(gpu, Precision::FP8, default_cost_params(gpu, AttentionBackend::CuDNN));
+    const double fp8_s = f / (peak * mamf * ratio);
+    // Blackwell's tensor cores accumulate in fp32: TE's forward and gradient GEMMs alike.
+    CHECK(model.compute_time_s(gemm_op(m, n, k, GemmType::Fp8FastAccum)) == Approx(fp8_s).epsilon(1e-6));
+    CHECK(model.compute_time_s(gemm_op(m, n, k, GemmType::Fp8SplitAccum)) == Approx(fp8_s).epsilon(1e-6));
+    // MXFP8: TE's B300 GEMM profiling, 6.812 ms a layer in fp8 current scaling, 7.161 in MXFP8.
+    CHECK(model.compute_time_s(gemm_op(m, n, k, GemmType::Mxfp8)) == Approx(fp8_s * 7.161 / 6.812).epsilon(1e-6));
+  }
+  // The evidence is the roofline's GEMM margin, and no "not measured" warning; a GPU with no fp8
+  // benchmark figure (L40S) keeps the bf16 fractions, their band and the warning.
+  const CostParams b200 = cost_params_for(test::parse(fp8_layer("dgx-b200")).scenario);
+  CHECK(b200.evidence_for("gemm")->relative == Approx(0.10));
+  CHECK_THAT(b200.evidence_for("gemm")->basis, Catch::Contains("fp8 GEMM measured on B200"));
+  CHECK(std::none_of(b200.warnings.begin(), b200.warnings.end(),
+                     [](const std::string& w) { return w.find("fp8 GEMMs not measured") != std::string::npos; }));
+  nlohmann::json ada = fp8_layer("l40s-pcie");
+  ada["cluster"]["gpus_per_node"] = 4;  // its node's 4 NICs serve whole GPUs
+  ada["parallel"]["tensor_model_parallel_size"] = 4;
+  const test::Outcome o = test::parse(ada);
+  REQUIRE(o.valid);
+  const CostParams l40s = cost_params_for(o.scenario);
+  CHECK(l40s.gemm_fp8_split_accum.points.empty());
+  CHECK(std::any_of(l40s.warnings.begin(), l40s.warnings.end(),
+                    [](const std::string& w) { return w.find("fp8 GEMMs not measured") != std::string::npos; }));
+}
