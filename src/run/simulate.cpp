@@ -176,6 +176,19 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
       res.scenario.warnings.push_back(w);
   res.memory = estimate_memory(sc);
+  // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
+  // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
+  // backward. Worth saying where a user may have picked it for memory.
+  if (sc.training.recompute_granularity == RecomputeGranularity::Selective) {
+    Scenario without = sc;
+    without.training.recompute_granularity = RecomputeGranularity::None;
+    const double saved = estimate_memory(without).peak_bytes - res.memory.peak_bytes;
+    if (saved < 0.01 * res.memory.peak_bytes)
+      res.scenario.warnings.push_back(fmt(
+          "selective recompute (Megatron's core attention checkpoint) lowers the peak by %.2f GB of %.1f GB here: the fused "
+          "attention keeps no score matrix to free, yet its forward runs again in the backward; full recompute, more "
+          "CP or TP, or a smaller micro batch lower the peak", saved / 1e9, res.memory.peak_bytes / 1e9));
+  }
 
   CommFabric fabric = comm_fabric_for(sc, cost.params());  // one definition, shared with the dumps' routes
   ExecuteInput in;
