@@ -393,6 +393,22 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
     check_tp_comm_overlap(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)
     c.warn("tensor_model_parallel_size exceeds gpus_per_node: TP traffic crosses the inter-node fabric");
+  // An a2a group is TP x its size consecutive ranks (CP's stride is TP): wider than a node, its
+  // all-to-alls cross the inter-node fabric, which hierarchical CP exists to avoid.
+  const bool a2a = sc.parallel.cp_comm_type == CpCommType::A2A, hcp = sc.parallel.cp_comm_type == CpCommType::A2AP2P;
+  const int64_t a2a_size = a2a ? c.cp() : hcp && sc.parallel.hierarchical_context_parallel_sizes.size() == 2
+                                               ? sc.parallel.hierarchical_context_parallel_sizes[0] : 0;
+  if (sizes && cluster && a2a_size > 1 && c.tp() <= sc.cluster.gpus_per_node &&
+      c.tp() * a2a_size > sc.cluster.gpus_per_node) {
+    const int64_t inner = sc.cluster.gpus_per_node / c.tp();
+    std::string fix;
+    if (inner > 1 && c.cp() % inner == 0)
+      fix = "; cp_comm_type a2a+p2p with hierarchical_context_parallel_sizes [" + to_string(inner) + ", " +
+            to_string(c.cp() / inner) + "] keeps the a2a inside a node";
+    c.warn("the a2a group (" + to_string(a2a_size) + " CP ranks at TP " + to_string(c.tp()) + ": " +
+           to_string(c.tp() * a2a_size) + " consecutive GPUs) spans more than a node of " +
+           to_string(sc.cluster.gpus_per_node) + ": its all-to-alls cross the inter-node fabric" + fix);
+  }
   if (sc.software.cuda_graph_impl != CudaGraphImpl::None)
     c.warn(std::string("CUDA graphs (cuda_graph_impl ") + to_string(sc.software.cuda_graph_impl) +
            ") change only the CPU's launches here (a graph replay is one launch); the graphs' static memory pools "

@@ -517,6 +517,38 @@ TEST_CASE("allgather is rejected with a pointer to all_gather", "[model][validat
   CHECK(o.errors[0].fix.find("use \"all_gather\"") != std::string::npos);
 }
 
+TEST_CASE("an a2a group wider than a node warns, with the hierarchical sizes that keep it inside", "[model][validate]") {
+  // CP 16 on 8-GPU nodes, 32 KV heads so a2a may split them. At TP 1 the a2a group is 16 consecutive
+  // GPUs, two nodes: a2a+p2p [8, 2] keeps it in one. At TP 2 with inner a2a 4 it is 2 x 4 = 8: inside.
+  const auto a2a_warnings = [](const Outcome& o) {
+    int n = 0;
+    for (const auto& w : o.scenario.warnings) n += w.find("the a2a group") != std::string::npos;
+    return n;
+  };
+  json j = base();
+  j["model"]["num_query_groups"] = 32;
+  j["parallel"]["cp_comm_type"] = "a2a";
+  Outcome o = parse(j);
+  REQUIRE(o.valid);
+  REQUIRE(a2a_warnings(o) == 1);
+  for (const auto& w : o.scenario.warnings)
+    if (w.find("the a2a group") != std::string::npos) {
+      CHECK_THAT(w, Catch::Contains("16 consecutive GPUs) spans more than a node of 8"));
+      CHECK_THAT(w, Catch::Contains("hierarchical_context_parallel_sizes [8, 2]"));
+    }
+  j["parallel"]["cp_comm_type"] = "a2a+p2p";
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {16, 1};
+  CHECK(a2a_warnings(parse(j)) == 1);
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};  // 8 GPUs: one node
+  CHECK(a2a_warnings(parse(j)) == 0);
+  j["parallel"]["tensor_model_parallel_size"] = 2;
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {4, 4};  // 2 x 4 = 8
+  j["cluster"]["num_nodes"] = 8;
+  CHECK(a2a_warnings(parse(j)) == 0);
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};  // 2 x 8 = 16: two nodes
+  CHECK(a2a_warnings(parse(j)) == 1);
+}
+
 TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]") {
   json j = base();
   j["parallel"]["cp_comm_type"] = "a2a+p2p";
