@@ -37,6 +37,16 @@ std::string host_text(const StepMetrics& s, const std::string& gpu_name) {
               : "\n");
 }
 
+// Under fp8 training MFU is of the fp8 peak (the GEMMs' precision); the same work on the bf16 peak
+// beside it, the figure a bf16 run of the same model reports.
+std::string fp8_mfu_text(const SimulationResult& r) {
+  const GpuSpec& g = r.scenario.cluster.gpu;
+  if (r.scenario.training.precision != Precision::FP8 || g.peak_fp8_flops_per_s <= 0 || g.peak_bf16_flops_per_s <= 0)
+    return "";
+  return " of the fp8 peak (" + f("%.1f%%", 100 * r.step->mfu * g.peak_fp8_flops_per_s / g.peak_bf16_flops_per_s) +
+         " of the bf16 peak)";
+}
+
 }  // namespace
 
 std::string format_result(const SimulationResult& r) {
@@ -45,7 +55,7 @@ std::string format_result(const SimulationResult& r) {
   if (r.step) {
     const StepMetrics& s = *r.step;
     o += "step:      " + f("%.3f s", s.time_s) + ", " + f("%.0f tokens/s", s.tokens_per_s) + " (" +
-         f("%.1f", s.tokens_per_s_per_gpu) + " per GPU), MFU " + f("%.1f%%", 100 * s.mfu) + "\n";
+         f("%.1f", s.tokens_per_s_per_gpu) + " per GPU), MFU " + f("%.1f%%", 100 * s.mfu) + fp8_mfu_text(r) + "\n";
     o += "band:      " + f("%.3f", r.uncertainty.time_s.first) + " .. " + f("%.3f s", r.uncertainty.time_s.second) +
          band_text(r.uncertainty) + "\n";
     o += "           per micro batch: forward " + f("%.1f ms", 1e3 * s.composed.microbatch_forward_s) + ", backward " +
@@ -72,7 +82,9 @@ std::string format_result(const SimulationResult& r) {
   const MemoryEstimate& m = r.memory;
   o += "memory:    peak " + f("%.1f GB", m.peak_bytes / 1e9) + " of " + f("%.1f GB", m.capacity_bytes / 1e9) +
        ", headroom " + f("%.1f GB", m.headroom_bytes / 1e9) + (m.fits ? "" : "  DOES NOT FIT") + " (peak in " +
-       m.peak_phase + ")\n";
+       m.peak_phase + ")" +
+       (r.scenario.workload == WorkloadKind::Step ? "" : " (the whole training step's: the estimate is the step's, whatever the workload)") +
+       "\n";
   if (!r.links.empty()) {
     o += "links:     busiest during the layer:";
     int shown = 0;
