@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "cost/cost_model.hpp"
 #include "sweep/choose.hpp"
@@ -201,6 +202,34 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     }
     res.verdicts.push_back(std::move(v));
   }
+  // A fabric variant whose every layout simulates as its option's: nothing it changes carries traffic.
+  const auto step_times = [&](int o) {
+    std::map<std::string, double> t;  // the layout's key (its group's kind, then the layout) -> step time
+    for (size_t g = 0; g < plan.groups.size(); ++g)
+      if (plan.groups[g].option == o)
+        for (int i : members[g])
+          if (outcome.rows[i].ok())
+            t[std::string(plan.groups[g].subset ? "s" : "w") + outcome.rows[i].key.substr(plan.groups[g].key_prefix.size())] =
+                outcome.rows[i].result->step->time_s;
+    return t;
+  };
+  for (int o = 0; o < static_cast<int>(st.options.size()); ++o) {
+    const std::string& path = st.options[o].path;
+    const size_t at = path.find(".fabric_variants[");
+    if (at == std::string::npos) continue;
+    for (int p = 0; p < static_cast<int>(st.options.size()); ++p) {
+      if (st.options[p].path != path.substr(0, at)) continue;
+      const std::map<std::string, double> a = step_times(o), b = step_times(p);
+      const bool same = !a.empty() && a.size() == b.size() &&
+                        std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+                          return x.first == y.first && std::abs(x.second - y.second) <= 1e-9 * y.second;
+                        });
+      if (same)
+        res.notes.push_back(st.options[o].name + " (" + path + ") simulates as " + st.options[p].name + " in every one of its " +
+                            std::to_string(a.size()) + " layouts: what the variant changes carries none of their traffic");
+    }
+  }
+
   // Ranking: by time, or by cost (options without a price after those with one); no layout last.
   for (int o = 0; o < static_cast<int>(res.verdicts.size()); ++o) res.ranking.push_back(o);
   const auto key = [&](int o) {

@@ -55,6 +55,7 @@ struct CompareResult {
   std::vector<int> ranking;             // options with a layout, best first; then those without
   CompareRank rank = CompareRank::Time;
   std::string recommendation;           // in words, from the numbers
+  std::vector<std::string> notes;       // e.g. a fabric variant that changes no layout's time
 };
 
 CompareResult decide_compare(const Study& st, const ComparePlan& plan, const SweepOutcome& outcome, CompareRank rank);

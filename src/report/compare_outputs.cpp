@@ -93,6 +93,7 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
             pad_left(e.energy_mwh ? strprintf("%.0f", *e.energy_mwh) : "-", 6) + pad_left(strprintf("%.1f", row.headroom_gb()), 13);
     t += line + "\n";
   }
+  for (const std::string& n : r.notes) t += "  note: " + n + "\n";
   const bool any_layout = std::any_of(r.ranking.begin(), r.ranking.end(), [&r](int oi) { return r.verdicts[oi].row >= 0; });
   if (any_layout) t += "\nRunner-up layouts (same option, next best that fit):\n";
   for (int oi : r.ranking) {
@@ -169,6 +170,7 @@ std::string compare_to_json(const Study& st, const ComparePlan& plan, const Swee
   for (int oi : r.ranking) doc["ranking"].push_back(st.options[oi].name);
   doc["recommendation"] = r.recommendation;
   doc["notes"] = plan.notes;
+  for (const std::string& n : r.notes) doc["notes"].push_back(n);
   doc["candidates"] = nlohmann::json::array();
   for (const SweepRow& row : o.rows) doc["candidates"].push_back(row_to_json(row));
   return doc.dump(1) + "\n";

@@ -88,3 +88,31 @@ TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s
   for (const std::string& wide : option_wide)
     CHECK_THAT(r.recommendation, !Catch::Contains("Caveat of this layout: " + wide));
 }
+
+TEST_CASE("compare decision: a fabric variant whose every layout simulates as its option's says so") {
+  // Two DGX H100 nodes, rail-optimized, with a 2:1 oversubscribed variant: the rows' step times are
+  // chosen here. Equal in every layout -> one note naming both; one layout 1 % slower -> none.
+  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
+                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
+                           {"token_budget", 1e9}}},
+                  {"options", {{{"name", "2 x H100"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}},
+                                {"fabric_variants", {{{"name", "2:1"},
+                                                      {"cluster", {{"inter_node", {{"oversubscription", 2}}}}}}}}}}},
+                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1, 2}},
+                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
+  const Study st = parse_study_text(d.dump(), ParseOptions{});
+  REQUIRE(st.options.size() == 2);
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  std::string base, variant;  // the groups' key prefixes (whole clusters: 16 GPUs, a power of two)
+  for (const CompareGroup& g : plan.groups) (g.option == 0 ? base : variant) = g.key_prefix;
+  SweepOutcome o;
+  o.rows = {row(base + "cp1", 16, 50000, 989e12), row(base + "cp2", 16, 52000, 989e12),
+            row(variant + "cp1", 16, 50000, 989e12), row(variant + "cp2", 16, 52000, 989e12)};
+  CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  REQUIRE(r.notes.size() == 1);
+  CHECK_THAT(r.notes[0], Catch::StartsWith("2 x H100 / 2:1 (options[0].fabric_variants[0]) simulates as 2 x H100 in every one "
+                                           "of its 2 layouts"));
+  o.rows[3].result->step->time_s = 10.1;
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.notes.empty());
+}
