@@ -62,6 +62,23 @@ std::optional<bool> gated_mlp_of(const nlohmann::json& cfg, std::string& named) 
   return std::nullopt;
 }
 
+// Whether the config is one of these model classes (`architectures`) or, naming none, model types.
+bool model_is(const nlohmann::json& cfg, std::initializer_list<const char*> classes,
+              std::initializer_list<const char*> model_types) {
+  bool any_class = false;
+  if (cfg.contains("architectures") && cfg.at("architectures").is_array())
+    for (const nlohmann::json& a : cfg.at("architectures")) {
+      if (!a.is_string()) continue;
+      any_class = true;
+      for (const char* c : classes)
+        if (a.get<std::string>() == c) return true;
+    }
+  if (any_class || !cfg.contains("model_type") || !cfg.at("model_type").is_string()) return false;
+  for (const char* t : model_types)
+    if (cfg.at("model_type").get<std::string>() == t) return true;
+  return false;
+}
+
 // How many of a config's `layers` attend through its sliding window, and by which key, for the
 // model families that mix windowed and full-attention layers (transformers' configs): an explicit
 // `layer_types` list (Gemma 2 and 3, GPT-OSS, Qwen2 in newer files); Gemma 3's
@@ -86,21 +103,24 @@ WindowedLayers windowed_layers(const nlohmann::json& cfg, int64_t layers) {
   };
   if (const auto p = int_of("sliding_window_pattern"); p && *p >= 1) return {layers - layers / *p, "sliding_window_pattern"};
   if (const auto m = int_of("max_window_layers"); m && *m >= 0) return {std::max<int64_t>(0, layers - *m), "max_window_layers"};
-  // The classes' own defaults of that pattern (transformers' Gemma2, Gemma3Text and Cohere2 configs).
-  constexpr std::pair<const char*, int64_t> kPatternOfClass[] = {
-      {"Gemma2ForCausalLM", 2}, {"Gemma3ForCausalLM", 6}, {"Gemma3ForConditionalGeneration", 6}, {"Cohere2ForCausalLM", 4}};
-  if (cfg.contains("architectures") && cfg.at("architectures").is_array())
-    for (const nlohmann::json& a : cfg.at("architectures"))
-      for (const auto& [cls, p] : kPatternOfClass)
-        if (a.is_string() && a.get<std::string>() == cls)
-          return {layers - layers / p, std::string(cls) + "'s default sliding_window_pattern " + std::to_string(p)};
+  // The models' own defaults of that pattern (transformers' Gemma2, Gemma3Text and Cohere2 configs),
+  // by class or, without one, by model_type.
+  struct Pattern {
+    const char *cls, *model_type;
+    int64_t every;
+  };
+  constexpr Pattern kPatternOf[] = {{"Gemma2ForCausalLM", "gemma2", 2}, {"Gemma3ForCausalLM", "gemma3_text", 6},
+                                    {"Cohere2ForCausalLM", "cohere2", 4}};
+  for (const Pattern& p : kPatternOf)
+    if (model_is(cfg, {p.cls}, {p.model_type}))
+      return {layers - layers / p.every, std::string(p.cls) + "'s default sliding_window_pattern " + std::to_string(p.every)};
   return {layers, "sliding_window"};
 }
 
 }  // namespace
 
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
-                    ModelSpec& out, const std::vector<std::string>& given) {
+                    ModelSpec& out, const std::vector<std::string>& given, bool* head_dim_given) {
   const size_t before = sink.size();
   auto text = read_text_file(file_path, json_path, sink);
   if (!text) return false;
@@ -109,6 +129,14 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   if (!cfg->is_object()) {
     sink.error(json_path, "\"" + file_path + "\" is not a JSON object", "config.json format",
                "point model.hf_config at a Hugging Face config.json");
+    return false;
+  }
+  // A multimodal config keeps its language model's shape under text_config (Gemma 3, Llava, ...):
+  // its top-level keys are not that shape, and its vision encoder is not modelled.
+  if (cfg->contains("text_config") && cfg->at("text_config").is_object()) {
+    sink.error(json_path, "\"" + file_path + "\" is a multimodal config (its language model is under \"text_config\")",
+               "hcpsim models a decoder-only language model; the vision encoder is not modelled",
+               "write text_config's keys into a config.json of their own and point model.hf_config at it");
     return false;
   }
   const auto layers = hf_int(*cfg, "num_hidden_layers", json_path, file_path, sink, true, "num_layers", given);
@@ -149,9 +177,12 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   out.num_query_groups = kv_heads ? *kv_heads : out.num_attention_heads;  // HF default: MHA
   out.vocab_size = vocab.value_or(0);
   out.kv_channels = head_dim ? *head_dim : hidden && heads ? *hidden / *heads : 0;
-  // Qwen2 configs carry a sliding_window that is off unless use_sliding_window is true.
-  if (cfg->contains("use_sliding_window") && cfg->at("use_sliding_window").is_boolean() &&
-      !cfg->at("use_sliding_window").get<bool>())
+  if (head_dim_given) *head_dim_given = head_dim.has_value();
+  // Qwen2 and Qwen3 configs carry a sliding_window that is off unless use_sliding_window is true
+  // (transformers' default false); elsewhere (Mistral) a sliding_window applies.
+  const bool qwen = model_is(*cfg, {"Qwen2ForCausalLM", "Qwen3ForCausalLM"}, {"qwen2", "qwen3"});
+  const bool use_flag = cfg->contains("use_sliding_window") && cfg->at("use_sliding_window").is_boolean();
+  if (use_flag ? !cfg->at("use_sliding_window").get<bool>() : qwen)
     window.reset();
   // A model that mixes windowed and full-attention layers: hcpsim times one layer for all of them.
   const bool window_given = std::find(given.begin(), given.end(), "sliding_window") != given.end();

@@ -31,7 +31,9 @@ inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_ro
 // kv_channels is left 0 when the file has no head_dim and lacks hidden_size or the heads (the
 // caller derives it after the scenario's keys). Returns false (with diagnostics recorded) when
 // the file cannot be used.
+// `head_dim_given`, where not null, says whether the file states head_dim (kept as the model's own
+// when the scenario changes the hidden size or heads). A multimodal config (text_config) is refused.
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
-                    ModelSpec& out, const std::vector<std::string>& given = {});
+                    ModelSpec& out, const std::vector<std::string>& given = {}, bool* head_dim_given = nullptr);
 
 }  // namespace hcpsim

@@ -62,6 +62,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
                "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
   }
   const auto preset = r.string("preset");
+  bool own_head_dim = false;  // a Hugging Face file's head_dim: the model's own, whatever it equals
   const auto hf = r.string("hf_config");
   bool have_base = false;
   if (preset && hf) {
@@ -83,7 +84,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     for (const char* k : {"num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "vocab_size",
                           "gated_linear_unit", "sliding_window"})
       if (r.has(k)) given.push_back(k);
-    have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given);
+    have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given, &own_head_dim);
   }
   if (!preset && !hf) m.name = "custom";
   const ModelSpec base = m;  // the preset's or file's shape, before the scenario's keys
@@ -128,10 +129,11 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     if (m.num_query_groups == 0) m.num_query_groups = m.num_attention_heads;
     if (m.kv_channels == 0) derive_kv_channels();
   }
-  // A base whose head dim is its hidden size over its heads (Llama, Qwen) keeps that relation when the
-  // scenario changes either, as Megatron derives kv_channels when it is not given; a base with its own
-  // head dim (Gemma's 256 at hidden 3072 and 16 heads) keeps it. The model line prints the result.
-  if (have_base && !r.has("kv_channels") && (r.has("hidden_size") || r.has("num_attention_heads")) &&
+  // A base whose head dim is its hidden size over its heads (a preset: Llama, Qwen2.5) keeps that
+  // relation when the scenario changes either, as Megatron derives kv_channels when it is not given; a
+  // base with its own head dim keeps it: a Hugging Face file's head_dim, whatever it equals (Megatron-
+  // Bridge carries it over as kv_channels), or a preset's unequal one. The model line prints the result.
+  if (have_base && !own_head_dim && !r.has("kv_channels") && (r.has("hidden_size") || r.has("num_attention_heads")) &&
       base.num_attention_heads > 0 && base.kv_channels * base.num_attention_heads == base.hidden_size)
     derive_kv_channels();
   if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {

@@ -192,6 +192,24 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   REQUIRE(o.valid);
   CHECK(o.scenario.model.kv_channels == 256);
 
+  // A file that states head_dim keeps it even where it equals hidden / heads (Qwen3-8B: 4096 / 32 = 128):
+  // Megatron-Bridge carries head_dim over as kv_channels, so 64 heads are 64 x 128, not 64 x 64.
+  json qwen3 = gemma;
+  qwen3["architectures"] = {"Qwen3ForCausalLM"};
+  qwen3["hidden_size"] = 4096;
+  qwen3["num_attention_heads"] = 32;
+  qwen3["num_key_value_heads"] = 8;
+  qwen3["head_dim"] = 128;
+  json q = base();
+  q["model"] = {{"hf_config", "config.json"}, {"num_attention_heads", 64}};
+  const auto oq = test::parse(q, write_config(qwen3));
+  INFO(test::describe(oq));
+  REQUIRE(oq.valid);
+  CHECK(oq.scenario.model.kv_channels == 128);
+  // Without head_dim in the file it is hidden / heads, re-derived: 4096 / 64.
+  qwen3.erase("head_dim");
+  CHECK(test::parse(q, write_config(qwen3)).scenario.model.kv_channels == 64);
+
   // A derived head dim that does not divide is an error naming kv_channels, not a truncated 4016 / 32 = 125.
   j = base();
   j["model"]["hidden_size"] = 4000 + 16;  // 4016 / 32 = 125.5
@@ -273,6 +291,25 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
   e = errors_of(k, write_config(qwen));
   REQUIRE(e.size() == 1);
   CHECK_THAT(e[0].what, Catch::Contains("14 of 42 windowed, by max_window_layers"));
+  // Qwen2 without use_sliding_window: transformers' default is false, every layer full.
+  qwen.erase("use_sliding_window");
+  o = test::parse(k, write_config(qwen));
+  REQUIRE(o.valid);
+  CHECK_FALSE(o.scenario.model.sliding_window);
+  // No class, a model_type: Gemma 2's pattern still applies.
+  json typed = gemma2;
+  typed.erase("architectures");
+  typed["model_type"] = "gemma2";
+  typed["hidden_act"] = "silu";  // without a class the gated MLP comes from the activation
+  e = errors_of(k, write_config(typed));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("21 of 42 windowed"));
+  // A multimodal file (Gemma 3's, the language model under text_config) is refused, not read at its top level.
+  json multimodal = {{"architectures", {"Gemma3ForConditionalGeneration"}}, {"text_config", gemma3}};
+  e = errors_of(k, write_config(multimodal));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("multimodal config"));
+  CHECK_THAT(e[0].fix, Catch::Contains("text_config's keys into a config.json of their own"));
   json mistral = gemma2;
   mistral["architectures"] = {"MistralForCausalLM"};
   o = test::parse(k, write_config(mistral));
