@@ -398,16 +398,23 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   const bool a2a = sc.parallel.cp_comm_type == CpCommType::A2A, hcp = sc.parallel.cp_comm_type == CpCommType::A2AP2P;
   const int64_t a2a_size = a2a ? c.cp() : hcp && sc.parallel.hierarchical_context_parallel_sizes.size() == 2
                                                ? sc.parallel.hierarchical_context_parallel_sizes[0] : 0;
-  if (sizes && cluster && a2a_size > 1 && c.tp() <= sc.cluster.gpus_per_node &&
-      c.tp() * a2a_size > sc.cluster.gpus_per_node) {
-    const int64_t inner = sc.cluster.gpus_per_node / c.tp();
-    std::string fix;
-    if (inner > 1 && c.cp() % inner == 0)
-      fix = "; cp_comm_type a2a+p2p with hierarchical_context_parallel_sizes [" + to_string(inner) + ", " +
-            to_string(c.cp() / inner) + "] keeps the a2a inside a node";
-    c.warn("the a2a group (" + to_string(a2a_size) + " CP ranks at TP " + to_string(c.tp()) + ": " +
-           to_string(c.tp() * a2a_size) + " consecutive GPUs) spans more than a node of " +
-           to_string(sc.cluster.gpus_per_node) + ": its all-to-alls cross the inter-node fabric" + fix);
+  // So do some groups of a size that does not divide the node (16 on 72-GPU NVL72 domains: ranks 64-79).
+  const int64_t gpn = sc.cluster.gpus_per_node, span = c.tp() * a2a_size;
+  if (sizes && cluster && a2a_size > 1 && c.tp() <= gpn &&
+      (span > gpn || (sc.cluster.world_size() > gpn && gpn % span != 0))) {
+    // The largest inner a2a size whose groups tile a node, divides CP, and splits the heads and the
+    // KV heads per TP rank as a2a+p2p requires.
+    const int64_t hq = sc.model.num_attention_heads / c.tp();
+    const int64_t hk = c.tp() > sc.model.num_query_groups ? 1 : sc.model.num_query_groups / c.tp();
+    int64_t inner = 0;
+    for (int64_t a = std::min(gpn / c.tp(), c.cp()); a > 1 && inner == 0; --a)
+      if ((gpn / c.tp()) % a == 0 && c.cp() % a == 0 && hq % a == 0 && hk % a == 0) inner = a;
+    const std::string fix = inner > 1 ? "; cp_comm_type a2a+p2p with hierarchical_context_parallel_sizes [" +
+                                            to_string(inner) + ", " + to_string(c.cp() / inner) + "] keeps it inside a node"
+                                      : "";
+    c.warn("the a2a group (" + to_string(a2a_size) + " CP ranks at TP " + to_string(c.tp()) + ": " + to_string(span) +
+           " consecutive GPUs) " + (span > gpn ? "spans more than a node of " : "does not divide a node of ") +
+           to_string(gpn) + ": " + (span > gpn ? "its" : "some groups'") + " all-to-alls cross the inter-node fabric" + fix);
   }
   if (sc.software.cuda_graph_impl != CudaGraphImpl::None)
     c.warn(std::string("CUDA graphs (cuda_graph_impl ") + to_string(sc.software.cuda_graph_impl) +

@@ -547,6 +547,28 @@ TEST_CASE("an a2a group wider than a node warns, with the hierarchical sizes tha
   CHECK(a2a_warnings(parse(j)) == 0);
   j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};  // 2 x 8 = 16: two nodes
   CHECK(a2a_warnings(parse(j)) == 1);
+  // Two GB200 NVL72 domains of 72: groups of 16 do not tile 72, so ranks 64-79 straddle the two
+  // (Megatron's a2a groups are consecutive CP ranks). The fix: the largest inner size that tiles 72,
+  // divides CP 16 and the 32 heads and KV heads: 8, [8, 2]. One domain of 64 alone: nothing to cross.
+  json n = base();
+  n["model"]["num_query_groups"] = 32;
+  n["parallel"]["cp_comm_type"] = "a2a";
+  n["cluster"] = {{"preset", "gb200-nvl72"}, {"num_nodes", 2}};
+  n["training"]["global_batch_size"] = 9;  // DP 144 / 16 = 9
+  o = parse(n);
+  REQUIRE(o.valid);
+  REQUIRE(a2a_warnings(o) == 1);
+  for (const auto& w : o.scenario.warnings)
+    if (w.find("the a2a group") != std::string::npos) {
+      CHECK_THAT(w, Catch::Contains("16 consecutive GPUs) does not divide a node of 72"));
+      CHECK_THAT(w, Catch::Contains("hierarchical_context_parallel_sizes [8, 2]"));
+    }
+  n["cluster"]["num_nodes"] = 1;  // 64 GPUs of one domain, DP 4
+  n["cluster"]["gpus_per_node"] = 64;
+  n["training"]["global_batch_size"] = 8;
+  o = parse(n);
+  REQUIRE(o.valid);
+  CHECK(a2a_warnings(o) == 0);
 }
 
 TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]") {

@@ -138,6 +138,17 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   CHECK_THAT(t, Catch::Contains("      TP1 + a2a CP16            rejected: a2a needs (num_query_groups/TP) % CP == 0 "
                                 "[parallel.context_parallel_size]"));
   CHECK_THAT(t, Catch::Contains("Recommendation: TP2 + a2a CP4"));
+  CHECK(t.find("fp8pk") == std::string::npos);  // bf16: MFU of the bf16 peak, no unit note
+  // Under fp8 training the units row says MFU is of the fp8 peak, under its column.
+  SweepOutcome f = seed_like();
+  for (SweepRow& r : f.rows)
+    if (r.result) r.result->scenario.training.precision = Precision::FP8;
+  const std::string tf = format_sweep_table(f, recommend_sweep(f));
+  const size_t head = tf.find("MFU%"), units = tf.find("fp8pk");
+  REQUIRE(head != std::string::npos);
+  REQUIRE(units != std::string::npos);
+  // under "MFU%", ending in its column: "fp8pk" is 5 characters, "MFU%" 4
+  CHECK(units - tf.rfind('\n', units) + 5 == head - tf.rfind('\n', head) + 4);
 }
 
 TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric", "[sweep]") {
