@@ -134,7 +134,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   // base with its own head dim keeps it: a Hugging Face file's head_dim, whatever it equals (Megatron-
   // Bridge carries it over as kv_channels), or a preset's unequal one. The model line prints the result.
   if (have_base && !own_head_dim && !r.has("kv_channels") && (r.has("hidden_size") || r.has("num_attention_heads")) &&
-      base.num_attention_heads > 0 && base.kv_channels * base.num_attention_heads == base.hidden_size)
+      base.num_attention_heads > 0 && base.kv_channels > 0 && base.kv_channels * base.num_attention_heads == base.hidden_size)
     derive_kv_channels();
   if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {
     m.sliding_window.reset();
