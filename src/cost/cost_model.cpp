@@ -3,6 +3,7 @@
 #include "cost/attention_tiles.hpp"
 #include "cost/calibration_file.hpp"
 #include "cost/default_calibrations.hpp"
+#include "cost/head_dim_rates.hpp"
 #include "cost/roofline.hpp"
 #include "rules/memory_bound_transfer.hpp"
 #include "scenario/presets.hpp"
@@ -575,8 +576,7 @@ double CostModel::compute_time_s(const Op& op) const {
       const double d = double(op.attn.head_dim_qk > 0 ? op.attn.head_dim_qk : 128);
       const double work = attention_table_work(op, gpu_, params_.attention_backend);
       const double eff = table.at(work * 128 / d);
-      t = work / (gpu_.peak_bf16_flops_per_s * eff) *
-              head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, eff, op.attn.head_dim_qk, op.attn.backward) +
+      t = work / (gpu_.peak_bf16_flops_per_s * eff) * head_dim_slowdown(op, eff) +
           cudnn_gqa_reduce_s(op.attn, params_.attention_backend, gpu_.hbm_bytes_per_s, params_.memory_efficiency,
                              params_.kernel_floor_s);
       break;
@@ -595,6 +595,19 @@ const AttentionShapeModel::Timing& CostModel::shape_timing(const Op& op) const {
   const auto known = shape_timing_.find(x);
   return known != shape_timing_.end() ? known->second
                                       : shape_timing_.emplace(x, params_.attention_shape->timing(x)).first->second;
+}
+
+double CostModel::head_dim_slowdown(const Op& op, double efficiency) const {
+  const int64_t d = op.attn.head_dim_qk;
+  if (d <= 0 || d == 128) return 1;
+  // The Hopper kernels' measured rates at head dim d (cost/head_dim_rates.hpp); elsewhere the
+  // softmax-exponential model, with its band (cost_params_for).
+  if (gpu_.compute_capability == 90) {
+    const bool causal =
+        executed_attention_shape(op.attn, params_.attention_backend, gpu_.compute_capability).mask != KernelMask::None;
+    if (const auto rate = measured_head_dim_rate(params_.attention_backend, op.attn.backward, causal, d)) return 1 / *rate;
+  }
+  return head_dim_factor(gpu_, gpu_.peak_bf16_flops_per_s, efficiency, d, op.attn.backward);
 }
 
 bool CostModel::shape_model_applies(const Op& op) const {
@@ -655,6 +668,22 @@ CostParams cost_params_for(const Scenario& sc) {
                                    : "; memory-bound kernels: the H200's, carried by each kernel's HBM share, +-" +
                                          std::to_string(int(rules::kCarriedMemoryBoundBand * 100 + 0.5)) + "%") +
                               "; docs/cost-model.md, the roofline); calibrate on this GPU (hcpcal, hcpsim fit) for its own");
+  // Attention at a head dim other than 128, the tables' (cost/head_dim_rates.hpp): the Hopper kernels'
+  // measured rates, or the exponential model where none was measured, each with its error as the band.
+  if (const int64_t d = sc.model.kv_channels; d > 0 && d != 128) {
+    const bool measured = sc.cluster.gpu.compute_capability == 90 &&
+                          measured_head_dim_rate(params.attention_backend, false, true, d).has_value();
+    const double band = head_dim_band(measured, d);
+    const std::string basis =
+        "attention at head dim " + std::to_string(d) +
+        (measured ? ": the Hopper kernels' rates measured at head dims 64-256 (on held-out shapes up to " +
+                        std::to_string(int(band * 100 + 0.5)) + "% off there)"
+                  : ": the softmax-exponential model, no head-dim measurement of these kernels on this GPU (up to " +
+                        std::to_string(int(band * 100 + 0.5)) + "% off there on an H100, docs/cost-model.md)");
+    const KernelEvidence* e = params.evidence_for("attention");
+    if (!e || e->relative < band) params.set_evidence("attention", band, basis);
+    if (!measured) params.warnings.push_back(basis);
+  }
   const FusionSettings& f = sc.software.fusions;
   if (f.rope || f.swiglu || f.cross_entropy) {
     const KernelEvidence* e = params.evidence_for("elementwise");

@@ -253,6 +253,9 @@ class CostModel {
   // few shapes many times, and FlashAttention-2's forward is scheduled under several drawn
   // placements (cost/attention_tiles.hpp). One CostModel serves one simulation (one thread).
   mutable std::map<AttentionShape, AttentionShapeModel::Timing> shape_timing_;
+  // The factor on attention's time at its head dim against the head-dim-128 tables: 1 / the measured
+  // rate on Hopper (cost/head_dim_rates.hpp), else head_dim_factor's exponential model.
+  double head_dim_slowdown(const Op& op, double efficiency) const;
   // Whether op is an attention op the shape model times (else the attention tables do).
   bool shape_model_applies(const Op& op) const;
   // The shape model's timing of op (an attention op it applies to), memoized.
