@@ -602,7 +602,7 @@ double CostModel::head_dim_slowdown(const Op& op, double efficiency) const {
   if (d <= 0 || d == 128) return 1;
   // The Hopper kernels' measured rates at head dim d (cost/head_dim_rates.hpp); elsewhere the
   // softmax-exponential model, with its band (cost_params_for).
-  if (gpu_.compute_capability == 90) {
+  if (measured_hopper_die(gpu_)) {  // the rates are this die's, each kernel at the clock it sustains
     const bool causal =
         executed_attention_shape(op.attn, params_.attention_backend, gpu_.compute_capability).mask != KernelMask::None;
     if (const auto rate = measured_head_dim_rate(params_.attention_backend, op.attn.backward, causal, d)) return 1 / *rate;
@@ -671,17 +671,22 @@ CostParams cost_params_for(const Scenario& sc) {
   // Attention at a head dim other than 128, the tables' (cost/head_dim_rates.hpp): the Hopper kernels'
   // measured rates, or the exponential model where none was measured, each with its error as the band.
   if (const int64_t d = sc.model.kv_channels; d > 0 && d != 128) {
-    const bool measured = sc.cluster.gpu.compute_capability == 90 &&
-                          measured_head_dim_rate(params.attention_backend, false, true, d).has_value();
-    const double band = head_dim_band(measured, d);
+    const bool measured =
+        measured_hopper_die(sc.cluster.gpu) && measured_head_dim_rate(params.attention_backend, false, true, d).has_value();
+    // Without SM figures the model makes no correction: its widest error then.
+    const double band = !measured && !(exp_ops_per_s(sc.cluster.gpu) > 0) ? head_dim_band(false, 0) : head_dim_band(measured, d);
+    const std::string off = std::to_string(int(band * 100 + 0.5)) + "%";
     const std::string basis =
         "attention at head dim " + std::to_string(d) +
-        (measured ? ": the Hopper kernels' rates measured at head dims 64-256 (on held-out shapes up to " +
-                        std::to_string(int(band * 100 + 0.5)) + "% off there)"
-                  : ": the softmax-exponential model, no head-dim measurement of these kernels on this GPU (up to " +
-                        std::to_string(int(band * 100 + 0.5)) + "% off there on an H100, docs/cost-model.md)");
+        (measured ? ": the Hopper kernels' rates measured at head dims 64-256 (on held-out shapes up to " + off + " off there)"
+         : exp_ops_per_s(sc.cluster.gpu) > 0
+             ? ": the softmax-exponential model, no head-dim measurement of these kernels on this GPU (up to " + off +
+                   " off there on an H100, docs/cost-model.md)"
+             : ": timed as at head dim 128, no head-dim measurement of these kernels on this GPU and no cluster.gpu "
+               "sm_count and sm_clock_mhz for the softmax-exponential model (+-" + off + ", docs/cost-model.md)");
+    // On top of the attention kernels' own evidence (their fit, a roofline margin): independent errors.
     const KernelEvidence* e = params.evidence_for("attention");
-    if (!e || e->relative < band) params.set_evidence("attention", band, basis);
+    params.set_evidence("attention", e ? std::hypot(e->relative, band) : band, e ? e->basis + "; " + basis : basis);
     if (!measured) params.warnings.push_back(basis);
   }
   const FusionSettings& f = sc.software.fusions;

@@ -22,6 +22,9 @@ constexpr Rates kFlash{{0.899, 0.976, 1, 0.974, 0.915},
                        {0.853, 0.852, 1, 0.855, 0.824},
                        {0.934, 0.946, 1, 0.837, 0.854}};
 
+// The rate at head dim d of a kernel that runs it padded to `up`: up's time, d's FLOPs.
+double padded_rate(double rate_up, int64_t d, int64_t up) { return rate_up * double(d) / double(up); }
+
 }  // namespace
 
 std::optional<double> measured_head_dim_rate(AttentionBackend backend, bool backward, bool causal, int64_t head_dim) {
@@ -31,8 +34,13 @@ std::optional<double> measured_head_dim_rate(AttentionBackend backend, bool back
   const double* rate = backward ? (causal ? r->bwd_causal : r->bwd_nomask) : (causal ? r->fwd_causal : r->fwd_nomask);
   for (size_t i = 0; i + 1 < n; ++i)
     if (head_dim <= kMeasuredHeadDims[i + 1]) {
-      const double t = double(head_dim - kMeasuredHeadDims[i]) / double(kMeasuredHeadDims[i + 1] - kMeasuredHeadDims[i]);
-      return rate[i] + t * (rate[i + 1] - rate[i]);
+      const int64_t lo = kMeasuredHeadDims[i], up = kMeasuredHeadDims[i + 1];
+      if (head_dim == lo) return rate[i];
+      if (head_dim == up) return rate[i + 1];
+      // Between two measured head dims: the straight line, or the next one up's time if the kernel pads
+      // to it (cuDNN's 96 runs at 128's time), whichever is slower.
+      const double t = double(head_dim - lo) / double(up - lo);
+      return std::min(rate[i] + t * (rate[i + 1] - rate[i]), padded_rate(rate[i + 1], head_dim, up));
     }
   return rate[n - 1];
 }
@@ -47,10 +55,21 @@ double head_dim_band(bool measured_rates, int64_t head_dim) {
     return widest;
   }
   for (size_t i = 0; i + 1 < n; ++i)
-    if (head_dim <= kMeasuredHeadDims[i + 1])
-      return head_dim == kMeasuredHeadDims[i + 1] ? band[i + 1]
-             : head_dim == kMeasuredHeadDims[i]   ? band[i]
-                                                  : std::max(band[i], band[i + 1]);
+    if (head_dim <= kMeasuredHeadDims[i + 1]) {
+      if (head_dim == kMeasuredHeadDims[i + 1]) return band[i + 1];
+      if (head_dim == kMeasuredHeadDims[i]) return band[i];
+      // Off the measured head dims the kernel may pad or not: the wider neighbour's band, widened by
+      // the gap between the two readings (the rate takes the slower), the largest over the kernels.
+      double gap = 0;
+      const int64_t lo = kMeasuredHeadDims[i], up = kMeasuredHeadDims[i + 1];
+      const double t = double(head_dim - lo) / double(up - lo);
+      for (const Rates* r : {&kCudnn, &kFlash})
+        for (const double* k : {r->fwd_causal, r->fwd_nomask, r->bwd_causal, r->bwd_nomask}) {
+          const double line = k[i] + t * (k[i + 1] - k[i]), padded = padded_rate(k[i + 1], head_dim, up);
+          gap = std::max(gap, std::max(line, padded) / std::min(line, padded) - 1);
+        }
+      return std::max(band[i], band[i + 1]) + (measured_rates ? gap : 0);
+    }
   return band[n - 1];
 }
 

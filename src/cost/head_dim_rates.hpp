@@ -14,7 +14,8 @@
 
 namespace hcpsim {
 
-// The head dims measured; between them a rate is linear in d.
+// The head dims measured. Between two of them a rate is the straight line, or the upper one's time
+// if the kernel pads to it (cuDNN runs 96 at 128's time), whichever is slower.
 inline constexpr int64_t kMeasuredHeadDims[] = {64, 96, 128, 192, 256};
 
 // The rate at head dim `head_dim` over 128's for `backend`'s kernels on a Hopper GPU, by pass and
@@ -30,7 +31,8 @@ inline constexpr double kHeadDimRateBands[] = {0.09, 0.06, 0, 0.17, 0.30};
 inline constexpr double kHeadDimModelBands[] = {0.17, 0.20, 0, 0.47, 0.39};
 
 // The band at `head_dim`: the larger of its neighbouring measured head dims' (of the rates where they
-// apply, else of the model); outside 64-256 the model's largest.
+// apply, widened by the gap between the straight line and the padded reading; else of the model);
+// outside 64-256 the model's largest.
 double head_dim_band(bool measured_rates, int64_t head_dim);
 
 }  // namespace hcpsim

@@ -451,9 +451,6 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
              "may be optimistic");
     }
   }
-  if (model && cluster && sc.model.kv_channels != 128 && (sc.cluster.gpu.sm_count <= 0 || sc.cluster.gpu.sm_clock_mhz <= 0))
-    c.warn("cluster.gpu has no sm_count and sm_clock_mhz: attention at head dim " + std::to_string(sc.model.kv_channels) +
-           " is timed as at head dim 128 (the softmax's exponential rate is unknown; docs/cost-model.md, head dims)");
 }
 
 }  // namespace hcpsim

@@ -77,13 +77,25 @@ TEST_CASE("head dims: the measured rates are the committed records' and hold on 
     CHECK(kHeadDimModelBands[di] <= worst_model + 0.01);
     CHECK(head_dim_band(true, d) == kHeadDimRateBands[di]);
   }
-  // Between measured head dims the wider neighbour's band; outside 64-256 the model's widest.
-  CHECK(head_dim_band(true, 80) == std::max(kHeadDimRateBands[0], kHeadDimRateBands[1]));
+  // Between measured head dims the rate is the straight line or the upper head dim's time (a kernel
+  // that pads), the slower: cuDNN's no-mask backward at 224, halfway from 192 (0.592) to 256 (0.693):
+  // the line 0.6425, padded to 256 0.693 x 224 / 256 = 0.6064.
+  CHECK(*measured_head_dim_rate(AttentionBackend::CuDNN, true, false, 224) == Approx(0.693 * 224 / 256));
+  // At 80 (halfway from 64 to 96, padded to 96: x 80/96) the band is the wider neighbour's plus the
+  // largest gap between the two readings over every kernel; the model's widest outside 64-256.
+  double gap = 0;
+  for (const AttentionBackend b : {AttentionBackend::CuDNN, AttentionBackend::Flash})
+    for (const bool bwd : {false, true})
+      for (const bool causal : {false, true}) {
+        const double lo = *measured_head_dim_rate(b, bwd, causal, 64), up = *measured_head_dim_rate(b, bwd, causal, 96);
+        const double line = (lo + up) / 2, padded = up * 80 / 96;
+        gap = std::max(gap, std::max(line, padded) / std::min(line, padded) - 1);
+        CHECK(*measured_head_dim_rate(b, bwd, causal, 80) == Approx(std::min(line, padded)));
+      }
+  CHECK(head_dim_band(true, 80) == Approx(std::max(kHeadDimRateBands[0], kHeadDimRateBands[1]) + gap));
+  CHECK(head_dim_band(false, 80) == std::max(kHeadDimModelBands[0], kHeadDimModelBands[1]));
   CHECK(head_dim_band(false, 32) == 0.47);
-  // Between measured head dims the rate is linear in d; outside 64-256, and for hcpsim's kernels, none.
-  CHECK(*measured_head_dim_rate(AttentionBackend::CuDNN, true, false, 224) ==
-        Approx((*measured_head_dim_rate(AttentionBackend::CuDNN, true, false, 192) +
-                *measured_head_dim_rate(AttentionBackend::CuDNN, true, false, 256)) / 2));
+  // Outside 64-256, and for hcpsim's kernels, no rate.
   CHECK_FALSE(measured_head_dim_rate(AttentionBackend::CuDNN, false, true, 32));
   CHECK_FALSE(measured_head_dim_rate(AttentionBackend::CuDNN, false, true, 512));
   CHECK_FALSE(measured_head_dim_rate(AttentionBackend::Hcpsim, false, true, 64));
@@ -122,4 +134,30 @@ TEST_CASE("head dims: on a Hopper GPU attention at head dim d takes the 128 tabl
   const double eff = 4.0 * 32 * 16384.0 * 16384.0 * 128 * 2.5 / mb.compute_time_s(o128) / b200.peak_bf16_flops_per_s;
   CHECK(mb.compute_time_s(op_at(192)) / mb.compute_time_s(o128) ==
         Approx(192.0 / 128 * head_dim_factor(b200, b200.peak_bf16_flops_per_s, eff, 192, true)).epsilon(1e-6));
+}
+
+TEST_CASE("head dims: the rates are the measured die's, and on another Hopper the model times them",
+          "[cost]") {
+  // An H20-like Hopper (78 SMs, 148 dense TFLOP/s): not the die the rates were measured on, so the
+  // exponential model times head dim 64.
+  GpuSpec h20 = find_cluster_preset("dgx-h100")->spec.gpu;
+  h20.name = "H20";
+  h20.sm_count = 78;
+  h20.peak_bf16_flops_per_s = 148e12;
+  h20.peak_fp8_flops_per_s = 296e12;
+  Op op;
+  op.kind = OpKind::Compute;
+  op.compute_class = ComputeClass::Attention;
+  op.attn.batch = 1;
+  op.attn.sq = op.attn.skv = 16384;
+  op.attn.heads_q = op.attn.heads_kv = 32;
+  op.attn.head_dim_qk = op.attn.head_dim_v = 64;
+  op.attn.mask = KernelMask::CausalTopLeft;
+  op.flops = 4.0 * 32 * 16384.0 * 16384.0 * 64 * 0.5;
+  const CostModel m(h20, Precision::BF16, default_cost_params(h20, AttentionBackend::CuDNN));
+  Op at128 = op;
+  at128.attn.head_dim_qk = at128.attn.head_dim_v = 128;
+  at128.flops *= 2;
+  const double eff = at128.flops / m.compute_time_s(at128) / h20.peak_bf16_flops_per_s;
+  CHECK(m.compute_time_s(op) / m.compute_time_s(at128) == Approx(0.5 * head_dim_factor(h20, 148e12, eff, 64, false)));
 }
