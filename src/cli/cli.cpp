@@ -48,8 +48,8 @@ int list_presets() {
   std::cout << "\n# cluster presets (per node; an NVL72 'node' is one rack). Per GPU: dense TFLOP/s, memory in\n"
                "# GB (1e9 bytes), HBM TB/s, NVLink GB/s per direction x GPUs it joins (or the PCIe link)\n";
   char row[200];
-  std::snprintf(row, sizeof row, "  %-12s %4s  %-19s %10s %6s %5s  %-11s %-9s %6s", "preset", "GPUs", "GPU",
-                "bf16/fp8", "mem GB", "TB/s", "NVLink GB/s", "NICs Gb/s", "max kW");
+  std::snprintf(row, sizeof row, "  %-12s %4s  %-19s %15s %6s %5s  %-11s %-9s %6s", "preset", "GPUs", "GPU",
+                "bf16/fp8/fp4", "mem GB", "TB/s", "NVLink GB/s", "NICs Gb/s", "max kW");
   std::cout << row << "\n";
   // The words of `text` filled into lines of at most `width` characters, each starting with `indent`;
   // a word longer than a line (a URL) is broken after a '/'.
@@ -80,7 +80,10 @@ int list_presets() {
     const std::string flops = std::to_string(std::lround(c.gpu.peak_bf16_flops_per_s / 1e12)) + "/" +
                               (c.gpu.peak_fp8_flops_per_s > 0
                                    ? std::to_string(std::lround(c.gpu.peak_fp8_flops_per_s / 1e12))
-                                   : std::string("-"));  // no fp8 tensor cores
+                                   : std::string("-")) +  // no fp8 tensor cores
+                              "/" +
+                              (c.gpu.peak_fp4_flops_per_s > 0 ? std::to_string(std::lround(c.gpu.peak_fp4_flops_per_s / 1e12))
+                                                              : std::string("-"));  // no NVFP4
     const std::string intra_GBps = std::to_string(std::lround(c.intra_node.bandwidth_bytes_per_s / 1e9));
     const std::string link = c.intra_node.kind == IntraNodeKind::PCIe
                                  ? "PCIe " + intra_GBps
@@ -92,7 +95,7 @@ int list_presets() {
       std::snprintf(kw, sizeof kw, "%.1f", p.node_max_power_w / 1e3);
       return std::string(kw);
     }() : std::string("-");
-    std::snprintf(row, sizeof row, "  %-12s %4lld  %-19s %10s %6.0f %5.2f  %-11s %-9s %6s", p.name.c_str(),
+    std::snprintf(row, sizeof row, "  %-12s %4lld  %-19s %15s %6.0f %5.2f  %-11s %-9s %6s", p.name.c_str(),
                   static_cast<long long>(c.gpus_per_node), c.gpu.name.c_str(), flops.c_str(), c.gpu.memory_bytes / 1e9,
                   c.gpu.hbm_bytes_per_s / 1e12, link.c_str(), nics.c_str(), power.c_str());
     std::cout << row << "\n";

@@ -40,7 +40,7 @@ std::string thousands(double v) {
 
 // Peak of the GPUs at the job's precision (what MFU divides by).
 double peak_of(const Scenario& sc) {
-  return sc.training.precision == Precision::FP8 ? sc.cluster.gpu.peak_fp8_flops_per_s : sc.cluster.gpu.peak_bf16_flops_per_s;
+  return precision_peak_flops_per_s(sc.cluster.gpu, sc.training.precision);
 }
 
 void add_group(ComparePlan& plan, int option, bool subset, const nlohmann::json& doc, const Scenario& base,

@@ -24,7 +24,7 @@ const std::vector<std::string> kOptionKeys = {"name", "cluster", "price_per_gpu_
 // on a Hopper option is an error naming job.training.fp8_recipe).
 const std::vector<std::string> kJobTrainingKeys = {"seq_length",     "global_batch_size", "global_batch_tokens",
                                                    "precision",      "attn_mask_type",    "fp8_recipe",
-                                                   "fp8_param_gather"};
+                                                   "fp8_param_gather", "fp4_param_gather"};
 
 // A scenario diagnostic's path as a path in the study file.
 std::string study_path(const std::string& scenario_path, const std::string& option_path) {

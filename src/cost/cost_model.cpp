@@ -5,6 +5,7 @@
 #include "cost/default_calibrations.hpp"
 #include "cost/head_dim_rates.hpp"
 #include "cost/roofline.hpp"
+#include "common/strprintf.hpp"
 #include "rules/memory_bound_transfer.hpp"
 #include "scenario/presets.hpp"
 #include "workload/attention_common.hpp"
@@ -410,10 +411,11 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
 }
 
 const EfficiencyTable& CostParams::gemm_table(rules::GemmType type) const {
-  const EfficiencyTable& fp8 = type == rules::GemmType::Mxfp8          ? gemm_mxfp8
-                               : type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum
-                                                                       : gemm_fp8_split_accum;
-  return rules::is_fp8(type) && !fp8.points.empty() ? fp8 : gemm;
+  const EfficiencyTable& quantized = type == rules::GemmType::Nvfp4          ? gemm_nvfp4
+                                     : type == rules::GemmType::Mxfp8        ? gemm_mxfp8
+                                     : type == rules::GemmType::Fp8FastAccum ? gemm_fp8_fast_accum
+                                                                             : gemm_fp8_split_accum;
+  return rules::is_quantized(type) && !quantized.points.empty() ? quantized : gemm;
 }
 
 const std::vector<CostTableParameter>& cost_table_parameters() {
@@ -424,7 +426,8 @@ const std::vector<CostTableParameter>& cost_table_parameters() {
                                                     {"attention_bwd_nomask", &CostParams::attention_bwd_nomask},
                                                     {"gemm_fp8_fast_accum", &CostParams::gemm_fp8_fast_accum},
                                                     {"gemm_fp8_split_accum", &CostParams::gemm_fp8_split_accum},
-                                                    {"gemm_mxfp8", &CostParams::gemm_mxfp8}};
+                                                    {"gemm_mxfp8", &CostParams::gemm_mxfp8},
+                                                    {"gemm_nvfp4", &CostParams::gemm_nvfp4}};
   return t;
 }
 
@@ -547,8 +550,7 @@ double attention_table_work(const Op& op, const GpuSpec& gpu, AttentionBackend b
 
 CostModel::CostModel(const GpuSpec& gpu, Precision precision, CostParams params)
     : gpu_(gpu), params_(std::move(params)) {
-  gemm_peak_ = (precision == Precision::FP8 && gpu.peak_fp8_flops_per_s > 0) ? gpu.peak_fp8_flops_per_s
-                                                                            : gpu.peak_bf16_flops_per_s;
+  gemm_peak_ = precision_peak_flops_per_s(gpu, precision);
 }
 
 double CostModel::compute_time_s(const Op& op) const {
@@ -556,10 +558,11 @@ double CostModel::compute_time_s(const Op& op) const {
   double t = 0;
   switch (op.compute_class) {
     case ComputeClass::Gemm: {
-      // An fp8 GEMM on the fp8 peak at its type's fractions (validation keeps fp8 off GPUs without one).
-      const bool fp8 = rules::is_fp8(op.gemm_type) && gpu_.peak_fp8_flops_per_s > 0;
-      const double peak = fp8 ? gpu_.peak_fp8_flops_per_s : gpu_.peak_bf16_flops_per_s;
-      const EfficiencyTable& table = params_.gemm_table(fp8 ? op.gemm_type : rules::GemmType::Bf16);
+      // An fp8 (fp4) GEMM on the fp8 (fp4) peak at its type's fractions (validation keeps fp8 and
+      // NVFP4 off GPUs without them).
+      const rules::GemmType type = gemm_type_run_on(gpu_, op.gemm_type);
+      const double peak = hcpsim::gemm_peak_flops_per_s(gpu_, type);
+      const EfficiencyTable& table = params_.gemm_table(type);
       t = op.flops / (peak * table.at(op.gemm_whole_flops > 0 ? op.gemm_whole_flops : op.flops)) *
           gemm_sm_margin_factor(op.gemm_sm_margin, gpu_.sm_count);
       break;
@@ -641,6 +644,34 @@ void apply_fp8_gemm_evidence(const GpuSpec& gpu, CostParams& p) {
   p.warnings.push_back(basis + "; measure them with hcpcal_torch.py --suite gemm and hcpsim fit");
 }
 
+// Under NVFP4 training the layer's GEMMs are NVFP4's: the GPU's fp8 GEMM table (its own fit, the
+// roofline's, or unmeasured the bf16 fractions, as gemm_table takes them) on the fp4 peak at
+// rules::kNvfp4FractionOverFp8 of its fractions (Transformer Engine's NVFP4/fp8 kernel rate on a B300
+// as fractions of the two peaks), the size axis at equal time. A calibration's gemm_nvfp4 table
+// stands as measured. The band: the fp8 GEMMs' and that fraction's, independent.
+void apply_nvfp4_gemm(const GpuSpec& gpu, CostParams& p) {
+  apply_fp8_gemm_evidence(gpu, p);
+  if (std::find(p.calibrated.begin(), p.calibrated.end(), "gemm_nvfp4") != p.calibrated.end()) return;
+  assert(gpu.peak_fp4_flops_per_s > 0 && gpu.peak_fp8_flops_per_s > 0);  // validation
+  const EfficiencyTable& fp8 = p.gemm_table(rules::GemmType::Fp8SplitAccum);
+  const double fp8_fraction = plateau_of(fp8);
+  const double nvfp4_fraction = fp8_fraction * rules::kNvfp4FractionOverFp8;
+  const double rate = nvfp4_fraction * gpu.peak_fp4_flops_per_s / (fp8_fraction * gpu.peak_fp8_flops_per_s);
+  p.gemm_nvfp4 = rooflined(fp8, 1.0, rate, nvfp4_fraction);
+  const KernelEvidence* e = p.evidence_for("gemm");
+  const double fp8_band = e ? e->relative : 0;
+  const std::string basis = std::string("NVFP4 GEMMs: ") + strprintf("%.0f", 100 * nvfp4_fraction) +
+                            "% of the fp4 peak, " + strprintf("%.2f", rate) +
+                            "x the fp8 GEMMs' rate, from Transformer Engine's NVFP4/fp8 kernel rate on one B300 (one layer's "
+                            "GEMMs, its GEMM profiling guide) as fractions of each peak, not measured on " + gpu.name + " (+-" +
+                            std::to_string(int(rules::kNvfp4RateBand * 100 + 0.5)) + "% beside the fp8 GEMMs' band; "
+                            "docs/cost-model.md, NVFP4)";
+  p.set_evidence("gemm", std::hypot(fp8_band, rules::kNvfp4RateBand), (e ? e->basis + "; " : std::string()) + basis);
+  p.source += ", NVFP4 GEMM " + strprintf("%.0f", 100 * nvfp4_fraction) + "% of the fp4 peak (" + strprintf("%.3f", rules::kNvfp4FractionOverFp8) +
+              " x the fp8 GEMMs' fraction: Transformer Engine's B300 GEMM profiling)";
+  p.warnings.push_back(basis);
+}
+
 }  // namespace
 
 // Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused
@@ -653,6 +684,7 @@ CostParams cost_params_for(const Scenario& sc) {
     params = apply_calibration(read_calibration_file(*sc.calibration_path), std::move(params), *sc.calibration_path,
                                sc.cluster.gpu);
   if (sc.training.precision == Precision::FP8) apply_fp8_gemm_evidence(sc.cluster.gpu, params);
+  if (sc.training.precision == Precision::NVFP4) apply_nvfp4_gemm(sc.cluster.gpu, params);
   // A GPU hcpsim has not measured: say so, unless a calibration of this GPU gave its kernels.
   const bool bf16_gemm_calibrated =  // "gemm" itself, not only the gemm_fp8_* tables
       std::find(params.calibrated.begin(), params.calibrated.end(), "gemm") != params.calibrated.end();

@@ -130,6 +130,9 @@ struct CostParams {
   // not measured on this GPU model, when they take the bf16 table's fractions (gemm_table).
   EfficiencyTable gemm_fp8_fast_accum, gemm_fp8_split_accum;
   EfficiencyTable gemm_mxfp8;  // Blackwell's block-scaled GEMMs; empty: the bf16 table's fractions
+  // NVFP4's GEMMs, fraction of the fp4 peak: a calibration's, else made from the fp8 table under
+  // NVFP4 training (cost_params_for; rules::kNvfp4OverFp8Rate); empty: the bf16 table's fractions
+  EfficiencyTable gemm_nvfp4;
   const EfficiencyTable& gemm_table(rules::GemmType type) const;
   EfficiencyTable attention_fwd_causal, attention_fwd_nomask;
   EfficiencyTable attention_bwd_causal, attention_bwd_nomask;

@@ -85,8 +85,8 @@ GpuSpec measured_gpu(const MeasurementSet& set, const GpuSpec& preset_gpu) {
 
 double measured_efficiency(const Measurement& m, const GpuSpec& gpu, std::optional<AttentionBackend> calibration_backend) {
   const bool memory = m.kind == MeasurementKind::Copy || m.kind == MeasurementKind::Elementwise;
-  const bool fp8 = m.kind == MeasurementKind::Gemm && rules::is_fp8(m.gemm_type);  // the cost model's peak
-  const double rate = memory ? gpu.hbm_bytes_per_s : fp8 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  const rules::GemmType type = m.kind == MeasurementKind::Gemm ? m.gemm_type : rules::GemmType::Bf16;
+  const double rate = memory ? gpu.hbm_bytes_per_s : gemm_peak_flops_per_s(gpu, type);  // the cost model's peak
   double t = m.median_s;
   const bool attention = m.kind == MeasurementKind::Attention || m.kind == MeasurementKind::CpStep;
   if (attention && rules_backend(m, calibration_backend) == AttentionBackend::CuDNN && m.attention.backward &&

@@ -21,8 +21,8 @@ LayerActivationBytes layer_activation_bytes(const Scenario& s) {
   const double hk_r = static_cast<double>(kv_heads_per_tp_rank(m, tp));
   const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
 
-  const bool fp8 = s.training.precision == Precision::FP8;
-  const double fp8_e = rules::fp8_element_bytes(s.training.mxfp8());  // one fp8 copy
+  const bool fp8 = s.training.quantized();  // fp8 or NVFP4
+  const double fp8_e = rules::quantized_element_bytes(s.training.quant_format());  // one quantized copy
   const double q = fp8 ? fp8_e : e;  // a TE Linear's saved input
   const double act_in_r = (m.gated_linear_unit ? 2.0 : 1.0) * ffn_r;  // FC1 output: the activation's input
 

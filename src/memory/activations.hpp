@@ -35,7 +35,9 @@
 // its original input (attention.py, Attention.__init__: set_save_original_input; TE linear.py: the
 // input kept as given, the fp8 copy for the forward GEMM only), which is O itself: no extra tensor,
 // and it re-quantizes O in the backward (proj_saves_fp8_copy). The norms' inputs, Q, K, V, O and
-// the activation's input (FC1's output) stay bf16.
+// the activation's input (FC1's output) stay bf16. NVFP4 (TE >= 2.7) is as the current-scaling
+// recipes: each saved GEMM input is its column-wise NVFP4 copy, 1/2 + 1/16 B an element, and
+// linear_proj saves O itself (attention.py: config.fp4).
 //   attn_pre  = T*(e*h/t_sp + 1*h/t_sp + e*(hq_r + 2hk_r)*d)
 //   mlp       = T*(e*h/t_sp + 1*h/t_sp + e*2*ffn_r + 1*ffn_r)
 // The CP transport may save one more tensor per layer (a2a-based: the post-a2a out, see
@@ -74,7 +76,7 @@ struct LayerActivationBytes {
 };
 
 // Under fp8 training a saved GEMM input is one fp8 copy: 1 byte an element, MXFP8's 1 + 1/32
-// (rules::fp8_element_bytes).
+// (rules::quantized_element_bytes).
 
 LayerActivationBytes layer_activation_bytes(const Scenario& s);
 

@@ -24,10 +24,15 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
   const WorkspaceBytes w = workspace_bytes(s);
   std::vector<MemoryComponent> c;
   c.push_back({"weights", m.weights_bytes,
-               s.training.fp8_param_gather ? "bf16, 2 B/param of the TP shard but the layers' GEMM weights (fp8 below)"
-                                           : "bf16, 2 B/param of the TP shard"});
-  if (m.fp8_weight_copies_bytes > 0)
-    c.push_back({"fp8 weight copies", m.fp8_weight_copies_bytes,
+               s.training.quantized_param_gather()
+                   ? std::string("bf16, 2 B/param of the TP shard but the layers' GEMM weights (") +
+                         (s.training.precision == Precision::NVFP4 ? "NVFP4" : "fp8") + " below)"
+                   : std::string("bf16, 2 B/param of the TP shard")});
+  if (m.quantized_weight_copies_bytes > 0 && s.training.precision == Precision::NVFP4)
+    c.push_back({"NVFP4 weight copies", m.quantized_weight_copies_bytes,
+                 "NVFP4 row- and column-wise weights of layer GEMMs, 2 x (1/2 + 1/16) B/param"});
+  else if (m.quantized_weight_copies_bytes > 0)
+    c.push_back({"fp8 weight copies", m.quantized_weight_copies_bytes,
                  s.training.mxfp8()
                      ? "MXFP8 row- and column-wise weights of layer GEMMs, 2 x (1 + 1/32) B/param"
                  : rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability)

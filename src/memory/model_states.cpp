@@ -31,15 +31,15 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
   m.optimizer_shard =
       par.use_distributed_optimizer ? par.data_parallel_size * par.context_parallel_size : 1;
   m.weights_bytes = kWeightBytesPerParam * m.params_per_gpu;
-  if (s.training.precision == Precision::FP8) {
+  if (s.training.quantized()) {
     const double gemm_params = static_cast<double>(p.num_layers * p.layer.gemm());
-    // TE's fp8 weight, and its transpose where the GPU's fp8 GEMMs are TN-only; MXFP8's row-wise and
-    // column-wise quantizations (rules/fp8_gemm.hpp).
-    m.fp8_weight_copies_bytes =
-        rules::fp8_copy_bytes_per_element(s.cluster.gpu.compute_capability, s.training.mxfp8()) * gemm_params;
-    // fp8 primary weights (training.fp8_param_gather): the GEMM weights are those fp8 copies, with no
-    // bf16 copy beside them.
-    if (s.training.fp8_param_gather) m.weights_bytes -= kWeightBytesPerParam * gemm_params;
+    // TE's fp8 weight, and its transpose where the GPU's fp8 GEMMs are TN-only; MXFP8's and NVFP4's
+    // row-wise and column-wise quantizations (rules/fp8_gemm.hpp).
+    m.quantized_weight_copies_bytes =
+        rules::quantized_copy_bytes_per_element(s.cluster.gpu.compute_capability, s.training.quant_format()) * gemm_params;
+    // Quantized primary weights (training.fp8_param_gather, fp4_param_gather): the GEMM weights are
+    // those copies, with no bf16 copy beside them.
+    if (s.training.quantized_param_gather()) m.weights_bytes -= kWeightBytesPerParam * gemm_params;
   }
   m.main_grads_bytes =
       (par.grad_reduce_in_fp32 ? kMainGradFp32BytesPerParam : kBf16GradBytesPerParam) * m.params_per_gpu;
@@ -73,8 +73,7 @@ WorkspaceBytes workspace_bytes(const Scenario& s) {
     const double elements = double(s.training.seq_length) * double(s.training.micro_batch_size) /
                             double(par.context_parallel_size) * double(s.model.hidden_size);
     const double e = double(s.activation_bytes_per_element());
-    const double ag_e =
-        s.training.precision == Precision::FP8 ? rules::fp8_element_bytes(s.training.mxfp8()) : e;
+    const double ag_e = s.training.quantized() ? rules::quantized_element_bytes(s.training.quant_format()) : e;
     w.userbuffers = n.all_gather + n.reduce_scatter;
     w.userbuffers_bytes = elements * (double(n.all_gather) * ag_e + double(n.reduce_scatter) * e);
   }

@@ -21,7 +21,7 @@
 // optimizer.step phase of memory/estimate.cpp): the guide's "fp16 gradients: 20 / 4 + 16/d".
 //
 // fp8: Transformer Engine keeps the bf16 weights above and, for every layer GEMM weight, its fp8
-// copies cached across micro-batches (rules::fp8_copy_bytes_per_element: the copy and its transpose
+// copies cached across micro-batches (rules::quantized_copy_bytes_per_element: the copy and its transpose
 // on TN-only GPUs such as Hopper, 2 B per layer GEMM parameter; one copy, 1 B, on the data-centre
 // Blackwell; MXFP8's two quantizations, 2 x (1 + 1/32) B); with fp8 primary weights
 // (fp8_param_gather) those copies replace the bf16 weights. Embedding, output layer and norms stay
@@ -52,7 +52,7 @@ inline constexpr double kMainGradFp32BytesPerParam = 4;  // an fp32 gradient
 struct ModelStateBytes {
   double params_per_gpu = 0;      // parameters of this rank's TP shard
   double weights_bytes = 0;       // bf16
-  double fp8_weight_copies_bytes = 0;  // fp8 precision only
+  double quantized_weight_copies_bytes = 0;  // fp8 and nvfp4 precision only
   double main_grads_bytes = 0;    // fp32, or bf16 with grad_reduce_in_fp32 off
   double optimizer_bytes = 0;     // fp32 master + Adam m, v (sharded with dist. optimizer)
   int64_t optimizer_shard = 1;    // DP*CP with the distributed optimizer, else 1

@@ -117,6 +117,8 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
   if (preset_power) t += " (where the study gives no power: the preset's maximum power, an upper bound)";
   if (st.options.front().base.training.precision == Precision::FP8)
     t += "; MFU is of the fp8 peak (the GEMMs' precision)";
+  if (st.options.front().base.training.precision == Precision::NVFP4)
+    t += "; MFU is of the fp4 peak (the GEMMs' precision)";
   t += "; evaluation, checkpoints and failures are not included.\n";
   return t;
 }

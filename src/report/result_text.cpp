@@ -37,14 +37,14 @@ std::string host_text(const StepMetrics& s, const std::string& gpu_name) {
               : "\n");
 }
 
-// Under fp8 training MFU is of the fp8 peak (the GEMMs' precision); the same work on the bf16 peak
-// beside it, the figure a bf16 run of the same model reports.
+// Under fp8 (NVFP4) training MFU is of the fp8 (fp4) peak, the GEMMs' precision's; the same work on
+// the bf16 peak beside it, the figure a bf16 run of the same model reports.
 std::string fp8_mfu_text(const SimulationResult& r) {
   const GpuSpec& g = r.scenario.cluster.gpu;
-  if (r.scenario.training.precision != Precision::FP8 || g.peak_fp8_flops_per_s <= 0 || g.peak_bf16_flops_per_s <= 0)
-    return "";
-  return " of the fp8 peak (" + f("%.1f%%", 100 * r.step->mfu * g.peak_fp8_flops_per_s / g.peak_bf16_flops_per_s) +
-         " of the bf16 peak)";
+  const double peak = precision_peak_flops_per_s(g, r.scenario.training.precision);
+  if (!r.scenario.training.quantized() || peak == g.peak_bf16_flops_per_s || g.peak_bf16_flops_per_s <= 0) return "";
+  return std::string(" of the ") + (r.scenario.training.precision == Precision::NVFP4 ? "fp4" : "fp8") + " peak (" +
+         f("%.1f%%", 100 * r.step->mfu * peak / g.peak_bf16_flops_per_s) + " of the bf16 peak)";
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ std::string format_scenario_summary(const Scenario& sc) {
   o << ", " << to_string(sc.training.precision);
   if (sc.training.precision == Precision::FP8)
     o << " (" << to_string(sc.training.fp8_recipe) << " scaling" << (sc.training.fp8_param_gather ? ", fp8 weights" : "") << ")";
+  if (sc.training.precision == Precision::NVFP4)
+    o << " (NVFP4BlockScaling: 16-element blocks, Hadamard-transformed wgrad operands, stochastic rounding of gradients"
+      << (sc.training.fp4_param_gather ? ", NVFP4 weights" : "") << ")";
   o << ", recompute "
     << to_string(sc.training.recompute_granularity) << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
   o << "  parallel: TP" << p.tensor_model_parallel_size << " x CP" << p.context_parallel_size << " x DP"

@@ -46,13 +46,15 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
   const std::vector<int> order = ranked_rows(o);
   const std::string head = "rank  " + pad_right("option", w) +
                            "  TPxCPxDP  step s  band  tok/s/GPU  MFU%  attn ms  exposed  peak GB  headroom\n";
-  // Under fp8 training MFU is of the fp8 peak: the units row says so.
-  const bool fp8 = std::any_of(o.rows.begin(), o.rows.end(), [](const SweepRow& r) {
-    return r.result && r.result->scenario.training.precision == Precision::FP8;
-  });
+  // Under fp8 (NVFP4) training MFU is of the fp8 (fp4) peak: the units row says so.
+  const auto trained_in = [&o](Precision p) {
+    return std::any_of(o.rows.begin(), o.rows.end(),
+                       [p](const SweepRow& r) { return r.result && r.result->scenario.training.precision == p; });
+  };
+  const char* peak_unit = trained_in(Precision::NVFP4) ? "fp4pk" : trained_in(Precision::FP8) ? "fp8pk" : "";
   char units[160];
   std::snprintf(units, sizeof units, "      %s%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", pad_right("", w).c_str(), "", "", "+-%", "",
-                fp8 ? "fp8pk" : "", "/layer", "comm ms", "", "GB");
+                peak_unit, "/layer", "comm ms", "", "GB");
   bool fit_header = false, nofit_header = false;
   int rank = 0;
   for (int i : order) {

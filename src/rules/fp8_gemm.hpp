@@ -14,21 +14,37 @@
 // ColumnParallelLinear, not a TE module: it stays bf16 (GemmType::Bf16, the builder's default).
 // MXFP8 (Blackwell's MXFP8BlockScaling) runs every TE Linear's GEMMs block-scaled: one E8M0 scale
 // per 32 elements along the reduction dimension, no fast/split accumulator distinction (Blackwell's
-// tensor cores accumulate in fp32). NVFP4 and the 1x128 / 128x128 blockwise recipe are not modelled.
+// tensor cores accumulate in fp32). NVFP4 (Transformer Engine's NVFP4BlockScaling, Megatron's --fp4-format
+// e2m1 --fp4-recipe nvfp4) runs every TE Linear's GEMMs in 4-bit E2M1 with one E4M3 scale per 16
+// elements and a per-tensor fp32 scale, fprop, dgrad and wgrad alike (TE recipe/__init__.py,
+// NVFP4BlockScaling; arXiv:2509.25149). The 1x128 / 128x128 blockwise fp8 recipe is not modelled.
 #pragma once
 
 #include <cstdint>
 
 namespace hcpsim::rules {
 
-enum class GemmType : uint8_t { Bf16, Fp8FastAccum, Fp8SplitAccum, Mxfp8 };
+enum class GemmType : uint8_t { Bf16, Fp8FastAccum, Fp8SplitAccum, Mxfp8, Nvfp4 };
 
-// The GEMM a TE Linear runs: bf16 without fp8 training; MXFP8's block-scaled GEMM under that recipe;
-// else (per-tensor recipes) fast accumulation in the forward (or its recompute), the split
-// accumulator in dgrad and wgrad.
-inline GemmType te_linear_gemm_type(bool fp8_training, bool forward, bool mxfp8 = false) {
-  if (!fp8_training) return GemmType::Bf16;
-  if (mxfp8) return GemmType::Mxfp8;
+// The format TE quantizes a Linear's GEMM operands to: per-tensor-scaled fp8 (delayed or current
+// scaling), MXFP8 (E4M3, one E8M0 scale per 32 elements) or NVFP4 (E2M1, one E4M3 scale per 16 and a
+// per-tensor fp32 scale).
+enum class QuantFormat : uint8_t { Fp8PerTensor, Mxfp8, Nvfp4 };
+
+// Whether a format's scales run along the GEMM's reduction dimension in blocks, so that the two
+// layouts a tensor is read in (row-wise for fprop and dgrad's operand, column-wise for wgrad) are
+// two quantizations from the bf16 tensor, each gathered over TP in its own right (MXFP8Quantizer,
+// NVFP4Quantizer: rowwise and columnwise data; distributed.py, _all_gather_mxfp8 and
+// _all_gather_nvfp4), and the GEMMs take any layout.
+inline bool quantized_both_ways(QuantFormat f) { return f != QuantFormat::Fp8PerTensor; }
+
+// The GEMM a TE Linear runs: bf16 without quantized training; the block-scaled GEMM of MXFP8 or
+// NVFP4 under those recipes; else (per-tensor fp8 recipes) fast accumulation in the forward (or its
+// recompute), the split accumulator in dgrad and wgrad.
+inline GemmType te_linear_gemm_type(bool quantized, bool forward, QuantFormat f = QuantFormat::Fp8PerTensor) {
+  if (!quantized) return GemmType::Bf16;
+  if (f == QuantFormat::Mxfp8) return GemmType::Mxfp8;
+  if (f == QuantFormat::Nvfp4) return GemmType::Nvfp4;
   return forward ? GemmType::Fp8FastAccum : GemmType::Fp8SplitAccum;
 }
 
@@ -39,11 +55,15 @@ inline const char* gemm_table_name(GemmType t) {
     case GemmType::Fp8FastAccum: return "gemm_fp8_fast_accum";
     case GemmType::Fp8SplitAccum: return "gemm_fp8_split_accum";
     case GemmType::Mxfp8: return "gemm_mxfp8";
+    case GemmType::Nvfp4: return "gemm_nvfp4";
   }
   return "gemm";
 }
 
-inline bool is_fp8(GemmType t) { return t != GemmType::Bf16; }
+// Whether a GEMM runs on the fp8 tensor-core peak (per-tensor fp8 and MXFP8) or on the fp4 one (NVFP4).
+inline bool is_fp8(GemmType t) { return t != GemmType::Bf16 && t != GemmType::Nvfp4; }
+inline bool is_fp4(GemmType t) { return t == GemmType::Nvfp4; }
+inline bool is_quantized(GemmType t) { return t != GemmType::Bf16; }
 
 // Whether a GPU's fp8 GEMMs take only the "TN" layout, so that Transformer Engine keeps a second,
 // transposed fp8 copy of every operand a GEMM reads in the other layout (the weights for dgrad, the
@@ -61,11 +81,17 @@ inline bool fp8_needs_transposed_copy(int64_t compute_capability) {
 // Whether Transformer Engine runs MXFP8 on a GPU: compute capability 10.x and 11.x (quantization.py,
 // _compute_mxfp8_support: 10.0 or newer, "not supported on 12.0+ architectures yet").
 inline bool mxfp8_supported(int64_t compute_capability) { return compute_capability >= 100 && compute_capability < 120; }
+// Whether Transformer Engine runs NVFP4 on a GPU: compute capability 10.0 and newer (quantization.py,
+// _compute_nvfp4_support).
+inline bool nvfp4_supported(int64_t compute_capability) { return compute_capability >= 100; }
 // MXFP8: one E8M0 byte of scale per 32 elements beside each fp8 byte. Its scales run along the
 // GEMM's reduction dimension, so the two layouts a tensor is read in (row-wise for fprop and dgrad's
 // operand, column-wise for wgrad) are two quantizations, each 1 + 1/32 bytes an element
 // (MXFP8Quantizer's rowwise and columnwise data), on any GPU.
 inline constexpr double kMxfp8BytesPerElement = 1.0 + 1.0 / 32.0;
+// NVFP4: half a byte of E2M1 and one E4M3 scale byte per 16 elements, per quantization
+// (NVFP4Quantizer's rowwise and columnwise data and scale_inv; the per-tensor fp32 amax aside).
+inline constexpr double kNvfp4BytesPerElement = 0.5 + 1.0 / 16.0;
 
 // MXFP8's block-scaled GEMMs against per-tensor fp8 ones on Blackwell, kernels alone: Transformer
 // Engine's GEMM profiling guide on a B300 (docs/examples/gemm_profiling/gemm_profiling.rst,
@@ -73,28 +99,59 @@ inline constexpr double kMxfp8BytesPerElement = 1.0 + 1.0 / 32.0;
 // 100 timed calls) takes 7.161 ms a layer in MXFP8 and 6.812 ms in fp8 current scaling. The rate of
 // the one over the other: 0.951. (cuDNN's batched fp8 GEMMs through flashinfer read 0.99 on a B200.)
 inline constexpr double kMxfp8OverFp8Rate = 6.812 / 7.161;
+// NVFP4's GEMMs against per-tensor fp8 ones, the same profiling, kernels alone: 3.764 ms a layer in
+// NVFP4. The rate of the one over the other on that B300: 1.810, where its dense peaks differ by
+// 2.8x (fp4 12.6 and fp8 4.5 PFLOP/s, the DGX B300 datasheet as ml-engineering's accelerator table
+// gives it): the 4-bit GEMMs reach a smaller fraction of their peak. As a roofline carries a kernel
+// class (a fraction of each GPU's own peak), NVFP4's fraction of the fp4 peak is kNvfp4FractionOverFp8
+// of the GPU's fp8 fraction of the fp8 peak: 1.810 x 4.5 / 12.6 = 0.646. On a B200 or GB200, whose
+// fp4 peak is twice the fp8 one, NVFP4 then runs at 1.29x fp8; on a GB300 (3x) at 1.94x.
+inline constexpr double kNvfp4OverFp8Rate = 6.812 / 3.764;
+inline constexpr double kB300DenseFp8Tflops = 4500, kB300DenseFp4Tflops = 12600;
+inline constexpr double kNvfp4FractionOverFp8 = kNvfp4OverFp8Rate * kB300DenseFp8Tflops / kB300DenseFp4Tflops;
+// The band of that fraction: one GPU, one layer's 12 GEMM shapes (hidden 4096, FFN 16384), carried to
+// every GPU and shape, and the B300's fp4 peak itself quoted 12.6 to 13.1 PFLOP/s (4 %); wider than
+// the fp8 GEMMs' own 10 % margins (docs/cost-model.md, NVFP4).
+inline constexpr double kNvfp4RateBand = 0.15;
 
-// Bytes of one fp8 copy of an element: what an fp8 all-gather moves and a saved fp8 input keeps.
-inline double fp8_element_bytes(bool mxfp8) { return mxfp8 ? kMxfp8BytesPerElement : 1.0; }
+// Bytes of one quantized copy of an element: what a quantized all-gather moves and a saved
+// quantized input keeps (fp8 1; MXFP8 1 + 1/32; NVFP4 1/2 + 1/16).
+inline double quantized_element_bytes(QuantFormat f) {
+  switch (f) {
+    case QuantFormat::Fp8PerTensor: return 1.0;
+    case QuantFormat::Mxfp8: return kMxfp8BytesPerElement;
+    case QuantFormat::Nvfp4: return kNvfp4BytesPerElement;
+  }
+  return 1.0;
+}
 
-// fp8 bytes TE keeps of one element of a GEMM operand: the row-wise copy, and the transposed one
-// where the GPU's fp8 GEMMs need it; MXFP8's row-wise and column-wise quantizations.
-inline double fp8_copy_bytes_per_element(int64_t compute_capability, bool mxfp8 = false) {
-  if (mxfp8) return 2.0 * kMxfp8BytesPerElement;
+// Quantized bytes TE keeps of one element of a GEMM operand: the row-wise fp8 copy, and the
+// transposed one where the GPU's fp8 GEMMs need it; MXFP8's and NVFP4's row-wise and column-wise
+// quantizations.
+inline double quantized_copy_bytes_per_element(int64_t compute_capability, QuantFormat f = QuantFormat::Fp8PerTensor) {
+  if (quantized_both_ways(f)) return 2.0 * quantized_element_bytes(f);
   return fp8_needs_transposed_copy(compute_capability) ? 2.0 : 1.0;
 }
 
-// HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one fp8 copy (1;
-// MXFP8: one of its quantizations, 1 + 1/32); a transpose of an fp8 tensor reads one copy and writes
-// the other (1 + 1).
-inline double fp8_cast_bytes_per_element(bool mxfp8) { return 2.0 + fp8_element_bytes(mxfp8); }
+// HBM bytes per element of TE's quantize kernels: a cast reads bf16 (2) and writes one quantized
+// copy; a transpose of an fp8 tensor reads one copy and writes the other (1 + 1).
+inline double quantized_cast_bytes_per_element(QuantFormat f) { return 2.0 + quantized_element_bytes(f); }
 inline constexpr double kFp8AmaxBytes = 4.0;  // one fp32 amax, all-reduced under tensorwise scaling
 inline constexpr double kFp8TransposeBytesPerElement = 2.0;
 
 // A quantize that writes every copy TE keeps: cast_transpose on TN-only GPUs, a plain cast elsewhere;
-// MXFP8's kernel writes both of its quantizations from one read.
-inline double fp8_quantize_bytes_per_element(int64_t compute_capability, bool mxfp8 = false) {
-  return 2.0 + fp8_copy_bytes_per_element(compute_capability, mxfp8);
+// MXFP8's and NVFP4's kernels write both of their quantizations from one read (NVFP4's column-wise one
+// through the random Hadamard transform, in the same kernel).
+inline double quantize_bytes_per_element(int64_t compute_capability, QuantFormat f = QuantFormat::Fp8PerTensor) {
+  return 2.0 + quantized_copy_bytes_per_element(compute_capability, f);
+}
+
+// Whether a format's quantizer measures the tensor's amax in a pass of its own before the cast:
+// current (tensorwise) fp8 scaling, and NVFP4, whose per-tensor fp32 scale comes from the amax (and
+// the amax after the Hadamard transform for the column-wise copy, one kernel reading the bf16 tensor:
+// NVFP4Quantizer with with_post_rht_amax, which also keeps TE's norm from fusing it).
+inline bool amax_pass_before_cast(QuantFormat f, bool tensorwise_fp8) {
+  return f == QuantFormat::Nvfp4 || (f == QuantFormat::Fp8PerTensor && tensorwise_fp8);
 }
 
 // Where a GPU model's fp8 GEMMs are not measured, they take its bf16 GEMM's fractions of peak on

@@ -14,15 +14,19 @@
 // - per-tensor current scaling (Float8CurrentScalingQuantizer, Megatron's "tensorwise"):
 //   FUSED_NORM_AMAX_FP8 with TE's norm (it writes bf16 and the tensor's amax; the cast follows),
 //   UNFUSED with NVTE_NORM_FWD_USE_CUDNN (cuDNN's norm has no amax output: the quantizer measures the
-//   amax in a pass of its own, then casts).
+//   amax in a pass of its own, then casts);
+// - NVFP4 (NVFP4Quantizer, the default NVFP4BlockScaling recipe): UNFUSED. Its input quantizer
+//   applies the random Hadamard transform to the column-wise copy and measures the amax after it
+//   (with_rht and with_post_rht_amax), which TE's norm cannot: the norm writes bf16 and the quantizer
+//   runs whole (its amax pass, then the cast).
 #pragma once
 
 #include <cstdint>
 
 namespace hcpsim::rules {
 
-// The fp8 scaling a TE Linear's input quantizer uses.
-enum class Fp8Scaling : uint8_t { DelayedPerTensor, CurrentPerTensor, Mxfp8Block };
+// The scaling a TE Linear's input quantizer uses (fp8, or NVFP4's 4-bit blocks).
+enum class Fp8Scaling : uint8_t { DelayedPerTensor, CurrentPerTensor, Mxfp8Block, Nvfp4Block };
 
 // What the norm kernel leaves its GEMM.
 enum class NormFp8Output : uint8_t {
@@ -42,6 +46,7 @@ inline NormFp8Output te_norm_fp8_output(Fp8Scaling scaling, bool norm_fwd_use_cu
                  : NormFp8Output::Bf16;
     case Fp8Scaling::CurrentPerTensor:
       return norm_fwd_use_cudnn ? NormFp8Output::Bf16 : NormFp8Output::Bf16WithAmax;
+    case Fp8Scaling::Nvfp4Block: return NormFp8Output::Bf16;
   }
   return NormFp8Output::Bf16;
 }

@@ -24,8 +24,9 @@ constexpr double kMiB = 1048576.0;
 // 8192 = 2.25 PFLOP/s, FlashAttention-4 paper; A100 108 x 1410 x 2048 = 312; L40S 142 x 2520 x 1024 = 366).
 // For B300 no clock is published: it is derived from the peak, clock = peak / (SMs x 8192).
 GpuSpec gpu(const char* name, double bf16_tflops, double fp8_tflops, double memory_bytes, double hbm_GBps, int64_t sm,
-            int64_t sms, double clock_mhz) {
-  return {name, bf16_tflops * kTera, fp8_tflops * kTera, memory_bytes, hbm_GBps * kGiga, sm, sms, clock_mhz};
+            int64_t sms, double clock_mhz, double fp4_tflops = 0) {
+  return {name, bf16_tflops * kTera, fp8_tflops * kTera, memory_bytes, hbm_GBps * kGiga, sm, sms, clock_mhz,
+          fp4_tflops * kTera};
 }
 
 ClusterSpec node(const char* preset, int64_t gpus, GpuSpec g, IntraNodeKind kind, double intra_GBps,
@@ -46,18 +47,21 @@ std::vector<ClusterPreset> make_cluster_presets() {
   const GpuSpec h100 = gpu("H100-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90, 132, 1830);
   const GpuSpec h200 = gpu("H200-SXM-141GB", 989, 1979, 143771 * kMiB, 4800, 90, 132, 1830);
   // B200 in DGX B200: 72 PFLOP/s fp8 training per 8 GPUs (sparse) -> 4.5 dense fp8, 2.25 bf16; 1440 GB / 8; 64 TB/s / 8.
-  const GpuSpec b200 = gpu("B200-180GB", 2250, 4500, 180 * kGiga, 8000, 100, 148, 1850);
+  // Dense fp4 (NVFP4) of each Blackwell: ml-engineering's accelerator table (compute/accelerator, 744d01e, from
+  // the DGX B200 / DGX B300 datasheets and the GB200 / GB300 NVL72 specifications): B200 9, GB200 10, B300 12.6,
+  // GB300 15 PFLOP/s.
+  const GpuSpec b200 = gpu("B200-180GB", 2250, 4500, 180 * kGiga, 8000, 100, 148, 1850, 9000);
   // GB200 NVL72: 360 PFLOP/s bf16 (sparse) / 72 -> 2.5 dense; 13.4 TB HBM3e / 72; 576 TB/s / 72.
-  const GpuSpec gb200 = gpu("B200-in-GB200-186GB", 2500, 5000, 186 * kGiga, 8000, 100, 148, 2062);
+  const GpuSpec gb200 = gpu("B200-in-GB200-186GB", 2500, 5000, 186 * kGiga, 8000, 100, 148, 2062, 10000);
   // B300 (Blackwell Ultra, sm_103) in HGX/DGX B300: 36 PFLOP/s bf16 and 72 fp8 per 8 GPUs (sparse) -> 2.25 and
   // 4.5 dense per GPU; 270 GB HBM3e and 7.7 TB/s per GPU (datasheet; 288 GB and 8 TB/s are the chip's maxima);
   // 148 SMs exposed (160 on the full die); clock derived: 2250e12 / (148 x 8192) = 1856 MHz. The name carries
   // the token "B300" so src/cost/roofline.cpp's B300 figures apply.
-  const GpuSpec b300 = gpu("B300-SXM6-270GB", 2250, 4500, 270 * kGiga, 7700, 103, 148, 1856);
+  const GpuSpec b300 = gpu("B300-SXM6-270GB", 2250, 4500, 270 * kGiga, 7700, 103, 148, 1856, 12600);
   // GB300 NVL72: 360 PFLOP/s bf16 and 720 fp8 per rack (sparse) / 72 / 2 -> 2.5 and 5 dense; 279 GB HBM3e per
   // GPU (20 TB per rack; 288 GB chip max), 8 TB/s; SMs assumed equal to B300's 148; clock derived: 2500e12 /
   // (148 x 8192) = 2062 MHz. The name carries "GB300" so roofline.cpp's GB300 figures apply.
-  const GpuSpec gb300 = gpu("B300-in-GB300-279GB", 2500, 5000, 279 * kGiga, 8000, 103, 148, 2062);
+  const GpuSpec gb300 = gpu("B300-in-GB300-279GB", 2500, 5000, 279 * kGiga, 8000, 103, 148, 2062, 15000);
   const GpuSpec a100 = gpu("A100-SXM4-80GB", 312, 0, 81920 * kMiB, 2039, 80, 108, 1410);  // no fp8 tensor cores
   const GpuSpec h800 = gpu("H800-SXM-80GB", 989, 1979, 81559 * kMiB, 3350, 90, 132, 1830);
   const GpuSpec l40s = gpu("L40S-48GB", 362, 733, 46068 * kMiB, 864, 89, 142, 2520);

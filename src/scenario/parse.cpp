@@ -151,7 +151,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                     bool& global_batch_given) {
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
-                  "attn_mask_type", "fp8_param_gather", "fp8_recipe"});
+                  "attn_mask_type", "fp8_param_gather", "fp8_recipe", "fp4_param_gather"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -159,14 +159,17 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   global_batch_given = r.has("global_batch_size");
   set_if(t.global_batch_size, r.integer("global_batch_size", 1, int64_t{1} << 40));
   set_if(t.precision, r.choice("precision", named_choices(kPrecisions),
-                                          {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"}}));
+                                          {{"bfloat16", "write \"bf16\""}, {"fp16", "fp16 is not modelled; use bf16"},
+                                           {"fp4", "write \"nvfp4\" (Megatron's --fp4-recipe nvfp4)"},
+                                           {"mxfp8", "MXFP8 is an fp8 recipe: write \"fp8\" with training.fp8_recipe \"mxfp8\""}}));
   set_if(t.fp8_param_gather, r.boolean("fp8_param_gather"));
+  set_if(t.fp4_param_gather, r.boolean("fp4_param_gather"));
   t.fp8_recipe_given = r.has("fp8_recipe");
   set_if(t.fp8_recipe,
          r.choice("fp8_recipe", named_choices(kFp8Recipes),
                   {{"blockwise", "the block-scaled (1x128, 128x128) recipe is not modelled; use \"delayed\", \"tensorwise\" or \"mxfp8\""},
                    {"current", "Megatron names current scaling \"tensorwise\""},
-                   {"nvfp4", "NVFP4 is not modelled; use an fp8 recipe"}}));
+                   {"nvfp4", "NVFP4 is a precision of its own: set training.precision to \"nvfp4\" and drop fp8_recipe"}}));
   set_if(t.recompute_granularity,
          r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),
@@ -249,11 +252,12 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   } else if (need && !r.has("gpus_per_node"))
     sink.error("cluster.gpus_per_node", "missing", "required without cluster.preset", "add e.g. 8");
 
-  ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "memory_gb", "hbm_GBps",
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_tflops", "peak_fp8_tflops", "peak_fp4_tflops", "memory_gb", "hbm_GBps",
                                    "compute_capability", "sm_count", "sm_clock_mhz"});
   set_if(c.gpu.name, g.string("name"));
   cluster_number(g, "peak_bf16_tflops", c.gpu.peak_bf16_flops_per_s, kTera, 1e-3, 1e6, need, "add the dense bf16 rate");
   cluster_number(g, "peak_fp8_tflops", c.gpu.peak_fp8_flops_per_s, kTera, 0, 1e6, false, "");
+  cluster_number(g, "peak_fp4_tflops", c.gpu.peak_fp4_flops_per_s, kTera, 0, 1e6, false, "");
   cluster_number(g, "memory_gb", c.gpu.memory_bytes, kGiga, 1e-3, 1e6, need, "add the GPU memory in GB");
   cluster_number(g, "hbm_GBps", c.gpu.hbm_bytes_per_s, kGiga, 1e-3, 1e7, need, "add the memory bandwidth in GB/s");
   if (auto sm = g.integer("compute_capability", 60, 200, "SM version x 10: 80 for A100, 90 for H100, 100 for B200"))

@@ -13,7 +13,14 @@ const char* to_string(CpCommType t) {
   }
   return "?";
 }
-const char* to_string(Precision p) { return p == Precision::BF16 ? "bf16" : "fp8"; }
+const char* to_string(Precision p) {
+  switch (p) {
+    case Precision::BF16: return "bf16";
+    case Precision::FP8: return "fp8";
+    case Precision::NVFP4: return "nvfp4";
+  }
+  return "?";
+}
 const char* to_string(Fp8Recipe r) {
   switch (r) {
     case Fp8Recipe::Delayed: return "delayed";

@@ -10,13 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "rules/fp8_gemm.hpp"
 #include "rules/nccl_algorithm.hpp"
 #include "rules/pipeline.hpp"
 
 namespace hcpsim {
 
 enum class CpCommType { P2P, AllGather, A2A, A2AP2P };
-enum class Precision { BF16, FP8 };
+// The precision of TE's Linears' GEMMs: bf16; fp8 (Megatron's --fp8-format, with its recipe); or
+// nvfp4 (Megatron's --fp4-format e2m1 --fp4-recipe nvfp4: Transformer Engine's NVFP4BlockScaling,
+// Blackwell). Attention, norms and the LM head stay bf16 under both.
+enum class Precision { BF16, FP8, NVFP4 };
 // Megatron's --fp8-recipe: Transformer Engine's per-tensor recipes, DelayedScaling (scales from an
 // amax history) and tensorwise (Float8CurrentScaling: each tensor's scale from its own amax, measured
 // just before its cast); and mxfp8 (MXFP8BlockScaling, Blackwell: E4M3 with one power-of-two scale per
@@ -41,7 +45,7 @@ enum class CudaGraphImpl { None, Local, TransformerEngine, FullIteration };
 // name a scenario file spells (the one definition: parsing, echoing and errors use it).
 inline constexpr CpCommType kCpCommTypes[] = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A,
                                               CpCommType::A2AP2P};
-inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8};
+inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8, Precision::NVFP4};
 inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise, Fp8Recipe::Mxfp8};
 inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
     RecomputeGranularity::None, RecomputeGranularity::Selective, RecomputeGranularity::Full};
@@ -87,15 +91,28 @@ struct TrainingSpec {
   int64_t global_batch_size = 0;  // 0 in JSON means "one micro batch per DP rank"
   Precision precision = Precision::BF16;
   // Megatron's --fp8-param-gather (NeMo's fp8 recipes' fp8_param_gather / fp8_params): the layers'
-  // GEMM weights kept as TE's fp8 primary weights (their copies: rules::fp8_copy_bytes_per_element),
+  // GEMM weights kept as TE's fp8 primary weights (their copies: rules::quantized_copy_bytes_per_element),
   // not in bf16 beside an fp8 copy, and all-gathered by the distributed optimizer in fp8 (MXFP8's: in
   // bf16, then cast). fp8 precision only.
   bool fp8_param_gather = false;
+  // Megatron's --fp4-param-gather (Megatron-Bridge's NVFP4 recipe turns it on): the same for NVFP4
+  // primary weights, gathered in their packed row-wise NVFP4 bytes. nvfp4 precision only.
+  bool fp4_param_gather = false;
   // Megatron's --fp8-recipe; fp8 precision only. Megatron's default: delayed.
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
   bool fp8_recipe_given = false;  // the scenario named a recipe (validation: only with fp8 precision)
   // Whether the layers' GEMMs run in MXFP8: the one test every side uses (workload, memory).
   bool mxfp8() const { return precision == Precision::FP8 && fp8_recipe == Fp8Recipe::Mxfp8; }
+  // Whether TE's Linears quantize their GEMM operands (fp8 or NVFP4), and to which format.
+  bool quantized() const { return precision != Precision::BF16; }
+  rules::QuantFormat quant_format() const {
+    if (precision == Precision::NVFP4) return rules::QuantFormat::Nvfp4;
+    return mxfp8() ? rules::QuantFormat::Mxfp8 : rules::QuantFormat::Fp8PerTensor;
+  }
+  // Quantized primary weights: fp8_param_gather under fp8, fp4_param_gather under nvfp4.
+  bool quantized_param_gather() const {
+    return precision == Precision::NVFP4 ? fp4_param_gather : precision == Precision::FP8 && fp8_param_gather;
+  }
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;
@@ -150,8 +167,29 @@ struct GpuSpec {
   int64_t compute_capability = 90;   // SM version x 10 (sm_90 = 90): picks NCCL's per-architecture tables
   int64_t sm_count = 0;              // streaming multiprocessors; 0 = not given
   double sm_clock_mhz = 0;           // the SM clock the datasheet peaks are quoted at; 0 = not given
+  double peak_fp4_flops_per_s = 0;   // dense NVFP4; 0 = no fp4 tensor cores (or not given)
   friend bool operator==(const GpuSpec&, const GpuSpec&) = default;
 };
+
+// The GEMM a GPU runs for one of type t: t itself, or bf16 on a GPU without t's tensor-core peak
+// (validation keeps fp8 and NVFP4 training off such GPUs).
+inline rules::GemmType gemm_type_run_on(const GpuSpec& g, rules::GemmType t) {
+  if (rules::is_fp4(t) && g.peak_fp4_flops_per_s <= 0) return rules::GemmType::Bf16;
+  if (rules::is_fp8(t) && g.peak_fp8_flops_per_s <= 0) return rules::GemmType::Bf16;
+  return t;
+}
+// The dense tensor-core peak a GEMM of type t runs on: bf16's, fp8's (per-tensor fp8, MXFP8) or
+// fp4's (NVFP4). One definition for the cost model, fit's replay and MFU.
+inline double gemm_peak_flops_per_s(const GpuSpec& g, rules::GemmType t) {
+  const rules::GemmType run = gemm_type_run_on(g, t);
+  return rules::is_fp4(run) ? g.peak_fp4_flops_per_s : rules::is_fp8(run) ? g.peak_fp8_flops_per_s : g.peak_bf16_flops_per_s;
+}
+// The peak of a training precision's GEMMs (its TE Linears'): what MFU divides by.
+inline double precision_peak_flops_per_s(const GpuSpec& g, Precision p) {
+  return gemm_peak_flops_per_s(g, p == Precision::NVFP4 ? rules::GemmType::Nvfp4
+                                  : p == Precision::FP8 ? rules::GemmType::Fp8FastAccum
+                                                        : rules::GemmType::Bf16);
+}
 
 struct IntraNodeSpec {
   IntraNodeKind kind = IntraNodeKind::NVSwitch;

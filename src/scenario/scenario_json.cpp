@@ -60,6 +60,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
     j["training"]["fp8_param_gather"] = sc.training.fp8_param_gather;
     j["training"]["fp8_recipe"] = to_string(sc.training.fp8_recipe);
   }
+  if (sc.training.precision == Precision::NVFP4) j["training"]["fp4_param_gather"] = sc.training.fp4_param_gather;
   j["parallel"] = parallel_to_json(sc);
   j["cluster"] = {{"preset", c.preset},
                   {"num_nodes", c.num_nodes},
@@ -68,6 +69,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                    {{"name", c.gpu.name},
                     {"peak_bf16_flops_per_s", c.gpu.peak_bf16_flops_per_s},
                     {"peak_fp8_flops_per_s", c.gpu.peak_fp8_flops_per_s},
+                    {"peak_fp4_flops_per_s", c.gpu.peak_fp4_flops_per_s},
                     {"memory_bytes", c.gpu.memory_bytes},
                     {"hbm_bytes_per_s", c.gpu.hbm_bytes_per_s},
                     {"compute_capability", c.gpu.compute_capability},
@@ -152,6 +154,7 @@ TrainingSpec training_from_json(ObjectReader r) {
   read(r.choice("attn_mask_type", named_choices(kAttnMaskTypes)), t.attn_mask_type);
   if (r.has("fp8_param_gather")) read(r.boolean("fp8_param_gather"), t.fp8_param_gather);
   if (r.has("fp8_recipe")) read(r.choice("fp8_recipe", named_choices(kFp8Recipes)), t.fp8_recipe);
+  if (r.has("fp4_param_gather")) read(r.boolean("fp4_param_gather"), t.fp4_param_gather);
   return t;
 }
 
@@ -191,11 +194,12 @@ ClusterSpec cluster_from_json(ObjectReader r) {
   read(r.string("preset"), c.preset);
   read(r.integer("num_nodes", 0, kMax), c.num_nodes);
   read(r.integer("gpus_per_node", 0, kMax), c.gpus_per_node);
-  ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "memory_bytes", "hbm_bytes_per_s",
+  ObjectReader g = r.child("gpu", {"name", "peak_bf16_flops_per_s", "peak_fp8_flops_per_s", "peak_fp4_flops_per_s", "memory_bytes", "hbm_bytes_per_s",
                                    "compute_capability", "sm_count", "sm_clock_mhz"});
   read(g.string("name"), c.gpu.name);
   read(g.number("peak_bf16_flops_per_s", 0, 1e30), c.gpu.peak_bf16_flops_per_s);
   read(g.number("peak_fp8_flops_per_s", 0, 1e30), c.gpu.peak_fp8_flops_per_s);
+  if (g.has("peak_fp4_flops_per_s")) read(g.number("peak_fp4_flops_per_s", 0, 1e30), c.gpu.peak_fp4_flops_per_s);
   read(g.number("memory_bytes", 0, 1e30), c.gpu.memory_bytes);
   read(g.number("hbm_bytes_per_s", 0, 1e30), c.gpu.hbm_bytes_per_s);
   read(g.integer("compute_capability", 0, 1000), c.gpu.compute_capability);
@@ -274,7 +278,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
                                                "sliding_window", "gated_linear_unit",
                                                "untie_embeddings_and_output_weights"}));
-  sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather", "fp8_recipe",
+  sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather", "fp8_recipe", "fp4_param_gather",
                                                         "recompute_granularity", "attn_mask_type"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",

@@ -308,7 +308,31 @@ void check_precision(Ctx& c) {
   if (c.sc.training.fp8_param_gather && c.sc.training.precision != Precision::FP8)
     c.sink.error("training.fp8_param_gather", "fp8 parameters without fp8 training",
                  "Megatron's --fp8-param-gather needs --fp8-format (training.precision \"fp8\")",
-                 "set training.precision to \"fp8\", or drop fp8_param_gather");
+                 c.sc.training.precision == Precision::NVFP4 ? "under nvfp4 the key is fp4_param_gather"
+                                                             : "set training.precision to \"fp8\", or drop fp8_param_gather");
+  if (c.sc.training.fp4_param_gather && c.sc.training.precision != Precision::NVFP4)
+    c.sink.error("training.fp4_param_gather", "NVFP4 parameters without NVFP4 training",
+                 "Megatron's --fp4-param-gather needs --fp4-format (training.precision \"nvfp4\")",
+                 c.sc.training.precision == Precision::FP8 ? "under fp8 the key is fp8_param_gather"
+                                                           : "set training.precision to \"nvfp4\", or drop fp4_param_gather");
+  if (c.sc.training.precision == Precision::NVFP4) {
+    if (!rules::nvfp4_supported(cc))
+      c.sink.error("training.precision", "nvfp4 on " + c.sc.cluster.gpu.name + " (compute capability " + std::to_string(cc) + ")",
+                   "Transformer Engine's NVFP4BlockScaling runs on GPUs of compute capability 10.0 and newer (Blackwell)",
+                   "use \"fp8\" or \"bf16\", or a Blackwell cluster preset");
+    else if (c.sc.cluster.gpu.peak_fp4_flops_per_s <= 0)
+      c.sink.error("cluster.gpu.peak_fp4_tflops", "missing for nvfp4 on " + c.sc.cluster.gpu.name,
+                   "NVFP4 GEMMs run on the GPU's dense fp4 tensor-core peak",
+                   "add the dense fp4 rate in TFLOP/s (e.g. 10000 for a GB200's B200), or use a Blackwell cluster preset");
+    if (c.sc.cluster.gpu.peak_fp8_flops_per_s <= 0)
+      c.sink.error("cluster.gpu.peak_fp8_tflops", "missing for nvfp4 on " + c.sc.cluster.gpu.name,
+                   "hcpsim rates NVFP4 GEMMs against the GPU's fp8 GEMMs (docs/cost-model.md, NVFP4)",
+                   "add the dense fp8 rate in TFLOP/s, or use a Blackwell cluster preset");
+    if (c.sc.software.transformer_engine_version < Version{2, 7, 0})
+      c.sink.error("software.transformer_engine_version", "NVFP4 with Transformer Engine " + c.sc.software.transformer_engine_version.str(),
+                   "NVFP4BlockScaling needs Transformer Engine 2.7 or newer (Megatron-Bridge's mixed_precision.py checks it)",
+                   "set software.transformer_engine_version to \"2.7\" or newer, or use fp8");
+  }
 }
 
 // Transformer Engine's userbuffers overlap (rules/tp_comm_overlap.hpp), as Megatron and TE allow it.

@@ -21,12 +21,13 @@ struct Dims {
   bool ub = false;  // TE userbuffers overlap (parallel.tp_comm_overlap; validation: SP on, TP > 1)
   ElementwiseKind rope = ElementwiseKind::Rope, activation = ElementwiseKind::Activation;  // or Fused
   double e = 2;
-  bool fp8 = false;  // TE's Linears run fp8 GEMMs (training.precision fp8)
+  bool quantized = false;  // TE's Linears run quantized GEMMs (training.precision fp8 or nvfp4)
+  rules::QuantFormat format = rules::QuantFormat::Fp8PerTensor;  // their operands' format
   double fp8_quantize_bytes = 0;     // HBM bytes a quantize moves per element (rules/fp8_gemm.hpp)
   bool fp8_transposed_copy = false;  // the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp)
-  bool fp8_tensorwise = false;       // training.fp8_recipe tensorwise: each cast after its tensor's amax
-  double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: fp8 under fp8
-  bool mxfp8 = false;                // training.fp8_recipe mxfp8: block-scaled, two quantizations a tensor
+  bool amax_pass = false;            // an amax pass before each cast (tensorwise fp8, NVFP4: rules/fp8_gemm.hpp)
+  double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: quantized if so
+  bool both_ways = false;            // MXFP8 or NVFP4: block-scaled, two quantizations a tensor, both gathered
   // What TE's norm leaves the column-parallel GEMMs under fp8 (rules/te_norm_quantize.hpp).
   rules::NormFp8Output norm_output = rules::NormFp8Output::Quantized;
 };
@@ -48,16 +49,19 @@ Dims dims_of(const LayerContext& c) {
   d.glu = s.model.gated_linear_unit;
   d.fc1_out = (d.glu ? 2 : 1) * d.ffn_local;
   d.e = double(s.activation_bytes_per_element());
-  d.fp8 = s.training.precision == Precision::FP8;
-  d.mxfp8 = s.training.mxfp8();
-  d.fp8_quantize_bytes = rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.mxfp8);
-  d.fp8_transposed_copy = !d.mxfp8 && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
-  d.gathered_e = d.fp8 ? rules::fp8_element_bytes(d.mxfp8) : d.e;
-  d.fp8_tensorwise = d.fp8 && s.training.fp8_recipe == Fp8Recipe::Tensorwise;
-  if (d.fp8) {
-    const rules::Fp8Scaling scaling = d.mxfp8            ? rules::Fp8Scaling::Mxfp8Block
-                                      : d.fp8_tensorwise ? rules::Fp8Scaling::CurrentPerTensor
-                                                         : rules::Fp8Scaling::DelayedPerTensor;
+  d.quantized = s.training.quantized();
+  d.format = s.training.quant_format();
+  d.both_ways = rules::quantized_both_ways(d.format);
+  d.fp8_quantize_bytes = rules::quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.format);
+  d.fp8_transposed_copy = !d.both_ways && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
+  d.gathered_e = d.quantized ? rules::quantized_element_bytes(d.format) : d.e;
+  d.amax_pass =
+      d.quantized && rules::amax_pass_before_cast(d.format, s.training.fp8_recipe == Fp8Recipe::Tensorwise);
+  if (d.quantized) {
+    const rules::Fp8Scaling scaling = d.format == rules::QuantFormat::Nvfp4   ? rules::Fp8Scaling::Nvfp4Block
+                                      : d.format == rules::QuantFormat::Mxfp8 ? rules::Fp8Scaling::Mxfp8Block
+                                      : d.amax_pass                           ? rules::Fp8Scaling::CurrentPerTensor
+                                                                              : rules::Fp8Scaling::DelayedPerTensor;
     // The norm runs on this rank's rows of the residual stream (its SP shard).
     d.norm_output = rules::te_norm_fp8_output(scaling, s.software.norm_fwd_use_cudnn, int64_t(d.sp_tokens), d.h);
   }
@@ -87,21 +91,21 @@ int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
 int32_t linear_gemm(ProgramBuilder& b, const std::string& what, const GemmShape& g, const Dims& d) {
   const int32_t id = b.gemm(Stream::Compute, what, g, d.e);
   Op& op = b.program().ops[id];
-  op.gemm_type = rules::te_linear_gemm_type(d.fp8, op.phase == Phase::Forward || op.recompute, d.mxfp8);
+  op.gemm_type = rules::te_linear_gemm_type(d.quantized, op.phase == Phase::Forward || op.recompute, d.format);
   return id;
 }
 
 // Under fp8 training, TE's quantize kernel for an fp8 GEMM's operand of `elements` that no fused
 // kernel produced in fp8: it reads it in bf16 and writes it in fp8, with its amax; on GPUs whose fp8
 // GEMMs take only the "TN" layout (Hopper: dgrad and wgrad need the other) cast_transpose writes a
-// transposed copy too: 2 + 1 (+ 1) bytes an element; MXFP8's kernel writes its row-wise and
-// column-wise quantizations, 2 + 2 x (1 + 1/32) (rules/fp8_gemm.hpp). At the HBM copy's efficiency
+// transposed copy too: 2 + 1 (+ 1) bytes an element; MXFP8's and NVFP4's kernels write their row-wise
+// and column-wise quantizations, 2 + 2 x (1 + 1/32) and 2 + 2 x (1/2 + 1/16) (rules/fp8_gemm.hpp). At the HBM copy's efficiency
 // (not measured). Run for the inputs of the row-parallel GEMMs (the attention output, the
 // activation's output), for the column-parallel GEMMs' inputs where TE's norm does not write fp8
 // itself (column_forward, rules/te_norm_quantize.hpp) and for every output gradient in the backward.
 // The weights' casts, once a step (Megatron's is_first_microbatch), are not counted.
 void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.fp8) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
+  if (d.quantized) b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * d.fp8_quantize_bytes);
 }
 
 // Under fp8 with sequence parallelism, a GEMM operand TE gathers over TP is quantized on the rank's
@@ -113,30 +117,32 @@ void fp8_quantize(ProgramBuilder& b, const Dims& d, const std::string& what, dou
 // sequence parallelism its transposed copy is made in the forward. One direction of MXFP8's
 // quantization is a cast too (1 + 1/32 B written an element).
 void fp8_cast_one_copy(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.fp8)
-    b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::fp8_cast_bytes_per_element(d.mxfp8));
+  if (d.quantized)
+    b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::quantized_cast_bytes_per_element(d.format));
 }
 // An fp8 operand quantized on the rank's shard: per-tensor fp8 under SP casts it row-wise (its
 // transposed copy is made after the gather); otherwise every copy TE keeps, from one read.
 void fp8_quantize_shard(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.sp && !d.mxfp8) fp8_cast_one_copy(b, d, what, elements);
+  if (d.sp && !d.both_ways) fp8_cast_one_copy(b, d, what, elements);
   else fp8_quantize(b, d, what, elements);
 }
 void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
-  if (d.fp8 && d.fp8_transposed_copy)
+  if (d.quantized && d.fp8_transposed_copy)
     b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8TransposeBytesPerElement);
 }
 
 // Tensorwise (current) scaling casts a tensor by its own amax, measured just before the cast
-// (pytorch/csrc/quantizer.cpp, Float8CurrentScalingQuantizer::quantize_impl): a kernel reading the
+// (pytorch/csrc/quantizer.cpp, Float8CurrentScalingQuantizer::quantize_impl), and NVFP4 scales a
+// tensor by its amax too (NVFP4Quantizer: the amax, and the amax after the Hadamard transform, from
+// one read; its amax reduced over TP where SP gathers the tensor, as tensorwise's): a kernel reading the
 // bf16 tensor (2 B an element; nvte_compute_amax) where no kernel before produced the amax (TE's
 // norms do, FUSED_NORM_AMAX_FP8: `elements` 0), then, for a tensor sequence parallelism gathers (the
 // column-parallel GEMMs' inputs, the row-parallel GEMMs' output gradients:
 // set_quantizer_amax_reduction_group), the ranks' amaxes all-reduced (MAX of one fp32) over TP
 // before the scale is computed, on the compute stream's order.
-void fp8_tensorwise_amax(ProgramBuilder& b, const LayerContext& c, const Dims& d, const std::string& what,
+void amax_before_cast(ProgramBuilder& b, const LayerContext& c, const Dims& d, const std::string& what,
                          double elements, bool gathered) {
-  if (!d.fp8_tensorwise) return;
+  if (!d.amax_pass) return;
   if (elements > 0) b.elementwise(Stream::Compute, what + "_amax", ElementwiseKind::Fused, elements * d.e);
   if (gathered && d.sp)
     b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, what + "_amax_ar", CommPattern::AllReduce,
@@ -185,8 +191,8 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
       break;
     case rules::NormFp8Output::Bf16WithAmax:  // tensorwise: the norm wrote bf16 and its amax
     case rules::NormFp8Output::Bf16:          // the norm wrote bf16 alone: the quantizer measures the amax
-      fp8_tensorwise_amax(b, c, d, input, d.norm_output == rules::NormFp8Output::Bf16 ? shard : 0, true);
-      // MXFP8 quantizes the shard both ways (the row-wise copy is gathered, the column-wise one kept
+      amax_before_cast(b, c, d, input, d.norm_output == rules::NormFp8Output::Bf16 ? shard : 0, true);
+      // MXFP8 (NVFP4) quantizes the shard both ways (the row-wise copy is gathered, the column-wise one kept
       // for wgrad's re-gather: layernorm_linear.py).
       fp8_quantize_shard(b, d, input, shard);
       break;
@@ -204,7 +210,7 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
                  int64_t in, const char* comm) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
-  fp8_tensorwise_amax(b, c, d, std::string(gemm) + ".input_fp8", d.tokens * double(in), false);
+  amax_before_cast(b, c, d, std::string(gemm) + ".input_fp8", d.tokens * double(in), false);
   fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
   if (!d.ub) {
     linear_gemm(b, gemm, g, d);
@@ -229,21 +235,21 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
                   const char* gemm, int64_t in) {
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
-  fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
-  // MXFP8 quantizes the shard both ways at once and gathers both (its column-wise blocks run along
-  // the tokens, so they gather too: distributed.py, _all_gather_mxfp8); with userbuffers, which
+  amax_before_cast(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
+  // MXFP8 (NVFP4) quantizes the shard both ways at once and gathers both (its column-wise blocks run along
+  // the tokens, so they gather too: distributed.py, _all_gather_mxfp8, _all_gather_nvfp4); with userbuffers, which
   // move one usage at a time, it quantizes the bf16 gradient twice, row-wise for dgrad's ring and
   // column-wise for the gather beside it (linear.py, grad_output_quantizer.set_usage). Per-tensor fp8
   // casts the shard row-wise and transposes the gathered tensor for wgrad (above).
   const double grad_shard = (d.sp ? d.sp_tokens : d.tokens) * double(d.h);
-  if (d.sp && d.mxfp8 && d.ub) {
+  if (d.sp && d.both_ways && d.ub) {
     fp8_cast_one_copy(b, d, g + "_grad_fp8", grad_shard);
     fp8_cast_one_copy(b, d, g + "_grad_fp8_colwise", grad_shard);
   } else {
     fp8_quantize_shard(b, d, g + "_grad_fp8", grad_shard);
   }
-  int32_t columnwise = -1;  // MXFP8: wgrad's column-wise copy gathered beside dgrad
-  if (d.sp && d.mxfp8)
+  int32_t columnwise = -1;  // MXFP8, NVFP4: wgrad's column-wise copy gathered beside dgrad
+  if (d.sp && d.both_ways)
     columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,
                               c.tp_group, d.sp_tokens * d.h * d.gathered_e);
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
@@ -265,7 +271,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   // Userbuffers' bulk overlaps are these two, their GEMMs on the SMs its comm kernels leave.
   static_assert(rules::kColumnBackwardMethod == rules::TpOverlapMethod::Bulk);
   const int64_t margin = d.ub ? rules::gemm_sm_margin(rules::kColumnBackwardMethod) : 0;
-  fp8_tensorwise_amax(b, c, d, g + "_grad_fp8", d.tokens * double(out), false);
+  amax_before_cast(b, c, d, g + "_grad_fp8", d.tokens * double(out), false);
   fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(out));
   int32_t gathered = -1;
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad

@@ -107,9 +107,15 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   // bf16 parameters; with fp8 primary weights (training.fp8_param_gather) the layers' GEMM weights
   // are gathered in fp8: 1 B each, the rest 2 B. MXFP8 primary weights are gathered in bf16 into
   // the gradient buffer and quantized there (Megatron's reuse_grad_buf_for_mxfp8_param_ag, on in
-  // Megatron-Bridge's MXFP8 recipe): 2 B, then a cast.
+  // Megatron-Bridge's MXFP8 recipe): 2 B, then a cast. NVFP4 primary weights (fp4_param_gather)
+  // are gathered as their packed row-wise NVFP4 bytes with their scales (param_and_grad_buffer.py:
+  // the packed param buffer; distributed.py), 1/2 + 1/16 B each; their column-wise copy is then
+  // made from the gathered rows (2D 16 x 16 blocks: the same values transposed), one read and one
+  // write of a copy.
+  const rules::QuantFormat format = s.training.quant_format();
   const bool mxfp8 = s.training.mxfp8();
-  const bool fp8_gather = s.training.fp8_param_gather && !mxfp8;
+  const bool quantized_gather = s.training.quantized_param_gather() && !mxfp8;
+  const double gathered_gemm_e = rules::quantized_element_bytes(format);
   std::vector<DpBucketOps> plan;
   const int64_t chunks = int64_t(c.chunk_layers.size());
   for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
@@ -119,7 +125,7 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
     const int64_t size = s.parallel.overlap_grad_reduce && rules::ddp_chunk_bucketed(c.stage, k)
                              ? rules::ddp_bucket_params(c.dp_cp_size)
                              : 0;
-    for (const rules::DdpBucket& bucket : rules::ddp_bucket_groups(params, size, s.training.fp8_param_gather))
+    for (const rules::DdpBucket& bucket : rules::ddp_bucket_groups(params, size, s.training.quantized_param_gather()))
       if (bucket.params > 0) plan.push_back({k, bucket, -1, -1});
   }
   // Equal buckets on one group take equal times: each distinct one is simulated once. first[i]:
@@ -159,7 +165,8 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
       continue;
     }
     const rules::DdpBucket& bucket = plan[i].bucket;
-    const double bytes = 2.0 * double(bucket.params) - (fp8_gather ? double(bucket.gemm_params) : 0.0);
+    const double bytes =
+        2.0 * double(bucket.params) - (quantized_gather ? (2.0 - gathered_gemm_e) * double(bucket.gemm_params) : 0.0);
     plan[i].gather_op = b.collective(Stream::NcclDp, Stream::Compute, "param_ag.bucket" + std::to_string(i),
                                      CommPattern::AllGather, c.dp_cp_group, bytes / n);
   }
@@ -167,10 +174,13 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   for (size_t i = 0; i < plan.size(); ++i)  // each op stands for its equal buckets
     for (const int32_t op : {plan[i].reduce_op, plan[i].gather_op})
       if (op >= 0 && first_alike(i) != i) ++b.program().ops.at(size_t(op)).repeats;
+  const double gemm_weights = double(c.params.num_layers * c.params.layer.gemm());
   if (mxfp8 && s.training.fp8_param_gather)  // the gathered weights' MXFP8 cast
     b.elementwise(Stream::Compute, "mxfp8_weight_cast", ElementwiseKind::Fused,
-                  double(c.params.num_layers * c.params.layer.gemm()) *
-                      rules::fp8_quantize_bytes_per_element(s.cluster.gpu.compute_capability, true));
+                  gemm_weights * rules::quantize_bytes_per_element(s.cluster.gpu.compute_capability, format));
+  if (format == rules::QuantFormat::Nvfp4 && s.training.fp4_param_gather)  // their column-wise copies
+    b.elementwise(Stream::Compute, "nvfp4_weight_columnwise", ElementwiseKind::Fused,
+                  gemm_weights * 2.0 * rules::kNvfp4BytesPerElement);
   return plan;
 }
 

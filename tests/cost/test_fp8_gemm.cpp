@@ -16,9 +16,11 @@
 #include "scenario/scenario_json.hpp"
 #include "workload/builder.hpp"
 #include "../scenario/parse_outcome.hpp"
+#include "gemm_op.hpp"
 
 using namespace hcpsim;
 using rules::GemmType;
+using test::gemm_op;
 
 namespace {
 
@@ -40,16 +42,6 @@ EfficiencyTable table_of(const nlohmann::json& parameter) {
   EfficiencyTable t;
   for (const auto& p : parameter.at("points")) t.points.emplace_back(p[0].get<double>(), p[1].get<double>());
   return t;
-}
-
-Op gemm_op(double m, double n, double k, GemmType type) {
-  Op op;
-  op.kind = OpKind::Compute;
-  op.compute_class = ComputeClass::Gemm;
-  op.gemm = {int64_t(m), int64_t(n), int64_t(k)};
-  op.flops = 2 * m * n * k;
-  op.gemm_type = type;
-  return op;
 }
 
 }  // namespace
@@ -140,8 +132,8 @@ TEST_CASE("fp8 GEMMs: a transposed fp8 copy only where the GPU's fp8 GEMMs are T
   // Llama-3.1-8B on one GPU: 32 layers x (QKV 4096 x 6144 + proj 4096 x 4096 + FC1 4096 x 28672 +
   // FC2 14336 x 4096) GEMM weights, kept in fp8 twice on an H100 and once on a B200.
   const double gemm_params = 32.0 * (4096.0 * 6144 + 4096.0 * 4096 + 4096.0 * 28672 + 14336.0 * 4096);
-  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-h100")).scenario, 0).fp8_weight_copies_bytes == Approx(2 * gemm_params));
-  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-b200")).scenario, 0).fp8_weight_copies_bytes == Approx(gemm_params));
+  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-h100")).scenario, 0).quantized_weight_copies_bytes == Approx(2 * gemm_params));
+  CHECK(model_state_bytes(test::parse(fp8_layer("dgx-b200")).scenario, 0).quantized_weight_copies_bytes == Approx(gemm_params));
 }
 
 TEST_CASE("fp8 GEMMs: each type at its own table on the fp8 peak where measured (H100, H200), the bf16 table where not (H800)",
@@ -267,7 +259,7 @@ TEST_CASE("fp8 primary weights (training.fp8_param_gather): 2 bytes a GEMM weigh
   const double gemm_params = 32.0 * (218112000 - 8192);
   const ModelStateBytes a = model_state_bytes(plain.scenario), b = model_state_bytes(fp8.scenario);
   CHECK(a.weights_bytes - b.weights_bytes == Approx(2 * gemm_params));
-  CHECK(b.fp8_weight_copies_bytes == Approx(2 * gemm_params));
+  CHECK(b.quantized_weight_copies_bytes == Approx(2 * gemm_params));
   // The distributed optimizer's all-gather: bf16 parameters (2 B), the GEMM weights in fp8 (1 B).
   const auto gathered = [](const Workload& w) {
     double bytes = 0;
@@ -413,7 +405,7 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   // Memory: the weights quantized both ways, 2 x (1 + 1/32) B a GEMM weight (16 x 128 x 4096 +
   // ... : Llama-3.1-8B's layer GEMM weights over TP 2); saved inputs at 1 + 1/32 B an element.
   const double gemm_params = 32.0 * (4096.0 * 6144 + 4096.0 * 4096 + 4096.0 * 28672 + 14336.0 * 4096) / 2;
-  CHECK(model_state_bytes(o.scenario, 0).fp8_weight_copies_bytes == Approx(2 * mx * gemm_params));
+  CHECK(model_state_bytes(o.scenario, 0).quantized_weight_copies_bytes == Approx(2 * mx * gemm_params));
   // Megatron's MXFP8 primary weights: gathered in bf16 into the gradient buffer, then cast.
   nlohmann::json dp = fp8_layer("dgx-b200");
   dp["training"]["fp8_recipe"] = "mxfp8";

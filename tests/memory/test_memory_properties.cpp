@@ -174,7 +174,7 @@ TEST_CASE("memory: fp8 adds fp8 copies of the layer GEMM weights", "[model][memo
   Scenario s = llama8b(131072, 1, 16, 2, CpCommType::P2P);
   s.training.precision = Precision::FP8;
   // 2 B per layer GEMM parameter: 2 * 32 * (218,112,000 - 8,192) = 13,958,643,712.
-  CHECK(model_state_bytes(s).fp8_weight_copies_bytes == 13'958'643'712.0);
+  CHECK(model_state_bytes(s).quantized_weight_copies_bytes == 13'958'643'712.0);
 }
 
 TEST_CASE("memory: under fp8 each TE Linear saves its input in fp8", "[model][memory]") {

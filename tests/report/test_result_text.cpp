@@ -41,6 +41,14 @@ TEST_CASE("fp8 MFU is of the fp8 peak and says so, with the bf16 peak's figure b
   CHECK_THAT(bf16, Catch::EndsWith("MFU 36.3%"));
 }
 
+TEST_CASE("NVFP4 MFU is of the fp4 peak and says so", "[report]") {
+  // 20.0 % of a GB200's 10000 TFLOP/s dense fp4 is 2000 TFLOP/s of model FLOPs: 80.0 % of its 2500 bf16 peak.
+  SimulationResult r = result_of(Precision::NVFP4, WorkloadKind::Step);
+  r.scenario.cluster.gpu.peak_fp4_flops_per_s = 10000e12;
+  r.step->mfu = 0.2;
+  CHECK_THAT(line_of(format_result(r), "step:"), Catch::EndsWith("MFU 20.0% of the fp4 peak (80.0% of the bf16 peak)"));
+}
+
 TEST_CASE("the memory line of a layer or attention workload says the estimate is the whole step's", "[report]") {
   const std::string step = line_of(format_result(result_of(Precision::BF16, WorkloadKind::Step)), "memory:");
   CHECK(step.find("whole training step") == std::string::npos);

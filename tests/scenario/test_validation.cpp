@@ -111,6 +111,68 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["training"]["fp8_recipe"] = "mxfp8";
          j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
        }},
+      {"NVFP4 only on Blackwell",
+       [](json& j) { j["training"]["precision"] = "nvfp4"; },  // on the base's H100s
+       "training.precision", "compute capability 10.0 and newer",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       }},
+      {"NVFP4 on the GPU's fp4 peak",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}, {"gpu", {{"peak_fp4_tflops", 0}}}};
+       },
+       "cluster.gpu.peak_fp4_tflops", "dense fp4 tensor-core peak",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}, {"gpu", {{"peak_fp4_tflops", 9000}}}};
+       }},
+      {"NVFP4 needs Transformer Engine 2.7",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+         j["software"]["transformer_engine_version"] = "2.6.0";
+       },
+       "software.transformer_engine_version", "2.7 or newer",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+         j["software"]["transformer_engine_version"] = "2.7.0";
+       }},
+      {"NVFP4 primary weights only under NVFP4",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp4_param_gather"] = true;
+       },
+       "training.fp4_param_gather", "needs --fp4-format",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_param_gather"] = true;
+       }},
+      {"fp8 primary weights not under NVFP4",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["training"]["fp8_param_gather"] = true;
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       },
+       "training.fp8_param_gather", "needs --fp8-format",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["training"]["fp4_param_gather"] = true;
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       }},
+      {"no fp8 recipe under NVFP4",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["training"]["fp8_recipe"] = "mxfp8";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       },
+       "training.fp8_recipe", "applies with --fp8-format",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       }},
       {"world size divisible by TP*CP*PP",
        [](json& j) { j["cluster"]["num_nodes"] = 3; },  // 24 GPUs, CP16
        "parallel", "world_size % (TP*CP*PP) == 0", [](json& j) { j["cluster"]["num_nodes"] = 2; }},
