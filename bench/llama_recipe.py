@@ -26,7 +26,7 @@ def model_size(model):
 
 
 def scenario(name, model, system, gpus, seq, micro_batch, global_batch, tp, pp, cp, vp, precision="bf16",
-             fp8_recipe=None, fp8_param_gather=False):
+             fp8_recipe=None, fp8_param_gather=False, fp4_param_gather=False):
     preset, per_node = CLUSTER[system]
     per_node = min(per_node, gpus)
     assert gpus % per_node == 0, (system, gpus)
@@ -45,6 +45,8 @@ def scenario(name, model, system, gpus, seq, micro_batch, global_batch, tp, pp, 
         training["fp8_param_gather"] = fp8_param_gather
         if fp8_recipe:
             training["fp8_recipe"] = fp8_recipe
+    if precision == "nvfp4":
+        training["fp4_param_gather"] = fp4_param_gather
     return {
         "name": name,
         "model": {"preset": MODEL[size]},

@@ -27,11 +27,9 @@ def not_expressible(row):
     precision = row["precision"]
     if precision is None:
         return "the table names no precision (FP8 current scaling or MXFP8 per its footnote)"
-    if precision == "NVFP4":
-        return "NVFP4: not modelled"
     if row["fsdp"]:
         return "Megatron FSDP (%d): not modelled" % row["fsdp"]
-    assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)", "MXFP8"), precision
+    assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)", "MXFP8", "NVFP4"), precision
     return None
 
 
@@ -53,14 +51,18 @@ def norm_fwd_use_cudnn(row, recipe):
 def scenario(row):
     """Megatron-Bridge's FP8 recipes on the row's layout: "FP8", "FP8-CS" = bf16_with_fp8_current_scaling_mixed
     (tensorwise scaling, fp8_param_gather on, first_last_layers_bf16 off for benchmarks); "MXFP8" =
-    bf16_with_mxfp8_mixed (mxfp8, fp8_param_gather and reuse_grad_buf_for_mxfp8_param_ag on)
+    bf16_with_mxfp8_mixed (mxfp8, fp8_param_gather and reuse_grad_buf_for_mxfp8_param_ag on); "NVFP4" =
+    bf16_with_nvfp4_mixed (fp4 e2m1, fp4_recipe nvfp4, fp4_param_gather on)
     (README.md beside this file; bench/llama_recipe.py, what all recipes share). The 8B recipes
     capture the whole iteration in one CUDA graph (cuda_graph_impl "local" with cuda_graph_scope
     "full_iteration", since renamed cuda_graph_impl "full_iteration")."""
+    name = "%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"])
+    layout = (row["model"], row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
+              row["pp"], row["cp"], row["vp"])
+    if row["precision"] == "NVFP4":
+        return llama_scenario(name, *layout, "nvfp4", fp4_param_gather=True)
     recipe = "mxfp8" if row["precision"] == "MXFP8" else "tensorwise"
-    s = llama_scenario("%s %s on %d x %s" % (row["container"], row["model"], row["gpus"], row["system"]), row["model"],
-                       row["system"], row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"],
-                       row["pp"], row["cp"], row["vp"], "fp8", fp8_recipe=recipe, fp8_param_gather=True)
+    s = llama_scenario(name, *layout, "fp8", fp8_recipe=recipe, fp8_param_gather=True)
     if model_size(row["model"]) == "8B":
         s["software"]["cuda_graph_impl"] = "full_iteration"
     if norm_fwd_use_cudnn(row, recipe):
@@ -87,7 +89,7 @@ def main():
         expressed += 1
         published_s = row["global_batch"] * row["seq"] / (row["tokens_per_s_per_gpu"] * row["gpus"])
         c = cmp.Compared(cmp.predict(HCPSIM, scenario(row), row), published_s, " DOES NOT FIT: not in the summaries")
-        recipe = "mxfp8" if row["precision"] == "MXFP8" else "fp8"
+        recipe = {"MXFP8": "mxfp8", "NVFP4": "nvfp4"}.get(row["precision"], "fp8")
         fits += c.fits
         if c.fits:  # a run that ran but does not fit used settings the table does not give: not compared
             ratios.setdefault((row["system"], recipe), []).append(c.ratio)

@@ -7,4 +7,4 @@
 # 7 summaries (memory, one per system and recipe), 4 reasons rows were not expressible.
 set -u
 command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
-exec python3 "$2/tests/cli/bench_current.py" "$1" "$2" mbridge-llama '2[56]\.[0-9.]+ +LLAMA=43' 'summary =7' 'skipped =4'
+exec python3 "$2/tests/cli/bench_current.py" "$1" "$2" mbridge-llama '2[56]\.[0-9.]+ +LLAMA=61' 'summary =9' 'skipped =3'
