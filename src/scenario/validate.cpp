@@ -4,6 +4,7 @@
 #include "rules/cudnn_bottom_right.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "rules/tp_comm_overlap.hpp"
+#include "scenario/presets.hpp"
 
 #include <algorithm>
 #include <string>
@@ -63,6 +64,20 @@ struct Ctx {
 
 void check_cluster(Ctx& c) {
   const ClusterSpec& cl = c.sc.cluster;
+  // An SM clock changed on a preset's GPU with its peaks kept: the peaks are the datasheet's, and the
+  // clock feeds only the softmax's exponential rate (head dims other than 128) and the carried
+  // memory-bound fractions (cost_model.cpp, sm_rate). Say so, rather than let a user believe a
+  // power-capped clock was modelled.
+  if (const ClusterPreset* p = cl.preset.empty() ? nullptr : find_cluster_preset(cl.preset)) {
+    const GpuSpec& g = p->spec.gpu;
+    if (cl.gpu.sm_clock_mhz > 0 && g.sm_clock_mhz > 0 && cl.gpu.sm_clock_mhz != g.sm_clock_mhz &&
+        cl.gpu.peak_bf16_flops_per_s == g.peak_bf16_flops_per_s)
+      c.warn("cluster.gpu.sm_clock_mhz " + strprintf("%.0f", cl.gpu.sm_clock_mhz) + " does not rescale the preset's peaks (" +
+             strprintf("%.0f", g.peak_bf16_flops_per_s / 1e12) + " TFLOP/s bf16 at " + strprintf("%.0f", g.sm_clock_mhz) +
+             " MHz): hcpsim uses it only for the softmax's exponential rate at head dims other than 128 and, on GPUs "
+             "other than the measured H100 and H200, the memory-bound kernels' SM-side rate; for another clock give "
+             "peak_bf16_tflops (and fp8, fp4) at that clock too");
+  }
   if (cl.intra_node.kind == IntraNodeKind::NVLDomain && cl.gpus_per_node > 72)
     c.sink.error("cluster.gpus_per_node", "an NVLink domain of " + to_string(cl.gpus_per_node) + " GPUs",
                  "nvl_domain spans at most 72 GPUs (GB200 NVL72)", "use at most 72, or several nodes");

@@ -951,3 +951,21 @@ TEST_CASE("tp_comm_overlap says it is not measured, and on A100 that userbuffers
   REQUIRE(a100.valid);
   CHECK(warned(a100, "multicast"));
 }
+
+TEST_CASE("an SM clock changed on a preset's GPU says it does not rescale the peaks", "[model][validate]") {
+  const auto clock_warnings = [](const Outcome& o) {
+    int n = 0;
+    for (const auto& w : o.scenario.warnings) n += w.find("does not rescale the preset's peaks") != std::string::npos;
+    return n;
+  };
+  CHECK(clock_warnings(parse(base())) == 0);
+  json j = base();
+  j["cluster"]["gpu"] = {{"sm_clock_mhz", 1500}};  // the base's H100s, quoted at 1830 MHz
+  Outcome o = parse(j);
+  REQUIRE(o.valid);
+  CHECK(clock_warnings(o) == 1);
+  j["cluster"]["gpu"]["peak_bf16_tflops"] = 811;  // 989 x 1500 / 1830: the user rescaled the peak too
+  CHECK(clock_warnings(parse(j)) == 0);
+  j["cluster"]["gpu"] = {{"sm_clock_mhz", 1830}};  // the preset's own clock
+  CHECK(clock_warnings(parse(j)) == 0);
+}
