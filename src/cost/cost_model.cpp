@@ -645,30 +645,34 @@ void apply_fp8_gemm_evidence(const GpuSpec& gpu, CostParams& p) {
 }
 
 // Under NVFP4 training the layer's GEMMs are NVFP4's: the GPU's fp8 GEMM table (its own fit, the
-// roofline's, or unmeasured the bf16 fractions, as gemm_table takes them) on the fp4 peak at
-// rules::kNvfp4FractionOverFp8 of its fractions (Transformer Engine's NVFP4/fp8 kernel rate on a B300
-// as fractions of the two peaks), the size axis at equal time. A calibration's gemm_nvfp4 table
-// stands as measured. The band: the fp8 GEMMs' and that fraction's, independent.
+// roofline's, or unmeasured the bf16 fractions, as gemm_table takes them) at
+// rules::nvfp4_over_fp8_rate of its rate (Transformer Engine's NVFP4/fp8 kernel rate on a B300, read
+// both ways), on the fp4 peak, the size axis at equal time. A calibration's gemm_nvfp4 table stands
+// as measured. The band: the fp8 GEMMs', the measured rate's and the two readings' gap, independent.
 void apply_nvfp4_gemm(const GpuSpec& gpu, CostParams& p) {
   apply_fp8_gemm_evidence(gpu, p);
   if (std::find(p.calibrated.begin(), p.calibrated.end(), "gemm_nvfp4") != p.calibrated.end()) return;
   assert(gpu.peak_fp4_flops_per_s > 0 && gpu.peak_fp8_flops_per_s > 0);  // validation
   const EfficiencyTable& fp8 = p.gemm_table(rules::GemmType::Fp8SplitAccum);
   const double fp8_fraction = plateau_of(fp8);
-  const double nvfp4_fraction = fp8_fraction * rules::kNvfp4FractionOverFp8;
-  const double rate = nvfp4_fraction * gpu.peak_fp4_flops_per_s / (fp8_fraction * gpu.peak_fp8_flops_per_s);
+  const double rate = rules::nvfp4_over_fp8_rate(gpu.peak_fp8_flops_per_s, gpu.peak_fp4_flops_per_s);
+  const double gap = rules::nvfp4_reading_gap(gpu.peak_fp8_flops_per_s, gpu.peak_fp4_flops_per_s);
+  const double nvfp4_fraction = fp8_fraction * rate * gpu.peak_fp8_flops_per_s / gpu.peak_fp4_flops_per_s;
   p.gemm_nvfp4 = rooflined(fp8, 1.0, rate, nvfp4_fraction);
   const KernelEvidence* e = p.evidence_for("gemm");
   const double fp8_band = e ? e->relative : 0;
-  const std::string basis = std::string("NVFP4 GEMMs: ") + strprintf("%.0f", 100 * nvfp4_fraction) +
-                            "% of the fp4 peak, " + strprintf("%.2f", rate) +
-                            "x the fp8 GEMMs' rate, from Transformer Engine's NVFP4/fp8 kernel rate on one B300 (one layer's "
-                            "GEMMs, its GEMM profiling guide) as fractions of each peak, not measured on " + gpu.name + " (+-" +
-                            std::to_string(int(rules::kNvfp4RateBand * 100 + 0.5)) + "% beside the fp8 GEMMs' band; "
-                            "docs/cost-model.md, NVFP4)";
-  p.set_evidence("gemm", std::hypot(fp8_band, rules::kNvfp4RateBand), (e ? e->basis + "; " : std::string()) + basis);
-  p.source += ", NVFP4 GEMM " + strprintf("%.0f", 100 * nvfp4_fraction) + "% of the fp4 peak (" + strprintf("%.3f", rules::kNvfp4FractionOverFp8) +
-              " x the fp8 GEMMs' fraction: Transformer Engine's B300 GEMM profiling)";
+  const double band = std::hypot(rules::kNvfp4RateBand, gap);
+  const std::string basis =
+      std::string("NVFP4 GEMMs: ") + strprintf("%.2f", rate) + "x the fp8 GEMMs' rate (" + strprintf("%.0f", 100 * nvfp4_fraction) +
+      "% of the fp4 peak), from Transformer Engine's NVFP4/fp8 kernel rate measured on one B300 (one layer's GEMMs, its "
+      "GEMM profiling guide)" +
+      (gap > 0.01 ? ", read as a rate and as a fraction of the peak, which part by " + strprintf("%.0f", 200 * gap) + "% on " +
+                        gpu.name
+                  : std::string()) +
+      " (+-" + std::to_string(int(band * 100 + 0.5)) + "% beside the fp8 GEMMs' band; docs/cost-model.md, NVFP4)";
+  p.set_evidence("gemm", std::hypot(fp8_band, band), (e ? e->basis + "; " : std::string()) + basis);
+  p.source += ", NVFP4 GEMM " + strprintf("%.2f", rate) + "x the fp8 GEMM's rate, " + strprintf("%.0f", 100 * nvfp4_fraction) +
+              "% of the fp4 peak (Transformer Engine's B300 GEMM profiling)";
   p.warnings.push_back(basis);
 }
 

@@ -6,8 +6,8 @@
 namespace hcpsim {
 
 bool proj_saves_fp8_copy(const Scenario& s) {
-  return s.training.precision == Precision::FP8 &&
-         (s.training.fp8_recipe == Fp8Recipe::Delayed || s.software.transformer_engine_version < Version{2, 6, 0});
+  return s.training.quantized() && !rules::proj_saves_original_input(s.training.quantized(), s.training.delayed_fp8_scaling(),
+                                                                      s.software.transformer_engine_version >= Version{2, 6, 0});
 }
 
 LayerActivationBytes layer_activation_bytes(const Scenario& s) {

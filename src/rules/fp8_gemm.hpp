@@ -20,6 +20,7 @@
 // NVFP4BlockScaling; arXiv:2509.25149). The 1x128 / 128x128 blockwise fp8 recipe is not modelled.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace hcpsim::rules {
@@ -92,6 +93,13 @@ inline constexpr double kMxfp8BytesPerElement = 1.0 + 1.0 / 32.0;
 // NVFP4: half a byte of E2M1 and one E4M3 scale byte per 16 elements, per quantization
 // (NVFP4Quantizer's rowwise and columnwise data and scale_inv; the per-tensor fp32 amax aside).
 inline constexpr double kNvfp4BytesPerElement = 0.5 + 1.0 / 16.0;
+// NVFP4 primary weights (Megatron's --fp4-param-gather): the distributed optimizer gathers their
+// packed row-wise E2M1 bytes alone, half a byte a weight (param_and_grad_buffer.py: the packed param
+// buffer, "half the logical numel"); each rank rebuilds the scales, from one fp32 amax per 16 x 16
+// tile all-reduced (MAX) over the data-parallel group (TE tensor/utils.py, the NVFP4 shard
+// quantization): 4 bytes per 256 weights, the whole model's tiles on every rank.
+inline constexpr double kNvfp4PackedBytesPerElement = 0.5;
+inline constexpr double kNvfp4TileAmaxBytesPerElement = 4.0 / 256.0;
 
 // MXFP8's block-scaled GEMMs against per-tensor fp8 ones on Blackwell, kernels alone: Transformer
 // Engine's GEMM profiling guide on a B300 (docs/examples/gemm_profiling/gemm_profiling.rst,
@@ -102,16 +110,28 @@ inline constexpr double kMxfp8OverFp8Rate = 6.812 / 7.161;
 // NVFP4's GEMMs against per-tensor fp8 ones, the same profiling, kernels alone: 3.764 ms a layer in
 // NVFP4. The rate of the one over the other on that B300: 1.810, where its dense peaks differ by
 // 2.8x (fp4 12.6 and fp8 4.5 PFLOP/s, the DGX B300 datasheet as ml-engineering's accelerator table
-// gives it): the 4-bit GEMMs reach a smaller fraction of their peak. As a roofline carries a kernel
-// class (a fraction of each GPU's own peak), NVFP4's fraction of the fp4 peak is kNvfp4FractionOverFp8
-// of the GPU's fp8 fraction of the fp8 peak: 1.810 x 4.5 / 12.6 = 0.646. On a B200 or GB200, whose
-// fp4 peak is twice the fp8 one, NVFP4 then runs at 1.29x fp8; on a GB300 (3x) at 1.94x.
+// gives it): the 4-bit GEMMs reach a smaller fraction of their peak than fp8's of theirs.
 inline constexpr double kNvfp4OverFp8Rate = 6.812 / 3.764;
 inline constexpr double kB300DenseFp8Tflops = 4500, kB300DenseFp4Tflops = 12600;
+// The same measurement as fractions of the two peaks: NVFP4's fraction of the fp4 peak is 0.646 of
+// fp8's fraction of the fp8 peak (1.810 x 4.5 / 12.6).
 inline constexpr double kNvfp4FractionOverFp8 = kNvfp4OverFp8Rate * kB300DenseFp8Tflops / kB300DenseFp4Tflops;
-// The band of that fraction: one GPU, one layer's 12 GEMM shapes (hidden 4096, FFN 16384), carried to
-// every GPU and shape, and the B300's fp4 peak itself quoted 12.6 to 13.1 PFLOP/s (4 %); wider than
-// the fp8 GEMMs' own 10 % margins (docs/cost-model.md, NVFP4).
+// On another GPU the one measurement reads two ways. If what holds the 4-bit GEMMs back is shared by
+// the dies (power, the operand and scale traffic), the rate over fp8 carries: 1.81x everywhere. If it
+// scales with the fp4 datapath (the roofline's rule for every other kernel class), the fraction of
+// the peak carries: 0.646 x fp4 peak / fp8 peak, 1.29x on a B200 or GB200 (fp4 twice fp8) and 1.94x
+// on a GB300 (three times). The two agree on a B300. hcpsim takes their geometric mean and widens
+// the band by half their log-ratio (nvfp4_reading_gap): 1.53x and +-17 % on a GB200, 1.87x and
+// +-3 % on a GB300.
+inline double nvfp4_over_fp8_rate(double fp8_peak, double fp4_peak) {
+  return std::sqrt(kNvfp4OverFp8Rate * kNvfp4FractionOverFp8 * fp4_peak / fp8_peak);
+}
+inline double nvfp4_reading_gap(double fp8_peak, double fp4_peak) {
+  return std::abs(std::log(kNvfp4OverFp8Rate / (kNvfp4FractionOverFp8 * fp4_peak / fp8_peak))) / 2;
+}
+// The band of the measured rate itself: one GPU, one layer's 12 GEMM shapes (hidden 4096, FFN 16384),
+// carried to every shape, and the B300's fp4 peak quoted 12.6 to 13.1 PFLOP/s (4 %); wider than the
+// fp8 GEMMs' own 10 % margins (docs/cost-model.md, NVFP4).
 inline constexpr double kNvfp4RateBand = 0.15;
 
 // Bytes of one quantized copy of an element: what a quantized all-gather moves and a saved
@@ -144,6 +164,17 @@ inline constexpr double kFp8TransposeBytesPerElement = 2.0;
 // through the random Hadamard transform, in the same kernel).
 inline double quantize_bytes_per_element(int64_t compute_capability, QuantFormat f = QuantFormat::Fp8PerTensor) {
   return 2.0 + quantized_copy_bytes_per_element(compute_capability, f);
+}
+
+// Whether Megatron has linear_proj keep its original input, the attention output O that the core
+// attention keeps anyway, rather than a quantized copy of it: under the current-scaling fp8 recipes
+// (tensorwise, MXFP8) with TE 2.6 or newer and under NVFP4 (TE 2.7 or newer, which validation asks
+// for) (attention.py, set_save_original_input); never under delayed scaling. TE then quantizes O
+// row-wise alone for the forward GEMM and again, column-wise, in the backward for wgrad (linear.py:
+// the input's column-wise usage off with save_original_input). One definition for the memory
+// estimate (no saved copy) and the workload (the two casts).
+inline bool proj_saves_original_input(bool quantized, bool delayed_fp8_scaling, bool te_2_6_or_newer) {
+  return quantized && !delayed_fp8_scaling && te_2_6_or_newer;
 }
 
 // Whether a format's quantizer measures the tensor's amax in a pass of its own before the cast:

@@ -96,7 +96,7 @@ struct TrainingSpec {
   // bf16, then cast). fp8 precision only.
   bool fp8_param_gather = false;
   // Megatron's --fp4-param-gather (Megatron-Bridge's NVFP4 recipe turns it on): the same for NVFP4
-  // primary weights, gathered in their packed row-wise NVFP4 bytes. nvfp4 precision only.
+  // primary weights, gathered as their packed row-wise E2M1 bytes. nvfp4 precision only.
   bool fp4_param_gather = false;
   // Megatron's --fp8-recipe; fp8 precision only. Megatron's default: delayed.
   Fp8Recipe fp8_recipe = Fp8Recipe::Delayed;
@@ -109,6 +109,9 @@ struct TrainingSpec {
     if (precision == Precision::NVFP4) return rules::QuantFormat::Nvfp4;
     return mxfp8() ? rules::QuantFormat::Mxfp8 : rules::QuantFormat::Fp8PerTensor;
   }
+  // Per-tensor fp8 scaled from an amax history (the delayed recipe; not under NVFP4, whose
+  // fp8_recipe is unused).
+  bool delayed_fp8_scaling() const { return precision == Precision::FP8 && fp8_recipe == Fp8Recipe::Delayed; }
   // Quantized primary weights: fp8_param_gather under fp8, fp4_param_gather under nvfp4.
   bool quantized_param_gather() const {
     return precision == Precision::NVFP4 ? fp4_param_gather : precision == Precision::FP8 && fp8_param_gather;

@@ -330,12 +330,35 @@ void check_precision(Ctx& c) {
                  "Megatron's --fp4-param-gather needs --fp4-format (training.precision \"nvfp4\")",
                  c.sc.training.precision == Precision::FP8 ? "under fp8 the key is fp8_param_gather"
                                                            : "set training.precision to \"nvfp4\", or drop fp4_param_gather");
+  if (c.sc.training.quantized_param_gather() && !c.sc.parallel.use_distributed_optimizer) {
+    const bool fp4 = c.sc.training.precision == Precision::NVFP4;
+    c.sink.error(fp4 ? "training.fp4_param_gather" : "training.fp8_param_gather",
+                 std::string(fp4 ? "NVFP4" : "fp8") + " primary weights without the distributed optimizer",
+                 fp4 ? "Megatron quantizes NVFP4 primary weights from their fp32 master shard in the distributed optimizer "
+                       "alone (fp4_utils.py, quantize_nvfp4_param_shard)"
+                     : "Megatron's --fp8-param-gather needs the distributed optimizer (arguments.py asserts it)",
+                 "set parallel.use_distributed_optimizer to true, or drop the param gather");
+  }
+  const GpuSpec& gpu = c.sc.cluster.gpu;
+  if (gpu.peak_fp8_flops_per_s > 0 && gpu.peak_fp8_flops_per_s < gpu.peak_bf16_flops_per_s)
+    c.warn("cluster.gpu.peak_fp8_tflops " + strprintf("%.0f", gpu.peak_fp8_flops_per_s / 1e12) + " is below peak_bf16_tflops " +
+           strprintf("%.0f", gpu.peak_bf16_flops_per_s / 1e12) +
+           ": NVIDIA's fp8 tensor cores run at twice their bf16 rate; check the figure (dense TFLOP/s)");
+  if (gpu.peak_fp4_flops_per_s > 0 && gpu.peak_fp4_flops_per_s < gpu.peak_fp8_flops_per_s)
+    c.warn("cluster.gpu.peak_fp4_tflops " + strprintf("%.0f", gpu.peak_fp4_flops_per_s / 1e12) + " is below peak_fp8_tflops " +
+           strprintf("%.0f", gpu.peak_fp8_flops_per_s / 1e12) +
+           ": NVIDIA's fp4 tensor cores run at two to three times their fp8 rate; check the figure (dense TFLOP/s)");
   if (c.sc.training.precision == Precision::NVFP4) {
     if (!rules::nvfp4_supported(cc))
       c.sink.error("training.precision", "nvfp4 on " + c.sc.cluster.gpu.name + " (compute capability " + std::to_string(cc) + ")",
                    "Transformer Engine's NVFP4BlockScaling runs on GPUs of compute capability 10.0 and newer (Blackwell)",
                    "use \"fp8\" or \"bf16\", or a Blackwell cluster preset");
-    else if (c.sc.cluster.gpu.peak_fp4_flops_per_s <= 0)
+    else if (cc > 110)
+      c.warn("nvfp4 on " + c.sc.cluster.gpu.name + " (compute capability " + std::to_string(cc) +
+             "): Transformer Engine's fused Hadamard-transform cast runs on compute capability 10.0 to 11.0 alone "
+             "(quantizer.cpp); here it takes the unfused path, a bf16 transposed pass more per quantized tensor, which "
+             "hcpsim does not count");
+    if (rules::nvfp4_supported(cc) && c.sc.cluster.gpu.peak_fp4_flops_per_s <= 0)
       c.sink.error("cluster.gpu.peak_fp4_tflops", "missing for nvfp4 on " + c.sc.cluster.gpu.name,
                    "NVFP4 GEMMs run on the GPU's dense fp4 tensor-core peak",
                    "add the dense fp4 rate in TFLOP/s (e.g. 10000 for a GB200's B200), or use a Blackwell cluster preset");
@@ -363,6 +386,12 @@ void check_tp_comm_overlap(Ctx& c) {
   if (c.sc.cluster.gpu.sm_count <= 0)
     c.warn("cluster.gpu has no sm_count: with tp_comm_overlap the GEMMs beside userbuffers' comm kernels are timed on "
            "every SM, not on the " + to_string(rules::kCommSms) + " fewer TE gives them; give sm_count");
+  if (c.sc.training.precision == Precision::NVFP4)
+    c.sink.error("parallel.tp_comm_overlap", "true under NVFP4",
+                 "Transformer Engine's userbuffers take fp8 and MXFP8 quantizers alone (module/base.py, "
+                 "fill_userbuffers_buffer_for_all_gather: \"Unsupported quantizer for Userbuffers\"); Megatron-Bridge's "
+                 "NVFP4 recipes turn the overlap off",
+                 "set parallel.tp_comm_overlap to false");
   if (!p.sequence_parallel)
     c.sink.error("parallel.tp_comm_overlap", "true without sequence parallelism",
                  "Megatron's --tp-comm-overlap needs --sequence-parallel (megatron/training/arguments.py)",

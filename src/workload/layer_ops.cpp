@@ -28,6 +28,7 @@ struct Dims {
   bool amax_pass = false;            // an amax pass before each cast (tensorwise fp8, NVFP4: rules/fp8_gemm.hpp)
   double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: quantized if so
   bool both_ways = false;            // MXFP8 or NVFP4: block-scaled, two quantizations a tensor, both gathered
+  bool proj_keeps_input = false;     // linear_proj keeps O, quantized row-wise, then column-wise in backward (rules)
   // What TE's norm leaves the column-parallel GEMMs under fp8 (rules/te_norm_quantize.hpp).
   rules::NormFp8Output norm_output = rules::NormFp8Output::Quantized;
 };
@@ -55,6 +56,8 @@ Dims dims_of(const LayerContext& c) {
   d.fp8_quantize_bytes = rules::quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.format);
   d.fp8_transposed_copy = !d.both_ways && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
   d.gathered_e = d.quantized ? rules::quantized_element_bytes(d.format) : d.e;
+  d.proj_keeps_input = rules::proj_saves_original_input(d.quantized, s.training.delayed_fp8_scaling(),
+                                                        s.software.transformer_engine_version >= Version{2, 6, 0});
   d.amax_pass =
       d.quantized && rules::amax_pass_before_cast(d.format, s.training.fp8_recipe == Fp8Recipe::Tensorwise);
   if (d.quantized) {
@@ -129,6 +132,14 @@ void fp8_quantize_shard(ProgramBuilder& b, const Dims& d, const std::string& wha
 void fp8_transpose(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
   if (d.quantized && d.fp8_transposed_copy)
     b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * rules::kFp8TransposeBytesPerElement);
+}
+
+// NVFP4's column-wise copy is stored transposed: gathered over TP, its shards arrive interleaved and
+// TE swaps them back (distributed.py, _post_process_nvfp4_gather: swap_first_dims of the data and
+// the scales), one read and one write of the gathered copy.
+void nvfp4_columnwise_swap(ProgramBuilder& b, const Dims& d, const std::string& what, double elements) {
+  if (d.quantized && d.format == rules::QuantFormat::Nvfp4)
+    b.elementwise(Stream::Compute, what, ElementwiseKind::Fused, elements * 2 * rules::kNvfp4BytesPerElement);
 }
 
 // Tensorwise (current) scaling casts a tensor by its own amax, measured just before the cast
@@ -207,11 +218,14 @@ void column_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, con
 // Userbuffers' pipeline (split_overlap_rs): the GEMM in 4 chunks of h / 4 output features on the
 // SMs its reduce-scatter kernels leave, each chunk's [T, h / 4] output reduce-scattered beside the
 // next chunk.
+// A linear that keeps its original input (`keeps_input`: linear_proj, rules::proj_saves_original_input)
+// quantizes it row-wise alone, for the forward GEMM.
 void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* gemm,
-                 int64_t in, const char* comm) {
+                 int64_t in, const char* comm, bool keeps_input = false) {
   const GemmShape g{int64_t(d.tokens), d.h, in};
   amax_before_cast(b, c, d, std::string(gemm) + ".input_fp8", d.tokens * double(in), false);
-  fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
+  if (keeps_input) fp8_cast_one_copy(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
+  else fp8_quantize(b, d, std::string(gemm) + ".input_fp8", d.tokens * double(in));
   if (!d.ub) {
     linear_gemm(b, gemm, g, d);
     return tp_sync(b, c, d, d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, comm, d.e);
@@ -230,9 +244,11 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
 }
 
 // Row-parallel backward: the output gradient [T/t, h] all-gathered (userbuffers: ring exchange
-// under the dgrad GEMM), dgrad [T, h] x [h, in], wgrad on the gathered gradient.
+// under the dgrad GEMM), dgrad [T, h] x [h, in], wgrad on the gathered gradient. A linear that kept
+// its original input quantizes it again, column-wise, for wgrad (with its amax pass where the
+// format takes one).
 void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const char* ag,
-                  const char* gemm, int64_t in) {
+                  const char* gemm, int64_t in, bool keeps_input = false) {
   const std::string g = gemm;
   const GemmShape dgrad{int64_t(d.tokens), in, d.h};
   amax_before_cast(b, c, d, g + "_grad_fp8", (d.sp ? d.sp_tokens : d.tokens) * double(d.h), true);
@@ -260,8 +276,15 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
     if (d.sp) tp_sync(b, c, d, CommPattern::AllGather, ag, d.gathered_e);
     linear_gemm(b, g + "_dgrad", dgrad, d);
   }
-  if (columnwise >= 0) b.wait(Stream::Compute, columnwise);
+  if (columnwise >= 0) {
+    b.wait(Stream::Compute, columnwise);
+    nvfp4_columnwise_swap(b, d, g + "_grad_colwise_swap", d.tokens * double(d.h));
+  }
   if (d.sp) fp8_transpose(b, d, g + "_grad_fp8_transpose", d.tokens * double(d.h));
+  if (keeps_input) {
+    amax_before_cast(b, c, d, g + "_input_fp8_colwise", d.tokens * double(in), false);
+    fp8_cast_one_copy(b, d, g + "_input_fp8_colwise", d.tokens * double(in));
+  }
   linear_gemm(b, g + "_wgrad", {d.h, in, int64_t(d.tokens)}, d);
 }
 
@@ -289,6 +312,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   if (gathered >= 0) {
     b.wait(Stream::Compute, gathered);
     fp8_transpose(b, d, g + "_input_fp8_transpose", d.tokens * double(d.h));
+    nvfp4_columnwise_swap(b, d, g + "_input_colwise_swap", d.tokens * double(d.h));
   }
   gemm_on(b, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d, margin);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
@@ -317,7 +341,7 @@ void layer_forward(ProgramBuilder& b, const LayerContext& c) {
                                          c.tp_group, d.tokens * double(d.qkv_out) * d.e));
   b.elementwise(Stream::Compute, "rope", d.rope, rope_bytes(c, false));
   core_attention_forward(b, c.attn);
-  row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj");
+  row_forward(b, c, d, "proj_gemm", d.attn_out, d.sp ? "tp_rs_proj" : "tp_ar_proj", d.proj_keeps_input);
   b.elementwise(Stream::Compute, "residual_add_attn", ElementwiseKind::Add, stream_bytes(d, 3));
   b.elementwise(Stream::Compute, "pre_mlp_norm", ElementwiseKind::Norm, stream_bytes(d, 2));
   column_forward(b, c, d, "tp_ag_fc1", "fc1_gemm", d.fc1_out);
@@ -339,7 +363,7 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
   column_backward(b, c, d, "fc1", d.fc1_out);
   b.elementwise(Stream::Compute, "pre_mlp_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
   b.elementwise(Stream::Compute, "residual_add_mlp", ElementwiseKind::Add, stream_bytes(d, 3));
-  row_backward(b, c, d, "tp_ag_proj_grad", "proj", d.attn_out);
+  row_backward(b, c, d, "tp_ag_proj_grad", "proj", d.attn_out, d.proj_keeps_input);
   if (s.training.recompute_granularity == RecomputeGranularity::Selective) {
     b.set_recompute(true);
     core_attention_forward(b, c.attn);

@@ -108,14 +108,15 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   // are gathered in fp8: 1 B each, the rest 2 B. MXFP8 primary weights are gathered in bf16 into
   // the gradient buffer and quantized there (Megatron's reuse_grad_buf_for_mxfp8_param_ag, on in
   // Megatron-Bridge's MXFP8 recipe): 2 B, then a cast. NVFP4 primary weights (fp4_param_gather)
-  // are gathered as their packed row-wise NVFP4 bytes with their scales (param_and_grad_buffer.py:
-  // the packed param buffer; distributed.py), 1/2 + 1/16 B each; their column-wise copy is then
-  // made from the gathered rows (2D 16 x 16 blocks: the same values transposed), one read and one
-  // write of a copy.
+  // are gathered as their packed row-wise E2M1 bytes, 1/2 B each, after the scales' tile amaxes
+  // are all-reduced over DP (rules/fp8_gemm.hpp); their column-wise copy is then made from the
+  // gathered rows (2D 16 x 16 blocks: the same values transposed; TE's post_all_gather_processing),
+  // one read and one write of a copy with its scales.
   const rules::QuantFormat format = s.training.quant_format();
   const bool mxfp8 = s.training.mxfp8();
+  const bool nvfp4_gather = format == rules::QuantFormat::Nvfp4 && s.training.fp4_param_gather;
   const bool quantized_gather = s.training.quantized_param_gather() && !mxfp8;
-  const double gathered_gemm_e = rules::quantized_element_bytes(format);
+  const double gathered_gemm_e = nvfp4_gather ? rules::kNvfp4PackedBytesPerElement : rules::quantized_element_bytes(format);
   std::vector<DpBucketOps> plan;
   const int64_t chunks = int64_t(c.chunk_layers.size());
   for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
@@ -158,6 +159,10 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   if (!s.parallel.grad_reduce_in_fp32)  // the optimizer's fp32 copy of its bf16 gradients: read 2, write 4 B
     b.elementwise(Stream::Compute, "grad_to_fp32", local * (2 + 4));
   b.elementwise(Stream::Compute, "adam", ElementwiseKind::Optimizer, local * kAdamBytesPerParam);
+  const double gemm_weights = double(c.params.num_layers * c.params.layer.gemm());
+  if (nvfp4_gather && dist && c.dp_cp_size > 1)  // the NVFP4 shards' tile amaxes, before the gather
+    b.sync(Stream::Compute, b.collective(Stream::NcclDp, Stream::Compute, "nvfp4_tile_amax_ar", CommPattern::AllReduce,
+                                         c.dp_cp_group, gemm_weights * rules::kNvfp4TileAmaxBytesPerElement));
   b.set_area(OpArea::ParamGather);
   for (size_t i = 0; dist && i < plan.size(); ++i) {
     if (const size_t j = first_alike(i); j != i) {
@@ -174,11 +179,10 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   for (size_t i = 0; i < plan.size(); ++i)  // each op stands for its equal buckets
     for (const int32_t op : {plan[i].reduce_op, plan[i].gather_op})
       if (op >= 0 && first_alike(i) != i) ++b.program().ops.at(size_t(op)).repeats;
-  const double gemm_weights = double(c.params.num_layers * c.params.layer.gemm());
   if (mxfp8 && s.training.fp8_param_gather)  // the gathered weights' MXFP8 cast
     b.elementwise(Stream::Compute, "mxfp8_weight_cast", ElementwiseKind::Fused,
                   gemm_weights * rules::quantize_bytes_per_element(s.cluster.gpu.compute_capability, format));
-  if (format == rules::QuantFormat::Nvfp4 && s.training.fp4_param_gather)  // their column-wise copies
+  if (nvfp4_gather)  // their column-wise copies
     b.elementwise(Stream::Compute, "nvfp4_weight_columnwise", ElementwiseKind::Fused,
                   gemm_weights * 2.0 * rules::kNvfp4BytesPerElement);
   return plan;

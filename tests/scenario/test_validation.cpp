@@ -162,6 +162,30 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["training"]["fp4_param_gather"] = true;
          j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
        }},
+      {"quantized primary weights need the distributed optimizer",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_param_gather"] = true;
+         j["parallel"]["use_distributed_optimizer"] = false;
+       },
+       "training.fp8_param_gather", "needs the distributed optimizer",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["training"]["fp8_param_gather"] = true;
+       }},
+      {"a renamed GPU given its other peaks keeps no preset fp4 peak",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4},
+                         {"gpu", {{"name", "MyBlackwell"}, {"peak_bf16_tflops", 2250}, {"peak_fp8_tflops", 4500}}}};
+       },
+       "cluster.gpu.peak_fp4_tflops", "dense fp4 tensor-core peak",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4},
+                         {"gpu", {{"name", "MyBlackwell"}, {"peak_bf16_tflops", 2250}, {"peak_fp8_tflops", 4500},
+                                  {"peak_fp4_tflops", 9000}}}};
+       }},
       {"no fp8 recipe under NVFP4",
        [](json& j) {
          j["training"]["precision"] = "nvfp4";
@@ -968,4 +992,20 @@ TEST_CASE("an SM clock changed on a preset's GPU says it does not rescale the pe
   CHECK(clock_warnings(parse(j)) == 0);
   j["cluster"]["gpu"] = {{"sm_clock_mhz", 1830}};  // the preset's own clock
   CHECK(clock_warnings(parse(j)) == 0);
+}
+
+TEST_CASE("a GPU's fp8 peak below its bf16 one, or its fp4 peak below its fp8 one, warns as a likely typo",
+          "[model][validate]") {
+  const auto peak_warnings = [](const Outcome& o) {
+    int n = 0;
+    for (const auto& w : o.scenario.warnings) n += w.find("check the figure (dense TFLOP/s)") != std::string::npos;
+    return n;
+  };
+  json j = base();
+  j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+  CHECK(peak_warnings(parse(j)) == 0);  // 2250 / 4500 / 9000
+  j["cluster"]["gpu"] = {{"peak_fp4_tflops", 1000}};  // 9000 with a zero dropped
+  CHECK(peak_warnings(parse(j)) == 1);
+  j["cluster"]["gpu"] = {{"peak_fp8_tflops", 450}};  // below bf16, and fp4 (9000) no longer below fp8
+  CHECK(peak_warnings(parse(j)) == 1);
 }
