@@ -28,8 +28,8 @@ std::string host_text(const StepMetrics& s, const std::string& gpu_name) {
   return "host:      the CPU launches the step's work in " + f("%.3f s", c.host_launch_s) + " (" +
          std::to_string(c.host_launches) + " launches a micro batch at " + f("%.1f us", s.inputs.host_per_launch_s * 1e6) +
          " on " + rules::host_cpu_name(gpu_name) +
-         (c.host_bound ? "), after the GPUs' " + f("%.3f s", c.pipeline_s - c.host_wait_s) + ": the step waits " +
-                             f("%.3f s", c.host_wait_s) + " for it"
+         (c.host_bound ? "), against the GPUs' " + f("%.3f s", c.pipeline_s - c.host_wait_s) +
+                             ": where the GPUs run ahead of it the step waits " + f("%.3f s", c.host_wait_s) + " for it"
                        : "), within the GPUs' " + f("%.3f s", c.pipeline_s - c.host_wait_s)) +
          (s.inputs.pipeline.host_syncs_per_transfer()
               ? "; it waits for the GPU after every stage-to-stage transfer (Megatron's batch_p2p_sync), " +

@@ -151,13 +151,13 @@ std::optional<std::string> host_bound_warning(const RankProgram& layer, double l
 
 std::string host_bound_step_warning(const StepMetrics& m, const std::string& gpu_name) {
   const StepTime& t = m.composed;
-  return strprintf("the CPU cannot launch this step's work as fast as the GPUs run it: %.0f launches (kernels and NCCL "
-                   "calls) a micro batch at %.1f us each on %s (eager PyTorch's, measured on the H200 node's CPU and "
-                   "carried to this host; docs/simulation.md) take "
-                   "%.3f s for the step, %.3f s more than the GPUs need; the step is timed at the CPU's pace, and "
-                   "Megatron's and TE's own Python per module, not counted, make it slower still",
+  return strprintf("the CPU cannot launch this step's work as fast as the GPUs run it everywhere: %.0f launches (kernels "
+                   "and NCCL calls) a micro batch at %.1f us each on %s (eager PyTorch's, measured on the H200 node's CPU "
+                   "and carried to this host; docs/simulation.md) take %.3f s over the step against the GPUs' %.3f s, "
+                   "and where the GPUs run ahead of them the step waits %.3f s in all; the step is timed at the CPU's "
+                   "pace, and Megatron's and TE's own Python per module, not counted, make it slower still",
                    double(t.host_launches), m.inputs.host_per_launch_s * 1e6, rules::host_cpu_name(gpu_name),
-                   t.host_launch_s, t.host_wait_s);
+                   t.host_launch_s, t.pipeline_s - t.host_wait_s, t.host_wait_s);
 }
 
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt) {

@@ -190,7 +190,13 @@ StepTime compose_step(const StepInputs& in, PipelineTiming& timing) {
   PipelineTimingInput ti = pipeline_timing_input(in);
   timing = time_pipeline(ti);
   // Each stage's wait for its parameters, found on the schedule without it, then timed into it.
-  const double unwaited_s = timing.makespan_s, bubble_fraction = timing.bubble_fraction;
+  const double unwaited_s = timing.makespan_s;
+  // The bubble is the schedule's own: without the parameter waits and without the CPU's launches,
+  // whose waits the host line reports apart.
+  PipelineTimingInput bare = ti;
+  bare.forward_launch_s.clear(), bare.backward_launch_s.clear();
+  const double bubble_fraction =
+      ti.forward_launch_s.empty() ? timing.bubble_fraction : time_pipeline(bare).bubble_fraction;
   bool waits = false;
   for (size_t s = 0; s < in.stages.size() && in.overlap_param_gather; ++s) {
     const GatherWaits w =
