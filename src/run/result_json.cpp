@@ -114,6 +114,8 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"tokens_per_s", s.tokens_per_s},
                  {"tokens_per_s_per_gpu", s.tokens_per_s_per_gpu},
                  {"mfu", s.mfu},
+                 // what MFU divides by, per GPU: the dense peak of the GEMMs' precision (bf16, fp8 or fp4)
+                 {"mfu_peak_flops_per_s", precision_peak_flops_per_s(sc.cluster.gpu, sc.training.precision)},
                  {"model_flops", s.model_flops},
                  {"microbatch_forward_s", s.composed.microbatch_forward_s},
                  {"microbatch_backward_s", s.composed.microbatch_backward_s},
@@ -336,7 +338,8 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   res.layer.backward_s = number(layer, "backward_s");
   res.layer_makespan_s = number(layer, "makespan_s");
   if (const nlohmann::json* s = r.raw("step"); s && !s->is_null())
-    res.step = step_from_json(sub(r, "step", {"time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "model_flops",
+    res.step = step_from_json(sub(r, "step", {"time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "mfu_peak_flops_per_s",
+                                              "model_flops",
                                               "microbatch_forward_s", "microbatch_backward_s", "layers", "microbatches",
                                               "embedding_head_forward_s", "embedding_head_backward_s", "grad_reduce_s",
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",

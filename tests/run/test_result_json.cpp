@@ -75,3 +75,20 @@ TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back
   bad["step"]["pipeline"]["per_stage"][3]["dp_buckets"][0]["chunk"] = 1;
   CHECK(error_at(bad, "result", "result.step.pipeline.per_stage[3].dp_buckets[0].chunk"));
 }
+
+TEST_CASE("result JSON: the step says what MFU is of, the peak of its GEMMs' precision", "[run]") {
+  // A hand-made step on the GB200 scenario (parsed, not simulated): MFU = model FLOPs / (time x GPUs
+  // x peak), the peak being the GEMMs' precision's per GPU: bf16 2.5, fp8 5, fp4 10 PFLOP/s dense.
+  SimulationResult r;
+  r.scenario = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/gb200-nvl72-a2a72.json");
+  StepMetrics m;
+  m.time_s = 2;
+  m.model_flops = 1e18;
+  r.step = m;
+  for (const auto& [precision, peak] :
+       {std::pair{Precision::BF16, 2.5e15}, std::pair{Precision::FP8, 5e15}, std::pair{Precision::NVFP4, 10e15}}) {
+    r.scenario.training.precision = precision;
+    const nlohmann::json j = result_to_json(r);
+    CHECK(j.at("step").at("mfu_peak_flops_per_s").get<double>() == Approx(peak));
+  }
+}
