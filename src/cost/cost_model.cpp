@@ -666,8 +666,8 @@ void apply_nvfp4_gemm(const GpuSpec& gpu, CostParams& p) {
       std::string("NVFP4 GEMMs: ") + strprintf("%.2f", rate) + "x the fp8 GEMMs' rate (" + strprintf("%.0f", 100 * nvfp4_fraction) +
       "% of the fp4 peak), from Transformer Engine's NVFP4/fp8 kernel rate measured on one B300 (one layer's GEMMs, its "
       "GEMM profiling guide)" +
-      (gap > 0.01 ? ", read as a rate and as a fraction of the peak, which part by " + strprintf("%.0f", 200 * gap) + "% on " +
-                        gpu.name
+      (gap > 0.01 ? ", read as a rate and as a fraction of the peak, which differ by " +
+                        strprintf("%.0f", 100 * (std::exp(2 * gap) - 1)) + "% on " + gpu.name
                   : std::string()) +
       " (+-" + std::to_string(int(band * 100 + 0.5)) + "% beside the fp8 GEMMs' band; docs/cost-model.md, NVFP4)";
   p.set_evidence("gemm", std::hypot(fp8_band, band), (e ? e->basis + "; " : std::string()) + basis);

@@ -70,7 +70,8 @@ std::string format_result(const SimulationResult& r) {
       o += "pipeline:  " + std::string(ps.interleaved() ? "interleaved 1F1B, " : "1F1B, ") + std::to_string(ps.stages) +
            " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual" : "") + ", " +
            std::to_string(s.inputs.microbatches) + " micro batches: " + f("%.3f s", s.composed.pipeline_s) + ", bubble " +
-           f("%.1f%%", 100 * s.composed.bubble_fraction) + "; stage-to-stage transfer up to " + f("%.2f ms", 1e3 * send) +
+           f("%.1f%%", 100 * s.composed.bubble_fraction) + " (of the schedule alone, without the CPU's launches)" +
+           "; stage-to-stage transfer up to " + f("%.2f ms", 1e3 * send) +
            (ps.overlapped() ? " (overlapped)" : " (blocking)") + "\n";
     }
   }

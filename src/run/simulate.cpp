@@ -370,7 +370,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                      " over " + std::to_string(si.microbatches) + " micro batches, timed from stage-level ops: " +
                      "each stage's layers x the simulated layer, embedding on the first and head on the last stage, "
                      "the simulated stage-to-stage transfers" + (ps.overlapped() ? " (overlapped)" : " (blocking)") +
-                     fmt("; bubble %.1f%% of %.3f s", 100 * m.composed.bubble_fraction, m.composed.pipeline_s) + "; per stage " +
+                     fmt("; bubble %.1f%% of the schedule without the CPU's launches and the parameters' waits (%.3f s with them)",
+                         100 * m.composed.bubble_fraction, m.composed.pipeline_s) + "; per stage " +
                      sync;
     }
     // What the step's time is made of, for its band: the layers, the embedding and head per

@@ -92,7 +92,8 @@ struct StepTime {
   double step_s = 0;
   double microbatch_forward_s = 0, microbatch_backward_s = 0;  // one micro batch through every stage, compute only
   double pipeline_s = 0;          // the schedule: first forward (with its wait for parameters) to last backward
-  double bubble_fraction = 0;     // idle share of the busiest stage over the schedule without the parameters' wait (0 with PP = 1)
+  double bubble_fraction = 0;     // idle share of the busiest stage over the schedule without the parameters' waits and
+                                  // the CPU's launches (0 with PP = 1)
   double grad_reduce_exposed_s = 0, param_gather_exposed_s = 0, optimizer_s = 0;
   double host_launch_s = 0;  // the CPU's time to launch the busiest stage's micro batches
   int64_t host_launches = 0;  // a micro batch's launches on that stage

@@ -272,10 +272,13 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
     c.gpu.sm_count = 0;
     c.gpu.sm_clock_mhz = 0;
   }
-  // Nor is its fp4 peak, where the scenario gives the other peaks of the renamed GPU but not this one:
-  // NVFP4 then asks for it (validation) rather than run at the preset's.
-  if (have_preset && g.has("name") && !g.has("peak_fp4_tflops") && (g.has("peak_bf16_tflops") || g.has("peak_fp8_tflops")))
-    c.gpu.peak_fp4_flops_per_s = 0;
+  // Nor are its fp8 and fp4 peaks, where the scenario gives any peak of the renamed GPU but not
+  // these: fp8 or NVFP4 training then asks for them (validation) rather than run at the preset's.
+  const bool peaks_given = g.has("peak_bf16_tflops") || g.has("peak_fp8_tflops") || g.has("peak_fp4_tflops");
+  if (have_preset && g.has("name") && peaks_given) {
+    if (!g.has("peak_fp8_tflops")) c.gpu.peak_fp8_flops_per_s = 0;
+    if (!g.has("peak_fp4_tflops")) c.gpu.peak_fp4_flops_per_s = 0;
+  }
   set_if(c.gpu.sm_count, g.integer("sm_count", 1, 4096, "streaming multiprocessors, e.g. 132 for H100"));
   set_if(c.gpu.sm_clock_mhz, g.number("sm_clock_mhz", 100, 10000, "the SM clock its peaks are quoted at, e.g. 1830"));
   if (need && c.gpu.name.empty()) c.gpu.name = "custom";

@@ -79,14 +79,14 @@ std::string pipeline_words(const SweepOutcome& o, int pick) {
     const SweepRow& p = o.rows[pick];
     if (other < 0) {
       std::snprintf(buf, sizeof buf,
-                    "\n  Pipeline: PP%lld idles %.1f%% of the step in its bubble (%lld micro batches per DP rank), and no "
+                    "\n  Pipeline: PP%lld idles %.1f%% of its schedule in the bubble (%lld micro batches per DP rank), and no "
                     "layout without PP fits in memory.",
                     static_cast<long long>(pp_of(p)), bubble(p), micro(p));
       return buf;
     }
     const SweepRow& q = o.rows[other];
     std::snprintf(buf, sizeof buf,
-                  "\n  Pipeline: PP%lld idles %.1f%% of the step in its bubble (%lld micro batches per DP rank) and still "
+                  "\n  Pipeline: PP%lld idles %.1f%% of its schedule in the bubble (%lld micro batches per DP rank) and still "
                   "beats the best layout without PP, %s, by %.1f%% (its peak %.1f GB vs %.1f GB here).",
                   static_cast<long long>(pp_of(p)), bubble(p), micro(p), q.label.c_str(),
                   100 * (p.tokens_per_s_per_gpu() / q.tokens_per_s_per_gpu() - 1), q.result->memory.peak_bytes / 1e9,

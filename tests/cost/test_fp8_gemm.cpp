@@ -310,6 +310,17 @@ TEST_CASE("fp8 tensorwise scaling: an amax pass before each cast, the gathered t
   // input O again in the backward, which Megatron has it keep in bf16 under current scaling with TE
   // >= 2.6 and quantize column-wise for wgrad then (set_save_original_input).
   CHECK(amax == Approx(2.0 * (2 * 8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 + 8192.0 * 3072)));
+  // With TE 2.5 the projection saves its fp8 copy instead: O is quantized once, in the forward.
+  nlohmann::json old_te = j;
+  old_te["software"]["transformer_engine_version"] = "2.5.0";
+  const test::Outcome oo = test::parse(old_te);
+  INFO(test::describe(oo));
+  REQUIRE(oo.valid);
+  const Workload w_old_te = build_workload(oo.scenario);
+  double amax_old_te = 0;
+  for (const Op& op : w_old_te.layer.at(0).ops)
+    if (op.kind != OpKind::Comm && op.label.find("_amax") != std::string::npos) amax_old_te += op.bytes;
+  CHECK(amax_old_te == Approx(2.0 * (8192.0 * 2048 + 8192.0 * 7168 + 2 * 4096.0 * 4096 + 8192.0 * 14336 + 8192.0 * 3072)));
   // The two norms' outputs: their amax comes with the norm, the cast (2 B read, 1 B written) on the shard.
   CHECK(norm_casts == Approx(2 * 3.0 * 4096 * 4096));
   // Reduced over TP: the two gathered inputs (QKV's, FC1's) and the two gathered output gradients.

@@ -106,6 +106,12 @@ TEST_CASE("NVFP4 GEMMs: the B300's NVFP4/fp8 rate read as a rate and as a fracti
   CHECK(b200.evidence_for("gemm")->relative == Approx(std::sqrt(0.10 * 0.10 + 0.15 * 0.15 + gap * gap)));
   CHECK(std::any_of(b200.warnings.begin(), b200.warnings.end(),
                     [](const std::string& w) { return w.find("NVFP4 GEMMs: ") != std::string::npos; }));
+  // On a GB300 the readings part by ln(1.873... ): ln(1.810 / 1.939) / 2 = -0.0345 in size, beside the
+  // fp8 GEMMs' 15 % carried margin.
+  const CostParams gb300 = cost_params_for(test::parse(nvfp4_step("gb300-nvl72", 1)).scenario);
+  const double gap300 = std::log((as_fraction * 3) / as_rate) / 2;
+  CHECK(gap300 == Approx(0.0345).epsilon(2e-2));
+  CHECK(gb300.evidence_for("gemm")->relative == Approx(std::sqrt(0.15 * 0.15 + 0.15 * 0.15 + gap300 * gap300)));
   // On the B300 itself the readings agree: the band is the fp8 GEMMs' and the rate's alone.
   const CostParams b300 = cost_params_for(test::parse(nvfp4_step("dgx-b300", 1)).scenario);
   CHECK(b300.evidence_for("gemm")->relative == Approx(std::hypot(0.10, 0.15)));

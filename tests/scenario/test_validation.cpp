@@ -173,6 +173,29 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_param_gather"] = true;
        }},
+      {"NVFP4 primary weights need the distributed optimizer",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["training"]["fp4_param_gather"] = true;
+         j["parallel"]["use_distributed_optimizer"] = false;
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       },
+       "training.fp4_param_gather", "distributed optimizer",
+       [](json& j) {
+         j["training"]["precision"] = "nvfp4";
+         j["training"]["fp4_param_gather"] = true;
+         j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
+       }},
+      {"a renamed GPU given its bf16 peak keeps no preset fp8 peak",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["cluster"]["gpu"] = {{"name", "MyHopper"}, {"peak_bf16_tflops", 989}};
+       },
+       "training.precision", "peak_fp8_tflops > 0",
+       [](json& j) {
+         j["training"]["precision"] = "fp8";
+         j["cluster"]["gpu"] = {{"name", "MyHopper"}, {"peak_bf16_tflops", 989}, {"peak_fp8_tflops", 1979}};
+       }},
       {"a renamed GPU given its other peaks keeps no preset fp4 peak",
        [](json& j) {
          j["training"]["precision"] = "nvfp4";
