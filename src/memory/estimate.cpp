@@ -38,9 +38,19 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
                  : rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability)
                      ? "fp8 weight + transpose of layer GEMMs, 2 B/param"
                      : "fp8 weight of layer GEMMs, 1 B/param (no transpose: any-layout fp8 GEMMs)"});
-  c.push_back({"main grads", m.main_grads_bytes,
-               s.parallel.grad_reduce_in_fp32 ? "fp32, 4 B/param (no bf16 grads kept)"
-                                              : "bf16, 2 B/param (grad_reduce_in_fp32 off)"});
+  if (m.fsdp) {
+    const std::string shard = " / " + std::to_string(m.optimizer_shard) + " (Megatron-FSDP)";
+    c.front().note = (s.training.quantized_param_gather() ? "fp8 GEMM weights 1 B/param, the rest bf16 2 B/param"
+                                                          : "bf16, 2 B/param") + shard;
+    c.push_back({"main grads", m.main_grads_bytes, "bf16, 2 B/param" + shard});
+    c.push_back({"FSDP layer buffers", m.fsdp_unit_buffers_bytes,
+                 "two layers' gathered parameters and unsharded bf16 gradients (fsdp_double_buffer)"});
+    c.push_back({"FSDP non-layer params", m.fsdp_non_layer_bytes, "embedding, final norm, output layer gathered whole, bf16"});
+  } else {
+    c.push_back({"main grads", m.main_grads_bytes,
+                 s.parallel.grad_reduce_in_fp32 ? "fp32, 4 B/param (no bf16 grads kept)"
+                                                : "bf16, 2 B/param (grad_reduce_in_fp32 off)"});
+  }
   c.push_back({"optimizer state", m.optimizer_bytes,
                "fp32 master + Adam m,v: 12 B/param / " + std::to_string(m.optimizer_shard)});
   c.push_back({"cuda context + gemm ws", w.cuda_context_bytes + w.gemm_workspace_bytes,
@@ -76,9 +86,12 @@ Dynamic dynamic_terms(const Scenario& s, double layers_in_flight) {
   return d;
 }
 
-MemoryComponent saved_layers(const Dynamic& d, double layers) {
-  return {"activations (saved)", layers * d.saved_per_layer,
-          std::to_string(static_cast<long long>(layers)) + " layers x saved per layer"};
+MemoryComponent saved_layers(const Dynamic& d, double layers, int64_t offloaded) {
+  // Activation offloading keeps at most L - N layers' activations on the GPU (PP = 1, validation).
+  const double resident = std::max(0.0, layers - static_cast<double>(offloaded));
+  return {"activations (saved)", resident * d.saved_per_layer,
+          std::to_string(static_cast<long long>(resident)) + " layers x saved per layer" +
+              (offloaded > 0 ? " (" + std::to_string(offloaded) + " more offloaded to the host)" : std::string())};
 }
 
 }  // namespace
@@ -104,6 +117,7 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   const bool recompute_attn = s.training.recompute_granularity != RecomputeGranularity::None;
   const bool has_loss = stage == pp - 1;
   const bool has_layers = split.stage_layers(stage) > 0;
+  const int64_t offloaded = s.training.cpu_offloading_num_layers;
 
   std::vector<MemoryComponent> statics = static_components(s, stage);
   if (pp > 1)  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
@@ -119,29 +133,29 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   if (has_layers)
     phases.push_back(phase(
         "fwd.attention",
-        {saved_layers(d, d.n - 1),
+        {saved_layers(d, d.n - 1, offloaded),
          {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
          {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
   if (has_loss)
     phases.push_back(phase(
         "fwd.loss",
-        {saved_layers(d, d.n),
+        {saved_layers(d, d.n, offloaded),
          {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
          {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
   if (has_layers) {
     phases.push_back(phase(
         "bwd.mlp",
-        {saved_layers(d, d.n), recomputed,
+        {saved_layers(d, d.n, offloaded), recomputed,
          {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
           "dY, d(act out), d(FC1 out)"}}));
     phases.push_back(phase(
         "bwd.attention",
-        {saved_layers(d, d.n), recomputed,
+        {saved_layers(d, d.n, offloaded), recomputed,
          {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
          {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
           recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
   }
-  if (!s.parallel.grad_reduce_in_fp32) {
+  if (!s.parallel.grad_reduce_in_fp32 || s.parallel.fsdp_sharded()) {
     // The optimizer step, after every activation is freed: the optimizer makes an fp32 copy of its
     // shard of the bf16 gradients (distrib_optimizer.py, _copy_model_grads_to_main_grads:
     // shard_model_grad.float(); a no-op on fp32 gradients). Megatron's rule "fp16 parameters,
@@ -156,6 +170,8 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
 }
 
 }  // namespace
+
+double saved_activation_bytes_per_layer(const Scenario& s) { return dynamic_terms(s, 1).saved_per_layer; }
 
 MemoryEstimate estimate_memory(const Scenario& s) {
   const int64_t pp = s.parallel.pipeline_model_parallel_size;

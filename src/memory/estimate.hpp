@@ -73,6 +73,10 @@ struct MemoryEstimate {
 
 MemoryEstimate estimate_memory(const Scenario& s);
 
+// What one transformer layer saves for its backward on a rank ("saved" above): what activation
+// offloading (training.cpu_offloading_num_layers) copies to the host and back per offloaded layer.
+double saved_activation_bytes_per_layer(const Scenario& s);
+
 // When `s` does not fit: the lightest recompute setting heavier than its own
 // under which it fits (selective, then full); nullopt when it fits already or
 // fits under none of them.

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/megatron_fsdp.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "scenario/model_params.hpp"
 
@@ -45,6 +46,23 @@ ModelStateBytes model_state_bytes(const Scenario& s, int64_t stage) {
       (par.grad_reduce_in_fp32 ? kMainGradFp32BytesPerParam : kBf16GradBytesPerParam) * m.params_per_gpu;
   m.optimizer_bytes =
       kOptimizerBytesPerParam * m.params_per_gpu / static_cast<double>(m.optimizer_shard);
+  if (par.fsdp_sharded()) {
+    const double n = static_cast<double>(par.data_parallel_size * par.context_parallel_size);
+    const bool fp8_params = s.training.quantized_param_gather();
+    const double gemm_params = static_cast<double>(p.num_layers * p.layer.gemm());
+    m.fsdp = true;
+    m.weights_bytes = rules::fsdp_param_bytes(gemm_params, m.params_per_gpu - gemm_params, fp8_params) / n;
+    // fp8 primary weights are the sharded weights themselves; bf16 ones keep TE's cached fp8 copies.
+    if (fp8_params) m.quantized_weight_copies_bytes = 0;
+    m.main_grads_bytes = rules::kFsdpGradBytesPerParam * m.params_per_gpu / n;
+    const double unit_gemm = static_cast<double>(p.layer.gemm()), unit_other = static_cast<double>(p.layer.norms);
+    m.fsdp_unit_buffers_bytes =
+        rules::kFsdpDoubleBufferUnits *
+        (rules::fsdp_param_bytes(unit_gemm, unit_other, fp8_params) +
+         rules::kFsdpGradBytesPerParam * (unit_gemm + unit_other) +
+         (fp8_params && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability) ? 1.0 : 0.0) * unit_gemm);
+    m.fsdp_non_layer_bytes = 2.0 * static_cast<double>(p.embedding + p.output_layer + p.final_norm);
+  }
   return m;
 }
 

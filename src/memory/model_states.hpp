@@ -37,6 +37,10 @@
 //   ranks; all_gather, a2a: the CP group; a2a+p2p: the a2a group plus the ring's pair
 //   communicators); DP x CP (gradient reduce-scatter / param all-gather, when > 1); the
 //   pipeline's (PP > 1).
+// Megatron-FSDP (optim_grads_params): 2 B/param (fp8 primary GEMM weights 1 B) and 2 B/param of bf16
+// gradients, both / DP*CP, with the optimizer's 12 / DP*CP; plus its double buffers (two layers'
+// gathered parameters and two layers' unsharded bf16 gradients) and the embedding, final norm and
+// output layer gathered whole (kept across micro batches).
 // Allocator fragmentation is not included (PyTorch's caching allocator typically loses a
 // few percent; it depends on expandable_segments and is left to calibration).
 #pragma once
@@ -56,6 +60,13 @@ struct ModelStateBytes {
   double main_grads_bytes = 0;    // fp32, or bf16 with grad_reduce_in_fp32 off
   double optimizer_bytes = 0;     // fp32 master + Adam m, v (sharded with dist. optimizer)
   int64_t optimizer_shard = 1;    // DP*CP with the distributed optimizer, else 1
+  // Megatron-FSDP (parallel.use_megatron_fsdp, rules/megatron_fsdp.hpp): weights and gradients are
+  // shards too (weights_bytes, main_grads_bytes above / DP*CP); beside them two layers' gathered
+  // parameters and unsharded gradients (with Hopper's fp8 transposes of the gathered weights), and
+  // the parameters outside the layers unsharded.
+  bool fsdp = false;
+  double fsdp_unit_buffers_bytes = 0;
+  double fsdp_non_layer_bytes = 0;
 };
 
 // Of pipeline stage `stage` (PP = 1: the whole model's TP shard).

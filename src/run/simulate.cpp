@@ -2,6 +2,8 @@
 
 #include "run/comm_routes.hpp"
 #include "common/strprintf.hpp"
+#include "memory/estimate.hpp"
+#include "rules/activation_offload.hpp"
 #include "rules/ddp_buckets.hpp"
 #include "rules/host_launch.hpp"
 
@@ -284,6 +286,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       send_bwd = span_by_stage(t, kPipelinePhase, w.pipeline, layout, [](const Op& op) { return op.phase == Phase::Backward; });
     }
     const std::map<int32_t, PassSpans> step_spans = pass_spans_by_rank(t, kStepPhase, w.step);
+    // Activation offloading: each offloaded layer's saved activations over the host link, each way.
+    const int64_t offloaded = sc.training.cpu_offloading_num_layers;
+    const double offload_copy_s =
+        offloaded > 0 ? saved_activation_bytes_per_layer(sc) / sc.cluster.host_link_bytes_per_s : 0.0;
+    const rules::OffloadStalls offload =
+        rules::offload_stalls(w.layers_per_step, offloaded, si.layer_forward_s, si.layer_backward_s, offload_copy_s);
     std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it (simulated)
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       RankCoord c = layout.coord_of(slowest);
@@ -308,6 +316,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       st.extra_backward_s = extra.backward_s;
       st.send_forward_s = send_fwd[size_t(stage)];
       st.send_backward_s = send_bwd[size_t(stage)];
+      if (offload.forward_s + offload.backward_s > 0)  // PP = 1 (validation): the one stage
+        st.offload_forward_s = offload.forward_s, st.offload_backward_s = offload.backward_s;
       st.optimizer_s = optimizer[size_t(stage)];
       const auto took = step_took.find(rep);
       st.dp_buckets = dp_buckets_of(took == step_took.end() ? std::map<int32_t, double>{} : took->second,
@@ -347,6 +357,15 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
         rules::ddp_bucket_params(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size);
     const bool ogr = sc.parallel.overlap_grad_reduce, opg = sc.parallel.overlap_param_gather;
     const std::string sync =
+        sc.parallel.fsdp_sharded()
+            ? strprintf("Megatron-FSDP over DP x CP %lld: each layer's parameters all-gathered under the layer before it, "
+                  "forward and backward, and its gradients reduce-scattered under the backward that follows its own, "
+                  "every micro batch (in the simulated layer); per micro batch the first layer's gather, the last "
+                  "layer's backward gather and the first layer's and the embedding's reduce-scatter wait (with the "
+                  "embedding/head); the parameters outside the layers gathered once a step; optimizer %.1f ms",
+                  static_cast<long long>(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size),
+                  m.composed.optimizer_s * 1e3)
+            :
         std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") +
         (ogr ? " in " +
                    std::to_string(std::count_if(s0.dp_buckets.begin(), s0.dp_buckets.end(),
@@ -363,6 +382,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     if (layout.pp == 1) {
       res.composed = std::to_string(si.layers) + " layers x " + std::to_string(si.microbatches) +
                      " micro batches of the simulated layer, plus embedding/head per micro batch; " + sync;
+      if (offloaded > 0)
+        res.composed += strprintf("; activation offload of the first %lld layers, %.2f GB a layer over the host link at %.0f GB/s "
+                            "(%.1f ms each way): each micro batch's forward waits %.1f ms and its backward %.1f ms for it",
+                            static_cast<long long>(offloaded), offload_copy_s * sc.cluster.host_link_bytes_per_s / 1e9,
+                            sc.cluster.host_link_bytes_per_s / 1e9, offload_copy_s * 1e3, offload.forward_s * 1e3,
+                            offload.backward_s * 1e3);
     } else {
       const PipelineSpec& ps = w.pipeline_spec;
       res.composed = std::string(ps.interleaved() ? "interleaved 1F1B" : "1F1B") + " pipeline of " + std::to_string(ps.stages) +

@@ -152,8 +152,8 @@ PipelineTimingInput pipeline_timing_input(const StepInputs& in) {
     // The embedding rides with the first chunk of the first stage, the head with the last chunk
     // of the last stage (PP = 1: both with the one chunk).
     const size_t with_extra = extra_chunk(size_t(s), chunks);
-    f[with_extra] += st.extra_forward_s;
-    b[with_extra] += st.extra_backward_s;
+    f[with_extra] += st.extra_forward_s + st.offload_forward_s;
+    b[with_extra] += st.extra_backward_s + st.offload_backward_s;
     t.forward_s.push_back(std::move(f));
     t.backward_s.push_back(std::move(b));
     t.send_forward_s.push_back(st.send_forward_s);

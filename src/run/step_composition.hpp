@@ -65,6 +65,9 @@ struct StageInputs {
   std::vector<int64_t> chunk_layers;                 // transformer layers of each model chunk
   double extra_forward_s = 0, extra_backward_s = 0;  // embedding (first stage) / head + loss (last), per micro batch
   double send_forward_s = 0, send_backward_s = 0;    // its activation to the next stage, its gradient to the previous
+  // What a micro batch's forward / backward waits for the activation offload's copies
+  // (rules/activation_offload.hpp; PP = 1 alone), counted with the embedding / head
+  double offload_forward_s = 0, offload_backward_s = 0;
   std::vector<DpBucket> dp_buckets;  // empty: no DP
   double optimizer_s = 0;
   // kernels and NCCL calls the CPU launches for one micro batch's forward / backward through each

@@ -41,6 +41,18 @@ ClusterSpec node(const char* preset, int64_t gpus, GpuSpec g, IntraNodeKind kind
   return c;
 }
 
+// Host link per GPU per direction, achievable (what a pinned cudaMemcpy moves): PCIe Gen5 x16, 55 GB/s
+// (55.4 host to device, 55.1 back, measured on 8 x H200 by stas00/ml-engineering, network/README.md, of
+// the 63 GB/s line rate: 0.88); PCIe Gen4 x16 at that efficiency, 0.88 x 32 = 28 GB/s; a Grace-Blackwell
+// superchip's NVLink-C2C, 900 GB/s both ways for its one Grace and two GPUs: 225 GB/s a GPU a direction,
+// at the 0.82 of 450 that a DGX Station GB300 (one GPU a Grace) measured (359-377 GB/s, ibid.): 184 GB/s.
+constexpr double kPcie5HostGBps = 55, kPcie4HostGBps = 28, kGraceC2cHostGBps = 184;
+
+ClusterSpec with_host_link(ClusterSpec c, double GBps) {
+  c.host_link_bytes_per_s = GBps * kGiga;
+  return c;
+}
+
 std::vector<ClusterPreset> make_cluster_presets() {
   // H100/H200 SXM: 989 TFLOP/s bf16 and 1979 fp8 dense; NVLink4 900 GB/s bidirectional.
   // nvidia-smi totals: H100 80GB 81559 MiB; H200 143771 MiB (read on this project's lent H200).
@@ -67,22 +79,22 @@ std::vector<ClusterPreset> make_cluster_presets() {
   const GpuSpec l40s = gpu("L40S-48GB", 362, 733, 46068 * kMiB, 864, 89, 142, 2520);
 
   return {
-      {"dgx-h100", node("dgx-h100", 8, h100, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true),
+      {"dgx-h100", with_host_link(node("dgx-h100", 8, h100, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true), kPcie5HostGBps),
        "NVIDIA H100 Tensor Core GPU datasheet (SXM5); DGX H100 user guide: 4 NVSwitch, 8x ConnectX-7 400 Gb/s "
        "compute NICs, one per GPU; DGX BasePOD reference architecture (rail-optimized fabric). Max power 10.2 kW: "
        "DGX H100/H200 user guide, https://docs.nvidia.com/dgx/dgxh100-user-guide/introduction-to-dgxh100.html",
        10.2 * kKilo},
-      {"dgx-h200", node("dgx-h200", 8, h200, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true),
+      {"dgx-h200", with_host_link(node("dgx-h200", 8, h200, IntraNodeKind::NVSwitch, 450, 2, 8, 400, 5, true), kPcie5HostGBps),
        "NVIDIA H200 Tensor Core GPU datasheet (141 GB HBM3e, 4.8 TB/s); DGX H200 user guide (same NVLink4 and "
        "8x ConnectX-7 400 Gb/s as DGX H100). Max power 10.2 kW: DGX H100/H200 user guide, "
        "https://docs.nvidia.com/dgx/dgxh100-user-guide/introduction-to-dgxh100.html",
        10.2 * kKilo},
-      {"dgx-b200", node("dgx-b200", 8, b200, IntraNodeKind::NVSwitch, 900, 2, 8, 400, 5, true),
+      {"dgx-b200", with_host_link(node("dgx-b200", 8, b200, IntraNodeKind::NVSwitch, 900, 2, 8, 400, 5, true), kPcie5HostGBps),
        "NVIDIA DGX B200 datasheet: 8x B200, 1440 GB HBM3e, 64 TB/s, 72 PFLOP/s fp8 training, NVLink5 1.8 TB/s "
        "per GPU bidirectional, 8x ConnectX-7 400 Gb/s. Max power 14.3 kW: DGX B200 user guide, "
        "https://docs.nvidia.com/dgx/dgxb200-user-guide/introduction-to-dgxb200.html",
        14.3 * kKilo},
-      {"gb200-nvl72", node("gb200-nvl72", 72, gb200, IntraNodeKind::NVLDomain, 900, 3, 72, 400, 5, true),
+      {"gb200-nvl72", with_host_link(node("gb200-nvl72", 72, gb200, IntraNodeKind::NVLDomain, 900, 3, 72, 400, 5, true), kGraceC2cHostGBps),
        "NVIDIA GB200 NVL72 datasheet: 72 GPUs in one NVLink5 domain (130 TB/s), 13.4 TB HBM3e, 576 TB/s, "
        "360 PFLOP/s bf16 sparse; one ConnectX-7 400 Gb/s NIC per GPU. One hcpsim 'node' = one NVL72 rack. "
        "Rack power ~132 kW: no NVIDIA datasheet maximum; ~120 kW reported at GTC 2024 (ServeTheHome), 132 kW "
@@ -90,7 +102,7 @@ std::vector<ClusterPreset> make_cluster_presets() {
        "https://docs.nvidia.com/dgx-superpod/reference-architecture-scalable-infrastructure-gb200/latest/"
        "dgx-superpod-architecture.html",
        132 * kKilo},
-      {"dgx-b300", node("dgx-b300", 8, b300, IntraNodeKind::NVSwitch, 900, 2, 8, 800, 5, true),
+      {"dgx-b300", with_host_link(node("dgx-b300", 8, b300, IntraNodeKind::NVSwitch, 900, 2, 8, 800, 5, true), kPcie5HostGBps),
        "NVIDIA HGX/DGX B300 and Blackwell Ultra datasheet: 8x B300 (sm_103), 2.25 PFLOP/s bf16 and 4.5 fp8 dense "
        "per GPU, 270 GB HBM3e and 7.7 TB/s per GPU (288 GB, 8 TB/s: the chip's maxima), NVLink5 1.8 TB/s per GPU "
        "bidirectional, 8x ConnectX-8 SuperNIC 800 Gb/s, one per GPU, rail-optimized; 148 SMs, SM clock derived "
@@ -100,7 +112,7 @@ std::vector<ClusterPreset> make_cluster_presets() {
        "https://resources.nvidia.com/en-us-blackwell-architecture/blackwell-ultra-datasheet "
        "https://developer.nvidia.com/blog/inside-nvidia-blackwell-ultra-the-chip-powering-the-ai-factory-era/",
        14 * kKilo},
-      {"gb300-nvl72", node("gb300-nvl72", 72, gb300, IntraNodeKind::NVLDomain, 900, 3, 72, 800, 5, true),
+      {"gb300-nvl72", with_host_link(node("gb300-nvl72", 72, gb300, IntraNodeKind::NVLDomain, 900, 3, 72, 800, 5, true), kGraceC2cHostGBps),
        "NVIDIA GB300 NVL72: 72 B300 (sm_103) in one NVLink5 domain (130 TB/s, 1.8 TB/s per GPU bidirectional), "
        "360 PFLOP/s bf16 and 720 fp8 sparse per rack, 279 GB HBM3e per GPU (20 TB per rack), 8 TB/s per GPU; 72 "
        "ConnectX-8 SuperNIC 800 Gb/s, one per GPU; SMs assumed equal to B300's 148, SM clock derived from the "
@@ -108,17 +120,17 @@ std::vector<ClusterPreset> make_cluster_presets() {
        "RA, https://docs.nvidia.com/enterprise-reference-architectures/nvl72-ai-factory/latest/components.html. "
        "https://www.nvidia.com/en-us/data-center/gb300-nvl72/",
        142 * kKilo},
-      {"dgx-a100", node("dgx-a100", 8, a100, IntraNodeKind::NVSwitch, 300, 2, 8, 200, 5, true),
+      {"dgx-a100", with_host_link(node("dgx-a100", 8, a100, IntraNodeKind::NVSwitch, 300, 2, 8, 200, 5, true), kPcie4HostGBps),
        "NVIDIA A100 datasheet (SXM4 80GB: 312 TFLOP/s bf16, 2039 GB/s); DGX A100 user guide: NVLink3 600 GB/s "
        "bidirectional, 8x ConnectX-6 HDR 200 Gb/s. Max power 6.5 kW: DGX A100 user guide, "
        "https://docs.nvidia.com/dgx/dgxa100-user-guide/introduction-to-dgxa100.html",
        6.5 * kKilo},
-      {"hgx-h800", node("hgx-h800", 8, h800, IntraNodeKind::NVSwitch, 200, 2, 8, 400, 5, true),
+      {"hgx-h800", with_host_link(node("hgx-h800", 8, h800, IntraNodeKind::NVSwitch, 200, 2, 8, 400, 5, true), kPcie5HostGBps),
        "NVIDIA H800 SXM: H100 compute with NVLink cut to 400 GB/s bidirectional; DeepSeek-V3 technical report "
        "(arXiv 2412.19437) section 3.2: 8x 400 Gb/s InfiniBand per node, one per GPU. Max power 10.2 kW "
        "assumed: DGX H100's figure (no published figure for H800 servers)",
        10.2 * kKilo},
-      {"l40s-pcie", node("l40s-pcie", 8, l40s, IntraNodeKind::PCIe, 32, 5, 4, 200, 6, false),
+      {"l40s-pcie", with_host_link(node("l40s-pcie", 8, l40s, IntraNodeKind::PCIe, 32, 5, 4, 200, 6, false), kPcie4HostGBps),
        "NVIDIA L40S datasheet (362 TFLOP/s bf16 dense, 48 GB GDDR6, 864 GB/s, PCIe Gen4 x16 = 32 GB/s per "
        "direction, no NVLink). Network assumed: 4x 200 Gb/s NICs per node, not rail-optimized; override inter_node "
        "to match your servers. Max power ~4.3 kW is an estimate: 8x 350 W (L40S datasheet) + ~1.5 kW host",

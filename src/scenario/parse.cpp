@@ -151,7 +151,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                     bool& global_batch_given) {
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
-                  "attn_mask_type", "fp8_param_gather", "fp8_recipe", "fp4_param_gather"});
+                  "attn_mask_type", "fp8_param_gather", "fp8_recipe", "fp4_param_gather", "cpu_offloading_num_layers"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -172,6 +172,8 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                    {"nvfp4", "NVFP4 is a precision of its own: set training.precision to \"nvfp4\" and drop fp8_recipe"}}));
   set_if(t.recompute_granularity,
          r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
+  set_if(t.cpu_offloading_num_layers, r.integer("cpu_offloading_num_layers", 0, kMaxCount,
+                                                 "layers whose activations go to the host; 0 for none"));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),
                                                   {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
                                                    {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
@@ -187,7 +189,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
                   "decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
                   "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
                   "microbatch_group_size_per_vp_stage", "overlap_p2p_comm", "tp_comm_overlap",
-                  "grad_reduce_in_fp32", "overlap_grad_reduce", "overlap_param_gather"});
+                  "grad_reduce_in_fp32", "overlap_grad_reduce", "overlap_param_gather", "use_megatron_fsdp"});
   set_if(p.tensor_model_parallel_size, r.integer("tensor_model_parallel_size", 1, kMaxCount));
   set_if(p.context_parallel_size, r.integer("context_parallel_size", 1, kMaxCount));
   set_if(p.pipeline_model_parallel_size, r.integer("pipeline_model_parallel_size", 1, kMaxCount));
@@ -214,6 +216,7 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.grad_reduce_in_fp32, r.boolean("grad_reduce_in_fp32"));
   set_if(p.overlap_grad_reduce, r.boolean("overlap_grad_reduce"));
   set_if(p.overlap_param_gather, r.boolean("overlap_param_gather"));
+  set_if(p.use_megatron_fsdp, r.boolean("use_megatron_fsdp"));
 }
 
 // ---- cluster -------------------------------------------------------------
@@ -227,7 +230,8 @@ void cluster_number(ObjectReader& r, const char* key, double& field, double scal
 }
 
 void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c) {
-  ObjectReader r(j, "cluster", sink, {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"});
+  ObjectReader r(j, "cluster", sink,
+                 {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node", "host_link_GBps"});
   bool have_preset = false;
   if (auto name = r.string("preset")) {
     if (const ClusterPreset* p = find_cluster_preset(*name)) {
@@ -303,6 +307,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   set_if(c.inter_node.rail_optimized, ex.boolean("rail_optimized"));
   if (auto o = ex.number("oversubscription", 1, 1000, "use 1 for a non-blocking fabric, 2 for 2:1, ..."))
     c.inter_node.oversubscription = *o;
+  cluster_number(r, "host_link_GBps", c.host_link_bytes_per_s, kGiga, 1e-3, 1e6, false, "");
   if (!have_preset) c.preset.clear();
 }
 

@@ -117,6 +117,10 @@ struct TrainingSpec {
     return precision == Precision::NVFP4 ? fp4_param_gather : precision == Precision::FP8 && fp8_param_gather;
   }
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
+  // Megatron's cpu_offloading with cpu_offloading_weights off and cpu_offloading_num_layers N (TE's
+  // activation offloading, rules/activation_offload.hpp): the first N layers' saved activations
+  // copied to the host in the forward and back in the backward. 0: off.
+  int64_t cpu_offloading_num_layers = 0;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;
 };
@@ -152,6 +156,15 @@ struct ParallelSpec {
   // (run/step_composition.hpp).
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
+  // Megatron's --use-megatron-fsdp with data_parallel_sharding_strategy "optim_grads_params"
+  // (Megatron-FSDP v1, ZeRO-3; workload/fsdp_ops.hpp): parameters, gradients and optimizer state
+  // sharded over DP x CP; each transformer layer's parameters all-gathered before its forward and
+  // again before its backward, its gradients reduce-scattered after its backward, every micro batch.
+  // It takes the place of the DDP buckets above (overlap_grad_reduce, overlap_param_gather unused)
+  // and implies the distributed optimizer (Megatron-FSDP v1 turns it on).
+  bool use_megatron_fsdp = false;
+  // Whether Megatron-FSDP shards anything: on, over more than one DP x CP rank.
+  bool fsdp_sharded() const { return use_megatron_fsdp && data_parallel_size * context_parallel_size > 1; }
 
   // HCP inner (a2a) and outer (p2p) sizes as TE runs them: for a2a+p2p the
   // first and second entries; for p2p (A=1, P=CP); for a2a (A=CP, P=1).
@@ -217,6 +230,9 @@ struct ClusterSpec {
   GpuSpec gpu;
   IntraNodeSpec intra_node;
   InterNodeSpec inter_node;
+  // What one GPU moves to and from host memory, per direction, achievable (PCIe, or NVLink-C2C to a
+  // Grace CPU): the activation offload's copies. 0 = not given.
+  double host_link_bytes_per_s = 0;
   int64_t world_size() const { return num_nodes * gpus_per_node; }
   friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };

@@ -22,6 +22,7 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
   if (p.tensor_model_parallel_size > 1) j["tp_comm_overlap"] = p.tp_comm_overlap;  // TP = 1 echoes stay as they were
   if (!p.overlap_grad_reduce) j["overlap_grad_reduce"] = false;  // written where off (echoes stay as they were)
   if (!p.overlap_param_gather) j["overlap_param_gather"] = false;
+  if (p.use_megatron_fsdp) j["use_megatron_fsdp"] = true;  // written where on (echoes stay as they were)
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
     j["first_stage_layers"] = p.decoder_first_pipeline_num_layers;
@@ -61,6 +62,8 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
     j["training"]["fp8_recipe"] = to_string(sc.training.fp8_recipe);
   }
   if (sc.training.precision == Precision::NVFP4) j["training"]["fp4_param_gather"] = sc.training.fp4_param_gather;
+  if (sc.training.cpu_offloading_num_layers > 0)  // written where on (echoes stay as they were)
+    j["training"]["cpu_offloading_num_layers"] = sc.training.cpu_offloading_num_layers;
   j["parallel"] = parallel_to_json(sc);
   j["cluster"] = {{"preset", c.preset},
                   {"num_nodes", c.num_nodes},
@@ -85,6 +88,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                     {"latency_s", c.inter_node.latency_s},
                     {"rail_optimized", c.inter_node.rail_optimized},
                     {"oversubscription", c.inter_node.oversubscription}}}};
+  if (c.host_link_bytes_per_s > 0) j["cluster"]["host_link_bytes_per_s"] = c.host_link_bytes_per_s;
   const NcclSettings& n = sc.software.nccl;
   nlohmann::json algos = nlohmann::json::array(), protos = nlohmann::json::array();
   for (NcclAlgorithm a : n.algorithms) algos.push_back(to_string(a));
@@ -155,6 +159,7 @@ TrainingSpec training_from_json(ObjectReader r) {
   if (r.has("fp8_param_gather")) read(r.boolean("fp8_param_gather"), t.fp8_param_gather);
   if (r.has("fp8_recipe")) read(r.choice("fp8_recipe", named_choices(kFp8Recipes)), t.fp8_recipe);
   if (r.has("fp4_param_gather")) read(r.boolean("fp4_param_gather"), t.fp4_param_gather);
+  if (r.has("cpu_offloading_num_layers")) read(r.integer("cpu_offloading_num_layers", 0, kMax), t.cpu_offloading_num_layers);
   return t;
 }
 
@@ -173,6 +178,7 @@ ParallelSpec parallel_from_json(ObjectReader r) {
   if (r.has("tp_comm_overlap")) read(r.boolean("tp_comm_overlap"), p.tp_comm_overlap);
   if (r.has("overlap_grad_reduce")) read(r.boolean("overlap_grad_reduce"), p.overlap_grad_reduce);
   if (r.has("overlap_param_gather")) read(r.boolean("overlap_param_gather"), p.overlap_param_gather);
+  if (r.has("use_megatron_fsdp")) read(r.boolean("use_megatron_fsdp"), p.use_megatron_fsdp);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
     read(r.integer("first_stage_layers", -1, kMax), p.decoder_first_pipeline_num_layers);
@@ -216,6 +222,7 @@ ClusterSpec cluster_from_json(ObjectReader r) {
   read(ex.number("latency_s", 0, 1e30), c.inter_node.latency_s);
   read(ex.boolean("rail_optimized"), c.inter_node.rail_optimized);
   read(ex.number("oversubscription", 0, 1e30), c.inter_node.oversubscription);
+  if (r.has("host_link_bytes_per_s")) read(r.number("host_link_bytes_per_s", 0, 1e30), c.host_link_bytes_per_s);
   return c;
 }
 
@@ -279,13 +286,15 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                "sliding_window", "gated_linear_unit",
                                                "untie_embeddings_and_output_weights"}));
   sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather", "fp8_recipe", "fp4_param_gather",
-                                                        "recompute_granularity", "attn_mask_type"}));
+                                                        "recompute_granularity", "attn_mask_type", "cpu_offloading_num_layers"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",
                                                         "account_for_loss", "microbatch_group", "overlap_p2p_comm",
-                                                        "tp_comm_overlap", "overlap_grad_reduce", "overlap_param_gather"}));
-  sc.cluster = cluster_from_json(r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node"}));
+                                                        "tp_comm_overlap", "overlap_grad_reduce", "overlap_param_gather",
+                                                        "use_megatron_fsdp"}));
+  sc.cluster = cluster_from_json(
+      r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node", "host_link_bytes_per_s"}));
   ObjectReader sw =
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl",
                            "fusions", "nccl", "norm_fwd_use_cudnn"});

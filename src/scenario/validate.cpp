@@ -373,6 +373,71 @@ void check_precision(Ctx& c) {
   }
 }
 
+// Megatron-FSDP (parallel.use_megatron_fsdp, workload/fsdp_ops.hpp): what hcpsim models of it.
+void check_megatron_fsdp(Ctx& c) {
+  ParallelSpec& p = c.sc.parallel;
+  if (!p.use_megatron_fsdp) return;
+  if (!p.use_distributed_optimizer) {
+    c.warn("use_megatron_fsdp with use_distributed_optimizer false: Megatron-FSDP v1 runs the distributed optimizer "
+           "(arguments.py turns it on, with a warning); hcpsim does too");
+    p.use_distributed_optimizer = true;
+  }
+  if (p.pipeline_model_parallel_size > 1)
+    c.sink.error("parallel.use_megatron_fsdp", "true with pipeline_model_parallel_size " + to_string(p.pipeline_model_parallel_size),
+                 "hcpsim models Megatron-FSDP without pipeline parallelism (every published Megatron-FSDP recipe runs PP 1)",
+                 "set pipeline_model_parallel_size to 1, or use_megatron_fsdp to false (the distributed optimizer)");
+  const TrainingSpec& t = c.sc.training;
+  if (t.precision == Precision::NVFP4 || t.mxfp8())
+    c.sink.error("parallel.use_megatron_fsdp", std::string("true under ") + (t.mxfp8() ? "MXFP8" : "NVFP4"),
+                 "hcpsim models Megatron-FSDP with bf16 and per-tensor fp8 (delayed, tensorwise) training: MXFP8 gathers a "
+                 "second, column-wise weight buffer in the backward, and NVFP4 weights have their own gather, neither "
+                 "modelled under FSDP (Megatron-Bridge's MXFP8 and NVFP4 recipes run the distributed optimizer instead)",
+                 "set use_megatron_fsdp to false, or train in bf16 or per-tensor fp8");
+  if (c.sc.workload == WorkloadKind::Step && p.data_parallel_size * p.context_parallel_size == 1)
+    c.warn("use_megatron_fsdp with one data-parallel rank (DP x CP = 1): nothing is sharded and no parameter is "
+           "gathered; timed as without FSDP");
+}
+
+// Activation offloading (training.cpu_offloading_num_layers, rules/activation_offload.hpp), as Megatron
+// allows it (transformer_config.py).
+void check_activation_offload(Ctx& c) {
+  const int64_t n = c.sc.training.cpu_offloading_num_layers;
+  if (n == 0) return;
+  const int64_t layers = c.sc.model.num_layers;
+  const char* key = "training.cpu_offloading_num_layers";
+  if (n >= layers)
+    c.sink.error(key, to_string(n) + " of " + to_string(layers) + " layers",
+                 "Megatron offloads fewer layers than the model has (transformer_config.py: num_layers > "
+                 "cpu_offloading_num_layers)",
+                 "use at most " + to_string(layers - 1) + ", and at most " + to_string(std::max<int64_t>(0, layers - 2)) +
+                     " to leave the copies a layer to hide under");
+  else if (n == layers - 1)
+    c.warn("cpu_offloading_num_layers " + to_string(n) + " of " + to_string(layers) +
+           " layers: each layer's offload must finish before the next layer starts, so the copies do not overlap the "
+           "compute (Transformer Engine warns the same); at most " + to_string(layers - 2) + " leaves them a layer");
+  if (c.sc.parallel.pipeline_model_parallel_size > 1)
+    c.sink.error(key, "offloading with pipeline_model_parallel_size " + to_string(c.sc.parallel.pipeline_model_parallel_size),
+                 "Megatron's CPU offloading runs without pipeline parallelism (transformer_config.py raises)",
+                 "set pipeline_model_parallel_size to 1, or cpu_offloading_num_layers to 0");
+  if (c.sc.training.recompute_granularity != RecomputeGranularity::None)
+    c.sink.error(key, std::string("offloading with recompute_granularity ") + to_string(c.sc.training.recompute_granularity),
+                 "Megatron's CPU offloading runs without activation recomputation (transformer_config.py raises)",
+                 "set recompute_granularity to \"none\", or cpu_offloading_num_layers to 0");
+  const CudaGraphImpl g = c.sc.software.cuda_graph_impl;
+  if (g == CudaGraphImpl::Local || g == CudaGraphImpl::TransformerEngine)
+    c.sink.error(key, std::string("offloading with cuda_graph_impl ") + to_string(g),
+                 "Megatron's CPU offloading takes no per-layer CUDA graphs; a full-iteration graph alone "
+                 "(transformer_config.py)",
+                 "set software.cuda_graph_impl to \"none\" or \"full_iteration\", or cpu_offloading_num_layers to 0");
+  if (c.sc.cluster.host_link_bytes_per_s <= 0)
+    c.sink.error("cluster.host_link_GBps", "missing with cpu_offloading_num_layers " + to_string(n),
+                 "the offload's copies run over the link from each GPU to host memory",
+                 "give the per-GPU, per-direction host bandwidth in GB/s (PCIe Gen5 x16: about 55), or a cluster preset");
+  if (c.sc.workload != WorkloadKind::Step)
+    c.warn("cpu_offloading_num_layers applies to a training step (workload \"step\"): the copies and their waits are "
+           "timed in the step's composition, not in one layer");
+}
+
 // Transformer Engine's userbuffers overlap (rules/tp_comm_overlap.hpp), as Megatron and TE allow it.
 void check_tp_comm_overlap(Ctx& c) {
   ParallelSpec& p = c.sc.parallel;
@@ -456,6 +521,9 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",
                                                "training.seq_length", "software"}))
     check_cp_transport(c);
+  if (training && sizes && c.usable({"training.precision", "parallel.use_megatron_fsdp"})) check_megatron_fsdp(c);
+  if (training && sizes && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
+    check_activation_offload(c);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
   if (sizes && cluster && c.usable({"parallel.tp_comm_overlap", "parallel.sequence_parallel", "software"}))
     check_tp_comm_overlap(c);

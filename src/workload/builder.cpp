@@ -103,10 +103,18 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
 void layer_program(ProgramBuilder& b, const Scenario& s, const LayerContext& c) {
   const bool full_layer = s.workload != WorkloadKind::Attention;
   b.set_phase(Phase::Forward);
-  if (full_layer) layer_forward(b, c);
-  else core_attention_forward(b, c.attn);
+  if (full_layer) {
+    // Megatron-FSDP: the next layer's parameters gathered under this one's forward, which ends when
+    // they are there (the compute stream's next op waits for them).
+    const int32_t prefetch = fsdp_layer_forward_begin(b, c.fsdp);
+    layer_forward(b, c);
+    if (prefetch >= 0) b.wait(Stream::Compute, prefetch);
+  } else {
+    core_attention_forward(b, c.attn);
+  }
   if (s.passes != Passes::FwdBwd) return;
   b.set_phase(Phase::Backward);
+  if (full_layer) fsdp_layer_backward_begin(b, c.fsdp);
   const RecomputeGranularity rc = s.training.recompute_granularity;
   if (!full_layer) {
     if (rc != RecomputeGranularity::None) {  // core attention is what gets re-run
@@ -174,8 +182,15 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
   size_t layer_ops = 0, step_ops = 0;
   for (int64_t r = 0; r < world; ++r) {
     const RankGroups g = groups_of(table, layout, r, a2a_size, hierarchical);
-    LayerContext lc{.scenario = &s, .attn = attention_of(s, options, layout, table, g, r),
-                    .tp_group = g.tp};
+    LayerContext lc;
+    lc.scenario = &s;
+    lc.attn = attention_of(s, options, layout, table, g, r);
+    lc.tp_group = g.tp;
+    const int64_t stage = layout.coord_of(r).pp;
+    const ParamCounts stage_params =
+        count_params_per_stage(s.model, par.tensor_model_parallel_size, w.pipeline_split, stage);
+    lc.fsdp = {.scenario = &s, .dp_cp_group = g.dp_cp, .dp_cp_size = int64_t(table.at(g.dp_cp).ranks.size()),
+               .layer = stage_params.layer};
     const std::vector<int32_t>& tp_ranks = table.at(g.tp).ranks;  // the TP ring, in group-rank order
     const auto me = std::find(tp_ranks.begin(), tp_ranks.end(), int32_t(r));
     assert(me != tp_ranks.end());
@@ -191,7 +206,6 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
     w.step[r].rank = int32_t(r);
     w.step[r].ops.reserve(step_ops);
     ProgramBuilder sb(w.step[r]);
-    const int64_t stage = layout.coord_of(r).pp;
     const int64_t tokens = lc.attn.local.batch * lc.attn.local.len;
     std::vector<DpBucketOps> buckets =
         step_program(sb, {.scenario = &s,
@@ -202,7 +216,7 @@ Workload build_workload(const Scenario& s, const WorkloadOptions& options) {
                           .stage = stage,
                           .embedding = stage == 0,
                           .head = stage == layout.pp - 1,
-                          .params = count_params_per_stage(s.model, par.tensor_model_parallel_size, w.pipeline_split, stage),
+                          .params = stage_params,
                           .chunk_layers = w.pipeline_split.layers[size_t(stage)]});
     // Every rank of a stage builds the same step program, so the same buckets at the same ops.
     std::vector<DpBucketOps>& stage_buckets = w.dp_buckets[size_t(stage)];

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "workload/attention_common.hpp"
+#include "workload/fsdp_ops.hpp"
 
 namespace hcpsim {
 
@@ -28,6 +29,7 @@ struct LayerContext {
   CpAttention attn;
   int32_t tp_group = -1;
   int32_t tp_next = -1, tp_prev = -1;  // global ranks after and before this one in the TP group's ring
+  FsdpContext fsdp;  // Megatron-FSDP's per-layer collectives (inactive without it)
 };
 
 void layer_forward(ProgramBuilder& b, const LayerContext& c);

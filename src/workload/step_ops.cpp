@@ -1,6 +1,8 @@
 #include "workload/step_ops.hpp"
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/megatron_fsdp.hpp"
+#include "workload/fsdp_ops.hpp"
 #include "scenario/model_params.hpp"
 
 #include <algorithm>
@@ -40,6 +42,10 @@ StepShapes shapes_of(const StepContext& c) {
 // A synchronous TP collective (the compute stream waits for it); none without TP.
 void tp_sync(ProgramBuilder& b, const StepContext& c, const StepShapes& x, const char* what, CommPattern p, double bytes) {
   if (x.t > 1) b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, what, p, c.tp_group, bytes));
+}
+
+FsdpContext fsdp_of(const StepContext& c) {
+  return {.scenario = c.scenario, .dp_cp_group = c.dp_cp_group, .dp_cp_size = c.dp_cp_size, .layer = c.params.layer};
 }
 
 // Final norm, LM head and vocab-parallel cross entropy, forward then backward (the last stage).
@@ -82,20 +88,35 @@ void head_forward_backward(ProgramBuilder& b, const StepContext& c, const StepSh
 // Embedding forward (first stage), the head (last stage), embedding backward (first stage).
 void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   const StepShapes x = shapes_of(c);
+  const FsdpContext fsdp = fsdp_of(c);
   if (c.embedding) {
     b.set_phase(Phase::Forward);
     b.set_area(OpArea::Embedding);
     b.elementwise(Stream::Compute, "lookup", 2 * x.hidden);  // rows read, written
     if (x.sp) tp_sync(b, c, x, "tp_rs", CommPattern::ReduceScatter, x.sp_hidden);
     else tp_sync(b, c, x, "tp_ar", CommPattern::AllReduce, x.hidden);
+    // Megatron-FSDP: nothing prefetches the first layer; its forward waits for its gather.
+    if (fsdp.active())
+      b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.first_layer", fsdp_unit_param_bytes(*c.scenario, fsdp.layer)));
   }
   if (c.head) head_forward_backward(b, c, x);
+  if (fsdp.active() && c.head) {  // nor the last layer in the backward
+    b.set_phase(Phase::Backward);
+    b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.last_layer", fsdp_unit_param_bytes(*c.scenario, fsdp.layer)));
+  }
   if (!c.embedding) return;
   b.set_phase(Phase::Backward);
   b.set_area(OpArea::Embedding);
   if (x.sp) tp_sync(b, c, x, "tp_ag", CommPattern::AllGather, x.sp_hidden);
   // Scatter-add of the token gradients into the embedding shard's gradient.
   b.elementwise(Stream::Compute, "grad_scatter_add", 3 * x.hidden);
+  // Megatron-FSDP: the micro batch's backward ends waiting for the reduce-scatters no layer hides,
+  // the first layer's and the embedding's (the head's, issued at the backward's start, runs under the
+  // layers').
+  if (fsdp.active())
+    b.sync(Stream::Compute, fsdp_reduce(b, fsdp, "fsdp_grad_rs.first_layer_and_embedding",
+                                        fsdp_unit_grad_bytes(fsdp.layer) +
+                                            rules::kFsdpGradBytesPerParam * double(c.params.embedding)));
 }
 
 // Megatron's buckets of every chunk of the stage, each distinct one reduced (and, with the
@@ -119,7 +140,8 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   const double gathered_gemm_e = nvfp4_gather ? rules::kNvfp4PackedBytesPerElement : rules::quantized_element_bytes(format);
   std::vector<DpBucketOps> plan;
   const int64_t chunks = int64_t(c.chunk_layers.size());
-  for (int64_t k = 0; c.dp_cp_size > 1 && k < chunks; ++k) {
+  const FsdpContext fsdp = fsdp_of(c);  // Megatron-FSDP reduces and gathers by layer, not in DDP buckets
+  for (int64_t k = 0; c.dp_cp_size > 1 && !fsdp.active() && k < chunks; ++k) {
     const auto params = chunk_params(c.params, s.model.gated_linear_unit, c.chunk_layers[size_t(k)],
                                      c.embedding && k == 0, c.head && k == chunks - 1);
     // Without overlap_grad_reduce Megatron keeps a chunk in one bucket (bucket_size None).
@@ -156,9 +178,14 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   const double held = double(c.params.total());
   const double local = dist ? held / n : held;
   b.set_area(OpArea::Optimizer);
-  if (!s.parallel.grad_reduce_in_fp32)  // the optimizer's fp32 copy of its bf16 gradients: read 2, write 4 B
+  if (!s.parallel.grad_reduce_in_fp32 || fsdp.active())  // the optimizer's fp32 copy of its bf16 gradients: read 2, write 4 B
     b.elementwise(Stream::Compute, "grad_to_fp32", local * (2 + 4));
   b.elementwise(Stream::Compute, "adam", ElementwiseKind::Optimizer, local * kAdamBytesPerParam);
+  // Megatron-FSDP gathers the parameters outside the layers (embedding, final norm, output layer) once
+  // a step, each on its first use: the step waits for them.
+  if (fsdp.active())
+    b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.non_layer",
+                                        2.0 * double(c.params.embedding + c.params.output_layer + c.params.final_norm)));
   const double gemm_weights = double(c.params.num_layers * c.params.layer.gemm());
   if (nvfp4_gather && dist && c.dp_cp_size > 1)  // the NVFP4 shards' tile amaxes, before the gather
     b.sync(Stream::Compute, b.collective(Stream::NcclDp, Stream::Compute, "nvfp4_tile_amax_ar", CommPattern::AllReduce,
