@@ -27,8 +27,8 @@ def not_expressible(row):
     precision = row["precision"]
     if precision is None:
         return "the table names no precision (FP8 current scaling or MXFP8 per its footnote)"
-    if row["fsdp"]:
-        return "Megatron FSDP (%d): not modelled" % row["fsdp"]
+    if row["fsdp"] and model_size(row["model"]) == "8B":
+        return "Megatron FSDP on 8B: the FP8-CS recipe recomputes 5 layers (recompute_num_layers), not modelled"
     assert precision in ("FP8", "FP8-CS", "FP8-CS (FP8-MX)", "MXFP8", "NVFP4"), precision
     return None
 
@@ -67,7 +67,18 @@ def scenario(row):
         s["software"]["cuda_graph_impl"] = "full_iteration"
     if norm_fwd_use_cudnn(row, recipe):
         s["software"]["norm_fwd_use_cudnn"] = True
+    if row["fsdp"]:
+        s["parallel"]["use_megatron_fsdp"] = True
+        s["training"]["cpu_offloading_num_layers"] = FSDP_OFFLOADED_LAYERS[row["system"]]
     return s
+
+
+# Megatron-Bridge's Llama-3 70B FP8-CS recipes on 64 GPUs with Megatron-FSDP (optim_grads_params,
+# fsdp_double_buffer) also offload the first layers' activations to the host (cpu_offloading, weights
+# not): 20 layers on GB300, 40 on GB200 (scripts/performance/configs/llama/llama3_workload_base_configs.py
+# at 06f25c227, LLAMA3_70B_PRETRAIN_CONFIG_GB300_FP8_CS_V1 / _GB200_; the same at 067f987df in
+# src/megatron/bridge/perf_recipes/llama/gb300/llama3.py and gb200/llama3.py).
+FSDP_OFFLOADED_LAYERS = {"DGX-GB300": 20, "DGX-GB200": 40}
 
 
 def main():
