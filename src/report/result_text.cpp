@@ -59,8 +59,12 @@ std::string format_result(const SimulationResult& r) {
     o += "band:      " + f("%.3f", r.uncertainty.time_s.first) + " .. " + f("%.3f s", r.uncertainty.time_s.second) +
          band_text(r.uncertainty) + "\n";
     o += "           per micro batch: forward " + f("%.1f ms", 1e3 * s.composed.microbatch_forward_s) + ", backward " +
-         f("%.1f ms", 1e3 * s.composed.microbatch_backward_s) + "; DP sync exposed " +
-         f("%.1f ms", 1e3 * (s.composed.grad_reduce_exposed_s + s.composed.param_gather_exposed_s)) + ", optimizer " +
+         f("%.1f ms", 1e3 * s.composed.microbatch_backward_s) +
+         (r.scenario.parallel.fsdp_sharded()
+              ? "; Megatron-FSDP's gathers and reduce-scatters within them, optimizer (with the non-layer gather) "
+              : "; DP sync exposed " +
+                    f("%.1f ms", 1e3 * (s.composed.grad_reduce_exposed_s + s.composed.param_gather_exposed_s)) +
+                    ", optimizer ") +
          f("%.1f ms", 1e3 * s.composed.optimizer_s) + "\n";
     o += host_text(s, r.scenario.cluster.gpu.name);
     if (s.inputs.pipeline.stages > 1) {

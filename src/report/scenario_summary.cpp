@@ -45,8 +45,10 @@ std::string format_scenario_summary(const Scenario& sc) {
   if (sc.training.precision == Precision::NVFP4)
     o << " (NVFP4BlockScaling: 16-element blocks, Hadamard-transformed wgrad operands, stochastic rounding of gradients"
       << (sc.training.fp4_param_gather ? ", NVFP4 weights" : "") << ")";
-  o << ", recompute "
-    << to_string(sc.training.recompute_granularity) << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
+  o << ", recompute " << to_string(sc.training.recompute_granularity);
+  if (sc.training.cpu_offloading_num_layers > 0)
+    o << ", activations of " << sc.training.cpu_offloading_num_layers << " layers offloaded to the host";
+  o << ", mask " << to_string(sc.training.attn_mask_type) << "\n";
   o << "  parallel: TP" << p.tensor_model_parallel_size << " x CP" << p.context_parallel_size << " x DP"
     << p.data_parallel_size << " x PP" << p.pipeline_model_parallel_size << ", cp_comm_type "
     << to_string(p.cp_comm_type);
@@ -54,8 +56,10 @@ std::string format_scenario_summary(const Scenario& sc) {
     o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
       << p.p2p_size() << ")";
   o << (p.sequence_parallel ? ", sequence parallel" : "") << (p.tp_comm_overlap ? ", TP comm overlap (userbuffers)" : "")
-    << (p.use_distributed_optimizer ? ", distributed optimizer" : "")
-    << (p.grad_reduce_in_fp32 ? ", fp32 gradients" : ", bf16 gradients") << "\n";
+    << (p.use_megatron_fsdp ? ", Megatron-FSDP (optim_grads_params), bf16 gradients"
+        : std::string(p.use_distributed_optimizer ? ", distributed optimizer" : "") +
+              (p.grad_reduce_in_fp32 ? ", fp32 gradients" : ", bf16 gradients"))
+    << "\n";
   o << "  cluster:  " << c.num_nodes << " x " << (c.preset.empty() ? std::string("custom node") : c.preset) << " ("
     << c.world_size() << " GPUs: " << c.gpu.name << ", " << gb(c.gpu.memory_bytes) << " GB; "
     << to_string(c.intra_node.kind) << " " << gb(c.intra_node.bandwidth_bytes_per_s) << " GB/s; "

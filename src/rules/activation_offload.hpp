@@ -4,7 +4,8 @@
 // d0067d0; the v1 path of NVTE_CPU_OFFLOAD_V1=1 is not modelled):
 // - the first N transformer layers of the model offload every tensor they save for the backward
 //   (of at least 256K elements, not parameters or weight workspaces: in effect the layer's saved
-//   activations) into pinned host memory, on one side stream, each copy once its tensor exists;
+//   activations) into pinned host memory, on one side stream, each copy once its tensor exists
+//   (here, conservatively, all of a layer's copies from the layer's end);
 // - forward: layer i's memory is released when layer L - N + i starts, which waits for its
 //   copies (fwd_step: current_stream().wait_event); the stream is FIFO, so at most L - N layers'
 //   activations are on the GPU;
@@ -12,8 +13,8 @@
 //   the backward before it: the side stream waits for the compute stream), FIFO on the same
 //   stream, and layer i's backward waits for it (pop_tensor: wait_event).
 // Megatron allows it with pipeline parallelism 1 and no recomputation alone
-// (transformer_config.py). The copies also read and write HBM beside the kernels; that contention
-// is not modelled.
+// (transformer_config.py). The copies also read and write HBM beside the kernels: run/simulate.cpp
+// adds their bytes' HBM time to each pass.
 #pragma once
 
 #include <algorithm>

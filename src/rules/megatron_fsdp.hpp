@@ -13,7 +13,8 @@
 //   of each micro batch is not prefetched.
 // - Backward: a unit's pre-backward hook gathers it and prefetches the unit before it; once the
 //   unit's gradients are ready their reduce-scatter is issued, and the compute stream waits for
-//   the one before when a second would be queued (suggested_RS_queue_capacity); the micro batch's
+//   queued ones beyond suggested_RS_queue_capacity (max(1e9, 2 x a unit's elements): about two 70B
+//   layers; hcpsim's one-deep queue is more pessimistic); the micro batch's
 //   end waits for every pending reduce-scatter (_root_post_backward). Gradients are reduce-scattered
 //   every micro batch (grad_reduce_every_bprop for optim_grads_params), the reduced shard added
 //   into the sharded gradient buffer.

@@ -18,7 +18,8 @@ constexpr double kHuge = 1e300;
 
 // Keys written only with pipeline parallelism (or, wall_s, outside reproducible output).
 bool optional_key(const std::string& k) {
-  return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes" || k == "dp_buckets";
+  return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes" || k == "dp_buckets" ||
+         k == "offload_forward_s" || k == "offload_backward_s";
 }
 
 // A reader of the object at `key` of `r` that knows `keys` and requires all but the optional ones.
@@ -136,6 +137,11 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                  {"host_launch_s", s.composed.host_launch_s},
                  {"host_wait_s", s.composed.host_wait_s},
                  {"host_bound", s.composed.host_bound}};
+    // The activation offload's waits (PP = 1), a micro batch's, each way: written where there are any.
+    if (!s.inputs.stages.empty() && s.inputs.stages.front().offload_forward_s + s.inputs.stages.front().offload_backward_s > 0) {
+      j["step"]["offload_forward_s"] = s.inputs.stages.front().offload_forward_s;
+      j["step"]["offload_backward_s"] = s.inputs.stages.front().offload_backward_s;
+    }
     if (s.inputs.pipeline.stages > 1) j["step"]["pipeline"] = pipeline_to_json(s);
     else if (!s.inputs.stages.empty()) j["step"]["dp_buckets"] = buckets_to_json(s.inputs.stages.front());
   } else {
@@ -264,6 +270,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   } else {  // PP = 1: the one stage is the step's keys
     StageInputs st = stage_from_json(s, kStepKeys);
     st.chunk_layers = {in.layers};
+    if (s.has("offload_forward_s")) st.offload_forward_s = number(s, "offload_forward_s");
+    if (s.has("offload_backward_s")) st.offload_backward_s = number(s, "offload_backward_s");
     check_bucket_chunks(s, st);
     int64_t forward = 0, backward = 0;  // the one chunk's: the step's counts (none: not modelled)
     read(s.integer("host_forward_launches", 0, int64_t{1} << 40), forward);
@@ -345,7 +353,8 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
                                               "grad_reduce_exposed_s", "grad_buckets", "param_gather_s",
                                               "param_gather_exposed_s", "optimizer_s", "host_per_launch_s",
                                               "host_launches", "host_forward_launches", "host_backward_launches",
-                                              "host_launch_s", "host_wait_s", "host_bound", "pipeline", "dp_buckets"}),
+                                              "host_launch_s", "host_wait_s", "host_bound", "pipeline", "dp_buckets",
+                                              "offload_forward_s", "offload_backward_s"}),
                               res.layer, res.scenario);
   ObjectReader a = sub(r, "attention", {"rank", "forward_s", "backward_s", "comm_s", "exposed_comm_s", "overlap_ratio"});
   res.attention.rank = int32_t(a.integer("rank", -1, int64_t{1} << 31).value_or(-1));

@@ -290,8 +290,15 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const int64_t offloaded = sc.training.cpu_offloading_num_layers;
     const double offload_copy_s =
         offloaded > 0 ? saved_activation_bytes_per_layer(sc) / sc.cluster.host_link_bytes_per_s : 0.0;
-    const rules::OffloadStalls offload =
+    rules::OffloadStalls offload =
         rules::offload_stalls(w.layers_per_step, offloaded, si.layer_forward_s, si.layer_backward_s, offload_copy_s);
+    // The copies also read (out) and write (back) each byte once in HBM, beside the kernels: that
+    // much HBM time is taken from them, each way (an H100 measured 2.4-2.7 % slower kernels under
+    // 55 GB/s of copies, where this gives 1.6 %: calibrate/RESULTS.md, twenty-sixth run).
+    const double offload_hbm_s = offloaded > 0 ? double(offloaded) * saved_activation_bytes_per_layer(sc) /
+                                                     sc.cluster.gpu.hbm_bytes_per_s
+                                               : 0.0;
+    offload.forward_s += offload_hbm_s, offload.backward_s += offload_hbm_s;
     std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it (simulated)
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       RankCoord c = layout.coord_of(slowest);
@@ -360,9 +367,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
         sc.parallel.fsdp_sharded()
             ? strprintf("Megatron-FSDP over DP x CP %lld: each layer's parameters all-gathered under the layer before it, "
                   "forward and backward, and its gradients reduce-scattered under the backward that follows its own, "
-                  "every micro batch (in the simulated layer); per micro batch the first layer's gather, the last "
-                  "layer's backward gather and the first layer's and the embedding's reduce-scatter wait (with the "
-                  "embedding/head); the parameters outside the layers gathered once a step; optimizer %.1f ms",
+                  "every micro batch (in the simulated layer); per micro batch the first layer's gather, the head's "
+                  "reduce-scatter with the last layer's backward gather queued behind it, and the first layer's and "
+                  "the embedding's reduce-scatter wait (with the embedding/head); the parameters outside the layers "
+                  "gathered once a step, with the optimizer: %.1f ms",
                   static_cast<long long>(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size),
                   m.composed.optimizer_s * 1e3)
             :
@@ -384,10 +392,11 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                      " micro batches of the simulated layer, plus embedding/head per micro batch; " + sync;
       if (offloaded > 0)
         res.composed += strprintf("; activation offload of the first %lld layers, %.2f GB a layer over the host link at %.0f GB/s "
-                            "(%.1f ms each way): each micro batch's forward waits %.1f ms and its backward %.1f ms for it",
+                            "(%.1f ms each way): each micro batch's forward waits %.1f ms and its backward %.1f ms for it, "
+                            "with the copies' HBM time (%.1f ms each way)",
                             static_cast<long long>(offloaded), offload_copy_s * sc.cluster.host_link_bytes_per_s / 1e9,
                             sc.cluster.host_link_bytes_per_s / 1e9, offload_copy_s * 1e3, offload.forward_s * 1e3,
-                            offload.backward_s * 1e3);
+                            offload.backward_s * 1e3, offload_hbm_s * 1e3);
     } else {
       const PipelineSpec& ps = w.pipeline_spec;
       res.composed = std::string(ps.interleaved() ? "interleaved 1F1B" : "1F1B") + " pipeline of " + std::to_string(ps.stages) +
@@ -412,6 +421,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                             [](OpArea a) { return a == OpArea::Embedding || a == OpArea::Head; }, cost)
                     .scaled(double(si.microbatches));
     }
+    for (const StageInputs& st : si.stages) shares.offload_s += double(si.microbatches) * (st.offload_forward_s + st.offload_backward_s);
     // What follows the last backward: the exposed DP communication and the optimizer.
     TimeShares after;
     after.elementwise_s = m.composed.optimizer_s;

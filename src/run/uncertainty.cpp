@@ -17,6 +17,7 @@ TimeShares& TimeShares::operator+=(const TimeShares& o) {
   attention_tables_s += o.attention_tables_s;
   userbuffers_gemm_s += o.userbuffers_gemm_s;
   host_s += o.host_s;
+  offload_s += o.offload_s;
   return *this;
 }
 
@@ -91,6 +92,11 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
       {rules::kHostLaunchMeasuredRelative,
        "the step waits for the CPU: eager PyTorch's measured time per launch, carried to this host by PyTorch's "
        "Linear (docs/simulation.md); Megatron's and TE's own Python, not counted, would make it slower"});
+  add("activation offload", shares.offload_s,
+      {kOffloadStatedRelative,
+       "stated margin: the copies' waits at the host link's figure (PCIe Gen5 55 GB/s, measured 55.2-55.5 on an H100; "
+       "NVLink-C2C's 184 derived from public figures) and their HBM time by bytes, which an H100 measured 1.5-1.6x "
+       "(docs/simulation.md)"});
   add("communication", shares.comm_s,
       {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "
                                 "within 10%, bench/published/results.txt)"});

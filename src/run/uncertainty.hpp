@@ -33,10 +33,11 @@ struct TimeShares {
   double userbuffers_gemm_s = 0;
   double host_s = 0;
   double attention_tables_s = 0;  // the part of attention_s timed by the tables where a shape model exists
-  double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s + host_s; }
+  double offload_s = 0;           // the activation offload's waits and HBM time
+  double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s + host_s + offload_s; }
   TimeShares scaled(double k) const {
     return {attention_s * k,        gemm_s * k, elementwise_s * k, comm_s * k, attention_placement_s * k,
-            userbuffers_gemm_s * k, host_s * k, attention_tables_s * k};
+            userbuffers_gemm_s * k, host_s * k, attention_tables_s * k, offload_s * k};
   }
   TimeShares& operator+=(const TimeShares& o);
   friend bool operator==(const TimeShares&, const TimeShares&) = default;
@@ -72,6 +73,10 @@ inline constexpr double kCommValidationRelative = 0.10;
 // timing of it exists. Half the cost the 16-SM margin is given on an H100/H200 (132 / 116 = +14 %
 // for a GEMM of many waves; one of few waves pays less, chunk launches and tails add).
 inline constexpr double kTpOverlapStatedRelative = 0.07;
+// The activation offload's part: its waits rest on the host link's figure (measured on PCIe Gen5,
+// derived for NVLink-C2C) and its HBM time on bytes alone, which an H100 measured 1.5-1.6x
+// (calibrate/RESULTS.md, twenty-sixth run): a stated margin of half its time.
+inline constexpr double kOffloadStatedRelative = 0.5;
 // The band of attention the FLOPs tables time beside a shape model that does not cover it (a
 // sliding window, another head dim): the tables' gap to the shape model on the same work, a window
 // as long as the sequence (Mistral-7B, a2a CP8 on the H200 defaults: -7.5 % at 128K tokens, -16 %

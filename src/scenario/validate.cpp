@@ -386,7 +386,16 @@ void check_megatron_fsdp(Ctx& c) {
     c.sink.error("parallel.use_megatron_fsdp", "true with pipeline_model_parallel_size " + to_string(p.pipeline_model_parallel_size),
                  "hcpsim models Megatron-FSDP without pipeline parallelism (every published Megatron-FSDP recipe runs PP 1)",
                  "set pipeline_model_parallel_size to 1, or use_megatron_fsdp to false (the distributed optimizer)");
+  if (!p.overlap_grad_reduce)
+    c.sink.error("parallel.overlap_grad_reduce", "false with use_megatron_fsdp",
+                 "Megatron-FSDP's optim_grads_params reduce-scatters each layer's gradients as they are ready "
+                 "(megatron_fsdp.py raises \"Cannot sync-reduce gradients for optim_grads_params\")",
+                 "set overlap_grad_reduce to true (or remove it), or use_megatron_fsdp to false");
   const TrainingSpec& t = c.sc.training;
+  if (t.precision == Precision::FP8 && !t.fp8_param_gather && !t.mxfp8())
+    c.warn("fp8 under Megatron-FSDP without fp8_param_gather: hcpsim keeps Transformer Engine's fp8 copies of every "
+           "layer's weights, unsharded, as without FSDP (whether TE caches them across micro batches under FSDP is "
+           "not checked); Megatron-Bridge's FSDP recipes gather fp8 primary weights (fp8_param_gather true)");
   if (t.precision == Precision::NVFP4 || t.mxfp8())
     c.sink.error("parallel.use_megatron_fsdp", std::string("true under ") + (t.mxfp8() ? "MXFP8" : "NVFP4"),
                  "hcpsim models Megatron-FSDP with bf16 and per-tensor fp8 (delayed, tensorwise) training: MXFP8 gathers a "
@@ -433,6 +442,10 @@ void check_activation_offload(Ctx& c) {
     c.sink.error("cluster.host_link_GBps", "missing with cpu_offloading_num_layers " + to_string(n),
                  "the offload's copies run over the link from each GPU to host memory",
                  "give the per-GPU, per-direction host bandwidth in GB/s (PCIe Gen5 x16: about 55), or a cluster preset");
+  if (c.sc.software.transformer_engine_version < Version{2, 10, 0})
+    c.warn("cpu_offloading_num_layers with Transformer Engine " + c.sc.software.transformer_engine_version.str() +
+           ": before 2.10 TE offloads in groups of layers (now cpu_offload_v1.py), a schedule hcpsim does not model; "
+           "it times 2.10's");
   if (c.sc.workload != WorkloadKind::Step)
     c.warn("cpu_offloading_num_layers applies to a training step (workload \"step\"): the copies and their waits are "
            "timed in the step's composition, not in one layer");

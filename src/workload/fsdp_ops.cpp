@@ -12,8 +12,8 @@ double fsdp_unit_grad_bytes(const LayerParamCounts& layer) {
   return rules::kFsdpGradBytesPerParam * double(layer.total());
 }
 
-int32_t fsdp_gather(ProgramBuilder& b, const FsdpContext& c, const char* what, double params_bytes) {
-  AreaScope area(b, OpArea::ParamGather);
+int32_t fsdp_gather(ProgramBuilder& b, const FsdpContext& c, const char* what, double params_bytes, OpArea in) {
+  AreaScope area(b, in);
   return b.collective(Stream::NcclDp, Stream::Compute, what, CommPattern::AllGather, c.dp_cp_group,
                       params_bytes / double(c.dp_cp_size));
 }

@@ -100,8 +100,12 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
       b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.first_layer", fsdp_unit_param_bytes(*c.scenario, fsdp.layer)));
   }
   if (c.head) head_forward_backward(b, c, x);
-  if (fsdp.active() && c.head) {  // nor the last layer in the backward
+  if (fsdp.active() && c.head) {
+    // The head's gradients are reduce-scattered as soon as they are ready, and nothing prefetches
+    // the last layer's backward gather, which the one DP x CP communicator queues behind them.
     b.set_phase(Phase::Backward);
+    fsdp_reduce(b, fsdp, "fsdp_grad_rs.head",
+                rules::kFsdpGradBytesPerParam * double(c.params.output_layer + c.params.final_norm));
     b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.last_layer", fsdp_unit_param_bytes(*c.scenario, fsdp.layer)));
   }
   if (!c.embedding) return;
@@ -111,8 +115,7 @@ void embedding_and_head(ProgramBuilder& b, const StepContext& c) {
   // Scatter-add of the token gradients into the embedding shard's gradient.
   b.elementwise(Stream::Compute, "grad_scatter_add", 3 * x.hidden);
   // Megatron-FSDP: the micro batch's backward ends waiting for the reduce-scatters no layer hides,
-  // the first layer's and the embedding's (the head's, issued at the backward's start, runs under the
-  // layers').
+  // the first layer's and the embedding's.
   if (fsdp.active())
     b.sync(Stream::Compute, fsdp_reduce(b, fsdp, "fsdp_grad_rs.first_layer_and_embedding",
                                         fsdp_unit_grad_bytes(fsdp.layer) +
@@ -185,7 +188,8 @@ std::vector<DpBucketOps> grad_sync_and_optimizer(ProgramBuilder& b, const StepCo
   // a step, each on its first use: the step waits for them.
   if (fsdp.active())
     b.sync(Stream::Compute, fsdp_gather(b, fsdp, "fsdp_param_ag.non_layer",
-                                        2.0 * double(c.params.embedding + c.params.output_layer + c.params.final_norm)));
+                                        2.0 * double(c.params.embedding + c.params.output_layer + c.params.final_norm),
+                                        OpArea::Optimizer));
   const double gemm_weights = double(c.params.num_layers * c.params.layer.gemm());
   if (nvfp4_gather && dist && c.dp_cp_size > 1)  // the NVFP4 shards' tile amaxes, before the gather
     b.sync(Stream::Compute, b.collective(Stream::NcclDp, Stream::Compute, "nvfp4_tile_amax_ar", CommPattern::AllReduce,

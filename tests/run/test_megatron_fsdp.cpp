@@ -92,10 +92,37 @@ TEST_CASE("Megatron-FSDP: each layer gathers the next in its forward, the one be
     CHECK(find(step, "fsdp_param_ag.first_layer").message_bytes == Approx(params / kDp));
     CHECK(find(step, "fsdp_param_ag.last_layer").message_bytes == Approx(params / kDp));
     CHECK(find(step, "fsdp_grad_rs.first_layer_and_embedding").message_bytes == Approx((grads + 2 * kVocabRows) / kDp));
+    // The head's gradients (output layer, final norm), bf16, at the backward's start.
+    const Found head = find(step, "fsdp_grad_rs.head");
+    CHECK(head.phase == Phase::Backward);
+    CHECK(head.message_bytes == Approx(2 * (kVocabRows + 4096) / kDp));
     CHECK(find(step, "fsdp_param_ag.non_layer").message_bytes == Approx(2 * (2 * kVocabRows + 4096) / kDp));
+    // Timed with the optimizer: the composition counts the optimizer area's ops once a step.
+    for (const Op& op : step.ops)
+      if (op.label.find("fsdp_param_ag.non_layer") != std::string::npos) CHECK(op.area == OpArea::Optimizer);
     // The optimizer casts its bf16 gradient shard to fp32 before Adam.
     CHECK(find(step, "grad_to_fp32").count == 1);
   }
+}
+
+TEST_CASE("Megatron-FSDP: over DP x CP, and no transposes where the fp8 GEMMs take any layout", "[workload]") {
+  // CP 2 of 8 GPUs: DP 4, the gathers and reduce-scatters over the DP x CP group of 8.
+  nlohmann::json cp = fsdp_step(false);
+  cp["parallel"]["context_parallel_size"] = 2;
+  cp["training"]["global_batch_size"] = 8;
+  const test::Outcome o = test::parse(cp);
+  REQUIRE(o.valid);
+  REQUIRE(o.scenario.parallel.data_parallel_size == 4);
+  const Workload w = build_workload(o.scenario);
+  CHECK(find(w.layer.at(0), "fsdp_param_ag.next_layer").message_bytes == Approx((2 * kGemm + 2 * kNorms) / kDp));
+  CHECK(find(w.layer.at(0), "fsdp_grad_rs.next_layer").message_bytes == Approx(2 * (kGemm + kNorms) / kDp));
+  // A B200's fp8 GEMMs take either layout: the gathered fp8 weights need no transpose, nor memory for one.
+  nlohmann::json b200 = fsdp_step(true);
+  b200["cluster"]["preset"] = "dgx-b200";
+  const test::Outcome ob = test::parse(b200);
+  REQUIRE(ob.valid);
+  CHECK(find(build_workload(ob.scenario).layer.at(0), "fsdp_fp8_weight_transpose").count == 0);
+  CHECK(model_state_bytes(ob.scenario, 0).fsdp_unit_buffers_bytes == Approx(2 * ((kGemm + 2 * kNorms) + 2 * (kGemm + kNorms))));
 }
 
 TEST_CASE("Megatron-FSDP: the shards, the double buffers and the non-layer parameters in memory", "[memory]") {
@@ -130,6 +157,9 @@ TEST_CASE("Megatron-FSDP: what hcpsim models of it, and one rank", "[validation]
   nlohmann::json pp = fsdp_step(false);
   pp["parallel"]["pipeline_model_parallel_size"] = 2;
   CHECK(error_at(test::parse(pp), "parallel.use_megatron_fsdp"));
+  nlohmann::json sync = fsdp_step(false);  // Megatron-FSDP reduce-scatters as gradients are ready, only
+  sync["parallel"]["overlap_grad_reduce"] = false;
+  CHECK(error_at(test::parse(sync), "parallel.overlap_grad_reduce"));
   nlohmann::json mx = fsdp_step(false);
   mx["cluster"]["preset"] = "dgx-b200";
   mx["training"].update({{"precision", "fp8"}, {"fp8_recipe", "mxfp8"}});
