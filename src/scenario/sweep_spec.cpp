@@ -14,7 +14,8 @@ constexpr int64_t kMaxSweepValue = int64_t{1} << 20;
 const std::vector<std::string> kKeys = {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
                                         "pipeline_model_parallel_size", "virtual_pipeline_model_parallel_size",
                                         "hierarchical_context_parallel_sizes", "micro_batch_size",
-                                        "recompute_granularity", "sequence_parallel", "tp_comm_overlap"};
+                                        "recompute_granularity", "sequence_parallel", "tp_comm_overlap",
+                                        "use_megatron_fsdp"};
 
 std::string type_of(const nlohmann::json& v) { return v.type_name(); }
 
@@ -123,13 +124,17 @@ SweepSpec parse_sweep_spec(const nlohmann::json& section, DiagnosticSink& sink) 
         return std::vector<int64_t>{*a, *b};
       });
   read_recompute(r.raw("recompute_granularity"), sink, s);
-  s.tp_comm_overlap = read_list<bool>(r.raw("tp_comm_overlap"), r.path_of("tp_comm_overlap"), sink, "[false, true]",
-                                      [&](const nlohmann::json& e, const std::string& p) -> std::optional<bool> {
-                                        if (e.is_boolean()) return e.get<bool>();
-                                        sink.error(p, "must be true or false, got " + e.dump(), "type",
-                                                   "list the settings to try, e.g. [false, true]");
-                                        return std::nullopt;
-                                      });
+  const auto switches = [&](const char* key) {
+    return read_list<bool>(r.raw(key), r.path_of(key), sink, "[false, true]",
+                           [&](const nlohmann::json& e, const std::string& p) -> std::optional<bool> {
+                             if (e.is_boolean()) return e.get<bool>();
+                             sink.error(p, "must be true or false, got " + e.dump(), "type",
+                                        "list the settings to try, e.g. [false, true]");
+                             return std::nullopt;
+                           });
+  };
+  s.tp_comm_overlap = switches("tp_comm_overlap");
+  s.use_megatron_fsdp = switches("use_megatron_fsdp");
   if (const nlohmann::json* sp = r.raw("sequence_parallel")) {
     if (sp->is_boolean()) s.sequence_parallel = sp->get<bool>() ? SweepSequenceParallel::On : SweepSequenceParallel::Off;
     else if (!(sp->is_string() && sp->get<std::string>() == "auto"))

@@ -13,6 +13,8 @@
 //     "micro_batch_size": [1, 2],                 (default: powers of two that fit, sweep/space.hpp)
 //     "recompute_granularity": ["none", "full"]   or "lightest_fitting" (default: all three)
 //     "sequence_parallel": "auto"                 or true / false
+//     "tp_comm_overlap": [false, true]            (default: the scenario's)
+//     "use_megatron_fsdp": [false, true]          (default: the scenario's; PP = 1 layouts only)
 //   }
 #pragma once
 
@@ -45,6 +47,8 @@ struct SweepSpec {
   SweepSequenceParallel sequence_parallel = SweepSequenceParallel::Auto;
   // TE's TP overlap to try on every layout of TP > 1 (false, true or both); absent: the scenario's.
   std::optional<std::vector<bool>> tp_comm_overlap;
+  // Megatron-FSDP to try on every layout without a pipeline (false, true or both); absent: the scenario's.
+  std::optional<std::vector<bool>> use_megatron_fsdp;
 };
 
 // The keys the section may have.

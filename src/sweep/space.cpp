@@ -20,6 +20,7 @@ struct Layout {
   int64_t mbs = 1;
   RecomputeGranularity recompute = RecomputeGranularity::None;
   std::optional<bool> tp_overlap;  // set where the sweep tries TE's TP overlap; absent: the scenario's
+  std::optional<bool> fsdp;        // set where the sweep tries Megatron-FSDP; absent: the scenario's
 };
 
 std::string layout_key(const Layout& l) {
@@ -27,7 +28,8 @@ std::string layout_key(const Layout& l) {
   if (l.cp > 1) k += std::string("-") + to_string(l.comm);
   if (!l.hcp.empty()) k += "-" + std::to_string(l.hcp[0]) + "x" + std::to_string(l.hcp[1]);
   if (l.pp > 1) k += "-pp" + std::to_string(l.pp) + (l.vpp > 1 ? "v" + std::to_string(l.vpp) : "");
-  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute) + (l.tp_overlap.value_or(false) ? "-ub" : "");
+  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute) + (l.tp_overlap.value_or(false) ? "-ub" : "") +
+         (l.fsdp.value_or(false) ? "-fsdp" : "");
 }
 
 std::string layout_label(const Layout& l, bool show_mbs) {
@@ -39,6 +41,7 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (show_mbs) s += " mbs" + std::to_string(l.mbs);
   if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
   if (l.tp_overlap.value_or(false)) s += " + TP overlap";
+  if (l.fsdp.value_or(false)) s += " + Megatron-FSDP";
   return s;
 }
 
@@ -78,6 +81,10 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
   const bool base_overlap = given && given->is_boolean() && given->get<bool>();
   if (l.tp_overlap && *l.tp_overlap != base_overlap) p["tp_comm_overlap"] = *l.tp_overlap;
   if (l.tp == 1) p.erase("tp_comm_overlap");  // no TP collectives: the switch has nothing to overlap
+  // Megatron-FSDP likewise only where it differs from the scenario's.
+  const bool base_fsdp = p.contains("use_megatron_fsdp") && p["use_megatron_fsdp"].is_boolean() &&
+                         p["use_megatron_fsdp"].get<bool>();
+  if (l.fsdp && *l.fsdp != base_fsdp) p["use_megatron_fsdp"] = *l.fsdp;
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
   d["training"]["micro_batch_size"] = l.mbs;
@@ -297,6 +304,14 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
     overlaps.push_back(base.parallel.tp_comm_overlap ? std::optional<bool>(true) : std::nullopt);
   // TP 1 has no TP collectives: one candidate, whatever the settings listed.
   const std::vector<std::optional<bool>> no_tp_overlap{std::nullopt};
+  // Megatron-FSDP's settings to try: the sweep's list, or the scenario's; a pipeline runs without it
+  // (hcpsim models it at PP 1, as every published recipe runs it).
+  std::vector<std::optional<bool>> fsdps;
+  if (spec.use_megatron_fsdp)
+    for (bool f : *spec.use_megatron_fsdp) fsdps.push_back(f);
+  else
+    fsdps.push_back(std::nullopt);
+  const std::vector<std::optional<bool>> pipeline_fsdp{spec.use_megatron_fsdp ? std::optional<bool>(false) : std::nullopt};
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
     for (int64_t pp : spec.pp.value_or(default_pp_sizes(base, tp))) {
       for (int64_t cp : spec.cp.value_or(default_cp_sizes(base, tp, pp))) {
@@ -309,13 +324,14 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
           }
           for (const auto& split : splits)
             for (int64_t vpp : spec.vpp.value_or(default_vpp_sizes(base, pp)))
-              for (const std::optional<bool> overlap : tp == 1 ? no_tp_overlap : overlaps) {
-                if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
-                const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
-                               base.training.recompute_granularity, overlap};
-                b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
-                                    base.training.recompute_granularity);
-              }
+              for (const std::optional<bool> overlap : tp == 1 ? no_tp_overlap : overlaps)
+                for (const std::optional<bool> fsdp : pp > 1 ? pipeline_fsdp : fsdps) {
+                  if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
+                  const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
+                                 base.training.recompute_granularity, overlap, fsdp};
+                  b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
+                                      base.training.recompute_granularity);
+                }
           if (cp == 1) break;  // without CP the transport does not matter: one candidate
         }
       }

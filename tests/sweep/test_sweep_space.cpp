@@ -270,3 +270,29 @@ TEST_CASE("sweep.tp_comm_overlap tries TE's TP overlap on and off where TP > 1",
   CHECK(on.candidates[0].key == "tp1-cp4-a2a-mbs1-none");
   CHECK(on.candidates[1].key == "tp2-cp4-a2a-mbs1-none-ub");
 }
+
+TEST_CASE("sweep.use_megatron_fsdp tries Megatron-FSDP on and off where there is no pipeline", "[sweep]") {
+  // TP 2, CP 4 a2a, PP 1 and 2, no recompute, mbs 1: PP 1 twice (FSDP off as the scenario, its
+  // document without the switch; on with key suffix "-fsdp", label "+ Megatron-FSDP" and the switch
+  // in its valid document); PP 2 once, FSDP off (hcpsim models it without a pipeline).
+  SweepSpec spec;
+  spec.tp = std::vector<int64_t>{2};
+  spec.cp = std::vector<int64_t>{4};
+  spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
+  spec.recompute = {RecomputeGranularity::None};
+  spec.micro_batch_sizes = std::vector<int64_t>{1};
+  spec.pp = std::vector<int64_t>{1, 2};
+  spec.vpp = std::vector<int64_t>{1};
+  spec.use_megatron_fsdp = std::vector<bool>{false, true};
+  const SweepSpace s = seed_space(spec);
+  REQUIRE(s.candidates.size() == 3);
+  CHECK(s.candidates[0].key == "tp2-cp4-a2a-mbs1-none");
+  CHECK_FALSE(s.candidates[0].input["parallel"].contains("use_megatron_fsdp"));
+  CHECK(s.candidates[1].key == "tp2-cp4-a2a-mbs1-none-fsdp");
+  CHECK(s.candidates[1].label == "TP2 + a2a CP4 + Megatron-FSDP");
+  REQUIRE(s.candidates[1].scenario);
+  CHECK(s.candidates[1].scenario->parallel.use_megatron_fsdp);
+  CHECK(s.candidates[2].key == "tp2-cp4-a2a-pp2-mbs1-none");
+  REQUIRE(s.candidates[2].scenario);
+  CHECK_FALSE(s.candidates[2].scenario->parallel.use_megatron_fsdp);
+}
