@@ -55,5 +55,8 @@ def scenario(name, model, system, gpus, seq, micro_batch, global_batch, tp, pp, 
         "training": training,
         "parallel": parallel,
         "cluster": {"preset": preset, "num_nodes": gpus // per_node, "gpus_per_node": per_node},
-        "software": {"attention_backend": "cudnn", "nccl": {"nvls_enable": False}},
+        # Megatron's cross_entropy_loss_fusion: on in NeMo 2.0's Llama recipes (bench/dgxc-llama/README.md) and by
+        # default in Megatron-Bridge (GPTModelProvider.cross_entropy_loss_fusion = True, models/gpt_provider.py at
+        # 067f987df), where Megatron-LM's own default, hcpsim's, is off; RoPE and SwiGLU fusions: hcpsim's defaults.
+        "software": {"attention_backend": "cudnn", "nccl": {"nvls_enable": False}, "fusions": {"cross_entropy": True}},
     }
