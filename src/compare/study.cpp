@@ -17,14 +17,14 @@ const std::vector<std::string> kJobKeys = {"model", "training", "software", "par
 // account_for_*_in_pipeline_split: Llama-3.1-405B's 126 layers + embedding + loss split 128 ways);
 // the layout itself is what compare sweeps.
 const std::vector<std::string> kJobParallelKeys = {"account_for_embedding_in_pipeline_split",
-                                                   "account_for_loss_in_pipeline_split"};
+                                                   "account_for_loss_in_pipeline_split", "use_megatron_fsdp"};
 const std::vector<std::string> kOptionKeys = {"name", "cluster", "price_per_gpu_hour", "power", "fabric_variants"};
 // The training keys a job may set: the layout's (micro batch, recompute) are what compare sweeps;
 // the fp8 recipe and primary weights are the job's (each option's scenario validates them: MXFP8
 // on a Hopper option is an error naming job.training.fp8_recipe).
 const std::vector<std::string> kJobTrainingKeys = {"seq_length",     "global_batch_size", "global_batch_tokens",
                                                    "precision",      "attn_mask_type",    "fp8_recipe",
-                                                   "fp8_param_gather", "fp4_param_gather"};
+                                                   "fp8_param_gather", "fp4_param_gather", "cpu_offloading_num_layers"};
 
 // A scenario diagnostic's path as a path in the study file.
 std::string study_path(const std::string& scenario_path, const std::string& option_path) {
@@ -86,9 +86,12 @@ bool add_option(Study& st, const nlohmann::json& job, const std::string& name, c
   } catch (const InputError& e) {
     for (const Diagnostic& d : e.diagnostics()) {
       const std::string where = study_path(d.path, path);
-      bool seen = false;  // a job error repeats for every option: report it once
-      for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && s.what == d.what);
-      if (!seen) sink.error(where, d.what, d.rule, d.fix);
+      // A job error repeats for every option: reported once, naming the first option it failed on
+      // (a job key can be valid on one option's GPU and not on another's).
+      const std::string what = where.rfind("job.", 0) == 0 ? d.what + ", on " + path + " (\"" + name + "\")" : d.what;
+      bool seen = false;
+      for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && s.what.rfind(d.what, 0) == 0);
+      if (!seen) sink.error(where, what, d.rule, d.fix);
     }
     return false;
   }

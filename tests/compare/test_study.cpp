@@ -106,6 +106,19 @@ TEST_CASE("study: errors name their path in the study file") {
   CHECK(errors_of(d).empty());
   d["job"]["training"]["fp8_recipe"] = "mxfp8";  // not on option A's H100s
   CHECK(has_error(errors_of(d), "job.training.fp8_recipe"));
+  for (const Diagnostic& e : errors_of(d))  // a job key valid on one option's GPU and not another's names the option
+    if (e.path == "job.training.fp8_recipe") CHECK(e.what.find("on options[0] (\"A\")") != std::string::npos);
+  d = study_doc();  // Megatron-FSDP and activation offloading are the job's, every option's scenario has them
+  d["job"]["parallel"] = {{"use_megatron_fsdp", true}};
+  d["job"]["training"]["cpu_offloading_num_layers"] = 4;
+  CHECK(errors_of(d).empty());
+  {
+    const Study st = parse_study_text(d.dump(), ParseOptions{});
+    for (const StudyOption& o : st.options) {
+      CHECK(o.base.parallel.use_megatron_fsdp);
+      CHECK(o.base.training.cpu_offloading_num_layers == 4);
+    }
+  }
   d = study_doc();  // the job's pipeline split (Llama-3.1-405B's: embedding and loss as layers)
   d["job"]["parallel"] = {{"account_for_embedding_in_pipeline_split", true}, {"account_for_loss_in_pipeline_split", true}};
   CHECK(errors_of(d).empty());
