@@ -112,8 +112,12 @@ TEST_CASE("NVFP4 GEMMs: the B300's NVFP4/fp8 rate read as a rate and as a fracti
   const double gap300 = std::log((as_fraction * 3) / as_rate) / 2;
   CHECK(gap300 == Approx(0.0345).epsilon(2e-2));
   CHECK(gb300.evidence_for("gemm")->relative == Approx(std::sqrt(0.15 * 0.15 + 0.15 * 0.15 + gap300 * gap300)));
-  // On the B300 itself the readings agree: the band is the fp8 GEMMs' and the rate's alone.
-  const CostParams b300 = cost_params_for(test::parse(nvfp4_step("dgx-b300", 1)).scenario);
+  // On the B300 itself the readings agree: the band is the fp8 GEMMs' and the rate's alone. The rule's
+  // B300 peaks are the preset's (one datasheet figure in two places: a preset edit must move both).
+  const test::Outcome b300_run = test::parse(nvfp4_step("dgx-b300", 1));
+  CHECK(b300_run.scenario.cluster.gpu.peak_fp8_flops_per_s == rules::kB300DenseFp8Tflops * 1e12);
+  CHECK(b300_run.scenario.cluster.gpu.peak_fp4_flops_per_s == rules::kB300DenseFp4Tflops * 1e12);
+  const CostParams b300 = cost_params_for(b300_run.scenario);
   CHECK(b300.evidence_for("gemm")->relative == Approx(std::hypot(0.10, 0.15)));
 }
 
