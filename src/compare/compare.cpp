@@ -171,18 +171,22 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     if (v.row < 0) {
       // Nothing valid: the rule the first layout tried broke (a row's first rejection), not a guess.
       std::string first_rule;
-      for (size_t g = 0; g < plan.groups.size() && first_rule.empty(); ++g)
+      int rejected = 0;
+      for (size_t g = 0; g < plan.groups.size(); ++g)
         for (int i : members[g])
-          if (plan.groups[g].option == o && outcome.rows[i].status == RowStatus::Rejected &&
-              !outcome.rows[i].rejected_by.empty()) {
-            const Diagnostic& d = outcome.rows[i].rejected_by.front();
-            first_rule = outcome.rows[i].label + ": " + d.what + " (" + d.rule + ")";
-            break;
+          if (plan.groups[g].option == o && outcome.rows[i].status == RowStatus::Rejected) {
+            ++rejected;
+            if (!first_rule.empty() || outcome.rows[i].rejected_by.empty()) continue;
+            const Diagnostic& d = outcome.rows[i].rejected_by.front();  // the field, the rule and the fix
+            first_rule = outcome.rows[i].label + ": " + d.path + ": " + d.what + " (" + d.rule + ") - " + d.fix;
           }
       v.none_why = v.valid == 0 ? (failed > 0 ? "every valid layout's simulation failed (see the JSON rows' errors)"
                                               : "no layout of the job is valid on these GPUs" +
                                                     (first_rule.empty() ? std::string() : " (first: " + first_rule + ")"))
-                                : "no valid layout fits in GPU memory";
+                                : "no valid layout fits in GPU memory" +
+                                      (rejected > 0 ? " (" + std::to_string(rejected) + " more rejected by validation, first: " +
+                                                          first_rule + ")"
+                                                    : std::string());
       int closest = -1;  // the valid layout nearest to fitting
       for (size_t g = 0; g < plan.groups.size(); ++g)
         for (int i : members[g])

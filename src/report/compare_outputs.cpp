@@ -53,6 +53,10 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
   t += "  job:     " + any.model.name + ", seq " + std::to_string(st.seq_length) + ", global batch " +
        std::to_string(st.global_batch_size) + " sequences (" + strprintf("%.3g", double(st.tokens_per_step()) / 1e6) +
        "M tokens), " + to_string(any.training.precision) + ", attention " + to_string(any.software.attention_backend) +
+       (any.parallel.use_megatron_fsdp ? ", Megatron-FSDP" : "") +
+       (any.training.cpu_offloading_num_layers > 0
+            ? ", activations of " + std::to_string(any.training.cpu_offloading_num_layers) + " layers offloaded"
+            : std::string()) +
        "; token budget " + strprintf("%.4g", st.token_budget / 1e9) + "B tokens\n";
   if (!st.prices_source.empty()) t += "  prices:  " + st.prices_source + "\n";
   int64_t simulated = 0, unfit = 0, rejected = 0;

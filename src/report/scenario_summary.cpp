@@ -56,9 +56,10 @@ std::string format_scenario_summary(const Scenario& sc) {
     o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
       << p.p2p_size() << ")";
   o << (p.sequence_parallel ? ", sequence parallel" : "") << (p.tp_comm_overlap ? ", TP comm overlap (userbuffers)" : "")
-    << (p.use_megatron_fsdp ? ", Megatron-FSDP (optim_grads_params), bf16 gradients"
+    << (p.fsdp_sharded() ? ", Megatron-FSDP (optim_grads_params), bf16 gradients"
         : std::string(p.use_distributed_optimizer ? ", distributed optimizer" : "") +
-              (p.grad_reduce_in_fp32 ? ", fp32 gradients" : ", bf16 gradients"))
+              (p.grad_reduce_in_fp32 ? ", fp32 gradients" : ", bf16 gradients") +
+              (p.use_megatron_fsdp ? " (Megatron-FSDP over one DP x CP rank: nothing to shard)" : ""))
     << "\n";
   o << "  cluster:  " << c.num_nodes << " x " << (c.preset.empty() ? std::string("custom node") : c.preset) << " ("
     << c.world_size() << " GPUs: " << c.gpu.name << ", " << gb(c.gpu.memory_bytes) << " GB; "

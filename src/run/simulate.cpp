@@ -298,6 +298,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const double offload_hbm_s = offloaded > 0 ? double(offloaded) * saved_activation_bytes_per_layer(sc) /
                                                      sc.cluster.gpu.hbm_bytes_per_s
                                                : 0.0;
+    const rules::OffloadStalls copy_waits = offload;
     offload.forward_s += offload_hbm_s, offload.backward_s += offload_hbm_s;
     std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it (simulated)
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
@@ -392,11 +393,11 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                      " micro batches of the simulated layer, plus embedding/head per micro batch; " + sync;
       if (offloaded > 0)
         res.composed += strprintf("; activation offload of the first %lld layers, %.2f GB a layer over the host link at %.0f GB/s "
-                            "(%.1f ms each way): each micro batch's forward waits %.1f ms and its backward %.1f ms for it, "
-                            "with the copies' HBM time (%.1f ms each way)",
+                            "(%.1f ms each way): each micro batch's forward waits %.1f ms for the copies and its backward %.1f ms, "
+                            "and each pass loses %.1f ms of HBM time to them",
                             static_cast<long long>(offloaded), offload_copy_s * sc.cluster.host_link_bytes_per_s / 1e9,
-                            sc.cluster.host_link_bytes_per_s / 1e9, offload_copy_s * 1e3, offload.forward_s * 1e3,
-                            offload.backward_s * 1e3, offload_hbm_s * 1e3);
+                            sc.cluster.host_link_bytes_per_s / 1e9, offload_copy_s * 1e3, copy_waits.forward_s * 1e3,
+                            copy_waits.backward_s * 1e3, offload_hbm_s * 1e3);
     } else {
       const PipelineSpec& ps = w.pipeline_spec;
       res.composed = std::string(ps.interleaved() ? "interleaved 1F1B" : "1F1B") + " pipeline of " + std::to_string(ps.stages) +

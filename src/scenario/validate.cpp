@@ -374,7 +374,8 @@ void check_precision(Ctx& c) {
 }
 
 // Megatron-FSDP (parallel.use_megatron_fsdp, workload/fsdp_ops.hpp): what hcpsim models of it.
-void check_megatron_fsdp(Ctx& c) {
+// `layout`: the layout is the scenario's (a study's job is checked without one first: the sweep picks it).
+void check_megatron_fsdp(Ctx& c, bool layout) {
   ParallelSpec& p = c.sc.parallel;
   if (!p.use_megatron_fsdp) return;
   if (!p.use_distributed_optimizer) {
@@ -382,7 +383,7 @@ void check_megatron_fsdp(Ctx& c) {
            "(arguments.py turns it on, with a warning); hcpsim does too");
     p.use_distributed_optimizer = true;
   }
-  if (p.pipeline_model_parallel_size > 1)
+  if (layout && p.pipeline_model_parallel_size > 1)
     c.sink.error("parallel.use_megatron_fsdp", "true with pipeline_model_parallel_size " + to_string(p.pipeline_model_parallel_size),
                  "hcpsim models Megatron-FSDP without pipeline parallelism (every published Megatron-FSDP recipe runs PP 1)",
                  "set pipeline_model_parallel_size to 1, or use_megatron_fsdp to false (the distributed optimizer)");
@@ -402,14 +403,17 @@ void check_megatron_fsdp(Ctx& c) {
                  "second, column-wise weight buffer in the backward, and NVFP4 weights have their own gather, neither "
                  "modelled under FSDP (Megatron-Bridge's MXFP8 and NVFP4 recipes run the distributed optimizer instead)",
                  "set use_megatron_fsdp to false, or train in bf16 or per-tensor fp8");
-  if (c.sc.workload == WorkloadKind::Step && p.data_parallel_size * p.context_parallel_size == 1)
+  if (layout && c.sc.workload == WorkloadKind::Step && p.data_parallel_size * p.context_parallel_size == 1)
     c.warn("use_megatron_fsdp with one data-parallel rank (DP x CP = 1): nothing is sharded and no parameter is "
            "gathered; timed as without FSDP");
+  // Megatron-FSDP keeps and reduces its gradients in bf16 whatever grad_reduce_in_fp32 says (it does
+  // not read it): the scenario echoes what runs.
+  if (layout && p.fsdp_sharded()) p.grad_reduce_in_fp32 = false;
 }
 
 // Activation offloading (training.cpu_offloading_num_layers, rules/activation_offload.hpp), as Megatron
 // allows it (transformer_config.py).
-void check_activation_offload(Ctx& c) {
+void check_activation_offload(Ctx& c, bool layout) {
   const int64_t n = c.sc.training.cpu_offloading_num_layers;
   if (n == 0) return;
   const int64_t layers = c.sc.model.num_layers;
@@ -424,11 +428,11 @@ void check_activation_offload(Ctx& c) {
     c.warn("cpu_offloading_num_layers " + to_string(n) + " of " + to_string(layers) +
            " layers: each layer's offload must finish before the next layer starts, so the copies do not overlap the "
            "compute (Transformer Engine warns the same); at most " + to_string(layers - 2) + " leaves them a layer");
-  if (c.sc.parallel.pipeline_model_parallel_size > 1)
+  if (layout && c.sc.parallel.pipeline_model_parallel_size > 1)
     c.sink.error(key, "offloading with pipeline_model_parallel_size " + to_string(c.sc.parallel.pipeline_model_parallel_size),
                  "Megatron's CPU offloading runs without pipeline parallelism (transformer_config.py raises)",
                  "set pipeline_model_parallel_size to 1, or cpu_offloading_num_layers to 0");
-  if (c.sc.training.recompute_granularity != RecomputeGranularity::None)
+  if (layout && c.sc.training.recompute_granularity != RecomputeGranularity::None)
     c.sink.error(key, std::string("offloading with recompute_granularity ") + to_string(c.sc.training.recompute_granularity),
                  "Megatron's CPU offloading runs without activation recomputation (transformer_config.py raises)",
                  "set recompute_granularity to \"none\", or cpu_offloading_num_layers to 0");
@@ -534,9 +538,10 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (model && sizes && training && c.usable({"parallel.cp_comm_type", "parallel.hierarchical_context_parallel_sizes",
                                                "training.seq_length", "software"}))
     check_cp_transport(c);
-  if (training && sizes && c.usable({"training.precision", "parallel.use_megatron_fsdp"})) check_megatron_fsdp(c);
-  if (training && sizes && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
-    check_activation_offload(c);
+  if (training && (sizes || !layout) && c.usable({"training.precision", "parallel.use_megatron_fsdp"}))
+    check_megatron_fsdp(c, layout);
+  if (training && (sizes || !layout) && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
+    check_activation_offload(c, layout);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
   if (sizes && cluster && c.usable({"parallel.tp_comm_overlap", "parallel.sequence_parallel", "software"}))
     check_tp_comm_overlap(c);

@@ -121,7 +121,8 @@ std::string shortfall_words(const SweepOutcome& o) {
   std::snprintf(buf, sizeof buf,
                 "\n  %d of %d valid options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
                 "raise TP, CP or PP, shard with Megatron-FSDP or offload activations to the host "
-                "(parallel.use_megatron_fsdp, training.cpu_offloading_num_layers), or use GPUs with more memory.",
+                "(parallel.use_megatron_fsdp, training.cpu_offloading_num_layers: each with PP 1, offloading "
+                "without recompute), or use GPUs with more memory.",
                 nofit, simulated, -o.rows[closest].headroom_gb(), worst,
                 o.rows[closest].label.c_str());
   return buf;

@@ -20,7 +20,8 @@ struct Layout {
   int64_t mbs = 1;
   RecomputeGranularity recompute = RecomputeGranularity::None;
   std::optional<bool> tp_overlap;  // set where the sweep tries TE's TP overlap; absent: the scenario's
-  std::optional<bool> fsdp;        // set where the sweep tries Megatron-FSDP; absent: the scenario's
+  std::optional<bool> fsdp;        // set where the sweep tries Megatron-FSDP, or the scenario runs it
+  int64_t offloaded_layers = 0;    // the scenario's activation offloading (not swept; named in the label)
 };
 
 std::string layout_key(const Layout& l) {
@@ -42,6 +43,7 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
   if (l.tp_overlap.value_or(false)) s += " + TP overlap";
   if (l.fsdp.value_or(false)) s += " + Megatron-FSDP";
+  if (l.offloaded_layers > 0) s += " + " + std::to_string(l.offloaded_layers) + " layers offloaded";
   return s;
 }
 
@@ -309,8 +311,8 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
   std::vector<std::optional<bool>> fsdps;
   if (spec.use_megatron_fsdp)
     for (bool f : *spec.use_megatron_fsdp) fsdps.push_back(f);
-  else
-    fsdps.push_back(std::nullopt);
+  else  // the scenario's: named in the labels where on
+    fsdps.push_back(base.parallel.use_megatron_fsdp ? std::optional<bool>(true) : std::nullopt);
   const std::vector<std::optional<bool>> pipeline_fsdp{spec.use_megatron_fsdp ? std::optional<bool>(false) : std::nullopt};
   for (int64_t tp : spec.tp.value_or(default_tp_sizes(base))) {
     for (int64_t pp : spec.pp.value_or(default_pp_sizes(base, tp))) {
@@ -328,7 +330,8 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
                 for (const std::optional<bool> fsdp : pp > 1 ? pipeline_fsdp : fsdps) {
                   if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
                   const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
-                                 base.training.recompute_granularity, overlap, fsdp};
+                                 base.training.recompute_granularity, overlap, fsdp,
+                                 base.training.cpu_offloading_num_layers};
                   b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
                                       base.training.recompute_granularity);
                 }

@@ -119,6 +119,15 @@ TEST_CASE("study: errors name their path in the study file") {
       CHECK(o.base.training.cpu_offloading_num_layers == 4);
     }
   }
+  // Their rules that no layout changes are the job's errors, not every candidate's rejection: all 32
+  // of Llama-3.1-8B's layers offloaded; FSDP under MXFP8 (on option B's GB200s, which run MXFP8).
+  d["job"]["training"]["cpu_offloading_num_layers"] = 32;
+  CHECK(has_error(errors_of(d), "job.training.cpu_offloading_num_layers"));
+  d["job"]["training"]["cpu_offloading_num_layers"] = 4;
+  d["options"].erase(0);
+  d["job"]["training"]["precision"] = "fp8";
+  d["job"]["training"]["fp8_recipe"] = "mxfp8";
+  CHECK(has_error(errors_of(d), "job.parallel.use_megatron_fsdp"));
   d = study_doc();  // the job's pipeline split (Llama-3.1-405B's: embedding and loss as layers)
   d["job"]["parallel"] = {{"account_for_embedding_in_pipeline_split", true}, {"account_for_loss_in_pipeline_split", true}};
   CHECK(errors_of(d).empty());

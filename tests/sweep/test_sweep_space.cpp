@@ -296,3 +296,25 @@ TEST_CASE("sweep.use_megatron_fsdp tries Megatron-FSDP on and off where there is
   REQUIRE(s.candidates[2].scenario);
   CHECK_FALSE(s.candidates[2].scenario->parallel.use_megatron_fsdp);
 }
+
+TEST_CASE("sweep: the scenario's own Megatron-FSDP and offloading are named in every label", "[sweep]") {
+  // Not swept, but part of every candidate: a label that left them out would name another job.
+  json doc = read_json(kSeedA);
+  doc["parallel"]["use_megatron_fsdp"] = true;
+  doc["training"]["cpu_offloading_num_layers"] = 4;
+  doc["training"]["recompute_granularity"] = "none";
+  SweepSpec spec;
+  spec.tp = std::vector<int64_t>{2};
+  spec.cp = std::vector<int64_t>{4};
+  spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
+  spec.recompute = {RecomputeGranularity::None};
+  spec.micro_batch_sizes = std::vector<int64_t>{1};
+  spec.pp = std::vector<int64_t>{1};
+  const SweepSpace s = enumerate_sweep(doc, parse_scenario_text(doc.dump(), options_for(kSeedA)), spec, options_for(kSeedA));
+  REQUIRE(s.candidates.size() == 1);
+  CHECK(s.candidates[0].key == "tp2-cp4-a2a-mbs1-none-fsdp");
+  CHECK(s.candidates[0].label == "TP2 + a2a CP4 + Megatron-FSDP + 4 layers offloaded");
+  REQUIRE(s.candidates[0].scenario);
+  CHECK(s.candidates[0].scenario->parallel.use_megatron_fsdp);
+  CHECK(s.candidates[0].scenario->training.cpu_offloading_num_layers == 4);
+}
