@@ -271,16 +271,26 @@ TEST_CASE("sweep.tp_comm_overlap tries TE's TP overlap on and off where TP > 1",
   CHECK(on.candidates[1].key == "tp2-cp4-a2a-mbs1-none-ub");
 }
 
-TEST_CASE("sweep.use_megatron_fsdp tries Megatron-FSDP on and off where there is no pipeline", "[sweep]") {
-  // TP 2, CP 4 a2a, PP 1 and 2, no recompute, mbs 1: PP 1 twice (FSDP off as the scenario, its
-  // document without the switch; on with key suffix "-fsdp", label "+ Megatron-FSDP" and the switch
-  // in its valid document); PP 2 once, FSDP off (hcpsim models it without a pipeline).
+namespace {
+
+// TP 2, CP 4 a2a, no recompute, micro batch 1: one layout a switch is tried on.
+SweepSpec tp2_cp4_a2a_spec() {
   SweepSpec spec;
   spec.tp = std::vector<int64_t>{2};
   spec.cp = std::vector<int64_t>{4};
   spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
   spec.recompute = {RecomputeGranularity::None};
   spec.micro_batch_sizes = std::vector<int64_t>{1};
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("sweep.use_megatron_fsdp tries Megatron-FSDP on and off where there is no pipeline", "[sweep]") {
+  // TP 2, CP 4 a2a, PP 1 and 2, no recompute, mbs 1: PP 1 twice (FSDP off as the scenario, its
+  // document without the switch; on with key suffix "-fsdp", label "+ Megatron-FSDP" and the switch
+  // in its valid document); PP 2 once, FSDP off (hcpsim models it without a pipeline).
+  SweepSpec spec = tp2_cp4_a2a_spec();
   spec.pp = std::vector<int64_t>{1, 2};
   spec.vpp = std::vector<int64_t>{1};
   spec.use_megatron_fsdp = std::vector<bool>{false, true};
@@ -303,12 +313,7 @@ TEST_CASE("sweep: the scenario's own Megatron-FSDP and offloading are named in e
   doc["parallel"]["use_megatron_fsdp"] = true;
   doc["training"]["cpu_offloading_num_layers"] = 4;
   doc["training"]["recompute_granularity"] = "none";
-  SweepSpec spec;
-  spec.tp = std::vector<int64_t>{2};
-  spec.cp = std::vector<int64_t>{4};
-  spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
-  spec.recompute = {RecomputeGranularity::None};
-  spec.micro_batch_sizes = std::vector<int64_t>{1};
+  SweepSpec spec = tp2_cp4_a2a_spec();
   spec.pp = std::vector<int64_t>{1};
   const SweepSpace s = enumerate_sweep(doc, parse_scenario_text(doc.dump(), options_for(kSeedA)), spec, options_for(kSeedA));
   REQUIRE(s.candidates.size() == 1);
