@@ -46,10 +46,11 @@ int list_presets() {
   for (const auto& p : model_presets()) std::cout << "  " << p.name << "  -- " << p.source << "\n";
   // One row of numbers per node type (per GPU unless said), its sources wrapped under it: 100 columns.
   std::cout << "\n# cluster presets (per node; an NVL72 'node' is one rack). Per GPU: dense TFLOP/s, memory in\n"
-               "# GB (1e9 bytes), HBM TB/s, NVLink GB/s per direction x GPUs it joins (or the PCIe link)\n";
+               "# GB (1e9 bytes), HBM TB/s, NVLink GB/s per direction x GPUs it joins (or the PCIe link), host: GB/s per\n"
+               "# direction to host memory (the activation offload's link)\n";
   char row[200];
-  std::snprintf(row, sizeof row, "  %-12s %4s  %-19s %15s %6s %5s  %-11s %-9s %6s", "preset", "GPUs", "GPU",
-                "bf16/fp8/fp4", "mem GB", "TB/s", "NVLink GB/s", "NICs Gb/s", "max kW");
+  std::snprintf(row, sizeof row, "  %-12s %4s  %-19s %15s %6s %5s  %-11s %-9s %6s %5s", "preset", "GPUs", "GPU",
+                "bf16/fp8/fp4", "mem GB", "TB/s", "NVLink GB/s", "NICs Gb/s", "max kW", "host");
   std::cout << row << "\n";
   // The words of `text` filled into lines of at most `width` characters, each starting with `indent`;
   // a word longer than a line (a URL) is broken after a '/'.
@@ -95,9 +96,9 @@ int list_presets() {
       std::snprintf(kw, sizeof kw, "%.1f", p.node_max_power_w / 1e3);
       return std::string(kw);
     }() : std::string("-");
-    std::snprintf(row, sizeof row, "  %-12s %4lld  %-19s %15s %6.0f %5.2f  %-11s %-9s %6s", p.name.c_str(),
+    std::snprintf(row, sizeof row, "  %-12s %4lld  %-19s %15s %6.0f %5.2f  %-11s %-9s %6s %5.0f", p.name.c_str(),
                   static_cast<long long>(c.gpus_per_node), c.gpu.name.c_str(), flops.c_str(), c.gpu.memory_bytes / 1e9,
-                  c.gpu.hbm_bytes_per_s / 1e12, link.c_str(), nics.c_str(), power.c_str());
+                  c.gpu.hbm_bytes_per_s / 1e12, link.c_str(), nics.c_str(), power.c_str(), c.host_link_bytes_per_s / 1e9);
     std::cout << row << "\n";
     print_wrapped(p.source, "      ", 100);
   }
