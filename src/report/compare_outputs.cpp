@@ -31,6 +31,8 @@ nlohmann::json layout_json(const SweepRow& r) {
                       {"micro_batch_size", sc.training.micro_batch_size},
                       {"recompute_granularity", to_string(sc.training.recompute_granularity)},
                       {"tp_comm_overlap", p.tp_comm_overlap},
+                      {"use_megatron_fsdp", p.use_megatron_fsdp},
+                      {"cpu_offloading_num_layers", sc.training.cpu_offloading_num_layers},
                       {"step_time_s", r.result->step->time_s},
                       {"step_time_band_s", band_json(r.result->uncertainty.time_s)},
                       {"tokens_per_s_per_gpu", r.result->step->tokens_per_s_per_gpu},
