@@ -184,8 +184,8 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
                                               : "no layout of the job is valid on these GPUs" +
                                                     (first_rule.empty() ? std::string() : " (first: " + first_rule + ")"))
                                 : "no valid layout fits in GPU memory" +
-                                      (rejected > 0 ? " (" + std::to_string(rejected) + " more rejected by validation, first: " +
-                                                          first_rule + ")"
+                                      (rejected > 0 ? " (" + std::to_string(rejected) + " more rejected by validation" +
+                                                          (first_rule.empty() ? std::string() : ", first: " + first_rule) + ")"
                                                     : std::string());
       int closest = -1;  // the valid layout nearest to fitting
       for (size_t g = 0; g < plan.groups.size(); ++g)

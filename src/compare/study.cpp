@@ -90,7 +90,7 @@ bool add_option(Study& st, const nlohmann::json& job, const std::string& name, c
       // (a job key can be valid on one option's GPU and not on another's).
       const std::string what = where.rfind("job.", 0) == 0 ? d.what + ", on " + path + " (\"" + name + "\")" : d.what;
       bool seen = false;
-      for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && s.what.rfind(d.what, 0) == 0);
+      for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && (s.what == d.what || s.what.rfind(d.what + ", on ", 0) == 0));
       if (!seen) sink.error(where, what, d.rule, d.fix);
     }
     return false;

@@ -94,8 +94,8 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
        "Linear (docs/simulation.md); Megatron's and TE's own Python, not counted, would make it slower"});
   add("activation offload", shares.offload_s,
       {kOffloadStatedRelative,
-       "stated margin: the copies' waits at the host link's figure (PCIe Gen5 55 GB/s, measured 55.2-55.5 on an H100; "
-       "NVLink-C2C's 184 derived from public figures) and their HBM time by bytes, which an H100 measured 1.5-1.6x "
+       "the HBM rule's largest shortfall on an H100 as a margin: the copies' waits at the host link's figure (PCIe Gen5 55 GB/s, measured 55.2-55.5 on an H100; "
+       "NVLink-C2C's 184 derived from public figures) and their HBM time by bytes, which an H100 measured 1.46-1.65x "
        "(docs/simulation.md)"});
   add("communication", shares.comm_s,
       {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "
