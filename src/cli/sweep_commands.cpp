@@ -200,11 +200,38 @@ void check_outputs(const SweepCommands& s) {
 // The sweep's base scenario. Its own layout is only the sweep's default: where it is invalid on
 // the cluster (TP x CP not dividing the GPUs, say), the rest is checked without it and the sweep
 // explores the space all the same, saying why the starting layout was left.
+// Where the sweep tries Megatron-FSDP on and off (sweep.use_megatron_fsdp), the scenario's own FSDP
+// setting is the layout's too: a rule it breaks (FSDP under MXFP8, say) is checked without it, and
+// the candidates with FSDP are rejected one by one.
+Scenario load_sweep_base_without_fsdp(const std::string& file, const InputError& why) {
+  DiagnosticSink sink;
+  const auto text = read_text_file(file, "", sink);
+  std::optional<nlohmann::json> doc = text ? parse_json_text(*text, file, "", sink) : std::nullopt;
+  const auto on = [](const nlohmann::json& d) {
+    return d.is_object() && d.contains("sweep") && d["sweep"].is_object() && d["sweep"].contains("use_megatron_fsdp") &&
+           d.contains("parallel") && d["parallel"].is_object() && d["parallel"].value("use_megatron_fsdp", false) == true;
+  };
+  if (!doc || !on(*doc)) throw why;
+  (*doc)["parallel"]["use_megatron_fsdp"] = false;
+  ParseOptions o = parse_options_for_file(file);
+  o.scope = ValidationScope::LayoutFree;
+  Scenario base = parse_scenario_text(doc->dump(), o);  // throws what is wrong besides the layout and FSDP
+  const Diagnostic& d = why.diagnostics().front();
+  std::cerr << "hcpsim sweep: the scenario's own Megatron-FSDP is not valid here (" << d.path << ": " << d.what
+            << "); the sweep tries it on and off regardless\n";
+  return base;
+}
+
 Scenario load_sweep_base(const std::string& file) {
   try {
     return load_scenario_file(file);
   } catch (const InputError& full) {
-    Scenario base = load_scenario_file(file, ValidationScope::LayoutFree);  // throws what is wrong besides the layout
+    Scenario base;
+    try {
+      base = load_scenario_file(file, ValidationScope::LayoutFree);  // throws what is wrong besides the layout
+    } catch (const InputError& layout_free) {
+      return load_sweep_base_without_fsdp(file, layout_free);
+    }
     const Diagnostic& d = full.diagnostics().front();
     std::cerr << "hcpsim sweep: the scenario's own layout is not valid here (" << d.path << ": " << d.what
               << (full.diagnostics().size() > 1 ? "; and " + std::to_string(full.diagnostics().size() - 1) + " more" : "")

@@ -49,4 +49,19 @@ grep -q "error: sweep: no candidate layout" "$TMP/err4" || { cat "$TMP/err4"; fa
 "$BIN" sweep "$TMP/odd.json" --tp 8 --cp 1,3 --hcp 3x5 --state "$TMP/s5" >/dev/null 2>"$TMP/err5"; rc=$?
 [ $rc -eq 2 ] || fail "unused HCP split: exit $rc, want 2"
 grep -q "error: --hcp: 3x5 is no candidate's split" "$TMP/err5" || { cat "$TMP/err5"; fail "unused HCP split: message"; }
+# Megatron-FSDP is the layout's where the sweep tries it on and off: a scenario whose own FSDP breaks
+# a rule no layout changes (overlap_grad_reduce off, which Megatron-FSDP refuses) is swept all the same,
+# its FSDP candidates rejected, the others run.
+python3 -c "import json; d=json.load(open('$SRC/scenarios/seed-a-hcp.json')); d['parallel']['use_megatron_fsdp']=True
+d['parallel']['overlap_grad_reduce']=False; d['sweep']={'use_megatron_fsdp': [False, True]}; json.dump(d, open('$TMP/fsdp.json','w'))"
+"$BIN" "$TMP/fsdp.json" >/dev/null 2>&1; [ $? -eq 2 ] || fail "the scenario's own FSDP should be invalid (exit 2)"
+"$BIN" sweep "$TMP/fsdp.json" --tp 2 --cp 16 --comm a2a+p2p --hcp 4x4 --recompute none --micro-batch 1 --pp 1 --state "$TMP/s6" \
+  --format csv -o "$TMP/fsdp.csv" 2>"$TMP/err6" || { cat "$TMP/err6"; fail "sweep from an invalid FSDP: exit $?"; }
+grep -q "the scenario's own Megatron-FSDP is not valid here (parallel.overlap_grad_reduce" "$TMP/err6" || { cat "$TMP/err6"; fail "no note on FSDP"; }
+python3 - "$TMP/fsdp.csv" <<'PY' || fail "fsdp csv"
+import csv, sys
+by = {r["key"]: r for r in csv.DictReader(open(sys.argv[1]))}
+assert by["tp2-cp16-a2a+p2p-4x4-mbs1-none"]["status"] == "ok", by
+assert by["tp2-cp16-a2a+p2p-4x4-mbs1-none-fsdp"]["status"] == "rejected", by
+PY
 echo "sweep_invalid_start: ok"
