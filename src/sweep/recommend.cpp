@@ -62,6 +62,43 @@ std::string hcp_words(const SweepOutcome& o, int pick, const std::map<std::strin
 
 int64_t pp_of(const SweepRow& row) { return row.result->scenario.parallel.pipeline_model_parallel_size; }
 
+// A row's PP from its scenario document, for rows without a result (rejected, unfit, failed).
+int64_t input_pp_of(const SweepRow& row) {
+  if (row.result) return pp_of(row);
+  const auto parallel = row.input.find("parallel");
+  if (parallel == row.input.end() || !parallel->is_object()) return 1;
+  const auto pp = parallel->find("pipeline_model_parallel_size");
+  return pp != parallel->end() && pp->is_number_integer() ? pp->get<int64_t>() : 1;
+}
+
+// Why no layout without PP stands beside a pipelined pick: none fit in memory, validation
+// rejected every one (with the first rule), or the sweep tried none.
+std::string no_unpiped_words(const SweepOutcome& o) {
+  int unfit = 0, rejected = 0, failed = 0;
+  const SweepRow* first_rejected = nullptr;
+  for (const SweepRow& r : o.rows) {
+    if (input_pp_of(r) > 1) continue;
+    if (r.status == RowStatus::Unfit || (r.ok() && !r.fits())) {
+      ++unfit;
+    } else if (r.status == RowStatus::Rejected) {
+      if (!first_rejected && !r.rejected_by.empty()) first_rejected = &r;
+      ++rejected;
+    } else if (r.status == RowStatus::Failed) {
+      ++failed;
+    }
+  }
+  if (unfit > 0) return "no layout without PP fits in memory";
+  if (rejected > 0) {
+    std::string words = "validation rejected every layout without PP";
+    if (first_rejected)
+      words += " (first: " + first_rejected->label + ", " + first_rejected->rejected_by.front().path + ": " +
+               first_rejected->rejected_by.front().rule + ")";
+    return words;
+  }
+  if (failed > 0) return "every layout without PP failed to simulate";
+  return "the sweep tried no layout without PP";
+}
+
 // PP's trade, read off the numbers: the bubble it idles against the memory it frees, for the pick
 // and the best option on the other side of the PP = 1 line.
 std::string pipeline_words(const SweepOutcome& o, int pick) {
@@ -79,10 +116,9 @@ std::string pipeline_words(const SweepOutcome& o, int pick) {
     const SweepRow& p = o.rows[pick];
     if (other < 0) {
       std::snprintf(buf, sizeof buf,
-                    "\n  Pipeline: PP%lld idles %.1f%% of its schedule in the bubble (%lld micro batches per DP rank), and no "
-                    "layout without PP fits in memory.",
+                    "\n  Pipeline: PP%lld idles %.1f%% of its schedule in the bubble (%lld micro batches per DP rank), and ",
                     static_cast<long long>(pp_of(p)), bubble(p), micro(p));
-      return buf;
+      return buf + no_unpiped_words(o) + ".";
     }
     const SweepRow& q = o.rows[other];
     std::snprintf(buf, sizeof buf,

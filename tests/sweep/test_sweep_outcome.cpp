@@ -125,6 +125,36 @@ TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
   CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 valid options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
 }
 
+TEST_CASE("sweep recommendation: a pipelined pick says why no layout without PP stands beside it", "[sweep]") {
+  // One PP2 option fits; the PP1 candidates are rejected, or valid but short of memory, or absent.
+  SweepRow piped = row(0, "TP1 PP2 + p2p CP4", CpCommType::P2P, 1, 4, 2500, 10);
+  piped.result->scenario.parallel.pipeline_model_parallel_size = 2;
+  piped.result->step->composed.bubble_fraction = 0.125;  // shown as 12.5%
+  piped.result->step->inputs.microbatches = 8;
+  SweepRow unpiped_rejected = rejected(1, "TP1 + a2a CP16");
+  unpiped_rejected.input = json{{"parallel", {{"context_parallel_size", 16}}}};  // no PP key: PP 1
+  SweepRow piped_rejected = rejected(2, "TP1 PP4 + a2a CP16");
+  piped_rejected.input = json{{"parallel", {{"pipeline_model_parallel_size", 4}}}};
+
+  SweepOutcome o;
+  o.rows = {piped, piped_rejected, unpiped_rejected};
+  SweepRecommendation rec = recommend_sweep(o);
+  REQUIRE(rec.row == 0);
+  CHECK_THAT(rec.reasons, Catch::Contains("Pipeline: PP2 idles 12.5% of its schedule in the bubble (8 micro batches per "
+                                          "DP rank), and validation rejected every layout without PP (first: TP1 + a2a "
+                                          "CP16, parallel.context_parallel_size: a2a needs (num_query_groups/TP) % CP == 0)."));
+  CHECK(rec.reasons.find("fits in memory") == std::string::npos);
+
+  o.rows.push_back(row(3, "TP1 + p2p CP8", CpCommType::P2P, 1, 8, 2600, -4));  // PP1, valid, 4 GB short
+  rec = recommend_sweep(o);
+  REQUIRE(rec.row == 0);
+  CHECK_THAT(rec.reasons, Catch::Contains("and no layout without PP fits in memory."));
+
+  o.rows = {piped, piped_rejected};
+  rec = recommend_sweep(o);
+  CHECK_THAT(rec.reasons, Catch::Contains("and the sweep tried no layout without PP."));
+}
+
 TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick marked", "[sweep]") {
   const SweepOutcome o = seed_like();
   const std::string t = format_sweep_table(o, recommend_sweep(o));
