@@ -288,16 +288,14 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const std::map<int32_t, PassSpans> step_spans = pass_spans_by_rank(t, kStepPhase, w.step);
     // Activation offloading: each offloaded layer's saved activations over the host link, each way.
     const int64_t offloaded = sc.training.cpu_offloading_num_layers;
-    const double offload_copy_s =
-        offloaded > 0 ? saved_activation_bytes_per_layer(sc) / sc.cluster.host_link_bytes_per_s : 0.0;
+    const double offloaded_bytes_per_layer = offloaded > 0 ? saved_activation_bytes_per_layer(sc) : 0.0;
+    const double offload_copy_s = offloaded > 0 ? offloaded_bytes_per_layer / sc.cluster.host_link_bytes_per_s : 0.0;
     rules::OffloadStalls offload =
         rules::offload_stalls(w.layers_per_step, offloaded, si.layer_forward_s, si.layer_backward_s, offload_copy_s);
     // The copies also read (out) and write (back) each byte once in HBM, beside the kernels: that
     // much HBM time is taken from them, each way (an H100 measured 2.4-2.7 % slower kernels under
     // 55 GB/s of copies, where this gives 1.6 %: calibrate/RESULTS.md, twenty-sixth run).
-    const double offload_hbm_s = offloaded > 0 ? double(offloaded) * saved_activation_bytes_per_layer(sc) /
-                                                     sc.cluster.gpu.hbm_bytes_per_s
-                                               : 0.0;
+    const double offload_hbm_s = double(offloaded) * offloaded_bytes_per_layer / sc.cluster.gpu.hbm_bytes_per_s;
     const rules::OffloadStalls copy_waits = offload;
     offload.forward_s += offload_hbm_s, offload.backward_s += offload_hbm_s;
     std::vector<int32_t> stage_rank;  // per stage, the slowest layer rank's place in it (simulated)
@@ -424,9 +422,13 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     }
     for (const StageInputs& st : si.stages) shares.offload_s += double(si.microbatches) * (st.offload_forward_s + st.offload_backward_s);
     // What follows the last backward: the exposed DP communication and the optimizer.
-    TimeShares after;
-    after.elementwise_s = m.composed.optimizer_s;
-    after.comm_s = m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
+    // The optimizer's span is the slowest stage's: its kernels are memory-bound work, the rest of
+    // it waits on communication (Megatron-FSDP's once-a-step gather of the parameters outside the
+    // layers, NVFP4's tile amaxes).
+    const auto slowest_optimizer = std::max_element(optimizer.begin(), optimizer.end()) - optimizer.begin();
+    TimeShares after = time_shares(t, kStepPhase, stage_rank[size_t(slowest_optimizer)], w.step, m.composed.optimizer_s,
+                                   [](OpArea a) { return a == OpArea::Optimizer; }, cost);
+    after.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
     shares += after;
     // The step is the slower of the GPUs' schedule and the CPU's launches: each with its own band,
     // the step's band runs from the larger of their low ends to the larger of their high ends.
@@ -438,7 +440,7 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       // The CPU's launches, then what follows the schedule (the gradient reduce's exposed part and
       // the optimizer); the parameters' gather is a wait of the GPUs' within the schedule, not the CPU's.
       TimeShares cpu = after;
-      cpu.comm_s = m.composed.grad_reduce_exposed_s;
+      cpu.comm_s -= m.composed.param_gather_exposed_s;
       cpu.host_s = m.composed.host_launch_s;
       const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
       res.uncertainty = slower_of(res.uncertainty,
