@@ -63,6 +63,12 @@ def scenario(row):
         return llama_scenario(name, *layout, "nvfp4", fp4_param_gather=True)
     recipe = "mxfp8" if row["precision"] == "MXFP8" else "tensorwise"
     s = llama_scenario(name, *layout, "fp8", fp8_recipe=recipe, fp8_param_gather=True)
+    # The fused loss: Transformer Engine's (scripts/performance/utils/overrides.py sets
+    # cross_entropy_fusion_impl "te", at 06f25c227 and 067f987df), under the TE of containers up to
+    # 26.06, which predate TE 2.17 (2026-07-06): 2.16 stands for it, the loss's gradient written over
+    # the logits (TE 2.18 keeps it in fp32); no other rule hcpsim keys on TE's version differs from 2.10 on.
+    s["software"]["fusions"]["cross_entropy_impl"] = "te"
+    s["software"]["transformer_engine_version"] = "2.16"
     if model_size(row["model"]) == "8B":
         s["software"]["cuda_graph_impl"] = "full_iteration"
     if norm_fwd_use_cudnn(row, recipe):

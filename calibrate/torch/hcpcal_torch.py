@@ -299,6 +299,25 @@ def spin(seconds):
     torch.cuda._sleep(int(seconds * 2.0e9))
 
 
+def event_times(fn, n, w, one_at_a_time=False):
+    """Seconds of each of n calls of fn() on the current stream between CUDA events, after w untimed
+    ones: queued back to back (as a training step runs its kernels), or each waited for before the
+    next. The probes' timer (hcpcal_torch's own suites time through Timer.measure)."""
+    for _ in range(w):
+        fn()
+    events = []
+    for _ in range(n):
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        if one_at_a_time:
+            b.synchronize()
+        events.append((a, b))
+    torch.cuda.synchronize()
+    return [a.elapsed_time(b) * 1e-3 for a, b in events]
+
+
 def kernel_names(fn):
     """The CUDA kernels one call of fn launches, from torch.profiler (evidence of which library ran)."""
     try:

@@ -25,7 +25,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import hcpcal_torch as H  # noqa: E402  (environment(), spin(), bind_torch())
+import hcpcal_torch as H  # noqa: E402  (environment(), spin(), event_times(), bind_torch())
 from json_out import write_json  # noqa: E402  (complete or not at all)
 
 torch = None  # bound in main(), so --help works without PyTorch
@@ -45,17 +45,7 @@ def parse(argv):
 
 def event_time(fn, n, w):
     """Median seconds of fn() on the current stream, one call at a time between CUDA events."""
-    for _ in range(w):
-        fn()
-    out = []
-    for _ in range(n):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        out.append(a.elapsed_time(b) * 1e-3)
-    return statistics.median(out)
+    return statistics.median(H.event_times(fn, n, w, one_at_a_time=True))
 
 
 def main(argv):

@@ -6,6 +6,7 @@
 #include "cost/head_dim_rates.hpp"
 #include "cost/roofline.hpp"
 #include "common/strprintf.hpp"
+#include "rules/fused_kernels.hpp"
 #include "rules/memory_bound_transfer.hpp"
 #include "scenario/presets.hpp"
 #include "workload/attention_common.hpp"
@@ -586,7 +587,8 @@ double CostModel::compute_time_s(const Op& op) const {
     }
     case ComputeClass::Elementwise: {
       const bool backward = op.phase == Phase::Backward && !op.recompute;
-      t = op.bytes / (gpu_.hbm_bytes_per_s * params_.elementwise_efficiency_of(op.elementwise, backward));
+      t = op.bytes / (gpu_.hbm_bytes_per_s * params_.elementwise_efficiency_of(op.elementwise, backward) *
+                      (op.elementwise == ElementwiseKind::Fused ? op.fused_of_copy : 1.0));
       break;
     }
   }
@@ -678,9 +680,10 @@ void apply_nvfp4_gemm(const GpuSpec& gpu, CostParams& p) {
 
 }  // namespace
 
-// Fused memory-bound kernels (software.fusions) run at the copy's efficiency, which no fused
-// kernel was measured at: their part of the band is this wide (docs/cost-model.md).
-constexpr double kFusedKernelBand = 0.3;
+// TE's fused RoPE and its quantize kernels run at the copy's efficiency, unmeasured: the memory-bound
+// kernels' band is this wide with them (docs/cost-model.md); the measured fused kernels' is
+// rules::kMeasuredFusedKernelBand.
+constexpr double kUnmeasuredFusedKernelBand = 0.3;
 
 CostParams cost_params_for(const Scenario& sc) {
   CostParams params = default_cost_params(sc.cluster.gpu, sc.software.attention_backend);
@@ -725,13 +728,21 @@ CostParams cost_params_for(const Scenario& sc) {
     params.set_evidence("attention", e ? std::hypot(e->relative, band) : band, e ? e->basis + "; " + basis : basis);
     if (!measured) params.warnings.push_back(basis);
   }
+  // Fused kernels: Megatron's (software.fusions) and, under fp8 or NVFP4, TE's quantize kernels.
   const FusionSettings& f = sc.software.fusions;
-  if (f.rope || f.swiglu || f.cross_entropy) {
+  const bool quantized = sc.training.precision != Precision::BF16;
+  if (f.rope || f.swiglu || f.cross_entropy || quantized) {
+    const bool unmeasured = f.rope || quantized;
+    const double band = unmeasured ? kUnmeasuredFusedKernelBand : rules::kMeasuredFusedKernelBand;
     const KernelEvidence* e = params.evidence_for("elementwise");
-    if (!e || e->relative < kFusedKernelBand)
-      params.set_evidence("elementwise", kFusedKernelBand,
-                          "fused kernels (software.fusions: RoPE, SwiGLU, cross entropy) at the HBM copy's efficiency, "
-                          "not measured");
+    if (!e || e->relative < band)
+      params.set_evidence(
+          "elementwise", band,
+          unmeasured ? std::string("fused kernels at the HBM copy's efficiency, not measured: ") +
+                           (f.rope ? "TE's fused RoPE (software.fusions.rope)" : "") + (f.rope && quantized ? ", " : "") +
+                           (quantized ? "TE's quantize kernels" : "")
+                     : "fused kernels (software.fusions: SwiGLU, cross entropy) at their measured fraction of the HBM "
+                       "copy's efficiency, up to 20% off it (docs/cost-model.md)");
   }
   return params;
 }

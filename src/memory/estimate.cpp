@@ -7,6 +7,7 @@
 #include "memory/cp_buffers.hpp"
 #include "memory/model_states.hpp"
 #include "rules/fp8_gemm.hpp"
+#include "rules/fused_kernels.hpp"
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -118,6 +119,16 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   const bool has_loss = stage == pp - 1;
   const bool has_layers = split.stage_layers(stage) > 0;
   const int64_t offloaded = s.training.cpu_offloading_num_layers;
+  // The loss: the logits and the fp32 tensor its backward needs (unfused: the softmax copy); TE's
+  // fused loss before 2.18 writes its gradient over the logits (rules/fused_kernels.hpp).
+  const FusionSettings& fusions = s.software.fusions;
+  const Version& te = s.software.transformer_engine_version;
+  const double loss_bytes_per_logit =
+      fusions.cross_entropy
+          ? rules::fused_cross_entropy(fusions.cross_entropy_impl, te.major, te.minor, e).peak_bytes_per_element
+          : e + 4.0;
+  const char* loss_what =
+      loss_bytes_per_logit > e ? "bf16 logits + fp32 copy, vocab/TP" : "bf16 logits, the gradient written over them, vocab/TP";
 
   std::vector<MemoryComponent> statics = static_components(s, stage);
   if (pp > 1)  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
@@ -141,7 +152,7 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
         "fwd.loss",
         {saved_layers(d, d.n, offloaded),
          {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
-         {"logits + loss", T * vocab_r * 6.0, "bf16 logits + fp32 copy, vocab/TP"}}));
+         {"logits + loss", T * vocab_r * loss_bytes_per_logit, loss_what}}));
   if (has_layers) {
     phases.push_back(phase(
         "bwd.mlp",

@@ -9,7 +9,9 @@
 //   fwd.loss       LM head and cross entropy: n*saved + final norm in/out (2*T*e*h/t_sp, and
 //                  T*e*h for the SP all-gathered output-layer input)
 //                  + logits T*(V_pad/TP)*6: the bf16 vocab-parallel logits and the fp32 copy
-//                  vocab_parallel_cross_entropy makes (it exps/normalises in place and saves it)
+//                  vocab_parallel_cross_entropy makes (it exps/normalises in place and saves it);
+//                  the fused losses likewise, but TE's before 2.18, which writes its gradient over
+//                  the logits: T*(V_pad/TP)*2 (rules/fused_kernels.hpp)
 //   bwd.mlp        MLP backward of the last layer (the first to run backward, all n layers'
 //                  activations still alive): n*saved + recomputed + T*e*(h/t_sp + [SP] h +
 //                  3*ffn_r): incoming dY, its SP all-gather, d(SwiGLU out), d(gate, up)

@@ -389,10 +389,13 @@ void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec&
                  {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl", "fusions",
                   "nccl", "norm_fwd_use_cudnn"});
   {
-    ObjectReader f = r.child("fusions", {"rope", "swiglu", "cross_entropy"});
+    ObjectReader f = r.child("fusions", {"rope", "swiglu", "cross_entropy", "cross_entropy_impl"});
     set_if(s.fusions.rope, f.boolean("rope"));
     set_if(s.fusions.swiglu, f.boolean("swiglu"));
     set_if(s.fusions.cross_entropy, f.boolean("cross_entropy"));
+    set_if(s.fusions.cross_entropy_impl,
+           f.choice("cross_entropy_impl", named_choices(rules::kCrossEntropyFusions),
+                    {{"transformer_engine", "write \"te\""}, {"mcore", "Megatron-core's own is \"native\""}}));
   }
   parse_nccl(r.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn", "nchannels_per_net_peer"}),
              s.nccl);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/fused_kernels.hpp"
 #include "rules/nccl_algorithm.hpp"
 #include "rules/pipeline.hpp"
 
@@ -256,12 +257,14 @@ struct NcclSettings {
 };
 
 // software.fusions: Megatron-core's kernel fusion switches for the layer's memory-bound ops
-// (docs/cost-model.md, "memory-bound kernels"); defaults are Megatron's. A fused op runs as one
-// kernel at the copy's efficiency; an unfused one as PyTorch's kernels measured on the H200.
+// (docs/cost-model.md, "memory-bound kernels"); defaults are Megatron's. A fused op runs as its
+// kernels' bytes at the copy's efficiency times their measured fraction of it (rules/fused_kernels.hpp);
+// an unfused one as PyTorch's kernels measured on the H200.
 struct FusionSettings {
   bool rope = true;            // apply_rope_fusion (TE's fused RoPE)
   bool swiglu = true;          // bias_swiglu_fusion (Megatron's fused SwiGLU)
   bool cross_entropy = false;  // cross_entropy_loss_fusion
+  rules::CrossEntropyFusion cross_entropy_impl = rules::CrossEntropyFusion::Native;  // cross_entropy_fusion_impl
   friend bool operator==(const FusionSettings&, const FusionSettings&) = default;
 };
 

@@ -99,7 +99,8 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
                    {"fusions",
                     {{"rope", sc.software.fusions.rope},
                      {"swiglu", sc.software.fusions.swiglu},
-                     {"cross_entropy", sc.software.fusions.cross_entropy}}},
+                     {"cross_entropy", sc.software.fusions.cross_entropy},
+                     {"cross_entropy_impl", rules::to_string(sc.software.fusions.cross_entropy_impl)}}},
                    {"nccl",
                     {{"algo", algos},
                      {"proto", protos},
@@ -299,10 +300,12 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl",
                            "fusions", "nccl", "norm_fwd_use_cudnn"});
   {
-    ObjectReader f = sw.child("fusions", {"rope", "swiglu", "cross_entropy"});
+    ObjectReader f = sw.child("fusions", {"rope", "swiglu", "cross_entropy", "cross_entropy_impl"});
     read(f.boolean("rope"), sc.software.fusions.rope);
     read(f.boolean("swiglu"), sc.software.fusions.swiglu);
     read(f.boolean("cross_entropy"), sc.software.fusions.cross_entropy);
+    if (f.has("cross_entropy_impl"))
+      read(f.choice("cross_entropy_impl", named_choices(rules::kCrossEntropyFusions)), sc.software.fusions.cross_entropy_impl);
   }
   if (auto v = sw.string("transformer_engine_version")) {
     if (auto ver = parse_version(*v)) sc.software.transformer_engine_version = *ver;

@@ -3,6 +3,7 @@
 #include "common/strprintf.hpp"
 #include "rules/cudnn_bottom_right.hpp"
 #include "rules/fp8_gemm.hpp"
+#include "rules/fused_kernels.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "scenario/presets.hpp"
 
@@ -455,6 +456,29 @@ void check_activation_offload(Ctx& c, bool layout) {
            "timed in the step's composition, not in one layer");
 }
 
+// Megatron's fused cross entropy (rules/fused_kernels.hpp): TE's needs its parallel_cross_entropy.
+void check_fused_cross_entropy(Ctx& c) {
+  const FusionSettings& f = c.sc.software.fusions;
+  if (f.cross_entropy_impl != rules::CrossEntropyFusion::Te) return;
+  if (!f.cross_entropy) {
+    c.warn("software.fusions.cross_entropy_impl \"te\" has no effect without software.fusions.cross_entropy (Megatron's "
+           "cross_entropy_loss_fusion): the loss runs unfused");
+    return;
+  }
+  const Version& v = c.sc.software.transformer_engine_version;
+  if (v < Version{2, 2, 0})
+    c.sink.error("software.fusions.cross_entropy_impl",
+                 "\"te\" with Transformer Engine " + v.str(),
+                 "TE's parallel_cross_entropy exists from TE 2.2", "set transformer_engine_version to \"2.2\" or newer, or "
+                 "cross_entropy_impl to \"native\"");
+  else
+    c.warn("cross_entropy_impl \"te\": Megatron-LM's training arguments refuse it beside cross_entropy_loss_fusion "
+           "(stability issues, at d98e8a6); Megatron-Bridge's performance recipes run it. Under Transformer Engine " +
+           v.str() + (rules::te_cross_entropy_fp32_gradient(v.major, v.minor)
+                          ? " it keeps an fp32 gradient of the logits (PR #3193, TE 2.18)"
+                          : " it writes the gradient over the logits (before TE 2.18)"));
+}
+
 // Transformer Engine's userbuffers overlap (rules/tp_comm_overlap.hpp), as Megatron and TE allow it.
 void check_tp_comm_overlap(Ctx& c) {
   ParallelSpec& p = c.sc.parallel;
@@ -543,6 +567,7 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (training && (sizes || !layout) && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
     check_activation_offload(c, layout);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
+  if (c.usable({"software"})) check_fused_cross_entropy(c);
   if (sizes && cluster && c.usable({"parallel.tp_comm_overlap", "parallel.sequence_parallel", "software"}))
     check_tp_comm_overlap(c);
   if (sizes && cluster && c.tp() > sc.cluster.gpus_per_node)

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/fused_kernels.hpp"
 #include "rules/te_norm_quantize.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "scenario/model_params.hpp"
@@ -32,6 +33,12 @@ struct Dims {
   // What TE's norm leaves the column-parallel GEMMs under fp8 (rules/te_norm_quantize.hpp).
   rules::NormFp8Output norm_output = rules::NormFp8Output::Quantized;
 };
+
+// The activation's fraction of the copy's efficiency: Megatron's fused SwiGLU's measured one
+// (rules/fused_kernels.hpp); 1 for PyTorch's unfused kernels, timed by their own efficiency.
+double activation_of_copy(const Dims& d, bool backward) {
+  return d.activation == ElementwiseKind::Fused ? rules::swiglu_fused_of_copy(backward) : 1.0;
+}
 
 Dims dims_of(const LayerContext& c) {
   const Scenario& s = *c.scenario;
@@ -347,7 +354,7 @@ void layer_forward(ProgramBuilder& b, const LayerContext& c) {
   column_forward(b, c, d, "tp_ag_fc1", "fc1_gemm", d.fc1_out);
   // SwiGLU reads both fc1 halves and writes ffn/t; GeLU reads and writes ffn/t.
   b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu", d.activation,
-                (d.glu ? 3 : 2) * d.tokens * double(d.ffn_local) * d.e);
+                (d.glu ? 3 : 2) * d.tokens * double(d.ffn_local) * d.e, activation_of_copy(d, false));
   row_forward(b, c, d, "fc2_gemm", d.ffn_local, d.sp ? "tp_rs_fc2" : "tp_ar_fc2");
   b.elementwise(Stream::Compute, "residual_add_mlp", ElementwiseKind::Add, stream_bytes(d, 3));
 }
@@ -359,7 +366,7 @@ void layer_backward(ProgramBuilder& b, const LayerContext& c) {
   row_backward(b, c, d, "tp_ag_fc2_grad", "fc2", d.ffn_local);
   // SwiGLU backward reads dY, both inputs, writes both input grads.
   b.elementwise(Stream::Compute, d.glu ? "swiglu" : "gelu", d.activation,
-                (d.glu ? 5 : 3) * d.tokens * double(d.ffn_local) * d.e);
+                (d.glu ? 5 : 3) * d.tokens * double(d.ffn_local) * d.e, activation_of_copy(d, true));
   column_backward(b, c, d, "fc1", d.fc1_out);
   b.elementwise(Stream::Compute, "pre_mlp_norm", ElementwiseKind::Norm, stream_bytes(d, 3));
   b.elementwise(Stream::Compute, "residual_add_mlp", ElementwiseKind::Add, stream_bytes(d, 3));

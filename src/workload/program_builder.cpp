@@ -45,9 +45,12 @@ int32_t ProgramBuilder::elementwise(Stream s, std::string_view what, double byte
   return compute_op(s, what, ComputeClass::Elementwise, 0, bytes, std::move(deps));
 }
 
-int32_t ProgramBuilder::elementwise(Stream s, std::string_view what, ElementwiseKind kind, double bytes) {
+int32_t ProgramBuilder::elementwise(Stream s, std::string_view what, ElementwiseKind kind, double bytes,
+                                    double fused_of_copy) {
+  assert(fused_of_copy > 0 && (kind == ElementwiseKind::Fused || fused_of_copy == 1.0));
   const int32_t id = elementwise(s, what, bytes);
   prog_.ops[id].elementwise = kind;
+  prog_.ops[id].fused_of_copy = fused_of_copy;
   return id;
 }
 

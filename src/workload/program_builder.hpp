@@ -28,8 +28,9 @@ class ProgramBuilder {
   // A compute op on CUDA stream `s` named `what`; it also waits for everything the stream
   // was told to wait for since its last compute op.
   int32_t elementwise(Stream s, std::string_view what, double bytes, std::vector<int32_t> deps = {});
-  // A memory-bound kernel of a kind with its own efficiency (norm, RoPE, SwiGLU, ...).
-  int32_t elementwise(Stream s, std::string_view what, ElementwiseKind kind, double bytes);
+  // A memory-bound kernel of a kind with its own efficiency (norm, RoPE, SwiGLU, ...); a fused one
+  // at `fused_of_copy` of the copy's (rules/fused_kernels.hpp).
+  int32_t elementwise(Stream s, std::string_view what, ElementwiseKind kind, double bytes, double fused_of_copy = 1.0);
   int32_t gemm(Stream s, std::string_view what, const GemmShape& shape, double bytes_per_element);
   int32_t attention(Stream s, std::string_view what, const AttentionShape& shape, double flops,
                     double bytes, std::vector<int32_t> deps = {});

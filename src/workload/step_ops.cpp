@@ -1,6 +1,7 @@
 #include "workload/step_ops.hpp"
 
 #include "rules/fp8_gemm.hpp"
+#include "rules/fused_kernels.hpp"
 #include "rules/megatron_fsdp.hpp"
 #include "workload/fsdp_ops.hpp"
 #include "scenario/model_params.hpp"
@@ -57,18 +58,37 @@ void head_forward_backward(ProgramBuilder& b, const StepContext& c, const StepSh
   b.elementwise(Stream::Compute, "final_norm", ElementwiseKind::Norm, 2 * x.sp_hidden);
   if (x.sp) tp("tp_ag", CommPattern::AllGather, x.sp_hidden);
   b.gemm(Stream::Compute, "logits_gemm", {c.tokens, x.v, x.h}, x.e);
-  // Vocab-parallel cross entropy, counted as its minimum traffic (each input read once, each
-  // output written once; the measured efficiency absorbs PyTorch's extra passes): bf16 logits
-  // read, the fp32 softmax kept for the backward written; three all-reduces of one fp32 per
-  // token (max, predicted logit, sum of exp). Fused (Megatron's cross_entropy_loss_fusion): one
-  // kernel, the same minimum traffic at the copy's efficiency.
-  const ElementwiseKind ce = s.software.fusions.cross_entropy ? ElementwiseKind::Fused : ElementwiseKind::CrossEntropy;
-  b.elementwise(Stream::Compute, "cross_entropy", ce, x.logits * (x.e + 4));
-  for (const char* r : {"ce_ar_max", "ce_ar_predicted", "ce_ar_sum_exp"})
-    tp(r, CommPattern::AllReduce, x.tokens * 4);
+  // Vocab-parallel cross entropy. Unfused (Megatron's PyTorch ops), counted as its minimum traffic
+  // (each input read once, each output written once; the measured efficiency absorbs PyTorch's
+  // extra passes): bf16 logits read, the fp32 softmax kept for the backward written; then the
+  // softmax read, the bf16 gradient written. Fused (cross_entropy_loss_fusion): its kernels' passes
+  // at their measured fraction of the copy (rules/fused_kernels.hpp). Over TP, per token: unfused,
+  // three all-reduces of one fp32 (max, predicted logit, sum of exp); native, the max and then the
+  // other two in one; TE, one all-gather of the three (its ranks' online-softmax partials).
+  const FusionSettings& f = s.software.fusions;
+  const auto emit_cross_entropy = [&](bool backward) {
+    if (!f.cross_entropy) {
+      b.elementwise(Stream::Compute, "cross_entropy", ElementwiseKind::CrossEntropy, x.logits * (x.e + 4));
+      return;
+    }
+    const Version& te = s.software.transformer_engine_version;
+    const rules::FusedCrossEntropy ce = rules::fused_cross_entropy(f.cross_entropy_impl, te.major, te.minor, x.e);
+    const rules::FusedPass& pass = backward ? ce.backward : ce.forward;
+    b.elementwise(Stream::Compute, "cross_entropy", ElementwiseKind::Fused, x.logits * pass.bytes_per_element,
+                  pass.of_copy);
+  };
+  emit_cross_entropy(false);
+  if (!f.cross_entropy) {
+    for (const char* r : {"ce_ar_max", "ce_ar_predicted", "ce_ar_sum_exp"}) tp(r, CommPattern::AllReduce, x.tokens * 4);
+  } else if (f.cross_entropy_impl == rules::CrossEntropyFusion::Native) {
+    tp("ce_ar_max", CommPattern::AllReduce, x.tokens * 4);
+    tp("ce_ar_predicted_sum_exp", CommPattern::AllReduce, x.tokens * 8);
+  } else {
+    tp("ce_ag_partials", CommPattern::AllGather, x.tokens * 12);
+  }
 
   b.set_phase(Phase::Backward);
-  b.elementwise(Stream::Compute, "cross_entropy", ce, x.logits * (4 + x.e));  // softmax read, bf16 grad written
+  emit_cross_entropy(true);
   int32_t gathered = -1;
   if (x.sp)
     gathered = b.collective(Stream::NcclTp, Stream::Compute, "input_ag",

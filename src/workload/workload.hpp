@@ -35,11 +35,12 @@ enum class ComputeClass : uint8_t { Gemm, Attention, Elementwise };
 enum class KernelMask : uint8_t { None, CausalTopLeft, CausalBottomRight };
 // What a memory-bound kernel is (its efficiency: docs/cost-model.md, "memory-bound kernels"):
 // a copy (and every kernel with no measurement of its own), one of the layer's and the loss's
-// kernels as PyTorch / Megatron run them unfused, or their fused form (Megatron's fusion switches,
-// software.fusions), which runs at the copy's efficiency.
+// kernels as PyTorch / Megatron run them unfused, or a fused kernel (Megatron's fusion switches,
+// software.fusions; TE's quantize kernels), which runs at the copy's efficiency times its measured
+// fraction of it (Op::fused_of_copy, rules/fused_kernels.hpp; 1 where none was measured).
 enum class ElementwiseKind : uint8_t {
   Copy, Norm, Rope, Activation, Add, CrossEntropy, Optimizer,  // measured as hcpcal_torch runs them
-  Fused                                                         // a fused kernel: the copy's efficiency
+  Fused                                                         // a fused kernel: the copy's, x fused_of_copy
 };
 inline constexpr int kElementwiseKinds = 8;
 const char* to_string(ElementwiseKind k);  // "copy", "norm", "rope", "activation", "add", "cross_entropy", "optimizer", "fused"
@@ -97,6 +98,7 @@ struct Op {
   double gemm_whole_flops = 0;
   AttentionShape attn;     // when compute_class == Attention
   ElementwiseKind elementwise = ElementwiseKind::Copy;  // when compute_class == Elementwise
+  double fused_of_copy = 1.0;  // ElementwiseKind::Fused: its measured fraction of the copy's efficiency
 
   // Comm ops. message_bytes means, per pattern (NCCL conventions):
   //   SendRecv:      bytes sent to send_peer (recv_bytes come from recv_peer)

@@ -1,6 +1,7 @@
 // Issue 14: the layer's memory-bound kernels cost what they were measured to cost (PyTorch's
-// forms on the H200, per kind and pass), Megatron's fusion switches make them one kernel at the
-// copy's efficiency, and the scenario names the attention backend and the switches.
+// forms on the H200, per kind and pass), Megatron's fusion switches make them fused kernels
+// (tests/cost/test_fused_kernels.cpp times those), and the scenario names the attention backend and
+// the switches.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
