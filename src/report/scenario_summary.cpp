@@ -70,7 +70,8 @@ std::string format_scenario_summary(const Scenario& sc) {
     << ")\n";
   const FusionSettings& f = sc.software.fusions;
   std::string fused;
-  for (const auto& [on, name] : {std::pair{f.rope, "RoPE"}, std::pair{f.swiglu, "SwiGLU"}, std::pair{f.cross_entropy, "cross entropy"}})
+  const char* loss = f.cross_entropy_impl == rules::CrossEntropyFusion::Te ? "cross entropy (TE's)" : "cross entropy";
+  for (const auto& [on, name] : {std::pair{f.rope, "RoPE"}, std::pair{f.swiglu, "SwiGLU"}, std::pair{f.cross_entropy, loss}})
     if (on) fused += (fused.empty() ? "" : ", ") + std::string(name);
   o << "  software: Transformer Engine " << sc.software.transformer_engine_version.str() << ", attention "
     << to_string(sc.software.attention_backend) << ", fused " << (fused.empty() ? "none" : fused)
