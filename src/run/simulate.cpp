@@ -57,10 +57,11 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
 }
 
 // Per pipeline stage, the longest span (first start .. last end) over the stage's ranks of the
-// ops of `phase` that `take` selects; a rank of a folded replica has its stand-in's span.
+// ops of `phase` that `take` selects; a rank of a folded replica has its stand-in's span. With
+// `longest_rank`, also the simulated rank each stage's longest span is of (-1: none).
 template <class Take>
 std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs,
-                                  const RankLayout& layout, Take take) {
+                                  const RankLayout& layout, Take take, std::vector<int32_t>* longest_rank = nullptr) {
   std::map<int32_t, std::pair<double, double>> per_rank;
   for (const OpRecord& r : t.ops) {
     if (r.phase != phase || !take(programs.at(r.rank).ops.at(r.op))) continue;
@@ -71,12 +72,15 @@ std::vector<double> span_by_stage(const Timeline& t, int32_t phase, const std::v
     }
   }
   std::vector<double> longest(size_t(layout.pp), 0.0);
+  if (longest_rank) longest_rank->assign(size_t(layout.pp), -1);
   const std::vector<int32_t>& stand_in = t.phases.at(size_t(phase)).stand_in;
   for (size_t rank = 0; rank < stand_in.size(); ++rank) {
     const auto span = per_rank.find(stand_in[rank]);
     if (span == per_rank.end()) continue;
-    double& l = longest[size_t(layout.coord_of(int64_t(rank)).pp)];
-    l = std::max(l, span->second.second - span->second.first);
+    const size_t stage = size_t(layout.coord_of(int64_t(rank)).pp);
+    const double length = span->second.second - span->second.first;
+    if (longest_rank && ((*longest_rank)[stage] < 0 || length > longest[stage])) (*longest_rank)[stage] = stand_in[rank];
+    longest[stage] = std::max(longest[stage], length);
   }
   return longest;
 }
@@ -278,7 +282,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.overlap_param_gather = sc.parallel.overlap_param_gather;
     const bool distopt = sc.parallel.use_distributed_optimizer;
     const auto in_area = [](OpArea a) { return [a](const Op& op) { return op.area == a; }; };
-    const std::vector<double> optimizer = span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer));
+    std::vector<int32_t> optimizer_rank;  // per stage, the rank whose optimizer span is the stage's
+    const std::vector<double> optimizer =
+        span_by_stage(t, kStepPhase, w.step, layout, in_area(OpArea::Optimizer), &optimizer_rank);
     const std::map<int32_t, std::map<int32_t, double>> step_took = step_op_times(t);
     std::vector<double> send_fwd(size_t(layout.pp), 0.0), send_bwd(size_t(layout.pp), 0.0);
     if (!w.pipeline.empty()) {
@@ -425,8 +431,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     // The optimizer's span is the slowest stage's: its kernels are memory-bound work, the rest of
     // it waits on communication (Megatron-FSDP's once-a-step gather of the parameters outside the
     // layers, NVFP4's tile amaxes).
-    const auto slowest_optimizer = std::max_element(optimizer.begin(), optimizer.end()) - optimizer.begin();
-    TimeShares after = time_shares(t, kStepPhase, stage_rank[size_t(slowest_optimizer)], w.step, m.composed.optimizer_s,
+    const auto slowest_optimizer = size_t(std::max_element(optimizer.begin(), optimizer.end()) - optimizer.begin());
+    const int32_t optimizer_of = optimizer_rank[slowest_optimizer] >= 0 ? optimizer_rank[slowest_optimizer]
+                                                                        : stage_rank[slowest_optimizer];
+    TimeShares after = time_shares(t, kStepPhase, optimizer_of, w.step, m.composed.optimizer_s,
                                    [](OpArea a) { return a == OpArea::Optimizer; }, cost);
     after.comm_s += m.composed.grad_reduce_exposed_s + m.composed.param_gather_exposed_s;
     shares += after;
