@@ -28,10 +28,21 @@ def scenario(row):
     this file says where each setting was read; bench/llama_recipe.py, what all recipes share). FP8
     rows: NeMo's bf16_with_fp8_mixed, delayed scaling, fp8_param_gather on."""
     precision = row.get("precision", "bf16")
-    return llama_scenario("%s on %d x %s" % (row["model"], row["gpus"], row["system"]), row["model"], row["system"],
-                          row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"], row["pp"],
-                          row["cp"], row["vp"], precision, fp8_recipe="delayed" if precision == "fp8" else None,
-                          fp8_param_gather=precision == "fp8")
+    s = llama_scenario("%s on %d x %s" % (row["model"], row["gpus"], row["system"]), row["model"], row["system"],
+                       row["gpus"], row["seq"], row["micro_batch"], row["global_batch"], row["tp"], row["pp"],
+                       row["cp"], row["vp"], precision, fp8_recipe="delayed" if precision == "fp8" else None,
+                       fp8_param_gather=precision == "fp8")
+    s["software"]["transformer_engine_version"], s["software"]["fusions"]["cross_entropy_impl"] = SOFTWARE[row["container"]]
+    return s
+
+
+# The fused loss and Transformer Engine of each container. NeMo 25.04.01's recipes (NeMo 6f2c6fda,
+# scripts/performance/utils.py, set_primary_perf_configs, since c358dce3d5 of 2025-04-10) set
+# cross_entropy_fusion_impl "te"; NeMo 25.02.01's (d2b21556) predate the option: Megatron-core's native
+# loss. The pages do not give the containers' TE: 25.02.01 predates TE 2.2 (2025-04-07), 25.04.01 runs
+# TE's loss, which came with 2.2, and predates 2.4 (2025-06-03); 2.1 and 2.3 stand for them (no rule
+# hcpsim keys on TE differs within 2.0-2.1 or 2.2-2.5).
+SOFTWARE = {"25.02.01": ("2.1", "native"), "25.04.01": ("2.3", "te")}
 
 
 def main():

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """probe_fused_ce: the fused cross entropies Megatron runs (cross_entropy_loss_fusion), timed beside a
-copy on the same GPU, to test hcpsim's rule for them (src/rules/fused_cross_entropy.hpp: each pass's
+copy on the same GPU, to test hcpsim's rule for them (src/rules/fused_kernels.hpp: each pass's
 bytes at the copy's efficiency).
 
 The loss over bf16 logits [T, V] at TP1, with per-token losses as Megatron's loss function takes them

@@ -18,7 +18,7 @@
 //   backward: subtract the onehot and scale in place, written back, and cast (4 + 4 + e).
 // Measured fractions of the copy (medians over 4K-16K tokens of vocabularies 8016-128256; the ranges
 // are the rule's error): te fp32 gradient 0.92 forward (0.74-0.93: rows of 8016, Llama 3 at TP16,
-// run at 0.74) and 0.99 backward (0.98-1.01); te in place 0.90 (0.72-0.92) and 0.98 (0.97-0.98);
+// run at 0.74) and 0.99 backward (0.98-1.01); te in place 0.90 (0.72-0.92) and 0.98 (0.96-0.98);
 // native 0.70 forward (0.70-0.82: rows of 32K or fewer run faster) and 0.98 (0.97-0.98).
 //
 // SwiGLU, fused (Megatron's bias_swiglu_impl without a bias, torch.compile'd): one kernel each way,

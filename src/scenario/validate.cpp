@@ -471,6 +471,12 @@ void check_fused_cross_entropy(Ctx& c) {
                  "\"te\" with Transformer Engine " + v.str(),
                  "TE's parallel_cross_entropy exists from TE 2.2", "set transformer_engine_version to \"2.2\" or newer, or "
                  "cross_entropy_impl to \"native\"");
+  else if (c.sc.software.cuda_graph_impl == CudaGraphImpl::FullIteration && v < Version{2, 7, 0})
+    c.sink.error("software.fusions.cross_entropy_impl",
+                 "\"te\" inside a full-iteration CUDA graph with Transformer Engine " + v.str(),
+                 "TE's loss is graph-capturable from TE 2.7 (Megatron's language_module.py raises before)",
+                 "set transformer_engine_version to \"2.7\" or newer, cross_entropy_impl to \"native\", or "
+                 "cuda_graph_impl to another value");
   else
     c.warn("cross_entropy_impl \"te\": Megatron-LM's training arguments refuse it beside cross_entropy_loss_fusion "
            "(stability issues, at d98e8a6); Megatron-Bridge's performance recipes run it. Under Transformer Engine " +

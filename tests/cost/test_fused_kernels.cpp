@@ -211,6 +211,15 @@ TEST_CASE("software.fusions.cross_entropy_impl: Megatron's names, TE's version, 
   REQUIRE(o.errors.size() == 1);
   CHECK(o.errors[0].path == "software.fusions.cross_entropy_impl");
   CHECK_THAT(o.errors[0].rule, Catch::Contains("TE 2.2"));
+  // Captured in a full-iteration CUDA graph it needs TE 2.7 (Megatron's language_module.py raises).
+  j["software"]["transformer_engine_version"] = "2.6";
+  j["software"]["cuda_graph_impl"] = "full_iteration";
+  o = test::parse(j);
+  REQUIRE(o.errors.size() == 1);
+  CHECK_THAT(o.errors[0].rule, Catch::Contains("TE 2.7"));
+  j["software"]["transformer_engine_version"] = "2.7";
+  CHECK(test::parse(j).valid);
+  j["software"].erase("cuda_graph_impl");
   // Without the fusion the implementation is moot: said so.
   j["software"]["transformer_engine_version"] = "2.18";
   j["software"]["fusions"]["cross_entropy"] = false;
