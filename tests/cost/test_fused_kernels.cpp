@@ -80,7 +80,9 @@ TEST_CASE("fused cross entropy: each pass's bytes per logit, by implementation a
 
 TEST_CASE("fused kernels against an H100: each pass within the band, the medians within 3 %", "[rules]") {
   // Each record's prediction: its bytes at the copy's rate timed in the same process (a bf16 copy
-  // of the same [T, V]: 4 B an element) times the rule's fraction of the copy.
+  // of the same [T, V]: 4 B an element) times the rule's fraction of the copy. The fractions are
+  // these records' medians and the band their worst miss, so this is in sample: it holds the byte
+  // counts, the constants and the band to the measurement they came from, and fails if any moves.
   const nlohmann::json d = read(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v44-fused-ce/h100-v44-fused-ce.json");
   std::vector<double> ce_errors, swiglu_errors;
   double copy_s_per_byte = 0;
