@@ -64,47 +64,86 @@ std::vector<MemoryComponent> static_components(const Scenario& s, int64_t stage)
   return c;
 }
 
+// The activations a stage holds, at its peak moment of the schedule (rules/pipeline.hpp) under the
+// recompute settings (rules/recompute.hpp).
 struct Dynamic {
   LayerActivationBytes act;
   CpBufferBytes cp;
-  double saved_per_layer = 0;
-  double recomputed = 0;
-  double n = 0;
+  double saved_per_layer = 0;    // a layer as recompute_granularity saves it (a checkpoint's input under "full")
+  double in_flight_saved = 0;    // every micro batch's saved activations at the peak
+  double last_layer_saved = 0;   // of those, the peak chunk's last layer's (its forward holds its own instead)
+  double recomputed = 0;         // what the backward rebuilds at the peak
+  int64_t layers = 0;            // the layers in flight at the peak
+  bool partial = false;          // full recompute of some layers only, or in units of several
 };
 
-Dynamic dynamic_terms(const Scenario& s, double layers_in_flight) {
+Dynamic dynamic_terms(const Scenario& s, const PipelineSplit& split, int64_t stage) {
   Dynamic d;
   d.act = layer_activation_bytes(s);
   d.cp = cp_buffer_bytes(s);
-  const RecomputeGranularity r = s.training.recompute_granularity;
+  const TrainingSpec& t = s.training;
+  const RecomputeGranularity r = t.recompute_granularity;
   d.saved_per_layer = saved_bytes_per_layer(d.act, r, d.cp.saved_extra_per_layer_bytes);
-  if (r == RecomputeGranularity::Full)
-    d.recomputed = d.act.no_recompute_bytes() + d.cp.saved_extra_per_layer_bytes;
-  else if (r == RecomputeGranularity::Selective)  // the checkpoint's internals; under fp8 its output O too
-    d.recomputed = d.act.lse_bytes + (d.act.proj_input_fp8_bytes > 0 ? d.act.attn_out_bytes : 0.0) +
-                   d.cp.saved_extra_per_layer_bytes;
-  d.n = layers_in_flight;
+  // A layer that saves everything: under "block", the layers past the first N of a chunk.
+  const double whole = saved_bytes_per_layer(d.act, RecomputeGranularity::None, d.cp.saved_extra_per_layer_bytes);
+  const double plain = t.full_recompute() ? whole : d.saved_per_layer;
+  const double input = saved_bytes_per_layer(d.act, RecomputeGranularity::Full, 0);
+  const std::vector<int64_t>& chunks = split.layers[size_t(stage)];
+  const auto recompute_of = [&](size_t c) {
+    return rules::chunk_recompute(t.full_recompute(), t.recompute_method, t.recompute_num_layers, chunks[c]);
+  };
+  const auto saved = [&](size_t c) {
+    const rules::ChunkRecompute rc = recompute_of(c);
+    return double(rc.checkpoints) * input + double(rc.plain_layers) * plain;
+  };
+  const auto extra = [&](size_t c) {
+    if (r == RecomputeGranularity::Selective)  // the checkpoint's internals; under fp8 its output O too
+      return d.act.lse_bytes + (d.act.proj_input_fp8_bytes > 0 ? d.act.attn_out_bytes : 0.0) +
+             d.cp.saved_extra_per_layer_bytes;
+    return double(rules::backward_extra_layers(recompute_of(c))) * whole;
+  };
+  const int64_t microbatches = std::max<int64_t>(1, s.num_microbatches());
+  const InFlightPeak peak = pipeline_peak_in_flight(s.parallel.pipeline(), stage, microbatches, saved, extra);
+  d.in_flight_saved = peak.saved;
+  d.recomputed = peak.extra;
+  if (!chunks.empty()) {
+    const rules::ChunkRecompute rc = recompute_of(peak.chunk);
+    const int64_t L = chunks[peak.chunk];
+    // The chunk's last layer: a plain one; else a checkpoint's input where a unit starts with it.
+    const bool starts_unit = t.recompute_method == RecomputeMethod::Block || (L - 1) % t.recompute_num_layers == 0;
+    d.last_layer_saved = rc.plain_layers > 0 ? plain : (rc.checkpoints > 0 && starts_unit ? input : 0.0);
+  }
+  d.layers = pipeline_peak_layers_in_flight(s.parallel.pipeline(), split, stage, microbatches);
+  for (size_t c = 0; c < chunks.size(); ++c) {  // some layers fully recomputed and some not, or units of several
+    const rules::ChunkRecompute rc = recompute_of(c);
+    d.partial = d.partial || (rc.recomputed_layers > 0 && (rc.plain_layers > 0 || rc.checkpoints != rc.recomputed_layers));
+  }
   return d;
 }
 
-MemoryComponent saved_layers(const Dynamic& d, double layers, int64_t offloaded) {
-  // Activation offloading keeps at most L - N layers' activations on the GPU (PP = 1, validation).
-  const double resident = std::max(0.0, layers - static_cast<double>(offloaded));
-  return {"activations (saved)", resident * d.saved_per_layer,
-          std::to_string(static_cast<long long>(resident)) + " layers x saved per layer" +
-              (offloaded > 0 ? " (" + std::to_string(offloaded) + " more offloaded to the host)" : std::string())};
+// The saved activations, less the peak chunk's last layer where its forward is the moment.
+MemoryComponent saved_layers(const Dynamic& d, const TrainingSpec& t, bool but_last_layer, int64_t offloaded) {
+  // Activation offloading keeps at most L - N layers' activations on the GPU (PP = 1, no recompute:
+  // validation): every layer saves saved_per_layer.
+  const double held = d.in_flight_saved - (but_last_layer ? d.last_layer_saved : 0.0) -
+                      static_cast<double>(offloaded) * d.saved_per_layer;
+  const int64_t resident = std::max<int64_t>(0, d.layers - (but_last_layer ? 1 : 0) - offloaded);
+  std::string note = std::to_string(static_cast<long long>(d.partial ? d.layers : resident)) + " layers";
+  if (!d.partial)
+    note += " x saved per layer";
+  else if (t.recompute_method == RecomputeMethod::Block)
+    note += ", the first " + std::to_string(t.recompute_num_layers) + " of each chunk saving their input alone (block recompute)";
+  else
+    note += ", one input saved per " + std::to_string(t.recompute_num_layers) + " layers (uniform recompute)";
+  if (d.partial && but_last_layer) note += ", less the last layer's";
+  if (offloaded > 0) note += " (" + std::to_string(offloaded) + " more offloaded to the host)";
+  return {"activations (saved)", std::max(0.0, held), note};
 }
-
-}  // namespace
-
-namespace {
 
 // The phases of one pipeline stage (PP = 1: the only stage, every phase).
 std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& split, int64_t stage) {
   const int64_t pp = s.parallel.pipeline_model_parallel_size;
-  const double in_flight = static_cast<double>(
-      pipeline_peak_layers_in_flight(s.parallel.pipeline(), split, stage, std::max<int64_t>(1, s.num_microbatches())));
-  const Dynamic d = dynamic_terms(s, in_flight);
+  const Dynamic d = dynamic_terms(s, split, stage);
   const ModelSpec& m = s.model;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
   const double e = static_cast<double>(s.activation_bytes_per_element());
@@ -115,7 +154,9 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
   const double hq_d = static_cast<double>(m.num_attention_heads / tp * m.kv_channels);
   const double vocab_r = static_cast<double>(padded_vocab_size(m.vocab_size, tp) / tp);
-  const bool recompute_attn = s.training.recompute_granularity != RecomputeGranularity::None;
+  // The peak backward re-runs the core attention's forward just before its own: selective
+  // recompute, or full where the peak's layer is re-run (not a plain layer of block recompute).
+  const bool recompute_attn = s.training.recompute_granularity == RecomputeGranularity::Selective || d.recomputed > 0;
   const bool has_loss = stage == pp - 1;
   const bool has_layers = split.stage_layers(stage) > 0;
   const int64_t offloaded = s.training.cpu_offloading_num_layers;
@@ -144,24 +185,24 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   if (has_layers)
     phases.push_back(phase(
         "fwd.attention",
-        {saved_layers(d, d.n - 1, offloaded),
+        {saved_layers(d, s.training, true, offloaded),
          {"in-flight layer", d.act.attn_pre_bytes, "norm in/out, Q, K, V of the last layer"},
          {"cp buffers (fwd)", d.cp.fwd_bytes, std::string(to_string(s.parallel.cp_comm_type))}}));
   if (has_loss)
     phases.push_back(phase(
         "fwd.loss",
-        {saved_layers(d, d.n, offloaded),
+        {saved_layers(d, s.training, false, offloaded),
          {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
          {"logits + loss", T * vocab_r * loss_bytes_per_logit, loss_what}}));
   if (has_layers) {
     phases.push_back(phase(
         "bwd.mlp",
-        {saved_layers(d, d.n, offloaded), recomputed,
+        {saved_layers(d, s.training, false, offloaded), recomputed,
          {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
           "dY, d(act out), d(FC1 out)"}}));
     phases.push_back(phase(
         "bwd.attention",
-        {saved_layers(d, d.n, offloaded), recomputed,
+        {saved_layers(d, s.training, false, offloaded), recomputed,
          {"backward grads", T * e * (h / t_sp + hq_d), "dY, dO"},
          {"cp buffers (bwd)", recompute_attn ? std::max(d.cp.fwd_bytes, d.cp.bwd_bytes) : d.cp.bwd_bytes,
           recompute_attn ? "max(fwd re-run, bwd work buffers)" : "bwd work buffers"}}));
@@ -182,7 +223,10 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
 
 }  // namespace
 
-double saved_activation_bytes_per_layer(const Scenario& s) { return dynamic_terms(s, 1).saved_per_layer; }
+double saved_activation_bytes_per_layer(const Scenario& s) {
+  return saved_bytes_per_layer(layer_activation_bytes(s), s.training.recompute_granularity,
+                               cp_buffer_bytes(s).saved_extra_per_layer_bytes);
+}
 
 MemoryEstimate estimate_memory(const Scenario& s) {
   const int64_t pp = s.parallel.pipeline_model_parallel_size;

@@ -19,9 +19,16 @@
 //                  + T*e*(h/t_sp + hq_r*d) (dY, dO) + CP backward buffers; with selective or
 //                  full recompute the core attention's forward is re-run just before its
 //                  backward, so the CP term is max(forward buffers, backward buffers)
-//   recomputed     full: one layer's no-recompute activations (+ transport extra);
+//   recomputed     full: the layers one re-run rebuilds, each with its no-recompute activations
+//                  (+ transport extra): 1 with recompute_method uniform and 1 layer (the default),
+//                  N with uniform N; 0 with block where a chunk has layers past its first N, which
+//                  save everything and whose backwards run first and free more than a re-run
+//                  rebuilds (rules/recompute.hpp);
 //                  selective: the recomputed core-attention internals (LSE + transport extra);
 //                  none: 0.
+// Under full recompute "saved" is per chunk: a checkpoint's input (T*e*h/t_sp) per unit (uniform:
+// ceil(layers / N); block: min(N, layers)) and, under block, the rest's no-recompute activations;
+// fwd.attention drops the last layer's part of it.
 // Peak = max over these phase totals (a max of phase totals, not a timeline: transients
 // inside a phase are assumed to coincide, which makes each phase an upper-end estimate).
 // Pipeline parallelism (rules/pipeline.hpp): every stage is estimated with its own parameters

@@ -46,6 +46,10 @@ std::string format_scenario_summary(const Scenario& sc) {
     o << " (NVFP4BlockScaling: 16-element blocks, Hadamard-transformed wgrad operands, stochastic rounding of gradients"
       << (sc.training.fp4_param_gather ? ", NVFP4 weights" : "") << ")";
   o << ", recompute " << to_string(sc.training.recompute_granularity);
+  if (const TrainingSpec& t = sc.training; t.full_recompute() && (t.recompute_method != RecomputeMethod::Uniform ||
+                                                                  t.recompute_num_layers != 1))
+    o << (t.recompute_method == RecomputeMethod::Block ? " (block: the first " : " (uniform: units of ")
+      << t.recompute_num_layers << (t.recompute_method == RecomputeMethod::Block ? " layers of each chunk)" : " layers)");
   if (sc.training.cpu_offloading_num_layers > 0)
     o << ", activations of " << sc.training.cpu_offloading_num_layers << " layers offloaded to the host";
   o << ", mask " << to_string(sc.training.attn_mask_type) << "\n";

@@ -222,21 +222,41 @@ inline std::vector<PipelineSlot> pipeline_order(const PipelineSpec& ps, int64_t 
   return order;
 }
 
-// The most layers' activations `stage` holds at once: the sum, over the forwards whose backward
-// has not finished, of their chunk's layers — taken just before each backward starts (the
-// forward of every micro batch in flight done, none of them released).
-inline int64_t pipeline_peak_layers_in_flight(const PipelineSpec& ps, const PipelineSplit& split, int64_t stage, int64_t m) {
-  int64_t now = 0, peak = 0;
+// The most activation bytes `stage` holds at once: just before each backward starts (the forward
+// of every micro batch in flight done, none of them released), the sum over the forwards whose
+// backward has not finished of `saved(chunk)`, plus `extra(chunk)` of the chunk whose backward
+// starts (what that backward adds at its worst, e.g. recompute's rebuilt layers). Returns the
+// largest such moment, and its backward's chunk.
+struct InFlightPeak {
+  double saved = 0, extra = 0;
+  size_t chunk = 0;
+};
+template <class Saved, class Extra>
+InFlightPeak pipeline_peak_in_flight(const PipelineSpec& ps, int64_t stage, int64_t m, Saved saved, Extra extra) {
+  InFlightPeak peak;
+  double now = 0;
+  bool any = false;
   for (const PipelineSlot& slot : pipeline_order(ps, stage, m)) {
-    const int64_t layers = split.layers[size_t(stage)][size_t(slot.chunk)];
+    const size_t c = size_t(slot.chunk);
     if (slot.forward) {
-      now += layers;
-    } else {
-      peak = std::max(peak, now);
-      now -= layers;
+      now += saved(c);
+      continue;
     }
+    const double e = extra(c);
+    if (!any || now + e > peak.saved + peak.extra) peak = {now, e, c};
+    any = true;
+    now -= saved(c);
   }
   return peak;
+}
+
+// The most layers' activations `stage` holds at once: the sum, over the forwards whose backward
+// has not finished, of their chunk's layers — taken just before each backward starts.
+inline int64_t pipeline_peak_layers_in_flight(const PipelineSpec& ps, const PipelineSplit& split, int64_t stage, int64_t m) {
+  const std::vector<int64_t>& layers = split.layers[size_t(stage)];
+  return int64_t(pipeline_peak_in_flight(ps, stage, m, [&](size_t c) { return double(layers[c]); },
+                                         [](size_t) { return 0.0; })
+                     .saved);
 }
 
 }  // namespace hcpsim

@@ -19,7 +19,7 @@ constexpr double kHuge = 1e300;
 // Keys written only with pipeline parallelism (or, wall_s, outside reproducible output).
 bool optional_key(const std::string& k) {
   return k == "wall_s" || k == "pipeline" || k == "peak_stage" || k == "stage_peak_bytes" || k == "dp_buckets" ||
-         k == "offload_forward_s" || k == "offload_backward_s";
+         k == "offload_forward_s" || k == "offload_backward_s" || k == "rerun_forward_s";
 }
 
 // A reader of the object at `key` of `r` that knows `keys` and requires all but the optional ones.
@@ -154,6 +154,7 @@ nlohmann::json result_to_json(const SimulationResult& r) {
                     {"exposed_comm_s", r.attention.exposed_comm_s},
                     {"overlap_ratio", r.attention.overlap_ratio}};
   j["layer"] = {{"forward_s", r.layer.forward_s}, {"backward_s", r.layer.backward_s}, {"makespan_s", r.layer_makespan_s}};
+  if (r.scenario.training.full_recompute()) j["layer"]["rerun_forward_s"] = r.layer.rerun_s;  // of backward_s
   j["memory"] = memory_to_json(r.memory);
   nlohmann::json links = nlohmann::json::array();
   for (const auto& l : r.links)
@@ -233,6 +234,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   read(s.integer("microbatches", 0, int64_t{1} << 24), in.microbatches);
   in.layer_forward_s = layer.forward_s;  // the composition's input is the simulated layer
   in.layer_backward_s = layer.backward_s;
+  const TrainingSpec& tr = scenario.training;
+  if (tr.full_recompute()) in.layer_rerun_s = layer.rerun_s;
   in.pipeline = scenario.parallel.pipeline();
   in.overlap_grad_reduce = scenario.parallel.overlap_grad_reduce;
   in.overlap_param_gather = scenario.parallel.overlap_param_gather;
@@ -249,6 +252,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
                       "grad_buckets", "dp_buckets"});
       StageInputs st = stage_from_json(e, kStageKeys);
       read(e.integer_list("chunk_layers", 0, int64_t{1} << 40), st.chunk_layers);
+      st.chunk_layers_without_rerun = rules::chunk_layers_without_rerun(tr.full_recompute(), tr.recompute_method,
+                                                                        tr.recompute_num_layers, st.chunk_layers);
       check_bucket_chunks(e, st);
       read(e.integer_list("forward_launches", 0, int64_t{1} << 40), st.forward_launches);
       read(e.integer_list("backward_launches", 0, int64_t{1} << 40), st.backward_launches);
@@ -270,6 +275,8 @@ StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenari
   } else {  // PP = 1: the one stage is the step's keys
     StageInputs st = stage_from_json(s, kStepKeys);
     st.chunk_layers = {in.layers};
+    st.chunk_layers_without_rerun = rules::chunk_layers_without_rerun(tr.full_recompute(), tr.recompute_method,
+                                                                      tr.recompute_num_layers, st.chunk_layers);
     if (s.has("offload_forward_s")) st.offload_forward_s = number(s, "offload_forward_s");
     if (s.has("offload_backward_s")) st.offload_backward_s = number(s, "offload_backward_s");
     check_bucket_chunks(s, st);
@@ -341,9 +348,10 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   } else {
     sink.error(r.path_of("scenario"), "missing", "a result names its scenario", "write it with hcpsim");
   }
-  ObjectReader layer = sub(r, "layer", {"forward_s", "backward_s", "makespan_s"});
+  ObjectReader layer = sub(r, "layer", {"forward_s", "backward_s", "makespan_s", "rerun_forward_s"});
   res.layer.forward_s = number(layer, "forward_s");
   res.layer.backward_s = number(layer, "backward_s");
+  if (layer.has("rerun_forward_s")) res.layer.rerun_s = number(layer, "rerun_forward_s");
   res.layer_makespan_s = number(layer, "makespan_s");
   if (const nlohmann::json* s = r.raw("step"); s && !s->is_null())
     res.step = step_from_json(sub(r, "step", {"time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "mfu_peak_flops_per_s",

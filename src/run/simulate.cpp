@@ -276,6 +276,9 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     si.microbatches = w.microbatches;
     si.layer_forward_s = res.layer.forward_s;
     si.layer_backward_s = res.layer.backward_s;
+    // Full recompute's re-run forward, which the layers that block recompute leaves out skip
+    // (selective recompute re-runs the core attention inside the backward: every layer keeps it).
+    if (sc.training.full_recompute()) si.layer_rerun_s = res.layer.rerun_s;
     si.pipeline = w.pipeline_spec;
     si.host_per_launch_s = rules::host_launch_s(sc.cluster.gpu.name);
     si.overlap_grad_reduce = sc.parallel.overlap_grad_reduce;
@@ -318,10 +321,17 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     const auto in_dir = [](Phase dir) { return [dir](const Op& op) { return op.phase == dir; }; };
     const int64_t layer_launches[2] = {count_ops_if(w.layer, slowest, in_dir(Phase::Forward)),
                                        count_ops_if(w.layer, slowest, in_dir(Phase::Backward))};
+    const int64_t rerun_launches =
+        sc.training.full_recompute() ? count_ops_if(w.layer, slowest, [](const Op& op) { return op.recompute; }) : 0;
+    const TrainingSpec& tr = sc.training;
+    int64_t layers_without_rerun = 0;  // over the model's layers
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       const int32_t rep = stage_rank[size_t(stage)];
       StageInputs st;
       st.chunk_layers = w.pipeline_split.layers[size_t(stage)];
+      st.chunk_layers_without_rerun = rules::chunk_layers_without_rerun(tr.full_recompute(), tr.recompute_method,
+                                                                        tr.recompute_num_layers, st.chunk_layers);
+      for (const int64_t plain : st.chunk_layers_without_rerun) layers_without_rerun += plain;
       const auto found = step_spans.find(rep);
       const PassSpans extra = found == step_spans.end() ? PassSpans{} : found->second;
       st.extra_forward_s = extra.forward_s;
@@ -338,8 +348,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
         const bool fwd = dir == Phase::Forward;
         const int64_t transfers = w.pipeline.empty() ? 0 : count_ops_if(w.pipeline, rep, in_dir(dir));
         std::vector<int64_t>& launches = fwd ? st.forward_launches : st.backward_launches;
-        for (const int64_t layers : st.chunk_layers)
-          launches.push_back(rules::pass_launches(graphs, layers, layer_launches[fwd ? 0 : 1], transfers));
+        for (size_t c = 0; c < st.chunk_layers.size(); ++c) {
+          const int64_t plain = fwd || st.chunk_layers_without_rerun.empty() ? 0 : st.chunk_layers_without_rerun[c];
+          const int64_t per_layer = layer_launches[fwd ? 0 : 1];
+          launches.push_back(rules::pass_launches(graphs, st.chunk_layers[c] - plain, per_layer, transfers) +
+                             rules::pass_launches(graphs, plain, per_layer - rerun_launches, 0));
+        }
         launches[extra_chunk(size_t(stage), launches.size())] +=
             rules::pass_launches(graphs, 0, 0, count_ops_if(w.step, rep, in_dir(dir)));
       }
@@ -392,9 +406,17 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
                  : "") +
                              fmt(" (exposed %.1f ms + %.1f ms), optimizer %.1f ms", m.composed.grad_reduce_exposed_s * 1e3,
                                  m.composed.param_gather_exposed_s * 1e3, m.composed.optimizer_s * 1e3);
+    const std::string without_rerun_note =
+        layers_without_rerun > 0
+            ? strprintf(" (block recompute of %lld layers a model chunk: %lld of the model's %lld layers skip the "
+                        "layer's %.2f ms re-run forward)",
+                        static_cast<long long>(tr.recompute_num_layers), static_cast<long long>(layers_without_rerun),
+                        static_cast<long long>(si.layers), si.layer_rerun_s * 1e3)
+            : std::string();
     if (layout.pp == 1) {
       res.composed = std::to_string(si.layers) + " layers x " + std::to_string(si.microbatches) +
-                     " micro batches of the simulated layer, plus embedding/head per micro batch; " + sync;
+                     " micro batches of the simulated layer" + without_rerun_note +
+                     ", plus embedding/head per micro batch; " + sync;
       if (offloaded > 0)
         res.composed += strprintf("; activation offload of the first %lld layers, %.2f GB a layer over the host link at %.0f GB/s "
                             "(%.1f ms each way): each micro batch's forward waits %.1f ms for the copies and its backward %.1f ms, "
@@ -407,7 +429,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
       res.composed = std::string(ps.interleaved() ? "interleaved 1F1B" : "1F1B") + " pipeline of " + std::to_string(ps.stages) +
                      " stages" + (ps.interleaved() ? " x " + std::to_string(ps.virtual_stages) + " virtual stages" : "") +
                      " over " + std::to_string(si.microbatches) + " micro batches, timed from stage-level ops: " +
-                     "each stage's layers x the simulated layer, embedding on the first and head on the last stage, "
+                     "each stage's layers x the simulated layer" + without_rerun_note +
+                     ", embedding on the first and head on the last stage, "
                      "the simulated stage-to-stage transfers" + (ps.overlapped() ? " (overlapped)" : " (blocking)") +
                      fmt("; bubble %.1f%% of the schedule without the CPU's launches and the parameters' waits (%.3f s with them)",
                          100 * m.composed.bubble_fraction, m.composed.pipeline_s) + "; per stage " +
@@ -417,8 +440,12 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     // micro batch, the optimizer, and the exposed DP communication.
     // With PP a rank runs layers / PP of them per micro batch, and the bubble waits on the other
     // stages' layers: it is counted as layer time.
-    const double layer_count = double(si.microbatches) * double(si.layers) / double(layout.pp) /
-                               (1.0 - m.composed.bubble_fraction);
+    // Block recompute's layers without the re-run count as the part of the simulated layer they run.
+    const double layer_s = res.layer.forward_s + res.layer.backward_s;
+    const double layers_run =
+        (double(si.layers) - (layer_s > 0 ? double(layers_without_rerun) * si.layer_rerun_s / layer_s : 0.0)) /
+        double(layout.pp);
+    const double layer_count = double(si.microbatches) * layers_run / (1.0 - m.composed.bubble_fraction);
     TimeShares shares = layer_shares.scaled(layer_count);
     for (int64_t stage = 0; stage < layout.pp; ++stage) {
       const StageInputs& st = si.stages[size_t(stage)];

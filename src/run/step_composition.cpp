@@ -145,9 +145,12 @@ PipelineTimingInput pipeline_timing_input(const StepInputs& in) {
     const StageInputs& st = in.stages[size_t(s)];
     const size_t chunks = st.chunk_layers.size();
     std::vector<double> f(chunks), b(chunks);
+    assert(st.chunk_layers_without_rerun.empty() || st.chunk_layers_without_rerun.size() == chunks);
     for (size_t c = 0; c < chunks; ++c) {
+      const int64_t without_rerun = st.chunk_layers_without_rerun.empty() ? 0 : st.chunk_layers_without_rerun[c];
+      assert(without_rerun >= 0 && without_rerun <= st.chunk_layers[c]);
       f[c] = double(st.chunk_layers[c]) * in.layer_forward_s;
-      b[c] = double(st.chunk_layers[c]) * in.layer_backward_s;
+      b[c] = double(st.chunk_layers[c]) * in.layer_backward_s - double(without_rerun) * in.layer_rerun_s;
     }
     // The embedding rides with the first chunk of the first stage, the head with the last chunk
     // of the last stage (PP = 1: both with the one chunk).

@@ -63,6 +63,10 @@ struct DpBucket {
 // One pipeline stage's share of the step (PP = 1: the only stage, which holds everything).
 struct StageInputs {
   std::vector<int64_t> chunk_layers;                 // transformer layers of each model chunk
+  // Of those, the layers whose backward skips the simulated layer's re-run forward: under full
+  // recompute with recompute_method "block", those past a chunk's first N (rules/recompute.hpp).
+  // Empty: none.
+  std::vector<int64_t> chunk_layers_without_rerun;
   double extra_forward_s = 0, extra_backward_s = 0;  // embedding (first stage) / head + loss (last), per micro batch
   double send_forward_s = 0, send_backward_s = 0;    // its activation to the next stage, its gradient to the previous
   // What a micro batch's forward / backward waits for the activation offload's copies
@@ -84,6 +88,7 @@ struct StepInputs {
   int64_t layers = 0;        // transformer layers of the model
   int64_t microbatches = 0;  // per DP rank
   double layer_forward_s = 0, layer_backward_s = 0;  // one layer, slowest rank
+  double layer_rerun_s = 0;  // of its backward, the re-run forward of full recompute (0 without)
   PipelineSpec pipeline;     // stages, virtual stages, overlap_p2p_comm (PP = 1: one stage)
   double host_per_launch_s = 0;  // the CPU's time to launch one (rules/host_launch.hpp)
   bool overlap_grad_reduce = true, overlap_param_gather = true;  // ParallelSpec's (Megatron's switches)

@@ -151,7 +151,8 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                     bool& global_batch_given) {
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
-                  "attn_mask_type", "fp8_param_gather", "fp8_recipe", "fp4_param_gather", "cpu_offloading_num_layers"});
+                  "recompute_method", "recompute_num_layers", "attn_mask_type", "fp8_param_gather", "fp8_recipe",
+                  "fp4_param_gather", "cpu_offloading_num_layers"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -172,6 +173,11 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                    {"nvfp4", "NVFP4 is a precision of its own: set training.precision to \"nvfp4\" and drop fp8_recipe"}}));
   set_if(t.recompute_granularity,
          r.choice("recompute_granularity", named_choices(kRecomputeGranularities)));
+  t.recompute_method_given = r.has("recompute_method");
+  set_if(t.recompute_method, r.choice("recompute_method", named_choices(kRecomputeMethods)));
+  t.recompute_num_layers_given = r.has("recompute_num_layers");
+  set_if(t.recompute_num_layers, r.integer("recompute_num_layers", 1, kMaxCount,
+                                            "layers per checkpoint (uniform) or re-run per model chunk (block)"));
   set_if(t.cpu_offloading_num_layers, r.integer("cpu_offloading_num_layers", 0, kMaxCount,
                                                  "layers whose activations go to the host; 0 for none"));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),

@@ -37,6 +37,7 @@ const char* to_string(RecomputeGranularity r) {
   }
   return "?";
 }
+const char* to_string(RecomputeMethod m) { return m == RecomputeMethod::Uniform ? "uniform" : "block"; }
 const char* to_string(AttnMaskType m) { return m == AttnMaskType::Causal ? "causal" : "no_mask"; }
 const char* to_string(IntraNodeKind k) {
   switch (k) {

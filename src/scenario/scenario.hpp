@@ -14,6 +14,7 @@
 #include "rules/fused_kernels.hpp"
 #include "rules/nccl_algorithm.hpp"
 #include "rules/pipeline.hpp"
+#include "rules/recompute.hpp"
 
 namespace hcpsim {
 
@@ -50,6 +51,7 @@ inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8, Pre
 inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise, Fp8Recipe::Mxfp8};
 inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
     RecomputeGranularity::None, RecomputeGranularity::Selective, RecomputeGranularity::Full};
+inline constexpr RecomputeMethod kRecomputeMethods[] = {RecomputeMethod::Uniform, RecomputeMethod::Block};
 inline constexpr AttnMaskType kAttnMaskTypes[] = {AttnMaskType::Causal, AttnMaskType::NoMask};
 inline constexpr IntraNodeKind kIntraNodeKinds[] = {IntraNodeKind::NVSwitch, IntraNodeKind::PCIe,
                                                     IntraNodeKind::NVLDomain};
@@ -64,6 +66,7 @@ const char* to_string(CpCommType t);  // "p2p", "all_gather", "a2a", "a2a+p2p"
 const char* to_string(Precision p);
 const char* to_string(Fp8Recipe r);  // "delayed", "tensorwise", "mxfp8" (Megatron's names)
 const char* to_string(RecomputeGranularity r);
+const char* to_string(RecomputeMethod m);  // Megatron's names: "uniform", "block"
 const char* to_string(AttnMaskType m);
 const char* to_string(IntraNodeKind k);
 const char* to_string(WorkloadKind w);
@@ -118,6 +121,13 @@ struct TrainingSpec {
     return precision == Precision::NVFP4 ? fp4_param_gather : precision == Precision::FP8 && fp8_param_gather;
   }
   RecomputeGranularity recompute_granularity = RecomputeGranularity::None;
+  // Megatron's recompute_method and recompute_num_layers, full recompute only (rules/recompute.hpp):
+  // every layer re-run in units of N layers (uniform), or the first N layers of each model chunk
+  // (block). hcpsim's defaults, uniform and 1, re-run every layer on its own.
+  RecomputeMethod recompute_method = RecomputeMethod::Uniform;
+  int64_t recompute_num_layers = 1;
+  bool recompute_method_given = false, recompute_num_layers_given = false;  // for validation
+  bool full_recompute() const { return recompute_granularity == RecomputeGranularity::Full; }
   // Megatron's cpu_offloading with cpu_offloading_weights off and cpu_offloading_num_layers N (TE's
   // activation offloading, rules/activation_offload.hpp): the first N layers' saved activations
   // copied to the host in the forward and back in the backward. 0: off.

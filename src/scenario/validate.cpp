@@ -456,6 +456,30 @@ void check_activation_offload(Ctx& c, bool layout) {
            "timed in the step's composition, not in one layer");
 }
 
+// Megatron's recompute_method and recompute_num_layers (rules/recompute.hpp), as its
+// TransformerConfig takes them.
+void check_recompute(Ctx& c, bool layout) {
+  const TrainingSpec& t = c.sc.training;
+  const char* granularity = to_string(t.recompute_granularity);
+  if (t.recompute_num_layers_given && t.recompute_granularity == RecomputeGranularity::Selective)
+    c.sink.error("training.recompute_num_layers", "given with recompute_granularity \"selective\"",
+                 "Megatron's selective recompute takes no recompute_num_layers (transformer_config.py: \"must be None\")",
+                 "drop recompute_num_layers, or set recompute_granularity to \"full\"");
+  else if (!t.full_recompute() && (t.recompute_num_layers_given || t.recompute_method_given))
+    c.warn(std::string("training.recompute_method and recompute_num_layers apply to recompute_granularity \"full\"; with \"") +
+           granularity + "\" they have no effect");
+  if (!t.full_recompute() || !layout || t.recompute_method != RecomputeMethod::Block) return;
+  const PipelineSplit split = pipeline_split(c.sc.parallel.pipeline(), c.sc.model.num_layers);
+  if (!split.problem.empty()) return;  // check_pipeline says why
+  int64_t most = 0;
+  for (const std::vector<int64_t>& stage : split.layers)
+    for (int64_t l : stage) most = std::max(most, l);
+  if (t.recompute_num_layers >= most)
+    c.warn("recompute_method \"block\" with recompute_num_layers " + to_string(t.recompute_num_layers) +
+           ": no model chunk has more than " + to_string(most) +
+           " layers, so every layer is re-run, as under \"uniform\" with 1");
+}
+
 // Megatron's fused cross entropy (rules/fused_kernels.hpp): TE's needs its parallel_cross_entropy.
 void check_fused_cross_entropy(Ctx& c) {
   const FusionSettings& f = c.sc.software.fusions;
@@ -572,6 +596,9 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
     check_megatron_fsdp(c, layout);
   if (training && (sizes || !layout) && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
     check_activation_offload(c, layout);
+  if (training && model && (sizes || !layout) && pipeline_keys &&
+      c.usable({"training.recompute_granularity", "training.recompute_method", "training.recompute_num_layers"}))
+    check_recompute(c, layout && sizes);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
   if (c.usable({"software"})) check_fused_cross_entropy(c);
   if (sizes && cluster && c.usable({"parallel.tp_comm_overlap", "parallel.sequence_parallel", "software"}))
