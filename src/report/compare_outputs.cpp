@@ -30,6 +30,8 @@ nlohmann::json layout_json(const SweepRow& r) {
                       {"cp_comm_type", to_string(p.cp_comm_type)},
                       {"micro_batch_size", sc.training.micro_batch_size},
                       {"recompute_granularity", to_string(sc.training.recompute_granularity)},
+                      {"recompute", recompute_str(sc.training.recompute_granularity, sc.training.recompute_method,
+                                                  sc.training.recompute_num_layers)},
                       {"tp_comm_overlap", p.tp_comm_overlap},
                       {"use_megatron_fsdp", p.use_megatron_fsdp},
                       {"cpu_offloading_num_layers", sc.training.cpu_offloading_num_layers},
@@ -214,7 +216,8 @@ std::string compare_to_csv(const Study& st, const ComparePlan& plan, const Sweep
            "," + cell(row.label) + "," + std::to_string(sc.parallel.tensor_model_parallel_size) + "," +
            std::to_string(sc.parallel.context_parallel_size) + "," + std::to_string(sc.parallel.data_parallel_size) + "," +
            to_string(sc.parallel.cp_comm_type) + "," + std::to_string(sc.training.micro_batch_size) + "," +
-           to_string(sc.training.recompute_granularity) + "," + num(row.result->step->tokens_per_s_per_gpu) + "," +
+           recompute_str(sc.training.recompute_granularity, sc.training.recompute_method, sc.training.recompute_num_layers) +
+           "," + num(row.result->step->tokens_per_s_per_gpu) + "," +
            num(row.result->step->mfu) + "," + num(row.result->step->time_s) + "," + num(row.result->uncertainty.time_s.first) +
            "," + num(row.result->uncertainty.time_s.second) + "," + num(e.time_s) + "," + num(e.time_s_band.first) + "," +
            num(e.time_s_band.second) + "," + num(e.gpu_hours) + "," + (e.cost ? num(*e.cost) : "") + "," +

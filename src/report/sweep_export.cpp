@@ -94,6 +94,8 @@ void configuration_cells(const nlohmann::json& input, std::map<std::string, std:
   c["hcp"] = at("parallel", "hierarchical_context_parallel_sizes");
   c["micro_batch_size"] = at("training", "micro_batch_size");
   c["recompute"] = at("training", "recompute_granularity");
+  if (const std::string method = at("training", "recompute_method"); !method.empty() && c["recompute"] == "full")
+    c["recompute"] += " (" + method + " " + at("training", "recompute_num_layers") + ")";
   const std::string preset = at("cluster", "preset"), nodes = at("cluster", "num_nodes");
   if (input.contains("cluster")) c["cluster"] = (nodes.empty() ? "" : nodes + " x ") + (preset.empty() ? "custom" : preset);
 }

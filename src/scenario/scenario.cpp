@@ -38,6 +38,10 @@ const char* to_string(RecomputeGranularity r) {
   return "?";
 }
 const char* to_string(RecomputeMethod m) { return m == RecomputeMethod::Uniform ? "uniform" : "block"; }
+std::string recompute_str(RecomputeGranularity r, RecomputeMethod m, int64_t layers) {
+  if (r != RecomputeGranularity::Full || (m == RecomputeMethod::Uniform && layers == 1)) return to_string(r);
+  return std::string("full (") + to_string(m) + " " + std::to_string(layers) + ")";
+}
 const char* to_string(AttnMaskType m) { return m == AttnMaskType::Causal ? "causal" : "no_mask"; }
 const char* to_string(IntraNodeKind k) {
   switch (k) {

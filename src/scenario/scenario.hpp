@@ -67,6 +67,9 @@ const char* to_string(Precision p);
 const char* to_string(Fp8Recipe r);  // "delayed", "tensorwise", "mxfp8" (Megatron's names)
 const char* to_string(RecomputeGranularity r);
 const char* to_string(RecomputeMethod m);  // Megatron's names: "uniform", "block"
+// The recompute setting in a word or three: "none", "selective", "full" (every layer on its own),
+// "full (block 5)", "full (uniform 4)".
+std::string recompute_str(RecomputeGranularity r, RecomputeMethod m, int64_t layers);
 const char* to_string(AttnMaskType m);
 const char* to_string(IntraNodeKind k);
 const char* to_string(WorkloadKind w);

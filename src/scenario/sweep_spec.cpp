@@ -78,19 +78,34 @@ void read_recompute(const nlohmann::json* v, DiagnosticSink& sink, SweepSpec& s)
   if (v->is_string() && v->get<std::string>() == "lightest_fitting") {
     s.recompute.clear();
     s.recompute_lightest_fitting = true;
+    s.recompute_block = false;
     return;
   }
   if (v->is_string()) {
-    sink.error(path, "unknown value " + v->dump(), "a list of none/selective/full, or \"lightest_fitting\"",
+    sink.error(path, "unknown value " + v->dump(), "a list of none/selective/full/block, or \"lightest_fitting\"",
                "write e.g. [\"none\", \"full\"]");
     return;
   }
-  auto list = read_list<RecomputeGranularity>(v, path, sink, "[\"none\", \"full\"]", [&](const nlohmann::json& e, const std::string& p) {
-    return named(e, p, sink, named_choices(kRecomputeGranularities));
-  });
+  // "block" is not a granularity: it asks for the fewest layers recomputed by block that fit.
+  using Setting = std::optional<RecomputeGranularity>;  // nullopt: "block"
+  std::vector<std::pair<std::string, Setting>> names;
+  for (const auto& [name, r] : named_choices(kRecomputeGranularities)) names.push_back({name, r});
+  names.push_back({"block", std::nullopt});
+  auto list = read_list<Setting>(v, path, sink, "[\"none\", \"full\", \"block\"]",
+                                 [&](const nlohmann::json& e, const std::string& p) { return named(e, p, sink, names); });
   if (!list) return;
-  s.recompute = *list;
+  bool block = false;
+  s.recompute.clear();
+  for (const Setting& r : *list)
+    if (r) s.recompute.push_back(*r);
+    else block = true;
+  if (s.recompute.empty()) {
+    sink.error(path, "\"block\" alone", "block recompute is tried only where a layout needs recompute to fit",
+               "list \"none\" or \"full\" beside it, e.g. [\"none\", \"block\"]");
+    return;
+  }
   s.recompute_lightest_fitting = false;
+  s.recompute_block = block;
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 //     "cp_comm_type": ["a2a", "a2a+p2p"],
 //     "hierarchical_context_parallel_sizes": [[8, 2], [4, 4]],
 //     "micro_batch_size": [1, 2],                 (default: powers of two that fit, sweep/space.hpp)
-//     "recompute_granularity": ["none", "full"]   or "lightest_fitting" (default: all three)
+//     "recompute_granularity": ["none", "full", "block"]   or "lightest_fitting" (default: all four;
+//                                                   "block": the fewest layers recomputed by block that fit)
 //     "sequence_parallel": "auto"                 or true / false
 //     "tp_comm_overlap": [false, true]            (default: the scenario's)
 //     "use_megatron_fsdp": [false, true]          (default: the scenario's; PP = 1 layouts only)
@@ -44,6 +45,9 @@ struct SweepSpec {
   std::vector<RecomputeGranularity> recompute{RecomputeGranularity::None, RecomputeGranularity::Selective,
                                               RecomputeGranularity::Full};
   bool recompute_lightest_fitting = false;
+  // Where a layout fits only with recompute, also full recompute by block of the fewest layers a
+  // chunk that fits ("block" in the list; on by default, off where a list leaves it out).
+  bool recompute_block = true;
   SweepSequenceParallel sequence_parallel = SweepSequenceParallel::Auto;
   // TE's TP overlap to try on every layout of TP > 1 (false, true or both); absent: the scenario's.
   std::optional<std::vector<bool>> tp_comm_overlap;

@@ -19,6 +19,16 @@ struct Layout {
   std::vector<int64_t> hcp;  // a2a+p2p only
   int64_t mbs = 1;
   RecomputeGranularity recompute = RecomputeGranularity::None;
+  // Full recompute's method and layers (Megatron's recompute_method, recompute_num_layers): uniform 1
+  // is every layer on its own, what "full" means in the sweep's list.
+  RecomputeMethod recompute_method = RecomputeMethod::Uniform;
+  int64_t recompute_layers = 1;
+  bool default_full() const {
+    return recompute != RecomputeGranularity::Full || (recompute_method == RecomputeMethod::Uniform && recompute_layers == 1);
+  }
+  void set_recompute(RecomputeGranularity r, RecomputeMethod m = RecomputeMethod::Uniform, int64_t layers = 1) {
+    recompute = r, recompute_method = m, recompute_layers = layers;
+  }
   std::optional<bool> tp_overlap;  // set where the sweep tries TE's TP overlap; absent: the scenario's
   std::optional<bool> fsdp;        // set where the sweep tries Megatron-FSDP, or the scenario runs it
   int64_t offloaded_layers = 0;    // the scenario's activation offloading (not swept; named in the label)
@@ -29,7 +39,10 @@ std::string layout_key(const Layout& l) {
   if (l.cp > 1) k += std::string("-") + to_string(l.comm);
   if (!l.hcp.empty()) k += "-" + std::to_string(l.hcp[0]) + "x" + std::to_string(l.hcp[1]);
   if (l.pp > 1) k += "-pp" + std::to_string(l.pp) + (l.vpp > 1 ? "v" + std::to_string(l.vpp) : "");
-  return k + "-mbs" + std::to_string(l.mbs) + "-" + to_string(l.recompute) + (l.tp_overlap.value_or(false) ? "-ub" : "") +
+  return k + "-mbs" + std::to_string(l.mbs) + "-" +
+         (l.default_full() ? std::string(to_string(l.recompute))
+                           : to_string(l.recompute_method) + std::to_string(l.recompute_layers)) +
+         (l.tp_overlap.value_or(false) ? "-ub" : "") +
          (l.fsdp.value_or(false) ? "-fsdp" : "");
 }
 
@@ -40,7 +53,12 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (!l.hcp.empty()) s += " [" + std::to_string(l.hcp[0]) + "," + std::to_string(l.hcp[1]) + "]";
   if (l.pp > 1) s += " x PP" + std::to_string(l.pp) + (l.vpp > 1 ? " (v" + std::to_string(l.vpp) + ")" : "");
   if (show_mbs) s += " mbs" + std::to_string(l.mbs);
-  if (l.recompute != RecomputeGranularity::None) s += std::string(" + ") + to_string(l.recompute) + " recompute";
+  if (!l.default_full() && l.recompute_method == RecomputeMethod::Block)
+    s += " + recompute of " + std::to_string(l.recompute_layers) + " layers" + (l.pp > 1 ? " a chunk" : "") + " (block)";
+  else if (!l.default_full())
+    s += " + full recompute in units of " + std::to_string(l.recompute_layers) + " layers";
+  else if (l.recompute != RecomputeGranularity::None)
+    s += std::string(" + ") + to_string(l.recompute) + " recompute";
   if (l.tp_overlap.value_or(false)) s += " + TP overlap";
   if (l.fsdp.value_or(false)) s += " + Megatron-FSDP";
   if (l.offloaded_layers > 0) s += " + " + std::to_string(l.offloaded_layers) + " layers offloaded";
@@ -90,7 +108,15 @@ nlohmann::json candidate_doc(const nlohmann::json& base_doc, const Layout& l, co
   if (l.hcp.empty()) p.erase("hierarchical_context_parallel_sizes");
   else p["hierarchical_context_parallel_sizes"] = l.hcp;
   d["training"]["micro_batch_size"] = l.mbs;
-  d["training"]["recompute_granularity"] = to_string(l.recompute);
+  nlohmann::json& t = d["training"];
+  t["recompute_granularity"] = to_string(l.recompute);
+  // The layout's full recompute: every layer on its own (the keys' defaults), or by block.
+  t.erase("recompute_method");
+  t.erase("recompute_num_layers");
+  if (!l.default_full()) {
+    t["recompute_method"] = to_string(l.recompute_method);
+    t["recompute_num_layers"] = l.recompute_layers;
+  }
   return d;
 }
 
@@ -139,21 +165,55 @@ struct Builder {
     return !t.scenario || !estimate_memory(*t.scenario).fits;
   }
 
+  // Where the layout fits only with recompute: full recompute by block (Megatron's recompute_method
+  // "block") of the fewest layers a model chunk under which it fits, short of every layer (that is
+  // "full"). Memory falls as the count grows (a recomputed layer keeps its input alone), so the
+  // fewest is found by bisection on the memory estimate.
+  std::optional<SweepCandidate> fewest_block(Layout l) const {
+    l.set_recompute(RecomputeGranularity::None);
+    const SweepCandidate plain = make(l);
+    if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
+    Scenario s = *plain.scenario;
+    const PipelineSplit split = pipeline_split(s.parallel.pipeline(), s.model.num_layers);
+    int64_t most = 0;
+    for (const std::vector<int64_t>& stage : split.layers)
+      for (const int64_t layers : stage) most = std::max(most, layers);
+    s.training.recompute_granularity = RecomputeGranularity::Full;
+    s.training.recompute_method = RecomputeMethod::Block;
+    const auto fits = [&s](int64_t n) {
+      s.training.recompute_num_layers = n;
+      return estimate_memory(s).fits;
+    };
+    int64_t lo = 1, hi = most - 1;
+    if (hi < lo || !fits(hi)) return std::nullopt;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (fits(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    l.set_recompute(RecomputeGranularity::Full, RecomputeMethod::Block, lo);
+    SweepCandidate c = make(l);
+    if (!c.scenario) return std::nullopt;  // recompute the layout cannot take (e.g. with offloading): not an option
+    return c;
+  }
+
   // One layout at every recompute setting asked for.
   std::vector<SweepCandidate> recompute_variants(Layout l, RecomputeGranularity base_recompute) const {
     std::vector<SweepCandidate> v;
     if (!spec.recompute_lightest_fitting) {
       for (RecomputeGranularity r : spec.recompute) {
-        l.recompute = r;
+        l.set_recompute(r);  // "full": every layer on its own
         v.push_back(make(l));
       }
+      if (spec.recompute_block)
+        if (std::optional<SweepCandidate> b = fewest_block(l)) v.push_back(std::move(*b));
       return v;
     }
     l.recompute = base_recompute;
     v.push_back(make(l));
     if (!v.front().scenario) return v;
     if (const auto r = lightest_fitting_recompute(*v.front().scenario)) {
-      l.recompute = *r;
+      l.set_recompute(*r);
       v.push_back(make(l));
     }
     return v;
@@ -188,7 +248,10 @@ struct Builder {
       if (m > 1 && !any_fits) break;
       for (SweepCandidate& c : v) {
         Layout at = l;
-        if (c.scenario) at.recompute = c.scenario->training.recompute_granularity;
+        if (c.scenario) {
+          const TrainingSpec& t = c.scenario->training;
+          at.set_recompute(t.recompute_granularity, t.recompute_method, t.recompute_num_layers);
+        }
         if (pipeline_pays(at)) add(std::move(c));
       }
     }
@@ -329,9 +392,12 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
               for (const std::optional<bool> overlap : tp == 1 ? no_tp_overlap : overlaps)
                 for (const std::optional<bool> fsdp : pp > 1 ? pipeline_fsdp : fsdps) {
                   if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
-                  const Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
-                                 base.training.recompute_granularity, overlap, fsdp,
-                                 base.training.cpu_offloading_num_layers};
+                  Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
+                           base.training.recompute_granularity, RecomputeMethod::Uniform, 1, overlap, fsdp,
+                           base.training.cpu_offloading_num_layers};
+                  // the scenario's own (the sweep keeps it under lightest_fitting)
+                  l.set_recompute(base.training.recompute_granularity, base.training.recompute_method,
+                                  base.training.recompute_num_layers);
                   b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
                                       base.training.recompute_granularity);
                 }

@@ -15,8 +15,10 @@
 //             micro-batch rules reject what does not fill the pipeline)
 //   comm      p2p, all_gather, a2a, a2a+p2p (CP 1 is one candidate: no CP)
 //   HCP       every [A, CP/A] with 1 < A < CP and A dividing CP
-//   recompute none, selective and full (with "lightest_fitting": the scenario's
-//             own, and the lightest heavier one that fits where it does not)
+//   recompute none, selective and full, and where the layout fits only with recompute, full
+//             recompute by block (Megatron's recompute_method "block") of the fewest layers a
+//             chunk under which it fits ("block"; with "lightest_fitting": the scenario's own,
+//             and the lightest heavier one that fits where it does not)
 //   micro batch 1, 2, 4, ... while the global batch splits into micro batch x DP
 //             and some recompute setting fits (1 alone with PP > 1: a larger one raises the
 //             bubble); the scenario's own where it sets

@@ -30,6 +30,7 @@ TEST_CASE("sweep: one input error in every simulation is the sweep's answer", "[
   spec.comm_types = std::vector<CpCommType>{CpCommType::P2P};
   spec.recompute = {RecomputeGranularity::None};
   spec.recompute_lightest_fitting = false;
+  spec.recompute_block = false;
   const SweepSpace space = enumerate_sweep(doc, base, spec, opt);
   REQUIRE(space.candidates.size() == 2);
 

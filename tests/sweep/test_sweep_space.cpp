@@ -50,6 +50,18 @@ json config_of(const Scenario& sc) {
   return j;
 }
 
+// Whether `s` fits with all but one layer of its largest model chunk recomputed by block.
+bool fits_with_block_of_all_but_one(Scenario s) {
+  int64_t most = 0;
+  for (const auto& stage : pipeline_split(s.parallel.pipeline(), s.model.num_layers).layers)
+    for (const int64_t layers : stage) most = std::max(most, layers);
+  if (most < 2) return false;
+  s.training.recompute_granularity = RecomputeGranularity::Full;
+  s.training.recompute_method = RecomputeMethod::Block;
+  s.training.recompute_num_layers = most - 1;
+  return estimate_memory(s).fits;
+}
+
 }  // namespace
 
 TEST_CASE("sweep defaults: TP divides the node and the heads, PP the GPUs left and the layers, CP powers of two, HCP splits", "[sweep]") {
@@ -141,9 +153,21 @@ TEST_CASE("sweep of the seed cluster: the whole space with every PP listed, noth
       for (const auto& d : c.rejected) CHECK_FALSE(d.rule.empty());
     }
   }
+  // And one block candidate (the fewest layers recomputed by block that fit) per layout and micro
+  // batch that does not fit without recompute but fits with every layer of a chunk but one
+  // recomputed by block (the next test checks each one's count).
+  int64_t blocks = 0, blocks_at_mbs1 = 0;
+  for (const auto& c : s.candidates) {
+    if (!c.key.ends_with("-none") || !c.scenario || estimate_memory(*c.scenario).fits) continue;
+    if (fits_with_block_of_all_but_one(*c.scenario)) {
+      ++blocks;
+      blocks_at_mbs1 += c.key.ends_with("-mbs1-none") ? 1 : 0;
+    }
+  }
+  CHECK(blocks > 0);
   CHECK(keys.size() == s.candidates.size());  // keys are unique
-  CHECK(at_mbs1 == 3 * layouts);
-  CHECK(static_cast<int64_t>(s.candidates.size()) == 3 * layouts + expected_more);
+  CHECK(at_mbs1 == 3 * layouts + blocks_at_mbs1);
+  CHECK(static_cast<int64_t>(s.candidates.size()) == 3 * layouts + expected_more + blocks);
   CHECK(rejected > 0);
   for (size_t i = 0; i < s.candidates.size(); ++i) CHECK(s.candidates[i].index == static_cast<int>(i));
 }
@@ -220,6 +244,7 @@ TEST_CASE("sweep bounds narrow the space, and the digest tells sweeps apart", "[
   spec.cp = std::vector<int64_t>{4};
   spec.comm_types = std::vector<CpCommType>{CpCommType::A2A, CpCommType::P2P};
   spec.recompute = {RecomputeGranularity::None, RecomputeGranularity::Full};
+  spec.recompute_block = false;
   spec.recompute_lightest_fitting = false;
   spec.micro_batch_sizes = std::vector<int64_t>{1};
   spec.pp = std::vector<int64_t>{1};
@@ -244,6 +269,7 @@ TEST_CASE("sweep.tp_comm_overlap tries TE's TP overlap on and off where TP > 1",
   spec.cp = std::vector<int64_t>{4};
   spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
   spec.recompute = {RecomputeGranularity::None};
+  spec.recompute_block = false;
   spec.micro_batch_sizes = std::vector<int64_t>{1};
   spec.pp = std::vector<int64_t>{1};
   spec.tp_comm_overlap = std::vector<bool>{false, true};
@@ -280,6 +306,7 @@ SweepSpec tp2_cp4_a2a_spec() {
   spec.cp = std::vector<int64_t>{4};
   spec.comm_types = std::vector<CpCommType>{CpCommType::A2A};
   spec.recompute = {RecomputeGranularity::None};
+  spec.recompute_block = false;
   spec.micro_batch_sizes = std::vector<int64_t>{1};
   return spec;
 }
@@ -322,4 +349,70 @@ TEST_CASE("sweep: the scenario's own Megatron-FSDP and offloading are named in e
   REQUIRE(s.candidates[0].scenario);
   CHECK(s.candidates[0].scenario->parallel.use_megatron_fsdp);
   CHECK(s.candidates[0].scenario->training.cpu_offloading_num_layers == 4);
+}
+
+TEST_CASE("sweep: where a layout needs recompute, block recompute of the fewest layers that fit", "[sweep]") {
+  const SweepSpace s = seed_space();
+  // Every layout (at each micro batch) that does not fit without recompute, but would with all but
+  // one layer recomputed by block, has a block candidate; its count N fits and N - 1 does not.
+  int64_t blocks = 0, needing = 0;
+  for (const SweepCandidate& c : s.candidates) {
+    // (a pipelined layout's block candidate stands only where its PP = 1 twin does not fit: the
+    // default space's rule for pipelines, tested above)
+    if (!c.key.ends_with("-none") || c.key.find("-pp") != std::string::npos || !c.scenario ||
+        estimate_memory(*c.scenario).fits)
+      continue;
+    const std::string stem = c.key.substr(0, c.key.size() - 4);  // "...-mbs1-"
+    const SweepCandidate* block = nullptr;
+    for (const SweepCandidate& b : s.candidates)
+      if (b.key.starts_with(stem + "block")) block = &b;
+    INFO(c.key);
+    if (!fits_with_block_of_all_but_one(*c.scenario)) {
+      CHECK(block == nullptr);
+      continue;
+    }
+    ++needing;
+    REQUIRE(block != nullptr);
+    REQUIRE(block->scenario);
+    const TrainingSpec& t = block->scenario->training;
+    CHECK(t.recompute_granularity == RecomputeGranularity::Full);
+    CHECK(t.recompute_method == RecomputeMethod::Block);
+    CHECK(block->key == stem + "block" + std::to_string(t.recompute_num_layers));
+    CHECK(block->label.find("recompute of " + std::to_string(t.recompute_num_layers) + " layers") != std::string::npos);
+    CHECK(estimate_memory(*block->scenario).fits);
+    if (t.recompute_num_layers > 1) {
+      Scenario fewer = *block->scenario;
+      fewer.training.recompute_num_layers -= 1;
+      CHECK_FALSE(estimate_memory(fewer).fits);
+    }
+    ++blocks;
+  }
+  CHECK(needing > 0);
+  CHECK(blocks == needing);
+  // A list without "block" asks for none.
+  SweepSpec listed;
+  listed.recompute = {RecomputeGranularity::None, RecomputeGranularity::Full};
+  listed.recompute_block = false;
+  for (const SweepCandidate& c : seed_space(listed).candidates) CHECK(c.key.find("-block") == std::string::npos);
+}
+
+TEST_CASE("sweep.recompute_granularity takes \"block\" beside the granularities, not alone", "[sweep]") {
+  const auto parse = [](const json& v, DiagnosticSink& sink) { return parse_sweep_spec({{"recompute_granularity", v}}, sink); };
+  DiagnosticSink ok;
+  const SweepSpec s = parse(json{"none", "block"}, ok);
+  CHECK(ok.empty());
+  CHECK(s.recompute == std::vector<RecomputeGranularity>{RecomputeGranularity::None});
+  CHECK(s.recompute_block);
+  DiagnosticSink without;
+  CHECK_FALSE(parse(json{"none", "full"}, without).recompute_block);
+  CHECK(SweepSpec{}.recompute_block);  // the default tries it
+  DiagnosticSink alone;
+  parse(json{"block"}, alone);
+  REQUIRE_FALSE(alone.empty());
+  CHECK(alone.list().front().path == "sweep.recompute_granularity");
+  DiagnosticSink typo;
+  parse(json{"none", "blok"}, typo);
+  REQUIRE_FALSE(typo.empty());
+  CHECK(typo.list().front().path == "sweep.recompute_granularity[1]");
+  CHECK(typo.list().front().fix.find("block") != std::string::npos);
 }
