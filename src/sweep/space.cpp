@@ -54,7 +54,8 @@ std::string layout_label(const Layout& l, bool show_mbs) {
   if (l.pp > 1) s += " x PP" + std::to_string(l.pp) + (l.vpp > 1 ? " (v" + std::to_string(l.vpp) + ")" : "");
   if (show_mbs) s += " mbs" + std::to_string(l.mbs);
   if (!l.default_full() && l.recompute_method == RecomputeMethod::Block)
-    s += " + recompute of " + std::to_string(l.recompute_layers) + " layers" + (l.pp > 1 ? " a chunk" : "") + " (block)";
+    s += " + recompute of " + std::to_string(l.recompute_layers) + (l.recompute_layers == 1 ? " layer" : " layers") +
+         (l.pp > 1 ? " a chunk" : "") + " (block)";
   else if (!l.default_full())
     s += " + full recompute in units of " + std::to_string(l.recompute_layers) + " layers";
   else if (l.recompute != RecomputeGranularity::None)

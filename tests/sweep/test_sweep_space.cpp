@@ -378,7 +378,8 @@ TEST_CASE("sweep: where a layout needs recompute, block recompute of the fewest 
     CHECK(t.recompute_granularity == RecomputeGranularity::Full);
     CHECK(t.recompute_method == RecomputeMethod::Block);
     CHECK(block->key == stem + "block" + std::to_string(t.recompute_num_layers));
-    CHECK(block->label.find("recompute of " + std::to_string(t.recompute_num_layers) + " layers") != std::string::npos);
+    CHECK(block->label.find("recompute of " + std::to_string(t.recompute_num_layers) +
+                            (t.recompute_num_layers == 1 ? " layer " : " layers ")) != std::string::npos);
     CHECK(estimate_memory(*block->scenario).fits);
     if (t.recompute_num_layers > 1) {
       Scenario fewer = *block->scenario;
