@@ -59,6 +59,8 @@ std::optional<Scenario> fitting_variant(const Scenario& sc) {
   if (!r) return std::nullopt;
   Scenario v = sc;
   v.training.recompute_granularity = *r;
+  v.training.recompute_method = RecomputeMethod::Uniform;  // full: every layer on its own
+  v.training.recompute_num_layers = 1;
   v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(*r) + " recompute";
   return v;
 }

@@ -107,10 +107,13 @@ Dynamic dynamic_terms(const Scenario& s, const PipelineSplit& split, int64_t sta
   d.in_flight_saved = peak.saved;
   d.recomputed = peak.extra;
   if (!chunks.empty()) {
-    const rules::ChunkRecompute rc = recompute_of(peak.chunk);
-    const int64_t L = chunks[peak.chunk];
+    // The forward just before the peak (under interleaving, maybe of another chunk than the peak
+    // backward's): its last layer holds its own activations, not yet what it saves.
+    const rules::ChunkRecompute rc = recompute_of(peak.forward_chunk);
+    const int64_t L = chunks[peak.forward_chunk];
     // The chunk's last layer: a plain one; else a checkpoint's input where a unit starts with it.
-    const bool starts_unit = t.recompute_method == RecomputeMethod::Block || (L - 1) % t.recompute_num_layers == 0;
+    const bool starts_unit = t.recompute_method == RecomputeMethod::Block ||
+                             (t.recompute_num_layers > 0 && (L - 1) % t.recompute_num_layers == 0);
     d.last_layer_saved = rc.plain_layers > 0 ? plain : (rc.checkpoints > 0 && starts_unit ? input : 0.0);
   }
   d.layers = pipeline_peak_layers_in_flight(s.parallel.pipeline(), split, stage, microbatches);
@@ -154,9 +157,11 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   const double ffn_r = static_cast<double>(m.ffn_hidden_size / tp);
   const double hq_d = static_cast<double>(m.num_attention_heads / tp * m.kv_channels);
   const double vocab_r = static_cast<double>(padded_vocab_size(m.vocab_size, tp) / tp);
-  // The peak backward re-runs the core attention's forward just before its own: selective
-  // recompute, or full where the peak's layer is re-run (not a plain layer of block recompute).
-  const bool recompute_attn = s.training.recompute_granularity == RecomputeGranularity::Selective || d.recomputed > 0;
+  // The backward re-runs the core attention's forward just before its own (selective, or full):
+  // its forward buffers beside the backward's. Under block recompute the peak may be a plain
+  // layer's backward, but the first re-run after it frees little more than it rebuilds, so the
+  // re-run's buffers are counted there too.
+  const bool recompute_attn = s.training.recompute_granularity != RecomputeGranularity::None;
   const bool has_loss = stage == pp - 1;
   const bool has_layers = split.stage_layers(stage) > 0;
   const int64_t offloaded = s.training.cpu_offloading_num_layers;
@@ -259,10 +264,17 @@ MemoryEstimate estimate_memory(const Scenario& s) {
 
 std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s) {
   if (estimate_memory(s).fits) return std::nullopt;
+  // Full recompute here is every layer on its own (uniform 1), the most memory recompute saves:
+  // heavier than full by units or by block, which it may follow.
+  const TrainingSpec& t = s.training;
+  const bool every_layer = t.recompute_method == RecomputeMethod::Uniform && t.recompute_num_layers == 1;
   for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
-    if (r <= s.training.recompute_granularity) continue;
+    if (r < t.recompute_granularity || (r == t.recompute_granularity && (r != RecomputeGranularity::Full || every_layer)))
+      continue;
     Scenario probe = s;
     probe.training.recompute_granularity = r;
+    probe.training.recompute_method = RecomputeMethod::Uniform;
+    probe.training.recompute_num_layers = 1;
     if (estimate_memory(probe).fits) return r;
   }
   return std::nullopt;

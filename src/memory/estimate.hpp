@@ -87,8 +87,9 @@ MemoryEstimate estimate_memory(const Scenario& s);
 double saved_activation_bytes_per_layer(const Scenario& s);
 
 // When `s` does not fit: the lightest recompute setting heavier than its own
-// under which it fits (selective, then full); nullopt when it fits already or
-// fits under none of them.
+// under which it fits (selective, then full with every layer on its own, which is
+// heavier than full by units or by block); nullopt when it fits already or fits
+// under none of them. The caller sets the full it returns as uniform 1.
 std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s);
 
 }  // namespace hcpsim

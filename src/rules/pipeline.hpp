@@ -229,21 +229,24 @@ inline std::vector<PipelineSlot> pipeline_order(const PipelineSpec& ps, int64_t 
 // largest such moment, and its backward's chunk.
 struct InFlightPeak {
   double saved = 0, extra = 0;
-  size_t chunk = 0;
+  size_t chunk = 0;          // the backward's
+  size_t forward_chunk = 0;  // the last forward's before it
 };
 template <class Saved, class Extra>
 InFlightPeak pipeline_peak_in_flight(const PipelineSpec& ps, int64_t stage, int64_t m, Saved saved, Extra extra) {
   InFlightPeak peak;
   double now = 0;
   bool any = false;
+  size_t last_forward = 0;
   for (const PipelineSlot& slot : pipeline_order(ps, stage, m)) {
     const size_t c = size_t(slot.chunk);
     if (slot.forward) {
       now += saved(c);
+      last_forward = c;
       continue;
     }
     const double e = extra(c);
-    if (!any || now + e > peak.saved + peak.extra) peak = {now, e, c};
+    if (!any || now + e > peak.saved + peak.extra) peak = {now, e, c, last_forward};
     any = true;
     now -= saved(c);
   }

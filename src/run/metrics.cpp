@@ -105,7 +105,7 @@ AttentionMetrics attention_metrics(const Timeline& t, int32_t phase, const std::
 
 std::map<int32_t, PassSpans> pass_spans_by_rank(const Timeline& t, int32_t phase, const std::vector<RankProgram>& programs) {
   struct Bounds {
-    double fb = std::numeric_limits<double>::infinity(), fe = -1, bb = fb, be = -1, re = -1;
+    double fb = std::numeric_limits<double>::infinity(), fe = -1, bb = fb, be = -1, rb = fb, re = -1;
   };
   std::map<int32_t, Bounds> bounds;
   for (const OpRecord& r : t.ops) {
@@ -118,12 +118,12 @@ std::map<int32_t, PassSpans> pass_spans_by_rank(const Timeline& t, int32_t phase
     } else if (op.phase == Phase::Backward) {
       b.bb = std::min(b.bb, r.start_s);
       b.be = std::max(b.be, r.end_s);
-      if (op.recompute) b.re = std::max(b.re, r.end_s);
+      if (op.recompute) b.rb = std::min(b.rb, r.start_s), b.re = std::max(b.re, r.end_s);
     }
   }
   std::map<int32_t, PassSpans> out;
   for (const auto& [rank, b] : bounds)
-    out[rank] = {b.fe < 0 ? 0 : b.fe - b.fb, b.be < 0 ? 0 : b.be - b.bb, b.re < 0 ? 0 : b.re - b.bb};
+    out[rank] = {b.fe < 0 ? 0 : b.fe - b.fb, b.be < 0 ? 0 : b.be - b.bb, b.re < 0 ? 0 : b.re - b.rb};
   return out;
 }
 

@@ -41,8 +41,9 @@ AttentionMetrics attention_metrics(const Timeline& t, int32_t phase, const std::
 // Forward / backward span of all of a rank's ops in `phase` by Op::phase.
 struct PassSpans {
   double forward_s = 0, backward_s = 0;
-  // Of the backward, its start to the end of its last re-run (recompute) op: the re-run forward
-  // of full recompute, which the layer's own backward follows.
+  // Of the backward, the re-run (recompute) ops' span, first start to last end: the re-run forward
+  // of full recompute, which the layer's own backward follows (what comes before it, e.g.
+  // Megatron-FSDP's gathers and fp8 transposes, every layer's backward runs).
   double rerun_s = 0;
   friend bool operator==(const PassSpans&, const PassSpans&) = default;
 };

@@ -245,6 +245,8 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     }
   }
 
+  // The re-run is full recompute's; selective recompute's core-attention re-run is inside every backward.
+  if (!sc.training.full_recompute()) res.layer.rerun_s = 0;
   const TimeShares layer_shares = time_shares(t, kLayerPhase, slowest, w.layer, res.layer.forward_s + res.layer.backward_s,
                                               [](OpArea) { return true; }, cost);
   if (!with_step && graph_scope(sc.software.cuda_graph_impl) == rules::GraphScope::None)

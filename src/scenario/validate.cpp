@@ -468,6 +468,13 @@ void check_recompute(Ctx& c, bool layout) {
   else if (!t.full_recompute() && (t.recompute_num_layers_given || t.recompute_method_given))
     c.warn(std::string("training.recompute_method and recompute_num_layers apply to recompute_granularity \"full\"; with \"") +
            granularity + "\" they have no effect");
+  const CudaGraphImpl g = c.sc.software.cuda_graph_impl;
+  if (t.full_recompute() && (g == CudaGraphImpl::Local || g == CudaGraphImpl::TransformerEngine))
+    c.sink.error("training.recompute_granularity", std::string("\"full\" with software.cuda_graph_impl \"") + to_string(g) + "\"",
+                 "Megatron runs full recompute under CUDA graphs only as one graph of the whole iteration "
+                 "(transformer_config.py asserts)",
+                 "set software.cuda_graph_impl to \"none\" or \"full_iteration\", or recompute_granularity to "
+                 "\"selective\" or \"none\"");
   if (!t.full_recompute() || !layout || t.recompute_method != RecomputeMethod::Block) return;
   const PipelineSplit split = pipeline_split(c.sc.parallel.pipeline(), c.sc.model.num_layers);
   if (!split.problem.empty()) return;  // check_pipeline says why
@@ -597,7 +604,7 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   if (training && (sizes || !layout) && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
     check_activation_offload(c, layout);
   if (training && model && (sizes || !layout) && pipeline_keys &&
-      c.usable({"training.recompute_granularity", "training.recompute_method", "training.recompute_num_layers"}))
+      c.usable({"training.recompute_granularity", "training.recompute_method", "training.recompute_num_layers", "software"}))
     check_recompute(c, layout && sizes);
   if (training && cluster && c.usable({"training.precision"})) check_precision(c);
   if (c.usable({"software"})) check_fused_cross_entropy(c);

@@ -162,6 +162,14 @@ struct Builder {
     Layout twin = l;
     twin.pp = 1;
     twin.vpp = 1;
+    // A block candidate's twin is the PP = 1 layout's own fewest layers by block (N layers of a
+    // chunk are another share of the model there), or the layout without recompute where that fits.
+    if (!l.default_full() && l.recompute_method == RecomputeMethod::Block) {
+      twin.set_recompute(RecomputeGranularity::None);
+      const SweepCandidate plain = make(twin);
+      if (plain.scenario && estimate_memory(*plain.scenario).fits) return false;
+      return !fewest_block(twin);
+    }
     const SweepCandidate t = make(twin);
     return !t.scenario || !estimate_memory(*t.scenario).fits;
   }

@@ -184,3 +184,65 @@ TEST_CASE("recompute: the keys as Megatron takes them", "[scenario][validation]"
   CHECK(full.training.recompute_method == RecomputeMethod::Uniform);
   CHECK(full.training.recompute_num_layers == 1);
 }
+
+TEST_CASE("recompute: under Megatron-FSDP the re-run span leaves out the backward's own preamble", "[run][simgrid]") {
+  // Megatron-FSDP starts every layer's backward with its gathers and fp8 transposes, re-run or not:
+  // the re-run's span starts at its own first op, and on 8 GPUs it is the forward's ops again,
+  // within the few percent their overlap with the FSDP traffic moves them (from the backward's
+  // first op it read 5 % over the forward).
+  nlohmann::json j = llama8b({{"recompute_granularity", "full"}, {"recompute_method", "block"}, {"recompute_num_layers", 5},
+                              {"global_batch_size", 8}, {"precision", "fp8"}, {"fp8_recipe", "tensorwise"},
+                              {"fp8_param_gather", true}});
+  j["cluster"]["gpus_per_node"] = 8;
+  j["parallel"]["use_megatron_fsdp"] = true;
+  const test::Outcome o = test::parse(j);
+  INFO(test::describe(o));
+  REQUIRE(o.valid);
+  const SimulationResult r = simulate_scenario(o.scenario);
+  REQUIRE(r.step);
+  CHECK(r.layer.rerun_s == Approx(r.layer.forward_s).epsilon(0.03));
+}
+
+TEST_CASE("recompute: selective recompute's result reads back equal (no full re-run span)", "[run][simgrid]") {
+  const SimulationResult r = simulate_scenario(valid({{"recompute_granularity", "selective"}}));
+  REQUIRE(r.step);
+  CHECK(r.layer.rerun_s == 0);  // the core attention's re-run is inside every backward
+  const SimulationResult back = result_from_json(nlohmann::json::parse(result_to_json(r).dump()), "result");
+  CHECK(back.layer == r.layer);
+  CHECK(back.step->inputs == r.step->inputs);
+}
+
+TEST_CASE("recompute: block over interleaved chunks saves per chunk in flight", "[memory][pipeline]") {
+  // PP 2 x VPP 2 over 32 layers: chunks of 8; with 8 micro batches stage 0 holds 32 (1 + 1/4) = 40
+  // layers, five chunks of a micro batch (Korthikanti et al. 2022, section 4.2.3). Block 3 saves per
+  // chunk 3 inputs and 5 whole layers where none saves 8 whole layers: the saved activations move by
+  // 5 x 3 (I - W), with nothing rebuilt on top in either.
+  const auto pp2 = [](const nlohmann::json& recompute) {
+    nlohmann::json j = llama8b(recompute);
+    j["training"]["global_batch_size"] = 8;
+    j["cluster"]["gpus_per_node"] = 2;
+    j["parallel"]["pipeline_model_parallel_size"] = 2;
+    j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+    const test::Outcome o = test::parse(j);
+    INFO(test::describe(o));
+    REQUIRE(o.valid);
+    return o.scenario;
+  };
+  const Scenario none = pp2({}),
+                 block3 = pp2({{"recompute_granularity", "full"}, {"recompute_method", "block"}, {"recompute_num_layers", 3}});
+  const double I = 8192.0 * 2 * 4096, W = saved_activation_bytes_per_layer(none);
+  const MemoryEstimate e_none = estimate_memory(none), e_block = estimate_memory(block3);
+  REQUIRE(e_none.peak_stage == 0);
+  REQUIRE(e_block.peak_stage == 0);
+  CHECK(phase_total(e_block, "stage 0 bwd.mlp") - phase_total(e_none, "stage 0 bwd.mlp") == Approx(15 * (I - W)));
+}
+
+TEST_CASE("recompute: full recompute under per-layer CUDA graphs is Megatron's error", "[scenario][validation]") {
+  nlohmann::json j = llama8b({{"recompute_granularity", "full"}});
+  j["software"] = {{"cuda_graph_impl", "local"}};
+  const test::Outcome o = test::parse(j);
+  CHECK_FALSE(o.valid);
+  CHECK(has_error(o, "training.recompute_granularity"));
+  j["software"] = {{"cuda_graph_impl", "full_iteration"}};
+  CHECK(test::parse(j).valid);
+}
