@@ -11,6 +11,7 @@
 #include "run/result_json.hpp"
 #include "run/simulate.hpp"
 #include "run/step_composition.hpp"
+#include "workload/builder.hpp"
 #include "../scenario/parse_outcome.hpp"
 
 using namespace hcpsim;
@@ -156,6 +157,19 @@ TEST_CASE("recompute: block's step runs 27 of 32 backwards without the simulated
   CHECK(r.step->composed.microbatch_backward_s ==
         Approx(32 * r.layer.backward_s - 27 * r.layer.rerun_s + head_s).epsilon(1e-9));
   CHECK(r.composed.find("27 of the model's 32 layers skip") != std::string::npos);
+  // The CPU's launches, counted by hand on the layer's program: one per op (no CUDA graphs); a
+  // micro batch's backward launches 32 layers' backward ops less the re-run's ops of the 27 plain
+  // layers, and the head's and loss's backward ops once.
+  const Workload w = build_workload(r.scenario);
+  int64_t backward_ops = 0, rerun_ops = 0, head_backward_ops = 0;
+  for (const Op& op : w.layer.at(0).ops) {
+    backward_ops += op.phase == Phase::Backward ? 1 : 0;
+    rerun_ops += op.recompute ? 1 : 0;
+  }
+  for (const Op& op : w.step.at(0).ops) head_backward_ops += op.phase == Phase::Backward ? 1 : 0;
+  REQUIRE(rerun_ops > 0);
+  REQUIRE(rerun_ops < backward_ops);
+  CHECK(r.step->composed.host_backward_launches == 32 * backward_ops - 27 * rerun_ops + head_backward_ops);
   // The result reads back with the same step inputs (the layers without re-run from the rule).
   const SimulationResult back = result_from_json(nlohmann::json::parse(result_to_json(r).dump()), "result");
   CHECK(back.step->inputs == r.step->inputs);
@@ -245,4 +259,35 @@ TEST_CASE("recompute: full recompute under per-layer CUDA graphs is Megatron's e
   CHECK(has_error(o, "training.recompute_granularity"));
   j["software"] = {{"cuda_graph_impl", "full_iteration"}};
   CHECK(test::parse(j).valid);
+}
+
+TEST_CASE("recompute: block under a 1F1B pipeline takes the plain layers' re-runs off every backward", "[run][simgrid][pipeline]") {
+  // PP 2 over 32 layers (16 a stage), 8 micro batches, block 3: each stage's 13 plain layers skip
+  // the re-run. With every backward shorter by the same 13 r (r the simulated layer's re-run), the
+  // 1F1B schedule's critical path, which carries m + p - 1 = 9 backwards of its bottleneck stage
+  // (Narayanan et al. 2021, (m + p - 1)(f + b)), ends 9 x 13 r earlier than the same schedule with
+  // every layer re-run. Both are composed from the one simulation's inputs, with the CPU's launch
+  // time set aside (it is tested above).
+  nlohmann::json j = llama8b({{"recompute_granularity", "full"}, {"recompute_method", "block"}, {"recompute_num_layers", 3},
+                              {"global_batch_size", 8}});
+  j["cluster"]["gpus_per_node"] = 2;
+  j["parallel"]["pipeline_model_parallel_size"] = 2;
+  const test::Outcome o = test::parse(j);
+  INFO(test::describe(o));
+  REQUIRE(o.valid);
+  const SimulationResult r = simulate_scenario(o.scenario);
+  REQUIRE(r.step);
+  StepInputs block = r.step->inputs;
+  REQUIRE(block.microbatches == 8);
+  REQUIRE(block.stages.size() == 2);
+  for (const StageInputs& st : block.stages) CHECK(st.chunk_layers_without_rerun == std::vector<int64_t>{13});
+  const double rerun_s = block.layer_rerun_s;
+  REQUIRE(rerun_s > 0);
+  block.host_per_launch_s = 0;
+  StepInputs every = block;
+  for (StageInputs& st : every.stages) st.chunk_layers_without_rerun.clear();
+  const StepTime t_block = compose_step(block), t_every = compose_step(every);
+  CHECK(t_every.pipeline_s - t_block.pipeline_s == Approx(9 * 13 * rerun_s).epsilon(1e-6));
+  // A micro batch's backward through both stages: 2 x 13 re-runs fewer.
+  CHECK(t_every.microbatch_backward_s - t_block.microbatch_backward_s == Approx(26 * rerun_s).epsilon(1e-9));
 }
