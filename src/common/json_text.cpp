@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -105,6 +106,12 @@ std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::
 
 std::optional<std::string> read_text_file(const std::string& file_path, const std::string& json_path,
                                           DiagnosticSink& sink) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file_path, ec)) {
+    sink.error(json_path, "\"" + file_path + "\" is a folder, not a file", "file must be a JSON file",
+               "name the JSON file in it, e.g. \"" + file_path + (file_path.ends_with('/') ? "" : "/") + "scenario.json\"");
+    return std::nullopt;
+  }
   std::ifstream in(file_path, std::ios::binary);
   if (!in) {
     sink.error(json_path, "cannot open \"" + file_path + "\": " + std::strerror(errno), "file must be readable",

@@ -5,39 +5,96 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hcpsim {
 
-void write_file_atomically(const std::string& path, std::string_view content) {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& path, int err) {
+  throw OutputFileError("cannot write \"" + path + "\": " + std::strerror(err));
+}
+
+// The file a path names once its symbolic links are followed (a dangling link: the file it would
+// create). Writing there keeps the link a link.
+std::string resolved(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    const fs::path c = fs::canonical(path, ec);
+    if (!ec) return c.string();
+  }
+  fs::path p = path;
+  for (int hops = 0; hops < 40; ++hops) {  // Linux's own limit on links in a path (ELOOP)
+    if (!fs::is_symlink(fs::symlink_status(p, ec))) return p.string();
+    const fs::path to = fs::read_symlink(p, ec);
+    if (ec) fail(path, ec.value());
+    p = to.is_absolute() ? to : p.parent_path() / to;
+  }
+  fail(path, ELOOP);
+}
+
+// Whether `path` exists and is not a regular file: a device (/dev/stdout, /dev/null), a FIFO, a
+// socket. Such a file cannot be replaced by a rename; it is written to as a stream.
+bool is_special(const std::string& path) {  // stat follows links, /proc's to pipes too
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// Writes `content` through `f` and closes it; false with errno set on any failure.
+bool write_and_close(FILE* f, std::string_view content, bool sync, int& err) {
+  const bool wrote = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  bool flushed = std::fflush(f) == 0;
+  if (flushed && sync) flushed = ::fsync(::fileno(f)) == 0;
+  err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (wrote && flushed && !closed) err = errno;
+  return wrote && flushed && closed;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& given, std::string_view content) {
+  if (is_special(given)) {  // a stream: written in place, its errors (e.g. /dev/full's) reported
+    FILE* f = std::fopen(given.c_str(), "wb");
+    if (!f) fail(given, errno);
+    int err = 0;
+    if (!write_and_close(f, content, false, err)) fail(given, err);
+    return;
+  }
+  const std::string path = resolved(given);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw OutputFileError("cannot write \"" + path + "\": " + std::strerror(errno));
-  const bool wrote = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-  const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int saved_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !flushed || !closed) {
+  if (!f) fail(given, errno);
+  int err = 0;
+  if (!write_and_close(f, content, true, err)) {
     std::remove(tmp.c_str());
-    throw OutputFileError("cannot write \"" + path + "\": " + std::strerror(saved_errno));
+    fail(given, err);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     std::remove(tmp.c_str());
-    throw OutputFileError("cannot write \"" + path + "\": " + std::strerror(e));
+    fail(given, e);
   }
 }
 
-void check_writable(const std::string& path) {
+void check_writable(const std::string& given) {
   std::error_code ec;
-  if ((!path.empty() && path.back() == '/') || std::filesystem::is_directory(path, ec))
-    throw OutputFileError("cannot write \"" + path + "\": it is a folder; name a file in it, e.g. \"" +
-                          (path.back() == '/' ? path : path + "/") + "result.json\"");
+  if ((!given.empty() && given.back() == '/') || fs::is_directory(given, ec))
+    throw OutputFileError("cannot write \"" + given + "\": it is a folder; name a file in it, e.g. \"" +
+                          (given.back() == '/' ? given : given + "/") + "result.json\"");
+  if (is_special(given)) {
+    if (::access(given.c_str(), W_OK) != 0) fail(given, errno);
+    return;
+  }
+  const std::string path = resolved(given);
   std::string dir = path;
   const size_t slash = dir.find_last_of('/');
   dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
   if (::access(dir.c_str(), W_OK) != 0)
-    throw OutputFileError("cannot write \"" + path + "\": folder \"" + dir + "\": " + std::strerror(errno));
+    throw OutputFileError("cannot write \"" + given + "\": folder \"" + dir + "\": " + std::strerror(errno));
 }
 
 }  // namespace hcpsim

@@ -1,5 +1,7 @@
 // Output files are written completely or not at all: write to a temporary file
-// in the same folder, flush, then rename over the destination.
+// in the same folder, flush, then rename over the destination. A symbolic link is
+// followed (the file it names is replaced, the link stays); a device or FIFO
+// (-o /dev/stdout) is written to in place, its write errors reported.
 #pragma once
 
 #include <stdexcept>

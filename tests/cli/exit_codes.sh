@@ -71,4 +71,21 @@ sed 's/"num_moe_experts": 8, "kv_channels": null/"num_moe_experts": null, "num_l
 mkdir "$TMP/folder"
 "$BIN" "$SRC/scenarios/seed-b-tp2-a2a.json" -o "$TMP/folder" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "it is a folder; name a file in it" "$TMP/err" || { cat "$TMP/err"; fail "-o a folder: exit $rc"; }
+# A folder given as the scenario is named as one, not read as empty JSON.
+"$BIN" --validate "$TMP/folder" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "is a folder, not a file" "$TMP/err" || { cat "$TMP/err"; fail "a folder as the scenario: exit $rc"; }
+# -o follows a symbolic link (the file it names is written, the link stays a link), writes a device
+# or FIFO in place (/dev/stdout into a pipe) and reports its write errors (/dev/full: exit 2, the
+# device still a device).
+echo previous >"$TMP/target.json"; ln -s target.json "$TMP/link.json"
+"$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o "$TMP/link.json" || fail "-o a link: exit $?"
+[ -L "$TMP/link.json" ] || fail "-o a link replaced the link"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/target.json" || fail "-o a link: the target is not the JSON"
+"$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o /dev/stdout 2>"$TMP/err" | python3 -c 'import json,sys; json.load(sys.stdin)' ||
+  { cat "$TMP/err"; fail "-o /dev/stdout into a pipe"; }
+if [ -c /dev/full ]; then
+  "$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o /dev/full 2>"$TMP/err"; rc=$?
+  [ $rc -eq 2 ] && grep -q "No space left on device" "$TMP/err" || { cat "$TMP/err"; fail "-o /dev/full: exit $rc, want 2"; }
+  [ -c /dev/full ] || fail "-o /dev/full replaced the device"
+fi
 echo "exit_codes: ok"
