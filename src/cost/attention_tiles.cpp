@@ -48,6 +48,37 @@ std::pair<int64_t, int64_t> backward_unit_steps(const AttentionShape& s, const A
   return {m_first, std::max<int64_t>(q_steps - m_first, 0)};
 }
 
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+
+}  // namespace
+
+// Key tiles n (keys n bkv .. n bkv + bkv - 1) are masked past the first n_end = min(keys: the
+// first tile that reaches past the key end, skv / bkv; causal: the first whose last key lies past
+// the unit's last row's diagonal, n bkv + bkv - 1 > m0 + off, i.e. n >= floor((m0 + off - bkv + 1)
+// / bkv) + 1); those before it are not.
+int64_t forward_unit_masked_tiles(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t m0, int64_t tiles) {
+  if (tiles <= 0) return 0;
+  if (s.every_tile_masked) return tiles;
+  int64_t unmasked = s.skv / g.block_kv;
+  if (is_causal(s))
+    unmasked = std::min(unmasked, std::max<int64_t>(0, floor_div(m0 + diagonal_offset(s) - g.block_kv + 1, g.block_kv) + 1));
+  return tiles - std::clamp<int64_t>(unmasked, 0, tiles);
+}
+
+// A unit of keys reaching past the key end masks every step; causal, the steps m with
+// m bq + off < n0 + bkv - 1 (rows above its last key's diagonal), i.e. m < ceil((n0 + bkv - 1 - off) / bq).
+int64_t backward_unit_masked_steps(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t n0,
+                                   int64_t m_first, int64_t m_count) {
+  if (m_count <= 0) return 0;
+  if (s.every_tile_masked || n0 + g.block_kv > s.skv) return m_count;
+  if (!is_causal(s)) return 0;
+  const int64_t above = n0 + g.block_kv - 1 - diagonal_offset(s);
+  const int64_t m_end = above <= 0 ? 0 : ceil_div(above, g.block_q);
+  return std::clamp<int64_t>(m_end - m_first, 0, m_count);
+}
+
+namespace {
+
 // A persistent kernel's deal order (UnitOrder::LongestFirst): the blocks longest first (stable:
 // equal blocks keep their order), each block's units (its batches and heads) together. The units
 // of a block are alike, so this is the launch's units sorted longest first, sorting only blocks.
@@ -62,18 +93,14 @@ std::vector<CtaWork> dealt_longest_first(std::vector<CtaWork> per_block, int64_t
 
 // Forward: units over (batch, head, query tile), each walking key tiles.
 std::vector<CtaWork> forward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
-  const int64_t m_blocks = ceil_div(s.sq, g.block_q), off = diagonal_offset(s);
-  const bool causal = is_causal(s);
-  const bool longest_first = causal && g.order == UnitOrder::HcpsimGrid;
+  const int64_t m_blocks = ceil_div(s.sq, g.block_q);
+  const bool longest_first = is_causal(s) && g.order == UnitOrder::HcpsimGrid;
   std::vector<CtaWork> per_block(static_cast<size_t>(m_blocks));  // by launch index
   for (int64_t mi = 0; mi < m_blocks; ++mi) {
     const int64_t m0 = (longest_first ? m_blocks - 1 - mi : mi) * g.block_q;
     CtaWork& w = per_block[size_t(mi)];
     w.tiles = forward_unit_tiles(s, g, m0);
-    for (int64_t n = 0; n < w.tiles; ++n) {
-      const int64_t n0 = n * g.block_kv;
-      if (s.every_tile_masked || n0 + g.block_kv > s.skv || (causal && n0 + g.block_kv - 1 > m0 + off)) ++w.masked;
-    }
+    w.masked = forward_unit_masked_tiles(s, g, m0, w.tiles);
   }
   if (g.order == UnitOrder::LongestFirst) return dealt_longest_first(per_block, s.heads_q * s.batch);
   const int64_t ctas = m_blocks * s.heads_q * s.batch;
@@ -129,20 +156,15 @@ int64_t flash_forward_splits(const AttentionShape& s, int64_t sm_count, Attentio
 // Backward: units over (batch, KV head slot or query head, key tile), each walking query steps
 // of its heads.
 std::vector<CtaWork> backward_ctas(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t sm_count) {
-  const int64_t n_blocks = ceil_div(s.skv, g.block_kv), off = diagonal_offset(s);
+  const int64_t n_blocks = ceil_div(s.skv, g.block_kv);
   const int64_t group = s.heads_q / s.heads_kv;
-  const bool causal = is_causal(s);
   const int64_t split = units_per_kv_head(s, g);
   const int64_t heads_per_cta = group / split, unit_heads = s.heads_kv * split;
   std::vector<CtaWork> per_block(static_cast<size_t>(n_blocks));
   for (int64_t j = 0; j < n_blocks; ++j) {
     const int64_t n0 = j * g.block_kv;
     const auto [m_first, m_count] = backward_unit_steps(s, g, n0);
-    int64_t masked = 0;
-    for (int64_t m = m_first; m < m_first + m_count; ++m)
-      if (s.every_tile_masked || n0 + g.block_kv > s.skv || (causal && m * g.block_q + off < n0 + g.block_kv - 1))
-        ++masked;
-    per_block[size_t(j)] = {m_count * heads_per_cta, masked * heads_per_cta};
+    per_block[size_t(j)] = {m_count * heads_per_cta, backward_unit_masked_steps(s, g, n0, m_first, m_count) * heads_per_cta};
   }
   const int64_t ctas = n_blocks * unit_heads * s.batch;
   const bool heads_fastest = g.order == UnitOrder::HcpsimGrid && ctas <= kWavesHeadsFastest * sm_count;

@@ -80,6 +80,14 @@ struct CtaWork {
   int64_t tiles = 0, masked = 0;
 };
 
+// Of the key tiles 0 .. tiles - 1 a forward unit of query rows m0 .. m0 + block_q - 1 walks, how
+// many carry a mask: those crossing the causal diagonal or the key end (or all, every_tile_masked).
+int64_t forward_unit_masked_tiles(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t m0, int64_t tiles);
+// Of the query steps m_first .. m_first + m_count - 1 a backward unit of keys n0 .. n0 + block_kv - 1
+// walks, how many carry a mask. Both in closed form: a unit's cost does not grow with its tiles.
+int64_t backward_unit_masked_steps(const AttentionShape& s, const AttentionKernelGeometry& g, int64_t n0,
+                                   int64_t m_first, int64_t m_count);
+
 // Every CTA (work unit) of the launch, in the order they are dispatched.
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count,
                                     AttentionBackend backend = AttentionBackend::Hcpsim);

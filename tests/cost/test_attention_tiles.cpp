@@ -751,3 +751,67 @@ TEST_CASE("FlashAttention-2 forward: the time's range over the drawn placements,
   gemm.flops = 1e12;
   CHECK(model.placement_spread(gemm) == 0);
 }
+
+TEST_CASE("a unit's masked tiles in closed form equal a walk over its tiles", "[model][tiles]") {
+  // The reference walks every tile of a unit and tests the mask as the kernels do: forward, key
+  // tile n masked when it reaches past the key end or (causal) its last key lies past the unit's
+  // last row's diagonal, n bkv + bkv - 1 > m0 + off; backward, query step m masked when the unit's
+  // keys reach past the key end or (causal) m bq + off < n0 + bkv - 1. off = skv - sq for a
+  // bottom-right mask, else 0. Every unit of every shape below, both geometries of every backend.
+  const auto walk_forward = [](const AttentionShape& s, const AttentionKernelGeometry& g, int64_t m0, int64_t tiles) {
+    const int64_t off = s.mask == KernelMask::CausalBottomRight ? s.skv - s.sq : 0;
+    int64_t masked = 0;
+    for (int64_t n = 0; n < tiles; ++n) {
+      const int64_t n0 = n * g.block_kv;
+      masked += s.every_tile_masked || n0 + g.block_kv > s.skv ||
+                        (s.mask != KernelMask::None && n0 + g.block_kv - 1 > m0 + off)
+                    ? 1 : 0;
+    }
+    return masked;
+  };
+  const auto walk_backward = [](const AttentionShape& s, const AttentionKernelGeometry& g, int64_t n0, int64_t m_first,
+                                int64_t m_count) {
+    const int64_t off = s.mask == KernelMask::CausalBottomRight ? s.skv - s.sq : 0;
+    int64_t masked = 0;
+    for (int64_t m = m_first; m < m_first + m_count; ++m)
+      masked += s.every_tile_masked || n0 + g.block_kv > s.skv ||
+                        (s.mask != KernelMask::None && m * g.block_q + off < n0 + g.block_kv - 1)
+                    ? 1 : 0;
+    return masked;
+  };
+  int64_t units = 0, some_masked = 0;
+  for (const int64_t sq : {1, 63, 64, 127, 128, 129, 1000, 2048, 3001})
+    for (const int64_t skv : {1, 64, 128, 200, 2048, 4096, 5000})
+      for (const KernelMask mask : {KernelMask::None, KernelMask::CausalTopLeft, KernelMask::CausalBottomRight})
+        for (const bool every : {false, true})
+          for (const bool backward : {false, true})
+            for (const AttentionBackend b : {AttentionBackend::Hcpsim, AttentionBackend::Flash, AttentionBackend::CuDNN}) {
+              AttentionShape s = shape(sq, skv, 8, 8, false, backward);
+              s.mask = mask;
+              s.every_tile_masked = every;
+              const AttentionKernelGeometry g = attention_kernel_geometry(b, s);
+              // Every unit the kernel could run, and some past the lengths (a causal unit may
+              // start beyond the other side's end).
+              if (!backward) {
+                for (int64_t m0 = 0; m0 < sq + 2 * g.block_q; m0 += g.block_q)
+                  for (const int64_t tiles : {int64_t(0), int64_t(1), (skv + g.block_kv - 1) / g.block_kv, m0 / g.block_kv + 1}) {
+                    const int64_t want = walk_forward(s, g, m0, tiles);
+                    INFO("fwd sq " << sq << " skv " << skv << " mask " << int(mask) << " m0 " << m0 << " tiles " << tiles);
+                    CHECK(forward_unit_masked_tiles(s, g, m0, tiles) == want);
+                    ++units, some_masked += want > 0 && want < tiles ? 1 : 0;
+                  }
+              } else {
+                const int64_t q_steps = (sq + g.block_q - 1) / g.block_q;
+                for (int64_t n0 = 0; n0 < skv + 2 * g.block_kv; n0 += g.block_kv)
+                  for (int64_t m_first = 0; m_first <= q_steps; ++m_first) {
+                    const int64_t m_count = q_steps - m_first;
+                    const int64_t want = walk_backward(s, g, n0, m_first, m_count);
+                    INFO("bwd sq " << sq << " skv " << skv << " mask " << int(mask) << " n0 " << n0 << " m_first " << m_first);
+                    CHECK(backward_unit_masked_steps(s, g, n0, m_first, m_count) == want);
+                    ++units, some_masked += want > 0 && want < m_count ? 1 : 0;
+                  }
+              }
+            }
+  CHECK(units > 10000);
+  CHECK(some_masked > 1000);  // the cases where the boundary falls inside a unit are many
+}
