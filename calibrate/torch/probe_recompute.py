@@ -4,7 +4,7 @@ Llama-3.1-8B layers, for hcpsim's rule of it (src/rules/recompute.hpp) to be che
 
 A stack of --layers layers, each hcpcal_torch's layer_forward (Megatron's op order in plain
 PyTorch, its own weights, the attention in SDPA's --backend), over T tokens (--tokens). Each setting
-runs the stack as Megatron's _checkpointed_forward does (megatron/core/recompute.py):
+runs the stack as Megatron's checkpointed_forward does (megatron/core/recompute.py):
   none       every layer as is;
   uniformN   units of N layers, the last one shorter, each unit under one checkpoint;
   blockN     the first N layers each under its own checkpoint, the rest as is.
@@ -69,7 +69,7 @@ def method_of(setting):
 
 
 def run_stack(x, weights, freqs, method, n):
-    """Megatron's _checkpointed_forward over the stack: returns its output."""
+    """Megatron's checkpointed_forward over the stack: returns its output."""
     from torch.utils.checkpoint import checkpoint
 
     def unit(first, last):

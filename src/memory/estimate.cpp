@@ -8,6 +8,7 @@
 #include "memory/model_states.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "rules/fused_kernels.hpp"
+#include "rules/recompute.hpp"
 #include "scenario/model_params.hpp"
 
 namespace hcpsim {
@@ -89,18 +90,17 @@ Dynamic dynamic_terms(const Scenario& s, const PipelineSplit& split, int64_t sta
   const double plain = t.full_recompute() ? whole : d.saved_per_layer;
   const double input = saved_bytes_per_layer(d.act, RecomputeGranularity::Full, 0);
   const std::vector<int64_t>& chunks = split.layers[size_t(stage)];
-  const auto recompute_of = [&](size_t c) {
-    return rules::chunk_recompute(t.full_recompute(), t.recompute_method, t.recompute_num_layers, chunks[c]);
-  };
+  std::vector<rules::ChunkRecompute> recompute;  // per chunk of the stage
+  for (const int64_t layers : chunks)
+    recompute.push_back(rules::chunk_recompute(t.full_recompute(), t.recompute_method, t.recompute_num_layers, layers));
   const auto saved = [&](size_t c) {
-    const rules::ChunkRecompute rc = recompute_of(c);
-    return double(rc.checkpoints) * input + double(rc.plain_layers) * plain;
+    return double(recompute[c].checkpoints) * input + double(recompute[c].plain_layers) * plain;
   };
   const auto extra = [&](size_t c) {
     if (r == RecomputeGranularity::Selective)  // the checkpoint's internals; under fp8 its output O too
       return d.act.lse_bytes + (d.act.proj_input_fp8_bytes > 0 ? d.act.attn_out_bytes : 0.0) +
              d.cp.saved_extra_per_layer_bytes;
-    return double(rules::backward_extra_layers(recompute_of(c))) * whole;
+    return double(rules::backward_extra_layers(recompute[c])) * whole;
   };
   const int64_t microbatches = std::max<int64_t>(1, s.num_microbatches());
   const InFlightPeak peak = pipeline_peak_in_flight(s.parallel.pipeline(), stage, microbatches, saved, extra);
@@ -109,18 +109,15 @@ Dynamic dynamic_terms(const Scenario& s, const PipelineSplit& split, int64_t sta
   if (!chunks.empty()) {
     // The forward just before the peak (under interleaving, maybe of another chunk than the peak
     // backward's): its last layer holds its own activations, not yet what it saves.
-    const rules::ChunkRecompute rc = recompute_of(peak.forward_chunk);
+    const rules::ChunkRecompute& rc = recompute[peak.forward_chunk];
     const int64_t L = chunks[peak.forward_chunk];
     // The chunk's last layer: a plain one; else a checkpoint's input where a unit starts with it.
-    const bool starts_unit = t.recompute_method == RecomputeMethod::Block ||
-                             (t.recompute_num_layers > 0 && (L - 1) % t.recompute_num_layers == 0);
+    const bool starts_unit = rules::last_layer_starts_unit(t.recompute_method, t.recompute_num_layers, L);
     d.last_layer_saved = rc.plain_layers > 0 ? plain : (rc.checkpoints > 0 && starts_unit ? input : 0.0);
   }
   d.layers = pipeline_peak_layers_in_flight(s.parallel.pipeline(), split, stage, microbatches);
-  for (size_t c = 0; c < chunks.size(); ++c) {  // some layers fully recomputed and some not, or units of several
-    const rules::ChunkRecompute rc = recompute_of(c);
+  for (const rules::ChunkRecompute& rc : recompute)  // some layers fully recomputed and some not, or units of several
     d.partial = d.partial || (rc.recomputed_layers > 0 && (rc.plain_layers > 0 || rc.checkpoints != rc.recomputed_layers));
-  }
   return d;
 }
 
@@ -267,7 +264,7 @@ std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s
   // Full recompute here is every layer on its own (uniform 1), the most memory recompute saves:
   // heavier than full by units or by block, which it may follow.
   const TrainingSpec& t = s.training;
-  const bool every_layer = t.recompute_method == RecomputeMethod::Uniform && t.recompute_num_layers == 1;
+  const bool every_layer = rules::every_layer_on_its_own(t.recompute_method, t.recompute_num_layers);
   for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
     if (r < t.recompute_granularity || (r == t.recompute_granularity && (r != RecomputeGranularity::Full || every_layer)))
       continue;

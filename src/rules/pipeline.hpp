@@ -66,6 +66,14 @@ struct PipelineSplit {
     for (int64_t l : layers[size_t(s)]) n += l;
     return n;
   }
+  // The layers of the largest model chunk (stage, or virtual stage): recompute_method "block"
+  // counts its recompute_num_layers within each chunk (rules/recompute.hpp). 0 without a split.
+  int64_t largest_chunk_layers() const {
+    int64_t most = 0;
+    for (const std::vector<int64_t>& stage : layers)
+      for (const int64_t l : stage) most = std::max(most, l);
+    return most;
+  }
 };
 
 inline std::string pipeline_str(int64_t v) { return std::to_string(v); }

@@ -1,6 +1,7 @@
 // Megatron's full activation recomputation, layer by layer (recompute_granularity "full" with
 // recompute_method and recompute_num_layers; training.recompute_method, training.recompute_num_layers).
-// Read in Megatron-LM at d98e8a6, megatron/core/recompute.py `_checkpointed_forward`, which runs
+// Read in Megatron-LM at d98e8a6, megatron/core/recompute.py `checkpointed_forward` (called from
+// transformer_block.py), which runs
 // every model chunk's layers (a TransformerBlock: the layers of one pipeline stage, or of one
 // virtual stage under the interleaved schedule):
 // - "uniform" (N): the chunk's layers in units of N (the last one shorter), each unit under one
@@ -24,6 +25,19 @@ namespace hcpsim {
 enum class RecomputeMethod { Uniform, Block };
 
 namespace rules {
+
+// Uniform units of one layer: every layer under its own checkpoint (hcpsim's defaults; the most
+// memory full recompute saves).
+inline bool every_layer_on_its_own(RecomputeMethod method, int64_t num_layers) {
+  return method == RecomputeMethod::Uniform && num_layers == 1;
+}
+
+// Whether the last of a chunk's `chunk_layers` layers saves a checkpoint's input under full
+// recompute: under block it is either its own checkpoint or a plain layer (which saves it as part
+// of everything); under uniform where a unit starts with it.
+inline bool last_layer_starts_unit(RecomputeMethod method, int64_t num_layers, int64_t chunk_layers) {
+  return method == RecomputeMethod::Block || (num_layers > 0 && (chunk_layers - 1) % num_layers == 0);
+}
 
 // One model chunk of `chunk_layers` layers, per micro batch.
 struct ChunkRecompute {

@@ -465,6 +465,10 @@ void check_recompute(Ctx& c, bool layout) {
     c.sink.error("training.recompute_num_layers", "given with recompute_granularity \"selective\"",
                  "Megatron's selective recompute takes no recompute_num_layers (transformer_config.py: \"must be None\")",
                  "drop recompute_num_layers, or set recompute_granularity to \"full\"");
+  else if (t.recompute_method_given && t.recompute_granularity == RecomputeGranularity::Selective)
+    c.sink.error("training.recompute_method", "given with recompute_granularity \"selective\"",
+                 "Megatron's selective recompute takes no recompute_method (arguments.py asserts it is None)",
+                 "drop recompute_method, or set recompute_granularity to \"full\"");
   else if (!t.full_recompute() && (t.recompute_num_layers_given || t.recompute_method_given))
     c.warn(std::string("training.recompute_method and recompute_num_layers apply to recompute_granularity \"full\"; with \"") +
            granularity + "\" they have no effect");
@@ -478,9 +482,7 @@ void check_recompute(Ctx& c, bool layout) {
   if (!t.full_recompute() || !layout || t.recompute_method != RecomputeMethod::Block) return;
   const PipelineSplit split = pipeline_split(c.sc.parallel.pipeline(), c.sc.model.num_layers);
   if (!split.problem.empty()) return;  // check_pipeline says why
-  int64_t most = 0;
-  for (const std::vector<int64_t>& stage : split.layers)
-    for (int64_t l : stage) most = std::max(most, l);
+  const int64_t most = split.largest_chunk_layers();
   if (t.recompute_num_layers >= most)
     c.warn("recompute_method \"block\" with recompute_num_layers " + to_string(t.recompute_num_layers) +
            ": no model chunk has more than " + to_string(most) +

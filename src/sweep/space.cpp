@@ -5,6 +5,7 @@
 #include <set>
 
 #include "memory/estimate.hpp"
+#include "rules/recompute.hpp"
 
 namespace hcpsim {
 
@@ -24,7 +25,7 @@ struct Layout {
   RecomputeMethod recompute_method = RecomputeMethod::Uniform;
   int64_t recompute_layers = 1;
   bool default_full() const {
-    return recompute != RecomputeGranularity::Full || (recompute_method == RecomputeMethod::Uniform && recompute_layers == 1);
+    return recompute != RecomputeGranularity::Full || rules::every_layer_on_its_own(recompute_method, recompute_layers);
   }
   void set_recompute(RecomputeGranularity r, RecomputeMethod m = RecomputeMethod::Uniform, int64_t layers = 1) {
     recompute = r, recompute_method = m, recompute_layers = layers;
@@ -168,7 +169,7 @@ struct Builder {
       twin.set_recompute(RecomputeGranularity::None);
       const SweepCandidate plain = make(twin);
       if (plain.scenario && estimate_memory(*plain.scenario).fits) return false;
-      return !fewest_block(twin);
+      return !fewest_block(twin, plain);
     }
     const SweepCandidate t = make(twin);
     return !t.scenario || !estimate_memory(*t.scenario).fits;
@@ -178,9 +179,8 @@ struct Builder {
   // "block") of the fewest layers a model chunk under which it fits, short of every layer (that is
   // "full"). Memory falls as the count grows (a recomputed layer keeps its input alone), so the
   // fewest is found by bisection on the memory estimate.
-  std::optional<SweepCandidate> fewest_block(Layout l) const {
-    l.set_recompute(RecomputeGranularity::None);
-    const SweepCandidate plain = make(l);
+  // `plain`: the layout's candidate without recompute, made already.
+  std::optional<SweepCandidate> fewest_block(Layout l, const SweepCandidate& plain) const {
     if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
     Scenario s = *plain.scenario;
     const PipelineSplit split = pipeline_split(s.parallel.pipeline(), s.model.num_layers);
@@ -206,24 +206,49 @@ struct Builder {
     return c;
   }
 
-  // One layout at every recompute setting asked for.
-  std::vector<SweepCandidate> recompute_variants(Layout l, RecomputeGranularity base_recompute) const {
-    std::vector<SweepCandidate> v;
+  // A layout at one recompute setting, and its candidate.
+  struct Variant {
+    Layout layout;
+    SweepCandidate candidate;
+  };
+
+  // One layout at every recompute setting asked for. `l` carries the scenario's own recompute.
+  // "full" is every layer on its own (the most memory it saves), and where the scenario runs full
+  // recompute by other units or by block, that too.
+  std::vector<Variant> recompute_variants(Layout l) const {
+    std::vector<Variant> v;
+    const auto push = [&](const Layout& at) {
+      for (const Variant& x : v)
+        if (layout_key(x.layout) == layout_key(at)) return;
+      v.push_back({at, make(at)});
+    };
     if (!spec.recompute_lightest_fitting) {
+      const Layout scenario_own = l;
       for (RecomputeGranularity r : spec.recompute) {
-        l.set_recompute(r);  // "full": every layer on its own
-        v.push_back(make(l));
+        l.set_recompute(r);
+        push(l);
+        if (r == RecomputeGranularity::Full && scenario_own.recompute == RecomputeGranularity::Full) push(scenario_own);
       }
-      if (spec.recompute_block)
-        if (std::optional<SweepCandidate> b = fewest_block(l)) v.push_back(std::move(*b));
+      if (spec.recompute_block) {
+        l.set_recompute(RecomputeGranularity::None);
+        const auto listed = std::find_if(v.begin(), v.end(), [](const Variant& x) {
+          return x.layout.recompute == RecomputeGranularity::None;
+        });
+        const SweepCandidate plain = listed != v.end() ? listed->candidate : make(l);  // made once where listed
+        if (std::optional<SweepCandidate> b = fewest_block(l, plain)) {
+          const TrainingSpec& t = b->scenario->training;
+          l.set_recompute(t.recompute_granularity, t.recompute_method, t.recompute_num_layers);
+          const bool listed_already = std::any_of(v.begin(), v.end(), [&](const Variant& x) { return x.candidate.key == b->key; });
+          if (!listed_already) v.push_back({l, std::move(*b)});
+        }
+      }
       return v;
     }
-    l.recompute = base_recompute;
-    v.push_back(make(l));
-    if (!v.front().scenario) return v;
-    if (const auto r = lightest_fitting_recompute(*v.front().scenario)) {
+    push(l);  // the scenario's own
+    if (!v.front().candidate.scenario) return v;
+    if (const auto r = lightest_fitting_recompute(*v.front().candidate.scenario)) {
       l.set_recompute(*r);
-      v.push_back(make(l));
+      push(l);
     }
     return v;
   }
@@ -232,14 +257,13 @@ struct Builder {
   // given) 1, 2, 4, ... while the global batch splits into them over DP and some recompute
   // setting still fits (memory only grows with the micro batch); without a global batch, the
   // scenario's own (the global batch would change with it).
-  void add_micro_batches(Layout l, std::vector<int64_t> listed, bool auto_mbs, int64_t global_batch,
-                         int64_t world, RecomputeGranularity base_recompute) {
+  void add_micro_batches(Layout l, std::vector<int64_t> listed, bool auto_mbs, int64_t global_batch, int64_t world) {
     const int64_t mp = l.tp * l.cp * l.pp;
     if (!auto_mbs || world % mp != 0) {  // a layout that does not divide the GPUs: listed once, rejected
       if (auto_mbs) listed = {1};
       for (int64_t m : listed) {
         l.mbs = m;
-        for (SweepCandidate& c : recompute_variants(l, base_recompute)) add(std::move(c));
+        for (Variant& x : recompute_variants(l)) add(std::move(x.candidate));
       }
       return;
     }
@@ -250,19 +274,13 @@ struct Builder {
     for (int64_t m = 1; dp > 0 && m <= largest; m *= 2) {
       if (m > 1 && global_batch % (m * dp) != 0) continue;
       l.mbs = m;
-      std::vector<SweepCandidate> v = recompute_variants(l, base_recompute);
-      const bool any_fits = std::any_of(v.begin(), v.end(), [](const SweepCandidate& c) {
-        return c.scenario && estimate_memory(*c.scenario).fits;
+      std::vector<Variant> v = recompute_variants(l);
+      const bool any_fits = std::any_of(v.begin(), v.end(), [](const Variant& x) {
+        return x.candidate.scenario && estimate_memory(*x.candidate.scenario).fits;
       });
       if (m > 1 && !any_fits) break;
-      for (SweepCandidate& c : v) {
-        Layout at = l;
-        if (c.scenario) {
-          const TrainingSpec& t = c.scenario->training;
-          at.set_recompute(t.recompute_granularity, t.recompute_method, t.recompute_num_layers);
-        }
-        if (pipeline_pays(at)) add(std::move(c));
-      }
+      for (Variant& x : v)
+        if (pipeline_pays(x.layout)) add(std::move(x.candidate));
     }
   }
 };
@@ -407,8 +425,7 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
                   // the scenario's own (the sweep keeps it under lightest_fitting)
                   l.set_recompute(base.training.recompute_granularity, base.training.recompute_method,
                                   base.training.recompute_num_layers);
-                  b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world,
-                                      base.training.recompute_granularity);
+                  b.add_micro_batches(l, mbs, auto_mbs, base.training.global_batch_size, world);
                 }
           if (cp == 1) break;  // without CP the transport does not matter: one candidate
         }

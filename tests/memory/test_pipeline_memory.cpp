@@ -106,4 +106,8 @@ TEST_CASE("the embedding and loss accounted in the split take a layer's slot", "
   uneven.first_stage_layers = 6;
   uneven.last_stage_layers = 6;
   CHECK(pipeline_split(uneven, 32).layers == std::vector<std::vector<int64_t>>{{6}, {10}, {10}, {6}});
+  // The largest model chunk, which recompute by block counts against: 8 of the even split's
+  // middle stages, 10 of the uneven one's.
+  CHECK(split.largest_chunk_layers() == 8);
+  CHECK(pipeline_split(uneven, 32).largest_chunk_layers() == 10);
 }

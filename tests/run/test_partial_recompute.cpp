@@ -1,5 +1,5 @@
 // Full recompute of some layers (training.recompute_method, training.recompute_num_layers;
-// rules/recompute.hpp): which layers Megatron's _checkpointed_forward re-runs and what each saves,
+// rules/recompute.hpp): which layers Megatron's checkpointed_forward re-runs and what each saves,
 // counted by hand; the memory estimate's saved activations as those counts times a layer's
 // input (T e h) and a layer's whole set; the step's backward as the simulated layer's less the
 // re-run of the layers block recompute leaves out; the rules Megatron sets on the two keys.
@@ -181,6 +181,11 @@ TEST_CASE("recompute: the keys as Megatron takes them", "[scenario][validation]"
   const test::Outcome selective = test::parse(llama8b({{"recompute_granularity", "selective"}, {"recompute_num_layers", 2}}));
   CHECK_FALSE(selective.valid);
   CHECK(has_error(selective, "training.recompute_num_layers"));
+  // and any recompute_method with it (arguments.py: "recompute method is not yet supported for
+  // selective recomputing granularity").
+  const test::Outcome selective_method = test::parse(llama8b({{"recompute_granularity", "selective"}, {"recompute_method", "uniform"}}));
+  CHECK_FALSE(selective_method.valid);
+  CHECK(has_error(selective_method, "training.recompute_method"));
   // Neither key does anything without full recompute: said, not refused.
   CHECK(warns(valid({{"recompute_method", "block"}}), "have no effect"));
   // Block over at least every layer of a chunk: every layer re-run.

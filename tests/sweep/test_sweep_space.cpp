@@ -52,9 +52,7 @@ json config_of(const Scenario& sc) {
 
 // Whether `s` fits with all but one layer of its largest model chunk recomputed by block.
 bool fits_with_block_of_all_but_one(Scenario s) {
-  int64_t most = 0;
-  for (const auto& stage : pipeline_split(s.parallel.pipeline(), s.model.num_layers).layers)
-    for (const int64_t layers : stage) most = std::max(most, layers);
+  const int64_t most = pipeline_split(s.parallel.pipeline(), s.model.num_layers).largest_chunk_layers();
   if (most < 2) return false;
   s.training.recompute_granularity = RecomputeGranularity::Full;
   s.training.recompute_method = RecomputeMethod::Block;
@@ -425,4 +423,27 @@ TEST_CASE("sweep.recompute_granularity takes \"block\" beside the granularities,
   REQUIRE_FALSE(typo.empty());
   CHECK(typo.list().front().path == "sweep.recompute_granularity[1]");
   CHECK(typo.list().front().fix.find("block") != std::string::npos);
+}
+
+TEST_CASE("sweep: the scenario's own full recompute by block is tried beside every layer on its own", "[sweep]") {
+  // The seed at full recompute by block of 3 layers, TP 2, CP 4 a2a, micro batch 1, recompute
+  // none and full: "full" is every layer on its own (key "-full"), and the scenario's own block 3
+  // is tried too (key "-block3", its document carrying both keys).
+  json doc = read_json(kSeedA);
+  doc["training"]["recompute_granularity"] = "full";
+  doc["training"]["recompute_method"] = "block";
+  doc["training"]["recompute_num_layers"] = 3;
+  SweepSpec spec = tp2_cp4_a2a_spec();
+  spec.pp = std::vector<int64_t>{1};
+  spec.recompute = {RecomputeGranularity::None, RecomputeGranularity::Full};
+  const SweepSpace s = enumerate_sweep(doc, parse_scenario_text(doc.dump(), options_for(kSeedA)), spec, options_for(kSeedA));
+  REQUIRE(s.candidates.size() == 3);
+  CHECK(s.candidates[0].key == "tp2-cp4-a2a-mbs1-none");
+  CHECK(s.candidates[1].key == "tp2-cp4-a2a-mbs1-full");
+  CHECK_FALSE(s.candidates[1].input["training"].contains("recompute_method"));
+  CHECK(s.candidates[2].key == "tp2-cp4-a2a-mbs1-block3");
+  REQUIRE(s.candidates[2].scenario);
+  CHECK(s.candidates[2].scenario->training.recompute_method == RecomputeMethod::Block);
+  CHECK(s.candidates[2].scenario->training.recompute_num_layers == 3);
+  CHECK(s.candidates[2].input["training"]["recompute_num_layers"] == 3);
 }
