@@ -56,7 +56,11 @@ void add_output_options(CLI::App* c, SweepCommands& s) {
   c->add_option("--format", s.out.format, "Output: text (a ranked table), json (one row per candidate), csv")
       ->check(CLI::IsMember({"text", "json", "csv"}));
   c->add_option("-o,--out", s.out.out_file, "Write the output to this file (atomically) instead of stdout");
-  c->add_option("--report", s.report_dir, "Write a self-contained HTML report (DIR/index.html)");
+  c->add_option("--report", s.report_dir, "Write a self-contained HTML report (DIR/index.html)")
+      ->transform([](std::string dir) {  // "report/" names the folder "report": its page is report/index.html
+        while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+        return dir;
+      });
   c->add_option("--top", s.top, "Configurations with a timeline in the report")->check(CLI::Range(0, 20));
   c->add_flag("--reproducible", s.out.reproducible, "Leave host wall times out of the output");
 }

@@ -9,12 +9,13 @@ BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 SEED="$SRC/scenarios/seed-a-hcp.json"
 
-"$BIN" sweep "$SEED" --tp 1,2 --cp 4,16 --comm p2p,a2a,a2a+p2p --hcp 8x2 --state "$TMP/st" --report "$TMP/rep" --top 2 \
+"$BIN" sweep "$SEED" --tp 1,2 --cp 4,16 --comm p2p,a2a,a2a+p2p --hcp 8x2 --state "$TMP/st" --report "$TMP/rep/" --top 2 \
   -o "$TMP/table.txt" 2>"$TMP/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "built without Chart.js" "$TMP/err"; then
   echo "SKIP: hcpsim was built without Chart.js (apt install libjs-chart.js, re-run cmake)"; exit 77
 fi
 [ $rc -eq 0 ] || { cat "$TMP/err"; fail "sweep --report: exit $rc"; }
+grep -q "report written to $TMP/rep/index.html" "$TMP/err" || { cat "$TMP/err"; fail "--report DIR/ names its page DIR/index.html"; }
 PAGE="$TMP/rep/index.html"
 [ -s "$PAGE" ] || fail "no index.html"
 [ "$(ls "$TMP/rep")" = index.html ] || fail "the report is more than one file"
