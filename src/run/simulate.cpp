@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <tuple>
 
 #include "workload/attention_common.hpp"
@@ -170,32 +171,19 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
   return simulate_scenario(sc, opt, nullptr);
 }
 
-SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep) {
-  const auto wall_begin = std::chrono::steady_clock::now();
-  SimulationResult res;
-  res.scenario = sc;
-  Workload w = build_workload(sc);
-  const CostModel cost = opt.cost_params ? CostModel(sc.cluster.gpu, sc.training.precision, *opt.cost_params)
-                                         : cost_model_for(sc);
-  res.cost_source = cost.params().source;
-  for (const std::string& w : cost.params().warnings)  // e.g. a calibration of another GPU model
-    if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
-      res.scenario.warnings.push_back(w);
-  res.memory = estimate_memory(sc);
-  // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
-  // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
-  // backward. Worth saying where a user may have picked it for memory.
-  if (sc.training.recompute_granularity == RecomputeGranularity::Selective) {
-    Scenario without = sc;
-    without.training.recompute_granularity = RecomputeGranularity::None;
-    const double saved = estimate_memory(without).peak_bytes - res.memory.peak_bytes;
-    if (saved < 0.01 * res.memory.peak_bytes)
-      res.scenario.warnings.push_back(fmt(
-          "selective recompute (Megatron's core attention checkpoint) lowers the peak by %.2f GB of %.1f GB here: the fused "
-          "attention keeps no score matrix to free, yet its forward runs again in the backward; full recompute, more "
-          "CP or TP, or a smaller micro batch lower the peak", saved / 1e9, res.memory.peak_bytes / 1e9));
-  }
+namespace {
 
+// What one SimGrid run of a scenario leaves: the workload it ran, the cost model that timed its
+// kernels, the timeline.
+struct Execution {
+  Workload w;
+  CostModel cost;
+  Timeline t;
+};
+
+Execution execute(const Scenario& sc, const SimulateOptions& opt) {
+  Workload w = build_workload(sc);
+  CostModel cost = opt.cost_params ? CostModel(sc.cluster.gpu, sc.training.precision, *opt.cost_params) : cost_model_for(sc);
   CommFabric fabric = comm_fabric_for(sc, cost.params());  // one definition, shared with the dumps' routes
   ExecuteInput in;
   in.graph = std::move(fabric.graph);
@@ -223,6 +211,36 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     }
   }
   Timeline t = execute_programs(in);
+  return {std::move(w), std::move(cost), std::move(t)};
+}
+
+// The result of `sc` from its execution: memory, the layer's spans, the step composed.
+SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_clock::time_point wall_begin,
+                         SimulationArtifacts* keep) {
+  Workload& w = e.w;
+  const CostModel& cost = e.cost;
+  Timeline& t = e.t;
+  SimulationResult res;
+  res.scenario = sc;
+  res.cost_source = cost.params().source;
+  for (const std::string& w : cost.params().warnings)  // e.g. a calibration of another GPU model
+    if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
+      res.scenario.warnings.push_back(w);
+  res.memory = estimate_memory(sc);
+  // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
+  // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
+  // backward. Worth saying where a user may have picked it for memory.
+  if (sc.training.recompute_granularity == RecomputeGranularity::Selective) {
+    Scenario without = sc;
+    without.training.recompute_granularity = RecomputeGranularity::None;
+    const double saved = estimate_memory(without).peak_bytes - res.memory.peak_bytes;
+    if (saved < 0.01 * res.memory.peak_bytes)
+      res.scenario.warnings.push_back(fmt(
+          "selective recompute (Megatron's core attention checkpoint) lowers the peak by %.2f GB of %.1f GB here: the fused "
+          "attention keeps no score matrix to free, yet its forward runs again in the backward; full recompute, more "
+          "CP or TP, or a smaller micro batch lower the peak", saved / 1e9, res.memory.peak_bytes / 1e9));
+  }
+  const bool with_step = sc.workload == WorkloadKind::Step && !w.step.empty();
 
   res.simulated_gpus = t.phases.at(kLayerPhase).simulated_ranks;
   res.activities = t.activities;
@@ -501,6 +519,39 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
     keep->timeline = std::move(t);
   }
   return res;
+}
+
+}  // namespace
+
+SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep) {
+  const auto wall_begin = std::chrono::steady_clock::now();
+  Execution e = execute(sc, opt);
+  return compose(sc, e, wall_begin, keep);
+}
+
+bool same_simulation(const Scenario& a, const Scenario& b) {
+  if (!a.training.full_recompute() || !b.training.full_recompute()) return a == b;
+  Scenario as_a = b;
+  as_a.name = a.name;
+  as_a.warnings = a.warnings;
+  as_a.training.recompute_method = a.training.recompute_method;
+  as_a.training.recompute_num_layers = a.training.recompute_num_layers;
+  as_a.training.recompute_method_given = a.training.recompute_method_given;
+  as_a.training.recompute_num_layers_given = a.training.recompute_num_layers_given;
+  return as_a == a;
+}
+
+std::vector<SimulationResult> simulate_scenarios(const std::vector<Scenario>& scenarios, const SimulateOptions& opt) {
+  std::vector<SimulationResult> out;
+  if (scenarios.empty()) return out;
+  const auto wall_begin = std::chrono::steady_clock::now();
+  for (const Scenario& sc : scenarios)
+    if (!same_simulation(scenarios.front(), sc))
+      throw std::logic_error("simulate_scenarios: \"" + sc.name + "\" runs another simulation than \"" +
+                                  scenarios.front().name + "\"");
+  Execution e = execute(scenarios.front(), opt);
+  for (const Scenario& sc : scenarios) out.push_back(compose(sc, e, wall_begin, nullptr));
+  return out;
 }
 
 }  // namespace hcpsim

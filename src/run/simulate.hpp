@@ -41,6 +41,16 @@ struct SimulationArtifacts {
 };
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep);
 
+// Whether `a` and `b` run the same simulation: equal but for full recompute's method and layer
+// count (and their names), which only the step's composition and the memory estimate read (the
+// simulated layer re-runs its forward under any full recompute).
+bool same_simulation(const Scenario& a, const Scenario& b);
+
+// Several scenarios of one simulation (same_simulation with the first; std::logic_error
+// otherwise), executed once and each composed on its own: the sweep's full recompute and its
+// block variants. Only once per process, like simulate_scenario.
+std::vector<SimulationResult> simulate_scenarios(const std::vector<Scenario>& scenarios, const SimulateOptions& opt = {});
+
 // A warning when the layer (`layer`: one rank's program, `layer_s`: its forward plus backward
 // time) launches its kernels and NCCL calls faster, on average, than the host can issue one on a
 // machine with `gpu_name`'s CPU (rules/host_launch.hpp); nothing otherwise.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <cstdio>
 #include <unistd.h>
 
@@ -111,37 +112,69 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
     run.outcome.rows.push_back(std::move(row));
   }
 
+  // Candidates of one simulation (full recompute of every layer, by units or by block: their
+  // documents differ in recompute_method and recompute_num_layers alone) share one child: the layer
+  // is simulated once and each candidate's step composed from it (simulate_scenarios).
+  std::vector<std::vector<size_t>> groups;  // positions in todo
+  std::map<std::string, size_t> group_of;    // a full recompute candidate's document without those keys
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const SweepCandidate& c = *todo_candidates[i];
+    if (c.scenario->training.full_recompute()) {
+      nlohmann::json doc = c.input;
+      doc.erase("name");
+      if (doc.contains("training") && doc["training"].is_object()) {
+        doc["training"].erase("recompute_method");
+        doc["training"].erase("recompute_num_layers");
+      }
+      const auto [it, fresh] = group_of.try_emplace(doc.dump(), groups.size());
+      if (!fresh && same_simulation(*todo_candidates[groups[it->second].front()]->scenario, *c.scenario)) {
+        groups[it->second].push_back(i);
+        continue;
+      }
+    }
+    groups.push_back({i});
+  }
+
   StopOnSignal stop_guard;
   const auto t0 = std::chrono::steady_clock::now();
   size_t finished = 0, input_errors = 0;
   if (opt.progress && !todo.empty()) draw_progress(0, todo.size(), 0, 0);
-  const auto work = [&](size_t i) {
-    SimulationResult r = simulate_scenario(*todo_candidates[i]->scenario, SimulateOptions{});
-    if (opt.reproducible) r.wall_s.reset();
-    return result_to_json(r).dump();
-  };
-  const auto on_done = [&](size_t i, const ChildOutcome& out) {
-    SweepRow& row = run.outcome.rows[todo[i]];
-    if (out.ok()) {
-      row.status = RowStatus::Ok;
-      row.result = result_from_json(nlohmann::json::parse(out.text), "<simulation of " + row.key + ">");
-    } else {
-      row.status = RowStatus::Failed;
-      row.error = out.text;
-      if (out.status == ChildOutcome::Status::InputError) {
-        if (input_errors == 0) run.common_input_error = out.diagnostics;
-        else if (run.common_input_error && *run.common_input_error != out.diagnostics) run.common_input_error.reset();
-        ++input_errors;
-      }
+  const auto work = [&](size_t g) {
+    std::vector<Scenario> scenarios;
+    for (const size_t i : groups[g]) scenarios.push_back(*todo_candidates[i]->scenario);
+    nlohmann::json results = nlohmann::json::array();
+    for (SimulationResult& r : simulate_scenarios(scenarios, SimulateOptions{})) {
+      if (opt.reproducible) r.wall_s.reset();
+      results.push_back(result_to_json(r));
     }
-    append_result(state, row_to_json(row));
-    ++finished;
+    return results.dump();
+  };
+  const auto on_done = [&](size_t g, const ChildOutcome& out) {
+    const nlohmann::json results = out.ok() ? nlohmann::json::parse(out.text) : nlohmann::json();
+    for (size_t k = 0; k < groups[g].size(); ++k) {
+      SweepRow& row = run.outcome.rows[todo[groups[g][k]]];
+      if (out.ok()) {
+        row.status = RowStatus::Ok;
+        row.result = result_from_json(results.at(k), "<simulation of " + row.key + ">");
+      } else {
+        row.status = RowStatus::Failed;
+        row.error = out.text;
+        if (out.status == ChildOutcome::Status::InputError) {
+          if (input_errors == 0) run.common_input_error = out.diagnostics;
+          else if (run.common_input_error && *run.common_input_error != out.diagnostics) run.common_input_error.reset();
+          ++input_errors;
+        }
+      }
+      append_result(state, row_to_json(row));
+      ++finished;
+    }
     if (opt.progress) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       draw_progress(finished, todo.size(), std::min<size_t>(opt.jobs, todo.size() - finished), el);
     }
   };
-  run.simulated = static_cast<int>(run_pool(todo.size(), opt.jobs, work, on_done, &g_stop));
+  run_pool(groups.size(), opt.jobs, work, on_done, &g_stop);
+  run.simulated = static_cast<int>(finished);
   run.interrupted = g_stop != 0;
   if (input_errors == 0 || input_errors < finished) run.common_input_error.reset();
   if (run.interrupted && opt.progress) std::fprintf(stderr, "\n");

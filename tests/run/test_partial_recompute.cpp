@@ -296,3 +296,21 @@ TEST_CASE("recompute: block under a 1F1B pipeline takes the plain layers' re-run
   // A micro batch's backward through both stages: 2 x 13 re-runs fewer.
   CHECK(t_every.microbatch_backward_s - t_block.microbatch_backward_s == Approx(26 * rerun_s).epsilon(1e-9));
 }
+
+TEST_CASE("recompute: full recompute's methods share one simulation, nothing else does", "[run]") {
+  // The simulated layer re-runs its forward under any full recompute; the method and layer count
+  // change only the composition and the memory estimate (workload/ never reads them).
+  const Scenario every = valid({{"recompute_granularity", "full"}});
+  const Scenario block5 = valid({{"recompute_granularity", "full"}, {"recompute_method", "block"}, {"recompute_num_layers", 5}});
+  const Scenario uniform4 =
+      valid({{"recompute_granularity", "full"}, {"recompute_method", "uniform"}, {"recompute_num_layers", 4}});
+  CHECK(same_simulation(every, block5));
+  CHECK(same_simulation(block5, uniform4));
+  CHECK_FALSE(same_simulation(every, valid({{"recompute_granularity", "selective"}})));
+  CHECK_FALSE(same_simulation(every, valid({})));
+  Scenario longer = block5;
+  longer.training.seq_length *= 2;
+  CHECK_FALSE(same_simulation(block5, longer));
+  // Scenarios of other simulations are refused before anything runs.
+  CHECK_THROWS_AS(simulate_scenarios({every, longer}), std::logic_error);
+}
