@@ -109,7 +109,7 @@ std::optional<std::string> read_text_file(const std::string& file_path, const st
   std::error_code ec;
   if (std::filesystem::is_directory(file_path, ec)) {
     sink.error(json_path, "\"" + file_path + "\" is a folder, not a file", "file must be a JSON file",
-               "name the JSON file in it, e.g. \"" + file_path + (file_path.ends_with('/') ? "" : "/") + "scenario.json\"");
+               "name the JSON file in the folder");
     return std::nullopt;
   }
   std::ifstream in(file_path, std::ios::binary);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -36,6 +37,21 @@ std::string resolved(const std::string& path) {
   fail(path, ELOOP);
 }
 
+// The open file descriptor a path names by number: /dev/stdout, /dev/stderr, /dev/fd/N,
+// /proc/self/fd/N; -1 for any other path. Written through the descriptor, such a path keeps what
+// the shell opened: a file redirected to (>, >>) is neither reopened, truncated nor replaced.
+int descriptor_of(const std::string& path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (const std::string prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.rfind(prefix, 0) != 0) continue;
+    const std::string n = path.substr(prefix.size());
+    if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoi(n);
+  }
+  return -1;
+}
+
 // Whether `path` exists and is not a regular file: a device (/dev/stdout, /dev/null), a FIFO, a
 // socket. Such a file cannot be replaced by a rename; it is written to as a stream.
 bool is_special(const std::string& path) {  // stat follows links, /proc's to pipes too
@@ -57,6 +73,17 @@ bool write_and_close(FILE* f, std::string_view content, bool sync, int& err) {
 }  // namespace
 
 void write_file_atomically(const std::string& given, std::string_view content) {
+  if (const int fd = descriptor_of(given); fd >= 0) {
+    const char* p = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail(given, n < 0 ? errno : EIO);
+      p += n, left -= size_t(n);
+    }
+    return;
+  }
   if (is_special(given)) {  // a stream: written in place, its errors (e.g. /dev/full's) reported
     FILE* f = std::fopen(given.c_str(), "wb");
     if (!f) fail(given, errno);
@@ -85,6 +112,10 @@ void check_writable(const std::string& given) {
   if ((!given.empty() && given.back() == '/') || fs::is_directory(given, ec))
     throw OutputFileError("cannot write \"" + given + "\": it is a folder; name a file in it, e.g. \"" +
                           (given.back() == '/' ? given : given + "/") + "result.json\"");
+  if (const int fd = descriptor_of(given); fd >= 0) {
+    if (::fcntl(fd, F_GETFL) == -1) fail(given, errno);  // not open
+    return;
+  }
   if (is_special(given)) {
     if (::access(given.c_str(), W_OK) != 0) fail(given, errno);
     return;

@@ -1,7 +1,8 @@
 // Output files are written completely or not at all: write to a temporary file
 // in the same folder, flush, then rename over the destination. A symbolic link is
-// followed (the file it names is replaced, the link stays); a device or FIFO
-// (-o /dev/stdout) is written to in place, its write errors reported.
+// followed (the file it names is replaced, the link stays); /dev/stdout, /dev/stderr and
+// /dev/fd/N are written through the open descriptor (a shell's > or >> file keeps what it
+// holds); a device or FIFO is written to in place. Write errors are reported.
 #pragma once
 
 #include <stdexcept>

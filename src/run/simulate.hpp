@@ -42,8 +42,8 @@ struct SimulationArtifacts {
 SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& opt, SimulationArtifacts* keep);
 
 // Whether `a` and `b` run the same simulation: equal but for full recompute's method and layer
-// count (and their names), which only the step's composition and the memory estimate read (the
-// simulated layer re-runs its forward under any full recompute).
+// count (and their names and validation warnings), which only the step's composition and the
+// memory estimate read (the simulated layer re-runs its forward under any full recompute).
 bool same_simulation(const Scenario& a, const Scenario& b);
 
 // Several scenarios of one simulation (same_simulation with the first; std::logic_error

@@ -114,7 +114,8 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
 
   // Candidates of one simulation (full recompute of every layer, by units or by block: their
   // documents differ in recompute_method and recompute_num_layers alone) share one child: the layer
-  // is simulated once and each candidate's step composed from it (simulate_scenarios).
+  // is simulated once and each candidate's step composed from it (simulate_scenarios). A child
+  // that fails fails its group's rows alike: run alone, each would run the same simulation.
   std::vector<std::vector<size_t>> groups;  // positions in todo
   std::map<std::string, size_t> group_of;    // a full recompute candidate's document without those keys
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -137,7 +138,7 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
 
   StopOnSignal stop_guard;
   const auto t0 = std::chrono::steady_clock::now();
-  size_t finished = 0, input_errors = 0;
+  size_t finished = 0, groups_finished = 0, input_errors = 0;
   if (opt.progress && !todo.empty()) draw_progress(0, todo.size(), 0, 0);
   const auto work = [&](size_t g) {
     std::vector<Scenario> scenarios;
@@ -168,9 +169,10 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
       append_result(state, row_to_json(row));
       ++finished;
     }
+    ++groups_finished;
     if (opt.progress) {
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      draw_progress(finished, todo.size(), std::min<size_t>(opt.jobs, todo.size() - finished), el);
+      draw_progress(finished, todo.size(), std::min<size_t>(opt.jobs, groups.size() - groups_finished), el);
     }
   };
   run_pool(groups.size(), opt.jobs, work, on_done, &g_stop);

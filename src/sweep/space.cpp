@@ -183,10 +183,7 @@ struct Builder {
   std::optional<SweepCandidate> fewest_block(Layout l, const SweepCandidate& plain) const {
     if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
     Scenario s = *plain.scenario;
-    const PipelineSplit split = pipeline_split(s.parallel.pipeline(), s.model.num_layers);
-    int64_t most = 0;
-    for (const std::vector<int64_t>& stage : split.layers)
-      for (const int64_t layers : stage) most = std::max(most, layers);
+    const int64_t most = pipeline_split(s.parallel.pipeline(), s.model.num_layers).largest_chunk_layers();
     s.training.recompute_granularity = RecomputeGranularity::Full;
     s.training.recompute_method = RecomputeMethod::Block;
     const auto fits = [&s](int64_t n) {

@@ -15,7 +15,8 @@
 //             micro-batch rules reject what does not fill the pipeline)
 //   comm      p2p, all_gather, a2a, a2a+p2p (CP 1 is one candidate: no CP)
 //   HCP       every [A, CP/A] with 1 < A < CP and A dividing CP
-//   recompute none, selective and full, and where the layout fits only with recompute, full
+//   recompute none, selective and full (every layer on its own, and the scenario's own full
+//             recompute where it sets other units or block), and where the layout fits only with recompute, full
 //             recompute by block (Megatron's recompute_method "block") of the fewest layers a
 //             chunk under which it fits ("block"; with "lightest_fitting": the scenario's own,
 //             and the lightest heavier one that fits where it does not)

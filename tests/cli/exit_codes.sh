@@ -83,6 +83,13 @@ echo previous >"$TMP/target.json"; ln -s target.json "$TMP/link.json"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/target.json" || fail "-o a link: the target is not the JSON"
 "$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o /dev/stdout 2>"$TMP/err" | python3 -c 'import json,sys; json.load(sys.stdin)' ||
   { cat "$TMP/err"; fail "-o /dev/stdout into a pipe"; }
+# /dev/stdout redirected to a file (>>): written through the descriptor, what the file held stays.
+echo header >"$TMP/log"
+{ "$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o /dev/stdout; echo footer; } >>"$TMP/log" 2>"$TMP/err" ||
+  { cat "$TMP/err"; fail "-o /dev/stdout into a file"; }
+[ "$(head -1 "$TMP/log")" = header ] && [ "$(tail -1 "$TMP/log")" = footer ] || fail "-o /dev/stdout replaced the file stdout wrote to"
+python3 -c 'import json,sys; json.loads("".join(open(sys.argv[1]).read().splitlines(True)[1:-1]))' "$TMP/log" ||
+  fail "-o /dev/stdout into a file: not the JSON between"
 if [ -c /dev/full ]; then
   "$BIN" --validate "$SRC/scenarios/seed-a-hcp.json" --format json -o /dev/full 2>"$TMP/err"; rc=$?
   [ $rc -eq 2 ] && grep -q "No space left on device" "$TMP/err" || { cat "$TMP/err"; fail "-o /dev/full: exit $rc, want 2"; }
