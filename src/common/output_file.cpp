@@ -52,7 +52,7 @@ int descriptor_of(const std::string& path) {
   return -1;
 }
 
-// Whether `path` exists and is not a regular file: a device (/dev/stdout, /dev/null), a FIFO, a
+// Whether `path` exists and is not a regular file: a device (/dev/null, /dev/full), a FIFO, a
 // socket. Such a file cannot be replaced by a rename; it is written to as a stream.
 bool is_special(const std::string& path) {  // stat follows links, /proc's to pipes too
   struct stat st {};
