@@ -17,14 +17,18 @@ Per step: torch.cuda.max_memory_allocated and max_memory_reserved over the step 
 it), the allocator's retries (num_alloc_retries: a cudaMalloc failed and it freed its cache to try
 again) and its inactive split bytes at the end. One setting a process, as a training job runs one:
 run it once per setting, and once more with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True.
+With --cap-search it then bisects the least memory the step runs in: the allocator capped by
+torch.cuda.set_per_process_memory_fraction, two steps a trial, to --cap-resolution-bytes.
 
     python3 calibrate/torch/probe_allocator.py --tokens 8192 --setting block5 --out alloc.json
 
 Writes JSON {tool, argv, environment, alloc_conf, records: [{tokens, layers, microbatches,
 setting, step, allocated_peak_bytes, reserved_peak_bytes, reserved_over_allocated, alloc_retries,
-inactive_split_bytes, step_s, wrong}]}.
+inactive_split_bytes, step_s, wrong}], cap_search: null or {least_cap_bytes, over_allocated_bytes,
+resolution_bytes, trials: [{cap_bytes, ran}]}}.
 """
 import argparse
+import gc
 import os
 import sys
 import time
@@ -45,6 +49,9 @@ def parse(argv):
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--setting", default="none", help="none, uniformN or blockN (default none)")
     p.add_argument("--backend", default="cudnn", choices=["cudnn", "flash"])
+    p.add_argument("--cap-search", action="store_true",
+                   help="then bisect the least memory cap the step runs under (set_per_process_memory_fraction)")
+    p.add_argument("--cap-resolution-bytes", type=int, default=256 << 20)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", required=True)
     o = p.parse_args(argv)
@@ -81,46 +88,86 @@ def main(argv):
             q.grad = None
         p.register_post_accumulate_grad_hook(add_and_free)
     freqs = H.llama3_rope_freqs(o.tokens)
+
+    def step():
+        """One training step: the micro batches' forward and backward, then Adam. #wrong back."""
+        grad_buffer.zero_()
+        wrong = 0
+        for _ in range(o.microbatches):
+            x = torch.randn((o.tokens, H.HIDDEN), generator=gen, device="cuda", dtype=torch.bfloat16)
+            labels = torch.randint(0, H.VOCAB, (o.tokens,), generator=gen, device="cuda")
+            h = R.run_stack(x.requires_grad_(), weights, freqs, o.method, o.n)
+            logits = h @ head.t()
+            loss = F.cross_entropy(logits.float(), labels)
+            wrong += int(not torch.isfinite(loss).item())
+            loss.backward()
+            del x, labels, h, logits, loss
+        # Adam in place over the buffers (no temporaries of their size), then the bf16 weights.
+        exp_avg.mul_(0.9).add_(grad_buffer, alpha=0.1)
+        exp_avg_sq.mul_(0.95).addcmul_(grad_buffer, grad_buffer, value=0.05)
+        master.addcdiv_(exp_avg, exp_avg_sq.sqrt().add_(1e-8), value=-1e-6)
+        offset = 0
+        with torch.no_grad():
+            for p in params:
+                p.copy_(master[offset:offset + p.numel()].view_as(p))
+                offset += p.numel()
+        torch.cuda.synchronize()
+        return wrong
+
     records = []
     with H.sdpa_context(o.backend):
-        for step in range(o.steps):
+        for i in range(o.steps):
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
             t0 = time.perf_counter()
-            grad_buffer.zero_()
-            wrong = 0
-            for _ in range(o.microbatches):
-                x = torch.randn((o.tokens, H.HIDDEN), generator=gen, device="cuda", dtype=torch.bfloat16)
-                labels = torch.randint(0, H.VOCAB, (o.tokens,), generator=gen, device="cuda")
-                h = R.run_stack(x.requires_grad_(), weights, freqs, o.method, o.n)
-                logits = h @ head.t()
-                loss = F.cross_entropy(logits.float(), labels)
-                wrong += int(not torch.isfinite(loss).item())
-                loss.backward()
-                del x, labels, h, logits, loss
-            # Adam in place over the buffers (no temporaries of their size), then the bf16 weights.
-            exp_avg.mul_(0.9).add_(grad_buffer, alpha=0.1)
-            exp_avg_sq.mul_(0.95).addcmul_(grad_buffer, grad_buffer, value=0.05)
-            master.addcdiv_(exp_avg, exp_avg_sq.sqrt().add_(1e-8), value=-1e-6)
-            offset = 0
-            with torch.no_grad():
-                for p in params:
-                    p.copy_(master[offset:offset + p.numel()].view_as(p))
-                    offset += p.numel()
-            torch.cuda.synchronize()
+            wrong = step()
             stats = torch.cuda.memory_stats()
             allocated, reserved = torch.cuda.max_memory_allocated(), torch.cuda.max_memory_reserved()
             rec = {"tokens": o.tokens, "layers": o.layers, "microbatches": o.microbatches, "setting": o.setting,
-                   "step": step, "allocated_peak_bytes": allocated, "reserved_peak_bytes": reserved,
+                   "step": i, "allocated_peak_bytes": allocated, "reserved_peak_bytes": reserved,
                    "reserved_over_allocated": reserved / allocated, "alloc_retries": stats.get("num_alloc_retries", 0),
                    "inactive_split_bytes": stats.get("inactive_split_bytes.all.current", 0),
                    "step_s": time.perf_counter() - t0, "wrong": wrong}
             records.append(rec)
             H.log("  T %6d %-9s step %d  allocated %6.2f GB  reserved %6.2f GB  (x%.3f)  retries %d  inactive %.2f GB"
-                  % (o.tokens, o.setting, step, allocated / 1e9, reserved / 1e9, reserved / allocated,
+                  % (o.tokens, o.setting, i, allocated / 1e9, reserved / 1e9, reserved / allocated,
                      rec["alloc_retries"], rec["inactive_split_bytes"] / 1e9))
+        cap = None
+        if o.cap_search:
+            # The least memory the step runs in: the allocator capped (set_per_process_memory_fraction)
+            # and bisected between the allocated peak and the device, two steps a trial; a trial
+            # that runs out frees what it held and empties the cache before the next.
+            total = torch.cuda.get_device_properties(0).total_memory
+            lo, hi = records[-1]["allocated_peak_bytes"], total
+            trials = []
+            while hi - lo > o.cap_resolution_bytes:
+                mid = (lo + hi) // 2
+                torch.cuda.set_per_process_memory_fraction(mid / total)
+                torch.cuda.empty_cache()
+                ran = True
+                try:
+                    step()
+                    step()
+                except torch.cuda.OutOfMemoryError:
+                    ran = False
+                for p in params:
+                    p.grad = None
+                gc.collect()
+                torch.cuda.empty_cache()
+                trials.append({"cap_bytes": mid, "ran": ran})
+                H.log("  T %6d %-9s cap %6.2f GB: %s" % (o.tokens, o.setting, mid / 1e9, "ran" if ran else "out of memory"))
+                if ran:
+                    hi = mid
+                else:
+                    lo = mid
+            torch.cuda.set_per_process_memory_fraction(1.0)
+            cap = {"least_cap_bytes": hi, "over_allocated_bytes": hi - records[-1]["allocated_peak_bytes"],
+                   "resolution_bytes": o.cap_resolution_bytes, "trials": trials}
+            H.log("  T %6d %-9s runs in %6.2f GB: %.2f GB over its allocated peak"
+                  % (o.tokens, o.setting, hi / 1e9, cap["over_allocated_bytes"] / 1e9))
     write_json(o.out, {"tool": "probe_allocator", "argv": sys.argv, "environment": H.environment(),
-                       "alloc_conf": os.environ.get("PYTORCH_CUDA_ALLOC_CONF", ""), "records": records})
+                       "alloc_conf": os.environ.get("PYTORCH_CUDA_ALLOC_CONF", ""), "records": records,
+                       "cap_search": cap})
 
 
 if __name__ == "__main__":
