@@ -25,7 +25,7 @@ torch.cuda.set_per_process_memory_fraction, two steps a trial, to --cap-resoluti
 Writes JSON {tool, argv, environment, alloc_conf, records: [{tokens, layers, microbatches,
 setting, step, allocated_peak_bytes, reserved_peak_bytes, reserved_over_allocated, alloc_retries,
 inactive_split_bytes, step_s, wrong}], cap_search: null or {least_cap_bytes, over_allocated_bytes,
-resolution_bytes, trials: [{cap_bytes, ran}]}}.
+resolution_bytes, trials: [{cap_bytes, ran, reserved_peak_bytes}]}}.
 """
 import argparse
 import gc
@@ -145,17 +145,23 @@ def main(argv):
                 torch.cuda.set_per_process_memory_fraction(mid / total)
                 torch.cuda.empty_cache()
                 ran = True
+                torch.cuda.reset_peak_memory_stats()
                 try:
                     step()
                     step()
-                except torch.cuda.OutOfMemoryError:
+                except RuntimeError as e:  # torch.OutOfMemoryError, also as the autograd engine rethrows it
+                    if "out of memory" not in str(e):
+                        raise
                     ran = False
+                    del e
+                reserved_peak = torch.cuda.max_memory_reserved()
                 for p in params:
                     p.grad = None
                 gc.collect()
                 torch.cuda.empty_cache()
-                trials.append({"cap_bytes": mid, "ran": ran})
-                H.log("  T %6d %-9s cap %6.2f GB: %s" % (o.tokens, o.setting, mid / 1e9, "ran" if ran else "out of memory"))
+                trials.append({"cap_bytes": mid, "ran": ran, "reserved_peak_bytes": reserved_peak})
+                H.log("  T %6d %-9s cap %6.2f GB: %s (reserved peak %6.2f GB)" % (
+                    o.tokens, o.setting, mid / 1e9, "ran" if ran else "out of memory", reserved_peak / 1e9))
                 if ran:
                     hi = mid
                 else:
