@@ -530,10 +530,10 @@ SimulationResult simulate_scenario(const Scenario& sc, const SimulateOptions& op
 }
 
 bool same_simulation(const Scenario& a, const Scenario& b) {
-  if (!a.training.full_recompute() || !b.training.full_recompute()) return a == b;
   Scenario as_a = b;
   as_a.name = a.name;
   as_a.warnings = a.warnings;
+  if (!a.training.full_recompute() || !b.training.full_recompute()) return as_a == a;
   as_a.training.recompute_method = a.training.recompute_method;
   as_a.training.recompute_num_layers = a.training.recompute_num_layers;
   as_a.training.recompute_method_given = a.training.recompute_method_given;

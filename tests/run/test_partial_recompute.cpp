@@ -311,6 +311,14 @@ TEST_CASE("recompute: full recompute's methods share one simulation, nothing els
   Scenario longer = block5;
   longer.training.seq_length *= 2;
   CHECK_FALSE(same_simulation(block5, longer));
+  // Names and validation warnings never matter, with or without recompute.
+  Scenario renamed = valid({});
+  renamed.name = "another name";
+  renamed.warnings.push_back("a warning the other lacks");
+  CHECK(same_simulation(valid({}), renamed));
+  Scenario renamed_block = block5;
+  renamed_block.name = "another name";
+  CHECK(same_simulation(every, renamed_block));
   // Scenarios of other simulations are refused before anything runs.
   CHECK_THROWS_AS(simulate_scenarios({every, longer}), std::logic_error);
 }
