@@ -177,8 +177,10 @@ struct Builder {
 
   // Where the layout fits only with recompute: full recompute by block (Megatron's recompute_method
   // "block") of the fewest layers a model chunk under which it fits, short of every layer (that is
-  // "full"). Memory falls as the count grows (a recomputed layer keeps its input alone), so the
-  // fewest is found by bisection on the memory estimate.
+  // "full"). Memory falls as the count grows wherever we have looked (a recomputed layer keeps its
+  // input alone), but nothing in the estimate promises it: a chunk shorter than N goes back
+  // through its layers otherwise than a longer one. So the counts are tried in turn, not bisected;
+  // an estimate takes microseconds.
   // `plain`: the layout's candidate without recompute, made already.
   std::optional<SweepCandidate> fewest_block(Layout l, const SweepCandidate& plain) const {
     if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
@@ -190,14 +192,10 @@ struct Builder {
       s.training.recompute_num_layers = n;
       return estimate_memory(s).fits;
     };
-    int64_t lo = 1, hi = most - 1;
-    if (hi < lo || !fits(hi)) return std::nullopt;
-    while (lo < hi) {
-      const int64_t mid = lo + (hi - lo) / 2;
-      if (fits(mid)) hi = mid;
-      else lo = mid + 1;
-    }
-    l.set_recompute(RecomputeGranularity::Full, RecomputeMethod::Block, lo);
+    int64_t n = 1;
+    while (n < most && !fits(n)) ++n;
+    if (n >= most) return std::nullopt;
+    l.set_recompute(RecomputeGranularity::Full, RecomputeMethod::Block, n);
     SweepCandidate c = make(l);
     if (!c.scenario) return std::nullopt;  // recompute the layout cannot take (e.g. with offloading): not an option
     return c;
