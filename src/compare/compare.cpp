@@ -206,6 +206,16 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     }
     res.verdicts.push_back(std::move(v));
   }
+  // What the cost model says of an option as a whole (an unmeasured GPU's kernel times from the
+  // roofline), in the results, not only in the run's warnings: whoever reads the saved file needs it.
+  for (int o = 0; o < static_cast<int>(st.options.size()); ++o) {
+    if (res.verdicts[o].row < 0) continue;
+    try {
+      for (const std::string& w : cost_params_for(outcome.rows[res.verdicts[o].row].result->scenario).warnings)
+        res.notes.push_back(st.options[o].name + ": " + w);
+    } catch (const std::exception&) {  // it was simulated, so its cost parameters load
+    }
+  }
   // A fabric variant whose every layout simulates as its option's: nothing it changes carries traffic.
   const auto step_times = [&](int o) {
     std::map<std::string, double> t;  // the layout's key (its group's kind, then the layout) -> step time
@@ -282,7 +292,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
            strprintf("%.0f", br.step->tokens_per_s) + " tokens/s).";
   }
   // What validation said of the picked layout's scenario; the cost model's warnings of the whole
-  // option (an unmeasured GPU's roofline) are printed with the run. The layout was simulated, so
+  // option (an unmeasured GPU's roofline) are the option's notes. The layout was simulated, so
   // its cost parameters load; should they not, every warning is listed.
   std::vector<std::string> option_wide;
   try {

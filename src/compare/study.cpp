@@ -5,6 +5,7 @@
 
 #include "common/json_reader.hpp"
 #include "common/json_text.hpp"
+#include "common/strprintf.hpp"
 #include "scenario/presets.hpp"
 
 namespace hcpsim {
@@ -156,6 +157,13 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
     else
       st.global_batch_size = *tokens / st.seq_length;
   }
+  // Training runs whole steps: a budget below one global batch would be charged a whole step.
+  if (st.token_budget > 0 && st.global_batch_size > 0 && st.seq_length > 0 && st.token_budget < double(st.tokens_per_step()))
+    sink.error("job.token_budget",
+               strprintf("%.4g", st.token_budget) + " tokens is less than one step's global batch (" +
+                   std::to_string(st.tokens_per_step()) + " tokens)",
+               "a study trains at least one global batch",
+               "give the budget in tokens (e.g. 100e9 for 100 billion), or a smaller global batch");
 
   const nlohmann::json* options = top.raw("options");
   if (!options || !options->is_array() || options->empty()) {

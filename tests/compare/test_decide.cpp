@@ -2,6 +2,8 @@
 // power-of-two subset (total tokens/s, a tie keeps the whole), and the words' cost direction.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "compare/compare.hpp"
 #include "cost/cost_model.hpp"
 #include "scenario/presets.hpp"
@@ -76,7 +78,8 @@ TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s
   CHECK_THAT(r.recommendation, Catch::Contains("trains slower"));
 
   // What validation said of the picked layout is a caveat of the pick; the cost model's warnings
-  // of the whole option (an unmeasured GPU's roofline), printed with the run, are not repeated.
+  // of the whole option (an unmeasured GPU's roofline) are the option's notes, each once, and not
+  // repeated as the pick's caveats.
   Scenario& picked = o.rows[1].result->scenario;
   picked.cluster.gpu = find_cluster_preset("gb200-nvl72")->spec.gpu;
   const std::vector<std::string> option_wide = cost_params_for(picked).warnings;
@@ -85,8 +88,11 @@ TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s
   picked.warnings.push_back("a warning of this layout alone");
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK_THAT(r.recommendation, Catch::Contains("\n  Caveat of this layout: a warning of this layout alone."));
-  for (const std::string& wide : option_wide)
+  for (const std::string& wide : option_wide) {
     CHECK_THAT(r.recommendation, !Catch::Contains("Caveat of this layout: " + wide));
+    CHECK(std::count(r.notes.begin(), r.notes.end(), "NVL72 x2: " + wide) == 1);
+  }
+  CHECK(r.notes.size() == option_wide.size());
 }
 
 TEST_CASE("compare decision: a fabric variant whose every layout simulates as its option's says so") {

@@ -149,6 +149,11 @@ TEST_CASE("study: errors name their path in the study file") {
   d = study_doc();
   d["options"][0]["fabric_variants"][0]["cluster"]["gpu"] = {{"memory_GB", 141}};
   CHECK(has_error(errors_of(d), "options[0].fabric_variants[0].cluster.gpu"));
+  d = study_doc();  // training runs whole steps: a budget of less than one global batch (262144 tokens)
+  d["job"]["token_budget"] = 1000;
+  CHECK(has_error(errors_of(d), "job.token_budget"));
+  d["job"]["token_budget"] = 262144;  // one step
+  CHECK(errors_of(d).empty());
   d = study_doc();  // naming the option's own preset again changes nothing
   d["options"][0]["fabric_variants"][0]["cluster"]["preset"] = d["options"][0]["cluster"]["preset"];
   CHECK(errors_of(d).empty());
