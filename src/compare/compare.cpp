@@ -102,6 +102,8 @@ ComparePlan plan_compare(const Study& st, const ParseOptions& opt) {
   return plan;
 }
 
+bool same_time(double a_s, double b_s) { return std::abs(a_s - b_s) <= kSameTrainingTime * std::max(a_s, b_s); }
+
 int group_of_row(const ComparePlan& plan, const SweepRow& row) {
   for (int g = 0; g < static_cast<int>(plan.groups.size()); ++g)
     if (row.key.rfind(plan.groups[g].key_prefix, 0) == 0) return g;
@@ -238,9 +240,23 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
                         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
                           return x.first == y.first && std::abs(x.second - y.second) <= 1e-9 * y.second;
                         });
-      if (same)
+      if (same) {
         res.notes.push_back(st.options[o].name + " (" + path + ") simulates as " + st.options[p].name + " in every one of its " +
                             std::to_string(a.size()) + " layouts: what the variant changes carries none of their traffic");
+        continue;
+      }
+      // Else, where both pick the same layout and train in the same time, the variant buys nothing
+      // measurable for this job (its other layouts may differ).
+      const OptionVerdict &vo = res.verdicts[o], &vp = res.verdicts[p];
+      if (vo.row < 0 || vp.row < 0 || !same_time(vo.econ.time_s, vp.econ.time_s)) continue;
+      const std::string& lo = outcome.rows[vo.row].label;
+      if (lo != outcome.rows[vp.row].label) continue;
+      std::string n = st.options[o].name + " (" + path + ") trains in the time of " + st.options[p].name + " within " +
+                      strprintf("%.1f", 100 * kSameTrainingTime) + "% (" + strprintf("%.4g", vo.econ.time_s / vp.econ.time_s) +
+                      "x), with the same layout, " + lo + ": what the variant changes buys nothing measurable for this job";
+      if (vo.econ.cost && vp.econ.cost && *vp.econ.cost > 0)
+        n += strprintf(", at %+.1f%% the cost", 100 * (*vo.econ.cost / *vp.econ.cost - 1));
+      res.notes.push_back(n);
     }
   }
 
@@ -253,6 +269,17 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     return std::make_pair(0, v.econ.time_s);
   };
   std::stable_sort(res.ranking.begin(), res.ranking.end(), [&](int a, int b) { return key(a) < key(b); });
+  // By time, options that train in the same time (within kSameTrainingTime: the simulation's own
+  // noise, far inside any band) are ordered by cost, the cheaper first, and said to tie.
+  if (rank == CompareRank::Time)
+    for (size_t k = 0; k + 1 < res.ranking.size(); ++k) {
+      const OptionVerdict &a = res.verdicts[res.ranking[k]], &b = res.verdicts[res.ranking[k + 1]];
+      if (a.row < 0 || b.row < 0 || !same_time(a.econ.time_s, b.econ.time_s)) continue;
+      if (a.econ.cost && b.econ.cost && *b.econ.cost < *a.econ.cost) std::swap(res.ranking[k], res.ranking[k + 1]);
+      res.notes.push_back(st.options[res.ranking[k]].name + " and " + st.options[res.ranking[k + 1]].name +
+                          " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
+                          (a.econ.cost && b.econ.cost ? ": the cheaper is ranked first" : ""));
+    }
 
   // The recommendation in words.
   const int best = res.ranking.front();

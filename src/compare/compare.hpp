@@ -38,6 +38,11 @@ ComparePlan plan_compare(const Study& st, const ParseOptions& opt);
 
 enum class CompareRank { Time, Cost };
 
+// Times to train this close are the same time: far inside any band, the simulation's own noise
+// (a fabric variant that moves no critical traffic changes a step by parts per million).
+inline constexpr double kSameTrainingTime = 1e-3;
+bool same_time(double a_s, double b_s);
+
 struct OptionVerdict {
   int option = 0;
   int group = -1;               // the group its best layout comes from; -1: none fits
