@@ -151,6 +151,7 @@ std::string compare_to_json(const Study& st, const ComparePlan& plan, const Swee
       j["power"] = {{"per_gpu_w", so.power->per_gpu_w}, {"per_node_w", so.power->per_node_w}, {"pue", so.power->pue},
                     {"source", so.power->source}};
     if (v.row < 0) {
+      j["gpus_paid"] = so.base.cluster.world_size();  // as the text and the CSV give it
       j["layout"] = nullptr;
       j["none_why"] = v.none_why;
     } else {

@@ -42,6 +42,8 @@ p = o["NVL72 x2"]["power"]
 assert p["per_node_w"] == 0 and math.isclose(p["per_gpu_w"] * 72, 132000) and "preset" in p["source"], p
 assert math.isclose(o["NVL72 x2"]["energy_mwh"], 132000 * 2 * o["NVL72 x2"]["time_to_train_s"] / 3.6e9, rel_tol=1e-9)
 assert o["tiny GPUs"]["layout"] is None and "fits" in o["tiny GPUs"]["none_why"]
+tiny = [x for x in json.load(open("study.json"))["options"] if x["name"] == "tiny GPUs"][0]["cluster"]
+assert o["tiny GPUs"]["gpus_paid"] == tiny["num_nodes"] * 8, (o["tiny GPUs"], tiny)  # an option without a layout still pays for its GPUs
 assert d["ranking"][-1] == "tiny GPUs"
 print("ok:", [(x["name"], round(x["time_to_train_s"])) for x in d["options"] if x["layout"]])
 PY
