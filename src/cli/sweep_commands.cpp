@@ -245,6 +245,8 @@ Scenario load_sweep_base(const std::string& file) {
 }
 
 int sweep_main(const SweepCommands& s) {
+  int shard_index = 1, shard_count = 1;  // the flag first: it needs no scenario
+  parse_shard(s.shard, shard_index, shard_count);
   Scenario base = load_sweep_base(s.file);
   check_cost_params(base);
   DiagnosticSink sink;
@@ -252,8 +254,6 @@ int sweep_main(const SweepCommands& s) {
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;
   sink.throw_if_any();
   const SweepSpec spec = read_spec(*doc, s);
-  int shard_index = 1, shard_count = 1;
-  parse_shard(s.shard, shard_index, shard_count);
   check_outputs(s);
 
   const ParseOptions popt = parse_options_for_file(s.file);
@@ -319,7 +319,7 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
   std::map<std::string, SweepRow> rows;
   for (const std::string& f : files) {
     DiagnosticSink sink;
-    const auto text = read_text_file(f, "", sink);
+    const auto text = read_text_file(f, "--merge", sink);
     const auto doc = text ? parse_json_text(*text, f, "", sink) : std::nullopt;
     sink.throw_if_any();
     if (!doc->is_object() || doc->value("format", "") != kCompareFormat)
@@ -350,15 +350,15 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
 }
 
 int compare_main(const SweepCommands& s) {
+  int shard_index = 1, shard_count = 1;  // the flags first: they need no study
+  parse_shard(s.shard, shard_index, shard_count);
+  if (shard_count > 1 && (s.out.format != "json" || s.out.out_file.empty()))
+    throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
   const Study st = load_study_file(s.file);
   for (const StudyOption& o : st.options) {
     Scenario sc = o.base;
     check_cost_params(sc);
   }
-  int shard_index = 1, shard_count = 1;
-  parse_shard(s.shard, shard_index, shard_count);
-  if (shard_count > 1 && (s.out.format != "json" || s.out.out_file.empty()))
-    throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
   check_outputs(s);
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);

@@ -115,7 +115,9 @@ std::optional<std::string> read_text_file(const std::string& file_path, const st
   std::ifstream in(file_path, std::ios::binary);
   if (!in) {
     sink.error(json_path, "cannot open \"" + file_path + "\": " + std::strerror(errno), "file must be readable",
-               "check the path (relative paths are resolved against the scenario file's folder)");
+               json_path.empty() || json_path.front() == '-'
+                   ? "check the path (a relative path is from the current folder)"
+                   : "check the path (relative paths are resolved against the scenario file's folder)");
     return std::nullopt;
   }
   std::ostringstream ss;

@@ -88,10 +88,13 @@ bool add_option(Study& st, const nlohmann::json& job, const std::string& name, c
     for (const Diagnostic& d : e.diagnostics()) {
       const std::string where = study_path(d.path, path);
       // A job error repeats for every option: reported once, naming the first option it failed on
-      // (a job key can be valid on one option's GPU and not on another's).
-      const std::string what = where.rfind("job.", 0) == 0 ? d.what + ", on " + path + " (\"" + name + "\")" : d.what;
+      // (a job key can be valid on one option's GPU and not on another's), and not at all where the
+      // study's own reading of the job reported that key already (a missing model, say).
+      const bool job_key = where.rfind("job.", 0) == 0;
+      const std::string what = job_key ? d.what + ", on " + path + " (\"" + name + "\")" : d.what;
       bool seen = false;
-      for (const Diagnostic& s : sink.list()) seen = seen || (s.path == where && (s.what == d.what || s.what.rfind(d.what + ", on ", 0) == 0));
+      for (const Diagnostic& s : sink.list())
+        seen = seen || (s.path == where && (job_key || s.what == d.what));
       if (!seen) sink.error(where, what, d.rule, d.fix);
     }
     return false;
@@ -229,7 +232,7 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
     }
   }
   if (any_price && st.prices_source.empty())
-    sink.error("prices_source", "missing", "hcpsim ships no prices: a study with prices names where they come from",
+    sink.error("prices_source", top.has("prices_source") ? "is empty" : "missing", "hcpsim ships no prices: a study with prices names where they come from",
                "add e.g. \"prices_source\": \"our cloud quote of 2026-11 (on-demand, per GPU-hour)\"");
   sink.throw_if_any();
   return st;

@@ -83,6 +83,11 @@ TEST_CASE("study: errors name their path in the study file") {
   for (const Diagnostic& e : es) count += e.path == "job.model.preset";
   CHECK(count == 1);
   d = study_doc();
+  d["job"].erase("model");  // reported by the study, not again by the first option's scenario
+  count = 0;
+  for (const Diagnostic& e : errors_of(d)) count += e.path == "job.model";
+  CHECK(count == 1);
+  d = study_doc();
   d["options"][0]["price_per_gpu_hour"] = 0;  // a price is positive
   CHECK(has_error(errors_of(d), "options[0].price_per_gpu_hour"));
   d = study_doc();
