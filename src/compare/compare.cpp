@@ -182,22 +182,25 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
             const Diagnostic& d = outcome.rows[i].rejected_by.front();  // the field, the rule and the fix
             first_rule = outcome.rows[i].label + ": " + d.path + ": " + d.what + " (" + d.rule + ") - " + d.fix;
           }
-      v.none_why = v.valid == 0 ? (failed > 0 ? "every valid layout's simulation failed (see the JSON rows' errors)"
-                                              : "no layout of the job is valid on these GPUs" +
-                                                    (first_rule.empty() ? std::string() : " (first: " + first_rule + ")"))
-                                : "no valid layout fits in GPU memory" +
-                                      (rejected > 0 ? " (" + std::to_string(rejected) + " more rejected by validation" +
-                                                          (first_rule.empty() ? std::string() : ", first: " + first_rule) + ")"
-                                                    : std::string());
       int closest = -1;  // the valid layout nearest to fitting
       for (size_t g = 0; g < plan.groups.size(); ++g)
         for (int i : members[g])
           if (plan.groups[g].option == o && (outcome.rows[i].ok() || outcome.rows[i].status == RowStatus::Unfit) &&
               (closest < 0 || outcome.rows[i].headroom_gb() > outcome.rows[closest].headroom_gb()))
             closest = i;
+      // Where layouts are valid but none fits, the nearest one says what is missing; the rules
+      // others broke matter only where nothing is valid.
+      std::vector<std::string> why;
       if (closest >= 0)
-        v.none_why += " (closest: " + outcome.rows[closest].label + ", short " +
-                      strprintf("%.1f", -outcome.rows[closest].headroom_gb()) + " GB per GPU)";
+        why.push_back("closest: " + outcome.rows[closest].label + ", short " +
+                      strprintf("%.1f", -outcome.rows[closest].headroom_gb()) + " GB per GPU");
+      if (rejected > 0) why.push_back(std::to_string(rejected) + " more rejected by validation");
+      std::string detail;
+      for (size_t k = 0; k < why.size(); ++k) detail += (k ? "; " : " (") + why[k] + (k + 1 == why.size() ? ")" : "");
+      v.none_why = v.valid == 0 ? (failed > 0 ? "every valid layout's simulation failed (see the JSON rows' errors)"
+                                              : "no layout of the job is valid on these GPUs" +
+                                                    (first_rule.empty() ? std::string() : " (first: " + first_rule + ")"))
+                                : "no valid layout fits in GPU memory" + detail;
     } else {
       const CompareGroup& g = plan.groups[v.group];
       const StepMetrics& s = *outcome.rows[v.row].result->step;
