@@ -9,6 +9,10 @@ namespace hcpsim {
 
 namespace {
 
+// Days in the table: a tenth of a day where the job takes ten or more, a hundredth below (a short
+// job's band would read "0.2-0.2").
+std::string days(double s) { return strprintf(s < 10 * 86400 ? "%.2f" : "%.1f", s / 86400); }
+
 nlohmann::json band_json(const Band& b) { return nlohmann::json::array({b.first, b.second}); }
 
 std::string gpus_of(const ComparePlan& plan, const OptionVerdict& v, const StudyOption& so) {
@@ -95,10 +99,11 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
     const TrainingEconomics& e = v.econ;
     line += pad_right(row.label, lw) + pad_left(strprintf("%.1f", s.tokens_per_s_per_gpu), 11) + pad_left(strprintf("%.1f", 100 * s.mfu), 6) +
             pad_left(strprintf("%.2f", s.time_s), 8) + pad_left(strprintf("%.1f", 100 * row.result->uncertainty.relative), 6) +
-            pad_left(strprintf("%.1f", e.time_s / 86400), 7) + "  " +
-            pad_right("(" + strprintf("%.1f", e.time_s_band.first / 86400) + "-" + strprintf("%.1f", e.time_s_band.second / 86400) + ")", 13) +
+            pad_left(days(e.time_s), 7) + "  " +
+            pad_right("(" + days(e.time_s_band.first) + "-" + days(e.time_s_band.second) + ")", 13) +
             pad_left(strprintf("%.0f", e.gpu_hours), 11) + pad_left(e.cost ? strprintf("%.0f", *e.cost) : "-", 10) +
-            pad_left(e.energy_mwh ? strprintf("%.0f", *e.energy_mwh) : "-", 6) + pad_left(strprintf("%.1f", row.headroom_gb()), 13);
+            pad_left(e.energy_mwh ? strprintf(*e.energy_mwh < 10 ? "%.2f" : "%.0f", *e.energy_mwh) : "-", 6) +
+            pad_left(strprintf("%.1f", row.headroom_gb()), 13);
     t += line + "\n";
   }
   for (const std::string& n : r.notes) t += "  note: " + n + "\n";
