@@ -346,7 +346,10 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double peak = peak_of(br.scenario) / peak_of(r.scenario);
     const double mfu = br.step->mfu / r.step->mfu;
     w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
-    if (std::abs(time_ratio - 1) <= band) w += ", within the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
+    if (std::abs(time_ratio - 1) <= band)
+      w += ", within the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
+    else
+      w += ", beyond the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)";
     w += "; per GPU " + st.options[best].name + " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) +
          "x the peak at " + strprintf("%.2f", mfu) + "x the MFU)";
     if (b.econ.cost && v.econ.cost && *v.econ.cost > 0) {

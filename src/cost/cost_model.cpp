@@ -209,13 +209,15 @@ double CostParams::elementwise_efficiency_of(ElementwiseKind kind, bool backward
   return v > 0 ? v : memory_efficiency;  // not set (parameters built by hand): the copy's
 }
 
-void CostParams::set_evidence(const std::string& what, double relative, const std::string& basis) {
+void CostParams::set_evidence(const std::string& what, double relative, const std::string& basis,
+                              const std::string& shared_basis, double shared_relative) {
+  assert(shared_basis.empty() || shared_relative <= relative);
   for (KernelEvidence& e : evidence)
     if (e.what == what) {
-      e = {what, relative, basis};
+      e = {what, relative, basis, shared_basis, shared_relative};
       return;
     }
-  evidence.push_back({what, relative, basis});
+  evidence.push_back({what, relative, basis, shared_basis, shared_relative});
 }
 
 const KernelEvidence* CostParams::evidence_for(const std::string& what) const {
@@ -396,8 +398,10 @@ CostParams default_cost_params(const GpuSpec& gpu, AttentionBackend backend) {
     if (causal) (backward ? bwd : fwd) = fraction;
   }
   p.roofline = *roof;
-  p.set_evidence("attention", a.margin, std::string("roofline margin for ") + gpu.name + " (" + a.basis + ")");
-  p.set_evidence("gemm", roof->gemm_margin, std::string("roofline margin for ") + gpu.name + " (" + roof->gemm_basis + ")");
+  p.set_evidence("attention", a.margin, std::string("roofline margin for ") + gpu.name + " (" + a.basis + ")",
+                 roof->attention_shared_basis, roof->attention_shared_margin);
+  p.set_evidence("gemm", roof->gemm_margin, std::string("roofline margin for ") + gpu.name + " (" + roof->gemm_basis + ")",
+                 roof->gemm_shared_basis, roof->gemm_shared_margin);
   const auto pct = [](double x) { return std::to_string(int(x * 100 + 0.5)) + "%"; };
   p.source = std::string("roofline for ") + gpu.name + ": GEMM " + pct(gemm_fraction) + " (matmul benchmark " +
              pct(roof->gemm_mamf) + " (its fastest call, best shape), x the H200's sustained / benchmark ratio; " + roof->gemm_basis +
@@ -672,7 +676,8 @@ void apply_nvfp4_gemm(const GpuSpec& gpu, CostParams& p) {
                         strprintf("%.0f", 100 * (std::exp(2 * gap) - 1)) + "% on " + gpu.name
                   : std::string()) +
       " (+-" + std::to_string(int(band * 100 + 0.5)) + "% beside the fp8 GEMMs' band; docs/cost-model.md, NVFP4)";
-  p.set_evidence("gemm", std::hypot(fp8_band, band), (e ? e->basis + "; " : std::string()) + basis);
+  p.set_evidence("gemm", std::hypot(fp8_band, band), (e ? e->basis + "; " : std::string()) + basis,
+                 e ? e->shared_basis : std::string(), e ? e->shared_relative : 0.0);
   p.source += ", NVFP4 GEMM " + strprintf("%.2f", rate) + "x the fp8 GEMM's rate, " + strprintf("%.0f", 100 * nvfp4_fraction) +
               "% of the fp4 peak (Transformer Engine's B300 GEMM profiling)";
   p.warnings.push_back(basis);
@@ -725,7 +730,8 @@ CostParams cost_params_for(const Scenario& sc) {
                "sm_count and sm_clock_mhz for the softmax-exponential model (+-" + off + ", docs/cost-model.md)");
     // On top of the attention kernels' own evidence (their fit, a roofline margin): independent errors.
     const KernelEvidence* e = params.evidence_for("attention");
-    params.set_evidence("attention", e ? std::hypot(e->relative, band) : band, e ? e->basis + "; " + basis : basis);
+    params.set_evidence("attention", e ? std::hypot(e->relative, band) : band, e ? e->basis + "; " + basis : basis,
+                        e ? e->shared_basis : std::string(), e ? e->shared_relative : 0.0);
     if (!measured) params.warnings.push_back(basis);
   }
   // Fused kernels: Megatron's (software.fusions) and, under fp8 or NVFP4, TE's quantize kernels.

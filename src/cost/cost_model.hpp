@@ -115,10 +115,15 @@ struct AttentionShapeModel {
 
 // How far to trust one kernel class's times, and why (run/uncertainty.hpp turns these into
 // the band of a prediction): `relative` is the band of that class's time.
+// `shared_basis` (empty: `basis` itself) is the measurement the band rests on in common with other
+// GPUs' predictions, `shared_relative` its part of `relative` (a figure carried from a sibling
+// GPU: the sibling's measurement and margin, the carry adding the rest independently).
 struct KernelEvidence {
   std::string what;   // "attention", "gemm", "elementwise"
   double relative = 0;
   std::string basis;  // the evidence: a calibration's residuals, a roofline margin, ...
+  std::string shared_basis;
+  double shared_relative = 0;
 };
 
 struct CostParams {
@@ -155,7 +160,8 @@ struct CostParams {
   std::vector<std::string> calibrated; // parameters taken from a calibration file (calibration_file.hpp)
   std::vector<std::string> warnings;   // what the user should know (a calibration of another GPU model)
   std::vector<KernelEvidence> evidence;  // per kernel class: attention, gemm, elementwise
-  void set_evidence(const std::string& what, double relative, const std::string& basis);
+  void set_evidence(const std::string& what, double relative, const std::string& basis,
+                    const std::string& shared_basis = "", double shared_relative = 0);
   const KernelEvidence* evidence_for(const std::string& what) const;
 };
 

@@ -1,5 +1,7 @@
 #include "cost/roofline.hpp"
 
+#include <cassert>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -55,23 +57,25 @@ struct GpuFigures {
   const char *gemm_basis, *gemm_source;
   AttentionFigures cudnn, flash;
   Fp8Gemm fp8 = kNoFp8Figure;
+  const char* gemm_from = nullptr;  // carried from a sibling: its token (AttentionFigures::from)
 };
 
 const GpuFigures kFigures[] = {
     {"GB300", 0.729, 0.15, "GEMM carried from GB200 (no public measurement on GB300)", "ml-engineering matmul benchmark (GB200)",
      {kCudnnGb300, true, 0.10, "cuDNN measured on GB300", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
-     {3615.6 / 5000, 0.15, "fp8 GEMM carried from GB200 (no public measurement on GB300)"}},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell, false, "B200"},
+     {3615.6 / 5000, 0.15, "fp8 GEMM carried from GB200 (no public measurement on GB300)"},
+     "GB200"},
     {"B300", 0.786, 0.10, "GEMM measured on B300", "ml-engineering matmul benchmark",
-     {kCudnnGb300, true, 0.15, "cuDNN carried from GB300 (the same die)", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
+     {kCudnnGb300, true, 0.15, "cuDNN carried from GB300 (the same die)", kCudnnBenchmark, false, "GB300"},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell, false, "B200"},
      {3353.3 / 4500, 0.10, "fp8 GEMM measured on B300"}},
     {"GB200", 0.729, 0.10, "GEMM measured on GB200", "ml-engineering matmul benchmark",
      {kCudnnGb200, true, 0.10, "cuDNN measured on GB200", kCudnnBenchmark},
-     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell},
+     {kFlash2Blackwell, false, 0.25, "FlashAttention-2 carried from B200", kFlash2OnBlackwell, false, "B200"},
      {3615.6 / 5000, 0.10, "fp8 GEMM measured on GB200"}},
     {"B200", 0.776, 0.10, "GEMM measured on B200", "ml-engineering matmul benchmark",
-     {kCudnnGb200, true, 0.15, "cuDNN carried from GB200 (the same die)", kCudnnBenchmark},
+     {kCudnnGb200, true, 0.15, "cuDNN carried from GB200 (the same die)", kCudnnBenchmark, false, "GB200"},
      {kFlash2Blackwell, false, 0.25, "FlashAttention-2 measured on B200 (briefly; backward at head dim 64)",
       kFlash2OnBlackwell},
      {3432.5 / 4500, 0.10, "fp8 GEMM measured on B200"}},
@@ -121,7 +125,23 @@ RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
   if (backend == AttentionBackend::Hcpsim && !f.attention.h200_fractions) {  // not built for this GPU: cuDNN's, at the widest margin
     f.attention.margin = 0.30;
     f.attention.basis = "hcpsim's kernels are built for sm_90a only: cuDNN's figures stand in";
+    f.attention.from = nullptr;
   }
+  // What each figure rests on: its own measurement, or the sibling's it was carried from.
+  const auto sibling = [](const char* token) -> const GpuFigures& {
+    for (const GpuFigures& s : kFigures)
+      if (std::string(s.gpu) == token) return s;
+    assert(false && "a figure carried from a GPU that has none");
+    return kGeneric;
+  };
+  const AttentionFigures& a =
+      f.attention.from ? (backend == AttentionBackend::Flash ? sibling(f.attention.from).flash : sibling(f.attention.from).cudnn)
+                       : f.attention;
+  f.attention_shared_basis = std::string(a.basis) + " (" + a.source + ")";
+  f.attention_shared_margin = a.margin;
+  const GpuFigures& gemm = g.gemm_from ? sibling(g.gemm_from) : g;
+  f.gemm_shared_basis = std::string(gemm.gemm_basis) + " (" + gemm.gemm_source + ")";
+  f.gemm_shared_margin = gemm.gemm_margin;
   return f;
 }
 

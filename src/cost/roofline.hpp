@@ -34,6 +34,9 @@ struct AttentionFigures {
   const char* source;  // where (docs/cost-model.md, the roofline, lists the URLs)
   // A Hopper GPU unlike the measured die: the backend's own sustained H200 fractions, not `published`.
   bool h200_fractions = false;
+  // Carried from a sibling (the same die): the GPU token whose measured figures these are; null
+  // where measured on this GPU or estimated.
+  const char* from = nullptr;
 };
 
 struct RooflineFigures {
@@ -48,6 +51,10 @@ struct RooflineFigures {
   double gemm_fp8_margin = 0;
   const char* gemm_fp8_basis = nullptr;
   AttentionFigures attention;  // the scenario's attention backend's
+  // The measurement each figure rests on and its margin, shared by every GPU that rests on it (a
+  // figure carried from a sibling rests on the sibling's; run/uncertainty.hpp, ratio_band).
+  std::string attention_shared_basis, gemm_shared_basis;
+  double attention_shared_margin = 0, gemm_shared_margin = 0;
 };
 
 // NVIDIA's cuDNN SDPA training benchmark on the H200 (NVIDIA/cudnn-frontend

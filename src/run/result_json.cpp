@@ -168,8 +168,12 @@ nlohmann::json result_to_json(const SimulationResult& r) {
   {
     const Uncertainty& u = r.uncertainty;
     nlohmann::json comps = nlohmann::json::array();
-    for (const auto& c : u.components)
-      comps.push_back({{"what", c.what}, {"share", c.share}, {"relative", c.relative}, {"basis", c.basis}});
+    for (const auto& c : u.components) {
+      nlohmann::json k = {{"what", c.what}, {"share", c.share}, {"relative", c.relative}, {"basis", c.basis}};
+      if (!c.shared_basis.empty())  // carried from another GPU's measurement: what it shares with that GPU's predictions
+        k["shared_with"] = {{"basis", c.shared_basis}, {"relative", c.shared_relative}};
+      comps.push_back(k);
+    }
     j["uncertainty"] = {{"relative", u.relative},
                         {r.step ? "step_time_s" : "layer_time_s", {u.time_s.first, u.time_s.second}},
                         {"tokens_per_s", r.step ? nlohmann::json{u.tokens_per_s.first, u.tokens_per_s.second}
@@ -411,12 +415,17 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
     if (const nlohmann::json* comps = u.raw("components"); comps && comps->is_array()) {
       for (size_t i = 0; i < comps->size(); ++i) {
         ObjectReader c((*comps)[i], u.path_of("components") + "[" + std::to_string(i) + "]", sink,
-                       {"what", "share", "relative", "basis"});
+                       {"what", "share", "relative", "basis", "shared_with"});
         UncertaintyComponent k;
         read(c.string("what"), k.what);
         k.share = number(c, "share");
         k.relative = number(c, "relative");
         read(c.string("basis"), k.basis);
+        if (c.has("shared_with")) {
+          ObjectReader w = c.child("shared_with", {"basis", "relative"});
+          read(w.string("basis"), k.shared_basis);
+          k.shared_relative = number(w, "relative");
+        }
         res.uncertainty.components.push_back(k);
       }
     }

@@ -58,47 +58,47 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
   const double total = shares.total_s();
   const auto evidence = [&](const char* what, double fallback, const char* fallback_basis) {
     const KernelEvidence* e = params.evidence_for(what);
-    return e ? std::make_pair(e->relative, e->basis) : std::make_pair(fallback, std::string(fallback_basis));
+    return e ? *e : KernelEvidence{what, fallback, fallback_basis};
   };
-  const auto add = [&](const char* what, double seconds, std::pair<double, std::string> ev) {
+  const auto add = [&](const char* what, double seconds, const KernelEvidence& ev) {
     if (!(seconds > 0) || !(total > 0)) return;
-    u.components.push_back({what, seconds / total, ev.first, ev.second});
+    u.components.push_back({what, seconds / total, ev.relative, ev.basis, ev.shared_basis, ev.shared_relative});
   };
   // Attention the shape model times carries its evidence; attention it does not cover (a sliding
   // window, another head dim), timed by the FLOPs tables, carries the tables' gap to the shape model
   // where both apply, or the attention evidence where that is wider (a roofline's margin).
   const auto attention_evidence = evidence("attention", 0.1, "no evidence recorded");
   add("attention kernels", shares.attention_s - shares.attention_tables_s, attention_evidence);
-  if (attention_evidence.first >= kAttentionTablesRelative)
+  if (attention_evidence.relative >= kAttentionTablesRelative)
     add("attention kernels outside the shape model", shares.attention_tables_s, attention_evidence);
   else
     add("attention kernels outside the shape model", shares.attention_tables_s,
-        {kAttentionTablesRelative,
+        {"", kAttentionTablesRelative,
          "stated margin: a sliding window or another head dim, which the shape model does not cover, is timed by the "
          "FLOPs tables; where both apply (a window as long as the sequence) the tables read 8 % (128K tokens) to 16 % "
          "(4K) under the shape model (docs/cost-model.md, bands)"});
   if (shares.attention_s > 0 && shares.attention_placement_s > 0)
     add("attention block placement", shares.attention_s,
-        {shares.attention_placement_s / shares.attention_s,
+        {"", shares.attention_placement_s / shares.attention_s,
          "FlashAttention-2's forward: half the range of its time over its drawn block placements, time-weighted "
          "(which blocks share an SM is the die's and the launch's, but for the second fill's probed lead; measured "
          "launches lie within or near the range: calibrate/RESULTS.md, eighteenth and nineteenth runs)"});
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
   add("TP overlap (userbuffers)", shares.userbuffers_gemm_s,
-      {kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "
+      {"", kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "
                                  "splits or runs on 16 fewer SMs (docs/simulation.md)"});
   add("memory-bound kernels", shares.elementwise_s, evidence("elementwise", 0.5, "no evidence recorded"));
   add("CPU launches", shares.host_s,
-      {rules::kHostLaunchMeasuredRelative,
+      {"", rules::kHostLaunchMeasuredRelative,
        "the step waits for the CPU: eager PyTorch's measured time per launch, carried to this host by PyTorch's "
        "Linear (docs/simulation.md); Megatron's and TE's own Python, not counted, would make it slower"});
   add("activation offload", shares.offload_s,
-      {kOffloadStatedRelative,
+      {"", kOffloadStatedRelative,
        "the HBM rule's largest shortfall on an H100 as a margin: the copies' waits at the host link's figure (PCIe Gen5 55 GB/s, measured 55.2-55.5 on an H100; "
        "NVLink-C2C's 184 derived from public figures) and their HBM time by bytes, which an H100 measured 1.46-1.65x "
        "(docs/simulation.md)"});
   add("communication", shares.comm_s,
-      {kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "
+      {"", kCommValidationRelative, "exposed communication; the comm model against published nccl-tests anchors (34 of 38 "
                                 "within 10%, bench/published/results.txt)"});
   double sq = 0;
   for (const auto& c : u.components) sq += (c.share * c.relative) * (c.share * c.relative);
@@ -126,11 +126,24 @@ Uncertainty slower_of(const Uncertainty& a, const Uncertainty& b, double time_s,
 
 namespace {
 
-// Two parts err together when they rest on the same evidence with the same band: the same kernel
-// fit or comm model. A part whose band is the prediction's own (the placement spread of its
+// The measurement a part's band rests on in common with others, and that measurement's band.
+const std::string& shared_basis(const UncertaintyComponent& c) { return c.shared_basis.empty() ? c.basis : c.shared_basis; }
+double shared_relative(const UncertaintyComponent& c) { return c.shared_basis.empty() ? c.relative : c.shared_relative; }
+
+// Two parts err together when they rest on the same evidence: the same kernel fit, roofline figure
+// or comm model (all of their band), or one GPU's measurement carried to a sibling (that
+// measurement's band). A part whose band is the prediction's own (the placement spread of its
 // launches) differs between predictions of other shapes, and is independent then.
 bool same_evidence(const UncertaintyComponent& a, const UncertaintyComponent& b) {
-  return a.what == b.what && a.basis == b.basis && a.relative == b.relative;
+  return a.what == b.what && shared_basis(a) == shared_basis(b) && shared_relative(a) == shared_relative(b);
+}
+bool identical_evidence(const UncertaintyComponent& a, const UncertaintyComponent& b) {
+  return same_evidence(a, b) && a.basis == b.basis && a.relative == b.relative;
+}
+
+// The variance a part adds alone: its band beyond the shared measurement's.
+double own_variance(const UncertaintyComponent& c, double shared) {
+  return c.share * c.share * std::max(0.0, c.relative * c.relative - shared * shared);
 }
 
 }  // namespace
@@ -138,15 +151,21 @@ bool same_evidence(const UncertaintyComponent& a, const UncertaintyComponent& b)
 double ratio_band(const Uncertainty& a, const Uncertainty& b) {
   double sq = 0;
   for (const auto& ca : a.components) {
-    const auto shared = std::find_if(b.components.begin(), b.components.end(),
-                                     [&](const UncertaintyComponent& cb) { return same_evidence(ca, cb); });
-    const double term = shared != b.components.end() ? (ca.share - shared->share) * ca.relative : ca.share * ca.relative;
-    sq += term * term;
+    const auto match = std::find_if(b.components.begin(), b.components.end(),
+                                    [&](const UncertaintyComponent& cb) { return same_evidence(ca, cb); });
+    if (match == b.components.end()) {
+      sq += (ca.share * ca.relative) * (ca.share * ca.relative);
+      continue;
+    }
+    // The same figure (two layouts on one GPU): all of its band is common.
+    const double shared = identical_evidence(ca, *match) ? ca.relative : shared_relative(ca);
+    const double common = (ca.share - match->share) * shared;
+    sq += common * common + own_variance(ca, shared) + own_variance(*match, shared);
   }
   for (const auto& cb : b.components) {
-    const bool shared = std::any_of(a.components.begin(), a.components.end(),
-                                    [&](const UncertaintyComponent& ca) { return same_evidence(ca, cb); });
-    if (!shared) sq += (cb.share * cb.relative) * (cb.share * cb.relative);
+    const bool matched = std::any_of(a.components.begin(), a.components.end(),
+                                     [&](const UncertaintyComponent& ca) { return same_evidence(ca, cb); });
+    if (!matched) sq += (cb.share * cb.relative) * (cb.share * cb.relative);
   }
   return std::sqrt(sq);
 }

@@ -54,6 +54,10 @@ struct UncertaintyComponent {
   double share = 0;    // of the predicted time
   double relative = 0; // band of this part's own time
   std::string basis;
+  // The measurement this band rests on in common with other predictions, and its part of
+  // `relative` (KernelEvidence::shared_basis); empty: `basis` and `relative` themselves.
+  std::string shared_basis;
+  double shared_relative = 0;
   friend bool operator==(const UncertaintyComponent&, const UncertaintyComponent&) = default;
 };
 
@@ -99,7 +103,10 @@ bool bands_overlap(const Uncertainty& a, const Uncertainty& b);
 // so only the difference of their shares is uncertain, (share_a - share_b) x relative; parts on
 // different evidence (two GPUs, two calibrations) are independent and add in quadrature, as are
 // parts whose band is each prediction's own (attention block placement: other shapes, other
-// spreads). Two layouts on one cluster share nearly everything; two clusters share little.
+// spreads). A part whose evidence was carried from another GPU's measurement (B200's cuDNN figures
+// from GB200's) shares that measurement's band with the GPU it was measured on and adds the carry
+// independently: (share_a - share_b)^2 x shared^2 + share_a^2 (rel_a^2 - shared^2) + share_b^2
+// (rel_b^2 - shared^2). Two layouts on one cluster share nearly everything; two clusters share little.
 double ratio_band(const Uncertainty& a, const Uncertainty& b);
 
 }  // namespace hcpsim

@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "cost/cost_model.hpp"
 #include "run/uncertainty.hpp"
+#include "scenario/parse.hpp"
 
 using namespace hcpsim;
 
@@ -169,4 +171,62 @@ TEST_CASE("uncertainty: attention the shape model does not cover carries the tab
   TimeShares sum = shares;
   sum += shares;
   CHECK(sum.attention_tables_s == 4);
+}
+
+TEST_CASE("uncertainty: a band carried from another GPU's measurement shares that measurement's part", "[run][uncertainty]") {
+  // GB200's cuDNN figures measured on it (+-10 %), B200's carried from them (+-15 %: the same
+  // measurement and a carry of sqrt(0.15^2 - 0.10^2) = 0.1118 of its own). Attention is 0.4 of
+  // GB200's step and 0.5 of B200's; the rest, communication, on one comm model (+-10 %).
+  Uncertainty gb200, b200;
+  const std::string measured = "cuDNN measured on GB200 (benchmark)";
+  gb200.components = {{"attention kernels", 0.4, 0.10, "roofline margin for GB200 (cuDNN measured on GB200)", measured, 0.10},
+                      {"communication", 0.6, 0.10, "comm model"}};
+  b200.components = {{"attention kernels", 0.5, 0.15, "roofline margin for B200 (cuDNN carried from GB200)", measured, 0.10},
+                     {"communication", 0.5, 0.10, "comm model"}};
+  // shared: ((0.4 - 0.5) x 0.10)^2 = 0.0001; carry, B200's alone: 0.5^2 x (0.15^2 - 0.10^2) = 0.003125;
+  // GB200's beyond its own measurement: 0; communication: ((0.6 - 0.5) x 0.10)^2 = 0.0001.
+  const double r = std::sqrt(0.0001 + 0.003125 + 0.0001);
+  CHECK(ratio_band(gb200, b200) == Approx(r));
+  CHECK(ratio_band(b200, gb200) == Approx(r));
+  // Before (each band its own evidence): (0.4 x 0.10)^2 + (0.5 x 0.15)^2 + 0.0001 = 0.0074 -> +-8.6 %
+  // instead of +-5.8 %.
+  Uncertainty apart = b200;
+  apart.components[0].shared_basis.clear();
+  CHECK(ratio_band(gb200, apart) == Approx(std::sqrt(0.0016 + 0.005625 + 0.0001)));
+  // Two layouts on B200 (the same carried figure): all of its band is common, the carry too:
+  // ((0.5 - 0.3) x 0.15)^2 + ((0.5 - 0.7) x 0.10)^2.
+  Uncertainty other_layout = b200;
+  other_layout.components[0].share = 0.3;
+  other_layout.components[1].share = 0.7;
+  CHECK(ratio_band(b200, other_layout) == Approx(std::sqrt(0.0009 + 0.0004)));
+  // Another measurement behind it: independent.
+  apart.components[0].shared_basis = "cuDNN measured on GB300 (benchmark)";
+  apart.components[0].shared_relative = 0.10;
+  CHECK(ratio_band(gb200, apart) == Approx(std::sqrt(0.0016 + 0.005625 + 0.0001)));
+}
+
+TEST_CASE("uncertainty: B200's and GB200's roofline cuDNN evidence rest on GB200's measurement", "[run][uncertainty]") {
+  const auto on = [](const std::string& preset) {
+    return parse_scenario_text(R"({"model": {"preset": "llama3.1-8b"},
+      "training": {"seq_length": 8192, "micro_batch_size": 1, "global_batch_size": 72},
+      "parallel": {"tensor_model_parallel_size": 1, "context_parallel_size": 1},
+      "cluster": {"preset": ")" + preset + R"(", "num_nodes": 1}})",
+                               ParseOptions{});
+  };
+  const Scenario b200 = on("dgx-b200"), gb200 = on("gb200-nvl72");
+  const CostParams pb = cost_params_for(b200), pg = cost_params_for(gb200);
+  const KernelEvidence* a = pb.evidence_for("attention");
+  const KernelEvidence* g = pg.evidence_for("attention");
+  REQUIRE(a);
+  REQUIRE(g);
+  CHECK(a->relative == Approx(0.15));  // carried: the roofline's margin for B200 (cost/roofline.cpp)
+  CHECK(g->relative == Approx(0.10));  // measured on it
+  CHECK_FALSE(a->shared_basis.empty());
+  CHECK(a->shared_basis == g->shared_basis);
+  CHECK(a->shared_relative == Approx(0.10));
+  CHECK(g->shared_relative == Approx(0.10));
+  // Their GEMMs were each measured on their own GPU: nothing shared.
+  REQUIRE(pb.evidence_for("gemm"));
+  REQUIRE(pg.evidence_for("gemm"));
+  CHECK(pb.evidence_for("gemm")->shared_basis != pg.evidence_for("gemm")->shared_basis);
 }
