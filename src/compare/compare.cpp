@@ -195,6 +195,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         why.push_back("closest: " + outcome.rows[closest].label + ", short " +
                       strprintf("%.1f", -outcome.rows[closest].headroom_gb()) + " GB per GPU");
       if (rejected > 0) why.push_back(std::to_string(rejected) + " more rejected by validation");
+      if (failed > 0) why.push_back(std::to_string(failed) + " failed to simulate (see the JSON rows' errors)");
       std::string detail;
       for (size_t k = 0; k < why.size(); ++k) detail += (k ? "; " : " (") + why[k] + (k + 1 == why.size() ? ")" : "");
       v.none_why = v.valid == 0 ? (failed > 0 ? "every valid layout's simulation failed (see the JSON rows' errors)"
@@ -213,14 +214,19 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   }
   // What the cost model says of an option as a whole (an unmeasured GPU's kernel times from the
   // roofline), in the results, not only in the run's warnings: whoever reads the saved file needs it.
+  std::vector<std::pair<std::string, std::string>> option_notes;  // warning -> the options it is of
   for (int o = 0; o < static_cast<int>(st.options.size()); ++o) {
     if (res.verdicts[o].row < 0) continue;
     try {
-      for (const std::string& w : cost_params_for(outcome.rows[res.verdicts[o].row].result->scenario).warnings)
-        res.notes.push_back(st.options[o].name + ": " + w);
+      for (const std::string& w : cost_params_for(outcome.rows[res.verdicts[o].row].result->scenario).warnings) {
+        const auto at = std::find_if(option_notes.begin(), option_notes.end(), [&w](const auto& n) { return n.first == w; });
+        if (at == option_notes.end()) option_notes.emplace_back(w, st.options[o].name);
+        else at->second += ", " + st.options[o].name;  // a fabric variant: its option's GPU
+      }
     } catch (const std::exception&) {  // it was simulated, so its cost parameters load
     }
   }
+  for (const auto& [w, names] : option_notes) res.notes.push_back(names + ": " + w);
   // A fabric variant whose every layout simulates as its option's: nothing it changes carries traffic.
   const auto step_times = [&](int o) {
     std::map<std::string, double> t;  // the layout's key (its group's kind, then the layout) -> step time
@@ -272,16 +278,39 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     return std::make_pair(0, v.econ.time_s);
   };
   std::stable_sort(res.ranking.begin(), res.ranking.end(), [&](int a, int b) { return key(a) < key(b); });
-  // By time, options that train in the same time (within kSameTrainingTime: the simulation's own
-  // noise, far inside any band) are ordered by cost, the cheaper first, and said to tie.
+  // By time, options that train in the same time (within kSameTrainingTime of the fastest of their
+  // run: the simulation's own noise, far inside any band) are ordered by cost, the priced and
+  // cheaper first, and said to tie, once a run; a fabric variant's note above already says it of
+  // its option.
   if (rank == CompareRank::Time)
-    for (size_t k = 0; k + 1 < res.ranking.size(); ++k) {
-      const OptionVerdict &a = res.verdicts[res.ranking[k]], &b = res.verdicts[res.ranking[k + 1]];
-      if (a.row < 0 || b.row < 0 || !same_time(a.econ.time_s, b.econ.time_s)) continue;
-      if (a.econ.cost && b.econ.cost && *b.econ.cost < *a.econ.cost) std::swap(res.ranking[k], res.ranking[k + 1]);
-      res.notes.push_back(st.options[res.ranking[k]].name + " and " + st.options[res.ranking[k + 1]].name +
-                          " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
-                          (a.econ.cost && b.econ.cost ? ": the cheaper is ranked first" : ""));
+    for (size_t k = 0; k < res.ranking.size();) {
+      size_t end = k + 1;
+      const OptionVerdict& first = res.verdicts[res.ranking[k]];
+      while (first.row >= 0 && end < res.ranking.size() && res.verdicts[res.ranking[end]].row >= 0 &&
+             same_time(first.econ.time_s, res.verdicts[res.ranking[end]].econ.time_s))
+        ++end;
+      if (end - k < 2) {
+        k = end;
+        continue;
+      }
+      std::stable_sort(res.ranking.begin() + k, res.ranking.begin() + end, [&](int a, int b) {
+        const auto &ca = res.verdicts[a].econ.cost, &cb = res.verdicts[b].econ.cost;
+        return ca && (!cb || *ca < *cb);
+      });
+      std::string names;
+      bool any_priced = false, variant_pair_only = end - k == 2;
+      for (size_t m = k; m < end; ++m) {
+        names += (m == k ? "" : m + 1 == end ? " and " : ", ") + st.options[res.ranking[m]].name;
+        any_priced = any_priced || res.verdicts[res.ranking[m]].econ.cost.has_value();
+      }
+      if (variant_pair_only) {  // an option and its own variant: the variant's note says it
+        const std::string &pa = st.options[res.ranking[k]].path, &pb = st.options[res.ranking[k + 1]].path;
+        variant_pair_only = pa.rfind(pb + ".fabric_variants[", 0) == 0 || pb.rfind(pa + ".fabric_variants[", 0) == 0;
+      }
+      if (!variant_pair_only)
+        res.notes.push_back(names + " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
+                            (any_priced ? ": the cheaper ranked first" : ""));
+      k = end;
     }
 
   // The recommendation in words.

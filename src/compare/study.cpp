@@ -93,8 +93,9 @@ bool add_option(Study& st, const nlohmann::json& job, const std::string& name, c
       const bool job_key = where.rfind("job.", 0) == 0;
       const std::string what = job_key ? d.what + ", on " + path + " (\"" + name + "\")" : d.what;
       bool seen = false;
-      for (const Diagnostic& s : sink.list())
-        seen = seen || (s.path == where && (job_key || s.what == d.what));
+      for (const Diagnostic& s : sink.list())  // the same message, or the study's own (no option named) at that key
+        seen = seen || (s.path == where && (s.what == d.what || s.what.rfind(d.what + ", on ", 0) == 0 ||
+                                            (job_key && s.what.find(", on options[") == std::string::npos)));
       if (!seen) sink.error(where, what, d.rule, d.fix);
     }
     return false;
@@ -161,10 +162,11 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
       st.global_batch_size = *tokens / st.seq_length;
   }
   // Training runs whole steps: a budget below one global batch would be charged a whole step.
-  if (st.token_budget > 0 && st.global_batch_size > 0 && st.seq_length > 0 && st.token_budget < double(st.tokens_per_step()))
+  if (st.token_budget > 0 && st.global_batch_size > 0 && st.seq_length > 0 &&
+      st.token_budget < double(st.global_batch_size) * double(st.seq_length))  // in doubles: no int64 overflow
     sink.error("job.token_budget",
                strprintf("%.4g", st.token_budget) + " tokens is less than one step's global batch (" +
-                   std::to_string(st.tokens_per_step()) + " tokens)",
+                   strprintf("%.4g", double(st.global_batch_size) * double(st.seq_length)) + " tokens)",
                "a study trains at least one global batch",
                "give the budget in tokens (e.g. 100e9 for 100 billion), or a smaller global batch");
 

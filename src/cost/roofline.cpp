@@ -122,26 +122,38 @@ RooflineFigures figures_for(const GpuFigures& g, AttentionBackend backend) {
   RooflineFigures f{g.gpu, g.gemm_mamf, g.gemm_margin, g.gemm_basis, g.gemm_source, g.fp8.mamf, g.fp8.margin, g.fp8.basis,
                     g.cudnn};
   if (backend == AttentionBackend::Flash) f.attention = g.flash;
-  if (backend == AttentionBackend::Hcpsim && !f.attention.h200_fractions) {  // not built for this GPU: cuDNN's, at the widest margin
+  const bool stand_in = backend == AttentionBackend::Hcpsim && !f.attention.h200_fractions;
+  if (stand_in) {  // not built for this GPU: cuDNN's, at the widest margin, sharing nothing
     f.attention.margin = 0.30;
     f.attention.basis = "hcpsim's kernels are built for sm_90a only: cuDNN's figures stand in";
-    f.attention.from = nullptr;
   }
-  // What each figure rests on: its own measurement, or the sibling's it was carried from.
+  // What a figure rests on in common with another GPU's: a measurement carried between siblings.
+  // The carried figure names its sibling (`from`); the sibling's own figure is that measurement.
+  // An estimate, or a measurement no other GPU rests on, shares nothing (its basis names its GPU).
+  const auto attention_of = [backend](const GpuFigures& x) -> const AttentionFigures& {
+    return backend == AttentionBackend::Flash ? x.flash : x.cudnn;
+  };
   const auto sibling = [](const char* token) -> const GpuFigures& {
     for (const GpuFigures& s : kFigures)
       if (std::string(s.gpu) == token) return s;
     assert(false && "a figure carried from a GPU that has none");
     return kGeneric;
   };
-  const AttentionFigures& a =
-      f.attention.from ? (backend == AttentionBackend::Flash ? sibling(f.attention.from).flash : sibling(f.attention.from).cudnn)
-                       : f.attention;
-  f.attention_shared_basis = std::string(a.basis) + " (" + a.source + ")";
-  f.attention_shared_margin = a.margin;
-  const GpuFigures& gemm = g.gemm_from ? sibling(g.gemm_from) : g;
-  f.gemm_shared_basis = std::string(gemm.gemm_basis) + " (" + gemm.gemm_source + ")";
-  f.gemm_shared_margin = gemm.gemm_margin;
+  bool attention_carried_from_it = false, gemm_carried_from_it = false;
+  for (const GpuFigures& x : kFigures) {
+    attention_carried_from_it = attention_carried_from_it || (attention_of(x).from && std::string(attention_of(x).from) == g.gpu);
+    gemm_carried_from_it = gemm_carried_from_it || (x.gemm_from && std::string(x.gemm_from) == g.gpu);
+  }
+  if (!stand_in && (f.attention.from || attention_carried_from_it)) {
+    const AttentionFigures& a = f.attention.from ? attention_of(sibling(f.attention.from)) : f.attention;
+    f.attention_shared_basis = std::string(a.basis) + " (" + a.source + ")";
+    f.attention_shared_margin = a.margin;
+  }
+  if (g.gemm_from || gemm_carried_from_it) {
+    const GpuFigures& gemm = g.gemm_from ? sibling(g.gemm_from) : g;
+    f.gemm_shared_basis = std::string(gemm.gemm_basis) + " (" + gemm.gemm_source + ")";
+    f.gemm_shared_margin = gemm.gemm_margin;
+  }
   return f;
 }
 

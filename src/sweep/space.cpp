@@ -10,6 +10,13 @@
 namespace hcpsim {
 
 namespace {
+// What a stored row (--resume, --merge) holds and how decisions read it: bumped when that changes,
+// so that rows written before are simulated again, not read as if current. 2: uncertainty
+// components carry the measurement they share with other GPUs (shared_with).
+constexpr const char* kStoredRowRevision = "2";
+}  // namespace
+
+namespace {
 
 constexpr int64_t kMaxDefaultTp = 8;  // TP beyond one NVLink island is never a good idea
 constexpr int64_t kMaxDefaultPp = 16;  // Llama 3 405B's deepest pipeline (TP8 x CP16 x PP16)
@@ -136,7 +143,7 @@ struct Builder {
     c.label = layout_label(l, show_mbs || l.mbs != 1);
     c.input = candidate_doc(base_doc, l, spec, c.label);
     const std::string text = c.input.dump();
-    c.digest = fnv1a_hex(text + "\n" + HCPSIM_VERSION);
+    c.digest = fnv1a_hex(text + "\n" + HCPSIM_VERSION + "\n" + kStoredRowRevision);
     ParseOptions o = opt;
     o.source_name = "<sweep candidate " + c.key + ">";
     try {

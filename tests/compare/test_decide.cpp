@@ -115,23 +115,47 @@ TEST_CASE("compare decision: a fabric variant whose every layout simulates as it
   o.rows = {row(base + "cp1", 16, 50000, 989e12), row(base + "cp2", 16, 52000, 989e12),
             row(variant + "cp1", 16, 50000, 989e12), row(variant + "cp2", 16, 52000, 989e12)};
   CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
-  REQUIRE(r.notes.size() == 2);
+  REQUIRE(r.notes.size() == 1);  // the variant's note, not the tie's again
   CHECK_THAT(r.notes[0], Catch::StartsWith("2 x H100 / 2:1 (options[0].fabric_variants[0]) simulates as 2 x H100 in every one "
                                            "of its 2 layouts"));
-  CHECK(r.notes[1] == "2 x H100 and 2 x H100 / 2:1 train in the same time (within 0.1%)");
   // The picked layout (cp2, the faster) 2.5 ppm slower on the variant and the other 3e-4: not every
   // layout the same, but the same pick in the same time: the variant buys nothing measurable.
   for (SweepRow& w : o.rows) w.label = w.key.substr(w.key.find('.') + 1);  // as a sweep labels them: the layout alone
   o.rows[3].result->step->time_s = 10 * (1 + 2.5e-6);
   o.rows[2].result->step->time_s = 10 * (1 + 3e-4);
   r = decide_compare(st, plan, o, CompareRank::Time);
-  REQUIRE(r.notes.size() == 2);
+  REQUIRE(r.notes.size() == 1);
   CHECK_THAT(r.notes[0], Catch::StartsWith("2 x H100 / 2:1 (options[0].fabric_variants[0]) trains in the time of 2 x H100 "
                                            "within 0.1% (1x), with the same layout, cp2: what the variant changes buys "
                                            "nothing measurable for this job"));
   o.rows[3].result->step->time_s = 10.1;  // 1 % slower: a difference, no note
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.notes.empty());
+}
+
+TEST_CASE("compare ranking: three options in the same time are ordered by cost, said to tie once") {
+  // A at 10 s costing 3.8 per GPU-hour, B 5e-4 slower at 3.6, C 9e-4 slower at 3.5: all within
+  // 0.1 % of A, so by cost C, B, A, one note (a pairwise swap would leave B, C, A).
+  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
+                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
+                           {"token_budget", 1e9}}},
+                  {"prices_source", "test"},
+                  {"options", {{{"name", "A"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.8}},
+                               {{"name", "B"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.6}},
+                               {{"name", "C"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.5}}}},
+                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
+                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
+  const Study st = parse_study_text(d.dump(), ParseOptions{});
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  REQUIRE(plan.groups.size() == 3);
+  SweepOutcome o;
+  for (const CompareGroup& g : plan.groups) o.rows.push_back(row(g.key_prefix + "a", 16, 50000, 989e12));
+  o.rows[1].result->step->time_s = 10 * (1 + 5e-4);
+  o.rows[2].result->step->time_s = 10 * (1 + 9e-4);
+  const CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{2, 1, 0});
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0] == "C, B and A train in the same time (within 0.1%): the cheaper ranked first");
 }
 
 TEST_CASE("compare ranking: options in the same time are ordered by cost, and said to tie") {
@@ -154,7 +178,7 @@ TEST_CASE("compare ranking: options in the same time are ordered by cost, and sa
   CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{1, 0});
   REQUIRE(r.notes.size() == 1);
-  CHECK(r.notes[0] == "cheap and dear train in the same time (within 0.1%): the cheaper is ranked first");
+  CHECK(r.notes[0] == "cheap and dear train in the same time (within 0.1%): the cheaper ranked first");
   o.rows[1].result->step->time_s = 10.1;
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{0, 1});
