@@ -52,6 +52,27 @@ Study nvl72_study(double price) {
   return parse_study_text(d.dump(), ParseOptions{});
 }
 
+// Options of two DGX H100 nodes each at the given prices (name, price per GPU-hour), one layout
+// swept, and one fitting row per option at 10 s a step, in option order.
+Study priced_h100_study(const std::vector<std::pair<std::string, double>>& priced) {
+  json options = json::array();
+  for (const auto& [name, price] : priced)
+    options.push_back({{"name", name}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", price}});
+  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
+                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
+                           {"token_budget", 1e9}}},
+                  {"prices_source", "test"},
+                  {"options", options},
+                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
+                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
+  return parse_study_text(d.dump(), ParseOptions{});
+}
+SweepOutcome one_row_per_group(const ComparePlan& plan) {
+  SweepOutcome o;
+  for (const CompareGroup& g : plan.groups) o.rows.push_back(row(g.key_prefix + "a", 16, 50000, 989e12));
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("compare decision: the subset wins only beyond a tie in total tokens/s") {
@@ -136,20 +157,10 @@ TEST_CASE("compare decision: a fabric variant whose every layout simulates as it
 TEST_CASE("compare ranking: three options in the same time are ordered by cost, said to tie once") {
   // A at 10 s costing 3.8 per GPU-hour, B 5e-4 slower at 3.6, C 9e-4 slower at 3.5: all within
   // 0.1 % of A, so by cost C, B, A, one note (a pairwise swap would leave B, C, A).
-  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
-                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
-                           {"token_budget", 1e9}}},
-                  {"prices_source", "test"},
-                  {"options", {{{"name", "A"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.8}},
-                               {{"name", "B"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.6}},
-                               {{"name", "C"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.5}}}},
-                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
-                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
-  const Study st = parse_study_text(d.dump(), ParseOptions{});
+  const Study st = priced_h100_study({{"A", 3.8}, {"B", 3.6}, {"C", 3.5}});
   const ComparePlan plan = plan_compare(st, ParseOptions{});
   REQUIRE(plan.groups.size() == 3);
-  SweepOutcome o;
-  for (const CompareGroup& g : plan.groups) o.rows.push_back(row(g.key_prefix + "a", 16, 50000, 989e12));
+  SweepOutcome o = one_row_per_group(plan);
   o.rows[1].result->step->time_s = 10 * (1 + 5e-4);
   o.rows[2].result->step->time_s = 10 * (1 + 9e-4);
   const CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
@@ -161,19 +172,10 @@ TEST_CASE("compare ranking: three options in the same time are ordered by cost, 
 TEST_CASE("compare ranking: options in the same time are ordered by cost, and said to tie") {
   // Two priced options whose picks train in times 2.5 ppm apart, the dearer a hair faster: by time
   // the cheaper comes first (the difference is noise, kSameTrainingTime); 1 % apart, the faster.
-  const json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
-                           {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
-                           {"token_budget", 1e9}}},
-                  {"prices_source", "test"},
-                  {"options", {{{"name", "dear"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.8}},
-                               {{"name", "cheap"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}, {"price_per_gpu_hour", 3.5}}}},
-                  {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
-                             {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
-  const Study st = parse_study_text(d.dump(), ParseOptions{});
+  const Study st = priced_h100_study({{"dear", 3.8}, {"cheap", 3.5}});
   const ComparePlan plan = plan_compare(st, ParseOptions{});
   REQUIRE(plan.groups.size() == 2);
-  SweepOutcome o;
-  o.rows = {row(plan.groups[0].key_prefix + "a", 16, 50000, 989e12), row(plan.groups[1].key_prefix + "a", 16, 50000, 989e12)};
+  SweepOutcome o = one_row_per_group(plan);
   o.rows[1].result->step->time_s = 10 * (1 + 2.5e-6);
   CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{1, 0});
