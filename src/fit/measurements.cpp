@@ -454,7 +454,7 @@ MeasurementSet parse_measurements_text(const std::string& text, const std::strin
 
 MeasurementSet read_measurements_file(const std::string& file_path) {
   DiagnosticSink sink;
-  auto text = read_text_file(file_path, "measurements.json", sink);
+  auto text = read_text_file(file_path, "", sink);  // a command-line path: from the current folder
   sink.throw_if_any();
   return parse_measurements_text(*text, file_path);
 }

@@ -23,6 +23,11 @@ echo '{"format": "hcpsim-measurements/1", "environment": {"gpu_model": "NVIDIA H
 [ $rc -eq 2 ] || fail "bad measurements: exit $rc"
 grep -q "^error: measurements\[0\].config: missing (required key)" "$TMP/err" || { cat "$TMP/err"; fail "path in message"; }
 
+# A measurements path on the command line is read from the current folder, and the hint says so.
+"$BIN" fit "$TMP/absent.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "missing measurements: exit $rc"
+grep -q "cannot open .*absent.json.*current folder" "$TMP/err" || { cat "$TMP/err"; fail "missing measurements hint"; }
+
 "$BIN" check "$M" --in-sample 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "--in-sample without --calibration: exit $rc"
 # A run on H200s with the fitted calibration says which parameters it took from it.
