@@ -197,8 +197,8 @@ std::string compare_to_json(const Study& st, const ComparePlan& plan, const Swee
 std::string compare_to_csv(const Study& st, const ComparePlan& plan, const SweepOutcome& o, const CompareResult& r) {
   std::string out =
       "rank,option,gpus_used,gpus_paid,layout,tp,cp,dp,cp_comm_type,micro_batch_size,recompute,tokens_per_s_per_gpu,mfu,"
-      "step_time_s,step_time_low_s,step_time_high_s,time_to_train_s,time_low_s,time_high_s,gpu_hours,cost,cost_low,cost_high,"
-      "energy_mwh,headroom_gb,none_why\n";
+      "step_time_s,step_time_low_s,step_time_high_s,time_to_train_s,time_low_s,time_high_s,gpu_hours,gpu_hours_low,"
+      "gpu_hours_high,cost,cost_low,cost_high,energy_mwh,energy_mwh_low,energy_mwh_high,headroom_gb,none_why\n";
   const auto cell = [](const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string q = "\"";
@@ -210,7 +210,7 @@ std::string compare_to_csv(const Study& st, const ComparePlan& plan, const Sweep
     const OptionVerdict& v = r.verdicts[oi];
     const StudyOption& so = st.options[oi];
     if (v.row < 0) {
-      out += "," + cell(so.name) + ",," + std::to_string(so.base.cluster.world_size()) + std::string(22, ',') + cell(v.none_why) + "\n";
+      out += "," + cell(so.name) + ",," + std::to_string(so.base.cluster.world_size()) + std::string(26, ',') + cell(v.none_why) + "\n";
       continue;
     }
     const SweepRow& row = o.rows[v.row];
@@ -226,9 +226,11 @@ std::string compare_to_csv(const Study& st, const ComparePlan& plan, const Sweep
            "," + num(row.result->step->tokens_per_s_per_gpu) + "," +
            num(row.result->step->mfu) + "," + num(row.result->step->time_s) + "," + num(row.result->uncertainty.time_s.first) +
            "," + num(row.result->uncertainty.time_s.second) + "," + num(e.time_s) + "," + num(e.time_s_band.first) + "," +
-           num(e.time_s_band.second) + "," + num(e.gpu_hours) + "," + (e.cost ? num(*e.cost) : "") + "," +
-           (e.cost ? num(e.cost_band.first) : "") + "," + (e.cost ? num(e.cost_band.second) : "") + "," +
-           (e.energy_mwh ? num(*e.energy_mwh) : "") + "," + num(row.headroom_gb()) + ",\n";
+           num(e.time_s_band.second) + "," + num(e.gpu_hours) + "," + num(e.gpu_hours_band.first) + "," +
+           num(e.gpu_hours_band.second) + "," + (e.cost ? num(*e.cost) : "") + "," + (e.cost ? num(e.cost_band.first) : "") +
+           "," + (e.cost ? num(e.cost_band.second) : "") + "," + (e.energy_mwh ? num(*e.energy_mwh) : "") + "," +
+           (e.energy_mwh ? num(e.energy_mwh_band.first) : "") + "," + (e.energy_mwh ? num(e.energy_mwh_band.second) : "") +
+           "," + num(row.headroom_gb()) + ",\n";
   }
   return out;
 }

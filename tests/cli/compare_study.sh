@@ -49,6 +49,28 @@ print("ok:", [(x["name"], round(x["time_to_train_s"])) for x in d["options"] if 
 PY
 "$BIN" compare study.json -j 2 --resume --format csv -o one.csv 2>/dev/null || fail "csv"
 [ "$(wc -l <one.csv)" -eq 4 ] || fail "csv: a header and one line per option"
+python3 - <<'PY' || fail "csv cells against the JSON"
+import csv, json, math
+rows = list(csv.DictReader(open("one.csv")))
+assert all(None not in r for r in rows), "a line with more cells than the header"
+o = {x["name"]: x for x in json.load(open("one.json"))["options"]}
+for r in rows:
+    x = o[r["option"]]
+    if x["layout"] is None:
+        assert r["gpu_hours"] == "" and r["none_why"], r
+        continue
+    # GPU-hours and energy scale from the time to train: GPUs paid x [low, high] / 3600; MWh likewise
+    lo, hi = x["time_to_train_band_s"]
+    paid = int(r["gpus_paid"])
+    assert math.isclose(float(r["gpu_hours_low"]), paid * lo / 3600, rel_tol=1e-8), r
+    assert math.isclose(float(r["gpu_hours_high"]), paid * hi / 3600, rel_tol=1e-8), r
+    e = x.get("energy_mwh")
+    if e is not None:
+        t = x["time_to_train_s"]
+        assert math.isclose(float(r["energy_mwh_low"]), e * lo / t, rel_tol=1e-8), r
+        assert math.isclose(float(r["energy_mwh_high"]), e * hi / t, rel_tol=1e-8), r
+print("csv ok")
+PY
 "$BIN" compare study.json -j 2 --resume --rank cost >cost.txt 2>/dev/null || fail "--rank cost"
 grep -q "Ranked by cost" cost.txt || fail "--rank cost not said"
 # Shards, then --merge: the same decision as one run.
