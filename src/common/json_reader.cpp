@@ -111,6 +111,12 @@ std::optional<int64_t> ObjectReader::integer(const std::string& key, int64_t min
     sink_.error(path_of(key), "value " + show(*v) + " does not fit in 64 bits", "range", fix);
     return std::nullopt;
   }
+  // A whole number written in floating point beyond 64 bits (1e30) is out of range, not of the wrong type.
+  if (v->is_number_float() && std::isfinite(v->get<double>()) && std::floor(v->get<double>()) == v->get<double>() &&
+      std::abs(v->get<double>()) >= 0x1p63) {
+    sink_.error(path_of(key), "value " + show(*v) + " does not fit in 64 bits", "range", fix);
+    return std::nullopt;
+  }
   if (!v->is_number_integer()) {
     sink_.error(path_of(key), std::string("must be an integer, got ") + got(*v), "type", fix);
     return std::nullopt;

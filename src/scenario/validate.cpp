@@ -46,6 +46,11 @@ std::string divisors_hint(int64_t n, int64_t limit = 8) {
 // Blackwell GPUs (NVIDIA GB200 NVL72 datasheet).
 constexpr int64_t kNvlTrayGpus = 4;
 
+// The most micro batches a step hcpsim times: the schedule holds each one's passes (about 100 B
+// and 2 us each), so 2^20 takes about 2 s and 150 MB; a training step of more is not a real one
+// (2^20 sequences of 4K tokens on one DP rank is 4e9 tokens a step).
+constexpr int64_t kMostMicrobatchesPerStep = int64_t{1} << 20;
+
 struct Ctx {
   Scenario& sc;
   const ParsedSections& ok;
@@ -148,22 +153,35 @@ void check_model_heads(Ctx& c) {
                  "num_attention_heads % num_query_groups == 0", "use a divisor of the head count");
 }
 
+// TP splits the query heads evenly, and the KV heads evenly or one per rank (Megatron gathers the
+// QKV output over TP and slices it where TP > groups: model_params.hpp, qkv_gathered_over_tp).
+// The rules that divide the heads by TP (a2a, a2a+p2p, sequence parallelism) run only where it
+// does: otherwise check_tp_heads names the cause, and a quotient of heads/TP would be truncated.
+bool tp_splits_heads(const ModelSpec& m, int64_t tp) {
+  const int64_t g = m.num_query_groups;
+  return m.num_attention_heads % tp == 0 && (g % tp == 0 || (tp > g && tp % g == 0));
+}
+
+// The TP sizes that split the heads, for a hint: at most a handful, from 1 up.
+std::string tp_sizes_hint(const ModelSpec& m) {
+  std::string s;
+  int count = 0;
+  for (int64_t tp = 1; tp <= m.num_attention_heads && count < 8; ++tp)
+    if (tp_splits_heads(m, tp)) s += (count++ ? ", " : "") + to_string(tp);
+  return s;
+}
+
 void check_tp_heads(Ctx& c) {
   const ModelSpec& m = c.sc.model;
-  if (m.num_attention_heads % c.tp() != 0)
-    c.sink.error("parallel.tensor_model_parallel_size",
-                 "num_attention_heads " + to_string(m.num_attention_heads) + " is not divisible by TP " + to_string(c.tp()),
-                 "num_attention_heads % TP == 0", "use TP in {" + divisors_hint(m.num_attention_heads) + "}");
-  const int64_t g = m.num_query_groups;
-  // With TP > groups each rank's attention runs one KV head (Megatron gathers the QKV output over TP
-  // and slices it: model_params.hpp, qkv_gathered_over_tp), which needs TP % groups == 0.
-  const bool divisible = g % c.tp() == 0;
-  const bool replicated = c.tp() > g && c.tp() % g == 0;
-  if (!divisible && !replicated)
-    c.sink.error("parallel.tensor_model_parallel_size",
-                 "num_query_groups " + to_string(g) + " is not divisible by TP " + to_string(c.tp()),
-                 "num_query_groups % TP == 0 (or TP a multiple of num_query_groups, replicating KV heads)",
-                 "use TP in {" + divisors_hint(g) + "}");
+  if (tp_splits_heads(m, c.tp())) return;
+  const bool heads = m.num_attention_heads % c.tp() == 0;
+  c.sink.error("parallel.tensor_model_parallel_size",
+               heads ? "num_query_groups " + to_string(m.num_query_groups) + " is not divisible by TP " + to_string(c.tp())
+                     : "num_attention_heads " + to_string(m.num_attention_heads) + " is not divisible by TP " +
+                           to_string(c.tp()),
+               "num_attention_heads % TP == 0, and num_query_groups % TP == 0 (or TP a multiple of num_query_groups, "
+               "replicating KV heads)",
+               "use TP in {" + tp_sizes_hint(m) + "}");
 }
 
 // Rules on the sequence length; each runs only when the fields it reads are usable.
@@ -177,7 +195,8 @@ void check_sequence(Ctx& c) {
                  "pad to " + to_string((s / two_cp + 1) * two_cp) + " tokens");
   const bool sp_usable = c.usable({"parallel.context_parallel_size", "parallel.tensor_model_parallel_size",
                                    "parallel.sequence_parallel"});
-  if (sp_usable && c.sc.parallel.sequence_parallel && c.tp() > 1 && s % c.cp() == 0 && (s / c.cp()) % c.tp() != 0)
+  if (sp_usable && c.sc.parallel.sequence_parallel && c.tp() > 1 && tp_splits_heads(c.sc.model, c.tp()) &&
+      s % c.cp() == 0 && (s / c.cp()) % c.tp() != 0)
     c.sink.error("parallel.sequence_parallel",
                  "local sequence seq_length/CP = " + to_string(s / c.cp()) + " is not divisible by TP " + to_string(c.tp()),
                  "(seq_length/CP) % TP == 0 with sequence parallelism",
@@ -203,6 +222,14 @@ void check_batch(Ctx& c, bool global_batch_given) {
                      to_string(t.micro_batch_size) + " * " + to_string(c.sc.parallel.data_parallel_size),
                  "global_batch_size % (micro_batch_size * DP) == 0",
                  "use a multiple of " + to_string(per_step));
+  else if (t.global_batch_size / per_step > kMostMicrobatchesPerStep)
+    c.sink.error("training.global_batch_size",
+                 "global_batch_size " + to_string(t.global_batch_size) + " makes " + to_string(t.global_batch_size / per_step) +
+                     " micro batches a step on each DP rank",
+                 "at most " + to_string(kMostMicrobatchesPerStep) +
+                     " micro batches a step (hcpsim places each on the pipeline's schedule)",
+                 "use a global batch of at most " + to_string(kMostMicrobatchesPerStep * per_step) +
+                     ", or a larger micro_batch_size");
 }
 
 void check_te_version(Ctx& c, const Version& needed, const char* what) {
@@ -225,6 +252,7 @@ void check_a2a(Ctx& c) {
                  "lower TP to at most " + to_string(m.num_query_groups) + ", or use p2p / a2a+p2p");
     return;
   }
+  if (!tp_splits_heads(m, c.tp())) return check_te_version(c, kTeWithA2A, "cp_comm_type a2a");  // check_tp_heads says why
   const int64_t hq = m.num_attention_heads / c.tp(), hk = m.num_query_groups / c.tp();
   if (hq % cp != 0)
     c.sink.error("parallel.context_parallel_size",
@@ -238,13 +266,30 @@ void check_a2a(Ctx& c) {
   check_te_version(c, kTeWithA2A, "cp_comm_type a2a");
 }
 
+// A split of CP for a2a+p2p to suggest: both groups of 2 or more (a group of 1 falls back to pure
+// a2a or p2p), the inner a2a group at most 8 (one NVLink node) and dividing the KV heads per TP
+// rank where one does; "" where CP has no such split (CP prime, or below 4).
+std::string hcp_split_hint(const ModelSpec& m, int64_t tp, int64_t cp) {
+  const int64_t hk = tp_splits_heads(m, tp) ? std::max<int64_t>(1, m.num_query_groups / tp) : 0;
+  int64_t best = 0;
+  for (int64_t inner = 2; inner <= std::min<int64_t>(8, cp / 2); ++inner) {
+    if (cp % inner != 0) continue;
+    if (best == 0 || hk == 0 || hk % inner == 0 || hk % best != 0) best = inner;
+  }
+  if (best == 0) return "";
+  return "[" + to_string(best) + ", " + to_string(cp / best) + "]";
+}
+
 void check_hcp(Ctx& c) {
   const auto& sizes = c.sc.parallel.hierarchical_context_parallel_sizes;
   const std::string path = "parallel.hierarchical_context_parallel_sizes";
+  const std::string split = hcp_split_hint(c.sc.model, c.tp(), c.cp());
+  const std::string no_split = "CP " + to_string(c.cp()) + " splits only as [" + to_string(c.cp()) + ", 1] or [1, " +
+                               to_string(c.cp()) + "], which TE runs as pure a2a or p2p: use cp_comm_type \"a2a\" or \"p2p\"";
   if (sizes.empty()) {
     c.sink.error(path, "missing for cp_comm_type a2a+p2p",
                  "a2a+p2p needs hierarchical_context_parallel_sizes (without it TE silently runs with CP 1)",
-                 "add [inner_a2a_size, outer_p2p_size], e.g. [8, " + to_string(std::max<int64_t>(1, c.cp() / 8)) + "]");
+                 split.empty() ? no_split : "add [inner_a2a_size, outer_p2p_size], e.g. " + split);
     return;
   }
   if (sizes.size() != 2) {
@@ -258,15 +303,15 @@ void check_hcp(Ctx& c) {
     c.sink.error(path, "product " + sizes_str(sizes) + " = " + (prod < 0 ? std::string("overflow") : to_string(prod)) +
                            " differs from context_parallel_size " + to_string(c.cp()),
                  "prod(hierarchical_context_parallel_sizes) == CP",
-                 "use sizes whose product is " + to_string(c.cp()) + ", e.g. [" +
-                     to_string(std::min<int64_t>(8, c.cp())) + ", " + to_string(c.cp() / std::min<int64_t>(8, c.cp())) + "]");
+                 split.empty() ? no_split : "use sizes whose product is " + to_string(c.cp()) + ", e.g. " + split);
   const ModelSpec& m = c.sc.model;
+  const bool heads_split = tp_splits_heads(m, c.tp());  // else check_tp_heads says why
   const int64_t hq = m.num_attention_heads / c.tp();
   const int64_t hk = c.tp() > m.num_query_groups ? 1 : m.num_query_groups / c.tp();
-  if (hq % a != 0)
+  if (heads_split && hq % a != 0)
     c.sink.error(path + "[0]", "num_attention_heads/TP = " + to_string(hq) + " is not divisible by the inner a2a size " + to_string(a),
                  "a2a+p2p needs (num_attention_heads/TP) % sizes[0] == 0", "use an inner size in {" + divisors_hint(hq) + "}");
-  if (hk % a != 0)
+  if (heads_split && hk % a != 0)
     c.sink.error(path + "[0]", "KV heads per TP rank = " + to_string(hk) + " is not divisible by the inner a2a size " + to_string(a),
                  "a2a+p2p needs (num_query_groups/TP) % sizes[0] == 0", "use an inner size in {" + divisors_hint(hk) + "}");
   if (a == 1) c.warn("hierarchical_context_parallel_sizes[0] is 1: TE falls back to pure p2p");

@@ -694,7 +694,7 @@ TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]")
 TEST_CASE("wrong types, negative, zero and 64-bit-overflowing sizes are errors", "[model][validate]") {
   const std::vector<std::pair<json, std::string>> cases = {
       {"16", "type"}, {-1, "must be an integer in"}, {0, "must be an integer in"}, {16.5, "type"},
-      {json::parse("18446744073709551615"), "range"}, {json::parse("1e300"), "type"}, {nullptr, "type"},
+      {json::parse("18446744073709551615"), "range"}, {json::parse("1e300"), "range"}, {json::parse("1e30"), "range"}, {json::parse("2.5e3"), "type"}, {nullptr, "type"},
       {json::array({16}), "type"}};
   for (const auto& [value, rule] : cases) {
     DYNAMIC_SECTION("context_parallel_size = " << value.dump()) {
@@ -1031,4 +1031,72 @@ TEST_CASE("a GPU's fp8 peak below its bf16 one, or its fp4 peak below its fp8 on
   CHECK(peak_warnings(parse(j)) == 1);
   j["cluster"]["gpu"] = {{"peak_fp8_tflops", 450}};  // below bf16, and fp4 (9000) no longer below fp8
   CHECK(peak_warnings(parse(j)) == 1);
+}
+
+TEST_CASE("a TP that does not split the heads is the one error: no rule divides the heads by it", "[validate]") {
+  // Llama-3.1-8B: 32 heads, 8 KV heads. TP 3 on 24 GPUs (3 nodes) x CP 4 x DP 2 with a2a and
+  // sequence parallelism: 32/3 and 8/3 are not whole, so the a2a head rules (which would read
+  // 10 and 2) and the SP rule (131072/4 % 3 != 0, "pad to 24") rest on a TP that must change.
+  json j = base();
+  j["cluster"]["num_nodes"] = 3;
+  j["parallel"] = {{"tensor_model_parallel_size", 3}, {"context_parallel_size", 4}, {"cp_comm_type", "a2a"},
+                   {"sequence_parallel", true}};
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].path == "parallel.tensor_model_parallel_size");
+  // The TP sizes that split both: divisors of 32 that divide 8, or multiples of 8 dividing 32.
+  CHECK(o.errors[0].fix == "use TP in {1, 2, 4, 8, 16, 32}");
+  SECTION("TP 16 replicates the 8 KV heads (16 % 8 == 0); TP 12 splits neither") {
+    json k = base();
+    k["model"] = {{"preset", "llama3.1-8b"}, {"num_attention_heads", 48}, {"num_query_groups", 8}, {"kv_channels", 128}};
+    k["parallel"]["tensor_model_parallel_size"] = 12;  // 48 % 12 == 0, but 8 % 12 != 0 and 12 % 8 != 0
+    k["parallel"]["context_parallel_size"] = 1;
+    k["cluster"]["num_nodes"] = 3;
+    const Outcome q = parse(k);
+    INFO(describe(q));
+    REQUIRE(!q.errors.empty());
+    CHECK(q.errors[0].what == "num_query_groups 8 is not divisible by TP 12");
+    // 48 heads, 8 groups: 1, 2, 4, 8 divide both; 16, 24, 48 divide 48 and are multiples of 8.
+    CHECK(q.errors[0].fix == "use TP in {1, 2, 4, 8, 16, 24, 48}");
+  }
+}
+
+TEST_CASE("a2a+p2p's suggested split has both groups of 2 or more, or says CP has none", "[validate]") {
+  // CP 4 at TP 2 (4 KV heads a rank): [2, 2], not [4, 1] (pure a2a) or [8, ...] (product 8).
+  json j = base();
+  j["parallel"] = {{"tensor_model_parallel_size", 2}, {"context_parallel_size", 4}, {"cp_comm_type", "a2a+p2p"}};
+  const Outcome missing = parse(j);
+  INFO(describe(missing));
+  REQUIRE(has_error(missing, "parallel.hierarchical_context_parallel_sizes", "needs hierarchical_context_parallel_sizes"));
+  CHECK_THAT(missing.errors[0].fix, Catch::EndsWith("e.g. [2, 2]"));
+  j["parallel"]["hierarchical_context_parallel_sizes"] = {3, 2};
+  const Outcome product = parse(j);
+  INFO(describe(product));
+  REQUIRE(has_error(product, "parallel.hierarchical_context_parallel_sizes", "prod("));
+  CHECK_THAT(product.errors[0].fix, Catch::EndsWith("e.g. [2, 2]"));
+  // CP 16 at TP 1 (8 KV heads): the largest inner group of one node that divides them, [8, 2].
+  json k = base();
+  k["parallel"]["cp_comm_type"] = "a2a+p2p";
+  CHECK_THAT(parse(k).errors.at(0).fix, Catch::EndsWith("e.g. [8, 2]"));
+  // CP 2 splits only as [2, 1] or [1, 2].
+  json two = base();
+  two["parallel"] = {{"tensor_model_parallel_size", 8}, {"context_parallel_size", 2}, {"cp_comm_type", "a2a+p2p"}};
+  const Outcome o2 = parse(two);
+  INFO(describe(o2));
+  REQUIRE(!o2.errors.empty());
+  CHECK_THAT(o2.errors[0].fix, Catch::Contains("CP 2 splits only as [2, 1] or [1, 2]"));
+}
+
+TEST_CASE("more than 2^20 micro batches a step is an error, not an exhausted memory", "[validate]") {
+  // base(): micro batch 1 x DP 2, so a global batch of 2^21 is 2^20 micro batches a rank (allowed)
+  // and 2^21 + 2 is one more.
+  json j = base();
+  j["training"]["global_batch_size"] = int64_t{1} << 21;
+  CHECK(parse(j).errors.empty());
+  j["training"]["global_batch_size"] = (int64_t{1} << 21) + 2;
+  const Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(has_error(o, "training.global_batch_size", "at most 1048576 micro batches"));
+  CHECK_THAT(o.errors[0].fix, Catch::StartsWith("use a global batch of at most 2097152"));
 }
