@@ -55,7 +55,8 @@ std::string format_result(const SimulationResult& r) {
   if (r.step) {
     const StepMetrics& s = *r.step;
     o += "step:      " + f("%.3f s", s.time_s) + ", " + f("%.0f tokens/s", s.tokens_per_s) + " (" +
-         f("%.1f", s.tokens_per_s_per_gpu) + " per GPU), MFU " + f("%.1f%%", 100 * s.mfu) + fp8_mfu_text(r) + "\n";
+         f("%.1f", s.tokens_per_s_per_gpu) + " per GPU), MFU " + f("%.1f%%", 100 * s.mfu) + fp8_mfu_text(r) +
+         (r.memory.fits ? "" : "  (DOES NOT FIT in GPU memory: see memory)") + "\n";
     o += "band:      " + f("%.3f", r.uncertainty.time_s.first) + " .. " + f("%.3f s", r.uncertainty.time_s.second) +
          band_text(r.uncertainty) + "\n";
     o += "           per micro batch: forward " + f("%.1f ms", 1e3 * s.composed.microbatch_forward_s) + ", backward " +

@@ -227,6 +227,12 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
     if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
       res.scenario.warnings.push_back(w);
   res.memory = estimate_memory(sc);
+  if (!res.memory.fits)  // the times are still worth having (what the memory would buy), but not as a step that runs
+    res.scenario.warnings.push_back(strprintf(
+        "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those of a step that would run if it "
+        "fit. Add recompute (training.recompute_granularity), raise TP, CP or PP, or offload activations; hcpsim sweep "
+        "finds the layouts that fit",
+        res.memory.peak_bytes / 1e9, res.memory.capacity_bytes / 1e9, res.memory.peak_phase.c_str()));
   // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
   // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
   // backward. Worth saying where a user may have picked it for memory.

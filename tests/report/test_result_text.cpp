@@ -22,6 +22,7 @@ SimulationResult result_of(Precision precision, WorkloadKind workload) {
     r.step = s;
   }
   r.memory.peak_phase = "fwd.loss";
+  r.memory.fits = true;
   return r;
 }
 
@@ -47,6 +48,13 @@ TEST_CASE("NVFP4 MFU is of the fp4 peak and says so", "[report]") {
   r.scenario.cluster.gpu.peak_fp4_flops_per_s = 10000e12;
   r.step->mfu = 0.2;
   CHECK_THAT(line_of(format_result(r), "step:"), Catch::EndsWith("MFU 20.0% of the fp4 peak (80.0% of the bf16 peak)"));
+}
+
+TEST_CASE("a step that does not fit in memory says so on its step line", "[report]") {
+  SimulationResult r = result_of(Precision::BF16, WorkloadKind::Step);
+  CHECK(line_of(format_result(r), "step:").find("DOES NOT FIT") == std::string::npos);
+  r.memory.fits = false;
+  CHECK_THAT(line_of(format_result(r), "step:"), Catch::EndsWith("(DOES NOT FIT in GPU memory: see memory)"));
 }
 
 TEST_CASE("the memory line of a layer or attention workload says the estimate is the whole step's", "[report]") {
