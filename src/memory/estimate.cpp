@@ -6,6 +6,7 @@
 #include "memory/activations.hpp"
 #include "memory/cp_buffers.hpp"
 #include "memory/model_states.hpp"
+#include "rules/allocator.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "rules/fused_kernels.hpp"
 #include "rules/recompute.hpp"
@@ -140,6 +141,34 @@ MemoryComponent saved_layers(const Dynamic& d, const TrainingSpec& t, bool but_l
   return {"activations (saved)", std::max(0.0, held), note};
 }
 
+// The loss: the logits and the fp32 tensor its backward needs (unfused: the softmax copy); TE's
+// fused loss before 2.18 writes its gradient over the logits (rules/fused_kernels.hpp).
+double loss_bytes_per_logit_of(const Scenario& s) {
+  const FusionSettings& fusions = s.software.fusions;
+  const Version& te = s.software.transformer_engine_version;
+  const double e = static_cast<double>(s.activation_bytes_per_element());
+  return fusions.cross_entropy
+             ? rules::fused_cross_entropy(fusions.cross_entropy_impl, te.major, te.minor, e).peak_bytes_per_element
+             : e + 4.0;
+}
+
+// The largest single tensor a stage allocates (the allocator's margin follows it: rules/allocator.hpp):
+// on the last stage the loss's fp32 tensor over the logits, or the logits where there is none; the
+// MLP's FC1 output (gate and up together where gated) and its gradient.
+std::pair<double, std::string> largest_allocation(const Scenario& s, int64_t stage) {
+  const int64_t tp = s.parallel.tensor_model_parallel_size;
+  const double e = static_cast<double>(s.activation_bytes_per_element());
+  const double T = layer_activation_bytes(s).tokens_per_rank;
+  const double fc1 = T * e * double(s.model.ffn_hidden_size / tp) * (s.model.gated_linear_unit ? 2.0 : 1.0);
+  std::pair<double, std::string> top{fc1, "the MLP's FC1 output"};
+  if (stage == s.parallel.pipeline_model_parallel_size - 1) {
+    const double per_logit = loss_bytes_per_logit_of(s) > e ? 4.0 : e;
+    const double logits = T * double(padded_vocab_size(s.model.vocab_size, tp) / tp) * per_logit;
+    if (logits > top.first) top = {logits, per_logit > e ? "the loss's fp32 logits" : "the logits"};
+  }
+  return top;
+}
+
 // The phases of one pipeline stage (PP = 1: the only stage, every phase).
 std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& split, int64_t stage) {
   const int64_t pp = s.parallel.pipeline_model_parallel_size;
@@ -162,14 +191,7 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
   const bool has_loss = stage == pp - 1;
   const bool has_layers = split.stage_layers(stage) > 0;
   const int64_t offloaded = s.training.cpu_offloading_num_layers;
-  // The loss: the logits and the fp32 tensor its backward needs (unfused: the softmax copy); TE's
-  // fused loss before 2.18 writes its gradient over the logits (rules/fused_kernels.hpp).
-  const FusionSettings& fusions = s.software.fusions;
-  const Version& te = s.software.transformer_engine_version;
-  const double loss_bytes_per_logit =
-      fusions.cross_entropy
-          ? rules::fused_cross_entropy(fusions.cross_entropy_impl, te.major, te.minor, e).peak_bytes_per_element
-          : e + 4.0;
+  const double loss_bytes_per_logit = loss_bytes_per_logit_of(s);
   const char* loss_what =
       loss_bytes_per_logit > e ? "bf16 logits + fp32 copy, vocab/TP" : "bf16 logits, the gradient written over them, vocab/TP";
 
@@ -237,12 +259,23 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   MemoryEstimate est;
   std::vector<MemoryPhase> peak_stage_phases;
   double peak = -1;
+  double least_left = 0;  // capacity - peak - allocator margin, least over the stages
   for (int64_t stage = 0; stage < pp; ++stage) {
     std::vector<MemoryPhase> phases = stage_phases(s, split, stage);
     const auto top = std::max_element(phases.begin(), phases.end(), [](const MemoryPhase& a, const MemoryPhase& b) {
       return a.total_bytes() < b.total_bytes();
     });
     if (pp > 1) est.stage_peak_bytes.push_back(top->total_bytes());
+    const auto [largest, what] = largest_allocation(s, stage);
+    const double margin = rules::allocator_margin_bytes(largest, s.software.expandable_segments);
+    const double left = s.cluster.gpu.memory_bytes - top->total_bytes() - margin;
+    if (stage == 0 || left < least_left) {
+      least_left = left;
+      est.largest_allocation_bytes = largest;
+      est.largest_allocation = what;
+      est.allocator_margin_bytes = margin;
+      est.allocator_margin_stage = stage;
+    }
     if (top->total_bytes() > peak) {
       peak = top->total_bytes();
       est.peak_phase = top->name;
@@ -256,6 +289,8 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   est.capacity_bytes = s.cluster.gpu.memory_bytes;
   est.headroom_bytes = est.capacity_bytes - est.peak_bytes;
   est.fits = est.headroom_bytes >= 0;
+  est.expandable_segments = s.software.expandable_segments;
+  est.within_allocator_margin = est.fits && least_left < 0;
   return est;
 }
 

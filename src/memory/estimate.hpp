@@ -37,7 +37,7 @@
 // layers, so the first stage holds L layers' worth (Korthikanti et al. 2022, §4.2.3); interleaved
 // L (1 + (p-1)/(p v)) on the first stage — plus two p2p receive buffers. The loss phase is the
 // last stage's. The peak over stages decides fit.
-// Not included: allocator fragmentation, CUDA graphs.
+// Not included in the peak: CUDA graphs; the caching allocator's margin beyond it is apart (below).
 #pragma once
 
 #include <optional>
@@ -77,6 +77,16 @@ struct MemoryEstimate {
   double capacity_bytes = 0;  // cluster.gpu.memory_bytes
   double headroom_bytes = 0;  // capacity - peak; negative when it does not fit
   bool fits = false;
+  // What PyTorch's caching allocator needs beyond the allocated peak (rules/allocator.hpp), on the
+  // stage it leaves the least memory (the peak stage but with PP, where the last stage's logits may
+  // ask more of a lower peak): the largest allocation there and what it is, the margin, and whether
+  // a fit leaves less headroom than that (it may run out).
+  double largest_allocation_bytes = 0;
+  std::string largest_allocation;
+  double allocator_margin_bytes = 0;
+  int64_t allocator_margin_stage = 0;
+  bool expandable_segments = false;  // software.expandable_segments, which the margin follows
+  bool within_allocator_margin = false;
   friend bool operator==(const MemoryEstimate&, const MemoryEstimate&) = default;
 };
 

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "report/memory_table.hpp"
+#include "rules/allocator.hpp"
 
 namespace hcpsim {
 
@@ -13,6 +14,20 @@ std::string row(const std::string& name, double bytes, const std::string& note) 
 }
 }  // namespace
 
+// The margin's basis: the allocator the scenario names, and the largest allocation the default one follows.
+std::string allocator_margin_note(const MemoryEstimate& m) {
+  const std::string where = m.stage_peak_bytes.empty() ? "" : " of stage " + std::to_string(m.allocator_margin_stage);
+  if (m.expandable_segments)
+    return "beyond the peak, PyTorch's caching allocator with expandable_segments (measured 0.21-0.27 GB)";
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "beyond the peak, PyTorch's default caching allocator: about the largest allocation, %s%s (measured "
+                "%.2f-%.2fx it); expandable_segments: %.2f GB",
+                m.largest_allocation.c_str(), where.c_str(), rules::kDefaultAllocatorLowPerLargest,
+                rules::kDefaultAllocatorHighPerLargest, rules::kExpandableSegmentsMarginBytes / 1e9);
+  return buf;
+}
+
 std::string format_memory(const MemoryEstimate& m) {
   std::string out = "memory per GPU (GB = 1e9 B), peak phase " + m.peak_phase + ":\n";
   char header[128];
@@ -21,7 +36,10 @@ std::string format_memory(const MemoryEstimate& m) {
   for (const auto& c : m.breakdown) out += row(c.name, c.bytes, c.note);
   out += row("peak", m.peak_bytes, "");
   out += row("capacity", m.capacity_bytes, "");
-  out += row("headroom", m.headroom_bytes, m.fits ? "fits" : "DOES NOT FIT");
+  out += row("headroom", m.headroom_bytes,
+             !m.fits ? "DOES NOT FIT"
+                     : m.within_allocator_margin ? "fits, but less than the allocator's margin: it may run out" : "fits");
+  out += row("allocator margin", m.allocator_margin_bytes, allocator_margin_note(m));
   out += "  phases:";
   for (const auto& p : m.phases) {
     char buf[96];
@@ -38,7 +56,6 @@ std::string format_memory(const MemoryEstimate& m) {
     }
     out += "\n";
   }
-  out += "  not included: allocator fragmentation\n";
   return out;
 }
 

@@ -87,7 +87,10 @@ std::string format_result(const SimulationResult& r) {
        f("%.2f ms", 1e3 * a.exposed_comm_s) + " (overlap " + f("%.0f%%", 100 * a.overlap_ratio) + ")\n";
   const MemoryEstimate& m = r.memory;
   o += "memory:    peak " + f("%.1f GB", m.peak_bytes / 1e9) + " of " + f("%.1f GB", m.capacity_bytes / 1e9) +
-       ", headroom " + f("%.1f GB", m.headroom_bytes / 1e9) + (m.fits ? "" : "  DOES NOT FIT") + " (peak in " +
+       ", headroom " + f("%.1f GB", m.headroom_bytes / 1e9) + (m.fits ? "" : "  DOES NOT FIT") +
+       (m.within_allocator_margin ? f("  (less than the allocator's margin, %.1f GB: it may run out)", m.allocator_margin_bytes / 1e9)
+                                  : "") +
+       " (peak in " +
        m.peak_phase + ")" +
        (r.scenario.workload == WorkloadKind::Step ? "" : " (the whole training step's: the estimate is the step's, whatever the workload)") +
        "\n";

@@ -81,6 +81,7 @@ std::string format_scenario_summary(const Scenario& sc) {
     << to_string(sc.software.attention_backend) << ", fused " << (fused.empty() ? "none" : fused)
     << (sc.software.cuda_graph_impl == CudaGraphImpl::None ? "" : std::string(", CUDA graphs ") + to_string(sc.software.cuda_graph_impl))
     << (sc.software.norm_fwd_use_cudnn ? ", cuDNN norm forward" : "")
+    << (sc.software.expandable_segments ? ", expandable segments" : "")
     << "; workload "
     << to_string(sc.workload) << ", passes " << to_string(sc.passes) << "\n";
   for (const auto& w : sc.warnings) o << "  warning:  " << w << "\n";

@@ -49,6 +49,12 @@ nlohmann::json memory_to_json(const MemoryEstimate& m) {
     j["peak_stage"] = m.peak_stage;
     j["stage_peak_bytes"] = m.stage_peak_bytes;
   }
+  j["allocator"] = {{"margin_bytes", m.allocator_margin_bytes},
+                    {"largest_allocation_bytes", m.largest_allocation_bytes},
+                    {"largest_allocation", m.largest_allocation},
+                    {"stage", m.allocator_margin_stage},
+                    {"expandable_segments", m.expandable_segments},
+                    {"headroom_within_margin", m.within_allocator_margin}};
   return j;
 }
 
@@ -314,6 +320,16 @@ MemoryEstimate memory_from_json(ObjectReader r) {
   m.headroom_bytes = number(r, "headroom_bytes");
   read(r.boolean("fits"), m.fits);
   read(r.string("peak_phase"), m.peak_phase);
+  {
+    ObjectReader a = sub(r, "allocator", {"margin_bytes", "largest_allocation_bytes", "largest_allocation", "stage",
+                                           "expandable_segments", "headroom_within_margin"});
+    m.allocator_margin_bytes = number(a, "margin_bytes");
+    m.largest_allocation_bytes = number(a, "largest_allocation_bytes");
+    read(a.string("largest_allocation"), m.largest_allocation);
+    read(a.integer("stage", 0, int64_t{1} << 40), m.allocator_margin_stage);
+    read(a.boolean("expandable_segments"), m.expandable_segments);
+    read(a.boolean("headroom_within_margin"), m.within_allocator_margin);
+  }
   if (r.has("stage_peak_bytes")) {
     read(r.integer("peak_stage", 0, int64_t{1} << 40), m.peak_stage);
     if (const nlohmann::json* v = r.raw("stage_peak_bytes"); v && v->is_array())
@@ -377,7 +393,7 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   res.attention.overlap_ratio = number(a, "overlap_ratio");
   res.memory = memory_from_json(sub(r, "memory", {"peak_bytes", "capacity_bytes", "headroom_bytes", "fits", "peak_phase",
                                                   "peak_stage", "stage_peak_bytes",
-                                                  "breakdown", "phases"}));
+                                                  "breakdown", "phases", "allocator"}));
   if (const nlohmann::json* links = r.raw("links"); links && links->is_array()) {
     for (size_t i = 0; i < links->size(); ++i) {
       ObjectReader l((*links)[i], r.path_of("links") + "[" + std::to_string(i) + "]", sink,

@@ -393,7 +393,7 @@ void parse_nccl(ObjectReader r, NcclSettings& n) {
 void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec& s) {
   ObjectReader r(j, "software", sink,
                  {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl", "fusions",
-                  "nccl", "norm_fwd_use_cudnn"});
+                  "nccl", "norm_fwd_use_cudnn", "expandable_segments"});
   {
     ObjectReader f = r.child("fusions", {"rope", "swiglu", "cross_entropy", "cross_entropy_impl"});
     set_if(s.fusions.rope, f.boolean("rope"));
@@ -413,6 +413,7 @@ void parse_software(const nlohmann::json& j, DiagnosticSink& sink, SoftwareSpec&
   }
   set_if(s.use_decentralized_pg, r.boolean("use_decentralized_pg"));
   set_if(s.norm_fwd_use_cudnn, r.boolean("norm_fwd_use_cudnn"));
+  set_if(s.expandable_segments, r.boolean("expandable_segments"));
   set_if(s.cuda_graph_impl, r.choice("cuda_graph_impl", named_choices(kCudaGraphImpls),
                                      {{"te", "write \"transformer_engine\""}, {"full", "write \"full_iteration\""}}));
   set_if(s.attention_backend,

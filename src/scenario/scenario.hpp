@@ -290,6 +290,10 @@ struct SoftwareSpec {
   // default). Under fp8 it decides whether the norm writes the GEMM's fp8 input itself
   // (rules/te_norm_quantize.hpp).
   bool norm_fwd_use_cudnn = false;
+  // PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: the caching allocator grows segments by
+  // mapping pages (off by default in PyTorch); it decides the margin a fit needs beyond the
+  // allocated peak (rules/allocator.hpp), not the step's time.
+  bool expandable_segments = false;
   FusionSettings fusions;
   NcclSettings nccl;
   friend bool operator==(const SoftwareSpec&, const SoftwareSpec&) = default;

@@ -116,6 +116,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
   if (sc.software.cuda_graph_impl != CudaGraphImpl::None)
     j["software"]["cuda_graph_impl"] = to_string(sc.software.cuda_graph_impl);
   if (sc.software.norm_fwd_use_cudnn) j["software"]["norm_fwd_use_cudnn"] = true;
+  if (sc.software.expandable_segments) j["software"]["expandable_segments"] = true;
   j["workload"] = to_string(sc.workload);
   j["passes"] = to_string(sc.passes);
   j["calibration"] = sc.calibration_path ? nlohmann::json(*sc.calibration_path) : nlohmann::json(nullptr);
@@ -305,7 +306,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
       r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node", "host_link_bytes_per_s"}));
   ObjectReader sw =
       r.child("software", {"transformer_engine_version", "use_decentralized_pg", "attention_backend", "cuda_graph_impl",
-                           "fusions", "nccl", "norm_fwd_use_cudnn"});
+                           "fusions", "nccl", "norm_fwd_use_cudnn", "expandable_segments"});
   {
     ObjectReader f = sw.child("fusions", {"rope", "swiglu", "cross_entropy", "cross_entropy_impl"});
     read(f.boolean("rope"), sc.software.fusions.rope);
@@ -323,6 +324,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   read(sw.choice("attention_backend", named_choices(kAttentionBackends)), sc.software.attention_backend);
   if (sw.has("cuda_graph_impl")) read(sw.choice("cuda_graph_impl", named_choices(kCudaGraphImpls)), sc.software.cuda_graph_impl);
   if (sw.has("norm_fwd_use_cudnn")) read(sw.boolean("norm_fwd_use_cudnn"), sc.software.norm_fwd_use_cudnn);
+  if (sw.has("expandable_segments")) read(sw.boolean("expandable_segments"), sc.software.expandable_segments);
   sc.software.nccl = nccl_from_json(sw.child("nccl", {"algo", "proto", "min_ctas", "max_ctas", "nvls_enable", "pxn",
                                                       "nchannels_per_net_peer"}));
   read(r.choice("workload", named_choices(kWorkloadKinds)), sc.workload);

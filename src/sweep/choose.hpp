@@ -2,7 +2,9 @@
 // bands overlap the best's once the evidence they share is counted once (ratio_band,
 // run/uncertainty.hpp: neither is reliably faster), or within kThroughputTie of it, are a tie,
 // which goes to the one with the most headroom (the Megatron-Bridge way of choosing), with the
-// reasons worded from the numbers. The built-in study and the
+// reasons worded from the numbers; a pick whose headroom is below the caching allocator's margin
+// (rules/allocator.hpp) is said to be one that may run out, beside the fastest option that leaves
+// it. The built-in study and the
 // sweep's recommendation both choose with it.
 #pragma once
 

@@ -12,8 +12,9 @@ namespace hcpsim {
 namespace {
 // What a stored row (--resume, --merge) holds and how decisions read it: bumped when that changes,
 // so that rows written before are simulated again, not read as if current. 2: uncertainty
-// components carry the measurement they share with other GPUs (shared_with).
-constexpr const char* kStoredRowRevision = "2";
+// components carry the measurement they share with other GPUs (shared_with). 3: the memory
+// estimate carries the caching allocator's margin (memory.allocator).
+constexpr const char* kStoredRowRevision = "3";
 }  // namespace
 
 namespace {
@@ -183,11 +184,13 @@ struct Builder {
   }
 
   // Where the layout fits only with recompute: full recompute by block (Megatron's recompute_method
-  // "block") of the fewest layers a model chunk under which it fits, short of every layer (that is
-  // "full"). Memory falls as the count grows wherever we have looked (a recomputed layer keeps its
-  // input alone), but nothing in the estimate promises it: a chunk shorter than N goes back
-  // through its layers otherwise than a longer one. So the counts are tried in turn, not bisected;
-  // an estimate takes microseconds.
+  // "block") of the fewest layers a model chunk under which it fits with the caching allocator's
+  // margin to spare (rules/allocator.hpp), short of every layer (that is "full"); where no count
+  // leaves the margin, the fewest under which it fits at all (its result says it may run out).
+  // Memory falls as the count grows wherever we have looked (a recomputed layer keeps its input
+  // alone), but nothing in the estimate promises it: a chunk shorter than N goes back through its
+  // layers otherwise than a longer one. So the counts are tried in turn, not bisected; an estimate
+  // takes microseconds.
   // `plain`: the layout's candidate without recompute, made already.
   std::optional<SweepCandidate> fewest_block(Layout l, const SweepCandidate& plain) const {
     if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
@@ -195,13 +198,15 @@ struct Builder {
     const int64_t most = pipeline_split(s.parallel.pipeline(), s.model.num_layers).largest_chunk_layers();
     s.training.recompute_granularity = RecomputeGranularity::Full;
     s.training.recompute_method = RecomputeMethod::Block;
-    const auto fits = [&s](int64_t n) {
-      s.training.recompute_num_layers = n;
-      return estimate_memory(s).fits;
-    };
-    int64_t n = 1;
-    while (n < most && !fits(n)) ++n;
-    if (n >= most) return std::nullopt;
+    int64_t n = 0, first_fit = 0;
+    for (int64_t k = 1; k < most && n == 0; ++k) {
+      s.training.recompute_num_layers = k;
+      const MemoryEstimate m = estimate_memory(s);
+      if (m.fits && first_fit == 0) first_fit = k;
+      if (m.fits && !m.within_allocator_margin) n = k;
+    }
+    if (n == 0) n = first_fit;
+    if (n == 0) return std::nullopt;
     l.set_recompute(RecomputeGranularity::Full, RecomputeMethod::Block, n);
     SweepCandidate c = make(l);
     if (!c.scenario) return std::nullopt;  // recompute the layout cannot take (e.g. with offloading): not an option

@@ -1,5 +1,5 @@
 // The memory table as a user reads it: every breakdown row, then peak, capacity and
-// headroom in GB (1e9 B), the phase totals, and what is left out.
+// headroom in GB (1e9 B), the allocator's margin and what it rests on, the phase totals.
 #include <catch2/catch.hpp>
 
 #include "report/memory_table.hpp"
@@ -15,6 +15,8 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
   m.capacity_bytes = 80e9;
   m.headroom_bytes = 13.5e9;
   m.fits = true;
+  m.largest_allocation_bytes = m.allocator_margin_bytes = 4.2e9;
+  m.largest_allocation = "the loss's fp32 logits";
   // "  %-26s %9.2f" per row, the note two spaces after.
   const std::string want =
       "memory per GPU (GB = 1e9 B), peak phase bwd.attention:\n"
@@ -24,10 +26,24 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
       "  peak                           66.50\n"
       "  capacity                       80.00\n"
       "  headroom                       13.50  fits\n"
-      "  phases: fwd.loss 60.00 bwd.attention 66.50\n"
-      "  not included: allocator fragmentation\n";
+      "  allocator margin                4.20  beyond the peak, PyTorch's default caching allocator: about the largest "
+      "allocation, the loss's fp32 logits (measured 0.75-2.34x it); expandable_segments: 0.27 GB\n"
+      "  phases: fwd.loss 60.00 bwd.attention 66.50\n";
   CHECK(format_memory(m) == want);
   m.headroom_bytes = -2e9;
   m.fits = false;
   CHECK_THAT(format_memory(m), Catch::Contains("  headroom                       -2.00  DOES NOT FIT\n"));
+  m.headroom_bytes = 3e9;  // below the 4.2 GB margin
+  m.fits = m.within_allocator_margin = true;
+  CHECK_THAT(format_memory(m), Catch::Contains("  headroom                        3.00  fits, but less than the allocator's "
+                                               "margin: it may run out\n"));
+  m.expandable_segments = true;
+  m.allocator_margin_bytes = 268435456;
+  m.within_allocator_margin = false;
+  CHECK_THAT(format_memory(m), Catch::Contains("  allocator margin                0.27  beyond the peak, PyTorch's caching "
+                                               "allocator with expandable_segments (measured 0.21-0.27 GB)\n"));
+  m.stage_peak_bytes = {66.5e9, 60e9};  // with PP the margin names its stage
+  m.expandable_segments = false;
+  m.allocator_margin_stage = 1;
+  CHECK_THAT(format_memory(m), Catch::Contains("the loss's fp32 logits of stage 1 (measured"));
 }

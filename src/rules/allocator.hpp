@@ -1,0 +1,37 @@
+// What PyTorch's caching allocator needs beyond the bytes a training step allocates at its peak.
+// hcpsim's memory estimate counts the bytes allocated; the GPU runs out when the allocator's
+// segments, which also hold freed blocks no request fits, reach its memory. One definition for the
+// memory estimate (memory/estimate.cpp), its report, the run's warning and the sweep's recompute.
+//
+// Measured (calibrate/RESULTS.md, thirty-first run; calibrate/torch/probe_allocator.py
+// --cap-search): a step of Megatron's memory layout (Llama-3.1-8B layers under full recompute as
+// checkpointed_forward runs it, the LM head and an unfused cross entropy, an fp32 gradient buffer,
+// Adam's fp32 states) on an H100 with PyTorch 2.11, the allocator capped and the least cap under
+// which two steps run bisected to 256 MiB:
+//   - default allocator: 2.2-7.1 GB over the allocated peak in 8 settings (2048-16384 tokens, no
+//     recompute, uniform or block, 4 or 8 layers). It follows the size of the step's largest
+//     tensor, not the total of its activations (4.4-4.7 GB at 8192 tokens whether or not it
+//     recomputes, 11 GB of activations apart): 0.75-2.34x the largest allocation, median 1.09x.
+//     A freed block serves only a request that fits in it and a segment partly in use is not
+//     returned, so the largest request needs a hole of its size beside the holes the step leaves.
+//   - PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: 0.21-0.27 GB in 4 settings, within the
+//     search's resolution: segments grow by mapping pages, so no hole must hold a whole tensor.
+#pragma once
+
+namespace hcpsim::rules {
+
+// The search's resolution, the most expandable segments needed in any setting.
+inline constexpr double kExpandableSegmentsMarginBytes = 256.0 * 1024 * 1024;
+
+// The measured spread of the default allocator's need over the largest allocation.
+inline constexpr double kDefaultAllocatorLowPerLargest = 0.75;
+inline constexpr double kDefaultAllocatorHighPerLargest = 2.34;
+
+// The bytes beyond the allocated peak a step needs to run: with the default allocator about its
+// largest allocation (the measured median, 1.09x, rounded to it), with expandable segments the
+// search's resolution.
+inline double allocator_margin_bytes(double largest_allocation_bytes, bool expandable_segments) {
+  return expandable_segments ? kExpandableSegmentsMarginBytes : largest_allocation_bytes;
+}
+
+}  // namespace hcpsim::rules

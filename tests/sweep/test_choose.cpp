@@ -1,0 +1,45 @@
+// recommend(): the fastest fitting option; a tie (within 2 % here: no band components, so the
+// ratio band is 0) goes to the roomier; a pick whose headroom is below the caching allocator's
+// margin is said to be one that may run out, with the fastest option that leaves the margin.
+#include <catch2/catch.hpp>
+
+#include "sweep/choose.hpp"
+
+using namespace hcpsim;
+
+namespace {
+
+// A fitting row of `tps` tokens/s per GPU, `headroom_gb` of headroom and a 4.2 GB allocator margin.
+StudyRow row(const std::string& label, double tps, double headroom_gb) {
+  StudyRow r;
+  r.label = label;
+  StepMetrics s;
+  s.tokens_per_s_per_gpu = tps;
+  r.result.step = s;
+  r.result.memory.headroom_bytes = headroom_gb * 1e9;
+  r.result.memory.fits = headroom_gb >= 0;
+  r.result.memory.largest_allocation = "the loss's fp32 logits";
+  r.result.memory.largest_allocation_bytes = r.result.memory.allocator_margin_bytes = 4.2e9;
+  r.result.memory.within_allocator_margin = r.result.memory.fits && headroom_gb < 4.2;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the allocator's margin said so", "[sweep]") {
+  std::string why;
+  // C is fastest but does not fit; A (1000) and B (990, 1 % below: a tie) fit; B has more room.
+  CHECK(recommend({row("A", 1000, 10), row("B", 990, 30), row("C", 2000, -1)}, why) == 1);
+  CHECK_THAT(why, Catch::StartsWith("B ties with A: 1.0% below it"));
+  CHECK(why.find("may run out") == std::string::npos);
+  // 5 % apart is no tie: A, though within the margin (0.4 GB < 4.2), is the pick, and B is named
+  // as the fastest option that leaves the margin, at 950 / 1000 = 95.0 % of its throughput.
+  CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 30), row("D", 900, 40)}, why) == 0);
+  CHECK_THAT(why, Catch::Contains("Its 0.4 GB of headroom is less than PyTorch's caching allocator's margin (4.2 GB, "
+                                  "about the loss's fp32 logits): it may run out"));
+  CHECK_THAT(why, Catch::Contains(" B leaves the margin at 95.0% of its throughput (30.0 GB headroom)."));
+  // None leaves the margin: the warning alone.
+  CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 1.0)}, why) == 0);
+  CHECK_THAT(why, Catch::Contains("it may run out"));
+  CHECK(why.find("leaves the margin") == std::string::npos);
+}
