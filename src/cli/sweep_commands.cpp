@@ -267,6 +267,11 @@ int sweep_main(const SweepCommands& s) {
   std::istringstream lines(format_scenario_summary(base));
   for (std::string l; std::getline(lines, l);)
     if (l.rfind("  parallel:", 0) != 0 && l.rfind("scenario:", 0) != 0) summary += l + "\n";
+  const nlohmann::json* training = doc->contains("training") ? &(*doc)["training"] : nullptr;
+  if (!training || !training->is_object() || !training->contains("global_batch_size"))
+    summary += "  note:     the scenario sets no training.global_batch_size: each layout trains one micro batch a DP rank "
+               "a step (micro batch x DP sequences), so layouts of other DP train other batches, a pipeline never fills "
+               "and none interleaves; set global_batch_size to compare them on one job\n";
   SweepMeta meta;
   meta.scenario = base.name;
   meta.source = s.file;
@@ -408,7 +413,7 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
   c->add_option("--cp", s->cp, "CP sizes to try (default: powers of two with TP*CP dividing the world)")->delimiter(',');
   c->add_option("--pp", s->pp, "PP sizes to try (default: depths up to 16 that split the layers and divide the world)")
       ->delimiter(',');
-  c->add_option("--vpp", s->vpp, "Virtual pipeline sizes to try (default: 1, and 2 where PP > 2 allows it)")->delimiter(',');
+  c->add_option("--vpp", s->vpp, "Virtual pipeline sizes to try (default: 1, and 2 where PP > 1 splits its layers in two and a global batch is given)")->delimiter(',');
   c->add_option("--comm", s->comm, "cp_comm_types to try (default: p2p,all_gather,a2a,a2a+p2p)")->delimiter(',');
   c->add_option("--hcp", s->hcp, "HCP splits AxP to try, e.g. 8x2,4x4 (default: every split of CP)")->delimiter(',');
   c->add_option("--micro-batch", s->mbs,

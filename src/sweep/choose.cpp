@@ -77,7 +77,9 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
     const double ratio = tps_gpu(rows[i]) / tps_gpu(rows[pick]);
     const double more_gb = headroom_gb(rows[i]) - headroom_gb(rows[pick]);
     std::snprintf(buf, sizeof buf, "\n  %s: %.1f%% of its throughput, %.1f GB %s headroom%s.", rows[i].label.c_str(),
-                  100 * ratio, std::abs(more_gb), more_gb < 0 ? "less" : "more", fits(rows[i]) ? "" : ", does not fit");
+                  100 * ratio, std::abs(more_gb), more_gb < 0 ? "less" : "more", !fits(rows[i])                                 ? ", does not fit"
+                  : rows[i].result.memory.within_allocator_margin ? ", less than the allocator's margin"
+                                                                  : "");
     reasons += buf;
   }
   return pick;

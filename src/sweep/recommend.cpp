@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 
+#include "common/strprintf.hpp"
 #include "sweep/choose.hpp"
 #include "sweep/outcome.hpp"
 
@@ -153,15 +154,13 @@ std::string shortfall_words(const SweepOutcome& o) {
     if (closest < 0 || short_gb < -o.rows[closest].headroom_gb()) closest = i;
   }
   if (nofit == 0) return "";
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "\n  %d of %d valid options do not fit, short by %.1f to %.1f GB per GPU (closest: %s); add recompute, "
-                "raise TP, CP or PP, shard with Megatron-FSDP or offload activations to the host "
-                "(parallel.use_megatron_fsdp, training.cpu_offloading_num_layers: each with PP 1, offloading "
-                "without recompute), or use GPUs with more memory.",
-                nofit, simulated, -o.rows[closest].headroom_gb(), worst,
-                o.rows[closest].label.c_str());
-  return buf;
+  const double least = -o.rows[closest].headroom_gb();
+  const std::string by = nofit == 1 ? strprintf("%.1f GB", least) : strprintf("%.1f to %.1f GB", least, worst);
+  return strprintf("\n  %d of %d valid options do not fit, short by %s per GPU (%s: %s); add recompute, raise TP, CP or "
+                   "PP, shard with Megatron-FSDP or offload activations to the host (parallel.use_megatron_fsdp, "
+                   "training.cpu_offloading_num_layers: each with PP 1, offloading without recompute), or use GPUs "
+                   "with more memory.",
+                   nofit, simulated, by.c_str(), nofit == 1 ? "it is" : "closest", o.rows[closest].label.c_str());
 }
 
 // Where no candidate was simulated, why: how many validation rejected (with the first rule), how
@@ -214,12 +213,16 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
   int top = -1;
   for (const auto& [comm, i] : best)
     if (top < 0 || o.rows[i].tokens_per_s_per_gpu() > o.rows[top].tokens_per_s_per_gpu()) top = i;
-  // The rows recommend() weighs: those that tie with the best, and the best of each transport.
+  // The rows recommend() weighs: those that tie with the best, and the best of each transport, in
+  // the ranking's order (its reasons list them so).
+  const std::vector<int> ranked = ranked_rows(o);
   std::vector<int> considered;
-  for (int i : ranked_rows(o))
-    if (o.rows[i].fits() && throughput_tie(*o.rows[i].result, *o.rows[top].result)) considered.push_back(i);
-  for (const auto& [comm, i] : best)
-    if (std::find(considered.begin(), considered.end(), i) == considered.end()) considered.push_back(i);
+  for (int i : ranked) {
+    const bool best_of_its_transport =
+        std::any_of(best.begin(), best.end(), [i](const auto& comm_row) { return comm_row.second == i; });
+    if (best_of_its_transport || (o.rows[i].fits() && throughput_tie(*o.rows[i].result, *o.rows[top].result)))
+      considered.push_back(i);
+  }
   std::vector<StudyRow> study;
   for (int i : considered) study.push_back({o.rows[i].label, *o.rows[i].result});
   std::string words;

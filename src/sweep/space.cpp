@@ -270,7 +270,8 @@ struct Builder {
       if (auto_mbs) listed = {1};
       for (int64_t m : listed) {
         l.mbs = m;
-        for (Variant& x : recompute_variants(l)) add(std::move(x.candidate));
+        for (Variant& x : recompute_variants(l))
+          if (world % mp != 0 || pipeline_pays(x.layout)) add(std::move(x.candidate));
       }
       return;
     }
@@ -426,6 +427,9 @@ SweepSpace enumerate_sweep(const nlohmann::json& base_doc, const Scenario& base,
               for (const std::optional<bool> overlap : tp == 1 ? no_tp_overlap : overlaps)
                 for (const std::optional<bool> fsdp : pp > 1 ? pipeline_fsdp : fsdps) {
                   if (pp == 1 && vpp > 1 && !spec.pp) continue;  // the default space pairs virtual stages with a pipeline
+                  // Without a global batch each layout runs one micro batch a DP rank, which no
+                  // interleaved schedule takes (it needs as many as stages): none by default.
+                  if (vpp > 1 && !spec.vpp && !global_batch_given) continue;
                   Layout l{tp, cp, pp, vpp, cp == 1 ? comms.front() : comm, split, 1,
                            base.training.recompute_granularity, RecomputeMethod::Uniform, 1, overlap, fsdp,
                            base.training.cpu_offloading_num_layers};

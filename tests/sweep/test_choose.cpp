@@ -38,6 +38,10 @@ TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the a
   CHECK_THAT(why, Catch::Contains("Its 0.4 GB of headroom is less than PyTorch's caching allocator's margin (4.2 GB, "
                                   "about the loss's fp32 logits): it may run out"));
   CHECK_THAT(why, Catch::Contains(" B leaves the margin at 95.0% of its throughput (30.0 GB headroom)."));
+  // The others listed in the ranking's terms; none is within the margin.
+  CHECK_THAT(why, Catch::Contains("\n  B: 95.0% of its throughput, 29.6 GB more headroom."));
+  recommend({row("A", 1000, 30), row("B", 1010, 1)}, why);  // B: 1 % faster, a tie, within the margin
+  CHECK_THAT(why, Catch::Contains("\n  B: 101.0% of its throughput, 29.0 GB less headroom, less than the allocator's margin."));
   // None leaves the margin: the warning alone.
   CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 1.0)}, why) == 0);
   CHECK_THAT(why, Catch::Contains("it may run out"));

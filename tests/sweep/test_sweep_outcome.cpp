@@ -84,7 +84,7 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
   CHECK_THAT(rec.reasons, Catch::Contains("within 2%"));
   CHECK_THAT(rec.reasons, Catch::Contains("leaves 30.0 GB more headroom"));
   CHECK_THAT(rec.reasons, Catch::Contains("HCP only pays off when CP must exceed KV heads / TP (8 / 1 = 8"));
-  CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 valid options do not fit, short by 12.5 to 12.5 GB"));
+  CHECK_THAT(rec.reasons, Catch::Contains("1 of 4 valid options do not fit, short by 12.5 GB per GPU (it is: "));
 }
 
 TEST_CASE("sweep recommendation: a tie beyond 2% only within the band of the comparison", "[sweep]") {

@@ -177,10 +177,16 @@ TEST_CASE("sweep of the seed cluster: the whole space with every PP listed, noth
   for (size_t i = 0; i < s.candidates.size(); ++i) CHECK(s.candidates[i].index == static_cast<int>(i));
 }
 
-TEST_CASE("default space: a pipeline only where its PP = 1 twin does not fit or is not valid", "[sweep]") {
-  SweepSpec every_pp;
-  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
-  const SweepSpace all = seed_space(every_pp), s = seed_space();
+// The seed's space, from its document less the keys `drop` of "training".
+static SweepSpace seed_space_without(const std::vector<std::string>& drop, const SweepSpec& spec = {}) {
+  json doc = read_json(kSeedA);
+  for (const std::string& k : drop) doc["training"].erase(k);
+  return enumerate_sweep(doc, parse_scenario_text(doc.dump(), options_for(kSeedA)), spec, options_for(kSeedA));
+}
+
+// Every PP > 1 candidate of `all` (every PP listed) is in `s` (the default space) exactly where its
+// PP = 1 twin does not fit or is not valid; returns how many are.
+static int64_t check_pipeline_twins(const SweepSpace& all, const SweepSpace& s) {
   // The twin of "tp1-cp8-p2p-pp2v2-mbs1-none" is "tp1-cp8-p2p-mbs1-none".
   const auto twin_key = [](const std::string& key) {
     const size_t at = key.find("-pp");
@@ -210,7 +216,27 @@ TEST_CASE("default space: a pipeline only where its PP = 1 twin does not fit or 
   }
   for (const SweepCandidate& c : s.candidates) pipelined += c.key.find("-pp") != std::string::npos ? 1 : 0;
   CHECK(pipelined == expected);
-  CHECK(pipelined > 0);
+  return pipelined;
+}
+
+TEST_CASE("default space: a pipeline only where its PP = 1 twin does not fit or is not valid", "[sweep]") {
+  SweepSpec every_pp;
+  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
+  CHECK(check_pipeline_twins(seed_space(every_pp), seed_space()) > 0);
+}
+
+TEST_CASE("default space without a global batch: the same pipeline rule, and no interleaving", "[sweep]") {
+  // Each layout then runs one micro batch a DP rank (micro batch x DP sequences a step): a
+  // pipeline of it never fills, and no interleaved schedule takes fewer micro batches than stages.
+  SweepSpec every_pp;
+  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
+  const SweepSpace all = seed_space_without({"global_batch_size"}, every_pp), s = seed_space_without({"global_batch_size"});
+  check_pipeline_twins(all, s);
+  for (const SweepCandidate& c : s.candidates) {
+    INFO(c.key);
+    CHECK(c.key.find("v2-") == std::string::npos);
+    CHECK((!c.scenario || c.scenario->num_microbatches() == 1));
+  }
 }
 
 TEST_CASE("sweep of the seed cluster holds options A, B and C as their scenario files", "[sweep]") {
