@@ -1,6 +1,8 @@
 """One published training step against hcpsim's: the columns and summaries bench/dgxc-llama and
 bench/mbridge-llama print alike (the published and predicted step times, hcpsim's band, their ratio,
-whether the published time falls in the band, and hcpsim's memory against the GPU's).
+whether the published time falls in the band, and hcpsim's memory against the GPU's, marked where
+the headroom is below the caching allocator's margin: a run that ran although hcpsim says it may run
+out).
 """
 import sys
 
@@ -19,9 +21,11 @@ class Compared:
         self.ratio = self.step_s / published_s
         mem = result["memory"]
         self.fits = bool(mem["fits"])
+        self.within_margin = bool(mem["allocator"]["headroom_within_margin"])
+        margin = " (margin %.1f)" % (mem["allocator"]["margin_bytes"] / 1e9) if self.within_margin else ""
         self.columns = "%8.3fs %8.3fs %7.3f..%7.3fs %6.3f %-7s %5.1f / %5.1f%s" % (
             published_s, self.step_s, lo, hi, self.ratio, "yes" if lo <= published_s <= hi else "no",
-            mem["peak_bytes"] / 1e9, mem["capacity_bytes"] / 1e9, "" if self.fits else not_fit_note)
+            mem["peak_bytes"] / 1e9, mem["capacity_bytes"] / 1e9, margin if self.fits else not_fit_note)
 
 
 def predict(hcpsim, scenario, row):

@@ -102,7 +102,7 @@ def main():
     print("%-9s %-14s %-9s %-5s %5s %5s %-11s %s" % ("container", "model", "system", "prec", "GPUs", "GBS", "TPxPPxCPxVP",
                                                     cmp.HEADER))
     ratios, skipped = {}, []
-    fits = expressed = 0
+    fits = expressed = tight = 0
     for row in rows:
         why = not_expressible(row)
         if why:
@@ -113,12 +113,15 @@ def main():
         c = cmp.Compared(cmp.predict(HCPSIM, scenario(row), row), published_s, " DOES NOT FIT: not in the summaries")
         recipe = {"MXFP8": "mxfp8", "NVFP4": "nvfp4"}.get(row["precision"], "fp8")
         fits += c.fits
+        tight += c.fits and c.within_margin
         if c.fits:  # a run that ran but does not fit used settings the table does not give: not compared
             ratios.setdefault((row["system"], recipe), []).append(c.ratio)
         print("%-9s %-14s %-9s %-5s %5d %5d %-11s %s" % (row["container"], row["model"], row["system"], recipe, row["gpus"],
                                                         row["global_batch"], cmp.layout(row), c.columns))
     print("%-9s %d of %d expressed rows fit in hcpsim's memory estimate (a published run that does not fit used "
           "recomputation or offloading its table does not give)" % ("summary", fits, expressed))
+    print("%-9s %d of them with less headroom than PyTorch's default caching allocator's margin (marked \"margin\": "
+          "hcpsim says they may run out; they ran)" % ("summary", tight))
     for (system, recipe), v in sorted(ratios.items()):
         print("%-9s %-9s %-5s %2d rows: %s" % ("summary", system, recipe, len(v), cmp.ratio_summary(v)))
     reasons = {}
