@@ -153,17 +153,24 @@ double loss_bytes_per_logit_of(const Scenario& s) {
 }
 
 // The largest single tensor a stage allocates (the allocator's margin follows it: rules/allocator.hpp):
-// on the last stage the loss's fp32 tensor over the logits, or the logits where there is none; the
-// MLP's FC1 output (gate and up together where gated) and its gradient.
+// the MLP's FC1 output (gate and up together where gated) and its gradient; on the first stage the
+// embedding's weight gradient and on the last the output layer's (vocab/TP x hidden, bf16, before
+// it is added into the gradient buffer: the probe's largest at 2048 tokens), and the loss's fp32
+// tensor over the logits, or the logits where there is none.
 std::pair<double, std::string> largest_allocation(const Scenario& s, int64_t stage) {
   const int64_t tp = s.parallel.tensor_model_parallel_size;
   const double e = static_cast<double>(s.activation_bytes_per_element());
   const double T = layer_activation_bytes(s).tokens_per_rank;
+  const double vocab_r = double(padded_vocab_size(s.model.vocab_size, tp) / tp);
   const double fc1 = T * e * double(s.model.ffn_hidden_size / tp) * (s.model.gated_linear_unit ? 2.0 : 1.0);
   std::pair<double, std::string> top{fc1, "the MLP's FC1 output"};
-  if (stage == s.parallel.pipeline_model_parallel_size - 1) {
+  const double vocab_grad = vocab_r * double(s.model.hidden_size) * e;
+  const bool last = stage == s.parallel.pipeline_model_parallel_size - 1;
+  if ((stage == 0 || last) && vocab_grad > top.first)
+    top = {vocab_grad, last ? "the output layer's weight gradient" : "the embedding's weight gradient"};
+  if (last) {
     const double per_logit = loss_bytes_per_logit_of(s) > e ? 4.0 : e;
-    const double logits = T * double(padded_vocab_size(s.model.vocab_size, tp) / tp) * per_logit;
+    const double logits = T * vocab_r * per_logit;
     if (logits > top.first) top = {logits, per_logit > e ? "the loss's fp32 logits" : "the logits"};
   }
   return top;
@@ -275,6 +282,7 @@ MemoryEstimate estimate_memory(const Scenario& s) {
       est.largest_allocation = what;
       est.allocator_margin_bytes = margin;
       est.allocator_margin_stage = stage;
+      est.allocator_stage_headroom_bytes = s.cluster.gpu.memory_bytes - top->total_bytes();
     }
     if (top->total_bytes() > peak) {
       peak = top->total_bytes();

@@ -85,6 +85,7 @@ struct MemoryEstimate {
   std::string largest_allocation;
   double allocator_margin_bytes = 0;
   int64_t allocator_margin_stage = 0;
+  double allocator_stage_headroom_bytes = 0;  // that stage's headroom (headroom_bytes with PP = 1)
   bool expandable_segments = false;  // software.expandable_segments, which the margin follows
   bool within_allocator_margin = false;
   friend bool operator==(const MemoryEstimate&, const MemoryEstimate&) = default;

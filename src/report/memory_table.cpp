@@ -2,6 +2,7 @@
 #include <string>
 
 #include "report/memory_table.hpp"
+#include "common/strprintf.hpp"
 #include "rules/allocator.hpp"
 
 namespace hcpsim {
@@ -21,9 +22,10 @@ std::string allocator_margin_note(const MemoryEstimate& m) {
     return "beyond the peak, PyTorch's caching allocator with expandable_segments (measured 0.21-0.27 GB)";
   char buf[320];
   std::snprintf(buf, sizeof buf,
-                "beyond the peak, PyTorch's default caching allocator: about the largest allocation, %s%s (measured "
-                "%.2f-%.2fx it); expandable_segments: %.2f GB",
-                m.largest_allocation.c_str(), where.c_str(), rules::kDefaultAllocatorLowPerLargest,
+                "beyond the peak, PyTorch's default caching allocator: %.2fx the largest allocation, %s%s, %.2f GB "
+                "(measured %.2f-%.2fx); expandable_segments: %.2f GB",
+                rules::kDefaultAllocatorMedianPerLargest, m.largest_allocation.c_str(), where.c_str(),
+                m.largest_allocation_bytes / 1e9, rules::kDefaultAllocatorLowPerLargest,
                 rules::kDefaultAllocatorHighPerLargest, rules::kExpandableSegmentsMarginBytes / 1e9);
   return buf;
 }
@@ -38,7 +40,12 @@ std::string format_memory(const MemoryEstimate& m) {
   out += row("capacity", m.capacity_bytes, "");
   out += row("headroom", m.headroom_bytes,
              !m.fits ? "DOES NOT FIT"
-                     : m.within_allocator_margin ? "fits, but less than the allocator's margin: it may run out" : "fits");
+                     : !m.within_allocator_margin ? "fits"
+                     : m.stage_peak_bytes.empty()
+                         ? "fits, but less than the allocator's margin: it may run out"
+                         : "fits, but stage " + std::to_string(m.allocator_margin_stage) + " has " +
+                               strprintf("%.2f GB", m.allocator_stage_headroom_bytes / 1e9) +
+                               ", less than the allocator's margin: it may run out");
   out += row("allocator margin", m.allocator_margin_bytes, allocator_margin_note(m));
   out += "  phases:";
   for (const auto& p : m.phases) {

@@ -23,15 +23,18 @@ namespace hcpsim::rules {
 // The search's resolution, the most expandable segments needed in any setting.
 inline constexpr double kExpandableSegmentsMarginBytes = 256.0 * 1024 * 1024;
 
-// The measured spread of the default allocator's need over the largest allocation.
+// The default allocator's need over the largest allocation: the measured spread and its median
+// (of 0.75, 1.03, 1.05, 1.07, 1.11, 1.12, 1.38, 2.34: (1.07 + 1.11) / 2).
 inline constexpr double kDefaultAllocatorLowPerLargest = 0.75;
 inline constexpr double kDefaultAllocatorHighPerLargest = 2.34;
+inline constexpr double kDefaultAllocatorMedianPerLargest = 1.09;
 
-// The bytes beyond the allocated peak a step needs to run: with the default allocator about its
-// largest allocation (the measured median, 1.09x, rounded to it), with expandable segments the
-// search's resolution.
+// The bytes beyond the allocated peak a step typically needs to run: with the default allocator
+// the median need over its largest allocation, with expandable segments the search's resolution.
+// Half the measured steps needed more: a fit with less headroom than this may run out, one with
+// more is not promised to run.
 inline double allocator_margin_bytes(double largest_allocation_bytes, bool expandable_segments) {
-  return expandable_segments ? kExpandableSegmentsMarginBytes : largest_allocation_bytes;
+  return expandable_segments ? kExpandableSegmentsMarginBytes : kDefaultAllocatorMedianPerLargest * largest_allocation_bytes;
 }
 
 }  // namespace hcpsim::rules

@@ -53,6 +53,7 @@ nlohmann::json memory_to_json(const MemoryEstimate& m) {
                     {"largest_allocation_bytes", m.largest_allocation_bytes},
                     {"largest_allocation", m.largest_allocation},
                     {"stage", m.allocator_margin_stage},
+                    {"stage_headroom_bytes", m.allocator_stage_headroom_bytes},
                     {"expandable_segments", m.expandable_segments},
                     {"headroom_within_margin", m.within_allocator_margin}};
   return j;
@@ -322,11 +323,12 @@ MemoryEstimate memory_from_json(ObjectReader r) {
   read(r.string("peak_phase"), m.peak_phase);
   {
     ObjectReader a = sub(r, "allocator", {"margin_bytes", "largest_allocation_bytes", "largest_allocation", "stage",
-                                           "expandable_segments", "headroom_within_margin"});
+                                           "stage_headroom_bytes", "expandable_segments", "headroom_within_margin"});
     m.allocator_margin_bytes = number(a, "margin_bytes");
     m.largest_allocation_bytes = number(a, "largest_allocation_bytes");
     read(a.string("largest_allocation"), m.largest_allocation);
     read(a.integer("stage", 0, int64_t{1} << 40), m.allocator_margin_stage);
+    m.allocator_stage_headroom_bytes = number(a, "stage_headroom_bytes");
     read(a.boolean("expandable_segments"), m.expandable_segments);
     read(a.boolean("headroom_within_margin"), m.within_allocator_margin);
   }

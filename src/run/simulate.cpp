@@ -4,7 +4,7 @@
 #include "common/strprintf.hpp"
 #include "memory/estimate.hpp"
 #include "rules/activation_offload.hpp"
-#include "rules/allocator.hpp"
+#include "memory/allocator_margin_words.hpp"
 #include "rules/ddp_buckets.hpp"
 #include "rules/host_launch.hpp"
 
@@ -127,19 +127,6 @@ int64_t count_ops_if(const std::vector<RankProgram>& programs, int32_t rank, Tak
 
 std::string fmt(const char* f, double a, double b = 0, double c = 0) { return strprintf(f, a, b, c); }
 
-// A fit with less headroom than PyTorch's caching allocator needs beyond the peak (rules/allocator.hpp).
-std::string allocator_margin_warning(const MemoryEstimate& m) {
-  if (m.expandable_segments)
-    return strprintf("fits with %.2f GB of headroom, less than the %.2f GB PyTorch's allocator with expandable_segments "
-                     "needed beyond a step's allocations in measurement: it may run out",
-                     m.headroom_bytes / 1e9, m.allocator_margin_bytes / 1e9);
-  return strprintf("fits with %.1f GB of headroom, less than PyTorch's default caching allocator needs beyond a step's "
-                   "allocations: about its largest allocation, here %s (%.1f GB; measured %.2f-%.2fx it). It may run out: "
-                   "set PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (software.expandable_segments, measured 0.27 GB "
-                   "at most), or leave more memory (recompute, more TP, CP or PP)",
-                   m.headroom_bytes / 1e9, m.largest_allocation.c_str(), m.largest_allocation_bytes / 1e9,
-                   rules::kDefaultAllocatorLowPerLargest, rules::kDefaultAllocatorHighPerLargest);
-}
 
 rules::GraphScope graph_scope(CudaGraphImpl g) {
   switch (g) {
@@ -244,12 +231,16 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
   res.memory = estimate_memory(sc);
   if (!res.memory.fits)  // the times are still worth having (what the memory would buy), but not as a step that runs
     res.scenario.warnings.push_back(strprintf(
-        "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those of a step that would run if it "
-        "fit. Add recompute (training.recompute_granularity), raise TP, CP or PP, or offload activations; hcpsim sweep "
-        "finds the layouts that fit",
-        res.memory.peak_bytes / 1e9, res.memory.capacity_bytes / 1e9, res.memory.peak_phase.c_str()));
+        "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those the %s would take if it fit. %s; "
+        "hcpsim sweep finds the layouts that fit",
+        res.memory.peak_bytes / 1e9, res.memory.capacity_bytes / 1e9, res.memory.peak_phase.c_str(),
+        sc.workload == WorkloadKind::Step ? "step" : "work",
+        sc.training.full_recompute() && sc.training.recompute_method == RecomputeMethod::Uniform &&
+                sc.training.recompute_num_layers == 1
+            ? "Raise TP, CP or PP, or shard with Megatron-FSDP"
+            : "Add recompute (training.recompute_granularity), raise TP, CP or PP, or offload activations"));
   if (res.memory.within_allocator_margin)
-    res.scenario.warnings.push_back(allocator_margin_warning(res.memory));
+    res.scenario.warnings.push_back("fits, but " + allocator_margin_words(res.memory));
   // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
   // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
   // backward. Worth saying where a user may have picked it for memory.

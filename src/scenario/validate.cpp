@@ -162,11 +162,13 @@ bool tp_splits_heads(const ModelSpec& m, int64_t tp) {
   return m.num_attention_heads % tp == 0 && (g % tp == 0 || (tp > g && tp % g == 0));
 }
 
-// The TP sizes that split the heads, for a hint: at most a handful, from 1 up.
-std::string tp_sizes_hint(const ModelSpec& m) {
+// The TP sizes that split the heads, for a hint: at most a handful, from 1 up, within a node of
+// `gpus_per_node` GPUs where it is known (TP's all-reduces stay on NVLink).
+std::string tp_sizes_hint(const ModelSpec& m, int64_t gpus_per_node) {
   std::string s;
   int count = 0;
-  for (int64_t tp = 1; tp <= m.num_attention_heads && count < 8; ++tp)
+  const int64_t most = gpus_per_node > 0 ? std::min(m.num_attention_heads, gpus_per_node) : m.num_attention_heads;
+  for (int64_t tp = 1; tp <= most && count < 8; ++tp)
     if (tp_splits_heads(m, tp)) s += (count++ ? ", " : "") + to_string(tp);
   return s;
 }
@@ -181,7 +183,7 @@ void check_tp_heads(Ctx& c) {
                            to_string(c.tp()),
                "num_attention_heads % TP == 0, and num_query_groups % TP == 0 (or TP a multiple of num_query_groups, "
                "replicating KV heads)",
-               "use TP in {" + tp_sizes_hint(m) + "}");
+               "use TP in {" + tp_sizes_hint(m, c.sc.cluster.gpus_per_node) + "}");
 }
 
 // Rules on the sequence length; each runs only when the fields it reads are usable.
@@ -266,30 +268,34 @@ void check_a2a(Ctx& c) {
   check_te_version(c, kTeWithA2A, "cp_comm_type a2a");
 }
 
-// A split of CP for a2a+p2p to suggest: both groups of 2 or more (a group of 1 falls back to pure
-// a2a or p2p), the inner a2a group at most 8 (one NVLink node) and dividing the KV heads per TP
-// rank where one does; "" where CP has no such split (CP prime, or below 4).
-std::string hcp_split_hint(const ModelSpec& m, int64_t tp, int64_t cp) {
+// What to write for a2a+p2p's split: "add [inner_a2a_size, outer_p2p_size], e.g. [A, P]" with both
+// groups of 2 or more (a group of 1 falls back to pure a2a or p2p), the inner a2a group at most 8
+// (one NVLink node) dividing the KV heads per TP rank (the a2a splits them); else why none exists.
+std::string hcp_split_fix(const ModelSpec& m, int64_t tp, int64_t cp, const std::string& lead) {
   const int64_t hk = tp_splits_heads(m, tp) ? std::max<int64_t>(1, m.num_query_groups / tp) : 0;
   int64_t best = 0;
+  bool any = false;
   for (int64_t inner = 2; inner <= std::min<int64_t>(8, cp / 2); ++inner) {
     if (cp % inner != 0) continue;
-    if (best == 0 || hk == 0 || hk % inner == 0 || hk % best != 0) best = inner;
+    any = true;
+    if (hk == 0 || hk % inner == 0) best = inner;  // hk unknown (TP invalid: check_tp_heads says why)
   }
-  if (best == 0) return "";
-  return "[" + to_string(best) + ", " + to_string(cp / best) + "]";
+  if (!any)
+    return "CP " + to_string(cp) + " splits only as [" + to_string(cp) + ", 1] or [1, " + to_string(cp) +
+           "], which TE runs as pure a2a or p2p: use cp_comm_type \"a2a\" or \"p2p\"";
+  if (best == 0)
+    return "no inner a2a group of 2 or more divides both CP " + to_string(cp) + " and the " + to_string(hk) +
+           " KV head(s) per TP rank: use cp_comm_type \"p2p\", or a lower TP";
+  return lead + "[" + to_string(best) + ", " + to_string(cp / best) + "]";
 }
 
 void check_hcp(Ctx& c) {
   const auto& sizes = c.sc.parallel.hierarchical_context_parallel_sizes;
   const std::string path = "parallel.hierarchical_context_parallel_sizes";
-  const std::string split = hcp_split_hint(c.sc.model, c.tp(), c.cp());
-  const std::string no_split = "CP " + to_string(c.cp()) + " splits only as [" + to_string(c.cp()) + ", 1] or [1, " +
-                               to_string(c.cp()) + "], which TE runs as pure a2a or p2p: use cp_comm_type \"a2a\" or \"p2p\"";
   if (sizes.empty()) {
     c.sink.error(path, "missing for cp_comm_type a2a+p2p",
                  "a2a+p2p needs hierarchical_context_parallel_sizes (without it TE silently runs with CP 1)",
-                 split.empty() ? no_split : "add [inner_a2a_size, outer_p2p_size], e.g. " + split);
+                 hcp_split_fix(c.sc.model, c.tp(), c.cp(), "add [inner_a2a_size, outer_p2p_size], e.g. "));
     return;
   }
   if (sizes.size() != 2) {
@@ -303,7 +309,7 @@ void check_hcp(Ctx& c) {
     c.sink.error(path, "product " + sizes_str(sizes) + " = " + (prod < 0 ? std::string("overflow") : to_string(prod)) +
                            " differs from context_parallel_size " + to_string(c.cp()),
                  "prod(hierarchical_context_parallel_sizes) == CP",
-                 split.empty() ? no_split : "use sizes whose product is " + to_string(c.cp()) + ", e.g. " + split);
+                 hcp_split_fix(c.sc.model, c.tp(), c.cp(), "use sizes whose product is " + to_string(c.cp()) + ", e.g. "));
   const ModelSpec& m = c.sc.model;
   const bool heads_split = tp_splits_heads(m, c.tp());  // else check_tp_heads says why
   const int64_t hq = m.num_attention_heads / c.tp();

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/strprintf.hpp"
+#include "memory/allocator_margin_words.hpp"
 #include <utility>
 
 namespace hcpsim {
@@ -58,16 +59,11 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
   // A pick whose headroom is below the caching allocator's margin may run out (rules/allocator.hpp):
   // say so, and name the fastest option that leaves the margin.
   if (rows[pick].result.memory.within_allocator_margin) {
-    const MemoryEstimate& m = rows[pick].result.memory;
     int safe = -1;
     for (int i = 0; i < static_cast<int>(rows.size()); ++i)
       if (fits(rows[i]) && !rows[i].result.memory.within_allocator_margin && (safe < 0 || tps_gpu(rows[i]) > tps_gpu(rows[safe])))
         safe = i;
-    reasons += strprintf(" Its %.1f GB of headroom is less than PyTorch's caching allocator's margin (%.1f GB, %s): it may "
-                         "run out%s",
-                         headroom_gb(rows[pick]), m.allocator_margin_bytes / 1e9,
-                         m.expandable_segments ? "with expandable_segments" : ("about " + m.largest_allocation).c_str(),
-                         m.expandable_segments ? "." : "; PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True needs 0.27 GB.");
+    reasons += " Its " + allocator_margin_words(rows[pick].result.memory) + ".";
     if (safe >= 0)
       reasons += strprintf(" %s leaves the margin at %.1f%% of its throughput (%.1f GB headroom).", rows[safe].label.c_str(),
                            100 * tps_gpu(rows[safe]) / tps_gpu(rows[pick]), headroom_gb(rows[safe]));

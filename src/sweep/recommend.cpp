@@ -213,14 +213,21 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
   int top = -1;
   for (const auto& [comm, i] : best)
     if (top < 0 || o.rows[i].tokens_per_s_per_gpu() > o.rows[top].tokens_per_s_per_gpu()) top = i;
-  // The rows recommend() weighs: those that tie with the best, and the best of each transport, in
+  // The rows recommend() weighs: those that tie with the best, the best of each transport, and the
+  // fastest that leaves the caching allocator's margin (which it names beside a pick within it), in
   // the ranking's order (its reasons list them so).
   const std::vector<int> ranked = ranked_rows(o);
+  int roomy = -1;
+  for (int i : ranked)
+    if (o.rows[i].fits() && !o.rows[i].result->memory.within_allocator_margin &&
+        (roomy < 0 || o.rows[i].tokens_per_s_per_gpu() > o.rows[roomy].tokens_per_s_per_gpu()))
+      roomy = i;
   std::vector<int> considered;
   for (int i : ranked) {
     const bool best_of_its_transport =
         std::any_of(best.begin(), best.end(), [i](const auto& comm_row) { return comm_row.second == i; });
-    if (best_of_its_transport || (o.rows[i].fits() && throughput_tie(*o.rows[i].result, *o.rows[top].result)))
+    if (best_of_its_transport || i == roomy ||
+        (o.rows[i].fits() && throughput_tie(*o.rows[i].result, *o.rows[top].result)))
       considered.push_back(i);
   }
   std::vector<StudyRow> study;

@@ -162,8 +162,9 @@ struct Builder {
 
   // The default space's rule for a pipeline: a pipeline's bubble and transfers buy memory, so a
   // layout with PP > 1 is a candidate only where its PP = 1 twin (same TP, CP, transport, micro
-  // batch and recompute over PP times the DP) does not fit, or is not valid (the global batch
-  // does not split over its DP). Where the twin fits it runs the same work per GPU without the
+  // batch and recompute over PP times the DP) does not fit with the caching allocator's margin to
+  // spare (it may run out), or is not valid (the global batch does not split over its DP). Where
+  // the twin fits it runs the same work per GPU without the
   // bubble; only its larger DP gradient sync could lose, and that runs overlapped with the
   // backward. A listed PP (sweep bounds or --pp) takes every layout.
   bool pipeline_pays(const Layout& l) const {
@@ -176,11 +177,19 @@ struct Builder {
     if (!l.default_full() && l.recompute_method == RecomputeMethod::Block) {
       twin.set_recompute(RecomputeGranularity::None);
       const SweepCandidate plain = make(twin);
-      if (plain.scenario && estimate_memory(*plain.scenario).fits) return false;
-      return !fewest_block(twin, plain);
+      if (plain.scenario && fits_with_margin(*plain.scenario)) return false;
+      const std::optional<SweepCandidate> b = fewest_block(twin, plain);
+      return !b || !fits_with_margin(*b->scenario);
     }
     const SweepCandidate t = make(twin);
-    return !t.scenario || !estimate_memory(*t.scenario).fits;
+    return !t.scenario || !fits_with_margin(*t.scenario);
+  }
+
+  // Fits with the caching allocator's margin to spare (rules/allocator.hpp): what the sweep's rules
+  // that choose a cheaper layout (a twin without the pipeline, fewer layers recomputed) ask of it.
+  static bool fits_with_margin(const Scenario& s) {
+    const MemoryEstimate m = estimate_memory(s);
+    return m.fits && !m.within_allocator_margin;
   }
 
   // Where the layout fits only with recompute: full recompute by block (Megatron's recompute_method
@@ -191,9 +200,12 @@ struct Builder {
   // alone), but nothing in the estimate promises it: a chunk shorter than N goes back through its
   // layers otherwise than a longer one. So the counts are tried in turn, not bisected; an estimate
   // takes microseconds.
-  // `plain`: the layout's candidate without recompute, made already.
+  // `plain`: the layout's candidate without recompute, made already; where it fits within the margin,
+  // only a count that leaves the margin is a candidate beside it.
   std::optional<SweepCandidate> fewest_block(Layout l, const SweepCandidate& plain) const {
-    if (!plain.scenario || estimate_memory(*plain.scenario).fits) return std::nullopt;
+    if (!plain.scenario) return std::nullopt;
+    const MemoryEstimate p = estimate_memory(*plain.scenario);
+    if (p.fits && !p.within_allocator_margin) return std::nullopt;
     Scenario s = *plain.scenario;
     const int64_t most = pipeline_split(s.parallel.pipeline(), s.model.num_layers).largest_chunk_layers();
     s.training.recompute_granularity = RecomputeGranularity::Full;
@@ -205,7 +217,7 @@ struct Builder {
       if (m.fits && first_fit == 0) first_fit = k;
       if (m.fits && !m.within_allocator_margin) n = k;
     }
-    if (n == 0) n = first_fit;
+    if (n == 0 && !p.fits) n = first_fit;
     if (n == 0) return std::nullopt;
     l.set_recompute(RecomputeGranularity::Full, RecomputeMethod::Block, n);
     SweepCandidate c = make(l);

@@ -15,7 +15,8 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
   m.capacity_bytes = 80e9;
   m.headroom_bytes = 13.5e9;
   m.fits = true;
-  m.largest_allocation_bytes = m.allocator_margin_bytes = 4.2e9;
+  m.largest_allocation_bytes = 4.2e9;
+  m.allocator_margin_bytes = 1.09 * 4.2e9;
   m.largest_allocation = "the loss's fp32 logits";
   // "  %-26s %9.2f" per row, the note two spaces after.
   const std::string want =
@@ -26,14 +27,14 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
       "  peak                           66.50\n"
       "  capacity                       80.00\n"
       "  headroom                       13.50  fits\n"
-      "  allocator margin                4.20  beyond the peak, PyTorch's default caching allocator: about the largest "
-      "allocation, the loss's fp32 logits (measured 0.75-2.34x it); expandable_segments: 0.27 GB\n"
+      "  allocator margin                4.58  beyond the peak, PyTorch's default caching allocator: 1.09x the largest "
+      "allocation, the loss's fp32 logits, 4.20 GB (measured 0.75-2.34x); expandable_segments: 0.27 GB\n"
       "  phases: fwd.loss 60.00 bwd.attention 66.50\n";
   CHECK(format_memory(m) == want);
   m.headroom_bytes = -2e9;
   m.fits = false;
   CHECK_THAT(format_memory(m), Catch::Contains("  headroom                       -2.00  DOES NOT FIT\n"));
-  m.headroom_bytes = 3e9;  // below the 4.2 GB margin
+  m.headroom_bytes = m.allocator_stage_headroom_bytes = 3e9;  // below the 4.58 GB margin
   m.fits = m.within_allocator_margin = true;
   CHECK_THAT(format_memory(m), Catch::Contains("  headroom                        3.00  fits, but less than the allocator's "
                                                "margin: it may run out\n"));
@@ -45,5 +46,7 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
   m.stage_peak_bytes = {66.5e9, 60e9};  // with PP the margin names its stage
   m.expandable_segments = false;
   m.allocator_margin_stage = 1;
-  CHECK_THAT(format_memory(m), Catch::Contains("the loss's fp32 logits of stage 1 (measured"));
+  CHECK_THAT(format_memory(m), Catch::Contains("the loss's fp32 logits of stage 1, 4.20 GB (measured"));
+  m.within_allocator_margin = true;
+  CHECK_THAT(format_memory(m), Catch::Contains("fits, but stage 1 has 3.00 GB, less than the allocator's margin"));
 }

@@ -1045,8 +1045,9 @@ TEST_CASE("a TP that does not split the heads is the one error: no rule divides 
   INFO(describe(o));
   REQUIRE(o.errors.size() == 1);
   CHECK(o.errors[0].path == "parallel.tensor_model_parallel_size");
-  // The TP sizes that split both: divisors of 32 that divide 8, or multiples of 8 dividing 32.
-  CHECK(o.errors[0].fix == "use TP in {1, 2, 4, 8, 16, 32}");
+  // The TP sizes that split both (divisors of 32 that divide 8, or multiples of 8 dividing 32),
+  // within a node of 8 GPUs.
+  CHECK(o.errors[0].fix == "use TP in {1, 2, 4, 8}");
   SECTION("TP 16 replicates the 8 KV heads (16 % 8 == 0); TP 12 splits neither") {
     json k = base();
     k["model"] = {{"preset", "llama3.1-8b"}, {"num_attention_heads", 48}, {"num_query_groups", 8}, {"kv_channels", 128}};
@@ -1057,8 +1058,8 @@ TEST_CASE("a TP that does not split the heads is the one error: no rule divides 
     INFO(describe(q));
     REQUIRE(!q.errors.empty());
     CHECK(q.errors[0].what == "num_query_groups 8 is not divisible by TP 12");
-    // 48 heads, 8 groups: 1, 2, 4, 8 divide both; 16, 24, 48 divide 48 and are multiples of 8.
-    CHECK(q.errors[0].fix == "use TP in {1, 2, 4, 8, 16, 24, 48}");
+    // 48 heads, 8 groups: 1, 2, 4, 8 divide both (16, 24, 48 too, beyond the 8-GPU node).
+    CHECK(q.errors[0].fix == "use TP in {1, 2, 4, 8}");
   }
 }
 
@@ -1079,6 +1080,13 @@ TEST_CASE("a2a+p2p's suggested split has both groups of 2 or more, or says CP ha
   json k = base();
   k["parallel"]["cp_comm_type"] = "a2a+p2p";
   CHECK_THAT(parse(k).errors.at(0).fix, Catch::EndsWith("e.g. [8, 2]"));
+  // TP 8 leaves one KV head a rank, which no inner a2a group of 2 or more splits.
+  json one_kv = base();
+  one_kv["parallel"] = {{"tensor_model_parallel_size", 8}, {"context_parallel_size", 4}, {"cp_comm_type", "a2a+p2p"}};
+  const Outcome ok1 = parse(one_kv);
+  INFO(describe(ok1));
+  REQUIRE(!ok1.errors.empty());
+  CHECK_THAT(ok1.errors[0].fix, Catch::StartsWith("no inner a2a group of 2 or more divides both CP 4 and the 1 KV head"));
   // CP 2 splits only as [2, 1] or [1, 2].
   json two = base();
   two["parallel"] = {{"tensor_model_parallel_size", 8}, {"context_parallel_size", 2}, {"cp_comm_type", "a2a+p2p"}};

@@ -1,0 +1,16 @@
+// The caching allocator's margin in words (rules/allocator.hpp), one wording for the run's warning
+// and the recommendation's: the headroom of the stage it is short on, what the margin rests on,
+// and the advice that can help (expandable segments only where their own margin would fit).
+#pragma once
+
+#include <string>
+
+#include "memory/estimate.hpp"
+
+namespace hcpsim {
+
+// "0.4 GB of headroom is less than ... (4.6 GB: ...). It may run out: ..." for an estimate whose
+// fit is within the allocator's margin.
+std::string allocator_margin_words(const MemoryEstimate& m);
+
+}  // namespace hcpsim
