@@ -9,7 +9,11 @@
 
 namespace hcpsim {
 
-// "0.4 GB of headroom is less than ... (4.6 GB: ...). It may run out: ..." for an estimate whose
+// What the margin rests on: the allocator, the largest allocation it follows and the measured
+// spread ("PyTorch's default caching allocator, 1.09x its largest allocation, ...; measured ...").
+std::string allocator_margin_basis(const MemoryEstimate& m);
+
+// "0.40 GB of headroom is less than ... (4.6 GB: ...). It may run out: ..." for an estimate whose
 // fit is within the allocator's margin.
 std::string allocator_margin_words(const MemoryEstimate& m);
 

@@ -3,6 +3,7 @@
 
 #include "report/memory_table.hpp"
 #include "common/strprintf.hpp"
+#include "memory/allocator_margin_words.hpp"
 #include "rules/allocator.hpp"
 
 namespace hcpsim {
@@ -15,19 +16,14 @@ std::string row(const std::string& name, double bytes, const std::string& note) 
 }
 }  // namespace
 
-// The margin's basis: the allocator the scenario names, and the largest allocation the default one follows.
+// The margin's basis (memory/allocator_margin_words), and with the default allocator what
+// expandable segments would leave instead.
 std::string allocator_margin_note(const MemoryEstimate& m) {
   const std::string where = m.stage_peak_bytes.empty() ? "" : " of stage " + std::to_string(m.allocator_margin_stage);
-  if (m.expandable_segments)
-    return "beyond the peak, PyTorch's caching allocator with expandable_segments (measured 0.21-0.27 GB)";
-  char buf[320];
-  std::snprintf(buf, sizeof buf,
-                "beyond the peak, PyTorch's default caching allocator: %.2fx the largest allocation, %s%s, %.2f GB "
-                "(measured %.2f-%.2fx); expandable_segments: %.2f GB",
-                rules::kDefaultAllocatorMedianPerLargest, m.largest_allocation.c_str(), where.c_str(),
-                m.largest_allocation_bytes / 1e9, rules::kDefaultAllocatorLowPerLargest,
-                rules::kDefaultAllocatorHighPerLargest, rules::kExpandableSegmentsMarginBytes / 1e9);
-  return buf;
+  std::string note = "beyond the peak" + where + ": " + allocator_margin_basis(m);
+  if (!m.expandable_segments)
+    note += strprintf("; expandable_segments: %.2f GB", rules::kExpandableSegmentsMarginBytes / 1e9);
+  return note;
 }
 
 std::string format_memory(const MemoryEstimate& m) {

@@ -20,8 +20,9 @@
 
 namespace hcpsim::rules {
 
-// The search's resolution, the most expandable segments needed in any setting.
+// The search's resolution, the most expandable segments needed in any setting, and the least.
 inline constexpr double kExpandableSegmentsMarginBytes = 256.0 * 1024 * 1024;
+inline constexpr double kExpandableSegmentsLowestMeasuredBytes = 0.21e9;
 
 // The default allocator's need over the largest allocation: the measured spread and its median
 // (of 0.75, 1.03, 1.05, 1.07, 1.11, 1.12, 1.38, 2.34: (1.07 + 1.11) / 2).
