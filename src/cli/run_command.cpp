@@ -53,7 +53,8 @@ std::string trace_path(const CliOptions& opt, const NamedScenario& in, bool seve
 
 std::string short_label(const std::string& name) { return name.size() <= 28 ? name : name.substr(0, 27) + "~"; }
 
-// The scenario under the lightest recompute setting that fits, if its own does not.
+// The scenario under the lightest recompute setting that fits (lightest_fitting_recompute: leaving
+// the allocator's margin where one does), if its own does not.
 std::optional<Scenario> fitting_variant(const Scenario& sc) {
   const auto r = lightest_fitting_recompute(sc);
   if (!r) return std::nullopt;

@@ -422,8 +422,10 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
       ->delimiter(',');
   c->add_option("--recompute", s->recompute,
                 "Recompute settings to try, e.g. none,full,block (default: none,selective,full,block; block: full "
-                "recompute of the fewest layers a model chunk that fit, where a layout needs recompute); or "
-                "lightest_fitting: the scenario's, plus the lightest heavier one that fits when it does not");
+                "recompute of the fewest layers a model chunk that fit and leave the allocator's margin, where a layout "
+                "needs recompute); or "
+                "lightest_fitting: the scenario's, plus the lightest heavier one that fits (and leaves the allocator's margin, "
+                "where one does) when it does not");
   c->add_option("--sequence-parallel", s->sequence_parallel, "auto (on when TP > 1), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   c->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));

@@ -307,7 +307,10 @@ std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s
   // Full recompute here is every layer on its own (uniform 1), the most memory recompute saves:
   // heavier than full by units or by block, which it may follow.
   const TrainingSpec& t = s.training;
+  // The lightest that also leaves the caching allocator's margin (rules/allocator.hpp), else the
+  // lightest that fits.
   const bool every_layer = rules::every_layer_on_its_own(t.recompute_method, t.recompute_num_layers);
+  std::optional<RecomputeGranularity> fitting;
   for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
     if (r < t.recompute_granularity || (r == t.recompute_granularity && (r != RecomputeGranularity::Full || every_layer)))
       continue;
@@ -315,9 +318,12 @@ std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s
     probe.training.recompute_granularity = r;
     probe.training.recompute_method = RecomputeMethod::Uniform;
     probe.training.recompute_num_layers = 1;
-    if (estimate_memory(probe).fits) return r;
+    const MemoryEstimate m = estimate_memory(probe);
+    if (!m.fits) continue;
+    if (!m.within_allocator_margin) return r;
+    if (!fitting) fitting = r;
   }
-  return std::nullopt;
+  return fitting;
 }
 
 }  // namespace hcpsim

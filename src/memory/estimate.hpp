@@ -99,8 +99,9 @@ double saved_activation_bytes_per_layer(const Scenario& s);
 
 // When `s` does not fit: the lightest recompute setting heavier than its own
 // under which it fits (selective, then full with every layer on its own, which is
-// heavier than full by units or by block); nullopt when it fits already or fits
-// under none of them. The caller sets the full it returns as uniform 1.
+// heavier than full by units or by block), the lightest that also leaves the
+// allocator's margin where one does; nullopt when it fits already or fits under
+// none of them. The caller sets the full it returns as uniform 1.
 std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s);
 
 }  // namespace hcpsim

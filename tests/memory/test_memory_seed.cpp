@@ -292,3 +292,38 @@ TEST_CASE("memory: the caching allocator's margin is 1.09x the largest allocatio
   CHECK(estimate_memory(short_seq).largest_allocation_bytes == 525'336'576.0);
   CHECK(estimate_memory(short_seq).largest_allocation == "the output layer's weight gradient");
 }
+
+TEST_CASE("memory: the lightest fitting recompute is the lightest that also leaves the allocator's margin",
+          "[model][memory]") {
+  // Seed A (TP1, CP16: 8192 tokens a rank): its margin is 1.09 x the loss's fp32 logits,
+  // 1.09 * 8192 * 128256 * 4 = 4,580,934,943 B, whichever the recompute. The capacity is set from
+  // the peaks the estimate gives each setting (their values are checked by hand above: full's is
+  // 61.19 GB; selective keeps all but the core attention's inputs, 2.2 GB less than none's 97.7).
+  const double margin = 1.09 * 8192.0 * 128256 * 4;
+  Scenario a = option_a();
+  Scenario selective = a, full = a;
+  selective.training.recompute_granularity = RecomputeGranularity::Selective;
+  full.training.recompute_granularity = RecomputeGranularity::Full;
+  const double none_peak = estimate_memory(a).peak_bytes, selective_peak = estimate_memory(selective).peak_bytes,
+               full_peak = estimate_memory(full).peak_bytes;
+  REQUIRE(estimate_memory(a).allocator_margin_bytes == Approx(margin).epsilon(1e-12));
+  // The cases below need none > selective + 1 GB, selective - full > the margin.
+  REQUIRE(none_peak > selective_peak + 1e9);
+  REQUIRE(selective_peak - full_peak > margin + 1e9);
+  // 1 GB over selective's peak: none does not fit, selective fits with 1 GB (< the margin), full
+  // leaves 34 GB: full.
+  a.cluster.gpu.memory_bytes = selective_peak + 1e9;
+  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Full);
+  // With expandable segments the margin is 256 MiB, which 1 GB leaves: selective.
+  a.software.expandable_segments = true;
+  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Selective);
+  a.software.expandable_segments = false;
+  // Half the margin over full's peak: only full fits, within the margin; it is still the answer.
+  a.cluster.gpu.memory_bytes = full_peak + 0.5 * margin;
+  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Full);
+  // Below full's peak nothing fits; at none's own peak and above it fits already.
+  a.cluster.gpu.memory_bytes = full_peak - 1e9;
+  CHECK_FALSE(lightest_fitting_recompute(a).has_value());
+  a.cluster.gpu.memory_bytes = none_peak;
+  CHECK_FALSE(lightest_fitting_recompute(a).has_value());
+}
