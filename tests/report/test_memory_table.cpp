@@ -28,7 +28,7 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
       "  capacity                       80.00\n"
       "  headroom                       13.50  fits\n"
       "  allocator margin                4.58  beyond the peak: PyTorch's default caching allocator, 1.09x its largest "
-      "allocation, the loss's fp32 logits (4.20 GB); measured 0.75-2.34x; expandable_segments: 0.27 GB\n"
+      "allocation, the loss's fp32 logits (4.20 GB); measured 0.12-2.34x; expandable_segments: 0.27 GB\n"
       "  phases: fwd.loss 60.00 bwd.attention 66.50\n";
   CHECK(format_memory(m) == want);
   m.headroom_bytes = -2e9;
