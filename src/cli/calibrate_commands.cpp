@@ -172,7 +172,7 @@ class Commands : public CalibrateCommands {
     try {
       return fit_->parsed() ? run_fit(fit_args_) : run_check(check_args_);
     } catch (const InputError& e) {
-      print_diagnostics(e, source);
+      print_diagnostics(e, source, "text");  // fit and check write text
       return kExitInvalidInput;
     } catch (const OutputFileError& e) {
       std::cerr << "error: --out: " << e.what() << " (output files must be writable) \u2014 check that the folder "

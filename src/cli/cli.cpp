@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/diagnostics.hpp"
 #include "scenario/presets.hpp"
@@ -17,10 +18,36 @@
 
 namespace hcpsim {
 
-void print_diagnostics(const InputError& e, const std::string& source) {
+namespace {
+void print_errors_json(const std::vector<Diagnostic>& errors, const std::string& source) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Diagnostic& d : errors) list.push_back({{"path", d.path}, {"what", d.what}, {"rule", d.rule}, {"fix", d.fix}});
+  std::cout << nlohmann::json{{"source", source}, {"valid", false}, {"errors", list}}.dump(2) << "\n" << std::flush;
+}
+}  // namespace
+
+void print_diagnostics(const InputError& e, const std::string& source, const std::string& format) {
   for (const auto& d : e.diagnostics()) std::cerr << d.str() << "\n";
   std::cerr << "hcpsim: " << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
             << (source.empty() ? "" : " in " + source) << "\n";
+  if (format == "json") print_errors_json(e.diagnostics(), source);
+}
+
+void print_flag_error(const std::string& message, const std::string& source, const std::string& format) {
+  std::cerr << message << "\n";
+  if (format != "json") return;
+  // "error: --flag: what — fix": the flag as the path, the fix after the dash.
+  Diagnostic d;
+  d.what = message.rfind("error: ", 0) == 0 ? message.substr(7) : message;
+  if (d.what.rfind("--", 0) == 0 && d.what.find(": ") != std::string::npos) {
+    d.path = d.what.substr(0, d.what.find(": "));
+    d.what.erase(0, d.path.size() + 2);
+  }
+  if (const size_t dash = d.what.rfind(" \u2014 "); dash != std::string::npos) {
+    d.fix = d.what.substr(dash + std::string(" \u2014 ").size());
+    d.what.erase(dash);
+  }
+  print_errors_json({d}, source);
 }
 
 namespace {
@@ -152,11 +179,12 @@ int cli_main(int argc, char** argv) {
     if (opt.show_placement) return placement_command(inputs, opt);
     return run_command(inputs, opt);
   } catch (const InputError& e) {
-    print_diagnostics(e, source);
+    print_diagnostics(e, source, opt.format);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    std::cerr << "error: --out/--trace: " << e.what() << " (output files must be writable) \u2014 check that the folder "
-              << "exists and is writable\n";
+    print_flag_error(std::string("error: --out/--trace: ") + e.what() +
+                         " (output files must be writable) \u2014 check that the folder exists and is writable",
+                     source, opt.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

@@ -165,7 +165,7 @@ class Command : public CollectiveCommand {
       emit(o, a_.format == "json" ? json_of(a_, sc, pts).dump(2) + "\n" : text_table(a_, sc, pts));
       return kExitOk;
     } catch (const InputError& e) {
-      print_diagnostics(e, "hcpsim collective");
+      print_diagnostics(e, "hcpsim collective", a_.format);
       return kExitInvalidInput;
     }
   }

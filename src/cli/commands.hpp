@@ -51,7 +51,13 @@ int run_sweep_commands(const SweepCommands& s);
 void check_cost_params(Scenario& sc);
 
 // Every diagnostic of `e` on stderr, then "hcpsim: N errors in <source>" (no "in" when empty).
-void print_diagnostics(const InputError& e, const std::string& source);
+// With `format` "json" the same errors also go to stdout as one JSON object, for scripts that read
+// hcpsim's JSON: {"source", "valid": false, "errors": [{"path", "what", "rule", "fix"}]}.
+void print_diagnostics(const InputError& e, const std::string& source, const std::string& format);
+
+// An error of a flag or an output file (one message, "error: --flag: what — fix"), on stderr; with
+// `format` "json" also on stdout in print_diagnostics' form, the flag as the path.
+void print_flag_error(const std::string& message, const std::string& source, const std::string& format);
 
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);

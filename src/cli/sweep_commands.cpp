@@ -462,14 +462,15 @@ int run_sweep_commands(const SweepCommands& s) {
     if (*s.compare) return compare_main(s);
     return *s.sweep ? sweep_main(s) : merge_main(s);
   } catch (const InputError& e) {
-    print_diagnostics(e, "");
+    print_diagnostics(e, s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const FlagError& e) {
-    std::cerr << e.what() << "\n";
+    print_flag_error(e.what(), s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    std::cerr << "error: --out/--state/--report: " << e.what()
-              << " (output files must be writable) \u2014 check that the folder exists and is writable\n";
+    print_flag_error(std::string("error: --out/--state/--report: ") + e.what() +
+                         " (output files must be writable) \u2014 check that the folder exists and is writable",
+                     s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";
