@@ -148,6 +148,11 @@ int cli_main(int argc, char** argv) {
   app.add_option("--ranks", opt.ranks, "Ranks to show with --dump-workload (default: rank 0)");
   app.add_option("-o,--out", opt.out_file, "Write the output to this file (atomically) instead of stdout");
   app.add_option("--trace", opt.trace_file, "Write a Chrome/Perfetto trace of the simulation (ui.perfetto.dev)");
+  app.add_flag("--require-fit", opt.require_fit,
+               "Exit 4 (after the output) when the step does not fit in GPU memory; with the built-in study or a "
+               "sweep, when no option fits");
+  app.add_flag("--require-margin", opt.require_margin,
+               "As --require-fit, and also when it fits with less headroom than PyTorch's caching allocator's margin");
   app.add_flag("--reproducible", opt.reproducible,
                "Leave the host wall time out of the output: the same input then gives byte-identical output");
   auto* presets = app.add_subcommand("presets", "List the built-in model presets, and the cluster presets with their numbers (compute, memory, "

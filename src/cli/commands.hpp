@@ -15,6 +15,7 @@ class App;
 namespace hcpsim {
 
 class InputError;
+struct MemoryEstimate;
 
 struct CliOptions {
   std::string scenario_file;  // empty: the built-in study
@@ -26,6 +27,8 @@ struct CliOptions {
   std::string out_file;         // empty: stdout
   std::string trace_file;       // Chrome/Perfetto trace of the simulation
   bool reproducible = false;    // leave host wall time out, so equal inputs give equal bytes
+  bool require_fit = false;     // exit kExitDoesNotFit when the run (or the pick) does not fit
+  bool require_margin = false;  // ... or fits with less headroom than the allocator's margin
 };
 
 struct NamedScenario {
@@ -58,6 +61,11 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
 // An error of a flag or an output file (one message, "error: --flag: what — fix"), on stderr; with
 // `format` "json" also on stdout in print_diagnostics' form, the flag as the path.
 void print_flag_error(const std::string& message, const std::string& source, const std::string& format);
+
+// What --require-fit and --require-margin make of the memory of `what` (the run, the study's or the
+// sweep's pick; nullptr where nothing fits): kExitDoesNotFit with the reason on stderr when it
+// fails the requirement, else kExitOk. Called after the output is written.
+int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what);
 
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);

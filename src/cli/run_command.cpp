@@ -112,26 +112,29 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
     rows.push_back({short_label(in.scenario.name), simulate(in.scenario, opt, trace_path(opt, in, true))});
     if (auto v = fitting_variant(in.scenario)) rows.push_back({short_label(v->name), simulate(*v, opt, "")});
   }
+  std::string reasons;
+  const int pick = recommend(rows, reasons);
+  const MemoryEstimate* picked = pick >= 0 ? &rows[pick].result.memory : nullptr;
+  const std::string picked_name = pick >= 0 ? "the recommendation, " + rows[pick].label : "";
   if (opt.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) out.push_back({{"option", r.label}, {"result", result_to_json(r.result)}});
     emit(opt, out.dump(2) + "\n");
-    return kExitOk;
+    return fit_requirement_exit(opt, picked, picked_name);
   }
   std::string text = "hcpsim study: " + std::to_string(inputs.size()) + " options";
   text += opt.scenario_file.empty() ? " (built-in seed decision: Llama-3.1-8B, 128K tokens, 4 x DGX-H100)\n\n" : "\n\n";
   for (const auto& in : inputs) text += format_scenario_summary(in.scenario);
-  text += "\n" + format_study_table(rows);
+  text += "\n";
+  text += format_study_table(rows);
   text += "(options that do not fit are also shown with the lightest recompute setting that fits)\n\n";
-  std::string reasons;
-  const int pick = recommend(rows, reasons);
   text += (pick >= 0 ? "Recommendation: " + rows[pick].label + "\n  " : "Recommendation: none\n  ") + reasons + "\n\n";
   if (opt.scenario_file.empty()) text += seed_check(rows) + "\n";
   text += "simulated: " + rows.front().result.simulated + "\n";
   text += "composed:  " + rows.front().result.composed + "\n";
   text += "costs:     " + rows.front().result.cost_source + "\n";
   emit(opt, text);
-  return kExitOk;
+  return fit_requirement_exit(opt, picked, picked_name);
 }
 
 }  // namespace
@@ -140,14 +143,10 @@ int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt)
   if (inputs.size() > 1) return run_study(inputs, opt);
   const NamedScenario& in = inputs.front();
   const SimulationResult r = simulate(in.scenario, opt, trace_path(opt, in, false));
-  if (opt.format == "json") {
-    emit(opt, result_to_json(r).dump(2) + "\n");
-    return kExitOk;
-  }
-  // The result's scenario: the input's, with what the simulation found to warn of (a host-bound step).
-  std::string text = format_scenario_summary(r.scenario) + format_result(r) + format_memory(r.memory);
-  emit(opt, text);
-  return kExitOk;
+  if (opt.format == "json") emit(opt, result_to_json(r).dump(2) + "\n");
+  else  // the result's scenario: the input's, with what the simulation found to warn of (a host-bound step)
+    emit(opt, format_scenario_summary(r.scenario) + format_result(r) + format_memory(r.memory));
+  return fit_requirement_exit(opt, &r.memory, in.source);
 }
 
 }  // namespace hcpsim

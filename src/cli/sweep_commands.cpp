@@ -65,6 +65,14 @@ void add_output_options(CLI::App* c, SweepCommands& s) {
   c->add_flag("--reproducible", s.out.reproducible, "Leave host wall times out of the output");
 }
 
+// The exit a script tests (sweep and merge): whether the recommendation fits.
+void add_fit_requirement_options(CLI::App* c, SweepCommands& s) {
+  c->add_flag("--require-fit", s.out.require_fit, "Exit 4 (after the output) when no option fits in GPU memory");
+  c->add_flag("--require-margin", s.out.require_margin,
+              "As --require-fit, and also when the recommendation fits with less headroom than PyTorch's caching "
+              "allocator's margin");
+}
+
 // The flags as a "sweep" section, so that one parser checks file and flags alike.
 nlohmann::json flags_section(const SweepCommands& s) {
   nlohmann::json j = nlohmann::json::object();
@@ -186,7 +194,8 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
   if (s.out.format == "json") emit(s.out, sweep_to_json(o, rec));
   else if (s.out.format == "csv") emit(s.out, sweep_to_csv(o));
   else emit(s.out, format_sweep_table(o, rec));
-  return kExitOk;
+  return fit_requirement_exit(s.out, rec.row >= 0 ? &o.rows[rec.row].result->memory : nullptr,
+                              rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : "");
 }
 
 void check_outputs(const SweepCommands& s) {
@@ -436,11 +445,13 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
               "Also simulate candidates whose memory estimate exceeds the GPU (default: listed as not fitting, "
               "with the estimate, unsimulated)");
   add_output_options(c, *s);
+  add_fit_requirement_options(c, *s);
 
   CLI::App* m = app.add_subcommand("merge", "Join the --format json results of sweep shards into one ranked result");
   s->merge = m;
   m->add_option("files", s->inputs, "Shard results (hcpsim sweep --shard i/N --format json -o FILE)")->required();
   add_output_options(m, *s);
+  add_fit_requirement_options(m, *s);
 
   CLI::App* cmp = app.add_subcommand("compare", "Compare clusters for one training job: the best layout on each, time to "
                                                 "train the token budget, GPU-hours, cost and energy, with bands");

@@ -1,0 +1,31 @@
+// --require-fit and --require-margin: the exit code a script tests, from the memory estimate.
+#include <iostream>
+
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "common/strprintf.hpp"
+#include "memory/allocator_margin_words.hpp"
+#include "memory/estimate.hpp"
+
+namespace hcpsim {
+
+int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what) {
+  if (!opt.require_fit && !opt.require_margin) return kExitOk;
+  const char* flag = opt.require_margin ? "--require-margin" : "--require-fit";
+  if (!m) {
+    std::cerr << "hcpsim: " << flag << ": no option fits in GPU memory\n";
+    return kExitDoesNotFit;
+  }
+  if (!m->fits) {
+    std::cerr << strprintf("hcpsim: %s: %s does not fit in GPU memory: peak %.1f GB of %.1f GB\n", flag, what.c_str(),
+                           m->peak_bytes / 1e9, m->capacity_bytes / 1e9);
+    return kExitDoesNotFit;
+  }
+  if (opt.require_margin && m->within_allocator_margin) {
+    std::cerr << "hcpsim: --require-margin: " << what << " fits, but " << allocator_margin_words(*m) << "\n";
+    return kExitDoesNotFit;
+  }
+  return kExitOk;
+}
+
+}  // namespace hcpsim
