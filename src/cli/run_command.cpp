@@ -127,7 +127,8 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   for (const auto& in : inputs) text += format_scenario_summary(in.scenario);
   text += "\n";
   text += format_study_table(rows);
-  text += "(options that do not fit are also shown with the lightest recompute setting that fits)\n\n";
+  text += "(options that do not fit are also shown with the lightest recompute setting that fits, leaving the "
+          "allocator's margin where one does)\n\n";
   text += (pick >= 0 ? "Recommendation: " + rows[pick].label + "\n  " : "Recommendation: none\n  ") + reasons + "\n\n";
   if (opt.scenario_file.empty()) text += seed_check(rows) + "\n";
   text += "simulated: " + rows.front().result.simulated + "\n";
