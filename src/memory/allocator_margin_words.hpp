@@ -9,11 +9,12 @@
 
 namespace hcpsim {
 
-// What the margin rests on: the allocator, the largest allocation it follows and the measured
-// spread ("PyTorch's default caching allocator, 1.09x its largest allocation, ...; measured ...").
-std::string allocator_margin_basis(const MemoryEstimate& m);
+// What the margin rests on: the allocator, the largest allocation it follows (its GB to `digits`
+// decimals) and the measured spread ("1.09x the step's largest allocation (the loss's fp32
+// logits, 4.2 GB) with PyTorch's default caching allocator; the need ... measured ...").
+std::string allocator_margin_basis(const MemoryEstimate& m, int digits);
 
-// "0.40 GB of headroom is less than ... (4.6 GB: ...). It may run out: ..." for an estimate whose
+// "0.4 GB of headroom is less than the allocator's margin, 4.6 GB: ... It may run out: ..." for an estimate whose
 // fit is within the allocator's margin.
 std::string allocator_margin_words(const MemoryEstimate& m);
 

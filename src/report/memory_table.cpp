@@ -20,7 +20,7 @@ std::string row(const std::string& name, double bytes, const std::string& note) 
 // expandable segments would leave instead.
 std::string allocator_margin_note(const MemoryEstimate& m) {
   const std::string where = m.stage_peak_bytes.empty() ? "" : " of stage " + std::to_string(m.allocator_margin_stage);
-  std::string note = "beyond the peak" + where + ": " + allocator_margin_basis(m);
+  std::string note = "beyond the peak" + where + ": " + allocator_margin_basis(m, 2);
   if (!m.expandable_segments)
     note += strprintf("; expandable_segments: %.2f GB", rules::kExpandableSegmentsMarginBytes / 1e9);
   return note;

@@ -27,8 +27,9 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
       "  peak                           66.50\n"
       "  capacity                       80.00\n"
       "  headroom                       13.50  fits\n"
-      "  allocator margin                4.58  beyond the peak: PyTorch's default caching allocator, 1.09x its largest "
-      "allocation, the loss's fp32 logits (4.20 GB); measured 0.12-2.34x; expandable_segments: 0.27 GB\n"
+      "  allocator margin                4.58  beyond the peak: 1.09x the step's largest allocation (the loss's fp32 "
+      "logits, 4.20 GB) with PyTorch's default caching allocator; the need beyond a step's allocations measured "
+      "0.12-2.34x that allocation in 19 settings; expandable_segments: 0.27 GB\n"
       "  phases: fwd.loss 60.00 bwd.attention 66.50\n";
   CHECK(format_memory(m) == want);
   m.headroom_bytes = -2e9;
@@ -41,13 +42,14 @@ TEST_CASE("memory table: rows in GB, the verdict and the phases", "[report]") {
   m.expandable_segments = true;
   m.allocator_margin_bytes = 268435456;
   m.within_allocator_margin = false;
-  CHECK_THAT(format_memory(m), Catch::Contains("  allocator margin                0.27  beyond the peak: PyTorch's caching "
-                                               "allocator with expandable_segments, measured 0.21-0.27 GB\n"));
+  CHECK_THAT(format_memory(m), Catch::Contains("  allocator margin                0.27  beyond the peak: what PyTorch's "
+                                               "caching allocator with expandable_segments needed beyond a step's "
+                                               "allocations, measured 0.17-0.27 GB in 6 settings\n"));
   m.stage_peak_bytes = {66.5e9, 60e9};  // with PP the margin names its stage
   m.expandable_segments = false;
   m.allocator_margin_stage = 1;
-  CHECK_THAT(format_memory(m), Catch::Contains("beyond the peak of stage 1: PyTorch's default caching allocator, 1.09x its largest "
-                                               "allocation, the loss's fp32 logits (4.20 GB); measured"));
+  CHECK_THAT(format_memory(m), Catch::Contains("beyond the peak of stage 1: 1.09x the step's largest allocation (the "
+                                               "loss's fp32 logits, 4.20 GB) with PyTorch's default caching allocator"));
   m.within_allocator_margin = true;
   CHECK_THAT(format_memory(m), Catch::Contains("fits, but stage 1 has 3.00 GB, less than the allocator's margin"));
 }

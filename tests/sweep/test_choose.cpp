@@ -37,11 +37,12 @@ TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the a
   // 5 % apart is no tie: A, though within the margin (0.4 GB < 4.58), is the pick, and B is named
   // as the fastest option that leaves the margin, at 950 / 1000 = 95.0 % of its throughput.
   CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 30), row("D", 900, 40)}, why) == 0);
-  CHECK_THAT(why, Catch::Contains("Its 0.4 GB of headroom is less than the allocator's margin beyond a step's "
-                                  "allocations, 4.6 GB (PyTorch's default caching allocator, 1.09x its largest "
-                                  "allocation, the loss's fp32 logits (4.20 GB); measured 0.12-2.34x). It may run out: "
-                                  "set PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (software.expandable_segments: "
-                                  "a margin of 0.27 GB), or leave more memory"));
+  CHECK_THAT(why, Catch::Contains("Its 0.4 GB of headroom is less than the allocator's margin, 4.6 GB: 1.09x the "
+                                  "step's largest allocation (the loss's fp32 logits, 4.2 GB) with PyTorch's default "
+                                  "caching allocator; the need beyond a step's allocations measured 0.12-2.34x that "
+                                  "allocation in 19 settings. It may run out: set "
+                                  "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (software.expandable_segments: a "
+                                  "margin of 0.27 GB), or leave more memory"));
   CHECK_THAT(why, Catch::Contains(" B leaves the margin at 95.0% of its throughput (30.0 GB headroom)."));
   // The others listed in the ranking's terms; none is within the margin.
   CHECK_THAT(why, Catch::Contains("\n  B: 95.0% of its throughput, 29.6 GB more headroom."));
