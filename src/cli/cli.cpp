@@ -22,7 +22,40 @@ namespace {
 void print_errors_json(const std::vector<Diagnostic>& errors, const std::string& source) {
   nlohmann::json list = nlohmann::json::array();
   for (const Diagnostic& d : errors) list.push_back({{"path", d.path}, {"what", d.what}, {"rule", d.rule}, {"fix", d.fix}});
-  std::cout << nlohmann::json{{"source", source}, {"valid", false}, {"errors", list}}.dump(2) << "\n" << std::flush;
+  // Bytes that are not UTF-8 (a mistyped name echoed back) become U+FFFD rather than an exception here.
+  std::cout << nlohmann::json{{"source", source}, {"valid", false}, {"errors", list}}.dump(
+                   2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n"
+            << std::flush;
+}
+
+// "error: --flag: what (rule) — fix": the flag as the path, the fix after the dash, the rule in
+// the parentheses that end what is left.
+Diagnostic flag_error_diagnostic(const std::string& message) {
+  Diagnostic d;
+  d.what = message.rfind("error: ", 0) == 0 ? message.substr(7) : message;
+  if (d.what.rfind("--", 0) == 0 && d.what.find(": ") != std::string::npos) {
+    d.path = d.what.substr(0, d.what.find(": "));
+    d.what.erase(0, d.path.size() + 2);
+  }
+  if (const size_t dash = d.what.rfind(" \u2014 "); dash != std::string::npos) {
+    d.fix = d.what.substr(dash + std::string(" \u2014 ").size());
+    d.what.erase(dash);
+  }
+  if (!d.what.empty() && d.what.back() == ')') {
+    int depth = 0;
+    for (size_t i = d.what.size(); i-- > 0;) {
+      depth += d.what[i] == ')' ? 1 : d.what[i] == '(' ? -1 : 0;
+      if (depth == 0) {
+        if (i > 0 && d.what[i - 1] == ' ') {
+          d.rule = d.what.substr(i + 1, d.what.size() - i - 2);
+          d.what.erase(i - 1);
+        }
+        break;
+      }
+    }
+  }
+  return d;
 }
 }  // namespace
 
@@ -35,20 +68,20 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
 
 void print_flag_error(const std::string& message, const std::string& source, const std::string& format) {
   std::cerr << message << "\n";
-  if (format != "json") return;
-  // "error: --flag: what — fix": the flag as the path, the fix after the dash.
-  Diagnostic d;
-  d.what = message.rfind("error: ", 0) == 0 ? message.substr(7) : message;
-  if (d.what.rfind("--", 0) == 0 && d.what.find(": ") != std::string::npos) {
-    d.path = d.what.substr(0, d.what.find(": "));
-    d.what.erase(0, d.path.size() + 2);
-  }
-  if (const size_t dash = d.what.rfind(" \u2014 "); dash != std::string::npos) {
-    d.fix = d.what.substr(dash + std::string(" \u2014 ").size());
-    d.what.erase(dash);
-  }
-  print_errors_json({d}, source);
+  if (format == "json") print_errors_json({flag_error_diagnostic(message)}, source);
 }
+
+namespace {
+// Whether the command line asks for JSON output (--format json or --format=json), for the errors
+// the argument parser finds before the options are read.
+bool asks_for_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--format=json" || (a == "--format" && i + 1 < argc && std::string(argv[i + 1]) == "json")) return true;
+  }
+  return false;
+}
+}  // namespace
 
 namespace {
 
@@ -149,10 +182,11 @@ int cli_main(int argc, char** argv) {
   app.add_option("-o,--out", opt.out_file, "Write the output to this file (atomically) instead of stdout");
   app.add_option("--trace", opt.trace_file, "Write a Chrome/Perfetto trace of the simulation (ui.perfetto.dev)");
   app.add_flag("--require-fit", opt.require_fit,
-               "Exit 4 (after the output) when the step does not fit in GPU memory; with the built-in study or a "
-               "sweep, when no option fits");
+               "Exit 4 (after the output) when the step does not fit in GPU memory; with the built-in study, when "
+               "there is no recommendation (no option fits)");
   app.add_flag("--require-margin", opt.require_margin,
-               "As --require-fit, and also when it fits with less headroom than PyTorch's caching allocator's margin");
+               "As --require-fit, and also when the step (the study's recommendation) fits with less headroom than "
+               "PyTorch's caching allocator's margin");
   app.add_flag("--reproducible", opt.reproducible,
                "Leave the host wall time out of the output: the same input then gives byte-identical output");
   auto* presets = app.add_subcommand("presets", "List the built-in model presets, and the cluster presets with their numbers (compute, memory, "
@@ -165,7 +199,29 @@ int cli_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
+    if (code != 0 && asks_for_json(argc, argv))  // CLI11 printed the message on stderr
+      print_errors_json({flag_error_diagnostic(e.what())}, "");
     return code == 0 ? kExitOk : kExitInvalidInput;
+  }
+  // The run's own flags do not reach a command given after them (CLI11 reads them as the run's):
+  // say so rather than drop them.
+  if (!app.get_subcommands().empty()) {
+    for (const char* flag : {"--format", "--out", "--trace", "--reproducible", "--require-fit", "--require-margin",
+                             "--validate", "--dump-workload", "--show-placement", "--ranks"})
+      if (app.get_option(flag)->count() > 0) {
+        const std::string sub = app.get_subcommands().front()->get_name();
+        print_flag_error(std::string("error: ") + flag + ": given before '" + sub + "', where hcpsim reads it as the " +
+                             "run's own flag (a command's flags follow it) \u2014 put it after '" + sub + "'",
+                         "", asks_for_json(argc, argv) ? "json" : "text");
+        return kExitInvalidInput;
+      }
+  }
+  if ((opt.require_fit || opt.require_margin) && (opt.validate_only || opt.dump_workload || opt.show_placement)) {
+    print_flag_error(std::string("error: ") + (opt.require_margin ? "--require-margin" : "--require-fit") +
+                         ": judges a simulated step's memory (--validate, --dump-workload and --show-placement "
+                         "simulate none) \u2014 run the scenario with it, without those flags",
+                     opt.scenario_file, opt.format);
+    return kExitInvalidInput;
   }
   if (*presets) return list_presets();
   if (calibrate->active()) return calibrate->run();

@@ -167,6 +167,11 @@ class Command : public CollectiveCommand {
     } catch (const InputError& e) {
       print_diagnostics(e, "hcpsim collective", a_.format);
       return kExitInvalidInput;
+    } catch (const OutputFileError& e) {
+      print_flag_error(std::string("error: --out: ") + e.what() +
+                           " (output files must be writable) \u2014 check that the folder exists and is writable",
+                       "hcpsim collective", a_.format);
+      return kExitInvalidInput;
     }
   }
 

@@ -62,9 +62,10 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
 // `format` "json" also on stdout in print_diagnostics' form, the flag as the path.
 void print_flag_error(const std::string& message, const std::string& source, const std::string& format);
 
-// What --require-fit and --require-margin make of the memory of `what` (the run, the study's or the
-// sweep's pick; nullptr where nothing fits): kExitDoesNotFit with the reason on stderr when it
-// fails the requirement, else kExitOk. Called after the output is written.
+// What --require-fit and --require-margin make of the memory `m` of `what` (the run; the study's or
+// the sweep's recommendation), or, with `m` nullptr (no recommendation), of `what` as the reason
+// there is none: kExitDoesNotFit with the reason on stderr when it fails the requirement, else
+// kExitOk. Called after the output is written.
 int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what);
 
 // Writes `text` to opt.out_file atomically, or to stdout.

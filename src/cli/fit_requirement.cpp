@@ -12,8 +12,10 @@ namespace hcpsim {
 int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what) {
   if (!opt.require_fit && !opt.require_margin) return kExitOk;
   const char* flag = opt.require_margin ? "--require-margin" : "--require-fit";
-  if (!m) {
-    std::cerr << "hcpsim: " << flag << ": no option fits in GPU memory\n";
+  if (!m) {  // `what` says why there is no recommendation: its first sentence
+    const size_t end = what.find_first_of(".\n");
+    std::cerr << "hcpsim: " << flag << ": no recommendation: "
+              << (what.empty() ? "no option fits in GPU memory" : what.substr(0, end)) << "\n";
     return kExitDoesNotFit;
   }
   if (!m->fits) {

@@ -53,17 +53,21 @@ std::string trace_path(const CliOptions& opt, const NamedScenario& in, bool seve
 
 std::string short_label(const std::string& name) { return name.size() <= 28 ? name : name.substr(0, 27) + "~"; }
 
-// The scenario under the lightest recompute setting that fits (lightest_fitting_recompute: leaving
-// the allocator's margin where one does), if its own does not.
-std::optional<Scenario> fitting_variant(const Scenario& sc) {
-  const auto r = lightest_fitting_recompute(sc);
-  if (!r) return std::nullopt;
-  Scenario v = sc;
-  v.training.recompute_granularity = *r;
-  v.training.recompute_method = RecomputeMethod::Uniform;  // full: every layer on its own
-  v.training.recompute_num_layers = 1;
-  v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(*r) + " recompute";
-  return v;
+// The scenario under the lightest recompute setting that fits, if its own does not, and under the
+// lightest that also leaves the allocator's margin where that is another (lightest_fitting_recompute).
+std::vector<Scenario> fitting_variants(const Scenario& sc) {
+  const LightestRecompute r = lightest_fitting_recompute(sc);
+  std::vector<Scenario> out;
+  for (const auto& g : {r.fits, r.leaves_margin}) {
+    if (!g || (!out.empty() && out.front().training.recompute_granularity == *g)) continue;
+    Scenario v = sc;
+    v.training.recompute_granularity = *g;
+    v.training.recompute_method = RecomputeMethod::Uniform;  // full: every layer on its own
+    v.training.recompute_num_layers = 1;
+    v.name = sc.name.substr(0, sc.name.find(':')) + " + " + to_string(*g) + " recompute";
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 double tps(const SimulationResult& r) { return r.step->tokens_per_s_per_gpu; }
@@ -110,12 +114,12 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   std::vector<StudyRow> rows;
   for (const auto& in : inputs) {
     rows.push_back({short_label(in.scenario.name), simulate(in.scenario, opt, trace_path(opt, in, true))});
-    if (auto v = fitting_variant(in.scenario)) rows.push_back({short_label(v->name), simulate(*v, opt, "")});
+    for (const Scenario& v : fitting_variants(in.scenario)) rows.push_back({short_label(v.name), simulate(v, opt, "")});
   }
   std::string reasons;
   const int pick = recommend(rows, reasons);
   const MemoryEstimate* picked = pick >= 0 ? &rows[pick].result.memory : nullptr;
-  const std::string picked_name = pick >= 0 ? "the recommendation, " + rows[pick].label : "";
+  const std::string picked_name = pick >= 0 ? "the recommendation, " + rows[pick].label : reasons;
   if (opt.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) out.push_back({{"option", r.label}, {"result", result_to_json(r.result)}});
@@ -127,8 +131,8 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   for (const auto& in : inputs) text += format_scenario_summary(in.scenario);
   text += "\n";
   text += format_study_table(rows);
-  text += "(options that do not fit are also shown with the lightest recompute setting that fits, leaving the "
-          "allocator's margin where one does)\n\n";
+  text += "(options that do not fit are also shown with the lightest recompute setting that fits, and the lightest "
+          "that leaves the allocator's margin where that is another)\n\n";
   text += (pick >= 0 ? "Recommendation: " + rows[pick].label + "\n  " : "Recommendation: none\n  ") + reasons + "\n\n";
   if (opt.scenario_file.empty()) text += seed_check(rows) + "\n";
   text += "simulated: " + rows.front().result.simulated + "\n";

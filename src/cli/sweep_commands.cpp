@@ -67,10 +67,11 @@ void add_output_options(CLI::App* c, SweepCommands& s) {
 
 // The exit a script tests (sweep and merge): whether the recommendation fits.
 void add_fit_requirement_options(CLI::App* c, SweepCommands& s) {
-  c->add_flag("--require-fit", s.out.require_fit, "Exit 4 (after the output) when no option fits in GPU memory");
+  c->add_flag("--require-fit", s.out.require_fit,
+              "Exit 4 (after the output) when there is no recommendation: no option fits in GPU memory");
   c->add_flag("--require-margin", s.out.require_margin,
               "As --require-fit, and also when the recommendation fits with less headroom than PyTorch's caching "
-              "allocator's margin");
+              "allocator's margin (its reasons name the fastest option that leaves it)");
 }
 
 // The flags as a "sweep" section, so that one parser checks file and flags alike.
@@ -195,7 +196,7 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
   else if (s.out.format == "csv") emit(s.out, sweep_to_csv(o));
   else emit(s.out, format_sweep_table(o, rec));
   return fit_requirement_exit(s.out, rec.row >= 0 ? &o.rows[rec.row].result->memory : nullptr,
-                              rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : "");
+                              rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : rec.reasons);
 }
 
 void check_outputs(const SweepCommands& s) {
@@ -256,6 +257,10 @@ Scenario load_sweep_base(const std::string& file) {
 int sweep_main(const SweepCommands& s) {
   int shard_index = 1, shard_count = 1;  // the flag first: it needs no scenario
   parse_shard(s.shard, shard_index, shard_count);
+  if (shard_count > 1 && (s.out.require_fit || s.out.require_margin))
+    throw FlagError(std::string("error: ") + (s.out.require_margin ? "--require-margin" : "--require-fit") +
+                    ": a shard holds only part of the options (it judges the recommendation of all of them) \u2014 "
+                    "give it to hcpsim merge instead");
   Scenario base = load_sweep_base(s.file);
   check_cost_params(base);
   DiagnosticSink sink;
@@ -433,8 +438,8 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
                 "Recompute settings to try, e.g. none,full,block (default: none,selective,full,block; block: full "
                 "recompute of the fewest layers a model chunk that fit and leave the allocator's margin, where a layout "
                 "needs recompute); or "
-                "lightest_fitting: the scenario's, plus the lightest heavier one that fits (and leaves the allocator's margin, "
-                "where one does) when it does not");
+                "lightest_fitting: the scenario's, plus, when it does not fit, the lightest heavier one that fits and the "
+                "lightest that leaves the allocator's margin where that is another");
   c->add_option("--sequence-parallel", s->sequence_parallel, "auto (on when TP > 1), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   c->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));

@@ -302,15 +302,13 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   return est;
 }
 
-std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s) {
-  if (estimate_memory(s).fits) return std::nullopt;
+LightestRecompute lightest_fitting_recompute(const Scenario& s) {
+  LightestRecompute out;
+  if (estimate_memory(s).fits) return out;
   // Full recompute here is every layer on its own (uniform 1), the most memory recompute saves:
   // heavier than full by units or by block, which it may follow.
   const TrainingSpec& t = s.training;
-  // The lightest that also leaves the caching allocator's margin (rules/allocator.hpp), else the
-  // lightest that fits.
   const bool every_layer = rules::every_layer_on_its_own(t.recompute_method, t.recompute_num_layers);
-  std::optional<RecomputeGranularity> fitting;
   for (RecomputeGranularity r : {RecomputeGranularity::Selective, RecomputeGranularity::Full}) {
     if (r < t.recompute_granularity || (r == t.recompute_granularity && (r != RecomputeGranularity::Full || every_layer)))
       continue;
@@ -320,10 +318,13 @@ std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s
     probe.training.recompute_num_layers = 1;
     const MemoryEstimate m = estimate_memory(probe);
     if (!m.fits) continue;
-    if (!m.within_allocator_margin) return r;
-    if (!fitting) fitting = r;
+    if (!out.fits) out.fits = r;
+    if (!m.within_allocator_margin) {  // the caching allocator's margin (rules/allocator.hpp) left too
+      out.leaves_margin = r;
+      break;
+    }
   }
-  return fitting;
+  return out;
 }
 
 }  // namespace hcpsim

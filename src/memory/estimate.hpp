@@ -99,9 +99,14 @@ double saved_activation_bytes_per_layer(const Scenario& s);
 
 // When `s` does not fit: the lightest recompute setting heavier than its own
 // under which it fits (selective, then full with every layer on its own, which is
-// heavier than full by units or by block), the lightest that also leaves the
-// allocator's margin where one does; nullopt when it fits already or fits under
-// none of them. The caller sets the full it returns as uniform 1.
-std::optional<RecomputeGranularity> lightest_fitting_recompute(const Scenario& s);
+// heavier than full by units or by block), and the lightest under which it also
+// leaves the caching allocator's margin (the same where that one does; nullopt
+// where none does); both nullopt when it fits already or fits under none of them.
+// The caller sets a full it returns as uniform 1.
+struct LightestRecompute {
+  std::optional<RecomputeGranularity> fits;
+  std::optional<RecomputeGranularity> leaves_margin;
+};
+LightestRecompute lightest_fitting_recompute(const Scenario& s);
 
 }  // namespace hcpsim

@@ -265,8 +265,13 @@ struct Builder {
     }
     push(l);  // the scenario's own
     if (!v.front().candidate.scenario) return v;
-    if (const auto r = lightest_fitting_recompute(*v.front().candidate.scenario)) {
-      l.set_recompute(*r);
+    const LightestRecompute r = lightest_fitting_recompute(*v.front().candidate.scenario);
+    if (r.fits) {
+      l.set_recompute(*r.fits);
+      push(l);
+    }
+    if (r.leaves_margin && r.leaves_margin != r.fits) {  // the fastest fit is within the allocator's margin
+      l.set_recompute(*r.leaves_margin);
       push(l);
     }
     return v;

@@ -16,6 +16,9 @@ d["training"].update({"recompute_granularity": "full"})
 json.dump(d, open(sys.argv[2] + "/full.json", "w"))
 d["training"].update({"recompute_method": "block", "recompute_num_layers": 11})
 json.dump(d, open(sys.argv[2] + "/tight.json", "w"))
+d = json.load(open(sys.argv[1]))  # no recompute (97.7 GB) on GPUs of 96.6 GB: selective (95.5) fits with
+d["cluster"]["gpu"] = {"memory_gb": 96.6}  # 1.1 GB, within the 4.58 GB margin; full (61.2) leaves 35.4
+json.dump(d, open(sys.argv[2] + "/roomier.json", "w"))
 PY
 expect() {  # expect RC NAME -- command...
   local want="$1" name="$2"; shift 3
@@ -41,6 +44,31 @@ expect 0 study -- "$BIN" --require-fit
 # A sweep of one layout without recompute: nothing fits.
 expect 4 sweep -- "$BIN" sweep "$A" --tp 1 --cp 16 --comm a2a+p2p --hcp 8x2 --micro-batch 1 --recompute none --pp 1 \
   --vpp 1 -j 1 --require-fit --format json -o "$TMP/sweep.json"
-grep -q "^hcpsim: --require-fit: no option fits in GPU memory$" "$TMP/sweep.err" || { cat "$TMP/sweep.err"; fail "sweep: message"; }
+grep -q "^hcpsim: --require-fit: no recommendation: No simulated option fits in GPU memory$" "$TMP/sweep.err" \
+  || { cat "$TMP/sweep.err"; fail "sweep: message"; }
 python3 -c "import json,sys; json.load(open(sys.argv[1]))['candidates']" "$TMP/sweep.json" || fail "sweep: output"
+# A layout that validation rejects (TP 3 does not divide 32 GPUs): the reason is that, not memory.
+expect 4 rejected -- "$BIN" sweep "$A" --tp 3 --cp 16 --comm a2a+p2p --hcp 8x2 --micro-batch 1 --recompute none --pp 1 \
+  --vpp 1 -j 1 --require-fit
+grep -q "^hcpsim: --require-fit: no recommendation: No candidate ran to a result: 1 was rejected by validation" \
+  "$TMP/rejected.err" || { cat "$TMP/rejected.err"; fail "rejected: message"; }
+# Refused (exit 2): a shard (it sees part of the options), with --validate (nothing simulated), and
+# before the command it was meant for (the run's own flag there).
+expect 2 shard -- "$BIN" sweep "$A" --shard 1/2 --require-fit --format json -o "$TMP/shard.json"
+[ ! -e "$TMP/shard.json" ] || fail "shard: wrote its output"
+expect 2 validate -- "$BIN" "$A" --validate --require-fit
+expect 2 before -- "$BIN" --require-fit sweep "$A" --tp 1
+grep -q "^error: --require-fit: given before 'sweep'" "$TMP/before.err" || { cat "$TMP/before.err"; fail "before: message"; }
+# lightest_fitting offers selective (the fastest fit, within the margin) and full (the lightest that
+# leaves it); the recommendation is selective, so --require-margin exits 4 and the reasons name full.
+expect 0 lightest -- "$BIN" sweep "$TMP/roomier.json" --tp 1 --cp 16 --comm a2a+p2p --hcp 8x2 --micro-batch 1 \
+  --recompute lightest_fitting --pp 1 --vpp 1 -j 2 --require-fit
+grep -q "^1   \* TP1 + a2a+p2p CP16 \[8,2\] + selective recompute .* 1\.1$" "$TMP/lightest.out" \
+  && grep -q "^2     TP1 + a2a+p2p CP16 \[8,2\] + full recompute .* 35\.4$" "$TMP/lightest.out" \
+  || { cat "$TMP/lightest.out"; fail "lightest: rows"; }
+grep -q "full recompute leaves the margin" "$TMP/lightest.out" || { cat "$TMP/lightest.out"; fail "lightest: reasons"; }
+expect 4 lightest_margin -- "$BIN" sweep "$TMP/roomier.json" --tp 1 --cp 16 --comm a2a+p2p --hcp 8x2 --micro-batch 1 \
+  --recompute lightest_fitting --pp 1 --vpp 1 -j 2 --require-margin
+grep -q "^hcpsim: --require-margin: the recommendation, TP1 + a2a+p2p CP16 \[8,2\] + selective recompute fits, but 1.1 GB" \
+  "$TMP/lightest_margin.err" || { cat "$TMP/lightest_margin.err"; fail "lightest_margin: message"; }
 echo "ok"

@@ -293,7 +293,7 @@ TEST_CASE("memory: the caching allocator's margin is 1.09x the largest allocatio
   CHECK(estimate_memory(short_seq).largest_allocation == "the output layer's weight gradient");
 }
 
-TEST_CASE("memory: the lightest fitting recompute is the lightest that also leaves the allocator's margin",
+TEST_CASE("memory: the lightest fitting recompute, and the lightest that also leaves the allocator's margin",
           "[model][memory]") {
   // Seed A (TP1, CP16: 8192 tokens a rank): its margin is 1.09 x the loss's fp32 logits,
   // 1.09 * 8192 * 128256 * 4 = 4,580,934,943 B, whichever the recompute. The capacity is set from
@@ -311,19 +311,27 @@ TEST_CASE("memory: the lightest fitting recompute is the lightest that also leav
   REQUIRE(none_peak > selective_peak + 1e9);
   REQUIRE(selective_peak - full_peak > margin + 1e9);
   // 1 GB over selective's peak: none does not fit, selective fits with 1 GB (< the margin), full
-  // leaves 34 GB: full.
+  // leaves 35.4 GB: selective fits, full leaves the margin.
   a.cluster.gpu.memory_bytes = selective_peak + 1e9;
-  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Full);
-  // With expandable segments the margin is 256 MiB, which 1 GB leaves: selective.
+  LightestRecompute r = lightest_fitting_recompute(a);
+  CHECK(r.fits == RecomputeGranularity::Selective);
+  CHECK(r.leaves_margin == RecomputeGranularity::Full);
+  // With expandable segments the margin is 256 MiB, which 1 GB leaves: selective for both.
   a.software.expandable_segments = true;
-  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Selective);
+  r = lightest_fitting_recompute(a);
+  CHECK(r.fits == RecomputeGranularity::Selective);
+  CHECK(r.leaves_margin == RecomputeGranularity::Selective);
   a.software.expandable_segments = false;
-  // Half the margin over full's peak: only full fits, within the margin; it is still the answer.
+  // Half the margin over full's peak: only full fits, within the margin; none leaves it.
   a.cluster.gpu.memory_bytes = full_peak + 0.5 * margin;
-  CHECK(lightest_fitting_recompute(a) == RecomputeGranularity::Full);
+  r = lightest_fitting_recompute(a);
+  CHECK(r.fits == RecomputeGranularity::Full);
+  CHECK_FALSE(r.leaves_margin.has_value());
   // Below full's peak nothing fits; at none's own peak and above it fits already.
-  a.cluster.gpu.memory_bytes = full_peak - 1e9;
-  CHECK_FALSE(lightest_fitting_recompute(a).has_value());
-  a.cluster.gpu.memory_bytes = none_peak;
-  CHECK_FALSE(lightest_fitting_recompute(a).has_value());
+  for (const double capacity : {full_peak - 1e9, none_peak}) {
+    a.cluster.gpu.memory_bytes = capacity;
+    r = lightest_fitting_recompute(a);
+    CHECK_FALSE(r.fits.has_value());
+    CHECK_FALSE(r.leaves_margin.has_value());
+  }
 }
