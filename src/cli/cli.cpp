@@ -203,24 +203,27 @@ int cli_main(int argc, char** argv) {
       print_errors_json({flag_error_diagnostic(e.what())}, "");
     return code == 0 ? kExitOk : kExitInvalidInput;
   }
-  // The run's own flags do not reach a command given after them (CLI11 reads them as the run's):
-  // say so rather than drop them.
+  // The run's own flags (and its scenario) do not reach a command given after them (CLI11 reads
+  // them as the run's): say so rather than drop them, and whether the command takes the flag.
   if (!app.get_subcommands().empty()) {
-    for (const char* flag : {"--format", "--out", "--trace", "--reproducible", "--require-fit", "--require-margin",
-                             "--validate", "--dump-workload", "--show-placement", "--ranks"})
-      if (app.get_option(flag)->count() > 0) {
-        const std::string sub = app.get_subcommands().front()->get_name();
-        print_flag_error(std::string("error: ") + flag + ": given before '" + sub + "', where hcpsim reads it as the " +
-                             "run's own flag (a command's flags follow it) \u2014 put it after '" + sub + "'",
-                         "", asks_for_json(argc, argv) ? "json" : "text");
-        return kExitInvalidInput;
-      }
+    const CLI::App* sub = app.get_subcommands().front();
+    for (const CLI::Option* o : app.get_options()) {
+      const std::string name = o->get_name();
+      if (o->count() == 0 || name == "--help" || name == "--version") continue;
+      const bool takes_it = !o->get_lnames().empty() && sub->get_option_no_throw(name) != nullptr;
+      print_flag_error("error: " + name + ": given before '" + sub->get_name() + "', where hcpsim reads it as the " +
+                           "run's (a command's flags follow it) \u2014 " +
+                           (takes_it ? "put it after '" + sub->get_name() + "'"
+                                     : "'" + sub->get_name() + "' takes no " + name + "; drop it"),
+                       "", asks_for_json(argc, argv) ? "json" : "text");
+      return kExitInvalidInput;
+    }
   }
   if ((opt.require_fit || opt.require_margin) && (opt.validate_only || opt.dump_workload || opt.show_placement)) {
     print_flag_error(std::string("error: ") + (opt.require_margin ? "--require-margin" : "--require-fit") +
                          ": judges a simulated step's memory (--validate, --dump-workload and --show-placement "
                          "simulate none) \u2014 run the scenario with it, without those flags",
-                     opt.scenario_file, opt.format);
+                     opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file, opt.format);
     return kExitInvalidInput;
   }
   if (*presets) return list_presets();

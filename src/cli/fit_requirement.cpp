@@ -1,4 +1,5 @@
 // --require-fit and --require-margin: the exit code a script tests, from the memory estimate.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/cli.hpp"
@@ -12,8 +13,11 @@ namespace hcpsim {
 int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what) {
   if (!opt.require_fit && !opt.require_margin) return kExitOk;
   const char* flag = opt.require_margin ? "--require-margin" : "--require-fit";
-  if (!m) {  // `what` says why there is no recommendation: its first sentence
-    const size_t end = what.find_first_of(".\n");
+  if (!m) {  // `what` says why there is no recommendation: its first sentence (a dot inside a JSON path
+             // or a number does not end one)
+    size_t end = what.size();
+    for (const char* stop : {". ", ".\n"}) end = std::min(end, what.find(stop));
+    if (end == what.size() && !what.empty() && what.back() == '.') end = what.size() - 1;
     std::cerr << "hcpsim: " << flag << ": no recommendation: "
               << (what.empty() ? "no option fits in GPU memory" : what.substr(0, end)) << "\n";
     return kExitDoesNotFit;

@@ -54,7 +54,8 @@ std::string trace_path(const CliOptions& opt, const NamedScenario& in, bool seve
 std::string short_label(const std::string& name) { return name.size() <= 28 ? name : name.substr(0, 27) + "~"; }
 
 // The scenario under the lightest recompute setting that fits, if its own does not, and under the
-// lightest that also leaves the allocator's margin where that is another (lightest_fitting_recompute).
+// lightest that also leaves the allocator's margin where that is another, or where its own fits
+// within the margin (lightest_fitting_recompute).
 std::vector<Scenario> fitting_variants(const Scenario& sc) {
   const LightestRecompute r = lightest_fitting_recompute(sc);
   std::vector<Scenario> out;

@@ -439,7 +439,8 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
                 "recompute of the fewest layers a model chunk that fit and leave the allocator's margin, where a layout "
                 "needs recompute); or "
                 "lightest_fitting: the scenario's, plus, when it does not fit, the lightest heavier one that fits and the "
-                "lightest that leaves the allocator's margin where that is another");
+                "lightest that leaves the allocator's margin where that is another (when it fits within the margin, "
+                "the latter)");
   c->add_option("--sequence-parallel", s->sequence_parallel, "auto (on when TP > 1), on or off")
       ->check(CLI::IsMember({"auto", "on", "off"}));
   c->add_option("-j,--jobs", s->jobs, "Simulations at once (default: the number of cores)")->check(CLI::Range(1, 4096));

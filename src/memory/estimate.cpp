@@ -304,7 +304,8 @@ MemoryEstimate estimate_memory(const Scenario& s) {
 
 LightestRecompute lightest_fitting_recompute(const Scenario& s) {
   LightestRecompute out;
-  if (estimate_memory(s).fits) return out;
+  const MemoryEstimate own = estimate_memory(s);
+  if (own.fits && !own.within_allocator_margin) return out;
   // Full recompute here is every layer on its own (uniform 1), the most memory recompute saves:
   // heavier than full by units or by block, which it may follow.
   const TrainingSpec& t = s.training;
@@ -318,7 +319,7 @@ LightestRecompute lightest_fitting_recompute(const Scenario& s) {
     probe.training.recompute_num_layers = 1;
     const MemoryEstimate m = estimate_memory(probe);
     if (!m.fits) continue;
-    if (!out.fits) out.fits = r;
+    if (!out.fits && !own.fits) out.fits = r;
     if (!m.within_allocator_margin) {  // the caching allocator's margin (rules/allocator.hpp) left too
       out.leaves_margin = r;
       break;

@@ -101,8 +101,9 @@ double saved_activation_bytes_per_layer(const Scenario& s);
 // under which it fits (selective, then full with every layer on its own, which is
 // heavier than full by units or by block), and the lightest under which it also
 // leaves the caching allocator's margin (the same where that one does; nullopt
-// where none does); both nullopt when it fits already or fits under none of them.
-// The caller sets a full it returns as uniform 1.
+// where none does). When `s` fits within the margin: only the latter. Both nullopt
+// when it leaves the margin already or fits under none of them. The caller sets a
+// full it returns as uniform 1.
 struct LightestRecompute {
   std::optional<RecomputeGranularity> fits;
   std::optional<RecomputeGranularity> leaves_margin;

@@ -52,13 +52,24 @@ expect 4 rejected -- "$BIN" sweep "$A" --tp 3 --cp 16 --comm a2a+p2p --hcp 8x2 -
   --vpp 1 -j 1 --require-fit
 grep -q "^hcpsim: --require-fit: no recommendation: No candidate ran to a result: 1 was rejected by validation" \
   "$TMP/rejected.err" || { cat "$TMP/rejected.err"; fail "rejected: message"; }
+# a2a at CP 16 with 8 KV heads is rejected at a dotted path: the reason runs past its dots.
+expect 4 rejected_dotted -- "$BIN" sweep "$A" --tp 1 --cp 16 --comm a2a --micro-batch 1 --recompute none --pp 1 --vpp 1 \
+  -j 1 --require-fit
+grep -q "^hcpsim: --require-fit: no recommendation: .*(first: TP1 + a2a CP16, parallel.context_parallel_size: a2a needs .*)$" \
+  "$TMP/rejected_dotted.err" || { cat "$TMP/rejected_dotted.err"; fail "rejected_dotted: message"; }
 # Refused (exit 2): a shard (it sees part of the options), with --validate (nothing simulated), and
 # before the command it was meant for (the run's own flag there).
 expect 2 shard -- "$BIN" sweep "$A" --shard 1/2 --require-fit --format json -o "$TMP/shard.json"
 [ ! -e "$TMP/shard.json" ] || fail "shard: wrote its output"
-expect 2 validate -- "$BIN" "$A" --validate --require-fit
+for f in --validate --dump-workload --show-placement; do
+  expect 2 "refused$f" -- "$BIN" "$A" $f --require-fit
+  grep -q "^error: --require-fit: judges a simulated step's memory" "$TMP/refused$f.err" || fail "refused$f: message"
+done
 expect 2 before -- "$BIN" --require-fit sweep "$A" --tp 1
-grep -q "^error: --require-fit: given before 'sweep'" "$TMP/before.err" || { cat "$TMP/before.err"; fail "before: message"; }
+grep -q "^error: --require-fit: given before 'sweep', .* put it after 'sweep'$" "$TMP/before.err" \
+  || { cat "$TMP/before.err"; fail "before: message"; }
+expect 2 before_compare -- "$BIN" --require-fit compare "$A"  # compare takes no --require-fit
+grep -q "'compare' takes no --require-fit; drop it$" "$TMP/before_compare.err" || { cat "$TMP/before_compare.err"; fail "before_compare"; }
 # lightest_fitting offers selective (the fastest fit, within the margin) and full (the lightest that
 # leaves it); the recommendation is selective, so --require-margin exits 4 and the reasons name full.
 expect 0 lightest -- "$BIN" sweep "$TMP/roomier.json" --tp 1 --cp 16 --comm a2a+p2p --hcp 8x2 --micro-batch 1 \

@@ -327,8 +327,15 @@ TEST_CASE("memory: the lightest fitting recompute, and the lightest that also le
   r = lightest_fitting_recompute(a);
   CHECK(r.fits == RecomputeGranularity::Full);
   CHECK_FALSE(r.leaves_margin.has_value());
-  // Below full's peak nothing fits; at none's own peak and above it fits already.
-  for (const double capacity : {full_peak - 1e9, none_peak}) {
+  // 1 GB over none's own peak: it fits, within the margin; selective would leave 1 + 2.2 GB, still
+  // within it: full is the lightest that leaves it, and nothing is offered as merely fitting.
+  a.cluster.gpu.memory_bytes = none_peak + 1e9;
+  REQUIRE(none_peak + 1e9 - selective_peak < margin);
+  r = lightest_fitting_recompute(a);
+  CHECK_FALSE(r.fits.has_value());
+  CHECK(r.leaves_margin == RecomputeGranularity::Full);
+  // Below full's peak nothing fits; with the margin over none's own peak it leaves it already.
+  for (const double capacity : {full_peak - 1e9, none_peak + margin + 1e9}) {
     a.cluster.gpu.memory_bytes = capacity;
     r = lightest_fitting_recompute(a);
     CHECK_FALSE(r.fits.has_value());
