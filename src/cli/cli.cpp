@@ -66,6 +66,11 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
   if (format == "json") print_errors_json(e.diagnostics(), source);
 }
 
+std::string output_file_error_message(const std::string& flags, const std::string& what) {
+  return "error: " + flags + ": " + what +
+         " (output files must be writable) \u2014 check that the folder exists and is writable";
+}
+
 void print_flag_error(const std::string& message, const std::string& source, const std::string& format) {
   std::cerr << message << "\n";
   if (format == "json") print_errors_json({flag_error_diagnostic(message)}, source);
@@ -220,7 +225,7 @@ int cli_main(int argc, char** argv) {
     }
   }
   if ((opt.require_fit || opt.require_margin) && (opt.validate_only || opt.dump_workload || opt.show_placement)) {
-    print_flag_error(std::string("error: ") + (opt.require_margin ? "--require-margin" : "--require-fit") +
+    print_flag_error(std::string("error: ") + fit_requirement_flag(opt) +
                          ": judges a simulated step's memory (--validate, --dump-workload and --show-placement "
                          "simulate none) \u2014 run the scenario with it, without those flags",
                      opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file, opt.format);
@@ -246,9 +251,7 @@ int cli_main(int argc, char** argv) {
     print_diagnostics(e, source, opt.format);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    print_flag_error(std::string("error: --out/--trace: ") + e.what() +
-                         " (output files must be writable) \u2014 check that the folder exists and is writable",
-                     source, opt.format);
+    print_flag_error(output_file_error_message("--out/--trace", e.what()), source, opt.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

@@ -168,9 +168,7 @@ class Command : public CollectiveCommand {
       print_diagnostics(e, "hcpsim collective", a_.format);
       return kExitInvalidInput;
     } catch (const OutputFileError& e) {
-      print_flag_error(std::string("error: --out: ") + e.what() +
-                           " (output files must be writable) \u2014 check that the folder exists and is writable",
-                       "hcpsim collective", a_.format);
+      print_flag_error(output_file_error_message("--out", e.what()), "hcpsim collective", a_.format);
       return kExitInvalidInput;
     }
   }

@@ -62,6 +62,15 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
 // `format` "json" also on stdout in print_diagnostics' form, the flag as the path.
 void print_flag_error(const std::string& message, const std::string& source, const std::string& format);
 
+// "error: <flags>: <what> (output files must be writable) — check ...": an OutputFileError of the
+// files `flags` names, as print_flag_error takes it.
+std::string output_file_error_message(const std::string& flags, const std::string& what);
+
+// The flag a fit requirement came from, for its messages: --require-margin over --require-fit.
+inline const char* fit_requirement_flag(const CliOptions& opt) {
+  return opt.require_margin ? "--require-margin" : "--require-fit";
+}
+
 // What --require-fit and --require-margin make of the memory `m` of `what` (the run; the study's or
 // the sweep's recommendation), or, with `m` nullptr (no recommendation), of `what` as the reason
 // there is none: kExitDoesNotFit with the reason on stderr when it fails the requirement, else

@@ -12,7 +12,7 @@ namespace hcpsim {
 
 int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what) {
   if (!opt.require_fit && !opt.require_margin) return kExitOk;
-  const char* flag = opt.require_margin ? "--require-margin" : "--require-fit";
+  const char* flag = fit_requirement_flag(opt);
   if (!m) {  // `what` says why there is no recommendation: its first sentence (a dot inside a JSON path
              // or a number does not end one)
     size_t end = what.size();
@@ -28,7 +28,7 @@ int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const s
     return kExitDoesNotFit;
   }
   if (opt.require_margin && m->within_allocator_margin) {
-    std::cerr << "hcpsim: --require-margin: " << what << " fits, but " << allocator_margin_words(*m) << "\n";
+    std::cerr << "hcpsim: " << flag << ": " << what << " fits, but " << allocator_margin_words(*m) << "\n";
     return kExitDoesNotFit;
   }
   return kExitOk;

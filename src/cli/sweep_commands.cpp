@@ -258,7 +258,7 @@ int sweep_main(const SweepCommands& s) {
   int shard_index = 1, shard_count = 1;  // the flag first: it needs no scenario
   parse_shard(s.shard, shard_index, shard_count);
   if (shard_count > 1 && (s.out.require_fit || s.out.require_margin))
-    throw FlagError(std::string("error: ") + (s.out.require_margin ? "--require-margin" : "--require-fit") +
+    throw FlagError(std::string("error: ") + fit_requirement_flag(s.out) +
                     ": a shard holds only part of the options (it judges the recommendation of all of them) \u2014 "
                     "give it to hcpsim merge instead");
   Scenario base = load_sweep_base(s.file);
@@ -485,9 +485,7 @@ int run_sweep_commands(const SweepCommands& s) {
     print_flag_error(e.what(), s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    print_flag_error(std::string("error: --out/--state/--report: ") + e.what() +
-                         " (output files must be writable) \u2014 check that the folder exists and is writable",
-                     s.file, s.out.format);
+    print_flag_error(output_file_error_message("--out/--state/--report", e.what()), s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

@@ -86,18 +86,15 @@ std::string format_result(const SimulationResult& r) {
        " on rank " + std::to_string(a.rank) + "; CP comm " + f("%.2f ms", 1e3 * a.comm_s) + ", exposed " +
        f("%.2f ms", 1e3 * a.exposed_comm_s) + " (overlap " + f("%.0f%%", 100 * a.overlap_ratio) + ")\n";
   const MemoryEstimate& m = r.memory;
+  const int gb_digits = m.expandable_segments ? 2 : 1;  // the expandable margin is a quarter of a GB
   o += "memory:    peak " + f("%.1f GB", m.peak_bytes / 1e9) + " of " + f("%.1f GB", m.capacity_bytes / 1e9) +
-       ", headroom " + f(m.expandable_segments ? "%.2f GB" : "%.1f GB", m.headroom_bytes / 1e9) +
-       (m.fits ? "" : "  DOES NOT FIT") +
+       ", headroom " + strprintf("%.*f GB", gb_digits, m.headroom_bytes / 1e9) + (m.fits ? "" : "  DOES NOT FIT") +
        (!m.within_allocator_margin ? ""
         : m.stage_peak_bytes.empty()
-            ? f(m.expandable_segments ? "  (less than the allocator's margin, %.2f GB: it may run out)"
-                                      : "  (less than the allocator's margin, %.1f GB: it may run out)",
-                m.allocator_margin_bytes / 1e9)
+            ? strprintf("  (less than the allocator's margin, %.*f GB: it may run out)", gb_digits, m.allocator_margin_bytes / 1e9)
             : "  (stage " + std::to_string(m.allocator_margin_stage) +
-                  f(m.expandable_segments ? ": %.2f GB, " : ": %.1f GB, ", m.allocator_stage_headroom_bytes / 1e9) +
-                  f(m.expandable_segments ? "less than the allocator's margin, %.2f GB: it may run out)"
-                                          : "less than the allocator's margin, %.1f GB: it may run out)",
+                  strprintf(": %.*f GB, ", gb_digits, m.allocator_stage_headroom_bytes / 1e9) +
+                  strprintf("less than the allocator's margin, %.*f GB: it may run out)", gb_digits,
                     m.allocator_margin_bytes / 1e9)) +
        " (peak in " +
        m.peak_phase + ")" +
