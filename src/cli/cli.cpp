@@ -29,31 +29,14 @@ void print_errors_json(const std::vector<Diagnostic>& errors, const std::string&
             << std::flush;
 }
 
-// "error: --flag: what (rule) — fix": the flag as the path, the fix after the dash, the rule in
-// the parentheses that end what is left.
-Diagnostic flag_error_diagnostic(const std::string& message) {
+// An error of the argument parser (CLI11), whose message is its own text: "--flag: what" takes the
+// flag as the path; any other message is the what of the command line as a whole.
+Diagnostic parser_error_diagnostic(const std::string& message) {
   Diagnostic d;
-  d.what = message.rfind("error: ", 0) == 0 ? message.substr(7) : message;
-  if (d.what.rfind("--", 0) == 0 && d.what.find(": ") != std::string::npos) {
-    d.path = d.what.substr(0, d.what.find(": "));
-    d.what.erase(0, d.path.size() + 2);
-  }
-  if (const size_t dash = d.what.rfind(" \u2014 "); dash != std::string::npos) {
-    d.fix = d.what.substr(dash + std::string(" \u2014 ").size());
-    d.what.erase(dash);
-  }
-  if (!d.what.empty() && d.what.back() == ')') {
-    int depth = 0;
-    for (size_t i = d.what.size(); i-- > 0;) {
-      depth += d.what[i] == ')' ? 1 : d.what[i] == '(' ? -1 : 0;
-      if (depth == 0) {
-        if (i > 0 && d.what[i - 1] == ' ') {
-          d.rule = d.what.substr(i + 1, d.what.size() - i - 2);
-          d.what.erase(i - 1);
-        }
-        break;
-      }
-    }
+  d.what = message;
+  if (const size_t colon = message.find(": "); message.rfind("--", 0) == 0 && colon != std::string::npos) {
+    d.path = message.substr(0, colon);
+    d.what = message.substr(colon + 2);
   }
   return d;
 }
@@ -66,14 +49,13 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
   if (format == "json") print_errors_json(e.diagnostics(), source);
 }
 
-std::string output_file_error_message(const std::string& flags, const std::string& what) {
-  return "error: " + flags + ": " + what +
-         " (output files must be writable) \u2014 check that the folder exists and is writable";
+Diagnostic output_file_error(const std::string& flags, const std::string& what) {
+  return {flags, what, "output files must be writable", "check that the folder exists and is writable"};
 }
 
-void print_flag_error(const std::string& message, const std::string& source, const std::string& format) {
-  std::cerr << message << "\n";
-  if (format == "json") print_errors_json({flag_error_diagnostic(message)}, source);
+void print_flag_error(const Diagnostic& error, const std::string& source, const std::string& format) {
+  std::cerr << error.str() << "\n";
+  if (format == "json") print_errors_json({error}, source);
 }
 
 namespace {
@@ -205,7 +187,7 @@ int cli_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     if (code != 0 && asks_for_json(argc, argv))  // CLI11 printed the message on stderr
-      print_errors_json({flag_error_diagnostic(e.what())}, "");
+      print_errors_json({parser_error_diagnostic(e.what())}, "");
     return code == 0 ? kExitOk : kExitInvalidInput;
   }
   // The run's own flags (and its scenario) do not reach a command given after them (CLI11 reads
@@ -216,18 +198,18 @@ int cli_main(int argc, char** argv) {
       const std::string name = o->get_name();
       if (o->count() == 0 || name == "--help" || name == "--version") continue;
       const bool takes_it = !o->get_lnames().empty() && sub->get_option_no_throw(name) != nullptr;
-      print_flag_error("error: " + name + ": given before '" + sub->get_name() + "', where hcpsim reads it as the " +
-                           "run's (a command's flags follow it) \u2014 " +
-                           (takes_it ? "put it after '" + sub->get_name() + "'"
-                                     : "'" + sub->get_name() + "' takes no " + name + "; drop it"),
+      print_flag_error({name, "given before '" + sub->get_name() + "', where hcpsim reads it as the run's",
+                        "a command's flags follow it",
+                        takes_it ? "put it after '" + sub->get_name() + "'"
+                                 : "'" + sub->get_name() + "' takes no " + name + "; drop it"},
                        "", asks_for_json(argc, argv) ? "json" : "text");
       return kExitInvalidInput;
     }
   }
   if ((opt.require_fit || opt.require_margin) && (opt.validate_only || opt.dump_workload || opt.show_placement)) {
-    print_flag_error(std::string("error: ") + fit_requirement_flag(opt) +
-                         ": judges a simulated step's memory (--validate, --dump-workload and --show-placement "
-                         "simulate none) \u2014 run the scenario with it, without those flags",
+    print_flag_error({fit_requirement_flag(opt), "judges a simulated step's memory",
+                      "--validate, --dump-workload and --show-placement simulate none",
+                      "run the scenario with it, without those flags"},
                      opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file, opt.format);
     return kExitInvalidInput;
   }
@@ -251,7 +233,7 @@ int cli_main(int argc, char** argv) {
     print_diagnostics(e, source, opt.format);
     return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    print_flag_error(output_file_error_message("--out/--trace", e.what()), source, opt.format);
+    print_flag_error(output_file_error("--out/--trace", e.what()), source, opt.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

@@ -168,7 +168,7 @@ class Command : public CollectiveCommand {
       print_diagnostics(e, "hcpsim collective", a_.format);
       return kExitInvalidInput;
     } catch (const OutputFileError& e) {
-      print_flag_error(output_file_error_message("--out", e.what()), "hcpsim collective", a_.format);
+      print_flag_error(output_file_error("--out", e.what()), "hcpsim collective", a_.format);
       return kExitInvalidInput;
     }
   }

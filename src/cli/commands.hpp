@@ -15,6 +15,7 @@ class App;
 namespace hcpsim {
 
 class InputError;
+struct Diagnostic;
 struct MemoryEstimate;
 
 struct CliOptions {
@@ -58,13 +59,12 @@ void check_cost_params(Scenario& sc);
 // hcpsim's JSON: {"source", "valid": false, "errors": [{"path", "what", "rule", "fix"}]}.
 void print_diagnostics(const InputError& e, const std::string& source, const std::string& format);
 
-// An error of a flag or an output file (one message, "error: --flag: what — fix"), on stderr; with
-// `format` "json" also on stdout in print_diagnostics' form, the flag as the path.
-void print_flag_error(const std::string& message, const std::string& source, const std::string& format);
+// One error of a flag or an output file, its flag as the path ("error: --flag: what (rule) — fix"),
+// on stderr; with `format` "json" also on stdout in print_diagnostics' form.
+void print_flag_error(const Diagnostic& error, const std::string& source, const std::string& format);
 
-// "error: <flags>: <what> (output files must be writable) — check ...": an OutputFileError of the
-// files `flags` names, as print_flag_error takes it.
-std::string output_file_error_message(const std::string& flags, const std::string& what);
+// An OutputFileError (`what`) of the files `flags` names ("--out/--trace"), as print_flag_error takes it.
+Diagnostic output_file_error(const std::string& flags, const std::string& what);
 
 // The flag a fit requirement came from, for its messages: --require-margin over --require-fit.
 inline const char* fit_requirement_flag(const CliOptions& opt) {

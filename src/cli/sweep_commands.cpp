@@ -46,10 +46,6 @@ struct SweepCommands {
 namespace {
 
 // A user error on the command line: printed as error: <flag>: ..., exit 2.
-struct FlagError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 int default_jobs() { return std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)); }
 
 void add_output_options(CLI::App* c, SweepCommands& s) {
@@ -93,7 +89,8 @@ nlohmann::json flags_section(const SweepCommands& s) {
         if (x == std::string::npos || used_a != x || used_b != h.size() - x - 1) throw std::invalid_argument(h);
         list.push_back({a, b});
       } catch (const std::exception&) {
-        throw FlagError("error: --hcp: \"" + h + "\" is not AxP (inner a2a size x outer p2p size) — write e.g. --hcp 8x2,4x4");
+        throw InputError({{"--hcp", "\"" + h + "\" is not AxP, A the inner a2a size and P the outer p2p ring's",
+                           "two whole numbers joined by x", "write e.g. --hcp 8x2,4x4"}});
       }
     }
     j["hierarchical_context_parallel_sizes"] = list;
@@ -132,8 +129,8 @@ void parse_shard(const std::string& text, int& index, int& count) {
     index = count = 0;
   }
   if (count < 1 || index < 1 || index > count)
-    throw FlagError("error: --shard: \"" + text + "\" is not i/N with 1 <= i <= N (shard numbering) — use e.g. --shard 2/4; "
-                    "in a Slurm array: --shard $((SLURM_ARRAY_TASK_ID + 1))/$SLURM_ARRAY_TASK_COUNT");
+    throw InputError({{"--shard", "\"" + text + "\" is not i/N with 1 <= i <= N", "shard numbering",
+                       "use e.g. --shard 2/4; in a Slurm array: --shard $((SLURM_ARRAY_TASK_ID + 1))/$SLURM_ARRAY_TASK_COUNT"}});
 }
 
 // How `command` ("sweep", "compare") runs its candidates: the flags, and the state folder
@@ -203,8 +200,8 @@ void check_outputs(const SweepCommands& s) {
   if (!s.out.out_file.empty()) check_writable(s.out.out_file);
   if (!s.report_dir.empty()) {
     if (!html_report_available())
-      throw FlagError("error: --report: this hcpsim was built without Chart.js (report needs it) — install libjs-chart.js "
-                      "(scripts/install-deps.sh) and re-run cmake");
+      throw InputError({{"--report", "this hcpsim was built without Chart.js", "report needs it",
+                         "install libjs-chart.js (scripts/install-deps.sh) and re-run cmake"}});
     std::error_code ec;
     std::filesystem::create_directories(s.report_dir, ec);
     check_writable(s.report_dir + "/index.html");
@@ -258,9 +255,8 @@ int sweep_main(const SweepCommands& s) {
   int shard_index = 1, shard_count = 1;  // the flag first: it needs no scenario
   parse_shard(s.shard, shard_index, shard_count);
   if (shard_count > 1 && (s.out.require_fit || s.out.require_margin))
-    throw FlagError(std::string("error: ") + fit_requirement_flag(s.out) +
-                    ": a shard holds only part of the options (it judges the recommendation of all of them) \u2014 "
-                    "give it to hcpsim merge instead");
+    throw InputError({{fit_requirement_flag(s.out), "a shard holds only part of the options",
+                       "it judges the recommendation of all of them", "give it to hcpsim merge instead"}});
   Scenario base = load_sweep_base(s.file);
   check_cost_params(base);
   DiagnosticSink sink;
@@ -306,14 +302,14 @@ int merge_main(const SweepCommands& s) {
     const auto doc = text ? parse_json_text(*text, f, "", sink) : std::nullopt;
     sink.throw_if_any();
     if (!doc->is_object() || doc->value("format", "") != kSweepFormat)
-      throw FlagError("error: " + f + ": not a sweep result (format " + kSweepFormat + ") — give the files written by "
-                      "hcpsim sweep --format json -o FILE");
+      throw InputError({{f + ": format", "not a sweep result", std::string("format ") + kSweepFormat,
+                         "give the files written by hcpsim sweep --format json -o FILE"}});
     const SweepMeta meta = meta_from_json(*doc, f);
     if (merged.meta.shards.empty()) {
       merged.meta = meta;
     } else if (meta.space_digest != merged.meta.space_digest) {
-      throw FlagError("error: " + f + ": belongs to a different sweep than " + s.inputs.front() +
-                      " (space_digest differs) — merge shards of one sweep: same scenario, bounds and hcpsim version");
+      throw InputError({{f + ": space_digest", "belongs to a different sweep than " + s.inputs.front(),
+                         "space_digest differs", "merge shards of one sweep: same scenario, bounds and hcpsim version"}});
     }
     merged.meta.shards.push_back({f, meta.shard});
     for (SweepRow& row : candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE")) rows.emplace(row.key, std::move(row));
@@ -342,14 +338,14 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
     const auto doc = text ? parse_json_text(*text, f, "", sink) : std::nullopt;
     sink.throw_if_any();
     if (!doc->is_object() || doc->value("format", "") != kCompareFormat)
-      throw FlagError("error: --merge: " + f + ": not a comparison result (format " + kCompareFormat +
-                      ") — give the files written by hcpsim compare STUDY --shard i/N --format json -o FILE");
+      throw InputError({{f + ": format", "not a comparison result", std::string("format ") + kCompareFormat,
+                         "give --merge the files written by hcpsim compare STUDY --shard i/N --format json -o FILE"}});
     nlohmann::json meta_doc = *doc;  // the sweep's part of the document
     for (const char* k : {"study", "options", "rank_by", "notes"}) meta_doc.erase(k);
     const SweepMeta m = meta_from_json(meta_doc, f);
     if (m.space_digest != plan.space.digest)
-      throw FlagError("error: --merge: " + f + ": belongs to another comparison (space_digest differs from this study's) "
-                      "— merge shards of this study file, written by this hcpsim version");
+      throw InputError({{f + ": space_digest", "belongs to another comparison", "space_digest differs from this study's",
+                         "merge shards of this study file, written by this hcpsim version"}});
     merged.meta.shards.push_back({f, m.shard});
     for (SweepRow& row : candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE")) {
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
@@ -361,10 +357,10 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
     else ++merged.meta.missing_candidates;
   }
   if (merged.meta.missing_candidates > 0)  // deciding from part of the space would be a silent wrong answer
-    throw FlagError("error: --merge: " + std::to_string(merged.meta.missing_candidates) + " of " +
-                    std::to_string(merged.meta.candidates_total) +
-                    " candidates are in none of the files (every shard's rows are needed to decide) — merge every shard "
-                    "of --shard i/N");
+    throw InputError({{"--merge",
+                       std::to_string(merged.meta.missing_candidates) + " of " +
+                           std::to_string(merged.meta.candidates_total) + " candidates are in none of the files",
+                       "every shard's rows are needed to decide", "merge every shard of --shard i/N"}});
   return merged;
 }
 
@@ -372,7 +368,8 @@ int compare_main(const SweepCommands& s) {
   int shard_index = 1, shard_count = 1;  // the flags first: they need no study
   parse_shard(s.shard, shard_index, shard_count);
   if (shard_count > 1 && (s.out.format != "json" || s.out.out_file.empty()))
-    throw FlagError("error: --shard: a shard's output is for --merge — add --format json -o FILE");
+    throw InputError({{"--shard", "a shard's output is for --merge", "a shard writes its rows as JSON to a file",
+                       "add --format json -o FILE"}});
   const Study st = load_study_file(s.file);
   for (const StudyOption& o : st.options) {
     Scenario sc = o.base;
@@ -481,11 +478,8 @@ int run_sweep_commands(const SweepCommands& s) {
   } catch (const InputError& e) {
     print_diagnostics(e, s.file, s.out.format);
     return kExitInvalidInput;
-  } catch (const FlagError& e) {
-    print_flag_error(e.what(), s.file, s.out.format);
-    return kExitInvalidInput;
   } catch (const OutputFileError& e) {
-    print_flag_error(output_file_error_message("--out/--state/--report", e.what()), s.file, s.out.format);
+    print_flag_error(output_file_error("--out/--state/--report", e.what()), s.file, s.out.format);
     return kExitInvalidInput;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";

@@ -4,9 +4,10 @@
 # error the text lists on stderr ("error: <path>: <what> (<rule>) — <fix>"), in the same order; the
 # exit code stays 2. Checked for a run (two scenario errors), --validate, a file that is not JSON
 # (the path "" for the whole file, "<file>" on stderr; its bytes not UTF-8), a sweep (a bad flag:
-# its flag as the path, the rule in the parentheses), a flag the argument parser rejects, a flag
-# given before its command, collective's unwritable --out and a run's; without --format json,
-# stdout stays empty.
+# its flag as the path, the rule in the parentheses; --hcp's rule is its own, not the flag's
+# description), a merge of a file that is not a sweep's (the file's key as the path), a flag the
+# argument parser rejects, a flag given before its command, collective's unwritable --out and a
+# run's; without --format json, stdout stays empty.
 # Usage: json_errors.sh HCPSIM_BINARY SOURCE_DIR
 set -u
 BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
@@ -50,8 +51,16 @@ check parser_flag "--jobs" "" -- "$BIN" sweep "$A" --format json -j 0
 check flag_before "--format" "" -- "$BIN" --format json sweep "$A"
 check collective_out "--out" "hcpsim collective" -- "$BIN" collective --format json -o "$TMP/no/such/folder/c.json"
 check out_file "--out/--trace" "$A" -- "$BIN" "$A" --format json -o "$TMP/no/such/folder/r.json"
+check hcp_flag "--hcp" "$A" -- "$BIN" sweep "$A" --hcp 8y2 --format json
+echo '{"format": "something else"}' > "$TMP/not-a-shard.json"
+check merge_file "$TMP/not-a-shard.json: format" "" -- "$BIN" merge "$TMP/not-a-shard.json" --format json
 python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['errors'][0]; assert r['rule']=='shard numbering', r" \
   "$TMP/sweep_flag.out" || fail "sweep_flag: the rule"
+# Each part in its own field, not parsed back from the text: the flag's description is not its rule.
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['errors'][0]; assert r['rule']=='two whole numbers joined by x' and \
+  r['fix'].startswith('write e.g.') and r['what'].startswith('\"8y2\" is not AxP'), r" "$TMP/hcp_flag.out" || fail "hcp_flag: its parts"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['errors'][0]; assert r['what']=='not a sweep result' and \
+  r['rule'].startswith('format '), r" "$TMP/merge_file.out" || fail "merge_file: its parts"
 [ ! -e "$TMP/s.json" ] || fail "a sweep that failed wrote its output"
 # Text output: the errors on stderr only.
 "$BIN" "$TMP/bad.json" > "$TMP/text.out" 2> /dev/null; rc=$?
