@@ -17,6 +17,7 @@ namespace hcpsim {
 class InputError;
 struct Diagnostic;
 struct MemoryEstimate;
+struct SimulationResult;
 
 struct CliOptions {
   std::string scenario_file;  // empty: the built-in study
@@ -75,7 +76,7 @@ inline const char* fit_requirement_flag(const CliOptions& opt) {
 // the sweep's recommendation), or, with `m` nullptr (no recommendation), of `what` as the reason
 // there is none: kExitDoesNotFit with the reason on stderr when it fails the requirement, else
 // kExitOk. Called after the output is written.
-int fit_requirement_exit(const CliOptions& opt, const MemoryEstimate* m, const std::string& what);
+int fit_requirement_exit(const CliOptions& opt, const SimulationResult* r, const std::string& what);
 
 // Writes `text` to opt.out_file atomically, or to stdout.
 void emit(const CliOptions& opt, const std::string& text);

@@ -82,9 +82,14 @@ double component_gb(const SimulationResult& r, const std::string& name) {
 // The seed study's claim, checked against what hcpsim computed.
 std::string seed_check(const std::vector<StudyRow>& rows) {
   const StudyRow *a = nullptr, *b = nullptr;
-  for (const auto& r : rows) {  // the fitting variant of each option if there is one, else the option
-    if (r.label.rfind("A", 0) == 0 && (!a || r.result.memory.fits)) a = &r;
-    if (r.label.rfind("B", 0) == 0 && (!b || r.result.memory.fits)) b = &r;
+  // Each option, or where it does not fit, its first fitting variant (the lightest recompute that
+  // fits, listed before the lightest that also leaves the allocator's margin).
+  const auto take = [](const StudyRow*& pick, const StudyRow& r) {
+    if (!pick || (!pick->result.memory.fits && r.result.memory.fits)) pick = &r;
+  };
+  for (const auto& r : rows) {
+    if (r.label.rfind("A", 0) == 0) take(a, r);
+    if (r.label.rfind("B", 0) == 0) take(b, r);
   }
   if (!a || !b) return "";
   char buf[1024];
@@ -119,7 +124,7 @@ int run_study(const std::vector<NamedScenario>& inputs, const CliOptions& opt) {
   }
   std::string reasons;
   const int pick = recommend(rows, reasons);
-  const MemoryEstimate* picked = pick >= 0 ? &rows[pick].result.memory : nullptr;
+  const SimulationResult* picked = pick >= 0 ? &rows[pick].result : nullptr;
   const std::string picked_name = pick >= 0 ? "the recommendation, " + rows[pick].label : reasons;
   if (opt.format == "json") {
     nlohmann::json out = nlohmann::json::array();
@@ -152,7 +157,7 @@ int run_command(const std::vector<NamedScenario>& inputs, const CliOptions& opt)
   if (opt.format == "json") emit(opt, result_to_json(r).dump(2) + "\n");
   else  // the result's scenario: the input's, with what the simulation found to warn of (a host-bound step)
     emit(opt, format_scenario_summary(r.scenario) + format_result(r) + format_memory(r.memory));
-  return fit_requirement_exit(opt, &r.memory, in.source);
+  return fit_requirement_exit(opt, &r, in.source);
 }
 
 }  // namespace hcpsim

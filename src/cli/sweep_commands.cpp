@@ -192,7 +192,7 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
   if (s.out.format == "json") emit(s.out, sweep_to_json(o, rec));
   else if (s.out.format == "csv") emit(s.out, sweep_to_csv(o));
   else emit(s.out, format_sweep_table(o, rec));
-  return fit_requirement_exit(s.out, rec.row >= 0 ? &o.rows[rec.row].result->memory : nullptr,
+  return fit_requirement_exit(s.out, rec.row >= 0 ? &*o.rows[rec.row].result : nullptr,
                               rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : rec.reasons);
 }
 

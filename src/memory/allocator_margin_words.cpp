@@ -1,6 +1,7 @@
 #include "memory/allocator_margin_words.hpp"
 
 #include "common/strprintf.hpp"
+#include "memory/relief_words.hpp"
 #include "rules/allocator.hpp"
 
 namespace hcpsim {
@@ -18,7 +19,7 @@ std::string allocator_margin_basis(const MemoryEstimate& m, int digits) {
                    rules::kDefaultAllocatorHighPerLargest, rules::kDefaultAllocatorSettingsMeasured);
 }
 
-std::string allocator_margin_words(const MemoryEstimate& m) {
+std::string allocator_margin_words(const MemoryEstimate& m, const Scenario& sc) {
   const std::string where =
       m.stage_peak_bytes.empty() ? std::string() : strprintf(" on stage %d", int(m.allocator_margin_stage));
   const double headroom = m.allocator_stage_headroom_bytes;
@@ -30,9 +31,9 @@ std::string allocator_margin_words(const MemoryEstimate& m) {
   w += ". It may run out: ";
   if (expandable_helps)
     w += strprintf("set PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (software.expandable_segments: a margin of "
-                   "%.2f GB), or ",
+                   "%.2f GB); or ",
                    rules::kExpandableSegmentsMarginBytes / 1e9);
-  w += "leave more memory (recompute, more TP, CP or PP)";
+  w += "free memory: " + memory_relief_words(&sc);
   return w;
 }
 

@@ -15,7 +15,8 @@ namespace hcpsim {
 std::string allocator_margin_basis(const MemoryEstimate& m, int digits);
 
 // "0.4 GB of headroom is less than the allocator's margin, 4.6 GB: ... It may run out: ..." for an estimate whose
-// fit is within the allocator's margin.
-std::string allocator_margin_words(const MemoryEstimate& m);
+// fit is within the allocator's margin, with the ways to free memory that `sc` (the estimate's
+// scenario) has left.
+std::string allocator_margin_words(const MemoryEstimate& m, const Scenario& sc);
 
 }  // namespace hcpsim

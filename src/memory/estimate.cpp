@@ -157,10 +157,10 @@ double loss_bytes_per_logit_of(const Scenario& s) {
 // embedding's weight gradient and on the last the output layer's (vocab/TP x hidden, bf16, before
 // it is added into the gradient buffer: the probe's largest at 2048 tokens), and the loss's fp32
 // tensor over the logits, or the logits where there is none.
-std::pair<double, std::string> largest_allocation(const Scenario& s, int64_t stage) {
+// `T`: the tokens a rank holds (layer_activation_bytes' tokens_per_rank), the same on every stage.
+std::pair<double, std::string> largest_allocation(const Scenario& s, int64_t stage, double T) {
   const int64_t tp = s.parallel.tensor_model_parallel_size;
   const double e = static_cast<double>(s.activation_bytes_per_element());
-  const double T = layer_activation_bytes(s).tokens_per_rank;
   const double vocab_r = double(padded_vocab_size(s.model.vocab_size, tp) / tp);
   const double fc1 = T * e * double(s.model.ffn_hidden_size / tp) * (s.model.gated_linear_unit ? 2.0 : 1.0);
   std::pair<double, std::string> top{fc1, "the MLP's FC1 output"};
@@ -267,13 +267,14 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   std::vector<MemoryPhase> peak_stage_phases;
   double peak = -1;
   double least_left = 0;  // capacity - peak - allocator margin, least over the stages
+  const double tokens_per_rank = layer_activation_bytes(s).tokens_per_rank;
   for (int64_t stage = 0; stage < pp; ++stage) {
     std::vector<MemoryPhase> phases = stage_phases(s, split, stage);
     const auto top = std::max_element(phases.begin(), phases.end(), [](const MemoryPhase& a, const MemoryPhase& b) {
       return a.total_bytes() < b.total_bytes();
     });
     if (pp > 1) est.stage_peak_bytes.push_back(top->total_bytes());
-    const auto [largest, what] = largest_allocation(s, stage);
+    const auto [largest, what] = largest_allocation(s, stage, tokens_per_rank);
     const double margin = rules::allocator_margin_bytes(largest, s.software.expandable_segments);
     const double left = s.cluster.gpu.memory_bytes - top->total_bytes() - margin;
     if (stage == 0 || left < least_left) {

@@ -5,6 +5,7 @@
 #include "memory/estimate.hpp"
 #include "rules/activation_offload.hpp"
 #include "memory/allocator_margin_words.hpp"
+#include "memory/relief_words.hpp"
 #include "rules/ddp_buckets.hpp"
 #include "rules/host_launch.hpp"
 
@@ -231,16 +232,12 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
   res.memory = estimate_memory(sc);
   if (!res.memory.fits)  // the times are still worth having (what the memory would buy), but not as a step that runs
     res.scenario.warnings.push_back(strprintf(
-        "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those the %s would take if it fit. %s; "
-        "hcpsim sweep finds the layouts that fit",
+        "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those the %s would take if it fit. To "
+        "fit: %s; hcpsim sweep finds the layouts that fit",
         res.memory.peak_bytes / 1e9, res.memory.capacity_bytes / 1e9, res.memory.peak_phase.c_str(),
-        sc.workload == WorkloadKind::Step ? "step" : "work",
-        sc.training.full_recompute() && sc.training.recompute_method == RecomputeMethod::Uniform &&
-                sc.training.recompute_num_layers == 1
-            ? "Raise TP, CP or PP, or shard with Megatron-FSDP"
-            : "Add recompute (training.recompute_granularity), raise TP, CP or PP, or offload activations"));
+        sc.workload == WorkloadKind::Step ? "step" : "work", memory_relief_words(&sc).c_str()));
   if (res.memory.within_allocator_margin)
-    res.scenario.warnings.push_back("fits, but " + allocator_margin_words(res.memory));
+    res.scenario.warnings.push_back("fits, but " + allocator_margin_words(res.memory, sc));
   // Megatron's selective recompute checkpoints the core attention; a fused kernel (cuDNN, FlashAttention)
   // keeps no score matrix, so the checkpoint frees little and the forward still runs again in the
   // backward. Worth saying where a user may have picked it for memory.

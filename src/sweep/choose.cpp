@@ -6,6 +6,7 @@
 
 #include "common/strprintf.hpp"
 #include "memory/allocator_margin_words.hpp"
+#include "memory/relief_words.hpp"
 #include <utility>
 
 namespace hcpsim {
@@ -29,7 +30,7 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
   for (int i = 0; i < static_cast<int>(rows.size()); ++i)
     if (fits(rows[i]) && (best < 0 || tps_gpu(rows[i]) > tps_gpu(rows[best]))) best = i;
   if (best < 0) {
-    reasons = "No option fits in GPU memory; add recompute, raise TP or CP, or use GPUs with more memory.";
+    reasons = "No option fits in GPU memory; to fit: " + memory_relief_words(nullptr) + ".";
     return -1;
   }
   // Among fitting options that tie with the best, take the most headroom.
@@ -63,7 +64,7 @@ int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {
     for (int i = 0; i < static_cast<int>(rows.size()); ++i)
       if (fits(rows[i]) && !rows[i].result.memory.within_allocator_margin && (safe < 0 || tps_gpu(rows[i]) > tps_gpu(rows[safe])))
         safe = i;
-    reasons += " Its " + allocator_margin_words(rows[pick].result.memory) + ".";
+    reasons += " Its " + allocator_margin_words(rows[pick].result.memory, rows[pick].result.scenario) + ".";
     if (safe >= 0)
       reasons += strprintf(" %s leaves the margin at %.1f%% of its throughput (%.1f GB headroom).", rows[safe].label.c_str(),
                            100 * tps_gpu(rows[safe]) / tps_gpu(rows[pick]), headroom_gb(rows[safe]));

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/strprintf.hpp"
+#include "memory/relief_words.hpp"
 #include "sweep/choose.hpp"
 #include "sweep/outcome.hpp"
 
@@ -156,11 +157,9 @@ std::string shortfall_words(const SweepOutcome& o) {
   if (nofit == 0) return "";
   const double least = -o.rows[closest].headroom_gb();
   const std::string by = nofit == 1 ? strprintf("%.1f GB", least) : strprintf("%.1f to %.1f GB", least, worst);
-  return strprintf("\n  %d of %d valid options do not fit, short by %s per GPU (%s: %s); add recompute, raise TP, CP or "
-                   "PP, shard with Megatron-FSDP or offload activations to the host (parallel.use_megatron_fsdp, "
-                   "training.cpu_offloading_num_layers: each with PP 1, offloading without recompute), or use GPUs "
-                   "with more memory.",
-                   nofit, simulated, by.c_str(), nofit == 1 ? "it is" : "closest", o.rows[closest].label.c_str());
+  return strprintf("\n  %d of %d valid options do not fit, short by %s per GPU (%s: %s); to fit: %s.", nofit, simulated,
+                   by.c_str(), nofit == 1 ? "it is" : "closest", o.rows[closest].label.c_str(),
+                   memory_relief_words(nullptr).c_str());
 }
 
 // Where no candidate was simulated, why: how many validation rejected (with the first rule), how
@@ -217,11 +216,9 @@ SweepRecommendation recommend_sweep(const SweepOutcome& o) {
   // fastest that leaves the caching allocator's margin (which it names beside a pick within it), in
   // the ranking's order (its reasons list them so).
   const std::vector<int> ranked = ranked_rows(o);
-  int roomy = -1;
-  for (int i : ranked)
-    if (o.rows[i].fits() && !o.rows[i].result->memory.within_allocator_margin &&
-        (roomy < 0 || o.rows[i].tokens_per_s_per_gpu() > o.rows[roomy].tokens_per_s_per_gpu()))
-      roomy = i;
+  const auto leaves_margin = [&](int i) { return o.rows[i].fits() && !o.rows[i].result->memory.within_allocator_margin; };
+  const auto first_roomy = std::find_if(ranked.begin(), ranked.end(), leaves_margin);  // fitting rows lead, fastest first
+  const int roomy = first_roomy == ranked.end() ? -1 : *first_roomy;
   std::vector<int> considered;
   for (int i : ranked) {
     const bool best_of_its_transport =
