@@ -42,7 +42,7 @@ TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the a
                                   "caching allocator; the need beyond a step's allocations measured 0.12-2.34x that "
                                   "allocation in 19 settings. It may run out: set "
                                   "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True (software.expandable_segments: a "
-                                  "margin of 0.27 GB), or leave more memory"));
+                                  "margin of 0.27 GB); or free memory: add recompute"));
   CHECK_THAT(why, Catch::Contains(" B leaves the margin at 95.0% of its throughput (30.0 GB headroom)."));
   // The others listed in the ranking's terms; none is within the margin.
   CHECK_THAT(why, Catch::Contains("\n  B: 95.0% of its throughput, 29.6 GB more headroom."));
