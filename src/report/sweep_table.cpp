@@ -52,9 +52,10 @@ std::string format_sweep_table(const SweepOutcome& o, const SweepRecommendation&
                        [p](const SweepRow& r) { return r.result && r.result->scenario.training.precision == p; });
   };
   const char* peak_unit = trained_in(Precision::NVFP4) ? "fp4pk" : trained_in(Precision::FP8) ? "fp8pk" : "";
-  char units[160];
-  std::snprintf(units, sizeof units, "      %s%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", pad_right("", w).c_str(), "", "", "+-%", "",
-                peak_unit, "/layer", "comm ms", "", "GB");
+  // The label's width first, the numbers' units after: a long label (FSDP, TP overlap) widens the row.
+  const std::string units = "      " + pad_right("", w) +
+                            strprintf("%10s%8s%6s%11s%6s%9s%9s%9s%10s\n", "", "", "+-%", "", peak_unit, "/layer",
+                                      "comm ms", "", "GB");
   bool fit_header = false, nofit_header = false;
   int rank = 0;
   for (int i : order) {

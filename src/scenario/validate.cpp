@@ -260,11 +260,23 @@ void check_a2a(Ctx& c) {
     c.sink.error("parallel.context_parallel_size",
                  "a2a splits heads over CP: num_attention_heads/TP = " + to_string(hq) + " is not divisible by CP " + to_string(cp),
                  "a2a needs (num_attention_heads/TP) % CP == 0", "use CP in {" + divisors_hint(hq) + "} or a2a+p2p");
-  if (hk % cp != 0)
+  if (hk % cp != 0) {
+    // The ways out: a CP the KV heads a rank holds split into, a lower TP (a rank then holds more
+    // heads) under which both head counts split over this CP, an inner a2a group dividing them.
+    std::vector<std::string> ways;
+    if (hk > 1) ways.push_back("use CP in {" + divisors_hint(hk) + "}");
+    std::string lower_tp;
+    for (int64_t t = 1; t < c.tp(); ++t)
+      if (tp_splits_heads(m, t) && m.num_query_groups % t == 0 && (m.num_query_groups / t) % cp == 0 && (m.num_attention_heads / t) % cp == 0)
+        lower_tp += (lower_tp.empty() ? "" : ", ") + to_string(t);
+    if (!lower_tp.empty()) ways.push_back("lower TP to one of {" + lower_tp + "}");
+    ways.push_back(hk > 1 ? "use a2a+p2p with an inner size dividing " + to_string(hk) : "use p2p or all_gather");
+    std::string fix;
+    for (size_t i = 0; i < ways.size(); ++i) fix += (i == 0 ? "" : i + 1 == ways.size() ? ", or " : ", ") + ways[i];
     c.sink.error("parallel.context_parallel_size",
                  "a2a splits KV heads over CP: num_query_groups/TP = " + to_string(hk) + " is not divisible by CP " + to_string(cp),
-                 "a2a needs (num_query_groups/TP) % CP == 0",
-                 "use CP in {" + divisors_hint(hk) + "}, raise TP, or use a2a+p2p with an inner size dividing " + to_string(hk));
+                 "a2a needs (num_query_groups/TP) % CP == 0", fix);
+  }
   check_te_version(c, kTeWithA2A, "cp_comm_type a2a");
 }
 

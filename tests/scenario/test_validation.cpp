@@ -1108,3 +1108,34 @@ TEST_CASE("more than 2^20 micro batches a step is an error, not an exhausted mem
   REQUIRE(has_error(o, "training.global_batch_size", "at most 1048576 micro batches"));
   CHECK_THAT(o.errors[0].fix, Catch::StartsWith("use a global batch of at most 2097152"));
 }
+
+TEST_CASE("a2a's KV-head rule: the fix lowers TP, never raises it", "[parallel][validate]") {
+  const auto kv_rule_fix = [](const Outcome& o) {
+    for (const auto& d : o.errors)
+      if (d.rule == "a2a needs (num_query_groups/TP) % CP == 0") return d.fix;
+    return std::string("(no KV-head error)");
+  };
+  // Llama-3.1-8B: 32 heads, 8 KV heads. a2a splits the KV heads a rank holds, 8 / TP, over CP:
+  // raising TP lowers them, so only a lower TP can help. TP4 x CP4: 8 / 4 = 2 KV heads, not
+  // divisible by 4; TP1 (8 and 32 heads) and TP2 (4 and 16) split over 4, so {1, 2}.
+  json j = base();
+  j["parallel"]["tensor_model_parallel_size"] = 4;
+  j["parallel"]["context_parallel_size"] = 4;
+  j["parallel"]["cp_comm_type"] = "a2a";
+  j["training"]["global_batch_size"] = 2;  // 32 GPUs / 16 = DP 2
+  Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(has_error(o, "parallel.context_parallel_size", "(num_query_groups/TP) % CP == 0"));
+  CHECK(kv_rule_fix(o) == "use CP in {1, 2}, lower TP to one of {1, 2}, or use a2a+p2p with an inner size dividing 2");
+  // TP8 x CP8 on 64 GPUs: one KV head a rank, which no CP > 1 or inner a2a group splits; TP1 (8
+  // KV heads, 32 heads) alone splits over 8 (TP2's 4 do not). (The 4 query heads a rank holds fail
+  // their own rule beside it.)
+  j["cluster"]["num_nodes"] = 8;
+  j["parallel"]["tensor_model_parallel_size"] = 8;
+  j["parallel"]["context_parallel_size"] = 8;
+  j["training"]["global_batch_size"] = 1;
+  o = parse(j);
+  INFO(describe(o));
+  REQUIRE(has_error(o, "parallel.context_parallel_size", "(num_query_groups/TP) % CP == 0"));
+  CHECK(kv_rule_fix(o) == "lower TP to one of {1}, or use p2p or all_gather");
+}

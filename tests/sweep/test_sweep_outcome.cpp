@@ -179,6 +179,19 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   REQUIRE(units != std::string::npos);
   // under "MFU%", ending in its column: "fp8pk" is 5 characters, "MFU%" 4
   CHECK(units - tf.rfind('\n', units) + 5 == head - tf.rfind('\n', head) + 4);
+
+  // A label of 90 characters (a layout with FSDP, TP overlap and block recompute runs to 80): the
+  // units row still ends in "GB" under "headroom" and the first row starts a line of its own.
+  SweepOutcome l = seed_like();
+  const std::string long_label = "TP1 + a2a+p2p CP16 [8,2]" + std::string(66, '+');
+  l.rows[0].label = long_label;
+  const std::string tl = format_sweep_table(l, recommend_sweep(l));
+  INFO(tl);
+  const size_t at_head = tl.find("headroom\n"), at_gb = tl.find("GB\n");
+  REQUIRE(at_head != std::string::npos);
+  REQUIRE(at_gb != std::string::npos);
+  CHECK(at_gb - tl.rfind('\n', at_gb) + 2 == at_head - tl.rfind('\n', at_head) + 8);  // right-aligned alike
+  CHECK(tl.find("\n1     " + long_label) != std::string::npos);
 }
 
 TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric", "[sweep]") {

@@ -191,8 +191,17 @@ static bool roomy(const SweepCandidate* c) {
   return m.fits && !m.within_allocator_margin;
 }
 
+// The number after `tag` in a candidate's key ("-pp2v2-" gives 2 for "-pp" and for "v"; "-block3" 3
+// for "-block"), or `none` where the key has no such part.
+static int64_t key_number(const std::string& key, const std::string& tag, int64_t none) {
+  const size_t at = key.find(tag);
+  return at == std::string::npos ? none : std::stoll(key.substr(at + tag.size()));
+}
+
 // Every PP > 1 candidate of `all` (every PP listed) is in `s` (the default space) exactly where its
-// PP = 1 twin does not fit with the allocator's margin to spare, or is not valid; returns how many are.
+// PP = 1 twin does not fit with the allocator's margin to spare, or is not valid, or (recomputing by
+// block) fits only recomputing a larger share of the layers: N' of L against N of each of a stage's
+// vpp chunks of L / PP, so N x vpp x PP < N'. Returns how many are.
 static int64_t check_pipeline_twins(const SweepSpace& all, const SweepSpace& s) {
   // The twin of "tp1-cp8-p2p-pp2v2-mbs1-none" is "tp1-cp8-p2p-mbs1-none".
   const auto twin_key = [](const std::string& key) {
@@ -208,12 +217,17 @@ static int64_t check_pipeline_twins(const SweepSpace& all, const SweepSpace& s) 
     }
     bool twin_fits = roomy(find(all, twin_key(c.key)));
     // A block candidate's twin is the PP = 1 layout without recompute where it fits, else with its
-    // own fewest layers by block ("-blockN" there, N counted over all its layers).
+    // own fewest layers by block ("-blockN" there, N counted over all its layers) where that
+    // recomputes no larger a share.
     if (const size_t b = c.key.rfind("-block"); b != std::string::npos) {
       const std::string stem = twin_key(c.key.substr(0, b)) + "-";
+      const std::string piped = c.key.substr(c.key.find("-pp") + 3);  // "2v2-mbs1-block3"
+      const int64_t pp = std::stoll(piped), vpp = key_number(piped.substr(0, piped.find("-mbs")), "v", 1);
+      const int64_t share = key_number(c.key, "-block", 0) * vpp * pp;
       twin_fits = roomy(find(all, stem + "none"));
       for (const SweepCandidate& t : all.candidates)
-        twin_fits = twin_fits || (t.key.starts_with(stem + "block") && t.key.find("-pp") == std::string::npos && roomy(&t));
+        twin_fits = twin_fits || (t.key.starts_with(stem + "block") && t.key.find("-pp") == std::string::npos &&
+                                  roomy(&t) && key_number(t.key, "-block", 0) <= share);
     }
     INFO(c.key << " twin " << twin_key(c.key));
     CHECK((find(s, c.key) != nullptr) == !twin_fits);
@@ -228,6 +242,36 @@ TEST_CASE("default space: a pipeline only where its PP = 1 twin does not fit or 
   SweepSpec every_pp;
   every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
   CHECK(check_pipeline_twins(seed_space(every_pp), seed_space()) > 0);
+}
+
+TEST_CASE("default space: a pipeline recomputing fewer layers than its fitting twin is a candidate", "[sweep]") {
+  // Llama-3.1-70B (80 layers) at 64K on 8 x DGX-H100, global batch 32, full recompute: TP8 CP4
+  // fits without a pipeline only recomputing many layers by block; with PP2 each stage holds 40
+  // layers and a few a chunk suffice. The PP2 block layout is a candidate beside the twin, and it
+  // recomputes the smaller share (N x PP < N'), as the rule asks.
+  const json doc = json::parse(R"({
+    "name": "70b-64k", "model": {"preset": "llama3.1-70b"},
+    "training": {"seq_length": 65536, "micro_batch_size": 1, "global_batch_size": 32, "recompute_granularity": "full"},
+    "parallel": {"tensor_model_parallel_size": 8, "context_parallel_size": 4, "cp_comm_type": "p2p",
+                 "sequence_parallel": true},
+    "cluster": {"preset": "dgx-h100", "num_nodes": 8}})");
+  const ParseOptions opt = options_for(kSeedA);
+  const Scenario base = parse_scenario_text(doc.dump(), opt);
+  const SweepSpace s = enumerate_sweep(doc, base, {}, opt);
+  const SweepCandidate *twin = nullptr, *piped = nullptr;
+  for (const SweepCandidate& c : s.candidates) {
+    if (c.key.starts_with("tp8-cp4-p2p-mbs1-block")) twin = &c;
+    if (c.key.starts_with("tp8-cp4-p2p-pp2-mbs1-block")) piped = &c;
+  }
+  REQUIRE(twin);
+  REQUIRE(piped);
+  CHECK(roomy(twin));
+  CHECK(roomy(piped));
+  INFO(twin->key << " against " << piped->key);
+  CHECK(key_number(piped->key, "-block", 0) * 2 < key_number(twin->key, "-block", 0));
+  SweepSpec every_pp;
+  every_pp.pp = std::vector<int64_t>{1, 2, 4, 8, 16};
+  check_pipeline_twins(enumerate_sweep(doc, base, every_pp, opt), s);
 }
 
 TEST_CASE("default space without a global batch: the same pipeline rule, and no interleaving", "[sweep]") {
