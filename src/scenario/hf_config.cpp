@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "common/json_text.hpp"
+#include "scenario/model_limits.hpp"
 
 namespace hcpsim {
 
@@ -12,10 +14,11 @@ namespace {
 
 // A Hugging Face config has dozens of keys we do not need, so it is read
 // leniently (unknown keys ignored), but the keys we read must be well-formed.
-// `scenario_key`: the model key of the scenario that stands in for `key` (nullptr: none); a
-// required key may be missing when the scenario gives it.
+// `max`: the range of the scenario key it stands for (model_limits). `scenario_key`: the model key of
+// the scenario that stands in for `key` (nullptr: none); a required key may be missing when the
+// scenario gives it.
 std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const std::string& json_path,
-                              const std::string& file, DiagnosticSink& sink, bool required,
+                              const std::string& file, DiagnosticSink& sink, bool required, int64_t max,
                               const char* scenario_key = nullptr, const std::vector<std::string>& given = {}) {
   if (!cfg.contains(key) || cfg.at(key).is_null()) {
     const bool stands_in = scenario_key && std::find(given.begin(), given.end(), scenario_key) != given.end();
@@ -28,6 +31,12 @@ std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const 
   const auto& v = cfg.at(key);
   if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
     sink.error(json_path, "\"" + file + "\": \"" + key + "\" must be a positive integer, got " + v.dump(), "type",
+               "fix the file or override the value in the scenario's model section");
+    return std::nullopt;
+  }
+  if (v.get<int64_t>() > max) {
+    sink.error(json_path, "\"" + file + "\": \"" + key + "\" is " + std::to_string(v.get<int64_t>()),
+               "at most " + std::to_string(max) + (scenario_key ? std::string(", as model.") + scenario_key : std::string()),
                "fix the file or override the value in the scenario's model section");
     return std::nullopt;
   }
@@ -117,6 +126,37 @@ WindowedLayers windowed_layers(const nlohmann::json& cfg, int64_t layers) {
   return {layers, "sliding_window"};
 }
 
+// What a config's layers hold that hcpsim does not model, in words naming the key that says so:
+// multi-head latent attention (DeepSeek V2/V3, MiniCPM3, Kimi: kv_lora_rank), layers that are not
+// attention (state-space, recurrent, linear attention, convolutions: Nemotron-H's
+// hybrid_override_pattern, Jamba's and Zamba's layers_block_type and attn_layer_period, layer_types
+// other than full or sliding attention, the model types of Mamba, RWKV, RecurrentGemma and the
+// hybrids). nullopt: none of these.
+std::optional<std::string> unmodelled_layers(const nlohmann::json& cfg) {
+  const auto has = [&](const char* key) { return cfg.contains(key) && !cfg.at(key).is_null(); };
+  if (has("kv_lora_rank"))
+    return "multi-head latent attention (\"kv_lora_rank\": " + cfg.at("kv_lora_rank").dump() +
+           "): its compressed keys and values are not GQA's";
+  if (has("hybrid_override_pattern"))
+    return "a hybrid of attention and other layers (\"hybrid_override_pattern\")";
+  for (const char* key : {"layers_block_type", "layer_types"})
+    if (cfg.contains(key) && cfg.at(key).is_array())
+      for (const nlohmann::json& t : cfg.at(key))
+        if (t.is_string() && t != "attention" && t != "full_attention" && t != "sliding_attention")
+          return "layers that are not attention (\"" + std::string(key) + "\" lists \"" + t.get<std::string>() + "\")";
+  if (has("attn_layer_period")) return "a hybrid of attention and state-space layers (\"attn_layer_period\")";
+  static const char* const kRecurrentTypes[] = {"mamba",   "mamba2",    "falcon_mamba", "falcon_h1",   "bamba",
+                                                "jamba",   "zamba",     "zamba2",       "nemotron_h",  "rwkv",
+                                                "rwkv5",   "rwkv6",     "recurrent_gemma", "xlstm",    "lfm2",
+                                                "qwen3_next", "granitemoehybrid", "minimax"};
+  if (cfg.contains("model_type") && cfg.at("model_type").is_string())
+    for (const char* t : kRecurrentTypes)
+      if (cfg.at("model_type") == t)
+        return "layers that are not softmax attention (model_type \"" + std::string(t) + "\": state-space, recurrent or "
+               "linear attention)";
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
@@ -139,25 +179,36 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
                "write text_config's keys into a config.json of their own and point model.hf_config at it");
     return false;
   }
-  const auto layers = hf_int(*cfg, "num_hidden_layers", json_path, file_path, sink, true, "num_layers", given);
-  const auto hidden = hf_int(*cfg, "hidden_size", json_path, file_path, sink, true, "hidden_size", given);
-  const auto ffn = hf_int(*cfg, "intermediate_size", json_path, file_path, sink, true, "ffn_hidden_size", given);
-  const auto heads = hf_int(*cfg, "num_attention_heads", json_path, file_path, sink, true, "num_attention_heads", given);
-  const auto kv_heads = hf_int(*cfg, "num_key_value_heads", json_path, file_path, sink, false);
-  const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true, "vocab_size", given);
-  const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false);
-  auto window = hf_int(*cfg, "sliding_window", json_path, file_path, sink, false);
+  using namespace model_limits;
+  const auto layers = hf_int(*cfg, "num_hidden_layers", json_path, file_path, sink, true, kMaxLayers, "num_layers", given);
+  const auto hidden = hf_int(*cfg, "hidden_size", json_path, file_path, sink, true, kMaxHiddenSize, "hidden_size", given);
+  const auto ffn =
+      hf_int(*cfg, "intermediate_size", json_path, file_path, sink, true, kMaxFfnHiddenSize, "ffn_hidden_size", given);
+  const auto heads =
+      hf_int(*cfg, "num_attention_heads", json_path, file_path, sink, true, kMaxHeads, "num_attention_heads", given);
+  const auto kv_heads = hf_int(*cfg, "num_key_value_heads", json_path, file_path, sink, false, kMaxHeads, "num_query_groups");
+  const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true, kMaxVocabSize, "vocab_size", given);
+  const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false, kMaxHeadDim, "kv_channels");
+  auto window = hf_int(*cfg, "sliding_window", json_path, file_path, sink, false, kMaxSlidingWindow, "sliding_window");
   // Mixture-of-experts configs name their experts with one of these keys (Mixtral and
   // Qwen-MoE, DeepSeek, OLMoE/Qwen3-MoE); hcpsim models dense layers only, so a config
   // with more than one expert is refused rather than simulated as a dense model.
-  for (const char* key : kMoeExpertCountKeys) {
-    const auto experts = hf_int(*cfg, key, json_path, file_path, sink, false);
-    if (experts && *experts > 1)
-      sink.error(json_path, "\"" + file_path + "\" describes a mixture-of-experts model (\"" + key +
-                                "\": " + std::to_string(*experts) + ")",
-                 "mixture-of-experts layers are not modelled (dense layers only)",
-                 "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
-  }
+  // DBRX keeps its expert count in ffn_config.
+  const bool nested_experts = cfg->contains("ffn_config") && cfg->at("ffn_config").is_object();
+  for (const nlohmann::json* section : {&*cfg, nested_experts ? &cfg->at("ffn_config") : nullptr})
+    for (const char* key : kMoeExpertCountKeys) {
+      if (!section) continue;
+      const auto experts = hf_int(*section, key, json_path, file_path, sink, false, std::numeric_limits<int64_t>::max());
+      if (experts && *experts > 1)
+        sink.error(json_path, "\"" + file_path + "\" describes a mixture-of-experts model (\"" +
+                                  (section == &*cfg ? "" : "ffn_config.") + key + "\": " + std::to_string(*experts) + ")",
+                   "mixture-of-experts layers are not modelled (dense layers only)",
+                   "use a dense model; simulating it as dense would miss its expert weights and all-to-all traffic");
+    }
+  if (const std::optional<std::string> feature = unmodelled_layers(*cfg))
+    sink.error(json_path, "\"" + file_path + "\" describes " + *feature,
+               "hcpsim models decoder layers of softmax attention (MHA, GQA, a sliding window) and an MLP",
+               "use such a model; simulated as one, this model's layers would be timed and sized wrongly");
   std::string named;
   const std::optional<bool> gated = gated_mlp_of(*cfg, named);
   const bool gated_given = std::find(given.begin(), given.end(), "gated_linear_unit") != given.end();

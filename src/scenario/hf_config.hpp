@@ -10,8 +10,9 @@
 namespace hcpsim {
 
 // The keys a Hugging Face config names its experts with (Mixtral and Qwen-MoE, DeepSeek,
-// OLMoE/Qwen3-MoE); above 1, a mixture-of-experts model.
-inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_routed_experts", "num_experts"};
+// OLMoE/Qwen3-MoE, ERNIE 4.5 and DBRX, the latter under ffn_config); above 1, a mixture-of-experts model.
+inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_routed_experts", "num_experts",
+                                                      "moe_num_experts"};
 
 // Reads num_attention_heads, num_key_value_heads (default: heads), hidden_size,
 // intermediate_size, num_hidden_layers, vocab_size, head_dim (default:
@@ -23,8 +24,10 @@ inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_ro
 // StarCoder2's plain one "gelu_pytorch_tanh"). `given` names the model keys the scenario sets
 // (num_layers, hidden_size, ffn_hidden_size, num_attention_heads, vocab_size,
 // gated_linear_unit, sliding_window): the file may then lack their Hugging Face counterparts. Problems are
-// reported at `json_path` naming the file key; a mixture-of-experts config (num_local_experts,
-// n_routed_experts or num_experts above 1) is refused: hcpsim models dense layers only. So is a
+// reported at `json_path` naming the file key; a mixture-of-experts config (kMoeExpertCountKeys
+// above 1) is refused: hcpsim models dense layers only; so are multi-head latent attention and
+// layers that are not attention (state-space, recurrent, linear attention); every value above the
+// range of the scenario key it stands for (model_limits) is refused too. So is a
 // config that mixes sliding-window and full-attention layers (layer_types, sliding_window_pattern,
 // max_window_layers; Gemma 2 and Cohere 2 by class) unless the scenario gives sliding_window
 // (`given`): hcpsim times one layer for all; a config whose every layer is full has no window.

@@ -12,13 +12,14 @@
 #include "scenario/presets.hpp"
 #include "scenario/parse.hpp"
 #include "scenario/sweep_spec.hpp"
+#include "scenario/model_limits.hpp"
 #include "scenario/validate.hpp"
 
 namespace hcpsim {
 
 namespace {
 
-constexpr int64_t kMaxCount = int64_t{1} << 20;  // sizes, heads, layers, nodes: beyond this is absurd
+using model_limits::kMaxCount;  // sizes, heads, layers, nodes: beyond this is absurd
 constexpr double kGiga = 1e9;
 constexpr double kTera = 1e12;
 constexpr double kMicro = 1e-6;
@@ -46,8 +47,9 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
   // mixture-of-experts keys: known, and refused as not modelled where they ask for experts (not
   // "unknown, remove it", which would have the model simulated as dense); null, 0 or 1 is dense.
   static const char* const kMoeKeys[] = {kMoeExpertCountKeys[0], kMoeExpertCountKeys[1], kMoeExpertCountKeys[2],
-                                         "num_moe_experts",      "moe_ffn_hidden_size",  "moe_router_topk",
-                                         "num_experts_per_tok"};
+                                         kMoeExpertCountKeys[3], "num_moe_experts",      "moe_ffn_hidden_size",
+                                         "moe_router_topk",      "num_experts_per_tok"};
+  static_assert(std::size(kMoeExpertCountKeys) == 4, "every expert-count key is a scenario key too");
   std::vector<std::string> known = {"preset", "hf_config", "num_layers", "hidden_size", "ffn_hidden_size",
                                     "num_attention_heads", "num_query_groups", "kv_channels", "vocab_size",
                                    "sliding_window", "gated_linear_unit", "untie_embeddings_and_output_weights"};
@@ -94,13 +96,14 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     int64_t ModelSpec::*field;
     int64_t max;
   };
-  const IntKey keys[] = {{"num_layers", &ModelSpec::num_layers, 100000},
-                         {"hidden_size", &ModelSpec::hidden_size, kMaxCount},
-                         {"ffn_hidden_size", &ModelSpec::ffn_hidden_size, 4 * kMaxCount},
-                         {"num_attention_heads", &ModelSpec::num_attention_heads, 65536},
-                         {"num_query_groups", &ModelSpec::num_query_groups, 65536},
-                         {"kv_channels", &ModelSpec::kv_channels, 65536},
-                         {"vocab_size", &ModelSpec::vocab_size, 16 * kMaxCount}};
+  using namespace model_limits;
+  const IntKey keys[] = {{"num_layers", &ModelSpec::num_layers, kMaxLayers},
+                         {"hidden_size", &ModelSpec::hidden_size, kMaxHiddenSize},
+                         {"ffn_hidden_size", &ModelSpec::ffn_hidden_size, kMaxFfnHiddenSize},
+                         {"num_attention_heads", &ModelSpec::num_attention_heads, kMaxHeads},
+                         {"num_query_groups", &ModelSpec::num_query_groups, kMaxHeads},
+                         {"kv_channels", &ModelSpec::kv_channels, kMaxHeadDim},
+                         {"vocab_size", &ModelSpec::vocab_size, kMaxVocabSize}};
   for (const auto& k : keys) {
     const bool present = r.has(k.key);
     if (auto v = r.integer(k.key, 1, k.max)) m.*(k.field) = *v;
@@ -138,7 +141,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     derive_kv_channels();
   if (r.has("sliding_window") && r.raw("sliding_window")->is_null()) {
     m.sliding_window.reset();
-  } else if (auto w = r.integer("sliding_window", 1, int64_t{1} << 40, "use a window in tokens, or null for none")) {
+  } else if (auto w = r.integer("sliding_window", 1, model_limits::kMaxSlidingWindow, "use a window in tokens, or null for none")) {
     m.sliding_window = *w;
   }
   set_if(m.gated_linear_unit, r.boolean("gated_linear_unit"));

@@ -72,6 +72,75 @@ TEST_CASE("bug 2: a mixture-of-experts Hugging Face config is rejected, naming i
   CHECK(errors_of(j, write_config(cfg)).empty());
 }
 
+TEST_CASE("a Hugging Face config's experts under other keys, MLA and non-attention layers are refused",
+          "[scenario][validate]") {
+  // Each of these was simulated as a dense Llama, exit 0 and no warning. `key` and `value` name
+  // what the file says (ERNIE 4.5's moe_num_experts, DBRX's ffn_config.moe_num_experts,
+  // DeepSeek's and MiniCPM3's kv_lora_rank, Nemotron-H's hybrid_override_pattern, Jamba's
+  // layers_block_type, Qwen3-Next's linear-attention layer_types, a Mamba model_type).
+  const struct {
+    const char* key;
+    json value;
+    const char* said;  // in the error's what
+  } cases[] = {
+      {"moe_num_experts", 64, "\"moe_num_experts\": 64"},
+      {"ffn_config", {{"moe_num_experts", 16}, {"moe_top_k", 4}}, "\"ffn_config.moe_num_experts\": 16"},
+      {"kv_lora_rank", 512, "multi-head latent attention"},
+      {"hybrid_override_pattern", "M-M-M*-M-M-", "hybrid_override_pattern"},
+      {"layers_block_type", {"mamba", "attention"}, "\"layers_block_type\" lists \"mamba\""},
+      {"layer_types", {"linear_attention", "full_attention"}, "\"layer_types\" lists \"linear_attention\""},
+      {"model_type", "mamba2", "model_type \"mamba2\""},
+  };
+  for (const auto& c : cases) {
+    json cfg = mixtral_config();
+    cfg.erase("num_local_experts");
+    cfg[c.key] = c.value;
+    json j = base();
+    j["model"] = {{"hf_config", "config.json"}};
+    const auto e = errors_of(j, write_config(cfg));
+    INFO(c.key << "\n" << describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].path == "model.hf_config");
+    CHECK_THAT(e[0].what, Catch::Contains(c.said));
+  }
+  // Full and sliding attention layers alone are attention (Gemma 3's layer_types): no refusal on
+  // that account (the mix of the two is refused for its own reason, without sliding_window).
+  json cfg = mixtral_config();
+  cfg.erase("num_local_experts");
+  cfg["layer_types"] = {"full_attention", "full_attention"};
+  json j = base();
+  j["model"] = {{"hf_config", "config.json"}};
+  CHECK(errors_of(j, write_config(cfg)).empty());
+}
+
+TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "[scenario][validate]") {
+  // num_hidden_layers 1e6 ran for minutes; hidden_size 2^40 gave a step of 1.6e8 s; an
+  // intermediate_size of 1e15 failed inside the simulation. Each is now refused at
+  // model.hf_config naming the file's key and the scenario key's range (model_limits).
+  const struct {
+    const char* key;
+    int64_t value;
+    const char* range;
+  } cases[] = {{"num_hidden_layers", 1000000, "at most 100000, as model.num_layers"},
+               {"hidden_size", int64_t{1} << 40, "at most 1048576, as model.hidden_size"},
+               {"intermediate_size", 1000000000000000, "at most 4194304, as model.ffn_hidden_size"},
+               {"vocab_size", int64_t{1} << 40, "at most 16777216, as model.vocab_size"},
+               {"num_key_value_heads", 100000, "at most 65536, as model.num_query_groups"}};
+  for (const auto& c : cases) {
+    json cfg = mixtral_config();
+    cfg.erase("num_local_experts");
+    cfg[c.key] = c.value;
+    json j = base();
+    j["model"] = {{"hf_config", "config.json"}};
+    const auto e = errors_of(j, write_config(cfg));
+    INFO(c.key << "\n" << describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].path == "model.hf_config");
+    CHECK_THAT(e[0].what, Catch::Contains(std::string("\"") + c.key + "\" is " + std::to_string(c.value)));
+    CHECK(e[0].rule == c.range);
+  }
+}
+
 TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", "[scenario][validate]") {
   json j = base();
   j["cluster"] = {{"preset", "dgx-h100"}, {"num_nodes", 16}, {"gpus_per_node", 1}};  // 1 GPU, 1 NIC per node
