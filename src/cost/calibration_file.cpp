@@ -55,7 +55,8 @@ std::optional<EfficiencyTable> read_points(ObjectReader& r, DiagnosticSink& sink
     sink.error(path, "missing", "required key", "give [[flops, efficiency], ...] with FLOPs increasing");
     return std::nullopt;
   }
-  const std::string fix = "give [[flops, efficiency], ...] with FLOPs > 0 increasing and 0 < efficiency <= 1.5";
+  const std::string range = strprintf("FLOPs > 0, %g <= efficiency <= %g", kMinEfficiency, kMaxEfficiency);
+  const std::string fix = "give [[flops, efficiency], ...] with FLOPs increasing and " + range.substr(range.find(", ") + 2);
   if (!v->is_array() || v->empty()) {
     sink.error(path, "must be a non-empty array, got " + v->dump().substr(0, 40), "type", fix);
     return std::nullopt;
@@ -69,8 +70,8 @@ std::optional<EfficiencyTable> read_points(ObjectReader& r, DiagnosticSink& sink
       return std::nullopt;
     }
     const double x = p[0].get<double>(), y = p[1].get<double>();
-    if (!(x > 0) || !(y > 0 && y <= 1.5)) {
-      sink.error(pi, "value " + p.dump() + " is out of range", "FLOPs > 0, 0 < efficiency <= 1.5", fix);
+    if (!(x > 0) || !(y >= kMinEfficiency && y <= kMaxEfficiency)) {
+      sink.error(pi, "value " + p.dump() + " is out of range", range, fix);
       return std::nullopt;
     }
     if (!t.points.empty() && !(x > t.points.back().first)) {

@@ -465,24 +465,24 @@ void add_comm_slowdowns(std::vector<CostScalarParameter>& s, std::integer_sequen
 const std::vector<CostScalarParameter>& cost_scalar_parameters() {
   static const std::vector<CostScalarParameter> s = [] {
     std::vector<CostScalarParameter> v = {
-        {"memory_efficiency", [](CostParams& p) -> double& { return p.memory_efficiency; }, 1e-3, 1.5},
+        {"memory_efficiency", [](CostParams& p) -> double& { return p.memory_efficiency; }, kMinEfficiency, kMaxEfficiency},
         {"kernel_floor_s", [](CostParams& p) -> double& { return p.kernel_floor_s; }, 0, 1e-3},
-        {"intra_node_efficiency", [](CostParams& p) -> double& { return p.intra_node_efficiency; }, 1e-3, 1.5},
-        {"nic_efficiency", [](CostParams& p) -> double& { return p.nic_efficiency; }, 1e-3, 1.5},
+        {"intra_node_efficiency", [](CostParams& p) -> double& { return p.intra_node_efficiency; }, kMinEfficiency, kMaxEfficiency},
+        {"nic_efficiency", [](CostParams& p) -> double& { return p.nic_efficiency; }, kMinEfficiency, kMaxEfficiency},
         {"interference_compute_gemm", &compute_slowdown_ref<0>, 1, 10},
         {"interference_compute_attention", &compute_slowdown_ref<1>, 1, 10},
         {"interference_compute_elementwise", &compute_slowdown_ref<2>, 1, 10}};
     // The measured memory-bound kernels (calibrate/torch, kernels suite), by kind and pass.
-    v.push_back({"memory_efficiency_norm_fwd", &elementwise_ref<ElementwiseKind::Norm, 0>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_norm_bwd", &elementwise_ref<ElementwiseKind::Norm, 1>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_rope_fwd", &elementwise_ref<ElementwiseKind::Rope, 0>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_rope_bwd", &elementwise_ref<ElementwiseKind::Rope, 1>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_activation_fwd", &elementwise_ref<ElementwiseKind::Activation, 0>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_activation_bwd", &elementwise_ref<ElementwiseKind::Activation, 1>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_add", &elementwise_ref<ElementwiseKind::Add, 0>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_cross_entropy_fwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 0>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_cross_entropy_bwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 1>, 1e-3, 1.5});
-    v.push_back({"memory_efficiency_optimizer", &elementwise_ref<ElementwiseKind::Optimizer, 0>, 1e-3, 1.5});
+    v.push_back({"memory_efficiency_norm_fwd", &elementwise_ref<ElementwiseKind::Norm, 0>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_norm_bwd", &elementwise_ref<ElementwiseKind::Norm, 1>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_rope_fwd", &elementwise_ref<ElementwiseKind::Rope, 0>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_rope_bwd", &elementwise_ref<ElementwiseKind::Rope, 1>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_activation_fwd", &elementwise_ref<ElementwiseKind::Activation, 0>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_activation_bwd", &elementwise_ref<ElementwiseKind::Activation, 1>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_add", &elementwise_ref<ElementwiseKind::Add, 0>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_cross_entropy_fwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 0>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_cross_entropy_bwd", &elementwise_ref<ElementwiseKind::CrossEntropy, 1>, kMinEfficiency, kMaxEfficiency});
+    v.push_back({"memory_efficiency_optimizer", &elementwise_ref<ElementwiseKind::Optimizer, 0>, kMinEfficiency, kMaxEfficiency});
     const auto knots = std::make_integer_sequence<int, kInterferenceKnots>{};
     add_comm_slowdowns<0, 0>(v, knots);
     add_comm_slowdowns<0, 1>(v, knots);

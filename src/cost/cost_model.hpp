@@ -35,6 +35,12 @@
 
 namespace hcpsim {
 
+// The range of every efficiency a calibration gives (a fraction of a peak): below a thousandth a
+// kernel or link would take a thousand times its roofline, no measurement's outcome but a broken
+// file (and SimGrid's rates leave their range); above 1.5, a peak that is wrong.
+inline constexpr double kMinEfficiency = 1e-3;
+inline constexpr double kMaxEfficiency = 1.5;
+
 // (FLOPs, efficiency) points, FLOPs increasing.
 struct EfficiencyTable {
   std::vector<std::pair<double, double>> points;

@@ -90,6 +90,21 @@ TEST_CASE("calibration files round-trip and reject bad tables", "[calibrate]") {
   CHECK(has(d, "calibration.parameters.gemm.points[1]", "do not increase"));
   CHECK(has(d, "calibration.parameters.memory_efficiency.value", "out of range"));
   CHECK(has(d, "calibration.parameters.attention_fwd", "unknown key"));
+
+  // An efficiency below a thousandth (1e-300 deadlocked SimGrid; 1e-9 gave a step of 1.9e10 s) is
+  // refused as the scalars' is, at the point: [kMinEfficiency, kMaxEfficiency] = [0.001, 1.5].
+  for (const double e : {1e-300, 1e-9, 9.9e-4, 1.51}) {
+    json tiny = good_calibration();
+    tiny["parameters"]["gemm"]["points"] = {{1e9, 0.5}, {1e12, e}};
+    const auto t = errors_of([&] { parse_calibration_text(tiny.dump(), "c.json"); });
+    INFO(e << ": " << all(t));
+    REQUIRE(t.size() == 1);
+    CHECK(t[0].path == "calibration.parameters.gemm.points[1]");
+    CHECK(t[0].rule == "FLOPs > 0, 0.001 <= efficiency <= 1.5");
+  }
+  json edge = good_calibration();
+  edge["parameters"]["gemm"]["points"] = {{1e9, 0.001}, {1e12, 1.5}};  // both ends are in range
+  CHECK_NOTHROW(parse_calibration_text(edge.dump(), "c.json"));
 }
 
 TEST_CASE("attention measurements read the bottom-right causal mask and key shapes by query heads", "[calibrate]") {
