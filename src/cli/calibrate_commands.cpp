@@ -56,7 +56,15 @@ std::optional<AttentionBackend> backend_option(const Args& a) {
   return std::nullopt;  // CLI11 checked the name; empty: not given
 }
 
+// The files fit and check read: the measurements and the calibration.
+std::vector<std::string> files_read(const Args& a) {
+  std::vector<std::string> files = a.measurements;
+  files.push_back(a.calibration);
+  return files;
+}
+
 int run_fit(const Args& a) {
+  check_output_not_input("--out", a.out, files_read(a));
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
   const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
@@ -78,6 +86,8 @@ int run_fit(const Args& a) {
 }
 
 int run_check(const Args& a) {
+  check_output_not_input("--out", a.out, files_read(a));
+  if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
   const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
   const std::optional<AttentionBackend> only = backend_option(a);
@@ -175,8 +185,7 @@ class Commands : public CalibrateCommands {
       print_diagnostics(e, source, "text");  // fit and check write text
       return kExitInvalidInput;
     } catch (const OutputFileError& e) {
-      std::cerr << "error: --out: " << e.what() << " (output files must be writable) \u2014 check that the folder "
-                << "exists and is writable\n";
+      print_flag_error(output_file_error("--out", e.what()), source, "text");
       return kExitInvalidInput;
     }
   }

@@ -223,6 +223,12 @@ int cli_main(int argc, char** argv) {
     auto inputs = load_inputs(opt.scenario_file);
     calibrate->apply_to(inputs);
     for (auto& in : inputs) check_cost_params(in.scenario);
+    std::vector<std::string> files = {opt.scenario_file};  // what the run reads: the scenario, its calibration
+    for (const auto& in : inputs)
+      if (in.scenario.calibration_path) files.push_back(*in.scenario.calibration_path);
+    check_output_not_input("--out", opt.out_file, files);
+    files.push_back(opt.out_file);
+    check_output_not_input("--trace", opt.trace_file, files);
     if (!opt.out_file.empty()) check_writable(opt.out_file);
     if (!opt.trace_file.empty()) check_writable(opt.trace_file);
     if (opt.validate_only) return validate_command(inputs, opt);

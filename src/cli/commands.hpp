@@ -64,6 +64,10 @@ void print_diagnostics(const InputError& e, const std::string& source, const std
 // on stderr; with `format` "json" also on stdout in print_diagnostics' form.
 void print_flag_error(const Diagnostic& error, const std::string& source, const std::string& format);
 
+// Throws InputError at `flag` where the output `path` names the same file as one of `inputs` (links
+// followed): writing it would replace a file the command reads, or another of its outputs.
+void check_output_not_input(const std::string& flag, const std::string& path, const std::vector<std::string>& inputs);
+
 // An OutputFileError (`what`) of the files `flags` names ("--out/--trace"), as print_flag_error takes it.
 Diagnostic output_file_error(const std::string& flags, const std::string& what);
 

@@ -1,6 +1,7 @@
 // `hcpsim sweep FILE`, `hcpsim merge A.json B.json ...` and `hcpsim compare STUDY` (one sweep
 // over several clusters): options, loading and output; the work is in sweep/, compare/, report/.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include "report/scenario_summary.hpp"
 #include "sweep/outcome_json.hpp"
 #include "sweep/run_sweep.hpp"
+#include "sweep/state.hpp"
 #include "sweep/timelines.hpp"
 
 namespace hcpsim {
@@ -163,9 +165,20 @@ int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const 
     std::cerr << "hcpsim " << command << ": every candidate simulated failed on the same input error:\n";
     throw InputError(*run.common_input_error);
   }
+  if (run.set_aside > 0)
+    std::cerr << "hcpsim " << command << ": without --resume, the " << run.set_aside << " results an earlier run left in "
+              << ro.state_dir << " were moved to " << SweepState{ro.state_dir}.previous_path() << "\n";
   if (ro.resume)
     std::cerr << "hcpsim " << command << ": resumed: " << run.reused << " results kept from " << ro.state_dir << ", "
               << run.simulated << " simulated now\n";
+  // Every simulation run now failed (an internal error each, not the input): no answer to give.
+  const auto& rows = run.outcome.rows;
+  const auto failed = std::find_if(rows.begin(), rows.end(), [](const SweepRow& r) { return r.status == RowStatus::Failed; });
+  if (failed != rows.end() && std::none_of(rows.begin(), rows.end(), [](const SweepRow& r) { return r.ok(); })) {
+    std::cerr << "hcpsim " << command << ": internal error: every candidate simulated failed (first: " << failed->label
+              << ": " << failed->error << ")\n";
+    return kExitInternal;
+  }
   return -1;
 }
 
@@ -197,6 +210,11 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
 }
 
 void check_outputs(const SweepCommands& s) {
+  std::vector<std::string> files = {s.file};  // what the command reads: the scenario or study, the shards
+  files.insert(files.end(), s.inputs.begin(), s.inputs.end());
+  files.insert(files.end(), s.merge_files.begin(), s.merge_files.end());
+  check_output_not_input("--out", s.out.out_file, files);
+  if (!s.report_dir.empty()) check_output_not_input("--report", s.report_dir + "/index.html", files);
   if (!s.out.out_file.empty()) check_writable(s.out.out_file);
   if (!s.report_dir.empty()) {
     if (!html_report_available())

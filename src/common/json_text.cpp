@@ -43,10 +43,43 @@ std::string path_of(const std::string& base, const std::vector<OpenContainer>& o
   return path + (path.empty() ? "" : ".") + key;
 }
 
+// The offset of the first '[' or '{' that opens a level deeper than `most` (outside strings), or npos.
+// A value nested that deep is no input of hcpsim's, and printing it back (nlohmann's dump recurses)
+// would overflow the stack: such text is refused before it is parsed.
+size_t too_deep_at(std::string_view text, size_t most) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > most) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::string& source,
                                               const std::string& json_path, DiagnosticSink& sink) {
+  if (const size_t at = too_deep_at(text, kMaxJsonDepth); at != std::string_view::npos) {
+    size_t line = 0, column = 0;
+    line_and_column(text, at + 1, line, column);
+    sink.error(json_path,
+               source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": nested more than " +
+                   std::to_string(kMaxJsonDepth) + " levels deep",
+               "at most " + std::to_string(kMaxJsonDepth) + " levels of arrays and objects",
+               "fix the JSON at line " + std::to_string(line) + ", column " + std::to_string(column));
+    return std::nullopt;
+  }
   // nlohmann keeps the last of a repeated key: an edit that left two "model" sections would simulate
   // the second without a word. Each repeat is an error at its path.
   std::vector<OpenContainer> open;

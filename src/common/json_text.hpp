@@ -10,7 +10,11 @@
 
 namespace hcpsim {
 
-// Parses `text`; on a syntax error records "<source>:<line>:<column>: ..." at `json_path`.
+// The deepest nesting of arrays and objects a JSON input may have (hcpsim's own run to about 10).
+constexpr size_t kMaxJsonDepth = 256;
+
+// Parses `text`; on a syntax error, or nesting deeper than kMaxJsonDepth, records
+// "<source>:<line>:<column>: ..." at `json_path`.
 std::optional<nlohmann::json> parse_json_text(std::string_view text, const std::string& source,
                                               const std::string& json_path, DiagnosticSink& sink);
 

@@ -72,6 +72,15 @@ bool write_and_close(FILE* f, std::string_view content, bool sync, int& err) {
 
 }  // namespace
 
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ec, ea, eb;
+  if (fs::equivalent(a, b, ec) && !ec) return true;  // one existing file, by any links
+  // Not both there yet (two outputs): the same path once its folders' links are followed.
+  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
+  return !ea && !eb && ca == cb;
+}
+
 void write_file_atomically(const std::string& given, std::string_view content) {
   if (const int fd = descriptor_of(given); fd >= 0) {
     const char* p = content.data();

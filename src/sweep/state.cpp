@@ -1,6 +1,7 @@
 #include "sweep/state.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "common/json_text.hpp"
 #include "common/output_file.hpp"
 
 namespace hcpsim {
@@ -22,7 +24,17 @@ SweepState open_sweep_state(const std::string& dir) {
   return s;
 }
 
-void reset_results(const SweepState& s) { write_file_atomically(s.results_path(), ""); }
+int64_t reset_results(const SweepState& s) {
+  int64_t lines = 0;
+  {
+    std::ifstream in(s.results_path());
+    for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  }
+  if (lines > 0 && std::rename(s.results_path().c_str(), s.previous_path().c_str()) != 0)
+    throw OutputFileError("cannot keep \"" + s.results_path() + "\" as \"" + s.previous_path() + "\": " + std::strerror(errno));
+  write_file_atomically(s.results_path(), "");
+  return lines;
+}
 
 std::map<std::string, nlohmann::json> load_results(const SweepState& s) {
   std::map<std::string, nlohmann::json> rows;
@@ -32,12 +44,16 @@ std::map<std::string, nlohmann::json> load_results(const SweepState& s) {
   bool dropped = false;
   while (std::getline(in, line)) {
     const bool complete = !in.eof();  // a last line without its newline was torn
-    nlohmann::json row = nlohmann::json::parse(line, nullptr, false);
-    if (!complete || row.is_discarded() || !row.is_object() || !row.contains("key")) {
+    // A line is a result only where it is an object whose key, digest and status are strings (as
+    // append_result writes them); any other (torn, edited, nested too deep) is simulated again.
+    DiagnosticSink unreadable;
+    const std::optional<nlohmann::json> row = complete ? parse_json_text(line, s.results_path(), "", unreadable) : std::nullopt;
+    const auto is_string = [&row](const char* k) { return row->contains(k) && (*row)[k].is_string(); };
+    if (!row || !row->is_object() || !is_string("key") || !is_string("digest") || !is_string("status")) {
       dropped = true;
       continue;
     }
-    rows[row["key"].get<std::string>()] = row;
+    rows[(*row)["key"].get<std::string>()] = *row;
     kept += line + "\n";
   }
   if (dropped) write_file_atomically(s.results_path(), kept);

@@ -13,13 +13,15 @@ namespace hcpsim {
 struct SweepState {
   std::string dir;
   std::string results_path() const { return dir + "/results.jsonl"; }
+  std::string previous_path() const { return dir + "/results.previous.jsonl"; }
 };
 
 // Creates the folder if needed (throws OutputFileError when it cannot).
 SweepState open_sweep_state(const std::string& dir);
 
-// Empties the log (a fresh sweep).
-void reset_results(const SweepState& s);
+// Starts an empty log (a fresh sweep). A log that holds lines is kept as previous_path() (replacing
+// an older one), not lost: the lines it held are returned, 0 where there were none.
+int64_t reset_results(const SweepState& s);
 
 // Rows by "key"; lines that do not parse (a torn last write) are dropped and
 // the log is rewritten without them.

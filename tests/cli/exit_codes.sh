@@ -95,4 +95,13 @@ if [ -c /dev/full ]; then
   [ $rc -eq 2 ] && grep -q "No space left on device" "$TMP/err" || { cat "$TMP/err"; fail "-o /dev/full: exit $rc, want 2"; }
   [ -c /dev/full ] || fail "-o /dev/full replaced the device"
 fi
+# Standard output on a full disk: the write fails, so the run does not report success (it did,
+# exit 0 with an empty file), whatever the command.
+if [ -w /dev/full ]; then
+  for args in "$SRC/scenarios/seed-a-hcp.json" "--validate $SRC/scenarios/seed-a-hcp.json" presets; do
+    # shellcheck disable=SC2086
+    "$BIN" $args > /dev/full 2> "$TMP/err"; rc=$?
+    [ $rc -eq 2 ] && grep -q "^error: <stdout>: cannot write the output" "$TMP/err" || { cat "$TMP/err"; fail "$args > /dev/full: exit $rc"; }
+  done
+fi
 echo "exit_codes: ok"

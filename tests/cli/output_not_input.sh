@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# An output path that names an input (or another output) is refused with exit 2 before anything
+# runs, and the input is left byte for byte as it was: a run's --out and --trace (the scenario, a
+# link to it, its calibration, each other), --validate, a sweep's --out, fit's and check's
+# --out over their measurements. Without the check each of these replaced the input (exit 0).
+# Usage: output_not_input.sh HCPSIM_BINARY SOURCE_DIR
+set -u
+BIN="$1"; SRC="$2"; TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+cd "$TMP" || fail "tmp"
+cp "$SRC/scenarios/seed-a-hcp.json" s.json
+ln -s s.json link.json
+cp "$SRC/calibrate/results/h200-v6-measurements.json" m.json
+"$BIN" fit m.json -o cal.json > /dev/null 2>&1 || fail "fit into a new file"
+python3 -c "import json; d = json.load(open('s.json')); d['calibration'] = 'cal.json'; json.dump(d, open('sc.json', 'w'))"
+md5sum s.json m.json cal.json sc.json > before.md5
+refused() {  # refused FLAG -- command...: exit 2 naming FLAG as the error's path
+  local flag="$1"; shift 2
+  "$@" > out.txt 2> err.txt; local rc=$?
+  [ "$rc" = 2 ] || { cat err.txt; fail "$*: exit $rc, not 2"; }
+  grep -q "^error: $flag: .*(an output must not replace an input or another output)" err.txt || { cat err.txt; fail "$*: message"; }
+}
+refused --out -- "$BIN" s.json -o s.json
+refused --out -- "$BIN" --validate s.json -o s.json
+refused --out -- "$BIN" s.json -o link.json
+refused --out -- "$BIN" sc.json -o cal.json
+refused --trace -- "$BIN" s.json --trace s.json
+refused --trace -- "$BIN" s.json -o r.txt --trace r.txt
+refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p -o s.json
+refused --out -- "$BIN" fit m.json -o m.json
+refused --out -- "$BIN" check m.json --calibration cal.json --in-sample -o cal.json
+md5sum -c --quiet before.md5 || fail "an input changed"
+[ ! -e r.txt ] || fail "a refused run wrote its output"
+ls | grep -q "\.sweep$" && fail "a refused sweep left a state folder"
+# Different files still work: the control that the refusals are not of every -o.
+"$BIN" --validate s.json -o v.txt > /dev/null 2>&1 && [ -s v.txt ] || fail "--validate -o v.txt"
+echo "ok"
