@@ -104,4 +104,10 @@ if [ -w /dev/full ]; then
     [ $rc -eq 2 ] && grep -q "^error: <stdout>: cannot write the output" "$TMP/err" || { cat "$TMP/err"; fail "$args > /dev/full: exit $rc"; }
   done
 fi
+# JSON nested 70000 levels deep (140 KB): refused at its line and column, exit 2: the object is level 1,
+# the 256th "[" (column 9 + 256) opens level 257. (Printing a piece of
+# it back in a message overflowed the stack: exit 139).
+python3 -c "print('{\"name\": ' + '[' * 70000 + ']' * 70000 + '}')" > "$TMP/deep.json"
+"$BIN" "$TMP/deep.json" > /dev/null 2> "$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "deep.json:1:265: nested more than 256 levels deep" "$TMP/err" || { head -c 300 "$TMP/err"; fail "deep JSON: exit $rc"; }
 echo "exit_codes: ok"
