@@ -375,16 +375,24 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double peak = peak_of(br.scenario) / peak_of(r.scenario);
     const double mfu = br.step->mfu / r.step->mfu;
     w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
-    if (std::abs(time_ratio - 1) <= band)
+    const bool tie = std::abs(time_ratio - 1) <= band;
+    if (tie)
       w += ", within the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
     else
       w += ", beyond the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)";
-    w += "; per GPU " + st.options[best].name + " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) +
-         "x the peak at " + strprintf("%.2f", mfu) + "x the MFU)";
+    // Per GPU used: a subset's idle GPUs are paid for but run nothing (the cost says that).
+    w += "; per GPU " + std::string(bg.subset || (v.group >= 0 && plan.groups[v.group].subset) ? "used " : "") + st.options[best].name +
+         " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) + "x the peak at " +
+         strprintf("%.2f", mfu) + "x the MFU)";
     if (b.econ.cost && v.econ.cost && *v.econ.cost > 0) {
       const double c = *b.econ.cost / *v.econ.cost - 1;
-      w += "; for this job " + st.options[best].name + " costs " + strprintf("%.0f", 100 * std::abs(c)) +
-           (c <= 0 ? "% less" : "% more");
+      w += "; for this job " + st.options[best].name +
+           (std::abs(c) < 0.005 ? std::string(" costs the same")
+                                : " costs " + strprintf("%.0f", 100 * std::abs(c)) + (c <= 0 ? "% less" : "% more"));
+      // As fast within the band, and cheaper: a choice the ranking by time alone would hide.
+      if (tie && c >= 0.005 && !by_cost)
+        w += ": as fast within the band and cheaper, " + st.options[o].name + " is the better buy unless the days matter more "
+             "(--rank cost ranks by cost)";
     }
     w += ".";
   }

@@ -196,7 +196,8 @@ std::string compare_to_json(const Study& st, const ComparePlan& plan, const Swee
 
 std::string compare_to_csv(const Study& st, const ComparePlan& plan, const SweepOutcome& o, const CompareResult& r) {
   std::string out =
-      "rank,option,gpus_used,gpus_paid,layout,tp,cp,dp,cp_comm_type,micro_batch_size,recompute,tokens_per_s_per_gpu,mfu,"
+      "rank,option,gpus_used,gpus_paid,layout,tp,cp,dp,pp,vpp,cp_comm_type,hcp_sizes,micro_batch_size,recompute,"
+      "tokens_per_s_per_gpu,mfu,"
       "step_time_s,step_time_low_s,step_time_high_s,time_to_train_s,time_low_s,time_high_s,gpu_hours,gpu_hours_low,"
       "gpu_hours_high,cost,cost_low,cost_high,energy_mwh,energy_mwh_low,energy_mwh_high,headroom_gb,none_why\n";
   const auto cell = [](const std::string& s) {
@@ -210,7 +211,7 @@ std::string compare_to_csv(const Study& st, const ComparePlan& plan, const Sweep
     const OptionVerdict& v = r.verdicts[oi];
     const StudyOption& so = st.options[oi];
     if (v.row < 0) {
-      out += "," + cell(so.name) + ",," + std::to_string(so.base.cluster.world_size()) + std::string(26, ',') + cell(v.none_why) + "\n";
+      out += "," + cell(so.name) + ",," + std::to_string(so.base.cluster.world_size()) + std::string(29, ',') + cell(v.none_why) + "\n";
       continue;
     }
     const SweepRow& row = o.rows[v.row];
@@ -218,10 +219,14 @@ std::string compare_to_csv(const Study& st, const ComparePlan& plan, const Sweep
     const Scenario& sc = row.result->scenario;
     const TrainingEconomics& e = v.econ;
     const auto num = [](double x) { return strprintf("%.9g", x); };
+    const std::vector<int64_t>& split = sc.parallel.hierarchical_context_parallel_sizes;  // a2a+p2p: "8x2"
+    const std::string hcp = split.size() == 2 ? std::to_string(split[0]) + "x" + std::to_string(split[1]) : "";
     out += std::to_string(++rank) + "," + cell(so.name) + "," + std::to_string(g.gpus_used) + "," + std::to_string(g.gpus_paid) +
            "," + cell(row.label) + "," + std::to_string(sc.parallel.tensor_model_parallel_size) + "," +
            std::to_string(sc.parallel.context_parallel_size) + "," + std::to_string(sc.parallel.data_parallel_size) + "," +
-           to_string(sc.parallel.cp_comm_type) + "," + std::to_string(sc.training.micro_batch_size) + "," +
+           std::to_string(sc.parallel.pipeline_model_parallel_size) + "," +
+           std::to_string(sc.parallel.virtual_pipeline_model_parallel_size) + "," + to_string(sc.parallel.cp_comm_type) +
+           "," + hcp + "," + std::to_string(sc.training.micro_batch_size) + "," +
            recompute_str(sc.training.recompute_granularity, sc.training.recompute_method, sc.training.recompute_num_layers) +
            "," + num(row.result->step->tokens_per_s_per_gpu) + "," +
            num(row.result->step->mfu) + "," + num(row.result->step->time_s) + "," + num(row.result->uncertainty.time_s.first) +

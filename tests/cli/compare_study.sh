@@ -59,6 +59,12 @@ for r in rows:
     if x["layout"] is None:
         assert r["gpu_hours"] == "" and r["none_why"], r
         continue
+    # The layout's sizes as the JSON has them, and every GPU used in one of its groups: TP x CP x DP x PP
+    lay = x["layout"]
+    for k in ("tp", "cp", "dp", "pp", "vpp"):
+        assert int(r[k]) == lay[k], (k, r, lay)
+    assert int(r["tp"]) * int(r["cp"]) * int(r["dp"]) * int(r["pp"]) == int(r["gpus_used"]), r
+    assert (r["hcp_sizes"] != "") == (r["cp_comm_type"] == "a2a+p2p"), r
     # GPU-hours and energy scale from the time to train: GPUs paid x [low, high] / 3600; MWh likewise
     lo, hi = x["time_to_train_band_s"]
     paid = int(r["gpus_paid"])

@@ -185,4 +185,19 @@ TEST_CASE("compare ranking: options in the same time are ordered by cost, and sa
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{0, 1});
   CHECK(r.notes.empty());
+  // 1 % apart is a difference of time but no difference within the predictions: with evidence of
+  // their own (+-1 % each) the ratio's band is sqrt(2) x 1 % = 1.4 %. The dearer stays first by
+  // time, and the words say the cheaper is as fast within the band: dear costs 3.8 x 10 / (3.5 x
+  // 10.1) - 1 = 7 % more.
+  o.rows[1].result->uncertainty.components = {{"attention kernels", 1.0, 0.01, "another fit"}};
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{0, 1});
+  CHECK_THAT(r.recommendation, Catch::Contains("cheap takes 1.01x the time"));
+  CHECK_THAT(r.recommendation, Catch::Contains("(\u00b11.4%): a tie on time"));
+  CHECK_THAT(r.recommendation, Catch::Contains("dear costs 7% more: as fast within the band and cheaper, cheap is the "
+                                               "better buy unless the days matter more"));
+  // Beyond the band (5 % slower) the faster is the faster: no such words.
+  o.rows[1].result->step->time_s = 10.5;
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.recommendation.find("better buy") == std::string::npos);
 }
