@@ -1,6 +1,8 @@
 #include "cli/calibrate_commands.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 
 #include "fit/check.hpp"
@@ -117,6 +119,8 @@ int run_check(const Args& a) {
     std::snprintf(buf, sizeof buf, "# in-sample with %s: cases %zu  median |error| %.2f%%  max |error| %.2f%%\n",
                   a.calibration.c_str(), summarized_cases(all), 100 * all.median_abs_error, 100 * all.max_abs_error);
     text += buf;
+    if (a.max_error_pct >= 0)  // the bound is the out-of-sample table's: say which, beside the other number
+      text += "# --max-error bounds the out-of-sample table above; with --in-sample it bounds " + a.calibration + "'s\n";
   }
   if (a.out.empty()) {
     std::cout << text;
@@ -154,8 +158,18 @@ class Commands : public CalibrateCommands {
         ->required();
     check_->add_option("--calibration", check_args_.calibration, "calibration.json (in-sample summary, --in-sample)");
     check_->add_flag("--in-sample", check_args_.in_sample, "Predict all cases from --calibration instead of a half fit");
-    check_->add_option("--max-error", check_args_.max_error_pct, "Exit 3 when max |error| exceeds this (percent)")
-        ->check(CLI::NonNegativeNumber);
+    check_->add_option("--max-error", check_args_.max_error_pct,
+                       "Exit 3 when max |error| exceeds this (percent) in the table checked: out of sample, or with "
+                       "--in-sample --calibration's")
+        ->check(CLI::Validator(
+            [](std::string& s) {  // CLI11's NonNegativeNumber takes "nan", under which no error exceeds
+              char* end = nullptr;
+              const double v = std::strtod(s.c_str(), &end);
+              return end != s.c_str() && *end == '\0' && std::isfinite(v) && v >= 0
+                         ? std::string()
+                         : "\"" + s + "\" is not a percentage (a finite number >= 0)";
+            },
+            "PERCENT"));
     check_->add_option("--kind", check_args_.kinds,
                        "Only these kinds: attention, gemm, copy, cp (CP steps and runs), collective, interference, "
                        "layer, elementwise")

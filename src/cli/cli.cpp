@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/diagnostics.hpp"
+#include "common/json_reader.hpp"
 #include "scenario/presets.hpp"
 #include "cli/collective_command.hpp"
 #include "scenario/parse.hpp"
@@ -29,14 +30,37 @@ void print_errors_json(const std::vector<Diagnostic>& errors, const std::string&
             << std::flush;
 }
 
+// Every flag of the command line's command (`sub`, or the run's own `app`), for a did-you-mean.
+std::vector<std::string> flag_names(const CLI::App& app, const CLI::App* sub) {
+  std::vector<std::string> names;
+  for (const CLI::App* a : {&app, sub})
+    for (const CLI::Option* o : a ? a->get_options() : std::vector<const CLI::Option*>{})
+      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+  return names;
+}
+
 // An error of the argument parser (CLI11), whose message is its own text: "--flag: what" takes the
-// flag as the path; any other message is the what of the command line as a whole.
-Diagnostic parser_error_diagnostic(const std::string& message) {
+// flag as the path; an argument not expected is the path itself, with the nearest flag of the
+// command as the fix; any other message is the what of the command line as a whole.
+Diagnostic parser_error_diagnostic(const std::string& message, const std::vector<std::string>& flags) {
   Diagnostic d;
   d.what = message;
   if (const size_t colon = message.find(": "); message.rfind("--", 0) == 0 && colon != std::string::npos) {
     d.path = message.substr(0, colon);
     d.what = message.substr(colon + 2);
+  }
+  for (const char* lead : {"The following argument was not expected: ", "The following arguments were not expected: "})
+    if (message.rfind(lead, 0) == 0) {
+      d.path = message.substr(std::string(lead).size());
+      d.path = d.path.substr(0, d.path.find(' '));
+      d.what = "not a flag or argument this command takes";
+      d.rule = "hcpsim --help, and COMMAND --help, list them";
+      const auto near = d.path.rfind("--", 0) == 0 ? did_you_mean(d.path, flags) : std::nullopt;
+      d.fix = near ? "did you mean " + *near + "?" : "remove it";
+    }
+  if (d.path.empty()) {  // any other message that names a flag ("Could not convert: --tp = abc"): that flag
+    const size_t at = message.find(" --");
+    if (at != std::string::npos) d.path = message.substr(at + 1, message.find_first_of(" :=,", at + 1) - at - 1);
   }
   return d;
 }
@@ -185,11 +209,24 @@ int cli_main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    if (code != 0 && asks_for_json(argc, argv))  // CLI11 printed the message on stderr
-      print_errors_json({parser_error_diagnostic(e.what())}, "");
-    return code == 0 ? kExitOk : kExitInvalidInput;
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitInvalidInput;  // --help, --version
+    const CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+    print_flag_error(parser_error_diagnostic(e.what(), flag_names(app, sub)), "", asks_for_json(argc, argv) ? "json" : "text");
+    std::cerr << "Run with --help for more information.\n";
+    return kExitInvalidInput;
   }
+  // An empty value (an unset shell variable: hcpsim "$SCENARIO") is no value: "" as the scenario
+  // ran the built-in study, as --calibration it was ignored. Every flag's, every command's.
+  const std::string format = asks_for_json(argc, argv) ? "json" : "text";
+  for (const CLI::App* a : std::vector<const CLI::App*>{&app, app.get_subcommands().empty() ? nullptr : app.get_subcommands().front()})
+    for (const CLI::Option* o : a ? a->get_options() : std::vector<const CLI::Option*>{})
+      for (const std::string& v : o->count() > 0 && o->get_type_size() != 0 ? o->results() : std::vector<std::string>{})
+        if (v.empty()) {
+          print_flag_error({o->get_name(), "an empty value", "a value is a path, a number or a name, not \"\"",
+                            "give the value (is a shell variable unset?), or leave " + o->get_name() + " out"},
+                           "", format);
+          return kExitInvalidInput;
+        }
   // The run's own flags (and its scenario) do not reach a command given after them (CLI11 reads
   // them as the run's): say so rather than drop them, and whether the command takes the flag.
   if (!app.get_subcommands().empty()) {

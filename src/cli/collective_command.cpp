@@ -141,8 +141,14 @@ class Command : public CollectiveCommand {
                            "1 <= --gpus <= the cluster's GPUs (sendrecv: >= 2)", "give --gpus 2 .. " + std::to_string(world)}});
       CommPattern pattern{};
       comm_pattern_named(a_.op, pattern);
+      // The ladder of whole sizes, each larger than the last (a factor near 1 repeats a rounded size).
+      constexpr size_t kMostSizes = 1000;
       std::vector<double> sizes;
-      for (double s = lo; s <= hi * (1 + 1e-12); s *= a_.step_factor) sizes.push_back(std::round(s));
+      for (double s = lo; s <= hi * (1 + 1e-12) && sizes.size() <= kMostSizes; s *= a_.step_factor)
+        if (sizes.empty() || std::round(s) > sizes.back()) sizes.push_back(std::round(s));
+      if (sizes.size() > kMostSizes)
+        throw InputError({{"--stepfactor", strprintf("%g gives more than %zu sizes from -b to -e", a_.step_factor, kMostSizes),
+                           strprintf("at most %zu sizes a run", kMostSizes), "give a larger -f (nccl-tests' usual: 2)"}});
       const std::string text = result_of_child([&] {
         nlohmann::json pts = nlohmann::json::array();
         for (const CollectivePoint& p : simulate_collective_sweep(sc, pattern, sizes, a_.gpus))

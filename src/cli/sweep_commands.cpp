@@ -123,12 +123,14 @@ SweepSpec read_spec(const nlohmann::json& doc, const SweepCommands& s) {
 
 void parse_shard(const std::string& text, int& index, int& count) {
   const size_t slash = text.find('/');
-  try {
-    if (slash == std::string::npos) throw std::invalid_argument(text);
+  // Digits, a slash, digits: nothing else ("1/2/3", "1/2x" and "+1/2" are no shard).
+  const auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  index = count = 0;
+  if (slash != std::string::npos && digits(text.substr(0, slash)) && digits(text.substr(slash + 1))) {
     index = std::stoi(text.substr(0, slash));
     count = std::stoi(text.substr(slash + 1));
-  } catch (const std::exception&) {
-    index = count = 0;
   }
   if (count < 1 || index < 1 || index > count)
     throw InputError({{"--shard", "\"" + text + "\" is not i/N with 1 <= i <= N", "shard numbering",

@@ -757,36 +757,6 @@ CostModel cost_model_for(const Scenario& sc) {
   return CostModel(sc.cluster.gpu, sc.training.precision, cost_params_for(sc));
 }
 
-namespace {
-
-// Tokens naming a GPU model: letters then digits (H200, GB200, A100, L40S), not sizes (141GB).
-std::vector<std::string> model_tokens(const std::string& name) {
-  std::vector<std::string> out;
-  std::string t;
-  auto flush = [&] {
-    const bool has_digit = std::any_of(t.begin(), t.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
-    const bool starts_alpha = !t.empty() && std::isalpha(static_cast<unsigned char>(t.front()));
-    const bool size = t.size() > 2 && t.compare(t.size() - 2, 2, "GB") == 0 && std::isdigit(static_cast<unsigned char>(t.front()));
-    if (has_digit && starts_alpha && !size) out.push_back(t);
-    t.clear();
-  };
-  for (char ch : name) {
-    if (ch == ' ' || ch == '-' || ch == '_') flush();
-    else t += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  }
-  flush();
-  return out;
-}
-
-}  // namespace
-
-bool gpu_model_matches(const std::string& reported, const GpuSpec& gpu) {
-  const std::vector<std::string> mine = model_tokens(gpu.name);
-  for (const std::string& t : model_tokens(reported))
-    if (std::find(mine.begin(), mine.end(), t) != mine.end()) return true;
-  return false;
-}
-
 ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params) {
   ClusterSpec c = cluster;
   c.intra_node.bandwidth_bytes_per_s *= params.intra_node_efficiency;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "cost/attention_tiles.hpp"
+#include "scenario/gpu_names.hpp"
 #include "scenario/scenario.hpp"
 #include "cost/calibrated_collective.hpp"
 #include "cost/roofline.hpp"
@@ -281,10 +282,6 @@ class CostModel {
 // Throws InputError at "calibration" when the file cannot be read or is malformed.
 CostParams cost_params_for(const Scenario& sc);
 CostModel cost_model_for(const Scenario& sc);
-
-// Whether a GPU reported as `reported` (nvidia-smi's name, e.g. "NVIDIA H200") is the model of
-// `gpu` (a preset's, e.g. "H200-SXM-141GB"): they share a model token (H200, GB200, ...).
-bool gpu_model_matches(const std::string& reported, const GpuSpec& gpu);
 
 // The scenario's cluster with link bandwidths scaled to what NCCL achieves.
 ClusterSpec effective_cluster(const ClusterSpec& cluster, const CostParams& params);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -26,7 +27,7 @@ inline std::optional<int64_t> parse_nccl_tests_size(const std::string& text) {
     if (c < '0' || c > '9') return std::nullopt;
     v = v * 10 + (c - '0');
   }
-  if (v < 1) return std::nullopt;
+  if (v < 1 || v > std::numeric_limits<int64_t>::max() / mult) return std::nullopt;  // none, or beyond 64 bits
   return v * mult;
 }
 

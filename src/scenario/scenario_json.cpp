@@ -25,8 +25,10 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
   if (p.use_megatron_fsdp) j["use_megatron_fsdp"] = true;  // written where on (echoes stay as they were)
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
-    j["first_stage_layers"] = p.decoder_first_pipeline_num_layers;
-    j["last_stage_layers"] = p.decoder_last_pipeline_num_layers;
+    // null: not given (the even split); Megatron's -1 stays inside
+    const auto layers_or_null = [](int64_t n) { return n < 0 ? nlohmann::json(nullptr) : nlohmann::json(n); };
+    j["first_stage_layers"] = layers_or_null(p.decoder_first_pipeline_num_layers);
+    j["last_stage_layers"] = layers_or_null(p.decoder_last_pipeline_num_layers);
     j["account_for_embedding"] = p.account_for_embedding_in_pipeline_split;
     j["account_for_loss"] = p.account_for_loss_in_pipeline_split;
     j["microbatch_group"] = p.microbatch_group_size_per_vp_stage;
@@ -189,8 +191,12 @@ ParallelSpec parallel_from_json(ObjectReader r) {
   if (r.has("use_megatron_fsdp")) read(r.boolean("use_megatron_fsdp"), p.use_megatron_fsdp);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
-    read(r.integer("first_stage_layers", -1, kMax), p.decoder_first_pipeline_num_layers);
-    read(r.integer("last_stage_layers", -1, kMax), p.decoder_last_pipeline_num_layers);
+    for (const auto& [key, field] : {std::pair{"first_stage_layers", &p.decoder_first_pipeline_num_layers},
+                                     std::pair{"last_stage_layers", &p.decoder_last_pipeline_num_layers}}) {
+      const nlohmann::json* v = r.raw(key);
+      if (v && v->is_null()) *field = -1;  // not given (older files wrote -1, read as it was)
+      else read(r.integer(key, -1, kMax), *field);
+    }
     read(r.boolean("account_for_embedding"), p.account_for_embedding_in_pipeline_split);
     read(r.boolean("account_for_loss"), p.account_for_loss_in_pipeline_split);
     read(r.integer("microbatch_group", 0, kMax), p.microbatch_group_size_per_vp_stage);

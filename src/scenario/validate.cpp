@@ -5,6 +5,7 @@
 #include "rules/fp8_gemm.hpp"
 #include "rules/fused_kernels.hpp"
 #include "rules/tp_comm_overlap.hpp"
+#include "scenario/gpu_names.hpp"
 #include "scenario/presets.hpp"
 
 #include <algorithm>
@@ -70,6 +71,24 @@ struct Ctx {
 
 void check_cluster(Ctx& c) {
   const ClusterSpec& cl = c.sc.cluster;
+  // A GPU of another vendor is not modelled; one renamed from a preset's GPU keeps the preset's data
+  // wherever the scenario gives none: say so rather than simulate "MI300X" as an H100 in silence.
+  if (const std::optional<std::string> w = other_vendor_word(cl.gpu.name)) {
+    c.sink.error("cluster.gpu.name", "\"" + cl.gpu.name + "\" names an accelerator of another vendor (" + *w + ")",
+                 "hcpsim models NVIDIA GPUs: CUDA and cuDNN kernels, NCCL collectives, Transformer Engine",
+                 "use an NVIDIA GPU (hcpsim presets lists them)");
+  } else if (const ClusterPreset* p = cl.preset.empty() ? nullptr : find_cluster_preset(cl.preset);
+             p && cl.gpu.name != p->spec.gpu.name && !gpu_model_matches(cl.gpu.name, p->spec.gpu)) {
+    std::string own;  // the preset whose GPU the name is, if any
+    for (const ClusterPreset& q : cluster_presets())
+      if (own.empty() && gpu_model_matches(cl.gpu.name, q.spec.gpu)) own = q.name;
+    c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + p->spec.gpu.name +
+           ": a name alone changes no number. The GPU keeps the preset GPU's compute capability (" +
+           strprintf("%.1f", cl.gpu.compute_capability / 10.0) + ") and kernel efficiencies, and its peaks, memory and HBM "
+           "bandwidth where cluster.gpu gives none; " +
+           (own.empty() ? "give them, and calibrate on the GPU (hcpcal, hcpsim fit), for its own"
+                        : "for a " + cl.gpu.name + " use the preset \"" + own + "\""));
+  }
   // An SM clock changed on a preset's GPU with its peaks kept: the peaks are the datasheet's, and the
   // clock feeds only the softmax's exponential rate (head dims other than 128) and the carried
   // memory-bound fractions (cost_model.cpp, sm_rate). Say so, rather than let a user believe a
@@ -111,7 +130,9 @@ void check_world_divisibility(Ctx& c) {
                                  to_string(c.sc.cluster.gpus_per_node) + " GPUs) is not divisible by TP*CP*PP = " +
                                  (mp < 0 ? std::string("overflow") : to_string(mp)),
                  "world_size % (TP*CP*PP) == 0",
-                 "change tensor_model_parallel_size/context_parallel_size or cluster.num_nodes");
+                 std::string("change tensor_model_parallel_size, context_parallel_size") +
+                     (c.pp() > 1 ? ", pipeline_model_parallel_size" : "") + " or cluster.num_nodes" +
+                     (mp > world && mp > 0 ? " (TP*CP*PP is more than the " + to_string(world) + " GPUs)" : ""));
     c.sc.parallel.data_parallel_size = 0;  // unknown; rules that need DP are skipped
     return;
   }

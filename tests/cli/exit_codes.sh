@@ -110,4 +110,20 @@ fi
 python3 -c "print('{\"name\": ' + '[' * 70000 + ']' * 70000 + '}')" > "$TMP/deep.json"
 "$BIN" "$TMP/deep.json" > /dev/null 2> "$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "deep.json:1:265: nested more than 256 levels deep" "$TMP/err" || { head -c 300 "$TMP/err"; fail "deep JSON: exit $rc"; }
+# Flags: an empty value (an unset shell variable) is no value; a flag the command does not take is
+# named, with the nearest it does; a value the parser cannot read names its flag; a --max-error of
+# nan (under which no error exceeds) and a size ladder of a million steps are refused. Each exit 2.
+flag_error() {  # flag_error PATTERN -- command...
+  local pattern="$1"; shift 2
+  "$@" > /dev/null 2> "$TMP/err"; local rc=$?
+  [ $rc -eq 2 ] && grep -q "$pattern" "$TMP/err" || { cat "$TMP/err"; fail "$*: exit $rc"; }
+}
+A="$SRC/scenarios/seed-a-hcp.json"
+flag_error '^error: scenario: an empty value' -- "$BIN" ""
+flag_error '^error: --calibration: an empty value' -- "$BIN" "$A" --calibration ""
+flag_error '^error: --resum: not a flag .* did you mean --resume?$' -- "$BIN" sweep "$A" --resum
+flag_error '^error: --tp: Could not convert' -- "$BIN" sweep "$A" --tp abc
+flag_error '^error: --max-error: "nan" is not a percentage' -- "$BIN" check "$SRC/calibrate/results/h200-v6-measurements.json" --max-error nan
+flag_error '^error: --stepfactor: 1.0001 gives more than 1000 sizes' -- "$BIN" collective -b 1K -e 2K -f 1.0001
+flag_error "^error: --maxbytes: '99999999999G' is not a size" -- "$BIN" collective -e 99999999999G
 echo "exit_codes: ok"

@@ -34,4 +34,9 @@ grep -q "MISSING (a shard was not merged)" "$TMP/part.txt" || fail "missing shar
 "$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --state "$TMP/other" --format json -o "$TMP/other.json" 2>/dev/null || fail "other"
 "$BIN" merge "$TMP/shard1.json" "$TMP/other.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "belongs to a different sweep" "$TMP/err" || fail "merging different sweeps: exit $rc"
+# A shard is digits, a slash, digits: trailing or leading text is refused, not read as 1/2.
+for bad in 1/2/3 1/2x +1/2 " 1/2" 1/; do
+  "$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --shard "$bad" --state "$TMP/junk" 2>"$TMP/err" >/dev/null; rc=$?
+  [ $rc -eq 2 ] && grep -q "^error: --shard: " "$TMP/err" || fail "--shard '$bad': exit $rc"
+done
 echo "sweep_shards: ok"

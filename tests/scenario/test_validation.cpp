@@ -1139,3 +1139,34 @@ TEST_CASE("a2a's KV-head rule: the fix lowers TP, never raises it", "[parallel][
   REQUIRE(has_error(o, "parallel.context_parallel_size", "(num_query_groups/TP) % CP == 0"));
   CHECK(kv_rule_fix(o) == "lower TP to one of {1}, or use p2p or all_gather");
 }
+
+TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said to keep the preset numbers",
+          "[cluster][validate]") {
+  // "MI300X" on dgx-h100 was simulated as an H100 with the H200's cuDNN fits and a 1.6 % band.
+  for (const char* name : {"MI300X", "AMD Instinct MI325X", "Gaudi 3", "TPU v5p"}) {
+    json j = base();
+    j["cluster"]["gpu"] = {{"name", name}};
+    const Outcome o = parse(j);
+    INFO(name << "\n" << describe(o));
+    CHECK(has_error(o, "cluster.gpu.name", "hcpsim models NVIDIA GPUs"));
+  }
+  const auto warning_of = [](const Outcome& o) {
+    for (const std::string& w : o.scenario.warnings)
+      if (w.rfind("cluster.gpu.name", 0) == 0) return w;
+    return std::string();
+  };
+  json j = base();
+  j["cluster"]["gpu"] = {{"name", "B200"}};  // a GPU hcpsim has a preset of, named on the H100's
+  Outcome o = parse(j);
+  REQUIRE(o.valid);
+  CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: a name alone changes no number"));
+  CHECK_THAT(warning_of(o), Catch::EndsWith("for a B200 use the preset \"dgx-b200\""));
+  j["cluster"]["gpu"] = {{"name", "X1000"}};  // one it has none of
+  o = parse(j);
+  REQUIRE(o.valid);
+  CHECK_THAT(warning_of(o), Catch::EndsWith("calibrate on the GPU (hcpcal, hcpsim fit), for its own"));
+  j["cluster"]["gpu"] = {{"name", "NVIDIA H100 80GB HBM3"}};  // the preset's GPU by nvidia-smi's name: no warning
+  o = parse(j);
+  REQUIRE(o.valid);
+  CHECK(warning_of(o).empty());
+}
