@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "common/diagnostics.hpp"
@@ -30,19 +31,20 @@ void print_errors_json(const std::vector<Diagnostic>& errors, const std::string&
             << std::flush;
 }
 
-// Every flag of the command line's command (`sub`, or the run's own `app`), for a did-you-mean.
-std::vector<std::string> flag_names(const CLI::App& app, const CLI::App* sub) {
+// Every flag of one command (`sub`, or the run's own `app` where there is none), for a did-you-mean.
+std::vector<std::string> flag_names(const CLI::App& command) {
   std::vector<std::string> names;
-  for (const CLI::App* a : {&app, sub})
-    for (const CLI::Option* o : a ? a->get_options() : std::vector<const CLI::Option*>{})
-      for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
+  for (const CLI::Option* o : command.get_options())
+    for (const std::string& l : o->get_lnames()) names.push_back("--" + l);
   return names;
 }
 
 // An error of the argument parser (CLI11), whose message is its own text: "--flag: what" takes the
-// flag as the path; an argument not expected is the path itself, with the nearest flag of the
-// command as the fix; any other message is the what of the command line as a whole.
-Diagnostic parser_error_diagnostic(const std::string& message, const std::vector<std::string>& flags) {
+// flag as the path; an argument not expected is the path itself (its flag where it has one: CLI11
+// lists the extra arguments last first), with the nearest flag of the command (`flags`) as the fix;
+// any other message names the flag it mentions, or else `command`.
+Diagnostic parser_error_diagnostic(const std::string& message, const std::vector<std::string>& flags,
+                                   const std::string& command) {
   Diagnostic d;
   d.what = message;
   if (const size_t colon = message.find(": "); message.rfind("--", 0) == 0 && colon != std::string::npos) {
@@ -51,16 +53,17 @@ Diagnostic parser_error_diagnostic(const std::string& message, const std::vector
   }
   for (const char* lead : {"The following argument was not expected: ", "The following arguments were not expected: "})
     if (message.rfind(lead, 0) == 0) {
-      d.path = message.substr(std::string(lead).size());
-      d.path = d.path.substr(0, d.path.find(' '));
-      d.what = "not a flag or argument this command takes";
-      d.rule = "hcpsim --help, and COMMAND --help, list them";
+      std::istringstream extras(message.substr(std::string(lead).size()));
+      for (std::string w; extras >> w;)  // the flag among them, else the first given (listed last)
+        if (d.path.rfind("--", 0) != 0) d.path = w;
+      d.what = "not a flag or argument " + command + " takes";
+      d.rule = command + " --help lists them";
       const auto near = d.path.rfind("--", 0) == 0 ? did_you_mean(d.path, flags) : std::nullopt;
-      d.fix = near ? "did you mean " + *near + "?" : "remove it";
+      d.fix = near && *near != d.path ? "did you mean " + *near + "?" : "remove it";
     }
   if (d.path.empty()) {  // any other message that names a flag ("Could not convert: --tp = abc"): that flag
     const size_t at = message.find(" --");
-    if (at != std::string::npos) d.path = message.substr(at + 1, message.find_first_of(" :=,", at + 1) - at - 1);
+    d.path = at != std::string::npos ? message.substr(at + 1, message.find_first_of(" :=,", at + 1) - at - 1) : command;
   }
   return d;
 }
@@ -210,8 +213,13 @@ int cli_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitInvalidInput;  // --help, --version
-    const CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
-    print_flag_error(parser_error_diagnostic(e.what(), flag_names(app, sub)), "", asks_for_json(argc, argv) ? "json" : "text");
+    const CLI::App& command = app.get_subcommands().empty() ? app : *app.get_subcommands().front();
+    const std::string name = &command == &app ? std::string("hcpsim") : "hcpsim " + command.get_name();
+    Diagnostic d = parser_error_diagnostic(e.what(), flag_names(command), name);
+    const std::vector<std::string> run_flags = flag_names(app);
+    if (&command != &app && std::find(run_flags.begin(), run_flags.end(), d.path) != run_flags.end())
+      d.fix = d.path + " is a flag of a run (hcpsim SCENARIO " + d.path + "), which " + name + " does not take: drop it";
+    print_flag_error(d, "", asks_for_json(argc, argv) ? "json" : "text");
     std::cerr << "Run with --help for more information.\n";
     return kExitInvalidInput;
   }
@@ -260,9 +268,9 @@ int cli_main(int argc, char** argv) {
     auto inputs = load_inputs(opt.scenario_file);
     calibrate->apply_to(inputs);
     for (auto& in : inputs) check_cost_params(in.scenario);
-    std::vector<std::string> files = {opt.scenario_file};  // what the run reads: the scenario, its calibration
+    std::vector<std::string> files = {opt.scenario_file};  // what the run reads: the scenario, its model's and costs' files
     for (const auto& in : inputs)
-      if (in.scenario.calibration_path) files.push_back(*in.scenario.calibration_path);
+      for (const std::string& f : in.scenario.files_read()) files.push_back(f);
     check_output_not_input("--out", opt.out_file, files);
     files.push_back(opt.out_file);
     check_output_not_input("--trace", opt.trace_file, files);

@@ -142,13 +142,19 @@ class Command : public CollectiveCommand {
       CommPattern pattern{};
       comm_pattern_named(a_.op, pattern);
       // The ladder of whole sizes, each larger than the last (a factor near 1 repeats a rounded size).
-      constexpr size_t kMostSizes = 1000;
+      // Steps from -b to -e: floor(log(e / b) / log(f)) + 1, counted before any is taken (a factor a
+      // hair above 1 takes billions of steps to climb, most of them to the same rounded size).
+      constexpr double kMostSteps = 1000;
+      if (std::floor(std::log(hi / lo) / std::log(a_.step_factor)) + 1 > kMostSteps) {
+        std::string factor;  // as given: the fewest digits that read back as the same double
+        for (int digits = 1; digits <= 17 && (factor.empty() || std::stod(factor) != a_.step_factor); ++digits)
+          factor = strprintf("%.*g", digits, a_.step_factor);
+        throw InputError({{"--stepfactor", factor + strprintf(" takes more than %.0f steps from -b to -e", kMostSteps),
+                           strprintf("at most %.0f sizes a run", kMostSteps), "give a larger -f (nccl-tests' usual: 2)"}});
+      }
       std::vector<double> sizes;
-      for (double s = lo; s <= hi * (1 + 1e-12) && sizes.size() <= kMostSizes; s *= a_.step_factor)
+      for (double s = lo; s <= hi * (1 + 1e-12); s *= a_.step_factor)
         if (sizes.empty() || std::round(s) > sizes.back()) sizes.push_back(std::round(s));
-      if (sizes.size() > kMostSizes)
-        throw InputError({{"--stepfactor", strprintf("%g gives more than %zu sizes from -b to -e", a_.step_factor, kMostSizes),
-                           strprintf("at most %zu sizes a run", kMostSizes), "give a larger -f (nccl-tests' usual: 2)"}});
       const std::string text = result_of_child([&] {
         nlohmann::json pts = nlohmann::json::array();
         for (const CollectivePoint& p : simulate_collective_sweep(sc, pattern, sizes, a_.gpus))

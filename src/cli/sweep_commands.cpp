@@ -158,6 +158,9 @@ SweepRunOptions run_options(const SweepCommands& s, const std::filesystem::path&
 // The exit code when the run stopped (130) and what it kept; throws the one input error every
 // simulation failed on; -1 when it finished (saying what --resume kept).
 int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const std::string& command) {
+  if (run.set_aside > 0)  // said however the run ends
+    std::cerr << "hcpsim " << command << ": without --resume, the " << run.set_aside << " results an earlier run left in "
+              << ro.state_dir << " were moved to " << SweepState{ro.state_dir}.previous_path() << "\n";
   if (run.interrupted) {
     std::cerr << "hcpsim " << command << ": interrupted; " << run.reused + run.simulated << " finished results are kept in "
               << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
@@ -167,9 +170,6 @@ int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const 
     std::cerr << "hcpsim " << command << ": every candidate simulated failed on the same input error:\n";
     throw InputError(*run.common_input_error);
   }
-  if (run.set_aside > 0)
-    std::cerr << "hcpsim " << command << ": without --resume, the " << run.set_aside << " results an earlier run left in "
-              << ro.state_dir << " were moved to " << SweepState{ro.state_dir}.previous_path() << "\n";
   if (ro.resume)
     std::cerr << "hcpsim " << command << ": resumed: " << run.reused << " results kept from " << ro.state_dir << ", "
               << run.simulated << " simulated now\n";
@@ -211,11 +211,15 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
                               rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : rec.reasons);
 }
 
-void check_outputs(const SweepCommands& s) {
-  std::vector<std::string> files = {s.file};  // what the command reads: the scenario or study, the shards
+// `read`: the files the scenarios read besides the command's own (Scenario::files_read).
+void check_outputs(const SweepCommands& s, const std::vector<std::string>& read = {}) {
+  std::vector<std::string> files = {s.file};  // what the command reads and keeps: its inputs, the state log
   files.insert(files.end(), s.inputs.begin(), s.inputs.end());
   files.insert(files.end(), s.merge_files.begin(), s.merge_files.end());
+  files.insert(files.end(), read.begin(), read.end());
+  if (!s.state_dir.empty()) files.push_back(SweepState{s.state_dir}.results_path());
   check_output_not_input("--out", s.out.out_file, files);
+  files.push_back(s.out.out_file);
   if (!s.report_dir.empty()) check_output_not_input("--report", s.report_dir + "/index.html", files);
   if (!s.out.out_file.empty()) check_writable(s.out.out_file);
   if (!s.report_dir.empty()) {
@@ -284,7 +288,7 @@ int sweep_main(const SweepCommands& s) {
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;
   sink.throw_if_any();
   const SweepSpec spec = read_spec(*doc, s);
-  check_outputs(s);
+  check_outputs(s, base.files_read());
 
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
@@ -391,11 +395,13 @@ int compare_main(const SweepCommands& s) {
     throw InputError({{"--shard", "a shard's output is for --merge", "a shard writes its rows as JSON to a file",
                        "add --format json -o FILE"}});
   const Study st = load_study_file(s.file);
+  std::vector<std::string> read;
   for (const StudyOption& o : st.options) {
     Scenario sc = o.base;
     check_cost_params(sc);
+    for (const std::string& f : sc.files_read()) read.push_back(f);
   }
-  check_outputs(s);
+  check_outputs(s, read);
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
   const ComparePlan plan = plan_compare(st, popt);

@@ -74,6 +74,9 @@ bool write_and_close(FILE* f, std::string_view content, bool sync, int& err) {
 
 bool same_file(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return false;
+  // A stream (/dev/stdout, /dev/null, a FIFO) is written in place, never replaced: two outputs there
+  // are a shell's business (> log 2>&1), and nothing is lost.
+  if (descriptor_of(a) >= 0 || descriptor_of(b) >= 0 || is_special(a) || is_special(b)) return false;
   std::error_code ec, ea, eb;
   if (fs::equivalent(a, b, ec) && !ec) return true;  // one existing file, by any links
   // Not both there yet (two outputs): the same path once its folders' links are followed.

@@ -25,8 +25,9 @@ void write_file_atomically(const std::string& path, std::string_view content);
 // long simulation does not run only to fail at the end.
 void check_writable(const std::string& path);
 
-// Whether `a` and `b` name one file: one existing file by any links, or one path once the links of
-// its folders are followed (a file not written yet).
+// Whether `a` and `b` name one file that an output would replace: one existing file by any links, or
+// one path once the links of its folders are followed (a file not written yet). A stream
+// (/dev/stdout, /dev/fd/N, /dev/null, a FIFO) is written in place, never replaced: never the same.
 bool same_file(const std::string& a, const std::string& b);
 
 }  // namespace hcpsim

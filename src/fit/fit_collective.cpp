@@ -132,7 +132,7 @@ void fit_comm_parameters(const MeasurementSet& set, const ClusterSpec& node, con
   for (const auto& [layout, e] : efficiency) {
     CalibratedScalar s;
     s.name = layout == CollectiveLayout::IntraNode ? "intra_node_efficiency" : "nic_efficiency";
-    s.value = std::clamp(median(e), 1e-3, 1.5);
+    s.value = std::clamp(median(e), kMinEfficiency, kMaxEfficiency);
     s.fit.samples = int(e.size());
     s.fit.range_lo = *std::min_element(e.begin(), e.end());
     s.fit.range_hi = *std::max_element(e.begin(), e.end());

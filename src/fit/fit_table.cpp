@@ -68,7 +68,7 @@ TableFit fit_efficiency_table(const std::vector<EfficiencySample>& samples, int 
   const Eigen::VectorXd c = a.colPivHouseholderQr().solve(b);
 
   TableFit out;
-  for (int j = 0; j < k; ++j) out.table.points.emplace_back(std::pow(10.0, knots[j]), std::clamp(c(j), 1e-3, 1.5));
+  for (int j = 0; j < k; ++j) out.table.points.emplace_back(std::pow(10.0, knots[j]), std::clamp(c(j), kMinEfficiency, kMaxEfficiency));
   out.summary = summarize(samples, [&](double w) { return out.table.at(w); });
   return out;
 }
@@ -97,7 +97,7 @@ TableFit fit_efficiency_curve(const std::vector<EfficiencySample>& samples) {
     const double sse = (a * c - ones).squaredNorm();
     if (best_sse < 0 || sse < best_sse) best_sse = sse, best_k = k, best_c = c;
   }
-  auto curve = [&](double w) { return std::clamp(best_c(0) - best_c(1) * std::pow(w / kRefWork, -best_k), 1e-3, 1.5); };
+  auto curve = [&](double w) { return std::clamp(best_c(0) - best_c(1) * std::pow(w / kRefWork, -best_k), kMinEfficiency, kMaxEfficiency); };
   TableFit out;
   const double x0 = std::log10(lo), x1 = std::log10(hi);
   const int steps = std::max(1, int(std::ceil((x1 - x0) / kStepDecades)));

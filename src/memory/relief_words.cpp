@@ -10,14 +10,17 @@ std::string memory_relief_words(const Scenario* sc) {
   // Full recompute of every layer on its own (uniform, one layer a unit) keeps the least.
   const bool recompute_at_most = t && t->full_recompute() && t->recompute_method == RecomputeMethod::Uniform &&
                                  t->recompute_num_layers == 1;
-  if (!t || (t->recompute_granularity == RecomputeGranularity::None && t->cpu_offloading_num_layers == 0))
+  const bool offloading = t && t->cpu_offloading_num_layers > 0;  // Megatron's offloading takes no recompute
+  if (!t || (t->recompute_granularity == RecomputeGranularity::None && !offloading))
     levers.push_back("add recompute (training.recompute_granularity)");
-  else if (!recompute_at_most)
+  else if (!recompute_at_most && !offloading)
     levers.push_back("recompute more (full, uniform, training.recompute_num_layers 1)");
-  levers.push_back("raise TP, CP or PP");
+  // Megatron-FSDP and offloading run without a pipeline: there PP stays 1.
+  levers.push_back(sc && (sc->parallel.use_megatron_fsdp || offloading) ? "raise TP or CP" : "raise TP, CP or PP");
   const bool fsdp_allowed = !t || !(t->mxfp8() || t->precision == Precision::NVFP4);
   if (!sc || (!sc->parallel.use_megatron_fsdp && fsdp_allowed))
-    levers.push_back(std::string("shard with Megatron-FSDP (parallel.use_megatron_fsdp") + (sc ? "" : ", with PP 1") +
+    levers.push_back(std::string("shard with Megatron-FSDP (parallel.use_megatron_fsdp") +
+                     (sc ? "" : ", with PP 1, not under MXFP8 or NVFP4") +
                      (sc && sc->parallel.pipeline_model_parallel_size > 1 ? ", with PP 1 instead" : "") + ")");
   if (!t || (t->cpu_offloading_num_layers == 0 && t->recompute_granularity == RecomputeGranularity::None))
     levers.push_back(std::string("offload activations to the host (training.cpu_offloading_num_layers") +

@@ -12,7 +12,8 @@ namespace hcpsim {
 // (...), offload activations to the host (...), or use GPUs with more memory": for `sc`, the levers
 // it has not pulled yet and may pull under Megatron's rules (validate.cpp: Megatron-FSDP and
 // offloading only without PP, offloading and recompute not together, Megatron-FSDP not under MXFP8 or
-// NVFP4); without a scenario (the options of a sweep or study), every lever.
+// NVFP4, PP 1 under Megatron-FSDP or offloading); without a scenario (the options of a sweep or
+// study), every lever with the conditions it takes.
 std::string memory_relief_words(const Scenario* sc);
 
 }  // namespace hcpsim

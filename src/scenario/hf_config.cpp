@@ -15,13 +15,13 @@ namespace {
 // A Hugging Face config has dozens of keys we do not need, so it is read
 // leniently (unknown keys ignored), but the keys we read must be well-formed.
 // `max`: the range of the scenario key it stands for (model_limits). `scenario_key`: the model key of
-// the scenario that stands in for `key` (nullptr: none); a required key may be missing when the
-// scenario gives it.
+// the scenario that stands in for `key` (nullptr: none); where the scenario gives it (`given`), the
+// file's value is not used: it may be missing, or out of its range, without an error.
 std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const std::string& json_path,
                               const std::string& file, DiagnosticSink& sink, bool required, int64_t max,
                               const char* scenario_key = nullptr, const std::vector<std::string>& given = {}) {
+  const bool stands_in = scenario_key && std::find(given.begin(), given.end(), scenario_key) != given.end();
   if (!cfg.contains(key) || cfg.at(key).is_null()) {
-    const bool stands_in = scenario_key && std::find(given.begin(), given.end(), scenario_key) != given.end();
     if (required && !stands_in)
       sink.error(json_path, "\"" + file + "\" has no \"" + key + "\"", "a Hugging Face config.json names the shape",
                  "add \"" + std::string(key) + "\" to the file" +
@@ -29,6 +29,7 @@ std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const 
     return std::nullopt;
   }
   const auto& v = cfg.at(key);
+  if (stands_in) return std::nullopt;  // the scenario's value is the model's
   if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
     sink.error(json_path, "\"" + file + "\": \"" + key + "\" must be a positive integer, got " + v.dump(), "type",
                "fix the file or override the value in the scenario's model section");
@@ -186,10 +187,12 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
       hf_int(*cfg, "intermediate_size", json_path, file_path, sink, true, kMaxFfnHiddenSize, "ffn_hidden_size", given);
   const auto heads =
       hf_int(*cfg, "num_attention_heads", json_path, file_path, sink, true, kMaxHeads, "num_attention_heads", given);
-  const auto kv_heads = hf_int(*cfg, "num_key_value_heads", json_path, file_path, sink, false, kMaxHeads, "num_query_groups");
+  const auto kv_heads =
+      hf_int(*cfg, "num_key_value_heads", json_path, file_path, sink, false, kMaxHeads, "num_query_groups", given);
   const auto vocab = hf_int(*cfg, "vocab_size", json_path, file_path, sink, true, kMaxVocabSize, "vocab_size", given);
-  const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false, kMaxHeadDim, "kv_channels");
-  auto window = hf_int(*cfg, "sliding_window", json_path, file_path, sink, false, kMaxSlidingWindow, "sliding_window");
+  const auto head_dim = hf_int(*cfg, "head_dim", json_path, file_path, sink, false, kMaxHeadDim, "kv_channels", given);
+  auto window =
+      hf_int(*cfg, "sliding_window", json_path, file_path, sink, false, kMaxSlidingWindow, "sliding_window", given);
   // Mixture-of-experts configs name their experts with one of these keys (Mixtral and
   // Qwen-MoE, DeepSeek, OLMoE/Qwen3-MoE); hcpsim models dense layers only, so a config
   // with more than one expert is refused rather than simulated as a dense model.
@@ -198,7 +201,14 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
   for (const nlohmann::json* section : {&*cfg, nested_experts ? &cfg->at("ffn_config") : nullptr})
     for (const char* key : kMoeExpertCountKeys) {
       if (!section) continue;
-      const auto experts = hf_int(*section, key, json_path, file_path, sink, false, std::numeric_limits<int64_t>::max());
+      // null, 0 and 1 are a dense model (converters write "moe_num_experts": 0), as in a scenario
+      const nlohmann::json* v = section->contains(key) ? &section->at(key) : nullptr;
+      if (v && !v->is_null() && (!v->is_number_integer() || v->get<int64_t>() < 0)) {
+        sink.error(json_path, "\"" + file_path + "\": \"" + key + "\" must be a whole number of experts, got " + v->dump(),
+                   "type", "fix the file");
+        continue;
+      }
+      const std::optional<int64_t> experts = v && !v->is_null() ? std::optional<int64_t>(v->get<int64_t>()) : std::nullopt;
       if (experts && *experts > 1)
         sink.error(json_path, "\"" + file_path + "\" describes a mixture-of-experts model (\"" +
                                   (section == &*cfg ? "" : "ffn_config.") + key + "\": " + std::to_string(*experts) + ")",

@@ -22,8 +22,9 @@ inline constexpr const char* kMoeExpertCountKeys[] = {"num_local_experts", "n_ro
 // ... not), else by a SwiGLU activation (silu, swiglu); otherwise the scenario must say
 // (model.gated_linear_unit), as hidden_act alone does not tell (Gemma's gated MLP names "gelu",
 // StarCoder2's plain one "gelu_pytorch_tanh"). `given` names the model keys the scenario sets
-// (num_layers, hidden_size, ffn_hidden_size, num_attention_heads, vocab_size,
-// gated_linear_unit, sliding_window): the file may then lack their Hugging Face counterparts. Problems are
+// (num_layers, hidden_size, ffn_hidden_size, num_attention_heads, num_query_groups, kv_channels,
+// vocab_size, gated_linear_unit, sliding_window): the file's counterparts are then not used, and
+// may be missing or out of range. Problems are
 // reported at `json_path` naming the file key; a mixture-of-experts config (kMoeExpertCountKeys
 // above 1) is refused: hcpsim models dense layers only; so are multi-head latent attention and
 // layers that are not attention (state-space, recurrent, linear attention); every value above the

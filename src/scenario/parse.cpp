@@ -83,8 +83,8 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
     }
   } else if (hf) {
     std::vector<std::string> given;  // the shape keys the scenario sets beside the file
-    for (const char* k : {"num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "vocab_size",
-                          "gated_linear_unit", "sliding_window"})
+    for (const char* k : {"num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads", "num_query_groups",
+                          "kv_channels", "vocab_size", "gated_linear_unit", "sliding_window"})
       if (r.has(k)) given.push_back(k);
     have_base = read_hf_config(resolve(opt.base_dir, *hf), "model.hf_config", sink, m, given, &own_head_dim);
   }
@@ -478,6 +478,8 @@ Scenario parse_scenario_text(std::string_view json_text, const ParseOptions& opt
   const nlohmann::json* cluster = top.object("cluster");
   const nlohmann::json* software = top.object("software");
   if (model) parse_model(*model, opt, sink, sc.model);
+  if (model && model->is_object() && model->contains("hf_config") && model->at("hf_config").is_string())
+    sc.hf_config_path = resolve(opt.base_dir, model->at("hf_config").get<std::string>());
   if (training) parse_training(*training, sink, sc.training, global_batch_given);
   if (parallel) parse_parallel(*parallel, sink, sc.parallel);
   if (cluster) parse_cluster(*cluster, sink, sc.cluster);

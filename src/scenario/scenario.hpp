@@ -309,7 +309,17 @@ struct Scenario {
   WorkloadKind workload = WorkloadKind::Step;
   Passes passes = Passes::FwdBwd;
   std::optional<std::string> calibration_path;
+  std::optional<std::string> hf_config_path;  // model.hf_config, resolved: the file the model was read from
   std::vector<std::string> warnings;  // valid, but worth telling the user
+
+  // The files besides its own that the scenario was read from (its Hugging Face config, its
+  // calibration): inputs, which no output may replace.
+  std::vector<std::string> files_read() const {
+    std::vector<std::string> files;
+    for (const auto& f : {hf_config_path, calibration_path})
+      if (f) files.push_back(*f);
+    return files;
+  }
 
   // Micro batches per step on each DP rank: GBS / (MBS * DP).
   int64_t num_microbatches() const;

@@ -122,6 +122,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
   j["workload"] = to_string(sc.workload);
   j["passes"] = to_string(sc.passes);
   j["calibration"] = sc.calibration_path ? nlohmann::json(*sc.calibration_path) : nlohmann::json(nullptr);
+  if (sc.hf_config_path) j["hf_config"] = *sc.hf_config_path;  // the model's file, where it came from one
   j["warnings"] = sc.warnings;
   return j;
 }
@@ -291,7 +292,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   DiagnosticSink sink;
   ObjectReader r(j, json_path, sink,
                  {"name", "model", "training", "parallel", "cluster", "software", "workload", "passes", "calibration",
-                  "warnings"});
+                  "hf_config", "warnings"});
   require(r, {"name", "model", "training", "parallel", "cluster", "software", "workload", "passes", "warnings"});
   Scenario sc;
   read(r.string("name"), sc.name);
@@ -336,6 +337,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
   read(r.choice("workload", named_choices(kWorkloadKinds)), sc.workload);
   read(r.choice("passes", named_choices(kPasses)), sc.passes);
   if (const nlohmann::json* c = r.raw("calibration"); c && !c->is_null()) sc.calibration_path = r.string("calibration");
+  if (r.has("hf_config")) sc.hf_config_path = r.string("hf_config");
   sc.warnings = string_list(r, "warnings");
   sink.throw_if_any();
   return sc;

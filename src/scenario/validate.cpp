@@ -82,11 +82,15 @@ void check_cluster(Ctx& c) {
     std::string own;  // the preset whose GPU the name is, if any
     for (const ClusterPreset& q : cluster_presets())
       if (own.empty() && gpu_model_matches(cl.gpu.name, q.spec.gpu)) own = q.name;
-    c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + p->spec.gpu.name +
-           ": a name alone changes no number. The GPU keeps the preset GPU's compute capability (" +
-           strprintf("%.1f", cl.gpu.compute_capability / 10.0) + ") and kernel efficiencies, and its peaks, memory and HBM "
-           "bandwidth where cluster.gpu gives none; " +
-           (own.empty() ? "give them, and calibrate on the GPU (hcpcal, hcpsim fit), for its own"
+    // What parse.cpp keeps of a renamed GPU: the peaks, memory and HBM bandwidth it does not give
+    // (and the compute capability), not the SM count and clock; the cost model matches kernel
+    // measurements by name, so the preset GPU's are not this one's.
+    const bool own_cc = cl.gpu.compute_capability != p->spec.gpu.compute_capability;
+    c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + p->spec.gpu.name + ": the GPU keeps the " +
+           "preset's peaks, memory and HBM bandwidth where cluster.gpu gives none" +
+           (own_cc ? "" : " and its compute capability (" + strprintf("%.1f", cl.gpu.compute_capability / 10.0) + ")") +
+           ", but not its SM count and clock or its kernel measurements (the cost model says what times its kernels); " +
+           (own.empty() ? "give the GPU's figures, and calibrate on it (hcpcal, hcpsim fit), for its own"
                         : "for a " + cl.gpu.name + " use the preset \"" + own + "\""));
   }
   // An SM clock changed on a preset's GPU with its peaks kept: the peaks are the datasheet's, and the

@@ -19,8 +19,8 @@ struct SweepState {
 // Creates the folder if needed (throws OutputFileError when it cannot).
 SweepState open_sweep_state(const std::string& dir);
 
-// Starts an empty log (a fresh sweep). A log that holds lines is kept as previous_path() (replacing
-// an older one), not lost: the lines it held are returned, 0 where there were none.
+// Starts an empty log (a fresh sweep). A log that holds lines is kept at the end of previous_path()
+// (after the runs before it), not lost: the lines it held are returned, 0 where there were none.
 int64_t reset_results(const SweepState& s);
 
 // Rows by "key"; lines that do not parse (a torn last write) are dropped and

@@ -29,7 +29,18 @@ refused --trace -- "$BIN" s.json -o r.txt --trace r.txt
 refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p -o s.json
 refused --out -- "$BIN" fit m.json -o m.json
 refused --out -- "$BIN" check m.json --calibration cal.json --in-sample -o cal.json
+# The files a scenario reads beside itself: its calibration under a sweep too, its Hugging Face config.
+mkdir -p hf && cp "$SRC/scenarios/hf/llama-3.1-8b/config.json" hf/config.json
+python3 -c "import json; d = json.load(open('s.json')); d['model'] = {'hf_config': 'hf/config.json'}; json.dump(d, open('shf.json', 'w'))"
+md5sum hf/config.json >> before.md5
+refused --out -- "$BIN" sweep sc.json --tp 1 --cp 16 --comm p2p --recompute none --pp 1 -o cal.json
+refused --out -- "$BIN" --validate shf.json -o hf/config.json
+# A report's page and --out are two outputs of one command.
+refused --report -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --report rep -o rep/index.html
 md5sum -c --quiet before.md5 || fail "an input changed"
+# Streams are written in place, never replaced: two outputs there are allowed.
+"$BIN" --validate s.json -o /dev/null --trace /dev/null > /dev/null 2>&1 || fail "-o /dev/null --trace /dev/null"
+"$BIN" --validate s.json -o /dev/stdout --trace /dev/stderr > /dev/null 2>&1 || fail "-o /dev/stdout --trace /dev/stderr"
 [ ! -e r.txt ] || fail "a refused run wrote its output"
 ls | grep -q "\.sweep$" && fail "a refused sweep left a state folder"
 # Different files still work: the control that the refusals are not of every -o.

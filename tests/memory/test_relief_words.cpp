@@ -46,6 +46,14 @@ const std::vector<Lever>& levers() {
       {"training.recompute_granularity", [](json& j) { j["training"]["recompute_granularity"] = "full"; }},
       {"parallel.use_megatron_fsdp", [](json& j) { j["parallel"]["use_megatron_fsdp"] = true; }},
       {"training.cpu_offloading_num_layers", [](json& j) { j["training"]["cpu_offloading_num_layers"] = 1; }},
+      // "recompute more": full, every layer on its own
+      {"recompute more", [](json& j) {
+         j["training"]["recompute_granularity"] = "full";
+         j["training"]["recompute_method"] = "uniform";
+         j["training"]["recompute_num_layers"] = 1;
+       }},
+      // "raise TP, CP or PP": PP 2 (the lever's PP part; TP and CP are limited by the heads and GPUs alike)
+      {"CP or PP", [](json& j) { j["parallel"]["pipeline_model_parallel_size"] = 2; }},
   };
   return all;
 }
@@ -55,7 +63,7 @@ void check_levers(const json& scenario_json) {
   REQUIRE(o.valid);
   const std::string words = memory_relief_words(&o.scenario);
   INFO(scenario_json.dump() << "\n  advice: " << words);
-  CHECK(names(words, "raise TP, CP or PP"));
+  CHECK((names(words, "raise TP, CP or PP") || names(words, "raise TP or CP,")));
   CHECK(names(words, "use GPUs with more memory"));
   for (const Lever& l : levers()) {
     json pulled = scenario_json;
@@ -68,7 +76,14 @@ void check_levers(const json& scenario_json) {
       CHECK(after.valid);
     } else {
       const bool already = pulled == scenario_json;  // e.g. full recompute already on
-      const bool deeper = names(words, "recompute more") || names(words, "offload more");
+      // Recompute is named by "recompute more" where some is on; offloading by "offload more" where on.
+      const std::string key = l.key;
+      const TrainingSpec& t = o.scenario.training;
+      const bool recompute_at_most = t.full_recompute() && t.recompute_method == RecomputeMethod::Uniform &&
+                                     t.recompute_num_layers == 1;
+      const bool deeper = (key == "training.recompute_granularity" && names(words, "recompute more")) ||
+                          (key == "recompute more" && (names(words, "add recompute") || recompute_at_most)) ||
+                          (key == "training.cpu_offloading_num_layers" && names(words, "offload more"));
       CHECK((already || deeper || !after.valid));
     }
   }
@@ -115,19 +130,28 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
     check_levers(j);
     CHECK_FALSE(names(advice(j), "megatron_fsdp"));
   }
-  SECTION("Megatron-FSDP on and 3 of 32 layers offloaded: offload more") {
+  SECTION("Megatron-FSDP on and 3 of 32 layers offloaded: offload more; no recompute, no PP") {
     j["parallel"]["use_megatron_fsdp"] = true;
     j["training"]["cpu_offloading_num_layers"] = 3;
     check_levers(j);
     const std::string w = advice(j);
     CHECK(names(w, "offload more layers"));
     CHECK_FALSE(names(w, "megatron_fsdp"));
+    CHECK_FALSE(names(w, "recompute"));
+    CHECK(names(w, "raise TP or CP,"));
+  }
+  SECTION("3 layers offloaded, no Megatron-FSDP: neither recompute more nor PP") {
+    j["training"]["cpu_offloading_num_layers"] = 3;
+    check_levers(j);
+    const std::string w = advice(j);
+    CHECK_FALSE(names(w, "recompute"));
+    CHECK(names(w, "raise TP or CP,"));
   }
 }
 
 TEST_CASE("memory_relief_words without a scenario names every lever with its conditions", "[memory][relief]") {
   CHECK(memory_relief_words(nullptr) ==
         "add recompute (training.recompute_granularity), raise TP, CP or PP, shard with Megatron-FSDP "
-        "(parallel.use_megatron_fsdp, with PP 1), offload activations to the host (training.cpu_offloading_num_layers, "
+        "(parallel.use_megatron_fsdp, with PP 1, not under MXFP8 or NVFP4), offload activations to the host (training.cpu_offloading_num_layers, "
         "with PP 1 and without recompute), or use GPUs with more memory");
 }

@@ -113,6 +113,19 @@ TEST_CASE("a Hugging Face config's experts under other keys, MLA and non-attenti
   CHECK(errors_of(j, write_config(cfg)).empty());
 }
 
+TEST_CASE("a Hugging Face config with no experts (0, as converters write) is dense", "[scenario][validate]") {
+  json cfg = mixtral_config();
+  cfg.erase("num_local_experts");
+  cfg["moe_num_experts"] = 0;
+  json j = base();
+  j["model"] = {{"hf_config", "config.json"}};
+  CHECK(errors_of(j, write_config(cfg)).empty());
+  cfg["moe_num_experts"] = -1;  // no count of experts at all
+  const auto e = errors_of(j, write_config(cfg));
+  REQUIRE(e.size() == 1);
+  CHECK_THAT(e[0].what, Catch::Contains("\"moe_num_experts\" must be a whole number of experts"));
+}
+
 TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "[scenario][validate]") {
   // num_hidden_layers 1e6 ran for minutes; hidden_size 2^40 gave a step of 1.6e8 s; an
   // intermediate_size of 1e15 failed inside the simulation. Each is now refused at
@@ -139,6 +152,13 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
     CHECK_THAT(e[0].what, Catch::Contains(std::string("\"") + c.key + "\" is " + std::to_string(c.value)));
     CHECK(e[0].rule == c.range);
   }
+  // Where the scenario gives the key, the file's value is not used: no error, the scenario's value.
+  json cfg = mixtral_config();
+  cfg.erase("num_local_experts");
+  cfg["num_hidden_layers"] = 200000;
+  json j = base();
+  j["model"] = {{"hf_config", "config.json"}, {"num_layers", 32}};
+  CHECK(errors_of(j, write_config(cfg)).empty());
 }
 
 TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", "[scenario][validate]") {

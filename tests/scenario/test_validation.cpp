@@ -1159,12 +1159,15 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
   j["cluster"]["gpu"] = {{"name", "B200"}};  // a GPU hcpsim has a preset of, named on the H100's
   Outcome o = parse(j);
   REQUIRE(o.valid);
-  CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: a name alone changes no number"));
+  CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: the GPU keeps the preset's peaks, memory "
+                                            "and HBM bandwidth where cluster.gpu gives none and its compute capability "
+                                            "(9.0), but not its SM count and clock or its kernel measurements"));
+  CHECK(o.scenario.cluster.gpu.sm_count == 0);  // as the warning says: not the preset's 132
   CHECK_THAT(warning_of(o), Catch::EndsWith("for a B200 use the preset \"dgx-b200\""));
   j["cluster"]["gpu"] = {{"name", "X1000"}};  // one it has none of
   o = parse(j);
   REQUIRE(o.valid);
-  CHECK_THAT(warning_of(o), Catch::EndsWith("calibrate on the GPU (hcpcal, hcpsim fit), for its own"));
+  CHECK_THAT(warning_of(o), Catch::EndsWith("calibrate on it (hcpcal, hcpsim fit), for its own"));
   j["cluster"]["gpu"] = {{"name", "NVIDIA H100 80GB HBM3"}};  // the preset's GPU by nvidia-smi's name: no warning
   o = parse(j);
   REQUIRE(o.valid);

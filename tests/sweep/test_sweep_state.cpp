@@ -47,6 +47,13 @@ TEST_CASE("sweep state: appended rows are read back, a torn line is dropped", "[
   CHECK(lines == 3);
   CHECK(reset_results(s) == 0);  // an empty log leaves the previous one as it was
   CHECK(std::filesystem::file_size(s.previous_path()) > 0);
+  // A later run's results go after the earlier ones': 3 + 1 lines, none replaced.
+  append_result(s, {{"key", "d"}, {"digest", "4"}, {"status", "ok"}});
+  CHECK(reset_results(s) == 1);
+  std::ifstream both(s.previous_path());
+  lines = 0;
+  for (std::string line; std::getline(both, line);) ++lines;
+  CHECK(lines == 4);
   std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
 
