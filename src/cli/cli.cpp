@@ -31,7 +31,7 @@ void print_errors_json(const std::vector<Diagnostic>& errors, const std::string&
             << std::flush;
 }
 
-// Every flag of one command (`sub`, or the run's own `app` where there is none), for a did-you-mean.
+// Every flag of one command (a subcommand's, or the run's own), for a did-you-mean.
 std::vector<std::string> flag_names(const CLI::App& command) {
   std::vector<std::string> names;
   for (const CLI::Option* o : command.get_options())
@@ -247,7 +247,7 @@ int cli_main(int argc, char** argv) {
                         "a command's flags follow it",
                         takes_it ? "put it after '" + sub->get_name() + "'"
                                  : "'" + sub->get_name() + "' takes no " + name + "; drop it"},
-                       "", asks_for_json(argc, argv) ? "json" : "text");
+                       "", format);
       return kExitInvalidInput;
     }
   }
