@@ -216,8 +216,9 @@ int cli_main(int argc, char** argv) {
     const CLI::App& command = app.get_subcommands().empty() ? app : *app.get_subcommands().front();
     const std::string name = &command == &app ? std::string("hcpsim") : "hcpsim " + command.get_name();
     Diagnostic d = parser_error_diagnostic(e.what(), flag_names(command), name);
-    const std::vector<std::string> run_flags = flag_names(app);
-    if (&command != &app && std::find(run_flags.begin(), run_flags.end(), d.path) != run_flags.end())
+    const std::vector<std::string> run_flags = flag_names(app), own = flag_names(command);
+    const auto has = [&d](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), d.path) != v.end(); };
+    if (&command != &app && has(run_flags) && !has(own) && d.path != "--help" && d.path != "--version")
       d.fix = d.path + " is a flag of a run (hcpsim SCENARIO " + d.path + "), which " + name + " does not take: drop it";
     print_flag_error(d, "", asks_for_json(argc, argv) ? "json" : "text");
     std::cerr << "Run with --help for more information.\n";

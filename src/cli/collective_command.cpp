@@ -133,8 +133,11 @@ class Command : public CollectiveCommand {
         throw InputError({{"--stepfactor", "must be > 1", "each size larger than the last", "give -f 2"}});
       const double lo = size_of("--minbytes", a_.min_bytes), hi = size_of("--maxbytes", a_.max_bytes);
       if (hi < lo) throw InputError({{"--maxbytes", "is below --minbytes", "-b <= -e", "swap them"}});
-      if (!a_.out.empty()) check_writable(a_.out);
       const Scenario sc = scenario_of(a_);
+      std::vector<std::string> read = sc.files_read();
+      read.push_back(a_.scenario);
+      check_output_not_input("--out", a_.out, read);
+      if (!a_.out.empty()) check_writable(a_.out);
       const int64_t world = sc.cluster.world_size();
       if (a_.gpus < 0 || a_.gpus > world || (a_.op == "sendrecv" && world < 2) || (a_.op == "sendrecv" && a_.gpus == 1))
         throw InputError({{"--gpus", "is " + std::to_string(a_.gpus) + " on a cluster of " + std::to_string(world) + " GPUs",
@@ -143,18 +146,22 @@ class Command : public CollectiveCommand {
       comm_pattern_named(a_.op, pattern);
       // The ladder of whole sizes, each larger than the last (a factor near 1 repeats a rounded size).
       // Steps from -b to -e: floor(log(e / b) / log(f)) + 1, counted before any is taken (a factor a
-      // hair above 1 takes billions of steps to climb, most of them to the same rounded size).
-      constexpr double kMostSteps = 1000;
-      if (std::floor(std::log(hi / lo) / std::log(a_.step_factor)) + 1 > kMostSteps) {
-        std::string factor;  // as given: the fewest digits that read back as the same double
-        for (int digits = 1; digits <= 17 && (factor.empty() || std::stod(factor) != a_.step_factor); ++digits)
-          factor = strprintf("%.*g", digits, a_.step_factor);
+      // hair above 1 takes billions of steps to climb, most of them to the same rounded size); of
+      // those, the distinct whole sizes are the ladder.
+      constexpr double kMostSteps = 1e5;
+      constexpr size_t kMostSizes = 1000;
+      std::string factor;  // as given: the fewest digits that read back as the same double
+      for (int digits = 1; digits <= 17 && (factor.empty() || std::stod(factor) != a_.step_factor); ++digits)
+        factor = strprintf("%.*g", digits, a_.step_factor);
+      if (std::floor(std::log(hi / lo) / std::log(a_.step_factor)) + 1 > kMostSteps)
         throw InputError({{"--stepfactor", factor + strprintf(" takes more than %.0f steps from -b to -e", kMostSteps),
-                           strprintf("at most %.0f sizes a run", kMostSteps), "give a larger -f (nccl-tests' usual: 2)"}});
-      }
+                           strprintf("at most %.0f steps a run", kMostSteps), "give a larger -f (nccl-tests' usual: 2)"}});
       std::vector<double> sizes;
       for (double s = lo; s <= hi * (1 + 1e-12); s *= a_.step_factor)
         if (sizes.empty() || std::round(s) > sizes.back()) sizes.push_back(std::round(s));
+      if (sizes.size() > kMostSizes)
+        throw InputError({{"--stepfactor", factor + strprintf(" gives %zu sizes from -b to -e", sizes.size()),
+                           strprintf("at most %zu sizes a run", kMostSizes), "give a larger -f (nccl-tests' usual: 2)"}});
       const std::string text = result_of_child([&] {
         nlohmann::json pts = nlohmann::json::array();
         for (const CollectivePoint& p : simulate_collective_sweep(sc, pattern, sizes, a_.gpus))

@@ -211,13 +211,16 @@ int finish(const SweepCommands& s, const SweepOutcome& o) {
                               rec.row >= 0 ? "the recommendation, " + o.rows[rec.row].label : rec.reasons);
 }
 
-// `read`: the files the scenarios read besides the command's own (Scenario::files_read).
-void check_outputs(const SweepCommands& s, const std::vector<std::string>& read = {}) {
+// `read`: the files the scenarios read besides the command's own (Scenario::files_read);
+// `state_dir`: the state folder the command keeps (run_options'), whose logs are no output's.
+void check_outputs(const SweepCommands& s, const std::vector<std::string>& read = {}, const std::string& state_dir = "") {
   std::vector<std::string> files = {s.file};  // what the command reads and keeps: its inputs, the state log
   files.insert(files.end(), s.inputs.begin(), s.inputs.end());
   files.insert(files.end(), s.merge_files.begin(), s.merge_files.end());
   files.insert(files.end(), read.begin(), read.end());
-  if (!s.state_dir.empty()) files.push_back(SweepState{s.state_dir}.results_path());
+  if (!state_dir.empty())
+    for (const std::string& log : {SweepState{state_dir}.results_path(), SweepState{state_dir}.previous_path()})
+      files.push_back(log);
   check_output_not_input("--out", s.out.out_file, files);
   files.push_back(s.out.out_file);
   if (!s.report_dir.empty()) check_output_not_input("--report", s.report_dir + "/index.html", files);
@@ -288,7 +291,7 @@ int sweep_main(const SweepCommands& s) {
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;
   sink.throw_if_any();
   const SweepSpec spec = read_spec(*doc, s);
-  check_outputs(s, base.files_read());
+  check_outputs(s, base.files_read(), run_options(s, s.file, "sweep", shard_index, shard_count).state_dir);
 
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
@@ -401,7 +404,7 @@ int compare_main(const SweepCommands& s) {
     check_cost_params(sc);
     for (const std::string& f : sc.files_read()) read.push_back(f);
   }
-  check_outputs(s, read);
+  check_outputs(s, read, run_options(s, s.file, "compare", shard_index, shard_count).state_dir);
   const ParseOptions popt = parse_options_for_file(s.file);
   const std::filesystem::path path(s.file);
   const ComparePlan plan = plan_compare(st, popt);

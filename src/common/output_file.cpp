@@ -74,9 +74,11 @@ bool write_and_close(FILE* f, std::string_view content, bool sync, int& err) {
 
 bool same_file(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return false;
-  // A stream (/dev/stdout, /dev/null, a FIFO) is written in place, never replaced: two outputs there
-  // are a shell's business (> log 2>&1), and nothing is lost.
-  if (descriptor_of(a) >= 0 || descriptor_of(b) >= 0 || is_special(a) || is_special(b)) return false;
+  // Two streams (/dev/stdout, /dev/null, a FIFO) are written in place, never replaced: two outputs
+  // there are a shell's business (> log 2>&1). A stream and a file may still be one (stdout
+  // redirected to the file the other output would replace): that is asked of the file system.
+  const auto stream = [](const std::string& p) { return descriptor_of(p) >= 0 || is_special(p); };
+  if (stream(a) && stream(b)) return false;
   std::error_code ec, ea, eb;
   if (fs::equivalent(a, b, ec) && !ec) return true;  // one existing file, by any links
   // Not both there yet (two outputs): the same path once its folders' links are followed.

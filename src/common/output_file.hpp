@@ -27,7 +27,8 @@ void check_writable(const std::string& path);
 
 // Whether `a` and `b` name one file that an output would replace: one existing file by any links, or
 // one path once the links of its folders are followed (a file not written yet). A stream
-// (/dev/stdout, /dev/fd/N, /dev/null, a FIFO) is written in place, never replaced: never the same.
+// (/dev/stdout, /dev/fd/N, /dev/null, a FIFO) is written in place, never replaced: two streams are
+// never the same; a stream and a file are where the stream is that file (stdout redirected to it).
 bool same_file(const std::string& a, const std::string& b);
 
 }  // namespace hcpsim

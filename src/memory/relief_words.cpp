@@ -18,7 +18,7 @@ std::string memory_relief_words(const Scenario* sc) {
   // Megatron-FSDP and offloading run without a pipeline: there PP stays 1.
   levers.push_back(sc && (sc->parallel.use_megatron_fsdp || offloading) ? "raise TP or CP" : "raise TP, CP or PP");
   const bool fsdp_allowed = !t || !(t->mxfp8() || t->precision == Precision::NVFP4);
-  if (!sc || (!sc->parallel.use_megatron_fsdp && fsdp_allowed))
+  if (!sc || (!sc->parallel.use_megatron_fsdp && fsdp_allowed && sc->parallel.overlap_grad_reduce))
     levers.push_back(std::string("shard with Megatron-FSDP (parallel.use_megatron_fsdp") +
                      (sc ? "" : ", with PP 1, not under MXFP8 or NVFP4") +
                      (sc && sc->parallel.pipeline_model_parallel_size > 1 ? ", with PP 1 instead" : "") + ")");

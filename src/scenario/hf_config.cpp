@@ -16,7 +16,8 @@ namespace {
 // leniently (unknown keys ignored), but the keys we read must be well-formed.
 // `max`: the range of the scenario key it stands for (model_limits). `scenario_key`: the model key of
 // the scenario that stands in for `key` (nullptr: none); where the scenario gives it (`given`), the
-// file's value is not used: it may be missing, or out of its range, without an error.
+// scenario's value is the model's: the file's may be missing, or out of its range, without an error
+// (a usable one is still returned: the file's sliding-window pattern is read over its own layers).
 std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const std::string& json_path,
                               const std::string& file, DiagnosticSink& sink, bool required, int64_t max,
                               const char* scenario_key = nullptr, const std::vector<std::string>& given = {}) {
@@ -29,7 +30,8 @@ std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const 
     return std::nullopt;
   }
   const auto& v = cfg.at(key);
-  if (stands_in) return std::nullopt;  // the scenario's value is the model's
+  const bool usable = v.is_number_integer() && v.get<int64_t>() > 0 && v.get<int64_t>() <= max;
+  if (stands_in && !usable) return std::nullopt;  // the scenario's value is the model's: the file's is not read
   if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
     sink.error(json_path, "\"" + file + "\": \"" + key + "\" must be a positive integer, got " + v.dump(), "type",
                "fix the file or override the value in the scenario's model section");

@@ -82,14 +82,34 @@ void check_cluster(Ctx& c) {
     std::string own;  // the preset whose GPU the name is, if any
     for (const ClusterPreset& q : cluster_presets())
       if (own.empty() && gpu_model_matches(cl.gpu.name, q.spec.gpu)) own = q.name;
-    // What parse.cpp keeps of a renamed GPU: the peaks, memory and HBM bandwidth it does not give
-    // (and the compute capability), not the SM count and clock; the cost model matches kernel
-    // measurements by name, so the preset GPU's are not this one's.
-    const bool own_cc = cl.gpu.compute_capability != p->spec.gpu.compute_capability;
-    c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + p->spec.gpu.name + ": the GPU keeps the " +
-           "preset's peaks, memory and HBM bandwidth where cluster.gpu gives none" +
-           (own_cc ? "" : " and its compute capability (" + strprintf("%.1f", cl.gpu.compute_capability / 10.0) + ")") +
-           ", but not its SM count and clock or its kernel measurements (the cost model says what times its kernels); " +
+    // What the parsed GPU holds of the preset's (parse.cpp drops the SM figures and the fp8 and fp4
+    // peaks of a renamed GPU in some cases: read off the result, not restated); the cost model
+    // matches kernel measurements by name, so the preset GPU's are never this one's.
+    const GpuSpec& g = p->spec.gpu;
+    std::vector<std::string> kept, dropped;
+    const auto sort = [&](bool same, bool zero, const std::string& what) {
+      if (same) kept.push_back(what);
+      else if (zero) dropped.push_back(what);
+    };
+    sort(cl.gpu.peak_bf16_flops_per_s == g.peak_bf16_flops_per_s, false, "bf16 peak");
+    sort(cl.gpu.peak_fp8_flops_per_s == g.peak_fp8_flops_per_s, cl.gpu.peak_fp8_flops_per_s == 0, "fp8 peak");
+    sort(cl.gpu.peak_fp4_flops_per_s == g.peak_fp4_flops_per_s && g.peak_fp4_flops_per_s > 0,
+         cl.gpu.peak_fp4_flops_per_s == 0 && g.peak_fp4_flops_per_s > 0, "fp4 peak");
+    sort(cl.gpu.memory_bytes == g.memory_bytes, false, "memory");
+    sort(cl.gpu.hbm_bytes_per_s == g.hbm_bytes_per_s, false, "HBM bandwidth");
+    sort(cl.gpu.compute_capability == g.compute_capability, false,
+         "compute capability (" + strprintf("%.1f", g.compute_capability / 10.0) + ")");
+    sort(cl.gpu.sm_count == g.sm_count, cl.gpu.sm_count == 0, "SM count");
+    sort(cl.gpu.sm_clock_mhz == g.sm_clock_mhz, cl.gpu.sm_clock_mhz == 0, "SM clock");
+    dropped.push_back("kernel measurements");
+    const auto listed = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (size_t i = 0; i < v.size(); ++i) s += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + v[i];
+      return s;
+    };
+    c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + g.name + ": " +
+           (kept.empty() ? std::string() : "the GPU keeps the preset's " + listed(kept) + ", ") + "not its " +
+           listed(dropped) + " (the cost model says what times its kernels); " +
            (own.empty() ? "give the GPU's figures, and calibrate on it (hcpcal, hcpsim fit), for its own"
                         : "for a " + cl.gpu.name + " use the preset \"" + own + "\""));
   }

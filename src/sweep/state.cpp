@@ -30,16 +30,13 @@ int64_t reset_results(const SweepState& s) {
     std::ifstream in(s.results_path());
     for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
   }
-  if (lines > 0) {  // kept after any earlier runs' (no run's results are lost to a later one)
-    const auto text_of = [](const std::string& path) {  // "" where there is no such file
-      std::ifstream in(path);
-      std::ostringstream text;
-      if (in && in.peek() != std::ifstream::traits_type::eof()) text << in.rdbuf();
-      return text.str();
-    };
-    std::string all = text_of(s.previous_path());
-    if (!all.empty() && all.back() != '\n') all += '\n';
-    write_file_atomically(s.previous_path(), all + text_of(s.results_path()));
+  if (lines > 0) {  // appended after any earlier runs' (no run's results are lost to a later one)
+    std::ifstream current(s.results_path());
+    std::ofstream previous(s.previous_path(), std::ios::app | std::ios::binary);
+    previous << current.rdbuf();
+    previous.flush();
+    if (!previous)
+      throw OutputFileError("cannot append \"" + s.results_path() + "\" to \"" + s.previous_path() + "\"");
   }
   write_file_atomically(s.results_path(), "");
   return lines;

@@ -124,9 +124,11 @@ flag_error '^error: --calibration: an empty value' -- "$BIN" "$A" --calibration 
 flag_error '^error: --resum: not a flag .* did you mean --resume?$' -- "$BIN" sweep "$A" --resum
 flag_error '^error: --tp: Could not convert' -- "$BIN" sweep "$A" --tp abc
 flag_error '^error: --tpp: not a flag or argument hcpsim takes' -- "$BIN" "$A" --tpp 2
+"$BIN" sweep "$A" --format xml 2> "$TMP/err" > /dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q "^error: --format: " "$TMP/err" && ! grep -q "flag of a run" "$TMP/err" || { cat "$TMP/err"; fail "sweep --format xml: exit $rc"; }
 flag_error "^error: --validate: .* is a flag of a run (hcpsim SCENARIO --validate), which hcpsim sweep does not take" -- "$BIN" sweep "$A" --validate
 flag_error '^error: --max-error: "nan" is not a percentage' -- "$BIN" check "$SRC/calibrate/results/h200-v6-measurements.json" --max-error nan
-flag_error '^error: --stepfactor: 1.0001 takes more than 1000 steps' -- "$BIN" collective -b 1K -e 2K -f 1.0001
-flag_error '^error: --stepfactor: 1.0000000000000002 takes more than 1000 steps' -- "$BIN" collective -b 1 -e 4 -f 1.0000000000000002
+flag_error '^error: --stepfactor: 1.0001 gives 1025 sizes from -b to -e (at most 1000 sizes a run)' -- "$BIN" collective -b 1K -e 2K -f 1.0001
+flag_error '^error: --stepfactor: 1.0000000000000002 takes more than 100000 steps' -- "$BIN" collective -b 1 -e 4 -f 1.0000000000000002
 flag_error "^error: --maxbytes: '99999999999G' is not a size" -- "$BIN" collective -e 99999999999G
 echo "exit_codes: ok"

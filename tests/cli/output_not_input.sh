@@ -37,6 +37,13 @@ refused --out -- "$BIN" sweep sc.json --tp 1 --cp 16 --comm p2p --recompute none
 refused --out -- "$BIN" --validate shf.json -o hf/config.json
 # A report's page and --out are two outputs of one command.
 refused --report -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --report rep -o rep/index.html
+# The sweep's own state log, in its default folder (<stem>.sweep), and the scenario of collective.
+refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --recompute none --pp 1 -o s.sweep/results.jsonl
+refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --recompute none --pp 1 -o s.sweep/results.previous.jsonl
+refused --out -- "$BIN" collective --scenario s.json -o s.json
+# stdout redirected to the file --trace would replace: the two are one file.
+"$BIN" --validate s.json -o /dev/stdout --trace t.json > t.json 2> err.txt; rc=$?
+[ "$rc" = 2 ] && grep -q "^error: --trace: " err.txt || { cat err.txt; fail "-o /dev/stdout --trace onto stdout's file: exit $rc"; }
 md5sum -c --quiet before.md5 || fail "an input changed"
 # Streams are written in place, never replaced: two outputs there are allowed.
 "$BIN" --validate s.json -o /dev/null --trace /dev/null > /dev/null 2>&1 || fail "-o /dev/null --trace /dev/null"

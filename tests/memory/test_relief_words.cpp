@@ -125,6 +125,11 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
     check_levers(j);
     CHECK_FALSE(names(advice(j), "megatron_fsdp"));
   }
+  SECTION("overlap_grad_reduce off: Megatron-FSDP, which refuses it, is not offered") {
+    j["parallel"]["overlap_grad_reduce"] = false;
+    check_levers(j);
+    CHECK_FALSE(names(advice(j), "megatron_fsdp"));
+  }
   SECTION("NVFP4: Megatron-FSDP is not offered") {
     j["training"]["precision"] = "nvfp4";
     check_levers(j);

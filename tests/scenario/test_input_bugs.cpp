@@ -152,6 +152,20 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
     CHECK_THAT(e[0].what, Catch::Contains(std::string("\"") + c.key + "\" is " + std::to_string(c.value)));
     CHECK(e[0].rule == c.range);
   }
+  // A config mixing windowed and full layers is refused with the scenario's num_layers too (its
+  // pattern is read over the file's own layers): Gemma 2's class, every other layer windowed.
+  {
+    json gemma = mixtral_config();
+    gemma.erase("num_local_experts");
+    gemma["architectures"] = {"Gemma2ForCausalLM"};
+    gemma["sliding_window"] = 4096;
+    json j = base();
+    j["model"] = {{"hf_config", "config.json"}, {"num_layers", 32}};
+    const auto e = errors_of(j, write_config(gemma));
+    INFO(describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK_THAT(e[0].what, Catch::Contains("mixes sliding-window and full-attention layers (16 of 32 windowed"));
+  }
   // Where the scenario gives the key, the file's value is not used: no error, the scenario's value.
   json cfg = mixtral_config();
   cfg.erase("num_local_experts");

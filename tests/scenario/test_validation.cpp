@@ -1159,10 +1159,20 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
   j["cluster"]["gpu"] = {{"name", "B200"}};  // a GPU hcpsim has a preset of, named on the H100's
   Outcome o = parse(j);
   REQUIRE(o.valid);
-  CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: the GPU keeps the preset's peaks, memory "
-                                            "and HBM bandwidth where cluster.gpu gives none and its compute capability "
-                                            "(9.0), but not its SM count and clock or its kernel measurements"));
+  // The H100 preset has no fp4 peak: neither kept nor dropped. Its SM figures go with the name (parse.cpp).
+  CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: the GPU keeps the preset's bf16 peak, "
+                                            "fp8 peak, memory, HBM bandwidth and compute capability (9.0), not its SM "
+                                            "count, SM clock and kernel measurements"));
   CHECK(o.scenario.cluster.gpu.sm_count == 0);  // as the warning says: not the preset's 132
+  // Given a bf16 peak of its own, the renamed GPU keeps no fp8 peak of the preset's (parse.cpp), and
+  // with its SM count the preset's clock: the warning reads it off the GPU as parsed.
+  j["cluster"]["gpu"] = {{"name", "X1000"}, {"peak_bf16_tflops", 1200}, {"sm_count", 100}};
+  o = parse(j);
+  REQUIRE(o.valid);
+  CHECK_THAT(warning_of(o), Catch::Contains(": the GPU keeps the preset's memory, HBM bandwidth, compute capability (9.0) "
+                                            "and SM clock, not its fp8 peak and kernel measurements"));
+  j["cluster"]["gpu"] = {{"name", "B200"}};
+  o = parse(j);
   CHECK_THAT(warning_of(o), Catch::EndsWith("for a B200 use the preset \"dgx-b200\""));
   j["cluster"]["gpu"] = {{"name", "X1000"}};  // one it has none of
   o = parse(j);
