@@ -160,7 +160,7 @@ SweepRunOptions run_options(const SweepCommands& s, const std::filesystem::path&
 int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const std::string& command) {
   if (run.set_aside > 0)  // said however the run ends
     std::cerr << "hcpsim " << command << ": without --resume, the " << run.set_aside << " results an earlier run left in "
-              << ro.state_dir << " were moved to " << SweepState{ro.state_dir}.previous_path() << "\n";
+              << ro.state_dir << " were appended to " << SweepState{ro.state_dir}.previous_path() << "\n";
   if (run.interrupted) {
     std::cerr << "hcpsim " << command << ": interrupted; " << run.reused + run.simulated << " finished results are kept in "
               << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
@@ -291,15 +291,14 @@ int sweep_main(const SweepCommands& s) {
   const auto doc = text ? parse_json_text(*text, s.file, "", sink) : std::nullopt;
   sink.throw_if_any();
   const SweepSpec spec = read_spec(*doc, s);
-  check_outputs(s, base.files_read(), run_options(s, s.file, "sweep", shard_index, shard_count).state_dir);
+  const SweepRunOptions ro = run_options(s, s.file, "sweep", shard_index, shard_count);
+  check_outputs(s, base.files_read(), ro.state_dir);
 
   const ParseOptions popt = parse_options_for_file(s.file);
-  const std::filesystem::path path(s.file);
   const SweepSpace space = enumerate_sweep(*doc, base, spec, popt);
   check_sweep_space(space, s.hcp.empty() || !spec.hcp_sizes ? std::vector<std::vector<int64_t>>{} : *spec.hcp_sizes,
                     base);
 
-  const SweepRunOptions ro = run_options(s, path, "sweep", shard_index, shard_count);
   std::string summary;  // the base scenario less its layout, which the sweep varies
   std::istringstream lines(format_scenario_summary(base));
   for (std::string l; std::getline(lines, l);)
@@ -404,9 +403,9 @@ int compare_main(const SweepCommands& s) {
     check_cost_params(sc);
     for (const std::string& f : sc.files_read()) read.push_back(f);
   }
-  check_outputs(s, read, run_options(s, s.file, "compare", shard_index, shard_count).state_dir);
+  const SweepRunOptions ro = run_options(s, s.file, "compare", shard_index, shard_count);
+  check_outputs(s, read, ro.state_dir);
   const ParseOptions popt = parse_options_for_file(s.file);
-  const std::filesystem::path path(s.file);
   const ComparePlan plan = plan_compare(st, popt);
   SweepMeta meta;
   meta.scenario = st.name;
@@ -416,7 +415,6 @@ int compare_main(const SweepCommands& s) {
   if (!s.merge_files.empty()) {
     outcome = read_compare_shards(s.merge_files, plan, meta);
   } else {
-    const SweepRunOptions ro = run_options(s, path, "compare", shard_index, shard_count);
     const SweepRun run = run_sweep(plan.space, ro, meta);
     if (const int code = interrupted_or_failed(run, ro, "compare"); code >= 0) return code;
     outcome = run.outcome;

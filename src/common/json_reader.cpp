@@ -5,6 +5,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "common/join_words.hpp"
+
 namespace hcpsim {
 
 namespace {
@@ -62,15 +64,6 @@ std::optional<std::string> did_you_mean(std::string_view word, const std::vector
   return std::nullopt;
 }
 
-std::string join_choices(const std::vector<std::string>& choices) {
-  std::string s;
-  for (size_t i = 0; i < choices.size(); ++i) {
-    if (i > 0) s += (i + 1 == choices.size()) ? " or " : ", ";
-    s += choices[i];
-  }
-  return s;
-}
-
 ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, DiagnosticSink& sink,
                            std::vector<std::string> known_keys)
     : path_(std::move(path)), sink_(sink) {
@@ -87,7 +80,7 @@ ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, Diagnost
       fix = "did you mean \"" + *s + "\"?";
       if (!has(*s)) sink_.mark_spoiled(path_of(*s));  // the meant key reads as its default
     } else {
-      fix = "remove it; known keys here: " + join_choices(known_keys);
+      fix = "remove it; known keys here: " + join_words(known_keys, "and");
     }
     sink_.non_blocking_error(path_of(item.key()), "unknown key \"" + item.key() + "\"", "unknown keys are errors", fix);
   }
@@ -226,13 +219,13 @@ std::optional<std::string> ObjectReader::choice_name(const std::string& key, con
   if (std::find(names.begin(), names.end(), *s) != names.end()) return s;
   for (const auto& a : aliases) {
     if (*s == a.first) {
-      sink_.error(path_of(key), "\"" + *s + "\" is not accepted", "must be one of " + join_choices(names), a.second);
+      sink_.error(path_of(key), "\"" + *s + "\" is not accepted", "must be one of " + join_words(names, "or"), a.second);
       return std::nullopt;
     }
   }
-  std::string fix = "use one of " + join_choices(names);
+  std::string fix = "use one of " + join_words(names, "or");
   if (auto m = did_you_mean(*s, names)) fix = "did you mean \"" + *m + "\"?";
-  sink_.error(path_of(key), "unknown value \"" + *s + "\"", "must be one of " + join_choices(names), fix);
+  sink_.error(path_of(key), "unknown value \"" + *s + "\"", "must be one of " + join_words(names, "or"), fix);
   return std::nullopt;
 }
 

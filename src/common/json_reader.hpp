@@ -20,9 +20,6 @@ namespace hcpsim {
 // Closest candidate to `word` by edit distance, if close enough to be a likely typo.
 std::optional<std::string> did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
-// "a, b or c"
-std::string join_choices(const std::vector<std::string>& choices);
-
 class ObjectReader {
  public:
   // `obj` may be any JSON value; a non-object records a type error and reads as empty.

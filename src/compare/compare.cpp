@@ -8,6 +8,7 @@
 #include "cost/cost_model.hpp"
 #include "sweep/choose.hpp"
 
+#include "common/join_words.hpp"
 #include "common/strprintf.hpp"
 
 namespace hcpsim {
@@ -297,10 +298,10 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         const auto &ca = res.verdicts[a].econ.cost, &cb = res.verdicts[b].econ.cost;
         return ca && (!cb || *ca < *cb);
       });
-      std::string names;
+      std::vector<std::string> names;
       bool any_priced = false, variant_pair_only = end - k == 2;
       for (size_t m = k; m < end; ++m) {
-        names += (m == k ? "" : m + 1 == end ? " and " : ", ") + st.options[res.ranking[m]].name;
+        names.push_back(st.options[res.ranking[m]].name);
         any_priced = any_priced || res.verdicts[res.ranking[m]].econ.cost.has_value();
       }
       if (variant_pair_only) {  // an option and its own variant: the variant's note says it
@@ -308,7 +309,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         variant_pair_only = pa.rfind(pb + ".fabric_variants[", 0) == 0 || pb.rfind(pa + ".fabric_variants[", 0) == 0;
       }
       if (!variant_pair_only)
-        res.notes.push_back(names + " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
+        res.notes.push_back(join_words(names, "and") + " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
                             (any_priced ? ": the cheaper ranked first" : ""));
       k = end;
     }

@@ -7,6 +7,7 @@
 
 #include "workload/attention_common.hpp"
 #include "common/diagnostics.hpp"
+#include "common/join_words.hpp"
 #include "common/json_reader.hpp"
 #include "scenario/presets.hpp"
 #include "workload/program_builder.hpp"
@@ -128,7 +129,7 @@ ClusterSpec node_for_measurements(const std::string& gpu_model, const std::strin
   if (!preset.empty()) {
     if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec;
     throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
-                          "use one of: " + join_choices(cluster_preset_names())}});
+                          "use one of: " + join_words(cluster_preset_names(), "or")}});
   }
   for (const auto& p : cluster_presets())
     if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec;

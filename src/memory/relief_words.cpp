@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "common/join_words.hpp"
+
 namespace hcpsim {
 
 std::string memory_relief_words(const Scenario* sc) {
@@ -30,10 +32,7 @@ std::string memory_relief_words(const Scenario* sc) {
   else if (t->cpu_offloading_num_layers > 0 && t->cpu_offloading_num_layers + 1 < sc->model.num_layers)
     levers.push_back("offload more layers (training.cpu_offloading_num_layers)");
   levers.push_back("use GPUs with more memory");
-  std::string w;
-  for (size_t i = 0; i < levers.size(); ++i)
-    w += (i == 0 ? "" : i + 1 == levers.size() ? ", or " : ", ") + levers[i];
-  return w;
+  return join_words(levers, "or");
 }
 
 }  // namespace hcpsim

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenario/hf_config.hpp"
+#include "common/join_words.hpp"
 #include "common/json_reader.hpp"
 #include "common/json_text.hpp"
 #include "scenario/presets.hpp"
@@ -78,7 +79,7 @@ void parse_model(const nlohmann::json& j, const ParseOptions& opt, DiagnosticSin
       auto names = model_preset_names();
       auto guess = did_you_mean(*preset, names);
       sink.error("model.preset", "unknown model preset \"" + *preset + "\"",
-                 "must be one of " + join_choices(names),
+                 "must be one of " + join_words(names, "or"),
                  guess ? "did you mean \"" + *guess + "\"?" : "use hf_config or explicit keys for other models");
     }
   } else if (hf) {
@@ -249,7 +250,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
     } else {
       auto names = cluster_preset_names();
       auto guess = did_you_mean(*name, names);
-      sink.error("cluster.preset", "unknown cluster preset \"" + *name + "\"", "must be one of " + join_choices(names),
+      sink.error("cluster.preset", "unknown cluster preset \"" + *name + "\"", "must be one of " + join_words(names, "or"),
                  guess ? "did you mean \"" + *guess + "\"?" : "describe the node with gpu, intra_node and inter_node");
     }
   }
@@ -364,7 +365,7 @@ std::optional<std::vector<E>> nccl_name_list(ObjectReader& r, const std::string&
       }
     if (!found) {
       const auto guess = did_you_mean(w, names);
-      r.sink().error(r.path_of(key), "unknown name \"" + w + "\"", "must be one of " + join_choices(names),
+      r.sink().error(r.path_of(key), "unknown name \"" + w + "\"", "must be one of " + join_words(names, "or"),
                      guess ? "did you mean \"" + *guess + "\"?" : "use one of the names above");
       return std::nullopt;
     }

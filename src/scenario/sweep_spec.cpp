@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/join_words.hpp"
 #include "common/json_reader.hpp"
 
 namespace hcpsim {
@@ -66,8 +67,8 @@ std::optional<E> named(const nlohmann::json& e, const std::string& path, Diagnos
     for (const auto& n : names)
       if (n.first == e.get<std::string>()) return n.second;
   const auto guess = e.is_string() ? did_you_mean(e.get<std::string>(), all) : std::nullopt;
-  sink.error(path, "unknown value " + e.dump(), "must be one of " + join_choices(all),
-             guess ? "did you mean \"" + *guess + "\"?" : "use one of " + join_choices(all));
+  sink.error(path, "unknown value " + e.dump(), "must be one of " + join_words(all, "or"),
+             guess ? "did you mean \"" + *guess + "\"?" : "use one of " + join_words(all, "or"));
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #include "scenario/validate.hpp"
 
+#include "common/join_words.hpp"
 #include "common/strprintf.hpp"
 #include "rules/cudnn_bottom_right.hpp"
 #include "rules/fp8_gemm.hpp"
@@ -102,14 +103,9 @@ void check_cluster(Ctx& c) {
     sort(cl.gpu.sm_count == g.sm_count, cl.gpu.sm_count == 0, "SM count");
     sort(cl.gpu.sm_clock_mhz == g.sm_clock_mhz, cl.gpu.sm_clock_mhz == 0, "SM clock");
     dropped.push_back("kernel measurements");
-    const auto listed = [](const std::vector<std::string>& v) {
-      std::string s;
-      for (size_t i = 0; i < v.size(); ++i) s += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + v[i];
-      return s;
-    };
     c.warn("cluster.gpu.name \"" + cl.gpu.name + "\" is not the preset's " + g.name + ": " +
-           (kept.empty() ? std::string() : "the GPU keeps the preset's " + listed(kept) + ", ") + "not its " +
-           listed(dropped) + " (the cost model says what times its kernels); " +
+           (kept.empty() ? std::string() : "the GPU keeps the preset's " + join_words(kept, "and") + ", ") + "not its " +
+           join_words(dropped, "and") + " (the cost model says what times its kernels); " +
            (own.empty() ? "give the GPU's figures, and calibrate on it (hcpcal, hcpsim fit), for its own"
                         : "for a " + cl.gpu.name + " use the preset \"" + own + "\""));
   }
@@ -316,11 +312,9 @@ void check_a2a(Ctx& c) {
         lower_tp += (lower_tp.empty() ? "" : ", ") + to_string(t);
     if (!lower_tp.empty()) ways.push_back("lower TP to one of {" + lower_tp + "}");
     ways.push_back(hk > 1 ? "use a2a+p2p with an inner size dividing " + to_string(hk) : "use p2p or all_gather");
-    std::string fix;
-    for (size_t i = 0; i < ways.size(); ++i) fix += (i == 0 ? "" : i + 1 == ways.size() ? ", or " : ", ") + ways[i];
     c.sink.error("parallel.context_parallel_size",
                  "a2a splits KV heads over CP: num_query_groups/TP = " + to_string(hk) + " is not divisible by CP " + to_string(cp),
-                 "a2a needs (num_query_groups/TP) % CP == 0", fix);
+                 "a2a needs (num_query_groups/TP) % CP == 0", join_words(ways, "or"));
   }
   check_te_version(c, kTeWithA2A, "cp_comm_type a2a");
 }

@@ -166,7 +166,7 @@ TEST_CASE("compare ranking: three options in the same time are ordered by cost, 
   const CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{2, 1, 0});
   REQUIRE(r.notes.size() == 1);
-  CHECK(r.notes[0] == "C, B and A train in the same time (within 0.1%): the cheaper ranked first");
+  CHECK(r.notes[0] == "C, B, and A train in the same time (within 0.1%): the cheaper ranked first");
 }
 
 TEST_CASE("compare ranking: options in the same time are ordered by cost, and said to tie") {

@@ -47,17 +47,28 @@ json mixtral_config() {
           {"num_local_experts", 8}, {"num_experts_per_tok", 2}, {"hidden_act", "silu"}};
 }
 
+// Mixtral's config without its experts: a dense Llama shape, valid as it stands.
+json dense_config() {
+  json cfg = mixtral_config();
+  cfg.erase("num_local_experts");
+  return cfg;
+}
+
+// The errors of base() reading `cfg` as its model.hf_config, beside the scenario's own `model` keys.
+std::vector<Diagnostic> config_errors(const json& cfg, const json& model_keys = json::object()) {
+  json j = base();
+  j["model"] = model_keys;
+  j["model"]["hf_config"] = "config.json";
+  return errors_of(j, write_config(cfg));
+}
+
 }  // namespace
 
 TEST_CASE("bug 2: a mixture-of-experts Hugging Face config is rejected, naming its key", "[scenario][validate]") {
   for (const char* key : {"num_local_experts", "n_routed_experts", "num_experts"}) {
-    json cfg = mixtral_config();
-    cfg.erase("num_local_experts");
+    json cfg = dense_config();
     cfg[key] = 8;
-    const std::string dir = write_config(cfg);
-    json j = base();
-    j["model"] = {{"hf_config", "config.json"}};
-    const auto e = errors_of(j, dir);
+    const auto e = config_errors(cfg);
     INFO(key << "\n" << describe(e));
     REQUIRE(e.size() == 1);
     CHECK(e[0].path == "model.hf_config");
@@ -67,9 +78,7 @@ TEST_CASE("bug 2: a mixture-of-experts Hugging Face config is rejected, naming i
   // One expert is a dense model.
   json cfg = mixtral_config();
   cfg["num_local_experts"] = 1;
-  json j = base();
-  j["model"] = {{"hf_config", "config.json"}};
-  CHECK(errors_of(j, write_config(cfg)).empty());
+  CHECK(config_errors(cfg).empty());
 }
 
 TEST_CASE("a Hugging Face config's experts under other keys, MLA and non-attention layers are refused",
@@ -92,12 +101,9 @@ TEST_CASE("a Hugging Face config's experts under other keys, MLA and non-attenti
       {"model_type", "mamba2", "model_type \"mamba2\""},
   };
   for (const auto& c : cases) {
-    json cfg = mixtral_config();
-    cfg.erase("num_local_experts");
+    json cfg = dense_config();
     cfg[c.key] = c.value;
-    json j = base();
-    j["model"] = {{"hf_config", "config.json"}};
-    const auto e = errors_of(j, write_config(cfg));
+    const auto e = config_errors(cfg);
     INFO(c.key << "\n" << describe(e));
     REQUIRE(e.size() == 1);
     CHECK(e[0].path == "model.hf_config");
@@ -105,23 +111,17 @@ TEST_CASE("a Hugging Face config's experts under other keys, MLA and non-attenti
   }
   // Full and sliding attention layers alone are attention (Gemma 3's layer_types): no refusal on
   // that account (the mix of the two is refused for its own reason, without sliding_window).
-  json cfg = mixtral_config();
-  cfg.erase("num_local_experts");
+  json cfg = dense_config();
   cfg["layer_types"] = {"full_attention", "full_attention"};
-  json j = base();
-  j["model"] = {{"hf_config", "config.json"}};
-  CHECK(errors_of(j, write_config(cfg)).empty());
+  CHECK(config_errors(cfg).empty());
 }
 
 TEST_CASE("a Hugging Face config with no experts (0, as converters write) is dense", "[scenario][validate]") {
-  json cfg = mixtral_config();
-  cfg.erase("num_local_experts");
+  json cfg = dense_config();
   cfg["moe_num_experts"] = 0;
-  json j = base();
-  j["model"] = {{"hf_config", "config.json"}};
-  CHECK(errors_of(j, write_config(cfg)).empty());
+  CHECK(config_errors(cfg).empty());
   cfg["moe_num_experts"] = -1;  // no count of experts at all
-  const auto e = errors_of(j, write_config(cfg));
+  const auto e = config_errors(cfg);
   REQUIRE(e.size() == 1);
   CHECK_THAT(e[0].what, Catch::Contains("\"moe_num_experts\" must be a whole number of experts"));
 }
@@ -140,12 +140,9 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
                {"vocab_size", int64_t{1} << 40, "at most 16777216, as model.vocab_size"},
                {"num_key_value_heads", 100000, "at most 65536, as model.num_query_groups"}};
   for (const auto& c : cases) {
-    json cfg = mixtral_config();
-    cfg.erase("num_local_experts");
+    json cfg = dense_config();
     cfg[c.key] = c.value;
-    json j = base();
-    j["model"] = {{"hf_config", "config.json"}};
-    const auto e = errors_of(j, write_config(cfg));
+    const auto e = config_errors(cfg);
     INFO(c.key << "\n" << describe(e));
     REQUIRE(e.size() == 1);
     CHECK(e[0].path == "model.hf_config");
@@ -155,24 +152,18 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
   // A config mixing windowed and full layers is refused with the scenario's num_layers too (its
   // pattern is read over the file's own layers): Gemma 2's class, every other layer windowed.
   {
-    json gemma = mixtral_config();
-    gemma.erase("num_local_experts");
+    json gemma = dense_config();
     gemma["architectures"] = {"Gemma2ForCausalLM"};
     gemma["sliding_window"] = 4096;
-    json j = base();
-    j["model"] = {{"hf_config", "config.json"}, {"num_layers", 32}};
-    const auto e = errors_of(j, write_config(gemma));
+    const auto e = config_errors(gemma, {{"num_layers", 32}});
     INFO(describe(e));
     REQUIRE(e.size() == 1);
     CHECK_THAT(e[0].what, Catch::Contains("mixes sliding-window and full-attention layers (16 of 32 windowed"));
   }
   // Where the scenario gives the key, the file's value is not used: no error, the scenario's value.
-  json cfg = mixtral_config();
-  cfg.erase("num_local_experts");
+  json cfg = dense_config();
   cfg["num_hidden_layers"] = 200000;
-  json j = base();
-  j["model"] = {{"hf_config", "config.json"}, {"num_layers", 32}};
-  CHECK(errors_of(j, write_config(cfg)).empty());
+  CHECK(config_errors(cfg, {{"num_layers", 32}}).empty());
 }
 
 TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", "[scenario][validate]") {
@@ -224,8 +215,7 @@ TEST_CASE("bug 5: a mistyped key is reported alone, without errors that rest on 
 
 TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the scenario gives may be missing",
           "[scenario][validate]") {
-  json dense = mixtral_config();
-  dense.erase("num_local_experts");
+  const json dense = dense_config();
   // Gemma's MLP is gated (GeGLU) though its hidden_act is "gelu"; StarCoder2's is not, though its
   // "gelu_pytorch_tanh" is Gemma 2's; the class decides.
   for (const auto& [cls, act, gated] : {std::tuple{"GemmaForCausalLM", "gelu", true},

@@ -88,14 +88,14 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
        [](json& j) { j["software"]["attention_backend"] = "hcpsim"; }},  // on the base's H100s
       {"CUDA graphs by Megatron's names",
        [](json& j) { j["software"]["cuda_graph_impl"] = "full"; },
-       "software.cuda_graph_impl", "must be one of none, local, transformer_engine or full_iteration",
+       "software.cuda_graph_impl", "must be one of none, local, transformer_engine, or full_iteration",
        [](json& j) { j["software"]["cuda_graph_impl"] = "full_iteration"; }},
       {"fp8 recipes hcpsim models",
        [](json& j) {
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_recipe"] = "blockwise";
        },
-       "training.fp8_recipe", "must be one of delayed, tensorwise or mxfp8",
+       "training.fp8_recipe", "must be one of delayed, tensorwise, or mxfp8",
        [](json& j) {
          j["training"]["precision"] = "fp8";
          j["training"]["fp8_recipe"] = "tensorwise";
@@ -1161,15 +1161,15 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
   REQUIRE(o.valid);
   // The H100 preset has no fp4 peak: neither kept nor dropped. Its SM figures go with the name (parse.cpp).
   CHECK_THAT(warning_of(o), Catch::Contains("is not the preset's H100-SXM-80GB: the GPU keeps the preset's bf16 peak, "
-                                            "fp8 peak, memory, HBM bandwidth and compute capability (9.0), not its SM "
-                                            "count, SM clock and kernel measurements"));
+                                            "fp8 peak, memory, HBM bandwidth, and compute capability (9.0), not its SM "
+                                            "count, SM clock, and kernel measurements"));
   CHECK(o.scenario.cluster.gpu.sm_count == 0);  // as the warning says: not the preset's 132
   // Given a bf16 peak of its own, the renamed GPU keeps no fp8 peak of the preset's (parse.cpp), and
   // with its SM count the preset's clock: the warning reads it off the GPU as parsed.
   j["cluster"]["gpu"] = {{"name", "X1000"}, {"peak_bf16_tflops", 1200}, {"sm_count", 100}};
   o = parse(j);
   REQUIRE(o.valid);
-  CHECK_THAT(warning_of(o), Catch::Contains(": the GPU keeps the preset's memory, HBM bandwidth, compute capability (9.0) "
+  CHECK_THAT(warning_of(o), Catch::Contains(": the GPU keeps the preset's memory, HBM bandwidth, compute capability (9.0), "
                                             "and SM clock, not its fp8 peak and kernel measurements"));
   j["cluster"]["gpu"] = {{"name", "B200"}};
   o = parse(j);
