@@ -227,6 +227,10 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
   set_if(p.overlap_grad_reduce, r.boolean("overlap_grad_reduce"));
   set_if(p.overlap_param_gather, r.boolean("overlap_param_gather"));
   set_if(p.use_megatron_fsdp, r.boolean("use_megatron_fsdp"));
+  // Megatron overlaps the parameter gather only beside the bucketed gradient reduce, with a
+  // distributed optimizer (validate.cpp, check_ddp_overlap): unset, it follows them.
+  if (!r.has("overlap_param_gather"))
+    p.overlap_param_gather = p.overlap_grad_reduce && (p.use_distributed_optimizer || p.use_megatron_fsdp);
 }
 
 // ---- cluster -------------------------------------------------------------

@@ -477,6 +477,25 @@ void check_precision(Ctx& c) {
 }
 
 // Megatron-FSDP (parallel.use_megatron_fsdp, workload/fsdp_ops.hpp): what hcpsim models of it.
+// Megatron's DDP overlap switches (arguments.py asserts both): the parameter gather overlaps the next
+// forward only beside the bucketed gradient reduce, and there is a gather only where the distributed
+// optimizer (or Megatron-FSDP) shards the parameters. Unset, overlap_param_gather follows (parse.cpp).
+void check_ddp_overlap(Ctx& c) {
+  const ParallelSpec& p = c.sc.parallel;
+  if (!p.overlap_param_gather) return;
+  if (!p.overlap_grad_reduce)
+    c.sink.error("parallel.overlap_param_gather", "true with overlap_grad_reduce false",
+                 "Megatron's --overlap-param-gather needs --overlap-grad-reduce (arguments.py: \"Must use "
+                 "--overlap-param-gather with --overlap-grad-reduce\")",
+                 "set overlap_param_gather to false (or remove it: it follows overlap_grad_reduce), or "
+                 "overlap_grad_reduce to true");
+  else if (!p.use_distributed_optimizer && !p.use_megatron_fsdp)
+    c.sink.error("parallel.overlap_param_gather", "true with use_distributed_optimizer false",
+                 "Megatron's --overlap-param-gather needs the distributed optimizer or Megatron-FSDP (arguments.py "
+                 "asserts it): without them no parameters are gathered",
+                 "set overlap_param_gather to false (or remove it), or use_distributed_optimizer to true");
+}
+
 // `layout`: the layout is the scenario's (a study's job is checked without one first: the sweep picks it).
 void check_megatron_fsdp(Ctx& c, bool layout) {
   ParallelSpec& p = c.sc.parallel;
@@ -705,6 +724,9 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
     check_cp_transport(c);
   if (training && (sizes || !layout) && c.usable({"training.precision", "parallel.use_megatron_fsdp"}))
     check_megatron_fsdp(c, layout);
+  if (ok.parallel_present && c.usable({"parallel.overlap_param_gather", "parallel.overlap_grad_reduce",
+                                       "parallel.use_distributed_optimizer", "parallel.use_megatron_fsdp"}))
+    check_ddp_overlap(c);
   if (training && (sizes || !layout) && model && cluster && c.usable({"training.cpu_offloading_num_layers", "software"}))
     check_activation_offload(c, layout);
   if (training && model && (sizes || !layout) && pipeline_keys &&

@@ -34,6 +34,15 @@ TEST_CASE("scenario echo: Megatron's DP overlap switches, read from a scenario a
   CHECK_FALSE(off.parallel.overlap_grad_reduce);
   CHECK_FALSE(off.parallel.overlap_param_gather);
   CHECK(scenario_from_json(scenario_to_json(off), "scenario") == off);
+  // Unset, the gather's overlap follows the reduce's (Megatron asserts the gather's only beside it),
+  // and the echo says it is off.
+  doc["parallel"].erase("overlap_param_gather");
+  const Scenario follows = parse_scenario_text(doc.dump(), ParseOptions{});
+  CHECK_FALSE(follows.parallel.overlap_param_gather);
+  CHECK(scenario_to_json(follows)["parallel"]["overlap_param_gather"] == false);
+  // and the distributed optimizer's: without it there is no gather to overlap.
+  doc["parallel"] = {{"use_distributed_optimizer", false}};
+  CHECK_FALSE(parse_scenario_text(doc.dump(), ParseOptions{}).parallel.overlap_param_gather);
 }
 
 TEST_CASE("scenario echo: a broken echo names the field", "[scenario]") {

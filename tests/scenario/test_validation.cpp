@@ -186,6 +186,21 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["training"]["fp4_param_gather"] = true;
          j["cluster"] = {{"preset", "dgx-b200"}, {"num_nodes", 4}};
        }},
+      // Megatron's arguments.py asserts both; unset, overlap_param_gather follows (the neighbours).
+      {"the parameter gather overlaps only beside the bucketed gradient reduce",
+       [](json& j) {
+         j["parallel"]["overlap_grad_reduce"] = false;
+         j["parallel"]["overlap_param_gather"] = true;
+       },
+       "parallel.overlap_param_gather", "needs --overlap-grad-reduce",
+       [](json& j) { j["parallel"]["overlap_grad_reduce"] = false; }},
+      {"the parameter gather overlaps only where the distributed optimizer gathers",
+       [](json& j) {
+         j["parallel"]["use_distributed_optimizer"] = false;
+         j["parallel"]["overlap_param_gather"] = true;
+       },
+       "parallel.overlap_param_gather", "needs the distributed optimizer or Megatron-FSDP",
+       [](json& j) { j["parallel"]["use_distributed_optimizer"] = false; }},
       {"a renamed GPU given its bf16 peak keeps no preset fp8 peak",
        [](json& j) {
          j["training"]["precision"] = "fp8";
