@@ -332,15 +332,16 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
                  {"kind", "backend", "config", "iterations", "median_s", "min_s", "max_s", "sm_clock_mhz", "check",
                   "results"});
   for (const char* k : {"kind", "config", "median_s"}) require(r, sink, k, "hcpcal writes kind, config and median_s");
-  m.kind = r.choice<MeasurementKind>("kind", {{"attention", MeasurementKind::Attention},
-                                              {"gemm", MeasurementKind::Gemm},
-                                              {"copy", MeasurementKind::Copy},
-                                              {"cp_attention", MeasurementKind::CpStep},
-                                              {"collective", MeasurementKind::Collective},
-                                              {"interference", MeasurementKind::Interference},
-                                              {"layer", MeasurementKind::Layer},
-                                              {"elementwise", MeasurementKind::Elementwise}})
-               .value_or(MeasurementKind::Attention);
+  const std::optional<MeasurementKind> kind =
+      r.choice<MeasurementKind>("kind", {{"attention", MeasurementKind::Attention},
+                                         {"gemm", MeasurementKind::Gemm},
+                                         {"copy", MeasurementKind::Copy},
+                                         {"cp_attention", MeasurementKind::CpStep},
+                                         {"collective", MeasurementKind::Collective},
+                                         {"interference", MeasurementKind::Interference},
+                                         {"layer", MeasurementKind::Layer},
+                                         {"elementwise", MeasurementKind::Elementwise}});
+  m.kind = kind.value_or(MeasurementKind::Attention);
   m.backend = r.string("backend").value_or("");
   m.iterations = int(r.integer("iterations", 1, 1 << 30).value_or(1));
   m.median_s = r.number("median_s", 1e-9, 1e6, "a kernel time in seconds, > 0").value_or(0);
@@ -360,7 +361,7 @@ void read_one(const nlohmann::json& j, const std::string& path, DiagnosticSink& 
     m.wrong = cr.integer("wrong", 0, int64_t(1) << 62).value_or(0);
   }
   const nlohmann::json* cfg = r.object("config");
-  if (!cfg) return out.push_back(m);
+  if (!cfg || !kind) return out.push_back(m);  // without its kind, no config's keys to check
   std::vector<std::string> keys;
   switch (m.kind) {
     case MeasurementKind::Attention: keys = {"name", "pass", "batch", "sq", "skv", "heads_q", "heads_kv", "head_dim", "mask"}; break;

@@ -91,7 +91,7 @@ inline PipelineSplit pipeline_split(const PipelineSpec& ps, int64_t num_layers) 
     if (v > 1)
       return fail("virtual_pipeline_model_parallel_size", "virtual stages " + pipeline_str(v) + " without pipeline parallelism",
                   "virtual_pipeline_model_parallel_size > 1 needs pipeline_model_parallel_size > 1",
-                  "set it to 1, or use pipeline_model_parallel_size > 2");
+                  "set it to 1, or use pipeline_model_parallel_size > 1");
     if (uneven || ps.account_for_embedding || ps.account_for_loss)
       return fail(uneven ? (ps.first_stage_layers >= 0 ? "decoder_first_pipeline_num_layers" : "decoder_last_pipeline_num_layers")
                          : (ps.account_for_embedding ? "account_for_embedding_in_pipeline_split" : "account_for_loss_in_pipeline_split"),

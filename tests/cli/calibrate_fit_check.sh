@@ -23,6 +23,13 @@ echo '{"format": "hcpsim-measurements/1", "environment": {"gpu_model": "NVIDIA H
 [ $rc -eq 2 ] || fail "bad measurements: exit $rc"
 grep -q "^error: measurements\[0\].config: missing (required key)" "$TMP/err" || { cat "$TMP/err"; fail "path in message"; }
 
+# An unknown kind is the record's one error: no keys of another kind's config are asked for.
+echo '{"format": "hcpsim-measurements/1", "environment": {"gpu_model": "NVIDIA H200"}, "measurements": [{"kind": "layers", "config": {"seq": 8192}, "median_s": 1e-3}]}' >"$TMP/bad-kind.json"
+"$BIN" check "$TMP/bad-kind.json" 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] || fail "unknown kind: exit $rc"
+grep -q '^error: measurements\[0\].kind: unknown value "layers" .*did you mean "layer"' "$TMP/err" || { cat "$TMP/err"; fail "unknown kind message"; }
+[ "$(grep -c '^error:' "$TMP/err")" -eq 1 ] || { cat "$TMP/err"; fail "errors beyond the unknown kind"; }
+
 # A measurements path on the command line is read from the current folder, and the hint says so.
 "$BIN" fit "$TMP/absent.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] || fail "missing measurements: exit $rc"
