@@ -1,6 +1,6 @@
 #!/bin/bash
-# A clone is complete: no file points at notes outside the repository, and every relative
-# link in the Markdown files names a file or folder that exists.
+# A clone is complete: no file points at notes outside the repository or at a machine's absolute
+# path, and every relative link in the Markdown files names a file or folder that exists.
 # Usage: self_contained.sh SRC
 set -u
 SRC=$1
@@ -18,7 +18,14 @@ outside='\.\./''shared|shared''/docs|cp-''semantics\.md|anc''hors\.md|simgrid-''
 hits=$(git ls-files -z | xargs -0 grep -nIE "$outside" -- 2>/dev/null)
 [ -z "$hits" ] || fail "files point outside the repository:"$'\n'"$hits"
 
-# 2. Relative Markdown links resolve: [text](path) or [text](path#anchor), not URLs.
+# 2. No absolute path of a development or GPU machine (under work, root or home) outside the
+#    recorded runs: measurement files, their logs and check tables keep the command line they ran
+#    (`argv`, provenance that nothing reads), everything a reader follows stays relative.
+machine='(^|[^A-Za-z0-9_$}.-])/(work|root|home)/'
+hits=$(git ls-files -z -- ':!:*/results/*' ':!:*.log' | xargs -0 grep -nIE "$machine" -- 2>/dev/null)
+[ -z "$hits" ] || fail "files name a machine's absolute path:"$'\n'"$hits"
+
+# 3. Relative Markdown links resolve: [text](path) or [text](path#anchor), not URLs.
 while IFS= read -r md; do
   dir=$(dirname "$md")
   while IFS= read -r target; do
