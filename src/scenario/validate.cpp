@@ -476,26 +476,31 @@ void check_precision(Ctx& c) {
   }
 }
 
-// Megatron-FSDP (parallel.use_megatron_fsdp, workload/fsdp_ops.hpp): what hcpsim models of it.
 // Megatron's DDP overlap switches (arguments.py asserts both): the parameter gather overlaps the next
 // forward only beside the bucketed gradient reduce, and there is a gather only where the distributed
 // optimizer (or Megatron-FSDP) shards the parameters. Unset, overlap_param_gather follows (parse.cpp).
 void check_ddp_overlap(Ctx& c) {
   const ParallelSpec& p = c.sc.parallel;
-  if (!p.overlap_param_gather) return;
-  if (!p.overlap_grad_reduce)
-    c.sink.error("parallel.overlap_param_gather", "true with overlap_grad_reduce false",
-                 "Megatron's --overlap-param-gather needs --overlap-grad-reduce (arguments.py: \"Must use "
-                 "--overlap-param-gather with --overlap-grad-reduce\")",
-                 "set overlap_param_gather to false (or remove it: it follows overlap_grad_reduce), or "
-                 "overlap_grad_reduce to true");
-  else if (!p.use_distributed_optimizer && !p.use_megatron_fsdp)
-    c.sink.error("parallel.overlap_param_gather", "true with use_distributed_optimizer false",
-                 "Megatron's --overlap-param-gather needs the distributed optimizer or Megatron-FSDP (arguments.py "
-                 "asserts it): without them no parameters are gathered",
-                 "set overlap_param_gather to false (or remove it), or use_distributed_optimizer to true");
+  // Under Megatron-FSDP, check_megatron_fsdp refuses overlap_grad_reduce off on its own account.
+  if (!p.overlap_param_gather || p.use_megatron_fsdp) return;
+  std::vector<std::string> off, on;
+  if (!p.overlap_grad_reduce) {
+    off.push_back("overlap_grad_reduce false");
+    on.push_back("overlap_grad_reduce");
+  }
+  if (!p.use_distributed_optimizer) {
+    off.push_back("use_distributed_optimizer false");
+    on.push_back("use_distributed_optimizer");
+  }
+  if (off.empty()) return;
+  c.sink.error("parallel.overlap_param_gather", "true with " + join_words(off, "and"),
+               "Megatron's --overlap-param-gather needs --overlap-grad-reduce and the distributed optimizer "
+               "(arguments.py asserts both: without the optimizer no parameters are gathered)",
+               "set overlap_param_gather to false (or remove it: it follows them), or " + join_words(on, "and") +
+                   " to true");
 }
 
+// Megatron-FSDP (parallel.use_megatron_fsdp, workload/fsdp_ops.hpp): what hcpsim models of it.
 // `layout`: the layout is the scenario's (a study's job is checked without one first: the sweep picks it).
 void check_megatron_fsdp(Ctx& c, bool layout) {
   ParallelSpec& p = c.sc.parallel;

@@ -13,8 +13,9 @@ namespace {
 // What a stored row (--resume, --merge) holds and how decisions read it: bumped when that changes,
 // so that rows written before are simulated again, not read as if current. 2: uncertainty
 // components carry the measurement they share with other GPUs (shared_with). 3: the memory
-// estimate carries the caching allocator's margin (memory.allocator).
-constexpr const char* kStoredRowRevision = "3";
+// estimate carries the caching allocator's margin (memory.allocator). 4: a document with
+// overlap_grad_reduce false and no overlap_param_gather now means the gather after the optimizer.
+constexpr const char* kStoredRowRevision = "4";
 }  // namespace
 
 namespace {

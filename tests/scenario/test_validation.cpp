@@ -192,14 +192,14 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["overlap_grad_reduce"] = false;
          j["parallel"]["overlap_param_gather"] = true;
        },
-       "parallel.overlap_param_gather", "needs --overlap-grad-reduce",
+       "parallel.overlap_param_gather", "needs --overlap-grad-reduce and the distributed optimizer",
        [](json& j) { j["parallel"]["overlap_grad_reduce"] = false; }},
       {"the parameter gather overlaps only where the distributed optimizer gathers",
        [](json& j) {
          j["parallel"]["use_distributed_optimizer"] = false;
          j["parallel"]["overlap_param_gather"] = true;
        },
-       "parallel.overlap_param_gather", "needs the distributed optimizer or Megatron-FSDP",
+       "parallel.overlap_param_gather", "without the optimizer no parameters are gathered",
        [](json& j) { j["parallel"]["use_distributed_optimizer"] = false; }},
       {"a renamed GPU given its bf16 peak keeps no preset fp8 peak",
        [](json& j) {
@@ -1197,4 +1197,27 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
   o = parse(j);
   REQUIRE(o.valid);
   CHECK(warning_of(o).empty());
+}
+
+TEST_CASE("the parameter gather's overlap without both the reduce's and the distributed optimizer is one error",
+          "[validate]") {
+  // Both off with the gather's overlap on: one error naming both, whose fix turns both on (one
+  // error at a time sent the user from one refusal to the next). Under Megatron-FSDP the reduce's
+  // own rule speaks (check_megatron_fsdp), and the gather's says nothing more.
+  json j = base();
+  j["parallel"]["overlap_grad_reduce"] = false;
+  j["parallel"]["use_distributed_optimizer"] = false;
+  j["parallel"]["overlap_param_gather"] = true;
+  Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].path == "parallel.overlap_param_gather");
+  CHECK(o.errors[0].what == "true with overlap_grad_reduce false and use_distributed_optimizer false");
+  CHECK_THAT(o.errors[0].fix, Catch::EndsWith("or overlap_grad_reduce and use_distributed_optimizer to true"));
+  j["parallel"]["use_distributed_optimizer"] = true;
+  j["parallel"]["use_megatron_fsdp"] = true;
+  o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].path == "parallel.overlap_grad_reduce");
 }
