@@ -161,7 +161,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         const SimulationResult& a = *outcome.rows[p.row].result;
         const SimulationResult& b = *outcome.rows[v.row].result;
         const double ratio = a.step->tokens_per_s / b.step->tokens_per_s;
-        return ratio - 1 > std::max(kThroughputTie, ratio_band(a.uncertainty, b.uncertainty));
+        return ratio - 1 > tie_margin(a.uncertainty, b.uncertainty);
       }();
       if (!better) continue;
       v.group = static_cast<int>(g);
@@ -250,26 +250,34 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
                         std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
                           return x.first == y.first && std::abs(x.second - y.second) <= 1e-9 * y.second;
                         });
+      const OptionVerdict &vo = res.verdicts[o], &vp = res.verdicts[p];
+      const std::string cost_words = vo.econ.cost && vp.econ.cost && *vp.econ.cost > 0
+                                         ? strprintf(", at %+.1f%% the cost", 100 * (*vo.econ.cost / *vp.econ.cost - 1))
+                                         : "";
       if (same) {
         res.notes.push_back(st.options[o].name + " (" + path + ") simulates as " + st.options[p].name + " in every one of its " +
-                            std::to_string(a.size()) + " layouts: what the variant changes carries none of their traffic");
+                            std::to_string(a.size()) + " layouts: what the variant changes carries none of their traffic" +
+                            cost_words);
         continue;
       }
       // Else, where both pick the same layout and train in the same time, the variant buys nothing
       // measurable for this job (its other layouts may differ).
-      const OptionVerdict &vo = res.verdicts[o], &vp = res.verdicts[p];
       if (vo.row < 0 || vp.row < 0 || !same_time(vo.econ.time_s, vp.econ.time_s)) continue;
       const std::string& lo = outcome.rows[vo.row].label;
       if (lo != outcome.rows[vp.row].label) continue;
       std::string n = st.options[o].name + " (" + path + ") trains in the time of " + st.options[p].name + " within " +
-                      strprintf("%.1f", 100 * kSameTrainingTime) + "% (" + strprintf("%.4g", vo.econ.time_s / vp.econ.time_s) +
+                      strprintf("%.1f", 100 * kSameTrainingTime) + "% (" + strprintf("%.4f", vo.econ.time_s / vp.econ.time_s) +
                       "x), with the same layout, " + lo + ": what the variant changes buys nothing measurable for this job";
-      if (vo.econ.cost && vp.econ.cost && *vp.econ.cost > 0)
-        n += strprintf(", at %+.1f%% the cost", 100 * (*vo.econ.cost / *vp.econ.cost - 1));
-      res.notes.push_back(n);
+      res.notes.push_back(n + cost_words);
     }
   }
 
+  // Ranked by cost with no option priced, the ranking is by time, and says so.
+  if (rank == CompareRank::Cost &&
+      std::none_of(res.verdicts.begin(), res.verdicts.end(), [](const OptionVerdict& v) { return v.econ.cost.has_value(); })) {
+    rank = res.rank = CompareRank::Time;
+    res.notes.push_back("--rank cost: no option has a price (price_per_gpu_hour), so the options are ranked by time");
+  }
   // Ranking: by time, or by cost (options without a price after those with one); no layout last.
   for (int o = 0; o < static_cast<int>(res.verdicts.size()); ++o) res.ranking.push_back(o);
   const auto key = [&](int o) {
@@ -327,8 +335,16 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   for (int o : res.ranking)
     if (res.verdicts[o].row >= 0 && !res.verdicts[o].econ.cost) unpriced.push_back(st.options[o].name);
   const bool by_cost = rank == CompareRank::Cost && b.econ.cost;
+  // By time, the first may be a cheaper option that trains in the same time as a faster one.
+  const bool strictly_fastest = std::none_of(res.ranking.begin(), res.ranking.end(), [&](int o) {
+    return res.verdicts[o].row >= 0 && res.verdicts[o].econ.time_s < b.econ.time_s;
+  });
   std::string w = st.options[best].name +
-                  (by_cost ? " is the cheapest" : " is the fastest") + " way to train " + budget +
+                  (by_cost            ? " is the cheapest"
+                   : strictly_fastest ? " is the fastest"
+                                      : " ties for the fastest (within " + strprintf("%.1f", 100 * kSameTrainingTime) +
+                                            "%, the cheaper ranked first)") +
+                  " way to train " + budget +
                   (by_cost && !unpriced.empty() ? " among the priced options" : "") + ": " + duration(b.econ.time_s) + " (" +
                   duration_band(b.econ.time_s_band.first, b.econ.time_s_band.second) + ") with " + outcome.rows[b.row].label + ", " +
                   strprintf("%.0f", br.step->tokens_per_s_per_gpu) + " tokens/s per GPU at " + strprintf("%.1f", 100 * br.step->mfu) +
@@ -362,6 +378,23 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   for (const std::string& caveat : br.scenario.warnings)
     if (std::find(option_wide.begin(), option_wide.end(), caveat) == option_wide.end())
       w += "\n  Caveat of this layout: " + caveat + ".";
+  // Whether option `o` ties with the first on time: apart by no more than the band of their ratio
+  // or kThroughputTie (sweep/choose: one rule for layouts, subsets and options).
+  const auto ties_on_time = [&](int o) {
+    const OptionVerdict& v = res.verdicts[o];
+    return v.row >= 0 && std::abs(v.econ.time_s / b.econ.time_s - 1) <=
+                             tie_margin(outcome.rows[v.row].result->uncertainty, br.uncertainty);
+  };
+  // Ranked by time, the one cheaper option that ties on time is the better buy: the cheapest of them.
+  int better_buy = -1;
+  if (!by_cost && b.econ.cost)
+    for (size_t k = 1; k < res.ranking.size(); ++k) {
+      const int o = res.ranking[k];
+      const auto& c = res.verdicts[o].econ.cost;
+      if (ties_on_time(o) && c && *c > 0 && *b.econ.cost / *c - 1 >= 0.005 &&
+          (better_buy < 0 || *c < *res.verdicts[better_buy].econ.cost))
+        better_buy = o;
+    }
   for (size_t k = 1; k < res.ranking.size(); ++k) {
     const int o = res.ranking[k];
     const OptionVerdict& v = res.verdicts[o];
@@ -376,11 +409,12 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double peak = peak_of(br.scenario) / peak_of(r.scenario);
     const double mfu = br.step->mfu / r.step->mfu;
     w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
-    const bool tie = std::abs(time_ratio - 1) <= band;
-    if (tie)
-      w += ", within the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%): a tie on time";
-    else
-      w += ", beyond the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)";
+    const bool tie = ties_on_time(o);
+    const std::string margin = band > kThroughputTie
+                                   ? "the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)"
+                                   : strprintf("%.0f%% (the band of the two predictions' ratio is \u00b1%.1f%%)",
+                                               100 * kThroughputTie, 100 * band);
+    w += (tie ? ", within " : ", beyond ") + margin + (tie ? ": a tie on time" : "");
     // Per GPU used: a subset's idle GPUs are paid for but run nothing (the cost says that).
     w += "; per GPU " + std::string(bg.subset || (v.group >= 0 && plan.groups[v.group].subset) ? "used " : "") + st.options[best].name +
          " runs " + strprintf("%.2f", per_gpu) + "x the tokens/s (" + strprintf("%.2f", peak) + "x the peak at " +
@@ -391,9 +425,11 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
            (std::abs(c) < 0.005 ? std::string(" costs the same")
                                 : " costs " + strprintf("%.0f", 100 * std::abs(c)) + (c <= 0 ? "% less" : "% more"));
       // As fast within the band, and cheaper: a choice the ranking by time alone would hide.
-      if (tie && c >= 0.005 && !by_cost)
-        w += ": as fast within the band and cheaper, " + st.options[o].name + " is the better buy unless the days matter more "
-             "(--rank cost ranks by cost)";
+      if (o == better_buy)
+        w += ": as fast within the tie and the cheapest of those that are, " + st.options[o].name +
+             " is the better buy unless the days matter more (--rank cost ranks by cost)";
+      else if (tie && c >= 0.005 && !by_cost)
+        w += ": as fast within the tie and cheaper, though " + st.options[better_buy].name + " costs less still";
     }
     w += ".";
   }

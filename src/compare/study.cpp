@@ -199,6 +199,7 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
     const bool option_ok = add_option(st, job, name, path, *cluster, price, power, opt, sink);
     const nlohmann::json* variants = o.raw("fabric_variants");
     if (!variants || !option_ok) continue;  // a broken option's errors are not repeated at each variant
+    const int64_t option_gpus_per_node = st.options.back().base.cluster.gpus_per_node;
     if (!variants->is_array()) {
       sink.error(path + ".fabric_variants", "must be a list", "each variant is {\"name\": ..., \"cluster\": {...keys to change...}}",
                  "write e.g. [{\"name\": \"2:1 fabric\", \"cluster\": {\"inter_node\": {\"oversubscription\": 2}}}]");
@@ -218,9 +219,11 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
       }
       // A variant's price and power default to its option's: it may change the fabric, not the GPU.
       const bool new_preset = patch->contains("preset") && (!cluster->contains("preset") || (*patch)["preset"] != (*cluster)["preset"]);
-      if (new_preset || patch->contains("gpu")) {
-        sink.error(vpath + ".cluster." + (new_preset ? "preset" : "gpu"),
-                   "changes the GPU of option \"" + name + "\"",
+      // The node's GPU count is its type too: the option's power per node would be another node's.
+      const bool new_node = patch->contains("gpus_per_node") && (*patch)["gpus_per_node"] != option_gpus_per_node;
+      if (new_preset || new_node || patch->contains("gpu")) {
+        const char* key = new_preset ? "preset" : new_node ? "gpus_per_node" : "gpu";
+        sink.error(vpath + ".cluster." + key, std::string("changes the ") + (new_node ? "node" : "GPU") + " of option \"" + name + "\"",
                    "a fabric variant changes the fabric (intra_node, inter_node, num_nodes), not the GPU or node type",
                    "make it an option of its own, with its own price_per_gpu_hour");
         continue;

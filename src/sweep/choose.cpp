@@ -19,10 +19,12 @@ bool fits(const StudyRow& r) { return r.result.memory.fits; }
 
 }  // namespace
 
+double tie_margin(const Uncertainty& a, const Uncertainty& b) { return std::max(kThroughputTie, ratio_band(a, b)); }
+
 bool throughput_tie(const SimulationResult& a, const SimulationResult& b) {
   const double ta = a.step->tokens_per_s_per_gpu, tb = b.step->tokens_per_s_per_gpu;
   const double apart = std::max(ta, tb) / std::min(ta, tb) - 1;
-  return apart <= std::max(kThroughputTie, ratio_band(a.uncertainty, b.uncertainty));
+  return apart <= tie_margin(a.uncertainty, b.uncertainty);
 }
 
 int recommend(const std::vector<StudyRow>& rows, std::string& reasons) {

@@ -24,8 +24,12 @@ struct StudyRow {
 // bands are narrower, broken by memory headroom.
 constexpr double kThroughputTie = 0.02;
 
-// Whether `a` and `b` tie: their per-GPU throughputs differ by no more than the band of their ratio,
-// or by no more than kThroughputTie.
+// How far apart two predictions may be and still tie: the band of their ratio (the evidence they do
+// not share, run/uncertainty.hpp), or kThroughputTie where that is wider. One rule for the sweep's
+// layouts, a study's subsets and its options.
+double tie_margin(const Uncertainty& a, const Uncertainty& b);
+
+// Whether `a` and `b` tie: their per-GPU throughputs differ by no more than tie_margin.
 bool throughput_tie(const SimulationResult& a, const SimulationResult& b);
 
 // Index of the recommended row (-1 when none fits) and the reasons in words.

@@ -147,7 +147,7 @@ TEST_CASE("compare decision: a fabric variant whose every layout simulates as it
   r = decide_compare(st, plan, o, CompareRank::Time);
   REQUIRE(r.notes.size() == 1);
   CHECK_THAT(r.notes[0], Catch::StartsWith("2 x H100 / 2:1 (options[0].fabric_variants[0]) trains in the time of 2 x H100 "
-                                           "within 0.1% (1x), with the same layout, cp2: what the variant changes buys "
+                                           "within 0.1% (1.0000x), with the same layout, cp2: what the variant changes buys "
                                            "nothing measurable for this job"));
   o.rows[3].result->step->time_s = 10.1;  // 1 % slower: a difference, no note
   r = decide_compare(st, plan, o, CompareRank::Time);
@@ -186,18 +186,78 @@ TEST_CASE("compare ranking: options in the same time are ordered by cost, and sa
   CHECK(r.ranking == std::vector<int>{0, 1});
   CHECK(r.notes.empty());
   // 1 % apart is a difference of time but no difference within the predictions: with evidence of
-  // their own (+-1 % each) the ratio's band is sqrt(2) x 1 % = 1.4 %. The dearer stays first by
-  // time, and the words say the cheaper is as fast within the band: dear costs 3.8 x 10 / (3.5 x
-  // 10.1) - 1 = 7 % more.
+  // their own (+-1 % each) the ratio's band is sqrt(2) x 1 % = 1.4 %, under the 2 % floor of a tie.
+  // The dearer stays first by time, and the words say the cheaper is as fast within the tie: dear
+  // costs 3.8 x 10 / (3.5 x 10.1) - 1 = 7 % more.
   o.rows[1].result->uncertainty.components = {{"attention kernels", 1.0, 0.01, "another fit"}};
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.ranking == std::vector<int>{0, 1});
   CHECK_THAT(r.recommendation, Catch::Contains("cheap takes 1.01x the time"));
-  CHECK_THAT(r.recommendation, Catch::Contains("(\u00b11.4%): a tie on time"));
-  CHECK_THAT(r.recommendation, Catch::Contains("dear costs 7% more: as fast within the band and cheaper, cheap is the "
-                                               "better buy unless the days matter more"));
+  CHECK_THAT(r.recommendation,
+             Catch::Contains("within 2% (the band of the two predictions' ratio is \u00b11.4%): a tie on time"));
+  CHECK_THAT(r.recommendation, Catch::Contains("dear costs 7% more: as fast within the tie and the cheapest of those that "
+                                               "are, cheap is the better buy unless the days matter more"));
   // Beyond the band (5 % slower) the faster is the faster: no such words.
   o.rows[1].result->step->time_s = 10.5;
   r = decide_compare(st, plan, o, CompareRank::Time);
   CHECK(r.recommendation.find("better buy") == std::string::npos);
+}
+
+TEST_CASE("compare ranking: two clusters of one GPU tie within 2 %, and the cheapest of the tied is the better buy") {
+  // Options on one GPU share their kernel evidence (the rows' one component, "test"), so their
+  // ratio's band is 0: still a tie within kThroughputTie (2 %), the rule that picks layouts. A at
+  // 10 s and 3.8 per GPU-hour first; B 0.3 % slower at 3.6, C 1.5 % slower at 3.5, D 3 % slower at
+  // 3.0: B and C tie with A, D does not. Only C, the cheapest of the tied, is the better buy:
+  // A costs 3.8 x 10 / (3.5 x 10.15) - 1 = 7 % more than C, 3.8 / (3.6 x 1.003) - 1 = 5 % more than B.
+  const Study st = priced_h100_study({{"A", 3.8}, {"B", 3.6}, {"C", 3.5}, {"D", 3.0}});
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  REQUIRE(plan.groups.size() == 4);
+  SweepOutcome o = one_row_per_group(plan);
+  o.rows[1].result->step->time_s = 10 * 1.003;
+  o.rows[2].result->step->time_s = 10 * 1.015;
+  o.rows[3].result->step->time_s = 10 * 1.03;
+  const CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{0, 1, 2, 3});
+  INFO(r.recommendation);
+  CHECK_THAT(r.recommendation, Catch::Contains("A is the fastest way"));
+  CHECK_THAT(r.recommendation, Catch::Contains("B takes 1.00x the time (5.3 hours), within 2% (the band of the two "
+                                               "predictions' ratio is \u00b10.0%): a tie on time"));
+  CHECK_THAT(r.recommendation, Catch::Contains("A costs 5% more: as fast within the tie and cheaper, though C costs less still"));
+  CHECK_THAT(r.recommendation, Catch::Contains("A costs 7% more: as fast within the tie and the cheapest of those that are, "
+                                               "C is the better buy"));
+  CHECK_THAT(r.recommendation, Catch::Contains("D takes 1.03x the time (5.5 hours), beyond 2%"));
+  CHECK(std::count(r.recommendation.begin(), r.recommendation.end(), '\n') == 3);
+  const size_t buys = r.recommendation.find("better buy"), again = r.recommendation.find("better buy", buys + 1);
+  CHECK(buys != std::string::npos);
+  CHECK(again == std::string::npos);
+}
+
+TEST_CASE("compare ranking: a cheaper option first by the same time ties for the fastest, and cost without prices ranks by time") {
+  // cheap 2.5 ppm slower than dear: ranked first as the cheaper of the same time, and not called
+  // the fastest outright.
+  const Study st = priced_h100_study({{"dear", 3.8}, {"cheap", 3.5}});
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  SweepOutcome o = one_row_per_group(plan);
+  o.rows[1].result->step->time_s = 10 * (1 + 2.5e-6);
+  CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{1, 0});
+  CHECK_THAT(r.recommendation, Catch::StartsWith("cheap ties for the fastest (within 0.1%, the cheaper ranked first) way"));
+  // No option priced: --rank cost ranks by time and says so.
+  json d = {{"job", {{"model", {{"preset", "llama3.1-8b"}}},
+                     {"training", {{"seq_length", 32768}, {"global_batch_size", 16}}},
+                     {"token_budget", 1e9}}},
+            {"options", {{{"name", "slow"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}},
+                         {{"name", "fast"}, {"cluster", {{"preset", "dgx-h100"}, {"num_nodes", 2}}}}}},
+            {"sweep", {{"tensor_model_parallel_size", {8}}, {"context_parallel_size", {1}},
+                       {"recompute_granularity", {"full"}}, {"micro_batch_size", {1}}}}};
+  const Study unpriced = parse_study_text(d.dump(), ParseOptions{});
+  const ComparePlan up = plan_compare(unpriced, ParseOptions{});
+  o = one_row_per_group(up);
+  o.rows[0].result->step->time_s = 11;
+  r = decide_compare(unpriced, up, o, CompareRank::Cost);
+  CHECK(r.rank == CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{1, 0});
+  CHECK(std::count(r.notes.begin(), r.notes.end(),
+                   "--rank cost: no option has a price (price_per_gpu_hour), so the options are ranked by time") == 1);
+  CHECK_THAT(r.recommendation, Catch::StartsWith("fast is the fastest way"));
 }

@@ -162,6 +162,13 @@ TEST_CASE("study: errors name their path in the study file") {
   d = study_doc();  // naming the option's own preset again changes nothing
   d["options"][0]["fabric_variants"][0]["cluster"]["preset"] = d["options"][0]["cluster"]["preset"];
   CHECK(errors_of(d).empty());
+  // Another GPU count a node is another node, whose power per node the option's is not (a variant
+  // of 4-GPU nodes took the 8-GPU node's per_node_w: twice the energy); the preset's own 8 is none.
+  d = study_doc();
+  d["options"][0]["fabric_variants"][0]["cluster"]["gpus_per_node"] = 4;
+  CHECK(has_error(errors_of(d), "options[0].fabric_variants[0].cluster.gpus_per_node"));
+  d["options"][0]["fabric_variants"][0]["cluster"]["gpus_per_node"] = 8;
+  CHECK(errors_of(d).empty());
 }
 
 TEST_CASE("compare plan: a GPU count that is not a power of two adds the largest power-of-two subset") {
