@@ -9,6 +9,7 @@
 #include "sweep/choose.hpp"
 
 #include "common/join_words.hpp"
+#include "compare/figures.hpp"
 #include "common/strprintf.hpp"
 
 namespace hcpsim {
@@ -22,22 +23,6 @@ int64_t pow2_floor(int64_t n) {
 }
 
 bool is_pow2(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
-
-// A duration in days, or in hours below two days.
-std::string duration(double seconds) {
-  return seconds >= 2 * 86400 ? strprintf("%.1f days", seconds / 86400) : strprintf("%.1f hours", seconds / 3600);
-}
-std::string duration_band(double low_s, double high_s) {
-  return high_s >= 2 * 86400 ? strprintf("%.1f to %.1f days", low_s / 86400, high_s / 86400)
-                             : strprintf("%.1f to %.1f hours", low_s / 3600, high_s / 3600);
-}
-
-// 201000 -> "201,000"
-std::string thousands(double v) {
-  std::string s = strprintf("%.0f", v);
-  for (int i = static_cast<int>(s.size()) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
-  return s;
-}
 
 // Peak of the GPUs at the job's precision (what MFU divides by).
 double peak_of(const Scenario& sc) {
@@ -326,11 +311,12 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   const int best = res.ranking.front();
   const OptionVerdict& b = res.verdicts[best];
   if (b.row < 0) {
-    res.recommendation = "No option can run the job: " + b.none_why + ".";
+    res.recommendation = "No option can run the job:";
+    for (int o : res.ranking) res.recommendation += "\n  " + st.options[o].name + ": " + res.verdicts[o].none_why + ".";
     return res;
   }
   const SimulationResult& br = *outcome.rows[b.row].result;
-  const std::string budget = strprintf("%.3g", st.token_budget / 1e9) + "B tokens";
+  const std::string budget = token_count_words(st.token_budget) + " tokens";
   std::vector<std::string> unpriced;
   for (int o : res.ranking)
     if (res.verdicts[o].row >= 0 && !res.verdicts[o].econ.cost) unpriced.push_back(st.options[o].name);
@@ -345,10 +331,10 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
                                       : " ties for the fastest (within " + strprintf("%.1f", 100 * kSameTrainingTime) +
                                             "%, the cheaper ranked first)") +
                   " way to train " + budget +
-                  (by_cost && !unpriced.empty() ? " among the priced options" : "") + ": " + duration(b.econ.time_s) + " (" +
-                  duration_band(b.econ.time_s_band.first, b.econ.time_s_band.second) + ") with " + outcome.rows[b.row].label + ", " +
+                  (by_cost && !unpriced.empty() ? " among the priced options" : "") + ": " + duration_words(b.econ.time_s) + " (" +
+                  duration_band_words(b.econ.time_s_band.first, b.econ.time_s_band.second) + ") with " + outcome.rows[b.row].label + ", " +
                   strprintf("%.0f", br.step->tokens_per_s_per_gpu) + " tokens/s per GPU at " + strprintf("%.1f", 100 * br.step->mfu) +
-                  "% MFU" + (b.econ.cost ? ", costing " + thousands(*b.econ.cost) + " at the study's prices" : "") + ".";
+                  "% MFU" + (b.econ.cost ? ", costing " + amount_words(*b.econ.cost) + " at the study's prices" : "") + ".";
   if (by_cost && !unpriced.empty()) {
     w += "\n  Not priced, so not ranked by cost:";
     for (size_t k = 0; k < unpriced.size(); ++k)
@@ -408,7 +394,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double per_gpu = br.step->tokens_per_s_per_gpu / r.step->tokens_per_s_per_gpu;
     const double peak = peak_of(br.scenario) / peak_of(r.scenario);
     const double mfu = br.step->mfu / r.step->mfu;
-    w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration(v.econ.time_s) + ")";
+    w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration_words(v.econ.time_s) + ")";
     const bool tie = ties_on_time(o);
     const std::string margin = band > kThroughputTie
                                    ? "the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/strprintf.hpp"
+#include "compare/figures.hpp"
 #include "sweep/outcome_json.hpp"
 
 namespace hcpsim {
@@ -65,7 +66,7 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
        (any.training.cpu_offloading_num_layers > 0
             ? ", activations of " + std::to_string(any.training.cpu_offloading_num_layers) + " layers offloaded"
             : std::string()) +
-       "; token budget " + strprintf("%.4g", st.token_budget / 1e9) + "B tokens\n";
+       "; token budget " + token_count_words(st.token_budget) + " tokens\n";
   if (!st.prices_source.empty()) t += "  prices:  " + st.prices_source + "\n";
   int64_t simulated = 0, unfit = 0, rejected = 0;
   for (const SweepRow& row : o.rows) {
@@ -101,8 +102,8 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
             pad_left(strprintf("%.2f", s.time_s), 8) + pad_left(strprintf("%.1f", 100 * row.result->uncertainty.relative), 6) +
             pad_left(days(e.time_s), 7) + "  " +
             pad_right("(" + days(e.time_s_band.first) + "-" + days(e.time_s_band.second) + ")", 13) +
-            pad_left(strprintf("%.0f", e.gpu_hours), 11) + pad_left(e.cost ? strprintf("%.0f", *e.cost) : "-", 10) +
-            pad_left(e.energy_mwh ? strprintf(*e.energy_mwh < 10 ? "%.2f" : "%.0f", *e.energy_mwh) : "-", 6) +
+            pad_left(amount_words(e.gpu_hours, false), 11) + pad_left(e.cost ? amount_words(*e.cost, false) : "-", 10) +
+            pad_left(e.energy_mwh ? amount_words(*e.energy_mwh, false) : "-", 6) +
             pad_left(strprintf("%.1f", row.headroom_gb()), 13);
     t += line + "\n";
   }

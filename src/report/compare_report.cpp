@@ -2,6 +2,7 @@
 
 #include "common/output_file.hpp"
 #include "common/strprintf.hpp"
+#include "compare/figures.hpp"
 #include "report/chartjs.hpp"
 #include "report/html_page.hpp"
 
@@ -61,8 +62,8 @@ function optionsTable() {
   for (const o of DATA.options) {
     const row = el('tr', { class: o.winner ? 'pick' : (o.layout ? '' : 'nofit') });
     const cells = o.layout ? [o.rank, o.name, o.gpus, o.layout, fmt(o.tokens_per_s_per_gpu, 1), fmt(100 * o.mfu, 1), fmt(o.days, 1),
-                              fmt(o.days_band[0], 1) + '-' + fmt(o.days_band[1], 1), fmt(o.gpu_hours, 0),
-                              o.cost === null ? '-' : fmt(o.cost, 0), o.energy_mwh === null ? '-' : fmt(o.energy_mwh, 0),
+                              fmt(o.days_band[0], 1) + '-' + fmt(o.days_band[1], 1), amount(o.gpu_hours),
+                              o.cost === null ? '-' : amount(o.cost), o.energy_mwh === null ? '-' : amount(o.energy_mwh),
                               fmt(o.headroom_gb, 1)]
                            : ['-', o.name, o.gpus, 'none: ' + o.none_why, '', '', '', '', '', '', '', ''];
     cells.forEach(c => row.appendChild(el('td', {}, c)));
@@ -93,7 +94,7 @@ void write_compare_report(const std::string& dir, const Study& st, const Compare
   data["summary"] = any.model.name + ", seq " + std::to_string(st.seq_length) + ", global batch " +
                     std::to_string(st.global_batch_size) + " sequences, " + to_string(any.training.precision) +
                     ", attention " + to_string(any.software.attention_backend) + "; token budget " +
-                    strprintf("%.4g", st.token_budget / 1e9) + "B tokens" +
+                    token_count_words(st.token_budget) + " tokens" +
                     (st.prices_source.empty() ? "" : "\nprices: " + st.prices_source);
   data["recommendation"] = r.recommendation;
   nlohmann::json options = nlohmann::json::array();

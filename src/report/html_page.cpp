@@ -35,6 +35,8 @@ Chart.defaults.maintainAspectRatio = false;
 const colours = { 'attention': '#3b7dd8', 'compute': '#9bbce8', 'cp comm': '#f0a030', 'tp comm': '#8c6bb1',
                   'dp comm': '#6aa84f', 'exposed': '#d62728' };
 const fmt = (x, d) => Number(x).toFixed(d);
+// An amount as compare/figures.cpp amount_words writes it in a table: whole from 100, else 3 digits.
+const amount = x => Math.abs(x) < 100 ? String(Number(Number(x).toPrecision(3))) : Number(x).toFixed(0);
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);

@@ -261,3 +261,20 @@ TEST_CASE("compare ranking: a cheaper option first by the same time ties for the
                    "--rank cost: no option has a price (price_per_gpu_hour), so the options are ranked by time") == 1);
   CHECK_THAT(r.recommendation, Catch::StartsWith("fast is the fastest way"));
 }
+
+TEST_CASE("compare decision: where no option can run the job, each option's reason is said") {
+  // Every row of both options rejected: the recommendation names both options and why (it gave the
+  // first one's reason alone).
+  const Study st = priced_h100_study({{"A", 3.8}, {"B", 3.6}});
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  SweepOutcome o = one_row_per_group(plan);
+  for (SweepRow& w : o.rows) {
+    w.status = RowStatus::Rejected;
+    w.result.reset();
+  }
+  const CompareResult r = decide_compare(st, plan, o, CompareRank::Time);
+  INFO(r.recommendation);
+  CHECK_THAT(r.recommendation, Catch::StartsWith("No option can run the job:\n  A: "));
+  CHECK_THAT(r.recommendation, Catch::Contains("\n  B: "));
+  CHECK(std::count(r.recommendation.begin(), r.recommendation.end(), '\n') == 2);
+}
