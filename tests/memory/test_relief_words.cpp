@@ -43,7 +43,8 @@ struct Lever {
 
 const std::vector<Lever>& levers() {
   static const std::vector<Lever> all = {
-      {"training.recompute_granularity", [](json& j) { j["training"]["recompute_granularity"] = "full"; }},
+      // "add recompute": selective, which Megatron takes wherever it takes full (not under per-layer graphs)
+      {"training.recompute_granularity", [](json& j) { j["training"]["recompute_granularity"] = "selective"; }},
       {"parallel.use_megatron_fsdp", [](json& j) { j["parallel"]["use_megatron_fsdp"] = true; }},
       {"training.cpu_offloading_num_layers", [](json& j) { j["training"]["cpu_offloading_num_layers"] = 1; }},
       // "recompute more": full, every layer on its own
@@ -75,7 +76,10 @@ void check_levers(const json& scenario_json) {
     if (names(words, l.key)) {
       CHECK(after.valid);
     } else {
-      const bool already = pulled == scenario_json;  // e.g. full recompute already on
+      // e.g. full recompute already on; any recompute on is "add recompute" pulled
+      const bool already = pulled == scenario_json ||
+                           (l.key == std::string("training.recompute_granularity") &&
+                            scenario_json["training"].value("recompute_granularity", "none") != "none");
       // Recompute is named by "recompute more" where some is on; offloading by "offload more" where on.
       const std::string key = l.key;
       const TrainingSpec& t = o.scenario.training;
@@ -118,6 +122,15 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
     const std::string w = advice(j);
     CHECK(names(w, "parallel.use_megatron_fsdp, with PP 1 instead"));
     CHECK(names(w, "training.cpu_offloading_num_layers, with PP 1 instead"));
+  }
+  SECTION("per-layer CUDA graphs: no offloading, no full recompute (their rules were not the advice's own)") {
+    // Megatron's offloading takes no per-layer graphs, nor full recompute (transformer_config.py):
+    // offloading was offered, and the validator refused it.
+    j["software"]["cuda_graph_impl"] = "local";
+    check_levers(j);
+    const std::string w = advice(j);
+    CHECK_FALSE(names(w, "cpu_offloading_num_layers"));
+    CHECK(names(w, "add recompute"));  // selective recompute is allowed
   }
   SECTION("MXFP8: Megatron-FSDP is not offered") {
     j["training"]["precision"] = "fp8";
