@@ -261,7 +261,11 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   if (rank == CompareRank::Cost &&
       std::none_of(res.verdicts.begin(), res.verdicts.end(), [](const OptionVerdict& v) { return v.econ.cost.has_value(); })) {
     rank = res.rank = CompareRank::Time;
-    res.notes.push_back("--rank cost: no option has a price (price_per_gpu_hour), so the options are ranked by time");
+    const bool any_price = std::any_of(st.options.begin(), st.options.end(),
+                                       [](const StudyOption& so) { return so.price_per_gpu_hour.has_value(); });
+    res.notes.push_back(std::string("--rank cost: ") +
+                        (any_price ? "no option that can run the job has a price" : "no option has a price") +
+                        " (price_per_gpu_hour), so the options are ranked by time");
   }
   // Ranking: by time, or by cost (options without a price after those with one); no layout last.
   for (int o = 0; o < static_cast<int>(res.verdicts.size()); ++o) res.ranking.push_back(o);
@@ -287,23 +291,22 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         k = end;
         continue;
       }
-      std::stable_sort(res.ranking.begin() + k, res.ranking.begin() + end, [&](int a, int b) {
-        const auto &ca = res.verdicts[a].econ.cost, &cb = res.verdicts[b].econ.cost;
-        return ca && (!cb || *ca < *cb);
-      });
+      // By cost only where every one of them has a price: an unpriced one is not the dearer.
+      const bool all_priced = std::all_of(res.ranking.begin() + k, res.ranking.begin() + end,
+                                          [&](int o) { return res.verdicts[o].econ.cost.has_value(); });
+      if (all_priced)
+        std::stable_sort(res.ranking.begin() + k, res.ranking.begin() + end,
+                         [&](int a, int b) { return *res.verdicts[a].econ.cost < *res.verdicts[b].econ.cost; });
       std::vector<std::string> names;
-      bool any_priced = false, variant_pair_only = end - k == 2;
-      for (size_t m = k; m < end; ++m) {
-        names.push_back(st.options[res.ranking[m]].name);
-        any_priced = any_priced || res.verdicts[res.ranking[m]].econ.cost.has_value();
-      }
+      bool variant_pair_only = end - k == 2;
+      for (size_t m = k; m < end; ++m) names.push_back(st.options[res.ranking[m]].name);
       if (variant_pair_only) {  // an option and its own variant: the variant's note says it
         const std::string &pa = st.options[res.ranking[k]].path, &pb = st.options[res.ranking[k + 1]].path;
         variant_pair_only = pa.rfind(pb + ".fabric_variants[", 0) == 0 || pb.rfind(pa + ".fabric_variants[", 0) == 0;
       }
       if (!variant_pair_only)
         res.notes.push_back(join_words(names, "and") + " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
-                            (any_priced ? ": the cheaper ranked first" : ""));
+                            (all_priced ? ": the cheaper ranked first" : ""));
       k = end;
     }
 
@@ -414,8 +417,11 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
       if (o == better_buy)
         w += ": as fast within the tie and the cheapest of those that are, " + st.options[o].name +
              " is the better buy unless the days matter more (--rank cost ranks by cost)";
-      else if (tie && c >= 0.005 && !by_cost)
-        w += ": as fast within the tie and cheaper, though " + st.options[better_buy].name + " costs less still";
+      else if (tie && c >= 0.005 && !by_cost) {
+        const double vs_buy = *v.econ.cost / *res.verdicts[better_buy].econ.cost - 1;
+        w += ": as fast within the tie and cheaper, though " + st.options[better_buy].name +
+             (vs_buy >= 0.005 ? " costs less still" : ", at the same cost, is named the better buy");
+      }
     }
     w += ".";
   }

@@ -1,6 +1,8 @@
 #include "compare/figures.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "common/strprintf.hpp"
 
@@ -19,7 +21,7 @@ Unit unit_of(double seconds) {
   if (seconds >= 2 * 86400) return {86400, "%.1f", " days"};
   if (seconds >= 3600) return {3600, "%.1f", " hours"};
   if (seconds >= 60) return {60, "%.1f", " minutes"};
-  return {1, "%.0f", " s"};
+  return {1, "%.3g", " s"};
 }
 
 }  // namespace
@@ -39,16 +41,21 @@ std::string token_count_words(double tokens) {
     double scale;
     const char* suffix;
   } kUnits[] = {{1e12, "T"}, {1e9, "B"}, {1e6, "M"}, {1e3, "K"}};
+  // The unit by the count as written, three digits: 999.9e9 is 1.00e12, "1T", not "1e+03B".
+  const double shown = std::stod(strprintf("%.3g", tokens));
   for (const auto& u : kUnits)
-    if (tokens >= u.scale) {
-      const double v = tokens / u.scale;
+    if (shown >= u.scale) {
+      const double v = shown / u.scale;
       return (v >= 1000 ? strprintf("%.0f", v) : strprintf("%.3g", v)) + u.suffix;
     }
   return strprintf("%.0f", tokens);
 }
 
 std::string amount_words(double v, bool separators) {
-  if (std::abs(v) < 100) return strprintf("%.3g", v);
+  // Below 100, three significant digits in decimals, never an exponent: 3.34e-05 is "0.0000334".
+  if (v == 0) return "0";
+  if (std::abs(v) < 100)
+    return strprintf("%.*f", std::max(0, 2 - static_cast<int>(std::floor(std::log10(std::abs(v))))), v);
   std::string s = strprintf("%.0f", v);
   for (int i = static_cast<int>(s.size()) - 3; separators && i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
   return s;

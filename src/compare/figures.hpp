@@ -6,7 +6,7 @@
 
 namespace hcpsim {
 
-// "12.4 days" from two days on, "5.3 hours" from an hour, "42.0 minutes", "9 s" below.
+// "12.4 days" from two days on, "5.3 hours" from an hour, "42.0 minutes", "9.4 s" below.
 std::string duration_words(double seconds);
 // The same for a band, both ends in the high end's unit: "11.5 to 13.3 days".
 std::string duration_band_words(double low_s, double high_s);
@@ -14,7 +14,8 @@ std::string duration_band_words(double low_s, double high_s);
 std::string token_count_words(double tokens);
 // An amount (GPU-hours, cost, MWh) at the precision it has: from 100 whole, with thousands
 // separators in a sentence ("213,788") and none in a table's column ("213788"); below, three
-// significant digits ("42.8", "0.0534"), so that a small job's figures do not read 0.
+// significant digits in decimals ("42.8", "0.0534", "0.0000334"), so that a small job's figures
+// do not read 0 and a column holds no exponent.
 std::string amount_words(double v, bool separators = true);
 
 }  // namespace hcpsim

@@ -14,24 +14,20 @@ namespace {
 
 using Pull = std::function<void(Scenario&)>;
 
-// Errors that only say how the rest of the layout must follow a lever the user pulls: a pipeline's
-// split of the layers and its schedule's keys, and the batch split, which moves with DP.
-bool follows_the_lever(const Diagnostic& d) {
-  for (const char* p : {"training.global_batch_size", "training.micro_batch_size", "parallel.pipeline_model_parallel_size",
-                        "parallel.virtual_pipeline_model_parallel_size", "parallel.decoder_", "parallel.account_for_",
-                        "parallel.microbatch_group_size_per_vp_stage", "parallel.overlap_p2p_comm"})
-    if (d.path.rfind(p, 0) == 0) return true;
-  return false;
+// Errors that only say how the batch must follow a lever the user pulls: the global batch divides
+// by micro batch x DP, and DP moves with PP.
+bool batch_follows(const Diagnostic& d) {
+  return d.path.rfind("training.global_batch_size", 0) == 0 || d.path.rfind("training.micro_batch_size", 0) == 0;
 }
 
 // Whether Megatron takes `sc` with `pull` applied: the validator's own rules (scenario/validate.cpp,
-// their one definition), less the errors that only say how the rest must follow.
-bool allowed(const Scenario& sc, const Pull& pull) {
+// their one definition), less the errors `follows` says only follow from it.
+bool allowed(const Scenario& sc, const Pull& pull, bool (*follows)(const Diagnostic&) = batch_follows) {
   Scenario s = sc;
   pull(s);
   DiagnosticSink sink;
   validate_scenario(s, ParsedSections{true, true, true, true}, /*global_batch_given=*/true, sink);
-  return std::all_of(sink.list().begin(), sink.list().end(), follows_the_lever);
+  return std::all_of(sink.list().begin(), sink.list().end(), follows);
 }
 
 void without_pipeline(Scenario& s) {
@@ -55,6 +51,23 @@ void offer(std::vector<std::string>& levers, const Scenario& sc, const std::stri
     levers.push_back(what + " (" + key + ", with PP 1 instead)");
 }
 
+// Whether some deeper pipeline validates: PP' > PP stages, evenly split, on PP' times the nodes (so
+// that TP x CP x PP' divides them), the size hcpsim simulates and the batch aside.
+bool deeper_pipeline_allowed(const Scenario& sc) {
+  const auto follows = [](const Diagnostic& d) { return batch_follows(d) || d.path == "cluster.num_nodes"; };
+  for (int64_t p = sc.parallel.pipeline_model_parallel_size + 1; p <= sc.model.num_layers; ++p)
+    if (allowed(
+            sc,
+            [p](Scenario& s) {
+              without_pipeline(s);
+              s.parallel.pipeline_model_parallel_size = p;
+              s.cluster.num_nodes *= p;
+            },
+            follows))
+      return true;
+  return false;
+}
+
 void full_recompute_each_layer(Scenario& s) {
   s.training.recompute_granularity = RecomputeGranularity::Full;
   s.training.recompute_method = RecomputeMethod::Uniform;
@@ -74,12 +87,7 @@ std::vector<std::string> levers_of(const Scenario& sc) {
     // Full recompute of every layer on its own (uniform, one layer a unit) keeps the least.
     levers.push_back("recompute more (full, uniform, training.recompute_num_layers 1)");
   }
-  // A deeper pipeline on as many more GPUs (DP unchanged): refused only for what it runs beside.
-  const bool deeper_pipeline = allowed(sc, [](Scenario& s) {
-    s.parallel.pipeline_model_parallel_size *= 2;
-    s.cluster.num_nodes *= 2;
-  });
-  levers.push_back(deeper_pipeline ? "raise TP, CP or PP" : "raise TP or CP");
+  levers.push_back(deeper_pipeline_allowed(sc) ? "raise TP, CP or PP" : "raise TP or CP");
   if (!sc.parallel.use_megatron_fsdp)
     offer(levers, sc, "shard with Megatron-FSDP", "parallel.use_megatron_fsdp",
           [](Scenario& s) { s.parallel.use_megatron_fsdp = true; });

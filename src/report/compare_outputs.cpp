@@ -14,6 +14,10 @@ namespace {
 // job's band would read "0.2-0.2").
 std::string days(double s) { return strprintf(s < 10 * 86400 ? "%.2f" : "%.1f", s / 86400); }
 
+// A figure right-aligned in a column `width` wide, at least one space before it: a figure wider
+// than its column pushes the line on rather than touching its neighbour.
+std::string column(const std::string& figure, size_t width) { return " " + pad_left(figure, width - 1); }
+
 nlohmann::json band_json(const Band& b) { return nlohmann::json::array({b.first, b.second}); }
 
 std::string gpus_of(const ComparePlan& plan, const OptionVerdict& v, const StudyOption& so) {
@@ -98,13 +102,13 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
     const SweepRow& row = o.rows[v.row];
     const StepMetrics& s = *row.result->step;
     const TrainingEconomics& e = v.econ;
-    line += pad_right(row.label, lw) + pad_left(strprintf("%.1f", s.tokens_per_s_per_gpu), 11) + pad_left(strprintf("%.1f", 100 * s.mfu), 6) +
-            pad_left(strprintf("%.2f", s.time_s), 8) + pad_left(strprintf("%.1f", 100 * row.result->uncertainty.relative), 6) +
-            pad_left(days(e.time_s), 7) + "  " +
+    line += pad_right(row.label, lw) + column(strprintf("%.1f", s.tokens_per_s_per_gpu), 11) +
+            column(strprintf("%.1f", 100 * s.mfu), 6) + column(strprintf("%.2f", s.time_s), 8) +
+            column(strprintf("%.1f", 100 * row.result->uncertainty.relative), 6) + column(days(e.time_s), 7) + "  " +
             pad_right("(" + days(e.time_s_band.first) + "-" + days(e.time_s_band.second) + ")", 13) +
-            pad_left(amount_words(e.gpu_hours, false), 11) + pad_left(e.cost ? amount_words(*e.cost, false) : "-", 10) +
-            pad_left(e.energy_mwh ? amount_words(*e.energy_mwh, false) : "-", 6) +
-            pad_left(strprintf("%.1f", row.headroom_gb()), 13);
+            column(amount_words(e.gpu_hours, false), 11) + column(e.cost ? amount_words(*e.cost, false) : "-", 10) +
+            column(e.energy_mwh ? amount_words(*e.energy_mwh, false) : "-", 6) +
+            column(strprintf("%.1f", row.headroom_gb()), 13);
     t += line + "\n";
   }
   for (const std::string& n : r.notes) t += "  note: " + n + "\n";

@@ -278,3 +278,42 @@ TEST_CASE("compare decision: where no option can run the job, each option's reas
   CHECK_THAT(r.recommendation, Catch::Contains("\n  B: "));
   CHECK(std::count(r.recommendation.begin(), r.recommendation.end(), '\n') == 2);
 }
+
+TEST_CASE("compare ranking: an unpriced option in the same time keeps its place, and equal costs name one better buy") {
+  // dear priced, free unpriced 2.5 ppm faster: the same time, but an unpriced option is not the
+  // dearer: time order stands, and the note says no "cheaper ranked first".
+  const Study st = priced_h100_study({{"dear", 3.8}, {"free", 3.5}});
+  Study part = st;
+  part.options[1].price_per_gpu_hour.reset();
+  const ComparePlan plan = plan_compare(part, ParseOptions{});
+  SweepOutcome o = one_row_per_group(plan);
+  o.rows[0].result->step->time_s = 10 * (1 + 2.5e-6);
+  CompareResult r = decide_compare(part, plan, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{1, 0});
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0] == "free and dear train in the same time (within 0.1%)");
+  CHECK_THAT(r.recommendation, Catch::StartsWith("free is the fastest way"));
+  // A first at 3.8, B and C tied with it at 3.5 each: B (first of the two) is the better buy, and C
+  // is told the same cost names B, not that B "costs less still".
+  const Study three = priced_h100_study({{"A", 3.8}, {"B", 3.5}, {"C", 3.5}});
+  const ComparePlan p3 = plan_compare(three, ParseOptions{});
+  o = one_row_per_group(p3);
+  o.rows[1].result->step->time_s = 10.05;
+  o.rows[2].result->step->time_s = 10.05;
+  r = decide_compare(three, p3, o, CompareRank::Time);
+  INFO(r.recommendation);
+  CHECK_THAT(r.recommendation, Catch::Contains("B is the better buy"));
+  CHECK_THAT(r.recommendation, Catch::Contains("as fast within the tie and cheaper, though B, at the same cost, is named the "
+                                               "better buy"));
+  CHECK(r.recommendation.find("costs less still") == std::string::npos);
+  // --rank cost where the one priced option has no layout: no option that can run has a price.
+  for (SweepRow& w : o.rows) w.result->memory.fits = true;
+  o.rows[0].status = RowStatus::Rejected;
+  o.rows[0].result.reset();
+  Study first_priced = three;
+  first_priced.options[1].price_per_gpu_hour.reset();
+  first_priced.options[2].price_per_gpu_hour.reset();
+  r = decide_compare(first_priced, p3, o, CompareRank::Cost);
+  CHECK(std::count(r.notes.begin(), r.notes.end(), "--rank cost: no option that can run the job has a price "
+                                                   "(price_per_gpu_hour), so the options are ranked by time") == 1);
+}

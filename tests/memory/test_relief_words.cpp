@@ -132,6 +132,17 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
     CHECK_FALSE(names(w, "cpu_offloading_num_layers"));
     CHECK(names(w, "add recompute"));  // selective recompute is allowed
   }
+  SECTION("every layer its own stage: no deeper pipeline to offer") {
+    // 32 layers over PP 32 on 16 nodes (TP2 x CP2 x PP32 = 128 GPUs): no PP' > 32 splits them.
+    j["parallel"]["pipeline_model_parallel_size"] = 32;
+    j["cluster"]["num_nodes"] = 16;
+    j["training"]["global_batch_size"] = 32;
+    const std::string w = advice(j);
+    CHECK(names(w, "raise TP or CP,"));
+    j["parallel"]["pipeline_model_parallel_size"] = 16;  // 32 still splits them
+    j["cluster"]["num_nodes"] = 8;
+    CHECK(names(advice(j), "raise TP, CP or PP"));
+  }
   SECTION("MXFP8: Megatron-FSDP is not offered") {
     j["training"]["precision"] = "fp8";
     j["training"]["fp8_recipe"] = "mxfp8";
