@@ -9,8 +9,8 @@
 #include "sweep/choose.hpp"
 
 #include "common/join_words.hpp"
-#include "compare/figures.hpp"
 #include "common/strprintf.hpp"
+#include "compare/figures.hpp"
 
 namespace hcpsim {
 
@@ -413,7 +413,7 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
       w += "; for this job " + st.options[best].name +
            (std::abs(c) < 0.005 ? std::string(" costs the same")
                                 : " costs " + strprintf("%.0f", 100 * std::abs(c)) + (c <= 0 ? "% less" : "% more"));
-      // As fast within the band, and cheaper: a choice the ranking by time alone would hide.
+      // As fast within the tie, and cheaper: a choice the ranking by time alone would hide.
       if (o == better_buy)
         w += ": as fast within the tie and the cheapest of those that are, " + st.options[o].name +
              " is the better buy unless the days matter more (--rank cost ranks by cost)";

@@ -52,11 +52,13 @@ void offer(std::vector<std::string>& levers, const Scenario& sc, const std::stri
 }
 
 // Whether some deeper pipeline validates: PP' > PP stages, evenly split, on PP' times the nodes (so
-// that TP x CP x PP' divides them), the size hcpsim simulates and the batch aside.
+// that TP x CP x PP' divides them), the size hcpsim simulates and the batch aside. Only the layer
+// count's divisors are asked (an even split takes no other; the validator says the rest).
 bool deeper_pipeline_allowed(const Scenario& sc) {
   const auto follows = [](const Diagnostic& d) { return batch_follows(d) || d.path == "cluster.num_nodes"; };
-  for (int64_t p = sc.parallel.pipeline_model_parallel_size + 1; p <= sc.model.num_layers; ++p)
-    if (allowed(
+  const int64_t layers = sc.model.num_layers;
+  for (int64_t p = sc.parallel.pipeline_model_parallel_size + 1; p <= layers; ++p)
+    if (layers % p == 0 && allowed(
             sc,
             [p](Scenario& s) {
               without_pipeline(s);
