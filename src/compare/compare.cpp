@@ -291,12 +291,18 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
         k = end;
         continue;
       }
-      // By cost only where every one of them has a price: an unpriced one is not the dearer.
-      const bool all_priced = std::all_of(res.ranking.begin() + k, res.ranking.begin() + end,
-                                          [&](int o) { return res.verdicts[o].econ.cost.has_value(); });
-      if (all_priced)
-        std::stable_sort(res.ranking.begin() + k, res.ranking.begin() + end,
-                         [&](int a, int b) { return *res.verdicts[a].econ.cost < *res.verdicts[b].econ.cost; });
+      // The priced ones by cost, in the places the priced ones hold: an unpriced one keeps its place
+      // by time (it is not the dearer).
+      std::vector<size_t> slots;
+      std::vector<int> priced;
+      for (size_t m = k; m < end; ++m)
+        if (res.verdicts[res.ranking[m]].econ.cost) {
+          slots.push_back(m);
+          priced.push_back(res.ranking[m]);
+        }
+      std::stable_sort(priced.begin(), priced.end(),
+                       [&](int a, int b) { return *res.verdicts[a].econ.cost < *res.verdicts[b].econ.cost; });
+      for (size_t i = 0; i < slots.size(); ++i) res.ranking[slots[i]] = priced[i];
       std::vector<std::string> names;
       bool variant_pair_only = end - k == 2;
       for (size_t m = k; m < end; ++m) names.push_back(st.options[res.ranking[m]].name);
@@ -306,7 +312,9 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
       }
       if (!variant_pair_only)
         res.notes.push_back(join_words(names, "and") + " train in the same time (within " + strprintf("%.1f", 100 * kSameTrainingTime) + "%)" +
-                            (all_priced ? ": the cheaper ranked first" : ""));
+                            (priced.size() < 2            ? ""
+                             : priced.size() == names.size() ? ": the cheaper ranked first"
+                                                             : ": the cheaper of the priced ranked first"));
       k = end;
     }
 
@@ -399,10 +407,11 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     const double mfu = br.step->mfu / r.step->mfu;
     w += "\n  " + st.options[o].name + " takes " + strprintf("%.2f", time_ratio) + "x the time (" + duration_words(v.econ.time_s) + ")";
     const bool tie = ties_on_time(o);
+    const std::string band_words = band < 0.0005 ? "<0.1%" : "\u00b1" + strprintf("%.1f", 100 * band) + "%";
     const std::string margin = band > kThroughputTie
-                                   ? "the band of the two predictions' ratio (\u00b1" + strprintf("%.1f", 100 * band) + "%)"
-                                   : strprintf("%.0f%% (the band of the two predictions' ratio is \u00b1%.1f%%)",
-                                               100 * kThroughputTie, 100 * band);
+                                   ? "the band of the two predictions' ratio (" + band_words + ")"
+                                   : strprintf("%.0f%% (the band of the two predictions' ratio is ", 100 * kThroughputTie) +
+                                         band_words + ")";
     w += (tie ? ", within " : ", beyond ") + margin + (tie ? ": a tie on time" : "");
     // Per GPU used: a subset's idle GPUs are paid for but run nothing (the cost says that).
     w += "; per GPU " + std::string(bg.subset || (v.group >= 0 && plan.groups[v.group].subset) ? "used " : "") + st.options[best].name +

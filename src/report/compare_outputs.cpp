@@ -10,9 +10,9 @@ namespace hcpsim {
 
 namespace {
 
-// Days in the table: a tenth of a day where the job takes ten or more, a hundredth below (a short
-// job's band would read "0.2-0.2").
-std::string days(double s) { return strprintf(s < 10 * 86400 ? "%.2f" : "%.1f", s / 86400); }
+// Days in the table, three significant digits (compare/figures): a short job's band would read
+// "0.2-0.2" or "0.00-0.00" at a fixed number of decimals.
+std::string days(double s) { return amount_words(s / 86400, false); }
 
 // A figure right-aligned in a column `width` wide, at least one space before it: a figure wider
 // than its column pushes the line on rather than touching its neighbour.
@@ -78,7 +78,8 @@ std::string format_compare_table(const Study& st, const ComparePlan& plan, const
     unfit += row.status == RowStatus::Unfit;
     rejected += row.status == RowStatus::Rejected;
   }
-  t += std::to_string(st.options.size()) + " options, " + std::to_string(o.rows.size()) + " candidate layouts: " +
+  t += std::to_string(st.options.size()) + (st.options.size() == 1 ? " option, " : " options, ") +
+       std::to_string(o.rows.size()) + " candidate layouts: " +
        std::to_string(simulated) + " simulated, " + std::to_string(unfit) + " do not fit in memory, " + std::to_string(rejected) +
        " rejected by validation\n";
   for (const std::string& n : plan.notes) t += "  note: " + n + "\n";
@@ -158,8 +159,9 @@ std::string compare_to_json(const Study& st, const ComparePlan& plan, const Swee
     nlohmann::json j = {{"name", so.name}, {"path", so.path}, {"candidates", v.candidates}, {"valid", v.valid}, {"fitting", v.fitting}};
     j["price_per_gpu_hour"] = so.price_per_gpu_hour ? nlohmann::json(*so.price_per_gpu_hour) : nlohmann::json(nullptr);
     if (so.power)
-      j["power"] = {{"per_gpu_w", so.power->per_gpu_w}, {"per_node_w", so.power->per_node_w}, {"pue", so.power->pue},
-                    {"source", so.power->source}};
+      j["power"] = {{"per_gpu_w", so.power->per_gpu_w > 0 ? nlohmann::json(so.power->per_gpu_w) : nlohmann::json(nullptr)},
+                    {"per_node_w", so.power->per_node_w > 0 ? nlohmann::json(so.power->per_node_w) : nlohmann::json(nullptr)},
+                    {"pue", so.power->pue}, {"source", so.power->source}};  // the one not given: null, not 0 W
     if (v.row < 0) {
       j["gpus_paid"] = so.base.cluster.world_size();  // as the text and the CSV give it
       j["layout"] = nullptr;

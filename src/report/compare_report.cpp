@@ -61,8 +61,8 @@ function optionsTable() {
   const tr = el('tr'); head.forEach(h => tr.appendChild(el('th', {}, h))); t.appendChild(tr);
   for (const o of DATA.options) {
     const row = el('tr', { class: o.winner ? 'pick' : (o.layout ? '' : 'nofit') });
-    const cells = o.layout ? [o.rank, o.name, o.gpus, o.layout, fmt(o.tokens_per_s_per_gpu, 1), fmt(100 * o.mfu, 1), fmt(o.days, 1),
-                              fmt(o.days_band[0], 1) + '-' + fmt(o.days_band[1], 1), amount(o.gpu_hours),
+    const cells = o.layout ? [o.rank, o.name, o.gpus, o.layout, fmt(o.tokens_per_s_per_gpu, 1), fmt(100 * o.mfu, 1), amount(o.days),
+                              amount(o.days_band[0]) + '-' + amount(o.days_band[1]), amount(o.gpu_hours),
                               o.cost === null ? '-' : amount(o.cost), o.energy_mwh === null ? '-' : amount(o.energy_mwh),
                               fmt(o.headroom_gb, 1)]
                            : ['-', o.name, o.gpus, 'none: ' + o.none_why, '', '', '', '', '', '', '', ''];

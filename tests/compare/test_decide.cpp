@@ -221,7 +221,7 @@ TEST_CASE("compare ranking: two clusters of one GPU tie within 2 %, and the chea
   INFO(r.recommendation);
   CHECK_THAT(r.recommendation, Catch::Contains("A is the fastest way"));
   CHECK_THAT(r.recommendation, Catch::Contains("B takes 1.00x the time (5.3 hours), within 2% (the band of the two "
-                                               "predictions' ratio is \u00b10.0%): a tie on time"));
+                                               "predictions' ratio is <0.1%): a tie on time"));
   CHECK_THAT(r.recommendation, Catch::Contains("A costs 5% more: as fast within the tie and cheaper, though C costs less still"));
   CHECK_THAT(r.recommendation, Catch::Contains("A costs 7% more: as fast within the tie and the cheapest of those that are, "
                                                "C is the better buy"));
@@ -293,6 +293,19 @@ TEST_CASE("compare ranking: an unpriced option in the same time keeps its place,
   REQUIRE(r.notes.size() == 1);
   CHECK(r.notes[0] == "free and dear train in the same time (within 0.1%)");
   CHECK_THAT(r.recommendation, Catch::StartsWith("free is the fastest way"));
+  // A (3.8) fastest, U unpriced, B (3.5) slowest, all within 0.1 %: the priced two swap in their
+  // places, U keeps its own: B, U, A.
+  Study mixed = priced_h100_study({{"A", 3.8}, {"U", 1.0}, {"B", 3.5}});
+  mixed.options[1].price_per_gpu_hour.reset();
+  const ComparePlan pm = plan_compare(mixed, ParseOptions{});
+  o = one_row_per_group(pm);
+  o.rows[1].result->step->time_s = 10 * (1 + 2e-4);
+  o.rows[2].result->step->time_s = 10 * (1 + 4e-4);
+  r = decide_compare(mixed, pm, o, CompareRank::Time);
+  CHECK(r.ranking == std::vector<int>{2, 1, 0});
+  REQUIRE(r.notes.size() == 1);
+  CHECK(r.notes[0] == "B, U, and A train in the same time (within 0.1%): the cheaper of the priced ranked first");
+  CHECK_THAT(r.recommendation, Catch::StartsWith("B ties for the fastest (within 0.1%, the cheaper ranked first) way"));
   // A first at 3.8, B and C tied with it at 3.5 each: B (first of the two) is the better buy, and C
   // is told the same cost names B, not that B "costs less still".
   const Study three = priced_h100_study({{"A", 3.8}, {"B", 3.5}, {"C", 3.5}});
