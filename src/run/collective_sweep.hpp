@@ -1,5 +1,5 @@
 // `hcpsim collective`: one NCCL collective over every GPU of a cluster, at a ladder of sizes, as
-// nccl-tests runs it (one call after the other, sizes in nccl-tests' convention: all_reduce the
+// nccl-tests runs it (each size timed from a barrier, sizes in nccl-tests' convention: all_reduce the
 // buffer, all_gather the output, reduce_scatter the input, all_to_all one rank's send buffer),
 // simulated through the same path as a training step: the workload's comm op, NCCL's plan
 // (run/comm_routes.hpp) and the SimGrid engine. Bus bandwidth = bytes / time x nccl-tests' factor

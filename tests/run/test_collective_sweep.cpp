@@ -94,6 +94,23 @@ TEST_CASE("sendrecv between two GPUs of a node runs on NCCL's p2p channels", "[r
   CHECK(std::get<1>(s[1]) > std::get<1>(s[0]));
 }
 
+TEST_CASE("each size of a ladder is timed from a barrier, as nccl-tests times it", "[run][nccl]") {
+  // nccl-tests' BenchTime runs a barrier before each size's timed calls, so a size's time does not
+  // depend on the sizes before it. A sendrecv ring over two nodes has 14 pairs inside a node and 2
+  // across (7 -> 8, 15 -> 0), the latter many times slower: without the barrier, the fast pairs'
+  // next call started while the slow pairs still moved the last one, and each call's span took in
+  // that wait (64 MiB read 1.69 ms after the ladder from 1 MiB, 1.42 ms alone). A collective
+  // synchronises its members, so its times were already the same either way; both are checked.
+  const Scenario two = on("dgx-h100", 2);
+  const double MiB = 1024.0 * 1024;
+  for (CommPattern p : {CommPattern::SendRecv, CommPattern::AllToAll, CommPattern::AllReduce}) {
+    INFO(to_string(p));
+    const auto ladder = sweep(two, p, {MiB, 4 * MiB, 16 * MiB, 64 * MiB});
+    const auto alone = sweep(two, p, {64 * MiB});
+    CHECK(std::get<0>(ladder.back()) == Approx(std::get<0>(alone[0])).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("a calibration's collective line drives the simulator", "[run][nccl]") {
   // A measured all-gather line for one node (alpha 50 us, busbw 100 GB/s): an 8-rank all-gather
   // of 1 GiB then takes alpha + bus bytes / busbw = 50e-6 + 2^30 x 7/8 / 100e9 s, NCCL's ring and
