@@ -392,6 +392,23 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
           (better_buy < 0 || *c < *res.verdicts[better_buy].econ.cost))
         better_buy = o;
     }
+  // Ranked by cost, the same rule on cost: prices are exact, so the band of two options' cost
+  // ratio is that of their times' ratio, and an option within it (or kThroughputTie) ties on cost.
+  // The one faster option that ties on cost is the better pick: the fastest of them.
+  const auto ties_on_cost = [&](int o) {
+    const OptionVerdict& v = res.verdicts[o];
+    return v.row >= 0 && v.econ.cost && b.econ.cost && *b.econ.cost > 0 &&
+           std::abs(*v.econ.cost / *b.econ.cost - 1) <= tie_margin(outcome.rows[v.row].result->uncertainty, br.uncertainty);
+  };
+  int better_pick = -1;
+  if (by_cost)
+    for (size_t k = 1; k < res.ranking.size(); ++k) {
+      const int o = res.ranking[k];
+      const double t = res.verdicts[o].econ.time_s;
+      if (ties_on_cost(o) && t > 0 && b.econ.time_s / t - 1 >= 0.005 &&
+          (better_pick < 0 || t < res.verdicts[better_pick].econ.time_s))
+        better_pick = o;
+    }
   for (size_t k = 1; k < res.ranking.size(); ++k) {
     const int o = res.ranking[k];
     const OptionVerdict& v = res.verdicts[o];
@@ -422,8 +439,22 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
       w += "; for this job " + st.options[best].name +
            (std::abs(c) < 0.005 ? std::string(" costs the same")
                                 : " costs " + strprintf("%.0f", 100 * std::abs(c)) + (c <= 0 ? "% less" : "% more"));
-      // As fast within the tie, and cheaper: a choice the ranking by time alone would hide.
-      if (o == better_buy)
+      // As cheap within the tie, and faster (by cost), or as fast within the tie, and cheaper (by
+      // time): a choice the ranking alone would hide.
+      const double faster = b.econ.time_s / v.econ.time_s - 1;  // > 0: o trains faster than the first
+      if (by_cost && ties_on_cost(o)) {
+        if (std::abs(c) >= 0.005) w += ", within " + margin + ": a tie on cost";
+        if (o == better_pick)
+          w += "; as cheap within the tie and the fastest of those that are, " + st.options[o].name +
+               " is the better pick unless the cost matters more (--rank time ranks by time)";
+        else if (faster >= 0.005) {
+          const double vs_pick = res.verdicts[better_pick].econ.time_s > 0
+                                     ? v.econ.time_s / res.verdicts[better_pick].econ.time_s - 1
+                                     : 0;
+          w += "; as cheap within the tie and faster, though " + st.options[better_pick].name +
+               (vs_pick >= 0.005 ? " is faster still" : ", as fast, is named the better pick");
+        }
+      } else if (o == better_buy)
         w += ": as fast within the tie and the cheapest of those that are, " + st.options[o].name +
              " is the better buy unless the days matter more (--rank cost ranks by cost)";
       else if (tie && c >= 0.005 && !by_cost) {

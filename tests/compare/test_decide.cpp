@@ -330,3 +330,35 @@ TEST_CASE("compare ranking: an unpriced option in the same time keeps its place,
   CHECK(std::count(r.notes.begin(), r.notes.end(), "--rank cost: no option that can run the job has a price "
                                                    "(price_per_gpu_hour), so the options are ranked by time") == 1);
 }
+
+TEST_CASE("compare ranking by cost: options within the band tie on cost, and the fastest of the tied is the better pick") {
+  // The rule by time, on cost: prices are exact, so two options' cost ratio has their times'
+  // ratio band (0 here: one shared component), and within kThroughputTie (2 %) they tie. Costs are
+  // time x price (same GPUs): A 10.3 x 3.0 = 30.9, B 10.0 x 3.12 = 31.2 (A 30.9 / 31.2 - 1 = 0.96 %
+  // less: a tie), C 10.1 x 3.09 = 31.209 (0.99 % less: a tie), D 9.0 x 4.0 = 36 (14.2 % less:
+  // beyond). B and C are faster than A by 3.0 % and 2.0 %, so B, the faster, is the one better
+  // pick, and C is told so.
+  const Study st = priced_h100_study({{"A", 3.0}, {"B", 3.12}, {"C", 3.09}, {"D", 4.0}});
+  const ComparePlan plan = plan_compare(st, ParseOptions{});
+  SweepOutcome o = one_row_per_group(plan);
+  o.rows[0].result->step->time_s = 10.3;
+  o.rows[2].result->step->time_s = 10.1;
+  o.rows[3].result->step->time_s = 9.0;
+  CompareResult r = decide_compare(st, plan, o, CompareRank::Cost);
+  INFO(r.recommendation);
+  CHECK(r.ranking == std::vector<int>{0, 1, 2, 3});
+  CHECK_THAT(r.recommendation, Catch::StartsWith("A is the cheapest way"));
+  const std::string within = "within 2% (the band of the two predictions' ratio is <0.1%): a tie on cost";
+  CHECK_THAT(r.recommendation, Catch::Contains("A costs 1% less, " + within + "; as cheap within the tie and the fastest "
+                                               "of those that are, B is the better pick unless the cost matters more"));
+  CHECK_THAT(r.recommendation, Catch::Contains("A costs 1% less, " + within + "; as cheap within the tie and faster, though "
+                                               "B is faster still."));
+  CHECK_THAT(r.recommendation, Catch::Contains("A costs 14% less."));
+  const size_t picks = r.recommendation.find("better pick"), again = r.recommendation.find("better pick", picks + 1);
+  CHECK(picks != std::string::npos);
+  CHECK(again == std::string::npos);
+  // Ranked by time the same rows say nothing of a tie on cost.
+  r = decide_compare(st, plan, o, CompareRank::Time);
+  CHECK(r.recommendation.find("tie on cost") == std::string::npos);
+  CHECK(r.recommendation.find("better pick") == std::string::npos);
+}
