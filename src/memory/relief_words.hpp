@@ -8,8 +8,8 @@
 
 namespace hcpsim {
 
-// "add recompute (training.recompute_granularity), raise TP, CP or PP, shard with Megatron-FSDP
-// (...), offload activations to the host (...), or use GPUs with more memory": for `sc`, the levers
+// "add recompute (training.recompute_granularity); raise TP, CP or PP; shard with Megatron-FSDP
+// (...); offload activations to the host (...); or use GPUs with more memory": for `sc`, the levers
 // it has not pulled yet and may pull under Megatron's rules, each pulled in a copy of `sc` and asked
 // of the validator (scenario/validate.cpp, the rules' one definition), "with PP 1 instead" where it
 // takes only that; without a scenario (the options of a sweep or study), every lever with the

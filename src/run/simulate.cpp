@@ -233,7 +233,7 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
   if (!res.memory.fits)  // the times are still worth having (what the memory would buy), but not as a step that runs
     res.scenario.warnings.push_back(strprintf(
         "does not fit in GPU memory: peak %.1f GB of %.1f GB in %s; the times are those the %s would take if it fit. To "
-        "fit: %s; hcpsim sweep finds the layouts that fit",
+        "fit: %s. hcpsim sweep finds the layouts that fit",
         res.memory.peak_bytes / 1e9, res.memory.capacity_bytes / 1e9, res.memory.peak_phase.c_str(),
         sc.workload == WorkloadKind::Step ? "step" : "work", memory_relief_words(&sc).c_str()));
   if (res.memory.within_allocator_margin)

@@ -23,7 +23,9 @@ TEST_CASE("join_words: two phrases with lists of their own keep a comma between 
 TEST_CASE("join_words: three or more take the serial comma", "[common]") {
   CHECK(join_words({"p2p", "all_gather", "a2a"}, "or") == "p2p, all_gather, or a2a");
   CHECK(join_words({"a", "b", "c", "d"}, "and") == "a, b, c, and d");
-  // Items with commas of their own stay apart.
+  // Items with commas of their own stay apart: semicolons between them (with commas, "B200, 16
+  // nodes, GB200, and H200" reads as four options).
   CHECK(join_words({"raise TP, CP or PP", "use GPUs with more memory", "add recompute"}, "or") ==
-        "raise TP, CP or PP, use GPUs with more memory, or add recompute");
+        "raise TP, CP or PP; use GPUs with more memory; or add recompute");
+  CHECK(join_words({"B200, 16 nodes", "GB200", "H200"}, "and") == "B200, 16 nodes; GB200; and H200");
 }

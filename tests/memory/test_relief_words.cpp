@@ -138,7 +138,7 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
     j["cluster"]["num_nodes"] = 16;
     j["training"]["global_batch_size"] = 32;
     const std::string w = advice(j);
-    CHECK(names(w, "raise TP or CP,"));
+    CHECK(names(w, "raise TP or CP;"));
     j["parallel"]["pipeline_model_parallel_size"] = 16;  // 32 still splits them
     j["cluster"]["num_nodes"] = 8;
     CHECK(names(advice(j), "raise TP, CP or PP"));
@@ -180,7 +180,7 @@ TEST_CASE("memory_relief_words offers the levers the validator allows", "[memory
 
 TEST_CASE("memory_relief_words without a scenario names every lever with its conditions", "[memory][relief]") {
   CHECK(memory_relief_words(nullptr) ==
-        "add recompute (training.recompute_granularity), raise TP, CP or PP, shard with Megatron-FSDP "
-        "(parallel.use_megatron_fsdp, with PP 1, not under MXFP8 or NVFP4), offload activations to the host (training.cpu_offloading_num_layers, "
-        "with PP 1 and without recompute), or use GPUs with more memory");
+        "add recompute (training.recompute_granularity); raise TP, CP or PP; shard with Megatron-FSDP "
+        "(parallel.use_megatron_fsdp, with PP 1, not under MXFP8 or NVFP4); offload activations to the host (training.cpu_offloading_num_layers, "
+        "with PP 1 and without recompute); or use GPUs with more memory");
 }

@@ -1141,7 +1141,7 @@ TEST_CASE("a2a's KV-head rule: the fix lowers TP, never raises it", "[parallel][
   Outcome o = parse(j);
   INFO(describe(o));
   REQUIRE(has_error(o, "parallel.context_parallel_size", "(num_query_groups/TP) % CP == 0"));
-  CHECK(kv_rule_fix(o) == "use CP in {1, 2}, lower TP to one of {1, 2}, or use a2a+p2p with an inner size dividing 2");
+  CHECK(kv_rule_fix(o) == "use CP in {1, 2}; lower TP to one of {1, 2}; or use a2a+p2p with an inner size dividing 2");
   // TP8 x CP8 on 64 GPUs: one KV head a rank, which no CP > 1 or inner a2a group splits; TP1 (8
   // KV heads, 32 heads) alone splits over 8 (TP2's 4 do not). (The 4 query heads a rank holds fail
   // their own rule beside it.)
