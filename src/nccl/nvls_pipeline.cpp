@@ -28,8 +28,16 @@ int64_t nvls_iterations(double bytes, int64_t channels, int64_t heads) {
 }
 
 double nvls_pipeline_stretch(double bytes, int64_t channels, int64_t heads) {
-  const auto i = static_cast<double>(nvls_iterations(bytes, channels, heads));
-  return (i + static_cast<double>(kNvlsPipelineStages - 1)) / i;
+  // Three stages over I - 1 full iterations of stage time t and a last one of f x t (0 < f <= 1):
+  // the first stage ends at (I - 1 + f) t, the second at I t + f t, the third at (I + 1) t + f t,
+  // that is (x + 2) t with x = I - 1 + f the iterations' exact count, where bandwidth alone takes
+  // x t. Below one iteration (x < 1) each stage takes x t in turn: 3 x t. Counting the last,
+  // partial iteration as a whole one made a byte more than a whole count faster.
+  const double per_channel = bytes / static_cast<double>(std::max<int64_t>(1, channels));
+  const double per_iteration = static_cast<double>(std::max<int64_t>(1, heads) * nvls_chunk_bytes(per_channel, heads));
+  const double x = per_channel / per_iteration;
+  const auto stages = static_cast<double>(kNvlsPipelineStages);
+  return x < 1 ? stages : (x + stages - 1) / x;
 }
 
 }  // namespace hcpsim

@@ -9,7 +9,7 @@
 // smaller buffers: to 64 KiB below 64 x heads x chunk bytes per channel, then to 32 KiB below
 // 8 x heads x chunk, then to 16 KiB below 2 x heads x chunk. A pipeline of 3 stages over I
 // iterations takes I + 2 stage times where bandwidth alone would take I: the call's bandwidth
-// term stretches by (I + 2) / I. At 8 MiB on 8 GPUs (16 channels, 8 heads): 512 KiB per channel,
+// term stretches by (I + 2) / I (I the exact count: the last iteration may be partial). At 8 MiB on 8 GPUs (16 channels, 8 heads): 512 KiB per channel,
 // 32 KiB chunks, I = 2, twice NCCL's bandwidth term; from 1 GiB (128 KiB chunks, I >= 64) < 3%.
 #pragma once
 
@@ -23,7 +23,8 @@ int64_t nvls_chunk_bytes(double per_channel_bytes, int64_t heads);
 // Loop iterations per channel (at least 1).
 int64_t nvls_iterations(double bytes, int64_t channels, int64_t heads);
 
-// (I + 2) / I: what the three-stage pipeline makes of the bandwidth term.
+// (x + 2) / x with x the exact (fractional) iterations, 3 below one: what the three-stage pipeline
+// makes of the bandwidth term (a partial last iteration takes its share of a stage time).
 double nvls_pipeline_stretch(double bytes, int64_t channels, int64_t heads);
 
 }  // namespace hcpsim

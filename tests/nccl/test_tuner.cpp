@@ -172,6 +172,20 @@ TEST_CASE("NVLS all-reduce chunks and pipeline follow NCCL's chunk schedule", "[
   // 8 GiB: 512 MiB per channel, 128 KiB chunks: I = 512, stretch 514 / 512.
   CHECK(nvls_iterations(8 * 1024 * MiB, 16, 8) == 512);
   CHECK(nvls_pipeline_stretch(8 * 1024 * MiB, 16, 8) == Approx(514.0 / 512));
-  // Below one iteration: one.
+  // Below one iteration: one, and the three stages take the bytes in turn: 3x.
   CHECK(nvls_iterations(1 * MiB, 16, 8) == 1);
+  CHECK(nvls_pipeline_stretch(1 * MiB, 16, 8) == Approx(3.0));
+  // A partial last iteration takes its share of a stage time: 4 MiB + 16 bytes over 16 channels is
+  // 256 KiB + 1 byte each, 16 KiB chunks (below 512 KiB), 128 KiB an iteration: x = 2 + 1/131072,
+  // stretch (x + 2) / x, just under 2 (it was (3 + 2) / 3, 5/3: the call ran faster for the byte).
+  const double x = 2 + 1.0 / 131072;
+  CHECK(nvls_iterations(4 * MiB + 16, 16, 8) == 3);
+  CHECK(nvls_pipeline_stretch(4 * MiB + 16, 16, 8) == Approx((x + 2) / x).epsilon(1e-12));
+  // Time = bandwidth term x stretch never falls as bytes grow (here at 4 KiB steps over 1-64 MiB).
+  double last = 0;
+  for (double b = MiB; b <= 64 * MiB; b += 4 * KiB) {
+    const double t = b * nvls_pipeline_stretch(b, 16, 8);
+    CHECK(t >= last);
+    last = t;
+  }
 }
