@@ -199,17 +199,23 @@ std::optional<NcclChoice> nccl_choose(const NcclTopology& t, const CommShape& s,
 }
 
 NcclChoice p2p_choice(const NcclTopology& t, const CommShape& s, double bytes, bool peer_on_other_node) {
-  // Per-op channels (enqueue.cc): start from the per-peer budget shared by all ranks, then the
-  // bytes decide, between stepSize/8 and 32 x stepSize per channel on one all-NVLink node, and
-  // stepSize/2 .. stepSize otherwise (stepSize 512 KiB there, 128 KiB otherwise).
-  const bool one_nvlink_node = s.single_node() && s.node.intra != IntraNodeKind::PCIe;
-  const double step = one_nvlink_node ? 512.0 * 1024 : 128.0 * 1024;
-  const double min_part = one_nvlink_node ? step / 8 : step / 2;
-  const double max_part = one_nvlink_node ? 32 * step : step;
+  // Per-op channels (enqueue.cc, addP2pToPlan): start from the per-peer budget shared by all
+  // ranks, then the bytes decide. The step is p2pChunkSize (init.cc): 128 KiB across nodes, 512 KiB
+  // on one all-NVLink node, 128 KiB on one PCIe node; a channel's part is step/2 .. step across
+  // nodes and step/8 .. 32 x step on one node. Channels: the budget, or fewer where
+  // divUp(bytes, min part) is less, doubled while a part is above the max.
+  const bool multi_node = !s.single_node();
+  const double step = !multi_node && s.node.intra != IntraNodeKind::PCIe ? 512.0 * 1024 : 128.0 * 1024;
+  const double min_part = multi_node ? step / 2 : step / 8;
+  const double max_part = multi_node ? step : 32 * step;
   int64_t per_op_min = std::max<int64_t>(1, t.p2p_channels_per_peer);
   while (per_op_min > 1 && per_op_min * s.ranks > t.p2p_channels) per_op_min /= 2;
-  int64_t nc = std::max<int64_t>(1, std::min<int64_t>(per_op_min, static_cast<int64_t>(bytes / min_part)));
-  while (bytes / static_cast<double>(nc) > max_part && nc < t.p2p_channels_per_peer) nc *= 2;
+  int64_t nc = std::max<int64_t>(1, std::min<int64_t>(per_op_min, static_cast<int64_t>(std::ceil(bytes / min_part))));
+  double part = std::max(min_part, std::ceil(bytes / static_cast<double>(nc)));
+  while (part > max_part && nc <= t.p2p_channels_per_peer / 2) {
+    nc *= 2;
+    part = std::ceil(bytes / static_cast<double>(nc));
+  }
   const double per_channel = peer_on_other_node ? t.p2p_net_channel_GBps : t.p2p_nvlink_channel_GBps;
   return {NcclAlgorithm::Direct, NcclProtocol::Simple, 0, static_cast<double>(nc) * per_channel * 1e9, bytes, nc};
 }

@@ -153,6 +153,17 @@ TEST_CASE("nccl p2p: channels per send from NCCL's per-op rule", "[nccl]") {
   const CommShape two = shape_on("dgx-h100", 2, 8);
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, true).bandwidth_Bps == Approx(96e9));
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, false).bandwidth_Bps == Approx(60e9));
+  // The bytes' channels round up (divUp): 100 KiB on one node of 2 ranks (per peer 32, the per-op
+  // budget halved until x 2 ranks <= 32 p2p channels: 16), at 64 KiB a minimal part (512 KiB / 8):
+  // divUp(100 Ki, 64 Ki) = 2 channels, where rounding down gave 1.
+  const CommShape pair = shape_on("dgx-h100", 1, 2);
+  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 100 * 1024, false).channels == 2);
+  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 64 * 1024, false).channels == 1);
+  // One PCIe node (L40S, 2 ranks): the step is 128 KiB but the parts are one node's, 16 KiB ..
+  // 4 MiB: 20 KiB takes divUp(20, 16) = 2 channels (the per-peer 2 for PCIe); across nodes' 64 KiB
+  // minimum it took 1.
+  const CommShape pcie = shape_on("l40s-pcie", 1, 2);
+  CHECK(p2p_choice(nccl_topology(pcie, {}), pcie, 20 * 1024, false).channels == 2);
 }
 
 TEST_CASE("NVLS all-reduce chunks and pipeline follow NCCL's chunk schedule", "[nccl]") {
