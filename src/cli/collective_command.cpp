@@ -9,9 +9,11 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 #include "common/child_process.hpp"
+#include "common/json_text.hpp"
 #include "common/diagnostics.hpp"
 #include "common/output_file.hpp"
 #include "common/strprintf.hpp"
+#include "rules/nccl_algorithm.hpp"
 #include "rules/nccl_tests_size.hpp"
 #include "run/collective_sweep.hpp"
 #include "scenario/parse.hpp"
@@ -42,8 +44,23 @@ double size_of(const std::string& flag, const std::string& text) {
 Scenario scenario_of(const Args& a) {
   nlohmann::json j;
   if (!a.scenario.empty()) {
-    Scenario sc = load_scenario_file(a.scenario);
-    return sc;
+    // The file's cluster and software.nccl; --algo / --proto, where given, in place of its own
+    // software.nccl.algo / proto (as NCCL_ALGO / NCCL_PROTO in the environment win over a config).
+    if (a.algo.empty() && a.proto.empty()) return load_scenario_file(a.scenario);
+    DiagnosticSink sink;
+    const std::optional<std::string> text = read_text_file(a.scenario, "", sink);
+    sink.throw_if_any();
+    const ParseOptions po = parse_options_for_file(a.scenario);
+    std::optional<nlohmann::json> doc = parse_json_text(*text, po.source_name, "", sink);
+    sink.throw_if_any();
+    if (!doc->is_object()) return parse_scenario_text(*text, po);  // its own error
+    nlohmann::json& software = (*doc)["software"];
+    if (!software.is_object()) software = nlohmann::json::object();
+    nlohmann::json& nccl = software["nccl"];
+    if (!nccl.is_object()) nccl = nlohmann::json::object();
+    if (!a.algo.empty()) nccl["algo"] = a.algo;
+    if (!a.proto.empty()) nccl["proto"] = a.proto;
+    return parse_scenario_text(doc->dump(), po);
   }
   const ClusterPreset* preset = find_cluster_preset(a.cluster);
   if (!preset) {
@@ -68,19 +85,38 @@ Scenario scenario_of(const Args& a) {
   return parse_scenario_text(j.dump(), po);
 }
 
+// "NCCL 2.28's choice", or what the settings force ("NCCL_ALGO=ring NCCL_PROTO=LL").
+std::string choice_words(const NcclSettings& n) {
+  const bool all_algos = n.algorithms.empty() || n.algorithms.size() == std::size(kNcclAlgorithms);
+  const bool all_protos = n.protocols.empty() || n.protocols.size() == std::size(kNcclProtocols);
+  if (all_algos && all_protos) return "NCCL 2.28's choice";
+  std::vector<std::string> algos, protos;
+  for (NcclAlgorithm x : n.algorithms) algos.emplace_back(to_string(x));
+  for (NcclProtocol x : n.protocols) protos.emplace_back(to_string(x));
+  const auto joined = [](const std::vector<std::string>& v) {
+    std::string t;
+    for (const std::string& x : v) t += (t.empty() ? "" : ",") + x;
+    return t;
+  };
+  return std::string("NCCL 2.28's choice among") + (all_algos ? "" : " NCCL_ALGO=" + joined(algos)) +
+         (all_protos ? "" : " NCCL_PROTO=" + joined(protos));
+}
+
 std::string text_table(const Args& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
   const int64_t ranks = a.gpus > 0 ? a.gpus : sc.cluster.world_size();
   std::string s = "# hcpsim collective: " + a.op + " over " + std::to_string(ranks) + " GPUs (" +
                   std::to_string(sc.cluster.num_nodes) + " x " + sc.cluster.preset + ", " +
-                  std::to_string(sc.cluster.inter_node.nics_per_node) + " NICs per node), NCCL 2.28's choice\n";
+                  std::to_string(sc.cluster.inter_node.nics_per_node) + " NICs per node), " + choice_words(sc.software.nccl) +
+                  "\n";
   s += "# sizes as nccl-tests counts them; busbw = algbw x its bus factor; time from the simulated fabric\n";
   s += strprintf("#%13s %12s %12s %12s  %-10s %-7s %4s %6s %12s\n", "size(B)", "time(us)", "algbw(GB/s)",
                  "busbw(GB/s)", "algorithm", "proto", "ch", "flows", "nccl-model");
+  // NCCL's tuner has no model of send/recv and all-to-all (p2p): no figure, not 0 us.
   for (const CollectivePoint& p : pts)
-    s += strprintf(" %13.0f %12.2f %12.2f %12.2f  %-10s %-7s %4lld %6lld %10.2fus\n", p.size_bytes, p.time_s * 1e6,
+    s += strprintf(" %13.0f %12.2f %12.2f %12.2f  %-10s %-7s %4lld %6lld %12s\n", p.size_bytes, p.time_s * 1e6,
                    p.algbw_Bps / 1e9, p.busbw_Bps / 1e9, p.route.algorithm.c_str(), p.route.protocol.c_str(),
                    static_cast<long long>(p.route.channels), static_cast<long long>(p.route.flows),
-                   p.route.nccl_time_s * 1e6);
+                   p.route.algorithm == "p2p" ? "-" : strprintf("%.2fus", p.route.nccl_time_s * 1e6).c_str());
   return s;
 }
 
@@ -108,10 +144,10 @@ class Command : public CollectiveCommand {
     cmd_ = app.add_subcommand("collective",
                               "nccl-tests on a modelled cluster: one collective over every GPU at a ladder of sizes, "
                               "with NCCL's algorithm, protocol and channels, through the simulator");
-    cmd_->add_option("--cluster", a_.cluster, "Cluster preset (hcpsim presets)")->capture_default_str();
-    cmd_->add_option("--nodes", a_.nodes, "Nodes")->capture_default_str();
-    cmd_->add_option("--nics", a_.nics, "NICs per node (default: the preset's)");
-    cmd_->add_option("-g,--gpus", a_.gpus, "Ranks: the first N GPUs (default: every GPU of the nodes)");
+    cluster_flags_ = {cmd_->add_option("--cluster", a_.cluster, "Cluster preset (hcpsim presets)")->capture_default_str(),
+                      cmd_->add_option("--nodes", a_.nodes, "Nodes")->capture_default_str(),
+                      cmd_->add_option("--nics", a_.nics, "NICs per node (default: the preset's)")};
+    gpus_flag_ = cmd_->add_option("-g,--gpus", a_.gpus, "Ranks: the first N GPUs (default: every GPU of the nodes)");
     cmd_->add_option("--op", a_.op, "Collective")
         ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "sendrecv"}))
         ->capture_default_str();
@@ -122,15 +158,23 @@ class Command : public CollectiveCommand {
     cmd_->add_option("--algo", a_.algo, "Like NCCL_ALGO: ring, tree, nvls, nvls_tree, pat; lists and ^exclusions");
     cmd_->add_option("--proto", a_.proto, "Like NCCL_PROTO: LL, LL128, Simple");
     cmd_->add_option("--scenario", a_.scenario,
-                     "Take the cluster and software.nccl from this scenario (instead of --cluster/--nodes/...)");
+                     "Take the cluster and software.nccl from this scenario (instead of --cluster/--nodes/--nics; "
+                     "--algo/--proto in place of its software.nccl.algo/proto)");
     cmd_->add_option("--format", a_.format, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd_->add_option("-o,--out", a_.out, "Write the output to this file (atomically) instead of stdout");
   }
   bool active() const override { return cmd_->parsed(); }
   int run() override {
     try {
-      if (!(a_.step_factor > 1))
-        throw InputError({{"--stepfactor", "must be > 1", "each size larger than the last", "give -f 2"}});
+      if (!a_.scenario.empty())
+        for (const CLI::Option* flag : cluster_flags_)
+          if (flag->count() > 0)
+            throw InputError({{flag->get_name(), "is given with --scenario, which takes the cluster from its file",
+                               "the cluster from one place", "drop " + flag->get_name() + ", or --scenario"}});
+      if (!(a_.step_factor > 1) || !std::isfinite(a_.step_factor))
+        throw InputError({{"--stepfactor", "must be > 1 and finite", "each size larger than the last", "give -f 2"}});
+      if (cluster_flags_[2]->count() > 0 && a_.nics < 1)
+        throw InputError({{"--nics", "is " + std::to_string(a_.nics), "at least one NIC per node", "give --nics 1 or more"}});
       const double lo = size_of("--minbytes", a_.min_bytes), hi = size_of("--maxbytes", a_.max_bytes);
       if (hi < lo) throw InputError({{"--maxbytes", "is below --minbytes", "-b <= -e", "swap them"}});
       const Scenario sc = scenario_of(a_);
@@ -139,7 +183,7 @@ class Command : public CollectiveCommand {
       check_output_not_input("--out", a_.out, read);
       if (!a_.out.empty()) check_writable(a_.out);
       const int64_t world = sc.cluster.world_size();
-      if (a_.gpus < 0 || a_.gpus > world || (a_.op == "sendrecv" && world < 2) || (a_.op == "sendrecv" && a_.gpus == 1))
+      if (a_.gpus < 0 || (gpus_flag_->count() > 0 && a_.gpus < 1) || a_.gpus > world || (a_.op == "sendrecv" && world < 2) || (a_.op == "sendrecv" && a_.gpus == 1))
         throw InputError({{"--gpus", "is " + std::to_string(a_.gpus) + " on a cluster of " + std::to_string(world) + " GPUs",
                            "1 <= --gpus <= the cluster's GPUs (sendrecv: >= 2)", "give --gpus 2 .. " + std::to_string(world)}});
       CommPattern pattern{};
@@ -194,6 +238,8 @@ class Command : public CollectiveCommand {
 
  private:
   CLI::App* cmd_ = nullptr;
+  std::vector<CLI::Option*> cluster_flags_;  // --cluster, --nodes, --nics: not with --scenario
+  CLI::Option* gpus_flag_ = nullptr;
   Args a_;
 };
 

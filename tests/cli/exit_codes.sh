@@ -53,6 +53,19 @@ ls "$TMP" | grep -q '\.tmp\.' && fail "temporary file left behind"
 [ $rc -eq 2 ] && grep -q "software.nccl.algo" "$TMP/err" || { cat "$TMP/err"; fail "collective: no algorithm left: exit $rc"; }
 "$BIN" collective -b 1M -e 4M >"$TMP/c.txt" || fail "collective run"
 [ "$(grep -vc '^#' "$TMP/c.txt")" -eq 3 ] || { cat "$TMP/c.txt"; fail "collective: 3 sizes, 1M 2M 4M"; }
+# --scenario takes the cluster from its file: --nodes beside it is an error, not ignored; --algo and
+# --proto apply over its software.nccl, and the header says what they force.
+"$BIN" collective --scenario "$SRC/scenarios/seed-a-hcp.json" --nodes 2 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "^error: --nodes: is given with --scenario" "$TMP/err" || { cat "$TMP/err"; fail "collective --scenario --nodes: exit $rc"; }
+"$BIN" collective --scenario "$SRC/scenarios/seed-a-hcp.json" --algo ring --proto LL -b 1G -e 1G >"$TMP/c.txt" || fail "collective --scenario --algo"
+grep -q "NCCL_ALGO=ring NCCL_PROTO=LL" "$TMP/c.txt" && grep -q " ring  *LL " "$TMP/c.txt" || { cat "$TMP/c.txt"; fail "collective --scenario: --algo/--proto not applied"; }
+for bad in "--nics -5" "-g 0" "-f inf"; do
+  "$BIN" collective $bad -b 1M -e 1M 2>"$TMP/err"; rc=$?
+  [ $rc -eq 2 ] && grep -q "^error: --" "$TMP/err" || { cat "$TMP/err"; fail "collective $bad: exit $rc"; }
+done
+# NCCL's tuner has no model of p2p: its column reads '-', not 0 us.
+"$BIN" collective --op sendrecv -g 2 -b 8 -e 8 >"$TMP/c.txt" || fail "collective sendrecv"
+[ "$(grep -v '^#' "$TMP/c.txt" | awk '{print $NF}')" = "-" ] || { cat "$TMP/c.txt"; fail "collective: p2p nccl-model column"; }
 # A mixture-of-experts key is refused as not modelled, not as an unknown key to remove; a null
 # value reads "got null"; an output path that is a folder is named as one.
 cat >"$TMP/moe.json" <<'JSON'
