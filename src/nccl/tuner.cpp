@@ -75,7 +75,10 @@ bool supported(const NcclTopology& t, const CommShape& s, CommPattern pat, NcclA
   switch (a) {
     case NcclAlgorithm::Ring: return true;
     case NcclAlgorithm::Tree: return pat == CommPattern::AllReduce;
-    case NcclAlgorithm::Nvls: return t.nvls.channels >= 2 && s.single_node();  // multi-node NVLS needs CollNet
+    // Multi-node NVLS needs CollNet; NVLS other than all-reduce takes at most 32 local ranks
+    // (NCCL_MAX_NVLS_ARITY, enqueue.cc updateCollCostTable).
+    case NcclAlgorithm::Nvls:
+      return t.nvls.channels >= 2 && s.single_node() && (pat == CommPattern::AllReduce || s.ranks_per_node <= 32);
     case NcclAlgorithm::NvlsTree: return pat == CommPattern::AllReduce && t.nvls.channels >= 2 && !s.single_node();
     case NcclAlgorithm::Pat: return gather && s.ranks > 1 && s.nodes == s.ranks;
     default: return false;  // CollNet: IB SHARP is not modelled (docs/nccl.md)

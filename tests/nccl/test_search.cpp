@@ -40,6 +40,18 @@ TEST_CASE("nccl: one DGX H100 node: 24 ring channels, 16 NVLS CTAs, 32 p2p chann
   CHECK(t.rails == 0);
 }
 
+TEST_CASE("nccl: NVLS CTAs: 16 on Hopper, on Blackwell 24 in one NVLink domain and 32 across", "[nccl]") {
+  // transport/nvls.cc: NVLS_NCHANNELS_SM90 16, NVLS_NCHANNELS_SM100_NVL 24 (one node or MNNVL
+  // clique), NVLS_NCHANNELS_SM100 32 (ranks beyond it); NCCL_MAX_CTAS / NCCL_MIN_CTAS clamp it.
+  CHECK(nccl_topology(shape_on("dgx-b200", 1, 8), {}).nvls_ctas == 24);
+  CHECK(nccl_topology(shape_on("dgx-b200", 2, 8), {}).nvls_ctas == 32);
+  CHECK(nccl_topology(shape_on("gb200-nvl72", 1, 72), {}).nvls_ctas == 24);
+  CHECK(nccl_topology(shape_on("gb200-nvl72", 2, 72), {}).nvls_ctas == 32);
+  NcclSettings capped;
+  capped.max_ctas = 20;
+  CHECK(nccl_topology(shape_on("dgx-b200", 2, 8), capped).nvls_ctas == 20);
+}
+
 TEST_CASE("nccl: DGX H100 across nodes: one channel per NIC, 16 runtime channels", "[nccl]") {
   // Inter ladder <= min(NIC 50, PCIe Gen5 48) = 48; 8 NICs -> 8 channels; 48 < 50 with 8 > 4
   // channels is not duplicated; runtime 2 x 8 = 16 ("Channel 00/16", NVIDIA/nccl#1453).

@@ -75,6 +75,23 @@ TEST_CASE("nccl tuner: one H100 node, all-gather takes the ring", "[nccl]") {
   CHECK(find(c, NcclAlgorithm::Tree, NcclProtocol::Simple) == nullptr);  // tree is all-reduce only
 }
 
+TEST_CASE("nccl tuner: NVLS other than all-reduce takes at most 32 local ranks", "[nccl]") {
+  // enqueue.cc updateCollCostTable skips NVLS for any function but all-reduce when localRanks >
+  // NCCL_MAX_NVLS_ARITY (32): one NVL72 rack of 72 ranks all-gathers without it, all-reduces with it.
+  const CommShape rack = shape_on("gb200-nvl72", 1, 72);
+  const NcclTopology t = nccl_topology(rack, {});
+  CHECK(find(nccl_candidates(t, rack, CommPattern::AllGather, 1024 * kMiB, {}), NcclAlgorithm::Nvls,
+             NcclProtocol::Simple) == nullptr);
+  CHECK(find(nccl_candidates(t, rack, CommPattern::ReduceScatter, 1024 * kMiB, {}), NcclAlgorithm::Nvls,
+             NcclProtocol::Simple) == nullptr);
+  CHECK(find(nccl_candidates(t, rack, CommPattern::AllReduce, 1024 * kMiB, {}), NcclAlgorithm::Nvls,
+             NcclProtocol::Simple) != nullptr);
+  // 32 local ranks of the rack keep it.
+  const CommShape part = shape_on("gb200-nvl72", 1, 32);
+  CHECK(find(nccl_candidates(nccl_topology(part, {}), part, CommPattern::AllGather, 1024 * kMiB, {}), NcclAlgorithm::Nvls,
+             NcclProtocol::Simple) != nullptr);
+}
+
 TEST_CASE("nccl tuner: four H100 nodes, all-reduce", "[nccl]") {
   const CommShape s = shape_on("dgx-h100", 4, 8);
   const NcclTopology t = nccl_topology(s, {});
