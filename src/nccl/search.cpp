@@ -56,6 +56,49 @@ NcclGraph duplicated(NcclGraph g, int64_t cc) {
   return g;
 }
 
+// Multi-node ring search (search.cc ncclTopoCompute, with followPath's link accounting), as
+// NCCL 2.28.9 runs it on nodes whose G ranks reach each other through NVSwitch (or their PCIe
+// link) and their own rail NICs. A channel enters the node through one NIC, visits every rank
+// and leaves through a NIC: over NVLink each channel is a send from every rank but the one it
+// leaves from (c - floor(c / G) sends on the busiest GPU's link); over PCIe every channel enters
+// and leaves each GPU through its one link. A NIC and its PCIe link start floor(bw / s)
+// channels each. Pass 1 walks the inter ladder down from the first speed <= the GPU-NIC path and
+// the GPU's total, while a speed is above 0.49 x the best found, keeping a strictly larger c x s
+// and stopping once c x s reaches the total; then duplication (ncclTopoDupChannels); pass 2 raises
+// the speed while the same channels still fit.
+NcclGraph multi_node_ring(std::span<const double> ladder, const NcclNode& n, int64_t ranks_per_node,
+                          int64_t nics, int64_t cc, int64_t* rails) {
+  const bool nvlink = n.intra != IntraNodeKind::PCIe;
+  const double total = std::max(nvlink ? n.nvlink_GBps : 0.0, n.pcie_GBps);  // system->totalBw
+  const double path = std::min(n.nic_GBps, n.pcie_GBps);                     // system->maxBw
+  const int64_t g = std::max<int64_t>(1, ranks_per_node);
+  const auto most_channels = [&](double s) {  // the most channels that fit at speed s (0: none)
+    const auto fit = [&](double bw) { return static_cast<int64_t>(std::floor(bw / s + 1e-9)); };
+    const int64_t per_link = fit(nvlink ? n.nvlink_GBps : n.pcie_GBps);
+    int64_t c = std::min(kMaxSearchChannels, std::max<int64_t>(1, nics) * std::min(fit(n.nic_GBps), fit(n.pcie_GBps)));
+    while (c > 0 && (nvlink ? c - c / g : c) > per_link) --c;
+    return c;
+  };
+  NcclGraph best;
+  for (double s : ladder) {
+    if (s > path + 1e-9 || s > total + 1e-9) continue;
+    if (best.channels > 0 && s / best.bw_inter_GBps <= 0.49) break;
+    const int64_t c = most_channels(s);
+    if (static_cast<double>(c) * s > static_cast<double>(best.channels) * best.bw_inter_GBps + 1e-9) best = {c, s, s};
+    if (best.channels > 0 && static_cast<double>(best.channels) * best.bw_inter_GBps >= total - 1e-9) break;
+  }
+  if (best.channels == 0) best = {1, ladder.back(), ladder.back()};
+  *rails = std::min(best.channels, std::max<int64_t>(1, nics));
+  NcclGraph g2 = duplicated(best, cc);
+  for (size_t i = ladder.size(); i-- > 0;) {  // pass 2: the next speed up while the channels fit
+    const double s = ladder[i];
+    if (s <= g2.bw_inter_GBps + 1e-9) continue;
+    if (most_channels(s) < g2.channels) break;
+    g2.bw_intra_GBps = g2.bw_inter_GBps = s;
+  }
+  return g2;
+}
+
 int64_t pow2_up(int64_t v) {
   int64_t p = 1;
   while (p < v) p *= 2;
@@ -91,9 +134,7 @@ NcclTopology nccl_topology(const CommShape& shape, const NcclSettings& settings)
   if (shape.single_node()) {
     t.ring = one_node;
   } else {
-    const int64_t rails = std::max<int64_t>(1, std::min(kMaxSearchChannels, shape.nics_per_node));
-    t.rails = rails;
-    t.ring = duplicated(NcclGraph{rails, net_speed, net_speed}, cc);
+    t.ring = multi_node_ring(nccl_inter_speeds(arch), n, shape.ranks_per_node, shape.nics_per_node, cc, &t.rails);
   }
   t.tree = t.ring;
   t.coll_channels = std::min(kMaxChannels, 2 * t.ring.channels);

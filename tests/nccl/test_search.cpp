@@ -71,6 +71,39 @@ TEST_CASE("nccl: DGX H100 across nodes: one channel per NIC, 16 runtime channels
   CHECK(nccl_topology(shape_on("dgx-h100", 2, 8), four).p2p_channels_per_peer == 4);
 }
 
+TEST_CASE("nccl: across nodes the ring's channels fit the GPUs' own links", "[nccl]") {
+  // search.cc's accounting (followPath): a channel is a send over NVLink from every rank of the
+  // node but the one it leaves from, c - floor(c / G) on the busiest link; a NIC starts
+  // floor(NIC / s) channels. The speeds below are NCCL 2.28.9's own search, run on these nodes'
+  // topologies, and the same by hand.
+  // HGX H800 x 2 (164.8 GB/s NVLink, 8 NICs of 50, PCIe 48), sm90 inter ladder from 48: 48 -> 3
+  // channels (144), 45 -> 3, 42 -> 3, 40 -> 4 (160), 30 -> 5, 24 -> 6, 22 -> 8 - 1 = 7 <= 7: 8
+  // (176 >= 164.8: stop). 22 < 25 is not duplicated; 24 with 8 channels needs 7 <= 6: no. Runtime
+  // 16. (The ring took 8 x 48 = 384 GB/s through 164.8 GB/s of NVLink.)
+  const NcclTopology h800 = nccl_topology(shape_on("hgx-h800", 2, 8), {});
+  CHECK(h800.ring.channels == 8);
+  CHECK(h800.ring.bw_inter_GBps == 22);
+  CHECK(h800.coll_channels == 16);
+  CHECK(h800.rails == 8);
+  // Two GB200 NVL72 racks (NCCL merges an MNNVL clique into one node: 72 GPUs, 72 NICs; 721.8 GB/s
+  // NVLink), sm100 ladder from 48 (the PCIe path): 48 -> 15 (720), 45.1 -> 16 (721.6), 42 -> 17
+  // (714), 40 -> 18 (720), 30 -> 24, 24 -> 30 (720), then 22 / 45.1 < 0.49: 16 x 45.1, not
+  // duplicated (45.1 < 50, 16 > 4), 48 does not fit 16; runtime 32 (it was 32 x 48, runtime 64).
+  const NcclTopology racks = nccl_topology(shape_on("gb200-nvl72", 2, 72), {});
+  CHECK(racks.ring.channels == 16);
+  CHECK(racks.ring.bw_inter_GBps == Approx(45.1));
+  CHECK(racks.coll_channels == 32);
+  CHECK(racks.rails == 16);
+  // L40S nodes on PCIe Gen4 (24 in NCCL's units), 4 NICs of 25: every channel enters and leaves
+  // each GPU over its link, so 1 x 24 fills it (stop); 24 < 25 is not duplicated; runtime 2
+  // (it was 4 x 24, runtime 8). NCCL on an Intel host reads 1 x 20 (its PCIe-to-CPU hop costs
+  // 1.2x, which hcpsim does not model).
+  const NcclTopology l40s = nccl_topology(shape_on("l40s-pcie", 2, 8), {});
+  CHECK(l40s.ring.channels == 1);
+  CHECK(l40s.ring.bw_inter_GBps == 24);
+  CHECK(l40s.coll_channels == 2);
+}
+
 TEST_CASE("nccl: fewer NICs, fewer rails", "[nccl]") {
   // One NIC: 1 x 48 duplicates (1 <= 4 channels) to 2 x 24; runtime 4; NCCL's ring busbw model
   // stays 48. Four NICs (one per two GPUs): 4 x 48 -> 8 x 24, busbw 192.
