@@ -52,8 +52,9 @@ double uncovered_length_s(const std::vector<Interval>& a, const std::vector<Inte
 
 namespace {
 
-// Recomputed attention (selective or full recompute) is not counted: it belongs to the backward of
-// the layer, not to the attention the user asked about.
+// Recomputed attention (selective or full recompute) is not counted, its communication neither: it
+// belongs to the backward of the layer (its time is in the layer's backward and the step's
+// recompute_s), not to the attention the user asked about.
 bool is_attention(const Op& op) { return op.area == OpArea::Attention && !op.recompute; }
 bool is_cp_comm(const Op& op) {
   return op.kind == OpKind::Comm && (op.stream == Stream::NcclCp || op.stream == Stream::NcclCpInner);
