@@ -219,7 +219,7 @@ class Command : public CollectiveCommand {
         const auto& r = v[4];
         p.route.algorithm = r["algorithm"], p.route.protocol = r["protocol"], p.route.channels = r["channels"];
         p.route.stages = r["stages"], p.route.flows = r["flows"], p.route.rails = r["rails"];
-        p.route.nccl_time_s = r.value("nccl_time_s", 0.0);
+        p.route.nccl_time_s = r.contains("nccl_time_s") && r["nccl_time_s"].is_number() ? r["nccl_time_s"].get<double>() : 0.0;
         p.route.summary = r["summary"];
         pts.push_back(std::move(p));
       }

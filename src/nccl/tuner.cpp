@@ -202,25 +202,35 @@ std::optional<NcclChoice> nccl_choose(const NcclTopology& t, const CommShape& s,
 }
 
 NcclChoice p2p_choice(const NcclTopology& t, const CommShape& s, double bytes, bool peer_on_other_node) {
-  // Per-op channels (enqueue.cc, addP2pToPlan): start from the per-peer budget shared by all
-  // ranks, then the bytes decide. The step is p2pChunkSize (init.cc): 128 KiB across nodes, 512 KiB
-  // on one all-NVLink node, 128 KiB on one PCIe node; a channel's part is step/2 .. step across
-  // nodes and step/8 .. 32 x step on one node. Channels: the budget, or fewer where
-  // divUp(bytes, min part) is less, doubled while a part is above the max.
+  // Per-op protocol and channels (enqueue.cc, addP2pToPlan). A send of at most the per-peer budget
+  // x NCCL_P2P_LL_THRESHOLD (16 KiB) runs LL, its step the LL buffer's eighth (64 KiB); a larger
+  // one Simple, its step p2pChunkSize (init.cc): 128 KiB across nodes, 512 KiB on one all-NVLink
+  // node, 128 KiB on one PCIe node. A channel's part is step/2 .. step across nodes and step/8 ..
+  // 32 x step on one node. Channels: the per-op budget (the per-peer one shared by all ranks), or
+  // fewer where divUp(bytes, min part) is less, doubled while a part is above the max.
+  constexpr double kLLThresholdBytes = 16384;      // NCCL_P2P_LL_THRESHOLD
+  constexpr double kLLStepBytes = 524288.0 / 8;   // DEFAULT_LL_BUFFSIZE / NCCL_STEPS
   const bool multi_node = !s.single_node();
-  const double step = !multi_node && s.node.intra != IntraNodeKind::PCIe ? 512.0 * 1024 : 128.0 * 1024;
+  const int64_t per_peer = std::max<int64_t>(1, t.p2p_channels_per_peer);
+  const bool ll = bytes <= static_cast<double>(per_peer) * kLLThresholdBytes;
+  const double step = ll                                                     ? kLLStepBytes
+                      : !multi_node && s.node.intra != IntraNodeKind::PCIe ? 512.0 * 1024
+                                                                           : 128.0 * 1024;
   const double min_part = multi_node ? step / 2 : step / 8;
   const double max_part = multi_node ? step : 32 * step;
-  int64_t per_op_min = std::max<int64_t>(1, t.p2p_channels_per_peer);
+  int64_t per_op_min = per_peer;
   while (per_op_min > 1 && per_op_min * s.ranks > t.p2p_channels) per_op_min /= 2;
   int64_t nc = std::max<int64_t>(1, std::min<int64_t>(per_op_min, static_cast<int64_t>(std::ceil(bytes / min_part))));
   double part = std::max(min_part, std::ceil(bytes / static_cast<double>(nc)));
-  while (part > max_part && nc <= t.p2p_channels_per_peer / 2) {
+  while (part > max_part && nc <= per_peer / 2) {
     nc *= 2;
     part = std::ceil(bytes / static_cast<double>(nc));
   }
-  const double per_channel = peer_on_other_node ? t.p2p_net_channel_GBps : t.p2p_nvlink_channel_GBps;
-  return {NcclAlgorithm::Direct, NcclProtocol::Simple, 0, static_cast<double>(nc) * per_channel * 1e9, bytes, nc};
+  // Each channel moves the ring's per-channel speed over NVLink, the inter-node one over the
+  // network; LL's 16-byte lines carry 8 bytes of data, half (NCCL's ring LL model, tuning.cc).
+  const double per_channel = (peer_on_other_node ? t.p2p_net_channel_GBps : t.p2p_nvlink_channel_GBps) * (ll ? 0.5 : 1.0);
+  return {NcclAlgorithm::Direct, ll ? NcclProtocol::LL : NcclProtocol::Simple, 0,
+          static_cast<double>(nc) * per_channel * 1e9, bytes, nc};
 }
 
 }  // namespace hcpsim

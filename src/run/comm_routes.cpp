@@ -85,7 +85,10 @@ nlohmann::json comm_route_json(const CommRoute& r) {
   nlohmann::json j = {{"algorithm", r.algorithm}, {"protocol", r.protocol}, {"channels", r.channels},
                       {"stages", r.stages},       {"flows", r.flows},       {"rails", r.rails}};
   if (r.send_rate_Bps > 0) j["send_rate_Bps"] = r.send_rate_Bps;
-  else {
+  else if (r.algorithm == "p2p") {  // all-to-all: NCCL's tuner has no model of p2p, nor one rate
+    j["nccl_time_s"] = nullptr;
+    j["idle_time_s"] = nullptr;
+  } else {
     j["nccl_time_s"] = r.nccl_time_s;
     j["idle_time_s"] = r.idle_time_s;
   }

@@ -50,7 +50,7 @@ struct CommRoute {
   std::string protocol;       // LL, LL128, Simple
   int64_t channels = 0;       // CTAs of the call (per peer for send/recv and all-to-all)
   int64_t stages = 0, flows = 0, rails = 0;
-  double nccl_time_s = 0;     // NCCL's own cost model of the call (what its tuner compares; 0 for p2p)
+  double nccl_time_s = 0;     // NCCL's own cost model of the call (what its tuner compares; 0 for p2p, null in JSON)
   double idle_time_s = 0;     // the call alone on an idle fabric, as hcpsim runs it (0 for p2p)
   double send_rate_Bps = 0;   // send/recv: the channels' rate cap
   std::string summary;        // "ring/Simple, 16 ch, 2 stages, 30 flows, 8 rails"

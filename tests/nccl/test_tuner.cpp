@@ -170,17 +170,25 @@ TEST_CASE("nccl p2p: channels per send from NCCL's per-op rule", "[nccl]") {
   const CommShape two = shape_on("dgx-h100", 2, 8);
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, true).bandwidth_Bps == Approx(96e9));
   CHECK(p2p_choice(nccl_topology(two, {}), two, 32 * kMiB, false).bandwidth_Bps == Approx(60e9));
-  // The bytes' channels round up (divUp): 100 KiB on one node of 2 ranks (per peer 32, the per-op
-  // budget halved until x 2 ranks <= 32 p2p channels: 16), at 64 KiB a minimal part (512 KiB / 8):
-  // divUp(100 Ki, 64 Ki) = 2 channels, where rounding down gave 1.
+  // Up to the per-peer budget x 16 KiB (NCCL_P2P_LL_THRESHOLD) a send runs LL, its step 64 KiB:
+  // 100 KiB on one node of 2 ranks (per peer 32, so LL up to 512 KiB; the per-op budget halved
+  // until x 2 ranks <= 32 p2p channels: 16) at 8 KiB a minimal part: min(16, divUp(100 Ki, 8 Ki))
+  // = 13 channels, each at half the per-channel speed (LL's lines carry half data): 13 x 15 GB/s.
   const CommShape pair = shape_on("dgx-h100", 1, 2);
-  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 100 * 1024, false).channels == 2);
-  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 64 * 1024, false).channels == 1);
-  // One PCIe node (L40S, 2 ranks): the step is 128 KiB but the parts are one node's, 16 KiB ..
-  // 4 MiB: 20 KiB takes divUp(20, 16) = 2 channels (the per-peer 2 for PCIe); across nodes' 64 KiB
-  // minimum it took 1.
+  const NcclChoice small = p2p_choice(nccl_topology(pair, {}), pair, 100 * 1024, false);
+  CHECK(small.protocol == NcclProtocol::LL);
+  CHECK(small.channels == 13);
+  CHECK(small.bandwidth_Bps == Approx(13 * 15e9));
+  // Above it, Simple: 1 MiB at 64 KiB a minimal part (512 KiB / 8): min(16, 16) = 16 channels;
+  // 513 KiB rounds up (divUp): min(16, divUp(513 Ki, 64 Ki) = 9) = 9, where rounding down gave 8.
+  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 1024 * 1024, false).protocol == NcclProtocol::Simple);
+  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 1024 * 1024, false).channels == 16);
+  CHECK(p2p_choice(nccl_topology(pair, {}), pair, 513 * 1024, false).channels == 9);
+  // One PCIe node (L40S, 2 ranks; per peer 2, LL up to 32 KiB): the step is 128 KiB but the parts
+  // are one node's, 16 KiB .. 4 MiB: 40 KiB takes divUp(40, 16) = 3 -> the per-op 2 channels.
   const CommShape pcie = shape_on("l40s-pcie", 1, 2);
-  CHECK(p2p_choice(nccl_topology(pcie, {}), pcie, 20 * 1024, false).channels == 2);
+  CHECK(p2p_choice(nccl_topology(pcie, {}), pcie, 40 * 1024, false).protocol == NcclProtocol::Simple);
+  CHECK(p2p_choice(nccl_topology(pcie, {}), pcie, 40 * 1024, false).channels == 2);
 }
 
 TEST_CASE("NVLS all-reduce chunks and pipeline follow NCCL's chunk schedule", "[nccl]") {

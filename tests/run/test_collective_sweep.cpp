@@ -17,7 +17,7 @@ namespace {
 Scenario on(const char* preset, int nodes, int nics = -1, const char* algo = nullptr) {
   nlohmann::json j = {{"name", "t"},
                       {"model", {{"preset", "llama3.1-8b"}}},
-                      {"training", {{"seq_length", 4096}, {"micro_batch_size", 1}, {"global_batch_size", 64},
+                      {"training", {{"seq_length", 4096}, {"micro_batch_size", 1}, {"global_batch_size", 3456},
                                     {"precision", "bf16"}}},
                       {"parallel", {{"tensor_model_parallel_size", 1}, {"context_parallel_size", 1}}},
                       {"cluster", {{"preset", preset}, {"num_nodes", nodes}}}};
@@ -26,6 +26,7 @@ Scenario on(const char* preset, int nodes, int nics = -1, const char* algo = nul
   return parse_scenario_text(j.dump(), {});
 }
 
+// (The global batch, 3456 = 2^7 x 27, divides every DP size used here: up to 128 GPUs, 72 a rack, 432.)
 // (time_s, busbw_Bps, algorithm) of each size, simulated in a child (one SimGrid run per process).
 std::vector<std::tuple<double, double, std::string>> sweep(const Scenario& sc, CommPattern p, std::vector<double> sizes,
                                                            int64_t ranks = 0) {
@@ -109,6 +110,20 @@ TEST_CASE("each size of a ladder is timed from a barrier, as nccl-tests times it
     const auto alone = sweep(two, p, {64 * MiB});
     CHECK(std::get<0>(ladder.back()) == Approx(std::get<0>(alone[0])).epsilon(1e-9));
   }
+}
+
+TEST_CASE("NVLS-tree across NVL72 racks spreads over a NIC per NVLS head", "[run][nccl]") {
+  // Six GB200 racks, all-reduce of 1 GiB: NCCL runs NVLS-tree with 32 heads a rack, each through
+  // its own NIC (search.cc: one head per NIC, up to NCCL_MAX_NVLS_ARITY 32). Over 32 x 50 GB/s a
+  // rack's tree traffic (up to twice the buffer for a rack with two children) does not bind, so on
+  // an idle fabric the call takes NCCL's modelled time; over the ring's 16 rails it took 20 % more.
+  const auto text = result_of_child([&] {
+    const auto c = simulate_collective_sweep(on("gb200-nvl72", 6), CommPattern::AllReduce, {kGiB});
+    return nlohmann::json{c[0].time_s, c[0].route.nccl_time_s, c[0].route.algorithm}.dump();
+  });
+  const auto v = nlohmann::json::parse(text);
+  CHECK(v[2].get<std::string>() == "nvls_tree");
+  CHECK(v[0].get<double>() == Approx(v[1].get<double>()).epsilon(1e-3));
 }
 
 TEST_CASE("a calibration's collective line drives the simulator", "[run][nccl]") {
