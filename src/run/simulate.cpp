@@ -425,11 +425,10 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
                   m.composed.optimizer_s * 1e3)
             :
         std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") +
-        (ogr ? " in " +
-                   std::to_string(std::count_if(s0.dp_buckets.begin(), s0.dp_buckets.end(),
-                                                [](const DpBucket& b) { return b.chunk == 0; })) +
+        (ogr ? " in " + std::to_string(s0.dp_buckets.size()) +
                    " buckets on the first stage (Megatron's: " + fmt("%.0fM", double(bucket_params) / 1e6) +
-                   " parameters in its first chunk" + (layout.pp > 1 ? ", one a chunk elsewhere" : "") +
+                   " parameters a bucket in its first chunk" +
+                   (s0.chunk_layers.size() > 1 ? ", one bucket a chunk in the others" : "") +
                    ") overlapped with the last backward"
              : std::string(" after the last backward (overlap_grad_reduce off)")) +
         (distopt ? (opg ? ", parameter all-gather overlapped with the next forward"
