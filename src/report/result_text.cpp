@@ -65,6 +65,12 @@ std::string format_result(const SimulationResult& r) {
               ? "; Megatron-FSDP's gathers and reduce-scatters within them, optimizer (with the non-layer gather) "
               : "; DP sync exposed " +
                     f("%.1f ms", 1e3 * (s.composed.grad_reduce_exposed_s + s.composed.param_gather_exposed_s)) +
+                    // With a pipeline, the parameters' gather waits inside its schedule (the pipeline's
+                    // time below holds it); the gradients' sync follows the schedule.
+                    (s.inputs.pipeline.stages > 1 && s.composed.param_gather_exposed_s > 0
+                         ? " (the parameters' gather " + f("%.1f ms", 1e3 * s.composed.param_gather_exposed_s) +
+                               " of it inside the pipeline's time)"
+                         : std::string()) +
                     ", optimizer ") +
          f("%.1f ms", 1e3 * s.composed.optimizer_s) + "\n";
     o += host_text(s, r.scenario.cluster.gpu.name);
