@@ -38,6 +38,8 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
     }
   }
   if (op.userbuffers) a["userbuffers"] = true;
+  // A DP bucket simulated once for equal ones: the step times it that many times (step_ops.hpp).
+  if (op.repeats > 1) a["repeats"] = op.repeats;
   return a;
 }
 

@@ -28,6 +28,17 @@ import json, sys
 ev = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("ph") == "X" and ",comm" in e.get("cat", "")]
 assert ev and all({"algorithm", "protocol", "channels", "flows"} <= set(e["args"]["nccl"]) for e in ev), ev[:1]
 PY
+# A DP bucket simulated once for equal ones carries its repeats: rank 0's buckets, each duration x
+# repeats, sum to the step's grad_reduce_s (the step times them one after another).
+python3 - "$TMP/t1.json" "$TMP/r1.json" <<'PY' || fail "trace DP buckets x repeats do not give grad_reduce_s"
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1]))["traceEvents"]
+      if e.get("ph") == "X" and e.get("pid") == 0 and e["name"].startswith("dp.grad_rs.bucket")]
+total_s = sum(e["dur"] * e["args"].get("repeats", 1) for e in ev) / 1e6
+want = json.load(open(sys.argv[2]))["step"]["grad_reduce_s"]
+assert ev and any(e["args"].get("repeats", 1) > 1 for e in ev), ev[:2]
+assert abs(total_s / want - 1) < 1e-6, (total_s, want)
+PY
 
 # The attention-only workload reports step as null.
 sed 's/"name": "A: TP1 + a2a+p2p CP16 \[8,2\]",/"name": "attn", "workload": "attention", "passes": "fwd",/' "$A" >"$TMP/attn.json"
