@@ -53,11 +53,14 @@ Scenario scenario_of(const Args& a) {
     const ParseOptions po = parse_options_for_file(a.scenario);
     std::optional<nlohmann::json> doc = parse_json_text(*text, po.source_name, "", sink);
     sink.throw_if_any();
-    if (!doc->is_object()) return parse_scenario_text(*text, po);  // its own error
-    nlohmann::json& software = (*doc)["software"];
-    if (!software.is_object()) software = nlohmann::json::object();
-    nlohmann::json& nccl = software["nccl"];
-    if (!nccl.is_object()) nccl = nlohmann::json::object();
+    // Where the file's own software or software.nccl is not an object, its own error, unmasked.
+    const auto object_or_absent = [](const nlohmann::json& j, const char* key) {
+      return !j.contains(key) || j.at(key).is_object();
+    };
+    if (!doc->is_object() || !object_or_absent(*doc, "software") || !object_or_absent(doc->value("software", nlohmann::json::object()), "nccl"))
+      return parse_scenario_text(*text, po);
+    nlohmann::json& nccl = (*doc)["software"]["nccl"];
+    if (nccl.is_null()) nccl = nlohmann::json::object();
     if (!a.algo.empty()) nccl["algo"] = a.algo;
     if (!a.proto.empty()) nccl["proto"] = a.proto;
     return parse_scenario_text(doc->dump(), po);
@@ -91,7 +94,8 @@ std::string choice_words(const NcclSettings& n) {
   const bool all_protos = n.protocols.empty() || n.protocols.size() == std::size(kNcclProtocols);
   if (all_algos && all_protos) return "NCCL 2.28's choice";
   std::vector<std::string> algos, protos;
-  for (NcclAlgorithm x : n.algorithms) algos.emplace_back(to_string(x));
+  for (NcclAlgorithm x : n.algorithms)  // CollNet (IB SHARP) is not modelled: never run, not named
+    if (x != NcclAlgorithm::CollNetDirect && x != NcclAlgorithm::CollNetChain) algos.emplace_back(to_string(x));
   for (NcclProtocol x : n.protocols) protos.emplace_back(to_string(x));
   const auto joined = [](const std::vector<std::string>& v) {
     std::string t;
