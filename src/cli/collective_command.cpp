@@ -23,7 +23,7 @@ namespace hcpsim {
 
 namespace {
 
-struct Args {
+struct CollectiveArgs {
   std::string cluster = "dgx-h100", op = "all_reduce", algo, proto, scenario, format = "text", out;
   int64_t nodes = 1, nics = -1, gpus = 0;
   std::string min_bytes = "1M", max_bytes = "8G";
@@ -41,7 +41,7 @@ double size_of(const std::string& flag, const std::string& text) {
 
 // The scenario the collective runs on: the user's file, or the preset's cluster with the
 // flags' NCCL settings; pure data parallel over every GPU (the model is never used).
-Scenario scenario_of(const Args& a) {
+Scenario scenario_of(const CollectiveArgs& a) {
   nlohmann::json j;
   if (!a.scenario.empty()) {
     // The file's cluster and software.nccl; --algo / --proto, where given, in place of its own
@@ -106,7 +106,7 @@ std::string choice_words(const NcclSettings& n) {
          (all_protos ? "" : " NCCL_PROTO=" + joined(protos));
 }
 
-std::string text_table(const Args& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
+std::string text_table(const CollectiveArgs& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
   const int64_t ranks = a.gpus > 0 ? a.gpus : sc.cluster.world_size();
   std::string s = "# hcpsim collective: " + a.op + " over " + std::to_string(ranks) + " GPUs (" +
                   std::to_string(sc.cluster.num_nodes) + " x " + sc.cluster.preset + ", " +
@@ -124,7 +124,7 @@ std::string text_table(const Args& a, const Scenario& sc, const std::vector<Coll
   return s;
 }
 
-nlohmann::json json_of(const Args& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
+nlohmann::json json_of(const CollectiveArgs& a, const Scenario& sc, const std::vector<CollectivePoint>& pts) {
   nlohmann::json out = {{"op", a.op},
                         {"gpus", a.gpus > 0 ? a.gpus : sc.cluster.world_size()},
                         {"nodes", sc.cluster.num_nodes},
@@ -244,7 +244,7 @@ class Command : public CollectiveCommand {
   CLI::App* cmd_ = nullptr;
   std::vector<CLI::Option*> cluster_flags_;  // --cluster, --nodes, --nics: not with --scenario
   CLI::Option* gpus_flag_ = nullptr;
-  Args a_;
+  CollectiveArgs a_;
 };
 
 }  // namespace

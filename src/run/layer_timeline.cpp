@@ -4,13 +4,13 @@
 #include <map>
 
 #include "run/metrics.hpp"
+#include "run/phases.hpp"
 
 namespace hcpsim {
 
 namespace {
 
 constexpr double kMsPerS = 1e3;
-constexpr int32_t kLayerPhase = 0;  // the executor's first phase is the layer
 
 const char* kind_of(const Op& op) {
   if (op.kind == OpKind::Compute) return op.area == OpArea::Attention && !op.recompute ? "attention" : "compute";

@@ -1,6 +1,7 @@
 #include "run/simulate.hpp"
 
 #include "run/comm_routes.hpp"
+#include "run/phases.hpp"
 #include "common/strprintf.hpp"
 #include "memory/estimate.hpp"
 #include "rules/activation_offload.hpp"
@@ -28,9 +29,6 @@ namespace hcpsim {
 
 namespace {
 
-constexpr int32_t kLayerPhase = 0;
-constexpr int32_t kStepPhase = 1;
-constexpr int32_t kPipelinePhase = 2;  // only with PP > 1
 constexpr size_t kTopLinks = 8;
 
 // Every op's time alone. An attention op's time depends on its shape and FLOPs only, and the

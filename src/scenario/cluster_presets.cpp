@@ -7,14 +7,12 @@
 // is public, the datasheet's GB.
 #include "scenario/presets.hpp"
 
+#include "common/si_prefixes.hpp"
+
 namespace hcpsim {
 
 namespace {
 
-constexpr double kTera = 1e12;
-constexpr double kGiga = 1e9;
-constexpr double kKilo = 1e3;
-constexpr double kMicro = 1e-6;
 constexpr double kGbitToBytes = 1e9 / 8;  // 400 Gb/s = 50 GB/s; 800 Gb/s = 100 GB/s
 constexpr double kMiB = 1048576.0;
 

@@ -10,6 +10,7 @@
 #include "common/join_words.hpp"
 #include "common/json_reader.hpp"
 #include "common/json_text.hpp"
+#include "common/si_prefixes.hpp"
 #include "scenario/presets.hpp"
 #include "scenario/parse.hpp"
 #include "scenario/sweep_spec.hpp"
@@ -21,9 +22,6 @@ namespace hcpsim {
 namespace {
 
 using model_limits::kMaxCount;  // sizes, heads, layers, nodes: beyond this is absurd
-constexpr double kGiga = 1e9;
-constexpr double kTera = 1e12;
-constexpr double kMicro = 1e-6;
 
 const std::vector<std::string> kTopKeys = {"name",    "description", "model",    "training",
                                            "parallel", "cluster",     "software", "workload",
