@@ -17,17 +17,13 @@
 #include "scenario/parse.hpp"
 #include "workload/builder.hpp"
 #include "../scenario/parse_outcome.hpp"
+#include "../common/json_file.hpp"
 
 using namespace hcpsim;
 using rules::CrossEntropyFusion;
 
 namespace {
 
-nlohmann::json read(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
 
 // Llama-3.1-8B at TP2 with SP, one step on one node: the head runs the loss over 8192 tokens of
 // 128256 / 2 = 64128 logits each (the vocabulary padded to 128 x TP is 128256 already).
@@ -83,7 +79,7 @@ TEST_CASE("fused kernels against an H100: each pass within the band, the medians
   // of the same [T, V]: 4 B an element) times the rule's fraction of the copy. The fractions are
   // these records' medians and the band their worst miss, so this is in sample: it holds the byte
   // counts, the constants and the band to the measurement they came from, and fails if any moves.
-  const nlohmann::json d = read(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v44-fused-ce/h100-v44-fused-ce.json");
+  const nlohmann::json d = test::read_json_file(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v44-fused-ce/h100-v44-fused-ce.json");
   std::vector<double> ce_errors, swiglu_errors;
   double copy_s_per_byte = 0;
   for (const nlohmann::json& r : d["records"]) {

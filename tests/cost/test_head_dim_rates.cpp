@@ -39,7 +39,7 @@ std::map<Key, double> rates_of(const std::string& file) {
 
 // A 16K-token MHA attention of 32 heads at head dim d: FLOPs 4 x heads x d x visible scores, the
 // causal half, the backward 2.5x.
-Op attention_op(int64_t d, bool causal, bool backward) {
+Op attention_op_of_head_dim(int64_t d, bool causal, bool backward) {
   Op op;
   op.kind = OpKind::Compute;
   op.compute_class = ComputeClass::Attention;
@@ -123,7 +123,7 @@ TEST_CASE("head dims: on a Hopper GPU attention at head dim d takes the 128 tabl
   // same scores cost 192/128 the FLOPs, looked up where the head-dim-128 kernel of those scores sits,
   // then divided by the measured rate (0.592 for cuDNN's no-mask backward at 192); on a B200 the
   // exponential model instead. The B200's ratio is head_dim_factor's.
-  const auto op_at = [](int64_t d) { return attention_op(d, false, true); };
+  const auto op_at = [](int64_t d) { return attention_op_of_head_dim(d, false, true); };
   const GpuSpec h100 = find_cluster_preset("dgx-h100")->spec.gpu;
   CostParams p = default_cost_params(h100, AttentionBackend::CuDNN);
   p.attention_shape.reset();  // the tables alone at 128 too, for the ratio
@@ -149,9 +149,9 @@ TEST_CASE("head dims: the rates are the measured die's, and on another Hopper th
   h20.sm_count = 78;
   h20.peak_bf16_flops_per_s = 148e12;
   h20.peak_fp8_flops_per_s = 296e12;
-  const Op op = attention_op(64, true, false);
+  const Op op = attention_op_of_head_dim(64, true, false);
   const CostModel m(h20, Precision::BF16, default_cost_params(h20, AttentionBackend::CuDNN));
-  const Op at128 = attention_op(128, true, false);
+  const Op at128 = attention_op_of_head_dim(128, true, false);
   const double eff = at128.flops / m.compute_time_s(at128) / h20.peak_bf16_flops_per_s;
   CHECK(m.compute_time_s(op) / m.compute_time_s(at128) == Approx(0.5 * head_dim_factor(h20, 148e12, eff, 64, false)));
 }

@@ -14,6 +14,7 @@
 #include "memory/estimate.hpp"
 #include "memory/cp_buffers.hpp"
 #include "scenario/parse.hpp"
+#include "memory_component.hpp"
 
 using namespace hcpsim;
 
@@ -67,12 +68,6 @@ Scenario option_c() {  // TP1, CP16, p2p, DP2
   return s;
 }
 
-double component(const MemoryEstimate& m, const std::string& name) {
-  for (const auto& c : m.breakdown)
-    if (c.name == name) return c.bytes;
-  FAIL("no component " << name);
-  return 0;
-}
 
 double phase_total(const MemoryEstimate& m, const std::string& name) {
   for (const auto& p : m.phases)
@@ -105,12 +100,12 @@ TEST_CASE("memory: seed option A (TP1, a2a+p2p [8,2]) against a hand computation
   REQUIRE(peak == 97'728'718'336.0);
 
   CHECK(m.peak_phase == "fwd.loss");
-  CHECK(component(m, "weights") == weights);
-  CHECK(component(m, "main grads") == main_grads);
-  CHECK(component(m, "optimizer state") == optimizer);
-  CHECK(component(m, "nccl buffers") == nccl);
-  CHECK(component(m, "activations (saved)") == 32 * saved_per_layer);
-  CHECK(component(m, "logits + loss") == logits);
+  CHECK(test::component(m, "weights") == weights);
+  CHECK(test::component(m, "main grads") == main_grads);
+  CHECK(test::component(m, "optimizer state") == optimizer);
+  CHECK(test::component(m, "nccl buffers") == nccl);
+  CHECK(test::component(m, "activations (saved)") == 32 * saved_per_layer);
+  CHECK(test::component(m, "logits + loss") == logits);
   CHECK(m.peak_bytes == Approx(peak).epsilon(1e-12));
   CHECK(m.capacity_bytes == kH100MemoryBytes);
   CHECK(m.headroom_bytes == Approx(kH100MemoryBytes - peak).epsilon(1e-12));  // -12.21 GB
@@ -160,12 +155,12 @@ TEST_CASE("memory: seed option B (TP2 + SP, a2a CP4) against a hand computation"
   REQUIRE(peak == 119'033'785'344.0);
 
   CHECK(m.peak_phase == "fwd.loss");
-  CHECK(component(m, "weights") == weights);
-  CHECK(component(m, "main grads") == main_grads);
-  CHECK(component(m, "optimizer state") == optimizer);
-  CHECK(component(m, "activations (saved)") == 32 * saved_per_layer);
-  CHECK(component(m, "final norm + head input") == final_norm);
-  CHECK(component(m, "logits + loss") == logits);
+  CHECK(test::component(m, "weights") == weights);
+  CHECK(test::component(m, "main grads") == main_grads);
+  CHECK(test::component(m, "optimizer state") == optimizer);
+  CHECK(test::component(m, "activations (saved)") == 32 * saved_per_layer);
+  CHECK(test::component(m, "final norm + head input") == final_norm);
+  CHECK(test::component(m, "logits + loss") == logits);
   CHECK(m.peak_bytes == Approx(peak).epsilon(1e-12));
   CHECK(m.headroom_bytes == Approx(kH100MemoryBytes - peak).epsilon(1e-12));  // -33.51 GB
   CHECK_FALSE(m.fits);

@@ -9,12 +9,13 @@
 #include "memory/model_states.hpp"
 #include "rules/pipeline.hpp"
 #include "scenario/model_params.hpp"
+#include "memory_component.hpp"
 
 using namespace hcpsim;
 
 namespace {
 
-Scenario llama8b(int64_t pp, int64_t vpp, int64_t microbatches) {
+Scenario llama8b_pipelined(int64_t pp, int64_t vpp, int64_t microbatches) {
   Scenario s;
   ModelSpec& m = s.model;
   m.num_layers = 32;
@@ -35,12 +36,6 @@ Scenario llama8b(int64_t pp, int64_t vpp, int64_t microbatches) {
   return s;
 }
 
-double component(const MemoryEstimate& e, const std::string& name) {
-  for (const MemoryComponent& c : e.breakdown)
-    if (c.name == name) return c.bytes;
-  FAIL("no component " << name);
-  return 0;
-}
 
 }  // namespace
 
@@ -72,17 +67,17 @@ TEST_CASE("interleaved: the first stage holds L (1 + (p - 1)/(p v)) layers", "[m
 
 TEST_CASE("the memory estimate's first stage saves Korthikanti's multiple of one stage-less layer", "[memory][pipeline]") {
   // PP = 1 saves 32 layers in the backward; PP 4 x v 2 saves 32 (1 + 3/8) = 44 on stage 0.
-  const MemoryEstimate flat = estimate_memory(llama8b(1, 1, 8));
-  const MemoryEstimate piped = estimate_memory(llama8b(4, 2, 8));
+  const MemoryEstimate flat = estimate_memory(llama8b_pipelined(1, 1, 8));
+  const MemoryEstimate piped = estimate_memory(llama8b_pipelined(4, 2, 8));
   REQUIRE(piped.peak_stage == 0);
   REQUIRE(piped.stage_peak_bytes.size() == 4);
-  CHECK(component(piped, "activations (saved)") == Approx(component(flat, "activations (saved)") * 44.0 / 32.0));
+  CHECK(test::component(piped, "activations (saved)") == Approx(test::component(flat, "activations (saved)") * 44.0 / 32.0));
   // later stages hold less
   for (size_t s = 1; s < 4; ++s) CHECK(piped.stage_peak_bytes[s] < piped.stage_peak_bytes[0]);
 }
 
 TEST_CASE("stage parameters: the layers split, the embedding first, the head last", "[memory][pipeline]") {
-  const Scenario s = llama8b(4, 1, 8);
+  const Scenario s = llama8b_pipelined(4, 1, 8);
   const PipelineSplit split = pipeline_split(s.parallel.pipeline(), 32);
   const ParamCounts whole = count_params_per_tp_rank(s.model, 1);
   int64_t sum = 0;

@@ -22,11 +22,6 @@ nlohmann::json offload_step(int64_t offloaded) {
           {"workload", "step"}};
 }
 
-bool has_error(const test::Outcome& o, const std::string& path) {
-  for (const Diagnostic& d : o.errors)
-    if (d.path == path) return true;
-  return false;
-}
 
 }  // namespace
 
@@ -97,7 +92,7 @@ TEST_CASE("offload: L - N layers' activations stay on the GPU", "[memory]") {
 
 TEST_CASE("offload: Megatron's rules and the host link", "[validation]") {
   const char* key = "training.cpu_offloading_num_layers";
-  CHECK(has_error(test::parse(offload_step(32)), key));  // all 32 layers
+  CHECK(test::has_error_at(test::parse(offload_step(32)), key));  // all 32 layers
   CHECK(test::parse(offload_step(31)).valid);            // L - 1: valid, with a warning
   bool warned = false;
   for (const std::string& w : test::parse(offload_step(31)).scenario.warnings)
@@ -105,15 +100,15 @@ TEST_CASE("offload: Megatron's rules and the host link", "[validation]") {
   CHECK(warned);
   nlohmann::json rc = offload_step(8);
   rc["training"]["recompute_granularity"] = "selective";
-  CHECK(has_error(test::parse(rc), key));
+  CHECK(test::has_error_at(test::parse(rc), key));
   nlohmann::json pp = offload_step(8);
   pp["parallel"]["pipeline_model_parallel_size"] = 2;
   pp["cluster"]["gpus_per_node"] = 2;
   pp["training"]["global_batch_size"] = 2;
-  CHECK(has_error(test::parse(pp), key));
+  CHECK(test::has_error_at(test::parse(pp), key));
   nlohmann::json graphs = offload_step(8);
   graphs["software"] = {{"cuda_graph_impl", "transformer_engine"}};
-  CHECK(has_error(test::parse(graphs), key));
+  CHECK(test::has_error_at(test::parse(graphs), key));
   graphs["software"] = {{"cuda_graph_impl", "full_iteration"}};
   CHECK(test::parse(graphs).valid);
   // A cluster of its own names its host link, or offloading has nothing to copy over.
@@ -122,7 +117,7 @@ TEST_CASE("offload: Megatron's rules and the host link", "[validation]") {
                        {"gpu", {{"peak_bf16_tflops", 989}, {"memory_gb", 80}, {"hbm_GBps", 3350}, {"compute_capability", 90}}},
                        {"intra_node", {{"kind", "nvswitch"}, {"bandwidth_GBps", 450}, {"latency_us", 2}}},
                        {"inter_node", {{"nics_per_node", 1}, {"nic_bandwidth_GBps", 50}, {"latency_us", 5}}}};
-  CHECK(has_error(test::parse(custom), "cluster.host_link_GBps"));
+  CHECK(test::has_error_at(test::parse(custom), "cluster.host_link_GBps"));
   custom["cluster"]["host_link_GBps"] = 25;
   const test::Outcome ok = test::parse(custom);
   REQUIRE(ok.valid);

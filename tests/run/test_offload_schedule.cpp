@@ -13,20 +13,11 @@
 #include <fstream>
 
 #include "rules/activation_offload.hpp"
-
-namespace {
-
-nlohmann::json read(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
-
-}  // namespace
+#include "../common/json_file.hpp"
 
 TEST_CASE("offload rule against the schedule run on an H100: each pass within 10 %", "[rules]") {
   const nlohmann::json d =
-      read(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v43-offload-schedule/offload-schedule.json");
+      hcpsim::test::read_json_file(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v43-offload-schedule/offload-schedule.json");
   int compared = 0;
   for (const nlohmann::json& r : d["records"]) {
     const int64_t n = r["offloaded"].get<int64_t>();

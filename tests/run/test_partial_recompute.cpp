@@ -50,11 +50,6 @@ double saved_component(const MemoryEstimate& e) {
   return 0;
 }
 
-bool has_error(const test::Outcome& o, const std::string& path) {
-  for (const Diagnostic& d : o.errors)
-    if (d.path == path) return true;
-  return false;
-}
 
 bool warns(const Scenario& s, const std::string& part) {
   for (const std::string& w : s.warnings)
@@ -180,12 +175,12 @@ TEST_CASE("recompute: the keys as Megatron takes them", "[scenario][validation]"
   // Megatron refuses recompute_num_layers with selective recompute.
   const test::Outcome selective = test::parse(llama8b({{"recompute_granularity", "selective"}, {"recompute_num_layers", 2}}));
   CHECK_FALSE(selective.valid);
-  CHECK(has_error(selective, "training.recompute_num_layers"));
+  CHECK(test::has_error_at(selective, "training.recompute_num_layers"));
   // and any recompute_method with it (arguments.py: "recompute method is not yet supported for
   // selective recomputing granularity").
   const test::Outcome selective_method = test::parse(llama8b({{"recompute_granularity", "selective"}, {"recompute_method", "uniform"}}));
   CHECK_FALSE(selective_method.valid);
-  CHECK(has_error(selective_method, "training.recompute_method"));
+  CHECK(test::has_error_at(selective_method, "training.recompute_method"));
   // Neither key does anything without full recompute: said, not refused.
   CHECK(warns(valid({{"recompute_method", "block"}}), "have no effect"));
   // Block over at least every layer of a chunk: every layer re-run.
@@ -194,9 +189,9 @@ TEST_CASE("recompute: the keys as Megatron takes them", "[scenario][validation]"
   CHECK_FALSE(warns(valid({{"recompute_granularity", "full"}, {"recompute_method", "block"}, {"recompute_num_layers", 31}}),
                     "every layer is re-run"));
   // Unknown names and counts below 1 are errors at their keys.
-  CHECK(has_error(test::parse(llama8b({{"recompute_granularity", "full"}, {"recompute_method", "blocks"}})),
+  CHECK(test::has_error_at(test::parse(llama8b({{"recompute_granularity", "full"}, {"recompute_method", "blocks"}})),
                   "training.recompute_method"));
-  CHECK(has_error(test::parse(llama8b({{"recompute_granularity", "full"}, {"recompute_num_layers", 0}})),
+  CHECK(test::has_error_at(test::parse(llama8b({{"recompute_granularity", "full"}, {"recompute_num_layers", 0}})),
                   "training.recompute_num_layers"));
   // The scenario's defaults re-run every layer on its own.
   const Scenario full = valid({{"recompute_granularity", "full"}});
@@ -261,7 +256,7 @@ TEST_CASE("recompute: full recompute under per-layer CUDA graphs is Megatron's e
   j["software"] = {{"cuda_graph_impl", "local"}};
   const test::Outcome o = test::parse(j);
   CHECK_FALSE(o.valid);
-  CHECK(has_error(o, "training.recompute_granularity"));
+  CHECK(test::has_error_at(o, "training.recompute_granularity"));
   j["software"] = {{"cuda_graph_impl", "full_iteration"}};
   CHECK(test::parse(j).valid);
 }

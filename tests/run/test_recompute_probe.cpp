@@ -19,21 +19,17 @@
 #include <fstream>
 
 #include "rules/recompute.hpp"
+#include "../common/json_file.hpp"
 
 using namespace hcpsim;
 
 namespace {
 
-nlohmann::json read(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
-}
 
 // Checks every record of `file` but the stack's first run without recompute (the base) against the
 // rule; returns how many it compared.
 int check_against_rule(const std::string& file, double backward_tolerance) {
-  const nlohmann::json d = read(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v45-recompute/" + file);
+  const nlohmann::json d = test::read_json_file(HCPSIM_SOURCE_DIR "/calibrate/results/h100-v45-recompute/" + file);
   int compared = 0;
   for (const nlohmann::json& r : d["records"]) {
     const nlohmann::json* base = nullptr;

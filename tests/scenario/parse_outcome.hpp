@@ -30,6 +30,13 @@ inline Outcome parse(const nlohmann::json& j, const std::string& base_dir = HCPS
   return o;
 }
 
+// Whether a diagnostic names `path`.
+inline bool has_error_at(const Outcome& o, const std::string& path) {
+  for (const Diagnostic& d : o.errors)
+    if (d.path == path) return true;
+  return false;
+}
+
 inline std::string describe(const Outcome& o) {
   std::string s = o.valid ? "valid" : "invalid:\n";
   for (const auto& d : o.errors) s += "  " + d.str() + "\n";

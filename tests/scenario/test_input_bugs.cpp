@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-json base() {
+json base_with_global_batch() {
   return json::parse(R"({
     "name": "base",
     "model": {"preset": "llama3.1-8b"},
@@ -54,9 +54,9 @@ json dense_config() {
   return cfg;
 }
 
-// The errors of base() reading `cfg` as its model.hf_config, beside the scenario's own `model` keys.
+// The errors of base_with_global_batch() reading `cfg` as its model.hf_config, beside the scenario's own `model` keys.
 std::vector<Diagnostic> config_errors(const json& cfg, const json& model_keys = json::object()) {
-  json j = base();
+  json j = base_with_global_batch();
   j["model"] = model_keys;
   j["model"]["hf_config"] = "config.json";
   return errors_of(j, write_config(cfg));
@@ -167,7 +167,7 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
 }
 
 TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", "[scenario][validate]") {
-  json j = base();
+  json j = base_with_global_batch();
   j["cluster"] = {{"preset", "dgx-h100"}, {"num_nodes", 16}, {"gpus_per_node", 1}};  // 1 GPU, 1 NIC per node
   CHECK(describe(errors_of(j)).empty());
   ParseOptions opt;
@@ -190,7 +190,7 @@ TEST_CASE("bug 4: overriding gpus_per_node on a preset keeps its NICs per GPU", 
 }
 
 TEST_CASE("bug 5: a mistyped key is reported alone, without errors that rest on its default", "[scenario][validate]") {
-  json j = base();
+  json j = base_with_global_batch();
   j["cluster"].erase("num_nodes");
   j["cluster"]["num_node"] = 2;  // without it: 1 node of 8 GPUs, which CP 16 does not divide
   auto e = errors_of(j);
@@ -201,7 +201,7 @@ TEST_CASE("bug 5: a mistyped key is reported alone, without errors that rest on 
 
   // Meant: TP 2 x CP 4 on 8 GPUs, DP 1, global batch 3. The default TP 1 would give DP 2,
   // which 3 does not divide: an error about a value the user never wrote.
-  j = base();
+  j = base_with_global_batch();
   j["cluster"]["num_nodes"] = 1;
   j["parallel"]["context_parallel_size"] = 4;
   j["parallel"].erase("tensor_model_parallel_size");
@@ -224,7 +224,7 @@ TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the
     json cfg = dense;
     cfg["architectures"] = {cls};
     cfg["hidden_act"] = act;
-    json j = base();
+    json j = base_with_global_batch();
     j["model"] = {{"hf_config", "config.json"}};
     ParseOptions opt;
     opt.base_dir = write_config(cfg);
@@ -234,7 +234,7 @@ TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the
   // No class and no SwiGLU activation: the scenario must say, and then may.
   json plain = dense;
   plain["hidden_act"] = "gelu";
-  json j = base();
+  json j = base_with_global_batch();
   j["model"] = {{"hf_config", "config.json"}};
   const std::string dir = write_config(plain);
   const auto e = errors_of(j, dir);
@@ -246,7 +246,7 @@ TEST_CASE("a Hugging Face config: the gated MLP from the model's class, keys the
   // A shape key the file lacks is the scenario's Megatron key, as the error says.
   json nolayers = dense;
   nolayers.erase("num_hidden_layers");
-  json k = base();
+  json k = base_with_global_batch();
   k["model"] = {{"hf_config", "config.json"}};
   const std::string dir2 = write_config(nolayers);
   const auto e2 = errors_of(k, dir2);
@@ -264,10 +264,10 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   // llama3.1-8b: hidden 4096, 32 heads, head dim 128 = 4096 / 32, so Megatron would derive it: a
   // scenario that doubles the hidden size without kv_channels gets 8192 / 32 = 256, one that doubles the
   // heads 4096 / 64 = 64.
-  json j = base();
+  json j = base_with_global_batch();
   j["model"]["hidden_size"] = 8192;
   CHECK(test::parse(j).scenario.model.kv_channels == 256);
-  j = base();
+  j = base_with_global_batch();
   j["model"]["num_attention_heads"] = 64;
   CHECK(test::parse(j).scenario.model.kv_channels == 64);
   j["model"]["kv_channels"] = 128;  // given: kept
@@ -278,7 +278,7 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   json gemma = {{"num_hidden_layers", 28}, {"hidden_size", 3072}, {"intermediate_size", 24576},
                 {"num_attention_heads", 16}, {"num_key_value_heads", 16}, {"head_dim", 256},
                 {"vocab_size", 256000}, {"architectures", {"GemmaForCausalLM"}}, {"hidden_act", "gelu"}};
-  json g = base();
+  json g = base_with_global_batch();
   g["model"] = {{"hf_config", "config.json"}, {"hidden_size", 4096}};
   const auto o = test::parse(g, write_config(gemma));
   INFO(test::describe(o));
@@ -293,7 +293,7 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   qwen3["num_attention_heads"] = 32;
   qwen3["num_key_value_heads"] = 8;
   qwen3["head_dim"] = 128;
-  json q = base();
+  json q = base_with_global_batch();
   q["model"] = {{"hf_config", "config.json"}, {"num_attention_heads", 64}};
   const auto oq = test::parse(q, write_config(qwen3));
   INFO(test::describe(oq));
@@ -304,7 +304,7 @@ TEST_CASE("the head dim follows a changed hidden size or head count as Megatron 
   CHECK(test::parse(q, write_config(qwen3)).scenario.model.kv_channels == 64);
 
   // A derived head dim that does not divide is an error naming kv_channels, not a truncated 4016 / 32 = 125.
-  j = base();
+  j = base_with_global_batch();
   j["model"]["hidden_size"] = 4000 + 16;  // 4016 / 32 = 125.5
   const auto e = errors_of(j);
   REQUIRE(e.size() == 1);
@@ -320,7 +320,7 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
   const json gemma2 = {{"architectures", {"Gemma2ForCausalLM"}}, {"hidden_size", 3584}, {"intermediate_size", 14336},
                        {"num_attention_heads", 16}, {"num_hidden_layers", 42}, {"num_key_value_heads", 8},
                        {"head_dim", 256}, {"vocab_size", 256000}, {"sliding_window", 4096}};
-  json j = base();
+  json j = base_with_global_batch();
   j["parallel"]["cp_comm_type"] = "all_gather";  // p2p refuses a window
   j["model"] = {{"hf_config", "config.json"}};
   {
@@ -343,7 +343,7 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
 
   // The keys that say which layers are windowed: Gemma 3's pattern (every 6th full: 42 - 7 = 35 of 42),
   // an explicit list, Qwen2's max_window_layers (the first that many full).
-  json k = base();
+  json k = base_with_global_batch();
   k["parallel"]["cp_comm_type"] = "all_gather";
   k["model"] = {{"hf_config", "config.json"}};
   json gemma3 = gemma2;

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<Diagnostic> errors_of(const json& section) {
+std::vector<Diagnostic> sweep_spec_errors(const json& section) {
   DiagnosticSink sink;
   (void)parse_sweep_spec(section, sink);
   try {
@@ -67,7 +67,7 @@ TEST_CASE("sweep section: an empty one leaves every dimension to the defaults", 
 }
 
 TEST_CASE("sweep section: each bad value reported at its path", "[sweep]") {
-  const auto d = errors_of(json::parse(R"({
+  const auto d = sweep_spec_errors(json::parse(R"({
       "tensor_model_parallel_size": 2, "context_parallel_size": [4, 0, 4],
       "cp_comm_type": ["a2a", "ulyses"], "hierarchical_context_parallel_sizes": [[8, 2, 1]],
       "recompute_granularity": "some", "sequence_parallel": "yes", "tp": [1],

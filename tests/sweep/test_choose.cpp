@@ -18,7 +18,7 @@ const Scenario& seed_c() {
 
 // A fitting row of `tps` tokens/s per GPU, `headroom_gb` of headroom and a 4.2 GB largest allocation
 // (a 1.09 x 4.2 = 4.578 GB allocator margin).
-StudyRow row(const std::string& label, double tps, double headroom_gb) {
+StudyRow study_row(const std::string& label, double tps, double headroom_gb) {
   StudyRow r;
   r.label = label;
   r.result.scenario = seed_c();
@@ -39,12 +39,12 @@ StudyRow row(const std::string& label, double tps, double headroom_gb) {
 TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the allocator's margin said so", "[sweep]") {
   std::string why;
   // C is fastest but does not fit; A (1000) and B (990, 1 % below: a tie) fit; B has more room.
-  CHECK(recommend({row("A", 1000, 10), row("B", 990, 30), row("C", 2000, -1)}, why) == 1);
+  CHECK(recommend({study_row("A", 1000, 10), study_row("B", 990, 30), study_row("C", 2000, -1)}, why) == 1);
   CHECK_THAT(why, Catch::StartsWith("B ties with A: 1.0% below it"));
   CHECK(why.find("may run out") == std::string::npos);
   // 5 % apart is no tie: A, though within the margin (0.4 GB < 4.58), is the pick, and B is named
   // as the fastest option that leaves the margin, at 950 / 1000 = 95.0 % of its throughput.
-  CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 30), row("D", 900, 40)}, why) == 0);
+  CHECK(recommend({study_row("A", 1000, 0.4), study_row("B", 950, 30), study_row("D", 900, 40)}, why) == 0);
   CHECK_THAT(why, Catch::Contains("Its 0.4 GB of headroom is less than the allocator's margin, 4.6 GB: 1.09x the "
                                   "step's largest allocation (the loss's fp32 logits, 4.2 GB) with PyTorch's default "
                                   "caching allocator; the need beyond a step's allocations measured 0.12-2.34x that "
@@ -54,10 +54,10 @@ TEST_CASE("recommend: fastest fitting, a tie to the roomier, a pick within the a
   CHECK_THAT(why, Catch::Contains(" B leaves the margin at 95.0% of its throughput (30.0 GB headroom)."));
   // The others listed in the ranking's terms; none is within the margin.
   CHECK_THAT(why, Catch::Contains("\n  B: 95.0% of its throughput, 29.6 GB more headroom."));
-  recommend({row("A", 1000, 30), row("B", 1010, 1)}, why);  // B: 1 % faster, a tie, within the margin
+  recommend({study_row("A", 1000, 30), study_row("B", 1010, 1)}, why);  // B: 1 % faster, a tie, within the margin
   CHECK_THAT(why, Catch::Contains("\n  B: 101.0% of its throughput, 29.0 GB less headroom, less than the allocator's margin."));
   // None leaves the margin: the warning alone.
-  CHECK(recommend({row("A", 1000, 0.4), row("B", 950, 1.0)}, why) == 0);
+  CHECK(recommend({study_row("A", 1000, 0.4), study_row("B", 950, 1.0)}, why) == 0);
   CHECK_THAT(why, Catch::Contains("It may run out"));
   CHECK(why.find("leaves the margin") == std::string::npos);
 }

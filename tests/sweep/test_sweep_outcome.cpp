@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace {
 
 // A simulated row: tokens/s per GPU and headroom (GB) as given; 8 KV heads.
-SweepRow row(int index, const std::string& label, CpCommType comm, int tp, int cp, double tps, double headroom_gb) {
+SweepRow sweep_row(int index, const std::string& label, CpCommType comm, int tp, int cp, double tps, double headroom_gb) {
   const double capacity = 80e9;
   SimulationResult r;
   r.scenario.name = label;
@@ -60,10 +60,10 @@ SweepOutcome seed_like() {
   SweepOutcome o;
   o.meta.scenario = "test";
   o.meta.source = "test.json";
-  o.rows = {row(0, "TP1 + a2a+p2p CP16 [8,2]", CpCommType::A2AP2P, 1, 16, 3000, 5),
-            row(1, "TP2 + a2a CP4", CpCommType::A2A, 2, 4, 2985, 35),  // 0.5% slower, 30 GB more headroom
-            row(2, "TP1 + p2p CP16", CpCommType::P2P, 1, 16, 2900, 5),
-            row(3, "TP1 + all_gather CP16", CpCommType::AllGather, 1, 16, 3500, -12.5),  // fastest, but does not fit
+  o.rows = {sweep_row(0, "TP1 + a2a+p2p CP16 [8,2]", CpCommType::A2AP2P, 1, 16, 3000, 5),
+            sweep_row(1, "TP2 + a2a CP4", CpCommType::A2A, 2, 4, 2985, 35),  // 0.5% slower, 30 GB more headroom
+            sweep_row(2, "TP1 + p2p CP16", CpCommType::P2P, 1, 16, 2900, 5),
+            sweep_row(3, "TP1 + all_gather CP16", CpCommType::AllGather, 1, 16, 3500, -12.5),  // fastest, but does not fit
             rejected(4, "TP1 + a2a CP16")};
   return o;
 }
@@ -89,9 +89,9 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
 
 TEST_CASE("sweep recommendation: a tie beyond 2% only within the band of the comparison", "[sweep]") {
   SweepOutcome o = seed_like();
-  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5.5% ahead of row 1's 2985 (30 GB less headroom)
-  const auto set_band = [&](int row, double relative, const std::string& basis) {
-    o.rows[row].result->uncertainty.components = {{"attention kernels", 1.0, relative, basis}};
+  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5.5% ahead of sweep_row 1's 2985 (30 GB less headroom)
+  const auto set_band = [&](int sweep_row, double relative, const std::string& basis) {
+    o.rows[sweep_row].result->uncertainty.components = {{"attention kernels", 1.0, relative, basis}};
   };
   // Evidence not shared (two GPUs' rooflines, say) at +-4% each: the ratio's band is
   // sqrt(0.04^2 + 0.04^2) = 5.66% >= 5.5%: a tie, the roomier option is taken.
@@ -119,7 +119,7 @@ TEST_CASE("sweep recommendation: HCP clearly ahead is recommended and said why",
 
 TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
   SweepOutcome o;
-  o.rows = {row(0, "a", CpCommType::P2P, 1, 16, 3000, -3), row(1, "b", CpCommType::A2A, 2, 4, 3100, -20)};
+  o.rows = {sweep_row(0, "a", CpCommType::P2P, 1, 16, 3000, -3), sweep_row(1, "b", CpCommType::A2A, 2, 4, 3100, -20)};
   const SweepRecommendation rec = recommend_sweep(o);
   CHECK(rec.row == -1);
   CHECK_THAT(rec.reasons, Catch::Contains("2 of 2 valid options do not fit, short by 3.0 to 20.0 GB per GPU (closest: a)"));
@@ -127,7 +127,7 @@ TEST_CASE("sweep recommendation: nothing fits", "[sweep]") {
 
 TEST_CASE("sweep recommendation: a pipelined pick says why no layout without PP stands beside it", "[sweep]") {
   // One PP2 option fits; the PP1 candidates are rejected, or valid but short of memory, or absent.
-  SweepRow piped = row(0, "TP1 PP2 + p2p CP4", CpCommType::P2P, 1, 4, 2500, 10);
+  SweepRow piped = sweep_row(0, "TP1 PP2 + p2p CP4", CpCommType::P2P, 1, 4, 2500, 10);
   piped.result->scenario.parallel.pipeline_model_parallel_size = 2;
   piped.result->step->composed.bubble_fraction = 0.125;  // shown as 12.5%
   piped.result->step->inputs.microbatches = 8;
@@ -145,7 +145,7 @@ TEST_CASE("sweep recommendation: a pipelined pick says why no layout without PP 
                                           "CP16, parallel.context_parallel_size: a2a needs (num_query_groups/TP) % CP == 0)."));
   CHECK(rec.reasons.find("fits in memory") == std::string::npos);
 
-  o.rows.push_back(row(3, "TP1 + p2p CP8", CpCommType::P2P, 1, 8, 2600, -4));  // PP1, valid, 4 GB short
+  o.rows.push_back(sweep_row(3, "TP1 + p2p CP8", CpCommType::P2P, 1, 8, 2600, -4));  // PP1, valid, 4 GB short
   rec = recommend_sweep(o);
   REQUIRE(rec.row == 0);
   CHECK_THAT(rec.reasons, Catch::Contains("and no layout without PP fits in memory."));
@@ -169,7 +169,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
                                 "[parallel.context_parallel_size]"));
   CHECK_THAT(t, Catch::Contains("Recommendation: TP2 + a2a CP4"));
   CHECK(t.find("fp8pk") == std::string::npos);  // bf16: MFU of the bf16 peak, no unit note
-  // Under fp8 training the units row says MFU is of the fp8 peak, under its column.
+  // Under fp8 training the units sweep_row says MFU is of the fp8 peak, under its column.
   SweepOutcome f = seed_like();
   for (SweepRow& r : f.rows)
     if (r.result) r.result->scenario.training.precision = Precision::FP8;
@@ -181,7 +181,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   CHECK(units - tf.rfind('\n', units) + 5 == head - tf.rfind('\n', head) + 4);
 
   // A label of 90 characters (a layout with FSDP, TP overlap and block recompute runs to 80): the
-  // units row still ends in "GB" under "headroom" and the first row starts a line of its own.
+  // units sweep_row still ends in "GB" under "headroom" and the first sweep_row starts a line of its own.
   SweepOutcome l = seed_like();
   const std::string long_label = "TP1 + a2a+p2p CP16 [8,2]" + std::string(66, '+');
   l.rows[0].label = long_label;
@@ -194,7 +194,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   CHECK(tl.find("\n1     " + long_label) != std::string::npos);
 }
 
-TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric", "[sweep]") {
+TEST_CASE("sweep JSON keeps every sweep_row and the ranking, CSV flattens every metric", "[sweep]") {
   const SweepOutcome o = seed_like();
   const json doc = json::parse(sweep_to_json(o, recommend_sweep(o)));
   CHECK(doc["format"] == "hcpsim-sweep/1");

@@ -11,6 +11,7 @@
 #include "scenario/parse.hpp"
 #include "scenario/scenario_json.hpp"
 #include "sweep/space.hpp"
+#include "../common/json_file.hpp"
 
 using namespace hcpsim;
 using nlohmann::json;
@@ -19,12 +20,6 @@ namespace {
 
 const std::string kSeedA = std::string(HCPSIM_SOURCE_DIR) + "/scenarios/seed-a-hcp.json";
 
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
 
 ParseOptions options_for(const std::string& path) {
   ParseOptions o;
@@ -34,7 +29,7 @@ ParseOptions options_for(const std::string& path) {
 }
 
 SweepSpace seed_space(const SweepSpec& spec = {}) {
-  return enumerate_sweep(read_json(kSeedA), load_scenario_file(kSeedA), spec, options_for(kSeedA));
+  return enumerate_sweep(test::read_json_file(kSeedA), load_scenario_file(kSeedA), spec, options_for(kSeedA));
 }
 
 const SweepCandidate* find(const SweepSpace& s, const std::string& key) {
@@ -179,7 +174,7 @@ TEST_CASE("sweep of the seed cluster: the whole space with every PP listed, noth
 
 // The seed's space, from its document less the keys `drop` of "training".
 static SweepSpace seed_space_without(const std::vector<std::string>& drop, const SweepSpec& spec = {}) {
-  json doc = read_json(kSeedA);
+  json doc = test::read_json_file(kSeedA);
   for (const std::string& k : drop) doc["training"].erase(k);
   return enumerate_sweep(doc, parse_scenario_text(doc.dump(), options_for(kSeedA)), spec, options_for(kSeedA));
 }
@@ -424,7 +419,7 @@ TEST_CASE("sweep.use_megatron_fsdp tries Megatron-FSDP on and off where there is
 
 TEST_CASE("sweep: the scenario's own Megatron-FSDP and offloading are named in every label", "[sweep]") {
   // Not swept, but part of every candidate: a label that left them out would name another job.
-  json doc = read_json(kSeedA);
+  json doc = test::read_json_file(kSeedA);
   doc["parallel"]["use_megatron_fsdp"] = true;
   doc["training"]["cpu_offloading_num_layers"] = 4;
   doc["training"]["recompute_granularity"] = "none";
@@ -513,7 +508,7 @@ TEST_CASE("sweep: the scenario's own full recompute by block is tried beside eve
   // The seed at full recompute by block of 3 layers, TP 2, CP 4 a2a, micro batch 1, recompute
   // none and full: "full" is every layer on its own (key "-full"), and the scenario's own block 3
   // is tried too (key "-block3", its document carrying both keys).
-  json doc = read_json(kSeedA);
+  json doc = test::read_json_file(kSeedA);
   doc["training"]["recompute_granularity"] = "full";
   doc["training"]["recompute_method"] = "block";
   doc["training"]["recompute_num_layers"] = 3;
