@@ -16,6 +16,9 @@ namespace hcpsim {
 
 namespace {
 
+// Two figures shown to the percent read as different from half a percent apart.
+constexpr double kShownApart = 0.005;
+
 int64_t pow2_floor(int64_t n) {
   int64_t p = 1;
   while (p * 2 <= n) p *= 2;
@@ -375,40 +378,34 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   for (const std::string& caveat : br.scenario.warnings)
     if (std::find(option_wide.begin(), option_wide.end(), caveat) == option_wide.end())
       w += "\n  Caveat of this layout: " + caveat + ".";
-  // Whether option `o` ties with the first on time: apart by no more than the band of their ratio
-  // or kThroughputTie (sweep/choose: one rule for layouts, subsets and options).
-  const auto ties_on_time = [&](int o) {
+  // Whether option `o` ties with the first on a measure: apart by no more than the band of their
+  // ratio or kThroughputTie (sweep/choose: one rule for layouts, subsets and options). On time, or
+  // on cost: prices are exact, so the band of two options' cost ratio is that of their times'.
+  const auto cost_of = [&](int o) { return res.verdicts[o].econ.cost; };
+  const auto time_of = [&](int o) { return std::optional<double>(res.verdicts[o].econ.time_s); };
+  const auto ties = [&](int o, const auto& measure) {
     const OptionVerdict& v = res.verdicts[o];
-    return v.row >= 0 && std::abs(v.econ.time_s / b.econ.time_s - 1) <=
-                             tie_margin(outcome.rows[v.row].result->uncertainty, br.uncertainty);
+    const std::optional<double> x = measure(o), first = measure(best);
+    return v.row >= 0 && x && first && *first > 0 &&
+           std::abs(*x / *first - 1) <= tie_margin(outcome.rows[v.row].result->uncertainty, br.uncertainty);
   };
-  // Ranked by time, the one cheaper option that ties on time is the better buy: the cheapest of them.
-  int better_buy = -1;
-  if (!by_cost && b.econ.cost)
+  const auto ties_on_time = [&](int o) { return ties(o, time_of); };
+  const auto ties_on_cost = [&](int o) { return ties(o, cost_of); };
+  // Of the options that tie with the first on the ranking's measure and beat it on the other one
+  // (`other`, smaller is better) by a shown difference, the best on that other one; -1 if none.
+  // Ranked by time that is the better buy (the cheapest of the options as fast); ranked by cost
+  // the better pick (the fastest of the options as cheap).
+  const auto best_tied = [&](const auto& ties, const auto& other, double first_other) {
+    int pick = -1;
     for (size_t k = 1; k < res.ranking.size(); ++k) {
       const int o = res.ranking[k];
-      const auto& c = res.verdicts[o].econ.cost;
-      if (ties_on_time(o) && c && *c > 0 && *b.econ.cost / *c - 1 >= 0.005 &&
-          (better_buy < 0 || *c < *res.verdicts[better_buy].econ.cost))
-        better_buy = o;
+      const std::optional<double> x = other(o);
+      if (ties(o) && x && *x > 0 && first_other / *x - 1 >= kShownApart && (pick < 0 || *x < *other(pick))) pick = o;
     }
-  // Ranked by cost, the same rule on cost: prices are exact, so the band of two options' cost
-  // ratio is that of their times' ratio, and an option within it (or kThroughputTie) ties on cost.
-  // The one faster option that ties on cost is the better pick: the fastest of them.
-  const auto ties_on_cost = [&](int o) {
-    const OptionVerdict& v = res.verdicts[o];
-    return v.row >= 0 && v.econ.cost && b.econ.cost && *b.econ.cost > 0 &&
-           std::abs(*v.econ.cost / *b.econ.cost - 1) <= tie_margin(outcome.rows[v.row].result->uncertainty, br.uncertainty);
+    return pick;
   };
-  int better_pick = -1;
-  if (by_cost)
-    for (size_t k = 1; k < res.ranking.size(); ++k) {
-      const int o = res.ranking[k];
-      const double t = res.verdicts[o].econ.time_s;
-      if (ties_on_cost(o) && t > 0 && b.econ.time_s / t - 1 >= 0.005 &&
-          (better_pick < 0 || t < res.verdicts[better_pick].econ.time_s))
-        better_pick = o;
-    }
+  const int better_buy = !by_cost && b.econ.cost ? best_tied(ties_on_time, cost_of, *b.econ.cost) : -1;
+  const int better_pick = by_cost ? best_tied(ties_on_cost, time_of, b.econ.time_s) : -1;
   for (size_t k = 1; k < res.ranking.size(); ++k) {
     const int o = res.ranking[k];
     const OptionVerdict& v = res.verdicts[o];
@@ -437,30 +434,30 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
     if (b.econ.cost && v.econ.cost && *v.econ.cost > 0) {
       const double c = *b.econ.cost / *v.econ.cost - 1;
       w += "; for this job " + st.options[best].name +
-           (std::abs(c) < 0.005 ? std::string(" costs the same")
+           (std::abs(c) < kShownApart ? std::string(" costs the same")
                                 : " costs " + strprintf("%.0f", 100 * std::abs(c)) + (c <= 0 ? "% less" : "% more"));
       // As cheap within the tie, and faster (by cost), or as fast within the tie, and cheaper (by
       // time): a choice the ranking alone would hide.
       const double faster = b.econ.time_s / v.econ.time_s - 1;  // > 0: o trains faster than the first
       if (by_cost && ties_on_cost(o)) {
-        if (std::abs(c) >= 0.005) w += ", within " + margin + ": a tie on cost";
+        if (std::abs(c) >= kShownApart) w += ", within " + margin + ": a tie on cost";
         if (o == better_pick)
           w += "; as cheap within the tie and the fastest of those that are, " + st.options[o].name +
                " is the better pick unless the cost matters more (--rank time ranks by time)";
-        else if (faster >= 0.005) {
+        else if (faster >= kShownApart) {
           const double vs_pick = res.verdicts[better_pick].econ.time_s > 0
                                      ? v.econ.time_s / res.verdicts[better_pick].econ.time_s - 1
                                      : 0;
           w += "; as cheap within the tie and faster, though " + st.options[better_pick].name +
-               (vs_pick >= 0.005 ? " is faster still" : ", as fast, is named the better pick");
+               (vs_pick >= kShownApart ? " is faster still" : ", as fast, is named the better pick");
         }
       } else if (o == better_buy)
         w += ": as fast within the tie and the cheapest of those that are, " + st.options[o].name +
              " is the better buy unless the days matter more (--rank cost ranks by cost)";
-      else if (tie && c >= 0.005 && !by_cost) {
+      else if (tie && c >= kShownApart && !by_cost) {
         const double vs_buy = *v.econ.cost / *res.verdicts[better_buy].econ.cost - 1;
         w += ": as fast within the tie and cheaper, though " + st.options[better_buy].name +
-             (vs_buy >= 0.005 ? " costs less still" : ", at the same cost, is named the better buy");
+             (vs_buy >= kShownApart ? " costs less still" : ", at the same cost, is named the better buy");
       }
     }
     w += ".";
