@@ -94,11 +94,9 @@ CollectivePlan plan_collective(CommPattern pattern, double message_bytes, std::s
   const auto n = static_cast<int64_t>(members.size());
   if (n <= 1 || pattern == CommPattern::SendRecv) return plan;
   const std::vector<NodeBlock> blocks = node_blocks(members);
-  // The NICs a node's boundary traffic spreads over: the ring's (and tree's) rails, at most its
-  // channels; NVLS-tree gives each NVLS head its own NIC (search.cc, one head per NIC up to 32).
-  const int64_t rails = choice.algorithm == NcclAlgorithm::NvlsTree
-                            ? std::min<int64_t>(topology.nvls.channels, std::max<int64_t>(1, shape.nics_per_node))
-                            : topology.rails;
+  // The NICs a node's boundary traffic spreads over: the ring's (and tree's) rails, or NVLS-tree's
+  // (one per NVLS head), at most the call's channels.
+  const int64_t rails = choice.algorithm == NcclAlgorithm::NvlsTree ? topology.nvls_rails : topology.rails;
   const int64_t max_rails = std::max<int64_t>(1, std::min(rails, choice.channels));
   if (blocks.size() > 1) plan.rails = max_rails;
   const double bandwidth_s = choice.bandwidth_Bps > 0 ? choice.bytes / choice.bandwidth_Bps : 0;

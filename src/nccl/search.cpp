@@ -151,6 +151,7 @@ NcclTopology nccl_topology(const CommShape& shape, const NcclSettings& settings)
     const double per_head = speed_at_most(intra, n.nvlink_GBps / static_cast<double>(heads + 1));
     const double inter = shape.single_node() ? std::min(2 * per_head, intra.front()) : net_speed;
     t.nvls = {heads, per_head, inter};
+    if (!shape.single_node()) t.nvls_rails = heads;  // each head its own NIC (search.cc, NVLS search)
     // NVLS_NCHANNELS (transport/nvls.cc): 16 on Hopper; on Blackwell 24 within one node or NVLink
     // domain, 32 across them; NCCL_MIN_CTAS / NCCL_MAX_CTAS clamp it.
     t.nvls_ctas = arch == NcclArch::Blackwell ? (shape.single_node() ? 24 : 32) : 16;

@@ -42,6 +42,7 @@ struct NcclTopology {
   int64_t p2p_channels = 0;     // comm->p2pnChannels
   int64_t p2p_channels_per_peer = 0;
   int64_t rails = 0;            // NICs the ring's channels leave a node through (0 on one node)
+  int64_t nvls_rails = 0;       // NICs an NVLS-tree leaves a node through: one per NVLS head (0 on one node)
   double p2p_nvlink_channel_GBps = 0;  // what one p2p channel moves over NVLink (or PCIe)
   double p2p_net_channel_GBps = 0;     // ... over the network
 };

@@ -52,6 +52,17 @@ TEST_CASE("nccl: NVLS CTAs: 16 on Hopper, on Blackwell 24 in one NVLink domain a
   CHECK(nccl_topology(shape_on("dgx-b200", 2, 8), capped).nvls_ctas == 20);
 }
 
+TEST_CASE("nccl: NVLS-tree leaves a node through one NIC per NVLS head", "[nccl]") {
+  // Across nodes NCCL's NVLS search takes one head per NIC the node's ranks reach, up to 32
+  // (search.cc); each head's tree traffic leaves through its own NIC. One node: no NIC at all.
+  CHECK(nccl_topology(shape_on("dgx-h100", 1, 8), {}).nvls_rails == 0);
+  CHECK(nccl_topology(shape_on("dgx-h100", 2, 8), {}).nvls_rails == 8);      // min(8 ranks, 8 NICs)
+  CHECK(nccl_topology(shape_on("dgx-h100", 2, 4), {}).nvls_rails == 4);      // 4 ranks a node, each its NIC
+  CHECK(nccl_topology(shape_on("dgx-h100", 2, 8, 2), {}).nvls_rails == 2);   // 8 ranks sharing 2 NICs
+  CHECK(nccl_topology(shape_on("gb200-nvl72", 2, 72, 16), {}).nvls_rails == 16);  // 72 ranks, 16 NICs
+  CHECK(nccl_topology(shape_on("gb200-nvl72", 2, 72, 64), {}).nvls_rails == 32);  // at most 32 heads
+}
+
 TEST_CASE("nccl: DGX H100 across nodes: one channel per NIC, 16 runtime channels", "[nccl]") {
   // Inter ladder <= min(NIC 50, PCIe Gen5 48) = 48; 8 NICs -> 8 channels; 48 < 50 with 8 > 4
   // channels is not duplicated; runtime 2 x 8 = 16 ("Channel 00/16", NVIDIA/nccl#1453).
