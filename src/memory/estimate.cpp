@@ -203,8 +203,12 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
       loss_bytes_per_logit > e ? "bf16 logits + fp32 copy, vocab/TP" : "bf16 logits, the gradient written over them, vocab/TP";
 
   std::vector<MemoryComponent> statics = static_components(s, stage);
-  if (pp > 1)  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
-    statics.push_back({"pipeline transfer buffers", 2.0 * T * e * h / t_sp, "received activation + gradient, one micro batch"});
+  if (pp > 1) {  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
+    const bool first = stage == 0, last = stage == pp - 1;
+    statics.push_back({"pipeline transfer buffers", (first || last ? 1.0 : 2.0) * T * e * h / t_sp,
+                       first ? "received gradient, one micro batch"
+                             : last ? "received activation, one micro batch" : "received activation + gradient, one micro batch"});
+  }
   const auto phase = [&](const char* name, std::vector<MemoryComponent> dyn) {
     MemoryPhase p{pp > 1 ? "stage " + std::to_string(stage) + " " + name : std::string(name), statics};
     p.components.insert(p.components.end(), dyn.begin(), dyn.end());
@@ -226,11 +230,19 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
          {"final norm + head input", T * e * 2.0 * h / t_sp + sp_gather, "final norm in/out"},
          {"logits + loss", T * vocab_r * loss_bytes_per_logit, loss_what}}));
   if (has_layers) {
+    // The MLP's backward holds the most at one of two moments: the activation's backward (dY, the
+    // activation output's gradient and FC1 output's, the input TE gathers again under SP for FC1's
+    // weight gradient), or FC1's backward (dY, FC1 output's gradient, the gathered input, and
+    // FC1's data gradient over the whole sequence beside its reduce-scatter's output; without SP
+    // that gradient is all-reduced in place).
+    const double gated = m.gated_linear_unit ? 2.0 : 1.0;
+    const double act_bwd = T * e * (h / t_sp + ffn_r * (gated + 1.0)) + sp_gather;
+    const double fc1_bwd = T * e * (h / t_sp + ffn_r * gated + h) + sp_gather + (sp_gather > 0 ? T * e * h / t_sp : 0.0);
     phases.push_back(phase(
         "bwd.mlp",
         {saved_layers(d, s.training, false, offloaded), recomputed,
-         {"backward grads", T * e * (h / t_sp + ffn_r * (m.gated_linear_unit ? 3.0 : 2.0)) + sp_gather,
-          "dY, d(act out), d(FC1 out)"}}));
+         fc1_bwd > act_bwd ? MemoryComponent{"backward grads", fc1_bwd, "dY, d(FC1 out), FC1's data gradient (whole sequence)"}
+                           : MemoryComponent{"backward grads", act_bwd, "dY, d(act out), d(FC1 out)"}}));
     phases.push_back(phase(
         "bwd.attention",
         {saved_layers(d, s.training, false, offloaded), recomputed,

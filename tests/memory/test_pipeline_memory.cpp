@@ -106,3 +106,40 @@ TEST_CASE("the embedding and loss accounted in the split take a layer's slot", "
   CHECK(split.largest_chunk_layers() == 8);
   CHECK(pipeline_split(uneven, 32).largest_chunk_layers() == 10);
 }
+
+TEST_CASE("the MLP's backward peaks at FC1's data gradient under TP, at the activation's backward without", "[memory]") {
+  // Llama-3.1-70B's dims at TP8 with SP, PP2, T = 8192 tokens, e = 2 B. Stage 0 holds no loss, so
+  // its peak is a backward phase; per token and byte (h = 8192, h/t = 1024, ffn/t = 3584, gated):
+  //   activation's backward: dY h/t + d(act out) ffn/t + d(FC1 out) 2 ffn/t + the gathered input h
+  //                          = 1024 + 10752 + 8192 = 19968
+  //   FC1's backward:        dY h/t + d(FC1 out) 2 ffn/t + gathered input h + data gradient h
+  //                          + its reduce-scatter's output h/t = 1024 + 7168 + 8192 + 8192 + 1024 = 25600
+  //   attention's backward:  dY h/t + dO (64/8 heads x 128) + its dQ, dK, dV (1024 + 2 x 128; the
+  //                          "cp buffers (bwd)" at CP1, no workspace) = 2048 + 1280 = 3328
+  Scenario s = llama8b_pipelined(2, 1, 8);
+  s.model.num_layers = 80;
+  s.model.hidden_size = 8192;
+  s.model.ffn_hidden_size = 28672;
+  s.model.num_attention_heads = 64;
+  s.parallel.tensor_model_parallel_size = 8;
+  s.parallel.sequence_parallel = true;
+  const double T_e = 8192.0 * 2.0;
+  const MemoryEstimate m = estimate_memory(s);
+  REQUIRE(m.peak_phase == "stage 0 bwd.mlp");
+  CHECK(test::component(m, "backward grads") == Approx(25600 * T_e));
+  const auto total = [&](const std::string& name) {
+    for (const MemoryPhaseTotal& p : m.phases)
+      if (p.name == name) return p.bytes;
+    FAIL("no phase " << name);
+    return 0.0;
+  };
+  CHECK(total("stage 0 bwd.mlp") - total("stage 0 bwd.attention") == Approx((25600 - 3328) * T_e));
+  // The first stage receives gradients only: one micro batch's [T, h/t] (Megatron's p2p buffers).
+  CHECK(test::component(m, "pipeline transfer buffers") == Approx(1024 * T_e));
+
+  // Llama-3.1-8B at TP1 (h = 4096, ffn = 14336): the activation's backward, h + 3 ffn = 47104,
+  // holds more than FC1's, 2 h + 2 ffn = 36864.
+  const MemoryEstimate one = estimate_memory(llama8b_pipelined(2, 1, 8));
+  REQUIRE(one.peak_phase == "stage 0 bwd.mlp");
+  CHECK(test::component(one, "backward grads") == Approx(47104 * T_e));
+}
