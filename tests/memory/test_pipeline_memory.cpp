@@ -53,7 +53,7 @@ TEST_CASE("1F1B: stage s holds min(p - s, m) micro batches of its layers", "[mem
 
 TEST_CASE("interleaved: the first stage holds L (1 + (p - 1)/(p v)) layers", "[memory][pipeline]") {
   // L = p v k layers of k per chunk; Korthikanti's factor times L = k (p v + p - 1).
-  for (const auto [p, v] : {std::pair<int64_t, int64_t>{4, 2}, {8, 4}, {16, 2}, {3, 5}}) {
+  for (const auto& [p, v] : {std::pair<int64_t, int64_t>{4, 2}, {8, 4}, {16, 2}, {3, 5}}) {
     PipelineSpec ps;
     ps.stages = p;
     ps.virtual_stages = v;

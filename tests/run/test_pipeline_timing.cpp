@@ -27,7 +27,7 @@ TEST_CASE("1F1B with equal stages and free transfers: (m + p - 1)(tf + tb), bubb
   // Stage s starts its first forward at s*tf; after the warm-up every stage alternates one
   // forward and one backward, so the last backward of stage 0 ends after m (tf + tb) of its own
   // work plus the (p - 1)(tf + tb) it waited in warm-up and cool-down (Narayanan et al. 2021, §2.2).
-  for (const auto [p, m] : {std::pair<int64_t, int64_t>{4, 16}, {8, 8}, {2, 5}, {16, 64}, {4, 2}}) {
+  for (const auto& [p, m] : {std::pair<int64_t, int64_t>{4, 16}, {8, 8}, {2, 5}, {16, 64}, {4, 2}}) {
     const double tf = 1.0, tb = 2.0;
     const PipelineTiming t = time_pipeline(equal_stages(p, 1, m, tf, tb));
     INFO("p " << p << " m " << m);
@@ -40,7 +40,7 @@ TEST_CASE("1F1B with equal stages and free transfers: (m + p - 1)(tf + tb), bubb
 TEST_CASE("interleaving with v virtual stages divides the bubble by v", "[run][pipeline]") {
   // Each chunk takes tf/v and tb/v; the bubble is (p - 1)(tf + tb)/v (Narayanan et al. 2021, §2.2.2),
   // the step m (tf + tb) + (p - 1)(tf + tb)/v, with m a multiple of p (Megatron's default groups).
-  for (const auto [p, v, m] : {std::tuple<int64_t, int64_t, int64_t>{4, 2, 8}, {4, 4, 16}, {8, 2, 16}, {3, 3, 6}}) {
+  for (const auto& [p, v, m] : {std::tuple<int64_t, int64_t, int64_t>{4, 2, 8}, {4, 4, 16}, {8, 2, 16}, {3, 3, 6}}) {
     const double tf = 1.0, tb = 2.0;
     PipelineTimingInput in = equal_stages(p, v, m, tf, tb);
     const PipelineTiming t = time_pipeline(in);

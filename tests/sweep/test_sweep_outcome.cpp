@@ -89,9 +89,9 @@ TEST_CASE("sweep recommendation: a tie within 2% goes to headroom, in words from
 
 TEST_CASE("sweep recommendation: a tie beyond 2% only within the band of the comparison", "[sweep]") {
   SweepOutcome o = seed_like();
-  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5.5% ahead of sweep_row 1's 2985 (30 GB less headroom)
-  const auto set_band = [&](int sweep_row, double relative, const std::string& basis) {
-    o.rows[sweep_row].result->uncertainty.components = {{"attention kernels", 1.0, relative, basis}};
+  o.rows[0].result->step->tokens_per_s_per_gpu = 3150.0;  // 5.5% ahead of row 1's 2985 (30 GB less headroom)
+  const auto set_band = [&](int row, double relative, const std::string& basis) {
+    o.rows[row].result->uncertainty.components = {{"attention kernels", 1.0, relative, basis}};
   };
   // Evidence not shared (two GPUs' rooflines, say) at +-4% each: the ratio's band is
   // sqrt(0.04^2 + 0.04^2) = 5.66% >= 5.5%: a tie, the roomier option is taken.
@@ -169,7 +169,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
                                 "[parallel.context_parallel_size]"));
   CHECK_THAT(t, Catch::Contains("Recommendation: TP2 + a2a CP4"));
   CHECK(t.find("fp8pk") == std::string::npos);  // bf16: MFU of the bf16 peak, no unit note
-  // Under fp8 training the units sweep_row says MFU is of the fp8 peak, under its column.
+  // Under fp8 training the units row says MFU is of the fp8 peak, under its column.
   SweepOutcome f = seed_like();
   for (SweepRow& r : f.rows)
     if (r.result) r.result->scenario.training.precision = Precision::FP8;
@@ -181,7 +181,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   CHECK(units - tf.rfind('\n', units) + 5 == head - tf.rfind('\n', head) + 4);
 
   // A label of 90 characters (a layout with FSDP, TP overlap and block recompute runs to 80): the
-  // units sweep_row still ends in "GB" under "headroom" and the first sweep_row starts a line of its own.
+  // units row still ends in "GB" under "headroom" and the first row starts a line of its own.
   SweepOutcome l = seed_like();
   const std::string long_label = "TP1 + a2a+p2p CP16 [8,2]" + std::string(66, '+');
   l.rows[0].label = long_label;
@@ -194,7 +194,7 @@ TEST_CASE("sweep table: ranks, shortfall, rejected with their rule, the pick mar
   CHECK(tl.find("\n1     " + long_label) != std::string::npos);
 }
 
-TEST_CASE("sweep JSON keeps every sweep_row and the ranking, CSV flattens every metric", "[sweep]") {
+TEST_CASE("sweep JSON keeps every row and the ranking, CSV flattens every metric", "[sweep]") {
   const SweepOutcome o = seed_like();
   const json doc = json::parse(sweep_to_json(o, recommend_sweep(o)));
   CHECK(doc["format"] == "hcpsim-sweep/1");
