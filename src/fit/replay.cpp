@@ -127,15 +127,25 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
 
 ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset) {
   if (!preset.empty()) {
-    if (const ClusterPreset* p = find_cluster_preset(preset)) return p->spec;
-    throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
-                          "use one of: " + join_words(cluster_preset_names(), "or")}});
+    const ClusterPreset* p = find_cluster_preset(preset);
+    if (!p)
+      throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
+                         "use one of: " + join_words(cluster_preset_names(), "or")}});
+    // Efficiencies are fractions of the measured GPU's peaks: another GPU's would be wrong by the
+    // ratio of their peaks, and a calibration is never carried to another GPU model.
+    if (!gpu_model_matches(gpu_model, p->spec.gpu))
+      throw InputError({{"--gpu", "preset \"" + preset + "\" has a " + p->spec.gpu.name + ", not the measurements' \"" +
+                                      gpu_model + "\" (environment.gpu_model)",
+                         "the preset names the GPU the measurements ran on",
+                         "leave --gpu out, or give a preset of that GPU (see `hcpsim presets`)"}});
+    return p->spec;
   }
   for (const auto& p : cluster_presets())
     if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec;
   throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
-                        "the peaks efficiencies are fractions of come from a preset",
-                        "pass --gpu <cluster preset> (see `hcpsim presets`)"}});
+                     "the peaks a calibration's efficiencies are fractions of come from the preset of the measured GPU",
+                     "pass --gpu <cluster preset> of that GPU (see `hcpsim presets`); hcpsim has none for a GPU it does "
+                     "not list"}});
 }
 
 }  // namespace hcpsim

@@ -163,8 +163,19 @@ TEST_CASE("measurements are fitted against the node they ran on, never a guessed
   CHECK(h800 == find_cluster_preset("hgx-h800")->spec);
   CHECK(h800.intra_node.bandwidth_bytes_per_s <
         find_cluster_preset("dgx-h100")->spec.intra_node.bandwidth_bytes_per_s);
-  // --gpu names the node outright.
-  CHECK(node_for_measurements("NVIDIA H800 80GB HBM3", "dgx-h100") == find_cluster_preset("dgx-h100")->spec);
+  // --gpu names the node outright, among the presets of the measured GPU; a preset of another GPU
+  // is an error at --gpu: its peaks would scale every efficiency (a B200's 2.25 PFLOP/s against an
+  // H200's 0.99 made a fitted H200 step 1.9x slow), its links every comm fit.
+  CHECK(node_for_measurements("NVIDIA H200", "dgx-h200") == find_cluster_preset("dgx-h200")->spec);
+  for (const auto& [gpu, preset] : {std::pair<const char*, const char*>{"NVIDIA H800 80GB HBM3", "dgx-h100"},
+                                    {"NVIDIA H200", "dgx-b200"}}) {
+    try {
+      node_for_measurements(gpu, preset);
+      FAIL(gpu << " was fitted against " << preset);
+    } catch (const InputError& e) {
+      CHECK(e.diagnostics().at(0).path == "--gpu");
+    }
+  }
   // A GPU no preset has is an input error at the field, not the first preset.
   try {
     node_for_measurements("NVIDIA GeForce RTX 4090", "");
