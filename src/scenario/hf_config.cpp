@@ -160,6 +160,24 @@ std::optional<std::string> unmodelled_layers(const nlohmann::json& cfg) {
   return std::nullopt;
 }
 
+// Why a config is an encoder-decoder model, in words naming the key that says so: transformers'
+// is_encoder_decoder, the separate layer counts of T5's (num_decoder_layers) and BART's
+// (encoder_layers, decoder_layers) families, or such a model_type. nullopt: none of these.
+std::optional<std::string> encoder_decoder(const nlohmann::json& cfg) {
+  if (cfg.contains("is_encoder_decoder") && cfg.at("is_encoder_decoder").is_boolean() && cfg.at("is_encoder_decoder").get<bool>())
+    return "\"is_encoder_decoder\": true";
+  for (const char* key : {"num_decoder_layers", "encoder_layers", "decoder_layers"})
+    if (cfg.contains(key)) return "\"" + std::string(key) + "\"";
+  static const char* const kEncoderDecoderTypes[] = {"t5", "mt5", "umt5", "longt5", "switch_transformers", "bart",
+                                                     "mbart", "pegasus", "pegasus_x", "marian", "led", "blenderbot",
+                                                     "blenderbot-small", "m2m_100", "fsmt", "prophetnet", "plbart",
+                                                     "bigbird_pegasus", "whisper", "encoder-decoder"};
+  if (cfg.contains("model_type") && cfg.at("model_type").is_string())
+    for (const char* t : kEncoderDecoderTypes)
+      if (cfg.at("model_type") == t) return "model_type \"" + std::string(t) + "\"";
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool read_hf_config(const std::string& file_path, const std::string& json_path, DiagnosticSink& sink,
@@ -180,6 +198,14 @@ bool read_hf_config(const std::string& file_path, const std::string& json_path, 
     sink.error(json_path, "\"" + file_path + "\" is a multimodal config (its language model is under \"text_config\")",
                "hcpsim models a decoder-only language model; the vision encoder is not modelled",
                "write text_config's keys into a config.json of their own and point model.hf_config at it");
+    return false;
+  }
+  // An encoder-decoder (T5, BART, ...) has an encoder stack and a decoder stack with cross-attention;
+  // read as one decoder stack its layers, their attention and their count would all be wrong.
+  if (const std::optional<std::string> why = encoder_decoder(*cfg)) {
+    sink.error(json_path, "\"" + file_path + "\" describes an encoder-decoder model (" + *why + ")",
+               "hcpsim models a decoder-only language model; encoder layers and cross-attention are not modelled",
+               "use a decoder-only model");
     return false;
   }
   using namespace model_limits;

@@ -403,6 +403,18 @@ TEST_CASE("a Hugging Face config that mixes sliding-window and full-attention la
   REQUIRE(e.size() == 1);
   CHECK_THAT(e[0].what, Catch::Contains("multimodal config"));
   CHECK_THAT(e[0].fix, Catch::Contains("text_config's keys into a config.json of their own"));
+  // An encoder-decoder (T5's keys: d_model, num_layers for the encoder, num_decoder_layers) is refused
+  // at once, by any of the keys that say so, before its missing decoder-only keys are asked for: read
+  // as one decoder stack, its encoder, cross-attention and layer count would be dropped silently.
+  const json t5 = {{"architectures", {"T5ForConditionalGeneration"}}, {"model_type", "t5"}, {"is_encoder_decoder", true},
+                   {"d_model", 1024}, {"num_layers", 24}, {"num_decoder_layers", 24}, {"num_heads", 16}, {"vocab_size", 32128}};
+  for (const char* drop : {"", "is_encoder_decoder", "num_decoder_layers"}) {
+    json cfg = t5;
+    if (*drop) cfg.erase(drop);
+    e = errors_of(k, write_config(cfg));
+    REQUIRE(e.size() == 1);
+    CHECK_THAT(e[0].what, Catch::Contains("encoder-decoder model"));
+  }
   json mistral = gemma2;
   mistral["architectures"] = {"MistralForCausalLM"};
   o = test::parse(k, write_config(mistral));
