@@ -197,6 +197,24 @@ std::vector<SweepRow> candidate_rows(const nlohmann::json& doc, const std::strin
   return rows;
 }
 
+// What a merge checks of each file beside its space: its shard is not one merged already (a file
+// given twice), and its candidates' indices lie in the space (a row outside it would hide a
+// missing candidate from the count).
+void check_merged_file(const std::string& f, const SweepMeta& m, const std::vector<SweepRow>& rows,
+                       const std::vector<SweepShardFile>& merged) {
+  for (const SweepShardFile& other : merged)
+    if (other.shard == m.shard)
+      throw InputError({{f + ": shard", "shard " + std::to_string(m.shard.index) + "/" + std::to_string(m.shard.count) +
+                                            " is " + other.file + "'s too",
+                         "each shard once", "give each shard's file once"}});
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].index < 0 || rows[i].index >= m.candidates_total)
+      throw InputError({{f + ": candidates[" + std::to_string(i) + "].index",
+                         "candidate " + std::to_string(rows[i].index) + " of a space of " +
+                             std::to_string(m.candidates_total),
+                         "0 <= index < candidates_total", "write the file with hcpsim"}});
+}
+
 int finish(const SweepCommands& s, const SweepOutcome& o) {
   const SweepRecommendation rec = recommend_sweep(o);
   if (!s.report_dir.empty()) {
@@ -330,15 +348,17 @@ int merge_main(const SweepCommands& s) {
     if (!doc->is_object() || doc->value("format", "") != kSweepFormat)
       throw InputError({{f + ": format", "not a sweep result", std::string("format ") + kSweepFormat,
                          "give the files written by hcpsim sweep --format json -o FILE"}});
-    const SweepMeta meta = meta_from_json(*doc, f);
+    const SweepMeta meta = meta_from_json(*doc, f + ": ");
     if (merged.meta.shards.empty()) {
       merged.meta = meta;
     } else if (meta.space_digest != merged.meta.space_digest) {
       throw InputError({{f + ": space_digest", "belongs to a different sweep than " + s.inputs.front(),
                          "space_digest differs", "merge shards of one sweep: same scenario, bounds and hcpsim version"}});
     }
+    std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE");
+    check_merged_file(f, meta, file_rows, merged.meta.shards);
     merged.meta.shards.push_back({f, meta.shard});
-    for (SweepRow& row : candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE")) rows.emplace(row.key, std::move(row));
+    for (SweepRow& row : file_rows) rows.emplace(row.key, std::move(row));
   }
   for (auto& [k, r] : rows) merged.rows.push_back(std::move(r));
   std::sort(merged.rows.begin(), merged.rows.end(), [](const SweepRow& a, const SweepRow& b) { return a.index < b.index; });
@@ -368,12 +388,14 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
                          "give --merge the files written by hcpsim compare STUDY --shard i/N --format json -o FILE"}});
     nlohmann::json meta_doc = *doc;  // the sweep's part of the document
     for (const char* k : {"study", "options", "rank_by", "notes"}) meta_doc.erase(k);
-    const SweepMeta m = meta_from_json(meta_doc, f);
+    const SweepMeta m = meta_from_json(meta_doc, f + ": ");
     if (m.space_digest != plan.space.digest)
       throw InputError({{f + ": space_digest", "belongs to another comparison", "space_digest differs from this study's",
                          "merge shards of this study file, written by this hcpsim version"}});
+    std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE");
+    check_merged_file(f, m, file_rows, merged.meta.shards);
     merged.meta.shards.push_back({f, m.shard});
-    for (SweepRow& row : candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE")) {
+    for (SweepRow& row : file_rows) {
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
     }
   }

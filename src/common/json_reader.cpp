@@ -88,7 +88,10 @@ ObjectReader::ObjectReader(const nlohmann::json& obj, std::string path, Diagnost
 
 bool ObjectReader::has(const std::string& key) const { return obj_ && obj_->contains(key); }
 
-std::string ObjectReader::path_of(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+// A path that ends in ": " names a file ("shard1.json: "): its keys follow without a dot.
+std::string ObjectReader::path_of(const std::string& key) const {
+  return path_.empty() || path_.ends_with(": ") ? path_ + key : path_ + "." + key;
+}
 
 const nlohmann::json* ObjectReader::raw(const std::string& key) const {
   if (!has(key)) return nullptr;

@@ -1,6 +1,7 @@
 #include "run/result_json.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/json_reader.hpp"
 #include "scenario/scenario_json.hpp"
@@ -235,10 +236,16 @@ void check_bucket_chunks(ObjectReader& r, const StageInputs& st) {
 
 StepMetrics step_from_json(ObjectReader s, const PassSpans& layer, const Scenario& scenario) {
   StepMetrics m;
-  m.time_s = number(s, "time_s");
-  m.tokens_per_s = number(s, "tokens_per_s");
-  m.tokens_per_s_per_gpu = number(s, "tokens_per_s_per_gpu");
-  m.mfu = number(s, "mfu");
+  // A simulated step takes time, moves tokens and does some of the peak's work: a file that says
+  // otherwise was not written by hcpsim, and ranking it would rank nonsense.
+  const auto positive = [&](const char* key) {
+    return s.number(key, std::numeric_limits<double>::min(), kHuge, "a step's figures are > 0: write the file with hcpsim")
+        .value_or(0);
+  };
+  m.time_s = positive("time_s");
+  m.tokens_per_s = positive("tokens_per_s");
+  m.tokens_per_s_per_gpu = positive("tokens_per_s_per_gpu");
+  m.mfu = s.number("mfu", 0, kHuge, "MFU is >= 0: write the file with hcpsim").value_or(0);
   m.model_flops = number(s, "model_flops");
   StepInputs& in = m.inputs;
   read(s.integer("layers", 0, int64_t{1} << 40), in.layers);

@@ -97,6 +97,9 @@ SweepShard shard_from_json(const nlohmann::json* j, const std::string& path, Dia
   ObjectReader r(*j, path, sink, {"index", "count"});
   s.index = int(r.integer("index", 1, 1 << 20).value_or(1));
   s.count = int(r.integer("count", 1, 1 << 20).value_or(1));
+  if (s.index > s.count)
+    sink.error(r.path_of("index"), "shard " + std::to_string(s.index) + " of a sweep in " + std::to_string(s.count),
+               "1 <= index <= count", "write the file with hcpsim sweep --shard i/N");
   return s;
 }
 

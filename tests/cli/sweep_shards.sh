@@ -34,6 +34,24 @@ grep -q "MISSING (a shard was not merged)" "$TMP/part.txt" || fail "missing shar
 "$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --state "$TMP/other" --format json -o "$TMP/other.json" 2>/dev/null || fail "other"
 "$BIN" merge "$TMP/shard1.json" "$TMP/other.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "belongs to a different sweep" "$TMP/err" || fail "merging different sweeps: exit $rc"
+# A shard's file given twice, a candidate outside the space, a shard beyond the count and a step of
+# negative throughput are refused at their path (exit 2), not merged into a ranking.
+"$BIN" merge "$TMP/shard1.json" "$TMP/shard1.json" 2>"$TMP/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q "shard1.json: shard: shard 1/3 is .*shard1.json's too" "$TMP/err" || fail "a shard merged twice: exit $rc"
+python3 - "$TMP/shard1.json" "$TMP" <<'PY' || fail "doctoring shards"
+import json, sys
+d = json.load(open(sys.argv[1]))
+def write(name, change):
+    x = json.loads(json.dumps(d)); change(x); json.dump(x, open(f"{sys.argv[2]}/{name}.json", "w"))
+write("bad_index", lambda x: x["candidates"][0].__setitem__("index", x["candidates_total"]))
+write("bad_shard", lambda x: x["shard"].__setitem__("index", 4))
+ok = next(c for c in d["candidates"] if c.get("result", {}).get("step"))
+write("bad_tokens", lambda x: next(c for c in x["candidates"] if c["key"] == ok["key"])["result"]["step"].__setitem__("tokens_per_s_per_gpu", -100))
+PY
+for bad in "bad_index:candidates\[0\]\.index: candidate" "bad_shard:shard\.index: shard 4 of a sweep in 3" "bad_tokens:step\.tokens_per_s_per_gpu: value -100"; do
+  "$BIN" merge "$TMP/${bad%%:*}.json" "$TMP/shard2.json" 2>"$TMP/err" >/dev/null; rc=$?
+  [ $rc -eq 2 ] && grep -q "${bad%%:*}.json: .*${bad#*:}" "$TMP/err" || { cat "$TMP/err"; fail "${bad%%:*}: exit $rc"; }
+done
 # A shard is digits, a slash, digits: trailing or leading text is refused, not read as 1/2.
 for bad in 1/2/3 1/2x +1/2 " 1/2" 1/; do
   "$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --shard "$bad" --state "$TMP/junk" 2>"$TMP/err" >/dev/null; rc=$?

@@ -52,6 +52,8 @@ TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back
   REQUIRE(r.scenario.parallel.pipeline_model_parallel_size == 16);
   StepMetrics m;
   m.time_s = 24;
+  m.tokens_per_s_per_gpu = 1000;  // any positive figures: a step's are read back only when > 0
+  m.tokens_per_s = 2048 * m.tokens_per_s_per_gpu;
   m.inputs.layers = 126;
   m.inputs.microbatches = 16;
   m.inputs.pipeline = r.scenario.parallel.pipeline();
@@ -83,6 +85,8 @@ TEST_CASE("result JSON: the step says what MFU is of, the peak of its GEMMs' pre
   r.scenario = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/gb200-nvl72-a2a72.json");
   StepMetrics m;
   m.time_s = 2;
+  m.tokens_per_s_per_gpu = 1000;  // any positive figures: a step's are read back only when > 0
+  m.tokens_per_s = 72 * m.tokens_per_s_per_gpu;
   m.model_flops = 1e18;
   r.step = m;
   for (const auto& [precision, peak] :

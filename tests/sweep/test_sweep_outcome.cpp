@@ -26,6 +26,7 @@ SweepRow sweep_row(int index, const std::string& label, CpCommType comm, int tp,
   step.inputs.stages = {StageInputs{}};  // PP = 1: one stage (of no layers here)
   step.inputs.stages[0].chunk_layers = {0};
   step.tokens_per_s_per_gpu = tps;
+  step.tokens_per_s = 32 * tps;  // 32 GPUs
   step.mfu = 0.5;
   r.step = step;
   r.attention = {.rank = 0, .forward_s = 0.01, .backward_s = 0.03, .comm_s = 0.002, .exposed_comm_s = 0.001,
