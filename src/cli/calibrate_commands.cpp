@@ -1,5 +1,6 @@
 #include "cli/calibrate_commands.hpp"
 
+#include <algorithm>
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -65,6 +66,19 @@ std::vector<std::string> files_read(const Args& a) {
   return files;
 }
 
+// A fit or check of no measurement is an input error, not an empty table (whose max error of
+// 0 % would pass a CI gate): at the flag that selected none, or the files that hold none.
+template <typename Include>
+void check_some_selected(const Args& a, const MeasurementSet& set, const Include& include) {
+  if (std::any_of(set.items.begin(), set.items.end(), include)) return;
+  if (set.items.empty())
+    throw InputError({{join_names(a.measurements) + ": measurements", "empty", "a fit or check needs measurements",
+                       "give the measurements.json hcpcal wrote"}});
+  const std::string flag = !a.kinds.empty() ? "--kind" : "--backend";
+  throw InputError({{flag, "selects none of the " + std::to_string(set.items.size()) + " measurements",
+                     "a fit or check needs measurements", "select kinds or a backend the files hold"}});
+}
+
 int run_fit(const Args& a) {
   check_output_not_input("--out", a.out, files_read(a));
   if (!a.out.empty()) check_writable(a.out);
@@ -75,6 +89,7 @@ int run_fit(const Args& a) {
   opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
   opt.measurements_name = join_names(a.measurements);
   opt.backend = backend_option(a);
+  check_some_selected(a, set, [&](const Measurement& m) { return of_backend(m, opt.backend); });
   const FitResult r = fit_calibration(set, node, opt);
   print_warnings(r.warnings);
   std::cout << "# hcpsim fit: " << set.items.size() << " measurements on " << set.gpu_model << ", efficiencies of "
@@ -94,6 +109,7 @@ int run_check(const Args& a) {
   const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
   const std::optional<AttentionBackend> only = backend_option(a);
   auto include = [&](const Measurement& m) { return kind_selected(a, m) && of_backend(m, only); };
+  check_some_selected(a, set, include);
   CheckReport r;
   std::string title;
   if (a.in_sample) {

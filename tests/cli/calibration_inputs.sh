@@ -34,4 +34,20 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert any("calibrated on NVIDIA H200" in w for w in r["warnings"]), r["warnings"]
 PY
+# fit and check of no measurement are input errors (an empty check's max error of 0 % would pass a
+# --max-error gate), and so is --gpu naming a preset of another GPU than the files'.
+M="$SRC/calibrate/results/h200-v6-measurements.json"
+python3 - "$M" "$TMP/empty.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["measurements"] = []
+json.dump(d, open(sys.argv[2], "w"))
+PY
+for cmd in "fit $TMP/empty.json -o $TMP/cal.json" "check $TMP/empty.json --max-error 1" "check $M --kind layer --max-error 1" \
+           "fit $M --gpu dgx-b200 -o $TMP/cal.json" "check $M --kind gemm --gpu dgx-b200"; do
+  # shellcheck disable=SC2086
+  "$BIN" $cmd >/dev/null 2>"$TMP/err"; rc=$?
+  [ $rc -eq 2 ] && grep -qE "^error: (.*empty.json: measurements: empty|--kind: selects none|--gpu: preset \"dgx-b200\" has a B200)" "$TMP/err" ||
+    { cat "$TMP/err"; fail "'hcpsim $cmd': exit $rc, want 2 at the field"; }
+  [ ! -e "$TMP/cal.json" ] || fail "'hcpsim $cmd' wrote a calibration"
+done
 echo "calibration_inputs: ok"
