@@ -187,7 +187,12 @@ Study parse_study_text(std::string_view text, const ParseOptions& opt) {
   for (size_t i = 0; i < options->size(); ++i) {
     const std::string path = "options[" + std::to_string(i) + "]";
     ObjectReader o((*options)[i], path, sink, kOptionKeys);
-    const std::string name = o.string("name").value_or("option " + std::to_string(i + 1));
+    std::string name = o.string("name").value_or("option " + std::to_string(i + 1));
+    if (name.find_first_not_of(" \t\n\r") == std::string::npos) {  // every sentence about the option names it
+      sink.error(path + ".name", "is empty", "an option's name labels its row and its sentences",
+                 "name it, e.g. \"H200, 16 nodes\", or leave the key out (\"option " + std::to_string(i + 1) + "\")");
+      name = "option " + std::to_string(i + 1);
+    }
     unique_name(name, path);
     const nlohmann::json* cluster = o.object("cluster");
     if (!cluster && (*options)[i].is_object())

@@ -104,6 +104,11 @@ TEST_CASE("study: errors name their path in the study file") {
   d = study_doc();
   d["options"][1]["name"] = "A / 2:1";  // a name an option's variant already has
   CHECK(has_error(errors_of(d), "options[1].name"));
+  for (const char* blank : {"", "  "}) {  // a row and sentences of no subject
+    d = study_doc();
+    d["options"][0]["name"] = blank;
+    CHECK(has_error(errors_of(d), "options[0].name"));
+  }
   d = study_doc();
   d["job"]["training"]["precision"] = "fp8";  // the job's fp8 recipe, validated on each option's GPU
   d["job"]["training"]["fp8_recipe"] = "tensorwise";
