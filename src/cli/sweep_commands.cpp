@@ -249,6 +249,10 @@ void check_outputs(const SweepCommands& s, const std::vector<std::string>& read 
                          "install libjs-chart.js (scripts/install-deps.sh) and re-run cmake"}});
     std::error_code ec;
     std::filesystem::create_directories(s.report_dir, ec);
+    if (!std::filesystem::is_directory(s.report_dir, ec))
+      throw InputError({{"--report", "\"" + s.report_dir + "\" is not a folder hcpsim can make or use",
+                         "--report names the folder the HTML report is written to",
+                         "name a new folder, e.g. --report " + s.report_dir + ".report"}});
     check_writable(s.report_dir + "/index.html");
   }
 }

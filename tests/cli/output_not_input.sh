@@ -37,6 +37,11 @@ refused --out -- "$BIN" sweep sc.json --tp 1 --cp 16 --comm p2p --recompute none
 refused --out -- "$BIN" --validate shf.json -o hf/config.json
 # A report's page and --out are two outputs of one command.
 refused --report -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --report rep -o rep/index.html
+# A report's folder that is a file (the scenario, even) is refused before any layout is simulated.
+rm -rf s.sweep
+"$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --report s.json > out.txt 2> err.txt; rc=$?
+[ "$rc" = 2 ] && grep -q '^error: --report: "s.json" is not a folder' err.txt || { cat err.txt; fail "--report s.json: exit $rc"; }
+[ ! -e s.sweep ] || fail "--report s.json: simulated before refusing"
 # The sweep's own state log, in its default folder (<stem>.sweep), and the scenario of collective.
 refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --recompute none --pp 1 -o s.sweep/results.jsonl
 refused --out -- "$BIN" sweep s.json --tp 1 --cp 16 --comm p2p --recompute none --pp 1 -o s.sweep/results.previous.jsonl
