@@ -161,6 +161,10 @@ int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const 
   if (run.set_aside > 0)  // said however the run ends
     std::cerr << "hcpsim " << command << ": without --resume, the " << run.set_aside << " results an earlier run left in "
               << ro.state_dir << " were appended to " << SweepState{ro.state_dir}.previous_path() << "\n";
+  if (run.unreadable_set_aside > 0)
+    std::cerr << "hcpsim " << command << ": " << run.unreadable_set_aside << " lines of " << SweepState{ro.state_dir}.results_path()
+              << " are no result (torn or edited): moved to " << SweepState{ro.state_dir}.previous_path()
+              << ", their candidates simulated again\n";
   if (run.interrupted) {
     std::cerr << "hcpsim " << command << ": interrupted; " << run.reused + run.simulated << " finished results are kept in "
               << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";

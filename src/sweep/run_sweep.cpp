@@ -83,7 +83,7 @@ SweepRun run_sweep(const SweepSpace& space, const SweepRunOptions& opt, SweepMet
 
   const SweepState state = open_sweep_state(opt.state_dir);
   std::map<std::string, nlohmann::json> done;
-  if (opt.resume) done = load_results(state);
+  if (opt.resume) done = load_results(state, run.unreadable_set_aside);
   else run.set_aside = reset_results(state);
 
   std::vector<size_t> todo;  // positions in outcome.rows still to simulate

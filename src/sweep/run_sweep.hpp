@@ -31,6 +31,7 @@ struct SweepRun {
   int simulated = 0;      // simulations run now
   bool interrupted = false;
   int64_t set_aside = 0;  // results of an earlier sweep in the state folder, kept as its previous log (no --resume)
+  int64_t unreadable_set_aside = 0;  // lines of the state's log that are no result, moved to its previous log (--resume)
   // When every simulation run now failed on one and the same input error (a calibration
   // file that cannot be read, say): that error. The sweep then stops with it (exit 2)
   // instead of reporting that no option fits.

@@ -42,12 +42,11 @@ int64_t reset_results(const SweepState& s) {
   return lines;
 }
 
-std::map<std::string, nlohmann::json> load_results(const SweepState& s) {
+std::map<std::string, nlohmann::json> load_results(const SweepState& s, int64_t& set_aside) {
   std::map<std::string, nlohmann::json> rows;
   std::ifstream in(s.results_path());
   if (!in) return rows;
-  std::string line, kept;
-  bool dropped = false;
+  std::string line, kept, unread;
   while (std::getline(in, line)) {
     const bool complete = !in.eof();  // a last line without its newline was torn
     // A line is a result only where it is an object whose key, digest and status are strings (as
@@ -56,13 +55,20 @@ std::map<std::string, nlohmann::json> load_results(const SweepState& s) {
     const std::optional<nlohmann::json> row = complete ? parse_json_text(line, s.results_path(), "", unreadable) : std::nullopt;
     const auto is_string = [&row](const char* k) { return row->contains(k) && (*row)[k].is_string(); };
     if (!row || !row->is_object() || !is_string("key") || !is_string("digest") || !is_string("status")) {
-      dropped = true;
+      unread += line + "\n";
+      ++set_aside;
       continue;
     }
     rows[(*row)["key"].get<std::string>()] = *row;
     kept += line + "\n";
   }
-  if (dropped) write_file_atomically(s.results_path(), kept);
+  if (!unread.empty()) {  // kept beside earlier runs' results, not lost with the rewrite
+    std::ofstream previous(s.previous_path(), std::ios::app | std::ios::binary);
+    previous << unread;
+    previous.flush();
+    if (!previous) throw OutputFileError("cannot append to \"" + s.previous_path() + "\"");
+    write_file_atomically(s.results_path(), kept);
+  }
   return rows;
 }
 

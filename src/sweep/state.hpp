@@ -23,9 +23,9 @@ SweepState open_sweep_state(const std::string& dir);
 // (after the runs before it), not lost: the lines it held are returned, 0 where there were none.
 int64_t reset_results(const SweepState& s);
 
-// Rows by "key"; lines that do not parse (a torn last write) are dropped and
-// the log is rewritten without them.
-std::map<std::string, nlohmann::json> load_results(const SweepState& s);
+// Rows by "key"; lines that are not a result (a torn last write, an edited line) are appended to
+// the previous log, their count to `set_aside`, and the log is rewritten without them.
+std::map<std::string, nlohmann::json> load_results(const SweepState& s, int64_t& set_aside);
 
 // Appends one row as one line.
 void append_result(const SweepState& s, const nlohmann::json& row);
