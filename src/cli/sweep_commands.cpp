@@ -2,6 +2,7 @@
 // over several clusters): options, loading and output; the work is in sweep/, compare/, report/.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cassert>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -73,14 +74,33 @@ void add_fit_requirement_options(CLI::App* c, SweepCommands& s) {
 }
 
 // The flags as a "sweep" section, so that one parser checks file and flags alike.
+// The sweep section's key each bound flag sets; an error in a value a flag gave is the flag's.
+constexpr std::pair<const char*, const char*> kSweepFlagKeys[] = {
+    {"--tp", "tensor_model_parallel_size"},
+    {"--cp", "context_parallel_size"},
+    {"--pp", "pipeline_model_parallel_size"},
+    {"--vpp", "virtual_pipeline_model_parallel_size"},
+    {"--micro-batch", "micro_batch_size"},
+    {"--comm", "cp_comm_type"},
+    {"--hcp", "hierarchical_context_parallel_sizes"},
+    {"--recompute", "recompute_granularity"},
+    {"--sequence-parallel", "sequence_parallel"}};
+
+const char* key_of(std::string_view flag) {
+  for (const auto& [f, key] : kSweepFlagKeys)
+    if (flag == f) return key;
+  assert(false && "a sweep flag without a key");
+  return "";
+}
+
 nlohmann::json flags_section(const SweepCommands& s) {
   nlohmann::json j = nlohmann::json::object();
-  if (!s.tp.empty()) j["tensor_model_parallel_size"] = s.tp;
-  if (!s.cp.empty()) j["context_parallel_size"] = s.cp;
-  if (!s.pp.empty()) j["pipeline_model_parallel_size"] = s.pp;
-  if (!s.vpp.empty()) j["virtual_pipeline_model_parallel_size"] = s.vpp;
-  if (!s.mbs.empty()) j["micro_batch_size"] = s.mbs;
-  if (!s.comm.empty()) j["cp_comm_type"] = s.comm;
+  if (!s.tp.empty()) j[key_of("--tp")] = s.tp;
+  if (!s.cp.empty()) j[key_of("--cp")] = s.cp;
+  if (!s.pp.empty()) j[key_of("--pp")] = s.pp;
+  if (!s.vpp.empty()) j[key_of("--vpp")] = s.vpp;
+  if (!s.mbs.empty()) j[key_of("--micro-batch")] = s.mbs;
+  if (!s.comm.empty()) j[key_of("--comm")] = s.comm;
   if (!s.hcp.empty()) {
     nlohmann::json list = nlohmann::json::array();
     for (const std::string& h : s.hcp) {
@@ -95,19 +115,19 @@ nlohmann::json flags_section(const SweepCommands& s) {
                            "two whole numbers joined by x", "write e.g. --hcp 8x2,4x4"}});
       }
     }
-    j["hierarchical_context_parallel_sizes"] = list;
+    j[key_of("--hcp")] = list;
   }
   if (!s.recompute.empty()) {
-    if (s.recompute == "lightest_fitting") j["recompute_granularity"] = s.recompute;
+    if (s.recompute == "lightest_fitting") j[key_of("--recompute")] = s.recompute;
     else {
       nlohmann::json list = nlohmann::json::array();
       std::stringstream in(s.recompute);
       for (std::string r; std::getline(in, r, ',');) list.push_back(r);
-      j["recompute_granularity"] = list;
+      j[key_of("--recompute")] = list;
     }
   }
-  if (s.sequence_parallel == "on") j["sequence_parallel"] = true;
-  if (s.sequence_parallel == "off") j["sequence_parallel"] = false;
+  if (s.sequence_parallel == "on") j[key_of("--sequence-parallel")] = true;
+  if (s.sequence_parallel == "off") j[key_of("--sequence-parallel")] = false;
   return j;
 }
 
@@ -117,7 +137,16 @@ SweepSpec read_spec(const nlohmann::json& doc, const SweepCommands& s) {
   for (const auto& [k, v] : flags.items()) section[k] = v;  // a flag overrides the file, key by key
   DiagnosticSink sink;
   SweepSpec spec = parse_sweep_spec(section, sink);
-  sink.throw_if_any();
+  std::vector<Diagnostic> errors = sink.list();
+  for (Diagnostic& d : errors)  // "sweep.tensor_model_parallel_size[0]" from --tp 0 is --tp's
+    for (const auto& [flag, key] : kSweepFlagKeys) {
+      const std::string at = std::string("sweep.") + key;
+      if (flags.contains(key) && d.path.rfind(at, 0) == 0 && (d.path.size() == at.size() || d.path[at.size()] == '[')) {
+        d.path = flag;
+        break;
+      }
+    }
+  if (!errors.empty()) throw InputError(errors);
   return spec;
 }
 

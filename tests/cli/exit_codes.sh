@@ -144,6 +144,9 @@ flag_error '^error: --max-error: "nan" is not a percentage' -- "$BIN" check "$SR
 flag_error '^error: --stepfactor: 1.0001 gives 1025 sizes from -b to -e (at most 1000 sizes a run)' -- "$BIN" collective -b 1K -e 2K -f 1.0001
 flag_error '^error: --stepfactor: 1.0000000000000002 takes more than 100000 steps' -- "$BIN" collective -b 1 -e 4 -f 1.0000000000000002
 flag_error "^error: --maxbytes: '99999999999G' is not a size" -- "$BIN" collective -e 99999999999G
+# A bad value a sweep flag gave is the flag's error, not the sweep section's (which the file may lack).
+flag_error '^error: --tp: must be a positive integer, got 0' -- "$BIN" sweep "$A" --tp 0
+flag_error '^error: --comm: unknown value "foo"' -- "$BIN" sweep "$A" --comm foo
 # An endless input is refused at 256 MiB, not read until the machine's memory runs out.
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" /dev/zero
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" fit /dev/zero

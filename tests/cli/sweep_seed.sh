@@ -85,7 +85,7 @@ python3 -c "import json,sys; k=[r['key'] for r in json.load(open('$TMP/b3.json')
 "$BIN" sweep "$SEED" --shard 3/2 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '^error: --shard: "3/2"' "$TMP/err" || fail "--shard 3/2: exit $rc"
 "$BIN" sweep "$SEED" --comm ring --state "$TMP/s2" 2>"$TMP/err"; rc=$?
-[ $rc -eq 2 ] && grep -q '^error: sweep.cp_comm_type\[0\]: unknown value "ring"' "$TMP/err" || { cat "$TMP/err"; fail "--comm ring: exit $rc"; }
+[ $rc -eq 2 ] && grep -q '^error: --comm: unknown value "ring"' "$TMP/err" || { cat "$TMP/err"; fail "--comm ring: exit $rc"; }
 "$BIN" sweep "$SEED" --hcp 8by2 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '^error: --hcp: ' "$TMP/err" || fail "--hcp 8by2: exit $rc"
 python3 -c "import json,sys; d=json.load(open('$SEED')); d['workload']='layer'; json.dump(d, open('$TMP/layer.json','w'))"
