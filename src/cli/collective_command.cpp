@@ -41,6 +41,23 @@ double size_of(const std::string& flag, const std::string& text) {
 
 // The scenario the collective runs on: the user's file, or the preset's cluster with the
 // flags' NCCL settings; pure data parallel over every GPU (the model is never used).
+// Parses a scenario that carries the flags' values: an error in a value a flag gave is the
+// flag's (--algo, not software.nccl.algo).
+Scenario parse_with_flags(const std::string& text, const ParseOptions& po, const CollectiveArgs& a, bool cluster_flags) {
+  try {
+    return parse_scenario_text(text, po);
+  } catch (const InputError& e) {
+    std::vector<Diagnostic> errors = e.diagnostics();
+    for (Diagnostic& d : errors) {
+      if (!a.algo.empty() && d.path == "software.nccl.algo") d.path = "--algo";
+      else if (!a.proto.empty() && d.path == "software.nccl.proto") d.path = "--proto";
+      else if (cluster_flags && d.path == "cluster.num_nodes") d.path = "--nodes";
+      else if (cluster_flags && a.nics >= 0 && d.path == "cluster.inter_node.nics_per_node") d.path = "--nics";
+    }
+    throw InputError(errors);
+  }
+}
+
 Scenario scenario_of(const CollectiveArgs& a) {
   nlohmann::json j;
   if (!a.scenario.empty()) {
@@ -63,7 +80,7 @@ Scenario scenario_of(const CollectiveArgs& a) {
     if (nccl.is_null()) nccl = nlohmann::json::object();
     if (!a.algo.empty()) nccl["algo"] = a.algo;
     if (!a.proto.empty()) nccl["proto"] = a.proto;
-    return parse_scenario_text(doc->dump(), po);
+    return parse_with_flags(doc->dump(), po, a, false);
   }
   const ClusterPreset* preset = find_cluster_preset(a.cluster);
   if (!preset) {
@@ -85,7 +102,7 @@ Scenario scenario_of(const CollectiveArgs& a) {
   j["software"] = {{"nccl", nccl}};
   ParseOptions po;
   po.source_name = "<hcpsim collective flags>";
-  return parse_scenario_text(j.dump(), po);
+  return parse_with_flags(j.dump(), po, a, true);
 }
 
 // "NCCL 2.28's choice", or what the settings force ("NCCL_ALGO=ring NCCL_PROTO=LL").

@@ -380,12 +380,17 @@ std::optional<std::vector<E>> nccl_name_list(ObjectReader& r, const std::string&
 }
 
 void parse_nccl(ObjectReader r, NcclSettings& n) {
-  if (auto a = nccl_name_list(r, "algo", kNcclAlgorithms)) n.algorithms = *a;
-  if (auto p = nccl_name_list(r, "proto", kNcclProtocols)) n.protocols = *p;
-  if (r.has("algo") && n.algorithms.empty())
-    r.sink().error(r.path_of("algo"), "excludes every algorithm", "NCCL needs at least one", "allow ring");
-  if (r.has("proto") && n.protocols.empty())
-    r.sink().error(r.path_of("proto"), "excludes every protocol", "NCCL needs at least one", "allow Simple");
+  // A list that names an unknown word has its own error; one that reads leaves at least one.
+  if (auto a = nccl_name_list(r, "algo", kNcclAlgorithms)) {
+    n.algorithms = *a;
+    if (n.algorithms.empty())
+      r.sink().error(r.path_of("algo"), "excludes every algorithm", "NCCL needs at least one", "allow ring");
+  }
+  if (auto p = nccl_name_list(r, "proto", kNcclProtocols)) {
+    n.protocols = *p;
+    if (n.protocols.empty())
+      r.sink().error(r.path_of("proto"), "excludes every protocol", "NCCL needs at least one", "allow Simple");
+  }
   set_if(n.min_ctas, r.integer("min_ctas", 1, 64));
   set_if(n.max_ctas, r.integer("max_ctas", 1, 64));
   if (n.min_ctas > 0 && n.max_ctas > 0 && n.min_ctas > n.max_ctas)

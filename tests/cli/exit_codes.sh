@@ -147,6 +147,10 @@ flag_error "^error: --maxbytes: '99999999999G' is not a size" -- "$BIN" collecti
 # A bad value a sweep flag gave is the flag's error, not the sweep section's (which the file may lack).
 flag_error '^error: --tp: must be a positive integer, got 0' -- "$BIN" sweep "$A" --tp 0
 flag_error '^error: --comm: unknown value "foo"' -- "$BIN" sweep "$A" --comm foo
+# collective: a flag's bad value is the flag's error, and the only one (no "excludes every algorithm").
+flag_error '^error: --algo: unknown name "foo"' -- "$BIN" collective --algo foo
+[ "$(grep -c '^error:' "$TMP/err")" = 1 ] || { cat "$TMP/err"; fail "collective --algo foo: more than one error"; }
+flag_error '^error: --nodes: value 100000000 is out of range' -- "$BIN" collective --nodes 100000000
 # An endless input is refused at 256 MiB, not read until the machine's memory runs out.
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" /dev/zero
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" fit /dev/zero
