@@ -61,7 +61,22 @@ Diagnostic parser_error_diagnostic(const std::string& message, const std::vector
       const auto near = d.path.rfind("--", 0) == 0 ? did_you_mean(d.path, flags) : std::nullopt;
       d.fix = near && *near != d.path ? "did you mean " + *near + "?" : "remove it";
     }
-  if (d.path.empty()) {  // any other message that names a flag ("Could not convert: --tp = abc"): that flag
+  // A value that is not the flag's type ("Could not convert: --ranks = 0,seedb.json"): which word, and
+  // where a flag takes several values, that it took every word after it (the scenario too).
+  if (const std::string lead = "Could not convert: "; message.rfind(lead, 0) == 0) {
+    const size_t eq = message.find(" = ", lead.size());
+    if (eq != std::string::npos) {
+      d.path = message.substr(lead.size(), eq - lead.size());
+      const std::string values = message.substr(eq + 3);
+      d.what = "\"" + values + "\" is not a number";
+      d.rule = "the flag takes a number; " + command + " --help lists it";
+      d.fix = "write e.g. " + d.path + " 2";
+      if (values.find(',') != std::string::npos)
+        d.fix += "; it takes every word after it up to the next flag, so give a file or argument before it";
+      return d;
+    }
+  }
+  if (d.path.empty()) {  // any other message that names a flag: that flag
     const size_t at = message.find(" --");
     d.path = at != std::string::npos ? message.substr(at + 1, message.find_first_of(" :=,", at + 1) - at - 1) : command;
   }
