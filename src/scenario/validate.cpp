@@ -122,6 +122,15 @@ void check_cluster(Ctx& c) {
              " MHz): hcpsim uses it only for the softmax's exponential rate at head dims other than 128 and, on GPUs "
              "other than the measured H100 and H200, the memory-bound kernels' SM-side rate; for another clock give "
              "peak_bf16_tflops (and fp8, fp4) at that clock too");
+    // The peaks are those of the preset's SMs: the same peak over other SMs makes each SM faster
+    // or slower, and the attention's SM-by-SM model would time the kernels of a GPU that is none.
+    if (cl.gpu.sm_count > 0 && g.sm_count > 0 && cl.gpu.sm_count != g.sm_count &&
+        cl.gpu.peak_bf16_flops_per_s == g.peak_bf16_flops_per_s)
+      c.sink.error("cluster.gpu.sm_count",
+                   "sm_count " + to_string(cl.gpu.sm_count) + " with the peak of the preset's " + to_string(g.sm_count) +
+                       " SMs (" + strprintf("%.0f", g.peak_bf16_flops_per_s / 1e12) + " TFLOP/s bf16)",
+                   "a GPU's peaks are its SMs' together",
+                   "give that GPU's peak_bf16_tflops (and fp8, fp4, hbm_GBps) too, or leave sm_count out");
   }
   if (cl.intra_node.kind == IntraNodeKind::NVLDomain && cl.gpus_per_node > 72)
     c.sink.error("cluster.gpus_per_node", "an NVLink domain of " + to_string(cl.gpus_per_node) + " GPUs",

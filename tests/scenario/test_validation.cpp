@@ -1032,6 +1032,17 @@ TEST_CASE("an SM clock changed on a preset's GPU says it does not rescale the pe
   CHECK(clock_warnings(parse(j)) == 0);
 }
 
+TEST_CASE("an SM count changed on a preset's GPU with its peak kept is an error", "[model][validate]") {
+  // One SM at the H100's 989 TFLOP/s timed attention faster than 132 SMs do (each SM 132x the H100's).
+  json j = base();
+  j["cluster"]["gpu"] = {{"sm_count", 1}};
+  CHECK(has_error(parse(j), "cluster.gpu.sm_count", "a GPU's peaks are its SMs' together"));
+  j["cluster"]["gpu"]["peak_bf16_tflops"] = 7.5;  // 989 / 132: that GPU's own peak
+  CHECK(parse(j).valid);
+  j["cluster"]["gpu"] = {{"sm_count", 132}};  // the preset's own count
+  CHECK(parse(j).valid);
+}
+
 TEST_CASE("a GPU's fp8 peak below its bf16 one, or its fp4 peak below its fp8 one, warns as a likely typo",
           "[model][validate]") {
   const auto peak_warnings = [](const Outcome& o) {
