@@ -274,6 +274,25 @@ int cli_main(int argc, char** argv) {
                      opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file, opt.format);
     return kExitInvalidInput;
   }
+  // The run's modes are one at a time, and --ranks picks the ranks of one of them: a flag that
+  // would be ignored is an error, not silence.
+  const int modes = int(opt.validate_only) + int(opt.dump_workload) + int(opt.show_placement);
+  const std::string run_source = opt.scenario_file.empty() ? "the built-in study" : opt.scenario_file;
+  if (modes > 1) {
+    print_flag_error({opt.validate_only ? "--validate" : "--dump-workload", "given with " +
+                          std::string(opt.validate_only && opt.dump_workload ? "--dump-workload"
+                                                                             : "--show-placement"),
+                      "--validate, --dump-workload and --show-placement are one at a time",
+                      "run hcpsim once for each"},
+                     run_source, opt.format);
+    return kExitInvalidInput;
+  }
+  if (!opt.ranks.empty() && !opt.dump_workload) {
+    print_flag_error({"--ranks", "given without --dump-workload", "--ranks picks the ranks --dump-workload prints",
+                      "add --dump-workload, or drop --ranks"},
+                     run_source, opt.format);
+    return kExitInvalidInput;
+  }
   if (*presets) return list_presets();
   if (calibrate->active()) return calibrate->run();
   if (collective->active()) return collective->run();

@@ -152,6 +152,10 @@ flag_error '^error: --comm: unknown value "foo"' -- "$BIN" sweep "$A" --comm foo
 flag_error '^error: --algo: unknown name "foo"' -- "$BIN" collective --algo foo
 [ "$(grep -c '^error:' "$TMP/err")" = 1 ] || { cat "$TMP/err"; fail "collective --algo foo: more than one error"; }
 flag_error '^error: --nodes: value 100000000 is out of range' -- "$BIN" collective --nodes 100000000
+# Run modes are one at a time, and --ranks belongs to --dump-workload: a flag that would be ignored is refused.
+flag_error '^error: --validate: given with --dump-workload' -- "$BIN" "$A" --validate --dump-workload
+flag_error '^error: --dump-workload: given with --show-placement' -- "$BIN" "$A" --dump-workload --show-placement
+flag_error '^error: --ranks: given without --dump-workload' -- "$BIN" "$A" --ranks 3
 # An endless input is refused at 256 MiB, not read until the machine's memory runs out.
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" /dev/zero
 flag_error 'is larger than 256 MiB (or endless)' -- "$BIN" fit /dev/zero
