@@ -23,7 +23,7 @@ struct Args {
   std::vector<std::string> measurements;  // one set (read_measurement_files)
   std::string out, calibration, gpu_preset;
   std::vector<std::string> kinds;
-  int knots = 8;
+  int knots = 0;  // --knots; 0: not given (FitOptions' default)
   std::string method = "curve";
   std::string backend;  // --backend: cudnn, flash, hcpsim; empty = the one the measurements hold
   double max_error_pct = -1;
@@ -66,6 +66,19 @@ std::vector<std::string> files_read(const Args& a) {
   return files;
 }
 
+// How fit (and check's fit half) fits the tables; --knots belongs to --method knots.
+FitOptions fit_options(const Args& a) {
+  if (a.knots > 0 && a.method != "knots")
+    throw InputError({{"--knots", "given with --method " + a.method, "--knots bounds the table points of --method knots",
+                       "add --method knots, or drop --knots"}});
+  FitOptions opt;
+  if (a.knots > 0) opt.max_knots = a.knots;
+  opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
+  opt.measurements_name = join_names(a.measurements);
+  opt.backend = backend_option(a);
+  return opt;
+}
+
 // A fit or check of no measurement is an input error, not an empty table (whose max error of
 // 0 % would pass a CI gate): at the flag that selected none, or the files that hold none.
 template <typename Include>
@@ -84,11 +97,7 @@ int run_fit(const Args& a) {
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
   const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
-  FitOptions opt;
-  opt.max_knots = a.knots;
-  opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
-  opt.measurements_name = join_names(a.measurements);
-  opt.backend = backend_option(a);
+  const FitOptions opt = fit_options(a);
   check_some_selected(a, set, [&](const Measurement& m) { return of_backend(m, opt.backend); });
   const FitResult r = fit_calibration(set, node, opt);
   print_warnings(r.warnings);
@@ -119,12 +128,7 @@ int run_check(const Args& a) {
     r = check_against(set, read_calibration_file(a.calibration, "--calibration"), node, include);
     title = "hcpsim check, in-sample: every measurement predicted from " + a.calibration;
   } else {
-    FitOptions opt;
-    opt.max_knots = a.knots;
-    opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
-    opt.measurements_name = join_names(a.measurements);
-    opt.backend = backend_option(a);
-    r = check_out_of_sample(set, node, opt, include);
+    r = check_out_of_sample(set, node, fit_options(a), include);
     title = "hcpsim check, out-of-sample: fitted on half of the shapes, predicting the other half";
   }
   print_warnings(r.warnings);

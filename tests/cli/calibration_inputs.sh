@@ -50,4 +50,6 @@ for cmd in "fit $TMP/empty.json -o $TMP/cal.json" "check $TMP/empty.json --max-e
     { cat "$TMP/err"; fail "'hcpsim $cmd': exit $rc, want 2 at the field"; }
   [ ! -e "$TMP/cal.json" ] || fail "'hcpsim $cmd' wrote a calibration"
 done
+"$BIN" fit "$M" --method curve --knots 5 >/dev/null 2>"$TMP/err"; rc=$?
+[ $rc -eq 2 ] && grep -q '^error: --knots: given with --method curve' "$TMP/err" || { cat "$TMP/err"; fail "--knots with curve: exit $rc"; }
 echo "calibration_inputs: ok"
