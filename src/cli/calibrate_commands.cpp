@@ -87,7 +87,7 @@ void check_some_selected(const Args& a, const MeasurementSet& set, const Include
   if (set.items.empty())
     throw InputError({{join_names(a.measurements) + ": measurements", "empty", "a fit or check needs measurements",
                        "give the measurements.json hcpcal wrote"}});
-  const std::string flag = !a.kinds.empty() ? "--kind" : "--backend";
+  const std::string flag = a.kinds.empty() ? "--backend" : a.backend.empty() ? "--kind" : "--kind, --backend";
   throw InputError({{flag, "selects none of the " + std::to_string(set.items.size()) + " measurements",
                      "a fit or check needs measurements", "select kinds or a backend the files hold"}});
 }
@@ -96,7 +96,9 @@ int run_fit(const Args& a) {
   check_output_not_input("--out", a.out, files_read(a));
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
-  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
+  std::vector<std::string> node_warnings;
+  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset, &node_warnings);
+  print_warnings(node_warnings);
   const FitOptions opt = fit_options(a);
   check_some_selected(a, set, [&](const Measurement& m) { return of_backend(m, opt.backend); });
   const FitResult r = fit_calibration(set, node, opt);
@@ -115,7 +117,9 @@ int run_check(const Args& a) {
   check_output_not_input("--out", a.out, files_read(a));
   if (!a.out.empty()) check_writable(a.out);
   const MeasurementSet set = read_measurement_files(a.measurements);
-  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset);
+  std::vector<std::string> node_warnings;
+  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset, &node_warnings);
+  print_warnings(node_warnings);
   const std::optional<AttentionBackend> only = backend_option(a);
   auto include = [&](const Measurement& m) { return kind_selected(a, m) && of_backend(m, only); };
   check_some_selected(a, set, include);

@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 
+#include <filesystem>
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -62,17 +63,24 @@ Diagnostic parser_error_diagnostic(const std::string& message, const std::vector
       d.fix = near && *near != d.path ? "did you mean " + *near + "?" : "remove it";
     }
   // A value that is not the flag's type ("Could not convert: --ranks = 0,seedb.json"): which word, and
-  // where a flag takes several values, that it took every word after it (the scenario too).
+  // where the flag took a file's name among its words (a flag of several values takes every word up
+  // to the next flag), that it did.
   if (const std::string lead = "Could not convert: "; message.rfind(lead, 0) == 0) {
     const size_t eq = message.find(" = ", lead.size());
     if (eq != std::string::npos) {
       d.path = message.substr(lead.size(), eq - lead.size());
       const std::string values = message.substr(eq + 3);
-      d.what = "\"" + values + "\" is not a number";
-      d.rule = "the flag takes a number; " + command + " --help lists it";
-      d.fix = "write e.g. " + d.path + " 2";
-      if (values.find(',') != std::string::npos)
-        d.fix += "; it takes every word after it up to the next flag, so give a file or argument before it";
+      d.what = "\"" + values + "\" is not a value it takes";
+      d.rule = command + " --help gives its values";
+      d.fix = "write a value of its type";
+      std::istringstream words(values);
+      for (std::string w; std::getline(words, w, ',');) {
+        std::error_code ec;
+        if (std::filesystem::exists(w, ec)) {
+          d.fix = "\"" + w + "\" is a file the flag took: it takes every word up to the next flag, so give the file before it";
+          break;
+        }
+      }
       return d;
     }
   }

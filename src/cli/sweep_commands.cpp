@@ -193,7 +193,7 @@ int interrupted_or_failed(const SweepRun& run, const SweepRunOptions& ro, const 
   if (run.unreadable_set_aside > 0)
     std::cerr << "hcpsim " << command << ": " << run.unreadable_set_aside << " lines of " << SweepState{ro.state_dir}.results_path()
               << " are no result (torn or edited): moved to " << SweepState{ro.state_dir}.previous_path()
-              << ", their candidates simulated again\n";
+              << "; any candidate they held is simulated again\n";
   if (run.interrupted) {
     std::cerr << "hcpsim " << command << ": interrupted; " << run.reused + run.simulated << " finished results are kept in "
               << ro.state_dir << "/results.jsonl - run the same command with --resume to continue\n";
@@ -233,13 +233,22 @@ std::vector<SweepRow> candidate_rows(const nlohmann::json& doc, const std::strin
 // What a merge checks of each file beside its space: its shard is not one merged already (a file
 // given twice), and its candidates' indices lie in the space (a row outside it would hide a
 // missing candidate from the count).
+// The shards a file holds: its own, or a merged file's list of them.
+std::vector<SweepShardFile> shards_of(const std::string& f, const SweepMeta& m) {
+  if (m.shards.empty()) return {{f, m.shard}};
+  std::vector<SweepShardFile> held;
+  for (const SweepShardFile& s : m.shards) held.push_back({f, s.shard});
+  return held;
+}
+
 void check_merged_file(const std::string& f, const SweepMeta& m, const std::vector<SweepRow>& rows,
                        const std::vector<SweepShardFile>& merged) {
-  for (const SweepShardFile& other : merged)
-    if (other.shard == m.shard)
-      throw InputError({{f + ": shard", "shard " + std::to_string(m.shard.index) + "/" + std::to_string(m.shard.count) +
-                                            " is " + other.file + "'s too",
-                         "each shard once", "give each shard's file once"}});
+  for (const SweepShardFile& mine : shards_of(f, m))
+    for (const SweepShardFile& other : merged)
+      if (other.shard == mine.shard)
+        throw InputError({{f + ": shard", "shard " + std::to_string(mine.shard.index) + "/" +
+                                              std::to_string(mine.shard.count) + " is " + other.file + "'s too",
+                           "each shard once", "give each shard's file once"}});
   for (size_t i = 0; i < rows.size(); ++i)
     if (rows[i].index < 0 || rows[i].index >= m.candidates_total)
       throw InputError({{f + ": candidates[" + std::to_string(i) + "].index",
@@ -386,15 +395,17 @@ int merge_main(const SweepCommands& s) {
       throw InputError({{f + ": format", "not a sweep result", std::string("format ") + kSweepFormat,
                          "give the files written by hcpsim sweep --format json -o FILE"}});
     const SweepMeta meta = meta_from_json(*doc, f + ": ");
-    if (merged.meta.shards.empty()) {
+    if (&f == &s.inputs.front()) {
       merged.meta = meta;
+      merged.meta.shards.clear();  // filled below, file by file; what is missing, counted after
+      merged.meta.missing_candidates = 0;
     } else if (meta.space_digest != merged.meta.space_digest) {
       throw InputError({{f + ": space_digest", "belongs to a different sweep than " + s.inputs.front(),
                          "space_digest differs", "merge shards of one sweep: same scenario, bounds and hcpsim version"}});
     }
     std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE");
     check_merged_file(f, meta, file_rows, merged.meta.shards);
-    merged.meta.shards.push_back({f, meta.shard});
+    for (const SweepShardFile& held : shards_of(f, meta)) merged.meta.shards.push_back(held);
     for (SweepRow& row : file_rows) rows.emplace(row.key, std::move(row));
   }
   for (auto& [k, r] : rows) merged.rows.push_back(std::move(r));
@@ -431,7 +442,7 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
                          "merge shards of this study file, written by this hcpsim version"}});
     std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE");
     check_merged_file(f, m, file_rows, merged.meta.shards);
-    merged.meta.shards.push_back({f, m.shard});
+    for (const SweepShardFile& held : shards_of(f, m)) merged.meta.shards.push_back(held);
     for (SweepRow& row : file_rows) {
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
     }

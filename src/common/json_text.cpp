@@ -153,16 +153,17 @@ std::optional<std::string> read_text_file(const std::string& file_path, const st
                    : "check the path (relative paths are resolved against the scenario file's folder)");
     return std::nullopt;
   }
-  // Read at most kMaxInputBytes: an endless or enormous input (a device, a wrong file) is refused
-  // before it takes the machine's memory. The largest input hcpsim writes or reads, a sweep's
-  // results over thousands of layouts, is tens of MB.
+  // A device or pipe is read up to kMaxInputBytes: an endless one (/dev/zero) is refused before it
+  // takes the machine's memory. A regular file is read whole (a sweep's results over thousands of
+  // layouts run to hundreds of MB).
   constexpr std::streamsize kMaxInputBytes = std::streamsize{1} << 28;
+  const bool regular = std::filesystem::is_regular_file(file_path, ec);
   std::string text;
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     text.append(buf, static_cast<size_t>(in.gcount()));
-    if (static_cast<std::streamsize>(text.size()) > kMaxInputBytes) {
-      sink.error(json_path, "\"" + file_path + "\" is larger than 256 MiB (or endless)", "an input file is at most 256 MiB",
+    if (!regular && static_cast<std::streamsize>(text.size()) > kMaxInputBytes) {
+      sink.error(json_path, "\"" + file_path + "\" is larger than 256 MiB (or endless)", "a device or pipe gives at most 256 MiB",
                  "name the JSON file hcpsim should read");
       return std::nullopt;
     }

@@ -395,12 +395,12 @@ CompareResult decide_compare(const Study& st, const ComparePlan& plan, const Swe
   // (`other`, smaller is better) by a shown difference, the best on that other one; -1 if none.
   // Ranked by time that is the better buy (the cheapest of the options as fast); ranked by cost
   // the better pick (the fastest of the options as cheap).
-  const auto best_tied = [&](const auto& ties, const auto& other, double first_other) {
+  const auto best_tied = [&](const auto& tied, const auto& other, double first_other) {
     int pick = -1;
     for (size_t k = 1; k < res.ranking.size(); ++k) {
       const int o = res.ranking[k];
       const std::optional<double> x = other(o);
-      if (ties(o) && x && *x > 0 && first_other / *x - 1 >= kShownApart && (pick < 0 || *x < *other(pick))) pick = o;
+      if (tied(o) && x && *x > 0 && first_other / *x - 1 >= kShownApart && (pick < 0 || *x < *other(pick))) pick = o;
     }
     return pick;
   };

@@ -125,14 +125,27 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
   return median(t);
 }
 
-ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset) {
+ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset,
+                                  std::vector<std::string>* warnings) {
+  const auto known = [&] {
+    for (const auto& p : cluster_presets())
+      if (gpu_model_matches(gpu_model, p.spec.gpu)) return true;
+    return false;
+  };
   if (!preset.empty()) {
     const ClusterPreset* p = find_cluster_preset(preset);
     if (!p)
       throw InputError({{"--gpu", "unknown cluster preset \"" + preset + "\"", "a name from `hcpsim presets`",
                          "use one of: " + join_words(cluster_preset_names(), "or")}});
     // Efficiencies are fractions of the measured GPU's peaks: another GPU's would be wrong by the
-    // ratio of their peaks, and a calibration is never carried to another GPU model.
+    // ratio of their peaks, and a calibration is never carried to another GPU model. A GPU no
+    // preset has (a GH200, say) is fitted against the preset given, said.
+    if (!gpu_model_matches(gpu_model, p->spec.gpu) && !known()) {
+      if (warnings)
+        warnings->push_back("no preset has the measured \"" + gpu_model + "\": fitted against --gpu " + preset + "'s " +
+                            p->spec.gpu.name + " peaks and links, which the calibration's efficiencies are fractions of");
+      return p->spec;
+    }
     if (!gpu_model_matches(gpu_model, p->spec.gpu))
       throw InputError({{"--gpu", "preset \"" + preset + "\" has a " + p->spec.gpu.name + ", not the measurements' \"" +
                                       gpu_model + "\" (environment.gpu_model)",
@@ -144,8 +157,8 @@ ClusterSpec node_for_measurements(const std::string& gpu_model, const std::strin
     if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec;
   throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
                      "the peaks a calibration's efficiencies are fractions of come from the preset of the measured GPU",
-                     "pass --gpu <cluster preset> of that GPU (see `hcpsim presets`); hcpsim has none for a GPU it does "
-                     "not list"}});
+                     "pass --gpu with the preset closest to it (see `hcpsim presets`): its peaks and links are then "
+                     "the fit's"}});
 }
 
 }  // namespace hcpsim

@@ -53,6 +53,7 @@ double predicted_at_clock_s(const CostModel& model, const Op& op, double clock_m
 // `gpu_model` ("NVIDIA H200" -> dgx-h200). Its GPU's peaks are what efficiencies are
 // fractions of; its links' line rates are what collective efficiencies are fractions of.
 // Throws InputError at "environment.gpu_model" when none matches: hcpsim does not guess.
-ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset);
+ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset,
+                                  std::vector<std::string>* warnings = nullptr);
 
 }  // namespace hcpsim

@@ -204,7 +204,10 @@ std::vector<MemoryPhase> stage_phases(const Scenario& s, const PipelineSplit& sp
 
   std::vector<MemoryComponent> statics = static_components(s, stage);
   if (pp > 1) {  // Megatron's p2p receive buffers: the activation from the previous stage, the gradient from the next
-    const bool first = stage == 0, last = stage == pp - 1;
+    // With virtual stages the first stage also receives activations (for its later chunks) and the
+    // last gradients (for its earlier ones).
+    const bool one_chunk = s.parallel.virtual_pipeline_model_parallel_size <= 1;
+    const bool first = one_chunk && stage == 0, last = one_chunk && stage == pp - 1;
     statics.push_back({"pipeline transfer buffers", (first || last ? 1.0 : 2.0) * T * e * h / t_sp,
                        first ? "received gradient, one micro batch"
                              : last ? "received activation, one micro batch" : "received activation + gradient, one micro batch"});

@@ -48,6 +48,7 @@ std::map<std::string, nlohmann::json> load_results(const SweepState& s, int64_t&
   if (!in) return rows;
   std::string line, kept, unread;
   while (std::getline(in, line)) {
+    if (line.empty()) continue;
     const bool complete = !in.eof();  // a last line without its newline was torn
     // A line is a result only where it is an object whose key, digest and status are strings (as
     // append_result writes them); any other (torn, edited, nested too deep) is simulated again.

@@ -42,14 +42,17 @@ import json, sys
 d = json.load(open(sys.argv[1])); d["measurements"] = []
 json.dump(d, open(sys.argv[2], "w"))
 PY
-for cmd in "fit $TMP/empty.json -o $TMP/cal.json" "check $TMP/empty.json --max-error 1" "check $M --kind layer --max-error 1" \
-           "fit $M --gpu dgx-b200 -o $TMP/cal.json" "check $M --kind gemm --gpu dgx-b200"; do
-  # shellcheck disable=SC2086
-  "$BIN" $cmd >/dev/null 2>"$TMP/err"; rc=$?
-  [ $rc -eq 2 ] && grep -qE "^error: (.*empty.json: measurements: empty|--kind: selects none|--gpu: preset \"dgx-b200\" has a B200)" "$TMP/err" ||
-    { cat "$TMP/err"; fail "'hcpsim $cmd': exit $rc, want 2 at the field"; }
-  [ ! -e "$TMP/cal.json" ] || fail "'hcpsim $cmd' wrote a calibration"
-done
+expect_error() {  # expect_error PATTERN -- command...: exit 2 with PATTERN, no calibration written
+  local pattern="$1"; shift 2
+  "$@" >/dev/null 2>"$TMP/err"; local rc=$?
+  [ $rc -eq 2 ] && grep -q "$pattern" "$TMP/err" || { cat "$TMP/err"; fail "'$*': exit $rc, want 2 with $pattern"; }
+  [ ! -e "$TMP/cal.json" ] || fail "'$*' wrote a calibration"
+}
+expect_error '^error: .*empty.json: measurements: empty' -- "$BIN" fit "$TMP/empty.json" -o "$TMP/cal.json"
+expect_error '^error: .*empty.json: measurements: empty' -- "$BIN" check "$TMP/empty.json" --max-error 1
+expect_error '^error: --kind: selects none of the' -- "$BIN" check "$M" --kind layer --max-error 1
+expect_error '^error: --gpu: preset "dgx-b200" has a B200' -- "$BIN" fit "$M" --gpu dgx-b200 -o "$TMP/cal.json"
+expect_error '^error: --gpu: preset "dgx-b200" has a B200' -- "$BIN" check "$M" --kind gemm --gpu dgx-b200
 "$BIN" fit "$M" --method curve --knots 5 >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '^error: --knots: given with --method curve' "$TMP/err" || { cat "$TMP/err"; fail "--knots with curve: exit $rc"; }
 echo "calibration_inputs: ok"

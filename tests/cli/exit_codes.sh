@@ -135,8 +135,8 @@ A="$SRC/scenarios/seed-a-hcp.json"
 flag_error '^error: scenario: an empty value' -- "$BIN" ""
 flag_error '^error: --calibration: an empty value' -- "$BIN" "$A" --calibration ""
 flag_error '^error: --resum: not a flag .* did you mean --resume?$' -- "$BIN" sweep "$A" --resum
-flag_error '^error: --tp: "abc" is not a number' -- "$BIN" sweep "$A" --tp abc
-flag_error '^error: --ranks: "0,.*seed-a-hcp.json" is not a number .*give a file or argument before it' -- "$BIN" --dump-workload --ranks 0 "$A"
+flag_error '^error: --tp: "abc" is not a value it takes' -- "$BIN" sweep "$A" --tp abc
+flag_error '^error: --ranks: "0,.*seed-a-hcp.json" is not a value it takes .*is a file the flag took' -- "$BIN" --dump-workload --ranks 0 "$A"
 flag_error '^error: --tpp: not a flag or argument hcpsim takes' -- "$BIN" "$A" --tpp 2
 "$BIN" sweep "$A" --format xml 2> "$TMP/err" > /dev/null; rc=$?
 [ $rc -eq 2 ] && grep -q "^error: --format: " "$TMP/err" && ! grep -q "flag of a run" "$TMP/err" || { cat "$TMP/err"; fail "sweep --format xml: exit $rc"; }

@@ -34,6 +34,12 @@ grep -q "MISSING (a shard was not merged)" "$TMP/part.txt" || fail "missing shar
 "$BIN" sweep "$SEED" --tp 2 --cp 4 --comm a2a --state "$TMP/other" --format json -o "$TMP/other.json" 2>/dev/null || fail "other"
 "$BIN" merge "$TMP/shard1.json" "$TMP/other.json" 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "belongs to a different sweep" "$TMP/err" || fail "merging different sweeps: exit $rc"
+# A merged file merges again with the other shards (its shards counted as its own), not with one it holds.
+"$BIN" merge "$TMP/shard1.json" "$TMP/shard2.json" --format json -o "$TMP/m12.json" 2>/dev/null || fail "merge 1+2"
+"$BIN" merge "$TMP/m12.json" "$TMP/shard3.json" -o "$TMP/m123.txt" 2>/dev/null || fail "merge (1+2)+3"
+diff "$TMP/one.txt" "$TMP/m123.txt" || fail "a merge of a merged file differs from the single run's"
+"$BIN" merge "$TMP/m12.json" "$TMP/shard2.json" 2>"$TMP/err" >/dev/null; rc=$?
+[ $rc -eq 2 ] && grep -q "shard2.json: shard: shard 2/3 is .*m12.json's too" "$TMP/err" || { cat "$TMP/err"; fail "a shard merged twice through a merged file: exit $rc"; }
 # A shard's file given twice, a candidate outside the space, a shard beyond the count and a step of
 # negative throughput are refused at their path (exit 2), not merged into a ranking.
 "$BIN" merge "$TMP/shard1.json" "$TMP/shard1.json" 2>"$TMP/err" >/dev/null; rc=$?

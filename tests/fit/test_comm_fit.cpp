@@ -176,6 +176,11 @@ TEST_CASE("measurements are fitted against the node they ran on, never a guessed
       CHECK(e.diagnostics().at(0).path == "--gpu");
     }
   }
+  // A GPU no preset has is fitted against the preset --gpu names, and said.
+  std::vector<std::string> warnings;
+  CHECK(node_for_measurements("NVIDIA GH200 480GB", "dgx-h100", &warnings) == find_cluster_preset("dgx-h100")->spec);
+  REQUIRE(warnings.size() == 1);
+  CHECK_THAT(warnings[0], Catch::Contains("no preset has the measured \"NVIDIA GH200 480GB\""));
   // A GPU no preset has is an input error at the field, not the first preset.
   try {
     node_for_measurements("NVIDIA GeForce RTX 4090", "");

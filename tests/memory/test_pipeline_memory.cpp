@@ -136,6 +136,10 @@ TEST_CASE("the MLP's backward peaks at FC1's data gradient under TP, at the acti
   CHECK(total("stage 0 bwd.mlp") - total("stage 0 bwd.attention") == Approx((25600 - 3328) * T_e));
   // The first stage receives gradients only: one micro batch's [T, h/t] (Megatron's p2p buffers).
   CHECK(test::component(m, "pipeline transfer buffers") == Approx(1024 * T_e));
+  // With virtual stages the first stage also receives activations, for its later chunks: both.
+  const MemoryEstimate interleaved = estimate_memory(llama8b_pipelined(4, 2, 8));
+  REQUIRE(interleaved.peak_stage == 0);
+  CHECK(test::component(interleaved, "pipeline transfer buffers") == Approx(2 * 4096 * T_e));
 
   // Llama-3.1-8B at TP1 (h = 4096, ffn = 14336): the activation's backward, h + 3 ffn = 47104,
   // holds more than FC1's, 2 h + 2 ffn = 36864.
