@@ -92,13 +92,20 @@ void check_some_selected(const Args& a, const MeasurementSet& set, const Include
                      "a fit or check needs measurements", "select kinds or a backend the files hold"}});
 }
 
-int run_fit(const Args& a) {
+// What fit and check read first, their output checked before: the measurements and the node they
+// ran on (with what its choice warns of).
+std::pair<MeasurementSet, ClusterSpec> read_measured(const Args& a) {
   check_output_not_input("--out", a.out, files_read(a));
   if (!a.out.empty()) check_writable(a.out);
-  const MeasurementSet set = read_measurement_files(a.measurements);
+  MeasurementSet set = read_measurement_files(a.measurements);
   std::vector<std::string> node_warnings;
-  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset, &node_warnings);
+  ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset, &node_warnings);
   print_warnings(node_warnings);
+  return {std::move(set), std::move(node)};
+}
+
+int run_fit(const Args& a) {
+  const auto [set, node] = read_measured(a);
   const FitOptions opt = fit_options(a);
   check_some_selected(a, set, [&](const Measurement& m) { return of_backend(m, opt.backend); });
   const FitResult r = fit_calibration(set, node, opt);
@@ -114,12 +121,7 @@ int run_fit(const Args& a) {
 }
 
 int run_check(const Args& a) {
-  check_output_not_input("--out", a.out, files_read(a));
-  if (!a.out.empty()) check_writable(a.out);
-  const MeasurementSet set = read_measurement_files(a.measurements);
-  std::vector<std::string> node_warnings;
-  const ClusterSpec node = node_for_measurements(set.gpu_model, a.gpu_preset, &node_warnings);
-  print_warnings(node_warnings);
+  const auto [set, node] = read_measured(a);
   const std::optional<AttentionBackend> only = backend_option(a);
   auto include = [&](const Measurement& m) { return kind_selected(a, m) && of_backend(m, only); };
   check_some_selected(a, set, include);
