@@ -230,9 +230,6 @@ std::vector<SweepRow> candidate_rows(const nlohmann::json& doc, const std::strin
   return rows;
 }
 
-// What a merge checks of each file beside its space: its shard is not one merged already (a file
-// given twice), and its candidates' indices lie in the space (a row outside it would hide a
-// missing candidate from the count).
 // The shards a file holds: its own, or a merged file's list of them.
 std::vector<SweepShardFile> shards_of(const std::string& f, const SweepMeta& m) {
   if (m.shards.empty()) return {{f, m.shard}};
@@ -241,8 +238,11 @@ std::vector<SweepShardFile> shards_of(const std::string& f, const SweepMeta& m) 
   return held;
 }
 
-void check_merged_file(const std::string& f, const SweepMeta& m, const std::vector<SweepRow>& rows,
-                       const std::vector<SweepShardFile>& merged) {
+// Adds file `f`'s shards to those `merged` holds, after what a merge checks of each file beside its
+// space: none of its shards merged already (a file given twice, or inside a merged file), and its
+// candidates' indices in the space (a row outside it would hide a missing candidate from the count).
+void admit_merged_file(const std::string& f, const SweepMeta& m, const std::vector<SweepRow>& rows,
+                       std::vector<SweepShardFile>& merged) {
   for (const SweepShardFile& mine : shards_of(f, m))
     for (const SweepShardFile& other : merged)
       if (other.shard == mine.shard)
@@ -255,6 +255,7 @@ void check_merged_file(const std::string& f, const SweepMeta& m, const std::vect
                          "candidate " + std::to_string(rows[i].index) + " of a space of " +
                              std::to_string(m.candidates_total),
                          "0 <= index < candidates_total", "write the file with hcpsim"}});
+  for (const SweepShardFile& held : shards_of(f, m)) merged.push_back(held);
 }
 
 int finish(const SweepCommands& s, const SweepOutcome& o) {
@@ -404,8 +405,7 @@ int merge_main(const SweepCommands& s) {
                          "space_digest differs", "merge shards of one sweep: same scenario, bounds and hcpsim version"}});
     }
     std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim sweep --format json -o FILE");
-    check_merged_file(f, meta, file_rows, merged.meta.shards);
-    for (const SweepShardFile& held : shards_of(f, meta)) merged.meta.shards.push_back(held);
+    admit_merged_file(f, meta, file_rows, merged.meta.shards);
     for (SweepRow& row : file_rows) rows.emplace(row.key, std::move(row));
   }
   for (auto& [k, r] : rows) merged.rows.push_back(std::move(r));
@@ -441,8 +441,7 @@ SweepOutcome read_compare_shards(const std::vector<std::string>& files, const Co
       throw InputError({{f + ": space_digest", "belongs to another comparison", "space_digest differs from this study's",
                          "merge shards of this study file, written by this hcpsim version"}});
     std::vector<SweepRow> file_rows = candidate_rows(*doc, f, "hcpsim compare STUDY --shard i/N --format json -o FILE");
-    check_merged_file(f, m, file_rows, merged.meta.shards);
-    for (const SweepShardFile& held : shards_of(f, m)) merged.meta.shards.push_back(held);
+    admit_merged_file(f, m, file_rows, merged.meta.shards);
     for (SweepRow& row : file_rows) {
       if (row.status != RowStatus::Missing) rows[row.key] = std::move(row);
     }
