@@ -23,8 +23,8 @@ struct Args {
   std::vector<std::string> measurements;  // one set (read_measurement_files)
   std::string out, calibration, gpu_preset;
   std::vector<std::string> kinds;
-  int knots = 0;  // --knots; 0: not given (FitOptions' default)
-  std::string method = "curve";
+  int knots = 0;       // --knots; 0: not given (FitOptions' default)
+  std::string method;  // --method; empty: not given (curve)
   std::string backend;  // --backend: cudnn, flash, hcpsim; empty = the one the measurements hold
   double max_error_pct = -1;
   bool in_sample = false;
@@ -69,8 +69,8 @@ std::vector<std::string> files_read(const Args& a) {
 // How fit (and check's fit half) fits the tables; --knots belongs to --method knots.
 FitOptions fit_options(const Args& a) {
   if (a.knots > 0 && a.method != "knots")
-    throw InputError({{"--knots", "given with --method " + a.method, "--knots bounds the table points of --method knots",
-                       "add --method knots, or drop --knots"}});
+    throw InputError({{"--knots", "given with --method " + (a.method.empty() ? std::string("curve (the default)") : a.method),
+                       "--knots bounds the table points of --method knots", "add --method knots, or drop --knots"}});
   FitOptions opt;
   if (a.knots > 0) opt.max_knots = a.knots;
   opt.method = a.method == "knots" ? TableMethod::Knots : TableMethod::Curve;
@@ -131,6 +131,11 @@ int run_check(const Args& a) {
     if (a.calibration.empty())
       throw InputError({{"--calibration", "missing", "--in-sample predicts from a calibration file",
                             "give --calibration calibration.json"}});
+    if (!a.method.empty() || a.knots > 0)  // they would shape a fit that --in-sample never makes
+      throw InputError({{a.method.empty() ? "--knots" : "--method", "given with --in-sample",
+                         "--in-sample fits nothing: it predicts every case from --calibration; --method and --knots "
+                         "shape the half fit of an out-of-sample check",
+                         "drop --method and --knots, or drop --in-sample"}});
     r = check_against(set, read_calibration_file(a.calibration, "--calibration"), node, include);
     title = "hcpsim check, in-sample: every measurement predicted from " + a.calibration;
   } else {

@@ -55,4 +55,10 @@ expect_error '^error: --gpu: preset "dgx-b200" has a B200' -- "$BIN" fit "$M" --
 expect_error '^error: --gpu: preset "dgx-b200" has a B200' -- "$BIN" check "$M" --kind gemm --gpu dgx-b200
 "$BIN" fit "$M" --method curve --knots 5 >/dev/null 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '^error: --knots: given with --method curve' "$TMP/err" || { cat "$TMP/err"; fail "--knots with curve: exit $rc"; }
+expect_error '^error: --knots: given with --method curve .the default.' -- "$BIN" fit "$M" --knots 5
+# --in-sample fits nothing, so --method and --knots, which shape a fit, would be ignored there.
+expect_error '^error: --method: given with --in-sample' -- \
+  "$BIN" check "$M" --kind gemm --in-sample --calibration "$SRC/calibrate/results/h200-v6-calibration.json" --method knots
+expect_error '^error: --knots: given with --in-sample' -- \
+  "$BIN" check "$M" --kind gemm --in-sample --calibration "$SRC/calibrate/results/h200-v6-calibration.json" --knots 4
 echo "calibration_inputs: ok"
