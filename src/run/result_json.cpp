@@ -382,6 +382,9 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   res.layer.backward_s = number(layer, "backward_s");
   if (layer.has("rerun_forward_s")) res.layer.rerun_s = number(layer, "rerun_forward_s");
   res.layer_makespan_s = number(layer, "makespan_s");
+  if (!r.has("step"))  // null where only a layer was simulated; absent, the file lost it
+    sink.error(r.path_of("step"), "missing", "a result names its step (null where only a layer was simulated)",
+               "write it with hcpsim");
   if (const nlohmann::json* s = r.raw("step"); s && !s->is_null())
     res.step = step_from_json(sub(r, "step", {"time_s", "tokens_per_s", "tokens_per_s_per_gpu", "mfu", "mfu_peak_flops_per_s",
                                               "model_flops",
@@ -426,7 +429,12 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
   read(r.string("composed"), res.composed);
   read(r.string("cost_model"), res.cost_source);
   {
-    ObjectReader u = sub(r, "uncertainty", {"relative", res.step ? "step_time_s" : "layer_time_s", "tokens_per_s", "components"});
+    // The band's time is the step's, or the layer's where no step was simulated; with the step
+    // missing (said above) it is read under the key the file has, not blamed a second time.
+    const nlohmann::json* given = r.raw("uncertainty");
+    const bool step_band = res.step || (!r.has("step") && given && given->is_object() && given->contains("step_time_s"));
+    const char* time_key = step_band ? "step_time_s" : "layer_time_s";
+    ObjectReader u = sub(r, "uncertainty", {"relative", time_key, "tokens_per_s", "components"});
     res.uncertainty.relative = number(u, "relative");
     const auto pair_of = [&](const char* key, std::pair<double, double>& out) {
       const nlohmann::json* v = u.raw(key);
@@ -435,7 +443,7 @@ SimulationResult result_from_json(const nlohmann::json& j, const std::string& js
       else if (v && !v->is_null())
         sink.error(u.path_of(key), "must be [low, high]", "type", "write it with hcpsim");
     };
-    pair_of(res.step ? "step_time_s" : "layer_time_s", res.uncertainty.time_s);
+    pair_of(time_key, res.uncertainty.time_s);
     pair_of("tokens_per_s", res.uncertainty.tokens_per_s);
     if (const nlohmann::json* comps = u.raw("components"); comps && comps->is_array()) {
       for (size_t i = 0; i < comps->size(); ++i) {

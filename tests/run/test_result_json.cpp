@@ -43,10 +43,11 @@ TEST_CASE("result JSON: a missing field is named", "[run]") {
   CHECK(error_at(j, "candidates[7].result", "candidates[7].result.attention.exposed_comm_s"));
 }
 
-TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back", "[run]") {
-  // A hand-made result on the 16-stage scenario (parsed, not simulated): each stage's buckets,
-  // the first stage's several in chunk 0, the others one, come back field for field; a bucket
-  // naming a chunk the stage does not have is an error at its path.
+namespace {
+
+// A hand-made result on the 16-stage scenario (parsed, not simulated): each stage's buckets, the
+// first stage's several in chunk 0, the others one.
+SimulationResult pipelined_result() {
   SimulationResult r;
   r.scenario = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/llama405b-128k-tp8-cp16-pp16.json");
   REQUIRE(r.scenario.parallel.pipeline_model_parallel_size == 16);
@@ -67,6 +68,16 @@ TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back
     m.inputs.stages.push_back(st);
   }
   r.step = m;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("result JSON: a pipelined step's stages and their DP buckets read back", "[run]") {
+  // Each stage's buckets come back field for field; a bucket naming a chunk the stage does not
+  // have is an error at its path.
+  const SimulationResult r = pipelined_result();
+  const StepMetrics& m = *r.step;
   const nlohmann::json j = result_to_json(r);
   CHECK(j["step"]["pipeline"]["per_stage"][0]["grad_buckets"] == 2);
   CHECK(j["step"]["grad_reduce_s"] == Approx(0.05 + 15));  // the longest stage's, stage 15's one bucket
@@ -95,4 +106,19 @@ TEST_CASE("result JSON: the step says what MFU is of, the peak of its GEMMs' pre
     const nlohmann::json j = result_to_json(r);
     CHECK(j.at("step").at("mfu_peak_flops_per_s").get<double>() == Approx(peak));
   }
+}
+
+TEST_CASE("result JSON: a step that is missing is the one error, not its band's key", "[run]") {
+  // "step" is null where only a layer was simulated, so an absent one is a damaged file: the error
+  // is at the step alone, and the band's step_time_s is not called unknown beside it.
+  nlohmann::json j = result_to_json(pipelined_result());
+  REQUIRE(j["uncertainty"].contains("step_time_s"));
+  j.erase("step");
+  std::vector<std::string> paths;
+  try {
+    (void)result_from_json(j, "f.json: candidates[2].result");
+  } catch (const InputError& e) {
+    for (const auto& d : e.diagnostics()) paths.push_back(d.path);
+  }
+  CHECK(paths == std::vector<std::string>{"f.json: candidates[2].result.step"});
 }
