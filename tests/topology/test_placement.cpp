@@ -35,6 +35,23 @@ TEST_CASE("topology: option A places HCP a2a groups in nodes and ring pairs acro
   REQUIRE(text.find("     9     1     1     1    0    9    0    0  {8..15}      {1,9}") != std::string::npos);
 }
 
+TEST_CASE("topology: a pipeline's groups are listed, stage 0 first", "[topology]") {
+  // TP2 x CP2 x DP2 x PP4 on 4 nodes x 8 GPUs, Megatron order tp-cp-dp-pp (TP fastest):
+  // rank = tp + 2 cp + 4 dp + 8 pp. A pipeline keeps tp, cp, dp and steps pp: {r, r+8, r+16, r+24},
+  // one stage a node (8 ranks a stage = 8 GPUs a node), so every pipeline crosses nodes. The
+  // gradients' group keeps tp and pp and spans cp and dp: {0,2,4,6}, inside node 0.
+  const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 4}));
+  const RankLayout layout{.tp = 2, .cp = 2, .dp = 2, .pp = 4};
+  const std::string text = format_placement(g, megatron_placement(g, layout), layout, 1);
+  INFO(text);
+  CHECK(text.find("PP groups (stage 0 first; stage-to-stage transfers) (4 ranks): {0,8,16,24} {1,9,17,25}") !=
+        std::string::npos);
+  CHECK(text.find("{7,15,23,31}: across nodes") != std::string::npos);
+  CHECK(text.find("DP x CP groups (gradients, distributed optimizer) (4 ranks): {0,2,4,6} {1,3,5,7} {8,10,12,14}") !=
+        std::string::npos);
+  CHECK(text.find("{25,27,29,31}: inside a node") != std::string::npos);
+}
+
 TEST_CASE("topology: placement refuses more ranks than GPUs and bad HCP sizes", "[topology]") {
   const ClusterGraph g = build_cluster_graph(make_cluster({.nodes = 1}));
   REQUIRE_THROWS_AS(megatron_placement(g, RankLayout{.tp = 2, .cp = 8}), std::invalid_argument);
