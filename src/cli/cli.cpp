@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <new>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -329,6 +330,11 @@ int cli_main(int argc, char** argv) {
   } catch (const OutputFileError& e) {
     print_flag_error(output_file_error("--out/--trace", e.what()), source, opt.format);
     return kExitInvalidInput;
+  } catch (const std::bad_alloc&) {  // a valid scenario too large for this machine: said as such, not as a bug
+    std::cerr << "hcpsim: out of memory: simulating " << source
+              << " needs more memory than this machine gives (a micro batch, sequence or pipeline far beyond a "
+                 "training run's?); shrink the scenario, or run it on a machine with more memory\n";
+    return kExitInternal;
   } catch (const std::exception& e) {
     std::cerr << "hcpsim: internal error: " << e.what() << "\n";
     return kExitInternal;

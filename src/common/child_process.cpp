@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <poll.h>
 #include <stdexcept>
@@ -43,6 +44,9 @@ std::vector<Diagnostic> decode_diagnostics(const std::string& text) {
   } catch (const InputError& e) {
     out = "I" + encode_diagnostics(e.diagnostics());
     code = 2;
+  } catch (const std::bad_alloc&) {
+    out = std::string("E") + kChildOutOfMemory;
+    code = 1;
   } catch (const std::exception& e) {
     out = std::string("E") + e.what();
     code = 1;
@@ -128,6 +132,7 @@ ChildOutcome run_in_child(const std::function<std::string()>& job) {
 std::string result_of_child(const std::function<std::string()>& job) {
   ChildOutcome o = run_in_child(job);
   if (o.status == ChildOutcome::Status::InputError) throw InputError(o.diagnostics);
+  if (!o.ok() && o.text == kChildOutOfMemory) throw std::bad_alloc();  // said as such by the caller
   if (!o.ok()) throw std::runtime_error(o.text);
   return o.text;
 }

@@ -18,6 +18,10 @@
 
 namespace hcpsim {
 
+// What a child that ran out of memory reports (a failed run's text; result_of_child throws
+// std::bad_alloc for it).
+inline constexpr const char* kChildOutOfMemory = "out of memory";
+
 struct ChildOutcome {
   enum class Status { Ok, InputError, Failed };
   Status status = Status::Failed;

@@ -407,6 +407,10 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
     // FLOPs). Every rank's layer program is one layer; a rank runs layers / PP of them.
     m.model_flops = w.microbatches * (w.layers_per_step * model_flops(w.layer) / double(layout.pp) + model_flops(w.step));
     m.mfu = m.model_flops / (m.time_s * sc.cluster.world_size() * cost.gemm_peak_flops_per_s());
+    if (m.mfu > 1)  // more than the peak: the kernel times came from efficiencies above 1 (a calibration allows 1.5)
+      res.scenario.warnings.push_back(fmt(
+          "MFU %.1f%% is above the GPU's dense peak: the kernel times rest on efficiencies above 1 (check the "
+          "calibration's GEMM points, or cluster.gpu's peak)", 100 * m.mfu));
     const StageInputs& s0 = si.stages.front();
     const int64_t bucket_params =
         rules::ddp_bucket_params(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size);

@@ -236,6 +236,37 @@ void check_tp_heads(Ctx& c) {
                "use TP in {" + tp_sizes_hint(m, c.sc.cluster.gpus_per_node) + "}");
 }
 
+// Megatron's MLP splits ffn_hidden_size over TP (RowParallelLinear's divide(input_size, TP) asserts):
+// a width TP does not divide would truncate each shard's columns.
+void check_tp_ffn(Ctx& c) {
+  const int64_t ffn = c.sc.model.ffn_hidden_size;
+  if (ffn % c.tp() == 0 || !tp_splits_heads(c.sc.model, c.tp())) return;  // check_tp_heads says the one error
+  std::string fits;
+  for (int64_t tp = 1; tp <= c.sc.cluster.gpus_per_node; tp *= 2)
+    if (ffn % tp == 0 && tp_splits_heads(c.sc.model, tp)) fits += (fits.empty() ? "" : ", ") + to_string(tp);
+  c.sink.error("parallel.tensor_model_parallel_size",
+               "model.ffn_hidden_size " + to_string(ffn) + " is not divisible by TP " + to_string(c.tp()),
+               "ffn_hidden_size % TP == 0 (Megatron splits the MLP's columns over TP)",
+               fits.empty() ? "change model.ffn_hidden_size to a multiple of TP" : "use TP in {" + fits + "}");
+}
+
+// Parameters, bytes and FLOPs are counted in 64-bit integers downstream: a shape whose parameter
+// count (taken here in floating point) leaves that range would wrap. No model trained comes near
+// the bound.
+void check_model_size(Ctx& c) {
+  constexpr double kMaxParams = 1e15;
+  const ModelSpec& m = c.sc.model;
+  const double h = double(m.hidden_size), d = double(m.kv_channels);
+  const double layer = h * (double(m.num_attention_heads) + 2 * double(m.num_query_groups)) * d +
+                       double(m.num_attention_heads) * d * h + (m.gated_linear_unit ? 3 : 2) * h * double(m.ffn_hidden_size) +
+                       2 * h;
+  const double params = double(m.num_layers) * layer + (m.untie_embeddings_and_output_weights ? 2 : 1) * double(m.vocab_size) * h + h;
+  if (params <= kMaxParams) return;
+  c.sink.error("model", strprintf("a model of %.3g parameters", params),
+               "at most 1e15 parameters: hcpsim counts parameters, bytes and FLOPs in 64-bit integers",
+               "check num_layers, hidden_size, num_attention_heads, kv_channels and ffn_hidden_size");
+}
+
 // Rules on the sequence length; each runs only when the fields it reads are usable.
 void check_sequence(Ctx& c) {
   const int64_t s = c.sc.training.seq_length;
@@ -274,13 +305,16 @@ void check_batch(Ctx& c, bool global_batch_given) {
                      to_string(t.micro_batch_size) + " * " + to_string(c.sc.parallel.data_parallel_size),
                  "global_batch_size % (micro_batch_size * DP) == 0",
                  "use a multiple of " + to_string(per_step));
-  else if (t.global_batch_size / per_step > kMostMicrobatchesPerStep)
+  else if (const int64_t v = std::max<int64_t>(1, c.sc.parallel.virtual_pipeline_model_parallel_size),
+           m = t.global_batch_size / per_step;
+           m > kMostMicrobatchesPerStep / v)  // the schedule holds each micro batch once per model chunk
     c.sink.error("training.global_batch_size",
-                 "global_batch_size " + to_string(t.global_batch_size) + " makes " + to_string(t.global_batch_size / per_step) +
-                     " micro batches a step on each DP rank",
+                 "global_batch_size " + to_string(t.global_batch_size) + " makes " + to_string(m) +
+                     " micro batches a step on each DP rank" +
+                     (v > 1 ? " over " + to_string(v) + " virtual stages" : std::string()),
                  "at most " + to_string(kMostMicrobatchesPerStep) +
-                     " micro batches a step (hcpsim places each on the pipeline's schedule)",
-                 "use a global batch of at most " + to_string(kMostMicrobatchesPerStep * per_step) +
+                     " micro batches a step, times the virtual stages (hcpsim places each on the pipeline's schedule)",
+                 "use a global batch of at most " + to_string(kMostMicrobatchesPerStep / v * per_step) +
                      ", or a larger micro_batch_size");
 }
 
@@ -663,6 +697,12 @@ void check_tp_comm_overlap(Ctx& c) {
     p.tp_comm_overlap = false;
     return;
   }
+  if (c.sc.cluster.gpu.sm_count > 0 && c.sc.cluster.gpu.sm_count <= 2 * rules::kCommSms)
+    c.sink.error("parallel.tp_comm_overlap",
+                 "on with " + to_string(c.sc.cluster.gpu.sm_count) + " SMs (cluster.gpu.sm_count)",
+                 "userbuffers' comm kernels take " + to_string(rules::kCommSms) +
+                     " SMs beside the GEMMs; hcpsim times the overlap on GPUs of more than twice that",
+                 "turn tp_comm_overlap off, or check cluster.gpu.sm_count");
   if (c.sc.cluster.gpu.sm_count <= 0)
     c.warn("cluster.gpu has no sm_count: with tp_comm_overlap the GEMMs beside userbuffers' comm kernels are timed on "
            "every SM, not on the " + to_string(rules::kCommSms) + " fewer TE gives them; give sm_count");
@@ -721,6 +761,8 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
   const bool have_dp = sizes && cluster && sc.parallel.data_parallel_size > 0;
   if (model) check_model_heads(c);
   if (model && sizes) check_tp_heads(c);
+  if (model && sizes) check_tp_ffn(c);
+  if (model) check_model_size(c);
   const bool pipeline_keys =
       c.usable({"parallel.virtual_pipeline_model_parallel_size", "parallel.decoder_first_pipeline_num_layers",
                 "parallel.decoder_last_pipeline_num_layers", "parallel.account_for_embedding_in_pipeline_split",

@@ -333,7 +333,9 @@ std::string fnv1a_hex(const std::string& text) {
 std::vector<int64_t> default_tp_sizes(const Scenario& base) {
   std::vector<int64_t> v;
   for (int64_t d = 1; d <= std::min(kMaxDefaultTp, base.cluster.gpus_per_node); ++d)
-    if (base.cluster.gpus_per_node % d == 0 && base.model.num_attention_heads % d == 0) v.push_back(d);
+    if (base.cluster.gpus_per_node % d == 0 && base.model.num_attention_heads % d == 0 &&
+        base.model.ffn_hidden_size % d == 0)  // the TPs Megatron splits heads and MLP columns by
+      v.push_back(d);
   return v;
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <map>
+#include <new>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -63,4 +64,9 @@ TEST_CASE("one child: an input error is thrown again as an input error", "[commo
     CHECK(e.diagnostics()[0].path == "a.b");
   }
   CHECK_THROWS_AS(result_of_child([]() -> std::string { throw std::logic_error("internal"); }), std::runtime_error);
+  // A child out of memory comes back as that (the command says so), not as an internal error.
+  CHECK_THROWS_AS(result_of_child([]() -> std::string { throw std::bad_alloc(); }), std::bad_alloc);
+  const ChildOutcome o = run_in_child([]() -> std::string { throw std::bad_alloc(); });
+  CHECK(o.status == ChildOutcome::Status::Failed);
+  CHECK(o.text == kChildOutOfMemory);
 }

@@ -612,6 +612,55 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          tp_overlap(j, 2, 8);
          j["parallel"]["tp_comm_overlap"] = false;
        }},
+      {"ffn_hidden_size divisible by TP (Megatron splits the MLP's columns)",
+       [](json& j) {
+         j["model"]["ffn_hidden_size"] = 14343;  // odd: TP 2 would truncate each shard
+         j["parallel"]["tensor_model_parallel_size"] = 2;
+       },
+       "parallel.tensor_model_parallel_size", "ffn_hidden_size % TP == 0",
+       [](json& j) {
+         j["model"]["ffn_hidden_size"] = 14344;
+         j["parallel"]["tensor_model_parallel_size"] = 2;
+       }},
+      {"parameters within 64-bit counts",
+       // 1024 layers of h = 2^20 and 65536 heads of 65536: QKV h (hq + 2 hk) d = 3 x 2^52 and the
+       // projection 2^52 a layer, 2^54 x 1024 = 2^64 parameters. The neighbour: 100 layers of head
+       // dim 16, 100 x (3 x 2^40 + 2^40 + 2^22) = 4.4e14.
+       [](json& j) {
+         j["model"] = {{"preset", "llama3.1-8b"}, {"num_layers", 1024}, {"hidden_size", 1048576},
+                       {"ffn_hidden_size", 1}, {"num_attention_heads", 65536}, {"num_query_groups", 65536},
+                       {"kv_channels", 65536}, {"vocab_size", 1}, {"gated_linear_unit", false}};
+       },
+       "model", "at most 1e15 parameters",
+       [](json& j) {
+         j["model"] = {{"preset", "llama3.1-8b"}, {"num_layers", 100}, {"hidden_size", 1048576},
+                       {"ffn_hidden_size", 1}, {"num_attention_heads", 65536}, {"num_query_groups", 65536},
+                       {"kv_channels", 16}, {"vocab_size", 1}, {"gated_linear_unit", false}};
+       }},
+      {"tp_comm_overlap on GPUs of more than twice userbuffers' 16 SMs",
+       [](json& j) {
+         tp_overlap(j, 8, 4);
+         j["cluster"]["gpu"] = {{"name", "h100-32sm"}, {"peak_bf16_tflops", 989.4 * 32 / 132}, {"peak_fp8_tflops", 1978.9 * 32 / 132},
+                                {"memory_gb", 80}, {"hbm_GBps", 3350}, {"sm_count", 32}, {"sm_clock_mhz", 1830}};
+       },
+       "parallel.tp_comm_overlap", "more than twice that",
+       [](json& j) {
+         tp_overlap(j, 8, 4);
+         j["cluster"]["gpu"] = {{"name", "h100-33sm"}, {"peak_bf16_tflops", 989.4 * 33 / 132}, {"peak_fp8_tflops", 1978.9 * 33 / 132},
+                                {"memory_gb", 80}, {"hbm_GBps", 3350}, {"sm_count", 33}, {"sm_clock_mhz", 1830}};
+       }},
+      {"at most 2^20 micro batches a step, times the virtual stages",
+       [](json& j) {  // PP 2 x CP 16 on 32 GPUs: DP 1, so 2^20 micro batches, over 2 virtual stages
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["training"]["global_batch_size"] = 1 << 20;
+       },
+       "training.global_batch_size", "times the virtual stages",
+       [](json& j) {
+         j["parallel"]["pipeline_model_parallel_size"] = 2;
+         j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
+         j["training"]["global_batch_size"] = 1 << 19;
+       }},
       {"tp_comm_overlap across NVL72 trays needs TE 2.2",
        [](json& j) { nvl72_tp8_overlap(j, "2.1.0"); }, "parallel.tp_comm_overlap", "from TE 2.2 on",
        [](json& j) { nvl72_tp8_overlap(j, "2.2.0"); }},
