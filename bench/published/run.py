@@ -58,25 +58,35 @@ def cluster_for(hw):
     return None, f"no cluster description for GPU {gpu!r}"
 
 
+# ring-flash-attention's ring variants and the token order each gives the ring's ranks
+# (parallel.cp_load_balance): zigzag_ring_flash_attn is TE's DualChunkSwap; ring_flash_attn
+# ("basic", "ring") keeps contiguous blocks; stripe_flash_attn deals tokens round-robin.
+RING_ORDERS = {"zigzag": "zigzag", "zigzag_ring": "zigzag", "basic": "contiguous", "ring": "contiguous",
+               "stripe": "stripe"}
+
+
 def transport_for(p, row_id):
-    """(context_parallel_size, cp_comm_type, hierarchical sizes or None, note) or (None, reason)."""
+    """(context_parallel_size, cp_comm_type, hierarchical sizes or None, token order, note) or
+    (None, reason)."""
     variant = (p.get("ring_variant") or "").lower()
     u, r = p.get("ulysses_degree") or 1, p.get("ring_degree") or 1
     if "varlen" in row_id:
         return None, "varlen (packed THD sequences) is not modelled"
     if variant in ("llama3_allgather",):
-        return (r * u, "all_gather", None, "ring-flash-attn llama3 all-gather CP (TE all_gather)"), None
+        return (r * u, "all_gather", None, "zigzag", "ring-flash-attn llama3 all-gather CP (TE all_gather)"), None
     if u * r == 1:
-        return (1, "p2p", None, "single GPU"), None
-    if r > 1 and variant not in ("zigzag", "zigzag_ring"):
-        return None, f"ring variant {variant!r}: TE's p2p is load-balanced (DualChunkSwap = zigzag)"
+        return (1, "p2p", None, "zigzag", "single GPU"), None
     if u > 1 and r == 1:
         if variant not in ("zigzag", "zigzag_ring"):
             return None, "one row per Ulysses config: the zigzag column is used"
-        return (u, "a2a", None, "Ulysses (TE a2a)"), None
+        return (u, "a2a", None, "zigzag", "Ulysses (TE a2a)"), None
+    order = RING_ORDERS.get(variant)
+    if order is None:
+        return None, f"ring variant {variant!r}: no token order hcpsim knows"
+    ring = f"{variant} ring ({order} tokens)" if order != "zigzag" else "zigzag ring (TE p2p, DualChunkSwap)"
     if u == 1:
-        return (r, "p2p", None, "zigzag ring (TE p2p, DualChunkSwap)"), None
-    return (u * r, "a2a+p2p", [u, r], "USP: Ulysses inner, ring outer (TE a2a+p2p)"), None
+        return (r, "p2p", None, order, ring), None
+    return (u * r, "a2a+p2p", [u, r], order, f"USP: Ulysses inner, {ring} outer (TE a2a+p2p)"), None
 
 
 def backend_for(workload):
@@ -104,7 +114,7 @@ def scenario_for(row):
     t, why = transport_for(p, row["id"])
     if not t:
         return None, why
-    cp, comm, hcp, note = t
+    cp, comm, hcp, order, note = t
     notes = [note]
     packed = p.get("qkv_packed")
     if packed is True:
@@ -117,6 +127,8 @@ def scenario_for(row):
     parallel = {"tensor_model_parallel_size": 1, "context_parallel_size": cp, "cp_comm_type": comm}
     if hcp:
         parallel["hierarchical_context_parallel_sizes"] = hcp
+    if order != "zigzag":
+        parallel["cp_load_balance"] = order
     scenario = {
         "name": row["id"],
         "model": {"num_layers": 1, "hidden_size": heads * d, "ffn_hidden_size": 4 * heads * d,

@@ -59,6 +59,7 @@ std::string format_scenario_summary(const Scenario& sc) {
   if (p.cp_comm_type == CpCommType::A2AP2P)
     o << " " << list(p.hierarchical_context_parallel_sizes) << " (a2a " << p.a2a_size() << " inside, p2p ring "
       << p.p2p_size() << ")";
+  if (p.cp_load_balance != CpLoadBalance::Zigzag && p.p2p_size() > 1) o << ", " << to_string(p.cp_load_balance) << " token order";
   o << (p.sequence_parallel ? ", sequence parallel" : "") << (p.tp_comm_overlap ? ", TP comm overlap (userbuffers)" : "")
     << (p.fsdp_sharded() ? ", Megatron-FSDP (optim_grads_params), bf16 gradients"
         : std::string(p.use_distributed_optimizer ? ", distributed optimizer" : "") +

@@ -192,7 +192,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
 void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec& p) {
   ObjectReader r(j, "parallel", sink,
                  {"tensor_model_parallel_size", "context_parallel_size", "cp_comm_type",
-                  "hierarchical_context_parallel_sizes", "pipeline_model_parallel_size", "sequence_parallel",
+                  "hierarchical_context_parallel_sizes", "cp_load_balance", "pipeline_model_parallel_size", "sequence_parallel",
                   "use_distributed_optimizer", "virtual_pipeline_model_parallel_size",
                   "decoder_first_pipeline_num_layers", "decoder_last_pipeline_num_layers",
                   "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
@@ -217,6 +217,12 @@ void parse_parallel(const nlohmann::json& j, DiagnosticSink& sink, ParallelSpec&
                                {"a2a_p2p", "write \"a2a+p2p\""},
                                {"ring", "TE calls the ring \"p2p\""},
                                {"ulysses", "TE calls Ulysses \"a2a\""}}));
+  set_if(p.cp_load_balance, r.choice("cp_load_balance", named_choices(kCpLoadBalances),
+                                     {{"zigzag_ring", "write \"zigzag\""},
+                                      {"dual_chunk_swap", "TE's DualChunkSwap is \"zigzag\""},
+                                      {"basic", "ring-flash-attention's basic ring is \"contiguous\""},
+                                      {"ring", "ring-flash-attention's ring_flash_attn is \"contiguous\""},
+                                      {"striped", "write \"stripe\""}}));
   set_if(p.hierarchical_context_parallel_sizes, r.integer_list("hierarchical_context_parallel_sizes", 1, kMaxCount));
   set_if(p.sequence_parallel, r.boolean("sequence_parallel"));
   set_if(p.tp_comm_overlap, r.boolean("tp_comm_overlap"));

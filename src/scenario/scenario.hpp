@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/cp_schedule.hpp"
 #include "rules/fp8_gemm.hpp"
 #include "rules/fused_kernels.hpp"
 #include "rules/nccl_algorithm.hpp"
@@ -47,6 +48,8 @@ enum class CudaGraphImpl { None, Local, TransformerEngine, FullIteration };
 // name a scenario file spells (the one definition: parsing, echoing and errors use it).
 inline constexpr CpCommType kCpCommTypes[] = {CpCommType::P2P, CpCommType::AllGather, CpCommType::A2A,
                                               CpCommType::A2AP2P};
+inline constexpr CpLoadBalance kCpLoadBalances[] = {CpLoadBalance::Zigzag, CpLoadBalance::Contiguous,
+                                                    CpLoadBalance::Stripe};
 inline constexpr Precision kPrecisions[] = {Precision::BF16, Precision::FP8, Precision::NVFP4};
 inline constexpr Fp8Recipe kFp8Recipes[] = {Fp8Recipe::Delayed, Fp8Recipe::Tensorwise, Fp8Recipe::Mxfp8};
 inline constexpr RecomputeGranularity kRecomputeGranularities[] = {
@@ -155,6 +158,9 @@ struct ParallelSpec {
   int64_t data_parallel_size = 1;  // derived: world / (TP*CP*PP)
   CpCommType cp_comm_type = CpCommType::P2P;
   std::vector<int64_t> hierarchical_context_parallel_sizes;  // [inner a2a A, outer p2p P]
+  // The tokens each ring rank holds (rules/cp_schedule.hpp): TE's zigzag (DualChunkSwap), or the
+  // contiguous and striped orders of ring-flash-attention, which TE does not run; p2p rings only.
+  CpLoadBalance cp_load_balance = CpLoadBalance::Zigzag;
   bool sequence_parallel = false;
   bool tp_comm_overlap = false;  // TE userbuffers: TP collectives overlapped with the GEMMs (rules/tp_comm_overlap.hpp)
   bool use_distributed_optimizer = true;

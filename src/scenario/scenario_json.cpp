@@ -23,6 +23,7 @@ nlohmann::json parallel_to_json(const Scenario& sc) {
   if (!p.overlap_grad_reduce) j["overlap_grad_reduce"] = false;  // written where off (echoes stay as they were)
   if (!p.overlap_param_gather) j["overlap_param_gather"] = false;
   if (p.use_megatron_fsdp) j["use_megatron_fsdp"] = true;  // written where on (echoes stay as they were)
+  if (p.cp_load_balance != CpLoadBalance::Zigzag) j["cp_load_balance"] = to_string(p.cp_load_balance);  // likewise
   if (p.pipeline_model_parallel_size > 1) {  // the pipeline's options (PP = 1 echoes stay as they were)
     j["vpp"] = p.virtual_pipeline_model_parallel_size;
     // null: not given (the even split); Megatron's -1 stays inside
@@ -190,6 +191,7 @@ ParallelSpec parallel_from_json(ObjectReader r) {
   if (r.has("overlap_grad_reduce")) read(r.boolean("overlap_grad_reduce"), p.overlap_grad_reduce);
   if (r.has("overlap_param_gather")) read(r.boolean("overlap_param_gather"), p.overlap_param_gather);
   if (r.has("use_megatron_fsdp")) read(r.boolean("use_megatron_fsdp"), p.use_megatron_fsdp);
+  if (r.has("cp_load_balance")) read(r.choice("cp_load_balance", named_choices(kCpLoadBalances)), p.cp_load_balance);
   if (r.has("vpp")) {
     read(r.integer("vpp", 1, kMax), p.virtual_pipeline_model_parallel_size);
     for (const auto& [key, field] : {std::pair{"first_stage_layers", &p.decoder_first_pipeline_num_layers},
@@ -307,7 +309,7 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",
                                                         "account_for_loss", "microbatch_group", "overlap_p2p_comm",
-                                                        "tp_comm_overlap", "overlap_grad_reduce", "overlap_param_gather",
+                                                        "tp_comm_overlap", "overlap_grad_reduce", "overlap_param_gather", "cp_load_balance",
                                                         "use_megatron_fsdp"}));
   sc.cluster = cluster_from_json(
       r.child("cluster", {"preset", "num_nodes", "gpus_per_node", "gpu", "intra_node", "inter_node", "host_link_bytes_per_s"}));

@@ -423,6 +423,30 @@ void check_hcp(Ctx& c) {
                  "set use_decentralized_pg to false");
 }
 
+// A token order other than TE's zigzag is ring-flash-attention's: a p2p ring's, under a causal
+// mask, simulated on TE's ring with that order's steps (rules/cp_schedule.hpp).
+void check_cp_load_balance(Ctx& c) {
+  const ParallelSpec& p = c.sc.parallel;
+  if (p.cp_load_balance == CpLoadBalance::Zigzag) return;
+  const std::string order = to_string(p.cp_load_balance);
+  if (p.cp_comm_type != CpCommType::P2P && p.cp_comm_type != CpCommType::A2AP2P) {  // as the HCP sizes are
+    c.warn("cp_load_balance \"" + order + "\" is ignored with cp_comm_type " + to_string(p.cp_comm_type) +
+           ": it sets a p2p ring's causal steps, and TE's a2a and all_gather run the zigzag order");
+    return;
+  }
+  if (p.p2p_size() == 1 || c.sc.training.attn_mask_type != AttnMaskType::Causal) {
+    c.warn("cp_load_balance \"" + order + "\" changes nothing " +
+           (p.p2p_size() == 1 ? "without a p2p ring of 2 or more ranks" : "without a causal mask"));
+    return;
+  }
+  c.warn("cp_load_balance \"" + order +
+         "\": ring-flash-attention's token order, which Transformer Engine and Megatron do not run; simulated as TE's "
+         "p2p ring with that order's causal steps" +
+         (p.cp_load_balance == CpLoadBalance::Contiguous
+              ? std::string(" (every rank waits each step for the ring; the last rank computes a whole block at every step)")
+              : std::string(" (a causal block at every step)")));
+}
+
 void check_cp_transport(Ctx& c) {
   const ParallelSpec& p = c.sc.parallel;
   const ModelSpec& m = c.sc.model;
@@ -434,6 +458,7 @@ void check_cp_transport(Ctx& c) {
                  "use cp_comm_type \"a2a\" or \"all_gather\"");
   if (!p.hierarchical_context_parallel_sizes.empty() && p.cp_comm_type != CpCommType::A2AP2P)
     c.warn(std::string("hierarchical_context_parallel_sizes is ignored with cp_comm_type ") + to_string(p.cp_comm_type));
+  check_cp_load_balance(c);
   if (c.cp() == 1) return;
   if (c.sc.software.transformer_engine_version < Version{1, 0, 0})
     check_te_version(c, Version{1, 0, 0}, "context parallelism");

@@ -57,6 +57,7 @@ RingAttention ring_of(const CpAttention& a, int64_t inner) {
   r.prev = a.ring_prev;
   r.group = a.ring_group;
   r.causal = a.causal;
+  r.order = a.order;
   r.format = a.format;
   return r;
 }

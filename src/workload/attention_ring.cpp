@@ -29,11 +29,11 @@ void half_copies(ProgramBuilder& b, const RingAttention& ring, Stream s, int64_t
 }  // namespace
 
 RingSection ring_forward_section(const RingAttention& ring, int64_t i) {
-  return ring_forward_section(ring.n, ring.rank, i, ring.causal);
+  return ring_forward_section(ring.n, ring.rank, i, ring.causal, ring.order);
 }
 
 RingSection ring_backward_section(const RingAttention& ring, int64_t i) {
-  return ring_backward_section(ring.n, ring.rank, i, ring.causal);
+  return ring_backward_section(ring.n, ring.rank, i, ring.causal, ring.order);
 }
 
 AttentionShape ring_tile(const RingAttention& ring, RingSection s, bool backward) {
@@ -43,6 +43,9 @@ AttentionShape ring_tile(const RingAttention& ring, RingSection s, bool backward
       return attention_shape(ring.dims, two_c, two_c, KernelMask::CausalTopLeft, backward);
     case RingSection::Lower: return attention_shape(ring.dims, two_c, c, KernelMask::None, backward);
     case RingSection::Upper: return attention_shape(ring.dims, c, two_c, KernelMask::None, backward);
+    case RingSection::Below:
+      return attention_shape(ring.dims, two_c - 1, two_c - 1, KernelMask::CausalTopLeft, backward);
+    case RingSection::Skip: assert(false && "a skipped ring step runs no kernel"); break;
     case RingSection::All: break;
   }
   return attention_shape(ring.dims, two_c, two_c, KernelMask::None, backward);
@@ -66,11 +69,13 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
         msg[i + 1] = b.sendrecv(Stream::NcclCp, s, "kv_send" + std::to_string(i + 1),
                                 ring.next, ring.prev, kv, kv, ring.group);
       const RingSection sec = ring_forward_section(ring, i);
-      half_copies(b, ring, s, i, sec, false);
-      attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, false),
-                       std::nullopt);
+      if (sec != RingSection::Skip) {
+        half_copies(b, ring, s, i, sec, false);
+        attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, false), std::nullopt);
+      }
     }
-    if (i >= 1) {  // LSE merge of step i-1, one step behind, serialized by an event
+    // LSE merge of step i-1, one step behind, serialized by an event; a skipped step has none
+    if (i >= 1 && ring_forward_section(ring, i - 1) != RingSection::Skip) {
       const bool upper = ring_forward_section(ring, i - 1) == RingSection::Upper;
       // i = 1 clones lse_0; later merges read lse and lse_i and write lse
       // (upper steps: second half of the rows only).
@@ -83,7 +88,9 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
   b.wait_stream(Stream::Compute, Stream::Cp);
   for (int64_t i = 0; i < n; ++i) {
     // out (+)= exp(lse_i - lse) * out_i; step 0 initializes out.
-    const bool upper = ring_forward_section(ring, i) == RingSection::Upper;
+    const RingSection sec = ring_forward_section(ring, i);
+    if (sec == RingSection::Skip) continue;
+    const bool upper = sec == RingSection::Upper;
     const double full = i == 0 ? 2 * out + 2 * lse : 3 * out + 2 * lse;
     b.elementwise(Stream::Compute, "out_correction" + std::to_string(i),
                   upper ? full / 2 : full);
@@ -96,7 +103,7 @@ void ring_backward(ProgramBuilder& b, const RingAttention& ring) {
   const double kv = 2 * ring.dims.k_bytes();
   const double q = ring.dims.q_bytes();
   const Stream s = Stream::Compute;  // p2p backward uses the current stream only
-  if (ring.causal)  // contiguous second half of the LSE for upper-triangle steps
+  if (ring.causal && ring.order == CpLoadBalance::Zigzag)  // contiguous second half of the LSE for upper steps
     b.elementwise(s, "lse_half_copy", ring.dims.lse_bytes());
   for (int64_t i = 0; i < n; ++i) {
     // Payload: KV (i = 0), KV + dKV of the previous step (0 < i < N-1), dKV (i = N-1).
@@ -107,6 +114,10 @@ void ring_backward(ProgramBuilder& b, const RingAttention& ring) {
         b.sendrecv(Stream::NcclCp, s, what + std::to_string(i), ring.prev, ring.next, payload, payload,
                    ring.group);
     const RingSection sec = ring_backward_section(ring, i);
+    if (sec == RingSection::Skip) {  // nothing to compute or add: the received dKV passes on as it came
+      b.wait(s, xfer);
+      continue;
+    }
     half_copies(b, ring, s, i, sec, true);
     attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, true),
                      std::nullopt);

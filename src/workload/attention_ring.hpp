@@ -17,6 +17,7 @@ struct RingAttention {
   int32_t prev = -1;   // forward receives from here (r-1), backward sends here
   int32_t group = -1;  // the ring's communicator (its channels and per-peer limits)
   bool causal = true;
+  CpLoadBalance order = CpLoadBalance::Zigzag;  // which tokens the rank holds: the steps' sections
   QkvFormat format = QkvFormat::Sbhd;
 };
 
@@ -24,8 +25,8 @@ struct RingAttention {
 RingSection ring_forward_section(const RingAttention& ring, int64_t step);
 RingSection ring_backward_section(const RingAttention& ring, int64_t step);
 
-// The kernel shape of a section: diag 2c x 2c causal, lower 2c x c,
-// upper c x 2c, full 2c x 2c without mask.
+// The kernel shape of a section: diag 2c x 2c causal, lower 2c x c, upper c x 2c, full 2c x 2c
+// without mask, below (2c - 1) x (2c - 1) causal; a skipped step has none.
 AttentionShape ring_tile(const RingAttention& ring, RingSection s, bool backward);
 
 void ring_forward(ProgramBuilder& b, const RingAttention& ring);

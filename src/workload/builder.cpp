@@ -77,6 +77,7 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   a.local.elem_bytes = s.activation_bytes_per_element();
   a.seq_length = s.training.seq_length;
   a.causal = s.training.attn_mask_type == AttnMaskType::Causal;
+  a.order = s.parallel.cp_load_balance;
   // A window as long as the sequence masks nothing: the kernels run the unwindowed work (timed by the
   // same model as without one; validation warns).
   a.window = s.model.sliding_window && *s.model.sliding_window < s.training.seq_length ? s.model.sliding_window

@@ -29,6 +29,12 @@ expect("cluster", sc["cluster"]["preset"], "dgx-a100")
 sc, _ = run.scenario_for(by_id["rfa-batch-8xH800-fwd-zigzag_ring"])
 expect("ring row's transport", (sc["parallel"]["cp_comm_type"], sc["parallel"]["context_parallel_size"]), ("p2p", 8))
 expect("ring row's backend", sc.get("software"), {"attention_backend": "flash"})
+expect("zigzag ring's order", sc["parallel"].get("cp_load_balance"), None)
+# ring-flash-attention's basic ring and yunchang's striped USP ring: their token orders.
+sc, _ = run.scenario_for(by_id["rfa-batch-8xH800-fwd-ring"])
+expect("basic ring's order", sc["parallel"].get("cp_load_balance"), "contiguous")
+sc, _ = run.scenario_for(by_id["yc-a100nvl-128K-h32-hd32-g1-bs2-u4-stripe-no_packed"])
+expect("striped USP ring", (sc["parallel"]["cp_comm_type"], sc["parallel"].get("cp_load_balance")), ("a2a+p2p", "stripe"))
 # A row that names no kernel keeps hcpsim's default backend and says so.
 nameless = copy.deepcopy(row)
 nameless["workload"].pop("attn_kernel", None)
@@ -45,10 +51,10 @@ for r in rows:
         with open(os.path.join(tmp, f"row{n}.json"), "w") as f:
             json.dump(sc, f)
         n += 1
-# 124 measured rows become scenarios; run.py's main then drops 39 packed-QKV duplicates of a
-# separate-q,k,v row, leaving bench/published/results.txt's "85 expressed".
-if n != 124:
-    bad.append(f"{n} rows became scenarios (124 expected)")
+# 299 measured rows become scenarios; run.py's main then drops the packed-QKV duplicates of a
+# separate-q,k,v row, leaving bench/published/results.txt's "203 expressed".
+if n != 299:
+    bad.append(f"{n} rows became scenarios (299 expected)")
 for b in bad:
     print("FAIL:", b)
 sys.exit(1 if bad else 0)

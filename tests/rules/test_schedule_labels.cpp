@@ -35,6 +35,19 @@ TEST_CASE("schedule: ring sections", "[rules]") {
     CHECK(upper == 7 - r);
   }
   CHECK(ring_forward_section(4, 2, 0, false) == RingSection::All);
+  // Rank 2 of 4 sees ranks 1 and 0 (lower) at steps 1 and 2, rank 3 (higher) at step 3. Contiguous
+  // blocks: a lower rank's whole, a higher one's nothing; stripes: a lower rank's causally with the
+  // diagonal, a higher one's without it. The backward runs the forward's steps in reverse.
+  using B = CpLoadBalance;
+  const RingSection contiguous[] = {RingSection::Diagonal, RingSection::All, RingSection::All, RingSection::Skip};
+  const RingSection stripe[] = {RingSection::Diagonal, RingSection::Diagonal, RingSection::Diagonal, RingSection::Below};
+  for (int64_t i = 0; i < 4; ++i) {
+    CHECK(ring_forward_section(4, 2, i, true, B::Contiguous) == contiguous[i]);
+    CHECK(ring_backward_section(4, 2, i, true, B::Contiguous) == contiguous[3 - i]);
+    CHECK(ring_forward_section(4, 2, i, true, B::Stripe) == stripe[i]);
+    CHECK(ring_backward_section(4, 2, i, true, B::Stripe) == stripe[3 - i]);
+    CHECK(ring_forward_section(4, 2, i, false, B::Contiguous) == RingSection::All);
+  }
 }
 
 TEST_CASE("labels: one spelling for the builder and hcpcal", "[rules]") {

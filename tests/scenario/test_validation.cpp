@@ -744,6 +744,31 @@ TEST_CASE("an a2a group wider than a node warns, with the hierarchical sizes tha
   CHECK(a2a_warnings(o) == 0);
 }
 
+TEST_CASE("a token order other than zigzag is ring-flash-attention's: said, and ignored off a ring", "[model][validate]") {
+  json j = base();
+  j["parallel"]["cp_load_balance"] = "stripe";
+  Outcome o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  CHECK(o.scenario.parallel.cp_load_balance == CpLoadBalance::Stripe);
+  REQUIRE(o.scenario.warnings.size() == 1);
+  CHECK(o.scenario.warnings[0].find("ring-flash-attention's token order, which Transformer Engine and Megatron do not "
+                                    "run") != std::string::npos);
+  j["parallel"]["cp_comm_type"] = "a2a";  // over CP 8 (8 KV heads): valid, the order ignored and said so
+  j["parallel"]["context_parallel_size"] = 8;
+  o = parse(j);
+  INFO(describe(o));
+  REQUIRE(o.valid);
+  REQUIRE(o.scenario.warnings.size() == 1);
+  CHECK(o.scenario.warnings[0].find("is ignored with cp_comm_type a2a") != std::string::npos);
+  j = base();
+  j["parallel"]["cp_load_balance"] = "basic";
+  o = parse(j);
+  REQUIRE(o.errors.size() == 1);
+  CHECK(o.errors[0].path == "parallel.cp_load_balance");
+  CHECK(o.errors[0].fix.find("\"contiguous\"") != std::string::npos);
+}
+
 TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]") {
   json j = base();
   j["parallel"]["cp_comm_type"] = "a2a+p2p";

@@ -125,6 +125,38 @@ TEST_CASE("p2p: each rank runs 1 diagonal, r lower and N-1-r upper steps", "[mod
   }
 }
 
+TEST_CASE("p2p rings of the contiguous and striped token orders: each rank's causal work", "[model][workload]") {
+  // A rank of a ring of n holds L = S/n tokens (after an HCP a2a of A: n = P, L = A S / P with hq/A
+  // heads). Forward FLOPs are 4 b hq d per visible score. Contiguous: rank r sees its own block
+  // causally, L(L+1)/2, and each lower rank's whole, L^2: L(L+1)/2 + r L^2; the higher ranks'
+  // steps run nothing. Stripes: token a n + r sees keys b n + s with b <= a for s <= r (L(L+1)/2)
+  // and b < a for s > r (L(L-1)/2): (r+1) L(L+1)/2 + (n-1-r) L(L-1)/2. Both sum over the ranks
+  // to the unsplit S(S+1)/2 with S = nL: n L(L+1)/2 + n(n-1)/2 L^2 = (n^2 L^2 + n L)/2, and
+  // n(n+1)/2 L(L+1)/2 + n(n-1)/2 L(L-1)/2 = (2 n^2 L^2 + 2 n L)/4.
+  for (const CpLoadBalance order : {CpLoadBalance::Contiguous, CpLoadBalance::Stripe})
+    for (const Case& c : {Case{CpCommType::P2P, 4, {}}, Case{CpCommType::P2P, 8, {}}, Case{CpCommType::A2AP2P, 8, {2, 4}}}) {
+      CAPTURE(to_string(order), to_string(c.type), c.cp);
+      Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .order = order, .heads = 32, .groups = 16};
+      const Workload w = build_workload(make_scenario(sh));
+      const int64_t a2a = c.hcp.empty() ? 1 : c.hcp[0], n = c.cp / a2a;
+      const double L = double(sh.seq) / double(n), per_score = 4.0 * sh.batch * (sh.heads / a2a) * sh.head_dim;
+      const double S = double(sh.seq);
+      double total = 0;
+      for (int64_t g = 0; g < c.cp; ++g) {
+        const int64_t r = g / a2a;  // ring rank of CP rank g (rings of ranks A apart)
+        const double want = order == CpLoadBalance::Contiguous
+                                ? L * (L + 1) / 2 + double(r) * L * L
+                                : double(r + 1) * L * (L + 1) / 2 + double(n - 1 - r) * L * (L - 1) / 2;
+        const double fwd = attention_flops(w.layer[size_t(g)], Phase::Forward);
+        CAPTURE(g, r);
+        CHECK(fwd == Approx(per_score * want).epsilon(1e-12));
+        CHECK(attention_flops(w.layer[size_t(g)], Phase::Backward) == Approx(2.5 * per_score * want).epsilon(1e-12));
+        total += fwd;
+      }
+      CHECK(total == Approx(4.0 * sh.batch * sh.heads * sh.head_dim * S * (S + 1) / 2).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("bytes per rank per transport match the closed forms", "[model][workload]") {
   const int64_t b = 2, S = 8192, hq = 32, hk = 8, d = 128, e = 2;
   for (const Case& c : all_cases()) {

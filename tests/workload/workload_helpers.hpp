@@ -13,6 +13,7 @@ struct Shape {
   int64_t tp = 1, cp = 1, dp = 1;
   CpCommType type = CpCommType::P2P;
   std::vector<int64_t> hcp = {};  // [A, P] for a2a+p2p
+  CpLoadBalance order = CpLoadBalance::Zigzag;
   int64_t seq = 4096, batch = 1;
   int64_t heads = 32, groups = 8, head_dim = 128, hidden = 4096, ffn = 14336;
   bool causal = true, sp = true;
@@ -41,6 +42,7 @@ inline Scenario make_scenario(const Shape& s) {
   sc.parallel.data_parallel_size = s.dp;
   sc.parallel.cp_comm_type = s.type;
   sc.parallel.hierarchical_context_parallel_sizes = s.hcp;
+  sc.parallel.cp_load_balance = s.order;
   sc.parallel.sequence_parallel = s.sp && s.tp > 1;
   sc.cluster.num_nodes = 1;
   sc.cluster.gpus_per_node = s.tp * s.cp * s.dp;
