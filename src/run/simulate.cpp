@@ -425,6 +425,8 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
                   "gathered once a step, with the optimizer: %.1f ms",
                   static_cast<long long>(sc.parallel.data_parallel_size * sc.parallel.context_parallel_size),
                   m.composed.optimizer_s * 1e3)
+        : sc.parallel.data_parallel_size * sc.parallel.context_parallel_size == 1
+            ? fmt("no data-parallel gradient sync (DP x CP = 1), optimizer %.1f ms", m.composed.optimizer_s * 1e3)
             :
         std::string("DP gradient ") + (distopt ? "reduce-scatter" : "all-reduce") +
         (ogr ? " in " + std::to_string(s0.dp_buckets.size()) +

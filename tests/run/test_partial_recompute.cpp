@@ -152,6 +152,8 @@ TEST_CASE("recompute: block's step runs 27 of 32 backwards without the simulated
   CHECK(r.step->composed.microbatch_backward_s ==
         Approx(32 * r.layer.backward_s - 27 * r.layer.rerun_s + head_s).epsilon(1e-9));
   CHECK(r.composed.find("27 of the model's 32 layers skip") != std::string::npos);
+  // One GPU: DP x CP = 1, no gradient to reduce (it read "reduce-scatter in 0 buckets").
+  CHECK(r.composed.find("no data-parallel gradient sync (DP x CP = 1)") != std::string::npos);
   // The CPU's launches, counted by hand on the layer's program: one per op (no CUDA graphs); a
   // micro batch's backward launches 32 layers' backward ops less the re-run's ops of the 27 plain
   // layers, and the head's and loss's backward ops once.
