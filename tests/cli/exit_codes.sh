@@ -49,6 +49,8 @@ ls "$TMP" | grep -q '\.tmp\.' && fail "temporary file left behind"
 [ $rc -eq 2 ] && grep -q "error: --minbytes" "$TMP/err" || { cat "$TMP/err"; fail "collective bad size: exit $rc"; }
 "$BIN" collective --op sendrecv -g 1 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "error: --gpus" "$TMP/err" || { cat "$TMP/err"; fail "collective sendrecv on one GPU: exit $rc"; }
+"$BIN" collective --op all_reduce -g 1 2>"$TMP/err"; rc=$?  # it printed 0 us and 0 GB/s
+[ $rc -eq 2 ] && grep -q "error: --gpus: is 1 .*one rank moves nothing" "$TMP/err" || { cat "$TMP/err"; fail "collective of one GPU: exit $rc"; }
 "$BIN" collective --algo nvls --nodes 2 -b 1M -e 1M 2>"$TMP/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "software.nccl.algo" "$TMP/err" || { cat "$TMP/err"; fail "collective: no algorithm left: exit $rc"; }
 "$BIN" collective -b 1M -e 4M >"$TMP/c.txt" || fail "collective run"
