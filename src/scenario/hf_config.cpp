@@ -30,15 +30,17 @@ std::optional<int64_t> hf_int(const nlohmann::json& cfg, const char* key, const 
     return std::nullopt;
   }
   const auto& v = cfg.at(key);
-  const bool usable = v.is_number_integer() && v.get<int64_t>() > 0 && v.get<int64_t>() <= max;
+  // Beyond int64 (nlohmann reads it unsigned): too large, not negative.
+  const bool huge = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(max);
+  const bool usable = !huge && v.is_number_integer() && v.get<int64_t>() > 0 && v.get<int64_t>() <= max;
   if (stands_in && !usable) return std::nullopt;  // the scenario's value is the model's: the file's is not read
-  if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
+  if (!huge && (!v.is_number_integer() || v.get<int64_t>() <= 0)) {
     sink.error(json_path, "\"" + file + "\": \"" + key + "\" must be a positive integer, got " + v.dump(), "type",
                "fix the file or override the value in the scenario's model section");
     return std::nullopt;
   }
-  if (v.get<int64_t>() > max) {
-    sink.error(json_path, "\"" + file + "\": \"" + key + "\" is " + std::to_string(v.get<int64_t>()),
+  if (huge || v.get<int64_t>() > max) {
+    sink.error(json_path, "\"" + file + "\": \"" + key + "\" is " + v.dump(),
                "at most " + std::to_string(max) + (scenario_key ? std::string(", as model.") + scenario_key : std::string()),
                "fix the file or override the value in the scenario's model section");
     return std::nullopt;

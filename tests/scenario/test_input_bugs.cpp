@@ -149,6 +149,15 @@ TEST_CASE("a Hugging Face config's shape keys have the scenario keys' ranges", "
     CHECK_THAT(e[0].what, Catch::Contains(std::string("\"") + c.key + "\" is " + std::to_string(c.value)));
     CHECK(e[0].rule == c.range);
   }
+  {  // 2^63, beyond int64 (read unsigned): too large, not "must be a positive integer"
+    json cfg = dense_config();
+    cfg["hidden_size"] = uint64_t{1} << 63;
+    const auto e = config_errors(cfg);
+    INFO(describe(e));
+    REQUIRE(e.size() == 1);
+    CHECK_THAT(e[0].what, Catch::Contains("\"hidden_size\" is 9223372036854775808"));
+    CHECK(e[0].rule == "at most 1048576, as model.hidden_size");
+  }
   // A config mixing windowed and full layers is refused with the scenario's num_layers too (its
   // pattern is read over the file's own layers): Gemma 2's class, every other layer windowed.
   {
