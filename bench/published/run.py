@@ -326,18 +326,20 @@ def main():
         common = math.exp(sum(logs) / len(logs))
         print()
         print("### %s | %s | S=%s h=%s kv=%s d=%s bs=%s | %s %s" % key)
-        print("  %-58s %-24s %10s %10s %8s %8s" % ("row", "layout", "meas ms", "pred ms", "error", "norm"))
+        print("  %-58s %-30s %10s %10s %8s %8s" % ("row", "layout", "meas ms", "pred ms", "error", "norm"))
         for row, sc, notes, pred, meas in members:
             par = sc["parallel"]
             layout = "%s CP%d" % (par["cp_comm_type"], par["context_parallel_size"])
             if "hierarchical_context_parallel_sizes" in par:
                 layout += " %s" % par["hierarchical_context_parallel_sizes"]
+            if "cp_load_balance" in par:
+                layout += " " + par["cp_load_balance"]
             err = pred / meas - 1
             norm = pred / meas / common - 1
             all_abs.append(abs(err))
             if len(members) > 1:
                 all_norm.append(abs(norm))
-            print("  %-58s %-24s %10.3f %10.3f %8s %8s" % (row["id"][:58], layout, 1e3 * meas, 1e3 * pred,
+            print("  %-58s %-30s %10.3f %10.3f %8s %8s" % (row["id"][:58], layout, 1e3 * meas, 1e3 * pred,
                                                             fmt_pct(err), fmt_pct(norm) if len(members) > 1 else "-"))
         pairs = agree = decided = decided_agree = 0
         for (_, _, _, pa, ma), (_, _, _, pb, mb) in itertools.combinations(members, 2):

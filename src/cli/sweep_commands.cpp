@@ -516,7 +516,7 @@ std::shared_ptr<SweepCommands> add_sweep_commands(CLI::App& app) {
                                             "model, sequence and cluster; rank them and recommend one");
   s->sweep = c;
   c->add_option("scenario", s->file, "Scenario JSON file (its parallel section gives the defaults)")->required();
-  c->add_option("--tp", s->tp, "TP sizes to try (default: divisors of gpus_per_node up to 8 dividing the heads)")->delimiter(',');
+  c->add_option("--tp", s->tp, "TP sizes to try (default: divisors of gpus_per_node up to 8 dividing the heads and ffn_hidden_size)")->delimiter(',');
   c->add_option("--cp", s->cp, "CP sizes to try (default: powers of two with TP*CP dividing the world)")->delimiter(',');
   c->add_option("--pp", s->pp, "PP sizes to try (default: depths up to 16 that split the layers and divide the world)")
       ->delimiter(',');

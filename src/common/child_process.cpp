@@ -1,6 +1,7 @@
 #include "common/child_process.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -98,6 +99,8 @@ ChildOutcome finish(Child& c) {
   ChildOutcome o;
   if (WIFSIGNALED(status)) {
     o.text = std::string("simulation process killed by signal ") + strsignal(WTERMSIG(status));
+    if (WTERMSIG(status) == SIGKILL)  // what Linux's out-of-memory killer sends
+      o.text += " (the system's out-of-memory killer sends it: the scenario may need more memory than this machine has)";
     return o;
   }
   if (c.got.empty()) {

@@ -241,9 +241,10 @@ void check_tp_heads(Ctx& c) {
 void check_tp_ffn(Ctx& c) {
   const int64_t ffn = c.sc.model.ffn_hidden_size;
   if (ffn % c.tp() == 0 || !tp_splits_heads(c.sc.model, c.tp())) return;  // check_tp_heads says the one error
-  std::string fits;
-  for (int64_t tp = 1; tp <= c.sc.cluster.gpus_per_node; tp *= 2)
-    if (ffn % tp == 0 && tp_splits_heads(c.sc.model, tp)) fits += (fits.empty() ? "" : ", ") + to_string(tp);
+  std::string fits;  // the TPs of a node that split the heads and the MLP
+  for (int64_t tp = 1; tp <= c.sc.cluster.gpus_per_node; ++tp)
+    if (c.sc.cluster.gpus_per_node % tp == 0 && ffn % tp == 0 && tp_splits_heads(c.sc.model, tp))
+      fits += (fits.empty() ? "" : ", ") + to_string(tp);
   c.sink.error("parallel.tensor_model_parallel_size",
                "model.ffn_hidden_size " + to_string(ffn) + " is not divisible by TP " + to_string(c.tp()),
                "ffn_hidden_size % TP == 0 (Megatron splits the MLP's columns over TP)",
@@ -274,7 +275,10 @@ void check_sequence(Ctx& c) {
   if (c.usable({"parallel.context_parallel_size"}) && s % two_cp != 0)
     c.sink.error("training.seq_length",
                  "seq_length " + to_string(s) + " is not divisible by 2*CP = " + to_string(two_cp),
-                 "seq_length % (2*CP) == 0 (DualChunkSwap splits the sequence into 2*CP chunks)",
+                 c.sc.parallel.cp_load_balance == CpLoadBalance::Zigzag
+                     ? "seq_length % (2*CP) == 0 (DualChunkSwap splits the sequence into 2*CP chunks)"
+                     : "seq_length % (2*CP) == 0 (TE's DualChunkSwap needs it; hcpsim's ring keeps it for every token "
+                       "order)",
                  "pad to " + to_string((s / two_cp + 1) * two_cp) + " tokens");
   const bool sp_usable = c.usable({"parallel.context_parallel_size", "parallel.tensor_model_parallel_size",
                                    "parallel.sequence_parallel"});
@@ -312,8 +316,8 @@ void check_batch(Ctx& c, bool global_batch_given) {
                  "global_batch_size " + to_string(t.global_batch_size) + " makes " + to_string(m) +
                      " micro batches a step on each DP rank" +
                      (v > 1 ? " over " + to_string(v) + " virtual stages" : std::string()),
-                 "at most " + to_string(kMostMicrobatchesPerStep) +
-                     " micro batches a step, times the virtual stages (hcpsim places each on the pipeline's schedule)",
+                 "micro batches a step x virtual stages <= " + to_string(kMostMicrobatchesPerStep) +
+                     " (hcpsim places each micro batch on the pipeline's schedule once a model chunk)",
                  "use a global batch of at most " + to_string(kMostMicrobatchesPerStep / v * per_step) +
                      ", or a larger micro_batch_size");
 }

@@ -91,7 +91,7 @@ std::string format_placement(const ClusterGraph& g, const Placement& p, const Ra
   out << group_summary(g, p, "HCP a2a groups", world, [&](int64_t r) { return layout.hcp_a2a_group(r, a2a_size); });
   out << group_summary(g, p, "HCP ring groups", world, [&](int64_t r) { return layout.hcp_p2p_group(r, a2a_size); });
   out << group_summary(g, p, "DP groups", world, [&](int64_t r) { return layout.dp_group(r); });
-  out << group_summary(g, p, "DP x CP groups (gradients, distributed optimizer)", world,
+  out << group_summary(g, p, "DP x CP groups (the gradients' reduction)", world,
                        [&](int64_t r) { return layout.dp_cp_group(r); });
   out << group_summary(g, p, "PP groups (stage 0 first; stage-to-stage transfers)", world,
                        [&](int64_t r) { return layout.pp_group(r); });

@@ -649,13 +649,13 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["cluster"]["gpu"] = {{"name", "h100-33sm"}, {"peak_bf16_tflops", 989.4 * 33 / 132}, {"peak_fp8_tflops", 1978.9 * 33 / 132},
                                 {"memory_gb", 80}, {"hbm_GBps", 3350}, {"sm_count", 33}, {"sm_clock_mhz", 1830}};
        }},
-      {"at most 2^20 micro batches a step, times the virtual stages",
+      {"micro batches a step x virtual stages <= 2^20",
        [](json& j) {  // PP 2 x CP 16 on 32 GPUs: DP 1, so 2^20 micro batches, over 2 virtual stages
          j["parallel"]["pipeline_model_parallel_size"] = 2;
          j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
          j["training"]["global_batch_size"] = 1 << 20;
        },
-       "training.global_batch_size", "times the virtual stages",
+       "training.global_batch_size", "micro batches a step x virtual stages <= 1048576",
        [](json& j) {
          j["parallel"]["pipeline_model_parallel_size"] = 2;
          j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
@@ -1205,7 +1205,7 @@ TEST_CASE("more than 2^20 micro batches a step is an error, not an exhausted mem
   j["training"]["global_batch_size"] = (int64_t{1} << 21) + 2;
   const Outcome o = parse(j);
   INFO(describe(o));
-  REQUIRE(has_error(o, "training.global_batch_size", "at most 1048576 micro batches"));
+  REQUIRE(has_error(o, "training.global_batch_size", "micro batches a step x virtual stages <= 1048576"));
   CHECK_THAT(o.errors[0].fix, Catch::StartsWith("use a global batch of at most 2097152"));
 }
 

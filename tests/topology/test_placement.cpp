@@ -47,7 +47,7 @@ TEST_CASE("topology: a pipeline's groups are listed, stage 0 first", "[topology]
   CHECK(text.find("PP groups (stage 0 first; stage-to-stage transfers) (4 ranks): {0,8,16,24} {1,9,17,25}") !=
         std::string::npos);
   CHECK(text.find("{7,15,23,31}: across nodes") != std::string::npos);
-  CHECK(text.find("DP x CP groups (gradients, distributed optimizer) (4 ranks): {0,2,4,6} {1,3,5,7} {8,10,12,14}") !=
+  CHECK(text.find("DP x CP groups (the gradients' reduction) (4 ranks): {0,2,4,6} {1,3,5,7} {8,10,12,14}") !=
         std::string::npos);
   CHECK(text.find("{25,27,29,31}: inside a node") != std::string::npos);
 }
