@@ -12,7 +12,7 @@ namespace hcpsim {
 // CP rank r owns chunk r and chunk 2·CP-1-r, in that order (j = 0, 1).
 inline int64_t dual_chunk_id(int64_t cp, int64_t rank, int64_t j) { return j == 0 ? rank : 2 * cp - 1 - rank; }
 
-// Which tokens a ring rank holds (docs/cp-transports.md, "Token order"): what a causal mask
+// Which tokens a ring rank holds (docs/cp-transports.md §1.1): what a causal mask
 // leaves of each ring step.
 //   Zigzag      DualChunkSwap above: Transformer Engine's and Megatron's, the only one they run
 //   Contiguous  rank r holds tokens [r L, (r+1) L) of L = S / n, no balancing (ring-flash-attention's
