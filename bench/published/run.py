@@ -71,7 +71,7 @@ def transport_for(p, row_id):
     variant = (p.get("ring_variant") or "").lower()
     u, r = p.get("ulysses_degree") or 1, p.get("ring_degree") or 1
     if "varlen" in row_id:
-        return None, "varlen (packed THD sequences) is not modelled"
+        return None, "varlen: packed documents of unequal lengths (hcpsim models documents of one length)"
     if variant in ("llama3_allgather",):
         return (r * u, "all_gather", None, "zigzag", "ring-flash-attn llama3 all-gather CP (TE all_gather)"), None
     if u * r == 1:

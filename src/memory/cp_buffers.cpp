@@ -37,12 +37,13 @@ namespace {
 
 double ws_of(const BwdWorkspace& ws, const AttentionShape& a) { return ws ? ws(a) : 0.0; }
 
-// The rank's tensors after an a2a over `inner` ranks: inner x the tokens, 1/inner the heads.
+// The rank's tensors after an a2a over `inner` ranks: inner x the tokens, 1/inner the heads (of
+// each packed document, where the sequences hold several: as the workload's kernels run them).
 AttnDims dims_after_a2a(const Scenario& s, int64_t inner) {
   AttnDims d;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
-  d.batch = s.training.micro_batch_size;
-  d.len = s.training.seq_length / s.parallel.context_parallel_size * inner;
+  d.batch = s.training.attention_batch();
+  d.len = s.training.attention_length() / s.parallel.context_parallel_size * inner;
   d.hq = s.model.num_attention_heads / tp / inner;
   d.hk = kv_heads_per_tp_rank(s.model, tp) / inner;
   d.head_dim = s.model.kv_channels;
@@ -161,7 +162,7 @@ CpBufferBytes cp_buffer_bytes_of_rank(const Scenario& s, int64_t cp_rank, const 
       const double gather = std::max(t.kv() + n * t.kv(), n * t.kv() + n * t.k);
       return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + t.o),
               .bwd_bytes = all_gather_backward_bytes(t, dims_after_a2a(s, 1), cp, cp_rank, causal,
-                                                     s.training.seq_length, ws),
+                                                     s.training.attention_length(), ws),
               .saved_extra_per_layer_bytes = 0};
     }
     case CpCommType::A2A: return ulysses(t, dims_after_a2a(s, cp), causal, ws);

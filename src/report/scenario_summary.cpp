@@ -32,7 +32,12 @@ std::string format_scenario_summary(const Scenario& sc) {
     << m.kv_channels << ", vocab " << m.vocab_size;
   if (m.sliding_window) o << ", sliding window " << *m.sliding_window;
   o << "\n";
-  o << "  training: seq " << sc.training.seq_length << ", micro batch " << sc.training.micro_batch_size;
+  o << "  training: seq " << sc.training.seq_length;
+  if (sc.training.document_length > 0)
+    o << " (packed: " << sc.training.seq_length / sc.training.document_length
+      << (sc.training.seq_length == sc.training.document_length ? " document of " : " documents of ")
+      << sc.training.document_length << ")";
+  o << ", micro batch " << sc.training.micro_batch_size;
   if (sc.parallel.data_parallel_size > 0)
     o << ", global batch " << sc.training.global_batch_size << " (" << sc.num_microbatches() << " micro batches per DP rank)";
   else if (sc.training.global_batch_size > 0)

@@ -154,7 +154,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
                   "recompute_method", "recompute_num_layers", "attn_mask_type", "fp8_param_gather", "fp8_recipe",
-                  "fp4_param_gather", "cpu_offloading_num_layers"});
+                  "fp4_param_gather", "cpu_offloading_num_layers", "document_length"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -183,8 +183,10 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   set_if(t.cpu_offloading_num_layers, r.integer("cpu_offloading_num_layers", 0, kMaxCount,
                                                  "layers whose activations go to the host; 0 for none"));
   set_if(t.attn_mask_type, r.choice("attn_mask_type", named_choices(kAttnMaskTypes),
-                                                  {{"padding_causal", "padded (THD) inputs are not modelled; use causal"},
-                                                   {"padding", "padded (THD) inputs are not modelled; use no_mask"}}));
+                                                  {{"padding_causal", "for packed documents (THD) write \"causal\" and give training.document_length"},
+                                                   {"padding", "for packed documents (THD) write \"no_mask\" and give training.document_length"}}));
+  set_if(t.document_length, r.integer("document_length", 1, int64_t{1} << 32,
+                                      "the tokens of each packed document; leave it out for one document a sequence"));
 }
 
 // ---- parallel ------------------------------------------------------------

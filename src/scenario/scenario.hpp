@@ -139,6 +139,16 @@ struct TrainingSpec {
   // copied to the host in the forward and back in the backward. 0: off.
   int64_t cpu_offloading_num_layers = 0;
   AttnMaskType attn_mask_type = AttnMaskType::Causal;
+  // Packed documents (Megatron's THD input, TE's padding_causal with cu_seqlens): each sequence of
+  // seq_length tokens holds seq_length / document_length documents of document_length tokens, and
+  // attention stays inside each document. 0: one document a sequence.
+  int64_t document_length = 0;
+  // The sequences attention runs over in a micro batch, and their length: the documents, or the
+  // micro batch's sequences whole.
+  int64_t attention_batch() const {
+    return document_length > 0 ? micro_batch_size * (seq_length / document_length) : micro_batch_size;
+  }
+  int64_t attention_length() const { return document_length > 0 ? document_length : seq_length; }
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;
 };
 

@@ -268,6 +268,56 @@ void check_model_size(Ctx& c) {
                "check num_layers, hidden_size, num_attention_heads, kv_channels and ffn_hidden_size");
 }
 
+// Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
+// sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
+void check_documents(Ctx& c) {
+  const TrainingSpec& t = c.sc.training;
+  const int64_t d = t.document_length;
+  if (d <= 0) return;
+  if (t.seq_length % d != 0) {
+    c.sink.error("training.document_length",
+                 "document_length " + to_string(d) + " does not divide seq_length " + to_string(t.seq_length),
+                 "seq_length % document_length == 0 (every sequence packs whole documents of that length)",
+                 "use a divisor of seq_length, e.g. " + to_string(t.seq_length / std::max<int64_t>(1, t.seq_length / d)));
+    return;
+  }
+  const int64_t two_cp = 2 * c.cp();
+  if (c.cp() > 1 && d % two_cp != 0)
+    c.sink.error("training.document_length",
+                 "document_length " + to_string(d) + " is not divisible by 2*CP = " + to_string(two_cp),
+                 "document_length % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
+                 "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
+                 "pad documents to " + to_string((d / two_cp + 1) * two_cp) + " tokens");
+  const ParallelSpec& p = c.sc.parallel;
+  const Version& te = c.sc.software.transformer_engine_version;
+  if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
+    c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (training.document_length) under TE " + te.str(),
+                 "TE rejects THD input with a2a+p2p through 2.18 (allowed after it, PR #3290)",
+                 "use cp_comm_type \"p2p\" or \"a2a\"");
+  if (c.cp() > 1 && p.cp_comm_type == CpCommType::AllGather) {
+    if (te < Version{2, 18, 0})
+      c.sink.error("parallel.cp_comm_type", "all_gather with packed documents under TE " + te.str(),
+                   "THD input with all_gather from TE 2.18 on (PR #2829)", "use TE 2.18 or later, or cp_comm_type \"p2p\"");
+    if (c.sc.software.attention_backend == AttentionBackend::Flash)
+      c.sink.error("software.attention_backend", "flash with all_gather and packed documents",
+                   "TE runs THD all_gather with FusedAttention or FlashAttention 3, not FlashAttention 2",
+                   "use attention_backend \"cudnn\", or cp_comm_type \"p2p\"");
+  }
+  if (c.sc.model.sliding_window)
+    c.sink.error("training.document_length", "given with model.sliding_window",
+                 "packed documents with a sliding window are not modelled", "drop one of them");
+  if (p.cp_load_balance != CpLoadBalance::Zigzag && p.p2p_size() > 1)
+    c.sink.error("training.document_length", "given with cp_load_balance \"" + std::string(to_string(p.cp_load_balance)) + "\"",
+                 "packed documents are split by TE's per-document zigzag; other token orders with documents are not "
+                 "modelled",
+                 "drop parallel.cp_load_balance");
+  const int64_t docs = t.seq_length / d;
+  c.warn("training.document_length " + to_string(d) + ": attention runs as " + to_string(docs) +
+         (docs == 1 ? " document of " : " documents of ") + to_string(d) + " tokens a sequence, each split over CP (TE's THD); its kernels are timed "
+         "as batched kernels of those shapes (hcpsim has not measured THD kernels; documents of unequal lengths do the "
+         "attention work of equal ones of sum(d^2)/sum(d) tokens)");
+}
+
 // Rules on the sequence length; each runs only when the fields it reads are usable.
 void check_sequence(Ctx& c) {
   const int64_t s = c.sc.training.seq_length;
@@ -799,6 +849,8 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
                 "parallel.overlap_p2p_comm"});
   if (model && sizes && pipeline_keys) check_pipeline(c);
   if (layout && training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
+  if (layout && training && ok.parallel_present && c.usable({"training.seq_length", "training.document_length"}))
+    check_documents(c);
   if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
     check_batch(c, global_batch_given);
   if (training && have_dp && pipeline_keys && !c.sink.spoiled("training.global_batch_size") &&

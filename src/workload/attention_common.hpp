@@ -35,7 +35,9 @@ constexpr double kLseBytesPerElement = 4;  // softmax LSE is fp32
 
 // Megatron hands TE sbhd tensors; bshd is TE's other dense layout. The layout
 // decides which slices are contiguous, hence which copy kernels exist.
-enum class QkvFormat : uint8_t { Sbhd, Bshd };
+// Thd: packed documents, token-first as sbhd, whose p2p halves TE gathers (tex.thd_read_half_tensor)
+// as bshd's are copied.
+enum class QkvFormat : uint8_t { Sbhd, Bshd, Thd };
 
 // Tensor geometry of one attention call site: `len` tokens per rank with
 // `hq`/`hk` heads (after any a2a).

@@ -13,11 +13,12 @@ namespace {
 std::string step_what(int64_t i, const char* what) { return "step" + std::to_string(i) + "." + what; }
 
 // Half-tensor copies of the cuDNN path: k_part/v_part.contiguous() (lower) and
-// q_part.contiguous() (upper; backward also out and dout). With sbhd the halves
-// are leading-dimension slices, already contiguous, so no kernel runs.
+// q_part.contiguous() (upper; backward also out and dout); for THD tex.thd_read_half_tensor
+// gathers each document's half, the same bytes. With sbhd the halves are leading-dimension
+// slices, already contiguous, so no kernel runs.
 void half_copies(ProgramBuilder& b, const RingAttention& ring, Stream s, int64_t i, RingSection sec,
                  bool backward) {
-  if (ring.format != QkvFormat::Bshd) return;
+  if (ring.format == QkvFormat::Sbhd) return;
   const double kv = 2 * ring.dims.k_bytes();
   // Copying half a tensor reads and writes half of it: bytes = |X|.
   if (sec == RingSection::Lower) b.elementwise(s, step_what(i, "kv_half_copy"), kv);

@@ -661,6 +661,48 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["virtual_pipeline_model_parallel_size"] = 2;
          j["training"]["global_batch_size"] = 1 << 19;
        }},
+      {"packed documents divide the sequence",
+       [](json& j) { j["training"]["document_length"] = 3000; }, "training.document_length",
+       "seq_length % document_length == 0", [](json& j) { j["training"]["document_length"] = 4096; }},
+      {"packed documents split into 2*CP chunks each",  // base: CP 16, so 32 | D
+       [](json& j) { j["training"]["document_length"] = 16; }, "training.document_length",
+       "document_length % (2*CP) == 0", [](json& j) { j["training"]["document_length"] = 8192; }},
+      {"packed documents with a2a+p2p only after TE 2.18",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "a2a+p2p";
+         j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
+       },
+       "parallel.cp_comm_type", "through 2.18",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "p2p";
+       }},
+      {"packed documents with all_gather not on FlashAttention 2",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "flash";
+       },
+       "software.attention_backend", "not FlashAttention 2",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "cudnn";
+       }},
+      {"packed documents without a sliding window",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["parallel"]["context_parallel_size"] = 8;
+         j["model"]["sliding_window"] = 4096;
+       },
+       "training.document_length", "with a sliding window are not modelled",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_comm_type"] = "a2a";
+         j["parallel"]["context_parallel_size"] = 8;
+       }},
       {"tp_comm_overlap across NVL72 trays needs TE 2.2",
        [](json& j) { nvl72_tp8_overlap(j, "2.1.0"); }, "parallel.tp_comm_overlap", "from TE 2.2 on",
        [](json& j) { nvl72_tp8_overlap(j, "2.2.0"); }},

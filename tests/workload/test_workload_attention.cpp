@@ -87,6 +87,31 @@ TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence, bala
   }
 }
 
+TEST_CASE("packed documents: causal FLOPs are each document's, balanced over the ranks", "[model][workload]") {
+  // S = 4096 tokens packed as 4 documents of D = 1024, attention inside each: 4 x D(D+1)/2 visible
+  // scores a head, forward 4 b hq d of them (2.5x backward), every transport; each document split
+  // over CP as a sequence is (zigzag), so every rank does the same share.
+  for (const Case& c : all_cases()) {
+    CAPTURE(to_string(c.type), c.cp, c.hcp);
+    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
+    sh.document_length = 1024;
+    const Workload w = build_workload(make_scenario(sh));
+    const double D = 1024, docs = double(sh.seq) / D;
+    const double want = 4.0 * sh.batch * sh.heads * sh.head_dim * docs * D * (D + 1) / 2;
+    double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
+    for (const RankProgram& p : w.layer) {
+      const double f = attention_flops(p, Phase::Forward);
+      fwd += f;
+      bwd += attention_flops(p, Phase::Backward);
+      lo = std::min(lo, f);
+      hi = std::max(hi, f);
+    }
+    CHECK(fwd == Approx(want).epsilon(1e-12));
+    CHECK(bwd == Approx(2.5 * want).epsilon(1e-12));
+    CHECK(hi == Approx(lo).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("non-causal attention FLOPs are S^2 per head over all ranks", "[model][workload]") {
   for (const Case& c : all_cases()) {
     CAPTURE(to_string(c.type), c.cp, c.hcp);
