@@ -268,36 +268,54 @@ void check_model_size(Ctx& c) {
                "check num_layers, hidden_size, num_attention_heads, kv_channels and ffn_hidden_size");
 }
 
+// The document length nearest above `d` (or seq_length) that both rules below take: a divisor of
+// seq_length and a multiple of `unit` (2*CP, or 1). seq_length = unit * q, so the candidates are
+// unit x the divisors of q.
+int64_t nearest_document_length(int64_t seq_length, int64_t d, int64_t unit) {
+  if (unit <= 0 || seq_length % unit != 0) return seq_length;
+  const int64_t q = seq_length / unit;
+  int64_t best = seq_length;
+  for (int64_t i = 1; i * i <= q; ++i)
+    if (q % i == 0)
+      for (const int64_t f : {i, q / i})
+        if (unit * f >= d && unit * f < best) best = unit * f;
+  return best;
+}
+
 // Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
 // sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
 void check_documents(Ctx& c) {
   const TrainingSpec& t = c.sc.training;
   const int64_t d = t.document_length;
   if (d <= 0) return;
+  const int64_t two_cp = 2 * c.cp(), unit = c.cp() > 1 ? two_cp : 1;
+  const std::string nearest = to_string(nearest_document_length(t.seq_length, d, unit));
   if (t.seq_length % d != 0) {
     c.sink.error("training.document_length",
                  "document_length " + to_string(d) + " does not divide seq_length " + to_string(t.seq_length),
                  "seq_length % document_length == 0 (every sequence packs whole documents of that length)",
-                 "use a divisor of seq_length, e.g. " + to_string(t.seq_length / std::max<int64_t>(1, t.seq_length / d)));
+                 "use " + nearest + " (the nearest above that divides seq_length" +
+                     (unit > 1 ? " and 2*CP divides" : "") + ")");
     return;
   }
-  const int64_t two_cp = 2 * c.cp();
   if (c.cp() > 1 && d % two_cp != 0)
     c.sink.error("training.document_length",
                  "document_length " + to_string(d) + " is not divisible by 2*CP = " + to_string(two_cp),
                  "document_length % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
                  "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
-                 "pad documents to " + to_string((d / two_cp + 1) * two_cp) + " tokens");
+                 "pad documents to " + nearest + " tokens (the nearest above that 2*CP divides and that divides seq_length)");
   const ParallelSpec& p = c.sc.parallel;
   const Version& te = c.sc.software.transformer_engine_version;
+  if (te < Version{2, 18, 0})
+    c.sink.error("software.transformer_engine_version", "packed documents (training.document_length) under TE " + te.str(),
+                 "packed documents are modelled from TE 2.18, the release whose THD support hcpsim follows (earlier "
+                 "releases' CP tests skip THD with a2a)",
+                 "set transformer_engine_version to 2.18.0 or later, or drop document_length");
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
     c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (training.document_length) under TE " + te.str(),
                  "TE rejects THD input with a2a+p2p through 2.18 (allowed after it, PR #3290)",
                  "use cp_comm_type \"p2p\" or \"a2a\"");
-  if (c.cp() > 1 && p.cp_comm_type == CpCommType::AllGather) {
-    if (te < Version{2, 18, 0})
-      c.sink.error("parallel.cp_comm_type", "all_gather with packed documents under TE " + te.str(),
-                   "THD input with all_gather from TE 2.18 on (PR #2829)", "use TE 2.18 or later, or cp_comm_type \"p2p\"");
+  if (c.cp() > 1 && p.cp_comm_type == CpCommType::AllGather) {  // THD with all_gather from 2.18 (PR #2829): above
     if (c.sc.software.attention_backend == AttentionBackend::Flash)
       c.sink.error("software.attention_backend", "flash with all_gather and packed documents",
                    "TE runs THD all_gather with FusedAttention or FlashAttention 3, not FlashAttention 2",

@@ -811,6 +811,29 @@ TEST_CASE("a token order other than zigzag is ring-flash-attention's: said, and 
   CHECK(o.errors[0].fix.find("\"contiguous\"") != std::string::npos);
 }
 
+TEST_CASE("packed documents: the fix names a length both rules take, and TE from 2.18", "[model][validate]") {
+  // S = 120 at CP 2: a length must divide 120 and be a multiple of 2 CP = 4, i.e. 4 x a divisor of 30:
+  // 4, 8, 12, 20, 24, 40, 60, 120. The nearest above 15 (which divides S, but 4 does not divide it)
+  // and above 17 (which divides nothing) is 20.
+  json j = base();
+  j["training"]["seq_length"] = 120;
+  j["training"]["global_batch_size"] = 16;  // TP 1 x CP 2 on 32 GPUs: DP 16
+  j["parallel"]["context_parallel_size"] = 2;
+  for (const auto& [d, fix] : {std::pair{15, "pad documents to 20 tokens"}, std::pair{17, "use 20 "}}) {
+    j["training"]["document_length"] = d;
+    const Outcome o = parse(j);
+    INFO(describe(o));
+    REQUIRE(o.errors.size() == 1);
+    CHECK(o.errors[0].path == "training.document_length");
+    CHECK_THAT(o.errors[0].fix, Catch::StartsWith(fix));
+  }
+  j["training"]["document_length"] = 20;
+  CHECK(parse(j).valid);
+  j["software"]["transformer_engine_version"] = "2.17.0";
+  const Outcome old = parse(j);
+  CHECK(has_error(old, "software.transformer_engine_version", "modelled from TE 2.18"));
+}
+
 TEST_CASE("inner or outer size 1 warns that TE falls back", "[model][validate]") {
   json j = base();
   j["parallel"]["cp_comm_type"] = "a2a+p2p";
