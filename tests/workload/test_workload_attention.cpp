@@ -61,55 +61,32 @@ TEST_CASE("visible elements of masks are exact", "[model][workload]") {
   REQUIRE(visible_elements(5, 5, KernelMask::None, 2) == 13);
 }
 
-TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence, balanced",
+TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence's, or its documents', balanced",
           "[model][workload]") {
-  for (const Case& c : all_cases()) {
-    CAPTURE(to_string(c.type), c.cp, c.hcp);
-    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
-    const Scenario s = make_scenario(sh);
-    const Workload w = build_workload(s);
-    // Full causal attention over S for one TP rank's hq heads:
-    // 4 * b * hq * d * S(S+1)/2 forward, 2.5x backward.
-    const double S = double(sh.seq);
-    const double full = 4.0 * sh.batch * sh.heads * sh.head_dim * S * (S + 1) / 2;
-    double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
-    for (const RankProgram& p : w.layer) {
-      const double f = attention_flops(p, Phase::Forward);
-      fwd += f;
-      bwd += attention_flops(p, Phase::Backward);
-      lo = std::min(lo, f);
-      hi = std::max(hi, f);
+  // Full causal attention over S for one TP rank's hq heads: 4 b hq d S(S+1)/2 forward, 2.5x
+  // backward. Packed as S/D documents of D = 1024 (attention inside each): S/D x D(D+1)/2 visible
+  // scores a head instead. Every transport; DualChunkSwap (each document split over CP as a
+  // sequence is) balances exactly: every rank has the same diagonal terms.
+  for (const int64_t document_length : {int64_t{0}, int64_t{1024}})
+    for (const Case& c : all_cases()) {
+      CAPTURE(document_length, to_string(c.type), c.cp, c.hcp);
+      Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
+      sh.document_length = document_length;
+      const Workload w = build_workload(make_scenario(sh));
+      const double S = double(sh.seq), D = document_length > 0 ? double(document_length) : S;
+      const double full = 4.0 * sh.batch * sh.heads * sh.head_dim * (S / D) * D * (D + 1) / 2;
+      double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
+      for (const RankProgram& p : w.layer) {
+        const double f = attention_flops(p, Phase::Forward);
+        fwd += f;
+        bwd += attention_flops(p, Phase::Backward);
+        lo = std::min(lo, f);
+        hi = std::max(hi, f);
+      }
+      CHECK(fwd == Approx(full).epsilon(1e-12));
+      CHECK(bwd == Approx(2.5 * full).epsilon(1e-12));
+      CHECK(hi == Approx(lo).epsilon(1e-12));
     }
-    REQUIRE(fwd == Approx(full).epsilon(1e-12));
-    REQUIRE(bwd == Approx(2.5 * full).epsilon(1e-12));
-    // DualChunkSwap balances exactly: every rank has the same diagonal terms.
-    REQUIRE(hi == Approx(lo).epsilon(1e-12));
-  }
-}
-
-TEST_CASE("packed documents: causal FLOPs are each document's, balanced over the ranks", "[model][workload]") {
-  // S = 4096 tokens packed as 4 documents of D = 1024, attention inside each: 4 x D(D+1)/2 visible
-  // scores a head, forward 4 b hq d of them (2.5x backward), every transport; each document split
-  // over CP as a sequence is (zigzag), so every rank does the same share.
-  for (const Case& c : all_cases()) {
-    CAPTURE(to_string(c.type), c.cp, c.hcp);
-    Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
-    sh.document_length = 1024;
-    const Workload w = build_workload(make_scenario(sh));
-    const double D = 1024, docs = double(sh.seq) / D;
-    const double want = 4.0 * sh.batch * sh.heads * sh.head_dim * docs * D * (D + 1) / 2;
-    double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
-    for (const RankProgram& p : w.layer) {
-      const double f = attention_flops(p, Phase::Forward);
-      fwd += f;
-      bwd += attention_flops(p, Phase::Backward);
-      lo = std::min(lo, f);
-      hi = std::max(hi, f);
-    }
-    CHECK(fwd == Approx(want).epsilon(1e-12));
-    CHECK(bwd == Approx(2.5 * want).epsilon(1e-12));
-    CHECK(hi == Approx(lo).epsilon(1e-12));
-  }
 }
 
 TEST_CASE("non-causal attention FLOPs are S^2 per head over all ranks", "[model][workload]") {
