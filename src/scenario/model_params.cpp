@@ -45,6 +45,14 @@ ParamCounts count_params(const ModelSpec& m) {
   return counts(m, m.num_attention_heads, qkv_out_per_tp_rank(m, 1), m.ffn_hidden_size, m.vocab_size);
 }
 
+double count_params_in_double(const ModelSpec& m) {  // counts() above, term for term
+  const double h = double(m.hidden_size), d = double(m.kv_channels), hq = double(m.num_attention_heads);
+  const double layer = h * (hq + 2 * double(m.num_query_groups)) * d + hq * d * h +
+                       (m.gated_linear_unit ? 3 : 2) * h * double(m.ffn_hidden_size) + 2 * h;
+  const double vocab_rows = (m.untie_embeddings_and_output_weights ? 2 : 1) * double(m.vocab_size);
+  return double(m.num_layers) * layer + vocab_rows * h + h;
+}
+
 ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp) {
   assert(tp > 0 && m.num_attention_heads % tp == 0 && m.ffn_hidden_size % tp == 0);
   return counts(m, m.num_attention_heads / tp, qkv_out_per_tp_rank(m, tp), m.ffn_hidden_size / tp,

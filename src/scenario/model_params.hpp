@@ -54,6 +54,9 @@ int64_t padded_vocab_size(int64_t vocab_size, int64_t tp);
 
 // Whole model, unpadded vocabulary (what model cards publish).
 ParamCounts count_params(const ModelSpec& m);
+// count_params(m).total() in floating point, for shapes whose count would leave int64 (validation
+// refuses them before anything counts in integers).
+double count_params_in_double(const ModelSpec& m);
 // What one TP rank holds (PP = 1): sharded matrices / TP, padded vocab / TP, norms whole.
 ParamCounts count_params_per_tp_rank(const ModelSpec& m, int64_t tp);
 // What one TP rank of pipeline stage `stage` holds: its layers (split.layers), the embedding on

@@ -7,6 +7,7 @@
 #include "rules/fused_kernels.hpp"
 #include "rules/tp_comm_overlap.hpp"
 #include "scenario/gpu_names.hpp"
+#include "scenario/model_params.hpp"
 #include "scenario/presets.hpp"
 
 #include <algorithm>
@@ -212,14 +213,15 @@ bool tp_splits_heads(const ModelSpec& m, int64_t tp) {
   return m.num_attention_heads % tp == 0 && (g % tp == 0 || (tp > g && tp % g == 0));
 }
 
-// The TP sizes that split the heads, for a hint: at most a handful, from 1 up, within a node of
-// `gpus_per_node` GPUs where it is known (TP's all-reduces stay on NVLink).
+// The TP sizes that split the heads and the MLP's columns (check_tp_ffn), for a hint: at most a
+// handful, from 1 up, within a node of `gpus_per_node` GPUs where it is known (TP's all-reduces
+// stay on NVLink).
 std::string tp_sizes_hint(const ModelSpec& m, int64_t gpus_per_node) {
   std::string s;
   int count = 0;
   const int64_t most = gpus_per_node > 0 ? std::min(m.num_attention_heads, gpus_per_node) : m.num_attention_heads;
   for (int64_t tp = 1; tp <= most && count < 8; ++tp)
-    if (tp_splits_heads(m, tp)) s += (count++ ? ", " : "") + to_string(tp);
+    if (tp_splits_heads(m, tp) && m.ffn_hidden_size % tp == 0) s += (count++ ? ", " : "") + to_string(tp);
   return s;
 }
 
@@ -241,10 +243,7 @@ void check_tp_heads(Ctx& c) {
 void check_tp_ffn(Ctx& c) {
   const int64_t ffn = c.sc.model.ffn_hidden_size;
   if (ffn % c.tp() == 0 || !tp_splits_heads(c.sc.model, c.tp())) return;  // check_tp_heads says the one error
-  std::string fits;  // the TPs of a node that split the heads and the MLP
-  for (int64_t tp = 1; tp <= c.sc.cluster.gpus_per_node; ++tp)
-    if (c.sc.cluster.gpus_per_node % tp == 0 && ffn % tp == 0 && tp_splits_heads(c.sc.model, tp))
-      fits += (fits.empty() ? "" : ", ") + to_string(tp);
+  const std::string fits = tp_sizes_hint(c.sc.model, c.sc.cluster.gpus_per_node);
   c.sink.error("parallel.tensor_model_parallel_size",
                "model.ffn_hidden_size " + to_string(ffn) + " is not divisible by TP " + to_string(c.tp()),
                "ffn_hidden_size % TP == 0 (Megatron splits the MLP's columns over TP)",
@@ -256,12 +255,7 @@ void check_tp_ffn(Ctx& c) {
 // the bound.
 void check_model_size(Ctx& c) {
   constexpr double kMaxParams = 1e15;
-  const ModelSpec& m = c.sc.model;
-  const double h = double(m.hidden_size), d = double(m.kv_channels);
-  const double layer = h * (double(m.num_attention_heads) + 2 * double(m.num_query_groups)) * d +
-                       double(m.num_attention_heads) * d * h + (m.gated_linear_unit ? 3 : 2) * h * double(m.ffn_hidden_size) +
-                       2 * h;
-  const double params = double(m.num_layers) * layer + (m.untie_embeddings_and_output_weights ? 2 : 1) * double(m.vocab_size) * h + h;
+  const double params = count_params_in_double(c.sc.model);
   if (params <= kMaxParams) return;
   c.sink.error("model", strprintf("a model of %.3g parameters", params),
                "at most 1e15 parameters: hcpsim counts parameters, bytes and FLOPs in 64-bit integers",

@@ -54,6 +54,10 @@ TEST_CASE("memory: parameter counts match the published Llama-3.1 sizes", "[mode
   ModelSpec tied = llama(32, 4096, 14336, 32);
   tied.untie_embeddings_and_output_weights = false;
   CHECK(count_params(tied).total() == p8.total() - 128256LL * 4096);
+  // The floating-point count validation bounds shapes with: the same totals, exactly (below 2^53).
+  CHECK(count_params_in_double(llama(32, 4096, 14336, 32)) == 8'030'261'248.0);
+  CHECK(count_params_in_double(llama(80, 8192, 28672, 64)) == 70'553'706'496.0);
+  CHECK(count_params_in_double(tied) == double(count_params(tied).total()));
 }
 
 TEST_CASE("memory: TP shards matrices (QKV by columns, beyond the KV groups too) and the padded vocab, replicates norms", "[model][memory]") {
