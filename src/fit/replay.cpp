@@ -127,11 +127,9 @@ double predicted_time_s(const CostModel& model, const Measurement& m) {
 
 ClusterSpec node_for_measurements(const std::string& gpu_model, const std::string& preset,
                                   std::vector<std::string>* warnings) {
-  const auto known = [&] {
-    for (const auto& p : cluster_presets())
-      if (gpu_model_matches(gpu_model, p.spec.gpu)) return true;
-    return false;
-  };
+  const ClusterPreset* measured = nullptr;  // the preset of the GPU the measurements ran on, if any
+  for (const auto& p : cluster_presets())
+    if (!measured && gpu_model_matches(gpu_model, p.spec.gpu)) measured = &p;
   if (!preset.empty()) {
     const ClusterPreset* p = find_cluster_preset(preset);
     if (!p)
@@ -140,21 +138,18 @@ ClusterSpec node_for_measurements(const std::string& gpu_model, const std::strin
     // Efficiencies are fractions of the measured GPU's peaks: another GPU's would be wrong by the
     // ratio of their peaks, and a calibration is never carried to another GPU model. A GPU no
     // preset has (a GH200, say) is fitted against the preset given, said.
-    if (!gpu_model_matches(gpu_model, p->spec.gpu) && !known()) {
-      if (warnings)
-        warnings->push_back("no preset has the measured \"" + gpu_model + "\": fitted against --gpu " + preset + "'s " +
-                            p->spec.gpu.name + " peaks and links, which the calibration's efficiencies are fractions of");
-      return p->spec;
-    }
-    if (!gpu_model_matches(gpu_model, p->spec.gpu))
+    if (gpu_model_matches(gpu_model, p->spec.gpu)) return p->spec;
+    if (measured)
       throw InputError({{"--gpu", "preset \"" + preset + "\" has a " + p->spec.gpu.name + ", not the measurements' \"" +
                                       gpu_model + "\" (environment.gpu_model)",
                          "the preset names the GPU the measurements ran on",
                          "leave --gpu out, or give a preset of that GPU (see `hcpsim presets`)"}});
+    if (warnings)
+      warnings->push_back("no preset has the measured \"" + gpu_model + "\": fitted against --gpu " + preset + "'s " +
+                          p->spec.gpu.name + " peaks and links, which the calibration's efficiencies are fractions of");
     return p->spec;
   }
-  for (const auto& p : cluster_presets())
-    if (gpu_model_matches(gpu_model, p.spec.gpu)) return p.spec;
+  if (measured) return measured->spec;
   throw InputError({{"environment.gpu_model", "no preset GPU matches \"" + gpu_model + "\"",
                      "the peaks a calibration's efficiencies are fractions of come from the preset of the measured GPU",
                      "pass --gpu with the preset closest to it (see `hcpsim presets`): its peaks and links are then "
