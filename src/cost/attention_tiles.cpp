@@ -149,7 +149,7 @@ std::vector<CtaWork> flash_split_forward_ctas(const AttentionShape& s, int64_t s
 
 // FlashAttention-2's key splits for a forward of `s` on `sm_count` SMs (1 for other kernels).
 int64_t flash_forward_splits(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
-  if (backend != AttentionBackend::Flash || s.backward) return 1;
+  if (backend != AttentionBackend::Flash || s.backward || s.ragged()) return 1;  // varlen: ragged_ctas
   return rules::flash_fwd_num_splits(s.batch, s.heads_q, s.sq, s.skv, s.head_dim_qk, sm_count);
 }
 
@@ -211,8 +211,67 @@ AttentionKernelGeometry attention_kernel_geometry(AttentionBackend backend, cons
                     : AttentionKernelGeometry{128, 128, false, false, UnitOrder::HcpsimGrid};
 }
 
+namespace {
+
+bool empty_shape(const AttentionShape& s) {
+  return s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0;
+}
+
+// One sequence and one query head of a launch's group: its units in launch order (a unit per
+// query head: FlashAttention-2's forward and backward).
+std::vector<CtaWork> one_sequence_ctas(AttentionShape part, const AttentionKernelGeometry& g, int64_t sm_count) {
+  assert(g.per_query_head || !part.backward);
+  part.batch = 1, part.heads_q = 1, part.heads_kv = 1;
+  return part.backward ? backward_ctas(part, g, sm_count) : forward_ctas(part, g, sm_count);
+}
+
+// A varlen launch's units (packed documents of unequal lengths, AttentionShape::more): each
+// group's as its own launch would have them, no key splits (FlashAttention-2 splits keys in a
+// varlen forward only for decoding: mha_varlen_fwd, "Only apply split-k for decoding").
+// FlashAttention-2's grid is (blocks of the longest sequence, sequences, heads), the blocks
+// fastest: for each head, each sequence's blocks, those past its end CTAs that find no rows and
+// exit. cuDNN's forward deals every unit of the launch longest first (its persistent deal, now
+// over all sequences); its backward, like hcpsim's kernels, takes the groups one after another.
+// `empty_ctas` counts FlashAttention-2's exiting CTAs; they are listed only when `list_empty`.
+struct RaggedCtas {
+  std::vector<CtaWork> ctas;
+  int64_t empty_ctas = 0;
+};
+RaggedCtas ragged_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend, bool list_empty) {
+  const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
+  const std::vector<AttentionShape> parts = sequence_parts(s);
+  RaggedCtas out;
+  if (backend != AttentionBackend::Flash) {
+    for (const AttentionShape& p : parts) {
+      const std::vector<CtaWork> c = p.backward ? backward_ctas(p, g, sm_count) : forward_ctas(p, g, sm_count);
+      out.ctas.insert(out.ctas.end(), c.begin(), c.end());
+    }
+    if (backend == AttentionBackend::CuDNN && !s.backward)
+      std::stable_sort(out.ctas.begin(), out.ctas.end(), [](const CtaWork& a, const CtaWork& b) { return a.tiles > b.tiles; });
+    return out;
+  }
+  std::vector<std::vector<CtaWork>> per_sequence;  // each group's units of one sequence and one head
+  size_t blocks = 0;
+  for (const AttentionShape& p : parts) {
+    per_sequence.push_back(one_sequence_ctas(p, g, sm_count));
+    blocks = std::max(blocks, per_sequence.back().size());
+  }
+  for (int64_t h = 0; h < s.heads_q; ++h)
+    for (size_t i = 0; i < parts.size(); ++i)
+      for (int64_t b = 0; b < parts[i].batch; ++b) {
+        out.ctas.insert(out.ctas.end(), per_sequence[i].begin(), per_sequence[i].end());
+        const int64_t past_end = int64_t(blocks - per_sequence[i].size());
+        out.empty_ctas += past_end;
+        if (list_empty) out.ctas.insert(out.ctas.end(), size_t(past_end), CtaWork{});
+      }
+  return out;
+}
+
+}  // namespace
+
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
-  if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return {};
+  if (empty_shape(s) || sm_count <= 0) return {};
+  if (s.ragged()) return ragged_ctas(s, sm_count, backend, true).ctas;
   if (const int64_t splits = flash_forward_splits(s, sm_count, backend); splits > 1)
     return flash_split_forward_ctas(s, splits);
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
@@ -226,6 +285,12 @@ int64_t split_combine_rows(const AttentionShape& s, AttentionBackend backend, in
 
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
+  if (s.ragged()) {  // a varlen launch splits no keys: the backward's per-group sums
+    int64_t all = 0;
+    if (s.backward)
+      for (const AttentionShape& p : sequence_parts(s)) all += split_accumulator_elements(p, backend, sm_count);
+    return all;
+  }
   if (!s.backward) {  // FlashAttention-2's split-KV forward: the fp32 partial outputs its combine kernel merges
     // (their log-sum-exps and the library's padding of sq and head dim are in the fitted cost per element)
     const int64_t splits = flash_forward_splits(s, sm_count, backend);
@@ -245,19 +310,19 @@ AttentionShape executed_attention_shape(const AttentionShape& s, AttentionBacken
   return x;
 }
 
-double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
-  if (s.sq <= 0 || s.skv <= 0 || s.heads_q <= 0 || s.heads_kv <= 0 || s.batch <= 0 || sm_count <= 0) return 1;
-  // Tiles of each unit of one head and batch (O(blocks): no per-tile mask walk); every head and
-  // batch has the same units.
-  const AttentionKernelGeometry g = table_balance_geometry(backend, s);
+namespace {
+
+// The tiles of all a launch's units and of its longest, in attention_balance's units: O(blocks)
+// per group, no per-tile mask walk (every head and batch of a group has the same units).
+std::pair<int64_t, int64_t> balance_tiles(const AttentionShape& s, int64_t sm_count, AttentionBackend backend,
+                                          bool may_split) {
   int64_t per_head = 0, longest = 0, heads = 0;
-  if (flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: every unit of every head, counted
+  if (may_split && flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: every unit of every head, counted
     int64_t all = 0;
     for (const CtaWork& w : attention_ctas(s, sm_count, backend)) all += w.tiles, longest = std::max(longest, w.tiles);
-    if (all <= 0) return 1;
-    const double even = double(all) / double(sm_count);
-    return std::max(double(longest), even) / even;
+    return {all, longest};
   }
+  const AttentionKernelGeometry g = table_balance_geometry(backend, s);
   if (!s.backward) {
     for (int64_t m0 = 0; m0 < s.sq; m0 += g.block_q) {
       const int64_t tiles = forward_unit_tiles(s, g, m0);
@@ -273,7 +338,18 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
     }
     heads = s.heads_kv * split;
   }
-  const int64_t total = per_head * heads * s.batch;
+  return {per_head * heads * s.batch, longest};
+}
+
+}  // namespace
+
+double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
+  if (empty_shape(s) || sm_count <= 0) return 1;
+  int64_t total = 0, longest = 0;
+  for (const AttentionShape& p : sequence_parts(s)) {  // a varlen launch: over its groups, no key splits
+    const auto [all, unit] = balance_tiles(p, sm_count, backend, !s.ragged());
+    total += all, longest = std::max(longest, unit);
+  }
   if (total <= 0) return 1;
   const double even = double(total) / double(sm_count);
   return std::max(double(longest), even) / even;
@@ -422,12 +498,37 @@ SmLoad persistent_sm_schedule(const std::vector<CtaWork>& ctas, int64_t sm_count
   return load[size_t(std::max_element(finish.begin(), finish.end()) - finish.begin())];
 }
 
+namespace {
+
+// A launch of more than kListScheduleMaxWaves waves balances to the mean: ceil(ctas / SMs) CTAs
+// on the busiest SM, the empty ones in the launch's proportion, an even share of the tiles.
+SmLoad balanced_load(int64_t ctas, int64_t empty, int64_t tiles, int64_t masked, int64_t sm_count) {
+  const double per_sm = double(ceil_div(ctas, sm_count));
+  const double empty_share = double(empty) / double(ctas);
+  return SmLoad{per_sm * (1 - empty_share), double(ceil_div(tiles, sm_count)), double(ceil_div(masked, sm_count)),
+                per_sm * empty_share};
+}
+
+}  // namespace
+
 AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, const CtaCost& cost,
                                  AttentionBackend backend) {
   AttentionTiling t;
-  const std::vector<CtaWork> ctas = attention_ctas(s, sm_count, backend);
+  if (empty_shape(s) || sm_count <= 0) return t;
+  // A varlen launch lists FlashAttention-2's exiting CTAs only where its schedule is run CTA by
+  // CTA; a longer one counts them (`unlisted`) into the mean.
+  RaggedCtas ragged;
+  int64_t unlisted = 0;
+  if (s.ragged()) {
+    ragged = ragged_ctas(s, sm_count, backend, false);
+    if (int64_t(ragged.ctas.size()) + ragged.empty_ctas <= kListScheduleMaxWaves * sm_count)
+      ragged = ragged_ctas(s, sm_count, backend, true);
+    else
+      unlisted = ragged.empty_ctas;
+  }
+  const std::vector<CtaWork> ctas = s.ragged() ? std::move(ragged.ctas) : attention_ctas(s, sm_count, backend);
   if (ctas.empty()) return t;
-  t.ctas = int64_t(ctas.size());
+  t.ctas = int64_t(ctas.size()) + unlisted;
   for (const auto& c : ctas) t.tiles += c.tiles, t.masked += c.masked;
   t.waves = double(t.ctas) / double(sm_count);
   if (backend == AttentionBackend::CuDNN && !s.backward) {
@@ -443,17 +544,13 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   const bool uniform = std::all_of(ctas.begin(), ctas.end(), [&](const CtaWork& c) {
     return c.tiles == ctas.front().tiles && c.masked == ctas.front().masked;
   });
-  if (uniform) {  // every SM runs ceil(ctas / SMs) CTAs
+  if (uniform && unlisted == 0) {  // every SM runs ceil(ctas / SMs) CTAs
     t.busiest.add(ctas.front(), double(ceil_div(t.ctas, sm_count)));
     return t;
   }
   if (t.ctas > kListScheduleMaxWaves * sm_count) {  // very long launches balance to the mean
-    // ceil(ctas / SMs) CTAs, the empty ones in the launch's proportion.
-    const double per_sm = double(ceil_div(t.ctas, sm_count));
-    const double empty = double(std::count_if(ctas.begin(), ctas.end(), [](const CtaWork& c) { return c.tiles == 0; }));
-    const double empty_share = empty / double(t.ctas);
-    t.busiest = SmLoad{per_sm * (1 - empty_share), double(ceil_div(t.tiles, sm_count)), double(ceil_div(t.masked, sm_count)),
-                       per_sm * empty_share};
+    const int64_t empty = unlisted + std::count_if(ctas.begin(), ctas.end(), [](const CtaWork& c) { return c.tiles == 0; });
+    t.busiest = balanced_load(t.ctas, empty, t.tiles, t.masked, sm_count);
     return t;
   }
   // List scheduling: the next CTA goes to the SM that is free first (lowest index on ties).

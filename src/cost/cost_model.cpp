@@ -94,7 +94,8 @@ AttentionWork attention_work(const AttentionShape& s, int64_t sm_count, const At
   w.busiest = tiling.busiest;
   w.placements = tiling.placements;
   w.split_elements = split_accumulator_elements(s, backend, sm_count);
-  w.query_elements = s.backward ? s.batch * s.sq * s.heads_q * s.head_dim_qk : 0;
+  if (s.backward)
+    for (const AttentionShape& p : sequence_parts(s)) w.query_elements += p.batch * p.sq * p.heads_q * p.head_dim_qk;
   w.combine_rows = split_combine_rows(s, backend, sm_count);
   w.combine_launches = w.combine_rows > 0 ? 1 : 0;
   return w;
@@ -530,7 +531,9 @@ double cudnn_gqa_reduce_s(const AttentionShape& s, AttentionBackend backend, dou
   if (backend != AttentionBackend::CuDNN || !s.backward || s.heads_kv <= 0 || s.heads_q <= s.heads_kv) return 0;
   if (!(hbm_bytes_per_s > 0) || !(memory_efficiency > 0)) return 0;
   constexpr double kBf16Bytes = 2;
-  const double rows = double(s.batch) * double(s.skv) * double(s.heads_q + s.heads_kv) * kBf16Bytes;
+  double keys = 0;
+  for (const AttentionShape& p : sequence_parts(s)) keys += double(p.batch) * double(p.skv);
+  const double rows = keys * double(s.heads_q + s.heads_kv) * kBf16Bytes;
   const double rate = hbm_bytes_per_s * memory_efficiency;
   return std::max(kernel_floor_s, rows * double(s.head_dim_qk) / rate) +
          std::max(kernel_floor_s, rows * double(s.head_dim_v) / rate);
@@ -547,8 +550,12 @@ double attention_table_work(const Op& op, const GpuSpec& gpu, AttentionBackend b
   const AttentionShape x = executed_attention_shape(op.attn, backend, gpu.compute_capability);
   double flops = op.flops;
   if (x.mask != op.attn.mask) {  // every tile of the rectangle: scale the scores' FLOPs to it
-    const double visible = visible_elements(op.attn.sq, op.attn.skv, op.attn.mask, std::nullopt);
-    if (visible > 0) flops *= visible_elements(x.sq, x.skv, x.mask, std::nullopt) / visible;
+    double visible = 0, computed = 0;
+    for (const AttentionShape& p : sequence_parts(op.attn)) {
+      visible += double(p.batch) * visible_elements(p.sq, p.skv, op.attn.mask, std::nullopt);
+      computed += double(p.batch) * visible_elements(p.sq, p.skv, x.mask, std::nullopt);
+    }
+    if (visible > 0) flops *= computed / visible;
   }
   return sm_count > 0 ? flops * attention_balance(x, sm_count, backend) : flops;
 }

@@ -58,16 +58,19 @@ AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, Kerne
 int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
                          const AttentionShape& a, std::optional<int64_t> window,
                          std::vector<int32_t> deps) {
-  const double batch = double(a.batch);
-  const double fwd_flops = 2 * batch * double(a.heads_q) * double(a.head_dim_qk + a.head_dim_v) *
-                           visible_elements(a.sq, a.skv, a.mask, window);
+  double fwd_flops = 0, q = 0, o = 0, k = 0, v = 0, lse = 0;
   // Element size is 2 bytes (bf16/fp16 inputs; fp8 CP is out of scope, §10).
   const double e = 2;
-  const double q = batch * a.sq * a.heads_q * a.head_dim_qk * e;
-  const double o = batch * a.sq * a.heads_q * a.head_dim_v * e;
-  const double k = batch * a.skv * a.heads_kv * a.head_dim_qk * e;
-  const double v = batch * a.skv * a.heads_kv * a.head_dim_v * e;
-  const double lse = batch * a.heads_q * a.sq * kLseBytesPerElement;
+  for (const AttentionShape& p : sequence_parts(a)) {  // a varlen launch: the sum over its groups
+    const double batch = double(p.batch);
+    fwd_flops += 2 * batch * double(p.heads_q) * double(p.head_dim_qk + p.head_dim_v) *
+                 visible_elements(p.sq, p.skv, p.mask, window);
+    q += batch * p.sq * p.heads_q * p.head_dim_qk * e;
+    o += batch * p.sq * p.heads_q * p.head_dim_v * e;
+    k += batch * p.skv * p.heads_kv * p.head_dim_qk * e;
+    v += batch * p.skv * p.heads_kv * p.head_dim_v * e;
+    lse += batch * p.heads_q * p.sq * kLseBytesPerElement;
+  }
   const double bytes = a.backward ? (q + k + v + o + o + lse) + (q + k + v)  // read; write dQ dK dV
                                   : (q + k + v) + (o + lse);
   const double flops = a.backward ? kAttnBwdFlopRatio * fwd_flops : fwd_flops;

@@ -29,6 +29,17 @@ const char* to_string(ComputeClass c) {
   return "?";
 }
 
+std::vector<AttentionShape> sequence_parts(const AttentionShape& s) {
+  std::vector<AttentionShape> out{s};
+  out.front().more.clear();
+  for (const SequenceTile& t : s.more) {
+    AttentionShape part = out.front();
+    part.batch = t.batch, part.sq = t.sq, part.skv = t.skv;
+    out.push_back(part);
+  }
+  return out;
+}
+
 const char* to_string(KernelMask m) {
   switch (m) {
     case KernelMask::None: return "no_mask";

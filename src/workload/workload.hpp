@@ -60,10 +60,20 @@ struct GemmShape {
   int64_t m = 0, n = 0, k = 0;  // C[m,n] = A[m,k] B[k,n]
 };
 
+// Sequences of one length in an attention launch: `batch` of them, sq queries and skv keys each.
+struct SequenceTile {
+  int64_t batch = 0, sq = 0, skv = 0;
+  auto operator<=>(const SequenceTile&) const = default;
+};
+
 // One attention kernel call (FlashAttention / cuDNN fused attention).
 struct AttentionShape {
   int64_t batch = 0;
   int64_t sq = 0, skv = 0;
+  // Packed documents of unequal lengths run as one varlen launch (THD, cu_seqlens): the groups
+  // after the first (batch, sq, skv), in launch order. Empty: every sequence of the launch alike.
+  std::vector<SequenceTile> more;
+  bool ragged() const { return !more.empty(); }
   int64_t heads_q = 0, heads_kv = 0;
   int64_t head_dim_qk = 0, head_dim_v = 0;
   KernelMask mask = KernelMask::None;
@@ -75,6 +85,9 @@ struct AttentionShape {
   bool every_tile_masked = false;
   auto operator<=>(const AttentionShape&) const = default;  // every field: a key (CostModel's memo)
 };
+
+// Each group of sequences of a launch as a launch of its own (the shape itself where not ragged).
+std::vector<AttentionShape> sequence_parts(const AttentionShape& s);
 
 struct Op {
   int32_t id = 0;  // index in RankProgram::ops

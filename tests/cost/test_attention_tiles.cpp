@@ -815,3 +815,109 @@ TEST_CASE("a unit's masked tiles in closed form equal a walk over its tiles", "[
   CHECK(units > 10000);
   CHECK(some_masked > 1000);  // the cases where the boundary falls inside a unit are many
 }
+
+TEST_CASE("A varlen launch over documents of unequal lengths: FlashAttention-2's grid of the longest, its empty CTAs",
+          "[model][tiles]") {
+  // Two documents in one causal forward launch, one head: 256 tokens, then 128. FlashAttention-2's
+  // grid is (query tiles of the longest = 256/128 = 2, documents, heads), tiles fastest: document
+  // 0's tiles 0 and 1 (2 and 4 key tiles of 64, as the 256 x 256 test above), then document 1's
+  // tile 0 (128 rows: keys < 128, 2 tiles, both crossing the diagonal) and its tile 1 past the
+  // document's end, a CTA that finds no rows. No key split, though 4 CTAs on 2 SMs would split a
+  // batched launch of that size (varlen forwards split keys only for decoding).
+  AttentionShape s = shape(256, 256, 1, 1, true, false);
+  s.more.push_back({1, 128, 128});
+  const std::vector<CtaWork> c = attention_ctas(s, 2, AttentionBackend::Flash);
+  REQUIRE(c.size() == 4);
+  CHECK(c[0].tiles == 2);
+  CHECK(c[1].tiles == 4);
+  CHECK(c[2].tiles == 2);
+  CHECK(c[2].masked == 2);
+  CHECK(c[3].tiles == 0);
+  CHECK(split_combine_rows(s, AttentionBackend::Flash, 2) == 0);
+  // Two heads: each head's documents in turn (grid z = the head): 8 CTAs, 2 empty.
+  AttentionShape h2 = s;
+  h2.heads_q = h2.heads_kv = 2;
+  const std::vector<CtaWork> c2 = attention_ctas(h2, 132, AttentionBackend::Flash);
+  REQUIRE(c2.size() == 8);
+  CHECK(std::count_if(c2.begin(), c2.end(), [](const CtaWork& w) { return w.tiles == 0; }) == 2);
+  CHECK(c2[4].tiles == 2);  // head 1 starts again with document 0's first tile
+  CHECK(c2[5].tiles == 4);
+  // The backward: (key tiles of the longest = 256/128 = 2, documents, query heads). Document 0:
+  // key tile 0 walks 4 steps of 64 rows, key tile 1 from step 2, 2 steps (the test above);
+  // document 1 (128 keys): key tile 0 walks 2 steps; its key tile 1 is past its end. The dK, dV
+  // of 4 query heads on 1 KV head summed per document: 2 x (256 + 128) x 128 x 4.
+  AttentionShape b = shape(256, 256, 4, 1, true, true);
+  b.more.push_back({1, 128, 128});
+  const std::vector<CtaWork> cb = attention_ctas(b, 132, AttentionBackend::Flash);
+  REQUIRE(cb.size() == 16);  // 4 query heads x 2 documents x 2 key tiles
+  for (size_t h = 0; h < 4; ++h) {
+    CHECK(cb[4 * h].tiles == 4);
+    CHECK(cb[4 * h + 1].tiles == 2);
+    CHECK(cb[4 * h + 2].tiles == 2);
+    CHECK(cb[4 * h + 3].tiles == 0);
+  }
+  CHECK(split_accumulator_elements(b, AttentionBackend::Flash, 132) == 2 * (256 + 128) * 128 * 4);
+}
+
+TEST_CASE("A varlen launch does its documents' batched launches' work, FlashAttention-2's grid padded to the longest",
+          "[model][tiles]") {
+  // Documents of 2048, 2048 and 512 tokens, causal, 8 query heads on 2 KV heads, on 132 SMs. The
+  // varlen launch does the work of the batched launches of its groups (2 x 2048, then 512): the
+  // same non-empty units, tiles and masked tiles, for every backend and pass. A FlashAttention-2
+  // forward of the 512-token document alone would split its keys (8 heads x 8 units of 64 rows
+  // < 0.8 x 264 slots); unsplit, its units are 128-row query tiles walking 2, 4, 6, 8 key tiles
+  // of 64, two of them crossing the diagonal, x 8 heads. FlashAttention-2's grid adds the short
+  // document's tiles past its end: (2048 - 512) / 128 = 12 units (forward: of 128 rows; backward:
+  // of 128 keys) a head, x 8 query heads.
+  for (const AttentionBackend backend : {AttentionBackend::Flash, AttentionBackend::CuDNN, AttentionBackend::Hcpsim})
+    for (const bool backward : {false, true}) {
+      CAPTURE(to_string(backend), backward);
+      AttentionShape long_docs = shape(2048, 2048, 8, 2, true, backward);
+      long_docs.batch = 2;
+      AttentionShape ragged = long_docs;
+      ragged.more.push_back({1, 512, 512});
+      int64_t tiles = 0, masked = 0, units = 0;
+      const auto add = [&](const std::vector<CtaWork>& c) {
+        for (const CtaWork& w : c) tiles += w.tiles, masked += w.masked, units += w.tiles > 0 ? 1 : 0;
+      };
+      add(attention_ctas(long_docs, 132, backend));
+      if (backend == AttentionBackend::Flash && !backward)
+        tiles += 8 * (2 + 4 + 6 + 8), masked += 8 * 4 * 2, units += 8 * 4;
+      else
+        add(attention_ctas(shape(512, 512, 8, 2, true, backward), 132, backend));
+      const std::vector<CtaWork> c = attention_ctas(ragged, 132, backend);
+      int64_t got_tiles = 0, got_masked = 0, got_units = 0;
+      for (const CtaWork& w : c) got_tiles += w.tiles, got_masked += w.masked, got_units += w.tiles > 0 ? 1 : 0;
+      CHECK(got_tiles == tiles);
+      CHECK(got_masked == masked);
+      CHECK(got_units == units);
+      CHECK(int64_t(c.size()) - got_units == (backend == AttentionBackend::Flash ? 8 * 12 : 0));
+      CHECK(attention_tiling(ragged, 132, kTiles, backend).ctas == int64_t(c.size()));
+    }
+}
+
+TEST_CASE("A long varlen launch balances to the mean with its empty CTAs counted, not listed, and tables balance over all documents",
+          "[model][tiles]") {
+  // FlashAttention-2 forward, causal, 128 heads, documents of 8192 and 128 tokens: a grid of
+  // 8192/128 = 64 query tiles x 2 documents x 128 heads = 16384 CTAs (over 64 waves of 132 SMs),
+  // 63 x 128 = 8064 of them past the short document's end. Tiles: the long document's tile m walks
+  // 2(m+1) key tiles of 64, 2 x (1 + ... + 64) = 4160 a head, the short one's 2: 4162 x 128 =
+  // 532736. The mean: ceil(16384/132) = 125 CTAs on the busiest SM, 8064/16384 of them empty,
+  // ceil(532736/132) = 4036 tiles.
+  AttentionShape s = shape(8192, 8192, 128, 128, true, false);
+  s.more.push_back({1, 128, 128});
+  const AttentionTiling t = attention_tiling(s, 132, kTiles, AttentionBackend::Flash);
+  CHECK(t.ctas == 16384);
+  CHECK(t.tiles == 532736);
+  CHECK(t.busiest.empty == Approx(125.0 * 8064 / 16384));
+  CHECK(t.busiest.ctas == Approx(125.0 * (16384 - 8064) / 16384));
+  CHECK(t.busiest.tiles == 4036);
+  // cuDNN's forward table balance counts 64-row units walking 128-key tiles: a causal document of
+  // L tokens has units k = 1 .. L/64 of ceil(k/2) tiles, 2 x (1 + ... + L/128) in all: 272 for
+  // 2048, 20 for 512. Two documents of 2048 and one of 512, one head: 564 tiles, the longest unit
+  // 16; on 132 SMs max(16, 564/132) / (564/132).
+  AttentionShape r = shape(2048, 2048, 1, 1, true, false);
+  r.batch = 2;
+  r.more.push_back({1, 512, 512});
+  CHECK(attention_balance(r, 132, AttentionBackend::CuDNN) == Approx(16.0 / (564.0 / 132)));
+}
