@@ -42,8 +42,11 @@ double ws_of(const BwdWorkspace& ws, const AttentionShape& a) { return ws ? ws(a
 AttnDims dims_after_a2a(const Scenario& s, int64_t inner) {
   AttnDims d;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
-  d.batch = s.training.attention_batch();
-  d.len = s.training.attention_length() / s.parallel.context_parallel_size * inner;
+  // Documents of unequal lengths: the first group's, whose tiles are the same fractions of the
+  // rank's tensors as every group's (all_gather, which reads the length, takes one length).
+  const TrainingSpec::SequenceGroup first = s.training.attention_sequences().front();
+  d.batch = first.count;
+  d.len = first.length / s.parallel.context_parallel_size * inner;
   d.hq = s.model.num_attention_heads / tp / inner;
   d.hk = kv_heads_per_tp_rank(s.model, tp) / inner;
   d.head_dim = s.model.kv_channels;
@@ -162,7 +165,7 @@ CpBufferBytes cp_buffer_bytes_of_rank(const Scenario& s, int64_t cp_rank, const 
       const double gather = std::max(t.kv() + n * t.kv(), n * t.kv() + n * t.k);
       return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + t.o),
               .bwd_bytes = all_gather_backward_bytes(t, dims_after_a2a(s, 1), cp, cp_rank, causal,
-                                                     s.training.attention_length(), ws),
+                                                     s.training.attention_sequences().front().length, ws),
               .saved_extra_per_layer_bytes = 0};
     }
     case CpCommType::A2A: return ulysses(t, dims_after_a2a(s, cp), causal, ws);

@@ -33,10 +33,7 @@ std::string format_scenario_summary(const Scenario& sc) {
   if (m.sliding_window) o << ", sliding window " << *m.sliding_window;
   o << "\n";
   o << "  training: seq " << sc.training.seq_length;
-  if (sc.training.document_length > 0)
-    o << " (packed: " << sc.training.seq_length / sc.training.document_length
-      << (sc.training.seq_length == sc.training.document_length ? " document of " : " documents of ")
-      << sc.training.document_length << ")";
+  if (sc.training.packed_documents()) o << " (packed: " << sc.training.documents_text() << ")";
   o << ", micro batch " << sc.training.micro_batch_size;
   if (sc.parallel.data_parallel_size > 0)
     o << ", global batch " << sc.training.global_batch_size << " (" << sc.num_microbatches() << " micro batches per DP rank)";

@@ -1,4 +1,5 @@
 #include "report/trace.hpp"
+#include "report/workload_dump.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -21,9 +22,11 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
       if (op.gemm_sm_margin) a["gemm_sm_margin"] = op.gemm_sm_margin;
       if (op.gemm_whole_flops > 0) a["gemm_whole_flops"] = op.gemm_whole_flops;
     }
-    if (op.compute_class == ComputeClass::Attention)
+    if (op.compute_class == ComputeClass::Attention) {
       a["attention"] = {{"sq", op.attn.sq}, {"skv", op.attn.skv}, {"heads_q", op.attn.heads_q},
                         {"heads_kv", op.attn.heads_kv}, {"mask", to_string(op.attn.mask)}};
+      if (op.attn.ragged()) a["attention"]["more"] = varlen_groups_json(op.attn);
+    }
   } else {
     a["pattern"] = to_string(op.pattern);
     a["message_bytes"] = op.message_bytes;

@@ -22,8 +22,10 @@ std::string op_details(const Workload& w, const Op& op) {
            (op.userbuffers ? " userbuffers" : "");
     if (op.compute_class == ComputeClass::Attention) {
       const AttentionShape& a = op.attn;
-      s += " b" + std::to_string(a.batch) + " " + std::to_string(a.sq) + "x" +
-           std::to_string(a.skv) + " hq" + std::to_string(a.heads_q) + " hk" +
+      s += " b" + std::to_string(a.batch) + " " + std::to_string(a.sq) + "x" + std::to_string(a.skv);
+      for (const SequenceTile& t : a.more)  // a varlen launch's further groups
+        s += " + b" + std::to_string(t.batch) + " " + std::to_string(t.sq) + "x" + std::to_string(t.skv);
+      s += " hq" + std::to_string(a.heads_q) + " hk" +
            std::to_string(a.heads_kv) + " d" + std::to_string(a.head_dim_qk) + " " +
            to_string(a.mask) + (a.window ? " win" + std::to_string(a.window) : "");
     }
@@ -105,6 +107,7 @@ nlohmann::json op_json(const Op& op) {
                         {"heads_kv", op.attn.heads_kv}, {"head_dim", op.attn.head_dim_qk},
                         {"mask", to_string(op.attn.mask)}, {"window", op.attn.window},
                         {"backward", op.attn.backward}};
+    if (op.compute_class == ComputeClass::Attention && op.attn.ragged()) j["attention"]["more"] = varlen_groups_json(op.attn);
   } else {
     j["pattern"] = to_string(op.pattern);
     j["message_bytes"] = op.message_bytes;
@@ -148,6 +151,12 @@ std::string dump_workload_text(const Workload& w, const Scenario& s, const Workl
     out += "# " + std::to_string(ops) + " ops on all ranks, " + std::to_string(w.groups.size()) +
            " process groups\n";
   }
+  return out;
+}
+
+nlohmann::json varlen_groups_json(const AttentionShape& a) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const SequenceTile& t : a.more) out.push_back({{"batch", t.batch}, {"sq", t.sq}, {"skv", t.skv}});
   return out;
 }
 

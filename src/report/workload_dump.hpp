@@ -26,4 +26,8 @@ std::string dump_workload_text(const Workload& w, const Scenario& s,
 nlohmann::json workload_to_json(const Workload& w, const Scenario& s,
                                 const WorkloadDumpOptions& o = {});
 
+// A varlen launch's groups after the first ([{batch, sq, skv}, ...]; empty where not ragged), as the
+// dump's and the trace's attention records list them.
+nlohmann::json varlen_groups_json(const AttentionShape& a);
+
 }  // namespace hcpsim

@@ -1,5 +1,5 @@
 // The largest value each model shape key may take: one rule for a scenario's model section and for
-// a Hugging Face config.json's keys that stand for them. Beyond these a shape is no model anyone
+// a Hugging Face config.json's keys that stand for them (and the documents a packing may list). Beyond these a shape is no model anyone
 // trains, and the arithmetic downstream (bytes, FLOPs, the step's buckets) leaves its range.
 #pragma once
 
@@ -15,5 +15,6 @@ inline constexpr int64_t kMaxHeads = 65536;                   // num_attention_h
 inline constexpr int64_t kMaxHeadDim = 65536;                 // kv_channels (head_dim)
 inline constexpr int64_t kMaxVocabSize = 16 * kMaxCount;      // vocab_size
 inline constexpr int64_t kMaxSlidingWindow = int64_t{1} << 40;  // sliding_window, in tokens
+inline constexpr int64_t kMaxDocuments = 16384;  // training.document_lengths: a varlen launch lists its units per document
 
 }  // namespace hcpsim::model_limits

@@ -154,7 +154,7 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
   ObjectReader r(j, "training", sink,
                  {"seq_length", "micro_batch_size", "global_batch_size", "precision", "recompute_granularity",
                   "recompute_method", "recompute_num_layers", "attn_mask_type", "fp8_param_gather", "fp8_recipe",
-                  "fp4_param_gather", "cpu_offloading_num_layers", "document_length"});
+                  "fp4_param_gather", "cpu_offloading_num_layers", "document_length", "document_lengths"});
   if (auto v = r.integer("seq_length", 1, int64_t{1} << 32)) t.seq_length = *v;
   else if (!r.has("seq_length"))
     sink.error("training.seq_length", "missing", "required", "add the global sequence length in tokens, e.g. 131072");
@@ -187,6 +187,12 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                                                    {"padding", "for packed documents (THD) write \"no_mask\" and give training.document_length"}}));
   set_if(t.document_length, r.integer("document_length", 1, int64_t{1} << 32,
                                       "the tokens of each packed document; leave it out for one document a sequence"));
+  set_if(t.document_lengths, r.integer_list("document_lengths", 1, int64_t{1} << 32));
+  if (r.has("document_lengths") && (t.document_lengths.empty() || int64_t(t.document_lengths.size()) > model_limits::kMaxDocuments))
+    sink.error("training.document_lengths", t.document_lengths.empty() ? "is empty" : std::to_string(t.document_lengths.size()) + " documents",
+               "1 to " + std::to_string(model_limits::kMaxDocuments) + " documents a sequence",
+               t.document_lengths.empty() ? "list the documents of one sequence, or drop document_lengths"
+                                          : "merge short documents, or give the packing of a shorter sequence");
 }
 
 // ---- parallel ------------------------------------------------------------

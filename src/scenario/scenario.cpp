@@ -1,5 +1,6 @@
 #include "scenario/scenario.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace hcpsim {
@@ -42,6 +43,29 @@ std::string recompute_str(RecomputeGranularity r, RecomputeMethod m, int64_t lay
   if (r != RecomputeGranularity::Full || (m == RecomputeMethod::Uniform && layers == 1)) return to_string(r);
   return std::string("full (") + to_string(m) + " " + std::to_string(layers) + ")";
 }
+std::vector<TrainingSpec::SequenceGroup> TrainingSpec::attention_sequences() const {
+  if (document_length > 0) return {{micro_batch_size * (seq_length / document_length), document_length}};
+  if (document_lengths.empty()) return {{micro_batch_size, seq_length}};
+  std::vector<SequenceGroup> out;  // the micro batch's sequences one after another, runs of one length merged
+  for (int64_t b = 0; b < micro_batch_size; ++b)
+    for (const int64_t d : document_lengths) {
+      if (!out.empty() && out.back().length == d) ++out.back().count;
+      else out.push_back({1, d});
+    }
+  return out;
+}
+
+std::string TrainingSpec::documents_text() const {
+  int64_t count = 0, shortest = document_length, longest = document_length;
+  if (document_length > 0) count = seq_length / document_length;
+  for (const int64_t d : document_lengths) {
+    shortest = count == 0 ? d : std::min(shortest, d), longest = count == 0 ? d : std::max(longest, d);
+    ++count;
+  }
+  return std::to_string(count) + (count == 1 ? " document of " : " documents of ") + std::to_string(shortest) +
+         (shortest == longest ? "" : " to " + std::to_string(longest)) + " tokens";
+}
+
 const char* to_string(AttnMaskType m) { return m == AttnMaskType::Causal ? "causal" : "no_mask"; }
 const char* to_string(IntraNodeKind k) {
   switch (k) {

@@ -143,12 +143,25 @@ struct TrainingSpec {
   // seq_length tokens holds seq_length / document_length documents of document_length tokens, and
   // attention stays inside each document. 0: one document a sequence.
   int64_t document_length = 0;
-  // The sequences attention runs over in a micro batch, and their length: the documents, or the
-  // micro batch's sequences whole.
-  int64_t attention_batch() const {
-    return document_length > 0 ? micro_batch_size * (seq_length / document_length) : micro_batch_size;
+  // Packed documents of unequal lengths: one sequence's documents in order (their sum is
+  // seq_length), every sequence of the micro batch packed alike. Empty: see document_length.
+  std::vector<int64_t> document_lengths;
+  bool packed_documents() const { return document_length > 0 || !document_lengths.empty(); }
+  bool unequal_documents() const {
+    for (const int64_t d : document_lengths)
+      if (d != document_lengths.front()) return true;
+    return false;
   }
-  int64_t attention_length() const { return document_length > 0 ? document_length : seq_length; }
+  // The sequences attention runs over in a micro batch, grouped by length: `count` sequences of
+  // `length` tokens each: the documents in packing order (a run of one length one group), or the
+  // micro batch's sequences whole.
+  struct SequenceGroup {
+    int64_t count = 0, length = 0;
+    friend bool operator==(const SequenceGroup&, const SequenceGroup&) = default;
+  };
+  std::vector<SequenceGroup> attention_sequences() const;
+  // "8 documents of 16384 tokens", "10 documents of 512 to 65536 tokens" (packed documents only).
+  std::string documents_text() const;
   friend bool operator==(const TrainingSpec&, const TrainingSpec&) = default;
 };
 

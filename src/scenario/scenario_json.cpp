@@ -72,6 +72,7 @@ nlohmann::json scenario_to_json(const Scenario& sc) {
   if (sc.training.cpu_offloading_num_layers > 0)  // written where on (echoes stay as they were)
     j["training"]["cpu_offloading_num_layers"] = sc.training.cpu_offloading_num_layers;
   if (sc.training.document_length > 0) j["training"]["document_length"] = sc.training.document_length;  // likewise
+  if (!sc.training.document_lengths.empty()) j["training"]["document_lengths"] = sc.training.document_lengths;
   j["parallel"] = parallel_to_json(sc);
   j["cluster"] = {{"preset", c.preset},
                   {"num_nodes", c.num_nodes},
@@ -172,6 +173,7 @@ TrainingSpec training_from_json(ObjectReader r) {
   if (r.has("fp4_param_gather")) read(r.boolean("fp4_param_gather"), t.fp4_param_gather);
   if (r.has("cpu_offloading_num_layers")) read(r.integer("cpu_offloading_num_layers", 0, kMax), t.cpu_offloading_num_layers);
   if (r.has("document_length")) read(r.integer("document_length", 1, kMax), t.document_length);
+  if (r.has("document_lengths")) read(r.integer_list("document_lengths", 1, kMax), t.document_lengths);
   if (r.has("recompute_method")) read(r.choice("recompute_method", named_choices(kRecomputeMethods)), t.recompute_method);
   if (r.has("recompute_num_layers")) read(r.integer("recompute_num_layers", 1, kMax), t.recompute_num_layers);
   return t;
@@ -306,7 +308,8 @@ Scenario scenario_from_json(const nlohmann::json& j, const std::string& json_pat
                                                "untie_embeddings_and_output_weights"}));
   sc.training = training_from_json(r.child("training", {"seq_length", "micro_batch_size", "global_batch_size", "precision", "fp8_param_gather", "fp8_recipe", "fp4_param_gather",
                                                         "recompute_granularity", "recompute_method", "recompute_num_layers",
-                                                        "attn_mask_type", "cpu_offloading_num_layers", "document_length"}));
+                                                        "attn_mask_type", "cpu_offloading_num_layers", "document_length",
+                                                        "document_lengths"}));
   sc.parallel = parallel_from_json(r.child("parallel", {"tp", "cp", "dp", "pp", "cp_comm_type", "hcp_sizes",
                                                         "sequence_parallel", "use_distributed_optimizer", "grad_reduce_in_fp32", "vpp",
                                                         "first_stage_layers", "last_stage_layers", "account_for_embedding",

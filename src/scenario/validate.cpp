@@ -278,10 +278,11 @@ int64_t nearest_document_length(int64_t seq_length, int64_t d, int64_t unit) {
 
 // Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
 // sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
-void check_documents(Ctx& c) {
+// Documents of one length (document_length): whole documents in every sequence, 2*CP | d.
+// False where the rest of the documents' rules cannot run.
+bool check_equal_documents(Ctx& c) {
   const TrainingSpec& t = c.sc.training;
   const int64_t d = t.document_length;
-  if (d <= 0) return;
   const int64_t two_cp = 2 * c.cp(), unit = c.cp() > 1 ? two_cp : 1;
   const std::string nearest = to_string(nearest_document_length(t.seq_length, d, unit));
   if (t.seq_length % d != 0) {
@@ -290,7 +291,7 @@ void check_documents(Ctx& c) {
                  "seq_length % document_length == 0 (every sequence packs whole documents of that length)",
                  "use " + nearest + " (the nearest above that divides seq_length" +
                      (unit > 1 ? " and 2*CP divides" : "") + ")");
-    return;
+    return false;
   }
   if (c.cp() > 1 && d % two_cp != 0)
     c.sink.error("training.document_length",
@@ -298,15 +299,65 @@ void check_documents(Ctx& c) {
                  "document_length % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
                  "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
                  "pad documents to " + nearest + " tokens (the nearest above that 2*CP divides and that divides seq_length)");
+  return true;
+}
+
+// Documents of unequal lengths (document_lengths, 1 to kMaxDocuments of them: parse.cpp): one
+// sequence's packing, adding up to seq_length, each a multiple of 2*CP. False where the rest cannot run.
+bool check_document_lengths(Ctx& c) {
+  const TrainingSpec& t = c.sc.training;
+  const std::vector<int64_t>& lengths = t.document_lengths;
+  if (t.document_length > 0) {
+    c.sink.error("training.document_lengths", "given with training.document_length",
+                 "one packing: documents of one length (document_length) or a list of them (document_lengths)",
+                 "drop one of them");
+    return false;
+  }
+  int64_t sum = 0;
+  for (const int64_t d : lengths) sum += d;
+  if (sum != t.seq_length) {
+    c.sink.error("training.document_lengths",
+                 "the documents add up to " + to_string(sum) + " tokens, not seq_length " + to_string(t.seq_length),
+                 "sum(document_lengths) == seq_length (one sequence's packing)",
+                 sum < t.seq_length ? "add a document of " + to_string(t.seq_length - sum) + " tokens (padding)"
+                                    : "shorten the documents by " + to_string(sum - t.seq_length) + " tokens");
+    return false;
+  }
+  const int64_t two_cp = 2 * c.cp();
+  for (size_t i = 0; c.cp() > 1 && i < lengths.size(); ++i)
+    if (lengths[i] % two_cp != 0) {
+      const int64_t padded = (lengths[i] / two_cp + 1) * two_cp;
+      c.sink.error("training.document_lengths[" + std::to_string(i) + "]",
+                   "document of " + to_string(lengths[i]) + " tokens is not divisible by 2*CP = " + to_string(two_cp),
+                   "every document % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
+                   "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
+                   "pad it to " + to_string(padded) + " tokens (and seq_length by as many)");
+      return false;
+    }
+  if (t.unequal_documents() && c.cp() > 1 && c.sc.parallel.cp_comm_type == CpCommType::AllGather)
+    c.sink.error("parallel.cp_comm_type", "all_gather with documents of unequal lengths",
+                 "TE's all_gather over THD documents of unequal lengths is not modelled (each document's visible "
+                 "prefix differs per chunk)",
+                 "use cp_comm_type \"p2p\" or \"a2a\", or documents of one length (training.document_length)");
+  return true;
+}
+
+// Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
+// sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
+void check_documents(Ctx& c) {
+  const TrainingSpec& t = c.sc.training;
+  if (!t.packed_documents()) return;
+  if (!(t.document_lengths.empty() ? check_equal_documents(c) : check_document_lengths(c))) return;
+  const std::string field = t.document_lengths.empty() ? "training.document_length" : "training.document_lengths";
   const ParallelSpec& p = c.sc.parallel;
   const Version& te = c.sc.software.transformer_engine_version;
   if (te < Version{2, 18, 0})
-    c.sink.error("software.transformer_engine_version", "packed documents (training.document_length) under TE " + te.str(),
+    c.sink.error("software.transformer_engine_version", "packed documents (" + field + ") under TE " + te.str(),
                  "packed documents are modelled from TE 2.18, the release whose THD support hcpsim follows (earlier "
                  "releases' CP tests skip THD with a2a)",
-                 "set transformer_engine_version to 2.18.0 or later, or drop document_length");
+                 "set transformer_engine_version to 2.18.0 or later, or drop " + field.substr(9));
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
-    c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (training.document_length) under TE " + te.str(),
+    c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (" + field + ") under TE " + te.str(),
                  "TE rejects THD input with a2a+p2p through 2.18 (allowed after it, PR #3290)",
                  "use cp_comm_type \"p2p\" or \"a2a\"");
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::AllGather) {  // THD with all_gather from 2.18 (PR #2829): above
@@ -316,18 +367,25 @@ void check_documents(Ctx& c) {
                    "use attention_backend \"cudnn\", or cp_comm_type \"p2p\"");
   }
   if (c.sc.model.sliding_window)
-    c.sink.error("training.document_length", "given with model.sliding_window",
+    c.sink.error(field, "given with model.sliding_window",
                  "packed documents with a sliding window are not modelled", "drop one of them");
-  if (p.cp_load_balance != CpLoadBalance::Zigzag && p.p2p_size() > 1)
-    c.sink.error("training.document_length", "given with cp_load_balance \"" + std::string(to_string(p.cp_load_balance)) + "\"",
-                 "packed documents are split by TE's per-document zigzag; other token orders with documents are not "
-                 "modelled",
-                 "drop parallel.cp_load_balance");
-  const int64_t docs = t.seq_length / d;
-  c.warn("training.document_length " + to_string(d) + ": attention runs as " + to_string(docs) +
-         (docs == 1 ? " document of " : " documents of ") + to_string(d) + " tokens a sequence, each split over CP (TE's THD); its kernels are timed "
-         "as batched kernels of those shapes (hcpsim has not measured THD kernels; documents of unequal lengths do the "
-         "attention work of equal ones of sum(d^2)/sum(d) tokens)");
+  // Every document is split over the ring as a sequence is, in TE's zigzag or in ring-flash-attention's
+  // contiguous blocks (ring_flash_attn_varlen_func); no library stripes documents.
+  if (p.cp_load_balance == CpLoadBalance::Stripe && p.p2p_size() > 1)
+    c.sink.error(field, "given with cp_load_balance \"stripe\"",
+                 "packed documents are split by TE's per-document zigzag or in contiguous blocks (ring-flash-attention's "
+                 "varlen ring); striped documents are not modelled",
+                 "use cp_load_balance \"zigzag\" or \"contiguous\"");
+  if (!t.unequal_documents()) {
+    c.warn(field + (t.document_length > 0 ? " " + to_string(t.document_length) : std::string()) + ": attention runs as " + t.documents_text() +
+           " a sequence, each split over CP (TE's THD); its kernels are timed as batched kernels of those shapes "
+           "(hcpsim has not measured THD kernels)");
+    return;
+  }
+  c.warn(field + ": attention runs as " + t.documents_text() +
+         " a sequence, each split over CP (TE's THD), each kernel one varlen launch over them; hcpsim has not "
+         "measured THD kernels: a launch is timed as the units of its documents' batched kernels (FlashAttention-2's "
+         "CTAs past a shorter document's end as empty CTAs)");
 }
 
 // Rules on the sequence length; each runs only when the fields it reads are usable.
@@ -861,7 +919,8 @@ void validate_scenario(Scenario& sc, const ParsedSections& ok, bool global_batch
                 "parallel.overlap_p2p_comm"});
   if (model && sizes && pipeline_keys) check_pipeline(c);
   if (layout && training && ok.parallel_present && c.usable({"training.seq_length"})) check_sequence(c);
-  if (layout && training && ok.parallel_present && c.usable({"training.seq_length", "training.document_length"}))
+  if (layout && training && ok.parallel_present &&
+      c.usable({"training.seq_length", "training.document_length", "training.document_lengths"}))
     check_documents(c);
   if (training && have_dp && c.usable({"training.global_batch_size", "training.micro_batch_size"}))
     check_batch(c, global_batch_given);

@@ -3,6 +3,7 @@
 #include "workload/attention_cp.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <string>
 
 namespace hcpsim {
@@ -19,6 +20,7 @@ struct ChunkTile {
 // Causal: the prefix [0, (chunk_id+1)c), clipped to the window's first key,
 // with a bottom-right causal mask. No mask: the whole gathered sequence.
 ChunkTile chunk_tile(const CpAttention& a, int64_t j) {
+  assert(a.local.documents.empty() && "all_gather over documents of unequal lengths is refused by validation");
   const int64_t c = a.local.len / 2;
   ChunkTile t;
   t.chunk_id = dual_chunk_id(a.cp, a.cp_rank, j);

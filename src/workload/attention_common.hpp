@@ -44,6 +44,10 @@ enum class QkvFormat : uint8_t { Sbhd, Bshd, Thd };
 struct AttnDims {
   int64_t batch = 1;
   int64_t len = 0;
+  // Packed documents of unequal lengths: the rank's pieces of them (`count` of `length` tokens
+  // each), in launch order, its kernels one varlen launch over them (over_documents); batch x len
+  // are then its tokens (the micro batch, S/CP). Empty: `batch` sequences of `len` tokens.
+  std::vector<TrainingSpec::SequenceGroup> documents;
   int64_t hq = 0, hk = 0;
   int64_t head_dim = 0;
   int64_t elem_bytes = 2;
@@ -84,6 +88,23 @@ int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
 
 AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, KernelMask mask,
                                bool backward);
+
+// The kernel tile(g) gives for dims g of sequences of one length, over d's documents: one launch
+// of a group per length (tile(d) where d has no documents of unequal lengths).
+template <class Tile>
+AttentionShape over_documents(const AttnDims& d, const Tile& tile) {
+  if (d.documents.empty()) return tile(d);
+  AttentionShape out;
+  for (size_t i = 0; i < d.documents.size(); ++i) {
+    AttnDims g = d;
+    g.documents.clear();
+    g.batch = d.documents[i].count, g.len = d.documents[i].length;
+    const AttentionShape part = tile(g);
+    if (i == 0) out = part;
+    else out.more.push_back({part.batch, part.sq, part.skv});
+  }
+  return out;
+}
 
 // The CUDA stream of the i-th ring step / chunk: current stream, then cp_stream.
 inline Stream alternating_stream(int64_t i) { return i % 2 == 0 ? Stream::Compute : Stream::Cp; }

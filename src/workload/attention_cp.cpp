@@ -43,6 +43,7 @@ Stream a2a_stream(const CpAttention& a) {
 AttnDims after_a2a(const AttnDims& d, int64_t n) {
   AttnDims r = d;
   r.len = d.len * n;
+  for (auto& doc : r.documents) doc.length *= n;
   r.hq = d.hq / n;
   r.hk = d.hk / n;
   return r;
@@ -67,9 +68,9 @@ std::vector<A2aTensor> qkv(const AttnDims& d, const char* q, const char* k, cons
 }
 
 void single_kernel(ProgramBuilder& b, const CpAttention& a, const AttnDims& d, bool backward) {
-  const int64_t s = d.len;
-  attention_kernel(b, Stream::Compute, kWholeKernelWhat,
-                   attention_shape(d, s, s, user_mask(a), backward), a.window);
+  const AttentionShape whole = over_documents(
+      d, [&](const AttnDims& g) { return attention_shape(g, g.len, g.len, user_mask(a), backward); });
+  attention_kernel(b, Stream::Compute, kWholeKernelWhat, whole, a.window);
 }
 
 }  // namespace

@@ -38,18 +38,21 @@ RingSection ring_backward_section(const RingAttention& ring, int64_t i) {
 }
 
 AttentionShape ring_tile(const RingAttention& ring, RingSection s, bool backward) {
-  const int64_t two_c = ring.dims.len, c = two_c / 2;
-  switch (s) {
-    case RingSection::Diagonal:
-      return attention_shape(ring.dims, two_c, two_c, KernelMask::CausalTopLeft, backward);
-    case RingSection::Lower: return attention_shape(ring.dims, two_c, c, KernelMask::None, backward);
-    case RingSection::Upper: return attention_shape(ring.dims, c, two_c, KernelMask::None, backward);
-    case RingSection::Below:
-      return attention_shape(ring.dims, two_c - 1, two_c - 1, KernelMask::CausalTopLeft, backward);
-    case RingSection::Skip: assert(false && "a skipped ring step runs no kernel"); break;
-    case RingSection::All: break;
-  }
-  return attention_shape(ring.dims, two_c, two_c, KernelMask::None, backward);
+  assert(s != RingSection::Skip && "a skipped ring step runs no kernel");
+  // Every document is split over the ring as a sequence is: a step computes the same section of
+  // each (one varlen launch over documents of unequal lengths).
+  return over_documents(ring.dims, [&](const AttnDims& d) {
+    const int64_t two_c = d.len, c = two_c / 2;
+    switch (s) {
+      case RingSection::Diagonal: return attention_shape(d, two_c, two_c, KernelMask::CausalTopLeft, backward);
+      case RingSection::Lower: return attention_shape(d, two_c, c, KernelMask::None, backward);
+      case RingSection::Upper: return attention_shape(d, c, two_c, KernelMask::None, backward);
+      case RingSection::Below: return attention_shape(d, two_c - 1, two_c - 1, KernelMask::CausalTopLeft, backward);
+      case RingSection::Skip:
+      case RingSection::All: break;
+    }
+    return attention_shape(d, two_c, two_c, KernelMask::None, backward);
+  });
 }
 
 void ring_forward(ProgramBuilder& b, const RingAttention& ring) {

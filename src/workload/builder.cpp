@@ -70,21 +70,27 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   CpAttention a;
   const int64_t cp = s.parallel.context_parallel_size;
   // Packed documents run as a batch of documents: each split over CP as a sequence is (TE's
-  // per-document DualChunkSwap), the same tokens and bytes a rank, attention inside each.
-  a.local.batch = s.training.attention_batch();
-  a.local.len = s.training.attention_length() / cp;
+  // per-document DualChunkSwap), the same tokens and bytes a rank, attention inside each; documents
+  // of unequal lengths as one varlen launch over the rank's pieces of them.
+  const std::vector<TrainingSpec::SequenceGroup> sequences = s.training.attention_sequences();
+  a.local.batch = sequences.front().count;
+  a.local.len = sequences.front().length / cp;
+  if (sequences.size() > 1) {
+    a.local.batch = s.training.micro_batch_size, a.local.len = s.training.seq_length / cp;
+    for (const auto& g : sequences) a.local.documents.push_back({g.count, g.length / cp});
+  }
   a.local.hq = s.model.num_attention_heads / s.parallel.tensor_model_parallel_size;
   a.local.hk = kv_heads_per_tp_rank(s.model, s.parallel.tensor_model_parallel_size);
   a.local.head_dim = s.model.kv_channels;
   a.local.elem_bytes = s.activation_bytes_per_element();
-  a.seq_length = s.training.attention_length();
+  a.seq_length = sequences.front().length;  // all_gather's (one length: validation)
   a.causal = s.training.attn_mask_type == AttnMaskType::Causal;
   a.order = s.parallel.cp_load_balance;
   // A window as long as the sequence masks nothing: the kernels run the unwindowed work (timed by the
   // same model as without one; validation warns).
   a.window = s.model.sliding_window && *s.model.sliding_window < s.training.seq_length ? s.model.sliding_window
                                                                                        : std::nullopt;
-  a.format = s.training.document_length > 0 ? QkvFormat::Thd : o.qkv_format;
+  a.format = s.training.packed_documents() ? QkvFormat::Thd : o.qkv_format;
   a.type = s.parallel.cp_comm_type;
   a.cp = cp;
   a.cp_rank = L.coord_of(rank).cp;

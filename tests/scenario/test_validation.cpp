@@ -690,6 +690,44 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["cp_comm_type"] = "all_gather";
          j["software"]["attention_backend"] = "cudnn";
        }},
+      {"unequal documents add up to one sequence",  // 65536 + 32768 + 32736 = 131040
+       [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32736}; }, "training.document_lengths",
+       "sum(document_lengths) == seq_length", [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32768}; }},
+      {"unequal documents split into 2*CP chunks each",  // 32752 % 32 = 16; 32736 = 1023 x 32
+       [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32752, 16}; }, "training.document_lengths[2]",
+       "every document % (2*CP) == 0",
+       [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32736, 32}; }},
+      {"one packing: document_length or document_lengths",
+       [](json& j) {
+         j["training"]["document_length"] = 65536;
+         j["training"]["document_lengths"] = {65536, 65536};
+       },
+       "training.document_lengths", "one packing", [](json& j) { j["training"]["document_lengths"] = {65536, 65536}; }},
+      {"a packing lists at least one document",
+       [](json& j) { j["training"]["document_lengths"] = json::array(); }, "training.document_lengths",
+       "1 to 16384 documents", [](json& j) { j["training"]["document_lengths"] = {131072}; }},
+      {"all_gather takes documents of one length",
+       [](json& j) {
+         j["training"]["document_lengths"] = {65536, 32768, 32768};
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "cudnn";
+       },
+       "parallel.cp_comm_type", "unequal lengths is not modelled",
+       [](json& j) {
+         j["training"]["document_lengths"] = {65536, 65536};
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "cudnn";
+       }},
+      {"packed documents are not striped",  // contiguous blocks: ring-flash-attention's varlen ring
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_load_balance"] = "stripe";
+       },
+       "training.document_length", "striped documents are not modelled",
+       [](json& j) {
+         j["training"]["document_length"] = 8192;
+         j["parallel"]["cp_load_balance"] = "contiguous";
+       }},
       {"packed documents without a sliding window",
        [](json& j) {
          j["training"]["document_length"] = 8192;

@@ -64,17 +64,25 @@ TEST_CASE("visible elements of masks are exact", "[model][workload]") {
 TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence's, or its documents', balanced",
           "[model][workload]") {
   // Full causal attention over S for one TP rank's hq heads: 4 b hq d S(S+1)/2 forward, 2.5x
-  // backward. Packed as S/D documents of D = 1024 (attention inside each): S/D x D(D+1)/2 visible
-  // scores a head instead. Every transport; DualChunkSwap (each document split over CP as a
-  // sequence is) balances exactly: every rank has the same diagonal terms.
-  for (const int64_t document_length : {int64_t{0}, int64_t{1024}})
+  // backward. Packed as documents of lengths D_i (attention inside each): sum_i D_i(D_i+1)/2
+  // visible scores a head instead: S/D x D(D+1)/2 for S/D documents of D = 1024, and for the
+  // unequal packing 2048 + 1024 + 512 + 256 + 256 = S (one varlen launch a kernel). Every
+  // transport (all_gather: one length only); DualChunkSwap (each document split over CP as a
+  // sequence is) balances exactly: every rank has the same diagonal terms of every document.
+  const std::vector<std::vector<int64_t>> packings = {{}, {1024, 1024, 1024, 1024}, {2048, 1024, 512, 256, 256}};
+  for (const std::vector<int64_t>& documents : packings)
     for (const Case& c : all_cases()) {
-      CAPTURE(document_length, to_string(c.type), c.cp, c.hcp);
+      const bool unequal = documents.size() > 1 && documents.front() != documents.back();
+      if (unequal && c.type == CpCommType::AllGather) continue;
+      CAPTURE(documents, to_string(c.type), c.cp, c.hcp);
       Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
-      sh.document_length = document_length;
+      if (unequal) sh.document_lengths = documents;
+      else if (!documents.empty()) sh.document_length = documents.front();
       const Workload w = build_workload(make_scenario(sh));
-      const double S = double(sh.seq), D = document_length > 0 ? double(document_length) : S;
-      const double full = 4.0 * sh.batch * sh.heads * sh.head_dim * (S / D) * D * (D + 1) / 2;
+      double visible = 0;
+      for (const double d : documents) visible += d * (d + 1) / 2;
+      if (documents.empty()) visible = double(sh.seq) * double(sh.seq + 1) / 2;
+      const double full = 4.0 * sh.batch * sh.heads * sh.head_dim * visible;
       double fwd = 0, bwd = 0, lo = 1e300, hi = 0;
       for (const RankProgram& p : w.layer) {
         const double f = attention_flops(p, Phase::Forward);
@@ -87,6 +95,28 @@ TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence's, or
       CHECK(bwd == Approx(2.5 * full).epsilon(1e-12));
       CHECK(hi == Approx(lo).epsilon(1e-12));
     }
+}
+
+TEST_CASE("documents split in contiguous blocks over the ring: the documents' causal FLOPs, unbalanced", "[model][workload]") {
+  // ring-flash-attention's varlen ring: each document of D tokens in CP contiguous blocks of
+  // l = D/CP; rank r computes its block against rank j's whole for j < r, its own causally, none
+  // above: CP l(l+1)/2 + CP(CP-1)/2 l^2 = D(D+1)/2 over the ranks, as unsplit. The last rank
+  // computes the most: l(l+1)/2 + (CP-1) l^2 a document, the first l(l+1)/2.
+  const std::vector<int64_t> documents = {2048, 1024, 512, 256, 256};
+  Shape sh{.cp = 8, .type = CpCommType::P2P, .order = CpLoadBalance::Contiguous, .heads = 32, .groups = 16};
+  sh.document_lengths = documents;
+  const Workload w = build_workload(make_scenario(sh));
+  double visible = 0, first = 0, last = 0;
+  for (const double d : documents) {
+    const double l = d / 8;
+    visible += d * (d + 1) / 2, first += l * (l + 1) / 2, last += l * (l + 1) / 2 + 7 * l * l;
+  }
+  const double per_score = 4.0 * sh.batch * sh.heads * sh.head_dim;
+  double fwd = 0;
+  for (const RankProgram& p : w.layer) fwd += attention_flops(p, Phase::Forward);
+  CHECK(fwd == Approx(per_score * visible).epsilon(1e-12));
+  CHECK(attention_flops(w.layer.front(), Phase::Forward) == Approx(per_score * first).epsilon(1e-12));
+  CHECK(attention_flops(w.layer.back(), Phase::Forward) == Approx(per_score * last).epsilon(1e-12));
 }
 
 TEST_CASE("non-causal attention FLOPs are S^2 per head over all ranks", "[model][workload]") {

@@ -16,6 +16,7 @@ struct Shape {
   CpLoadBalance order = CpLoadBalance::Zigzag;
   int64_t seq = 4096, batch = 1;
   int64_t document_length = 0;  // packed documents (THD); 0: one a sequence
+  std::vector<int64_t> document_lengths = {};  // packed documents of unequal lengths
   int64_t heads = 32, groups = 8, head_dim = 128, hidden = 4096, ffn = 14336;
   bool causal = true, sp = true;
   WorkloadKind kind = WorkloadKind::Attention;
@@ -38,6 +39,7 @@ inline Scenario make_scenario(const Shape& s) {
   sc.training.global_batch_size = s.batch * s.dp;
   sc.training.attn_mask_type = s.causal ? AttnMaskType::Causal : AttnMaskType::NoMask;
   sc.training.document_length = s.document_length;
+  sc.training.document_lengths = s.document_lengths;
   sc.training.recompute_granularity = s.recompute;
   sc.parallel.tensor_model_parallel_size = s.tp;
   sc.parallel.context_parallel_size = s.cp;
