@@ -35,6 +35,13 @@ sc, _ = run.scenario_for(by_id["rfa-batch-8xH800-fwd-ring"])
 expect("basic ring's order", sc["parallel"].get("cp_load_balance"), "contiguous")
 sc, _ = run.scenario_for(by_id["yc-a100nvl-128K-h32-hd32-g1-bs2-u4-stripe-no_packed"])
 expect("striped USP ring", (sc["parallel"]["cp_comm_type"], sc["parallel"].get("cp_load_balance")), ("a2a+p2p", "stripe"))
+# ring-flash-attention's varlen zigzag ring: each rank's 8192 tokens packed as the benchmark's four
+# cu_seqlens, so the 65536-token sequence packs each document 8 times longer: 256 x 8, 7392 x 8,
+# 544 x 8 for the second.
+sc, notes = run.scenario_for(by_id["rfa-varlen-8xH800-fwd-zigzag_ring"])
+expect("varlen packings", sc["training"]["document_lengths"][1], [2048, 59136, 4352])
+expect("varlen packings' count", len(sc["training"]["document_lengths"]), 4)
+expect("varlen note", any("mean of the benchmark's 4 packings" in n for n in notes), True)
 # A row that names no kernel keeps hcpsim's default backend and says so.
 nameless = copy.deepcopy(row)
 nameless["workload"].pop("attn_kernel", None)
@@ -48,13 +55,17 @@ for r in rows:
         continue  # the anchors run through `hcpsim collective`, as in run.py's main
     sc, _ = run.scenario_for(r)
     if sc:
-        with open(os.path.join(tmp, f"row{n}.json"), "w") as f:
-            json.dump(sc, f)
+        packings = sc["training"].get("document_lengths")
+        for i, p in enumerate(packings if packings and isinstance(packings[0], list) else [packings]):
+            if p:  # a varlen row: a scenario per packing, run.py's run_scenario takes their mean
+                sc["training"]["document_lengths"] = p
+            with open(os.path.join(tmp, f"row{n}-{i}.json"), "w") as f:
+                json.dump(sc, f)
         n += 1
-# 299 measured rows become scenarios; run.py's main then drops the packed-QKV duplicates of a
-# separate-q,k,v row, leaving bench/published/results.txt's "203 expressed".
-if n != 299:
-    bad.append(f"{n} rows became scenarios (299 expected)")
+# 311 measured rows become scenarios; run.py's main then drops the packed-QKV duplicates of a
+# separate-q,k,v row, leaving bench/published/results.txt's "215 expressed".
+if n != 311:
+    bad.append(f"{n} rows became scenarios (311 expected)")
 for b in bad:
     print("FAIL:", b)
 sys.exit(1 if bad else 0)
