@@ -165,7 +165,8 @@ std::optional<std::string> ObjectReader::string(const std::string& key) {
   return v->get<std::string>();
 }
 
-std::optional<std::vector<int64_t>> ObjectReader::integer_list(const std::string& key, int64_t min, int64_t max) {
+std::optional<std::vector<int64_t>> ObjectReader::integer_list(const std::string& key, int64_t min, int64_t max,
+                                                               std::string_view hint) {
   const nlohmann::json* v = raw(key);
   if (!v) return std::nullopt;
   if (!v->is_array()) {
@@ -178,17 +179,18 @@ std::optional<std::vector<int64_t>> ObjectReader::integer_list(const std::string
   for (size_t i = 0; i < v->size(); ++i) {
     const nlohmann::json& e = (*v)[i];
     const std::string p = path_of(key) + "[" + std::to_string(i) + "]";
-    if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max))) {
+    if (!e.is_number_integer()) {
       sink_.error(p, std::string("must be an integer, got ") + got(e), "type",
                   "use an integer in [" + fmt_int(min) + ", " + fmt_int(max) + "]");
       ok = false;
       continue;
     }
-    const int64_t x = e.get<int64_t>();
-    if (x < min || x > max) {
-      sink_.error(p, "value " + fmt_int(x) + " is out of range",
+    const bool beyond_int64 = e.is_number_unsigned() && e.get<uint64_t>() > static_cast<uint64_t>(max);
+    const int64_t x = beyond_int64 ? max : e.get<int64_t>();
+    if (beyond_int64 || x < min || x > max) {
+      sink_.error(p, "value " + e.dump() + " is out of range",
                   "must be an integer in [" + fmt_int(min) + ", " + fmt_int(max) + "]",
-                  "use a positive group size");
+                  hint.empty() ? "use a positive group size" : std::string(hint));
       ok = false;
       continue;
     }

@@ -35,7 +35,9 @@ class ObjectReader {
   std::optional<double> number(const std::string& key, double min, double max, std::string_view hint = {});
   std::optional<bool> boolean(const std::string& key);
   std::optional<std::string> string(const std::string& key);
-  std::optional<std::vector<int64_t>> integer_list(const std::string& key, int64_t min, int64_t max);
+  // `hint`: the fix for an element out of range (default: use a positive group size).
+  std::optional<std::vector<int64_t>> integer_list(const std::string& key, int64_t min, int64_t max,
+                                                   std::string_view hint = {});
   // A sub-object (nullptr when absent; a non-object is recorded as an error).
   const nlohmann::json* object(const std::string& key);
   // A reader of the sub-object at `key`, recording into the same sink; an absent or broken

@@ -106,7 +106,13 @@ double AttentionShapeModel::time_s(const AttentionShape& s) const { return timin
 AttentionShapeModel::Timing AttentionShapeModel::timing(const AttentionShape& s) const {
   const AttentionTileTimes& c = times_for(s);
   const AttentionWork w = attention_work(s, sm_count, c, backend);
-  return {w.time_s(c), w.placement_spread(c)};
+  Timing t{w.time_s(c), w.placement_spread(c), 0};
+  if (s.ragged() && backend == AttentionBackend::Flash) {  // its empty CTAs are the exiting ones (no key split)
+    const double exiting_s = c.empty_cta_s * w.busiest.empty;
+    t.time_s -= exiting_s / 2;
+    t.exit_spread = t.time_s > 0 ? exiting_s / 2 / t.time_s : 0;
+  }
+  return t;
 }
 
 CostParams default_cost_params() {
@@ -633,6 +639,10 @@ bool CostModel::shape_model_applies(const Op& op) const {
 
 double CostModel::placement_spread(const Op& op) const {
   return shape_model_applies(op) ? shape_timing(op).placement_spread : 0;
+}
+
+double CostModel::varlen_exit_spread(const Op& op) const {
+  return shape_model_applies(op) ? shape_timing(op).exit_spread : 0;
 }
 
 namespace {

@@ -116,6 +116,11 @@ struct AttentionShapeModel {
   struct Timing {
     double time_s = 0;            // at clock_mhz
     double placement_spread = 0;  // AttentionWork::placement_spread
+    // A FlashAttention-2 varlen launch (AttentionShape::more): its CTAs past a shorter document's
+    // end exit at once, at a cost hcpsim has not measured, between none and the fitted empty CTA's
+    // (a split-KV forward's empty split, which writes its zero partial result; the backward's CTA
+    // term). time_s takes the middle; this is half the range, relative to it.
+    double exit_spread = 0;
   };
   Timing timing(const AttentionShape& s) const;
 };
@@ -250,6 +255,7 @@ class CostModel {
   // attention launch's placement spread where its schedule is drawn (FlashAttention-2's forward
   // under its shape model), else 0.
   double placement_spread(const Op& op) const;
+  double varlen_exit_spread(const Op& op) const;  // AttentionShapeModel::Timing::exit_spread, 0 elsewhere
   // Whether op is an attention op the FLOPs tables time although a shape model exists: the model
   // does not cover its shape (a sliding window, another head dim). Its band is the tables' own.
   bool attention_outside_shape_model(const Op& op) const {

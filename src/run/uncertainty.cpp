@@ -14,6 +14,7 @@ TimeShares& TimeShares::operator+=(const TimeShares& o) {
   elementwise_s += o.elementwise_s;
   comm_s += o.comm_s;
   attention_placement_s += o.attention_placement_s;
+  attention_varlen_exit_s += o.attention_varlen_exit_s;
   attention_tables_s += o.attention_tables_s;
   userbuffers_gemm_s += o.userbuffers_gemm_s;
   host_s += o.host_s;
@@ -25,6 +26,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
                        double span_s, bool (*include)(OpArea), const CostModel& cost) {
   double busy[3] = {0, 0, 0};  // by ComputeClass
   double placement = 0;        // attention seconds x placement spread
+  double exiting = 0;          // attention seconds x varlen exit spread
   double userbuffers = 0;      // GEMM seconds under TE's TP overlap
   double tables = 0;           // attention seconds the tables time beside a shape model
   std::vector<Interval> kernels;
@@ -34,7 +36,10 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
     const Op& op = ops.at(r.op);
     if (op.kind != OpKind::Compute || !include(op.area) || !(r.end_s > r.start_s)) continue;
     busy[static_cast<int>(op.compute_class)] += r.end_s - r.start_s;
-    if (op.compute_class == ComputeClass::Attention) placement += (r.end_s - r.start_s) * cost.placement_spread(op);
+    if (op.compute_class == ComputeClass::Attention) {
+      placement += (r.end_s - r.start_s) * cost.placement_spread(op);
+      exiting += (r.end_s - r.start_s) * cost.varlen_exit_spread(op);
+    }
     if (cost.attention_outside_shape_model(op)) tables += r.end_s - r.start_s;
     if (op.compute_class == ComputeClass::Gemm && op.userbuffers) userbuffers += r.end_s - r.start_s;
     kernels.emplace_back(r.start_s, r.end_s);
@@ -47,6 +52,7 @@ TimeShares time_shares(const Timeline& t, int32_t phase, int32_t rank, const std
   s.attention_s = busy[static_cast<int>(ComputeClass::Attention)] * k;
   s.elementwise_s = busy[static_cast<int>(ComputeClass::Elementwise)] * k;
   s.attention_placement_s = placement * k;
+  s.attention_varlen_exit_s = exiting * k;
   s.userbuffers_gemm_s = userbuffers * k;
   s.attention_tables_s = tables * k;
   s.comm_s = std::max(0.0, span_s - (sum > 0 ? covered : 0));
@@ -83,6 +89,12 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
          "FlashAttention-2's forward: half the range of its time over its drawn block placements, time-weighted "
          "(which blocks share an SM is the die's and the launch's, but for the second fill's probed lead; measured "
          "launches lie within or near the range: calibrate/RESULTS.md, eighteenth and nineteenth runs)"});
+  if (shares.attention_s > 0 && shares.attention_varlen_exit_s > 0)
+    add("varlen launches' exiting CTAs", shares.attention_s,
+        {"", shares.attention_varlen_exit_s / shares.attention_s,
+         "stated margin: FlashAttention-2's varlen grid runs every document to the longest one's blocks, the CTAs "
+         "past a shorter document's end exiting at once; their cost is not measured, taken between none and a "
+         "fitted empty CTA's, time-weighted half that range (docs/cp-transports.md §1.2)"});
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
   add("TP overlap (userbuffers)", shares.userbuffers_gemm_s,
       {"", kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "

@@ -6,7 +6,8 @@
 // the published nccl-tests anchors). Parts rest on independent evidence, so the step's relative
 // band is the root sum of squares of (share x band); within a part all kernels err together.
 // Where a launch's time depends on a block placement hcpsim cannot know (FlashAttention-2's
-// forward, drawn placements), that dependence is one more part of the attention time.
+// forward, drawn placements), that dependence is one more part of the attention time; so is a
+// varlen launch's dependence on the unmeasured cost of its exiting CTAs.
 #pragma once
 
 #include <string>
@@ -34,10 +35,11 @@ struct TimeShares {
   double host_s = 0;
   double attention_tables_s = 0;  // the part of attention_s timed by the tables where a shape model exists
   double offload_s = 0;           // the activation offload's waits and HBM time
+  double attention_varlen_exit_s = 0;  // as attention_placement_s, by CostModel::varlen_exit_spread
   double total_s() const { return attention_s + gemm_s + elementwise_s + comm_s + host_s + offload_s; }
   TimeShares scaled(double k) const {
     return {attention_s * k,        gemm_s * k, elementwise_s * k, comm_s * k, attention_placement_s * k,
-            userbuffers_gemm_s * k, host_s * k, attention_tables_s * k, offload_s * k};
+            userbuffers_gemm_s * k, host_s * k, attention_tables_s * k, offload_s * k, attention_varlen_exit_s * k};
   }
   TimeShares& operator+=(const TimeShares& o);
   friend bool operator==(const TimeShares&, const TimeShares&) = default;

@@ -187,12 +187,14 @@ void parse_training(const nlohmann::json& j, DiagnosticSink& sink, TrainingSpec&
                                                    {"padding", "for packed documents (THD) write \"no_mask\" and give training.document_length"}}));
   set_if(t.document_length, r.integer("document_length", 1, int64_t{1} << 32,
                                       "the tokens of each packed document; leave it out for one document a sequence"));
-  set_if(t.document_lengths, r.integer_list("document_lengths", 1, int64_t{1} << 32));
-  if (r.has("document_lengths") && (t.document_lengths.empty() || int64_t(t.document_lengths.size()) > model_limits::kMaxDocuments))
-    sink.error("training.document_lengths", t.document_lengths.empty() ? "is empty" : std::to_string(t.document_lengths.size()) + " documents",
-               "1 to " + std::to_string(model_limits::kMaxDocuments) + " documents a sequence",
-               t.document_lengths.empty() ? "list the documents of one sequence, or drop document_lengths"
-                                          : "merge short documents, or give the packing of a shorter sequence");
+  if (auto lengths = r.integer_list("document_lengths", 1, int64_t{1} << 32, "give each document's tokens")) {
+    if (lengths->empty() || int64_t(lengths->size()) > model_limits::kMaxDocuments)
+      sink.error("training.document_lengths", lengths->empty() ? "is empty" : std::to_string(lengths->size()) + " documents",
+                 "1 to " + std::to_string(model_limits::kMaxDocuments) + " documents a sequence",
+                 lengths->empty() ? "list the documents of one sequence, or drop document_lengths"
+                                  : "merge short documents, or give the packing of a shorter sequence");
+    t.document_lengths = *lengths;
+  }
 }
 
 // ---- parallel ------------------------------------------------------------

@@ -921,3 +921,26 @@ TEST_CASE("A long varlen launch balances to the mean with its empty CTAs counted
   r.more.push_back({1, 512, 512});
   CHECK(attention_balance(r, 132, AttentionBackend::CuDNN) == Approx(16.0 / (564.0 / 132)));
 }
+
+TEST_CASE("A varlen launch's exiting CTAs: its time takes the middle of none and the fitted empty CTA's cost, its spread half the range",
+          "[model][tiles][cost]") {
+  // FlashAttention-2's causal backward over documents of 256 and 128 tokens, one head, on one SM:
+  // the units of the test above, 4 + 2 + 2 query steps and one CTA past the short document's end.
+  // Tile 1 s, no CTA or launch term, an empty CTA 0.5 s: 8.5 s with the exiting CTA at the empty
+  // CTA's cost, 8 s at none; the time is 8.25 s, the spread 0.25 / 8.25.
+  AttentionShapeModel m;
+  m.backend = AttentionBackend::Flash;
+  m.sm_count = 1;
+  m.head_dim = 128;
+  m.bwd_causal.tile_s = 1;
+  m.bwd_causal.empty_cta_s = 0.5;
+  AttentionShape s = shape(256, 256, 1, 1, true, true);
+  s.more.push_back({1, 128, 128});
+  const AttentionShapeModel::Timing t = m.timing(s);
+  CHECK(t.time_s == Approx(8.25));
+  CHECK(t.exit_spread == Approx(0.25 / 8.25));
+  // Documents of one length exit nothing: no spread, the time as before.
+  const AttentionShapeModel::Timing one = m.timing(shape(256, 256, 1, 1, true, true));
+  CHECK(one.exit_spread == 0);
+  CHECK(one.time_s == Approx(6));
+}

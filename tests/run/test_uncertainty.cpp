@@ -88,6 +88,24 @@ TEST_CASE("uncertainty: attention that depends on an unknown block placement is 
   CHECK(twice.total_s() == 20);  // not a share of its own
 }
 
+TEST_CASE("uncertainty: varlen launches' exiting CTAs are one more part, as the placement is", "[run][uncertainty]") {
+  CostParams p;
+  p.set_evidence("attention", 0.01, "attention fit");
+  // 10 s: attention 8, its launches weighted by their exit spreads 1.6 s (20 % on average),
+  // exposed communication 2: sqrt((0.8 x 0.01)^2 + (0.8 x 0.2)^2 + (0.2 x 0.10)^2).
+  TimeShares shares{8, 0, 0, 2};
+  shares.attention_varlen_exit_s = 1.6;
+  const Uncertainty u = uncertainty_of(shares, p, 10.0, 0);
+  CHECK(u.relative == Approx(std::sqrt(0.000064 + 0.0256 + 0.0004)).epsilon(1e-12));
+  REQUIRE(u.components.size() == 3);
+  CHECK(u.components[0].what == "varlen launches' exiting CTAs");
+  CHECK(u.components[0].relative == Approx(0.2));
+  TimeShares sum = shares.scaled(0.5);
+  sum += shares;
+  CHECK(sum.attention_varlen_exit_s == Approx(2.4));
+  CHECK(sum.total_s() == Approx(15));  // not a share of its own
+}
+
 TEST_CASE("uncertainty: a part whose band is the prediction's own counts as independent in a comparison",
           "[run][uncertainty]") {
   // Two layouts, one calibration: the attention fit's part is shared; their placement parts rest

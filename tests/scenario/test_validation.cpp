@@ -762,6 +762,25 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
   }
 }
 
+TEST_CASE("a bad document length is one error at its index, its value as written", "[model][validate]") {
+  // 2^40 is beyond the 2^32 bound (it reads as an unsigned JSON integer); 0 below 1; 1.5 no integer.
+  // Each is one error at its index: no second one for the list it spoils.
+  for (const auto& [value, rule] : {std::pair{json(uint64_t{1} << 40), "must be an integer in [1, 4294967296]"},
+                                    std::pair{json(0), "must be an integer in [1, 4294967296]"},
+                                    std::pair{json(1.5), "type"}}) {
+    json j = base();
+    j["training"]["document_lengths"] = {65536, value};
+    const Outcome o = parse(j);
+    INFO(describe(o));
+    REQUIRE(o.errors.size() == 1);
+    CHECK(o.errors[0].path == "training.document_lengths[1]");
+    CHECK(o.errors[0].rule == rule);
+  }
+  json j = base();
+  j["training"]["document_lengths"] = {uint64_t{1} << 40};
+  CHECK(describe(parse(j)).find("value 1099511627776 is out of range") != std::string::npos);
+}
+
 TEST_CASE("allgather is rejected with a pointer to all_gather", "[model][validate]") {
   json j = base();
   j["parallel"]["cp_comm_type"] = "allgather";
