@@ -35,9 +35,7 @@ constexpr size_t kTopLinks = 8;
 // ranks of a step repeat a handful of shapes: each is timed once (its tile schedule walks every
 // work unit of the launch).
 std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& programs, const CostModel& cost) {
-  using AttentionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, KernelMask, int64_t,
-                                  bool, bool, double>;
-  std::map<AttentionKey, double> attention;
+  std::map<std::pair<AttentionShape, double>, double> attention;  // (shape, FLOPs): the time
   std::vector<std::vector<double>> t(programs.size());
   for (size_t i = 0; i < programs.size(); ++i) {
     t[i].reserve(programs[i].ops.size());
@@ -46,10 +44,7 @@ std::vector<std::vector<double>> compute_times(const std::vector<RankProgram>& p
         t[i].push_back(cost.compute_time_s(op));
         continue;
       }
-      const AttentionShape& a = op.attn;
-      const AttentionKey key{a.batch,       a.sq,        a.skv,  a.heads_q,  a.heads_kv, a.head_dim_qk,
-                             a.head_dim_v, a.mask,      a.window, a.backward, a.every_tile_masked, op.flops};
-      auto [it, fresh] = attention.try_emplace(key, 0.0);
+      auto [it, fresh] = attention.try_emplace({op.attn, op.flops}, 0.0);
       if (fresh) it->second = cost.compute_time_s(op);
       t[i].push_back(it->second);
     }

@@ -15,6 +15,6 @@ inline constexpr int64_t kMaxHeads = 65536;                   // num_attention_h
 inline constexpr int64_t kMaxHeadDim = 65536;                 // kv_channels (head_dim)
 inline constexpr int64_t kMaxVocabSize = 16 * kMaxCount;      // vocab_size
 inline constexpr int64_t kMaxSlidingWindow = int64_t{1} << 40;  // sliding_window, in tokens
-inline constexpr int64_t kMaxDocuments = 16384;  // training.document_lengths: a varlen launch lists its units per document
+inline constexpr int64_t kMaxDocuments = 16384;  // training.document_lengths: a varlen launch lists its units per document (x micro batch)
 
 }  // namespace hcpsim::model_limits

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 
 namespace hcpsim {
 
@@ -46,12 +47,15 @@ std::string recompute_str(RecomputeGranularity r, RecomputeMethod m, int64_t lay
 std::vector<TrainingSpec::SequenceGroup> TrainingSpec::attention_sequences() const {
   if (document_length > 0) return {{micro_batch_size * (seq_length / document_length), document_length}};
   if (document_lengths.empty()) return {{micro_batch_size, seq_length}};
-  std::vector<SequenceGroup> out;  // the micro batch's sequences one after another, runs of one length merged
-  for (int64_t b = 0; b < micro_batch_size; ++b)
-    for (const int64_t d : document_lengths) {
-      if (!out.empty() && out.back().length == d) ++out.back().count;
-      else out.push_back({1, d});
-    }
+  // One group per length, in order of first appearance, each counting its documents in every sequence
+  // of the micro batch: at most as many groups as lengths, however long the micro batch.
+  std::vector<SequenceGroup> out;
+  std::map<int64_t, size_t> group_of_length;
+  for (const int64_t d : document_lengths) {
+    const auto [at, fresh] = group_of_length.try_emplace(d, out.size());
+    if (fresh) out.push_back({0, d});
+    out[at->second].count += micro_batch_size;
+  }
   return out;
 }
 

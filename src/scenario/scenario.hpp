@@ -153,8 +153,8 @@ struct TrainingSpec {
     return false;
   }
   // The sequences attention runs over in a micro batch, grouped by length: `count` sequences of
-  // `length` tokens each: the documents in packing order (a run of one length one group), or the
-  // micro batch's sequences whole.
+  // `length` tokens each: the documents, a group per length in order of first appearance (a varlen
+  // launch's units follow them group by group), or the micro batch's sequences whole.
   struct SequenceGroup {
     int64_t count = 0, length = 0;
     friend bool operator==(const SequenceGroup&, const SequenceGroup&) = default;

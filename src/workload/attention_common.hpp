@@ -48,6 +48,7 @@ struct AttnDims {
   // each), in launch order, its kernels one varlen launch over them (over_documents); batch x len
   // are then its tokens (the micro batch, S/CP). Empty: `batch` sequences of `len` tokens.
   std::vector<TrainingSpec::SequenceGroup> documents;
+  bool varlen = false;  // packed documents (THD): every kernel a varlen launch (AttentionShape::varlen)
   int64_t hq = 0, hk = 0;
   int64_t head_dim = 0;
   int64_t elem_bytes = 2;
@@ -95,9 +96,9 @@ template <class Tile>
 AttentionShape over_documents(const AttnDims& d, const Tile& tile) {
   if (d.documents.empty()) return tile(d);
   AttentionShape out;
+  AttnDims g = d;  // one group's dims (copied once: a packing may hold thousands of groups)
+  g.documents.clear();
   for (size_t i = 0; i < d.documents.size(); ++i) {
-    AttnDims g = d;
-    g.documents.clear();
     g.batch = d.documents[i].count, g.len = d.documents[i].length;
     const AttentionShape part = tile(g);
     if (i == 0) out = part;

@@ -59,3 +59,28 @@ TEST_CASE("scenario echo: a broken echo names the field", "[scenario]") {
     CHECK(std::count(paths.begin(), paths.end(), "rows[2].result.scenario.training.precision") == 1);
   }
 }
+
+TEST_CASE("packed documents: one group per length in order of first appearance, every sequence of the micro batch counted, and the echo reads back",
+          "[scenario]") {
+  // [4096, 2048, 4096, 1024] in each of 2 sequences: 4096 four times, 2048 twice, 1024 twice.
+  TrainingSpec t;
+  t.seq_length = 11264;
+  t.micro_batch_size = 2;
+  t.document_lengths = {4096, 2048, 4096, 1024};
+  using G = TrainingSpec::SequenceGroup;
+  CHECK(t.attention_sequences() == std::vector<G>{{4, 4096}, {2, 2048}, {2, 1024}});
+  CHECK(t.documents_text() == "4 documents of 1024 to 4096 tokens");
+  CHECK(t.unequal_documents());
+  // One length: the batch of documents; none: the micro batch's sequences.
+  TrainingSpec one = t;
+  one.document_lengths.clear();
+  one.document_length = 5632;
+  CHECK(one.attention_sequences() == std::vector<G>{{4, 5632}});
+  CHECK(one.documents_text() == "2 documents of 5632 tokens");
+  one.document_length = 0;
+  CHECK(one.attention_sequences() == std::vector<G>{{2, 11264}});
+  CHECK_FALSE(one.packed_documents());
+  Scenario s = load_scenario_file(std::string(HCPSIM_SOURCE_DIR) + "/scenarios/seed-c-p2p.json");
+  s.training.document_lengths = {65536, 32768, 32768};
+  CHECK(scenario_from_json(scenario_to_json(s), "scenario") == s);
+}
