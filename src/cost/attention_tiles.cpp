@@ -149,7 +149,7 @@ std::vector<CtaWork> flash_split_forward_ctas(const AttentionShape& s, int64_t s
 
 // FlashAttention-2's key splits for a forward of `s` on `sm_count` SMs (1 for other kernels).
 int64_t flash_forward_splits(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
-  if (backend != AttentionBackend::Flash || s.backward || s.ragged()) return 1;  // varlen: ragged_ctas
+  if (backend != AttentionBackend::Flash || s.backward || s.varlen_launch()) return 1;  // varlen: ragged_ctas
   return rules::flash_fwd_num_splits(s.batch, s.heads_q, s.sq, s.skv, s.head_dim_qk, sm_count);
 }
 
@@ -227,7 +227,8 @@ std::vector<CtaWork> one_sequence_ctas(AttentionShape part, const AttentionKerne
 
 // A varlen launch's units (packed documents of unequal lengths, AttentionShape::more): each
 // group's as its own launch would have them, no key splits (FlashAttention-2 splits keys in a
-// varlen forward only for decoding: mha_varlen_fwd, "Only apply split-k for decoding").
+// varlen forward only for decoding: mha_varlen_fwd, "Only apply split-k for decoding"; nor in a
+// varlen launch of documents of one length, AttentionShape::varlen: flash_forward_splits).
 // FlashAttention-2's grid is (blocks of the longest sequence, sequences, heads), the blocks
 // fastest: for each head, each sequence's blocks, those past its end CTAs that find no rows and
 // exit. cuDNN's forward deals every unit of the launch longest first (its persistent deal, now
@@ -285,7 +286,7 @@ int64_t split_combine_rows(const AttentionShape& s, AttentionBackend backend, in
 
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
-  if (s.ragged()) {  // a varlen launch splits no keys: the backward's per-group sums
+  if (s.ragged()) {  // a varlen launch splits no keys (flash_forward_splits): the backward's per-group sums
     int64_t all = 0;
     if (s.backward)
       for (const AttentionShape& p : sequence_parts(s)) all += split_accumulator_elements(p, backend, sm_count);
@@ -347,7 +348,7 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   if (empty_shape(s) || sm_count <= 0) return 1;
   int64_t total = 0, longest = 0;
   for (const AttentionShape& p : sequence_parts(s)) {  // a varlen launch: over its groups, no key splits
-    const auto [all, unit] = balance_tiles(p, sm_count, backend, !s.ragged());
+    const auto [all, unit] = balance_tiles(p, sm_count, backend, !s.varlen_launch());
     total += all, longest = std::max(longest, unit);
   }
   if (total <= 0) return 1;

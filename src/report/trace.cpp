@@ -23,7 +23,7 @@ nlohmann::json op_args(const Op& op, const std::vector<ProcessGroup>& groups) {
       if (op.gemm_whole_flops > 0) a["gemm_whole_flops"] = op.gemm_whole_flops;
     }
     if (op.compute_class == ComputeClass::Attention) {
-      a["attention"] = {{"sq", op.attn.sq}, {"skv", op.attn.skv}, {"heads_q", op.attn.heads_q},
+      a["attention"] = {{"batch", op.attn.batch}, {"sq", op.attn.sq}, {"skv", op.attn.skv}, {"heads_q", op.attn.heads_q},
                         {"heads_kv", op.attn.heads_kv}, {"mask", to_string(op.attn.mask)}};
       if (op.attn.ragged()) a["attention"]["more"] = varlen_groups_json(op.attn);
     }

@@ -278,6 +278,11 @@ int64_t nearest_document_length(int64_t seq_length, int64_t d, int64_t unit) {
 
 // Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
 // sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
+// Why 2*CP divides every packed document.
+constexpr const char* kDocumentChunksReason =
+    "(TE splits every document into 2*CP chunks, thd_get_partitioned_indices, after padding it with "
+    "pad_thd_sequences_for_cp)";
+
 // Documents of one length (document_length): whole documents in every sequence, 2*CP | d.
 // False where the rest of the documents' rules cannot run.
 bool check_equal_documents(Ctx& c) {
@@ -296,8 +301,7 @@ bool check_equal_documents(Ctx& c) {
   if (c.cp() > 1 && d % two_cp != 0)
     c.sink.error("training.document_length",
                  "document_length " + to_string(d) + " is not divisible by 2*CP = " + to_string(two_cp),
-                 "document_length % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
-                 "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
+                 std::string("document_length % (2*CP) == 0 ") + kDocumentChunksReason,
                  "pad documents to " + nearest + " tokens (the nearest above that 2*CP divides and that divides seq_length)");
   return true;
 }
@@ -329,8 +333,7 @@ bool check_document_lengths(Ctx& c) {
       const int64_t padded = (lengths[i] / two_cp + 1) * two_cp;
       c.sink.error("training.document_lengths[" + std::to_string(i) + "]",
                    "document of " + to_string(lengths[i]) + " tokens is not divisible by 2*CP = " + to_string(two_cp),
-                   "every document % (2*CP) == 0 (TE splits every document into 2*CP chunks, "
-                   "thd_get_partitioned_indices, after padding it with pad_thd_sequences_for_cp)",
+                   std::string("every document % (2*CP) == 0 ") + kDocumentChunksReason,
                    "pad it to " + to_string(padded) + " tokens (and seq_length by as many)");
       return false;
     }

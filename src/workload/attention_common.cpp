@@ -52,6 +52,7 @@ AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, Kerne
   s.head_dim_v = d.head_dim;
   s.mask = mask;
   s.backward = backward;
+  s.varlen = d.varlen;
   return s;
 }
 

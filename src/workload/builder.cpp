@@ -73,6 +73,7 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   // per-document DualChunkSwap), the same tokens and bytes a rank, attention inside each; documents
   // of unequal lengths as one varlen launch over the rank's pieces of them.
   const std::vector<TrainingSpec::SequenceGroup> sequences = s.training.attention_sequences();
+  a.local.varlen = s.training.packed_documents();
   a.local.batch = sequences.front().count;
   a.local.len = sequences.front().length / cp;
   if (sequences.size() > 1) {

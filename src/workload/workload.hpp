@@ -74,6 +74,10 @@ struct AttentionShape {
   // after the first (batch, sq, skv), in launch order. Empty: every sequence of the launch alike.
   std::vector<SequenceTile> more;
   bool ragged() const { return !more.empty(); }
+  // Packed documents (THD): a varlen launch, of one length or not (FlashAttention-2's varlen
+  // kernels split no keys).
+  bool varlen = false;
+  bool varlen_launch() const { return varlen || ragged(); }
   int64_t heads_q = 0, heads_kv = 0;
   int64_t head_dim_qk = 0, head_dim_v = 0;
   KernelMask mask = KernelMask::None;

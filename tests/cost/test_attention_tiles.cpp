@@ -944,3 +944,15 @@ TEST_CASE("A varlen launch's exiting CTAs: its time takes the middle of none and
   CHECK(one.exit_spread == 0);
   CHECK(one.time_s == Approx(6));
 }
+
+TEST_CASE("FlashAttention-2 over packed documents of one length splits no keys: a varlen launch", "[model][tiles]") {
+  // 1024 x 1024 causal, one head, on 132 SMs: 16 units of 64 rows, under 0.8 x 264 slots, so the
+  // batched kernel splits its keys (the split-KV test above); TE's THD input runs the varlen kernel,
+  // which does not: 1024/128 = 8 CTAs, no combine kernel, no partial outputs.
+  AttentionShape s = shape(1024, 1024, 1, 1, true, false);
+  CHECK(split_combine_rows(s, AttentionBackend::Flash, 132) > 0);
+  s.varlen = true;
+  CHECK(attention_ctas(s, 132, AttentionBackend::Flash).size() == 8);
+  CHECK(split_combine_rows(s, AttentionBackend::Flash, 132) == 0);
+  CHECK(split_accumulator_elements(s, AttentionBackend::Flash, 132) == 0);
+}

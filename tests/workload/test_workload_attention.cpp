@@ -79,6 +79,9 @@ TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence's, or
       if (unequal) sh.document_lengths = documents;
       else if (!documents.empty()) sh.document_length = documents.front();
       const Workload w = build_workload(make_scenario(sh));
+      for (const Op& op : w.layer.front().ops)  // packed documents: every kernel a varlen launch
+        if (op.compute_class == ComputeClass::Attention && op.kind == OpKind::Compute)
+          CHECK(op.attn.varlen == !documents.empty());
       double visible = 0;
       for (const double d : documents) visible += d * (d + 1) / 2;
       if (documents.empty()) visible = double(sh.seq) * double(sh.seq + 1) / 2;
