@@ -276,8 +276,6 @@ int64_t nearest_document_length(int64_t seq_length, int64_t d, int64_t unit) {
   return best;
 }
 
-// Packed documents (THD): whole documents in a sequence, each split over CP as TE splits a
-// sequence, on the transports TE runs THD with (docs/cp-transports.md §1.2).
 // Why 2*CP divides every packed document.
 constexpr const char* kDocumentChunksReason =
     "(TE splits every document into 2*CP chunks, thd_get_partitioned_indices, after padding it with "
@@ -351,14 +349,15 @@ void check_documents(Ctx& c) {
   const TrainingSpec& t = c.sc.training;
   if (!t.packed_documents()) return;
   if (!(t.document_lengths.empty() ? check_equal_documents(c) : check_document_lengths(c))) return;
-  const std::string field = t.document_lengths.empty() ? "training.document_length" : "training.document_lengths";
+  const std::string key = t.document_lengths.empty() ? "document_length" : "document_lengths";
+  const std::string field = "training." + key;
   const ParallelSpec& p = c.sc.parallel;
   const Version& te = c.sc.software.transformer_engine_version;
   if (te < Version{2, 18, 0})
     c.sink.error("software.transformer_engine_version", "packed documents (" + field + ") under TE " + te.str(),
                  "packed documents are modelled from TE 2.18, the release whose THD support hcpsim follows (earlier "
                  "releases' CP tests skip THD with a2a)",
-                 "set transformer_engine_version to 2.18.0 or later, or drop " + field.substr(9));
+                 "set transformer_engine_version to 2.18.0 or later, or drop " + key);
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
     c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (" + field + ") under TE " + te.str(),
                  "TE rejects THD input with a2a+p2p through 2.18 (allowed after it, PR #3290)",
