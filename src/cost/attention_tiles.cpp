@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <tuple>
 #include <utility>
@@ -233,12 +234,15 @@ std::vector<CtaWork> one_sequence_ctas(AttentionShape part, const AttentionKerne
 // fastest: for each head, each sequence's blocks, those past its end CTAs that find no rows and
 // exit. cuDNN's forward deals every unit of the launch longest first (its persistent deal, now
 // over all sequences); its backward, like hcpsim's kernels, takes the groups one after another.
-// `empty_ctas` counts FlashAttention-2's exiting CTAs; they are listed only when `list_empty`.
+// `empty_ctas` counts FlashAttention-2's exiting CTAs; they are listed (`empty_listed`) where the
+// whole launch is at most `list_up_to` CTAs.
 struct RaggedCtas {
   std::vector<CtaWork> ctas;
   int64_t empty_ctas = 0;
+  bool empty_listed = true;
 };
-RaggedCtas ragged_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend, bool list_empty) {
+RaggedCtas ragged_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend,
+                       int64_t list_up_to = std::numeric_limits<int64_t>::max()) {
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
   const std::vector<AttentionShape> parts = sequence_parts(s);
   RaggedCtas out;
@@ -253,17 +257,20 @@ RaggedCtas ragged_ctas(const AttentionShape& s, int64_t sm_count, AttentionBacke
   }
   std::vector<std::vector<CtaWork>> per_sequence;  // each group's units of one sequence and one head
   size_t blocks = 0;
+  int64_t sequences = 0;
   for (const AttentionShape& p : parts) {
     per_sequence.push_back(one_sequence_ctas(p, g, sm_count));
     blocks = std::max(blocks, per_sequence.back().size());
+    sequences += p.batch;
   }
+  out.empty_listed = s.heads_q * sequences <= list_up_to / std::max<int64_t>(int64_t(blocks), 1);
   for (int64_t h = 0; h < s.heads_q; ++h)
     for (size_t i = 0; i < parts.size(); ++i)
       for (int64_t b = 0; b < parts[i].batch; ++b) {
         out.ctas.insert(out.ctas.end(), per_sequence[i].begin(), per_sequence[i].end());
         const int64_t past_end = int64_t(blocks - per_sequence[i].size());
         out.empty_ctas += past_end;
-        if (list_empty) out.ctas.insert(out.ctas.end(), size_t(past_end), CtaWork{});
+        if (out.empty_listed) out.ctas.insert(out.ctas.end(), size_t(past_end), CtaWork{});
       }
   return out;
 }
@@ -272,7 +279,7 @@ RaggedCtas ragged_ctas(const AttentionShape& s, int64_t sm_count, AttentionBacke
 
 std::vector<CtaWork> attention_ctas(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
   if (empty_shape(s) || sm_count <= 0) return {};
-  if (s.ragged()) return ragged_ctas(s, sm_count, backend, true).ctas;
+  if (s.ragged()) return ragged_ctas(s, sm_count, backend).ctas;
   if (const int64_t splits = flash_forward_splits(s, sm_count, backend); splits > 1)
     return flash_split_forward_ctas(s, splits);
   const AttentionKernelGeometry g = attention_kernel_geometry(backend, s);
@@ -286,10 +293,9 @@ int64_t split_combine_rows(const AttentionShape& s, AttentionBackend backend, in
 
 int64_t split_accumulator_elements(const AttentionShape& s, AttentionBackend backend, int64_t sm_count) {
   if (s.sq <= 0 || s.skv <= 0 || s.heads_kv <= 0 || s.batch <= 0) return 0;
-  if (s.ragged()) {  // a varlen launch splits no keys (flash_forward_splits): the backward's per-group sums
+  if (s.ragged()) {  // the groups' sums (their forwards split no keys: sequence_parts keeps them varlen)
     int64_t all = 0;
-    if (s.backward)
-      for (const AttentionShape& p : sequence_parts(s)) all += split_accumulator_elements(p, backend, sm_count);
+    for (const AttentionShape& p : sequence_parts(s)) all += split_accumulator_elements(p, backend, sm_count);
     return all;
   }
   if (!s.backward) {  // FlashAttention-2's split-KV forward: the fp32 partial outputs its combine kernel merges
@@ -315,10 +321,9 @@ namespace {
 
 // The tiles of all a launch's units and of its longest, in attention_balance's units: O(blocks)
 // per group, no per-tile mask walk (every head and batch of a group has the same units).
-std::pair<int64_t, int64_t> balance_tiles(const AttentionShape& s, int64_t sm_count, AttentionBackend backend,
-                                          bool may_split) {
+std::pair<int64_t, int64_t> balance_tiles(const AttentionShape& s, int64_t sm_count, AttentionBackend backend) {
   int64_t per_head = 0, longest = 0, heads = 0;
-  if (may_split && flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: every unit of every head, counted
+  if (flash_forward_splits(s, sm_count, backend) > 1) {  // a small launch: every unit of every head, counted
     int64_t all = 0;
     for (const CtaWork& w : attention_ctas(s, sm_count, backend)) all += w.tiles, longest = std::max(longest, w.tiles);
     return {all, longest};
@@ -348,7 +353,7 @@ double attention_balance(const AttentionShape& s, int64_t sm_count, AttentionBac
   if (empty_shape(s) || sm_count <= 0) return 1;
   int64_t total = 0, longest = 0;
   for (const AttentionShape& p : sequence_parts(s)) {  // a varlen launch: over its groups, no key splits
-    const auto [all, unit] = balance_tiles(p, sm_count, backend, !s.varlen_launch());
+    const auto [all, unit] = balance_tiles(p, sm_count, backend);
     total += all, longest = std::max(longest, unit);
   }
   if (total <= 0) return 1;
@@ -519,14 +524,8 @@ AttentionTiling attention_tiling(const AttentionShape& s, int64_t sm_count, cons
   // A varlen launch lists FlashAttention-2's exiting CTAs only where its schedule is run CTA by
   // CTA; a longer one counts them (`unlisted`) into the mean.
   RaggedCtas ragged;
-  int64_t unlisted = 0;
-  if (s.ragged()) {
-    ragged = ragged_ctas(s, sm_count, backend, false);
-    if (int64_t(ragged.ctas.size()) + ragged.empty_ctas <= kListScheduleMaxWaves * sm_count)
-      ragged = ragged_ctas(s, sm_count, backend, true);
-    else
-      unlisted = ragged.empty_ctas;
-  }
+  if (s.ragged()) ragged = ragged_ctas(s, sm_count, backend, kListScheduleMaxWaves * sm_count);
+  const int64_t unlisted = ragged.empty_listed ? 0 : ragged.empty_ctas;
   const std::vector<CtaWork> ctas = s.ragged() ? std::move(ragged.ctas) : attention_ctas(s, sm_count, backend);
   if (ctas.empty()) return t;
   t.ctas = int64_t(ctas.size()) + unlisted;

@@ -32,6 +32,7 @@ const char* to_string(ComputeClass c) {
 std::vector<AttentionShape> sequence_parts(const AttentionShape& s) {
   std::vector<AttentionShape> out{s};
   out.front().more.clear();
+  out.front().varlen = s.varlen_launch();  // a group of a varlen launch runs as the launch does
   for (const SequenceTile& t : s.more) {
     AttentionShape part = out.front();
     part.batch = t.batch, part.sq = t.sq, part.skv = t.skv;

@@ -90,7 +90,8 @@ struct AttentionShape {
   auto operator<=>(const AttentionShape&) const = default;  // every field: a key (CostModel's memo)
 };
 
-// Each group of sequences of a launch as a launch of its own (the shape itself where not ragged).
+// Each group of sequences of a launch as a launch of its own (the shape itself where not ragged),
+// varlen where the launch is (AttentionShape::varlen: no key splits).
 std::vector<AttentionShape> sequence_parts(const AttentionShape& s);
 
 struct Op {
