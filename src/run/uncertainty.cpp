@@ -83,18 +83,20 @@ Uncertainty uncertainty_of(const TimeShares& shares, const CostParams& params, d
          "stated margin: a sliding window or another head dim, which the shape model does not cover, is timed by the "
          "FLOPs tables; where both apply (a window as long as the sequence) the tables read 8 % (128K tokens) to 16 % "
          "(4K) under the shape model (docs/cost-model.md, bands)"});
-  if (shares.attention_s > 0 && shares.attention_placement_s > 0)
-    add("attention block placement", shares.attention_s,
-        {"", shares.attention_placement_s / shares.attention_s,
-         "FlashAttention-2's forward: half the range of its time over its drawn block placements, time-weighted "
-         "(which blocks share an SM is the die's and the launch's, but for the second fill's probed lead; measured "
-         "launches lie within or near the range: calibrate/RESULTS.md, eighteenth and nineteenth runs)"});
-  if (shares.attention_s > 0 && shares.attention_varlen_exit_s > 0)
-    add("varlen launches' exiting CTAs", shares.attention_s,
-        {"", shares.attention_varlen_exit_s / shares.attention_s,
-         "stated margin: FlashAttention-2's varlen grid runs every document to the longest one's blocks, the CTAs "
-         "past a shorter document's end exiting at once; their cost is not measured, taken between none and a "
-         "fitted empty CTA's, time-weighted half that range (docs/cp-transports.md §1.2)"});
+  // A dependence of the attention time on what hcpsim cannot know: the attention seconds weighted by
+  // each launch's spread, over the attention seconds.
+  const auto add_attention_spread = [&](const char* what, double weighted_s, const char* basis) {
+    if (shares.attention_s > 0 && weighted_s > 0) add(what, shares.attention_s, {"", weighted_s / shares.attention_s, basis});
+  };
+  add_attention_spread("attention block placement", shares.attention_placement_s,
+                       "FlashAttention-2's forward: half the range of its time over its drawn block placements, "
+                       "time-weighted (which blocks share an SM is the die's and the launch's, but for the second "
+                       "fill's probed lead; measured launches lie within or near the range: calibrate/RESULTS.md, "
+                       "eighteenth and nineteenth runs)");
+  add_attention_spread("varlen launches' exiting CTAs", shares.attention_varlen_exit_s,
+                       "stated margin: FlashAttention-2's varlen grid runs every document to the longest one's blocks, "
+                       "the CTAs past a shorter document's end exiting at once; their cost is not measured, taken "
+                       "between none and a fitted empty CTA's, time-weighted half that range (docs/cp-transports.md §1.2)");
   add("GEMM kernels", shares.gemm_s, evidence("gemm", 0.1, "no evidence recorded"));
   add("TP overlap (userbuffers)", shares.userbuffers_gemm_s,
       {"", kTpOverlapStatedRelative, "stated margin: TE's userbuffers schedule read from its code, not timed; the GEMMs it "
