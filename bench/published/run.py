@@ -71,7 +71,9 @@ def transport_for(p, row_id):
     variant = (p.get("ring_variant") or "").lower()
     u, r = p.get("ulysses_degree") or 1, p.get("ring_degree") or 1
     if "varlen" in row_id and variant == "llama3_allgather":
-        return None, "varlen all-gather CP: all_gather over documents of unequal lengths is not modelled"
+        return None, ("varlen all-gather CP: ring-flash-attention's llama3 varlen splits the packed sequence in "
+                      "contiguous blocks over the ranks (documents cut at their edges) on FlashAttention 2; TE's "
+                      "THD all_gather, which hcpsim models, splits every document and refuses FlashAttention 2")
     if variant in ("llama3_allgather",):
         return (r * u, "all_gather", None, "zigzag", "ring-flash-attn llama3 all-gather CP (TE all_gather)"), None
     if u * r == 1:

@@ -43,7 +43,8 @@ AttnDims dims_after_a2a(const Scenario& s, int64_t inner) {
   AttnDims d;
   const int64_t tp = s.parallel.tensor_model_parallel_size;
   // Documents of unequal lengths: the first group's, whose tiles are the same fractions of the
-  // rank's tensors as every group's (all_gather, which reads the length, takes one length).
+  // rank's tensors as every group's (a ring step's rows and columns, an all_gather chunk's visible
+  // prefix: each a fixed share of every document's piece).
   const TrainingSpec::SequenceGroup first = s.training.attention_sequences().front();
   d.batch = first.count;
   d.len = first.length / s.parallel.context_parallel_size * inner;

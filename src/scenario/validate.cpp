@@ -335,11 +335,6 @@ bool check_document_lengths(Ctx& c) {
                    "pad it to " + to_string(padded) + " tokens (and seq_length by as many)");
       return false;
     }
-  if (t.unequal_documents() && c.cp() > 1 && c.sc.parallel.cp_comm_type == CpCommType::AllGather)
-    c.sink.error("parallel.cp_comm_type", "all_gather with documents of unequal lengths",
-                 "TE's all_gather over THD documents of unequal lengths is not modelled (each document's visible "
-                 "prefix differs per chunk)",
-                 "use cp_comm_type \"p2p\" or \"a2a\", or documents of one length (training.document_length)");
   return true;
 }
 

@@ -61,7 +61,6 @@ struct AttnDims {
 // What one rank needs to emit core attention for its CP transport.
 struct CpAttention {
   AttnDims local;          // the rank's own tensors: L = S/CP tokens, heads per TP rank
-  int64_t seq_length = 0;  // S
   bool causal = true;
   CpLoadBalance order = CpLoadBalance::Zigzag;  // the tokens a ring rank holds (p2p, a2a+p2p)
   std::optional<int64_t> window;  // keys visible per query, including itself

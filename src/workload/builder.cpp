@@ -84,7 +84,6 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   a.local.hk = kv_heads_per_tp_rank(s.model, s.parallel.tensor_model_parallel_size);
   a.local.head_dim = s.model.kv_channels;
   a.local.elem_bytes = s.activation_bytes_per_element();
-  a.seq_length = sequences.front().length;  // all_gather's (one length: validation)
   a.causal = s.training.attn_mask_type == AttnMaskType::Causal;
   a.order = s.parallel.cp_load_balance;
   // A window as long as the sequence masks nothing: the kernels run the unwindowed work (timed by the

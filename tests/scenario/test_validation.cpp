@@ -690,6 +690,18 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["cp_comm_type"] = "all_gather";
          j["software"]["attention_backend"] = "cudnn";
        }},
+      {"unequal documents with all_gather not on FlashAttention 2",  // cuDNN runs them (one varlen launch a chunk)
+       [](json& j) {
+         j["training"]["document_lengths"] = {65536, 32768, 32768};
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "flash";
+       },
+       "software.attention_backend", "not FlashAttention 2",
+       [](json& j) {
+         j["training"]["document_lengths"] = {65536, 32768, 32768};
+         j["parallel"]["cp_comm_type"] = "all_gather";
+         j["software"]["attention_backend"] = "cudnn";
+       }},
       {"unequal documents add up to one sequence",  // 65536 + 32768 + 32736 = 131040
        [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32736}; }, "training.document_lengths",
        "sum(document_lengths) == seq_length", [](json& j) { j["training"]["document_lengths"] = {65536, 32768, 32768}; }},
@@ -706,18 +718,6 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
       {"a packing lists at least one document",
        [](json& j) { j["training"]["document_lengths"] = json::array(); }, "training.document_lengths",
        "1 to 16384 documents", [](json& j) { j["training"]["document_lengths"] = {131072}; }},
-      {"all_gather takes documents of one length",
-       [](json& j) {
-         j["training"]["document_lengths"] = {65536, 32768, 32768};
-         j["parallel"]["cp_comm_type"] = "all_gather";
-         j["software"]["attention_backend"] = "cudnn";
-       },
-       "parallel.cp_comm_type", "unequal lengths is not modelled",
-       [](json& j) {
-         j["training"]["document_lengths"] = {65536, 65536};
-         j["parallel"]["cp_comm_type"] = "all_gather";
-         j["software"]["attention_backend"] = "cudnn";
-       }},
       {"packed documents are not striped",  // contiguous blocks: ring-flash-attention's varlen ring
        [](json& j) {
          j["training"]["document_length"] = 8192;

@@ -67,13 +67,13 @@ TEST_CASE("causal attention FLOPs over CP ranks equal the unsplit sequence's, or
   // backward. Packed as documents of lengths D_i (attention inside each): sum_i D_i(D_i+1)/2
   // visible scores a head instead: S/D x D(D+1)/2 for S/D documents of D = 1024, and for the
   // unequal packing 2048 + 1024 + 512 + 256 + 256 = S (one varlen launch a kernel). Every
-  // transport (all_gather: one length only); DualChunkSwap (each document split over CP as a
-  // sequence is) balances exactly: every rank has the same diagonal terms of every document.
+  // transport; DualChunkSwap (each document split over CP as a sequence is) balances exactly: every
+  // rank has the same diagonal terms of every document (all_gather: a document's chunks r and
+  // 2N-1-r of c tokens see c^2 (2N-1) + c(c+1) scores, the same on every rank, D(D+1)/2 over them).
   const std::vector<std::vector<int64_t>> packings = {{}, {1024, 1024, 1024, 1024}, {2048, 1024, 512, 256, 256}};
   for (const std::vector<int64_t>& documents : packings)
     for (const Case& c : all_cases()) {
       const bool unequal = documents.size() > 1 && documents.front() != documents.back();
-      if (unequal && c.type == CpCommType::AllGather) continue;
       CAPTURE(documents, to_string(c.type), c.cp, c.hcp);
       Shape sh{.cp = c.cp, .type = c.type, .hcp = c.hcp, .heads = 32, .groups = 16};
       if (unequal) sh.document_lengths = documents;
@@ -347,6 +347,53 @@ TEST_CASE("a2a and all_gather issue the documented collectives", "[model][worklo
       ++kernels;
     }
   REQUIRE(kernels == 2);
+}
+
+TEST_CASE("all_gather over unequal documents: each chunk one varlen launch, THD's zeroed outputs and whole dK/dV adds",
+          "[model][workload]") {
+  // TE 2.18's THD all_gather (context_parallel.py, AttnFuncWithCPAndKVAllGather): chunk j's per-step
+  // cu_seqlens give every document's chunk (c_d = D/(2N) tokens) against that document's visible
+  // prefix, (id+1) c_d keys, bottom-right causal. N = 4, rank 1: chunks 1 and 6. Documents 2048,
+  // 1024, 512, 256, 256 (S = 4096): c_d = 256, 128, 64, 32 (two of them).
+  Shape sh{.cp = 4, .type = CpCommType::AllGather, .heads = 32, .groups = 8};
+  sh.document_lengths = {2048, 1024, 512, 256, 256};
+  const Workload w = build_workload(make_scenario(sh));
+  const RankProgram& p = w.layer[1];
+  std::map<std::string, const Op*> ops;
+  for (const Op& op : p.ops) ops[op.label] = &op;
+  for (const auto& [label, id] : std::vector<std::pair<std::string, int64_t>>{{"attn.fwd.chunk1", 1}, {"attn.fwd.chunk6", 6}}) {
+    REQUIRE(ops.count(label));
+    const AttentionShape& a = ops.at(label)->attn;
+    CAPTURE(label);
+    CHECK(a.varlen);
+    CHECK(a.mask == KernelMask::CausalBottomRight);
+    CHECK(SequenceTile{a.batch, a.sq, a.skv} == SequenceTile{1, 256, (id + 1) * 256});
+    CHECK(a.more == std::vector<SequenceTile>{{1, 128, (id + 1) * 128}, {1, 64, (id + 1) * 64}, {2, 32, (id + 1) * 32}});
+  }
+  // Bytes, per rank: |Q| = |O| = 1024 tokens x 32 heads x 128 x 2 B; |K| = |V| with 8 heads.
+  const double Q = 1024.0 * 32 * 128 * 2, K = 1024.0 * 8 * 128 * 2, N = 4;
+  const auto bytes = [&](const std::string& label) {
+    CAPTURE(label);
+    REQUIRE(ops.count(label));
+    return ops.at(label)->bytes;
+  };
+  CHECK(bytes("attn.fwd.out_zero") == Q);  // torch.zeros of the output (THD only)
+  CHECK(bytes("attn.bwd.dq_zero") == Q);   // torch.zeros of dQ (THD only)
+  CHECK(bytes("attn.bwd.dkv_zero") == N * 2 * K);
+  // dk.add_(dk_per_step), dv likewise: the whole packed N|K| each, read twice and written once.
+  CHECK(bytes("attn.bwd.chunk1.dkv_add") == 3 * N * 2 * K);
+  CHECK(bytes("attn.bwd.chunk6.dkv_add") == 3 * N * 2 * K);
+  // The same layout unpacked (sbhd): no zeroed output or dQ, and the adds of the visible range
+  // alone: chunk id's prefix is (id+1)/2 of a rank's piece, 1 and 3.5 times |K| + |V|.
+  const Workload sbhd = build_workload(make_scenario({.cp = 4, .type = CpCommType::AllGather, .heads = 32, .groups = 8}));
+  int zeroed = 0, adds = 0;
+  for (const Op& op : sbhd.layer[1].ops) {
+    zeroed += contains(op.label, "out_zero") || contains(op.label, "dq_zero");
+    if (op.label == "attn.bwd.chunk1.dkv_add" && ++adds) CHECK(op.bytes == 3 * 1.0 * 2 * K);
+    if (op.label == "attn.bwd.chunk6.dkv_add" && ++adds) CHECK(op.bytes == 3 * 3.5 * 2 * K);
+  }
+  CHECK(zeroed == 0);
+  CHECK(adds == 2);
 }
 
 TEST_CASE("bshd layout adds the cuDNN half-tensor copies, sbhd needs none", "[model][workload]") {
