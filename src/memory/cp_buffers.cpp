@@ -105,8 +105,11 @@ CpBufferBytes ulysses(const CpTensorBytes& t, const AttnDims& d, bool causal, co
 // reordered K, V (N*X), the zeroed full-length dK, dV (N*X), the dq chunks so far (|Q|/2
 // each), the chunk's dk, dv over its visible prefix and the kernel's workspace; then the
 // reorder of dK, dV back to rank order (N|K| in flight) and the reduce-scatters' outputs X.
+// Packed documents (THD): TE hands each chunk's kernel the whole Q and gathered K, V (its per-step
+// cu_seqlens select the chunk), so each chunk's dq, dk, dv are full-size (|Q|, N*X), kept to the
+// end, beside a dQ zeroed first (|Q|).
 double all_gather_backward_bytes(const CpTensorBytes& t, const AttnDims& d, int64_t n, int64_t r, bool causal,
-                                 int64_t seq, const BwdWorkspace& ws) {
+                                 int64_t seq, bool thd, const BwdWorkspace& ws) {
   const double nn = double(n), nx = nn * t.kv();
   const int64_t c = d.len / 2;
   double peak = std::max(t.kv() + nx, nx + nn * t.k);
@@ -115,9 +118,11 @@ double all_gather_backward_bytes(const CpTensorBytes& t, const AttnDims& d, int6
     const int64_t skv = causal ? (chunk + 1) * c : seq;
     const AttentionShape a =
         attention_shape(d, c, skv, causal ? KernelMask::CausalBottomRight : KernelMask::None, true);
-    peak = std::max(peak, 2 * nx + double(h + 1) * 0.5 * t.q + double(skv) / double(d.len) * t.kv() + ws_of(ws, a));
+    const double outputs = thd ? t.q + double(h + 1) * t.q + nx
+                               : double(h + 1) * 0.5 * t.q + double(skv) / double(d.len) * t.kv();
+    peak = std::max(peak, 2 * nx + outputs + ws_of(ws, a));
   }
-  return std::max(peak, nx + t.q + std::max(nn * t.k, t.kv()));
+  return std::max(peak, nx + (thd ? 3 : 1) * t.q + std::max(nn * t.k, t.kv()));
 }
 
 CpBufferBytes hierarchical(const CpTensorBytes& t, const AttnDims& d, int64_t p, int64_t ring_rank, bool causal,
@@ -161,12 +166,14 @@ CpBufferBytes cp_buffer_bytes_of_rank(const Scenario& s, int64_t cp_rank, const 
       // §3: seq-first copies X beside the gathered N*X until both gathers are done, then
       // each gathered tensor's reordered copy (N|K|) beside the gathered pair; then the
       // kernels: the reordered K, V (N*X) with the two half-size chunk outputs (|O|) beside
-      // the layer's out and lse (counted by the caller as outputs).
+      // the layer's out and lse (counted by the caller as outputs); under THD two full-size
+      // ones (2|O|: each chunk's kernel takes the whole Q).
       const double n = static_cast<double>(cp);
+      const bool thd = s.training.packed_documents();
       const double gather = std::max(t.kv() + n * t.kv(), n * t.kv() + n * t.k);
-      return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + t.o),
+      return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + (thd ? 2 : 1) * t.o),
               .bwd_bytes = all_gather_backward_bytes(t, dims_after_a2a(s, 1), cp, cp_rank, causal,
-                                                     s.training.attention_sequences().front().length, ws),
+                                                     s.training.attention_sequences().front().length, thd, ws),
               .saved_extra_per_layer_bytes = 0};
     }
     case CpCommType::A2A: return ulysses(t, dims_after_a2a(s, cp), causal, ws);

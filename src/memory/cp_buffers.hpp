@@ -19,7 +19,8 @@
 //   all_gather:       max(max(X + N*X, N*X + N|K|) - |O| - |LSE|, N*X + |O|): the gather stage
 //                     (seq-first copies X beside the gathered K, V; then one reordered copy
 //                     N|K| at a time) or the kernel stage (reordered K, V and the two
-//                     half-size chunk outputs, |O|, beside out and lse, which callers count)
+//                     half-size chunk outputs, |O|, beside out and lse, which callers count;
+//                     packed documents (THD): two full-size outputs, 2|O|)
 //   a2a:              (|Q|+X) post-a2a q, k, v beside the caller's local q, k, v
 //                   + max(2*max(|Q|,|K|), 3|O|): input stage: the in-flight tensor's
 //                     contiguous pre-copy and a2a output; output stage: the post-a2a out kept
@@ -36,7 +37,9 @@
 //   all_gather:       max(re-gather as forward; per chunk: reordered K, V N*X + zeroed full-length
 //                     dK, dV N*X + dq chunks so far (|Q|/2 each) + the chunk's dk, dv over its
 //                     visible prefix + ws; reorder N*X + |Q| + N|K|; reduce-scatter outputs
-//                     N*X + |Q| + X)
+//                     N*X + |Q| + X); THD: per chunk the zeroed dQ |Q|, the chunks' full-size
+//                     dq so far (|Q| each) and the chunk's full-size dk, dv (N*X) instead, and
+//                     3|Q| in the reorder and reduce-scatter stages
 //   a2a:              |O| (post-a2a dO) + (|Q|+X) (post-a2a dq, dk, dv) + max(ws(S x S), the out
 //                     stage: the local dq, dk returned so far and the one in flight: 2|Q|,
 //                     |Q| + 3|K|)

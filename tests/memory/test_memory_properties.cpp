@@ -133,6 +133,27 @@ TEST_CASE("memory: p2p forward CP buffers grow linearly with the ring size, a2a'
         cp_buffer_bytes(llama8b(8192 * 2, 1, 2, 1, CpCommType::P2P)).bwd_bytes);
 }
 
+TEST_CASE("memory: all_gather over packed documents (THD) keeps full-size chunk outputs", "[model][memory]") {
+  // Llama-3.1-8B, S = 32768 over CP 4: L = 8192 tokens a rank; |Q| = |O| = 8192 x 32 x 128 x 2 B
+  // = 67,108,864; |K| = |V| = 16,777,216, X = |K| + |V| = 33,554,432; |LSE| = 8192 x 32 x 4.
+  const double Q = 67'108'864, K = 16'777'216, X = 2 * K, N = 4;
+  Scenario sbhd = llama8b(32768, 1, 4, 1, CpCommType::AllGather);
+  // The gather stage max(X + NX, NX + N|K|) - |O| - |LSE| = 133,169,152 is below the kernel stage.
+  // sbhd: the two half-size chunk outputs beside the gathered K, V: N X + |O|.
+  CHECK(cp_buffer_bytes(sbhd).fwd_bytes == N * X + Q);
+  // sbhd backward, rank 0 (chunks 0 and 7; c = 4096): chunk 7 sees 8c = 4 L keys, its dk, dv 4X,
+  // beside 2 N X and both dq halves: 2NX + |Q| + 4X; the reduce stage NX + |Q| + N|K| is lower.
+  CHECK(cp_buffer_bytes_of_rank(sbhd, 0).bwd_bytes == 2 * N * X + Q + 4 * X);
+  Scenario thd = sbhd;
+  thd.training.document_lengths = {16384, 8192, 4096, 4096};
+  // THD: TE hands each chunk's kernel the whole Q (per-step cu_seqlens): two full outputs, 2|O|.
+  CHECK(cp_buffer_bytes(thd).fwd_bytes == N * X + 2 * Q);
+  // THD backward, any rank: the second chunk's full dq, dk, dv (|Q| + NX) beside the first's dq
+  // (|Q|), the zeroed dQ (|Q|) and 2 N X: 3NX + 3|Q| = 603,979,776.
+  for (int64_t r : {0, 3}) CHECK(cp_buffer_bytes_of_rank(thd, r).bwd_bytes == 3 * N * X + 3 * Q);
+  CHECK(3 * N * X + 3 * Q == 603'979'776.0);
+}
+
 TEST_CASE("memory: p2p forward outputs depend on the ring rank (upper steps are half size)", "[model][memory]") {
   const CpTensorBytes t{.q = 4, .k = 1, .v = 1, .o = 4, .lse = 2};
   // Rank 0 of 4: 1 diagonal + 3 upper: 4*(K+V) + (1 + 3/2)*(O + LSE) = 8 + 15 = 23.
