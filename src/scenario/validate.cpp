@@ -350,13 +350,13 @@ void check_documents(Ctx& c) {
   const Version& te = c.sc.software.transformer_engine_version;
   if (te < Version{2, 18, 0})
     c.sink.error("software.transformer_engine_version", "packed documents (" + field + ") under TE " + te.str(),
-                 "packed documents are modelled from TE 2.18, the release whose THD support hcpsim follows (earlier "
-                 "releases' CP tests skip THD with a2a)",
+                 "packed documents are modelled as TE 2.18 runs them (its per-document split and THD kernels under "
+                 "every transport); earlier releases' THD paths are not modelled",
                  "set transformer_engine_version to 2.18.0 or later, or drop " + key);
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
     c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (" + field + ") under TE " + te.str(),
-                 "TE rejects THD input with a2a+p2p through 2.18 (allowed after it, PR #3290)",
-                 "use cp_comm_type \"p2p\" or \"a2a\"");
+                 "TE rejects THD input with a2a+p2p before 2.19 (PR #3290 allows it)",
+                 "set transformer_engine_version to 2.19.0 or later, or use cp_comm_type \"p2p\" or \"a2a\"");
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::AllGather) {  // THD with all_gather from 2.18 (PR #2829): above
     if (c.sc.software.attention_backend == AttentionBackend::Flash)
       c.sink.error("software.attention_backend", "flash with all_gather and packed documents",

@@ -673,7 +673,7 @@ TEST_CASE("every rule rejects its case and accepts its nearest valid neighbour",
          j["parallel"]["cp_comm_type"] = "a2a+p2p";
          j["parallel"]["hierarchical_context_parallel_sizes"] = {8, 2};
        },
-       "parallel.cp_comm_type", "through 2.18",
+       "parallel.cp_comm_type", "before 2.19",
        [](json& j) {
          j["training"]["document_length"] = 8192;
          j["parallel"]["cp_comm_type"] = "p2p";
