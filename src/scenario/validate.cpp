@@ -350,8 +350,8 @@ void check_documents(Ctx& c) {
   const Version& te = c.sc.software.transformer_engine_version;
   if (te < Version{2, 18, 0})
     c.sink.error("software.transformer_engine_version", "packed documents (" + field + ") under TE " + te.str(),
-                 "packed documents are modelled as TE 2.18 runs them (its per-document split and THD kernels under "
-                 "every transport); earlier releases' THD paths are not modelled",
+                 "packed documents are modelled from TE 2.18, as it runs them (its per-document split and THD kernels "
+                 "under every transport); earlier releases' THD paths are not modelled",
                  "set transformer_engine_version to 2.18.0 or later, or drop " + key);
   if (c.cp() > 1 && p.cp_comm_type == CpCommType::A2AP2P && te < Version{2, 19, 0})
     c.sink.error("parallel.cp_comm_type", "a2a+p2p with packed documents (" + field + ") under TE " + te.str(),
