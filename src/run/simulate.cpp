@@ -337,16 +337,19 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
       c.pp = stage;
       stage_rank.push_back(t.phases.at(kStepPhase).stand_in.at(size_t(layout.rank_of(c))));  // a folded stage: its twin
     }
-    // The CPU launches every op of a pass (one launch per op: a kernel or an NCCL call): each of
-    // the chunk's layers' ops of that direction, the embedding's or head's where the chunk holds
-    // them, and the pass's stage-to-stage send and receive (every chunk's pass has its own); under
-    // CUDA graphs, a graph launch for what a graph holds (rules::pass_launches).
+    // The CPU launches every op of a pass that has a launch of its own (a kernel or an NCCL call;
+    // not what TE's C++ issues inside another op's call, Op::own_launch): each of the chunk's
+    // layers' ops of that direction, the embedding's or head's where the chunk holds them, and the
+    // pass's stage-to-stage send and receive (every chunk's pass has its own); under CUDA graphs, a
+    // graph launch for what a graph holds (rules::pass_launches).
     const rules::GraphScope graphs = graph_scope(sc.software.cuda_graph_impl);
-    const auto in_dir = [](Phase dir) { return [dir](const Op& op) { return op.phase == dir; }; };
+    const auto in_dir = [](Phase dir) { return [dir](const Op& op) { return op.own_launch && op.phase == dir; }; };
     const int64_t layer_launches[2] = {count_ops_if(w.layer, slowest, in_dir(Phase::Forward)),
                                        count_ops_if(w.layer, slowest, in_dir(Phase::Backward))};
     const int64_t rerun_launches =
-        sc.training.full_recompute() ? count_ops_if(w.layer, slowest, [](const Op& op) { return op.recompute; }) : 0;
+        sc.training.full_recompute()
+            ? count_ops_if(w.layer, slowest, [](const Op& op) { return op.own_launch && op.recompute; })
+            : 0;
     const TrainingSpec& tr = sc.training;
     int64_t layers_without_rerun = 0;  // over the model's layers
     for (int64_t stage = 0; stage < layout.pp; ++stage) {

@@ -90,9 +90,11 @@ void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPatter
 
 std::string chunk_what(const std::string& gemm, int64_t i) { return gemm + ".chunk" + std::to_string(i); }
 
-// Marks comm op `id` as moved by userbuffers (workload.hpp, Op::userbuffers).
+// Marks comm op `id` as moved by userbuffers (workload.hpp, Op::userbuffers): issued by TE's C++
+// inside the GEMM's call, no launch of its own.
 int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
   b.program().ops[id].userbuffers = true;
+  b.program().ops[id].own_launch = false;
   return id;
 }
 
@@ -178,6 +180,14 @@ int32_t gemm_on(ProgramBuilder& b, const std::string& what, const GemmShape& g, 
   return id;
 }
 
+// Chunk `i` of the GEMM `whole` under userbuffers (its rows or output features `g`): one GEMM call
+// whose C++ loop launches the chunks, the first standing for the call's launch.
+void chunk_gemm(ProgramBuilder& b, const std::string& gemm, int64_t i, const GemmShape& g, const GemmShape& whole,
+                const Dims& d, rules::TpOverlapMethod method) {
+  const int32_t id = gemm_on(b, chunk_what(gemm, i), g, d, rules::gemm_sm_margin(method), &whole);
+  b.program().ops[id].own_launch = i == 0;
+}
+
 // Userbuffers' ring exchange (split_overlap_ag): the [T/t, h] shards gathered by t - 1 transfers
 // around the TP ring, each forwarding the chunk the one before delivered (queued on one comm
 // stream, issued before the first chunk's GEMM), and the GEMM `g` of T rows run in t chunks,
@@ -193,7 +203,7 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
                                                     c.tp_next, c.tp_prev, shard_bytes, shard_bytes, c.tp_group));
   for (int64_t i = 0; i < n; ++i) {
     if (i > 0) b.wait(Stream::Compute, shard[size_t(i - 1)]);
-    gemm_on(b, chunk_what(gemm, i), {chunk_size(g.m, n, i), g.n, g.k}, d, gemm_sm_margin(TpOverlapMethod::RingExchange), &g);
+    chunk_gemm(b, gemm, i, {chunk_size(g.m, n, i), g.n, g.k}, g, d, TpOverlapMethod::RingExchange);
   }
 }
 
@@ -243,7 +253,7 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
   int32_t reduced = -1;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t features = chunk_size(g.n, n, i);
-    gemm_on(b, chunk_what(gemm, i), {g.m, features, g.k}, d, gemm_sm_margin(TpOverlapMethod::Pipeline), &g);
+    chunk_gemm(b, gemm, i, {g.m, features, g.k}, g, d, TpOverlapMethod::Pipeline);
     reduced = by_userbuffers(b, b.collective(Stream::NcclTp, Stream::Compute, std::string(comm) + ".chunk" + std::to_string(i),
                                              CommPattern::ReduceScatter, c.tp_group, d.sp_tokens * double(features) * d.e));
   }

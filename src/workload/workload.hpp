@@ -138,6 +138,11 @@ struct Op {
   // slowdown) and a send is not held to NCCL's p2p channels: it runs at what the links carry. A
   // GEMM: a chunk or a GEMM beside them (its time is a band part of its own, run/uncertainty.hpp).
   bool userbuffers = false;
+  // Whether the CPU launches it with a call of its own (one eager op's launch, rules/host_launch.hpp).
+  // False where Transformer Engine's C++ issues it inside another op's call: userbuffers' comm
+  // kernels and copies (CommOverlap's split_overlap_ag / split_overlap_rs and bulk overlaps, inside
+  // the GEMM's call) and a split GEMM's chunks after the first (the same call's loop).
+  bool own_launch = true;
 };
 
 // Bytes this rank puts on the wire for `op` under NCCL's ring (AG/RS/AR) or

@@ -363,6 +363,31 @@ TEST_CASE("tp_comm_overlap: TE's userbuffers schedule, work unchanged", "[model]
         REQUIRE_FALSE(op.userbuffers);
         REQUIRE(op.gemm_sm_margin == 0);
         REQUIRE_FALSE(contains(op.label, ".chunk"));
+        REQUIRE(op.own_launch);
+      }
+      // The CPU's launches (Op::own_launch): a userbuffers GEMM is one call whose C++ launches its
+      // chunks and comm kernels. Against the unsplit layer, by hand: the qkv and fc1 forward's
+      // all-gather and GEMM (2 launches each) and the proj and fc2 forward's GEMM and reduce-scatter
+      // (2 each) become one call each: 4 fewer forward; the proj and fc2 dgrad's all-gather and GEMM
+      // become one call (1 fewer each) and the qkv and fc1 backward's bulk all-gather and
+      // reduce-scatter run inside their GEMMs' calls (2 fewer each): 6 fewer backward. Every chunk
+      // but the first, and every userbuffers comm op, has no launch of its own.
+      const auto launches = [](const RankProgram& p, Phase phase, bool rerun) {
+        int64_t n = 0;
+        for (const Op& op : p.ops) n += op.own_launch && op.phase == phase && op.recompute == rerun;
+        return n;
+      };
+      for (const RankProgram& p : w.layer) {
+        const RankProgram& q = w_off.layer[size_t(p.rank)];
+        CHECK(launches(p, Phase::Forward, false) == launches(q, Phase::Forward, false) - 4);
+        CHECK(launches(p, Phase::Backward, false) == launches(q, Phase::Backward, false) - 6);
+        const int64_t rerun_fewer = recompute == RecomputeGranularity::Full ? 4 : 0;  // the re-run forward
+        CHECK(launches(p, Phase::Backward, true) == launches(q, Phase::Backward, true) - rerun_fewer);
+        for (const Op& op : p.ops) {
+          const bool later_chunk = op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute &&
+                                   contains(op.label, ".chunk") && !op.label.ends_with(".chunk0");
+          CHECK(op.own_launch == !(later_chunk || (op.kind == OpKind::Comm && op.userbuffers)));
+        }
       }
     }
 }
