@@ -1372,6 +1372,11 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
     INFO(name << "\n" << describe(o));
     CHECK(has_error(o, "cluster.gpu.name", "hcpsim models NVIDIA GPUs"));
   }
+  for (const char* name : {"", "  "}) {  // no name: nothing to pick its kernel figures by (it read as an unknown GPU)
+    json j = base();
+    j["cluster"]["gpu"] = {{"name", name}};
+    CHECK(has_error(parse(j), "cluster.gpu.name", "picks its kernel figures"));
+  }
   const auto warning_of = [](const Outcome& o) {
     for (const std::string& w : o.scenario.warnings)
       if (w.rfind("cluster.gpu.name", 0) == 0) return w;
