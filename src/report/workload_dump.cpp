@@ -30,6 +30,7 @@ std::string op_details(const Workload& w, const Op& op) {
            to_string(a.mask) + (a.window ? " win" + std::to_string(a.window) : "");
     }
     s += fmt(" flops=%.4g", op.flops) + fmt(" bytes=%.4g", op.bytes);
+    if (!op.own_launch) s += " no-launch";  // issued by TE's C++ inside another op's call (Op::own_launch)
     return s;
   }
   s += to_string(op.pattern);
@@ -42,6 +43,7 @@ std::string op_details(const Workload& w, const Op& op) {
   s += fmt(" msg=%.4g", op.message_bytes) + " tag=" + std::to_string(op.tag);
   if (op.repeats > 1) s += " x" + std::to_string(op.repeats) + " (equal DP buckets)";
   if (op.userbuffers) s += " userbuffers";
+  if (!op.own_launch) s += " no-launch";
   return s;
 }
 
@@ -121,6 +123,7 @@ nlohmann::json op_json(const Op& op) {
     if (op.group >= 0) j["group"] = op.group;
   }
   if (op.userbuffers) j["userbuffers"] = true;
+  if (!op.own_launch) j["own_launch"] = false;
   return j;
 }
 

@@ -80,4 +80,21 @@ assert full["scenario"]["software"]["cuda_graph_impl"] == "full_iteration", full
 print("CUDA graphs: local", s["host_launches"], "launches a micro batch; full_iteration", f["time_s"], "s against",
       plain["step"]["time_s"], "s")
 PY
+# Under TE's userbuffers TP overlap a split GEMM is one call whose C++ launches its chunks and comm
+# kernels (Op::own_launch): the dump marks those no-launch, and the launches are the rest.
+U="$SRC/scenarios/llama70b-16k-tp8-tp-overlap.json"
+"$BIN" "$U" --format json --reproducible -o "$TMP/u.json" || fail "overlap run: exit $?"
+"$BIN" "$U" --dump-workload > "$TMP/udump.txt" 2>/dev/null || fail "overlap dump: exit $?"
+PYTHONPATH="$SRC/tests/cli" python3 - "$TMP/u.json" "$TMP/udump.txt" <<'PY' || fail "launches under userbuffers"
+import json, sys
+from dump_phases import phase_counts
+s = json.load(open(sys.argv[1]))["step"]
+dump = open(sys.argv[2]).read().splitlines()
+ops, launched = phase_counts(dump, "layer"), phase_counts(dump, "layer", launches_only=True)
+step = phase_counts(dump, "step", launches_only=True)
+assert launched["fwd"] < ops["fwd"] and launched["bwd"] < ops["bwd"], (ops, launched)  # chunks and ub comms
+assert s["host_forward_launches"] == s["layers"] * launched["fwd"] + step["fwd"], (s["host_forward_launches"], launched)
+assert s["host_backward_launches"] == s["layers"] * launched["bwd"] + step["bwd"], (s["host_backward_launches"], launched)
+print("userbuffers:", launched, "launched of", ops, "ops a layer")
+PY
 echo "host launches: ok"
