@@ -141,7 +141,8 @@ std::string fold_of(const Timeline& t, int32_t phase) {
 }  // namespace
 
 std::optional<std::string> host_bound_warning(const RankProgram& layer, double layer_s, const std::string& gpu_name) {
-  const double launches = double(layer.ops.size());  // every kernel and every NCCL call is one launch
+  // every kernel and every NCCL call with a launch of its own (Op::own_launch)
+  const double launches = double(std::count_if(layer.ops.begin(), layer.ops.end(), [](const Op& op) { return op.own_launch; }));
   if (launches <= 0 || !(layer_s > 0)) return std::nullopt;
   const double per_launch_s = layer_s / launches, host_s = rules::host_launch_s(gpu_name);
   if (per_launch_s >= host_s) return std::nullopt;

@@ -90,12 +90,26 @@ void tp_sync(ProgramBuilder& b, const LayerContext& c, const Dims& d, CommPatter
 
 std::string chunk_what(const std::string& gemm, int64_t i) { return gemm + ".chunk" + std::to_string(i); }
 
-// Marks comm op `id` as moved by userbuffers (workload.hpp, Op::userbuffers): issued by TE's C++
-// inside the GEMM's call, no launch of its own.
+// Marks comm op `id` as moved by userbuffers (workload.hpp, Op::userbuffers).
 int32_t by_userbuffers(ProgramBuilder& b, int32_t id) {
   b.program().ops[id].userbuffers = true;
+  return id;
+}
+
+// A userbuffers comm op that TE's C++ issues inside the GEMM's call (split_overlap_ag's sends,
+// split_overlap_rs's reduce-scatters, the bulk overlaps' all-gather and reduce-scatter): no CPU
+// launch of its own (Op::own_launch).
+int32_t inside_gemm_call(ProgramBuilder& b, int32_t id) {
+  by_userbuffers(b, id);
   b.program().ops[id].own_launch = false;
   return id;
+}
+
+// TE's fill_userbuffers_buffer_for_all_gather (module/base.py): a call of its own that copies the
+// rank's [T/t, h] shard into the userbuffers buffer before the GEMM (or external all-gather) that
+// gathers it: the shard read and written.
+void ub_buffer_fill(ProgramBuilder& b, const Dims& d, const std::string& what) {
+  b.elementwise(Stream::Compute, what + ".ub_fill", 2 * d.sp_tokens * d.h * d.gathered_e);
 }
 
 // One GEMM of a TE Linear: bf16, or under fp8 training TE's fp8 GEMM of its pass (a forward, or its
@@ -197,10 +211,11 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
   using namespace rules;
   const int64_t n = overlap_splits(TpOverlapMethod::RingExchange, d.t);
   const double shard_bytes = d.sp_tokens * d.h * d.gathered_e;
+  ub_buffer_fill(b, d, gemm);
   std::vector<int32_t> shard(size_t(n - 1), -1);
   for (int64_t i = 0; i + 1 < n; ++i)
-    shard[size_t(i)] = by_userbuffers(b, b.sendrecv(Stream::NcclTp, Stream::Compute, gemm + ".ring" + std::to_string(i + 1),
-                                                    c.tp_next, c.tp_prev, shard_bytes, shard_bytes, c.tp_group));
+    shard[size_t(i)] = inside_gemm_call(b, b.sendrecv(Stream::NcclTp, Stream::Compute, gemm + ".ring" + std::to_string(i + 1),
+                                                      c.tp_next, c.tp_prev, shard_bytes, shard_bytes, c.tp_group));
   for (int64_t i = 0; i < n; ++i) {
     if (i > 0) b.wait(Stream::Compute, shard[size_t(i - 1)]);
     chunk_gemm(b, gemm, i, {chunk_size(g.m, n, i), g.n, g.k}, g, d, TpOverlapMethod::RingExchange);
@@ -254,7 +269,7 @@ void row_forward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const 
   for (int64_t i = 0; i < n; ++i) {
     const int64_t features = chunk_size(g.n, n, i);
     chunk_gemm(b, gemm, i, {g.m, features, g.k}, g, d, TpOverlapMethod::Pipeline);
-    reduced = by_userbuffers(b, b.collective(Stream::NcclTp, Stream::Compute, std::string(comm) + ".chunk" + std::to_string(i),
+    reduced = inside_gemm_call(b, b.collective(Stream::NcclTp, Stream::Compute, std::string(comm) + ".chunk" + std::to_string(i),
                                              CommPattern::ReduceScatter, c.tp_group, d.sp_tokens * double(features) * d.e));
   }
   b.wait(Stream::Compute, reduced);  // the comm stream runs them in order: the last one ends last
@@ -282,11 +297,14 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
     fp8_quantize_shard(b, d, g + "_grad_fp8", grad_shard);
   }
   int32_t columnwise = -1;  // MXFP8, NVFP4: wgrad's column-wise copy gathered beside dgrad
+  if (d.sp && d.both_ways && d.ub) ub_buffer_fill(b, d, g + "_grad_colwise");
   if (d.sp && d.both_ways)
     columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,
                               c.tp_group, d.sp_tokens * d.h * d.gathered_e);
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
+    // The column-wise gather is TE's own call (bulk_overlap_ag_with_external_gemm, after its buffer's
+    // fill: linear.py), beside the ring exchange's GEMM.
     if (columnwise >= 0) by_userbuffers(b, columnwise);
     ring_exchange_gemm(b, c, d, g + "_dgrad", dgrad);
   } else {
@@ -314,10 +332,11 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   amax_before_cast(b, c, d, g + "_grad_fp8", d.tokens * double(out), false);
   fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(out));
   int32_t gathered = -1;
+  if (d.ub) ub_buffer_fill(b, d, g + "_input");  // the saved input shard, into the dgrad GEMM's buffer
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
     gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",
                             CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.gathered_e);
-  if (d.ub) by_userbuffers(b, gathered);
+  if (d.ub) inside_gemm_call(b, gathered);
   gemm_on(b, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d, margin);
   int32_t reduced = -1;
   if (d.t > 1)  // dgrad reduce-scatter (SP) / all-reduce, overlapped with wgrad
@@ -325,7 +344,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
                            g + (d.sp ? "_dgrad_rs" : "_dgrad_ar"),
                            d.sp ? CommPattern::ReduceScatter : CommPattern::AllReduce, c.tp_group,
                            (d.sp ? d.sp_tokens : d.tokens) * d.h * d.e);
-  if (d.ub) by_userbuffers(b, reduced);
+  if (d.ub) inside_gemm_call(b, reduced);
   if (gathered >= 0) {
     b.wait(Stream::Compute, gathered);
     fp8_transpose(b, d, g + "_input_fp8_transpose", d.tokens * double(d.h));
@@ -333,6 +352,9 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   }
   gemm_on(b, g + "_wgrad", {out, d.h, int64_t(d.tokens)}, d, margin);
   if (reduced >= 0) b.wait(Stream::Compute, reduced);
+  // The bulk reduce-scatter leaves dgrad's [T/t, h] shard in the userbuffers buffer, which TE clones
+  // out of it (ub_obj_wgrad.get_buffer(local_chunk=True).clone(): the buffer holds bf16, not fp8).
+  if (d.ub) b.elementwise(Stream::Compute, g + "_dgrad.ub_clone", 2 * d.sp_tokens * d.h * d.e);
 }
 
 // Elementwise bytes over the residual stream: `passes` reads+writes of [T(/t), h].

@@ -413,6 +413,22 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   nlohmann::json ju = j;
   ju["parallel"]["tp_comm_overlap"] = true;
   CHECK(quantize_bytes_of(test::parse(ju)) == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096) + 2 * 4096.0 * 4096 * 2 + o_again));
+  // There the row-parallel gradients' column-wise gathers stay TE's own calls (linear.py:
+  // bulk_overlap_ag_with_external_gemm, after fill_userbuffers_buffer_for_all_gather), each after its
+  // buffer's fill: the [4096, 4096] shard at 1 + 1/32 B an element, read and written.
+  int colwise = 0, fills = 0;
+  const Workload wu = build_workload(test::parse(ju).scenario);
+  for (const Op& op : wu.layer.at(0).ops) {
+    if (op.label.find("_grad_colwise_ag") != std::string::npos) {
+      ++colwise;
+      CHECK(op.userbuffers);
+      CHECK(op.own_launch);
+    }
+    if (op.label.find("_grad_colwise.ub_fill") != std::string::npos && ++fills)
+      CHECK(op.bytes == Approx(2 * 4096.0 * 4096 * mx));
+  }
+  CHECK(colwise == 2);  // proj and fc2
+  CHECK(fills == 2);
   // The switch reads back from the result's scenario JSON (it is written only when on).
   CHECK(scenario_from_json(scenario_to_json(oc.scenario), "scenario").software.norm_fwd_use_cudnn);
   CHECK_FALSE(scenario_from_json(scenario_to_json(o.scenario), "scenario").software.norm_fwd_use_cudnn);

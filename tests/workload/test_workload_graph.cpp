@@ -365,13 +365,16 @@ TEST_CASE("tp_comm_overlap: TE's userbuffers schedule, work unchanged", "[model]
         REQUIRE_FALSE(contains(op.label, ".chunk"));
         REQUIRE(op.own_launch);
       }
-      // The CPU's launches (Op::own_launch): a userbuffers GEMM is one call whose C++ launches its
-      // chunks and comm kernels. Against the unsplit layer, by hand: the qkv and fc1 forward's
-      // all-gather and GEMM (2 launches each) and the proj and fc2 forward's GEMM and reduce-scatter
-      // (2 each) become one call each: 4 fewer forward; the proj and fc2 dgrad's all-gather and GEMM
-      // become one call (1 fewer each) and the qkv and fc1 backward's bulk all-gather and
-      // reduce-scatter run inside their GEMMs' calls (2 fewer each): 6 fewer backward. Every chunk
-      // but the first, and every userbuffers comm op, has no launch of its own.
+      // The CPU's launches (Op::own_launch), from TE's calls (module/linear.py, layernorm_linear.py,
+      // base.py): a split GEMM is one call whose C++ launches its chunks and its userbuffers comm
+      // (the ring's sends, the pipeline's reduce-scatters, the bulk all-gather and reduce-scatter);
+      // each gathered shard is first copied into the buffer by a call of its own
+      // (fill_userbuffers_buffer_for_all_gather), and the bulk reduce-scatter's dgrad is cloned out
+      // of it. Against the unsplit layer, by hand: qkv and fc1 forward, all-gather + GEMM -> fill +
+      // GEMM (even); proj and fc2 forward, GEMM + reduce-scatter -> GEMM (1 fewer each): 2 fewer
+      // forward. proj and fc2 dgrad, all-gather + GEMM -> fill + GEMM (even); qkv and fc1 backward,
+      // all-gather + dgrad + reduce-scatter + wgrad -> fill + dgrad + wgrad + clone (even): as many
+      // backward. A fill or clone moves a [T/t, h] bf16 shard: read and written.
       const auto launches = [](const RankProgram& p, Phase phase, bool rerun) {
         int64_t n = 0;
         for (const Op& op : p.ops) n += op.own_launch && op.phase == phase && op.recompute == rerun;
@@ -379,15 +382,24 @@ TEST_CASE("tp_comm_overlap: TE's userbuffers schedule, work unchanged", "[model]
       };
       for (const RankProgram& p : w.layer) {
         const RankProgram& q = w_off.layer[size_t(p.rank)];
-        CHECK(launches(p, Phase::Forward, false) == launches(q, Phase::Forward, false) - 4);
-        CHECK(launches(p, Phase::Backward, false) == launches(q, Phase::Backward, false) - 6);
-        const int64_t rerun_fewer = recompute == RecomputeGranularity::Full ? 4 : 0;  // the re-run forward
+        CHECK(launches(p, Phase::Forward, false) == launches(q, Phase::Forward, false) - 2);
+        CHECK(launches(p, Phase::Backward, false) == launches(q, Phase::Backward, false));
+        const int64_t rerun_fewer = recompute == RecomputeGranularity::Full ? 2 : 0;  // the re-run forward
         CHECK(launches(p, Phase::Backward, true) == launches(q, Phase::Backward, true) - rerun_fewer);
+        int64_t fills = 0, clones = 0;
         for (const Op& op : p.ops) {
-          const bool later_chunk = op.compute_class == ComputeClass::Gemm && op.kind == OpKind::Compute &&
-                                   contains(op.label, ".chunk") && !op.label.ends_with(".chunk0");
-          CHECK(op.own_launch == !(later_chunk || (op.kind == OpKind::Comm && op.userbuffers)));
+          const std::string& l = op.label;
+          const bool later_chunk = op.kind == OpKind::Compute && contains(l, ".chunk") && !l.ends_with(".chunk0");
+          const bool inside = later_chunk || contains(l, ".ring") || contains(l, "tp_rs_") ||
+                              contains(l, "_input_ag") || contains(l, "_dgrad_rs");
+          CAPTURE(l);
+          CHECK(op.own_launch == !inside);
+          if (contains(l, ".ub_fill") && ++fills) CHECK(op.bytes == 2 * T / t * h * e);
+          if (contains(l, ".ub_clone") && ++clones) CHECK(op.bytes == 2 * T / t * h * e);
         }
+        // qkv and fc1 forward, proj and fc2 dgrad, qkv and fc1 input re-gathers (each re-run forward too)
+        CHECK(fills == 6 + (recompute == RecomputeGranularity::Full ? 2 : 0));
+        CHECK(clones == 2);
       }
     }
 }
