@@ -42,6 +42,9 @@ nlohmann::json scenario_json(const CpRunConfig& cp, const std::string& name) {
             {"attn_mask_type", cp.causal ? "causal" : "no_mask"}}},
           {"parallel", parallel},
           {"cluster", {{"preset", "dgx-h200"}, {"num_nodes", nodes}}},
+          // hcpcal's cp suite runs TE 2.17's all_gather: one output, not 2.18's second, zeroed one
+          // (rules/cp_schedule.hpp); nothing else of the CP attention it times differs between them.
+          {"software", {{"transformer_engine_version", "2.17.0"}}},
           {"workload", "attention"},
           {"passes", cp.backward ? "fwd+bwd" : "fwd"}};
 }

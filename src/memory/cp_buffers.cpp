@@ -105,9 +105,11 @@ CpBufferBytes ulysses(const CpTensorBytes& t, const AttnDims& d, bool causal, co
 // reordered K, V (N*X), the zeroed full-length dK, dV (N*X), the dq chunks so far (|Q|/2
 // each), the chunk's dk, dv over its visible prefix and the kernel's workspace; then the
 // reorder of dK, dV back to rank order (N|K| in flight) and the reduce-scatters' outputs X.
-// Packed documents (THD): TE hands each chunk's kernel the whole Q and gathered K, V (its per-step
-// cu_seqlens select the chunk), so each chunk's dq, dk, dv are full-size (|Q|, N*X), kept to the
-// end, beside a dQ zeroed first (|Q|).
+// Packed documents (THD), as TE's code holds them: each chunk's kernel takes the whole Q and the
+// gathered K, V (its per-step cu_seqlens select the chunk), so each chunk's dq, dk, dv are full-size
+// (|Q| + N*X), and TE keeps every chunk's in its per-step lists, and the gathered K, V, to the end,
+// beside a dQ zeroed first (|Q|): per chunk 2 N*X + |Q| + (chunks so far) x (|Q| + N*X); then the
+// reorder (N|K| in flight) and the reduce-scatters' outputs beside 2 N*X + 2 (|Q| + N*X) + |Q|.
 double all_gather_backward_bytes(const CpTensorBytes& t, const AttnDims& d, int64_t n, int64_t r, bool causal,
                                  int64_t seq, bool thd, const BwdWorkspace& ws) {
   const double nn = double(n), nx = nn * t.kv();
@@ -118,11 +120,12 @@ double all_gather_backward_bytes(const CpTensorBytes& t, const AttnDims& d, int6
     const int64_t skv = causal ? (chunk + 1) * c : seq;
     const AttentionShape a =
         attention_shape(d, c, skv, causal ? KernelMask::CausalBottomRight : KernelMask::None, true);
-    const double outputs = thd ? t.q + double(h + 1) * t.q + nx
+    const double outputs = thd ? t.q + double(h + 1) * (t.q + nx)
                                : double(h + 1) * 0.5 * t.q + double(skv) / double(d.len) * t.kv();
     peak = std::max(peak, 2 * nx + outputs + ws_of(ws, a));
   }
-  return std::max(peak, nx + (thd ? 3 : 1) * t.q + std::max(nn * t.k, t.kv()));
+  const double held = thd ? 3 * nx + 3 * t.q : t.q;  // beside the full-length dK, dV in the reduce stage
+  return std::max(peak, nx + held + std::max(nn * t.k, t.kv()));
 }
 
 CpBufferBytes hierarchical(const CpTensorBytes& t, const AttnDims& d, int64_t p, int64_t ring_rank, bool causal,
@@ -167,11 +170,14 @@ CpBufferBytes cp_buffer_bytes_of_rank(const Scenario& s, int64_t cp_rank, const 
       // each gathered tensor's reordered copy (N|K|) beside the gathered pair; then the
       // kernels: the reordered K, V (N*X) with the two half-size chunk outputs (|O|) beside
       // the layer's out and lse (counted by the caller as outputs); under THD two full-size
-      // ones (2|O|: each chunk's kernel takes the whole Q).
+      // ones (2|O|: each chunk's kernel takes the whole Q); from TE 2.18 the second output, zeroed
+      // (|O|: rules/cp_schedule.hpp, all_gather_zeroes_an_output).
       const double n = static_cast<double>(cp);
       const bool thd = s.training.packed_documents();
+      const Version& te = s.software.transformer_engine_version;
+      const double second = all_gather_zeroes_an_output(te.major, te.minor) ? t.o : 0.0;
       const double gather = std::max(t.kv() + n * t.kv(), n * t.kv() + n * t.k);
-      return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + (thd ? 2 : 1) * t.o),
+      return {.fwd_bytes = std::max(gather - t.o - t.lse, n * t.kv() + (thd ? 2 : 1) * t.o + second),
               .bwd_bytes = all_gather_backward_bytes(t, dims_after_a2a(s, 1), cp, cp_rank, causal,
                                                      s.training.attention_sequences().front().length, thd, ws),
               .saved_extra_per_layer_bytes = 0};

@@ -20,7 +20,8 @@
 //                     (seq-first copies X beside the gathered K, V; then one reordered copy
 //                     N|K| at a time) or the kernel stage (reordered K, V and the two
 //                     half-size chunk outputs, |O|, beside out and lse, which callers count;
-//                     packed documents (THD): two full-size outputs, 2|O|)
+//                     packed documents (THD): two full-size outputs, 2|O|; from TE 2.18 a second,
+//                     zeroed output, |O| more, rules/cp_schedule.hpp)
 //   a2a:              (|Q|+X) post-a2a q, k, v beside the caller's local q, k, v
 //                   + max(2*max(|Q|,|K|), 3|O|): input stage: the in-flight tensor's
 //                     contiguous pre-copy and a2a output; output stage: the post-a2a out kept
@@ -37,15 +38,17 @@
 //   all_gather:       max(re-gather as forward; per chunk: reordered K, V N*X + zeroed full-length
 //                     dK, dV N*X + dq chunks so far (|Q|/2 each) + the chunk's dk, dv over its
 //                     visible prefix + ws; reorder N*X + |Q| + N|K|; reduce-scatter outputs
-//                     N*X + |Q| + X); THD: per chunk the zeroed dQ |Q|, the chunks' full-size
-//                     dq so far (|Q| each) and the chunk's full-size dk, dv (N*X) instead, and
-//                     3|Q| in the reorder and reduce-scatter stages
+//                     N*X + |Q| + X); THD: per chunk the zeroed dQ |Q| and the chunks' full-size
+//                     dq, dk, dv so far (|Q| + N*X each, TE's per-step lists) instead, and all of
+//                     them with the gathered K, V in the reorder and reduce-scatter stages
 //   a2a:              |O| (post-a2a dO) + (|Q|+X) (post-a2a dq, dk, dv) + max(ws(S x S), the out
 //                     stage: the local dq, dk returned so far and the one in flight: 2|Q|,
 //                     |Q| + 3|K|)
 //   a2a+p2p:          |O| + max(the a2a out stage above, p2p backward of P on post-a2a tiles)
 // (the stage-by-stage lifetimes measured on the H200 with hcpsim's kernels, calibrate/results/
-// h200-v3-cp-measurements.json, every rank within 0.01%)
+// h200-v3-cp-measurements.json, every rank within 0.01%; hcpcal frees each all_gather chunk's dk, dv
+// after its add, where TE keeps them in per-step lists to the end: X/2 more on rank 0's sbhd
+// backward, not modelled; THD follows TE's code, cp_buffers.cpp)
 // CP = 1 (no CP path): forward 0, backward |Q| + X (dQ, dK, dV of the flash backward).
 // Saved in addition per layer (no recompute): a2a and a2a+p2p keep their post-a2a out (|O|)
 // as well as the local O the output projection keeps; p2p and all_gather return the

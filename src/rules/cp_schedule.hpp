@@ -12,6 +12,15 @@ namespace hcpsim {
 // CP rank r owns chunk r and chunk 2·CP-1-r, in that order (j = 0, 1).
 inline int64_t dual_chunk_id(int64_t cp, int64_t rank, int64_t j) { return j == 0 ? rank : 2 * cp - 1 - rank; }
 
+// TE's all_gather forward from 2.18 allocates two outputs: out_f16 = torch.empty(o_shape), which
+// sbhd and bshd return, and out = torch.zeros(o_shape), into which THD copies each chunk's valid
+// tokens (AttnFuncWithCPAndKVAllGather.forward, for every format); 2.17 allocates the first alone.
+// So from 2.18 the forward zeroes one |O| and holds one |O| more while its chunks run, whatever the
+// format. One definition for the workload builder and the memory estimate.
+inline bool all_gather_zeroes_an_output(int64_t te_major, int64_t te_minor) {
+  return te_major > 2 || (te_major == 2 && te_minor >= 18);
+}
+
 // Which tokens a ring rank holds (docs/cp-transports.md §1.1): what a causal mask
 // leaves of each ring step.
 //   Zigzag      DualChunkSwap above: Transformer Engine's and Megatron's, the only one they run

@@ -63,9 +63,10 @@ std::optional<int64_t> chunk_window(const CpAttention& a) {
 
 void all_gather_forward(ProgramBuilder& b, const CpAttention& a) {
   gather_kv(b, a);
-  // THD: each chunk's kernel writes only its documents' valid tokens, copied into a zeroed output
-  // (torch.zeros); sbhd and bshd copy into an empty one.
-  if (a.format == QkvFormat::Thd) b.elementwise(Stream::Compute, "out_zero", a.local.q_bytes());
+  // TE from 2.18 zeroes a second output (all_gather_zeroes_an_output, rules/cp_schedule.hpp): THD copies each chunk's
+  // valid tokens into it; sbhd and bshd return the other, empty one.
+  assert((a.ag_zeroed_output || a.format != QkvFormat::Thd) && "THD all_gather from TE 2.18 (validation)");
+  if (a.ag_zeroed_output) b.elementwise(Stream::Compute, "out_zero", a.local.q_bytes());
   b.wait_stream(Stream::Cp, Stream::Compute);
   for (int64_t j = 0; j < 2; ++j) {
     const Stream s = alternating_stream(j);

@@ -65,6 +65,7 @@ struct CpAttention {
   CpLoadBalance order = CpLoadBalance::Zigzag;  // the tokens a ring rank holds (p2p, a2a+p2p)
   std::optional<int64_t> window;  // keys visible per query, including itself
   QkvFormat format = QkvFormat::Sbhd;
+  bool ag_zeroed_output = false;  // all_gather: TE's second, zeroed output (rules/cp_schedule.hpp)
   CpCommType type = CpCommType::P2P;
   int64_t cp = 1, cp_rank = 0;
   int64_t a2a_size = 1, p2p_size = 1;           // A, P (a2a: A = CP; p2p: P = CP)

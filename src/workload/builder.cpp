@@ -91,6 +91,8 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   a.window = s.model.sliding_window && *s.model.sliding_window < s.training.seq_length ? s.model.sliding_window
                                                                                        : std::nullopt;
   a.format = s.training.packed_documents() ? QkvFormat::Thd : o.qkv_format;
+  const Version& te = s.software.transformer_engine_version;
+  a.ag_zeroed_output = all_gather_zeroes_an_output(te.major, te.minor);
   a.type = s.parallel.cp_comm_type;
   a.cp = cp;
   a.cp_rank = L.coord_of(rank).cp;

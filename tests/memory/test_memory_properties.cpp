@@ -136,22 +136,30 @@ TEST_CASE("memory: p2p forward CP buffers grow linearly with the ring size, a2a'
 TEST_CASE("memory: all_gather over packed documents (THD) keeps full-size chunk outputs", "[model][memory]") {
   // Llama-3.1-8B, S = 32768 over CP 4: L = 8192 tokens a rank; |Q| = |O| = 8192 x 32 x 128 x 2 B
   // = 67,108,864; |K| = |V| = 16,777,216, X = |K| + |V| = 33,554,432; |LSE| = 8192 x 32 x 4.
+  // TE 2.18 (AttnFuncWithCPAndKVAllGather, context_parallel.py at v2.18), by hand:
   const double Q = 67'108'864, K = 16'777'216, X = 2 * K, N = 4;
   Scenario sbhd = llama8b(32768, 1, 4, 1, CpCommType::AllGather);
   // The gather stage max(X + NX, NX + N|K|) - |O| - |LSE| = 133,169,152 is below the kernel stage.
-  // sbhd: the two half-size chunk outputs beside the gathered K, V: N X + |O|.
+  // sbhd: the two half-size chunk outputs beside the gathered K, V (N X + |O|), and the second,
+  // zeroed output 2.18 allocates for every format (out = torch.zeros(o_shape), |O|).
+  CHECK(cp_buffer_bytes(sbhd).fwd_bytes == N * X + 2 * Q);
+  sbhd.software.transformer_engine_version = {2, 17, 0};  // 2.17 allocates one output
   CHECK(cp_buffer_bytes(sbhd).fwd_bytes == N * X + Q);
-  // sbhd backward, rank 0 (chunks 0 and 7; c = 4096): chunk 7 sees 8c = 4 L keys, its dk, dv 4X,
-  // beside 2 N X and both dq halves: 2NX + |Q| + 4X; the reduce stage NX + |Q| + N|K| is lower.
+  // sbhd backward, rank 0 (chunks 0 and 7; c = 4096), as hcpcal's suite holds it (each chunk's dk,
+  // dv freed after its add): chunk 7 sees 8c = 4 L keys, its dk, dv 4X, beside 2 N X and both dq
+  // halves: 2NX + |Q| + 4X; the reduce stage NX + |Q| + N|K| is lower.
   CHECK(cp_buffer_bytes_of_rank(sbhd, 0).bwd_bytes == 2 * N * X + Q + 4 * X);
-  Scenario thd = sbhd;
+  Scenario thd = llama8b(32768, 1, 4, 1, CpCommType::AllGather);
   thd.training.document_lengths = {16384, 8192, 4096, 4096};
-  // THD: TE hands each chunk's kernel the whole Q (per-step cu_seqlens): two full outputs, 2|O|.
-  CHECK(cp_buffer_bytes(thd).fwd_bytes == N * X + 2 * Q);
-  // THD backward, any rank: the second chunk's full dq, dk, dv (|Q| + NX) beside the first's dq
-  // (|Q|), the zeroed dQ (|Q|) and 2 N X: 3NX + 3|Q| = 603,979,776.
-  for (int64_t r : {0, 3}) CHECK(cp_buffer_bytes_of_rank(thd, r).bwd_bytes == 3 * N * X + 3 * Q);
-  CHECK(3 * N * X + 3 * Q == 603'979'776.0);
+  // THD: TE hands each chunk's kernel the whole Q (per-step cu_seqlens): two full outputs, 2|O|,
+  // beside the empty out_f16 it no longer returns (|O|).
+  CHECK(cp_buffer_bytes(thd).fwd_bytes == N * X + 3 * Q);
+  // THD backward, any rank: TE keeps each chunk's full dq, dk, dv (|Q| + NX) in its per-step lists
+  // and the gathered K, V to the end. At the second chunk: gathered K, V and zeroed dK, dV (2NX), the
+  // zeroed dQ (|Q|) and both chunks' outputs (2|Q| + 2NX): 4NX + 3|Q|; then the reorder of dK adds
+  // N|K| (above X): 4NX + 3|Q| + N|K| = 805,306,368.
+  for (int64_t r : {0, 3}) CHECK(cp_buffer_bytes_of_rank(thd, r).bwd_bytes == 4 * N * X + 3 * Q + N * K);
+  CHECK(4 * N * X + 3 * Q + N * K == 805'306'368.0);
 }
 
 TEST_CASE("memory: p2p forward outputs depend on the ring rank (upper steps are half size)", "[model][memory]") {
