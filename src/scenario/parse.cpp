@@ -313,7 +313,7 @@ void parse_cluster(const nlohmann::json& j, DiagnosticSink& sink, ClusterSpec& c
   }
   set_if(c.gpu.sm_count, g.integer("sm_count", 1, 4096, "streaming multiprocessors, e.g. 132 for H100"));
   set_if(c.gpu.sm_clock_mhz, g.number("sm_clock_mhz", 100, 10000, "the SM clock its peaks are quoted at, e.g. 1830"));
-  if (need && c.gpu.name.empty()) c.gpu.name = "custom";
+  if (need && !g.has("name")) c.gpu.name = "custom";  // a name given empty is validation's error
 
   ObjectReader in = r.child("intra_node", {"kind", "bandwidth_GBps", "latency_us"});
   if (auto k = in.choice("kind", named_choices(kIntraNodeKinds)))

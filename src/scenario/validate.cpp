@@ -77,7 +77,8 @@ void check_cluster(Ctx& c) {
   // wherever the scenario gives none: say so rather than simulate "MI300X" as an H100 in silence.
   if (cl.gpu.name.find_first_not_of(" \t") == std::string::npos) {  // the name picks the GPU's kernel figures
     c.sink.error("cluster.gpu.name", "empty", "the GPU's name picks its kernel figures (docs/cost-model.md, the roofline)",
-                 "name the GPU (e.g. \"B200\"), or leave the name out to keep the preset's");
+                 cl.preset.empty() ? "name the GPU (e.g. \"B200\"), or leave the name out"
+                                   : "name the GPU (e.g. \"B200\"), or leave the name out to keep the preset's");
   } else if (const std::optional<std::string> w = other_vendor_word(cl.gpu.name)) {
     c.sink.error("cluster.gpu.name", "\"" + cl.gpu.name + "\" names an accelerator of another vendor (" + *w + ")",
                  "hcpsim models NVIDIA GPUs: CUDA and cuDNN kernels, NCCL collectives, Transformer Engine",

@@ -1376,6 +1376,20 @@ TEST_CASE("a GPU of another vendor is refused, and a renamed preset GPU is said 
     json j = base();
     j["cluster"]["gpu"] = {{"name", name}};
     CHECK(has_error(parse(j), "cluster.gpu.name", "picks its kernel figures"));
+    // Without a preset too (an empty name was taken for one left out, "custom"), and the fix keeps
+    // no preset's; the same GPU with no name given is valid.
+    j["cluster"] = {{"num_nodes", 4}, {"gpus_per_node", 8},
+                    {"gpu", {{"peak_bf16_tflops", 989}, {"memory_gb", 80}, {"hbm_GBps", 3350}, {"compute_capability", 90}}},
+                    {"intra_node", {{"kind", "nvswitch"}, {"bandwidth_GBps", 450}, {"latency_us", 2}}},
+                    {"inter_node", {{"nics_per_node", 8}, {"nic_bandwidth_GBps", 50}, {"latency_us", 5}}}};
+    const Outcome unnamed = parse(j);
+    INFO(describe(unnamed));
+    CHECK(unnamed.valid);
+    j["cluster"]["gpu"]["name"] = name;
+    const Outcome empty = parse(j);
+    INFO(describe(empty));
+    CHECK(has_error(empty, "cluster.gpu.name", "picks its kernel figures"));
+    CHECK(describe(empty).find("keep the preset's") == std::string::npos);
   }
   const auto warning_of = [](const Outcome& o) {
     for (const std::string& w : o.scenario.warnings)
