@@ -71,7 +71,8 @@ void all_gather_forward(ProgramBuilder& b, const CpAttention& a) {
   for (int64_t j = 0; j < 2; ++j) {
     const Stream s = alternating_stream(j);
     const std::string base = chunk_what(chunk_id_of(a, j));
-    attention_kernel(b, s, base, chunk_shape(a, j, false), chunk_window(a));
+    // THD hands the call the whole output (o_shape), which FusedAttention zero-fills.
+    attention_call(b, s, base, a.local, chunk_shape(a, j, false), chunk_window(a), a.local.q_bytes());
     // out[:, j].copy_(out_per_step[j]) (THD: thd_copy_valid_tokens_from_per_split_to_rank_local):
     // half of O read and written.
     b.elementwise(s, base + ".out_copy", a.local.q_bytes());
@@ -92,7 +93,8 @@ void all_gather_backward(ProgramBuilder& b, const CpAttention& a) {
   for (int64_t j = 0; j < 2; ++j) {
     const Stream s = alternating_stream(j);
     const std::string base = chunk_what(chunk_id_of(a, j));
-    attention_kernel(b, s, base, chunk_shape(a, j, true), chunk_window(a));
+    // THD hands the call the whole Q and the gathered K, V: dQ |Q|, dK and dV N|K| each, zero-filled.
+    attention_call(b, s, base, a.local, chunk_shape(a, j, true), chunk_window(a), a.local.q_bytes() + n * kv);
     // dK/dV added into the full-length buffers: the visible range (its share of the N pieces is
     // the same for every document), or under THD the full packed tensors (dk.add_(dk_per_step)).
     const double part = thd ? n * kv : double(chunk_tile(a, a.local.len, j).skv) / double(a.local.len) * kv;

@@ -56,28 +56,56 @@ AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, Kerne
   return s;
 }
 
+namespace {
+
+// A kernel's tensors, summed over a varlen launch's groups. Element size is 2 bytes (bf16/fp16
+// inputs; fp8 CP is out of scope, §10).
+struct KernelTensorBytes {
+  double q = 0, o = 0, k = 0, v = 0, lse = 0;
+};
+
+KernelTensorBytes kernel_tensor_bytes(const AttentionShape& a) {
+  const double e = 2;
+  KernelTensorBytes t;
+  for (const AttentionShape& p : sequence_parts(a)) {
+    const double batch = double(p.batch);
+    t.q += batch * p.sq * p.heads_q * p.head_dim_qk * e;
+    t.o += batch * p.sq * p.heads_q * p.head_dim_v * e;
+    t.k += batch * p.skv * p.heads_kv * p.head_dim_qk * e;
+    t.v += batch * p.skv * p.heads_kv * p.head_dim_v * e;
+    t.lse += batch * p.heads_q * p.sq * kLseBytesPerElement;
+  }
+  return t;
+}
+
+}  // namespace
+
 int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
                          const AttentionShape& a, std::optional<int64_t> window,
                          std::vector<int32_t> deps) {
-  double fwd_flops = 0, q = 0, o = 0, k = 0, v = 0, lse = 0;
-  // Element size is 2 bytes (bf16/fp16 inputs; fp8 CP is out of scope, §10).
-  const double e = 2;
-  for (const AttentionShape& p : sequence_parts(a)) {  // a varlen launch: the sum over its groups
-    const double batch = double(p.batch);
-    fwd_flops += 2 * batch * double(p.heads_q) * double(p.head_dim_qk + p.head_dim_v) *
+  double fwd_flops = 0;
+  for (const AttentionShape& p : sequence_parts(a))  // a varlen launch: the sum over its groups
+    fwd_flops += 2 * double(p.batch) * double(p.heads_q) * double(p.head_dim_qk + p.head_dim_v) *
                  visible_elements(p.sq, p.skv, p.mask, window);
-    q += batch * p.sq * p.heads_q * p.head_dim_qk * e;
-    o += batch * p.sq * p.heads_q * p.head_dim_v * e;
-    k += batch * p.skv * p.heads_kv * p.head_dim_qk * e;
-    v += batch * p.skv * p.heads_kv * p.head_dim_v * e;
-    lse += batch * p.heads_q * p.sq * kLseBytesPerElement;
-  }
-  const double bytes = a.backward ? (q + k + v + o + o + lse) + (q + k + v)  // read; write dQ dK dV
-                                  : (q + k + v) + (o + lse);
+  const KernelTensorBytes t = kernel_tensor_bytes(a);
+  const double bytes = a.backward ? (t.q + t.k + t.v + t.o + t.o + t.lse) + (t.q + t.k + t.v)  // read; write dQ dK dV
+                                  : (t.q + t.k + t.v) + (t.o + t.lse);
   const double flops = a.backward ? kAttnBwdFlopRatio * fwd_flops : fwd_flops;
   AttentionShape shape = a;
   shape.window = window.value_or(0);
   return b.attention(s, what, shape, flops, bytes, std::move(deps));
+}
+
+int32_t attention_call(ProgramBuilder& b, Stream s, std::string_view what, const AttnDims& d,
+                       const AttentionShape& shape, std::optional<int64_t> window,
+                       std::optional<double> output_bytes) {
+  if (d.zero_fills) {
+    const KernelTensorBytes t = kernel_tensor_bytes(shape);
+    const int32_t fill = b.elementwise(s, std::string(what) + ".zero_fill",
+                                       output_bytes.value_or(shape.backward ? t.q + t.k + t.v : t.o));
+    b.program().ops[size_t(fill)].own_launch = false;
+  }
+  return attention_kernel(b, s, what, shape, window);
 }
 
 }  // namespace hcpsim

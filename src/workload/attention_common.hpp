@@ -49,6 +49,7 @@ struct AttnDims {
   // are then its tokens (the micro batch, S/CP). Empty: `batch` sequences of `len` tokens.
   std::vector<TrainingSpec::SequenceGroup> documents;
   bool varlen = false;  // packed documents (THD): every kernel a varlen launch (AttentionShape::varlen)
+  bool zero_fills = false;  // THD on TE's FusedAttention (cuDNN): each call zero-fills its outputs (attention_call)
   int64_t hq = 0, hk = 0;
   int64_t head_dim = 0;
   int64_t elem_bytes = 2;
@@ -86,6 +87,15 @@ double visible_elements(int64_t sq, int64_t skv, KernelMask mask, std::optional<
 int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
                          const AttentionShape& shape, std::optional<int64_t> window,
                          std::vector<int32_t> deps = {});
+
+// One of TE's attention calls over tensors of dims `d`: the kernel, after, where the call zero-fills
+// its outputs (AttnDims::zero_fills: THD on FusedAttention, csrc/extensions/attention.cpp: te_O.zero_()
+// in the forward, dQ, dK, dV fill_(0) in the backward, bf16 and fp16), that memset on the kernel's
+// stream, issued inside the call (no launch of its own). `output_bytes`: the output tensors the call
+// is handed, where larger than the kernel's own rows (all_gather's THD chunks).
+int32_t attention_call(ProgramBuilder& b, Stream s, std::string_view what, const AttnDims& d,
+                       const AttentionShape& shape, std::optional<int64_t> window,
+                       std::optional<double> output_bytes = std::nullopt);
 
 AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, KernelMask mask,
                                bool backward);

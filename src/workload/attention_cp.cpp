@@ -70,7 +70,7 @@ std::vector<A2aTensor> qkv(const AttnDims& d, const char* q, const char* k, cons
 void single_kernel(ProgramBuilder& b, const CpAttention& a, const AttnDims& d, bool backward) {
   const AttentionShape whole = over_documents(
       d, [&](const AttnDims& g) { return attention_shape(g, g.len, g.len, user_mask(a), backward); });
-  attention_kernel(b, Stream::Compute, kWholeKernelWhat, whole, a.window);
+  attention_call(b, Stream::Compute, kWholeKernelWhat, d, whole, a.window);
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ void ring_forward(ProgramBuilder& b, const RingAttention& ring) {
       const RingSection sec = ring_forward_section(ring, i);
       if (sec != RingSection::Skip) {
         half_copies(b, ring, s, i, sec, false);
-        attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, false), std::nullopt);
+        attention_call(b, s, ring_step_what(i, sec), ring.dims, ring_tile(ring, sec, false), std::nullopt);
       }
     }
     // LSE merge of step i-1, one step behind, serialized by an event; a skipped step has none
@@ -123,8 +123,7 @@ void ring_backward(ProgramBuilder& b, const RingAttention& ring) {
       continue;
     }
     half_copies(b, ring, s, i, sec, true);
-    attention_kernel(b, s, ring_step_what(i, sec), ring_tile(ring, sec, true),
-                     std::nullopt);
+    attention_call(b, s, ring_step_what(i, sec), ring.dims, ring_tile(ring, sec, true), std::nullopt);
     // dQ into dq_buffer: copy at i = 0, add afterwards; upper steps touch half the rows.
     const double dq_part = sec == RingSection::Upper ? q / 2 : q;
     b.elementwise(s, step_what(i, "dq_accumulate"), (i == 0 ? 2 : 3) * dq_part);

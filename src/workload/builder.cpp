@@ -74,6 +74,7 @@ CpAttention attention_of(const Scenario& s, const WorkloadOptions& o, const Rank
   // of unequal lengths as one varlen launch over the rank's pieces of them.
   const std::vector<TrainingSpec::SequenceGroup> sequences = s.training.attention_sequences();
   a.local.varlen = s.training.packed_documents();
+  a.local.zero_fills = a.local.varlen && s.software.attention_backend == AttentionBackend::CuDNN;
   a.local.batch = sequences.front().count;
   a.local.len = sequences.front().length / cp;
   if (sequences.size() > 1) {

@@ -383,6 +383,28 @@ TEST_CASE("all_gather over unequal documents: each chunk one varlen launch, THD'
   // dk.add_(dk_per_step), dv likewise: the whole packed N|K| each, read twice and written once.
   CHECK(bytes("attn.bwd.chunk1.dkv_add") == 3 * N * 2 * K);
   CHECK(bytes("attn.bwd.chunk6.dkv_add") == 3 * N * 2 * K);
+  // TE's FusedAttention zero-fills a THD call's outputs inside the call (csrc/extensions/attention.cpp:
+  // te_O.zero_(), dQ/dK/dV fill_(0)): the whole output handed to each chunk (o_shape, |O|) forward,
+  // the whole dQ and gathered dK, dV (|Q| + N(|K| + |V|)) backward; no launch of its own.
+  CHECK(bytes("attn.fwd.chunk1.zero_fill") == Q);
+  CHECK(bytes("attn.bwd.chunk6.zero_fill") == Q + N * 2 * K);
+  CHECK_FALSE(ops.at("attn.fwd.chunk6.zero_fill")->own_launch);
+  // FlashAttention's calls fill nothing (TE refuses it for THD all_gather: the p2p ring here), nor
+  // does a p2p ring off THD; on THD a ring step's call fills its own rows: rank 1's diagonal step,
+  // 2c = 1024 tokens of every document: |Q| forward, |Q| + |K| + |V| backward.
+  Shape ring{.cp = 4, .type = CpCommType::P2P, .heads = 32, .groups = 8};
+  ring.document_lengths = sh.document_lengths;
+  Scenario ring_cudnn = make_scenario(ring), ring_flash = ring_cudnn;
+  ring_flash.software.attention_backend = AttentionBackend::Flash;
+  const Workload ring_fills = build_workload(ring_cudnn), ring_none = build_workload(ring_flash);
+  std::map<std::string, double> fills;
+  for (const Op& op : ring_fills.layer[1].ops)
+    if (contains(op.label, ".zero_fill")) fills[op.label] = op.bytes;
+  REQUIRE(fills.count("attn.fwd.step0.diag.zero_fill"));
+  REQUIRE(fills.count("attn.bwd.step3.diag.zero_fill"));  // rank 1's backward runs its diagonal last
+  CHECK(fills.at("attn.fwd.step0.diag.zero_fill") == Q);
+  CHECK(fills.at("attn.bwd.step3.diag.zero_fill") == Q + 2 * K);
+  for (const Op& op : ring_none.layer[1].ops) CHECK_FALSE(contains(op.label, ".zero_fill"));
   // The same layout unpacked (sbhd): no zeroed dQ, and the adds of the visible range alone: chunk
   // id's prefix is (id+1)/2 of a rank's piece, 1 and 3.5 times |K| + |V|. TE 2.18 zeroes a second
   // output for every format (out = torch.zeros(o_shape), which sbhd does not return); 2.17 does not.
