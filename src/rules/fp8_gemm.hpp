@@ -145,6 +145,19 @@ inline double quantized_element_bytes(QuantFormat f) {
   return 1.0;
 }
 
+// Of quantized_element_bytes, the block scales': MXFP8's E8M0 byte per 32 elements, NVFP4's E4M3
+// byte per 16; per-tensor fp8 has one scale a tensor (none an element). Userbuffers move the data
+// alone and TE all-gathers the scales with NCCL beside them (module/base.py,
+// fill_userbuffers_buffer_for_all_gather).
+inline double quantized_scale_bytes_per_element(QuantFormat f) {
+  switch (f) {
+    case QuantFormat::Fp8PerTensor: return 0.0;
+    case QuantFormat::Mxfp8: return 1.0 / 32.0;
+    case QuantFormat::Nvfp4: return 1.0 / 16.0;
+  }
+  return 0.0;
+}
+
 // Quantized bytes TE keeps of one element of a GEMM operand: the row-wise fp8 copy, and the
 // transposed one where the GPU's fp8 GEMMs need it; MXFP8's and NVFP4's row-wise and column-wise
 // quantizations.

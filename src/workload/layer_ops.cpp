@@ -28,6 +28,7 @@ struct Dims {
   bool fp8_transposed_copy = false;  // the GPU's fp8 GEMMs are TN-only (rules/fp8_gemm.hpp)
   bool amax_pass = false;            // an amax pass before each cast (tensorwise fp8, NVFP4: rules/fp8_gemm.hpp)
   double gathered_e = 2;             // bytes an element of a GEMM input all-gathered over TP: quantized if so
+  double scale_e = 0;                // of those, the block scales' (MXFP8): userbuffers move the rest
   bool both_ways = false;            // MXFP8 or NVFP4: block-scaled, two quantizations a tensor, both gathered
   bool proj_keeps_input = false;     // linear_proj keeps O, quantized row-wise, then column-wise in backward (rules)
   // What TE's norm leaves the column-parallel GEMMs under fp8 (rules/te_norm_quantize.hpp).
@@ -63,6 +64,7 @@ Dims dims_of(const LayerContext& c) {
   d.fp8_quantize_bytes = rules::quantize_bytes_per_element(s.cluster.gpu.compute_capability, d.format);
   d.fp8_transposed_copy = !d.both_ways && rules::fp8_needs_transposed_copy(s.cluster.gpu.compute_capability);
   d.gathered_e = d.quantized ? rules::quantized_element_bytes(d.format) : d.e;
+  d.scale_e = d.quantized ? rules::quantized_scale_bytes_per_element(d.format) : 0.0;
   d.proj_keeps_input = rules::proj_saves_original_input(d.quantized, s.training.delayed_fp8_scaling(),
                                                         s.software.transformer_engine_version >= Version{2, 6, 0});
   d.amax_pass =
@@ -105,11 +107,18 @@ int32_t inside_gemm_call(ProgramBuilder& b, int32_t id) {
   return id;
 }
 
+// Bytes an element of a shard that userbuffers move: the data without MXFP8's block scales.
+double ub_data_e(const Dims& d) { return d.gathered_e - d.scale_e; }
+
 // TE's fill_userbuffers_buffer_for_all_gather (module/base.py): a call of its own that copies the
-// rank's [T/t, h] shard into the userbuffers buffer before the GEMM (or external all-gather) that
-// gathers it: the shard read and written.
-void ub_buffer_fill(ProgramBuilder& b, const Dims& d, const std::string& what) {
-  b.elementwise(Stream::Compute, what + ".ub_fill", 2 * d.sp_tokens * d.h * d.gathered_e);
+// rank's [T/t, h] shard's data into the userbuffers buffer before the GEMM (or external all-gather)
+// that gathers it, the shard read and written; MXFP8's block scales it all-gathers then and there
+// with NCCL (all_gather_into_tensor: the current stream waits for it).
+void ub_buffer_fill(ProgramBuilder& b, const LayerContext& c, const Dims& d, const std::string& what) {
+  b.elementwise(Stream::Compute, what + ".ub_fill", 2 * d.sp_tokens * d.h * ub_data_e(d));
+  if (d.scale_e > 0)
+    b.sync(Stream::Compute, b.collective(Stream::NcclTp, Stream::Compute, what + ".ub_scales_ag", CommPattern::AllGather,
+                                         c.tp_group, d.sp_tokens * d.h * d.scale_e));
 }
 
 // One GEMM of a TE Linear: bf16, or under fp8 training TE's fp8 GEMM of its pass (a forward, or its
@@ -210,8 +219,8 @@ void ring_exchange_gemm(ProgramBuilder& b, const LayerContext& c, const Dims& d,
                         const GemmShape& g) {
   using namespace rules;
   const int64_t n = overlap_splits(TpOverlapMethod::RingExchange, d.t);
-  const double shard_bytes = d.sp_tokens * d.h * d.gathered_e;
-  ub_buffer_fill(b, d, gemm);
+  const double shard_bytes = d.sp_tokens * d.h * ub_data_e(d);
+  ub_buffer_fill(b, c, d, gemm);
   std::vector<int32_t> shard(size_t(n - 1), -1);
   for (int64_t i = 0; i + 1 < n; ++i)
     shard[size_t(i)] = inside_gemm_call(b, b.sendrecv(Stream::NcclTp, Stream::Compute, gemm + ".ring" + std::to_string(i + 1),
@@ -297,10 +306,10 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
     fp8_quantize_shard(b, d, g + "_grad_fp8", grad_shard);
   }
   int32_t columnwise = -1;  // MXFP8, NVFP4: wgrad's column-wise copy gathered beside dgrad
-  if (d.sp && d.both_ways && d.ub) ub_buffer_fill(b, d, g + "_grad_colwise");
+  if (d.sp && d.both_ways && d.ub) ub_buffer_fill(b, c, d, g + "_grad_colwise");
   if (d.sp && d.both_ways)
     columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,
-                              c.tp_group, d.sp_tokens * d.h * d.gathered_e);
+                              c.tp_group, d.sp_tokens * d.h * (d.ub ? ub_data_e(d) : d.gathered_e));
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
     // The column-wise gather is TE's own call (bulk_overlap_ag_with_external_gemm, after its buffer's
@@ -332,10 +341,10 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   amax_before_cast(b, c, d, g + "_grad_fp8", d.tokens * double(out), false);
   fp8_quantize(b, d, g + "_grad_fp8", d.tokens * double(out));
   int32_t gathered = -1;
-  if (d.ub) ub_buffer_fill(b, d, g + "_input");  // the saved input shard, into the dgrad GEMM's buffer
+  if (d.ub) ub_buffer_fill(b, c, d, g + "_input");  // the saved input shard, into the dgrad GEMM's buffer
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
-    gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag",
-                            CommPattern::AllGather, c.tp_group, d.sp_tokens * d.h * d.gathered_e);
+    gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag", CommPattern::AllGather, c.tp_group,
+                            d.sp_tokens * d.h * (d.ub ? ub_data_e(d) : d.gathered_e));
   if (d.ub) inside_gemm_call(b, gathered);
   gemm_on(b, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d, margin);
   int32_t reduced = -1;

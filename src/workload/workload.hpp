@@ -139,9 +139,11 @@ struct Op {
   // GEMM: a chunk or a GEMM beside them (its time is a band part of its own, run/uncertainty.hpp).
   bool userbuffers = false;
   // Whether the CPU launches it with a call of its own (one eager op's launch, rules/host_launch.hpp).
-  // False where Transformer Engine's C++ issues it inside another op's call: userbuffers' comm
-  // kernels and copies (CommOverlap's split_overlap_ag / split_overlap_rs and bulk overlaps, inside
-  // the GEMM's call) and a split GEMM's chunks after the first (the same call's loop).
+  // False where Transformer Engine's C++ issues it inside another op's call: userbuffers' sends,
+  // reduce-scatters and bulk collectives (CommOverlap's split_overlap_ag / split_overlap_rs and bulk
+  // overlaps, inside the GEMM's call), a split GEMM's chunks after the first (the same call's loop),
+  // FusedAttention's zero-fill of a THD call's outputs. The buffers' fills and clone are calls of
+  // their own.
   bool own_launch = true;
 };
 

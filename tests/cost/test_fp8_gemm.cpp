@@ -414,21 +414,31 @@ TEST_CASE("MXFP8 on Blackwell: block-scaled GEMMs, both quantizations from one r
   ju["parallel"]["tp_comm_overlap"] = true;
   CHECK(quantize_bytes_of(test::parse(ju)) == Approx((2 + 2 * mx) * (others + 2 * 4096.0 * 4096) + 2 * 4096.0 * 4096 * 2 + o_again));
   // There the row-parallel gradients' column-wise gathers stay TE's own calls (linear.py:
-  // bulk_overlap_ag_with_external_gemm, after fill_userbuffers_buffer_for_all_gather), each after its
-  // buffer's fill: the [4096, 4096] shard at 1 + 1/32 B an element, read and written.
-  int colwise = 0, fills = 0;
+  // bulk_overlap_ag_with_external_gemm, after fill_userbuffers_buffer_for_all_gather). Every
+  // userbuffers gather moves MXFP8's data alone, 1 B an element: its fill copies the [4096, 4096]
+  // shard's data into the buffer (read and written), and TE all-gathers the shard's E8M0 scales,
+  // 1/32 B an element, with NCCL (module/base.py, all_gather_into_tensor), a launch of its own.
   const Workload wu = build_workload(test::parse(ju).scenario);
+  int colwise = 0, fills = 0, scale_gathers = 0;
   for (const Op& op : wu.layer.at(0).ops) {
     if (op.label.find("_grad_colwise_ag") != std::string::npos) {
       ++colwise;
       CHECK(op.userbuffers);
       CHECK(op.own_launch);
+      CHECK(op.message_bytes == Approx(4096.0 * 4096 * 1));
     }
-    if (op.label.find("_grad_colwise.ub_fill") != std::string::npos && ++fills)
-      CHECK(op.bytes == Approx(2 * 4096.0 * 4096 * mx));
+    if (op.label.find(".ub_fill") != std::string::npos && ++fills) CHECK(op.bytes == Approx(2 * 4096.0 * 4096 * 1));
+    if (op.label.find(".ub_scales_ag") != std::string::npos && ++scale_gathers) {
+      CHECK(op.message_bytes == Approx(4096.0 * 4096 / 32));
+      CHECK(op.own_launch);
+    }
+    if (op.label.find(".ring") != std::string::npos) CHECK(op.message_bytes == Approx(4096.0 * 4096 * 1));
   }
   CHECK(colwise == 2);  // proj and fc2
-  CHECK(fills == 2);
+  // A fill and a scale gather each: the qkv and fc1 inputs forward, the proj and fc2 gradients
+  // (row-wise for dgrad's ring, column-wise for wgrad), the qkv and fc1 inputs' re-gathers.
+  CHECK(fills == 8);
+  CHECK(scale_gathers == 8);
   // The switch reads back from the result's scenario JSON (it is written only when on).
   CHECK(scenario_from_json(scenario_to_json(oc.scenario), "scenario").software.norm_fwd_use_cudnn);
   CHECK_FALSE(scenario_from_json(scenario_to_json(o.scenario), "scenario").software.norm_fwd_use_cudnn);

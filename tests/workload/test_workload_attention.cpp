@@ -377,7 +377,7 @@ TEST_CASE("all_gather over unequal documents: each chunk one varlen launch, THD'
     REQUIRE(ops.count(label));
     return ops.at(label)->bytes;
   };
-  CHECK(bytes("attn.fwd.out_zero") == Q);  // torch.zeros of the output (THD only)
+  CHECK(bytes("attn.fwd.out_zero") == Q);  // torch.zeros of the output (from TE 2.18, every format; THD returns it)
   CHECK(bytes("attn.bwd.dq_zero") == Q);   // torch.zeros of dQ (THD only)
   CHECK(bytes("attn.bwd.dkv_zero") == N * 2 * K);
   // dk.add_(dk_per_step), dv likewise: the whole packed N|K| each, read twice and written once.
