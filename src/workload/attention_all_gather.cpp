@@ -63,8 +63,8 @@ std::optional<int64_t> chunk_window(const CpAttention& a) {
 
 void all_gather_forward(ProgramBuilder& b, const CpAttention& a) {
   gather_kv(b, a);
-  // TE from 2.18 zeroes a second output (all_gather_zeroes_an_output, rules/cp_schedule.hpp): THD copies each chunk's
-  // valid tokens into it; sbhd and bshd return the other, empty one.
+  // TE from 2.18 zeroes a second output (all_gather_zeroes_an_output, rules/cp_schedule.hpp): THD
+  // copies each chunk's valid tokens into it; sbhd and bshd return the other, empty one.
   assert((a.ag_zeroed_output || a.format != QkvFormat::Thd) && "THD all_gather from TE 2.18 (validation)");
   if (a.ag_zeroed_output) b.elementwise(Stream::Compute, "out_zero", a.local.q_bytes());
   b.wait_stream(Stream::Cp, Stream::Compute);
@@ -110,7 +110,8 @@ void all_gather_backward(ProgramBuilder& b, const CpAttention& a) {
   // The dQ chunks copied into place (THD: their valid tokens), half of dQ read and written each.
   // TE copies each on its chunk's stream after the kernel; hcpsim and hcpcal after the
   // reduce-scatters (docs/cp-transports.md §3).
-  for (int64_t j = 0; j < 2; ++j) b.elementwise(Stream::Compute, chunk_what(chunk_id_of(a, j)) + ".dq_copy", a.local.q_bytes());
+  for (int64_t j = 0; j < 2; ++j)
+    b.elementwise(Stream::Compute, chunk_what(chunk_id_of(a, j)) + ".dq_copy", a.local.q_bytes());
 }
 
 }  // namespace hcpsim

@@ -110,6 +110,10 @@ int32_t inside_gemm_call(ProgramBuilder& b, int32_t id) {
 // Bytes an element of a shard that userbuffers move: the data without MXFP8's block scales.
 double ub_data_e(const Dims& d) { return d.gathered_e - d.scale_e; }
 
+// Bytes an element of a gathered shard that a TP all-gather moves: NCCL's the whole quantized
+// element, userbuffers' its data (their scales gathered by NCCL beside them, ub_buffer_fill).
+double tp_gather_e(const Dims& d) { return d.ub ? ub_data_e(d) : d.gathered_e; }
+
 // TE's fill_userbuffers_buffer_for_all_gather (module/base.py): a call of its own that copies the
 // rank's [T/t, h] shard's data into the userbuffers buffer before the GEMM (or external all-gather)
 // that gathers it, the shard read and written; MXFP8's block scales it all-gathers then and there
@@ -309,7 +313,7 @@ void row_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, const
   if (d.sp && d.both_ways && d.ub) ub_buffer_fill(b, c, d, g + "_grad_colwise");
   if (d.sp && d.both_ways)
     columnwise = b.collective(Stream::NcclTp, Stream::Compute, g + "_grad_colwise_ag", CommPattern::AllGather,
-                              c.tp_group, d.sp_tokens * d.h * (d.ub ? ub_data_e(d) : d.gathered_e));
+                              c.tp_group, d.sp_tokens * d.h * tp_gather_e(d));
   static_assert(rules::kRowBackwardMethod == rules::TpOverlapMethod::RingExchange);
   if (d.ub) {
     // The column-wise gather is TE's own call (bulk_overlap_ag_with_external_gemm, after its buffer's
@@ -344,7 +348,7 @@ void column_backward(ProgramBuilder& b, const LayerContext& c, const Dims& d, co
   if (d.ub) ub_buffer_fill(b, c, d, g + "_input");  // the saved input shard, into the dgrad GEMM's buffer
   if (d.sp)  // re-gather the saved input shard for wgrad, overlapped with dgrad
     gathered = b.collective(Stream::NcclTp, Stream::Compute, g + "_input_ag", CommPattern::AllGather, c.tp_group,
-                            d.sp_tokens * d.h * (d.ub ? ub_data_e(d) : d.gathered_e));
+                            d.sp_tokens * d.h * tp_gather_e(d));
   if (d.ub) inside_gemm_call(b, gathered);
   gemm_on(b, g + "_dgrad", {int64_t(d.tokens), d.h, out}, d, margin);
   int32_t reduced = -1;
