@@ -263,6 +263,9 @@ class CostModel {
            !shape_model_applies(op);
   }
   const CostParams& params() const { return params_; }
+  // Whether op is an attention op the shape model times (else the attention tables do, by FLOPs:
+  // a varlen launch's exiting CTAs then count nothing).
+  bool shape_model_applies(const Op& op) const;
   // The training precision's GEMM peak (fp8 when training in fp8): MFU's denominator. Each GEMM's
   // own time takes the peak of its type (Op::gemm_type).
   double gemm_peak_flops_per_s() const { return gemm_peak_; }
@@ -278,8 +281,6 @@ class CostModel {
   // The factor on attention's time at its head dim against the head-dim-128 tables: 1 / the measured
   // rate on Hopper (cost/head_dim_rates.hpp), else head_dim_factor's exponential model.
   double head_dim_slowdown(const Op& op, double efficiency) const;
-  // Whether op is an attention op the shape model times (else the attention tables do).
-  bool shape_model_applies(const Op& op) const;
   // The shape model's timing of op (an attention op it applies to), memoized.
   const AttentionShapeModel::Timing& shape_timing(const Op& op) const;
 };

@@ -223,6 +223,21 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
   for (const std::string& w : cost.params().warnings)  // e.g. a calibration of another GPU model
     if (std::find(res.scenario.warnings.begin(), res.scenario.warnings.end(), w) == res.scenario.warnings.end())
       res.scenario.warnings.push_back(w);
+  // FlashAttention-2's varlen launches over documents of unequal lengths timed by the FLOPs tables (no
+  // shape model of this GPU or head dim): the CTAs past a shorter document's end count nothing, in
+  // the time or the band, where validation's warning describes the shape model's middle and band.
+  if (sc.software.attention_backend == AttentionBackend::Flash && sc.training.unequal_documents()) {
+    const auto unmodelled = [&](const Op& op) {
+      return op.compute_class == ComputeClass::Attention && op.attn.ragged() && !cost.shape_model_applies(op);
+    };
+    if (std::any_of(w.layer.begin(), w.layer.end(),
+                    [&](const RankProgram& p) { return std::any_of(p.ops.begin(), p.ops.end(), unmodelled); }))
+      res.scenario.warnings.push_back(
+          "FlashAttention-2's varlen launches on " + sc.cluster.gpu.name + " are timed by the attention tables' FLOPs "
+          "rates (no shape model of this GPU" + std::string(sc.model.kv_channels != 128 ? " or head dim" : "") +
+          "): the CTAs past a shorter document's end are not counted, in the time or in the band (docs/cp-transports.md "
+          "§1.2); the launch may take longer than it says");
+  }
   res.memory = estimate_memory(sc);
   if (!res.memory.fits)  // the times are still worth having (what the memory would buy), but not as a step that runs
     res.scenario.warnings.push_back(strprintf(

@@ -386,7 +386,8 @@ void check_documents(Ctx& c) {
   c.warn(field + ": attention runs as " + t.documents_text() +
          " a sequence, each split over CP (TE's THD), each kernel one varlen launch over them; hcpsim has not "
          "measured THD kernels: a launch is timed as the units of its documents' batched kernels (FlashAttention-2's "
-         "CTAs past a shorter document's end between no cost and an empty CTA's, the band half that range)");
+         "CTAs past a shorter document's end, where its shape model times the launch: between no cost and an empty "
+         "CTA's, the band half that range)");
 }
 
 // Rules on the sequence length; each runs only when the fields it reads are usable.
