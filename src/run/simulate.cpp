@@ -522,10 +522,16 @@ SimulationResult compose(const Scenario& sc, Execution& e, std::chrono::steady_c
     if (m.composed.host_launch_s > 0) {
       // The CPU's launches, then what follows the schedule (the gradient reduce's exposed part and
       // the optimizer); the parameters' gather is a wait of the GPUs' within the schedule, not the CPU's.
+      // Where the CPU's launch rate delays the schedule (host_bound), the CPU is on its path: at 1F1B's
+      // host synchronisations it cannot launch ahead, and its launches and the GPUs' kernels run in
+      // turn, so the step is neither the GPUs' time nor the CPU's alone; the CPU's band is then the
+      // step's own, +-its launches' share (an audit found a host-bound 1F1B step at 0.066 s
+      // with a band of 0.038-0.051 s, both centred below it).
       TimeShares cpu = after;
       cpu.comm_s -= m.composed.param_gather_exposed_s;
       cpu.host_s = m.composed.host_launch_s;
-      const double cpu_paced_s = m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
+      const double cpu_paced_s =
+          m.composed.host_bound ? m.time_s : m.composed.host_launch_s + (m.time_s - m.composed.pipeline_s);
       res.uncertainty = slower_of(res.uncertainty,
                                   uncertainty_of(cpu, cost.params(), cpu_paced_s, tokens_per_s_at(cpu_paced_s)),
                                   m.time_s, m.tokens_per_s);
