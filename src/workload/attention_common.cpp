@@ -58,17 +58,19 @@ AttentionShape attention_shape(const AttnDims& d, int64_t sq, int64_t skv, Kerne
 
 namespace {
 
-// A kernel's tensors, summed over a varlen launch's groups. Element size is 2 bytes (bf16/fp16
-// inputs; fp8 CP is out of scope, §10).
-struct KernelTensorBytes {
-  double q = 0, o = 0, k = 0, v = 0, lse = 0;
+// A kernel's forward FLOPs and tensors, summed over a varlen launch's groups in one pass. Element
+// size is 2 bytes (bf16/fp16 inputs; fp8 CP is out of scope, §10).
+struct KernelSums {
+  double fwd_flops = 0, q = 0, o = 0, k = 0, v = 0, lse = 0;
 };
 
-KernelTensorBytes kernel_tensor_bytes(const AttentionShape& a) {
+KernelSums kernel_sums(const AttentionShape& a, std::optional<int64_t> window) {
   const double e = 2;
-  KernelTensorBytes t;
+  KernelSums t;
   for (const AttentionShape& p : sequence_parts(a)) {
     const double batch = double(p.batch);
+    t.fwd_flops += 2 * batch * double(p.heads_q) * double(p.head_dim_qk + p.head_dim_v) *
+                   visible_elements(p.sq, p.skv, p.mask, window);
     t.q += batch * p.sq * p.heads_q * p.head_dim_qk * e;
     t.o += batch * p.sq * p.heads_q * p.head_dim_v * e;
     t.k += batch * p.skv * p.heads_kv * p.head_dim_qk * e;
@@ -78,34 +80,34 @@ KernelTensorBytes kernel_tensor_bytes(const AttentionShape& a) {
   return t;
 }
 
-}  // namespace
-
-int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
-                         const AttentionShape& a, std::optional<int64_t> window,
-                         std::vector<int32_t> deps) {
-  double fwd_flops = 0;
-  for (const AttentionShape& p : sequence_parts(a))  // a varlen launch: the sum over its groups
-    fwd_flops += 2 * double(p.batch) * double(p.heads_q) * double(p.head_dim_qk + p.head_dim_v) *
-                 visible_elements(p.sq, p.skv, p.mask, window);
-  const KernelTensorBytes t = kernel_tensor_bytes(a);
+int32_t emit_kernel(ProgramBuilder& b, Stream s, std::string_view what, const AttentionShape& a,
+                    std::optional<int64_t> window, const KernelSums& t, std::vector<int32_t> deps) {
   const double bytes = a.backward ? (t.q + t.k + t.v + t.o + t.o + t.lse) + (t.q + t.k + t.v)  // read; write dQ dK dV
                                   : (t.q + t.k + t.v) + (t.o + t.lse);
-  const double flops = a.backward ? kAttnBwdFlopRatio * fwd_flops : fwd_flops;
+  const double flops = a.backward ? kAttnBwdFlopRatio * t.fwd_flops : t.fwd_flops;
   AttentionShape shape = a;
   shape.window = window.value_or(0);
   return b.attention(s, what, shape, flops, bytes, std::move(deps));
 }
 
+}  // namespace
+
+int32_t attention_kernel(ProgramBuilder& b, Stream s, std::string_view what,
+                         const AttentionShape& a, std::optional<int64_t> window,
+                         std::vector<int32_t> deps) {
+  return emit_kernel(b, s, what, a, window, kernel_sums(a, window), std::move(deps));
+}
+
 int32_t attention_call(ProgramBuilder& b, Stream s, std::string_view what, const AttnDims& d,
                        const AttentionShape& shape, std::optional<int64_t> window,
                        std::optional<double> output_bytes) {
+  const KernelSums t = kernel_sums(shape, window);  // a launch's groups walked once for the fill and the kernel
   if (d.zero_fills) {
-    const KernelTensorBytes t = kernel_tensor_bytes(shape);
     const int32_t fill = b.elementwise(s, std::string(what) + ".zero_fill",
                                        output_bytes.value_or(shape.backward ? t.q + t.k + t.v : t.o));
     b.program().ops[size_t(fill)].own_launch = false;
   }
-  return attention_kernel(b, s, what, shape, window);
+  return emit_kernel(b, s, what, shape, window, t, {});
 }
 
 }  // namespace hcpsim
